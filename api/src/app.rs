@@ -1,0 +1,292 @@
+//! The application state and the router: public routes, authenticated routes, the OpenAPI
+//! document generated from the same registrations (so routing and spec cannot drift), and the
+//! layers every request goes through.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use eventstore::EventStore;
+use eventstore::metadata::Actor;
+use metrics_exporter_prometheus::PrometheusHandle;
+use projections::Progress;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::ApiError;
+use crate::extract::Caller;
+use crate::routes;
+
+/// Everything a handler needs. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+/// The parts of [`AppState`].
+pub struct Inner {
+    /// The event store: the only way to change anything.
+    pub store: EventStore,
+    /// The pool the read models are queried through.
+    pub pool: PgPool,
+    /// This process's projection progress, for `min_position` waits.
+    pub progress: Progress,
+    /// Known bearer tokens.
+    pub tokens: Tokens,
+    /// The Prometheus recorder's handle, for `/metrics`.
+    pub metrics: Option<PrometheusHandle>,
+    /// How long a query waits for its read model to reach `min_position`.
+    pub query_wait: Duration,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Wraps the parts.
+    pub fn new(inner: Inner) -> Self {
+        Self(Arc::new(inner))
+    }
+
+    /// Waits until every named projection has applied the event at `min_position`, or answers
+    /// 503 after the configured bound.
+    pub async fn consistent(
+        &self,
+        projections: &[&str],
+        min_position: Option<i64>,
+    ) -> Result<(), ApiError> {
+        let Some(position) = min_position.filter(|p| *p > 0) else {
+            return Ok(());
+        };
+        let deadline = Instant::now() + self.query_wait;
+        for projection in projections {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let reached = projections::engine::wait_for_position(
+                &self.pool,
+                &self.progress,
+                projection,
+                position,
+                left,
+            )
+            .await?;
+            if !reached {
+                return Err(ApiError::unavailable(
+                    "projection_behind",
+                    format!("the {projection} read model has not reached position {position} yet"),
+                    1,
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Bearer tokens and who they stand for. Tokens are kept as SHA-256 digests, never in clear.
+#[derive(Debug, Default, Clone)]
+pub struct Tokens {
+    known: Vec<([u8; 32], Actor)>,
+}
+
+impl Tokens {
+    /// Adds a token for `actor`.
+    pub fn add(&mut self, token: &str, actor: Actor) {
+        self.known.push((digest(token), actor));
+    }
+
+    /// The actor a token stands for.
+    pub fn actor(&self, token: &str) -> Option<&Actor> {
+        let digest = digest(token);
+        self.known
+            .iter()
+            .find(|(known, _)| *known == digest)
+            .map(|(_, actor)| actor)
+    }
+}
+
+fn digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let actor = match token {
+        None => Err(ApiError::unauthorized("send Authorization: Bearer <token>")),
+        Some(token) => state
+            .tokens
+            .actor(token.trim())
+            .cloned()
+            .ok_or_else(|| ApiError::unauthorized("the bearer token is not valid")),
+    };
+    match actor {
+        Ok(actor) => {
+            request.extensions_mut().insert(Caller { actor });
+            next.run(request).await
+        }
+        Err(error) => {
+            let mut response = error.into_response();
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            response
+        }
+    }
+}
+
+async fn record_metrics(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("billing_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
+    metrics::histogram!("billing_http_request_seconds", "method" => method, "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// The OpenAPI document's fixed parts; the paths come from the route registrations.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Billing core",
+        description = "Event-sourced billing for hosting providers. Commands are POSTs; their \
+                       answers carry the global `position` of the last event written, which \
+                       queries accept as `min_position` to read their own writes.",
+        version = "1"
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The routes that need a bearer token, registered once for routing and for the spec.
+fn protected() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(
+            routes::providers::create_provider,
+            routes::providers::list_providers
+        ))
+        .routes(routes!(
+            routes::clients::register_client,
+            routes::clients::list_clients
+        ))
+        .routes(routes!(
+            routes::clients::get_client,
+            routes::clients::update_client,
+            routes::clients::delete_client
+        ))
+        .routes(routes!(routes::accounts::post_payment))
+        .routes(routes!(routes::accounts::adjust_balance))
+        .routes(routes!(routes::accounts::get_balance))
+        .routes(routes!(routes::action_log::list_action_log))
+}
+
+/// The routes anyone may call.
+fn public() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(routes::health::health))
+        .routes(routes!(routes::health::ready))
+}
+
+/// The OpenAPI document of the whole API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, mut api) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
+        .merge(protected())
+        .merge(public())
+        .split_for_parts();
+    if let Some(health) = api.paths.paths.get_mut("/v1/health") {
+        clear_security(health);
+    }
+    if let Some(ready) = api.paths.paths.get_mut("/v1/ready") {
+        clear_security(ready);
+    }
+    api
+}
+
+fn clear_security(item: &mut utoipa::openapi::PathItem) {
+    if let Some(get) = item.get.as_mut() {
+        get.security = Some(Vec::new());
+    }
+}
+
+/// The whole HTTP application over `state`.
+pub fn router(state: AppState) -> Router {
+    let spec = Arc::new(openapi());
+    let (protected, _) = protected().split_for_parts();
+    let (public, _) = public().split_for_parts();
+    let protected = protected
+        .route(
+            "/openapi.json",
+            get(move || {
+                let spec = Arc::clone(&spec);
+                async move { Json(spec.as_ref().clone()) }
+            }),
+        )
+        .route("/metrics", get(routes::health::metrics))
+        .layer(middleware::from_fn_with_state(state.clone(), authenticate));
+    Router::new()
+        .merge(protected)
+        .merge(public)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(record_metrics))
+        .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(30),
+        ))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::internal(&"a handler panicked").into_response()
+        }))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no_route", "no such route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take that method",
+    )
+}

@@ -1,0 +1,214 @@
+//! `billing demo`: a realistic data set, written through the same commands as production, so the
+//! log, the action log and the balances of the demo are all genuine.
+
+use domain::account::{Account, AccountCommand, PaymentMethod};
+use domain::client::{Client, ClientCommand, ClientKind, ClientName, Country, Email};
+use domain::ids::{AccountId, AdjustmentId, ClientId, PaymentId, ProviderId};
+use domain::money::{Currency, Money, MoneyError};
+use domain::provider::{Provider, ProviderCommand};
+use eventstore::metadata::{Actor, CommandContext};
+use eventstore::{CommandError, EventStore, StoreError};
+use uuid::Uuid;
+
+/// Why the demo data could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A demo command broke a rule: a bug in the demo.
+    #[error("demo command refused: {0}")]
+    Refused(String),
+}
+
+impl<E: std::fmt::Display> From<CommandError<E>> for DemoError {
+    fn from(error: CommandError<E>) -> Self {
+        match error {
+            CommandError::Store(e) => Self::Store(e),
+            other => Self::Refused(other.to_string()),
+        }
+    }
+}
+
+impl From<MoneyError> for DemoError {
+    fn from(error: MoneyError) -> Self {
+        Self::Refused(error.to_string())
+    }
+}
+
+/// What the demo wrote.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Seeded {
+    /// Providers created.
+    pub providers: usize,
+    /// Clients registered.
+    pub clients: usize,
+    /// Payments posted.
+    pub payments: usize,
+}
+
+const FIRST: [&str; 16] = [
+    "Anna", "Boris", "Clara", "Dmitri", "Elena", "Felix", "Greta", "Hugo", "Ines", "Jonas",
+    "Katja", "Lukas", "Marta", "Nikolai", "Olga", "Pavel",
+];
+const LAST: [&str; 12] = [
+    "Schmidt",
+    "Ivanova",
+    "Dubois",
+    "Rossi",
+    "Novak",
+    "Berg",
+    "Keller",
+    "Moreau",
+    "Lindqvist",
+    "Kowalski",
+    "Petrov",
+    "Weber",
+];
+const COMPANIES: [&str; 10] = [
+    "Nordlicht",
+    "Bluefin",
+    "Cobalt",
+    "Driftwood",
+    "Evergreen",
+    "Foxglove",
+    "Granite",
+    "Harbor",
+    "Ironbark",
+    "Juniper",
+];
+const COUNTRIES: [&str; 8] = ["DE", "FR", "NL", "PL", "SE", "IT", "US", "GB"];
+const METHODS: [&str; 3] = ["bank_transfer", "card", "manual"];
+
+fn refused(error: impl std::fmt::Display) -> DemoError {
+    DemoError::Refused(error.to_string())
+}
+
+/// Writes the demo data set unless the log already has providers. Deterministic for a given
+/// `seed`.
+pub async fn seed(store: &EventStore, clients: usize, seed: u64) -> Result<Seeded, DemoError> {
+    let existing: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE aggregate_type = 'Provider'")
+            .fetch_one(store.pool())
+            .await
+            .map_err(StoreError::from)?;
+    if existing > 0 {
+        return Ok(Seeded::default());
+    }
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let context = CommandContext::new(Actor::System("demo".to_owned()));
+    let providers = [
+        ("Hostmaster GmbH", Currency::parse("EUR")?),
+        ("Example Hosting LLC", Currency::parse("USD")?),
+    ];
+    let mut provider_ids = Vec::new();
+    for (name, currency) in providers {
+        let id = ProviderId::from_uuid(Uuid::now_v7());
+        store
+            .execute::<Provider>(
+                &id.to_string(),
+                ProviderCommand::CreateProvider {
+                    provider_id: id,
+                    name: name.to_owned(),
+                    currency,
+                },
+                &context,
+                None,
+            )
+            .await?;
+        provider_ids.push((id, currency));
+    }
+    let mut seeded = Seeded {
+        providers: provider_ids.len(),
+        ..Seeded::default()
+    };
+    for n in 0..clients {
+        let (provider_id, currency) = provider_ids[n % provider_ids.len()];
+        let company = rng.u8(0..4) == 0;
+        let (name, kind) = if company {
+            let base = COMPANIES[rng.usize(0..COMPANIES.len())];
+            (format!("{base} {} Ltd", n + 1), ClientKind::Company)
+        } else {
+            let first = FIRST[rng.usize(0..FIRST.len())];
+            let last = LAST[rng.usize(0..LAST.len())];
+            (format!("{first} {last}"), ClientKind::Individual)
+        };
+        let email = format!(
+            "{}.{}@example.com",
+            name.split_whitespace()
+                .next()
+                .unwrap_or("client")
+                .to_lowercase(),
+            n + 1
+        );
+        let client_id = ClientId::from_uuid(Uuid::now_v7());
+        store
+            .execute::<Client>(
+                &client_id.to_string(),
+                ClientCommand::RegisterClient {
+                    client_id,
+                    provider_id,
+                    currency,
+                    name: ClientName::parse(&name).map_err(refused)?,
+                    email: Email::parse(&email).map_err(refused)?,
+                    kind,
+                    country: Country::parse(COUNTRIES[rng.usize(0..COUNTRIES.len())])
+                        .map_err(refused)?,
+                },
+                &context,
+                None,
+            )
+            .await?;
+        seeded.clients += 1;
+        let account = AccountId::of(client_id, provider_id, currency).to_string();
+        for _ in 0..rng.usize(0..6) {
+            let cents = rng.u32(500..50_000);
+            let amount = Money::parse(&format!("{}.{:02}", cents / 100, cents % 100), currency)?;
+            store
+                .execute::<Account>(
+                    &account,
+                    AccountCommand::PostPayment {
+                        client_id,
+                        provider_id,
+                        payment_id: PaymentId::from_uuid(Uuid::now_v7()),
+                        amount,
+                        method: PaymentMethod::parse(METHODS[rng.usize(0..METHODS.len())])
+                            .map_err(refused)?,
+                    },
+                    &context,
+                    None,
+                )
+                .await?;
+            seeded.payments += 1;
+        }
+        if rng.u8(0..10) == 0 {
+            store
+                .execute::<Account>(
+                    &account,
+                    AccountCommand::AdjustBalance {
+                        client_id,
+                        provider_id,
+                        adjustment_id: AdjustmentId::from_uuid(Uuid::now_v7()),
+                        amount: Money::parse("-3.50", currency)?,
+                        reason: "bank fee for a returned transfer".to_owned(),
+                    },
+                    &context,
+                    None,
+                )
+                .await?;
+        }
+        if rng.u8(0..40) == 0 {
+            store
+                .execute::<Client>(
+                    &client_id.to_string(),
+                    ClientCommand::DeleteClient {
+                        reason: "asked to close the account".to_owned(),
+                    },
+                    &context,
+                    None,
+                )
+                .await?;
+        }
+    }
+    Ok(seeded)
+}

@@ -1,0 +1,18 @@
+//! The HTTP layer of the billing core and the `billing` binary's commands.
+//!
+//! **Architecture Invariant:** handlers hold no business rules. A POST parses its body into domain
+//! types and runs one command through [`eventstore::EventStore`]; a GET reads one read model
+//! (waiting for `min_position` first). Every error leaves as `application/problem+json`.
+
+pub mod app;
+pub mod demo;
+pub mod error;
+pub mod extract;
+pub mod pgcluster;
+pub mod rebuild;
+pub mod routes;
+pub mod server;
+pub mod telemetry;
+
+pub use app::{AppState, router};
+pub use server::{Running, ServerConfig};

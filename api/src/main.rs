@@ -1,0 +1,246 @@
+//! The `billing` binary: serve the API, migrate, rebuild projections, run the demo.
+//! Every flag is also an environment variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use api::pgcluster::PrivateCluster;
+use api::server::{self, ServerConfig};
+use api::telemetry::{self, LogFormat};
+use clap::{Parser, Subcommand};
+use eventstore::EventStore;
+use eventstore::clock::SystemClock;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "billing",
+    version,
+    about = "Event-sourced billing core for hosting providers"
+)]
+struct Cli {
+    /// The PostgreSQL database. Without it, a private cluster is started under --data-dir.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+    /// Where the private PostgreSQL cluster lives when no DATABASE_URL is given.
+    #[arg(long, env = "BILLING_DATA_DIR", default_value = "data", global = true)]
+    data_dir: PathBuf,
+    /// Log format.
+    #[arg(
+        long,
+        env = "BILLING_LOG_FORMAT",
+        value_enum,
+        default_value = "json",
+        global = true
+    )]
+    log_format: LogFormat,
+    /// Database connections in the pool.
+    #[arg(
+        long,
+        env = "BILLING_DB_CONNECTIONS",
+        default_value_t = 32,
+        global = true
+    )]
+    db_connections: u32,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "BILLING_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// The bootstrap administrator's bearer token. Without it, one is generated and logged.
+    #[arg(long, env = "BILLING_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// Do not run projection workers in this process (another node runs them).
+    #[arg(long, env = "BILLING_NO_PROJECTIONS")]
+    no_projections: bool,
+    /// Longest wait of a query for `min_position`, in milliseconds.
+    #[arg(long, env = "BILLING_QUERY_WAIT_MS", default_value_t = 5000)]
+    query_wait_ms: u64,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the HTTP API and run the projection workers.
+    Serve(ServeArgs),
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Read-model maintenance.
+    Projections {
+        #[command(subcommand)]
+        command: ProjectionsCommand,
+    },
+    /// Serve with a realistic demo data set already in it.
+    Demo {
+        #[command(flatten)]
+        serve: ServeArgs,
+        /// How many demo clients to register.
+        #[arg(long, env = "BILLING_DEMO_CLIENTS", default_value_t = 200)]
+        clients: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ProjectionsCommand {
+    /// Empty read models and rebuild them from the whole log.
+    Rebuild {
+        /// One projection (providers, clients, balances, action_log); all when absent.
+        name: Option<String>,
+        /// Events per transaction.
+        #[arg(long, default_value_t = 5000)]
+        batch_size: i64,
+    },
+}
+
+/// The database, and the private cluster it lives in when we started one.
+struct Database {
+    pool: sqlx::PgPool,
+    cluster: Option<PrivateCluster>,
+}
+
+async fn open_database(cli: &Cli) -> anyhow::Result<Database> {
+    let (url, cluster) = match &cli.database_url {
+        Some(url) => (url.clone(), None),
+        None => {
+            let cluster = PrivateCluster::start(&cli.data_dir, "billing")
+                .await
+                .context("no DATABASE_URL, and the private PostgreSQL cluster did not start")?;
+            tracing::info!(
+                data_dir = %cluster.data_dir().display(),
+                port = cluster.port(),
+                "no DATABASE_URL: using a private PostgreSQL cluster owned by this process"
+            );
+            (cluster.database_url(), Some(cluster))
+        }
+    };
+    let pool = server::connect(&url, cli.db_connections)
+        .await
+        .context("cannot connect to the database")?;
+    server::migrate(&pool).await.context("migrations failed")?;
+    Ok(Database { pool, cluster })
+}
+
+impl Database {
+    async fn close(self) {
+        self.pool.close().await;
+        if let Some(cluster) = self.cluster
+            && let Err(error) = cluster.stop().await
+        {
+            tracing::warn!(%error, "private PostgreSQL cluster did not stop cleanly");
+        }
+    }
+}
+
+fn admin_token(args: &ServeArgs) -> String {
+    args.admin_token.clone().unwrap_or_else(|| {
+        let token: String = std::iter::repeat_with(fastrand::alphanumeric)
+            .take(32)
+            .collect();
+        tracing::warn!(
+            admin_token = %token,
+            "no BILLING_ADMIN_TOKEN: generated an administrator token for this run"
+        );
+        token
+    })
+}
+
+async fn serve(database: Database, args: &ServeArgs) -> anyhow::Result<()> {
+    let config = ServerConfig {
+        listen: args.listen,
+        admin_token: admin_token(args),
+        run_projections: !args.no_projections,
+        query_wait: Duration::from_millis(args.query_wait_ms),
+    };
+    let running = server::start(database.pool.clone(), Arc::new(SystemClock), config)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing requests in flight");
+    running.shutdown().await;
+    database.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    telemetry::init_logs(cli.log_format);
+    match &cli.command {
+        Command::Serve(args) => {
+            let database = open_database(&cli).await?;
+            serve(database, args).await
+        }
+        Command::Migrate => {
+            let database = open_database(&cli).await?;
+            tracing::info!("migrations applied");
+            database.close().await;
+            Ok(())
+        }
+        Command::Projections {
+            command: ProjectionsCommand::Rebuild { name, batch_size },
+        } => {
+            let database = open_database(&cli).await?;
+            let selected = match name {
+                None => projections::all(),
+                Some(name) => vec![
+                    projections::by_name(name)
+                        .with_context(|| format!("no projection named {name:?}"))?,
+                ],
+            };
+            let rebuilt =
+                api::rebuild::rebuild(&database.pool, &selected, *batch_size, true).await?;
+            let secs = rebuilt.elapsed.as_secs_f64().max(f64::EPSILON);
+            #[expect(clippy::as_conversions, reason = "a rate for people to read")]
+            let rate = rebuilt.events as f64 / secs;
+            tracing::info!(
+                events = rebuilt.events,
+                seconds = secs,
+                events_per_second = rate.round(),
+                "projections rebuilt"
+            );
+            database.close().await;
+            Ok(())
+        }
+        Command::Demo {
+            serve: args,
+            clients,
+        } => {
+            let database = open_database(&cli).await?;
+            let store = EventStore::new(database.pool.clone(), Arc::new(SystemClock));
+            let seeded = api::demo::seed(&store, *clients, 2026).await?;
+            tracing::info!(
+                providers = seeded.providers,
+                clients = seeded.clients,
+                payments = seeded.payments,
+                "demo data set ready"
+            );
+            serve(database, args).await
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! Personal accounts: payments, staff adjustments and balances.
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::Response;
+use domain::account::{Account, AccountCommand, PaymentMethod};
+use domain::client::Client;
+use domain::ids::{AccountId, AdjustmentId, ClientId, PaymentId, ProviderId};
+use domain::money::{Currency, Money};
+use eventstore::CommandKey;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::error::{ApiError, Problem};
+use crate::extract::{Body, Command, Path, Query};
+use crate::routes::{Accepted, Consistency, accepted};
+
+/// `POST /v1/clients/{id}/payments`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PostPaymentRequest {
+    /// The caller's id for this payment: sending it again credits nothing more and gets the same
+    /// answer.
+    pub payment_id: Uuid,
+    /// The amount as a decimal string with at most the currency's minor digits, such as `"12.50"`.
+    #[schema(example = "12.50")]
+    pub amount: String,
+    /// ISO 4217 code; it must be the currency of the client's account.
+    #[schema(example = "EUR")]
+    pub currency: String,
+    /// How it was paid: 1 to 64 characters of `a-z`, `0-9`, `_` and `-`, such as `bank_transfer`.
+    pub method: String,
+}
+
+/// `POST /v1/clients/{id}/adjustments`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustBalanceRequest {
+    /// The caller's id for this adjustment: sending it again changes nothing more.
+    pub adjustment_id: Uuid,
+    /// A signed decimal string: positive credits the client, negative debits it.
+    #[schema(example = "-5.00")]
+    pub amount: String,
+    /// ISO 4217 code of the account.
+    pub currency: String,
+    /// Why; kept in the log for auditors.
+    pub reason: String,
+}
+
+/// A client's personal accounts.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BalanceView {
+    /// The client.
+    pub client_id: Uuid,
+    /// One per provider and currency.
+    pub accounts: Vec<AccountView>,
+}
+
+/// One personal account.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AccountView {
+    /// The provider the account is kept at.
+    pub provider_id: Uuid,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// The balance, as a decimal string at the currency's scale.
+    #[schema(example = "12.50")]
+    pub balance: String,
+    /// How far the balance may go below zero.
+    #[schema(example = "0.00")]
+    pub credit_limit: String,
+}
+
+/// The client's account for money in `currency`, checking that the client exists and takes money.
+async fn account_of(
+    state: &AppState,
+    client_id: Uuid,
+    currency: Currency,
+) -> Result<(ClientId, ProviderId, AccountId), ApiError> {
+    let client = state
+        .store
+        .load::<Client>(&client_id.to_string())
+        .await?
+        .aggregate;
+    let (Some(provider_id), Some(account_currency)) = (client.provider_id(), client.currency())
+    else {
+        return Err(ApiError::not_found(
+            "client_not_found",
+            format!("no client {client_id}"),
+        ));
+    };
+    if client.is_deleted() {
+        return Err(ApiError::unprocessable(
+            "client_deleted",
+            format!("client {client_id} is deleted"),
+        ));
+    }
+    if currency != account_currency {
+        return Err(ApiError::unprocessable(
+            "currency_mismatch",
+            format!("currency: the client's account is in {account_currency}, not {currency}"),
+        ));
+    }
+    let client_id = ClientId::from_uuid(client_id);
+    Ok((
+        client_id,
+        provider_id,
+        AccountId::of(client_id, provider_id, currency),
+    ))
+}
+
+/// Credits a payment to the client's personal account. Idempotent by `payment_id`.
+#[utoipa::path(post, path = "/v1/clients/{id}/payments", tag = "accounts",
+    request_body = PostPaymentRequest,
+    params(("id" = Uuid, Path, description = "the client")),
+    responses(
+        (status = 201, description = "credited, or already credited by an earlier call with the same payment_id (then marked Idempotent-Replayed)", body = Accepted),
+        (status = 400, description = "malformed", body = Problem),
+        (status = 404, description = "no such client", body = Problem),
+        (status = 422, description = "invalid amount or currency, or the payment_id was used for another payment", body = Problem)))]
+pub async fn post_payment(
+    State(state): State<AppState>,
+    command: Command,
+    Path(client_id): Path<Uuid>,
+    Body(request): Body<PostPaymentRequest>,
+) -> Result<Response, ApiError> {
+    let currency = Currency::parse(&request.currency)?;
+    let amount = Money::parse_positive(&request.amount, currency)?;
+    let method = PaymentMethod::parse(&request.method)?;
+    let (client, provider, account) = account_of(&state, client_id, currency).await?;
+    let key = CommandKey::new(
+        "payment",
+        request.payment_id.to_string(),
+        &(
+            client_id,
+            &request.amount,
+            &request.currency,
+            &request.method,
+        ),
+        serde_json::json!({ "id": request.payment_id }),
+    )
+    .map_err(|e| ApiError::internal(&e))?;
+    let committed = state
+        .store
+        .execute::<Account>(
+            &account.to_string(),
+            AccountCommand::PostPayment {
+                client_id: client,
+                provider_id: provider,
+                payment_id: PaymentId::from_uuid(request.payment_id),
+                amount,
+                method,
+            },
+            &command.context,
+            Some(&key),
+        )
+        .await?;
+    Ok(accepted(request.payment_id, &committed))
+}
+
+/// Staff correct a balance, with a reason. Idempotent by `adjustment_id`.
+#[utoipa::path(post, path = "/v1/clients/{id}/adjustments", tag = "accounts",
+    request_body = AdjustBalanceRequest,
+    params(("id" = Uuid, Path, description = "the client")),
+    responses(
+        (status = 201, description = "adjusted", body = Accepted),
+        (status = 404, description = "no such client", body = Problem),
+        (status = 422, description = "invalid", body = Problem)))]
+pub async fn adjust_balance(
+    State(state): State<AppState>,
+    command: Command,
+    Path(client_id): Path<Uuid>,
+    Body(request): Body<AdjustBalanceRequest>,
+) -> Result<Response, ApiError> {
+    let currency = Currency::parse(&request.currency)?;
+    let amount = Money::parse(&request.amount, currency)?;
+    let (client, provider, account) = account_of(&state, client_id, currency).await?;
+    let key = CommandKey::new(
+        "adjustment",
+        request.adjustment_id.to_string(),
+        &(client_id, &request),
+        serde_json::json!({ "id": request.adjustment_id }),
+    )
+    .map_err(|e| ApiError::internal(&e))?;
+    let committed = state
+        .store
+        .execute::<Account>(
+            &account.to_string(),
+            AccountCommand::AdjustBalance {
+                client_id: client,
+                provider_id: provider,
+                adjustment_id: AdjustmentId::from_uuid(request.adjustment_id),
+                amount,
+                reason: request.reason,
+            },
+            &command.context,
+            Some(&key),
+        )
+        .await?;
+    Ok(accepted(request.adjustment_id, &committed))
+}
+
+/// The client's balances, one per provider and currency.
+#[utoipa::path(get, path = "/v1/clients/{id}/balance", tag = "accounts",
+    params(("id" = Uuid, Path, description = "the client"), Consistency),
+    responses(
+        (status = 200, description = "the balances", body = BalanceView),
+        (status = 404, description = "no such client", body = Problem),
+        (status = 503, description = "the read model did not reach min_position in time", body = Problem)))]
+pub async fn get_balance(
+    State(state): State<AppState>,
+    Path(client_id): Path<Uuid>,
+    Query(consistency): Query<Consistency>,
+) -> Result<Json<BalanceView>, ApiError> {
+    state
+        .consistent(&["clients", "balances"], consistency.min_position)
+        .await?;
+    let rows: Vec<(Uuid, String, Decimal, Decimal)> = sqlx::query_as(
+        "SELECT provider_id, currency, balance, credit_limit FROM balances
+          WHERE client_id = $1 ORDER BY provider_id, currency",
+    )
+    .bind(client_id)
+    .fetch_all(&state.pool)
+    .await?;
+    if rows.is_empty() {
+        let known: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM clients WHERE id = $1)")
+            .bind(client_id)
+            .fetch_one(&state.pool)
+            .await?;
+        if !known {
+            return Err(ApiError::not_found(
+                "client_not_found",
+                format!("no client {client_id}"),
+            ));
+        }
+    }
+    let accounts = rows
+        .into_iter()
+        .map(|(provider_id, currency, balance, credit_limit)| {
+            let currency = Currency::parse(&currency).map_err(|e| ApiError::internal(&e))?;
+            let money =
+                |amount| Money::from_decimal(amount, currency).map_err(|e| ApiError::internal(&e));
+            Ok(AccountView {
+                provider_id,
+                currency: currency.code().to_owned(),
+                balance: money(balance)?.amount().to_string(),
+                credit_limit: money(credit_limit)?.amount().to_string(),
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    Ok(Json(BalanceView {
+        client_id,
+        accounts,
+    }))
+}

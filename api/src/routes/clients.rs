@@ -1,0 +1,312 @@
+//! Clients: register, update, delete, search and read.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use domain::client::{Client, ClientCommand, ClientKind, ClientName, Country, Email};
+use domain::ids::{ClientId, ProviderId};
+use domain::provider::Provider;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::error::{ApiError, Problem};
+use crate::extract::{Body, Command, Path, Query};
+use crate::routes::providers::creation_key;
+use crate::routes::{Accepted, Consistency, Page, accepted, accepted_with, like_pattern};
+
+/// `POST /v1/clients`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterClientRequest {
+    /// The provider the client buys from.
+    pub provider_id: Uuid,
+    /// The client's name (a person's or a company's).
+    pub name: String,
+    /// The client's e-mail address.
+    pub email: String,
+    /// `individual`, `company` or `sole_proprietor`.
+    #[schema(value_type = String, example = "company")]
+    pub kind: ClientKind,
+    /// ISO 3166-1 alpha-2 country code, such as `DE`.
+    pub country: String,
+}
+
+/// `PATCH /v1/clients/{id}`: only the fields sent change.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateClientRequest {
+    /// A new name.
+    pub name: Option<String>,
+    /// A new e-mail address.
+    pub email: Option<String>,
+    /// A new kind.
+    #[schema(value_type = Option<String>)]
+    pub kind: Option<ClientKind>,
+    /// A new country.
+    pub country: Option<String>,
+}
+
+/// `DELETE /v1/clients/{id}`.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteClientParams {
+    /// Why the client is deleted; kept in the log.
+    pub reason: String,
+}
+
+/// A client as staff see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClientView {
+    /// Its id.
+    pub id: Uuid,
+    /// Its provider.
+    pub provider_id: Uuid,
+    /// Its provider's currency.
+    pub currency: String,
+    /// Its name.
+    pub name: String,
+    /// Its e-mail address.
+    pub email: String,
+    /// `individual`, `company` or `sole_proprietor`.
+    pub kind: String,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: String,
+    /// `active` or `deleted`.
+    pub status: String,
+    /// When it registered.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `GET /v1/clients` parameters.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListClientsParams {
+    /// A piece of the name or e-mail address, any case.
+    pub q: Option<String>,
+    /// The `next` cursor of the previous page.
+    pub after: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    pub limit: Option<i64>,
+    /// Wait until the read model has this global position.
+    pub min_position: Option<i64>,
+}
+
+type ClientRow = (
+    Uuid,
+    Uuid,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    DateTime<Utc>,
+    DateTime<Utc>,
+);
+
+const CLIENT_COLUMNS: &str =
+    "id, provider_id, currency, name, email, kind, country, status, created_at, updated_at";
+
+fn view(row: ClientRow) -> ClientView {
+    let (id, provider_id, currency, name, email, kind, country, status, created_at, updated_at) =
+        row;
+    ClientView {
+        id,
+        provider_id,
+        currency,
+        name,
+        email,
+        kind,
+        country,
+        status,
+        created_at,
+        updated_at,
+    }
+}
+
+/// Registers a client of a provider. Its personal account in the provider's currency starts at
+/// zero.
+#[utoipa::path(post, path = "/v1/clients", tag = "clients",
+    request_body = RegisterClientRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "makes a retry safe")),
+    responses(
+        (status = 201, description = "registered", body = Accepted),
+        (status = 400, description = "malformed", body = Problem),
+        (status = 422, description = "invalid, or the provider does not exist", body = Problem)))]
+pub async fn register_client(
+    State(state): State<AppState>,
+    command: Command,
+    Body(request): Body<RegisterClientRequest>,
+) -> Result<Response, ApiError> {
+    let name = ClientName::parse(&request.name)?;
+    let email = Email::parse(&request.email)?;
+    let country = Country::parse(&request.country)?;
+    let provider = state
+        .store
+        .load::<Provider>(&request.provider_id.to_string())
+        .await?
+        .aggregate;
+    let currency = provider.currency().ok_or_else(|| {
+        ApiError::unprocessable(
+            "provider_not_found",
+            format!("provider_id: no provider {}", request.provider_id),
+        )
+    })?;
+    let id = Uuid::now_v7();
+    let key = creation_key(&command, "POST /v1/clients", &request, id)?;
+    let committed = state
+        .store
+        .execute::<Client>(
+            &id.to_string(),
+            ClientCommand::RegisterClient {
+                client_id: ClientId::from_uuid(id),
+                provider_id: ProviderId::from_uuid(request.provider_id),
+                currency,
+                name,
+                email,
+                kind: request.kind,
+                country,
+            },
+            &command.context,
+            key.as_ref(),
+        )
+        .await?;
+    Ok(accepted(id, &committed))
+}
+
+/// Changes a client's details.
+#[utoipa::path(patch, path = "/v1/clients/{id}", tag = "clients",
+    request_body = UpdateClientRequest,
+    params(("id" = Uuid, Path, description = "the client")),
+    responses(
+        (status = 200, description = "updated (or nothing to change)", body = Accepted),
+        (status = 404, description = "no such client", body = Problem),
+        (status = 422, description = "invalid", body = Problem)))]
+pub async fn update_client(
+    State(state): State<AppState>,
+    command: Command,
+    Path(id): Path<Uuid>,
+    Body(request): Body<UpdateClientRequest>,
+) -> Result<Response, ApiError> {
+    let cmd = ClientCommand::UpdateClient {
+        name: request.name.as_deref().map(ClientName::parse).transpose()?,
+        email: request.email.as_deref().map(Email::parse).transpose()?,
+        kind: request.kind,
+        country: request.country.as_deref().map(Country::parse).transpose()?,
+    };
+    let committed = state
+        .store
+        .execute::<Client>(&id.to_string(), cmd, &command.context, None)
+        .await?;
+    Ok(accepted_with(StatusCode::OK, id, &committed))
+}
+
+/// Deletes a client. Its history stays in the log; it takes no new payments.
+#[utoipa::path(delete, path = "/v1/clients/{id}", tag = "clients",
+    params(("id" = Uuid, Path, description = "the client"), DeleteClientParams),
+    responses(
+        (status = 200, description = "deleted", body = Accepted),
+        (status = 404, description = "no such client", body = Problem),
+        (status = 422, description = "already deleted, or no reason", body = Problem)))]
+pub async fn delete_client(
+    State(state): State<AppState>,
+    command: Command,
+    Path(id): Path<Uuid>,
+    Query(params): Query<DeleteClientParams>,
+) -> Result<Response, ApiError> {
+    let committed = state
+        .store
+        .execute::<Client>(
+            &id.to_string(),
+            ClientCommand::DeleteClient {
+                reason: params.reason,
+            },
+            &command.context,
+            None,
+        )
+        .await?;
+    Ok(accepted_with(StatusCode::OK, id, &committed))
+}
+
+/// Searches clients by a piece of their name or e-mail address, newest last.
+#[utoipa::path(get, path = "/v1/clients", tag = "clients",
+    params(ListClientsParams),
+    responses(
+        (status = 200, description = "a page of clients", body = Page<ClientView>),
+        (status = 400, description = "bad parameters", body = Problem)))]
+pub async fn list_clients(
+    State(state): State<AppState>,
+    Query(params): Query<ListClientsParams>,
+) -> Result<Json<Page<ClientView>>, ApiError> {
+    state.consistent(&["clients"], params.min_position).await?;
+    let limit = super::limit(params.limit)?;
+    let after = params.after.as_deref().map(parse_cursor).transpose()?;
+    let pattern = params.q.as_deref().map(like_pattern);
+    let rows: Vec<ClientRow> = sqlx::query_as(&format!(
+        "SELECT {CLIENT_COLUMNS} FROM clients
+          WHERE ($1::text IS NULL OR name ILIKE $1 OR email ILIKE $1)
+            AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3))
+          ORDER BY created_at, id
+          LIMIT $4"
+    ))
+    .bind(pattern)
+    .bind(after.map(|(at, _)| at))
+    .bind(after.map(|(_, id)| id))
+    .bind(limit + 1)
+    .fetch_all(&state.pool)
+    .await?;
+    let mut items: Vec<ClientView> = rows.into_iter().map(view).collect();
+    let next = if items.len() > usize::try_from(limit).unwrap_or(usize::MAX) {
+        items.pop();
+        items.last().map(|last| cursor(last.created_at, last.id))
+    } else {
+        None
+    };
+    Ok(Json(Page { items, next }))
+}
+
+fn cursor(at: DateTime<Utc>, id: Uuid) -> String {
+    format!("{}_{}", at.timestamp_micros(), id.simple())
+}
+
+fn parse_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
+    let bad = || ApiError::bad_request("invalid_cursor", "after: not a cursor this API gave");
+    let (micros, id) = cursor.split_once('_').ok_or_else(bad)?;
+    let at = micros
+        .parse::<i64>()
+        .ok()
+        .and_then(DateTime::from_timestamp_micros)
+        .ok_or_else(bad)?;
+    let id = Uuid::parse_str(id).map_err(|_| bad())?;
+    Ok((at, id))
+}
+
+/// One client.
+#[utoipa::path(get, path = "/v1/clients/{id}", tag = "clients",
+    params(("id" = Uuid, Path, description = "the client"), Consistency),
+    responses(
+        (status = 200, description = "the client", body = ClientView),
+        (status = 404, description = "no such client", body = Problem)))]
+pub async fn get_client(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    Query(consistency): Query<Consistency>,
+) -> Result<Json<ClientView>, ApiError> {
+    state
+        .consistent(&["clients"], consistency.min_position)
+        .await?;
+    let row: Option<ClientRow> = sqlx::query_as(&format!(
+        "SELECT {CLIENT_COLUMNS} FROM clients WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&state.pool)
+    .await?;
+    row.map(|row| Json(view(row)))
+        .ok_or_else(|| ApiError::not_found("client_not_found", format!("no client {id}")))
+}

@@ -1,0 +1,45 @@
+//! Liveness, readiness and metrics.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::error::ApiError;
+
+/// The health answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: &'static str,
+}
+
+/// The process is up. Needs no token.
+#[utoipa::path(get, path = "/v1/health", tag = "operations",
+    responses((status = 200, description = "the process is up", body = Health)))]
+pub async fn health() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// The process can reach its database and serve. Needs no token.
+#[utoipa::path(get, path = "/v1/ready", tag = "operations",
+    responses(
+        (status = 200, description = "ready", body = Health),
+        (status = 503, description = "the database cannot be reached", body = crate::error::Problem)))]
+pub async fn ready(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+    sqlx::query("SELECT 1").execute(&state.pool).await?;
+    Ok(Json(Health { status: "ok" }))
+}
+
+/// Prometheus metrics in text format.
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let body = state
+        .metrics
+        .as_ref()
+        .map(|handle| handle.render())
+        .unwrap_or_default();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+}

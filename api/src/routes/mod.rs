@@ -1,0 +1,114 @@
+//! The HTTP handlers, one module per resource. Handlers are thin: parse the request into domain
+//! types, run one command through the store or one query against a read model, shape the answer.
+
+pub mod accounts;
+pub mod action_log;
+pub mod clients;
+pub mod health;
+pub mod providers;
+
+use axum::Json;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use eventstore::Committed;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+/// The answer to a command that created or changed something.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Accepted {
+    /// The id of the thing created or changed.
+    pub id: Uuid,
+    /// The global position of the last event the command wrote; pass it as `min_position` to
+    /// read your own write.
+    pub position: i64,
+}
+
+/// The answer header that marks a repeated request answered from the first one.
+pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+/// `201 Created` (or the first answer again for a repeated request, marked
+/// `Idempotent-Replayed: true`).
+pub fn accepted<A: cqrs_es::Aggregate>(id: Uuid, committed: &Committed<A>) -> Response {
+    accepted_with(StatusCode::CREATED, id, committed)
+}
+
+/// Like [`accepted`] with another success status.
+pub fn accepted_with<A: cqrs_es::Aggregate>(
+    status: StatusCode,
+    id: Uuid,
+    committed: &Committed<A>,
+) -> Response {
+    let id = committed
+        .answer
+        .get("id")
+        .and_then(|v| v.as_str())
+        .and_then(|v| Uuid::parse_str(v).ok())
+        .unwrap_or(id);
+    let mut response = (
+        status,
+        Json(Accepted {
+            id,
+            position: committed.position,
+        }),
+    )
+        .into_response();
+    if committed.replayed {
+        response
+            .headers_mut()
+            .insert(REPLAYED, HeaderValue::from_static("true"));
+    }
+    response
+}
+
+/// Read-your-writes: every query takes it.
+#[derive(Debug, Clone, Copy, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Consistency {
+    /// Wait (bounded) until the read model has applied the event at this global position.
+    pub min_position: Option<i64>,
+}
+
+/// A page of a list, with the cursor of the next page (absent on the last page).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Page<T> {
+    /// The items of this page.
+    pub items: Vec<T>,
+    /// Pass as `after` to get the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+/// The default and largest page sizes.
+pub const DEFAULT_LIMIT: i64 = 50;
+/// The largest page size.
+pub const MAX_LIMIT: i64 = 500;
+
+/// Checks a `limit` parameter.
+pub fn limit(limit: Option<i64>) -> Result<i64, ApiError> {
+    match limit {
+        None => Ok(DEFAULT_LIMIT),
+        Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        Some(n) => Err(ApiError::bad_request(
+            "invalid_query",
+            format!("limit must be between 1 and {MAX_LIMIT}, not {n}"),
+        )),
+    }
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern.
+pub fn like_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}

@@ -1,0 +1,47 @@
+use crate::money::{Currency, MoneyError};
+
+/// Why an account command was refused, or why an account field was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccountError {
+    /// A payment was zero or negative.
+    #[error("amount must be greater than zero")]
+    AmountNotPositive,
+    /// An adjustment was zero, which would change nothing but the history.
+    #[error("adjustment must not be zero")]
+    ZeroAdjustment,
+    /// The command's amount is not in the account's currency.
+    #[error("currency mismatch: expected {expected}, found {found}")]
+    CurrencyMismatch {
+        /// The account's currency.
+        expected: Currency,
+        /// The command's currency.
+        found: Currency,
+    },
+    /// The adjustment reason is empty after trimming or longer than 500 characters.
+    #[error("reason must be 1 to 500 characters")]
+    InvalidReason,
+    /// The payment method, as given, is not 1 to 64 characters of `a-z`, `0-9`, `_` and `-`.
+    #[error("invalid payment method {0:?}: it must be 1 to 64 characters of a-z, 0-9, _ and -")]
+    InvalidMethod(String),
+    /// The command names another client or provider than the one that owns the account.
+    #[error("the command names another client or provider than the account's owner")]
+    WrongAccount,
+    /// Money arithmetic failed, such as a balance leaving the representable range.
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+}
+
+impl AccountError {
+    /// A stable snake_case machine code for API clients; it never changes once published.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AccountError::AmountNotPositive => "amount_not_positive",
+            AccountError::ZeroAdjustment => "zero_adjustment",
+            AccountError::CurrencyMismatch { .. } => "currency_mismatch",
+            AccountError::InvalidReason => "invalid_reason",
+            AccountError::InvalidMethod(_) => "invalid_method",
+            AccountError::WrongAccount => "wrong_account",
+            AccountError::Money(error) => error.code(),
+        }
+    }
+}

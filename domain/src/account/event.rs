@@ -1,0 +1,64 @@
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+
+use super::PaymentMethod;
+use crate::ids::{AccountId, AdjustmentId, ClientId, PaymentId, ProviderId};
+use crate::money::{Currency, Money};
+
+/// What has happened to a personal account. Stored forever: variants and fields are never
+/// renamed.
+///
+/// Money events carry the resulting balance, so read models copy it rather than re-running the
+/// rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum AccountEvent {
+    /// The account was opened, always just before its first money event.
+    AccountOpened {
+        /// `AccountId::of(client_id, provider_id, currency)`.
+        account_id: AccountId,
+        /// The owning client.
+        client_id: ClientId,
+        /// The provider the account is held at.
+        provider_id: ProviderId,
+        /// The account's currency.
+        currency: Currency,
+    },
+    /// A payment was credited.
+    PaymentPosted {
+        /// The caller-chosen payment id.
+        payment_id: PaymentId,
+        /// The amount paid, greater than zero.
+        amount: Money,
+        /// How the payment was made.
+        method: PaymentMethod,
+        /// The balance after the payment.
+        balance_after: Money,
+    },
+    /// The balance was corrected by a signed amount.
+    BalanceAdjusted {
+        /// The caller-chosen adjustment id.
+        adjustment_id: AdjustmentId,
+        /// The signed, non-zero correction.
+        amount: Money,
+        /// The trimmed reason.
+        reason: String,
+        /// The balance after the correction.
+        balance_after: Money,
+    },
+}
+
+impl DomainEvent for AccountEvent {
+    fn event_type(&self) -> String {
+        // Literal names, not derived from the variant, so that a rename in code cannot orphan
+        // stored rows.
+        match self {
+            Self::AccountOpened { .. } => "AccountOpened".to_string(),
+            Self::PaymentPosted { .. } => "PaymentPosted".to_string(),
+            Self::BalanceAdjusted { .. } => "BalanceAdjusted".to_string(),
+        }
+    }
+
+    fn event_version(&self) -> String {
+        "1.0".to_string()
+    }
+}

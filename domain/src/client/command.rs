@@ -1,0 +1,43 @@
+use serde::{Deserialize, Serialize};
+
+use super::{ClientKind, ClientName, Country, Email};
+use crate::ids::{ClientId, ProviderId};
+use crate::money::Currency;
+
+/// What can be asked of a client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ClientCommand {
+    /// Registers a new client with a provider.
+    RegisterClient {
+        /// The caller-chosen id of the new client.
+        client_id: ClientId,
+        /// The provider the client buys from.
+        provider_id: ProviderId,
+        /// The provider's currency, looked up by the caller, which the client is billed in.
+        currency: Currency,
+        /// The client's name.
+        name: ClientName,
+        /// The client's e-mail address.
+        email: Email,
+        /// What kind of legal person the client is.
+        kind: ClientKind,
+        /// The client's country.
+        country: Country,
+    },
+    /// Changes some of a client's profile; `None` leaves a field as it is.
+    UpdateClient {
+        /// The new name, if it changes.
+        name: Option<ClientName>,
+        /// The new e-mail address, if it changes.
+        email: Option<Email>,
+        /// The new kind, if it changes.
+        kind: Option<ClientKind>,
+        /// The new country, if it changes.
+        country: Option<Country>,
+    },
+    /// Deletes a client. Its history is kept; it just accepts no more changes.
+    DeleteClient {
+        /// Why the client is deleted; trimmed, 1 to 500 characters.
+        reason: String,
+    },
+}

@@ -1,0 +1,64 @@
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+
+use super::{ClientKind, ClientName, Country, Email};
+use crate::ids::{ClientId, ProviderId};
+use crate::money::Currency;
+
+/// What has happened to a client. Stored forever: variants and fields are never renamed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ClientEvent {
+    /// The client was registered with a provider.
+    ClientRegistered {
+        /// The client's id.
+        client_id: ClientId,
+        /// The provider the client belongs to.
+        provider_id: ProviderId,
+        /// The provider's currency at registration.
+        currency: Currency,
+        /// The client's name.
+        name: ClientName,
+        /// The client's e-mail address.
+        email: Email,
+        /// What kind of legal person the client is.
+        kind: ClientKind,
+        /// The client's country.
+        country: Country,
+    },
+    /// Some of the client's profile changed; exactly the changed fields are `Some`.
+    ClientUpdated {
+        /// The new name, if it changed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<ClientName>,
+        /// The new e-mail address, if it changed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        email: Option<Email>,
+        /// The new kind, if it changed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kind: Option<ClientKind>,
+        /// The new country, if it changed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        country: Option<Country>,
+    },
+    /// The client was deleted.
+    ClientDeleted {
+        /// The trimmed reason.
+        reason: String,
+    },
+}
+
+impl DomainEvent for ClientEvent {
+    fn event_type(&self) -> String {
+        // Literal names, not derived from the variant, so that a rename in code cannot orphan
+        // stored rows.
+        match self {
+            Self::ClientRegistered { .. } => "ClientRegistered".to_string(),
+            Self::ClientUpdated { .. } => "ClientUpdated".to_string(),
+            Self::ClientDeleted { .. } => "ClientDeleted".to_string(),
+        }
+    }
+
+    fn event_version(&self) -> String {
+        "1.0".to_string()
+    }
+}

@@ -1,0 +1,221 @@
+//! The client aggregate: a customer of one provider, with the profile invoices are made out to.
+//!
+//! A client is registered once, may be updated, and is deleted (softly: its history stays) with a
+//! reason. The currency is the provider's, copied into the registration so that the client's
+//! accounts never need to look the provider up.
+
+mod command;
+mod error;
+mod event;
+mod value;
+
+#[cfg(test)]
+mod tests;
+
+use cqrs_es::Aggregate;
+use cqrs_es::event_sink::EventSink;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ClientId, ProviderId};
+use crate::money::Currency;
+use crate::text;
+
+pub use command::*;
+pub use error::*;
+pub use event::*;
+pub use value::*;
+
+/// The longest deletion reason, in characters.
+pub const DELETE_REASON_CHARS_MAX: usize = 500;
+
+/// The state of one client, rebuilt from its events.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Client {
+    id: Option<ClientId>,
+    provider_id: Option<ProviderId>,
+    currency: Option<Currency>,
+    name: Option<ClientName>,
+    email: Option<Email>,
+    kind: Option<ClientKind>,
+    country: Option<Country>,
+    deleted: bool,
+}
+
+impl Client {
+    /// Whether `ClientRegistered` has happened (a deleted client is still registered).
+    pub fn is_registered(&self) -> bool {
+        self.id.is_some()
+    }
+
+    /// Whether the client has been deleted.
+    pub fn is_deleted(&self) -> bool {
+        self.deleted
+    }
+
+    /// The client's id, once registered.
+    pub fn client_id(&self) -> Option<ClientId> {
+        self.id
+    }
+
+    /// The provider the client belongs to, once registered.
+    pub fn provider_id(&self) -> Option<ProviderId> {
+        self.provider_id
+    }
+
+    /// The provider's currency, frozen at registration.
+    pub fn currency(&self) -> Option<Currency> {
+        self.currency
+    }
+
+    /// The current name, once registered.
+    pub fn name(&self) -> Option<&ClientName> {
+        self.name.as_ref()
+    }
+
+    /// The current e-mail address, once registered.
+    pub fn email(&self) -> Option<&Email> {
+        self.email.as_ref()
+    }
+
+    /// The current kind, once registered.
+    pub fn kind(&self) -> Option<ClientKind> {
+        self.kind
+    }
+
+    /// The current country, once registered.
+    pub fn country(&self) -> Option<Country> {
+        self.country
+    }
+
+    /// Applies the business rules to `command` and returns the events it causes.
+    pub fn decide(&self, command: ClientCommand) -> Result<Vec<ClientEvent>, ClientError> {
+        match command {
+            ClientCommand::RegisterClient {
+                client_id,
+                provider_id,
+                currency,
+                name,
+                email,
+                kind,
+                country,
+            } => {
+                if self.is_registered() {
+                    return Err(ClientError::AlreadyRegistered);
+                }
+                Ok(vec![ClientEvent::ClientRegistered {
+                    client_id,
+                    provider_id,
+                    currency,
+                    name,
+                    email,
+                    kind,
+                    country,
+                }])
+            }
+            ClientCommand::UpdateClient {
+                name,
+                email,
+                kind,
+                country,
+            } => {
+                self.ensure_active()?;
+                // Only real changes are recorded, so a retried or redundant update is a no-op
+                // and the history shows what actually changed.
+                let name = name.filter(|name| self.name.as_ref() != Some(name));
+                let email = email.filter(|email| self.email.as_ref() != Some(email));
+                let kind = kind.filter(|kind| self.kind != Some(*kind));
+                let country = country.filter(|country| self.country != Some(*country));
+                if name.is_none() && email.is_none() && kind.is_none() && country.is_none() {
+                    return Ok(vec![]);
+                }
+                Ok(vec![ClientEvent::ClientUpdated {
+                    name,
+                    email,
+                    kind,
+                    country,
+                }])
+            }
+            ClientCommand::DeleteClient { reason } => {
+                self.ensure_active()?;
+                let reason = text::trimmed_within(&reason, DELETE_REASON_CHARS_MAX)
+                    .ok_or(ClientError::InvalidReason)?;
+                Ok(vec![ClientEvent::ClientDeleted {
+                    reason: reason.to_string(),
+                }])
+            }
+        }
+    }
+
+    /// Checks that the client exists and has not been deleted.
+    fn ensure_active(&self) -> Result<(), ClientError> {
+        if !self.is_registered() {
+            Err(ClientError::NotRegistered)
+        } else if self.deleted {
+            Err(ClientError::Deleted)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl Aggregate for Client {
+    const TYPE: &'static str = "Client";
+    type Command = ClientCommand;
+    type Event = ClientEvent;
+    type Error = ClientError;
+    type Services = ();
+
+    async fn handle(
+        &mut self,
+        command: ClientCommand,
+        _services: &(),
+        sink: &EventSink<Self>,
+    ) -> Result<(), ClientError> {
+        for event in self.decide(command)? {
+            sink.write(event, self).await;
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, event: ClientEvent) {
+        match event {
+            ClientEvent::ClientRegistered {
+                client_id,
+                provider_id,
+                currency,
+                name,
+                email,
+                kind,
+                country,
+            } => {
+                self.id = Some(client_id);
+                self.provider_id = Some(provider_id);
+                self.currency = Some(currency);
+                self.name = Some(name);
+                self.email = Some(email);
+                self.kind = Some(kind);
+                self.country = Some(country);
+            }
+            ClientEvent::ClientUpdated {
+                name,
+                email,
+                kind,
+                country,
+            } => {
+                if let Some(name) = name {
+                    self.name = Some(name);
+                }
+                if let Some(email) = email {
+                    self.email = Some(email);
+                }
+                if let Some(kind) = kind {
+                    self.kind = Some(kind);
+                }
+                if let Some(country) = country {
+                    self.country = Some(country);
+                }
+            }
+            ClientEvent::ClientDeleted { .. } => self.deleted = true,
+        }
+    }
+}

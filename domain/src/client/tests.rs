@@ -1,0 +1,470 @@
+use cqrs_es::DomainEvent;
+use cqrs_es::test::TestFramework;
+use uuid::Uuid;
+
+use super::*;
+
+type ClientTester = TestFramework<Client>;
+
+fn client_id() -> ClientId {
+    ClientId::from_uuid(Uuid::from_u128(0x20))
+}
+
+fn provider_id() -> ProviderId {
+    ProviderId::from_uuid(Uuid::from_u128(0x10))
+}
+
+fn name(text: &str) -> ClientName {
+    ClientName::parse(text).unwrap()
+}
+
+fn email(text: &str) -> Email {
+    Email::parse(text).unwrap()
+}
+
+fn country(code: &str) -> Country {
+    Country::parse(code).unwrap()
+}
+
+fn register() -> ClientCommand {
+    ClientCommand::RegisterClient {
+        client_id: client_id(),
+        provider_id: provider_id(),
+        currency: Currency::EUR,
+        name: name("Jane Doe"),
+        email: email("jane@example.com"),
+        kind: ClientKind::Individual,
+        country: country("DE"),
+    }
+}
+
+fn registered() -> ClientEvent {
+    ClientEvent::ClientRegistered {
+        client_id: client_id(),
+        provider_id: provider_id(),
+        currency: Currency::EUR,
+        name: name("Jane Doe"),
+        email: email("jane@example.com"),
+        kind: ClientKind::Individual,
+        country: country("DE"),
+    }
+}
+
+fn update() -> ClientCommand {
+    ClientCommand::UpdateClient {
+        name: None,
+        email: None,
+        kind: None,
+        country: None,
+    }
+}
+
+fn update_email(text: &str) -> ClientCommand {
+    ClientCommand::UpdateClient {
+        name: None,
+        email: Some(email(text)),
+        kind: None,
+        country: None,
+    }
+}
+
+fn email_updated(text: &str) -> ClientEvent {
+    ClientEvent::ClientUpdated {
+        name: None,
+        email: Some(email(text)),
+        kind: None,
+        country: None,
+    }
+}
+
+fn delete(reason: &str) -> ClientCommand {
+    ClientCommand::DeleteClient {
+        reason: reason.to_string(),
+    }
+}
+
+fn deleted() -> ClientEvent {
+    ClientEvent::ClientDeleted {
+        reason: "asked to be forgotten".to_string(),
+    }
+}
+
+// Registration.
+
+#[test]
+fn registering_a_client_records_the_profile_and_currency() {
+    ClientTester::with(())
+        .given_no_previous_events()
+        .when(register())
+        .then_expect_events(vec![registered()]);
+}
+
+#[test]
+fn registering_a_client_twice_is_rejected() {
+    ClientTester::with(())
+        .given(vec![registered()])
+        .when(register())
+        .then_expect_error(ClientError::AlreadyRegistered);
+}
+
+#[test]
+fn registering_a_deleted_client_again_is_rejected() {
+    ClientTester::with(())
+        .given(vec![registered(), deleted()])
+        .when(register())
+        .then_expect_error(ClientError::AlreadyRegistered);
+}
+
+// Updates.
+
+#[test]
+fn updating_a_client_records_the_changed_fields() {
+    ClientTester::with(())
+        .given(vec![registered()])
+        .when(update_email("jane@example.org"))
+        .then_expect_events(vec![email_updated("jane@example.org")]);
+}
+
+#[test]
+fn an_update_records_only_the_fields_that_change() {
+    ClientTester::with(())
+        .given(vec![registered()])
+        .when(ClientCommand::UpdateClient {
+            name: Some(name("Jane Doe")),
+            email: Some(email("jane@example.com")),
+            kind: Some(ClientKind::Company),
+            country: Some(country("DE")),
+        })
+        .then_expect_events(vec![ClientEvent::ClientUpdated {
+            name: None,
+            email: None,
+            kind: Some(ClientKind::Company),
+            country: None,
+        }]);
+}
+
+#[test]
+fn an_update_that_changes_nothing_emits_no_event() {
+    ClientTester::with(())
+        .given(vec![registered()])
+        .when(ClientCommand::UpdateClient {
+            name: Some(name("Jane Doe")),
+            email: Some(email("jane@example.com")),
+            kind: Some(ClientKind::Individual),
+            country: Some(country("DE")),
+        })
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn an_empty_update_emits_no_event() {
+    ClientTester::with(())
+        .given(vec![registered()])
+        .when(update())
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_retried_update_is_harmless() {
+    ClientTester::with(())
+        .given(vec![registered(), email_updated("jane@example.org")])
+        .when(update_email("jane@example.org"))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn updating_an_unregistered_client_is_rejected() {
+    ClientTester::with(())
+        .given_no_previous_events()
+        .when(update_email("jane@example.org"))
+        .then_expect_error(ClientError::NotRegistered);
+}
+
+#[test]
+fn updating_a_deleted_client_is_rejected() {
+    ClientTester::with(())
+        .given(vec![registered(), deleted()])
+        .when(update_email("jane@example.org"))
+        .then_expect_error(ClientError::Deleted);
+}
+
+// Deletion.
+
+#[test]
+fn deleting_a_client_records_the_trimmed_reason() {
+    ClientTester::with(())
+        .given(vec![registered()])
+        .when(delete("  asked to be forgotten\n"))
+        .then_expect_events(vec![deleted()]);
+}
+
+#[test]
+fn deleting_with_a_blank_reason_is_rejected() {
+    ClientTester::with(())
+        .given(vec![registered()])
+        .when(delete(" \t "))
+        .then_expect_error(ClientError::InvalidReason);
+}
+
+#[test]
+fn deleting_with_a_reason_over_500_characters_is_rejected() {
+    ClientTester::with(())
+        .given(vec![registered()])
+        .when(delete(&"x".repeat(501)))
+        .then_expect_error(ClientError::InvalidReason);
+}
+
+#[test]
+fn deleting_with_a_reason_of_500_characters_is_accepted() {
+    let reason = "x".repeat(500);
+    ClientTester::with(())
+        .given(vec![registered()])
+        .when(delete(&reason))
+        .then_expect_events(vec![ClientEvent::ClientDeleted { reason }]);
+}
+
+#[test]
+fn deleting_an_unregistered_client_is_rejected() {
+    ClientTester::with(())
+        .given_no_previous_events()
+        .when(delete("gone"))
+        .then_expect_error(ClientError::NotRegistered);
+}
+
+#[test]
+fn deleting_a_deleted_client_is_rejected() {
+    ClientTester::with(())
+        .given(vec![registered(), deleted()])
+        .when(delete("again"))
+        .then_expect_error(ClientError::Deleted);
+}
+
+// State.
+
+#[test]
+fn applying_events_keeps_the_current_profile() {
+    let mut client = Client::default();
+    assert!(!client.is_registered());
+    client.apply(registered());
+    client.apply(email_updated("jane@example.org"));
+    assert!(client.is_registered());
+    assert!(!client.is_deleted());
+    assert_eq!(client.client_id(), Some(client_id()));
+    assert_eq!(client.provider_id(), Some(provider_id()));
+    assert_eq!(client.currency(), Some(Currency::EUR));
+    assert_eq!(client.name(), Some(&name("Jane Doe")));
+    assert_eq!(client.email(), Some(&email("jane@example.org")));
+    assert_eq!(client.kind(), Some(ClientKind::Individual));
+    assert_eq!(client.country(), Some(country("DE")));
+    client.apply(deleted());
+    assert!(client.is_deleted());
+}
+
+// Client names.
+
+#[test]
+fn a_client_name_is_trimmed() {
+    assert_eq!(name("  Jane Doe ").as_str(), "Jane Doe");
+}
+
+#[test]
+fn a_blank_client_name_is_rejected() {
+    assert_eq!(
+        ClientName::parse("  "),
+        Err(ClientError::InvalidName("  ".to_string()))
+    );
+}
+
+#[test]
+fn a_client_name_over_200_characters_is_rejected() {
+    assert!(ClientName::parse(&"ü".repeat(200)).is_ok());
+    assert!(ClientName::parse(&"ü".repeat(201)).is_err());
+}
+
+#[test]
+fn a_client_name_with_control_characters_is_rejected() {
+    assert!(ClientName::parse("Jane\u{0}Doe").is_err());
+}
+
+// E-mail addresses.
+
+#[test]
+fn an_email_domain_is_lowercased_and_the_local_part_kept() {
+    assert_eq!(
+        email(" Jane.Doe@Example.COM ").as_str(),
+        "Jane.Doe@example.com"
+    );
+}
+
+#[test]
+fn malformed_emails_are_rejected() {
+    for text in [
+        "",
+        "jane",
+        "@example.com",
+        "jane@",
+        "jane@example",
+        "jane@@example.com",
+        "jane@doe@example.com",
+        "ja ne@example.com",
+        "jane@exa\tmple.com",
+        "jane\u{7}@example.com",
+        "jane@.example.com",
+        "jane@example.com.",
+        "jane@example..com",
+    ] {
+        assert_eq!(
+            Email::parse(text),
+            Err(ClientError::InvalidEmail(text.to_string())),
+            "{text:?}"
+        );
+    }
+}
+
+#[test]
+fn an_email_over_254_characters_is_rejected() {
+    let domain = "@example.com";
+    let fits = format!("{}{domain}", "a".repeat(254 - domain.len()));
+    let too_long = format!("a{fits}");
+    assert!(Email::parse(&fits).is_ok());
+    assert!(Email::parse(&too_long).is_err());
+}
+
+// Countries.
+
+#[test]
+fn an_assigned_country_code_is_accepted() {
+    for code in ["DE", "US", "AD", "ZW"] {
+        assert_eq!(country(code).as_str(), code);
+    }
+}
+
+#[test]
+fn unassigned_or_reserved_country_codes_are_rejected() {
+    for code in ["XK", "UK", "EU", "AN", "ZZ", "AA"] {
+        assert_eq!(
+            Country::parse(code),
+            Err(ClientError::InvalidCountry(code.to_string())),
+            "{code}"
+        );
+    }
+}
+
+#[test]
+fn a_lowercase_or_padded_country_code_is_rejected() {
+    for code in ["de", "De", " DE", "DE ", "DEU", "D", ""] {
+        assert!(Country::parse(code).is_err(), "{code:?}");
+    }
+}
+
+#[test]
+fn the_country_list_is_sorted_and_complete() {
+    assert!(COUNTRY_CODES.windows(2).all(|pair| pair[0] < pair[1]));
+    assert!(
+        COUNTRY_CODES
+            .iter()
+            .all(|code| { code.len() == 2 && code.bytes().all(|byte| byte.is_ascii_uppercase()) })
+    );
+    assert_eq!(COUNTRY_CODES.len(), 249);
+}
+
+// Serde.
+
+#[test]
+fn value_types_serialize_as_plain_strings() {
+    assert_eq!(serde_json::to_string(&name("Jane")).unwrap(), r#""Jane""#);
+    assert_eq!(
+        serde_json::to_string(&email("j@example.com")).unwrap(),
+        r#""j@example.com""#
+    );
+    assert_eq!(serde_json::to_string(&country("FR")).unwrap(), r#""FR""#);
+    assert_eq!(
+        serde_json::to_string(&ClientKind::SoleProprietor).unwrap(),
+        r#""sole_proprietor""#
+    );
+}
+
+#[test]
+fn value_types_validate_when_deserialized() {
+    assert!(serde_json::from_str::<ClientName>(r#""   ""#).is_err());
+    assert!(serde_json::from_str::<Email>(r#""nobody""#).is_err());
+    assert!(serde_json::from_str::<Country>(r#""fr""#).is_err());
+    assert!(serde_json::from_str::<ClientKind>(r#""Company""#).is_err());
+    assert_eq!(
+        serde_json::from_str::<Email>(r#""j@EXAMPLE.com""#).unwrap(),
+        email("j@example.com")
+    );
+    assert_eq!(
+        serde_json::from_str::<ClientKind>(r#""company""#).unwrap(),
+        ClientKind::Company
+    );
+}
+
+#[test]
+fn client_kinds_name_themselves_in_snake_case() {
+    assert_eq!(ClientKind::Individual.as_str(), "individual");
+    assert_eq!(ClientKind::Company.as_str(), "company");
+    assert_eq!(ClientKind::SoleProprietor.as_str(), "sole_proprietor");
+}
+
+#[test]
+fn a_client_update_serializes_only_the_changed_fields() {
+    let json = serde_json::to_value(email_updated("j@example.com")).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"ClientUpdated": {"email": "j@example.com"}})
+    );
+    assert_eq!(
+        serde_json::from_value::<ClientEvent>(json).unwrap(),
+        email_updated("j@example.com")
+    );
+}
+
+#[test]
+fn client_registered_round_trips_through_json() {
+    let json = serde_json::to_value(registered()).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"ClientRegistered": {
+            "client_id": "00000000-0000-0000-0000-000000000020",
+            "provider_id": "00000000-0000-0000-0000-000000000010",
+            "currency": "EUR",
+            "name": "Jane Doe",
+            "email": "jane@example.com",
+            "kind": "individual",
+            "country": "DE",
+        }})
+    );
+    assert_eq!(
+        serde_json::from_value::<ClientEvent>(json).unwrap(),
+        registered()
+    );
+}
+
+#[test]
+fn client_events_have_literal_names_and_version_one() {
+    assert_eq!(registered().event_type(), "ClientRegistered");
+    assert_eq!(email_updated("j@example.com").event_type(), "ClientUpdated");
+    assert_eq!(deleted().event_type(), "ClientDeleted");
+    assert_eq!(deleted().event_version(), "1.0");
+    assert_eq!(Client::TYPE, "Client");
+}
+
+#[test]
+fn client_error_codes_are_stable() {
+    let cases = [
+        (ClientError::AlreadyRegistered, "client_exists"),
+        (ClientError::NotRegistered, "client_not_found"),
+        (ClientError::Deleted, "client_deleted"),
+        (ClientError::InvalidName(String::new()), "invalid_name"),
+        (ClientError::InvalidEmail(String::new()), "invalid_email"),
+        (
+            ClientError::InvalidCountry(String::new()),
+            "invalid_country",
+        ),
+        (ClientError::InvalidReason, "invalid_reason"),
+    ];
+    for (error, code) in cases {
+        assert_eq!(error.code(), code);
+    }
+}

@@ -1,0 +1,19 @@
+//! The billing rules of the hosting billing core: money, identifiers, aggregates, their
+//! commands, events and errors.
+//!
+//! **Architecture Invariant:** `domain` does no IO and knows nothing about Postgres, HTTP or the
+//! clock. Everything a decision needs (ids, timestamps, the provider's currency) arrives in the
+//! command, so every rule here is a pure function that a test can run without a runtime, a
+//! database or a mocked clock. `clippy.toml` enforces part of this by forbidding the clock, random
+//! ids and floating point types in this crate.
+//!
+//! Each aggregate (`Provider`, `Client`, `Account`) exposes a synchronous `decide` that turns a
+//! command into events; the `cqrs_es::Aggregate` implementation is a thin adapter over it.
+
+pub mod account;
+pub mod client;
+pub mod ids;
+pub mod money;
+pub mod provider;
+
+mod text;

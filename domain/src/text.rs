@@ -1,0 +1,43 @@
+//! Small helpers for free-text fields shared by several aggregates.
+
+/// Trims `input` and returns it if it holds between 1 and `max_chars` characters.
+///
+/// Lengths are counted in Unicode scalar values rather than bytes, so that a limit means the same
+/// thing to a user typing in any script.
+pub(crate) fn trimmed_within(input: &str, max_chars: usize) -> Option<&str> {
+    let trimmed = input.trim();
+    let length = trimmed.chars().count();
+    (1..=max_chars).contains(&length).then_some(trimmed)
+}
+
+/// Trims `input` and returns it if it is a valid display name: 1 to `max_chars` characters and no
+/// control characters.
+///
+/// Control characters (newlines, tabs, escape sequences) are rejected because names end up in
+/// invoices, e-mails and log lines, where they would break the layout or spoof content.
+pub(crate) fn display_name(input: &str, max_chars: usize) -> Option<&str> {
+    trimmed_within(input, max_chars).filter(|name| !name.chars().any(char::is_control))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn length_is_counted_in_characters_not_bytes() {
+        assert_eq!(trimmed_within("ééé", 3), Some("ééé"));
+        assert_eq!(trimmed_within("éééé", 3), None);
+    }
+
+    #[test]
+    fn surrounding_whitespace_does_not_count() {
+        assert_eq!(trimmed_within("  ab  ", 2), Some("ab"));
+        assert_eq!(trimmed_within("   ", 2), None);
+    }
+
+    #[test]
+    fn display_names_reject_control_characters() {
+        assert_eq!(display_name("Acme\nHosting", 200), None);
+        assert_eq!(display_name("Acme Hosting", 200), Some("Acme Hosting"));
+    }
+}

@@ -1,0 +1,510 @@
+//! The command path: load an aggregate (snapshot plus the events after it), let it decide,
+//! append its events with optimistic concurrency, and answer with their global position.
+//!
+//! This replaces cqrs-es's `CqrsFramework` and postgres-es's snapshot store, which in 0.5.0
+//! apply every new event twice, never retry a conflict, and cannot report where the events landed
+//! (DESIGN.md, defects 1, 2 and 5). See docs/adr/0002-own-append-path.md.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::persist::PersistedEventRepository;
+use cqrs_es::{Aggregate, DomainEvent};
+use postgres_es::PostgresEventRepository;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::clock::Clock;
+use crate::error::{CommandError, StoreError};
+use crate::metadata::{CommandContext, EventMetadata};
+
+/// An aggregate the store can keep: no services (the domain decides synchronously from the
+/// command alone) and a versioned state shape for snapshots.
+pub trait StoredAggregate: Aggregate<Services = ()> {
+    /// The version of the serialized state. Raise it when the state's shape changes: snapshots of
+    /// another version are then ignored and the stream is replayed.
+    const STATE_VERSION: i32;
+}
+
+/// A command that can name itself for the log's `command` metadata and the metrics.
+pub trait NamedCommand {
+    /// The command's name in the imperative, such as `PostPayment`.
+    fn name(&self) -> &'static str;
+}
+
+/// A caller-chosen id that makes a command idempotent: sent twice with the same request, the
+/// command takes effect once and the second call gets the first answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandKey {
+    /// What the key is unique within, such as `payment` or `idempotency:<actor>`.
+    pub scope: String,
+    /// The key itself.
+    pub key: String,
+    /// A digest of the request, so that the same key with another request is refused.
+    pub fingerprint: Vec<u8>,
+    /// What the caller answers when the command succeeds (such as the id it created), stored with
+    /// the key so that a repeated request gets the same answer.
+    pub answer: serde_json::Value,
+}
+
+impl CommandKey {
+    /// A key whose fingerprint is the SHA-256 of `request` serialized as JSON.
+    pub fn new(
+        scope: impl Into<String>,
+        key: impl Into<String>,
+        request: &impl Serialize,
+        answer: serde_json::Value,
+    ) -> Result<Self, serde_json::Error> {
+        let bytes = serde_json::to_vec(request)?;
+        Ok(Self {
+            scope: scope.into(),
+            key: key.into(),
+            fingerprint: Sha256::digest(&bytes).to_vec(),
+            answer,
+        })
+    }
+}
+
+/// The state of one aggregate as loaded.
+#[derive(Debug, Clone)]
+pub struct Loaded<A> {
+    /// The aggregate with every stored event applied once.
+    pub aggregate: A,
+    /// The sequence of its last event (0 if it has none).
+    pub sequence: i64,
+    /// The global position of its last event (0 if it has none).
+    pub position: i64,
+}
+
+/// What a successful command did.
+#[derive(Debug, Clone)]
+pub struct Committed<A: Aggregate> {
+    /// The global position of the last event written, or, when the command changed nothing or
+    /// was a replay, of the aggregate's last event. Queries take it as `min_position`.
+    pub position: i64,
+    /// The events written (empty for a replay or a command that changed nothing).
+    pub events: Vec<A::Event>,
+    /// True when the command's key was seen before and this is the first call's answer.
+    pub replayed: bool,
+    /// The answer stored with the command's key: the caller's own on a first call, the first
+    /// call's on a replay. `Null` without a key.
+    pub answer: serde_json::Value,
+}
+
+/// Tuning of the store.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreConfig {
+    /// Write a snapshot each time a stream crosses a multiple of this many events.
+    pub snapshot_every: i64,
+    /// How many times a command runs before a run of conflicts is reported.
+    pub max_attempts: u32,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            snapshot_every: 50,
+            max_attempts: 12,
+        }
+    }
+}
+
+/// The PostgreSQL event store.
+pub struct EventStore {
+    pool: PgPool,
+    clock: Arc<dyn Clock>,
+    locks: KeyedLocks,
+    config: StoreConfig,
+}
+
+enum Appended {
+    Written { position: i64 },
+    Conflict,
+    KeyTaken,
+}
+
+impl EventStore {
+    /// A store over `pool`, stamping events with `clock`.
+    pub fn new(pool: PgPool, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            pool,
+            clock,
+            locks: KeyedLocks::default(),
+            config: StoreConfig::default(),
+        }
+    }
+
+    /// The same store with other tuning.
+    #[must_use]
+    pub fn with_config(mut self, config: StoreConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The connection pool.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// The clock events are stamped with.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Loads an aggregate from its latest snapshot and the events after it, in one round trip.
+    /// Each event is applied exactly once.
+    pub async fn load<A: StoredAggregate>(&self, id: &str) -> Result<Loaded<A>, StoreError> {
+        let rows: Vec<(i32, i64, i64, String)> = sqlx::query_as(
+            "WITH snapshot AS (
+                 SELECT last_sequence, last_position, payload
+                   FROM aggregate_snapshots
+                  WHERE aggregate_type = $1 AND aggregate_id = $2 AND state_version = $3)
+             SELECT 0, last_sequence, last_position, payload::text FROM snapshot
+             UNION ALL
+             SELECT 1, sequence, global_position, payload::text
+               FROM events
+              WHERE aggregate_type = $1 AND aggregate_id = $2
+                AND sequence > coalesce((SELECT last_sequence FROM snapshot), 0)
+             ORDER BY 1, 2",
+        )
+        .bind(A::TYPE)
+        .bind(id)
+        .bind(A::STATE_VERSION)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut loaded = Loaded {
+            aggregate: A::default(),
+            sequence: 0,
+            position: 0,
+        };
+        for (kind, sequence, position, payload) in rows {
+            if kind == 0 {
+                loaded.aggregate = serde_json::from_str(&payload)?;
+            } else {
+                loaded.aggregate.apply(serde_json::from_str(&payload)?);
+            }
+            loaded.sequence = sequence;
+            loaded.position = position;
+        }
+        Ok(loaded)
+    }
+
+    /// Loads an aggregate by replaying its whole stream through postgres-es, ignoring snapshots.
+    /// Slow for long streams; it is the reference that snapshot-backed loads are checked against.
+    pub async fn load_by_full_replay<A: StoredAggregate>(
+        &self,
+        id: &str,
+    ) -> Result<(A, i64), StoreError> {
+        let repository = PostgresEventRepository::new(self.pool.clone());
+        let events = repository
+            .get_events::<A>(id)
+            .await
+            .map_err(|e| StoreError::Repository(e.to_string()))?;
+        let mut aggregate = A::default();
+        let mut sequence = 0;
+        for event in events {
+            aggregate.apply(serde_json::from_value(event.payload)?);
+            sequence = i64::try_from(event.sequence).unwrap_or(i64::MAX);
+        }
+        Ok((aggregate, sequence))
+    }
+
+    /// Runs `command` against the aggregate `id` and appends what it decides.
+    ///
+    /// Commands on one aggregate queue behind each other in this process; a conflict with another
+    /// process reloads the aggregate and runs the command again, a bounded number of times. With a
+    /// `key`, a repeated request is answered from the first one and writes nothing.
+    pub async fn execute<A>(
+        &self,
+        id: &str,
+        command: A::Command,
+        context: &CommandContext,
+        key: Option<&CommandKey>,
+    ) -> Result<Committed<A>, CommandError<A::Error>>
+    where
+        A: StoredAggregate,
+        A::Command: NamedCommand + Clone,
+    {
+        let started = Instant::now();
+        let name = command.name();
+        let result = self.execute_inner(id, command, context, key).await;
+        let outcome = match &result {
+            Ok(committed) if committed.replayed => "replayed",
+            Ok(_) => "ok",
+            Err(CommandError::Rejected(_)) => "rejected",
+            Err(CommandError::KeyReused { .. }) => "key_reused",
+            Err(CommandError::Store(StoreError::Contention { .. })) => "contention",
+            Err(CommandError::Store(_)) => "error",
+        };
+        metrics::counter!("billing_commands_total", "command" => name, "outcome" => outcome)
+            .increment(1);
+        metrics::histogram!("billing_command_seconds", "command" => name)
+            .record(started.elapsed().as_secs_f64());
+        result
+    }
+
+    async fn execute_inner<A>(
+        &self,
+        id: &str,
+        command: A::Command,
+        context: &CommandContext,
+        key: Option<&CommandKey>,
+    ) -> Result<Committed<A>, CommandError<A::Error>>
+    where
+        A: StoredAggregate,
+        A::Command: NamedCommand + Clone,
+    {
+        let name = command.name();
+        for attempt in 1..=self.config.max_attempts {
+            let _queued = self.locks.lock(A::TYPE, id).await;
+            if let Some(key) = key
+                && let Some((position, answer)) = self.find_key(key).await?
+            {
+                return Ok(Committed {
+                    position,
+                    events: Vec::new(),
+                    replayed: true,
+                    answer,
+                });
+            }
+            let Loaded {
+                mut aggregate,
+                sequence,
+                position,
+            } = self.load::<A>(id).await?;
+            let sink = EventSink::default();
+            aggregate
+                .handle(command.clone(), &(), &sink)
+                .await
+                .map_err(CommandError::Rejected)?;
+            let events = sink.collect().await;
+            let appended = self
+                .append(
+                    id, sequence, position, &events, &aggregate, context, name, key,
+                )
+                .await?;
+            match appended {
+                Appended::Written { position } => {
+                    return Ok(Committed {
+                        position,
+                        events,
+                        replayed: false,
+                        answer: key.map_or(serde_json::Value::Null, |k| k.answer.clone()),
+                    });
+                }
+                Appended::Conflict | Appended::KeyTaken => {
+                    metrics::counter!("billing_command_conflicts_total", "command" => name)
+                        .increment(1);
+                    let jitter_us = fastrand::u64(0..500 * u64::from(attempt));
+                    tokio::time::sleep(Duration::from_micros(jitter_us)).await;
+                }
+            }
+        }
+        Err(StoreError::Contention {
+            aggregate_type: A::TYPE,
+            aggregate_id: id.to_owned(),
+            attempts: self.config.max_attempts,
+        }
+        .into())
+    }
+
+    /// The answer recorded for `key`, or `KeyReused` if it was recorded for another request.
+    async fn find_key<E>(
+        &self,
+        key: &CommandKey,
+    ) -> Result<Option<(i64, serde_json::Value)>, CommandError<E>> {
+        let found: Option<(Vec<u8>, i64, sqlx::types::Json<serde_json::Value>)> = sqlx::query_as(
+            "SELECT fingerprint, position, answer FROM command_keys WHERE scope = $1 AND key = $2",
+        )
+        .bind(&key.scope)
+        .bind(&key.key)
+        .fetch_optional(&self.pool)
+        .await?;
+        match found {
+            None => Ok(None),
+            Some((fingerprint, position, answer)) if fingerprint == key.fingerprint => {
+                Ok(Some((position, answer.0)))
+            }
+            Some(_) => Err(CommandError::KeyReused {
+                key: key.key.clone(),
+            }),
+        }
+    }
+
+    /// Appends `events` after `sequence` in one transaction, with the command key and, when the
+    /// stream crosses a snapshot boundary, a snapshot of `state` (which already has the events
+    /// applied, once).
+    #[expect(clippy::too_many_arguments, reason = "one private call site")]
+    async fn append<A: StoredAggregate>(
+        &self,
+        id: &str,
+        sequence: i64,
+        position: i64,
+        events: &[A::Event],
+        state: &A,
+        context: &CommandContext,
+        command: &str,
+        key: Option<&CommandKey>,
+    ) -> Result<Appended, StoreError> {
+        if events.is_empty() && key.is_none() {
+            return Ok(Appended::Written { position });
+        }
+        let occurred_at = self.clock.now();
+        let mut sequences = Vec::with_capacity(events.len());
+        let mut types = Vec::with_capacity(events.len());
+        let mut versions = Vec::with_capacity(events.len());
+        let mut payloads = Vec::with_capacity(events.len());
+        let mut metadatas = Vec::with_capacity(events.len());
+        let mut next = sequence;
+        for event in events {
+            next += 1;
+            sequences.push(next);
+            types.push(event.event_type());
+            versions.push(event.event_version());
+            payloads.push(serde_json::to_string(event)?);
+            metadatas.push(serde_json::to_string(&EventMetadata {
+                event_id: Uuid::now_v7(),
+                occurred_at,
+                actor: context.actor.to_string(),
+                on_behalf_of: context.on_behalf_of.clone(),
+                request_id: context.request_id.clone(),
+                idempotency_key: context.idempotency_key.clone(),
+                command: command.to_owned(),
+            })?);
+        }
+
+        let mut tx = self.pool.begin().await?;
+        let mut last_position = position;
+        if !events.is_empty() {
+            let inserted: Result<Vec<i64>, sqlx::Error> = sqlx::query_scalar(
+                "INSERT INTO events
+                     (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+                 SELECT $1, $2, s, t, v, p::json, m::json
+                   FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])
+                        AS e(s, t, v, p, m)
+                 RETURNING global_position",
+            )
+            .bind(A::TYPE)
+            .bind(id)
+            .bind(&sequences)
+            .bind(&types)
+            .bind(&versions)
+            .bind(&payloads)
+            .bind(&metadatas)
+            .fetch_all(&mut *tx)
+            .await;
+            match inserted {
+                Ok(positions) => last_position = positions.into_iter().max().unwrap_or(position),
+                Err(error) if is_unique_violation(&error, "events_pkey") => {
+                    return Ok(Appended::Conflict);
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+        if let Some(key) = key {
+            let recorded = sqlx::query(
+                "INSERT INTO command_keys
+                     (scope, key, fingerprint, aggregate_type, aggregate_id, position, answer)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(&key.scope)
+            .bind(&key.key)
+            .bind(&key.fingerprint)
+            .bind(A::TYPE)
+            .bind(id)
+            .bind(last_position)
+            .bind(sqlx::types::Json(&key.answer))
+            .execute(&mut *tx)
+            .await?;
+            if recorded.rows_affected() == 0 {
+                return Ok(Appended::KeyTaken);
+            }
+        }
+        let every = self.config.snapshot_every.max(1);
+        if !events.is_empty() && next / every > sequence / every {
+            sqlx::query(
+                "INSERT INTO aggregate_snapshots
+                     (aggregate_type, aggregate_id, state_version, last_sequence, last_position, payload)
+                 VALUES ($1, $2, $3, $4, $5, $6::json)
+                 ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE
+                    SET state_version = excluded.state_version,
+                        last_sequence = excluded.last_sequence,
+                        last_position = excluded.last_position,
+                        payload = excluded.payload
+                  WHERE aggregate_snapshots.last_sequence < excluded.last_sequence
+                     OR aggregate_snapshots.state_version <> excluded.state_version",
+            )
+            .bind(A::TYPE)
+            .bind(id)
+            .bind(A::STATE_VERSION)
+            .bind(next)
+            .bind(last_position)
+            .bind(serde_json::to_string(state)?)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(Appended::Written {
+            position: last_position,
+        })
+    }
+}
+
+fn is_unique_violation(error: &sqlx::Error, constraint: &str) -> bool {
+    error
+        .as_database_error()
+        .is_some_and(|e| e.is_unique_violation() && e.constraint() == Some(constraint))
+}
+
+/// One async mutex per aggregate in use, so that commands on the same aggregate in this process
+/// queue instead of conflicting. Entries are dropped when nobody holds or waits for them.
+type AggregateKey = (&'static str, String);
+
+#[derive(Default)]
+struct KeyedLocks {
+    locks: Mutex<HashMap<AggregateKey, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+struct KeyedGuard<'a> {
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+    key: AggregateKey,
+    locks: &'a KeyedLocks,
+}
+
+impl KeyedLocks {
+    async fn lock(&self, aggregate_type: &'static str, id: &str) -> KeyedGuard<'_> {
+        let key = (aggregate_type, id.to_owned());
+        let mutex = {
+            let mut locks = self.locks.lock().unwrap_or_else(PoisonError::into_inner);
+            Arc::clone(locks.entry(key.clone()).or_default())
+        };
+        let guard = mutex.lock_owned().await;
+        KeyedGuard {
+            guard: Some(guard),
+            key,
+            locks: self,
+        }
+    }
+}
+
+impl Drop for KeyedGuard<'_> {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        let mut locks = self
+            .locks
+            .locks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if locks
+            .get(&self.key)
+            .is_some_and(|mutex| Arc::strong_count(mutex) == 1)
+        {
+            locks.remove(&self.key);
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! Providers and clients as staff search and list them.
+
+use async_trait::async_trait;
+use domain::client::ClientEvent;
+use domain::provider::ProviderEvent;
+use eventstore::log::StoredEvent;
+use sqlx::PgConnection;
+
+use crate::{Projection, ProjectionError};
+
+/// The `providers` table.
+pub struct Providers;
+
+#[async_trait]
+impl Projection for Providers {
+    fn name(&self) -> &'static str {
+        "providers"
+    }
+
+    fn version(&self) -> i32 {
+        1
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["providers"]
+    }
+
+    async fn apply(
+        &self,
+        tx: &mut PgConnection,
+        event: &StoredEvent,
+    ) -> Result<(), ProjectionError> {
+        if event.aggregate_type != "Provider" {
+            return Ok(());
+        }
+        let occurred_at = event.metadata()?.occurred_at;
+        match event.decode::<ProviderEvent>()? {
+            ProviderEvent::ProviderCreated {
+                provider_id,
+                name,
+                currency,
+            } => {
+                sqlx::query(
+                    "INSERT INTO providers (id, name, currency, created_at, position)
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(provider_id.as_uuid())
+                .bind(name)
+                .bind(currency.code())
+                .bind(occurred_at)
+                .bind(event.position)
+                .execute(tx)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The `clients` table.
+pub struct Clients;
+
+#[async_trait]
+impl Projection for Clients {
+    fn name(&self) -> &'static str {
+        "clients"
+    }
+
+    fn version(&self) -> i32 {
+        1
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["clients"]
+    }
+
+    async fn apply(
+        &self,
+        tx: &mut PgConnection,
+        event: &StoredEvent,
+    ) -> Result<(), ProjectionError> {
+        if event.aggregate_type != "Client" {
+            return Ok(());
+        }
+        let occurred_at = event.metadata()?.occurred_at;
+        match event.decode::<ClientEvent>()? {
+            ClientEvent::ClientRegistered {
+                client_id,
+                provider_id,
+                currency,
+                name,
+                email,
+                kind,
+                country,
+            } => {
+                sqlx::query(
+                    "INSERT INTO clients (id, provider_id, currency, name, email, kind, country,
+                                          status, created_at, updated_at, position)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $8, $9)",
+                )
+                .bind(client_id.as_uuid())
+                .bind(provider_id.as_uuid())
+                .bind(currency.code())
+                .bind(name.as_str())
+                .bind(email.as_str())
+                .bind(kind.as_str())
+                .bind(country.as_str())
+                .bind(occurred_at)
+                .bind(event.position)
+                .execute(tx)
+                .await?;
+            }
+            ClientEvent::ClientUpdated {
+                name,
+                email,
+                kind,
+                country,
+            } => {
+                sqlx::query(
+                    "UPDATE clients
+                        SET name = coalesce($2, name), email = coalesce($3, email),
+                            kind = coalesce($4, kind), country = coalesce($5, country),
+                            updated_at = $6, position = $7
+                      WHERE id::text = $1",
+                )
+                .bind(&event.aggregate_id)
+                .bind(name.as_ref().map(|n| n.as_str()))
+                .bind(email.as_ref().map(|e| e.as_str()))
+                .bind(kind.map(|k| k.as_str()))
+                .bind(country.as_ref().map(|c| c.as_str()))
+                .bind(occurred_at)
+                .bind(event.position)
+                .execute(tx)
+                .await?;
+            }
+            ClientEvent::ClientDeleted { .. } => {
+                sqlx::query(
+                    "UPDATE clients SET status = 'deleted', updated_at = $2, position = $3
+                      WHERE id::text = $1",
+                )
+                .bind(&event.aggregate_id)
+                .bind(occurred_at)
+                .bind(event.position)
+                .execute(tx)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,416 @@
+//! The projection engine: named consumers of the log, each with its own checkpoint.
+//!
+//! A worker step ([`try_project_batch`]) reads a batch in safe order, applies it to the
+//! projection's tables and moves the checkpoint, all in one transaction, so each event takes effect
+//! exactly once whatever crashes. A transaction-scoped advisory lock keeps one active worker per
+//! projection across every node. [`run_until_stopped`] loops over the step, waking on
+//! `LISTEN billing_events` and polling as a fallback.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::Utc;
+use eventstore::log::{self, LogPosition, StoredEvent};
+use sqlx::postgres::PgListener;
+use sqlx::{PgConnection, PgPool};
+use tokio::sync::watch;
+
+use crate::ProjectionError;
+
+/// A read model built from the log.
+#[async_trait]
+pub trait Projection: Send + Sync + 'static {
+    /// The projection's name: its checkpoint row and its advisory lock.
+    fn name(&self) -> &'static str;
+    /// The version of the projection's code. Raising it rebuilds the read model from the start.
+    fn version(&self) -> i32;
+    /// The tables this projection owns, emptied before a rebuild.
+    fn tables(&self) -> &'static [&'static str];
+    /// Applies one event inside the worker's transaction. Events this projection does not care
+    /// about are ignored.
+    async fn apply(
+        &self,
+        tx: &mut PgConnection,
+        event: &StoredEvent,
+    ) -> Result<(), ProjectionError>;
+}
+
+/// What one worker step did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Applied this many events; there may be more.
+    Processed(usize),
+    /// Nothing to read: the projection has every event that can be read safely.
+    CaughtUp,
+    /// Another worker (on this or another node) holds the projection.
+    Busy,
+}
+
+/// A projection's checkpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// The last event applied.
+    pub at: LogPosition,
+    /// The code version the read model was built with.
+    pub version: i32,
+    /// How many events have been applied since the last rebuild.
+    pub events: i64,
+}
+
+/// Reads a projection's checkpoint, if it has one.
+pub async fn checkpoint(
+    executor: &mut PgConnection,
+    name: &str,
+) -> Result<Option<Checkpoint>, sqlx::Error> {
+    let row: Option<(i64, i64, i32, i64)> = sqlx::query_as(
+        "SELECT tx_id::text::bigint, position, version, events
+           FROM projection_checkpoints WHERE name = $1",
+    )
+    .bind(name)
+    .fetch_optional(executor)
+    .await?;
+    Ok(row.map(|(tx_id, position, version, events)| Checkpoint {
+        at: LogPosition { tx_id, position },
+        version,
+        events,
+    }))
+}
+
+async fn lock(tx: &mut PgConnection, name: &str, wait: bool) -> Result<bool, sqlx::Error> {
+    let sql = if wait {
+        "SELECT pg_advisory_xact_lock(hashtextextended('projection:' || $1, 0)) IS NOT NULL"
+    } else {
+        "SELECT pg_try_advisory_xact_lock(hashtextextended('projection:' || $1, 0))"
+    };
+    sqlx::query_scalar(sql).bind(name).fetch_one(tx).await
+}
+
+/// Empties the projection's tables and puts its checkpoint at the start of the log with the
+/// code's version. Runs inside the caller's transaction, which must hold the projection's lock.
+async fn reset_in(tx: &mut PgConnection, projection: &dyn Projection) -> Result<(), sqlx::Error> {
+    let tables = projection.tables();
+    if !tables.is_empty() {
+        sqlx::query(&format!("TRUNCATE {} RESTART IDENTITY", tables.join(", ")))
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query(
+        "INSERT INTO projection_checkpoints (name, tx_id, position, version, events, updated_at)
+         VALUES ($1, '0', 0, $2, 0, now())
+         ON CONFLICT (name) DO UPDATE
+            SET tx_id = '0', position = 0, version = $2, events = 0, updated_at = now()",
+    )
+    .bind(projection.name())
+    .bind(projection.version())
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Empties a projection and moves it to the start of the log, waiting for its lock.
+pub async fn reset(pool: &PgPool, projection: &dyn Projection) -> Result<(), ProjectionError> {
+    let mut tx = pool.begin().await?;
+    lock(&mut tx, projection.name(), true).await?;
+    reset_in(&mut tx, projection).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// One worker step: up to `batch_size` events applied and the checkpoint moved, atomically.
+/// A projection whose stored version differs from its code's is rebuilt from the start.
+pub async fn try_project_batch(
+    pool: &PgPool,
+    projection: &dyn Projection,
+    batch_size: i64,
+) -> Result<Outcome, ProjectionError> {
+    let name = projection.name();
+    let mut tx = pool.begin().await?;
+    if !lock(&mut tx, name, false).await? {
+        return Ok(Outcome::Busy);
+    }
+    let at = match checkpoint(&mut tx, name).await? {
+        Some(found) if found.version == projection.version() => found.at,
+        _ => {
+            tracing::info!(
+                projection = name,
+                "building projection from the start of the log"
+            );
+            reset_in(&mut tx, projection).await?;
+            LogPosition::default()
+        }
+    };
+    let events = log::read_after(&mut *tx, at, batch_size).await?;
+    let Some(last) = events.last() else {
+        tx.commit().await?;
+        return Ok(Outcome::CaughtUp);
+    };
+    let last_at = last.log_position();
+    let last_recorded = last.recorded_at;
+    for event in &events {
+        projection
+            .apply(&mut tx, event)
+            .await
+            .map_err(|error| error.at(event))?;
+    }
+    let count = i64::try_from(events.len()).unwrap_or(i64::MAX);
+    sqlx::query(
+        "UPDATE projection_checkpoints
+            SET tx_id = $2::bigint::text::xid8, position = $3, events = events + $4, updated_at = now()
+          WHERE name = $1",
+    )
+    .bind(name)
+    .bind(last_at.tx_id)
+    .bind(last_at.position)
+    .bind(count)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let lag = (Utc::now() - last_recorded).to_std().unwrap_or_default();
+    metrics::histogram!("billing_projection_lag_seconds", "projection" => name)
+        .record(lag.as_secs_f64());
+    metrics::counter!("billing_projected_events_total", "projection" => name)
+        .increment(u64::try_from(events.len()).unwrap_or(u64::MAX));
+    Ok(Outcome::Processed(events.len()))
+}
+
+/// Runs steps until the projection is caught up; returns how many events were applied.
+pub async fn catch_up(
+    pool: &PgPool,
+    projection: &dyn Projection,
+    batch_size: i64,
+) -> Result<u64, ProjectionError> {
+    let mut applied = 0u64;
+    loop {
+        match try_project_batch(pool, projection, batch_size).await? {
+            Outcome::Processed(n) => applied += u64::try_from(n).unwrap_or(u64::MAX),
+            Outcome::CaughtUp => return Ok(applied),
+            Outcome::Busy => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+}
+
+/// How the worker loop behaves.
+#[derive(Debug, Clone, Copy)]
+pub struct WorkerConfig {
+    /// Events per transaction.
+    pub batch_size: i64,
+    /// How long a caught-up worker sleeps when no notification comes.
+    pub poll_interval: Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            batch_size: 1000,
+            poll_interval: Duration::from_millis(500),
+        }
+    }
+}
+
+/// Progress of this process's workers, so that queries can wait for their read model to reach a
+/// position without polling the database in a tight loop.
+#[derive(Clone)]
+pub struct Progress {
+    ticks: watch::Sender<u64>,
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        Self {
+            ticks: watch::channel(0).0,
+        }
+    }
+}
+
+impl Progress {
+    /// Signals that some checkpoint moved.
+    pub fn bump(&self) {
+        self.ticks.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// A receiver that changes whenever a checkpoint moves in this process.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.ticks.subscribe()
+    }
+}
+
+/// Runs one worker per projection until `stop` turns true. Workers wake on `LISTEN
+/// billing_events` (the trigger on `events`) and poll every `poll_interval` in case a notification
+/// is lost; any error is logged and retried with a backoff.
+pub async fn run_until_stopped(
+    pool: PgPool,
+    projections: Vec<Arc<dyn Projection>>,
+    config: WorkerConfig,
+    progress: Progress,
+    mut stop: watch::Receiver<bool>,
+) {
+    let (wake_tx, wake_rx) = watch::channel(0u64);
+    let listener = tokio::spawn(listen(pool.clone(), wake_tx, stop.clone()));
+    let mut workers = Vec::new();
+    for projection in projections {
+        let pool = pool.clone();
+        let progress = progress.clone();
+        let wake = wake_rx.clone();
+        let stop = stop.clone();
+        workers.push(tokio::spawn(async move {
+            work(pool, projection, config, progress, wake, stop).await;
+        }));
+    }
+    let _ = stop.wait_for(|stopped| *stopped).await;
+    for worker in workers {
+        let _ = worker.await;
+    }
+    let _ = listener.await;
+}
+
+async fn work(
+    pool: PgPool,
+    projection: Arc<dyn Projection>,
+    config: WorkerConfig,
+    progress: Progress,
+    mut wake: watch::Receiver<u64>,
+    stop: watch::Receiver<bool>,
+) {
+    let name = projection.name();
+    let mut backoff = Duration::from_millis(100);
+    while !*stop.borrow() {
+        // Mark the current wake-up as seen before reading, so a notification that arrives while
+        // the batch runs is not lost.
+        wake.borrow_and_update();
+        match try_project_batch(&pool, projection.as_ref(), config.batch_size).await {
+            Ok(Outcome::Processed(_)) => {
+                backoff = Duration::from_millis(100);
+                progress.bump();
+            }
+            Ok(Outcome::CaughtUp) => {
+                backoff = Duration::from_millis(100);
+                record_backlog(&pool, name).await;
+                let _ = tokio::time::timeout(config.poll_interval, wake.changed()).await;
+            }
+            Ok(Outcome::Busy) => {
+                tokio::time::sleep(config.poll_interval).await;
+            }
+            Err(error) => {
+                tracing::warn!(projection = name, %error, "projection step failed; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+/// Publishes how many events exist beyond the checkpoint. A caught-up worker with a backlog is
+/// held back by a transaction still running: the lag shows it instead of events being skipped.
+async fn record_backlog(pool: &PgPool, name: &'static str) {
+    let backlog: Result<i64, sqlx::Error> = sqlx::query_scalar(
+        "SELECT coalesce((SELECT count(*) FROM events e
+                            WHERE (e.tx_id, e.global_position) > (c.tx_id, c.position)), 0)
+           FROM projection_checkpoints c WHERE c.name = $1",
+    )
+    .bind(name)
+    .fetch_one(pool)
+    .await;
+    if let Ok(backlog) = backlog {
+        #[expect(
+            clippy::as_conversions,
+            reason = "a gauge is a float; precision loss is fine"
+        )]
+        metrics::gauge!("billing_projection_backlog_events", "projection" => name)
+            .set(backlog as f64);
+    }
+}
+
+async fn listen(pool: PgPool, wake: watch::Sender<u64>, stop: watch::Receiver<bool>) {
+    let mut backoff = Duration::from_millis(100);
+    while !*stop.borrow() {
+        let mut listener = match PgListener::connect_with(&pool).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                tracing::warn!(%error, "cannot LISTEN for new events; polling meanwhile");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+                continue;
+            }
+        };
+        if let Err(error) = listener.listen("billing_events").await {
+            tracing::warn!(%error, "cannot LISTEN for new events; polling meanwhile");
+            tokio::time::sleep(backoff).await;
+            continue;
+        }
+        backoff = Duration::from_millis(100);
+        let mut stop = stop.clone();
+        loop {
+            tokio::select! {
+                received = listener.recv() => match received {
+                    Ok(_) => wake.send_modify(|n| *n = n.wrapping_add(1)),
+                    Err(error) => {
+                        tracing::warn!(%error, "LISTEN connection lost; reconnecting");
+                        // Events may have been missed while the connection was down.
+                        wake.send_modify(|n| *n = n.wrapping_add(1));
+                        break;
+                    }
+                },
+                _ = stop.wait_for(|stopped| *stopped) => return,
+            }
+        }
+    }
+}
+
+/// Waits until `projection` has applied the event at global `position`, or `timeout` passes.
+/// Returns whether it got there.
+pub async fn wait_for_position(
+    pool: &PgPool,
+    progress: &Progress,
+    projection: &str,
+    position: i64,
+    timeout: Duration,
+) -> Result<bool, ProjectionError> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut ticks = progress.subscribe();
+    let mut target = None;
+    loop {
+        ticks.borrow_and_update();
+        let mut conn = pool.acquire().await?;
+        if target.is_none() {
+            target = log::log_position_of(&mut *conn, position).await?;
+        }
+        if let Some(target) = target
+            && let Some(found) = checkpoint(&mut conn, projection).await?
+            && found.at >= target
+        {
+            return Ok(true);
+        }
+        drop(conn);
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            return Ok(false);
+        }
+        // Another node's worker moves the checkpoint without telling this process: poll too.
+        let nap = (deadline - now).min(Duration::from_millis(25));
+        let _ = tokio::time::timeout(nap, ticks.changed()).await;
+    }
+}
+
+/// Checkpoints of every projection by name.
+pub async fn checkpoints(pool: &PgPool) -> Result<HashMap<String, Checkpoint>, sqlx::Error> {
+    let rows: Vec<(String, i64, i64, i32, i64)> = sqlx::query_as(
+        "SELECT name, tx_id::text::bigint, position, version, events FROM projection_checkpoints",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(name, tx_id, position, version, events)| {
+            (
+                name,
+                Checkpoint {
+                    at: LogPosition { tx_id, position },
+                    version,
+                    events,
+                },
+            )
+        })
+        .collect())
+}

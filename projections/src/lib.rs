@@ -1,0 +1,70 @@
+//! Read models of the billing core, built only from the log.
+//!
+//! **Architecture Invariant:** a read model is written by its projection worker and nothing else,
+//! in the same transaction that moves the projection's checkpoint; nothing here runs a business
+//! rule (events carry their results, such as `balance_after`). Dropping every read model and
+//! rebuilding from the log gives the same rows.
+
+pub mod action_log;
+pub mod balances;
+pub mod clients;
+pub mod engine;
+
+use std::sync::Arc;
+
+use eventstore::log::StoredEvent;
+
+pub use engine::{Outcome, Progress, Projection, WorkerConfig};
+
+/// Why a projection step failed. The step's transaction is rolled back and retried.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    /// The database refused or could not be reached.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A stored payload or metadata did not decode.
+    #[error("stored event could not be decoded: {0}")]
+    Payload(#[from] serde_json::Error),
+    /// A stored event is well-formed JSON but not what its type says.
+    #[error("stored event is malformed: {0}")]
+    Malformed(String),
+    /// The failure, with the event it happened at.
+    #[error("at position {position} ({event_type}): {source}")]
+    AtEvent {
+        /// The event's global position.
+        position: i64,
+        /// The event's stored name.
+        event_type: String,
+        /// What went wrong.
+        source: Box<ProjectionError>,
+    },
+}
+
+impl ProjectionError {
+    /// Names the event this error happened at.
+    pub fn at(self, event: &StoredEvent) -> Self {
+        match self {
+            Self::AtEvent { .. } => self,
+            other => Self::AtEvent {
+                position: event.position,
+                event_type: event.event_type.clone(),
+                source: Box::new(other),
+            },
+        }
+    }
+}
+
+/// Every projection of the billing core, in the order a rebuild runs them.
+pub fn all() -> Vec<Arc<dyn Projection>> {
+    vec![
+        Arc::new(clients::Providers),
+        Arc::new(clients::Clients),
+        Arc::new(balances::Balances),
+        Arc::new(action_log::ActionLog),
+    ]
+}
+
+/// The projection named `name`, if there is one.
+pub fn by_name(name: &str) -> Option<Arc<dyn Projection>> {
+    all().into_iter().find(|p| p.name() == name)
+}
