@@ -1,1 +1,268 @@
-//! harness
+//! The test harness: a fresh PostgreSQL database per test, and the real server on a loopback port.
+//!
+//! Tests need a PostgreSQL server they may create databases on: `BILLING_TEST_DATABASE_URL`
+//! (default `postgres://postgres@127.0.0.1:5432/postgres`). Each database is dropped when its
+//! [`TestDb`] goes out of scope, even when the test fails.
+
+// A harness fails loudly: a test that cannot set itself up should stop with the reason.
+#![allow(clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use api::server::{self, Running, ServerConfig};
+use chrono::{DateTime, TimeZone, Utc};
+use eventstore::clock::{Clock, FixedClock, SystemClock};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+
+/// The administrator token every test server accepts.
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+
+/// The server to create test databases on.
+pub fn admin_url() -> String {
+    std::env::var("BILLING_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+fn url_for(database: &str) -> String {
+    let admin = admin_url();
+    let base = admin
+        .rsplit_once('/')
+        .map_or(admin.as_str(), |(base, _)| base);
+    format!("{base}/{database}")
+}
+
+/// A database of one test, migrated, dropped on drop.
+pub struct TestDb {
+    /// A pool on it.
+    pub pool: PgPool,
+    /// Its name.
+    pub name: String,
+    /// Its URL.
+    pub url: String,
+}
+
+impl TestDb {
+    /// Creates and migrates a fresh database.
+    pub async fn new() -> TestDb {
+        let name = format!("billing_test_{}", uuid::Uuid::now_v7().simple());
+        let mut admin = sqlx::PgConnection::connect_admin().await;
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .expect("create the test database");
+        let url = url_for(&name);
+        let pool = PgPoolOptions::new()
+            .max_connections(40)
+            .connect(&url)
+            .await
+            .expect("connect to the test database");
+        server::migrate(&pool).await.expect("migrate");
+        TestDb { pool, name, url }
+    }
+}
+
+trait ConnectAdmin {
+    async fn connect_admin() -> sqlx::PgConnection;
+}
+
+impl ConnectAdmin for sqlx::PgConnection {
+    async fn connect_admin() -> sqlx::PgConnection {
+        use sqlx::Connection;
+        sqlx::PgConnection::connect(&admin_url())
+            .await
+            .expect("connect to the test PostgreSQL server (BILLING_TEST_DATABASE_URL)")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop runs outside async code: a thread with its own small runtime removes the database.
+        // The pool is not closed first: its connections belong to the test's runtime, which may
+        // be gone, and FORCE ends them anyway.
+        let _ = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async move {
+                let mut admin = sqlx::PgConnection::connect_admin().await;
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin)
+                    .await;
+            });
+        })
+        .join();
+    }
+}
+
+/// A fixed instant for scripted tests.
+pub fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2027, 1, 1, 9, 0, 0)
+        .single()
+        .expect("valid time")
+}
+
+/// The server on a loopback port over its own database, with an HTTP client.
+pub struct TestServer {
+    /// The running server.
+    pub running: Option<Running>,
+    /// The database (dropped after the server).
+    pub db: TestDb,
+    /// The base URL.
+    pub url: String,
+    /// An HTTP client.
+    pub http: reqwest::Client,
+}
+
+/// An HTTP answer: status, content type and JSON body (`Null` when the body is not JSON).
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// The status.
+    pub status: StatusCode,
+    /// The Content-Type header.
+    pub content_type: String,
+    /// The body parsed as JSON.
+    pub body: Value,
+    /// The raw headers.
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl TestServer {
+    /// A server with the system clock.
+    pub async fn start() -> TestServer {
+        Self::start_with_clock(Arc::new(SystemClock)).await
+    }
+
+    /// A server whose clock stands at [`t0`] until moved.
+    pub async fn start_fixed() -> (TestServer, Arc<FixedClock>) {
+        let clock = Arc::new(FixedClock::new(t0()));
+        (Self::start_with_clock(clock.clone()).await, clock)
+    }
+
+    /// A server with `clock`.
+    pub async fn start_with_clock(clock: Arc<dyn Clock>) -> TestServer {
+        let db = TestDb::new().await;
+        let running = server::start(
+            db.pool.clone(),
+            clock,
+            ServerConfig {
+                listen: "127.0.0.1:0".parse().expect("address"),
+                admin_token: ADMIN_TOKEN.to_owned(),
+                run_projections: true,
+                query_wait: Duration::from_secs(10),
+            },
+        )
+        .await
+        .expect("start the server");
+        let url = running.url();
+        TestServer {
+            db,
+            running: Some(running),
+            url,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Sends a request with the administrator's token.
+    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Answer {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(ADMIN_TOKEN);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        answer(request.send().await.expect("send the request")).await
+    }
+
+    /// `GET` with the administrator's token.
+    pub async fn get(&self, path: &str) -> Answer {
+        self.call(Method::GET, path, None).await
+    }
+
+    /// `POST` with the administrator's token.
+    pub async fn post(&self, path: &str, body: Value) -> Answer {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    /// Creates a provider and returns its id.
+    pub async fn provider(&self, currency: &str) -> String {
+        let answer = self
+            .post(
+                "/v1/providers",
+                serde_json::json!({ "name": "Test Hosting", "currency": currency }),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{answer:?}");
+        answer.body["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Registers a client of `provider` and returns its id.
+    pub async fn client(&self, provider: &str, name: &str) -> String {
+        let answer = self
+            .post(
+                "/v1/clients",
+                serde_json::json!({
+                    "provider_id": provider,
+                    "name": name,
+                    "email": format!("{}@example.com", name.to_lowercase().replace(' ', ".")),
+                    "kind": "individual",
+                    "country": "DE",
+                }),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{answer:?}");
+        answer.body["id"].as_str().expect("id").to_owned()
+    }
+
+    /// How many events the log holds.
+    pub async fn event_count(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM events")
+            .fetch_one(&self.db.pool)
+            .await
+            .expect("count events")
+    }
+
+    /// Stops the server gracefully.
+    pub async fn stop(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.shutdown().await;
+        }
+    }
+}
+
+/// Reads an answer.
+pub async fn answer(response: reqwest::Response) -> Answer {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let content_type = headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let bytes = response.bytes().await.expect("read the body");
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Answer {
+        status,
+        content_type,
+        body,
+        headers,
+    }
+}
+
+/// A hash of a table's whole content in a stable order, to compare read models.
+pub async fn table_digest(pool: &PgPool, table: &str, order_by: &str) -> String {
+    sqlx::query_scalar(&format!(
+        "SELECT coalesce(md5(string_agg(t::text, '|' ORDER BY {order_by})), 'empty') FROM {table} t"
+    ))
+    .fetch_one(pool)
+    .await
+    .expect("digest a table")
+}

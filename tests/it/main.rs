@@ -1,1 +1,9 @@
-//! it
+//! End-to-end tests: one binary, a fresh PostgreSQL database per test, the real HTTP server on a
+//! loopback port.
+
+// Tests fail loudly with the reason.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+mod api;
+mod eventstore;
+mod projections;

@@ -1,0 +1,340 @@
+//! The event log: safe order, snapshots, conflicts, command keys, metadata.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use domain::account::{Account, AccountCommand, PaymentMethod};
+use domain::ids::{AccountId, AdjustmentId, ClientId, PaymentId, ProviderId};
+use domain::money::{Currency, Money};
+use eventstore::clock::FixedClock;
+use eventstore::log::{self, LogPosition};
+use eventstore::metadata::{Actor, CommandContext};
+use eventstore::{CommandError, CommandKey, EventStore, StoreConfig};
+use sqlx::PgExecutor;
+use tests::{TestDb, t0};
+use uuid::Uuid;
+
+async fn insert_raw<'e>(executor: impl PgExecutor<'e>, aggregate_id: &str) {
+    sqlx::query(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
+                             payload, metadata)
+         VALUES ('Probe', $1, 1, 'Probed', '1.0', '{}', '{}')",
+    )
+    .bind(aggregate_id)
+    .execute(executor)
+    .await
+    .expect("insert an event");
+}
+
+async fn read_everything(db: &TestDb, from: LogPosition) -> (Vec<i64>, LogPosition) {
+    let mut at = from;
+    let mut seen = Vec::new();
+    loop {
+        let batch = log::read_after(&db.pool, at, 2).await.expect("read");
+        let Some(last) = batch.last() else {
+            return (seen, at);
+        };
+        at = last.log_position();
+        seen.extend(batch.iter().map(|e| e.position));
+    }
+}
+
+#[tokio::test]
+async fn the_safe_order_reader_neither_skips_nor_repeats_an_event_committed_late() {
+    // Arrange: two events committed, then a transaction takes the next position and stays open
+    // while three later ones commit.
+    let db = TestDb::new().await;
+    insert_raw(&db.pool, "early-1").await;
+    insert_raw(&db.pool, "early-2").await;
+    let mut slow = db.pool.begin().await.expect("begin");
+    insert_raw(&mut *slow, "slow").await;
+    for n in 0..3 {
+        insert_raw(&db.pool, &format!("fast-{n}")).await;
+    }
+
+    // Act: read all that is safe, then let the slow transaction commit and read on.
+    let (before, at) = read_everything(&db, LogPosition::default()).await;
+    slow.commit().await.expect("commit");
+    let (after, _) = read_everything(&db, at).await;
+
+    // Assert: the reader stopped at the open transaction instead of passing it, and in the end
+    // saw every event exactly once, the late one included.
+    let positions: Vec<i64> = sqlx::query_scalar("SELECT global_position FROM events")
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        before.len(),
+        2,
+        "only the events before the open transaction: {before:?}"
+    );
+    let slow_position: i64 =
+        sqlx::query_scalar("SELECT global_position FROM events WHERE aggregate_id = 'slow'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert!(after.contains(&slow_position));
+    let all: Vec<i64> = before.iter().chain(&after).copied().collect();
+    let unique: HashSet<i64> = all.iter().copied().collect();
+    assert_eq!(all.len(), unique.len(), "no event read twice: {all:?}");
+    assert_eq!(unique, positions.into_iter().collect::<HashSet<_>>());
+}
+
+struct Fixture {
+    client: ClientId,
+    provider: ProviderId,
+    account: String,
+    eur: Currency,
+}
+
+fn fixture() -> Fixture {
+    let client = ClientId::from_uuid(Uuid::now_v7());
+    let provider = ProviderId::from_uuid(Uuid::now_v7());
+    let eur = Currency::parse("EUR").unwrap();
+    Fixture {
+        client,
+        provider,
+        account: AccountId::of(client, provider, eur).to_string(),
+        eur,
+    }
+}
+
+fn payment(f: &Fixture, amount: &str) -> AccountCommand {
+    AccountCommand::PostPayment {
+        client_id: f.client,
+        provider_id: f.provider,
+        payment_id: PaymentId::from_uuid(Uuid::now_v7()),
+        amount: Money::parse(amount, f.eur).unwrap(),
+        method: PaymentMethod::parse("card").unwrap(),
+    }
+}
+
+fn context() -> CommandContext {
+    CommandContext::new(Actor::Service("test".to_owned()))
+}
+
+#[tokio::test]
+async fn state_loaded_through_snapshots_equals_state_from_a_full_replay() {
+    // Arrange: a store that snapshots every 10 events, and 137 money events on one account.
+    let db = TestDb::new().await;
+    let store = EventStore::new(db.pool.clone(), Arc::new(FixedClock::new(t0()))).with_config(
+        StoreConfig {
+            snapshot_every: 10,
+            ..StoreConfig::default()
+        },
+    );
+    let f = fixture();
+    let mut expected_cents = 0i64;
+    for n in 1..=137i64 {
+        let command = if n % 7 == 0 {
+            expected_cents -= 125;
+            AccountCommand::AdjustBalance {
+                client_id: f.client,
+                provider_id: f.provider,
+                adjustment_id: AdjustmentId::from_uuid(Uuid::now_v7()),
+                amount: Money::parse("-1.25", f.eur).unwrap(),
+                reason: "fee".to_owned(),
+            }
+        } else {
+            expected_cents += 100 + n;
+            payment(&f, &format!("{}.{:02}", (100 + n) / 100, (100 + n) % 100))
+        };
+        store
+            .execute::<Account>(&f.account, command, &context(), None)
+            .await
+            .unwrap();
+    }
+
+    // Act
+    let loaded = store.load::<Account>(&f.account).await.unwrap();
+    let (replayed, replayed_sequence) = store
+        .load_by_full_replay::<Account>(&f.account)
+        .await
+        .unwrap();
+
+    // Assert: the same state, each event applied once (a double apply would double the sum),
+    // and a snapshot taken at the last multiple of 10.
+    assert_eq!(loaded.aggregate, replayed);
+    assert_eq!(loaded.sequence, 138, "AccountOpened plus 137 money events");
+    assert_eq!(replayed_sequence, 138);
+    let balance = loaded.aggregate.balance().unwrap();
+    assert_eq!(
+        balance.amount() * rust_decimal::Decimal::ONE_HUNDRED,
+        expected_cents.into()
+    );
+    let snapshot: i64 =
+        sqlx::query_scalar("SELECT last_sequence FROM aggregate_snapshots WHERE aggregate_id = $1")
+            .bind(&f.account)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(snapshot, 130);
+}
+
+#[tokio::test]
+async fn a_snapshot_of_another_state_version_is_ignored() {
+    // Arrange
+    let db = TestDb::new().await;
+    let store = EventStore::new(db.pool.clone(), Arc::new(FixedClock::new(t0()))).with_config(
+        StoreConfig {
+            snapshot_every: 5,
+            ..StoreConfig::default()
+        },
+    );
+    let f = fixture();
+    for _ in 0..12 {
+        store
+            .execute::<Account>(&f.account, payment(&f, "1.00"), &context(), None)
+            .await
+            .unwrap();
+    }
+    // A snapshot claiming an old shape, with a wrong balance in it.
+    sqlx::query(
+        "UPDATE aggregate_snapshots SET state_version = 0,
+                payload = '{\"open\":null}' WHERE aggregate_id = $1",
+    )
+    .bind(&f.account)
+    .execute(&db.pool)
+    .await
+    .unwrap();
+
+    // Act
+    let loaded = store.load::<Account>(&f.account).await.unwrap();
+
+    // Assert
+    assert_eq!(
+        loaded.aggregate.balance().unwrap().amount().to_string(),
+        "12.00"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writers_in_different_processes_conflict_and_are_retried_until_every_command_lands() {
+    // Arrange: two stores share nothing but the database, like two API nodes.
+    let db = TestDb::new().await;
+    let clock = Arc::new(FixedClock::new(t0()));
+    let a = Arc::new(EventStore::new(db.pool.clone(), clock.clone()));
+    let b = Arc::new(EventStore::new(db.pool.clone(), clock));
+    let f = Arc::new(fixture());
+
+    // Act: 40 payments of 1.00 at once, half through each store.
+    let mut tasks = Vec::new();
+    for n in 0..40 {
+        let store = if n % 2 == 0 { a.clone() } else { b.clone() };
+        let f = f.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .execute::<Account>(&f.account, payment(&f, "1.00"), &context(), None)
+                .await
+                .map(|c| c.position)
+        }));
+    }
+    let mut positions = HashSet::new();
+    for task in tasks {
+        positions.insert(task.await.unwrap().expect("every command lands"));
+    }
+
+    // Assert
+    let loaded = a.load::<Account>(&f.account).await.unwrap();
+    assert_eq!(
+        loaded.aggregate.balance().unwrap().amount().to_string(),
+        "40.00"
+    );
+    assert_eq!(loaded.sequence, 41);
+    assert_eq!(positions.len(), 40, "each command reports its own position");
+}
+
+#[tokio::test]
+async fn a_command_key_makes_a_repeated_request_take_effect_once_with_the_same_answer() {
+    // Arrange
+    let db = TestDb::new().await;
+    let store = EventStore::new(db.pool.clone(), Arc::new(FixedClock::new(t0())));
+    let f = fixture();
+    let command = payment(&f, "10.00");
+    let key = CommandKey::new(
+        "payment",
+        "p-1",
+        &"10.00 card",
+        serde_json::json!({"id": "p-1"}),
+    )
+    .unwrap();
+
+    // Act
+    let first = store
+        .execute::<Account>(&f.account, command.clone(), &context(), Some(&key))
+        .await
+        .unwrap();
+    let second = store
+        .execute::<Account>(&f.account, command, &context(), Some(&key))
+        .await
+        .unwrap();
+    let other = CommandKey::new("payment", "p-1", &"99.00 card", serde_json::json!({})).unwrap();
+    let reused = store
+        .execute::<Account>(&f.account, payment(&f, "99.00"), &context(), Some(&other))
+        .await;
+
+    // Assert
+    assert!(!first.replayed);
+    assert!(second.replayed);
+    assert_eq!(first.position, second.position);
+    assert_eq!(second.answer, serde_json::json!({"id": "p-1"}));
+    assert!(matches!(reused, Err(CommandError::KeyReused { .. })));
+    let loaded = store.load::<Account>(&f.account).await.unwrap();
+    assert_eq!(
+        loaded.aggregate.balance().unwrap().amount().to_string(),
+        "10.00"
+    );
+    assert_eq!(loaded.sequence, 2);
+}
+
+#[tokio::test]
+async fn every_event_carries_its_metadata_and_the_command_reports_its_last_position() {
+    // Arrange
+    let db = TestDb::new().await;
+    let store = EventStore::new(db.pool.clone(), Arc::new(FixedClock::new(t0())));
+    let f = fixture();
+    let mut context = CommandContext::new(Actor::Staff("42".to_owned()));
+    context.request_id = Some("req-1".to_owned());
+    context.idempotency_key = Some("key-1".to_owned());
+
+    // Act
+    let committed = store
+        .execute::<Account>(&f.account, payment(&f, "5.00"), &context, None)
+        .await
+        .unwrap();
+
+    // Assert: AccountOpened and PaymentPosted, the second at the reported position.
+    let events = log::read_after(&db.pool, LogPosition::default(), 10)
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[1].position, committed.position);
+    assert_eq!(events[1].event_type, "PaymentPosted");
+    for event in &events {
+        let metadata = event.metadata().unwrap();
+        assert_eq!(metadata.actor, "staff:42");
+        assert_eq!(metadata.occurred_at, t0());
+        assert_eq!(metadata.request_id.as_deref(), Some("req-1"));
+        assert_eq!(metadata.idempotency_key.as_deref(), Some("key-1"));
+        assert_eq!(metadata.command, "PostPayment");
+        assert_eq!(metadata.event_id.get_version_num(), 7);
+    }
+}
+
+#[tokio::test]
+async fn the_log_refuses_updates_and_deletes() {
+    // Arrange
+    let db = TestDb::new().await;
+    insert_raw(&db.pool, "x").await;
+
+    // Act
+    let update = sqlx::query("UPDATE events SET payload = '{\"forged\":1}'")
+        .execute(&db.pool)
+        .await;
+    let delete = sqlx::query("DELETE FROM events").execute(&db.pool).await;
+
+    // Assert
+    assert!(update.is_err());
+    assert!(delete.is_err());
+    assert_eq!(log::count_events(&db.pool).await.unwrap(), 1);
+}
