@@ -6,4 +6,5 @@
 
 mod api;
 mod eventstore;
+mod process;
 mod projections;

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, docs and every test against a real PostgreSQL.
+# This is the README's test command; CI runs it through .ci/run on a clean clone.
+#
+# PostgreSQL: BILLING_TEST_DATABASE_URL if set; otherwise the server on 127.0.0.1:5432, started
+# if it is down and installed from Debian's packages if it is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '==> %s\n' "$*"; }
+
+ensure_postgres() {
+    if [ -n "${BILLING_TEST_DATABASE_URL:-}" ]; then
+        log "using BILLING_TEST_DATABASE_URL"
+        return
+    fi
+    if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+        log "PostgreSQL is running on 127.0.0.1:5432"
+        return
+    fi
+    if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
+        log "PostgreSQL is not installed: installing it from Debian's packages"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq postgresql >/dev/null
+        # A cluster made for this suite: trust local TCP connections, as the tests expect.
+        for hba in /etc/postgresql/*/main/pg_hba.conf; do
+            sed -i -E 's/^(host\s+all\s+all\s+(127\.0\.0\.1\/32|::1\/128)\s+)\S+/\1trust/' "$hba"
+        done
+    fi
+    local version
+    version=$(ls /etc/postgresql | sort -V | tail -n 1)
+    log "starting PostgreSQL $version"
+    pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+    for _ in $(seq 1 60); do
+        pg_isready -q -h 127.0.0.1 -p 5432 && return
+        sleep 1
+    done
+    echo "PostgreSQL did not come up on 127.0.0.1:5432" >&2
+    exit 1
+}
+
+ensure_postgres
+
+log "cargo fmt --check"
+cargo fmt --all --check
+
+log "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+log "cargo doc -D warnings"
+RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps --locked --quiet
+
+log "cargo test"
+cargo test --workspace --locked
