@@ -5,6 +5,7 @@
 //! (waiting for `min_position` first). Every error leaves as `application/problem+json`.
 
 pub mod app;
+pub mod bench;
 pub mod demo;
 pub mod error;
 pub mod extract;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use api::bench::{BenchConfig, Workload};
 use api::pgcluster::PrivateCluster;
 use api::server::{self, ServerConfig};
 use api::telemetry::{self, LogFormat};
@@ -74,6 +75,36 @@ enum Command {
     Projections {
         #[command(subcommand)]
         command: ProjectionsCommand,
+    },
+    /// Drive load over HTTP and print throughput, latency and projection lag.
+    Bench {
+        /// A running server; without it, one is started in this process over the database.
+        #[arg(long, env = "BILLING_BENCH_URL")]
+        url: Option<String>,
+        /// The bearer token for --url.
+        #[arg(long, env = "BILLING_ADMIN_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// The workload.
+        #[arg(long, value_enum, default_value = "payments")]
+        workload: Workload,
+        /// Concurrent callers.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// Seconds of measured load per run.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Accounts the payments are spread over.
+        #[arg(long, default_value_t = 1000)]
+        accounts: usize,
+        /// Commands per second (open loop); as fast as answered when absent.
+        #[arg(long)]
+        rate: Option<u64>,
+        /// Runs; the summary gives the median.
+        #[arg(long, default_value_t = 1)]
+        runs: usize,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// Serve with a realistic demo data set already in it.
     Demo {
@@ -187,6 +218,12 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
+/// The bench's report goes to standard output, for people or for `jq`.
+#[expect(clippy::print_stdout, reason = "the bench's output")]
+fn print_out(text: &str) {
+    println!("{text}");
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -225,6 +262,78 @@ async fn main() -> anyhow::Result<()> {
                 "projections rebuilt"
             );
             database.close().await;
+            Ok(())
+        }
+        Command::Bench {
+            url,
+            token,
+            workload,
+            concurrency,
+            seconds,
+            accounts,
+            rate,
+            runs,
+            json,
+        } => {
+            let mut database = None;
+            let mut running = None;
+            let (url, token) = match url {
+                Some(url) => (
+                    url.clone(),
+                    token
+                        .clone()
+                        .context("--url needs --token or BILLING_ADMIN_TOKEN")?,
+                ),
+                None => {
+                    let opened = open_database(&cli).await?;
+                    let token: String = std::iter::repeat_with(fastrand::alphanumeric)
+                        .take(32)
+                        .collect();
+                    let server = server::start(
+                        opened.pool.clone(),
+                        Arc::new(SystemClock),
+                        ServerConfig {
+                            listen: "127.0.0.1:0".parse()?,
+                            admin_token: token.clone(),
+                            run_projections: true,
+                            query_wait: Duration::from_secs(30),
+                        },
+                    )
+                    .await?;
+                    let url = server.url();
+                    running = Some(server);
+                    database = Some(opened);
+                    (url, token)
+                }
+            };
+            let mut reports = Vec::new();
+            for _ in 0..(*runs).max(1) {
+                let report = api::bench::run(BenchConfig {
+                    url: url.clone(),
+                    token: token.clone(),
+                    workload: *workload,
+                    concurrency: *concurrency,
+                    duration: Duration::from_secs(*seconds),
+                    accounts: *accounts,
+                    rate: *rate,
+                })
+                .await?;
+                if !*json {
+                    print_out(&api::bench::table(&report));
+                }
+                reports.push(report);
+            }
+            if *json {
+                print_out(&serde_json::to_string_pretty(&reports)?);
+            } else if reports.len() > 1 {
+                print_out(&api::bench::summary(&reports));
+            }
+            if let Some(server) = running {
+                server.shutdown().await;
+            }
+            if let Some(database) = database {
+                database.close().await;
+            }
             Ok(())
         }
         Command::Demo {

@@ -7,7 +7,7 @@ use domain::account::{Account, AccountCommand, PaymentMethod};
 use domain::ids::{AccountId, AdjustmentId, ClientId, PaymentId, ProviderId};
 use domain::money::{Currency, Money};
 use eventstore::clock::FixedClock;
-use eventstore::log::{self, LogPosition};
+use eventstore::log::{self, LogPosition, StoredEvent};
 use eventstore::metadata::{Actor, CommandContext};
 use eventstore::{CommandError, CommandKey, EventStore, StoreConfig};
 use sqlx::PgExecutor;
@@ -26,6 +26,7 @@ async fn insert_raw<'e>(executor: impl PgExecutor<'e>, aggregate_id: &str) {
     .expect("insert an event");
 }
 
+/// Reads in small batches until the reader reports nothing more.
 async fn read_everything(db: &TestDb, from: LogPosition) -> (Vec<i64>, LogPosition) {
     let mut at = from;
     let mut seen = Vec::new();
@@ -39,45 +40,79 @@ async fn read_everything(db: &TestDb, from: LogPosition) -> (Vec<i64>, LogPositi
     }
 }
 
+/// Reads until `count` events have come. Transaction ids are cluster-wide, so a transaction of
+/// another test (in another database) still running also holds the reader back for a moment.
+async fn read_until(db: &TestDb, from: LogPosition, count: usize) -> Vec<StoredEvent> {
+    let mut at = from;
+    let mut seen = Vec::new();
+    for _ in 0..1000 {
+        let batch = log::read_after(&db.pool, at, 100).await.expect("read");
+        if let Some(last) = batch.last() {
+            at = last.log_position();
+        }
+        seen.extend(batch);
+        if seen.len() >= count {
+            return seen;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("only {} of {count} events became readable", seen.len());
+}
+
 #[tokio::test]
 async fn the_safe_order_reader_neither_skips_nor_repeats_an_event_committed_late() {
-    // Arrange: two events committed, then a transaction takes the next position and stays open
-    // while three later ones commit.
+    // Arrange: two events committed and read; then a transaction takes the next position and
+    // stays open while three later ones commit.
     let db = TestDb::new().await;
     insert_raw(&db.pool, "early-1").await;
     insert_raw(&db.pool, "early-2").await;
+    let early = read_until(&db, LogPosition::default(), 2).await;
+    let at = early.last().unwrap().log_position();
     let mut slow = db.pool.begin().await.expect("begin");
     insert_raw(&mut *slow, "slow").await;
     for n in 0..3 {
         insert_raw(&db.pool, &format!("fast-{n}")).await;
     }
 
-    // Act: read all that is safe, then let the slow transaction commit and read on.
-    let (before, at) = read_everything(&db, LogPosition::default()).await;
+    // Act: read while the slow transaction is open, then let it commit and read on.
+    let (while_open, at_open) = read_everything(&db, at).await;
     slow.commit().await.expect("commit");
-    let (after, _) = read_everything(&db, at).await;
-
-    // Assert: the reader stopped at the open transaction instead of passing it, and in the end
-    // saw every event exactly once, the late one included.
-    let positions: Vec<i64> = sqlx::query_scalar("SELECT global_position FROM events")
-        .fetch_all(&db.pool)
+    let after: Vec<i64> = read_until(&db, at_open, 4)
         .await
-        .unwrap();
-    assert_eq!(
-        before.len(),
-        2,
-        "only the events before the open transaction: {before:?}"
+        .iter()
+        .map(|e| e.position)
+        .collect();
+
+    // Assert: the reader waited at the open transaction instead of passing it (a reader going by
+    // position alone would have read the three later events and never come back for the slow
+    // one), then saw every event exactly once, the late one first.
+    assert!(
+        while_open.is_empty(),
+        "read past an open transaction: {while_open:?}"
     );
-    let slow_position: i64 =
-        sqlx::query_scalar("SELECT global_position FROM events WHERE aggregate_id = 'slow'")
-            .fetch_one(&db.pool)
+    let position_of = |id: &'static str| {
+        let pool = db.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT global_position FROM events WHERE aggregate_id = $1",
+            )
+            .bind(id)
+            .fetch_one(&pool)
             .await
-            .unwrap();
-    assert!(after.contains(&slow_position));
-    let all: Vec<i64> = before.iter().chain(&after).copied().collect();
+            .unwrap()
+        }
+    };
+    let slow_position = position_of("slow").await;
+    assert_eq!(after.len(), 4);
+    assert_eq!(
+        after[0], slow_position,
+        "the late event comes first: {after:?}"
+    );
+    let all: Vec<i64> = early.iter().map(|e| e.position).chain(after).collect();
     let unique: HashSet<i64> = all.iter().copied().collect();
-    assert_eq!(all.len(), unique.len(), "no event read twice: {all:?}");
-    assert_eq!(unique, positions.into_iter().collect::<HashSet<_>>());
+    assert_eq!(all.len(), 6);
+    assert_eq!(unique.len(), 6, "no event read twice: {all:?}");
+    assert!(position_of("fast-0").await > slow_position);
 }
 
 struct Fixture {
@@ -304,9 +339,7 @@ async fn every_event_carries_its_metadata_and_the_command_reports_its_last_posit
         .unwrap();
 
     // Assert: AccountOpened and PaymentPosted, the second at the reported position.
-    let events = log::read_after(&db.pool, LogPosition::default(), 10)
-        .await
-        .unwrap();
+    let events = read_until(&db, LogPosition::default(), 2).await;
     assert_eq!(events.len(), 2);
     assert_eq!(events[1].position, committed.position);
     assert_eq!(events[1].event_type, "PaymentPosted");
