@@ -259,17 +259,13 @@ impl EventStore {
         A::Command: NamedCommand + Clone,
     {
         let name = command.name();
+        // The key is looked up only when there is reason to think it was used: the common first
+        // call costs no extra round trip, and the append itself refuses a key taken meanwhile.
+        let mut look_up_key = false;
         for attempt in 1..=self.config.max_attempts {
             let _queued = self.locks.lock(A::TYPE, id).await;
-            if let Some(key) = key
-                && let Some((position, answer)) = self.find_key(key).await?
-            {
-                return Ok(Committed {
-                    position,
-                    events: Vec::new(),
-                    replayed: true,
-                    answer,
-                });
+            if look_up_key && let Some(replay) = self.replay(key).await? {
+                return Ok(replay);
             }
             let Loaded {
                 mut aggregate,
@@ -277,10 +273,14 @@ impl EventStore {
                 position,
             } = self.load::<A>(id).await?;
             let sink = EventSink::default();
-            aggregate
-                .handle(command.clone(), &(), &sink)
-                .await
-                .map_err(CommandError::Rejected)?;
+            if let Err(rejected) = aggregate.handle(command.clone(), &(), &sink).await {
+                // A repeated request may be refused now (say, the client was deleted since);
+                // it still gets the first answer.
+                if let Some(replay) = self.replay(key).await? {
+                    return Ok(replay);
+                }
+                return Err(CommandError::Rejected(rejected));
+            }
             let events = sink.collect().await;
             let appended = self
                 .append(
@@ -296,9 +296,11 @@ impl EventStore {
                         answer: key.map_or(serde_json::Value::Null, |k| k.answer.clone()),
                     });
                 }
-                Appended::Conflict | Appended::KeyTaken => {
+                Appended::KeyTaken => look_up_key = true,
+                Appended::Conflict => {
                     metrics::counter!("billing_command_conflicts_total", "command" => name)
                         .increment(1);
+                    look_up_key = key.is_some();
                     let jitter_us = fastrand::u64(0..500 * u64::from(attempt));
                     tokio::time::sleep(Duration::from_micros(jitter_us)).await;
                 }
@@ -310,6 +312,25 @@ impl EventStore {
             attempts: self.config.max_attempts,
         }
         .into())
+    }
+
+    /// The first answer to a repeated request, if `key` was used before.
+    async fn replay<A: Aggregate>(
+        &self,
+        key: Option<&CommandKey>,
+    ) -> Result<Option<Committed<A>>, CommandError<A::Error>> {
+        let Some(key) = key else {
+            return Ok(None);
+        };
+        Ok(self
+            .find_key(key)
+            .await?
+            .map(|(position, answer)| Committed {
+                position,
+                events: Vec::new(),
+                replayed: true,
+                answer,
+            }))
     }
 
     /// The answer recorded for `key`, or `KeyReused` if it was recorded for another request.
@@ -335,9 +356,12 @@ impl EventStore {
         }
     }
 
-    /// Appends `events` after `sequence` in one transaction, with the command key and, when the
-    /// stream crosses a snapshot boundary, a snapshot of `state` (which already has the events
-    /// applied, once).
+    /// Appends `events` after `sequence` with the command key and, when the stream crosses a
+    /// snapshot boundary, a snapshot of `state` (which already has the events applied, once).
+    ///
+    /// It is one statement, so it commits atomically on its own, in one round trip: the events,
+    /// the key and the snapshot are written together or not at all. A taken sequence (another
+    /// writer got there first) or a taken key fails the whole statement.
     #[expect(clippy::too_many_arguments, reason = "one private call site")]
     async fn append<A: StoredAggregate>(
         &self,
@@ -376,82 +400,66 @@ impl EventStore {
                 command: command.to_owned(),
             })?);
         }
-
-        let mut tx = self.pool.begin().await?;
-        let mut last_position = position;
-        if !events.is_empty() {
-            let inserted: Result<Vec<i64>, sqlx::Error> = sqlx::query_scalar(
-                "INSERT INTO events
+        let every = self.config.snapshot_every.max(1);
+        let snapshot = (!events.is_empty() && next / every > sequence / every)
+            .then(|| serde_json::to_string(state))
+            .transpose()?;
+        let written: Result<Option<i64>, sqlx::Error> = sqlx::query_scalar(
+            "WITH appended AS (
+                 INSERT INTO events
                      (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
                  SELECT $1, $2, s, t, v, p::json, m::json
                    FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])
                         AS e(s, t, v, p, m)
-                 RETURNING global_position",
-            )
-            .bind(A::TYPE)
-            .bind(id)
-            .bind(&sequences)
-            .bind(&types)
-            .bind(&versions)
-            .bind(&payloads)
-            .bind(&metadatas)
-            .fetch_all(&mut *tx)
-            .await;
-            match inserted {
-                Ok(positions) => last_position = positions.into_iter().max().unwrap_or(position),
-                Err(error) if is_unique_violation(&error, "events_pkey") => {
-                    return Ok(Appended::Conflict);
-                }
-                Err(error) => return Err(error.into()),
-            }
-        }
-        if let Some(key) = key {
-            let recorded = sqlx::query(
-                "INSERT INTO command_keys
+                 RETURNING global_position),
+             last AS (
+                 SELECT coalesce(max(global_position), $8) AS position FROM appended),
+             keyed AS (
+                 INSERT INTO command_keys
                      (scope, key, fingerprint, aggregate_type, aggregate_id, position, answer)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(&key.scope)
-            .bind(&key.key)
-            .bind(&key.fingerprint)
-            .bind(A::TYPE)
-            .bind(id)
-            .bind(last_position)
-            .bind(sqlx::types::Json(&key.answer))
-            .execute(&mut *tx)
-            .await?;
-            if recorded.rows_affected() == 0 {
-                return Ok(Appended::KeyTaken);
-            }
-        }
-        let every = self.config.snapshot_every.max(1);
-        if !events.is_empty() && next / every > sequence / every {
-            sqlx::query(
-                "INSERT INTO aggregate_snapshots
+                 SELECT $9, $10, $11, $1, $2, last.position, $12::json FROM last
+                  WHERE $9::text IS NOT NULL),
+             snapshot AS (
+                 INSERT INTO aggregate_snapshots
                      (aggregate_type, aggregate_id, state_version, last_sequence, last_position, payload)
-                 VALUES ($1, $2, $3, $4, $5, $6::json)
+                 SELECT $1, $2, $13, $14, last.position, $15::json FROM last
+                  WHERE $15::text IS NOT NULL
                  ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE
                     SET state_version = excluded.state_version,
                         last_sequence = excluded.last_sequence,
                         last_position = excluded.last_position,
                         payload = excluded.payload
                   WHERE aggregate_snapshots.last_sequence < excluded.last_sequence
-                     OR aggregate_snapshots.state_version <> excluded.state_version",
-            )
-            .bind(A::TYPE)
-            .bind(id)
-            .bind(A::STATE_VERSION)
-            .bind(next)
-            .bind(last_position)
-            .bind(serde_json::to_string(state)?)
-            .execute(&mut *tx)
-            .await?;
+                     OR aggregate_snapshots.state_version <> excluded.state_version)
+             SELECT position FROM last",
+        )
+        .bind(A::TYPE)
+        .bind(id)
+        .bind(&sequences)
+        .bind(&types)
+        .bind(&versions)
+        .bind(&payloads)
+        .bind(&metadatas)
+        .bind(position)
+        .bind(key.map(|k| k.scope.as_str()))
+        .bind(key.map(|k| k.key.as_str()))
+        .bind(key.map(|k| k.fingerprint.as_slice()))
+        .bind(key.map(|k| sqlx::types::Json(&k.answer)))
+        .bind(A::STATE_VERSION)
+        .bind(next)
+        .bind(snapshot)
+        .fetch_one(&self.pool)
+        .await;
+        match written {
+            Ok(last) => Ok(Appended::Written {
+                position: last.unwrap_or(position),
+            }),
+            Err(error) if is_unique_violation(&error, "events_pkey") => Ok(Appended::Conflict),
+            Err(error) if is_unique_violation(&error, "command_keys_pkey") => {
+                Ok(Appended::KeyTaken)
+            }
+            Err(error) => Err(error.into()),
         }
-        tx.commit().await?;
-        Ok(Appended::Written {
-            position: last_position,
-        })
     }
 }
 

@@ -1,6 +1,7 @@
 //! Every event with who caused it: what staff and auditors read to learn what happened.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use domain::account::AccountEvent;
 use eventstore::log::StoredEvent;
 use sqlx::PgConnection;
@@ -10,6 +11,23 @@ use crate::{Projection, ProjectionError};
 
 /// The `action_log` table.
 pub struct ActionLog;
+
+/// A batch of log rows, column by column.
+#[derive(Default)]
+struct Rows {
+    position: Vec<i64>,
+    occurred_at: Vec<DateTime<Utc>>,
+    recorded_at: Vec<DateTime<Utc>>,
+    actor: Vec<String>,
+    on_behalf_of: Vec<Option<String>>,
+    request_id: Vec<Option<String>>,
+    command: Vec<String>,
+    aggregate_type: Vec<String>,
+    aggregate_id: Vec<String>,
+    sequence: Vec<i64>,
+    event_type: Vec<String>,
+    payload: Vec<String>,
+}
 
 #[async_trait]
 impl Projection for ActionLog {
@@ -25,57 +43,95 @@ impl Projection for ActionLog {
         &["action_log", "action_log_subjects"]
     }
 
-    async fn apply(
+    async fn apply_batch(
         &self,
         tx: &mut PgConnection,
-        event: &StoredEvent,
+        events: &[StoredEvent],
     ) -> Result<(), ProjectionError> {
-        let metadata = event.metadata()?;
-        // Remember which client an aggregate belongs to, for the client filter.
-        let subject = match event.aggregate_type.as_str() {
-            "Client" if event.sequence == 1 => Some(parse_uuid(&event.aggregate_id)?),
-            "Account" => match event.decode()? {
-                AccountEvent::AccountOpened { client_id, .. } => Some(client_id.as_uuid()),
-                _ => None,
-            },
-            _ => None,
-        };
-        if let Some(client_id) = subject {
+        let mut subject_ids = Vec::new();
+        let mut subject_clients = Vec::new();
+        let mut rows = Rows::default();
+        for event in events {
+            // Remember which client an aggregate belongs to, for the client filter.
+            if let Some(client) = subject(event).map_err(|e| e.at(event))? {
+                subject_ids.push(event.aggregate_id.clone());
+                subject_clients.push(client);
+            }
+            let metadata = event
+                .metadata()
+                .map_err(|e| ProjectionError::from(e).at(event))?;
+            rows.position.push(event.position);
+            rows.occurred_at.push(metadata.occurred_at);
+            rows.recorded_at.push(event.recorded_at);
+            rows.actor.push(metadata.actor);
+            rows.on_behalf_of.push(metadata.on_behalf_of);
+            rows.request_id.push(metadata.request_id);
+            rows.command.push(metadata.command);
+            rows.aggregate_type.push(event.aggregate_type.clone());
+            rows.aggregate_id.push(event.aggregate_id.clone());
+            rows.sequence.push(event.sequence);
+            rows.event_type.push(event.event_type.clone());
+            rows.payload.push(event.payload.clone());
+        }
+        if !subject_ids.is_empty() {
             sqlx::query(
-                "INSERT INTO action_log_subjects (aggregate_id, client_id) VALUES ($1, $2)
+                "INSERT INTO action_log_subjects (aggregate_id, client_id)
+                 SELECT * FROM unnest($1::text[], $2::uuid[])
                  ON CONFLICT (aggregate_id) DO NOTHING",
             )
-            .bind(&event.aggregate_id)
-            .bind(client_id)
+            .bind(&subject_ids)
+            .bind(&subject_clients)
             .execute(&mut *tx)
             .await?;
         }
+        if rows.position.is_empty() {
+            return Ok(());
+        }
+        // ORDER BY ord keeps `seq` in log order.
         sqlx::query(
             "INSERT INTO action_log (position, occurred_at, recorded_at, actor, on_behalf_of,
                                      request_id, command, aggregate_type, aggregate_id, sequence,
                                      event_type, client_id, payload)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
-                     (SELECT client_id FROM action_log_subjects WHERE aggregate_id = $9),
-                     $12::jsonb)",
+             SELECT u.position, u.occurred_at, u.recorded_at, u.actor, u.on_behalf_of,
+                    u.request_id, u.command, u.aggregate_type, u.aggregate_id, u.sequence,
+                    u.event_type, s.client_id, u.payload::jsonb
+               FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[], $4::text[],
+                           $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+                           $10::bigint[], $11::text[], $12::text[])
+                    WITH ORDINALITY AS u(position, occurred_at, recorded_at, actor, on_behalf_of,
+                                         request_id, command, aggregate_type, aggregate_id,
+                                         sequence, event_type, payload, ord)
+               LEFT JOIN action_log_subjects s ON s.aggregate_id = u.aggregate_id
+              ORDER BY u.ord",
         )
-        .bind(event.position)
-        .bind(metadata.occurred_at)
-        .bind(event.recorded_at)
-        .bind(&metadata.actor)
-        .bind(&metadata.on_behalf_of)
-        .bind(&metadata.request_id)
-        .bind(&metadata.command)
-        .bind(&event.aggregate_type)
-        .bind(&event.aggregate_id)
-        .bind(event.sequence)
-        .bind(&event.event_type)
-        .bind(&event.payload)
+        .bind(&rows.position)
+        .bind(&rows.occurred_at)
+        .bind(&rows.recorded_at)
+        .bind(&rows.actor)
+        .bind(&rows.on_behalf_of)
+        .bind(&rows.request_id)
+        .bind(&rows.command)
+        .bind(&rows.aggregate_type)
+        .bind(&rows.aggregate_id)
+        .bind(&rows.sequence)
+        .bind(&rows.event_type)
+        .bind(&rows.payload)
         .execute(&mut *tx)
         .await?;
         Ok(())
     }
 }
 
-fn parse_uuid(id: &str) -> Result<Uuid, ProjectionError> {
-    Uuid::parse_str(id).map_err(|e| ProjectionError::Malformed(format!("aggregate id {id:?}: {e}")))
+/// The client an event's aggregate belongs to, where the event says so.
+fn subject(event: &StoredEvent) -> Result<Option<Uuid>, ProjectionError> {
+    match event.aggregate_type.as_str() {
+        "Client" if event.sequence == 1 => Uuid::parse_str(&event.aggregate_id)
+            .map(Some)
+            .map_err(|e| ProjectionError::Malformed(format!("client id: {e}"))),
+        "Account" if event.sequence == 1 => match event.decode()? {
+            AccountEvent::AccountOpened { client_id, .. } => Ok(Some(client_id.as_uuid())),
+            _ => Ok(None),
+        },
+        _ => Ok(None),
+    }
 }

@@ -1,12 +1,15 @@
 //! The balance of every personal account. A client has a zero balance in its provider's currency
 //! from registration on; money events carry the balance after them, so this never adds up money.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use domain::account::AccountEvent;
 use domain::client::ClientEvent;
 use domain::ids::AccountId;
-use domain::money::Money;
 use eventstore::log::StoredEvent;
+use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -15,49 +18,23 @@ use crate::{Projection, ProjectionError};
 /// The `balances` table.
 pub struct Balances;
 
-async fn open(
-    tx: &mut PgConnection,
-    account_id: AccountId,
-    client_id: Uuid,
-    provider_id: Uuid,
-    zero: Money,
-    event: &StoredEvent,
-    occurred_at: chrono::DateTime<chrono::Utc>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO balances (account_id, client_id, provider_id, currency, balance, credit_limit,
-                               updated_at, position)
-         VALUES ($1, $2, $3, $4, $5, $5, $6, $7)
-         ON CONFLICT (account_id) DO NOTHING",
-    )
-    .bind(account_id.as_uuid())
-    .bind(client_id)
-    .bind(provider_id)
-    .bind(zero.currency().code())
-    .bind(zero.amount())
-    .bind(occurred_at)
-    .bind(event.position)
-    .execute(tx)
-    .await?;
-    Ok(())
+/// Accounts opened in a batch, column by column.
+#[derive(Default)]
+struct Opened {
+    account_id: Vec<Uuid>,
+    client_id: Vec<Uuid>,
+    provider_id: Vec<Uuid>,
+    currency: Vec<String>,
+    zero: Vec<Decimal>,
+    at: Vec<DateTime<Utc>>,
+    position: Vec<i64>,
 }
 
-async fn set_balance(
-    tx: &mut PgConnection,
-    event: &StoredEvent,
-    balance: Money,
-    occurred_at: chrono::DateTime<chrono::Utc>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE balances SET balance = $2, updated_at = $3, position = $4 WHERE account_id::text = $1",
-    )
-    .bind(&event.aggregate_id)
-    .bind(balance.amount())
-    .bind(occurred_at)
-    .bind(event.position)
-    .execute(tx)
-    .await?;
-    Ok(())
+/// The last balance of each account changed in a batch.
+struct Latest {
+    balance: Decimal,
+    at: DateTime<Utc>,
+    position: i64,
 }
 
 #[async_trait]
@@ -74,61 +51,120 @@ impl Projection for Balances {
         &["balances"]
     }
 
-    async fn apply(
+    async fn apply_batch(
         &self,
         tx: &mut PgConnection,
-        event: &StoredEvent,
+        events: &[StoredEvent],
     ) -> Result<(), ProjectionError> {
-        match event.aggregate_type.as_str() {
-            "Client" => {
-                if let ClientEvent::ClientRegistered {
-                    client_id,
-                    provider_id,
-                    currency,
-                    ..
-                } = event.decode()?
+        let mut opened = Opened::default();
+        let mut latest: HashMap<Uuid, Latest> = HashMap::new();
+        for event in events {
+            let open = match event.aggregate_type.as_str() {
+                "Client" => match event
+                    .decode()
+                    .map_err(|e| ProjectionError::from(e).at(event))?
                 {
-                    let occurred_at = event.metadata()?.occurred_at;
-                    let account_id = AccountId::of(client_id, provider_id, currency);
-                    open(
-                        tx,
-                        account_id,
+                    ClientEvent::ClientRegistered {
+                        client_id,
+                        provider_id,
+                        currency,
+                        ..
+                    } => Some((
+                        AccountId::of(client_id, provider_id, currency),
                         client_id.as_uuid(),
                         provider_id.as_uuid(),
-                        Money::zero(currency),
-                        event,
-                        occurred_at,
-                    )
-                    .await?;
-                }
-            }
-            "Account" => {
-                let occurred_at = event.metadata()?.occurred_at;
-                match event.decode()? {
+                        currency,
+                    )),
+                    _ => None,
+                },
+                "Account" => match event
+                    .decode()
+                    .map_err(|e| ProjectionError::from(e).at(event))?
+                {
                     AccountEvent::AccountOpened {
                         account_id,
                         client_id,
                         provider_id,
                         currency,
-                    } => {
-                        open(
-                            tx,
-                            account_id,
-                            client_id.as_uuid(),
-                            provider_id.as_uuid(),
-                            Money::zero(currency),
-                            event,
-                            occurred_at,
-                        )
-                        .await?;
-                    }
+                    } => Some((
+                        account_id,
+                        client_id.as_uuid(),
+                        provider_id.as_uuid(),
+                        currency,
+                    )),
                     AccountEvent::PaymentPosted { balance_after, .. }
                     | AccountEvent::BalanceAdjusted { balance_after, .. } => {
-                        set_balance(tx, event, balance_after, occurred_at).await?;
+                        let account = Uuid::parse_str(&event.aggregate_id).map_err(|e| {
+                            ProjectionError::Malformed(format!("account id: {e}")).at(event)
+                        })?;
+                        latest.insert(
+                            account,
+                            Latest {
+                                balance: balance_after.amount(),
+                                at: event.metadata()?.occurred_at,
+                                position: event.position,
+                            },
+                        );
+                        None
                     }
-                }
+                },
+                _ => None,
+            };
+            if let Some((account_id, client_id, provider_id, currency)) = open {
+                opened.account_id.push(account_id.as_uuid());
+                opened.client_id.push(client_id);
+                opened.provider_id.push(provider_id);
+                opened.currency.push(currency.code().to_owned());
+                opened
+                    .zero
+                    .push(domain::money::Money::zero(currency).amount());
+                opened.at.push(event.metadata()?.occurred_at);
+                opened.position.push(event.position);
             }
-            _ => {}
+        }
+        if !opened.account_id.is_empty() {
+            sqlx::query(
+                "INSERT INTO balances (account_id, client_id, provider_id, currency, balance,
+                                       credit_limit, updated_at, position)
+                 SELECT a, c, p, cur, z, z, t, pos
+                   FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::numeric[],
+                               $6::timestamptz[], $7::bigint[]) AS u(a, c, p, cur, z, t, pos)
+                 ON CONFLICT (account_id) DO NOTHING",
+            )
+            .bind(&opened.account_id)
+            .bind(&opened.client_id)
+            .bind(&opened.provider_id)
+            .bind(&opened.currency)
+            .bind(&opened.zero)
+            .bind(&opened.at)
+            .bind(&opened.position)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if !latest.is_empty() {
+            let mut ids = Vec::with_capacity(latest.len());
+            let mut balances = Vec::with_capacity(latest.len());
+            let mut ats = Vec::with_capacity(latest.len());
+            let mut positions = Vec::with_capacity(latest.len());
+            for (id, last) in latest {
+                ids.push(id);
+                balances.push(last.balance);
+                ats.push(last.at);
+                positions.push(last.position);
+            }
+            sqlx::query(
+                "UPDATE balances b
+                    SET balance = u.balance, updated_at = u.at, position = u.pos
+                   FROM unnest($1::uuid[], $2::numeric[], $3::timestamptz[], $4::bigint[])
+                        AS u(id, balance, at, pos)
+                  WHERE b.account_id = u.id",
+            )
+            .bind(&ids)
+            .bind(&balances)
+            .bind(&ats)
+            .bind(&positions)
+            .execute(&mut *tx)
+            .await?;
         }
         Ok(())
     }

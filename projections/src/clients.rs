@@ -25,14 +25,20 @@ impl Projection for Providers {
         &["providers"]
     }
 
-    async fn apply(
+    async fn apply_batch(
         &self,
         tx: &mut PgConnection,
-        event: &StoredEvent,
+        events: &[StoredEvent],
     ) -> Result<(), ProjectionError> {
-        if event.aggregate_type != "Provider" {
-            return Ok(());
+        for event in events.iter().filter(|e| e.aggregate_type == "Provider") {
+            apply_provider(tx, event).await.map_err(|e| e.at(event))?;
         }
+        Ok(())
+    }
+}
+
+async fn apply_provider(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), ProjectionError> {
+    {
         let occurred_at = event.metadata()?.occurred_at;
         match event.decode::<ProviderEvent>()? {
             ProviderEvent::ProviderCreated {
@@ -74,14 +80,20 @@ impl Projection for Clients {
         &["clients"]
     }
 
-    async fn apply(
+    async fn apply_batch(
         &self,
         tx: &mut PgConnection,
-        event: &StoredEvent,
+        events: &[StoredEvent],
     ) -> Result<(), ProjectionError> {
-        if event.aggregate_type != "Client" {
-            return Ok(());
+        for event in events.iter().filter(|e| e.aggregate_type == "Client") {
+            apply_client(tx, event).await.map_err(|e| e.at(event))?;
         }
+        Ok(())
+    }
+}
+
+async fn apply_client(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), ProjectionError> {
+    {
         let occurred_at = event.metadata()?.occurred_at;
         match event.decode::<ClientEvent>()? {
             ClientEvent::ClientRegistered {
@@ -121,7 +133,7 @@ impl Projection for Clients {
                         SET name = coalesce($2, name), email = coalesce($3, email),
                             kind = coalesce($4, kind), country = coalesce($5, country),
                             updated_at = $6, position = $7
-                      WHERE id::text = $1",
+                      WHERE id = $1::uuid",
                 )
                 .bind(&event.aggregate_id)
                 .bind(name.as_ref().map(|n| n.as_str()))
@@ -136,7 +148,7 @@ impl Projection for Clients {
             ClientEvent::ClientDeleted { .. } => {
                 sqlx::query(
                     "UPDATE clients SET status = 'deleted', updated_at = $2, position = $3
-                      WHERE id::text = $1",
+                      WHERE id = $1::uuid",
                 )
                 .bind(&event.aggregate_id)
                 .bind(occurred_at)

@@ -159,6 +159,7 @@ async fn competing_workers_apply_every_event_exactly_once() {
             WorkerConfig {
                 batch_size: 3,
                 poll_interval: Duration::from_millis(10),
+                gather: Duration::from_millis(1),
             },
             Progress::default(),
             stopped.clone(),
