@@ -230,6 +230,46 @@ impl Money {
         Money::at_scale(difference, self.currency)
     }
 
+    /// Multiplies by a whole `quantity`, such as a number of units of an add-on. Exact: no
+    /// rounding is needed, and the product must stay within range.
+    pub fn checked_mul(self, quantity: u32) -> Result<Money, MoneyError> {
+        let product = self
+            .amount
+            .checked_mul(Decimal::from(quantity))
+            .ok_or(MoneyError::Overflow)?;
+        Money::at_scale(product, self.currency)
+    }
+
+    /// `self × numerator / denominator`, rounded once to the currency's minor unit, half away
+    /// from zero (`RoundingStrategy::MidpointAwayFromZero`): 10.00 × 1/3 is 3.33 and 0.05 × 1/2
+    /// is 0.03.
+    ///
+    /// This is the one place where money is rounded (pro rata credits and charges). The quotient
+    /// is computed exactly on the count of minor units in 128-bit integers, so a result that lies
+    /// a hair beside a midpoint can never be pushed onto it by an intermediate rounding. A zero
+    /// `denominator` is `Overflow`, like any result out of range.
+    pub fn prorate(self, numerator: u32, denominator: u32) -> Result<Money, MoneyError> {
+        if denominator == 0 {
+            return Err(MoneyError::Overflow);
+        }
+        // The amount is at the currency's scale, so its mantissa counts minor units.
+        let minor = self.amount.mantissa();
+        let dividend = minor
+            .checked_mul(i128::from(numerator))
+            .ok_or(MoneyError::Overflow)?;
+        let divisor = i128::from(denominator);
+        let mut quotient = dividend / divisor;
+        let remainder = dividend % divisor;
+        // Integer division truncates toward zero; a remainder of at least half the divisor moves
+        // the result one minor unit away from zero.
+        if remainder.abs() * 2 >= divisor {
+            quotient += dividend.signum();
+        }
+        let amount = Decimal::try_from_i128_with_scale(quotient, self.currency.minor_units())
+            .map_err(|_| MoneyError::Overflow)?;
+        Money::at_scale(amount, self.currency)
+    }
+
     /// The same amount with the opposite sign. The range is symmetric, so this cannot fail.
     pub fn negated(self) -> Money {
         Money {
