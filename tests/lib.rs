@@ -266,3 +266,22 @@ pub async fn table_digest(pool: &PgPool, table: &str, order_by: &str) -> String 
     .await
     .expect("digest a table")
 }
+
+/// Builds the `billing` binary (a no-op when it is fresh) and returns its path, for tests that
+/// run the server as an operator would: as a process that can be signalled and killed.
+pub fn billing_binary() -> std::path::PathBuf {
+    let workspace = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = std::process::Command::new(cargo)
+        .current_dir(&workspace)
+        .args(["build", "--quiet", "-p", "api", "--bin", "billing"])
+        .status()
+        .expect("run cargo build");
+    assert!(status.success(), "cargo build --bin billing failed");
+    let test_binary = std::env::current_exe().expect("test binary path");
+    test_binary
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir")
+        .join("billing")
+}

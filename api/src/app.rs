@@ -36,7 +36,7 @@ pub struct AppState(Arc<Inner>);
 /// The parts of [`AppState`].
 pub struct Inner {
     /// The event store: the only way to change anything.
-    pub store: EventStore,
+    pub store: Arc<EventStore>,
     /// The pool the read models are queried through.
     pub pool: PgPool,
     /// This process's projection progress, for `min_position` waits.
@@ -47,6 +47,13 @@ pub struct Inner {
     pub metrics: Option<PrometheusHandle>,
     /// How long a query waits for its read model to reach `min_position`.
     pub query_wait: Duration,
+}
+
+impl Inner {
+    /// Today, by the injected clock: the date of the billing calendar commands are dated with.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.store.clock().now().date_naive()
+    }
 }
 
 impl std::ops::Deref for AppState {
@@ -213,7 +220,31 @@ fn protected() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::accounts::post_payment))
         .routes(routes!(routes::accounts::adjust_balance))
         .routes(routes!(routes::accounts::get_balance))
+        .routes(routes!(routes::accounts::set_credit_limit))
+        .routes(routes!(routes::accounts::list_expenses))
         .routes(routes!(routes::action_log::list_action_log))
+        .routes(routes!(
+            routes::tariffs::create_tariff,
+            routes::tariffs::list_tariffs
+        ))
+        .routes(routes!(routes::tariffs::get_tariff))
+        .routes(routes!(routes::tariffs::set_price))
+        .routes(routes!(routes::tariffs::archive_tariff))
+        .routes(routes!(
+            routes::services::order_service,
+            routes::services::list_client_services
+        ))
+        .routes(routes!(routes::services::get_service))
+        .routes(routes!(routes::services::prolong_service))
+        .routes(routes!(routes::services::suspend_service))
+        .routes(routes!(routes::services::resume_service))
+        .routes(routes!(routes::services::close_service))
+        .routes(routes!(routes::services::change_tariff))
+        .routes(routes!(routes::operations::list_operations))
+        .routes(routes!(routes::operations::complete_operation))
+        .routes(routes!(routes::operations::fail_operation))
+        .routes(routes!(routes::operations::retry_operation))
+        .routes(routes!(routes::billing::run_billing))
 }
 
 /// The routes anyone may call.

@@ -24,6 +24,8 @@ pub enum Workload {
     HotAccount,
     /// Payments, balance reads and client registrations, 6:3:1.
     Mixed,
+    /// The billing day over `--services` active services (in process, not over HTTP).
+    BillingDay,
 }
 
 /// The bench's settings.

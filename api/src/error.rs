@@ -11,6 +11,8 @@ use domain::account::AccountError;
 use domain::client::ClientError;
 use domain::money::MoneyError;
 use domain::provider::ProviderError;
+use domain::service::ServiceError;
+use domain::tariff::TariffError;
 use eventstore::{CommandError, StoreError};
 use projections::ProjectionError;
 use serde::Serialize;
@@ -202,6 +204,28 @@ impl From<ClientError> for ApiError {
 impl From<AccountError> for ApiError {
     fn from(error: AccountError) -> Self {
         Self::unprocessable(error.code(), error.to_string())
+    }
+}
+
+impl From<TariffError> for ApiError {
+    fn from(error: TariffError) -> Self {
+        let status = match error {
+            TariffError::NotCreated => StatusCode::NOT_FOUND,
+            TariffError::AlreadyCreated => StatusCode::CONFLICT,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        Self::new(status, error.code(), error.to_string())
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> Self {
+        let status = match error {
+            ServiceError::NotOrdered => StatusCode::NOT_FOUND,
+            ServiceError::AlreadyOrdered => StatusCode::CONFLICT,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        Self::new(status, error.code(), error.to_string())
     }
 }
 

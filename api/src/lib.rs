@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod bench_billing;
 pub mod demo;
 pub mod error;
 pub mod extract;

@@ -76,6 +76,16 @@ enum Command {
         #[command(subcommand)]
         command: ProjectionsCommand,
     },
+    /// Run the billing day for a date: prolong, charge, suspend, close and delete what is due.
+    /// Running it again for the same date changes nothing.
+    RunBilling {
+        /// The billing day, YYYY-MM-DD.
+        #[arg(long)]
+        as_of: chrono::NaiveDate,
+        /// Services handled at once.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+    },
     /// Drive load over HTTP and print throughput, latency and projection lag.
     Bench {
         /// A running server; without it, one is started in this process over the database.
@@ -102,6 +112,9 @@ enum Command {
         /// Runs; the summary gives the median.
         #[arg(long, default_value_t = 1)]
         runs: usize,
+        /// Active services for the billing-day workload.
+        #[arg(long, default_value_t = 10_000)]
+        services: usize,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
@@ -264,6 +277,40 @@ async fn main() -> anyhow::Result<()> {
             database.close().await;
             Ok(())
         }
+        Command::RunBilling { as_of, concurrency } => {
+            let database = open_database(&cli).await?;
+            let store = Arc::new(EventStore::new(
+                database.pool.clone(),
+                Arc::new(SystemClock),
+            ));
+            // The read models this run needs are kept current by workers in this process.
+            let progress = projections::Progress::default();
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            let workers = tokio::spawn(projections::engine::run_until_stopped(
+                database.pool.clone(),
+                projections::all(),
+                projections::WorkerConfig::default(),
+                progress.clone(),
+                stopped,
+            ));
+            let context = eventstore::metadata::CommandContext::new(
+                eventstore::metadata::Actor::System("billing-day".to_owned()),
+            );
+            let report = projections::process::billing_day::run(
+                &store,
+                &database.pool,
+                &progress,
+                *as_of,
+                &context,
+                *concurrency,
+            )
+            .await?;
+            let _ = stop.send(true);
+            let _ = workers.await;
+            print_out(&serde_json::to_string_pretty(&report)?);
+            database.close().await;
+            Ok(())
+        }
         Command::Bench {
             url,
             token,
@@ -273,6 +320,42 @@ async fn main() -> anyhow::Result<()> {
             accounts,
             rate,
             runs,
+            services,
+            json,
+        } if *workload == Workload::BillingDay => {
+            let _ = (url, token, seconds, accounts, rate, runs, json);
+            let database = open_database(&cli).await?;
+            let store = Arc::new(EventStore::new(
+                database.pool.clone(),
+                Arc::new(SystemClock),
+            ));
+            let progress = projections::Progress::default();
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            let workers = tokio::spawn(projections::engine::run_until_stopped(
+                database.pool.clone(),
+                projections::all(),
+                projections::WorkerConfig::default(),
+                progress.clone(),
+                stopped,
+            ));
+            let measured =
+                api::bench_billing::run(store, &progress, *services, (*concurrency).max(1)).await?;
+            let _ = stop.send(true);
+            let _ = workers.await;
+            print_out(&serde_json::to_string_pretty(&measured)?);
+            database.close().await;
+            Ok(())
+        }
+        Command::Bench {
+            url,
+            token,
+            workload,
+            concurrency,
+            seconds,
+            accounts,
+            rate,
+            runs,
+            services: _,
             json,
         } => {
             let mut database = None;

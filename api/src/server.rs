@@ -65,8 +65,9 @@ pub async fn start(
     let progress = Progress::default();
     let mut tokens = Tokens::default();
     tokens.add(&config.admin_token, Actor::Staff("admin".to_owned()));
+    let store = Arc::new(EventStore::new(pool.clone(), clock));
     let state = AppState::new(Inner {
-        store: EventStore::new(pool.clone(), clock),
+        store: Arc::clone(&store),
         pool: pool.clone(),
         progress: progress.clone(),
         tokens,
@@ -77,7 +78,10 @@ pub async fn start(
     let workers = config.run_projections.then(|| {
         tokio::spawn(projections::engine::run_until_stopped(
             pool,
-            projections::all(),
+            projections::all()
+                .into_iter()
+                .chain(projections::process::all(store))
+                .collect(),
             WorkerConfig::default(),
             progress,
             stopped.clone(),

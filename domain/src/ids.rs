@@ -1,11 +1,13 @@
 //! Identifier newtypes, so that a client id can never be passed where a provider id is expected.
 //!
 //! Ids are chosen by the caller and arrive in commands; the domain never generates a random one.
-//! The one exception is [`AccountId::of`], which is derived deterministically from what it names.
+//! The exceptions are [`AccountId::of`] and the [`ExpenseId`] constructors, which are derived
+//! deterministically from what they name.
 
 use std::fmt;
 use std::str::FromStr;
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -72,6 +74,25 @@ uuid_id!(
     AdjustmentId
 );
 
+uuid_id!(
+    /// Identifies a tariff: a provider's price list for one kind of service.
+    TariffId
+);
+uuid_id!(
+    /// Identifies a service a client ordered (a domain, a VDS, a hosting plan).
+    ServiceId
+);
+uuid_id!(
+    /// Identifies one charge or credit of an account for a service; see
+    /// [`ExpenseId::for_period`] and [`ExpenseId::for_change`].
+    ExpenseId
+);
+uuid_id!(
+    /// Identifies one request to the provisioning system (activate, suspend, resume, delete);
+    /// chosen by the caller so that a retried request can be recognised.
+    OperationId
+);
+
 /// The UUID v5 namespace of personal account ids. It must never change: every stored account id
 /// was derived from it.
 const ACCOUNT_NAMESPACE: Uuid = Uuid::from_u128(0x5b1c_0d7e_4f3a_4c8e_9a62_7e0f_b3d4_a915);
@@ -85,6 +106,32 @@ impl AccountId {
     pub fn of(client: ClientId, provider: ProviderId, currency: Currency) -> AccountId {
         let name = format!("{client}/{provider}/{}", currency.code());
         AccountId(Uuid::new_v5(&ACCOUNT_NAMESPACE, name.as_bytes()))
+    }
+}
+
+/// The UUID v5 namespace of expense ids. It must never change: every stored expense id was
+/// derived from it, and re-deriving an id is how a repeated charge is recognised.
+const EXPENSE_NAMESPACE: Uuid = Uuid::from_u128(0x9e3d_27c4_61b0_4f5a_8c1e_d4a7_0b62_f381);
+
+impl ExpenseId {
+    /// The id of the charge of `service` for the period that starts on `period_start`.
+    ///
+    /// It is a UUID v5 over `"{service}/{YYYY-MM-DD}"`, so charging the same period twice (a
+    /// retried billing run, two workers racing) names the same expense, and the event store's
+    /// command keys turn the second charge into a no-op.
+    pub fn for_period(service: ServiceId, period_start: NaiveDate) -> ExpenseId {
+        let name = format!("{service}/{}", period_start.format("%Y-%m-%d"));
+        ExpenseId(Uuid::new_v5(&EXPENSE_NAMESPACE, name.as_bytes()))
+    }
+
+    /// The id of one line of a tariff change of `service` on `on`: `part` is `"credit"` for the
+    /// unused part of the old price and `"charge"` for the new price.
+    ///
+    /// It is a UUID v5 over `"{service}/change/{YYYY-MM-DD}/{part}"` in the same namespace as
+    /// [`ExpenseId::for_period`]; the `change` segment keeps the two kinds of names apart.
+    pub fn for_change(service: ServiceId, on: NaiveDate, part: &str) -> ExpenseId {
+        let name = format!("{service}/change/{}/{part}", on.format("%Y-%m-%d"));
+        ExpenseId(Uuid::new_v5(&EXPENSE_NAMESPACE, name.as_bytes()))
     }
 }
 
@@ -165,5 +212,49 @@ mod tests {
             account,
             AccountId::of(client(), other_provider, Currency::EUR)
         );
+    }
+
+    fn service() -> ServiceId {
+        ServiceId::from_uuid(Uuid::from_u128(0x50))
+    }
+
+    fn date(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn the_same_service_period_always_names_the_same_expense() {
+        let first = ExpenseId::for_period(service(), date("2025-01-31"));
+        assert_eq!(first, ExpenseId::for_period(service(), date("2025-01-31")));
+        assert_ne!(first, ExpenseId::for_period(service(), date("2025-02-28")));
+        assert_eq!(first.as_uuid().get_version_num(), 5);
+    }
+
+    #[test]
+    fn an_expense_id_is_pinned_to_its_namespace_and_name() {
+        let name = "00000000-0000-0000-0000-000000000050/2025-01-31";
+        assert_eq!(
+            ExpenseId::for_period(service(), date("2025-01-31")).as_uuid(),
+            Uuid::new_v5(&EXPENSE_NAMESPACE, name.as_bytes())
+        );
+        let change = "00000000-0000-0000-0000-000000000050/change/2025-01-05/credit";
+        assert_eq!(
+            ExpenseId::for_change(service(), date("2025-01-05"), "credit").as_uuid(),
+            Uuid::new_v5(&EXPENSE_NAMESPACE, change.as_bytes())
+        );
+        assert_eq!(
+            EXPENSE_NAMESPACE.to_string(),
+            "9e3d27c4-61b0-4f5a-8c1e-d4a70b62f381"
+        );
+    }
+
+    #[test]
+    fn the_lines_of_a_tariff_change_have_distinct_ids() {
+        let on = date("2025-01-05");
+        let credit = ExpenseId::for_change(service(), on, "credit");
+        let charge = ExpenseId::for_change(service(), on, "charge");
+        assert_ne!(credit, charge);
+        assert_ne!(credit, ExpenseId::for_period(service(), on));
+        assert_eq!(credit, ExpenseId::for_change(service(), on, "credit"));
     }
 }

@@ -7,13 +7,16 @@
 //! database or a mocked clock. `clippy.toml` enforces part of this by forbidding the clock, random
 //! ids and floating point types in this crate.
 //!
-//! Each aggregate (`Provider`, `Client`, `Account`) exposes a synchronous `decide` that turns a
+//! Each aggregate (`Provider`, `Client`, `Account`, `Tariff`, `Service`) exposes a synchronous `decide` that turns a
 //! command into events; the `cqrs_es::Aggregate` implementation is a thin adapter over it.
 
 pub mod account;
 pub mod client;
 pub mod ids;
 pub mod money;
+pub mod period;
 pub mod provider;
+pub mod service;
+pub mod tariff;
 
 mod text;

@@ -1,9 +1,10 @@
 //! Exact money: an ISO 4217 currency and a decimal amount at that currency's minor-unit scale.
 //!
 //! A `Money` is always at its currency's scale (2 for EUR, 0 for JPY, 3 for BHD), so two amounts
-//! in one currency compare, add and serialize without any rounding. Nothing here rounds: input
-//! with more decimal places than the currency allows is rejected, because silently dropping a
-//! fraction of a cent is how ledgers stop balancing.
+//! in one currency compare, add and serialize without any rounding. Input with more decimal
+//! places than the currency allows is rejected, because silently dropping a fraction of a cent is
+//! how ledgers stop balancing. The only rounding is the named one in [`Money::prorate`], half
+//! away from zero to the minor unit.
 
 use std::fmt;
 use std::str::FromStr;

@@ -4,6 +4,8 @@
 use domain::account::{Account, AccountCommand};
 use domain::client::{Client, ClientCommand};
 use domain::provider::{Provider, ProviderCommand};
+use domain::service::{Service, ServiceCommand};
+use domain::tariff::{Tariff, TariffCommand};
 
 use crate::store::{NamedCommand, StoredAggregate};
 
@@ -17,6 +19,43 @@ impl StoredAggregate for Client {
 
 impl StoredAggregate for Account {
     const STATE_VERSION: i32 = 1;
+}
+
+impl StoredAggregate for Tariff {
+    const STATE_VERSION: i32 = 1;
+}
+
+impl StoredAggregate for Service {
+    const STATE_VERSION: i32 = 1;
+}
+
+impl NamedCommand for TariffCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::CreateTariff { .. } => "CreateTariff",
+            Self::SetPrice { .. } => "SetPrice",
+            Self::SetSetupFee { .. } => "SetSetupFee",
+            Self::AddAddon { .. } => "AddAddon",
+            Self::ArchiveTariff => "ArchiveTariff",
+        }
+    }
+}
+
+impl NamedCommand for ServiceCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::OrderService { .. } => "OrderService",
+            Self::RecordCharge { .. } => "RecordCharge",
+            Self::CompleteOperation { .. } => "CompleteOperation",
+            Self::FailOperation { .. } => "FailOperation",
+            Self::RetryOperation { .. } => "RetryOperation",
+            Self::SuspendService { .. } => "SuspendService",
+            Self::ResumeService { .. } => "ResumeService",
+            Self::CloseService { .. } => "CloseService",
+            Self::ChangeTariff { .. } => "ChangeTariff",
+            Self::RunBillingDay { .. } => "RunBillingDay",
+        }
+    }
 }
 
 impl NamedCommand for ProviderCommand {
@@ -42,6 +81,9 @@ impl NamedCommand for AccountCommand {
         match self {
             Self::PostPayment { .. } => "PostPayment",
             Self::AdjustBalance { .. } => "AdjustBalance",
+            Self::ChargeExpense { .. } => "ChargeExpense",
+            Self::ReplaceCharge { .. } => "ReplaceCharge",
+            Self::SetCreditLimit { .. } => "SetCreditLimit",
         }
     }
 }

@@ -58,6 +58,7 @@ impl Projection for Balances {
     ) -> Result<(), ProjectionError> {
         let mut opened = Opened::default();
         let mut latest: HashMap<Uuid, Latest> = HashMap::new();
+        let mut limits: HashMap<Uuid, Decimal> = HashMap::new();
         for event in events {
             let open = match event.aggregate_type.as_str() {
                 "Client" => match event
@@ -92,8 +93,17 @@ impl Projection for Balances {
                         provider_id.as_uuid(),
                         currency,
                     )),
+                    AccountEvent::CreditLimitSet { limit } => {
+                        let account = Uuid::parse_str(&event.aggregate_id).map_err(|e| {
+                            ProjectionError::Malformed(format!("account id: {e}")).at(event)
+                        })?;
+                        limits.insert(account, limit.amount());
+                        None
+                    }
                     AccountEvent::PaymentPosted { balance_after, .. }
-                    | AccountEvent::BalanceAdjusted { balance_after, .. } => {
+                    | AccountEvent::BalanceAdjusted { balance_after, .. }
+                    | AccountEvent::ExpenseCharged { balance_after, .. }
+                    | AccountEvent::ExpenseCredited { balance_after, .. } => {
                         let account = Uuid::parse_str(&event.aggregate_id).map_err(|e| {
                             ProjectionError::Malformed(format!("account id: {e}")).at(event)
                         })?;
@@ -163,6 +173,18 @@ impl Projection for Balances {
             .bind(&balances)
             .bind(&ats)
             .bind(&positions)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if !limits.is_empty() {
+            let (ids, amounts): (Vec<Uuid>, Vec<Decimal>) = limits.into_iter().unzip();
+            sqlx::query(
+                "UPDATE balances b SET credit_limit = u.limit_amount
+                   FROM unnest($1::uuid[], $2::numeric[]) AS u(id, limit_amount)
+                  WHERE b.account_id = u.id",
+            )
+            .bind(&ids)
+            .bind(&amounts)
             .execute(&mut *tx)
             .await?;
         }

@@ -7,8 +7,12 @@
 
 pub mod action_log;
 pub mod balances;
+pub mod catalog;
 pub mod clients;
 pub mod engine;
+pub mod expenses;
+pub mod process;
+pub mod services;
 
 use std::sync::Arc;
 
@@ -61,6 +65,9 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(clients::Clients),
         Arc::new(balances::Balances),
         Arc::new(action_log::ActionLog),
+        Arc::new(catalog::Tariffs),
+        Arc::new(services::Services),
+        Arc::new(expenses::Expenses),
     ]
 }
 

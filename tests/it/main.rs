@@ -5,6 +5,8 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod api;
+mod billing;
+mod crash;
 mod eventstore;
 mod process;
 mod projections;

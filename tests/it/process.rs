@@ -7,26 +7,9 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::json;
-use tests::answer;
+use tests::{answer, billing_binary};
 use tokio::io::AsyncReadExt;
 use tokio::process::{Child, Command};
-
-/// Builds the binary (a no-op when it is fresh) and returns its path.
-fn billing_binary() -> PathBuf {
-    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let status = std::process::Command::new(cargo)
-        .current_dir(&workspace)
-        .args(["build", "--quiet", "-p", "api", "--bin", "billing"])
-        .status()
-        .expect("run cargo build");
-    assert!(status.success(), "cargo build --bin billing failed");
-    let deps = std::env::current_exe().expect("test binary path");
-    deps.parent()
-        .and_then(|d| d.parent())
-        .expect("target dir")
-        .join("billing")
-}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

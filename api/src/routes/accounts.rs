@@ -256,3 +256,183 @@ pub async fn get_balance(
         accounts,
     }))
 }
+
+/// An amount from a read model, shown at its currency's scale.
+pub fn format_amount(amount: Decimal, currency: &str) -> String {
+    Currency::parse(currency)
+        .ok()
+        .and_then(|c| Money::from_decimal(amount, c).ok())
+        .map_or_else(|| amount.to_string(), |m| m.amount().to_string())
+}
+
+/// `PUT /v1/clients/{id}/credit-limit`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreditLimitRequest {
+    /// How far the balance may go below zero, as a decimal string.
+    #[schema(example = "50.00")]
+    pub amount: String,
+    /// ISO 4217 code of the account.
+    pub currency: String,
+}
+
+/// Sets how far the client's balance may go below zero (post-paid and trusted clients).
+#[utoipa::path(put, path = "/v1/clients/{id}/credit-limit", tag = "accounts",
+    request_body = CreditLimitRequest,
+    params(("id" = Uuid, Path, description = "the client")),
+    responses(
+        (status = 200, description = "set", body = Accepted),
+        (status = 404, description = "no such client", body = Problem),
+        (status = 422, description = "invalid", body = Problem)))]
+pub async fn set_credit_limit(
+    State(state): State<AppState>,
+    command: Command,
+    Path(client_id): Path<Uuid>,
+    Body(request): Body<CreditLimitRequest>,
+) -> Result<Response, ApiError> {
+    let currency = Currency::parse(&request.currency)?;
+    let limit = Money::parse(&request.amount, currency)?;
+    let (client, provider, account) = account_of(&state, client_id, currency).await?;
+    let committed = state
+        .store
+        .execute::<Account>(
+            &account.to_string(),
+            AccountCommand::SetCreditLimit {
+                client_id: client,
+                provider_id: provider,
+                limit,
+            },
+            &command.context,
+            None,
+        )
+        .await?;
+    Ok(crate::routes::accepted_with(
+        axum::http::StatusCode::OK,
+        client_id,
+        &committed,
+    ))
+}
+
+/// `GET /v1/clients/{id}/expenses` parameters.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExpensesParams {
+    /// The `next` cursor of the previous page.
+    pub after: Option<i64>,
+    /// Page size, 1 to 500 (default 50).
+    pub limit: Option<i64>,
+    /// Only this service's.
+    pub service_id: Option<Uuid>,
+    /// Wait until the read model has this global position.
+    pub min_position: Option<i64>,
+}
+
+/// One charge (positive) or credit (negative) of the personal account.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ExpenseView {
+    /// Its id (the same for the same service and period, whoever charges it).
+    pub id: Uuid,
+    /// The service.
+    pub service_id: Uuid,
+    /// `charge` or `credit`.
+    pub kind: String,
+    /// The first day it pays for.
+    #[schema(value_type = String)]
+    pub period_start: chrono::NaiveDate,
+    /// The day after the last it pays for.
+    #[schema(value_type = String)]
+    pub period_end: chrono::NaiveDate,
+    /// The amount; negative for a credit.
+    pub amount: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// What it is for.
+    pub description: String,
+    /// When it was charged.
+    pub occurred_at: chrono::DateTime<chrono::Utc>,
+    /// Its global position.
+    pub position: i64,
+}
+
+type ExpenseRow = (
+    Uuid,
+    Uuid,
+    String,
+    chrono::NaiveDate,
+    chrono::NaiveDate,
+    Decimal,
+    String,
+    String,
+    chrono::DateTime<chrono::Utc>,
+    i64,
+);
+
+/// The client's expenses, oldest first.
+#[utoipa::path(get, path = "/v1/clients/{id}/expenses", tag = "accounts",
+    params(("id" = Uuid, Path, description = "the client"), ExpensesParams),
+    responses((status = 200, description = "a page of expenses", body = crate::routes::Page<ExpenseView>)))]
+pub async fn list_expenses(
+    State(state): State<AppState>,
+    Path(client_id): Path<Uuid>,
+    Query(params): Query<ExpensesParams>,
+) -> Result<Json<crate::routes::Page<ExpenseView>>, ApiError> {
+    state
+        .consistent(&["balances", "expenses"], params.min_position)
+        .await?;
+    let limit = crate::routes::limit(params.limit)?;
+    let rows: Vec<ExpenseRow> = sqlx::query_as(
+        "SELECT e.expense_id, e.service_id, e.kind, e.period_start, e.period_end, e.amount,
+                e.currency, e.description, e.occurred_at, e.position
+           FROM expenses e
+           JOIN balances b ON b.account_id = e.account_id
+          WHERE b.client_id = $1
+            AND ($2::uuid IS NULL OR e.service_id = $2)
+            AND e.position > $3
+          ORDER BY e.position
+          LIMIT $4",
+    )
+    .bind(client_id)
+    .bind(params.service_id)
+    .bind(params.after.unwrap_or(0))
+    .bind(limit + 1)
+    .fetch_all(&state.pool)
+    .await?;
+    let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+    let items: Vec<ExpenseView> = rows
+        .into_iter()
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        .map(
+            |(
+                id,
+                service_id,
+                kind,
+                period_start,
+                period_end,
+                amount,
+                currency,
+                description,
+                occurred_at,
+                position,
+            )| {
+                ExpenseView {
+                    id,
+                    service_id,
+                    kind,
+                    period_start,
+                    period_end,
+                    amount: format_amount(amount, &currency),
+                    currency,
+                    description,
+                    occurred_at,
+                    position,
+                }
+            },
+        )
+        .collect();
+    let next = if more {
+        items.last().map(|e| e.position.to_string())
+    } else {
+        None
+    };
+    Ok(Json(crate::routes::Page { items, next }))
+}

@@ -3,9 +3,13 @@
 
 pub mod accounts;
 pub mod action_log;
+pub mod billing;
 pub mod clients;
 pub mod health;
+pub mod operations;
 pub mod providers;
+pub mod services;
+pub mod tariffs;
 
 use axum::Json;
 use axum::http::{HeaderName, HeaderValue, StatusCode};

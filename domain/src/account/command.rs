@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use super::PaymentMethod;
+use super::{ExpenseLine, PaymentMethod};
 use crate::ids::{AdjustmentId, ClientId, PaymentId, ProviderId};
 use crate::money::Money;
 
@@ -35,5 +35,37 @@ pub enum AccountCommand {
         amount: Money,
         /// Why the balance is corrected; trimmed, 1 to 500 characters.
         reason: String,
+    },
+    /// Charges the account for a service period.
+    ///
+    /// Refused with `InsufficientFunds` when the balance would fall below minus the credit limit.
+    ChargeExpense {
+        /// The client charged.
+        client_id: ClientId,
+        /// The provider charging.
+        provider_id: ProviderId,
+        /// The charge; its amount must be greater than zero and in the account's currency.
+        expense: ExpenseLine,
+    },
+    /// Changes a service's price mid-period in one step: gives back the unused part of the old
+    /// price and charges the new price for the same days.
+    ReplaceCharge {
+        /// The client charged.
+        client_id: ClientId,
+        /// The provider charging.
+        provider_id: ProviderId,
+        /// The amount given back; zero or more. A zero line leaves no event.
+        credit: ExpenseLine,
+        /// The amount charged; zero or more. A zero line leaves no event.
+        charge: ExpenseLine,
+    },
+    /// Sets how far the balance may go below zero.
+    SetCreditLimit {
+        /// The client whose account it is.
+        client_id: ClientId,
+        /// The provider granting the credit.
+        provider_id: ProviderId,
+        /// The new limit; zero or more, in the account's currency.
+        limit: Money,
     },
 }

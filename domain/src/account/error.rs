@@ -1,9 +1,9 @@
-use crate::money::{Currency, MoneyError};
+use crate::money::{Currency, Money, MoneyError};
 
 /// Why an account command was refused, or why an account field was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AccountError {
-    /// A payment was zero or negative.
+    /// A payment or a charge was zero or negative, or a line of a replaced charge was negative.
     #[error("amount must be greater than zero")]
     AmountNotPositive,
     /// An adjustment was zero, which would change nothing but the history.
@@ -26,6 +26,20 @@ pub enum AccountError {
     /// The command names another client or provider than the one that owns the account.
     #[error("the command names another client or provider than the account's owner")]
     WrongAccount,
+    /// The charge would take the balance below minus the credit limit.
+    #[error("insufficient funds: {needed} needed, {available} available")]
+    InsufficientFunds {
+        /// What the command would take from the balance.
+        needed: Money,
+        /// The balance plus the credit limit.
+        available: Money,
+    },
+    /// A credit limit was below zero.
+    #[error("credit limit must not be negative")]
+    NegativeCreditLimit,
+    /// An expense description is empty after trimming or longer than 500 characters.
+    #[error("description must be 1 to 500 characters")]
+    InvalidDescription,
     /// Money arithmetic failed, such as a balance leaving the representable range.
     #[error(transparent)]
     Money(#[from] MoneyError),
@@ -41,6 +55,9 @@ impl AccountError {
             AccountError::InvalidReason => "invalid_reason",
             AccountError::InvalidMethod(_) => "invalid_method",
             AccountError::WrongAccount => "wrong_account",
+            AccountError::InsufficientFunds { .. } => "insufficient_funds",
+            AccountError::NegativeCreditLimit => "negative_credit_limit",
+            AccountError::InvalidDescription => "invalid_description",
             AccountError::Money(error) => error.code(),
         }
     }

@@ -1,7 +1,7 @@
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
-use super::PaymentMethod;
+use super::{ExpenseLine, PaymentMethod};
 use crate::ids::{AccountId, AdjustmentId, ClientId, PaymentId, ProviderId};
 use crate::money::{Currency, Money};
 
@@ -45,6 +45,25 @@ pub enum AccountEvent {
         /// The balance after the correction.
         balance_after: Money,
     },
+    /// The account was charged for a service period.
+    ExpenseCharged {
+        /// The charge, with its description trimmed.
+        expense: ExpenseLine,
+        /// The balance after the charge.
+        balance_after: Money,
+    },
+    /// Part of an earlier charge was given back (the unused days of a changed tariff).
+    ExpenseCredited {
+        /// The credit, with its description trimmed.
+        expense: ExpenseLine,
+        /// The balance after the credit.
+        balance_after: Money,
+    },
+    /// The credit limit was changed.
+    CreditLimitSet {
+        /// The new limit, zero or more.
+        limit: Money,
+    },
 }
 
 impl DomainEvent for AccountEvent {
@@ -55,6 +74,9 @@ impl DomainEvent for AccountEvent {
             Self::AccountOpened { .. } => "AccountOpened".to_string(),
             Self::PaymentPosted { .. } => "PaymentPosted".to_string(),
             Self::BalanceAdjusted { .. } => "BalanceAdjusted".to_string(),
+            Self::ExpenseCharged { .. } => "ExpenseCharged".to_string(),
+            Self::ExpenseCredited { .. } => "ExpenseCredited".to_string(),
+            Self::CreditLimitSet { .. } => "CreditLimitSet".to_string(),
         }
     }
 

@@ -4,7 +4,11 @@
 //! lookup, and it opens itself on the first money command instead of needing an explicit
 //! "open" step that every caller would have to remember.
 //!
-//! Duplicate payment and adjustment ids are deliberately not detected here: remembering every id
+//! Charges are refused when they would take the balance below minus the credit limit; a new
+//! account has no credit, so a service can be charged before any payment only against a limit
+//! set with `SetCreditLimit`.
+//!
+//! Duplicate payment, adjustment and expense ids are deliberately not detected here: remembering every id
 //! would grow the state without bound. The event store rejects a repeated command key instead.
 
 mod command;
@@ -30,6 +34,9 @@ pub use value::*;
 
 /// The longest adjustment reason, in characters.
 pub const ADJUSTMENT_REASON_CHARS_MAX: usize = 500;
+
+/// The longest expense description, in characters.
+pub const EXPENSE_DESCRIPTION_CHARS_MAX: usize = 500;
 
 /// The state of one personal account, rebuilt from its events.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -132,7 +139,117 @@ impl Account {
                 });
                 Ok(events)
             }
+            AccountCommand::ChargeExpense {
+                client_id,
+                provider_id,
+                expense,
+            } => {
+                let (mut events, balance) =
+                    self.open_for(client_id, provider_id, expense.amount)?;
+                if !expense.amount.is_positive() {
+                    return Err(AccountError::AmountNotPositive);
+                }
+                let expense = described(expense)?;
+                let balance_after = balance.checked_sub(expense.amount)?;
+                self.ensure_covered(balance, balance_after, expense.amount)?;
+                events.push(AccountEvent::ExpenseCharged {
+                    expense,
+                    balance_after,
+                });
+                Ok(events)
+            }
+            AccountCommand::ReplaceCharge {
+                client_id,
+                provider_id,
+                credit,
+                charge,
+            } => {
+                let (opening, balance) = self.open_for(client_id, provider_id, credit.amount)?;
+                if charge.amount.currency() != credit.amount.currency() {
+                    return Err(AccountError::CurrencyMismatch {
+                        expected: credit.amount.currency(),
+                        found: charge.amount.currency(),
+                    });
+                }
+                if credit.amount.is_negative() || charge.amount.is_negative() {
+                    return Err(AccountError::AmountNotPositive);
+                }
+                let (credit, charge) = (described(credit)?, described(charge)?);
+                let balance_credited = balance.checked_add(credit.amount)?;
+                let balance_after = balance_credited.checked_sub(charge.amount)?;
+                // Only a net charge can be refused: giving back more than is charged lowers the
+                // debt, even of an account that is already beyond its limit.
+                let needed = charge.amount.checked_sub(credit.amount)?;
+                if needed.is_positive() {
+                    self.ensure_covered(balance, balance_after, needed)?;
+                }
+                let mut lines = Vec::new();
+                if !credit.amount.is_zero() {
+                    lines.push(AccountEvent::ExpenseCredited {
+                        expense: credit,
+                        balance_after: balance_credited,
+                    });
+                }
+                if !charge.amount.is_zero() {
+                    lines.push(AccountEvent::ExpenseCharged {
+                        expense: charge,
+                        balance_after,
+                    });
+                }
+                if lines.is_empty() {
+                    // Nothing moves, so nothing is recorded, not even the account's opening.
+                    return Ok(lines);
+                }
+                Ok(opening.into_iter().chain(lines).collect())
+            }
+            AccountCommand::SetCreditLimit {
+                client_id,
+                provider_id,
+                limit,
+            } => {
+                let (mut events, _) = self.open_for(client_id, provider_id, limit)?;
+                if limit.is_negative() {
+                    return Err(AccountError::NegativeCreditLimit);
+                }
+                if self.credit_limit_in(limit.currency()) == limit {
+                    return Ok(vec![]);
+                }
+                events.push(AccountEvent::CreditLimitSet { limit });
+                Ok(events)
+            }
         }
+    }
+
+    /// What the account can still be charged: the balance plus the credit limit, once open.
+    ///
+    /// `None` also when the sum leaves the representable range, which takes a balance and a
+    /// limit near 10^15 each.
+    pub fn available(&self) -> Option<Money> {
+        let open = self.open.as_ref()?;
+        open.balance.checked_add(open.credit_limit).ok()
+    }
+
+    /// The credit limit in `currency`: the account's, or zero for an account not opened yet.
+    fn credit_limit_in(&self, currency: Currency) -> Money {
+        self.credit_limit().unwrap_or_else(|| Money::zero(currency))
+    }
+
+    /// Refuses a command that takes the balance from `balance` to `balance_after` when that is
+    /// below minus the credit limit. `needed` is what the command takes from the balance.
+    fn ensure_covered(
+        &self,
+        balance: Money,
+        balance_after: Money,
+        needed: Money,
+    ) -> Result<(), AccountError> {
+        let credit_limit = self.credit_limit_in(balance.currency());
+        if balance_after.amount() < -credit_limit.amount() {
+            return Err(AccountError::InsufficientFunds {
+                needed,
+                available: balance.checked_add(credit_limit)?,
+            });
+        }
+        Ok(())
     }
 
     /// Checks that a money command addressed to `client_id` at `provider_id` in `amount`'s
@@ -165,6 +282,17 @@ impl Account {
         }
         Ok((vec![], open.balance))
     }
+}
+
+/// Returns `expense` with its description trimmed, or `InvalidDescription`.
+fn described(expense: ExpenseLine) -> Result<ExpenseLine, AccountError> {
+    let description = text::trimmed_within(&expense.description, EXPENSE_DESCRIPTION_CHARS_MAX)
+        .ok_or(AccountError::InvalidDescription)?
+        .to_string();
+    Ok(ExpenseLine {
+        description,
+        ..expense
+    })
 }
 
 impl Aggregate for Account {
@@ -204,10 +332,17 @@ impl Aggregate for Account {
                 });
             }
             AccountEvent::PaymentPosted { balance_after, .. }
-            | AccountEvent::BalanceAdjusted { balance_after, .. } => {
+            | AccountEvent::BalanceAdjusted { balance_after, .. }
+            | AccountEvent::ExpenseCharged { balance_after, .. }
+            | AccountEvent::ExpenseCredited { balance_after, .. } => {
                 // The event carries its result, so applying it is an assignment, never a sum.
                 if let Some(open) = &mut self.open {
                     open.balance = balance_after;
+                }
+            }
+            AccountEvent::CreditLimitSet { limit } => {
+                if let Some(open) = &mut self.open {
+                    open.credit_limit = limit;
                 }
             }
         }

@@ -1,9 +1,10 @@
+use chrono::NaiveDate;
 use cqrs_es::DomainEvent;
 use cqrs_es::test::TestFramework;
 use uuid::Uuid;
 
 use super::*;
-use crate::ids::{AdjustmentId, PaymentId};
+use crate::ids::{AdjustmentId, ExpenseId, PaymentId, ServiceId};
 use crate::money::MoneyError;
 
 type AccountTester = TestFramework<Account>;
@@ -89,6 +90,77 @@ fn adjusted(amount: &str, reason: &str, balance_after: &str) -> AccountEvent {
         reason: reason.to_string(),
         balance_after: eur(balance_after),
     }
+}
+
+fn service_id() -> ServiceId {
+    ServiceId::from_uuid(Uuid::from_u128(0x50))
+}
+
+fn date(text: &str) -> NaiveDate {
+    text.parse().unwrap()
+}
+
+fn line(amount: Money, description: &str) -> ExpenseLine {
+    ExpenseLine {
+        expense_id: ExpenseId::for_period(service_id(), date("2025-01-31")),
+        service_id: service_id(),
+        period_start: date("2025-01-31"),
+        period_end: date("2025-02-28"),
+        amount,
+        description: description.to_string(),
+    }
+}
+
+fn credit_line(amount: &str) -> ExpenseLine {
+    ExpenseLine {
+        expense_id: ExpenseId::for_change(service_id(), date("2025-02-10"), "credit"),
+        period_start: date("2025-02-10"),
+        ..line(eur(amount), "VDS S, unused days")
+    }
+}
+
+fn charge_line(amount: &str) -> ExpenseLine {
+    ExpenseLine {
+        expense_id: ExpenseId::for_change(service_id(), date("2025-02-10"), "charge"),
+        period_start: date("2025-02-10"),
+        ..line(eur(amount), "VDS M, remaining days")
+    }
+}
+
+fn charge(amount: Money) -> AccountCommand {
+    AccountCommand::ChargeExpense {
+        client_id: client_id(),
+        provider_id: provider_id(),
+        expense: line(amount, "VDS S, January"),
+    }
+}
+
+fn charged(amount: &str, balance_after: &str) -> AccountEvent {
+    AccountEvent::ExpenseCharged {
+        expense: line(eur(amount), "VDS S, January"),
+        balance_after: eur(balance_after),
+    }
+}
+
+fn replace(credit: &str, charge: &str) -> AccountCommand {
+    AccountCommand::ReplaceCharge {
+        client_id: client_id(),
+        provider_id: provider_id(),
+        credit: credit_line(credit),
+        charge: charge_line(charge),
+    }
+}
+
+fn set_limit(limit: Money) -> AccountCommand {
+    AccountCommand::SetCreditLimit {
+        client_id: client_id(),
+        provider_id: provider_id(),
+        limit,
+    }
+}
+
+fn limit_set(limit: &str) -> AccountEvent {
+    AccountEvent::CreditLimitSet { limit: eur(limit) }
 }
 
 // Opening.
@@ -314,6 +386,341 @@ fn an_adjustment_that_overflows_the_balance_is_rejected() {
         .then_expect_error(AccountError::Money(MoneyError::Overflow));
 }
 
+// Charges.
+
+#[test]
+fn a_charge_lowers_the_balance() {
+    AccountTester::with(())
+        .given(vec![opened(), paid("30", "30")])
+        .when(charge(eur("12.00")))
+        .then_expect_events(vec![charged("12.00", "18.00")]);
+}
+
+#[test]
+fn a_charge_may_use_the_whole_balance() {
+    AccountTester::with(())
+        .given(vec![opened(), paid("12", "12")])
+        .when(charge(eur("12.00")))
+        .then_expect_events(vec![charged("12.00", "0.00")]);
+}
+
+#[test]
+fn a_charge_beyond_the_balance_is_refused_without_a_credit_limit() {
+    AccountTester::with(())
+        .given(vec![opened(), paid("10", "10")])
+        .when(charge(eur("12.00")))
+        .then_expect_error(AccountError::InsufficientFunds {
+            needed: eur("12.00"),
+            available: eur("10.00"),
+        });
+}
+
+#[test]
+fn a_charge_may_go_into_the_credit_limit() {
+    AccountTester::with(())
+        .given(vec![opened(), paid("10", "10"), limit_set("5")])
+        .when(charge(eur("15.00")))
+        .then_expect_events(vec![charged("15.00", "-5.00")]);
+}
+
+#[test]
+fn a_charge_beyond_the_credit_limit_is_refused() {
+    AccountTester::with(())
+        .given(vec![opened(), paid("10", "10"), limit_set("5")])
+        .when(charge(eur("15.01")))
+        .then_expect_error(AccountError::InsufficientFunds {
+            needed: eur("15.01"),
+            available: eur("15.00"),
+        });
+}
+
+#[test]
+fn a_charge_on_a_new_account_is_refused_for_lack_of_credit() {
+    AccountTester::with(())
+        .given_no_previous_events()
+        .when(charge(eur("1")))
+        .then_expect_error(AccountError::InsufficientFunds {
+            needed: eur("1"),
+            available: eur("0"),
+        });
+}
+
+#[test]
+fn a_zero_charge_is_rejected() {
+    AccountTester::with(())
+        .given(vec![opened(), paid("10", "10")])
+        .when(charge(eur("0")))
+        .then_expect_error(AccountError::AmountNotPositive);
+}
+
+#[test]
+fn a_negative_charge_is_rejected() {
+    AccountTester::with(())
+        .given(vec![opened(), paid("10", "10")])
+        .when(charge(eur("-1")))
+        .then_expect_error(AccountError::AmountNotPositive);
+}
+
+#[test]
+fn a_charge_in_another_currency_is_rejected() {
+    AccountTester::with(())
+        .given(vec![opened(), paid("10", "10")])
+        .when(charge(usd("1")))
+        .then_expect_error(AccountError::CurrencyMismatch {
+            expected: Currency::EUR,
+            found: Currency::USD,
+        });
+}
+
+#[test]
+fn a_charge_for_another_client_is_rejected() {
+    AccountTester::with(())
+        .given(vec![opened()])
+        .when(AccountCommand::ChargeExpense {
+            client_id: other_client_id(),
+            provider_id: provider_id(),
+            expense: line(eur("1"), "VDS S, January"),
+        })
+        .then_expect_error(AccountError::WrongAccount);
+}
+
+#[test]
+fn a_charge_description_is_stored_trimmed() {
+    AccountTester::with(())
+        .given(vec![opened(), paid("10", "10")])
+        .when(AccountCommand::ChargeExpense {
+            client_id: client_id(),
+            provider_id: provider_id(),
+            expense: line(eur("1"), "  VDS S, January \n"),
+        })
+        .then_expect_events(vec![charged("1", "9")]);
+}
+
+#[test]
+fn a_blank_charge_description_is_rejected() {
+    AccountTester::with(())
+        .given(vec![opened(), paid("10", "10")])
+        .when(AccountCommand::ChargeExpense {
+            client_id: client_id(),
+            provider_id: provider_id(),
+            expense: line(eur("1"), " "),
+        })
+        .then_expect_error(AccountError::InvalidDescription);
+}
+
+#[test]
+fn a_charge_description_over_500_characters_is_rejected() {
+    AccountTester::with(())
+        .given(vec![opened(), paid("10", "10")])
+        .when(AccountCommand::ChargeExpense {
+            client_id: client_id(),
+            provider_id: provider_id(),
+            expense: line(eur("1"), &"d".repeat(501)),
+        })
+        .then_expect_error(AccountError::InvalidDescription);
+}
+
+#[test]
+fn a_charge_on_a_new_account_with_credit_opens_it_first() {
+    // A new account has no credit, so only a command that sets one can come first; the charge
+    // then finds the account open.
+    AccountTester::with(())
+        .given(vec![opened(), limit_set("20")])
+        .when(charge(eur("12.00")))
+        .then_expect_events(vec![charged("12.00", "-12.00")]);
+}
+
+#[test]
+fn a_repeated_expense_id_is_not_the_aggregates_concern() {
+    AccountTester::with(())
+        .given(vec![opened(), paid("30", "30"), charged("12", "18")])
+        .when(charge(eur("12")))
+        .then_expect_events(vec![charged("12", "6")]);
+}
+
+// Replacing a charge.
+
+#[test]
+fn replacing_a_charge_credits_the_old_part_then_charges_the_new() {
+    AccountTester::with(())
+        .given(vec![opened(), paid("10", "10")])
+        .when(replace("6.00", "9.00"))
+        .then_expect_events(vec![
+            AccountEvent::ExpenseCredited {
+                expense: credit_line("6.00"),
+                balance_after: eur("16.00"),
+            },
+            AccountEvent::ExpenseCharged {
+                expense: charge_line("9.00"),
+                balance_after: eur("7.00"),
+            },
+        ]);
+}
+
+#[test]
+fn replacing_a_charge_is_refused_when_the_net_charge_exceeds_the_funds() {
+    AccountTester::with(())
+        .given(vec![opened(), paid("2", "2"), limit_set("1")])
+        .when(replace("6.00", "9.01"))
+        .then_expect_error(AccountError::InsufficientFunds {
+            needed: eur("3.01"),
+            available: eur("3.00"),
+        });
+}
+
+#[test]
+fn replacing_a_charge_with_a_cheaper_one_is_allowed_beyond_the_limit() {
+    // The balance is already below the (lowered) limit; a downgrade reduces the debt.
+    AccountTester::with(())
+        .given(vec![opened(), adjusted("-20", "debt", "-20")])
+        .when(replace("9.00", "6.00"))
+        .then_expect_events(vec![
+            AccountEvent::ExpenseCredited {
+                expense: credit_line("9.00"),
+                balance_after: eur("-11.00"),
+            },
+            AccountEvent::ExpenseCharged {
+                expense: charge_line("6.00"),
+                balance_after: eur("-17.00"),
+            },
+        ]);
+}
+
+#[test]
+fn replacing_a_charge_skips_a_zero_credit() {
+    AccountTester::with(())
+        .given(vec![opened(), paid("10", "10")])
+        .when(replace("0", "4.00"))
+        .then_expect_events(vec![AccountEvent::ExpenseCharged {
+            expense: charge_line("4.00"),
+            balance_after: eur("6.00"),
+        }]);
+}
+
+#[test]
+fn replacing_a_charge_skips_a_zero_charge() {
+    AccountTester::with(())
+        .given(vec![opened()])
+        .when(replace("4.00", "0"))
+        .then_expect_events(vec![AccountEvent::ExpenseCredited {
+            expense: credit_line("4.00"),
+            balance_after: eur("4.00"),
+        }]);
+}
+
+#[test]
+fn replacing_a_charge_with_two_zero_lines_records_nothing() {
+    AccountTester::with(())
+        .given_no_previous_events()
+        .when(replace("0", "0"))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn replacing_a_charge_with_a_negative_line_is_rejected() {
+    AccountTester::with(())
+        .given(vec![opened(), paid("10", "10")])
+        .when(replace("-1", "4"))
+        .then_expect_error(AccountError::AmountNotPositive);
+}
+
+#[test]
+fn replacing_a_charge_in_two_currencies_is_rejected() {
+    AccountTester::with(())
+        .given(vec![opened(), paid("10", "10")])
+        .when(AccountCommand::ReplaceCharge {
+            client_id: client_id(),
+            provider_id: provider_id(),
+            credit: credit_line("1"),
+            charge: ExpenseLine {
+                amount: usd("2"),
+                ..charge_line("2")
+            },
+        })
+        .then_expect_error(AccountError::CurrencyMismatch {
+            expected: Currency::EUR,
+            found: Currency::USD,
+        });
+}
+
+#[test]
+fn replacing_a_charge_with_a_blank_description_is_rejected() {
+    AccountTester::with(())
+        .given(vec![opened(), paid("10", "10")])
+        .when(AccountCommand::ReplaceCharge {
+            client_id: client_id(),
+            provider_id: provider_id(),
+            credit: credit_line("1"),
+            charge: ExpenseLine {
+                description: String::new(),
+                ..charge_line("2")
+            },
+        })
+        .then_expect_error(AccountError::InvalidDescription);
+}
+
+// Credit limits.
+
+#[test]
+fn setting_a_credit_limit_records_it() {
+    AccountTester::with(())
+        .given(vec![opened()])
+        .when(set_limit(eur("50")))
+        .then_expect_events(vec![limit_set("50")]);
+}
+
+#[test]
+fn setting_a_credit_limit_on_a_new_account_opens_it_first() {
+    AccountTester::with(())
+        .given_no_previous_events()
+        .when(set_limit(eur("50")))
+        .then_expect_events(vec![opened(), limit_set("50")]);
+}
+
+#[test]
+fn setting_an_unchanged_credit_limit_records_nothing() {
+    AccountTester::with(())
+        .given(vec![opened(), limit_set("50")])
+        .when(set_limit(eur("50.00")))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn setting_a_zero_credit_limit_on_a_new_account_records_nothing() {
+    AccountTester::with(())
+        .given_no_previous_events()
+        .when(set_limit(eur("0")))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_negative_credit_limit_is_rejected() {
+    AccountTester::with(())
+        .given(vec![opened()])
+        .when(set_limit(eur("-1")))
+        .then_expect_error(AccountError::NegativeCreditLimit);
+}
+
+#[test]
+fn a_credit_limit_in_another_currency_is_rejected() {
+    AccountTester::with(())
+        .given(vec![opened()])
+        .when(set_limit(usd("10")))
+        .then_expect_error(AccountError::CurrencyMismatch {
+            expected: Currency::EUR,
+            found: Currency::USD,
+        });
+}
+
+#[test]
+fn lowering_the_credit_limit_below_the_debt_is_allowed() {
+    // The limit governs new charges; it does not undo old ones.
+    AccountTester::with(())
+        .given(vec![opened(), limit_set("50"), charged("40", "-40")])
+        .when(set_limit(eur("10")))
+        .then_expect_events(vec![limit_set("10")]);
+}
+
 // State.
 
 #[test]
@@ -349,6 +756,29 @@ fn applying_money_events_takes_the_balance_they_carry() {
     account.apply(paid("10", "10"));
     account.apply(adjusted("-3", "fee", "7"));
     assert_eq!(account.balance(), Some(eur("7")));
+}
+
+#[test]
+fn the_available_amount_is_the_balance_plus_the_credit_limit() {
+    let mut account = Account::default();
+    assert_eq!(account.available(), None);
+    account.apply(opened());
+    account.apply(limit_set("50"));
+    account.apply(charged("20", "-20"));
+    assert_eq!(account.credit_limit(), Some(eur("50")));
+    assert_eq!(account.balance(), Some(eur("-20")));
+    assert_eq!(account.available(), Some(eur("30")));
+}
+
+#[test]
+fn applying_a_credit_takes_the_balance_it_carries() {
+    let mut account = Account::default();
+    account.apply(opened());
+    account.apply(AccountEvent::ExpenseCredited {
+        expense: credit_line("3"),
+        balance_after: eur("3"),
+    });
+    assert_eq!(account.balance(), Some(eur("3")));
 }
 
 #[test]
@@ -424,7 +854,38 @@ fn a_payment_event_has_a_stable_json_shape() {
 }
 
 #[test]
+fn an_expense_charged_event_has_a_stable_json_shape() {
+    let event = charged("12.5", "-2.5");
+    let json = serde_json::to_value(&event).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"ExpenseCharged": {
+            "expense": {
+                "expense_id": ExpenseId::for_period(service_id(), date("2025-01-31")).to_string(),
+                "service_id": "00000000-0000-0000-0000-000000000050",
+                "period_start": "2025-01-31",
+                "period_end": "2025-02-28",
+                "amount": {"amount": "12.50", "currency": "EUR"},
+                "description": "VDS S, January",
+            },
+            "balance_after": {"amount": "-2.50", "currency": "EUR"},
+        }})
+    );
+    assert_eq!(serde_json::from_value::<AccountEvent>(json).unwrap(), event);
+}
+
+#[test]
 fn account_events_have_literal_names_and_version_one() {
+    assert_eq!(charged("1", "1").event_type(), "ExpenseCharged");
+    assert_eq!(
+        AccountEvent::ExpenseCredited {
+            expense: credit_line("1"),
+            balance_after: eur("1"),
+        }
+        .event_type(),
+        "ExpenseCredited"
+    );
+    assert_eq!(limit_set("1").event_type(), "CreditLimitSet");
     assert_eq!(opened().event_type(), "AccountOpened");
     assert_eq!(paid("1", "1").event_type(), "PaymentPosted");
     assert_eq!(adjusted("1", "x", "1").event_type(), "BalanceAdjusted");
@@ -447,6 +908,15 @@ fn account_error_codes_are_stable() {
         (AccountError::InvalidReason, "invalid_reason"),
         (AccountError::InvalidMethod(String::new()), "invalid_method"),
         (AccountError::WrongAccount, "wrong_account"),
+        (
+            AccountError::InsufficientFunds {
+                needed: eur("1"),
+                available: eur("0"),
+            },
+            "insufficient_funds",
+        ),
+        (AccountError::NegativeCreditLimit, "negative_credit_limit"),
+        (AccountError::InvalidDescription, "invalid_description"),
         (
             AccountError::Money(MoneyError::Overflow),
             "amount_out_of_range",

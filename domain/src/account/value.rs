@@ -2,9 +2,12 @@
 
 use std::fmt;
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::AccountError;
+use crate::ids::{ExpenseId, ServiceId};
+use crate::money::Money;
 
 /// The longest payment method name, in characters.
 pub const PAYMENT_METHOD_CHARS_MAX: usize = 64;
@@ -55,4 +58,23 @@ impl fmt::Display for PaymentMethod {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// One charge or credit of an account for a service over a half-open period
+/// `[period_start, period_end)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpenseLine {
+    /// The expense's id, derived with [`ExpenseId::for_period`] or [`ExpenseId::for_change`] so
+    /// that a repeated charge is recognised by the event store.
+    pub expense_id: ExpenseId,
+    /// The service the expense is for.
+    pub service_id: ServiceId,
+    /// The first day the expense pays for.
+    pub period_start: NaiveDate,
+    /// The first day the expense no longer pays for.
+    pub period_end: NaiveDate,
+    /// The amount; never negative (a credit is a positive amount given back).
+    pub amount: Money,
+    /// What the client sees on the statement; trimmed, 1 to 500 characters.
+    pub description: String,
 }

@@ -465,3 +465,84 @@ fn error_codes_are_stable() {
         assert_eq!(error.code(), code);
     }
 }
+
+// Multiplication and proration.
+
+#[test]
+fn multiplying_by_a_quantity_is_exact() {
+    assert_eq!(euros("2.50").checked_mul(4).unwrap(), euros("10.00"));
+    assert_eq!(euros("2.50").checked_mul(0).unwrap(), euros("0"));
+    assert_eq!(euros("-1.25").checked_mul(3).unwrap(), euros("-3.75"));
+}
+
+#[test]
+fn multiplying_out_of_range_is_an_overflow() {
+    let large = euros("999999999999999.99");
+    assert_eq!(large.checked_mul(2), Err(MoneyError::Overflow));
+    assert_eq!(
+        euros("500000000000000").checked_mul(2),
+        Err(MoneyError::Overflow)
+    );
+}
+
+#[test]
+fn prorating_rounds_a_third_of_ten_euros_down_to_3_33() {
+    assert_eq!(euros("10.00").prorate(1, 3).unwrap(), euros("3.33"));
+    assert_eq!(euros("10.00").prorate(2, 3).unwrap(), euros("6.67"));
+}
+
+#[test]
+fn prorating_rounds_a_half_cent_away_from_zero() {
+    assert_eq!(euros("0.05").prorate(1, 2).unwrap(), euros("0.03"));
+    assert_eq!(euros("-0.05").prorate(1, 2).unwrap(), euros("-0.03"));
+    assert_eq!(euros("0.01").prorate(1, 2).unwrap(), euros("0.01"));
+}
+
+#[test]
+fn prorating_just_below_a_half_cent_rounds_toward_zero() {
+    // 0.01 × 49/100 = 0.0049, which is below the midpoint.
+    assert_eq!(euros("0.01").prorate(49, 100).unwrap(), euros("0.00"));
+    // 30.00 × 1/7 = 4.2857…, which rounds up.
+    assert_eq!(euros("30.00").prorate(1, 7).unwrap(), euros("4.29"));
+}
+
+#[test]
+fn prorating_rounds_to_the_currencys_own_minor_unit() {
+    let yen = Money::parse("1000", jpy()).unwrap();
+    assert_eq!(
+        yen.prorate(1, 3).unwrap(),
+        Money::parse("333", jpy()).unwrap()
+    );
+    let dinar = Money::parse("1.000", bhd()).unwrap();
+    assert_eq!(
+        dinar.prorate(1, 8).unwrap(),
+        Money::parse("0.125", bhd()).unwrap()
+    );
+    assert_eq!(
+        dinar.prorate(1, 16).unwrap(),
+        Money::parse("0.063", bhd()).unwrap()
+    );
+}
+
+#[test]
+fn prorating_the_whole_or_nothing_keeps_or_zeroes_the_amount() {
+    assert_eq!(euros("12.34").prorate(31, 31).unwrap(), euros("12.34"));
+    assert_eq!(euros("12.34").prorate(0, 31).unwrap(), euros("0"));
+}
+
+#[test]
+fn prorating_by_a_zero_denominator_is_an_overflow() {
+    assert_eq!(euros("1").prorate(1, 0), Err(MoneyError::Overflow));
+}
+
+#[test]
+fn prorating_out_of_range_is_an_overflow() {
+    assert_eq!(
+        euros("999999999999999.99").prorate(2, 1),
+        Err(MoneyError::Overflow)
+    );
+    assert_eq!(
+        euros("999999999999999.99").prorate(u32::MAX, 1),
+        Err(MoneyError::Overflow)
+    );
+}

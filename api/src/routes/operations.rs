@@ -1,0 +1,176 @@
+//! Provisioning operations: what an external provisioning service lists and reports on.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use domain::ids::OperationId;
+use domain::service::{Service, ServiceCommand};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::error::{ApiError, Problem};
+use crate::extract::{Body, Command, Path, Query};
+use crate::routes::services::{OPERATION_COLUMNS, OperationRow, OperationView, operation_view};
+use crate::routes::{Accepted, Page, accepted_with};
+
+/// `GET /v1/operations` parameters.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListOperationsParams {
+    /// `pending`, `failed`, `retried` or `done`.
+    pub status: Option<String>,
+    /// `activate`, `suspend`, `resume` or `delete`.
+    pub kind: Option<String>,
+    /// The `next` cursor of the previous page.
+    pub after: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    pub limit: Option<i64>,
+    /// Wait until the read model has this global position.
+    pub min_position: Option<i64>,
+}
+
+/// `POST /v1/operations/{id}/fail`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FailRequest {
+    /// What went wrong, for staff.
+    pub reason: String,
+}
+
+/// Lists operations, oldest first.
+#[utoipa::path(get, path = "/v1/operations", tag = "operations",
+    params(ListOperationsParams),
+    responses((status = 200, description = "a page of operations", body = Page<OperationView>)))]
+pub async fn list_operations(
+    State(state): State<AppState>,
+    Query(params): Query<ListOperationsParams>,
+) -> Result<Json<Page<OperationView>>, ApiError> {
+    state.consistent(&["services"], params.min_position).await?;
+    let limit = super::limit(params.limit)?;
+    let after = params
+        .after
+        .as_deref()
+        .map(|a| {
+            Uuid::parse_str(a).map_err(|_| {
+                ApiError::bad_request("invalid_cursor", "after: not a cursor this API gave")
+            })
+        })
+        .transpose()?;
+    let rows: Vec<OperationRow> = sqlx::query_as(&format!(
+        "SELECT {OPERATION_COLUMNS} FROM operations
+          WHERE ($1::text IS NULL OR status = $1)
+            AND ($2::text IS NULL OR kind = $2)
+            AND ($3::uuid IS NULL OR id > $3)
+          ORDER BY id
+          LIMIT $4"
+    ))
+    .bind(params.status)
+    .bind(params.kind)
+    .bind(after)
+    .bind(limit + 1)
+    .fetch_all(&state.pool)
+    .await?;
+    let mut items: Vec<OperationView> = rows.into_iter().map(operation_view).collect();
+    let next = if items.len() > usize::try_from(limit).unwrap_or(usize::MAX) {
+        items.pop();
+        items.last().map(|o| o.id.to_string())
+    } else {
+        None
+    };
+    Ok(Json(Page { items, next }))
+}
+
+async fn service_of(state: &AppState, operation: Uuid) -> Result<Uuid, ApiError> {
+    sqlx::query_scalar("SELECT service_id FROM operations WHERE id = $1")
+        .bind(operation)
+        .fetch_optional(&state.pool)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found("operation_not_found", format!("no operation {operation}"))
+        })
+}
+
+async fn run(
+    state: &AppState,
+    command: &Command,
+    operation: Uuid,
+    cmd: ServiceCommand,
+) -> Result<Response, ApiError> {
+    let service = service_of(state, operation).await?;
+    let committed = state
+        .store
+        .execute::<Service>(&service.to_string(), cmd, &command.context, None)
+        .await?;
+    Ok(accepted_with(StatusCode::OK, operation, &committed))
+}
+
+/// The provisioning service reports an operation done.
+#[utoipa::path(post, path = "/v1/operations/{id}/complete", tag = "operations",
+    params(("id" = Uuid, Path, description = "the operation")),
+    responses(
+        (status = 200, description = "recorded", body = Accepted),
+        (status = 404, description = "no such operation", body = Problem),
+        (status = 422, description = "not the service's current operation", body = Problem)))]
+pub async fn complete_operation(
+    State(state): State<AppState>,
+    command: Command,
+    Path(id): Path<Uuid>,
+) -> Result<Response, ApiError> {
+    let cmd = ServiceCommand::CompleteOperation {
+        operation_id: OperationId::from_uuid(id),
+    };
+    run(&state, &command, id, cmd).await
+}
+
+/// The provisioning service reports an operation failed; staff see it and may retry it.
+#[utoipa::path(post, path = "/v1/operations/{id}/fail", tag = "operations",
+    request_body = FailRequest,
+    params(("id" = Uuid, Path, description = "the operation")),
+    responses(
+        (status = 200, description = "recorded", body = Accepted),
+        (status = 404, description = "no such operation", body = Problem),
+        (status = 422, description = "not pending", body = Problem)))]
+pub async fn fail_operation(
+    State(state): State<AppState>,
+    command: Command,
+    Path(id): Path<Uuid>,
+    Body(request): Body<FailRequest>,
+) -> Result<Response, ApiError> {
+    let cmd = ServiceCommand::FailOperation {
+        operation_id: OperationId::from_uuid(id),
+        reason: request.reason,
+    };
+    run(&state, &command, id, cmd).await
+}
+
+/// Staff retry a failed operation; it is requested again under a new id.
+#[utoipa::path(post, path = "/v1/operations/{id}/retry", tag = "operations",
+    params(("id" = Uuid, Path, description = "the failed operation")),
+    responses(
+        (status = 200, description = "requested again; `id` is the new operation", body = Accepted),
+        (status = 404, description = "no such operation", body = Problem),
+        (status = 422, description = "not failed", body = Problem)))]
+pub async fn retry_operation(
+    State(state): State<AppState>,
+    command: Command,
+    Path(id): Path<Uuid>,
+) -> Result<Response, ApiError> {
+    let new = Uuid::now_v7();
+    let service = service_of(&state, id).await?;
+    let committed = state
+        .store
+        .execute::<Service>(
+            &service.to_string(),
+            ServiceCommand::RetryOperation {
+                operation_id: OperationId::from_uuid(id),
+                new_operation_id: OperationId::from_uuid(new),
+            },
+            &command.context,
+            None,
+        )
+        .await?;
+    Ok(accepted_with(StatusCode::OK, new, &committed))
+}

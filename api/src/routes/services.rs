@@ -1,0 +1,640 @@
+//! Services (ordered items): order, read, prolong, suspend, resume, close, change tariff.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::account::{Account, AccountCommand, AccountError, ExpenseLine};
+use domain::client::Client;
+use domain::ids::{AccountId, ClientId, ExpenseId, OperationId, ServiceId};
+use domain::period::BillingPeriod;
+use domain::service::{Service, ServiceCommand, SuspendReason};
+use domain::tariff::{AddonSelection, OrderSelection, ServiceTerms, Tariff};
+use eventstore::{CommandError, CommandKey};
+use projections::process::settlement::{self, Charged};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::error::{ApiError, Problem};
+use crate::extract::{Body, Command, Path, Query};
+use crate::routes::providers::creation_key;
+use crate::routes::{Accepted, Consistency, Page, accepted, accepted_with};
+
+/// `POST /v1/clients/{id}/services`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderServiceRequest {
+    /// The tariff to order.
+    pub tariff_id: Uuid,
+    /// `P1D`, `P1M`, `P3M`, `P6M` or `P12M`; the tariff must have a price for it.
+    #[schema(value_type = String, example = "P1M")]
+    pub period: BillingPeriod,
+    /// Add-ons: `[{"code": "ram", "value": 4}, {"code": "backup", "value": true},
+    /// {"code": "os", "value": "debian"}]`.
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub addons: Vec<AddonSelection>,
+    /// Prolong automatically from the personal account at the end of each period (default on).
+    #[serde(default = "yes")]
+    pub auto_prolong: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `POST /v1/services/{id}/suspend`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SuspendRequest {
+    /// `staff` or `abuse` (a suspension for lack of money is the billing day's).
+    #[schema(value_type = String, example = "abuse")]
+    pub reason: SuspendReason,
+}
+
+/// `POST /v1/services/{id}/close`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseRequest {
+    /// Close at the end of the paid period instead of now.
+    #[serde(default)]
+    pub at_period_end: bool,
+}
+
+/// `POST /v1/services/{id}/change-tariff`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeTariffRequest {
+    /// The new tariff, priced for the same period and currency.
+    pub tariff_id: Uuid,
+    /// The add-ons on the new tariff.
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub addons: Vec<AddonSelection>,
+}
+
+/// A service as staff and its client see it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ServiceView {
+    /// Its id.
+    pub id: Uuid,
+    /// The client.
+    pub client_id: Uuid,
+    /// The provider.
+    pub provider_id: Uuid,
+    /// The tariff it is on.
+    pub tariff_id: Uuid,
+    /// The tariff's name when ordered.
+    pub tariff_name: String,
+    /// The kind of item.
+    pub item_type: String,
+    /// The billing period.
+    pub period: String,
+    /// The currency it is charged in.
+    pub currency: String,
+    /// The price per period it was sold at, add-ons included.
+    pub price_per_period: String,
+    /// The prices frozen into the order.
+    #[schema(value_type = Object)]
+    pub terms: serde_json::Value,
+    /// Whether it prolongs itself.
+    pub auto_prolong: bool,
+    /// `ordered`, `provisioning`, `active`, `suspended`, `closed` or `deleted`.
+    pub status: String,
+    /// When it was ordered.
+    pub ordered_on: NaiveDate,
+    /// The end (exclusive) of the paid time.
+    pub paid_until: Option<NaiveDate>,
+    /// Why it is suspended.
+    pub suspend_reason: Option<String>,
+    /// Since when.
+    pub suspended_since: Option<NaiveDate>,
+    /// Whether it closes at the end of the paid period.
+    pub close_at_period_end: bool,
+    /// Its provisioning operations, newest first (only on `GET /v1/services/{id}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operations: Option<Vec<OperationView>>,
+}
+
+/// A provisioning operation.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OperationView {
+    /// Its id.
+    pub id: Uuid,
+    /// The service.
+    pub service_id: Uuid,
+    /// The service's client.
+    pub client_id: Uuid,
+    /// `activate`, `suspend`, `resume` or `delete`.
+    pub kind: String,
+    /// `pending`, `failed`, `retried` or `done`.
+    pub status: String,
+    /// Which attempt this is.
+    pub attempt: i32,
+    /// Why it failed.
+    pub reason: Option<String>,
+    /// The day it was requested for.
+    pub requested_on: NaiveDate,
+    /// When it was requested.
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ServiceRow {
+    id: Uuid,
+    client_id: Uuid,
+    provider_id: Uuid,
+    tariff_id: Uuid,
+    tariff_name: String,
+    item_type: String,
+    period: String,
+    currency: String,
+    price_per_period: Decimal,
+    terms: serde_json::Value,
+    auto_prolong: bool,
+    status: String,
+    ordered_on: NaiveDate,
+    paid_until: Option<NaiveDate>,
+    suspend_reason: Option<String>,
+    suspended_since: Option<NaiveDate>,
+    close_at_period_end: bool,
+}
+
+const SERVICE_COLUMNS: &str = "id, client_id, provider_id, tariff_id, tariff_name, item_type, \
+     period, currency, price_per_period, terms, auto_prolong, status, ordered_on, paid_until, \
+     suspend_reason, suspended_since, close_at_period_end";
+
+fn service_view(row: ServiceRow) -> ServiceView {
+    ServiceView {
+        id: row.id,
+        client_id: row.client_id,
+        provider_id: row.provider_id,
+        tariff_id: row.tariff_id,
+        tariff_name: row.tariff_name,
+        item_type: row.item_type,
+        period: row.period,
+        price_per_period: crate::routes::accounts::format_amount(
+            row.price_per_period,
+            &row.currency,
+        ),
+        currency: row.currency,
+        terms: row.terms,
+        auto_prolong: row.auto_prolong,
+        status: row.status,
+        ordered_on: row.ordered_on,
+        paid_until: row.paid_until,
+        suspend_reason: row.suspend_reason,
+        suspended_since: row.suspended_since,
+        close_at_period_end: row.close_at_period_end,
+        operations: None,
+    }
+}
+
+/// The operations columns.
+pub const OPERATION_COLUMNS: &str =
+    "id, service_id, client_id, kind, status, attempt, reason, requested_on, created_at";
+
+/// A row of `operations`.
+pub type OperationRow = (
+    Uuid,
+    Uuid,
+    Uuid,
+    String,
+    String,
+    i32,
+    Option<String>,
+    NaiveDate,
+    DateTime<Utc>,
+);
+
+/// Shapes an operation row.
+pub fn operation_view(row: OperationRow) -> OperationView {
+    let (id, service_id, client_id, kind, status, attempt, reason, requested_on, created_at) = row;
+    OperationView {
+        id,
+        service_id,
+        client_id,
+        kind,
+        status,
+        attempt,
+        reason,
+        requested_on,
+        created_at,
+    }
+}
+
+/// Prices an order or a change on `tariff_id` for `currency`.
+async fn quote(
+    state: &AppState,
+    tariff_id: Uuid,
+    provider: domain::ids::ProviderId,
+    period: BillingPeriod,
+    currency: domain::money::Currency,
+    addons: Vec<AddonSelection>,
+) -> Result<ServiceTerms, ApiError> {
+    let tariff = state
+        .store
+        .load::<Tariff>(&tariff_id.to_string())
+        .await?
+        .aggregate;
+    if tariff.provider_id() != Some(provider) {
+        return Err(ApiError::unprocessable(
+            "tariff_not_found",
+            format!("tariff_id: the client's provider has no tariff {tariff_id}"),
+        ));
+    }
+    Ok(tariff.quote(&OrderSelection {
+        period,
+        currency,
+        addons,
+    })?)
+}
+
+/// Orders a service for a client at the tariff's current prices, which the order keeps. It is
+/// charged from the personal account right away if the balance (plus credit limit) covers the
+/// set-up fee and the first period, and otherwise as soon as a payment does.
+#[utoipa::path(post, path = "/v1/clients/{id}/services", tag = "services",
+    request_body = OrderServiceRequest,
+    params(("id" = Uuid, Path, description = "the client"),
+           ("Idempotency-Key" = Option<String>, Header, description = "makes a retry safe")),
+    responses(
+        (status = 201, description = "ordered", body = Accepted),
+        (status = 404, description = "no such client", body = Problem),
+        (status = 422, description = "archived tariff, period not offered, add-on out of limits", body = Problem)))]
+pub async fn order_service(
+    State(state): State<AppState>,
+    command: Command,
+    Path(client_id): Path<Uuid>,
+    Body(request): Body<OrderServiceRequest>,
+) -> Result<Response, ApiError> {
+    let client = state
+        .store
+        .load::<Client>(&client_id.to_string())
+        .await?
+        .aggregate;
+    let (Some(provider_id), Some(currency)) = (client.provider_id(), client.currency()) else {
+        return Err(ApiError::not_found(
+            "client_not_found",
+            format!("no client {client_id}"),
+        ));
+    };
+    if client.is_deleted() {
+        return Err(ApiError::unprocessable(
+            "client_deleted",
+            format!("client {client_id} is deleted"),
+        ));
+    }
+    let terms = quote(
+        &state,
+        request.tariff_id,
+        provider_id,
+        request.period,
+        currency,
+        request.addons.clone(),
+    )
+    .await?;
+    let id = Uuid::now_v7();
+    let key = creation_key(
+        &command,
+        &format!("POST /v1/clients/{client_id}/services"),
+        &request,
+        id,
+    )?;
+    let client = ClientId::from_uuid(client_id);
+    let committed = state
+        .store
+        .execute::<Service>(
+            &id.to_string(),
+            ServiceCommand::OrderService {
+                service_id: ServiceId::from_uuid(id),
+                client_id: client,
+                provider_id,
+                account_id: AccountId::of(client, provider_id, currency),
+                terms,
+                auto_prolong: request.auto_prolong,
+                ordered_on: state.today(),
+            },
+            &command.context,
+            key.as_ref(),
+        )
+        .await?;
+    if !committed.replayed {
+        // Charge it now if the money is there; the settlement process does it otherwise.
+        settlement::charge_due(
+            &state.store,
+            ServiceId::from_uuid(id),
+            state.today(),
+            &command.context,
+        )
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    }
+    Ok(accepted(id, &committed))
+}
+
+/// Prolongs a service by one period now, charging the personal account.
+#[utoipa::path(post, path = "/v1/services/{id}/prolong", tag = "services",
+    params(("id" = Uuid, Path, description = "the service")),
+    responses(
+        (status = 200, description = "prolonged", body = Accepted),
+        (status = 404, description = "no such service", body = Problem),
+        (status = 422, description = "not active, or not enough money", body = Problem)))]
+pub async fn prolong_service(
+    State(state): State<AppState>,
+    command: Command,
+    Path(id): Path<Uuid>,
+) -> Result<Response, ApiError> {
+    let service = load(&state, id).await?;
+    let Some(due) = service.prolong_period() else {
+        return Err(ApiError::unprocessable(
+            "service_not_active",
+            format!("service {id} cannot be prolonged in its state"),
+        ));
+    };
+    match settlement::charge_period(
+        &state.store,
+        &service,
+        ServiceId::from_uuid(id),
+        due,
+        &command.context,
+    )
+    .await
+    .map_err(|e| ApiError::internal(&e))?
+    {
+        Charged::Refused => Err(ApiError::unprocessable(
+            "insufficient_funds",
+            "the balance and credit limit do not cover the next period",
+        )),
+        Charged::Charged | Charged::NothingDue => {
+            let position = state.store.load::<Service>(&id.to_string()).await?.position;
+            Ok(position_answer(id, position))
+        }
+    }
+}
+
+fn position_answer(id: Uuid, position: i64) -> Response {
+    use axum::response::IntoResponse;
+    (StatusCode::OK, Json(Accepted { id, position })).into_response()
+}
+
+async fn load(state: &AppState, id: Uuid) -> Result<Service, ApiError> {
+    let service = state
+        .store
+        .load::<Service>(&id.to_string())
+        .await?
+        .aggregate;
+    if service.status().is_none() {
+        return Err(ApiError::not_found(
+            "service_not_found",
+            format!("no service {id}"),
+        ));
+    }
+    Ok(service)
+}
+
+async fn run(
+    state: &AppState,
+    command: &Command,
+    id: Uuid,
+    cmd: ServiceCommand,
+) -> Result<Response, ApiError> {
+    let committed = state
+        .store
+        .execute::<Service>(&id.to_string(), cmd, &command.context, None)
+        .await?;
+    Ok(accepted_with(StatusCode::OK, id, &committed))
+}
+
+/// Suspends a service (staff decision or abuse); the provisioning service carries it out.
+#[utoipa::path(post, path = "/v1/services/{id}/suspend", tag = "services",
+    request_body = SuspendRequest,
+    params(("id" = Uuid, Path, description = "the service")),
+    responses(
+        (status = 200, description = "suspension requested", body = Accepted),
+        (status = 404, description = "no such service", body = Problem),
+        (status = 422, description = "not active, or an operation is in progress", body = Problem)))]
+pub async fn suspend_service(
+    State(state): State<AppState>,
+    command: Command,
+    Path(id): Path<Uuid>,
+    Body(request): Body<SuspendRequest>,
+) -> Result<Response, ApiError> {
+    load(&state, id).await?;
+    let cmd = ServiceCommand::SuspendService {
+        reason: request.reason,
+        operation_id: OperationId::from_uuid(Uuid::now_v7()),
+        on: state.today(),
+    };
+    run(&state, &command, id, cmd).await
+}
+
+/// Resumes a suspended service; one suspended for lack of money resumes by itself when paid.
+#[utoipa::path(post, path = "/v1/services/{id}/resume", tag = "services",
+    params(("id" = Uuid, Path, description = "the service")),
+    responses(
+        (status = 200, description = "resumption requested", body = Accepted),
+        (status = 404, description = "no such service", body = Problem),
+        (status = 422, description = "not suspended, closed, or unpaid", body = Problem)))]
+pub async fn resume_service(
+    State(state): State<AppState>,
+    command: Command,
+    Path(id): Path<Uuid>,
+) -> Result<Response, ApiError> {
+    load(&state, id).await?;
+    let cmd = ServiceCommand::ResumeService {
+        operation_id: OperationId::from_uuid(Uuid::now_v7()),
+        on: state.today(),
+    };
+    run(&state, &command, id, cmd).await
+}
+
+/// Closes a service now or at the end of its paid period; it is then deleted.
+#[utoipa::path(post, path = "/v1/services/{id}/close", tag = "services",
+    request_body = CloseRequest,
+    params(("id" = Uuid, Path, description = "the service")),
+    responses(
+        (status = 200, description = "closed or scheduled", body = Accepted),
+        (status = 404, description = "no such service", body = Problem),
+        (status = 422, description = "already closed", body = Problem)))]
+pub async fn close_service(
+    State(state): State<AppState>,
+    command: Command,
+    Path(id): Path<Uuid>,
+    Body(request): Body<CloseRequest>,
+) -> Result<Response, ApiError> {
+    load(&state, id).await?;
+    let cmd = ServiceCommand::CloseService {
+        at_period_end: request.at_period_end,
+        operation_id: OperationId::from_uuid(Uuid::now_v7()),
+        on: state.today(),
+    };
+    run(&state, &command, id, cmd).await
+}
+
+/// Moves a service to another tariff today: the unused part of the old price is credited and the
+/// new price charged for the rest of the period, by days (see `ServiceTerms` proration rule:
+/// price × remaining days / days in the period, each rounded once to the cent, half away from
+/// zero).
+#[utoipa::path(post, path = "/v1/services/{id}/change-tariff", tag = "services",
+    request_body = ChangeTariffRequest,
+    params(("id" = Uuid, Path, description = "the service")),
+    responses(
+        (status = 200, description = "changed", body = Accepted),
+        (status = 404, description = "no such service", body = Problem),
+        (status = 422, description = "not allowed now, or not enough money", body = Problem)))]
+pub async fn change_tariff(
+    State(state): State<AppState>,
+    command: Command,
+    Path(id): Path<Uuid>,
+    Body(request): Body<ChangeTariffRequest>,
+) -> Result<Response, ApiError> {
+    let service = load(&state, id).await?;
+    let (Some(client_id), Some(provider_id), Some(account_id), Some(terms)) = (
+        service.client_id(),
+        service.provider_id(),
+        service.account_id(),
+        service.terms(),
+    ) else {
+        return Err(ApiError::not_found(
+            "service_not_found",
+            format!("no service {id}"),
+        ));
+    };
+    let today = state.today();
+    let new_terms = quote(
+        &state,
+        request.tariff_id,
+        provider_id,
+        terms.period,
+        terms.currency(),
+        request.addons.clone(),
+    )
+    .await?;
+    let change = service.quote_tariff_change(&new_terms, today)?;
+    let service_id = ServiceId::from_uuid(id);
+    let line = |part: &str, amount, what: &str| ExpenseLine {
+        expense_id: ExpenseId::for_change(service_id, today, part),
+        service_id,
+        period_start: today,
+        period_end: change.period_end,
+        amount,
+        description: format!("{what}, {today} to {}", change.period_end),
+    };
+    let credit = line(
+        "credit",
+        change.credit,
+        &format!("unused part of {}", terms.tariff_name),
+    );
+    let charge = line("charge", change.charge, &new_terms.tariff_name);
+    let key = CommandKey::new(
+        "tariff-change",
+        format!("{id}/{today}"),
+        &(&request.tariff_id, &credit.amount, &charge.amount),
+        serde_json::Value::Null,
+    )
+    .map_err(|e| ApiError::internal(&e))?;
+    let replaced = state
+        .store
+        .execute::<Account>(
+            &account_id.to_string(),
+            AccountCommand::ReplaceCharge {
+                client_id,
+                provider_id,
+                credit: credit.clone(),
+                charge: charge.clone(),
+            },
+            &command.context,
+            Some(&key),
+        )
+        .await;
+    match replaced {
+        Ok(_) => {}
+        Err(CommandError::Rejected(AccountError::InsufficientFunds { needed, available })) => {
+            return Err(ApiError::unprocessable(
+                "insufficient_funds",
+                format!("the change needs {needed}, the account has {available}"),
+            ));
+        }
+        Err(other) => return Err(other.into()),
+    }
+    let cmd = ServiceCommand::ChangeTariff {
+        new_terms,
+        on: today,
+        credit_expense_id: credit.expense_id,
+        charge_expense_id: charge.expense_id,
+    };
+    run(&state, &command, id, cmd).await
+}
+
+/// `GET /v1/clients/{id}/services` parameters.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListServicesParams {
+    /// Only services in this status.
+    pub status: Option<String>,
+    /// Wait until the read model has this global position.
+    pub min_position: Option<i64>,
+}
+
+/// A client's services, oldest first.
+#[utoipa::path(get, path = "/v1/clients/{id}/services", tag = "services",
+    params(("id" = Uuid, Path, description = "the client"), ListServicesParams),
+    responses((status = 200, description = "the services", body = Page<ServiceView>)))]
+pub async fn list_client_services(
+    State(state): State<AppState>,
+    Path(client_id): Path<Uuid>,
+    Query(params): Query<ListServicesParams>,
+) -> Result<Json<Page<ServiceView>>, ApiError> {
+    state.consistent(&["services"], params.min_position).await?;
+    let rows: Vec<ServiceRow> = sqlx::query_as(&format!(
+        "SELECT {SERVICE_COLUMNS} FROM services
+          WHERE client_id = $1 AND ($2::text IS NULL OR status = $2)
+          ORDER BY created_at, id LIMIT 1000"
+    ))
+    .bind(client_id)
+    .bind(params.status)
+    .fetch_all(&state.pool)
+    .await?;
+    Ok(Json(Page {
+        items: rows.into_iter().map(service_view).collect(),
+        next: None,
+    }))
+}
+
+/// One service with its operations.
+#[utoipa::path(get, path = "/v1/services/{id}", tag = "services",
+    params(("id" = Uuid, Path, description = "the service"), Consistency),
+    responses(
+        (status = 200, description = "the service", body = ServiceView),
+        (status = 404, description = "no such service", body = Problem)))]
+pub async fn get_service(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    Query(consistency): Query<Consistency>,
+) -> Result<Json<ServiceView>, ApiError> {
+    state
+        .consistent(&["services"], consistency.min_position)
+        .await?;
+    let row: Option<ServiceRow> = sqlx::query_as(&format!(
+        "SELECT {SERVICE_COLUMNS} FROM services WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&state.pool)
+    .await?;
+    let mut view = row
+        .map(service_view)
+        .ok_or_else(|| ApiError::not_found("service_not_found", format!("no service {id}")))?;
+    let operations: Vec<OperationRow> = sqlx::query_as(&format!(
+        "SELECT {OPERATION_COLUMNS} FROM operations WHERE service_id = $1
+          ORDER BY created_at DESC, id DESC"
+    ))
+    .bind(id)
+    .fetch_all(&state.pool)
+    .await?;
+    view.operations = Some(operations.into_iter().map(operation_view).collect());
+    Ok(Json(view))
+}

@@ -1,0 +1,115 @@
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::SuspendReason;
+use crate::ids::{AccountId, ClientId, ExpenseId, OperationId, ProviderId, ServiceId};
+use crate::money::Money;
+use crate::tariff::ServiceTerms;
+
+/// What can be asked of a service.
+///
+/// Dates and operation ids come in the command: the domain has no clock and makes up no ids.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ServiceCommand {
+    /// Records an order. The service waits for its first charge.
+    OrderService {
+        /// The caller-chosen service id.
+        service_id: ServiceId,
+        /// The client who ordered.
+        client_id: ClientId,
+        /// The provider selling the service.
+        provider_id: ProviderId,
+        /// The account the service is charged to.
+        account_id: AccountId,
+        /// The prices, frozen from the tariff's quote.
+        terms: ServiceTerms,
+        /// Whether the service is charged for each next period by itself.
+        auto_prolong: bool,
+        /// The day of the order.
+        ordered_on: NaiveDate,
+    },
+    /// Records that the account was charged for a period (`due_period` or `prolong_period`).
+    ///
+    /// A period already recorded is ignored, so the command can be retried.
+    RecordCharge {
+        /// The expense the account recorded.
+        expense_id: ExpenseId,
+        /// The first day charged.
+        period_start: NaiveDate,
+        /// The first day not charged.
+        period_end: NaiveDate,
+        /// The amount charged, in the terms' currency.
+        amount: Money,
+        /// The id of the activation or resumption the charge may request.
+        operation_id: OperationId,
+        /// The day of the charge.
+        on: NaiveDate,
+    },
+    /// Reports that the provisioning system completed the current operation.
+    CompleteOperation {
+        /// The operation completed.
+        operation_id: OperationId,
+    },
+    /// Reports that the provisioning system failed the current operation.
+    FailOperation {
+        /// The operation failed.
+        operation_id: OperationId,
+        /// The failure; trimmed, 1 to 500 characters.
+        reason: String,
+    },
+    /// Requests a failed operation again, under a new id.
+    RetryOperation {
+        /// The failed operation.
+        operation_id: OperationId,
+        /// The id of the new attempt.
+        new_operation_id: OperationId,
+    },
+    /// Requests the suspension of an active service.
+    SuspendService {
+        /// Why the service is suspended.
+        reason: SuspendReason,
+        /// The id of the suspension operation.
+        operation_id: OperationId,
+        /// The day of the request; the suspension counts from it.
+        on: NaiveDate,
+    },
+    /// Requests the resumption of a suspended service.
+    ResumeService {
+        /// The id of the resumption operation.
+        operation_id: OperationId,
+        /// The day of the request.
+        on: NaiveDate,
+    },
+    /// Closes the service now, or schedules its closure for the end of the paid period.
+    CloseService {
+        /// Whether to close at the end of the paid period rather than now.
+        at_period_end: bool,
+        /// The id of the deletion operation, when the service closes now.
+        operation_id: OperationId,
+        /// The day of the request.
+        on: NaiveDate,
+    },
+    /// Moves the service to other terms for the rest of the current period and after it.
+    ///
+    /// The account is credited and charged separately (`ReplaceCharge`) with the amounts of
+    /// `Service::quote_tariff_change`.
+    ChangeTariff {
+        /// The new terms, quoted from the new tariff.
+        new_terms: ServiceTerms,
+        /// The day of the change.
+        on: NaiveDate,
+        /// `ExpenseId::for_change(service_id, on, "credit")`.
+        credit_expense_id: ExpenseId,
+        /// `ExpenseId::for_change(service_id, on, "charge")`.
+        charge_expense_id: ExpenseId,
+    },
+    /// Does what the billing day decides for this service besides charging: expiry notices,
+    /// suspension of unpaid services, closures at the period end, deletion of long-unpaid
+    /// services and lapse of unpaid orders. The caller charges first (with `due_period`).
+    RunBillingDay {
+        /// The billing day.
+        on: NaiveDate,
+        /// The id of the operation the day may request.
+        operation_id: OperationId,
+    },
+}

@@ -1,0 +1,70 @@
+use crate::money::MoneyError;
+
+/// Why a service command was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ServiceError {
+    /// The service has already been ordered.
+    #[error("service already exists")]
+    AlreadyOrdered,
+    /// The service has not been ordered.
+    #[error("service not found")]
+    NotOrdered,
+    /// The service is closed or deleted.
+    #[error("service is closed")]
+    ServiceClosed,
+    /// The command needs an active service.
+    #[error("service is not active")]
+    NotActive,
+    /// The command needs a suspended service.
+    #[error("service is not suspended")]
+    NotSuspended,
+    /// A service suspended for non-payment resumes only once it is paid.
+    #[error("service is suspended for non-payment and not paid")]
+    Unpaid,
+    /// Another operation is pending or failed; it must complete (or be retried) first.
+    #[error("another operation is in progress")]
+    OperationInProgress,
+    /// The operation id is not the service's current operation.
+    #[error("unknown operation")]
+    UnknownOperation,
+    /// Only a pending operation can fail.
+    #[error("operation is not pending")]
+    OperationNotPending,
+    /// Only a failed operation can be retried.
+    #[error("operation has not failed")]
+    OperationNotFailed,
+    /// The charged period does not continue the paid time.
+    #[error("the charged period does not continue the paid period")]
+    PeriodOutOfOrder,
+    /// The tariff cannot be changed; the text says why.
+    #[error("tariff change not allowed: {0}")]
+    TariffChangeNotAllowed(String),
+    /// A failure reason is empty after trimming or longer than 500 characters.
+    #[error("reason must be 1 to 500 characters")]
+    InvalidReason,
+    /// Money arithmetic failed, or an amount is in another currency than the service's terms.
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+}
+
+impl ServiceError {
+    /// A stable snake_case machine code for API clients; it never changes once published.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ServiceError::AlreadyOrdered => "service_exists",
+            ServiceError::NotOrdered => "service_not_found",
+            ServiceError::ServiceClosed => "service_closed",
+            ServiceError::NotActive => "service_not_active",
+            ServiceError::NotSuspended => "service_not_suspended",
+            ServiceError::Unpaid => "service_unpaid",
+            ServiceError::OperationInProgress => "operation_in_progress",
+            ServiceError::UnknownOperation => "unknown_operation",
+            ServiceError::OperationNotPending => "operation_not_pending",
+            ServiceError::OperationNotFailed => "operation_not_failed",
+            ServiceError::PeriodOutOfOrder => "period_out_of_order",
+            ServiceError::TariffChangeNotAllowed(_) => "tariff_change_not_allowed",
+            ServiceError::InvalidReason => "invalid_reason",
+            ServiceError::Money(error) => error.code(),
+        }
+    }
+}

@@ -1,0 +1,159 @@
+use chrono::NaiveDate;
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+
+use super::{Notice, OperationKind, SuspendReason};
+use crate::ids::{AccountId, ClientId, ExpenseId, OperationId, ProviderId, ServiceId};
+use crate::money::Money;
+use crate::tariff::ServiceTerms;
+
+/// What has happened to a service. Stored forever: variants and fields are never renamed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ServiceEvent {
+    /// The service was ordered.
+    ServiceOrdered {
+        /// The service's id.
+        service_id: ServiceId,
+        /// The client who ordered.
+        client_id: ClientId,
+        /// The provider selling the service.
+        provider_id: ProviderId,
+        /// The account the service is charged to.
+        account_id: AccountId,
+        /// The frozen prices.
+        terms: ServiceTerms,
+        /// Whether the service is charged for each next period by itself.
+        auto_prolong: bool,
+        /// The day of the order.
+        ordered_on: NaiveDate,
+    },
+    /// The first period (with the setup fee) was charged; the service is being provisioned.
+    ServiceCharged {
+        /// The account's expense.
+        expense_id: ExpenseId,
+        /// The first day paid.
+        period_start: NaiveDate,
+        /// The first day not paid.
+        period_end: NaiveDate,
+        /// The amount charged.
+        amount: Money,
+    },
+    /// A further period was charged.
+    ServiceProlonged {
+        /// The account's expense.
+        expense_id: ExpenseId,
+        /// The first day paid; a period that does not continue the paid time starts anew and
+        /// moves the anchor day to its own day of month.
+        period_start: NaiveDate,
+        /// The first day not paid.
+        period_end: NaiveDate,
+        /// The amount charged.
+        amount: Money,
+    },
+    /// An operation was requested from the provisioning system.
+    OperationRequested {
+        /// The operation's id.
+        operation_id: OperationId,
+        /// What it does.
+        kind: OperationKind,
+        /// 1 for the first request, one more for each retry.
+        attempt: u32,
+        /// Why, for a suspension.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        suspend_reason: Option<SuspendReason>,
+        /// The day of the first request; a retry keeps it. A suspension counts from it.
+        requested_on: NaiveDate,
+    },
+    /// The provisioning system failed an operation.
+    OperationFailed {
+        /// The operation's id.
+        operation_id: OperationId,
+        /// What it was to do.
+        kind: OperationKind,
+        /// The trimmed failure.
+        reason: String,
+        /// Which attempt failed.
+        attempt: u32,
+    },
+    /// The service was activated; it is running.
+    ServiceActivated {
+        /// The activation operation.
+        operation_id: OperationId,
+    },
+    /// The service was suspended.
+    ServiceSuspended {
+        /// The suspension operation.
+        operation_id: OperationId,
+        /// Why.
+        reason: SuspendReason,
+        /// The day the suspension was requested (for non-payment: the end of the paid time).
+        since: NaiveDate,
+    },
+    /// The service was resumed; it is running again.
+    ServiceResumed {
+        /// The resumption operation.
+        operation_id: OperationId,
+    },
+    /// The service was deleted. Terminal.
+    ServiceDeleted {
+        /// The deletion operation, or for an order that was never provisioned the id given to
+        /// the command that closed it.
+        operation_id: OperationId,
+    },
+    /// The service was closed; its deletion follows.
+    ServiceClosed {
+        /// The day of the closure.
+        on: NaiveDate,
+    },
+    /// The service will close at the end of its paid time.
+    ClosureScheduled {
+        /// The day it closes: its `paid_until`.
+        at: NaiveDate,
+    },
+    /// The service moved to other terms.
+    TariffChanged {
+        /// The new terms.
+        new_terms: ServiceTerms,
+        /// The day of the change.
+        on: NaiveDate,
+        /// What the account is given back of the old price.
+        credit: Money,
+        /// What the account is charged of the new price.
+        charge: Money,
+        /// The expense id of the credit.
+        credit_expense_id: ExpenseId,
+        /// The expense id of the charge.
+        charge_expense_id: ExpenseId,
+    },
+    /// The client should be sent a notice.
+    NoticeDue {
+        /// The notice.
+        notice: Notice,
+    },
+}
+
+impl DomainEvent for ServiceEvent {
+    fn event_type(&self) -> String {
+        // Literal names, not derived from the variant, so that a rename in code cannot orphan
+        // stored rows.
+        match self {
+            Self::ServiceOrdered { .. } => "ServiceOrdered".to_string(),
+            Self::ServiceCharged { .. } => "ServiceCharged".to_string(),
+            Self::ServiceProlonged { .. } => "ServiceProlonged".to_string(),
+            Self::OperationRequested { .. } => "OperationRequested".to_string(),
+            Self::OperationFailed { .. } => "OperationFailed".to_string(),
+            Self::ServiceActivated { .. } => "ServiceActivated".to_string(),
+            Self::ServiceSuspended { .. } => "ServiceSuspended".to_string(),
+            Self::ServiceResumed { .. } => "ServiceResumed".to_string(),
+            Self::ServiceDeleted { .. } => "ServiceDeleted".to_string(),
+            Self::ServiceClosed { .. } => "ServiceClosed".to_string(),
+            Self::ClosureScheduled { .. } => "ClosureScheduled".to_string(),
+            Self::TariffChanged { .. } => "TariffChanged".to_string(),
+            Self::NoticeDue { .. } => "NoticeDue".to_string(),
+        }
+    }
+
+    fn event_version(&self) -> String {
+        "1.0".to_string()
+    }
+}

@@ -1,0 +1,1773 @@
+use cqrs_es::DomainEvent;
+use cqrs_es::test::TestFramework;
+use uuid::Uuid;
+
+use super::*;
+use crate::ids::TariffId;
+use crate::money::{Currency, Money};
+use crate::period::BillingPeriod;
+use crate::tariff::{AddonLine, AddonValue, ItemType};
+
+type ServiceTester = TestFramework<Service>;
+
+fn service_id() -> ServiceId {
+    ServiceId::from_uuid(Uuid::from_u128(0x50))
+}
+
+fn client_id() -> ClientId {
+    ClientId::from_uuid(Uuid::from_u128(0x20))
+}
+
+fn provider_id() -> ProviderId {
+    ProviderId::from_uuid(Uuid::from_u128(0x10))
+}
+
+fn account_id() -> AccountId {
+    AccountId::of(client_id(), provider_id(), Currency::EUR)
+}
+
+fn op(n: u128) -> OperationId {
+    OperationId::from_uuid(Uuid::from_u128(0x70 + n))
+}
+
+fn d(text: &str) -> NaiveDate {
+    text.parse().unwrap()
+}
+
+fn eur(amount: &str) -> Money {
+    Money::parse(amount, Currency::EUR).unwrap()
+}
+
+fn expense(start: &str) -> ExpenseId {
+    ExpenseId::for_period(service_id(), d(start))
+}
+
+/// A monthly VDS at 30.00 a month (25.00 base + 5.00 for 1 GB of RAM) with a 5.00 setup fee.
+fn terms() -> ServiceTerms {
+    ServiceTerms {
+        tariff_id: TariffId::from_uuid(Uuid::from_u128(0x60)),
+        tariff_name: "VDS S".to_string(),
+        item_type: ItemType::Vds,
+        period: BillingPeriod::Month,
+        base_price: eur("25.00"),
+        setup_fee: eur("5.00"),
+        addons: vec![AddonLine {
+            code: "ram_gb".to_string(),
+            name: "RAM".to_string(),
+            value: AddonValue::Quantity(1),
+            price: eur("5.00"),
+        }],
+        price_per_period: eur("30.00"),
+        deletion_delay_days: 7,
+    }
+}
+
+fn terms_at(price_per_period: &str) -> ServiceTerms {
+    ServiceTerms {
+        tariff_id: TariffId::from_uuid(Uuid::from_u128(0x61)),
+        tariff_name: "VDS M".to_string(),
+        base_price: eur(price_per_period),
+        addons: vec![],
+        price_per_period: eur(price_per_period),
+        ..terms()
+    }
+}
+
+fn order_with(auto_prolong: bool) -> ServiceCommand {
+    ServiceCommand::OrderService {
+        service_id: service_id(),
+        client_id: client_id(),
+        provider_id: provider_id(),
+        account_id: account_id(),
+        terms: terms(),
+        auto_prolong,
+        ordered_on: d("2025-01-30"),
+    }
+}
+
+fn ordered_with(auto_prolong: bool) -> ServiceEvent {
+    ServiceEvent::ServiceOrdered {
+        service_id: service_id(),
+        client_id: client_id(),
+        provider_id: provider_id(),
+        account_id: account_id(),
+        terms: terms(),
+        auto_prolong,
+        ordered_on: d("2025-01-30"),
+    }
+}
+
+fn ordered() -> ServiceEvent {
+    ordered_with(true)
+}
+
+fn requested(
+    n: u128,
+    kind: OperationKind,
+    suspend_reason: Option<SuspendReason>,
+    on: &str,
+) -> ServiceEvent {
+    ServiceEvent::OperationRequested {
+        operation_id: op(n),
+        kind,
+        attempt: 1,
+        suspend_reason,
+        requested_on: d(on),
+    }
+}
+
+/// The first charge, on 2025-01-31: the periods keep to the 31st.
+fn charged() -> ServiceEvent {
+    ServiceEvent::ServiceCharged {
+        expense_id: expense("2025-01-31"),
+        period_start: d("2025-01-31"),
+        period_end: d("2025-02-28"),
+        amount: eur("35.00"),
+    }
+}
+
+fn prolonged(start: &str, end: &str) -> ServiceEvent {
+    ServiceEvent::ServiceProlonged {
+        expense_id: expense(start),
+        period_start: d(start),
+        period_end: d(end),
+        amount: eur("30.00"),
+    }
+}
+
+fn provisioning() -> Vec<ServiceEvent> {
+    vec![
+        ordered(),
+        charged(),
+        requested(1, OperationKind::Activate, None, "2025-01-31"),
+    ]
+}
+
+/// Active and paid until 2025-02-28.
+fn active() -> Vec<ServiceEvent> {
+    let mut events = provisioning();
+    events.push(ServiceEvent::ServiceActivated {
+        operation_id: op(1),
+    });
+    events
+}
+
+fn with(mut events: Vec<ServiceEvent>, more: Vec<ServiceEvent>) -> Vec<ServiceEvent> {
+    events.extend(more);
+    events
+}
+
+fn suspended_by(reason: SuspendReason, since: &str) -> Vec<ServiceEvent> {
+    with(
+        active(),
+        vec![
+            requested(2, OperationKind::Suspend, Some(reason), since),
+            ServiceEvent::ServiceSuspended {
+                operation_id: op(2),
+                reason,
+                since: d(since),
+            },
+            ServiceEvent::NoticeDue {
+                notice: Notice::Suspended,
+            },
+        ],
+    )
+}
+
+/// Suspended for non-payment since the paid time ended, on 2025-02-28.
+fn suspended_for_non_payment() -> Vec<ServiceEvent> {
+    suspended_by(SuspendReason::NonPayment, "2025-02-28")
+}
+
+fn service(events: Vec<ServiceEvent>) -> Service {
+    let mut service = Service::default();
+    for event in events {
+        service.apply(event);
+    }
+    service
+}
+
+fn record(start: &str, end: &str, amount: &str, n: u128, on: &str) -> ServiceCommand {
+    ServiceCommand::RecordCharge {
+        expense_id: expense(start),
+        period_start: d(start),
+        period_end: d(end),
+        amount: eur(amount),
+        operation_id: op(n),
+        on: d(on),
+    }
+}
+
+fn run(on: &str) -> ServiceCommand {
+    ServiceCommand::RunBillingDay {
+        on: d(on),
+        operation_id: op(9),
+    }
+}
+
+fn expires_in(days: u32, paid_until: &str) -> ServiceEvent {
+    ServiceEvent::NoticeDue {
+        notice: Notice::ExpiresIn {
+            days,
+            paid_until: d(paid_until),
+        },
+    }
+}
+
+fn change_tariff(new_terms: ServiceTerms, on: &str) -> ServiceCommand {
+    ServiceCommand::ChangeTariff {
+        new_terms,
+        on: d(on),
+        credit_expense_id: ExpenseId::for_change(service_id(), d(on), "credit"),
+        charge_expense_id: ExpenseId::for_change(service_id(), d(on), "charge"),
+    }
+}
+
+fn due(start: &str, end: &str, amount: &str, first: bool) -> Option<DuePeriod> {
+    Some(DuePeriod {
+        period_start: d(start),
+        period_end: d(end),
+        amount: eur(amount),
+        expense_id: expense(start),
+        first,
+    })
+}
+
+// Ordering.
+
+#[test]
+fn ordering_a_service_records_it() {
+    ServiceTester::with(())
+        .given_no_previous_events()
+        .when(order_with(true))
+        .then_expect_events(vec![ordered()]);
+}
+
+#[test]
+fn ordering_a_service_twice_is_rejected() {
+    ServiceTester::with(())
+        .given(vec![ordered()])
+        .when(order_with(false))
+        .then_expect_error(ServiceError::AlreadyOrdered);
+}
+
+#[test]
+fn commands_for_a_service_never_ordered_are_rejected() {
+    let commands = [
+        record("2025-01-31", "2025-02-28", "35.00", 1, "2025-01-31"),
+        ServiceCommand::CompleteOperation {
+            operation_id: op(1),
+        },
+        run("2025-01-31"),
+        ServiceCommand::CloseService {
+            at_period_end: false,
+            operation_id: op(1),
+            on: d("2025-01-31"),
+        },
+        change_tariff(terms(), "2025-01-31"),
+    ];
+    for command in commands {
+        assert_eq!(
+            Service::default().decide(command),
+            Err(ServiceError::NotOrdered)
+        );
+    }
+}
+
+#[test]
+fn an_ordered_service_awaits_its_first_charge() {
+    let service = service(vec![ordered()]);
+    assert!(service.is_ordered());
+    assert_eq!(service.status(), Some(ServiceStatus::Ordered));
+    assert_eq!(service.service_id(), Some(service_id()));
+    assert_eq!(service.client_id(), Some(client_id()));
+    assert_eq!(service.provider_id(), Some(provider_id()));
+    assert_eq!(service.account_id(), Some(account_id()));
+    assert_eq!(service.terms(), Some(&terms()));
+    assert!(service.auto_prolong());
+    assert_eq!(service.paid_until(), None);
+    assert_eq!(service.operation(), None);
+}
+
+// Due periods.
+
+#[test]
+fn an_order_is_due_for_its_first_period_with_the_setup_fee() {
+    let service = service(vec![ordered()]);
+    assert_eq!(
+        service.due_period(d("2025-01-31")),
+        due("2025-01-31", "2025-02-28", "35.00", true)
+    );
+}
+
+#[test]
+fn an_order_is_no_longer_due_once_it_has_lapsed() {
+    let service = service(vec![ordered()]);
+    assert!(service.due_period(d("2025-02-28")).is_some());
+    assert_eq!(service.due_period(d("2025-03-01")), None);
+}
+
+#[test]
+fn an_active_service_is_due_for_the_next_period_when_its_paid_time_ends() {
+    let service = service(active());
+    assert_eq!(
+        service.due_period(d("2025-02-28")),
+        due("2025-02-28", "2025-03-31", "30.00", false)
+    );
+    // A late run still charges from the end of the paid time.
+    assert_eq!(
+        service.due_period(d("2025-03-03")),
+        due("2025-02-28", "2025-03-31", "30.00", false)
+    );
+}
+
+#[test]
+fn an_active_service_is_not_due_before_its_paid_time_ends() {
+    assert_eq!(service(active()).due_period(d("2025-02-27")), None);
+}
+
+#[test]
+fn a_service_without_auto_prolong_is_not_due() {
+    let mut events = active();
+    events[0] = ordered_with(false);
+    assert_eq!(service(events).due_period(d("2025-02-28")), None);
+}
+
+#[test]
+fn a_service_closing_at_the_period_end_is_not_due() {
+    let events = with(
+        active(),
+        vec![ServiceEvent::ClosureScheduled {
+            at: d("2025-02-28"),
+        }],
+    );
+    assert_eq!(service(events).due_period(d("2025-02-28")), None);
+}
+
+#[test]
+fn a_service_whose_activation_failed_is_due_when_its_paid_time_ends() {
+    let events = with(
+        provisioning(),
+        vec![ServiceEvent::OperationFailed {
+            operation_id: op(1),
+            kind: OperationKind::Activate,
+            reason: "hypervisor full".to_string(),
+            attempt: 1,
+        }],
+    );
+    assert_eq!(
+        service(events).due_period(d("2025-02-28")),
+        due("2025-02-28", "2025-03-31", "30.00", false)
+    );
+}
+
+#[test]
+fn a_service_suspended_for_non_payment_is_due_for_a_new_period_from_the_day_it_is_paid() {
+    assert_eq!(
+        service(suspended_for_non_payment()).due_period(d("2025-03-10")),
+        due("2025-03-10", "2025-04-10", "30.00", false)
+    );
+}
+
+#[test]
+fn a_service_suspended_for_non_payment_is_not_due_while_its_deletion_is_under_way() {
+    let events = with(
+        suspended_for_non_payment(),
+        vec![requested(3, OperationKind::Delete, None, "2025-03-07")],
+    );
+    assert_eq!(service(events).due_period(d("2025-03-08")), None);
+}
+
+#[test]
+fn a_service_suspended_by_staff_is_not_due() {
+    let events = suspended_by(SuspendReason::Staff, "2025-02-10");
+    assert_eq!(service(events).due_period(d("2025-03-01")), None);
+}
+
+#[test]
+fn a_closed_service_is_not_due() {
+    let events = with(
+        active(),
+        vec![
+            ServiceEvent::ServiceClosed {
+                on: d("2025-02-10"),
+            },
+            requested(2, OperationKind::Delete, None, "2025-02-10"),
+        ],
+    );
+    assert_eq!(service(events).due_period(d("2025-03-01")), None);
+}
+
+#[test]
+fn a_manual_prolongation_charges_the_next_period_whatever_the_date() {
+    let mut events = active();
+    events[0] = ordered_with(false);
+    assert_eq!(
+        service(events).prolong_period(),
+        due("2025-02-28", "2025-03-31", "30.00", false)
+    );
+}
+
+#[test]
+fn a_suspended_service_cannot_be_prolonged_manually() {
+    assert_eq!(service(suspended_for_non_payment()).prolong_period(), None);
+}
+
+// Charges.
+
+#[test]
+fn the_first_charge_requests_the_activation() {
+    ServiceTester::with(())
+        .given(vec![ordered()])
+        .when(record("2025-01-31", "2025-02-28", "35.00", 1, "2025-01-31"))
+        .then_expect_events(vec![
+            charged(),
+            requested(1, OperationKind::Activate, None, "2025-01-31"),
+        ]);
+}
+
+#[test]
+fn the_first_charge_anchors_the_periods_to_its_day() {
+    let service = service(provisioning());
+    assert_eq!(service.status(), Some(ServiceStatus::Provisioning));
+    assert_eq!(service.anchor_day(), Some(31));
+    assert_eq!(service.current_period_start(), Some(d("2025-01-31")));
+    assert_eq!(service.paid_until(), Some(d("2025-02-28")));
+    assert_eq!(
+        service.operation(),
+        Some(&Operation {
+            operation_id: op(1),
+            kind: OperationKind::Activate,
+            status: OperationStatus::Pending,
+            attempt: 1,
+        })
+    );
+}
+
+#[test]
+fn a_charge_for_a_period_already_recorded_changes_nothing() {
+    ServiceTester::with(())
+        .given(active())
+        .when(record("2025-01-31", "2025-02-28", "35.00", 5, "2025-02-01"))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_charge_of_an_active_service_prolongs_it() {
+    ServiceTester::with(())
+        .given(active())
+        .when(record("2025-02-28", "2025-03-31", "30.00", 2, "2025-02-28"))
+        .then_expect_events(vec![prolonged("2025-02-28", "2025-03-31")]);
+}
+
+#[test]
+fn a_prolonged_service_keeps_to_its_anchor_day() {
+    let service = service(with(active(), vec![prolonged("2025-02-28", "2025-03-31")]));
+    assert_eq!(service.anchor_day(), Some(31));
+    assert_eq!(
+        service.due_period(d("2025-03-31")),
+        due("2025-03-31", "2025-04-30", "30.00", false)
+    );
+}
+
+#[test]
+fn a_charge_that_does_not_continue_the_paid_time_is_out_of_order() {
+    ServiceTester::with(())
+        .given(active())
+        .when(record("2025-03-01", "2025-04-01", "30.00", 2, "2025-03-01"))
+        .then_expect_error(ServiceError::PeriodOutOfOrder);
+}
+
+#[test]
+fn a_charge_of_an_empty_period_is_out_of_order() {
+    ServiceTester::with(())
+        .given(vec![ordered()])
+        .when(record("2025-01-31", "2025-01-31", "35.00", 1, "2025-01-31"))
+        .then_expect_error(ServiceError::PeriodOutOfOrder);
+}
+
+#[test]
+fn a_charge_in_another_currency_is_rejected() {
+    ServiceTester::with(())
+        .given(vec![ordered()])
+        .when(ServiceCommand::RecordCharge {
+            expense_id: expense("2025-01-31"),
+            period_start: d("2025-01-31"),
+            period_end: d("2025-02-28"),
+            amount: Money::parse("35.00", Currency::USD).unwrap(),
+            operation_id: op(1),
+            on: d("2025-01-31"),
+        })
+        .then_expect_error(ServiceError::Money(MoneyError::CurrencyMismatch {
+            expected: Currency::EUR,
+            found: Currency::USD,
+        }));
+}
+
+#[test]
+fn a_charge_of_a_service_suspended_for_non_payment_resumes_it() {
+    ServiceTester::with(())
+        .given(suspended_for_non_payment())
+        .when(record("2025-03-10", "2025-04-10", "30.00", 3, "2025-03-10"))
+        .then_expect_events(vec![
+            prolonged("2025-03-10", "2025-04-10"),
+            requested(3, OperationKind::Resume, None, "2025-03-10"),
+        ]);
+}
+
+#[test]
+fn a_service_paid_after_a_suspension_for_non_payment_keeps_to_the_day_it_was_paid() {
+    let service = service(with(
+        suspended_for_non_payment(),
+        vec![
+            prolonged("2025-03-10", "2025-04-10"),
+            requested(3, OperationKind::Resume, None, "2025-03-10"),
+            ServiceEvent::ServiceResumed {
+                operation_id: op(3),
+            },
+        ],
+    ));
+    assert_eq!(service.status(), Some(ServiceStatus::Active));
+    assert_eq!(service.suspension(), None);
+    assert_eq!(service.anchor_day(), Some(10));
+    assert_eq!(
+        service.due_period(d("2025-04-10")),
+        due("2025-04-10", "2025-05-10", "30.00", false)
+    );
+}
+
+#[test]
+fn a_charge_overlapping_the_paid_time_of_a_suspended_service_is_out_of_order() {
+    ServiceTester::with(())
+        .given(suspended_for_non_payment())
+        .when(record("2025-02-20", "2025-03-20", "30.00", 3, "2025-02-20"))
+        .then_expect_error(ServiceError::PeriodOutOfOrder);
+}
+
+#[test]
+fn a_charge_of_a_service_suspended_by_staff_only_prolongs_it() {
+    ServiceTester::with(())
+        .given(suspended_by(SuspendReason::Staff, "2025-02-10"))
+        .when(record("2025-02-28", "2025-03-31", "30.00", 3, "2025-02-28"))
+        .then_expect_events(vec![prolonged("2025-02-28", "2025-03-31")]);
+}
+
+#[test]
+fn a_charge_of_a_closed_service_is_rejected() {
+    ServiceTester::with(())
+        .given(with(
+            active(),
+            vec![
+                ServiceEvent::ServiceClosed {
+                    on: d("2025-02-10"),
+                },
+                requested(2, OperationKind::Delete, None, "2025-02-10"),
+            ],
+        ))
+        .when(record("2025-02-28", "2025-03-31", "30.00", 3, "2025-02-28"))
+        .then_expect_error(ServiceError::ServiceClosed);
+}
+
+// Operations.
+
+#[test]
+fn completing_the_activation_activates_the_service() {
+    ServiceTester::with(())
+        .given(provisioning())
+        .when(ServiceCommand::CompleteOperation {
+            operation_id: op(1),
+        })
+        .then_expect_events(vec![ServiceEvent::ServiceActivated {
+            operation_id: op(1),
+        }]);
+}
+
+#[test]
+fn completing_a_suspension_suspends_the_service_since_its_request_and_notices_the_client() {
+    ServiceTester::with(())
+        .given(with(
+            active(),
+            vec![requested(
+                2,
+                OperationKind::Suspend,
+                Some(SuspendReason::NonPayment),
+                "2025-02-28",
+            )],
+        ))
+        .when(ServiceCommand::CompleteOperation {
+            operation_id: op(2),
+        })
+        .then_expect_events(vec![
+            ServiceEvent::ServiceSuspended {
+                operation_id: op(2),
+                reason: SuspendReason::NonPayment,
+                since: d("2025-02-28"),
+            },
+            ServiceEvent::NoticeDue {
+                notice: Notice::Suspended,
+            },
+        ]);
+}
+
+#[test]
+fn a_suspended_service_knows_why_and_since_when() {
+    let service = service(suspended_for_non_payment());
+    assert_eq!(service.status(), Some(ServiceStatus::Suspended));
+    assert_eq!(
+        service.suspension(),
+        Some((SuspendReason::NonPayment, d("2025-02-28")))
+    );
+    assert_eq!(service.operation(), None);
+}
+
+#[test]
+fn completing_a_resumption_resumes_the_service() {
+    ServiceTester::with(())
+        .given(with(
+            suspended_by(SuspendReason::Abuse, "2025-02-10"),
+            vec![requested(3, OperationKind::Resume, None, "2025-02-12")],
+        ))
+        .when(ServiceCommand::CompleteOperation {
+            operation_id: op(3),
+        })
+        .then_expect_events(vec![ServiceEvent::ServiceResumed {
+            operation_id: op(3),
+        }]);
+}
+
+#[test]
+fn completing_a_deletion_deletes_the_service_and_notices_the_client() {
+    ServiceTester::with(())
+        .given(with(
+            suspended_for_non_payment(),
+            vec![requested(3, OperationKind::Delete, None, "2025-03-07")],
+        ))
+        .when(ServiceCommand::CompleteOperation {
+            operation_id: op(3),
+        })
+        .then_expect_events(vec![
+            ServiceEvent::ServiceDeleted {
+                operation_id: op(3),
+            },
+            ServiceEvent::NoticeDue {
+                notice: Notice::Deleted,
+            },
+        ]);
+}
+
+#[test]
+fn a_deleted_service_is_terminal() {
+    let service = service(with(
+        suspended_for_non_payment(),
+        vec![
+            requested(3, OperationKind::Delete, None, "2025-03-07"),
+            ServiceEvent::ServiceDeleted {
+                operation_id: op(3),
+            },
+        ],
+    ));
+    assert_eq!(service.status(), Some(ServiceStatus::Deleted));
+    assert_eq!(service.due_period(d("2025-04-01")), None);
+    assert_eq!(service.decide(run("2025-04-01")), Ok(vec![]));
+}
+
+#[test]
+fn completing_an_unknown_operation_is_rejected() {
+    ServiceTester::with(())
+        .given(provisioning())
+        .when(ServiceCommand::CompleteOperation {
+            operation_id: op(8),
+        })
+        .then_expect_error(ServiceError::UnknownOperation);
+}
+
+#[test]
+fn completing_an_operation_again_changes_nothing() {
+    ServiceTester::with(())
+        .given(active())
+        .when(ServiceCommand::CompleteOperation {
+            operation_id: op(1),
+        })
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn completing_a_failed_operation_is_accepted() {
+    ServiceTester::with(())
+        .given(with(
+            provisioning(),
+            vec![ServiceEvent::OperationFailed {
+                operation_id: op(1),
+                kind: OperationKind::Activate,
+                reason: "timeout".to_string(),
+                attempt: 1,
+            }],
+        ))
+        .when(ServiceCommand::CompleteOperation {
+            operation_id: op(1),
+        })
+        .then_expect_events(vec![ServiceEvent::ServiceActivated {
+            operation_id: op(1),
+        }]);
+}
+
+#[test]
+fn failing_an_operation_records_the_trimmed_reason_and_attempt() {
+    ServiceTester::with(())
+        .given(provisioning())
+        .when(ServiceCommand::FailOperation {
+            operation_id: op(1),
+            reason: "  hypervisor full \n".to_string(),
+        })
+        .then_expect_events(vec![ServiceEvent::OperationFailed {
+            operation_id: op(1),
+            kind: OperationKind::Activate,
+            reason: "hypervisor full".to_string(),
+            attempt: 1,
+        }]);
+}
+
+#[test]
+fn a_failed_operation_is_kept_with_its_reason() {
+    let service = service(with(
+        provisioning(),
+        vec![ServiceEvent::OperationFailed {
+            operation_id: op(1),
+            kind: OperationKind::Activate,
+            reason: "timeout".to_string(),
+            attempt: 1,
+        }],
+    ));
+    assert_eq!(
+        service.operation().map(|operation| &operation.status),
+        Some(&OperationStatus::Failed {
+            reason: "timeout".to_string()
+        })
+    );
+}
+
+#[test]
+fn failing_an_unknown_operation_is_rejected() {
+    ServiceTester::with(())
+        .given(active())
+        .when(ServiceCommand::FailOperation {
+            operation_id: op(1),
+            reason: "late".to_string(),
+        })
+        .then_expect_error(ServiceError::UnknownOperation);
+}
+
+#[test]
+fn failing_a_failed_operation_is_rejected() {
+    ServiceTester::with(())
+        .given(with(
+            provisioning(),
+            vec![ServiceEvent::OperationFailed {
+                operation_id: op(1),
+                kind: OperationKind::Activate,
+                reason: "timeout".to_string(),
+                attempt: 1,
+            }],
+        ))
+        .when(ServiceCommand::FailOperation {
+            operation_id: op(1),
+            reason: "again".to_string(),
+        })
+        .then_expect_error(ServiceError::OperationNotPending);
+}
+
+#[test]
+fn a_blank_failure_reason_is_rejected() {
+    ServiceTester::with(())
+        .given(provisioning())
+        .when(ServiceCommand::FailOperation {
+            operation_id: op(1),
+            reason: " ".to_string(),
+        })
+        .then_expect_error(ServiceError::InvalidReason);
+}
+
+#[test]
+fn a_failure_reason_over_500_characters_is_rejected() {
+    ServiceTester::with(())
+        .given(provisioning())
+        .when(ServiceCommand::FailOperation {
+            operation_id: op(1),
+            reason: "r".repeat(501),
+        })
+        .then_expect_error(ServiceError::InvalidReason);
+}
+
+#[test]
+fn retrying_a_failed_operation_requests_it_again_as_the_next_attempt() {
+    ServiceTester::with(())
+        .given(with(
+            active(),
+            vec![
+                requested(
+                    2,
+                    OperationKind::Suspend,
+                    Some(SuspendReason::Abuse),
+                    "2025-02-10",
+                ),
+                ServiceEvent::OperationFailed {
+                    operation_id: op(2),
+                    kind: OperationKind::Suspend,
+                    reason: "timeout".to_string(),
+                    attempt: 1,
+                },
+            ],
+        ))
+        .when(ServiceCommand::RetryOperation {
+            operation_id: op(2),
+            new_operation_id: op(3),
+        })
+        .then_expect_events(vec![ServiceEvent::OperationRequested {
+            operation_id: op(3),
+            kind: OperationKind::Suspend,
+            attempt: 2,
+            suspend_reason: Some(SuspendReason::Abuse),
+            requested_on: d("2025-02-10"),
+        }]);
+}
+
+#[test]
+fn retrying_a_pending_operation_is_rejected() {
+    ServiceTester::with(())
+        .given(provisioning())
+        .when(ServiceCommand::RetryOperation {
+            operation_id: op(1),
+            new_operation_id: op(3),
+        })
+        .then_expect_error(ServiceError::OperationNotFailed);
+}
+
+#[test]
+fn retrying_an_unknown_operation_is_rejected() {
+    ServiceTester::with(())
+        .given(provisioning())
+        .when(ServiceCommand::RetryOperation {
+            operation_id: op(8),
+            new_operation_id: op(3),
+        })
+        .then_expect_error(ServiceError::UnknownOperation);
+}
+
+// Suspending and resuming.
+
+#[test]
+fn suspending_an_active_service_requests_the_suspension() {
+    ServiceTester::with(())
+        .given(active())
+        .when(ServiceCommand::SuspendService {
+            reason: SuspendReason::Abuse,
+            operation_id: op(2),
+            on: d("2025-02-10"),
+        })
+        .then_expect_events(vec![requested(
+            2,
+            OperationKind::Suspend,
+            Some(SuspendReason::Abuse),
+            "2025-02-10",
+        )]);
+}
+
+#[test]
+fn suspending_a_service_that_is_not_active_is_rejected() {
+    ServiceTester::with(())
+        .given(vec![ordered()])
+        .when(ServiceCommand::SuspendService {
+            reason: SuspendReason::Staff,
+            operation_id: op(2),
+            on: d("2025-02-10"),
+        })
+        .then_expect_error(ServiceError::NotActive);
+}
+
+#[test]
+fn suspending_a_closed_service_is_rejected() {
+    ServiceTester::with(())
+        .given(vec![
+            ordered(),
+            ServiceEvent::ServiceClosed {
+                on: d("2025-01-31"),
+            },
+            ServiceEvent::ServiceDeleted {
+                operation_id: op(1),
+            },
+        ])
+        .when(ServiceCommand::SuspendService {
+            reason: SuspendReason::Staff,
+            operation_id: op(2),
+            on: d("2025-02-10"),
+        })
+        .then_expect_error(ServiceError::ServiceClosed);
+}
+
+#[test]
+fn suspending_during_another_operation_is_rejected() {
+    ServiceTester::with(())
+        .given(with(
+            active(),
+            vec![requested(
+                2,
+                OperationKind::Suspend,
+                Some(SuspendReason::Staff),
+                "2025-02-10",
+            )],
+        ))
+        .when(ServiceCommand::SuspendService {
+            reason: SuspendReason::Abuse,
+            operation_id: op(3),
+            on: d("2025-02-11"),
+        })
+        .then_expect_error(ServiceError::OperationInProgress);
+}
+
+#[test]
+fn resuming_a_service_suspended_by_staff_requests_the_resumption() {
+    ServiceTester::with(())
+        .given(suspended_by(SuspendReason::Staff, "2025-02-10"))
+        .when(ServiceCommand::ResumeService {
+            operation_id: op(3),
+            on: d("2025-02-12"),
+        })
+        .then_expect_events(vec![requested(
+            3,
+            OperationKind::Resume,
+            None,
+            "2025-02-12",
+        )]);
+}
+
+#[test]
+fn resuming_a_service_that_is_not_suspended_is_rejected() {
+    ServiceTester::with(())
+        .given(active())
+        .when(ServiceCommand::ResumeService {
+            operation_id: op(3),
+            on: d("2025-02-12"),
+        })
+        .then_expect_error(ServiceError::NotSuspended);
+}
+
+#[test]
+fn resuming_an_unpaid_service_suspended_for_non_payment_is_rejected() {
+    ServiceTester::with(())
+        .given(suspended_for_non_payment())
+        .when(ServiceCommand::ResumeService {
+            operation_id: op(3),
+            on: d("2025-03-01"),
+        })
+        .then_expect_error(ServiceError::Unpaid);
+}
+
+#[test]
+fn resuming_a_paid_service_suspended_for_non_payment_is_allowed() {
+    // Suspended for non-payment while a charge was recorded: the paid time runs again.
+    ServiceTester::with(())
+        .given(with(
+            suspended_for_non_payment(),
+            vec![prolonged("2025-03-01", "2025-04-01")],
+        ))
+        .when(ServiceCommand::ResumeService {
+            operation_id: op(3),
+            on: d("2025-03-02"),
+        })
+        .then_expect_events(vec![requested(
+            3,
+            OperationKind::Resume,
+            None,
+            "2025-03-02",
+        )]);
+}
+
+#[test]
+fn resuming_a_closed_service_is_rejected() {
+    ServiceTester::with(())
+        .given(with(
+            suspended_for_non_payment(),
+            vec![
+                ServiceEvent::ServiceClosed {
+                    on: d("2025-03-01"),
+                },
+                requested(3, OperationKind::Delete, None, "2025-03-01"),
+            ],
+        ))
+        .when(ServiceCommand::ResumeService {
+            operation_id: op(4),
+            on: d("2025-03-02"),
+        })
+        .then_expect_error(ServiceError::ServiceClosed);
+}
+
+#[test]
+fn resuming_during_another_operation_is_rejected() {
+    ServiceTester::with(())
+        .given(with(
+            suspended_by(SuspendReason::Staff, "2025-02-10"),
+            vec![requested(3, OperationKind::Resume, None, "2025-02-11")],
+        ))
+        .when(ServiceCommand::ResumeService {
+            operation_id: op(4),
+            on: d("2025-02-12"),
+        })
+        .then_expect_error(ServiceError::OperationInProgress);
+}
+
+// Closing.
+
+fn close(at_period_end: bool, on: &str) -> ServiceCommand {
+    ServiceCommand::CloseService {
+        at_period_end,
+        operation_id: op(5),
+        on: d(on),
+    }
+}
+
+#[test]
+fn closing_an_order_deletes_it_at_once() {
+    ServiceTester::with(())
+        .given(vec![ordered()])
+        .when(close(true, "2025-01-30"))
+        .then_expect_events(vec![
+            ServiceEvent::ServiceClosed {
+                on: d("2025-01-30"),
+            },
+            ServiceEvent::ServiceDeleted {
+                operation_id: op(5),
+            },
+        ]);
+}
+
+#[test]
+fn closing_an_active_service_now_requests_its_deletion() {
+    ServiceTester::with(())
+        .given(active())
+        .when(close(false, "2025-02-10"))
+        .then_expect_events(vec![
+            ServiceEvent::ServiceClosed {
+                on: d("2025-02-10"),
+            },
+            requested(5, OperationKind::Delete, None, "2025-02-10"),
+        ]);
+}
+
+#[test]
+fn a_closed_service_awaits_its_deletion() {
+    let service = service(with(
+        active(),
+        vec![
+            ServiceEvent::ServiceClosed {
+                on: d("2025-02-10"),
+            },
+            requested(5, OperationKind::Delete, None, "2025-02-10"),
+        ],
+    ));
+    assert_eq!(service.status(), Some(ServiceStatus::Closed));
+    assert_eq!(
+        service.operation().map(|operation| operation.kind),
+        Some(OperationKind::Delete)
+    );
+}
+
+#[test]
+fn closing_at_the_period_end_schedules_the_closure() {
+    ServiceTester::with(())
+        .given(active())
+        .when(close(true, "2025-02-10"))
+        .then_expect_events(vec![ServiceEvent::ClosureScheduled {
+            at: d("2025-02-28"),
+        }]);
+}
+
+#[test]
+fn scheduling_a_closure_twice_records_nothing() {
+    ServiceTester::with(())
+        .given(with(
+            active(),
+            vec![ServiceEvent::ClosureScheduled {
+                at: d("2025-02-28"),
+            }],
+        ))
+        .when(close(true, "2025-02-11"))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn closing_at_the_period_end_after_the_paid_time_closes_now() {
+    ServiceTester::with(())
+        .given(suspended_for_non_payment())
+        .when(close(true, "2025-03-01"))
+        .then_expect_events(vec![
+            ServiceEvent::ServiceClosed {
+                on: d("2025-03-01"),
+            },
+            requested(5, OperationKind::Delete, None, "2025-03-01"),
+        ]);
+}
+
+#[test]
+fn closing_a_closed_service_is_rejected() {
+    ServiceTester::with(())
+        .given(with(
+            active(),
+            vec![
+                ServiceEvent::ServiceClosed {
+                    on: d("2025-02-10"),
+                },
+                requested(5, OperationKind::Delete, None, "2025-02-10"),
+            ],
+        ))
+        .when(close(false, "2025-02-11"))
+        .then_expect_error(ServiceError::ServiceClosed);
+}
+
+#[test]
+fn closing_during_a_pending_operation_is_rejected() {
+    ServiceTester::with(())
+        .given(provisioning())
+        .when(close(false, "2025-02-01"))
+        .then_expect_error(ServiceError::OperationInProgress);
+}
+
+#[test]
+fn closing_abandons_a_failed_operation() {
+    ServiceTester::with(())
+        .given(with(
+            provisioning(),
+            vec![ServiceEvent::OperationFailed {
+                operation_id: op(1),
+                kind: OperationKind::Activate,
+                reason: "timeout".to_string(),
+                attempt: 1,
+            }],
+        ))
+        .when(close(false, "2025-02-01"))
+        .then_expect_events(vec![
+            ServiceEvent::ServiceClosed {
+                on: d("2025-02-01"),
+            },
+            requested(5, OperationKind::Delete, None, "2025-02-01"),
+        ]);
+}
+
+// Tariff changes.
+
+#[test]
+fn a_tariff_change_credits_the_old_price_and_charges_the_new_for_the_remaining_days() {
+    // The period [Jan 31, Feb 28) has 28 days; 18 remain from Feb 10.
+    // Credit: 30.00 × 18 / 28 = 19.2857… → 19.29. Charge: 45.00 × 18 / 28 = 28.9285… → 28.93.
+    ServiceTester::with(())
+        .given(active())
+        .when(change_tariff(terms_at("45.00"), "2025-02-10"))
+        .then_expect_events(vec![ServiceEvent::TariffChanged {
+            new_terms: terms_at("45.00"),
+            on: d("2025-02-10"),
+            credit: eur("19.29"),
+            charge: eur("28.93"),
+            credit_expense_id: ExpenseId::for_change(service_id(), d("2025-02-10"), "credit"),
+            charge_expense_id: ExpenseId::for_change(service_id(), d("2025-02-10"), "charge"),
+        }]);
+}
+
+#[test]
+fn a_tariff_change_rounds_each_amount_half_away_from_zero() {
+    // 14 of 28 days remain: 30.01 / 2 = 15.005 → 15.01, and 0.07 / 2 = 0.035 → 0.04.
+    let quote = service(active())
+        .quote_tariff_change(&terms_at("0.07"), d("2025-02-14"))
+        .unwrap();
+    assert_eq!(quote.charge, eur("0.04"));
+    let mut events = active();
+    events[0] = ServiceEvent::ServiceOrdered {
+        service_id: service_id(),
+        client_id: client_id(),
+        provider_id: provider_id(),
+        account_id: account_id(),
+        terms: terms_at("30.01"),
+        auto_prolong: true,
+        ordered_on: d("2025-01-30"),
+    };
+    let quote = service(events)
+        .quote_tariff_change(&terms_at("10.00"), d("2025-02-14"))
+        .unwrap();
+    assert_eq!(
+        quote,
+        TariffChangeQuote {
+            current_start: d("2025-01-31"),
+            period_end: d("2025-02-28"),
+            credit: eur("15.01"),
+            charge: eur("5.00"),
+        }
+    );
+}
+
+#[test]
+fn a_tariff_change_on_the_first_day_swaps_the_whole_price() {
+    let quote = service(active())
+        .quote_tariff_change(&terms_at("45.00"), d("2025-01-31"))
+        .unwrap();
+    assert_eq!((quote.credit, quote.charge), (eur("30.00"), eur("45.00")));
+}
+
+#[test]
+fn a_tariff_change_replaces_the_terms() {
+    let service = service(with(
+        active(),
+        vec![ServiceEvent::TariffChanged {
+            new_terms: terms_at("45.00"),
+            on: d("2025-02-10"),
+            credit: eur("19.29"),
+            charge: eur("28.93"),
+            credit_expense_id: ExpenseId::for_change(service_id(), d("2025-02-10"), "credit"),
+            charge_expense_id: ExpenseId::for_change(service_id(), d("2025-02-10"), "charge"),
+        }],
+    ));
+    assert_eq!(service.terms(), Some(&terms_at("45.00")));
+    assert_eq!(
+        service.due_period(d("2025-02-28")),
+        due("2025-02-28", "2025-03-31", "45.00", false)
+    );
+}
+
+#[test]
+fn a_tariff_change_to_another_billing_period_is_not_allowed() {
+    let new_terms = ServiceTerms {
+        period: BillingPeriod::Year,
+        ..terms_at("300.00")
+    };
+    ServiceTester::with(())
+        .given(active())
+        .when(change_tariff(new_terms, "2025-02-10"))
+        .then_expect_error(ServiceError::TariffChangeNotAllowed(
+            "the new terms have another billing period".to_string(),
+        ));
+}
+
+#[test]
+fn a_tariff_change_to_another_currency_is_not_allowed() {
+    let usd = Money::parse("45.00", Currency::USD).unwrap();
+    let new_terms = ServiceTerms {
+        base_price: usd,
+        setup_fee: Money::zero(Currency::USD),
+        price_per_period: usd,
+        ..terms_at("45.00")
+    };
+    ServiceTester::with(())
+        .given(active())
+        .when(change_tariff(new_terms, "2025-02-10"))
+        .then_expect_error(ServiceError::TariffChangeNotAllowed(
+            "the new terms are in another currency".to_string(),
+        ));
+}
+
+#[test]
+fn a_tariff_change_after_the_paid_time_is_not_allowed() {
+    ServiceTester::with(())
+        .given(active())
+        .when(change_tariff(terms_at("45.00"), "2025-02-28"))
+        .then_expect_error(ServiceError::TariffChangeNotAllowed(
+            "the paid period has ended".to_string(),
+        ));
+}
+
+#[test]
+fn a_tariff_change_of_a_suspended_service_is_not_allowed() {
+    ServiceTester::with(())
+        .given(suspended_by(SuspendReason::Staff, "2025-02-10"))
+        .when(change_tariff(terms_at("45.00"), "2025-02-12"))
+        .then_expect_error(ServiceError::TariffChangeNotAllowed(
+            "the service is not active".to_string(),
+        ));
+}
+
+#[test]
+fn a_tariff_change_of_an_order_is_not_allowed() {
+    ServiceTester::with(())
+        .given(vec![ordered()])
+        .when(change_tariff(terms_at("45.00"), "2025-01-30"))
+        .then_expect_error(ServiceError::TariffChangeNotAllowed(
+            "the service is not active".to_string(),
+        ));
+}
+
+#[test]
+fn a_tariff_change_of_a_service_paid_ahead_is_not_allowed() {
+    ServiceTester::with(())
+        .given(with(active(), vec![prolonged("2025-02-28", "2025-03-31")]))
+        .when(change_tariff(terms_at("45.00"), "2025-02-10"))
+        .then_expect_error(ServiceError::TariffChangeNotAllowed(
+            "the service is paid more than one period ahead".to_string(),
+        ));
+}
+
+// The billing day.
+
+#[test]
+fn ten_days_before_the_paid_time_ends_the_client_is_noticed() {
+    ServiceTester::with(())
+        .given(active())
+        .when(run("2025-02-18"))
+        .then_expect_events(vec![expires_in(10, "2025-02-28")]);
+}
+
+#[test]
+fn more_than_ten_days_before_the_paid_time_ends_nothing_is_noticed() {
+    ServiceTester::with(())
+        .given(active())
+        .when(run("2025-02-17"))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn only_the_smallest_notice_due_is_sent() {
+    // Two days left: both the 10-day and the 5-day notices are due; only the 5-day one is sent.
+    ServiceTester::with(())
+        .given(active())
+        .when(run("2025-02-26"))
+        .then_expect_events(vec![expires_in(5, "2025-02-28")]);
+}
+
+#[test]
+fn a_notice_already_sent_is_not_sent_again() {
+    ServiceTester::with(())
+        .given(with(active(), vec![expires_in(10, "2025-02-28")]))
+        .when(run("2025-02-20"))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_smaller_notice_sent_covers_the_larger_ones() {
+    ServiceTester::with(())
+        .given(with(active(), vec![expires_in(5, "2025-02-28")]))
+        .when(run("2025-02-24"))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn the_next_notice_is_sent_when_its_day_comes() {
+    ServiceTester::with(())
+        .given(with(active(), vec![expires_in(10, "2025-02-28")]))
+        .when(run("2025-02-27"))
+        .then_expect_events(vec![expires_in(1, "2025-02-28")]);
+}
+
+#[test]
+fn notices_start_over_when_the_paid_time_moves() {
+    ServiceTester::with(())
+        .given(with(
+            active(),
+            vec![
+                expires_in(1, "2025-02-28"),
+                prolonged("2025-02-28", "2025-03-31"),
+            ],
+        ))
+        .when(run("2025-03-21"))
+        .then_expect_events(vec![expires_in(10, "2025-03-31")]);
+}
+
+#[test]
+fn a_service_being_provisioned_gets_no_expiry_notice() {
+    ServiceTester::with(())
+        .given(provisioning())
+        .when(run("2025-02-27"))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn an_unpaid_service_is_suspended_for_non_payment_from_the_end_of_its_paid_time() {
+    ServiceTester::with(())
+        .given(active())
+        .when(run("2025-03-02"))
+        .then_expect_events(vec![requested(
+            9,
+            OperationKind::Suspend,
+            Some(SuspendReason::NonPayment),
+            "2025-02-28",
+        )]);
+}
+
+#[test]
+fn an_unpaid_service_with_an_operation_in_progress_is_left_alone() {
+    ServiceTester::with(())
+        .given(provisioning())
+        .when(run("2025-02-28"))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_service_closing_at_the_period_end_is_closed_when_its_paid_time_ends() {
+    ServiceTester::with(())
+        .given(with(
+            active(),
+            vec![ServiceEvent::ClosureScheduled {
+                at: d("2025-02-28"),
+            }],
+        ))
+        .when(run("2025-02-28"))
+        .then_expect_events(vec![
+            ServiceEvent::ServiceClosed {
+                on: d("2025-02-28"),
+            },
+            requested(9, OperationKind::Delete, None, "2025-02-28"),
+        ]);
+}
+
+#[test]
+fn a_service_suspended_for_non_payment_is_deleted_after_its_delay() {
+    // A VDS waits 7 days: suspended since Feb 28, deleted on Mar 7.
+    ServiceTester::with(())
+        .given(suspended_for_non_payment())
+        .when(run("2025-03-07"))
+        .then_expect_events(vec![requested(
+            9,
+            OperationKind::Delete,
+            None,
+            "2025-03-07",
+        )]);
+}
+
+#[test]
+fn a_service_suspended_for_non_payment_is_kept_until_its_delay_has_passed() {
+    ServiceTester::with(())
+        .given(suspended_for_non_payment())
+        .when(run("2025-03-06"))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_service_suspended_by_staff_is_not_deleted_by_the_billing_day() {
+    ServiceTester::with(())
+        .given(suspended_by(SuspendReason::Staff, "2025-02-10"))
+        .when(run("2025-06-01"))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_service_paid_while_its_suspension_was_under_way_is_resumed_by_the_billing_day() {
+    ServiceTester::with(())
+        .given(with(
+            active(),
+            vec![
+                requested(
+                    2,
+                    OperationKind::Suspend,
+                    Some(SuspendReason::NonPayment),
+                    "2025-02-28",
+                ),
+                prolonged("2025-02-28", "2025-03-31"),
+                ServiceEvent::ServiceSuspended {
+                    operation_id: op(2),
+                    reason: SuspendReason::NonPayment,
+                    since: d("2025-02-28"),
+                },
+            ],
+        ))
+        .when(run("2025-03-02"))
+        .then_expect_events(vec![requested(
+            9,
+            OperationKind::Resume,
+            None,
+            "2025-03-02",
+        )]);
+}
+
+#[test]
+fn an_order_unpaid_for_30_days_lapses() {
+    ServiceTester::with(())
+        .given(vec![ordered()])
+        .when(run("2025-03-01"))
+        .then_expect_events(vec![
+            ServiceEvent::ServiceClosed {
+                on: d("2025-03-01"),
+            },
+            ServiceEvent::ServiceDeleted {
+                operation_id: op(9),
+            },
+        ]);
+}
+
+#[test]
+fn an_order_waits_30_days_for_its_first_charge() {
+    ServiceTester::with(())
+        .given(vec![ordered()])
+        .when(run("2025-02-28"))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn running_the_billing_day_twice_records_nothing_the_second_time() {
+    let cases = [
+        (active(), "2025-02-18"),
+        (active(), "2025-02-27"),
+        (active(), "2025-03-02"),
+        (
+            with(
+                active(),
+                vec![ServiceEvent::ClosureScheduled {
+                    at: d("2025-02-28"),
+                }],
+            ),
+            "2025-02-28",
+        ),
+        (suspended_for_non_payment(), "2025-03-07"),
+        (
+            with(
+                suspended_for_non_payment(),
+                vec![prolonged("2025-03-01", "2025-04-01")],
+            ),
+            "2025-03-02",
+        ),
+        (vec![ordered()], "2025-03-01"),
+    ];
+    for (events, on) in cases {
+        let mut service = service(events);
+        let first = service.decide(run(on)).unwrap();
+        assert!(
+            !first.is_empty(),
+            "{on}: the first run should decide something"
+        );
+        for event in first {
+            service.apply(event);
+        }
+        assert_eq!(service.decide(run(on)), Ok(vec![]), "{on}");
+    }
+}
+
+// Events, state and errors.
+
+#[test]
+fn service_ordered_has_a_stable_json_shape() {
+    let json = serde_json::to_value(ordered()).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"ServiceOrdered": {
+            "service_id": "00000000-0000-0000-0000-000000000050",
+            "client_id": "00000000-0000-0000-0000-000000000020",
+            "provider_id": "00000000-0000-0000-0000-000000000010",
+            "account_id": account_id().to_string(),
+            "terms": {
+                "tariff_id": "00000000-0000-0000-0000-000000000060",
+                "tariff_name": "VDS S",
+                "item_type": "vds",
+                "period": "P1M",
+                "base_price": {"amount": "25.00", "currency": "EUR"},
+                "setup_fee": {"amount": "5.00", "currency": "EUR"},
+                "addons": [{
+                    "code": "ram_gb",
+                    "name": "RAM",
+                    "value": 1,
+                    "price": {"amount": "5.00", "currency": "EUR"},
+                }],
+                "price_per_period": {"amount": "30.00", "currency": "EUR"},
+                "deletion_delay_days": 7,
+            },
+            "auto_prolong": true,
+            "ordered_on": "2025-01-30",
+        }})
+    );
+    assert_eq!(
+        serde_json::from_value::<ServiceEvent>(json).unwrap(),
+        ordered()
+    );
+}
+
+#[test]
+fn an_operation_request_leaves_out_a_missing_suspend_reason() {
+    let activation =
+        serde_json::to_value(requested(1, OperationKind::Activate, None, "2025-01-31")).unwrap();
+    assert_eq!(
+        activation,
+        serde_json::json!({"OperationRequested": {
+            "operation_id": op(1).to_string(),
+            "kind": "activate",
+            "attempt": 1,
+            "requested_on": "2025-01-31",
+        }})
+    );
+    let suspension = requested(
+        2,
+        OperationKind::Suspend,
+        Some(SuspendReason::NonPayment),
+        "2025-02-28",
+    );
+    let json = serde_json::to_value(&suspension).unwrap();
+    assert_eq!(
+        json["OperationRequested"]["suspend_reason"],
+        serde_json::json!("non_payment")
+    );
+    assert_eq!(
+        serde_json::from_value::<ServiceEvent>(json).unwrap(),
+        suspension
+    );
+}
+
+#[test]
+fn notices_and_operations_have_a_stable_json_shape() {
+    assert_eq!(
+        serde_json::to_value(expires_in(5, "2025-02-28")).unwrap(),
+        serde_json::json!({"NoticeDue": {"notice": {
+            "notice": "expires_in", "days": 5, "paid_until": "2025-02-28",
+        }}})
+    );
+    let operation = Operation {
+        operation_id: op(1),
+        kind: OperationKind::Delete,
+        status: OperationStatus::Failed {
+            reason: "timeout".to_string(),
+        },
+        attempt: 2,
+    };
+    assert_eq!(
+        serde_json::to_value(&operation).unwrap(),
+        serde_json::json!({
+            "operation_id": op(1).to_string(),
+            "kind": "delete",
+            "status": {"status": "failed", "reason": "timeout"},
+            "attempt": 2,
+        })
+    );
+}
+
+#[test]
+fn the_service_state_round_trips_through_json() {
+    let service = service(with(
+        suspended_for_non_payment(),
+        vec![expires_in(10, "2025-02-28")],
+    ));
+    let json = serde_json::to_string(&service).unwrap();
+    assert_eq!(serde_json::from_str::<Service>(&json).unwrap(), service);
+}
+
+#[test]
+fn a_new_service_has_no_state() {
+    let service = Service::default();
+    assert!(!service.is_ordered());
+    assert_eq!(service.status(), None);
+    assert_eq!(service.terms(), None);
+    assert_eq!(service.due_period(d("2025-01-01")), None);
+    assert_eq!(service.prolong_period(), None);
+}
+
+#[test]
+fn service_events_have_literal_names_and_version_one() {
+    let cases = [
+        (ordered(), "ServiceOrdered"),
+        (charged(), "ServiceCharged"),
+        (prolonged("2025-02-28", "2025-03-31"), "ServiceProlonged"),
+        (
+            requested(1, OperationKind::Activate, None, "2025-01-31"),
+            "OperationRequested",
+        ),
+        (
+            ServiceEvent::OperationFailed {
+                operation_id: op(1),
+                kind: OperationKind::Activate,
+                reason: "x".to_string(),
+                attempt: 1,
+            },
+            "OperationFailed",
+        ),
+        (
+            ServiceEvent::ServiceActivated {
+                operation_id: op(1),
+            },
+            "ServiceActivated",
+        ),
+        (
+            ServiceEvent::ServiceSuspended {
+                operation_id: op(1),
+                reason: SuspendReason::Staff,
+                since: d("2025-01-31"),
+            },
+            "ServiceSuspended",
+        ),
+        (
+            ServiceEvent::ServiceResumed {
+                operation_id: op(1),
+            },
+            "ServiceResumed",
+        ),
+        (
+            ServiceEvent::ServiceDeleted {
+                operation_id: op(1),
+            },
+            "ServiceDeleted",
+        ),
+        (
+            ServiceEvent::ServiceClosed {
+                on: d("2025-01-31"),
+            },
+            "ServiceClosed",
+        ),
+        (
+            ServiceEvent::ClosureScheduled {
+                at: d("2025-01-31"),
+            },
+            "ClosureScheduled",
+        ),
+        (
+            ServiceEvent::TariffChanged {
+                new_terms: terms(),
+                on: d("2025-01-31"),
+                credit: eur("0"),
+                charge: eur("0"),
+                credit_expense_id: expense("2025-01-31"),
+                charge_expense_id: expense("2025-01-31"),
+            },
+            "TariffChanged",
+        ),
+        (expires_in(1, "2025-01-31"), "NoticeDue"),
+    ];
+    for (event, name) in cases {
+        assert_eq!(event.event_type(), name);
+        assert_eq!(event.event_version(), "1.0");
+    }
+    assert_eq!(Service::TYPE, "Service");
+}
+
+#[test]
+fn service_error_codes_are_stable() {
+    let cases = [
+        (ServiceError::AlreadyOrdered, "service_exists"),
+        (ServiceError::NotOrdered, "service_not_found"),
+        (ServiceError::ServiceClosed, "service_closed"),
+        (ServiceError::NotActive, "service_not_active"),
+        (ServiceError::NotSuspended, "service_not_suspended"),
+        (ServiceError::Unpaid, "service_unpaid"),
+        (ServiceError::OperationInProgress, "operation_in_progress"),
+        (ServiceError::UnknownOperation, "unknown_operation"),
+        (ServiceError::OperationNotPending, "operation_not_pending"),
+        (ServiceError::OperationNotFailed, "operation_not_failed"),
+        (ServiceError::PeriodOutOfOrder, "period_out_of_order"),
+        (
+            ServiceError::TariffChangeNotAllowed(String::new()),
+            "tariff_change_not_allowed",
+        ),
+        (ServiceError::InvalidReason, "invalid_reason"),
+        (
+            ServiceError::Money(MoneyError::Overflow),
+            "amount_out_of_range",
+        ),
+    ];
+    for (error, code) in cases {
+        assert_eq!(error.code(), code);
+    }
+}
+
+#[test]
+fn statuses_serialize_as_snake_case() {
+    for status in [
+        ServiceStatus::Ordered,
+        ServiceStatus::Provisioning,
+        ServiceStatus::Active,
+        ServiceStatus::Suspended,
+        ServiceStatus::Closed,
+        ServiceStatus::Deleted,
+    ] {
+        assert_eq!(
+            serde_json::to_value(status).unwrap(),
+            serde_json::json!(status.as_str())
+        );
+    }
+}

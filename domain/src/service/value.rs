@@ -1,0 +1,137 @@
+//! Value types of services: statuses, provisioning operations, notices and quotes.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ExpenseId, OperationId};
+use crate::money::Money;
+
+/// Where a service is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceStatus {
+    /// Ordered and awaiting its first charge.
+    Ordered,
+    /// Charged; the activation has not been completed yet.
+    Provisioning,
+    /// Running.
+    Active,
+    /// Stopped by staff, for abuse or for non-payment; see [`SuspendReason`].
+    Suspended,
+    /// Closed; its deletion is pending.
+    Closed,
+    /// Deleted. Terminal: nothing happens to a deleted service any more.
+    Deleted,
+}
+
+impl ServiceStatus {
+    /// The snake_case name, as serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceStatus::Ordered => "ordered",
+            ServiceStatus::Provisioning => "provisioning",
+            ServiceStatus::Active => "active",
+            ServiceStatus::Suspended => "suspended",
+            ServiceStatus::Closed => "closed",
+            ServiceStatus::Deleted => "deleted",
+        }
+    }
+}
+
+/// Why a service was suspended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuspendReason {
+    /// Staff suspended it; staff decide when it resumes.
+    Staff,
+    /// It was suspended for abuse; staff decide when it resumes.
+    Abuse,
+    /// It was not paid; it resumes by itself when paid, and is deleted if it stays unpaid.
+    NonPayment,
+}
+
+/// What a provisioning operation does to the service on the provider's systems.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OperationKind {
+    /// Sets the service up for the first time.
+    Activate,
+    /// Stops the service, keeping its data.
+    Suspend,
+    /// Starts a suspended service again.
+    Resume,
+    /// Removes the service and its data.
+    Delete,
+}
+
+/// Whether a requested operation is still being worked on or has failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum OperationStatus {
+    /// Requested; the provisioning system has not reported back.
+    Pending,
+    /// The provisioning system reported a failure; it can be retried.
+    Failed {
+        /// The failure, as reported.
+        reason: String,
+    },
+}
+
+/// The operation a service is waiting for. A service has at most one at a time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Operation {
+    /// The caller-chosen id; a retry gets a new one.
+    pub operation_id: OperationId,
+    /// What the operation does.
+    pub kind: OperationKind,
+    /// Pending or failed.
+    pub status: OperationStatus,
+    /// 1 for the first request, one more for each retry.
+    pub attempt: u32,
+}
+
+/// A message the client should be sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "notice", rename_all = "snake_case")]
+pub enum Notice {
+    /// The paid time ends in `days` days: on `paid_until`.
+    ExpiresIn {
+        /// 10, 5 or 1.
+        days: u32,
+        /// The first day that is not paid.
+        paid_until: NaiveDate,
+    },
+    /// The service has been suspended.
+    Suspended,
+    /// The service has been deleted.
+    Deleted,
+}
+
+/// The next period to charge and its price.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuePeriod {
+    /// The first day the charge pays for.
+    pub period_start: NaiveDate,
+    /// The first day the charge no longer pays for.
+    pub period_end: NaiveDate,
+    /// What to charge: the price per period, plus the setup fee for the first period.
+    pub amount: Money,
+    /// `ExpenseId::for_period(service_id, period_start)`.
+    pub expense_id: ExpenseId,
+    /// Whether this is the first charge of the service (the one that activates it).
+    pub first: bool,
+}
+
+/// The money side of a tariff change on a given day: see
+/// [`Service::quote_tariff_change`](super::Service::quote_tariff_change).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TariffChangeQuote {
+    /// The start of the current period, `[current_start, period_end)`.
+    pub current_start: NaiveDate,
+    /// The end of the current period: the service's `paid_until`.
+    pub period_end: NaiveDate,
+    /// What is given back of the old price for the remaining days.
+    pub credit: Money,
+    /// What the new price costs for the remaining days.
+    pub charge: Money,
+}

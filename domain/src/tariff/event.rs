@@ -1,0 +1,63 @@
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+
+use super::{AddonSpec, ItemType, PeriodPrice};
+use crate::ids::{ProviderId, TariffId};
+use crate::money::Money;
+
+/// What has happened to a tariff. Stored forever: variants and fields are never renamed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum TariffEvent {
+    /// The tariff was created.
+    TariffCreated {
+        /// The tariff's id.
+        tariff_id: TariffId,
+        /// The provider selling the tariff.
+        provider_id: ProviderId,
+        /// The trimmed display name.
+        name: String,
+        /// What kind of thing the tariff sells.
+        item_type: ItemType,
+        /// The base prices, one per (period, currency).
+        prices: Vec<PeriodPrice>,
+        /// The setup fees, at most one per currency.
+        setup_fees: Vec<Money>,
+        /// The add-ons, with trimmed names.
+        addons: Vec<AddonSpec>,
+    },
+    /// The base price for a (period, currency) was added or replaced.
+    PriceSet {
+        /// The new price.
+        price: PeriodPrice,
+    },
+    /// The setup fee in a currency was set or replaced.
+    SetupFeeSet {
+        /// The new fee.
+        fee: Money,
+    },
+    /// An add-on was added.
+    AddonAdded {
+        /// The add-on, with trimmed names.
+        addon: AddonSpec,
+    },
+    /// The tariff was withdrawn from sale.
+    TariffArchived,
+}
+
+impl DomainEvent for TariffEvent {
+    fn event_type(&self) -> String {
+        // Literal names, not derived from the variant, so that a rename in code cannot orphan
+        // stored rows.
+        match self {
+            Self::TariffCreated { .. } => "TariffCreated".to_string(),
+            Self::PriceSet { .. } => "PriceSet".to_string(),
+            Self::SetupFeeSet { .. } => "SetupFeeSet".to_string(),
+            Self::AddonAdded { .. } => "AddonAdded".to_string(),
+            Self::TariffArchived => "TariffArchived".to_string(),
+        }
+    }
+
+    fn event_version(&self) -> String {
+        "1.0".to_string()
+    }
+}

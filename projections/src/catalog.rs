@@ -1,0 +1,133 @@
+//! Tariffs as the catalog lists them.
+
+use async_trait::async_trait;
+use domain::tariff::TariffEvent;
+use eventstore::log::StoredEvent;
+use sqlx::PgConnection;
+use sqlx::types::Json;
+
+use crate::{Projection, ProjectionError};
+
+/// The `tariffs` table.
+pub struct Tariffs;
+
+#[async_trait]
+impl Projection for Tariffs {
+    fn name(&self) -> &'static str {
+        "tariffs"
+    }
+
+    fn version(&self) -> i32 {
+        1
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["tariffs"]
+    }
+
+    async fn apply_batch(
+        &self,
+        tx: &mut PgConnection,
+        events: &[StoredEvent],
+    ) -> Result<(), ProjectionError> {
+        for event in events.iter().filter(|e| e.aggregate_type == "Tariff") {
+            apply(tx, event).await.map_err(|e| e.at(event))?;
+        }
+        Ok(())
+    }
+}
+
+async fn apply(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), ProjectionError> {
+    let at = event.metadata()?.occurred_at;
+    let id = &event.aggregate_id;
+    match event.decode::<TariffEvent>()? {
+        TariffEvent::TariffCreated {
+            tariff_id,
+            provider_id,
+            name,
+            item_type,
+            prices,
+            setup_fees,
+            addons,
+        } => {
+            sqlx::query(
+                "INSERT INTO tariffs (id, provider_id, name, item_type, status, prices, setup_fees,
+                                      addons, created_at, updated_at, position)
+                 VALUES ($1, $2, $3, $4, 'active', $5, $6, $7, $8, $8, $9)",
+            )
+            .bind(tariff_id.as_uuid())
+            .bind(provider_id.as_uuid())
+            .bind(name)
+            .bind(item_type.as_str())
+            .bind(Json(&prices))
+            .bind(Json(&setup_fees))
+            .bind(Json(&addons))
+            .bind(at)
+            .bind(event.position)
+            .execute(tx)
+            .await?;
+        }
+        TariffEvent::PriceSet { price } => {
+            // Replace the entry for the same period and currency, or add it.
+            sqlx::query(
+                "UPDATE tariffs
+                    SET prices = coalesce((SELECT jsonb_agg(p) FROM jsonb_array_elements(prices) p
+                                            WHERE NOT (p->>'period' = $2
+                                                       AND p->'price'->>'currency' = $3)), '[]'::jsonb)
+                                 || jsonb_build_array($4::jsonb),
+                        updated_at = $5, position = $6
+                  WHERE id = $1::uuid",
+            )
+            .bind(id)
+            .bind(price.period.as_str())
+            .bind(price.price.currency().code())
+            .bind(Json(&price))
+            .bind(at)
+            .bind(event.position)
+            .execute(tx)
+            .await?;
+        }
+        TariffEvent::SetupFeeSet { fee } => {
+            sqlx::query(
+                "UPDATE tariffs
+                    SET setup_fees = coalesce((SELECT jsonb_agg(f) FROM jsonb_array_elements(setup_fees) f
+                                                WHERE f->>'currency' <> $2), '[]'::jsonb)
+                                     || jsonb_build_array($3::jsonb),
+                        updated_at = $4, position = $5
+                  WHERE id = $1::uuid",
+            )
+            .bind(id)
+            .bind(fee.currency().code())
+            .bind(Json(&fee))
+            .bind(at)
+            .bind(event.position)
+            .execute(tx)
+            .await?;
+        }
+        TariffEvent::AddonAdded { addon } => {
+            sqlx::query(
+                "UPDATE tariffs SET addons = addons || jsonb_build_array($2::jsonb),
+                        updated_at = $3, position = $4
+                  WHERE id = $1::uuid",
+            )
+            .bind(id)
+            .bind(Json(&addon))
+            .bind(at)
+            .bind(event.position)
+            .execute(tx)
+            .await?;
+        }
+        TariffEvent::TariffArchived => {
+            sqlx::query(
+                "UPDATE tariffs SET status = 'archived', updated_at = $2, position = $3
+                  WHERE id = $1::uuid",
+            )
+            .bind(id)
+            .bind(at)
+            .bind(event.position)
+            .execute(tx)
+            .await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,90 @@
+//! Every charge and credit of a personal account for a service.
+
+use async_trait::async_trait;
+use domain::account::{AccountEvent, ExpenseLine};
+use eventstore::log::StoredEvent;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::{Projection, ProjectionError};
+
+/// The `expenses` table.
+pub struct Expenses;
+
+#[async_trait]
+impl Projection for Expenses {
+    fn name(&self) -> &'static str {
+        "expenses"
+    }
+
+    fn version(&self) -> i32 {
+        1
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["expenses"]
+    }
+
+    async fn apply_batch(
+        &self,
+        tx: &mut PgConnection,
+        events: &[StoredEvent],
+    ) -> Result<(), ProjectionError> {
+        for event in events.iter().filter(|e| {
+            e.aggregate_type == "Account"
+                && matches!(e.event_type.as_str(), "ExpenseCharged" | "ExpenseCredited")
+        }) {
+            apply(tx, event).await.map_err(|e| e.at(event))?;
+        }
+        Ok(())
+    }
+}
+
+async fn insert(
+    tx: &mut PgConnection,
+    event: &StoredEvent,
+    kind: &str,
+    line: &ExpenseLine,
+    sign: rust_decimal::Decimal,
+) -> Result<(), ProjectionError> {
+    let account = Uuid::parse_str(&event.aggregate_id)
+        .map_err(|e| ProjectionError::Malformed(format!("account id: {e}")))?;
+    sqlx::query(
+        "INSERT INTO expenses (expense_id, account_id, service_id, kind, period_start, period_end,
+                               amount, currency, description, occurred_at, position)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(line.expense_id.as_uuid())
+    .bind(account)
+    .bind(line.service_id.as_uuid())
+    .bind(kind)
+    .bind(line.period_start)
+    .bind(line.period_end)
+    .bind(line.amount.amount() * sign)
+    .bind(line.amount.currency().code())
+    .bind(&line.description)
+    .bind(event.metadata()?.occurred_at)
+    .bind(event.position)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+async fn apply(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), ProjectionError> {
+    match event.decode::<AccountEvent>()? {
+        AccountEvent::ExpenseCharged { expense, .. } => {
+            insert(tx, event, "charge", &expense, rust_decimal::Decimal::ONE).await
+        }
+        AccountEvent::ExpenseCredited { expense, .. } => {
+            insert(
+                tx,
+                event,
+                "credit",
+                &expense,
+                rust_decimal::Decimal::NEGATIVE_ONE,
+            )
+            .await
+        }
+        _ => Ok(()),
+    }
+}

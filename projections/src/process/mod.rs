@@ -1,0 +1,19 @@
+//! Process managers: cross-aggregate work driven by the log, each step an idempotent command.
+//!
+//! A process manager is run by the same engine as a projection (its checkpoint moves only after
+//! the batch's commands succeeded), but it writes nothing in the worker's transaction: it runs
+//! commands through the [`EventStore`](eventstore::EventStore), each keyed or guarded by its
+//! aggregate's rules, so that a crash in the middle is finished by the rerun and never done twice.
+
+pub mod billing_day;
+pub mod settlement;
+
+use std::sync::Arc;
+
+use crate::Projection;
+
+/// Every process manager, for the server to run beside the projections. Unlike read models they
+/// are never rebuilt: their effects are commands, not rows.
+pub fn all(store: Arc<eventstore::EventStore>) -> Vec<Arc<dyn Projection>> {
+    vec![Arc::new(settlement::Settlement::new(store))]
+}

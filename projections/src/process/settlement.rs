@@ -1,0 +1,281 @@
+//! Settlement: when money arrives on a personal account (a payment, a positive adjustment, a
+//! credit, a higher credit limit) or a service is ordered, charge what is waiting for it, oldest
+//! order first: unpaid orders (which then get activated) and services suspended for lack of money
+//! (which then get resumed). Debt is paid first because a payment raises a negative balance before
+//! anything else, and a charge is only made if the balance after it stays within the credit limit.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use domain::account::{Account, AccountCommand, AccountError, AccountEvent, ExpenseLine};
+use domain::ids::{AccountId, OperationId, ServiceId};
+use domain::service::{Service, ServiceCommand, ServiceEvent};
+use eventstore::log::StoredEvent;
+use eventstore::metadata::{Actor, CommandContext};
+use eventstore::{CommandError, CommandKey, EventStore, StoreError};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::{Progress, Projection, ProjectionError};
+
+/// The settlement process manager.
+pub struct Settlement {
+    store: Arc<EventStore>,
+}
+
+impl Settlement {
+    /// A settlement process over `store`.
+    pub fn new(store: Arc<EventStore>) -> Self {
+        Self { store }
+    }
+}
+
+/// What charging one service for its due period did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Charged {
+    /// Nothing was due.
+    NothingDue,
+    /// A period was charged and recorded on the service.
+    Charged,
+    /// The account cannot pay it.
+    Refused,
+}
+
+/// Why settling failed; the step is retried.
+#[derive(Debug, thiserror::Error)]
+pub enum SettleError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A read model query failed.
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    /// A command was refused in a way settlement does not expect.
+    #[error("settlement command refused: {0}")]
+    Refused(String),
+}
+
+impl<E: std::fmt::Display> From<CommandError<E>> for SettleError {
+    fn from(error: CommandError<E>) -> Self {
+        match error {
+            CommandError::Store(e) => Self::Store(e),
+            other => Self::Refused(other.to_string()),
+        }
+    }
+}
+
+impl From<SettleError> for ProjectionError {
+    fn from(error: SettleError) -> Self {
+        match error {
+            SettleError::Database(e) => Self::Database(e),
+            other => Self::Malformed(other.to_string()),
+        }
+    }
+}
+
+/// Charges the due period of one service from its account and records it on the service.
+/// Idempotent: the expense is keyed by (service, period start), and recording a period twice
+/// changes nothing.
+pub async fn charge_due(
+    store: &EventStore,
+    service_id: ServiceId,
+    on: NaiveDate,
+    context: &CommandContext,
+) -> Result<Charged, SettleError> {
+    let service = store
+        .load::<Service>(&service_id.to_string())
+        .await?
+        .aggregate;
+    let Some(due) = service.due_period(on) else {
+        return Ok(Charged::NothingDue);
+    };
+    charge_period(store, &service, service_id, due, context).await
+}
+
+/// Charges `due` (a period the service itself computed) and records it on the service.
+pub async fn charge_period(
+    store: &EventStore,
+    service: &Service,
+    service_id: ServiceId,
+    due: domain::service::DuePeriod,
+    context: &CommandContext,
+) -> Result<Charged, SettleError> {
+    let (Some(client_id), Some(provider_id), Some(account_id), Some(terms)) = (
+        service.client_id(),
+        service.provider_id(),
+        service.account_id(),
+        service.terms(),
+    ) else {
+        return Ok(Charged::NothingDue);
+    };
+    let line = ExpenseLine {
+        expense_id: due.expense_id,
+        service_id,
+        period_start: due.period_start,
+        period_end: due.period_end,
+        amount: due.amount,
+        description: format!(
+            "{}, {} to {}",
+            terms.tariff_name, due.period_start, due.period_end
+        ),
+    };
+    let key = CommandKey::new(
+        "expense",
+        due.expense_id.to_string(),
+        &(
+            &line.service_id,
+            &line.period_start,
+            &line.period_end,
+            &line.amount,
+        ),
+        serde_json::Value::Null,
+    )
+    .map_err(|e| SettleError::Refused(e.to_string()))?;
+    let charged = store
+        .execute::<Account>(
+            &account_id.to_string(),
+            AccountCommand::ChargeExpense {
+                client_id,
+                provider_id,
+                expense: line,
+            },
+            context,
+            Some(&key),
+        )
+        .await;
+    match charged {
+        Ok(_) => {}
+        Err(CommandError::Rejected(AccountError::InsufficientFunds { .. })) => {
+            return Ok(Charged::Refused);
+        }
+        Err(other) => return Err(other.into()),
+    }
+    store
+        .execute::<Service>(
+            &service_id.to_string(),
+            ServiceCommand::RecordCharge {
+                expense_id: due.expense_id,
+                period_start: due.period_start,
+                period_end: due.period_end,
+                amount: due.amount,
+                operation_id: OperationId::from_uuid(Uuid::now_v7()),
+                on: due.period_start,
+            },
+            context,
+            None,
+        )
+        .await?;
+    Ok(Charged::Charged)
+}
+
+/// Charges what waits on one account, oldest order first, until the money runs out.
+pub async fn settle_account(
+    store: &EventStore,
+    pool: &PgPool,
+    account: Uuid,
+    on: NaiveDate,
+    context: &CommandContext,
+) -> Result<usize, SettleError> {
+    let waiting: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM services
+          WHERE account_id = $1
+            AND (status = 'ordered' OR (status = 'suspended' AND suspend_reason = 'non_payment'))
+          ORDER BY ordered_on, id",
+    )
+    .bind(account)
+    .fetch_all(pool)
+    .await?;
+    let mut charged = 0;
+    for id in waiting {
+        match charge_due(store, ServiceId::from_uuid(id), on, context).await? {
+            Charged::Charged => charged += 1,
+            Charged::NothingDue => {}
+            Charged::Refused => break,
+        }
+    }
+    Ok(charged)
+}
+
+/// The accounts an event may have brought money to, or a new order to.
+fn account_touched(event: &StoredEvent) -> Result<Option<Uuid>, ProjectionError> {
+    let parse = |id: &str| {
+        Uuid::parse_str(id).map_err(|e| ProjectionError::Malformed(format!("id {id:?}: {e}")))
+    };
+    match (event.aggregate_type.as_str(), event.event_type.as_str()) {
+        ("Account", "PaymentPosted" | "CreditLimitSet" | "ExpenseCredited") => {
+            Ok(Some(parse(&event.aggregate_id)?))
+        }
+        ("Account", "BalanceAdjusted") => match event.decode()? {
+            AccountEvent::BalanceAdjusted { amount, .. } if amount.is_positive() => {
+                Ok(Some(parse(&event.aggregate_id)?))
+            }
+            _ => Ok(None),
+        },
+        ("Service", "ServiceOrdered") => match event.decode()? {
+            ServiceEvent::ServiceOrdered { account_id, .. } => {
+                Ok(Some(AccountId::as_uuid(&account_id)))
+            }
+            _ => Ok(None),
+        },
+        _ => Ok(None),
+    }
+}
+
+#[async_trait]
+impl Projection for Settlement {
+    fn name(&self) -> &'static str {
+        "settlement"
+    }
+
+    fn version(&self) -> i32 {
+        1
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    async fn apply_batch(
+        &self,
+        _tx: &mut PgConnection,
+        events: &[StoredEvent],
+    ) -> Result<(), ProjectionError> {
+        let mut accounts = BTreeSet::new();
+        for event in events {
+            if let Some(account) = account_touched(event).map_err(|e| e.at(event))? {
+                accounts.insert(account);
+            }
+        }
+        let Some(last) = events.last() else {
+            return Ok(());
+        };
+        if accounts.is_empty() {
+            return Ok(());
+        }
+        // The services read model must know every order up to this batch before it is asked
+        // which services wait for money.
+        let pool = self.store.pool();
+        let ready = crate::engine::wait_for_position(
+            pool,
+            &Progress::default(),
+            "services",
+            last.position,
+            Duration::from_secs(30),
+        )
+        .await?;
+        if !ready {
+            return Err(ProjectionError::Malformed(
+                "the services read model is behind; settlement will retry".to_owned(),
+            ));
+        }
+        let today = self.store.clock().now().date_naive();
+        let context = CommandContext::new(Actor::System("settlement".to_owned()));
+        for account in accounts {
+            settle_account(&self.store, pool, account, today, &context).await?;
+        }
+        Ok(())
+    }
+}
