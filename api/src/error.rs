@@ -15,6 +15,7 @@ use domain::service::ServiceError;
 use domain::tariff::TariffError;
 use eventstore::{CommandError, StoreError};
 use projections::ProjectionError;
+use projections::process::settlement::SettleError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -239,6 +240,21 @@ impl From<StoreError> for ApiError {
             StoreError::Contention { .. } => Self::unavailable(
                 "contention",
                 "the record is being changed by many requests at once; retry",
+                1,
+            ),
+            other => Self::internal(&other),
+        }
+    }
+}
+
+impl From<SettleError> for ApiError {
+    fn from(error: SettleError) -> Self {
+        match error {
+            SettleError::Store(e) => e.into(),
+            SettleError::Database(e) => e.into(),
+            SettleError::Behind => Self::unavailable(
+                "projection_behind",
+                "the services read model is behind the log; retry",
                 1,
             ),
             other => Self::internal(&other),

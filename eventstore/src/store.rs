@@ -24,7 +24,7 @@ use crate::metadata::{CommandContext, EventMetadata};
 
 /// An aggregate the store can keep: no services (the domain decides synchronously from the
 /// command alone) and a versioned state shape for snapshots.
-pub trait StoredAggregate: Aggregate<Services = ()> {
+pub trait StoredAggregate: Aggregate<Services = ()> + Clone + 'static {
     /// The version of the serialized state. Raise it when the state's shape changes: snapshots of
     /// another version are then ignored and the stream is replayed.
     const STATE_VERSION: i32;
@@ -102,6 +102,8 @@ pub struct StoreConfig {
     pub snapshot_every: i64,
     /// How many times a command runs before a run of conflicts is reported.
     pub max_attempts: u32,
+    /// How many aggregates' latest state this process keeps in memory (0 turns the cache off).
+    pub cached_aggregates: usize,
 }
 
 impl Default for StoreConfig {
@@ -109,6 +111,7 @@ impl Default for StoreConfig {
         Self {
             snapshot_every: 50,
             max_attempts: 12,
+            cached_aggregates: 20_000,
         }
     }
 }
@@ -118,6 +121,7 @@ pub struct EventStore {
     pool: PgPool,
     clock: Arc<dyn Clock>,
     locks: KeyedLocks,
+    cache: StateCache,
     config: StoreConfig,
 }
 
@@ -134,6 +138,7 @@ impl EventStore {
             pool,
             clock,
             locks: KeyedLocks::default(),
+            cache: StateCache::default(),
             config: StoreConfig::default(),
         }
     }
@@ -267,13 +272,25 @@ impl EventStore {
             if look_up_key && let Some(replay) = self.replay(key).await? {
                 return Ok(replay);
             }
+            // The cached state is as fresh as this process's last write; another node's write
+            // makes the append conflict, and the command reruns on state read from the log.
+            // A refusal or a "nothing to do" is only trusted on state read from the log.
+            let cached = self.cached::<A>(id);
+            let from_cache = cached.is_some();
             let Loaded {
                 mut aggregate,
                 sequence,
                 position,
-            } = self.load::<A>(id).await?;
+            } = match cached {
+                Some(loaded) => loaded,
+                None => self.load::<A>(id).await?,
+            };
             let sink = EventSink::default();
             if let Err(rejected) = aggregate.handle(command.clone(), &(), &sink).await {
+                if from_cache {
+                    self.cache.forget(A::TYPE, id);
+                    continue;
+                }
                 // A repeated request may be refused now (say, the client was deleted since);
                 // it still gets the first answer.
                 if let Some(replay) = self.replay(key).await? {
@@ -282,6 +299,10 @@ impl EventStore {
                 return Err(CommandError::Rejected(rejected));
             }
             let events = sink.collect().await;
+            if events.is_empty() && from_cache {
+                self.cache.forget(A::TYPE, id);
+                continue;
+            }
             let appended = self
                 .append(
                     id, sequence, position, &events, &aggregate, context, name, key,
@@ -289,6 +310,9 @@ impl EventStore {
                 .await?;
             match appended {
                 Appended::Written { position } => {
+                    if !events.is_empty() {
+                        self.remember(id, &aggregate, sequence, &events, position);
+                    }
                     return Ok(Committed {
                         position,
                         events,
@@ -298,6 +322,7 @@ impl EventStore {
                 }
                 Appended::KeyTaken => look_up_key = true,
                 Appended::Conflict => {
+                    self.cache.forget(A::TYPE, id);
                     metrics::counter!("billing_command_conflicts_total", "command" => name)
                         .increment(1);
                     look_up_key = key.is_some();
@@ -312,6 +337,48 @@ impl EventStore {
             attempts: self.config.max_attempts,
         }
         .into())
+    }
+
+    /// The state this process last wrote for the aggregate, if it still has it.
+    fn cached<A: StoredAggregate>(&self, id: &str) -> Option<Loaded<A>> {
+        if self.config.cached_aggregates == 0 {
+            return None;
+        }
+        self.cache.get(A::TYPE, id)
+    }
+
+    fn remember<A: StoredAggregate>(
+        &self,
+        id: &str,
+        state: &A,
+        sequence: i64,
+        events: &[A::Event],
+        position: i64,
+    ) {
+        if self.config.cached_aggregates == 0 {
+            return;
+        }
+        let sequence = sequence + i64::try_from(events.len()).unwrap_or(i64::MAX);
+        self.cache.put(
+            A::TYPE,
+            id,
+            Loaded {
+                aggregate: state.clone(),
+                sequence,
+                position,
+            },
+            self.config.cached_aggregates,
+        );
+    }
+
+    /// Like [`EventStore::load`], but may answer from this process's cache of recent writes, so
+    /// it can miss another node's latest events. Only for callers whose next step is a command
+    /// that checks the state again (such as computing which period to charge).
+    pub async fn load_recent<A: StoredAggregate>(&self, id: &str) -> Result<Loaded<A>, StoreError> {
+        match self.cached::<A>(id) {
+            Some(loaded) => Ok(loaded),
+            None => self.load(id).await,
+        }
     }
 
     /// The first answer to a repeated request, if `key` was used before.
@@ -472,6 +539,46 @@ fn is_unique_violation(error: &sqlx::Error, constraint: &str) -> bool {
 /// One async mutex per aggregate in use, so that commands on the same aggregate in this process
 /// queue instead of conflicting. Entries are dropped when nobody holds or waits for them.
 type AggregateKey = (&'static str, String);
+
+/// The latest state this process wrote per aggregate, so that the next command on it needs no
+/// read. Bounded: when full, an arbitrary entry makes room.
+#[derive(Default)]
+struct StateCache {
+    entries: Mutex<HashMap<AggregateKey, Box<dyn std::any::Any + Send + Sync>>>,
+}
+
+impl StateCache {
+    fn get<A: StoredAggregate>(&self, aggregate_type: &'static str, id: &str) -> Option<Loaded<A>> {
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        entries
+            .get(&(aggregate_type, id.to_owned()))
+            .and_then(|entry| entry.downcast_ref::<Loaded<A>>())
+            .cloned()
+    }
+
+    fn put<A: StoredAggregate>(
+        &self,
+        aggregate_type: &'static str,
+        id: &str,
+        loaded: Loaded<A>,
+        capacity: usize,
+    ) {
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let key = (aggregate_type, id.to_owned());
+        if entries.len() >= capacity
+            && !entries.contains_key(&key)
+            && let Some(evicted) = entries.keys().next().cloned()
+        {
+            entries.remove(&evicted);
+        }
+        entries.insert(key, Box::new(loaded));
+    }
+
+    fn forget(&self, aggregate_type: &'static str, id: &str) {
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        entries.remove(&(aggregate_type, id.to_owned()));
+    }
+}
 
 #[derive(Default)]
 struct KeyedLocks {

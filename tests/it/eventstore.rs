@@ -371,3 +371,46 @@ async fn the_log_refuses_updates_and_deletes() {
     assert!(delete.is_err());
     assert_eq!(log::count_events(&db.pool).await.unwrap(), 1);
 }
+
+#[tokio::test]
+async fn a_refusal_on_cached_state_is_checked_again_against_the_log() {
+    // Arrange: node A has cached the account at 10.00; node B then credits 50.00 more.
+    let db = TestDb::new().await;
+    let clock = Arc::new(FixedClock::new(t0()));
+    let a = EventStore::new(db.pool.clone(), clock.clone());
+    let b = EventStore::new(db.pool.clone(), clock);
+    let f = fixture();
+    a.execute::<Account>(&f.account, payment(&f, "10.00"), &context(), None)
+        .await
+        .unwrap();
+    b.execute::<Account>(&f.account, payment(&f, "50.00"), &context(), None)
+        .await
+        .unwrap();
+    let service = domain::ids::ServiceId::from_uuid(Uuid::now_v7());
+    let start = t0().date_naive();
+    let charge = AccountCommand::ChargeExpense {
+        client_id: f.client,
+        provider_id: f.provider,
+        expense: domain::account::ExpenseLine {
+            expense_id: domain::ids::ExpenseId::for_period(service, start),
+            service_id: service,
+            period_start: start,
+            period_end: start + chrono::Duration::days(30),
+            amount: Money::parse("30.00", f.eur).unwrap(),
+            description: "VDS".to_owned(),
+        },
+    };
+
+    // Act: on its cached state node A would refuse for lack of money.
+    let charged = a
+        .execute::<Account>(&f.account, charge, &context(), None)
+        .await;
+
+    // Assert
+    assert!(charged.is_ok(), "{charged:?}");
+    let loaded = b.load::<Account>(&f.account).await.unwrap();
+    assert_eq!(
+        loaded.aggregate.balance().unwrap().amount().to_string(),
+        "30.00"
+    );
+}

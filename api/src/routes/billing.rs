@@ -81,11 +81,6 @@ pub async fn run_billing(
         &command.context,
         8,
     )
-    .await
-    .map_err(|e| match e {
-        projections::process::settlement::SettleError::Store(s) => ApiError::from(s),
-        projections::process::settlement::SettleError::Database(d) => ApiError::from(d),
-        other => ApiError::internal(&other),
-    })?;
+    .await?;
     Ok(Json(report.into()))
 }

@@ -330,8 +330,7 @@ pub async fn order_service(
             state.today(),
             &command.context,
         )
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
+        .await?;
     }
     Ok(accepted(id, &committed))
 }
@@ -362,8 +361,7 @@ pub async fn prolong_service(
         due,
         &command.context,
     )
-    .await
-    .map_err(|e| ApiError::internal(&e))?
+    .await?
     {
         Charged::Refused => Err(ApiError::unprocessable(
             "insufficient_funds",

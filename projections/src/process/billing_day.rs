@@ -66,9 +66,7 @@ pub async fn run(
     .await
     .map_err(|e| SettleError::Refused(e.to_string()))?;
     if !caught_up && head > 0 {
-        return Err(SettleError::Refused(
-            "the services read model did not catch up with the log".to_owned(),
-        ));
+        return Err(SettleError::Behind);
     }
     let candidates: Vec<Uuid> = sqlx::query_scalar(
         "SELECT id FROM services
@@ -116,15 +114,6 @@ async fn one_service(
                 break;
             }
             Charged::NothingDue => break,
-        }
-        if store
-            .load::<Service>(&service_id.to_string())
-            .await?
-            .aggregate
-            .due_period(as_of)
-            .is_none()
-        {
-            break;
         }
     }
     let committed = store

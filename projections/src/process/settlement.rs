@@ -56,6 +56,9 @@ pub enum SettleError {
     /// A command was refused in a way settlement does not expect.
     #[error("settlement command refused: {0}")]
     Refused(String),
+    /// The services read model did not catch up with the log in time.
+    #[error("the services read model is behind the log")]
+    Behind,
 }
 
 impl<E: std::fmt::Display> From<CommandError<E>> for SettleError {
