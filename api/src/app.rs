@@ -47,6 +47,8 @@ pub struct Inner {
     pub metrics: Option<PrometheusHandle>,
     /// How long a query waits for its read model to reach `min_position`.
     pub query_wait: Duration,
+    /// Idempotency keys of requests running in this process.
+    pub in_flight: crate::extract::InFlightKeys,
 }
 
 impl Inner {

@@ -67,7 +67,7 @@ pub async fn run(
                 currency: eur,
             },
             &context,
-            None,
+            &[],
         )
         .await?;
     let tariff_id = TariffId::from_uuid(Uuid::now_v7());
@@ -87,7 +87,7 @@ pub async fn run(
                 addons: Vec::new(),
             },
             &context,
-            None,
+            &[],
         )
         .await?;
     let _ = committed;
@@ -125,7 +125,7 @@ pub async fn run(
                             country: Country::parse("DE").map_err(refused)?,
                         },
                         &context,
-                        None,
+                        &[],
                     )
                     .await?;
                 // Enough for the first two periods of every service.
@@ -140,7 +140,7 @@ pub async fn run(
                             method: PaymentMethod::parse("bank_transfer").map_err(refused)?,
                         },
                         &context,
-                        None,
+                        &[],
                     )
                     .await?;
                 Ok::<ClientId, DemoError>(client)
@@ -172,7 +172,7 @@ pub async fn run(
                             ordered_on,
                         },
                         &context,
-                        None,
+                        &[],
                     )
                     .await?;
                 settlement::charge_due(&store, service, ordered_on, &context)
@@ -192,7 +192,7 @@ pub async fn run(
                             operation_id: OperationId::from_uuid(operation.as_uuid()),
                         },
                         &context,
-                        None,
+                        &[],
                     )
                     .await?;
                 Ok::<(), DemoError>(())

@@ -113,7 +113,7 @@ pub async fn seed(store: &EventStore, clients: usize, seed: u64) -> Result<Seede
                     currency,
                 },
                 &context,
-                None,
+                &[],
             )
             .await?;
         provider_ids.push((id, currency));
@@ -156,7 +156,7 @@ pub async fn seed(store: &EventStore, clients: usize, seed: u64) -> Result<Seede
                         .map_err(refused)?,
                 },
                 &context,
-                None,
+                &[],
             )
             .await?;
         seeded.clients += 1;
@@ -176,7 +176,7 @@ pub async fn seed(store: &EventStore, clients: usize, seed: u64) -> Result<Seede
                             .map_err(refused)?,
                     },
                     &context,
-                    None,
+                    &[],
                 )
                 .await?;
             seeded.payments += 1;
@@ -193,7 +193,7 @@ pub async fn seed(store: &EventStore, clients: usize, seed: u64) -> Result<Seede
                         reason: "bank fee for a returned transfer".to_owned(),
                     },
                     &context,
-                    None,
+                    &[],
                 )
                 .await?;
         }
@@ -205,7 +205,7 @@ pub async fn seed(store: &EventStore, clients: usize, seed: u64) -> Result<Seede
                         reason: "asked to close the account".to_owned(),
                     },
                     &context,
-                    None,
+                    &[],
                 )
                 .await?;
         }

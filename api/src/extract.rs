@@ -1,10 +1,18 @@
 //! Extractors that turn axum's rejections into problem+json answers, and the caller's identity.
 
-use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::request::Parts;
-use eventstore::metadata::{Actor, CommandContext};
-use serde::de::DeserializeOwned;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
 
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use eventstore::CommandKey;
+use eventstore::metadata::{Actor, CommandContext};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::app::AppState;
 use crate::error::ApiError;
 
 /// A JSON body; a malformed one or one of the wrong shape is a 400 or 422 naming the field.
@@ -69,10 +77,15 @@ pub struct Caller {
 
 /// The caller plus what the request says about the command: its request id and its
 /// `Idempotency-Key`, ready to be written into event metadata.
-#[derive(Debug, Clone)]
+///
+/// While a request with an `Idempotency-Key` runs, another request of the same caller with the
+/// same key is answered `409 Conflict` (IETF Idempotency-Key draft); once it has finished, the
+/// repeat gets the first answer (see [`Command::key`]).
+#[derive(Debug)]
 pub struct Command {
     /// The metadata context for the store.
     pub context: CommandContext,
+    _in_flight: Option<InFlight>,
 }
 
 impl Command {
@@ -80,14 +93,68 @@ impl Command {
     pub fn idempotency_key(&self) -> Option<&str> {
         self.context.idempotency_key.as_deref()
     }
+
+    /// The `Idempotency-Key` as the command's key: scoped to the caller, fingerprinted with the
+    /// route and the request (the same key with another request is refused with 422), and with
+    /// the id the command answers. The key is written in the same statement as the command's
+    /// events, so a crash can neither lose the answer nor apply the command twice.
+    pub fn key(
+        &self,
+        route: &str,
+        request: &impl Serialize,
+        id: Uuid,
+    ) -> Result<Option<CommandKey>, ApiError> {
+        self.idempotency_key()
+            .map(|key| {
+                CommandKey::new(
+                    format!("idempotency:{}", self.context.actor),
+                    key,
+                    &(route, request),
+                    serde_json::json!({ "id": id }),
+                )
+            })
+            .transpose()
+            .map_err(|e| ApiError::internal(&e))
+    }
+}
+
+/// The keys of requests running in this process.
+#[derive(Debug, Default, Clone)]
+pub struct InFlightKeys(Arc<Mutex<HashSet<String>>>);
+
+/// A running request's hold on its key; released when the request ends.
+#[derive(Debug)]
+struct InFlight {
+    keys: InFlightKeys,
+    key: String,
+}
+
+impl InFlightKeys {
+    fn begin(&self, key: String) -> Option<InFlight> {
+        let mut keys = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        keys.insert(key.clone()).then(|| InFlight {
+            keys: self.clone(),
+            key,
+        })
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut keys = self.keys.0.lock().unwrap_or_else(PoisonError::into_inner);
+        keys.remove(&self.key);
+    }
 }
 
 const MAX_KEY_LEN: usize = 255;
 
-impl<S: Send + Sync> FromRequestParts<S> for Command {
+impl FromRequestParts<AppState> for Command {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let caller = parts
             .extensions
             .get::<Caller>()
@@ -112,6 +179,24 @@ impl<S: Send + Sync> FromRequestParts<S> for Command {
         let mut context = CommandContext::new(caller.actor);
         context.request_id = header("x-request-id")?;
         context.idempotency_key = header("idempotency-key")?;
-        Ok(Self { context })
+        let in_flight = match &context.idempotency_key {
+            None => None,
+            Some(key) => Some(
+                state
+                    .in_flight
+                    .begin(format!("{}\u{0}{key}", context.actor))
+                    .ok_or_else(|| {
+                        ApiError::new(
+                            StatusCode::CONFLICT,
+                            "idempotency_key_in_flight",
+                            "a request with this Idempotency-Key is still running; retry later",
+                        )
+                    })?,
+            ),
+        };
+        Ok(Self {
+            context,
+            _in_flight: in_flight,
+        })
     }
 }

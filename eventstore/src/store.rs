@@ -221,14 +221,16 @@ impl EventStore {
     /// Runs `command` against the aggregate `id` and appends what it decides.
     ///
     /// Commands on one aggregate queue behind each other in this process; a conflict with another
-    /// process reloads the aggregate and runs the command again, a bounded number of times. With a
-    /// `key`, a repeated request is answered from the first one and writes nothing.
+    /// process reloads the aggregate and runs the command again, a bounded number of times. With
+    /// `keys` (a payment id, an Idempotency-Key, or both), a request repeated under any of them
+    /// is answered from the first one and writes nothing; one whose key was used for another
+    /// request is refused.
     pub async fn execute<A>(
         &self,
         id: &str,
         command: A::Command,
         context: &CommandContext,
-        key: Option<&CommandKey>,
+        keys: &[CommandKey],
     ) -> Result<Committed<A>, CommandError<A::Error>>
     where
         A: StoredAggregate,
@@ -236,7 +238,7 @@ impl EventStore {
     {
         let started = Instant::now();
         let name = command.name();
-        let result = self.execute_inner(id, command, context, key).await;
+        let result = self.execute_inner(id, command, context, keys).await;
         let outcome = match &result {
             Ok(committed) if committed.replayed => "replayed",
             Ok(_) => "ok",
@@ -257,7 +259,7 @@ impl EventStore {
         id: &str,
         command: A::Command,
         context: &CommandContext,
-        key: Option<&CommandKey>,
+        keys: &[CommandKey],
     ) -> Result<Committed<A>, CommandError<A::Error>>
     where
         A: StoredAggregate,
@@ -269,7 +271,7 @@ impl EventStore {
         let mut look_up_key = false;
         for attempt in 1..=self.config.max_attempts {
             let _queued = self.locks.lock(A::TYPE, id).await;
-            if look_up_key && let Some(replay) = self.replay(key).await? {
+            if look_up_key && let Some(replay) = self.replay(keys).await? {
                 return Ok(replay);
             }
             // The cached state is as fresh as this process's last write; another node's write
@@ -293,7 +295,7 @@ impl EventStore {
                 }
                 // A repeated request may be refused now (say, the client was deleted since);
                 // it still gets the first answer.
-                if let Some(replay) = self.replay(key).await? {
+                if let Some(replay) = self.replay(keys).await? {
                     return Ok(replay);
                 }
                 return Err(CommandError::Rejected(rejected));
@@ -305,7 +307,7 @@ impl EventStore {
             }
             let appended = self
                 .append(
-                    id, sequence, position, &events, &aggregate, context, name, key,
+                    id, sequence, position, &events, &aggregate, context, name, keys,
                 )
                 .await?;
             match appended {
@@ -317,7 +319,9 @@ impl EventStore {
                         position,
                         events,
                         replayed: false,
-                        answer: key.map_or(serde_json::Value::Null, |k| k.answer.clone()),
+                        answer: keys
+                            .first()
+                            .map_or(serde_json::Value::Null, |k| k.answer.clone()),
                     });
                 }
                 Appended::KeyTaken => look_up_key = true,
@@ -325,7 +329,7 @@ impl EventStore {
                     self.cache.forget(A::TYPE, id);
                     metrics::counter!("billing_command_conflicts_total", "command" => name)
                         .increment(1);
-                    look_up_key = key.is_some();
+                    look_up_key = !keys.is_empty();
                     let jitter_us = fastrand::u64(0..500 * u64::from(attempt));
                     tokio::time::sleep(Duration::from_micros(jitter_us)).await;
                 }
@@ -381,23 +385,22 @@ impl EventStore {
         }
     }
 
-    /// The first answer to a repeated request, if `key` was used before.
+    /// The first answer to a repeated request, if one of `keys` was used before.
     async fn replay<A: Aggregate>(
         &self,
-        key: Option<&CommandKey>,
+        keys: &[CommandKey],
     ) -> Result<Option<Committed<A>>, CommandError<A::Error>> {
-        let Some(key) = key else {
-            return Ok(None);
-        };
-        Ok(self
-            .find_key(key)
-            .await?
-            .map(|(position, answer)| Committed {
-                position,
-                events: Vec::new(),
-                replayed: true,
-                answer,
-            }))
+        for key in keys {
+            if let Some((position, answer)) = self.find_key(key).await? {
+                return Ok(Some(Committed {
+                    position,
+                    events: Vec::new(),
+                    replayed: true,
+                    answer,
+                }));
+            }
+        }
+        Ok(None)
     }
 
     /// The answer recorded for `key`, or `KeyReused` if it was recorded for another request.
@@ -439,9 +442,9 @@ impl EventStore {
         state: &A,
         context: &CommandContext,
         command: &str,
-        key: Option<&CommandKey>,
+        keys: &[CommandKey],
     ) -> Result<Appended, StoreError> {
-        if events.is_empty() && key.is_none() {
+        if events.is_empty() && keys.is_empty() {
             return Ok(Appended::Written { position });
         }
         let occurred_at = self.clock.now();
@@ -484,8 +487,9 @@ impl EventStore {
              keyed AS (
                  INSERT INTO command_keys
                      (scope, key, fingerprint, aggregate_type, aggregate_id, position, answer)
-                 SELECT $9, $10, $11, $1, $2, last.position, $12::json FROM last
-                  WHERE $9::text IS NOT NULL),
+                 SELECT k.scope, k.key, k.fingerprint, $1, $2, last.position, k.answer::json
+                   FROM last, unnest($9::text[], $10::text[], $11::bytea[], $12::text[])
+                        AS k(scope, key, fingerprint, answer)),
              snapshot AS (
                  INSERT INTO aggregate_snapshots
                      (aggregate_type, aggregate_id, state_version, last_sequence, last_position, payload)
@@ -508,10 +512,10 @@ impl EventStore {
         .bind(&payloads)
         .bind(&metadatas)
         .bind(position)
-        .bind(key.map(|k| k.scope.as_str()))
-        .bind(key.map(|k| k.key.as_str()))
-        .bind(key.map(|k| k.fingerprint.as_slice()))
-        .bind(key.map(|k| sqlx::types::Json(&k.answer)))
+        .bind(keys.iter().map(|k| k.scope.as_str()).collect::<Vec<_>>())
+        .bind(keys.iter().map(|k| k.key.as_str()).collect::<Vec<_>>())
+        .bind(keys.iter().map(|k| k.fingerprint.as_slice()).collect::<Vec<_>>())
+        .bind(keys.iter().map(|k| k.answer.to_string()).collect::<Vec<_>>())
         .bind(A::STATE_VERSION)
         .bind(next)
         .bind(snapshot)

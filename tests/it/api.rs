@@ -665,3 +665,88 @@ async fn the_openapi_document_and_metrics_are_served() {
     assert!(metrics.contains("billing_commands_total"), "{metrics}");
     assert!(metrics.contains("command=\"RegisterClient\""), "{metrics}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_concurrent_retries_over_a_hundred_keys_have_exactly_a_hundred_effects() {
+    // Arrange
+    let server = TestServer::start().await;
+    let url = format!("{}/v1/providers", server.url);
+
+    // Act: each of 100 keys sent 10 times, all at once.
+    let mut tasks = Vec::new();
+    for n in 0..1000 {
+        let http = server.http.clone();
+        let url = url.clone();
+        let key = n % 100;
+        tasks.push(tokio::spawn(async move {
+            let response = http
+                .post(url)
+                .bearer_auth(ADMIN_TOKEN)
+                .header("idempotency-key", format!("provider-{key}"))
+                .json(&json!({"name": format!("Provider {key}"), "currency": "EUR"}))
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            (key, status, response.bytes().await.unwrap().to_vec())
+        }));
+    }
+    let mut first: std::collections::HashMap<usize, Vec<u8>> = Default::default();
+    let mut in_flight = 0;
+    for task in tasks {
+        let (key, status, body) = task.await.unwrap();
+        match status {
+            StatusCode::CREATED => {
+                let known = first.entry(key).or_insert_with(|| body.clone());
+                assert_eq!(*known, body, "key {key}: the first answer, byte for byte");
+            }
+            StatusCode::CONFLICT => in_flight += 1,
+            other => panic!("key {key}: {other} {body:?}"),
+        }
+    }
+
+    // Assert
+    let created: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'ProviderCreated'")
+            .fetch_one(&server.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(created, 100);
+    assert_eq!(
+        first.len(),
+        100,
+        "every key got its answer ({in_flight} were told to wait)"
+    );
+}
+
+#[tokio::test]
+async fn an_idempotency_key_reused_for_another_payment_is_refused() {
+    // Arrange
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let client = server.client(&provider, "Jonas Weber").await;
+    let send = |body: Value| {
+        server
+            .http
+            .post(format!("{}/v1/clients/{client}/payments", server.url))
+            .bearer_auth(ADMIN_TOKEN)
+            .header("idempotency-key", "pay-once")
+            .json(&body)
+            .send()
+    };
+
+    // Act
+    let first = answer(send(pay("10.00", "EUR")).await.unwrap()).await;
+    let other = answer(send(pay("10.00", "EUR")).await.unwrap()).await;
+
+    // Assert: a new payment_id under the same key is another request.
+    assert_eq!(first.status, StatusCode::CREATED);
+    assert_eq!(other.status, StatusCode::UNPROCESSABLE_ENTITY, "{other:?}");
+    assert_eq!(other.body["code"], "idempotency_key_reused");
+    let payments: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'PaymentPosted'")
+            .fetch_one(&server.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(payments, 1);
+}

@@ -175,7 +175,7 @@ async fn state_loaded_through_snapshots_equals_state_from_a_full_replay() {
             payment(&f, &format!("{}.{:02}", (100 + n) / 100, (100 + n) % 100))
         };
         store
-            .execute::<Account>(&f.account, command, &context(), None)
+            .execute::<Account>(&f.account, command, &context(), &[])
             .await
             .unwrap();
     }
@@ -219,7 +219,7 @@ async fn a_snapshot_of_another_state_version_is_ignored() {
     let f = fixture();
     for _ in 0..12 {
         store
-            .execute::<Account>(&f.account, payment(&f, "1.00"), &context(), None)
+            .execute::<Account>(&f.account, payment(&f, "1.00"), &context(), &[])
             .await
             .unwrap();
     }
@@ -259,7 +259,7 @@ async fn writers_in_different_processes_conflict_and_are_retried_until_every_com
         let f = f.clone();
         tasks.push(tokio::spawn(async move {
             store
-                .execute::<Account>(&f.account, payment(&f, "1.00"), &context(), None)
+                .execute::<Account>(&f.account, payment(&f, "1.00"), &context(), &[])
                 .await
                 .map(|c| c.position)
         }));
@@ -296,16 +296,26 @@ async fn a_command_key_makes_a_repeated_request_take_effect_once_with_the_same_a
 
     // Act
     let first = store
-        .execute::<Account>(&f.account, command.clone(), &context(), Some(&key))
+        .execute::<Account>(
+            &f.account,
+            command.clone(),
+            &context(),
+            std::slice::from_ref(&key),
+        )
         .await
         .unwrap();
     let second = store
-        .execute::<Account>(&f.account, command, &context(), Some(&key))
+        .execute::<Account>(&f.account, command, &context(), std::slice::from_ref(&key))
         .await
         .unwrap();
     let other = CommandKey::new("payment", "p-1", &"99.00 card", serde_json::json!({})).unwrap();
     let reused = store
-        .execute::<Account>(&f.account, payment(&f, "99.00"), &context(), Some(&other))
+        .execute::<Account>(
+            &f.account,
+            payment(&f, "99.00"),
+            &context(),
+            std::slice::from_ref(&other),
+        )
         .await;
 
     // Assert
@@ -334,7 +344,7 @@ async fn every_event_carries_its_metadata_and_the_command_reports_its_last_posit
 
     // Act
     let committed = store
-        .execute::<Account>(&f.account, payment(&f, "5.00"), &context, None)
+        .execute::<Account>(&f.account, payment(&f, "5.00"), &context, &[])
         .await
         .unwrap();
 
@@ -380,10 +390,10 @@ async fn a_refusal_on_cached_state_is_checked_again_against_the_log() {
     let a = EventStore::new(db.pool.clone(), clock.clone());
     let b = EventStore::new(db.pool.clone(), clock);
     let f = fixture();
-    a.execute::<Account>(&f.account, payment(&f, "10.00"), &context(), None)
+    a.execute::<Account>(&f.account, payment(&f, "10.00"), &context(), &[])
         .await
         .unwrap();
-    b.execute::<Account>(&f.account, payment(&f, "50.00"), &context(), None)
+    b.execute::<Account>(&f.account, payment(&f, "50.00"), &context(), &[])
         .await
         .unwrap();
     let service = domain::ids::ServiceId::from_uuid(Uuid::now_v7());
@@ -403,7 +413,7 @@ async fn a_refusal_on_cached_state_is_checked_again_against_the_log() {
 
     // Act: on its cached state node A would refuse for lack of money.
     let charged = a
-        .execute::<Account>(&f.account, charge, &context(), None)
+        .execute::<Account>(&f.account, charge, &context(), &[])
         .await;
 
     // Assert

@@ -143,6 +143,14 @@ pub async fn post_payment(
         serde_json::json!({ "id": request.payment_id }),
     )
     .map_err(|e| ApiError::internal(&e))?;
+    // An Idempotency-Key, if sent, is a second key: the same key with another payment is refused.
+    let keys: Vec<CommandKey> = std::iter::once(key)
+        .chain(command.key(
+            &format!("POST /v1/clients/{client_id}/payments"),
+            &request,
+            request.payment_id,
+        )?)
+        .collect();
     let committed = state
         .store
         .execute::<Account>(
@@ -155,7 +163,7 @@ pub async fn post_payment(
                 method,
             },
             &command.context,
-            Some(&key),
+            &keys,
         )
         .await?;
     Ok(accepted(request.payment_id, &committed))
@@ -185,6 +193,13 @@ pub async fn adjust_balance(
         serde_json::json!({ "id": request.adjustment_id }),
     )
     .map_err(|e| ApiError::internal(&e))?;
+    let keys: Vec<CommandKey> = std::iter::once(key)
+        .chain(command.key(
+            &format!("POST /v1/clients/{client_id}/adjustments"),
+            &request,
+            request.adjustment_id,
+        )?)
+        .collect();
     let committed = state
         .store
         .execute::<Account>(
@@ -197,7 +212,7 @@ pub async fn adjust_balance(
                 reason: request.reason,
             },
             &command.context,
-            Some(&key),
+            &keys,
         )
         .await?;
     Ok(accepted(request.adjustment_id, &committed))
@@ -303,7 +318,7 @@ pub async fn set_credit_limit(
                 limit,
             },
             &command.context,
-            None,
+            &[],
         )
         .await?;
     Ok(crate::routes::accepted_with(

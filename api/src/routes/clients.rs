@@ -15,7 +15,6 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::error::{ApiError, Problem};
 use crate::extract::{Body, Command, Path, Query};
-use crate::routes::providers::creation_key;
 use crate::routes::{Accepted, Consistency, Page, accepted, accepted_with, like_pattern};
 
 /// `POST /v1/clients`.
@@ -159,7 +158,7 @@ pub async fn register_client(
         )
     })?;
     let id = Uuid::now_v7();
-    let key = creation_key(&command, "POST /v1/clients", &request, id)?;
+    let key = command.key("POST /v1/clients", &request, id)?;
     let committed = state
         .store
         .execute::<Client>(
@@ -174,7 +173,7 @@ pub async fn register_client(
                 country,
             },
             &command.context,
-            key.as_ref(),
+            key.as_slice(),
         )
         .await?;
     Ok(accepted(id, &committed))
@@ -202,7 +201,7 @@ pub async fn update_client(
     };
     let committed = state
         .store
-        .execute::<Client>(&id.to_string(), cmd, &command.context, None)
+        .execute::<Client>(&id.to_string(), cmd, &command.context, &[])
         .await?;
     Ok(accepted_with(StatusCode::OK, id, &committed))
 }
@@ -228,7 +227,7 @@ pub async fn delete_client(
                 reason: params.reason,
             },
             &command.context,
-            None,
+            &[],
         )
         .await?;
     Ok(accepted_with(StatusCode::OK, id, &committed))

@@ -97,12 +97,14 @@ async fn run(
     state: &AppState,
     command: &Command,
     operation: Uuid,
+    request: &impl Serialize,
     cmd: ServiceCommand,
 ) -> Result<Response, ApiError> {
     let service = service_of(state, operation).await?;
+    let key = command.key(&format!("operation {operation}"), request, operation)?;
     let committed = state
         .store
-        .execute::<Service>(&service.to_string(), cmd, &command.context, None)
+        .execute::<Service>(&service.to_string(), cmd, &command.context, key.as_slice())
         .await?;
     Ok(accepted_with(StatusCode::OK, operation, &committed))
 }
@@ -122,7 +124,7 @@ pub async fn complete_operation(
     let cmd = ServiceCommand::CompleteOperation {
         operation_id: OperationId::from_uuid(id),
     };
-    run(&state, &command, id, cmd).await
+    run(&state, &command, id, &"complete", cmd).await
 }
 
 /// The provisioning service reports an operation failed; staff see it and may retry it.
@@ -141,9 +143,9 @@ pub async fn fail_operation(
 ) -> Result<Response, ApiError> {
     let cmd = ServiceCommand::FailOperation {
         operation_id: OperationId::from_uuid(id),
-        reason: request.reason,
+        reason: request.reason.clone(),
     };
-    run(&state, &command, id, cmd).await
+    run(&state, &command, id, &("fail", &request), cmd).await
 }
 
 /// Staff retry a failed operation; it is requested again under a new id.
@@ -160,6 +162,7 @@ pub async fn retry_operation(
 ) -> Result<Response, ApiError> {
     let new = Uuid::now_v7();
     let service = service_of(&state, id).await?;
+    let key = command.key(&format!("retry {id}"), &(), new)?;
     let committed = state
         .store
         .execute::<Service>(
@@ -169,7 +172,7 @@ pub async fn retry_operation(
                 new_operation_id: OperationId::from_uuid(new),
             },
             &command.context,
-            None,
+            key.as_slice(),
         )
         .await?;
     Ok(accepted_with(StatusCode::OK, new, &committed))

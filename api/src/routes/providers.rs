@@ -7,7 +7,6 @@ use chrono::{DateTime, Utc};
 use domain::ids::ProviderId;
 use domain::money::Currency;
 use domain::provider::{Provider, ProviderCommand};
-use eventstore::CommandKey;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -40,28 +39,6 @@ pub struct ProviderView {
     pub created_at: DateTime<Utc>,
 }
 
-/// An `Idempotency-Key` for a command that creates something: scoped to the caller, with the
-/// request's fingerprint and the id it will answer.
-pub fn creation_key(
-    command: &Command,
-    route: &str,
-    request: &impl Serialize,
-    id: Uuid,
-) -> Result<Option<CommandKey>, ApiError> {
-    command
-        .idempotency_key()
-        .map(|key| {
-            CommandKey::new(
-                format!("idempotency:{}", command.context.actor),
-                key,
-                &(route, request),
-                serde_json::json!({ "id": id }),
-            )
-        })
-        .transpose()
-        .map_err(|e| ApiError::internal(&e))
-}
-
 /// Creates a provider.
 #[utoipa::path(post, path = "/v1/providers", tag = "providers",
     request_body = CreateProviderRequest,
@@ -77,7 +54,7 @@ pub async fn create_provider(
 ) -> Result<Response, ApiError> {
     let currency = Currency::parse(&request.currency)?;
     let id = Uuid::now_v7();
-    let key = creation_key(&command, "POST /v1/providers", &request, id)?;
+    let key = command.key("POST /v1/providers", &request, id)?;
     let committed = state
         .store
         .execute::<Provider>(
@@ -88,7 +65,7 @@ pub async fn create_provider(
                 currency,
             },
             &command.context,
-            key.as_ref(),
+            key.as_slice(),
         )
         .await?;
     Ok(accepted(id, &committed))

@@ -21,7 +21,6 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::error::{ApiError, Problem};
 use crate::extract::{Body, Command, Path, Query};
-use crate::routes::providers::creation_key;
 use crate::routes::{Accepted, Consistency, Page, accepted, accepted_with};
 
 /// `POST /v1/clients/{id}/services`.
@@ -298,8 +297,7 @@ pub async fn order_service(
     )
     .await?;
     let id = Uuid::now_v7();
-    let key = creation_key(
-        &command,
+    let key = command.key(
         &format!("POST /v1/clients/{client_id}/services"),
         &request,
         id,
@@ -319,7 +317,7 @@ pub async fn order_service(
                 ordered_on: state.today(),
             },
             &command.context,
-            key.as_ref(),
+            key.as_slice(),
         )
         .await?;
     if !committed.replayed {
@@ -398,11 +396,14 @@ async fn run(
     state: &AppState,
     command: &Command,
     id: Uuid,
+    route: &str,
+    request: &impl Serialize,
     cmd: ServiceCommand,
 ) -> Result<Response, ApiError> {
+    let key = command.key(&format!("{route} {id}"), request, id)?;
     let committed = state
         .store
-        .execute::<Service>(&id.to_string(), cmd, &command.context, None)
+        .execute::<Service>(&id.to_string(), cmd, &command.context, key.as_slice())
         .await?;
     Ok(accepted_with(StatusCode::OK, id, &committed))
 }
@@ -427,7 +428,7 @@ pub async fn suspend_service(
         operation_id: OperationId::from_uuid(Uuid::now_v7()),
         on: state.today(),
     };
-    run(&state, &command, id, cmd).await
+    run(&state, &command, id, "suspend", &request, cmd).await
 }
 
 /// Resumes a suspended service; one suspended for lack of money resumes by itself when paid.
@@ -447,7 +448,7 @@ pub async fn resume_service(
         operation_id: OperationId::from_uuid(Uuid::now_v7()),
         on: state.today(),
     };
-    run(&state, &command, id, cmd).await
+    run(&state, &command, id, "resume", &(), cmd).await
 }
 
 /// Closes a service now or at the end of its paid period; it is then deleted.
@@ -470,7 +471,7 @@ pub async fn close_service(
         operation_id: OperationId::from_uuid(Uuid::now_v7()),
         on: state.today(),
     };
-    run(&state, &command, id, cmd).await
+    run(&state, &command, id, "close", &request, cmd).await
 }
 
 /// Moves a service to another tariff today: the unused part of the old price is credited and the
@@ -546,7 +547,7 @@ pub async fn change_tariff(
                 charge: charge.clone(),
             },
             &command.context,
-            Some(&key),
+            std::slice::from_ref(&key),
         )
         .await;
     match replaced {
@@ -565,7 +566,7 @@ pub async fn change_tariff(
         credit_expense_id: credit.expense_id,
         charge_expense_id: charge.expense_id,
     };
-    run(&state, &command, id, cmd).await
+    run(&state, &command, id, "change-tariff", &request, cmd).await
 }
 
 /// `GET /v1/clients/{id}/services` parameters.

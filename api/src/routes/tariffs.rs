@@ -16,7 +16,6 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::error::{ApiError, Problem};
 use crate::extract::{Body, Command, Path, Query};
-use crate::routes::providers::creation_key;
 use crate::routes::{Accepted, Page, accepted, accepted_with};
 
 /// `POST /v1/tariffs`.
@@ -152,7 +151,7 @@ pub async fn create_tariff(
         ));
     }
     let id = Uuid::now_v7();
-    let key = creation_key(&command, "POST /v1/tariffs", &request, id)?;
+    let key = command.key("POST /v1/tariffs", &request, id)?;
     let committed = state
         .store
         .execute::<Tariff>(
@@ -167,7 +166,7 @@ pub async fn create_tariff(
                 addons: request.addons,
             },
             &command.context,
-            key.as_ref(),
+            key.as_slice(),
         )
         .await?;
     Ok(accepted(id, &committed))
@@ -187,6 +186,7 @@ pub async fn set_price(
     Path(id): Path<Uuid>,
     Body(request): Body<SetPriceRequest>,
 ) -> Result<Response, ApiError> {
+    let key = command.key(&format!("POST /v1/tariffs/{id}/prices"), &request, id)?;
     let committed = state
         .store
         .execute::<Tariff>(
@@ -198,7 +198,7 @@ pub async fn set_price(
                 },
             },
             &command.context,
-            None,
+            key.as_slice(),
         )
         .await?;
     Ok(accepted_with(StatusCode::OK, id, &committed))
@@ -216,13 +216,14 @@ pub async fn archive_tariff(
     command: Command,
     Path(id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
+    let key = command.key(&format!("POST /v1/tariffs/{id}/archive"), &(), id)?;
     let committed = state
         .store
         .execute::<Tariff>(
             &id.to_string(),
             TariffCommand::ArchiveTariff,
             &command.context,
-            None,
+            key.as_slice(),
         )
         .await?;
     Ok(accepted_with(StatusCode::OK, id, &committed))

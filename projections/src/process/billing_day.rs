@@ -124,7 +124,7 @@ async fn one_service(
                 operation_id: OperationId::from_uuid(Uuid::now_v7()),
             },
             context,
-            None,
+            &[],
         )
         .await?;
     for event in committed.events {

@@ -146,7 +146,7 @@ pub async fn charge_period(
                 expense: line,
             },
             context,
-            Some(&key),
+            std::slice::from_ref(&key),
         )
         .await;
     match charged {
@@ -168,7 +168,7 @@ pub async fn charge_period(
                 on: due.period_start,
             },
             context,
-            None,
+            &[],
         )
         .await?;
     Ok(Charged::Charged)
