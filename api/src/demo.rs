@@ -3,11 +3,18 @@
 
 use domain::account::{Account, AccountCommand, PaymentMethod};
 use domain::client::{Client, ClientCommand, ClientKind, ClientName, Country, Email};
-use domain::ids::{AccountId, AdjustmentId, ClientId, PaymentId, ProviderId};
+use domain::ids::{AccountId, AdjustmentId, ClientId, PaymentId, ProviderId, ServiceId, TariffId};
 use domain::money::{Currency, Money, MoneyError};
+use domain::period::BillingPeriod;
 use domain::provider::{Provider, ProviderCommand};
+use domain::service::{Service, ServiceCommand};
+use domain::tariff::{
+    AddonCode, AddonKind, AddonSelection, AddonSpec, AddonValue, ItemType, OrderSelection,
+    PeriodPrice, Tariff, TariffCommand,
+};
 use eventstore::metadata::{Actor, CommandContext};
 use eventstore::{CommandError, EventStore, StoreError};
+use projections::process::settlement;
 use uuid::Uuid;
 
 /// Why the demo data could not be written.
@@ -45,6 +52,10 @@ pub struct Seeded {
     pub clients: usize,
     /// Payments posted.
     pub payments: usize,
+    /// Tariffs created.
+    pub tariffs: usize,
+    /// Services ordered.
+    pub services: usize,
 }
 
 const FIRST: [&str; 16] = [
@@ -122,6 +133,13 @@ pub async fn seed(store: &EventStore, clients: usize, seed: u64) -> Result<Seede
         providers: provider_ids.len(),
         ..Seeded::default()
     };
+    let mut catalog = Vec::new();
+    for (provider_id, currency) in &provider_ids {
+        let tariffs = demo_tariffs(store, *provider_id, *currency, &context).await?;
+        seeded.tariffs += tariffs.len();
+        catalog.push(tariffs);
+    }
+    let today = store.clock().now().date_naive();
     for n in 0..clients {
         let (provider_id, currency) = provider_ids[n % provider_ids.len()];
         let company = rng.u8(0..4) == 0;
@@ -197,6 +215,59 @@ pub async fn seed(store: &EventStore, clients: usize, seed: u64) -> Result<Seede
                 )
                 .await?;
         }
+        let tariffs = &catalog[n % provider_ids.len()];
+        for _ in 0..rng.usize(0..3) {
+            let (tariff, period, addons) = &tariffs[rng.usize(0..tariffs.len())];
+            let service_id = ServiceId::from_uuid(Uuid::now_v7());
+            store
+                .execute::<Service>(
+                    &service_id.to_string(),
+                    ServiceCommand::OrderService {
+                        service_id,
+                        client_id,
+                        provider_id,
+                        account_id: AccountId::of(client_id, provider_id, currency),
+                        terms: tariff
+                            .quote(&OrderSelection {
+                                period: *period,
+                                currency,
+                                addons: addons.clone(),
+                            })
+                            .map_err(refused)?,
+                        auto_prolong: true,
+                        ordered_on: today,
+                    },
+                    &context,
+                    &[],
+                )
+                .await?;
+            seeded.services += 1;
+            settlement::charge_due(store, service_id, today, &context)
+                .await
+                .map_err(refused)?;
+            // The provisioning robot has done most activations; a few wait or failed.
+            let pending = store
+                .load::<Service>(&service_id.to_string())
+                .await?
+                .aggregate
+                .operation()
+                .map(|op| op.operation_id);
+            if let Some(operation_id) = pending {
+                let command = match rng.u8(0..10) {
+                    0 => None,
+                    1 => Some(ServiceCommand::FailOperation {
+                        operation_id,
+                        reason: "hypervisor node is full".to_owned(),
+                    }),
+                    _ => Some(ServiceCommand::CompleteOperation { operation_id }),
+                };
+                if let Some(command) = command {
+                    store
+                        .execute::<Service>(&service_id.to_string(), command, &context, &[])
+                        .await?;
+                }
+            }
+        }
         if rng.u8(0..40) == 0 {
             store
                 .execute::<Client>(
@@ -211,4 +282,110 @@ pub async fn seed(store: &EventStore, clients: usize, seed: u64) -> Result<Seede
         }
     }
     Ok(seeded)
+}
+
+type DemoTariff = (Tariff, BillingPeriod, Vec<AddonSelection>);
+
+/// A small catalog: a VDS with RAM, shared hosting with backups, a domain.
+async fn demo_tariffs(
+    store: &EventStore,
+    provider_id: ProviderId,
+    currency: Currency,
+    context: &CommandContext,
+) -> Result<Vec<DemoTariff>, DemoError> {
+    let price = |period, amount: &str| -> Result<PeriodPrice, DemoError> {
+        Ok(PeriodPrice {
+            period,
+            price: Money::parse(amount, currency)?,
+        })
+    };
+    let code = |c: &str| AddonCode::parse(c).map_err(refused);
+    let specs = vec![
+        (
+            "VDS Start",
+            ItemType::Vds,
+            vec![
+                price(BillingPeriod::Month, "9.90")?,
+                price(BillingPeriod::Year, "99.00")?,
+            ],
+            vec![Money::parse("5.00", currency)?],
+            vec![AddonSpec {
+                code: code("ram")?,
+                name: "RAM".to_owned(),
+                kind: AddonKind::Quantity {
+                    unit: "GB".to_owned(),
+                    min: 1,
+                    max: 32,
+                    prices: vec![
+                        price(BillingPeriod::Month, "2.50")?,
+                        price(BillingPeriod::Year, "25.00")?,
+                    ],
+                },
+            }],
+            vec![AddonSelection {
+                code: "ram".to_owned(),
+                value: AddonValue::Quantity(2),
+            }],
+            BillingPeriod::Month,
+        ),
+        (
+            "Shared Hosting",
+            ItemType::SharedHosting,
+            vec![
+                price(BillingPeriod::Month, "3.99")?,
+                price(BillingPeriod::Year, "39.90")?,
+            ],
+            Vec::new(),
+            vec![AddonSpec {
+                code: code("backup")?,
+                name: "Daily backups".to_owned(),
+                kind: AddonKind::Toggle {
+                    prices: vec![
+                        price(BillingPeriod::Month, "1.00")?,
+                        price(BillingPeriod::Year, "10.00")?,
+                    ],
+                },
+            }],
+            vec![AddonSelection {
+                code: "backup".to_owned(),
+                value: AddonValue::Toggle(true),
+            }],
+            BillingPeriod::Year,
+        ),
+        (
+            "Domain .com",
+            ItemType::Domain,
+            vec![price(BillingPeriod::Year, "12.00")?],
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            BillingPeriod::Year,
+        ),
+    ];
+    let mut tariffs = Vec::new();
+    for (name, item_type, prices, setup_fees, addons, selection, period) in specs {
+        let tariff_id = TariffId::from_uuid(Uuid::now_v7());
+        store
+            .execute::<Tariff>(
+                &tariff_id.to_string(),
+                TariffCommand::CreateTariff {
+                    tariff_id,
+                    provider_id,
+                    name: name.to_owned(),
+                    item_type,
+                    prices,
+                    setup_fees,
+                    addons,
+                },
+                context,
+                &[],
+            )
+            .await?;
+        let tariff = store
+            .load::<Tariff>(&tariff_id.to_string())
+            .await?
+            .aggregate;
+        tariffs.push((tariff, period, selection));
+    }
+    Ok(tariffs)
 }

@@ -430,6 +430,8 @@ async fn main() -> anyhow::Result<()> {
                 providers = seeded.providers,
                 clients = seeded.clients,
                 payments = seeded.payments,
+                tariffs = seeded.tariffs,
+                services = seeded.services,
                 "demo data set ready"
             );
             serve(database, args).await

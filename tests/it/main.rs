@@ -7,6 +7,7 @@
 mod api;
 mod billing;
 mod crash;
+mod demo;
 mod eventstore;
 mod process;
 mod projections;

@@ -30,8 +30,24 @@ pub async fn health() -> Json<Health> {
         (status = 200, description = "ready", body = Health),
         (status = 503, description = "the database cannot be reached", body = crate::error::Problem)))]
 pub async fn ready(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
-    sqlx::query("SELECT 1").execute(&state.pool).await?;
-    Ok(Json(Health { status: "ok" }))
+    // A probe must answer quickly: a database that does not answer within a second is down for
+    // the purpose of routing traffic here.
+    match tokio::time::timeout(
+        std::time::Duration::from_secs(1),
+        sqlx::query("SELECT 1").execute(&state.pool),
+    )
+    .await
+    {
+        Ok(done) => {
+            done?;
+            Ok(Json(Health { status: "ok" }))
+        }
+        Err(_) => Err(ApiError::unavailable(
+            "unavailable",
+            "the database did not answer within a second",
+            1,
+        )),
+    }
 }
 
 /// Prometheus metrics in text format.

@@ -1,0 +1,65 @@
+//! The demo data set: written through the commands, projected like everything else.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use eventstore::EventStore;
+use eventstore::clock::SystemClock;
+use tests::TestServer;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_data_set_is_written_through_commands_and_adds_up() {
+    // Arrange
+    let server = TestServer::start().await;
+    let store = EventStore::new(server.db.pool.clone(), Arc::new(SystemClock));
+
+    // Act
+    let seeded = api::demo::seed(&store, 40, 7).await.unwrap();
+    let again = api::demo::seed(&store, 40, 7).await.unwrap();
+    let head = eventstore::log::head_position(&server.db.pool)
+        .await
+        .unwrap();
+    let state = &server.running.as_ref().unwrap().state;
+    for projection in projections::all() {
+        let reached = projections::engine::wait_for_position(
+            &server.db.pool,
+            &state.progress,
+            projection.name(),
+            head,
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+        assert!(reached, "{}", projection.name());
+    }
+
+    // Assert: the counts, a second seed that writes nothing, and every balance equal to the
+    // money events of its account in the log.
+    assert_eq!(
+        (seeded.providers, seeded.clients, seeded.tariffs),
+        (2, 40, 6)
+    );
+    assert!(seeded.payments > 0 && seeded.services > 0, "{seeded:?}");
+    assert_eq!(again.clients, 0);
+    let clients: i64 = sqlx::query_scalar("SELECT count(*) FROM clients")
+        .fetch_one(&server.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(clients, 40);
+    let mismatched: i64 = sqlx::query_scalar(
+        "WITH moved AS (
+             SELECT aggregate_id::uuid AS account_id,
+                    sum(CASE event_type
+                          WHEN 'PaymentPosted' THEN (payload::jsonb->'PaymentPosted'->'amount'->>'amount')::numeric
+                          WHEN 'BalanceAdjusted' THEN (payload::jsonb->'BalanceAdjusted'->'amount'->>'amount')::numeric
+                          WHEN 'ExpenseCharged' THEN -(payload::jsonb->'ExpenseCharged'->'expense'->'amount'->>'amount')::numeric
+                          ELSE 0 END) AS total
+               FROM events WHERE aggregate_type = 'Account' GROUP BY 1)
+         SELECT count(*) FROM balances b LEFT JOIN moved m USING (account_id)
+          WHERE b.balance <> coalesce(m.total, 0)",
+    )
+    .fetch_one(&server.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(mismatched, 0);
+}
