@@ -267,11 +267,13 @@ async fn main() -> anyhow::Result<()> {
                 api::rebuild::rebuild(&database.pool, &selected, *batch_size, true).await?;
             let secs = rebuilt.elapsed.as_secs_f64().max(f64::EPSILON);
             #[expect(clippy::as_conversions, reason = "a rate for people to read")]
-            let rate = rebuilt.events as f64 / secs;
+            let rate = rebuilt.log_events as f64 / secs;
             tracing::info!(
-                events = rebuilt.events,
+                log_events = rebuilt.log_events,
+                projections = selected.len(),
+                applied = rebuilt.events,
                 seconds = secs,
-                events_per_second = rate.round(),
+                log_events_per_second = rate.round(),
                 "projections rebuilt"
             );
             database.close().await;
