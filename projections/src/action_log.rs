@@ -36,7 +36,8 @@ impl Projection for ActionLog {
     }
 
     fn version(&self) -> i32 {
-        1
+        // 2: `seq` is numbered from the checkpoint instead of an identity column.
+        2
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -87,12 +88,15 @@ impl Projection for ActionLog {
         if rows.position.is_empty() {
             return Ok(());
         }
-        // ORDER BY ord keeps `seq` in log order.
+        // `seq` continues from the number of events this projection has applied, which the
+        // engine moves in this same transaction: rows get the same numbers whether they were
+        // written live, after a crash, or by a rebuild.
         sqlx::query(
-            "INSERT INTO action_log (position, occurred_at, recorded_at, actor, on_behalf_of,
+            "INSERT INTO action_log (seq, position, occurred_at, recorded_at, actor, on_behalf_of,
                                      request_id, command, aggregate_type, aggregate_id, sequence,
                                      event_type, client_id, payload)
-             SELECT u.position, u.occurred_at, u.recorded_at, u.actor, u.on_behalf_of,
+             SELECT (SELECT events FROM projection_checkpoints WHERE name = 'action_log') + u.ord,
+                    u.position, u.occurred_at, u.recorded_at, u.actor, u.on_behalf_of,
                     u.request_id, u.command, u.aggregate_type, u.aggregate_id, u.sequence,
                     u.event_type, s.client_id, u.payload::jsonb
                FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[], $4::text[],
@@ -101,8 +105,7 @@ impl Projection for ActionLog {
                     WITH ORDINALITY AS u(position, occurred_at, recorded_at, actor, on_behalf_of,
                                          request_id, command, aggregate_type, aggregate_id,
                                          sequence, event_type, payload, ord)
-               LEFT JOIN action_log_subjects s ON s.aggregate_id = u.aggregate_id
-              ORDER BY u.ord",
+               LEFT JOIN action_log_subjects s ON s.aggregate_id = u.aggregate_id",
         )
         .bind(&rows.position)
         .bind(&rows.occurred_at)

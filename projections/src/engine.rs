@@ -248,22 +248,22 @@ pub async fn run_until_stopped(
     mut stop: watch::Receiver<bool>,
 ) {
     let (wake_tx, wake_rx) = watch::channel(0u64);
-    let listener = tokio::spawn(listen(pool.clone(), wake_tx, stop.clone()));
-    let mut workers = Vec::new();
+    // A JoinSet aborts its tasks when dropped: if this future is dropped (its task aborted, its
+    // runtime gone), no worker goes on alone.
+    let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(listen(pool.clone(), wake_tx, stop.clone()));
     for projection in projections {
-        let pool = pool.clone();
-        let progress = progress.clone();
-        let wake = wake_rx.clone();
-        let stop = stop.clone();
-        workers.push(tokio::spawn(async move {
-            work(pool, projection, config, progress, wake, stop).await;
-        }));
+        tasks.spawn(work(
+            pool.clone(),
+            projection,
+            config,
+            progress.clone(),
+            wake_rx.clone(),
+            stop.clone(),
+        ));
     }
     let _ = stop.wait_for(|stopped| *stopped).await;
-    for worker in workers {
-        let _ = worker.await;
-    }
-    let _ = listener.await;
+    while tasks.join_next().await.is_some() {}
 }
 
 async fn work(

@@ -9,5 +9,6 @@ mod billing;
 mod crash;
 mod demo;
 mod eventstore;
+mod pressure;
 mod process;
 mod projections;
