@@ -30,6 +30,10 @@ pub struct ServerConfig {
     pub query_wait: Duration,
 }
 
+/// Connections of the projection workers' own pool: one per worker and one for LISTEN, with room
+/// for the backlog queries.
+const WORKER_CONNECTIONS: u32 = 16;
+
 /// Opens a pool to `url`. Connection attempts are bounded so that a database that is down makes
 /// requests fail fast with 503 rather than hang.
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
@@ -77,8 +81,14 @@ pub async fn start(
     });
     let (stop, stopped) = watch::channel(false);
     let workers = config.run_projections.then(|| {
+        // Workers get their own small pool: a burst of requests cannot starve the read models,
+        // and a long rebuild batch cannot take the connections requests need.
+        let worker_pool = PgPoolOptions::new()
+            .max_connections(WORKER_CONNECTIONS)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_lazy_with((*pool.connect_options()).clone());
         tokio::spawn(projections::engine::run_until_stopped(
-            pool,
+            worker_pool,
             projections::all()
                 .into_iter()
                 .chain(projections::process::all(store))
