@@ -55,8 +55,10 @@ impl TestDb {
             .await
             .expect("create the test database");
         let url = url_for(&name);
+        // Two tests run at once, each with this pool and its server's worker pool: together
+        // they stay well inside PostgreSQL's default of 100 connections.
         let pool = PgPoolOptions::new()
-            .max_connections(40)
+            .max_connections(24)
             .connect(&url)
             .await
             .expect("connect to the test database");

@@ -35,11 +35,10 @@ pub async fn rebuild(
     } else {
         ProgressDrawTarget::hidden()
     });
-    let style = ProgressStyle::with_template(
-        "{msg:>12} [{bar:40}] {pos}/{len} events {per_sec} eta {eta}",
-    )
-    .unwrap_or_else(|_| ProgressStyle::default_bar())
-    .progress_chars("=> ");
+    let style =
+        ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} events {per_sec} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
     let runs = projections.iter().map(|projection| {
         let bar = bars.add(ProgressBar::new(total));
         bar.set_style(style.clone());

@@ -32,7 +32,7 @@ pub struct ServerConfig {
 
 /// Connections of the projection workers' own pool: one per worker and one for LISTEN, with room
 /// for the backlog queries.
-const WORKER_CONNECTIONS: u32 = 16;
+const WORKER_CONNECTIONS: u32 = 12;
 
 /// Opens a pool to `url`. Connection attempts are bounded so that a database that is down makes
 /// requests fail fast with 503 rather than hang.
