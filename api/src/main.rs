@@ -231,6 +231,38 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
+/// Projection workers run by a one-off command (the billing day, a bench) that needs current
+/// read models and runs no server.
+struct ReadModelWorkers {
+    progress: projections::Progress,
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl ReadModelWorkers {
+    fn start(pool: &sqlx::PgPool) -> Self {
+        let progress = projections::Progress::default();
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let task = tokio::spawn(projections::engine::run_until_stopped(
+            pool.clone(),
+            projections::all(),
+            projections::WorkerConfig::default(),
+            progress.clone(),
+            stopped,
+        ));
+        Self {
+            progress,
+            stop,
+            task,
+        }
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
 /// The bench's report goes to standard output, for people or for `jq`.
 #[expect(clippy::print_stdout, reason = "the bench's output")]
 fn print_out(text: &str) {
@@ -285,30 +317,20 @@ async fn main() -> anyhow::Result<()> {
                 database.pool.clone(),
                 Arc::new(SystemClock),
             ));
-            // The read models this run needs are kept current by workers in this process.
-            let progress = projections::Progress::default();
-            let (stop, stopped) = tokio::sync::watch::channel(false);
-            let workers = tokio::spawn(projections::engine::run_until_stopped(
-                database.pool.clone(),
-                projections::all(),
-                projections::WorkerConfig::default(),
-                progress.clone(),
-                stopped,
-            ));
+            let workers = ReadModelWorkers::start(&database.pool);
             let context = eventstore::metadata::CommandContext::new(
                 eventstore::metadata::Actor::System("billing-day".to_owned()),
             );
             let report = projections::process::billing_day::run(
                 &store,
                 &database.pool,
-                &progress,
+                &workers.progress,
                 *as_of,
                 &context,
                 *concurrency,
             )
             .await?;
-            let _ = stop.send(true);
-            let _ = workers.await;
+            workers.stop().await;
             print_out(&serde_json::to_string_pretty(&report)?);
             database.close().await;
             Ok(())
@@ -331,19 +353,11 @@ async fn main() -> anyhow::Result<()> {
                 database.pool.clone(),
                 Arc::new(SystemClock),
             ));
-            let progress = projections::Progress::default();
-            let (stop, stopped) = tokio::sync::watch::channel(false);
-            let workers = tokio::spawn(projections::engine::run_until_stopped(
-                database.pool.clone(),
-                projections::all(),
-                projections::WorkerConfig::default(),
-                progress.clone(),
-                stopped,
-            ));
+            let workers = ReadModelWorkers::start(&database.pool);
             let measured =
-                api::bench_billing::run(store, &progress, *services, (*concurrency).max(1)).await?;
-            let _ = stop.send(true);
-            let _ = workers.await;
+                api::bench_billing::run(store, &workers.progress, *services, (*concurrency).max(1))
+                    .await?;
+            workers.stop().await;
             print_out(&serde_json::to_string_pretty(&measured)?);
             database.close().await;
             Ok(())

@@ -74,19 +74,18 @@ pub struct AccountView {
     pub credit_limit: String,
 }
 
-/// The client's account for money in `currency`, checking that the client exists and takes money.
-async fn account_of(
+/// The provider and currency of a client that exists and is not deleted: the client a money
+/// command or an order may name.
+pub async fn active_client(
     state: &AppState,
     client_id: Uuid,
-    currency: Currency,
-) -> Result<(ClientId, ProviderId, AccountId), ApiError> {
+) -> Result<(ProviderId, Currency), ApiError> {
     let client = state
         .store
         .load::<Client>(&client_id.to_string())
         .await?
         .aggregate;
-    let (Some(provider_id), Some(account_currency)) = (client.provider_id(), client.currency())
-    else {
+    let (Some(provider_id), Some(currency)) = (client.provider_id(), client.currency()) else {
         return Err(ApiError::not_found(
             "client_not_found",
             format!("no client {client_id}"),
@@ -98,6 +97,16 @@ async fn account_of(
             format!("client {client_id} is deleted"),
         ));
     }
+    Ok((provider_id, currency))
+}
+
+/// The client's account for money in `currency`, checking that the client exists and takes money.
+async fn account_of(
+    state: &AppState,
+    client_id: Uuid,
+    currency: Currency,
+) -> Result<(ClientId, ProviderId, AccountId), ApiError> {
+    let (provider_id, account_currency) = active_client(state, client_id).await?;
     if currency != account_currency {
         return Err(ApiError::unprocessable(
             "currency_mismatch",

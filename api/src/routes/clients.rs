@@ -260,14 +260,10 @@ pub async fn list_clients(
     .bind(limit + 1)
     .fetch_all(&state.pool)
     .await?;
-    let mut items: Vec<ClientView> = rows.into_iter().map(view).collect();
-    let next = if items.len() > usize::try_from(limit).unwrap_or(usize::MAX) {
-        items.pop();
-        items.last().map(|last| cursor(last.created_at, last.id))
-    } else {
-        None
-    };
-    Ok(Json(Page { items, next }))
+    let items = rows.into_iter().map(view).collect();
+    Ok(Json(super::page(items, limit, |last: &ClientView| {
+        cursor(last.created_at, last.id)
+    })))
 }
 
 fn cursor(at: DateTime<Utc>, id: Uuid) -> String {

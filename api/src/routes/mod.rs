@@ -103,6 +103,30 @@ pub fn limit(limit: Option<i64>) -> Result<i64, ApiError> {
     }
 }
 
+/// Parses an `after` cursor that is an id this API gave.
+pub fn id_cursor(after: Option<&str>) -> Result<Option<Uuid>, ApiError> {
+    after
+        .map(|a| {
+            Uuid::parse_str(a).map_err(|_| {
+                ApiError::bad_request("invalid_cursor", "after: not a cursor this API gave")
+            })
+        })
+        .transpose()
+}
+
+/// A page from up to `limit + 1` fetched rows: the extra row only tells that there is a next
+/// page, whose cursor is `cursor` of the last item kept.
+pub fn page<T>(mut items: Vec<T>, limit: i64, cursor: impl Fn(&T) -> String) -> Page<T> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let next = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(cursor)
+    } else {
+        None
+    };
+    Page { items, next }
+}
+
 /// Escapes `%`, `_` and `\` for a LIKE pattern.
 pub fn like_pattern(text: &str) -> String {
     let mut pattern = String::with_capacity(text.len() + 2);

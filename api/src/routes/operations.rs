@@ -50,15 +50,7 @@ pub async fn list_operations(
 ) -> Result<Json<Page<OperationView>>, ApiError> {
     state.consistent(&["services"], params.min_position).await?;
     let limit = super::limit(params.limit)?;
-    let after = params
-        .after
-        .as_deref()
-        .map(|a| {
-            Uuid::parse_str(a).map_err(|_| {
-                ApiError::bad_request("invalid_cursor", "after: not a cursor this API gave")
-            })
-        })
-        .transpose()?;
+    let after = super::id_cursor(params.after.as_deref())?;
     let rows: Vec<OperationRow> = sqlx::query_as(&format!(
         "SELECT {OPERATION_COLUMNS} FROM operations
           WHERE ($1::text IS NULL OR status = $1)
@@ -73,14 +65,10 @@ pub async fn list_operations(
     .bind(limit + 1)
     .fetch_all(&state.pool)
     .await?;
-    let mut items: Vec<OperationView> = rows.into_iter().map(operation_view).collect();
-    let next = if items.len() > usize::try_from(limit).unwrap_or(usize::MAX) {
-        items.pop();
-        items.last().map(|o| o.id.to_string())
-    } else {
-        None
-    };
-    Ok(Json(Page { items, next }))
+    let items = rows.into_iter().map(operation_view).collect();
+    Ok(Json(super::page(items, limit, |o: &OperationView| {
+        o.id.to_string()
+    })))
 }
 
 async fn service_of(state: &AppState, operation: Uuid) -> Result<Uuid, ApiError> {

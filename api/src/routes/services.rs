@@ -6,7 +6,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::account::{Account, AccountCommand, AccountError, ExpenseLine};
-use domain::client::Client;
 use domain::ids::{AccountId, ClientId, ExpenseId, OperationId, ServiceId};
 use domain::period::BillingPeriod;
 use domain::service::{Service, ServiceCommand, SuspendReason};
@@ -270,23 +269,7 @@ pub async fn order_service(
     Path(client_id): Path<Uuid>,
     Body(request): Body<OrderServiceRequest>,
 ) -> Result<Response, ApiError> {
-    let client = state
-        .store
-        .load::<Client>(&client_id.to_string())
-        .await?
-        .aggregate;
-    let (Some(provider_id), Some(currency)) = (client.provider_id(), client.currency()) else {
-        return Err(ApiError::not_found(
-            "client_not_found",
-            format!("no client {client_id}"),
-        ));
-    };
-    if client.is_deleted() {
-        return Err(ApiError::unprocessable(
-            "client_deleted",
-            format!("client {client_id} is deleted"),
-        ));
-    }
+    let (provider_id, currency) = crate::routes::accounts::active_client(&state, client_id).await?;
     let terms = quote(
         &state,
         request.tariff_id,

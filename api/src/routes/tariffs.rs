@@ -239,15 +239,7 @@ pub async fn list_tariffs(
 ) -> Result<Json<Page<TariffView>>, ApiError> {
     state.consistent(&["tariffs"], params.min_position).await?;
     let limit = super::limit(params.limit)?;
-    let after = params
-        .after
-        .as_deref()
-        .map(|a| {
-            Uuid::parse_str(a).map_err(|_| {
-                ApiError::bad_request("invalid_cursor", "after: not a cursor this API gave")
-            })
-        })
-        .transpose()?;
+    let after = super::id_cursor(params.after.as_deref())?;
     let rows: Vec<TariffRow> = sqlx::query_as(
         "SELECT id, provider_id, name, item_type, status, prices, setup_fees, addons, created_at
            FROM tariffs
@@ -263,14 +255,10 @@ pub async fn list_tariffs(
     .bind(limit + 1)
     .fetch_all(&state.pool)
     .await?;
-    let mut items: Vec<TariffView> = rows.into_iter().map(view).collect();
-    let next = if items.len() > usize::try_from(limit).unwrap_or(usize::MAX) {
-        items.pop();
-        items.last().map(|t| t.id.to_string())
-    } else {
-        None
-    };
-    Ok(Json(Page { items, next }))
+    let items = rows.into_iter().map(view).collect();
+    Ok(Json(super::page(items, limit, |t: &TariffView| {
+        t.id.to_string()
+    })))
 }
 
 /// One tariff.
