@@ -82,6 +82,14 @@ impl AppState {
         let Some(position) = min_position.filter(|p| *p > 0) else {
             return Ok(());
         };
+        // A position past the end of the log was never given out: waiting cannot help.
+        let head = eventstore::log::head_position(&self.pool).await?;
+        if position > head {
+            return Err(ApiError::bad_request(
+                "invalid_position",
+                format!("min_position {position} is past the end of the log ({head})"),
+            ));
+        }
         let deadline = Instant::now() + self.query_wait;
         for projection in projections {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -268,7 +276,75 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     if let Some(ready) = api.paths.paths.get_mut("/v1/ready") {
         clear_security(ready);
     }
+    document_problems(&mut api);
     api
+}
+
+/// Every error answer is `application/problem+json`, and every operation can meet the errors
+/// that any request can: a bad query or body (400), no token (401), a body that is not JSON (415),
+/// a rule broken (422), the database or a read model not ready (503). The handlers document their
+/// own errors; this adds the common ones so the document says what the server does.
+fn document_problems(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let problem = || {
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("Problem")))
+            .build()
+    };
+    let common = [
+        ("400", "a malformed body or a bad query parameter"),
+        ("401", "no bearer token, or an unknown one"),
+        ("415", "a body that is not application/json"),
+        ("422", "a value or a business rule refused"),
+        ("503", "the database or a read model is not ready; retry"),
+    ];
+    for (path, item) in api.paths.paths.iter_mut() {
+        let public = path == "/v1/health" || path == "/v1/ready";
+        for operation in [
+            item.get.as_mut(),
+            item.put.as_mut(),
+            item.post.as_mut(),
+            item.delete.as_mut(),
+            item.patch.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let has_body = operation.request_body.is_some();
+            for (status, response) in operation.responses.responses.iter_mut() {
+                if (status.starts_with('4') || status.starts_with('5'))
+                    && let RefOr::T(response) = response
+                    && let Some(content) = response.content.shift_remove("application/json")
+                {
+                    response
+                        .content
+                        .insert("application/problem+json".to_owned(), content);
+                }
+            }
+            for (status, description) in common {
+                let applies = match status {
+                    "401" => !public,
+                    "415" => has_body,
+                    "400" | "422" => !public,
+                    _ => true,
+                };
+                if applies {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| {
+                            RefOr::T(
+                                ResponseBuilder::new()
+                                    .description(description)
+                                    .content("application/problem+json", problem())
+                                    .build(),
+                            )
+                        });
+                }
+            }
+        }
+    }
 }
 
 fn clear_security(item: &mut utoipa::openapi::PathItem) {

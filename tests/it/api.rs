@@ -750,3 +750,79 @@ async fn an_idempotency_key_reused_for_another_payment_is_refused() {
             .unwrap();
     assert_eq!(payments, 1);
 }
+
+#[tokio::test]
+async fn input_postgres_cannot_hold_or_a_position_never_given_is_refused_with_a_problem() {
+    // Arrange
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let client = server.client(&provider, "Katja Novak").await;
+    let events = server.event_count().await;
+    let nul_reason = r#"{"adjustment_id": "0192f1d2-0000-7000-8000-000000000001", "amount": "1.00", "currency": "EUR", "reason": "a\u0000b"}"#;
+
+    // Act
+    let in_body = answer(
+        server
+            .http
+            .post(format!("{}/v1/clients/{client}/adjustments", server.url))
+            .bearer_auth(ADMIN_TOKEN)
+            .header("content-type", "application/json")
+            .body(nul_reason)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let in_query = server.get("/v1/clients?q=%00").await;
+    let in_delete = server
+        .call(
+            Method::DELETE,
+            &format!("/v1/clients/{client}?reason=%00"),
+            None,
+        )
+        .await;
+    let far_position = server.get("/v1/providers?min_position=999999").await;
+    let far_date = server
+        .post("/v1/billing/runs", json!({"as_of": "-262143-01-01"}))
+        .await;
+
+    // Assert
+    assert_eq!(
+        in_body.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{in_body:?}"
+    );
+    assert_eq!(in_query.status, StatusCode::BAD_REQUEST, "{in_query:?}");
+    assert_eq!(in_delete.status, StatusCode::BAD_REQUEST, "{in_delete:?}");
+    assert_eq!(
+        far_position.status,
+        StatusCode::BAD_REQUEST,
+        "{far_position:?}"
+    );
+    assert_eq!(far_position.body["code"], "invalid_position");
+    assert_eq!(
+        far_date.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{far_date:?}"
+    );
+    for refused in [&in_body, &in_query, &in_delete, &far_position, &far_date] {
+        assert_eq!(refused.content_type, "application/problem+json");
+    }
+    assert_eq!(server.event_count().await, events, "nothing written");
+}
+
+#[tokio::test]
+async fn the_billing_day_on_an_empty_log_answers_at_once() {
+    // Arrange
+    let server = TestServer::start().await;
+
+    // Act
+    let run = server
+        .post("/v1/billing/runs", json!({"as_of": "2027-01-31"}))
+        .await;
+
+    // Assert: a report, not a wait for a read model to reach a position that does not exist
+    // (which ended in the request timeout's empty 503).
+    assert_eq!(run.status, StatusCode::OK, "{run:?}");
+    assert_eq!(run.body["services"], 0);
+}

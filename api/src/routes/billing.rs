@@ -73,6 +73,16 @@ pub async fn run_billing(
     command: Command,
     Body(request): Body<BillingRunRequest>,
 ) -> Result<Json<BillingRunView>, ApiError> {
+    use chrono::Datelike;
+    if !(1970..=9999).contains(&request.as_of.year()) {
+        return Err(ApiError::unprocessable(
+            "invalid_field",
+            format!(
+                "as_of: {} is outside the billing calendar (1970 to 9999)",
+                request.as_of
+            ),
+        ));
+    }
     let report = billing_day::run(
         &state.store,
         &state.pool,

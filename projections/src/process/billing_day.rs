@@ -56,16 +56,17 @@ pub async fn run(
     let started = Instant::now();
     // The read model must include every service ordered so far before it is asked what is due.
     let head = eventstore::log::head_position(pool).await?;
-    let caught_up = crate::engine::wait_for_position(
-        pool,
-        progress,
-        "services",
-        head,
-        Duration::from_secs(120),
-    )
-    .await
-    .map_err(|e| SettleError::Refused(e.to_string()))?;
-    if !caught_up && head > 0 {
+    let caught_up = head == 0
+        || crate::engine::wait_for_position(
+            pool,
+            progress,
+            "services",
+            head,
+            Duration::from_secs(20),
+        )
+        .await
+        .map_err(|e| SettleError::Refused(e.to_string()))?;
+    if !caught_up {
         return Err(SettleError::Behind);
     }
     let candidates: Vec<Uuid> = sqlx::query_scalar(
