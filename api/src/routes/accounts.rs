@@ -29,9 +29,10 @@ pub struct PostPaymentRequest {
     #[schema(example = "12.50")]
     pub amount: String,
     /// ISO 4217 code; it must be the currency of the client's account.
-    #[schema(example = "EUR")]
+    #[schema(pattern = "^[A-Z]{3}$", example = "EUR")]
     pub currency: String,
     /// How it was paid: 1 to 64 characters of `a-z`, `0-9`, `_` and `-`, such as `bank_transfer`.
+    #[schema(pattern = "^[a-z0-9_-]{1,64}$", example = "bank_transfer")]
     pub method: String,
 }
 
@@ -45,6 +46,7 @@ pub struct AdjustBalanceRequest {
     #[schema(example = "-5.00")]
     pub amount: String,
     /// ISO 4217 code of the account.
+    #[schema(pattern = "^[A-Z]{3}$", example = "EUR")]
     pub currency: String,
     /// Why; kept in the log for auditors.
     pub reason: String,
@@ -65,6 +67,7 @@ pub struct AccountView {
     /// The provider the account is kept at.
     pub provider_id: Uuid,
     /// ISO 4217 code.
+    #[schema(pattern = "^[A-Z]{3}$", example = "EUR")]
     pub currency: String,
     /// The balance, as a decimal string at the currency's scale.
     #[schema(example = "12.50")]
@@ -297,6 +300,7 @@ pub struct CreditLimitRequest {
     #[schema(example = "50.00")]
     pub amount: String,
     /// ISO 4217 code of the account.
+    #[schema(pattern = "^[A-Z]{3}$", example = "EUR")]
     pub currency: String,
 }
 
@@ -344,10 +348,12 @@ pub struct ExpensesParams {
     /// The `next` cursor of the previous page.
     pub after: Option<i64>,
     /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     /// Only this service's.
     pub service_id: Option<Uuid>,
     /// Wait until the read model has this global position.
+    #[param(minimum = 0)]
     pub min_position: Option<i64>,
 }
 
@@ -369,6 +375,7 @@ pub struct ExpenseView {
     /// The amount; negative for a credit.
     pub amount: String,
     /// ISO 4217 code.
+    #[schema(pattern = "^[A-Z]{3}$", example = "EUR")]
     pub currency: String,
     /// What it is for.
     pub description: String,

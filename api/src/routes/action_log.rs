@@ -19,6 +19,7 @@ pub struct ActionLogParams {
     /// The `next` cursor of the previous page.
     pub after: Option<String>,
     /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     /// Only events about this client (its own and its accounts').
     pub client_id: Option<Uuid>,
@@ -27,6 +28,7 @@ pub struct ActionLogParams {
     /// Only events of this type, such as `PaymentPosted`.
     pub event_type: Option<String>,
     /// Wait until the read model has this global position.
+    #[param(minimum = 0)]
     pub min_position: Option<i64>,
 }
 

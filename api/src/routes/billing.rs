@@ -16,7 +16,7 @@ use crate::extract::{Body, Command};
 #[serde(deny_unknown_fields)]
 pub struct BillingRunRequest {
     /// The billing day, `YYYY-MM-DD`.
-    #[schema(value_type = String, example = "2027-01-31")]
+    #[schema(value_type = String, format = Date, example = "2027-01-31")]
     pub as_of: NaiveDate,
 }
 

@@ -73,6 +73,7 @@ pub fn accepted_with<A: cqrs_es::Aggregate>(
 #[into_params(parameter_in = Query)]
 pub struct Consistency {
     /// Wait (bounded) until the read model has applied the event at this global position.
+    #[param(minimum = 0)]
     pub min_position: Option<i64>,
 }
 

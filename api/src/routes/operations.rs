@@ -27,8 +27,10 @@ pub struct ListOperationsParams {
     /// The `next` cursor of the previous page.
     pub after: Option<String>,
     /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     /// Wait until the read model has this global position.
+    #[param(minimum = 0)]
     pub min_position: Option<i64>,
 }
 

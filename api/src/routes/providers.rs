@@ -23,6 +23,7 @@ pub struct CreateProviderRequest {
     /// The provider's name.
     pub name: String,
     /// The ISO 4217 currency its personal accounts keep, such as `EUR`.
+    #[schema(pattern = "^[A-Z]{3}$", example = "EUR")]
     pub currency: String,
 }
 
@@ -34,6 +35,7 @@ pub struct ProviderView {
     /// Its name.
     pub name: String,
     /// Its currency.
+    #[schema(pattern = "^[A-Z]{3}$", example = "EUR")]
     pub currency: String,
     /// When it was created.
     pub created_at: DateTime<Utc>,

@@ -559,6 +559,7 @@ pub struct ListServicesParams {
     /// Only services in this status.
     pub status: Option<String>,
     /// Wait until the read model has this global position.
+    #[param(minimum = 0)]
     pub min_position: Option<i64>,
 }
 
