@@ -79,6 +79,12 @@ impl AppState {
         projections: &[&str],
         min_position: Option<i64>,
     ) -> Result<(), ApiError> {
+        if let Some(negative) = min_position.filter(|p| *p < 0) {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                format!("min_position must not be negative, not {negative}"),
+            ));
+        }
         let Some(position) = min_position.filter(|p| *p > 0) else {
             return Ok(());
         };

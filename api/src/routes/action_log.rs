@@ -95,7 +95,7 @@ pub async fn list_action_log(
         .consistent(&["action_log"], params.min_position)
         .await?;
     let limit = super::limit(params.limit)?;
-    let after: i64 = match params.after.as_deref() {
+    let after: i64 = match params.after.as_deref().filter(|a| !a.is_empty()) {
         None => 0,
         Some(cursor) => cursor.parse().map_err(|_| {
             ApiError::bad_request("invalid_cursor", "after: not a cursor this API gave")

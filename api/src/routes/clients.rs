@@ -247,7 +247,12 @@ pub async fn list_clients(
 ) -> Result<Json<Page<ClientView>>, ApiError> {
     state.consistent(&["clients"], params.min_position).await?;
     let limit = super::limit(params.limit)?;
-    let after = params.after.as_deref().map(parse_cursor).transpose()?;
+    let after = params
+        .after
+        .as_deref()
+        .filter(|a| !a.is_empty())
+        .map(parse_cursor)
+        .transpose()?;
     let pattern = params.q.as_deref().map(like_pattern);
     let rows: Vec<ClientRow> = sqlx::query_as(&format!(
         "SELECT {CLIENT_COLUMNS} FROM clients

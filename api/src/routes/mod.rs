@@ -107,6 +107,7 @@ pub fn limit(limit: Option<i64>) -> Result<i64, ApiError> {
 /// Parses an `after` cursor that is an id this API gave.
 pub fn id_cursor(after: Option<&str>) -> Result<Option<Uuid>, ApiError> {
     after
+        .filter(|a| !a.is_empty())
         .map(|a| {
             Uuid::parse_str(a).map_err(|_| {
                 ApiError::bad_request("invalid_cursor", "after: not a cursor this API gave")
