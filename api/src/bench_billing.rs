@@ -71,7 +71,7 @@ pub async fn run(
         )
         .await?;
     let tariff_id = TariffId::from_uuid(Uuid::now_v7());
-    let committed = store
+    store
         .execute::<Tariff>(
             &tariff_id.to_string(),
             TariffCommand::CreateTariff {
@@ -90,7 +90,6 @@ pub async fn run(
             &[],
         )
         .await?;
-    let _ = committed;
     let tariff = store
         .load::<Tariff>(&tariff_id.to_string())
         .await?

@@ -231,6 +231,23 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
+/// `billing bench --workload billing-day`: the billing day in this process over a database of
+/// its own making (no HTTP involved).
+async fn bench_billing_day(cli: &Cli, services: usize, concurrency: usize) -> anyhow::Result<()> {
+    let database = open_database(cli).await?;
+    let store = Arc::new(EventStore::new(
+        database.pool.clone(),
+        Arc::new(SystemClock),
+    ));
+    let workers = ReadModelWorkers::start(&database.pool);
+    let measured =
+        api::bench_billing::run(store, &workers.progress, services, concurrency.max(1)).await?;
+    workers.stop().await;
+    print_out(&serde_json::to_string_pretty(&measured)?);
+    database.close().await;
+    Ok(())
+}
+
 /// Projection workers run by a one-off command (the billing day, a bench) that needs current
 /// read models and runs no server.
 struct ReadModelWorkers {
@@ -346,34 +363,10 @@ async fn main() -> anyhow::Result<()> {
             runs,
             services,
             json,
-        } if *workload == Workload::BillingDay => {
-            let _ = (url, token, seconds, accounts, rate, runs, json);
-            let database = open_database(&cli).await?;
-            let store = Arc::new(EventStore::new(
-                database.pool.clone(),
-                Arc::new(SystemClock),
-            ));
-            let workers = ReadModelWorkers::start(&database.pool);
-            let measured =
-                api::bench_billing::run(store, &workers.progress, *services, (*concurrency).max(1))
-                    .await?;
-            workers.stop().await;
-            print_out(&serde_json::to_string_pretty(&measured)?);
-            database.close().await;
-            Ok(())
-        }
-        Command::Bench {
-            url,
-            token,
-            workload,
-            concurrency,
-            seconds,
-            accounts,
-            rate,
-            runs,
-            services: _,
-            json,
         } => {
+            if *workload == Workload::BillingDay {
+                return bench_billing_day(&cli, *services, *concurrency).await;
+            }
             let mut database = None;
             let mut running = None;
             let (url, token) = match url {

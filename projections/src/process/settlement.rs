@@ -11,7 +11,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use domain::account::{Account, AccountCommand, AccountError, AccountEvent, ExpenseLine};
-use domain::ids::{AccountId, OperationId, ServiceId};
+use domain::ids::{OperationId, ServiceId};
 use domain::service::{Service, ServiceCommand, ServiceEvent};
 use eventstore::log::StoredEvent;
 use eventstore::metadata::{Actor, CommandContext};
@@ -218,9 +218,7 @@ fn account_touched(event: &StoredEvent) -> Result<Option<Uuid>, ProjectionError>
             _ => Ok(None),
         },
         ("Service", "ServiceOrdered") => match event.decode()? {
-            ServiceEvent::ServiceOrdered { account_id, .. } => {
-                Ok(Some(AccountId::as_uuid(&account_id)))
-            }
+            ServiceEvent::ServiceOrdered { account_id, .. } => Ok(Some(account_id.as_uuid())),
             _ => Ok(None),
         },
         _ => Ok(None),
