@@ -93,6 +93,35 @@ uuid_id!(
     OperationId
 );
 
+uuid_id!(
+    /// Identifies a company: one of a provider's legal entities, which receives payments and
+    /// issues invoices.
+    CompanyId
+);
+uuid_id!(
+    /// Identifies an invoice or a credit note; chosen by the caller, or derived for documents a
+    /// process issues (see [`InvoiceId::monthly`]).
+    InvoiceId
+);
+uuid_id!(
+    /// Identifies the numbering book of a company's documents of one series and year; see
+    /// [`InvoiceBookId::of`].
+    InvoiceBookId
+);
+uuid_id!(
+    /// Identifies a promo code of a provider; see [`PromoCodeId::of`].
+    PromoCodeId
+);
+uuid_id!(
+    /// Identifies a refund of a payment; chosen by the caller so that a retry can be recognised.
+    RefundId
+);
+uuid_id!(
+    /// Identifies a staff correction (void or adjustment) of an expense; chosen by the caller so
+    /// that a retry can be recognised.
+    CorrectionId
+);
+
 /// The UUID v5 namespace of personal account ids. It must never change: every stored account id
 /// was derived from it.
 const ACCOUNT_NAMESPACE: Uuid = Uuid::from_u128(0x5b1c_0d7e_4f3a_4c8e_9a62_7e0f_b3d4_a915);
@@ -132,6 +161,40 @@ impl ExpenseId {
     pub fn for_change(service: ServiceId, on: NaiveDate, part: &str) -> ExpenseId {
         let name = format!("{service}/change/{}/{part}", on.format("%Y-%m-%d"));
         ExpenseId(Uuid::new_v5(&EXPENSE_NAMESPACE, name.as_bytes()))
+    }
+}
+
+/// The UUID v5 namespace of derived document ids (numbering books, monthly invoices) and promo
+/// code ids. It must never change: stored ids were derived from it.
+const DOCUMENT_NAMESPACE: Uuid = Uuid::from_u128(0x2f6a_91d3_0c5e_47b8_a3f4_6d1e_8b90_c257);
+
+impl InvoiceBookId {
+    /// The book that numbers `company`'s documents of `series` (`"invoice"`, `"credit_note"`) in
+    /// `year`, or in one sequence that never restarts when `year` is `None`.
+    ///
+    /// A UUID v5 over `"book/{company}/{series}/{year or '*'}"`: every node finds the same book
+    /// without a lookup, so two nodes can never number from two books.
+    pub fn of(company: CompanyId, series: &str, year: Option<i32>) -> InvoiceBookId {
+        let year = year.map_or_else(|| "*".to_string(), |year| year.to_string());
+        let name = format!("book/{company}/{series}/{year}");
+        InvoiceBookId(Uuid::new_v5(&DOCUMENT_NAMESPACE, name.as_bytes()))
+    }
+}
+
+impl InvoiceId {
+    /// The id of the monthly invoice of `account` for the month that starts on `month_start`, so
+    /// that a repeated monthly run issues nothing twice.
+    pub fn monthly(account: AccountId, month_start: NaiveDate) -> InvoiceId {
+        let name = format!("monthly/{account}/{}", month_start.format("%Y-%m-%d"));
+        InvoiceId(Uuid::new_v5(&DOCUMENT_NAMESPACE, name.as_bytes()))
+    }
+}
+
+impl PromoCodeId {
+    /// The id of `provider`'s promo code `code` (already validated, so one spelling per code).
+    pub fn of(provider: ProviderId, code: &str) -> PromoCodeId {
+        let name = format!("promo/{provider}/{code}");
+        PromoCodeId(Uuid::new_v5(&DOCUMENT_NAMESPACE, name.as_bytes()))
     }
 }
 
@@ -245,6 +308,28 @@ mod tests {
         assert_eq!(
             EXPENSE_NAMESPACE.to_string(),
             "9e3d27c4-61b0-4f5a-8c1e-d4a70b62f381"
+        );
+    }
+
+    #[test]
+    fn derived_document_ids_are_pinned_and_distinct() {
+        let company = CompanyId::from_uuid(Uuid::from_u128(0xC0));
+        let book = InvoiceBookId::of(company, "invoice", Some(2026));
+        let name = "book/00000000-0000-0000-0000-0000000000c0/invoice/2026";
+        assert_eq!(
+            book.as_uuid(),
+            Uuid::new_v5(&DOCUMENT_NAMESPACE, name.as_bytes())
+        );
+        assert_ne!(book, InvoiceBookId::of(company, "invoice", Some(2027)));
+        assert_ne!(book, InvoiceBookId::of(company, "credit_note", Some(2026)));
+        assert_ne!(book, InvoiceBookId::of(company, "invoice", None));
+        assert_eq!(
+            PromoCodeId::of(provider(), "SPRING"),
+            PromoCodeId::of(provider(), "SPRING")
+        );
+        assert_ne!(
+            PromoCodeId::of(provider(), "SPRING"),
+            PromoCodeId::of(provider(), "SUMMER")
         );
     }
 

@@ -12,11 +12,17 @@
 
 pub mod account;
 pub mod client;
+pub mod company;
 pub mod ids;
+pub mod invoice;
 pub mod money;
+pub mod payment;
 pub mod period;
+pub mod promo;
 pub mod provider;
+pub mod rates;
 pub mod service;
 pub mod tariff;
+pub mod tax;
 
 mod text;

@@ -60,6 +60,29 @@ impl fmt::Display for PaymentMethod {
     }
 }
 
+/// How a company receives money by a payment method; it decides who may confirm a payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethodKind {
+    /// The client transfers money to the company's bank account; staff confirm it.
+    BankTransfer,
+    /// A card gateway takes the money and confirms it over HTTP with its own `external_id`.
+    CardGateway,
+    /// Staff record money received by other means (cash, a settlement); credited at once.
+    Manual,
+}
+
+impl PaymentMethodKind {
+    /// The snake_case name, the same as the serialized form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentMethodKind::BankTransfer => "bank_transfer",
+            PaymentMethodKind::CardGateway => "card_gateway",
+            PaymentMethodKind::Manual => "manual",
+        }
+    }
+}
+
 /// One charge or credit of an account for a service over a half-open period
 /// `[period_start, period_end)`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
