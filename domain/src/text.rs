@@ -19,6 +19,13 @@ pub(crate) fn display_name(input: &str, max_chars: usize) -> Option<&str> {
     trimmed_within(input, max_chars).filter(|name| !name.chars().any(char::is_control))
 }
 
+/// Trims `input` and returns it if it holds 1 to `max_chars` characters and no control
+/// characters other than line breaks: a postal address or a note printed on several lines.
+pub(crate) fn trimmed_multiline_within(input: &str, max_chars: usize) -> Option<&str> {
+    trimmed_within(input, max_chars)
+        .filter(|text| !text.chars().any(|c| c.is_control() && c != '\n'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

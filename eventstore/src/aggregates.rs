@@ -14,11 +14,13 @@ impl StoredAggregate for Provider {
 }
 
 impl StoredAggregate for Client {
-    const STATE_VERSION: i32 = 1;
+    // 2: billing details (VAT number, address).
+    const STATE_VERSION: i32 = 2;
 }
 
 impl StoredAggregate for Account {
-    const STATE_VERSION: i32 = 1;
+    // 2: the state remembers what was given back of refunded payments and corrected expenses.
+    const STATE_VERSION: i32 = 2;
 }
 
 impl StoredAggregate for Tariff {
@@ -71,6 +73,7 @@ impl NamedCommand for ClientCommand {
         match self {
             Self::RegisterClient { .. } => "RegisterClient",
             Self::UpdateClient { .. } => "UpdateClient",
+            Self::SetBillingDetails { .. } => "SetBillingDetails",
             Self::DeleteClient { .. } => "DeleteClient",
         }
     }
@@ -84,6 +87,9 @@ impl NamedCommand for AccountCommand {
             Self::ChargeExpense { .. } => "ChargeExpense",
             Self::ReplaceCharge { .. } => "ReplaceCharge",
             Self::SetCreditLimit { .. } => "SetCreditLimit",
+            Self::RefundPayment { .. } => "RefundPayment",
+            Self::ReversePayment { .. } => "ReversePayment",
+            Self::CorrectExpense { .. } => "CorrectExpense",
         }
     }
 }

@@ -103,7 +103,10 @@ impl Projection for Balances {
                     AccountEvent::PaymentPosted { balance_after, .. }
                     | AccountEvent::BalanceAdjusted { balance_after, .. }
                     | AccountEvent::ExpenseCharged { balance_after, .. }
-                    | AccountEvent::ExpenseCredited { balance_after, .. } => {
+                    | AccountEvent::ExpenseCredited { balance_after, .. }
+                    | AccountEvent::PaymentRefunded { balance_after, .. }
+                    | AccountEvent::PaymentReversed { balance_after, .. }
+                    | AccountEvent::ExpenseCorrected { balance_after, .. } => {
                         let account = Uuid::parse_str(&event.aggregate_id).map_err(|e| {
                             ProjectionError::Malformed(format!("account id: {e}")).at(event)
                         })?;

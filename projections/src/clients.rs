@@ -145,6 +145,23 @@ async fn apply_client(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), 
                 .execute(tx)
                 .await?;
             }
+            ClientEvent::BillingDetailsSet {
+                vat_number,
+                address,
+            } => {
+                sqlx::query(
+                    "UPDATE clients SET vat_number = $2, address = $3, updated_at = $4,
+                            position = $5
+                      WHERE id = $1::uuid",
+                )
+                .bind(&event.aggregate_id)
+                .bind(vat_number.as_ref().map(|v| v.as_str()))
+                .bind(address.as_deref())
+                .bind(occurred_at)
+                .bind(event.position)
+                .execute(tx)
+                .await?;
+            }
             ClientEvent::ClientDeleted { .. } => {
                 sqlx::query(
                     "UPDATE clients SET status = 'deleted', updated_at = $2, position = $3

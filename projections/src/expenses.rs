@@ -18,7 +18,8 @@ impl Projection for Expenses {
     }
 
     fn version(&self) -> i32 {
-        1
+        // 2: corrections by staff (`returned`).
+        2
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -32,7 +33,10 @@ impl Projection for Expenses {
     ) -> Result<(), ProjectionError> {
         for event in events.iter().filter(|e| {
             e.aggregate_type == "Account"
-                && matches!(e.event_type.as_str(), "ExpenseCharged" | "ExpenseCredited")
+                && matches!(
+                    e.event_type.as_str(),
+                    "ExpenseCharged" | "ExpenseCredited" | "ExpenseCorrected"
+                )
         }) {
             apply(tx, event).await.map_err(|e| e.at(event))?;
         }
@@ -84,6 +88,23 @@ async fn apply(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), Project
                 rust_decimal::Decimal::NEGATIVE_ONE,
             )
             .await
+        }
+        AccountEvent::ExpenseCorrected {
+            expense_id,
+            amount,
+            voided,
+            ..
+        } => {
+            sqlx::query(
+                "UPDATE expenses SET returned = returned + $2, voided = voided OR $3
+                  WHERE expense_id = $1",
+            )
+            .bind(expense_id.as_uuid())
+            .bind(amount.amount())
+            .bind(voided)
+            .execute(tx)
+            .await?;
+            Ok(())
         }
         _ => Ok(()),
     }

@@ -13,6 +13,7 @@ pub mod engine;
 pub mod expenses;
 pub mod process;
 pub mod services;
+pub mod statement;
 
 use std::sync::Arc;
 
@@ -68,6 +69,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(catalog::Tariffs),
         Arc::new(services::Services),
         Arc::new(expenses::Expenses),
+        Arc::new(statement::Statement),
     ]
 }
 

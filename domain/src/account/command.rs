@@ -1,7 +1,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::{ExpenseLine, PaymentMethod};
-use crate::ids::{AdjustmentId, ClientId, PaymentId, ProviderId};
+use crate::ids::{
+    AdjustmentId, ClientId, CorrectionId, ExpenseId, PaymentId, ProviderId, RefundId,
+};
 use crate::money::Money;
 
 /// What can be asked of a personal account.
@@ -67,5 +69,56 @@ pub enum AccountCommand {
         provider_id: ProviderId,
         /// The new limit; zero or more, in the account's currency.
         limit: Money,
+    },
+    /// Pays back part of a payment's money that is still unallocated: it was credited, is not
+    /// refunded yet and is still on the balance (not spent on services).
+    RefundPayment {
+        /// The client refunded.
+        client_id: ClientId,
+        /// The provider paying back.
+        provider_id: ProviderId,
+        /// The caller-chosen refund id; the event store makes it idempotent.
+        refund_id: RefundId,
+        /// The payment refunded.
+        payment_id: PaymentId,
+        /// What the payment credited to this account, as the payment recorded it: an immutable
+        /// fact, the upper bound of everything refunded or reversed of it.
+        credited: Money,
+        /// The amount paid back; greater than zero, in the account's currency.
+        amount: Money,
+        /// Why; trimmed, 1 to 500 characters.
+        reason: String,
+    },
+    /// Takes back what is left of a payment found to be fraud: what it credited minus what was
+    /// already refunded or reversed. The balance may go below zero and the credit limit.
+    ReversePayment {
+        /// The client whose payment it was.
+        client_id: ClientId,
+        /// The provider.
+        provider_id: ProviderId,
+        /// The payment reversed.
+        payment_id: PaymentId,
+        /// What the payment credited to this account, as the payment recorded it.
+        credited: Money,
+        /// Why; trimmed, 1 to 500 characters.
+        reason: String,
+    },
+    /// Staff give back part or all of a charged expense (an adjustment or a void).
+    CorrectExpense {
+        /// The client charged.
+        client_id: ClientId,
+        /// The provider charging.
+        provider_id: ProviderId,
+        /// The caller-chosen correction id; the event store makes it idempotent.
+        correction_id: CorrectionId,
+        /// The expense corrected.
+        expense_id: ExpenseId,
+        /// What the expense charged, as it was recorded: an immutable fact, the upper bound of
+        /// everything given back of it.
+        charged: Money,
+        /// What to give back; `None` voids the expense: gives back all that is left of it.
+        give_back: Option<Money>,
+        /// Why; trimmed, 1 to 500 characters.
+        reason: String,
     },
 }

@@ -40,6 +40,36 @@ pub enum AccountError {
     /// An expense description is empty after trimming or longer than 500 characters.
     #[error("description must be 1 to 500 characters")]
     InvalidDescription,
+    /// A refund would pay back more than its payment credited (less what was already refunded
+    /// or reversed).
+    #[error("amount: {requested} is more than the {refundable} left to refund of the payment")]
+    RefundExceedsPayment {
+        /// The refund asked for.
+        requested: Money,
+        /// What is left of the payment.
+        refundable: Money,
+    },
+    /// A refund would pay back money that is no longer on the balance: spent on services.
+    #[error(
+        "amount: {requested} is more than the {unallocated} of unallocated money on the balance"
+    )]
+    RefundExceedsUnallocated {
+        /// The refund asked for.
+        requested: Money,
+        /// The positive part of the balance.
+        unallocated: Money,
+    },
+    /// A correction would give back more than is left of the expense.
+    #[error("amount: {requested} is more than the {remaining} left of the expense")]
+    CorrectionExceedsExpense {
+        /// The amount asked for.
+        requested: Money,
+        /// What is left of the expense.
+        remaining: Money,
+    },
+    /// The expense or payment has nothing left to give back or take back.
+    #[error("nothing is left of it to give back")]
+    NothingLeft,
     /// Money arithmetic failed, such as a balance leaving the representable range.
     #[error(transparent)]
     Money(#[from] MoneyError),
@@ -58,6 +88,10 @@ impl AccountError {
             AccountError::InsufficientFunds { .. } => "insufficient_funds",
             AccountError::NegativeCreditLimit => "negative_credit_limit",
             AccountError::InvalidDescription => "invalid_description",
+            AccountError::RefundExceedsPayment { .. } => "refund_exceeds_payment",
+            AccountError::RefundExceedsUnallocated { .. } => "refund_exceeds_unallocated",
+            AccountError::CorrectionExceedsExpense { .. } => "correction_exceeds_expense",
+            AccountError::NothingLeft => "nothing_left",
             AccountError::Money(error) => error.code(),
         }
     }

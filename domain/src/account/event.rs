@@ -2,7 +2,9 @@ use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
 use super::{ExpenseLine, PaymentMethod};
-use crate::ids::{AccountId, AdjustmentId, ClientId, PaymentId, ProviderId};
+use crate::ids::{
+    AccountId, AdjustmentId, ClientId, CorrectionId, ExpenseId, PaymentId, ProviderId, RefundId,
+};
 use crate::money::{Currency, Money};
 
 /// What has happened to a personal account. Stored forever: variants and fields are never
@@ -64,6 +66,45 @@ pub enum AccountEvent {
         /// The new limit, zero or more.
         limit: Money,
     },
+    /// Unallocated money of a payment was paid back to the client.
+    PaymentRefunded {
+        /// The caller-chosen refund id.
+        refund_id: RefundId,
+        /// The payment refunded.
+        payment_id: PaymentId,
+        /// The amount paid back, greater than zero.
+        amount: Money,
+        /// The trimmed reason.
+        reason: String,
+        /// The balance after the refund.
+        balance_after: Money,
+    },
+    /// What was left of a fraudulent payment was taken back.
+    PaymentReversed {
+        /// The payment reversed.
+        payment_id: PaymentId,
+        /// The amount taken back, greater than zero.
+        amount: Money,
+        /// The trimmed reason.
+        reason: String,
+        /// The balance after the reversal.
+        balance_after: Money,
+    },
+    /// Staff gave back part or all of a charged expense.
+    ExpenseCorrected {
+        /// The caller-chosen correction id.
+        correction_id: CorrectionId,
+        /// The expense corrected.
+        expense_id: ExpenseId,
+        /// The amount given back, greater than zero.
+        amount: Money,
+        /// Whether this gave back all that was left of the expense (a void).
+        voided: bool,
+        /// The trimmed reason.
+        reason: String,
+        /// The balance after the correction.
+        balance_after: Money,
+    },
 }
 
 impl DomainEvent for AccountEvent {
@@ -77,6 +118,9 @@ impl DomainEvent for AccountEvent {
             Self::ExpenseCharged { .. } => "ExpenseCharged".to_string(),
             Self::ExpenseCredited { .. } => "ExpenseCredited".to_string(),
             Self::CreditLimitSet { .. } => "CreditLimitSet".to_string(),
+            Self::PaymentRefunded { .. } => "PaymentRefunded".to_string(),
+            Self::PaymentReversed { .. } => "PaymentReversed".to_string(),
+            Self::ExpenseCorrected { .. } => "ExpenseCorrected".to_string(),
         }
     }
 

@@ -23,7 +23,9 @@ use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{AccountId, ClientId, ProviderId};
+use std::collections::BTreeMap;
+
+use crate::ids::{AccountId, ClientId, ExpenseId, PaymentId, ProviderId};
 use crate::money::{Currency, Money};
 use crate::text;
 
@@ -56,6 +58,13 @@ struct OpenAccount {
     balance: Money,
     /// How far the balance may go below zero; zero until a credit limit is set.
     credit_limit: Money,
+    /// What has been given back so far of each payment that had a refund or a reversal, and
+    /// only of those, so the state grows with corrections, not with payments.
+    #[serde(default)]
+    payment_returns: BTreeMap<PaymentId, Money>,
+    /// What has been given back so far of each expense that was corrected, and only of those.
+    #[serde(default)]
+    expense_returns: BTreeMap<ExpenseId, Money>,
 }
 
 impl Account {
@@ -217,7 +226,137 @@ impl Account {
                 events.push(AccountEvent::CreditLimitSet { limit });
                 Ok(events)
             }
+            AccountCommand::RefundPayment {
+                client_id,
+                provider_id,
+                refund_id,
+                payment_id,
+                credited,
+                amount,
+                reason,
+            } => {
+                let balance = self.open_balance_for(client_id, provider_id, amount)?;
+                if !amount.is_positive() {
+                    return Err(AccountError::AmountNotPositive);
+                }
+                let reason = reason_within(&reason)?;
+                let refundable =
+                    credited.checked_sub(self.returned_of_payment(payment_id, credited))?;
+                if amount.amount() > refundable.amount() {
+                    return Err(AccountError::RefundExceedsPayment {
+                        requested: amount,
+                        refundable,
+                    });
+                }
+                if amount.amount() > balance.amount() {
+                    let unallocated = if balance.is_positive() {
+                        balance
+                    } else {
+                        Money::zero(balance.currency())
+                    };
+                    return Err(AccountError::RefundExceedsUnallocated {
+                        requested: amount,
+                        unallocated,
+                    });
+                }
+                Ok(vec![AccountEvent::PaymentRefunded {
+                    refund_id,
+                    payment_id,
+                    amount,
+                    reason,
+                    balance_after: balance.checked_sub(amount)?,
+                }])
+            }
+            AccountCommand::ReversePayment {
+                client_id,
+                provider_id,
+                payment_id,
+                credited,
+                reason,
+            } => {
+                let balance = self.open_balance_for(client_id, provider_id, credited)?;
+                let reason = reason_within(&reason)?;
+                let left = credited.checked_sub(self.returned_of_payment(payment_id, credited))?;
+                if !left.is_positive() {
+                    // Already taken back in full: a repeated reversal changes nothing.
+                    return Ok(vec![]);
+                }
+                Ok(vec![AccountEvent::PaymentReversed {
+                    payment_id,
+                    amount: left,
+                    reason,
+                    balance_after: balance.checked_sub(left)?,
+                }])
+            }
+            AccountCommand::CorrectExpense {
+                client_id,
+                provider_id,
+                correction_id,
+                expense_id,
+                charged,
+                give_back,
+                reason,
+            } => {
+                let balance = self.open_balance_for(client_id, provider_id, charged)?;
+                let reason = reason_within(&reason)?;
+                let returned = self
+                    .open
+                    .as_ref()
+                    .and_then(|open| open.expense_returns.get(&expense_id).copied())
+                    .unwrap_or_else(|| Money::zero(charged.currency()));
+                let remaining = charged.checked_sub(returned)?;
+                if !remaining.is_positive() {
+                    return Err(AccountError::NothingLeft);
+                }
+                let amount = give_back.unwrap_or(remaining);
+                if amount.currency() != charged.currency() {
+                    return Err(AccountError::CurrencyMismatch {
+                        expected: charged.currency(),
+                        found: amount.currency(),
+                    });
+                }
+                if !amount.is_positive() {
+                    return Err(AccountError::AmountNotPositive);
+                }
+                if amount.amount() > remaining.amount() {
+                    return Err(AccountError::CorrectionExceedsExpense {
+                        requested: amount,
+                        remaining,
+                    });
+                }
+                Ok(vec![AccountEvent::ExpenseCorrected {
+                    correction_id,
+                    expense_id,
+                    amount,
+                    voided: amount == remaining,
+                    reason,
+                    balance_after: balance.checked_add(amount)?,
+                }])
+            }
         }
+    }
+
+    /// What has been refunded or reversed so far of `payment`, in `credited`'s currency.
+    fn returned_of_payment(&self, payment: PaymentId, credited: Money) -> Money {
+        self.open
+            .as_ref()
+            .and_then(|open| open.payment_returns.get(&payment).copied())
+            .unwrap_or_else(|| Money::zero(credited.currency()))
+    }
+
+    /// The balance of an account that must already be open (money can only go back from an
+    /// account it came into), checking that the command is addressed to it in its currency.
+    fn open_balance_for(
+        &self,
+        client_id: ClientId,
+        provider_id: ProviderId,
+        amount: Money,
+    ) -> Result<Money, AccountError> {
+        if self.open.is_none() {
+            return Err(AccountError::NothingLeft);
+        }
+        let (_, balance) = self.open_for(client_id, provider_id, amount)?;
+        Ok(balance)
     }
 
     /// What the account can still be charged: the balance plus the credit limit, once open.
@@ -284,6 +423,13 @@ impl Account {
     }
 }
 
+/// `reason` trimmed, or `InvalidReason`.
+fn reason_within(reason: &str) -> Result<String, AccountError> {
+    text::trimmed_within(reason, ADJUSTMENT_REASON_CHARS_MAX)
+        .map(str::to_string)
+        .ok_or(AccountError::InvalidReason)
+}
+
 /// Returns `expense` with its description trimmed, or `InvalidDescription`.
 fn described(expense: ExpenseLine) -> Result<ExpenseLine, AccountError> {
     let description = text::trimmed_within(&expense.description, EXPENSE_DESCRIPTION_CHARS_MAX)
@@ -293,6 +439,17 @@ fn described(expense: ExpenseLine) -> Result<ExpenseLine, AccountError> {
         description,
         ..expense
     })
+}
+
+/// Adds `amount` to what has been given back of `key`. The amounts were checked against their
+/// bound when decided, so the sum stays in range; if it ever did not, the entry keeps its old
+/// value rather than panicking in `apply`.
+fn add_returned<K: Ord>(returns: &mut BTreeMap<K, Money>, key: K, amount: Money) {
+    let total = match returns.get(&key) {
+        Some(previous) => previous.checked_add(amount).unwrap_or(*previous),
+        None => amount,
+    };
+    returns.insert(key, total);
 }
 
 impl Aggregate for Account {
@@ -329,6 +486,8 @@ impl Aggregate for Account {
                     currency,
                     balance: Money::zero(currency),
                     credit_limit: Money::zero(currency),
+                    payment_returns: BTreeMap::new(),
+                    expense_returns: BTreeMap::new(),
                 });
             }
             AccountEvent::PaymentPosted { balance_after, .. }
@@ -343,6 +502,34 @@ impl Aggregate for Account {
             AccountEvent::CreditLimitSet { limit } => {
                 if let Some(open) = &mut self.open {
                     open.credit_limit = limit;
+                }
+            }
+            AccountEvent::PaymentRefunded {
+                payment_id,
+                amount,
+                balance_after,
+                ..
+            }
+            | AccountEvent::PaymentReversed {
+                payment_id,
+                amount,
+                balance_after,
+                ..
+            } => {
+                if let Some(open) = &mut self.open {
+                    open.balance = balance_after;
+                    add_returned(&mut open.payment_returns, payment_id, amount);
+                }
+            }
+            AccountEvent::ExpenseCorrected {
+                expense_id,
+                amount,
+                balance_after,
+                ..
+            } => {
+                if let Some(open) = &mut self.open {
+                    open.balance = balance_after;
+                    add_returned(&mut open.expense_returns, expense_id, amount);
                 }
             }
         }

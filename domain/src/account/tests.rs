@@ -4,7 +4,7 @@ use cqrs_es::test::TestFramework;
 use uuid::Uuid;
 
 use super::*;
-use crate::ids::{AdjustmentId, ExpenseId, PaymentId, ServiceId};
+use crate::ids::{AdjustmentId, CorrectionId, ExpenseId, PaymentId, RefundId, ServiceId};
 use crate::money::MoneyError;
 
 type AccountTester = TestFramework<Account>;
@@ -932,5 +932,271 @@ fn a_money_error_keeps_its_own_message() {
     assert_eq!(
         AccountError::Money(MoneyError::Overflow).to_string(),
         "amount is out of range"
+    );
+}
+
+// Refunds, reversals and corrections.
+
+fn refund_id(n: u128) -> RefundId {
+    RefundId::from_uuid(Uuid::from_u128(0x60 + n))
+}
+
+fn refund(n: u128, amount: &str) -> AccountCommand {
+    AccountCommand::RefundPayment {
+        client_id: client_id(),
+        provider_id: provider_id(),
+        refund_id: refund_id(n),
+        payment_id: payment_id(),
+        credited: eur("100.00"),
+        amount: eur(amount),
+        reason: " client asked ".to_string(),
+    }
+}
+
+fn refunded(n: u128, amount: &str, balance_after: &str) -> AccountEvent {
+    AccountEvent::PaymentRefunded {
+        refund_id: refund_id(n),
+        payment_id: payment_id(),
+        amount: eur(amount),
+        reason: "client asked".to_string(),
+        balance_after: eur(balance_after),
+    }
+}
+
+fn reverse() -> AccountCommand {
+    AccountCommand::ReversePayment {
+        client_id: client_id(),
+        provider_id: provider_id(),
+        payment_id: payment_id(),
+        credited: eur("100.00"),
+        reason: "chargeback".to_string(),
+    }
+}
+
+fn correction_id(n: u128) -> CorrectionId {
+    CorrectionId::from_uuid(Uuid::from_u128(0x70 + n))
+}
+
+fn correct(n: u128, give_back: Option<&str>) -> AccountCommand {
+    AccountCommand::CorrectExpense {
+        client_id: client_id(),
+        provider_id: provider_id(),
+        correction_id: correction_id(n),
+        expense_id: line(eur("1"), "x").expense_id,
+        charged: eur("30.00"),
+        give_back: give_back.map(eur),
+        reason: "outage".to_string(),
+    }
+}
+
+fn corrected(n: u128, amount: &str, voided: bool, balance_after: &str) -> AccountEvent {
+    AccountEvent::ExpenseCorrected {
+        correction_id: correction_id(n),
+        expense_id: line(eur("1"), "x").expense_id,
+        amount: eur(amount),
+        voided,
+        reason: "outage".to_string(),
+        balance_after: eur(balance_after),
+    }
+}
+
+#[test]
+fn unallocated_money_of_a_payment_is_refunded_from_the_balance() {
+    AccountTester::with(())
+        .given(vec![opened(), paid("100.00", "100.00")])
+        .when(refund(1, "40.00"))
+        .then_expect_events(vec![refunded(1, "40.00", "60.00")]);
+}
+
+#[test]
+fn a_refund_cannot_take_money_already_spent_on_services() {
+    AccountTester::with(())
+        .given(vec![
+            opened(),
+            paid("100.00", "100.00"),
+            charged("70.00", "30.00"),
+        ])
+        .when(refund(1, "30.01"))
+        .then_expect_error(AccountError::RefundExceedsUnallocated {
+            requested: eur("30.01"),
+            unallocated: eur("30.00"),
+        });
+}
+
+#[test]
+fn a_refund_of_an_account_in_debt_finds_nothing_unallocated() {
+    AccountTester::with(())
+        .given(vec![
+            opened(),
+            paid("100.00", "100.00"),
+            charged("150.00", "-50.00"),
+        ])
+        .when(refund(1, "1.00"))
+        .then_expect_error(AccountError::RefundExceedsUnallocated {
+            requested: eur("1.00"),
+            unallocated: eur("0.00"),
+        });
+}
+
+#[test]
+fn refunds_of_one_payment_never_add_up_to_more_than_it_credited() {
+    AccountTester::with(())
+        .given(vec![
+            opened(),
+            paid("100.00", "100.00"),
+            paid("100.00", "200.00"),
+            refunded(1, "60.00", "140.00"),
+        ])
+        .when(refund(2, "40.01"))
+        .then_expect_error(AccountError::RefundExceedsPayment {
+            requested: eur("40.01"),
+            refundable: eur("40.00"),
+        });
+}
+
+#[test]
+fn the_rest_of_a_payment_can_still_be_refunded() {
+    AccountTester::with(())
+        .given(vec![
+            opened(),
+            paid("100.00", "100.00"),
+            refunded(1, "60.00", "40.00"),
+        ])
+        .when(refund(2, "40.00"))
+        .then_expect_events(vec![refunded(2, "40.00", "0.00")]);
+}
+
+#[test]
+fn a_refund_must_be_positive_and_have_a_reason() {
+    AccountTester::with(())
+        .given(vec![opened(), paid("100.00", "100.00")])
+        .when(refund(1, "0"))
+        .then_expect_error(AccountError::AmountNotPositive);
+    let mut blank = refund(1, "1");
+    if let AccountCommand::RefundPayment { reason, .. } = &mut blank {
+        *reason = "  ".to_string();
+    }
+    AccountTester::with(())
+        .given(vec![opened(), paid("100.00", "100.00")])
+        .when(blank)
+        .then_expect_error(AccountError::InvalidReason);
+}
+
+#[test]
+fn nothing_is_refunded_from_an_account_that_never_opened() {
+    AccountTester::with(())
+        .given_no_previous_events()
+        .when(refund(1, "1.00"))
+        .then_expect_error(AccountError::NothingLeft);
+}
+
+#[test]
+fn a_fraudulent_payment_is_taken_back_less_what_was_refunded_even_into_debt() {
+    AccountTester::with(())
+        .given(vec![
+            opened(),
+            paid("100.00", "100.00"),
+            refunded(1, "30.00", "70.00"),
+            charged("60.00", "10.00"),
+        ])
+        .when(reverse())
+        .then_expect_events(vec![AccountEvent::PaymentReversed {
+            payment_id: payment_id(),
+            amount: eur("70.00"),
+            reason: "chargeback".to_string(),
+            balance_after: eur("-60.00"),
+        }]);
+}
+
+#[test]
+fn a_payment_reversed_once_is_not_reversed_again() {
+    AccountTester::with(())
+        .given(vec![
+            opened(),
+            paid("100.00", "100.00"),
+            AccountEvent::PaymentReversed {
+                payment_id: payment_id(),
+                amount: eur("100.00"),
+                reason: "chargeback".to_string(),
+                balance_after: eur("0.00"),
+            },
+        ])
+        .when(reverse())
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn part_of_an_expense_is_given_back_and_then_the_rest_voided() {
+    AccountTester::with(())
+        .given(vec![
+            opened(),
+            paid("100.00", "100.00"),
+            charged("30.00", "70.00"),
+        ])
+        .when(correct(1, Some("10.00")))
+        .then_expect_events(vec![corrected(1, "10.00", false, "80.00")]);
+    AccountTester::with(())
+        .given(vec![
+            opened(),
+            paid("100.00", "100.00"),
+            charged("30.00", "70.00"),
+            corrected(1, "10.00", false, "80.00"),
+        ])
+        .when(correct(2, None))
+        .then_expect_events(vec![corrected(2, "20.00", true, "100.00")]);
+}
+
+#[test]
+fn a_correction_cannot_give_back_more_than_is_left_of_the_expense() {
+    AccountTester::with(())
+        .given(vec![
+            opened(),
+            paid("100.00", "100.00"),
+            charged("30.00", "70.00"),
+            corrected(1, "10.00", false, "80.00"),
+        ])
+        .when(correct(2, Some("20.01")))
+        .then_expect_error(AccountError::CorrectionExceedsExpense {
+            requested: eur("20.01"),
+            remaining: eur("20.00"),
+        });
+}
+
+#[test]
+fn a_voided_expense_cannot_be_voided_again() {
+    AccountTester::with(())
+        .given(vec![
+            opened(),
+            charged("30.00", "-30.00"),
+            corrected(1, "30.00", true, "0.00"),
+        ])
+        .when(correct(2, None))
+        .then_expect_error(AccountError::NothingLeft);
+}
+
+#[test]
+fn the_new_account_events_have_literal_names() {
+    assert_eq!(refunded(1, "1", "1").event_type(), "PaymentRefunded");
+    assert_eq!(
+        corrected(1, "1", true, "1").event_type(),
+        "ExpenseCorrected"
+    );
+    assert_eq!(
+        AccountEvent::PaymentReversed {
+            payment_id: payment_id(),
+            amount: eur("1"),
+            reason: "x".to_string(),
+            balance_after: eur("0"),
+        }
+        .event_type(),
+        "PaymentReversed"
+    );
+    assert_eq!(
+        AccountError::RefundExceedsUnallocated {
+            requested: eur("1"),
+            unallocated: eur("0"),
+        }
+        .code(),
+        "refund_exceeds_unallocated"
     );
 }

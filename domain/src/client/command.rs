@@ -3,6 +3,7 @@ use serde::{Deserialize, Serialize};
 use super::{ClientKind, ClientName, Country, Email};
 use crate::ids::{ClientId, ProviderId};
 use crate::money::Currency;
+use crate::tax::VatNumber;
 
 /// What can be asked of a client.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,6 +35,14 @@ pub enum ClientCommand {
         kind: Option<ClientKind>,
         /// The new country, if it changes.
         country: Option<Country>,
+    },
+    /// Sets the details printed on the client's invoices and used for taxes; `None` clears a
+    /// field. Unchanged details record nothing.
+    SetBillingDetails {
+        /// The client's VAT identification number, if it is a registered business.
+        vat_number: Option<VatNumber>,
+        /// The postal address as printed; trimmed, 1 to 500 characters, newlines allowed.
+        address: Option<String>,
     },
     /// Deletes a client. Its history is kept; it just accepts no more changes.
     DeleteClient {

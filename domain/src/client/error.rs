@@ -23,6 +23,12 @@ pub enum ClientError {
     /// The deletion reason is empty after trimming or longer than 500 characters.
     #[error("reason must be 1 to 500 characters")]
     InvalidReason,
+    /// An address was empty after trimming, longer than 500 characters, or held control
+    /// characters other than line breaks.
+    #[error(
+        "address: must be 1 to 500 characters, without control characters other than line breaks"
+    )]
+    InvalidAddress,
 }
 
 impl ClientError {
@@ -36,6 +42,7 @@ impl ClientError {
             ClientError::InvalidEmail(_) => "invalid_email",
             ClientError::InvalidCountry(_) => "invalid_country",
             ClientError::InvalidReason => "invalid_reason",
+            ClientError::InvalidAddress => "invalid_address",
         }
     }
 }

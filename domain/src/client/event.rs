@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use super::{ClientKind, ClientName, Country, Email};
 use crate::ids::{ClientId, ProviderId};
 use crate::money::Currency;
+use crate::tax::VatNumber;
 
 /// What has happened to a client. Stored forever: variants and fields are never renamed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,6 +41,13 @@ pub enum ClientEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         country: Option<Country>,
     },
+    /// The client's billing details were set (both fields, as they now are).
+    BillingDetailsSet {
+        /// The VAT number, or `None` when the client has none.
+        vat_number: Option<VatNumber>,
+        /// The trimmed postal address, or `None`.
+        address: Option<String>,
+    },
     /// The client was deleted.
     ClientDeleted {
         /// The trimmed reason.
@@ -54,6 +62,7 @@ impl DomainEvent for ClientEvent {
         match self {
             Self::ClientRegistered { .. } => "ClientRegistered".to_string(),
             Self::ClientUpdated { .. } => "ClientUpdated".to_string(),
+            Self::BillingDetailsSet { .. } => "BillingDetailsSet".to_string(),
             Self::ClientDeleted { .. } => "ClientDeleted".to_string(),
         }
     }

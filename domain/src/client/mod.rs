@@ -18,12 +18,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{ClientId, ProviderId};
 use crate::money::Currency;
+use crate::tax::VatNumber;
 use crate::text;
 
 pub use command::*;
 pub use error::*;
 pub use event::*;
 pub use value::*;
+
+/// The longest postal address, in characters.
+pub const ADDRESS_CHARS_MAX: usize = 500;
 
 /// The longest deletion reason, in characters.
 pub const DELETE_REASON_CHARS_MAX: usize = 500;
@@ -38,6 +42,10 @@ pub struct Client {
     email: Option<Email>,
     kind: Option<ClientKind>,
     country: Option<Country>,
+    #[serde(default)]
+    vat_number: Option<VatNumber>,
+    #[serde(default)]
+    address: Option<String>,
     deleted: bool,
 }
 
@@ -87,6 +95,16 @@ impl Client {
         self.country
     }
 
+    /// The VAT number, if the client has one.
+    pub fn vat_number(&self) -> Option<&VatNumber> {
+        self.vat_number.as_ref()
+    }
+
+    /// The postal address printed on invoices, if set.
+    pub fn address(&self) -> Option<&str> {
+        self.address.as_deref()
+    }
+
     /// Applies the business rules to `command` and returns the events it causes.
     pub fn decide(&self, command: ClientCommand) -> Result<Vec<ClientEvent>, ClientError> {
         match command {
@@ -133,6 +151,27 @@ impl Client {
                     email,
                     kind,
                     country,
+                }])
+            }
+            ClientCommand::SetBillingDetails {
+                vat_number,
+                address,
+            } => {
+                self.ensure_active()?;
+                let address = match address {
+                    Some(address) => Some(
+                        text::trimmed_multiline_within(&address, ADDRESS_CHARS_MAX)
+                            .ok_or(ClientError::InvalidAddress)?
+                            .to_string(),
+                    ),
+                    None => None,
+                };
+                if vat_number == self.vat_number && address == self.address {
+                    return Ok(vec![]);
+                }
+                Ok(vec![ClientEvent::BillingDetailsSet {
+                    vat_number,
+                    address,
                 }])
             }
             ClientCommand::DeleteClient { reason } => {
@@ -214,6 +253,13 @@ impl Aggregate for Client {
                 if let Some(country) = country {
                     self.country = Some(country);
                 }
+            }
+            ClientEvent::BillingDetailsSet {
+                vat_number,
+                address,
+            } => {
+                self.vat_number = vat_number;
+                self.address = address;
             }
             ClientEvent::ClientDeleted { .. } => self.deleted = true,
         }

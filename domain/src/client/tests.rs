@@ -3,6 +3,7 @@ use cqrs_es::test::TestFramework;
 use uuid::Uuid;
 
 use super::*;
+use crate::tax::VatNumber;
 
 type ClientTester = TestFramework<Client>;
 
@@ -467,4 +468,68 @@ fn client_error_codes_are_stable() {
     for (error, code) in cases {
         assert_eq!(error.code(), code);
     }
+}
+
+// Billing details.
+
+fn details(vat: Option<&str>, address: Option<&str>) -> ClientCommand {
+    ClientCommand::SetBillingDetails {
+        vat_number: vat.map(|v| VatNumber::parse(v).unwrap()),
+        address: address.map(str::to_string),
+    }
+}
+
+#[test]
+fn billing_details_are_recorded_trimmed_and_read_back() {
+    ClientTester::with(())
+        .given(vec![registered()])
+        .when(details(
+            Some("DE123456789"),
+            Some("  Hauptstr. 1\n10115 Berlin "),
+        ))
+        .then_expect_events(vec![ClientEvent::BillingDetailsSet {
+            vat_number: Some(VatNumber::parse("DE123456789").unwrap()),
+            address: Some("Hauptstr. 1\n10115 Berlin".to_string()),
+        }]);
+    let mut client = Client::default();
+    client.apply(registered());
+    client.apply(ClientEvent::BillingDetailsSet {
+        vat_number: Some(VatNumber::parse("DE123456789").unwrap()),
+        address: None,
+    });
+    assert_eq!(
+        client.vat_number().map(VatNumber::as_str),
+        Some("DE123456789")
+    );
+    assert_eq!(client.address(), None);
+}
+
+#[test]
+fn unchanged_billing_details_record_nothing() {
+    ClientTester::with(())
+        .given(vec![
+            registered(),
+            ClientEvent::BillingDetailsSet {
+                vat_number: Some(VatNumber::parse("DE123456789").unwrap()),
+                address: None,
+            },
+        ])
+        .when(details(Some("DE123456789"), None))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn an_address_with_control_characters_is_refused() {
+    ClientTester::with(())
+        .given(vec![registered()])
+        .when(details(None, Some("Main St\u{7}")))
+        .then_expect_error(ClientError::InvalidAddress);
+}
+
+#[test]
+fn a_deleted_client_takes_no_billing_details() {
+    ClientTester::with(())
+        .given(vec![registered(), deleted()])
+        .when(details(None, Some("Main St")))
+        .then_expect_error(ClientError::Deleted);
 }

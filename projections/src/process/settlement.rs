@@ -208,9 +208,10 @@ fn account_touched(event: &StoredEvent) -> Result<Option<Uuid>, ProjectionError>
         Uuid::parse_str(id).map_err(|e| ProjectionError::Malformed(format!("id {id:?}: {e}")))
     };
     match (event.aggregate_type.as_str(), event.event_type.as_str()) {
-        ("Account", "PaymentPosted" | "CreditLimitSet" | "ExpenseCredited") => {
-            Ok(Some(parse(&event.aggregate_id)?))
-        }
+        (
+            "Account",
+            "PaymentPosted" | "CreditLimitSet" | "ExpenseCredited" | "ExpenseCorrected",
+        ) => Ok(Some(parse(&event.aggregate_id)?)),
         ("Account", "BalanceAdjusted") => match event.decode()? {
             AccountEvent::BalanceAdjusted { amount, .. } if amount.is_positive() => {
                 Ok(Some(parse(&event.aggregate_id)?))

@@ -1,0 +1,208 @@
+//! The client's statement: every movement of a personal account, in log order, with the balance
+//! after it. The balance comes from the event (`balance_after`), so the statement's last running
+//! balance is, by construction, the one the `balances` read model holds.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::account::AccountEvent;
+use eventstore::log::StoredEvent;
+use rust_decimal::Decimal;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::{Projection, ProjectionError};
+
+/// The `account_movements` table.
+pub struct Statement;
+
+/// The movements of a batch, column by column, for one set-based insert.
+#[derive(Default)]
+struct Movements {
+    position: Vec<i64>,
+    account_id: Vec<Uuid>,
+    kind: Vec<&'static str>,
+    amount: Vec<Decimal>,
+    currency: Vec<String>,
+    balance_after: Vec<Decimal>,
+    reference: Vec<Uuid>,
+    description: Vec<String>,
+    details: Vec<serde_json::Value>,
+    occurred_at: Vec<DateTime<Utc>>,
+}
+
+/// One movement: what it is, the signed amount, what it refers to, and what the client reads.
+struct Movement {
+    kind: &'static str,
+    amount: domain::money::Money,
+    balance_after: domain::money::Money,
+    reference: Uuid,
+    description: String,
+    details: serde_json::Value,
+}
+
+/// The movement an account event makes, if it moves money.
+fn movement(event: AccountEvent) -> Option<Movement> {
+    let movement = match event {
+        AccountEvent::PaymentPosted {
+            payment_id,
+            amount,
+            method,
+            balance_after,
+            ..
+        } => Movement {
+            kind: "payment",
+            amount,
+            balance_after,
+            reference: payment_id.as_uuid(),
+            description: format!("Payment ({method})"),
+            details: serde_json::json!({}),
+        },
+        AccountEvent::BalanceAdjusted {
+            adjustment_id,
+            amount,
+            reason,
+            balance_after,
+        } => Movement {
+            kind: "adjustment",
+            amount,
+            balance_after,
+            reference: adjustment_id.as_uuid(),
+            description: reason,
+            details: serde_json::json!({}),
+        },
+        AccountEvent::ExpenseCharged {
+            expense,
+            balance_after,
+        } => Movement {
+            kind: "charge",
+            amount: expense.amount.negated(),
+            balance_after,
+            reference: expense.expense_id.as_uuid(),
+            description: expense.description,
+            details: serde_json::json!({ "service_id": expense.service_id }),
+        },
+        AccountEvent::ExpenseCredited {
+            expense,
+            balance_after,
+        } => Movement {
+            kind: "credit",
+            amount: expense.amount,
+            balance_after,
+            reference: expense.expense_id.as_uuid(),
+            description: expense.description,
+            details: serde_json::json!({ "service_id": expense.service_id }),
+        },
+        AccountEvent::PaymentRefunded {
+            refund_id,
+            payment_id,
+            amount,
+            reason,
+            balance_after,
+        } => Movement {
+            kind: "refund",
+            amount: amount.negated(),
+            balance_after,
+            reference: refund_id.as_uuid(),
+            description: format!("Refund: {reason}"),
+            details: serde_json::json!({ "payment_id": payment_id }),
+        },
+        AccountEvent::PaymentReversed {
+            payment_id,
+            amount,
+            reason,
+            balance_after,
+        } => Movement {
+            kind: "reversal",
+            amount: amount.negated(),
+            balance_after,
+            reference: payment_id.as_uuid(),
+            description: format!("Payment reversed: {reason}"),
+            details: serde_json::json!({ "payment_id": payment_id }),
+        },
+        AccountEvent::ExpenseCorrected {
+            correction_id,
+            expense_id,
+            amount,
+            voided,
+            reason,
+            balance_after,
+        } => Movement {
+            kind: if voided { "void" } else { "correction" },
+            amount,
+            balance_after,
+            reference: correction_id.as_uuid(),
+            description: reason,
+            details: serde_json::json!({ "expense_id": expense_id }),
+        },
+        AccountEvent::AccountOpened { .. } | AccountEvent::CreditLimitSet { .. } => return None,
+    };
+    Some(movement)
+}
+
+#[async_trait]
+impl Projection for Statement {
+    fn name(&self) -> &'static str {
+        "statement"
+    }
+
+    fn version(&self) -> i32 {
+        1
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["account_movements"]
+    }
+
+    async fn apply_batch(
+        &self,
+        tx: &mut PgConnection,
+        events: &[StoredEvent],
+    ) -> Result<(), ProjectionError> {
+        let mut rows = Movements::default();
+        for event in events.iter().filter(|e| e.aggregate_type == "Account") {
+            let decoded: AccountEvent = event
+                .decode()
+                .map_err(|e| ProjectionError::from(e).at(event))?;
+            let Some(movement) = movement(decoded) else {
+                continue;
+            };
+            let account = Uuid::parse_str(&event.aggregate_id)
+                .map_err(|e| ProjectionError::Malformed(format!("account id: {e}")).at(event))?;
+            rows.position.push(event.position);
+            rows.account_id.push(account);
+            rows.kind.push(movement.kind);
+            rows.amount.push(movement.amount.amount());
+            rows.currency
+                .push(movement.amount.currency().code().to_owned());
+            rows.balance_after.push(movement.balance_after.amount());
+            rows.reference.push(movement.reference);
+            rows.description.push(movement.description);
+            rows.details.push(movement.details);
+            rows.occurred_at.push(event.metadata()?.occurred_at);
+        }
+        if rows.position.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO account_movements (position, account_id, kind, amount, currency,
+                                            balance_after, reference, description, details,
+                                            occurred_at)
+             SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::numeric[], $5::text[],
+                                  $6::numeric[], $7::uuid[], $8::text[], $9::jsonb[],
+                                  $10::timestamptz[])",
+        )
+        .bind(&rows.position)
+        .bind(&rows.account_id)
+        .bind(&rows.kind)
+        .bind(&rows.amount)
+        .bind(&rows.currency)
+        .bind(&rows.balance_after)
+        .bind(&rows.reference)
+        .bind(&rows.description)
+        .bind(&rows.details)
+        .bind(&rows.occurred_at)
+        .execute(&mut *tx)
+        .await?;
+        Ok(())
+    }
+}
