@@ -237,6 +237,9 @@ fn protected() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::accounts::get_balance))
         .routes(routes!(routes::accounts::set_credit_limit))
         .routes(routes!(routes::accounts::list_expenses))
+        .routes(routes!(routes::statement::get_statement))
+        .routes(routes!(routes::statement::correct_expense))
+        .routes(routes!(routes::clients::set_billing_details))
         .routes(routes!(routes::action_log::list_action_log))
         .routes(routes!(
             routes::tariffs::create_tariff,

@@ -13,6 +13,7 @@ use domain::money::MoneyError;
 use domain::provider::ProviderError;
 use domain::service::ServiceError;
 use domain::tariff::TariffError;
+use domain::tax::TaxError;
 use eventstore::{CommandError, StoreError};
 use projections::ProjectionError;
 use projections::process::settlement::SettleError;
@@ -204,6 +205,12 @@ impl From<ClientError> for ApiError {
 
 impl From<AccountError> for ApiError {
     fn from(error: AccountError) -> Self {
+        Self::unprocessable(error.code(), error.to_string())
+    }
+}
+
+impl From<TaxError> for ApiError {
+    fn from(error: TaxError) -> Self {
         Self::unprocessable(error.code(), error.to_string())
     }
 }

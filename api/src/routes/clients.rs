@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use domain::client::{Client, ClientCommand, ClientKind, ClientName, Country, Email};
 use domain::ids::{ClientId, ProviderId};
 use domain::provider::Provider;
+use domain::tax::VatNumber;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -76,6 +77,10 @@ pub struct ClientView {
     pub country: String,
     /// `active` or `deleted`.
     pub status: String,
+    /// The VAT identification number, if the client is a registered business.
+    pub vat_number: Option<String>,
+    /// The postal address printed on invoices.
+    pub address: Option<String>,
     /// When it registered.
     pub created_at: DateTime<Utc>,
     /// When it last changed.
@@ -109,15 +114,31 @@ type ClientRow = (
     String,
     DateTime<Utc>,
     DateTime<Utc>,
+    Option<String>,
+    Option<String>,
 );
 
-const CLIENT_COLUMNS: &str =
-    "id, provider_id, currency, name, email, kind, country, status, created_at, updated_at";
+const CLIENT_COLUMNS: &str = "id, provider_id, currency, name, email, kind, country, status, \
+     created_at, updated_at, vat_number, address";
 
 fn view(row: ClientRow) -> ClientView {
-    let (id, provider_id, currency, name, email, kind, country, status, created_at, updated_at) =
-        row;
+    let (
+        id,
+        provider_id,
+        currency,
+        name,
+        email,
+        kind,
+        country,
+        status,
+        created_at,
+        updated_at,
+        vat_number,
+        address,
+    ) = row;
     ClientView {
+        vat_number,
+        address,
         id,
         provider_id,
         currency,
@@ -204,6 +225,53 @@ pub async fn update_client(
     let committed = state
         .store
         .execute::<Client>(&id.to_string(), cmd, &command.context, &[])
+        .await?;
+    Ok(accepted_with(StatusCode::OK, id, &committed))
+}
+
+/// `PUT /v1/clients/{id}/billing-details`: both fields as they are to be; `null` clears one.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BillingDetailsRequest {
+    /// The VAT identification number: two uppercase letters and 2 to 13 uppercase letters or
+    /// digits, such as `DE123456789`.
+    #[schema(pattern = "^[A-Z]{2}[A-Z0-9]{2,13}$", example = "DE123456789")]
+    pub vat_number: Option<String>,
+    /// The postal address as printed on invoices; 1 to 500 characters, newlines allowed.
+    #[schema(example = "Hauptstr. 1\n10115 Berlin")]
+    pub address: Option<String>,
+}
+
+/// Sets the details printed on the client's invoices and used for its taxes.
+#[utoipa::path(put, path = "/v1/clients/{id}/billing-details", tag = "clients",
+    request_body = BillingDetailsRequest,
+    params(("id" = Uuid, Path, description = "the client")),
+    responses(
+        (status = 200, description = "set (or already so)", body = Accepted),
+        (status = 404, description = "no such client", body = Problem),
+        (status = 422, description = "invalid VAT number or address, or the client is deleted", body = Problem)))]
+pub async fn set_billing_details(
+    State(state): State<AppState>,
+    command: Command,
+    Path(id): Path<Uuid>,
+    Body(request): Body<BillingDetailsRequest>,
+) -> Result<Response, ApiError> {
+    let vat_number = request
+        .vat_number
+        .as_deref()
+        .map(VatNumber::parse)
+        .transpose()?;
+    let committed = state
+        .store
+        .execute::<Client>(
+            &id.to_string(),
+            ClientCommand::SetBillingDetails {
+                vat_number,
+                address: request.address,
+            },
+            &command.context,
+            &[],
+        )
         .await?;
     Ok(accepted_with(StatusCode::OK, id, &committed))
 }

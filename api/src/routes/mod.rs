@@ -9,6 +9,7 @@ pub mod health;
 pub mod operations;
 pub mod providers;
 pub mod services;
+pub mod statement;
 pub mod tariffs;
 
 use axum::Json;
