@@ -19,11 +19,19 @@ pub(crate) fn display_name(input: &str, max_chars: usize) -> Option<&str> {
     trimmed_within(input, max_chars).filter(|name| !name.chars().any(char::is_control))
 }
 
-/// Trims `input` and returns it if it holds 1 to `max_chars` characters and no control
-/// characters other than line breaks: a postal address or a note printed on several lines.
-pub(crate) fn trimmed_multiline_within(input: &str, max_chars: usize) -> Option<&str> {
-    trimmed_within(input, max_chars)
-        .filter(|text| !text.chars().any(|c| c.is_control() && c != '\n'))
+/// Trims `input`, turns `\r\n` into `\n`, and returns it if it is valid multi-line text such as
+/// a postal address: 1 to `max_chars` characters and no control characters other than newlines.
+///
+/// Browsers submit text areas with `\r\n`; storing one line ending keeps one spelling per
+/// address in the events. A lone `\r`, a tab or an escape sequence is refused like any other
+/// control character.
+pub(crate) fn multiline(input: &str, max_chars: usize) -> Option<String> {
+    let normalized = input.replace("\r\n", "\n");
+    let text = trimmed_within(&normalized, max_chars)?;
+    let clean = !text
+        .chars()
+        .any(|character| character.is_control() && character != '\n');
+    clean.then(|| text.to_string())
 }
 
 #[cfg(test)]
@@ -46,5 +54,17 @@ mod tests {
     fn display_names_reject_control_characters() {
         assert_eq!(display_name("Acme\nHosting", 200), None);
         assert_eq!(display_name("Acme Hosting", 200), Some("Acme Hosting"));
+    }
+
+    #[test]
+    fn multiline_text_keeps_newlines_and_refuses_other_control_characters() {
+        assert_eq!(
+            multiline(" Main St 1\r\n10115 Berlin \n", 500),
+            Some("Main St 1\n10115 Berlin".to_string())
+        );
+        assert_eq!(multiline("Main St 1\t10115 Berlin", 500), None);
+        assert_eq!(multiline("Main St 1\r10115 Berlin", 500), None);
+        assert_eq!(multiline(" \n ", 500), None);
+        assert_eq!(multiline("abc", 2), None);
     }
 }

@@ -160,9 +160,8 @@ impl Client {
                 self.ensure_active()?;
                 let address = match address {
                     Some(address) => Some(
-                        text::trimmed_multiline_within(&address, ADDRESS_CHARS_MAX)
-                            .ok_or(ClientError::InvalidAddress)?
-                            .to_string(),
+                        text::multiline(&address, ADDRESS_CHARS_MAX)
+                            .ok_or(ClientError::InvalidAddress)?,
                     ),
                     None => None,
                 };

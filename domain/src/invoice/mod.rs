@@ -1,1 +1,581 @@
-//! To be written (issue 4).
+//! Invoices and their numbering: the [`Invoice`] aggregate (invoices, proformas and credit notes)
+//! and the [`InvoiceBook`] aggregate, which hands out gap-free numbers.
+//!
+//! **Numbers are assigned in a second step.** An invoice is first drafted and priced
+//! (`DraftInvoice` → `InvoiceDrafted`), and only then numbered: its company's book for the kind's
+//! series and the year of issue (`InvoiceBookId::of(company, kind.series(), numbering.book_year(year))`)
+//! takes `NumberDocument` and records `DocumentNumbered` with the next sequence, and the invoice
+//! takes that number with `AssignNumber` (`InvoiceIssued`). So a number is only ever consumed
+//! by a document that already exists as a draft, and the sequence stays gap-free even across
+//! crashes: a process finishes numbering drafts by repeating both steps for every draft without
+//! a number ([`Invoice::numbering_command`] builds the first). The event store's command key on
+//! the invoice id makes the book's step idempotent, and the invoice accepts its own number twice.
+//!
+//! Tax documents are never deleted or cancelled: a mistake is corrected with a credit note, an
+//! `Invoice` of kind `CreditNote` that names the invoice it `corrects`. `RecordCreditNote` on the
+//! corrected invoice comes first and reserves the amount, refusing to give back more than the
+//! invoice's total; the credit note is drafted after it. Only an unpaid proforma, which is not
+//! a tax document, can be cancelled; a cancelled proforma still accepts its number, so that a
+//! number handed out just before the cancellation is not lost.
+//!
+//! Everything printed (seller, payer, priced lines, totals, tax notice) is frozen into
+//! `InvoiceDrafted`, so later changes to the company, the client or the tax rules never change a
+//! document.
+
+mod book;
+mod command;
+mod error;
+mod event;
+mod value;
+
+#[cfg(test)]
+mod tests;
+
+use chrono::{Datelike, NaiveDate};
+use cqrs_es::Aggregate;
+use cqrs_es::event_sink::EventSink;
+use serde::{Deserialize, Serialize};
+
+use crate::company::{InvoiceNumbering, SellerDetails};
+use crate::ids::{ClientId, CompanyId, InvoiceBookId, InvoiceId, PaymentId, ProviderId};
+use crate::money::{Currency, Money};
+use crate::tax::{self, InvoiceLine, TaxTreatment, Totals};
+use crate::text;
+
+pub use book::*;
+pub use command::*;
+pub use error::*;
+pub use event::*;
+pub use value::*;
+
+/// The longest invoice note, in characters.
+pub const INVOICE_NOTE_CHARS_MAX: usize = 2000;
+
+/// The longest document number, in characters.
+pub const INVOICE_NUMBER_CHARS_MAX: usize = 64;
+
+/// The longest cancellation reason, in characters.
+pub const CANCEL_REASON_CHARS_MAX: usize = 500;
+
+/// The state of one invoice, rebuilt from its events.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Invoice {
+    /// `None` until `InvoiceDrafted`, so that "drafted but without lines" is unrepresentable.
+    drafted: Option<DraftedInvoice>,
+}
+
+/// The state of an invoice that has been drafted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct DraftedInvoice {
+    invoice_id: InvoiceId,
+    kind: InvoiceKind,
+    provider_id: ProviderId,
+    company_id: CompanyId,
+    client_id: ClientId,
+    seller: SellerDetails,
+    payer: PayerDetails,
+    currency: Currency,
+    lines: Vec<InvoiceLine>,
+    totals: Totals,
+    treatment: TaxTreatment,
+    tax_notice: Option<String>,
+    issued_on: NaiveDate,
+    due_on: NaiveDate,
+    payment_id: Option<PaymentId>,
+    period: Option<InvoicePeriod>,
+    corrects: Option<InvoiceId>,
+    note: Option<String>,
+    /// The book's sequence and the formatted number, once issued.
+    number: Option<(u64, String)>,
+    /// The payment and the day it was received, once paid.
+    paid: Option<(PaymentId, NaiveDate)>,
+    /// The sum of `credit_notes`' amounts; zero in the invoice's currency at first.
+    credited_total: Money,
+    /// The credit notes recorded, so that recording one twice is recognised.
+    credit_notes: Vec<InvoiceId>,
+    /// The reason, once cancelled.
+    cancelled: Option<String>,
+}
+
+impl Invoice {
+    /// Whether `InvoiceDrafted` has happened.
+    pub fn is_drafted(&self) -> bool {
+        self.drafted.is_some()
+    }
+
+    /// Where the invoice stands, once drafted.
+    ///
+    /// Cancelled wins over everything; then a draft is a draft; then credit notes decide
+    /// (credited or partially credited, whether paid or not); then paid; else issued.
+    pub fn status(&self) -> Option<InvoiceStatus> {
+        let invoice = self.drafted.as_ref()?;
+        let credited = invoice.credited_total.amount();
+        Some(if invoice.cancelled.is_some() {
+            InvoiceStatus::Cancelled
+        } else if invoice.number.is_none() {
+            InvoiceStatus::Draft
+        } else if credited.is_zero() {
+            if invoice.paid.is_some() {
+                InvoiceStatus::Paid
+            } else {
+                InvoiceStatus::Issued
+            }
+        } else if credited < invoice.totals.gross.amount() {
+            InvoiceStatus::PartiallyCredited
+        } else {
+            InvoiceStatus::Credited
+        })
+    }
+
+    /// The document's id, once drafted.
+    pub fn invoice_id(&self) -> Option<InvoiceId> {
+        self.drafted.as_ref().map(|invoice| invoice.invoice_id)
+    }
+
+    /// What the document is for, once drafted.
+    pub fn kind(&self) -> Option<InvoiceKind> {
+        self.drafted.as_ref().map(|invoice| invoice.kind)
+    }
+
+    /// The provider, once drafted.
+    pub fn provider_id(&self) -> Option<ProviderId> {
+        self.drafted.as_ref().map(|invoice| invoice.provider_id)
+    }
+
+    /// The issuing company, once drafted.
+    pub fn company_id(&self) -> Option<CompanyId> {
+        self.drafted.as_ref().map(|invoice| invoice.company_id)
+    }
+
+    /// The client billed, once drafted.
+    pub fn client_id(&self) -> Option<ClientId> {
+        self.drafted.as_ref().map(|invoice| invoice.client_id)
+    }
+
+    /// The seller as printed, once drafted.
+    pub fn seller(&self) -> Option<&SellerDetails> {
+        self.drafted.as_ref().map(|invoice| &invoice.seller)
+    }
+
+    /// The payer as printed, once drafted.
+    pub fn payer(&self) -> Option<&PayerDetails> {
+        self.drafted.as_ref().map(|invoice| &invoice.payer)
+    }
+
+    /// The currency of every amount, once drafted.
+    pub fn currency(&self) -> Option<Currency> {
+        self.drafted.as_ref().map(|invoice| invoice.currency)
+    }
+
+    /// The priced lines; empty until drafted.
+    pub fn lines(&self) -> &[InvoiceLine] {
+        self.drafted
+            .as_ref()
+            .map_or(&[], |invoice| invoice.lines.as_slice())
+    }
+
+    /// The totals, once drafted.
+    pub fn totals(&self) -> Option<&Totals> {
+        self.drafted.as_ref().map(|invoice| &invoice.totals)
+    }
+
+    /// How the document is taxed, once drafted.
+    pub fn treatment(&self) -> Option<TaxTreatment> {
+        self.drafted.as_ref().map(|invoice| invoice.treatment)
+    }
+
+    /// The legal notice the document prints, if any.
+    pub fn tax_notice(&self) -> Option<&str> {
+        self.drafted.as_ref()?.tax_notice.as_deref()
+    }
+
+    /// The date of issue, once drafted.
+    pub fn issued_on(&self) -> Option<NaiveDate> {
+        self.drafted.as_ref().map(|invoice| invoice.issued_on)
+    }
+
+    /// The due date, once drafted.
+    pub fn due_on(&self) -> Option<NaiveDate> {
+        self.drafted.as_ref().map(|invoice| invoice.due_on)
+    }
+
+    /// The payment a proforma asks for (or another document names), if any.
+    pub fn payment_id(&self) -> Option<PaymentId> {
+        self.drafted.as_ref()?.payment_id
+    }
+
+    /// The period a monthly invoice bills, if any.
+    pub fn period(&self) -> Option<InvoicePeriod> {
+        self.drafted.as_ref()?.period
+    }
+
+    /// The invoice a credit note corrects, if any.
+    pub fn corrects(&self) -> Option<InvoiceId> {
+        self.drafted.as_ref()?.corrects
+    }
+
+    /// The note, if any.
+    pub fn note(&self) -> Option<&str> {
+        self.drafted.as_ref()?.note.as_deref()
+    }
+
+    /// The formatted number, once issued.
+    pub fn number(&self) -> Option<&str> {
+        let (_, number) = self.drafted.as_ref()?.number.as_ref()?;
+        Some(number)
+    }
+
+    /// The position in the numbering book's sequence, once issued.
+    pub fn sequence(&self) -> Option<u64> {
+        let (sequence, _) = self.drafted.as_ref()?.number.as_ref()?;
+        Some(*sequence)
+    }
+
+    /// The payment and the day it was received, once paid.
+    pub fn paid(&self) -> Option<(PaymentId, NaiveDate)> {
+        self.drafted.as_ref()?.paid
+    }
+
+    /// Everything credit notes give back, once drafted.
+    pub fn credited_total(&self) -> Option<Money> {
+        self.drafted.as_ref().map(|invoice| invoice.credited_total)
+    }
+
+    /// The credit notes recorded; empty until some are.
+    pub fn credit_notes(&self) -> &[InvoiceId] {
+        self.drafted
+            .as_ref()
+            .map_or(&[], |invoice| invoice.credit_notes.as_slice())
+    }
+
+    /// What credit notes may still give back: the gross total less what is credited, for an
+    /// issued invoice that is not a credit note and not cancelled; `None` otherwise.
+    pub fn remaining_creditable(&self) -> Option<Money> {
+        let invoice = self.creditable().ok()?;
+        invoice
+            .totals
+            .gross
+            .checked_sub(invoice.credited_total)
+            .ok()
+    }
+
+    /// The book and the command that number this draft under `numbering` (the company's), or
+    /// `None` when the invoice is not drafted or already has its number.
+    ///
+    /// The book is the company's for the kind's series and the year of issue (or the one book
+    /// for ever when the numbering never resets).
+    pub fn numbering_command(
+        &self,
+        numbering: &InvoiceNumbering,
+    ) -> Option<(InvoiceBookId, InvoiceBookCommand)> {
+        let invoice = self.drafted.as_ref()?;
+        if invoice.number.is_some() {
+            return None;
+        }
+        let series = invoice.kind.series();
+        let year = invoice.issued_on.year();
+        let book_id = InvoiceBookId::of(invoice.company_id, series, numbering.book_year(year));
+        Some((
+            book_id,
+            InvoiceBookCommand::NumberDocument {
+                invoice_id: invoice.invoice_id,
+                company_id: invoice.company_id,
+                series: series.to_string(),
+                year,
+                numbering: numbering.clone(),
+            },
+        ))
+    }
+
+    /// Applies the business rules to `command` and returns the events it causes.
+    pub fn decide(&self, command: InvoiceCommand) -> Result<Vec<InvoiceEvent>, InvoiceError> {
+        match command {
+            InvoiceCommand::DraftInvoice {
+                invoice_id,
+                kind,
+                provider_id,
+                company_id,
+                client_id,
+                seller,
+                payer,
+                currency,
+                lines,
+                treatment,
+                issued_on,
+                due_on,
+                payment_id,
+                period,
+                corrects,
+                note,
+            } => {
+                if self.is_drafted() {
+                    return Err(InvoiceError::AlreadyDrafted);
+                }
+                if due_on < issued_on {
+                    return Err(InvoiceError::DueBeforeIssue);
+                }
+                let is_credit_note = kind == InvoiceKind::CreditNote;
+                if is_credit_note != corrects.is_some() || corrects == Some(invoice_id) {
+                    return Err(InvoiceError::InvalidCorrects);
+                }
+                if kind == InvoiceKind::Proforma && payment_id.is_none() {
+                    return Err(InvoiceError::ProformaWithoutPayment);
+                }
+                if kind == InvoiceKind::Monthly && period.is_none() {
+                    return Err(InvoiceError::MonthlyWithoutPeriod);
+                }
+                if period.is_some_and(|period| period.end <= period.start) {
+                    return Err(InvoiceError::InvalidPeriod);
+                }
+                if seller.company_id != company_id {
+                    return Err(InvoiceError::SellerMismatch);
+                }
+                if payer.client_id != client_id {
+                    return Err(InvoiceError::PayerMismatch);
+                }
+                if treatment == TaxTreatment::ReverseCharge && !payer.is_business_with_vat_number()
+                {
+                    return Err(InvoiceError::ReverseChargeNotApplicable);
+                }
+                let note = note
+                    .map(|note| {
+                        text::multiline(&note, INVOICE_NOTE_CHARS_MAX)
+                            .ok_or(InvoiceError::InvalidNote)
+                    })
+                    .transpose()?;
+                let (lines, totals) = tax::price_lines(lines, &treatment, currency)?;
+                Ok(vec![InvoiceEvent::InvoiceDrafted {
+                    invoice_id,
+                    kind,
+                    provider_id,
+                    company_id,
+                    client_id,
+                    seller,
+                    payer,
+                    currency,
+                    lines,
+                    totals,
+                    treatment,
+                    tax_notice: treatment.notice().map(str::to_string),
+                    issued_on,
+                    due_on,
+                    payment_id,
+                    period,
+                    corrects,
+                    note,
+                }])
+            }
+            InvoiceCommand::AssignNumber { sequence, number } => {
+                let invoice = self.drafted()?;
+                let well_formed = sequence > 0
+                    && text::display_name(&number, INVOICE_NUMBER_CHARS_MAX)
+                        .is_some_and(|checked| checked == number);
+                if !well_formed {
+                    return Err(InvoiceError::InvalidNumber);
+                }
+                match &invoice.number {
+                    Some((current_sequence, current))
+                        if *current_sequence == sequence && *current == number =>
+                    {
+                        Ok(vec![])
+                    }
+                    Some((_, current)) => Err(InvoiceError::AlreadyNumbered(current.clone())),
+                    None => Ok(vec![InvoiceEvent::InvoiceIssued { sequence, number }]),
+                }
+            }
+            InvoiceCommand::MarkPaid {
+                payment_id,
+                paid_on,
+            } => {
+                let invoice = self.creditable()?;
+                if invoice.paid.is_some() {
+                    return Ok(vec![]);
+                }
+                if let Some(expected) = invoice.payment_id
+                    && invoice.kind == InvoiceKind::Proforma
+                    && expected != payment_id
+                {
+                    return Err(InvoiceError::PaymentMismatch {
+                        expected,
+                        found: payment_id,
+                    });
+                }
+                Ok(vec![InvoiceEvent::InvoicePaid {
+                    payment_id,
+                    paid_on,
+                }])
+            }
+            InvoiceCommand::RecordCreditNote {
+                credit_note_id,
+                gross,
+            } => {
+                let invoice = self.creditable()?;
+                if credit_note_id == invoice.invoice_id {
+                    return Err(InvoiceError::CreditsItself(credit_note_id));
+                }
+                if invoice.credit_notes.contains(&credit_note_id) {
+                    return Ok(vec![]);
+                }
+                if gross.currency() != invoice.currency {
+                    return Err(InvoiceError::CurrencyMismatch {
+                        expected: invoice.currency,
+                        found: gross.currency(),
+                    });
+                }
+                if !gross.is_positive() {
+                    return Err(InvoiceError::CreditNotPositive);
+                }
+                let remaining = invoice.totals.gross.checked_sub(invoice.credited_total)?;
+                if gross.amount() > remaining.amount() {
+                    return Err(InvoiceError::CreditExceedsInvoice {
+                        requested: gross,
+                        remaining,
+                    });
+                }
+                Ok(vec![InvoiceEvent::InvoiceCredited {
+                    credit_note_id,
+                    gross,
+                    credited_total: invoice.credited_total.checked_add(gross)?,
+                }])
+            }
+            InvoiceCommand::CancelInvoice { reason } => {
+                let invoice = self.drafted()?;
+                if invoice.kind != InvoiceKind::Proforma {
+                    return Err(InvoiceError::NotCancellable);
+                }
+                if invoice.cancelled.is_some() {
+                    return Ok(vec![]);
+                }
+                if invoice.paid.is_some() || !invoice.credited_total.is_zero() {
+                    return Err(InvoiceError::NotCancellable);
+                }
+                let reason = text::trimmed_within(&reason, CANCEL_REASON_CHARS_MAX)
+                    .ok_or(InvoiceError::InvalidReason)?;
+                Ok(vec![InvoiceEvent::InvoiceCancelled {
+                    reason: reason.to_string(),
+                }])
+            }
+        }
+    }
+
+    /// The drafted invoice, or `NotDrafted`.
+    fn drafted(&self) -> Result<&DraftedInvoice, InvoiceError> {
+        self.drafted.as_ref().ok_or(InvoiceError::NotDrafted)
+    }
+
+    /// The invoice if it can be paid or credited: drafted, not a credit note, not cancelled and
+    /// issued.
+    fn creditable(&self) -> Result<&DraftedInvoice, InvoiceError> {
+        let invoice = self.drafted()?;
+        if invoice.kind == InvoiceKind::CreditNote {
+            return Err(InvoiceError::IsCreditNote);
+        }
+        if invoice.cancelled.is_some() {
+            return Err(InvoiceError::Cancelled);
+        }
+        if invoice.number.is_none() {
+            return Err(InvoiceError::NotIssued);
+        }
+        Ok(invoice)
+    }
+}
+
+impl Aggregate for Invoice {
+    const TYPE: &'static str = "Invoice";
+    type Command = InvoiceCommand;
+    type Event = InvoiceEvent;
+    type Error = InvoiceError;
+    type Services = ();
+
+    async fn handle(
+        &mut self,
+        command: InvoiceCommand,
+        _services: &(),
+        sink: &EventSink<Self>,
+    ) -> Result<(), InvoiceError> {
+        for event in self.decide(command)? {
+            sink.write(event, self).await;
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, event: InvoiceEvent) {
+        match event {
+            InvoiceEvent::InvoiceDrafted {
+                invoice_id,
+                kind,
+                provider_id,
+                company_id,
+                client_id,
+                seller,
+                payer,
+                currency,
+                lines,
+                totals,
+                treatment,
+                tax_notice,
+                issued_on,
+                due_on,
+                payment_id,
+                period,
+                corrects,
+                note,
+            } => {
+                self.drafted = Some(DraftedInvoice {
+                    invoice_id,
+                    kind,
+                    provider_id,
+                    company_id,
+                    client_id,
+                    seller,
+                    payer,
+                    currency,
+                    lines,
+                    totals,
+                    treatment,
+                    tax_notice,
+                    issued_on,
+                    due_on,
+                    payment_id,
+                    period,
+                    corrects,
+                    note,
+                    number: None,
+                    paid: None,
+                    credited_total: Money::zero(currency),
+                    credit_notes: Vec::new(),
+                    cancelled: None,
+                });
+            }
+            InvoiceEvent::InvoiceIssued { sequence, number } => {
+                if let Some(invoice) = &mut self.drafted {
+                    invoice.number = Some((sequence, number));
+                }
+            }
+            InvoiceEvent::InvoicePaid {
+                payment_id,
+                paid_on,
+            } => {
+                if let Some(invoice) = &mut self.drafted {
+                    invoice.paid = Some((payment_id, paid_on));
+                }
+            }
+            InvoiceEvent::InvoiceCredited {
+                credit_note_id,
+                credited_total,
+                ..
+            } => {
+                // The event carries the new total, so applying it is an assignment, never a sum.
+                if let Some(invoice) = &mut self.drafted {
+                    invoice.credited_total = credited_total;
+                    invoice.credit_notes.push(credit_note_id);
+                }
+            }
+            InvoiceEvent::InvoiceCancelled { reason } => {
+                if let Some(invoice) = &mut self.drafted {
+                    invoice.cancelled = Some(reason);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+use serde::{Deserialize, Serialize};
+
+use super::InvoiceNumbering;
+use crate::account::{PaymentMethod, PaymentMethodKind};
+use crate::client::Country;
+use crate::ids::{CompanyId, ProviderId};
+use crate::tax::{TaxRules, VatNumber};
+
+/// What can be asked of a company.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum CompanyCommand {
+    /// Creates the company, without tax rules (nobody is taxed) and without payment methods.
+    CreateCompany {
+        /// The caller-chosen id.
+        company_id: CompanyId,
+        /// The provider the company belongs to.
+        provider_id: ProviderId,
+        /// The legal name; trimmed, 1 to 200 characters without control characters.
+        name: String,
+        /// The country the company is registered in.
+        country: Country,
+        /// The company's VAT number, if it has one.
+        vat_number: Option<VatNumber>,
+        /// The postal address; trimmed, 1 to 500 characters, newlines allowed.
+        address: String,
+        /// How the company numbers its invoices.
+        numbering: InvoiceNumbering,
+    },
+    /// Replaces the company's tax rules. Setting the rules it already has records nothing.
+    SetTaxRules {
+        /// The new rules.
+        rules: TaxRules,
+    },
+    /// Adds or changes how the company receives money by one payment method. Configuring it as
+    /// it already is records nothing.
+    ConfigurePaymentMethod {
+        /// The method.
+        method: PaymentMethod,
+        /// Who confirms payments by it.
+        kind: PaymentMethodKind,
+        /// What clients see; trimmed, 1 to 100 characters without control characters.
+        display_name: String,
+        /// Whether clients can pay by it now.
+        enabled: bool,
+    },
+}

@@ -1,0 +1,62 @@
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+
+use super::InvoiceNumbering;
+use crate::account::{PaymentMethod, PaymentMethodKind};
+use crate::client::Country;
+use crate::ids::{CompanyId, ProviderId};
+use crate::tax::{TaxRules, VatNumber};
+
+/// What has happened to a company. Stored forever: variants and fields are never renamed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum CompanyEvent {
+    /// The company was created.
+    CompanyCreated {
+        /// The company's id.
+        company_id: CompanyId,
+        /// The provider the company belongs to.
+        provider_id: ProviderId,
+        /// The trimmed legal name.
+        name: String,
+        /// The country the company is registered in.
+        country: Country,
+        /// The company's VAT number, if it has one.
+        vat_number: Option<VatNumber>,
+        /// The trimmed postal address, lines separated by `\n`.
+        address: String,
+        /// How the company numbers its invoices.
+        numbering: InvoiceNumbering,
+    },
+    /// The company's tax rules were replaced.
+    TaxRulesSet {
+        /// The new rules, in their canonical order.
+        rules: TaxRules,
+    },
+    /// A payment method was added or changed.
+    PaymentMethodConfigured {
+        /// The method.
+        method: PaymentMethod,
+        /// Who confirms payments by it.
+        kind: PaymentMethodKind,
+        /// The trimmed name clients see.
+        display_name: String,
+        /// Whether clients can pay by it now.
+        enabled: bool,
+    },
+}
+
+impl DomainEvent for CompanyEvent {
+    fn event_type(&self) -> String {
+        // Literal names, not derived from the variant, so that a rename in code cannot orphan
+        // stored rows.
+        match self {
+            Self::CompanyCreated { .. } => "CompanyCreated".to_string(),
+            Self::TaxRulesSet { .. } => "TaxRulesSet".to_string(),
+            Self::PaymentMethodConfigured { .. } => "PaymentMethodConfigured".to_string(),
+        }
+    }
+
+    fn event_version(&self) -> String {
+        "1.0".to_string()
+    }
+}

@@ -1,0 +1,84 @@
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::{InvoiceKind, InvoicePeriod, PayerDetails};
+use crate::company::SellerDetails;
+use crate::ids::{ClientId, CompanyId, InvoiceId, PaymentId, ProviderId};
+use crate::money::{Currency, Money};
+use crate::tax::{LineInput, TaxTreatment};
+
+/// What can be asked of an invoice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a draft is built and moved once per invoice; boxing its fields would only add noise"
+)]
+pub enum InvoiceCommand {
+    /// Drafts and prices the document. It gets its number in a second step
+    /// ([`InvoiceCommand::AssignNumber`]), from the company's numbering book.
+    DraftInvoice {
+        /// The caller-chosen (or derived, see `InvoiceId::monthly`) id.
+        invoice_id: InvoiceId,
+        /// What the document is for.
+        kind: InvoiceKind,
+        /// The provider the company belongs to.
+        provider_id: ProviderId,
+        /// The issuing company.
+        company_id: CompanyId,
+        /// The client billed.
+        client_id: ClientId,
+        /// The company's details as printed; of `company_id`.
+        seller: SellerDetails,
+        /// The client's details as printed; of `client_id`.
+        payer: PayerDetails,
+        /// The currency of every amount on the document.
+        currency: Currency,
+        /// The lines to price; 1 to 1000.
+        lines: Vec<LineInput>,
+        /// How the document is taxed, from the company's rules for the payer
+        /// (`TaxRules::treatment_for`).
+        treatment: TaxTreatment,
+        /// The date of issue.
+        issued_on: NaiveDate,
+        /// The date payment is due; not before `issued_on`.
+        due_on: NaiveDate,
+        /// The payment a proforma asks for; required for a proforma.
+        payment_id: Option<PaymentId>,
+        /// The period a monthly invoice bills; required for a monthly invoice.
+        period: Option<InvoicePeriod>,
+        /// The invoice a credit note corrects; required for a credit note and only for one.
+        corrects: Option<InvoiceId>,
+        /// A free text printed on the document; trimmed, 1 to 2000 characters, newlines allowed.
+        note: Option<String>,
+    },
+    /// Gives the draft the number its numbering book assigned (`DocumentNumbered`), which issues
+    /// it. Assigning the same number again records nothing.
+    AssignNumber {
+        /// The position in the book's sequence, from 1.
+        sequence: u64,
+        /// The formatted number, such as `INV2026-000042`.
+        number: String,
+    },
+    /// Records that an issued invoice was paid. Paying a paid invoice records nothing.
+    MarkPaid {
+        /// The payment; for a proforma, the one it asks for.
+        payment_id: PaymentId,
+        /// The day the payment was received.
+        paid_on: NaiveDate,
+    },
+    /// Records on an issued invoice that a credit note gives back part of it. Run it before
+    /// drafting the credit note, so that the amount is reserved and two credit notes can never
+    /// together give back more than the invoice's total. Recording the same credit note again
+    /// records nothing.
+    RecordCreditNote {
+        /// The credit note's id.
+        credit_note_id: InvoiceId,
+        /// The credit note's gross total; above zero, in the invoice's currency.
+        gross: Money,
+    },
+    /// Cancels an unpaid proforma. Cancelling a cancelled proforma records nothing.
+    CancelInvoice {
+        /// Why; trimmed, 1 to 500 characters.
+        reason: String,
+    },
+}

@@ -1,0 +1,1047 @@
+use std::str::FromStr;
+
+use cqrs_es::DomainEvent;
+use cqrs_es::test::TestFramework;
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use super::*;
+use crate::client::{ClientKind, Country};
+use crate::company::NumberingReset;
+use crate::money::MoneyError;
+use crate::tax::{
+    LineInput, REVERSE_CHARGE_NOTICE, TaxBreakdown, TaxError, TaxMode, TaxRate, VatNumber,
+};
+
+type InvoiceTester = TestFramework<Invoice>;
+
+fn invoice_id() -> InvoiceId {
+    InvoiceId::from_uuid(Uuid::from_u128(0x100))
+}
+
+fn original_id() -> InvoiceId {
+    InvoiceId::from_uuid(Uuid::from_u128(0x101))
+}
+
+fn credit_note_id(n: u128) -> InvoiceId {
+    InvoiceId::from_uuid(Uuid::from_u128(0x200 + n))
+}
+
+fn provider_id() -> ProviderId {
+    ProviderId::from_uuid(Uuid::from_u128(0x10))
+}
+
+fn company_id() -> CompanyId {
+    CompanyId::from_uuid(Uuid::from_u128(0xC0))
+}
+
+fn client_id() -> ClientId {
+    ClientId::from_uuid(Uuid::from_u128(0x20))
+}
+
+fn payment_id() -> PaymentId {
+    PaymentId::from_uuid(Uuid::from_u128(0x30))
+}
+
+fn other_payment_id() -> PaymentId {
+    PaymentId::from_uuid(Uuid::from_u128(0x31))
+}
+
+fn date(text: &str) -> NaiveDate {
+    text.parse().unwrap()
+}
+
+fn eur(amount: &str) -> Money {
+    Money::parse(amount, Currency::EUR).unwrap()
+}
+
+fn country(code: &str) -> Country {
+    Country::parse(code).unwrap()
+}
+
+fn seller() -> SellerDetails {
+    SellerDetails {
+        company_id: company_id(),
+        name: "Acme Hosting GmbH".to_string(),
+        country: country("DE"),
+        vat_number: Some(VatNumber::parse("DE123456789").unwrap()),
+        address: "Main St 1\n10115 Berlin".to_string(),
+    }
+}
+
+fn payer() -> PayerDetails {
+    PayerDetails {
+        client_id: client_id(),
+        name: "Jane Doe".to_string(),
+        email: "jane@example.com".to_string(),
+        country: country("DE"),
+        kind: ClientKind::Individual,
+        vat_number: None,
+        address: None,
+    }
+}
+
+fn business_payer() -> PayerDetails {
+    PayerDetails {
+        name: "Example SARL".to_string(),
+        country: country("FR"),
+        kind: ClientKind::Company,
+        vat_number: Some(VatNumber::parse("FR12345678901").unwrap()),
+        ..payer()
+    }
+}
+
+fn added_19() -> TaxTreatment {
+    TaxTreatment::Standard {
+        rate: TaxRate::parse("19").unwrap(),
+        mode: TaxMode::Added,
+    }
+}
+
+fn line(quantity: &str, unit_price: &str) -> LineInput {
+    LineInput::new(
+        "VDS S, March",
+        Decimal::from_str(quantity).unwrap(),
+        eur(unit_price),
+    )
+}
+
+/// Every field of `DraftInvoice`, so that a test changes only the one it is about.
+#[derive(Clone)]
+struct Draft {
+    invoice_id: InvoiceId,
+    kind: InvoiceKind,
+    seller: SellerDetails,
+    payer: PayerDetails,
+    lines: Vec<LineInput>,
+    treatment: TaxTreatment,
+    issued_on: NaiveDate,
+    due_on: NaiveDate,
+    payment_id: Option<PaymentId>,
+    period: Option<InvoicePeriod>,
+    corrects: Option<InvoiceId>,
+    note: Option<String>,
+}
+
+impl Draft {
+    fn command(self) -> InvoiceCommand {
+        InvoiceCommand::DraftInvoice {
+            invoice_id: self.invoice_id,
+            kind: self.kind,
+            provider_id: provider_id(),
+            company_id: company_id(),
+            client_id: client_id(),
+            seller: self.seller,
+            payer: self.payer,
+            currency: Currency::EUR,
+            lines: self.lines,
+            treatment: self.treatment,
+            issued_on: self.issued_on,
+            due_on: self.due_on,
+            payment_id: self.payment_id,
+            period: self.period,
+            corrects: self.corrects,
+            note: self.note,
+        }
+    }
+
+    /// The event drafting prices into; the pricing itself is tested in `tax`.
+    fn drafted(self) -> InvoiceEvent {
+        let (lines, totals) = tax::price_lines(self.lines, &self.treatment, Currency::EUR).unwrap();
+        InvoiceEvent::InvoiceDrafted {
+            invoice_id: self.invoice_id,
+            kind: self.kind,
+            provider_id: provider_id(),
+            company_id: company_id(),
+            client_id: client_id(),
+            seller: self.seller,
+            payer: self.payer,
+            currency: Currency::EUR,
+            lines,
+            totals,
+            treatment: self.treatment,
+            tax_notice: self.treatment.notice().map(str::to_string),
+            issued_on: self.issued_on,
+            due_on: self.due_on,
+            payment_id: self.payment_id,
+            period: self.period,
+            corrects: self.corrects,
+            note: self.note.map(|note| note.trim().to_string()),
+        }
+    }
+}
+
+/// A manual invoice of 3 × 9.99 at 19 % added: 29.97 net, 5.69 tax, 35.66 gross.
+fn manual() -> Draft {
+    Draft {
+        invoice_id: invoice_id(),
+        kind: InvoiceKind::Manual,
+        seller: seller(),
+        payer: payer(),
+        lines: vec![line("3", "9.99")],
+        treatment: added_19(),
+        issued_on: date("2026-03-01"),
+        due_on: date("2026-03-15"),
+        payment_id: None,
+        period: None,
+        corrects: None,
+        note: None,
+    }
+}
+
+fn proforma() -> Draft {
+    Draft {
+        kind: InvoiceKind::Proforma,
+        payment_id: Some(payment_id()),
+        ..manual()
+    }
+}
+
+fn monthly() -> Draft {
+    Draft {
+        kind: InvoiceKind::Monthly,
+        period: Some(InvoicePeriod {
+            start: date("2026-02-01"),
+            end: date("2026-03-01"),
+        }),
+        ..manual()
+    }
+}
+
+fn credit_note() -> Draft {
+    Draft {
+        kind: InvoiceKind::CreditNote,
+        corrects: Some(original_id()),
+        ..manual()
+    }
+}
+
+fn issued() -> InvoiceEvent {
+    InvoiceEvent::InvoiceIssued {
+        sequence: 42,
+        number: "INV2026-000042".to_string(),
+    }
+}
+
+fn assign(sequence: u64, number: &str) -> InvoiceCommand {
+    InvoiceCommand::AssignNumber {
+        sequence,
+        number: number.to_string(),
+    }
+}
+
+fn mark_paid(payment_id: PaymentId) -> InvoiceCommand {
+    InvoiceCommand::MarkPaid {
+        payment_id,
+        paid_on: date("2026-03-05"),
+    }
+}
+
+fn paid(payment_id: PaymentId) -> InvoiceEvent {
+    InvoiceEvent::InvoicePaid {
+        payment_id,
+        paid_on: date("2026-03-05"),
+    }
+}
+
+fn credit(n: u128, gross: &str) -> InvoiceCommand {
+    InvoiceCommand::RecordCreditNote {
+        credit_note_id: credit_note_id(n),
+        gross: eur(gross),
+    }
+}
+
+fn credited(n: u128, gross: &str, credited_total: &str) -> InvoiceEvent {
+    InvoiceEvent::InvoiceCredited {
+        credit_note_id: credit_note_id(n),
+        gross: eur(gross),
+        credited_total: eur(credited_total),
+    }
+}
+
+fn cancel(reason: &str) -> InvoiceCommand {
+    InvoiceCommand::CancelInvoice {
+        reason: reason.to_string(),
+    }
+}
+
+fn cancelled() -> InvoiceEvent {
+    InvoiceEvent::InvoiceCancelled {
+        reason: "client chose another plan".to_string(),
+    }
+}
+
+/// The state after `events`.
+fn invoice(events: Vec<InvoiceEvent>) -> Invoice {
+    let mut invoice = Invoice::default();
+    for event in events {
+        invoice.apply(event);
+    }
+    invoice
+}
+
+// Drafting.
+
+#[test]
+fn a_draft_carries_its_priced_lines_and_totals() {
+    let InvoiceEvent::InvoiceDrafted { lines, totals, .. } = manual().drafted() else {
+        panic!("not a draft");
+    };
+    assert_eq!(lines[0].net, eur("29.97"));
+    assert_eq!(lines[0].tax, eur("5.69"));
+    assert_eq!(lines[0].gross, eur("35.66"));
+    assert_eq!(
+        totals,
+        Totals {
+            net: eur("29.97"),
+            tax: eur("5.69"),
+            gross: eur("35.66"),
+            by_rate: vec![TaxBreakdown {
+                rate: TaxRate::parse("19").unwrap(),
+                net: eur("29.97"),
+                tax: eur("5.69"),
+            }],
+        }
+    );
+    InvoiceTester::with(())
+        .given_no_previous_events()
+        .when(manual().command())
+        .then_expect_events(vec![manual().drafted()]);
+}
+
+#[test]
+fn every_kind_can_be_drafted_with_what_it_needs() {
+    for draft in [proforma(), monthly(), credit_note()] {
+        InvoiceTester::with(())
+            .given_no_previous_events()
+            .when(draft.clone().command())
+            .then_expect_events(vec![draft.drafted()]);
+    }
+}
+
+#[test]
+fn an_invoice_is_drafted_only_once() {
+    InvoiceTester::with(())
+        .given(vec![manual().drafted()])
+        .when(manual().command())
+        .then_expect_error(InvoiceError::AlreadyDrafted);
+}
+
+#[test]
+fn a_reverse_charge_draft_carries_the_notice_and_no_tax() {
+    let draft = Draft {
+        payer: business_payer(),
+        treatment: TaxTreatment::ReverseCharge,
+        ..manual()
+    };
+    let InvoiceEvent::InvoiceDrafted {
+        totals, tax_notice, ..
+    } = draft.clone().drafted()
+    else {
+        panic!("not a draft");
+    };
+    assert_eq!(tax_notice.as_deref(), Some(REVERSE_CHARGE_NOTICE));
+    assert_eq!(totals.tax, eur("0.00"));
+    assert_eq!(totals.gross, eur("29.97"));
+    InvoiceTester::with(())
+        .given_no_previous_events()
+        .when(draft.clone().command())
+        .then_expect_events(vec![draft.drafted()]);
+}
+
+#[test]
+fn reverse_charge_needs_a_business_payer_with_a_vat_number() {
+    InvoiceTester::with(())
+        .given_no_previous_events()
+        .when(
+            Draft {
+                treatment: TaxTreatment::ReverseCharge,
+                ..manual()
+            }
+            .command(),
+        )
+        .then_expect_error(InvoiceError::ReverseChargeNotApplicable);
+}
+
+#[test]
+fn the_due_date_is_not_before_the_issue_date() {
+    InvoiceTester::with(())
+        .given_no_previous_events()
+        .when(
+            Draft {
+                due_on: date("2026-02-28"),
+                ..manual()
+            }
+            .command(),
+        )
+        .then_expect_error(InvoiceError::DueBeforeIssue);
+}
+
+#[test]
+fn a_due_date_on_the_issue_date_is_accepted() {
+    let draft = Draft {
+        due_on: date("2026-03-01"),
+        ..manual()
+    };
+    InvoiceTester::with(())
+        .given_no_previous_events()
+        .when(draft.clone().command())
+        .then_expect_events(vec![draft.drafted()]);
+}
+
+#[test]
+fn a_credit_note_must_name_the_invoice_it_corrects() {
+    InvoiceTester::with(())
+        .given_no_previous_events()
+        .when(
+            Draft {
+                corrects: None,
+                ..credit_note()
+            }
+            .command(),
+        )
+        .then_expect_error(InvoiceError::InvalidCorrects);
+}
+
+#[test]
+fn only_a_credit_note_corrects_an_invoice() {
+    InvoiceTester::with(())
+        .given_no_previous_events()
+        .when(
+            Draft {
+                corrects: Some(original_id()),
+                ..manual()
+            }
+            .command(),
+        )
+        .then_expect_error(InvoiceError::InvalidCorrects);
+}
+
+#[test]
+fn a_credit_note_cannot_correct_itself() {
+    InvoiceTester::with(())
+        .given_no_previous_events()
+        .when(
+            Draft {
+                corrects: Some(invoice_id()),
+                ..credit_note()
+            }
+            .command(),
+        )
+        .then_expect_error(InvoiceError::InvalidCorrects);
+}
+
+#[test]
+fn a_proforma_needs_its_payment() {
+    InvoiceTester::with(())
+        .given_no_previous_events()
+        .when(
+            Draft {
+                payment_id: None,
+                ..proforma()
+            }
+            .command(),
+        )
+        .then_expect_error(InvoiceError::ProformaWithoutPayment);
+}
+
+#[test]
+fn a_monthly_invoice_needs_its_period() {
+    InvoiceTester::with(())
+        .given_no_previous_events()
+        .when(
+            Draft {
+                period: None,
+                ..monthly()
+            }
+            .command(),
+        )
+        .then_expect_error(InvoiceError::MonthlyWithoutPeriod);
+}
+
+#[test]
+fn a_period_ends_after_it_starts() {
+    InvoiceTester::with(())
+        .given_no_previous_events()
+        .when(
+            Draft {
+                period: Some(InvoicePeriod {
+                    start: date("2026-02-01"),
+                    end: date("2026-02-01"),
+                }),
+                ..monthly()
+            }
+            .command(),
+        )
+        .then_expect_error(InvoiceError::InvalidPeriod);
+}
+
+#[test]
+fn the_seller_must_be_the_issuing_company() {
+    InvoiceTester::with(())
+        .given_no_previous_events()
+        .when(
+            Draft {
+                seller: SellerDetails {
+                    company_id: CompanyId::from_uuid(Uuid::from_u128(0xC1)),
+                    ..seller()
+                },
+                ..manual()
+            }
+            .command(),
+        )
+        .then_expect_error(InvoiceError::SellerMismatch);
+}
+
+#[test]
+fn the_payer_must_be_the_billed_client() {
+    InvoiceTester::with(())
+        .given_no_previous_events()
+        .when(
+            Draft {
+                payer: PayerDetails {
+                    client_id: ClientId::from_uuid(Uuid::from_u128(0x21)),
+                    ..payer()
+                },
+                ..manual()
+            }
+            .command(),
+        )
+        .then_expect_error(InvoiceError::PayerMismatch);
+}
+
+#[test]
+fn a_note_is_trimmed_and_may_span_lines() {
+    let draft = Draft {
+        note: Some("  Thank you!\nPay within 14 days.  ".to_string()),
+        ..manual()
+    };
+    InvoiceTester::with(())
+        .given_no_previous_events()
+        .when(draft.clone().command())
+        .then_expect_events(vec![draft.drafted()]);
+}
+
+#[test]
+fn a_blank_or_too_long_note_is_refused() {
+    for note in ["   ", "tab\there", &"x".repeat(2001)] {
+        InvoiceTester::with(())
+            .given_no_previous_events()
+            .when(
+                Draft {
+                    note: Some(note.to_string()),
+                    ..manual()
+                }
+                .command(),
+            )
+            .then_expect_error(InvoiceError::InvalidNote);
+    }
+}
+
+#[test]
+fn lines_that_cannot_be_priced_refuse_the_draft() {
+    InvoiceTester::with(())
+        .given_no_previous_events()
+        .when(
+            Draft {
+                lines: vec![],
+                ..manual()
+            }
+            .command(),
+        )
+        .then_expect_error(InvoiceError::Tax(TaxError::NoLines));
+    let error = Invoice::default()
+        .decide(
+            Draft {
+                lines: vec![line("1", "1.00").with_discount(eur("2.00"))],
+                ..manual()
+            }
+            .command(),
+        )
+        .unwrap_err();
+    assert_eq!(error.code(), "discount_exceeds_amount");
+}
+
+#[test]
+fn a_draft_has_no_number_and_cannot_be_paid_or_credited() {
+    let draft = invoice(vec![manual().drafted()]);
+    assert_eq!(draft.status(), Some(InvoiceStatus::Draft));
+    assert_eq!(draft.number(), None);
+    assert_eq!(draft.remaining_creditable(), None);
+    InvoiceTester::with(())
+        .given(vec![manual().drafted()])
+        .when(mark_paid(payment_id()))
+        .then_expect_error(InvoiceError::NotIssued);
+    InvoiceTester::with(())
+        .given(vec![manual().drafted()])
+        .when(credit(1, "1.00"))
+        .then_expect_error(InvoiceError::NotIssued);
+}
+
+#[test]
+fn a_draft_exposes_what_it_prints() {
+    let draft = invoice(vec![manual().drafted()]);
+    assert_eq!(draft.invoice_id(), Some(invoice_id()));
+    assert_eq!(draft.kind(), Some(InvoiceKind::Manual));
+    assert_eq!(draft.company_id(), Some(company_id()));
+    assert_eq!(draft.client_id(), Some(client_id()));
+    assert_eq!(draft.provider_id(), Some(provider_id()));
+    assert_eq!(draft.seller(), Some(&seller()));
+    assert_eq!(draft.payer(), Some(&payer()));
+    assert_eq!(draft.currency(), Some(Currency::EUR));
+    assert_eq!(draft.lines().len(), 1);
+    assert_eq!(
+        draft.totals().map(|totals| totals.gross),
+        Some(eur("35.66"))
+    );
+    assert_eq!(draft.issued_on(), Some(date("2026-03-01")));
+    assert_eq!(draft.due_on(), Some(date("2026-03-15")));
+    assert_eq!(draft.treatment(), Some(added_19()));
+    assert_eq!(draft.tax_notice(), None);
+    assert_eq!(Invoice::default().status(), None);
+    assert!(Invoice::default().lines().is_empty());
+}
+
+// Numbering.
+
+#[test]
+fn a_number_issues_the_draft() {
+    InvoiceTester::with(())
+        .given(vec![manual().drafted()])
+        .when(assign(42, "INV2026-000042"))
+        .then_expect_events(vec![issued()]);
+    let issued = invoice(vec![manual().drafted(), issued()]);
+    assert_eq!(issued.status(), Some(InvoiceStatus::Issued));
+    assert_eq!(issued.number(), Some("INV2026-000042"));
+    assert_eq!(issued.sequence(), Some(42));
+}
+
+#[test]
+fn the_same_number_again_records_nothing() {
+    InvoiceTester::with(())
+        .given(vec![manual().drafted(), issued()])
+        .when(assign(42, "INV2026-000042"))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn another_number_for_a_numbered_invoice_is_refused() {
+    InvoiceTester::with(())
+        .given(vec![manual().drafted(), issued()])
+        .when(assign(43, "INV2026-000043"))
+        .then_expect_error(InvoiceError::AlreadyNumbered("INV2026-000042".to_string()));
+}
+
+#[test]
+fn a_number_needs_a_draft() {
+    InvoiceTester::with(())
+        .given_no_previous_events()
+        .when(assign(1, "INV2026-000001"))
+        .then_expect_error(InvoiceError::NotDrafted);
+}
+
+#[test]
+fn a_malformed_number_is_refused() {
+    for (sequence, number) in [(0, "INV2026-000000"), (1, ""), (1, " INV1"), (1, "INV\n1")] {
+        InvoiceTester::with(())
+            .given(vec![manual().drafted()])
+            .when(assign(sequence, number))
+            .then_expect_error(InvoiceError::InvalidNumber);
+    }
+}
+
+#[test]
+fn a_draft_asks_its_company_book_for_a_number() {
+    let numbering = InvoiceNumbering::new("INV", NumberingReset::Yearly).unwrap();
+    let (book_id, command) = invoice(vec![manual().drafted()])
+        .numbering_command(&numbering)
+        .unwrap();
+    assert_eq!(
+        book_id,
+        InvoiceBookId::of(company_id(), "invoice", Some(2026))
+    );
+    assert_eq!(
+        command,
+        InvoiceBookCommand::NumberDocument {
+            invoice_id: invoice_id(),
+            company_id: company_id(),
+            series: "invoice".to_string(),
+            year: 2026,
+            numbering: numbering.clone(),
+        }
+    );
+    let credit = invoice(vec![credit_note().drafted()]);
+    let never = InvoiceNumbering::new("CN", NumberingReset::Never).unwrap();
+    assert_eq!(
+        credit.numbering_command(&never).map(|(book, _)| book),
+        Some(InvoiceBookId::of(company_id(), "credit_note", None))
+    );
+    let numbered = invoice(vec![manual().drafted(), issued()]);
+    assert_eq!(numbered.numbering_command(&numbering), None);
+    assert_eq!(Invoice::default().numbering_command(&numbering), None);
+}
+
+#[test]
+fn the_book_number_and_the_invoice_agree() {
+    let numbering = InvoiceNumbering::new("INV", NumberingReset::Yearly).unwrap();
+    let (_, command) = invoice(vec![manual().drafted()])
+        .numbering_command(&numbering)
+        .unwrap();
+    let events = InvoiceBook::default().decide(command).unwrap();
+    let [
+        InvoiceBookEvent::DocumentNumbered {
+            sequence, number, ..
+        },
+    ] = events.as_slice()
+    else {
+        panic!("expected one number");
+    };
+    assert_eq!(number, "INV2026-000001");
+    InvoiceTester::with(())
+        .given(vec![manual().drafted()])
+        .when(assign(*sequence, number))
+        .then_expect_events(vec![InvoiceEvent::InvoiceIssued {
+            sequence: 1,
+            number: "INV2026-000001".to_string(),
+        }]);
+}
+
+// Payment.
+
+#[test]
+fn an_issued_invoice_is_paid() {
+    InvoiceTester::with(())
+        .given(vec![manual().drafted(), issued()])
+        .when(mark_paid(payment_id()))
+        .then_expect_events(vec![paid(payment_id())]);
+    let paid = invoice(vec![manual().drafted(), issued(), paid(payment_id())]);
+    assert_eq!(paid.status(), Some(InvoiceStatus::Paid));
+    assert_eq!(paid.paid(), Some((payment_id(), date("2026-03-05"))));
+}
+
+#[test]
+fn paying_a_paid_invoice_records_nothing() {
+    InvoiceTester::with(())
+        .given(vec![manual().drafted(), issued(), paid(payment_id())])
+        .when(mark_paid(other_payment_id()))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_proforma_is_paid_only_by_its_payment() {
+    InvoiceTester::with(())
+        .given(vec![proforma().drafted(), issued()])
+        .when(mark_paid(other_payment_id()))
+        .then_expect_error(InvoiceError::PaymentMismatch {
+            expected: payment_id(),
+            found: other_payment_id(),
+        });
+    InvoiceTester::with(())
+        .given(vec![proforma().drafted(), issued()])
+        .when(mark_paid(payment_id()))
+        .then_expect_events(vec![paid(payment_id())]);
+}
+
+#[test]
+fn a_credit_note_is_not_paid() {
+    InvoiceTester::with(())
+        .given(vec![credit_note().drafted(), issued()])
+        .when(mark_paid(payment_id()))
+        .then_expect_error(InvoiceError::IsCreditNote);
+}
+
+#[test]
+fn a_cancelled_proforma_is_not_paid() {
+    InvoiceTester::with(())
+        .given(vec![proforma().drafted(), issued(), cancelled()])
+        .when(mark_paid(payment_id()))
+        .then_expect_error(InvoiceError::Cancelled);
+}
+
+// Credit notes.
+
+#[test]
+fn a_credit_note_reserves_part_of_the_invoice() {
+    InvoiceTester::with(())
+        .given(vec![manual().drafted(), issued()])
+        .when(credit(1, "10.00"))
+        .then_expect_events(vec![credited(1, "10.00", "10.00")]);
+    let partly = invoice(vec![
+        manual().drafted(),
+        issued(),
+        credited(1, "10.00", "10.00"),
+    ]);
+    assert_eq!(partly.status(), Some(InvoiceStatus::PartiallyCredited));
+    assert_eq!(partly.remaining_creditable(), Some(eur("25.66")));
+    assert_eq!(partly.credit_notes(), &[credit_note_id(1)]);
+}
+
+#[test]
+fn credit_notes_add_up_to_the_credited_total() {
+    InvoiceTester::with(())
+        .given(vec![
+            manual().drafted(),
+            issued(),
+            paid(payment_id()),
+            credited(1, "10.00", "10.00"),
+        ])
+        .when(credit(2, "25.66"))
+        .then_expect_events(vec![credited(2, "25.66", "35.66")]);
+    let fully = invoice(vec![
+        manual().drafted(),
+        issued(),
+        paid(payment_id()),
+        credited(1, "10.00", "10.00"),
+        credited(2, "25.66", "35.66"),
+    ]);
+    assert_eq!(fully.status(), Some(InvoiceStatus::Credited));
+    assert_eq!(fully.remaining_creditable(), Some(eur("0.00")));
+}
+
+#[test]
+fn credit_notes_cannot_give_back_more_than_the_invoice() {
+    InvoiceTester::with(())
+        .given(vec![
+            manual().drafted(),
+            issued(),
+            credited(1, "30.00", "30.00"),
+        ])
+        .when(credit(2, "5.67"))
+        .then_expect_error(InvoiceError::CreditExceedsInvoice {
+            requested: eur("5.67"),
+            remaining: eur("5.66"),
+        });
+    assert_eq!(
+        InvoiceError::CreditExceedsInvoice {
+            requested: eur("5.67"),
+            remaining: eur("5.66"),
+        }
+        .code(),
+        "credit_exceeds_invoice"
+    );
+}
+
+#[test]
+fn recording_the_same_credit_note_again_records_nothing() {
+    InvoiceTester::with(())
+        .given(vec![
+            manual().drafted(),
+            issued(),
+            credited(1, "30.00", "30.00"),
+        ])
+        .when(credit(1, "30.00"))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_credit_must_be_positive_and_in_the_invoice_currency() {
+    InvoiceTester::with(())
+        .given(vec![manual().drafted(), issued()])
+        .when(credit(1, "0.00"))
+        .then_expect_error(InvoiceError::CreditNotPositive);
+    InvoiceTester::with(())
+        .given(vec![manual().drafted(), issued()])
+        .when(InvoiceCommand::RecordCreditNote {
+            credit_note_id: credit_note_id(1),
+            gross: Money::parse("1.00", Currency::USD).unwrap(),
+        })
+        .then_expect_error(InvoiceError::CurrencyMismatch {
+            expected: Currency::EUR,
+            found: Currency::USD,
+        });
+}
+
+#[test]
+fn a_credit_note_is_not_credited() {
+    InvoiceTester::with(())
+        .given(vec![credit_note().drafted(), issued()])
+        .when(credit(1, "1.00"))
+        .then_expect_error(InvoiceError::IsCreditNote);
+    assert_eq!(
+        invoice(vec![credit_note().drafted(), issued()]).remaining_creditable(),
+        None
+    );
+}
+
+#[test]
+fn an_invoice_does_not_credit_itself() {
+    InvoiceTester::with(())
+        .given(vec![manual().drafted(), issued()])
+        .when(InvoiceCommand::RecordCreditNote {
+            credit_note_id: invoice_id(),
+            gross: eur("1.00"),
+        })
+        .then_expect_error(InvoiceError::CreditsItself(invoice_id()));
+}
+
+#[test]
+fn credits_need_a_drafted_invoice() {
+    InvoiceTester::with(())
+        .given_no_previous_events()
+        .when(credit(1, "1.00"))
+        .then_expect_error(InvoiceError::NotDrafted);
+}
+
+// Cancelling.
+
+#[test]
+fn an_unpaid_proforma_is_cancelled_with_a_trimmed_reason() {
+    for given in [
+        vec![proforma().drafted()],
+        vec![proforma().drafted(), issued()],
+    ] {
+        InvoiceTester::with(())
+            .given(given)
+            .when(cancel("  client chose another plan "))
+            .then_expect_events(vec![cancelled()]);
+    }
+    let cancelled = invoice(vec![proforma().drafted(), issued(), cancelled()]);
+    assert_eq!(cancelled.status(), Some(InvoiceStatus::Cancelled));
+    assert_eq!(cancelled.remaining_creditable(), None);
+}
+
+#[test]
+fn cancelling_a_cancelled_proforma_records_nothing() {
+    InvoiceTester::with(())
+        .given(vec![proforma().drafted(), cancelled()])
+        .when(cancel("again"))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_paid_proforma_is_not_cancellable() {
+    InvoiceTester::with(())
+        .given(vec![proforma().drafted(), issued(), paid(payment_id())])
+        .when(cancel("too late"))
+        .then_expect_error(InvoiceError::NotCancellable);
+}
+
+#[test]
+fn a_tax_document_is_never_cancelled() {
+    for draft in [manual(), monthly(), credit_note()] {
+        for given in [
+            vec![draft.clone().drafted()],
+            vec![draft.drafted(), issued()],
+        ] {
+            InvoiceTester::with(())
+                .given(given)
+                .when(cancel("mistake"))
+                .then_expect_error(InvoiceError::NotCancellable);
+        }
+    }
+    assert_eq!(
+        InvoiceError::NotCancellable.code(),
+        "invoice_not_cancellable"
+    );
+}
+
+#[test]
+fn a_cancellation_needs_a_reason() {
+    InvoiceTester::with(())
+        .given(vec![proforma().drafted()])
+        .when(cancel("  "))
+        .then_expect_error(InvoiceError::InvalidReason);
+}
+
+#[test]
+fn a_cancelled_draft_still_takes_the_number_it_was_given() {
+    InvoiceTester::with(())
+        .given(vec![proforma().drafted(), cancelled()])
+        .when(assign(42, "INV2026-000042"))
+        .then_expect_events(vec![issued()]);
+    let numbered = invoice(vec![proforma().drafted(), cancelled(), issued()]);
+    assert_eq!(numbered.status(), Some(InvoiceStatus::Cancelled));
+    assert_eq!(numbered.number(), Some("INV2026-000042"));
+}
+
+// Values and events.
+
+#[test]
+fn kinds_have_series_and_snake_case_names() {
+    assert_eq!(InvoiceKind::Manual.series(), "invoice");
+    assert_eq!(InvoiceKind::Monthly.series(), "invoice");
+    assert_eq!(InvoiceKind::Proforma.series(), "proforma");
+    assert_eq!(InvoiceKind::CreditNote.series(), "credit_note");
+    for kind in [
+        InvoiceKind::Proforma,
+        InvoiceKind::Monthly,
+        InvoiceKind::Manual,
+        InvoiceKind::CreditNote,
+    ] {
+        let json = serde_json::to_string(&kind).unwrap();
+        assert_eq!(json, format!("\"{}\"", kind.as_str()));
+    }
+}
+
+#[test]
+fn statuses_serialize_as_their_names() {
+    for status in [
+        InvoiceStatus::Draft,
+        InvoiceStatus::Issued,
+        InvoiceStatus::Paid,
+        InvoiceStatus::PartiallyCredited,
+        InvoiceStatus::Credited,
+        InvoiceStatus::Cancelled,
+    ] {
+        let json = serde_json::to_string(&status).unwrap();
+        assert_eq!(json, format!("\"{}\"", status.as_str()));
+    }
+}
+
+#[test]
+fn a_payer_is_a_tax_customer() {
+    let customer = business_payer().tax_customer();
+    assert_eq!(customer.country, country("FR"));
+    assert_eq!(customer.kind, ClientKind::Company);
+    assert!(business_payer().is_business_with_vat_number());
+    assert!(!payer().is_business_with_vat_number());
+}
+
+#[test]
+fn event_names_are_stable_literals_at_version_1_0() {
+    let cases = [
+        (manual().drafted(), "InvoiceDrafted"),
+        (issued(), "InvoiceIssued"),
+        (paid(payment_id()), "InvoicePaid"),
+        (credited(1, "1.00", "1.00"), "InvoiceCredited"),
+        (cancelled(), "InvoiceCancelled"),
+    ];
+    for (event, name) in cases {
+        assert_eq!(event.event_type(), name);
+        assert_eq!(event.event_version(), "1.0");
+    }
+}
+
+#[test]
+fn events_round_trip_through_json() {
+    for event in [
+        manual().drafted(),
+        monthly().drafted(),
+        Draft {
+            payer: business_payer(),
+            treatment: TaxTreatment::ReverseCharge,
+            ..credit_note()
+        }
+        .drafted(),
+        issued(),
+        paid(payment_id()),
+        credited(1, "1.00", "1.00"),
+        cancelled(),
+    ] {
+        let json = serde_json::to_string(&event).unwrap();
+        assert_eq!(serde_json::from_str::<InvoiceEvent>(&json).unwrap(), event);
+    }
+}
+
+#[test]
+fn wrapped_errors_keep_their_codes() {
+    assert_eq!(InvoiceError::Tax(TaxError::NoLines).code(), "no_lines");
+    assert_eq!(
+        InvoiceError::Money(MoneyError::Overflow).code(),
+        "amount_out_of_range"
+    );
+    assert_eq!(
+        InvoiceError::DueBeforeIssue.to_string(),
+        "due_on: must not be before issued_on"
+    );
+}

@@ -1,0 +1,130 @@
+//! Value types of invoices: their kind, the payer printed on them, the period a monthly invoice
+//! covers, and their status.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::client::{ClientKind, Country};
+use crate::ids::ClientId;
+use crate::tax::{TaxCustomer, VatNumber};
+
+/// What a document is for. It decides which fields a draft needs and which numbering series it
+/// takes ([`InvoiceKind::series`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvoiceKind {
+    /// Asks for a payment the client is about to make; it names the payment and is the only
+    /// kind that can be cancelled (while unpaid).
+    Proforma,
+    /// Bills a post-paid month; it names the period.
+    Monthly,
+    /// Issued by staff by hand.
+    Manual,
+    /// Corrects an issued invoice, named in `corrects`, by giving back part or all of it. Its
+    /// lines are positive amounts: the kind says they are given back.
+    CreditNote,
+}
+
+impl InvoiceKind {
+    /// The snake_case name, the same as the serialized form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvoiceKind::Proforma => "proforma",
+            InvoiceKind::Monthly => "monthly",
+            InvoiceKind::Manual => "manual",
+            InvoiceKind::CreditNote => "credit_note",
+        }
+    }
+
+    /// The numbering series the kind is numbered in, for `InvoiceBookId::of`.
+    ///
+    /// Monthly and manual invoices share the `invoice` series, because tax law wants one gap-free
+    /// sequence of invoices; proformas are not tax documents and credit notes are usually
+    /// numbered apart, so each has its own.
+    pub fn series(self) -> &'static str {
+        match self {
+            InvoiceKind::Proforma => "proforma",
+            InvoiceKind::Monthly | InvoiceKind::Manual => "invoice",
+            InvoiceKind::CreditNote => "credit_note",
+        }
+    }
+}
+
+/// The half-open period `[start, end)` a monthly invoice bills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct InvoicePeriod {
+    /// The first day billed.
+    pub start: NaiveDate,
+    /// The first day no longer billed; after `start`.
+    pub end: NaiveDate,
+}
+
+/// Who pays an invoice, as printed on it. Copied from the client when the invoice is drafted, so
+/// that later changes to the client never change an issued document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayerDetails {
+    /// The client.
+    pub client_id: ClientId,
+    /// The client's name, as the client aggregate validated it.
+    pub name: String,
+    /// The client's e-mail address, as the client aggregate validated it.
+    pub email: String,
+    /// The client's country.
+    pub country: Country,
+    /// Whether the client is a private person or a business.
+    pub kind: ClientKind,
+    /// The client's VAT number, if it has one.
+    pub vat_number: Option<VatNumber>,
+    /// The client's postal address, if known.
+    pub address: Option<String>,
+}
+
+impl PayerDetails {
+    /// What the tax rules need to know about the payer.
+    pub fn tax_customer(&self) -> TaxCustomer {
+        TaxCustomer {
+            country: self.country,
+            kind: self.kind,
+            vat_number: self.vat_number.clone(),
+        }
+    }
+
+    /// Whether the payer is a business (a company or a sole proprietor) with a VAT number, the
+    /// only kind of payer reverse charge can apply to.
+    pub fn is_business_with_vat_number(&self) -> bool {
+        matches!(self.kind, ClientKind::Company | ClientKind::SoleProprietor)
+            && self.vat_number.is_some()
+    }
+}
+
+/// Where an invoice stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvoiceStatus {
+    /// Drafted and priced, waiting for its number.
+    Draft,
+    /// Numbered: a document the client can see.
+    Issued,
+    /// Issued and paid.
+    Paid,
+    /// Issued, and credit notes give back part of its total.
+    PartiallyCredited,
+    /// Issued, and credit notes give back all of its total.
+    Credited,
+    /// A proforma that will not be paid.
+    Cancelled,
+}
+
+impl InvoiceStatus {
+    /// The snake_case name, the same as the serialized form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvoiceStatus::Draft => "draft",
+            InvoiceStatus::Issued => "issued",
+            InvoiceStatus::Paid => "paid",
+            InvoiceStatus::PartiallyCredited => "partially_credited",
+            InvoiceStatus::Credited => "credited",
+            InvoiceStatus::Cancelled => "cancelled",
+        }
+    }
+}
