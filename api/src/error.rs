@@ -9,8 +9,13 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::account::AccountError;
 use domain::client::ClientError;
+use domain::company::CompanyError;
+use domain::invoice::{InvoiceBookError, InvoiceError};
 use domain::money::MoneyError;
+use domain::payment::PaymentError;
+use domain::promo::PromoError;
 use domain::provider::ProviderError;
+use domain::rates::RatesError;
 use domain::service::ServiceError;
 use domain::tariff::TariffError;
 use domain::tax::TaxError;
@@ -205,6 +210,62 @@ impl From<ClientError> for ApiError {
 
 impl From<AccountError> for ApiError {
     fn from(error: AccountError) -> Self {
+        Self::unprocessable(error.code(), error.to_string())
+    }
+}
+
+impl From<CompanyError> for ApiError {
+    fn from(error: CompanyError) -> Self {
+        let status = match error {
+            CompanyError::NotCreated => StatusCode::NOT_FOUND,
+            CompanyError::AlreadyCreated => StatusCode::CONFLICT,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        Self::new(status, error.code(), error.to_string())
+    }
+}
+
+impl From<InvoiceError> for ApiError {
+    fn from(error: InvoiceError) -> Self {
+        let status = match error {
+            InvoiceError::NotDrafted => StatusCode::NOT_FOUND,
+            InvoiceError::AlreadyDrafted => StatusCode::CONFLICT,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        Self::new(status, error.code(), error.to_string())
+    }
+}
+
+impl From<InvoiceBookError> for ApiError {
+    fn from(error: InvoiceBookError) -> Self {
+        Self::unprocessable(error.code(), error.to_string())
+    }
+}
+
+impl From<PaymentError> for ApiError {
+    fn from(error: PaymentError) -> Self {
+        let status = match error {
+            PaymentError::NotFound => StatusCode::NOT_FOUND,
+            PaymentError::AlreadyCreated => StatusCode::CONFLICT,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        Self::new(status, error.code(), error.to_string())
+    }
+}
+
+impl From<PromoError> for ApiError {
+    fn from(error: PromoError) -> Self {
+        let status = match error {
+            PromoError::NotFound => StatusCode::NOT_FOUND,
+            PromoError::AlreadyCreated => StatusCode::CONFLICT,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        Self::new(status, error.code(), error.to_string())
+    }
+}
+
+impl From<RatesError> for ApiError {
+    fn from(error: RatesError) -> Self {
         Self::unprocessable(error.code(), error.to_string())
     }
 }

@@ -3,7 +3,12 @@
 
 use domain::account::{Account, AccountCommand};
 use domain::client::{Client, ClientCommand};
+use domain::company::{Company, CompanyCommand};
+use domain::invoice::{Invoice, InvoiceBook, InvoiceBookCommand, InvoiceCommand};
+use domain::payment::{Payment, PaymentCommand};
+use domain::promo::{PromoCode, PromoCommand};
 use domain::provider::{Provider, ProviderCommand};
+use domain::rates::{ExchangeRates, ExchangeRatesCommand};
 use domain::service::{Service, ServiceCommand};
 use domain::tariff::{Tariff, TariffCommand};
 
@@ -90,6 +95,91 @@ impl NamedCommand for AccountCommand {
             Self::RefundPayment { .. } => "RefundPayment",
             Self::ReversePayment { .. } => "ReversePayment",
             Self::CorrectExpense { .. } => "CorrectExpense",
+        }
+    }
+}
+
+impl StoredAggregate for Company {
+    const STATE_VERSION: i32 = 1;
+}
+
+impl StoredAggregate for Invoice {
+    const STATE_VERSION: i32 = 1;
+}
+
+impl StoredAggregate for InvoiceBook {
+    const STATE_VERSION: i32 = 1;
+}
+
+impl StoredAggregate for Payment {
+    const STATE_VERSION: i32 = 1;
+}
+
+impl StoredAggregate for PromoCode {
+    const STATE_VERSION: i32 = 1;
+}
+
+impl StoredAggregate for ExchangeRates {
+    const STATE_VERSION: i32 = 1;
+}
+
+impl NamedCommand for CompanyCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::CreateCompany { .. } => "CreateCompany",
+            Self::SetTaxRules { .. } => "SetTaxRules",
+            Self::ConfigurePaymentMethod { .. } => "ConfigurePaymentMethod",
+        }
+    }
+}
+
+impl NamedCommand for InvoiceCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::DraftInvoice { .. } => "DraftInvoice",
+            Self::AssignNumber { .. } => "AssignNumber",
+            Self::MarkPaid { .. } => "MarkPaid",
+            Self::RecordCreditNote { .. } => "RecordCreditNote",
+            Self::CancelInvoice { .. } => "CancelInvoice",
+        }
+    }
+}
+
+impl NamedCommand for InvoiceBookCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::NumberDocument { .. } => "NumberDocument",
+        }
+    }
+}
+
+impl NamedCommand for PaymentCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::CreatePayment { .. } => "CreatePayment",
+            Self::StartPayment { .. } => "StartPayment",
+            Self::ConfirmPayment { .. } => "ConfirmPayment",
+            Self::CancelPayment { .. } => "CancelPayment",
+            Self::RecordRefund { .. } => "RecordRefund",
+            Self::MarkFraud { .. } => "MarkFraud",
+        }
+    }
+}
+
+impl NamedCommand for PromoCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::CreatePromoCode { .. } => "CreatePromoCode",
+            Self::RedeemPromoCode { .. } => "RedeemPromoCode",
+            Self::DisablePromoCode => "DisablePromoCode",
+        }
+    }
+}
+
+impl NamedCommand for ExchangeRatesCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::SetRates { .. } => "SetRates",
         }
     }
 }
