@@ -56,7 +56,7 @@ CREATE TABLE payments
     payment_id       uuid PRIMARY KEY,
     client_id        uuid        NOT NULL,
     provider_id      uuid        NOT NULL,
-    company_id       uuid        NOT NULL,
+    company_id       uuid,
     method           text        NOT NULL,
     method_kind      text        NOT NULL,
     status           text        NOT NULL,
@@ -73,6 +73,13 @@ CREATE TABLE payments
     created_at       timestamptz NOT NULL,
     credited_at      timestamptz,
     position         bigint      NOT NULL
+);
+-- The owner of each account, for payments credited directly to it.
+CREATE TABLE payment_accounts
+(
+    account_id  uuid PRIMARY KEY,
+    client_id   uuid NOT NULL,
+    provider_id uuid NOT NULL
 );
 CREATE INDEX payments_client ON payments (client_id, created_at, payment_id);
 CREATE INDEX payments_page ON payments (created_at, payment_id);

@@ -137,6 +137,7 @@ pub async fn run(
                             payment_id: PaymentId::from_uuid(Uuid::now_v7()),
                             amount: Money::parse("2000.00", eur)?,
                             method: PaymentMethod::parse("bank_transfer").map_err(refused)?,
+                            conversion: None,
                         },
                         &context,
                         &[],

@@ -192,6 +192,7 @@ pub async fn seed(store: &EventStore, clients: usize, seed: u64) -> Result<Seede
                         amount,
                         method: PaymentMethod::parse(METHODS[rng.usize(0..METHODS.len())])
                             .map_err(refused)?,
+                        conversion: None,
                     },
                     &context,
                     &[],

@@ -154,6 +154,23 @@ pub async fn log_position_of<'e>(
     Ok(tx_id.map(|tx_id| LogPosition { tx_id, position }))
 }
 
+/// The event at `position`, if it exists and is visible: how a replayed command finds what its
+/// first run recorded (a key's position is that of the last event its command wrote).
+pub async fn event_at<'e>(
+    executor: impl PgExecutor<'e>,
+    position: i64,
+) -> Result<Option<StoredEvent>, sqlx::Error> {
+    let row: Option<EventRow> = sqlx::query_as(
+        "SELECT global_position, tx_id::text::bigint, aggregate_type, aggregate_id, sequence,
+                event_type, event_version, payload::text, metadata::text, recorded_at
+           FROM events WHERE global_position = $1",
+    )
+    .bind(position)
+    .fetch_optional(executor)
+    .await?;
+    Ok(row.map(from_row))
+}
+
 /// Counts the events in the log.
 pub async fn count_events<'e>(executor: impl PgExecutor<'e>) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT count(*) FROM events")

@@ -11,6 +11,8 @@ pub mod catalog;
 pub mod clients;
 pub mod engine;
 pub mod expenses;
+pub mod invoices;
+pub mod payments;
 pub mod process;
 pub mod services;
 pub mod statement;
@@ -70,6 +72,8 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(services::Services),
         Arc::new(expenses::Expenses),
         Arc::new(statement::Statement),
+        Arc::new(payments::Payments),
+        Arc::new(invoices::Invoices),
     ]
 }
 

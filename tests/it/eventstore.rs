@@ -141,6 +141,7 @@ fn payment(f: &Fixture, amount: &str) -> AccountCommand {
         payment_id: PaymentId::from_uuid(Uuid::now_v7()),
         amount: Money::parse(amount, f.eur).unwrap(),
         method: PaymentMethod::parse("card").unwrap(),
+        conversion: None,
     }
 }
 

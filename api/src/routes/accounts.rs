@@ -173,6 +173,7 @@ pub async fn post_payment(
                 payment_id: PaymentId::from_uuid(request.payment_id),
                 amount,
                 method,
+                conversion: None,
             },
             &command.context,
             &keys,

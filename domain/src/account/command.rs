@@ -5,6 +5,7 @@ use crate::ids::{
     AdjustmentId, ClientId, CorrectionId, ExpenseId, PaymentId, ProviderId, RefundId,
 };
 use crate::money::Money;
+use crate::rates::Conversion;
 
 /// What can be asked of a personal account.
 ///
@@ -24,6 +25,9 @@ pub enum AccountCommand {
         amount: Money,
         /// How the payment was made.
         method: PaymentMethod,
+        /// How a payment in another currency was converted into `amount`: `to` must be
+        /// `amount`. `None` for a payment in the account's currency.
+        conversion: Option<Conversion>,
     },
     /// Corrects the balance by a signed amount: positive credits the client, negative debits.
     AdjustBalance {

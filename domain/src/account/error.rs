@@ -70,6 +70,9 @@ pub enum AccountError {
     /// The expense or payment has nothing left to give back or take back.
     #[error("nothing is left of it to give back")]
     NothingLeft,
+    /// A payment's conversion does not end in the amount credited.
+    #[error("conversion: the converted amount must be the amount credited")]
+    ConversionMismatch,
     /// Money arithmetic failed, such as a balance leaving the representable range.
     #[error(transparent)]
     Money(#[from] MoneyError),
@@ -92,6 +95,7 @@ impl AccountError {
             AccountError::RefundExceedsUnallocated { .. } => "refund_exceeds_unallocated",
             AccountError::CorrectionExceedsExpense { .. } => "correction_exceeds_expense",
             AccountError::NothingLeft => "nothing_left",
+            AccountError::ConversionMismatch => "conversion_mismatch",
             AccountError::Money(error) => error.code(),
         }
     }

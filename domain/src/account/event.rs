@@ -6,6 +6,7 @@ use crate::ids::{
     AccountId, AdjustmentId, ClientId, CorrectionId, ExpenseId, PaymentId, ProviderId, RefundId,
 };
 use crate::money::{Currency, Money};
+use crate::rates::Conversion;
 
 /// What has happened to a personal account. Stored forever: variants and fields are never
 /// renamed.
@@ -35,6 +36,9 @@ pub enum AccountEvent {
         method: PaymentMethod,
         /// The balance after the payment.
         balance_after: Money,
+        /// For a payment made in another currency: what was paid, the rate and its date.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        conversion: Option<Conversion>,
     },
     /// The balance was corrected by a signed amount.
     BalanceAdjusted {

@@ -112,10 +112,14 @@ impl Account {
                 payment_id,
                 amount,
                 method,
+                conversion,
             } => {
                 let (mut events, balance) = self.open_for(client_id, provider_id, amount)?;
                 if !amount.is_positive() {
                     return Err(AccountError::AmountNotPositive);
+                }
+                if conversion.is_some_and(|conversion| conversion.to != amount) {
+                    return Err(AccountError::ConversionMismatch);
                 }
                 let balance_after = balance.checked_add(amount)?;
                 events.push(AccountEvent::PaymentPosted {
@@ -123,6 +127,7 @@ impl Account {
                     amount,
                     method,
                     balance_after,
+                    conversion,
                 });
                 Ok(events)
             }

@@ -61,6 +61,7 @@ fn pay(amount: Money) -> AccountCommand {
         payment_id: payment_id(),
         amount,
         method: card(),
+        conversion: None,
     }
 }
 
@@ -70,6 +71,7 @@ fn paid(amount: &str, balance_after: &str) -> AccountEvent {
         amount: eur(amount),
         method: card(),
         balance_after: eur(balance_after),
+        conversion: None,
     }
 }
 
@@ -198,6 +200,7 @@ fn a_new_account_takes_the_currency_of_its_first_amount() {
                 amount: usd("1"),
                 method: card(),
                 balance_after: usd("1"),
+                conversion: None,
             },
         ]);
 }
@@ -230,6 +233,7 @@ fn a_command_for_another_client_is_rejected() {
             payment_id: payment_id(),
             amount: eur("1"),
             method: card(),
+            conversion: None,
         })
         .then_expect_error(AccountError::WrongAccount);
 }

@@ -6,6 +6,8 @@
 //! aggregate's rules, so that a crash in the middle is finished by the rerun and never done twice.
 
 pub mod billing_day;
+pub mod invoicing;
+pub mod payments;
 pub mod settlement;
 
 use std::sync::Arc;
@@ -15,5 +17,9 @@ use crate::Projection;
 /// Every process manager, for the server to run beside the projections. Unlike read models they
 /// are never rebuilt: their effects are commands, not rows.
 pub fn all(store: Arc<eventstore::EventStore>) -> Vec<Arc<dyn Projection>> {
-    vec![Arc::new(settlement::Settlement::new(store))]
+    vec![
+        Arc::new(settlement::Settlement::new(Arc::clone(&store))),
+        Arc::new(payments::Payments::new(Arc::clone(&store))),
+        Arc::new(invoicing::Invoicing::new(store)),
+    ]
 }
