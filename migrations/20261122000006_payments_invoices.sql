@@ -112,7 +112,7 @@ CREATE TABLE invoices
     position     bigint      NOT NULL
 );
 -- A number is given once per company: the read model refuses a repeat loudly.
-CREATE UNIQUE INDEX invoices_number ON invoices (company_id, (kind = 'credit_note'), number)
+CREATE UNIQUE INDEX invoices_number ON invoices (company_id, number)
     WHERE number IS NOT NULL;
 CREATE INDEX invoices_client ON invoices (client_id, issued_on, invoice_id);
 CREATE INDEX invoices_page ON invoices (issued_on, invoice_id);

@@ -240,6 +240,23 @@ fn protected() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::statement::get_statement))
         .routes(routes!(routes::statement::correct_expense))
         .routes(routes!(routes::clients::set_billing_details))
+        .routes(routes!(
+            routes::payments::create_payment,
+            routes::payments::list_payments
+        ))
+        .routes(routes!(routes::payments::get_payment))
+        .routes(routes!(routes::payments::start_payment))
+        .routes(routes!(routes::payments::confirm_payment))
+        .routes(routes!(routes::payments::cancel_payment))
+        .routes(routes!(routes::payments::refund_payment))
+        .routes(routes!(routes::payments::mark_fraud))
+        .routes(routes!(
+            routes::invoices::issue_invoice,
+            routes::invoices::list_invoices
+        ))
+        .routes(routes!(routes::invoices::get_invoice))
+        .routes(routes!(routes::invoices::credit_invoice))
+        .routes(routes!(routes::invoices::run_monthly))
         .routes(routes!(routes::action_log::list_action_log))
         .routes(routes!(
             routes::tariffs::create_tariff,

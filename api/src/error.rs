@@ -270,6 +270,30 @@ impl From<RatesError> for ApiError {
     }
 }
 
+impl From<projections::process::payments::PaymentStepError> for ApiError {
+    fn from(error: projections::process::payments::PaymentStepError) -> Self {
+        use projections::process::payments::PaymentStepError as E;
+        match error {
+            E::Store(e) => e.into(),
+            E::Account(e) => e.into(),
+            E::Payment(e) => e.into(),
+            E::Refused(detail) => Self::unprocessable("step_refused", detail),
+        }
+    }
+}
+
+impl From<projections::process::invoicing::IssueError> for ApiError {
+    fn from(error: projections::process::invoicing::IssueError) -> Self {
+        use projections::process::invoicing::IssueError as E;
+        match error {
+            E::Store(e) => e.into(),
+            E::Database(e) => e.into(),
+            E::Invoice(e) => e.into(),
+            E::Refused(detail) => Self::unprocessable("invoice_refused", detail),
+        }
+    }
+}
+
 impl From<TaxError> for ApiError {
     fn from(error: TaxError) -> Self {
         Self::unprocessable(error.code(), error.to_string())

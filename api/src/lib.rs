@@ -8,6 +8,7 @@ pub mod app;
 pub mod bench;
 pub mod bench_billing;
 pub mod demo;
+pub mod document;
 pub mod error;
 pub mod extract;
 pub mod pgcluster;

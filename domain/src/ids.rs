@@ -190,6 +190,14 @@ impl InvoiceId {
     }
 }
 
+impl InvoiceId {
+    /// The id of the proforma invoice of `payment`: one per payment, found without a lookup.
+    pub fn proforma(payment: PaymentId) -> InvoiceId {
+        let name = format!("proforma/{payment}");
+        InvoiceId(Uuid::new_v5(&DOCUMENT_NAMESPACE, name.as_bytes()))
+    }
+}
+
 impl PromoCodeId {
     /// The id of `provider`'s promo code `code` (already validated, so one spelling per code).
     pub fn of(provider: ProviderId, code: &str) -> PromoCodeId {

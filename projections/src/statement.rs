@@ -48,14 +48,31 @@ fn movement(event: AccountEvent) -> Option<Movement> {
             amount,
             method,
             balance_after,
-            ..
+            conversion,
         } => Movement {
             kind: "payment",
             amount,
             balance_after,
             reference: payment_id.as_uuid(),
-            description: format!("Payment ({method})"),
-            details: serde_json::json!({}),
+            description: match conversion {
+                Some(c) => format!(
+                    "Payment ({method}) of {} {} at {} ({})",
+                    c.from.amount(),
+                    c.from.currency(),
+                    c.rate,
+                    c.effective_from
+                ),
+                None => format!("Payment ({method})"),
+            },
+            details: match conversion {
+                Some(c) => serde_json::json!({
+                    "paid": c.from.amount().to_string(),
+                    "paid_currency": c.from.currency().code(),
+                    "rate": c.rate.to_string(),
+                    "rate_date": c.effective_from,
+                }),
+                None => serde_json::json!({}),
+            },
         },
         AccountEvent::BalanceAdjusted {
             adjustment_id,

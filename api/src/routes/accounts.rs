@@ -28,12 +28,17 @@ pub struct PostPaymentRequest {
     /// The amount as a decimal string with at most the currency's minor digits, such as `"12.50"`.
     #[schema(example = "12.50")]
     pub amount: String,
-    /// ISO 4217 code; it must be the currency of the client's account.
+    /// ISO 4217 code of what was paid. Another currency than the account's is converted at the
+    /// rate in effect on `received_on` (rates set with `PUT /v1/currencies/{code}/rates`).
     #[schema(pattern = "^[A-Z]{3}$", example = "EUR")]
     pub currency: String,
     /// How it was paid: 1 to 64 characters of `a-z`, `0-9`, `_` and `-`, such as `bank_transfer`.
     #[schema(pattern = "^[a-z0-9_-]{1,64}$", example = "bank_transfer")]
     pub method: String,
+    /// The day the money arrived, for the exchange rate; today when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub received_on: Option<chrono::NaiveDate>,
 }
 
 /// `POST /v1/clients/{id}/adjustments`.
@@ -140,9 +145,23 @@ pub async fn post_payment(
     Body(request): Body<PostPaymentRequest>,
 ) -> Result<Response, ApiError> {
     let currency = Currency::parse(&request.currency)?;
-    let amount = Money::parse_positive(&request.amount, currency)?;
+    let paid = Money::parse_positive(&request.amount, currency)?;
     let method = PaymentMethod::parse(&request.method)?;
-    let (client, provider, account) = account_of(&state, client_id, currency).await?;
+    let (provider, account_currency) = active_client(&state, client_id).await?;
+    let client = ClientId::from_uuid(client_id);
+    let account = AccountId::of(client, provider, account_currency);
+    // Money in another currency is credited converted at the rate in effect on the day it
+    // arrived; the event keeps what was paid, the rate and its date.
+    let (amount, conversion) = if currency == account_currency {
+        (paid, None)
+    } else {
+        let on = request
+            .received_on
+            .unwrap_or_else(|| state.store.clock().now().date_naive());
+        let conversion =
+            crate::routes::payments::convert(&state, paid, account_currency, on).await?;
+        (conversion.to, Some(conversion))
+    };
     let key = CommandKey::new(
         "payment",
         request.payment_id.to_string(),
@@ -173,7 +192,7 @@ pub async fn post_payment(
                 payment_id: PaymentId::from_uuid(request.payment_id),
                 amount,
                 method,
-                conversion: None,
+                conversion,
             },
             &command.context,
             &keys,

@@ -6,7 +6,9 @@ pub mod action_log;
 pub mod billing;
 pub mod clients;
 pub mod health;
+pub mod invoices;
 pub mod operations;
+pub mod payments;
 pub mod providers;
 pub mod services;
 pub mod statement;
@@ -67,6 +69,40 @@ pub fn accepted_with<A: cqrs_es::Aggregate>(
             .insert(REPLAYED, HeaderValue::from_static("true"));
     }
     response
+}
+
+/// `status` with `body` as JSON, marked `Idempotent-Replayed: true` when `replayed`.
+pub fn json_with<T: Serialize>(status: StatusCode, body: &T, replayed: bool) -> Response {
+    let mut response = (status, Json(body)).into_response();
+    if replayed {
+        response
+            .headers_mut()
+            .insert(REPLAYED, HeaderValue::from_static("true"));
+    }
+    response
+}
+
+/// The cursor of a list ordered by (time, id): `{microseconds}_{id}`.
+pub fn time_cursor_of(at: chrono::DateTime<chrono::Utc>, id: Uuid) -> String {
+    format!("{}_{}", at.timestamp_micros(), id.simple())
+}
+
+/// Parses an `after` cursor made by [`time_cursor_of`]; empty is the first page.
+pub fn time_cursor(
+    after: Option<&str>,
+) -> Result<Option<(chrono::DateTime<chrono::Utc>, Uuid)>, ApiError> {
+    let Some(cursor) = after.filter(|a| !a.is_empty()) else {
+        return Ok(None);
+    };
+    let bad = || ApiError::bad_request("invalid_cursor", "after: not a cursor this API gave");
+    let (micros, id) = cursor.split_once('_').ok_or_else(bad)?;
+    let at = micros
+        .parse::<i64>()
+        .ok()
+        .and_then(chrono::DateTime::from_timestamp_micros)
+        .ok_or_else(bad)?;
+    let id = Uuid::parse_str(id).map_err(|_| bad())?;
+    Ok(Some((at, id)))
 }
 
 /// Read-your-writes: every query takes it.

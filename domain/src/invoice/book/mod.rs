@@ -91,10 +91,17 @@ impl InvoiceBook {
                     .last_sequence()
                     .checked_add(1)
                     .ok_or(InvoiceBookError::SequenceExhausted)?;
+                // Each series prints its own marker, so that a proforma, an invoice and a credit
+                // note with the same sequence never share a number.
+                let marker = match series.as_str() {
+                    "proforma" => "PF-",
+                    "credit_note" => "CN-",
+                    _ => "",
+                };
                 Ok(vec![InvoiceBookEvent::DocumentNumbered {
                     invoice_id,
                     sequence,
-                    number: numbering.format(sequence, year),
+                    number: format!("{marker}{}", numbering.format(sequence, year)),
                 }])
             }
         }
