@@ -9,6 +9,8 @@ mod billing;
 mod crash;
 mod demo;
 mod eventstore;
+mod invoicing;
+mod payments;
 mod pressure;
 mod process;
 mod projections;

@@ -1,0 +1,488 @@
+//! Invoices over HTTP: gap-free numbering under concurrency and across years, VAT by the
+//! company's rules, credit notes, monthly invoices and the printable documents.
+
+use std::collections::BTreeSet;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use tests::TestServer;
+use uuid::Uuid;
+
+/// Creates a company of `provider` and returns its id.
+pub(crate) async fn company(
+    server: &TestServer,
+    provider: &str,
+    country: &str,
+    reset: &str,
+) -> String {
+    let id = Uuid::now_v7().to_string();
+    let created = server
+        .post(
+            "/v1/companies",
+            json!({
+                "company_id": id,
+                "provider_id": provider,
+                "name": "Hosting Europe B.V.",
+                "country": country,
+                "vat_number": format!("{country}123456789B01"),
+                "address": "Keizersgracht 1\n1015 CJ Amsterdam",
+                "numbering": { "prefix": "INV", "reset": reset },
+            }),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
+    id
+}
+
+/// Registers a client of `kind` in `country` and returns its id.
+async fn client_in(server: &TestServer, provider: &str, kind: &str, country: &str) -> String {
+    let answer = server
+        .post(
+            "/v1/clients",
+            json!({
+                "provider_id": provider,
+                "name": format!("Client {kind} {country}"),
+                "email": format!("{}@example.com", Uuid::now_v7().simple()),
+                "kind": kind,
+                "country": country,
+            }),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{answer:?}");
+    answer.body["id"].as_str().unwrap().to_owned()
+}
+
+async fn issue(
+    server: &TestServer,
+    client: &str,
+    company: &str,
+    lines: Value,
+    on: &str,
+) -> tests::Answer {
+    server
+        .post(
+            "/v1/invoices",
+            json!({
+                "invoice_id": Uuid::now_v7(),
+                "client_id": client,
+                "company_id": company,
+                "lines": lines,
+                "issued_on": on,
+            }),
+        )
+        .await
+}
+
+#[tokio::test]
+async fn two_hundred_concurrent_invoices_are_numbered_1_to_200_and_the_next_year_starts_again() {
+    // Arrange
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let company = company(&server, &provider, "NL", "yearly").await;
+    let client = server.client(&provider, "Numbered Client").await;
+    let line = json!([{ "description": "VDS S", "quantity": "1", "unit_price": "10.00" }]);
+
+    // Act
+    let answers = futures::future::join_all(
+        (0..200).map(|_| issue(&server, &client, &company, line.clone(), "2027-03-01")),
+    )
+    .await;
+    let next_year = issue(&server, &client, &company, line.clone(), "2028-01-05").await;
+
+    // Assert
+    let mut numbers = BTreeSet::new();
+    for answer in &answers {
+        assert_eq!(answer.status, StatusCode::CREATED, "{answer:?}");
+        numbers.insert(answer.body["number"].as_str().unwrap().to_owned());
+    }
+    let expected: BTreeSet<String> = (1..=200).map(|n| format!("INV2027-{n:06}")).collect();
+    assert_eq!(numbers, expected, "no gap and no repeat");
+    assert_eq!(next_year.body["number"], "INV2028-000001");
+    let position = next_year.body["position"].as_i64().unwrap();
+    let listed = server
+        .get(&format!(
+            "/v1/invoices?company_id={company}&limit=500&min_position={position}"
+        ))
+        .await;
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 201);
+    assert_eq!(listed.body["totals"][0]["count"], 201);
+    assert_eq!(listed.body["totals"][0]["gross"], "2010.00");
+}
+
+#[tokio::test]
+async fn a_company_whose_numbering_never_resets_continues_into_the_next_year() {
+    // Arrange
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let company = company(&server, &provider, "NL", "never").await;
+    let client = server.client(&provider, "Continuous Client").await;
+    let line = json!([{ "description": "Domain", "quantity": "1", "unit_price": "12.00" }]);
+
+    // Act
+    let first = issue(&server, &client, &company, line.clone(), "2027-12-31").await;
+    let second = issue(&server, &client, &company, line.clone(), "2028-01-01").await;
+
+    // Assert
+    assert_eq!(first.body["number"], "INV000001");
+    assert_eq!(second.body["number"], "INV000002");
+}
+
+#[tokio::test]
+async fn vat_follows_the_rules_for_a_german_business_a_french_individual_and_a_us_client() {
+    // Arrange: a Dutch company; German businesses with a VAT number pay by reverse charge,
+    // French individuals pay French VAT added to the price, the rest of the world pays none.
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let company = company(&server, &provider, "NL", "yearly").await;
+    let rules = server
+        .call(
+            Method::PUT,
+            &format!("/v1/companies/{company}/tax-rules"),
+            Some(json!({ "rules": [
+                { "country": "DE", "rate": "19", "mode": "added", "reverse_charge": true },
+                { "country": "FR", "rate": "20", "mode": "added", "reverse_charge": true },
+                { "country": "NL", "rate": "21", "mode": "included", "reverse_charge": false },
+            ]})),
+        )
+        .await;
+    assert_eq!(rules.status, StatusCode::OK, "{rules:?}");
+    let german = client_in(&server, &provider, "company", "DE").await;
+    let details = server
+        .call(
+            Method::PUT,
+            &format!("/v1/clients/{german}/billing-details"),
+            Some(json!({ "vat_number": "DE123456789", "address": "Hauptstr. 1\n10115 Berlin" })),
+        )
+        .await;
+    assert_eq!(details.status, StatusCode::OK, "{details:?}");
+    let french = client_in(&server, &provider, "individual", "FR").await;
+    let american = client_in(&server, &provider, "company", "US").await;
+    let lines = json!([
+        { "description": "VDS M, 3 months", "quantity": "3", "unit_price": "9.99" },
+        { "description": "Backup", "quantity": "1", "unit_price": "4.95", "discount": "0.50" },
+        { "description": "IP address", "quantity": "2", "unit_price": "1.25" },
+    ]);
+
+    // Act
+    let mut documents = Vec::new();
+    for client in [&german, &french, &american] {
+        let issued = issue(&server, client, &company, lines.clone(), "2027-02-01").await;
+        assert_eq!(issued.status, StatusCode::CREATED, "{issued:?}");
+        let id = issued.body["id"].as_str().unwrap().to_owned();
+        let position = issued.body["position"].as_i64().unwrap();
+        documents.push(
+            server
+                .get(&format!("/v1/invoices/{id}?min_position={position}"))
+                .await
+                .body,
+        );
+    }
+
+    // Assert: nets are 29.97, 4.45 and 2.50 for everyone.
+    let [german, french, american] = [&documents[0], &documents[1], &documents[2]];
+    assert_eq!(german["document"]["treatment"]["type"], "reverse_charge");
+    assert_eq!(
+        (
+            german["net"].as_str(),
+            german["tax"].as_str(),
+            german["gross"].as_str()
+        ),
+        (Some("36.92"), Some("0.00"), Some("36.92"))
+    );
+    assert!(
+        german["document"]["tax_notice"]
+            .as_str()
+            .unwrap()
+            .contains("Reverse charge")
+    );
+    // French VAT per line: 29.97 × 20% = 5.994 → 5.99; 4.45 → 0.89; 2.50 → 0.50.
+    let taxes: Vec<&str> = french["document"]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|line| line["tax"]["amount"].as_str().unwrap())
+        .collect();
+    assert_eq!(taxes, ["5.99", "0.89", "0.50"]);
+    assert_eq!(
+        (
+            french["net"].as_str(),
+            french["tax"].as_str(),
+            french["gross"].as_str()
+        ),
+        (Some("36.92"), Some("7.38"), Some("44.30"))
+    );
+    assert_eq!(american["document"]["treatment"]["type"], "not_taxed");
+    assert_eq!(american["tax"], "0.00");
+    // Totals add up line by line, for each document.
+    for document in &documents {
+        let sum = |field: &str| -> rust_decimal::Decimal {
+            document["document"]["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|line| {
+                    line[field]["amount"]
+                        .as_str()
+                        .unwrap()
+                        .parse::<rust_decimal::Decimal>()
+                        .unwrap()
+                })
+                .sum()
+        };
+        assert_eq!(sum("net").to_string(), document["net"].as_str().unwrap());
+        assert_eq!(sum("tax").to_string(), document["tax"].as_str().unwrap());
+        assert_eq!(
+            sum("gross").to_string(),
+            document["gross"].as_str().unwrap()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_credit_note_corrects_an_invoice_without_editing_it_and_never_beyond_it() {
+    // Arrange
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let company = company(&server, &provider, "NL", "yearly").await;
+    let client = server.client(&provider, "Credited Client").await;
+    let invoice = issue(
+        &server,
+        &client,
+        &company,
+        json!([{ "description": "VDS L", "quantity": "1", "unit_price": "50.00" }]),
+        "2027-04-01",
+    )
+    .await;
+    let invoice_id = invoice.body["id"].as_str().unwrap().to_owned();
+    let partial =
+        json!([{ "description": "Outage, 6 days", "quantity": "1", "unit_price": "10.00" }]);
+
+    // Act
+    let note = server
+        .post(
+            &format!("/v1/invoices/{invoice_id}/credit-notes"),
+            json!({ "credit_note_id": Uuid::now_v7(), "lines": partial, "reason": "outage" }),
+        )
+        .await;
+    let too_much = server
+        .post(
+            &format!("/v1/invoices/{invoice_id}/credit-notes"),
+            json!({
+                "credit_note_id": Uuid::now_v7(),
+                "lines": [{ "description": "All again", "quantity": "1", "unit_price": "40.01" }],
+                "reason": "too much",
+            }),
+        )
+        .await;
+
+    // Assert
+    assert_eq!(note.status, StatusCode::CREATED, "{note:?}");
+    assert!(
+        note.body["number"]
+            .as_str()
+            .unwrap()
+            .starts_with("CN-INV2027-")
+    );
+    assert_eq!(
+        too_much.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{too_much:?}"
+    );
+    assert_eq!(too_much.content_type, "application/problem+json");
+    assert_eq!(too_much.body["code"], "credit_exceeds_invoice");
+    let position = note.body["position"].as_i64().unwrap();
+    let original = server
+        .get(&format!(
+            "/v1/invoices/{invoice_id}?min_position={position}"
+        ))
+        .await;
+    assert_eq!(original.body["status"], "partially_credited");
+    assert_eq!(
+        original.body["gross"], "50.00",
+        "the invoice itself is unchanged"
+    );
+    assert_eq!(original.body["credited"], "10.00");
+}
+
+#[tokio::test]
+async fn an_invoice_prints_as_html_and_pdf() {
+    // Arrange
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let company = company(&server, &provider, "NL", "yearly").await;
+    let client = server.client(&provider, "Printed <Client>").await;
+    let invoice = issue(
+        &server,
+        &client,
+        &company,
+        json!([{ "description": "Hosting & <b>mail</b>", "quantity": "1", "unit_price": "5.00" }]),
+        "2027-05-01",
+    )
+    .await;
+    let id = invoice.body["id"].as_str().unwrap();
+    let position = invoice.body["position"].as_i64().unwrap();
+
+    // Act
+    let html = server
+        .http
+        .get(format!(
+            "{}/v1/invoices/{id}?min_position={position}",
+            server.url
+        ))
+        .bearer_auth(tests::ADMIN_TOKEN)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    let html_type = html.headers()["content-type"].to_str().unwrap().to_owned();
+    let html = html.text().await.unwrap();
+    let pdf = server
+        .http
+        .get(format!("{}/v1/invoices/{id}?format=pdf", server.url))
+        .bearer_auth(tests::ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    let pdf_type = pdf.headers()["content-type"].to_str().unwrap().to_owned();
+    let pdf = pdf.bytes().await.unwrap();
+
+    // Assert
+    assert!(html_type.starts_with("text/html"));
+    assert!(html.contains("Invoice INV2027-000001"));
+    assert!(
+        html.contains("Printed &lt;Client&gt;"),
+        "the payer's name is escaped"
+    );
+    assert!(html.contains("Hosting &amp; &lt;b&gt;mail&lt;/b&gt;"));
+    assert!(!html.contains("<b>mail</b>"));
+    assert_eq!(pdf_type, "application/pdf");
+    assert!(pdf.starts_with(b"%PDF-"));
+    assert!(pdf.ends_with(b"%%EOF") || pdf.ends_with(b"%%EOF\n"));
+    assert!(
+        pdf.windows(b"INV2027-000001".len())
+            .any(|w| w == b"INV2027-000001"),
+        "the number is printed"
+    );
+}
+
+#[tokio::test]
+async fn bad_invoice_input_is_a_problem_that_writes_nothing() {
+    // Arrange
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let company = company(&server, &provider, "NL", "yearly").await;
+    let client = server.client(&provider, "Careless Client").await;
+    let before = server.event_count().await;
+    let cases = [
+        json!([]),
+        json!([{ "description": "x", "quantity": "0", "unit_price": "1.00" }]),
+        json!([{ "description": "x", "quantity": "1", "unit_price": "1.001" }]),
+        json!([{ "description": "x", "quantity": "1", "unit_price": "-1.00" }]),
+        json!([{ "description": "x", "quantity": "1", "unit_price": "1.00", "discount": "2.00" }]),
+        json!([{ "description": " ", "quantity": "1", "unit_price": "1.00" }]),
+    ];
+
+    // Act and assert
+    for lines in cases {
+        let answer = issue(&server, &client, &company, lines.clone(), "2027-01-10").await;
+        assert_eq!(
+            answer.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{lines}: {answer:?}"
+        );
+        assert_eq!(answer.content_type, "application/problem+json");
+    }
+    let unknown_company = issue(
+        &server,
+        &client,
+        &Uuid::now_v7().to_string(),
+        json!([{ "description": "x", "quantity": "1", "unit_price": "1.00" }]),
+        "2027-01-10",
+    )
+    .await;
+    assert_eq!(unknown_company.status, StatusCode::NOT_FOUND);
+    assert_eq!(server.event_count().await, before, "nothing was written");
+}
+
+#[tokio::test]
+async fn post_paid_clients_get_one_monthly_invoice_for_their_charges_and_a_rerun_adds_none() {
+    // Arrange: a post-paid client (credit limit) with a monthly service.
+    let (server, clock) = TestServer::start_fixed().await;
+    let provider = server.provider("EUR").await;
+    company(&server, &provider, "NL", "yearly").await;
+    let client = server.client(&provider, "Post Paid").await;
+    let limit = server
+        .call(
+            Method::PUT,
+            &format!("/v1/clients/{client}/credit-limit"),
+            Some(json!({ "amount": "100.00", "currency": "EUR" })),
+        )
+        .await;
+    assert_eq!(limit.status, StatusCode::OK, "{limit:?}");
+    let tariff = server
+        .post(
+            "/v1/tariffs",
+            json!({
+                "provider_id": provider,
+                "name": "VDS S",
+                "item_type": "vds",
+                "prices": [{ "period": "P1M", "price": { "amount": "9.99", "currency": "EUR" } }],
+            }),
+        )
+        .await;
+    assert_eq!(tariff.status, StatusCode::CREATED, "{tariff:?}");
+    let ordered = server
+        .post(
+            &format!("/v1/clients/{client}/services"),
+            json!({ "tariff_id": tariff.body["id"], "period": "P1M", "addons": [] }),
+        )
+        .await;
+    assert_eq!(ordered.status, StatusCode::CREATED, "{ordered:?}");
+    let position = ordered.body["position"].as_i64().unwrap();
+    let state = &server.running.as_ref().unwrap().state;
+    for name in ["services", "settlement", "expenses"] {
+        let reached = projections::engine::wait_for_position(
+            &server.db.pool,
+            &state.progress,
+            name,
+            position,
+            std::time::Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+        assert!(reached, "{name} reached {position}");
+    }
+    let head = eventstore::log::head_position(&server.db.pool)
+        .await
+        .unwrap();
+    let charged = server
+        .get(&format!("/v1/clients/{client}/balance?min_position={head}"))
+        .await;
+    assert_eq!(
+        charged.body["accounts"][0]["balance"], "-9.99",
+        "{charged:?}"
+    );
+    clock.set(tests::t0() + chrono::Duration::days(40));
+
+    // Act
+    let run = server
+        .post("/v1/invoices/monthly", json!({ "month": "2027-01" }))
+        .await;
+    let rerun = server
+        .post("/v1/invoices/monthly", json!({ "month": "2027-01" }))
+        .await;
+
+    // Assert
+    assert_eq!(run.status, StatusCode::OK, "{run:?}");
+    let issued = run.body["issued"].as_array().unwrap();
+    assert_eq!(issued.len(), 1);
+    assert_eq!(rerun.body["issued"].as_array().unwrap().len(), 0);
+    let id = issued[0]["id"].as_str().unwrap();
+    let position = rerun.body["position"].as_i64().unwrap();
+    let invoice = server
+        .get(&format!("/v1/invoices/{id}?min_position={position}"))
+        .await;
+    assert_eq!(invoice.body["kind"], "monthly");
+    assert_eq!(invoice.body["gross"], "9.99");
+    assert_eq!(invoice.body["issued_on"], "2027-02-01");
+}

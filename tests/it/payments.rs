@@ -1,0 +1,509 @@
+//! Payments over HTTP: converted payments, the gateway lifecycle with its proforma, refunds,
+//! fraud, expense corrections, and the statement against the balances read model.
+
+use reqwest::{Method, StatusCode};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use tests::TestServer;
+use uuid::Uuid;
+
+use crate::invoicing::company;
+
+async fn head(server: &TestServer) -> i64 {
+    eventstore::log::head_position(&server.db.pool)
+        .await
+        .unwrap()
+}
+
+async fn balance(server: &TestServer, client: &str) -> String {
+    let head = head(server).await;
+    let answer = server
+        .get(&format!("/v1/clients/{client}/balance?min_position={head}"))
+        .await;
+    answer.body["accounts"][0]["balance"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn statement(server: &TestServer, client: &str) -> Value {
+    let head = head(server).await;
+    server
+        .get(&format!(
+            "/v1/clients/{client}/statement?limit=500&min_position={head}"
+        ))
+        .await
+        .body
+}
+
+async fn pay_directly(server: &TestServer, client: &str, amount: &str) -> String {
+    let id = Uuid::now_v7().to_string();
+    let answer = server
+        .post(
+            &format!("/v1/clients/{client}/payments"),
+            json!({ "payment_id": id, "amount": amount, "currency": "EUR", "method": "bank_transfer" }),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{answer:?}");
+    id
+}
+
+async fn method(server: &TestServer, company: &str, method: &str, kind: &str) {
+    let answer = server
+        .call(
+            Method::PUT,
+            &format!("/v1/companies/{company}/payment-methods/{method}"),
+            Some(json!({ "kind": kind, "display_name": method, "enabled": true })),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+}
+
+#[tokio::test]
+async fn a_payment_of_100_usd_to_a_eur_account_credits_the_converted_amount_and_the_statement_shows_both()
+ {
+    // Arrange
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let client = server.client(&provider, "Converted Client").await;
+    for (date, rate) in [("2027-01-01", "0.9234"), ("2027-02-01", "0.9500")] {
+        let set = server
+            .call(
+                Method::PUT,
+                "/v1/currencies/USD/rates",
+                Some(json!({ "effective_from": date, "rates": { "EUR": rate } })),
+            )
+            .await;
+        assert_eq!(set.status, StatusCode::OK, "{set:?}");
+    }
+
+    // Act
+    let paid = server
+        .post(
+            &format!("/v1/clients/{client}/payments"),
+            json!({
+                "payment_id": Uuid::now_v7(),
+                "amount": "100.00",
+                "currency": "USD",
+                "method": "card",
+                "received_on": "2027-01-15",
+            }),
+        )
+        .await;
+
+    // Assert
+    assert_eq!(paid.status, StatusCode::CREATED, "{paid:?}");
+    assert_eq!(balance(&server, &client).await, "92.34");
+    let statement = statement(&server, &client).await;
+    let movement = &statement["items"][0];
+    assert_eq!(movement["amount"], "92.34");
+    assert_eq!(movement["details"]["paid"], "100.00");
+    assert_eq!(movement["details"]["paid_currency"], "USD");
+    assert_eq!(movement["details"]["rate"], "0.9234");
+    assert_eq!(movement["details"]["rate_date"], "2027-01-01");
+    assert!(
+        movement["description"]
+            .as_str()
+            .unwrap()
+            .contains("100.00 USD")
+    );
+    let head = head(&server).await;
+    let listed = server
+        .get(&format!(
+            "/v1/payments?client_id={client}&min_position={head}"
+        ))
+        .await;
+    let payment = &listed.body["items"][0];
+    assert_eq!(
+        (payment["amount"].as_str(), payment["currency"].as_str()),
+        (Some("100.00"), Some("USD"))
+    );
+    assert_eq!(payment["credited"], "92.34");
+    assert_eq!(payment["rate"], "0.9234");
+}
+
+#[tokio::test]
+async fn a_payment_without_a_rate_for_its_day_is_refused_and_writes_nothing() {
+    // Arrange
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let client = server.client(&provider, "Early Client").await;
+    let set = server
+        .call(
+            Method::PUT,
+            "/v1/currencies/USD/rates",
+            Some(json!({ "effective_from": "2027-02-01", "rates": { "EUR": "0.95" } })),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{set:?}");
+    let before = server.event_count().await;
+
+    // Act
+    let paid = server
+        .post(
+            &format!("/v1/clients/{client}/payments"),
+            json!({ "payment_id": Uuid::now_v7(), "amount": "10.00", "currency": "USD",
+                    "method": "card", "received_on": "2027-01-31" }),
+        )
+        .await;
+
+    // Assert
+    assert_eq!(paid.status, StatusCode::UNPROCESSABLE_ENTITY, "{paid:?}");
+    assert_eq!(paid.content_type, "application/problem+json");
+    assert_eq!(paid.body["code"], "no_exchange_rate");
+    assert_eq!(server.event_count().await, before);
+}
+
+#[tokio::test]
+async fn a_gateway_payment_goes_new_in_progress_credited_once_and_pays_its_proforma() {
+    // Arrange
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let company = company(&server, &provider, "NL", "yearly").await;
+    method(&server, &company, "card", "card_gateway").await;
+    let client = server.client(&provider, "Card Client").await;
+    let payment_id = Uuid::now_v7().to_string();
+
+    // Act
+    let created = server
+        .post(
+            "/v1/payments",
+            json!({ "payment_id": payment_id, "client_id": client, "company_id": company,
+                    "method": "card", "amount": "25.00", "currency": "EUR", "proforma": true }),
+        )
+        .await;
+    let started = server
+        .post(
+            &format!("/v1/payments/{payment_id}/start"),
+            json!({ "external_id": "ch_3PXk9" }),
+        )
+        .await;
+    let confirm_path = format!("/v1/payments/{payment_id}/confirm");
+    let confirmations = futures::future::join_all(
+        (0..5).map(|_| server.post(&confirm_path, json!({ "external_id": "ch_3PXk9" }))),
+    )
+    .await;
+    let forged = server
+        .post(
+            &format!("/v1/payments/{payment_id}/confirm"),
+            json!({ "external_id": "ch_other" }),
+        )
+        .await;
+
+    // Assert
+    assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
+    assert_eq!(created.body["status"], "new");
+    assert!(
+        created.body["invoice_number"]
+            .as_str()
+            .unwrap()
+            .starts_with("PF-INV2")
+    );
+    assert_eq!(started.status, StatusCode::OK, "{started:?}");
+    for confirmed in &confirmations {
+        assert_eq!(confirmed.status, StatusCode::OK, "{confirmed:?}");
+    }
+    assert_eq!(
+        forged.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{forged:?}"
+    );
+    assert_eq!(
+        balance(&server, &client).await,
+        "25.00",
+        "credited exactly once"
+    );
+    let head = head(&server).await;
+    let payment = server
+        .get(&format!("/v1/payments/{payment_id}?min_position={head}"))
+        .await;
+    assert_eq!(payment.body["status"], "credited");
+    assert_eq!(payment.body["external_id"], "ch_3PXk9");
+    let invoice_id = created.body["invoice_id"].as_str().unwrap();
+    let invoice = server
+        .get(&format!("/v1/invoices/{invoice_id}?min_position={head}"))
+        .await;
+    assert_eq!(invoice.body["status"], "paid");
+    assert_eq!(invoice.body["kind"], "proforma");
+    assert_eq!(invoice.body["gross"], "25.00");
+}
+
+#[tokio::test]
+async fn a_manual_payment_is_credited_at_once_and_a_disabled_method_is_refused() {
+    // Arrange
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let company = company(&server, &provider, "NL", "yearly").await;
+    method(&server, &company, "cash", "manual").await;
+    let disabled = server
+        .call(
+            Method::PUT,
+            &format!("/v1/companies/{company}/payment-methods/wire"),
+            Some(json!({ "kind": "bank_transfer", "display_name": "Wire", "enabled": false })),
+        )
+        .await;
+    assert_eq!(disabled.status, StatusCode::OK, "{disabled:?}");
+    let client = server.client(&provider, "Cash Client").await;
+
+    // Act
+    let cash = server
+        .post(
+            "/v1/payments",
+            json!({ "payment_id": Uuid::now_v7(), "client_id": client, "company_id": company,
+                    "method": "cash", "amount": "40.00", "currency": "EUR" }),
+        )
+        .await;
+    let before = server.event_count().await;
+    let wire = server
+        .post(
+            "/v1/payments",
+            json!({ "payment_id": Uuid::now_v7(), "client_id": client, "company_id": company,
+                    "method": "wire", "amount": "40.00", "currency": "EUR" }),
+        )
+        .await;
+
+    // Assert
+    assert_eq!(cash.status, StatusCode::CREATED, "{cash:?}");
+    assert_eq!(cash.body["status"], "credited");
+    assert_eq!(balance(&server, &client).await, "40.00");
+    assert_eq!(wire.status, StatusCode::UNPROCESSABLE_ENTITY, "{wire:?}");
+    assert_eq!(wire.body["code"], "payment_method_not_available");
+    assert_eq!(server.event_count().await, before);
+}
+
+#[tokio::test]
+async fn a_refund_larger_than_the_unallocated_money_is_refused_and_a_smaller_one_is_paid_back() {
+    // Arrange: 100 paid, 70 of it spent.
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let client = server.client(&provider, "Refunded Client").await;
+    let payment = pay_directly(&server, &client, "100.00").await;
+    let spent = server
+        .post(
+            &format!("/v1/clients/{client}/adjustments"),
+            json!({ "adjustment_id": Uuid::now_v7(), "amount": "-70.00", "currency": "EUR",
+                    "reason": "services used" }),
+        )
+        .await;
+    assert_eq!(spent.status, StatusCode::CREATED, "{spent:?}");
+    let before = server.event_count().await;
+
+    // Act
+    let too_much = server
+        .post(
+            &format!("/v1/payments/{payment}/refunds"),
+            json!({ "refund_id": Uuid::now_v7(), "amount": "30.01", "reason": "client asked" }),
+        )
+        .await;
+    let written_by_refusal = server.event_count().await - before;
+    let refund_id = Uuid::now_v7();
+    let refund = json!({ "refund_id": refund_id, "amount": "30.00", "reason": "client asked" });
+    let refunded = server
+        .post(&format!("/v1/payments/{payment}/refunds"), refund.clone())
+        .await;
+    let again = server
+        .post(&format!("/v1/payments/{payment}/refunds"), refund)
+        .await;
+
+    // Assert
+    assert_eq!(
+        too_much.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{too_much:?}"
+    );
+    assert_eq!(too_much.content_type, "application/problem+json");
+    assert_eq!(too_much.body["code"], "refund_exceeds_unallocated");
+    assert_eq!(written_by_refusal, 0);
+    assert_eq!(refunded.status, StatusCode::CREATED, "{refunded:?}");
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(balance(&server, &client).await, "0.00");
+    let head = head(&server).await;
+    let listed = server
+        .get(&format!("/v1/payments/{payment}?min_position={head}"))
+        .await;
+    assert_eq!(listed.body["status"], "partially_refunded");
+    assert_eq!(listed.body["refunded"], "30.00");
+}
+
+#[tokio::test]
+async fn a_payment_marked_as_fraud_is_taken_back_even_into_debt() {
+    // Arrange
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let company = company(&server, &provider, "NL", "yearly").await;
+    method(&server, &company, "card", "card_gateway").await;
+    let client = server.client(&provider, "Fraud Client").await;
+    let payment_id = Uuid::now_v7().to_string();
+    let created = server
+        .post(
+            "/v1/payments",
+            json!({ "payment_id": payment_id, "client_id": client, "company_id": company,
+                    "method": "card", "amount": "50.00", "currency": "EUR" }),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
+    let confirmed = server
+        .post(&format!("/v1/payments/{payment_id}/confirm"), json!({}))
+        .await;
+    assert_eq!(confirmed.status, StatusCode::OK, "{confirmed:?}");
+    let spent = server
+        .post(
+            &format!("/v1/clients/{client}/adjustments"),
+            json!({ "adjustment_id": Uuid::now_v7(), "amount": "-20.00", "currency": "EUR",
+                    "reason": "services used" }),
+        )
+        .await;
+    assert_eq!(spent.status, StatusCode::CREATED);
+
+    // Act
+    let marked = server
+        .post(
+            &format!("/v1/payments/{payment_id}/fraud"),
+            json!({ "reason": "chargeback from the card issuer" }),
+        )
+        .await;
+    let twice = server
+        .post(
+            &format!("/v1/payments/{payment_id}/fraud"),
+            json!({ "reason": "again" }),
+        )
+        .await;
+
+    // Assert
+    assert_eq!(marked.status, StatusCode::OK, "{marked:?}");
+    assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY, "{twice:?}");
+    assert_eq!(balance(&server, &client).await, "-20.00");
+    let head = head(&server).await;
+    let payment = server
+        .get(&format!("/v1/payments/{payment_id}?min_position={head}"))
+        .await;
+    assert_eq!(payment.body["status"], "fraud");
+}
+
+#[tokio::test]
+async fn the_statements_running_balance_always_equals_the_balances_read_model() {
+    // Arrange: every kind of movement, interleaved.
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let client = server.client(&provider, "Busy Client").await;
+    let mut payments = Vec::new();
+    for round in 0..6 {
+        payments.push(pay_directly(&server, &client, &format!("{}.25", 10 + round)).await);
+        let adjusted = server
+            .post(
+                &format!("/v1/clients/{client}/adjustments"),
+                json!({ "adjustment_id": Uuid::now_v7(), "amount": format!("-{round}.10"),
+                        "currency": "EUR", "reason": "usage" }),
+            )
+            .await;
+        assert_eq!(adjusted.status, StatusCode::CREATED, "{adjusted:?}");
+    }
+    let refund = server
+        .post(
+            &format!("/v1/payments/{}/refunds", payments[2]),
+            json!({ "refund_id": Uuid::now_v7(), "amount": "5.55", "reason": "goodwill" }),
+        )
+        .await;
+    assert_eq!(refund.status, StatusCode::CREATED, "{refund:?}");
+
+    // Act
+    let statement = statement(&server, &client).await;
+    let balance = balance(&server, &client).await;
+
+    // Assert
+    let items = statement["items"].as_array().unwrap();
+    assert_eq!(items.len(), 13);
+    let mut running = Decimal::ZERO;
+    for item in items {
+        running += item["amount"].as_str().unwrap().parse::<Decimal>().unwrap();
+        assert_eq!(
+            running,
+            item["balance_after"]
+                .as_str()
+                .unwrap()
+                .parse::<Decimal>()
+                .unwrap(),
+            "{item}"
+        );
+    }
+    assert_eq!(statement["closing_balance"].as_str().unwrap(), balance);
+    assert_eq!(running.to_string(), balance);
+}
+
+#[tokio::test]
+async fn staff_void_part_and_then_the_rest_of_an_expense_and_the_money_returns() {
+    // Arrange: a client charged for a service.
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let client = server.client(&provider, "Corrected Client").await;
+    pay_directly(&server, &client, "30.00").await;
+    let tariff = server
+        .post(
+            "/v1/tariffs",
+            json!({ "provider_id": provider, "name": "Hosting", "item_type": "hosting",
+                    "prices": [{ "period": "P1M", "price": { "amount": "12.00", "currency": "EUR" } }] }),
+        )
+        .await;
+    assert_eq!(tariff.status, StatusCode::CREATED, "{tariff:?}");
+    let ordered = server
+        .post(
+            &format!("/v1/clients/{client}/services"),
+            json!({ "tariff_id": tariff.body["id"], "period": "P1M", "addons": [] }),
+        )
+        .await;
+    assert_eq!(ordered.status, StatusCode::CREATED, "{ordered:?}");
+    let mut expense = None;
+    for _ in 0..200 {
+        let head = head(&server).await;
+        let listed = server
+            .get(&format!(
+                "/v1/clients/{client}/expenses?min_position={head}"
+            ))
+            .await;
+        if let Some(id) = listed.body["items"][0]["id"].as_str() {
+            expense = Some(id.to_owned());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let expense = expense.expect("the order was charged");
+
+    // Act
+    let part = server
+        .post(
+            &format!("/v1/expenses/{expense}/corrections"),
+            json!({ "correction_id": Uuid::now_v7(), "amount": "2.00", "reason": "outage" }),
+        )
+        .await;
+    let too_much = server
+        .post(
+            &format!("/v1/expenses/{expense}/corrections"),
+            json!({ "correction_id": Uuid::now_v7(), "amount": "10.01", "reason": "outage" }),
+        )
+        .await;
+    let void = server
+        .post(
+            &format!("/v1/expenses/{expense}/corrections"),
+            json!({ "correction_id": Uuid::now_v7(), "reason": "never delivered" }),
+        )
+        .await;
+
+    // Assert
+    assert_eq!(part.status, StatusCode::CREATED, "{part:?}");
+    assert_eq!(
+        too_much.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{too_much:?}"
+    );
+    assert_eq!(too_much.body["code"], "correction_exceeds_expense");
+    assert_eq!(void.status, StatusCode::CREATED, "{void:?}");
+    assert_eq!(balance(&server, &client).await, "30.00");
+    let statement = statement(&server, &client).await;
+    let kinds: Vec<&str> = statement["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["payment", "charge", "correction", "void"]);
+}
