@@ -3,6 +3,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::account::AccountEvent;
+use domain::invoice::InvoiceEvent;
+use domain::payment::PaymentEvent;
+use domain::service::ServiceEvent;
 use eventstore::log::StoredEvent;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -37,7 +40,8 @@ impl Projection for ActionLog {
 
     fn version(&self) -> i32 {
         // 2: `seq` is numbered from the checkpoint instead of an identity column.
-        2
+        // 3: services, payments and invoices are attributed to their client.
+        3
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -133,6 +137,18 @@ fn subject(event: &StoredEvent) -> Result<Option<Uuid>, ProjectionError> {
             .map_err(|e| ProjectionError::Malformed(format!("client id: {e}"))),
         "Account" if event.sequence == 1 => match event.decode()? {
             AccountEvent::AccountOpened { client_id, .. } => Ok(Some(client_id.as_uuid())),
+            _ => Ok(None),
+        },
+        "Service" if event.sequence == 1 => match event.decode()? {
+            ServiceEvent::ServiceOrdered { client_id, .. } => Ok(Some(client_id.as_uuid())),
+            _ => Ok(None),
+        },
+        "Payment" if event.sequence == 1 => match event.decode()? {
+            PaymentEvent::PaymentCreated { client_id, .. } => Ok(Some(client_id.as_uuid())),
+            _ => Ok(None),
+        },
+        "Invoice" if event.sequence == 1 => match event.decode()? {
+            InvoiceEvent::InvoiceDrafted { client_id, .. } => Ok(Some(client_id.as_uuid())),
             _ => Ok(None),
         },
         _ => Ok(None),

@@ -440,7 +440,7 @@ async fn staff_void_part_and_then_the_rest_of_an_expense_and_the_money_returns()
     let tariff = server
         .post(
             "/v1/tariffs",
-            json!({ "provider_id": provider, "name": "Hosting", "item_type": "hosting",
+            json!({ "provider_id": provider, "name": "Hosting", "item_type": "shared_hosting",
                     "prices": [{ "period": "P1M", "price": { "amount": "12.00", "currency": "EUR" } }] }),
         )
         .await;

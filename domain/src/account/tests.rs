@@ -1204,3 +1204,35 @@ fn the_new_account_events_have_literal_names() {
         "refund_exceeds_unallocated"
     );
 }
+
+#[test]
+fn a_converted_payment_keeps_its_conversion_and_must_credit_what_it_converted_to() {
+    let conversion = crate::rates::Conversion {
+        from: usd("100.00"),
+        to: eur("92.34"),
+        rate: crate::rates::ExchangeRate::parse("0.9234").unwrap(),
+        effective_from: date("2027-01-01"),
+    };
+    let converted = |amount: &str| AccountCommand::PostPayment {
+        client_id: client_id(),
+        provider_id: provider_id(),
+        payment_id: payment_id(),
+        amount: eur(amount),
+        method: card(),
+        conversion: Some(conversion),
+    };
+    AccountTester::with(())
+        .given(vec![opened()])
+        .when(converted("92.34"))
+        .then_expect_events(vec![AccountEvent::PaymentPosted {
+            payment_id: payment_id(),
+            amount: eur("92.34"),
+            method: card(),
+            balance_after: eur("92.34"),
+            conversion: Some(conversion),
+        }]);
+    AccountTester::with(())
+        .given(vec![opened()])
+        .when(converted("92.35"))
+        .then_expect_error(AccountError::ConversionMismatch);
+}

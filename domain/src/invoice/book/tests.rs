@@ -133,3 +133,30 @@ fn the_event_name_is_a_stable_literal_at_version_1_0() {
     );
     assert_eq!(InvoiceBookError::InvalidYear(0).code(), "invalid_year");
 }
+
+#[test]
+fn proformas_and_credit_notes_print_their_series_marker() {
+    for (series, expected) in [
+        ("proforma", "PF-INV2026-000001"),
+        ("credit_note", "CN-INV2026-000001"),
+        ("invoice", "INV2026-000001"),
+    ] {
+        let InvoiceBookCommand::NumberDocument {
+            invoice_id,
+            company_id,
+            year,
+            numbering,
+            ..
+        } = number(invoice(1), yearly());
+        BookTester::with(())
+            .given_no_previous_events()
+            .when(InvoiceBookCommand::NumberDocument {
+                invoice_id,
+                company_id,
+                series: series.to_string(),
+                year,
+                numbering,
+            })
+            .then_expect_events(vec![numbered(invoice(1), 1, expected)]);
+    }
+}
