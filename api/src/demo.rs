@@ -1,20 +1,28 @@
 //! `billing demo`: a realistic data set, written through the same commands as production, so the
 //! log, the action log and the balances of the demo are all genuine.
 
-use domain::account::{Account, AccountCommand, PaymentMethod};
+use domain::account::{Account, AccountCommand, PaymentMethod, PaymentMethodKind};
 use domain::client::{Client, ClientCommand, ClientKind, ClientName, Country, Email};
-use domain::ids::{AccountId, AdjustmentId, ClientId, PaymentId, ProviderId, ServiceId, TariffId};
+use domain::company::{Company, CompanyCommand, InvoiceNumbering, NumberingReset};
+use domain::ids::{
+    AccountId, AdjustmentId, ClientId, CompanyId, InvoiceId, PaymentId, ProviderId, ServiceId,
+    TariffId,
+};
+use domain::invoice::{InvoiceCommand, InvoiceKind};
 use domain::money::{Currency, Money, MoneyError};
 use domain::period::BillingPeriod;
 use domain::provider::{Provider, ProviderCommand};
+use domain::rates::{ExchangeRate, ExchangeRates, ExchangeRatesCommand, QuotedRate};
 use domain::service::{Service, ServiceCommand};
 use domain::tariff::{
     AddonCode, AddonKind, AddonSelection, AddonSpec, AddonValue, ItemType, OrderSelection,
     PeriodPrice, Tariff, TariffCommand,
 };
+use domain::tax::{LineInput, TaxMode, TaxRate, TaxRule, TaxRules, TaxTreatment, VatNumber};
 use eventstore::metadata::{Actor, CommandContext};
 use eventstore::{CommandError, EventStore, StoreError};
-use projections::process::settlement;
+use projections::process::{invoicing, settlement};
+use rust_decimal::Decimal;
 use uuid::Uuid;
 
 /// Why the demo data could not be written.
@@ -56,6 +64,10 @@ pub struct Seeded {
     pub tariffs: usize,
     /// Services ordered.
     pub services: usize,
+    /// Companies created (one per provider).
+    pub companies: usize,
+    /// Invoices issued.
+    pub invoices: usize,
 }
 
 const FIRST: [&str; 16] = [
@@ -140,6 +152,13 @@ pub async fn seed(store: &EventStore, clients: usize, seed: u64) -> Result<Seede
         catalog.push(tariffs);
     }
     let today = store.clock().now().date_naive();
+    let mut companies = Vec::new();
+    for (index, (provider_id, currency)) in provider_ids.iter().enumerate() {
+        companies.push(demo_company(store, *provider_id, index, &context).await?);
+        demo_rates(store, *currency, today, &context).await?;
+    }
+    seeded.companies = companies.len();
+    let mut registered = Vec::new();
     for n in 0..clients {
         let (provider_id, currency) = provider_ids[n % provider_ids.len()];
         let company = rng.u8(0..4) == 0;
@@ -178,6 +197,7 @@ pub async fn seed(store: &EventStore, clients: usize, seed: u64) -> Result<Seede
             )
             .await?;
         seeded.clients += 1;
+        registered.push((client_id, n % provider_ids.len()));
         let account = AccountId::of(client_id, provider_id, currency).to_string();
         for _ in 0..rng.usize(0..6) {
             let cents = rng.u32(500..50_000);
@@ -282,7 +302,175 @@ pub async fn seed(store: &EventStore, clients: usize, seed: u64) -> Result<Seede
                 .await?;
         }
     }
+    // Every fifth client got an invoice from its provider's company for consulting work.
+    for (client_id, provider) in registered.iter().step_by(5) {
+        let (provider_id, currency) = provider_ids[*provider];
+        let company = &companies[*provider];
+        let client = store
+            .load::<Client>(&client_id.to_string())
+            .await?
+            .aggregate;
+        if client.is_deleted() {
+            continue;
+        }
+        let payer = crate::routes::invoices::payer_of(&client, client_id.as_uuid())
+            .map_err(|_| refused("a demo client without a profile"))?;
+        let invoice_id = InvoiceId::from_uuid(Uuid::now_v7());
+        let hours = Decimal::from(rng.u32(1..6));
+        let draft = InvoiceCommand::DraftInvoice {
+            invoice_id,
+            kind: InvoiceKind::Manual,
+            provider_id,
+            company_id: company.company_id().ok_or_else(|| refused("no company"))?,
+            client_id: *client_id,
+            seller: company.seller().ok_or_else(|| refused("no company"))?,
+            treatment: company.tax_rules().map_or(TaxTreatment::NotTaxed, |rules| {
+                rules.treatment_for(&payer.tax_customer())
+            }),
+            payer,
+            currency,
+            lines: vec![LineInput::new(
+                "Server migration, hours",
+                hours,
+                Money::parse("45.00", currency)?,
+            )],
+            issued_on: today,
+            due_on: today + chrono::Days::new(14),
+            payment_id: None,
+            period: None,
+            corrects: None,
+            note: None,
+        };
+        invoicing::issue(store, invoice_id, draft, &context, &[])
+            .await
+            .map_err(refused)?;
+        seeded.invoices += 1;
+    }
     Ok(seeded)
+}
+
+/// The provider's legal entity: Dutch for the first provider, American for the second, with VAT
+/// rules (reverse charge for EU businesses) and its payment methods.
+async fn demo_company(
+    store: &EventStore,
+    provider_id: ProviderId,
+    index: usize,
+    context: &CommandContext,
+) -> Result<Company, DemoError> {
+    let company_id = CompanyId::from_uuid(Uuid::now_v7());
+    let id = company_id.to_string();
+    let (name, country, vat, address, prefix) = if index == 0 {
+        (
+            "Hostmaster Europe B.V.",
+            "NL",
+            Some("NL123456789B01"),
+            "Keizersgracht 1\n1015 CJ Amsterdam",
+            "HM",
+        )
+    } else {
+        (
+            "Example Hosting LLC",
+            "US",
+            None,
+            "1 Main Street\nAustin, TX 78701",
+            "EX",
+        )
+    };
+    let country = Country::parse(country).map_err(refused)?;
+    store
+        .execute::<Company>(
+            &id,
+            CompanyCommand::CreateCompany {
+                company_id,
+                provider_id,
+                name: name.to_owned(),
+                country,
+                vat_number: vat.map(VatNumber::parse).transpose().map_err(refused)?,
+                address: address.to_owned(),
+                numbering: InvoiceNumbering::new(prefix, NumberingReset::Yearly)
+                    .map_err(refused)?,
+            },
+            context,
+            &[],
+        )
+        .await?;
+    if index == 0 {
+        let rule =
+            |country: Option<&str>, rate: &str, reverse_charge| -> Result<TaxRule, DemoError> {
+                Ok(TaxRule {
+                    country: country.map(Country::parse).transpose().map_err(refused)?,
+                    rate: TaxRate::parse(rate).map_err(refused)?,
+                    mode: TaxMode::Included,
+                    reverse_charge,
+                })
+            };
+        let rules = TaxRules::new(vec![
+            rule(Some("NL"), "21", false)?,
+            rule(Some("DE"), "19", true)?,
+            rule(Some("FR"), "20", true)?,
+            rule(Some("IT"), "22", true)?,
+            rule(Some("PL"), "23", true)?,
+            rule(Some("SE"), "25", true)?,
+        ])
+        .map_err(refused)?;
+        store
+            .execute::<Company>(&id, CompanyCommand::SetTaxRules { rules }, context, &[])
+            .await?;
+    }
+    for (method, kind, display_name) in [
+        ("card", PaymentMethodKind::CardGateway, "Card"),
+        (
+            "bank_transfer",
+            PaymentMethodKind::BankTransfer,
+            "Bank transfer",
+        ),
+        ("manual", PaymentMethodKind::Manual, "Cash at the office"),
+    ] {
+        store
+            .execute::<Company>(
+                &id,
+                CompanyCommand::ConfigurePaymentMethod {
+                    method: PaymentMethod::parse(method).map_err(refused)?,
+                    kind,
+                    display_name: display_name.to_owned(),
+                    enabled: true,
+                },
+                context,
+                &[],
+            )
+            .await?;
+    }
+    Ok(store.load::<Company>(&id).await?.aggregate)
+}
+
+/// Today's rate between the two demo currencies, both ways.
+async fn demo_rates(
+    store: &EventStore,
+    base: Currency,
+    today: chrono::NaiveDate,
+    context: &CommandContext,
+) -> Result<(), DemoError> {
+    let (quote, rate) = if base.code() == "EUR" {
+        (Currency::parse("USD")?, "1.0830")
+    } else {
+        (Currency::parse("EUR")?, "0.9234")
+    };
+    store
+        .execute::<ExchangeRates>(
+            base.code(),
+            ExchangeRatesCommand::SetRates {
+                base,
+                effective_from: today,
+                rates: vec![QuotedRate {
+                    quote,
+                    rate: ExchangeRate::parse(rate).map_err(refused)?,
+                }],
+            },
+            context,
+            &[],
+        )
+        .await?;
+    Ok(())
 }
 
 type DemoTariff = (Tariff, BillingPeriod, Vec<AddonSelection>);

@@ -441,6 +441,8 @@ async fn main() -> anyhow::Result<()> {
                 payments = seeded.payments,
                 tariffs = seeded.tariffs,
                 services = seeded.services,
+                companies = seeded.companies,
+                invoices = seeded.invoices,
                 "demo data set ready"
             );
             serve(database, args).await

@@ -40,6 +40,15 @@ async fn the_demo_data_set_is_written_through_commands_and_adds_up() {
         (2, 40, 6)
     );
     assert!(seeded.payments > 0 && seeded.services > 0, "{seeded:?}");
+    assert_eq!(seeded.companies, 2);
+    assert!(seeded.invoices > 0, "{seeded:?}");
+    let numbered: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM invoices WHERE number IS NOT NULL AND status = 'issued'",
+    )
+    .fetch_one(&server.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(numbered, i64::try_from(seeded.invoices).unwrap());
     assert_eq!(again.clients, 0);
     let clients: i64 = sqlx::query_scalar("SELECT count(*) FROM clients")
         .fetch_one(&server.db.pool)
