@@ -68,8 +68,8 @@ pub struct Issued {
     pub position: i64,
 }
 
-/// Drafts `draft` (a `DraftInvoice`, keyed by its invoice id so that a retry drafts nothing
-/// more) and numbers it. `keys` are extra keys of the caller's (an `Idempotency-Key`).
+/// Drafts `draft` (a `DraftInvoice`, keyed by its invoice id) unless the invoice is drafted
+/// already, and numbers it. `keys` are extra keys of the caller's (an `Idempotency-Key`).
 pub async fn issue(
     store: &EventStore,
     invoice_id: InvoiceId,
@@ -77,19 +77,24 @@ pub async fn issue(
     context: &CommandContext,
     keys: &[CommandKey],
 ) -> Result<Issued, IssueError> {
-    let fingerprint =
-        serde_json::to_value(&draft).map_err(|e| IssueError::Refused(e.to_string()))?;
-    let key = CommandKey::new(
-        "invoice",
-        invoice_id.to_string(),
-        &fingerprint,
-        serde_json::json!({ "id": invoice_id }),
-    )
-    .map_err(|e| IssueError::Refused(e.to_string()))?;
-    let keys: Vec<CommandKey> = std::iter::once(key).chain(keys.iter().cloned()).collect();
-    store
-        .execute::<Invoice>(&invoice_id.to_string(), draft, context, &keys)
-        .await?;
+    // A draft is written once; a retry (of a request, of a run) only finishes its numbering, even
+    // on another day when the same request would draft other dates.
+    let existing = store.load::<Invoice>(&invoice_id.to_string()).await?;
+    if !existing.aggregate.is_drafted() {
+        let fingerprint =
+            serde_json::to_value(&draft).map_err(|e| IssueError::Refused(e.to_string()))?;
+        let key = CommandKey::new(
+            "invoice",
+            invoice_id.to_string(),
+            &fingerprint,
+            serde_json::json!({ "id": invoice_id }),
+        )
+        .map_err(|e| IssueError::Refused(e.to_string()))?;
+        let keys: Vec<CommandKey> = std::iter::once(key).chain(keys.iter().cloned()).collect();
+        store
+            .execute::<Invoice>(&invoice_id.to_string(), draft, context, &keys)
+            .await?;
+    }
     number(store, invoice_id, context).await
 }
 
