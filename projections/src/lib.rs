@@ -9,9 +9,11 @@ pub mod action_log;
 pub mod balances;
 pub mod catalog;
 pub mod clients;
+pub mod companies;
 pub mod engine;
 pub mod expenses;
 pub mod process;
+pub mod rates;
 pub mod services;
 pub mod statement;
 
@@ -70,6 +72,8 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(services::Services),
         Arc::new(expenses::Expenses),
         Arc::new(statement::Statement),
+        Arc::new(companies::Companies),
+        Arc::new(rates::ExchangeRates),
     ]
 }
 
