@@ -280,6 +280,18 @@ fn protected() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::operations::fail_operation))
         .routes(routes!(routes::operations::retry_operation))
         .routes(routes!(routes::billing::run_billing))
+        .routes(routes!(
+            routes::companies::create_company,
+            routes::companies::list_companies
+        ))
+        .routes(routes!(routes::companies::get_company))
+        .routes(routes!(routes::companies::set_tax_rules))
+        .routes(routes!(routes::companies::configure_payment_method))
+        .routes(routes!(routes::currencies::list_currencies))
+        .routes(routes!(
+            routes::currencies::set_rates,
+            routes::currencies::get_rates
+        ))
 }
 
 /// The routes anyone may call.

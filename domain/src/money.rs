@@ -67,6 +67,31 @@ impl Currency {
         // `parse` only admits currencies with an exponent, so the fallback is never taken.
         self.0.exponent().map_or(0, u32::from)
     }
+
+    /// The currency's English name, such as `"Euro"`.
+    pub fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    /// The ISO 4217 numeric code, such as 978 for the euro.
+    pub fn numeric(self) -> u16 {
+        self.0.numeric()
+    }
+
+    /// Every currency that can be a `Currency` (each ISO 4217 code with a defined number of
+    /// minor units), sorted by code.
+    pub fn all() -> Vec<Currency> {
+        // `iso_currency` lists its currencies only behind a feature that pulls in another crate.
+        // Every ISO 4217 currency has its own three-digit numeric code, so walking the numeric
+        // codes finds each one exactly once.
+        let mut all: Vec<Currency> = (0..=999_u16)
+            .filter_map(iso_currency::Currency::from_numeric)
+            .filter(|currency| currency.exponent().is_some())
+            .map(Currency)
+            .collect();
+        all.sort_by_key(|currency| currency.code());
+        all
+    }
 }
 
 impl fmt::Display for Currency {

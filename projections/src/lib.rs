@@ -9,11 +9,13 @@ pub mod action_log;
 pub mod balances;
 pub mod catalog;
 pub mod clients;
+pub mod companies;
 pub mod engine;
 pub mod expenses;
 pub mod invoices;
 pub mod payments;
 pub mod process;
+pub mod rates;
 pub mod services;
 pub mod statement;
 
@@ -74,6 +76,8 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(statement::Statement),
         Arc::new(payments::Payments),
         Arc::new(invoices::Invoices),
+        Arc::new(companies::Companies),
+        Arc::new(rates::ExchangeRates),
     ]
 }
 

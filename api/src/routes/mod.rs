@@ -5,6 +5,8 @@ pub mod accounts;
 pub mod action_log;
 pub mod billing;
 pub mod clients;
+pub mod companies;
+pub mod currencies;
 pub mod health;
 pub mod invoices;
 pub mod operations;

@@ -546,3 +546,26 @@ fn prorating_out_of_range_is_an_overflow() {
         Err(MoneyError::Overflow)
     );
 }
+
+#[test]
+fn the_directory_holds_every_currency_with_minor_units_once_sorted_by_code() {
+    let all = Currency::all();
+    let codes: Vec<&str> = all.iter().map(|currency| currency.code()).collect();
+    let mut sorted = codes.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(codes, sorted);
+    assert!(all.contains(&eur()) && all.contains(&jpy()) && all.contains(&bhd()));
+    assert!(!codes.contains(&"XAU") && !codes.contains(&"XXX"));
+    for currency in &all {
+        assert_eq!(Currency::parse(currency.code()).as_ref(), Ok(currency));
+    }
+}
+
+#[test]
+fn a_currency_has_its_iso_name_and_numeric_code() {
+    assert_eq!(eur().name(), "Euro");
+    assert_eq!(eur().numeric(), 978);
+    assert_eq!(jpy().numeric(), 392);
+    assert_eq!(jpy().minor_units(), 0);
+}
