@@ -259,6 +259,27 @@ pub async fn answer(response: reqwest::Response) -> Answer {
     }
 }
 
+/// Every read-model table with the column that orders it, for comparing read models whole.
+pub const READ_MODELS: [(&str, &str); 17] = [
+    ("providers", "id"),
+    ("clients", "id"),
+    ("balances", "account_id"),
+    ("action_log", "seq"),
+    ("action_log_subjects", "aggregate_id"),
+    ("tariffs", "id"),
+    ("services", "id"),
+    ("operations", "id"),
+    ("expenses", "expense_id"),
+    ("account_movements", "position"),
+    ("payments", "payment_id"),
+    ("payment_accounts", "account_id"),
+    ("invoices", "invoice_id"),
+    ("companies", "company_id"),
+    ("payment_methods", "company_id, method"),
+    ("exchange_rates", "base, quote, effective_from"),
+    ("promo_codes", "promo_code_id"),
+];
+
 /// A hash of a table's whole content in a stable order, to compare read models.
 pub async fn table_digest(pool: &PgPool, table: &str, order_by: &str) -> String {
     sqlx::query_scalar(&format!(

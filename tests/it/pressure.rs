@@ -21,22 +21,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgConnection, PgPool};
-use tests::{TestDb, TestServer, table_digest};
+use tests::{READ_MODELS, TestDb, TestServer, table_digest};
 use tokio::sync::{RwLock, watch};
 use uuid::Uuid;
-
-/// The read models and the order that makes their digest stable (as in `projections.rs`).
-const READ_MODELS: [(&str, &str); 9] = [
-    ("providers", "id"),
-    ("clients", "id"),
-    ("balances", "account_id"),
-    ("action_log", "seq"),
-    ("action_log_subjects", "aggregate_id"),
-    ("tariffs", "id"),
-    ("services", "id"),
-    ("operations", "id"),
-    ("expenses", "expense_id"),
-];
 
 /// Events beyond a projection's checkpoint, as `engine::record_backlog` counts them. No row when
 /// the projection has no checkpoint yet.

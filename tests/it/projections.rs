@@ -5,21 +5,8 @@ use std::time::Duration;
 use projections::engine::{self, Outcome};
 use projections::{Progress, WorkerConfig};
 use serde_json::json;
-use tests::{TestServer, table_digest};
+use tests::{READ_MODELS, TestServer, table_digest};
 use tokio::sync::watch;
-
-/// The read models and the order that makes their digest stable.
-const READ_MODELS: [(&str, &str); 9] = [
-    ("providers", "id"),
-    ("clients", "id"),
-    ("balances", "account_id"),
-    ("action_log", "seq"),
-    ("action_log_subjects", "aggregate_id"),
-    ("tariffs", "id"),
-    ("services", "id"),
-    ("operations", "id"),
-    ("expenses", "expense_id"),
-];
 
 async fn digests(server: &TestServer) -> Vec<String> {
     let mut out = Vec::new();
@@ -84,6 +71,41 @@ async fn history(server: &TestServer) -> i64 {
             assert!(answer.status.is_success(), "{answer:?}");
         }
     }
+    // Issue 4's documents and payments: a company, an invoice, a gateway payment, a rate.
+    let company = crate::invoicing::company(server, &eur, "NL", "yearly").await;
+    let client = server.client(&eur, "Invoiced Client").await;
+    let invoice = server
+        .post(
+            "/v1/invoices",
+            json!({"invoice_id": uuid::Uuid::now_v7(), "client_id": client, "company_id": company,
+                   "lines": [{"description": "Setup", "quantity": "2", "unit_price": "7.50"}]}),
+        )
+        .await;
+    assert_eq!(invoice.status, reqwest::StatusCode::CREATED, "{invoice:?}");
+    let method = server
+        .call(
+            reqwest::Method::PUT,
+            &format!("/v1/companies/{company}/payment-methods/cash"),
+            Some(json!({"kind": "manual", "display_name": "Cash", "enabled": true})),
+        )
+        .await;
+    assert!(method.status.is_success(), "{method:?}");
+    let paid = server
+        .post(
+            "/v1/payments",
+            json!({"payment_id": uuid::Uuid::now_v7(), "client_id": client, "company_id": company,
+                   "method": "cash", "amount": "15.00", "currency": "EUR", "proforma": true}),
+        )
+        .await;
+    assert_eq!(paid.status, reqwest::StatusCode::CREATED, "{paid:?}");
+    let rates = server
+        .call(
+            reqwest::Method::PUT,
+            "/v1/currencies/USD/rates",
+            Some(json!({"effective_from": "2026-01-01", "rates": {"EUR": "0.9"}})),
+        )
+        .await;
+    assert!(rates.status.is_success(), "{rates:?}");
     eventstore::log::head_position(&server.db.pool)
         .await
         .unwrap()
