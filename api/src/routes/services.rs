@@ -298,6 +298,7 @@ pub async fn order_service(
                 terms,
                 auto_prolong: request.auto_prolong,
                 ordered_on: state.today(),
+                discount: None,
             },
             &command.context,
             key.as_slice(),
@@ -505,6 +506,7 @@ pub async fn change_tariff(
         period_end: change.period_end,
         amount,
         description: format!("{what}, {today} to {}", change.period_end),
+        discount: None,
     };
     let credit = line(
         "credit",

@@ -70,6 +70,10 @@ pub enum AccountError {
     /// The expense or payment has nothing left to give back or take back.
     #[error("nothing is left of it to give back")]
     NothingLeft,
+    /// An expense's discount is not in the expense's currency, is negative, or its list amount
+    /// less its amount is not the expense's amount.
+    #[error("discount: the list amount less the discount must be the amount, in its currency")]
+    InvalidDiscount,
     /// Money arithmetic failed, such as a balance leaving the representable range.
     #[error(transparent)]
     Money(#[from] MoneyError),
@@ -92,6 +96,7 @@ impl AccountError {
             AccountError::RefundExceedsUnallocated { .. } => "refund_exceeds_unallocated",
             AccountError::CorrectionExceedsExpense { .. } => "correction_exceeds_expense",
             AccountError::NothingLeft => "nothing_left",
+            AccountError::InvalidDiscount => "invalid_expense_discount",
             AccountError::Money(error) => error.code(),
         }
     }
