@@ -12,6 +12,7 @@ pub mod clients;
 pub mod engine;
 pub mod expenses;
 pub mod process;
+pub mod promos;
 pub mod services;
 pub mod statement;
 
@@ -70,6 +71,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(services::Services),
         Arc::new(expenses::Expenses),
         Arc::new(statement::Statement),
+        Arc::new(promos::PromoCodes),
     ]
 }
 
