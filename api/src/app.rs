@@ -263,6 +263,12 @@ fn protected() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::operations::fail_operation))
         .routes(routes!(routes::operations::retry_operation))
         .routes(routes!(routes::billing::run_billing))
+        .routes(routes!(
+            routes::promo_codes::create_promo_code,
+            routes::promo_codes::list_promo_codes
+        ))
+        .routes(routes!(routes::promo_codes::get_promo_code))
+        .routes(routes!(routes::promo_codes::disable_promo_code))
 }
 
 /// The routes anyone may call.

@@ -12,3 +12,4 @@ mod eventstore;
 mod pressure;
 mod process;
 mod projections;
+mod promos;

@@ -7,6 +7,7 @@ pub mod billing;
 pub mod clients;
 pub mod health;
 pub mod operations;
+pub mod promo_codes;
 pub mod providers;
 pub mod services;
 pub mod statement;
