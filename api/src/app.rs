@@ -292,6 +292,12 @@ fn protected() -> OpenApiRouter<AppState> {
             routes::currencies::set_rates,
             routes::currencies::get_rates
         ))
+        .routes(routes!(
+            routes::promo_codes::create_promo_code,
+            routes::promo_codes::list_promo_codes
+        ))
+        .routes(routes!(routes::promo_codes::get_promo_code))
+        .routes(routes!(routes::promo_codes::disable_promo_code))
 }
 
 /// The routes anyone may call.

@@ -170,6 +170,7 @@ pub async fn run(
                             terms,
                             auto_prolong: true,
                             ordered_on,
+                            discount: None,
                         },
                         &context,
                         &[],

@@ -257,6 +257,7 @@ pub async fn seed(store: &EventStore, clients: usize, seed: u64) -> Result<Seede
                             .map_err(refused)?,
                         auto_prolong: true,
                         ordered_on: today,
+                        discount: None,
                     },
                     &context,
                     &[],

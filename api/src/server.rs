@@ -30,9 +30,9 @@ pub struct ServerConfig {
     pub query_wait: Duration,
 }
 
-/// Connections of the projection workers' own pool: one per worker and one for LISTEN, with room
-/// for the backlog queries.
-const WORKER_CONNECTIONS: u32 = 12;
+/// Connections of the projection workers' own pool beyond one per worker: one for LISTEN and
+/// one for the backlog queries.
+const WORKER_SPARE_CONNECTIONS: u32 = 2;
 
 /// Opens a pool to `url`. Connection attempts are bounded so that a database that is down makes
 /// requests fail fast with 503 rather than hang.
@@ -83,16 +83,21 @@ pub async fn start(
     let workers = config.run_projections.then(|| {
         // Workers get their own small pool: a burst of requests cannot starve the read models,
         // and a long rebuild batch cannot take the connections requests need.
+        let workers: Vec<_> = projections::all()
+            .into_iter()
+            .chain(projections::process::all(store))
+            .collect();
+        // A worker holds its connection for a whole batch (a process manager while it runs
+        // commands), so each gets one: none waits for another's.
         let worker_pool = PgPoolOptions::new()
-            .max_connections(WORKER_CONNECTIONS)
+            .max_connections(
+                u32::try_from(workers.len()).unwrap_or(u32::MAX) + WORKER_SPARE_CONNECTIONS,
+            )
             .acquire_timeout(Duration::from_secs(5))
             .connect_lazy_with((*pool.connect_options()).clone());
         tokio::spawn(projections::engine::run_until_stopped(
             worker_pool,
-            projections::all()
-                .into_iter()
-                .chain(projections::process::all(store))
-                .collect(),
+            workers,
             WorkerConfig::default(),
             progress,
             stopped.clone(),

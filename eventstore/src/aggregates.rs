@@ -33,7 +33,8 @@ impl StoredAggregate for Tariff {
 }
 
 impl StoredAggregate for Service {
-    const STATE_VERSION: i32 = 1;
+    // 2: the promo code discount the service was sold with.
+    const STATE_VERSION: i32 = 2;
 }
 
 impl NamedCommand for TariffCommand {

@@ -1,4 +1,5 @@
-//! Every charge and credit of a personal account for a service.
+//! Every charge and credit of a personal account for a service, with the promo code discount
+//! a charge was given (`list_amount` less `discount` is `amount`).
 
 use async_trait::async_trait;
 use domain::account::{AccountEvent, ExpenseLine};
@@ -19,7 +20,9 @@ impl Projection for Expenses {
 
     fn version(&self) -> i32 {
         // 2: corrections by staff (`returned`).
-        2
+        // 3: promo code discounts (`list_amount`, `discount`, `promo_code`); `list_amount` is
+        //    also written for lines without a discount.
+        3
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -53,10 +56,20 @@ async fn insert(
 ) -> Result<(), ProjectionError> {
     let account = Uuid::parse_str(&event.aggregate_id)
         .map_err(|e| ProjectionError::Malformed(format!("account id: {e}")))?;
+    // A line without a discount costs its list price; the discount is signed like the amount.
+    let (list_amount, discount, promo_code) = match &line.discount {
+        Some(discount) => (
+            discount.list_amount.amount(),
+            discount.amount.amount(),
+            Some(discount.code.as_str()),
+        ),
+        None => (line.amount.amount(), rust_decimal::Decimal::ZERO, None),
+    };
     sqlx::query(
         "INSERT INTO expenses (expense_id, account_id, service_id, kind, period_start, period_end,
-                               amount, currency, description, occurred_at, position)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                               amount, currency, description, occurred_at, position,
+                               list_amount, discount, promo_code)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(line.expense_id.as_uuid())
     .bind(account)
@@ -69,6 +82,9 @@ async fn insert(
     .bind(&line.description)
     .bind(event.metadata()?.occurred_at)
     .bind(event.position)
+    .bind(list_amount * sign)
+    .bind(discount * sign)
+    .bind(promo_code)
     .execute(tx)
     .await?;
     Ok(())

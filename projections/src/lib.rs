@@ -15,6 +15,7 @@ pub mod expenses;
 pub mod invoices;
 pub mod payments;
 pub mod process;
+pub mod promos;
 pub mod rates;
 pub mod services;
 pub mod statement;
@@ -78,6 +79,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(invoices::Invoices),
         Arc::new(companies::Companies),
         Arc::new(rates::ExchangeRates),
+        Arc::new(promos::PromoCodes),
     ]
 }
 

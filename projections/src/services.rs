@@ -132,6 +132,7 @@ async fn apply(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), Project
             terms,
             auto_prolong,
             ordered_on,
+            ..
         } => {
             sqlx::query(
                 "INSERT INTO services (id, client_id, provider_id, account_id, tariff_id,

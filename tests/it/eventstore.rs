@@ -409,6 +409,7 @@ async fn a_refusal_on_cached_state_is_checked_again_against_the_log() {
             period_end: start + chrono::Duration::days(30),
             amount: Money::parse("30.00", f.eur).unwrap(),
             description: "VDS".to_owned(),
+            discount: None,
         },
     };
 

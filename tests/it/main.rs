@@ -15,3 +15,4 @@ mod payments;
 mod pressure;
 mod process;
 mod projections;
+mod promos;

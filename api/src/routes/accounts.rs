@@ -394,6 +394,12 @@ pub struct ExpenseView {
     pub period_end: chrono::NaiveDate,
     /// The amount; negative for a credit.
     pub amount: String,
+    /// The price before the promo code discount: `amount` plus `discount`.
+    pub list_amount: String,
+    /// What the promo code took off (`"0.00"` without one).
+    pub discount: String,
+    /// The promo code redeemed, if any.
+    pub promo_code: Option<String>,
     /// ISO 4217 code.
     #[schema(pattern = "^[A-Z]{3}$", example = "EUR")]
     pub currency: String,
@@ -405,18 +411,22 @@ pub struct ExpenseView {
     pub position: i64,
 }
 
-type ExpenseRow = (
-    Uuid,
-    Uuid,
-    String,
-    chrono::NaiveDate,
-    chrono::NaiveDate,
-    Decimal,
-    String,
-    String,
-    chrono::DateTime<chrono::Utc>,
-    i64,
-);
+#[derive(sqlx::FromRow)]
+struct ExpenseRow {
+    expense_id: Uuid,
+    service_id: Uuid,
+    kind: String,
+    period_start: chrono::NaiveDate,
+    period_end: chrono::NaiveDate,
+    amount: Decimal,
+    list_amount: Decimal,
+    discount: Decimal,
+    promo_code: Option<String>,
+    currency: String,
+    description: String,
+    occurred_at: chrono::DateTime<chrono::Utc>,
+    position: i64,
+}
 
 /// The client's expenses, oldest first.
 #[utoipa::path(get, path = "/v1/clients/{id}/expenses", tag = "accounts",
@@ -433,6 +443,7 @@ pub async fn list_expenses(
     let limit = crate::routes::limit(params.limit)?;
     let rows: Vec<ExpenseRow> = sqlx::query_as(
         "SELECT e.expense_id, e.service_id, e.kind, e.period_start, e.period_end, e.amount,
+                coalesce(e.list_amount, e.amount) AS list_amount, e.discount, e.promo_code,
                 e.currency, e.description, e.occurred_at, e.position
            FROM expenses e
            JOIN balances b ON b.account_id = e.account_id
@@ -452,33 +463,21 @@ pub async fn list_expenses(
     let items: Vec<ExpenseView> = rows
         .into_iter()
         .take(usize::try_from(limit).unwrap_or(usize::MAX))
-        .map(
-            |(
-                id,
-                service_id,
-                kind,
-                period_start,
-                period_end,
-                amount,
-                currency,
-                description,
-                occurred_at,
-                position,
-            )| {
-                ExpenseView {
-                    id,
-                    service_id,
-                    kind,
-                    period_start,
-                    period_end,
-                    amount: format_amount(amount, &currency),
-                    currency,
-                    description,
-                    occurred_at,
-                    position,
-                }
-            },
-        )
+        .map(|row| ExpenseView {
+            id: row.expense_id,
+            service_id: row.service_id,
+            kind: row.kind,
+            period_start: row.period_start,
+            period_end: row.period_end,
+            amount: format_amount(row.amount, &row.currency),
+            list_amount: format_amount(row.list_amount, &row.currency),
+            discount: format_amount(row.discount, &row.currency),
+            promo_code: row.promo_code,
+            currency: row.currency,
+            description: row.description,
+            occurred_at: row.occurred_at,
+            position: row.position,
+        })
         .collect();
     let next = if more {
         items.last().map(|e| e.position.to_string())

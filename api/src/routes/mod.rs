@@ -11,6 +11,7 @@ pub mod health;
 pub mod invoices;
 pub mod operations;
 pub mod payments;
+pub mod promo_codes;
 pub mod providers;
 pub mod services;
 pub mod statement;

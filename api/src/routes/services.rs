@@ -6,9 +6,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::account::{Account, AccountCommand, AccountError, ExpenseLine};
-use domain::ids::{AccountId, ClientId, ExpenseId, OperationId, ServiceId};
+use domain::ids::{AccountId, ClientId, ExpenseId, OperationId, PromoCodeId, ServiceId};
 use domain::period::BillingPeriod;
-use domain::service::{Service, ServiceCommand, SuspendReason};
+use domain::promo::{PromoCode, PromoCommand, PromoError};
+use domain::service::{Service, ServiceCommand, ServiceDiscount, SuspendReason};
 use domain::tariff::{AddonSelection, OrderSelection, ServiceTerms, Tariff};
 use eventstore::{CommandError, CommandKey};
 use projections::process::settlement::{self, Charged};
@@ -39,6 +40,13 @@ pub struct OrderServiceRequest {
     /// Prolong automatically from the personal account at the end of each period (default on).
     #[serde(default = "yes")]
     pub auto_prolong: bool,
+    /// A promo code of the client's provider (lowercase letters are taken as uppercase). It is
+    /// redeemed with the order: an unknown, disabled, expired, used-up or inapplicable code
+    /// refuses the order. Its discount comes off the price per period of the first charge, or
+    /// of every charge for a recurring code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "SPRING25")]
+    pub promo_code: Option<String>,
 }
 
 fn yes() -> bool {
@@ -252,17 +260,87 @@ async fn quote(
     })?)
 }
 
+/// Redeems `code` for the service `id` ordered on `terms`, and returns the id the service is
+/// ordered under with the discount it keeps.
+///
+/// The redemption is keyed by the service id (scope `promo`), and with an `Idempotency-Key` also
+/// by that key (`idempotency`, the order's own key, moved to a scope of its own): a retried
+/// request gets the first request's service id back instead of redeeming the code again, and
+/// then finishes that order if the first request stopped after redeeming.
+async fn redeem(
+    state: &AppState,
+    command: &Command,
+    idempotency: Option<CommandKey>,
+    code: &str,
+    provider_id: domain::ids::ProviderId,
+    terms: &ServiceTerms,
+    id: Uuid,
+) -> Result<(Uuid, ServiceDiscount), ApiError> {
+    let code = crate::routes::promo_codes::parse_code(code)?;
+    let promo_id = PromoCodeId::of(provider_id, code.as_str()).to_string();
+    let promo = state.store.load::<PromoCode>(&promo_id).await?.aggregate;
+    let (Some(discount), Some(recurring)) = (promo.discount().cloned(), promo.recurring()) else {
+        return Err(PromoError::NotFound.into());
+    };
+    let answer = serde_json::json!({ "id": id });
+    let mut keys = vec![
+        CommandKey::new("promo", id.to_string(), &(&promo_id, id), answer.clone())
+            .map_err(|e| ApiError::internal(&e))?,
+    ];
+    if let Some(key) = idempotency {
+        keys.push(CommandKey {
+            scope: format!("promo:{}", key.scope),
+            answer,
+            ..key
+        });
+    }
+    let committed = state
+        .store
+        .execute::<PromoCode>(
+            &promo_id,
+            PromoCommand::RedeemPromoCode {
+                service_id: ServiceId::from_uuid(id),
+                tariff_id: terms.tariff_id,
+                item_type: terms.item_type,
+                period: terms.period,
+                on: state.today(),
+                price: terms.price_per_period,
+            },
+            &command.context,
+            &keys,
+        )
+        .await?;
+    let id = committed
+        .answer
+        .get("id")
+        .and_then(|v| v.as_str())
+        .and_then(|v| Uuid::parse_str(v).ok())
+        .unwrap_or(id);
+    Ok((
+        id,
+        ServiceDiscount {
+            code: code.as_str().to_owned(),
+            discount,
+            recurring,
+        },
+    ))
+}
+
 /// Orders a service for a client at the tariff's current prices, which the order keeps. It is
 /// charged from the personal account right away if the balance (plus credit limit) covers the
 /// set-up fee and the first period, and otherwise as soon as a payment does.
+///
+/// With a `promo_code`, the order is first priced completely, then the code is redeemed (one
+/// use), then the service is ordered with the discount; a code that cannot be redeemed refuses
+/// the order and nothing is written.
 #[utoipa::path(post, path = "/v1/clients/{id}/services", tag = "services",
     request_body = OrderServiceRequest,
     params(("id" = Uuid, Path, description = "the client"),
            ("Idempotency-Key" = Option<String>, Header, description = "makes a retry safe")),
     responses(
         (status = 201, description = "ordered", body = Accepted),
-        (status = 404, description = "no such client", body = Problem),
-        (status = 422, description = "archived tariff, period not offered, add-on out of limits", body = Problem)))]
+        (status = 404, description = "no such client, or no such promo code", body = Problem),
+        (status = 422, description = "archived tariff, period not offered, add-on out of limits; promo code disabled, expired, used up or not applicable", body = Problem)))]
 pub async fn order_service(
     State(state): State<AppState>,
     command: Command,
@@ -279,12 +357,19 @@ pub async fn order_service(
         request.addons.clone(),
     )
     .await?;
-    let id = Uuid::now_v7();
-    let key = command.key(
-        &format!("POST /v1/clients/{client_id}/services"),
-        &request,
-        id,
-    )?;
+    let route = format!("POST /v1/clients/{client_id}/services");
+    let mut id = Uuid::now_v7();
+    let discount = match &request.promo_code {
+        None => None,
+        Some(code) => {
+            let idempotency = command.key(&route, &request, id)?;
+            let (redeemed_for, discount) =
+                redeem(&state, &command, idempotency, code, provider_id, &terms, id).await?;
+            id = redeemed_for;
+            Some(discount)
+        }
+    };
+    let key = command.key(&route, &request, id)?;
     let client = ClientId::from_uuid(client_id);
     let committed = state
         .store
@@ -298,6 +383,7 @@ pub async fn order_service(
                 terms,
                 auto_prolong: request.auto_prolong,
                 ordered_on: state.today(),
+                discount,
             },
             &command.context,
             key.as_slice(),
@@ -505,6 +591,7 @@ pub async fn change_tariff(
         period_end: change.period_end,
         amount,
         description: format!("{what}, {today} to {}", change.period_end),
+        discount: None,
     };
     let credit = line(
         "credit",

@@ -73,6 +73,10 @@ pub enum AccountError {
     /// A payment's conversion does not end in the amount credited.
     #[error("conversion: the converted amount must be the amount credited")]
     ConversionMismatch,
+    /// An expense's discount is not in the expense's currency, is negative, or its list amount
+    /// less its amount is not the expense's amount.
+    #[error("discount: the list amount less the discount must be the amount, in its currency")]
+    InvalidDiscount,
     /// Money arithmetic failed, such as a balance leaving the representable range.
     #[error(transparent)]
     Money(#[from] MoneyError),
@@ -96,6 +100,7 @@ impl AccountError {
             AccountError::CorrectionExceedsExpense { .. } => "correction_exceeds_expense",
             AccountError::NothingLeft => "nothing_left",
             AccountError::ConversionMismatch => "conversion_mismatch",
+            AccountError::InvalidDiscount => "invalid_expense_discount",
             AccountError::Money(error) => error.code(),
         }
     }

@@ -160,12 +160,17 @@ impl Account {
             } => {
                 let (mut events, balance) =
                     self.open_for(client_id, provider_id, expense.amount)?;
-                if !expense.amount.is_positive() {
+                // A promo code may take the whole price: the charge is then zero, and still
+                // recorded so that the period is paid and the discount shown.
+                let free = expense.amount.is_zero() && expense.discount.is_some();
+                if !expense.amount.is_positive() && !free {
                     return Err(AccountError::AmountNotPositive);
                 }
                 let expense = described(expense)?;
                 let balance_after = balance.checked_sub(expense.amount)?;
-                self.ensure_covered(balance, balance_after, expense.amount)?;
+                if !free {
+                    self.ensure_covered(balance, balance_after, expense.amount)?;
+                }
                 events.push(AccountEvent::ExpenseCharged {
                     expense,
                     balance_after,
@@ -435,8 +440,19 @@ fn reason_within(reason: &str) -> Result<String, AccountError> {
         .ok_or(AccountError::InvalidReason)
 }
 
-/// Returns `expense` with its description trimmed, or `InvalidDescription`.
+/// Returns `expense` with its description trimmed, or `InvalidDescription`; refuses a discount
+/// that does not add up (`InvalidDiscount`).
 fn described(expense: ExpenseLine) -> Result<ExpenseLine, AccountError> {
+    if let Some(discount) = &expense.discount {
+        let currency = expense.amount.currency();
+        let adds_up = discount.list_amount.currency() == currency
+            && discount.amount.currency() == currency
+            && !discount.amount.is_negative()
+            && discount.list_amount.checked_sub(discount.amount) == Ok(expense.amount);
+        if !adds_up {
+            return Err(AccountError::InvalidDiscount);
+        }
+    }
     let description = text::trimmed_within(&expense.description, EXPENSE_DESCRIPTION_CHARS_MAX)
         .ok_or(AccountError::InvalidDescription)?
         .to_string();

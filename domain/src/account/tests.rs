@@ -110,6 +110,27 @@ fn line(amount: Money, description: &str) -> ExpenseLine {
         period_end: date("2025-02-28"),
         amount,
         description: description.to_string(),
+        discount: None,
+    }
+}
+
+/// A charge of `amount` after a promo code took `discount` off `list_amount`.
+fn discounted_charge(list_amount: &str, discount: &str, amount: &str) -> AccountCommand {
+    AccountCommand::ChargeExpense {
+        client_id: client_id(),
+        provider_id: provider_id(),
+        expense: discounted_line(list_amount, discount, amount),
+    }
+}
+
+fn discounted_line(list_amount: &str, discount: &str, amount: &str) -> ExpenseLine {
+    ExpenseLine {
+        discount: Some(ExpenseDiscount {
+            code: "SPRING25".to_string(),
+            list_amount: eur(list_amount),
+            amount: eur(discount),
+        }),
+        ..line(eur(amount), "VDS S, January")
     }
 }
 
@@ -540,6 +561,65 @@ fn a_repeated_expense_id_is_not_the_aggregates_concern() {
         .given(vec![opened(), paid("30", "30"), charged("12", "18")])
         .when(charge(eur("12")))
         .then_expect_events(vec![charged("12", "6")]);
+}
+
+// Discounted charges.
+
+#[test]
+fn a_discounted_charge_records_its_list_amount_and_discount() {
+    AccountTester::with(())
+        .given(vec![opened(), paid("10", "10")])
+        .when(discounted_charge("9.99", "1.00", "8.99"))
+        .then_expect_events(vec![AccountEvent::ExpenseCharged {
+            expense: discounted_line("9.99", "1.00", "8.99"),
+            balance_after: eur("1.01"),
+        }]);
+}
+
+#[test]
+fn a_charge_whose_discount_does_not_add_up_is_rejected() {
+    for (list_amount, discount, amount) in [("9.99", "1.00", "9.00"), ("9.99", "-1.00", "10.99")] {
+        AccountTester::with(())
+            .given(vec![opened(), paid("10", "10")])
+            .when(discounted_charge(list_amount, discount, amount))
+            .then_expect_error(AccountError::InvalidDiscount);
+    }
+}
+
+#[test]
+fn a_charge_whose_discount_is_in_another_currency_is_rejected() {
+    let mut expense = discounted_line("9.99", "1.00", "8.99");
+    if let Some(discount) = &mut expense.discount {
+        discount.amount = usd("1.00");
+    }
+    AccountTester::with(())
+        .given(vec![opened(), paid("10", "10")])
+        .when(AccountCommand::ChargeExpense {
+            client_id: client_id(),
+            provider_id: provider_id(),
+            expense,
+        })
+        .then_expect_error(AccountError::InvalidDiscount);
+}
+
+#[test]
+fn a_charge_discounted_to_zero_is_recorded_even_beyond_the_credit_limit() {
+    // Nothing is taken, so nothing needs covering.
+    AccountTester::with(())
+        .given(vec![opened()])
+        .when(discounted_charge("9.99", "9.99", "0.00"))
+        .then_expect_events(vec![AccountEvent::ExpenseCharged {
+            expense: discounted_line("9.99", "9.99", "0.00"),
+            balance_after: eur("0.00"),
+        }]);
+}
+
+#[test]
+fn a_charge_stored_before_promo_codes_reads_without_a_discount() {
+    let stored = serde_json::to_value(line(eur("1"), "VDS S, January")).unwrap();
+    assert!(stored.get("discount").is_none());
+    let read: ExpenseLine = serde_json::from_value(stored).unwrap();
+    assert_eq!(read, line(eur("1"), "VDS S, January"));
 }
 
 // Replacing a charge.

@@ -100,4 +100,19 @@ pub struct ExpenseLine {
     pub amount: Money,
     /// What the client sees on the statement; trimmed, 1 to 500 characters.
     pub description: String,
+    /// The promo code discount taken off a charge, if any: `discount.list_amount` less
+    /// `discount.amount` is `amount`. Absent from lines stored before promo codes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount: Option<ExpenseDiscount>,
+}
+
+/// A promo code discount as an expense shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpenseDiscount {
+    /// The code redeemed.
+    pub code: String,
+    /// The price before the discount, in the expense's currency.
+    pub list_amount: Money,
+    /// What the discount took off `list_amount`; not negative and not more than it.
+    pub amount: Money,
 }

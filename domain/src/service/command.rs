@@ -1,7 +1,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::SuspendReason;
+use super::{ServiceDiscount, SuspendReason};
 use crate::ids::{AccountId, ClientId, ExpenseId, OperationId, ProviderId, ServiceId};
 use crate::money::Money;
 use crate::tariff::ServiceTerms;
@@ -27,6 +27,10 @@ pub enum ServiceCommand {
         auto_prolong: bool,
         /// The day of the order.
         ordered_on: NaiveDate,
+        /// The promo code discount the service was sold with, already redeemed on the code;
+        /// its fixed amount, if any, must be in the terms' currency.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        discount: Option<ServiceDiscount>,
     },
     /// Records that the account was charged for a period (`due_period` or `prolong_period`).
     ///

@@ -1,4 +1,5 @@
 use crate::money::MoneyError;
+use crate::promo::PromoError;
 
 /// Why a service command was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,6 +46,10 @@ pub enum ServiceError {
     /// Money arithmetic failed, or an amount is in another currency than the service's terms.
     #[error(transparent)]
     Money(#[from] MoneyError),
+    /// The promo code discount cannot be computed on the service's terms (a fixed amount in
+    /// another currency).
+    #[error(transparent)]
+    Discount(#[from] PromoError),
 }
 
 impl ServiceError {
@@ -65,6 +70,7 @@ impl ServiceError {
             ServiceError::TariffChangeNotAllowed(_) => "tariff_change_not_allowed",
             ServiceError::InvalidReason => "invalid_reason",
             ServiceError::Money(error) => error.code(),
+            ServiceError::Discount(error) => error.code(),
         }
     }
 }

@@ -2,7 +2,7 @@ use chrono::NaiveDate;
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
-use super::{Notice, OperationKind, SuspendReason};
+use super::{Notice, OperationKind, ServiceDiscount, SuspendReason};
 use crate::ids::{AccountId, ClientId, ExpenseId, OperationId, ProviderId, ServiceId};
 use crate::money::Money;
 use crate::tariff::ServiceTerms;
@@ -26,6 +26,10 @@ pub enum ServiceEvent {
         auto_prolong: bool,
         /// The day of the order.
         ordered_on: NaiveDate,
+        /// The promo code discount the service was sold with. Absent from events stored before
+        /// promo codes, which read as `None`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        discount: Option<ServiceDiscount>,
     },
     /// The first period (with the setup fee) was charged; the service is being provisioned.
     ServiceCharged {

@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{AccountId, ClientId, ExpenseId, OperationId, ProviderId, ServiceId};
 use crate::money::{Money, MoneyError};
 use crate::period::days_between;
+use crate::promo::PromoError;
 use crate::tariff::ServiceTerms;
 use crate::text;
 
@@ -62,6 +63,8 @@ struct OrderedService {
     auto_prolong: bool,
     status: ServiceStatus,
     ordered_on: NaiveDate,
+    /// The promo code discount the service was sold with, if any.
+    discount: Option<ServiceDiscount>,
     /// The day of month periods end on; the day of the first period's start, moved when a
     /// service suspended for non-payment starts a new period on the day it is paid.
     anchor_day: u32,
@@ -106,10 +109,11 @@ impl OrderedService {
         self.suspension.map(|(reason, _)| reason)
     }
 
-    /// The period `[start, end_of(start, anchor_day))` at the price per period.
+    /// The period `[start, end_of(start, anchor_day))` at the price per period, less the
+    /// service's discount where it applies (see [`OrderedService::discount_on`]).
     fn period_from(&self, start: NaiveDate, anchor_day: u32, first: bool) -> Option<DuePeriod> {
         let period_end = self.terms.period.end_of(start, anchor_day)?;
-        let amount = if first {
+        let list_amount = if first {
             self.terms
                 .setup_fee
                 .checked_add(self.terms.price_per_period)
@@ -117,13 +121,31 @@ impl OrderedService {
         } else {
             self.terms.price_per_period
         };
+        let discount = self.discount_on(first).ok()?;
+        let amount = match discount {
+            Some(discount) => list_amount.checked_sub(discount).ok()?,
+            None => list_amount,
+        };
         Some(DuePeriod {
             period_start: start,
             period_end,
             amount,
+            list_amount,
+            discount,
             expense_id: ExpenseId::for_period(self.service_id, start),
             first,
         })
+    }
+
+    /// What the service's promo code takes off a charge: `Discount::of` the price per period
+    /// (never the setup fee, so the charge never goes below zero), on the first charge, and on
+    /// every later one when the code is recurring; `None` when no code applies.
+    fn discount_on(&self, first: bool) -> Result<Option<Money>, PromoError> {
+        self.discount
+            .as_ref()
+            .filter(|discount| first || discount.recurring)
+            .map(|discount| discount.discount.of(self.terms.price_per_period))
+            .transpose()
     }
 
     /// The next period after the paid time, keeping to the anchor day.
@@ -213,6 +235,13 @@ impl Service {
         self.ordered.as_ref().map(|service| &service.terms)
     }
 
+    /// The promo code discount the service was sold with, if any.
+    pub fn discount(&self) -> Option<&ServiceDiscount> {
+        self.ordered
+            .as_ref()
+            .and_then(|service| service.discount.as_ref())
+    }
+
     /// Whether the service is charged for each next period by itself; false until ordered.
     pub fn auto_prolong(&self) -> bool {
         self.ordered
@@ -284,6 +313,10 @@ impl Service {
     /// - A service suspended for non-payment that is still unpaid and has no operation in
     ///   progress: a new period `[on, end_of(on, on.day()))`, because a resumed service starts
     ///   afresh on the day it is paid and keeps to that day from then on.
+    ///
+    /// The service's promo code discount, if any, is taken off the price per period of the first
+    /// charge, and of every later one when the code is recurring; the charge never goes below
+    /// zero (`DuePeriod::list_amount` and `DuePeriod::discount` show the parts).
     ///
     /// Otherwise `None`, also when the calendar or the amount would overflow. The expense id is
     /// `ExpenseId::for_period(service_id, period_start)`, so charging twice names one expense.
@@ -390,9 +423,15 @@ impl Service {
                 terms,
                 auto_prolong,
                 ordered_on,
+                discount,
             } => {
                 if self.is_ordered() {
                     return Err(ServiceError::AlreadyOrdered);
+                }
+                // A discount that cannot be computed on the terms (a fixed amount in another
+                // currency) would leave every charge uncomputable: refuse it now.
+                if let Some(discount) = &discount {
+                    discount.discount.of(terms.price_per_period)?;
                 }
                 Ok(vec![ServiceEvent::ServiceOrdered {
                     service_id,
@@ -402,6 +441,7 @@ impl Service {
                     terms,
                     auto_prolong,
                     ordered_on,
+                    discount,
                 }])
             }
             ServiceCommand::RecordCharge {
@@ -804,6 +844,7 @@ impl Aggregate for Service {
             terms,
             auto_prolong,
             ordered_on,
+            discount,
         } = event
         {
             self.ordered = Some(OrderedService {
@@ -815,6 +856,7 @@ impl Aggregate for Service {
                 auto_prolong,
                 status: ServiceStatus::Ordered,
                 ordered_on,
+                discount,
                 anchor_day: ordered_on.day(),
                 paid_until: None,
                 period_start: None,

@@ -82,6 +82,7 @@ fn order_with(auto_prolong: bool) -> ServiceCommand {
         terms: terms(),
         auto_prolong,
         ordered_on: d("2025-01-30"),
+        discount: None,
     }
 }
 
@@ -94,6 +95,7 @@ fn ordered_with(auto_prolong: bool) -> ServiceEvent {
         terms: terms(),
         auto_prolong,
         ordered_on: d("2025-01-30"),
+        discount: None,
     }
 }
 
@@ -228,9 +230,60 @@ fn due(start: &str, end: &str, amount: &str, first: bool) -> Option<DuePeriod> {
         period_start: d(start),
         period_end: d(end),
         amount: eur(amount),
+        list_amount: eur(amount),
+        discount: None,
         expense_id: expense(start),
         first,
     })
+}
+
+/// A due period whose list price `list` is discounted by `discount` to `amount`.
+fn discounted(
+    start: &str,
+    end: &str,
+    list: &str,
+    discount: &str,
+    amount: &str,
+    first: bool,
+) -> Option<DuePeriod> {
+    Some(DuePeriod {
+        period_start: d(start),
+        period_end: d(end),
+        amount: eur(amount),
+        list_amount: eur(list),
+        discount: Some(eur(discount)),
+        expense_id: expense(start),
+        first,
+    })
+}
+
+fn percent_off(percent: &str, recurring: bool) -> ServiceDiscount {
+    ServiceDiscount {
+        code: "SPRING25".to_string(),
+        discount: crate::promo::Discount::Percent {
+            percent: percent.parse().unwrap(),
+        },
+        recurring,
+    }
+}
+
+fn fixed_off(amount: Money, recurring: bool) -> ServiceDiscount {
+    ServiceDiscount {
+        code: "FIXED".to_string(),
+        discount: crate::promo::Discount::Fixed { amount },
+        recurring,
+    }
+}
+
+/// `events` with the order replaced by one sold with `discount`.
+fn sold_with(mut events: Vec<ServiceEvent>, discount: ServiceDiscount) -> Vec<ServiceEvent> {
+    if let Some(ServiceEvent::ServiceOrdered {
+        discount: ordered, ..
+    }) = events.first_mut()
+    {
+        *ordered = Some(discount);
+    }
+    events
 }
 
 // Ordering.
@@ -411,6 +464,162 @@ fn a_manual_prolongation_charges_the_next_period_whatever_the_date() {
 #[test]
 fn a_suspended_service_cannot_be_prolonged_manually() {
     assert_eq!(service(suspended_for_non_payment()).prolong_period(), None);
+}
+
+// Discounts.
+
+#[test]
+fn ordering_with_a_discount_records_it() {
+    let ServiceCommand::OrderService {
+        service_id,
+        client_id,
+        provider_id,
+        account_id,
+        terms,
+        auto_prolong,
+        ordered_on,
+        ..
+    } = order_with(true)
+    else {
+        unreachable!("order_with builds an order");
+    };
+    ServiceTester::with(())
+        .given_no_previous_events()
+        .when(ServiceCommand::OrderService {
+            service_id,
+            client_id,
+            provider_id,
+            account_id,
+            terms,
+            auto_prolong,
+            ordered_on,
+            discount: Some(percent_off("10", false)),
+        })
+        .then_expect_events(sold_with(vec![ordered()], percent_off("10", false)));
+}
+
+#[test]
+fn ordering_with_a_fixed_discount_in_another_currency_is_rejected() {
+    let usd = Money::parse("5.00", Currency::USD).unwrap();
+    let ServiceCommand::OrderService {
+        service_id,
+        client_id,
+        provider_id,
+        account_id,
+        terms,
+        auto_prolong,
+        ordered_on,
+        ..
+    } = order_with(true)
+    else {
+        unreachable!("order_with builds an order");
+    };
+    ServiceTester::with(())
+        .given_no_previous_events()
+        .when(ServiceCommand::OrderService {
+            service_id,
+            client_id,
+            provider_id,
+            account_id,
+            terms,
+            auto_prolong,
+            ordered_on,
+            discount: Some(fixed_off(usd, false)),
+        })
+        .then_expect_error(ServiceError::Discount(
+            crate::promo::PromoError::CurrencyMismatch {
+                expected: Currency::EUR,
+                found: Currency::USD,
+            },
+        ));
+}
+
+#[test]
+fn the_first_charge_is_discounted_on_the_price_per_period_and_later_ones_are_not() {
+    // 10 % of the 30.00 price per period is 3.00; the 5.00 setup fee is never discounted.
+    let ordered = service(sold_with(vec![ordered()], percent_off("10", false)));
+    let active = service(sold_with(active(), percent_off("10", false)));
+    assert_eq!(
+        ordered.due_period(d("2025-01-31")),
+        discounted("2025-01-31", "2025-02-28", "35.00", "3.00", "32.00", true)
+    );
+    assert_eq!(
+        active.due_period(d("2025-02-28")),
+        due("2025-02-28", "2025-03-31", "30.00", false)
+    );
+    assert_eq!(
+        active.prolong_period(),
+        due("2025-02-28", "2025-03-31", "30.00", false)
+    );
+}
+
+#[test]
+fn a_recurring_discount_is_taken_off_every_charge() {
+    let discount = percent_off("12.5", true);
+    // 12.5 % of 30.00 is 3.75.
+    assert_eq!(
+        service(sold_with(active(), discount.clone())).due_period(d("2025-02-28")),
+        discounted("2025-02-28", "2025-03-31", "30.00", "3.75", "26.25", false)
+    );
+    assert_eq!(
+        service(sold_with(active(), discount.clone())).prolong_period(),
+        discounted("2025-02-28", "2025-03-31", "30.00", "3.75", "26.25", false)
+    );
+    assert_eq!(
+        service(sold_with(suspended_for_non_payment(), discount)).due_period(d("2025-03-10")),
+        discounted("2025-03-10", "2025-04-10", "30.00", "3.75", "26.25", false)
+    );
+}
+
+#[test]
+fn a_percent_discount_is_rounded_half_away_from_zero() {
+    // 10 % of 9.99 is 0.999, which rounds to 1.00.
+    let mut events = sold_with(vec![ordered()], percent_off("10", false));
+    if let Some(ServiceEvent::ServiceOrdered { terms, .. }) = events.first_mut() {
+        *terms = ServiceTerms {
+            setup_fee: eur("0.00"),
+            ..terms_at("9.99")
+        };
+    }
+    assert_eq!(
+        service(events).due_period(d("2025-01-31")),
+        discounted("2025-01-31", "2025-02-28", "9.99", "1.00", "8.99", true)
+    );
+}
+
+#[test]
+fn a_discount_never_takes_more_than_the_price_per_period() {
+    // A fixed 50.00 off a 30.00 price takes 30.00: the first charge is the setup fee alone and
+    // a later charge of a recurring code is zero, never negative.
+    let discount = fixed_off(eur("50.00"), true);
+    assert_eq!(
+        service(sold_with(vec![ordered()], discount.clone())).due_period(d("2025-01-31")),
+        discounted("2025-01-31", "2025-02-28", "35.00", "30.00", "5.00", true)
+    );
+    assert_eq!(
+        service(sold_with(active(), discount)).due_period(d("2025-02-28")),
+        discounted("2025-02-28", "2025-03-31", "30.00", "30.00", "0.00", false)
+    );
+    let whole = percent_off("100", true);
+    assert_eq!(
+        service(sold_with(active(), whole)).due_period(d("2025-02-28")),
+        discounted("2025-02-28", "2025-03-31", "30.00", "30.00", "0.00", false)
+    );
+}
+
+#[test]
+fn a_service_keeps_the_discount_it_was_sold_with() {
+    let service = service(sold_with(active(), percent_off("10", true)));
+    assert_eq!(service.discount(), Some(&percent_off("10", true)));
+    assert_eq!(self::service(active()).discount(), None);
+}
+
+#[test]
+fn an_order_stored_before_promo_codes_reads_without_a_discount() {
+    let stored = serde_json::to_value(ordered()).unwrap();
+    assert!(stored["ServiceOrdered"].get("discount").is_none());
+    let read: ServiceEvent = serde_json::from_value(stored).unwrap();
+    assert_eq!(read, ordered());
 }
 
 // Charges.
@@ -1187,6 +1396,7 @@ fn a_tariff_change_rounds_each_amount_half_away_from_zero() {
         terms: terms_at("30.01"),
         auto_prolong: true,
         ordered_on: d("2025-01-30"),
+        discount: None,
     };
     let quote = service(events)
         .quote_tariff_change(&terms_at("10.00"), d("2025-02-14"))

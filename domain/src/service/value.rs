@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{ExpenseId, OperationId};
 use crate::money::Money;
+use crate::promo::Discount;
 
 /// Where a service is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -114,12 +115,32 @@ pub struct DuePeriod {
     pub period_start: NaiveDate,
     /// The first day the charge no longer pays for.
     pub period_end: NaiveDate,
-    /// What to charge: the price per period, plus the setup fee for the first period.
+    /// What to charge: `list_amount` less `discount`, never below zero.
     pub amount: Money,
+    /// The price before any discount: the price per period, plus the setup fee for the first
+    /// period.
+    pub list_amount: Money,
+    /// What the service's promo code takes off this charge (computed on the price per period,
+    /// never on the setup fee); `None` when no code applies to it.
+    pub discount: Option<Money>,
     /// `ExpenseId::for_period(service_id, period_start)`.
     pub expense_id: ExpenseId,
     /// Whether this is the first charge of the service (the one that activates it).
     pub first: bool,
+}
+
+/// The promo code discount a service was sold with, kept for its life.
+///
+/// The rule is kept rather than an amount, so that each charge computes its own discount with
+/// [`Discount::of`] on its price per period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceDiscount {
+    /// The code redeemed, as the client typed it (canonical uppercase).
+    pub code: String,
+    /// What the code takes off the price per period.
+    pub discount: Discount,
+    /// `false`: only the first charge is discounted; `true`: every charge.
+    pub recurring: bool,
 }
 
 /// The money side of a tariff change on a given day: see

@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use domain::account::{Account, AccountCommand, AccountError, AccountEvent, ExpenseLine};
+use domain::account::{
+    Account, AccountCommand, AccountError, AccountEvent, ExpenseDiscount, ExpenseLine,
+};
 use domain::ids::{OperationId, ServiceId};
 use domain::service::{Service, ServiceCommand, ServiceEvent};
 use eventstore::log::StoredEvent;
@@ -124,6 +126,14 @@ pub async fn charge_period(
             "{}, {} to {}",
             terms.tariff_name, due.period_start, due.period_end
         ),
+        discount: due
+            .discount
+            .zip(service.discount())
+            .map(|(amount, discount)| ExpenseDiscount {
+                code: discount.code.clone(),
+                list_amount: due.list_amount,
+                amount,
+            }),
     };
     let key = CommandKey::new(
         "expense",
