@@ -280,11 +280,11 @@ async fn bad_input_gets_a_problem_naming_it_and_writes_nothing() {
             "unknown_currency",
         ),
         (
-            "another currency",
+            "another currency without a rate for the day",
             &payments,
             with("currency", json!("USD")),
             StatusCode::UNPROCESSABLE_ENTITY,
-            "currency_mismatch",
+            "no_exchange_rate",
         ),
         (
             "payment id not a uuid",
