@@ -150,7 +150,11 @@ impl TestServer {
 
     /// A server with `clock`.
     pub async fn start_with_clock(clock: Arc<dyn Clock>) -> TestServer {
-        let db = TestDb::new().await;
+        Self::start_on(TestDb::new().await, clock).await
+    }
+
+    /// A server over `db`, which may already hold a history (a crash's leftovers, say).
+    pub async fn start_on(db: TestDb, clock: Arc<dyn Clock>) -> TestServer {
         let running = server::start(
             db.pool.clone(),
             clock,

@@ -507,3 +507,181 @@ async fn staff_void_part_and_then_the_rest_of_an_expense_and_the_money_returns()
         .collect();
     assert_eq!(kinds, ["payment", "charge", "correction", "void"]);
 }
+
+#[tokio::test]
+async fn a_crash_between_the_steps_of_a_payment_and_an_invoice_is_finished_by_the_processes() {
+    // Arrange: the log as a crash leaves it: a payment credited but its account not yet, and
+    // an invoice drafted but not yet numbered.
+    use domain::account::{PaymentMethod, PaymentMethodKind};
+    use domain::client::{ClientCommand, ClientKind, ClientName, Country, Email};
+    use domain::company::{CompanyCommand, InvoiceNumbering, NumberingReset};
+    use domain::ids::{ClientId, CompanyId, InvoiceId, PaymentId, ProviderId};
+    use domain::invoice::{InvoiceCommand, InvoiceKind};
+    use domain::money::{Currency, Money};
+    use domain::payment::PaymentCommand;
+    use domain::provider::ProviderCommand;
+    use eventstore::metadata::{Actor, CommandContext};
+    use std::sync::Arc;
+
+    let db = tests::TestDb::new().await;
+    let clock = Arc::new(eventstore::clock::SystemClock);
+    let store = eventstore::EventStore::new(db.pool.clone(), clock.clone());
+    let context = CommandContext::new(Actor::System("before the crash".to_owned()));
+    let eur = Currency::parse("EUR").unwrap();
+    let provider = ProviderId::from_uuid(Uuid::now_v7());
+    let client = ClientId::from_uuid(Uuid::now_v7());
+    let company = CompanyId::from_uuid(Uuid::now_v7());
+    let payment = PaymentId::from_uuid(Uuid::now_v7());
+    let invoice = InvoiceId::from_uuid(Uuid::now_v7());
+    let today = chrono::Utc::now().date_naive();
+    store
+        .execute::<domain::provider::Provider>(
+            &provider.to_string(),
+            ProviderCommand::CreateProvider {
+                provider_id: provider,
+                name: "P".to_owned(),
+                currency: eur,
+            },
+            &context,
+            &[],
+        )
+        .await
+        .unwrap();
+    store
+        .execute::<domain::client::Client>(
+            &client.to_string(),
+            ClientCommand::RegisterClient {
+                client_id: client,
+                provider_id: provider,
+                currency: eur,
+                name: ClientName::parse("Crash Client").unwrap(),
+                email: Email::parse("crash@example.com").unwrap(),
+                kind: ClientKind::Individual,
+                country: Country::parse("DE").unwrap(),
+            },
+            &context,
+            &[],
+        )
+        .await
+        .unwrap();
+    store
+        .execute::<domain::company::Company>(
+            &company.to_string(),
+            CompanyCommand::CreateCompany {
+                company_id: company,
+                provider_id: provider,
+                name: "Seller".to_owned(),
+                country: Country::parse("NL").unwrap(),
+                vat_number: None,
+                address: "Street 1".to_owned(),
+                numbering: InvoiceNumbering::new("R", NumberingReset::Never).unwrap(),
+            },
+            &context,
+            &[],
+        )
+        .await
+        .unwrap();
+    for command in [
+        PaymentCommand::CreatePayment {
+            payment_id: payment,
+            client_id: client,
+            provider_id: provider,
+            company_id: company,
+            method: PaymentMethod::parse("card").unwrap(),
+            method_kind: PaymentMethodKind::CardGateway,
+            amount: Money::parse("33.30", eur).unwrap(),
+            account_currency: eur,
+            invoice_id: None,
+            created_on: today,
+        },
+        PaymentCommand::ConfirmPayment {
+            external_id: None,
+            credited: Money::parse("33.30", eur).unwrap(),
+            conversion: None,
+            confirmed_on: today,
+        },
+    ] {
+        store
+            .execute::<domain::payment::Payment>(&payment.to_string(), command, &context, &[])
+            .await
+            .unwrap();
+    }
+    let client_state = store
+        .load::<domain::client::Client>(&client.to_string())
+        .await
+        .unwrap()
+        .aggregate;
+    let seller = store
+        .load::<domain::company::Company>(&company.to_string())
+        .await
+        .unwrap()
+        .aggregate
+        .seller()
+        .unwrap();
+    store
+        .execute::<domain::invoice::Invoice>(
+            &invoice.to_string(),
+            InvoiceCommand::DraftInvoice {
+                invoice_id: invoice,
+                kind: InvoiceKind::Manual,
+                provider_id: provider,
+                company_id: company,
+                client_id: client,
+                seller,
+                payer: api::routes::invoices::payer_of(&client_state, client.as_uuid()).unwrap(),
+                currency: eur,
+                lines: vec![domain::tax::LineInput::new(
+                    "Work",
+                    Decimal::ONE,
+                    Money::parse("10.00", eur).unwrap(),
+                )],
+                treatment: domain::tax::TaxTreatment::NotTaxed,
+                issued_on: today,
+                due_on: today,
+                payment_id: None,
+                period: None,
+                corrects: None,
+                note: None,
+            },
+            &context,
+            &[],
+        )
+        .await
+        .unwrap();
+
+    // Act: the server starts over that log and its processes run.
+    let server = TestServer::start_on(db, clock).await;
+    let client = client.to_string();
+    let mut credited = String::new();
+    let mut number = Value::Null;
+    for _ in 0..200 {
+        credited = balance(&server, &client).await;
+        let head = head(&server).await;
+        number = server
+            .get(&format!("/v1/invoices/{invoice}?min_position={head}"))
+            .await
+            .body["number"]
+            .clone();
+        if credited == "33.30" && number.is_string() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let events = server.event_count().await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+
+    // Assert
+    assert_eq!(
+        credited, "33.30",
+        "the payment process credited the account"
+    );
+    assert_eq!(
+        number, "R000001",
+        "the invoicing process numbered the draft"
+    );
+    assert_eq!(
+        server.event_count().await,
+        events,
+        "and nothing more happens"
+    );
+}
