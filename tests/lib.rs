@@ -55,10 +55,10 @@ impl TestDb {
             .await
             .expect("create the test database");
         let url = url_for(&name);
-        // Two tests run at once, each with this pool and its server's worker pool: together
-        // they stay well inside PostgreSQL's default of 100 connections.
+        // Two tests run at once, each with this pool and its server's worker pool (one
+        // connection per projection): together they stay inside PostgreSQL's default of 100.
         let pool = PgPoolOptions::new()
-            .max_connections(24)
+            .max_connections(16)
             .connect(&url)
             .await
             .expect("connect to the test database");

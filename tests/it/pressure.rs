@@ -261,10 +261,17 @@ async fn committed_events_are_applied_exactly_once_despite_slow_commits_and_roll
         },
     );
 
-    // Act: 32 writers commit late and roll back now and then while the workers read.
+    // Act: 32 writers commit late and roll back now and then while the workers read, each on
+    // its own connection so that they really are 32 transactions at once.
+    let writer_pool = PgPoolOptions::new()
+        .max_connections(u32::try_from(writers).unwrap())
+        .connect(&db.url)
+        .await
+        .unwrap();
     let tallies = join_all(
-        (0..writers)
-            .map(|writer| tokio::spawn(write_probes(db.pool.clone(), writer, transactions, seed))),
+        (0..writers).map(|writer| {
+            tokio::spawn(write_probes(writer_pool.clone(), writer, transactions, seed))
+        }),
     )
     .await;
     let mut committed = Vec::new();
