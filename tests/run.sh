@@ -40,7 +40,19 @@ ensure_postgres() {
     exit 1
 }
 
+ensure_chromium() {
+    # The dashboard's browser test drives Debian's headless Chromium through chromedriver.
+    if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
+        return
+    fi
+    log "installing chromium and chromium-driver from Debian's packages"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq chromium chromium-driver >/dev/null
+}
+
 ensure_postgres
+ensure_chromium
 
 log "cargo fmt --check"
 cargo fmt --all --check

@@ -6,6 +6,7 @@
 
 mod api;
 mod billing;
+mod browser;
 mod companies;
 mod crash;
 mod demo;

@@ -268,11 +268,14 @@ async fn committed_events_are_applied_exactly_once_despite_slow_commits_and_roll
         .connect(&db.url)
         .await
         .unwrap();
-    let tallies = join_all(
-        (0..writers).map(|writer| {
-            tokio::spawn(write_probes(writer_pool.clone(), writer, transactions, seed))
-        }),
-    )
+    let tallies = join_all((0..writers).map(|writer| {
+        tokio::spawn(write_probes(
+            writer_pool.clone(),
+            writer,
+            transactions,
+            seed,
+        ))
+    }))
     .await;
     let mut committed = Vec::new();
     let mut rolled_back = Vec::new();

@@ -1,0 +1,669 @@
+//! The staff dashboard: server-rendered pages over the same read models as the API, behind the
+//! same sign-in. No front-end build step: each page is one HTML document with a little CSS and an
+//! inline SVG chart.
+//!
+//! A session is the API's own bearer token kept in an `HttpOnly`, `SameSite=Strict` cookie, so
+//! the dashboard can do exactly what the signed-in person could do over the API, no more.
+
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::document::escape;
+use crate::error::ApiError;
+use crate::routes::accounts::format_amount;
+
+/// The name of the session cookie.
+pub const SESSION_COOKIE: &str = "billing_session";
+
+/// The dashboard's routes, under `/dashboard`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/dashboard", get(overview))
+        .route("/dashboard/login", get(login_form).post(login))
+        .route("/dashboard/logout", axum::routing::post(logout))
+        .route("/dashboard/clients", get(clients))
+        .route("/dashboard/clients/{id}", get(client))
+        .route("/dashboard/action-log", get(action_log))
+}
+
+/// Who is signed in: the actor of the session's token.
+struct Session {
+    actor: String,
+}
+
+/// The session of the request's cookie, if it holds a token the API accepts.
+fn session(state: &AppState, headers: &HeaderMap) -> Option<Session> {
+    let token = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_string())?;
+    crate::app::resolve_token(state, &token).map(|actor| Session {
+        actor: actor.to_string(),
+    })
+}
+
+/// The page, or a redirect to the sign-in form.
+fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Session, Redirect> {
+    session(state, headers).ok_or_else(|| Redirect::to("/dashboard/login"))
+}
+
+/// A whole page around `body`.
+fn page(title: &str, session: Option<&Session>, body: &str) -> Html<String> {
+    let nav = match session {
+        Some(session) => format!(
+            "<nav><a href=\"/dashboard\">Overview</a><a href=\"/dashboard/clients\">Clients</a>\
+             <a href=\"/dashboard/action-log\">Action log</a><span class=\"who\">{}</span>\
+             <form method=\"post\" action=\"/dashboard/logout\"><button>Sign out</button></form></nav>",
+            escape(&session.actor)
+        ),
+        None => String::new(),
+    };
+    Html(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} · Billing</title><style>{STYLE}</style></head>\
+         <body>{nav}<main><h1>{title}</h1>{body}</main></body></html>",
+        title = escape(title),
+    ))
+}
+
+const STYLE: &str = "body{font-family:system-ui,Helvetica,Arial,sans-serif;margin:0;color:#1d2430}\
+nav{display:flex;gap:1.2em;align-items:center;padding:.7em 1.5em;background:#1d2430}\
+nav a{color:#fff;text-decoration:none}nav .who{margin-left:auto;color:#aab}\
+nav form{margin:0}main{padding:1em 1.5em;max-width:75em}\
+table{border-collapse:collapse;width:100%;margin:.5em 0 1.5em}\
+td,th{padding:.35em .6em;border-bottom:1px solid #dde;text-align:left;font-size:.92em}\
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}\
+.cards{display:flex;gap:1em;flex-wrap:wrap}.card{border:1px solid #dde;border-radius:6px;\
+padding:.8em 1.2em;min-width:12em}.card b{display:block;font-size:1.6em}\
+.neg{color:#b3261e}form.search input{padding:.4em;width:20em}\
+label{display:block;margin:.6em 0 .2em}input{padding:.4em}button{padding:.4em .9em}";
+
+fn cell(text: &str) -> String {
+    format!("<td>{}</td>", escape(text))
+}
+
+fn number(text: &str) -> String {
+    let class = if text.starts_with('-') { "n neg" } else { "n" };
+    format!("<td class=\"{class}\">{}</td>", escape(text))
+}
+
+fn table(headings: &[&str], rows: &[String]) -> String {
+    let mut html = String::from("<table><thead><tr>");
+    for heading in headings {
+        let numeric = matches!(
+            *heading,
+            "Balance" | "Credit limit" | "Amount" | "Price" | "Total"
+        );
+        let class = if numeric { " class=\"n\"" } else { "" };
+        html.push_str(&format!("<th{class}>{}</th>", escape(heading)));
+    }
+    html.push_str("</tr></thead><tbody>");
+    if rows.is_empty() {
+        html.push_str(&format!(
+            "<tr><td colspan=\"{}\">Nothing yet.</td></tr>",
+            headings.len()
+        ));
+    }
+    for row in rows {
+        html.push_str(&format!("<tr>{row}</tr>"));
+    }
+    html.push_str("</tbody></table>");
+    html
+}
+
+/// An error page for a failed query.
+fn failed(error: ApiError) -> Response {
+    let status = error.status();
+    let detail = format!(
+        "<p>{} ({})</p>",
+        status.canonical_reason().unwrap_or(""),
+        error.code()
+    );
+    (status, page("Something went wrong", None, &detail)).into_response()
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    email: String,
+    password: String,
+}
+
+async fn login_form() -> Html<String> {
+    login_page(None)
+}
+
+fn login_page(error: Option<&str>) -> Html<String> {
+    let error = error.map_or_else(String::new, |e| {
+        format!("<p class=\"neg\">{}</p>", escape(e))
+    });
+    page(
+        "Sign in",
+        None,
+        &format!(
+            "{error}<form method=\"post\" action=\"/dashboard/login\">\
+             <label for=\"email\">E-mail</label><input id=\"email\" name=\"email\" type=\"text\" autocomplete=\"username\" required>\
+             <label for=\"password\">Password</label><input id=\"password\" name=\"password\" type=\"password\" required>\
+             <p><button id=\"sign-in\" type=\"submit\">Sign in</button></p></form>"
+        ),
+    )
+}
+
+async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Response {
+    match crate::app::sign_in(&state, &form.email, &form.password).await {
+        Ok(token) => (
+            [(
+                header::SET_COOKIE,
+                format!("{SESSION_COOKIE}={token}; Path=/dashboard; HttpOnly; SameSite=Strict"),
+            )],
+            Redirect::to("/dashboard"),
+        )
+            .into_response(),
+        Err(_) => (
+            StatusCode::UNAUTHORIZED,
+            login_page(Some("The e-mail address or the password is not right.")),
+        )
+            .into_response(),
+    }
+}
+
+async fn logout() -> Response {
+    (
+        [(
+            header::SET_COOKIE,
+            format!("{SESSION_COOKIE}=; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=0"),
+        )],
+        Redirect::to("/dashboard/login"),
+    )
+        .into_response()
+}
+
+async fn overview(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let session = match signed_in(&state, &headers) {
+        Ok(session) => session,
+        Err(redirect) => return redirect.into_response(),
+    };
+    match overview_body(&state).await {
+        Ok(body) => page("Overview", Some(&session), &body).into_response(),
+        Err(error) => failed(error),
+    }
+}
+
+async fn overview_body(state: &AppState) -> Result<String, ApiError> {
+    let today = state.today();
+    let since = today.checked_sub_days(Days::new(29)).unwrap_or(today);
+    // Revenue per day and currency over the last 30 days: charges less credits.
+    let revenue: Vec<(NaiveDate, String, Decimal)> = sqlx::query_as(
+        "SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day, currency,
+                sum(amount - returned) AS revenue
+           FROM expenses WHERE occurred_at >= $1
+          GROUP BY 1, 2 ORDER BY 1, 2",
+    )
+    .bind(since.and_time(chrono::NaiveTime::MIN).and_utc())
+    .fetch_all(&state.pool)
+    .await?;
+    let active: Vec<(String, i64)> =
+        sqlx::query_as("SELECT status, count(*) FROM services GROUP BY status ORDER BY status")
+            .fetch_all(&state.pool)
+            .await?;
+    let debtors: Vec<(Uuid, String, String, Decimal)> = sqlx::query_as(
+        "SELECT c.id, c.name, b.currency, b.balance
+           FROM balances b JOIN clients c ON c.id = b.client_id
+          WHERE b.balance < 0 ORDER BY b.balance LIMIT 10",
+    )
+    .fetch_all(&state.pool)
+    .await?;
+    let pending: Vec<(Uuid, String, Uuid, String, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT o.service_id, o.kind, o.client_id, o.status, o.created_at
+           FROM operations o WHERE o.status IN ('pending', 'failed')
+          ORDER BY o.created_at LIMIT 10",
+    )
+    .fetch_all(&state.pool)
+    .await?;
+    let mut body = String::from("<div class=\"cards\">");
+    for (status, count) in &active {
+        body.push_str(&format!(
+            "<div class=\"card\"><b>{count}</b>{} services</div>",
+            escape(status)
+        ));
+    }
+    body.push_str(&format!(
+        "<div class=\"card\"><b>{}</b>debtors</div><div class=\"card\"><b>{}</b>operations waiting</div></div>",
+        debtors.len(),
+        pending.len()
+    ));
+    body.push_str("<h2>Revenue, last 30 days</h2>");
+    body.push_str(&format!(
+        "<div id=\"revenue-chart\">{}</div>",
+        revenue_chart(&revenue, since, today)
+    ));
+    body.push_str("<h2>Debtors</h2>");
+    let rows: Vec<String> = debtors
+        .iter()
+        .map(|(id, name, currency, balance)| {
+            format!(
+                "<td><a href=\"/dashboard/clients/{id}\">{}</a></td>{}{}",
+                escape(name),
+                cell(currency),
+                number(&format_amount(*balance, currency))
+            )
+        })
+        .collect();
+    body.push_str(&table(&["Client", "Currency", "Balance"], &rows));
+    body.push_str("<h2>Operations waiting</h2>");
+    let rows: Vec<String> = pending
+        .iter()
+        .map(|(service, kind, client, status, at)| {
+            format!(
+                "{}{}<td><a href=\"/dashboard/clients/{client}\">{client}</a></td>{}{}",
+                cell(kind),
+                cell(status),
+                cell(&service.to_string()),
+                cell(&at.format("%Y-%m-%d %H:%M").to_string())
+            )
+        })
+        .collect();
+    body.push_str(&table(
+        &["Operation", "Status", "Client", "Service", "Since"],
+        &rows,
+    ));
+    Ok(body)
+}
+
+/// Bars per day, one colour per currency's first series; heights relative to the largest day.
+fn revenue_chart(
+    revenue: &[(NaiveDate, String, Decimal)],
+    since: NaiveDate,
+    today: NaiveDate,
+) -> String {
+    let days = usize::try_from((today - since).num_days() + 1)
+        .unwrap_or(30)
+        .max(1);
+    let mut currencies: Vec<&str> = revenue.iter().map(|(_, c, _)| c.as_str()).collect();
+    currencies.sort_unstable();
+    currencies.dedup();
+    let Some(currency) = currencies.first().copied() else {
+        return "<p>No revenue in the last 30 days.</p>".to_owned();
+    };
+    let mut per_day = vec![Decimal::ZERO; days];
+    for (day, c, amount) in revenue {
+        if c == currency
+            && let Ok(index) = usize::try_from((*day - since).num_days())
+            && let Some(slot) = per_day.get_mut(index)
+        {
+            *slot += *amount;
+        }
+    }
+    let max = per_day.iter().copied().fold(Decimal::ZERO, Decimal::max);
+    let (width, height) = (720u32, 160u32);
+    let bar = width / u32::try_from(days).unwrap_or(30);
+    let mut svg = format!(
+        "<svg role=\"img\" aria-label=\"Revenue per day in {currency}\" \
+         width=\"{width}\" height=\"{}\" viewBox=\"0 0 {width} {}\">",
+        height + 20,
+        height + 20
+    );
+    for (index, amount) in per_day.iter().enumerate() {
+        let h = if max > Decimal::ZERO {
+            (*amount * Decimal::from(height) / max)
+                .round()
+                .try_into()
+                .unwrap_or(0u32)
+        } else {
+            0
+        };
+        let x = u32::try_from(index).unwrap_or(0) * bar;
+        let day = since.checked_add_days(Days::new(u64::try_from(index).unwrap_or(0)));
+        svg.push_str(&format!(
+            "<rect x=\"{x}\" y=\"{}\" width=\"{}\" height=\"{h}\" fill=\"#3b6fd4\"><title>{}: {} {currency}</title></rect>",
+            height - h,
+            bar.saturating_sub(2).max(1),
+            day.map(|d| d.to_string()).unwrap_or_default(),
+            amount.round_dp(2)
+        ));
+    }
+    svg.push_str(&format!(
+        "<text x=\"0\" y=\"{}\" font-size=\"11\">{since}</text><text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"end\">{today} · max {} {currency}</text></svg>",
+        height + 15,
+        width,
+        height + 15,
+        max.round_dp(2)
+    ));
+    svg
+}
+
+/// id, name, e-mail, country, status.
+type ClientRow = (Uuid, String, String, String, String);
+
+/// id, number, kind, status, issued on, gross, currency.
+type InvoiceRow = (
+    Uuid,
+    Option<String>,
+    String,
+    String,
+    NaiveDate,
+    Decimal,
+    String,
+);
+
+/// occurred at, actor, on behalf of, event type, aggregate type, client.
+type LogRow = (
+    DateTime<Utc>,
+    String,
+    Option<String>,
+    String,
+    String,
+    Option<Uuid>,
+);
+
+#[derive(Deserialize)]
+struct SearchParams {
+    q: Option<String>,
+}
+
+async fn clients(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<SearchParams>,
+) -> Response {
+    let session = match signed_in(&state, &headers) {
+        Ok(session) => session,
+        Err(redirect) => return redirect.into_response(),
+    };
+    let q = params.q.unwrap_or_default();
+    let pattern = crate::routes::like_pattern(q.trim());
+    let found: Result<Vec<ClientRow>, sqlx::Error> = sqlx::query_as(
+        "SELECT id, name, email, country, status FROM clients
+          WHERE name ILIKE $1 OR email ILIKE $1 ORDER BY name, id LIMIT 100",
+    )
+    .bind(&pattern)
+    .fetch_all(&state.pool)
+    .await;
+    let found = match found {
+        Ok(found) => found,
+        Err(error) => return failed(error.into()),
+    };
+    let rows: Vec<String> = found
+        .iter()
+        .map(|(id, name, email, country, status)| {
+            format!(
+                "<td><a class=\"client\" href=\"/dashboard/clients/{id}\">{}</a></td>{}{}{}",
+                escape(name),
+                cell(email),
+                cell(country),
+                cell(status)
+            )
+        })
+        .collect();
+    let body = format!(
+        "<form class=\"search\" method=\"get\" action=\"/dashboard/clients\">\
+         <input id=\"q\" name=\"q\" value=\"{}\" placeholder=\"Name or e-mail\">\
+         <button id=\"search\" type=\"submit\">Search</button></form>{}",
+        escape(&q),
+        table(&["Name", "E-mail", "Country", "Status"], &rows)
+    );
+    page("Clients", Some(&session), &body).into_response()
+}
+
+async fn client(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let session = match signed_in(&state, &headers) {
+        Ok(session) => session,
+        Err(redirect) => return redirect.into_response(),
+    };
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return (
+            StatusCode::NOT_FOUND,
+            page("No such client", Some(&session), ""),
+        )
+            .into_response();
+    };
+    match client_body(&state, id).await {
+        Ok(Some((name, body))) => page(&name, Some(&session), &body).into_response(),
+        Ok(None) => (
+            StatusCode::NOT_FOUND,
+            page("No such client", Some(&session), ""),
+        )
+            .into_response(),
+        Err(error) => failed(error),
+    }
+}
+
+async fn client_body(state: &AppState, id: Uuid) -> Result<Option<(String, String)>, ApiError> {
+    let profile: Option<(String, String, String, String, String)> =
+        sqlx::query_as("SELECT name, email, kind, country, status FROM clients WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&state.pool)
+            .await?;
+    let Some((name, email, kind, country, status)) = profile else {
+        return Ok(None);
+    };
+    let mut body = format!(
+        "<p>{} · {} · {} · {}</p>",
+        escape(&email),
+        escape(&kind),
+        escape(&country),
+        escape(&status)
+    );
+    let balances: Vec<(Uuid, String, Decimal, Decimal)> = sqlx::query_as(
+        "SELECT account_id, currency, balance, credit_limit FROM balances
+          WHERE client_id = $1 ORDER BY currency",
+    )
+    .bind(id)
+    .fetch_all(&state.pool)
+    .await?;
+    body.push_str("<h2>Balance</h2>");
+    let rows: Vec<String> = balances
+        .iter()
+        .map(|(_, currency, balance, limit)| {
+            format!(
+                "{}<td class=\"n balance\">{}</td>{}",
+                cell(currency),
+                escape(&format_amount(*balance, currency)),
+                number(&format_amount(*limit, currency))
+            )
+        })
+        .collect();
+    body.push_str(&table(&["Currency", "Balance", "Credit limit"], &rows));
+    let services: Vec<(String, String, String, Option<NaiveDate>, Decimal, String)> =
+        sqlx::query_as(
+            "SELECT tariff_name, item_type, status, paid_until, price_per_period, currency
+               FROM services WHERE client_id = $1 ORDER BY created_at",
+        )
+        .bind(id)
+        .fetch_all(&state.pool)
+        .await?;
+    body.push_str("<h2>Services</h2>");
+    let rows: Vec<String> = services
+        .iter()
+        .map(|(tariff, item, status, paid_until, price, currency)| {
+            format!(
+                "{}{}{}{}{}",
+                cell(tariff),
+                cell(item),
+                cell(status),
+                cell(&paid_until.map(|d| d.to_string()).unwrap_or_default()),
+                number(&format!("{} {currency}", format_amount(*price, currency)))
+            )
+        })
+        .collect();
+    body.push_str(&table(
+        &["Tariff", "Type", "Status", "Paid until", "Price"],
+        &rows,
+    ));
+    body.push_str("<h2 id=\"statement\">Statement</h2>");
+    for (account_id, currency, _, _) in &balances {
+        let movements: Vec<(DateTime<Utc>, String, Decimal, Decimal, String)> = sqlx::query_as(
+            "SELECT occurred_at, kind, amount, balance_after, description FROM (
+                 SELECT * FROM account_movements WHERE account_id = $1
+                  ORDER BY position DESC LIMIT 100) m
+              ORDER BY position",
+        )
+        .bind(account_id)
+        .fetch_all(&state.pool)
+        .await?;
+        let rows: Vec<String> = movements
+            .iter()
+            .map(|(at, kind, amount, after, description)| {
+                format!(
+                    "{}{}{}{}{}",
+                    cell(&at.format("%Y-%m-%d %H:%M").to_string()),
+                    cell(kind),
+                    cell(description),
+                    number(&format_amount(*amount, currency)),
+                    number(&format_amount(*after, currency))
+                )
+            })
+            .collect();
+        body.push_str(&format!("<h3>{}</h3>", escape(currency)));
+        body.push_str(
+            &table(&["When", "Kind", "What", "Amount", "Balance"], &rows).replacen(
+                "<table>",
+                "<table class=\"statement\">",
+                1,
+            ),
+        );
+    }
+    let invoices: Vec<InvoiceRow> = sqlx::query_as(
+        "SELECT invoice_id, number, kind, status, issued_on, gross, currency FROM invoices
+              WHERE client_id = $1 ORDER BY issued_on DESC, created_at DESC LIMIT 50",
+    )
+    .bind(id)
+    .fetch_all(&state.pool)
+    .await?;
+    body.push_str("<h2>Invoices</h2>");
+    let rows: Vec<String> = invoices
+        .iter()
+        .map(
+            |(invoice, number_, kind, status, issued, gross, currency)| {
+                format!(
+                    "<td><a href=\"/v1/invoices/{invoice}?format=html\">{}</a></td>{}{}{}{}",
+                    escape(number_.as_deref().unwrap_or("draft")),
+                    cell(kind),
+                    cell(status),
+                    cell(&issued.to_string()),
+                    number(&format!("{} {currency}", format_amount(*gross, currency)))
+                )
+            },
+        )
+        .collect();
+    body.push_str(&table(
+        &["Number", "Kind", "Status", "Issued", "Total"],
+        &rows,
+    ));
+    Ok(Some((name, body)))
+}
+
+#[derive(Deserialize)]
+struct ActionLogParams {
+    actor: Option<String>,
+    client: Option<String>,
+    #[serde(rename = "type")]
+    event_type: Option<String>,
+}
+
+async fn action_log(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<ActionLogParams>,
+) -> Response {
+    let session = match signed_in(&state, &headers) {
+        Ok(session) => session,
+        Err(redirect) => return redirect.into_response(),
+    };
+    let filled = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let actor = filled(&params.actor);
+    let event_type = filled(&params.event_type);
+    let client = filled(&params.client);
+    let client_id = match client.as_deref().map(Uuid::parse_str).transpose() {
+        Ok(id) => id,
+        Err(_) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                page(
+                    "Action log",
+                    Some(&session),
+                    "<p class=\"neg\">client: not an id</p>",
+                ),
+            )
+                .into_response();
+        }
+    };
+    let rows: Result<Vec<LogRow>, sqlx::Error> = sqlx::query_as(
+        "SELECT occurred_at, actor, on_behalf_of, event_type, aggregate_type, client_id
+               FROM action_log
+              WHERE ($1::text IS NULL OR actor = $1)
+                AND ($2::uuid IS NULL OR client_id = $2)
+                AND ($3::text IS NULL OR event_type = $3)
+              ORDER BY position DESC LIMIT 200",
+    )
+    .bind(&actor)
+    .bind(client_id)
+    .bind(&event_type)
+    .fetch_all(&state.pool)
+    .await;
+    let rows = match rows {
+        Ok(rows) => rows,
+        Err(error) => return failed(error.into()),
+    };
+    let rows: Vec<String> = rows
+        .iter()
+        .map(|(at, actor, behalf, event, aggregate, client)| {
+            format!(
+                "{}{}{}{}{}{}",
+                cell(&at.format("%Y-%m-%d %H:%M:%S").to_string()),
+                cell(actor),
+                cell(behalf.as_deref().unwrap_or("")),
+                cell(event),
+                cell(aggregate),
+                client.map_or_else(
+                    || "<td></td>".to_owned(),
+                    |c| format!("<td><a href=\"/dashboard/clients/{c}\">{c}</a></td>")
+                )
+            )
+        })
+        .collect();
+    let value = |v: &Option<String>| escape(v.as_deref().unwrap_or(""));
+    let body = format!(
+        "<form class=\"search\" method=\"get\" action=\"/dashboard/action-log\">\
+         <input name=\"actor\" placeholder=\"Actor, e.g. staff:admin\" value=\"{}\">\
+         <input name=\"client\" placeholder=\"Client id\" value=\"{}\">\
+         <input name=\"type\" placeholder=\"Event type\" value=\"{}\">\
+         <button type=\"submit\">Filter</button></form>{}",
+        value(&actor),
+        value(&client),
+        value(&event_type),
+        table(
+            &[
+                "When",
+                "Actor",
+                "On behalf of",
+                "Event",
+                "Aggregate",
+                "Client"
+            ],
+            &rows
+        )
+    );
+    page("Action log", Some(&session), &body).into_response()
+}

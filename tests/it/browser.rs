@@ -1,0 +1,291 @@
+//! The staff dashboard in a real browser: headless Chromium driven over WebDriver by
+//! chromedriver (Debian's `chromium` and `chromium-driver`; `tests/run.sh` installs them). The
+//! client speaks the W3C WebDriver protocol with the HTTP client the suite already uses.
+//! Screenshots are kept in `target/browser-artifacts/`.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use base64::Engine;
+use serde_json::{Value, json};
+use tests::{ADMIN_TOKEN, TestServer};
+use uuid::Uuid;
+
+/// The W3C name of an element reference in WebDriver answers.
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// A chromedriver process and one browser session in it; both end when dropped.
+struct Browser {
+    driver: Child,
+    base: String,
+    session: String,
+    http: reqwest::Client,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Browser {
+    async fn start() -> Browser {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = Command::new(chromedriver())
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver (install Debian's chromium-driver)");
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        let mut ready = false;
+        for _ in 0..100 {
+            if http.get(format!("{base}/status")).send().await.is_ok() {
+                ready = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(ready, "chromedriver answered");
+        let mut browser = Browser {
+            driver,
+            base,
+            session: String::new(),
+            http,
+        };
+        let created = browser
+            .send(
+                reqwest::Method::POST,
+                "/session",
+                Some(json!({ "capabilities": { "alwaysMatch": {
+                    "browserName": "chrome",
+                    "goog:chromeOptions": {
+                        "binary": chromium(),
+                        "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                                 "--disable-dev-shm-usage", "--window-size=1280,900"],
+                    },
+                }}})),
+            )
+            .await;
+        browser.session = created["sessionId"].as_str().unwrap().to_owned();
+        browser
+    }
+
+    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let answer: Value = request.send().await.unwrap().json().await.unwrap();
+        assert!(
+            answer["value"].get("error").is_none(),
+            "WebDriver {path}: {answer}"
+        );
+        answer["value"].clone()
+    }
+
+    async fn go(&self, url: &str) {
+        self.send(
+            reqwest::Method::POST,
+            &format!("/session/{}/url", self.session),
+            Some(json!({ "url": url })),
+        )
+        .await;
+    }
+
+    async fn find(&self, css: &str) -> String {
+        let found = self
+            .send(
+                reqwest::Method::POST,
+                &format!("/session/{}/element", self.session),
+                Some(json!({ "using": "css selector", "value": css })),
+            )
+            .await;
+        found[ELEMENT].as_str().unwrap().to_owned()
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let element = self.find(css).await;
+        self.send(
+            reqwest::Method::POST,
+            &format!("/session/{}/element/{element}/value", self.session),
+            Some(json!({ "text": text })),
+        )
+        .await;
+    }
+
+    async fn click(&self, css: &str) {
+        let element = self.find(css).await;
+        self.send(
+            reqwest::Method::POST,
+            &format!("/session/{}/element/{element}/click", self.session),
+            Some(json!({})),
+        )
+        .await;
+    }
+
+    async fn text(&self, css: &str) -> String {
+        let element = self.find(css).await;
+        self.send(
+            reqwest::Method::GET,
+            &format!("/session/{}/element/{element}/text", self.session),
+            None,
+        )
+        .await
+        .as_str()
+        .unwrap()
+        .to_owned()
+    }
+
+    async fn title(&self) -> String {
+        self.send(
+            reqwest::Method::GET,
+            &format!("/session/{}/title", self.session),
+            None,
+        )
+        .await
+        .as_str()
+        .unwrap()
+        .to_owned()
+    }
+
+    /// Saves a screenshot as `target/browser-artifacts/{name}.png` and returns its path.
+    async fn screenshot(&self, name: &str) -> PathBuf {
+        let encoded = self
+            .send(
+                reqwest::Method::GET,
+                &format!("/session/{}/screenshot", self.session),
+                None,
+            )
+            .await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(encoded.as_str().unwrap())
+            .unwrap();
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/browser-artifacts");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png).unwrap();
+        path
+    }
+}
+
+fn chromedriver() -> String {
+    std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".to_owned())
+}
+
+fn chromium() -> String {
+    std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned())
+}
+
+#[tokio::test]
+async fn staff_sign_in_see_the_overview_find_a_client_and_read_its_statement() {
+    // Arrange: a client with a payment and a charge.
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let client = server.client(&provider, "Greta Lindqvist").await;
+    let paid = server
+        .post(
+            &format!("/v1/clients/{client}/payments"),
+            json!({ "payment_id": Uuid::now_v7(), "amount": "120.00", "currency": "EUR",
+                    "method": "bank_transfer" }),
+        )
+        .await;
+    assert!(paid.status.is_success(), "{paid:?}");
+    let fee = server
+        .post(
+            &format!("/v1/clients/{client}/adjustments"),
+            json!({ "adjustment_id": Uuid::now_v7(), "amount": "-19.50", "currency": "EUR",
+                    "reason": "domain transfer fee" }),
+        )
+        .await;
+    let position = fee.body["position"].as_i64().unwrap();
+    let caught_up = server
+        .get(&format!(
+            "/v1/clients/{client}/statement?min_position={position}"
+        ))
+        .await;
+    assert_eq!(caught_up.body["closing_balance"], "100.50");
+    let browser = Browser::start().await;
+
+    // Act: sign in, the overview, search the client, open it.
+    browser.go(&format!("{}/dashboard", server.url)).await;
+    let redirected_to_sign_in = browser.title().await;
+    browser.type_into("#email", "admin").await;
+    browser.type_into("#password", ADMIN_TOKEN).await;
+    browser.click("#sign-in").await;
+    let overview = browser.title().await;
+    browser.screenshot("1-overview").await;
+    assert!(overview.starts_with("Overview"), "{overview}");
+    let chart = browser.find("#revenue-chart").await;
+    browser
+        .go(&format!("{}/dashboard/clients", server.url))
+        .await;
+    browser.type_into("#q", "lindqvist").await;
+    browser.click("#search").await;
+    browser.screenshot("2-search").await;
+    browser.click("a.client").await;
+    let detail = browser.title().await;
+    let balance = browser.text("td.balance").await;
+    let statement = browser.text("table.statement").await;
+    let shot = browser.screenshot("3-statement").await;
+
+    // Assert
+    assert!(
+        redirected_to_sign_in.starts_with("Sign in"),
+        "{redirected_to_sign_in}"
+    );
+    assert!(overview.starts_with("Overview"), "{overview}");
+    assert!(!chart.is_empty());
+    assert!(detail.starts_with("Greta Lindqvist"), "{detail}");
+    assert_eq!(balance, "100.50");
+    assert!(statement.contains("120.00"), "{statement}");
+    assert!(statement.contains("-19.50"), "{statement}");
+    assert!(statement.contains("domain transfer fee"), "{statement}");
+    assert!(
+        std::fs::metadata(shot).unwrap().len() > 1_000,
+        "a real screenshot"
+    );
+}
+
+#[tokio::test]
+async fn the_dashboard_refuses_a_wrong_password_and_pages_without_a_session() {
+    // Arrange
+    let server = TestServer::start().await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+
+    // Act
+    let anonymous = http
+        .get(format!("{}/dashboard/clients", server.url))
+        .send()
+        .await
+        .unwrap();
+    let wrong = http
+        .post(format!("{}/dashboard/login", server.url))
+        .form(&[("email", "admin"), ("password", "not-the-token")])
+        .send()
+        .await
+        .unwrap();
+    let forged = http
+        .get(format!("{}/dashboard", server.url))
+        .header("cookie", "billing_session=forged")
+        .send()
+        .await
+        .unwrap();
+
+    // Assert
+    assert_eq!(anonymous.status(), reqwest::StatusCode::SEE_OTHER);
+    assert_eq!(anonymous.headers()["location"], "/dashboard/login");
+    assert_eq!(wrong.status(), reqwest::StatusCode::UNAUTHORIZED);
+    assert!(wrong.headers().get("set-cookie").is_none());
+    assert_eq!(forged.status(), reqwest::StatusCode::SEE_OTHER);
+}
