@@ -26,6 +26,9 @@ pub enum Workload {
     Mixed,
     /// The billing day over `--services` active services (in process, not over HTTP).
     BillingDay,
+    /// A command on an account with `--events` events against one on a fresh account, with the
+    /// state cache on and off (in process, not over HTTP).
+    DeepAggregate,
 }
 
 /// The bench's settings.

@@ -7,6 +7,7 @@
 pub mod app;
 pub mod bench;
 pub mod bench_billing;
+pub mod bench_deep;
 pub mod dashboard;
 pub mod demo;
 pub mod document;

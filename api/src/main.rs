@@ -115,6 +115,12 @@ enum Command {
         /// Active services for the billing-day workload.
         #[arg(long, default_value_t = 10_000)]
         services: usize,
+        /// Events in the deep account's history for the deep-aggregate workload.
+        #[arg(long, default_value_t = 100_000)]
+        events: usize,
+        /// Commands measured per side and mode for the deep-aggregate workload.
+        #[arg(long, default_value_t = 2_000)]
+        samples: usize,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
@@ -362,10 +368,20 @@ async fn main() -> anyhow::Result<()> {
             rate,
             runs,
             services,
+            events,
+            samples,
             json,
         } => {
             if *workload == Workload::BillingDay {
                 return bench_billing_day(&cli, *services, *concurrency).await;
+            }
+            if *workload == Workload::DeepAggregate {
+                let database = open_database(&cli).await?;
+                let measured =
+                    api::bench_deep::run(database.pool.clone(), *events, *samples).await?;
+                print_out(&serde_json::to_string_pretty(&measured)?);
+                database.close().await;
+                return Ok(());
             }
             let mut database = None;
             let mut running = None;
