@@ -3,6 +3,7 @@
 //! client speaks the W3C WebDriver protocol with the HTTP client the suite already uses.
 //! Screenshots are kept in `target/browser-artifacts/`.
 
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -24,7 +25,11 @@ struct Browser {
 }
 
 impl Drop for Browser {
+    /// Kills chromedriver's whole process group, the browser it started included, so that a
+    /// failed test leaves no browser behind.
     fn drop(&mut self) {
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
@@ -39,6 +44,7 @@ impl Browser {
             .port();
         let driver = Command::new(chromedriver())
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -89,6 +95,16 @@ impl Browser {
             "WebDriver {path}: {answer}"
         );
         answer["value"].clone()
+    }
+
+    /// Ends the session: the browser closes.
+    async fn quit(&self) {
+        self.send(
+            reqwest::Method::DELETE,
+            &format!("/session/{}", self.session),
+            None,
+        )
+        .await;
     }
 
     async fn go(&self, url: &str) {
@@ -235,6 +251,7 @@ async fn staff_sign_in_see_the_overview_find_a_client_and_read_its_statement() {
     let balance = browser.text("td.balance").await;
     let statement = browser.text("table.statement").await;
     let shot = browser.screenshot("3-statement").await;
+    browser.quit().await;
 
     // Assert
     assert!(
