@@ -16,3 +16,4 @@ mod pressure;
 mod process;
 mod projections;
 mod promos;
+mod reports;
