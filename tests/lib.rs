@@ -264,7 +264,7 @@ pub async fn answer(response: reqwest::Response) -> Answer {
 }
 
 /// Every read-model table with the column that orders it, for comparing read models whole.
-pub const READ_MODELS: [(&str, &str); 17] = [
+pub const READ_MODELS: [(&str, &str); 25] = [
     ("providers", "id"),
     ("clients", "id"),
     ("balances", "account_id"),
@@ -282,6 +282,23 @@ pub const READ_MODELS: [(&str, &str); 17] = [
     ("payment_methods", "company_id, method"),
     ("exchange_rates", "base, quote, effective_from"),
     ("promo_codes", "promo_code_id"),
+    ("report_services", "service_id"),
+    ("report_expenses", "expense_id"),
+    (
+        "report_revenue_daily",
+        "day, provider_id, tariff_id, item_type, currency",
+    ),
+    ("report_payment_methods", "payment_id"),
+    (
+        "report_payments_daily",
+        "day, provider_id, method, currency",
+    ),
+    ("report_accounts", "account_id"),
+    ("report_clients", "client_id"),
+    (
+        "report_client_activity",
+        "client_id, active_from, active_until",
+    ),
 ];
 
 /// A hash of a table's whole content in a stable order, to compare read models.

@@ -314,6 +314,12 @@ fn protected() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(routes::promo_codes::get_promo_code))
         .routes(routes!(routes::promo_codes::disable_promo_code))
+        .routes(routes!(routes::reports::revenue))
+        .routes(routes!(routes::reports::payments))
+        .routes(routes!(routes::reports::debtors))
+        .routes(routes!(routes::reports::clients))
+        .routes(routes!(routes::reports::services))
+        .routes(routes!(routes::reports::mrr))
 }
 
 /// The routes anyone may call.

@@ -17,3 +17,4 @@ mod pressure;
 mod process;
 mod projections;
 mod promos;
+mod reports;

@@ -13,6 +13,7 @@ pub mod operations;
 pub mod payments;
 pub mod promo_codes;
 pub mod providers;
+pub mod reports;
 pub mod services;
 pub mod statement;
 pub mod tariffs;
