@@ -204,14 +204,13 @@ async fn overview(State(state): State<AppState>, headers: HeaderMap) -> Response
 async fn overview_body(state: &AppState) -> Result<String, ApiError> {
     let today = state.today();
     let since = today.checked_sub_days(Days::new(29)).unwrap_or(today);
-    // Revenue per day and currency over the last 30 days: charges less credits.
+    // Revenue per day and currency over the last 30 days, from the projected revenue report.
     let revenue: Vec<(NaiveDate, String, Decimal)> = sqlx::query_as(
-        "SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day, currency,
-                sum(amount - returned) AS revenue
-           FROM expenses WHERE occurred_at >= $1
+        "SELECT day, currency, sum(charged - credited - corrected) AS revenue
+           FROM report_revenue_daily WHERE day >= $1
           GROUP BY 1, 2 ORDER BY 1, 2",
     )
-    .bind(since.and_time(chrono::NaiveTime::MIN).and_utc())
+    .bind(since)
     .fetch_all(&state.pool)
     .await?;
     let active: Vec<(String, i64)> =
