@@ -260,7 +260,7 @@ pub async fn answer(response: reqwest::Response) -> Answer {
 }
 
 /// Every read-model table with the column that orders it, for comparing read models whole.
-pub const READ_MODELS: [(&str, &str); 17] = [
+pub const READ_MODELS: [(&str, &str); 22] = [
     ("providers", "id"),
     ("clients", "id"),
     ("balances", "account_id"),
@@ -278,6 +278,11 @@ pub const READ_MODELS: [(&str, &str); 17] = [
     ("payment_methods", "company_id, method"),
     ("exchange_rates", "base, quote, effective_from"),
     ("promo_codes", "promo_code_id"),
+    ("client_groups", "group_id"),
+    ("client_group_members", "client_id, group_id"),
+    ("payers", "payer_id"),
+    ("merges", "merge_id"),
+    ("merge_steps", "position"),
 ];
 
 /// A hash of a table's whole content in a stable order, to compare read models.

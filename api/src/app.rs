@@ -298,6 +298,20 @@ fn protected() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(routes::promo_codes::get_promo_code))
         .routes(routes!(routes::promo_codes::disable_promo_code))
+        .routes(routes!(
+            routes::payers::create_payer,
+            routes::payers::list_payers
+        ))
+        .routes(routes!(routes::payers::update_payer))
+        .routes(routes!(
+            routes::groups::create_group,
+            routes::groups::list_groups
+        ))
+        .routes(routes!(routes::groups::set_client_groups))
+        .routes(routes!(routes::groups::set_client_status))
+        .routes(routes!(routes::merges::merge_clients))
+        .routes(routes!(routes::merges::get_merge))
+        .routes(routes!(routes::services::transfer_service))
 }
 
 /// The routes anyone may call.
