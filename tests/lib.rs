@@ -264,7 +264,7 @@ pub async fn answer(response: reqwest::Response) -> Answer {
 }
 
 /// Every read-model table with the column that orders it, for comparing read models whole.
-pub const READ_MODELS: [(&str, &str); 25] = [
+pub const READ_MODELS: [(&str, &str); 30] = [
     ("providers", "id"),
     ("clients", "id"),
     ("balances", "account_id"),
@@ -299,6 +299,11 @@ pub const READ_MODELS: [(&str, &str); 25] = [
         "report_client_activity",
         "client_id, active_from, active_until",
     ),
+    ("client_groups", "group_id"),
+    ("client_group_members", "client_id, group_id"),
+    ("payers", "payer_id"),
+    ("merges", "merge_id"),
+    ("merge_steps", "position"),
 ];
 
 /// A hash of a table's whole content in a stable order, to compare read models.

@@ -320,6 +320,20 @@ fn protected() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::reports::clients))
         .routes(routes!(routes::reports::services))
         .routes(routes!(routes::reports::mrr))
+        .routes(routes!(
+            routes::payers::create_payer,
+            routes::payers::list_payers
+        ))
+        .routes(routes!(routes::payers::update_payer))
+        .routes(routes!(
+            routes::groups::create_group,
+            routes::groups::list_groups
+        ))
+        .routes(routes!(routes::groups::set_client_groups))
+        .routes(routes!(routes::groups::set_client_status))
+        .routes(routes!(routes::merges::merge_clients))
+        .routes(routes!(routes::merges::get_merge))
+        .routes(routes!(routes::services::transfer_service))
 }
 
 /// The routes anyone may call.

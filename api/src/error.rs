@@ -10,8 +10,11 @@ use axum::response::{IntoResponse, Response};
 use domain::account::AccountError;
 use domain::client::ClientError;
 use domain::company::CompanyError;
+use domain::group::ClientGroupError;
 use domain::invoice::{InvoiceBookError, InvoiceError};
+use domain::merge::MergeError;
 use domain::money::MoneyError;
+use domain::payer::PayerError;
 use domain::payment::PaymentError;
 use domain::promo::PromoError;
 use domain::provider::ProviderError;
@@ -202,6 +205,33 @@ impl From<ClientError> for ApiError {
         let status = match error {
             ClientError::NotRegistered => StatusCode::NOT_FOUND,
             ClientError::AlreadyRegistered => StatusCode::CONFLICT,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        Self::new(status, error.code(), error.to_string())
+    }
+}
+
+impl From<PayerError> for ApiError {
+    fn from(error: PayerError) -> Self {
+        let status = match error {
+            PayerError::NotFound => StatusCode::NOT_FOUND,
+            PayerError::AlreadyCreated => StatusCode::CONFLICT,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        Self::new(status, error.code(), error.to_string())
+    }
+}
+
+impl From<ClientGroupError> for ApiError {
+    fn from(error: ClientGroupError) -> Self {
+        Self::new(StatusCode::CONFLICT, error.code(), error.to_string())
+    }
+}
+
+impl From<MergeError> for ApiError {
+    fn from(error: MergeError) -> Self {
+        let status = match error {
+            MergeError::NotStarted => StatusCode::NOT_FOUND,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
         Self::new(status, error.code(), error.to_string())

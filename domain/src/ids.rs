@@ -122,6 +122,21 @@ uuid_id!(
     CorrectionId
 );
 
+uuid_id!(
+    /// Identifies a payer: a person or legal entity of a client's to whom payments and documents
+    /// are made out; chosen by the caller.
+    PayerId
+);
+uuid_id!(
+    /// Identifies a group of clients, such as "resellers"; chosen by the caller.
+    ClientGroupId
+);
+uuid_id!(
+    /// Identifies a merge of client accounts; chosen by the caller so that a repeated merge
+    /// request is recognised.
+    MergeId
+);
+
 /// The UUID v5 namespace of personal account ids. It must never change: every stored account id
 /// was derived from it.
 const ACCOUNT_NAMESPACE: Uuid = Uuid::from_u128(0x5b1c_0d7e_4f3a_4c8e_9a62_7e0f_b3d4_a915);

@@ -13,9 +13,12 @@
 pub mod account;
 pub mod client;
 pub mod company;
+pub mod group;
 pub mod ids;
 pub mod invoice;
+pub mod merge;
 pub mod money;
+pub mod payer;
 pub mod payment;
 pub mod period;
 pub mod promo;

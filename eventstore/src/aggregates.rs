@@ -4,7 +4,10 @@
 use domain::account::{Account, AccountCommand};
 use domain::client::{Client, ClientCommand};
 use domain::company::{Company, CompanyCommand};
+use domain::group::{ClientGroup, ClientGroupCommand};
 use domain::invoice::{Invoice, InvoiceBook, InvoiceBookCommand, InvoiceCommand};
+use domain::merge::{Merge, MergeCommand};
+use domain::payer::{Payer, PayerCommand};
 use domain::payment::{Payment, PaymentCommand};
 use domain::promo::{PromoCode, PromoCommand};
 use domain::provider::{Provider, ProviderCommand};
@@ -20,12 +23,14 @@ impl StoredAggregate for Provider {
 
 impl StoredAggregate for Client {
     // 2: billing details (VAT number, address).
-    const STATE_VERSION: i32 = 2;
+    // 3: status, groups and the merge that merged the client.
+    const STATE_VERSION: i32 = 3;
 }
 
 impl StoredAggregate for Account {
     // 2: the state remembers what was given back of refunded payments and corrected expenses.
-    const STATE_VERSION: i32 = 2;
+    // 3: and the balances merges moved out and in.
+    const STATE_VERSION: i32 = 3;
 }
 
 impl StoredAggregate for Tariff {
@@ -33,7 +38,8 @@ impl StoredAggregate for Tariff {
 }
 
 impl StoredAggregate for Service {
-    // 2: the promo code discount the service was sold with.
+    // 2: the promo code discount the service was sold with. (A transfer changes the owner
+    // fields the state already had: old snapshots stay valid.)
     const STATE_VERSION: i32 = 2;
 }
 
@@ -62,6 +68,7 @@ impl NamedCommand for ServiceCommand {
             Self::CloseService { .. } => "CloseService",
             Self::ChangeTariff { .. } => "ChangeTariff",
             Self::RunBillingDay { .. } => "RunBillingDay",
+            Self::TransferService { .. } => "TransferService",
         }
     }
 }
@@ -80,6 +87,9 @@ impl NamedCommand for ClientCommand {
             Self::RegisterClient { .. } => "RegisterClient",
             Self::UpdateClient { .. } => "UpdateClient",
             Self::SetBillingDetails { .. } => "SetBillingDetails",
+            Self::SetClientStatus { .. } => "SetClientStatus",
+            Self::SetClientGroups { .. } => "SetClientGroups",
+            Self::MarkMerged { .. } => "MarkMerged",
             Self::DeleteClient { .. } => "DeleteClient",
         }
     }
@@ -96,6 +106,8 @@ impl NamedCommand for AccountCommand {
             Self::RefundPayment { .. } => "RefundPayment",
             Self::ReversePayment { .. } => "ReversePayment",
             Self::CorrectExpense { .. } => "CorrectExpense",
+            Self::TransferBalanceOut { .. } => "TransferBalanceOut",
+            Self::TransferBalanceIn { .. } => "TransferBalanceIn",
         }
     }
 }
@@ -113,7 +125,47 @@ impl StoredAggregate for InvoiceBook {
 }
 
 impl StoredAggregate for Payment {
+    // 2: the payer the payment is made by.
+    const STATE_VERSION: i32 = 2;
+}
+
+impl StoredAggregate for Payer {
     const STATE_VERSION: i32 = 1;
+}
+
+impl StoredAggregate for ClientGroup {
+    const STATE_VERSION: i32 = 1;
+}
+
+impl StoredAggregate for Merge {
+    const STATE_VERSION: i32 = 1;
+}
+
+impl NamedCommand for PayerCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::CreatePayer { .. } => "CreatePayer",
+            Self::UpdatePayer { .. } => "UpdatePayer",
+            Self::TransferPayer { .. } => "TransferPayer",
+        }
+    }
+}
+
+impl NamedCommand for ClientGroupCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::CreateClientGroup { .. } => "CreateClientGroup",
+        }
+    }
+}
+
+impl NamedCommand for MergeCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::StartMerge { .. } => "StartMerge",
+            Self::CompleteMerge { .. } => "CompleteMerge",
+        }
+    }
 }
 
 impl StoredAggregate for PromoCode {

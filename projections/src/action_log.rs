@@ -4,6 +4,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::account::AccountEvent;
 use domain::invoice::InvoiceEvent;
+use domain::merge::MergeEvent;
+use domain::payer::PayerEvent;
 use domain::payment::PaymentEvent;
 use domain::service::ServiceEvent;
 use eventstore::log::StoredEvent;
@@ -53,14 +55,29 @@ impl Projection for ActionLog {
         tx: &mut PgConnection,
         events: &[StoredEvent],
     ) -> Result<(), ProjectionError> {
-        let mut subject_ids = Vec::new();
-        let mut subject_clients = Vec::new();
+        let mut subjects = Subjects::default();
         let mut rows = Rows::default();
+        // Rows already written by this batch, so that `seq` continues across the segments.
+        let mut written: i64 = 0;
         for event in events {
+            // A service or payer moving to another client belongs to that client from this
+            // event on: the rows before it are written first, under the old owner, so that the
+            // attribution does not depend on where a batch happens to end.
+            if let Some(owner) = new_owner(event).map_err(|e| e.at(event))? {
+                written += flush(tx, &mut subjects, &mut rows, written).await?;
+                sqlx::query(
+                    "INSERT INTO action_log_subjects (aggregate_id, client_id) VALUES ($1, $2)
+                     ON CONFLICT (aggregate_id) DO UPDATE SET client_id = excluded.client_id",
+                )
+                .bind(&event.aggregate_id)
+                .bind(owner)
+                .execute(&mut *tx)
+                .await?;
+            }
             // Remember which client an aggregate belongs to, for the client filter.
             if let Some(client) = subject(event).map_err(|e| e.at(event))? {
-                subject_ids.push(event.aggregate_id.clone());
-                subject_clients.push(client);
+                subjects.ids.push(event.aggregate_id.clone());
+                subjects.clients.push(client);
             }
             let metadata = event
                 .metadata()
@@ -78,54 +95,92 @@ impl Projection for ActionLog {
             rows.event_type.push(event.event_type.clone());
             rows.payload.push(event.payload.clone());
         }
-        if !subject_ids.is_empty() {
-            sqlx::query(
-                "INSERT INTO action_log_subjects (aggregate_id, client_id)
-                 SELECT * FROM unnest($1::text[], $2::uuid[])
-                 ON CONFLICT (aggregate_id) DO NOTHING",
-            )
-            .bind(&subject_ids)
-            .bind(&subject_clients)
-            .execute(&mut *tx)
-            .await?;
-        }
-        if rows.position.is_empty() {
-            return Ok(());
-        }
-        // `seq` continues from the number of events this projection has applied, which the
-        // engine moves in this same transaction: rows get the same numbers whether they were
-        // written live, after a crash, or by a rebuild.
+        flush(tx, &mut subjects, &mut rows, written).await?;
+        Ok(())
+    }
+}
+
+/// Subjects first seen in a batch, column by column.
+#[derive(Default)]
+struct Subjects {
+    ids: Vec<String>,
+    clients: Vec<Uuid>,
+}
+
+/// Writes the subjects and rows gathered so far and empties them; returns how many rows it
+/// wrote. `written` rows of this batch precede them.
+async fn flush(
+    tx: &mut PgConnection,
+    subjects: &mut Subjects,
+    rows: &mut Rows,
+    written: i64,
+) -> Result<i64, ProjectionError> {
+    let subjects = std::mem::take(subjects);
+    let rows = std::mem::take(rows);
+    if !subjects.ids.is_empty() {
         sqlx::query(
-            "INSERT INTO action_log (seq, position, occurred_at, recorded_at, actor, on_behalf_of,
-                                     request_id, command, aggregate_type, aggregate_id, sequence,
-                                     event_type, client_id, payload)
-             SELECT (SELECT events FROM projection_checkpoints WHERE name = 'action_log') + u.ord,
-                    u.position, u.occurred_at, u.recorded_at, u.actor, u.on_behalf_of,
-                    u.request_id, u.command, u.aggregate_type, u.aggregate_id, u.sequence,
-                    u.event_type, s.client_id, u.payload::jsonb
-               FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[], $4::text[],
-                           $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-                           $10::bigint[], $11::text[], $12::text[])
-                    WITH ORDINALITY AS u(position, occurred_at, recorded_at, actor, on_behalf_of,
-                                         request_id, command, aggregate_type, aggregate_id,
-                                         sequence, event_type, payload, ord)
-               LEFT JOIN action_log_subjects s ON s.aggregate_id = u.aggregate_id",
+            "INSERT INTO action_log_subjects (aggregate_id, client_id)
+             SELECT * FROM unnest($1::text[], $2::uuid[])
+             ON CONFLICT (aggregate_id) DO NOTHING",
         )
-        .bind(&rows.position)
-        .bind(&rows.occurred_at)
-        .bind(&rows.recorded_at)
-        .bind(&rows.actor)
-        .bind(&rows.on_behalf_of)
-        .bind(&rows.request_id)
-        .bind(&rows.command)
-        .bind(&rows.aggregate_type)
-        .bind(&rows.aggregate_id)
-        .bind(&rows.sequence)
-        .bind(&rows.event_type)
-        .bind(&rows.payload)
+        .bind(&subjects.ids)
+        .bind(&subjects.clients)
         .execute(&mut *tx)
         .await?;
-        Ok(())
+    }
+    if rows.position.is_empty() {
+        return Ok(0);
+    }
+    // `seq` continues from the number of events this projection has applied, which the
+    // engine moves in this same transaction: rows get the same numbers whether they were
+    // written live, after a crash, or by a rebuild.
+    sqlx::query(
+        "INSERT INTO action_log (seq, position, occurred_at, recorded_at, actor, on_behalf_of,
+                                 request_id, command, aggregate_type, aggregate_id, sequence,
+                                 event_type, client_id, payload)
+         SELECT (SELECT events FROM projection_checkpoints WHERE name = 'action_log') + $13
+                    + u.ord,
+                u.position, u.occurred_at, u.recorded_at, u.actor, u.on_behalf_of,
+                u.request_id, u.command, u.aggregate_type, u.aggregate_id, u.sequence,
+                u.event_type, s.client_id, u.payload::jsonb
+           FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[], $4::text[],
+                       $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+                       $10::bigint[], $11::text[], $12::text[])
+                WITH ORDINALITY AS u(position, occurred_at, recorded_at, actor, on_behalf_of,
+                                     request_id, command, aggregate_type, aggregate_id,
+                                     sequence, event_type, payload, ord)
+           LEFT JOIN action_log_subjects s ON s.aggregate_id = u.aggregate_id",
+    )
+    .bind(&rows.position)
+    .bind(&rows.occurred_at)
+    .bind(&rows.recorded_at)
+    .bind(&rows.actor)
+    .bind(&rows.on_behalf_of)
+    .bind(&rows.request_id)
+    .bind(&rows.command)
+    .bind(&rows.aggregate_type)
+    .bind(&rows.aggregate_id)
+    .bind(&rows.sequence)
+    .bind(&rows.event_type)
+    .bind(&rows.payload)
+    .bind(written)
+    .execute(&mut *tx)
+    .await?;
+    Ok(i64::try_from(rows.position.len()).unwrap_or(i64::MAX))
+}
+
+/// The client a service or payer moves to, for an event that moves one.
+fn new_owner(event: &StoredEvent) -> Result<Option<Uuid>, ProjectionError> {
+    match (event.aggregate_type.as_str(), event.event_type.as_str()) {
+        ("Service", "ServiceTransferred") => match event.decode()? {
+            ServiceEvent::ServiceTransferred { to_client, .. } => Ok(Some(to_client.as_uuid())),
+            _ => Ok(None),
+        },
+        ("Payer", "PayerTransferred") => match event.decode()? {
+            PayerEvent::PayerTransferred { to_client, .. } => Ok(Some(to_client.as_uuid())),
+            _ => Ok(None),
+        },
+        _ => Ok(None),
     }
 }
 
@@ -149,6 +204,14 @@ fn subject(event: &StoredEvent) -> Result<Option<Uuid>, ProjectionError> {
         },
         "Invoice" if event.sequence == 1 => match event.decode()? {
             InvoiceEvent::InvoiceDrafted { client_id, .. } => Ok(Some(client_id.as_uuid())),
+            _ => Ok(None),
+        },
+        "Payer" if event.sequence == 1 => match event.decode()? {
+            PayerEvent::PayerCreated { client_id, .. } => Ok(Some(client_id.as_uuid())),
+            _ => Ok(None),
+        },
+        "Merge" if event.sequence == 1 => match event.decode()? {
+            MergeEvent::MergeStarted { target, .. } => Ok(Some(target.as_uuid())),
             _ => Ok(None),
         },
         _ => Ok(None),

@@ -106,7 +106,9 @@ impl Projection for Balances {
                     | AccountEvent::ExpenseCredited { balance_after, .. }
                     | AccountEvent::PaymentRefunded { balance_after, .. }
                     | AccountEvent::PaymentReversed { balance_after, .. }
-                    | AccountEvent::ExpenseCorrected { balance_after, .. } => {
+                    | AccountEvent::ExpenseCorrected { balance_after, .. }
+                    | AccountEvent::BalanceTransferredOut { balance_after, .. }
+                    | AccountEvent::BalanceTransferredIn { balance_after, .. } => {
                         let account = Uuid::parse_str(&event.aggregate_id).map_err(|e| {
                             ProjectionError::Malformed(format!("account id: {e}")).at(event)
                         })?;

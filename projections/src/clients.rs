@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use domain::client::ClientEvent;
+use domain::group::ClientGroupEvent;
 use domain::provider::ProviderEvent;
 use eventstore::log::StoredEvent;
 use sqlx::PgConnection;
@@ -63,7 +64,7 @@ async fn apply_provider(tx: &mut PgConnection, event: &StoredEvent) -> Result<()
     }
 }
 
-/// The `clients` table.
+/// The `clients` table, with the client groups and their members.
 pub struct Clients;
 
 #[async_trait]
@@ -77,7 +78,7 @@ impl Projection for Clients {
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["clients"]
+        &["clients", "client_groups", "client_group_members"]
     }
 
     async fn apply_batch(
@@ -85,8 +86,12 @@ impl Projection for Clients {
         tx: &mut PgConnection,
         events: &[StoredEvent],
     ) -> Result<(), ProjectionError> {
-        for event in events.iter().filter(|e| e.aggregate_type == "Client") {
-            apply_client(tx, event).await.map_err(|e| e.at(event))?;
+        for event in events {
+            match event.aggregate_type.as_str() {
+                "Client" => apply_client(tx, event).await.map_err(|e| e.at(event))?,
+                "ClientGroup" => apply_group(tx, event).await.map_err(|e| e.at(event))?,
+                _ => {}
+            }
         }
         Ok(())
     }
@@ -162,6 +167,54 @@ async fn apply_client(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), 
                 .execute(tx)
                 .await?;
             }
+            ClientEvent::ClientStatusSet { active } => {
+                sqlx::query(
+                    "UPDATE clients SET status = $2, updated_at = $3, position = $4
+                      WHERE id = $1::uuid",
+                )
+                .bind(&event.aggregate_id)
+                .bind(if active { "active" } else { "inactive" })
+                .bind(occurred_at)
+                .bind(event.position)
+                .execute(tx)
+                .await?;
+            }
+            ClientEvent::ClientGroupsSet { groups } => {
+                let groups: Vec<uuid::Uuid> = groups.iter().map(|g| g.as_uuid()).collect();
+                sqlx::query("DELETE FROM client_group_members WHERE client_id = $1::uuid")
+                    .bind(&event.aggregate_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO client_group_members (client_id, group_id)
+                     SELECT $1::uuid, g FROM unnest($2::uuid[]) AS g",
+                )
+                .bind(&event.aggregate_id)
+                .bind(&groups)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE clients SET updated_at = $2, position = $3 WHERE id = $1::uuid",
+                )
+                .bind(&event.aggregate_id)
+                .bind(occurred_at)
+                .bind(event.position)
+                .execute(tx)
+                .await?;
+            }
+            ClientEvent::ClientMerged { into, .. } => {
+                sqlx::query(
+                    "UPDATE clients SET status = 'merged', merged_into = $2, updated_at = $3,
+                            position = $4
+                      WHERE id = $1::uuid",
+                )
+                .bind(&event.aggregate_id)
+                .bind(into.as_uuid())
+                .bind(occurred_at)
+                .bind(event.position)
+                .execute(tx)
+                .await?;
+            }
             ClientEvent::ClientDeleted { .. } => {
                 sqlx::query(
                     "UPDATE clients SET status = 'deleted', updated_at = $2, position = $3
@@ -176,4 +229,28 @@ async fn apply_client(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), 
         }
         Ok(())
     }
+}
+
+async fn apply_group(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), ProjectionError> {
+    let occurred_at = event.metadata()?.occurred_at;
+    match event.decode::<ClientGroupEvent>()? {
+        ClientGroupEvent::ClientGroupCreated {
+            group_id,
+            provider_id,
+            name,
+        } => {
+            sqlx::query(
+                "INSERT INTO client_groups (group_id, provider_id, name, created_at, position)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(group_id.as_uuid())
+            .bind(provider_id.as_uuid())
+            .bind(name.as_str())
+            .bind(occurred_at)
+            .bind(event.position)
+            .execute(tx)
+            .await?;
+        }
+    }
+    Ok(())
 }

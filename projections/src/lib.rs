@@ -13,6 +13,8 @@ pub mod companies;
 pub mod engine;
 pub mod expenses;
 pub mod invoices;
+pub mod merges;
+pub mod payers;
 pub mod payments;
 pub mod process;
 pub mod promos;
@@ -82,6 +84,8 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(rates::ExchangeRates),
         Arc::new(promos::PromoCodes),
         Arc::new(reports::Reports),
+        Arc::new(payers::Payers),
+        Arc::new(merges::Merges),
     ]
 }
 

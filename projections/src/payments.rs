@@ -70,13 +70,14 @@ async fn apply_payment(tx: &mut PgConnection, event: &StoredEvent) -> Result<(),
             account_currency,
             invoice_id,
             created_on,
+            payer_id,
             ..
         } => {
             sqlx::query(
                 "INSERT INTO payments (payment_id, client_id, provider_id, company_id, method,
                                        method_kind, status, amount, currency, account_currency,
-                                       invoice_id, created_on, created_at, position)
-                 VALUES ($1, $2, $3, $4, $5, $6, 'new', $7, $8, $9, $10, $11, $12, $13)",
+                                       invoice_id, created_on, created_at, position, payer_id)
+                 VALUES ($1, $2, $3, $4, $5, $6, 'new', $7, $8, $9, $10, $11, $12, $13, $14)",
             )
             .bind(payment_id)
             .bind(client_id.as_uuid())
@@ -91,6 +92,7 @@ async fn apply_payment(tx: &mut PgConnection, event: &StoredEvent) -> Result<(),
             .bind(created_on)
             .bind(at)
             .bind(event.position)
+            .bind(payer_id.map(|id| id.as_uuid()))
             .execute(&mut *tx)
             .await?;
         }

@@ -507,7 +507,18 @@ fn fold(state: &mut State, item: &Item<'_>) -> Result<(), ProjectionError> {
                         state.dirty_clients.insert(item.id);
                     }
                 }
-                ClientEvent::ClientUpdated { .. } | ClientEvent::BillingDetailsSet { .. } => {}
+                // A client merged into another is lost to its provider, like a deleted one.
+                ClientEvent::ClientMerged { .. } => {
+                    if let Some(c) = state.clients.get_mut(&item.id) {
+                        c.lost_on.get_or_insert(day);
+                        c.position = position;
+                        state.dirty_clients.insert(item.id);
+                    }
+                }
+                ClientEvent::ClientUpdated { .. }
+                | ClientEvent::BillingDetailsSet { .. }
+                | ClientEvent::ClientStatusSet { .. }
+                | ClientEvent::ClientGroupsSet { .. } => {}
             }
             Ok(())
         }
@@ -541,7 +552,9 @@ fn fold_account(
             state.dirty_accounts.insert(account);
         }
         AccountEvent::CreditLimitSet { .. } => {}
-        AccountEvent::BalanceAdjusted { balance_after, .. } => {
+        AccountEvent::BalanceAdjusted { balance_after, .. }
+        | AccountEvent::BalanceTransferredOut { balance_after, .. }
+        | AccountEvent::BalanceTransferredIn { balance_after, .. } => {
             state.set_balance(account, *balance_after, at, position);
         }
         AccountEvent::ExpenseCharged {
@@ -696,6 +709,17 @@ fn fold_service(
             state.set_status(service, "suspended", day, position);
         }
         ServiceEvent::ServiceClosed { .. } => state.set_status(service, "closed", day, position),
+        ServiceEvent::ServiceTransferred { to_client, .. } => {
+            // The service stops counting for its old owner and starts counting for its new one.
+            let Some(status) = state.services.get(&service).map(|row| row.status.clone()) else {
+                return Ok(());
+            };
+            state.set_status(service, "transferred", day, position);
+            if let Some(row) = state.services.get_mut(&service) {
+                row.client_id = to_client.as_uuid();
+            }
+            state.set_status(service, &status, day, position);
+        }
         ServiceEvent::ServiceDeleted { .. } => state.set_status(service, "deleted", day, position),
         ServiceEvent::TariffChanged {
             new_terms,

@@ -274,6 +274,24 @@ async fn apply(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), Project
             .await?;
         }
         ServiceEvent::NoticeDue { .. } => {}
+        ServiceEvent::ServiceTransferred {
+            to_client,
+            to_account,
+            ..
+        } => {
+            sqlx::query(
+                "UPDATE services SET client_id = $4, account_id = $5, updated_at = $2,
+                        position = $3
+                  WHERE id = $1",
+            )
+            .bind(id)
+            .bind(at)
+            .bind(event.position)
+            .bind(to_client.as_uuid())
+            .bind(to_account.as_uuid())
+            .execute(&mut *row.tx)
+            .await?;
+        }
     }
     Ok(())
 }

@@ -151,6 +151,32 @@ fn movement(event: AccountEvent) -> Option<Movement> {
             description: reason,
             details: serde_json::json!({ "expense_id": expense_id }),
         },
+        AccountEvent::BalanceTransferredOut {
+            merge_id,
+            to_account,
+            amount,
+            balance_after,
+        } => Movement {
+            kind: "transfer_out",
+            amount: amount.negated(),
+            balance_after,
+            reference: merge_id.as_uuid(),
+            description: format!("Balance moved to account {to_account} by merge {merge_id}"),
+            details: serde_json::json!({ "merge_id": merge_id, "to_account": to_account }),
+        },
+        AccountEvent::BalanceTransferredIn {
+            merge_id,
+            from_account,
+            amount,
+            balance_after,
+        } => Movement {
+            kind: "transfer_in",
+            amount,
+            balance_after,
+            reference: merge_id.as_uuid(),
+            description: format!("Balance moved from account {from_account} by merge {merge_id}"),
+            details: serde_json::json!({ "merge_id": merge_id, "from_account": from_account }),
+        },
         AccountEvent::AccountOpened { .. } | AccountEvent::CreditLimitSet { .. } => return None,
     };
     Some(movement)

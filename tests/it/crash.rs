@@ -26,7 +26,7 @@ use tokio::process::{Child, Command};
 use uuid::Uuid;
 
 /// The administrator token of every server these tests start.
-const TOKEN: &str = "crash-test-token";
+pub(crate) const TOKEN: &str = "crash-test-token";
 /// No request may take longer than this: a server that hangs fails the test instead of stalling it.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// A safety belt on every writer loop, which normally ends on its stop flag.
@@ -100,7 +100,7 @@ impl Payment {
         format!("/v1/clients/{}/payments", self.client)
     }
 
-    fn body(&self) -> Value {
+    pub(crate) fn body(&self) -> Value {
         json!({
             "payment_id": self.id,
             "amount": format!("{}.{:02}", self.cents / 100, self.cents % 100),
@@ -112,7 +112,7 @@ impl Payment {
 
 /// What came back for one request.
 #[derive(Debug, Clone)]
-enum Reply {
+pub(crate) enum Reply {
     /// The server answered.
     Answered {
         status: StatusCode,
@@ -126,7 +126,7 @@ enum Reply {
 }
 
 impl Reply {
-    fn status(&self) -> Option<StatusCode> {
+    pub(crate) fn status(&self) -> Option<StatusCode> {
         match self {
             Reply::Answered { status, .. } => Some(*status),
             Reply::NoAnswer { .. } => None,
@@ -139,7 +139,7 @@ impl Reply {
         }
     }
 
-    fn body(&self) -> Value {
+    pub(crate) fn body(&self) -> Value {
         match self {
             Reply::Answered { body, .. } => body.clone(),
             Reply::NoAnswer { .. } => Value::Null,
@@ -161,7 +161,7 @@ impl Reply {
 }
 
 /// A client for load: bounded waits, so that a hung server fails the test instead of stalling it.
-fn http_client() -> reqwest::Client {
+pub(crate) fn http_client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(REQUEST_TIMEOUT)
         .connect_timeout(Duration::from_secs(2))
@@ -169,7 +169,12 @@ fn http_client() -> reqwest::Client {
         .expect("an HTTP client")
 }
 
-async fn send(http: &reqwest::Client, method: Method, url: &str, body: Option<&Value>) -> Reply {
+pub(crate) async fn send(
+    http: &reqwest::Client,
+    method: Method,
+    url: &str,
+    body: Option<&Value>,
+) -> Reply {
     let started = Instant::now();
     let mut request = http.request(method, url).bearer_auth(TOKEN);
     if let Some(body) = body {
@@ -382,7 +387,7 @@ fn free_port() -> u16 {
 }
 
 /// One `billing serve` process over a database, restarted on the same port after a kill.
-struct BillingProcess {
+pub(crate) struct BillingProcess {
     binary: PathBuf,
     database_url: String,
     port: u16,
@@ -391,7 +396,7 @@ struct BillingProcess {
 }
 
 impl BillingProcess {
-    fn new(database_url: &str) -> BillingProcess {
+    pub(crate) fn new(database_url: &str) -> BillingProcess {
         BillingProcess {
             binary: billing_binary(),
             database_url: database_url.to_owned(),
@@ -401,12 +406,12 @@ impl BillingProcess {
         }
     }
 
-    fn base(&self) -> String {
+    pub(crate) fn base(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
     /// Spawns the server and waits until `/v1/health` answers (migrations are applied by then).
-    async fn start(&mut self) {
+    pub(crate) async fn start(&mut self) {
         assert!(self.child.is_none(), "the server is already running");
         let log = OpenOptions::new()
             .create(true)
@@ -459,7 +464,7 @@ impl BillingProcess {
     }
 
     /// SIGKILL: no chance to finish anything, as when the machine loses power.
-    async fn kill(&mut self) {
+    pub(crate) async fn kill(&mut self) {
         let mut child = self.child.take().expect("a running server");
         child.start_kill().expect("send SIGKILL");
         tokio::time::timeout(Duration::from_secs(10), child.wait())
@@ -496,7 +501,7 @@ impl BillingProcess {
             .collect()
     }
 
-    fn log_tail(&self, lines: usize) -> String {
+    pub(crate) fn log_tail(&self, lines: usize) -> String {
         let all = self.log_lines();
         all[all.len().saturating_sub(lines)..].join("\n")
     }
@@ -619,7 +624,10 @@ async fn head_position(pool: &PgPool) -> i64 {
 
 /// Waits until every projection's checkpoint has reached the last event of the log in its safe
 /// order (transaction id, then position). Returns the laggards if the wait runs out.
-async fn wait_for_checkpoints_at_head(pool: &PgPool, wait: Duration) -> Result<(), String> {
+pub(crate) async fn wait_for_checkpoints_at_head(
+    pool: &PgPool,
+    wait: Duration,
+) -> Result<(), String> {
     let head: (i64, i64) = sqlx::query_as(
         "SELECT tx_id::text::bigint, global_position
            FROM events ORDER BY tx_id DESC, global_position DESC LIMIT 1",

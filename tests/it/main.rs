@@ -12,6 +12,7 @@ mod crash;
 mod demo;
 mod eventstore;
 mod invoicing;
+mod merge;
 mod payments;
 mod pressure;
 mod process;

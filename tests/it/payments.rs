@@ -593,6 +593,7 @@ async fn a_crash_between_the_steps_of_a_payment_and_an_invoice_is_finished_by_th
             account_currency: eur,
             invoice_id: None,
             created_on: today,
+            payer_id: None,
         },
         PaymentCommand::ConfirmPayment {
             external_id: None,

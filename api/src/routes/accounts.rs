@@ -82,8 +82,8 @@ pub struct AccountView {
     pub credit_limit: String,
 }
 
-/// The provider and currency of a client that exists and is not deleted: the client a money
-/// command or an order may name.
+/// The provider and currency of a client that exists and is neither deleted nor merged: the
+/// client a money command or a document may name.
 pub async fn active_client(
     state: &AppState,
     client_id: Uuid,
@@ -93,12 +93,44 @@ pub async fn active_client(
         .load::<Client>(&client_id.to_string())
         .await?
         .aggregate;
+    checked_client(&client, client_id)
+}
+
+/// Like [`active_client`], and the client must not be marked as not active: the client an
+/// order or a payment may name.
+pub async fn trading_client(
+    state: &AppState,
+    client_id: Uuid,
+) -> Result<(ProviderId, Currency), ApiError> {
+    let client = state
+        .store
+        .load::<Client>(&client_id.to_string())
+        .await?
+        .aggregate;
+    let found = checked_client(&client, client_id)?;
+    if client.is_marked_inactive() {
+        return Err(ApiError::unprocessable(
+            "client_inactive",
+            format!("client {client_id} is not active: it takes no new orders or payments"),
+        ));
+    }
+    Ok(found)
+}
+
+/// The provider and currency of `client`, which must exist and be neither deleted nor merged.
+fn checked_client(client: &Client, client_id: Uuid) -> Result<(ProviderId, Currency), ApiError> {
     let (Some(provider_id), Some(currency)) = (client.provider_id(), client.currency()) else {
         return Err(ApiError::not_found(
             "client_not_found",
             format!("no client {client_id}"),
         ));
     };
+    if let Some((merge_id, into)) = client.merged_into() {
+        return Err(ApiError::unprocessable(
+            "client_merged",
+            format!("client {client_id} was merged into client {into} by merge {merge_id}"),
+        ));
+    }
     if client.is_deleted() {
         return Err(ApiError::unprocessable(
             "client_deleted",
@@ -147,7 +179,7 @@ pub async fn post_payment(
     let currency = Currency::parse(&request.currency)?;
     let paid = Money::parse_positive(&request.amount, currency)?;
     let method = PaymentMethod::parse(&request.method)?;
-    let (provider, account_currency) = active_client(&state, client_id).await?;
+    let (provider, account_currency) = trading_client(&state, client_id).await?;
     let client = ClientId::from_uuid(client_id);
     let account = AccountId::of(client, provider, account_currency);
     // Money in another currency is credited converted at the rate in effect on the day it

@@ -75,7 +75,7 @@ pub struct ClientView {
     pub kind: String,
     /// ISO 3166-1 alpha-2 country code.
     pub country: String,
-    /// `active` or `deleted`.
+    /// `active`, `inactive` (takes no new orders or payments), `merged` or `deleted`.
     pub status: String,
     /// The VAT identification number, if the client is a registered business.
     pub vat_number: Option<String>,
@@ -85,6 +85,10 @@ pub struct ClientView {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// The client it was merged into, once merged.
+    pub merged_into: Option<Uuid>,
+    /// The groups it is in.
+    pub groups: Vec<Uuid>,
 }
 
 /// `GET /v1/clients` parameters.
@@ -93,6 +97,11 @@ pub struct ClientView {
 pub struct ListClientsParams {
     /// A piece of the name or e-mail address, any case.
     pub q: Option<String>,
+    /// Only clients in this group.
+    pub group: Option<Uuid>,
+    /// Only clients with this status: `active`, `inactive`, `merged` or `deleted`.
+    #[param(pattern = "^(active|inactive|merged|deleted)$")]
+    pub status: Option<String>,
     /// The `next` cursor of the previous page.
     pub after: Option<String>,
     /// Page size, 1 to 500 (default 50).
@@ -116,10 +125,14 @@ type ClientRow = (
     DateTime<Utc>,
     Option<String>,
     Option<String>,
+    Option<Uuid>,
+    Vec<Uuid>,
 );
 
 const CLIENT_COLUMNS: &str = "id, provider_id, currency, name, email, kind, country, status, \
-     created_at, updated_at, vat_number, address";
+     created_at, updated_at, vat_number, address, merged_into, \
+     array(SELECT m.group_id FROM client_group_members m WHERE m.client_id = clients.id \
+           ORDER BY m.group_id) AS groups";
 
 fn view(row: ClientRow) -> ClientView {
     let (
@@ -135,8 +148,12 @@ fn view(row: ClientRow) -> ClientView {
         updated_at,
         vat_number,
         address,
+        merged_into,
+        groups,
     ) = row;
     ClientView {
+        merged_into,
+        groups,
         vat_number,
         address,
         id,
@@ -322,10 +339,22 @@ pub async fn list_clients(
         .map(parse_cursor)
         .transpose()?;
     let pattern = params.q.as_deref().map(like_pattern);
+    if let Some(status) = params.status.as_deref()
+        && !matches!(status, "active" | "inactive" | "merged" | "deleted")
+    {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("status must be active, inactive, merged or deleted, not {status:?}"),
+        ));
+    }
     let rows: Vec<ClientRow> = sqlx::query_as(&format!(
         "SELECT {CLIENT_COLUMNS} FROM clients
           WHERE ($1::text IS NULL OR name ILIKE $1 OR email ILIKE $1)
             AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3))
+            AND ($5::text IS NULL OR status = $5)
+            AND ($6::uuid IS NULL OR EXISTS (SELECT 1 FROM client_group_members m
+                                               WHERE m.client_id = clients.id
+                                                 AND m.group_id = $6))
           ORDER BY created_at, id
           LIMIT $4"
     ))
@@ -333,6 +362,8 @@ pub async fn list_clients(
     .bind(after.map(|(at, _)| at))
     .bind(after.map(|(_, id)| id))
     .bind(limit + 1)
+    .bind(params.status.as_deref())
+    .bind(params.group)
     .fetch_all(&state.pool)
     .await?;
     let items = rows.into_iter().map(view).collect();

@@ -52,6 +52,10 @@ pub struct IssueInvoiceRequest {
     pub client_id: Uuid,
     /// The company issuing it.
     pub company_id: Uuid,
+    /// The client's payer it is made out to (its details are frozen and it is taxed by its
+    /// country, kind and VAT number); the client itself when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payer_id: Option<Uuid>,
     /// ISO 4217 code; the client's account currency when absent.
     #[schema(pattern = "^[A-Z]{3}$", example = "EUR")]
     pub currency: Option<String>,
@@ -243,6 +247,7 @@ pub fn payer_of(client: &Client, client_id: Uuid) -> Result<PayerDetails, ApiErr
         kind,
         vat_number: client.vat_number().cloned(),
         address: client.address().map(str::to_string),
+        payer_id: None,
     })
 }
 
@@ -333,7 +338,9 @@ pub async fn issue_invoice(
         .load::<Client>(&request.client_id.to_string())
         .await?
         .aggregate;
-    let payer = payer_of(&client, request.client_id)?;
+    let payer =
+        crate::routes::payers::payer_details(&state, &client, request.client_id, request.payer_id)
+            .await?;
     let issued_on = request
         .issued_on
         .unwrap_or_else(|| state.store.clock().now().date_naive());

@@ -30,7 +30,6 @@ use crate::app::AppState;
 use crate::error::{ApiError, Problem};
 use crate::extract::{Body, Command, Path, Query};
 use crate::routes::accounts::format_amount;
-use crate::routes::invoices::payer_of;
 use crate::routes::{Accepted, Consistency, Page, accepted, accepted_with};
 
 /// `POST /v1/payments`.
@@ -56,6 +55,9 @@ pub struct CreatePaymentRequest {
     /// Issue a proforma invoice for the payment (paid when the payment is credited).
     #[serde(default)]
     pub proforma: bool,
+    /// The client's payer making the payment; the proforma is then made out to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payer_id: Option<Uuid>,
 }
 
 /// The answer to `POST /v1/payments`.
@@ -125,6 +127,8 @@ pub struct RefundRequest {
 pub struct PaymentView {
     /// Its id.
     pub id: Uuid,
+    /// The client's payer that made it, if one was named.
+    pub payer_id: Option<Uuid>,
     /// The client.
     pub client_id: Uuid,
     /// The provider.
@@ -252,7 +256,7 @@ pub async fn create_payment(
     let amount = Money::parse_positive(&request.amount, currency)?;
     let method = PaymentMethod::parse(&request.method)?;
     let (provider_id, account_currency) =
-        crate::routes::accounts::active_client(&state, request.client_id).await?;
+        crate::routes::accounts::trading_client(&state, request.client_id).await?;
     let company = company_of(&state, request.company_id, provider_id).await?;
     let config = company
         .payment_method(&method)
@@ -267,6 +271,15 @@ pub async fn create_payment(
             )
         })?;
     let method_kind = config.kind;
+    let client = state
+        .store
+        .load::<Client>(&request.client_id.to_string())
+        .await?
+        .aggregate;
+    // Checks the payer belongs to the client; the proforma freezes these details.
+    let payer =
+        crate::routes::payers::payer_details(&state, &client, request.client_id, request.payer_id)
+            .await?;
     let payment_id = PaymentId::from_uuid(request.payment_id);
     let invoice_id = request.proforma.then(|| InvoiceId::proforma(payment_id));
     let on = today(&state);
@@ -295,6 +308,7 @@ pub async fn create_payment(
                 account_currency,
                 invoice_id,
                 created_on: on,
+                payer_id: payer.payer_id,
             },
             &command.context,
             &keys,
@@ -304,15 +318,14 @@ pub async fn create_payment(
     let mut invoice_number = None;
     if let Some(invoice_id) = invoice_id {
         let draft = proforma_draft(
-            &state,
             &company,
             request.client_id,
+            payer.clone(),
             invoice_id,
             payment_id,
             amount,
             on,
-        )
-        .await?;
+        )?;
         let issued =
             invoicing::issue(&state.store, invoice_id, draft, &command.context, &[]).await?;
         position = position.max(issued.position);
@@ -367,21 +380,15 @@ async fn company_of(
 ///
 /// An advance payment's total is what the client pays, so a rule that adds tax on top of prices
 /// is shown as the same rate contained in the amount.
-async fn proforma_draft(
-    state: &AppState,
+fn proforma_draft(
     company: &Company,
     client_id: Uuid,
+    payer: domain::invoice::PayerDetails,
     invoice_id: InvoiceId,
     payment_id: PaymentId,
     amount: Money,
     on: NaiveDate,
 ) -> Result<InvoiceCommand, ApiError> {
-    let client = state
-        .store
-        .load::<Client>(&client_id.to_string())
-        .await?
-        .aggregate;
-    let payer = payer_of(&client, client_id)?;
     let seller = company
         .seller()
         .ok_or_else(|| ApiError::not_found("company_not_found", "no such company"))?;
@@ -780,14 +787,16 @@ struct PaymentRow {
     created_at: DateTime<Utc>,
     credited_at: Option<DateTime<Utc>>,
     position: i64,
+    payer_id: Option<Uuid>,
 }
 
 const PAYMENT_COLUMNS: &str = "payment_id, client_id, provider_id, company_id, method, \
      method_kind, status, amount, currency, credited, account_currency, rate, rate_date, \
-     refunded, external_id, invoice_id, created_at, credited_at, position";
+     refunded, external_id, invoice_id, created_at, credited_at, position, payer_id";
 
 fn view(row: PaymentRow) -> PaymentView {
     PaymentView {
+        payer_id: row.payer_id,
         id: row.payment_id,
         client_id: row.client_id,
         provider_id: row.provider_id,

@@ -347,7 +347,8 @@ pub async fn order_service(
     Path(client_id): Path<Uuid>,
     Body(request): Body<OrderServiceRequest>,
 ) -> Result<Response, ApiError> {
-    let (provider_id, currency) = crate::routes::accounts::active_client(&state, client_id).await?;
+    let (provider_id, currency) =
+        crate::routes::accounts::trading_client(&state, client_id).await?;
     let terms = quote(
         &state,
         request.tariff_id,
@@ -707,4 +708,67 @@ pub async fn get_service(
     .await?;
     view.operations = Some(operations.into_iter().map(operation_view).collect());
     Ok(Json(view))
+}
+
+/// `POST /v1/services/{id}/transfer`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferServiceRequest {
+    /// The new owner: a client of the service's provider that is neither merged nor deleted.
+    pub client_id: Uuid,
+}
+
+/// Moves a service to another client of the same provider (BILLmanager's "clone items"). Its
+/// past expenses stay on the old owner's account and statement; its next charges go to the new
+/// owner's account. Moving it to the client that owns it changes nothing.
+#[utoipa::path(post, path = "/v1/services/{id}/transfer", tag = "services",
+    request_body = TransferServiceRequest,
+    params(("id" = Uuid, Path, description = "the service"),
+           ("Idempotency-Key" = Option<String>, Header, description = "makes a retry safe")),
+    responses(
+        (status = 200, description = "moved (or already the client's)", body = Accepted),
+        (status = 404, description = "no such service", body = Problem),
+        (status = 422, description = "no such client, a client of another provider, merged or deleted, or the service is deleted", body = Problem)))]
+pub async fn transfer_service(
+    State(state): State<AppState>,
+    command: Command,
+    Path(id): Path<Uuid>,
+    Body(request): Body<TransferServiceRequest>,
+) -> Result<Response, ApiError> {
+    let service = load(&state, id).await?;
+    let client = state
+        .store
+        .load::<domain::client::Client>(&request.client_id.to_string())
+        .await?
+        .aggregate;
+    if !client.is_registered() {
+        return Err(ApiError::unprocessable(
+            "client_not_found",
+            format!("client_id: no client {}", request.client_id),
+        ));
+    }
+    let (provider_id, currency) =
+        crate::routes::accounts::active_client(&state, request.client_id).await?;
+    if service.provider_id() != Some(provider_id) {
+        return Err(ApiError::unprocessable(
+            "service_of_another_provider",
+            format!(
+                "client_id: client {} belongs to another provider than the service",
+                request.client_id
+            ),
+        ));
+    }
+    let to_client = ClientId::from_uuid(request.client_id);
+    let key = command.key(&format!("transfer {id}"), &request, id)?;
+    let position = projections::process::merging::transfer_service(
+        &state.store,
+        ServiceId::from_uuid(id),
+        to_client,
+        AccountId::of(to_client, provider_id, currency),
+        None,
+        &command.context,
+        key.as_slice(),
+    )
+    .await?;
+    Ok(position_answer(id, position))
 }

@@ -2,7 +2,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{ExpenseLine, PaymentMethod};
 use crate::ids::{
-    AdjustmentId, ClientId, CorrectionId, ExpenseId, PaymentId, ProviderId, RefundId,
+    AccountId, AdjustmentId, ClientId, CorrectionId, ExpenseId, MergeId, PaymentId, ProviderId,
+    RefundId,
 };
 use crate::money::Money;
 use crate::rates::Conversion;
@@ -124,5 +125,33 @@ pub enum AccountCommand {
         give_back: Option<Money>,
         /// Why; trimmed, 1 to 500 characters.
         reason: String,
+    },
+    /// Moves the whole balance (a positive balance and a debt alike) out of this account to
+    /// another account of a merge. A zero balance, or a merge that already moved this account's
+    /// balance, records nothing.
+    TransferBalanceOut {
+        /// The client whose account it is.
+        client_id: ClientId,
+        /// The provider.
+        provider_id: ProviderId,
+        /// The merge moving the money.
+        merge_id: MergeId,
+        /// The account the balance goes to.
+        to_account: AccountId,
+    },
+    /// Receives a balance another account of a merge gave up: a positive amount raises the
+    /// balance, a negative one (a debt) lowers it, whatever the credit limit. The same merge and
+    /// source account records nothing the second time.
+    TransferBalanceIn {
+        /// The client whose account it is.
+        client_id: ClientId,
+        /// The provider.
+        provider_id: ProviderId,
+        /// The merge moving the money.
+        merge_id: MergeId,
+        /// The account the balance comes from.
+        from_account: AccountId,
+        /// What the source account gave up: its balance, signed, not zero.
+        amount: Money,
     },
 }

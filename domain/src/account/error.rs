@@ -77,6 +77,9 @@ pub enum AccountError {
     /// less its amount is not the expense's amount.
     #[error("discount: the list amount less the discount must be the amount, in its currency")]
     InvalidDiscount,
+    /// A merge's transfer was addressed to the account itself, or moved nothing.
+    #[error("a transfer must move a non-zero balance between two accounts")]
+    InvalidTransfer,
     /// Money arithmetic failed, such as a balance leaving the representable range.
     #[error(transparent)]
     Money(#[from] MoneyError),
@@ -101,6 +104,7 @@ impl AccountError {
             AccountError::NothingLeft => "nothing_left",
             AccountError::ConversionMismatch => "conversion_mismatch",
             AccountError::InvalidDiscount => "invalid_expense_discount",
+            AccountError::InvalidTransfer => "invalid_transfer",
             AccountError::Money(error) => error.code(),
         }
     }

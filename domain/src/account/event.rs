@@ -3,7 +3,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{ExpenseLine, PaymentMethod};
 use crate::ids::{
-    AccountId, AdjustmentId, ClientId, CorrectionId, ExpenseId, PaymentId, ProviderId, RefundId,
+    AccountId, AdjustmentId, ClientId, CorrectionId, ExpenseId, MergeId, PaymentId, ProviderId,
+    RefundId,
 };
 use crate::money::{Currency, Money};
 use crate::rates::Conversion;
@@ -109,6 +110,28 @@ pub enum AccountEvent {
         /// The balance after the correction.
         balance_after: Money,
     },
+    /// The whole balance left for another account in a merge; the balance is now zero.
+    BalanceTransferredOut {
+        /// The merge.
+        merge_id: MergeId,
+        /// The account the balance went to.
+        to_account: AccountId,
+        /// The balance moved, signed: negative when a debt moved.
+        amount: Money,
+        /// The balance after it: zero.
+        balance_after: Money,
+    },
+    /// A balance another account gave up in a merge arrived here.
+    BalanceTransferredIn {
+        /// The merge.
+        merge_id: MergeId,
+        /// The account the balance came from.
+        from_account: AccountId,
+        /// The balance received, signed: negative when a debt moved.
+        amount: Money,
+        /// The balance after it.
+        balance_after: Money,
+    },
 }
 
 impl DomainEvent for AccountEvent {
@@ -125,6 +148,8 @@ impl DomainEvent for AccountEvent {
             Self::PaymentRefunded { .. } => "PaymentRefunded".to_string(),
             Self::PaymentReversed { .. } => "PaymentReversed".to_string(),
             Self::ExpenseCorrected { .. } => "ExpenseCorrected".to_string(),
+            Self::BalanceTransferredOut { .. } => "BalanceTransferredOut".to_string(),
+            Self::BalanceTransferredIn { .. } => "BalanceTransferredIn".to_string(),
         }
     }
 

@@ -23,9 +23,9 @@ use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::ids::{AccountId, ClientId, ExpenseId, PaymentId, ProviderId};
+use crate::ids::{AccountId, ClientId, ExpenseId, MergeId, PaymentId, ProviderId};
 use crate::money::{Currency, Money};
 use crate::text;
 
@@ -65,6 +65,13 @@ struct OpenAccount {
     /// What has been given back so far of each expense that was corrected, and only of those.
     #[serde(default)]
     expense_returns: BTreeMap<ExpenseId, Money>,
+    /// The merges that moved this account's balance out, with what they moved (merges are
+    /// rare, so this stays small).
+    #[serde(default)]
+    transfers_out: BTreeMap<MergeId, Money>,
+    /// The (merge, source account) pairs whose balance arrived here.
+    #[serde(default)]
+    transfers_in: BTreeSet<(MergeId, AccountId)>,
 }
 
 impl Account {
@@ -101,6 +108,13 @@ impl Account {
     /// The account's currency, once open.
     pub fn currency(&self) -> Option<Currency> {
         self.open.as_ref().map(|open| open.currency)
+    }
+
+    /// What `merge` moved out of this account, if it moved anything.
+    pub fn transferred_out(&self, merge: MergeId) -> Option<Money> {
+        self.open
+            .as_ref()
+            .and_then(|open| open.transfers_out.get(&merge).copied())
     }
 
     /// Applies the business rules to `command` and returns the events it causes.
@@ -343,6 +357,58 @@ impl Account {
                     balance_after: balance.checked_add(amount)?,
                 }])
             }
+            AccountCommand::TransferBalanceOut {
+                client_id,
+                provider_id,
+                merge_id,
+                to_account,
+            } => {
+                let Some(open) = &self.open else {
+                    // An account never opened holds nothing to move.
+                    return Ok(vec![]);
+                };
+                if open.client_id != client_id || open.provider_id != provider_id {
+                    return Err(AccountError::WrongAccount);
+                }
+                if to_account == open.account_id {
+                    return Err(AccountError::InvalidTransfer);
+                }
+                if open.transfers_out.contains_key(&merge_id) || open.balance.is_zero() {
+                    return Ok(vec![]);
+                }
+                Ok(vec![AccountEvent::BalanceTransferredOut {
+                    merge_id,
+                    to_account,
+                    amount: open.balance,
+                    balance_after: Money::zero(open.currency),
+                }])
+            }
+            AccountCommand::TransferBalanceIn {
+                client_id,
+                provider_id,
+                merge_id,
+                from_account,
+                amount,
+            } => {
+                let (mut events, balance) = self.open_for(client_id, provider_id, amount)?;
+                if amount.is_zero() || self.account_id() == Some(from_account) {
+                    return Err(AccountError::InvalidTransfer);
+                }
+                if self
+                    .open
+                    .as_ref()
+                    .is_some_and(|open| open.transfers_in.contains(&(merge_id, from_account)))
+                {
+                    return Ok(vec![]);
+                }
+                events.push(AccountEvent::BalanceTransferredIn {
+                    merge_id,
+                    from_account,
+                    amount,
+                    balance_after: balance.checked_add(amount)?,
+                });
+                Ok(events)
+            }
         }
     }
 
@@ -509,6 +575,8 @@ impl Aggregate for Account {
                     credit_limit: Money::zero(currency),
                     payment_returns: BTreeMap::new(),
                     expense_returns: BTreeMap::new(),
+                    transfers_out: BTreeMap::new(),
+                    transfers_in: BTreeSet::new(),
                 });
             }
             AccountEvent::PaymentPosted { balance_after, .. }
@@ -518,6 +586,28 @@ impl Aggregate for Account {
                 // The event carries its result, so applying it is an assignment, never a sum.
                 if let Some(open) = &mut self.open {
                     open.balance = balance_after;
+                }
+            }
+            AccountEvent::BalanceTransferredOut {
+                merge_id,
+                amount,
+                balance_after,
+                ..
+            } => {
+                if let Some(open) = &mut self.open {
+                    open.balance = balance_after;
+                    open.transfers_out.insert(merge_id, amount);
+                }
+            }
+            AccountEvent::BalanceTransferredIn {
+                merge_id,
+                from_account,
+                balance_after,
+                ..
+            } => {
+                if let Some(open) = &mut self.open {
+                    open.balance = balance_after;
+                    open.transfers_in.insert((merge_id, from_account));
                 }
             }
             AccountEvent::CreditLimitSet { limit } => {

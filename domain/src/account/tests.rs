@@ -4,7 +4,7 @@ use cqrs_es::test::TestFramework;
 use uuid::Uuid;
 
 use super::*;
-use crate::ids::{AdjustmentId, CorrectionId, ExpenseId, PaymentId, RefundId, ServiceId};
+use crate::ids::{AdjustmentId, CorrectionId, ExpenseId, MergeId, PaymentId, RefundId, ServiceId};
 use crate::money::MoneyError;
 
 type AccountTester = TestFramework<Account>;
@@ -1315,4 +1315,112 @@ fn a_converted_payment_keeps_its_conversion_and_must_credit_what_it_converted_to
         .given(vec![opened()])
         .when(converted("92.35"))
         .then_expect_error(AccountError::ConversionMismatch);
+}
+
+fn merge_id() -> MergeId {
+    MergeId::from_uuid(Uuid::from_u128(0x90))
+}
+
+fn target_account() -> AccountId {
+    AccountId::of(other_client_id(), provider_id(), Currency::EUR)
+}
+
+fn transfer_out() -> AccountCommand {
+    AccountCommand::TransferBalanceOut {
+        client_id: client_id(),
+        provider_id: provider_id(),
+        merge_id: merge_id(),
+        to_account: target_account(),
+    }
+}
+
+fn source_account() -> AccountId {
+    AccountId::of(client_id(), provider_id(), Currency::EUR)
+}
+
+#[test]
+fn a_merge_moves_the_whole_positive_balance_out() {
+    AccountTester::with(())
+        .given(vec![opened(), paid("12.50", "12.50")])
+        .when(transfer_out())
+        .then_expect_events(vec![AccountEvent::BalanceTransferredOut {
+            merge_id: merge_id(),
+            to_account: target_account(),
+            amount: eur("12.50"),
+            balance_after: eur("0.00"),
+        }]);
+}
+
+#[test]
+fn a_merge_moves_a_debt_out_as_a_negative_amount() {
+    AccountTester::with(())
+        .given(vec![opened(), adjusted("-7.25", "correction", "-7.25")])
+        .when(transfer_out())
+        .then_expect_events(vec![AccountEvent::BalanceTransferredOut {
+            merge_id: merge_id(),
+            to_account: target_account(),
+            amount: eur("-7.25"),
+            balance_after: eur("0.00"),
+        }]);
+}
+
+#[test]
+fn a_merge_moves_a_balance_out_only_once() {
+    AccountTester::with(())
+        .given(vec![
+            opened(),
+            paid("12.50", "12.50"),
+            AccountEvent::BalanceTransferredOut {
+                merge_id: merge_id(),
+                to_account: target_account(),
+                amount: eur("12.50"),
+                balance_after: eur("0.00"),
+            },
+            paid("1.00", "1.00"),
+        ])
+        .when(transfer_out())
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_zero_balance_or_an_unopened_account_moves_nothing() {
+    AccountTester::with(())
+        .given(vec![opened()])
+        .when(transfer_out())
+        .then_expect_events(vec![]);
+    AccountTester::with(())
+        .given_no_previous_events()
+        .when(transfer_out())
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_transferred_debt_arrives_whatever_the_credit_limit() {
+    let transfer_in = AccountCommand::TransferBalanceIn {
+        client_id: other_client_id(),
+        provider_id: provider_id(),
+        merge_id: merge_id(),
+        from_account: source_account(),
+        amount: eur("-30.00"),
+    };
+    let target_opened = AccountEvent::AccountOpened {
+        account_id: target_account(),
+        client_id: other_client_id(),
+        provider_id: provider_id(),
+        currency: Currency::EUR,
+    };
+    let arrived = AccountEvent::BalanceTransferredIn {
+        merge_id: merge_id(),
+        from_account: source_account(),
+        amount: eur("-30.00"),
+        balance_after: eur("-30.00"),
+    };
+    AccountTester::with(())
+        .given(vec![target_opened.clone()])
+        .when(transfer_in.clone())
+        .then_expect_events(vec![arrived.clone()]);
+    AccountTester::with(())
+        .given(vec![target_opened, arrived])
+        .when(transfer_in)
+        .then_expect_events(vec![]);
 }

@@ -1,7 +1,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::{ClientKind, ClientName, Country, Email};
-use crate::ids::{ClientId, ProviderId};
+use std::collections::BTreeSet;
+
+use crate::ids::{ClientGroupId, ClientId, MergeId, ProviderId};
 use crate::money::Currency;
 use crate::tax::VatNumber;
 
@@ -43,6 +45,28 @@ pub enum ClientCommand {
         vat_number: Option<VatNumber>,
         /// The postal address as printed; trimmed, 1 to 500 characters, newlines allowed.
         address: Option<String>,
+    },
+    /// Marks the client active (it takes orders and payments) or not active (it keeps its
+    /// services and history but takes no new orders or payments). The same status records
+    /// nothing.
+    SetClientStatus {
+        /// Whether the client is active.
+        active: bool,
+    },
+    /// Puts the client in exactly these groups (of its provider, checked by the caller). The
+    /// same set records nothing.
+    SetClientGroups {
+        /// The groups, possibly none.
+        groups: BTreeSet<ClientGroupId>,
+    },
+    /// Marks the client as merged into another client by a merge: from then on it refuses every
+    /// command. Marking it again for the same merge records nothing; for another merge it is
+    /// refused.
+    MarkMerged {
+        /// The merge.
+        merge_id: MergeId,
+        /// The client it is merged into.
+        into: ClientId,
     },
     /// Deletes a client. Its history is kept; it just accepts no more changes.
     DeleteClient {

@@ -10,6 +10,15 @@ pub enum ClientError {
     /// The client has been deleted and accepts no more changes.
     #[error("client is deleted")]
     Deleted,
+    /// The client was merged into another one and takes no more commands.
+    #[error("client is merged into another client")]
+    Merged,
+    /// The client is already merged by another merge.
+    #[error("client is already merged by another merge")]
+    MergedElsewhere,
+    /// The client is not active: it takes no new orders or payments.
+    #[error("client is not active")]
+    Inactive,
     /// The name, as given, is empty after trimming, longer than 200 characters or holds control
     /// characters.
     #[error("invalid client name {0:?}: it must be 1 to 200 characters without control characters")]
@@ -38,6 +47,9 @@ impl ClientError {
             ClientError::AlreadyRegistered => "client_exists",
             ClientError::NotRegistered => "client_not_found",
             ClientError::Deleted => "client_deleted",
+            ClientError::Merged => "client_merged",
+            ClientError::MergedElsewhere => "client_merged",
+            ClientError::Inactive => "client_inactive",
             ClientError::InvalidName(_) => "invalid_name",
             ClientError::InvalidEmail(_) => "invalid_email",
             ClientError::InvalidCountry(_) => "invalid_country",

@@ -2,7 +2,9 @@ use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
 use super::{ClientKind, ClientName, Country, Email};
-use crate::ids::{ClientId, ProviderId};
+use std::collections::BTreeSet;
+
+use crate::ids::{ClientGroupId, ClientId, MergeId, ProviderId};
 use crate::money::Currency;
 use crate::tax::VatNumber;
 
@@ -48,6 +50,23 @@ pub enum ClientEvent {
         /// The trimmed postal address, or `None`.
         address: Option<String>,
     },
+    /// The client was marked active or not active.
+    ClientStatusSet {
+        /// Whether it is active now.
+        active: bool,
+    },
+    /// The client's groups were set (the whole set, as it now is).
+    ClientGroupsSet {
+        /// The groups.
+        groups: BTreeSet<ClientGroupId>,
+    },
+    /// The client was merged into another one; it takes no more commands.
+    ClientMerged {
+        /// The merge.
+        merge_id: MergeId,
+        /// The client it was merged into.
+        into: ClientId,
+    },
     /// The client was deleted.
     ClientDeleted {
         /// The trimmed reason.
@@ -63,6 +82,9 @@ impl DomainEvent for ClientEvent {
             Self::ClientRegistered { .. } => "ClientRegistered".to_string(),
             Self::ClientUpdated { .. } => "ClientUpdated".to_string(),
             Self::BillingDetailsSet { .. } => "BillingDetailsSet".to_string(),
+            Self::ClientStatusSet { .. } => "ClientStatusSet".to_string(),
+            Self::ClientGroupsSet { .. } => "ClientGroupsSet".to_string(),
+            Self::ClientMerged { .. } => "ClientMerged".to_string(),
             Self::ClientDeleted { .. } => "ClientDeleted".to_string(),
         }
     }

@@ -16,7 +16,9 @@ use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ClientId, ProviderId};
+use std::collections::BTreeSet;
+
+use crate::ids::{ClientGroupId, ClientId, MergeId, ProviderId};
 use crate::money::Currency;
 use crate::tax::VatNumber;
 use crate::text;
@@ -47,6 +49,14 @@ pub struct Client {
     #[serde(default)]
     address: Option<String>,
     deleted: bool,
+    /// Set by `ClientStatusSet { active: false }`; a client is active unless marked otherwise.
+    #[serde(default)]
+    inactive: bool,
+    #[serde(default)]
+    groups: BTreeSet<ClientGroupId>,
+    /// The merge that merged this client, and the client it was merged into.
+    #[serde(default)]
+    merged: Option<(MergeId, ClientId)>,
 }
 
 impl Client {
@@ -58,6 +68,27 @@ impl Client {
     /// Whether the client has been deleted.
     pub fn is_deleted(&self) -> bool {
         self.deleted
+    }
+
+    /// Whether the client is active: registered, not deleted, not merged and not marked as not
+    /// active. Only an active client takes new orders and payments.
+    pub fn is_active(&self) -> bool {
+        self.is_registered() && !self.deleted && !self.inactive && self.merged.is_none()
+    }
+
+    /// Whether the client was marked as not active (a deleted or merged client may be either).
+    pub fn is_marked_inactive(&self) -> bool {
+        self.inactive
+    }
+
+    /// The merge that merged this client and the client it went into, if it was merged.
+    pub fn merged_into(&self) -> Option<(MergeId, ClientId)> {
+        self.merged
+    }
+
+    /// The groups the client is in.
+    pub fn groups(&self) -> &BTreeSet<ClientGroupId> {
+        &self.groups
     }
 
     /// The client's id, once registered.
@@ -173,6 +204,37 @@ impl Client {
                     address,
                 }])
             }
+            ClientCommand::SetClientStatus { active } => {
+                self.ensure_active()?;
+                if active != self.inactive {
+                    return Ok(vec![]);
+                }
+                Ok(vec![ClientEvent::ClientStatusSet { active }])
+            }
+            ClientCommand::SetClientGroups { groups } => {
+                self.ensure_active()?;
+                if groups == self.groups {
+                    return Ok(vec![]);
+                }
+                Ok(vec![ClientEvent::ClientGroupsSet { groups }])
+            }
+            ClientCommand::MarkMerged { merge_id, into } => {
+                if !self.is_registered() {
+                    return Err(ClientError::NotRegistered);
+                }
+                match self.merged {
+                    Some((merged_by, _)) if merged_by == merge_id => return Ok(vec![]),
+                    Some(_) => return Err(ClientError::MergedElsewhere),
+                    None => {}
+                }
+                if self.deleted {
+                    return Err(ClientError::Deleted);
+                }
+                if self.id == Some(into) {
+                    return Err(ClientError::Merged);
+                }
+                Ok(vec![ClientEvent::ClientMerged { merge_id, into }])
+            }
             ClientCommand::DeleteClient { reason } => {
                 self.ensure_active()?;
                 let reason = text::trimmed_within(&reason, DELETE_REASON_CHARS_MAX)
@@ -184,10 +246,12 @@ impl Client {
         }
     }
 
-    /// Checks that the client exists and has not been deleted.
+    /// Checks that the client exists, has not been deleted and has not been merged.
     fn ensure_active(&self) -> Result<(), ClientError> {
         if !self.is_registered() {
             Err(ClientError::NotRegistered)
+        } else if self.merged.is_some() {
+            Err(ClientError::Merged)
         } else if self.deleted {
             Err(ClientError::Deleted)
         } else {
@@ -260,6 +324,9 @@ impl Aggregate for Client {
                 self.vat_number = vat_number;
                 self.address = address;
             }
+            ClientEvent::ClientStatusSet { active } => self.inactive = !active,
+            ClientEvent::ClientGroupsSet { groups } => self.groups = groups,
+            ClientEvent::ClientMerged { merge_id, into } => self.merged = Some((merge_id, into)),
             ClientEvent::ClientDeleted { .. } => self.deleted = true,
         }
     }

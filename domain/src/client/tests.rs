@@ -533,3 +533,96 @@ fn a_deleted_client_takes_no_billing_details() {
         .when(details(None, Some("Main St")))
         .then_expect_error(ClientError::Deleted);
 }
+
+// Status, groups and merges.
+
+fn merge_id(n: u128) -> crate::ids::MergeId {
+    crate::ids::MergeId::from_uuid(Uuid::from_u128(n))
+}
+
+fn target() -> ClientId {
+    ClientId::from_uuid(Uuid::from_u128(0x21))
+}
+
+fn merged() -> ClientEvent {
+    ClientEvent::ClientMerged {
+        merge_id: merge_id(0x90),
+        into: target(),
+    }
+}
+
+#[test]
+fn a_client_marked_not_active_is_no_longer_active() {
+    ClientTester::with(())
+        .given(vec![registered()])
+        .when(ClientCommand::SetClientStatus { active: false })
+        .then_expect_events(vec![ClientEvent::ClientStatusSet { active: false }]);
+    let mut client = Client::default();
+    client.apply(registered());
+    client.apply(ClientEvent::ClientStatusSet { active: false });
+    assert!(!client.is_active());
+}
+
+#[test]
+fn setting_the_status_a_client_has_records_nothing() {
+    ClientTester::with(())
+        .given(vec![registered()])
+        .when(ClientCommand::SetClientStatus { active: true })
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn setting_the_same_groups_records_nothing() {
+    let groups: std::collections::BTreeSet<_> =
+        [crate::ids::ClientGroupId::from_uuid(Uuid::from_u128(7))].into();
+    ClientTester::with(())
+        .given(vec![
+            registered(),
+            ClientEvent::ClientGroupsSet {
+                groups: groups.clone(),
+            },
+        ])
+        .when(ClientCommand::SetClientGroups { groups })
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn marking_a_client_merged_again_by_the_same_merge_records_nothing() {
+    ClientTester::with(())
+        .given(vec![registered()])
+        .when(ClientCommand::MarkMerged {
+            merge_id: merge_id(0x90),
+            into: target(),
+        })
+        .then_expect_events(vec![merged()]);
+    ClientTester::with(())
+        .given(vec![registered(), merged()])
+        .when(ClientCommand::MarkMerged {
+            merge_id: merge_id(0x90),
+            into: target(),
+        })
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_client_merged_by_another_merge_is_refused() {
+    ClientTester::with(())
+        .given(vec![registered(), merged()])
+        .when(ClientCommand::MarkMerged {
+            merge_id: merge_id(0x91),
+            into: target(),
+        })
+        .then_expect_error(ClientError::MergedElsewhere);
+}
+
+#[test]
+fn a_merged_client_refuses_every_change() {
+    ClientTester::with(())
+        .given(vec![registered(), merged()])
+        .when(update_email("new@example.com"))
+        .then_expect_error(ClientError::Merged);
+    ClientTester::with(())
+        .given(vec![registered(), merged()])
+        .when(ClientCommand::SetClientStatus { active: false })
+        .then_expect_error(ClientError::Merged);
+}

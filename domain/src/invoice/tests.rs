@@ -78,6 +78,7 @@ fn payer() -> PayerDetails {
         kind: ClientKind::Individual,
         vat_number: None,
         address: None,
+        payer_id: None,
     }
 }
 

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::client::{ClientKind, Country};
-use crate::ids::ClientId;
+use crate::ids::{ClientId, PayerId};
 use crate::tax::{TaxCustomer, VatNumber};
 
 /// What a document is for. It decides which fields a draft needs and which numbering series it
@@ -77,6 +77,10 @@ pub struct PayerDetails {
     pub vat_number: Option<VatNumber>,
     /// The client's postal address, if known.
     pub address: Option<String>,
+    /// The client's payer these details are of, when the document is made out to a payer
+    /// rather than to the client itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payer_id: Option<PayerId>,
 }
 
 impl PayerDetails {

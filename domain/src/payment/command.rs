@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ExternalId;
 use crate::account::{PaymentMethod, PaymentMethodKind};
-use crate::ids::{ClientId, CompanyId, InvoiceId, PaymentId, ProviderId, RefundId};
+use crate::ids::{ClientId, CompanyId, InvoiceId, PayerId, PaymentId, ProviderId, RefundId};
 use crate::money::{Currency, Money};
 use crate::rates::Conversion;
 
@@ -35,6 +35,9 @@ pub enum PaymentCommand {
         invoice_id: Option<InvoiceId>,
         /// The day the payment was created.
         created_on: NaiveDate,
+        /// The client's payer the payment is made by, if one was named (checked by the caller
+        /// to belong to the client).
+        payer_id: Option<PayerId>,
     },
     /// Hands the payment to a gateway or a bank: new → in progress.
     ///

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ExternalId;
 use crate::account::{PaymentMethod, PaymentMethodKind};
-use crate::ids::{ClientId, CompanyId, InvoiceId, PaymentId, ProviderId, RefundId};
+use crate::ids::{ClientId, CompanyId, InvoiceId, PayerId, PaymentId, ProviderId, RefundId};
 use crate::money::{Currency, Money};
 use crate::rates::Conversion;
 
@@ -36,6 +36,9 @@ pub enum PaymentEvent {
         invoice_id: Option<InvoiceId>,
         /// The day the payment was created.
         created_on: NaiveDate,
+        /// The client's payer the payment is made by, if one was named.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        payer_id: Option<PayerId>,
     },
     /// The payment was handed to a gateway or a bank.
     PaymentStarted {

@@ -25,7 +25,7 @@ use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
 
 use crate::account::{PaymentMethod, PaymentMethodKind};
-use crate::ids::{ClientId, CompanyId, InvoiceId, PaymentId, ProviderId, RefundId};
+use crate::ids::{ClientId, CompanyId, InvoiceId, PayerId, PaymentId, ProviderId, RefundId};
 use crate::money::{Currency, Money};
 use crate::rates::Conversion;
 use crate::text;
@@ -59,6 +59,8 @@ struct CreatedPayment {
     account_currency: Currency,
     invoice_id: Option<InvoiceId>,
     created_on: NaiveDate,
+    #[serde(default)]
+    payer_id: Option<PayerId>,
     stage: Stage,
     /// Set by `PaymentStarted`, then by `PaymentCredited`.
     external_id: Option<ExternalId>,
@@ -137,6 +139,11 @@ impl Payment {
         self.created.as_ref().and_then(|payment| payment.invoice_id)
     }
 
+    /// The payer the payment is made by, if one was named.
+    pub fn payer_id(&self) -> Option<PayerId> {
+        self.created.as_ref().and_then(|payment| payment.payer_id)
+    }
+
     /// The day the payment was created, once created.
     pub fn created_on(&self) -> Option<NaiveDate> {
         self.created.as_ref().map(|payment| payment.created_on)
@@ -213,6 +220,7 @@ impl Payment {
                 account_currency,
                 invoice_id,
                 created_on,
+                payer_id,
             } => {
                 if self.is_created() {
                     return Err(PaymentError::AlreadyCreated);
@@ -231,6 +239,7 @@ impl Payment {
                     account_currency,
                     invoice_id,
                     created_on,
+                    payer_id,
                 }])
             }
             PaymentCommand::StartPayment { external_id } => {
@@ -416,6 +425,7 @@ impl Aggregate for Payment {
             account_currency,
             invoice_id,
             created_on,
+            payer_id,
         } = event
         {
             self.created = Some(CreatedPayment {
@@ -429,6 +439,7 @@ impl Aggregate for Payment {
                 account_currency,
                 invoice_id,
                 created_on,
+                payer_id,
                 stage: Stage::New,
                 external_id: None,
                 credited: None,

@@ -65,6 +65,7 @@ fn create_in(amount: Money) -> PaymentCommand {
         account_currency: Currency::EUR,
         invoice_id: Some(invoice_id()),
         created_on: date("2025-03-01"),
+        payer_id: None,
     }
 }
 
@@ -80,6 +81,7 @@ fn created_in(amount: Money) -> PaymentEvent {
         account_currency: Currency::EUR,
         invoice_id: Some(invoice_id()),
         created_on: date("2025-03-01"),
+        payer_id: None,
     }
 }
 

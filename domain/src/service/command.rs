@@ -2,7 +2,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::{ServiceDiscount, SuspendReason};
-use crate::ids::{AccountId, ClientId, ExpenseId, OperationId, ProviderId, ServiceId};
+use crate::ids::{AccountId, ClientId, ExpenseId, MergeId, OperationId, ProviderId, ServiceId};
 use crate::money::Money;
 use crate::tariff::ServiceTerms;
 
@@ -115,5 +115,20 @@ pub enum ServiceCommand {
         on: NaiveDate,
         /// The id of the operation the day may request.
         operation_id: OperationId,
+    },
+    /// Moves the service to another client of the same provider: its future charges go to
+    /// that client's account; its past expenses stay on the old owner's account. Moving it to
+    /// the client that already owns it records nothing, so a repeated transfer is a no-op.
+    TransferService {
+        /// The new owner.
+        to_client: ClientId,
+        /// The new owner's provider, which must be the service's.
+        provider_id: ProviderId,
+        /// The new owner's account in the service's currency.
+        to_account: AccountId,
+        /// The merge moving it, when a merge does.
+        merge_id: Option<MergeId>,
+        /// The day of the transfer.
+        on: NaiveDate,
     },
 }

@@ -40,6 +40,9 @@ pub enum ServiceError {
     /// The tariff cannot be changed; the text says why.
     #[error("tariff change not allowed: {0}")]
     TariffChangeNotAllowed(String),
+    /// A service can only move to a client of its own provider.
+    #[error("the service belongs to another provider than the client")]
+    OtherProvider,
     /// A failure reason is empty after trimming or longer than 500 characters.
     #[error("reason must be 1 to 500 characters")]
     InvalidReason,
@@ -69,6 +72,7 @@ impl ServiceError {
             ServiceError::PeriodOutOfOrder => "period_out_of_order",
             ServiceError::TariffChangeNotAllowed(_) => "tariff_change_not_allowed",
             ServiceError::InvalidReason => "invalid_reason",
+            ServiceError::OtherProvider => "service_of_another_provider",
             ServiceError::Money(error) => error.code(),
             ServiceError::Discount(error) => error.code(),
         }

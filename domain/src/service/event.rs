@@ -3,7 +3,7 @@ use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
 use super::{Notice, OperationKind, ServiceDiscount, SuspendReason};
-use crate::ids::{AccountId, ClientId, ExpenseId, OperationId, ProviderId, ServiceId};
+use crate::ids::{AccountId, ClientId, ExpenseId, MergeId, OperationId, ProviderId, ServiceId};
 use crate::money::Money;
 use crate::tariff::ServiceTerms;
 
@@ -134,6 +134,22 @@ pub enum ServiceEvent {
         /// The notice.
         notice: Notice,
     },
+    /// The service moved to another client; charges from now on go to `to_account`.
+    ServiceTransferred {
+        /// The old owner.
+        from_client: ClientId,
+        /// The old owner's account, which keeps the past expenses.
+        from_account: AccountId,
+        /// The new owner.
+        to_client: ClientId,
+        /// The new owner's account.
+        to_account: AccountId,
+        /// The merge that moved it, if a merge did.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        merge_id: Option<MergeId>,
+        /// The day of the transfer.
+        on: NaiveDate,
+    },
 }
 
 impl DomainEvent for ServiceEvent {
@@ -154,6 +170,7 @@ impl DomainEvent for ServiceEvent {
             Self::ClosureScheduled { .. } => "ClosureScheduled".to_string(),
             Self::TariffChanged { .. } => "TariffChanged".to_string(),
             Self::NoticeDue { .. } => "NoticeDue".to_string(),
+            Self::ServiceTransferred { .. } => "ServiceTransferred".to_string(),
         }
     }
 

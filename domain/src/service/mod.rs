@@ -567,6 +567,32 @@ impl Service {
             ServiceCommand::RunBillingDay { on, operation_id } => {
                 Ok(run_billing_day(self.existing()?, on, operation_id))
             }
+            ServiceCommand::TransferService {
+                to_client,
+                provider_id,
+                to_account,
+                merge_id,
+                on,
+            } => {
+                let service = self.existing()?;
+                if service.provider_id != provider_id {
+                    return Err(ServiceError::OtherProvider);
+                }
+                if service.client_id == to_client {
+                    return Ok(vec![]);
+                }
+                if service.status == ServiceStatus::Deleted {
+                    return Err(ServiceError::ServiceClosed);
+                }
+                Ok(vec![ServiceEvent::ServiceTransferred {
+                    from_client: service.client_id,
+                    from_account: service.account_id,
+                    to_client,
+                    to_account,
+                    merge_id,
+                    on,
+                }])
+            }
         }
     }
 }
@@ -959,6 +985,14 @@ impl OrderedService {
                 if let Notice::ExpiresIn { days, paid_until } = notice {
                     self.noticed.push((paid_until, days));
                 }
+            }
+            ServiceEvent::ServiceTransferred {
+                to_client,
+                to_account,
+                ..
+            } => {
+                self.client_id = to_client;
+                self.account_id = to_account;
             }
         }
     }

@@ -1981,3 +1981,67 @@ fn statuses_serialize_as_snake_case() {
         );
     }
 }
+
+// Transfers.
+
+fn new_owner() -> ClientId {
+    ClientId::from_uuid(Uuid::from_u128(0x77))
+}
+
+fn new_account() -> AccountId {
+    AccountId::from_uuid(Uuid::from_u128(0x78))
+}
+
+fn transfer() -> ServiceCommand {
+    ServiceCommand::TransferService {
+        to_client: new_owner(),
+        provider_id: provider_id(),
+        to_account: new_account(),
+        merge_id: None,
+        on: d("2025-02-10"),
+    }
+}
+
+fn transferred() -> ServiceEvent {
+    ServiceEvent::ServiceTransferred {
+        from_client: client_id(),
+        from_account: account_id(),
+        to_client: new_owner(),
+        to_account: new_account(),
+        merge_id: None,
+        on: d("2025-02-10"),
+    }
+}
+
+#[test]
+fn a_transferred_service_is_charged_to_its_new_owner() {
+    ServiceTester::with(())
+        .given(active())
+        .when(transfer())
+        .then_expect_events(vec![transferred()]);
+    let moved = service(with(active(), vec![transferred()]));
+    assert_eq!(moved.client_id(), Some(new_owner()));
+    assert_eq!(moved.account_id(), Some(new_account()));
+}
+
+#[test]
+fn transferring_a_service_to_its_owner_records_nothing() {
+    ServiceTester::with(())
+        .given(with(active(), vec![transferred()]))
+        .when(transfer())
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_service_cannot_move_to_another_provider() {
+    ServiceTester::with(())
+        .given(active())
+        .when(ServiceCommand::TransferService {
+            to_client: new_owner(),
+            provider_id: ProviderId::from_uuid(Uuid::from_u128(0x99)),
+            to_account: new_account(),
+            merge_id: None,
+            on: d("2025-02-10"),
+        })
+        .then_expect_error(ServiceError::OtherProvider);
+}

@@ -7,6 +7,7 @@
 
 pub mod billing_day;
 pub mod invoicing;
+pub mod merging;
 pub mod payments;
 pub mod settlement;
 
@@ -20,6 +21,7 @@ pub fn all(store: Arc<eventstore::EventStore>) -> Vec<Arc<dyn Projection>> {
     vec![
         Arc::new(settlement::Settlement::new(Arc::clone(&store))),
         Arc::new(payments::Payments::new(Arc::clone(&store))),
-        Arc::new(invoicing::Invoicing::new(store)),
+        Arc::new(invoicing::Invoicing::new(Arc::clone(&store))),
+        Arc::new(merging::Merging::new(store)),
     ]
 }

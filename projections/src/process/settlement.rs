@@ -1,5 +1,6 @@
 //! Settlement: when money arrives on a personal account (a payment, a positive adjustment, a
-//! credit, a higher credit limit) or a service is ordered, charge what is waiting for it, oldest
+//! credit, a higher credit limit, a positive balance moved in by a merge) or a service is
+//! ordered or moved to another client, charge what is waiting for it, oldest
 //! order first: unpaid orders (which then get activated) and services suspended for lack of money
 //! (which then get resumed). Debt is paid first because a payment raises a negative balance before
 //! anything else, and a charge is only made if the balance after it stays within the credit limit.
@@ -228,8 +229,20 @@ fn account_touched(event: &StoredEvent) -> Result<Option<Uuid>, ProjectionError>
             }
             _ => Ok(None),
         },
+        ("Account", "BalanceTransferredIn") => match event.decode()? {
+            AccountEvent::BalanceTransferredIn { amount, .. } if amount.is_positive() => {
+                Ok(Some(parse(&event.aggregate_id)?))
+            }
+            _ => Ok(None),
+        },
         ("Service", "ServiceOrdered") => match event.decode()? {
             ServiceEvent::ServiceOrdered { account_id, .. } => Ok(Some(account_id.as_uuid())),
+            _ => Ok(None),
+        },
+        // A service waiting for money that moves to another client waits on that client's
+        // account from now on.
+        ("Service", "ServiceTransferred") => match event.decode()? {
+            ServiceEvent::ServiceTransferred { to_account, .. } => Ok(Some(to_account.as_uuid())),
             _ => Ok(None),
         },
         _ => Ok(None),

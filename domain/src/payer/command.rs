@@ -1,0 +1,34 @@
+use serde::{Deserialize, Serialize};
+
+use super::PayerProfile;
+use crate::ids::{ClientId, MergeId, PayerId, ProviderId};
+
+/// What can be asked of a payer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum PayerCommand {
+    /// Creates a payer of a client.
+    CreatePayer {
+        /// The caller-chosen id.
+        payer_id: PayerId,
+        /// The client the payer belongs to.
+        client_id: ClientId,
+        /// The client's provider.
+        provider_id: ProviderId,
+        /// The payer's legal details.
+        profile: PayerProfile,
+    },
+    /// Replaces the payer's details with `profile` (the caller merges a partial change into
+    /// the current details). The same details record nothing.
+    UpdatePayer {
+        /// The details as they are to be.
+        profile: PayerProfile,
+    },
+    /// Moves the payer to another client of the same provider, as a merge does. Moving it to
+    /// its own client records nothing.
+    TransferPayer {
+        /// The new client.
+        to_client: ClientId,
+        /// The merge moving it.
+        merge_id: MergeId,
+    },
+}

@@ -1,0 +1,32 @@
+/// Why a payer command was refused, or a payer field rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PayerError {
+    /// A payer with this id exists.
+    #[error("payer already exists")]
+    AlreadyCreated,
+    /// No payer with this id.
+    #[error("payer not found")]
+    NotFound,
+    /// The registration number is empty after trimming, longer than 64 characters or holds
+    /// control characters.
+    #[error("registration_number: must be 1 to 64 characters without control characters")]
+    InvalidRegistrationNumber,
+    /// The address is empty after trimming, longer than 500 characters or holds control
+    /// characters other than line breaks.
+    #[error(
+        "address: must be 1 to 500 characters, without control characters other than line breaks"
+    )]
+    InvalidAddress,
+}
+
+impl PayerError {
+    /// A stable snake_case machine code for API clients; it never changes once published.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PayerError::AlreadyCreated => "payer_exists",
+            PayerError::NotFound => "payer_not_found",
+            PayerError::InvalidRegistrationNumber => "invalid_registration_number",
+            PayerError::InvalidAddress => "invalid_address",
+        }
+    }
+}

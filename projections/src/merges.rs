@@ -1,0 +1,186 @@
+//! Merges and their steps, as staff follow them: one row per merge and one per step event
+//! (a source marked merged, a service or payer moved, a balance moved out or in), in log order.
+
+use async_trait::async_trait;
+use domain::account::AccountEvent;
+use domain::client::ClientEvent;
+use domain::merge::MergeEvent;
+use domain::payer::PayerEvent;
+use domain::service::ServiceEvent;
+use eventstore::log::StoredEvent;
+use sqlx::PgConnection;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use crate::{Projection, ProjectionError};
+
+/// The `merges` and `merge_steps` tables.
+pub struct Merges;
+
+/// One step of a merge, as a row.
+struct Step {
+    merge_id: Uuid,
+    step: &'static str,
+    client_id: Option<Uuid>,
+    subject_id: Option<Uuid>,
+    amount: Option<domain::money::Money>,
+}
+
+#[async_trait]
+impl Projection for Merges {
+    fn name(&self) -> &'static str {
+        "merges"
+    }
+
+    fn version(&self) -> i32 {
+        1
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["merges", "merge_steps"]
+    }
+
+    async fn apply_batch(
+        &self,
+        tx: &mut PgConnection,
+        events: &[StoredEvent],
+    ) -> Result<(), ProjectionError> {
+        for event in events {
+            apply(tx, event).await.map_err(|e| e.at(event))?;
+        }
+        Ok(())
+    }
+}
+
+fn uuid_of(id: &str) -> Result<Uuid, ProjectionError> {
+    Uuid::parse_str(id).map_err(|e| ProjectionError::Malformed(format!("id {id:?}: {e}")))
+}
+
+/// The merge step an event records, if it is one.
+fn step_of(event: &StoredEvent) -> Result<Option<Step>, ProjectionError> {
+    let step = match (event.aggregate_type.as_str(), event.event_type.as_str()) {
+        ("Client", "ClientMerged") => match event.decode()? {
+            ClientEvent::ClientMerged { merge_id, .. } => Some(Step {
+                merge_id: merge_id.as_uuid(),
+                step: "source_merged",
+                client_id: Some(uuid_of(&event.aggregate_id)?),
+                subject_id: None,
+                amount: None,
+            }),
+            _ => None,
+        },
+        ("Service", "ServiceTransferred") => match event.decode()? {
+            ServiceEvent::ServiceTransferred {
+                merge_id: Some(merge_id),
+                from_client,
+                ..
+            } => Some(Step {
+                merge_id: merge_id.as_uuid(),
+                step: "service_moved",
+                client_id: Some(from_client.as_uuid()),
+                subject_id: Some(uuid_of(&event.aggregate_id)?),
+                amount: None,
+            }),
+            _ => None,
+        },
+        ("Payer", "PayerTransferred") => match event.decode()? {
+            PayerEvent::PayerTransferred {
+                merge_id,
+                from_client,
+                ..
+            } => Some(Step {
+                merge_id: merge_id.as_uuid(),
+                step: "payer_moved",
+                client_id: Some(from_client.as_uuid()),
+                subject_id: Some(uuid_of(&event.aggregate_id)?),
+                amount: None,
+            }),
+            _ => None,
+        },
+        ("Account", "BalanceTransferredOut" | "BalanceTransferredIn") => match event.decode()? {
+            AccountEvent::BalanceTransferredOut {
+                merge_id, amount, ..
+            } => Some(Step {
+                merge_id: merge_id.as_uuid(),
+                step: "balance_out",
+                client_id: None,
+                subject_id: Some(uuid_of(&event.aggregate_id)?),
+                amount: Some(amount),
+            }),
+            AccountEvent::BalanceTransferredIn {
+                merge_id, amount, ..
+            } => Some(Step {
+                merge_id: merge_id.as_uuid(),
+                step: "balance_in",
+                client_id: None,
+                subject_id: Some(uuid_of(&event.aggregate_id)?),
+                amount: Some(amount),
+            }),
+            _ => None,
+        },
+        _ => None,
+    };
+    Ok(step)
+}
+
+async fn apply(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), ProjectionError> {
+    if event.aggregate_type == "Merge" {
+        let at = event.metadata()?.occurred_at;
+        match event.decode::<MergeEvent>()? {
+            MergeEvent::MergeStarted {
+                merge_id,
+                provider_id,
+                target,
+                sources,
+                started_on,
+                ..
+            } => {
+                sqlx::query(
+                    "INSERT INTO merges (merge_id, provider_id, target_id, sources, status,
+                                         started_on, started_at, position)
+                     VALUES ($1, $2, $3, $4, 'running', $5, $6, $7)",
+                )
+                .bind(merge_id.as_uuid())
+                .bind(provider_id.as_uuid())
+                .bind(target.as_uuid())
+                .bind(Json(&sources))
+                .bind(started_on)
+                .bind(at)
+                .bind(event.position)
+                .execute(&mut *tx)
+                .await?;
+            }
+            MergeEvent::MergeCompleted { .. } => {
+                sqlx::query(
+                    "UPDATE merges SET status = 'completed', completed_at = $2, position = $3
+                      WHERE merge_id = $1::uuid",
+                )
+                .bind(&event.aggregate_id)
+                .bind(at)
+                .bind(event.position)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        return Ok(());
+    }
+    let Some(step) = step_of(event)? else {
+        return Ok(());
+    };
+    sqlx::query(
+        "INSERT INTO merge_steps (position, merge_id, step, client_id, subject_id, amount,
+                                  currency, occurred_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(event.position)
+    .bind(step.merge_id)
+    .bind(step.step)
+    .bind(step.client_id)
+    .bind(step.subject_id)
+    .bind(step.amount.map(|a| a.amount()))
+    .bind(step.amount.map(|a| a.currency().code().to_owned()))
+    .bind(event.metadata()?.occurred_at)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}

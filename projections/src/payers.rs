@@ -1,0 +1,111 @@
+//! Payers: the people and legal entities a client's payments and documents are made out to.
+
+use async_trait::async_trait;
+use domain::payer::{PayerEvent, PayerProfile};
+use eventstore::log::StoredEvent;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::{Projection, ProjectionError};
+
+/// The `payers` table.
+pub struct Payers;
+
+#[async_trait]
+impl Projection for Payers {
+    fn name(&self) -> &'static str {
+        "payers"
+    }
+
+    fn version(&self) -> i32 {
+        1
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["payers"]
+    }
+
+    async fn apply_batch(
+        &self,
+        tx: &mut PgConnection,
+        events: &[StoredEvent],
+    ) -> Result<(), ProjectionError> {
+        for event in events.iter().filter(|e| e.aggregate_type == "Payer") {
+            apply(tx, event).await.map_err(|e| e.at(event))?;
+        }
+        Ok(())
+    }
+}
+
+async fn apply(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), ProjectionError> {
+    let at = event.metadata()?.occurred_at;
+    let id = Uuid::parse_str(&event.aggregate_id)
+        .map_err(|e| ProjectionError::Malformed(format!("payer id: {e}")))?;
+    match event.decode::<PayerEvent>()? {
+        PayerEvent::PayerCreated {
+            client_id,
+            provider_id,
+            profile,
+            ..
+        } => {
+            sqlx::query(
+                "INSERT INTO payers (payer_id, client_id, provider_id, kind, name, country,
+                                     vat_number, registration_number, address, email,
+                                     created_at, updated_at, position)
+                 VALUES ($1, $2, $3, '', '', '', NULL, NULL, NULL, NULL, $4, $4, $5)",
+            )
+            .bind(id)
+            .bind(client_id.as_uuid())
+            .bind(provider_id.as_uuid())
+            .bind(at)
+            .bind(event.position)
+            .execute(&mut *tx)
+            .await?;
+            set_profile(tx, id, &profile, at, event.position).await?;
+        }
+        PayerEvent::PayerUpdated { profile } => {
+            set_profile(tx, id, &profile, at, event.position).await?;
+        }
+        PayerEvent::PayerTransferred { to_client, .. } => {
+            sqlx::query(
+                "UPDATE payers SET client_id = $2, updated_at = $3, position = $4
+                  WHERE payer_id = $1",
+            )
+            .bind(id)
+            .bind(to_client.as_uuid())
+            .bind(at)
+            .bind(event.position)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+async fn set_profile(
+    tx: &mut PgConnection,
+    id: Uuid,
+    profile: &PayerProfile,
+    at: chrono::DateTime<chrono::Utc>,
+    position: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE payers SET kind = $2, name = $3, country = $4, vat_number = $5,
+                registration_number = $6, address = $7, email = $8, updated_at = $9,
+                position = $10
+          WHERE payer_id = $1",
+    )
+    .bind(id)
+    .bind(profile.kind.as_str())
+    .bind(profile.name.as_str())
+    .bind(profile.country.as_str())
+    .bind(profile.vat_number.as_ref().map(|v| v.as_str()))
+    .bind(profile.registration_number.as_deref())
+    .bind(profile.address.as_deref())
+    .bind(profile.email.as_ref().map(|e| e.as_str()))
+    .bind(at)
+    .bind(position)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
