@@ -7,6 +7,7 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use domain::access::AccessError;
 use domain::account::AccountError;
 use domain::client::ClientError;
 use domain::company::CompanyError;
@@ -202,6 +203,20 @@ impl From<ClientError> for ApiError {
         let status = match error {
             ClientError::NotRegistered => StatusCode::NOT_FOUND,
             ClientError::AlreadyRegistered => StatusCode::CONFLICT,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        Self::new(status, error.code(), error.to_string())
+    }
+}
+
+impl From<AccessError> for ApiError {
+    fn from(error: AccessError) -> Self {
+        let status = match error {
+            AccessError::DepartmentNotFound
+            | AccessError::StaffNotFound
+            | AccessError::UserNotFound
+            | AccessError::TokenNotFound => StatusCode::NOT_FOUND,
+            AccessError::AlreadyExists | AccessError::LoginTaken => StatusCode::CONFLICT,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
         Self::new(status, error.code(), error.to_string())

@@ -5,6 +5,7 @@
 //! rule (events carry their results, such as `balance_after`). Dropping every read model and
 //! rebuilding from the log gives the same rows.
 
+pub mod access;
 pub mod action_log;
 pub mod balances;
 pub mod catalog;
@@ -80,6 +81,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(companies::Companies),
         Arc::new(rates::ExchangeRates),
         Arc::new(promos::PromoCodes),
+        Arc::new(access::Access),
     ]
 }
 
