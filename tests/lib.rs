@@ -260,7 +260,7 @@ pub async fn answer(response: reqwest::Response) -> Answer {
 }
 
 /// Every read-model table with the column that orders it, for comparing read models whole.
-pub const READ_MODELS: [(&str, &str); 17] = [
+pub const READ_MODELS: [(&str, &str); 21] = [
     ("providers", "id"),
     ("clients", "id"),
     ("balances", "account_id"),
@@ -278,6 +278,10 @@ pub const READ_MODELS: [(&str, &str); 17] = [
     ("payment_methods", "company_id, method"),
     ("exchange_rates", "base, quote, effective_from"),
     ("promo_codes", "promo_code_id"),
+    ("departments", "id"),
+    ("staff_members", "id"),
+    ("client_users", "id"),
+    ("access_tokens", "id"),
 ];
 
 /// A hash of a table's whole content in a stable order, to compare read models.

@@ -70,11 +70,6 @@ pub async fn start(
     let mut tokens = Tokens::default();
     tokens.add(&config.admin_token, Actor::Staff("admin".to_owned()));
     let store = Arc::new(EventStore::new(pool.clone(), clock));
-    // The default departments exist from the first start; a later start changes nothing. A
-    // database that is down now is no reason not to serve: the next start creates them.
-    if let Err(error) = crate::auth::ensure_default_departments(&store).await {
-        tracing::warn!(?error, "could not create the default departments");
-    }
     let state = AppState::new(Inner {
         store: Arc::clone(&store),
         pool: pool.clone(),

@@ -12,6 +12,7 @@ mod demo;
 mod eventstore;
 mod invoicing;
 mod payments;
+mod permissions;
 mod pressure;
 mod process;
 mod projections;

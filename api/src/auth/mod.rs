@@ -447,25 +447,43 @@ async fn owner_of(state: &AppState, owner: Owner, id: Uuid) -> Result<Option<Uui
             .aggregate
             .client_id()
             .map(|c| c.as_uuid()),
-        Owner::Payment => store
-            .load::<Payment>(&key)
-            .await?
-            .aggregate
-            .client_id()
-            .map(|c| c.as_uuid()),
+        Owner::Payment => {
+            let payment = store.load::<Payment>(&key).await?.aggregate;
+            match payment.client_id() {
+                Some(client) => Some(client.as_uuid()),
+                // A payment credited directly has no `Payment` stream: the payments read model
+                // names its client.
+                None => {
+                    sqlx::query_scalar("SELECT client_id FROM payments WHERE payment_id = $1")
+                        .bind(id)
+                        .fetch_optional(&state.pool)
+                        .await?
+                }
+            }
+        }
         Owner::Invoice => store
             .load::<Invoice>(&key)
             .await?
             .aggregate
             .client_id()
             .map(|c| c.as_uuid()),
-        Owner::Expense => sqlx::query_scalar::<_, Option<Uuid>>(
-            "SELECT client_id FROM expenses WHERE expense_id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&state.pool)
-        .await?
-        .flatten(),
+        Owner::Expense => {
+            // An expense belongs to the client of the service it charged.
+            let service: Option<Uuid> =
+                sqlx::query_scalar("SELECT service_id FROM expenses WHERE expense_id = $1")
+                    .bind(id)
+                    .fetch_optional(&state.pool)
+                    .await?;
+            match service {
+                None => None,
+                Some(service) => store
+                    .load::<Service>(&service.to_string())
+                    .await?
+                    .aggregate
+                    .client_id()
+                    .map(|c| c.as_uuid()),
+            }
+        }
         Owner::Operation => {
             sqlx::query_scalar::<_, Uuid>("SELECT client_id FROM operations WHERE id = $1")
                 .bind(id)
@@ -510,7 +528,9 @@ pub fn default_departments() -> Vec<(DepartmentId, &'static str, Permissions)> {
     ]
 }
 
-/// Creates the default departments if they do not exist yet; a no-op on every later start.
+/// Creates the default departments if they do not exist yet, with the first department or staff
+/// member an administrator creates (so that an installation without staff, such as one using only
+/// the bootstrap token, has no events it did not ask for); a no-op every later time.
 pub async fn ensure_default_departments(store: &EventStore) -> Result<(), ApiError> {
     let context = CommandContext::new(Actor::System("bootstrap".to_owned()));
     for (id, name, permissions) in default_departments() {

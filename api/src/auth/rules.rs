@@ -41,11 +41,12 @@ pub enum Owner {
     Client,
     /// A service, owned by the client that ordered it (from the store).
     Service,
-    /// A payment (from the store).
+    /// A payment (from the store, or the payments read model for one credited directly).
     Payment,
     /// An invoice or credit note (from the store).
     Invoice,
-    /// An expense (from the expenses read model).
+    /// An expense, owned by the client of the service it charged (the expenses read model
+    /// names the service).
     Expense,
     /// A provisioning operation (from the operations read model).
     Operation,

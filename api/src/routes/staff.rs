@@ -48,7 +48,8 @@ pub struct DepartmentRequest {
     pub permissions: Vec<String>,
 }
 
-/// Creates a department.
+/// Creates a department; the first department or staff member created also creates the default
+/// departments, Sales and Technical support.
 #[utoipa::path(post, path = "/v1/departments", tag = "staff",
     request_body = DepartmentRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "makes a retry safe")),
@@ -60,6 +61,7 @@ pub async fn create_department(
     command: Command,
     Body(request): Body<DepartmentRequest>,
 ) -> Result<Response, ApiError> {
+    crate::auth::ensure_default_departments(&state.store).await?;
     let name = DisplayName::parse(&request.name)?;
     let permissions = permissions(&request.permissions)?;
     let id = Uuid::now_v7();
@@ -217,6 +219,7 @@ pub async fn create_staff_member(
     command: Command,
     Body(request): Body<StaffRequest>,
 ) -> Result<Response, ApiError> {
+    crate::auth::ensure_default_departments(&state.store).await?;
     let name = DisplayName::parse(&request.name)?;
     let login = Login::parse(&request.email)?;
     let grants = permissions(&request.grants)?;
