@@ -855,6 +855,18 @@ async fn every_route_answers_each_role_as_the_matrix_says() {
         "routes without an expectation (write one here and a rule in api::auth::rules): \
          {missing:?}"
     );
+    let unruled: Vec<&String> = routes
+        .iter()
+        .filter(|r| {
+            let (method, path) = r.split_once(' ').unwrap();
+            api::auth::rules::find(method, path).is_none()
+        })
+        .collect();
+    assert!(
+        unruled.is_empty(),
+        "routes without a rule in api::auth::rules (only administrators may call them): \
+         {unruled:?}"
+    );
 
     // Act
     let mut wrong = Vec::new();
