@@ -264,7 +264,7 @@ pub async fn answer(response: reqwest::Response) -> Answer {
 }
 
 /// Every read-model table with the column that orders it, for comparing read models whole.
-pub const READ_MODELS: [(&str, &str); 30] = [
+pub const READ_MODELS: [(&str, &str); 34] = [
     ("providers", "id"),
     ("clients", "id"),
     ("balances", "account_id"),
@@ -304,6 +304,10 @@ pub const READ_MODELS: [(&str, &str); 30] = [
     ("payers", "payer_id"),
     ("merges", "merge_id"),
     ("merge_steps", "position"),
+    ("departments", "id"),
+    ("staff_members", "id"),
+    ("client_users", "id"),
+    ("access_tokens", "id"),
 ];
 
 /// A hash of a table's whole content in a stable order, to compare read models.

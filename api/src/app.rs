@@ -5,8 +5,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{MatchedPath, Request};
+use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -25,7 +25,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::ApiError;
-use crate::extract::Caller;
 use crate::routes;
 
 /// Everything a handler needs. Cheap to clone.
@@ -144,51 +143,6 @@ fn digest(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
-/// The actor a bearer token stands for, if the API accepts it. The one place tokens are checked:
-/// the API's middleware and the dashboard's session both go through it.
-pub fn resolve_token(state: &AppState, token: &str) -> Option<Actor> {
-    state.tokens.actor(token.trim()).cloned()
-}
-
-/// Signs a person in: the token that stands for them, to be kept as the dashboard's session.
-///
-/// Until staff accounts exist, the one administrator signs in as `admin` with the administrator
-/// token as the password.
-pub async fn sign_in(state: &AppState, email: &str, password: &str) -> Result<String, ApiError> {
-    if email.trim() == "admin" && resolve_token(state, password).is_some() {
-        return Ok(password.trim().to_owned());
-    }
-    Err(ApiError::unauthorized(
-        "the e-mail address or the password is not right",
-    ))
-}
-
-async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let token = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    let actor = match token {
-        None => Err(ApiError::unauthorized("send Authorization: Bearer <token>")),
-        Some(token) => resolve_token(&state, token)
-            .ok_or_else(|| ApiError::unauthorized("the bearer token is not valid")),
-    };
-    match actor {
-        Ok(actor) => {
-            request.extensions_mut().insert(Caller { actor });
-            next.run(request).await
-        }
-        Err(error) => {
-            let mut response = error.into_response();
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            response
-        }
-    }
-}
-
 async fn record_metrics(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().to_string();
@@ -232,9 +186,34 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// The routes that need a bearer token, registered once for routing and for the spec.
+/// The routes that need a bearer token, registered once for routing and for the spec. Each one
+/// needs a rule in `auth::rules::RULES`.
 fn protected() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(routes::auth::logout))
+        .routes(routes!(routes::auth::me))
+        .routes(routes!(routes::auth::revoke_token))
+        .routes(routes!(
+            routes::auth::create_service_token,
+            routes::auth::list_service_tokens
+        ))
+        .routes(routes!(
+            routes::staff::create_department,
+            routes::staff::list_departments
+        ))
+        .routes(routes!(routes::staff::set_department_permissions))
+        .routes(routes!(
+            routes::staff::create_staff_member,
+            routes::staff::list_staff
+        ))
+        .routes(routes!(routes::staff::set_staff_access))
+        .routes(routes!(routes::staff::disable_staff_member))
+        .routes(routes!(routes::staff::enable_staff_member))
+        .routes(routes!(
+            routes::users::create_client_user,
+            routes::users::list_client_users
+        ))
+        .routes(routes!(routes::users::act_as_client))
         .routes(routes!(
             routes::providers::create_provider,
             routes::providers::list_providers
@@ -341,6 +320,7 @@ fn public() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(routes::health::health))
         .routes(routes!(routes::health::ready))
+        .routes(routes!(routes::auth::login))
 }
 
 /// The OpenAPI document of the whole API.
@@ -354,6 +334,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     }
     if let Some(ready) = api.paths.paths.get_mut("/v1/ready") {
         clear_security(ready);
+    }
+    if let Some(login) = api.paths.paths.get_mut("/v1/auth/login") {
+        clear_security(login);
     }
     document_problems(&mut api);
     api
@@ -372,13 +355,17 @@ fn document_problems(api: &mut utoipa::openapi::OpenApi) {
     };
     let common = [
         ("400", "a malformed body or a bad query parameter"),
-        ("401", "no bearer token, or an unknown one"),
+        (
+            "401",
+            "no bearer token, or an unknown, revoked or expired one",
+        ),
+        ("403", "the token may not call this route"),
         ("415", "a body that is not application/json"),
         ("422", "a value or a business rule refused"),
         ("503", "the database or a read model is not ready; retry"),
     ];
     for (path, item) in api.paths.paths.iter_mut() {
-        let public = path == "/v1/health" || path == "/v1/ready";
+        let public = path == "/v1/health" || path == "/v1/ready" || path == "/v1/auth/login";
         for operation in [
             item.get.as_mut(),
             item.put.as_mut(),
@@ -402,7 +389,7 @@ fn document_problems(api: &mut utoipa::openapi::OpenApi) {
             }
             for (status, description) in common {
                 let applies = match status {
-                    "401" => !public,
+                    "401" | "403" => !public,
                     "415" => has_body,
                     "400" | "422" => !public,
                     _ => true,
@@ -427,8 +414,11 @@ fn document_problems(api: &mut utoipa::openapi::OpenApi) {
 }
 
 fn clear_security(item: &mut utoipa::openapi::PathItem) {
-    if let Some(get) = item.get.as_mut() {
-        get.security = Some(Vec::new());
+    for operation in [item.get.as_mut(), item.post.as_mut()]
+        .into_iter()
+        .flatten()
+    {
+        operation.security = Some(Vec::new());
     }
 }
 
@@ -437,7 +427,10 @@ pub fn router(state: AppState) -> Router {
     let spec = Arc::new(openapi());
     let (protected, _) = protected().split_for_parts();
     let (public, _) = public().split_for_parts();
-    let protected = protected
+    // One middleware authenticates and authorizes every route by its rule (auth::rules), the
+    // public ones included; `route_layer` runs it after routing, so it sees the route's template.
+    let routes = protected
+        .merge(public)
         .route(
             "/openapi.json",
             get(move || {
@@ -446,15 +439,17 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .route("/metrics", get(routes::health::metrics))
-        .layer(middleware::from_fn_with_state(state.clone(), authenticate));
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::authorize,
+        ));
     Router::new()
-        .merge(protected)
-        .merge(public)
+        .merge(routes)
         .merge(crate::dashboard::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(record_metrics))
-        .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(time_limit))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::internal(&"a handler panicked").into_response()
@@ -464,6 +459,9 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
 }
+
+/// The largest request body, in bytes.
+pub const BODY_LIMIT: usize = 256 * 1024;
 
 /// No request runs longer than this; past it the caller gets a problem it can retry.
 const REQUEST_TIME_LIMIT: Duration = Duration::from_secs(30);

@@ -16,6 +16,8 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::app::AppState;
+use crate::auth::Principal;
+use domain::access::{Action, Permission, Resource};
 use crate::document::escape;
 use crate::error::ApiError;
 use crate::routes::accounts::format_amount;
@@ -39,8 +41,10 @@ struct Session {
     actor: String,
 }
 
-/// The session of the request's cookie, if it holds a token the API accepts.
-fn session(state: &AppState, headers: &HeaderMap) -> Option<Session> {
+/// The session of the request's cookie, if it holds a token the API accepts for a member of
+/// staff allowed to read clients (the dashboard shows every client; a client's own users have
+/// the API, narrowed to their client).
+async fn session(state: &AppState, headers: &HeaderMap) -> Option<Session> {
     let token = headers
         .get_all(header::COOKIE)
         .iter()
@@ -49,14 +53,25 @@ fn session(state: &AppState, headers: &HeaderMap) -> Option<Session> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(name, _)| *name == SESSION_COOKIE)
         .map(|(_, value)| value.to_string())?;
-    crate::app::resolve_token(state, &token).map(|actor| Session {
-        actor: actor.to_string(),
+    let principal = crate::auth::authenticate(state, &token).await.ok()??;
+    let staff = matches!(
+        principal,
+        Principal::Administrator { .. } | Principal::Staff { .. }
+    );
+    let wanted = Permission {
+        resource: Resource::Clients,
+        action: Action::Read,
+    };
+    (staff && principal.allows(wanted)).then(|| Session {
+        actor: principal.actor().to_string(),
     })
 }
 
 /// The page, or a redirect to the sign-in form.
-fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Session, Redirect> {
-    session(state, headers).ok_or_else(|| Redirect::to("/dashboard/login"))
+async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Session, Redirect> {
+    session(state, headers)
+        .await
+        .ok_or_else(|| Redirect::to("/dashboard/login"))
 }
 
 /// A whole page around `body`.
@@ -162,7 +177,7 @@ fn login_page(error: Option<&str>) -> Html<String> {
 }
 
 async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Response {
-    match crate::app::sign_in(&state, &form.email, &form.password).await {
+    match sign_in(&state, &form.email, &form.password).await {
         Ok(token) => (
             [(
                 header::SET_COOKIE,
@@ -179,6 +194,19 @@ async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Re
     }
 }
 
+/// The token of a sign-in: a staff login as over the API, or the bootstrap administrator as
+/// `admin` with the administrator token as the password.
+async fn sign_in(state: &AppState, email: &str, password: &str) -> Result<String, ApiError> {
+    if email.trim() == "admin" && state.tokens.actor(password.trim()).is_some() {
+        return Ok(password.trim().to_owned());
+    }
+    let issued = crate::routes::auth::log_in(state, email.trim(), password).await?;
+    if issued.kind != "staff" {
+        return Err(ApiError::unauthorized("the dashboard is for staff"));
+    }
+    Ok(issued.token)
+}
+
 async fn logout() -> Response {
     (
         [(
@@ -191,7 +219,7 @@ async fn logout() -> Response {
 }
 
 async fn overview(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let session = match signed_in(&state, &headers) {
+    let session = match signed_in(&state, &headers).await {
         Ok(session) => session,
         Err(redirect) => return redirect.into_response(),
     };
@@ -377,7 +405,7 @@ async fn clients(
     headers: HeaderMap,
     Query(params): Query<SearchParams>,
 ) -> Response {
-    let session = match signed_in(&state, &headers) {
+    let session = match signed_in(&state, &headers).await {
         Ok(session) => session,
         Err(redirect) => return redirect.into_response(),
     };
@@ -421,7 +449,7 @@ async fn client(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let session = match signed_in(&state, &headers) {
+    let session = match signed_in(&state, &headers).await {
         Ok(session) => session,
         Err(redirect) => return redirect.into_response(),
     };
@@ -581,7 +609,7 @@ async fn action_log(
     headers: HeaderMap,
     Query(params): Query<ActionLogParams>,
 ) -> Response {
-    let session = match signed_in(&state, &headers) {
+    let session = match signed_in(&state, &headers).await {
         Ok(session) => session,
         Err(redirect) => return redirect.into_response(),
     };

@@ -7,6 +7,7 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use domain::access::AccessError;
 use domain::account::AccountError;
 use domain::client::ClientError;
 use domain::company::CompanyError;
@@ -232,6 +233,20 @@ impl From<MergeError> for ApiError {
     fn from(error: MergeError) -> Self {
         let status = match error {
             MergeError::NotStarted => StatusCode::NOT_FOUND,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        Self::new(status, error.code(), error.to_string())
+    }
+}
+
+impl From<AccessError> for ApiError {
+    fn from(error: AccessError) -> Self {
+        let status = match error {
+            AccessError::DepartmentNotFound
+            | AccessError::StaffNotFound
+            | AccessError::UserNotFound
+            | AccessError::TokenNotFound => StatusCode::NOT_FOUND,
+            AccessError::AlreadyExists | AccessError::LoginTaken => StatusCode::CONFLICT,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
         Self::new(status, error.code(), error.to_string())

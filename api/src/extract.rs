@@ -116,6 +116,8 @@ where
 pub struct Caller {
     /// The actor written into the metadata of every event this caller causes.
     pub actor: Actor,
+    /// `client:<id>` when a staff member acts as a client.
+    pub on_behalf_of: Option<String>,
 }
 
 /// The caller plus what the request says about the command: its request id and its
@@ -220,6 +222,7 @@ impl FromRequestParts<AppState> for Command {
             }
         };
         let mut context = CommandContext::new(caller.actor);
+        context.on_behalf_of = caller.on_behalf_of;
         context.request_id = header("x-request-id")?;
         context.idempotency_key = header("idempotency-key")?;
         let in_flight = match &context.idempotency_key {

@@ -5,6 +5,7 @@
 //! (waiting for `min_position` first). Every error leaves as `application/problem+json`.
 
 pub mod app;
+pub mod auth;
 pub mod bench;
 pub mod bench_billing;
 pub mod bench_deep;

@@ -10,6 +10,7 @@
 //! Each aggregate (`Provider`, `Client`, `Account`, `Tariff`, `Service`) exposes a synchronous `decide` that turns a
 //! command into events; the `cqrs_es::Aggregate` implementation is a thin adapter over it.
 
+pub mod access;
 pub mod account;
 pub mod client;
 pub mod company;

@@ -1,6 +1,10 @@
 //! How the store keeps each aggregate of the domain: its state version for snapshots and the
 //! names of its commands for the log.
 
+use domain::access::{
+    AccessToken, ClientUser, Department, DepartmentCommand, StaffCommand, StaffMember,
+    TokenCommand, UserCommand,
+};
 use domain::account::{Account, AccountCommand};
 use domain::client::{Client, ClientCommand};
 use domain::company::{Company, CompanyCommand};
@@ -233,6 +237,62 @@ impl NamedCommand for ExchangeRatesCommand {
     fn name(&self) -> &'static str {
         match self {
             Self::SetRates { .. } => "SetRates",
+        }
+    }
+}
+
+impl StoredAggregate for Department {
+    const STATE_VERSION: i32 = 1;
+}
+
+impl StoredAggregate for StaffMember {
+    const STATE_VERSION: i32 = 1;
+}
+
+impl StoredAggregate for ClientUser {
+    const STATE_VERSION: i32 = 1;
+}
+
+impl StoredAggregate for AccessToken {
+    const STATE_VERSION: i32 = 1;
+}
+
+impl NamedCommand for DepartmentCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::CreateDepartment { .. } => "CreateDepartment",
+            Self::SetPermissions { .. } => "SetPermissions",
+        }
+    }
+}
+
+impl NamedCommand for StaffCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::CreateStaffMember { .. } => "CreateStaffMember",
+            Self::SetAccess { .. } => "SetAccess",
+            Self::SetPassword { .. } => "SetPassword",
+            Self::DisableStaffMember => "DisableStaffMember",
+            Self::EnableStaffMember => "EnableStaffMember",
+        }
+    }
+}
+
+impl NamedCommand for UserCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::CreateClientUser { .. } => "CreateClientUser",
+            Self::SetRoles { .. } => "SetRoles",
+            Self::DisableClientUser => "DisableClientUser",
+        }
+    }
+}
+
+impl NamedCommand for TokenCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::IssueToken { .. } => "IssueToken",
+            Self::RevokeToken { .. } => "RevokeToken",
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use domain::access::UserEvent;
 use domain::account::AccountEvent;
 use domain::invoice::InvoiceEvent;
 use domain::merge::MergeEvent;
@@ -212,6 +213,10 @@ fn subject(event: &StoredEvent) -> Result<Option<Uuid>, ProjectionError> {
         },
         "Merge" if event.sequence == 1 => match event.decode()? {
             MergeEvent::MergeStarted { target, .. } => Ok(Some(target.as_uuid())),
+            _ => Ok(None),
+        },
+        "ClientUser" if event.sequence == 1 => match event.decode()? {
+            UserEvent::ClientUserCreated { client_id, .. } => Ok(Some(client_id.as_uuid())),
             _ => Ok(None),
         },
         _ => Ok(None),

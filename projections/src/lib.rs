@@ -5,6 +5,7 @@
 //! rule (events carry their results, such as `balance_after`). Dropping every read model and
 //! rebuilding from the log gives the same rows.
 
+pub mod access;
 pub mod action_log;
 pub mod balances;
 pub mod catalog;
@@ -86,6 +87,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(reports::Reports),
         Arc::new(payers::Payers),
         Arc::new(merges::Merges),
+        Arc::new(access::Access),
     ]
 }
 

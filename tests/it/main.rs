@@ -14,6 +14,7 @@ mod eventstore;
 mod invoicing;
 mod merge;
 mod payments;
+mod permissions;
 mod pressure;
 mod process;
 mod projections;

@@ -155,7 +155,7 @@ pub async fn list_action_log(
                 sequence,
                 event_type,
                 client_id,
-                payload,
+                payload: redacted(payload),
             }
         })
         .collect();
@@ -165,4 +165,29 @@ pub async fn list_action_log(
         None
     };
     Ok(Json(Page { items, next }))
+}
+
+/// The fields of stored events that the log keeps but no answer shows: a password's hash and a
+/// token's digest are of no use to a reader and of some to an attacker.
+const SECRET_FIELDS: [&str; 2] = ["password_hash", "secret_sha256"];
+
+/// `payload` with every secret field's value replaced by `"[redacted]"`.
+fn redacted(mut payload: serde_json::Value) -> serde_json::Value {
+    fn walk(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(fields) => {
+                for (name, field) in fields.iter_mut() {
+                    if SECRET_FIELDS.contains(&name.as_str()) {
+                        *field = serde_json::Value::String("[redacted]".to_owned());
+                    } else {
+                        walk(field);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut payload);
+    payload
 }

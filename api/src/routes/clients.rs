@@ -14,6 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::app::AppState;
+use crate::auth::Visible;
 use crate::error::{ApiError, Problem};
 use crate::extract::{Body, Command, Path, Query};
 use crate::routes::{Accepted, Consistency, Page, accepted, accepted_with, like_pattern};
@@ -33,6 +34,11 @@ pub struct RegisterClientRequest {
     pub kind: ClientKind,
     /// ISO 3166-1 alpha-2 country code, such as `DE`.
     pub country: String,
+    /// The client's first user (an `owner` unless roles are given), who logs in at
+    /// `POST /v1/auth/login`. Left out of the Idempotency-Key's fingerprint: the password goes
+    /// nowhere but into its hash.
+    #[serde(default, skip_serializing)]
+    pub user: Option<crate::routes::users::UserRequest>,
 }
 
 /// `PATCH /v1/clients/{id}`: only the fields sent change.
@@ -186,6 +192,10 @@ pub async fn register_client(
     let name = ClientName::parse(&request.name)?;
     let email = Email::parse(&request.email)?;
     let country = Country::parse(&request.country)?;
+    let user = match &request.user {
+        Some(user) => Some(crate::routes::users::NewUser::prepare(&state, user).await?),
+        None => None,
+    };
     let provider = state
         .store
         .load::<Provider>(&request.provider_id.to_string())
@@ -216,7 +226,20 @@ pub async fn register_client(
             key.as_slice(),
         )
         .await?;
-    Ok(accepted(id, &committed))
+    let Some(user) = user else {
+        return Ok(accepted(id, &committed));
+    };
+    // A repeated request answers the first client's id: the user belongs to that one.
+    let client = crate::routes::accepted_id(id, &committed);
+    let (_, created) = user.create(&state, &command.context, client).await?;
+    Ok(crate::routes::json_with(
+        StatusCode::CREATED,
+        &Accepted {
+            id: client,
+            position: created.position.max(committed.position),
+        },
+        committed.replayed,
+    ))
 }
 
 /// Changes a client's details.
@@ -328,6 +351,7 @@ pub async fn delete_client(
         (status = 400, description = "bad parameters", body = Problem)))]
 pub async fn list_clients(
     State(state): State<AppState>,
+    visible: Visible,
     Query(params): Query<ListClientsParams>,
 ) -> Result<Json<Page<ClientView>>, ApiError> {
     state.consistent(&["clients"], params.min_position).await?;
@@ -355,6 +379,7 @@ pub async fn list_clients(
             AND ($6::uuid IS NULL OR EXISTS (SELECT 1 FROM client_group_members m
                                                WHERE m.client_id = clients.id
                                                  AND m.group_id = $6))
+            AND ($7::uuid IS NULL OR id = $7)
           ORDER BY created_at, id
           LIMIT $4"
     ))
@@ -364,6 +389,7 @@ pub async fn list_clients(
     .bind(limit + 1)
     .bind(params.status.as_deref())
     .bind(params.group)
+    .bind(visible.narrow(None))
     .fetch_all(&state.pool)
     .await?;
     let items = rows.into_iter().map(view).collect();

@@ -20,6 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::app::AppState;
+use crate::auth::Visible;
 use crate::error::{ApiError, Problem};
 use crate::extract::{Body, Command, Path, Query};
 use crate::routes::Page;
@@ -700,6 +701,7 @@ fn view(row: InvoiceRow) -> (InvoiceView, DateTime<Utc>) {
         (status = 400, description = "bad parameters", body = Problem)))]
 pub async fn list_invoices(
     State(state): State<AppState>,
+    visible: Visible,
     Query(params): Query<ListInvoicesParams>,
 ) -> Result<Json<InvoiceList>, ApiError> {
     state.consistent(&["invoices"], params.min_position).await?;
@@ -719,7 +721,7 @@ pub async fn list_invoices(
           ORDER BY created_at, invoice_id
           LIMIT $10"
     ))
-    .bind(params.client_id)
+    .bind(visible.narrow(params.client_id))
     .bind(params.company_id)
     .bind(&params.status)
     .bind(&params.kind)
@@ -737,7 +739,7 @@ pub async fn list_invoices(
            FROM invoices WHERE {FILTER} AND status <> 'cancelled'
           GROUP BY currency ORDER BY currency"
     ))
-    .bind(params.client_id)
+    .bind(visible.narrow(params.client_id))
     .bind(params.company_id)
     .bind(&params.status)
     .bind(&params.kind)

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod action_log;
+pub mod auth;
 pub mod billing;
 pub mod clients;
 pub mod companies;
@@ -18,8 +19,10 @@ pub mod promo_codes;
 pub mod providers;
 pub mod reports;
 pub mod services;
+pub mod staff;
 pub mod statement;
 pub mod tariffs;
+pub mod users;
 
 use axum::Json;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
@@ -48,6 +51,16 @@ pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 /// `Idempotent-Replayed: true`).
 pub fn accepted<A: cqrs_es::Aggregate>(id: Uuid, committed: &Committed<A>) -> Response {
     accepted_with(StatusCode::CREATED, id, committed)
+}
+
+/// The id a command answers: the first call's on a replay, else `id`.
+pub fn accepted_id<A: cqrs_es::Aggregate>(id: Uuid, committed: &Committed<A>) -> Uuid {
+    committed
+        .answer
+        .get("id")
+        .and_then(|v| v.as_str())
+        .and_then(|v| Uuid::parse_str(v).ok())
+        .unwrap_or(id)
 }
 
 /// Like [`accepted`] with another success status.

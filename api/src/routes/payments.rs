@@ -27,6 +27,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::app::AppState;
+use crate::auth::Visible;
 use crate::error::{ApiError, Problem};
 use crate::extract::{Body, Command, Path, Query};
 use crate::routes::accounts::format_amount;
@@ -829,6 +830,7 @@ fn view(row: PaymentRow) -> PaymentView {
         (status = 400, description = "bad parameters", body = Problem)))]
 pub async fn list_payments(
     State(state): State<AppState>,
+    visible: Visible,
     Query(params): Query<ListPaymentsParams>,
 ) -> Result<Json<Page<PaymentView>>, ApiError> {
     state.consistent(&["payments"], params.min_position).await?;
@@ -847,7 +849,7 @@ pub async fn list_payments(
           ORDER BY created_at, payment_id
           LIMIT $9"
     ))
-    .bind(params.client_id)
+    .bind(visible.narrow(params.client_id))
     .bind(params.status)
     .bind(params.method)
     .bind(params.company_id)

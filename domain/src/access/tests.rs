@@ -1,0 +1,284 @@
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, TimeZone, Utc};
+use cqrs_es::test::TestFramework;
+use uuid::Uuid;
+
+use super::*;
+use crate::ids::{ClientId, DepartmentId, StaffId, TokenId, UserId};
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2027, 1, 1, 9, 0, 0).unwrap()
+}
+
+fn login(text: &str) -> Login {
+    Login::parse(text).unwrap()
+}
+
+fn name(text: &str) -> DisplayName {
+    DisplayName::parse(text).unwrap()
+}
+
+fn hash() -> PasswordHash {
+    PasswordHash::from_phc("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned()).unwrap()
+}
+
+fn read(resource: Resource) -> Permission {
+    Permission::new(resource, Action::Read)
+}
+
+fn write(resource: Resource) -> Permission {
+    Permission::new(resource, Action::Write)
+}
+
+fn sales() -> DepartmentId {
+    DepartmentId::named("Sales")
+}
+
+fn create_sales() -> DepartmentCommand {
+    DepartmentCommand::CreateDepartment {
+        department_id: sales(),
+        name: name("Sales"),
+        accepts_tickets: true,
+        permissions: Permissions::of([write(Resource::Clients)]),
+    }
+}
+
+fn sales_created() -> DepartmentEvent {
+    DepartmentEvent::DepartmentCreated {
+        department_id: sales(),
+        name: name("Sales"),
+        accepts_tickets: true,
+        permissions: Permissions::of([write(Resource::Clients)]),
+    }
+}
+
+#[test]
+fn a_write_permission_allows_reading_but_not_the_other_way_round() {
+    let permissions = Permissions::of([write(Resource::Clients), read(Resource::Payments)]);
+    assert!(permissions.allows(read(Resource::Clients)));
+    assert!(permissions.allows(write(Resource::Clients)));
+    assert!(permissions.allows(read(Resource::Payments)));
+    assert!(!permissions.allows(write(Resource::Payments)));
+    assert!(!permissions.allows(read(Resource::Invoices)));
+}
+
+#[test]
+fn logins_are_lowercased_whole_and_derive_one_id() {
+    assert_eq!(login(" Anna@Example.COM ").as_str(), "anna@example.com");
+    assert_eq!(
+        StaffId::for_login(&login("ANNA@example.com")),
+        StaffId::for_login(&login("anna@example.com"))
+    );
+    assert_ne!(
+        StaffId::for_login(&login("anna@example.com")).as_uuid(),
+        UserId::for_login(&login("anna@example.com")).as_uuid()
+    );
+    assert_eq!(
+        Login::parse("not an address"),
+        Err(AccessError::InvalidLogin("not an address".to_owned()))
+    );
+}
+
+#[test]
+fn a_password_hash_never_shows_in_debug_output() {
+    assert_eq!(format!("{:?}", hash()), "PasswordHash(..)");
+    assert_eq!(
+        PasswordHash::from_phc("plain text".to_owned()),
+        Err(AccessError::InvalidPasswordHash)
+    );
+}
+
+#[test]
+fn a_department_is_created_with_its_permissions() {
+    TestFramework::<Department>::with(())
+        .given_no_previous_events()
+        .when(create_sales())
+        .then_expect_events(vec![sales_created()]);
+}
+
+#[test]
+fn creating_a_default_department_again_changes_nothing() {
+    TestFramework::<Department>::with(())
+        .given(vec![sales_created()])
+        .when(create_sales())
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn another_department_under_a_taken_id_is_refused() {
+    TestFramework::<Department>::with(())
+        .given(vec![sales_created()])
+        .when(DepartmentCommand::CreateDepartment {
+            department_id: sales(),
+            name: name("Marketing"),
+            accepts_tickets: false,
+            permissions: Permissions::default(),
+        })
+        .then_expect_error(AccessError::AlreadyExists);
+}
+
+#[test]
+fn setting_the_permissions_of_an_unknown_department_is_refused() {
+    TestFramework::<Department>::with(())
+        .given_no_previous_events()
+        .when(DepartmentCommand::SetPermissions {
+            permissions: Permissions::default(),
+        })
+        .then_expect_error(AccessError::DepartmentNotFound);
+}
+
+fn staff_id() -> StaffId {
+    StaffId::for_login(&login("bob@example.com"))
+}
+
+fn staff_created() -> StaffEvent {
+    StaffEvent::StaffMemberCreated {
+        staff_id: staff_id(),
+        name: name("Bob"),
+        login: login("bob@example.com"),
+        password_hash: hash(),
+        departments: BTreeSet::from([sales()]),
+        grants: Permissions::default(),
+        administrator: false,
+    }
+}
+
+#[test]
+fn a_second_staff_member_with_the_same_login_is_refused() {
+    TestFramework::<StaffMember>::with(())
+        .given(vec![staff_created()])
+        .when(StaffCommand::CreateStaffMember {
+            staff_id: staff_id(),
+            name: name("Another Bob"),
+            login: login("bob@example.com"),
+            password_hash: hash(),
+            departments: BTreeSet::new(),
+            grants: Permissions::default(),
+            administrator: false,
+        })
+        .then_expect_error(AccessError::LoginTaken);
+}
+
+#[test]
+fn disabling_a_staff_member_twice_records_it_once() {
+    TestFramework::<StaffMember>::with(())
+        .given(vec![staff_created(), StaffEvent::StaffMemberDisabled])
+        .when(StaffCommand::DisableStaffMember)
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_disabled_staff_member_is_not_active() {
+    let mut staff = StaffMember::default();
+    cqrs_es::Aggregate::apply(&mut staff, staff_created());
+    assert!(staff.is_active());
+    cqrs_es::Aggregate::apply(&mut staff, StaffEvent::StaffMemberDisabled);
+    assert!(!staff.is_active());
+}
+
+#[test]
+fn a_client_user_needs_a_role() {
+    TestFramework::<ClientUser>::with(())
+        .given_no_previous_events()
+        .when(UserCommand::CreateClientUser {
+            user_id: UserId::for_login(&login("eve@example.com")),
+            client_id: ClientId::from_uuid(Uuid::from_u128(7)),
+            name: name("Eve"),
+            login: login("eve@example.com"),
+            password_hash: hash(),
+            roles: BTreeSet::new(),
+        })
+        .then_expect_error(AccessError::NoRoles);
+}
+
+#[test]
+fn a_billing_user_may_pay_but_not_manage_services() {
+    let permissions = ClientRole::Billing.permissions();
+    assert!(permissions.allows(write(Resource::Payments)));
+    assert!(!permissions.allows(read(Resource::Services)));
+    assert!(!permissions.allows(write(Resource::Clients)));
+    assert!(
+        ClientRole::Owner
+            .permissions()
+            .allows(write(Resource::Clients))
+    );
+}
+
+fn token_issued() -> TokenEvent {
+    TokenEvent::TokenIssued {
+        token_id: TokenId::from_uuid(Uuid::from_u128(9)),
+        subject: TokenSubject::Staff {
+            staff_id: staff_id(),
+        },
+        secret_sha256: "ab".repeat(32),
+        issued_at: t0(),
+        expires_at: Some(t0() + chrono::Duration::hours(1)),
+    }
+}
+
+#[test]
+fn a_service_token_needs_a_scope() {
+    TestFramework::<AccessToken>::with(())
+        .given_no_previous_events()
+        .when(TokenCommand::IssueToken {
+            token_id: TokenId::from_uuid(Uuid::from_u128(9)),
+            subject: TokenSubject::Service {
+                name: "gateway".to_owned(),
+                scopes: BTreeSet::new(),
+            },
+            secret_sha256: "ab".repeat(32),
+            issued_at: t0(),
+            expires_at: None,
+        })
+        .then_expect_error(AccessError::NoScopes);
+}
+
+#[test]
+fn revoking_a_revoked_token_changes_nothing() {
+    TestFramework::<AccessToken>::with(())
+        .given(vec![
+            token_issued(),
+            TokenEvent::TokenRevoked { revoked_at: t0() },
+        ])
+        .when(TokenCommand::RevokeToken { revoked_at: t0() })
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn revoking_an_unknown_token_is_refused() {
+    TestFramework::<AccessToken>::with(())
+        .given_no_previous_events()
+        .when(TokenCommand::RevokeToken { revoked_at: t0() })
+        .then_expect_error(AccessError::TokenNotFound);
+}
+
+#[test]
+fn a_token_works_until_it_expires_or_is_revoked() {
+    let mut token = AccessToken::default();
+    cqrs_es::Aggregate::apply(&mut token, token_issued());
+    assert!(token.is_usable_at(t0()));
+    assert!(!token.is_usable_at(t0() + chrono::Duration::hours(1)));
+    cqrs_es::Aggregate::apply(&mut token, TokenEvent::TokenRevoked { revoked_at: t0() });
+    assert!(!token.is_usable_at(t0()));
+}
+
+#[test]
+fn scopes_are_lowercase_names() {
+    assert!(Scope::parse("payments.confirm").is_ok());
+    assert!(Scope::parse("payments:write").is_ok());
+    assert_eq!(
+        Scope::parse("Payments confirm"),
+        Err(AccessError::InvalidScope("Payments confirm".to_owned()))
+    );
+}
+
+#[test]
+fn permissions_are_written_resource_colon_action() {
+    assert_eq!("clients:read".parse(), Ok(read(Resource::Clients)));
+    assert_eq!(write(Resource::Tickets).to_string(), "tickets:write");
+    assert_eq!(
+        "clients:delete".parse::<Permission>(),
+        Err(AccessError::InvalidPermission("clients:delete".to_owned()))
+    );
+}
