@@ -17,10 +17,10 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::Principal;
-use domain::access::{Action, Permission, Resource};
 use crate::document::escape;
 use crate::error::ApiError;
 use crate::routes::accounts::format_amount;
+use domain::access::{Action, Permission, Resource};
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "billing_session";

@@ -306,3 +306,89 @@ async fn the_dashboard_refuses_a_wrong_password_and_pages_without_a_session() {
     assert!(wrong.headers().get("set-cookie").is_none());
     assert_eq!(forged.status(), reqwest::StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn staff_sign_in_to_the_dashboard_with_their_own_login_and_clients_users_cannot() {
+    // Arrange: a staff member of a department that reads clients, one without, and a client's
+    // user.
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let created = server
+        .post(
+            "/v1/departments",
+            json!({"name": "Billing desk", "permissions": ["clients:read", "reports:read"]}),
+        )
+        .await;
+    assert!(created.status.is_success(), "{created:?}");
+    let department = created.body["id"].as_str().unwrap().to_owned();
+    for (email, departments) in [
+        ("desk@example.com", json!([department])),
+        ("nobody@example.com", json!([])),
+    ] {
+        let staff = server
+            .post(
+                "/v1/staff",
+                json!({"name": "Staff", "email": email, "password": "correct horse battery",
+                       "departments": departments, "administrator": false}),
+            )
+            .await;
+        assert!(staff.status.is_success(), "{staff:?}");
+    }
+    let client = server
+        .post(
+            "/v1/clients",
+            json!({"provider_id": provider, "name": "Client With User",
+                   "email": "owner@example.com", "kind": "individual", "country": "DE",
+                   "user": {"email": "owner@example.com", "password": "correct horse battery"}}),
+        )
+        .await;
+    assert!(client.status.is_success(), "{client:?}");
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let sign_in = |email: &'static str| {
+        http.post(format!("{}/dashboard/login", server.url))
+            .form(&[("email", email), ("password", "correct horse battery")])
+            .send()
+    };
+
+    // Act
+    let desk = sign_in("desk@example.com").await.unwrap();
+    let cookie = desk.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let overview = http
+        .get(format!("{}/dashboard", server.url))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    let nobody = sign_in("nobody@example.com").await.unwrap();
+    let nobody_cookie = nobody.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let nobody_page = http
+        .get(format!("{}/dashboard", server.url))
+        .header("cookie", &nobody_cookie)
+        .send()
+        .await
+        .unwrap();
+    let owner = sign_in("owner@example.com").await.unwrap();
+
+    // Assert: the desk gets in; staff without the right and client users do not.
+    assert_eq!(desk.status(), reqwest::StatusCode::SEE_OTHER);
+    assert_eq!(overview.status(), reqwest::StatusCode::OK);
+    assert!(overview.text().await.unwrap().contains("<h1>Overview</h1>"));
+    assert_eq!(nobody_page.status(), reqwest::StatusCode::SEE_OTHER);
+    assert_eq!(owner.status(), reqwest::StatusCode::UNAUTHORIZED);
+    assert!(owner.headers().get("set-cookie").is_none());
+}

@@ -826,9 +826,7 @@ impl Scene {
                 Some(json!({"payer_id": Uuid::now_v7(), "kind": "company",
                             "name": "Payer GmbH", "country": "DE"})),
             ),
-            (M::GET, "/v1/clients/{id}/payers") => {
-                call(method, template.replace("{id}", c), None)
-            }
+            (M::GET, "/v1/clients/{id}/payers") => call(method, template.replace("{id}", c), None),
             (M::PATCH, "/v1/payers/{id}") => {
                 let payer = Uuid::now_v7();
                 self.ok(
@@ -847,8 +845,10 @@ impl Scene {
             (M::POST, "/v1/client-groups") => call(
                 method,
                 template,
-                Some(json!({"group_id": Uuid::now_v7(), "provider_id": self.provider,
-                            "name": "Resellers"})),
+                Some(
+                    json!({"group_id": Uuid::now_v7(), "provider_id": self.provider,
+                            "name": "Resellers"}),
+                ),
             ),
             (M::PUT, "/v1/clients/{id}/groups") => {
                 let group = Uuid::now_v7();

@@ -111,7 +111,11 @@ pub async fn login(
 
 /// Checks a login and issues its token: a staff member's, or a client's user's. The API's
 /// `POST /v1/auth/login` and the dashboard's sign-in both go through it.
-pub async fn log_in(state: &AppState, email: &str, password: &str) -> Result<TokenIssued, ApiError> {
+pub async fn log_in(
+    state: &AppState,
+    email: &str,
+    password: &str,
+) -> Result<TokenIssued, ApiError> {
     let refused = || ApiError::unauthorized("wrong e-mail address or password");
     let Ok(login) = Login::parse(email) else {
         secret::verify_password(password, None).await;
