@@ -332,22 +332,37 @@ impl Scene {
     }
 
     /// Waits until every read model has caught up with the log.
+    /// Waits until every read model and every process manager has caught up with the log, and
+    /// the processes have nothing more to write (a merge's steps run after its request).
     async fn settle(&self) {
         let state = &self.server.running.as_ref().unwrap().state;
-        let head = eventstore::log::head_position(&self.server.db.pool)
-            .await
-            .unwrap();
-        for projection in projections::all() {
-            let reached = projections::engine::wait_for_position(
-                &self.server.db.pool,
-                &state.progress,
-                projection.name(),
-                head,
-                Duration::from_secs(20),
-            )
-            .await
-            .unwrap();
-            assert!(reached, "{} reached {head}", projection.name());
+        let names: Vec<&'static str> = projections::all()
+            .iter()
+            .chain(projections::process::all(state.store.clone()).iter())
+            .map(|p| p.name())
+            .collect();
+        loop {
+            let head = eventstore::log::head_position(&self.server.db.pool)
+                .await
+                .unwrap();
+            for name in &names {
+                let reached = projections::engine::wait_for_position(
+                    &self.server.db.pool,
+                    &state.progress,
+                    name,
+                    head,
+                    Duration::from_secs(20),
+                )
+                .await
+                .unwrap();
+                assert!(reached, "{name} reached {head}");
+            }
+            let now = eventstore::log::head_position(&self.server.db.pool)
+                .await
+                .unwrap();
+            if now == head {
+                return;
+            }
         }
     }
 
