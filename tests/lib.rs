@@ -264,7 +264,7 @@ pub async fn answer(response: reqwest::Response) -> Answer {
 }
 
 /// Every read-model table with the column that orders it, for comparing read models whole.
-pub const READ_MODELS: [(&str, &str); 17] = [
+pub const READ_MODELS: [(&str, &str); 18] = [
     ("providers", "id"),
     ("clients", "id"),
     ("balances", "account_id"),
@@ -282,6 +282,7 @@ pub const READ_MODELS: [(&str, &str); 17] = [
     ("payment_methods", "company_id, method"),
     ("exchange_rates", "base, quote, effective_from"),
     ("promo_codes", "promo_code_id"),
+    ("audit_chain", "position"),
 ];
 
 /// A hash of a table's whole content in a stable order, to compare read models.

@@ -17,6 +17,8 @@ pub mod payments;
 pub mod process;
 pub mod promos;
 pub mod rates;
+pub mod replay;
+pub mod seal;
 pub mod services;
 pub mod statement;
 
@@ -80,6 +82,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(companies::Companies),
         Arc::new(rates::ExchangeRates),
         Arc::new(promos::PromoCodes),
+        Arc::new(seal::Seal),
     ]
 }
 
