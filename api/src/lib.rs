@@ -5,8 +5,10 @@
 //! (waiting for `min_position` first). Every error leaves as `application/problem+json`.
 
 pub mod app;
+pub mod audit;
 pub mod bench;
 pub mod bench_billing;
+pub mod bulk;
 pub mod demo;
 pub mod document;
 pub mod error;
