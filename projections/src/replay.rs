@@ -153,6 +153,17 @@ impl Fold {
                         expense,
                         balance_after,
                     } => (expense.amount.amount(), balance_after),
+                    // A merge moves a signed balance: out of the source, into the target.
+                    AccountEvent::BalanceTransferredOut {
+                        amount,
+                        balance_after,
+                        ..
+                    } => (-amount.amount(), balance_after),
+                    AccountEvent::BalanceTransferredIn {
+                        amount,
+                        balance_after,
+                        ..
+                    } => (amount.amount(), balance_after),
                 };
                 let balance = self.balances.entry(account).or_default();
                 *balance += change;
