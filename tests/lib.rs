@@ -264,7 +264,7 @@ pub async fn answer(response: reqwest::Response) -> Answer {
 }
 
 /// Every read-model table with the column that orders it, for comparing read models whole.
-pub const READ_MODELS: [(&str, &str); 34] = [
+pub const READ_MODELS: [(&str, &str); 35] = [
     ("providers", "id"),
     ("clients", "id"),
     ("balances", "account_id"),
@@ -308,6 +308,7 @@ pub const READ_MODELS: [(&str, &str); 34] = [
     ("staff_members", "id"),
     ("client_users", "id"),
     ("access_tokens", "id"),
+    ("audit_chain", "position"),
 ];
 
 /// A hash of a table's whole content in a stable order, to compare read models.

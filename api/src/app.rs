@@ -253,6 +253,9 @@ fn protected() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::invoices::credit_invoice))
         .routes(routes!(routes::invoices::run_monthly))
         .routes(routes!(routes::action_log::list_action_log))
+        .routes(routes!(routes::audit::get_head))
+        .routes(routes!(routes::audit::verify))
+        .routes(routes!(routes::audit::stream_events))
         .routes(routes!(
             routes::tariffs::create_tariff,
             routes::tariffs::list_tariffs

@@ -118,6 +118,11 @@ impl ApiError {
         self.code
     }
 
+    /// What went wrong, in words.
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+
     fn title(&self) -> String {
         self.status.canonical_reason().unwrap_or("Error").to_owned()
     }

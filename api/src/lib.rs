@@ -5,10 +5,12 @@
 //! (waiting for `min_position` first). Every error leaves as `application/problem+json`.
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod bench;
 pub mod bench_billing;
 pub mod bench_deep;
+pub mod bulk;
 pub mod dashboard;
 pub mod demo;
 pub mod document;

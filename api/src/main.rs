@@ -132,6 +132,58 @@ enum Command {
         /// How many demo clients to register.
         #[arg(long, env = "BILLING_DEMO_CLIENTS", default_value_t = 200)]
         clients: usize,
+        /// Instead of the command-by-command demo, write at least this many genuine events in
+        /// bulk (decided by the aggregates in memory, written with COPY) and print the timing.
+        #[arg(long, env = "BILLING_DEMO_EVENTS")]
+        events: Option<u64>,
+        /// With --events: exit once the events are written instead of serving.
+        #[arg(long)]
+        load_only: bool,
+    },
+    /// For auditors: the sealed log, its verification, the stream and the replay.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Print the latest link of the audit chain (position and hash), to export and keep.
+    Head {
+        /// Seal every event that can be sealed first (run the seal projection to the end).
+        #[arg(long)]
+        seal: bool,
+    },
+    /// Recompute the chain from the events; exit 1 when the log does not match its seal.
+    Verify {
+        /// The position of a link exported earlier (with --hash).
+        #[arg(long, requires = "hash")]
+        position: Option<i64>,
+        /// The hash of that link.
+        #[arg(long, requires = "position")]
+        hash: Option<String>,
+        /// Seal every event that can be sealed first.
+        #[arg(long)]
+        seal: bool,
+    },
+    /// Recompute balances, expenses and invoice totals from the raw log and compare them with
+    /// the read models; exit 1 on any difference.
+    Replay,
+    /// Read GET /v1/audit/events over HTTP and print events per second.
+    Stream {
+        /// A running server; without it, one is started in this process over the database.
+        #[arg(long, env = "BILLING_AUDIT_URL")]
+        url: Option<String>,
+        /// The bearer token for --url.
+        #[arg(long, env = "BILLING_ADMIN_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// Start after this position.
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        /// Keep the NDJSON in this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -292,6 +344,112 @@ fn print_out(text: &str) {
     println!("{text}");
 }
 
+/// `billing audit …`.
+async fn audit(cli: &Cli, command: &AuditCommand) -> anyhow::Result<()> {
+    let database = open_database(cli).await?;
+    let pool = database.pool.clone();
+    let seal = |wanted: bool| {
+        let pool = pool.clone();
+        async move {
+            if wanted {
+                projections::engine::catch_up(&pool, &projections::seal::Seal, 5000).await?;
+            }
+            Ok::<(), projections::ProjectionError>(())
+        }
+    };
+    let failed = match command {
+        AuditCommand::Head { seal: wanted } => {
+            seal(*wanted).await?;
+            let head = api::routes::audit::head_view(&pool)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
+            print_out(&serde_json::to_string_pretty(&head)?);
+            false
+        }
+        AuditCommand::Verify {
+            position,
+            hash,
+            seal: wanted,
+        } => {
+            seal(*wanted).await?;
+            let anchor = api::routes::audit::anchor(*position, hash.as_deref())
+                .map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
+            let started = std::time::Instant::now();
+            let verification = projections::seal::verify(&pool, anchor).await?;
+            let view = api::routes::audit::VerificationView::from(verification);
+            print_out(&serde_json::to_string_pretty(&view)?);
+            tracing::info!(
+                events = view.events_checked,
+                seconds = started.elapsed().as_secs_f64(),
+                clean = view.clean,
+                "audit chain verified"
+            );
+            !view.clean
+        }
+        AuditCommand::Replay => {
+            let report = projections::replay::replay(&pool).await?;
+            let secs = report.elapsed.as_secs_f64().max(f64::EPSILON);
+            #[expect(clippy::as_conversions, reason = "a rate for people to read")]
+            let rate = report.events as f64 / secs;
+            print_out(&serde_json::to_string_pretty(&report)?);
+            tracing::info!(
+                events = report.events,
+                seconds = secs,
+                events_per_second = rate.round(),
+                differences = report.differences.len(),
+                "replayed the log"
+            );
+            !report.differences.is_empty()
+        }
+        AuditCommand::Stream {
+            url,
+            token,
+            after,
+            out,
+        } => {
+            let mut running = None;
+            let (url, token) = match url {
+                Some(url) => (
+                    url.clone(),
+                    token
+                        .clone()
+                        .context("--url needs --token or BILLING_ADMIN_TOKEN")?,
+                ),
+                None => {
+                    let token: String = std::iter::repeat_with(fastrand::alphanumeric)
+                        .take(32)
+                        .collect();
+                    let server = server::start(
+                        pool.clone(),
+                        Arc::new(SystemClock),
+                        ServerConfig {
+                            listen: "127.0.0.1:0".parse()?,
+                            admin_token: token.clone(),
+                            run_projections: false,
+                            query_wait: Duration::from_secs(30),
+                        },
+                    )
+                    .await?;
+                    let url = server.url();
+                    running = Some(server);
+                    (url, token)
+                }
+            };
+            let report = api::audit::stream(&url, &token, *after, out.as_deref()).await?;
+            print_out(&serde_json::to_string_pretty(&report)?);
+            if let Some(server) = running {
+                server.shutdown().await;
+            }
+            false
+        }
+    };
+    database.close().await;
+    if failed {
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -444,9 +602,26 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Audit { command } => audit(&cli, command).await,
+        Command::Demo {
+            serve: args,
+            events: Some(events),
+            load_only,
+            ..
+        } => {
+            let database = open_database(&cli).await?;
+            let loaded = api::bulk::load(&database.pool, *events, 2026).await?;
+            print_out(&serde_json::to_string_pretty(&loaded)?);
+            if *load_only {
+                database.close().await;
+                return Ok(());
+            }
+            serve(database, args).await
+        }
         Command::Demo {
             serve: args,
             clients,
+            ..
         } => {
             let database = open_database(&cli).await?;
             let store = EventStore::new(database.pool.clone(), Arc::new(SystemClock));

@@ -218,6 +218,42 @@ impl EventStore {
         Ok((aggregate, sequence))
     }
 
+    /// The aggregate as it was at `as_of`: its events that occurred at or before that moment
+    /// (`occurred_at` in their metadata, from the clock that ran the command), each applied once
+    /// in sequence order. Snapshots are of the latest state and so are not used; the cost is one
+    /// read of the aggregate's stream up to `as_of`.
+    pub async fn load_as_of<A: StoredAggregate>(
+        &self,
+        id: &str,
+        as_of: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Loaded<A>, StoreError> {
+        // `occurred_at` only grows along one aggregate's stream (its commands run one after the
+        // other, each reading the clock), so the events up to `as_of` are a prefix of it.
+        let rows: Vec<(i64, i64, String)> = sqlx::query_as(
+            "SELECT sequence, global_position, payload::text
+               FROM events
+              WHERE aggregate_type = $1 AND aggregate_id = $2
+                AND (metadata->>'occurred_at')::timestamptz <= $3
+              ORDER BY sequence",
+        )
+        .bind(A::TYPE)
+        .bind(id)
+        .bind(as_of)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut loaded = Loaded {
+            aggregate: A::default(),
+            sequence: 0,
+            position: 0,
+        };
+        for (sequence, position, payload) in rows {
+            loaded.aggregate.apply(serde_json::from_str(&payload)?);
+            loaded.sequence = sequence;
+            loaded.position = position;
+        }
+        Ok(loaded)
+    }
+
     /// Runs `command` against the aggregate `id` and appends what it decides.
     ///
     /// Commands on one aggregate queue behind each other in this process; a conflict with another

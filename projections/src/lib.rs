@@ -21,6 +21,8 @@ pub mod process;
 pub mod promos;
 pub mod rates;
 pub mod reports;
+pub mod replay;
+pub mod seal;
 pub mod services;
 pub mod statement;
 
@@ -88,6 +90,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(payers::Payers),
         Arc::new(merges::Merges),
         Arc::new(access::Access),
+        Arc::new(seal::Seal),
     ]
 }
 

@@ -5,6 +5,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod api;
+mod audit;
 mod billing;
 mod browser;
 mod companies;

@@ -135,6 +135,9 @@ const EXPECTED: &[(&str, &str)] = &[
     ("GET /v1/reports/clients", "2232331"),
     ("GET /v1/reports/services", "2232331"),
     ("GET /v1/reports/mrr", "2232331"),
+    ("GET /v1/audit/head", "2232331"),
+    ("GET /v1/audit/verify", "2232331"),
+    ("GET /v1/audit/events", "2232331"),
 ];
 
 /// A request: method, path and body.
@@ -834,7 +837,8 @@ impl Scene {
             }
             (M::GET, "/v1/client-groups" | "/v1/reports/revenue" | "/v1/reports/payments")
             | (M::GET, "/v1/reports/debtors" | "/v1/reports/clients" | "/v1/reports/services")
-            | (M::GET, "/v1/reports/mrr") => call(method, template, None),
+            | (M::GET, "/v1/reports/mrr" | "/v1/audit/head" | "/v1/audit/verify")
+            | (M::GET, "/v1/audit/events") => call(method, template, None),
             (M::POST, "/v1/clients/{id}/payers") => call(
                 method,
                 template.replace("{id}", c),

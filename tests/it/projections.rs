@@ -18,7 +18,7 @@ async fn digests(server: &TestServer) -> Vec<String> {
 
 /// A small history over HTTP: two providers, clients, payments, an adjustment, a tariff and
 /// services charged at order, one with an activation done. Returns the head of the log.
-async fn history(server: &TestServer) -> i64 {
+pub(crate) async fn history(server: &TestServer) -> i64 {
     let eur = server.provider("EUR").await;
     let tariff = server
         .post(
@@ -111,7 +111,7 @@ async fn history(server: &TestServer) -> i64 {
         .unwrap()
 }
 
-async fn wait_caught_up(server: &TestServer, position: i64) {
+pub(crate) async fn wait_caught_up(server: &TestServer, position: i64) {
     let state = &server.running.as_ref().unwrap().state;
     for projection in projections::all() {
         let reached = engine::wait_for_position(

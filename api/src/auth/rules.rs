@@ -336,6 +336,10 @@ pub const RULES: &[Rule] = &[
     Rule::read("GET", "/v1/reports/clients", Reports),
     Rule::read("GET", "/v1/reports/services", Reports),
     Rule::read("GET", "/v1/reports/mrr", Reports),
+    // The auditors' view of the log.
+    Rule::read("GET", "/v1/audit/head", Reports),
+    Rule::read("GET", "/v1/audit/verify", Reports),
+    Rule::read("GET", "/v1/audit/events", Reports),
 ];
 
 static BY_ROUTE: LazyLock<HashMap<(&'static str, &'static str), &'static Rule>> =

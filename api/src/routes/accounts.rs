@@ -10,13 +10,13 @@ use domain::money::{Currency, Money};
 use eventstore::CommandKey;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::error::{ApiError, Problem};
 use crate::extract::{Body, Command, Path, Query};
-use crate::routes::{Accepted, Consistency, accepted};
+use crate::routes::{Accepted, accepted};
 
 /// `POST /v1/clients/{id}/payments`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -282,9 +282,22 @@ pub async fn adjust_balance(
     Ok(accepted(request.adjustment_id, &committed))
 }
 
-/// The client's balances, one per provider and currency.
+/// `GET /v1/clients/{id}/balance` parameters.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BalanceParams {
+    /// The balances as they were at this moment (RFC 3339), folded from the accounts' events
+    /// that occurred by then; the current read model when absent.
+    #[param(value_type = Option<String>, format = DateTime, example = "2027-01-01T09:00:00Z")]
+    pub as_of: Option<String>,
+    /// Wait until the read model has this global position.
+    #[param(minimum = 0)]
+    pub min_position: Option<i64>,
+}
+
+/// The client's balances, one per provider and currency; with `as_of`, as they were then.
 #[utoipa::path(get, path = "/v1/clients/{id}/balance", tag = "accounts",
-    params(("id" = Uuid, Path, description = "the client"), Consistency),
+    params(("id" = Uuid, Path, description = "the client"), BalanceParams),
     responses(
         (status = 200, description = "the balances", body = BalanceView),
         (status = 404, description = "no such client", body = Problem),
@@ -292,11 +305,15 @@ pub async fn adjust_balance(
 pub async fn get_balance(
     State(state): State<AppState>,
     Path(client_id): Path<Uuid>,
-    Query(consistency): Query<Consistency>,
+    Query(params): Query<BalanceParams>,
 ) -> Result<Json<BalanceView>, ApiError> {
+    let as_of = crate::routes::as_of(params.as_of.as_deref())?;
     state
-        .consistent(&["clients", "balances"], consistency.min_position)
+        .consistent(&["clients", "balances"], params.min_position)
         .await?;
+    if let Some(as_of) = as_of {
+        return balance_as_of(&state, client_id, as_of).await.map(Json);
+    }
     let rows: Vec<(Uuid, String, Decimal, Decimal)> = sqlx::query_as(
         "SELECT provider_id, currency, balance, credit_limit FROM balances
           WHERE client_id = $1 ORDER BY provider_id, currency",
@@ -334,6 +351,77 @@ pub async fn get_balance(
         client_id,
         accounts,
     }))
+}
+
+/// The client's balances at `as_of`, folded from the `Client` and `Account` events that
+/// occurred by then. The read model only says which accounts the client has.
+async fn balance_as_of(
+    state: &AppState,
+    client_id: Uuid,
+    as_of: chrono::DateTime<chrono::Utc>,
+) -> Result<BalanceView, ApiError> {
+    let client = state
+        .store
+        .load_as_of::<Client>(&client_id.to_string(), as_of)
+        .await?
+        .aggregate;
+    let (Some(provider_id), Some(currency)) = (client.provider_id(), client.currency()) else {
+        return Err(ApiError::not_found(
+            "client_not_found",
+            format!("no client {client_id} at {}", as_of.to_rfc3339()),
+        ));
+    };
+    // The personal account a client has from registration on, and any other it had by then.
+    let mut accounts = vec![AccountId::of(
+        ClientId::from_uuid(client_id),
+        provider_id,
+        currency,
+    )];
+    let others: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT account_id FROM balances WHERE client_id = $1 ORDER BY provider_id, currency",
+    )
+    .bind(client_id)
+    .fetch_all(&state.pool)
+    .await?;
+    for other in others.into_iter().map(AccountId::from_uuid) {
+        if !accounts.contains(&other) {
+            accounts.push(other);
+        }
+    }
+    let mut views = Vec::new();
+    for (n, account_id) in accounts.into_iter().enumerate() {
+        let account = state
+            .store
+            .load_as_of::<Account>(&account_id.to_string(), as_of)
+            .await?
+            .aggregate;
+        let view = match (
+            account.provider_id(),
+            account.balance(),
+            account.credit_limit(),
+        ) {
+            (Some(provider), Some(balance), Some(limit)) => AccountView {
+                provider_id: provider.as_uuid(),
+                currency: balance.currency().code().to_owned(),
+                balance: balance.amount().to_string(),
+                credit_limit: limit.amount().to_string(),
+            },
+            // The registration's account, not opened yet: zero, as the read model shows it.
+            _ if n == 0 => AccountView {
+                provider_id: provider_id.as_uuid(),
+                currency: currency.code().to_owned(),
+                balance: Money::zero(currency).amount().to_string(),
+                credit_limit: Money::zero(currency).amount().to_string(),
+            },
+            _ => continue,
+        };
+        views.push(view);
+    }
+    views.sort_by(|a, b| (a.provider_id, &a.currency).cmp(&(b.provider_id, &b.currency)));
+    Ok(BalanceView {
+        client_id,
+        accounts: views,
+    })
 }
 
 /// An amount from a read model, shown at its currency's scale.

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod action_log;
+pub mod audit;
 pub mod auth;
 pub mod billing;
 pub mod clients;
@@ -198,4 +199,21 @@ pub fn like_pattern(text: &str) -> String {
     }
     pattern.push('%');
     pattern
+}
+
+/// Parses an `as_of` parameter: an RFC 3339 time (`2027-01-01T09:00:00Z`); absent or empty is
+/// now, the current read model.
+pub fn as_of(text: Option<&str>) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+    text.filter(|t| !t.is_empty())
+        .map(|t| {
+            chrono::DateTime::parse_from_rfc3339(t)
+                .map(|at| at.with_timezone(&chrono::Utc))
+                .map_err(|e| {
+                    ApiError::bad_request(
+                        "invalid_query",
+                        format!("as_of: not an RFC 3339 time such as 2027-01-01T09:00:00Z ({e})"),
+                    )
+                })
+        })
+        .transpose()
 }

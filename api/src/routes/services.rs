@@ -646,12 +646,16 @@ pub async fn change_tariff(
 pub struct ListServicesParams {
     /// Only services in this status.
     pub status: Option<String>,
+    /// The services as they were at this moment (RFC 3339), each folded from its events that
+    /// occurred by then; the current read model when absent.
+    #[param(value_type = Option<String>, format = DateTime, example = "2027-01-01T09:00:00Z")]
+    pub as_of: Option<String>,
     /// Wait until the read model has this global position.
     #[param(minimum = 0)]
     pub min_position: Option<i64>,
 }
 
-/// A client's services, oldest first.
+/// A client's services, oldest first; with `as_of`, as they were then.
 #[utoipa::path(get, path = "/v1/clients/{id}/services", tag = "services",
     params(("id" = Uuid, Path, description = "the client"), ListServicesParams),
     responses((status = 200, description = "the services", body = Page<ServiceView>)))]
@@ -660,7 +664,13 @@ pub async fn list_client_services(
     Path(client_id): Path<Uuid>,
     Query(params): Query<ListServicesParams>,
 ) -> Result<Json<Page<ServiceView>>, ApiError> {
+    let as_of = crate::routes::as_of(params.as_of.as_deref())?;
     state.consistent(&["services"], params.min_position).await?;
+    if let Some(as_of) = as_of {
+        return services_as_of(&state, client_id, params.status.as_deref(), as_of)
+            .await
+            .map(Json);
+    }
     let rows: Vec<ServiceRow> = sqlx::query_as(&format!(
         "SELECT {SERVICE_COLUMNS} FROM services
           WHERE client_id = $1 AND ($2::text IS NULL OR status = $2)
@@ -673,6 +683,78 @@ pub async fn list_client_services(
     Ok(Json(Page {
         items: rows.into_iter().map(service_view).collect(),
         next: None,
+    }))
+}
+
+/// The client's services at `as_of`: the read model names the services ordered by then, and
+/// each one's state is folded from its own events up to that moment.
+async fn services_as_of(
+    state: &AppState,
+    client_id: Uuid,
+    status: Option<&str>,
+    as_of: DateTime<Utc>,
+) -> Result<Page<ServiceView>, ApiError> {
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM services WHERE client_id = $1 AND created_at <= $2
+          ORDER BY created_at, id LIMIT 1000",
+    )
+    .bind(client_id)
+    .bind(as_of)
+    .fetch_all(&state.pool)
+    .await?;
+    let mut items = Vec::with_capacity(ids.len());
+    for id in ids {
+        let service = state
+            .store
+            .load_as_of::<Service>(&id.to_string(), as_of)
+            .await?
+            .aggregate;
+        let Some(view) = folded_view(id, &service)? else {
+            continue;
+        };
+        if status.is_none_or(|s| s == view.status) {
+            items.push(view);
+        }
+    }
+    Ok(Page { items, next: None })
+}
+
+/// A service's view from its folded state, shaped as the read model shows it.
+fn folded_view(id: Uuid, service: &Service) -> Result<Option<ServiceView>, ApiError> {
+    let (Some(client_id), Some(provider_id), Some(terms), Some(status), Some(ordered_on)) = (
+        service.client_id(),
+        service.provider_id(),
+        service.terms(),
+        service.status(),
+        service.ordered_on(),
+    ) else {
+        return Ok(None);
+    };
+    let currency = terms.currency().code().to_owned();
+    Ok(Some(ServiceView {
+        id,
+        client_id: client_id.as_uuid(),
+        provider_id: provider_id.as_uuid(),
+        tariff_id: terms.tariff_id.as_uuid(),
+        tariff_name: terms.tariff_name.clone(),
+        item_type: terms.item_type.as_str().to_owned(),
+        period: terms.period.as_str().to_owned(),
+        price_per_period: crate::routes::accounts::format_amount(
+            terms.price_per_period.amount(),
+            &currency,
+        ),
+        currency,
+        terms: serde_json::to_value(terms).map_err(|e| ApiError::internal(&e))?,
+        auto_prolong: service.auto_prolong(),
+        status: status.as_str().to_owned(),
+        ordered_on,
+        paid_until: service.paid_until(),
+        suspend_reason: service
+            .suspension()
+            .map(|(reason, _)| projections::services::reason_name(reason).to_owned()),
+        suspended_since: service.suspension().map(|(_, since)| since),
+        close_at_period_end: service.close_at_period_end(),
+        operations: None,
     }))
 }
 

@@ -33,6 +33,9 @@ pub struct StatementParams {
     /// Only movements before this day (UTC).
     #[param(value_type = Option<String>, format = Date)]
     pub to: Option<NaiveDate>,
+    /// The statement as it was at this moment (RFC 3339): only movements that occurred by then.
+    #[param(value_type = Option<String>, format = DateTime, example = "2027-01-01T09:00:00Z")]
+    pub as_of: Option<String>,
     /// The `next` cursor of the previous page.
     pub after: Option<String>,
     /// Page size, 1 to 500 (default 50).
@@ -97,7 +100,8 @@ type MovementRow = (
 );
 
 /// The client's statement: every movement of one personal account, oldest first, each with the
-/// balance after it. The last running balance is the account's balance.
+/// balance after it. The last running balance is the account's balance. With `as_of`, the
+/// statement as it stood at that moment: the movements that had occurred by then.
 #[utoipa::path(get, path = "/v1/clients/{id}/statement", tag = "accounts",
     params(("id" = Uuid, Path, description = "the client"), StatementParams),
     responses(
@@ -113,6 +117,7 @@ pub async fn get_statement(
         .consistent(&["balances", "statement"], params.min_position)
         .await?;
     let limit = crate::routes::limit(params.limit)?;
+    let as_of = crate::routes::as_of(params.as_of.as_deref())?;
     let currency = params
         .currency
         .as_deref()
@@ -157,6 +162,7 @@ pub async fn get_statement(
             AND ($2::timestamptz IS NULL OR occurred_at >= $2)
             AND ($3::timestamptz IS NULL OR occurred_at < $3)
             AND position > $4
+            AND ($6::timestamptz IS NULL OR occurred_at <= $6)
           ORDER BY position
           LIMIT $5",
     )
@@ -165,6 +171,7 @@ pub async fn get_statement(
     .bind(to)
     .bind(after.unwrap_or(0))
     .bind(limit + 1)
+    .bind(as_of)
     .fetch_all(&state.pool)
     .await?;
     // The balance before the page is the balance after the movement just before it.

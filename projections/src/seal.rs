@@ -1,0 +1,465 @@
+//! The sealed log: every event, in safe order, hashed into a chain (ADR 7).
+//!
+//! `link(n) = SHA-256(link(n-1) ‖ canonical(event n))`, with 32 zero bytes before the first
+//! event. The `seal` projection writes one `audit_chain` row per event in the same transaction
+//! as its checkpoint, like any read model. [`verify`] recomputes the chain from `events` alone
+//! and names the first position where the log no longer matches its seal; [`head`] is the
+//! latest link, which an outsider keeps so that even a rewrite of the chain itself is caught
+//! (a rewritten log cannot reproduce a link that was handed out before).
+//!
+//! **The canonical encoding** (version 1) of an event is the concatenation of:
+//!
+//! 1. the ASCII tag `billing-seal/1`;
+//! 2. `global_position`, `tx_id` and `sequence`, each as a signed 64-bit big-endian integer, in
+//!    that order;
+//! 3. `aggregate_type`, `aggregate_id`, `event_type`, `event_version`, `payload` and `metadata`,
+//!    in that order, each as its length in bytes (unsigned 32-bit big-endian) followed by its
+//!    UTF-8 bytes. `payload` and `metadata` are the stored JSON text byte for byte (PostgreSQL's
+//!    `json` type keeps the text as written), never a re-serialization.
+//!
+//! `recorded_at` is not sealed: it is the database's clock, not a fact of the event, whose time is
+//! `occurred_at` inside the sealed metadata.
+
+use async_trait::async_trait;
+use eventstore::log::{self, LogPosition, StoredEvent};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::{PgConnection, PgPool};
+
+use crate::{Projection, ProjectionError};
+
+/// The `audit_chain` table.
+pub struct Seal;
+
+/// A link of the chain: 32 bytes.
+pub type Hash = [u8; 32];
+
+/// The link before the first event.
+pub const GENESIS: Hash = [0; 32];
+
+/// The tag that starts every canonical encoding; a new encoding gets a new tag.
+const TAG: &[u8] = b"billing-seal/1";
+
+/// The canonical bytes of `event` (see the module documentation).
+pub fn canonical_bytes(event: &StoredEvent) -> Vec<u8> {
+    let texts = [
+        event.aggregate_type.as_bytes(),
+        event.aggregate_id.as_bytes(),
+        event.event_type.as_bytes(),
+        event.event_version.as_bytes(),
+        event.payload.as_bytes(),
+        event.metadata.as_bytes(),
+    ];
+    let mut out =
+        Vec::with_capacity(TAG.len() + 24 + texts.iter().map(|t| 4 + t.len()).sum::<usize>());
+    out.extend_from_slice(TAG);
+    out.extend_from_slice(&event.position.to_be_bytes());
+    out.extend_from_slice(&event.tx_id.to_be_bytes());
+    out.extend_from_slice(&event.sequence.to_be_bytes());
+    for text in texts {
+        // A text longer than 4 GiB cannot be stored in a json column (1 GB at most).
+        let length = u32::try_from(text.len()).unwrap_or(u32::MAX);
+        out.extend_from_slice(&length.to_be_bytes());
+        out.extend_from_slice(text);
+    }
+    out
+}
+
+/// The link that seals `event` after `prev`.
+pub fn link(prev: &Hash, event: &StoredEvent) -> Hash {
+    let mut hasher = Sha256::new();
+    hasher.update(prev);
+    hasher.update(canonical_bytes(event));
+    hasher.finalize().into()
+}
+
+/// Lowercase hexadecimal.
+pub fn to_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    out
+}
+
+/// Parses 64 hexadecimal digits into a link.
+pub fn from_hex(text: &str) -> Option<Hash> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 64 {
+        return None;
+    }
+    let digit = |c: u8| {
+        char::from(c)
+            .to_digit(16)
+            .and_then(|d| u8::try_from(d).ok())
+    };
+    let mut out = [0u8; 32];
+    for (i, pair) in bytes.chunks_exact(2).enumerate() {
+        out[i] = (digit(pair[0])? << 4) | digit(pair[1])?;
+    }
+    Some(out)
+}
+
+fn to_hash(bytes: &[u8]) -> Result<Hash, ProjectionError> {
+    Hash::try_from(bytes)
+        .map_err(|_| ProjectionError::Malformed("an audit_chain hash is not 32 bytes".to_owned()))
+}
+
+#[async_trait]
+impl Projection for Seal {
+    fn name(&self) -> &'static str {
+        "seal"
+    }
+
+    fn version(&self) -> i32 {
+        1
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["audit_chain"]
+    }
+
+    async fn apply_batch(
+        &self,
+        tx: &mut PgConnection,
+        events: &[StoredEvent],
+    ) -> Result<(), ProjectionError> {
+        let mut prev = match last_link(&mut *tx).await? {
+            Some(last) => last.hash,
+            None => GENESIS,
+        };
+        let mut positions = Vec::with_capacity(events.len());
+        let mut tx_ids = Vec::with_capacity(events.len());
+        let mut hashes = Vec::with_capacity(events.len());
+        let mut prevs = Vec::with_capacity(events.len());
+        for event in events {
+            let hash = link(&prev, event);
+            positions.push(event.position);
+            tx_ids.push(event.tx_id);
+            hashes.push(hash.to_vec());
+            prevs.push(prev.to_vec());
+            prev = hash;
+        }
+        sqlx::query(
+            "INSERT INTO audit_chain (position, tx_id, hash, prev_hash)
+             SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::bytea[])",
+        )
+        .bind(&positions)
+        .bind(&tx_ids)
+        .bind(&hashes)
+        .bind(&prevs)
+        .execute(&mut *tx)
+        .await?;
+        Ok(())
+    }
+}
+
+/// A link of the chain as exported: the event it seals and the hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Link {
+    /// The sealed event's place in the safe order.
+    pub at: LogPosition,
+    /// The chain's hash after that event.
+    pub hash: Hash,
+}
+
+/// A link handed out earlier (by `GET /v1/audit/head`), to check that it is still in the chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Anchor {
+    /// The global position of the event it sealed.
+    pub position: i64,
+    /// The hash it had.
+    pub hash: Hash,
+}
+
+/// The latest link in the chain (the last in safe order), if anything is sealed.
+async fn last_link(conn: &mut PgConnection) -> Result<Option<Link>, ProjectionError> {
+    let row: Option<(i64, i64, Vec<u8>)> = sqlx::query_as(
+        "SELECT position, tx_id, hash FROM audit_chain ORDER BY tx_id DESC, position DESC LIMIT 1",
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|(position, tx_id, hash)| {
+        Ok(Link {
+            at: LogPosition { tx_id, position },
+            hash: to_hash(&hash)?,
+        })
+    })
+    .transpose()
+}
+
+/// The sealed head: the latest link, and how many events the chain holds.
+pub async fn head(pool: &PgPool) -> Result<Option<(Link, i64)>, ProjectionError> {
+    let mut conn = pool.acquire().await?;
+    let Some(last) = last_link(&mut conn).await? else {
+        return Ok(None);
+    };
+    let sealed: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_chain")
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(Some((last, sealed)))
+}
+
+/// What is wrong at the first position where the log and its seal part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tampering {
+    /// The event at this position is not what was sealed (its payload, metadata, type, ...).
+    Altered,
+    /// A sealed event is gone from the log.
+    Removed,
+    /// An event that was never sealed sits among sealed ones.
+    Inserted,
+    /// The chain table itself is inconsistent: a row's `prev_hash` is not the hash before it.
+    ChainBroken,
+    /// The exported link given to check against is no longer in the chain: the log and its
+    /// chain were rewritten at or before its position.
+    LinkNotInChain,
+}
+
+/// The first place where the log does not match its seal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The global position.
+    pub position: i64,
+    /// What happened there.
+    pub kind: Tampering,
+    /// In words.
+    pub detail: String,
+}
+
+/// The answer of [`verify`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verification {
+    /// True when every sealed event is in the log as sealed (and the given link is in the chain).
+    pub clean: bool,
+    /// Events compared with the chain.
+    pub events_checked: u64,
+    /// The last link verified against (the sealed head when verification started).
+    pub sealed_head: Option<ExportedLink>,
+    /// Events in the log after the sealed head, not sealed yet.
+    pub unsealed: i64,
+    /// The first mismatch, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_problem: Option<Finding>,
+}
+
+/// A link as shown to people and exported: position, transaction and hash in hexadecimal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExportedLink {
+    /// The global position of the sealed event.
+    pub position: i64,
+    /// Its transaction.
+    pub tx_id: i64,
+    /// The chain's hash after it, 64 hexadecimal digits.
+    pub hash: String,
+}
+
+impl From<Link> for ExportedLink {
+    fn from(link: Link) -> Self {
+        Self {
+            position: link.at.position,
+            tx_id: link.at.tx_id,
+            hash: to_hex(&link.hash),
+        }
+    }
+}
+
+/// A row of `audit_chain`.
+struct ChainRow {
+    at: LogPosition,
+    hash: Hash,
+    prev: Hash,
+}
+
+/// Reads the chain in safe order, a batch at a time, up to `until`.
+struct ChainReader {
+    after: LogPosition,
+    until: LogPosition,
+    buffer: std::collections::VecDeque<ChainRow>,
+    done: bool,
+}
+
+impl ChainReader {
+    async fn next(&mut self, pool: &PgPool) -> Result<Option<ChainRow>, ProjectionError> {
+        if self.buffer.is_empty() && !self.done {
+            let rows: Vec<(i64, i64, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+                "SELECT position, tx_id, hash, prev_hash FROM audit_chain
+                  WHERE (tx_id, position) > ($1, $2) AND (tx_id, position) <= ($3, $4)
+                  ORDER BY tx_id, position LIMIT $5",
+            )
+            .bind(self.after.tx_id)
+            .bind(self.after.position)
+            .bind(self.until.tx_id)
+            .bind(self.until.position)
+            .bind(BATCH)
+            .fetch_all(pool)
+            .await?;
+            self.done = rows.len() < usize::try_from(BATCH).unwrap_or(usize::MAX);
+            for (position, tx_id, hash, prev) in rows {
+                let at = LogPosition { tx_id, position };
+                self.after = at;
+                self.buffer.push_back(ChainRow {
+                    at,
+                    hash: to_hash(&hash)?,
+                    prev: to_hash(&prev)?,
+                });
+            }
+        }
+        Ok(self.buffer.pop_front())
+    }
+}
+
+/// Reads the log in safe order, a batch at a time.
+struct EventReader {
+    after: LogPosition,
+    buffer: std::collections::VecDeque<StoredEvent>,
+    done: bool,
+}
+
+impl EventReader {
+    async fn peek(&mut self, pool: &PgPool) -> Result<Option<&StoredEvent>, ProjectionError> {
+        if self.buffer.is_empty() && !self.done {
+            let events = log::read_after(pool, self.after, BATCH).await?;
+            self.done = events.is_empty();
+            if let Some(last) = events.last() {
+                self.after = last.log_position();
+            }
+            self.buffer.extend(events);
+        }
+        Ok(self.buffer.front())
+    }
+
+    fn pop(&mut self) -> Option<StoredEvent> {
+        self.buffer.pop_front()
+    }
+}
+
+/// Events per read of the log or the chain.
+const BATCH: i64 = 5000;
+
+/// Recomputes the chain from the events and compares it with the sealed one, up to the sealed
+/// head as it is when this starts. With `anchor` (a link exported earlier), also checks that
+/// the link is still in the chain, which catches a log rewritten together with its chain.
+pub async fn verify(
+    pool: &PgPool,
+    anchor: Option<Anchor>,
+) -> Result<Verification, ProjectionError> {
+    let head = head(pool).await?.map(|(link, _)| link);
+    let until = head.map_or(LogPosition::default(), |h| h.at);
+    let unsealed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM events WHERE (tx_id, global_position) > ($1::bigint::text::xid8, $2)",
+    )
+    .bind(until.tx_id)
+    .bind(until.position)
+    .fetch_one(pool)
+    .await?;
+    let mut verification = Verification {
+        clean: true,
+        events_checked: 0,
+        sealed_head: head.map(ExportedLink::from),
+        unsealed,
+        first_problem: None,
+    };
+    let mut chain = ChainReader {
+        after: LogPosition::default(),
+        until,
+        buffer: Default::default(),
+        done: head.is_none(),
+    };
+    let mut events = EventReader {
+        after: LogPosition::default(),
+        buffer: Default::default(),
+        done: false,
+    };
+    let mut prev = GENESIS;
+    // The link before the first event is in every chain.
+    let mut anchor_seen = anchor.is_some_and(|a| a.position == 0 && a.hash == GENESIS);
+    let problem = loop {
+        let Some(row) = chain.next(pool).await? else {
+            break None;
+        };
+        if row.prev != prev {
+            break Some(Finding {
+                position: row.at.position,
+                kind: Tampering::ChainBroken,
+                detail: format!(
+                    "the chain row at position {} does not follow the row before it",
+                    row.at.position
+                ),
+            });
+        }
+        let event_at = events.peek(pool).await?.map(StoredEvent::log_position);
+        match event_at {
+            None => {
+                break Some(Finding {
+                    position: row.at.position,
+                    kind: Tampering::Removed,
+                    detail: format!("the sealed event at position {} is gone", row.at.position),
+                });
+            }
+            Some(at) if at < row.at => {
+                break Some(Finding {
+                    position: at.position,
+                    kind: Tampering::Inserted,
+                    detail: format!(
+                        "the event at position {} (transaction {}) was never sealed; the next \
+                         sealed event is at position {}",
+                        at.position, at.tx_id, row.at.position
+                    ),
+                });
+            }
+            Some(at) if at > row.at => {
+                break Some(Finding {
+                    position: row.at.position,
+                    kind: Tampering::Removed,
+                    detail: format!("the sealed event at position {} is gone", row.at.position),
+                });
+            }
+            Some(_) => {}
+        }
+        let Some(event) = events.pop() else {
+            break None;
+        };
+        let recomputed = link(&prev, &event);
+        if recomputed != row.hash {
+            break Some(Finding {
+                position: event.position,
+                kind: Tampering::Altered,
+                detail: format!(
+                    "the event at position {} ({} {} #{}) is not what was sealed",
+                    event.position, event.aggregate_type, event.aggregate_id, event.sequence
+                ),
+            });
+        }
+        verification.events_checked += 1;
+        if let Some(anchor) = anchor
+            && anchor.position == row.at.position
+        {
+            anchor_seen = true;
+            if anchor.hash != row.hash {
+                break Some(link_not_in_chain(anchor));
+            }
+        }
+        prev = row.hash;
+    };
+    let problem = problem.or_else(|| anchor.filter(|_| !anchor_seen).map(link_not_in_chain));
+    verification.clean = problem.is_none();
+    verification.first_problem = problem;
+    Ok(verification)
+}
+
+fn link_not_in_chain(anchor: Anchor) -> Finding {
+    Finding {
+        position: anchor.position,
+        kind: Tampering::LinkNotInChain,
+        detail: format!(
+            "the link {} at position {} is not in the chain: the log was rewritten at or before \
+             that position",
+            to_hex(&anchor.hash),
+            anchor.position
+        ),
+    }
+}
