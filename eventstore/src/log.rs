@@ -109,7 +109,11 @@ fn from_row(row: EventRow) -> StoredEvent {
     }
 }
 
-/// Reads up to `limit` events after `after` in safe order. An empty answer means the reader has
+/// Reads up to `limit` events after `after` in safe order.
+///
+/// The `ORDER BY` names the table's columns: a bare `tx_id` would be the output column
+/// `tx_id::text::bigint` (PostgreSQL prefers output names there), the same order but not the
+/// index's, and every batch would sort the whole rest of the log. An empty answer means the reader has
 /// caught up with every transaction that can no longer change what lies behind it.
 pub async fn read_after<'e>(
     executor: impl PgExecutor<'e>,
@@ -122,7 +126,7 @@ pub async fn read_after<'e>(
            FROM events
           WHERE (tx_id, global_position) > ($1::bigint::text::xid8, $2)
             AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
-          ORDER BY tx_id, global_position
+          ORDER BY events.tx_id, events.global_position
           LIMIT $3",
     )
     .bind(after.tx_id)
