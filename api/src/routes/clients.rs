@@ -356,12 +356,7 @@ pub async fn list_clients(
 ) -> Result<Json<Page<ClientView>>, ApiError> {
     state.consistent(&["clients"], params.min_position).await?;
     let limit = super::limit(params.limit)?;
-    let after = params
-        .after
-        .as_deref()
-        .filter(|a| !a.is_empty())
-        .map(parse_cursor)
-        .transpose()?;
+    let after = super::time_cursor(params.after.as_deref())?;
     let pattern = params.q.as_deref().map(like_pattern);
     if let Some(status) = params.status.as_deref()
         && !matches!(status, "active" | "inactive" | "merged" | "deleted")
@@ -394,24 +389,8 @@ pub async fn list_clients(
     .await?;
     let items = rows.into_iter().map(view).collect();
     Ok(Json(super::page(items, limit, |last: &ClientView| {
-        cursor(last.created_at, last.id)
+        super::time_cursor_of(last.created_at, last.id)
     })))
-}
-
-fn cursor(at: DateTime<Utc>, id: Uuid) -> String {
-    format!("{}_{}", at.timestamp_micros(), id.simple())
-}
-
-fn parse_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
-    let bad = || ApiError::bad_request("invalid_cursor", "after: not a cursor this API gave");
-    let (micros, id) = cursor.split_once('_').ok_or_else(bad)?;
-    let at = micros
-        .parse::<i64>()
-        .ok()
-        .and_then(DateTime::from_timestamp_micros)
-        .ok_or_else(bad)?;
-    let id = Uuid::parse_str(id).map_err(|_| bad())?;
-    Ok((at, id))
 }
 
 /// One client.

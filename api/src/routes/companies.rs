@@ -408,12 +408,7 @@ pub async fn list_companies(
         .consistent(&["companies"], params.min_position)
         .await?;
     let limit = super::limit(params.limit)?;
-    let after = params
-        .after
-        .as_deref()
-        .filter(|a| !a.is_empty())
-        .map(parse_cursor)
-        .transpose()?;
+    let after = super::time_cursor(params.after.as_deref())?;
     let rows: Vec<CompanyRow> = sqlx::query_as(&format!(
         "SELECT {COMPANY_COLUMNS} FROM companies
           WHERE ($1::uuid IS NULL OR provider_id = $1)
@@ -437,7 +432,7 @@ pub async fn list_companies(
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Json(super::page(items, limit, |last: &CompanyView| {
-        cursor(last.created_at, last.id)
+        super::time_cursor_of(last.created_at, last.id)
     })))
 }
 
@@ -512,20 +507,4 @@ fn view(row: CompanyRow, methods: Vec<PaymentMethodRow>) -> Result<CompanyView, 
             .collect(),
         created_at,
     })
-}
-
-fn cursor(at: DateTime<Utc>, id: Uuid) -> String {
-    format!("{}_{}", at.timestamp_micros(), id.simple())
-}
-
-fn parse_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
-    let bad = || ApiError::bad_request("invalid_cursor", "after: not a cursor this API gave");
-    let (micros, id) = cursor.split_once('_').ok_or_else(bad)?;
-    let at = micros
-        .parse::<i64>()
-        .ok()
-        .and_then(DateTime::from_timestamp_micros)
-        .ok_or_else(bad)?;
-    let id = Uuid::parse_str(id).map_err(|_| bad())?;
-    Ok((at, id))
 }
