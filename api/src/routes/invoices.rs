@@ -284,23 +284,10 @@ async fn issuing_company(
     company_id: Uuid,
     provider_id: ProviderId,
 ) -> Result<(Company, SellerDetails), ApiError> {
-    let company = state
-        .store
-        .load::<Company>(&company_id.to_string())
-        .await?
-        .aggregate;
-    let Some(seller) = company.seller() else {
-        return Err(ApiError::not_found(
-            "company_not_found",
-            format!("no company {company_id}"),
-        ));
-    };
-    if company.provider_id() != Some(provider_id) {
-        return Err(ApiError::unprocessable(
-            "company_of_another_provider",
-            format!("company_id: company {company_id} belongs to another provider"),
-        ));
-    }
+    let company = crate::routes::payments::company_of(state, company_id, provider_id).await?;
+    let seller = company.seller().ok_or_else(|| {
+        ApiError::not_found("company_not_found", format!("no company {company_id}"))
+    })?;
     Ok((company, seller))
 }
 

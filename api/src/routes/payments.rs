@@ -354,7 +354,7 @@ pub async fn create_payment(
 }
 
 /// The company, checked to exist and to belong to `provider_id`.
-async fn company_of(
+pub async fn company_of(
     state: &AppState,
     company_id: Uuid,
     provider_id: ProviderId,
