@@ -18,7 +18,7 @@ use domain::tariff::{
     AddonCode, AddonKind, AddonSelection, AddonSpec, AddonValue, ItemType, OrderSelection,
     PeriodPrice, Tariff, TariffCommand,
 };
-use domain::tax::{LineInput, TaxMode, TaxRate, TaxRule, TaxRules, TaxTreatment, VatNumber};
+use domain::tax::{LineInput, TaxMode, TaxRate, TaxRule, TaxRules, VatNumber};
 use eventstore::metadata::{Actor, CommandContext};
 use eventstore::{CommandError, EventStore, StoreError};
 use projections::process::{invoicing, settlement};
@@ -325,9 +325,7 @@ pub async fn seed(store: &EventStore, clients: usize, seed: u64) -> Result<Seede
             company_id: company.company_id().ok_or_else(|| refused("no company"))?,
             client_id: *client_id,
             seller: company.seller().ok_or_else(|| refused("no company"))?,
-            treatment: company.tax_rules().map_or(TaxTreatment::NotTaxed, |rules| {
-                rules.treatment_for(&payer.tax_customer())
-            }),
+            treatment: crate::routes::invoices::treatment_of(company, &payer),
             payer,
             currency,
             lines: vec![LineInput::new(

@@ -292,7 +292,7 @@ async fn issuing_company(
 }
 
 /// The tax treatment of `payer` under the company's rules.
-fn treatment_of(company: &Company, payer: &PayerDetails) -> TaxTreatment {
+pub fn treatment_of(company: &Company, payer: &PayerDetails) -> TaxTreatment {
     company.tax_rules().map_or(TaxTreatment::NotTaxed, |rules| {
         rules.treatment_for(&payer.tax_customer())
     })

@@ -393,16 +393,12 @@ fn proforma_draft(
     let seller = company
         .seller()
         .ok_or_else(|| ApiError::not_found("company_not_found", "no such company"))?;
-    let treatment = match company
-        .tax_rules()
-        .map(|rules| rules.treatment_for(&payer.tax_customer()))
-    {
-        Some(TaxTreatment::Standard { rate, .. }) => TaxTreatment::Standard {
+    let treatment = match crate::routes::invoices::treatment_of(company, &payer) {
+        TaxTreatment::Standard { rate, .. } => TaxTreatment::Standard {
             rate,
             mode: TaxMode::Included,
         },
-        Some(other) => other,
-        None => TaxTreatment::NotTaxed,
+        other => other,
     };
     let line = LineInput::new(
         &format!("Advance payment to the personal account ({payment_id})"),
@@ -412,12 +408,9 @@ fn proforma_draft(
     Ok(InvoiceCommand::DraftInvoice {
         invoice_id,
         kind: InvoiceKind::Proforma,
-        provider_id: ProviderId::from_uuid(
-            company
-                .provider_id()
-                .map(|p| p.as_uuid())
-                .unwrap_or_default(),
-        ),
+        provider_id: company
+            .provider_id()
+            .ok_or_else(|| ApiError::not_found("company_not_found", "no such company"))?,
         company_id: seller.company_id,
         client_id: ClientId::from_uuid(client_id),
         seller,
