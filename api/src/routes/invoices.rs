@@ -505,6 +505,9 @@ type MonthlyCharge = (
     NaiveDate,
 );
 
+/// A provider's issuing company: its id, its state and its details as a seller.
+type Issuer = (Uuid, (Company, SellerDetails));
+
 /// Issues the monthly invoices of post-paid clients (accounts with a credit limit) for the
 /// charges of a month, one per account, from the provider's first company. A repeated run
 /// issues nothing twice: each invoice's id is derived from the account and the month.
@@ -542,6 +545,8 @@ pub async fn run_monthly(
     .await?;
     let mut issued = Vec::new();
     let mut position = head;
+    let mut issuers: std::collections::HashMap<Uuid, Option<Issuer>> =
+        std::collections::HashMap::new();
     let mut start = 0;
     while start < rows.len() {
         let account_id = rows[start].0;
@@ -552,20 +557,30 @@ pub async fn run_monthly(
         let group = &rows[start..end];
         start = end;
         let (_, client_id, provider_id, ref currency, ..) = group[0];
-        let company_id: Option<Uuid> = sqlx::query_scalar(
-            "SELECT company_id FROM companies WHERE provider_id = $1
-              ORDER BY created_at, company_id LIMIT 1",
-        )
-        .bind(provider_id)
-        .fetch_optional(&state.pool)
-        .await?;
-        let Some(company_id) = company_id else {
+        // Each provider's issuing company is looked up once per run, not once per account.
+        if let std::collections::hash_map::Entry::Vacant(vacant) = issuers.entry(provider_id) {
+            let company_id: Option<Uuid> = sqlx::query_scalar(
+                "SELECT company_id FROM companies WHERE provider_id = $1
+                  ORDER BY created_at, company_id LIMIT 1",
+            )
+            .bind(provider_id)
+            .fetch_optional(&state.pool)
+            .await?;
+            let issuer = match company_id {
+                Some(company_id) => Some((
+                    company_id,
+                    issuing_company(&state, company_id, ProviderId::from_uuid(provider_id)).await?,
+                )),
+                None => None,
+            };
+            vacant.insert(issuer);
+        }
+        let Some((company_id, (company, seller))) = issuers.get(&provider_id).cloned().flatten()
+        else {
             tracing::warn!(%provider_id, "no company to issue monthly invoices from");
             continue;
         };
         let currency = Currency::parse(currency).map_err(|e| ApiError::internal(&e))?;
-        let (company, seller) =
-            issuing_company(&state, company_id, ProviderId::from_uuid(provider_id)).await?;
         let client = state
             .store
             .load::<Client>(&client_id.to_string())
