@@ -72,6 +72,7 @@ impl Browser {
                 "/session",
                 Some(json!({ "capabilities": { "alwaysMatch": {
                     "browserName": "chrome",
+                    "timeouts": { "implicit": 10_000 },
                     "goog:chromeOptions": {
                         "binary": chromium(),
                         "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
@@ -160,6 +161,42 @@ impl Browser {
         .to_owned()
     }
 
+    /// Waits until the page's title starts with `prefix` (a click that submits a form or follows
+    /// a link may answer before the next page has loaded) and returns it; after 30 s it returns
+    /// whatever the title and the page's text are then, for the assertion to show.
+    async fn title_once(&self, prefix: &str) -> String {
+        for _ in 0..300 {
+            let title = self.title().await;
+            if title.starts_with(prefix) {
+                return title;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        format!("{} | {}", self.title().await, self.text("body").await)
+    }
+
+    /// Waits until the page's address contains `part` (the search form's answer has loaded).
+    async fn address_with(&self, part: &str) -> String {
+        let mut address = String::new();
+        for _ in 0..300 {
+            address = self
+                .send(
+                    reqwest::Method::GET,
+                    &format!("/session/{}/url", self.session),
+                    None,
+                )
+                .await
+                .as_str()
+                .unwrap()
+                .to_owned();
+            if address.contains(part) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        address
+    }
+
     async fn title(&self) -> String {
         self.send(
             reqwest::Method::GET,
@@ -236,7 +273,7 @@ async fn staff_sign_in_see_the_overview_find_a_client_and_read_its_statement() {
     browser.type_into("#email", "admin").await;
     browser.type_into("#password", ADMIN_TOKEN).await;
     browser.click("#sign-in").await;
-    let overview = browser.title().await;
+    let overview = browser.title_once("Overview").await;
     browser.screenshot("1-overview").await;
     assert!(overview.starts_with("Overview"), "{overview}");
     let chart = browser.find("#revenue-chart").await;
@@ -245,9 +282,10 @@ async fn staff_sign_in_see_the_overview_find_a_client_and_read_its_statement() {
         .await;
     browser.type_into("#q", "lindqvist").await;
     browser.click("#search").await;
+    let searched = browser.address_with("q=lindqvist").await;
     browser.screenshot("2-search").await;
     browser.click("a.client").await;
-    let detail = browser.title().await;
+    let detail = browser.title_once("Greta Lindqvist").await;
     let balance = browser.text("td.balance").await;
     let statement = browser.text("table.statement").await;
     let shot = browser.screenshot("3-statement").await;
@@ -260,6 +298,7 @@ async fn staff_sign_in_see_the_overview_find_a_client_and_read_its_statement() {
     );
     assert!(overview.starts_with("Overview"), "{overview}");
     assert!(!chart.is_empty());
+    assert!(searched.contains("q=lindqvist"), "{searched}");
     assert!(detail.starts_with("Greta Lindqvist"), "{detail}");
     assert_eq!(balance, "100.50");
     assert!(statement.contains("120.00"), "{statement}");
