@@ -12,6 +12,7 @@
 mod aggregates;
 pub mod clock;
 mod error;
+mod group;
 pub mod log;
 pub mod metadata;
 mod store;

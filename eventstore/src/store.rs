@@ -6,7 +6,7 @@
 //! (DESIGN.md, defects 1, 2 and 5). See docs/adr/0002-own-append-path.md.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use cqrs_es::event_sink::EventSink;
@@ -20,6 +20,7 @@ use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::error::{CommandError, StoreError};
+use crate::group::{Append, Appended, EventRow, GroupCommit, SnapshotRow};
 use crate::metadata::{CommandContext, EventMetadata};
 
 /// An aggregate the store can keep: no services (the domain decides synchronously from the
@@ -104,6 +105,10 @@ pub struct StoreConfig {
     pub max_attempts: u32,
     /// How many aggregates' latest state this process keeps in memory (0 turns the cache off).
     pub cached_aggregates: usize,
+    /// How many transactions write queued appends at once (group commit, ADR 8).
+    pub group_writers: usize,
+    /// At most this many commands' appends go into one transaction.
+    pub group_max_commands: usize,
 }
 
 impl Default for StoreConfig {
@@ -112,6 +117,8 @@ impl Default for StoreConfig {
             snapshot_every: 50,
             max_attempts: 12,
             cached_aggregates: 20_000,
+            group_writers: 4,
+            group_max_commands: 64,
         }
     }
 }
@@ -123,12 +130,9 @@ pub struct EventStore {
     locks: KeyedLocks,
     cache: StateCache,
     config: StoreConfig,
-}
-
-enum Appended {
-    Written { position: i64 },
-    Conflict,
-    KeyTaken,
+    /// The group commit's queue and writers, started by the first append (inside the runtime,
+    /// with the final configuration).
+    group: OnceLock<GroupCommit>,
 }
 
 impl EventStore {
@@ -140,6 +144,7 @@ impl EventStore {
             locks: KeyedLocks::default(),
             cache: StateCache::default(),
             config: StoreConfig::default(),
+            group: OnceLock::new(),
         }
     }
 
@@ -462,12 +467,13 @@ impl EventStore {
         }
     }
 
-    /// Appends `events` after `sequence` with the command key and, when the stream crosses a
+    /// Appends `events` after `sequence` with the command keys and, when the stream crosses a
     /// snapshot boundary, a snapshot of `state` (which already has the events applied, once).
     ///
-    /// It is one statement, so it commits atomically on its own, in one round trip: the events,
-    /// the key and the snapshot are written together or not at all. A taken sequence (another
-    /// writer got there first) or a taken key fails the whole statement.
+    /// The events, the keys and the snapshot are written together or not at all, in one
+    /// statement that may carry other commands' appends too (group commit, ADR 8): the answer
+    /// comes after the commit. A taken sequence (another writer got there first) or a taken key
+    /// writes nothing of this command.
     #[expect(clippy::too_many_arguments, reason = "one private call site")]
     async fn append<A: StoredAggregate>(
         &self,
@@ -484,96 +490,53 @@ impl EventStore {
             return Ok(Appended::Written { position });
         }
         let occurred_at = self.clock.now();
-        let mut sequences = Vec::with_capacity(events.len());
-        let mut types = Vec::with_capacity(events.len());
-        let mut versions = Vec::with_capacity(events.len());
-        let mut payloads = Vec::with_capacity(events.len());
-        let mut metadatas = Vec::with_capacity(events.len());
+        let mut rows = Vec::with_capacity(events.len());
         let mut next = sequence;
         for event in events {
             next += 1;
-            sequences.push(next);
-            types.push(event.event_type());
-            versions.push(event.event_version());
-            payloads.push(serde_json::to_string(event)?);
-            metadatas.push(serde_json::to_string(&EventMetadata {
-                event_id: Uuid::now_v7(),
-                occurred_at,
-                actor: context.actor.to_string(),
-                on_behalf_of: context.on_behalf_of.clone(),
-                request_id: context.request_id.clone(),
-                idempotency_key: context.idempotency_key.clone(),
-                command: command.to_owned(),
-            })?);
+            rows.push(EventRow {
+                sequence: next,
+                event_type: event.event_type(),
+                event_version: event.event_version(),
+                payload: serde_json::to_string(event)?,
+                metadata: serde_json::to_string(&EventMetadata {
+                    event_id: Uuid::now_v7(),
+                    occurred_at,
+                    actor: context.actor.to_string(),
+                    on_behalf_of: context.on_behalf_of.clone(),
+                    request_id: context.request_id.clone(),
+                    idempotency_key: context.idempotency_key.clone(),
+                    command: command.to_owned(),
+                })?,
+            });
         }
         let every = self.config.snapshot_every.max(1);
         let snapshot = (!events.is_empty() && next / every > sequence / every)
             .then(|| serde_json::to_string(state))
-            .transpose()?;
-        let written: Result<Option<i64>, sqlx::Error> = sqlx::query_scalar(
-            "WITH appended AS (
-                 INSERT INTO events
-                     (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-                 SELECT $1, $2, s, t, v, p::json, m::json
-                   FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])
-                        AS e(s, t, v, p, m)
-                 RETURNING global_position),
-             last AS (
-                 SELECT coalesce(max(global_position), $8) AS position FROM appended),
-             keyed AS (
-                 INSERT INTO command_keys
-                     (scope, key, fingerprint, aggregate_type, aggregate_id, position, answer)
-                 SELECT k.scope, k.key, k.fingerprint, $1, $2, last.position, k.answer::json
-                   FROM last, unnest($9::text[], $10::text[], $11::bytea[], $12::text[])
-                        AS k(scope, key, fingerprint, answer)),
-             snapshot AS (
-                 INSERT INTO aggregate_snapshots
-                     (aggregate_type, aggregate_id, state_version, last_sequence, last_position, payload)
-                 SELECT $1, $2, $13, $14, last.position, $15::json FROM last
-                  WHERE $15::text IS NOT NULL
-                 ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE
-                    SET state_version = excluded.state_version,
-                        last_sequence = excluded.last_sequence,
-                        last_position = excluded.last_position,
-                        payload = excluded.payload
-                  WHERE aggregate_snapshots.last_sequence < excluded.last_sequence
-                     OR aggregate_snapshots.state_version <> excluded.state_version)
-             SELECT position FROM last",
-        )
-        .bind(A::TYPE)
-        .bind(id)
-        .bind(&sequences)
-        .bind(&types)
-        .bind(&versions)
-        .bind(&payloads)
-        .bind(&metadatas)
-        .bind(position)
-        .bind(keys.iter().map(|k| k.scope.as_str()).collect::<Vec<_>>())
-        .bind(keys.iter().map(|k| k.key.as_str()).collect::<Vec<_>>())
-        .bind(keys.iter().map(|k| k.fingerprint.as_slice()).collect::<Vec<_>>())
-        .bind(keys.iter().map(|k| k.answer.to_string()).collect::<Vec<_>>())
-        .bind(A::STATE_VERSION)
-        .bind(next)
-        .bind(snapshot)
-        .fetch_one(&self.pool)
-        .await;
-        match written {
-            Ok(last) => Ok(Appended::Written {
-                position: last.unwrap_or(position),
-            }),
-            Err(error) if is_unique_violation(&error, "events_pkey") => Ok(Appended::Conflict),
-            Err(error) if is_unique_violation(&error, "command_keys_pkey") => {
-                Ok(Appended::KeyTaken)
-            }
-            Err(error) => Err(error.into()),
-        }
+            .transpose()?
+            .map(|payload| SnapshotRow {
+                state_version: A::STATE_VERSION,
+                last_sequence: next,
+                payload,
+            });
+        let group = self.group.get_or_init(|| {
+            GroupCommit::start(
+                self.pool.clone(),
+                self.config.group_writers,
+                self.config.group_max_commands,
+            )
+        });
+        group
+            .append(Append {
+                aggregate_type: A::TYPE,
+                aggregate_id: id.to_owned(),
+                position,
+                events: rows,
+                keys: keys.to_vec(),
+                snapshot,
+            })
+            .await
     }
-}
-
-fn is_unique_violation(error: &sqlx::Error, constraint: &str) -> bool {
-    error
-        .as_database_error()
-        .is_some_and(|e| e.is_unique_violation() && e.constraint() == Some(constraint))
 }
 
 /// One async mutex per aggregate in use, so that commands on the same aggregate in this process

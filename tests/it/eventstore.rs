@@ -426,3 +426,154 @@ async fn a_refusal_on_cached_state_is_checked_again_against_the_log() {
         "30.00"
     );
 }
+
+/// A store that writes every batch with one writer, so that commands sent at once queue behind
+/// the first batch's commit and share the next transactions.
+fn grouped_store(db: &TestDb) -> EventStore {
+    EventStore::new(db.pool.clone(), Arc::new(FixedClock::new(t0()))).with_config(StoreConfig {
+        group_writers: 1,
+        ..StoreConfig::default()
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_on_many_accounts_share_commits_and_each_gets_its_own_position_and_key() {
+    // Arrange: 200 payments on 200 accounts, each with its own key.
+    let db = TestDb::new().await;
+    let store = Arc::new(grouped_store(&db));
+    let fixtures: Vec<Arc<Fixture>> = (0..200).map(|_| Arc::new(fixture())).collect();
+
+    // Act
+    let mut tasks = Vec::new();
+    for (n, f) in fixtures.iter().enumerate() {
+        let (store, f) = (store.clone(), f.clone());
+        tasks.push(tokio::spawn(async move {
+            let key = CommandKey::new(
+                "payment",
+                format!("p-{n}"),
+                &n,
+                serde_json::json!({ "n": n }),
+            )
+            .unwrap();
+            store
+                .execute::<Account>(&f.account, payment(&f, "2.50"), &context(), &[key])
+                .await
+                .expect("every command lands")
+        }));
+    }
+    let mut committed = Vec::new();
+    for task in tasks {
+        committed.push(task.await.unwrap());
+    }
+
+    // Assert: each answer names its own last event, each key points at it, and the 200 commits were
+    // fewer transactions than commands.
+    for (n, (f, done)) in fixtures.iter().zip(&committed).enumerate() {
+        let (position, account): (i64, String) = sqlx::query_as(
+            "SELECT max(global_position), min(aggregate_id) FROM events WHERE aggregate_id = $1",
+        )
+        .bind(&f.account)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            (done.position, account.as_str()),
+            (position, f.account.as_str())
+        );
+        assert_eq!(done.answer, serde_json::json!({ "n": n }));
+        let keyed: (i64, String) = sqlx::query_as(
+            "SELECT position, aggregate_id FROM command_keys WHERE scope = 'payment' AND key = $1",
+        )
+        .bind(format!("p-{n}"))
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+        assert_eq!(keyed, (position, f.account.clone()));
+    }
+    let (events, transactions): (i64, i64) =
+        sqlx::query_as("SELECT count(*), count(DISTINCT tx_id) FROM events")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        events, 400,
+        "each first payment opens its account: two events"
+    );
+    assert!(
+        transactions < 100,
+        "200 commands in {transactions} transactions"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conflict_or_a_repeated_key_in_a_batch_holds_back_none_of_the_other_commands() {
+    // Arrange: store `a` caches account X after one payment; store `b` (another node) then
+    // appends to X, so `a`'s next command on X conflicts. Ten keys were used before.
+    let db = TestDb::new().await;
+    let a = Arc::new(grouped_store(&db));
+    let b = EventStore::new(db.pool.clone(), Arc::new(FixedClock::new(t0())));
+    let x = Arc::new(fixture());
+    a.execute::<Account>(&x.account, payment(&x, "1.00"), &context(), &[])
+        .await
+        .unwrap();
+    b.execute::<Account>(&x.account, payment(&x, "1.00"), &context(), &[])
+        .await
+        .unwrap();
+    let key = |n: usize| {
+        CommandKey::new(
+            "payment",
+            format!("k-{n}"),
+            &n,
+            serde_json::json!({ "n": n }),
+        )
+        .unwrap()
+    };
+    let others: Vec<Arc<Fixture>> = (0..60).map(|_| Arc::new(fixture())).collect();
+    for (n, f) in others.iter().enumerate().take(10) {
+        a.execute::<Account>(&f.account, payment(f, "5.00"), &context(), &[key(n)])
+            .await
+            .unwrap();
+    }
+
+    // Act: at once, the stale command on X, the ten repeats and fifty new payments.
+    let mut tasks = Vec::new();
+    {
+        let (a, x) = (a.clone(), x.clone());
+        tasks.push(tokio::spawn(async move {
+            a.execute::<Account>(&x.account, payment(&x, "1.00"), &context(), &[])
+                .await
+                .map(|c| c.replayed)
+        }));
+    }
+    for (n, f) in others.iter().enumerate() {
+        let (a, f, key) = (a.clone(), f.clone(), key(n));
+        tasks.push(tokio::spawn(async move {
+            a.execute::<Account>(&f.account, payment(&f, "5.00"), &context(), &[key])
+                .await
+                .map(|c| c.replayed)
+        }));
+    }
+    let mut replayed = Vec::new();
+    for task in tasks {
+        replayed.push(task.await.unwrap().expect("every command lands"));
+    }
+
+    // Assert: X took its third payment on fresh state (its first payment also opened it: four
+    // events); the repeats were answered from their keys and wrote nothing; every other account
+    // has its one payment.
+    let x_state = b.load::<Account>(&x.account).await.unwrap();
+    assert_eq!(x_state.sequence, 4);
+    assert_eq!(
+        x_state.aggregate.balance().unwrap().amount().to_string(),
+        "3.00"
+    );
+    assert_eq!(replayed.iter().filter(|r| **r).count(), 10);
+    for f in &others {
+        let loaded = b.load::<Account>(&f.account).await.unwrap();
+        assert_eq!(loaded.sequence, 2, "{}", f.account);
+        assert_eq!(
+            loaded.aggregate.balance().unwrap().amount().to_string(),
+            "5.00"
+        );
+    }
+}
