@@ -3,10 +3,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use eventstore::log::{self, LogPosition, StoredEvent};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use projections::engine::{self, Outcome};
 use projections::{Projection, ProjectionError};
 use sqlx::PgPool;
+use tokio::sync::mpsc;
 
 /// What a rebuild did.
 #[derive(Debug, Clone, Copy)]
@@ -19,9 +21,15 @@ pub struct Rebuilt {
     pub elapsed: Duration,
 }
 
-/// Rebuilds `projections`, all at once (each reads the log on its own connection and writes its
-/// own tables), each from the start of the log, with progress bars on standard error when
-/// `show_progress` is set.
+/// Rebuilds `projections`, all at once, each from the start of the log, with progress bars on
+/// standard error when `show_progress` is set.
+///
+/// The log is read once: one reader reads it in safe order, `batch_size` events at a time, and
+/// hands each batch to every projection, which applies it in its own transaction with its
+/// checkpoint (each on its own connection and tables, at its own pace; the reader waits for the
+/// slowest when it is four batches behind). A projection whose checkpoint another worker moved
+/// meanwhile goes on by itself; each catches up on its own with what was written during the
+/// rebuild.
 pub async fn rebuild(
     pool: &PgPool,
     projections: &[Arc<dyn Projection>],
@@ -39,14 +47,33 @@ pub async fn rebuild(
         ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} events {per_sec} eta {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> ");
-    let runs = projections.iter().map(|projection| {
+    for projection in projections {
+        engine::reset(pool, projection.as_ref()).await?;
+    }
+    let mut senders = Vec::with_capacity(projections.len());
+    let mut runs = Vec::with_capacity(projections.len());
+    for projection in projections {
+        let (sender, mut batches) = mpsc::channel::<(LogPosition, Arc<Vec<StoredEvent>>)>(4);
+        senders.push(sender);
         let bar = bars.add(ProgressBar::new(total));
         bar.set_style(style.clone());
         bar.set_message(projection.name());
         let projection = Arc::clone(projection);
-        async move {
-            engine::reset(pool, projection.as_ref()).await?;
+        runs.push(async move {
             let mut applied = 0u64;
+            let mut on_its_own = false;
+            while let Some((from, events)) = batches.recv().await {
+                if on_its_own {
+                    continue;
+                }
+                if engine::apply_read(pool, projection.as_ref(), from, &events).await? {
+                    let n = u64::try_from(events.len()).unwrap_or(0);
+                    applied += n;
+                    bar.inc(n);
+                } else {
+                    on_its_own = true;
+                }
+            }
             loop {
                 match engine::try_project_batch(pool, projection.as_ref(), batch_size).await? {
                     Outcome::Processed(n) => {
@@ -60,12 +87,31 @@ pub async fn rebuild(
             }
             bar.finish();
             Ok::<u64, ProjectionError>(applied)
+        });
+    }
+    let read = async move {
+        let mut at = LogPosition::default();
+        loop {
+            let events = log::read_after(pool, at, batch_size).await?;
+            let Some(last) = events.last() else {
+                break;
+            };
+            let next = last.log_position();
+            let events = Arc::new(events);
+            for sender in &senders {
+                // A projection that failed has dropped its end; its error is reported below.
+                let _ = sender.send((at, Arc::clone(&events))).await;
+            }
+            at = next;
         }
-    });
+        Ok::<(), ProjectionError>(())
+    };
+    let (read, applied) = tokio::join!(read, futures::future::join_all(runs));
     let mut events = 0;
-    for applied in futures::future::join_all(runs).await {
+    for applied in applied {
         events += applied?;
     }
+    read?;
     Ok(Rebuilt {
         log_events: total,
         events,

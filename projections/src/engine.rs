@@ -171,6 +171,48 @@ pub async fn try_project_batch(
     Ok(Outcome::Processed(events.len()))
 }
 
+/// Applies `events`, read by the caller in safe order right after `from`, to `projection` and
+/// moves its checkpoint, in one transaction, provided the projection's checkpoint is at `from`
+/// with the code's version. Returns false, having changed nothing, when it is not (another worker
+/// moved it) or when another worker holds the projection. This is how a rebuild reads the log
+/// once for every projection instead of once per projection.
+pub async fn apply_read(
+    pool: &PgPool,
+    projection: &dyn Projection,
+    from: LogPosition,
+    events: &[StoredEvent],
+) -> Result<bool, ProjectionError> {
+    let Some(last) = events.last() else {
+        return Ok(true);
+    };
+    let name = projection.name();
+    let mut tx = pool.begin().await?;
+    if !lock(&mut tx, name, false).await? {
+        return Ok(false);
+    }
+    match checkpoint(&mut tx, name).await? {
+        Some(found) if found.version == projection.version() && found.at == from => {}
+        _ => return Ok(false),
+    }
+    projection.apply_batch(&mut tx, events).await?;
+    let last_at = last.log_position();
+    sqlx::query(
+        "UPDATE projection_checkpoints
+            SET tx_id = $2::bigint::text::xid8, position = $3, events = events + $4, updated_at = now()
+          WHERE name = $1",
+    )
+    .bind(name)
+    .bind(last_at.tx_id)
+    .bind(last_at.position)
+    .bind(i64::try_from(events.len()).unwrap_or(i64::MAX))
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    metrics::counter!("billing_projected_events_total", "projection" => name)
+        .increment(u64::try_from(events.len()).unwrap_or(u64::MAX));
+    Ok(true)
+}
+
 /// Runs steps until the projection is caught up; returns how many events were applied.
 pub async fn catch_up(
     pool: &PgPool,
