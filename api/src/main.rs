@@ -489,6 +489,9 @@ async fn main() -> anyhow::Result<()> {
                 log_events_per_second = rate.round(),
                 "projections rebuilt"
             );
+            for (projection, took) in &rebuilt.took {
+                tracing::info!(projection, seconds = took.as_secs_f64(), "caught up");
+            }
             database.close().await;
             Ok(())
         }

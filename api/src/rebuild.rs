@@ -11,7 +11,7 @@ use sqlx::PgPool;
 use tokio::sync::mpsc;
 
 /// What a rebuild did.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Rebuilt {
     /// Events in the log when the rebuild began.
     pub log_events: u64,
@@ -19,6 +19,8 @@ pub struct Rebuilt {
     pub events: u64,
     /// Wall time.
     pub elapsed: Duration,
+    /// Each projection's name and how long it took to catch up, slowest first.
+    pub took: Vec<(&'static str, Duration)>,
 }
 
 /// Rebuilds `projections`, all at once, each from the start of the log, with progress bars on
@@ -86,7 +88,11 @@ pub async fn rebuild(
                 }
             }
             bar.finish();
-            Ok::<u64, ProjectionError>(applied)
+            Ok::<(u64, &'static str, Duration), ProjectionError>((
+                applied,
+                projection.name(),
+                started.elapsed(),
+            ))
         });
     }
     let read = async move {
@@ -108,13 +114,18 @@ pub async fn rebuild(
     };
     let (read, applied) = tokio::join!(read, futures::future::join_all(runs));
     let mut events = 0;
+    let mut took = Vec::with_capacity(applied.len());
     for applied in applied {
-        events += applied?;
+        let (applied, name, elapsed) = applied?;
+        events += applied;
+        took.push((name, elapsed));
     }
     read?;
+    took.sort_by_key(|&(_, took)| std::cmp::Reverse(took));
     Ok(Rebuilt {
         log_events: total,
         events,
         elapsed: started.elapsed(),
+        took,
     })
 }
