@@ -1,11 +1,13 @@
 //! Services (ordered items) and the provisioning operations on them.
 
+use std::collections::{HashMap, HashSet};
+
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::service::{OperationKind, ServiceEvent, SuspendReason};
 use eventstore::log::StoredEvent;
+use rust_decimal::Decimal;
 use sqlx::PgConnection;
-use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::{Projection, ProjectionError};
@@ -32,9 +34,26 @@ impl Projection for Services {
         tx: &mut PgConnection,
         events: &[StoredEvent],
     ) -> Result<(), ProjectionError> {
+        let mut decoded = Vec::new();
         for event in events.iter().filter(|e| e.aggregate_type == "Service") {
-            apply(tx, event).await.map_err(|e| e.at(event))?;
+            let id = Uuid::parse_str(&event.aggregate_id)
+                .map_err(|e| ProjectionError::Malformed(format!("service id: {e}")).at(event))?;
+            decoded.push((
+                event,
+                id,
+                event
+                    .decode::<ServiceEvent>()
+                    .map_err(|e| ProjectionError::from(e).at(event))?,
+            ));
         }
+        if decoded.is_empty() {
+            return Ok(());
+        }
+        let mut fold = Fold::load(tx, &decoded).await?;
+        for (event, id, event_data) in decoded {
+            fold.apply(event, id, event_data).map_err(|e| e.at(event))?;
+        }
+        fold.save(tx).await?;
         Ok(())
     }
 }
@@ -58,240 +77,472 @@ pub fn reason_name(reason: SuspendReason) -> &'static str {
     }
 }
 
-struct Row<'a> {
+/// A `services` row as the batch folds it.
+#[derive(sqlx::FromRow)]
+struct ServiceRow {
     id: Uuid,
-    at: DateTime<Utc>,
+    client_id: Uuid,
+    provider_id: Uuid,
+    account_id: Uuid,
+    tariff_id: Uuid,
+    tariff_name: String,
+    item_type: String,
+    period: String,
+    currency: String,
+    price_per_period: Decimal,
+    setup_fee: Decimal,
+    terms: String,
+    auto_prolong: bool,
+    status: String,
+    ordered_on: NaiveDate,
+    paid_until: Option<NaiveDate>,
+    suspend_reason: Option<String>,
+    suspended_since: Option<NaiveDate>,
+    close_at_period_end: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
     position: i64,
-    tx: &'a mut PgConnection,
 }
 
-impl Row<'_> {
-    /// Sets `assignments` (SQL with `$4`, `$5`, ... for `extra`) on the service.
-    async fn set(&mut self, assignments: &str) -> Result<(), sqlx::Error> {
-        sqlx::query(&format!(
-            "UPDATE services SET {assignments}, updated_at = $2, position = $3 WHERE id = $1"
-        ))
-        .bind(self.id)
-        .bind(self.at)
-        .bind(self.position)
-        .execute(&mut *self.tx)
+/// An `operations` row as the batch folds it.
+#[derive(sqlx::FromRow)]
+struct OperationRow {
+    id: Uuid,
+    service_id: Uuid,
+    client_id: Uuid,
+    kind: String,
+    status: String,
+    attempt: i32,
+    reason: Option<String>,
+    requested_on: NaiveDate,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    position: i64,
+}
+
+/// The rows a batch touches: read once, changed in memory event by event in log order, written
+/// back with one statement per table. A batch of a billing day (mostly `ServiceProlonged`) is
+/// then two statements instead of one per event.
+#[derive(Default)]
+struct Fold {
+    services: HashMap<Uuid, ServiceRow>,
+    operations: HashMap<Uuid, OperationRow>,
+    changed_services: HashSet<Uuid>,
+    changed_operations: HashSet<Uuid>,
+}
+
+impl Fold {
+    /// Reads the services the events name, the operations they finish and the failed operations
+    /// a retry replaces.
+    async fn load(
+        tx: &mut PgConnection,
+        events: &[(&StoredEvent, Uuid, ServiceEvent)],
+    ) -> Result<Self, sqlx::Error> {
+        let mut service_ids: Vec<Uuid> = events.iter().map(|(_, id, _)| *id).collect();
+        service_ids.sort_unstable();
+        service_ids.dedup();
+        let operation_ids: Vec<Uuid> = events
+            .iter()
+            .filter_map(|(_, _, event)| finished_operation(event))
+            .collect();
+        let services: Vec<ServiceRow> = sqlx::query_as(
+            "SELECT id, client_id, provider_id, account_id, tariff_id, tariff_name, item_type,
+                    period, currency, price_per_period, setup_fee, terms::text AS terms,
+                    auto_prolong, status, ordered_on, paid_until, suspend_reason,
+                    suspended_since, close_at_period_end, created_at, updated_at, position
+               FROM services WHERE id = ANY($1)",
+        )
+        .bind(&service_ids)
+        .fetch_all(&mut *tx)
         .await?;
-        Ok(())
+        let operations: Vec<OperationRow> = sqlx::query_as(
+            "SELECT id, service_id, client_id, kind, status, attempt, reason, requested_on,
+                    created_at, updated_at, position
+               FROM operations
+              WHERE id = ANY($1) OR (service_id = ANY($2) AND status = 'failed')",
+        )
+        .bind(&operation_ids)
+        .bind(&service_ids)
+        .fetch_all(&mut *tx)
+        .await?;
+        Ok(Self {
+            services: services.into_iter().map(|row| (row.id, row)).collect(),
+            operations: operations.into_iter().map(|row| (row.id, row)).collect(),
+            ..Self::default()
+        })
     }
 
-    async fn set_paid_until(
+    /// The service's row, marked changed at `at` and `position`; `None` for a service this read
+    /// model never saw (an update of a missing row changes nothing, as an SQL UPDATE would).
+    fn service(&mut self, id: Uuid, at: DateTime<Utc>, position: i64) -> Option<&mut ServiceRow> {
+        let row = self.services.get_mut(&id)?;
+        row.updated_at = at;
+        row.position = position;
+        self.changed_services.insert(id);
+        Some(row)
+    }
+
+    fn finish_operation(&mut self, id: Uuid, status: &str, at: DateTime<Utc>, position: i64) {
+        if let Some(operation) = self.operations.get_mut(&id) {
+            status.clone_into(&mut operation.status);
+            operation.updated_at = at;
+            operation.position = position;
+            self.changed_operations.insert(id);
+        }
+    }
+
+    #[expect(clippy::too_many_lines, reason = "one arm per event, each a few lines")]
+    fn apply(
         &mut self,
-        status: Option<&str>,
-        until: NaiveDate,
-    ) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE services SET paid_until = $4, status = coalesce($5, status),
-                    updated_at = $2, position = $3
-              WHERE id = $1",
-        )
-        .bind(self.id)
-        .bind(self.at)
-        .bind(self.position)
-        .bind(until)
-        .bind(status)
-        .execute(&mut *self.tx)
-        .await?;
+        event: &StoredEvent,
+        id: Uuid,
+        decoded: ServiceEvent,
+    ) -> Result<(), ProjectionError> {
+        let at = event.metadata()?.occurred_at;
+        let position = event.position;
+        match decoded {
+            ServiceEvent::ServiceOrdered {
+                service_id,
+                client_id,
+                provider_id,
+                account_id,
+                terms,
+                auto_prolong,
+                ordered_on,
+                ..
+            } => {
+                let id = service_id.as_uuid();
+                self.services.insert(
+                    id,
+                    ServiceRow {
+                        id,
+                        client_id: client_id.as_uuid(),
+                        provider_id: provider_id.as_uuid(),
+                        account_id: account_id.as_uuid(),
+                        tariff_id: terms.tariff_id.as_uuid(),
+                        tariff_name: terms.tariff_name.clone(),
+                        item_type: terms.item_type.as_str().to_owned(),
+                        period: terms.period.as_str().to_owned(),
+                        currency: terms.currency().code().to_owned(),
+                        price_per_period: terms.price_per_period.amount(),
+                        setup_fee: terms.setup_fee.amount(),
+                        terms: serde_json::to_string(&terms)?,
+                        auto_prolong,
+                        status: "ordered".to_owned(),
+                        ordered_on,
+                        paid_until: None,
+                        suspend_reason: None,
+                        suspended_since: None,
+                        close_at_period_end: false,
+                        created_at: at,
+                        updated_at: at,
+                        position,
+                    },
+                );
+                self.changed_services.insert(id);
+            }
+            ServiceEvent::ServiceCharged { period_end, .. } => {
+                if let Some(row) = self.service(id, at, position) {
+                    row.paid_until = Some(period_end);
+                    "provisioning".clone_into(&mut row.status);
+                }
+            }
+            ServiceEvent::ServiceProlonged { period_end, .. } => {
+                if let Some(row) = self.service(id, at, position) {
+                    row.paid_until = Some(period_end);
+                }
+            }
+            ServiceEvent::OperationRequested {
+                operation_id,
+                kind,
+                attempt,
+                requested_on,
+                ..
+            } => {
+                // A retry replaces the failed attempt.
+                for operation in self.operations.values_mut() {
+                    if operation.service_id == id && operation.status == "failed" {
+                        "retried".clone_into(&mut operation.status);
+                        operation.updated_at = at;
+                        operation.position = position;
+                        self.changed_operations.insert(operation.id);
+                    }
+                }
+                if let Some(service) = self.services.get(&id) {
+                    let operation = operation_id.as_uuid();
+                    self.operations.insert(
+                        operation,
+                        OperationRow {
+                            id: operation,
+                            service_id: id,
+                            client_id: service.client_id,
+                            kind: kind_name(kind).to_owned(),
+                            status: "pending".to_owned(),
+                            attempt: i32::try_from(attempt).unwrap_or(i32::MAX),
+                            reason: None,
+                            requested_on,
+                            created_at: at,
+                            updated_at: at,
+                            position,
+                        },
+                    );
+                    self.changed_operations.insert(operation);
+                }
+            }
+            ServiceEvent::OperationFailed {
+                operation_id,
+                reason,
+                ..
+            } => {
+                let operation = operation_id.as_uuid();
+                self.finish_operation(operation, "failed", at, position);
+                if let Some(row) = self.operations.get_mut(&operation) {
+                    row.reason = Some(reason);
+                }
+            }
+            ServiceEvent::ServiceActivated { operation_id } => {
+                self.finish_operation(operation_id.as_uuid(), "done", at, position);
+                if let Some(row) = self.service(id, at, position) {
+                    "active".clone_into(&mut row.status);
+                }
+            }
+            ServiceEvent::ServiceSuspended {
+                operation_id,
+                reason,
+                since,
+            } => {
+                self.finish_operation(operation_id.as_uuid(), "done", at, position);
+                if let Some(row) = self.service(id, at, position) {
+                    "suspended".clone_into(&mut row.status);
+                    row.suspend_reason = Some(reason_name(reason).to_owned());
+                    row.suspended_since = Some(since);
+                }
+            }
+            ServiceEvent::ServiceResumed { operation_id } => {
+                self.finish_operation(operation_id.as_uuid(), "done", at, position);
+                if let Some(row) = self.service(id, at, position) {
+                    "active".clone_into(&mut row.status);
+                    row.suspend_reason = None;
+                    row.suspended_since = None;
+                }
+            }
+            ServiceEvent::ServiceClosed { .. } => {
+                if let Some(row) = self.service(id, at, position) {
+                    "closed".clone_into(&mut row.status);
+                }
+            }
+            ServiceEvent::ClosureScheduled { .. } => {
+                if let Some(row) = self.service(id, at, position) {
+                    row.close_at_period_end = true;
+                }
+            }
+            ServiceEvent::ServiceDeleted { operation_id } => {
+                // An order closed before it was provisioned is deleted without an operation;
+                // then no operation has this id and none changes.
+                self.finish_operation(operation_id.as_uuid(), "done", at, position);
+                if let Some(row) = self.service(id, at, position) {
+                    "deleted".clone_into(&mut row.status);
+                }
+            }
+            ServiceEvent::TariffChanged { new_terms, .. } => {
+                let terms = serde_json::to_string(&new_terms)?;
+                if let Some(row) = self.service(id, at, position) {
+                    row.tariff_id = new_terms.tariff_id.as_uuid();
+                    row.tariff_name.clone_from(&new_terms.tariff_name);
+                    row.price_per_period = new_terms.price_per_period.amount();
+                    row.terms = terms;
+                }
+            }
+            ServiceEvent::NoticeDue { .. } => {}
+            ServiceEvent::ServiceTransferred {
+                to_client,
+                to_account,
+                ..
+            } => {
+                if let Some(row) = self.service(id, at, position) {
+                    row.client_id = to_client.as_uuid();
+                    row.account_id = to_account.as_uuid();
+                }
+            }
+        }
         Ok(())
     }
 
-    async fn finish_operation(&mut self, operation: Uuid, status: &str) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE operations SET status = $2, updated_at = $3, position = $4 WHERE id = $1",
-        )
-        .bind(operation)
-        .bind(status)
-        .bind(self.at)
-        .bind(self.position)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
-    }
-}
-
-async fn apply(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), ProjectionError> {
-    let at = event.metadata()?.occurred_at;
-    let id = Uuid::parse_str(&event.aggregate_id)
-        .map_err(|e| ProjectionError::Malformed(format!("service id: {e}")))?;
-    let mut row = Row {
-        id,
-        at,
-        position: event.position,
-        tx,
-    };
-    match event.decode::<ServiceEvent>()? {
-        ServiceEvent::ServiceOrdered {
-            service_id,
-            client_id,
-            provider_id,
-            account_id,
-            terms,
-            auto_prolong,
-            ordered_on,
-            ..
-        } => {
+    /// Writes the changed rows back, one statement per table.
+    async fn save(self, tx: &mut PgConnection) -> Result<(), sqlx::Error> {
+        let services: Vec<&ServiceRow> = self
+            .changed_services
+            .iter()
+            .filter_map(|id| self.services.get(id))
+            .collect();
+        if !services.is_empty() {
             sqlx::query(
                 "INSERT INTO services (id, client_id, provider_id, account_id, tariff_id,
                                        tariff_name, item_type, period, currency, price_per_period,
                                        setup_fee, terms, auto_prolong, status, ordered_on,
-                                       created_at, updated_at, position)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'ordered', $14,
-                         $15, $15, $16)",
+                                       paid_until, suspend_reason, suspended_since,
+                                       close_at_period_end, created_at, updated_at, position)
+                 SELECT id, client_id, provider_id, account_id, tariff_id, tariff_name, item_type,
+                        period, currency, price_per_period, setup_fee, terms::jsonb, auto_prolong,
+                        status, ordered_on, paid_until, suspend_reason, suspended_since,
+                        close_at_period_end, created_at, updated_at, position
+                   FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[],
+                               $6::text[], $7::text[], $8::text[], $9::text[], $10::numeric[],
+                               $11::numeric[], $12::text[], $13::bool[], $14::text[], $15::date[],
+                               $16::date[], $17::text[], $18::date[], $19::bool[],
+                               $20::timestamptz[], $21::timestamptz[], $22::bigint[])
+                        AS r(id, client_id, provider_id, account_id, tariff_id, tariff_name,
+                             item_type, period, currency, price_per_period, setup_fee, terms,
+                             auto_prolong, status, ordered_on, paid_until, suspend_reason,
+                             suspended_since, close_at_period_end, created_at, updated_at,
+                             position)
+                 ON CONFLICT (id) DO UPDATE SET
+                        client_id = excluded.client_id, account_id = excluded.account_id,
+                        tariff_id = excluded.tariff_id, tariff_name = excluded.tariff_name,
+                        price_per_period = excluded.price_per_period, terms = excluded.terms,
+                        status = excluded.status, paid_until = excluded.paid_until,
+                        suspend_reason = excluded.suspend_reason,
+                        suspended_since = excluded.suspended_since,
+                        close_at_period_end = excluded.close_at_period_end,
+                        updated_at = excluded.updated_at, position = excluded.position",
             )
-            .bind(service_id.as_uuid())
-            .bind(client_id.as_uuid())
-            .bind(provider_id.as_uuid())
-            .bind(account_id.as_uuid())
-            .bind(terms.tariff_id.as_uuid())
-            .bind(&terms.tariff_name)
-            .bind(terms.item_type.as_str())
-            .bind(terms.period.as_str())
-            .bind(terms.currency().code())
-            .bind(terms.price_per_period.amount())
-            .bind(terms.setup_fee.amount())
-            .bind(Json(&terms))
-            .bind(auto_prolong)
-            .bind(ordered_on)
-            .bind(at)
-            .bind(event.position)
-            .execute(&mut *row.tx)
+            .bind(services.iter().map(|r| r.id).collect::<Vec<_>>())
+            .bind(services.iter().map(|r| r.client_id).collect::<Vec<_>>())
+            .bind(services.iter().map(|r| r.provider_id).collect::<Vec<_>>())
+            .bind(services.iter().map(|r| r.account_id).collect::<Vec<_>>())
+            .bind(services.iter().map(|r| r.tariff_id).collect::<Vec<_>>())
+            .bind(
+                services
+                    .iter()
+                    .map(|r| r.tariff_name.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                services
+                    .iter()
+                    .map(|r| r.item_type.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                services
+                    .iter()
+                    .map(|r| r.period.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                services
+                    .iter()
+                    .map(|r| r.currency.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                services
+                    .iter()
+                    .map(|r| r.price_per_period)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(services.iter().map(|r| r.setup_fee).collect::<Vec<_>>())
+            .bind(
+                services
+                    .iter()
+                    .map(|r| r.terms.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(services.iter().map(|r| r.auto_prolong).collect::<Vec<_>>())
+            .bind(
+                services
+                    .iter()
+                    .map(|r| r.status.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(services.iter().map(|r| r.ordered_on).collect::<Vec<_>>())
+            .bind(services.iter().map(|r| r.paid_until).collect::<Vec<_>>())
+            .bind(
+                services
+                    .iter()
+                    .map(|r| r.suspend_reason.as_deref())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                services
+                    .iter()
+                    .map(|r| r.suspended_since)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                services
+                    .iter()
+                    .map(|r| r.close_at_period_end)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(services.iter().map(|r| r.created_at).collect::<Vec<_>>())
+            .bind(services.iter().map(|r| r.updated_at).collect::<Vec<_>>())
+            .bind(services.iter().map(|r| r.position).collect::<Vec<_>>())
+            .execute(&mut *tx)
             .await?;
         }
-        ServiceEvent::ServiceCharged { period_end, .. } => {
-            row.set_paid_until(Some("provisioning"), period_end).await?;
-        }
-        ServiceEvent::ServiceProlonged { period_end, .. } => {
-            row.set_paid_until(None, period_end).await?;
-        }
-        ServiceEvent::OperationRequested {
-            operation_id,
-            kind,
-            attempt,
-            requested_on,
-            ..
-        } => {
-            // A retry replaces the failed attempt.
+        let operations: Vec<&OperationRow> = self
+            .changed_operations
+            .iter()
+            .filter_map(|id| self.operations.get(id))
+            .collect();
+        if !operations.is_empty() {
             sqlx::query(
-                "UPDATE operations SET status = 'retried', updated_at = $2, position = $3
-                  WHERE service_id = $1 AND status = 'failed'",
-            )
-            .bind(id)
-            .bind(at)
-            .bind(event.position)
-            .execute(&mut *row.tx)
-            .await?;
-            sqlx::query(
-                "INSERT INTO operations (id, service_id, client_id, kind, status, attempt,
+                "INSERT INTO operations (id, service_id, client_id, kind, status, attempt, reason,
                                          requested_on, created_at, updated_at, position)
-                 SELECT $1, $2, client_id, $3, 'pending', $4, $5, $6, $6, $7
-                   FROM services WHERE id = $2",
+                 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[],
+                                      $6::int[], $7::text[], $8::date[], $9::timestamptz[],
+                                      $10::timestamptz[], $11::bigint[])
+                 ON CONFLICT (id) DO UPDATE SET
+                        status = excluded.status, reason = excluded.reason,
+                        updated_at = excluded.updated_at, position = excluded.position",
             )
-            .bind(operation_id.as_uuid())
-            .bind(id)
-            .bind(kind_name(kind))
-            .bind(i32::try_from(attempt).unwrap_or(i32::MAX))
-            .bind(requested_on)
-            .bind(at)
-            .bind(event.position)
-            .execute(&mut *row.tx)
+            .bind(operations.iter().map(|r| r.id).collect::<Vec<_>>())
+            .bind(operations.iter().map(|r| r.service_id).collect::<Vec<_>>())
+            .bind(operations.iter().map(|r| r.client_id).collect::<Vec<_>>())
+            .bind(
+                operations
+                    .iter()
+                    .map(|r| r.kind.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                operations
+                    .iter()
+                    .map(|r| r.status.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(operations.iter().map(|r| r.attempt).collect::<Vec<_>>())
+            .bind(
+                operations
+                    .iter()
+                    .map(|r| r.reason.as_deref())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                operations
+                    .iter()
+                    .map(|r| r.requested_on)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(operations.iter().map(|r| r.created_at).collect::<Vec<_>>())
+            .bind(operations.iter().map(|r| r.updated_at).collect::<Vec<_>>())
+            .bind(operations.iter().map(|r| r.position).collect::<Vec<_>>())
+            .execute(&mut *tx)
             .await?;
         }
-        ServiceEvent::OperationFailed {
-            operation_id,
-            reason,
-            ..
-        } => {
-            sqlx::query(
-                "UPDATE operations SET status = 'failed', reason = $2, updated_at = $3,
-                        position = $4
-                  WHERE id = $1",
-            )
-            .bind(operation_id.as_uuid())
-            .bind(reason)
-            .bind(at)
-            .bind(event.position)
-            .execute(&mut *row.tx)
-            .await?;
-        }
-        ServiceEvent::ServiceActivated { operation_id } => {
-            row.finish_operation(operation_id.as_uuid(), "done").await?;
-            row.set("status = 'active'").await?;
-        }
-        ServiceEvent::ServiceSuspended {
-            operation_id,
-            reason,
-            since,
-        } => {
-            row.finish_operation(operation_id.as_uuid(), "done").await?;
-            sqlx::query(
-                "UPDATE services SET status = 'suspended', suspend_reason = $4,
-                        suspended_since = $5, updated_at = $2, position = $3
-                  WHERE id = $1",
-            )
-            .bind(id)
-            .bind(at)
-            .bind(event.position)
-            .bind(reason_name(reason))
-            .bind(since)
-            .execute(&mut *row.tx)
-            .await?;
-        }
-        ServiceEvent::ServiceResumed { operation_id } => {
-            row.finish_operation(operation_id.as_uuid(), "done").await?;
-            row.set("status = 'active', suspend_reason = NULL, suspended_since = NULL")
-                .await?;
-        }
-        ServiceEvent::ServiceClosed { .. } => {
-            row.set("status = 'closed'").await?;
-        }
-        ServiceEvent::ClosureScheduled { .. } => {
-            row.set("close_at_period_end = true").await?;
-        }
-        ServiceEvent::ServiceDeleted { operation_id } => {
-            // An order closed before it was provisioned is deleted without an operation; then no
-            // operations row has this id and nothing is updated.
-            row.finish_operation(operation_id.as_uuid(), "done").await?;
-            row.set("status = 'deleted'").await?;
-        }
-        ServiceEvent::TariffChanged { new_terms, .. } => {
-            sqlx::query(
-                "UPDATE services SET tariff_id = $4, tariff_name = $5, price_per_period = $6,
-                        terms = $7, updated_at = $2, position = $3
-                  WHERE id = $1",
-            )
-            .bind(id)
-            .bind(at)
-            .bind(event.position)
-            .bind(new_terms.tariff_id.as_uuid())
-            .bind(&new_terms.tariff_name)
-            .bind(new_terms.price_per_period.amount())
-            .bind(Json(&new_terms))
-            .execute(&mut *row.tx)
-            .await?;
-        }
-        ServiceEvent::NoticeDue { .. } => {}
-        ServiceEvent::ServiceTransferred {
-            to_client,
-            to_account,
-            ..
-        } => {
-            sqlx::query(
-                "UPDATE services SET client_id = $4, account_id = $5, updated_at = $2,
-                        position = $3
-                  WHERE id = $1",
-            )
-            .bind(id)
-            .bind(at)
-            .bind(event.position)
-            .bind(to_client.as_uuid())
-            .bind(to_account.as_uuid())
-            .execute(&mut *row.tx)
-            .await?;
-        }
+        Ok(())
     }
-    Ok(())
+}
+
+/// The operation an event finishes or fails, if any.
+fn finished_operation(event: &ServiceEvent) -> Option<Uuid> {
+    match event {
+        ServiceEvent::OperationFailed { operation_id, .. }
+        | ServiceEvent::ServiceActivated { operation_id }
+        | ServiceEvent::ServiceSuspended { operation_id, .. }
+        | ServiceEvent::ServiceResumed { operation_id }
+        | ServiceEvent::ServiceDeleted { operation_id } => Some(operation_id.as_uuid()),
+        _ => None,
+    }
 }
