@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use domain::account::{AccountEvent, ExpenseLine};
 use eventstore::log::StoredEvent;
+use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -34,6 +35,9 @@ impl Projection for Expenses {
         tx: &mut PgConnection,
         events: &[StoredEvent],
     ) -> Result<(), ProjectionError> {
+        // Charges and credits are inserted together; a correction (rare) first writes what came
+        // before it, since it may correct an expense of the same batch.
+        let mut rows = Rows::default();
         for event in events.iter().filter(|e| {
             e.aggregate_type == "Account"
                 && matches!(
@@ -41,69 +45,115 @@ impl Projection for Expenses {
                     "ExpenseCharged" | "ExpenseCredited" | "ExpenseCorrected"
                 )
         }) {
-            apply(tx, event).await.map_err(|e| e.at(event))?;
+            apply(tx, event, &mut rows).await.map_err(|e| e.at(event))?;
         }
+        rows.insert(tx).await?;
         Ok(())
     }
 }
 
-async fn insert(
-    tx: &mut PgConnection,
-    event: &StoredEvent,
-    kind: &str,
-    line: &ExpenseLine,
-    sign: rust_decimal::Decimal,
-) -> Result<(), ProjectionError> {
-    let account = Uuid::parse_str(&event.aggregate_id)
-        .map_err(|e| ProjectionError::Malformed(format!("account id: {e}")))?;
-    // A line without a discount costs its list price; the discount is signed like the amount.
-    let (list_amount, discount, promo_code) = match &line.discount {
-        Some(discount) => (
-            discount.list_amount.amount(),
-            discount.amount.amount(),
-            Some(discount.code.as_str()),
-        ),
-        None => (line.amount.amount(), rust_decimal::Decimal::ZERO, None),
-    };
-    sqlx::query(
-        "INSERT INTO expenses (expense_id, account_id, service_id, kind, period_start, period_end,
-                               amount, currency, description, occurred_at, position,
-                               list_amount, discount, promo_code)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-    )
-    .bind(line.expense_id.as_uuid())
-    .bind(account)
-    .bind(line.service_id.as_uuid())
-    .bind(kind)
-    .bind(line.period_start)
-    .bind(line.period_end)
-    .bind(line.amount.amount() * sign)
-    .bind(line.amount.currency().code())
-    .bind(&line.description)
-    .bind(event.metadata()?.occurred_at)
-    .bind(event.position)
-    .bind(list_amount * sign)
-    .bind(discount * sign)
-    .bind(promo_code)
-    .execute(tx)
-    .await?;
-    Ok(())
+/// Expense rows waiting to be inserted with one statement.
+#[derive(Default)]
+struct Rows {
+    expense_id: Vec<Uuid>,
+    account_id: Vec<Uuid>,
+    service_id: Vec<Uuid>,
+    kind: Vec<&'static str>,
+    period_start: Vec<chrono::NaiveDate>,
+    period_end: Vec<chrono::NaiveDate>,
+    amount: Vec<Decimal>,
+    currency: Vec<&'static str>,
+    description: Vec<String>,
+    occurred_at: Vec<chrono::DateTime<chrono::Utc>>,
+    position: Vec<i64>,
+    list_amount: Vec<Decimal>,
+    discount: Vec<Decimal>,
+    promo_code: Vec<Option<String>>,
 }
 
-async fn apply(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), ProjectionError> {
+impl Rows {
+    fn push(
+        &mut self,
+        event: &StoredEvent,
+        kind: &'static str,
+        line: &ExpenseLine,
+        sign: Decimal,
+    ) -> Result<(), ProjectionError> {
+        let account = Uuid::parse_str(&event.aggregate_id)
+            .map_err(|e| ProjectionError::Malformed(format!("account id: {e}")))?;
+        // A line without a discount costs its list price; the discount is signed like the
+        // amount.
+        let (list_amount, discount, promo_code) = match &line.discount {
+            Some(discount) => (
+                discount.list_amount.amount(),
+                discount.amount.amount(),
+                Some(discount.code.clone()),
+            ),
+            None => (line.amount.amount(), Decimal::ZERO, None),
+        };
+        self.expense_id.push(line.expense_id.as_uuid());
+        self.account_id.push(account);
+        self.service_id.push(line.service_id.as_uuid());
+        self.kind.push(kind);
+        self.period_start.push(line.period_start);
+        self.period_end.push(line.period_end);
+        self.amount.push(line.amount.amount() * sign);
+        self.currency.push(line.amount.currency().code());
+        self.description.push(line.description.clone());
+        self.occurred_at.push(event.metadata()?.occurred_at);
+        self.position.push(event.position);
+        self.list_amount.push(list_amount * sign);
+        self.discount.push(discount * sign);
+        self.promo_code.push(promo_code);
+        Ok(())
+    }
+
+    /// Inserts the waiting rows and empties the buffer.
+    async fn insert(&mut self, tx: &mut PgConnection) -> Result<(), sqlx::Error> {
+        if self.expense_id.is_empty() {
+            return Ok(());
+        }
+        let rows = std::mem::take(self);
+        sqlx::query(
+            "INSERT INTO expenses (expense_id, account_id, service_id, kind, period_start,
+                                   period_end, amount, currency, description, occurred_at,
+                                   position, list_amount, discount, promo_code)
+             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::date[],
+                                  $6::date[], $7::numeric[], $8::text[], $9::text[],
+                                  $10::timestamptz[], $11::bigint[], $12::numeric[],
+                                  $13::numeric[], $14::text[])",
+        )
+        .bind(rows.expense_id)
+        .bind(rows.account_id)
+        .bind(rows.service_id)
+        .bind(rows.kind)
+        .bind(rows.period_start)
+        .bind(rows.period_end)
+        .bind(rows.amount)
+        .bind(rows.currency)
+        .bind(rows.description)
+        .bind(rows.occurred_at)
+        .bind(rows.position)
+        .bind(rows.list_amount)
+        .bind(rows.discount)
+        .bind(rows.promo_code)
+        .execute(tx)
+        .await?;
+        Ok(())
+    }
+}
+
+async fn apply(
+    tx: &mut PgConnection,
+    event: &StoredEvent,
+    rows: &mut Rows,
+) -> Result<(), ProjectionError> {
     match event.decode::<AccountEvent>()? {
         AccountEvent::ExpenseCharged { expense, .. } => {
-            insert(tx, event, "charge", &expense, rust_decimal::Decimal::ONE).await
+            rows.push(event, "charge", &expense, Decimal::ONE)
         }
         AccountEvent::ExpenseCredited { expense, .. } => {
-            insert(
-                tx,
-                event,
-                "credit",
-                &expense,
-                rust_decimal::Decimal::NEGATIVE_ONE,
-            )
-            .await
+            rows.push(event, "credit", &expense, Decimal::NEGATIVE_ONE)
         }
         AccountEvent::ExpenseCorrected {
             expense_id,
@@ -111,6 +161,7 @@ async fn apply(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), Project
             voided,
             ..
         } => {
+            rows.insert(tx).await?;
             sqlx::query(
                 "UPDATE expenses SET returned = returned + $2, voided = voided OR $3
                   WHERE expense_id = $1",

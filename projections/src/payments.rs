@@ -3,9 +3,11 @@
 //! authority on money, so refunds and reversals are read from the account's events.
 
 use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::account::AccountEvent;
 use domain::payment::PaymentEvent;
 use eventstore::log::StoredEvent;
+use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -33,20 +35,137 @@ impl Projection for Payments {
         tx: &mut PgConnection,
         events: &[StoredEvent],
     ) -> Result<(), ProjectionError> {
+        // Accounts opened and payments credited directly, the bulk of the traffic, are written
+        // together; any other event first writes what came before it, in log order.
+        let mut pending = Pending::default();
         for event in events {
-            let applied = match event.aggregate_type.as_str() {
-                "Payment" => apply_payment(tx, event).await,
-                "Account"
-                    if matches!(
-                        event.event_type.as_str(),
-                        "AccountOpened" | "PaymentPosted" | "PaymentRefunded" | "PaymentReversed"
-                    ) =>
-                {
-                    apply_account(tx, event).await
+            let applied = match (event.aggregate_type.as_str(), event.event_type.as_str()) {
+                ("Payment", _) => match pending.write(tx).await {
+                    Ok(()) => apply_payment(tx, event).await,
+                    Err(error) => Err(error.into()),
+                },
+                ("Account", "AccountOpened" | "PaymentPosted") => pending.push(event),
+                ("Account", "PaymentRefunded" | "PaymentReversed") => {
+                    match pending.write(tx).await {
+                        Ok(()) => apply_account(tx, event).await,
+                        Err(error) => Err(error.into()),
+                    }
                 }
                 _ => Ok(()),
             };
             applied.map_err(|e| e.at(event))?;
+        }
+        pending.write(tx).await?;
+        Ok(())
+    }
+}
+
+/// Accounts opened and payments credited directly, waiting to be written with one statement
+/// each.
+#[derive(Default)]
+struct Pending {
+    account_id: Vec<Uuid>,
+    client_id: Vec<Uuid>,
+    provider_id: Vec<Uuid>,
+    payment_id: Vec<Uuid>,
+    paid_to: Vec<Uuid>,
+    method: Vec<String>,
+    paid: Vec<Decimal>,
+    paid_currency: Vec<&'static str>,
+    account_currency: Vec<&'static str>,
+    credited: Vec<Decimal>,
+    rate: Vec<Option<Decimal>>,
+    rate_date: Vec<Option<NaiveDate>>,
+    at: Vec<DateTime<Utc>>,
+    position: Vec<i64>,
+}
+
+impl Pending {
+    fn push(&mut self, event: &StoredEvent) -> Result<(), ProjectionError> {
+        let account_id = uuid_of(&event.aggregate_id)?;
+        match event.decode::<AccountEvent>()? {
+            AccountEvent::AccountOpened {
+                client_id,
+                provider_id,
+                ..
+            } => {
+                self.account_id.push(account_id);
+                self.client_id.push(client_id.as_uuid());
+                self.provider_id.push(provider_id.as_uuid());
+            }
+            AccountEvent::PaymentPosted {
+                payment_id,
+                amount,
+                method,
+                conversion,
+                ..
+            } => {
+                let paid = conversion.map_or(amount, |c| c.from);
+                self.payment_id.push(payment_id.as_uuid());
+                self.paid_to.push(account_id);
+                self.method.push(method.as_str().to_owned());
+                self.paid.push(paid.amount());
+                self.paid_currency.push(paid.currency().code());
+                self.account_currency.push(amount.currency().code());
+                self.credited.push(amount.amount());
+                self.rate.push(conversion.map(|c| c.rate.as_decimal()));
+                self.rate_date.push(conversion.map(|c| c.effective_from));
+                self.at.push(event.metadata()?.occurred_at);
+                self.position.push(event.position);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Writes what waits (owners first: a payment takes its client and provider from its
+    /// account's owner) and empties the buffer.
+    async fn write(&mut self, tx: &mut PgConnection) -> Result<(), sqlx::Error> {
+        let pending = std::mem::take(self);
+        if !pending.account_id.is_empty() {
+            sqlx::query(
+                "INSERT INTO payment_accounts (account_id, client_id, provider_id)
+                 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[])
+                 ON CONFLICT (account_id) DO NOTHING",
+            )
+            .bind(pending.account_id)
+            .bind(pending.client_id)
+            .bind(pending.provider_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if !pending.payment_id.is_empty() {
+            // A payment with a lifecycle already has its row; one credited directly gets it now.
+            sqlx::query(
+                "INSERT INTO payments (payment_id, client_id, provider_id, method, method_kind,
+                                       status, amount, currency, account_currency, credited,
+                                       rate, rate_date, created_on, created_at, credited_at,
+                                       position)
+                 SELECT p.payment_id, a.client_id, a.provider_id, p.method, 'direct', 'credited',
+                        p.paid, p.paid_currency, p.account_currency, p.credited, p.rate,
+                        p.rate_date, (p.at AT TIME ZONE 'UTC')::date, p.at, p.at, p.position
+                   FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::numeric[], $5::text[],
+                               $6::text[], $7::numeric[], $8::numeric[], $9::date[],
+                               $10::timestamptz[], $11::bigint[])
+                        AS p(payment_id, account_id, method, paid, paid_currency,
+                             account_currency, credited, rate, rate_date, at, position)
+                   JOIN payment_accounts a ON a.account_id = p.account_id
+                  ORDER BY p.position
+                 ON CONFLICT (payment_id) DO NOTHING",
+            )
+            .bind(pending.payment_id)
+            .bind(pending.paid_to)
+            .bind(pending.method)
+            .bind(pending.paid)
+            .bind(pending.paid_currency)
+            .bind(pending.account_currency)
+            .bind(pending.credited)
+            .bind(pending.rate)
+            .bind(pending.rate_date)
+            .bind(pending.at)
+            .bind(pending.position)
+            .execute(&mut *tx)
+            .await?;
         }
         Ok(())
     }
@@ -157,57 +276,7 @@ async fn set_status(
 }
 
 async fn apply_account(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), ProjectionError> {
-    let account_id = uuid_of(&event.aggregate_id)?;
     match event.decode::<AccountEvent>()? {
-        AccountEvent::AccountOpened {
-            client_id,
-            provider_id,
-            ..
-        } => {
-            sqlx::query(
-                "INSERT INTO payment_accounts (account_id, client_id, provider_id)
-                 VALUES ($1, $2, $3) ON CONFLICT (account_id) DO NOTHING",
-            )
-            .bind(account_id)
-            .bind(client_id.as_uuid())
-            .bind(provider_id.as_uuid())
-            .execute(&mut *tx)
-            .await?;
-        }
-        AccountEvent::PaymentPosted {
-            payment_id,
-            amount,
-            method,
-            conversion,
-            ..
-        } => {
-            // A payment with a lifecycle already has its row; one credited directly gets it now.
-            let at = event.metadata()?.occurred_at;
-            let paid = conversion.map_or(amount, |c| c.from);
-            sqlx::query(
-                "INSERT INTO payments (payment_id, client_id, provider_id, method, method_kind,
-                                       status, amount, currency, account_currency, credited,
-                                       rate, rate_date, created_on, created_at, credited_at,
-                                       position)
-                 SELECT $1, a.client_id, a.provider_id, $2, 'direct', 'credited', $3, $4, $5, $6,
-                        $7, $8, ($9 AT TIME ZONE 'UTC')::date, $9, $9, $10
-                   FROM payment_accounts a WHERE a.account_id = $11
-                 ON CONFLICT (payment_id) DO NOTHING",
-            )
-            .bind(payment_id.as_uuid())
-            .bind(method.as_str())
-            .bind(paid.amount())
-            .bind(paid.currency().code())
-            .bind(amount.currency().code())
-            .bind(amount.amount())
-            .bind(conversion.map(|c| c.rate.as_decimal()))
-            .bind(conversion.map(|c| c.effective_from))
-            .bind(at)
-            .bind(event.position)
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await?;
-        }
         AccountEvent::PaymentRefunded {
             payment_id, amount, ..
         } => {
