@@ -363,6 +363,7 @@ fn document_problems(api: &mut utoipa::openapi::OpenApi) {
             "no bearer token, or an unknown, revoked or expired one",
         ),
         ("403", "the token may not call this route"),
+        ("404", "no such resource, or not one this token may see"),
         ("415", "a body that is not application/json"),
         ("422", "a value or a business rule refused"),
         ("503", "the database or a read model is not ready; retry"),
@@ -380,6 +381,7 @@ fn document_problems(api: &mut utoipa::openapi::OpenApi) {
         .flatten()
         {
             let has_body = operation.request_body.is_some();
+            let has_id = path.contains('{');
             for (status, response) in operation.responses.responses.iter_mut() {
                 if (status.starts_with('4') || status.starts_with('5'))
                     && let RefOr::T(response) = response
@@ -394,7 +396,9 @@ fn document_problems(api: &mut utoipa::openapi::OpenApi) {
                 let applies = match status {
                     "401" | "403" => !public,
                     "415" => has_body,
-                    "400" | "422" => !public,
+                    "404" => has_id,
+                    // A public route with a body (signing in) can still get a bad body.
+                    "400" | "422" => !public || has_body,
                     _ => true,
                 };
                 if applies {

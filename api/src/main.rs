@@ -191,7 +191,7 @@ enum AuditCommand {
 enum ProjectionsCommand {
     /// Empty read models and rebuild them from the whole log.
     Rebuild {
-        /// One projection (providers, clients, balances, action_log); all when absent.
+        /// One projection, by its name (such as balances, services or seal); all when absent.
         name: Option<String>,
         /// Events per transaction.
         #[arg(long, default_value_t = 5000)]
