@@ -79,11 +79,21 @@ pub async fn checkpoint(
     }))
 }
 
+/// Takes the projection's lock for the transaction (waiting for it, or not), and lets the
+/// transaction commit without waiting for its WAL to reach the disk.
+///
+/// A read model is derived data: its durability is the log's. Should PostgreSQL crash, a
+/// projection transaction that was committed but not yet flushed is lost whole, its checkpoint
+/// with it, and the worker applies the same events again, so each still takes effect once. A
+/// process manager's checkpoint lost that way reruns its steps, which are keyed. Without this,
+/// every projection worker's commit was a disk flush competing with the commands' own.
 async fn lock(tx: &mut PgConnection, name: &str, wait: bool) -> Result<bool, sqlx::Error> {
     let sql = if wait {
-        "SELECT pg_advisory_xact_lock(hashtextextended('projection:' || $1, 0)) IS NOT NULL"
+        "SELECT pg_advisory_xact_lock(hashtextextended('projection:' || $1, 0)) IS NOT NULL,
+                set_config('synchronous_commit', 'off', true)"
     } else {
-        "SELECT pg_try_advisory_xact_lock(hashtextextended('projection:' || $1, 0))"
+        "SELECT pg_try_advisory_xact_lock(hashtextextended('projection:' || $1, 0)),
+                set_config('synchronous_commit', 'off', true)"
     };
     sqlx::query_scalar(sql).bind(name).fetch_one(tx).await
 }
