@@ -155,6 +155,19 @@ impl TestServer {
 
     /// A server over `db`, which may already hold a history (a crash's leftovers, say).
     pub async fn start_on(db: TestDb, clock: Arc<dyn Clock>) -> TestServer {
+        Self::start_mailing(db, clock, None).await
+    }
+
+    /// A server over `db` whose notifier e-mails through the SMTP server at `smtp_url` (none:
+    /// notices are recorded as not configured).
+    pub async fn start_mailing(
+        db: TestDb,
+        clock: Arc<dyn Clock>,
+        smtp_url: Option<&str>,
+    ) -> TestServer {
+        let mailer =
+            projections::notify::Mailer::new(smtp_url, "Test Hosting <billing@example.com>")
+                .expect("SMTP settings");
         let running = server::start(
             db.pool.clone(),
             clock,
@@ -163,6 +176,7 @@ impl TestServer {
                 admin_token: ADMIN_TOKEN.to_owned(),
                 run_projections: true,
                 query_wait: Duration::from_secs(10),
+                mailer,
             },
         )
         .await
@@ -264,7 +278,7 @@ pub async fn answer(response: reqwest::Response) -> Answer {
 }
 
 /// Every read-model table with the column that orders it, for comparing read models whole.
-pub const READ_MODELS: [(&str, &str); 35] = [
+pub const READ_MODELS: [(&str, &str); 42] = [
     ("providers", "id"),
     ("clients", "id"),
     ("balances", "account_id"),
@@ -309,6 +323,13 @@ pub const READ_MODELS: [(&str, &str); 35] = [
     ("client_users", "id"),
     ("access_tokens", "id"),
     ("audit_chain", "position"),
+    ("tickets", "ticket_id"),
+    ("ticket_messages", "message_id"),
+    ("ticket_categories", "category_id"),
+    ("answer_templates", "template_id"),
+    ("announcements", "announcement_id"),
+    ("message_templates", "kind, language"),
+    ("notice_settings", "client_id"),
 ];
 
 /// A hash of a table's whole content in a stable order, to compare read models.

@@ -28,6 +28,8 @@ pub struct ServerConfig {
     pub run_projections: bool,
     /// How long a query waits for `min_position`.
     pub query_wait: Duration,
+    /// Where the notifier sends e-mail (it runs with the projection workers).
+    pub mailer: projections::notify::Mailer,
 }
 
 /// Connections of the projection workers' own pool beyond one per worker: one for LISTEN and
@@ -91,17 +93,23 @@ pub async fn start(
         // commands), so each gets one: none waits for another's.
         let worker_pool = PgPoolOptions::new()
             .max_connections(
-                u32::try_from(workers.len()).unwrap_or(u32::MAX) + WORKER_SPARE_CONNECTIONS,
+                // One more for the notifier's sender.
+                u32::try_from(workers.len()).unwrap_or(u32::MAX) + WORKER_SPARE_CONNECTIONS + 1,
             )
             .acquire_timeout(Duration::from_secs(5))
             .connect_lazy_with((*pool.connect_options()).clone());
-        tokio::spawn(projections::engine::run_until_stopped(
-            worker_pool,
+        let engine = projections::engine::run_until_stopped(
+            worker_pool.clone(),
             workers,
             WorkerConfig::default(),
             progress,
             stopped.clone(),
-        ))
+        );
+        let sender =
+            projections::notify::run_sender(worker_pool, config.mailer.clone(), stopped.clone());
+        tokio::spawn(async move {
+            tokio::join!(engine, sender);
+        })
     });
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;

@@ -21,3 +21,4 @@ mod process;
 mod projections;
 mod promos;
 mod reports;
+mod support;

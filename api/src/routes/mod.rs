@@ -23,6 +23,7 @@ pub mod services;
 pub mod staff;
 pub mod statement;
 pub mod tariffs;
+pub mod tickets;
 pub mod users;
 
 use axum::Json;
