@@ -7,6 +7,8 @@
 // A harness fails loudly: a test that cannot set itself up should stop with the reason.
 #![allow(clippy::expect_used, clippy::panic)]
 
+pub mod smtp;
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -354,6 +354,13 @@ fn support() -> OpenApiRouter<AppState> {
             routes::tickets::delete_answer_template
         ))
         .routes(routes!(routes::tickets::response_times))
+        .routes(routes!(routes::notices::set_message_template))
+        .routes(routes!(routes::notices::list_message_templates))
+        .routes(routes!(
+            routes::notices::set_notice_settings,
+            routes::notices::get_notice_settings
+        ))
+        .routes(routes!(routes::notices::list_notifications))
 }
 
 /// The routes anyone may call.

@@ -14,6 +14,7 @@ mod demo;
 mod eventstore;
 mod invoicing;
 mod merge;
+mod notifications;
 mod payments;
 mod permissions;
 mod pressure;

@@ -156,6 +156,11 @@ const EXPECTED: &[(&str, &str)] = &[
     ("PUT /v1/answer-templates/{id}", "2223331"),
     ("DELETE /v1/answer-templates/{id}", "2223331"),
     ("GET /v1/reports/response-times", "2232331"),
+    ("PUT /v1/message-templates/{kind}/{language}", "2223331"),
+    ("GET /v1/message-templates", "2223331"),
+    ("PUT /v1/clients/{id}/notice-settings", "2233231"),
+    ("GET /v1/clients/{id}/notice-settings", "2222231"),
+    ("GET /v1/notifications", "2223231"),
 ];
 
 /// A request: method, path and body.
@@ -977,7 +982,22 @@ impl Scene {
                 )
             }
             (M::GET, "/v1/ticket-queue" | "/v1/ticket-categories" | "/v1/answer-templates")
-            | (M::GET, "/v1/reports/response-times") => call(method, template, None),
+            | (M::GET, "/v1/reports/response-times" | "/v1/message-templates")
+            | (M::GET, "/v1/notifications") => call(method, template, None),
+            (M::PUT, "/v1/message-templates/{kind}/{language}") => call(
+                method,
+                "/v1/message-templates/service_expiring/de",
+                Some(json!({"subject": "{{service}} läuft in {{days}} Tagen ab",
+                            "body": "Hallo {{client_name}}, bitte Guthaben aufladen."})),
+            ),
+            (M::PUT, "/v1/clients/{id}/notice-settings") => call(
+                method,
+                template.replace("{id}", c),
+                Some(json!({"language": "de", "subscriptions": ["service_expiring"]})),
+            ),
+            (M::GET, "/v1/clients/{id}/notice-settings") => {
+                call(method, template.replace("{id}", c), None)
+            }
             (M::PUT, "/v1/departments/{id}/business-hours") => {
                 let created = self
                     .ok(
@@ -1215,7 +1235,12 @@ async fn a_client_user_finds_nothing_of_another_client_by_any_route() {
             ));
         }
     }
-    for list in ["/v1/clients", "/v1/payments", "/v1/invoices"] {
+    for list in [
+        "/v1/clients",
+        "/v1/payments",
+        "/v1/invoices",
+        "/v1/notifications",
+    ] {
         let got = send(
             &scene.server,
             Some(&user_a),

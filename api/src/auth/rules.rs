@@ -374,6 +374,19 @@ pub const RULES: &[Rule] = &[
     Rule::write("PUT", "/v1/answer-templates/{id}", Tickets),
     Rule::write("DELETE", "/v1/answer-templates/{id}", Tickets),
     Rule::read("GET", "/v1/reports/response-times", Reports),
+    // Notifications: staff write the templates; a client chooses its language and notices and
+    // may read what was sent to it.
+    Rule::write("PUT", "/v1/message-templates/{kind}/{language}", Tickets),
+    Rule::read("GET", "/v1/message-templates", Tickets),
+    Rule::write("PUT", "/v1/clients/{id}/notice-settings", Clients)
+        .of(Owner::Client)
+        .for_clients(),
+    Rule::read("GET", "/v1/clients/{id}/notice-settings", Clients)
+        .of(Owner::Client)
+        .for_clients(),
+    Rule::read("GET", "/v1/notifications", Tickets)
+        .list()
+        .for_clients(),
     // The auditors' view of the log.
     Rule::read("GET", "/v1/audit/head", Reports),
     Rule::read("GET", "/v1/audit/verify", Reports),
