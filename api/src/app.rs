@@ -361,6 +361,12 @@ fn support() -> OpenApiRouter<AppState> {
             routes::notices::get_notice_settings
         ))
         .routes(routes!(routes::notices::list_notifications))
+        .routes(routes!(routes::messages::send_client_message))
+        .routes(routes!(
+            routes::messages::publish_announcement,
+            routes::messages::list_announcements
+        ))
+        .routes(routes!(routes::messages::withdraw_announcement))
 }
 
 /// The routes anyone may call.

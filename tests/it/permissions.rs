@@ -161,6 +161,10 @@ const EXPECTED: &[(&str, &str)] = &[
     ("PUT /v1/clients/{id}/notice-settings", "2233231"),
     ("GET /v1/clients/{id}/notice-settings", "2222231"),
     ("GET /v1/notifications", "2223231"),
+    ("POST /v1/client-messages", "2223331"),
+    ("POST /v1/announcements", "2223331"),
+    ("GET /v1/announcements", "2223231"),
+    ("POST /v1/announcements/{id}/withdraw", "2223331"),
 ];
 
 /// A request: method, path and body.
@@ -983,7 +987,23 @@ impl Scene {
             }
             (M::GET, "/v1/ticket-queue" | "/v1/ticket-categories" | "/v1/answer-templates")
             | (M::GET, "/v1/reports/response-times" | "/v1/message-templates")
-            | (M::GET, "/v1/notifications") => call(method, template, None),
+            | (M::GET, "/v1/notifications" | "/v1/announcements") => call(method, template, None),
+            (M::POST, "/v1/client-messages") => call(
+                method,
+                template,
+                Some(
+                    json!({"message_id": Uuid::now_v7(), "provider_id": self.provider,
+                            "client_id": c, "subject": "Maintenance",
+                            "body": "We move your server tonight."}),
+                ),
+            ),
+            (M::POST, "/v1/announcements") => call(method, template, Some(self.announcement())),
+            (M::POST, "/v1/announcements/{id}/withdraw") => {
+                let body = self.announcement();
+                self.ok(M::POST, "/v1/announcements", body.clone()).await;
+                let id = body["announcement_id"].as_str().unwrap().to_owned();
+                call(method, template.replace("{id}", &id), None)
+            }
             (M::PUT, "/v1/message-templates/{kind}/{language}") => call(
                 method,
                 "/v1/message-templates/service_expiring/de",
@@ -1078,6 +1098,14 @@ impl Scene {
             )
             .await;
         opened["id"].as_str().unwrap().to_owned()
+    }
+
+    fn announcement(&self) -> Value {
+        let now = chrono::Utc::now();
+        json!({"announcement_id": Uuid::now_v7().to_string(), "provider_id": self.provider,
+               "title": "Maintenance", "body": "Saturday night.",
+               "valid_from": now - chrono::Duration::hours(1),
+               "valid_until": now + chrono::Duration::days(1)})
     }
 
     fn promo_body(&self) -> Value {

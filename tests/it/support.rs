@@ -16,6 +16,7 @@ const PASSWORD: &str = "correct horse battery";
 pub(crate) struct Desk {
     pub(crate) server: TestServer,
     pub(crate) clock: std::sync::Arc<eventstore::clock::FixedClock>,
+    pub(crate) provider: String,
     pub(crate) client_a: String,
     pub(crate) client_b: String,
     pub(crate) user_a: String,
@@ -132,6 +133,7 @@ impl Desk {
         let support = login(&server, "sam@provider.example").await;
         let sales = login(&server, "sue@provider.example").await;
         Desk {
+            provider,
             client_a: client_ids[0].clone(),
             client_b: client_ids[1].clone(),
             user_a,
@@ -684,4 +686,191 @@ async fn bad_input_is_refused_with_a_problem_and_writes_nothing() {
         );
         assert_eq!(desk.attachment_rows().await, files, "{path} stored a file");
     }
+}
+
+#[tokio::test]
+async fn staff_message_clients_as_tickets_and_announcements_show_while_valid() {
+    // Arrange: client B reads German, client A never chose (English).
+    let (server, clock) = TestServer::start_fixed().await;
+    let desk = Desk::new(server, clock).await;
+    let settings = desk
+        .as_(
+            &desk.user_b,
+            Method::PUT,
+            &format!("/v1/clients/{}/notice-settings", desk.client_b),
+            Some(json!({"language": "de", "subscriptions": ["ticket_answered"]})),
+        )
+        .await;
+    assert_eq!(settings.status, StatusCode::OK, "{settings:?}");
+    let german = json!({"message_id": Uuid::now_v7(), "provider_id": desk.provider,
+                        "language": "de", "subject": "Wartung", "body": "Heute Nacht."});
+
+    // Act: a message to the German-speaking clients, sent twice; one to everyone.
+    let sent = desk
+        .as_(
+            &desk.support,
+            Method::POST,
+            "/v1/client-messages",
+            Some(german.clone()),
+        )
+        .await;
+    let events = desk.server.event_count().await;
+    let again = desk
+        .as_(
+            &desk.support,
+            Method::POST,
+            "/v1/client-messages",
+            Some(german),
+        )
+        .await;
+    let written_again = desk.server.event_count().await - events;
+    let everyone = desk
+        .as_(
+            &desk.support,
+            Method::POST,
+            "/v1/client-messages",
+            Some(
+                json!({"message_id": Uuid::now_v7(), "provider_id": desk.provider,
+                        "subject": "New prices", "body": "From March."}),
+            ),
+        )
+        .await;
+    let refused = desk
+        .as_(
+            &desk.support,
+            Method::POST,
+            "/v1/client-messages",
+            Some(
+                json!({"message_id": Uuid::now_v7(), "provider_id": desk.provider,
+                        "language": "german", "subject": "x", "body": "y"}),
+            ),
+        )
+        .await;
+
+    // Assert: one ticket for B, none more on the retry, one each for everyone.
+    assert_eq!(sent.status, StatusCode::CREATED, "{sent:?}");
+    assert_eq!(sent.body["clients"], 1);
+    assert_eq!(again.status, StatusCode::CREATED, "{again:?}");
+    assert_eq!(written_again, 0);
+    assert_eq!(everyone.body["clients"], 2, "{everyone:?}");
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{refused:?}"
+    );
+    let head = desk.head().await;
+    let of = |client: &str| format!("/v1/clients/{client}/tickets?status=all&min_position={head}");
+    let b = desk
+        .as_(&desk.user_b, Method::GET, &of(&desk.client_b), None)
+        .await;
+    let a = desk
+        .as_(&desk.user_a, Method::GET, &of(&desk.client_a), None)
+        .await;
+    let subjects = |page: &Answer| {
+        let mut subjects: Vec<String> = page.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["subject"].as_str().unwrap().to_owned())
+            .collect();
+        subjects.sort();
+        subjects
+    };
+    assert_eq!(subjects(&b), vec!["New prices", "Wartung"]);
+    assert_eq!(subjects(&a), vec!["New prices"]);
+
+    // Act: announcements for everyone, for German readers, and one for next week.
+    let now = Utc.with_ymd_and_hms(2027, 1, 1, 9, 0, 0).single().unwrap();
+    let mut ids = Vec::new();
+    for (title, language, from_hours) in [
+        ("Maintenance", Value::Null, -1),
+        ("Wartung", json!("de"), -1),
+        ("Next week", Value::Null, 24 * 7),
+    ] {
+        let id = Uuid::now_v7();
+        let published = desk
+            .as_(
+                &desk.support,
+                Method::POST,
+                "/v1/announcements",
+                Some(json!({"announcement_id": id, "provider_id": desk.provider,
+                            "title": title, "body": "Details inside.", "language": language,
+                            "valid_from": now + chrono::Duration::hours(from_hours),
+                            "valid_until": now + chrono::Duration::days(10)})),
+            )
+            .await;
+        assert_eq!(published.status, StatusCode::CREATED, "{published:?}");
+        ids.push(id);
+    }
+    let titles = |page: Answer| -> Vec<String> {
+        page.body["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{page:?}"))
+            .iter()
+            .map(|a| a["title"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let head = desk.head().await;
+    let list = format!("/v1/announcements?min_position={head}");
+    let for_a = titles(desk.as_(&desk.user_a, Method::GET, &list, None).await);
+    let for_b = titles(desk.as_(&desk.user_b, Method::GET, &list, None).await);
+    let for_staff = titles(desk.as_(&desk.support, Method::GET, &list, None).await);
+    let withdrawn = desk
+        .as_(
+            &desk.support,
+            Method::POST,
+            &format!("/v1/announcements/{}/withdraw", ids[0]),
+            None,
+        )
+        .await;
+    let head = desk.head().await;
+    let after = titles(
+        desk.as_(
+            &desk.user_a,
+            Method::GET,
+            &format!("/v1/announcements?min_position={head}"),
+            None,
+        )
+        .await,
+    );
+    let backwards = desk
+        .as_(
+            &desk.support,
+            Method::POST,
+            "/v1/announcements",
+            Some(
+                json!({"announcement_id": Uuid::now_v7(), "provider_id": desk.provider,
+                        "title": "Oops", "body": "x", "valid_from": now,
+                        "valid_until": now - chrono::Duration::hours(1)}),
+            ),
+        )
+        .await;
+
+    let b_logs_in = desk
+        .server
+        .post(
+            "/v1/auth/login",
+            json!({"email": "owner-b@example.com", "password": PASSWORD}),
+        )
+        .await;
+    let mut at_login: Vec<String> = b_logs_in.body["announcements"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{b_logs_in:?}"))
+        .iter()
+        .map(|a| a["title"].as_str().unwrap().to_owned())
+        .collect();
+    at_login.sort();
+
+    // Assert: each client sees what shows now in its language, also when it logs in; staff see
+    // all.
+    assert_eq!(at_login, vec!["Wartung"]);
+    assert_eq!(for_a, vec!["Maintenance"]);
+    let mut for_b = for_b;
+    for_b.sort();
+    assert_eq!(for_b, vec!["Maintenance", "Wartung"]);
+    assert_eq!(for_staff.len(), 3, "{for_staff:?}");
+    assert_eq!(withdrawn.status, StatusCode::OK, "{withdrawn:?}");
+    assert!(after.is_empty(), "{after:?}");
+    assert_eq!(backwards.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(backwards.body["code"], "invalid_period");
 }

@@ -387,6 +387,14 @@ pub const RULES: &[Rule] = &[
     Rule::read("GET", "/v1/notifications", Tickets)
         .list()
         .for_clients(),
+    // Messages to clients and announcements: staff send; a client's user reads the
+    // announcements showing to it.
+    Rule::write("POST", "/v1/client-messages", Tickets),
+    Rule::write("POST", "/v1/announcements", Tickets),
+    Rule::read("GET", "/v1/announcements", Tickets)
+        .list()
+        .for_clients(),
+    Rule::write("POST", "/v1/announcements/{id}/withdraw", Tickets),
     // The auditors' view of the log.
     Rule::read("GET", "/v1/audit/head", Reports),
     Rule::read("GET", "/v1/audit/verify", Reports),

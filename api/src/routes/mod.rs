@@ -13,6 +13,7 @@ pub mod groups;
 pub mod health;
 pub mod invoices;
 pub mod merges;
+pub mod messages;
 pub mod notices;
 pub mod operations;
 pub mod payers;

@@ -261,7 +261,7 @@ async fn store_files(state: &AppState, files: &[(Attachment, Vec<u8>)]) -> Resul
 }
 
 /// Loads a department for a ticket: it must exist (422 otherwise).
-async fn ticket_department(state: &AppState, id: Uuid) -> Result<TicketDepartment, ApiError> {
+pub async fn ticket_department(state: &AppState, id: Uuid) -> Result<TicketDepartment, ApiError> {
     let department = state
         .store
         .load::<Department>(&id.to_string())
