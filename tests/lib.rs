@@ -59,8 +59,10 @@ impl TestDb {
         let url = url_for(&name);
         // Two tests run at once, each with this pool and its server's worker pool (one
         // connection per projection): together they stay inside PostgreSQL's default of 100.
+        // (12: the support and notifier workers took two of the 16 this pool had, and the
+        // pressure tests' 32 writers beside a server left no margin at 14.)
         let pool = PgPoolOptions::new()
-            .max_connections(16)
+            .max_connections(12)
             .connect(&url)
             .await
             .expect("connect to the test database");

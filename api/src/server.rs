@@ -93,20 +93,21 @@ pub async fn start(
         // commands), so each gets one: none waits for another's.
         let worker_pool = PgPoolOptions::new()
             .max_connections(
-                // One more for the notifier's sender.
-                u32::try_from(workers.len()).unwrap_or(u32::MAX) + WORKER_SPARE_CONNECTIONS + 1,
+                u32::try_from(workers.len()).unwrap_or(u32::MAX) + WORKER_SPARE_CONNECTIONS,
             )
             .acquire_timeout(Duration::from_secs(5))
             .connect_lazy_with((*pool.connect_options()).clone());
         let engine = projections::engine::run_until_stopped(
-            worker_pool.clone(),
+            worker_pool,
             workers,
             WorkerConfig::default(),
             progress,
             stopped.clone(),
         );
+        // The sender takes one connection at a time from the request pool rather than adding
+        // one to the workers' (each test server and node stays within its connection budget).
         let sender =
-            projections::notify::run_sender(worker_pool, config.mailer.clone(), stopped.clone());
+            projections::notify::run_sender(pool.clone(), config.mailer.clone(), stopped.clone());
         tokio::spawn(async move {
             tokio::join!(engine, sender);
         })

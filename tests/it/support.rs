@@ -98,7 +98,10 @@ impl Desk {
             )
             .await;
         assert_eq!(first.status, StatusCode::CREATED, "{first:?}");
-        let departments = server.get("/v1/departments?min_position=1").await;
+        let position = first.body["position"].as_i64().unwrap();
+        let departments = server
+            .get(&format!("/v1/departments?min_position={position}"))
+            .await;
         let id_of = |name: &str| {
             departments.body["items"]
                 .as_array()
@@ -519,6 +522,49 @@ async fn staff_writing_to_a_client_opens_a_ticket_on_its_behalf() {
         format!("client:{}", desk.client_b)
     );
     assert!(metadata["actor"].as_str().unwrap().starts_with("staff:"));
+    let head = desk.head().await;
+    let log = desk
+        .server
+        .get(&format!(
+            "/v1/action-log?client_id={}&event_type=TicketOpened&min_position={head}",
+            desk.client_b
+        ))
+        .await;
+    assert_eq!(log.body["items"][0]["aggregate_id"], ticket, "{log:?}");
+
+    // The ticket goes to a colleague by name; someone unknown is refused.
+    let me = desk
+        .as_(&desk.support, Method::GET, "/v1/auth/me", None)
+        .await;
+    let sam = me.body["actor"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("staff:")
+        .to_owned();
+    let assign = |staff: String| {
+        let desk = &desk;
+        async move {
+            desk.as_(
+                &desk.sales,
+                Method::POST,
+                &format!("/v1/tickets/{ticket}/assign"),
+                Some(json!({"staff_id": staff})),
+            )
+            .await
+        }
+    };
+    let to_sam = assign(sam.clone()).await;
+    let to_nobody = assign(Uuid::now_v7().to_string()).await;
+    assert_eq!(to_sam.status, StatusCode::OK, "{to_sam:?}");
+    assert_eq!(
+        to_nobody.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{to_nobody:?}"
+    );
+    assert_eq!(to_nobody.body["code"], "staff_not_found");
+    let seen = desk.ticket(&desk.support, ticket).await;
+    assert_eq!(seen.body["staff_id"], sam.as_str());
+    assert_eq!(seen.body["department_id"], desk.support_department.as_str());
 }
 
 #[tokio::test]

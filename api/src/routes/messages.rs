@@ -86,6 +86,12 @@ pub async fn send_client_message(
     if !department.accepts_tickets {
         return Err(TicketError::DepartmentTakesNoTickets.into());
     }
+    // The recipients are the clients as of now: let the read models catch up with the log
+    // (a language a client chose a moment ago counts).
+    let head = eventstore::log::head_position(&state.pool).await?;
+    state
+        .consistent(&["clients", "support"], Some(head))
+        .await?;
     let recipients: Vec<Uuid> = sqlx::query_scalar(
         "SELECT c.id FROM clients c
            LEFT JOIN notice_settings s ON s.client_id = c.id
