@@ -565,6 +565,29 @@ async fn staff_writing_to_a_client_opens_a_ticket_on_its_behalf() {
     let seen = desk.ticket(&desk.support, ticket).await;
     assert_eq!(seen.body["staff_id"], sam.as_str());
     assert_eq!(seen.body["department_id"], desk.support_department.as_str());
+
+    // The client is told of the message (rendered; no SMTP server in this test), and sees that
+    // notice as its own.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    let notice = loop {
+        let page = desk
+            .as_(&desk.user_b, Method::GET, "/v1/notifications", None)
+            .await;
+        let found = page.body["items"].as_array().and_then(|items| {
+            items
+                .iter()
+                .find(|n| n["kind"] == "ticket_answered")
+                .cloned()
+        });
+        if let Some(found) = found {
+            break found;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{page:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(notice["status"], "not_configured");
+    assert_eq!(notice["subject"], "Re: Planned maintenance");
+    assert_eq!(notice["client_id"], desk.client_b.as_str());
 }
 
 #[tokio::test]
