@@ -453,8 +453,7 @@ async fn a_ticket_lives_from_question_to_archive_and_each_side_sees_only_its_own
         .await;
     assert_eq!(report.status, StatusCode::OK, "{report:?}");
     let row = |id: &str| {
-        report
-            .body
+        report.body["items"]
             .as_array()
             .unwrap()
             .iter()
@@ -466,6 +465,31 @@ async fn a_ticket_lives_from_question_to_archive_and_each_side_sees_only_its_own
     assert_eq!(support_row["answers"], 1);
     assert_eq!(support_row["average_seconds"], 8 * 3600 + 1800);
     assert_eq!(row(&desk.sales_department)["waiting_now"], 1);
+    let csv = desk
+        .server
+        .http
+        .get(format!(
+            "{}/v1/reports/response-times?from=2027-01-01&to=2027-01-08&format=csv",
+            desk.server.url
+        ))
+        .bearer_auth(tests::ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.starts_with("department_id,department,answers,average_seconds,"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(&format!(
+            "{},Technical support,1,30600,30600,30600,0\r\n",
+            desk.support_department
+        )),
+        "{csv}"
+    );
 
     // Rebuilt from the log, the support read models hold the same rows.
     let pool = &desk.server.db.pool;

@@ -1099,6 +1099,8 @@ pub struct ResponseTimesParams {
     pub from: Option<chrono::NaiveDate>,
     /// The first day not counted (half-open); by default tomorrow.
     pub to: Option<chrono::NaiveDate>,
+    /// `json` (the default) or `csv`; `Accept: text/csv` also asks for CSV.
+    pub format: Option<String>,
     /// Wait until the read model has this global position.
     #[param(minimum = 0)]
     pub min_position: Option<i64>,
@@ -1123,25 +1125,55 @@ pub struct ResponseTimesRow {
     pub waiting_now: i64,
 }
 
+impl crate::routes::reports::CsvRow for ResponseTimesRow {
+    const HEADER: &'static [&'static str] = &[
+        "department_id",
+        "department",
+        "answers",
+        "average_seconds",
+        "median_seconds",
+        "max_seconds",
+        "waiting_now",
+    ];
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.department_id.to_string(),
+            self.department.clone(),
+            self.answers.to_string(),
+            self.average_seconds.to_string(),
+            self.median_seconds.to_string(),
+            self.max_seconds.to_string(),
+            self.waiting_now.to_string(),
+        ]
+    }
+}
+
 /// Response times per department: how long clients waited for a first answer, counted within
-/// each department's business hours, for answers given in `[from, to)`.
+/// each department's business hours, for answers given in `[from, to)`; JSON or CSV.
 #[utoipa::path(get, path = "/v1/reports/response-times", tag = "reports",
     params(ResponseTimesParams),
-    responses((status = 200, description = "one row per department", body = Vec<ResponseTimesRow>)))]
+    responses(
+        (status = 200, description = "one row per department, by name",
+         content((crate::routes::reports::Report<ResponseTimesRow> = "application/json"),
+                 (String = "text/csv"))),
+        (status = 400, description = "bad parameters", body = Problem)))]
 pub async fn response_times(
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
     Query(params): Query<ResponseTimesParams>,
-) -> Result<Json<Vec<ResponseTimesRow>>, ApiError> {
+) -> Result<Response, ApiError> {
+    let csv = crate::routes::reports::wants_csv(params.format.as_deref(), &headers)?;
     state
         .consistent(&["support", "access"], params.min_position)
         .await?;
     let today = state.today();
     let to = params.to.unwrap_or(today + chrono::Duration::days(1));
     let from = params.from.unwrap_or(to - chrono::Duration::days(30));
-    if from >= to {
+    if from >= to || (to - from).num_days() > 3660 {
         return Err(ApiError::bad_request(
             "invalid_query",
-            "from must be before to",
+            format!("from ({from}) must be before to ({to}), at most ten years apart"),
         ));
     }
     let rows: Vec<ResponseTimesRow> = sqlx::query_as(
@@ -1174,5 +1206,5 @@ pub async fn response_times(
     .bind(to)
     .fetch_all(&state.pool)
     .await?;
-    Ok(Json(rows))
+    Ok(crate::routes::reports::respond(csv, "response-times", rows))
 }
