@@ -171,20 +171,48 @@ async fn an_expiring_service_mails_each_subscribed_notice_once_in_the_clients_la
     .await;
     robot(&server).await;
 
-    // Act: ten and five days before the paid month ends; the notifier stops right after the
-    // second notice is due, as a deployment would stop it.
+    // Act: ten days before the paid month ends, mailed at once. Then the relay is down when the
+    // five-day notice is due: the server is restarted pointing at a port where nothing listens,
+    // the send fails and is recorded, and that server stops too, leaving the notice claimed by a
+    // sender that (as far as the outbox knows) died before sending it.
     billing_day(&server, &clock, day(1, 22)).await;
     let first = sink.wait_for(1, Duration::from_secs(20)).await;
     assert_eq!(first.len(), 1, "the ten-day notice: {first:?}");
-    billing_day(&server, &clock, day(1, 27)).await;
     let mut server = server;
     server.stop().await;
     let TestServer { db, .. } = server;
-    // A sender that died after claiming a notice and before sending it leaves the claim behind.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("smtp://{}", listener.local_addr().unwrap())
+    };
+    let mut server = TestServer::start_mailing(db, clock.clone(), Some(&closed)).await;
+    billing_day(&server, &clock, day(1, 27)).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let failed: Option<String> = sqlx::query_scalar(
+            "SELECT last_error FROM notifications
+              WHERE kind = 'service_expiring' AND params->>'days' = '5' AND attempts >= 1",
+        )
+        .fetch_optional(&server.db.pool)
+        .await
+        .unwrap()
+        .flatten();
+        if failed.is_some() {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the send to a closed port failed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server.stop().await;
+    let TestServer { db, .. } = server;
     sqlx::query(
-        "UPDATE notifications SET status = 'sending', attempts = attempts + 1,
+        "UPDATE notifications
+            SET status = 'sending', attempts = attempts + 1, next_attempt_at = now(),
                 lease_until = now() - interval '1 second'
-          WHERE status = 'pending'",
+          WHERE kind = 'service_expiring' AND params->>'days' = '5'",
     )
     .execute(&db.pool)
     .await
@@ -230,6 +258,15 @@ async fn an_expiring_service_mails_each_subscribed_notice_once_in_the_clients_la
     assert!(mails_after[0].body().contains("bis 2027-02-01 bezahlt"));
     assert!(mails_after[0].body().contains("Grüße"));
     let rows = outbox(pool).await;
+    let (attempts, error): (i32, Option<String>) = sqlx::query_as(
+        "SELECT attempts, last_error FROM notifications
+          WHERE kind = 'service_expiring' AND params->>'days' = '5'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert!(attempts >= 3, "failed, claimed and lost, sent: {attempts}");
+    assert_eq!(error, None, "the last attempt succeeded");
     let sent: Vec<&(String, String, String)> = rows.iter().filter(|r| r.1 == "sent").collect();
     assert_eq!(sent.len(), 4, "{rows:?}");
     let mut ids: Vec<String> = mails_after
