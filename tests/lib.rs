@@ -7,6 +7,8 @@
 // A harness fails loudly: a test that cannot set itself up should stop with the reason.
 #![allow(clippy::expect_used, clippy::panic)]
 
+pub mod smtp;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -57,8 +59,10 @@ impl TestDb {
         let url = url_for(&name);
         // Two tests run at once, each with this pool and its server's worker pool (one
         // connection per projection): together they stay inside PostgreSQL's default of 100.
+        // (12: the support and notifier workers took two of the 16 this pool had, and the
+        // pressure tests' 32 writers beside a server left no margin at 14.)
         let pool = PgPoolOptions::new()
-            .max_connections(16)
+            .max_connections(12)
             .connect(&url)
             .await
             .expect("connect to the test database");
@@ -155,6 +159,19 @@ impl TestServer {
 
     /// A server over `db`, which may already hold a history (a crash's leftovers, say).
     pub async fn start_on(db: TestDb, clock: Arc<dyn Clock>) -> TestServer {
+        Self::start_mailing(db, clock, None).await
+    }
+
+    /// A server over `db` whose notifier e-mails through the SMTP server at `smtp_url` (none:
+    /// notices are recorded as not configured).
+    pub async fn start_mailing(
+        db: TestDb,
+        clock: Arc<dyn Clock>,
+        smtp_url: Option<&str>,
+    ) -> TestServer {
+        let mailer =
+            projections::notify::Mailer::new(smtp_url, "Test Hosting <billing@example.com>")
+                .expect("SMTP settings");
         let running = server::start(
             db.pool.clone(),
             clock,
@@ -163,6 +180,7 @@ impl TestServer {
                 admin_token: ADMIN_TOKEN.to_owned(),
                 run_projections: true,
                 query_wait: Duration::from_secs(10),
+                mailer,
             },
         )
         .await
@@ -264,7 +282,7 @@ pub async fn answer(response: reqwest::Response) -> Answer {
 }
 
 /// Every read-model table with the column that orders it, for comparing read models whole.
-pub const READ_MODELS: [(&str, &str); 35] = [
+pub const READ_MODELS: [(&str, &str); 42] = [
     ("providers", "id"),
     ("clients", "id"),
     ("balances", "account_id"),
@@ -309,6 +327,13 @@ pub const READ_MODELS: [(&str, &str); 35] = [
     ("client_users", "id"),
     ("access_tokens", "id"),
     ("audit_chain", "position"),
+    ("tickets", "ticket_id"),
+    ("ticket_messages", "message_id"),
+    ("ticket_categories", "category_id"),
+    ("answer_templates", "template_id"),
+    ("announcements", "announcement_id"),
+    ("message_templates", "kind, language"),
+    ("notice_settings", "client_id"),
 ];
 
 /// A hash of a table's whole content in a stable order, to compare read models.

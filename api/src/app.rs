@@ -316,6 +316,57 @@ fn protected() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::merges::merge_clients))
         .routes(routes!(routes::merges::get_merge))
         .routes(routes!(routes::services::transfer_service))
+        .merge(support())
+}
+
+/// The support center's routes. The two that take messages carry attachments and so accept a
+/// larger body than the rest of the API.
+fn support() -> OpenApiRouter<AppState> {
+    let with_attachments = OpenApiRouter::new()
+        .routes(routes!(
+            routes::tickets::open_ticket,
+            routes::tickets::list_client_tickets
+        ))
+        .routes(routes!(routes::tickets::reply))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            routes::tickets::ATTACHMENT_BODY_LIMIT,
+        ));
+    OpenApiRouter::new()
+        .merge(with_attachments)
+        .routes(routes!(routes::tickets::get_ticket))
+        .routes(routes!(routes::tickets::assign_ticket))
+        .routes(routes!(routes::tickets::close_ticket))
+        .routes(routes!(routes::tickets::reopen_ticket))
+        .routes(routes!(routes::tickets::get_attachment))
+        .routes(routes!(routes::tickets::ticket_queue))
+        .routes(routes!(routes::tickets::set_business_hours))
+        .routes(routes!(
+            routes::tickets::create_category,
+            routes::tickets::list_categories
+        ))
+        .routes(routes!(routes::tickets::archive_category))
+        .routes(routes!(
+            routes::tickets::create_answer_template,
+            routes::tickets::list_answer_templates
+        ))
+        .routes(routes!(
+            routes::tickets::update_answer_template,
+            routes::tickets::delete_answer_template
+        ))
+        .routes(routes!(routes::tickets::response_times))
+        .routes(routes!(routes::notices::set_message_template))
+        .routes(routes!(routes::notices::list_message_templates))
+        .routes(routes!(
+            routes::notices::set_notice_settings,
+            routes::notices::get_notice_settings
+        ))
+        .routes(routes!(routes::notices::list_notifications))
+        .routes(routes!(routes::messages::send_client_message))
+        .routes(routes!(
+            routes::messages::publish_announcement,
+            routes::messages::list_announcements
+        ))
+        .routes(routes!(routes::messages::withdraw_announcement))
 }
 
 /// The routes anyone may call.

@@ -258,6 +258,43 @@ impl From<AccessError> for ApiError {
     }
 }
 
+impl From<domain::ticket::TicketError> for ApiError {
+    fn from(error: domain::ticket::TicketError) -> Self {
+        use domain::ticket::TicketError;
+        let status = match error {
+            TicketError::NotFound => StatusCode::NOT_FOUND,
+            TicketError::AlreadyOpened => StatusCode::CONFLICT,
+            TicketError::AttachmentTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            TicketError::UnsupportedAttachment(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        Self::new(status, error.code(), error.to_string())
+    }
+}
+
+impl From<domain::desk::DeskError> for ApiError {
+    fn from(error: domain::desk::DeskError) -> Self {
+        use domain::desk::DeskError;
+        let status = match error {
+            DeskError::NotFound => StatusCode::NOT_FOUND,
+            DeskError::AlreadyExists => StatusCode::CONFLICT,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        Self::new(status, error.code(), error.to_string())
+    }
+}
+
+impl From<domain::notice::NoticeError> for ApiError {
+    fn from(error: domain::notice::NoticeError) -> Self {
+        use domain::notice::NoticeError;
+        let status = match error {
+            NoticeError::UnknownKind(_) => StatusCode::NOT_FOUND,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        Self::new(status, error.code(), error.to_string())
+    }
+}
+
 impl From<AccountError> for ApiError {
     fn from(error: AccountError) -> Self {
         Self::unprocessable(error.code(), error.to_string())

@@ -63,6 +63,13 @@ struct ServeArgs {
     /// Longest wait of a query for `min_position`, in milliseconds.
     #[arg(long, env = "BILLING_QUERY_WAIT_MS", default_value_t = 5000)]
     query_wait_ms: u64,
+    /// Where notices are e-mailed: `smtp://[user:password@]host[:port]` (plain SMTP to a
+    /// relay). Without it, notices are rendered and recorded as not configured.
+    #[arg(long, env = "BILLING_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// The sender of notices.
+    #[arg(long, env = "BILLING_MAIL_FROM", default_value = "billing@localhost")]
+    mail_from: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -257,6 +264,8 @@ async fn serve(database: Database, args: &ServeArgs) -> anyhow::Result<()> {
         admin_token: admin_token(args),
         run_projections: !args.no_projections,
         query_wait: Duration::from_millis(args.query_wait_ms),
+        mailer: projections::notify::Mailer::new(args.smtp_url.as_deref(), &args.mail_from)
+            .context("BILLING_SMTP_URL or BILLING_MAIL_FROM")?,
     };
     let running = server::start(database.pool.clone(), Arc::new(SystemClock), config)
         .await
@@ -427,6 +436,7 @@ async fn audit(cli: &Cli, command: &AuditCommand) -> anyhow::Result<()> {
                             admin_token: token.clone(),
                             run_projections: false,
                             query_wait: Duration::from_secs(30),
+                            mailer: projections::notify::Mailer::none(),
                         },
                     )
                     .await?;
@@ -566,6 +576,7 @@ async fn main() -> anyhow::Result<()> {
                             admin_token: token.clone(),
                             run_projections: true,
                             query_wait: Duration::from_secs(30),
+                            mailer: projections::notify::Mailer::none(),
                         },
                     )
                     .await?;

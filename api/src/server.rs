@@ -28,6 +28,8 @@ pub struct ServerConfig {
     pub run_projections: bool,
     /// How long a query waits for `min_position`.
     pub query_wait: Duration,
+    /// Where the notifier sends e-mail (it runs with the projection workers).
+    pub mailer: projections::notify::Mailer,
 }
 
 /// Connections of the projection workers' own pool beyond one per worker: one for LISTEN and
@@ -95,13 +97,20 @@ pub async fn start(
             )
             .acquire_timeout(Duration::from_secs(5))
             .connect_lazy_with((*pool.connect_options()).clone());
-        tokio::spawn(projections::engine::run_until_stopped(
+        let engine = projections::engine::run_until_stopped(
             worker_pool,
             workers,
             WorkerConfig::default(),
             progress,
             stopped.clone(),
-        ))
+        );
+        // The sender takes one connection at a time from the request pool rather than adding
+        // one to the workers' (each test server and node stays within its connection budget).
+        let sender =
+            projections::notify::run_sender(pool.clone(), config.mailer.clone(), stopped.clone());
+        tokio::spawn(async move {
+            tokio::join!(engine, sender);
+        })
     });
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;

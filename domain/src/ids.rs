@@ -137,6 +137,59 @@ uuid_id!(
     MergeId
 );
 
+uuid_id!(
+    /// Identifies a support ticket; chosen by the server (or derived, for a message to many
+    /// clients: see [`TicketId::for_message`]).
+    TicketId
+);
+uuid_id!(
+    /// Identifies one message of a ticket.
+    TicketMessageId
+);
+uuid_id!(
+    /// Identifies a ticket category (billing, technical, abuse ...); chosen by the caller.
+    TicketCategoryId
+);
+uuid_id!(
+    /// Identifies an answer template support staff paste into replies; chosen by the caller.
+    AnswerTemplateId
+);
+uuid_id!(
+    /// Identifies an announcement shown to clients; chosen by the caller.
+    AnnouncementId
+);
+uuid_id!(
+    /// Identifies a message template of one notice kind and language; see
+    /// [`MessageTemplateId::of`].
+    MessageTemplateId
+);
+uuid_id!(
+    /// Identifies a message staff sent to one client or to many, each copy a ticket.
+    ClientMessageId
+);
+
+/// The UUID v5 namespace of derived support ids. It must never change: stored ids were derived
+/// from it.
+const SUPPORT_NAMESPACE: Uuid = Uuid::from_u128(0x7d2e_5a91_c3b4_4f60_8e17_a9c0_2b5d_e614);
+
+impl TicketId {
+    /// The ticket that carries `message` to `client`: sending the same message again (a retry)
+    /// meets the same ticket instead of opening a second one.
+    pub fn for_message(message: ClientMessageId, client: ClientId) -> TicketId {
+        let name = format!("message/{message}/{client}");
+        TicketId(Uuid::new_v5(&SUPPORT_NAMESPACE, name.as_bytes()))
+    }
+}
+
+impl MessageTemplateId {
+    /// The template of notice kind `kind` (its snake_case name) in `language` (ISO 639-1): one
+    /// stream per pair, found without a lookup.
+    pub fn of(kind: &str, language: &str) -> MessageTemplateId {
+        let name = format!("template/{kind}/{language}");
+        MessageTemplateId(Uuid::new_v5(&SUPPORT_NAMESPACE, name.as_bytes()))
+    }
+}
+
 /// The UUID v5 namespace of personal account ids. It must never change: every stored account id
 /// was derived from it.
 const ACCOUNT_NAMESPACE: Uuid = Uuid::from_u128(0x5b1c_0d7e_4f3a_4c8e_9a62_7e0f_b3d4_a915);

@@ -262,6 +262,7 @@ impl NamedCommand for DepartmentCommand {
         match self {
             Self::CreateDepartment { .. } => "CreateDepartment",
             Self::SetPermissions { .. } => "SetPermissions",
+            Self::SetBusinessHours { .. } => "SetBusinessHours",
         }
     }
 }
@@ -293,6 +294,87 @@ impl NamedCommand for TokenCommand {
         match self {
             Self::IssueToken { .. } => "IssueToken",
             Self::RevokeToken { .. } => "RevokeToken",
+        }
+    }
+}
+
+// The support center and notifications (issue 8).
+
+impl StoredAggregate for domain::ticket::Ticket {
+    const STATE_VERSION: i32 = 1;
+}
+
+impl NamedCommand for domain::ticket::TicketCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::OpenTicket { .. } => "OpenTicket",
+            Self::Reply { .. } => "ReplyToTicket",
+            Self::AssignTicket { .. } => "AssignTicket",
+            Self::CloseTicket { .. } => "CloseTicket",
+            Self::ReopenTicket { .. } => "ReopenTicket",
+        }
+    }
+}
+
+impl StoredAggregate for domain::desk::TicketCategory {
+    const STATE_VERSION: i32 = 1;
+}
+
+impl NamedCommand for domain::desk::CategoryCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::CreateCategory { .. } => "CreateTicketCategory",
+            Self::ArchiveCategory => "ArchiveTicketCategory",
+        }
+    }
+}
+
+impl StoredAggregate for domain::desk::AnswerTemplate {
+    const STATE_VERSION: i32 = 1;
+}
+
+impl NamedCommand for domain::desk::AnswerTemplateCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::SetAnswerTemplate { .. } => "SetAnswerTemplate",
+            Self::DeleteAnswerTemplate => "DeleteAnswerTemplate",
+        }
+    }
+}
+
+impl StoredAggregate for domain::desk::Announcement {
+    const STATE_VERSION: i32 = 1;
+}
+
+impl NamedCommand for domain::desk::AnnouncementCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::PublishAnnouncement { .. } => "PublishAnnouncement",
+            Self::WithdrawAnnouncement { .. } => "WithdrawAnnouncement",
+        }
+    }
+}
+
+impl StoredAggregate for domain::notice::MessageTemplate {
+    const STATE_VERSION: i32 = 1;
+}
+
+impl NamedCommand for domain::notice::MessageTemplateCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::SetMessageTemplate { .. } => "SetMessageTemplate",
+        }
+    }
+}
+
+impl StoredAggregate for domain::notice::NoticeSettings {
+    const STATE_VERSION: i32 = 1;
+}
+
+impl NamedCommand for domain::notice::NoticeSettingsCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::SetNoticeSettings { .. } => "SetNoticeSettings",
         }
     }
 }

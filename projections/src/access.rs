@@ -86,6 +86,16 @@ async fn apply_department(
             .execute(tx)
             .await?;
         }
+        DepartmentEvent::DepartmentBusinessHoursSet { hours } => {
+            sqlx::query(
+                "UPDATE departments SET business_hours = $2, position = $3 WHERE id = $1::uuid",
+            )
+            .bind(&event.aggregate_id)
+            .bind(hours.as_ref().map(Json))
+            .bind(event.position)
+            .execute(tx)
+            .await?;
+        }
     }
     Ok(())
 }

@@ -219,6 +219,16 @@ fn subject(event: &StoredEvent) -> Result<Option<Uuid>, ProjectionError> {
             UserEvent::ClientUserCreated { client_id, .. } => Ok(Some(client_id.as_uuid())),
             _ => Ok(None),
         },
+        "Ticket" if event.sequence == 1 => match event.decode()? {
+            domain::ticket::TicketEvent::TicketOpened { client_id, .. } => {
+                Ok(Some(client_id.as_uuid()))
+            }
+            _ => Ok(None),
+        },
+        // A client's notice settings live in a stream under the client's id.
+        "NoticeSettings" if event.sequence == 1 => Uuid::parse_str(&event.aggregate_id)
+            .map(Some)
+            .map_err(|e| ProjectionError::Malformed(format!("client id: {e}"))),
         _ => Ok(None),
     }
 }

@@ -15,6 +15,7 @@ pub mod engine;
 pub mod expenses;
 pub mod invoices;
 pub mod merges;
+pub mod notify;
 pub mod payers;
 pub mod payments;
 pub mod process;
@@ -25,6 +26,7 @@ pub mod reports;
 pub mod seal;
 pub mod services;
 pub mod statement;
+pub mod support;
 
 use std::sync::Arc;
 
@@ -90,6 +92,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(payers::Payers),
         Arc::new(merges::Merges),
         Arc::new(access::Access),
+        Arc::new(support::Support),
         Arc::new(seal::Seal),
     ]
 }

@@ -138,6 +138,33 @@ const EXPECTED: &[(&str, &str)] = &[
     ("GET /v1/audit/head", "2232331"),
     ("GET /v1/audit/verify", "2232331"),
     ("GET /v1/audit/events", "2232331"),
+    ("POST /v1/clients/{id}/tickets", "2223231"),
+    ("GET /v1/clients/{id}/tickets", "2223231"),
+    ("GET /v1/tickets/{id}", "2223231"),
+    ("POST /v1/tickets/{id}/messages", "2223231"),
+    ("POST /v1/tickets/{id}/assign", "2223331"),
+    ("POST /v1/tickets/{id}/close", "2223231"),
+    ("POST /v1/tickets/{id}/reopen", "2223231"),
+    ("GET /v1/tickets/{id}/attachments/{sha256}", "2223231"),
+    ("GET /v1/ticket-queue", "2223331"),
+    ("PUT /v1/departments/{id}/business-hours", "2333331"),
+    ("POST /v1/ticket-categories", "2223331"),
+    ("GET /v1/ticket-categories", "2223231"),
+    ("POST /v1/ticket-categories/{id}/archive", "2223331"),
+    ("POST /v1/answer-templates", "2223331"),
+    ("GET /v1/answer-templates", "2223331"),
+    ("PUT /v1/answer-templates/{id}", "2223331"),
+    ("DELETE /v1/answer-templates/{id}", "2223331"),
+    ("GET /v1/reports/response-times", "2232331"),
+    ("PUT /v1/message-templates/{kind}/{language}", "2223331"),
+    ("GET /v1/message-templates", "2223331"),
+    ("PUT /v1/clients/{id}/notice-settings", "2233231"),
+    ("GET /v1/clients/{id}/notice-settings", "2222231"),
+    ("GET /v1/notifications", "2223231"),
+    ("POST /v1/client-messages", "2223331"),
+    ("POST /v1/announcements", "2223331"),
+    ("GET /v1/announcements", "2223231"),
+    ("POST /v1/announcements/{id}/withdraw", "2223331"),
 ];
 
 /// A request: method, path and body.
@@ -916,10 +943,169 @@ impl Scene {
                     Some(json!({"client_id": to})),
                 )
             }
+            (M::POST, "/v1/clients/{id}/tickets") => call(
+                method,
+                template.replace("{id}", c),
+                Some(json!({"subject": "Server down", "body": "It does not boot."})),
+            ),
+            (M::GET, "/v1/clients/{id}/tickets") => call(method, template.replace("{id}", c), None),
+            (M::GET | M::POST, "/v1/tickets/{id}" | "/v1/tickets/{id}/close") => {
+                let ticket = self.ticket(c, None).await;
+                call(method, template.replace("{id}", &ticket), None)
+            }
+            (M::POST, "/v1/tickets/{id}/reopen") => {
+                let ticket = self.ticket(c, None).await;
+                self.ok(M::POST, &format!("/v1/tickets/{ticket}/close"), json!({}))
+                    .await;
+                call(method, template.replace("{id}", &ticket), None)
+            }
+            (M::POST, "/v1/tickets/{id}/messages") => {
+                let ticket = self.ticket(c, None).await;
+                call(
+                    method,
+                    template.replace("{id}", &ticket),
+                    Some(json!({"body": "Any news?"})),
+                )
+            }
+            (M::POST, "/v1/tickets/{id}/assign") => {
+                let ticket = self.ticket(c, None).await;
+                let sales = self.default_department("Sales").await;
+                call(
+                    method,
+                    template.replace("{id}", &ticket),
+                    Some(json!({"department_id": sales})),
+                )
+            }
+            (M::GET, "/v1/tickets/{id}/attachments/{sha256}") => {
+                let note = "boot log\n".as_bytes();
+                let ticket = self.ticket(c, Some(note)).await;
+                call(
+                    method,
+                    format!("/v1/tickets/{ticket}/attachments/{}", sha256_hex(note)),
+                    None,
+                )
+            }
+            (M::GET, "/v1/ticket-queue" | "/v1/ticket-categories" | "/v1/answer-templates")
+            | (M::GET, "/v1/reports/response-times" | "/v1/message-templates")
+            | (M::GET, "/v1/notifications" | "/v1/announcements") => call(method, template, None),
+            (M::POST, "/v1/client-messages") => call(
+                method,
+                template,
+                Some(
+                    json!({"message_id": Uuid::now_v7(), "provider_id": self.provider,
+                            "client_id": c, "subject": "Maintenance",
+                            "body": "We move your server tonight."}),
+                ),
+            ),
+            (M::POST, "/v1/announcements") => call(method, template, Some(self.announcement())),
+            (M::POST, "/v1/announcements/{id}/withdraw") => {
+                let body = self.announcement();
+                self.ok(M::POST, "/v1/announcements", body.clone()).await;
+                let id = body["announcement_id"].as_str().unwrap().to_owned();
+                call(method, template.replace("{id}", &id), None)
+            }
+            (M::PUT, "/v1/message-templates/{kind}/{language}") => call(
+                method,
+                "/v1/message-templates/service_expiring/de",
+                Some(json!({"subject": "{{service}} läuft in {{days}} Tagen ab",
+                            "body": "Hallo {{client_name}}, bitte Guthaben aufladen."})),
+            ),
+            (M::PUT, "/v1/clients/{id}/notice-settings") => call(
+                method,
+                template.replace("{id}", c),
+                Some(json!({"language": "de", "subscriptions": ["service_expiring"]})),
+            ),
+            (M::GET, "/v1/clients/{id}/notice-settings") => {
+                call(method, template.replace("{id}", c), None)
+            }
+            (M::PUT, "/v1/departments/{id}/business-hours") => {
+                let created = self
+                    .ok(
+                        M::POST,
+                        "/v1/departments",
+                        json!({"name": "Night shift", "accepts_tickets": true, "permissions": []}),
+                    )
+                    .await;
+                call(
+                    method,
+                    template.replace("{id}", created["id"].as_str().unwrap()),
+                    Some(json!({"time_zone": "Europe/Berlin",
+                                "days": [{"day": "mon", "open": "09:00", "close": "17:00"}]})),
+                )
+            }
+            (M::POST, "/v1/ticket-categories") => call(
+                method,
+                template,
+                Some(json!({"category_id": Uuid::now_v7(), "name": "Billing"})),
+            ),
+            (M::POST, "/v1/ticket-categories/{id}/archive") => {
+                let category = Uuid::now_v7();
+                self.ok(
+                    M::POST,
+                    "/v1/ticket-categories",
+                    json!({"category_id": category, "name": "Old"}),
+                )
+                .await;
+                call(
+                    method,
+                    template.replace("{id}", &category.to_string()),
+                    None,
+                )
+            }
+            (M::POST, "/v1/answer-templates") => call(
+                method,
+                template,
+                Some(json!({"name": "Greeting", "body": "Hello, thank you for writing."})),
+            ),
+            (M::PUT | M::DELETE, "/v1/answer-templates/{id}") => {
+                let created = self
+                    .ok(
+                        M::POST,
+                        "/v1/answer-templates",
+                        json!({"name": "Reboot", "body": "Please reboot."}),
+                    )
+                    .await;
+                let body = (method == M::PUT)
+                    .then(|| json!({"name": "Reboot", "body": "Please reboot it."}));
+                call(
+                    method,
+                    template.replace("{id}", created["id"].as_str().unwrap()),
+                    body,
+                )
+            }
             _ => panic!("the matrix has no request for {route}: add one to Scene::prepare"),
         };
         self.settle().await;
         call
+    }
+
+    /// A ticket of `client`, opened by staff, with `note` attached as plain text if given.
+    async fn ticket(&self, client: &str, note: Option<&[u8]>) -> String {
+        use base64::Engine;
+        let attachments: Vec<Value> = note
+            .map(|note| {
+                json!({"file_name": "boot.log", "content_type": "text/plain",
+                       "content_base64": base64::engine::general_purpose::STANDARD.encode(note)})
+            })
+            .into_iter()
+            .collect();
+        let opened = self
+            .ok(
+                Method::POST,
+                &format!("/v1/clients/{client}/tickets"),
+                json!({"subject": "Server down", "body": "It does not boot.",
+                       "attachments": attachments}),
+            )
+            .await;
+        opened["id"].as_str().unwrap().to_owned()
+    }
+
+    fn announcement(&self) -> Value {
+        let now = chrono::Utc::now();
+        json!({"announcement_id": Uuid::now_v7().to_string(), "provider_id": self.provider,
+               "title": "Maintenance", "body": "Saturday night.",
+               "valid_from": now - chrono::Duration::hours(1),
+               "valid_until": now + chrono::Duration::days(1)})
     }
 
     fn promo_body(&self) -> Value {
@@ -927,6 +1113,15 @@ impl Scene {
                "code": format!("P{}", &Uuid::now_v7().simple().to_string()[20..]).to_uppercase(),
                "discount": {"kind": "percent", "percent": "10"}})
     }
+}
+
+/// The SHA-256 of `bytes`, lowercase hex, as the API names attachments.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Every route of the OpenAPI document, as `METHOD /template`.
@@ -1035,6 +1230,7 @@ fn client_scoped(route: &str) -> bool {
             "/v1/invoices/",
             "/v1/expenses/",
             "/v1/operations/",
+            "/v1/tickets/",
         ]
         .iter()
         .any(|prefix| path.starts_with(prefix))
@@ -1067,7 +1263,12 @@ async fn a_client_user_finds_nothing_of_another_client_by_any_route() {
             ));
         }
     }
-    for list in ["/v1/clients", "/v1/payments", "/v1/invoices"] {
+    for list in [
+        "/v1/clients",
+        "/v1/payments",
+        "/v1/invoices",
+        "/v1/notifications",
+    ] {
         let got = send(
             &scene.server,
             Some(&user_a),

@@ -28,6 +28,7 @@ use domain::ids::{ClientId, DepartmentId, StaffId, TokenId, UserId};
 use domain::invoice::Invoice;
 use domain::payment::Payment;
 use domain::service::Service;
+use domain::ticket::Ticket;
 use eventstore::EventStore;
 use eventstore::metadata::{Actor, CommandContext};
 use uuid::Uuid;
@@ -53,6 +54,8 @@ pub enum Principal {
         staff_id: StaffId,
         /// What it may do.
         permissions: Permissions,
+        /// Its departments: the ticket queues it sees.
+        departments: Vec<DepartmentId>,
         /// Its token.
         token: TokenId,
     },
@@ -186,6 +189,44 @@ impl<S: Send + Sync> FromRequestParts<S> for Visible {
     }
 }
 
+/// The ticket queues a caller sees: a staff member only its departments', everyone else (an
+/// administrator, a service) every department's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queues(Option<Vec<Uuid>>);
+
+impl Queues {
+    /// The departments whose queue to show: the one asked for, which must be one of the
+    /// caller's (another department's queue is not found, as if it did not exist), or all of
+    /// the caller's (`None`: every department).
+    pub fn narrow(&self, asked: Option<Uuid>) -> Result<Option<Vec<Uuid>>, ApiError> {
+        match (&self.0, asked) {
+            (None, asked) => Ok(asked.map(|a| vec![a])),
+            (Some(own), None) => Ok(Some(own.clone())),
+            (Some(own), Some(asked)) if own.contains(&asked) => Ok(Some(vec![asked])),
+            (Some(_), Some(_)) => Err(not_found()),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Queues {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let principal = parts
+            .extensions
+            .get::<Principal>()
+            .ok_or_else(|| ApiError::unauthorized("send Authorization: Bearer <token>"))?;
+        Ok(Queues(match principal {
+            Principal::Staff { departments, .. } => {
+                Some(departments.iter().map(|d| d.as_uuid()).collect())
+            }
+            // A client's caller never reaches a queue route (the rule does not open it).
+            Principal::Client { .. } => Some(Vec::new()),
+            Principal::Administrator { .. } | Principal::Service { .. } => None,
+        }))
+    }
+}
+
 /// Resolves a bearer string, or `None` when it is unknown, revoked, expired, or its staff member
 /// or user is disabled.
 pub async fn authenticate(state: &AppState, bearer: &str) -> Result<Option<Principal>, ApiError> {
@@ -286,6 +327,7 @@ pub async fn staff_principal(
     Ok(Some(Principal::Staff {
         staff_id,
         permissions,
+        departments: staff.departments().iter().copied().collect(),
         token,
     }))
 }
@@ -495,6 +537,12 @@ async fn owner_of(state: &AppState, owner: Owner, id: Uuid) -> Result<Option<Uui
                 .fetch_optional(&state.pool)
                 .await?
         }
+        Owner::Ticket => store
+            .load::<Ticket>(&key)
+            .await?
+            .aggregate
+            .client_id()
+            .map(|c| c.as_uuid()),
     })
 }
 

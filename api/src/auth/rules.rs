@@ -50,6 +50,8 @@ pub enum Owner {
     Expense,
     /// A provisioning operation (from the operations read model).
     Operation,
+    /// A support ticket (from the store).
+    Ticket,
 }
 
 /// Where a route's client is.
@@ -159,7 +161,9 @@ impl Rule {
     }
 }
 
-use Resource::{Clients, Expenses, Invoices, Payments, Reports, Services, Settings, Tariffs};
+use Resource::{
+    Clients, Expenses, Invoices, Payments, Reports, Services, Settings, Tariffs, Tickets,
+};
 
 /// Every route's rule. Keep it in the order of the route modules.
 pub const RULES: &[Rule] = &[
@@ -336,6 +340,61 @@ pub const RULES: &[Rule] = &[
     Rule::read("GET", "/v1/reports/clients", Reports),
     Rule::read("GET", "/v1/reports/services", Reports),
     Rule::read("GET", "/v1/reports/mrr", Reports),
+    // Support: a client's users open and follow their own client's tickets; staff answer,
+    // assign and manage the desk (ADR 9).
+    Rule::write("POST", "/v1/clients/{id}/tickets", Tickets)
+        .of(Owner::Client)
+        .for_clients(),
+    Rule::read("GET", "/v1/clients/{id}/tickets", Tickets)
+        .of(Owner::Client)
+        .for_clients(),
+    Rule::read("GET", "/v1/tickets/{id}", Tickets)
+        .of(Owner::Ticket)
+        .for_clients(),
+    Rule::write("POST", "/v1/tickets/{id}/messages", Tickets)
+        .of(Owner::Ticket)
+        .for_clients(),
+    Rule::write("POST", "/v1/tickets/{id}/assign", Tickets).of(Owner::Ticket),
+    Rule::write("POST", "/v1/tickets/{id}/close", Tickets)
+        .of(Owner::Ticket)
+        .for_clients(),
+    Rule::write("POST", "/v1/tickets/{id}/reopen", Tickets)
+        .of(Owner::Ticket)
+        .for_clients(),
+    Rule::read("GET", "/v1/tickets/{id}/attachments/{sha256}", Tickets)
+        .of(Owner::Ticket)
+        .for_clients(),
+    Rule::read("GET", "/v1/ticket-queue", Tickets),
+    Rule::admin("PUT", "/v1/departments/{id}/business-hours"),
+    Rule::write("POST", "/v1/ticket-categories", Tickets),
+    Rule::read("GET", "/v1/ticket-categories", Tickets).for_clients(),
+    Rule::write("POST", "/v1/ticket-categories/{id}/archive", Tickets),
+    Rule::write("POST", "/v1/answer-templates", Tickets),
+    Rule::read("GET", "/v1/answer-templates", Tickets),
+    Rule::write("PUT", "/v1/answer-templates/{id}", Tickets),
+    Rule::write("DELETE", "/v1/answer-templates/{id}", Tickets),
+    Rule::read("GET", "/v1/reports/response-times", Reports),
+    // Notifications: staff write the templates; a client chooses its language and notices and
+    // may read what was sent to it.
+    Rule::write("PUT", "/v1/message-templates/{kind}/{language}", Tickets),
+    Rule::read("GET", "/v1/message-templates", Tickets),
+    Rule::write("PUT", "/v1/clients/{id}/notice-settings", Clients)
+        .of(Owner::Client)
+        .for_clients(),
+    Rule::read("GET", "/v1/clients/{id}/notice-settings", Clients)
+        .of(Owner::Client)
+        .for_clients(),
+    Rule::read("GET", "/v1/notifications", Tickets)
+        .list()
+        .for_clients(),
+    // Messages to clients and announcements: staff send; a client's user reads the
+    // announcements showing to it.
+    Rule::write("POST", "/v1/client-messages", Tickets),
+    Rule::write("POST", "/v1/announcements", Tickets),
+    Rule::read("GET", "/v1/announcements", Tickets)
+        .list()
+        .for_clients(),
+    Rule::write("POST", "/v1/announcements/{id}/withdraw", Tickets),
     // The auditors' view of the log.
     Rule::read("GET", "/v1/audit/head", Reports),
     Rule::read("GET", "/v1/audit/verify", Reports),
@@ -405,7 +464,9 @@ mod tests {
     #[test]
     fn client_routes_say_where_their_client_is() {
         for rule in RULES.iter().filter(|r| r.clients) {
-            let catalog = rule.need == Need::Permission(Permission::new(Tariffs, Action::Read));
+            // What every client may read alike: the catalog and the ticket categories.
+            let catalog = rule.need == Need::Permission(Permission::new(Tariffs, Action::Read))
+                || (rule.method, rule.path) == ("GET", "/v1/ticket-categories");
             assert!(
                 catalog || rule.client != ClientOf::Nobody,
                 "{} {} is open to clients but names no client",

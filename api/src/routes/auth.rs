@@ -94,19 +94,47 @@ pub async fn issue(
     })
 }
 
+/// The answer to a login: the token, and for a client's user the announcements showing to its
+/// client now.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LoggedIn {
+    /// The token.
+    #[serde(flatten)]
+    pub token: TokenIssued,
+    /// For a client's user: the provider's announcements valid now, in its language.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub announcements: Vec<crate::routes::messages::AnnouncementView>,
+}
+
 /// Logs a staff member or a client's user in. A wrong e-mail address, a wrong password and a
 /// disabled account all answer the same 401, in about the same time.
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth",
     request_body = LoginRequest,
     responses(
-        (status = 200, description = "logged in", body = TokenIssued),
+        (status = 200, description = "logged in", body = LoggedIn),
         (status = 401, description = "wrong e-mail address or password", body = Problem)))]
 pub async fn login(
     State(state): State<AppState>,
     Body(request): Body<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    let issued = log_in(&state, &request.email, &request.password).await?;
-    Ok(Json(issued).into_response())
+    let token = log_in(&state, &request.email, &request.password).await?;
+    let mut announcements = Vec::new();
+    if token.kind == "user"
+        && let Ok(login) = Login::parse(&request.email)
+        && let Some(client_id) = state
+            .store
+            .load::<ClientUser>(&UserId::for_login(&login).to_string())
+            .await?
+            .aggregate
+            .client_id()
+    {
+        announcements = crate::routes::messages::showing_to(&state, client_id.as_uuid()).await?;
+    }
+    Ok(Json(LoggedIn {
+        token,
+        announcements,
+    })
+    .into_response())
 }
 
 /// Checks a login and issues its token: a staff member's, or a client's user's. The API's

@@ -13,6 +13,8 @@ pub mod groups;
 pub mod health;
 pub mod invoices;
 pub mod merges;
+pub mod messages;
+pub mod notices;
 pub mod operations;
 pub mod payers;
 pub mod payments;
@@ -23,6 +25,7 @@ pub mod services;
 pub mod staff;
 pub mod statement;
 pub mod tariffs;
+pub mod tickets;
 pub mod users;
 
 use axum::Json;

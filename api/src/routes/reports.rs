@@ -69,7 +69,7 @@ pub fn to_csv<R: CsvRow>(rows: &[R]) -> String {
 }
 
 /// Whether the caller asked for CSV: `format` wins over the `Accept` header.
-fn wants_csv(format: Option<&str>, headers: &HeaderMap) -> Result<bool, ApiError> {
+pub(crate) fn wants_csv(format: Option<&str>, headers: &HeaderMap) -> Result<bool, ApiError> {
     match format {
         Some("csv") => Ok(true),
         Some("json") => Ok(false),
@@ -91,7 +91,7 @@ fn wants_csv(format: Option<&str>, headers: &HeaderMap) -> Result<bool, ApiError
 }
 
 /// The report as JSON, or as a CSV download named `name.csv`.
-fn respond<R: CsvRow + Serialize>(csv: bool, name: &str, items: Vec<R>) -> Response {
+pub(crate) fn respond<R: CsvRow + Serialize>(csv: bool, name: &str, items: Vec<R>) -> Response {
     if !csv {
         return Json(Report { items }).into_response();
     }

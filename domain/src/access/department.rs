@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{AccessError, DisplayName, Permissions};
 use crate::ids::DepartmentId;
+use crate::ticket::BusinessHours;
 
 /// What may be asked of a department.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +27,12 @@ pub enum DepartmentCommand {
     SetPermissions {
         /// The new set, whole.
         permissions: Permissions,
+    },
+    /// Set when the department answers tickets (checked with `BusinessHours::checked`), or
+    /// `None` for every hour of every day.
+    SetBusinessHours {
+        /// The hours, whole.
+        hours: Option<BusinessHours>,
     },
 }
 
@@ -48,6 +55,11 @@ pub enum DepartmentEvent {
         /// The new set, whole.
         permissions: Permissions,
     },
+    /// The department's business hours were set (`None`: every hour of every day).
+    DepartmentBusinessHoursSet {
+        /// The hours, whole.
+        hours: Option<BusinessHours>,
+    },
 }
 
 impl DomainEvent for DepartmentEvent {
@@ -55,6 +67,7 @@ impl DomainEvent for DepartmentEvent {
         match self {
             Self::DepartmentCreated { .. } => "DepartmentCreated".to_string(),
             Self::DepartmentPermissionsSet { .. } => "DepartmentPermissionsSet".to_string(),
+            Self::DepartmentBusinessHoursSet { .. } => "DepartmentBusinessHoursSet".to_string(),
         }
     }
 
@@ -70,9 +83,17 @@ pub struct Department {
     name: Option<DisplayName>,
     accepts_tickets: bool,
     permissions: Permissions,
+    /// Absent in snapshots taken before departments had hours.
+    #[serde(default)]
+    business_hours: Option<BusinessHours>,
 }
 
 impl Department {
+    /// When it answers tickets; `None` is every hour of every day.
+    pub fn business_hours(&self) -> Option<&BusinessHours> {
+        self.business_hours.as_ref()
+    }
+
     /// Whether the department exists.
     pub fn is_created(&self) -> bool {
         self.id.is_some()
@@ -129,6 +150,19 @@ impl Department {
                     permissions,
                 }])
             }
+            DepartmentCommand::SetBusinessHours { hours } => {
+                if !self.is_created() {
+                    return Err(AccessError::DepartmentNotFound);
+                }
+                let hours = hours
+                    .map(BusinessHours::checked)
+                    .transpose()
+                    .map_err(|e| AccessError::InvalidBusinessHours(e.to_string()))?;
+                if hours == self.business_hours {
+                    return Ok(vec![]);
+                }
+                Ok(vec![DepartmentEvent::DepartmentBusinessHoursSet { hours }])
+            }
         }
     }
 }
@@ -167,6 +201,9 @@ impl Aggregate for Department {
             }
             DepartmentEvent::DepartmentPermissionsSet { permissions } => {
                 self.permissions = permissions;
+            }
+            DepartmentEvent::DepartmentBusinessHoursSet { hours } => {
+                self.business_hours = hours;
             }
         }
     }

@@ -51,7 +51,8 @@ pub enum Resource {
     Reports,
     /// Providers, companies, staff, departments and tokens.
     Settings,
-    /// Support tickets (for a later issue).
+    /// Support tickets, their categories and answer templates, announcements, messages to
+    /// clients and notification templates.
     Tickets,
 }
 
@@ -208,8 +209,10 @@ impl ClientRole {
     /// them the role opens.
     pub fn permissions(self) -> Permissions {
         use Action::{Read, Write};
-        use Resource::{Clients, Expenses, Invoices, Payments, Services, Tariffs};
+        use Resource::{Clients, Expenses, Invoices, Payments, Services, Tariffs, Tickets};
         let p = Permission::new;
+        // Every role may write to support: a billing contact asks about an invoice, a technical
+        // one about a server. Which tickets it sees is still only its own client's.
         match self {
             ClientRole::Owner => Permissions::of([
                 p(Clients, Write),
@@ -218,6 +221,7 @@ impl ClientRole {
                 p(Expenses, Read),
                 p(Invoices, Read),
                 p(Tariffs, Read),
+                p(Tickets, Write),
             ]),
             ClientRole::Billing => Permissions::of([
                 p(Clients, Read),
@@ -225,10 +229,14 @@ impl ClientRole {
                 p(Expenses, Read),
                 p(Invoices, Read),
                 p(Tariffs, Read),
+                p(Tickets, Write),
             ]),
-            ClientRole::Technical => {
-                Permissions::of([p(Clients, Read), p(Services, Write), p(Tariffs, Read)])
-            }
+            ClientRole::Technical => Permissions::of([
+                p(Clients, Read),
+                p(Services, Write),
+                p(Tariffs, Read),
+                p(Tickets, Write),
+            ]),
         }
     }
 }
@@ -345,6 +353,9 @@ pub enum AccessError {
     /// A token expires before it is issued.
     #[error("a token must expire after it is issued")]
     InvalidExpiry,
+    /// Business hours that do not make sense.
+    #[error("{0}")]
+    InvalidBusinessHours(String),
 }
 
 impl AccessError {
@@ -365,6 +376,7 @@ impl AccessError {
             AccessError::InvalidScope(_) => "invalid_scope",
             AccessError::NoScopes => "no_scopes",
             AccessError::InvalidExpiry => "invalid_expiry",
+            AccessError::InvalidBusinessHours(_) => "invalid_business_hours",
         }
     }
 }

@@ -23,5 +23,8 @@ pub fn all(store: Arc<eventstore::EventStore>) -> Vec<Arc<dyn Projection>> {
         Arc::new(payments::Payments::new(Arc::clone(&store))),
         Arc::new(invoicing::Invoicing::new(Arc::clone(&store))),
         Arc::new(merging::Merging::new(store)),
+        // The notifier's outbox: like a process manager, never rebuilt (its rows are the
+        // record of what was sent).
+        Arc::new(crate::notify::Outbox),
     ]
 }

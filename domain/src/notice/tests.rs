@@ -1,0 +1,64 @@
+use cqrs_es::test::TestFramework;
+
+use super::*;
+
+fn values(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+#[test]
+fn a_template_is_rendered_with_its_values() {
+    let text = "Ihr Dienst {{ service }} läuft in {{days}} Tagen ab{{missing}}.";
+    assert_eq!(
+        render(text, &values(&[("service", "VDS S"), ("days", "5")])),
+        "Ihr Dienst VDS S läuft in 5 Tagen ab."
+    );
+}
+
+#[test]
+fn an_unclosed_placeholder_is_left_as_written() {
+    assert_eq!(render("Hello {{name", &values(&[])), "Hello {{name");
+}
+
+#[test]
+fn a_template_with_a_placeholder_its_kind_does_not_know_is_refused() {
+    TestFramework::<MessageTemplate>::with(())
+        .given_no_previous_events()
+        .when(MessageTemplateCommand::SetMessageTemplate {
+            kind: NoticeKind::ServiceExpiring,
+            language: Language::parse("de").unwrap(),
+            subject: "Rechnung {{number}}".to_owned(),
+            body: "Text".to_owned(),
+        })
+        .then_expect_error(NoticeError::UnknownPlaceholder {
+            kind: "service_expiring",
+            placeholder: "number".to_owned(),
+            known: "client_name, service, service_id, days, paid_until".to_owned(),
+        });
+}
+
+#[test]
+fn every_default_template_uses_only_known_placeholders() {
+    for kind in NoticeKind::ALL {
+        let (subject, body) = kind.default_template();
+        assert_eq!(check_placeholders(kind, subject), Ok(()), "{kind:?}");
+        assert_eq!(check_placeholders(kind, body), Ok(()), "{kind:?}");
+    }
+}
+
+#[test]
+fn a_client_without_settings_reads_english_and_subscribes_to_everything() {
+    let settings = NoticeSettings::default();
+    assert_eq!(settings.language(), Language::ENGLISH);
+    assert_eq!(settings.subscriptions().len(), NoticeKind::ALL.len());
+}
+
+#[test]
+fn languages_are_two_letters_lowercased() {
+    assert_eq!(Language::parse("DE").unwrap().as_str(), "de");
+    assert!(Language::parse("deu").is_err());
+    assert!(Language::parse("d1").is_err());
+}

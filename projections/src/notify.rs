@@ -1,0 +1,570 @@
+//! The notifier: e-mail to clients for notice events, once per event (ADR 9).
+//!
+//! Two halves, joined by the `notifications` outbox table:
+//!
+//! 1. [`Outbox`] runs in the projection engine like a process manager: for each notice event
+//!    (a service activated, expiring, suspended or deleted, a payment credited, an invoice
+//!    issued, a charge that took the balance below zero, a support answer) it inserts one row
+//!    keyed by the event's id, in the same transaction that moves its checkpoint. Reading the log
+//!    again (a restart, a rebuild from zero) meets the key and queues nothing twice. It is never
+//!    emptied: it owns no table a rebuild would truncate.
+//! 2. [`deliver_batch`] claims due rows (status `sending` with a lease, committed before
+//!    anything is sent), renders each in the client's language from the message templates and
+//!    sends it over SMTP with a `Message-ID` derived from the event id, then marks it `sent`. A
+//!    crash between sending and marking leaves a `sending` row whose lease runs out; it is sent
+//!    again with the same `Message-ID`, so a duplicate is recognisable (at least once, never
+//!    lost). A client who does not subscribe to the kind gets nothing (`skipped`); without SMTP
+//!    settings a row is rendered and marked `not_configured`.
+//!
+//! Rendering reads the `clients`, `services`, `balances`, `invoices` and `support` read models;
+//! a row is claimed only once all of them have applied its event, so it is rendered from data
+//! at least as new as the notice.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use domain::account::AccountEvent;
+use domain::invoice::InvoiceEvent;
+use domain::notice::{self, NoticeKind};
+use domain::service::{Notice, ServiceEvent};
+use domain::ticket::{Side, TicketEvent};
+use eventstore::log::StoredEvent;
+use lettre::message::Mailbox;
+use lettre::message::header::ContentType;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use serde_json::{Value, json};
+use sqlx::{PgConnection, PgPool};
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use crate::engine::checkpoint;
+use crate::{Projection, ProjectionError};
+
+/// The read models a notice is rendered from.
+pub const RENDERED_FROM: [&str; 5] = ["clients", "services", "balances", "invoices", "support"];
+
+/// How long a claimed row is left to its sender before another may send it again.
+const LEASE_SECS: i64 = 120;
+/// After this many failed attempts a row is given up (`failed`).
+const ATTEMPTS_MAX: i32 = 8;
+/// Notices whose event is older than this when first claimed are not sent (`stale`): a notifier
+/// deployed over a long log must not mail every client about years of history.
+const STALE_AFTER_DAYS: i32 = 3;
+
+/// Fills the outbox from the log.
+pub struct Outbox;
+
+#[async_trait]
+impl Projection for Outbox {
+    fn name(&self) -> &'static str {
+        "notifier"
+    }
+
+    fn version(&self) -> i32 {
+        1
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        // The outbox is never emptied: its keys are what keeps a notice from going out twice.
+        &[]
+    }
+
+    async fn apply_batch(
+        &self,
+        tx: &mut PgConnection,
+        events: &[StoredEvent],
+    ) -> Result<(), ProjectionError> {
+        for event in events {
+            let Some((kind, params)) = notice_of(event).map_err(|e| e.at(event))? else {
+                continue;
+            };
+            queue(tx, event, kind, params)
+                .await
+                .map_err(|e| ProjectionError::from(e).at(event))?;
+        }
+        Ok(())
+    }
+}
+
+/// The notice an event asks for, with the values its template needs that only the event knows.
+fn notice_of(event: &StoredEvent) -> Result<Option<(NoticeKind, Value)>, ProjectionError> {
+    Ok(match event.aggregate_type.as_str() {
+        "Service" => match event.decode::<ServiceEvent>()? {
+            ServiceEvent::ServiceActivated { .. } => {
+                Some((NoticeKind::ServiceActivated, json!({})))
+            }
+            ServiceEvent::NoticeDue { notice } => Some(match notice {
+                Notice::ExpiresIn { days, paid_until } => (
+                    NoticeKind::ServiceExpiring,
+                    json!({"days": days.to_string(), "paid_until": paid_until.to_string()}),
+                ),
+                Notice::Suspended => (NoticeKind::ServiceSuspended, json!({})),
+                Notice::Deleted => (NoticeKind::ServiceDeleted, json!({})),
+            }),
+            _ => None,
+        },
+        "Account" => match event.decode::<AccountEvent>()? {
+            AccountEvent::PaymentPosted {
+                amount,
+                balance_after,
+                ..
+            } => Some((
+                NoticeKind::PaymentCredited,
+                json!({"amount": amount.amount().to_string(),
+                       "currency": amount.currency().code(),
+                       "balance": balance_after.amount().to_string()}),
+            )),
+            AccountEvent::ExpenseCharged {
+                expense,
+                balance_after,
+            } => {
+                // Low: this charge took the balance from zero or more to below zero.
+                let before = balance_after.amount() + expense.amount.amount();
+                (balance_after.amount().is_sign_negative()
+                    && !balance_after.amount().is_zero()
+                    && !before.is_sign_negative())
+                .then(|| {
+                    (
+                        NoticeKind::LowBalance,
+                        json!({"balance": balance_after.amount().to_string(),
+                               "currency": balance_after.currency().code()}),
+                    )
+                })
+            }
+            _ => None,
+        },
+        "Invoice" => match event.decode::<InvoiceEvent>()? {
+            InvoiceEvent::InvoiceIssued { number, .. } => {
+                Some((NoticeKind::InvoiceIssued, json!({"number": number})))
+            }
+            _ => None,
+        },
+        "Ticket" => match event.decode::<TicketEvent>()? {
+            // Staff writing first (a message to the client) or answering.
+            TicketEvent::TicketOpened { author, .. }
+            | TicketEvent::TicketReplied { author, .. }
+                if author.side == Side::Staff =>
+            {
+                Some((NoticeKind::TicketAnswered, json!({})))
+            }
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+/// The `Message-ID` of the e-mail of the notice of event `event_id`: the same on every attempt,
+/// so that a resend after a crash is recognisable as the same message.
+pub fn message_id(event_id: Uuid) -> String {
+    format!("<{}@notice.billing>", event_id.simple())
+}
+
+async fn queue(
+    tx: &mut PgConnection,
+    event: &StoredEvent,
+    kind: NoticeKind,
+    params: Value,
+) -> Result<(), sqlx::Error> {
+    let event_id = event
+        .metadata()
+        .map(|m| m.event_id)
+        .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    let subject_id =
+        Uuid::parse_str(&event.aggregate_id).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    sqlx::query(
+        "INSERT INTO notifications (event_id, kind, subject_type, subject_id, params, tx_id,
+                                    position, recorded_at, message_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (event_id) DO NOTHING",
+    )
+    .bind(event_id)
+    .bind(kind.as_str())
+    .bind(&event.aggregate_type)
+    .bind(subject_id)
+    .bind(params)
+    .bind(event.tx_id)
+    .bind(event.position)
+    .bind(event.recorded_at)
+    .bind(message_id(event_id))
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Why delivering failed; the sender logs it and tries again later.
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    /// The database refused or could not be reached.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The SMTP settings do not make sense.
+    #[error("invalid SMTP settings: {0}")]
+    Settings(String),
+}
+
+/// Where e-mail goes: an SMTP relay, or nowhere (notices are still rendered and recorded).
+#[derive(Clone)]
+pub struct Mailer {
+    transport: Option<AsyncSmtpTransport<Tokio1Executor>>,
+    from: Option<Mailbox>,
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mailer")
+            .field("configured", &self.transport.is_some())
+            .field("from", &self.from.as_ref().map(ToString::to_string))
+            .finish()
+    }
+}
+
+impl Mailer {
+    /// A mailer that sends nothing: notices are rendered and recorded as `not_configured`.
+    pub fn none() -> Mailer {
+        Mailer {
+            transport: None,
+            from: None,
+        }
+    }
+
+    /// A mailer for `smtp_url` (`smtp://[user:password@]host[:port]`, plain SMTP to a relay;
+    /// port 25 by default) sending from `from`; with no URL, nothing is sent.
+    pub fn new(smtp_url: Option<&str>, from: &str) -> Result<Mailer, NotifyError> {
+        let from: Mailbox = from
+            .parse()
+            .map_err(|e| NotifyError::Settings(format!("from address {from:?}: {e}")))?;
+        let Some(url) = smtp_url.filter(|u| !u.is_empty()) else {
+            return Ok(Mailer {
+                transport: None,
+                from: Some(from),
+            });
+        };
+        let bad = |why: &str| NotifyError::Settings(format!("{why}; expected smtp://host:port"));
+        let rest = url
+            .strip_prefix("smtp://")
+            .ok_or_else(|| bad("only smtp:// URLs are supported"))?;
+        let rest = rest.trim_end_matches('/');
+        let (credentials, address) = match rest.rsplit_once('@') {
+            Some((credentials, address)) => (Some(credentials), address),
+            None => (None, rest),
+        };
+        let (host, port) = match address.rsplit_once(':') {
+            Some((host, port)) => (
+                host,
+                port.parse::<u16>()
+                    .map_err(|_| bad("the port is not a number"))?,
+            ),
+            None => (address, 25),
+        };
+        if host.is_empty() {
+            return Err(bad("no host"));
+        }
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+            .port(port)
+            .timeout(Some(Duration::from_secs(15)));
+        if let Some(credentials) = credentials {
+            let (user, password) = credentials.split_once(':').unwrap_or((credentials, ""));
+            builder = builder.credentials(Credentials::new(user.to_owned(), password.to_owned()));
+        }
+        Ok(Mailer {
+            transport: Some(builder.build()),
+            from: Some(from),
+        })
+    }
+
+    /// Whether e-mail is sent at all.
+    pub fn is_configured(&self) -> bool {
+        self.transport.is_some()
+    }
+}
+
+/// One claimed row of the outbox.
+#[derive(sqlx::FromRow)]
+struct Claimed {
+    event_id: Uuid,
+    kind: String,
+    subject_type: String,
+    subject_id: Uuid,
+    params: Value,
+    message_id: String,
+    stale: bool,
+}
+
+/// What became of one notice.
+enum Outcome {
+    Sent(Rendered),
+    NotConfigured(Rendered),
+    Skipped(Option<Uuid>, &'static str),
+    Failed(Rendered, String),
+}
+
+struct Rendered {
+    client_id: Uuid,
+    to: String,
+    language: String,
+    subject: String,
+    body: String,
+}
+
+/// The lowest checkpoint of the read models notices are rendered from, or `None` while one of
+/// them has none yet.
+async fn rendered_up_to(pool: &PgPool) -> Result<Option<(i64, i64)>, sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    let mut lowest: Option<(i64, i64)> = None;
+    for name in RENDERED_FROM {
+        let Some(found) = checkpoint(&mut conn, name).await? else {
+            return Ok(None);
+        };
+        let at = (found.at.tx_id, found.at.position);
+        lowest = Some(lowest.map_or(at, |low| low.min(at)));
+    }
+    Ok(lowest)
+}
+
+/// Claims up to `limit` due notices, renders and sends them, and records each outcome. Returns
+/// how many it handled.
+pub async fn deliver_batch(
+    pool: &PgPool,
+    mailer: &Mailer,
+    limit: i64,
+) -> Result<usize, NotifyError> {
+    let Some((tx_id, position)) = rendered_up_to(pool).await? else {
+        return Ok(0);
+    };
+    // The claim commits before anything is sent: a crash from here on leaves `sending` rows
+    // whose lease runs out, and the next claim takes them again.
+    let claimed: Vec<Claimed> = sqlx::query_as(
+        "WITH due AS (
+            SELECT event_id FROM notifications
+             WHERE (status = 'pending' OR (status = 'sending' AND lease_until < now()))
+               AND next_attempt_at <= now()
+               AND (tx_id, position) <= ($1, $2)
+             ORDER BY tx_id, position
+             LIMIT $3
+             FOR UPDATE SKIP LOCKED)
+         UPDATE notifications n
+            SET status = 'sending', attempts = n.attempts + 1,
+                lease_until = now() + make_interval(secs => $4)
+           FROM due WHERE n.event_id = due.event_id
+         RETURNING n.event_id, n.kind, n.subject_type, n.subject_id, n.params, n.message_id,
+                   n.recorded_at < now() - make_interval(days => $5) AS stale",
+    )
+    .bind(tx_id)
+    .bind(position)
+    .bind(limit)
+    .bind(LEASE_SECS)
+    .bind(STALE_AFTER_DAYS)
+    .fetch_all(pool)
+    .await?;
+    let count = claimed.len();
+    for row in claimed {
+        let outcome = if row.stale {
+            Outcome::Skipped(None, "stale")
+        } else {
+            handle(pool, mailer, &row).await?
+        };
+        record(pool, row.event_id, outcome).await?;
+    }
+    Ok(count)
+}
+
+async fn handle(pool: &PgPool, mailer: &Mailer, row: &Claimed) -> Result<Outcome, NotifyError> {
+    let Ok(kind) = row.kind.parse::<NoticeKind>() else {
+        return Ok(Outcome::Skipped(None, "unknown_kind"));
+    };
+    let mut values: BTreeMap<String, String> = row
+        .params
+        .as_object()
+        .map(|params| {
+            params
+                .iter()
+                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let client: Option<Uuid> = match row.subject_type.as_str() {
+        "Service" => {
+            let found: Option<(Uuid, String)> =
+                sqlx::query_as("SELECT client_id, tariff_name FROM services WHERE id = $1")
+                    .bind(row.subject_id)
+                    .fetch_optional(pool)
+                    .await?;
+            found.map(|(client, name)| {
+                values.insert("service".to_owned(), name);
+                values.insert("service_id".to_owned(), row.subject_id.to_string());
+                client
+            })
+        }
+        "Account" => {
+            sqlx::query_scalar("SELECT client_id FROM balances WHERE account_id = $1")
+                .bind(row.subject_id)
+                .fetch_optional(pool)
+                .await?
+        }
+        "Invoice" => {
+            values.insert("invoice_id".to_owned(), row.subject_id.to_string());
+            sqlx::query_scalar("SELECT client_id FROM invoices WHERE invoice_id = $1")
+                .bind(row.subject_id)
+                .fetch_optional(pool)
+                .await?
+        }
+        "Ticket" => {
+            let found: Option<(Uuid, String)> =
+                sqlx::query_as("SELECT client_id, subject FROM tickets WHERE ticket_id = $1")
+                    .bind(row.subject_id)
+                    .fetch_optional(pool)
+                    .await?;
+            found.map(|(client, subject)| {
+                values.insert("ticket_subject".to_owned(), subject);
+                values.insert("ticket_id".to_owned(), row.subject_id.to_string());
+                client
+            })
+        }
+        _ => None,
+    };
+    let Some(client_id) = client else {
+        return Ok(Outcome::Skipped(None, "no_client"));
+    };
+    let found: Option<(String, String, String)> =
+        sqlx::query_as("SELECT name, email, status FROM clients WHERE id = $1")
+            .bind(client_id)
+            .fetch_optional(pool)
+            .await?;
+    let Some((name, email, status)) = found else {
+        return Ok(Outcome::Skipped(Some(client_id), "no_client"));
+    };
+    if status == "deleted" || status == "merged" {
+        return Ok(Outcome::Skipped(Some(client_id), "client_gone"));
+    }
+    values.insert("client_name".to_owned(), name);
+    let settings: Option<(String, sqlx::types::Json<Vec<NoticeKind>>)> =
+        sqlx::query_as("SELECT language, subscriptions FROM notice_settings WHERE client_id = $1")
+            .bind(client_id)
+            .fetch_optional(pool)
+            .await?;
+    let language = match settings {
+        Some((_, subscriptions)) if !subscriptions.0.contains(&kind) => {
+            return Ok(Outcome::Skipped(Some(client_id), "skipped"));
+        }
+        Some((language, _)) => language,
+        None => notice::Language::ENGLISH.to_string(),
+    };
+    // The client's language, else English, else the built-in text.
+    let template: Option<(String, String)> = sqlx::query_as(
+        "SELECT subject, body FROM message_templates
+          WHERE kind = $1 AND language IN ($2, 'en')
+          ORDER BY (language = $2) DESC LIMIT 1",
+    )
+    .bind(kind.as_str())
+    .bind(&language)
+    .fetch_optional(pool)
+    .await?;
+    let (subject, body) = template.unwrap_or_else(|| {
+        let (subject, body) = kind.default_template();
+        (subject.to_owned(), body.to_owned())
+    });
+    let rendered = Rendered {
+        client_id,
+        to: email,
+        language,
+        subject: notice::render(&subject, &values),
+        body: notice::render(&body, &values),
+    };
+    let (Some(transport), Some(from)) = (&mailer.transport, &mailer.from) else {
+        return Ok(Outcome::NotConfigured(rendered));
+    };
+    let message = rendered
+        .to
+        .parse::<Mailbox>()
+        .map_err(|e| e.to_string())
+        .and_then(|to| {
+            lettre::Message::builder()
+                .message_id(Some(row.message_id.clone()))
+                .from(from.clone())
+                .to(to)
+                .subject(rendered.subject.clone())
+                .header(ContentType::TEXT_PLAIN)
+                .body(rendered.body.clone())
+                .map_err(|e| e.to_string())
+        });
+    let message = match message {
+        Ok(message) => message,
+        Err(error) => return Ok(Outcome::Failed(rendered, error)),
+    };
+    Ok(match transport.send(message).await {
+        Ok(_) => Outcome::Sent(rendered),
+        Err(error) => Outcome::Failed(rendered, error.to_string()),
+    })
+}
+
+async fn record(pool: &PgPool, event_id: Uuid, outcome: Outcome) -> Result<(), sqlx::Error> {
+    let (status, rendered, error) = match outcome {
+        Outcome::Sent(rendered) => ("sent", Some(rendered), None),
+        Outcome::NotConfigured(rendered) => ("not_configured", Some(rendered), None),
+        Outcome::Skipped(client, why) => {
+            sqlx::query(
+                "UPDATE notifications SET status = $2, client_id = $3, lease_until = NULL
+                  WHERE event_id = $1",
+            )
+            .bind(event_id)
+            .bind(if why == "stale" { "stale" } else { "skipped" })
+            .bind(client)
+            .execute(pool)
+            .await?;
+            return Ok(());
+        }
+        Outcome::Failed(rendered, error) => ("failed", Some(rendered), Some(error)),
+    };
+    let rendered = rendered.as_ref();
+    // A failed attempt goes back to `pending` with a growing pause, until it has been tried
+    // ATTEMPTS_MAX times.
+    sqlx::query(
+        "UPDATE notifications
+            SET status = CASE WHEN $2 <> 'failed' THEN $2
+                              WHEN attempts >= $10 THEN 'failed' ELSE 'pending' END,
+                next_attempt_at = now() + make_interval(secs => least(3600, 5 * 2 ^ attempts)),
+                lease_until = NULL,
+                client_id = $3, to_address = $4, language = $5, mail_subject = $6,
+                mail_body = $7, last_error = $8,
+                sent_at = CASE WHEN $2 = 'sent' THEN $9 ELSE sent_at END
+          WHERE event_id = $1",
+    )
+    .bind(event_id)
+    .bind(status)
+    .bind(rendered.map(|r| r.client_id))
+    .bind(rendered.map(|r| r.to.as_str()))
+    .bind(rendered.map(|r| r.language.as_str()))
+    .bind(rendered.map(|r| r.subject.as_str()))
+    .bind(rendered.map(|r| r.body.as_str()))
+    .bind(error)
+    .bind(chrono::Utc::now())
+    .bind(ATTEMPTS_MAX)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Delivers notices until `stop` turns true: a batch whenever there is one, else a short nap.
+/// A message being sent when the stop comes is finished and recorded first.
+pub async fn run_sender(pool: PgPool, mailer: Mailer, mut stop: watch::Receiver<bool>) {
+    let mut backoff = Duration::from_millis(250);
+    while !*stop.borrow() {
+        let nap = match deliver_batch(&pool, &mailer, 20).await {
+            Ok(0) => Duration::from_millis(250),
+            Ok(_) => {
+                backoff = Duration::from_millis(250);
+                Duration::ZERO
+            }
+            Err(error) => {
+                tracing::warn!(%error, "notifier step failed; retrying");
+                backoff = (backoff * 2).min(Duration::from_secs(10));
+                backoff
+            }
+        };
+        if !nap.is_zero() {
+            let _ = tokio::time::timeout(nap, stop.wait_for(|stopped| *stopped)).await;
+        }
+    }
+}
