@@ -318,7 +318,10 @@ impl Scene {
     }
 
     async fn default_department(&self, name: &str) -> String {
-        let departments = self.server.get("/v1/departments?min_position=1").await;
+        // The default departments were created by an earlier request, at positions of their
+        // own: wait until every read model has applied the whole log.
+        self.settle().await;
+        let departments = self.server.get("/v1/departments").await;
         departments.body["items"]
             .as_array()
             .unwrap()
