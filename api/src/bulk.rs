@@ -385,6 +385,7 @@ pub async fn load(pool: &PgPool, target: u64, seed: u64) -> Result<BulkReport, B
         copy.finish().await?;
         statements += 1;
     }
+    eventstore::wake_projections(&mut *conn).await;
     let (events, clients) = generator.await.map_err(refused)??;
     let elapsed = started.elapsed();
     #[expect(clippy::as_conversions, reason = "a rate for people to read")]

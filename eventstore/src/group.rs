@@ -123,33 +123,53 @@ async fn write_batches(
         metrics::histogram!("billing_group_commit_commands")
             .record(u32::try_from(batch.len()).map_or(f64::MAX, f64::from));
         let (appends, replies): (Vec<Append>, Vec<Reply>) = batch.into_iter().unzip();
-        match write(&pool, &appends).await {
-            Ok(outcomes) => {
-                for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                    let _ = reply.send(Ok(outcome));
-                }
+        write_and_answer(&pool, appends, replies).await;
+        wake_projections(&pool).await;
+    }
+}
+
+/// Tells the projection workers of every node that the log grew. Sent in a transaction of its
+/// own after the appends committed: a NOTIFY inside the appending transaction would hold
+/// PostgreSQL's global notify lock through the commit's WAL flush and so let no two batches
+/// flush together. A lost wake-up (this fails, the process dies first) costs the workers at most
+/// their poll interval.
+pub async fn wake_projections<'e>(executor: impl sqlx::PgExecutor<'e>) {
+    if let Err(error) = sqlx::query("SELECT pg_notify('billing_events', '')")
+        .execute(executor)
+        .await
+    {
+        tracing::debug!(%error, "could not wake the projection workers; they poll");
+    }
+}
+
+/// Writes one batch and answers each of its commands.
+async fn write_and_answer(pool: &PgPool, appends: Vec<Append>, replies: Vec<Reply>) {
+    match write(pool, &appends).await {
+        Ok(outcomes) => {
+            for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                let _ = reply.send(Ok(outcome));
             }
-            Err(error) if appends.len() == 1 => {
-                if let Some(reply) = replies.into_iter().next() {
-                    let _ = reply.send(classify(error));
-                }
+        }
+        Err(error) if appends.len() == 1 => {
+            if let Some(reply) = replies.into_iter().next() {
+                let _ = reply.send(classify(error));
             }
-            Err(_) => {
-                // Each command again on its own, at once: each gets its own outcome.
-                metrics::counter!("billing_group_commit_split_total").increment(1);
-                let mut singles = tokio::task::JoinSet::new();
-                for (append, reply) in appends.into_iter().zip(replies) {
-                    let pool = pool.clone();
-                    singles.spawn(async move {
-                        let outcome = match write(&pool, std::slice::from_ref(&append)).await {
-                            Ok(outcomes) => Ok(outcomes[0]),
-                            Err(error) => classify(error),
-                        };
-                        let _ = reply.send(outcome);
-                    });
-                }
-                while singles.join_next().await.is_some() {}
+        }
+        Err(_) => {
+            // Each command again on its own, at once: each gets its own outcome.
+            metrics::counter!("billing_group_commit_split_total").increment(1);
+            let mut singles = tokio::task::JoinSet::new();
+            for (append, reply) in appends.into_iter().zip(replies) {
+                let pool = pool.clone();
+                singles.spawn(async move {
+                    let outcome = match write(&pool, std::slice::from_ref(&append)).await {
+                        Ok(outcomes) => Ok(outcomes[0]),
+                        Err(error) => classify(error),
+                    };
+                    let _ = reply.send(outcome);
+                });
             }
+            while singles.join_next().await.is_some() {}
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod metadata;
 mod store;
 
 pub use error::{CommandError, StoreError};
+pub use group::wake_projections;
 pub use store::{
     CommandKey, Committed, EventStore, Loaded, NamedCommand, StoreConfig, StoredAggregate,
 };

@@ -248,7 +248,9 @@ pub struct WorkerConfig {
     pub poll_interval: Duration,
     /// After a batch smaller than `batch_size`, how long to let events gather before the next
     /// one. Under load this turns many one-event transactions into a few large ones; it adds at
-    /// most this much to the projection lag.
+    /// most this much to the projection lag. With 18 read models, 4 process managers and the
+    /// notifier each running its own worker, 10 ms let every worker run up to 100 small
+    /// transactions a second under load, which took more CPU than the commands themselves.
     pub gather: Duration,
 }
 
@@ -257,7 +259,7 @@ impl Default for WorkerConfig {
         Self {
             batch_size: 1000,
             poll_interval: Duration::from_millis(500),
-            gather: Duration::from_millis(10),
+            gather: Duration::from_millis(50),
         }
     }
 }
