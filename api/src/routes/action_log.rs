@@ -59,8 +59,9 @@ pub struct ActionLogEntry {
     pub event_type: String,
     /// The client the event concerns, where there is one.
     pub client_id: Option<Uuid>,
-    /// The event's payload as stored.
-    #[schema(value_type = Object)]
+    /// The event's payload as stored: an object, or a string for an event without fields (such
+    /// as `TariffArchived`).
+    #[schema(value_type = Value)]
     pub payload: serde_json::Value,
 }
 

@@ -202,8 +202,8 @@ pub struct AuditEventLine {
     pub event_type: String,
     /// The payload's shape version.
     pub version: String,
-    /// The payload as stored.
-    #[schema(value_type = Object)]
+    /// The payload as stored: an object, or a string for an event without fields.
+    #[schema(value_type = Value)]
     pub payload: serde_json::Value,
     /// The metadata as stored.
     #[schema(value_type = Object)]
