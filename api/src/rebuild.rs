@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use eventstore::log::{self, LogPosition, StoredEvent};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use projections::engine::{self, Outcome};
+use projections::engine;
 use projections::{Projection, ProjectionError};
 use sqlx::PgPool;
 use tokio::sync::mpsc;
@@ -76,17 +76,9 @@ pub async fn rebuild(
                     on_its_own = true;
                 }
             }
-            loop {
-                match engine::try_project_batch(pool, projection.as_ref(), batch_size).await? {
-                    Outcome::Processed(n) => {
-                        let n = u64::try_from(n).unwrap_or(0);
-                        applied += n;
-                        bar.inc(n);
-                    }
-                    Outcome::CaughtUp => break,
-                    Outcome::Busy => tokio::time::sleep(Duration::from_millis(50)).await,
-                }
-            }
+            let rest = engine::catch_up(pool, projection.as_ref(), batch_size).await?;
+            applied += rest;
+            bar.inc(rest);
             bar.finish();
             Ok::<(u64, &'static str, Duration), ProjectionError>((
                 applied,

@@ -157,55 +157,27 @@ pub async fn try_project_batch(
         tx.commit().await?;
         return Ok(Outcome::CaughtUp);
     };
-    let last_at = last.log_position();
     let last_recorded = last.recorded_at;
-    projection.apply_batch(&mut tx, &events).await?;
-    let count = i64::try_from(events.len()).unwrap_or(i64::MAX);
-    sqlx::query(
-        "UPDATE projection_checkpoints
-            SET tx_id = $2::bigint::text::xid8, position = $3, events = events + $4, updated_at = now()
-          WHERE name = $1",
-    )
-    .bind(name)
-    .bind(last_at.tx_id)
-    .bind(last_at.position)
-    .bind(count)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
+    apply_and_commit(tx, projection, &events).await?;
     let lag = (Utc::now() - last_recorded).to_std().unwrap_or_default();
     metrics::histogram!("billing_projection_lag_seconds", "projection" => name)
         .record(lag.as_secs_f64());
-    metrics::counter!("billing_projected_events_total", "projection" => name)
-        .increment(u64::try_from(events.len()).unwrap_or(u64::MAX));
     Ok(Outcome::Processed(events.len()))
 }
 
-/// Applies `events`, read by the caller in safe order right after `from`, to `projection` and
-/// moves its checkpoint, in one transaction, provided the projection's checkpoint is at `from`
-/// with the code's version. Returns false, having changed nothing, when it is not (another worker
-/// moved it) or when another worker holds the projection. This is how a rebuild reads the log
-/// once for every projection instead of once per projection.
-pub async fn apply_read(
-    pool: &PgPool,
+/// Applies a non-empty batch, moves the checkpoint to its last event and commits: the one step
+/// every way of feeding a projection ends with.
+async fn apply_and_commit(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
     projection: &dyn Projection,
-    from: LogPosition,
     events: &[StoredEvent],
-) -> Result<bool, ProjectionError> {
+) -> Result<(), ProjectionError> {
     let Some(last) = events.last() else {
-        return Ok(true);
+        return Ok(());
     };
     let name = projection.name();
-    let mut tx = pool.begin().await?;
-    if !lock(&mut tx, name, false).await? {
-        return Ok(false);
-    }
-    match checkpoint(&mut tx, name).await? {
-        Some(found) if found.version == projection.version() && found.at == from => {}
-        _ => return Ok(false),
-    }
-    projection.apply_batch(&mut tx, events).await?;
     let last_at = last.log_position();
+    projection.apply_batch(&mut tx, events).await?;
     sqlx::query(
         "UPDATE projection_checkpoints
             SET tx_id = $2::bigint::text::xid8, position = $3, events = events + $4, updated_at = now()
@@ -220,6 +192,33 @@ pub async fn apply_read(
     tx.commit().await?;
     metrics::counter!("billing_projected_events_total", "projection" => name)
         .increment(u64::try_from(events.len()).unwrap_or(u64::MAX));
+    Ok(())
+}
+
+/// Applies `events`, read by the caller in safe order right after `from`, to `projection` and
+/// moves its checkpoint, in one transaction, provided the projection's checkpoint is at `from`
+/// with the code's version. Returns false, having changed nothing, when it is not (another worker
+/// moved it) or when another worker holds the projection. This is how a rebuild reads the log
+/// once for every projection instead of once per projection.
+pub async fn apply_read(
+    pool: &PgPool,
+    projection: &dyn Projection,
+    from: LogPosition,
+    events: &[StoredEvent],
+) -> Result<bool, ProjectionError> {
+    if events.is_empty() {
+        return Ok(true);
+    }
+    let name = projection.name();
+    let mut tx = pool.begin().await?;
+    if !lock(&mut tx, name, false).await? {
+        return Ok(false);
+    }
+    match checkpoint(&mut tx, name).await? {
+        Some(found) if found.version == projection.version() && found.at == from => {}
+        _ => return Ok(false),
+    }
+    apply_and_commit(tx, projection, events).await?;
     Ok(true)
 }
 

@@ -40,16 +40,14 @@ impl Projection for Payments {
         let mut pending = Pending::default();
         for event in events {
             let applied = match (event.aggregate_type.as_str(), event.event_type.as_str()) {
-                ("Payment", _) => match pending.write(tx).await {
-                    Ok(()) => apply_payment(tx, event).await,
-                    Err(error) => Err(error.into()),
-                },
                 ("Account", "AccountOpened" | "PaymentPosted") => pending.push(event),
+                ("Payment", _) => {
+                    pending.write(tx).await?;
+                    apply_payment(tx, event).await
+                }
                 ("Account", "PaymentRefunded" | "PaymentReversed") => {
-                    match pending.write(tx).await {
-                        Ok(()) => apply_account(tx, event).await,
-                        Err(error) => Err(error.into()),
-                    }
+                    pending.write(tx).await?;
+                    apply_account(tx, event).await
                 }
                 _ => Ok(()),
             };
