@@ -415,6 +415,10 @@ fn document_problems(api: &mut utoipa::openapi::OpenApi) {
         ),
         ("403", "the token may not call this route"),
         ("404", "no such resource, or not one this token may see"),
+        (
+            "409",
+            "a request with this Idempotency-Key is still running; retry later",
+        ),
         ("415", "a body that is not application/json"),
         ("422", "a value or a business rule refused"),
         ("503", "the database or a read model is not ready; retry"),
@@ -433,6 +437,10 @@ fn document_problems(api: &mut utoipa::openapi::OpenApi) {
         {
             let has_body = operation.request_body.is_some();
             let has_id = path.contains('{');
+            let has_idempotency_key = operation
+                .parameters
+                .as_ref()
+                .is_some_and(|parameters| parameters.iter().any(|p| p.name == "Idempotency-Key"));
             for (status, response) in operation.responses.responses.iter_mut() {
                 if (status.starts_with('4') || status.starts_with('5'))
                     && let RefOr::T(response) = response
@@ -448,6 +456,7 @@ fn document_problems(api: &mut utoipa::openapi::OpenApi) {
                     "401" | "403" => !public,
                     "415" => has_body,
                     "404" => has_id,
+                    "409" => has_idempotency_key,
                     // A public route with a body (signing in) can still get a bad body.
                     "400" | "422" => !public || has_body,
                     _ => true,
