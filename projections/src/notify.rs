@@ -76,14 +76,15 @@ impl Projection for Outbox {
         tx: &mut PgConnection,
         events: &[StoredEvent],
     ) -> Result<(), ProjectionError> {
+        // Most events ask for no notice; those that do are queued with one statement per batch.
+        let mut queued = Queued::default();
         for event in events {
             let Some((kind, params)) = notice_of(event).map_err(|e| e.at(event))? else {
                 continue;
             };
-            queue(tx, event, kind, params)
-                .await
-                .map_err(|e| ProjectionError::from(e).at(event))?;
+            queued.push(event, kind, params).map_err(|e| e.at(event))?;
         }
+        queued.insert(tx).await?;
         Ok(())
     }
 }
@@ -161,36 +162,66 @@ pub fn message_id(event_id: Uuid) -> String {
     format!("<{}@notice.billing>", event_id.simple())
 }
 
-async fn queue(
-    tx: &mut PgConnection,
-    event: &StoredEvent,
-    kind: NoticeKind,
-    params: Value,
-) -> Result<(), sqlx::Error> {
-    let event_id = event
-        .metadata()
-        .map(|m| m.event_id)
-        .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-    let subject_id =
-        Uuid::parse_str(&event.aggregate_id).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-    sqlx::query(
-        "INSERT INTO notifications (event_id, kind, subject_type, subject_id, params, tx_id,
-                                    position, recorded_at, message_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         ON CONFLICT (event_id) DO NOTHING",
-    )
-    .bind(event_id)
-    .bind(kind.as_str())
-    .bind(&event.aggregate_type)
-    .bind(subject_id)
-    .bind(params)
-    .bind(event.tx_id)
-    .bind(event.position)
-    .bind(event.recorded_at)
-    .bind(message_id(event_id))
-    .execute(tx)
-    .await?;
-    Ok(())
+/// Notices to queue, as columns.
+#[derive(Default)]
+struct Queued {
+    event_ids: Vec<Uuid>,
+    kinds: Vec<&'static str>,
+    subject_types: Vec<String>,
+    subject_ids: Vec<Uuid>,
+    params: Vec<Value>,
+    tx_ids: Vec<i64>,
+    positions: Vec<i64>,
+    recorded_at: Vec<chrono::DateTime<chrono::Utc>>,
+    message_ids: Vec<String>,
+}
+
+impl Queued {
+    fn push(
+        &mut self,
+        event: &StoredEvent,
+        kind: NoticeKind,
+        params: Value,
+    ) -> Result<(), ProjectionError> {
+        let event_id = event.metadata()?.event_id;
+        let subject_id = Uuid::parse_str(&event.aggregate_id)
+            .map_err(|e| ProjectionError::Malformed(format!("subject id: {e}")))?;
+        self.event_ids.push(event_id);
+        self.kinds.push(kind.as_str());
+        self.subject_types.push(event.aggregate_type.clone());
+        self.subject_ids.push(subject_id);
+        self.params.push(params);
+        self.tx_ids.push(event.tx_id);
+        self.positions.push(event.position);
+        self.recorded_at.push(event.recorded_at);
+        self.message_ids.push(message_id(event_id));
+        Ok(())
+    }
+
+    async fn insert(self, tx: &mut PgConnection) -> Result<(), sqlx::Error> {
+        if self.event_ids.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO notifications (event_id, kind, subject_type, subject_id, params, tx_id,
+                                        position, recorded_at, message_id)
+             SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::jsonb[],
+                                  $6::bigint[], $7::bigint[], $8::timestamptz[], $9::text[])
+             ON CONFLICT (event_id) DO NOTHING",
+        )
+        .bind(&self.event_ids)
+        .bind(&self.kinds)
+        .bind(&self.subject_types)
+        .bind(&self.subject_ids)
+        .bind(&self.params)
+        .bind(&self.tx_ids)
+        .bind(&self.positions)
+        .bind(&self.recorded_at)
+        .bind(&self.message_ids)
+        .execute(tx)
+        .await?;
+        Ok(())
+    }
 }
 
 /// Why delivering failed; the sender logs it and tries again later.

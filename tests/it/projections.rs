@@ -1,10 +1,15 @@
 //! The projection engine: exactly once, rebuilds, version bumps, one worker at a time.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use async_trait::async_trait;
+use eventstore::log::StoredEvent;
 use projections::engine::{self, Outcome};
-use projections::{Progress, WorkerConfig};
+use projections::{Progress, Projection, ProjectionError, WorkerConfig};
 use serde_json::json;
+use sqlx::PgConnection;
 use tests::{READ_MODELS, TestServer, table_digest};
 use tokio::sync::watch;
 
@@ -268,4 +273,150 @@ async fn a_step_on_a_projection_held_by_another_worker_reports_busy() {
         .await
         .unwrap();
     assert_ne!(outcome, Outcome::Busy);
+}
+
+/// A read model with no tables that refuses every batch while it is broken, as a projection
+/// with a bug would.
+struct Flaky {
+    broken: AtomicBool,
+}
+
+#[async_trait]
+impl Projection for Flaky {
+    fn name(&self) -> &'static str {
+        "flaky_test"
+    }
+
+    fn version(&self) -> i32 {
+        1
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    async fn apply_batch(
+        &self,
+        _tx: &mut PgConnection,
+        _events: &[StoredEvent],
+    ) -> Result<(), ProjectionError> {
+        if self.broken.load(Ordering::SeqCst) {
+            Err(ProjectionError::Malformed("broken on purpose".to_owned()))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_read_model_holds_back_no_other_and_catches_up_once_fixed() {
+    // Arrange: every read model emptied, and one more that fails.
+    let mut server = TestServer::start().await;
+    let last = history(&server).await;
+    wait_caught_up(&server, last).await;
+    server.stop().await;
+    let expected = digests(&server).await;
+    for projection in projections::all() {
+        engine::reset(&server.db.pool, projection.as_ref())
+            .await
+            .unwrap();
+    }
+    let flaky = Arc::new(Flaky {
+        broken: AtomicBool::new(true),
+    });
+    let mut members = projections::all();
+    let member: Arc<dyn Projection> = flaky.clone();
+    members.push(member);
+
+    // Act: the workers run while it is broken.
+    let (stop, stopped) = watch::channel(false);
+    let workers = tokio::spawn(engine::run_until_stopped(
+        server.db.pool.clone(),
+        members,
+        WorkerConfig {
+            batch_size: 5,
+            poll_interval: Duration::from_millis(10),
+            gather: Duration::from_millis(1),
+        },
+        Progress::default(),
+        stopped,
+    ));
+    let progress = Progress::default();
+    let reached = |name: &'static str| {
+        let pool = server.db.pool.clone();
+        let progress = progress.clone();
+        async move {
+            engine::wait_for_position(&pool, &progress, name, last, Duration::from_secs(30))
+                .await
+                .unwrap()
+        }
+    };
+
+    // Assert: the others reach the head and build what they built before; the broken one has
+    // applied nothing.
+    for projection in projections::all() {
+        assert!(reached(projection.name()).await, "{}", projection.name());
+    }
+    assert_eq!(digests(&server).await, expected);
+    // Its first step, which would have written its checkpoint, never committed.
+    let checkpoints = engine::checkpoints(&server.db.pool).await.unwrap();
+    assert_eq!(checkpoints.get("flaky_test").map(|c| c.events), None);
+
+    // Act: it is fixed.
+    flaky.broken.store(false, Ordering::SeqCst);
+
+    // Assert: it catches up, having applied every event once.
+    assert!(reached("flaky_test").await);
+    stop.send(true).unwrap();
+    workers.await.unwrap();
+    let checkpoints = engine::checkpoints(&server.db.pool).await.unwrap();
+    assert_eq!(checkpoints["flaky_test"].events, server.event_count().await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_step_gives_each_read_model_only_the_events_after_its_own_checkpoint() {
+    // Arrange: the read models at the head of the log, then one of them emptied.
+    let mut server = TestServer::start().await;
+    let last = history(&server).await;
+    wait_caught_up(&server, last).await;
+    server.stop().await;
+    let expected = digests(&server).await;
+    let events = server.event_count().await;
+    let balances = projections::by_name("balances").unwrap();
+    engine::reset(&server.db.pool, balances.as_ref())
+        .await
+        .unwrap();
+
+    // Act: one group step over all of them, a batch smaller than the log.
+    let step = engine::try_project_group(&server.db.pool, &projections::all(), 10)
+        .await
+        .unwrap();
+
+    // Assert: only the emptied one was given the batch, and it is reported a batch behind.
+    assert_eq!(step.held, projections::all().len());
+    assert_eq!(step.read, 10);
+    assert_eq!(step.behind, vec!["balances"]);
+    let checkpoints = engine::checkpoints(&server.db.pool).await.unwrap();
+    assert_eq!(checkpoints["balances"].events, 10);
+    assert_eq!(checkpoints["clients"].events, events);
+
+    // Act: group steps until nothing is left to read.
+    while engine::try_project_group(&server.db.pool, &projections::all(), 10)
+        .await
+        .unwrap()
+        .read
+        > 0
+    {}
+
+    // Assert: every read model as before, each having counted every event once.
+    assert_eq!(digests(&server).await, expected);
+    let checkpoints = engine::checkpoints(&server.db.pool).await.unwrap();
+    for projection in projections::all() {
+        assert_eq!(
+            checkpoints[projection.name()].events,
+            events,
+            "{}",
+            projection.name()
+        );
+    }
 }

@@ -215,6 +215,10 @@ impl Projection for Invoicing {
         &[]
     }
 
+    fn runs_alone(&self) -> bool {
+        true
+    }
+
     async fn apply_batch(
         &self,
         _tx: &mut PgConnection,

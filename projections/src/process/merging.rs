@@ -374,6 +374,10 @@ impl Projection for Merging {
         &[]
     }
 
+    fn runs_alone(&self) -> bool {
+        true
+    }
+
     async fn apply_batch(
         &self,
         _tx: &mut PgConnection,

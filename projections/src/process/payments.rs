@@ -246,6 +246,10 @@ impl Projection for Payments {
         &[]
     }
 
+    fn runs_alone(&self) -> bool {
+        true
+    }
+
     async fn apply_batch(
         &self,
         _tx: &mut PgConnection,

@@ -263,6 +263,10 @@ impl Projection for Settlement {
         &[]
     }
 
+    fn runs_alone(&self) -> bool {
+        true
+    }
+
     async fn apply_batch(
         &self,
         _tx: &mut PgConnection,

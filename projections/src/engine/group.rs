@@ -1,0 +1,346 @@
+//! The live worker of the read models: one reader and one transaction for all of them.
+//!
+//! Run alone, each read model's worker read the log, parsed it and committed on its own: under
+//! load, 18 read models made 18 readers of the same events and 18 small transactions per batch,
+//! which took more of the machine's two cores than the commands did. A group step instead takes
+//! the lock of every read model it can, reads the log once from the oldest of their checkpoints,
+//! gives each read model the part of the batch after its own checkpoint, and moves every
+//! checkpoint in the same transaction. Each event still takes effect exactly once per read model,
+//! whatever crashes, because each checkpoint is read under its lock and moved with its rows.
+//!
+//! A read model that fails leaves the group, so that one bad projection does not hold back the
+//! others: it is retried alone with a backoff and comes back once a step of its own succeeds. A
+//! read model a whole batch behind the others (a new version rebuilding from the start) also
+//! goes on alone until it has caught up, so the others are not read through the whole log again.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use eventstore::log::{self, LogPosition};
+use sqlx::PgPool;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use super::{
+    BACKLOG_EVERY, Outcome, Progress, Projection, WorkerConfig, reset_in, try_project_batch,
+};
+use crate::ProjectionError;
+
+/// What one group step did.
+#[derive(Debug, Default)]
+pub struct GroupStep {
+    /// How many read models this step held; the others are held by another worker.
+    pub held: usize,
+    /// How many events were read from the log (0: every held read model is caught up).
+    pub read: usize,
+    /// Read models a whole batch behind the others, which should catch up on their own.
+    pub behind: Vec<&'static str>,
+}
+
+/// Why a group step failed, and which read model failed it, if one did.
+#[derive(Debug)]
+pub struct GroupError {
+    /// The read model whose batch failed; `None` when the step failed around them.
+    pub projection: Option<&'static str>,
+    /// What went wrong.
+    pub source: ProjectionError,
+}
+
+impl From<ProjectionError> for GroupError {
+    fn from(source: ProjectionError) -> Self {
+        Self {
+            projection: None,
+            source,
+        }
+    }
+}
+
+impl From<sqlx::Error> for GroupError {
+    fn from(source: sqlx::Error) -> Self {
+        ProjectionError::from(source).into()
+    }
+}
+
+/// One group step: up to `batch_size` events applied to every read model in `members` whose
+/// lock is free, each from its own checkpoint, and their checkpoints moved, in one transaction.
+pub async fn try_project_group(
+    pool: &PgPool,
+    members: &[Arc<dyn Projection>],
+    batch_size: i64,
+) -> Result<GroupStep, GroupError> {
+    let mut tx = pool.begin().await?;
+    let names: Vec<&'static str> = members.iter().map(|member| member.name()).collect();
+    // The read models are derived data: their commits need not wait for the disk (see `lock`).
+    let held: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM unnest($1::text[]) AS name
+          WHERE pg_try_advisory_xact_lock(hashtextextended('projection:' || name, 0))",
+    )
+    .bind(&names)
+    .fetch_all(&mut *tx)
+    .await?;
+    if held.is_empty() {
+        return Ok(GroupStep::default());
+    }
+    sqlx::query("SELECT set_config('synchronous_commit', 'off', true)")
+        .execute(&mut *tx)
+        .await?;
+    let stored: Vec<(String, i64, i64, i32)> = sqlx::query_as(
+        "SELECT name, tx_id::text::bigint, position, version
+           FROM projection_checkpoints WHERE name = ANY($1)",
+    )
+    .bind(&held)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut at = Vec::with_capacity(held.len());
+    for member in members {
+        if !held.iter().any(|name| name == member.name()) {
+            continue;
+        }
+        let found = stored.iter().find(|(name, ..)| name == member.name());
+        let from = match found {
+            Some(&(_, tx_id, position, version)) if version == member.version() => {
+                LogPosition { tx_id, position }
+            }
+            _ => {
+                tracing::info!(
+                    projection = member.name(),
+                    "building projection from the start of the log"
+                );
+                reset_in(&mut tx, member.as_ref()).await?;
+                LogPosition::default()
+            }
+        };
+        at.push((member, from));
+    }
+    let oldest = at.iter().map(|&(_, from)| from).min().unwrap_or_default();
+    let events = log::read_after(&mut *tx, oldest, batch_size).await?;
+    let Some(last) = events.last() else {
+        tx.commit().await?;
+        return Ok(GroupStep {
+            held: held.len(),
+            ..GroupStep::default()
+        });
+    };
+    let last_at = last.log_position();
+    let last_recorded = last.recorded_at;
+    let mut moved: Vec<(&'static str, i64)> = Vec::with_capacity(at.len());
+    for &(member, from) in &at {
+        let after = &events[events.partition_point(|event| event.log_position() <= from)..];
+        if after.is_empty() {
+            continue;
+        }
+        member
+            .apply_batch(&mut tx, after)
+            .await
+            .map_err(|source| GroupError {
+                projection: Some(member.name()),
+                source,
+            })?;
+        moved.push((
+            member.name(),
+            i64::try_from(after.len()).unwrap_or(i64::MAX),
+        ));
+    }
+    let (moved_names, counts): (Vec<&str>, Vec<i64>) = moved.iter().copied().unzip();
+    sqlx::query(
+        "UPDATE projection_checkpoints AS c
+            SET tx_id = $2::bigint::text::xid8, position = $3, events = c.events + m.n,
+                updated_at = now()
+           FROM unnest($1::text[], $4::bigint[]) AS m(name, n)
+          WHERE c.name = m.name",
+    )
+    .bind(&moved_names)
+    .bind(last_at.tx_id)
+    .bind(last_at.position)
+    .bind(&counts)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+
+    let lag = (Utc::now() - last_recorded).to_std().unwrap_or_default();
+    for &(name, n) in &moved {
+        metrics::counter!("billing_projected_events_total", "projection" => name)
+            .increment(u64::try_from(n).unwrap_or(0));
+        metrics::histogram!("billing_projection_lag_seconds", "projection" => name)
+            .record(lag.as_secs_f64());
+    }
+    // A full batch that some read model had already seen: those that were given events are
+    // behind the others by at least a batch.
+    let full = i64::try_from(events.len()).unwrap_or(i64::MAX) >= batch_size;
+    let behind = if full && moved.len() < at.len() {
+        moved.iter().map(|&(name, _)| name).collect()
+    } else {
+        Vec::new()
+    };
+    Ok(GroupStep {
+        held: held.len(),
+        read: events.len(),
+        behind,
+    })
+}
+
+/// A read model outside the group for now.
+struct Apart {
+    projection: Arc<dyn Projection>,
+    /// When to try it next.
+    due: Instant,
+    /// How long to wait after its next failure.
+    backoff: Duration,
+}
+
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// Runs the read models in `members` as one group until `stop` turns true, waking on `wake`.
+pub(super) async fn work_group(
+    pool: PgPool,
+    members: Vec<Arc<dyn Projection>>,
+    config: WorkerConfig,
+    progress: Progress,
+    mut wake: watch::Receiver<u64>,
+    stop: watch::Receiver<bool>,
+) {
+    let mut joined = members;
+    let mut apart: Vec<Apart> = Vec::new();
+    let mut backoff = FIRST_BACKOFF;
+    let mut backlog_recorded: Option<Instant> = None;
+    while !*stop.borrow() {
+        // Mark the current wake-up as seen before reading, so a notification that arrives while
+        // the batch runs is not lost.
+        wake.borrow_and_update();
+        let mut more = false;
+        let mut moved = false;
+        let mut busy = false;
+        let mut failed = false;
+        if !joined.is_empty() {
+            match try_project_group(&pool, &joined, config.batch_size).await {
+                Ok(step) => {
+                    backoff = FIRST_BACKOFF;
+                    busy = step.held == 0;
+                    moved = step.read > 0;
+                    more = i64::try_from(step.read).unwrap_or(i64::MAX) >= config.batch_size;
+                    for name in step.behind {
+                        tracing::info!(projection = name, "catching up apart from the others");
+                        leave(&mut joined, &mut apart, name, Duration::ZERO);
+                    }
+                }
+                Err(GroupError {
+                    projection: Some(name),
+                    source,
+                }) => {
+                    tracing::warn!(projection = name, error = %source,
+                        "projection step failed; retrying it apart from the others");
+                    leave(&mut joined, &mut apart, name, FIRST_BACKOFF);
+                    // The others lost this step with it; try them again at once.
+                    more = true;
+                }
+                Err(GroupError {
+                    projection: None,
+                    source,
+                }) => {
+                    tracing::warn!(error = %source, "projection step failed; retrying");
+                    failed = true;
+                }
+            }
+        }
+        let now = Instant::now();
+        let mut index = 0;
+        while index < apart.len() {
+            if apart[index].due > now {
+                index += 1;
+                continue;
+            }
+            let member = &mut apart[index];
+            let name = member.projection.name();
+            match try_project_batch(&pool, member.projection.as_ref(), config.batch_size).await {
+                Ok(Outcome::Processed(n))
+                    if i64::try_from(n).unwrap_or(i64::MAX) >= config.batch_size =>
+                {
+                    moved = true;
+                    more = true;
+                    member.backoff = FIRST_BACKOFF;
+                    index += 1;
+                }
+                Ok(outcome) => {
+                    moved |= matches!(outcome, Outcome::Processed(_));
+                    tracing::info!(projection = name, "back with the others");
+                    joined.push(apart.swap_remove(index).projection);
+                }
+                Err(error) => {
+                    tracing::warn!(projection = name, %error, "projection step failed; retrying");
+                    member.due = now + member.backoff;
+                    member.backoff = (member.backoff * 2).min(MAX_BACKOFF);
+                    index += 1;
+                }
+            }
+        }
+        if moved {
+            progress.bump();
+        }
+        if failed {
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        } else if more {
+            tokio::task::yield_now().await;
+        } else if moved {
+            tokio::time::sleep(config.gather).await;
+        } else {
+            if !busy && backlog_recorded.is_none_or(|at| at.elapsed() >= BACKLOG_EVERY) {
+                record_backlogs(&pool, &joined).await;
+                backlog_recorded = Some(Instant::now());
+            }
+            let next_due = apart.iter().map(|member| member.due).min();
+            let nap = next_due.map_or(config.poll_interval, |due| {
+                due.saturating_duration_since(Instant::now())
+                    .min(config.poll_interval)
+            });
+            let _ = tokio::time::timeout(nap, wake.changed()).await;
+        }
+    }
+}
+
+/// Moves the read model `name` out of the group, to be tried alone after `wait`.
+fn leave(
+    joined: &mut Vec<Arc<dyn Projection>>,
+    apart: &mut Vec<Apart>,
+    name: &str,
+    wait: Duration,
+) {
+    if let Some(index) = joined.iter().position(|member| member.name() == name) {
+        let projection = joined.swap_remove(index);
+        apart.push(Apart {
+            projection,
+            due: Instant::now() + wait,
+            backoff: (wait * 2).clamp(FIRST_BACKOFF, MAX_BACKOFF),
+        });
+    }
+}
+
+/// Publishes, for each read model, how many events exist beyond its checkpoint (see
+/// `record_backlog`).
+async fn record_backlogs(pool: &PgPool, members: &[Arc<dyn Projection>]) {
+    let names: Vec<&'static str> = members.iter().map(|member| member.name()).collect();
+    let backlogs: Result<Vec<(String, i64)>, sqlx::Error> = sqlx::query_as(
+        "SELECT c.name,
+                (SELECT count(*) FROM events e
+                  WHERE (e.tx_id, e.global_position) > (c.tx_id, c.position))
+           FROM projection_checkpoints c WHERE c.name = ANY($1)",
+    )
+    .bind(&names)
+    .fetch_all(pool)
+    .await;
+    let Ok(backlogs) = backlogs else {
+        return;
+    };
+    for name in names {
+        if let Some((_, backlog)) = backlogs.iter().find(|(found, _)| found == name) {
+            #[expect(
+                clippy::as_conversions,
+                reason = "a gauge is a float; precision loss is fine"
+            )]
+            metrics::gauge!("billing_projection_backlog_events", "projection" => name)
+                .set(*backlog as f64);
+        }
+    }
+}
