@@ -586,6 +586,19 @@ async fn main() -> anyhow::Result<()> {
                     (url, token)
                 }
             };
+            // The server's database, to refresh its statistics before measuring: the one the
+            // bench started, or with `--url` the one DATABASE_URL names, if it does.
+            let statistics = match (&database, &cli.database_url) {
+                (Some(opened), _) => Some(opened.pool.clone()),
+                (None, Some(database_url)) => Some(
+                    sqlx::postgres::PgPoolOptions::new()
+                        .max_connections(1)
+                        .connect(database_url)
+                        .await
+                        .context("cannot connect to DATABASE_URL")?,
+                ),
+                (None, None) => None,
+            };
             let mut reports = Vec::new();
             for _ in 0..(*runs).max(1) {
                 let report = api::bench::run(BenchConfig {
@@ -596,6 +609,7 @@ async fn main() -> anyhow::Result<()> {
                     duration: Duration::from_secs(*seconds),
                     accounts: *accounts,
                     rate: *rate,
+                    database: statistics.clone(),
                 })
                 .await?;
                 if !*json {
