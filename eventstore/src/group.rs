@@ -48,15 +48,19 @@ pub(crate) struct Append {
     /// writes only keys.
     pub position: i64,
     pub events: Vec<EventRow>,
-    pub keys: Vec<CommandKey>,
+    /// The keys, each with the sequence of the last event of the command it belongs to (the
+    /// aggregate's last sequence before the append for a command that wrote no event): its
+    /// position is that event's. One append may carry several commands on its aggregate.
+    pub keys: Vec<(CommandKey, i64)>,
     pub snapshot: Option<SnapshotRow>,
 }
 
 /// The outcome of one command's append.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Appended {
-    /// Written; the global position of its last event (or the aggregate's, without events).
-    Written { position: i64 },
+    /// Written; the global position of its last event (or the aggregate's, without events),
+    /// and that of each of its events in order.
+    Written { position: i64, positions: Vec<i64> },
     /// Another writer appended to the aggregate first; nothing was written.
     Conflict,
     /// One of the keys was used before; nothing was written.
@@ -163,7 +167,9 @@ async fn write_and_answer(pool: &PgPool, appends: Vec<Append>, replies: Vec<Repl
                 let pool = pool.clone();
                 singles.spawn(async move {
                     let outcome = match write(&pool, std::slice::from_ref(&append)).await {
-                        Ok(outcomes) => Ok(outcomes[0]),
+                        Ok(outcomes) => {
+                            Ok(outcomes.into_iter().next().unwrap_or(Appended::Conflict))
+                        }
                         Err(error) => classify(error),
                     };
                     let _ = reply.send(outcome);
@@ -209,6 +215,7 @@ async fn write(pool: &PgPool, appends: &[Append]) -> Result<Vec<Appended>, sqlx:
     let mut keys = Vec::new();
     let mut fingerprints = Vec::new();
     let mut answers = Vec::new();
+    let mut key_sequences = Vec::new();
     let mut snapshot_commands = Vec::new();
     let mut state_versions = Vec::new();
     let mut last_sequences = Vec::new();
@@ -225,12 +232,13 @@ async fn write(pool: &PgPool, appends: &[Append]) -> Result<Vec<Appended>, sqlx:
             payloads.push(event.payload.as_str());
             metadatas.push(event.metadata.as_str());
         }
-        for key in &append.keys {
+        for (key, sequence) in &append.keys {
             key_commands.push(index);
             scopes.push(key.scope.as_str());
             keys.push(key.key.as_str());
             fingerprints.push(key.fingerprint.as_slice());
             answers.push(key.answer.to_string());
+            key_sequences.push(*sequence);
         }
         if let Some(snapshot) = &append.snapshot {
             snapshot_commands.push(index);
@@ -239,7 +247,7 @@ async fn write(pool: &PgPool, appends: &[Append]) -> Result<Vec<Appended>, sqlx:
             states.push(snapshot.payload.as_str());
         }
     }
-    let rows: Vec<(i64, i64, bool)> = sqlx::query_as(APPEND_BATCH)
+    let rows: Vec<(i64, i64, bool, Vec<i64>)> = sqlx::query_as(APPEND_BATCH)
         .bind(&types)
         .bind(&ids)
         .bind(&positions)
@@ -258,10 +266,11 @@ async fn write(pool: &PgPool, appends: &[Append]) -> Result<Vec<Appended>, sqlx:
         .bind(&state_versions)
         .bind(&last_sequences)
         .bind(&states)
+        .bind(&key_sequences)
         .fetch_all(pool)
         .await?;
     let mut outcomes = vec![Appended::Conflict; appends.len()];
-    for (index, position, taken) in rows {
+    for (index, position, taken, positions) in rows {
         let slot = usize::try_from(index - 1)
             .ok()
             .and_then(|i| outcomes.get_mut(i));
@@ -269,7 +278,10 @@ async fn write(pool: &PgPool, appends: &[Append]) -> Result<Vec<Appended>, sqlx:
             *slot = if taken {
                 Appended::KeyTaken
             } else {
-                Appended::Written { position }
+                Appended::Written {
+                    position,
+                    positions,
+                }
             };
         }
     }
@@ -279,8 +291,10 @@ async fn write(pool: &PgPool, appends: &[Append]) -> Result<Vec<Appended>, sqlx:
 /// The batch append. Commands are numbered from 1 by their place in `$1..$3`; events, keys and
 /// snapshots name their command by that number. `taken` are the commands with a key committed
 /// before (they write nothing); the others write their events (in their order, so global
-/// positions follow sequences), their keys at the position of their last event, and their
-/// snapshot. One row per command: its number, its position, whether a key was taken.
+/// positions follow sequences), their keys at the position of the event with the key's sequence
+/// (`$19`; the command's position before the append if it wrote none), and their snapshot. One
+/// row per command: its number, its position, whether a key was taken, and the positions of its
+/// events in sequence order.
 const APPEND_BATCH: &str = "
 WITH commands AS (
     SELECT c.n::int AS n, c.t, c.i, c.pos
@@ -298,7 +312,7 @@ WITH commands AS (
       JOIN commands ON commands.n = e.c
      WHERE e.c NOT IN (SELECT n FROM taken)
      ORDER BY e.o
-    RETURNING aggregate_type, aggregate_id, global_position),
+    RETURNING aggregate_type, aggregate_id, sequence, global_position),
  last AS (
     SELECT commands.n, commands.t, commands.i,
            coalesce(max(appended.global_position), commands.pos) AS position
@@ -310,9 +324,14 @@ WITH commands AS (
  keyed AS (
     INSERT INTO command_keys
         (scope, key, fingerprint, aggregate_type, aggregate_id, position, answer)
-    SELECT k.scope, k.key, k.fingerprint, last.t, last.i, last.position, k.answer::json
-      FROM unnest($10::int[], $11::text[], $12::text[], $13::bytea[], $14::text[])
-           AS k(c, scope, key, fingerprint, answer)
+    SELECT k.scope, k.key, k.fingerprint, last.t, last.i,
+           coalesce((SELECT appended.global_position FROM appended
+                      WHERE appended.aggregate_type = last.t AND appended.aggregate_id = last.i
+                        AND appended.sequence = k.s),
+                    (SELECT commands.pos FROM commands WHERE commands.n = last.n)),
+           k.answer::json
+      FROM unnest($10::int[], $11::text[], $12::text[], $13::bytea[], $14::text[], $19::bigint[])
+           AS k(c, scope, key, fingerprint, answer, s)
       JOIN last ON last.n = k.c),
  snapshot AS (
     INSERT INTO aggregate_snapshots
@@ -327,6 +346,11 @@ WITH commands AS (
            payload = excluded.payload
      WHERE aggregate_snapshots.last_sequence < excluded.last_sequence
         OR aggregate_snapshots.state_version <> excluded.state_version)
-SELECT n::bigint, position, false FROM last
+SELECT last.n::bigint, last.position, false,
+       coalesce((SELECT array_agg(appended.global_position ORDER BY appended.sequence)
+                   FROM appended
+                  WHERE appended.aggregate_type = last.t AND appended.aggregate_id = last.i),
+                '{}')
+  FROM last
 UNION ALL
-SELECT n::bigint, 0::bigint, true FROM taken";
+SELECT n::bigint, 0::bigint, true, '{}'::bigint[] FROM taken";

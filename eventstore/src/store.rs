@@ -16,6 +16,7 @@ use postgres_es::PostgresEventRepository;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
+use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use crate::clock::Clock;
@@ -128,6 +129,7 @@ pub struct EventStore {
     pool: PgPool,
     clock: Arc<dyn Clock>,
     locks: KeyedLocks,
+    waiting: Waiting,
     cache: StateCache,
     config: StoreConfig,
     /// The group commit's queue and writers, started by the first append (inside the runtime,
@@ -142,6 +144,7 @@ impl EventStore {
             pool,
             clock,
             locks: KeyedLocks::default(),
+            waiting: Waiting::default(),
             cache: StateCache::default(),
             config: StoreConfig::default(),
             group: OnceLock::new(),
@@ -275,7 +278,8 @@ impl EventStore {
     ) -> Result<Committed<A>, CommandError<A::Error>>
     where
         A: StoredAggregate,
-        A::Command: NamedCommand + Clone,
+        A::Command: NamedCommand + Clone + Send + 'static,
+        A::Error: Send + 'static,
     {
         let started = Instant::now();
         let name = command.name();
@@ -304,9 +308,13 @@ impl EventStore {
     ) -> Result<Committed<A>, CommandError<A::Error>>
     where
         A: StoredAggregate,
-        A::Command: NamedCommand + Clone,
+        A::Command: NamedCommand + Clone + Send + 'static,
+        A::Error: Send + 'static,
     {
         let name = command.name();
+        if let Some(answered) = self.together::<A>(id, &command, context, keys).await {
+            return answered;
+        }
         // The key is looked up only when there is reason to think it was used: the common first
         // call costs no extra round trip, and the append itself refuses a key taken meanwhile.
         let mut look_up_key = false;
@@ -346,13 +354,17 @@ impl EventStore {
                 self.cache.forget(A::TYPE, id);
                 continue;
             }
+            let part = Part {
+                events: &events,
+                context,
+                command: name,
+                keys,
+            };
             let appended = self
-                .append(
-                    id, sequence, position, &events, &aggregate, context, name, keys,
-                )
+                .append(id, sequence, position, &[part], &aggregate)
                 .await?;
             match appended {
-                Appended::Written { position } => {
+                Appended::Written { position, .. } => {
                     if !events.is_empty() {
                         self.remember(id, &aggregate, sequence, &events, position);
                     }
@@ -382,6 +394,158 @@ impl EventStore {
             attempts: self.config.max_attempts,
         }
         .into())
+    }
+
+    /// Runs the command together with the others waiting for the aggregate, if there are any.
+    ///
+    /// Commands on one aggregate queue behind its in-process lock, and each costs a commit of its
+    /// own: on one busy account that bounds the commands to the disk's flushes, one after the
+    /// other. So a command first leaves itself in the aggregate's waiting list, then takes the
+    /// lock; whoever gets the lock takes every command waiting (its own among them), decides them
+    /// one after the other on the state, and appends all their events and keys in one append,
+    /// each key at its own command's last event (ADR 8). Anything unusual (a refusal, a command
+    /// that changes nothing, a conflict, a key used before, an error) hands every command of the
+    /// group back to run alone, on the ordinary path, which knows how to deal with it.
+    ///
+    /// Only commands with a key run together: should the holder's caller go away in the middle
+    /// of the append, the others run alone again without knowing whether it committed, and a
+    /// key makes that second run a replay.
+    ///
+    /// Returns `None` when the command is to run alone: it has no key, nobody was waiting with
+    /// it, or the group handed it back.
+    async fn together<A>(
+        &self,
+        id: &str,
+        command: &A::Command,
+        context: &CommandContext,
+        keys: &[CommandKey],
+    ) -> Option<Result<Committed<A>, CommandError<A::Error>>>
+    where
+        A: StoredAggregate,
+        A::Command: NamedCommand + Clone + Send + 'static,
+        A::Error: Send + 'static,
+    {
+        if keys.is_empty() {
+            return None;
+        }
+        let (reply, mut answer) = oneshot::channel();
+        let key = (A::TYPE, id.to_owned());
+        let ticket = self.waiting.push(
+            &key,
+            Box::new(Pending::<A> {
+                command: command.clone(),
+                context: context.clone(),
+                keys: keys.to_vec(),
+                reply,
+            }),
+        );
+        let queued = self.locks.lock(A::TYPE, id).await;
+        match answer.try_recv() {
+            // The holder before took this command with its own and answered it.
+            Ok(answered) => return Some(answered),
+            // It handed it back.
+            Err(oneshot::error::TryRecvError::Closed) => return None,
+            Err(oneshot::error::TryRecvError::Empty) => {}
+        }
+        let group: Vec<Pending<A>> = self
+            .waiting
+            .take(&key, self.config.group_max_commands.max(1))
+            .into_iter()
+            .filter_map(|waiting| waiting.downcast::<Pending<A>>().ok().map(|boxed| *boxed))
+            .collect();
+        drop(ticket);
+        if group.len() < 2 {
+            // Alone: its reply is dropped with it, and it runs on the ordinary path.
+            return None;
+        }
+        self.decide_together(id, group).await;
+        // Every command of the group was answered, or handed back, before the lock is released.
+        drop(queued);
+        answer.await.ok()
+    }
+
+    /// Decides `group` in order on the aggregate's state and appends what they decided at once,
+    /// answering each command; or drops every reply, which hands each command back to run alone.
+    async fn decide_together<A>(&self, id: &str, group: Vec<Pending<A>>)
+    where
+        A: StoredAggregate,
+        A::Command: NamedCommand + Clone + Send + 'static,
+        A::Error: Send + 'static,
+    {
+        let Ok(Loaded {
+            mut aggregate,
+            sequence,
+            position,
+        }) = (match self.cached::<A>(id) {
+            Some(loaded) => Ok(loaded),
+            None => self.load::<A>(id).await,
+        })
+        else {
+            return;
+        };
+        let mut decided = Vec::with_capacity(group.len());
+        for pending in &group {
+            let sink = EventSink::default();
+            if aggregate
+                .handle(pending.command.clone(), &(), &sink)
+                .await
+                .is_err()
+            {
+                return;
+            }
+            let events = sink.collect().await;
+            if events.is_empty() {
+                return;
+            }
+            decided.push(events);
+        }
+        let names: Vec<&'static str> = group.iter().map(|p| p.command.name()).collect();
+        let parts: Vec<Part<'_, A::Event>> = group
+            .iter()
+            .zip(&decided)
+            .zip(&names)
+            .map(|((pending, events), name)| Part {
+                events,
+                context: &pending.context,
+                command: name,
+                keys: &pending.keys,
+            })
+            .collect();
+        let appended = self
+            .append(id, sequence, position, &parts, &aggregate)
+            .await;
+        let Ok(Appended::Written { positions, .. }) = appended else {
+            // A conflict with another node, a key used before, an error: each alone.
+            self.cache.forget(A::TYPE, id);
+            return;
+        };
+        let written: usize = decided.iter().map(Vec::len).sum();
+        let Some(&last) = positions.last() else {
+            return;
+        };
+        if positions.len() != written {
+            return;
+        }
+        self.remember(id, &aggregate, sequence, &decided.concat(), last);
+        metrics::counter!("billing_commands_together_total")
+            .increment(u64::try_from(group.len()).unwrap_or(u64::MAX));
+        let mut through = 0;
+        for (pending, events) in group.into_iter().zip(decided) {
+            through += events.len();
+            let Some(&position) = through.checked_sub(1).and_then(|i| positions.get(i)) else {
+                return;
+            };
+            let answer = pending
+                .keys
+                .first()
+                .map_or(serde_json::Value::Null, |k| k.answer.clone());
+            let _ = pending.reply.send(Ok(Committed {
+                position,
+                events,
+                replayed: false,
+                answer,
+            }));
+        }
     }
 
     /// The state this process last wrote for the aggregate, if it still has it.
@@ -473,45 +637,52 @@ impl EventStore {
     /// The events, the keys and the snapshot are written together or not at all, in one
     /// statement that may carry other commands' appends too (group commit, ADR 8): the answer
     /// comes after the commit. A taken sequence (another writer got there first) or a taken key
-    /// writes nothing of this command.
-    #[expect(clippy::too_many_arguments, reason = "one private call site")]
+    /// writes nothing of this command. One append may carry several commands on the aggregate
+    /// (`parts`, in the order they were decided), each key at its own command's last event.
     async fn append<A: StoredAggregate>(
         &self,
         id: &str,
         sequence: i64,
         position: i64,
-        events: &[A::Event],
+        parts: &[Part<'_, A::Event>],
         state: &A,
-        context: &CommandContext,
-        command: &str,
-        keys: &[CommandKey],
     ) -> Result<Appended, StoreError> {
-        if events.is_empty() && keys.is_empty() {
-            return Ok(Appended::Written { position });
-        }
-        let occurred_at = self.clock.now();
-        let mut rows = Vec::with_capacity(events.len());
-        let mut next = sequence;
-        for event in events {
-            next += 1;
-            rows.push(EventRow {
-                sequence: next,
-                event_type: event.event_type(),
-                event_version: event.event_version(),
-                payload: serde_json::to_string(event)?,
-                metadata: serde_json::to_string(&EventMetadata {
-                    event_id: Uuid::now_v7(),
-                    occurred_at,
-                    actor: context.actor.to_string(),
-                    on_behalf_of: context.on_behalf_of.clone(),
-                    request_id: context.request_id.clone(),
-                    idempotency_key: context.idempotency_key.clone(),
-                    command: command.to_owned(),
-                })?,
+        if parts
+            .iter()
+            .all(|part| part.events.is_empty() && part.keys.is_empty())
+        {
+            return Ok(Appended::Written {
+                position,
+                positions: Vec::new(),
             });
         }
+        let occurred_at = self.clock.now();
+        let mut rows = Vec::new();
+        let mut keys = Vec::new();
+        let mut next = sequence;
+        for part in parts {
+            for event in part.events {
+                next += 1;
+                rows.push(EventRow {
+                    sequence: next,
+                    event_type: event.event_type(),
+                    event_version: event.event_version(),
+                    payload: serde_json::to_string(event)?,
+                    metadata: serde_json::to_string(&EventMetadata {
+                        event_id: Uuid::now_v7(),
+                        occurred_at,
+                        actor: part.context.actor.to_string(),
+                        on_behalf_of: part.context.on_behalf_of.clone(),
+                        request_id: part.context.request_id.clone(),
+                        idempotency_key: part.context.idempotency_key.clone(),
+                        command: part.command.to_owned(),
+                    })?,
+                });
+            }
+            keys.extend(part.keys.iter().map(|key| (key.clone(), next)));
+        }
         let every = self.config.snapshot_every.max(1);
-        let snapshot = (!events.is_empty() && next / every > sequence / every)
+        let snapshot = (next > sequence && next / every > sequence / every)
             .then(|| serde_json::to_string(state))
             .transpose()?
             .map(|payload| SnapshotRow {
@@ -532,11 +703,19 @@ impl EventStore {
                 aggregate_id: id.to_owned(),
                 position,
                 events: rows,
-                keys: keys.to_vec(),
+                keys,
                 snapshot,
             })
             .await
     }
+}
+
+/// One command's part of an append.
+struct Part<'a, E> {
+    events: &'a [E],
+    context: &'a CommandContext,
+    command: &'a str,
+    keys: &'a [CommandKey],
 }
 
 /// One async mutex per aggregate in use, so that commands on the same aggregate in this process
@@ -580,6 +759,81 @@ impl StateCache {
     fn forget(&self, aggregate_type: &'static str, id: &str) {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         entries.remove(&(aggregate_type, id.to_owned()));
+    }
+}
+
+/// A command waiting for its aggregate's lock, for the holder to run with its own.
+struct Pending<A: StoredAggregate> {
+    command: A::Command,
+    context: CommandContext,
+    keys: Vec<CommandKey>,
+    reply: oneshot::Sender<Result<Committed<A>, CommandError<A::Error>>>,
+}
+
+/// A `Pending<A>` of some aggregate type `A`.
+type AnyPending = Box<dyn std::any::Any + Send>;
+
+/// The commands waiting per aggregate, in arrival order. Each entry is a `Pending<A>` of the
+/// aggregate's type; an entry whose caller went away is removed by its [`Ticket`].
+#[derive(Default)]
+struct Waiting {
+    next: std::sync::atomic::AtomicU64,
+    queues: Mutex<HashMap<AggregateKey, Vec<(u64, AnyPending)>>>,
+}
+
+/// A place in an aggregate's waiting list, given up when dropped.
+struct Ticket<'a> {
+    waiting: &'a Waiting,
+    key: AggregateKey,
+    number: u64,
+}
+
+impl Waiting {
+    fn push(&self, key: &AggregateKey, pending: AnyPending) -> Ticket<'_> {
+        let number = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.queues
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(key.clone())
+            .or_default()
+            .push((number, pending));
+        Ticket {
+            waiting: self,
+            key: key.clone(),
+            number,
+        }
+    }
+
+    /// Takes up to `max` of the commands waiting for `key`, oldest first.
+    fn take(&self, key: &AggregateKey, max: usize) -> Vec<AnyPending> {
+        let mut queues = self.queues.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(queue) = queues.get_mut(key) else {
+            return Vec::new();
+        };
+        let taken: Vec<_> = queue
+            .drain(..queue.len().min(max))
+            .map(|(_, pending)| pending)
+            .collect();
+        if queue.is_empty() {
+            queues.remove(key);
+        }
+        taken
+    }
+}
+
+impl Drop for Ticket<'_> {
+    fn drop(&mut self) {
+        let mut queues = self
+            .waiting
+            .queues
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(queue) = queues.get_mut(&self.key) {
+            queue.retain(|(number, _)| *number != self.number);
+            if queue.is_empty() {
+                queues.remove(&self.key);
+            }
+        }
     }
 }
 

@@ -577,3 +577,105 @@ async fn a_conflict_or_a_repeated_key_in_a_batch_holds_back_none_of_the_other_co
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyed_commands_on_one_account_share_commits_and_each_keeps_its_own_answer() {
+    // Arrange: one account, 200 payments sent at once, each with its own key and amount.
+    let db = TestDb::new().await;
+    let store = Arc::new(grouped_store(&db));
+    let f = Arc::new(fixture());
+    let key = |n: usize| {
+        CommandKey::new(
+            "payment",
+            format!("hot-{n}"),
+            &n,
+            serde_json::json!({ "n": n }),
+        )
+        .unwrap()
+    };
+
+    // Act
+    let mut tasks = Vec::new();
+    for n in 0..200_usize {
+        let (store, f, key) = (store.clone(), f.clone(), key(n));
+        tasks.push(tokio::spawn(async move {
+            let amount = format!("{}.{:02}", n / 100 + 1, n % 100);
+            store
+                .execute::<Account>(&f.account, payment(&f, &amount), &context(), &[key])
+                .await
+                .expect("every command lands")
+        }));
+    }
+    let mut committed = Vec::new();
+    for task in tasks {
+        committed.push(task.await.unwrap());
+    }
+
+    // Assert: one gapless stream whose balance is the sum of the payments, written in fewer
+    // transactions than commands; each answer names its own payment's event, where its key points.
+    let (events, last_sequence, transactions): (i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*), max(sequence), count(DISTINCT tx_id) FROM events WHERE aggregate_id = $1",
+    )
+    .bind(&f.account)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (events, last_sequence),
+        (201, 201),
+        "opened, then 200 payments"
+    );
+    assert!(
+        transactions < 100,
+        "200 commands in {transactions} transactions"
+    );
+    let expected: rust_decimal::Decimal = (0..200_u32)
+        .map(|n| rust_decimal::Decimal::new(i64::from(100 + n / 100 * 100 + n % 100), 2))
+        .sum();
+    let loaded = store.load::<Account>(&f.account).await.unwrap();
+    assert_eq!(loaded.aggregate.balance().unwrap().amount(), expected);
+    let mut positions = HashSet::new();
+    for (n, done) in committed.iter().enumerate() {
+        assert_eq!(done.answer, serde_json::json!({ "n": n }));
+        let event = log::event_at(&db.pool, done.position)
+            .await
+            .unwrap()
+            .expect("the answer's position is an event");
+        let paid = format!("\"amount\":\"{}.{:02}\"", n / 100 + 1, n % 100);
+        assert!(event.payload.contains(&paid), "{n}: {}", event.payload);
+        let keyed: i64 = sqlx::query_scalar(
+            "SELECT position FROM command_keys WHERE scope = 'payment' AND key = $1",
+        )
+        .bind(format!("hot-{n}"))
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+        assert_eq!(keyed, done.position);
+        assert!(positions.insert(done.position));
+    }
+
+    // Act: every request again.
+    for (n, first) in committed.iter().enumerate() {
+        let again = store
+            .execute::<Account>(&f.account, payment(&f, "9.99"), &context(), &[key(n)])
+            .await
+            .unwrap();
+        // Assert: the first answer, and nothing more written.
+        assert!(again.replayed, "{n}");
+        assert_eq!(
+            (again.position, &again.answer),
+            (first.position, &first.answer)
+        );
+    }
+    assert_eq!(
+        store
+            .load::<Account>(&f.account)
+            .await
+            .unwrap()
+            .aggregate
+            .balance()
+            .unwrap()
+            .amount(),
+        expected
+    );
+}
