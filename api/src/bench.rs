@@ -115,7 +115,9 @@ struct Shared {
     errors: AtomicU64,
     last_position: AtomicU64,
     paid_cents: AtomicU64,
-    measuring: std::sync::atomic::AtomicBool,
+    /// The measured window, set when the warm-up (and the statistics refresh after it) is over;
+    /// requests before it are not counted.
+    window: std::sync::OnceLock<(Instant, Instant)>,
 }
 
 impl Shared {
@@ -179,7 +181,7 @@ pub async fn run(config: BenchConfig) -> Result<BenchReport, BenchError> {
         errors: AtomicU64::new(0),
         last_position: AtomicU64::new(0),
         paid_cents: AtomicU64::new(0),
-        measuring: std::sync::atomic::AtomicBool::new(false),
+        window: std::sync::OnceLock::new(),
     };
     let provider = post_json(
         &shared,
@@ -208,28 +210,27 @@ pub async fn run(config: BenchConfig) -> Result<BenchReport, BenchError> {
     let shared = Arc::new(shared);
 
     let warmup = (config.duration / 10).max(MIN_WARMUP);
-    let started = Instant::now();
-    let measure_from = started + warmup;
-    let end = measure_from + config.duration;
     let mut tasks = Vec::new();
     for worker in 0..config.concurrency {
         let shared = Arc::clone(&shared);
         tasks.push(tokio::spawn(async move {
-            drive(shared, worker, measure_from, end).await;
+            drive(shared, worker).await;
         }));
     }
     let sampler = {
         let shared = Arc::clone(&shared);
-        tokio::spawn(async move { sample_lag(shared, measure_from, end).await })
+        tokio::spawn(async move { sample_lag(shared).await })
     };
-    tokio::time::sleep_until(measure_from.into()).await;
+    tokio::time::sleep(warmup).await;
     refresh_statistics(config.database.as_ref()).await?;
-    shared.measuring.store(true, Ordering::Relaxed);
-    let measured_from = Instant::now();
+    let measure_from = Instant::now();
+    let _ = shared
+        .window
+        .set((measure_from, measure_from + config.duration));
     for task in tasks {
         let _ = task.await;
     }
-    let seconds = measured_from.elapsed().as_secs_f64();
+    let seconds = config.duration.as_secs_f64();
     let lag = match sampler.await.ok().flatten() {
         Some(lag) => lag,
         None => histogram()?,
@@ -299,7 +300,8 @@ fn percentiles(h: &Histogram<u64>) -> Percentiles {
     }
 }
 
-async fn drive(shared: Arc<Shared>, worker: usize, measure_from: Instant, end: Instant) {
+/// One caller: requests until the measured window ends, counting those inside it.
+async fn drive(shared: Arc<Shared>, worker: usize) {
     let mut rng = fastrand::Rng::with_seed(u64::try_from(worker).unwrap_or(0));
     // Open loop: this worker's share of the rate, on a fixed schedule.
     let interval = shared.config.rate.map(|rate| {
@@ -307,8 +309,21 @@ async fn drive(shared: Arc<Shared>, worker: usize, measure_from: Instant, end: I
         Duration::from_secs_f64(1.0 / f64::from(u32::try_from(per_worker).unwrap_or(u32::MAX)))
     });
     let mut next = Instant::now() + Duration::from_micros(rng.u64(0..1000));
+    let mut scheduled_from_window = false;
     let mut local = histogram().ok();
-    while Instant::now() < end {
+    loop {
+        let window = shared.window.get().copied();
+        if window.is_some_and(|(_, end)| Instant::now() >= end) {
+            break;
+        }
+        // The schedule starts again with the window: sends the warm-up fell behind on are
+        // dropped, not fired at once into the measurement.
+        if let Some((from, _)) = window
+            && !scheduled_from_window
+        {
+            scheduled_from_window = true;
+            next = next.max(from);
+        }
         let intended = match interval {
             Some(interval) => {
                 tokio::time::sleep_until(next.into()).await;
@@ -320,7 +335,10 @@ async fn drive(shared: Arc<Shared>, worker: usize, measure_from: Instant, end: I
         };
         let succeeded = one_request(&shared, &mut rng).await;
         let done = Instant::now();
-        if intended < measure_from || done > end {
+        let Some((from, end)) = shared.window.get().copied() else {
+            continue;
+        };
+        if intended < from || done > end {
             continue;
         }
         if succeeded {
@@ -398,13 +416,14 @@ async fn one_request(shared: &Shared, rng: &mut fastrand::Rng) -> bool {
 
 /// Every 100 ms: note the newest acknowledged position and how long until a read with
 /// `min_position` returns.
-async fn sample_lag(
-    shared: Arc<Shared>,
-    measure_from: Instant,
-    end: Instant,
-) -> Option<Histogram<u64>> {
+async fn sample_lag(shared: Arc<Shared>) -> Option<Histogram<u64>> {
     let mut lag = histogram().ok()?;
-    tokio::time::sleep_until(measure_from.into()).await;
+    let end = loop {
+        if let Some(&(_, end)) = shared.window.get() {
+            break end;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     let client = shared.clients.first()?.clone();
     while Instant::now() < end {
         let position = shared.last_position.load(Ordering::Relaxed);
