@@ -312,14 +312,18 @@ impl EventStore {
         A::Error: Send + 'static,
     {
         let name = command.name();
-        if let Some(answered) = self.together::<A>(id, &command, context, keys).await {
-            return answered;
-        }
+        let mut held = match self.together::<A>(id, &command, context, keys).await {
+            Together::Answered(answered) => return answered,
+            Together::Alone(held) => held,
+        };
         // The key is looked up only when there is reason to think it was used: the common first
         // call costs no extra round trip, and the append itself refuses a key taken meanwhile.
         let mut look_up_key = false;
         for attempt in 1..=self.config.max_attempts {
-            let _queued = self.locks.lock(A::TYPE, id).await;
+            let _queued = match held.take() {
+                Some(held) => held,
+                None => self.locks.lock(A::TYPE, id).await,
+            };
             if look_up_key && let Some(replay) = self.replay(keys).await? {
                 return Ok(replay);
             }
@@ -366,7 +370,7 @@ impl EventStore {
             match appended {
                 Appended::Written { position, .. } => {
                     if !events.is_empty() {
-                        self.remember(id, &aggregate, sequence, &events, position);
+                        self.remember(id, &aggregate, sequence, events.len(), position);
                     }
                     return Ok(Committed {
                         position,
@@ -411,22 +415,22 @@ impl EventStore {
     /// of the append, the others run alone again without knowing whether it committed, and a
     /// key makes that second run a replay.
     ///
-    /// Returns `None` when the command is to run alone: it has no key, nobody was waiting with
-    /// it, or the group handed it back.
+    /// Runs alone when it has no key, when nobody was waiting with it, or when the group handed
+    /// it back; then with the aggregate's lock, if it took it.
     async fn together<A>(
         &self,
         id: &str,
         command: &A::Command,
         context: &CommandContext,
         keys: &[CommandKey],
-    ) -> Option<Result<Committed<A>, CommandError<A::Error>>>
+    ) -> Together<'_, A>
     where
         A: StoredAggregate,
         A::Command: NamedCommand + Clone + Send + 'static,
         A::Error: Send + 'static,
     {
         if keys.is_empty() {
-            return None;
+            return Together::Alone(None);
         }
         let (reply, mut answer) = oneshot::channel();
         let key = (A::TYPE, id.to_owned());
@@ -442,9 +446,9 @@ impl EventStore {
         let queued = self.locks.lock(A::TYPE, id).await;
         match answer.try_recv() {
             // The holder before took this command with its own and answered it.
-            Ok(answered) => return Some(answered),
+            Ok(answered) => return Together::Answered(answered),
             // It handed it back.
-            Err(oneshot::error::TryRecvError::Closed) => return None,
+            Err(oneshot::error::TryRecvError::Closed) => return Together::Alone(Some(queued)),
             Err(oneshot::error::TryRecvError::Empty) => {}
         }
         let group: Vec<Pending<A>> = self
@@ -456,12 +460,14 @@ impl EventStore {
         drop(ticket);
         if group.len() < 2 {
             // Alone: its reply is dropped with it, and it runs on the ordinary path.
-            return None;
+            return Together::Alone(Some(queued));
         }
+        // Every command of the group is answered, or handed back, before this returns.
         self.decide_together(id, group).await;
-        // Every command of the group was answered, or handed back, before the lock is released.
-        drop(queued);
-        answer.await.ok()
+        match answer.try_recv() {
+            Ok(answered) => Together::Answered(answered),
+            Err(_) => Together::Alone(Some(queued)),
+        }
     }
 
     /// Decides `group` in order on the aggregate's state and appends what they decided at once,
@@ -476,10 +482,7 @@ impl EventStore {
             mut aggregate,
             sequence,
             position,
-        }) = (match self.cached::<A>(id) {
-            Some(loaded) => Ok(loaded),
-            None => self.load::<A>(id).await,
-        })
+        }) = self.load_recent::<A>(id).await
         else {
             return;
         };
@@ -526,7 +529,7 @@ impl EventStore {
         if positions.len() != written {
             return;
         }
-        self.remember(id, &aggregate, sequence, &decided.concat(), last);
+        self.remember(id, &aggregate, sequence, written, last);
         metrics::counter!("billing_commands_together_total")
             .increment(u64::try_from(group.len()).unwrap_or(u64::MAX));
         let mut through = 0;
@@ -561,13 +564,13 @@ impl EventStore {
         id: &str,
         state: &A,
         sequence: i64,
-        events: &[A::Event],
+        written: usize,
         position: i64,
     ) {
         if self.config.cached_aggregates == 0 {
             return;
         }
-        let sequence = sequence + i64::try_from(events.len()).unwrap_or(i64::MAX);
+        let sequence = sequence + i64::try_from(written).unwrap_or(i64::MAX);
         self.cache.put(
             A::TYPE,
             id,
@@ -760,6 +763,14 @@ impl StateCache {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         entries.remove(&(aggregate_type, id.to_owned()));
     }
+}
+
+/// What [`EventStore::together`] made of a command.
+enum Together<'a, A: StoredAggregate> {
+    /// It ran with others; its outcome.
+    Answered(Result<Committed<A>, CommandError<A::Error>>),
+    /// It runs alone, with the aggregate's lock if `together` took it.
+    Alone(Option<KeyedGuard<'a>>),
 }
 
 /// A command waiting for its aggregate's lock, for the holder to run with its own.
