@@ -370,7 +370,7 @@ async fn work(
             Ok(Outcome::CaughtUp) => {
                 backoff = Duration::from_millis(100);
                 if backlog_recorded.is_none_or(|at| at.elapsed() >= BACKLOG_EVERY) {
-                    record_backlog(&pool, name).await;
+                    group::record_backlogs(&pool, &[name]).await;
                     backlog_recorded = Some(tokio::time::Instant::now());
                 }
                 let _ = tokio::time::timeout(config.poll_interval, wake.changed()).await;
@@ -390,27 +390,6 @@ async fn work(
 /// How often a caught-up worker counts its backlog. The count reads every event beyond the
 /// checkpoint; run at each wake-up under load, it took a fifth of the database's time.
 const BACKLOG_EVERY: Duration = Duration::from_secs(1);
-
-/// Publishes how many events exist beyond the checkpoint. A caught-up worker with a backlog is
-/// held back by a transaction still running: the lag shows it instead of events being skipped.
-async fn record_backlog(pool: &PgPool, name: &'static str) {
-    let backlog: Result<i64, sqlx::Error> = sqlx::query_scalar(
-        "SELECT coalesce((SELECT count(*) FROM events e
-                            WHERE (e.tx_id, e.global_position) > (c.tx_id, c.position)), 0)
-           FROM projection_checkpoints c WHERE c.name = $1",
-    )
-    .bind(name)
-    .fetch_one(pool)
-    .await;
-    if let Ok(backlog) = backlog {
-        #[expect(
-            clippy::as_conversions,
-            reason = "a gauge is a float; precision loss is fine"
-        )]
-        metrics::gauge!("billing_projection_backlog_events", "projection" => name)
-            .set(backlog as f64);
-    }
-}
 
 async fn listen(pool: PgPool, wake: watch::Sender<u64>, stop: watch::Receiver<bool>) {
     let mut backoff = Duration::from_millis(100);

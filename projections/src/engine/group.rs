@@ -287,7 +287,8 @@ pub(super) async fn work_group(
             tokio::time::sleep(config.gather).await;
         } else {
             if !busy && backlog_recorded.is_none_or(|at| at.elapsed() >= BACKLOG_EVERY) {
-                record_backlogs(&pool, &joined).await;
+                let names: Vec<&'static str> = joined.iter().map(|member| member.name()).collect();
+                record_backlogs(&pool, &names).await;
                 backlog_recorded = Some(Instant::now());
             }
             let next_due = apart.iter().map(|member| member.due).min();
@@ -317,23 +318,23 @@ fn leave(
     }
 }
 
-/// Publishes, for each read model, how many events exist beyond its checkpoint (see
-/// `record_backlog`).
-async fn record_backlogs(pool: &PgPool, members: &[Arc<dyn Projection>]) {
-    let names: Vec<&'static str> = members.iter().map(|member| member.name()).collect();
+/// Publishes, for each projection named, how many events exist beyond its checkpoint. A
+/// caught-up worker with a backlog is held back by a transaction still running: the lag shows it
+/// instead of events being skipped.
+pub(super) async fn record_backlogs(pool: &PgPool, names: &[&'static str]) {
     let backlogs: Result<Vec<(String, i64)>, sqlx::Error> = sqlx::query_as(
         "SELECT c.name,
                 (SELECT count(*) FROM events e
                   WHERE (e.tx_id, e.global_position) > (c.tx_id, c.position))
            FROM projection_checkpoints c WHERE c.name = ANY($1)",
     )
-    .bind(&names)
+    .bind(names)
     .fetch_all(pool)
     .await;
     let Ok(backlogs) = backlogs else {
         return;
     };
-    for name in names {
+    for &name in names {
         if let Some((_, backlog)) = backlogs.iter().find(|(found, _)| found == name) {
             #[expect(
                 clippy::as_conversions,
