@@ -132,6 +132,21 @@ pub(crate) async fn wait_caught_up(server: &TestServer, position: i64) {
     }
 }
 
+/// Builds `history` and its read models, stops the server's workers, then empties every read
+/// model. Returns the head of the log and the read models' digests as they were built.
+async fn emptied_after_history(server: &mut TestServer) -> (i64, Vec<String>) {
+    let last = history(server).await;
+    wait_caught_up(server, last).await;
+    server.stop().await;
+    let expected = digests(server).await;
+    for projection in projections::all() {
+        engine::reset(&server.db.pool, projection.as_ref())
+            .await
+            .unwrap();
+    }
+    (last, expected)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropping_and_rebuilding_every_projection_gives_identical_read_models() {
     // Arrange: read models built incrementally by the running workers.
@@ -188,15 +203,7 @@ async fn raising_a_projection_version_rebuilds_it_from_the_start() {
 async fn competing_workers_apply_every_event_exactly_once() {
     // Arrange: a history and its read models, then every projection emptied.
     let mut server = TestServer::start().await;
-    let last = history(&server).await;
-    wait_caught_up(&server, last).await;
-    server.stop().await;
-    let expected = digests(&server).await;
-    for projection in projections::all() {
-        engine::reset(&server.db.pool, projection.as_ref())
-            .await
-            .unwrap();
-    }
+    let (last, expected) = emptied_after_history(&mut server).await;
 
     // Act: four worker loops (as on four nodes) race over the same projections with tiny batches.
     let (stop, stopped) = watch::channel(false);
@@ -312,15 +319,7 @@ impl Projection for Flaky {
 async fn a_failing_read_model_holds_back_no_other_and_catches_up_once_fixed() {
     // Arrange: every read model emptied, and one more that fails.
     let mut server = TestServer::start().await;
-    let last = history(&server).await;
-    wait_caught_up(&server, last).await;
-    server.stop().await;
-    let expected = digests(&server).await;
-    for projection in projections::all() {
-        engine::reset(&server.db.pool, projection.as_ref())
-            .await
-            .unwrap();
-    }
+    let (last, expected) = emptied_after_history(&mut server).await;
     let flaky = Arc::new(Flaky {
         broken: AtomicBool::new(true),
     });
