@@ -7,15 +7,24 @@
 //! latest link, which an outsider keeps so that even a rewrite of the chain itself is caught
 //! (a rewritten log cannot reproduce a link that was handed out before).
 //!
-//! **The canonical encoding** (version 1) of an event is the concatenation of:
+//! **The canonical encoding** (version 2) of an event is the concatenation of:
 //!
-//! 1. the ASCII tag `billing-seal/1`;
+//! 1. the ASCII tag `billing-seal/2`;
 //! 2. `global_position`, `tx_id` and `sequence`, each as a signed 64-bit big-endian integer, in
 //!    that order;
 //! 3. `aggregate_type`, `aggregate_id`, `event_type`, `event_version`, `payload` and `metadata`,
 //!    in that order, each as its length in bytes (unsigned 32-bit big-endian) followed by its
-//!    UTF-8 bytes. `payload` and `metadata` are the stored JSON text byte for byte (PostgreSQL's
-//!    `json` type keeps the text as written), never a re-serialization.
+//!    UTF-8 bytes. `metadata` is the stored JSON text byte for byte (PostgreSQL's `json` type
+//!    keeps the text as written), never a re-serialization. `payload` is the payload as the log
+//!    reader gives it (`eventstore::log::without_secrets`): the stored text byte for byte, except
+//!    for version 1.0 of the four events that held a password hash or a token digest, which are
+//!    sealed without that field, re-serialized as compact JSON with sorted keys (ADR 11). It is
+//!    exactly the `payload` of the NDJSON stream, so an auditor recomputes the chain from the
+//!    stream alone, and no secret is sealed or exported.
+//!
+//! Version 1 (tag `billing-seal/1`) sealed every payload as stored, secrets included. A database
+//! sealed under it is sealed again from the start under version 2 when it is upgraded (the
+//! projection's version rose): links exported before the upgrade are no longer in the chain.
 //!
 //! `recorded_at` is not sealed: it is the database's clock, not a fact of the event, whose time is
 //! `occurred_at` inside the sealed metadata.
@@ -38,7 +47,7 @@ pub type Hash = [u8; 32];
 pub const GENESIS: Hash = [0; 32];
 
 /// The tag that starts every canonical encoding; a new encoding gets a new tag.
-const TAG: &[u8] = b"billing-seal/1";
+const TAG: &[u8] = b"billing-seal/2";
 
 /// The canonical bytes of `event` (see the module documentation).
 pub fn canonical_bytes(event: &StoredEvent) -> Vec<u8> {
@@ -114,7 +123,8 @@ impl Projection for Seal {
     }
 
     fn version(&self) -> i32 {
-        1
+        // 2: encoding version 2, without the secrets of old event versions (ADR 11).
+        2
     }
 
     fn tables(&self) -> &'static [&'static str] {
