@@ -171,6 +171,20 @@ fn write_sorted(value: &serde_json::Value, out: &mut String) {
 
 /// A row as read, with the secrets of old event versions removed from its payload.
 fn from_row(row: EventRow) -> StoredEvent {
+    let event = from_row_as_stored(row);
+    StoredEvent {
+        payload: without_secrets(
+            &event.aggregate_type,
+            &event.event_type,
+            &event.event_version,
+            event.payload,
+        ),
+        ..event
+    }
+}
+
+/// A row as read, its payload as stored.
+fn from_row_as_stored(row: EventRow) -> StoredEvent {
     let (
         position,
         tx_id,
@@ -183,7 +197,6 @@ fn from_row(row: EventRow) -> StoredEvent {
         metadata,
         recorded_at,
     ) = row;
-    let payload = without_secrets(&aggregate_type, &event_type, &event_version, payload);
     StoredEvent {
         position,
         tx_id,
@@ -209,6 +222,27 @@ pub async fn read_after<'e>(
     after: LogPosition,
     limit: i64,
 ) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    let rows = read_rows_after(executor, after, limit).await?;
+    Ok(rows.into_iter().map(from_row).collect())
+}
+
+/// Like [`read_after`], but every payload exactly as stored, the secrets of version 1.0 events
+/// included. Only for verifying a chain sealed before ADR 11 (encoding `billing-seal/1`),
+/// which hashed them: nothing read here may be exported, logged or projected.
+pub async fn read_after_as_stored<'e>(
+    executor: impl PgExecutor<'e>,
+    after: LogPosition,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    let rows = read_rows_after(executor, after, limit).await?;
+    Ok(rows.into_iter().map(from_row_as_stored).collect())
+}
+
+async fn read_rows_after<'e>(
+    executor: impl PgExecutor<'e>,
+    after: LogPosition,
+    limit: i64,
+) -> Result<Vec<EventRow>, sqlx::Error> {
     let rows: Vec<EventRow> = sqlx::query_as(
         "SELECT global_position, tx_id::text::bigint, aggregate_type, aggregate_id, sequence,
                 event_type, event_version, payload::text, metadata::text, recorded_at
@@ -223,7 +257,7 @@ pub async fn read_after<'e>(
     .bind(limit)
     .fetch_all(executor)
     .await?;
-    Ok(rows.into_iter().map(from_row).collect())
+    Ok(rows)
 }
 
 /// The highest global position written so far (0 for an empty log), committed or not yet visible.
