@@ -517,3 +517,62 @@ async fn a_database_with_version_1_secrets_upgrades_verifies_and_streams_clean_a
     assert_eq!(revoke.status, StatusCode::OK, "{revoke:?}");
     assert_eq!(me(&server, &bearer).await.status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_append_refused_for_a_used_key_writes_no_credential() {
+    // Arrange: a user created under a key, then another user's command under the same key.
+    let server = TestServer::start().await;
+    let store = &server.running.as_ref().unwrap().state.store;
+    let context = CommandContext::new(Actor::Staff("admin".to_owned()));
+    let create = |email: &str, hash: domain::access::PasswordHash| {
+        let login = domain::access::Login::parse(email).unwrap();
+        let user_id = UserId::for_login(&login);
+        let command = domain::access::UserCommand::CreateClientUser {
+            user_id,
+            client_id: domain::ids::ClientId::from_uuid(Uuid::from_u128(7)),
+            name: domain::access::DisplayName::parse("User").unwrap(),
+            login,
+            password_hash: hash,
+            roles: std::collections::BTreeSet::from([domain::access::ClientRole::Owner]),
+        };
+        (user_id.to_string(), command)
+    };
+    let key = |email: &str| {
+        eventstore::CommandKey::new("client-user", "one key", &email, json!({})).unwrap()
+    };
+    let first_hash = api::auth::secret::hash_password("first password")
+        .await
+        .unwrap();
+    let (first_id, first) = create("first@example.com", first_hash.clone());
+    store
+        .execute::<domain::access::ClientUser>(&first_id, first, &context, &[key("first")])
+        .await
+        .unwrap();
+
+    // Act
+    let second_hash = api::auth::secret::hash_password("second password")
+        .await
+        .unwrap();
+    let (second_id, second) = create("second@example.com", second_hash);
+    let refused = store
+        .execute::<domain::access::ClientUser>(&second_id, second, &context, &[key("second")])
+        .await;
+
+    // Assert: the second command wrote neither its event nor its credential.
+    assert!(
+        matches!(refused, Err(eventstore::CommandError::KeyReused { .. })),
+        "{refused:?}"
+    );
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT aggregate_id, secret FROM credentials ORDER BY aggregate_id")
+            .fetch_all(&server.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(rows, [(first_id, first_hash.as_phc().to_owned())]);
+    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE aggregate_id = $1")
+        .bind(&second_id)
+        .fetch_one(&server.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(events, 0);
+}
