@@ -50,6 +50,13 @@ pub struct TestDb {
 impl TestDb {
     /// Creates and migrates a fresh database.
     pub async fn new() -> TestDb {
+        let db = Self::empty().await;
+        server::migrate(&db.pool).await.expect("migrate");
+        db
+    }
+
+    /// Creates a fresh database without migrating it (to build an older schema's history).
+    pub async fn empty() -> TestDb {
         let name = format!("billing_test_{}", uuid::Uuid::now_v7().simple());
         let mut admin = sqlx::PgConnection::connect_admin().await;
         sqlx::query(&format!("CREATE DATABASE {name}"))
@@ -66,7 +73,6 @@ impl TestDb {
             .connect(&url)
             .await
             .expect("connect to the test database");
-        server::migrate(&pool).await.expect("migrate");
         TestDb { pool, name, url }
     }
 }

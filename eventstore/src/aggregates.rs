@@ -19,7 +19,7 @@ use domain::rates::{ExchangeRates, ExchangeRatesCommand};
 use domain::service::{Service, ServiceCommand};
 use domain::tariff::{Tariff, TariffCommand};
 
-use crate::store::{NamedCommand, StoredAggregate};
+use crate::store::{Credential, NamedCommand, StoredAggregate};
 
 impl StoredAggregate for Provider {
     const STATE_VERSION: i32 = 1;
@@ -246,15 +246,25 @@ impl StoredAggregate for Department {
 }
 
 impl StoredAggregate for StaffMember {
-    const STATE_VERSION: i32 = 1;
+    // 2: without the password's hash (ADR 11).
+    const STATE_VERSION: i32 = 2;
 }
 
 impl StoredAggregate for ClientUser {
-    const STATE_VERSION: i32 = 1;
+    // 2: without the password's hash (ADR 11).
+    const STATE_VERSION: i32 = 2;
 }
 
 impl StoredAggregate for AccessToken {
-    const STATE_VERSION: i32 = 1;
+    // 2: without the secret's digest (ADR 11).
+    const STATE_VERSION: i32 = 2;
+}
+
+fn password(hash: &domain::access::PasswordHash) -> Credential {
+    Credential {
+        kind: Credential::PASSWORD,
+        secret: hash.as_phc().to_owned(),
+    }
 }
 
 impl NamedCommand for DepartmentCommand {
@@ -277,6 +287,10 @@ impl NamedCommand for StaffCommand {
             Self::EnableStaffMember => "EnableStaffMember",
         }
     }
+
+    fn credential(&self) -> Option<Credential> {
+        self.password_hash().map(password)
+    }
 }
 
 impl NamedCommand for UserCommand {
@@ -287,6 +301,10 @@ impl NamedCommand for UserCommand {
             Self::DisableClientUser => "DisableClientUser",
         }
     }
+
+    fn credential(&self) -> Option<Credential> {
+        self.password_hash().map(password)
+    }
 }
 
 impl NamedCommand for TokenCommand {
@@ -295,6 +313,13 @@ impl NamedCommand for TokenCommand {
             Self::IssueToken { .. } => "IssueToken",
             Self::RevokeToken { .. } => "RevokeToken",
         }
+    }
+
+    fn credential(&self) -> Option<Credential> {
+        self.secret_sha256().map(|digest| Credential {
+            kind: Credential::TOKEN_SHA256,
+            secret: digest.to_owned(),
+        })
     }
 }
 

@@ -1,8 +1,8 @@
 //! Group commit: the appends of many commands, on different aggregates, written by one statement
 //! in one transaction, so that one commit (one WAL flush) acknowledges them all.
 //!
-//! A command's append is a unit: its events, its keys and its snapshot are written together or
-//! not at all. Commands wait in a queue; a few writer tasks each take whatever is queued (up to a
+//! A command's append is a unit: its events, its keys, its snapshot and the secret it sets
+//! (`credentials`, ADR 11) are written together or not at all. Commands wait in a queue; a few writer tasks each take whatever is queued (up to a
 //! limit), write it with [`APPEND_BATCH`] and answer every waiting command. Nothing is answered
 //! before its transaction commits, so an acknowledged command is never lost. There is no timer:
 //! a lone command is written at once, and under load commands queue while a batch commits, which
@@ -22,7 +22,7 @@ use sqlx::PgPool;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::error::StoreError;
-use crate::store::CommandKey;
+use crate::store::{CommandKey, Credential};
 
 /// One event row of an append, serialized.
 pub(crate) struct EventRow {
@@ -53,6 +53,9 @@ pub(crate) struct Append {
     /// position is that event's. One append may carry several commands on its aggregate.
     pub keys: Vec<(CommandKey, i64)>,
     pub snapshot: Option<SnapshotRow>,
+    /// The secret the append sets for its aggregate, with the sequence of the event of the
+    /// command that set it (ADR 11).
+    pub credential: Option<(Credential, i64)>,
 }
 
 /// The outcome of one command's append.
@@ -220,6 +223,10 @@ async fn write(pool: &PgPool, appends: &[Append]) -> Result<Vec<Appended>, sqlx:
     let mut state_versions = Vec::new();
     let mut last_sequences = Vec::new();
     let mut states = Vec::new();
+    let mut credential_commands = Vec::new();
+    let mut credential_kinds = Vec::new();
+    let mut credential_secrets = Vec::new();
+    let mut credential_sequences = Vec::new();
     for (index, append) in (1_i32..).zip(appends) {
         types.push(append.aggregate_type);
         ids.push(append.aggregate_id.as_str());
@@ -246,6 +253,12 @@ async fn write(pool: &PgPool, appends: &[Append]) -> Result<Vec<Appended>, sqlx:
             last_sequences.push(snapshot.last_sequence);
             states.push(snapshot.payload.as_str());
         }
+        if let Some((credential, sequence)) = &append.credential {
+            credential_commands.push(index);
+            credential_kinds.push(credential.kind);
+            credential_secrets.push(credential.secret.as_str());
+            credential_sequences.push(*sequence);
+        }
     }
     let rows: Vec<(i64, i64, bool, Vec<i64>)> = sqlx::query_as(APPEND_BATCH)
         .bind(&types)
@@ -267,6 +280,10 @@ async fn write(pool: &PgPool, appends: &[Append]) -> Result<Vec<Appended>, sqlx:
         .bind(&last_sequences)
         .bind(&states)
         .bind(&key_sequences)
+        .bind(&credential_commands)
+        .bind(&credential_kinds)
+        .bind(&credential_secrets)
+        .bind(&credential_sequences)
         .fetch_all(pool)
         .await?;
     let mut outcomes = vec![Appended::Conflict; appends.len()];
@@ -294,7 +311,9 @@ async fn write(pool: &PgPool, appends: &[Append]) -> Result<Vec<Appended>, sqlx:
 /// positions follow sequences), their keys at the position of the event with the key's sequence
 /// (`$19`; the command's position before the append if it wrote none), and their snapshot. One
 /// row per command: its number, its position, whether a key was taken, and the positions of its
-/// events in sequence order.
+/// events in sequence order. A command that sets a secret (`$20..$23`: command, kind, secret,
+/// the sequence of its event) writes it to `credentials` in the same statement, so an event
+/// never commits without its secret nor a secret without its event (ADR 11).
 const APPEND_BATCH: &str = "
 WITH commands AS (
     SELECT c.n::int AS n, c.t, c.i, c.pos
@@ -345,7 +364,15 @@ WITH commands AS (
            last_position = excluded.last_position,
            payload = excluded.payload
      WHERE aggregate_snapshots.last_sequence < excluded.last_sequence
-        OR aggregate_snapshots.state_version <> excluded.state_version)
+        OR aggregate_snapshots.state_version <> excluded.state_version),
+ credentialed AS (
+    INSERT INTO credentials (aggregate_type, aggregate_id, kind, secret, sequence)
+    SELECT last.t, last.i, c.k, c.s, c.q
+      FROM unnest($20::int[], $21::text[], $22::text[], $23::bigint[]) AS c(c, k, s, q)
+      JOIN last ON last.n = c.c
+    ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE
+       SET kind = excluded.kind, secret = excluded.secret, sequence = excluded.sequence
+     WHERE credentials.sequence < excluded.sequence)
 SELECT last.n::bigint, last.position, false,
        coalesce((SELECT array_agg(appended.global_position ORDER BY appended.sequence)
                    FROM appended

@@ -20,7 +20,8 @@ mod store;
 pub use error::{CommandError, StoreError};
 pub use group::wake_projections;
 pub use store::{
-    CommandKey, Committed, EventStore, Loaded, NamedCommand, StoreConfig, StoredAggregate,
+    CommandKey, Committed, Credential, EventStore, Loaded, NamedCommand, StoreConfig,
+    StoredAggregate,
 };
 
 /// The schema migrations in `migrations/`, embedded at build time.

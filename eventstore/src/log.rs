@@ -6,6 +6,10 @@
 //! events of transactions older than every transaction still running
 //! (`tx_id < pg_snapshot_xmin(pg_current_snapshot())`): such a transaction has committed or
 //! rolled back, so nothing can appear behind the reader any more.
+//!
+//! **Architecture Invariant:** no event read here carries a secret. Events written since ADR 11
+//! hold none; the password hashes and token digests of older event versions are removed on the
+//! way out ([`without_secrets`]), so projections, the seal and the audit stream never see them.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -24,7 +28,8 @@ pub struct LogPosition {
     pub position: i64,
 }
 
-/// One event as the log holds it. `payload` and `metadata` are the stored JSON text, byte for byte.
+/// One event as the log holds it. `payload` and `metadata` are the stored JSON text, byte for
+/// byte, except that no payload carries a secret: see [`without_secrets`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredEvent {
     /// The global position.
@@ -82,7 +87,104 @@ type EventRow = (
     DateTime<Utc>,
 );
 
+/// The secret fields that version 1.0 of these events held, as (aggregate type, event type,
+/// field). Their version 2.0 holds no secret; the secrets live in `credentials` (ADR 11).
+pub const SECRET_FIELDS_V1: [(&str, &str, &str); 4] = [
+    ("StaffMember", "StaffMemberCreated", "password_hash"),
+    ("StaffMember", "StaffPasswordSet", "password_hash"),
+    ("ClientUser", "ClientUserCreated", "password_hash"),
+    ("AccessToken", "TokenIssued", "secret_sha256"),
+];
+
+/// The payload as readers of the whole log get it (projections, the seal, the audit stream).
+///
+/// Every payload is the stored text byte for byte, except for version 1.0 of the events in
+/// [`SECRET_FIELDS_V1`], whose secret field is removed: such a payload is re-serialized as
+/// compact JSON with every object's keys sorted by their bytes, without that field. The
+/// encoding is fixed (it does not depend on serde_json's features), because the seal hashes it
+/// and an auditor recomputes the chain from the stream's bytes.
+pub fn without_secrets(
+    aggregate_type: &str,
+    event_type: &str,
+    event_version: &str,
+    payload: String,
+) -> String {
+    let Some(field) = (event_version == "1.0")
+        .then(|| {
+            SECRET_FIELDS_V1
+                .iter()
+                .find(|(a, e, _)| *a == aggregate_type && *e == event_type)
+                .map(|(_, _, field)| *field)
+        })
+        .flatten()
+    else {
+        return payload;
+    };
+    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(&payload) else {
+        // A `json` column holds valid JSON only; this cannot happen.
+        return payload;
+    };
+    let removed = value
+        .get_mut(event_type)
+        .and_then(serde_json::Value::as_object_mut)
+        .and_then(|fields| fields.remove(field));
+    if removed.is_none() {
+        return payload;
+    }
+    let mut out = String::with_capacity(payload.len());
+    write_sorted(&value, &mut out);
+    out
+}
+
+/// Compact JSON with object keys sorted by their bytes.
+fn write_sorted(value: &serde_json::Value, out: &mut String) {
+    match value {
+        serde_json::Value::Object(fields) => {
+            let mut names: Vec<&String> = fields.keys().collect();
+            names.sort();
+            out.push('{');
+            for (i, name) in names.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::Value::String(name.clone()).to_string());
+                out.push(':');
+                if let Some(field) = fields.get(name) {
+                    write_sorted(field, out);
+                }
+            }
+            out.push('}');
+        }
+        serde_json::Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_sorted(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+/// A row as read, with the secrets of old event versions removed from its payload.
 fn from_row(row: EventRow) -> StoredEvent {
+    let event = from_row_as_stored(row);
+    StoredEvent {
+        payload: without_secrets(
+            &event.aggregate_type,
+            &event.event_type,
+            &event.event_version,
+            event.payload,
+        ),
+        ..event
+    }
+}
+
+/// A row as read, its payload as stored.
+fn from_row_as_stored(row: EventRow) -> StoredEvent {
     let (
         position,
         tx_id,
@@ -120,6 +222,27 @@ pub async fn read_after<'e>(
     after: LogPosition,
     limit: i64,
 ) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    let rows = read_rows_after(executor, after, limit).await?;
+    Ok(rows.into_iter().map(from_row).collect())
+}
+
+/// Like [`read_after`], but every payload exactly as stored, the secrets of version 1.0 events
+/// included. Only for verifying a chain sealed before ADR 11 (encoding `billing-seal/1`),
+/// which hashed them: nothing read here may be exported, logged or projected.
+pub async fn read_after_as_stored<'e>(
+    executor: impl PgExecutor<'e>,
+    after: LogPosition,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    let rows = read_rows_after(executor, after, limit).await?;
+    Ok(rows.into_iter().map(from_row_as_stored).collect())
+}
+
+async fn read_rows_after<'e>(
+    executor: impl PgExecutor<'e>,
+    after: LogPosition,
+    limit: i64,
+) -> Result<Vec<EventRow>, sqlx::Error> {
     let rows: Vec<EventRow> = sqlx::query_as(
         "SELECT global_position, tx_id::text::bigint, aggregate_type, aggregate_id, sequence,
                 event_type, event_version, payload::text, metadata::text, recorded_at
@@ -134,7 +257,7 @@ pub async fn read_after<'e>(
     .bind(limit)
     .fetch_all(executor)
     .await?;
-    Ok(rows.into_iter().map(from_row).collect())
+    Ok(rows)
 }
 
 /// The highest global position written so far (0 for an empty log), committed or not yet visible.
@@ -180,4 +303,48 @@ pub async fn count_events<'e>(executor: impl PgExecutor<'e>) -> Result<i64, sqlx
     sqlx::query_scalar("SELECT count(*) FROM events")
         .fetch_one(executor)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_1_token_loses_its_digest_and_keeps_the_rest_with_sorted_keys() {
+        let stored = r#"{"TokenIssued":{"token_id":"t","subject":{"kind":"staff","staff_id":"s"},"secret_sha256":"abab","issued_at":"2027-01-01T09:00:00Z","expires_at":null}}"#;
+        let read = without_secrets("AccessToken", "TokenIssued", "1.0", stored.to_owned());
+        assert_eq!(
+            read,
+            r#"{"TokenIssued":{"expires_at":null,"issued_at":"2027-01-01T09:00:00Z","subject":{"kind":"staff","staff_id":"s"},"token_id":"t"}}"#
+        );
+    }
+
+    #[test]
+    fn a_version_1_password_hash_is_removed_and_other_payloads_are_kept_byte_for_byte() {
+        let created = r#"{"StaffMemberCreated":{"name":"Bob","password_hash":"$argon2id$v=19$x"}}"#;
+        assert_eq!(
+            without_secrets(
+                "StaffMember",
+                "StaffMemberCreated",
+                "1.0",
+                created.to_owned()
+            ),
+            r#"{"StaffMemberCreated":{"name":"Bob"}}"#
+        );
+        let set = r#"{"StaffPasswordSet":{"password_hash":"$argon2id$v=19$x"}}"#;
+        assert_eq!(
+            without_secrets("StaffMember", "StaffPasswordSet", "1.0", set.to_owned()),
+            r#"{"StaffPasswordSet":{}}"#
+        );
+        let v2 = r#"{"StaffMemberCreated":{"name":"Bob", "login":"b"}}"#;
+        assert_eq!(
+            without_secrets("StaffMember", "StaffMemberCreated", "2.0", v2.to_owned()),
+            v2
+        );
+        let other = r#"{"PaymentPosted": {"password_hash": "not a secret of ours"}}"#;
+        assert_eq!(
+            without_secrets("Account", "PaymentPosted", "1.0", other.to_owned()),
+            other
+        );
+    }
 }

@@ -36,6 +36,36 @@ pub trait StoredAggregate: Aggregate<Services = ()> + Clone + 'static {
 pub trait NamedCommand {
     /// The command's name in the imperative, such as `PostPayment`.
     fn name(&self) -> &'static str;
+
+    /// The secret the command sets for its aggregate (a password's hash, a token's digest), if
+    /// any. The store writes it to `credentials`, in the same statement as the command's events
+    /// and only if it wrote some, never into an event (ADR 11).
+    fn credential(&self) -> Option<Credential> {
+        None
+    }
+}
+
+/// A secret of an aggregate, kept beside the log in `credentials` (one row per aggregate, the
+/// latest one set) and read only to check what a caller presents (ADR 11).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credential {
+    /// What the secret is: [`Credential::PASSWORD`] or [`Credential::TOKEN_SHA256`].
+    pub kind: &'static str,
+    /// The secret: a PHC string, or the hex SHA-256 of a token's secret.
+    pub secret: String,
+}
+
+impl Credential {
+    /// An argon2 password hash, as a PHC string.
+    pub const PASSWORD: &'static str = "password";
+    /// The SHA-256 of a token's secret, hex-encoded.
+    pub const TOKEN_SHA256: &'static str = "token_sha256";
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Credential({}, ..)", self.kind)
+    }
 }
 
 /// A caller-chosen id that makes a command idempotent: sent twice with the same request, the
@@ -363,6 +393,7 @@ impl EventStore {
                 context,
                 command: name,
                 keys,
+                credential: command.credential(),
             };
             let appended = self
                 .append(id, sequence, position, &[part], &aggregate)
@@ -512,6 +543,7 @@ impl EventStore {
                 context: &pending.context,
                 command: name,
                 keys: &pending.keys,
+                credential: pending.command.credential(),
             })
             .collect();
         let appended = self
@@ -593,6 +625,21 @@ impl EventStore {
         }
     }
 
+    /// The secret kept for the aggregate `id` (its latest password hash or token digest), if it
+    /// has one. Only authentication calls this; nothing else reads `credentials`.
+    pub async fn credential<A: StoredAggregate>(
+        &self,
+        id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT secret FROM credentials WHERE aggregate_type = $1 AND aggregate_id = $2",
+        )
+        .bind(A::TYPE)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     /// The first answer to a repeated request, if one of `keys` was used before.
     async fn replay<A: Aggregate>(
         &self,
@@ -637,7 +684,8 @@ impl EventStore {
     /// Appends `events` after `sequence` with the command keys and, when the stream crosses a
     /// snapshot boundary, a snapshot of `state` (which already has the events applied, once).
     ///
-    /// The events, the keys and the snapshot are written together or not at all, in one
+    /// The events, the keys, the snapshot and the secret a command sets (ADR 11) are written
+    /// together or not at all, in one
     /// statement that may carry other commands' appends too (group commit, ADR 8): the answer
     /// comes after the commit. A taken sequence (another writer got there first) or a taken key
     /// writes nothing of this command. One append may carry several commands on the aggregate
@@ -662,6 +710,8 @@ impl EventStore {
         let occurred_at = self.clock.now();
         let mut rows = Vec::new();
         let mut keys = Vec::new();
+        // The latest secret set by a command that wrote events; the row keeps only the latest.
+        let mut credential = None;
         let mut next = sequence;
         for part in parts {
             for event in part.events {
@@ -683,6 +733,11 @@ impl EventStore {
                 });
             }
             keys.extend(part.keys.iter().map(|key| (key.clone(), next)));
+            if !part.events.is_empty()
+                && let Some(set) = &part.credential
+            {
+                credential = Some((set.clone(), next));
+            }
         }
         let every = self.config.snapshot_every.max(1);
         let snapshot = (next > sequence && next / every > sequence / every)
@@ -708,6 +763,7 @@ impl EventStore {
                 events: rows,
                 keys,
                 snapshot,
+                credential,
             })
             .await
     }
@@ -719,6 +775,8 @@ struct Part<'a, E> {
     context: &'a CommandContext,
     command: &'a str,
     keys: &'a [CommandKey],
+    /// The secret the command sets, written only with its events.
+    credential: Option<Credential>,
 }
 
 /// One async mutex per aggregate in use, so that commands on the same aggregate in this process

@@ -110,7 +110,6 @@ async fn apply_staff(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), P
             departments,
             grants,
             administrator,
-            password_hash: _,
         } => {
             sqlx::query(
                 "INSERT INTO staff_members (id, name, login, departments, grants, administrator,
@@ -176,7 +175,6 @@ async fn apply_user(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), Pr
             name,
             login,
             roles,
-            password_hash: _,
         } => {
             sqlx::query(
                 "INSERT INTO client_users (id, client_id, name, login, roles, status, created_at,
@@ -221,7 +219,6 @@ async fn apply_token(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), P
             subject,
             issued_at,
             expires_at,
-            secret_sha256: _,
         } => {
             let (kind, client_id) = match &subject {
                 TokenSubject::Staff { .. } => ("staff", None),

@@ -7,15 +7,26 @@
 //! latest link, which an outsider keeps so that even a rewrite of the chain itself is caught
 //! (a rewritten log cannot reproduce a link that was handed out before).
 //!
-//! **The canonical encoding** (version 1) of an event is the concatenation of:
+//! **The canonical encoding** (version 2) of an event is the concatenation of:
 //!
-//! 1. the ASCII tag `billing-seal/1`;
+//! 1. the ASCII tag `billing-seal/2`;
 //! 2. `global_position`, `tx_id` and `sequence`, each as a signed 64-bit big-endian integer, in
 //!    that order;
 //! 3. `aggregate_type`, `aggregate_id`, `event_type`, `event_version`, `payload` and `metadata`,
 //!    in that order, each as its length in bytes (unsigned 32-bit big-endian) followed by its
-//!    UTF-8 bytes. `payload` and `metadata` are the stored JSON text byte for byte (PostgreSQL's
-//!    `json` type keeps the text as written), never a re-serialization.
+//!    UTF-8 bytes. `metadata` is the stored JSON text byte for byte (PostgreSQL's `json` type
+//!    keeps the text as written), never a re-serialization. `payload` is the payload as the log
+//!    reader gives it (`eventstore::log::without_secrets`): the stored text byte for byte, except
+//!    for version 1.0 of the four events that held a password hash or a token digest, which are
+//!    sealed without that field, re-serialized as compact JSON with sorted keys (ADR 11). It is
+//!    exactly the `payload` of the NDJSON stream, so an auditor recomputes the chain from the
+//!    stream alone, and no secret is sealed or exported.
+//!
+//! Version 1 (tag `billing-seal/1`) sealed every payload as stored, secrets included. A database
+//! sealed under it is sealed again from the start under version 2 when it is upgraded (the
+//! projection's version rose): links exported before the upgrade are no longer in the chain.
+//! Until the re-seal, [`verify`] checks such a chain under version 1, so that `billing migrate`
+//! then `billing audit verify` proves the log intact just before its seal is replaced.
 //!
 //! `recorded_at` is not sealed: it is the database's clock, not a fact of the event, whose time is
 //! `occurred_at` inside the sealed metadata.
@@ -38,10 +49,18 @@ pub type Hash = [u8; 32];
 pub const GENESIS: Hash = [0; 32];
 
 /// The tag that starts every canonical encoding; a new encoding gets a new tag.
-const TAG: &[u8] = b"billing-seal/1";
+const TAG: &[u8] = b"billing-seal/2";
+
+/// The tag of encoding version 1, which hashed payloads as stored, secrets included. Only
+/// [`verify`] still reads it, for a chain sealed before ADR 11 and not yet sealed again.
+const TAG_V1: &[u8] = b"billing-seal/1";
 
 /// The canonical bytes of `event` (see the module documentation).
 pub fn canonical_bytes(event: &StoredEvent) -> Vec<u8> {
+    canonical_bytes_tagged(TAG, event)
+}
+
+fn canonical_bytes_tagged(tag: &[u8], event: &StoredEvent) -> Vec<u8> {
     let texts = [
         event.aggregate_type.as_bytes(),
         event.aggregate_id.as_bytes(),
@@ -51,8 +70,8 @@ pub fn canonical_bytes(event: &StoredEvent) -> Vec<u8> {
         event.metadata.as_bytes(),
     ];
     let mut out =
-        Vec::with_capacity(TAG.len() + 24 + texts.iter().map(|t| 4 + t.len()).sum::<usize>());
-    out.extend_from_slice(TAG);
+        Vec::with_capacity(tag.len() + 24 + texts.iter().map(|t| 4 + t.len()).sum::<usize>());
+    out.extend_from_slice(tag);
     out.extend_from_slice(&event.position.to_be_bytes());
     out.extend_from_slice(&event.tx_id.to_be_bytes());
     out.extend_from_slice(&event.sequence.to_be_bytes());
@@ -67,9 +86,13 @@ pub fn canonical_bytes(event: &StoredEvent) -> Vec<u8> {
 
 /// The link that seals `event` after `prev`.
 pub fn link(prev: &Hash, event: &StoredEvent) -> Hash {
+    link_tagged(TAG, prev, event)
+}
+
+fn link_tagged(tag: &[u8], prev: &Hash, event: &StoredEvent) -> Hash {
     let mut hasher = Sha256::new();
     hasher.update(prev);
-    hasher.update(canonical_bytes(event));
+    hasher.update(canonical_bytes_tagged(tag, event));
     hasher.finalize().into()
 }
 
@@ -114,7 +137,8 @@ impl Projection for Seal {
     }
 
     fn version(&self) -> i32 {
-        1
+        // 2: encoding version 2, without the secrets of old event versions (ADR 11).
+        2
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -317,12 +341,18 @@ struct EventReader {
     after: LogPosition,
     buffer: std::collections::VecDeque<StoredEvent>,
     done: bool,
+    /// Payloads as stored, secrets included, for a chain of encoding version 1.
+    as_stored: bool,
 }
 
 impl EventReader {
     async fn peek(&mut self, pool: &PgPool) -> Result<Option<&StoredEvent>, ProjectionError> {
         if self.buffer.is_empty() && !self.done {
-            let events = log::read_after(pool, self.after, BATCH).await?;
+            let events = if self.as_stored {
+                log::read_after_as_stored(pool, self.after, BATCH).await?
+            } else {
+                log::read_after(pool, self.after, BATCH).await?
+            };
             self.done = events.is_empty();
             if let Some(last) = events.last() {
                 self.after = last.log_position();
@@ -343,10 +373,21 @@ const BATCH: i64 = 5000;
 /// Recomputes the chain from the events and compares it with the sealed one, up to the sealed
 /// head as it is when this starts. With `anchor` (a link exported earlier), also checks that
 /// the link is still in the chain, which catches a log rewritten together with its chain.
+///
+/// A chain sealed before ADR 11 (the `seal` checkpoint still at version 1: upgraded, not yet
+/// sealed again) is verified under its own encoding, `billing-seal/1`, over the payloads as
+/// stored; so the log can be verified after the migration and before the re-seal replaces it.
+/// Nothing of those payloads leaves this function.
 pub async fn verify(
     pool: &PgPool,
     anchor: Option<Anchor>,
 ) -> Result<Verification, ProjectionError> {
+    let sealed_under: Option<i32> =
+        sqlx::query_scalar("SELECT version FROM projection_checkpoints WHERE name = 'seal'")
+            .fetch_optional(pool)
+            .await?;
+    let version_1 = sealed_under == Some(1);
+    let tag = if version_1 { TAG_V1 } else { TAG };
     let head = head(pool).await?.map(|(link, _)| link);
     let until = head.map_or(LogPosition::default(), |h| h.at);
     let unsealed: i64 = sqlx::query_scalar(
@@ -373,6 +414,7 @@ pub async fn verify(
         after: LogPosition::default(),
         buffer: Default::default(),
         done: false,
+        as_stored: version_1,
     };
     let mut prev = GENESIS;
     // The link before the first event is in every chain.
@@ -423,7 +465,7 @@ pub async fn verify(
         let Some(event) = events.pop() else {
             break None;
         };
-        let recomputed = link(&prev, &event);
+        let recomputed = link_tagged(tag, &prev, &event);
         if recomputed != row.hash {
             break Some(Finding {
                 position: event.position,

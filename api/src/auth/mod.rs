@@ -245,7 +245,15 @@ pub async fn authenticate(state: &AppState, bearer: &str) -> Result<Option<Princ
         .await?
         .aggregate;
     let now = state.store.clock().now();
-    if !token.is_usable_at(now) || !secret::same_digest(token.secret_sha256(), &digest) {
+    if !token.is_usable_at(now) {
+        return Ok(None);
+    }
+    // The digest is kept beside the log, never in it (ADR 11).
+    let stored = state
+        .store
+        .credential::<AccessToken>(&token_id.to_string())
+        .await?;
+    if !stored.is_some_and(|stored| secret::same_digest(&stored, &digest)) {
         return Ok(None);
     }
     let Some(subject) = token.subject() else {

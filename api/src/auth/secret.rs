@@ -43,6 +43,17 @@ pub async fn hash_password(password: &str) -> Result<PasswordHash, ApiError> {
     PasswordHash::from_phc(phc).map_err(|e| ApiError::internal(&e))
 }
 
+/// The password hash kept for the staff member or user `id` in the store's credential table
+/// (ADR 11): never in an event, so never in the audit stream. `None` when it has none (then
+/// [`verify_password`] checks the fixed hash and answers no).
+pub async fn stored_password<A: eventstore::StoredAggregate>(
+    state: &crate::app::AppState,
+    id: &str,
+) -> Result<Option<PasswordHash>, ApiError> {
+    let stored = state.store.credential::<A>(id).await?;
+    Ok(stored.and_then(|phc| PasswordHash::from_phc(phc).ok()))
+}
+
 /// Whether `password` matches `hash`. With no hash (no such login) a fixed hash is checked
 /// instead, so that an unknown login takes as long as a wrong password and answers the same.
 pub async fn verify_password(password: &str, hash: Option<&PasswordHash>) -> bool {
@@ -84,7 +95,7 @@ pub struct NewToken {
     pub id: TokenId,
     /// `bt_<id>_<secret>`, shown to its holder once.
     pub bearer: String,
-    /// The SHA-256 of the secret, hex-encoded: what the token's events keep.
+    /// The SHA-256 of the secret, hex-encoded: what the store's credential table keeps.
     pub secret_sha256: String,
 }
 

@@ -156,7 +156,8 @@ pub async fn log_in(
         .await?
         .aggregate;
     if staff.is_created() {
-        let matches = secret::verify_password(password, staff.password_hash()).await;
+        let hash = secret::stored_password::<StaffMember>(state, &staff_id.to_string()).await?;
+        let matches = secret::verify_password(password, hash.as_ref()).await;
         if !matches || !staff.is_active() {
             return Err(refused());
         }
@@ -174,7 +175,8 @@ pub async fn log_in(
         .load::<ClientUser>(&user_id.to_string())
         .await?
         .aggregate;
-    let matches = secret::verify_password(password, user.password_hash()).await;
+    let hash = secret::stored_password::<ClientUser>(state, &user_id.to_string()).await?;
+    let matches = secret::verify_password(password, hash.as_ref()).await;
     let (true, Some(client_id)) = (matches && user.is_active(), user.client_id()) else {
         return Err(refused());
     };

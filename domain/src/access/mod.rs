@@ -4,8 +4,9 @@
 //! Four small aggregates share this module's values and its error: [`Department`],
 //! [`StaffMember`], [`ClientUser`] and [`AccessToken`]. Passwords never reach the domain: a
 //! command carries the password's argon2 hash (a PHC string made by the API), and a token command
-//! carries only the SHA-256 of the token's secret, so neither a password nor a usable token is
-//! ever stored in an event.
+//! carries only the SHA-256 of the token's secret. Neither the hash nor the digest is in any
+//! event or aggregate state (ADR 11): the store keeps them in its credential table, written in
+//! the same transaction as the event that sets them, and only authentication reads them there.
 
 mod department;
 mod staff;

@@ -50,8 +50,24 @@ pub enum StaffCommand {
     EnableStaffMember,
 }
 
+impl StaffCommand {
+    /// The password hash the command sets, if it sets one. The store keeps it in its credential
+    /// table, beside the event and never inside it.
+    pub fn password_hash(&self) -> Option<&PasswordHash> {
+        match self {
+            StaffCommand::CreateStaffMember { password_hash, .. }
+            | StaffCommand::SetPassword { password_hash } => Some(password_hash),
+            _ => None,
+        }
+    }
+}
+
 /// What has happened to a staff member. Stored forever: variants and fields are never renamed.
-/// Events carry the password's hash, never the password.
+///
+/// No event carries the password or its hash (ADR 11): the hash goes to the store's credential
+/// table, written in the same transaction as the event that says the password was set.
+/// `StaffMemberCreated` and `StaffPasswordSet` are at version 2.0; their version 1.0 also held
+/// `password_hash`, which reading ignores and the log reader removes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum StaffEvent {
     /// The staff member was created.
@@ -62,8 +78,6 @@ pub enum StaffEvent {
         name: DisplayName,
         /// Its login.
         login: Login,
-        /// The argon2 hash of its password.
-        password_hash: PasswordHash,
         /// Its departments.
         departments: BTreeSet<DepartmentId>,
         /// Its individual grants.
@@ -80,11 +94,8 @@ pub enum StaffEvent {
         /// Full access.
         administrator: bool,
     },
-    /// The password was replaced.
-    StaffPasswordSet {
-        /// The new password's hash.
-        password_hash: PasswordHash,
-    },
+    /// The password was replaced; its hash is in the credential table, not here.
+    StaffPasswordSet {},
     /// The staff member was disabled.
     StaffMemberDisabled,
     /// The staff member was enabled again.
@@ -103,7 +114,11 @@ impl DomainEvent for StaffEvent {
     }
 
     fn event_version(&self) -> String {
-        "1.0".to_string()
+        match self {
+            // 2.0: without `password_hash` (ADR 11).
+            Self::StaffMemberCreated { .. } | Self::StaffPasswordSet {} => "2.0".to_string(),
+            _ => "1.0".to_string(),
+        }
     }
 }
 
@@ -113,7 +128,6 @@ pub struct StaffMember {
     id: Option<StaffId>,
     name: Option<DisplayName>,
     login: Option<Login>,
-    password_hash: Option<PasswordHash>,
     departments: BTreeSet<DepartmentId>,
     grants: Permissions,
     administrator: bool,
@@ -141,11 +155,6 @@ impl StaffMember {
         self.login.as_ref()
     }
 
-    /// Its password's hash, once created.
-    pub fn password_hash(&self) -> Option<&PasswordHash> {
-        self.password_hash.as_ref()
-    }
-
     /// Its departments.
     pub fn departments(&self) -> &BTreeSet<DepartmentId> {
         &self.departments
@@ -171,7 +180,7 @@ impl StaffMember {
                 staff_id,
                 name,
                 login,
-                password_hash,
+                password_hash: _,
                 departments,
                 grants,
                 administrator,
@@ -183,7 +192,6 @@ impl StaffMember {
                     staff_id,
                     name,
                     login,
-                    password_hash,
                     departments,
                     grants,
                     administrator,
@@ -206,8 +214,8 @@ impl StaffMember {
                     administrator,
                 }])
             }
-            StaffCommand::SetPassword { password_hash } => {
-                Ok(vec![StaffEvent::StaffPasswordSet { password_hash }])
+            StaffCommand::SetPassword { password_hash: _ } => {
+                Ok(vec![StaffEvent::StaffPasswordSet {}])
             }
             StaffCommand::DisableStaffMember => Ok(if self.disabled {
                 vec![]
@@ -248,7 +256,6 @@ impl Aggregate for StaffMember {
                 staff_id,
                 name,
                 login,
-                password_hash,
                 departments,
                 grants,
                 administrator,
@@ -256,7 +263,6 @@ impl Aggregate for StaffMember {
                 self.id = Some(staff_id);
                 self.name = Some(name);
                 self.login = Some(login);
-                self.password_hash = Some(password_hash);
                 self.departments = departments;
                 self.grants = grants;
                 self.administrator = administrator;
@@ -270,9 +276,7 @@ impl Aggregate for StaffMember {
                 self.grants = grants;
                 self.administrator = administrator;
             }
-            StaffEvent::StaffPasswordSet { password_hash } => {
-                self.password_hash = Some(password_hash);
-            }
+            StaffEvent::StaffPasswordSet {} => {}
             StaffEvent::StaffMemberDisabled => self.disabled = true,
             StaffEvent::StaffMemberEnabled => self.disabled = false,
         }

@@ -137,7 +137,6 @@ fn staff_created() -> StaffEvent {
         staff_id: staff_id(),
         name: name("Bob"),
         login: login("bob@example.com"),
-        password_hash: hash(),
         departments: BTreeSet::from([sales()]),
         grants: Permissions::default(),
         administrator: false,
@@ -211,7 +210,6 @@ fn token_issued() -> TokenEvent {
         subject: TokenSubject::Staff {
             staff_id: staff_id(),
         },
-        secret_sha256: "ab".repeat(32),
         issued_at: t0(),
         expires_at: Some(t0() + chrono::Duration::hours(1)),
     }
@@ -280,5 +278,183 @@ fn permissions_are_written_resource_colon_action() {
     assert_eq!(
         "clients:delete".parse::<Permission>(),
         Err(AccessError::InvalidPermission("clients:delete".to_owned()))
+    );
+}
+
+// Issue 13.4: no secret in events (ADR 11). The hash and the digest travel in the commands, which
+// name them for the store's credential table; the events and the state have neither.
+
+fn create_bob() -> StaffCommand {
+    StaffCommand::CreateStaffMember {
+        staff_id: staff_id(),
+        name: name("Bob"),
+        login: login("bob@example.com"),
+        password_hash: hash(),
+        departments: BTreeSet::from([sales()]),
+        grants: Permissions::default(),
+        administrator: false,
+    }
+}
+
+/// The serialized event, as the log would store it.
+fn stored<E: serde::Serialize>(event: &E) -> String {
+    serde_json::to_string(event).unwrap()
+}
+
+#[test]
+fn creating_a_staff_member_records_version_2_without_the_password_hash() {
+    TestFramework::<StaffMember>::with(())
+        .given_no_previous_events()
+        .when(create_bob())
+        .then_expect_events(vec![staff_created()]);
+    let event = staff_created();
+    assert_eq!(cqrs_es::DomainEvent::event_version(&event), "2.0");
+    assert!(!stored(&event).contains("password_hash"));
+    assert!(!stored(&event).contains("$argon2"));
+}
+
+#[test]
+fn a_staff_command_names_the_hash_it_sets_for_the_credential_store() {
+    assert_eq!(create_bob().password_hash(), Some(&hash()));
+    let set = StaffCommand::SetPassword {
+        password_hash: hash(),
+    };
+    assert_eq!(set.password_hash(), Some(&hash()));
+    assert_eq!(StaffCommand::DisableStaffMember.password_hash(), None);
+}
+
+#[test]
+fn setting_a_password_records_version_2_without_the_hash() {
+    TestFramework::<StaffMember>::with(())
+        .given(vec![staff_created()])
+        .when(StaffCommand::SetPassword {
+            password_hash: hash(),
+        })
+        .then_expect_events(vec![StaffEvent::StaffPasswordSet {}]);
+    let event = StaffEvent::StaffPasswordSet {};
+    assert_eq!(cqrs_es::DomainEvent::event_version(&event), "2.0");
+    assert_eq!(stored(&event), r#"{"StaffPasswordSet":{}}"#);
+}
+
+#[test]
+fn setting_the_password_of_an_unknown_staff_member_is_refused() {
+    TestFramework::<StaffMember>::with(())
+        .given_no_previous_events()
+        .when(StaffCommand::SetPassword {
+            password_hash: hash(),
+        })
+        .then_expect_error(AccessError::StaffNotFound);
+}
+
+#[test]
+fn version_1_staff_events_with_a_hash_still_read_and_the_state_keeps_no_hash() {
+    // Given the payloads version 1.0 stored, hash included.
+    let created = format!(
+        r#"{{"StaffMemberCreated":{{"staff_id":"{}","name":"Bob","login":"bob@example.com","password_hash":"{}","departments":["{}"],"grants":[],"administrator":false}}}}"#,
+        staff_id().as_uuid(),
+        hash().as_phc(),
+        sales().as_uuid(),
+    );
+    let password_set = format!(
+        r#"{{"StaffPasswordSet":{{"password_hash":"{}"}}}}"#,
+        hash().as_phc()
+    );
+
+    // When they are read and applied.
+    let created: StaffEvent = serde_json::from_str(&created).unwrap();
+    let password_set: StaffEvent = serde_json::from_str(&password_set).unwrap();
+    let mut staff = StaffMember::default();
+    cqrs_es::Aggregate::apply(&mut staff, created.clone());
+    cqrs_es::Aggregate::apply(&mut staff, password_set.clone());
+
+    // Then they are the version 2 events, and nothing of the hash is left in the state.
+    assert_eq!(created, staff_created());
+    assert_eq!(password_set, StaffEvent::StaffPasswordSet {});
+    assert!(staff.is_active());
+    assert!(!serde_json::to_string(&staff).unwrap().contains("$argon2"));
+}
+
+fn eve_created() -> UserEvent {
+    UserEvent::ClientUserCreated {
+        user_id: UserId::for_login(&login("eve@example.com")),
+        client_id: ClientId::from_uuid(Uuid::from_u128(7)),
+        name: name("Eve"),
+        login: login("eve@example.com"),
+        roles: BTreeSet::from([ClientRole::Owner]),
+    }
+}
+
+#[test]
+fn creating_a_client_user_records_version_2_without_the_password_hash() {
+    let command = UserCommand::CreateClientUser {
+        user_id: UserId::for_login(&login("eve@example.com")),
+        client_id: ClientId::from_uuid(Uuid::from_u128(7)),
+        name: name("Eve"),
+        login: login("eve@example.com"),
+        password_hash: hash(),
+        roles: BTreeSet::from([ClientRole::Owner]),
+    };
+    assert_eq!(command.password_hash(), Some(&hash()));
+    TestFramework::<ClientUser>::with(())
+        .given_no_previous_events()
+        .when(command)
+        .then_expect_events(vec![eve_created()]);
+    assert_eq!(cqrs_es::DomainEvent::event_version(&eve_created()), "2.0");
+    assert!(!stored(&eve_created()).contains("password_hash"));
+}
+
+#[test]
+fn a_version_1_client_user_event_with_a_hash_still_reads() {
+    let v1 = format!(
+        r#"{{"ClientUserCreated":{{"user_id":"{}","client_id":"{}","name":"Eve","login":"eve@example.com","password_hash":"{}","roles":["owner"]}}}}"#,
+        UserId::for_login(&login("eve@example.com")).as_uuid(),
+        Uuid::from_u128(7),
+        hash().as_phc(),
+    );
+    let event: UserEvent = serde_json::from_str(&v1).unwrap();
+    assert_eq!(event, eve_created());
+}
+
+#[test]
+fn issuing_a_token_records_version_2_without_the_digest() {
+    let command = TokenCommand::IssueToken {
+        token_id: TokenId::from_uuid(Uuid::from_u128(9)),
+        subject: TokenSubject::Staff {
+            staff_id: staff_id(),
+        },
+        secret_sha256: "ab".repeat(32),
+        issued_at: t0(),
+        expires_at: Some(t0() + chrono::Duration::hours(1)),
+    };
+    assert_eq!(command.secret_sha256(), Some("ab".repeat(32).as_str()));
+    TestFramework::<AccessToken>::with(())
+        .given_no_previous_events()
+        .when(command)
+        .then_expect_events(vec![token_issued()]);
+    assert_eq!(cqrs_es::DomainEvent::event_version(&token_issued()), "2.0");
+    assert!(!stored(&token_issued()).contains(&"ab".repeat(32)));
+    assert_eq!(
+        TokenCommand::RevokeToken { revoked_at: t0() }.secret_sha256(),
+        None
+    );
+}
+
+#[test]
+fn a_version_1_token_event_with_a_digest_still_reads_and_works() {
+    let v1 = format!(
+        r#"{{"TokenIssued":{{"token_id":"{}","subject":{{"kind":"staff","staff_id":"{}"}},"secret_sha256":"{}","issued_at":"2027-01-01T09:00:00Z","expires_at":"2027-01-01T10:00:00Z"}}}}"#,
+        Uuid::from_u128(9),
+        staff_id().as_uuid(),
+        "ab".repeat(32),
+    );
+    let event: TokenEvent = serde_json::from_str(&v1).unwrap();
+    assert_eq!(event, token_issued());
+    let mut token = AccessToken::default();
+    cqrs_es::Aggregate::apply(&mut token, event);
+    assert!(token.is_usable_at(t0()));
+    assert!(
+        !serde_json::to_string(&token)
+            .unwrap()
+            .contains(&"ab".repeat(32))
     );
 }

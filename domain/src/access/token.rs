@@ -1,8 +1,9 @@
 //! A bearer token: issued to a staff member or a client's user at login, to a machine as a
 //! service token with scopes, or to a staff member acting as a client; revocable.
 //!
-//! The token's secret is never stored: the command carries the SHA-256 of the secret, and the
-//! API compares the digest of what a caller presents with it.
+//! The token's secret is never stored: the command carries the SHA-256 of the secret, which the
+//! store keeps in its credential table (never in an event, ADR 11), and the API compares the
+//! digest of what a caller presents with it.
 
 use std::collections::BTreeSet;
 
@@ -99,7 +100,21 @@ pub enum TokenCommand {
     },
 }
 
+impl TokenCommand {
+    /// The SHA-256 of the secret (hex) the command issues, if it issues one. The store keeps it
+    /// in its credential table, beside the event and never inside it.
+    pub fn secret_sha256(&self) -> Option<&str> {
+        match self {
+            TokenCommand::IssueToken { secret_sha256, .. } => Some(secret_sha256),
+            TokenCommand::RevokeToken { .. } => None,
+        }
+    }
+}
+
 /// What has happened to a token. Stored forever: variants and fields are never renamed.
+///
+/// `TokenIssued` is at version 2.0, without the secret's digest (ADR 11); its version 1.0 also
+/// held `secret_sha256`, which reading ignores and the log reader removes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum TokenEvent {
     /// The token was issued.
@@ -108,8 +123,6 @@ pub enum TokenEvent {
         token_id: TokenId,
         /// Whom it stands for.
         subject: TokenSubject,
-        /// The SHA-256 of the secret, hex-encoded.
-        secret_sha256: String,
         /// When it was issued.
         issued_at: DateTime<Utc>,
         /// When it stops working.
@@ -131,7 +144,11 @@ impl DomainEvent for TokenEvent {
     }
 
     fn event_version(&self) -> String {
-        "1.0".to_string()
+        match self {
+            // 2.0: without `secret_sha256` (ADR 11).
+            Self::TokenIssued { .. } => "2.0".to_string(),
+            Self::TokenRevoked { .. } => "1.0".to_string(),
+        }
     }
 }
 
@@ -140,7 +157,6 @@ impl DomainEvent for TokenEvent {
 pub struct AccessToken {
     id: Option<TokenId>,
     subject: Option<TokenSubject>,
-    secret_sha256: String,
     expires_at: Option<DateTime<Utc>>,
     revoked: bool,
 }
@@ -154,11 +170,6 @@ impl AccessToken {
     /// Whom it stands for, once issued.
     pub fn subject(&self) -> Option<&TokenSubject> {
         self.subject.as_ref()
-    }
-
-    /// The SHA-256 of its secret, hex-encoded.
-    pub fn secret_sha256(&self) -> &str {
-        &self.secret_sha256
     }
 
     /// Whether it was revoked.
@@ -182,7 +193,7 @@ impl AccessToken {
             TokenCommand::IssueToken {
                 token_id,
                 subject,
-                secret_sha256,
+                secret_sha256: _,
                 issued_at,
                 expires_at,
             } => {
@@ -200,7 +211,6 @@ impl AccessToken {
                 Ok(vec![TokenEvent::TokenIssued {
                     token_id,
                     subject,
-                    secret_sha256,
                     issued_at,
                     expires_at,
                 }])
@@ -243,13 +253,11 @@ impl Aggregate for AccessToken {
             TokenEvent::TokenIssued {
                 token_id,
                 subject,
-                secret_sha256,
                 expires_at,
                 ..
             } => {
                 self.id = Some(token_id);
                 self.subject = Some(subject);
-                self.secret_sha256 = secret_sha256;
                 self.expires_at = expires_at;
             }
             TokenEvent::TokenRevoked { .. } => self.revoked = true,

@@ -36,8 +36,22 @@ pub enum UserCommand {
     DisableClientUser,
 }
 
+impl UserCommand {
+    /// The password hash the command sets, if it sets one. The store keeps it in its credential
+    /// table, beside the event and never inside it.
+    pub fn password_hash(&self) -> Option<&PasswordHash> {
+        match self {
+            UserCommand::CreateClientUser { password_hash, .. } => Some(password_hash),
+            _ => None,
+        }
+    }
+}
+
 /// What has happened to a client's user. Stored forever: variants and fields are never renamed.
-/// Events carry the password's hash, never the password.
+///
+/// No event carries the password or its hash (ADR 11): the hash goes to the store's credential
+/// table, written in the same transaction as the event. `ClientUserCreated` is at version 2.0;
+/// its version 1.0 also held `password_hash`, which reading ignores and the log reader removes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum UserEvent {
     /// The user was created.
@@ -50,8 +64,6 @@ pub enum UserEvent {
         name: DisplayName,
         /// Its login.
         login: Login,
-        /// The argon2 hash of its password.
-        password_hash: PasswordHash,
         /// Its roles.
         roles: BTreeSet<ClientRole>,
     },
@@ -74,7 +86,11 @@ impl DomainEvent for UserEvent {
     }
 
     fn event_version(&self) -> String {
-        "1.0".to_string()
+        match self {
+            // 2.0: without `password_hash` (ADR 11).
+            Self::ClientUserCreated { .. } => "2.0".to_string(),
+            _ => "1.0".to_string(),
+        }
     }
 }
 
@@ -85,7 +101,6 @@ pub struct ClientUser {
     client_id: Option<ClientId>,
     name: Option<DisplayName>,
     login: Option<Login>,
-    password_hash: Option<PasswordHash>,
     roles: BTreeSet<ClientRole>,
     disabled: bool,
 }
@@ -111,11 +126,6 @@ impl ClientUser {
         self.name.as_ref()
     }
 
-    /// Its password's hash, once created.
-    pub fn password_hash(&self) -> Option<&PasswordHash> {
-        self.password_hash.as_ref()
-    }
-
     /// Its roles.
     pub fn roles(&self) -> &BTreeSet<ClientRole> {
         &self.roles
@@ -136,7 +146,7 @@ impl ClientUser {
                 client_id,
                 name,
                 login,
-                password_hash,
+                password_hash: _,
                 roles,
             } => {
                 if self.is_created() {
@@ -150,7 +160,6 @@ impl ClientUser {
                     client_id,
                     name,
                     login,
-                    password_hash,
                     roles,
                 }])
             }
@@ -206,14 +215,12 @@ impl Aggregate for ClientUser {
                 client_id,
                 name,
                 login,
-                password_hash,
                 roles,
             } => {
                 self.id = Some(user_id);
                 self.client_id = Some(client_id);
                 self.name = Some(name);
                 self.login = Some(login);
-                self.password_hash = Some(password_hash);
                 self.roles = roles;
             }
             UserEvent::ClientUserRolesSet { roles } => self.roles = roles,
