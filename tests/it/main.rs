@@ -22,4 +22,5 @@ mod process;
 mod projections;
 mod promos;
 mod reports;
+mod signin;
 mod support;
