@@ -65,18 +65,27 @@ fn work(queue: &Mutex<Receiver<Job>>) {
     }
 }
 
-/// Whether `password` matches the PHC string `phc`, computed on an argon2 worker. A PHC string
-/// that does not parse, or asks for more memory than allowed, matches nothing.
-pub(super) async fn verify(phc: String, password: String) -> bool {
+/// Runs `work` on an argon2 worker with the worker's memory, or `None` if the workers are gone.
+pub(super) async fn run<T: Send + 'static>(
+    work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
+) -> Option<T> {
     let (answer, answered) = tokio::sync::oneshot::channel();
     let job: Job = Box::new(move |memory| {
-        let _ = answer.send(matches(&phc, password.as_bytes(), memory));
+        let _ = answer.send(work(memory));
     });
     let sent = pool().jobs.lock().is_ok_and(|jobs| jobs.send(job).is_ok());
     if !sent {
-        return false;
+        return None;
     }
-    answered.await.unwrap_or(false)
+    answered.await.ok()
+}
+
+/// Whether `password` matches the PHC string `phc`, computed on an argon2 worker. A PHC string
+/// that does not parse, or asks for more memory than allowed, matches nothing.
+pub(super) async fn verify(phc: String, password: String) -> bool {
+    run(move |memory| matches(&phc, password.as_bytes(), memory))
+        .await
+        .unwrap_or(false)
 }
 
 /// What argon2's own `verify_password` does, but in `memory` (grown once, then reused) instead

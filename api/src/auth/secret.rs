@@ -28,7 +28,8 @@ pub async fn hash_password(password: &str) -> Result<PasswordHash, ApiError> {
         ));
     }
     let password = password.to_owned();
-    let phc = tokio::task::spawn_blocking(move || -> Result<String, String> {
+    // On the argon2 workers, so that hashing too runs on a bounded set of threads.
+    let phc = super::argon::run(move |_| -> Result<String, String> {
         let mut salt = [0_u8; 16];
         getrandom::fill(&mut salt).map_err(|e| e.to_string())?;
         let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
@@ -38,7 +39,7 @@ pub async fn hash_password(password: &str) -> Result<PasswordHash, ApiError> {
             .map_err(|e| e.to_string())
     })
     .await
-    .map_err(|e| ApiError::internal(&e))?
+    .ok_or_else(|| ApiError::internal(&"the argon2 workers are gone"))?
     .map_err(|e| ApiError::internal(&e))?;
     PasswordHash::from_phc(phc).map_err(|e| ApiError::internal(&e))
 }
