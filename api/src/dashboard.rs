@@ -235,15 +235,19 @@ async fn login(
             login_page(Some("The e-mail address or the password is not right.")),
         )
             .into_response(),
-        Err(error) => {
+        Err(error)
+            if error.status() == StatusCode::TOO_MANY_REQUESTS
+                || error.code() == "sign_in_busy" =>
+        {
             // 429 or 503 from the sign-in limits: the same status and Retry-After as the API's.
+            let status = error.status();
             let retry_after = error
                 .into_response()
                 .headers()
                 .get(header::RETRY_AFTER)
                 .cloned();
             let mut response = (
-                StatusCode::TOO_MANY_REQUESTS,
+                status,
                 login_page(Some("Too many sign-ins; wait a little and try again.")),
             )
                 .into_response();
@@ -254,6 +258,7 @@ async fn login(
             }
             response
         }
+        Err(error) => failed(error),
     }
 }
 

@@ -461,6 +461,17 @@ async fn the_bootstrap_token_never_goes_into_a_cookie() {
         "/dashboard",
     )
     .await;
+    let provider = server.provider("EUR").await;
+    let client = server.client(&provider, "Acted For").await;
+    let session_token = cookie.split_once('=').unwrap().1.to_owned();
+    let acting = server
+        .http
+        .post(format!("{}/v1/clients/{client}/act-as", server.url))
+        .bearer_auth(&session_token)
+        .send()
+        .await
+        .unwrap();
+    let acting = answer(acting).await;
     let signed_out = browser()
         .post(format!("{}/dashboard/logout", server.url))
         .header("cookie", &cookie)
@@ -480,6 +491,11 @@ async fn the_bootstrap_token_never_goes_into_a_cookie() {
         raw_status,
         StatusCode::SEE_OTHER,
         "the raw token is no session"
+    );
+    assert_eq!(
+        acting.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the administrator's session is no staff member to act as a client: {acting:?}"
     );
     assert_eq!(signed_out.status(), StatusCode::SEE_OTHER);
     assert_eq!(after_status, StatusCode::SEE_OTHER, "signed out for good");

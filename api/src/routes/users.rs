@@ -252,27 +252,27 @@ pub async fn act_as_client(
     Path(id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
     active_client(&state, id).await?;
+    let staff_login_needed = || {
+        ApiError::unprocessable(
+            "staff_login_needed",
+            "only a staff member who logged in can act as a client",
+        )
+    };
     let (staff_id, held) = match &principal {
         Principal::Staff {
             staff_id,
             permissions,
             ..
         } => (*staff_id, permissions.clone()),
+        // The bootstrap administrator's dashboard session (`staff:admin`) is no staff member.
         Principal::Administrator {
             actor: eventstore::metadata::Actor::Staff(staff),
             token: Some(_),
         } => (
-            staff
-                .parse::<StaffId>()
-                .map_err(|e| ApiError::internal(&e))?,
+            staff.parse::<StaffId>().map_err(|_| staff_login_needed())?,
             Permissions::all(),
         ),
-        _ => {
-            return Err(ApiError::unprocessable(
-                "staff_login_needed",
-                "only a staff member who logged in can act as a client",
-            ));
-        }
+        _ => return Err(staff_login_needed()),
     };
     let issued = crate::routes::auth::issue(
         &state,
