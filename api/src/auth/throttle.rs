@@ -88,14 +88,22 @@ const KEYS_MAX: usize = 100_000;
 /// One table of buckets, kept as the instant each bucket will be full again (GCRA).
 struct Buckets {
     limit: Limit,
-    full_at: Mutex<HashMap<String, Instant>>,
+    full_at: Mutex<Table>,
+}
+
+#[derive(Default)]
+struct Table {
+    keys: HashMap<String, Instant>,
+    /// When full buckets were last forgotten: at most once a second, so that a table kept full
+    /// by an attack does not cost a sweep per sign-in.
+    swept_at: Option<Instant>,
 }
 
 impl Buckets {
     fn new(limit: Limit) -> Self {
         Self {
             limit,
-            full_at: Mutex::new(HashMap::new()),
+            full_at: Mutex::new(Table::default()),
         }
     }
 
@@ -105,26 +113,32 @@ impl Buckets {
             return Err(self.limit.refill);
         };
         let burst = self.limit.refill * self.limit.failures;
-        let full_at = table.get(key).copied().filter(|at| *at > now);
+        let full_at = table.keys.get(key).copied().filter(|at| *at > now);
         let after = full_at.unwrap_or(now) + self.limit.refill;
         let owed = after - now;
         if owed > burst {
             return Err(owed - burst);
         }
-        if full_at.is_none() && table.len() >= KEYS_MAX {
-            table.retain(|_, at| *at > now);
-            if table.len() >= KEYS_MAX {
+        if !table.keys.contains_key(key) && table.keys.len() >= KEYS_MAX {
+            let due = table
+                .swept_at
+                .is_none_or(|at| now.saturating_duration_since(at) >= Duration::from_secs(1));
+            if due {
+                table.keys.retain(|_, at| *at > now);
+                table.swept_at = Some(now);
+            }
+            if table.keys.len() >= KEYS_MAX {
                 return Err(self.limit.refill);
             }
         }
-        table.insert(key.to_owned(), after);
+        table.keys.insert(key.to_owned(), after);
         Ok(())
     }
 
     /// Gives one try back to `key`'s bucket.
     fn give_back(&self, key: &str) {
         if let Ok(mut table) = self.full_at.lock()
-            && let Some(at) = table.get_mut(key)
+            && let Some(at) = table.keys.get_mut(key)
         {
             *at = at.checked_sub(self.limit.refill).unwrap_or(*at);
         }
@@ -320,6 +334,19 @@ mod tests {
         assert_eq!(buckets.take("a", now), Err(Duration::from_secs(10)));
         assert!(buckets.take("b", now).is_ok(), "other keys are not touched");
         assert!(buckets.take("a", now + Duration::from_secs(10)).is_ok());
+    }
+
+    #[test]
+    fn a_full_table_refuses_new_keys_until_its_buckets_refill() {
+        let buckets = Buckets::new(limit(5));
+        let now = Instant::now();
+        for n in 0..KEYS_MAX {
+            assert!(buckets.take(&n.to_string(), now).is_ok());
+        }
+        assert!(buckets.take("one more", now).is_err());
+        assert!(buckets.take("0", now).is_ok(), "known keys still count");
+        let later = now + Duration::from_secs(60);
+        assert!(buckets.take("one more", later).is_ok());
     }
 
     #[test]
