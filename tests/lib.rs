@@ -12,6 +12,7 @@ pub mod smtp;
 use std::sync::Arc;
 use std::time::Duration;
 
+use api::auth::throttle::SignInConfig;
 use api::server::{self, Running, ServerConfig};
 use chrono::{DateTime, TimeZone, Utc};
 use eventstore::clock::{Clock, FixedClock, SystemClock};
@@ -175,6 +176,21 @@ impl TestServer {
         clock: Arc<dyn Clock>,
         smtp_url: Option<&str>,
     ) -> TestServer {
+        Self::start_configured(db, clock, smtp_url, SignInConfig::default()).await
+    }
+
+    /// A server with the system clock and the sign-in limits of `sign_in`.
+    pub async fn start_signing_in(sign_in: SignInConfig) -> TestServer {
+        Self::start_configured(TestDb::new().await, Arc::new(SystemClock), None, sign_in).await
+    }
+
+    /// A server over `db` with everything configurable that tests configure.
+    pub async fn start_configured(
+        db: TestDb,
+        clock: Arc<dyn Clock>,
+        smtp_url: Option<&str>,
+        sign_in: SignInConfig,
+    ) -> TestServer {
         let mailer =
             projections::notify::Mailer::new(smtp_url, "Test Hosting <billing@example.com>")
                 .expect("SMTP settings");
@@ -187,6 +203,7 @@ impl TestServer {
                 run_projections: true,
                 query_wait: Duration::from_secs(10),
                 mailer,
+                sign_in,
             },
         )
         .await

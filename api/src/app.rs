@@ -47,6 +47,8 @@ pub struct Inner {
     pub query_wait: Duration,
     /// Idempotency keys of requests running in this process.
     pub in_flight: crate::extract::InFlightKeys,
+    /// The limits on sign-ins (failures per login and address, the argon2 gate).
+    pub sign_in: Arc<crate::auth::throttle::Throttle>,
 }
 
 impl Inner {

@@ -2,8 +2,12 @@
 //! same sign-in. No front-end build step: each page is one HTML document with a little CSS and an
 //! inline SVG chart.
 //!
-//! A session is the API's own bearer token kept in an `HttpOnly`, `SameSite=Strict` cookie, so
-//! the dashboard can do exactly what the signed-in person could do over the API, no more.
+//! A session is a bearer token of the API's own kept in an `HttpOnly`, `SameSite=Strict` cookie
+//! (`Secure` behind TLS), revoked at sign-out; the bootstrap administrator token is never put in
+//! a cookie: signing in with it issues a session token. Each page and each block on it asks the
+//! API's rule table (`auth::rules`) whether the signed-in staff member may read what it shows, so
+//! the dashboard shows exactly what the person could read over the API, no more: a block it may
+//! not read is left out, a page it may not open answers 403.
 
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
@@ -17,10 +21,12 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::Principal;
+use crate::auth::throttle::Source;
 use crate::document::escape;
 use crate::error::ApiError;
 use crate::routes::accounts::format_amount;
-use domain::access::{Action, Permission, Resource};
+use domain::access::{AccessToken, TokenCommand, TokenSubject};
+use eventstore::metadata::{Actor, CommandContext};
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "billing_session";
@@ -36,34 +42,50 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/action-log", get(action_log))
 }
 
-/// Who is signed in: the actor of the session's token.
+/// Who is signed in: the principal of the session's token, a member of staff (or the bootstrap
+/// administrator).
 struct Session {
-    actor: String,
+    principal: Principal,
+    token: Option<domain::ids::TokenId>,
 }
 
-/// The session of the request's cookie, if it holds a token the API accepts for a member of
-/// staff allowed to read clients (the dashboard shows every client; a client's own users have
-/// the API, narrowed to their client).
-async fn session(state: &AppState, headers: &HeaderMap) -> Option<Session> {
-    let token = headers
+impl Session {
+    /// Whether the API would let this staff member call `method` on the route `path`: the one
+    /// rule table (`auth::rules`) decides every page and every block.
+    fn may(&self, method: &str, path: &str) -> bool {
+        crate::auth::may(&self.principal, method, path)
+    }
+}
+
+/// The token of the request's session cookie.
+fn session_token(headers: &HeaderMap) -> Option<String> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value.to_string())?;
+        .map(|(_, value)| value.to_string())
+}
+
+/// The session of the request's cookie, if it holds a session token the API accepts for a member
+/// of staff (a client's own users have the API, narrowed to their client). The bootstrap
+/// administrator token itself is never accepted from a cookie: signing in with it issues a
+/// session token.
+async fn session(state: &AppState, headers: &HeaderMap) -> Option<Session> {
+    let token = session_token(headers)?;
+    if state.tokens.actor(&token).is_some() {
+        return None;
+    }
     let principal = crate::auth::authenticate(state, &token).await.ok()??;
     let staff = matches!(
         principal,
         Principal::Administrator { .. } | Principal::Staff { .. }
     );
-    let wanted = Permission {
-        resource: Resource::Clients,
-        action: Action::Read,
-    };
-    (staff && principal.allows(wanted)).then(|| Session {
-        actor: principal.actor().to_string(),
+    staff.then(|| Session {
+        token: principal.token(),
+        principal,
     })
 }
 
@@ -74,15 +96,36 @@ async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Session, Red
         .ok_or_else(|| Redirect::to("/dashboard/login"))
 }
 
+/// The page a staff member may not open: what the API would answer 403 for.
+fn forbidden(session: &Session) -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        page(
+            "Not allowed",
+            Some(session),
+            "<p class=\"neg\">Your permissions do not include this page.</p>",
+        ),
+    )
+        .into_response()
+}
+
 /// A whole page around `body`.
 fn page(title: &str, session: Option<&Session>, body: &str) -> Html<String> {
     let nav = match session {
-        Some(session) => format!(
-            "<nav><a href=\"/dashboard\">Overview</a><a href=\"/dashboard/clients\">Clients</a>\
-             <a href=\"/dashboard/action-log\">Action log</a><span class=\"who\">{}</span>\
-             <form method=\"post\" action=\"/dashboard/logout\"><button>Sign out</button></form></nav>",
-            escape(&session.actor)
-        ),
+        Some(session) => {
+            let mut links = String::from("<a href=\"/dashboard\">Overview</a>");
+            if session.may("GET", "/v1/clients") {
+                links.push_str("<a href=\"/dashboard/clients\">Clients</a>");
+            }
+            if session.may("GET", "/v1/action-log") {
+                links.push_str("<a href=\"/dashboard/action-log\">Action log</a>");
+            }
+            format!(
+                "<nav>{links}<span class=\"who\">{}</span>\
+                 <form method=\"post\" action=\"/dashboard/logout\"><button>Sign out</button></form></nav>",
+                escape(&session.principal.actor().to_string())
+            )
+        }
         None => String::new(),
     };
     Html(format!(
@@ -176,42 +219,121 @@ fn login_page(error: Option<&str>) -> Html<String> {
     )
 }
 
-async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Response {
-    match sign_in(&state, &form.email, &form.password).await {
+async fn login(
+    State(state): State<AppState>,
+    source: Source,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    match sign_in(&state, &source, &form.email, &form.password).await {
         Ok(token) => (
-            [(
-                header::SET_COOKIE,
-                format!("{SESSION_COOKIE}={token}; Path=/dashboard; HttpOnly; SameSite=Strict"),
-            )],
+            [(header::SET_COOKIE, cookie(&token, &source))],
             Redirect::to("/dashboard"),
         )
             .into_response(),
-        Err(_) => (
+        Err(error) if error.status() == StatusCode::UNAUTHORIZED => (
             StatusCode::UNAUTHORIZED,
             login_page(Some("The e-mail address or the password is not right.")),
         )
             .into_response(),
+        Err(error)
+            if error.status() == StatusCode::TOO_MANY_REQUESTS
+                || error.code() == "sign_in_busy" =>
+        {
+            // 429 or 503 from the sign-in limits: the same status and Retry-After as the API's.
+            let status = error.status();
+            let retry_after = error
+                .into_response()
+                .headers()
+                .get(header::RETRY_AFTER)
+                .cloned();
+            let mut response = (
+                status,
+                login_page(Some("Too many sign-ins; wait a little and try again.")),
+            )
+                .into_response();
+            if let Some(retry_after) = retry_after {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, retry_after);
+            }
+            response
+        }
+        Err(error) => failed(error),
     }
 }
 
-/// The token of a sign-in: a staff login as over the API, or the bootstrap administrator as
-/// `admin` with the administrator token as the password.
-async fn sign_in(state: &AppState, email: &str, password: &str) -> Result<String, ApiError> {
-    if email.trim() == "admin" && state.tokens.actor(password.trim()).is_some() {
-        return Ok(password.trim().to_owned());
+/// The session cookie for `token`: only for the dashboard's paths, out of scripts' reach, never
+/// sent from another site, `Secure` when the request came over TLS (as a trusted proxy says), and
+/// gone when the token expires.
+fn cookie(token: &str, source: &Source) -> String {
+    let secure = if source.https { "; Secure" } else { "" };
+    let max_age = crate::routes::auth::LOGIN_TOKEN_HOURS * 3600;
+    format!(
+        "{SESSION_COOKIE}={token}; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+    )
+}
+
+/// The session token of a sign-in, through the API's limits: a staff login as over the API, or
+/// the bootstrap administrator as `admin` with the administrator token as the password, for whom
+/// a session token is issued (the administrator token itself never goes into a cookie).
+async fn sign_in(
+    state: &AppState,
+    source: &Source,
+    email: &str,
+    password: &str,
+) -> Result<String, ApiError> {
+    if email.trim() == "admin" {
+        let attempt = state.sign_in.begin(&source.address, "admin")?;
+        if state.tokens.actor(password.trim()).is_none() {
+            attempt.failed();
+            return Err(ApiError::unauthorized("wrong administrator token"));
+        }
+        let issued = crate::routes::auth::issue(
+            state,
+            &CommandContext::new(Actor::Staff("admin".to_owned())),
+            TokenSubject::Administrator {},
+            Some(chrono::Duration::hours(
+                crate::routes::auth::LOGIN_TOKEN_HOURS,
+            )),
+        )
+        .await?;
+        return Ok(issued.token);
     }
-    let issued = crate::routes::auth::log_in(state, email.trim(), password).await?;
+    let issued = crate::routes::auth::sign_in(state, source, email.trim(), password).await?;
     if issued.kind != "staff" {
         return Err(ApiError::unauthorized("the dashboard is for staff"));
     }
     Ok(issued.token)
 }
 
-async fn logout() -> Response {
+/// Signs out: revokes the session's token, so that a copy of the cookie is worth nothing, and
+/// clears the cookie.
+async fn logout(State(state): State<AppState>, source: Source, headers: HeaderMap) -> Response {
+    if let Some(session) = session(&state, &headers).await
+        && let Some(token) = session.token
+    {
+        let revoked = state
+            .store
+            .execute::<AccessToken>(
+                &token.to_string(),
+                TokenCommand::RevokeToken {
+                    revoked_at: state.store.clock().now(),
+                },
+                &session.principal.context(),
+                &[],
+            )
+            .await;
+        if let Err(error) = revoked {
+            return failed(error.into());
+        }
+    }
+    let secure = if source.https { "; Secure" } else { "" };
     (
         [(
             header::SET_COOKIE,
-            format!("{SESSION_COOKIE}=; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=0"),
+            format!(
+                "{SESSION_COOKIE}=; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=0{secure}"
+            ),
         )],
         Redirect::to("/dashboard/login"),
     )
@@ -223,89 +345,123 @@ async fn overview(State(state): State<AppState>, headers: HeaderMap) -> Response
         Ok(session) => session,
         Err(redirect) => return redirect.into_response(),
     };
-    match overview_body(&state).await {
+    match overview_body(&state, &session).await {
         Ok(body) => page("Overview", Some(&session), &body).into_response(),
         Err(error) => failed(error),
     }
 }
 
-async fn overview_body(state: &AppState) -> Result<String, ApiError> {
+/// The overview's blocks, each only for a staff member who may read it over the API: services
+/// by status (the services report), debtors (the debtors report), operations waiting (the
+/// operations list) and revenue (the revenue report).
+async fn overview_body(state: &AppState, session: &Session) -> Result<String, ApiError> {
     let today = state.today();
     let since = today.checked_sub_days(Days::new(29)).unwrap_or(today);
-    // Revenue per day and currency over the last 30 days, from the projected revenue report.
-    let revenue: Vec<(NaiveDate, String, Decimal)> = sqlx::query_as(
-        "SELECT day, currency, sum(charged - credited - corrected) AS revenue
-           FROM report_revenue_daily WHERE day >= $1
-          GROUP BY 1, 2 ORDER BY 1, 2",
-    )
-    .bind(since)
-    .fetch_all(&state.pool)
-    .await?;
-    let active: Vec<(String, i64)> =
-        sqlx::query_as("SELECT status, count(*) FROM services GROUP BY status ORDER BY status")
-            .fetch_all(&state.pool)
-            .await?;
-    let debtors: Vec<(Uuid, String, String, Decimal)> = sqlx::query_as(
-        "SELECT c.id, c.name, b.currency, b.balance
-           FROM balances b JOIN clients c ON c.id = b.client_id
-          WHERE b.balance < 0 ORDER BY b.balance LIMIT 10",
-    )
-    .fetch_all(&state.pool)
-    .await?;
-    let pending: Vec<(Uuid, String, Uuid, String, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT o.service_id, o.kind, o.client_id, o.status, o.created_at
-           FROM operations o WHERE o.status IN ('pending', 'failed')
-          ORDER BY o.created_at LIMIT 10",
-    )
-    .fetch_all(&state.pool)
-    .await?;
+    let services = session.may("GET", "/v1/reports/services");
+    let debtors_shown = session.may("GET", "/v1/reports/debtors");
+    let operations = session.may("GET", "/v1/operations");
+    let revenue_shown = session.may("GET", "/v1/reports/revenue");
     let mut body = String::from("<div class=\"cards\">");
-    for (status, count) in &active {
+    if services {
+        let active: Vec<(String, i64)> =
+            sqlx::query_as("SELECT status, count(*) FROM services GROUP BY status ORDER BY status")
+                .fetch_all(&state.pool)
+                .await?;
+        for (status, count) in &active {
+            body.push_str(&format!(
+                "<div class=\"card\"><b>{count}</b>{} services</div>",
+                escape(status)
+            ));
+        }
+    }
+    let debtors: Vec<(Uuid, String, String, Decimal)> = if debtors_shown {
+        sqlx::query_as(
+            "SELECT c.id, c.name, b.currency, b.balance
+               FROM balances b JOIN clients c ON c.id = b.client_id
+              WHERE b.balance < 0 ORDER BY b.balance LIMIT 10",
+        )
+        .fetch_all(&state.pool)
+        .await?
+    } else {
+        Vec::new()
+    };
+    let pending: Vec<(Uuid, String, Uuid, String, DateTime<Utc>)> = if operations {
+        sqlx::query_as(
+            "SELECT o.service_id, o.kind, o.client_id, o.status, o.created_at
+               FROM operations o WHERE o.status IN ('pending', 'failed')
+              ORDER BY o.created_at LIMIT 10",
+        )
+        .fetch_all(&state.pool)
+        .await?
+    } else {
+        Vec::new()
+    };
+    if debtors_shown {
         body.push_str(&format!(
-            "<div class=\"card\"><b>{count}</b>{} services</div>",
-            escape(status)
+            "<div class=\"card\"><b>{}</b>debtors</div>",
+            debtors.len()
         ));
     }
-    body.push_str(&format!(
-        "<div class=\"card\"><b>{}</b>debtors</div><div class=\"card\"><b>{}</b>operations waiting</div></div>",
-        debtors.len(),
-        pending.len()
-    ));
-    body.push_str("<h2>Revenue, last 30 days</h2>");
-    body.push_str(&format!(
-        "<div id=\"revenue-chart\">{}</div>",
-        revenue_chart(&revenue, since, today)
-    ));
-    body.push_str("<h2>Debtors</h2>");
-    let rows: Vec<String> = debtors
-        .iter()
-        .map(|(id, name, currency, balance)| {
-            format!(
-                "<td><a href=\"/dashboard/clients/{id}\">{}</a></td>{}{}",
-                escape(name),
-                cell(currency),
-                number(&format_amount(*balance, currency))
-            )
-        })
-        .collect();
-    body.push_str(&table(&["Client", "Currency", "Balance"], &rows));
-    body.push_str("<h2>Operations waiting</h2>");
-    let rows: Vec<String> = pending
-        .iter()
-        .map(|(service, kind, client, status, at)| {
-            format!(
-                "{}{}<td><a href=\"/dashboard/clients/{client}\">{client}</a></td>{}{}",
-                cell(kind),
-                cell(status),
-                cell(&service.to_string()),
-                cell(&at.format("%Y-%m-%d %H:%M").to_string())
-            )
-        })
-        .collect();
-    body.push_str(&table(
-        &["Operation", "Status", "Client", "Service", "Since"],
-        &rows,
-    ));
+    if operations {
+        body.push_str(&format!(
+            "<div class=\"card\"><b>{}</b>operations waiting</div>",
+            pending.len()
+        ));
+    }
+    body.push_str("</div>");
+    if revenue_shown {
+        // Revenue per day and currency over the last 30 days, from the projected revenue report.
+        let revenue: Vec<(NaiveDate, String, Decimal)> = sqlx::query_as(
+            "SELECT day, currency, sum(charged - credited - corrected) AS revenue
+               FROM report_revenue_daily WHERE day >= $1
+              GROUP BY 1, 2 ORDER BY 1, 2",
+        )
+        .bind(since)
+        .fetch_all(&state.pool)
+        .await?;
+        body.push_str("<h2>Revenue, last 30 days</h2>");
+        body.push_str(&format!(
+            "<div id=\"revenue-chart\">{}</div>",
+            revenue_chart(&revenue, since, today)
+        ));
+    }
+    if debtors_shown {
+        body.push_str("<h2 id=\"debtors\">Debtors</h2>");
+        let rows: Vec<String> = debtors
+            .iter()
+            .map(|(id, name, currency, balance)| {
+                format!(
+                    "<td><a href=\"/dashboard/clients/{id}\">{}</a></td>{}{}",
+                    escape(name),
+                    cell(currency),
+                    number(&format_amount(*balance, currency))
+                )
+            })
+            .collect();
+        body.push_str(&table(&["Client", "Currency", "Balance"], &rows));
+    }
+    if operations {
+        body.push_str("<h2 id=\"operations\">Operations waiting</h2>");
+        let rows: Vec<String> = pending
+            .iter()
+            .map(|(service, kind, client, status, at)| {
+                format!(
+                    "{}{}<td><a href=\"/dashboard/clients/{client}\">{client}</a></td>{}{}",
+                    cell(kind),
+                    cell(status),
+                    cell(&service.to_string()),
+                    cell(&at.format("%Y-%m-%d %H:%M").to_string())
+                )
+            })
+            .collect();
+        body.push_str(&table(
+            &["Operation", "Status", "Client", "Service", "Since"],
+            &rows,
+        ));
+    }
+    if !(services || debtors_shown || operations || revenue_shown) {
+        body.push_str("<p>Your permissions show nothing on this page.</p>");
+    }
     Ok(body)
 }
 
@@ -409,6 +565,9 @@ async fn clients(
         Ok(session) => session,
         Err(redirect) => return redirect.into_response(),
     };
+    if !session.may("GET", "/v1/clients") {
+        return forbidden(&session);
+    }
     let q = params.q.unwrap_or_default();
     let pattern = crate::routes::like_pattern(q.trim());
     let found: Result<Vec<ClientRow>, sqlx::Error> = sqlx::query_as(
@@ -453,6 +612,9 @@ async fn client(
         Ok(session) => session,
         Err(redirect) => return redirect.into_response(),
     };
+    if !session.may("GET", "/v1/clients/{id}") {
+        return forbidden(&session);
+    }
     let Ok(id) = Uuid::parse_str(&id) else {
         return (
             StatusCode::NOT_FOUND,
@@ -460,7 +622,7 @@ async fn client(
         )
             .into_response();
     };
-    match client_body(&state, id).await {
+    match client_body(&state, &session, id).await {
         Ok(Some((name, body))) => page(&name, Some(&session), &body).into_response(),
         Ok(None) => (
             StatusCode::NOT_FOUND,
@@ -471,7 +633,13 @@ async fn client(
     }
 }
 
-async fn client_body(state: &AppState, id: Uuid) -> Result<Option<(String, String)>, ApiError> {
+/// A client's page: its profile, and each block only for a staff member who may read it over
+/// the API: balance, services, statement and invoices.
+async fn client_body(
+    state: &AppState,
+    session: &Session,
+    id: Uuid,
+) -> Result<Option<(String, String)>, ApiError> {
     let profile: Option<(String, String, String, String, String)> =
         sqlx::query_as("SELECT name, email, kind, country, status FROM clients WHERE id = $1")
             .bind(id)
@@ -487,112 +655,126 @@ async fn client_body(state: &AppState, id: Uuid) -> Result<Option<(String, Strin
         escape(&country),
         escape(&status)
     );
-    let balances: Vec<(Uuid, String, Decimal, Decimal)> = sqlx::query_as(
-        "SELECT account_id, currency, balance, credit_limit FROM balances
-          WHERE client_id = $1 ORDER BY currency",
-    )
-    .bind(id)
-    .fetch_all(&state.pool)
-    .await?;
-    body.push_str("<h2>Balance</h2>");
-    let rows: Vec<String> = balances
-        .iter()
-        .map(|(_, currency, balance, limit)| {
-            format!(
-                "{}<td class=\"n balance\">{}</td>{}",
-                cell(currency),
-                escape(&format_amount(*balance, currency)),
-                number(&format_amount(*limit, currency))
-            )
-        })
-        .collect();
-    body.push_str(&table(&["Currency", "Balance", "Credit limit"], &rows));
-    let services: Vec<(String, String, String, Option<NaiveDate>, Decimal, String)> =
+    let balance_shown = session.may("GET", "/v1/clients/{id}/balance");
+    let statement_shown = session.may("GET", "/v1/clients/{id}/statement");
+    let balances: Vec<(Uuid, String, Decimal, Decimal)> = if balance_shown || statement_shown {
         sqlx::query_as(
-            "SELECT tariff_name, item_type, status, paid_until, price_per_period, currency
-               FROM services WHERE client_id = $1 ORDER BY created_at",
+            "SELECT account_id, currency, balance, credit_limit FROM balances
+          WHERE client_id = $1 ORDER BY currency",
+        )
+        .bind(id)
+        .fetch_all(&state.pool)
+        .await?
+    } else {
+        Vec::new()
+    };
+    if balance_shown {
+        body.push_str("<h2 id=\"balance\">Balance</h2>");
+        let rows: Vec<String> = balances
+            .iter()
+            .map(|(_, currency, balance, limit)| {
+                format!(
+                    "{}<td class=\"n balance\">{}</td>{}",
+                    cell(currency),
+                    escape(&format_amount(*balance, currency)),
+                    number(&format_amount(*limit, currency))
+                )
+            })
+            .collect();
+        body.push_str(&table(&["Currency", "Balance", "Credit limit"], &rows));
+    }
+    if session.may("GET", "/v1/clients/{id}/services") {
+        let services: Vec<(String, String, String, Option<NaiveDate>, Decimal, String)> =
+            sqlx::query_as(
+                "SELECT tariff_name, item_type, status, paid_until, price_per_period, currency
+                   FROM services WHERE client_id = $1 ORDER BY created_at",
+            )
+            .bind(id)
+            .fetch_all(&state.pool)
+            .await?;
+        body.push_str("<h2 id=\"services\">Services</h2>");
+        let rows: Vec<String> = services
+            .iter()
+            .map(|(tariff, item, status, paid_until, price, currency)| {
+                format!(
+                    "{}{}{}{}{}",
+                    cell(tariff),
+                    cell(item),
+                    cell(status),
+                    cell(&paid_until.map(|d| d.to_string()).unwrap_or_default()),
+                    number(&format!("{} {currency}", format_amount(*price, currency)))
+                )
+            })
+            .collect();
+        body.push_str(&table(
+            &["Tariff", "Type", "Status", "Paid until", "Price"],
+            &rows,
+        ));
+    }
+    if statement_shown {
+        body.push_str("<h2 id=\"statement\">Statement</h2>");
+        for (account_id, currency, _, _) in &balances {
+            let movements: Vec<(DateTime<Utc>, String, Decimal, Decimal, String)> = sqlx::query_as(
+                "SELECT occurred_at, kind, amount, balance_after, description FROM (
+                     SELECT * FROM account_movements WHERE account_id = $1
+                      ORDER BY position DESC LIMIT 100) m
+                  ORDER BY position",
+            )
+            .bind(account_id)
+            .fetch_all(&state.pool)
+            .await?;
+            let rows: Vec<String> = movements
+                .iter()
+                .map(|(at, kind, amount, after, description)| {
+                    format!(
+                        "{}{}{}{}{}",
+                        cell(&at.format("%Y-%m-%d %H:%M").to_string()),
+                        cell(kind),
+                        cell(description),
+                        number(&format_amount(*amount, currency)),
+                        number(&format_amount(*after, currency))
+                    )
+                })
+                .collect();
+            body.push_str(&format!("<h3>{}</h3>", escape(currency)));
+            body.push_str(
+                &table(&["When", "Kind", "What", "Amount", "Balance"], &rows).replacen(
+                    "<table>",
+                    "<table class=\"statement\">",
+                    1,
+                ),
+            );
+        }
+    }
+    if session.may("GET", "/v1/invoices") {
+        let invoices: Vec<InvoiceRow> = sqlx::query_as(
+            "SELECT invoice_id, number, kind, status, issued_on, gross, currency FROM invoices
+                  WHERE client_id = $1 ORDER BY issued_on DESC, created_at DESC LIMIT 50",
         )
         .bind(id)
         .fetch_all(&state.pool)
         .await?;
-    body.push_str("<h2>Services</h2>");
-    let rows: Vec<String> = services
-        .iter()
-        .map(|(tariff, item, status, paid_until, price, currency)| {
-            format!(
-                "{}{}{}{}{}",
-                cell(tariff),
-                cell(item),
-                cell(status),
-                cell(&paid_until.map(|d| d.to_string()).unwrap_or_default()),
-                number(&format!("{} {currency}", format_amount(*price, currency)))
-            )
-        })
-        .collect();
-    body.push_str(&table(
-        &["Tariff", "Type", "Status", "Paid until", "Price"],
-        &rows,
-    ));
-    body.push_str("<h2 id=\"statement\">Statement</h2>");
-    for (account_id, currency, _, _) in &balances {
-        let movements: Vec<(DateTime<Utc>, String, Decimal, Decimal, String)> = sqlx::query_as(
-            "SELECT occurred_at, kind, amount, balance_after, description FROM (
-                 SELECT * FROM account_movements WHERE account_id = $1
-                  ORDER BY position DESC LIMIT 100) m
-              ORDER BY position",
-        )
-        .bind(account_id)
-        .fetch_all(&state.pool)
-        .await?;
-        let rows: Vec<String> = movements
+        body.push_str("<h2 id=\"invoices\">Invoices</h2>");
+        let rows: Vec<String> = invoices
             .iter()
-            .map(|(at, kind, amount, after, description)| {
-                format!(
-                    "{}{}{}{}{}",
-                    cell(&at.format("%Y-%m-%d %H:%M").to_string()),
-                    cell(kind),
-                    cell(description),
-                    number(&format_amount(*amount, currency)),
-                    number(&format_amount(*after, currency))
-                )
-            })
+            .map(
+                |(invoice, number_, kind, status, issued, gross, currency)| {
+                    format!(
+                        "<td><a href=\"/v1/invoices/{invoice}?format=html\">{}</a></td>{}{}{}{}",
+                        escape(number_.as_deref().unwrap_or("draft")),
+                        cell(kind),
+                        cell(status),
+                        cell(&issued.to_string()),
+                        number(&format!("{} {currency}", format_amount(*gross, currency)))
+                    )
+                },
+            )
             .collect();
-        body.push_str(&format!("<h3>{}</h3>", escape(currency)));
-        body.push_str(
-            &table(&["When", "Kind", "What", "Amount", "Balance"], &rows).replacen(
-                "<table>",
-                "<table class=\"statement\">",
-                1,
-            ),
-        );
+        body.push_str(&table(
+            &["Number", "Kind", "Status", "Issued", "Total"],
+            &rows,
+        ));
     }
-    let invoices: Vec<InvoiceRow> = sqlx::query_as(
-        "SELECT invoice_id, number, kind, status, issued_on, gross, currency FROM invoices
-              WHERE client_id = $1 ORDER BY issued_on DESC, created_at DESC LIMIT 50",
-    )
-    .bind(id)
-    .fetch_all(&state.pool)
-    .await?;
-    body.push_str("<h2>Invoices</h2>");
-    let rows: Vec<String> = invoices
-        .iter()
-        .map(
-            |(invoice, number_, kind, status, issued, gross, currency)| {
-                format!(
-                    "<td><a href=\"/v1/invoices/{invoice}?format=html\">{}</a></td>{}{}{}{}",
-                    escape(number_.as_deref().unwrap_or("draft")),
-                    cell(kind),
-                    cell(status),
-                    cell(&issued.to_string()),
-                    number(&format!("{} {currency}", format_amount(*gross, currency)))
-                )
-            },
-        )
-        .collect();
-    body.push_str(&table(
-        &["Number", "Kind", "Status", "Issued", "Total"],
-        &rows,
-    ));
     Ok(Some((name, body)))
 }
 
@@ -613,6 +795,9 @@ async fn action_log(
         Ok(session) => session,
         Err(redirect) => return redirect.into_response(),
     };
+    if !session.may("GET", "/v1/action-log") {
+        return forbidden(&session);
+    }
     let filled = |v: &Option<String>| {
         v.as_deref()
             .map(str::trim)

@@ -98,6 +98,14 @@ impl ApiError {
         }
     }
 
+    /// `429 Too Many Requests`, to be retried after `secs` seconds.
+    pub fn too_many_requests(code: &'static str, detail: impl Into<String>, secs: u32) -> Self {
+        Self {
+            retry_after_secs: Some(secs),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, code, detail)
+        }
+    }
+
     /// `500 Internal Server Error`. The cause is logged, never shown.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(%cause, "internal error");

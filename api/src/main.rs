@@ -70,6 +70,34 @@ struct ServeArgs {
     /// The sender of notices.
     #[arg(long, env = "BILLING_MAIL_FROM", default_value = "billing@localhost")]
     mail_from: String,
+    /// Believe X-Forwarded-For (the last address: the one the proxy appended) and
+    /// X-Forwarded-Proto: only behind a reverse proxy that sets them.
+    #[arg(long, env = "BILLING_TRUST_PROXY")]
+    trust_proxy: bool,
+    /// Failed sign-ins allowed per source address before 429 (then one more every 30 s).
+    #[arg(long, env = "BILLING_SIGN_IN_FAILURES_PER_ADDRESS", default_value_t = api::auth::throttle::PER_ADDRESS.failures)]
+    sign_in_failures_per_address: u32,
+    /// Failed sign-ins allowed per login before 429 (then one more a minute).
+    #[arg(long, env = "BILLING_SIGN_IN_FAILURES_PER_LOGIN", default_value_t = api::auth::throttle::PER_LOGIN.failures)]
+    sign_in_failures_per_login: u32,
+}
+
+impl ServeArgs {
+    fn sign_in(&self) -> api::auth::throttle::SignInConfig {
+        use api::auth::throttle::{Limit, PER_ADDRESS, PER_LOGIN, SignInConfig};
+        SignInConfig {
+            trust_proxy: self.trust_proxy,
+            per_address: Limit {
+                failures: self.sign_in_failures_per_address,
+                ..PER_ADDRESS
+            },
+            per_login: Limit {
+                failures: self.sign_in_failures_per_login,
+                ..PER_LOGIN
+            },
+            ..SignInConfig::default()
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -266,6 +294,7 @@ async fn serve(database: Database, args: &ServeArgs) -> anyhow::Result<()> {
         query_wait: Duration::from_millis(args.query_wait_ms),
         mailer: projections::notify::Mailer::new(args.smtp_url.as_deref(), &args.mail_from)
             .context("BILLING_SMTP_URL or BILLING_MAIL_FROM")?,
+        sign_in: args.sign_in(),
     };
     let running = server::start(database.pool.clone(), Arc::new(SystemClock), config)
         .await
@@ -437,6 +466,7 @@ async fn audit(cli: &Cli, command: &AuditCommand) -> anyhow::Result<()> {
                             run_projections: false,
                             query_wait: Duration::from_secs(30),
                             mailer: projections::notify::Mailer::none(),
+                            sign_in: api::auth::throttle::SignInConfig::default(),
                         },
                     )
                     .await?;
@@ -577,6 +607,7 @@ async fn main() -> anyhow::Result<()> {
                             run_projections: true,
                             query_wait: Duration::from_secs(30),
                             mailer: projections::notify::Mailer::none(),
+                            sign_in: api::auth::throttle::SignInConfig::default(),
                         },
                     )
                     .await?;

@@ -15,6 +15,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::app::{AppState, Inner, Tokens, router};
+use crate::auth::throttle::{SignInConfig, Throttle};
 
 /// What the server needs to run.
 #[derive(Debug, Clone)]
@@ -30,6 +31,8 @@ pub struct ServerConfig {
     pub query_wait: Duration,
     /// Where the notifier sends e-mail (it runs with the projection workers).
     pub mailer: projections::notify::Mailer,
+    /// The limits on sign-ins and whether a reverse proxy's headers are believed.
+    pub sign_in: SignInConfig,
 }
 
 /// Connections of the projection workers' own pool beyond one per worker: one for LISTEN and
@@ -80,6 +83,7 @@ pub async fn start(
         metrics: crate::telemetry::metrics(),
         query_wait: config.query_wait,
         in_flight: crate::extract::InFlightKeys::default(),
+        sign_in: Arc::new(Throttle::new(config.sign_in.clone())),
     });
     let (stop, stopped) = watch::channel(false);
     let workers = config.run_projections.then(|| {
@@ -117,11 +121,15 @@ pub async fn start(
     let app = router(state.clone());
     let mut shutdown = stopped;
     let http = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = shutdown.wait_for(|stopped| *stopped).await;
-            })
-            .await
+        // The peer's address is the source of a sign-in when no trusted proxy names another.
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = shutdown.wait_for(|stopped| *stopped).await;
+        })
+        .await
     });
     tracing::info!(%addr, "billing API listening");
     Ok(Running {

@@ -224,6 +224,7 @@ async fn apply_token(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), P
                 TokenSubject::Staff { .. } => ("staff", None),
                 TokenSubject::User { client_id, .. } => ("user", Some(client_id.as_uuid())),
                 TokenSubject::Service { .. } => ("service", None),
+                TokenSubject::Administrator {} => ("administrator", None),
                 TokenSubject::ActingAs { client_id, .. } => {
                     ("acting_as", Some(client_id.as_uuid()))
                 }

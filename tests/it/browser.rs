@@ -423,11 +423,21 @@ async fn staff_sign_in_to_the_dashboard_with_their_own_login_and_clients_users_c
         .unwrap();
     let owner = sign_in("owner@example.com").await.unwrap();
 
-    // Assert: the desk gets in; staff without the right and client users do not.
+    // Assert: the desk gets in; staff without any right get an overview with nothing on it
+    // (the dashboard shows what the API would let them read), and client users do not get in.
     assert_eq!(desk.status(), reqwest::StatusCode::SEE_OTHER);
     assert_eq!(overview.status(), reqwest::StatusCode::OK);
     assert!(overview.text().await.unwrap().contains("<h1>Overview</h1>"));
-    assert_eq!(nobody_page.status(), reqwest::StatusCode::SEE_OTHER);
+    assert_eq!(nobody_page.status(), reqwest::StatusCode::OK);
+    let nobody_page = nobody_page.text().await.unwrap();
+    assert!(
+        nobody_page.contains("Your permissions show nothing on this page."),
+        "{nobody_page}"
+    );
+    assert!(
+        !nobody_page.contains("/dashboard/clients\""),
+        "{nobody_page}"
+    );
     assert_eq!(owner.status(), reqwest::StatusCode::UNAUTHORIZED);
     assert!(owner.headers().get("set-cookie").is_none());
 }

@@ -23,4 +23,5 @@ mod projections;
 mod promos;
 mod reports;
 mod secrets;
+mod signin;
 mod support;

@@ -9,8 +9,10 @@
 //! or user behind it), never through a read model: a token works the moment its login answers,
 //! and a revocation or a disabled staff member takes effect on the next request on every node.
 
+mod argon;
 pub mod rules;
 pub mod secret;
+pub mod throttle;
 
 use std::collections::BTreeSet;
 
@@ -21,8 +23,8 @@ use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use domain::access::{
-    AccessToken, ClientRole, ClientUser, Department, DepartmentCommand, DisplayName, Permission,
-    Permissions, Scope, StaffMember, TokenSubject,
+    AccessToken, ClientUser, Department, DepartmentCommand, DisplayName, Permission, Permissions,
+    Scope, StaffMember, TokenSubject, acting_permissions,
 };
 use domain::ids::{ClientId, DepartmentId, StaffId, TokenId, UserId};
 use domain::invoice::Invoice;
@@ -260,9 +262,10 @@ pub async fn authenticate(state: &AppState, bearer: &str) -> Result<Option<Princ
         return Ok(None);
     };
     Ok(match subject {
-        TokenSubject::Staff { staff_id } => {
-            staff_principal(&state.store, *staff_id, token_id).await?
-        }
+        TokenSubject::Staff {
+            staff_id,
+            generation,
+        } => staff_principal(&state.store, *staff_id, *generation, token_id).await?,
         TokenSubject::User { user_id, client_id } => {
             let user = load_user(&state.store, *user_id).await?;
             (user.is_active() && user.client_id() == Some(*client_id)).then(|| Principal::Client {
@@ -273,6 +276,10 @@ pub async fn authenticate(state: &AppState, bearer: &str) -> Result<Option<Princ
                 token: token_id,
             })
         }
+        TokenSubject::Administrator {} => Some(Principal::Administrator {
+            actor: Actor::Staff("admin".to_owned()),
+            token: Some(token_id),
+        }),
         TokenSubject::Service { scopes, .. } => Some(Principal::Service {
             token: token_id,
             scopes: scopes.clone(),
@@ -280,15 +287,23 @@ pub async fn authenticate(state: &AppState, bearer: &str) -> Result<Option<Princ
         TokenSubject::ActingAs {
             staff_id,
             client_id,
+            generation,
+            permissions: carried,
         } => {
-            let staff = state
-                .store
-                .load::<StaffMember>(&staff_id.to_string())
-                .await?
-                .aggregate;
-            staff.is_active().then(|| Principal::Client {
+            // Never more than the staff member may do now, nor than the token was issued with.
+            let staff = staff_principal(&state.store, *staff_id, *generation, token_id).await?;
+            let held = match staff {
+                None => return Ok(None),
+                Some(Principal::Staff { permissions, .. }) => permissions,
+                Some(_) => Permissions::all(),
+            };
+            let mut permissions = acting_permissions(&held);
+            if let Some(carried) = carried {
+                permissions = permissions.intersection(carried);
+            }
+            Some(Principal::Client {
                 client_id: *client_id,
-                permissions: ClientRole::Owner.permissions(),
+                permissions,
                 actor: Actor::Staff(staff_id.to_string()),
                 acting: true,
                 token: token_id,
@@ -304,18 +319,19 @@ async fn load_user(store: &EventStore, user_id: UserId) -> Result<ClientUser, Ap
         .aggregate)
 }
 
-/// The principal of an active staff member: an administrator, or its departments' permissions
-/// plus its grants.
+/// The principal of an active staff member whose token of `generation` it still honours: an
+/// administrator, or its departments' permissions plus its grants.
 pub async fn staff_principal(
     store: &EventStore,
     staff_id: StaffId,
+    generation: u32,
     token: TokenId,
 ) -> Result<Option<Principal>, ApiError> {
     let staff = store
         .load::<StaffMember>(&staff_id.to_string())
         .await?
         .aggregate;
-    if !staff.is_active() {
+    if !staff.honours(generation) {
         return Ok(None);
     }
     if staff.is_administrator() {
@@ -391,20 +407,34 @@ async fn check(state: &AppState, mut request: Request) -> Result<Request, ApiErr
     if let Some(own) = principal.client() {
         request = confine(state, rule, own, &route, request).await?;
     }
-    let allowed = match rule.need {
-        Need::Public | Need::Authenticated => true,
-        Need::Administrator => matches!(principal, Principal::Administrator { .. }),
-        Need::Permission(wanted) => {
-            (principal.client().is_none() || rule.clients) && principal.holds(wanted, rule.scope)
-        }
-    };
-    if !allowed {
+    if !permits(&principal, rule) {
         return Err(ApiError::forbidden(format!(
             "your token may not call {} {}",
             rule.method, rule.path
         )));
     }
     Ok(admit(request, principal))
+}
+
+/// Whether `rule` lets `principal` through (a client's caller already kept to its client).
+pub fn permits(principal: &Principal, rule: &Rule) -> bool {
+    match rule.need {
+        Need::Public | Need::Authenticated => true,
+        Need::Administrator => matches!(principal, Principal::Administrator { .. }),
+        Need::Permission(wanted) => {
+            (principal.client().is_none() || rule.clients) && principal.holds(wanted, rule.scope)
+        }
+    }
+}
+
+/// Whether `principal` may call `method` on the route template `path`, by the same table as the
+/// middleware (a route without a rule: administrators only). The dashboard asks it for each page
+/// and each block.
+pub fn may(principal: &Principal, method: &str, path: &str) -> bool {
+    rules::find(method, path).map_or_else(
+        || matches!(principal, Principal::Administrator { .. }),
+        |rule| permits(principal, rule),
+    )
 }
 
 fn admit(mut request: Request, principal: Principal) -> Request {

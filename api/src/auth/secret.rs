@@ -3,8 +3,8 @@
 
 use std::sync::OnceLock;
 
-use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Argon2, PasswordHash as Phc};
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, SaltString};
 use domain::access::PasswordHash;
 use domain::ids::TokenId;
 use sha2::{Digest, Sha256};
@@ -28,7 +28,8 @@ pub async fn hash_password(password: &str) -> Result<PasswordHash, ApiError> {
         ));
     }
     let password = password.to_owned();
-    let phc = tokio::task::spawn_blocking(move || -> Result<String, String> {
+    // On the argon2 workers, so that hashing too runs on a bounded set of threads.
+    let phc = super::argon::run(move |_| -> Result<String, String> {
         let mut salt = [0_u8; 16];
         getrandom::fill(&mut salt).map_err(|e| e.to_string())?;
         let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
@@ -38,7 +39,7 @@ pub async fn hash_password(password: &str) -> Result<PasswordHash, ApiError> {
             .map_err(|e| e.to_string())
     })
     .await
-    .map_err(|e| ApiError::internal(&e))?
+    .ok_or_else(|| ApiError::internal(&"the argon2 workers are gone"))?
     .map_err(|e| ApiError::internal(&e))?;
     PasswordHash::from_phc(phc).map_err(|e| ApiError::internal(&e))
 }
@@ -62,16 +63,8 @@ pub async fn verify_password(password: &str, hash: Option<&PasswordHash>) -> boo
     }
     let known = hash.is_some();
     let phc = hash.map_or_else(|| dummy_hash().to_owned(), |h| h.as_phc().to_owned());
-    let password = password.to_owned();
-    let matches = tokio::task::spawn_blocking(move || {
-        Phc::new(&phc).is_ok_and(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-    })
-    .await
-    .unwrap_or(false);
+    // On the argon2 workers, whose memory is allocated once (see `argon`).
+    let matches = super::argon::verify(phc, password.to_owned()).await;
     known && matches
 }
 

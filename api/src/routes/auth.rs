@@ -21,6 +21,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::app::AppState;
+use crate::auth::throttle::Source;
 use crate::auth::{Principal, rules, secret};
 use crate::error::{ApiError, Problem};
 use crate::extract::{Body, Command, Path, Query};
@@ -46,7 +47,8 @@ pub struct TokenIssued {
     pub token_id: Uuid,
     /// The bearer string: send it as `Authorization: Bearer <token>`. It is shown only now.
     pub token: String,
-    /// `staff`, `user`, `service` or `acting_as`.
+    /// `staff`, `user`, `service`, `acting_as`, or `administrator` (a dashboard session of the
+    /// bootstrap administrator).
     pub kind: String,
     /// When it stops working; absent for service tokens.
     pub expires_at: Option<DateTime<Utc>>,
@@ -68,6 +70,7 @@ pub async fn issue(
         TokenSubject::Staff { .. } => "staff",
         TokenSubject::User { .. } => "user",
         TokenSubject::Service { .. } => "service",
+        TokenSubject::Administrator {} => "administrator",
         TokenSubject::ActingAs { .. } => "acting_as",
     };
     let committed = state
@@ -107,17 +110,22 @@ pub struct LoggedIn {
 }
 
 /// Logs a staff member or a client's user in. A wrong e-mail address, a wrong password and a
-/// disabled account all answer the same 401, in about the same time.
+/// disabled account all answer the same 401, in about the same time. Too many failures for the
+/// login or from the address answer 429, and too many sign-ins at once 503, both with
+/// `Retry-After` (`auth::throttle`).
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth",
     request_body = LoginRequest,
     responses(
         (status = 200, description = "logged in", body = LoggedIn),
-        (status = 401, description = "wrong e-mail address or password", body = Problem)))]
+        (status = 401, description = "wrong e-mail address or password", body = Problem),
+        (status = 429, description = "too many failed sign-ins for this login or from this address; see Retry-After", body = Problem),
+        (status = 503, description = "too many sign-ins at once; see Retry-After", body = Problem)))]
 pub async fn login(
     State(state): State<AppState>,
+    source: Source,
     Body(request): Body<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    let token = log_in(&state, &request.email, &request.password).await?;
+    let token = sign_in(&state, &source, &request.email, &request.password).await?;
     let mut announcements = Vec::new();
     if token.kind == "user"
         && let Ok(login) = Login::parse(&request.email)
@@ -137,8 +145,29 @@ pub async fn login(
     .into_response())
 }
 
-/// Checks a login and issues its token: a staff member's, or a client's user's. The API's
-/// `POST /v1/auth/login` and the dashboard's sign-in both go through it.
+/// A sign-in from `source` within the limits of `auth::throttle`: [`log_in`] when neither the
+/// login nor the address has failed too often and an argon2 worker is free soon; a wrong
+/// password counts as a failure of both. The API's `POST /v1/auth/login` and the dashboard's
+/// sign-in both go through it.
+pub async fn sign_in(
+    state: &AppState,
+    source: &Source,
+    email: &str,
+    password: &str,
+) -> Result<TokenIssued, ApiError> {
+    let attempt = state.sign_in.begin(&source.address, email)?;
+    let issued = log_in(state, email, password).await;
+    if issued
+        .as_ref()
+        .is_err_and(|e| e.status() == StatusCode::UNAUTHORIZED)
+    {
+        attempt.failed();
+    }
+    issued
+}
+
+/// Checks a login and issues its token: a staff member's, or a client's user's. Call it through
+/// [`sign_in`], which limits failures and the argon2 work.
 pub async fn log_in(
     state: &AppState,
     email: &str,
@@ -164,7 +193,10 @@ pub async fn log_in(
         return issue(
             state,
             &CommandContext::new(Actor::Staff(staff_id.to_string())),
-            TokenSubject::Staff { staff_id },
+            TokenSubject::Staff {
+                staff_id,
+                generation: staff.generation(),
+            },
             Some(Duration::hours(LOGIN_TOKEN_HOURS)),
         )
         .await;

@@ -8,7 +8,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
 use domain::access::{
-    ClientRole, ClientUser, DisplayName, Login, StaffMember, TokenSubject, UserCommand,
+    ClientRole, ClientUser, DisplayName, Login, Permissions, StaffMember, TokenSubject,
+    UserCommand, acting_permissions,
 };
 use domain::client::Client;
 use domain::ids::{ClientId, StaffId, UserId};
@@ -234,8 +235,8 @@ pub async fn list_client_users(
     }))
 }
 
-/// Gives a staff member a short-lived token acting as the client: it sees and may do exactly
-/// what the client's owner may, and every event written with it has the staff member as actor
+/// Gives a staff member a short-lived token acting as the client: it sees and may do what the
+/// client's owner may, but never more than the staff member itself may, and every event written with it has the staff member as actor
 /// and the client in `on_behalf_of`. The bootstrap administrator token cannot act as a client:
 /// log in as a staff member.
 #[utoipa::path(post, path = "/v1/clients/{id}/act-as", tag = "clients",
@@ -251,20 +252,27 @@ pub async fn act_as_client(
     Path(id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
     active_client(&state, id).await?;
-    let staff_id = match &principal {
-        Principal::Staff { staff_id, .. } => *staff_id,
+    let staff_login_needed = || {
+        ApiError::unprocessable(
+            "staff_login_needed",
+            "only a staff member who logged in can act as a client",
+        )
+    };
+    let (staff_id, held) = match &principal {
+        Principal::Staff {
+            staff_id,
+            permissions,
+            ..
+        } => (*staff_id, permissions.clone()),
+        // The bootstrap administrator's dashboard session (`staff:admin`) is no staff member.
         Principal::Administrator {
             actor: eventstore::metadata::Actor::Staff(staff),
             token: Some(_),
-        } => staff
-            .parse::<StaffId>()
-            .map_err(|e| ApiError::internal(&e))?,
-        _ => {
-            return Err(ApiError::unprocessable(
-                "staff_login_needed",
-                "only a staff member who logged in can act as a client",
-            ));
-        }
+        } => (
+            staff.parse::<StaffId>().map_err(|_| staff_login_needed())?,
+            Permissions::all(),
+        ),
+        _ => return Err(staff_login_needed()),
     };
     let issued = crate::routes::auth::issue(
         &state,
@@ -272,6 +280,13 @@ pub async fn act_as_client(
         TokenSubject::ActingAs {
             staff_id,
             client_id: ClientId::from_uuid(id),
+            generation: state
+                .store
+                .load::<StaffMember>(&staff_id.to_string())
+                .await?
+                .aggregate
+                .generation(),
+            permissions: Some(acting_permissions(&held)),
         },
         Some(Duration::minutes(ACT_AS_MINUTES)),
     )

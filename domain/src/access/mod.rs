@@ -87,7 +87,7 @@ impl Resource {
     }
 }
 
-/// What a permission allows on its resource. `Write` includes `Read`.
+/// What a permission allows on its resource. `Write` includes `Read` (and orders after it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
@@ -177,10 +177,46 @@ impl Permissions {
         Permissions(self.0.union(&other.0).copied().collect())
     }
 
+    /// What both sets allow: for each resource in both, the lesser of the two actions (a write
+    /// on one side and a read on the other give a read).
+    #[must_use]
+    pub fn intersection(&self, other: &Permissions) -> Permissions {
+        Permissions(
+            self.0
+                .iter()
+                .flat_map(|mine| {
+                    other
+                        .0
+                        .iter()
+                        .filter(move |theirs| theirs.resource == mine.resource)
+                        .map(move |theirs| {
+                            Permission::new(mine.resource, mine.action.min(theirs.action))
+                        })
+                })
+                .collect(),
+        )
+    }
+
+    /// Every permission: what an administrator holds.
+    pub fn all() -> Permissions {
+        Permissions::of(
+            Resource::ALL
+                .into_iter()
+                .map(|resource| Permission::new(resource, Action::Write)),
+        )
+    }
+
     /// The permissions, in a stable order.
     pub fn iter(&self) -> impl Iterator<Item = Permission> + '_ {
         self.0.iter().copied()
     }
+}
+
+/// What a staff member holding `staff` may do while acting as a client: what the client's owner
+/// may, but never more than the staff member itself may. Acting is a way to see and do what
+/// the client sees, not a way around one's own permissions.
+pub fn acting_permissions(staff: &Permissions) -> Permissions {
+    ClientRole::Owner.permissions().intersection(staff)
 }
 
 /// A user's role inside its client's account.

@@ -132,6 +132,10 @@ pub struct StaffMember {
     grants: Permissions,
     administrator: bool,
     disabled: bool,
+    /// How many times it was disabled: a token issued before the last disabling names an older
+    /// generation and stays refused after the staff member is enabled again.
+    #[serde(default)]
+    generation: u32,
 }
 
 impl StaffMember {
@@ -168,6 +172,18 @@ impl StaffMember {
     /// Whether it has full access.
     pub fn is_administrator(&self) -> bool {
         self.administrator
+    }
+
+    /// Its current generation, which the tokens issued to it now carry.
+    pub fn generation(&self) -> u32 {
+        self.generation
+    }
+
+    /// Whether a token issued to it in `generation` works: only while it is active, and only
+    /// if it was not disabled since the token was issued (enabling it again does not bring
+    /// its old tokens back).
+    pub fn honours(&self, generation: u32) -> bool {
+        self.is_active() && generation == self.generation
     }
 
     /// Applies the rules to `command`.
@@ -277,7 +293,10 @@ impl Aggregate for StaffMember {
                 self.administrator = administrator;
             }
             StaffEvent::StaffPasswordSet {} => {}
-            StaffEvent::StaffMemberDisabled => self.disabled = true,
+            StaffEvent::StaffMemberDisabled => {
+                self.disabled = true;
+                self.generation = self.generation.saturating_add(1);
+            }
             StaffEvent::StaffMemberEnabled => self.disabled = false,
         }
     }

@@ -53,6 +53,10 @@ pub enum TokenSubject {
     Staff {
         /// The staff member.
         staff_id: StaffId,
+        /// The staff member's generation at issue ([`super::StaffMember::honours`]); absent
+        /// (0) in tokens issued before generations existed.
+        #[serde(default)]
+        generation: u32,
     },
     /// A client's user who logged in.
     User {
@@ -68,12 +72,23 @@ pub enum TokenSubject {
         /// What it may do.
         scopes: BTreeSet<Scope>,
     },
+    /// The bootstrap administrator (whoever holds the configured administrator token) signed in
+    /// to the dashboard: the session stands for the token without being it, so the token never
+    /// sits in a browser's cookie.
+    Administrator {},
     /// A staff member acting as a client ("switch to the customer panel").
     ActingAs {
         /// The staff member, the actor of everything done with the token.
         staff_id: StaffId,
         /// The client acted for.
         client_id: ClientId,
+        /// The staff member's generation at issue, as for a login.
+        #[serde(default)]
+        generation: u32,
+        /// What the token allows inside the client ([`super::acting_permissions`] at issue);
+        /// absent in tokens issued before it was recorded.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        permissions: Option<super::Permissions>,
     },
 }
 
