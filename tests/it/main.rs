@@ -22,4 +22,5 @@ mod process;
 mod projections;
 mod promos;
 mod reports;
+mod shutdown;
 mod support;
