@@ -6,7 +6,7 @@
 //! the dashboard can do exactly what the signed-in person could do over the API, no more.
 
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -19,6 +19,9 @@ use crate::app::AppState;
 use crate::auth::Principal;
 use crate::document::escape;
 use crate::error::ApiError;
+// The API's own extractor: it refuses the NUL character (`%00`), which PostgreSQL cannot
+// compare, with a 400 problem instead of letting the query fail with a 500.
+use crate::extract::Query;
 use crate::routes::accounts::format_amount;
 use domain::access::{Action, Permission, Resource};
 
