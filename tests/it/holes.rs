@@ -4,7 +4,7 @@
 //! node takes.
 
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 use tests::{ADMIN_TOKEN, TestServer};
 
 /// Every GET route of the API (from its OpenAPI document) and of the dashboard, with each of its
@@ -96,4 +96,74 @@ fn fill_ids(path: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+#[tokio::test]
+async fn a_quantity_or_a_percent_with_an_exponent_or_too_many_digits_is_refused() {
+    // Arrange
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let company = crate::invoicing::company(&server, &provider, "NL", "yearly").await;
+    let client = server.client(&provider, "Exponent Fan").await;
+    let before = server.event_count().await;
+    let invoice = |quantity: &str| {
+        json!({
+            "invoice_id": uuid::Uuid::now_v7(),
+            "client_id": client,
+            "company_id": company,
+            "lines": [{ "description": "Traffic", "quantity": quantity, "unit_price": "1.00" }],
+            "issued_on": "2027-01-10",
+        })
+    };
+
+    // Act
+    let mut refused = Vec::new();
+    for quantity in [
+        "1e5",
+        "1E2",
+        "2.5e1",
+        "1_000",
+        "+1",
+        " 1",
+        "0x10",
+        "1.",
+        "99999999999999999999999999999",
+        "1.00000000000000000000001",
+    ] {
+        refused.push((
+            quantity,
+            server.post("/v1/invoices", invoice(quantity)).await,
+        ));
+    }
+    let percent = server
+        .post(
+            "/v1/promo-codes",
+            json!({ "provider_id": provider, "code": "EXPO",
+                    "discount": { "kind": "percent", "percent": "1e1" } }),
+        )
+        .await;
+    let written_before_the_plain_one = server.event_count().await;
+    let plain = server.post("/v1/invoices", invoice("1.5")).await;
+
+    // Assert
+    for (quantity, answer) in refused {
+        assert_eq!(
+            answer.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{quantity:?}: {answer:?}"
+        );
+        assert_eq!(answer.content_type, "application/problem+json");
+        let detail = answer.body["detail"].as_str().unwrap_or_default();
+        assert!(
+            detail.contains("lines[0].quantity"),
+            "{quantity:?}: {detail}"
+        );
+    }
+    assert_eq!(
+        percent.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{percent:?}"
+    );
+    assert_eq!(written_before_the_plain_one, before, "nothing was written");
+    assert_eq!(plain.status, StatusCode::CREATED, "{plain:?}");
 }
