@@ -211,6 +211,7 @@ impl From<ClientError> for ApiError {
         let status = match error {
             ClientError::NotRegistered => StatusCode::NOT_FOUND,
             ClientError::AlreadyRegistered => StatusCode::CONFLICT,
+            ClientError::TaxIdentityByStaffOnly => StatusCode::FORBIDDEN,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
         Self::new(status, error.code(), error.to_string())
@@ -222,6 +223,7 @@ impl From<PayerError> for ApiError {
         let status = match error {
             PayerError::NotFound => StatusCode::NOT_FOUND,
             PayerError::AlreadyCreated => StatusCode::CONFLICT,
+            PayerError::VatNumberByStaffOnly => StatusCode::FORBIDDEN,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
         Self::new(status, error.code(), error.to_string())

@@ -167,3 +167,158 @@ async fn a_quantity_or_a_percent_with_an_exponent_or_too_many_digits_is_refused(
     assert_eq!(written_before_the_plain_one, before, "nothing was written");
     assert_eq!(plain.status, StatusCode::CREATED, "{plain:?}");
 }
+
+/// A user of the client's account, with the owner role, signed in: its bearer token.
+async fn client_owner_token(server: &TestServer, client: &str) -> String {
+    let email = format!("{}@example.com", uuid::Uuid::now_v7().simple());
+    let password = "a long enough passphrase";
+    let created = server
+        .post(
+            &format!("/v1/clients/{client}/users"),
+            json!({ "email": email, "password": password, "roles": ["owner"] }),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
+    // The read models' first step at a fresh start empties their tables; a login reading them
+    // meanwhile can deadlock with it (a 500 this test is not about): let them settle first.
+    let position = created.body["position"].as_i64().expect("a position");
+    let users = server
+        .get(&format!(
+            "/v1/clients/{client}/users?min_position={position}"
+        ))
+        .await;
+    assert_eq!(users.status, StatusCode::OK, "{users:?}");
+    let login = server
+        .post(
+            "/v1/auth/login",
+            json!({ "email": email, "password": password }),
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::OK, "{login:?}");
+    login.body["token"].as_str().expect("a token").to_owned()
+}
+
+async fn send_as(
+    server: &TestServer,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Value,
+) -> tests::Answer {
+    tests::answer(
+        server
+            .http
+            .request(method, format!("{}{path}", server.url))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("an answer"),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_client_user_cannot_change_its_tax_identity_but_staff_can_and_it_is_logged() {
+    // Arrange
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let client = server.client(&provider, "Self Service GmbH").await;
+    let user = client_owner_token(&server, &client).await;
+    let before = server.event_count().await;
+
+    // Act: the client's own user tries each part of its tax identity.
+    let vat = send_as(
+        &server,
+        &user,
+        reqwest::Method::PUT,
+        &format!("/v1/clients/{client}/billing-details"),
+        json!({ "vat_number": "ATU12345678", "address": "Ring 1\n1010 Wien" }),
+    )
+    .await;
+    let country = send_as(
+        &server,
+        &user,
+        reqwest::Method::PATCH,
+        &format!("/v1/clients/{client}"),
+        json!({ "country": "AT" }),
+    )
+    .await;
+    let kind = send_as(
+        &server,
+        &user,
+        reqwest::Method::PATCH,
+        &format!("/v1/clients/{client}"),
+        json!({ "kind": "company" }),
+    )
+    .await;
+    let payer = send_as(
+        &server,
+        &user,
+        reqwest::Method::POST,
+        &format!("/v1/clients/{client}/payers"),
+        json!({ "payer_id": uuid::Uuid::now_v7(), "kind": "company", "name": "Other AG",
+                "country": "AT", "vat_number": "ATU12345678" }),
+    )
+    .await;
+    let refused_wrote = server.event_count().await - before;
+    // What stays the client's own: its address and its e-mail.
+    let address = send_as(
+        &server,
+        &user,
+        reqwest::Method::PUT,
+        &format!("/v1/clients/{client}/billing-details"),
+        json!({ "vat_number": null, "address": "Hauptstr. 1\n10115 Berlin" }),
+    )
+    .await;
+    let email = send_as(
+        &server,
+        &user,
+        reqwest::Method::PATCH,
+        &format!("/v1/clients/{client}"),
+        json!({ "email": "books@example.com", "country": "DE" }),
+    )
+    .await;
+    // Staff change the tax identity.
+    let by_staff = server
+        .call(
+            reqwest::Method::PUT,
+            &format!("/v1/clients/{client}/billing-details"),
+            Some(json!({ "vat_number": "DE123456789", "address": "Hauptstr. 1\n10115 Berlin" })),
+        )
+        .await;
+
+    // Assert
+    for (what, answer) in [("vat", &vat), ("country", &country), ("kind", &kind)] {
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{what}: {answer:?}");
+        assert_eq!(answer.content_type, "application/problem+json");
+        assert_eq!(answer.body["code"], "tax_identity_by_staff_only", "{what}");
+    }
+    assert_eq!(payer.status, StatusCode::FORBIDDEN, "{payer:?}");
+    assert_eq!(payer.body["code"], "vat_number_by_staff_only");
+    assert_eq!(refused_wrote, 0, "a refusal writes nothing");
+    assert_eq!(address.status, StatusCode::OK, "{address:?}");
+    assert_eq!(email.status, StatusCode::OK, "{email:?}");
+    assert_eq!(by_staff.status, StatusCode::OK, "{by_staff:?}");
+    let position = by_staff.body["position"].as_i64().expect("a position");
+    let shown = server
+        .get(&format!("/v1/clients/{client}?min_position={position}"))
+        .await;
+    assert_eq!(shown.body["vat_number"], "DE123456789", "{shown:?}");
+    assert_eq!(shown.body["country"], "DE");
+    let log = server
+        .get(&format!(
+            "/v1/action-log?client_id={client}&min_position={position}&limit=500"
+        ))
+        .await;
+    assert_eq!(log.status, StatusCode::OK, "{log:?}");
+    let set_by_staff = log.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .any(|item| item["event_type"] == "BillingDetailsSet" && item["actor"] == "staff:admin");
+    assert!(
+        set_by_staff,
+        "the staff change is in the action log: {log:?}"
+    );
+}
