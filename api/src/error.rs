@@ -267,6 +267,7 @@ impl From<domain::ticket::TicketError> for ApiError {
             TicketError::NotFound => StatusCode::NOT_FOUND,
             TicketError::AlreadyOpened => StatusCode::CONFLICT,
             TicketError::AttachmentTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            TicketError::ClientAttachmentQuota { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             TicketError::UnsupportedAttachment(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };

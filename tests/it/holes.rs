@@ -322,3 +322,113 @@ async fn a_client_user_cannot_change_its_tax_identity_but_staff_can_and_it_is_lo
         "the staff change is in the action log: {log:?}"
     );
 }
+
+/// `count` text files of `size_bytes` each, all with the same content (stored once, counted
+/// every time: the quota is what the client attached, not what the disk holds).
+fn text_files(count: usize, size_bytes: usize) -> Value {
+    use base64::Engine;
+    let content = base64::engine::general_purpose::STANDARD.encode("x".repeat(size_bytes));
+    Value::Array(
+        (0..count)
+            .map(|n| {
+                json!({ "file_name": format!("log-{n}.txt"), "content_type": "text/plain",
+                        "content_base64": content })
+            })
+            .collect(),
+    )
+}
+
+#[tokio::test]
+async fn a_client_user_cannot_attach_beyond_its_quotas() {
+    // Arrange: a client's user with a ticket holding 20 files of 5 MiB (its whole quota).
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let client = server.client(&provider, "Hoarding Ltd").await;
+    let user = client_owner_token(&server, &client).await;
+    let five_mib = 5 * 1024 * 1024;
+    let opened = send_as(
+        &server,
+        &user,
+        reqwest::Method::POST,
+        &format!("/v1/clients/{client}/tickets"),
+        json!({ "subject": "Logs", "body": "Five logs.", "attachments": text_files(5, five_mib) }),
+    )
+    .await;
+    assert_eq!(opened.status, StatusCode::CREATED, "{opened:?}");
+    let ticket = opened.body["id"].as_str().expect("a ticket id").to_owned();
+    let mut position = 0;
+    for _ in 0..3 {
+        let replied = send_as(
+            &server,
+            &user,
+            reqwest::Method::POST,
+            &format!("/v1/tickets/{ticket}/messages"),
+            json!({ "body": "Five more.", "attachments": text_files(5, five_mib) }),
+        )
+        .await;
+        assert_eq!(replied.status, StatusCode::CREATED, "{replied:?}");
+        position = replied.body["position"].as_i64().expect("a position");
+    }
+    let shown = server
+        .get(&format!("/v1/tickets/{ticket}?min_position={position}"))
+        .await;
+    assert_eq!(shown.status, StatusCode::OK, "{shown:?}");
+    let before = server.event_count().await;
+
+    // Act: one more small file on the full ticket, one on a new ticket, and a staff answer with
+    // a file (staff are not limited).
+    let on_full_ticket = send_as(
+        &server,
+        &user,
+        reqwest::Method::POST,
+        &format!("/v1/tickets/{ticket}/messages"),
+        json!({ "body": "One more.", "attachments": text_files(1, 10) }),
+    )
+    .await;
+    let on_new_ticket = send_as(
+        &server,
+        &user,
+        reqwest::Method::POST,
+        &format!("/v1/clients/{client}/tickets"),
+        json!({ "subject": "More logs", "body": "One more.", "attachments": text_files(1, 10) }),
+    )
+    .await;
+    let refused_wrote = server.event_count().await - before;
+    let without_files = send_as(
+        &server,
+        &user,
+        reqwest::Method::POST,
+        &format!("/v1/tickets/{ticket}/messages"),
+        json!({ "body": "Any news?" }),
+    )
+    .await;
+    let staff_answer = server
+        .post(
+            &format!("/v1/tickets/{ticket}/messages"),
+            json!({ "body": "Here is the fix.", "attachments": text_files(1, 10) }),
+        )
+        .await;
+
+    // Assert
+    assert_eq!(
+        on_full_ticket.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{on_full_ticket:?}"
+    );
+    assert_eq!(on_full_ticket.content_type, "application/problem+json");
+    assert_eq!(on_full_ticket.body["code"], "ticket_attachments_full");
+    assert_eq!(
+        on_new_ticket.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{on_new_ticket:?}"
+    );
+    assert_eq!(on_new_ticket.content_type, "application/problem+json");
+    assert_eq!(on_new_ticket.body["code"], "attachment_quota_exceeded");
+    assert_eq!(refused_wrote, 0, "a refusal writes nothing");
+    assert_eq!(
+        without_files.status,
+        StatusCode::CREATED,
+        "{without_files:?}"
+    );
+    assert_eq!(staff_answer.status, StatusCode::CREATED, "{staff_answer:?}");
+}
