@@ -53,17 +53,64 @@ pub struct ServerConfig {
     pub mailer: projections::notify::Mailer,
 }
 
-/// Connections of the projection workers' own pool beyond one per worker: one for LISTEN and
-/// one for the backlog queries.
-const WORKER_SPARE_CONNECTIONS: u32 = 2;
+/// Connections of the projection workers' own pool: one for the read models' group worker, one
+/// for each of the five process managers (each holds its connection for a whole batch), one for
+/// LISTEN and one for the backlog counts. More workers than that share them (a worker waits for
+/// a connection, and retries if it waits too long).
+pub const WORKER_CONNECTIONS: u32 = 8;
+
+/// The fewest connections a node keeps for requests (and the store's group-commit writers).
+pub const REQUEST_CONNECTIONS_MIN: u32 = 4;
+
+/// How one node shares its database connections (`BILLING_DB_CONNECTIONS`, the most it ever
+/// opens): the projection workers' pool takes [`WORKER_CONNECTIONS`] when this node runs them,
+/// requests get the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionBudget {
+    /// The most connections this node opens.
+    pub total: u32,
+    /// The request pool's size.
+    pub requests: u32,
+    /// The workers' pool's size (zero on a node without workers).
+    pub workers: u32,
+}
+
+impl ConnectionBudget {
+    /// Splits `total` between requests and (if `run_projections`) the workers; refuses a total
+    /// that leaves requests fewer than [`REQUEST_CONNECTIONS_MIN`].
+    pub fn split(total: u32, run_projections: bool) -> Result<ConnectionBudget, String> {
+        let workers = if run_projections {
+            WORKER_CONNECTIONS
+        } else {
+            0
+        };
+        let requests = total.saturating_sub(workers);
+        if requests < REQUEST_CONNECTIONS_MIN {
+            return Err(format!(
+                "BILLING_DB_CONNECTIONS={total} is too few: a node needs at least {} ({workers} \
+                 for the projection workers, {REQUEST_CONNECTIONS_MIN} for requests)",
+                workers + REQUEST_CONNECTIONS_MIN
+            ));
+        }
+        Ok(ConnectionBudget {
+            total,
+            requests,
+            workers,
+        })
+    }
+}
 
 /// Opens a pool to `url`. Connection attempts are bounded so that a database that is down makes
 /// requests fail fast with 503 rather than hang.
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
+    // Named, so that an operator counting connections in pg_stat_activity sees whose they are.
+    let options = url
+        .parse::<sqlx::postgres::PgConnectOptions>()?
+        .application_name("billing");
     PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(5))
-        .connect(url)
+        .connect_with(options)
         .await
 }
 
@@ -117,13 +164,24 @@ pub async fn start(
             ))
             .collect();
         // A worker holds its connection for a whole batch (a process manager while it runs
-        // commands), so each gets one: none waits for another's.
+        // commands): the read models share one worker, each process manager has its own, and
+        // LISTEN and the backlog counts take one each (WORKER_CONNECTIONS).
+        let needed = workers.iter().filter(|worker| worker.runs_alone()).count() + 3;
+        if needed > usize::try_from(WORKER_CONNECTIONS).unwrap_or(usize::MAX) {
+            tracing::warn!(
+                needed,
+                pool = WORKER_CONNECTIONS,
+                "more projection workers than worker connections: some wait for others"
+            );
+        }
         let worker_pool = PgPoolOptions::new()
-            .max_connections(
-                u32::try_from(workers.len()).unwrap_or(u32::MAX) + WORKER_SPARE_CONNECTIONS,
-            )
+            .max_connections(WORKER_CONNECTIONS)
             .acquire_timeout(Duration::from_secs(5))
-            .connect_lazy_with((*pool.connect_options()).clone());
+            .connect_lazy_with(
+                (*pool.connect_options())
+                    .clone()
+                    .application_name("billing-workers"),
+            );
         let engine = projections::engine::run_until_stopped(
             worker_pool,
             workers,

@@ -432,3 +432,129 @@ async fn a_client_user_cannot_attach_beyond_its_quotas() {
     );
     assert_eq!(staff_answer.status, StatusCode::CREATED, "{staff_answer:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_never_opens_more_connections_than_billing_db_connections() {
+    // Arrange: the binary with a budget of 12 over a database of its own, and a separate
+    // connection (to another database) that watches how many it opens.
+    use crate::shutdown::{call, free_port, spawn_with, wait_healthy};
+    use sqlx::Connection;
+    let db = tests::TestDb::new().await;
+    db.pool.close().await;
+    let mut watcher = sqlx::PgConnection::connect(&tests::admin_url())
+        .await
+        .expect("connect to the admin database");
+    // Whatever the harness still holds on the database is not the node's.
+    let before: Vec<i32> =
+        sqlx::query_scalar("SELECT pid FROM pg_stat_activity WHERE datname = $1")
+            .bind(&db.name)
+            .fetch_all(&mut watcher)
+            .await
+            .expect("list connections");
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let log = std::env::temp_dir().join(format!("billing-budget-{}.log", uuid::Uuid::now_v7()));
+    let http = reqwest::Client::new();
+    let mut child = spawn_with(&db.url, port, &log, 12);
+    wait_healthy(&http, &base, &mut child, &log).await;
+    let (status, provider) = call(
+        &http,
+        &base,
+        "/v1/providers",
+        Some(json!({ "name": "Budget Hosting", "currency": "EUR" })),
+    )
+    .await;
+    assert_eq!(status, 201, "{provider}");
+
+    // Act: 40 clients registered and paid at once, keeping requests and workers busy, while
+    // the watcher samples the node's connections.
+    let load = tokio::spawn({
+        let http = http.clone();
+        let base = base.clone();
+        let provider = provider["id"].as_str().expect("an id").to_owned();
+        async move {
+            let mut tasks = Vec::new();
+            for n in 0..40 {
+                let (http, base, provider) = (http.clone(), base.clone(), provider.clone());
+                tasks.push(tokio::spawn(async move {
+                    let (_, client) = call(
+                        &http,
+                        &base,
+                        "/v1/clients",
+                        Some(
+                            json!({ "provider_id": provider, "name": format!("Client {n}"),
+                                     "email": format!("c{n}@example.com"),
+                                     "kind": "individual", "country": "DE" }),
+                        ),
+                    )
+                    .await;
+                    let client = client["id"].as_str().unwrap_or_default().to_owned();
+                    for _ in 0..5 {
+                        call(
+                            &http,
+                            &base,
+                            &format!("/v1/clients/{client}/payments"),
+                            Some(
+                                json!({ "payment_id": uuid::Uuid::now_v7(), "amount": "1.00",
+                                         "currency": "EUR", "method": "bank_transfer" }),
+                            ),
+                        )
+                        .await;
+                    }
+                }));
+            }
+            for task in tasks {
+                task.await.expect("a load task");
+            }
+        }
+    });
+    let mut most = 0i64;
+    while !load.is_finished() {
+        let open: i64 =
+            // Client backends only: autovacuum works on the same database under this load.
+            sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity
+                  WHERE datname = $1 AND backend_type = 'client backend' AND pid <> ALL($2)",
+            )
+                .bind(&db.name)
+                .bind(&before)
+                .fetch_one(&mut watcher)
+                .await
+                .expect("count connections");
+        most = most.max(open);
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    load.await.expect("the load");
+    println!("at most {most} connections open with BILLING_DB_CONNECTIONS=12");
+    let started = without_colours(&std::fs::read_to_string(&log).unwrap_or_default());
+    let _ = child.start_kill();
+    let _ = child.wait().await;
+    let _ = std::fs::remove_file(&log);
+
+    // Assert: within the budget, and the split is in the start-up log.
+    assert!(most <= 12, "{most} connections open");
+    assert!(
+        started.contains("total=12")
+            && started.contains("requests=4")
+            && started.contains("workers=8"),
+        "the start-up log states the budget:\n{started}"
+    );
+}
+
+/// The text without its ANSI colour sequences (`ESC [ … m`).
+fn without_colours(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

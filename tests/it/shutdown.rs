@@ -19,9 +19,9 @@ use uuid::Uuid;
 /// The longest a stop may take: the brief asks for 5 s; the bound leaves room for a slow machine.
 const STOP_BOUND: Duration = Duration::from_secs(10);
 
-const TOKEN: &str = "shutdown-test-token";
+pub(crate) const TOKEN: &str = "shutdown-test-token";
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .expect("a free port")
@@ -29,6 +29,12 @@ fn free_port() -> u16 {
 }
 
 fn spawn(database_url: &str, port: u16, log: &Path) -> Child {
+    spawn_with(database_url, port, log, 12)
+}
+
+/// `billing serve` over `database_url` on `port`, logging to `log`, with
+/// `BILLING_DB_CONNECTIONS=connections`.
+pub(crate) fn spawn_with(database_url: &str, port: u16, log: &Path, connections: u32) -> Child {
     let out = std::fs::File::create(log).expect("create the server log");
     let err = out.try_clone().expect("clone the log handle");
     Command::new(billing_binary())
@@ -36,7 +42,7 @@ fn spawn(database_url: &str, port: u16, log: &Path) -> Child {
         .env("DATABASE_URL", database_url)
         .env("BILLING_LISTEN", format!("127.0.0.1:{port}"))
         .env("BILLING_ADMIN_TOKEN", TOKEN)
-        .env("BILLING_DB_CONNECTIONS", "10")
+        .env("BILLING_DB_CONNECTIONS", connections.to_string())
         .env_remove("BILLING_NO_PROJECTIONS")
         .stdin(Stdio::null())
         .stdout(Stdio::from(out))
@@ -46,7 +52,12 @@ fn spawn(database_url: &str, port: u16, log: &Path) -> Child {
         .expect("spawn billing serve")
 }
 
-async fn wait_healthy(http: &reqwest::Client, base: &str, child: &mut Child, log: &Path) {
+pub(crate) async fn wait_healthy(
+    http: &reqwest::Client,
+    base: &str,
+    child: &mut Child,
+    log: &Path,
+) {
     for _ in 0..600 {
         if let Ok(response) = http.get(format!("{base}/v1/health")).send().await
             && response.status() == StatusCode::OK
@@ -64,7 +75,12 @@ async fn wait_healthy(http: &reqwest::Client, base: &str, child: &mut Child, log
     panic!("billing serve did not become healthy in 60 s");
 }
 
-async fn call(http: &reqwest::Client, base: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+pub(crate) async fn call(
+    http: &reqwest::Client,
+    base: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
     let request = match body {
         Some(body) => http.post(format!("{base}{path}")).json(&body),
         None => http.get(format!("{base}{path}")),
