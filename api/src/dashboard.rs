@@ -10,7 +10,7 @@
 //! not read is left out, a page it may not open answers 403.
 
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -24,6 +24,9 @@ use crate::auth::Principal;
 use crate::auth::throttle::Source;
 use crate::document::escape;
 use crate::error::ApiError;
+// The API's own extractor: it refuses the NUL character (`%00`), which PostgreSQL cannot
+// compare, with a 400 problem instead of letting the query fail with a 500.
+use crate::extract::Query;
 use crate::routes::accounts::format_amount;
 use domain::access::{AccessToken, TokenCommand, TokenSubject};
 use eventstore::metadata::{Actor, CommandContext};

@@ -219,6 +219,7 @@ impl From<ClientError> for ApiError {
         let status = match error {
             ClientError::NotRegistered => StatusCode::NOT_FOUND,
             ClientError::AlreadyRegistered => StatusCode::CONFLICT,
+            ClientError::TaxIdentityByStaffOnly => StatusCode::FORBIDDEN,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
         Self::new(status, error.code(), error.to_string())
@@ -230,6 +231,7 @@ impl From<PayerError> for ApiError {
         let status = match error {
             PayerError::NotFound => StatusCode::NOT_FOUND,
             PayerError::AlreadyCreated => StatusCode::CONFLICT,
+            PayerError::VatNumberByStaffOnly => StatusCode::FORBIDDEN,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
         Self::new(status, error.code(), error.to_string())
@@ -273,6 +275,7 @@ impl From<domain::ticket::TicketError> for ApiError {
             TicketError::NotFound => StatusCode::NOT_FOUND,
             TicketError::AlreadyOpened => StatusCode::CONFLICT,
             TicketError::AttachmentTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            TicketError::ClientAttachmentQuota { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             TicketError::UnsupportedAttachment(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };

@@ -48,9 +48,7 @@ where
         }
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(|rejection| {
-                ApiError::new(rejection.status(), "unreadable_body", rejection.body_text())
-            })?;
+            .map_err(body_rejection)?;
         // PostgreSQL cannot hold the NUL character in text or jsonb: a string with one would be
         // stored in the log and then stop every projection that reads it.
         if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
@@ -62,6 +60,23 @@ where
         let axum::Json(value) = axum::Json::<T>::from_bytes(&bytes)?;
         Ok(Self(value))
     }
+}
+
+/// The problem for a body that could not be read: 408 when the client stopped sending it (the
+/// server's per-piece deadline, `server::BODY_STALL_TIMEOUT`), else axum's own status.
+pub(crate) fn body_rejection(rejection: axum::extract::rejection::BytesRejection) -> ApiError {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&rejection);
+    while let Some(error) = cause {
+        if error.is::<tower_http::timeout::TimeoutError>() {
+            return ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "the request body stopped arriving; send it again",
+            );
+        }
+        cause = error.source();
+    }
+    ApiError::new(rejection.status(), "unreadable_body", rejection.body_text())
 }
 
 /// Path parameters; one that does not parse (an id that is no UUID) is a 404.

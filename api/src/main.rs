@@ -37,7 +37,8 @@ struct Cli {
         global = true
     )]
     log_format: LogFormat,
-    /// Database connections in the pool.
+    /// The most database connections this process opens. `serve` gives 8 of them to the
+    /// projection workers (none with --no-projections) and the rest to requests.
     #[arg(
         long,
         env = "BILLING_DB_CONNECTIONS",
@@ -241,6 +242,11 @@ struct Database {
 }
 
 async fn open_database(cli: &Cli) -> anyhow::Result<Database> {
+    open_database_with(cli, cli.db_connections).await
+}
+
+/// Opens the database with a pool of `connections`.
+async fn open_database_with(cli: &Cli, connections: u32) -> anyhow::Result<Database> {
     let (url, cluster) = match &cli.database_url {
         Some(url) => (url.clone(), None),
         None => {
@@ -255,7 +261,7 @@ async fn open_database(cli: &Cli) -> anyhow::Result<Database> {
             (cluster.database_url(), Some(cluster))
         }
     };
-    let pool = server::connect(&url, cli.db_connections)
+    let pool = server::connect(&url, connections)
         .await
         .context("cannot connect to the database")?;
     server::migrate(&pool).await.context("migrations failed")?;
@@ -496,7 +502,15 @@ async fn main() -> anyhow::Result<()> {
     telemetry::init_logs(cli.log_format);
     match &cli.command {
         Command::Serve(args) => {
-            let database = open_database(&cli).await?;
+            let budget = server::ConnectionBudget::split(cli.db_connections, !args.no_projections)
+                .map_err(anyhow::Error::msg)?;
+            tracing::info!(
+                total = budget.total,
+                requests = budget.requests,
+                workers = budget.workers,
+                "database connections of this node (BILLING_DB_CONNECTIONS)"
+            );
+            let database = open_database_with(&cli, budget.requests).await?;
             serve(database, args).await
         }
         Command::Migrate => {

@@ -1,5 +1,10 @@
 //! Starting and stopping the server: the pool, migrations, projection workers and the HTTP
 //! listener, with a graceful shutdown that finishes in-flight requests.
+//!
+//! Every wait of the HTTP side is bounded, so that a stop takes seconds whatever the clients do:
+//! a request's headers must arrive within [`HEADER_READ_TIMEOUT`], its body may pause at most
+//! [`BODY_STALL_TIMEOUT`] between two pieces (then the handler reading it gets 408), and a stop
+//! waits [`SHUTDOWN_GRACE`] for the requests in flight before it drops the connections left.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -11,11 +16,27 @@ use eventstore::metadata::Actor;
 use projections::{Progress, WorkerConfig};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 
 use crate::app::{AppState, Inner, Tokens, router};
 use crate::auth::throttle::{SignInConfig, Throttle};
+
+/// How long a client may take to send a request's headers; then the connection is closed.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a request body may pause between two pieces; then reading it fails and the handler
+/// answers 408. Measured per piece, not for the whole body, so a large upload over a slow line
+/// still arrives.
+pub const BODY_STALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a stop waits for the requests in flight before it drops their connections.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// How long a stop waits for the projection workers to finish their batch before it abandons
+/// them. An abandoned batch rolls back and is applied again at the next start, as after a crash.
+pub const WORKERS_GRACE: Duration = Duration::from_millis(1500);
 
 /// What the server needs to run.
 #[derive(Debug, Clone)]
@@ -35,17 +56,64 @@ pub struct ServerConfig {
     pub sign_in: SignInConfig,
 }
 
-/// Connections of the projection workers' own pool beyond one per worker: one for LISTEN and
-/// one for the backlog queries.
-const WORKER_SPARE_CONNECTIONS: u32 = 2;
+/// Connections of the projection workers' own pool: one for the read models' group worker, one
+/// for each of the five process managers (each holds its connection for a whole batch), one for
+/// LISTEN and one for the backlog counts. More workers than that share them (a worker waits for
+/// a connection, and retries if it waits too long).
+pub const WORKER_CONNECTIONS: u32 = 8;
+
+/// The fewest connections a node keeps for requests (and the store's group-commit writers).
+pub const REQUEST_CONNECTIONS_MIN: u32 = 4;
+
+/// How one node shares its database connections (`BILLING_DB_CONNECTIONS`, the most it ever
+/// opens): the projection workers' pool takes [`WORKER_CONNECTIONS`] when this node runs them,
+/// requests get the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionBudget {
+    /// The most connections this node opens.
+    pub total: u32,
+    /// The request pool's size.
+    pub requests: u32,
+    /// The workers' pool's size (zero on a node without workers).
+    pub workers: u32,
+}
+
+impl ConnectionBudget {
+    /// Splits `total` between requests and (if `run_projections`) the workers; refuses a total
+    /// that leaves requests fewer than [`REQUEST_CONNECTIONS_MIN`].
+    pub fn split(total: u32, run_projections: bool) -> Result<ConnectionBudget, String> {
+        let workers = if run_projections {
+            WORKER_CONNECTIONS
+        } else {
+            0
+        };
+        let requests = total.saturating_sub(workers);
+        if requests < REQUEST_CONNECTIONS_MIN {
+            return Err(format!(
+                "BILLING_DB_CONNECTIONS={total} is too few: a node needs at least {} ({workers} \
+                 for the projection workers, {REQUEST_CONNECTIONS_MIN} for requests)",
+                workers + REQUEST_CONNECTIONS_MIN
+            ));
+        }
+        Ok(ConnectionBudget {
+            total,
+            requests,
+            workers,
+        })
+    }
+}
 
 /// Opens a pool to `url`. Connection attempts are bounded so that a database that is down makes
 /// requests fail fast with 503 rather than hang.
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
+    // Named, so that an operator counting connections in pg_stat_activity sees whose they are.
+    let options = url
+        .parse::<sqlx::postgres::PgConnectOptions>()?
+        .application_name("billing");
     PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(5))
-        .connect(url)
+        .connect_with(options)
         .await
 }
 
@@ -60,8 +128,9 @@ pub struct Running {
     pub addr: SocketAddr,
     /// The application state (tests reach the store and pool through it).
     pub state: AppState,
+    stop_http: watch::Sender<bool>,
     stop: watch::Sender<bool>,
-    http: JoinHandle<std::io::Result<()>>,
+    http: JoinHandle<()>,
     workers: Option<JoinHandle<()>>,
 }
 
@@ -89,18 +158,34 @@ pub async fn start(
     let workers = config.run_projections.then(|| {
         // Workers get their own small pool: a burst of requests cannot starve the read models,
         // and a long rebuild batch cannot take the connections requests need.
+        // The process managers get the stop signal too: one waiting for a read model (whose
+        // worker stops with them) gives up at once instead of waiting out its timeout.
         let workers: Vec<_> = projections::all()
             .into_iter()
-            .chain(projections::process::all(store))
+            .chain(projections::process::all_stopping_on(
+                store,
+                stopped.clone(),
+            ))
             .collect();
         // A worker holds its connection for a whole batch (a process manager while it runs
-        // commands), so each gets one: none waits for another's.
+        // commands): the read models share one worker, each process manager has its own, and
+        // LISTEN and the backlog counts take one each (WORKER_CONNECTIONS).
+        let needed = workers.iter().filter(|worker| worker.runs_alone()).count() + 3;
+        if needed > usize::try_from(WORKER_CONNECTIONS).unwrap_or(usize::MAX) {
+            tracing::warn!(
+                needed,
+                pool = WORKER_CONNECTIONS,
+                "more projection workers than worker connections: some wait for others"
+            );
+        }
         let worker_pool = PgPoolOptions::new()
-            .max_connections(
-                u32::try_from(workers.len()).unwrap_or(u32::MAX) + WORKER_SPARE_CONNECTIONS,
-            )
+            .max_connections(WORKER_CONNECTIONS)
             .acquire_timeout(Duration::from_secs(5))
-            .connect_lazy_with((*pool.connect_options()).clone());
+            .connect_lazy_with(
+                (*pool.connect_options())
+                    .clone()
+                    .application_name("billing-workers"),
+            );
         let engine = projections::engine::run_until_stopped(
             worker_pool,
             workers,
@@ -116,25 +201,16 @@ pub async fn start(
             tokio::join!(engine, sender);
         })
     });
-    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let app = router(state.clone());
-    let mut shutdown = stopped;
-    let http = tokio::spawn(async move {
-        // The peer's address is the source of a sign-in when no trusted proxy names another.
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = shutdown.wait_for(|stopped| *stopped).await;
-        })
-        .await
-    });
+    let (stop_http, http_stopped) = watch::channel(false);
+    let http = tokio::spawn(serve(listener, app, http_stopped));
     tracing::info!(%addr, "billing API listening");
     Ok(Running {
         addr,
         state,
+        stop_http,
         stop,
         http,
         workers,
@@ -147,17 +223,102 @@ impl Running {
         format!("http://{}", self.addr)
     }
 
-    /// Stops accepting requests, lets in-flight ones finish, and stops the workers.
+    /// Stops accepting requests, lets in-flight ones finish (for at most [`SHUTDOWN_GRACE`]),
+    /// then stops the workers (waiting at most [`WORKERS_GRACE`] for them). The workers run until
+    /// the requests are done, so that a request waiting for `min_position` still gets there.
     pub async fn shutdown(self) {
-        let _ = self.stop.send(true);
-        match self.http.await {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => tracing::warn!(%error, "HTTP server ended with an error"),
-            Err(error) => tracing::warn!(%error, "HTTP server task failed"),
+        let _ = self.stop_http.send(true);
+        if let Err(error) = self.http.await {
+            tracing::warn!(%error, "HTTP server task failed");
         }
-        if let Some(workers) = self.workers {
+        let _ = self.stop.send(true);
+        if let Some(mut workers) = self.workers
+            && tokio::time::timeout(WORKERS_GRACE, &mut workers)
+                .await
+                .is_err()
+        {
+            tracing::warn!("projection workers still busy after the grace period; abandoning them");
+            // Dropping the engine's future aborts its workers; their transactions roll back.
+            workers.abort();
             let _ = workers.await;
         }
         tracing::info!("billing API stopped");
+    }
+}
+
+/// Accepts connections until `stop` turns true, then gives the requests in flight
+/// [`SHUTDOWN_GRACE`] to finish and drops whatever connection is still open.
+async fn serve(listener: TcpListener, app: axum::Router, mut stop: watch::Receiver<bool>) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    connections.spawn(serve_connection(stream, peer, app.clone(), stop.clone()));
+                }
+                Err(error) => {
+                    // Out of file descriptors, typically: wait a little rather than spin.
+                    tracing::warn!(%error, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            () = async { drop(stop.wait_for(|stopped| *stopped).await) } => break,
+        }
+    }
+    drop(listener);
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            connections = connections.len(),
+            grace_ms = SHUTDOWN_GRACE.as_millis(),
+            "requests still in flight after the grace period; dropping their connections"
+        );
+        connections.shutdown().await;
+    }
+}
+
+/// Serves one HTTP/1 connection; on `stop` it finishes the request in flight and closes.
+async fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    app: axum::Router,
+    mut stop: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    let service = hyper::service::service_fn(move |request: hyper::Request<_>| {
+        let mut request = request.map(|body| {
+            axum::body::Body::new(tower_http::timeout::TimeoutBody::new(
+                BODY_STALL_TIMEOUT,
+                body,
+            ))
+        });
+        // The peer's address is the source of a sign-in when no trusted proxy names another.
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
+        tower::ServiceExt::oneshot(app.clone(), request)
+    });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    let connection = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    tokio::select! {
+        result = connection.as_mut() => {
+            if let Err(error) = result {
+                tracing::debug!(%error, "connection ended with an error");
+            }
+        }
+        () = async { drop(stop.wait_for(|stopped| *stopped).await) } => {
+            connection.as_mut().graceful_shutdown();
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "connection ended with an error while stopping");
+            }
+        }
     }
 }

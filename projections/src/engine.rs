@@ -436,11 +436,29 @@ pub async fn wait_for_position(
     position: i64,
     timeout: Duration,
 ) -> Result<bool, ProjectionError> {
+    wait_for_position_or_stop(pool, progress, projection, position, timeout, None).await
+}
+
+/// Like [`wait_for_position`], but also gives up (returning `false`) as soon as `stop` turns
+/// true: a process manager waiting for a read model whose worker stops with it would otherwise
+/// hold the shutdown for the whole `timeout`.
+pub async fn wait_for_position_or_stop(
+    pool: &PgPool,
+    progress: &Progress,
+    projection: &str,
+    position: i64,
+    timeout: Duration,
+    stop: Option<&watch::Receiver<bool>>,
+) -> Result<bool, ProjectionError> {
     let deadline = tokio::time::Instant::now() + timeout;
     let mut ticks = progress.subscribe();
+    let mut stop = stop.cloned();
     let mut target = None;
     loop {
         ticks.borrow_and_update();
+        if stop.as_ref().is_some_and(|stop| *stop.borrow()) {
+            return Ok(false);
+        }
         let mut conn = pool.acquire().await?;
         if target.is_none() {
             target = log::log_position_of(&mut *conn, position).await?;
@@ -458,8 +476,22 @@ pub async fn wait_for_position(
         }
         // Another node's worker moves the checkpoint without telling this process: poll too.
         let nap = (deadline - now).min(Duration::from_millis(25));
-        let _ = tokio::time::timeout(nap, ticks.changed()).await;
+        tokio::select! {
+            _ = tokio::time::timeout(nap, ticks.changed()) => {}
+            _ = stopped(stop.as_mut()) => return Ok(false),
+        }
     }
+}
+
+/// Resolves when `stop` turns true; never when there is none or its sender is gone (nobody can
+/// stop it any more).
+pub async fn stopped(stop: Option<&mut watch::Receiver<bool>>) {
+    if let Some(stop) = stop
+        && stop.wait_for(|stopped| *stopped).await.is_ok()
+    {
+        return;
+    }
+    std::future::pending().await
 }
 
 /// Checkpoints of every projection by name.

@@ -425,8 +425,9 @@ impl BillingProcess {
             .env("BILLING_LISTEN", format!("127.0.0.1:{}", self.port))
             .env("BILLING_ADMIN_TOKEN", TOKEN)
             .env("BILLING_LOG_FORMAT", "text")
-            // Several tests share one PostgreSQL server: keep this one's share small.
-            .env("BILLING_DB_CONNECTIONS", "10")
+            // Several tests share one PostgreSQL server: keep this one's share small (10 for
+            // requests, 8 for the projection workers).
+            .env("BILLING_DB_CONNECTIONS", "18")
             .env_remove("BILLING_NO_PROJECTIONS")
             .stdin(Stdio::null())
             .stdout(Stdio::from(log))

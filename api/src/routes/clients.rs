@@ -5,10 +5,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use domain::client::{Client, ClientCommand, ClientKind, ClientName, Country, Email};
+use domain::client::{Client, ClientCommand, ClientKind, ClientName, Country, Email, RequestedBy};
 use domain::ids::{ClientId, ProviderId};
 use domain::provider::Provider;
 use domain::tax::VatNumber;
+use eventstore::metadata::Actor;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -248,6 +249,7 @@ pub async fn register_client(
     params(("id" = Uuid, Path, description = "the client")),
     responses(
         (status = 200, description = "updated (or nothing to change)", body = Accepted),
+        (status = 403, description = "a client's user asked to change the country or kind (staff do)", body = Problem),
         (status = 404, description = "no such client", body = Problem),
         (status = 422, description = "invalid", body = Problem)))]
 pub async fn update_client(
@@ -261,12 +263,22 @@ pub async fn update_client(
         email: request.email.as_deref().map(Email::parse).transpose()?,
         kind: request.kind,
         country: request.country.as_deref().map(Country::parse).transpose()?,
+        requested_by: requested_by(&command),
     };
     let committed = state
         .store
         .execute::<Client>(&id.to_string(), cmd, &command.context, &[])
         .await?;
     Ok(accepted_with(StatusCode::OK, id, &committed))
+}
+
+/// Who asks, for the client's rule on its tax identity: a client's own user, or anyone else
+/// (staff, staff acting as the client, a service token).
+pub(crate) fn requested_by(command: &Command) -> RequestedBy {
+    match command.context.actor {
+        Actor::User(_) => RequestedBy::ClientUser,
+        Actor::Staff(_) | Actor::Service(_) | Actor::System(_) => RequestedBy::Staff,
+    }
 }
 
 /// `PUT /v1/clients/{id}/billing-details`: both fields as they are to be; `null` clears one.
@@ -289,6 +301,7 @@ pub struct BillingDetailsRequest {
     responses(
         (status = 200, description = "set (or already so)", body = Accepted),
         (status = 404, description = "no such client", body = Problem),
+        (status = 403, description = "a client's user asked to change the VAT number (staff do)", body = Problem),
         (status = 422, description = "invalid VAT number or address, or the client is deleted", body = Problem)))]
 pub async fn set_billing_details(
     State(state): State<AppState>,
@@ -308,6 +321,7 @@ pub async fn set_billing_details(
             ClientCommand::SetBillingDetails {
                 vat_number,
                 address: request.address,
+                requested_by: requested_by(&command),
             },
             &command.context,
             &[],

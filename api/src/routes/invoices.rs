@@ -12,7 +12,9 @@ use domain::company::{Company, SellerDetails};
 use domain::ids::{ClientId, CompanyId, InvoiceId, PaymentId, ProviderId};
 use domain::invoice::{Invoice, InvoiceCommand, InvoiceKind, InvoicePeriod, PayerDetails};
 use domain::money::{Currency, Money};
-use domain::tax::{InvoiceLine, LineInput, TaxTreatment, Totals, price_lines};
+use domain::tax::{
+    InvoiceLine, LineInput, QUANTITY_DECIMALS_MAX, QUANTITY_MAX, TaxTreatment, Totals, price_lines,
+};
 use projections::process::invoicing;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -260,10 +262,15 @@ fn parse_lines(lines: &[LineRequest], currency: Currency) -> Result<Vec<LineInpu
             let field = |name: &str, e: &dyn std::fmt::Display| {
                 ApiError::unprocessable("invalid_line", format!("lines[{index}].{name}: {e}"))
             };
-            let quantity = line
-                .quantity
-                .parse::<Decimal>()
-                .map_err(|e| field("quantity", &e))?;
+            // Plain digits only (`Decimal`'s parser also takes `1e5` and `1_000`), as many as
+            // the domain's largest quantity and its decimal places can use; the range is the
+            // domain's rule.
+            let quantity = domain::decimal::parse_plain(
+                &line.quantity,
+                QUANTITY_MAX.to_string().len(),
+                usize::try_from(QUANTITY_DECIMALS_MAX).unwrap_or(usize::MAX),
+            )
+            .map_err(|e| field("quantity", &e))?;
             let unit_price =
                 Money::parse(&line.unit_price, currency).map_err(|e| field("unit_price", &e))?;
             let discount = line

@@ -143,6 +143,7 @@ pub async fn send_client_message(
                         author: author.clone(),
                         body: request.body.clone(),
                         attachments: vec![],
+                        client_attachment_bytes: 0,
                     },
                     at: state.store.clock().now(),
                 },

@@ -126,6 +126,7 @@ fn email(text: Option<&str>) -> Result<Option<Email>, ApiError> {
     responses(
         (status = 201, description = "created", body = Accepted),
         (status = 404, description = "no such client", body = Problem),
+        (status = 403, description = "a client's user asked for a VAT number (staff add it)", body = Problem),
         (status = 409, description = "a payer with this id exists", body = Problem),
         (status = 422, description = "invalid details, or the client is merged or deleted", body = Problem)))]
 pub async fn create_payer(
@@ -160,6 +161,7 @@ pub async fn create_payer(
                 client_id: ClientId::from_uuid(client_id),
                 provider_id,
                 profile,
+                requested_by: crate::routes::clients::requested_by(&command),
             },
             &command.context,
             &[key],

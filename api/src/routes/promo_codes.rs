@@ -1,7 +1,5 @@
 //! Promo codes: create, list, read, disable. Orders redeem them (`routes::services`).
 
-use std::str::FromStr;
-
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -13,7 +11,6 @@ use domain::period::BillingPeriod;
 use domain::promo::{Discount, PromoCode, PromoCodeText, PromoCommand, PromoError};
 use domain::provider::Provider;
 use domain::tariff::ItemType;
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -50,7 +47,9 @@ impl DiscountBody {
     fn parse(&self) -> Result<Discount, ApiError> {
         let discount = match self {
             DiscountBody::Percent { percent } => Discount::Percent {
-                percent: Decimal::from_str(percent)
+                // Plain digits only (no `1e1`); the range and the decimal places are the
+                // domain's rule (`Discount::check`).
+                percent: domain::decimal::parse_plain(percent, 3, 20)
                     .map_err(|_| ApiError::from(PromoError::InvalidDiscount))?,
             },
             DiscountBody::Fixed { amount, currency } => Discount::Fixed {

@@ -242,6 +242,31 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The bytes of the files the client's side has attached to `client`'s tickets, as the support
+/// read model knows them, for the client's quota (the ticket aggregate's rule); nothing to count
+/// for a staff message or one without files.
+async fn client_attachment_bytes(
+    state: &AppState,
+    client: Uuid,
+    author: &Author,
+    files: &[(Attachment, Vec<u8>)],
+) -> Result<u64, ApiError> {
+    if author.side == Side::Staff || files.is_empty() {
+        return Ok(0);
+    }
+    let bytes: i64 = sqlx::query_scalar(
+        "SELECT coalesce(sum((a->>'size_bytes')::bigint), 0)::bigint
+           FROM tickets t
+           JOIN ticket_messages m ON m.ticket_id = t.ticket_id
+          CROSS JOIN LATERAL jsonb_array_elements(m.attachments) a
+          WHERE t.client_id = $1 AND m.author_side = 'client'",
+    )
+    .bind(client)
+    .fetch_one(&state.pool)
+    .await?;
+    Ok(u64::try_from(bytes).unwrap_or(0))
+}
+
 /// Stores the bytes of checked files under their digest (a file sent twice is stored once).
 async fn store_files(state: &AppState, files: &[(Attachment, Vec<u8>)]) -> Result<(), ApiError> {
     for (attachment, bytes) in files {
@@ -288,7 +313,7 @@ pub async fn ticket_department(state: &AppState, id: Uuid) -> Result<TicketDepar
     responses(
         (status = 201, description = "opened", body = Accepted),
         (status = 404, description = "no such client", body = Problem),
-        (status = 413, description = "an attachment is larger than 5 MiB", body = Problem),
+        (status = 413, description = "an attachment is larger than 5 MiB, or the client's files would exceed its 100 MiB quota", body = Problem),
         (status = 415, description = "an attachment of a type not allowed", body = Problem),
         (status = 422, description = "an invalid subject, text, department or category", body = Problem)))]
 pub async fn open_ticket(
@@ -346,27 +371,33 @@ pub async fn open_ticket(
     if author.side == Side::Staff && command.context.on_behalf_of.is_none() {
         command.context.on_behalf_of = Some(format!("client:{client_id}"));
     }
+    let client_attachment_bytes =
+        client_attachment_bytes(&state, client_id, &author, &files).await?;
+    let open = TicketCommand::OpenTicket {
+        ticket_id: TicketId::from_uuid(ticket_id),
+        client_id: ClientId::from_uuid(client_id),
+        provider_id,
+        department,
+        category: category.map(|(id, c)| (TicketCategoryId::from_uuid(id), c.is_archived())),
+        subject,
+        message: NewMessage {
+            message_id: TicketMessageId::from_uuid(Uuid::now_v7()),
+            author,
+            body: request.body.clone(),
+            attachments: files.iter().map(|(a, _)| a.clone()).collect(),
+            client_attachment_bytes,
+        },
+        at: state.store.clock().now(),
+    };
+    // The ticket's rules (the client's quotas among them) before any byte is stored: a refused
+    // message leaves no file behind.
+    Ticket::default().decide(open.clone())?;
     store_files(&state, &files).await?;
     let committed = state
         .store
         .execute::<Ticket>(
             &ticket_id.to_string(),
-            TicketCommand::OpenTicket {
-                ticket_id: TicketId::from_uuid(ticket_id),
-                client_id: ClientId::from_uuid(client_id),
-                provider_id,
-                department,
-                category: category
-                    .map(|(id, c)| (TicketCategoryId::from_uuid(id), c.is_archived())),
-                subject,
-                message: NewMessage {
-                    message_id: TicketMessageId::from_uuid(Uuid::now_v7()),
-                    author,
-                    body: request.body.clone(),
-                    attachments: files.into_iter().map(|(a, _)| a).collect(),
-                },
-                at: state.store.clock().now(),
-            },
+            open,
             &command.context,
             key.as_slice(),
         )
@@ -393,9 +424,9 @@ async fn existing_ticket(state: &AppState, id: Uuid) -> Result<Ticket, ApiError>
     responses(
         (status = 201, description = "added", body = Accepted),
         (status = 404, description = "no such ticket", body = Problem),
-        (status = 413, description = "an attachment is larger than 5 MiB", body = Problem),
+        (status = 413, description = "an attachment is larger than 5 MiB, or the client's files would exceed its 100 MiB quota", body = Problem),
         (status = 415, description = "an attachment of a type not allowed", body = Problem),
-        (status = 422, description = "an invalid text, or the ticket is closed", body = Problem)))]
+        (status = 422, description = "an invalid text, the ticket is closed, or it holds 20 of the client's files", body = Problem)))]
 pub async fn reply(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -425,24 +456,29 @@ pub async fn reply(
         &(id, &request),
         message_id,
     )?;
+    let author = author(&principal);
+    let client_attachment_bytes = match ticket.client_id() {
+        Some(client) => client_attachment_bytes(&state, client.as_uuid(), &author, &files).await?,
+        None => 0,
+    };
+    let reply = TicketCommand::Reply {
+        message: NewMessage {
+            message_id: TicketMessageId::from_uuid(message_id),
+            author,
+            body: request.body.clone(),
+            attachments: files.iter().map(|(a, _)| a.clone()).collect(),
+            client_attachment_bytes,
+        },
+        hours,
+        at: state.store.clock().now(),
+    };
+    // The ticket's rules (the client's quotas among them) before any byte is stored: a refused
+    // message leaves no file behind.
+    ticket.decide(reply.clone())?;
     store_files(&state, &files).await?;
     let committed = state
         .store
-        .execute::<Ticket>(
-            &id.to_string(),
-            TicketCommand::Reply {
-                message: NewMessage {
-                    message_id: TicketMessageId::from_uuid(message_id),
-                    author: author(&principal),
-                    body: request.body.clone(),
-                    attachments: files.into_iter().map(|(a, _)| a).collect(),
-                },
-                hours,
-                at: state.store.clock().now(),
-            },
-            &command.context,
-            key.as_slice(),
-        )
+        .execute::<Ticket>(&id.to_string(), reply, &command.context, key.as_slice())
         .await?;
     Ok(accepted(message_id, &committed))
 }

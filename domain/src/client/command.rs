@@ -7,6 +7,19 @@ use crate::ids::{ClientGroupId, ClientId, MergeId, ProviderId};
 use crate::money::Currency;
 use crate::tax::VatNumber;
 
+/// Who asks for a change of a client's profile. The client's tax identity (its country, its
+/// kind and its VAT number) decides its invoices' VAT, reverse charge included, so it is the
+/// provider's staff who answer for it: a client's own user may change its name, e-mail and
+/// address, not its tax identity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RequestedBy {
+    /// The provider's staff, a service token or the billing core itself.
+    #[default]
+    Staff,
+    /// A user of the client's own account.
+    ClientUser,
+}
+
 /// What can be asked of a client.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ClientCommand {
@@ -27,7 +40,8 @@ pub enum ClientCommand {
         /// The client's country.
         country: Country,
     },
-    /// Changes some of a client's profile; `None` leaves a field as it is.
+    /// Changes some of a client's profile; `None` leaves a field as it is. The country and the
+    /// kind are part of the client's tax identity: only staff change them.
     UpdateClient {
         /// The new name, if it changes.
         name: Option<ClientName>,
@@ -37,14 +51,21 @@ pub enum ClientCommand {
         kind: Option<ClientKind>,
         /// The new country, if it changes.
         country: Option<Country>,
+        /// Who asks: a client's own user may not change the tax identity.
+        #[serde(default)]
+        requested_by: RequestedBy,
     },
     /// Sets the details printed on the client's invoices and used for taxes; `None` clears a
-    /// field. Unchanged details record nothing.
+    /// field. Unchanged details record nothing. The VAT number is part of the client's tax
+    /// identity: only staff change it.
     SetBillingDetails {
         /// The client's VAT identification number, if it is a registered business.
         vat_number: Option<VatNumber>,
         /// The postal address as printed; trimmed, 1 to 500 characters, newlines allowed.
         address: Option<String>,
+        /// Who asks: a client's own user may not change the tax identity.
+        #[serde(default)]
+        requested_by: RequestedBy,
     },
     /// Marks the client active (it takes orders and payments) or not active (it keeps its
     /// services and history but takes no new orders or payments). The same status records

@@ -38,6 +38,12 @@ pub enum ClientError {
         "address: must be 1 to 500 characters, without control characters other than line breaks"
     )]
     InvalidAddress,
+    /// A client's own user asked to change the client's country, kind or VAT number, which
+    /// decide its invoices' VAT: staff change them.
+    #[error(
+        "the country, kind and VAT number decide the client's taxes: ask the provider's staff to change them"
+    )]
+    TaxIdentityByStaffOnly,
 }
 
 impl ClientError {
@@ -55,6 +61,7 @@ impl ClientError {
             ClientError::InvalidCountry(_) => "invalid_country",
             ClientError::InvalidReason => "invalid_reason",
             ClientError::InvalidAddress => "invalid_address",
+            ClientError::TaxIdentityByStaffOnly => "tax_identity_by_staff_only",
         }
     }
 }

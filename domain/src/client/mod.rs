@@ -166,6 +166,7 @@ impl Client {
                 email,
                 kind,
                 country,
+                requested_by,
             } => {
                 self.ensure_active()?;
                 // Only real changes are recorded, so a retried or redundant update is a no-op
@@ -174,6 +175,10 @@ impl Client {
                 let email = email.filter(|email| self.email.as_ref() != Some(email));
                 let kind = kind.filter(|kind| self.kind != Some(*kind));
                 let country = country.filter(|country| self.country != Some(*country));
+                if requested_by == RequestedBy::ClientUser && (kind.is_some() || country.is_some())
+                {
+                    return Err(ClientError::TaxIdentityByStaffOnly);
+                }
                 if name.is_none() && email.is_none() && kind.is_none() && country.is_none() {
                     return Ok(vec![]);
                 }
@@ -187,8 +192,12 @@ impl Client {
             ClientCommand::SetBillingDetails {
                 vat_number,
                 address,
+                requested_by,
             } => {
                 self.ensure_active()?;
+                if requested_by == RequestedBy::ClientUser && vat_number != self.vat_number {
+                    return Err(ClientError::TaxIdentityByStaffOnly);
+                }
                 let address = match address {
                     Some(address) => Some(
                         text::multiline(&address, ADDRESS_CHARS_MAX)

@@ -57,6 +57,7 @@ fn update() -> ClientCommand {
         email: None,
         kind: None,
         country: None,
+        requested_by: RequestedBy::Staff,
     }
 }
 
@@ -66,6 +67,7 @@ fn update_email(text: &str) -> ClientCommand {
         email: Some(email(text)),
         kind: None,
         country: None,
+        requested_by: RequestedBy::Staff,
     }
 }
 
@@ -135,6 +137,7 @@ fn an_update_records_only_the_fields_that_change() {
             email: Some(email("jane@example.com")),
             kind: Some(ClientKind::Company),
             country: Some(country("DE")),
+            requested_by: RequestedBy::Staff,
         })
         .then_expect_events(vec![ClientEvent::ClientUpdated {
             name: None,
@@ -153,6 +156,7 @@ fn an_update_that_changes_nothing_emits_no_event() {
             email: Some(email("jane@example.com")),
             kind: Some(ClientKind::Individual),
             country: Some(country("DE")),
+            requested_by: RequestedBy::Staff,
         })
         .then_expect_events(vec![]);
 }
@@ -476,6 +480,7 @@ fn details(vat: Option<&str>, address: Option<&str>) -> ClientCommand {
     ClientCommand::SetBillingDetails {
         vat_number: vat.map(|v| VatNumber::parse(v).unwrap()),
         address: address.map(str::to_string),
+        requested_by: RequestedBy::Staff,
     }
 }
 
@@ -625,4 +630,102 @@ fn a_merged_client_refuses_every_change() {
         .given(vec![registered(), merged()])
         .when(ClientCommand::SetClientStatus { active: false })
         .then_expect_error(ClientError::Merged);
+}
+
+// Tax identity: the country, the kind and the VAT number decide a client's VAT.
+
+fn by_client_user(command: ClientCommand) -> ClientCommand {
+    match command {
+        ClientCommand::UpdateClient {
+            name,
+            email,
+            kind,
+            country,
+            ..
+        } => ClientCommand::UpdateClient {
+            name,
+            email,
+            kind,
+            country,
+            requested_by: RequestedBy::ClientUser,
+        },
+        ClientCommand::SetBillingDetails {
+            vat_number,
+            address,
+            ..
+        } => ClientCommand::SetBillingDetails {
+            vat_number,
+            address,
+            requested_by: RequestedBy::ClientUser,
+        },
+        other => other,
+    }
+}
+
+#[test]
+fn a_client_user_changing_the_country_is_refused() {
+    ClientTester::with(())
+        .given(vec![registered()])
+        .when(by_client_user(ClientCommand::UpdateClient {
+            name: None,
+            email: None,
+            kind: None,
+            country: Some(country("AT")),
+            requested_by: RequestedBy::Staff,
+        }))
+        .then_expect_error(ClientError::TaxIdentityByStaffOnly);
+}
+
+#[test]
+fn a_client_user_changing_the_kind_is_refused() {
+    ClientTester::with(())
+        .given(vec![registered()])
+        .when(by_client_user(ClientCommand::UpdateClient {
+            name: None,
+            email: None,
+            kind: Some(ClientKind::Company),
+            country: None,
+            requested_by: RequestedBy::Staff,
+        }))
+        .then_expect_error(ClientError::TaxIdentityByStaffOnly);
+}
+
+#[test]
+fn a_client_user_setting_a_vat_number_is_refused() {
+    ClientTester::with(())
+        .given(vec![registered()])
+        .when(by_client_user(details(Some("DE123456789"), None)))
+        .then_expect_error(ClientError::TaxIdentityByStaffOnly);
+}
+
+#[test]
+fn a_client_user_may_change_its_name_and_address_and_repeat_its_tax_identity() {
+    ClientTester::with(())
+        .given(vec![registered()])
+        .when(by_client_user(ClientCommand::UpdateClient {
+            name: None,
+            email: Some(email("jane@example.org")),
+            kind: Some(ClientKind::Individual),
+            country: Some(country("DE")),
+            requested_by: RequestedBy::Staff,
+        }))
+        .then_expect_events(vec![email_updated("jane@example.org")]);
+    ClientTester::with(())
+        .given(vec![registered()])
+        .when(by_client_user(details(None, Some("Hauptstr. 1"))))
+        .then_expect_events(vec![ClientEvent::BillingDetailsSet {
+            vat_number: None,
+            address: Some("Hauptstr. 1".to_owned()),
+        }]);
+}
+
+#[test]
+fn staff_change_the_tax_identity() {
+    ClientTester::with(())
+        .given(vec![registered()])
+        .when(details(Some("DE123456789"), None))
+        .then_expect_events(vec![ClientEvent::BillingDetailsSet {
+            vat_number: Some(VatNumber::parse("DE123456789").unwrap()),
+            address: None,
+        }]);
 }

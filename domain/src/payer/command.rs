@@ -1,12 +1,14 @@
 use serde::{Deserialize, Serialize};
 
 use super::PayerProfile;
+use crate::client::RequestedBy;
 use crate::ids::{ClientId, MergeId, PayerId, ProviderId};
 
 /// What can be asked of a payer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum PayerCommand {
-    /// Creates a payer of a client.
+    /// Creates a payer of a client. A VAT number decides the payer's invoices' taxes (reverse
+    /// charge): a client's own user creates payers without one, and staff add it.
     CreatePayer {
         /// The caller-chosen id.
         payer_id: PayerId,
@@ -16,6 +18,9 @@ pub enum PayerCommand {
         provider_id: ProviderId,
         /// The payer's legal details.
         profile: PayerProfile,
+        /// Who asks: a client's own user may not give the payer a VAT number.
+        #[serde(default)]
+        requested_by: RequestedBy,
     },
     /// Replaces the payer's details with `profile` (the caller merges a partial change into
     /// the current details). The same details record nothing.

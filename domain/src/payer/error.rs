@@ -17,6 +17,12 @@ pub enum PayerError {
         "address: must be 1 to 500 characters, without control characters other than line breaks"
     )]
     InvalidAddress,
+    /// A client's own user asked for a payer with a VAT number, which decides the payer's
+    /// taxes (reverse charge): staff add it.
+    #[error(
+        "vat_number: a VAT number decides the payer's taxes; create the payer without it and ask the provider's staff to add it"
+    )]
+    VatNumberByStaffOnly,
 }
 
 impl PayerError {
@@ -27,6 +33,7 @@ impl PayerError {
             PayerError::NotFound => "payer_not_found",
             PayerError::InvalidRegistrationNumber => "invalid_registration_number",
             PayerError::InvalidAddress => "invalid_address",
+            PayerError::VatNumberByStaffOnly => "vat_number_by_staff_only",
         }
     }
 }

@@ -15,7 +15,7 @@ use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
 
-use crate::client::{ClientKind, ClientName, Country, Email};
+use crate::client::{ClientKind, ClientName, Country, Email, RequestedBy};
 use crate::ids::{ClientId, PayerId, ProviderId};
 use crate::tax::VatNumber;
 use crate::text;
@@ -127,9 +127,13 @@ impl Payer {
                 client_id,
                 provider_id,
                 profile,
+                requested_by,
             } => {
                 if self.is_created() {
                     return Err(PayerError::AlreadyCreated);
+                }
+                if requested_by == RequestedBy::ClientUser && profile.vat_number.is_some() {
+                    return Err(PayerError::VatNumberByStaffOnly);
                 }
                 Ok(vec![PayerEvent::PayerCreated {
                     payer_id,

@@ -51,6 +51,7 @@ fn creating_a_payer_trims_its_registration_number() {
             client_id: client(0x20),
             provider_id: provider_id(),
             profile: profile(),
+            requested_by: RequestedBy::Staff,
         })
         .then_expect_events(vec![created()]);
 }
@@ -67,6 +68,7 @@ fn a_blank_registration_number_is_refused() {
                 registration_number: Some("  ".to_string()),
                 ..profile()
             },
+            requested_by: RequestedBy::Staff,
         })
         .then_expect_error(PayerError::InvalidRegistrationNumber);
 }
@@ -109,4 +111,48 @@ fn a_payer_moves_to_the_merge_target_once() {
             merge_id,
         })
         .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_client_user_creating_a_payer_with_a_vat_number_is_refused() {
+    PayerTester::with(())
+        .given_no_previous_events()
+        .when(PayerCommand::CreatePayer {
+            payer_id: payer_id(),
+            client_id: client(0x20),
+            provider_id: provider_id(),
+            profile: PayerProfile {
+                vat_number: Some(VatNumber::parse("ATU12345678").unwrap()),
+                ..profile()
+            },
+            requested_by: RequestedBy::ClientUser,
+        })
+        .then_expect_error(PayerError::VatNumberByStaffOnly);
+}
+
+#[test]
+fn a_client_user_creates_a_payer_without_a_vat_number() {
+    PayerTester::with(())
+        .given_no_previous_events()
+        .when(PayerCommand::CreatePayer {
+            payer_id: payer_id(),
+            client_id: client(0x20),
+            provider_id: provider_id(),
+            profile: PayerProfile {
+                vat_number: None,
+                ..profile()
+            },
+            requested_by: RequestedBy::ClientUser,
+        })
+        .then_expect_events(vec![PayerEvent::PayerCreated {
+            payer_id: payer_id(),
+            client_id: client(0x20),
+            provider_id: provider_id(),
+            profile: PayerProfile {
+                vat_number: None,
+                ..profile()
+            }
+            .checked()
+            .unwrap(),
+        }]);
 }

@@ -36,6 +36,28 @@ pub enum TicketError {
         /// The limit.
         limit_bytes: u64,
     },
+    /// The client's side has attached as many files to this ticket as it may.
+    #[error(
+        "attachments: the ticket holds {attached} of the client's files; at most {limit} per ticket"
+    )]
+    TicketAttachmentsFull {
+        /// The client's files on the ticket already.
+        attached: usize,
+        /// The most files per ticket.
+        limit: usize,
+    },
+    /// The files would take the client over its storage quota.
+    #[error(
+        "attachments: the client's tickets hold {used_bytes} bytes of files; {adding_bytes} more would exceed the quota of {limit_bytes}"
+    )]
+    ClientAttachmentQuota {
+        /// The bytes the client's files take already.
+        used_bytes: u64,
+        /// The bytes of this message's files.
+        adding_bytes: u64,
+        /// The client's quota.
+        limit_bytes: u64,
+    },
     /// More attachments than a message may carry.
     #[error("attachments: at most {0} files per message")]
     TooManyAttachments(usize),
@@ -63,6 +85,8 @@ impl TicketError {
             TicketError::InvalidBody => "invalid_body",
             TicketError::AttachmentTooLarge { .. } => "attachment_too_large",
             TicketError::TooManyAttachments(_) => "too_many_attachments",
+            TicketError::TicketAttachmentsFull { .. } => "ticket_attachments_full",
+            TicketError::ClientAttachmentQuota { .. } => "attachment_quota_exceeded",
             TicketError::InvalidFileName(_) => "invalid_file_name",
             TicketError::UnsupportedAttachment(_) => "unsupported_attachment",
             TicketError::InvalidBusinessHours(_) => "invalid_business_hours",

@@ -40,6 +40,11 @@ pub const ATTACHMENT_BYTES_MAX: u64 = 5 * 1024 * 1024;
 pub const ATTACHMENTS_MAX: usize = 5;
 /// The longest attachment file name, in characters.
 pub const FILE_NAME_CHARS_MAX: usize = 200;
+/// The most files the client's side may attach to one ticket over all its messages.
+pub const TICKET_ATTACHMENTS_MAX: usize = 20;
+/// The most bytes of files the client's side may keep over all its tickets (100 MiB). Files are
+/// kept forever, so without a quota a client's user could fill the provider's database.
+pub const CLIENT_ATTACHMENT_BYTES_MAX: u64 = 100 * 1024 * 1024;
 
 /// A ticket's subject: trimmed, 1 to 200 characters, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -186,6 +191,14 @@ impl Attachment {
     }
 }
 
+/// How many of a message's files count towards the client's quota: those of the client's side.
+fn client_files(author: &Author, attachments: &[Attachment]) -> usize {
+    match author.side {
+        Side::Client => attachments.len(),
+        Side::Staff => 0,
+    }
+}
+
 /// Which side wrote a message or acted on a ticket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -216,9 +229,39 @@ pub struct NewMessage {
     pub body: String,
     /// The files, already stored by their digest.
     pub attachments: Vec<Attachment>,
+    /// The bytes of the files the client's side has already attached to all the client's
+    /// tickets (the caller sums them from the support read model), for the client's quota.
+    pub client_attachment_bytes: u64,
 }
 
 impl NewMessage {
+    /// The client's quotas: at most [`TICKET_ATTACHMENTS_MAX`] files on a ticket
+    /// (`ticket_files` already there) and [`CLIENT_ATTACHMENT_BYTES_MAX`] over all its tickets.
+    /// Staff are not limited: an answer with the file the client needs is never refused.
+    fn within_quota(&self, ticket_files: usize) -> Result<(), TicketError> {
+        if self.author.side == Side::Staff || self.attachments.is_empty() {
+            return Ok(());
+        }
+        if ticket_files + self.attachments.len() > TICKET_ATTACHMENTS_MAX {
+            return Err(TicketError::TicketAttachmentsFull {
+                attached: ticket_files,
+                limit: TICKET_ATTACHMENTS_MAX,
+            });
+        }
+        let adding_bytes = self
+            .attachments
+            .iter()
+            .fold(0u64, |sum, file| sum.saturating_add(file.size_bytes));
+        if self.client_attachment_bytes.saturating_add(adding_bytes) > CLIENT_ATTACHMENT_BYTES_MAX {
+            return Err(TicketError::ClientAttachmentQuota {
+                used_bytes: self.client_attachment_bytes,
+                adding_bytes,
+                limit_bytes: CLIENT_ATTACHMENT_BYTES_MAX,
+            });
+        }
+        Ok(())
+    }
+
     fn checked(self) -> Result<NewMessage, TicketError> {
         if self.attachments.len() > ATTACHMENTS_MAX {
             return Err(TicketError::TooManyAttachments(ATTACHMENTS_MAX));
@@ -291,6 +334,8 @@ struct OpenedTicket {
     staff_id: Option<StaffId>,
     status: TicketStatus,
     awaiting_since: Option<DateTime<Utc>>,
+    /// The files the client's side attached to it, for its quota.
+    client_files: usize,
 }
 
 impl Ticket {
@@ -340,6 +385,7 @@ impl Ticket {
                     return Err(TicketError::CategoryArchived);
                 }
                 let message = message.checked()?;
+                message.within_quota(0)?;
                 let (status, awaiting_since) = match message.author.side {
                     Side::Client => (TicketStatus::Open, Some(at)),
                     Side::Staff => (TicketStatus::Answered, None),
@@ -363,6 +409,7 @@ impl Ticket {
             TicketCommand::Reply { message, hours, at } => {
                 let ticket = self.open_ticket()?;
                 let message = message.checked()?;
+                message.within_quota(ticket.client_files)?;
                 let (response_seconds, status, awaiting_since) = match message.author.side {
                     Side::Staff => (
                         ticket.awaiting_since.map(|since| {
@@ -472,6 +519,8 @@ impl Aggregate for Ticket {
                 department_id,
                 status,
                 awaiting_since,
+                author,
+                attachments,
                 ..
             } => {
                 self.opened = Some(OpenedTicket {
@@ -481,14 +530,23 @@ impl Aggregate for Ticket {
                     staff_id: None,
                     status,
                     awaiting_since,
+                    client_files: client_files(&author, &attachments),
                 });
             }
             TicketEvent::TicketReplied {
                 status,
                 awaiting_since,
+                author,
+                attachments,
                 ..
+            } => {
+                if let Some(ticket) = &mut self.opened {
+                    ticket.status = status;
+                    ticket.awaiting_since = awaiting_since;
+                    ticket.client_files += client_files(&author, &attachments);
+                }
             }
-            | TicketEvent::TicketReopened {
+            TicketEvent::TicketReopened {
                 status,
                 awaiting_since,
                 ..

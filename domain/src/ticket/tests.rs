@@ -32,6 +32,7 @@ fn message(n: u128, side: Side) -> NewMessage {
         author: author(side),
         body: " My server does not boot.\r\nPlease help. ".to_owned(),
         attachments: vec![],
+        client_attachment_bytes: 0,
     }
 }
 
@@ -352,4 +353,121 @@ fn attachments_must_be_what_their_type_says() {
     assert!(!AttachmentType::PlainText.matches(b"\x00\x01"));
     assert!(AttachmentType::parse("text/plain; charset=utf-8").is_ok());
     assert!(AttachmentType::parse("application/x-msdownload").is_err());
+}
+
+// Quotas of the client's files.
+
+fn file(n: u8, size_bytes: u64) -> Attachment {
+    Attachment {
+        sha256: format!("{n:02x}").repeat(32),
+        file_name: format!("log-{n}.txt"),
+        content_type: AttachmentType::PlainText,
+        size_bytes,
+    }
+}
+
+/// A reply of `side` with `files` files of 1 KiB, the client's tickets holding `stored` bytes.
+fn reply_with_files(side: Side, files: u8, stored: u64) -> TicketCommand {
+    let mut message = message(u128::from(files) + 100, side);
+    message.attachments = (0..files).map(|n| file(n, 1024)).collect();
+    message.client_attachment_bytes = stored;
+    TicketCommand::Reply {
+        message,
+        hours: None,
+        at: at(5, 17, 0),
+    }
+}
+
+/// The client's reply with `files` files, as an event.
+fn replied_with_files(files: u8) -> TicketEvent {
+    TicketEvent::TicketReplied {
+        message_id: TicketMessageId::from_uuid(Uuid::from_u128(u128::from(files) + 200)),
+        author: author(Side::Client),
+        body: "Logs attached.".to_owned(),
+        attachments: (0..files).map(|n| file(n, 1024)).collect(),
+        at: at(5, 16, 40),
+        response_seconds: None,
+        status: TicketStatus::Open,
+        awaiting_since: Some(at(5, 16, 30)),
+    }
+}
+
+#[test]
+fn the_client_may_attach_at_most_twenty_files_to_a_ticket() {
+    TicketTester::with(())
+        .given(vec![
+            opened(),
+            replied_with_files(5),
+            replied_with_files(5),
+            replied_with_files(5),
+        ])
+        .when(reply_with_files(Side::Client, 5, 0))
+        .then_expect_events(vec![TicketEvent::TicketReplied {
+            message_id: TicketMessageId::from_uuid(Uuid::from_u128(105)),
+            author: author(Side::Client),
+            body: "My server does not boot.\nPlease help.".to_owned(),
+            attachments: (0..5).map(|n| file(n, 1024)).collect(),
+            at: at(5, 17, 0),
+            response_seconds: None,
+            status: TicketStatus::Open,
+            awaiting_since: Some(at(5, 16, 30)),
+        }]);
+    TicketTester::with(())
+        .given(vec![
+            opened(),
+            replied_with_files(5),
+            replied_with_files(5),
+            replied_with_files(5),
+            replied_with_files(5),
+        ])
+        .when(reply_with_files(Side::Client, 1, 0))
+        .then_expect_error(TicketError::TicketAttachmentsFull {
+            attached: 20,
+            limit: TICKET_ATTACHMENTS_MAX,
+        });
+}
+
+#[test]
+fn files_beyond_the_clients_storage_quota_are_refused() {
+    TicketTester::with(())
+        .given(vec![opened()])
+        .when(reply_with_files(
+            Side::Client,
+            2,
+            CLIENT_ATTACHMENT_BYTES_MAX - 1024,
+        ))
+        .then_expect_error(TicketError::ClientAttachmentQuota {
+            used_bytes: CLIENT_ATTACHMENT_BYTES_MAX - 1024,
+            adding_bytes: 2048,
+            limit_bytes: CLIENT_ATTACHMENT_BYTES_MAX,
+        });
+}
+
+#[test]
+fn a_client_at_its_quota_may_still_write_without_files() {
+    let reply = reply_with_files(Side::Client, 0, CLIENT_ATTACHMENT_BYTES_MAX);
+    let events = Ticket::default()
+        .decide(open_command(Side::Client))
+        .unwrap();
+    let mut ticket = Ticket::default();
+    for event in events {
+        ticket.apply(event);
+    }
+    assert!(ticket.decide(reply).is_ok());
+}
+
+#[test]
+fn staff_answers_with_files_are_not_limited_by_the_clients_quota() {
+    let staff_reply = reply_with_files(Side::Staff, 5, CLIENT_ATTACHMENT_BYTES_MAX);
+    let mut ticket = Ticket::default();
+    for event in [
+        opened(),
+        replied_with_files(5),
+        replied_with_files(5),
+        replied_with_files(5),
+        replied_with_files(5),
+    ] {
+        ticket.apply(event);
+    }
+    assert!(ticket.decide(staff_reply).is_ok());
 }

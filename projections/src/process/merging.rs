@@ -32,6 +32,7 @@ use eventstore::log::StoredEvent;
 use eventstore::metadata::{Actor, CommandContext};
 use eventstore::{CommandError, CommandKey, EventStore, StoreError};
 use sqlx::PgConnection;
+use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::{Progress, Projection, ProjectionError};
@@ -351,12 +352,24 @@ async fn follow_late_order(
 /// The merging process manager.
 pub struct Merging {
     store: Arc<EventStore>,
+    /// The worker's stop signal: a step still running when it turns true is abandoned.
+    stop: Option<watch::Receiver<bool>>,
 }
 
 impl Merging {
     /// The process, writing through `store`.
     pub fn new(store: Arc<EventStore>) -> Self {
-        Self { store }
+        Self { store, stop: None }
+    }
+
+    /// The same process, abandoning a step as soon as `stop` turns true (the server's shutdown):
+    /// a step may be waiting for a read model whose worker stops too. Every step is keyed, so
+    /// the next start finishes an abandoned one as it finishes one cut by a crash.
+    pub fn stopping_on(self, stop: watch::Receiver<bool>) -> Self {
+        Self {
+            stop: Some(stop),
+            ..self
+        }
     }
 }
 
@@ -400,7 +413,16 @@ impl Projection for Merging {
                     _ => Ok(()),
                 }
             };
-            step.await.map_err(|e| ProjectionError::from(e).at(event))?;
+            let mut stop = self.stop.clone();
+            tokio::select! {
+                result = step => result.map_err(|e| ProjectionError::from(e).at(event))?,
+                () = crate::engine::stopped(stop.as_mut()) => {
+                    return Err(ProjectionError::Malformed(
+                        "stopping in the middle of a merge step; it continues at the next start"
+                            .to_owned(),
+                    ));
+                }
+            }
         }
         Ok(())
     }

@@ -13,16 +13,28 @@ pub mod settlement;
 
 use std::sync::Arc;
 
+use tokio::sync::watch;
+
 use crate::Projection;
 
 /// Every process manager, for the server to run beside the projections. Unlike read models they
 /// are never rebuilt: their effects are commands, not rows.
 pub fn all(store: Arc<eventstore::EventStore>) -> Vec<Arc<dyn Projection>> {
+    let (_, never) = watch::channel(false);
+    all_stopping_on(store, never)
+}
+
+/// Every process manager, each giving up its waits for read models when `stop` turns true: the
+/// server stops the read models' worker at the same time, so such a wait could only time out.
+pub fn all_stopping_on(
+    store: Arc<eventstore::EventStore>,
+    stop: watch::Receiver<bool>,
+) -> Vec<Arc<dyn Projection>> {
     vec![
-        Arc::new(settlement::Settlement::new(Arc::clone(&store))),
+        Arc::new(settlement::Settlement::new(Arc::clone(&store)).stopping_on(stop.clone())),
         Arc::new(payments::Payments::new(Arc::clone(&store))),
         Arc::new(invoicing::Invoicing::new(Arc::clone(&store))),
-        Arc::new(merging::Merging::new(store)),
+        Arc::new(merging::Merging::new(store).stopping_on(stop)),
         // The notifier's outbox: like a process manager, never rebuilt (its rows are the
         // record of what was sent).
         Arc::new(crate::notify::Outbox),

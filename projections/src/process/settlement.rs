@@ -20,6 +20,7 @@ use eventstore::log::StoredEvent;
 use eventstore::metadata::{Actor, CommandContext};
 use eventstore::{CommandError, CommandKey, EventStore, StoreError};
 use sqlx::{PgConnection, PgPool};
+use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::{Progress, Projection, ProjectionError};
@@ -27,12 +28,23 @@ use crate::{Progress, Projection, ProjectionError};
 /// The settlement process manager.
 pub struct Settlement {
     store: Arc<EventStore>,
+    /// The worker's stop signal: a wait for the services read model ends when it turns true.
+    stop: Option<watch::Receiver<bool>>,
 }
 
 impl Settlement {
     /// A settlement process over `store`.
     pub fn new(store: Arc<EventStore>) -> Self {
-        Self { store }
+        Self { store, stop: None }
+    }
+
+    /// The same process, giving up its waits for a read model as soon as `stop` turns true (the
+    /// server's shutdown, which stops that read model's worker too).
+    pub fn stopping_on(self, stop: watch::Receiver<bool>) -> Self {
+        Self {
+            stop: Some(stop),
+            ..self
+        }
     }
 }
 
@@ -287,14 +299,22 @@ impl Projection for Settlement {
         // The services read model must know every order up to this batch before it is asked
         // which services wait for money.
         let pool = self.store.pool();
-        let ready = crate::engine::wait_for_position(
+        let ready = crate::engine::wait_for_position_or_stop(
             pool,
             &Progress::default(),
             "services",
             last.position,
             Duration::from_secs(30),
+            self.stop.as_ref(),
         )
         .await?;
+        if !ready && self.stop.as_ref().is_some_and(|stop| *stop.borrow()) {
+            return Err(ProjectionError::Malformed(
+                "stopping while the services read model is behind; settlement will retry at \
+                 the next start"
+                    .to_owned(),
+            ));
+        }
         if !ready {
             return Err(ProjectionError::Malformed(
                 "the services read model is behind; settlement will retry".to_owned(),
