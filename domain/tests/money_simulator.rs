@@ -65,6 +65,11 @@ const CHECK_AUTO_RENEW_OFF_ENDS: bool = false;
 /// confirmation fix is merged.
 const CHECK_CONFIRMED_CREDIT_CAP: bool = false;
 
+/// A merged client's account stays empty after its merge: a correction of one of its old
+/// expenses, or a refund or fraud reversal of one of its old payments, must not strand money on
+/// an account nobody uses. Off: a bug this simulator found, not yet fixed.
+const CHECK_MERGED_ACCOUNT_STAYS_EMPTY: bool = false;
+
 /// Which of the switched invariants a run checks.
 #[derive(Debug, Clone, Copy, Default)]
 struct Switches {
@@ -72,6 +77,7 @@ struct Switches {
     no_period_before_order: bool,
     auto_renew_off_ends: bool,
     confirmed_credit_cap: bool,
+    merged_account_stays_empty: bool,
 }
 
 impl Switches {
@@ -81,6 +87,7 @@ impl Switches {
         no_period_before_order: CHECK_NO_PERIOD_BEFORE_ORDER,
         auto_renew_off_ends: CHECK_AUTO_RENEW_OFF_ENDS,
         confirmed_credit_cap: CHECK_CONFIRMED_CREDIT_CAP,
+        merged_account_stays_empty: CHECK_MERGED_ACCOUNT_STAYS_EMPTY,
     };
 }
 
@@ -1130,6 +1137,19 @@ fn check(world: &World, switches: Switches) -> Result<(), Violation> {
             );
         }
     }
+    // A merged client's account stays empty.
+    if switches.merged_account_stays_empty {
+        for index in &world.merged {
+            let account = account_of(client(*index));
+            let balance = world.accounts.get(&account).and_then(Account::balance);
+            if balance.is_some_and(|balance| !balance.is_zero()) {
+                return violation(
+                    "a_merged_account_stays_empty",
+                    format!("client {index} was merged, its account holds {balance:?}"),
+                );
+            }
+        }
+    }
     // Everything the accounts recorded, by id.
     let mut posted: BTreeMap<PaymentId, Money> = BTreeMap::new();
     let mut returned: BTreeMap<PaymentId, Money> = BTreeMap::new();
@@ -1506,6 +1526,7 @@ const TARIFF_CREDIT_CAP: Switches = Switches {
     no_period_before_order: false,
     auto_renew_off_ends: false,
     confirmed_credit_cap: false,
+    merged_account_stays_empty: false,
 };
 
 /// Seed 448: a service sold with a 100 % promo code was charged its setup fee only; a tariff
@@ -1742,4 +1763,61 @@ fn an_ordinary_history_keeps_every_invariant() {
     ] {
         assert!(kinds.contains(kind), "no {kind} event in {kinds:?}");
     }
+}
+
+const MERGED_ACCOUNT_STAYS_EMPTY: Switches = Switches {
+    tariff_credit_cap: false,
+    no_period_before_order: false,
+    auto_renew_off_ends: false,
+    confirmed_credit_cap: false,
+    merged_account_stays_empty: true,
+};
+
+/// Seed 32: a payment of a client merged into another was marked as fraud after the merge;
+/// the reversal left a debt on the merged client's account, which nobody can pay any more.
+#[test]
+fn a_fraud_reversal_after_a_merge_leaves_no_debt_on_the_merged_account() {
+    let ops = [
+        Op::Pay {
+            client: 0,
+            cents: 727,
+        },
+        Op::Merge { from: 0, to: 1 },
+        Op::Fraud { payment: 0 },
+    ];
+    assert_found_bug(
+        &ops,
+        "a_merged_account_stays_empty",
+        CHECK_MERGED_ACCOUNT_STAYS_EMPTY,
+        MERGED_ACCOUNT_STAYS_EMPTY,
+    );
+}
+
+/// Found over HTTP: staff corrected an expense of a client merged into another after the merge;
+/// the money given back stayed on the merged client's account, which nobody can spend.
+#[test]
+fn a_correction_after_a_merge_leaves_no_money_on_the_merged_account() {
+    let ops = [
+        Op::Pay {
+            client: 0,
+            cents: 5_000,
+        },
+        Op::Order {
+            client: 0,
+            tariff: 0,
+            promo: 0,
+            auto_prolong: true,
+        },
+        Op::Merge { from: 0, to: 1 },
+        Op::Correct {
+            expense: 0,
+            cents: None,
+        },
+    ];
+    assert_found_bug(
+        &ops,
+        "a_merged_account_stays_empty",
+        CHECK_MERGED_ACCOUNT_STAYS_EMPTY,
+        MERGED_ACCOUNT_STAYS_EMPTY,
+    );
 }
