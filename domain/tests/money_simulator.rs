@@ -13,10 +13,11 @@
 //! `cargo test -p domain --test money_simulator` runs 10,000 short sequences;
 //! `BILLING_LONG_TESTS=1` runs 20,000 more sequences of up to 100 steps.
 //!
-//! Some invariants are broken by bugs that are being fixed on other branches. Each has a switch
-//! below, off until its fix is merged; a switched-off invariant is still computed, and
-//! `known_bugs_are_still_found_by_their_seeds` proves each one still catches its bug, so turning
-//! a switch on after the fix is the whole change.
+//! Some invariants are broken by known bugs. Each has a `CHECK_*` switch below, off until its fix
+//! is merged, and the seed that found the bug is a named test running its shortest sequence:
+//! while the switch is off, the test asserts that the sequence still breaks the invariant, so it
+//! fails as soon as the fix arrives and says to turn the switch on; with the switch on, it
+//! asserts that the invariant holds.
 
 #![expect(
     clippy::expect_used,
