@@ -63,7 +63,8 @@ impl Shop {
         let (server, clock) = TestServer::start_fixed().await;
         let provider = server.provider("EUR").await;
         let mut clients = Vec::new();
-        for index in 0..CLIENTS {
+        // The actors' clients, and one more that only staff's script touches.
+        for index in 0..=CLIENTS {
             clients.push(server.client(&provider, &format!("Client {index}")).await);
         }
         let mut tariffs = Vec::new();
@@ -280,8 +281,9 @@ async fn actor(shop: &Shop, seed: u64) {
     }
 }
 
-/// Staff at the same time: a billing day for today, one back-dated, and the last client
-/// merged into the first.
+/// Staff at the same time: a billing day for today, the last actors' client merged into the
+/// first, and a billing day run back-dated to before every order while an order waits for
+/// money its account has (the client's older, dearer order refused the money first).
 async fn staff(shop: &Shop) {
     tokio::time::sleep(Duration::from_millis(200)).await;
     shop.send("/v1/billing/runs", json!({"as_of": day(2027, 1, 1)}))
@@ -293,6 +295,24 @@ async fn staff(shop: &Shop) {
         )
         .await;
     assert!(merged.status.is_success(), "{merged:?}");
+    let waiting = &shop.clients[CLIENTS];
+    for tariff in [&shop.tariffs[1], &shop.tariffs[0]] {
+        let ordered = shop
+            .send(
+                &format!("/v1/clients/{waiting}/services"),
+                json!({"tariff_id": tariff, "period": "P1M", "auto_prolong": true}),
+            )
+            .await;
+        assert_eq!(ordered.status, StatusCode::CREATED, "{ordered:?}");
+    }
+    let paid = shop
+        .send(
+            &format!("/v1/clients/{waiting}/payments"),
+            json!({"payment_id": Uuid::now_v7(), "amount": "20.00", "currency": "EUR",
+                   "method": "bank_transfer"}),
+        )
+        .await;
+    assert_eq!(paid.status, StatusCode::CREATED, "{paid:?}");
     shop.send("/v1/billing/runs", json!({"as_of": day(2026, 12, 20)}))
         .await;
 }
