@@ -499,7 +499,15 @@ async fn money_is_conserved_after_a_random_concurrent_run() {
             .iter()
             .filter(|row| row.1 == *service && regular(row))
             .collect();
-        for pair in periods.windows(2) {
+        // While a back-dated billing day can charge an order from before the order (the bug
+        // behind CHECK_NO_PERIOD_BEFORE_ORDER), such a charge can race the order's own charge
+        // from the order's day, and both stay: the overlap is then that bug's, and those
+        // periods are left out until its switch is on.
+        let counted: Vec<_> = periods
+            .iter()
+            .filter(|period| CHECK_NO_PERIOD_BEFORE_ORDER || period.3 >= *ordered)
+            .collect();
+        for pair in counted.windows(2) {
             assert!(
                 pair[1].3 >= pair[0].4,
                 "service {service}: {pair:?} charge overlapping periods"
