@@ -9,6 +9,7 @@ mod audit;
 mod billing;
 mod browser;
 mod companies;
+mod conservation;
 mod crash;
 mod demo;
 mod eventstore;
