@@ -426,6 +426,22 @@ impl From<StoreError> for ApiError {
             tracing::warn!(%error, "database unavailable");
             return Self::unavailable("unavailable", "the database is unavailable; retry", 1);
         }
+        // A query that lost a deadlock or a serialization conflict (a read model's rebuild
+        // empties its tables under an exclusive lock while a reader holds another) did nothing:
+        // the same request succeeds when retried.
+        if let StoreError::Database(database) = &error
+            && database
+                .as_database_error()
+                .and_then(|e| e.code())
+                .is_some_and(|code| code == "40P01" || code == "40001")
+        {
+            tracing::warn!(%error, "a query lost a lock conflict; the caller retries");
+            return Self::unavailable(
+                "contention",
+                "the data is being rebuilt or changed at this moment; retry",
+                1,
+            );
+        }
         match error {
             StoreError::Contention { .. } => Self::unavailable(
                 "contention",
