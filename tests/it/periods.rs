@@ -452,3 +452,54 @@ async fn auto_renewal_is_switched_off_and_on_after_ordering() {
     );
     assert_eq!(refused.body["code"], "service_closed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_renews_a_suspended_service_only_while_auto_renewal_is_on() {
+    // Arrange: a VDS paid for January (20.00 of 20.00) and suspended for lack of money on Feb 1;
+    // then its auto-renewal is switched off.
+    let shop = Shop::open(day(2027, 1, 1)).await;
+    let tariff = shop.vds("VDS", "20.00").await;
+    shop.pay("20.00").await;
+    let vds = shop
+        .order(json!({"tariff_id": tariff, "period": "P1M"}))
+        .await;
+    shop.robot().await;
+    shop.set_day(day(2027, 2, 1));
+    shop.billing_day(day(2027, 2, 1)).await;
+    shop.robot().await;
+    assert_eq!(shop.service(&vds).await["status"], "suspended");
+    let path = format!("/v1/services/{vds}/auto-prolong");
+    let off = shop
+        .server
+        .call(Method::PUT, &path, Some(json!({"auto_prolong": false})))
+        .await;
+    assert_eq!(off.status, StatusCode::OK, "{off:?}");
+
+    // Act: money arrives on Feb 3, and the billing day runs.
+    shop.set_day(day(2027, 2, 3));
+    shop.pay("50.00").await;
+    shop.billing_day(day(2027, 2, 3)).await;
+
+    // Assert: nothing is charged and the service stays suspended.
+    assert_eq!(
+        shop.charges_of(&vds).await,
+        pairs(&[("2027-01-01", "20.00")])
+    );
+    assert_eq!(shop.service(&vds).await["status"], "suspended");
+
+    // Switched on again, it is charged at once from that day and its resumption requested.
+    let on = shop
+        .server
+        .call(Method::PUT, &path, Some(json!({"auto_prolong": true})))
+        .await;
+    assert_eq!(on.status, StatusCode::OK, "{on:?}");
+    assert_eq!(
+        shop.charges_of(&vds).await,
+        pairs(&[("2027-01-01", "20.00"), ("2027-02-03", "20.00")])
+    );
+    shop.robot().await;
+    let service = shop.service(&vds).await;
+    assert_eq!(service["status"], "active");
+    assert_eq!(service["paid_until"], "2027-03-03");
+    assert_eq!(shop.balance().await, "30.00", "70.00 − 40.00");
+}
