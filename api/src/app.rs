@@ -275,6 +275,7 @@ fn protected() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::services::resume_service))
         .routes(routes!(routes::services::close_service))
         .routes(routes!(routes::services::change_tariff))
+        .routes(routes!(routes::services::set_auto_prolong))
         .routes(routes!(routes::operations::list_operations))
         .routes(routes!(routes::operations::complete_operation))
         .routes(routes!(routes::operations::fail_operation))

@@ -73,6 +73,7 @@ impl NamedCommand for ServiceCommand {
             Self::ChangeTariff { .. } => "ChangeTariff",
             Self::RunBillingDay { .. } => "RunBillingDay",
             Self::TransferService { .. } => "TransferService",
+            Self::SetAutoProlong { .. } => "SetAutoProlong",
         }
     }
 }

@@ -152,6 +152,7 @@ impl Fold {
                     AccountEvent::ExpenseCredited {
                         expense,
                         balance_after,
+                        ..
                     } => (expense.amount.amount(), balance_after),
                     // A merge moves a signed balance: out of the source, into the target.
                     AccountEvent::BalanceTransferredOut {

@@ -587,6 +587,7 @@ fn fold_account(
         AccountEvent::ExpenseCredited {
             expense,
             balance_after,
+            ..
         } => {
             state.set_balance(account, *balance_after, at, position);
             let (provider, tariff, item_type) =
@@ -776,6 +777,7 @@ fn fold_service(
         | ServiceEvent::OperationRequested { .. }
         | ServiceEvent::OperationFailed { .. }
         | ServiceEvent::ClosureScheduled { .. }
+        | ServiceEvent::AutoProlongSet { .. }
         | ServiceEvent::NoticeDue { .. } => {}
     }
     Ok(())

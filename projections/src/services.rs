@@ -354,6 +354,11 @@ impl Fold {
                 }
             }
             ServiceEvent::NoticeDue { .. } => {}
+            ServiceEvent::AutoProlongSet { auto_prolong } => {
+                if let Some(row) = self.service(id, at, position) {
+                    row.auto_prolong = auto_prolong;
+                }
+            }
             ServiceEvent::ServiceTransferred {
                 to_client,
                 to_account,
@@ -404,6 +409,7 @@ impl Fold {
                         suspend_reason = excluded.suspend_reason,
                         suspended_since = excluded.suspended_since,
                         close_at_period_end = excluded.close_at_period_end,
+                        auto_prolong = excluded.auto_prolong,
                         updated_at = excluded.updated_at, position = excluded.position",
             )
             .bind(services.iter().map(|r| r.id).collect::<Vec<_>>())

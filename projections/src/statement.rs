@@ -101,6 +101,7 @@ fn movement(event: AccountEvent) -> Option<Movement> {
         AccountEvent::ExpenseCredited {
             expense,
             balance_after,
+            ..
         } => Movement {
             kind: "credit",
             amount: expense.amount,

@@ -18,6 +18,7 @@ mod invoicing;
 mod merge;
 mod notifications;
 mod payments;
+mod periods;
 mod permissions;
 mod pressure;
 mod process;

@@ -106,6 +106,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("POST /v1/services/{id}/resume", "2223331"),
     ("POST /v1/services/{id}/close", "2223231"),
     ("POST /v1/services/{id}/change-tariff", "2223231"),
+    ("PUT /v1/services/{id}/auto-prolong", "2223231"),
     ("GET /v1/operations", "2223331"),
     ("POST /v1/operations/{id}/complete", "2223331"),
     ("POST /v1/operations/{id}/fail", "2223331"),
@@ -806,6 +807,14 @@ impl Scene {
                     method,
                     format!("/v1/services/{service}/change-tariff"),
                     Some(json!({"tariff_id": self.other_tariff})),
+                )
+            }
+            (M::PUT, "/v1/services/{id}/auto-prolong") => {
+                let service = self.active_service(c).await;
+                call(
+                    method,
+                    format!("/v1/services/{service}/auto-prolong"),
+                    Some(json!({"auto_prolong": false})),
                 )
             }
             (M::POST, "/v1/operations/{id}/complete") => {

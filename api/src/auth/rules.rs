@@ -295,6 +295,9 @@ pub const RULES: &[Rule] = &[
     Rule::write("POST", "/v1/services/{id}/change-tariff", Services)
         .of(Owner::Service)
         .for_clients(),
+    Rule::write("PUT", "/v1/services/{id}/auto-prolong", Services)
+        .of(Owner::Service)
+        .for_clients(),
     Rule::read("GET", "/v1/operations", Services).scope("operations.list"),
     Rule::write("POST", "/v1/operations/{id}/complete", Services)
         .of(Owner::Operation)

@@ -1,12 +1,15 @@
-//! Services (ordered items): order, read, prolong, suspend, resume, close, change tariff.
+//! Services (ordered items): order, read, prolong, suspend, resume, close, change tariff, switch
+//! automatic renewal.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::account::{Account, AccountCommand, AccountError, ExpenseLine};
-use domain::ids::{AccountId, ClientId, ExpenseId, OperationId, PromoCodeId, ServiceId};
+use domain::account::{
+    Account, AccountCommand, AccountError, CreditedCharge, ExpenseDiscount, ExpenseLine,
+};
+use domain::ids::{AccountId, ClientId, OperationId, PromoCodeId, ServiceId};
 use domain::period::BillingPeriod;
 use domain::promo::{PromoCode, PromoCommand, PromoError};
 use domain::service::{Service, ServiceCommand, ServiceDiscount, SuspendReason};
@@ -279,9 +282,14 @@ async fn redeem(
     let code = crate::routes::promo_codes::parse_code(code)?;
     let promo_id = PromoCodeId::of(provider_id, code.as_str()).to_string();
     let promo = state.store.load::<PromoCode>(&promo_id).await?.aggregate;
-    let (Some(discount), Some(recurring)) = (promo.discount().cloned(), promo.recurring()) else {
+    let (Some(discount), Some(recurring), Some(limits)) =
+        (promo.discount().cloned(), promo.recurring(), promo.limits())
+    else {
         return Err(PromoError::NotFound.into());
     };
+    // The service keeps the code's tariff and item-type limits, so that a tariff change can
+    // recheck them.
+    let (tariffs, item_types) = (limits.tariffs.clone(), limits.item_types.clone());
     let answer = serde_json::json!({ "id": id });
     let mut keys = vec![
         CommandKey::new("promo", id.to_string(), &(&promo_id, id), answer.clone())
@@ -322,6 +330,8 @@ async fn redeem(
             code: code.as_str().to_owned(),
             discount,
             recurring,
+            tariffs,
+            item_types,
         },
     ))
 }
@@ -544,10 +554,16 @@ pub async fn close_service(
     run(&state, &command, id, "close", &request, cmd).await
 }
 
-/// Moves a service to another tariff today: the unused part of the old price is credited and the
-/// new price charged for the rest of the period, by days (see `ServiceTerms` proration rule:
-/// price × remaining days / days in the period, each rounded once to the cent, half away from
-/// zero).
+/// Moves a service to another tariff today: what was paid for the rest of the period is credited
+/// and the new price charged for it, by days (see `Service::quote_tariff_change`).
+///
+/// The credit is at most what the client actually paid for the remaining days: net of the promo
+/// code discount, without the setup fee, and less what corrections already gave back of that
+/// charge. The new price keeps the discount the service carries where the code applies (a
+/// recurring code; a one-time code within the first period; within the code's tariff limits).
+/// Each amount is price × remaining days / days in the period, rounded once to the cent, half
+/// away from zero. Changing back and forth never creates money: each change gives back exactly
+/// what the previous one charged for the same days.
 #[utoipa::path(post, path = "/v1/services/{id}/change-tariff", tag = "services",
     request_body = ChangeTariffRequest,
     params(("id" = Uuid, Path, description = "the service")),
@@ -583,10 +599,21 @@ pub async fn change_tariff(
         request.addons.clone(),
     )
     .await?;
-    let change = service.quote_tariff_change(&new_terms, today)?;
+    // What corrections already gave back of the charge the credit draws on is the account's
+    // fact; the service prices the change with it, and the account refuses a credit above it.
+    let currency = terms.currency();
+    let account = state
+        .store
+        .load::<Account>(&account_id.to_string())
+        .await?
+        .aggregate;
+    let zero = domain::money::Money::zero(currency);
+    let rest = service.quote_tariff_change(&new_terms, today, zero)?;
+    let returned = account.returned_of_expense(rest.credited_expense_id, zero);
+    let change = service.quote_tariff_change(&new_terms, today, returned)?;
     let service_id = ServiceId::from_uuid(id);
-    let line = |part: &str, amount, what: &str| ExpenseLine {
-        expense_id: ExpenseId::for_change(service_id, today, part),
+    let line = |expense_id, amount, what: &str| ExpenseLine {
+        expense_id,
         service_id,
         period_start: today,
         period_end: change.period_end,
@@ -595,14 +622,31 @@ pub async fn change_tariff(
         discount: None,
     };
     let credit = line(
-        "credit",
+        change.credit_expense_id,
         change.credit,
         &format!("unused part of {}", terms.tariff_name),
     );
-    let charge = line("charge", change.charge, &new_terms.tariff_name);
+    let charge = ExpenseLine {
+        discount: change
+            .charge_discount
+            .zip(service.discount())
+            .map(|(amount, discount)| ExpenseDiscount {
+                code: discount.code.clone(),
+                list_amount: change.charge_list,
+                amount,
+            }),
+        ..line(
+            change.charge_expense_id,
+            change.charge,
+            &new_terms.tariff_name,
+        )
+    };
+    // The key names this change (the service's next one), so a retry after the account moved the
+    // money but before the service recorded the change replays the money instead of moving it
+    // again.
     let key = CommandKey::new(
         "tariff-change",
-        format!("{id}/{today}"),
+        format!("{id}/{}", change.charge_expense_id),
         &(&request.tariff_id, &credit.amount, &charge.amount),
         serde_json::Value::Null,
     )
@@ -616,6 +660,10 @@ pub async fn change_tariff(
                 provider_id,
                 credit: credit.clone(),
                 charge: charge.clone(),
+                credited_charge: Some(CreditedCharge {
+                    expense_id: change.credited_expense_id,
+                    charged: change.credited_paid,
+                }),
             },
             &command.context,
             std::slice::from_ref(&key),
@@ -634,10 +682,54 @@ pub async fn change_tariff(
     let cmd = ServiceCommand::ChangeTariff {
         new_terms,
         on: today,
+        returned,
         credit_expense_id: credit.expense_id,
         charge_expense_id: charge.expense_id,
     };
     run(&state, &command, id, "change-tariff", &request, cmd).await
+}
+
+/// `PUT /v1/services/{id}/auto-prolong`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AutoProlongRequest {
+    /// Whether the service is charged for each next period by itself.
+    pub auto_prolong: bool,
+}
+
+/// Switches a service's automatic renewal on or off. A service without it is not charged for a
+/// next period (neither by the billing day nor when money arrives) and ends with its paid time:
+/// it is closed then, and deleted after its item type's delay, unless the client prolongs it
+/// before. Switched on for a service suspended for non-payment, it is charged at once if the
+/// money is there.
+#[utoipa::path(put, path = "/v1/services/{id}/auto-prolong", tag = "services",
+    request_body = AutoProlongRequest,
+    params(("id" = Uuid, Path, description = "the service")),
+    responses(
+        (status = 200, description = "set (or already so)", body = Accepted),
+        (status = 404, description = "no such service", body = Problem),
+        (status = 422, description = "the service is closed", body = Problem)))]
+pub async fn set_auto_prolong(
+    State(state): State<AppState>,
+    command: Command,
+    Path(id): Path<Uuid>,
+    Body(request): Body<AutoProlongRequest>,
+) -> Result<Response, ApiError> {
+    load(&state, id).await?;
+    let cmd = ServiceCommand::SetAutoProlong {
+        auto_prolong: request.auto_prolong,
+    };
+    let answer = run(&state, &command, id, "auto-prolong", &request, cmd).await?;
+    if request.auto_prolong {
+        settlement::charge_due(
+            &state.store,
+            ServiceId::from_uuid(id),
+            state.today(),
+            &command.context,
+        )
+        .await?;
+    }
+    Ok(answer)
 }
 
 /// `GET /v1/clients/{id}/services` parameters.

@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use super::{ExpenseLine, PaymentMethod};
+use super::{CreditedCharge, ExpenseLine, PaymentMethod};
 use crate::ids::{
     AccountId, AdjustmentId, ClientId, CorrectionId, ExpenseId, MergeId, PaymentId, ProviderId,
     RefundId,
@@ -65,6 +65,10 @@ pub enum AccountCommand {
         credit: ExpenseLine,
         /// The amount charged; zero or more. A zero line leaves no event.
         charge: ExpenseLine,
+        /// The charge the credit gives back part of; the credit may not exceed what is left of
+        /// it. `None` gives back without that check (kept for callers that predate it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        credited_charge: Option<CreditedCharge>,
     },
     /// Sets how far the balance may go below zero.
     SetCreditLimit {

@@ -67,6 +67,15 @@ pub enum AccountError {
         /// What is left of the expense.
         remaining: Money,
     },
+    /// A credit would give back more of a charge than is left of it after earlier credits and
+    /// corrections.
+    #[error("credit: {requested} is more than the {remaining} left of the charge")]
+    CreditExceedsCharge {
+        /// The credit asked for.
+        requested: Money,
+        /// What is left of the charge.
+        remaining: Money,
+    },
     /// The expense or payment has nothing left to give back or take back.
     #[error("nothing is left of it to give back")]
     NothingLeft,
@@ -102,6 +111,7 @@ impl AccountError {
             AccountError::RefundExceedsUnallocated { .. } => "refund_exceeds_unallocated",
             AccountError::CorrectionExceedsExpense { .. } => "correction_exceeds_expense",
             AccountError::NothingLeft => "nothing_left",
+            AccountError::CreditExceedsCharge { .. } => "credit_exceeds_charge",
             AccountError::ConversionMismatch => "conversion_mismatch",
             AccountError::InvalidDiscount => "invalid_expense_discount",
             AccountError::InvalidTransfer => "invalid_transfer",

@@ -65,6 +65,10 @@ pub enum AccountEvent {
         expense: ExpenseLine,
         /// The balance after the credit.
         balance_after: Money,
+        /// The charge this credit gave back part of, if it names one. Absent from credits stored
+        /// before it was recorded.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        of_expense: Option<ExpenseId>,
     },
     /// The credit limit was changed.
     CreditLimitSet {

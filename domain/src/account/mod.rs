@@ -196,6 +196,7 @@ impl Account {
                 provider_id,
                 credit,
                 charge,
+                credited_charge,
             } => {
                 let (opening, balance) = self.open_for(client_id, provider_id, credit.amount)?;
                 if charge.amount.currency() != credit.amount.currency() {
@@ -206,6 +207,19 @@ impl Account {
                 }
                 if credit.amount.is_negative() || charge.amount.is_negative() {
                     return Err(AccountError::AmountNotPositive);
+                }
+                if let Some(of) = credited_charge
+                    && credit.amount.is_positive()
+                {
+                    let remaining = of
+                        .charged
+                        .checked_sub(self.returned_of_expense(of.expense_id, of.charged))?;
+                    if credit.amount.amount() > remaining.amount() {
+                        return Err(AccountError::CreditExceedsCharge {
+                            requested: credit.amount,
+                            remaining,
+                        });
+                    }
                 }
                 let (credit, charge) = (described(credit)?, described(charge)?);
                 let balance_credited = balance.checked_add(credit.amount)?;
@@ -221,6 +235,7 @@ impl Account {
                     lines.push(AccountEvent::ExpenseCredited {
                         expense: credit,
                         balance_after: balance_credited,
+                        of_expense: credited_charge.map(|of| of.expense_id),
                     });
                 }
                 if !charge.amount.is_zero() {
@@ -323,11 +338,7 @@ impl Account {
             } => {
                 let balance = self.open_balance_for(client_id, provider_id, charged)?;
                 let reason = reason_within(&reason)?;
-                let returned = self
-                    .open
-                    .as_ref()
-                    .and_then(|open| open.expense_returns.get(&expense_id).copied())
-                    .unwrap_or_else(|| Money::zero(charged.currency()));
+                let returned = self.returned_of_expense(expense_id, charged);
                 let remaining = charged.checked_sub(returned)?;
                 if !remaining.is_positive() {
                     return Err(AccountError::NothingLeft);
@@ -410,6 +421,15 @@ impl Account {
                 Ok(events)
             }
         }
+    }
+
+    /// What has been given back so far of the charge `expense` (by corrections and by credits
+    /// that name it), in `charged`'s currency: zero when nothing was.
+    pub fn returned_of_expense(&self, expense: ExpenseId, charged: Money) -> Money {
+        self.open
+            .as_ref()
+            .and_then(|open| open.expense_returns.get(&expense).copied())
+            .unwrap_or_else(|| Money::zero(charged.currency()))
     }
 
     /// What has been refunded or reversed so far of `payment`, in `credited`'s currency.
@@ -579,10 +599,21 @@ impl Aggregate for Account {
                     transfers_in: BTreeSet::new(),
                 });
             }
+            AccountEvent::ExpenseCredited {
+                expense,
+                balance_after,
+                of_expense,
+            } => {
+                if let Some(open) = &mut self.open {
+                    open.balance = balance_after;
+                    if let Some(of) = of_expense {
+                        add_returned(&mut open.expense_returns, of, expense.amount);
+                    }
+                }
+            }
             AccountEvent::PaymentPosted { balance_after, .. }
             | AccountEvent::BalanceAdjusted { balance_after, .. }
-            | AccountEvent::ExpenseCharged { balance_after, .. }
-            | AccountEvent::ExpenseCredited { balance_after, .. } => {
+            | AccountEvent::ExpenseCharged { balance_after, .. } => {
                 // The event carries its result, so applying it is an assignment, never a sum.
                 if let Some(open) = &mut self.open {
                     open.balance = balance_after;

@@ -169,6 +169,7 @@ fn replace(credit: &str, charge: &str) -> AccountCommand {
     AccountCommand::ReplaceCharge {
         client_id: client_id(),
         provider_id: provider_id(),
+        credited_charge: None,
         credit: credit_line(credit),
         charge: charge_line(charge),
     }
@@ -633,6 +634,7 @@ fn replacing_a_charge_credits_the_old_part_then_charges_the_new() {
             AccountEvent::ExpenseCredited {
                 expense: credit_line("6.00"),
                 balance_after: eur("16.00"),
+                of_expense: None,
             },
             AccountEvent::ExpenseCharged {
                 expense: charge_line("9.00"),
@@ -662,6 +664,7 @@ fn replacing_a_charge_with_a_cheaper_one_is_allowed_beyond_the_limit() {
             AccountEvent::ExpenseCredited {
                 expense: credit_line("9.00"),
                 balance_after: eur("-11.00"),
+                of_expense: None,
             },
             AccountEvent::ExpenseCharged {
                 expense: charge_line("6.00"),
@@ -689,6 +692,7 @@ fn replacing_a_charge_skips_a_zero_charge() {
         .then_expect_events(vec![AccountEvent::ExpenseCredited {
             expense: credit_line("4.00"),
             balance_after: eur("4.00"),
+            of_expense: None,
         }]);
 }
 
@@ -715,6 +719,7 @@ fn replacing_a_charge_in_two_currencies_is_rejected() {
         .when(AccountCommand::ReplaceCharge {
             client_id: client_id(),
             provider_id: provider_id(),
+            credited_charge: None,
             credit: credit_line("1"),
             charge: ExpenseLine {
                 amount: usd("2"),
@@ -734,6 +739,7 @@ fn replacing_a_charge_with_a_blank_description_is_rejected() {
         .when(AccountCommand::ReplaceCharge {
             client_id: client_id(),
             provider_id: provider_id(),
+            credited_charge: None,
             credit: credit_line("1"),
             charge: ExpenseLine {
                 description: String::new(),
@@ -861,6 +867,7 @@ fn applying_a_credit_takes_the_balance_it_carries() {
     account.apply(AccountEvent::ExpenseCredited {
         expense: credit_line("3"),
         balance_after: eur("3"),
+        of_expense: None,
     });
     assert_eq!(account.balance(), Some(eur("3")));
 }
@@ -965,6 +972,7 @@ fn account_events_have_literal_names_and_version_one() {
         AccountEvent::ExpenseCredited {
             expense: credit_line("1"),
             balance_after: eur("1"),
+            of_expense: None,
         }
         .event_type(),
         "ExpenseCredited"
@@ -1001,6 +1009,13 @@ fn account_error_codes_are_stable() {
         ),
         (AccountError::NegativeCreditLimit, "negative_credit_limit"),
         (AccountError::InvalidDescription, "invalid_description"),
+        (
+            AccountError::CreditExceedsCharge {
+                requested: eur("1"),
+                remaining: eur("0"),
+            },
+            "credit_exceeds_charge",
+        ),
         (
             AccountError::Money(MoneyError::Overflow),
             "amount_out_of_range",
@@ -1423,4 +1438,67 @@ fn a_transferred_debt_arrives_whatever_the_credit_limit() {
         .given(vec![target_opened, arrived])
         .when(transfer_in)
         .then_expect_events(vec![]);
+}
+
+// A tariff change gives back at most what is left of the charge it credits.
+
+/// A tariff change's replacement that gives back `credit` of the period's 30.00 charge.
+fn replace_of_charge(credit: &str, charge: &str) -> AccountCommand {
+    AccountCommand::ReplaceCharge {
+        client_id: client_id(),
+        provider_id: provider_id(),
+        credit: credit_line(credit),
+        charge: charge_line(charge),
+        credited_charge: Some(CreditedCharge {
+            expense_id: line(eur("1"), "x").expense_id,
+            charged: eur("30.00"),
+        }),
+    }
+}
+
+#[test]
+fn a_credit_above_what_corrections_left_of_the_charge_is_refused() {
+    // Staff gave back 20.00 of the 30.00 charge: 30.00 − 20.00 = 10.00 is left to credit.
+    AccountTester::with(())
+        .given(vec![
+            opened(),
+            paid("50", "50"),
+            corrected(1, "20.00", false, "70.00"),
+        ])
+        .when(replace_of_charge("10.01", "5.00"))
+        .then_expect_error(AccountError::CreditExceedsCharge {
+            requested: eur("10.01"),
+            remaining: eur("10.00"),
+        });
+}
+
+#[test]
+fn a_credit_up_to_what_is_left_of_the_charge_is_given_and_remembered() {
+    // 10.00 of the 30.00 charge come back with the change; a void afterwards gives back only
+    // the 30.00 − 10.00 = 20.00 left, and a second credit of the same charge finds nothing left.
+    let credited = AccountEvent::ExpenseCredited {
+        expense: credit_line("10.00"),
+        balance_after: eur("60.00"),
+        of_expense: Some(line(eur("1"), "x").expense_id),
+    };
+    AccountTester::with(())
+        .given(vec![opened(), paid("50", "50")])
+        .when(replace_of_charge("10.00", "0"))
+        .then_expect_events(vec![credited.clone()]);
+    AccountTester::with(())
+        .given(vec![opened(), paid("50", "50"), credited.clone()])
+        .when(correct(1, None))
+        .then_expect_events(vec![corrected(1, "20.00", true, "80.00")]);
+    AccountTester::with(())
+        .given(vec![
+            opened(),
+            paid("50", "50"),
+            credited,
+            corrected(1, "20.00", true, "80.00"),
+        ])
+        .when(replace_of_charge("0.01", "0"))
+        .then_expect_error(AccountError::CreditExceedsCharge {
+            requested: eur("0.01"),
+            remaining: eur("0.00"),
+        });
 }

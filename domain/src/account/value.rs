@@ -116,3 +116,13 @@ pub struct ExpenseDiscount {
     /// What the discount took off `list_amount`; not negative and not more than it.
     pub amount: Money,
 }
+
+/// The charge a credit gives back part of, with what that charge paid: the account never gives
+/// back more of a charge than is left of it after earlier credits and corrections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditedCharge {
+    /// The charge's expense id.
+    pub expense_id: ExpenseId,
+    /// What the charge paid that may be given back (for a first period, without the setup fee).
+    pub charged: Money,
+}

@@ -96,16 +96,27 @@ pub enum ServiceCommand {
     /// Moves the service to other terms for the rest of the current period and after it.
     ///
     /// The account is credited and charged separately (`ReplaceCharge`) with the amounts of
-    /// `Service::quote_tariff_change`.
+    /// `Service::quote_tariff_change`, quoted with the same `returned`.
     ChangeTariff {
         /// The new terms, quoted from the new tariff.
         new_terms: ServiceTerms,
         /// The day of the change.
         on: NaiveDate,
-        /// `ExpenseId::for_change(service_id, on, "credit")`.
+        /// What the account has already given back of the expense that pays for the rest of the
+        /// period (`TariffChangeQuote::credited_expense_id`), by corrections: the credit never
+        /// exceeds what is left of it.
+        returned: Money,
+        /// The quote's `credit_expense_id`; another id means another change came first.
         credit_expense_id: ExpenseId,
-        /// `ExpenseId::for_change(service_id, on, "charge")`.
+        /// The quote's `charge_expense_id`.
         charge_expense_id: ExpenseId,
+    },
+    /// Switches automatic renewal on or off. A service without it is not charged for a next
+    /// period by the billing day or by a payment, and ends with its paid time unless the client
+    /// prolongs it. Setting the value it already has records nothing.
+    SetAutoProlong {
+        /// Whether the service is charged for each next period by itself.
+        auto_prolong: bool,
     },
     /// Does what the billing day decides for this service besides charging: expiry notices,
     /// suspension of unpaid services, closures at the period end, deletion of long-unpaid

@@ -37,6 +37,9 @@ pub enum ServiceError {
     /// The charged period does not continue the paid time.
     #[error("the charged period does not continue the paid period")]
     PeriodOutOfOrder,
+    /// The charged period starts before the service was ordered.
+    #[error("the charged period starts before the service was ordered")]
+    PeriodBeforeOrder,
     /// The tariff cannot be changed; the text says why.
     #[error("tariff change not allowed: {0}")]
     TariffChangeNotAllowed(String),
@@ -70,6 +73,7 @@ impl ServiceError {
             ServiceError::OperationNotPending => "operation_not_pending",
             ServiceError::OperationNotFailed => "operation_not_failed",
             ServiceError::PeriodOutOfOrder => "period_out_of_order",
+            ServiceError::PeriodBeforeOrder => "period_before_order",
             ServiceError::TariffChangeNotAllowed(_) => "tariff_change_not_allowed",
             ServiceError::InvalidReason => "invalid_reason",
             ServiceError::OtherProvider => "service_of_another_provider",

@@ -104,9 +104,10 @@ pub enum ServiceEvent {
         /// the command that closed it.
         operation_id: OperationId,
     },
-    /// The service was closed; its deletion follows.
+    /// The service was closed; its deletion follows (at once, or for a service that was not
+    /// renewed once its item type's deletion delay has passed).
     ServiceClosed {
-        /// The day of the closure.
+        /// The day of the closure; for a service that was not renewed, the end of its paid time.
         on: NaiveDate,
     },
     /// The service will close at the end of its paid time.
@@ -120,9 +121,9 @@ pub enum ServiceEvent {
         new_terms: ServiceTerms,
         /// The day of the change.
         on: NaiveDate,
-        /// What the account is given back of the old price.
+        /// What the account is given back: at most what was paid for the remaining days.
         credit: Money,
-        /// What the account is charged of the new price.
+        /// What the account is charged of the new price, net of the discount that applies.
         charge: Money,
         /// The expense id of the credit.
         credit_expense_id: ExpenseId,
@@ -133,6 +134,11 @@ pub enum ServiceEvent {
     NoticeDue {
         /// The notice.
         notice: Notice,
+    },
+    /// Automatic renewal was switched on or off.
+    AutoProlongSet {
+        /// Whether the service is charged for each next period by itself from now on.
+        auto_prolong: bool,
     },
     /// The service moved to another client; charges from now on go to `to_account`.
     ServiceTransferred {
@@ -171,6 +177,7 @@ impl DomainEvent for ServiceEvent {
             Self::TariffChanged { .. } => "TariffChanged".to_string(),
             Self::NoticeDue { .. } => "NoticeDue".to_string(),
             Self::ServiceTransferred { .. } => "ServiceTransferred".to_string(),
+            Self::AutoProlongSet { .. } => "AutoProlongSet".to_string(),
         }
     }
 

@@ -81,6 +81,30 @@ struct OrderedService {
     /// The expiry notices recorded for the current `paid_until`, as (paid_until, days); cleared
     /// when `paid_until` moves.
     noticed: Vec<(NaiveDate, u32)>,
+    /// The expense that pays for the rest of the current period; `None` before the first charge
+    /// (and in states saved before it was kept, see [`OrderedService::paid_rest`]).
+    #[serde(default)]
+    paid_rest: Option<PaidRest>,
+    /// Whether the current period is the one of the first charge, the only one a one-time promo
+    /// code discounts.
+    #[serde(default)]
+    first_period: bool,
+    /// How many tariff changes the service has had; numbers the next change's expense ids.
+    #[serde(default)]
+    tariff_changes: u32,
+    /// The day the service closed, once it has; its deletion counts from it.
+    #[serde(default)]
+    closed_on: Option<NaiveDate>,
+}
+
+/// The expense that paid for the days `[from, paid_until)` of the current period, and how much of
+/// it did: the charge's amount net of its discount and without the setup fee (which is never
+/// given back). A tariff change gives back at most this money, for the days it leaves unused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct PaidRest {
+    expense_id: ExpenseId,
+    from: NaiveDate,
+    paid: Money,
 }
 
 /// The current operation with what its completion and its retries need to know.
@@ -141,11 +165,39 @@ impl OrderedService {
     /// (never the setup fee, so the charge never goes below zero), on the first charge, and on
     /// every later one when the code is recurring; `None` when no code applies.
     fn discount_on(&self, first: bool) -> Result<Option<Money>, PromoError> {
+        self.discount_of(&self.terms, first)
+    }
+
+    /// What the service's promo code takes off the price per period of `terms`: on the period of
+    /// the first charge (`first`), and on every period when the code is recurring, as long as
+    /// `terms` are within the code's limits (a tariff change rechecks them); `None` otherwise.
+    fn discount_of(&self, terms: &ServiceTerms, first: bool) -> Result<Option<Money>, PromoError> {
         self.discount
             .as_ref()
-            .filter(|discount| first || discount.recurring)
-            .map(|discount| discount.discount.of(self.terms.price_per_period))
+            .filter(|discount| (first || discount.recurring) && discount.applies_to(terms))
+            .map(|discount| discount.discount.of(terms.price_per_period))
             .transpose()
+    }
+
+    /// The expense that pays for the rest of the current period `[current_start, paid_until)`.
+    ///
+    /// A state saved before the service kept it (a snapshot) knows only the period: it is taken
+    /// as paid at the price per period less the discount of a later period, which is what the
+    /// billing day charges for it.
+    fn paid_rest(&self, current_start: NaiveDate) -> Result<PaidRest, ServiceError> {
+        if let Some(rest) = self.paid_rest {
+            return Ok(rest);
+        }
+        let price = self.terms.price_per_period;
+        let paid = match self.discount_of(&self.terms, false)? {
+            Some(discount) => price.checked_sub(discount)?,
+            None => price,
+        };
+        Ok(PaidRest {
+            expense_id: ExpenseId::for_period(self.service_id, current_start),
+            from: current_start,
+            paid,
+        })
     }
 
     /// The next period after the paid time, keeping to the anchor day.
@@ -305,13 +357,14 @@ impl Service {
 
     /// The period to charge next, if the service should be charged on `on`.
     ///
-    /// - An order (until it lapses, [`ORDER_LAPSE_DAYS`] after it was placed): the first period
-    ///   `[on, end_of(on, on.day()))` for the setup fee plus the price per period.
+    /// - An order (from the day it was placed until it lapses, [`ORDER_LAPSE_DAYS`] after): the
+    ///   first period `[on, end_of(on, on.day()))` for the setup fee plus the price per period.
+    ///   No period starts before the order.
     /// - An active service, or one still being provisioned, with `auto_prolong`, no closure
     ///   scheduled and its paid time ended (`paid_until <= on`): the next period
     ///   `[paid_until, end_of(paid_until, anchor_day))`.
-    /// - A service suspended for non-payment that is still unpaid and has no operation in
-    ///   progress: a new period `[on, end_of(on, on.day()))`, because a resumed service starts
+    /// - A service suspended for non-payment, with `auto_prolong`, that is still unpaid and has
+    ///   no operation in progress: a new period `[on, end_of(on, on.day()))`, because a resumed service starts
     ///   afresh on the day it is paid and keeps to that day from then on.
     ///
     /// The service's promo code discount, if any, is taken off the price per period of the first
@@ -324,7 +377,11 @@ impl Service {
         let service = self.ordered.as_ref()?;
         match service.status {
             ServiceStatus::Ordered => {
-                if days_between(service.ordered_on, on) >= ORDER_LAPSE_DAYS {
+                // No period starts before the order: the service did not exist then (a billing
+                // day run for an earlier date finds nothing due).
+                if on < service.ordered_on
+                    || days_between(service.ordered_on, on) >= ORDER_LAPSE_DAYS
+                {
                     return None;
                 }
                 service.period_from(on, on.day(), true)
@@ -336,6 +393,7 @@ impl Service {
             }
             ServiceStatus::Suspended => {
                 let due = service.suspend_reason() == Some(SuspendReason::NonPayment)
+                    && service.auto_prolong
                     && service.unpaid_on(on)
                     && !service.operation_in_progress();
                 if due {
@@ -361,19 +419,33 @@ impl Service {
 
     /// What moving to `new_terms` on `on` credits and charges.
     ///
-    /// The rule: both amounts are the per-period price × remaining days / days in the period,
-    /// each rounded once to the minor unit, half away from zero. The period is the current one,
-    /// `[current_start, paid_until)`; the remaining days are `[on, paid_until)`. The credit uses
-    /// the old terms' price per period and the charge the new one, so a change on the first day
-    /// of a period swaps the whole price and a change on its last day swaps one day's worth.
+    /// The rule, for the current period `[current_start, paid_until)` and the remaining days
+    /// `[on, paid_until)`:
     ///
-    /// Allowed only for an active service (or one being provisioned), to terms with the same
-    /// billing period and currency, on a day within the current period; a service paid more
-    /// than one period ahead cannot change mid-period.
+    /// - **Credit**: at most what was actually paid for the remaining days. The expense that pays
+    ///   for the rest of the period (the period's charge, or the charge of the last tariff change
+    ///   in it) paid `paid` for the days `[from, paid_until)`: net of its promo code discount and
+    ///   without the setup fee, which is never given back. The credit is `paid` × remaining days /
+    ///   days in `[from, paid_until)`, and never more than what corrections (`returned`, what the
+    ///   account already gave back of that expense) left of it.
+    /// - **Charge**: the new price per period less the service's promo code discount, recomputed
+    ///   on the new price (a fixed amount never takes it below zero) where it applies: a recurring
+    ///   code always, a one-time code only within the period of the first charge, and only while
+    ///   the new terms are within the code's limits; × remaining days / days in the period.
+    ///
+    /// Each amount is rounded once to the minor unit, half away from zero. So a change on the
+    /// day of the last change gives back exactly that change's charge, and any number of changes
+    /// in a period leave the client having paid the used days of each tariff plus the final
+    /// tariff's net price for the remaining days: repeated changes never create money.
+    ///
+    /// Allowed only for an active service (or one being provisioned), to other terms with the
+    /// same billing period and currency, on a day within the current period and not before the
+    /// last change; a service paid more than one period ahead cannot change mid-period.
     pub fn quote_tariff_change(
         &self,
         new_terms: &ServiceTerms,
         on: NaiveDate,
+        returned: Money,
     ) -> Result<TariffChangeQuote, ServiceError> {
         let service = self.existing()?;
         let refuse = |reason: &str| Err(ServiceError::TariffChangeNotAllowed(reason.to_string()));
@@ -392,6 +464,9 @@ impl Service {
         if new_terms.currency() != service.terms.currency() {
             return refuse("the new terms are in another currency");
         }
+        if *new_terms == service.terms {
+            return refuse("the service is already on these terms");
+        }
         let (Some(current_start), Some(paid_until)) = (service.period_start, service.paid_until)
         else {
             return refuse("the service has not been paid");
@@ -402,13 +477,53 @@ impl Service {
         if on < current_start {
             return refuse("the service is paid more than one period ahead");
         }
+        let rest = service.paid_rest(current_start)?;
+        if on < rest.from {
+            return refuse("a later tariff change was already made");
+        }
         let remaining = days_between(on, paid_until);
         let total = days_between(current_start, paid_until);
+        let unused = rest
+            .paid
+            .prorate(remaining, days_between(rest.from, paid_until))?;
+        let left = rest.paid.checked_sub(returned)?;
+        let credit = if left.is_negative() {
+            Money::zero(left.currency())
+        } else if left.amount() < unused.amount() {
+            left
+        } else {
+            unused
+        };
+        let list_price = new_terms.price_per_period;
+        let discount = service.discount_of(new_terms, service.first_period)?;
+        let net_price = match discount {
+            Some(discount) => list_price.checked_sub(discount)?,
+            None => list_price,
+        };
+        let charge = net_price.prorate(remaining, total)?;
+        let charge_list = list_price.prorate(remaining, total)?;
+        let number = service.tariff_changes.saturating_add(1);
         Ok(TariffChangeQuote {
             current_start,
             period_end: paid_until,
-            credit: service.terms.price_per_period.prorate(remaining, total)?,
-            charge: new_terms.price_per_period.prorate(remaining, total)?,
+            credit,
+            charge,
+            charge_list,
+            charge_discount: discount
+                .map(|_| charge_list.checked_sub(charge))
+                .transpose()?,
+            credited_expense_id: rest.expense_id,
+            credited_paid: rest.paid,
+            credit_expense_id: ExpenseId::for_change(
+                service.service_id,
+                on,
+                &format!("credit-{number}"),
+            ),
+            charge_expense_id: ExpenseId::for_change(
+                service.service_id,
+                on,
+                &format!("charge-{number}"),
+            ),
         })
     }
 
@@ -551,10 +666,20 @@ impl Service {
             ServiceCommand::ChangeTariff {
                 new_terms,
                 on,
+                returned,
                 credit_expense_id,
                 charge_expense_id,
             } => {
-                let quote = self.quote_tariff_change(&new_terms, on)?;
+                let quote = self.quote_tariff_change(&new_terms, on, returned)?;
+                // The ids name the change the caller quoted and credited on the account; other
+                // ids mean another change came first, and this one would be priced on stale state.
+                if (credit_expense_id, charge_expense_id)
+                    != (quote.credit_expense_id, quote.charge_expense_id)
+                {
+                    return Err(ServiceError::TariffChangeNotAllowed(
+                        "another tariff change was made meanwhile".to_string(),
+                    ));
+                }
                 Ok(vec![ServiceEvent::TariffChanged {
                     new_terms,
                     on,
@@ -566,6 +691,16 @@ impl Service {
             }
             ServiceCommand::RunBillingDay { on, operation_id } => {
                 Ok(run_billing_day(self.existing()?, on, operation_id))
+            }
+            ServiceCommand::SetAutoProlong { auto_prolong } => {
+                let service = self.existing()?;
+                if service.is_closed() {
+                    return Err(ServiceError::ServiceClosed);
+                }
+                if service.auto_prolong == auto_prolong {
+                    return Ok(vec![]);
+                }
+                Ok(vec![ServiceEvent::AutoProlongSet { auto_prolong }])
             }
             ServiceCommand::TransferService {
                 to_client,
@@ -633,6 +768,9 @@ fn record_charge(
     }
     if charge.period_end <= charge.period_start {
         return Err(ServiceError::PeriodOutOfOrder);
+    }
+    if charge.period_start < service.ordered_on {
+        return Err(ServiceError::PeriodBeforeOrder);
     }
     let Charge {
         expense_id,
@@ -784,7 +922,19 @@ fn run_billing_day(
 ) -> Vec<ServiceEvent> {
     let idle = !service.operation_in_progress();
     match service.status {
-        ServiceStatus::Closed | ServiceStatus::Deleted => vec![],
+        ServiceStatus::Deleted => vec![],
+        ServiceStatus::Closed => {
+            // A service closed now had its deletion requested with the closure; one that ended
+            // with its paid time is deleted once its item type's delay has passed.
+            let delay_passed = service.closed_on.is_some_and(|closed_on| {
+                days_between(closed_on, on) >= service.terms.deletion_delay_days
+            });
+            if idle && delay_passed {
+                vec![service.request(operation_id, OperationKind::Delete, None, on)]
+            } else {
+                vec![]
+            }
+        }
         ServiceStatus::Ordered => {
             // An order never paid lapses.
             if days_between(service.ordered_on, on) >= ORDER_LAPSE_DAYS {
@@ -809,8 +959,14 @@ fn run_billing_day(
             if service.close_at_period_end {
                 return service.close_now(operation_id, on);
             }
-            // The suspension counts from the end of the paid time, not from the day it is run.
+            // The suspension (or the end) counts from the end of the paid time, not from the day
+            // the billing day is run.
             let since = service.paid_until.unwrap_or(on);
+            if !service.auto_prolong {
+                // Not renewed: the service ends with its paid time, and is deleted once its
+                // item type's delay has passed (see the `Closed` arm).
+                return vec![ServiceEvent::ServiceClosed { on: since }];
+            }
             vec![service.request(
                 operation_id,
                 OperationKind::Suspend,
@@ -827,6 +983,12 @@ fn run_billing_day(
                 return service.close_now(operation_id, on);
             }
             let Some((SuspendReason::NonPayment, since)) = service.suspension else {
+                // Suspended by staff: a service that is not renewed still ends with its paid
+                // time.
+                if !service.auto_prolong && unpaid {
+                    let ended = service.paid_until.unwrap_or(on);
+                    return vec![ServiceEvent::ServiceClosed { on: ended }];
+                }
                 return vec![];
             };
             if !unpaid {
@@ -891,6 +1053,10 @@ impl Aggregate for Service {
                 suspension: None,
                 close_at_period_end: false,
                 noticed: Vec::new(),
+                paid_rest: None,
+                first_period: false,
+                tariff_changes: 0,
+                closed_on: None,
             });
         } else if let Some(service) = &mut self.ordered {
             service.apply(event);
@@ -905,10 +1071,23 @@ impl OrderedService {
             // Handled by `Service::apply`, which creates the state.
             ServiceEvent::ServiceOrdered { .. } => {}
             ServiceEvent::ServiceCharged {
+                expense_id,
                 period_start,
                 period_end,
-                ..
+                amount,
             } => {
+                // The setup fee is paid once and never given back: only the rest pays for time.
+                let paid = amount
+                    .checked_sub(self.terms.setup_fee)
+                    .ok()
+                    .filter(|paid| !paid.is_negative())
+                    .unwrap_or_else(|| Money::zero(amount.currency()));
+                self.paid_rest = Some(PaidRest {
+                    expense_id,
+                    from: period_start,
+                    paid,
+                });
+                self.first_period = true;
                 self.status = ServiceStatus::Provisioning;
                 self.anchor_day = period_start.day();
                 self.period_start = Some(period_start);
@@ -916,10 +1095,17 @@ impl OrderedService {
                 self.noticed.clear();
             }
             ServiceEvent::ServiceProlonged {
+                expense_id,
                 period_start,
                 period_end,
-                ..
+                amount,
             } => {
+                self.paid_rest = Some(PaidRest {
+                    expense_id,
+                    from: period_start,
+                    paid: amount,
+                });
+                self.first_period = false;
                 // A period that does not continue the paid time (a service resumed after
                 // non-payment) starts a new anchor.
                 if self.paid_until != Some(period_start) {
@@ -978,9 +1164,27 @@ impl OrderedService {
                 self.operation = None;
                 self.last_completed_operation = Some(operation_id);
             }
-            ServiceEvent::ServiceClosed { .. } => self.status = ServiceStatus::Closed,
+            ServiceEvent::ServiceClosed { on } => {
+                self.status = ServiceStatus::Closed;
+                self.closed_on = Some(on);
+            }
             ServiceEvent::ClosureScheduled { .. } => self.close_at_period_end = true,
-            ServiceEvent::TariffChanged { new_terms, .. } => self.terms = new_terms,
+            ServiceEvent::TariffChanged {
+                new_terms,
+                on,
+                charge,
+                charge_expense_id,
+                ..
+            } => {
+                self.terms = new_terms;
+                self.paid_rest = Some(PaidRest {
+                    expense_id: charge_expense_id,
+                    from: on,
+                    paid: charge,
+                });
+                self.tariff_changes = self.tariff_changes.saturating_add(1);
+            }
+            ServiceEvent::AutoProlongSet { auto_prolong } => self.auto_prolong = auto_prolong,
             ServiceEvent::NoticeDue { notice } => {
                 if let Notice::ExpiresIn { days, paid_until } = notice {
                     self.noticed.push((paid_until, days));

@@ -216,12 +216,40 @@ fn expires_in(days: u32, paid_until: &str) -> ServiceEvent {
     }
 }
 
-fn change_tariff(new_terms: ServiceTerms, on: &str) -> ServiceCommand {
+/// The id of a line of the service's `n`th tariff change, made on `on`.
+fn change_id(on: &str, part: &str, n: u32) -> ExpenseId {
+    ExpenseId::for_change(service_id(), d(on), &format!("{part}-{n}"))
+}
+
+/// The service's `n`th tariff change, with nothing given back by corrections.
+fn change_tariff_n(new_terms: ServiceTerms, on: &str, n: u32) -> ServiceCommand {
     ServiceCommand::ChangeTariff {
         new_terms,
         on: d(on),
-        credit_expense_id: ExpenseId::for_change(service_id(), d(on), "credit"),
-        charge_expense_id: ExpenseId::for_change(service_id(), d(on), "charge"),
+        returned: eur("0"),
+        credit_expense_id: change_id(on, "credit", n),
+        charge_expense_id: change_id(on, "charge", n),
+    }
+}
+
+fn change_tariff(new_terms: ServiceTerms, on: &str) -> ServiceCommand {
+    change_tariff_n(new_terms, on, 1)
+}
+
+fn tariff_changed(
+    new_terms: ServiceTerms,
+    on: &str,
+    credit: &str,
+    charge: &str,
+    n: u32,
+) -> ServiceEvent {
+    ServiceEvent::TariffChanged {
+        new_terms,
+        on: d(on),
+        credit: eur(credit),
+        charge: eur(charge),
+        credit_expense_id: change_id(on, "credit", n),
+        charge_expense_id: change_id(on, "charge", n),
     }
 }
 
@@ -264,6 +292,8 @@ fn percent_off(percent: &str, recurring: bool) -> ServiceDiscount {
             percent: percent.parse().unwrap(),
         },
         recurring,
+        tariffs: vec![],
+        item_types: vec![],
     }
 }
 
@@ -272,6 +302,8 @@ fn fixed_off(amount: Money, recurring: bool) -> ServiceDiscount {
         code: "FIXED".to_string(),
         discount: crate::promo::Discount::Fixed { amount },
         recurring,
+        tariffs: vec![],
+        item_types: vec![],
     }
 }
 
@@ -1365,26 +1397,26 @@ fn closing_abandons_a_failed_operation() {
 
 #[test]
 fn a_tariff_change_credits_the_old_price_and_charges_the_new_for_the_remaining_days() {
-    // The period [Jan 31, Feb 28) has 28 days; 18 remain from Feb 10.
+    // The period [Jan 31, Feb 28) has 28 days; 18 remain from Feb 10. The first charge was
+    // 35.00: the 5.00 setup fee (never given back) and 30.00 for the period.
     // Credit: 30.00 × 18 / 28 = 19.2857… → 19.29. Charge: 45.00 × 18 / 28 = 28.9285… → 28.93.
     ServiceTester::with(())
         .given(active())
         .when(change_tariff(terms_at("45.00"), "2025-02-10"))
-        .then_expect_events(vec![ServiceEvent::TariffChanged {
-            new_terms: terms_at("45.00"),
-            on: d("2025-02-10"),
-            credit: eur("19.29"),
-            charge: eur("28.93"),
-            credit_expense_id: ExpenseId::for_change(service_id(), d("2025-02-10"), "credit"),
-            charge_expense_id: ExpenseId::for_change(service_id(), d("2025-02-10"), "charge"),
-        }]);
+        .then_expect_events(vec![tariff_changed(
+            terms_at("45.00"),
+            "2025-02-10",
+            "19.29",
+            "28.93",
+            1,
+        )]);
 }
 
 #[test]
 fn a_tariff_change_rounds_each_amount_half_away_from_zero() {
     // 14 of 28 days remain: 30.01 / 2 = 15.005 → 15.01, and 0.07 / 2 = 0.035 → 0.04.
     let quote = service(active())
-        .quote_tariff_change(&terms_at("0.07"), d("2025-02-14"))
+        .quote_tariff_change(&terms_at("0.07"), d("2025-02-14"), eur("0"))
         .unwrap();
     assert_eq!(quote.charge, eur("0.04"));
     let mut events = active();
@@ -1393,13 +1425,23 @@ fn a_tariff_change_rounds_each_amount_half_away_from_zero() {
         client_id: client_id(),
         provider_id: provider_id(),
         account_id: account_id(),
-        terms: terms_at("30.01"),
+        terms: ServiceTerms {
+            tariff_name: "VDS S".to_string(),
+            ..terms_at("30.01")
+        },
         auto_prolong: true,
         ordered_on: d("2025-01-30"),
         discount: None,
     };
+    // 5.00 setup fee + 30.01 for the period.
+    events[1] = ServiceEvent::ServiceCharged {
+        expense_id: expense("2025-01-31"),
+        period_start: d("2025-01-31"),
+        period_end: d("2025-02-28"),
+        amount: eur("35.01"),
+    };
     let quote = service(events)
-        .quote_tariff_change(&terms_at("10.00"), d("2025-02-14"))
+        .quote_tariff_change(&terms_at("10.00"), d("2025-02-14"), eur("0"))
         .unwrap();
     assert_eq!(
         quote,
@@ -1408,14 +1450,21 @@ fn a_tariff_change_rounds_each_amount_half_away_from_zero() {
             period_end: d("2025-02-28"),
             credit: eur("15.01"),
             charge: eur("5.00"),
+            charge_list: eur("5.00"),
+            charge_discount: None,
+            credited_expense_id: expense("2025-01-31"),
+            credited_paid: eur("30.01"),
+            credit_expense_id: change_id("2025-02-14", "credit", 1),
+            charge_expense_id: change_id("2025-02-14", "charge", 1),
         }
     );
 }
 
 #[test]
 fn a_tariff_change_on_the_first_day_swaps_the_whole_price() {
+    // The setup fee of the 35.00 first charge stays paid: 30.00 comes back.
     let quote = service(active())
-        .quote_tariff_change(&terms_at("45.00"), d("2025-01-31"))
+        .quote_tariff_change(&terms_at("45.00"), d("2025-01-31"), eur("0"))
         .unwrap();
     assert_eq!((quote.credit, quote.charge), (eur("30.00"), eur("45.00")));
 }
@@ -1424,20 +1473,298 @@ fn a_tariff_change_on_the_first_day_swaps_the_whole_price() {
 fn a_tariff_change_replaces_the_terms() {
     let service = service(with(
         active(),
-        vec![ServiceEvent::TariffChanged {
-            new_terms: terms_at("45.00"),
-            on: d("2025-02-10"),
-            credit: eur("19.29"),
-            charge: eur("28.93"),
-            credit_expense_id: ExpenseId::for_change(service_id(), d("2025-02-10"), "credit"),
-            charge_expense_id: ExpenseId::for_change(service_id(), d("2025-02-10"), "charge"),
-        }],
+        vec![tariff_changed(
+            terms_at("45.00"),
+            "2025-02-10",
+            "19.29",
+            "28.93",
+            1,
+        )],
     ));
     assert_eq!(service.terms(), Some(&terms_at("45.00")));
     assert_eq!(
         service.due_period(d("2025-02-28")),
         due("2025-02-28", "2025-03-31", "45.00", false)
     );
+}
+
+/// An order of `price` a month sold with `discount`, charged on 2025-01-31 the setup fee plus
+/// `first_charge` for the period [Jan 31, Feb 28), and active.
+fn active_at(price: &str, discount: ServiceDiscount, first_charge: &str) -> Vec<ServiceEvent> {
+    let mut events = sold_with(active(), discount);
+    if let Some(ServiceEvent::ServiceOrdered { terms, .. }) = events.first_mut() {
+        *terms = ServiceTerms {
+            tariff_name: "VDS S".to_string(),
+            ..terms_at(price)
+        };
+    }
+    let period = eur(first_charge);
+    events[1] = ServiceEvent::ServiceCharged {
+        expense_id: expense("2025-01-31"),
+        period_start: d("2025-01-31"),
+        period_end: d("2025-02-28"),
+        amount: eur("5.00").checked_add(period).unwrap(),
+    };
+    events
+}
+
+/// A tariff named `name` at `price` a month, with its own tariff id.
+fn tariff(name: &str, id: u128, price: &str) -> ServiceTerms {
+    ServiceTerms {
+        tariff_id: TariffId::from_uuid(Uuid::from_u128(id)),
+        tariff_name: name.to_string(),
+        ..terms_at(price)
+    }
+}
+
+#[test]
+fn a_tariff_change_gives_back_only_what_the_discounted_charge_paid() {
+    // Issue 14 (a): 100.00 a month with a one-time 50 % code: the first charge paid
+    // 100.00 − 50 % = 50.00 for the period (plus the 5.00 setup fee, never given back).
+    // Changed the same day to 10.00: all 28 of 28 days remain.
+    // Credit: 50.00 × 28 / 28 = 50.00 (not the 100.00 list price).
+    // Charge: within the first period the one-time code still applies: 10.00 − 50 % = 5.00.
+    ServiceTester::with(())
+        .given(active_at("100.00", percent_off("50", false), "50.00"))
+        .when(change_tariff(tariff("Small", 0x62, "10.00"), "2025-01-31"))
+        .then_expect_events(vec![tariff_changed(
+            tariff("Small", 0x62, "10.00"),
+            "2025-01-31",
+            "50.00",
+            "5.00",
+            1,
+        )]);
+}
+
+#[test]
+fn a_tariff_change_keeps_a_recurring_discount_on_both_sides() {
+    // Issue 14 (b): 8.00 a month with a recurring 50 % code, charged 8.00 − 50 % = 4.00.
+    // Changed the same day to 12.00. Credit: 4.00 × 28 / 28 = 4.00. Charge: 12.00 − 50 % = 6.00.
+    let quote = service(active_at("8.00", percent_off("50", true), "4.00"))
+        .quote_tariff_change(&tariff("Big", 0x62, "12.00"), d("2025-01-31"), eur("0"))
+        .unwrap();
+    assert_eq!((quote.credit, quote.charge), (eur("4.00"), eur("6.00")));
+    // The charge line shows its discount: 12.00 list, 6.00 off.
+    assert_eq!(
+        (quote.charge_list, quote.charge_discount),
+        (eur("12.00"), Some(eur("6.00")))
+    );
+}
+
+#[test]
+fn a_one_time_discount_does_not_reach_a_change_after_the_first_period() {
+    // The first period had the one-time 50 % code; the second, [Feb 28, Mar 31), was charged the
+    // full 30.00. A change to 60.00 on Mar 17 (14 of 31 days left) charges the list price:
+    // credit 30.00 × 14 / 31 = 13.548… → 13.55, charge 60.00 × 14 / 31 = 27.096… → 27.10.
+    let events = with(
+        active_at("30.00", percent_off("50", false), "15.00"),
+        vec![prolonged("2025-02-28", "2025-03-31")],
+    );
+    let quote = service(events)
+        .quote_tariff_change(&tariff("Big", 0x62, "60.00"), d("2025-03-17"), eur("0"))
+        .unwrap();
+    assert_eq!((quote.credit, quote.charge), (eur("13.55"), eur("27.10")));
+    assert_eq!(quote.charge_discount, None);
+}
+
+#[test]
+fn a_fixed_discount_never_takes_a_changed_charge_below_zero() {
+    // A recurring 20.00 off on 30.00 (charged 10.00), changed the same day to 8.00: the 20.00
+    // takes at most the 8.00 price, so the charge is 0.00 and the credit the 10.00 paid.
+    let quote = service(active_at("30.00", fixed_off(eur("20.00"), true), "10.00"))
+        .quote_tariff_change(&tariff("Tiny", 0x62, "8.00"), d("2025-01-31"), eur("0"))
+        .unwrap();
+    assert_eq!((quote.credit, quote.charge), (eur("10.00"), eur("0.00")));
+}
+
+#[test]
+fn a_tariff_outside_the_codes_limits_gets_no_discount() {
+    // The recurring 50 % code is limited to the ordered tariff (0x61): the 12.00 tariff (0x62)
+    // is charged in full, and so are its later periods.
+    let discount = ServiceDiscount {
+        tariffs: vec![TariffId::from_uuid(Uuid::from_u128(0x61))],
+        ..percent_off("50", true)
+    };
+    let events = active_at("8.00", discount, "4.00");
+    let quote = service(events.clone())
+        .quote_tariff_change(&tariff("Big", 0x62, "12.00"), d("2025-01-31"), eur("0"))
+        .unwrap();
+    assert_eq!((quote.credit, quote.charge), (eur("4.00"), eur("12.00")));
+    let changed = service(with(
+        events,
+        vec![tariff_changed(
+            tariff("Big", 0x62, "12.00"),
+            "2025-01-31",
+            "4.00",
+            "12.00",
+            1,
+        )],
+    ));
+    assert_eq!(
+        changed.due_period(d("2025-02-28")),
+        due("2025-02-28", "2025-03-31", "12.00", false)
+    );
+}
+
+/// Runs `commands` one after another on `events`, and returns the events recorded.
+fn run_all(events: Vec<ServiceEvent>, commands: Vec<ServiceCommand>) -> Vec<ServiceEvent> {
+    let mut state = service(events);
+    let mut recorded = Vec::new();
+    for command in commands {
+        for event in state.decide(command).unwrap() {
+            state.apply(event.clone());
+            recorded.push(event);
+        }
+    }
+    recorded
+}
+
+/// What the client paid in all for the period: the first charge's period part less the
+/// credits plus the charges of the tariff changes.
+fn paid_in_the_end(first_period_part: &str, changes: &[ServiceEvent]) -> Money {
+    changes.iter().fold(eur(first_period_part), |paid, event| {
+        let ServiceEvent::TariffChanged { credit, charge, .. } = event else {
+            return paid;
+        };
+        paid.checked_sub(*credit)
+            .unwrap()
+            .checked_add(*charge)
+            .unwrap()
+    })
+}
+
+#[test]
+fn changing_back_and_forth_on_one_day_never_creates_money() {
+    // Issue 14: 100.00 with a one-time 50 % code (paid 50.00), then A → B → A → B on the first
+    // day. Every round gives back exactly the last change's charge, so the client ends having
+    // paid B's net price for the whole period: 10.00 − 50 % = 5.00.
+    let a = ServiceTerms {
+        tariff_name: "VDS S".to_string(),
+        ..terms_at("100.00")
+    };
+    let b = tariff("Small", 0x62, "10.00");
+    let changes = run_all(
+        active_at("100.00", percent_off("50", false), "50.00"),
+        vec![
+            change_tariff_n(b.clone(), "2025-01-31", 1),
+            change_tariff_n(a.clone(), "2025-01-31", 2),
+            change_tariff_n(b.clone(), "2025-01-31", 3),
+            change_tariff_n(a, "2025-01-31", 4),
+            change_tariff_n(b, "2025-01-31", 5),
+        ],
+    );
+    let credits: Vec<Money> = changes
+        .iter()
+        .filter_map(|event| match event {
+            ServiceEvent::TariffChanged { credit, .. } => Some(*credit),
+            _ => None,
+        })
+        .collect();
+    // 50.00 paid; then each credit is the charge before it: 5.00, 50.00, 5.00, 50.00.
+    assert_eq!(
+        credits,
+        vec![
+            eur("50.00"),
+            eur("5.00"),
+            eur("50.00"),
+            eur("5.00"),
+            eur("50.00")
+        ]
+    );
+    assert_eq!(paid_in_the_end("50.00", &changes), eur("5.00"));
+}
+
+#[test]
+fn changing_back_and_forth_mid_period_leaves_the_final_tariffs_price_for_the_rest() {
+    // 30.00 a month (paid 30.00), 18 of 28 days left on Feb 10. A → B (45.00) → A → B:
+    // first credit 30.00 × 18 / 28 = 19.2857… → 19.29; each later credit is the charge before it.
+    // The client pays the 10 used days of A (30.00 − 19.29 = 10.71) and B for the 18 days left,
+    // 45.00 × 18 / 28 = 28.9285… → 28.93: 10.71 + 28.93 = 39.64.
+    let b = terms_at("45.00");
+    let changes = run_all(
+        active(),
+        vec![
+            change_tariff_n(b.clone(), "2025-02-10", 1),
+            change_tariff_n(terms(), "2025-02-10", 2),
+            change_tariff_n(b, "2025-02-10", 3),
+        ],
+    );
+    assert_eq!(
+        changes,
+        vec![
+            tariff_changed(terms_at("45.00"), "2025-02-10", "19.29", "28.93", 1),
+            // Back to A: 30.00 × 18 / 28 = 19.2857… → 19.29.
+            tariff_changed(terms(), "2025-02-10", "28.93", "19.29", 2),
+            tariff_changed(terms_at("45.00"), "2025-02-10", "19.29", "28.93", 3),
+        ]
+    );
+    assert_eq!(paid_in_the_end("30.00", &changes), eur("39.64"));
+}
+
+#[test]
+fn a_later_change_gives_back_the_unused_days_of_the_last_changes_charge() {
+    // Feb 10: to 45.00, charged 28.93 for the 18 days [Feb 10, Feb 28). Feb 19: 9 of those 18
+    // days are left: credit 28.93 × 9 / 18 = 14.465 → 14.47; charge 30.00 × 9 / 28 = 9.642… →
+    // 9.64.
+    let changes = run_all(
+        active(),
+        vec![
+            change_tariff_n(terms_at("45.00"), "2025-02-10", 1),
+            change_tariff_n(terms(), "2025-02-19", 2),
+        ],
+    );
+    assert_eq!(
+        changes[1],
+        tariff_changed(terms(), "2025-02-19", "14.47", "9.64", 2)
+    );
+}
+
+#[test]
+fn a_correction_of_the_charge_lowers_what_a_change_gives_back() {
+    // The period part of the first charge was 30.00; staff gave back 20.00 of it. A change on
+    // the first day would give back 30.00, but only 30.00 − 20.00 = 10.00 is left.
+    let quote = service(active())
+        .quote_tariff_change(&terms_at("45.00"), d("2025-01-31"), eur("20.00"))
+        .unwrap();
+    assert_eq!(quote.credit, eur("10.00"));
+    assert_eq!(quote.credited_expense_id, expense("2025-01-31"));
+    assert_eq!(quote.credited_paid, eur("30.00"));
+    // Voided in full (35.00 back, more than the 30.00 period part): nothing is left to give back.
+    let quote = service(active())
+        .quote_tariff_change(&terms_at("45.00"), d("2025-01-31"), eur("35.00"))
+        .unwrap();
+    assert_eq!(quote.credit, eur("0.00"));
+}
+
+#[test]
+fn a_change_quoted_before_another_change_is_refused() {
+    // The first change took the ids of change 1; a second request still naming them was quoted
+    // on the state before it.
+    ServiceTester::with(())
+        .given(with(
+            active(),
+            vec![tariff_changed(
+                terms_at("45.00"),
+                "2025-02-10",
+                "19.29",
+                "28.93",
+                1,
+            )],
+        ))
+        .when(change_tariff_n(terms(), "2025-02-10", 1))
+        .then_expect_error(ServiceError::TariffChangeNotAllowed(
+            "another tariff change was made meanwhile".to_string(),
+        ));
+}
+
+#[test]
+fn a_tariff_change_to_the_same_terms_is_not_allowed() {
+    ServiceTester::with(())
+        .given(active())
+        .when(change_tariff(terms(), "2025-02-10"))
+        .then_expect_error(ServiceError::TariffChangeNotAllowed(
+            "the service is already on these terms".to_string(),
+        ));
 }
 
 #[test]
@@ -1927,6 +2254,12 @@ fn service_events_have_literal_names_and_version_one() {
             },
             "TariffChanged",
         ),
+        (
+            ServiceEvent::AutoProlongSet {
+                auto_prolong: false,
+            },
+            "AutoProlongSet",
+        ),
         (expires_in(1, "2025-01-31"), "NoticeDue"),
     ];
     for (event, name) in cases {
@@ -1950,6 +2283,7 @@ fn service_error_codes_are_stable() {
         (ServiceError::OperationNotPending, "operation_not_pending"),
         (ServiceError::OperationNotFailed, "operation_not_failed"),
         (ServiceError::PeriodOutOfOrder, "period_out_of_order"),
+        (ServiceError::PeriodBeforeOrder, "period_before_order"),
         (
             ServiceError::TariffChangeNotAllowed(String::new()),
             "tariff_change_not_allowed",
@@ -2044,4 +2378,194 @@ fn a_service_cannot_move_to_another_provider() {
             on: d("2025-02-10"),
         })
         .then_expect_error(ServiceError::OtherProvider);
+}
+
+// No time before the order.
+
+#[test]
+fn no_period_is_due_before_the_order() {
+    // Issue 13: ordered on Jan 30; a billing day run for Jan 20 finds nothing due, and on the
+    // day of the order the first period starts that day.
+    let order = service(vec![ordered()]);
+    assert_eq!(order.due_period(d("2025-01-20")), None);
+    assert_eq!(
+        order.due_period(d("2025-01-30")),
+        discounted("2025-01-30", "2025-02-28", "35.00", "0", "35.00", true).map(|due| {
+            DuePeriod {
+                discount: None,
+                ..due
+            }
+        })
+    );
+}
+
+#[test]
+fn a_charge_for_a_period_before_the_order_is_rejected() {
+    ServiceTester::with(())
+        .given(vec![ordered()])
+        .when(record("2025-01-20", "2025-02-20", "35.00", 1, "2025-01-20"))
+        .then_expect_error(ServiceError::PeriodBeforeOrder);
+}
+
+// Automatic renewal.
+
+#[test]
+fn auto_prolong_can_be_switched_off_and_on() {
+    ServiceTester::with(())
+        .given(active())
+        .when(ServiceCommand::SetAutoProlong {
+            auto_prolong: false,
+        })
+        .then_expect_events(vec![ServiceEvent::AutoProlongSet {
+            auto_prolong: false,
+        }]);
+    let off = service(with(
+        active(),
+        vec![ServiceEvent::AutoProlongSet {
+            auto_prolong: false,
+        }],
+    ));
+    assert!(!off.auto_prolong());
+    assert_eq!(off.due_period(d("2025-02-28")), None);
+    let on = service(with(
+        active(),
+        vec![
+            ServiceEvent::AutoProlongSet {
+                auto_prolong: false,
+            },
+            ServiceEvent::AutoProlongSet { auto_prolong: true },
+        ],
+    ));
+    assert_eq!(
+        on.due_period(d("2025-02-28")),
+        due("2025-02-28", "2025-03-31", "30.00", false)
+    );
+}
+
+#[test]
+fn setting_auto_prolong_to_what_it_is_records_nothing() {
+    ServiceTester::with(())
+        .given(active())
+        .when(ServiceCommand::SetAutoProlong { auto_prolong: true })
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn setting_auto_prolong_of_a_closed_service_is_rejected() {
+    ServiceTester::with(())
+        .given(with(
+            active(),
+            vec![
+                ServiceEvent::ServiceClosed {
+                    on: d("2025-02-10"),
+                },
+                requested(5, OperationKind::Delete, None, "2025-02-10"),
+            ],
+        ))
+        .when(ServiceCommand::SetAutoProlong { auto_prolong: true })
+        .then_expect_error(ServiceError::ServiceClosed);
+}
+
+/// Active, paid until 2025-02-28, without automatic renewal.
+fn active_not_renewed() -> Vec<ServiceEvent> {
+    let mut events = active();
+    events[0] = ordered_with(false);
+    events
+}
+
+#[test]
+fn a_service_that_is_not_renewed_ends_with_its_paid_time() {
+    // Issue 14: closed as of its paid-until date (not suspended, so no payment resumes it).
+    ServiceTester::with(())
+        .given(active_not_renewed())
+        .when(run("2025-03-02"))
+        .then_expect_events(vec![ServiceEvent::ServiceClosed {
+            on: d("2025-02-28"),
+        }]);
+}
+
+#[test]
+fn a_service_that_ended_is_deleted_once_its_delay_has_passed() {
+    // Closed on Feb 28 with a 7-day delay: kept through Mar 6, deleted on Mar 7.
+    let ended = with(
+        active_not_renewed(),
+        vec![ServiceEvent::ServiceClosed {
+            on: d("2025-02-28"),
+        }],
+    );
+    ServiceTester::with(())
+        .given(ended.clone())
+        .when(run("2025-03-06"))
+        .then_expect_events(vec![]);
+    ServiceTester::with(())
+        .given(ended.clone())
+        .when(run("2025-03-07"))
+        .then_expect_events(vec![requested(
+            9,
+            OperationKind::Delete,
+            None,
+            "2025-03-07",
+        )]);
+    assert_eq!(service(ended.clone()).due_period(d("2025-03-01")), None);
+    ServiceTester::with(())
+        .given(ended)
+        .when(record("2025-03-01", "2025-04-01", "30.00", 3, "2025-03-01"))
+        .then_expect_error(ServiceError::ServiceClosed);
+}
+
+#[test]
+fn a_service_that_ended_waits_for_its_deletion_once_requested() {
+    ServiceTester::with(())
+        .given(with(
+            active_not_renewed(),
+            vec![
+                ServiceEvent::ServiceClosed {
+                    on: d("2025-02-28"),
+                },
+                requested(9, OperationKind::Delete, None, "2025-03-07"),
+            ],
+        ))
+        .when(run("2025-03-08"))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_service_not_renewed_can_still_be_prolonged_by_hand_before_it_ends() {
+    assert_eq!(
+        service(active_not_renewed()).prolong_period(),
+        due("2025-02-28", "2025-03-31", "30.00", false)
+    );
+}
+
+#[test]
+fn a_service_suspended_for_non_payment_is_not_renewed_once_auto_prolong_is_off() {
+    // Neither the billing day nor a payment charges it; it is deleted after its delay as before.
+    let events = with(
+        suspended_for_non_payment(),
+        vec![ServiceEvent::AutoProlongSet {
+            auto_prolong: false,
+        }],
+    );
+    assert_eq!(service(events.clone()).due_period(d("2025-03-03")), None);
+    ServiceTester::with(())
+        .given(events)
+        .when(run("2025-03-07"))
+        .then_expect_events(vec![requested(
+            9,
+            OperationKind::Delete,
+            None,
+            "2025-03-07",
+        )]);
+}
+
+#[test]
+fn a_service_suspended_by_staff_that_is_not_renewed_ends_with_its_paid_time() {
+    let mut events = suspended_by(SuspendReason::Abuse, "2025-02-10");
+    events[0] = ordered_with(false);
+    ServiceTester::with(())
+        .given(events)
+        .when(run("2025-03-01"))
+        .then_expect_events(vec![ServiceEvent::ServiceClosed {
+            on: d("2025-02-28"),
+        }]);
 }

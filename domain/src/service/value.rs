@@ -3,9 +3,10 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ExpenseId, OperationId};
+use crate::ids::{ExpenseId, OperationId, TariffId};
 use crate::money::Money;
 use crate::promo::Discount;
+use crate::tariff::{ItemType, ServiceTerms};
 
 /// Where a service is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -139,8 +140,25 @@ pub struct ServiceDiscount {
     pub code: String,
     /// What the code takes off the price per period.
     pub discount: Discount,
-    /// `false`: only the first charge is discounted; `true`: every charge.
+    /// `false`: only the first charge is discounted (and, after a tariff change within the
+    /// first period, the new tariff's charge for the rest of it); `true`: every charge.
     pub recurring: bool,
+    /// The tariffs the code is limited to; empty for any. Terms outside them (after a tariff
+    /// change) get no discount. Absent from services ordered before it was kept: any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tariffs: Vec<TariffId>,
+    /// The kinds of item the code is limited to; empty for any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub item_types: Vec<ItemType>,
+}
+
+impl ServiceDiscount {
+    /// Whether the code's limits let `terms` be discounted (the billing period cannot change
+    /// after the order, and the code's dates and uses were checked when it was redeemed).
+    pub fn applies_to(&self, terms: &ServiceTerms) -> bool {
+        (self.tariffs.is_empty() || self.tariffs.contains(&terms.tariff_id))
+            && (self.item_types.is_empty() || self.item_types.contains(&terms.item_type))
+    }
 }
 
 /// The money side of a tariff change on a given day: see
@@ -151,8 +169,22 @@ pub struct TariffChangeQuote {
     pub current_start: NaiveDate,
     /// The end of the current period: the service's `paid_until`.
     pub period_end: NaiveDate,
-    /// What is given back of the old price for the remaining days.
+    /// What is given back for the remaining days: at most what was paid for them.
     pub credit: Money,
-    /// What the new price costs for the remaining days.
+    /// What the new price costs for the remaining days, net of the discount that applies.
     pub charge: Money,
+    /// What the new price costs for the remaining days before any discount.
+    pub charge_list: Money,
+    /// What the discount takes off `charge_list`, when one applies.
+    pub charge_discount: Option<Money>,
+    /// The expense the credit gives back part of: the one that pays for the rest of the period.
+    pub credited_expense_id: ExpenseId,
+    /// What that expense paid for the service's time (net, without the setup fee): the most the
+    /// account may give back of it.
+    pub credited_paid: Money,
+    /// The id of the credit line: `ExpenseId::for_change(service_id, on, "credit-{n}")` for the
+    /// service's `n`th change.
+    pub credit_expense_id: ExpenseId,
+    /// The id of the charge line: `ExpenseId::for_change(service_id, on, "charge-{n}")`.
+    pub charge_expense_id: ExpenseId,
 }

@@ -71,7 +71,7 @@ pub async fn run(
     }
     let candidates: Vec<Uuid> = sqlx::query_scalar(
         "SELECT id FROM services
-          WHERE status IN ('ordered', 'suspended')
+          WHERE status IN ('ordered', 'suspended', 'closed')
              OR (status IN ('active', 'provisioning') AND paid_until <= $1 + 10)
           ORDER BY ordered_on, id",
     )
