@@ -29,8 +29,8 @@ use std::fmt;
 
 use chrono::{Days, NaiveDate};
 use domain::account::{
-    Account, AccountCommand, AccountError, AccountEvent, ExpenseDiscount, ExpenseLine,
-    PaymentMethod, PaymentMethodKind,
+    Account, AccountCommand, AccountError, AccountEvent, CreditedCharge, ExpenseDiscount,
+    ExpenseLine, PaymentMethod, PaymentMethodKind,
 };
 use domain::ids::{
     AccountId, AdjustmentId, ClientId, CompanyId, CorrectionId, ExpenseId, MergeId, OperationId,
@@ -50,17 +50,17 @@ use uuid::Uuid;
 /// A tariff change gives back at most what was charged for the days it gives back: with a promo
 /// code the credit is the discounted price, and a voided or corrected charge is not given back
 /// twice. Off until the tariff-change proration fix is merged.
-const CHECK_TARIFF_CREDIT_CAP: bool = false;
+const CHECK_TARIFF_CREDIT_CAP: bool = true;
 
 /// No charged period starts before the service's order (a back-dated billing day must not
 /// charge an order for days before it existed). Off until the "no period before the order" fix
 /// is merged.
-const CHECK_NO_PERIOD_BEFORE_ORDER: bool = false;
+const CHECK_NO_PERIOD_BEFORE_ORDER: bool = true;
 
 /// A service ordered without auto-renewal is never charged again by the billing day or by
 /// settlement once its paid time ends; only a manual prolongation extends it. Off until the
 /// "auto-renew off really ends a service" fix is merged.
-const CHECK_AUTO_RENEW_OFF_ENDS: bool = false;
+const CHECK_AUTO_RENEW_OFF_ENDS: bool = true;
 
 /// A payment confirmation never credits more than the client paid. Off until the payment
 /// confirmation fix is merged.
@@ -185,6 +185,8 @@ fn promo(kind: u8) -> Option<ServiceDiscount> {
         code: code.to_string(),
         discount,
         recurring: kind >= 4,
+        tariffs: Vec::new(),
+        item_types: Vec::new(),
     })
 }
 
@@ -1012,15 +1014,27 @@ impl World {
             return;
         };
         let new_terms = terms(tariff);
-        let Ok(change) = service.quote_tariff_change(&new_terms, today) else {
+        // As the route does: the service prices the change with what corrections already gave
+        // back of the charge the credit draws on (the account's fact).
+        let zero = Money::zero(new_terms.currency());
+        let Ok(rest) = service.quote_tariff_change(&new_terms, today, zero) else {
             return;
         };
-        let key = format!("tariff-change/{service_id}/{today}");
+        let returned = self
+            .accounts
+            .get(&rest.credited_account)
+            .map_or(zero, |account| {
+                account.returned_of_expense(rest.credited_expense_id, zero)
+            });
+        let Ok(change) = service.quote_tariff_change(&new_terms, today, returned) else {
+            return;
+        };
+        let key = format!("tariff-change/{service_id}/{}", change.charge_expense_id);
         if self.keys.contains(&key) {
             return;
         }
-        let line = |part: &str, amount| ExpenseLine {
-            expense_id: ExpenseId::for_change(service_id, today, part),
+        let line = |expense_id, part: &str, amount| ExpenseLine {
+            expense_id,
             service_id,
             period_start: today,
             period_end: change.period_end,
@@ -1028,7 +1042,18 @@ impl World {
             description: format!("{part}, {today} to {}", change.period_end),
             discount: None,
         };
-        let (credit, charge) = (line("credit", change.credit), line("charge", change.charge));
+        let credit = line(change.credit_expense_id, "credit", change.credit);
+        let charge = ExpenseLine {
+            discount: change
+                .charge_discount
+                .zip(service.discount())
+                .map(|(amount, discount)| ExpenseDiscount {
+                    code: discount.code.clone(),
+                    list_amount: change.charge_list,
+                    amount,
+                }),
+            ..line(change.charge_expense_id, "charge", change.charge)
+        };
         let (credit_expense_id, charge_expense_id) = (credit.expense_id, charge.expense_id);
         let replaced = self.account(
             account_id,
@@ -1037,6 +1062,10 @@ impl World {
                 provider_id: provider(),
                 credit,
                 charge,
+                credited_charge: Some(CreditedCharge {
+                    expense_id: change.credited_expense_id,
+                    charged: change.credited_paid,
+                }),
             },
         );
         if replaced.is_err() {
@@ -1048,6 +1077,7 @@ impl World {
             ServiceCommand::ChangeTariff {
                 new_terms,
                 on: today,
+                returned,
                 credit_expense_id,
                 charge_expense_id,
             },
@@ -1647,6 +1677,94 @@ fn a_tariff_change_does_not_give_back_a_voided_charge_again() {
         Op::ChangeTariff {
             service: 0,
             tariff: 2,
+        },
+    ];
+    assert_found_bug(
+        &ops,
+        "no_credit_above_the_charge_of_its_period",
+        CHECK_TARIFF_CREDIT_CAP,
+        TARIFF_CREDIT_CAP,
+    );
+}
+
+/// Seed 1424: a tariff change's charge was corrected, the service moved to another client by a
+/// merge, and a second change gave the corrected charge back again from the new account, which
+/// knew nothing of the correction. A moved service now changes tariff from its next period.
+#[test]
+fn a_moved_service_does_not_give_back_a_corrected_change_again() {
+    let ops = [
+        Op::Pay {
+            client: 1,
+            cents: 16_711,
+        },
+        Op::Order {
+            client: 1,
+            tariff: 1,
+            promo: 4,
+            auto_prolong: true,
+        },
+        Op::ChangeTariff {
+            service: 23,
+            tariff: 3,
+        },
+        Op::Correct {
+            expense: 41,
+            cents: None,
+        },
+        Op::Merge { from: 1, to: 3 },
+        Op::ChangeTariff {
+            service: 18,
+            tariff: 1,
+        },
+    ];
+    assert_found_bug(
+        &ops,
+        "no_credit_above_the_charge_of_its_period",
+        CHECK_TARIFF_CREDIT_CAP,
+        TARIFF_CREDIT_CAP,
+    );
+}
+
+/// Seed 2803: after a merge, a tariff change on the new account gave back part of a charge made
+/// on the old one, and a correction there then gave back more of it: 44.71 of 31.79.
+#[test]
+fn a_correction_on_the_old_account_cannot_add_to_a_credit_given_on_the_new_one() {
+    let ops = [
+        Op::Order {
+            client: 1,
+            tariff: 3,
+            promo: 0,
+            auto_prolong: true,
+        },
+        Op::CreditLimit {
+            client: 0,
+            cents: 4_226,
+        },
+        Op::Order {
+            client: 0,
+            tariff: 1,
+            promo: 5,
+            auto_prolong: true,
+        },
+        Op::Order {
+            client: 2,
+            tariff: 3,
+            promo: 0,
+            auto_prolong: true,
+        },
+        Op::OrderDuringBillingDay {
+            client: 0,
+            tariff: 3,
+            ahead: 2,
+        },
+        Op::Merge { from: 0, to: 1 },
+        Op::ChangeTariff {
+            service: 29,
+            tariff: 2,
+        },
+        Op::Correct {
+            expense: 60,
+            cents: Some(2_431),
         },
     ];
     assert_found_bug(

@@ -22,11 +22,11 @@ use uuid::Uuid;
 
 /// A tariff change gives back at most what was charged for the days it gives back. Off until
 /// the tariff-change proration fix is merged (see `domain/tests/money_simulator.rs`).
-const CHECK_TARIFF_CREDIT_CAP: bool = false;
+const CHECK_TARIFF_CREDIT_CAP: bool = true;
 
 /// No charged period starts before the service's order. Off until the "no period before the
 /// order" fix is merged.
-const CHECK_NO_PERIOD_BEFORE_ORDER: bool = false;
+const CHECK_NO_PERIOD_BEFORE_ORDER: bool = true;
 
 /// A merged client's account stays empty: money given back to it after the merge (a
 /// correction of one of its old expenses) or taken from it (a fraud reversal of one of its old

@@ -601,15 +601,17 @@ pub async fn change_tariff(
     .await?;
     // What corrections already gave back of the charge the credit draws on is the account's
     // fact; the service prices the change with it, and the account refuses a credit above it.
+    // That is the account the charge was made on, which a transfer to another client leaves
+    // behind.
     let currency = terms.currency();
-    let account = state
-        .store
-        .load::<Account>(&account_id.to_string())
-        .await?
-        .aggregate;
     let zero = domain::money::Money::zero(currency);
     let rest = service.quote_tariff_change(&new_terms, today, zero)?;
-    let returned = account.returned_of_expense(rest.credited_expense_id, zero);
+    let charged_on = state
+        .store
+        .load::<Account>(&rest.credited_account.to_string())
+        .await?
+        .aggregate;
+    let returned = charged_on.returned_of_expense(rest.credited_expense_id, zero);
     let change = service.quote_tariff_change(&new_terms, today, returned)?;
     let service_id = ServiceId::from_uuid(id);
     let line = |expense_id, amount, what: &str| ExpenseLine {

@@ -105,6 +105,11 @@ struct PaidRest {
     expense_id: ExpenseId,
     from: NaiveDate,
     paid: Money,
+    /// The account the charge was made on: the service's account then, which a transfer to
+    /// another client does not change. Absent from states saved before it was kept: the
+    /// service's account.
+    #[serde(default)]
+    account_id: Option<AccountId>,
 }
 
 /// The current operation with what its completion and its retries need to know.
@@ -197,6 +202,7 @@ impl OrderedService {
             expense_id: ExpenseId::for_period(self.service_id, current_start),
             from: current_start,
             paid,
+            account_id: Some(self.account_id),
         })
     }
 
@@ -481,6 +487,17 @@ impl Service {
         if on < rest.from {
             return refuse("a later tariff change was already made");
         }
+        // What was paid for the rest of the period is another account's money (the service
+        // moved to another client since): a credit here could not be weighed against that
+        // account's corrections of the charge, so the change waits for the next period.
+        if rest
+            .account_id
+            .is_some_and(|paid_by| paid_by != service.account_id)
+        {
+            return refuse(
+                "the current period was paid by another account; change from the next period",
+            );
+        }
         let remaining = days_between(on, paid_until);
         let total = days_between(current_start, paid_until);
         let unused = rest
@@ -513,6 +530,7 @@ impl Service {
                 .map(|_| charge_list.checked_sub(charge))
                 .transpose()?,
             credited_expense_id: rest.expense_id,
+            credited_account: rest.account_id.unwrap_or(service.account_id),
             credited_paid: rest.paid,
             credit_expense_id: ExpenseId::for_change(
                 service.service_id,
@@ -1086,6 +1104,7 @@ impl OrderedService {
                     expense_id,
                     from: period_start,
                     paid,
+                    account_id: Some(self.account_id),
                 });
                 self.first_period = true;
                 self.status = ServiceStatus::Provisioning;
@@ -1104,6 +1123,7 @@ impl OrderedService {
                     expense_id,
                     from: period_start,
                     paid: amount,
+                    account_id: Some(self.account_id),
                 });
                 self.first_period = false;
                 // A period that does not continue the paid time (a service resumed after
@@ -1181,6 +1201,7 @@ impl OrderedService {
                     expense_id: charge_expense_id,
                     from: on,
                     paid: charge,
+                    account_id: Some(self.account_id),
                 });
                 self.tariff_changes = self.tariff_changes.saturating_add(1);
             }

@@ -1453,6 +1453,7 @@ fn a_tariff_change_rounds_each_amount_half_away_from_zero() {
             charge_list: eur("5.00"),
             charge_discount: None,
             credited_expense_id: expense("2025-01-31"),
+            credited_account: account_id(),
             credited_paid: eur("30.01"),
             credit_expense_id: change_id("2025-02-14", "credit", 1),
             charge_expense_id: change_id("2025-02-14", "charge", 1),
@@ -2568,4 +2569,17 @@ fn a_service_suspended_by_staff_that_is_not_renewed_ends_with_its_paid_time() {
         .then_expect_events(vec![ServiceEvent::ServiceClosed {
             on: d("2025-02-28"),
         }]);
+}
+
+#[test]
+fn a_service_moved_to_another_client_changes_tariff_from_its_next_period() {
+    // The period was paid from the old owner's account: a credit on the new owner's account
+    // could not be weighed against corrections of that charge on the old one.
+    ServiceTester::with(())
+        .given(with(active(), vec![transferred()]))
+        .when(change_tariff(terms_at("45.00"), "2025-02-12"))
+        .then_expect_error(ServiceError::TariffChangeNotAllowed(
+            "the current period was paid by another account; change from the next period"
+                .to_string(),
+        ));
 }
