@@ -305,7 +305,7 @@ pub async fn answer(response: reqwest::Response) -> Answer {
 }
 
 /// Every read-model table with the column that orders it, for comparing read models whole.
-pub const READ_MODELS: [(&str, &str); 42] = [
+pub const READ_MODELS: [(&str, &str); 43] = [
     ("providers", "id"),
     ("clients", "id"),
     ("balances", "account_id"),
@@ -327,6 +327,10 @@ pub const READ_MODELS: [(&str, &str); 42] = [
     ("report_expenses", "expense_id"),
     (
         "report_revenue_daily",
+        "day, provider_id, tariff_id, item_type, currency",
+    ),
+    (
+        "report_recognised_daily",
         "day, provider_id, tariff_id, item_type, currency",
     ),
     ("report_payment_methods", "payment_id"),

@@ -300,6 +300,7 @@ fn protected() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::promo_codes::get_promo_code))
         .routes(routes!(routes::promo_codes::disable_promo_code))
         .routes(routes!(routes::reports::revenue))
+        .routes(routes!(routes::reports::deferred_revenue))
         .routes(routes!(routes::reports::payments))
         .routes(routes!(routes::reports::debtors))
         .routes(routes!(routes::reports::clients))

@@ -28,6 +28,7 @@ pub mod period;
 pub mod promo;
 pub mod provider;
 pub mod rates;
+pub mod revenue;
 pub mod service;
 pub mod tariff;
 pub mod tax;

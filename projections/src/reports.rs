@@ -17,6 +17,14 @@
 //!   the charge of a tariff change is moved to the new tariff (on its own day) when the service's
 //!   `TariffChanged` arrives; a correction is attributed to its charge's tariff and item type, on
 //!   the correction's own day.
+//! - **Recognised revenue** (`report_recognised_daily`, accrual basis) has the same keys and
+//!   columns, but each charge, credit and correction is spread per day over the service period it
+//!   pays for or gives back (`domain::revenue::Recognition`: cumulative shares rounded down to the
+//!   minor unit, so they add up to the amount exactly; days before the event's own day are
+//!   recognised on that day). A correction is spread over its charge's period. The same
+//!   attribution as the cash view holds, and the charge of a tariff change moves with its whole
+//!   schedule. **Deferred revenue** as of a day is cash revenue up to that day less recognised
+//!   revenue up to that day; the report computes it from the two tables.
 //! - **Payments** per day, provider, method and account currency: the count and sum of payments
 //!   credited to accounts (`PaymentPosted`, in the account's currency), of refunds
 //!   (`PaymentRefunded`) and of reversals of fraudulent payments (`PaymentReversed`), each under
@@ -38,6 +46,7 @@ use domain::account::AccountEvent;
 use domain::client::ClientEvent;
 use domain::money::{Currency, Money};
 use domain::period::BillingPeriod;
+use domain::revenue::Recognition;
 use domain::service::ServiceEvent;
 use domain::tariff::ServiceTerms;
 use eventstore::log::StoredEvent;
@@ -95,6 +104,19 @@ struct ExpenseRow {
     item_type: String,
     currency: String,
     amount: Decimal,
+    period_start: Option<NaiveDate>,
+    period_end: Option<NaiveDate>,
+}
+
+impl ExpenseRow {
+    /// How `amount` (this charge's, or part of it) is recognised over the charge's period, if
+    /// booked on `booked_on`; a charge without a known period counts on that day alone.
+    fn recognition(&self, amount: Money, booked_on: NaiveDate) -> Recognition {
+        match (self.period_start, self.period_end) {
+            (Some(start), Some(end)) => Recognition::new(amount, start, end, booked_on),
+            _ => Recognition::new(amount, booked_on, booked_on, booked_on),
+        }
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -121,6 +143,17 @@ struct ClientRow {
 
 /// A revenue cell: day, provider, tariff, item type, currency.
 type RevenueKey = (NaiveDate, Uuid, Uuid, String, String);
+
+/// What revenue is attributed to: provider, tariff, item type, currency.
+type Attribution = (Uuid, Uuid, String, String);
+
+/// The column of a revenue cell an amount adds to.
+#[derive(Clone, Copy)]
+enum Column {
+    Charged,
+    Credited,
+    Corrected,
+}
 
 #[derive(Clone, Copy)]
 struct RevenueCell {
@@ -184,6 +217,7 @@ struct State {
     dirty_clients: HashSet<Uuid>,
     activity: BTreeSet<(Uuid, Uuid, NaiveDate, NaiveDate)>,
     revenue: BTreeMap<RevenueKey, RevenueCell>,
+    recognised: BTreeMap<RevenueKey, RevenueCell>,
     payments: BTreeMap<PaymentsKey, PaymentsCell>,
 }
 
@@ -214,7 +248,8 @@ impl Projection for Reports {
     }
 
     fn version(&self) -> i32 {
-        1
+        // 2: recognised revenue, and the period of each charge.
+        2
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -222,6 +257,7 @@ impl Projection for Reports {
             "report_services",
             "report_expenses",
             "report_revenue_daily",
+            "report_recognised_daily",
             "report_payment_methods",
             "report_payments_daily",
             "report_accounts",
@@ -320,7 +356,8 @@ async fn load(
     }
     if !expenses.is_empty() {
         let rows: Vec<ExpenseRow> = sqlx::query_as(
-            "SELECT expense_id, day, provider_id, tariff_id, item_type, currency, amount
+            "SELECT expense_id, day, provider_id, tariff_id, item_type, currency, amount,
+                    period_start, period_end
                FROM report_expenses WHERE expense_id = ANY($1)",
         )
         .bind(ids(expenses))
@@ -375,6 +412,41 @@ impl State {
             credited: zero,
             corrected: zero,
         })
+    }
+
+    /// Adds `recognition`'s daily shares (subtracts them, with `negate`) to `column` of the
+    /// recognised revenue of `to`.
+    fn recognise(
+        &mut self,
+        to: &Attribution,
+        column: Column,
+        recognition: &Recognition,
+        negate: bool,
+    ) -> Result<(), ProjectionError> {
+        let shares = recognition
+            .daily()
+            .map_err(|e| malformed("recognised revenue", e))?;
+        let (provider, tariff, item_type, currency) = to;
+        let zero = zero_of(currency);
+        for (day, share) in shares {
+            let key = (day, *provider, *tariff, item_type.clone(), currency.clone());
+            let cell = self.recognised.entry(key).or_insert(RevenueCell {
+                charged: zero,
+                credited: zero,
+                corrected: zero,
+            });
+            let share = if negate {
+                -share.amount()
+            } else {
+                share.amount()
+            };
+            match column {
+                Column::Charged => cell.charged += share,
+                Column::Credited => cell.credited += share,
+                Column::Corrected => cell.corrected += share,
+            }
+        }
+        Ok(())
     }
 
     fn payments_cell(&mut self, key: PaymentsKey) -> &mut PaymentsCell {
@@ -569,6 +641,14 @@ fn fold_account(
             state
                 .revenue_cell((day, provider, tariff, item_type.clone(), currency.clone()))
                 .charged += amount;
+            let recognition = Recognition::new(
+                expense.amount,
+                expense.period_start,
+                expense.period_end,
+                day,
+            );
+            let to = (provider, tariff, item_type.clone(), currency.clone());
+            state.recognise(&to, Column::Charged, &recognition, false)?;
             let id = expense.expense_id.as_uuid();
             state.expenses.insert(
                 id,
@@ -580,6 +660,8 @@ fn fold_account(
                     item_type,
                     currency,
                     amount,
+                    period_start: Some(expense.period_start),
+                    period_end: Some(expense.period_end),
                 },
             );
             state.dirty_expenses.insert(id);
@@ -594,8 +676,20 @@ fn fold_account(
                 state.attribution(expense.service_id.as_uuid(), account);
             let currency = expense.amount.currency().code().to_owned();
             state
-                .revenue_cell((day, provider, tariff, item_type, currency))
+                .revenue_cell((day, provider, tariff, item_type.clone(), currency.clone()))
                 .credited += expense.amount.amount();
+            let recognition = Recognition::new(
+                expense.amount,
+                expense.period_start,
+                expense.period_end,
+                day,
+            );
+            state.recognise(
+                &(provider, tariff, item_type, currency),
+                Column::Credited,
+                &recognition,
+                false,
+            )?;
         }
         AccountEvent::ExpenseCorrected {
             expense_id,
@@ -604,14 +698,32 @@ fn fold_account(
             ..
         } => {
             state.set_balance(account, *balance_after, at, position);
-            let (provider, tariff, item_type) = match state.expenses.get(&expense_id.as_uuid()) {
-                Some(e) => (e.provider_id, e.tariff_id, e.item_type.clone()),
-                None => (state.provider_of(account), Uuid::nil(), UNKNOWN.to_owned()),
-            };
+            // A correction gives back part of its charge: recognised over the charge's period.
+            let (provider, tariff, item_type, recognition) =
+                match state.expenses.get(&expense_id.as_uuid()) {
+                    Some(e) => (
+                        e.provider_id,
+                        e.tariff_id,
+                        e.item_type.clone(),
+                        e.recognition(*amount, day),
+                    ),
+                    None => (
+                        state.provider_of(account),
+                        Uuid::nil(),
+                        UNKNOWN.to_owned(),
+                        Recognition::new(*amount, day, day, day),
+                    ),
+                };
             let currency = amount.currency().code().to_owned();
             state
-                .revenue_cell((day, provider, tariff, item_type, currency))
+                .revenue_cell((day, provider, tariff, item_type.clone(), currency.clone()))
                 .corrected += amount.amount();
+            state.recognise(
+                &(provider, tariff, item_type, currency),
+                Column::Corrected,
+                &recognition,
+                false,
+            )?;
         }
         AccountEvent::PaymentPosted {
             payment_id,
@@ -761,7 +873,17 @@ fn fold_service(
                     charge.currency.clone(),
                 );
                 let amount = charge.amount;
+                let charged = Currency::parse(&charge.currency)
+                    .and_then(|currency| Money::from_decimal(amount, currency))
+                    .map_err(|e| malformed("charge", e))?;
+                let recognition = charge.recognition(charged, charge.day);
                 if from != to {
+                    // The charge's whole schedule moves with it, so that recognised revenue
+                    // keeps the cash view's attribution.
+                    let (_, p, t, i, c) = from.clone();
+                    state.recognise(&(p, t, i, c), Column::Charged, &recognition, true)?;
+                    let (_, p, t, i, c) = to.clone();
+                    state.recognise(&(p, t, i, c), Column::Charged, &recognition, false)?;
                     state.revenue_cell(from).charged -= amount;
                     state.revenue_cell(to).charged += amount;
                     if let Some(charge) = state.expenses.get_mut(&id) {
@@ -787,7 +909,8 @@ fn fold_service(
 async fn write(tx: &mut PgConnection, state: State) -> Result<(), ProjectionError> {
     write_services(tx, &state).await?;
     write_expenses(tx, &state).await?;
-    write_revenue(tx, &state).await?;
+    write_revenue(tx, "report_revenue_daily", &state.revenue).await?;
+    write_revenue(tx, "report_recognised_daily", &state.recognised).await?;
     write_payments(tx, &state).await?;
     write_accounts(tx, &state).await?;
     write_clients(tx, &state).await?;
@@ -854,6 +977,7 @@ async fn write_expenses(tx: &mut PgConnection, state: &State) -> Result<(), Proj
     let (mut ids, mut day, mut provider, mut tariff) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut item_type, mut currency, mut amount) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut period_start, mut period_end) = (Vec::new(), Vec::new());
     for id in &state.dirty_expenses {
         let Some(e) = state.expenses.get(id) else {
             continue;
@@ -865,12 +989,14 @@ async fn write_expenses(tx: &mut PgConnection, state: &State) -> Result<(), Proj
         item_type.push(e.item_type.as_str());
         currency.push(e.currency.as_str());
         amount.push(e.amount);
+        period_start.push(e.period_start);
+        period_end.push(e.period_end);
     }
     sqlx::query(
         "INSERT INTO report_expenses (expense_id, day, provider_id, tariff_id, item_type, currency,
-                                      amount)
+                                      amount, period_start, period_end)
          SELECT * FROM unnest($1::uuid[], $2::date[], $3::uuid[], $4::uuid[], $5::text[],
-                              $6::text[], $7::numeric[])
+                              $6::text[], $7::numeric[], $8::date[], $9::date[])
          ON CONFLICT (expense_id) DO UPDATE
             SET provider_id = excluded.provider_id, tariff_id = excluded.tariff_id,
                 item_type = excluded.item_type",
@@ -882,20 +1008,28 @@ async fn write_expenses(tx: &mut PgConnection, state: &State) -> Result<(), Proj
     .bind(&item_type)
     .bind(&currency)
     .bind(&amount)
+    .bind(&period_start)
+    .bind(&period_end)
     .execute(&mut *tx)
     .await?;
     Ok(())
 }
 
-async fn write_revenue(tx: &mut PgConnection, state: &State) -> Result<(), ProjectionError> {
-    if state.revenue.is_empty() {
+/// Adds `cells` to the revenue table `table` (`report_revenue_daily` or
+/// `report_recognised_daily`, which have the same columns).
+async fn write_revenue(
+    tx: &mut PgConnection,
+    table: &str,
+    cells: &BTreeMap<RevenueKey, RevenueCell>,
+) -> Result<(), ProjectionError> {
+    if cells.is_empty() {
         return Ok(());
     }
     let (mut day, mut provider, mut tariff) = (Vec::new(), Vec::new(), Vec::new());
     let (mut item_type, mut currency) = (Vec::new(), Vec::new());
     let (mut charged, mut credited, mut corrected) = (Vec::new(), Vec::new(), Vec::new());
     let mut scale = Vec::new();
-    for ((d, p, t, i, c), cell) in &state.revenue {
+    for ((d, p, t, i, c), cell) in cells {
         scale.push(scale_of(c));
         day.push(*d);
         provider.push(*p);
@@ -906,9 +1040,9 @@ async fn write_revenue(tx: &mut PgConnection, state: &State) -> Result<(), Proje
         credited.push(cell.credited);
         corrected.push(cell.corrected);
     }
-    sqlx::query(
-        "INSERT INTO report_revenue_daily AS r (day, provider_id, tariff_id, item_type, currency,
-                                                charged, credited, corrected)
+    sqlx::query(&format!(
+        "INSERT INTO {table} AS r (day, provider_id, tariff_id, item_type, currency,
+                                   charged, credited, corrected)
          SELECT d, p, t, i, c, round(a, s), round(b, s), round(e, s)
            FROM unnest($1::date[], $2::uuid[], $3::uuid[], $4::text[], $5::text[],
                        $6::numeric[], $7::numeric[], $8::numeric[], $9::int[])
@@ -916,8 +1050,8 @@ async fn write_revenue(tx: &mut PgConnection, state: &State) -> Result<(), Proje
          ON CONFLICT (day, provider_id, tariff_id, item_type, currency) DO UPDATE
             SET charged = r.charged + excluded.charged,
                 credited = r.credited + excluded.credited,
-                corrected = r.corrected + excluded.corrected",
-    )
+                corrected = r.corrected + excluded.corrected"
+    ))
     .bind(&day)
     .bind(&provider)
     .bind(&tariff)

@@ -686,3 +686,108 @@ async fn a_crash_between_the_steps_of_a_payment_and_an_invoice_is_finished_by_th
         "and nothing more happens"
     );
 }
+
+/// Sends `body` to `path` with `token` instead of the administrator's.
+async fn post_as(server: &TestServer, token: &str, path: &str, body: Value) -> tests::Answer {
+    let request = server
+        .http
+        .post(format!("{}{path}", server.url))
+        .bearer_auth(token)
+        .json(&body);
+    tests::answer(request.send().await.unwrap()).await
+}
+
+#[tokio::test]
+async fn a_gateway_cannot_credit_more_than_was_paid_and_refunds_stay_within_what_arrived() {
+    // Arrange: a payment of 5.00 EUR at the company's card gateway, and the gateway's token.
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let company = company(&server, &provider, "NL", "yearly").await;
+    method(&server, &company, "card", "card_gateway").await;
+    let client = server.client(&provider, "Small Payer").await;
+    let gateway = server
+        .post(
+            "/v1/service-tokens",
+            json!({ "name": "payment gateway", "scopes": ["payments.confirm"] }),
+        )
+        .await;
+    assert_eq!(gateway.status, StatusCode::CREATED, "{gateway:?}");
+    let gateway = gateway.body["token"].as_str().unwrap().to_owned();
+    let payment_id = Uuid::now_v7().to_string();
+    let created = server
+        .post(
+            "/v1/payments",
+            json!({ "payment_id": payment_id, "client_id": client, "company_id": company,
+                    "method": "card", "amount": "5.00", "currency": "EUR" }),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
+    let confirm_path = format!("/v1/payments/{payment_id}/confirm");
+    let before = server.event_count().await;
+
+    // Act
+    let inflated = post_as(
+        &server,
+        &gateway,
+        &confirm_path,
+        json!({ "credited": "500.00" }),
+    )
+    .await;
+    let written_by_refusal = server.event_count().await - before;
+    // 5.00 paid less a gateway fee of 0.20 = 4.80 arrived.
+    let short = post_as(
+        &server,
+        &gateway,
+        &confirm_path,
+        json!({ "credited": "4.80" }),
+    )
+    .await;
+    let refund_path = format!("/v1/payments/{payment_id}/refunds");
+    let refund_all_paid = server
+        .post(
+            &refund_path,
+            json!({ "refund_id": Uuid::now_v7(), "amount": "5.00", "reason": "client asked" }),
+        )
+        .await;
+    let refund_all_arrived = server
+        .post(
+            &refund_path,
+            json!({ "refund_id": Uuid::now_v7(), "amount": "4.80", "reason": "client asked" }),
+        )
+        .await;
+
+    // Assert
+    assert_eq!(
+        inflated.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{inflated:?}"
+    );
+    assert_eq!(inflated.content_type, "application/problem+json");
+    assert_eq!(inflated.body["code"], "credited_exceeds_payment");
+    assert_eq!(
+        inflated.body["detail"],
+        "credited: exceeds the 5.00 EUR paid"
+    );
+    assert_eq!(written_by_refusal, 0);
+    assert_eq!(short.status, StatusCode::OK, "{short:?}");
+    assert_eq!(
+        refund_all_paid.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{refund_all_paid:?}"
+    );
+    assert_eq!(refund_all_paid.body["code"], "refund_exceeds_payment");
+    assert_eq!(
+        refund_all_arrived.status,
+        StatusCode::CREATED,
+        "{refund_all_arrived:?}"
+    );
+    // 4.80 credited − 4.80 refunded = 0.00.
+    assert_eq!(balance(&server, &client).await, "0.00");
+    let head = head(&server).await;
+    let payment = server
+        .get(&format!("/v1/payments/{payment_id}?min_position={head}"))
+        .await;
+    assert_eq!(payment.body["credited"], "4.80");
+    assert_eq!(payment.body["refunded"], "4.80");
+    assert_eq!(payment.body["status"], "refunded");
+}

@@ -131,6 +131,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("GET /v1/merges/{id}", "2222331"),
     ("POST /v1/services/{id}/transfer", "2223331"),
     ("GET /v1/reports/revenue", "2232331"),
+    ("GET /v1/reports/deferred-revenue", "2232331"),
     ("GET /v1/reports/payments", "2232331"),
     ("GET /v1/reports/debtors", "2232331"),
     ("GET /v1/reports/clients", "2232331"),
@@ -875,6 +876,7 @@ impl Scene {
                 call(method, "/v1/currencies/USD/rates", None)
             }
             (M::GET, "/v1/client-groups" | "/v1/reports/revenue" | "/v1/reports/payments")
+            | (M::GET, "/v1/reports/deferred-revenue")
             | (M::GET, "/v1/reports/debtors" | "/v1/reports/clients" | "/v1/reports/services")
             | (M::GET, "/v1/reports/mrr" | "/v1/audit/head" | "/v1/audit/verify")
             | (M::GET, "/v1/audit/events") => call(method, template, None),

@@ -450,6 +450,23 @@ async fn report_totals_equal_sums_over_the_expenses_and_payments_read_models() {
         .find(|r| r["tariff_id"] == vds_l.as_str() && r["period_start"] == "2027-01-20")
         .expect("a VDS L row on the day of the change");
     assert_eq!(dec(l_row["charged"].as_str().unwrap()), change_charge);
+    // Recognised revenue, once every period of the scene has ended (the yearly ones end in
+    // January 2028), adds up to the cash revenue per provider, tariff, item type and currency,
+    // the tariff change and the correction included; and nothing is left deferred.
+    let recognised = scene
+        .report("/v1/reports/revenue?basis=recognised&group=month&from=2027-01-01&to=2028-03-01")
+        .await;
+    let key = ["provider_id", "tariff_id", "item_type", "currency"];
+    assert_eq!(
+        sums(&recognised, &key, "revenue"),
+        sums(&monthly, &key, "revenue")
+    );
+    assert!(
+        scene
+            .report("/v1/reports/deferred-revenue?as_of=2028-02-29")
+            .await
+            .is_empty()
+    );
     // Money is at the currency's scale.
     assert!(monthly.iter().all(|r| {
         r["revenue"]
@@ -616,6 +633,8 @@ async fn csv_says_what_json_says_and_a_rebuild_gives_identical_report_tables() {
     let paths = [
         format!("/v1/reports/revenue?group=day&{range}"),
         format!("/v1/reports/revenue?group=month&{range}"),
+        format!("/v1/reports/revenue?basis=recognised&group=day&{range}"),
+        "/v1/reports/deferred-revenue?as_of=2027-02-15".to_owned(),
         format!("/v1/reports/payments?group=day&{range}"),
         format!("/v1/reports/payments?{range}"),
         "/v1/reports/debtors".to_owned(),
@@ -705,6 +724,9 @@ async fn bad_report_parameters_are_problems() {
         "/v1/reports/services?status=sleeping",
         "/v1/reports/mrr?provider_id=42",
         "/v1/reports/mrr?format=pdf",
+        "/v1/reports/revenue?basis=accrual",
+        "/v1/reports/deferred-revenue?as_of=2026-02-30",
+        "/v1/reports/deferred-revenue?currency=eur",
     ];
 
     for path in cases {
@@ -729,7 +751,13 @@ async fn the_openapi_document_offers_every_report_as_json_and_csv() {
 
     // Assert
     for report in [
-        "revenue", "payments", "debtors", "clients", "services", "mrr",
+        "revenue",
+        "deferred-revenue",
+        "payments",
+        "debtors",
+        "clients",
+        "services",
+        "mrr",
     ] {
         let get = &spec.body["paths"][format!("/v1/reports/{report}")]["get"];
         let content = &get["responses"]["200"]["content"];
@@ -740,4 +768,174 @@ async fn the_openapi_document_offers_every_report_as_json_and_csv() {
             "{report}"
         );
     }
+}
+
+/// The sum of `field` over `rows`, as the decimal it is.
+fn total(rows: &[Value], field: &str) -> Decimal {
+    rows.iter().map(|r| dec(r[field].as_str().unwrap())).sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_yearly_charge_is_recognised_day_by_day_and_the_rest_is_deferred() {
+    // Arrange: a yearly domain of 120.00 charged on 2026-01-01 for [2026-01-01, 2027-01-01),
+    // 365 days.
+    let (server, clock) = TestServer::start_fixed().await;
+    let scene = Scene { server, clock };
+    scene.set_day(day(2026, 1, 1));
+    let provider = scene.server.provider("EUR").await;
+    let domain = scene
+        .tariff(&provider, "Domain", "domain", "P12M", "120.00", "EUR")
+        .await;
+    let client = scene.server.client(&provider, "Year Payer").await;
+    scene.pay(&client, "120.00", "EUR", "bank_transfer").await;
+    scene.order(&client, &domain, "P12M").await;
+    let year = "from=2026-01-01&to=2027-01-01";
+
+    // Act
+    let head = scene.quiet().await;
+    let cash = scene
+        .report(&format!(
+            "/v1/reports/revenue?group=month&{year}&min_position={head}"
+        ))
+        .await;
+    let months = scene
+        .report(&format!(
+            "/v1/reports/revenue?basis=recognised&group=month&{year}"
+        ))
+        .await;
+    let days = scene
+        .report(&format!(
+            "/v1/reports/revenue?basis=recognised&group=day&{year}"
+        ))
+        .await;
+    let deferred_jan = scene
+        .report("/v1/reports/deferred-revenue?as_of=2026-01-31")
+        .await;
+    let deferred_dec = scene
+        .report("/v1/reports/deferred-revenue?as_of=2026-12-31")
+        .await;
+    let (_, deferred_csv) = scene
+        .csv(
+            "/v1/reports/deferred-revenue?as_of=2026-01-31&format=csv",
+            false,
+        )
+        .await;
+
+    // Assert: the cash view counts all 120.00 on the day of the charge.
+    assert_eq!(cash.len(), 1, "{cash:?}");
+    assert_eq!(cash[0]["period_start"], "2026-01-01");
+    assert_eq!(cash[0]["revenue"], "120.00");
+    // Recognised: by the end of day k, 120.00 × k ÷ 365 rounded down to the cent.
+    // January: 120.00 × 31 ÷ 365 = 10.1917… → 10.19.
+    assert_eq!(months.len(), 12, "{months:?}");
+    assert_eq!(months[0]["period_start"], "2026-01-01");
+    assert_eq!(months[0]["item_type"], "domain");
+    assert_eq!(months[0]["charged"], "10.19");
+    assert_eq!(months[0]["revenue"], "10.19");
+    // February: 120.00 × 59 ÷ 365 = 19.397… → 19.39, less January's 10.19 = 9.20.
+    assert_eq!(months[1]["revenue"], "9.20");
+    // December: 120.00 × 365 ÷ 365 = 120.00, less 120.00 × 334 ÷ 365 = 109.808… → 109.80,
+    // = 10.20.
+    assert_eq!(months[11]["revenue"], "10.20");
+    // The year recognises the charge to the cent, by month and by day (365 days of 0.32 or 0.33).
+    assert_eq!(total(&months, "revenue"), dec("120.00"));
+    assert_eq!(days.len(), 365);
+    assert_eq!(total(&days, "revenue"), dec("120.00"));
+    assert!(
+        days.iter()
+            .all(|d| d["revenue"] == "0.32" || d["revenue"] == "0.33")
+    );
+    // Deferred at the end of January: 120.00 charged − 10.19 recognised = 109.81.
+    assert_eq!(deferred_jan.len(), 1, "{deferred_jan:?}");
+    assert_eq!(deferred_jan[0]["as_of"], "2026-01-31");
+    assert_eq!(deferred_jan[0]["charged"], "120.00");
+    assert_eq!(deferred_jan[0]["recognised"], "10.19");
+    assert_eq!(deferred_jan[0]["deferred"], "109.81");
+    assert_eq!(deferred_jan[0]["tariff_id"], domain.as_str());
+    // At the end of the year nothing is deferred any more.
+    assert!(deferred_dec.is_empty(), "{deferred_dec:?}");
+    let lines = parse_csv(&deferred_csv);
+    assert_eq!(
+        lines[0],
+        [
+            "as_of",
+            "provider_id",
+            "tariff_id",
+            "item_type",
+            "currency",
+            "charged",
+            "recognised",
+            "deferred"
+        ]
+    );
+    assert_eq!(lines[1][7], "109.81");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_correction_is_recognised_negatively_over_its_charges_period_from_its_own_day() {
+    // Arrange: the yearly domain of 120.00 for [2026-01-01, 2027-01-01), then 60.00 of it given
+    // back on 2026-07-02, the 183rd day of the period.
+    let (server, clock) = TestServer::start_fixed().await;
+    let scene = Scene { server, clock };
+    scene.set_day(day(2026, 1, 1));
+    let provider = scene.server.provider("EUR").await;
+    let domain = scene
+        .tariff(&provider, "Domain", "domain", "P12M", "120.00", "EUR")
+        .await;
+    let client = scene.server.client(&provider, "Half Back").await;
+    scene.pay(&client, "120.00", "EUR", "bank_transfer").await;
+    let service = scene.order(&client, &domain, "P12M").await;
+    let charge: Uuid =
+        sqlx::query_scalar("SELECT expense_id FROM expenses WHERE service_id = $1::uuid")
+            .bind(&service)
+            .fetch_one(&scene.server.db.pool)
+            .await
+            .unwrap();
+    scene.set_day(day(2026, 7, 2));
+
+    // Act
+    let corrected = scene
+        .server
+        .post(
+            &format!("/v1/expenses/{charge}/corrections"),
+            json!({"correction_id": Uuid::now_v7(), "amount": "60.00", "reason": "goodwill"}),
+        )
+        .await;
+    let head = scene.quiet().await;
+    let months = scene
+        .report(&format!(
+            "/v1/reports/revenue?basis=recognised&group=month&from=2026-01-01&to=2027-01-01&min_position={head}"
+        ))
+        .await;
+    let deferred = scene
+        .report("/v1/reports/deferred-revenue?as_of=2026-07-31")
+        .await;
+
+    // Assert
+    assert_eq!(corrected.status, StatusCode::CREATED, "{corrected:?}");
+    let month = |first: &str| {
+        months
+            .iter()
+            .find(|r| r["period_start"] == first)
+            .cloned()
+            .unwrap()
+    };
+    // June is past when the correction comes, so it is not restated: 120.00 × 181 ÷ 365 =
+    // 59.506… → 59.50, less 120.00 × 151 ÷ 365 = 49.643… → 49.64, = 9.86.
+    assert_eq!(month("2026-06-01")["revenue"], "9.86");
+    assert_eq!(month("2026-06-01")["corrected"], "0.00");
+    // July: the charge's 120.00 × 212 ÷ 365 = 69.698… → 69.69, less 59.50, = 10.19; the
+    // correction's 60.00 × 212 ÷ 365 = 34.849… → 34.84, all of it from July 2 on (the 182 days
+    // before fall on July 2); 10.19 − 34.84 = −24.65.
+    assert_eq!(month("2026-07-01")["charged"], "10.19");
+    assert_eq!(month("2026-07-01")["corrected"], "34.84");
+    assert_eq!(month("2026-07-01")["revenue"], "-24.65");
+    // The year recognises what was kept: 120.00 − 60.00 = 60.00.
+    assert_eq!(total(&months, "revenue"), dec("60.00"));
+    // Deferred at the end of July: 120.00 − 60.00 = 60.00 charged, 69.69 − 34.84 = 34.85
+    // recognised, 60.00 − 34.85 = 25.15 deferred.
+    assert_eq!(deferred.len(), 1, "{deferred:?}");
+    assert_eq!(deferred[0]["charged"], "60.00");
+    assert_eq!(deferred[0]["recognised"], "34.85");
+    assert_eq!(deferred[0]["deferred"], "25.15");
 }

@@ -338,6 +338,7 @@ pub const RULES: &[Rule] = &[
     Rule::write("POST", "/v1/services/{id}/transfer", Services).of(Owner::Service),
     // Reports.
     Rule::read("GET", "/v1/reports/revenue", Reports),
+    Rule::read("GET", "/v1/reports/deferred-revenue", Reports),
     Rule::read("GET", "/v1/reports/payments", Reports),
     Rule::read("GET", "/v1/reports/debtors", Reports),
     Rule::read("GET", "/v1/reports/clients", Reports),

@@ -97,7 +97,8 @@ pub struct ConfirmPaymentRequest {
     #[schema(value_type = Option<String>, format = Date)]
     pub confirmed_on: Option<NaiveDate>,
     /// What arrived, in the account's currency, when less than the payment's amount (a transfer
-    /// that arrives short); only for a payment in the account's currency.
+    /// that arrives short, a gateway's fee); never more (`credited_exceeds_payment`); only for
+    /// a payment in the account's currency.
     pub credited: Option<String>,
 }
 
@@ -521,7 +522,7 @@ async fn confirm(
     responses(
         (status = 200, description = "credited (or already credited by this confirmation)", body = Accepted),
         (status = 404, description = "no such payment", body = Problem),
-        (status = 422, description = "cancelled, fraud, another external id, or no exchange rate for the day", body = Problem)))]
+        (status = 422, description = "cancelled, fraud, another external id, credited above the amount paid (credited_exceeds_payment), or no exchange rate for the day", body = Problem)))]
 pub async fn confirm_payment(
     State(state): State<AppState>,
     command: Command,

@@ -192,12 +192,28 @@ pub struct RevenueParams {
     /// Only revenue in this currency (ISO 4217).
     #[param(pattern = "^[A-Z]{3}$", example = "EUR")]
     pub currency: Option<String>,
+    /// `cash` (default): each amount on the day it was charged, credited or corrected;
+    /// `recognised`: each amount spread per day over the service period it pays for or gives
+    /// back (accrual basis; the rounding rule is in the README's "Billing rules").
+    #[param(pattern = "^(cash|recognised)$")]
+    pub basis: Option<String>,
     /// `json` or `csv`; overrides the `Accept` header.
     #[param(pattern = "^(json|csv)$")]
     pub format: Option<String>,
     /// Wait until the read model has this global position.
     #[param(minimum = 0)]
     pub min_position: Option<i64>,
+}
+
+/// Checks a `basis` parameter: the revenue table it reads.
+fn revenue_table(basis: Option<&str>) -> Result<&'static str, ApiError> {
+    match basis {
+        None | Some("cash") => Ok("report_revenue_daily"),
+        Some("recognised") => Ok("report_recognised_daily"),
+        Some(other) => Err(bad(format!(
+            "basis must be cash or recognised, not {other:?}"
+        ))),
+    }
 }
 
 /// Revenue of one day or month, provider, tariff, item type and currency.
@@ -266,11 +282,13 @@ struct RevenueSums {
 }
 
 /// Revenue by day or month × provider × tariff × item type × currency: charges minus credits
-/// minus corrections, from the accounts' expense events. Each amount counts on the UTC day of its
-/// event. A charge and a credit count under the tariff and item type the service is on when the
-/// account records them, except the charge of a tariff change, which counts under the new tariff;
-/// a correction counts under its charge's tariff and item type, on the correction's day. Rows
-/// whose sums are all zero are left out.
+/// minus corrections, from the accounts' expense events. On the cash basis (the default) each
+/// amount counts on the UTC day of its event; on the recognised basis (`basis=recognised`) it is
+/// spread per day over the service period it pays for (a correction over its charge's period),
+/// the share of days before its event counting on the event's day. A charge and a credit count
+/// under the tariff and item type the service is on when the account records them, except the
+/// charge of a tariff change, which counts under the new tariff; a correction counts under its
+/// charge's tariff and item type. Rows whose sums are all zero are left out.
 #[utoipa::path(get, path = "/v1/reports/revenue", tag = "reports",
     params(RevenueParams),
     responses(
@@ -286,20 +304,21 @@ pub async fn revenue(
     let monthly = monthly(params.group.as_deref())?;
     let (from, to) = range(&state, params.from, params.to, monthly)?;
     let currency = currency(params.currency.as_deref())?;
+    let table = revenue_table(params.basis.as_deref())?;
     state.consistent(&[PROJECTION], params.min_position).await?;
-    let rows: Vec<RevenueSums> = sqlx::query_as(
+    let rows: Vec<RevenueSums> = sqlx::query_as(&format!(
         "SELECT CASE WHEN $1 THEN date_trunc('month', day)::date ELSE day END AS period_start,
                     provider_id, tariff_id, item_type, currency,
                     sum(charged) AS charged, sum(credited) AS credited,
                     sum(corrected) AS corrected
-               FROM report_revenue_daily
+               FROM {table}
               WHERE day >= $2 AND day < $3
                 AND ($4::uuid IS NULL OR provider_id = $4)
                 AND ($5::text IS NULL OR currency = $5)
               GROUP BY 1, 2, 3, 4, 5
              HAVING sum(charged) <> 0 OR sum(credited) <> 0 OR sum(corrected) <> 0
-              ORDER BY 1, 2, 3, 4, 5",
-    )
+              ORDER BY 1, 2, 3, 4, 5"
+    ))
     .bind(monthly)
     .bind(from)
     .bind(to)
@@ -322,6 +341,137 @@ pub async fn revenue(
         })
         .collect();
     Ok(respond(csv, "revenue", items))
+}
+
+/// `GET /v1/reports/deferred-revenue` parameters.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeferredRevenueParams {
+    /// The day (UTC) at whose end the figures are taken; default today.
+    #[param(value_type = Option<String>, format = Date)]
+    pub as_of: Option<NaiveDate>,
+    /// Only this provider's revenue.
+    pub provider_id: Option<Uuid>,
+    /// Only revenue in this currency (ISO 4217).
+    #[param(pattern = "^[A-Z]{3}$", example = "EUR")]
+    pub currency: Option<String>,
+    /// `json` or `csv`; overrides the `Accept` header.
+    #[param(pattern = "^(json|csv)$")]
+    pub format: Option<String>,
+    /// Wait until the read model has this global position.
+    #[param(minimum = 0)]
+    pub min_position: Option<i64>,
+}
+
+/// Deferred revenue of one provider, tariff, item type and currency as of a day.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DeferredRevenueRow {
+    /// The day at whose end the figures are taken.
+    #[schema(value_type = String, format = Date)]
+    pub as_of: NaiveDate,
+    /// The provider.
+    pub provider_id: Uuid,
+    /// The tariff (the nil UUID for a service the report does not know).
+    pub tariff_id: Uuid,
+    /// The tariff's item type, such as `domain`.
+    pub item_type: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Revenue on the cash basis up to and including `as_of`: charges less credits less
+    /// corrections.
+    pub charged: String,
+    /// Of that, what is recognised up to and including `as_of`.
+    pub recognised: String,
+    /// `charged - recognised`: charged but not yet earned.
+    pub deferred: String,
+}
+
+impl CsvRow for DeferredRevenueRow {
+    const HEADER: &'static [&'static str] = &[
+        "as_of",
+        "provider_id",
+        "tariff_id",
+        "item_type",
+        "currency",
+        "charged",
+        "recognised",
+        "deferred",
+    ];
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.as_of.to_string(),
+            self.provider_id.to_string(),
+            self.tariff_id.to_string(),
+            self.item_type.clone(),
+            self.currency.clone(),
+            self.charged.clone(),
+            self.recognised.clone(),
+            self.deferred.clone(),
+        ]
+    }
+}
+
+/// Deferred revenue as of the end of a day, per provider × tariff × item type × currency: what
+/// was charged (less credits and corrections) on days up to `as_of`, what of it is recognised on
+/// days up to `as_of` (`/v1/reports/revenue?basis=recognised`), and the difference, revenue
+/// charged but not yet earned. Rows with nothing deferred are left out.
+#[utoipa::path(get, path = "/v1/reports/deferred-revenue", tag = "reports",
+    params(DeferredRevenueParams),
+    responses(
+        (status = 200, description = "deferred revenue rows, ordered by provider, tariff, item type and currency",
+         content((Report<DeferredRevenueRow> = "application/json"), (String = "text/csv"))),
+        (status = 400, description = "bad parameters", body = Problem)))]
+pub async fn deferred_revenue(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<DeferredRevenueParams>,
+) -> Result<Response, ApiError> {
+    let csv = wants_csv(params.format.as_deref(), &headers)?;
+    let currency = currency(params.currency.as_deref())?;
+    let as_of = params.as_of.unwrap_or_else(|| state.today());
+    state.consistent(&[PROJECTION], params.min_position).await?;
+    let rows: Vec<(Uuid, Uuid, String, String, Decimal, Decimal)> = sqlx::query_as(
+        "SELECT provider_id, tariff_id, item_type, currency,
+                sum(cash) AS charged, sum(recognised) AS recognised
+           FROM (SELECT provider_id, tariff_id, item_type, currency,
+                        charged - credited - corrected AS cash, 0 AS recognised
+                   FROM report_revenue_daily
+                  WHERE day <= $1
+                 UNION ALL
+                 SELECT provider_id, tariff_id, item_type, currency,
+                        0, charged - credited - corrected
+                   FROM report_recognised_daily
+                  WHERE day <= $1) AS both_bases
+          WHERE ($2::uuid IS NULL OR provider_id = $2)
+            AND ($3::text IS NULL OR currency = $3)
+          GROUP BY 1, 2, 3, 4
+         HAVING sum(cash) <> sum(recognised)
+          ORDER BY 1, 2, 3, 4",
+    )
+    .bind(as_of)
+    .bind(params.provider_id)
+    .bind(currency)
+    .fetch_all(&state.pool)
+    .await?;
+    let items = rows
+        .into_iter()
+        .map(
+            |(provider_id, tariff_id, item_type, currency, charged, recognised)| {
+                DeferredRevenueRow {
+                    as_of,
+                    provider_id,
+                    tariff_id,
+                    item_type,
+                    charged: format_amount(charged, &currency),
+                    recognised: format_amount(recognised, &currency),
+                    deferred: format_amount(charged - recognised, &currency),
+                    currency,
+                }
+            },
+        )
+        .collect();
+    Ok(respond(csv, "deferred-revenue", items))
 }
 
 /// `GET /v1/reports/payments` parameters.

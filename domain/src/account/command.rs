@@ -27,7 +27,8 @@ pub enum AccountCommand {
         /// How the payment was made.
         method: PaymentMethod,
         /// How a payment in another currency was converted into `amount`: `to` must be
-        /// `amount`. `None` for a payment in the account's currency.
+        /// `amount` and what `rate` makes of `from`. `None` for a payment in the account's
+        /// currency.
         conversion: Option<Conversion>,
     },
     /// Corrects the balance by a signed amount: positive credits the client, negative debits.

@@ -79,8 +79,10 @@ pub enum AccountError {
     /// The expense or payment has nothing left to give back or take back.
     #[error("nothing is left of it to give back")]
     NothingLeft,
-    /// A payment's conversion does not end in the amount credited.
-    #[error("conversion: the converted amount must be the amount credited")]
+    /// A payment's conversion does not end in the amount credited, or not at its own rate.
+    #[error(
+        "conversion: the converted amount must be the amount credited, at the conversion's rate"
+    )]
     ConversionMismatch,
     /// An expense's discount is not in the expense's currency, is negative, or its list amount
     /// less its amount is not the expense's amount.

@@ -132,7 +132,11 @@ impl Account {
                 if !amount.is_positive() {
                     return Err(AccountError::AmountNotPositive);
                 }
-                if conversion.is_some_and(|conversion| conversion.to != amount) {
+                // The conversion comes with the command: it must end in the amount credited,
+                // at its own rate, or a caller could credit more than the payment is worth.
+                if conversion.is_some_and(|conversion| {
+                    conversion.to != amount || !conversion.is_at_its_rate()
+                }) {
                     return Err(AccountError::ConversionMismatch);
                 }
                 let balance_after = balance.checked_add(amount)?;

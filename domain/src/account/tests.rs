@@ -1332,6 +1332,28 @@ fn a_converted_payment_keeps_its_conversion_and_must_credit_what_it_converted_to
         .then_expect_error(AccountError::ConversionMismatch);
 }
 
+#[test]
+fn a_conversion_not_at_its_own_rate_credits_nothing() {
+    // 100.00 USD at 0.9234 is 92.34 EUR, not 500.00.
+    let inflated = crate::rates::Conversion {
+        from: usd("100.00"),
+        to: eur("500.00"),
+        rate: crate::rates::ExchangeRate::parse("0.9234").unwrap(),
+        effective_from: date("2027-01-01"),
+    };
+    AccountTester::with(())
+        .given(vec![opened()])
+        .when(AccountCommand::PostPayment {
+            client_id: client_id(),
+            provider_id: provider_id(),
+            payment_id: payment_id(),
+            amount: eur("500.00"),
+            method: card(),
+            conversion: Some(inflated),
+        })
+        .then_expect_error(AccountError::ConversionMismatch);
+}
+
 fn merge_id() -> MergeId {
     MergeId::from_uuid(Uuid::from_u128(0x90))
 }

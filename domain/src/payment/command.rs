@@ -55,11 +55,13 @@ pub enum PaymentCommand {
         /// The gateway's or bank's id; must be the one the payment was started with, if any.
         external_id: Option<ExternalId>,
         /// What the account is to be credited; greater than zero, in the account's currency.
-        /// It may differ from the payment's amount (a transfer that arrives short).
+        /// For a payment in the account's currency, at most the payment's amount (less when a
+        /// transfer arrives short or a gateway keeps a fee); for a converted one, exactly the
+        /// conversion's result.
         credited: Money,
         /// How the payment's amount was converted into `credited`: required exactly when the
         /// payment is not in the account's currency, and then `from` must be the payment's
-        /// amount and `to` must be `credited`.
+        /// amount and `to` must be `credited` and what `rate` makes of `from`.
         conversion: Option<Conversion>,
         /// The day the money arrived.
         confirmed_on: NaiveDate,

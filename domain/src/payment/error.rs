@@ -32,9 +32,16 @@ pub enum PaymentError {
     /// A payment in the account's currency was confirmed with a conversion.
     #[error("conversion: must be absent when the payment is in the account's currency")]
     ConversionNotAllowed,
-    /// The conversion does not turn the payment's amount into the credited amount.
-    #[error("conversion: must convert the payment's amount into the credited amount")]
+    /// The conversion does not turn the payment's amount into the credited amount at its own
+    /// rate.
+    #[error("conversion: must convert the payment's amount into the credited amount at its rate")]
     ConversionMismatch,
+    /// A payment in the account's currency was confirmed with more than was paid.
+    #[error("credited: exceeds the {paid} paid")]
+    CreditedExceedsPayment {
+        /// What the client paid: the most the payment can credit.
+        paid: Money,
+    },
     /// The confirmation does not carry the external id the payment was started with.
     #[error("external_id: must be {expected}, the id the payment was started with")]
     ExternalIdMismatch {
@@ -84,6 +91,7 @@ impl PaymentError {
             PaymentError::ConversionRequired => "conversion_required",
             PaymentError::ConversionNotAllowed => "conversion_not_allowed",
             PaymentError::ConversionMismatch => "conversion_mismatch",
+            PaymentError::CreditedExceedsPayment { .. } => "credited_exceeds_payment",
             PaymentError::ExternalIdMismatch { .. } => "external_id_mismatch",
             PaymentError::AlreadyStarted => "payment_already_started",
             PaymentError::AlreadyCredited => "payment_already_credited",

@@ -273,7 +273,7 @@ impl Payment {
                     });
                 }
                 payment.in_account_currency("credited", credited)?;
-                check_conversion(payment, credited, conversion.as_ref())?;
+                check_credited(payment, credited, conversion.as_ref())?;
                 Ok(vec![PaymentEvent::PaymentCredited {
                     external_id,
                     credited,
@@ -368,9 +368,14 @@ impl CreatedPayment {
     }
 }
 
-/// A conversion is needed exactly when the payment is not in the account's currency, and then
-/// it must turn the payment's amount into `credited`.
-fn check_conversion(
+/// What a confirmation may credit, which is where an outsider (a gateway, a bank import) states
+/// an amount that becomes money on the account.
+///
+/// A payment in the account's currency credits at most its amount: less is allowed (a transfer
+/// that arrives short, a gateway's fee), more never. A payment in another currency credits
+/// exactly its conversion, which must start from the amount paid, end in `credited` and be at
+/// its own rate. A conversion is needed exactly when the currencies differ.
+fn check_credited(
     payment: &CreatedPayment,
     credited: Money,
     conversion: Option<&Conversion>,
@@ -378,9 +383,18 @@ fn check_conversion(
     let converted = payment.amount.currency() != payment.account_currency;
     match conversion {
         None if converted => Err(PaymentError::ConversionRequired),
+        None if credited.amount() > payment.amount.amount() => {
+            Err(PaymentError::CreditedExceedsPayment {
+                paid: payment.amount,
+            })
+        }
         None => Ok(()),
         Some(_) if !converted => Err(PaymentError::ConversionNotAllowed),
-        Some(conversion) if conversion.from == payment.amount && conversion.to == credited => {
+        Some(conversion)
+            if conversion.from == payment.amount
+                && conversion.to == credited
+                && conversion.is_at_its_rate() =>
+        {
             Ok(())
         }
         Some(_) => Err(PaymentError::ConversionMismatch),

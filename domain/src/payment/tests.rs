@@ -330,6 +330,33 @@ fn the_credited_amount_may_differ_from_the_amount_paid() {
 }
 
 #[test]
+fn a_confirmation_cannot_credit_more_than_was_paid() {
+    // The gateway's callback of issue 13.1: 5.00 paid, 500.00 claimed.
+    PaymentTester::with(())
+        .given(vec![created_in(eur("5.00"))])
+        .when(confirm(None, eur("500.00")))
+        .then_expect_error(PaymentError::CreditedExceedsPayment { paid: eur("5.00") });
+}
+
+#[test]
+fn one_cent_above_the_amount_paid_is_already_too_much() {
+    PaymentTester::with(())
+        .given(vec![created(), started(ext("pi_1"))])
+        .when(confirm(ext("pi_1"), eur("100.01")))
+        .then_expect_error(PaymentError::CreditedExceedsPayment {
+            paid: eur("100.00"),
+        });
+}
+
+#[test]
+fn a_confirmation_may_credit_exactly_what_was_paid() {
+    PaymentTester::with(())
+        .given(vec![created()])
+        .when(confirm(None, eur("100.00")))
+        .then_expect_events(vec![credited(None, "100.00")]);
+}
+
+#[test]
 fn a_zero_or_negative_credit_is_rejected() {
     for amount in ["0", "-5"] {
         PaymentTester::with(())
@@ -449,6 +476,19 @@ fn a_conversion_must_end_in_the_credited_amount() {
         .given(vec![created_usd()])
         .when(confirm_converted(
             Some(conversion(usd("100"), eur("92.34"))),
+            eur("95.00"),
+        ))
+        .then_expect_error(PaymentError::ConversionMismatch);
+}
+
+#[test]
+fn a_conversion_must_be_at_its_own_rate() {
+    // 100.00 USD at 0.9234 is 92.34 EUR; a conversion claiming 95.00 at that rate would credit
+    // more than the payment is worth.
+    PaymentTester::with(())
+        .given(vec![created_usd()])
+        .when(confirm_converted(
+            Some(conversion(usd("100"), eur("95.00"))),
             eur("95.00"),
         ))
         .then_expect_error(PaymentError::ConversionMismatch);
@@ -940,6 +980,10 @@ fn payment_error_codes_are_stable() {
         (PaymentError::ConversionNotAllowed, "conversion_not_allowed"),
         (PaymentError::ConversionMismatch, "conversion_mismatch"),
         (
+            PaymentError::CreditedExceedsPayment { paid: eur("5") },
+            "credited_exceeds_payment",
+        ),
+        (
             PaymentError::ExternalIdMismatch {
                 expected: ExternalId::parse("x").unwrap(),
             },
@@ -983,6 +1027,10 @@ fn payment_error_messages_name_the_field() {
         }
         .to_string(),
         "amount: exceeds the 70.00 EUR still refundable"
+    );
+    assert_eq!(
+        PaymentError::CreditedExceedsPayment { paid: eur("5") }.to_string(),
+        "credited: exceeds the 5.00 EUR paid"
     );
     assert_eq!(
         PaymentError::InvalidReason.to_string(),

@@ -291,6 +291,19 @@ fn converting_100_usd_at_0_9234_gives_92_34_eur() {
 }
 
 #[test]
+fn a_conversion_is_at_its_rate_only_when_it_ends_where_the_rate_takes_it() {
+    let at = |to: Money| Conversion {
+        from: usd("100.00"),
+        to,
+        rate: rate("0.9234"),
+        effective_from: date("2025-03-01"),
+    };
+    assert!(at(eur("92.34")).is_at_its_rate());
+    assert!(!at(eur("92.35")).is_at_its_rate());
+    assert!(!at(eur("500.00")).is_at_its_rate());
+}
+
+#[test]
 fn converting_to_yen_rounds_to_whole_yen_half_away_from_zero() {
     let rates = rates(vec![march_first()]);
     let on = date("2025-03-05");

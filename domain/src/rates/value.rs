@@ -152,3 +152,16 @@ pub struct Conversion {
     /// The day the rate took effect.
     pub effective_from: NaiveDate,
 }
+
+impl Conversion {
+    /// Whether `to` is what `rate` makes of `from` ([`ExchangeRate::convert`]).
+    ///
+    /// A conversion arrives in a command, so whoever credits money with it must check it: a
+    /// conversion that is not at its own rate would credit more (or less) than the amount paid
+    /// is worth.
+    pub fn is_at_its_rate(&self) -> bool {
+        self.rate
+            .convert(self.from, self.to.currency())
+            .is_ok_and(|converted| converted == self.to)
+    }
+}
