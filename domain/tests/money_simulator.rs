@@ -64,7 +64,7 @@ const CHECK_AUTO_RENEW_OFF_ENDS: bool = true;
 
 /// A payment confirmation never credits more than the client paid. Off until the payment
 /// confirmation fix is merged.
-const CHECK_CONFIRMED_CREDIT_CAP: bool = false;
+const CHECK_CONFIRMED_CREDIT_CAP: bool = true;
 
 /// A merged client's account stays empty after its merge: a correction of one of its old
 /// expenses, or a refund or fraud reversal of one of its old payments, must not strand money on
