@@ -79,7 +79,6 @@ pub async fn start(
         tokens,
         metrics: crate::telemetry::metrics(),
         query_wait: config.query_wait,
-        in_flight: crate::extract::InFlightKeys::default(),
     });
     let (stop, stopped) = watch::channel(false);
     let workers = config.run_projections.then(|| {

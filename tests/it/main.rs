@@ -12,6 +12,7 @@ mod companies;
 mod crash;
 mod demo;
 mod eventstore;
+mod idempotency;
 mod invoicing;
 mod merge;
 mod notifications;
