@@ -45,8 +45,6 @@ pub struct Inner {
     pub metrics: Option<PrometheusHandle>,
     /// How long a query waits for its read model to reach `min_position`.
     pub query_wait: Duration,
-    /// Idempotency keys of requests running in this process.
-    pub in_flight: crate::extract::InFlightKeys,
     /// The limits on sign-ins (failures per login and address, the argon2 gate).
     pub sign_in: Arc<crate::auth::throttle::Throttle>,
 }
@@ -167,7 +165,10 @@ async fn record_metrics(request: Request, next: Next) -> Response {
         title = "Billing core",
         description = "Event-sourced billing for hosting providers. Commands are POSTs; their \
                        answers carry the global `position` of the last event written, which \
-                       queries accept as `min_position` to read their own writes.",
+                       queries accept as `min_position` to read their own writes. Every \
+                       POST, PUT, PATCH and DELETE honours `Idempotency-Key` (kept 24 hours, \
+                       per caller): a repeat with the same body gets the first answer, byte \
+                       for byte, with `Idempotent-Replayed: true`, and writes nothing.",
         version = "1"
     ),
     modifiers(&BearerAuth),
@@ -421,30 +422,34 @@ fn document_problems(api: &mut utoipa::openapi::OpenApi) {
         ("404", "no such resource, or not one this token may see"),
         (
             "409",
-            "a request with this Idempotency-Key is still running; retry later",
+            "a request with this Idempotency-Key is still running (retry after `Retry-After`), \
+             or its answer held a token, which is never kept (send a new key)",
         ),
         ("415", "a body that is not application/json"),
-        ("422", "a value or a business rule refused"),
+        (
+            "422",
+            "a value or a business rule refused, or an Idempotency-Key already used for \
+             another request",
+        ),
         ("503", "the database or a read model is not ready; retry"),
     ];
     for (path, item) in api.paths.paths.iter_mut() {
         let public = path == "/v1/health" || path == "/v1/ready" || path == "/v1/auth/login";
-        for operation in [
-            item.get.as_mut(),
-            item.put.as_mut(),
-            item.post.as_mut(),
-            item.delete.as_mut(),
-            item.patch.as_mut(),
+        for (write, operation) in [
+            (false, item.get.as_mut()),
+            (true, item.put.as_mut()),
+            (true, item.post.as_mut()),
+            (true, item.delete.as_mut()),
+            (true, item.patch.as_mut()),
         ]
         .into_iter()
-        .flatten()
+        .filter_map(|(write, operation)| Some((write, operation?)))
         {
             let has_body = operation.request_body.is_some();
             let has_id = path.contains('{');
-            let has_idempotency_key = operation
-                .parameters
-                .as_ref()
-                .is_some_and(|parameters| parameters.iter().any(|p| p.name == "Idempotency-Key"));
+            if write {
+                crate::idempotency::document(operation);
+            }
             for (status, response) in operation.responses.responses.iter_mut() {
                 if (status.starts_with('4') || status.starts_with('5'))
                     && let RefOr::T(response) = response
@@ -460,9 +465,9 @@ fn document_problems(api: &mut utoipa::openapi::OpenApi) {
                     "401" | "403" => !public,
                     "415" => has_body,
                     "404" => has_id,
-                    "409" => has_idempotency_key,
+                    "409" => write,
                     // A public route with a body (signing in) can still get a bad body.
-                    "400" | "422" => !public || has_body,
+                    "400" | "422" => !public || has_body || write,
                     _ => true,
                 };
                 if applies {
@@ -510,6 +515,11 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .route("/metrics", get(routes::health::metrics))
+        // Inside `authorize`, so that it knows the caller: every write with an Idempotency-Key.
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::idempotency::enforce,
+        ))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             crate::auth::authorize,
@@ -533,6 +543,19 @@ pub fn router(state: AppState) -> Router {
 
 /// The largest request body, in bytes.
 pub const BODY_LIMIT: usize = 256 * 1024;
+
+/// The routes that take attachments, and so accept bodies up to
+/// `routes::tickets::ATTACHMENT_BODY_LIMIT` (see [`support`]).
+const ATTACHMENT_ROUTES: &[&str] = &["/v1/clients/{id}/tickets", "/v1/tickets/{id}/messages"];
+
+/// The largest body the route `template` accepts, in bytes.
+pub fn body_limit(template: &str) -> usize {
+    if ATTACHMENT_ROUTES.contains(&template) {
+        routes::tickets::ATTACHMENT_BODY_LIMIT
+    } else {
+        BODY_LIMIT
+    }
+}
 
 /// No request runs longer than this; past it the caller gets a problem it can retry.
 const REQUEST_TIME_LIMIT: Duration = Duration::from_secs(30);

@@ -51,6 +51,8 @@ pub struct BenchConfig {
     /// The server's database, when the bench can reach it: the bench refreshes its statistics
     /// (`ANALYZE`) after the set-up and after the warm-up, as autovacuum would on a running one.
     pub database: Option<sqlx::PgPool>,
+    /// Send a fresh `Idempotency-Key` with every POST, to measure what keeping answers costs.
+    pub idempotency_keys: bool,
 }
 
 /// Latency percentiles in milliseconds.
@@ -123,10 +125,16 @@ struct Shared {
 
 impl Shared {
     fn post(&self, path: &str, body: &Value) -> reqwest::RequestBuilder {
-        self.http
+        let request = self
+            .http
             .post(format!("{}{path}", self.config.url))
             .bearer_auth(&self.config.token)
-            .json(body)
+            .json(body);
+        if self.config.idempotency_keys {
+            request.header("idempotency-key", Uuid::now_v7().to_string())
+        } else {
+            request
+        }
     }
 
     fn get(&self, path: &str) -> reqwest::RequestBuilder {

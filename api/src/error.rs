@@ -106,6 +106,14 @@ impl ApiError {
         }
     }
 
+    /// The same error, telling the caller to retry after `secs` seconds (`Retry-After`).
+    pub fn retry_after(self, secs: u32) -> Self {
+        Self {
+            retry_after_secs: Some(secs),
+            ..self
+        }
+    }
+
     /// `500 Internal Server Error`. The cause is logged, never shown.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(%cause, "internal error");

@@ -1,8 +1,5 @@
 //! Extractors that turn axum's rejections into problem+json answers, and the caller's identity.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex, PoisonError};
-
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -14,6 +11,7 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::idempotency::MAX_KEY_LEN;
 
 /// A JSON body; a malformed one or one of the wrong shape is a 400 or 422 naming the field.
 #[derive(Debug, Clone, Copy, Default)]
@@ -138,14 +136,13 @@ pub struct Caller {
 /// The caller plus what the request says about the command: its request id and its
 /// `Idempotency-Key`, ready to be written into event metadata.
 ///
-/// While a request with an `Idempotency-Key` runs, another request of the same caller with the
-/// same key is answered `409 Conflict` (IETF Idempotency-Key draft); once it has finished, the
-/// repeat gets the first answer (see [`Command::key`]).
+/// A repeated or concurrent request with the same key never reaches the handler: the
+/// [`crate::idempotency`] layer answers it. [`Command::key`] makes the command itself
+/// exactly-once too, for the rerun after a crash between the command and the stored answer.
 #[derive(Debug)]
 pub struct Command {
     /// The metadata context for the store.
     pub context: CommandContext,
-    _in_flight: Option<InFlight>,
 }
 
 impl Command {
@@ -178,42 +175,12 @@ impl Command {
     }
 }
 
-/// The keys of requests running in this process.
-#[derive(Debug, Default, Clone)]
-pub struct InFlightKeys(Arc<Mutex<HashSet<String>>>);
-
-/// A running request's hold on its key; released when the request ends.
-#[derive(Debug)]
-struct InFlight {
-    keys: InFlightKeys,
-    key: String,
-}
-
-impl InFlightKeys {
-    fn begin(&self, key: String) -> Option<InFlight> {
-        let mut keys = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        keys.insert(key.clone()).then(|| InFlight {
-            keys: self.clone(),
-            key,
-        })
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        let mut keys = self.keys.0.lock().unwrap_or_else(PoisonError::into_inner);
-        keys.remove(&self.key);
-    }
-}
-
-const MAX_KEY_LEN: usize = 255;
-
 impl FromRequestParts<AppState> for Command {
     type Rejection = ApiError;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        _state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let caller = parts
             .extensions
@@ -240,24 +207,6 @@ impl FromRequestParts<AppState> for Command {
         context.on_behalf_of = caller.on_behalf_of;
         context.request_id = header("x-request-id")?;
         context.idempotency_key = header("idempotency-key")?;
-        let in_flight = match &context.idempotency_key {
-            None => None,
-            Some(key) => Some(
-                state
-                    .in_flight
-                    .begin(format!("{}\u{0}{key}", context.actor))
-                    .ok_or_else(|| {
-                        ApiError::new(
-                            StatusCode::CONFLICT,
-                            "idempotency_key_in_flight",
-                            "a request with this Idempotency-Key is still running; retry later",
-                        )
-                    })?,
-            ),
-        };
-        Ok(Self {
-            context,
-            _in_flight: in_flight,
-        })
+        Ok(Self { context })
     }
 }

@@ -16,6 +16,7 @@ pub mod demo;
 pub mod document;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod pgcluster;
 pub mod rebuild;
 pub mod routes;

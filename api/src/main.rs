@@ -160,6 +160,9 @@ enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Send a fresh Idempotency-Key with every POST.
+        #[arg(long, env = "BILLING_BENCH_IDEMPOTENCY_KEYS")]
+        idempotency_keys: bool,
     },
     /// Serve with a realistic demo data set already in it.
     Demo {
@@ -586,6 +589,7 @@ async fn main() -> anyhow::Result<()> {
             events,
             samples,
             json,
+            idempotency_keys,
         } => {
             if *workload == Workload::BillingDay {
                 return bench_billing_day(&cli, *services, *concurrency).await;
@@ -655,6 +659,7 @@ async fn main() -> anyhow::Result<()> {
                     accounts: *accounts,
                     rate: *rate,
                     database: statistics.clone(),
+                    idempotency_keys: *idempotency_keys,
                 })
                 .await?;
                 if !*json {

@@ -151,7 +151,6 @@ pub async fn start(
         tokens,
         metrics: crate::telemetry::metrics(),
         query_wait: config.query_wait,
-        in_flight: crate::extract::InFlightKeys::default(),
         sign_in: Arc::new(Throttle::new(config.sign_in.clone())),
     });
     let (stop, stopped) = watch::channel(false);

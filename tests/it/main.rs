@@ -14,6 +14,7 @@ mod crash;
 mod demo;
 mod eventstore;
 mod holes;
+mod idempotency;
 mod invoicing;
 mod merge;
 mod notifications;

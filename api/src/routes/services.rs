@@ -432,12 +432,14 @@ pub async fn prolong_service(
             format!("service {id} cannot be prolonged in its state"),
         ));
     };
-    match settlement::charge_period(
+    let key = command.key(&format!("POST /v1/services/{id}/prolong"), &(), id)?;
+    match settlement::charge_period_keyed(
         &state.store,
         &service,
         ServiceId::from_uuid(id),
         due,
         &command.context,
+        key,
     )
     .await?
     {

@@ -121,6 +121,20 @@ pub async fn charge_period(
     due: domain::service::DuePeriod,
     context: &CommandContext,
 ) -> Result<Charged, SettleError> {
+    charge_period_keyed(store, service, service_id, due, context, None).await
+}
+
+/// [`charge_period`] for a caller's request with its own key (its `Idempotency-Key`), written
+/// with the charge: the same request run again (after a crash lost its answer) charges nothing
+/// more, even though by then the service's next period is the one due.
+pub async fn charge_period_keyed(
+    store: &EventStore,
+    service: &Service,
+    service_id: ServiceId,
+    due: domain::service::DuePeriod,
+    context: &CommandContext,
+    request: Option<CommandKey>,
+) -> Result<Charged, SettleError> {
     let (Some(client_id), Some(provider_id), Some(account_id), Some(terms)) = (
         service.client_id(),
         service.provider_id(),
@@ -169,10 +183,22 @@ pub async fn charge_period(
                 expense: line,
             },
             context,
-            std::slice::from_ref(&key),
+            &std::iter::once(key)
+                .chain(request.clone())
+                .collect::<Vec<_>>(),
         )
         .await;
     match charged {
+        // The request's own key answered (the expense key's answer is null): this request
+        // charged before, and that charge was recorded on the service then.
+        Ok(committed)
+            if committed.replayed
+                && request
+                    .as_ref()
+                    .is_some_and(|request| request.answer == committed.answer) =>
+        {
+            return Ok(Charged::Charged);
+        }
         Ok(_) => {}
         Err(CommandError::Rejected(AccountError::InsufficientFunds { .. })) => {
             return Ok(Charged::Refused);
