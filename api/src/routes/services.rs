@@ -593,6 +593,7 @@ pub async fn change_tariff(
         amount,
         description: format!("{what}, {today} to {}", change.period_end),
         discount: None,
+        tax: None,
     };
     let credit = line(
         "credit",
@@ -607,6 +608,10 @@ pub async fn change_tariff(
         serde_json::Value::Null,
     )
     .map_err(|e| ApiError::internal(&e))?;
+    let treatment =
+        projections::process::invoicing::treatment_for_client(&state.store, provider_id, client_id)
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
     let replaced = state
         .store
         .execute::<Account>(
@@ -616,6 +621,7 @@ pub async fn change_tariff(
                 provider_id,
                 credit: credit.clone(),
                 charge: charge.clone(),
+                treatment,
             },
             &command.context,
             std::slice::from_ref(&key),

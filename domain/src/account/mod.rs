@@ -26,7 +26,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ids::{AccountId, ClientId, ExpenseId, MergeId, PaymentId, ProviderId};
-use crate::money::{Currency, Money};
+use crate::money::{Currency, Money, MoneyError};
+use crate::tax::{self, TaxError, TaxTreatment};
 use crate::text;
 
 pub use command::*;
@@ -171,6 +172,7 @@ impl Account {
                 client_id,
                 provider_id,
                 expense,
+                treatment,
             } => {
                 let (mut events, balance) =
                     self.open_for(client_id, provider_id, expense.amount)?;
@@ -180,7 +182,7 @@ impl Account {
                 if !expense.amount.is_positive() && !free {
                     return Err(AccountError::AmountNotPositive);
                 }
-                let expense = described(expense)?;
+                let expense = taxed(described(expense)?, &treatment)?;
                 let balance_after = balance.checked_sub(expense.amount)?;
                 if !free {
                     self.ensure_covered(balance, balance_after, expense.amount)?;
@@ -196,6 +198,7 @@ impl Account {
                 provider_id,
                 credit,
                 charge,
+                treatment,
             } => {
                 let (opening, balance) = self.open_for(client_id, provider_id, credit.amount)?;
                 if charge.amount.currency() != credit.amount.currency() {
@@ -207,7 +210,8 @@ impl Account {
                 if credit.amount.is_negative() || charge.amount.is_negative() {
                     return Err(AccountError::AmountNotPositive);
                 }
-                let (credit, charge) = (described(credit)?, described(charge)?);
+                let credit = taxed(described(credit)?, &treatment)?;
+                let charge = taxed(described(charge)?, &treatment)?;
                 let balance_credited = balance.checked_add(credit.amount)?;
                 let balance_after = balance_credited.checked_sub(charge.amount)?;
                 // Only a net charge can be refused: giving back more than is charged lowers the
@@ -319,6 +323,7 @@ impl Account {
                 expense_id,
                 charged,
                 give_back,
+                charged_tax_rate,
                 reason,
             } => {
                 let balance = self.open_balance_for(client_id, provider_id, charged)?;
@@ -348,6 +353,9 @@ impl Account {
                         remaining,
                     });
                 }
+                // What is given back holds the expense's tax at its rate; a whole charge given
+                // back gives back exactly the tax it charged (see `tax::tax_included`).
+                let tax = tax::tax_included(amount, charged_tax_rate).map_err(money_error)?;
                 Ok(vec![AccountEvent::ExpenseCorrected {
                     correction_id,
                     expense_id,
@@ -355,6 +363,7 @@ impl Account {
                     voided: amount == remaining,
                     reason,
                     balance_after: balance.checked_add(amount)?,
+                    tax: Some(tax),
                 }])
             }
             AccountCommand::TransferBalanceOut {
@@ -526,6 +535,29 @@ fn described(expense: ExpenseLine) -> Result<ExpenseLine, AccountError> {
         description,
         ..expense
     })
+}
+
+/// Returns `expense` taxed under `treatment`: its amount, the price, becomes what the account is
+/// charged (the price plus the tax when tax is added), and `tax` records the net and the tax.
+fn taxed(expense: ExpenseLine, treatment: &TaxTreatment) -> Result<ExpenseLine, AccountError> {
+    let taxed = tax::tax_amount(expense.amount, treatment).map_err(money_error)?;
+    Ok(ExpenseLine {
+        amount: taxed.gross,
+        tax: Some(ExpenseTax {
+            treatment: *treatment,
+            net: taxed.net,
+            tax: taxed.tax,
+        }),
+        ..expense
+    })
+}
+
+/// Taxing an amount fails only in its money arithmetic.
+fn money_error(error: TaxError) -> AccountError {
+    match error {
+        TaxError::Money(error) => AccountError::Money(error),
+        _ => AccountError::Money(MoneyError::Overflow),
+    }
 }
 
 /// Adds `amount` to what has been given back of `key`. The amounts were checked against their

@@ -123,6 +123,7 @@ pub async fn charge_period(
         period_start: due.period_start,
         period_end: due.period_end,
         amount: due.amount,
+        tax: None,
         description: format!(
             "{}, {} to {}",
             terms.tariff_name, due.period_start, due.period_end
@@ -148,6 +149,9 @@ pub async fn charge_period(
         serde_json::Value::Null,
     )
     .map_err(|e| SettleError::Refused(e.to_string()))?;
+    let treatment = crate::process::invoicing::treatment_for_client(store, provider_id, client_id)
+        .await
+        .map_err(|e| SettleError::Refused(e.to_string()))?;
     let charged = store
         .execute::<Account>(
             &account_id.to_string(),
@@ -155,6 +159,7 @@ pub async fn charge_period(
                 client_id,
                 provider_id,
                 expense: line,
+                treatment,
             },
             context,
             std::slice::from_ref(&key),
