@@ -23,3 +23,4 @@ mod projections;
 mod promos;
 mod reports;
 mod support;
+mod tax_invoices;
