@@ -321,7 +321,10 @@ fn generate(rows: &mut Rows, target: u64, seed: u64) -> Result<u64, BulkError> {
                         terms.tariff_name, due.period_start, due.period_end
                     ),
                     discount: None,
+                    tax: None,
                 },
+                // The bulk data set's provider has no tax rules.
+                treatment: domain::tax::TaxTreatment::NotTaxed,
             });
             // Not enough money this month: the service waits, as the billing day would leave it.
             let Ok(events) = charged else {

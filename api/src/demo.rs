@@ -333,6 +333,8 @@ pub async fn seed(store: &EventStore, clients: usize, seed: u64) -> Result<Seede
                 hours,
                 Money::parse("45.00", currency)?,
             )],
+            recorded: Vec::new(),
+            drafted_on: today,
             issued_on: today,
             due_on: today + chrono::Days::new(14),
             payment_id: None,
@@ -413,7 +415,15 @@ async fn demo_company(
         ])
         .map_err(refused)?;
         store
-            .execute::<Company>(&id, CompanyCommand::SetTaxRules { rules }, context, &[])
+            .execute::<Company>(
+                &id,
+                CompanyCommand::SetTaxRules {
+                    rules,
+                    tax_document: None,
+                },
+                context,
+                &[],
+            )
             .await?;
     }
     for (method, kind, display_name) in [

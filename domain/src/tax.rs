@@ -110,6 +110,12 @@ pub enum TaxError {
         /// The currency of the amount.
         found: Currency,
     },
+    /// A recorded line's gross is not its net plus its tax.
+    #[error("lines[{line}]: gross must be net + tax")]
+    LineDoesNotAddUp {
+        /// The index of the line, from 0.
+        line: usize,
+    },
     /// Money arithmetic failed, such as a total leaving the representable range.
     #[error(transparent)]
     Money(#[from] MoneyError),
@@ -129,6 +135,7 @@ impl TaxError {
             TaxError::NegativeAmount { .. } => "negative_amount",
             TaxError::DiscountExceedsAmount { .. } => "discount_exceeds_amount",
             TaxError::CurrencyMismatch { .. } => "currency_mismatch",
+            TaxError::LineDoesNotAddUp { .. } => "line_does_not_add_up",
             TaxError::Money(error) => error.code(),
         }
     }
@@ -440,6 +447,18 @@ impl TaxTreatment {
         }
     }
 
+    /// The same treatment for amounts that already contain the tax (a payment): a rate added
+    /// to prices becomes a rate included in the amount; nothing else changes.
+    pub fn with_tax_included(self) -> TaxTreatment {
+        match self {
+            TaxTreatment::Standard { rate, .. } => TaxTreatment::Standard {
+                rate,
+                mode: TaxMode::Included,
+            },
+            other => other,
+        }
+    }
+
     /// The rate shown on the lines: the rule's rate, or zero when no tax is charged.
     pub fn rate(&self) -> TaxRate {
         match self {
@@ -664,8 +683,44 @@ fn price_line(
         });
     }
     let amount = undiscounted.checked_sub(line.discount)?;
+    let taxed = tax_amount(amount, treatment)?;
+    Ok(InvoiceLine {
+        description,
+        quantity,
+        unit_price: line.unit_price,
+        discount: line.discount,
+        net: taxed.net,
+        tax_rate: taxed.rate,
+        tax: taxed.tax,
+        gross: taxed.gross,
+    })
+}
 
-    let (net, tax_rate, tax, gross) = match *treatment {
+/// One amount split into net and tax: `gross = net + tax` always holds. Amounts are signed like
+/// the amount taxed (a credit's are negative when it is given as a negative amount).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaxedAmount {
+    /// The rate applied; zero under reverse charge and when not taxed.
+    pub rate: TaxRate,
+    /// The amount without tax.
+    pub net: Money,
+    /// The tax, rounded to the minor unit half away from zero.
+    pub tax: Money,
+    /// The amount with tax.
+    pub gross: Money,
+}
+
+/// Taxes one `amount` (a price, net or gross as the treatment says) the way an invoice line is
+/// taxed: with the tax added, `net = amount`, `tax = round(net × rate / 100)`,
+/// `gross = net + tax`; with the tax included, `gross = amount`,
+/// `net = round(gross × 100 / (100 + rate))`, `tax = gross − net`; under reverse charge and when
+/// not taxed, `net = gross = amount` and no tax. Rounded once, half away from zero.
+///
+/// This is the one place a charge's tax is computed: the account charges `gross` and records
+/// `net` and `tax`, and an invoice line of that charge copies them.
+pub fn tax_amount(amount: Money, treatment: &TaxTreatment) -> Result<TaxedAmount, TaxError> {
+    let currency = amount.currency();
+    let taxed = match *treatment {
         TaxTreatment::Standard {
             rate,
             mode: TaxMode::Added,
@@ -677,35 +732,134 @@ fn price_line(
                 ),
                 currency,
             )?;
-            (amount, rate, tax, amount.checked_add(tax)?)
+            TaxedAmount {
+                rate,
+                net: amount,
+                tax,
+                gross: amount.checked_add(tax)?,
+            }
         }
         TaxTreatment::Standard {
             rate,
             mode: TaxMode::Included,
-        } => {
-            let net = minor_units_to_money(
-                divide_rounded(
-                    minor_units(amount).checked_mul(ONE_IN_MILLIONTHS),
-                    ONE_IN_MILLIONTHS + rate.millionths(),
-                ),
-                currency,
-            )?;
-            (net, rate, amount.checked_sub(net)?, amount)
-        }
-        TaxTreatment::ReverseCharge | TaxTreatment::NotTaxed => {
-            (amount, TaxRate::ZERO, Money::zero(currency), amount)
-        }
+        } => tax_included(amount, rate)?,
+        TaxTreatment::ReverseCharge | TaxTreatment::NotTaxed => TaxedAmount {
+            rate: TaxRate::ZERO,
+            net: amount,
+            tax: Money::zero(currency),
+            gross: amount,
+        },
     };
-    Ok(InvoiceLine {
-        description,
-        quantity,
-        unit_price: line.unit_price,
-        discount: line.discount,
+    Ok(taxed)
+}
+
+/// Splits a `gross` amount that includes tax at `rate`: `net = round(gross × 100 / (100 + rate))`
+/// and `tax = gross − net`.
+///
+/// Splitting `net + round(net × rate / 100)` gives back exactly `net` (the rounding error is
+/// below half a minor unit and shrinks when divided by `1 + rate`), so a charge given back in full
+/// gives back exactly the tax it charged.
+pub fn tax_included(gross: Money, rate: TaxRate) -> Result<TaxedAmount, TaxError> {
+    let net = minor_units_to_money(
+        divide_rounded(
+            minor_units(gross).checked_mul(ONE_IN_MILLIONTHS),
+            ONE_IN_MILLIONTHS + rate.millionths(),
+        ),
+        gross.currency(),
+    )?;
+    Ok(TaxedAmount {
+        rate,
         net,
-        tax_rate,
-        tax,
+        tax: gross.checked_sub(net)?,
         gross,
     })
+}
+
+/// The price that `treatment` taxes into `gross`: with the tax added, `gross` less the tax it
+/// includes at the rate; with prices that include their tax, and without tax, `gross` itself.
+/// The account records gross amounts and a service prices in these, so a tariff change weighs
+/// what was given back of a charge in the service's unit with this.
+pub fn untaxed(gross: Money, treatment: &TaxTreatment) -> Result<Money, TaxError> {
+    match *treatment {
+        TaxTreatment::Standard {
+            rate,
+            mode: TaxMode::Added,
+        } => Ok(tax_included(gross, rate)?.net),
+        TaxTreatment::Standard {
+            mode: TaxMode::Included,
+            ..
+        }
+        | TaxTreatment::ReverseCharge
+        | TaxTreatment::NotTaxed => Ok(gross),
+    }
+}
+
+/// A line whose amounts were decided when the account moved them (a charge, a credit, a
+/// correction), copied onto an invoice as recorded rather than priced again. Signed: what the
+/// account gave back is negative.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedLine {
+    /// What the line is; trimmed, 1 to 500 characters.
+    pub description: String,
+    /// The amounts as the account recorded them; `gross = net + tax`.
+    pub amounts: TaxedAmount,
+}
+
+/// The lines of an invoice copied from what the account recorded, with their totals.
+///
+/// Each line is one unit at its net amount, with the rate, tax and gross recorded; nothing is
+/// rounded again. There must be 1 to 1000 lines, every amount in `currency`, every description
+/// 1 to 500 characters after trimming, and every line must add up (`gross = net + tax`).
+pub fn recorded_lines(
+    lines: Vec<RecordedLine>,
+    currency: Currency,
+) -> Result<(Vec<InvoiceLine>, Totals), TaxError> {
+    if lines.is_empty() {
+        return Err(TaxError::NoLines);
+    }
+    if lines.len() > LINES_MAX {
+        return Err(TaxError::TooManyLines(lines.len()));
+    }
+    let copied = lines
+        .into_iter()
+        .enumerate()
+        .map(|(index, line)| {
+            let description = text::trimmed_within(&line.description, LINE_DESCRIPTION_CHARS_MAX)
+                .ok_or(TaxError::InvalidDescription { line: index })?
+                .to_string();
+            let TaxedAmount {
+                rate,
+                net,
+                tax,
+                gross,
+            } = line.amounts;
+            for (field, money) in [("net", net), ("tax", tax), ("gross", gross)] {
+                if money.currency() != currency {
+                    return Err(TaxError::CurrencyMismatch {
+                        line: index,
+                        field,
+                        expected: currency,
+                        found: money.currency(),
+                    });
+                }
+            }
+            if net.checked_add(tax)? != gross {
+                return Err(TaxError::LineDoesNotAddUp { line: index });
+            }
+            Ok(InvoiceLine {
+                description,
+                quantity: Decimal::ONE,
+                unit_price: net,
+                discount: Money::zero(currency),
+                net,
+                tax_rate: rate,
+                tax,
+                gross,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let totals = totals_of(&copied, currency)?;
+    Ok((copied, totals))
 }
 
 /// 100 % in the unit of [`TaxRate::millionths`].
@@ -1305,5 +1459,77 @@ mod tests {
         let line: LineInput = serde_json::from_str(json).unwrap();
         assert_eq!(line.discount, eur("0"));
         assert_eq!(line.quantity, decimal("2"));
+    }
+
+    #[test]
+    fn one_amount_is_taxed_like_an_invoice_line() {
+        // 8.00 + 19 % = 8.00 + 1.52 = 9.52.
+        let taxed = tax_amount(eur("8.00"), &added("19")).unwrap();
+        assert_eq!(
+            (taxed.net, taxed.tax, taxed.gross),
+            (eur("8.00"), eur("1.52"), eur("9.52"))
+        );
+        // 9.52 with 19 % included: 9.52 / 1.19 = 8.00, tax 1.52.
+        let taxed = tax_amount(eur("9.52"), &included("19")).unwrap();
+        assert_eq!(
+            (taxed.net, taxed.tax, taxed.gross),
+            (eur("8.00"), eur("1.52"), eur("9.52"))
+        );
+        let taxed = tax_amount(eur("8.00"), &TaxTreatment::ReverseCharge).unwrap();
+        assert_eq!(
+            (taxed.net, taxed.tax, taxed.gross),
+            (eur("8.00"), eur("0.00"), eur("8.00"))
+        );
+        assert_eq!(taxed.rate, TaxRate::ZERO);
+    }
+
+    #[test]
+    fn a_gross_amount_with_added_tax_splits_back_into_its_net_and_tax() {
+        // Every net from 0.01 to 20.00 at 19 %, 7.7 % and 21 %: net + round(net × rate) split
+        // at the rate gives back the same net and tax, so a void gives back exactly the tax.
+        for rate in ["19", "7.7", "21"] {
+            for cents in 1..=2000 {
+                let net = Money::from_decimal(Decimal::new(cents, 2), Currency::EUR).unwrap();
+                let charged = tax_amount(net, &added(rate)).unwrap();
+                let split = tax_included(charged.gross, TaxRate::parse(rate).unwrap()).unwrap();
+                assert_eq!(split, charged, "{net} at {rate} %");
+            }
+        }
+    }
+
+    #[test]
+    fn recorded_lines_are_copied_and_summed_without_rounding_again() {
+        let line = |net: &str, tax: &str, gross: &str| RecordedLine {
+            description: " VDS S ".to_string(),
+            amounts: TaxedAmount {
+                rate: rate("19"),
+                net: eur(net),
+                tax: eur(tax),
+                gross: eur(gross),
+            },
+        };
+        // 9.52 − 7.74 = 1.78 gross; 8.00 − 6.50 = 1.50 net; 1.52 − 1.24 = 0.28 tax.
+        let (lines, totals) = recorded_lines(
+            vec![
+                line("8.00", "1.52", "9.52"),
+                line("-6.50", "-1.24", "-7.74"),
+            ],
+            Currency::EUR,
+        )
+        .unwrap();
+        assert_eq!(lines[0].description, "VDS S");
+        assert_eq!(lines[1].unit_price, eur("-6.50"));
+        assert_eq!(
+            (totals.net, totals.tax, totals.gross),
+            (eur("1.50"), eur("0.28"), eur("1.78"))
+        );
+        assert_eq!(
+            recorded_lines(vec![line("8.00", "1.52", "9.50")], Currency::EUR),
+            Err(TaxError::LineDoesNotAddUp { line: 0 })
+        );
+        assert_eq!(
+            recorded_lines(vec![], Currency::EUR),
+            Err(TaxError::NoLines)
+        );
     }
 }

@@ -44,6 +44,7 @@ use domain::service::{
     OperationStatus, Service, ServiceCommand, ServiceDiscount, ServiceEvent, SuspendReason,
 };
 use domain::tariff::{ItemType, ServiceTerms};
+use domain::tax::{TaxMode, TaxRate, TaxTreatment};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -127,6 +128,23 @@ fn client(index: usize) -> ClientId {
     ClientId::from_uuid(Uuid::from_u128(
         0xC0_0000 + u128::try_from(index).expect("a small index"),
     ))
+}
+
+/// How a client is taxed: untaxed, VAT added or VAT included by turns, so that every rule about
+/// credits and corrections is checked with gross amounts as well.
+fn treatment_of(client: ClientId) -> TaxTreatment {
+    let rate = TaxRate::parse("19").expect("a rate");
+    match client.as_uuid().as_u128() % 3 {
+        0 => TaxTreatment::NotTaxed,
+        1 => TaxTreatment::Standard {
+            rate,
+            mode: TaxMode::Added,
+        },
+        _ => TaxTreatment::Standard {
+            rate,
+            mode: TaxMode::Included,
+        },
+    }
 }
 
 fn account_of(client: ClientId) -> AccountId {
@@ -459,6 +477,7 @@ impl World {
                     list_amount: due.list_amount,
                     amount,
                 }),
+            tax: None,
         };
         let key = format!("expense/{}", due.expense_id);
         if !self.keys.contains(&key) {
@@ -468,6 +487,7 @@ impl World {
                     client_id,
                     provider_id: provider(),
                     expense: line,
+                    treatment: treatment_of(client_id),
                 },
             );
             match charged {
@@ -869,14 +889,17 @@ impl World {
                 expense,
                 cents: amount,
             } => {
-                let charged: Vec<(AccountId, ExpenseId, Money)> = self
+                let charged: Vec<(AccountId, ExpenseId, Money, TaxRate)> = self
                     .account_log
                     .iter()
                     .flat_map(|(account, events)| {
                         events.iter().filter_map(move |event| match event {
-                            AccountEvent::ExpenseCharged { expense, .. } => {
-                                Some((*account, expense.expense_id, expense.amount))
-                            }
+                            AccountEvent::ExpenseCharged { expense, .. } => Some((
+                                *account,
+                                expense.expense_id,
+                                expense.amount,
+                                expense.taxed().rate,
+                            )),
                             _ => None,
                         })
                     })
@@ -884,7 +907,8 @@ impl World {
                 if charged.is_empty() {
                     return Ok(());
                 }
-                let (account, expense_id, amount_charged) = charged[expense % charged.len()];
+                let (account, expense_id, amount_charged, charged_tax_rate) =
+                    charged[expense % charged.len()];
                 let Some(client_id) = self.accounts[&account].client_id() else {
                     return Ok(());
                 };
@@ -898,6 +922,7 @@ impl World {
                         expense_id,
                         charged: amount_charged,
                         give_back: amount.map(cents),
+                        charged_tax_rate,
                         reason: "outage".to_string(),
                     },
                 );
@@ -1020,12 +1045,17 @@ impl World {
         let Ok(rest) = service.quote_tariff_change(&new_terms, today, zero) else {
             return;
         };
-        let returned = self
-            .accounts
-            .get(&rest.credited_account)
-            .map_or(zero, |account| {
-                account.returned_of_expense(rest.credited_expense_id, zero)
-            });
+        let treatment = treatment_of(client_id);
+        let returned = match self.accounts.get(&rest.credited_account) {
+            Some(account) => {
+                match account.returned_of_expense_priced(rest.credited_expense_id, zero, &treatment)
+                {
+                    Ok(returned) => returned,
+                    Err(_) => return,
+                }
+            }
+            None => zero,
+        };
         let Ok(change) = service.quote_tariff_change(&new_terms, today, returned) else {
             return;
         };
@@ -1041,6 +1071,7 @@ impl World {
             amount,
             description: format!("{part}, {today} to {}", change.period_end),
             discount: None,
+            tax: None,
         };
         let credit = line(change.credit_expense_id, "credit", change.credit);
         let charge = ExpenseLine {
@@ -1062,6 +1093,7 @@ impl World {
                 provider_id: provider(),
                 credit,
                 charge,
+                treatment,
                 credited_charge: Some(CreditedCharge {
                     expense_id: change.credited_expense_id,
                     charged: change.credited_paid,

@@ -81,6 +81,15 @@ async fn apply(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), Project
             .execute(tx)
             .await?;
         }
+        // The setting is read from the company's own events where it is used; the read model
+        // only moves its position.
+        CompanyEvent::TaxDocumentSet { .. } => {
+            sqlx::query("UPDATE companies SET position = $2 WHERE company_id = $1::uuid")
+                .bind(id)
+                .bind(event.position)
+                .execute(tx)
+                .await?;
+        }
         CompanyEvent::PaymentMethodConfigured {
             method,
             kind,

@@ -23,11 +23,12 @@ impl Projection for Expenses {
         // 2: corrections by staff (`returned`).
         // 3: promo code discounts (`list_amount`, `discount`, `promo_code`); `list_amount` is
         //    also written for lines without a discount.
-        3
+        // 4: the tax each line recorded (`net`, `tax`, `tax_rate`) and `expense_corrections`.
+        4
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["expenses"]
+        &["expenses", "expense_corrections"]
     }
 
     async fn apply_batch(
@@ -69,6 +70,9 @@ struct Rows {
     list_amount: Vec<Decimal>,
     discount: Vec<Decimal>,
     promo_code: Vec<Option<String>>,
+    net: Vec<Decimal>,
+    tax: Vec<Decimal>,
+    tax_rate: Vec<Decimal>,
 }
 
 impl Rows {
@@ -105,6 +109,10 @@ impl Rows {
         self.list_amount.push(list_amount * sign);
         self.discount.push(discount * sign);
         self.promo_code.push(promo_code);
+        let taxed = line.taxed();
+        self.net.push(taxed.net.amount() * sign);
+        self.tax.push(taxed.tax.amount() * sign);
+        self.tax_rate.push(taxed.rate.percent());
         Ok(())
     }
 
@@ -117,11 +125,13 @@ impl Rows {
         sqlx::query(
             "INSERT INTO expenses (expense_id, account_id, service_id, kind, period_start,
                                    period_end, amount, currency, description, occurred_at,
-                                   position, list_amount, discount, promo_code)
+                                   position, list_amount, discount, promo_code, net, tax,
+                                   tax_rate)
              SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::date[],
                                   $6::date[], $7::numeric[], $8::text[], $9::text[],
                                   $10::timestamptz[], $11::bigint[], $12::numeric[],
-                                  $13::numeric[], $14::text[])",
+                                  $13::numeric[], $14::text[], $15::numeric[], $16::numeric[],
+                                  $17::numeric[])",
         )
         .bind(rows.expense_id)
         .bind(rows.account_id)
@@ -137,6 +147,9 @@ impl Rows {
         .bind(rows.list_amount)
         .bind(rows.discount)
         .bind(rows.promo_code)
+        .bind(rows.net)
+        .bind(rows.tax)
+        .bind(rows.tax_rate)
         .execute(tx)
         .await?;
         Ok(())
@@ -156,12 +169,42 @@ async fn apply(
             rows.push(event, "credit", &expense, Decimal::NEGATIVE_ONE)
         }
         AccountEvent::ExpenseCorrected {
+            correction_id,
             expense_id,
             amount,
             voided,
+            reason,
+            tax,
             ..
         } => {
             rows.insert(tx).await?;
+            let account = Uuid::parse_str(&event.aggregate_id)
+                .map_err(|e| ProjectionError::Malformed(format!("account id: {e}")))?;
+            // A correction stored before corrections carried tax gave back no tax.
+            let (net, tax, tax_rate) = match tax {
+                Some(tax) => (tax.net.amount(), tax.tax.amount(), tax.rate.percent()),
+                None => (amount.amount(), Decimal::ZERO, Decimal::ZERO),
+            };
+            sqlx::query(
+                "INSERT INTO expense_corrections (correction_id, expense_id, account_id, voided,
+                                                  reason, amount, net, tax, tax_rate, currency,
+                                                  occurred_at, position)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            )
+            .bind(correction_id.as_uuid())
+            .bind(expense_id.as_uuid())
+            .bind(account)
+            .bind(voided)
+            .bind(reason)
+            .bind(amount.amount())
+            .bind(net)
+            .bind(tax)
+            .bind(tax_rate)
+            .bind(amount.currency().code())
+            .bind(event.metadata()?.occurred_at)
+            .bind(event.position)
+            .execute(&mut *tx)
+            .await?;
             sqlx::query(
                 "UPDATE expenses SET returned = returned + $2, voided = voided OR $3
                   WHERE expense_id = $1",

@@ -95,8 +95,8 @@ fn movement(event: AccountEvent) -> Option<Movement> {
             amount: expense.amount.negated(),
             balance_after,
             reference: expense.expense_id.as_uuid(),
+            details: expense_details(&expense),
             description: expense.description,
-            details: serde_json::json!({ "service_id": expense.service_id }),
         },
         AccountEvent::ExpenseCredited {
             expense,
@@ -107,8 +107,8 @@ fn movement(event: AccountEvent) -> Option<Movement> {
             amount: expense.amount,
             balance_after,
             reference: expense.expense_id.as_uuid(),
+            details: expense_details(&expense),
             description: expense.description,
-            details: serde_json::json!({ "service_id": expense.service_id }),
         },
         AccountEvent::PaymentRefunded {
             refund_id,
@@ -144,13 +144,22 @@ fn movement(event: AccountEvent) -> Option<Movement> {
             voided,
             reason,
             balance_after,
+            tax,
         } => Movement {
             kind: if voided { "void" } else { "correction" },
             amount,
             balance_after,
             reference: correction_id.as_uuid(),
             description: reason,
-            details: serde_json::json!({ "expense_id": expense_id }),
+            details: match tax {
+                Some(tax) => serde_json::json!({
+                    "expense_id": expense_id,
+                    "net": tax.net.amount().to_string(),
+                    "tax": tax.tax.amount().to_string(),
+                    "tax_rate": tax.rate.to_string(),
+                }),
+                None => serde_json::json!({ "expense_id": expense_id }),
+            },
         },
         AccountEvent::BalanceTransferredOut {
             merge_id,
@@ -183,6 +192,22 @@ fn movement(event: AccountEvent) -> Option<Movement> {
     Some(movement)
 }
 
+/// A charge's or credit's service and, when it carries tax, its net, tax and rate as recorded.
+fn expense_details(expense: &domain::account::ExpenseLine) -> serde_json::Value {
+    match &expense.tax {
+        Some(_) => {
+            let taxed = expense.taxed();
+            serde_json::json!({
+                "service_id": expense.service_id,
+                "net": taxed.net.amount().to_string(),
+                "tax": taxed.tax.amount().to_string(),
+                "tax_rate": taxed.rate.to_string(),
+            })
+        }
+        None => serde_json::json!({ "service_id": expense.service_id }),
+    }
+}
+
 #[async_trait]
 impl Projection for Statement {
     fn name(&self) -> &'static str {
@@ -190,7 +215,8 @@ impl Projection for Statement {
     }
 
     fn version(&self) -> i32 {
-        1
+        // 2: the net, tax and rate of charges, credits and corrections in `details`.
+        2
     }
 
     fn tables(&self) -> &'static [&'static str] {

@@ -410,7 +410,9 @@ async fn a_refusal_on_cached_state_is_checked_again_against_the_log() {
             amount: Money::parse("30.00", f.eur).unwrap(),
             description: "VDS".to_owned(),
             discount: None,
+            tax: None,
         },
+        treatment: domain::tax::TaxTreatment::NotTaxed,
     };
 
     // Act: on its cached state node A would refuse for lack of money.

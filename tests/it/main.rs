@@ -30,3 +30,4 @@ mod secrets;
 mod shutdown;
 mod signin;
 mod support;
+mod tax_invoices;

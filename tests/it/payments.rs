@@ -636,6 +636,8 @@ async fn a_crash_between_the_steps_of_a_payment_and_an_invoice_is_finished_by_th
                     Decimal::ONE,
                     Money::parse("10.00", eur).unwrap(),
                 )],
+                recorded: Vec::new(),
+                drafted_on: today,
                 treatment: domain::tax::TaxTreatment::NotTaxed,
                 issued_on: today,
                 due_on: today,

@@ -142,6 +142,12 @@ pub struct TaxRuleRequest {
 pub struct SetTaxRulesRequest {
     /// At most one rule per country and at most one default; an empty list taxes nobody.
     pub rules: Vec<TaxRuleRequest>,
+    /// The tax document prepaid clients get: `on_payment` (a prepayment invoice for every
+    /// payment credited, the default) or `monthly_consumption` (a monthly invoice of what was
+    /// charged); unchanged when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, pattern = "^(on_payment|monthly_consumption)$")]
+    pub tax_document: Option<domain::company::TaxDocument>,
 }
 
 /// `PUT /v1/companies/{id}/payment-methods/{method}`.
@@ -351,7 +357,10 @@ pub async fn set_tax_rules(
         .store
         .execute::<Company>(
             &id.to_string(),
-            CompanyCommand::SetTaxRules { rules },
+            CompanyCommand::SetTaxRules {
+                rules,
+                tax_document: request.tax_document,
+            },
             &command.context,
             &[],
         )

@@ -8,12 +8,13 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use domain::client::Client;
-use domain::company::{Company, SellerDetails};
+use domain::company::{Company, SellerDetails, TaxDocument};
 use domain::ids::{ClientId, CompanyId, InvoiceId, PaymentId, ProviderId};
 use domain::invoice::{Invoice, InvoiceCommand, InvoiceKind, InvoicePeriod, PayerDetails};
 use domain::money::{Currency, Money};
 use domain::tax::{
-    InvoiceLine, LineInput, QUANTITY_DECIMALS_MAX, QUANTITY_MAX, TaxTreatment, Totals, price_lines,
+    InvoiceLine, LineInput, QUANTITY_DECIMALS_MAX, QUANTITY_MAX, RecordedLine, TaxTreatment,
+    TaxedAmount, Totals, price_lines, recorded_lines,
 };
 use projections::process::invoicing;
 use rust_decimal::Decimal;
@@ -352,6 +353,8 @@ pub async fn issue_invoice(
         payer,
         currency,
         lines,
+        recorded: Vec::new(),
+        drafted_on: state.today(),
         issued_on,
         due_on,
         payment_id: None,
@@ -415,13 +418,19 @@ pub async fn credit_invoice(
         ));
     }
     let credit_note_id = InvoiceId::from_uuid(request.credit_note_id);
+    let whole = original.credit_notes().is_empty() || original.credit_notes() == [credit_note_id];
+    // A monthly invoice's lines were copied from what the account recorded (credits negative);
+    // crediting all of it copies them again rather than pricing them anew.
+    let recorded: Vec<RecordedLine> =
+        if request.lines.is_none() && whole && kind == InvoiceKind::Monthly {
+            original.lines().iter().map(recorded_line).collect()
+        } else {
+            Vec::new()
+        };
     let lines = match &request.lines {
         Some(lines) => parse_lines(lines, currency)?,
-        None if original.credit_notes().is_empty()
-            || original.credit_notes() == [credit_note_id] =>
-        {
-            original.lines().iter().map(line_input).collect()
-        }
+        None if !recorded.is_empty() => Vec::new(),
+        None if whole => original.lines().iter().map(line_input).collect(),
         None => {
             return Err(ApiError::unprocessable(
                 "lines_required",
@@ -431,7 +440,11 @@ pub async fn credit_invoice(
     };
     // Price the note as it will be drafted, then reserve its total on the invoice first: two
     // notes at once can never credit more than the invoice.
-    let (_, totals) = price_lines(lines.clone(), &treatment, currency)?;
+    let (_, totals) = if recorded.is_empty() {
+        price_lines(lines.clone(), &treatment, currency)?
+    } else {
+        recorded_lines(recorded.clone(), currency)?
+    };
     state
         .store
         .execute::<Invoice>(
@@ -465,6 +478,8 @@ pub async fn credit_invoice(
         payer,
         currency,
         lines,
+        recorded,
+        drafted_on: issued_on,
         treatment,
         issued_on,
         due_on: issued_on,
@@ -494,35 +509,55 @@ pub async fn credit_invoice(
         .into_response())
 }
 
+/// An issued line as it was recorded (for a credit note of a whole monthly invoice).
+fn recorded_line(line: &InvoiceLine) -> RecordedLine {
+    RecordedLine {
+        description: line.description.clone(),
+        amounts: TaxedAmount {
+            rate: line.tax_rate,
+            net: line.net,
+            tax: line.tax,
+            gross: line.gross,
+        },
+    }
+}
+
 /// An issued line as a line to price again (for a credit note of the whole invoice).
 fn line_input(line: &InvoiceLine) -> LineInput {
     LineInput::new(&line.description, line.quantity, line.unit_price).with_discount(line.discount)
 }
 
-/// One charge of a post-paid account in the month: account, client, provider, currency,
-/// description, amount net of corrections, period start and end.
-type MonthlyCharge = (
+/// One movement of an account in the month, for its monthly invoice: account, client,
+/// provider, currency, whether the account is post-paid, the line's description, and its net,
+/// tax, rate and gross as the account recorded them (negative for what was given back).
+type MonthlyMovement = (
     Uuid,
     Uuid,
     Uuid,
     String,
+    bool,
     String,
     Decimal,
-    NaiveDate,
-    NaiveDate,
+    Decimal,
+    Decimal,
+    Decimal,
 );
 
 /// A provider's issuing company: its id, its state and its details as a seller.
 type Issuer = (Uuid, (Company, SellerDetails));
 
-/// Issues the monthly invoices of post-paid clients (accounts with a credit limit) for the
-/// charges of a month, one per account, from the provider's first company. A repeated run
+/// Issues the monthly invoices for a month that has ended, one per account, from the provider's
+/// first company: to post-paid clients (accounts with a credit limit), and to prepaid clients when
+/// the company's tax document is `monthly_consumption`. Every movement of the month is a line:
+/// the charges and credits of periods that start in it (credits negative) and the corrections
+/// and voids made in it (negative), each with the tax the account recorded. A repeated run
 /// issues nothing twice: each invoice's id is derived from the account and the month.
 #[utoipa::path(post, path = "/v1/invoices/monthly", tag = "invoices",
     request_body = MonthlyRunRequest,
     responses(
         (status = 200, description = "the invoices issued", body = MonthlyRunView),
-        (status = 400, description = "malformed month", body = Problem)))]
+        (status = 400, description = "malformed month", body = Problem),
+        (status = 422, description = "the month has not ended", body = Problem)))]
 pub async fn run_monthly(
     State(state): State<AppState>,
     command: Command,
@@ -533,18 +568,39 @@ pub async fn run_monthly(
     let next_month = month_start
         .checked_add_months(chrono::Months::new(1))
         .ok_or_else(|| ApiError::bad_request("invalid_month", "month: out of range"))?;
+    let period = InvoicePeriod {
+        start: month_start,
+        end: next_month,
+    };
+    // Refused before anything is read, even for a month without charges; each draft checks it
+    // again.
+    let today = state.today();
+    period.ensure_ended(today)?;
     let head = eventstore::log::head_position(&state.pool).await?;
     state
         .consistent(&["balances", "expenses", "companies"], Some(head))
         .await?;
-    // Charges of post-paid accounts whose period starts in the month, net of corrections.
-    let rows: Vec<MonthlyCharge> = sqlx::query_as(
-        "SELECT b.account_id, b.client_id, b.provider_id, b.currency, e.description,
-                    e.amount - e.returned, e.period_start, e.period_end
-               FROM expenses e JOIN balances b ON b.account_id = e.account_id
-              WHERE b.credit_limit > 0 AND e.kind = 'charge' AND e.amount > e.returned
-                AND e.period_start >= $1 AND e.period_start < $2
-              ORDER BY b.account_id, e.period_start, e.position",
+    let rows: Vec<MonthlyMovement> = sqlx::query_as(
+        "SELECT b.account_id, b.client_id, b.provider_id, b.currency, b.credit_limit > 0,
+                m.description, m.net, m.tax, m.tax_rate, m.gross
+           FROM (SELECT e.account_id,
+                        e.description || ' (' || e.period_start || ' to ' || e.period_end || ')'
+                            AS description,
+                        coalesce(e.net, e.amount) AS net, e.tax, e.tax_rate, e.amount AS gross,
+                        e.period_start AS day, e.position
+                   FROM expenses e
+                  WHERE e.period_start >= $1 AND e.period_start < $2
+                 UNION ALL
+                 SELECT c.account_id,
+                        CASE WHEN c.voided THEN 'Void: ' ELSE 'Correction: ' END || c.reason
+                            || ' (' || e.description || ')',
+                        -c.net, -c.tax, c.tax_rate, -c.amount,
+                        (c.occurred_at AT TIME ZONE 'UTC')::date, c.position
+                   FROM expense_corrections c JOIN expenses e ON e.expense_id = c.expense_id
+                  WHERE (c.occurred_at AT TIME ZONE 'UTC')::date >= $1
+                    AND (c.occurred_at AT TIME ZONE 'UTC')::date < $2) m
+           JOIN balances b ON b.account_id = m.account_id
+          ORDER BY b.account_id, m.day, m.position",
     )
     .bind(month_start)
     .bind(next_month)
@@ -563,7 +619,7 @@ pub async fn run_monthly(
             .map_or(rows.len(), |offset| start + offset);
         let group = &rows[start..end];
         start = end;
-        let (_, client_id, provider_id, ref currency, ..) = group[0];
+        let (_, client_id, provider_id, ref currency, post_paid, ..) = group[0];
         // Each provider's issuing company is looked up once per run, not once per account.
         if let std::collections::hash_map::Entry::Vacant(vacant) = issuers.entry(provider_id) {
             let company_id: Option<Uuid> = sqlx::query_scalar(
@@ -587,6 +643,11 @@ pub async fn run_monthly(
             tracing::warn!(%provider_id, "no company to issue monthly invoices from");
             continue;
         };
+        // A prepaid client gets its tax document on payment unless the company chose a monthly
+        // invoice of its consumption.
+        if !post_paid && company.tax_document() != Some(TaxDocument::MonthlyConsumption) {
+            continue;
+        }
         let currency = Currency::parse(currency).map_err(|e| ApiError::internal(&e))?;
         let client = state
             .store
@@ -594,16 +655,22 @@ pub async fn run_monthly(
             .await?
             .aggregate;
         let payer = payer_of(&client, client_id)?;
-        let lines = group
+        let money = |amount: Decimal| {
+            Money::from_decimal(amount, currency).map_err(|e| ApiError::internal(&e))
+        };
+        let recorded = group
             .iter()
-            .map(|(.., description, amount, from, to)| {
-                let amount =
-                    Money::from_decimal(*amount, currency).map_err(|e| ApiError::internal(&e))?;
-                Ok(LineInput::new(
-                    &format!("{description} ({from} to {to})"),
-                    Decimal::ONE,
-                    amount,
-                ))
+            .map(|(.., description, net, tax, rate, gross)| {
+                Ok(RecordedLine {
+                    description: description.clone(),
+                    amounts: TaxedAmount {
+                        rate: domain::tax::TaxRate::new(*rate)
+                            .map_err(|e| ApiError::internal(&e))?,
+                        net: money(*net)?,
+                        tax: money(*tax)?,
+                        gross: money(*gross)?,
+                    },
+                })
             })
             .collect::<Result<Vec<_>, ApiError>>()?;
         let invoice_id =
@@ -619,14 +686,13 @@ pub async fn run_monthly(
             seller,
             payer,
             currency,
-            lines,
+            lines: Vec::new(),
+            recorded,
+            drafted_on: today,
             issued_on: next_month,
             due_on: next_month + Days::new(14),
             payment_id: None,
-            period: Some(InvoicePeriod {
-                start: month_start,
-                end: next_month,
-            }),
+            period: Some(period),
             corrects: None,
             note: None,
         };

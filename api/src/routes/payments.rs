@@ -418,6 +418,8 @@ fn proforma_draft(
         payer,
         currency: amount.currency(),
         lines: vec![line],
+        recorded: Vec::new(),
+        drafted_on: on,
         treatment,
         issued_on: on,
         due_on: on + chrono::Days::new(14),

@@ -613,7 +613,12 @@ pub async fn change_tariff(
         .load::<Account>(&rest.credited_account.to_string())
         .await?
         .aggregate;
-    let returned = charged_on.returned_of_expense(rest.credited_expense_id, zero);
+    let treatment =
+        projections::process::invoicing::treatment_for_client(&state.store, provider_id, client_id)
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+    let returned =
+        charged_on.returned_of_expense_priced(rest.credited_expense_id, zero, &treatment)?;
     let change = service.quote_tariff_change(&new_terms, today, returned)?;
     let service_id = ServiceId::from_uuid(id);
     let line = |expense_id, amount, what: &str| ExpenseLine {
@@ -624,6 +629,7 @@ pub async fn change_tariff(
         amount,
         description: format!("{what}, {today} to {}", change.period_end),
         discount: None,
+        tax: None,
     };
     let credit = line(
         change.credit_expense_id,
@@ -664,6 +670,7 @@ pub async fn change_tariff(
                 provider_id,
                 credit: credit.clone(),
                 charge: charge.clone(),
+                treatment,
                 credited_charge: Some(CreditedCharge {
                     expense_id: change.credited_expense_id,
                     charged: change.credited_paid,

@@ -264,15 +264,16 @@ pub async fn correct_expense(
     state
         .consistent(&["balances", "expenses"], Some(head))
         .await?;
-    let row: Option<(Uuid, Uuid, Uuid, String, Decimal, String)> = sqlx::query_as(
-        "SELECT b.account_id, b.client_id, b.provider_id, e.currency, e.amount, e.kind
+    let row: Option<(Uuid, Uuid, Uuid, String, Decimal, String, Decimal)> = sqlx::query_as(
+        "SELECT b.account_id, b.client_id, b.provider_id, e.currency, e.amount, e.kind,
+                e.tax_rate
            FROM expenses e JOIN balances b ON b.account_id = e.account_id
           WHERE e.expense_id = $1",
     )
     .bind(expense_id)
     .fetch_optional(&state.pool)
     .await?;
-    let Some((account_id, client_id, provider_id, currency, charged, kind)) = row else {
+    let Some((account_id, client_id, provider_id, currency, charged, kind, tax_rate)) = row else {
         return Err(ApiError::not_found(
             "expense_not_found",
             format!("no expense {expense_id}"),
@@ -286,6 +287,8 @@ pub async fn correct_expense(
     }
     let currency = Currency::parse(&currency).map_err(|e| ApiError::internal(&e))?;
     let charged = Money::from_decimal(charged, currency).map_err(|e| ApiError::internal(&e))?;
+    let charged_tax_rate =
+        domain::tax::TaxRate::new(tax_rate).map_err(|e| ApiError::internal(&e))?;
     let give_back = request
         .amount
         .as_deref()
@@ -317,6 +320,7 @@ pub async fn correct_expense(
                 expense_id: ExpenseId::from_uuid(expense_id),
                 charged,
                 give_back,
+                charged_tax_rate,
                 reason: request.reason,
             },
             &command.context,

@@ -7,12 +7,17 @@ use crate::ids::{
 };
 use crate::money::Money;
 use crate::rates::Conversion;
+use crate::tax::{TaxRate, TaxTreatment};
 
 /// What can be asked of a personal account.
 ///
 /// Every command names the client and provider it is meant for, so that an account that does not
 /// exist yet can open itself, and one that does can refuse a misrouted command.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a command is built and moved once; boxing the replaced charge's lines would only add noise"
+)]
 pub enum AccountCommand {
     /// Credits a payment received from the client.
     PostPayment {
@@ -52,8 +57,12 @@ pub enum AccountCommand {
         client_id: ClientId,
         /// The provider charging.
         provider_id: ProviderId,
-        /// The charge; its amount must be greater than zero and in the account's currency.
+        /// The charge; its amount (the price, net or gross as `treatment` says) must be greater
+        /// than zero and in the account's currency. Its `tax` is ignored: the account taxes it.
         expense: ExpenseLine,
+        /// How the client is taxed, from the company's rules (`TaxRules::treatment_for`): with
+        /// tax added, the account is charged the price plus the tax.
+        treatment: TaxTreatment,
     },
     /// Changes a service's price mid-period in one step: gives back the unused part of the old
     /// price and charges the new price for the same days.
@@ -66,6 +75,8 @@ pub enum AccountCommand {
         credit: ExpenseLine,
         /// The amount charged; zero or more. A zero line leaves no event.
         charge: ExpenseLine,
+        /// How the client is taxed; both lines are taxed alike (see `ChargeExpense`).
+        treatment: TaxTreatment,
         /// The charge the credit gives back part of; the credit may not exceed what is left of
         /// it. `None` gives back without that check (kept for callers that predate it).
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -128,6 +139,9 @@ pub enum AccountCommand {
         charged: Money,
         /// What to give back; `None` voids the expense: gives back all that is left of it.
         give_back: Option<Money>,
+        /// The rate of tax the expense was charged with (zero when it carried none), as it was
+        /// recorded: what is given back contains tax at this rate.
+        charged_tax_rate: TaxRate,
         /// Why; trimmed, 1 to 500 characters.
         reason: String,
     },

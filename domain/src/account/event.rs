@@ -8,6 +8,7 @@ use crate::ids::{
 };
 use crate::money::{Currency, Money};
 use crate::rates::Conversion;
+use crate::tax::TaxedAmount;
 
 /// What has happened to a personal account. Stored forever: variants and fields are never
 /// renamed.
@@ -113,6 +114,10 @@ pub enum AccountEvent {
         reason: String,
         /// The balance after the correction.
         balance_after: Money,
+        /// The tax in `amount`, at the rate the expense was charged with (`gross` is `amount`).
+        /// Absent from corrections stored before charges carried tax.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tax: Option<TaxedAmount>,
     },
     /// The whole balance left for another account in a merge; the balance is now zero.
     BalanceTransferredOut {

@@ -26,7 +26,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ids::{AccountId, ClientId, ExpenseId, MergeId, PaymentId, ProviderId};
-use crate::money::{Currency, Money};
+use crate::money::{Currency, Money, MoneyError};
+use crate::tax::{self, TaxError, TaxTreatment};
 use crate::text;
 
 pub use command::*;
@@ -175,6 +176,7 @@ impl Account {
                 client_id,
                 provider_id,
                 expense,
+                treatment,
             } => {
                 let (mut events, balance) =
                     self.open_for(client_id, provider_id, expense.amount)?;
@@ -184,7 +186,7 @@ impl Account {
                 if !expense.amount.is_positive() && !free {
                     return Err(AccountError::AmountNotPositive);
                 }
-                let expense = described(expense)?;
+                let expense = taxed(described(expense)?, &treatment)?;
                 let balance_after = balance.checked_sub(expense.amount)?;
                 if !free {
                     self.ensure_covered(balance, balance_after, expense.amount)?;
@@ -200,6 +202,7 @@ impl Account {
                 provider_id,
                 credit,
                 charge,
+                treatment,
                 credited_charge,
             } => {
                 let (opening, balance) = self.open_for(client_id, provider_id, credit.amount)?;
@@ -215,9 +218,9 @@ impl Account {
                 if let Some(of) = credited_charge
                     && credit.amount.is_positive()
                 {
-                    let remaining = of
-                        .charged
-                        .checked_sub(self.returned_of_expense(of.expense_id, of.charged))?;
+                    let returned =
+                        self.returned_of_expense_priced(of.expense_id, of.charged, &treatment)?;
+                    let remaining = of.charged.checked_sub(returned)?;
                     if credit.amount.amount() > remaining.amount() {
                         return Err(AccountError::CreditExceedsCharge {
                             requested: credit.amount,
@@ -225,7 +228,8 @@ impl Account {
                         });
                     }
                 }
-                let (credit, charge) = (described(credit)?, described(charge)?);
+                let credit = taxed(described(credit)?, &treatment)?;
+                let charge = taxed(described(charge)?, &treatment)?;
                 let balance_credited = balance.checked_add(credit.amount)?;
                 let balance_after = balance_credited.checked_sub(charge.amount)?;
                 // Only a net charge can be refused: giving back more than is charged lowers the
@@ -338,6 +342,7 @@ impl Account {
                 expense_id,
                 charged,
                 give_back,
+                charged_tax_rate,
                 reason,
             } => {
                 let balance = self.open_balance_for(client_id, provider_id, charged)?;
@@ -363,6 +368,9 @@ impl Account {
                         remaining,
                     });
                 }
+                // What is given back holds the expense's tax at its rate; a whole charge given
+                // back gives back exactly the tax it charged (see `tax::tax_included`).
+                let tax = tax::tax_included(amount, charged_tax_rate).map_err(money_error)?;
                 Ok(vec![AccountEvent::ExpenseCorrected {
                     correction_id,
                     expense_id,
@@ -370,6 +378,7 @@ impl Account {
                     voided: amount == remaining,
                     reason,
                     balance_after: balance.checked_add(amount)?,
+                    tax: Some(tax),
                 }])
             }
             AccountCommand::TransferBalanceOut {
@@ -434,6 +443,18 @@ impl Account {
             .as_ref()
             .and_then(|open| open.expense_returns.get(&expense).copied())
             .unwrap_or_else(|| Money::zero(charged.currency()))
+    }
+
+    /// What has been given back so far of the charge `expense`, in the prices `treatment`
+    /// taxes (without the tax it adds; prices that include their tax keep it): the unit of a
+    /// service's prices, which a tariff change's credit is weighed in (`tax::untaxed`).
+    pub fn returned_of_expense_priced(
+        &self,
+        expense: ExpenseId,
+        charged: Money,
+        treatment: &TaxTreatment,
+    ) -> Result<Money, AccountError> {
+        tax::untaxed(self.returned_of_expense(expense, charged), treatment).map_err(money_error)
     }
 
     /// What has been refunded or reversed so far of `payment`, in `credited`'s currency.
@@ -550,6 +571,29 @@ fn described(expense: ExpenseLine) -> Result<ExpenseLine, AccountError> {
         description,
         ..expense
     })
+}
+
+/// Returns `expense` taxed under `treatment`: its amount, the price, becomes what the account is
+/// charged (the price plus the tax when tax is added), and `tax` records the net and the tax.
+fn taxed(expense: ExpenseLine, treatment: &TaxTreatment) -> Result<ExpenseLine, AccountError> {
+    let taxed = tax::tax_amount(expense.amount, treatment).map_err(money_error)?;
+    Ok(ExpenseLine {
+        amount: taxed.gross,
+        tax: Some(ExpenseTax {
+            treatment: *treatment,
+            net: taxed.net,
+            tax: taxed.tax,
+        }),
+        ..expense
+    })
+}
+
+/// Taxing an amount fails only in its money arithmetic.
+fn money_error(error: TaxError) -> AccountError {
+    match error {
+        TaxError::Money(error) => AccountError::Money(error),
+        _ => AccountError::Money(MoneyError::Overflow),
+    }
 }
 
 /// Adds `amount` to what has been given back of `key`. The amounts were checked against their

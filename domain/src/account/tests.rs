@@ -6,6 +6,7 @@ use uuid::Uuid;
 use super::*;
 use crate::ids::{AdjustmentId, CorrectionId, ExpenseId, MergeId, PaymentId, RefundId, ServiceId};
 use crate::money::MoneyError;
+use crate::tax::{TaxMode, TaxRate, TaxedAmount};
 
 type AccountTester = TestFramework<Account>;
 
@@ -111,6 +112,19 @@ fn line(amount: Money, description: &str) -> ExpenseLine {
         amount,
         description: description.to_string(),
         discount: None,
+        tax: None,
+    }
+}
+
+/// `line` as the account records it when the client is not taxed: net = amount, no tax.
+fn untaxed(line: ExpenseLine) -> ExpenseLine {
+    ExpenseLine {
+        tax: Some(ExpenseTax {
+            treatment: TaxTreatment::NotTaxed,
+            net: line.amount,
+            tax: Money::zero(line.amount.currency()),
+        }),
+        ..line
     }
 }
 
@@ -120,6 +134,7 @@ fn discounted_charge(list_amount: &str, discount: &str, amount: &str) -> Account
         client_id: client_id(),
         provider_id: provider_id(),
         expense: discounted_line(list_amount, discount, amount),
+        treatment: TaxTreatment::NotTaxed,
     }
 }
 
@@ -155,12 +170,13 @@ fn charge(amount: Money) -> AccountCommand {
         client_id: client_id(),
         provider_id: provider_id(),
         expense: line(amount, "VDS S, January"),
+        treatment: TaxTreatment::NotTaxed,
     }
 }
 
 fn charged(amount: &str, balance_after: &str) -> AccountEvent {
     AccountEvent::ExpenseCharged {
-        expense: line(eur(amount), "VDS S, January"),
+        expense: untaxed(line(eur(amount), "VDS S, January")),
         balance_after: eur(balance_after),
     }
 }
@@ -172,6 +188,7 @@ fn replace(credit: &str, charge: &str) -> AccountCommand {
         credited_charge: None,
         credit: credit_line(credit),
         charge: charge_line(charge),
+        treatment: TaxTreatment::NotTaxed,
     }
 }
 
@@ -506,6 +523,7 @@ fn a_charge_for_another_client_is_rejected() {
             client_id: other_client_id(),
             provider_id: provider_id(),
             expense: line(eur("1"), "VDS S, January"),
+            treatment: TaxTreatment::NotTaxed,
         })
         .then_expect_error(AccountError::WrongAccount);
 }
@@ -518,6 +536,7 @@ fn a_charge_description_is_stored_trimmed() {
             client_id: client_id(),
             provider_id: provider_id(),
             expense: line(eur("1"), "  VDS S, January \n"),
+            treatment: TaxTreatment::NotTaxed,
         })
         .then_expect_events(vec![charged("1", "9")]);
 }
@@ -530,6 +549,7 @@ fn a_blank_charge_description_is_rejected() {
             client_id: client_id(),
             provider_id: provider_id(),
             expense: line(eur("1"), " "),
+            treatment: TaxTreatment::NotTaxed,
         })
         .then_expect_error(AccountError::InvalidDescription);
 }
@@ -542,6 +562,7 @@ fn a_charge_description_over_500_characters_is_rejected() {
             client_id: client_id(),
             provider_id: provider_id(),
             expense: line(eur("1"), &"d".repeat(501)),
+            treatment: TaxTreatment::NotTaxed,
         })
         .then_expect_error(AccountError::InvalidDescription);
 }
@@ -572,7 +593,7 @@ fn a_discounted_charge_records_its_list_amount_and_discount() {
         .given(vec![opened(), paid("10", "10")])
         .when(discounted_charge("9.99", "1.00", "8.99"))
         .then_expect_events(vec![AccountEvent::ExpenseCharged {
-            expense: discounted_line("9.99", "1.00", "8.99"),
+            expense: untaxed(discounted_line("9.99", "1.00", "8.99")),
             balance_after: eur("1.01"),
         }]);
 }
@@ -599,6 +620,7 @@ fn a_charge_whose_discount_is_in_another_currency_is_rejected() {
             client_id: client_id(),
             provider_id: provider_id(),
             expense,
+            treatment: TaxTreatment::NotTaxed,
         })
         .then_expect_error(AccountError::InvalidDiscount);
 }
@@ -610,7 +632,7 @@ fn a_charge_discounted_to_zero_is_recorded_even_beyond_the_credit_limit() {
         .given(vec![opened()])
         .when(discounted_charge("9.99", "9.99", "0.00"))
         .then_expect_events(vec![AccountEvent::ExpenseCharged {
-            expense: discounted_line("9.99", "9.99", "0.00"),
+            expense: untaxed(discounted_line("9.99", "9.99", "0.00")),
             balance_after: eur("0.00"),
         }]);
 }
@@ -632,12 +654,12 @@ fn replacing_a_charge_credits_the_old_part_then_charges_the_new() {
         .when(replace("6.00", "9.00"))
         .then_expect_events(vec![
             AccountEvent::ExpenseCredited {
-                expense: credit_line("6.00"),
+                expense: untaxed(credit_line("6.00")),
                 balance_after: eur("16.00"),
                 of_expense: None,
             },
             AccountEvent::ExpenseCharged {
-                expense: charge_line("9.00"),
+                expense: untaxed(charge_line("9.00")),
                 balance_after: eur("7.00"),
             },
         ]);
@@ -662,12 +684,12 @@ fn replacing_a_charge_with_a_cheaper_one_is_allowed_beyond_the_limit() {
         .when(replace("9.00", "6.00"))
         .then_expect_events(vec![
             AccountEvent::ExpenseCredited {
-                expense: credit_line("9.00"),
+                expense: untaxed(credit_line("9.00")),
                 balance_after: eur("-11.00"),
                 of_expense: None,
             },
             AccountEvent::ExpenseCharged {
-                expense: charge_line("6.00"),
+                expense: untaxed(charge_line("6.00")),
                 balance_after: eur("-17.00"),
             },
         ]);
@@ -679,7 +701,7 @@ fn replacing_a_charge_skips_a_zero_credit() {
         .given(vec![opened(), paid("10", "10")])
         .when(replace("0", "4.00"))
         .then_expect_events(vec![AccountEvent::ExpenseCharged {
-            expense: charge_line("4.00"),
+            expense: untaxed(charge_line("4.00")),
             balance_after: eur("6.00"),
         }]);
 }
@@ -690,7 +712,7 @@ fn replacing_a_charge_skips_a_zero_charge() {
         .given(vec![opened()])
         .when(replace("4.00", "0"))
         .then_expect_events(vec![AccountEvent::ExpenseCredited {
-            expense: credit_line("4.00"),
+            expense: untaxed(credit_line("4.00")),
             balance_after: eur("4.00"),
             of_expense: None,
         }]);
@@ -725,6 +747,7 @@ fn replacing_a_charge_in_two_currencies_is_rejected() {
                 amount: usd("2"),
                 ..charge_line("2")
             },
+            treatment: TaxTreatment::NotTaxed,
         })
         .then_expect_error(AccountError::CurrencyMismatch {
             expected: Currency::EUR,
@@ -745,6 +768,7 @@ fn replacing_a_charge_with_a_blank_description_is_rejected() {
                 description: String::new(),
                 ..charge_line("2")
             },
+            treatment: TaxTreatment::NotTaxed,
         })
         .then_expect_error(AccountError::InvalidDescription);
 }
@@ -945,8 +969,11 @@ fn a_payment_event_has_a_stable_json_shape() {
 }
 
 #[test]
-fn an_expense_charged_event_has_a_stable_json_shape() {
-    let event = charged("12.5", "-2.5");
+fn an_expense_charged_event_stored_before_charges_carried_tax_still_reads() {
+    let event = AccountEvent::ExpenseCharged {
+        expense: line(eur("12.5"), "VDS S, January"),
+        balance_after: eur("-2.5"),
+    };
     let json = serde_json::to_value(&event).unwrap();
     assert_eq!(
         json,
@@ -1084,6 +1111,7 @@ fn correct(n: u128, give_back: Option<&str>) -> AccountCommand {
         expense_id: line(eur("1"), "x").expense_id,
         charged: eur("30.00"),
         give_back: give_back.map(eur),
+        charged_tax_rate: TaxRate::ZERO,
         reason: "outage".to_string(),
     }
 }
@@ -1096,6 +1124,12 @@ fn corrected(n: u128, amount: &str, voided: bool, balance_after: &str) -> Accoun
         voided,
         reason: "outage".to_string(),
         balance_after: eur(balance_after),
+        tax: Some(TaxedAmount {
+            rate: TaxRate::ZERO,
+            net: eur(amount),
+            tax: eur("0"),
+            gross: eur(amount),
+        }),
     }
 }
 
@@ -1462,6 +1496,205 @@ fn a_transferred_debt_arrives_whatever_the_credit_limit() {
         .then_expect_events(vec![]);
 }
 
+// Tax on charges: the account is charged what the client owes.
+
+fn rate_19() -> TaxRate {
+    TaxRate::parse("19").unwrap()
+}
+
+fn vat_19(mode: TaxMode) -> TaxTreatment {
+    TaxTreatment::Standard {
+        rate: rate_19(),
+        mode,
+    }
+}
+
+fn taxed_charge(price: &str, treatment: TaxTreatment) -> AccountCommand {
+    AccountCommand::ChargeExpense {
+        client_id: client_id(),
+        provider_id: provider_id(),
+        expense: line(eur(price), "VDS S, January"),
+        treatment,
+    }
+}
+
+fn with_tax(
+    line: ExpenseLine,
+    amount: &str,
+    treatment: TaxTreatment,
+    net: &str,
+    tax: &str,
+) -> ExpenseLine {
+    ExpenseLine {
+        amount: eur(amount),
+        tax: Some(ExpenseTax {
+            treatment,
+            net: eur(net),
+            tax: eur(tax),
+        }),
+        ..line
+    }
+}
+
+#[test]
+fn a_charge_with_vat_added_debits_the_price_plus_the_tax() {
+    // 8.00 + 19 % = 8.00 + 1.52 = 9.52; 10.00 − 9.52 = 0.48.
+    let added = vat_19(TaxMode::Added);
+    AccountTester::with(())
+        .given(vec![opened(), paid("10.00", "10.00")])
+        .when(taxed_charge("8.00", added))
+        .then_expect_events(vec![AccountEvent::ExpenseCharged {
+            expense: with_tax(
+                line(eur("8.00"), "VDS S, January"),
+                "9.52",
+                added,
+                "8.00",
+                "1.52",
+            ),
+            balance_after: eur("0.48"),
+        }]);
+}
+
+#[test]
+fn a_charge_with_vat_included_debits_the_price_and_records_the_tax_in_it() {
+    // 9.52 includes 19 %: net = 9.52 / 1.19 = 8.00, tax = 9.52 − 8.00 = 1.52; 10.00 − 9.52 = 0.48.
+    let included = vat_19(TaxMode::Included);
+    AccountTester::with(())
+        .given(vec![opened(), paid("10.00", "10.00")])
+        .when(taxed_charge("9.52", included))
+        .then_expect_events(vec![AccountEvent::ExpenseCharged {
+            expense: with_tax(
+                line(eur("9.52"), "VDS S, January"),
+                "9.52",
+                included,
+                "8.00",
+                "1.52",
+            ),
+            balance_after: eur("0.48"),
+        }]);
+}
+
+#[test]
+fn a_charge_under_reverse_charge_carries_no_tax() {
+    // 8.00, no tax: 10.00 − 8.00 = 2.00.
+    AccountTester::with(())
+        .given(vec![opened(), paid("10.00", "10.00")])
+        .when(taxed_charge("8.00", TaxTreatment::ReverseCharge))
+        .then_expect_events(vec![AccountEvent::ExpenseCharged {
+            expense: with_tax(
+                line(eur("8.00"), "VDS S, January"),
+                "8.00",
+                TaxTreatment::ReverseCharge,
+                "8.00",
+                "0.00",
+            ),
+            balance_after: eur("2.00"),
+        }]);
+}
+
+#[test]
+fn the_credit_limit_is_checked_against_the_charge_with_its_tax() {
+    // 8.00 + 19 % = 9.52 > 9.00 on the balance.
+    AccountTester::with(())
+        .given(vec![opened(), paid("9.00", "9.00")])
+        .when(taxed_charge("8.00", vat_19(TaxMode::Added)))
+        .then_expect_error(AccountError::InsufficientFunds {
+            needed: eur("9.52"),
+            available: eur("9.00"),
+        });
+}
+
+#[test]
+fn a_tariff_change_with_vat_added_credits_and_charges_with_the_tax() {
+    // Credit 6.50 + 19 % = 6.50 + 1.24 (1.235 rounded up) = 7.74: 20.00 + 7.74 = 27.74.
+    // Charge 11.50 + 19 % = 11.50 + 2.19 (2.185 rounded up) = 13.69: 27.74 − 13.69 = 14.05.
+    let added = vat_19(TaxMode::Added);
+    AccountTester::with(())
+        .given(vec![opened(), paid("20.00", "20.00")])
+        .when(AccountCommand::ReplaceCharge {
+            client_id: client_id(),
+            provider_id: provider_id(),
+            credit: credit_line("6.50"),
+            charge: charge_line("11.50"),
+            treatment: added,
+            credited_charge: None,
+        })
+        .then_expect_events(vec![
+            AccountEvent::ExpenseCredited {
+                expense: with_tax(credit_line("6.50"), "7.74", added, "6.50", "1.24"),
+                balance_after: eur("27.74"),
+                of_expense: None,
+            },
+            AccountEvent::ExpenseCharged {
+                expense: with_tax(charge_line("11.50"), "13.69", added, "11.50", "2.19"),
+                balance_after: eur("14.05"),
+            },
+        ]);
+}
+
+#[test]
+fn voiding_a_charge_with_vat_gives_back_exactly_the_tax_it_charged() {
+    // Charged 8.00 + 1.52 = 9.52; void: 9.52 at 19 % included = 8.00 + 1.52; 0.48 + 9.52 = 10.00.
+    let added = vat_19(TaxMode::Added);
+    AccountTester::with(())
+        .given(vec![
+            opened(),
+            paid("10.00", "10.00"),
+            AccountEvent::ExpenseCharged {
+                expense: with_tax(line(eur("8.00"), "x"), "9.52", added, "8.00", "1.52"),
+                balance_after: eur("0.48"),
+            },
+        ])
+        .when(AccountCommand::CorrectExpense {
+            client_id: client_id(),
+            provider_id: provider_id(),
+            correction_id: correction_id(1),
+            expense_id: line(eur("1"), "x").expense_id,
+            charged: eur("9.52"),
+            give_back: None,
+            charged_tax_rate: rate_19(),
+            reason: "outage".to_string(),
+        })
+        .then_expect_events(vec![AccountEvent::ExpenseCorrected {
+            correction_id: correction_id(1),
+            expense_id: line(eur("1"), "x").expense_id,
+            amount: eur("9.52"),
+            voided: true,
+            reason: "outage".to_string(),
+            balance_after: eur("10.00"),
+            tax: Some(TaxedAmount {
+                rate: rate_19(),
+                net: eur("8.00"),
+                tax: eur("1.52"),
+                gross: eur("9.52"),
+            }),
+        }]);
+}
+
+#[test]
+fn a_taxed_charge_reads_as_net_tax_and_gross_and_an_old_one_as_untaxed() {
+    let added = vat_19(TaxMode::Added);
+    let taxed = with_tax(line(eur("8.00"), "x"), "9.52", added, "8.00", "1.52");
+    assert_eq!(taxed.taxed().net, eur("8.00"));
+    assert_eq!(taxed.taxed().tax, eur("1.52"));
+    assert_eq!(taxed.taxed().gross, eur("9.52"));
+    assert_eq!(taxed.price(), eur("8.00"));
+    let old = line(eur("8.00"), "x");
+    assert_eq!(old.taxed().net, eur("8.00"));
+    assert_eq!(old.taxed().tax, eur("0.00"));
+    assert_eq!(old.price(), eur("8.00"));
+    let json = serde_json::to_value(&taxed).unwrap();
+    assert_eq!(
+        json["tax"],
+        serde_json::json!({
+            "treatment": {"type": "standard", "rate": "19", "mode": "added"},
+            "net": {"amount": "8.00", "currency": "EUR"},
+            "tax": {"amount": "1.52", "currency": "EUR"},
+        })
+    );
+    assert_eq!(serde_json::from_value::<ExpenseLine>(json).unwrap(), taxed);
+}
+
 // A tariff change gives back at most what is left of the charge it credits.
 
 /// A tariff change's replacement that gives back `credit` of the period's 30.00 charge.
@@ -1471,6 +1704,7 @@ fn replace_of_charge(credit: &str, charge: &str) -> AccountCommand {
         provider_id: provider_id(),
         credit: credit_line(credit),
         charge: charge_line(charge),
+        treatment: TaxTreatment::NotTaxed,
         credited_charge: Some(CreditedCharge {
             expense_id: line(eur("1"), "x").expense_id,
             charged: eur("30.00"),
@@ -1499,7 +1733,13 @@ fn a_credit_up_to_what_is_left_of_the_charge_is_given_and_remembered() {
     // 10.00 of the 30.00 charge come back with the change; a void afterwards gives back only
     // the 30.00 − 10.00 = 20.00 left, and a second credit of the same charge finds nothing left.
     let credited = AccountEvent::ExpenseCredited {
-        expense: credit_line("10.00"),
+        expense: with_tax(
+            credit_line("10.00"),
+            "10.00",
+            TaxTreatment::NotTaxed,
+            "10.00",
+            "0.00",
+        ),
         balance_after: eur("60.00"),
         of_expense: Some(line(eur("1"), "x").expense_id),
     };
@@ -1523,4 +1763,43 @@ fn a_credit_up_to_what_is_left_of_the_charge_is_given_and_remembered() {
             requested: eur("0.01"),
             remaining: eur("0.00"),
         });
+}
+
+#[test]
+fn with_vat_added_a_credit_is_weighed_against_the_charge_in_its_prices() {
+    // The 30.00 charge was debited 30.00 + 19 % = 35.70; staff gave back 11.90 gross, which is
+    // 11.90 ÷ 1.19 = 10.00 of the price: 30.00 − 10.00 = 20.00 is left to credit.
+    let added = vat_19(TaxMode::Added);
+    let replace = |credit: &str| AccountCommand::ReplaceCharge {
+        client_id: client_id(),
+        provider_id: provider_id(),
+        credit: credit_line(credit),
+        charge: charge_line("0"),
+        treatment: added,
+        credited_charge: Some(CreditedCharge {
+            expense_id: line(eur("1"), "x").expense_id,
+            charged: eur("30.00"),
+        }),
+    };
+    let history = vec![
+        opened(),
+        paid("50", "50"),
+        corrected(1, "11.90", false, "61.90"),
+    ];
+    AccountTester::with(())
+        .given(history.clone())
+        .when(replace("20.01"))
+        .then_expect_error(AccountError::CreditExceedsCharge {
+            requested: eur("20.01"),
+            remaining: eur("20.00"),
+        });
+    // 20.00 + 19 % = 23.80 comes back: 61.90 + 23.80 = 85.70.
+    AccountTester::with(())
+        .given(history)
+        .when(replace("20.00"))
+        .then_expect_events(vec![AccountEvent::ExpenseCredited {
+            expense: with_tax(credit_line("20.00"), "23.80", added, "20.00", "3.80"),
+            balance_after: eur("85.70"),
+            of_expense: Some(line(eur("1"), "x").expense_id),
+        }]);
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::AccountError;
 use crate::ids::{ExpenseId, ServiceId};
 use crate::money::Money;
+use crate::tax::{TaxMode, TaxRate, TaxTreatment, TaxedAmount};
 
 /// The longest payment method name, in characters.
 pub const PAYMENT_METHOD_CHARS_MAX: usize = 64;
@@ -96,14 +97,73 @@ pub struct ExpenseLine {
     pub period_start: NaiveDate,
     /// The first day the expense no longer pays for.
     pub period_end: NaiveDate,
-    /// The amount; never negative (a credit is a positive amount given back).
+    /// What the account is charged (or given back), tax included when tax is added; never
+    /// negative (a credit is a positive amount given back).
+    ///
+    /// In a command it is the service's price, net or gross as the tax treatment says; the
+    /// account taxes it and records the result here and in `tax`.
     pub amount: Money,
     /// What the client sees on the statement; trimmed, 1 to 500 characters.
     pub description: String,
     /// The promo code discount taken off a charge, if any: `discount.list_amount` less
-    /// `discount.amount` is `amount`. Absent from lines stored before promo codes.
+    /// `discount.amount` is the price before tax is added ([`ExpenseLine::price`]). Absent from
+    /// lines stored before promo codes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount: Option<ExpenseDiscount>,
+    /// The tax in `amount` and how it was decided: `tax.net + tax.tax` is `amount`. Set by the
+    /// account when it charges; absent from lines stored before charges carried tax, which were
+    /// charged without any ([`ExpenseLine::taxed`] reads them as net = amount, no tax).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax: Option<ExpenseTax>,
+}
+
+impl ExpenseLine {
+    /// The amount split into net, tax and gross (`amount`), as the account recorded it.
+    pub fn taxed(&self) -> TaxedAmount {
+        match &self.tax {
+            Some(tax) => TaxedAmount {
+                rate: tax.treatment.rate(),
+                net: tax.net,
+                tax: tax.tax,
+                gross: self.amount,
+            },
+            None => TaxedAmount {
+                rate: TaxRate::ZERO,
+                net: self.amount,
+                tax: Money::zero(self.amount.currency()),
+                gross: self.amount,
+            },
+        }
+    }
+
+    /// The price the line was charged for, before any tax was added: the net amount when the
+    /// tax was added on top, the amount otherwise.
+    pub fn price(&self) -> Money {
+        match &self.tax {
+            Some(ExpenseTax {
+                treatment:
+                    TaxTreatment::Standard {
+                        mode: TaxMode::Added,
+                        ..
+                    },
+                net,
+                ..
+            }) => *net,
+            _ => self.amount,
+        }
+    }
+}
+
+/// The tax of an expense as the account charged it, from the company's tax rules for the client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpenseTax {
+    /// How the charge was taxed: a rate added to or included in the price, reverse charge, or
+    /// not taxed.
+    pub treatment: TaxTreatment,
+    /// The amount without tax.
+    pub net: Money,
+    /// The tax, rounded to the minor unit half away from zero by `tax::tax_amount`.
+    pub tax: Money,
 }
 
 /// A promo code discount as an expense shows it.

@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use super::InvoiceNumbering;
+use super::{InvoiceNumbering, TaxDocument};
 use crate::account::{PaymentMethod, PaymentMethodKind};
 use crate::client::Country;
 use crate::ids::{CompanyId, ProviderId};
@@ -26,10 +26,13 @@ pub enum CompanyCommand {
         /// How the company numbers its invoices.
         numbering: InvoiceNumbering,
     },
-    /// Replaces the company's tax rules. Setting the rules it already has records nothing.
+    /// Replaces the company's tax rules, and its tax document for prepaid clients when one is
+    /// given. Setting what it already has records nothing.
     SetTaxRules {
         /// The new rules.
         rules: TaxRules,
+        /// The tax document prepaid clients get; `None` keeps the current one.
+        tax_document: Option<TaxDocument>,
     },
     /// Adds or changes how the company receives money by one payment method. Configuring it as
     /// it already is records nothing.

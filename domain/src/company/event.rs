@@ -1,7 +1,7 @@
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
-use super::InvoiceNumbering;
+use super::{InvoiceNumbering, TaxDocument};
 use crate::account::{PaymentMethod, PaymentMethodKind};
 use crate::client::Country;
 use crate::ids::{CompanyId, ProviderId};
@@ -32,6 +32,12 @@ pub enum CompanyEvent {
         /// The new rules, in their canonical order.
         rules: TaxRules,
     },
+    /// The tax document prepaid clients get was changed (before any such event it is
+    /// `on_payment`).
+    TaxDocumentSet {
+        /// The new setting.
+        tax_document: TaxDocument,
+    },
     /// A payment method was added or changed.
     PaymentMethodConfigured {
         /// The method.
@@ -53,6 +59,7 @@ impl DomainEvent for CompanyEvent {
             Self::CompanyCreated { .. } => "CompanyCreated".to_string(),
             Self::TaxRulesSet { .. } => "TaxRulesSet".to_string(),
             Self::PaymentMethodConfigured { .. } => "PaymentMethodConfigured".to_string(),
+            Self::TaxDocumentSet { .. } => "TaxDocumentSet".to_string(),
         }
     }
 

@@ -64,6 +64,9 @@ struct CreatedCompany {
     tax_rules: TaxRules,
     /// At most one entry per method, in the order they were first configured.
     payment_methods: Vec<(PaymentMethod, PaymentMethodConfig)>,
+    /// The tax document prepaid clients get.
+    #[serde(default)]
+    tax_document: TaxDocument,
 }
 
 impl Company {
@@ -96,6 +99,11 @@ impl Company {
     /// The tax rules, once created; no rules until some are set.
     pub fn tax_rules(&self) -> Option<&TaxRules> {
         self.created.as_ref().map(|company| &company.tax_rules)
+    }
+
+    /// The tax document prepaid clients get, once created.
+    pub fn tax_document(&self) -> Option<TaxDocument> {
+        self.created.as_ref().map(|company| company.tax_document)
     }
 
     /// How the company numbers its invoices, once created.
@@ -147,12 +155,21 @@ impl Company {
                     numbering,
                 }])
             }
-            CompanyCommand::SetTaxRules { rules } => {
+            CompanyCommand::SetTaxRules {
+                rules,
+                tax_document,
+            } => {
                 let company = self.created()?;
-                if company.tax_rules == rules {
-                    return Ok(vec![]);
+                let mut events = Vec::new();
+                if company.tax_rules != rules {
+                    events.push(CompanyEvent::TaxRulesSet { rules });
                 }
-                Ok(vec![CompanyEvent::TaxRulesSet { rules }])
+                if let Some(tax_document) = tax_document
+                    && tax_document != company.tax_document
+                {
+                    events.push(CompanyEvent::TaxDocumentSet { tax_document });
+                }
+                Ok(events)
             }
             CompanyCommand::ConfigurePaymentMethod {
                 method,
@@ -234,7 +251,13 @@ impl Aggregate for Company {
                     numbering,
                     tax_rules: TaxRules::none(),
                     payment_methods: Vec::new(),
+                    tax_document: TaxDocument::default(),
                 });
+            }
+            CompanyEvent::TaxDocumentSet { tax_document } => {
+                if let Some(company) = &mut self.created {
+                    company.tax_document = tax_document;
+                }
             }
             CompanyEvent::TaxRulesSet { rules } => {
                 if let Some(company) = &mut self.created {

@@ -164,7 +164,10 @@ fn the_seller_details_are_the_company_legal_details() {
 fn tax_rules_are_set_on_a_created_company() {
     CompanyTester::with(())
         .given(vec![created()])
-        .when(CompanyCommand::SetTaxRules { rules: rules() })
+        .when(CompanyCommand::SetTaxRules {
+            rules: rules(),
+            tax_document: None,
+        })
         .then_expect_events(vec![CompanyEvent::TaxRulesSet { rules: rules() }]);
 }
 
@@ -175,7 +178,10 @@ fn setting_the_same_tax_rules_again_records_nothing() {
             created(),
             CompanyEvent::TaxRulesSet { rules: rules() },
         ])
-        .when(CompanyCommand::SetTaxRules { rules: rules() })
+        .when(CompanyCommand::SetTaxRules {
+            rules: rules(),
+            tax_document: None,
+        })
         .then_expect_events(vec![]);
 }
 
@@ -188,6 +194,7 @@ fn tax_rules_can_be_cleared() {
         ])
         .when(CompanyCommand::SetTaxRules {
             rules: TaxRules::none(),
+            tax_document: None,
         })
         .then_expect_events(vec![CompanyEvent::TaxRulesSet {
             rules: TaxRules::none(),
@@ -198,7 +205,10 @@ fn tax_rules_can_be_cleared() {
 fn tax_rules_need_a_created_company() {
     CompanyTester::with(())
         .given_no_previous_events()
-        .when(CompanyCommand::SetTaxRules { rules: rules() })
+        .when(CompanyCommand::SetTaxRules {
+            rules: rules(),
+            tax_document: None,
+        })
         .then_expect_error(CompanyError::NotCreated);
 }
 
@@ -397,5 +407,62 @@ fn error_codes_are_stable() {
     assert_eq!(
         CompanyError::InvalidAddress.to_string(),
         "address: must be 1 to 500 characters without control characters other than newlines"
+    );
+}
+
+// The tax document of prepaid clients.
+
+#[test]
+fn a_company_issues_a_tax_invoice_on_payment_until_told_otherwise() {
+    assert_eq!(
+        company(vec![created()]).tax_document(),
+        Some(TaxDocument::OnPayment)
+    );
+}
+
+#[test]
+fn the_tax_document_is_set_with_the_tax_rules_and_only_when_it_changes() {
+    CompanyTester::with(())
+        .given(vec![created()])
+        .when(CompanyCommand::SetTaxRules {
+            rules: rules(),
+            tax_document: Some(TaxDocument::MonthlyConsumption),
+        })
+        .then_expect_events(vec![
+            CompanyEvent::TaxRulesSet { rules: rules() },
+            CompanyEvent::TaxDocumentSet {
+                tax_document: TaxDocument::MonthlyConsumption,
+            },
+        ]);
+    CompanyTester::with(())
+        .given(vec![
+            created(),
+            CompanyEvent::TaxRulesSet { rules: rules() },
+        ])
+        .when(CompanyCommand::SetTaxRules {
+            rules: rules(),
+            tax_document: Some(TaxDocument::OnPayment),
+        })
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_set_tax_document_is_kept() {
+    let company = company(vec![
+        created(),
+        CompanyEvent::TaxDocumentSet {
+            tax_document: TaxDocument::MonthlyConsumption,
+        },
+    ]);
+    assert_eq!(
+        company.tax_document(),
+        Some(TaxDocument::MonthlyConsumption)
+    );
+    assert_eq!(
+        CompanyEvent::TaxDocumentSet {
+            tax_document: TaxDocument::MonthlyConsumption,
+        }
+        .event_type(),
+        "TaxDocumentSet"
     );
 }

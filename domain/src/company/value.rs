@@ -32,6 +32,29 @@ impl NumberingReset {
     }
 }
 
+/// Which tax document a prepaid client (an account without a credit limit) gets; post-paid
+/// clients always get a monthly invoice of their consumption.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaxDocument {
+    /// A prepayment invoice for every payment credited, with the tax the payment contains (the
+    /// rule in most EU countries: VAT is due when an advance payment is received). The default.
+    #[default]
+    OnPayment,
+    /// A monthly invoice of what was charged in the month, as post-paid clients get.
+    MonthlyConsumption,
+}
+
+impl TaxDocument {
+    /// The snake_case name, the same as the serialized form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaxDocument::OnPayment => "on_payment",
+            TaxDocument::MonthlyConsumption => "monthly_consumption",
+        }
+    }
+}
+
 /// How a company numbers its documents: a prefix of 0 to 16 characters of `A-Z`, `0-9`, `-` and
 /// `/`, and when the sequence restarts.
 ///

@@ -5,7 +5,7 @@ use super::{InvoiceKind, InvoicePeriod, PayerDetails};
 use crate::company::SellerDetails;
 use crate::ids::{ClientId, CompanyId, InvoiceId, PaymentId, ProviderId};
 use crate::money::{Currency, Money};
-use crate::tax::{LineInput, TaxTreatment};
+use crate::tax::{LineInput, RecordedLine, TaxTreatment};
 
 /// What can be asked of an invoice.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -33,8 +33,15 @@ pub enum InvoiceCommand {
         payer: PayerDetails,
         /// The currency of every amount on the document.
         currency: Currency,
-        /// The lines to price; 1 to 1000.
+        /// The lines to price; 1 to 1000, unless `recorded` has the lines.
         lines: Vec<LineInput>,
+        /// Lines copied as the account recorded them (a month's charges, credits and
+        /// corrections, with the tax each was charged with), never priced again; 1 to 1000,
+        /// unless `lines` has the lines.
+        recorded: Vec<RecordedLine>,
+        /// The day the draft is made (from the clock): a period that has not ended by then is
+        /// refused.
+        drafted_on: NaiveDate,
         /// How the document is taxed, from the company's rules for the payer
         /// (`TaxRules::treatment_for`).
         treatment: TaxTreatment,
@@ -42,7 +49,7 @@ pub enum InvoiceCommand {
         issued_on: NaiveDate,
         /// The date payment is due; not before `issued_on`.
         due_on: NaiveDate,
-        /// The payment a proforma asks for; required for a proforma.
+        /// The payment a proforma asks for or a prepayment invoice is for; required for both.
         payment_id: Option<PaymentId>,
         /// The period a monthly invoice bills; required for a monthly invoice.
         period: Option<InvoicePeriod>,

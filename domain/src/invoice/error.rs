@@ -1,3 +1,5 @@
+use chrono::NaiveDate;
+
 use crate::ids::{InvoiceId, PaymentId};
 use crate::money::{Currency, Money, MoneyError};
 use crate::tax::TaxError;
@@ -29,6 +31,20 @@ pub enum InvoiceError {
     /// The period does not end after it starts.
     #[error("period: end must be after start")]
     InvalidPeriod,
+    /// The period has not ended yet on the day of the command.
+    #[error("period: it ends on {end} and cannot be invoiced before then (today is {today})")]
+    PeriodNotEnded {
+        /// The first day after the period.
+        end: NaiveDate,
+        /// The day of the command.
+        today: NaiveDate,
+    },
+    /// A prepayment invoice does not name the payment it is for.
+    #[error("payment_id: a prepayment invoice needs the payment it is for")]
+    PrepaymentWithoutPayment,
+    /// Both lines to price and recorded lines were given; a document has one kind of lines.
+    #[error("lines: give lines to price or recorded lines, not both")]
+    MixedLines,
     /// The seller details are of another company than `company_id`.
     #[error("seller: the details are of another company than company_id")]
     SellerMismatch,
@@ -115,6 +131,9 @@ impl InvoiceError {
             InvoiceError::ProformaWithoutPayment => "proforma_needs_payment",
             InvoiceError::MonthlyWithoutPeriod => "monthly_needs_period",
             InvoiceError::InvalidPeriod => "invalid_period",
+            InvoiceError::PeriodNotEnded { .. } => "period_not_ended",
+            InvoiceError::PrepaymentWithoutPayment => "prepayment_needs_payment",
+            InvoiceError::MixedLines => "mixed_lines",
             InvoiceError::SellerMismatch => "seller_mismatch",
             InvoiceError::PayerMismatch => "payer_mismatch",
             InvoiceError::ReverseChargeNotApplicable => "reverse_charge_not_applicable",

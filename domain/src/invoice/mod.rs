@@ -300,6 +300,8 @@ impl Invoice {
                 payer,
                 currency,
                 lines,
+                recorded,
+                drafted_on,
                 treatment,
                 issued_on,
                 due_on,
@@ -324,8 +326,14 @@ impl Invoice {
                 if kind == InvoiceKind::Monthly && period.is_none() {
                     return Err(InvoiceError::MonthlyWithoutPeriod);
                 }
-                if period.is_some_and(|period| period.end <= period.start) {
-                    return Err(InvoiceError::InvalidPeriod);
+                if kind == InvoiceKind::Prepayment && payment_id.is_none() {
+                    return Err(InvoiceError::PrepaymentWithoutPayment);
+                }
+                if let Some(period) = period {
+                    if period.end <= period.start {
+                        return Err(InvoiceError::InvalidPeriod);
+                    }
+                    period.ensure_ended(drafted_on)?;
                 }
                 if seller.company_id != company_id {
                     return Err(InvoiceError::SellerMismatch);
@@ -343,7 +351,18 @@ impl Invoice {
                             .ok_or(InvoiceError::InvalidNote)
                     })
                     .transpose()?;
-                let (lines, totals) = tax::price_lines(lines, &treatment, currency)?;
+                // A payment is what the client paid, tax included: its invoice takes the tax
+                // out of it at the rule's rate, even where prices otherwise get tax added.
+                let treatment = if kind == InvoiceKind::Prepayment {
+                    treatment.with_tax_included()
+                } else {
+                    treatment
+                };
+                let (lines, totals) = match (lines.is_empty(), recorded.is_empty()) {
+                    (false, false) => return Err(InvoiceError::MixedLines),
+                    (true, false) => tax::recorded_lines(recorded, currency)?,
+                    _ => tax::price_lines(lines, &treatment, currency)?,
+                };
                 Ok(vec![InvoiceEvent::InvoiceDrafted {
                     invoice_id,
                     kind,

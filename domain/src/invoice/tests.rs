@@ -115,6 +115,8 @@ struct Draft {
     seller: SellerDetails,
     payer: PayerDetails,
     lines: Vec<LineInput>,
+    recorded: Vec<tax::RecordedLine>,
+    drafted_on: NaiveDate,
     treatment: TaxTreatment,
     issued_on: NaiveDate,
     due_on: NaiveDate,
@@ -136,6 +138,8 @@ impl Draft {
             payer: self.payer,
             currency: Currency::EUR,
             lines: self.lines,
+            recorded: self.recorded,
+            drafted_on: self.drafted_on,
             treatment: self.treatment,
             issued_on: self.issued_on,
             due_on: self.due_on,
@@ -180,6 +184,8 @@ fn manual() -> Draft {
         seller: seller(),
         payer: payer(),
         lines: vec![line("3", "9.99")],
+        recorded: Vec::new(),
+        drafted_on: date("2026-03-01"),
         treatment: added_19(),
         issued_on: date("2026-03-01"),
         due_on: date("2026-03-15"),
@@ -1045,4 +1051,168 @@ fn wrapped_errors_keep_their_codes() {
         InvoiceError::DueBeforeIssue.to_string(),
         "due_on: must not be before issued_on"
     );
+}
+
+// A period is invoiced only once it has ended.
+
+#[test]
+fn a_month_that_has_not_ended_is_not_invoiced() {
+    // February 2026 ends on 2026-03-01; on 2026-02-27 it has not.
+    InvoiceTester::with(())
+        .given_no_previous_events()
+        .when(
+            Draft {
+                drafted_on: date("2026-02-27"),
+                ..monthly()
+            }
+            .command(),
+        )
+        .then_expect_error(InvoiceError::PeriodNotEnded {
+            end: date("2026-03-01"),
+            today: date("2026-02-27"),
+        });
+}
+
+#[test]
+fn a_month_is_invoiced_from_the_day_after_its_last_day() {
+    let february = InvoicePeriod {
+        start: date("2026-02-01"),
+        end: date("2026-03-01"),
+    };
+    assert!(february.ensure_ended(date("2026-02-28")).is_err());
+    assert_eq!(february.ensure_ended(date("2026-03-01")), Ok(()));
+    assert_eq!(
+        InvoiceError::PeriodNotEnded {
+            end: date("2026-03-01"),
+            today: date("2026-02-28"),
+        }
+        .code(),
+        "period_not_ended"
+    );
+}
+
+// A monthly invoice copies what the account recorded, credits included.
+
+fn recorded(description: &str, net: &str, rate: &str, tax: &str, gross: &str) -> tax::RecordedLine {
+    tax::RecordedLine {
+        description: description.to_string(),
+        amounts: tax::TaxedAmount {
+            rate: TaxRate::parse(rate).unwrap(),
+            net: eur(net),
+            tax: eur(tax),
+            gross: eur(gross),
+        },
+    }
+}
+
+fn monthly_of(recorded: Vec<tax::RecordedLine>) -> InvoiceCommand {
+    Draft {
+        lines: Vec::new(),
+        recorded,
+        ..monthly()
+    }
+    .command()
+}
+
+fn drafted_totals(events: &[InvoiceEvent]) -> (Vec<InvoiceLine>, Totals) {
+    match events {
+        [InvoiceEvent::InvoiceDrafted { lines, totals, .. }] => (lines.clone(), totals.clone()),
+        other => panic!("expected one draft, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_monthly_invoice_has_every_movement_of_the_month_with_credits_as_negative_lines() {
+    // 22.99 + 11.50 − 6.50 = 27.99, not taxed.
+    let events = Invoice::default()
+        .decide(monthly_of(vec![
+            recorded("VDS S renewal", "22.99", "0", "0.00", "22.99"),
+            recorded("VDS M, remaining days", "11.50", "0", "0.00", "11.50"),
+            recorded("unused part of VDS S", "-6.50", "0", "0.00", "-6.50"),
+        ]))
+        .unwrap();
+    let (lines, totals) = drafted_totals(&events);
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[2].gross, eur("-6.50"));
+    assert_eq!(totals.gross, eur("27.99"));
+}
+
+#[test]
+fn a_monthly_invoice_takes_each_line_tax_as_the_account_recorded_it() {
+    // 8.00 + 1.52 = 9.52; a void of it −8.00 − 1.52 = −9.52; 11.50 + 2.19 = 13.69.
+    // Totals: net 8.00 − 8.00 + 11.50 = 11.50, tax 1.52 − 1.52 + 2.19 = 2.19, gross 13.69.
+    let events = Invoice::default()
+        .decide(monthly_of(vec![
+            recorded("VDS S", "8.00", "19", "1.52", "9.52"),
+            recorded("void: outage", "-8.00", "19", "-1.52", "-9.52"),
+            recorded("VDS M", "11.50", "19", "2.19", "13.69"),
+        ]))
+        .unwrap();
+    let (lines, totals) = drafted_totals(&events);
+    assert_eq!(lines[0].tax, eur("1.52"));
+    assert_eq!(lines[1].tax, eur("-1.52"));
+    assert_eq!(totals.net, eur("11.50"));
+    assert_eq!(totals.tax, eur("2.19"));
+    assert_eq!(totals.gross, eur("13.69"));
+}
+
+#[test]
+fn a_recorded_line_must_add_up() {
+    InvoiceTester::with(())
+        .given_no_previous_events()
+        .when(monthly_of(vec![recorded(
+            "VDS S", "8.00", "19", "1.52", "9.53",
+        )]))
+        .then_expect_error(InvoiceError::Tax(TaxError::LineDoesNotAddUp { line: 0 }));
+}
+
+#[test]
+fn lines_to_price_and_recorded_lines_do_not_mix() {
+    InvoiceTester::with(())
+        .given_no_previous_events()
+        .when(
+            Draft {
+                recorded: vec![recorded("VDS S", "8.00", "0", "0.00", "8.00")],
+                ..monthly()
+            }
+            .command(),
+        )
+        .then_expect_error(InvoiceError::MixedLines);
+}
+
+// A prepaid client's payment gets a tax invoice.
+
+fn prepayment() -> Draft {
+    Draft {
+        kind: InvoiceKind::Prepayment,
+        payment_id: Some(payment_id()),
+        lines: vec![line("1", "9.52")],
+        ..manual()
+    }
+}
+
+#[test]
+fn a_prepayment_invoice_takes_the_tax_out_of_the_payment_even_where_tax_is_added() {
+    // Paid 9.52 under 19 % added: the payment holds the tax, net = 9.52 / 1.19 = 8.00,
+    // tax = 9.52 − 8.00 = 1.52.
+    let events = Invoice::default().decide(prepayment().command()).unwrap();
+    let (lines, totals) = drafted_totals(&events);
+    assert_eq!(lines[0].net, eur("8.00"));
+    assert_eq!(totals.tax, eur("1.52"));
+    assert_eq!(totals.gross, eur("9.52"));
+    assert_eq!(InvoiceKind::Prepayment.series(), "invoice");
+}
+
+#[test]
+fn a_prepayment_invoice_names_its_payment() {
+    InvoiceTester::with(())
+        .given_no_previous_events()
+        .when(
+            Draft {
+                payment_id: None,
+                ..prepayment()
+            }
+            .command(),
+        )
+        .then_expect_error(InvoiceError::PrepaymentWithoutPayment);
 }

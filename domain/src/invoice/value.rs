@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::InvoiceError;
 use crate::client::{ClientKind, Country};
 use crate::ids::{ClientId, PayerId};
 use crate::tax::{TaxCustomer, VatNumber};
@@ -23,6 +24,10 @@ pub enum InvoiceKind {
     /// Corrects an issued invoice, named in `corrects`, by giving back part or all of it. Its
     /// lines are positive amounts: the kind says they are given back.
     CreditNote,
+    /// The tax invoice of a payment a prepaid client made, issued when the payment is credited
+    /// (for a company whose tax document is `on_payment`); it names the payment, and its lines
+    /// contain the payment's tax (the amount paid is gross).
+    Prepayment,
 }
 
 impl InvoiceKind {
@@ -33,18 +38,19 @@ impl InvoiceKind {
             InvoiceKind::Monthly => "monthly",
             InvoiceKind::Manual => "manual",
             InvoiceKind::CreditNote => "credit_note",
+            InvoiceKind::Prepayment => "prepayment",
         }
     }
 
     /// The numbering series the kind is numbered in, for `InvoiceBookId::of`.
     ///
-    /// Monthly and manual invoices share the `invoice` series, because tax law wants one gap-free
+    /// Monthly, manual and prepayment invoices share the `invoice` series, because tax law wants one gap-free
     /// sequence of invoices; proformas are not tax documents and credit notes are usually
     /// numbered apart, so each has its own.
     pub fn series(self) -> &'static str {
         match self {
             InvoiceKind::Proforma => "proforma",
-            InvoiceKind::Monthly | InvoiceKind::Manual => "invoice",
+            InvoiceKind::Monthly | InvoiceKind::Manual | InvoiceKind::Prepayment => "invoice",
             InvoiceKind::CreditNote => "credit_note",
         }
     }
@@ -57,6 +63,20 @@ pub struct InvoicePeriod {
     pub start: NaiveDate,
     /// The first day no longer billed; after `start`.
     pub end: NaiveDate,
+}
+
+impl InvoicePeriod {
+    /// A period is invoiced only once it has ended: on `today` its last day (`end` − 1) must be
+    /// past, so no charge of it can still come after the invoice.
+    pub fn ensure_ended(&self, today: NaiveDate) -> Result<(), InvoiceError> {
+        if today < self.end {
+            return Err(InvoiceError::PeriodNotEnded {
+                end: self.end,
+                today,
+            });
+        }
+        Ok(())
+    }
 }
 
 /// Who pays an invoice, as printed on it. Copied from the client when the invoice is drafted, so

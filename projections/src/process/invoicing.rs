@@ -11,9 +11,11 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use domain::client::Client;
 use domain::company::Company;
-use domain::ids::InvoiceId;
+use domain::ids::{ClientId, InvoiceId, ProviderId};
 use domain::invoice::{Invoice, InvoiceBook, InvoiceBookEvent, InvoiceCommand, InvoiceEvent};
+use domain::tax::{TaxCustomer, TaxTreatment};
 use eventstore::log::StoredEvent;
 use eventstore::metadata::{Actor, CommandContext};
 use eventstore::{CommandError, CommandKey, EventStore};
@@ -186,6 +188,53 @@ pub async fn number(
         number,
         position: issued.position,
     })
+}
+
+/// The company that issues a provider's documents and decides how its clients are taxed: its
+/// first company. `None` while the provider has none.
+pub async fn issuer_of(
+    store: &EventStore,
+    provider_id: ProviderId,
+) -> Result<Option<Company>, IssueError> {
+    let company_id: Option<uuid::Uuid> = sqlx::query_scalar(
+        "SELECT company_id FROM companies WHERE provider_id = $1
+          ORDER BY created_at, company_id LIMIT 1",
+    )
+    .bind(provider_id.as_uuid())
+    .fetch_optional(store.pool())
+    .await?;
+    match company_id {
+        Some(id) => Ok(Some(
+            store.load::<Company>(&id.to_string()).await?.aggregate,
+        )),
+        None => Ok(None),
+    }
+}
+
+/// How `client` is taxed on what it is charged: by the issuing company's rules for the client
+/// as it is now (`TaxRules::treatment_for`); not taxed while the provider has no company.
+pub async fn treatment_for_client(
+    store: &EventStore,
+    provider_id: ProviderId,
+    client_id: ClientId,
+) -> Result<TaxTreatment, IssueError> {
+    let Some(company) = issuer_of(store, provider_id).await? else {
+        return Ok(TaxTreatment::NotTaxed);
+    };
+    let client = store
+        .load::<Client>(&client_id.to_string())
+        .await?
+        .aggregate;
+    let (Some(country), Some(kind), Some(rules)) =
+        (client.country(), client.kind(), company.tax_rules())
+    else {
+        return Ok(TaxTreatment::NotTaxed);
+    };
+    Ok(rules.treatment_for(&TaxCustomer {
+        country,
+        kind,
+        vat_number: client.vat_number().cloned(),
+    }))
 }
 
 /// The process that numbers every drafted invoice a crash left unnumbered. The API numbers its

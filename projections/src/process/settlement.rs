@@ -149,6 +149,7 @@ pub async fn charge_period_keyed(
         period_start: due.period_start,
         period_end: due.period_end,
         amount: due.amount,
+        tax: None,
         description: format!(
             "{}, {} to {}",
             terms.tariff_name, due.period_start, due.period_end
@@ -174,6 +175,9 @@ pub async fn charge_period_keyed(
         serde_json::Value::Null,
     )
     .map_err(|e| SettleError::Refused(e.to_string()))?;
+    let treatment = crate::process::invoicing::treatment_for_client(store, provider_id, client_id)
+        .await
+        .map_err(|e| SettleError::Refused(e.to_string()))?;
     let charged = store
         .execute::<Account>(
             &account_id.to_string(),
@@ -181,6 +185,7 @@ pub async fn charge_period_keyed(
                 client_id,
                 provider_id,
                 expense: line,
+                treatment,
             },
             context,
             &std::iter::once(key)
