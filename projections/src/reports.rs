@@ -249,7 +249,8 @@ impl Projection for Reports {
 
     fn version(&self) -> i32 {
         // 2: recognised revenue, and the period of each charge.
-        2
+        // 3: revenue without the VAT of taxed charges, credits and corrections.
+        3
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -636,17 +637,14 @@ fn fold_account(
             state.set_balance(account, *balance_after, at, position);
             let (provider, tariff, item_type) =
                 state.attribution(expense.service_id.as_uuid(), account);
-            let currency = expense.amount.currency().code().to_owned();
-            let amount = expense.amount.amount();
+            // Revenue is what the charge earns without its VAT, which is owed to the state.
+            let net = expense.taxed().net;
+            let currency = net.currency().code().to_owned();
+            let amount = net.amount();
             state
                 .revenue_cell((day, provider, tariff, item_type.clone(), currency.clone()))
                 .charged += amount;
-            let recognition = Recognition::new(
-                expense.amount,
-                expense.period_start,
-                expense.period_end,
-                day,
-            );
+            let recognition = Recognition::new(net, expense.period_start, expense.period_end, day);
             let to = (provider, tariff, item_type.clone(), currency.clone());
             state.recognise(&to, Column::Charged, &recognition, false)?;
             let id = expense.expense_id.as_uuid();
@@ -674,16 +672,12 @@ fn fold_account(
             state.set_balance(account, *balance_after, at, position);
             let (provider, tariff, item_type) =
                 state.attribution(expense.service_id.as_uuid(), account);
-            let currency = expense.amount.currency().code().to_owned();
+            let net = expense.taxed().net;
+            let currency = net.currency().code().to_owned();
             state
                 .revenue_cell((day, provider, tariff, item_type.clone(), currency.clone()))
-                .credited += expense.amount.amount();
-            let recognition = Recognition::new(
-                expense.amount,
-                expense.period_start,
-                expense.period_end,
-                day,
-            );
+                .credited += net.amount();
+            let recognition = Recognition::new(net, expense.period_start, expense.period_end, day);
             state.recognise(
                 &(provider, tariff, item_type, currency),
                 Column::Credited,
@@ -693,11 +687,14 @@ fn fold_account(
         }
         AccountEvent::ExpenseCorrected {
             expense_id,
-            amount,
+            amount: gross,
             balance_after,
+            tax,
             ..
         } => {
             state.set_balance(account, *balance_after, at, position);
+            // What the correction gives back of the revenue: the amount less the VAT in it.
+            let amount = &tax.as_ref().map_or(*gross, |tax| tax.net);
             // A correction gives back part of its charge: recognised over the charge's period.
             let (provider, tariff, item_type, recognition) =
                 match state.expenses.get(&expense_id.as_uuid()) {

@@ -180,4 +180,37 @@ async fn vat_added_reaches_the_account_and_the_monthly_invoice_agrees_with_it_to
         "the invoice total is what the account owes"
     );
     assert_eq!(closing, "-7.14");
+    // The VAT is owed to the state, not earned: January's revenue is the net 8.00 charged less
+    // the net 2.00 given back = 6.00, on both bases.
+    for basis in ["cash", "recognised"] {
+        let report = server
+            .get(&format!(
+                "/v1/reports/revenue?basis={basis}&group=month&from=2027-01-01&to=2027-02-01&min_position={position}"
+            ))
+            .await;
+        assert_eq!(report.status, StatusCode::OK, "{report:?}");
+        let rows = report.body["items"].as_array().unwrap();
+        let revenue: rust_decimal::Decimal = rows
+            .iter()
+            .map(|row| {
+                row["revenue"]
+                    .as_str()
+                    .unwrap()
+                    .parse::<rust_decimal::Decimal>()
+                    .unwrap()
+            })
+            .sum();
+        let charged: rust_decimal::Decimal = rows
+            .iter()
+            .map(|row| {
+                row["charged"]
+                    .as_str()
+                    .unwrap()
+                    .parse::<rust_decimal::Decimal>()
+                    .unwrap()
+            })
+            .sum();
+        assert_eq!(charged.to_string(), "8.00", "{basis}: {rows:?}");
+        assert_eq!(revenue.to_string(), "6.00", "{basis}: {rows:?}");
+    }
 }
