@@ -77,7 +77,7 @@ const CHECK_MERGED_ACCOUNT_STAYS_EMPTY: bool = false;
 /// Off: a race found over HTTP (a billing day dated tomorrow while orders are placed), not one
 /// of the bugs being fixed; the account is charged before the service records the period, and
 /// the service ignores a period it already covers, so the account keeps both.
-const CHECK_NO_STALE_DOUBLE_CHARGE: bool = false;
+const CHECK_NO_STALE_DOUBLE_CHARGE: bool = true;
 
 /// Which of the switched invariants a run checks.
 #[derive(Debug, Clone, Copy, Default)]
@@ -480,6 +480,7 @@ impl World {
             tax: None,
         };
         let key = format!("expense/{}", due.expense_id);
+        let treatment = treatment_of(client_id);
         if !self.keys.contains(&key) {
             let charged = self.account(
                 account_id,
@@ -487,7 +488,7 @@ impl World {
                     client_id,
                     provider_id: provider(),
                     expense: line,
-                    treatment: treatment_of(client_id),
+                    treatment,
                 },
             );
             match charged {
@@ -498,7 +499,7 @@ impl World {
             }
         }
         let operation_id = OperationId::from_uuid(self.fresh());
-        self.service(
+        let recorded = self.service(
             service_id,
             ServiceCommand::RecordCharge {
                 expense_id: due.expense_id,
@@ -509,6 +510,28 @@ impl World {
                 on: due.period_start,
             },
         );
+        if recorded.is_none() {
+            // The service refused the period (its state moved on meanwhile): settlement voids
+            // the charge it just made.
+            let Ok(charged) = domain::tax::tax_amount(due.amount, &treatment) else {
+                return false;
+            };
+            let correction_id = CorrectionId::from_uuid(self.fresh());
+            let _ = self.account(
+                account_id,
+                AccountCommand::CorrectExpense {
+                    client_id,
+                    provider_id: provider(),
+                    correction_id,
+                    expense_id: due.expense_id,
+                    charged: charged.gross,
+                    give_back: None,
+                    charged_tax_rate: charged.rate,
+                    reason: "charged for days the service had already been paid for".to_string(),
+                },
+            );
+            return false;
+        }
         true
     }
 
@@ -1427,10 +1450,14 @@ fn check(world: &World, switches: Switches) -> Result<(), Violation> {
                 line.0 == *service_id && **id == ExpenseId::for_period(*service_id, line.1)
             })
             .collect();
-        // Every period charged to an account is recorded on the service, once.
+        // Every period charged to an account is recorded on the service, once, unless the
+        // whole charge was given back (settlement voids a charge its service refused).
         for (expense_id, line) in &regular {
             let raced = world.stale.contains(*expense_id) && !switches.no_stale_double_charge;
-            if !raced && !periods.iter().any(|period| period.0 == **expense_id) {
+            let voided = corrected
+                .get(*expense_id)
+                .is_some_and(|total| total.amount() == line.3.amount());
+            if !raced && !voided && !periods.iter().any(|period| period.0 == **expense_id) {
                 return violation(
                     "every_charge_is_recorded_on_its_service",
                     format!(
@@ -1440,9 +1467,15 @@ fn check(world: &World, switches: Switches) -> Result<(), Violation> {
                 );
             }
         }
-        // No expense charged twice for a period: the periods never overlap.
+        // No expense charged twice for a period: the periods of the charges that stand (not
+        // given back whole) never overlap.
         let mut sorted: Vec<(NaiveDate, NaiveDate, ExpenseId)> = regular
             .iter()
+            .filter(|(id, line)| {
+                corrected
+                    .get(*id)
+                    .is_none_or(|total| total.amount() != line.3.amount())
+            })
             .map(|(id, line)| (line.1, line.2, **id))
             .collect();
         sorted.sort();
@@ -1472,10 +1505,10 @@ fn check(world: &World, switches: Switches) -> Result<(), Violation> {
         // Auto-renewal off: only the first period and manual prolongations are charged.
         if switches.auto_renew_off_ends
             && !first_auto_prolong(log)
-            && let Some(first) = sorted.first()
+            && let Some(first) = regular.iter().map(|(_, line)| line.1).min()
         {
             for (expense_id, line) in &regular {
-                if line.1 != first.0 && !world.manual.contains(*expense_id) {
+                if line.1 != first && !world.manual.contains(*expense_id) {
                     return violation(
                         "auto_renew_off_ends_the_service",
                         format!("{service_id}: renewed {} to {} by itself", line.1, line.2),

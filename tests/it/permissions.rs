@@ -716,7 +716,10 @@ impl Scene {
             (M::POST, "/v1/invoices/monthly") => call(
                 method,
                 template,
-                Some(json!({"month": today.format("%Y-%m").to_string()})),
+                // Last month: a month is invoiced only once it has ended.
+                Some(
+                    json!({"month": (today - chrono::Months::new(1)).format("%Y-%m").to_string()}),
+                ),
             ),
             (M::POST, "/v1/tariffs") => call(
                 method,

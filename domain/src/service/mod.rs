@@ -766,12 +766,22 @@ fn record_charge(
     operation_id: OperationId,
     on: NaiveDate,
 ) -> Result<Vec<ServiceEvent>, ServiceError> {
-    // A retried command finds its period already paid and changes nothing.
+    // A retried command finds its period already paid and changes nothing: the current period
+    // itself, or one before it. Another period inside the paid time was charged from a stale
+    // view of the service (a billing day racing the order's own charge) and is refused, so the
+    // caller gives that charge back rather than keep two charges for the same days.
     if service
         .paid_until
         .is_some_and(|paid_until| charge.period_end <= paid_until)
     {
-        return Ok(vec![]);
+        let retried = service
+            .period_start
+            .is_none_or(|current| charge.period_start == current || charge.period_end <= current);
+        return if retried {
+            Ok(vec![])
+        } else {
+            Err(ServiceError::PeriodOutOfOrder)
+        };
     }
     if service.is_closed() {
         return Err(ServiceError::ServiceClosed);

@@ -2583,3 +2583,21 @@ fn a_service_moved_to_another_client_changes_tariff_from_its_next_period() {
                 .to_string(),
         ));
 }
+
+#[test]
+fn a_retried_charge_of_the_paid_period_records_nothing() {
+    ServiceTester::with(())
+        .given(active())
+        .when(record("2025-01-31", "2025-02-28", "35.00", 2, "2025-01-31"))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_charge_of_other_days_inside_the_paid_time_is_refused_so_it_is_given_back() {
+    // Paid [2025-01-31, 2025-02-28); a billing day that computed its period from a stale view
+    // charged [2025-02-01, 2025-02-28) as well: two charges for the same days.
+    ServiceTester::with(())
+        .given(active())
+        .when(record("2025-02-01", "2025-02-28", "35.00", 2, "2025-02-01"))
+        .then_expect_error(ServiceError::PeriodOutOfOrder);
+}

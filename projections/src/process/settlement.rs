@@ -14,7 +14,9 @@ use chrono::NaiveDate;
 use domain::account::{
     Account, AccountCommand, AccountError, AccountEvent, ExpenseDiscount, ExpenseLine,
 };
-use domain::ids::{OperationId, ServiceId};
+use domain::ids::{
+    AccountId, ClientId, CorrectionId, ExpenseId, OperationId, ProviderId, ServiceId,
+};
 use domain::service::{Service, ServiceCommand, ServiceEvent};
 use eventstore::log::StoredEvent;
 use eventstore::metadata::{Actor, CommandContext};
@@ -210,7 +212,7 @@ pub async fn charge_period_keyed(
         }
         Err(other) => return Err(other.into()),
     }
-    store
+    let recorded = store
         .execute::<Service>(
             &service_id.to_string(),
             ServiceCommand::RecordCharge {
@@ -224,8 +226,69 @@ pub async fn charge_period_keyed(
             context,
             &[],
         )
-        .await?;
-    Ok(Charged::Charged)
+        .await;
+    match recorded {
+        Ok(_) => Ok(Charged::Charged),
+        // The service refuses the period it was charged for: its state moved on after `due`
+        // was computed (another charge of the same days committed meanwhile, by an order racing
+        // a billing day, or the service closed). The account gives the charge back whole.
+        Err(CommandError::Rejected(refusal)) => {
+            tracing::warn!(
+                service = %service_id,
+                expense = %due.expense_id,
+                %refusal,
+                "the service refused a period it was just charged for; the charge is voided"
+            );
+            let charged = domain::tax::tax_amount(due.amount, &treatment)
+                .map_err(|e| SettleError::Refused(e.to_string()))?;
+            give_back_refused_charge(
+                store,
+                (account_id, client_id, provider_id),
+                due.expense_id,
+                charged,
+                context,
+            )
+            .await?;
+            Ok(Charged::NothingDue)
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Voids a charge whose service refused its period, with a correction whose id derives from the
+/// expense, so that a retry gives back nothing more.
+async fn give_back_refused_charge(
+    store: &EventStore,
+    (account_id, client_id, provider_id): (AccountId, ClientId, ProviderId),
+    expense_id: ExpenseId,
+    charged: domain::tax::TaxedAmount,
+    context: &CommandContext,
+) -> Result<(), SettleError> {
+    let correction_id = CorrectionId::from_uuid(Uuid::new_v5(
+        &expense_id.as_uuid(),
+        b"refused by its service",
+    ));
+    let voided = store
+        .execute::<Account>(
+            &account_id.to_string(),
+            AccountCommand::CorrectExpense {
+                client_id,
+                provider_id,
+                correction_id,
+                expense_id,
+                charged: charged.gross,
+                give_back: None,
+                charged_tax_rate: charged.rate,
+                reason: "charged for days the service had already been paid for".to_string(),
+            },
+            context,
+            &[],
+        )
+        .await;
+    match voided {
+        Ok(_) | Err(CommandError::Rejected(AccountError::NothingLeft)) => Ok(()),
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// Charges what waits on one account, oldest order first, until the money runs out.
