@@ -5,7 +5,7 @@
 //! the expenses, the invoices and the reports agree with each other to the cent, and every
 //! expected figure is computed by hand from README "Billing rules".
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -44,6 +44,8 @@ struct Books {
     provider: String,
     /// The first day of the first month not invoiced yet.
     open_from: Cell<NaiveDate>,
+    /// (client, day, amount) of every correction staff made.
+    corrections: RefCell<Vec<(String, NaiveDate, Decimal)>>,
 }
 
 impl Books {
@@ -200,6 +202,29 @@ impl Books {
             .collect()
     }
 
+    /// Staff give back `amount` of the expense `expense` of `client` today.
+    async fn correct(&self, client: &str, expense: &str, amount: &str, today: NaiveDate) {
+        self.created(
+            &format!("/v1/expenses/{expense}/corrections"),
+            json!({"correction_id": Uuid::now_v7(), "amount": amount, "reason": "outage"}),
+        )
+        .await;
+        self.corrections
+            .borrow_mut()
+            .push((client.to_owned(), today, dec(amount)));
+        self.quiet().await;
+    }
+
+    /// What staff gave back to `client` on or after `from`.
+    fn corrected(&self, client: &str, from: NaiveDate) -> Decimal {
+        self.corrections
+            .borrow()
+            .iter()
+            .filter(|(who, on, _)| who == client && *on >= from)
+            .map(|(.., amount)| *amount)
+            .sum()
+    }
+
     async fn invoices(&self, client: &str) -> Vec<Value> {
         let head = self.quiet().await;
         let page = self
@@ -213,7 +238,8 @@ impl Books {
     }
 
     /// The accountant's check of one client: the balance is `balance`; the statement closes on
-    /// it and its movements add up to it; the expenses are what was paid in less the balance;
+    /// it and its movements add up to it; the expenses less the corrections are what was paid
+    /// in less the balance;
     /// every taxed movement is its net plus its tax; and the invoices issued so far, plus what
     /// was charged for periods of months not invoiced yet, are the expenses too.
     async fn check(&self, client: &str, balance: &str, paid_in: &str, invoiced: &str) {
@@ -246,7 +272,12 @@ impl Books {
         }
         let expenses = self.expenses(client).await;
         let spent = dec(paid_in) - dec(balance);
-        assert_eq!(total(&expenses, "amount"), spent, "{expenses:?}");
+        let corrected = self.corrected(client, NaiveDate::MIN);
+        assert_eq!(
+            total(&expenses, "amount") - corrected,
+            spent,
+            "{expenses:?}"
+        );
         let invoices = self.invoices(client).await;
         assert_eq!(total(&invoices, "gross"), dec(invoiced), "{invoices:?}");
         let open = self.open_from.get().to_string();
@@ -256,7 +287,7 @@ impl Books {
             .map(|e| amount(&e["amount"]))
             .sum();
         assert_eq!(
-            dec(invoiced) + not_invoiced,
+            dec(invoiced) + not_invoiced - self.corrected(client, self.open_from.get()),
             spent,
             "the invoices and the months not invoiced yet are what was charged"
         );
@@ -358,6 +389,7 @@ async fn a_billing_year_of_three_tax_treatments_balances_to_the_cent_everywhere(
         clock,
         provider,
         open_from: Cell::new(day(2027, 1, 1)),
+        corrections: RefCell::new(Vec::new()),
     };
     books.set_day(day(2027, 1, 1));
     let company = company(&books.server, &books.provider, "DE", "yearly").await;
@@ -622,27 +654,35 @@ async fn a_billing_year_of_three_tax_treatments_balances_to_the_cent_everywhere(
 
     // The year, Mar 2027 – Jan 2028: on the 1st the last month is invoiced and Chloé's VDS 12
     // renews at 12.00 − 50 % = 6.00 (in December she pays 200.00 first; on 2028-01-01 the
-    // domain renews too: 120.00 + 6.00 = 126.00); on the 5th Anna's VDS 8 renews at 9.52.
-    // (year, month, Chloé after the 1st, Anna after the 5th, all charges after the 1st, after
-    // the 5th)
+    // domain renews too: 120.00 + 6.00 = 126.00); on the 5th Anna's VDS renews: 9.52 on VDS 8,
+    // from July 12.00 + 19 % = 12.00 + 2.28 = 14.28 on VDS 12. On Jun 20 Anna moves to VDS 12
+    // (item 2 with VAT), on Jul 10 staff give back 2.38 of her July charge, on Dec 10 she
+    // switches auto-renewal off (item 4), so Jan 5, 2028 closes her VDS and charges nothing.
+    // (year, month, Chloé after the 1st, Anna after the 5th, Anna's invoice of the month before
+    // as (net, tax, gross), all revenue after the 1st, after the 5th)
+    let vat_8 = ("8.00", "1.52", "9.52");
+    let vat_12 = ("12.00", "2.28", "14.28");
+    // June: 9.52 − 4.76 + 7.14 = 11.90, net 8.00 − 4.00 + 6.00 = 10.00, tax 1.52 − 0.76 + 1.14
+    // = 1.90; July: 14.28 − 2.38 = 11.90, net 12.00 − 2.00 = 10.00, tax 2.28 − 0.38 = 1.90.
+    let mixed = ("10.00", "1.90", "11.90");
     let year = [
-        (2027, 3, "68.00", "121.44", "159.04", "168.56"), // 74.00 − 6.00; 130.96 − 9.52
-        (2027, 4, "62.00", "111.92", "174.56", "184.08"), // 153.04 + 6.00 + 9.52 each month
-        (2027, 5, "56.00", "102.40", "190.08", "199.60"),
-        (2027, 6, "50.00", "92.88", "205.60", "215.12"),
-        (2027, 7, "44.00", "83.36", "221.12", "230.64"),
-        (2027, 8, "38.00", "73.84", "236.64", "246.16"),
-        (2027, 9, "32.00", "64.32", "252.16", "261.68"),
-        (2027, 10, "26.00", "54.80", "267.68", "277.20"),
-        (2027, 11, "20.00", "45.28", "283.20", "292.72"),
-        (2027, 12, "214.00", "35.76", "298.72", "308.24"), // 20.00 + 200.00 − 6.00
-        (2028, 1, "88.00", "26.24", "434.24", "443.76"),   // 214.00 − 126.00; + 126.00
+        (2027, 3, "68.00", "121.44", vat_8, "159.04", "168.56"), // 74.00 − 6.00; 130.96 − 9.52
+        (2027, 4, "62.00", "111.92", vat_8, "174.56", "184.08"), // 168.56 + 6.00; + 9.52
+        (2027, 5, "56.00", "102.40", vat_8, "190.08", "199.60"),
+        (2027, 6, "50.00", "92.88", vat_8, "205.60", "215.12"),
+        (2027, 7, "44.00", "76.22", mixed, "223.50", "237.78"), // 90.50 − 14.28; 217.50 + 6.00
+        (2027, 8, "38.00", "64.32", mixed, "241.40", "255.68"), // 78.60 − 14.28; 235.40 + 6.00
+        (2027, 9, "32.00", "50.04", vat_12, "261.68", "275.96"),
+        (2027, 10, "26.00", "35.76", vat_12, "281.96", "296.24"),
+        (2027, 11, "20.00", "21.48", vat_12, "302.24", "316.52"),
+        (2027, 12, "214.00", "7.20", vat_12, "322.52", "336.80"), // 20.00 + 200.00 − 6.00
+        (2028, 1, "88.00", "7.20", vat_12, "462.80", "462.80"),   // 214.00 − 126.00; + 126.00
     ];
     // Invoiced so far: Anna 9.52 (January), Chloé 120.00 (January).
     let mut anna_invoiced = dec("9.52");
     let mut chloe_invoiced = dec("120.00");
     let mut chloe_paid = dec("200.00");
-    for (y, m, chloe_balance, anna_balance, total_1st, total_5th) in year {
+    for (y, m, chloe_balance, anna_balance, anna_invoice, total_1st, total_5th) in year {
         let first = day(y, m, 1);
         books.set_day(first);
         let last_month = first
@@ -653,7 +693,7 @@ async fn a_billing_year_of_three_tax_treatments_balances_to_the_cent_everywhere(
         let invoices = books.run_month(&last_month, first).await;
         // Bruno had no movement after January: only Anna and Chloé are invoiced.
         assert_eq!(invoices.len(), 2, "{last_month}: {invoices:?}");
-        assert_eq!(totals(&invoices[&anna]), ("8.00", "1.52", "9.52"));
+        assert_eq!(totals(&invoices[&anna]), anna_invoice, "{last_month}");
         if last_month == "2027-02" {
             // Item 5: February has Chloé's charge, her change's charge and its credit as a
             // negative line: 4.00 + 6.00 − 4.00 = 6.00, reverse charge, no tax.
@@ -661,8 +701,20 @@ async fn a_billing_year_of_three_tax_treatments_balances_to_the_cent_everywhere(
             lines.sort_unstable();
             assert_eq!(lines, ["-4.00", "4.00", "6.00"]);
         }
+        if last_month == "2027-06" {
+            // Anna's June: the charge, the credit as a negative line, the change's charge.
+            let mut lines = line_grosses(&invoices[&anna]);
+            lines.sort_unstable();
+            assert_eq!(lines, ["-4.76", "7.14", "9.52"]);
+        }
+        if last_month == "2027-07" {
+            // Anna's July: the charge and the correction as a negative line.
+            let mut lines = line_grosses(&invoices[&anna]);
+            lines.sort_unstable();
+            assert_eq!(lines, ["-2.38", "14.28"]);
+        }
         assert_eq!(totals(&invoices[&chloe]), ("6.00", "0.00", "6.00"));
-        anna_invoiced += dec("9.52");
+        anna_invoiced += dec(anna_invoice.2);
         chloe_invoiced += dec("6.00");
         if m == 12 {
             books.pay(&chloe, "200.00").await;
@@ -691,19 +743,90 @@ async fn a_billing_year_of_three_tax_treatments_balances_to_the_cent_everywhere(
             .check(&anna, anna_balance, "150.00", &anna_invoiced.to_string())
             .await;
         books.reports_agree(total_5th).await;
+
+        if (y, m) == (2027, 6) {
+            // Item 2 with VAT, Jun 20: 15 of the 30 days of Jun 5 – Jul 5 remain; VDS 8's 9.52
+            // gives back 9.52 × 15 ÷ 30 = 4.76 (4.00 + 0.76 VAT) and VDS 12 charges
+            // 12.00 × 15 ÷ 30 = 6.00 + 19 % = 6.00 + 1.14 = 7.14.
+            books.set_day(day(2027, 6, 20));
+            let changed = books
+                .server
+                .post(
+                    &format!("/v1/services/{anna_vds}/change-tariff"),
+                    json!({"tariff_id": vds12}),
+                )
+                .await;
+            assert_eq!(changed.status, StatusCode::OK, "{changed:?}");
+            let june: Vec<_> = books
+                .charges_of(&anna, &anna_vds)
+                .await
+                .into_iter()
+                .filter(|(start, _)| start.as_str() >= "2027-06-05")
+                .collect();
+            assert_eq!(
+                june,
+                pairs(&[
+                    ("2027-06-05", "9.52"),
+                    ("2027-06-20", "-4.76"),
+                    ("2027-06-20", "7.14"),
+                ])
+            );
+            // 92.88 + 4.76 − 7.14 = 90.50
+            books
+                .check(&anna, "90.50", "150.00", &anna_invoiced.to_string())
+                .await;
+            books.reports_agree("217.50").await; // 215.12 − 4.76 + 7.14
+        }
+        if (y, m) == (2027, 7) {
+            // Jul 10: staff give back 2.38 of the 14.28 of July: 2.00 net and 0.38 VAT
+            // (2.38 × 19 ÷ 119 = 0.38).
+            books.set_day(day(2027, 7, 10));
+            let july = books
+                .expenses(&anna)
+                .await
+                .into_iter()
+                .find(|e| e["period_start"] == "2027-07-05")
+                .unwrap();
+            assert_eq!(july["amount"], "14.28");
+            let id = july["id"].as_str().unwrap().to_owned();
+            books.correct(&anna, &id, "2.38", day(2027, 7, 10)).await;
+            // 76.22 + 2.38 = 78.60
+            books
+                .check(&anna, "78.60", "150.00", &anna_invoiced.to_string())
+                .await;
+            books.reports_agree("235.40").await; // 237.78 − 2.38
+        }
+        if (y, m) == (2027, 12) {
+            books.set_day(day(2027, 12, 10));
+            let off = books
+                .server
+                .call(
+                    Method::PUT,
+                    &format!("/v1/services/{anna_vds}/auto-prolong"),
+                    Some(json!({"auto_prolong": false})),
+                )
+                .await;
+            assert_eq!(off.status, StatusCode::OK, "{off:?}");
+        }
     }
-    // Bruno's closed VDS was deleted after the VDS delay and never charged again.
+    // Anna's VDS ended with its paid time; Bruno's closed VDS was deleted after the VDS delay
+    // (7 days) and never charged again.
+    let service = books.service(&anna_vds).await;
+    assert_eq!(service["status"], "closed");
+    assert_eq!(service["paid_until"], "2028-01-05");
     assert_eq!(books.service(&bruno_vds).await["status"], "deleted");
     books.check(&bruno, "22.00", "30.00", "8.00").await;
 
-    // Feb 1, 2028: January 2028 is invoiced: Anna 9.52, Chloé 120.00 + 6.00 = 126.00.
+    // Feb 1, 2028: January 2028 is invoiced: Chloé 120.00 + 6.00 = 126.00; Anna had no
+    // movement in January.
     books.set_day(day(2028, 2, 1));
     let january = books.run_month("2028-01", day(2028, 2, 1)).await;
-    assert_eq!(totals(&january[&anna]), ("8.00", "1.52", "9.52"));
+    assert_eq!(january.len(), 1, "{january:?}");
     assert_eq!(totals(&january[&chloe]), ("126.00", "0.00", "126.00"));
-    // Every month invoiced: Anna 13 × 9.52 = 123.76 = 150.00 − 26.24; Chloé 120.00 + 6.00 +
-    // 10 × 6.00 + 126.00 = 312.00 = 400.00 − 88.00.
-    books.check(&anna, "26.24", "150.00", "123.76").await;
+    // Every month invoiced: Anna 5 × 9.52 + 2 × 11.90 + 5 × 14.28 = 47.60 + 23.80 + 71.40 =
+    // 142.80 = 150.00 − 7.20; Chloé 120.00 + 6.00 + 10 × 6.00 + 126.00 = 312.00 = 400.00 −
+    // 88.00.
+    books.check(&anna, "7.20", "150.00", "142.80").await;
     books.check(&chloe, "88.00", "400.00", "312.00").await;
 
     // Item 8 at the end: 2027 recognises the domain's 120.00 to the cent; by 2028-01-31 the
