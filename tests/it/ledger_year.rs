@@ -861,4 +861,18 @@ async fn a_billing_year_of_three_tax_treatments_balances_to_the_cent_everywhere(
             "{r}"
         );
     }
+    // Every other period has ended by 2028-01-31 (Chloé's VDS to Feb 1 is January's own, Anna's
+    // last to Jan 5): only the renewed domain is deferred, 109.84 of all; so the cash revenue
+    // up to then, 462.80, less 109.84 = 352.96 is recognised up to then.
+    assert_eq!(total(&deferred, "deferred"), dec("109.84"), "{deferred:?}");
+    let until = books
+        .report("/v1/reports/revenue?basis=recognised&group=month&from=2027-01-01&to=2028-02-01")
+        .await;
+    assert_eq!(total(&until, "revenue"), dec("352.96"));
+    // And everything charged is recognised once, to the cent: by the end of the renewed
+    // domain's year (2029-01-01) the recognised revenue is all the cash revenue, 462.80.
+    let all = books
+        .report("/v1/reports/revenue?basis=recognised&group=month&from=2027-01-01&to=2029-01-01")
+        .await;
+    assert_eq!(total(&all, "revenue"), dec("462.80"));
 }
