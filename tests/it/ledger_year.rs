@@ -876,3 +876,74 @@ async fn a_billing_year_of_three_tax_treatments_balances_to_the_cent_everywhere(
         .await;
     assert_eq!(total(&all, "revenue"), dec("462.80"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mid_period_change_under_vat_gives_back_the_price_share_with_its_own_tax() {
+    // Arrange: 19 % VAT added; Dora pays 50.00 and orders VDS 8 on Jun 1, 2027: 8.00 + 19 % =
+    // 9.52 for Jun 1 – Jul 1, 30 days.
+    let (server, clock) = TestServer::start_fixed().await;
+    let provider = server.provider("EUR").await;
+    let books = Books {
+        server,
+        clock,
+        provider,
+        open_from: Cell::new(day(2027, 6, 1)),
+        corrections: RefCell::new(Vec::new()),
+    };
+    books.set_day(day(2027, 6, 1));
+    let company = company(&books.server, &books.provider, "DE", "yearly").await;
+    let rules = books
+        .server
+        .call(
+            Method::PUT,
+            &format!("/v1/companies/{company}/tax-rules"),
+            Some(json!({ "rules": [
+                { "country": "DE", "rate": "19", "mode": "added", "reverse_charge": false },
+            ], "tax_document": "monthly_consumption" })),
+        )
+        .await;
+    assert_eq!(rules.status, StatusCode::OK, "{rules:?}");
+    let vds8 = books.tariff("VDS 8", "vds", "P1M", "8.00").await;
+    let vds12 = books.tariff("VDS 12", "vds", "P1M", "12.00").await;
+    let dora = books.client("Dora Fink", "individual", "DE").await;
+    books.pay(&dora, "50.00").await;
+    let vds = books
+        .order(&dora, json!({"tariff_id": vds8, "period": "P1M"}))
+        .await;
+    books.check(&dora, "40.48", "50.00", "0.00").await; // 50.00 − 9.52
+
+    // Act: to VDS 12 on Jun 24, 7 of the 30 days left.
+    books.set_day(day(2027, 6, 24));
+    let changed = books
+        .server
+        .post(
+            &format!("/v1/services/{vds}/change-tariff"),
+            json!({"tariff_id": vds12}),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{changed:?}");
+
+    // Assert: each amount is rounded once in prices and then taxed once, per line.
+    // Credit: 8.00 × 7 ÷ 30 = 1.866… → 1.87, + 19 % = 1.87 + 0.3553… → 0.36 = 2.23.
+    // Charge: 12.00 × 7 ÷ 30 = 2.80, + 19 % = 2.80 + 0.532 → 0.53 = 3.33.
+    assert_eq!(
+        books.charges_of(&dora, &vds).await,
+        pairs(&[
+            ("2027-06-01", "9.52"),
+            ("2027-06-24", "-2.23"),
+            ("2027-06-24", "3.33"),
+        ])
+    );
+    books.check(&dora, "39.38", "50.00", "0.00").await; // 40.48 + 2.23 − 3.33
+    books.reports_agree("10.62").await; // 9.52 − 2.23 + 3.33
+
+    // June's invoice: net 8.00 − 1.87 + 2.80 = 8.93, VAT 1.52 − 0.36 + 0.53 = 1.69, gross
+    // 8.93 + 1.69 = 10.62 = 9.52 − 2.23 + 3.33, what the account paid for June.
+    books.set_day(day(2027, 7, 1));
+    let june = books.run_month("2027-06", day(2027, 7, 1)).await;
+    assert_eq!(totals(&june[&dora]), ("8.93", "1.69", "10.62"));
+    let mut lines = line_grosses(&june[&dora]);
+    lines.sort_unstable();
+    assert_eq!(lines, ["-2.23", "3.33", "9.52"]);
+    books.check(&dora, "39.38", "50.00", "10.62").await;
+}
