@@ -511,6 +511,16 @@ async fn a_billing_year_of_three_tax_treatments_balances_to_the_cent_everywhere(
     assert_eq!(totals(&january[&bruno]), ("6.67", "1.33", "8.00"));
     // Chloé: reverse charge, 120.00 and no tax.
     assert_eq!(totals(&january[&chloe]), ("120.00", "0.00", "120.00"));
+    assert_eq!(
+        january[&chloe]["document"]["treatment"]["type"],
+        "reverse_charge"
+    );
+    assert!(
+        january[&chloe]["document"]["tax_notice"]
+            .as_str()
+            .unwrap()
+            .contains("Reverse charge")
+    );
     books.billing_day(day(2027, 2, 1)).await;
     books.pay(&bruno, "10.00").await;
     books.billing_day(day(2027, 2, 2)).await;
