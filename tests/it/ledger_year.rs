@@ -293,16 +293,17 @@ impl Books {
         );
     }
 
-    /// The cash revenue of the whole time, by month, adds up to every expense of every client
-    /// (`charged_total`), and each row's revenue is its charges less credits and corrections.
-    async fn reports_agree(&self, charged_total: &str) {
+    /// The cash revenue of the whole time, by month, is `earned`: every charge of every client
+    /// less credits and corrections, all without their VAT (owed to the state); each row's
+    /// revenue is its charges less credits and corrections.
+    async fn reports_agree(&self, earned: &str) {
         let head = self.quiet().await;
         let rows = self
             .report(&format!(
                 "/v1/reports/revenue?group=month&from=2027-01-01&to=2028-03-01&min_position={head}"
             ))
             .await;
-        assert_eq!(total(&rows, "revenue"), dec(charged_total), "{rows:?}");
+        assert_eq!(total(&rows, "revenue"), dec(earned), "{rows:?}");
         for row in &rows {
             assert_eq!(
                 amount(&row["revenue"]),
@@ -475,7 +476,7 @@ async fn a_billing_year_of_three_tax_treatments_balances_to_the_cent_everywhere(
     books.check(&chloe, "80.00", "200.00", "0.00").await; // 200.00 − 120.00
     books.check(&bruno, "12.00", "20.00", "0.00").await; // 20.00 − 8.00
     books.check(&anna, "0.00", "0.00", "0.00").await;
-    books.reports_agree("128.00").await; // 120.00 + 8.00
+    books.reports_agree("126.67").await; // 120.00 + Bruno's net 6.67
 
     // Step 2, Jan 5 (item 1): Anna orders VDS 8 with an empty account; the billing day is run
     // late for Jan 2, before her order existed; then she pays 30.00 and Jan 5 is billed.
@@ -498,7 +499,7 @@ async fn a_billing_year_of_three_tax_treatments_balances_to_the_cent_everywhere(
     assert_eq!(service["status"], "active");
     assert_eq!(service["paid_until"], "2027-02-05");
     books.check(&anna, "20.48", "30.00", "0.00").await; // 30.00 − 9.52
-    books.reports_agree("137.52").await; // 128.00 + 9.52
+    books.reports_agree("134.67").await; // 126.67 + Anna's net 8.00
 
     // Step 3, Feb 1 (items 4, 3, 6): January is invoiced; Bruno's VDS ends with its paid time
     // and a payment does not renew it.
@@ -564,7 +565,7 @@ async fn a_billing_year_of_three_tax_treatments_balances_to_the_cent_everywhere(
         (Some("12.00"), Some("6.00"))
     );
     books.check(&chloe, "74.00", "200.00", "120.00").await; // 80.00 − 4.00 + 4.00 − 6.00
-    books.reports_agree("143.52").await; // 137.52 + 4.00 − 4.00 + 6.00
+    books.reports_agree("140.67").await; // 134.67 + 4.00 − 4.00 + 6.00
 
     // Step 4, Feb 3 – 5 (item 4): Anna switches auto-renewal off and on again; Feb 5 renews.
     books.set_day(day(2027, 2, 3));
@@ -584,7 +585,7 @@ async fn a_billing_year_of_three_tax_treatments_balances_to_the_cent_everywhere(
     books.billing_day(day(2027, 2, 5)).await;
     assert_eq!(books.service(&anna_vds).await["paid_until"], "2027-03-05");
     books.check(&anna, "10.96", "30.00", "9.52").await; // 20.48 − 9.52
-    books.reports_agree("153.04").await; // 143.52 + 9.52
+    books.reports_agree("148.67").await; // 140.67 + 8.00
 
     // Step 5, Feb 20 (item 6): February has not ended; its run is refused and writes nothing.
     // Anna pays 120.00 for the rest of the year.
@@ -619,13 +620,14 @@ async fn a_billing_year_of_three_tax_treatments_balances_to_the_cent_everywhere(
     let recognised = books
         .report("/v1/reports/revenue?basis=recognised&group=month&from=2027-01-01&to=2027-03-01")
         .await;
-    // Cash: the domain's 120.00 all in January, VDS 8's 8.00 (Bruno) + 9.52 (Anna) = 17.52.
+    // Cash, without VAT: the domain's 120.00 all in January, VDS 8's 6.67 (Bruno's 8.00 less
+    // the 1.33 VAT it includes) + 8.00 (Anna's 9.52 less 1.52 VAT) = 14.67.
     assert_eq!(
         row(&cash, &domain, "2027-01-01").unwrap()["revenue"],
         "120.00"
     );
     assert!(row(&cash, &domain, "2027-02-01").is_none(), "{cash:?}");
-    assert_eq!(row(&cash, &vds8, "2027-01-01").unwrap()["revenue"], "17.52");
+    assert_eq!(row(&cash, &vds8, "2027-01-01").unwrap()["revenue"], "14.67");
     // Recognised: the domain 120.00 × 31 ÷ 365 = 10.1917… → 10.19 in January; by the end of
     // February 120.00 × 59 ÷ 365 = 19.397… → 19.39, less 10.19 = 9.20.
     assert_eq!(
@@ -637,10 +639,10 @@ async fn a_billing_year_of_three_tax_treatments_balances_to_the_cent_everywhere(
         "9.20"
     );
     // VDS 8 in January: Bruno's 8.00 for Jan 1 – 31 all of it, Anna's 9.52 for 31 days from
-    // Jan 5: 9.52 × 27 ÷ 31 = 8.2916… → 8.29; 8.00 + 8.29 = 16.29.
+    // Jan 5: 8.00 × 27 ÷ 31 = 6.967… → 6.96; 6.67 + 6.96 = 13.63.
     assert_eq!(
         row(&recognised, &vds8, "2027-01-01").unwrap()["revenue"],
-        "16.29"
+        "13.63"
     );
     let deferred = books
         .report("/v1/reports/deferred-revenue?as_of=2027-01-31")
@@ -657,10 +659,10 @@ async fn a_billing_year_of_three_tax_treatments_balances_to_the_cent_everywhere(
         .iter()
         .find(|r| r["tariff_id"] == vds8.as_str())
         .unwrap();
-    // 17.52 charged − 16.29 recognised = 1.23 deferred (Anna's Feb 1 – 4).
-    assert_eq!(deferred_vds["charged"], "17.52");
-    assert_eq!(deferred_vds["recognised"], "16.29");
-    assert_eq!(deferred_vds["deferred"], "1.23");
+    // 14.67 charged − 13.63 recognised = 1.04 deferred (Anna's Feb 1 – 4: 8.00 − 6.96).
+    assert_eq!(deferred_vds["charged"], "14.67");
+    assert_eq!(deferred_vds["recognised"], "13.63");
+    assert_eq!(deferred_vds["deferred"], "1.04");
 
     // The year, Mar 2027 – Jan 2028: on the 1st the last month is invoiced and Chloé's VDS 12
     // renews at 12.00 − 50 % = 6.00 (in December she pays 200.00 first; on 2028-01-01 the
@@ -669,24 +671,24 @@ async fn a_billing_year_of_three_tax_treatments_balances_to_the_cent_everywhere(
     // (item 2 with VAT), on Jul 10 staff give back 2.38 of her July charge, on Dec 10 she
     // switches auto-renewal off (item 4), so Jan 5, 2028 closes her VDS and charges nothing.
     // (year, month, Chloé after the 1st, Anna after the 5th, Anna's invoice of the month before
-    // as (net, tax, gross), all revenue after the 1st, after the 5th)
+    // as (net, tax, gross), all revenue without VAT after the 1st, after the 5th)
     let vat_8 = ("8.00", "1.52", "9.52");
     let vat_12 = ("12.00", "2.28", "14.28");
     // June: 9.52 − 4.76 + 7.14 = 11.90, net 8.00 − 4.00 + 6.00 = 10.00, tax 1.52 − 0.76 + 1.14
     // = 1.90; July: 14.28 − 2.38 = 11.90, net 12.00 − 2.00 = 10.00, tax 2.28 − 0.38 = 1.90.
     let mixed = ("10.00", "1.90", "11.90");
     let year = [
-        (2027, 3, "68.00", "121.44", vat_8, "159.04", "168.56"), // 74.00 − 6.00; 130.96 − 9.52
-        (2027, 4, "62.00", "111.92", vat_8, "174.56", "184.08"), // 168.56 + 6.00; + 9.52
-        (2027, 5, "56.00", "102.40", vat_8, "190.08", "199.60"),
-        (2027, 6, "50.00", "92.88", vat_8, "205.60", "215.12"),
-        (2027, 7, "44.00", "76.22", mixed, "223.50", "237.78"), // 90.50 − 14.28; 217.50 + 6.00
-        (2027, 8, "38.00", "64.32", mixed, "241.40", "255.68"), // 78.60 − 14.28; 235.40 + 6.00
-        (2027, 9, "32.00", "50.04", vat_12, "261.68", "275.96"),
-        (2027, 10, "26.00", "35.76", vat_12, "281.96", "296.24"),
-        (2027, 11, "20.00", "21.48", vat_12, "302.24", "316.52"),
-        (2027, 12, "214.00", "7.20", vat_12, "322.52", "336.80"), // 20.00 + 200.00 − 6.00
-        (2028, 1, "88.00", "7.20", vat_12, "462.80", "462.80"),   // 214.00 − 126.00; + 126.00
+        (2027, 3, "68.00", "121.44", vat_8, "154.67", "162.67"), // 74.00 − 6.00; 130.96 − 9.52
+        (2027, 4, "62.00", "111.92", vat_8, "168.67", "176.67"), // 162.67 + 6.00; + 8.00 net
+        (2027, 5, "56.00", "102.40", vat_8, "182.67", "190.67"),
+        (2027, 6, "50.00", "92.88", vat_8, "196.67", "204.67"),
+        (2027, 7, "44.00", "76.22", mixed, "212.67", "224.67"), // 90.50 − 14.28; 206.67 + 6.00
+        (2027, 8, "38.00", "64.32", mixed, "228.67", "240.67"), // 78.60 − 14.28; 222.67 + 6.00
+        (2027, 9, "32.00", "50.04", vat_12, "246.67", "258.67"), // + 6.00; + 12.00 net
+        (2027, 10, "26.00", "35.76", vat_12, "264.67", "276.67"),
+        (2027, 11, "20.00", "21.48", vat_12, "282.67", "294.67"),
+        (2027, 12, "214.00", "7.20", vat_12, "300.67", "312.67"), // 20.00 + 200.00 − 6.00
+        (2028, 1, "88.00", "7.20", vat_12, "438.67", "438.67"),   // 214.00 − 126.00; + 126.00
     ];
     // Invoiced so far: Anna 9.52 (January), Chloé 120.00 (January).
     let mut anna_invoiced = dec("9.52");
@@ -785,7 +787,7 @@ async fn a_billing_year_of_three_tax_treatments_balances_to_the_cent_everywhere(
             books
                 .check(&anna, "90.50", "150.00", &anna_invoiced.to_string())
                 .await;
-            books.reports_agree("217.50").await; // 215.12 − 4.76 + 7.14
+            books.reports_agree("206.67").await; // 204.67 − 4.00 + 6.00, without VAT
         }
         if (y, m) == (2027, 7) {
             // Jul 10: staff give back 2.38 of the 14.28 of July: 2.00 net and 0.38 VAT
@@ -804,7 +806,7 @@ async fn a_billing_year_of_three_tax_treatments_balances_to_the_cent_everywhere(
             books
                 .check(&anna, "78.60", "150.00", &anna_invoiced.to_string())
                 .await;
-            books.reports_agree("235.40").await; // 237.78 − 2.38
+            books.reports_agree("222.67").await; // 224.67 − 2.00, without VAT
         }
         if (y, m) == (2027, 12) {
             books.set_day(day(2027, 12, 10));
@@ -838,6 +840,14 @@ async fn a_billing_year_of_three_tax_treatments_balances_to_the_cent_everywhere(
     // 88.00.
     books.check(&anna, "7.20", "150.00", "142.80").await;
     books.check(&chloe, "88.00", "400.00", "312.00").await;
+    // With every month invoiced, the invoices' net is the reports' revenue: Anna 5 × 8.00 +
+    // 2 × 10.00 + 5 × 12.00 = 120.00, Chloé 312.00, Bruno 6.67: 438.67.
+    let mut invoiced_net = Decimal::ZERO;
+    for client in [&anna, &bruno, &chloe] {
+        invoiced_net += total(&books.invoices(client).await, "net");
+    }
+    assert_eq!(invoiced_net, dec("438.67"));
+    books.reports_agree("438.67").await;
 
     // Item 8 at the end: 2027 recognises the domain's 120.00 to the cent; by 2028-01-31 the
     // renewal (366 days, 2028 is a leap year) has 120.00 × 31 ÷ 366 = 10.163… → 10.16
@@ -873,18 +883,19 @@ async fn a_billing_year_of_three_tax_treatments_balances_to_the_cent_everywhere(
     }
     // Every other period has ended by 2028-01-31 (Chloé's VDS to Feb 1 is January's own, Anna's
     // last to Jan 5): only the renewed domain is deferred, 109.84 of all; so the cash revenue
-    // up to then, 462.80, less 109.84 = 352.96 is recognised up to then.
+    // up to then, 438.67 (Anna 120.00 + Chloé 312.00 + Bruno 6.67, without VAT), less 109.84
+    // = 328.83 is recognised up to then.
     assert_eq!(total(&deferred, "deferred"), dec("109.84"), "{deferred:?}");
     let until = books
         .report("/v1/reports/revenue?basis=recognised&group=month&from=2027-01-01&to=2028-02-01")
         .await;
-    assert_eq!(total(&until, "revenue"), dec("352.96"));
+    assert_eq!(total(&until, "revenue"), dec("328.83"));
     // And everything charged is recognised once, to the cent: by the end of the renewed
-    // domain's year (2029-01-01) the recognised revenue is all the cash revenue, 462.80.
+    // domain's year (2029-01-01) the recognised revenue is all the cash revenue, 438.67.
     let all = books
         .report("/v1/reports/revenue?basis=recognised&group=month&from=2027-01-01&to=2029-01-01")
         .await;
-    assert_eq!(total(&all, "revenue"), dec("462.80"));
+    assert_eq!(total(&all, "revenue"), dec("438.67"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -945,7 +956,7 @@ async fn a_mid_period_change_under_vat_gives_back_the_price_share_with_its_own_t
         ])
     );
     books.check(&dora, "39.38", "50.00", "0.00").await; // 40.48 + 2.23 − 3.33
-    books.reports_agree("10.62").await; // 9.52 − 2.23 + 3.33
+    books.reports_agree("8.93").await; // 8.00 − 1.87 + 2.80, without VAT
 
     // June's invoice: net 8.00 − 1.87 + 2.80 = 8.93, VAT 1.52 − 0.36 + 0.53 = 1.69, gross
     // 8.93 + 1.69 = 10.62 = 9.52 − 2.23 + 3.33, what the account paid for June.
