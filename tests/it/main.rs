@@ -16,6 +16,7 @@ mod eventstore;
 mod holes;
 mod idempotency;
 mod invoicing;
+mod ledger_year;
 mod merge;
 mod notifications;
 mod payments;
