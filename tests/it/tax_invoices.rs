@@ -186,7 +186,7 @@ async fn vat_added_reaches_the_account_and_the_monthly_invoice_agrees_with_it_to
 
 /// Waits until every read model and process manager has the whole log, including what the
 /// process managers wrote meanwhile, and returns the head.
-async fn settled(server: &TestServer) -> i64 {
+pub(crate) async fn settled(server: &TestServer) -> i64 {
     let state = &server.running.as_ref().unwrap().state;
     let names: Vec<&'static str> = projections::all()
         .iter()
@@ -308,6 +308,44 @@ async fn a_prepaid_payment_gets_one_paid_prepayment_invoice_with_the_vat_taken_o
     let invoices = invoices_of(&server, &client).await;
     assert_eq!(invoices.len(), 1, "{invoices:?}");
     assert_eq!(invoices[0]["number"], number.as_str());
+}
+
+#[tokio::test]
+async fn a_payment_made_before_the_provider_had_a_company_gets_no_invoice_later() {
+    // Arrange: a prepaid client pays while its provider has no company.
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let client = server.client(&provider, "Early Payer").await;
+    let paid = server
+        .post(
+            &format!("/v1/clients/{client}/payments"),
+            json!({
+                "payment_id": Uuid::now_v7(), "amount": "119.00", "currency": "EUR",
+                "method": "bank_transfer",
+            }),
+        )
+        .await;
+    assert_eq!(paid.status, StatusCode::CREATED, "{paid:?}");
+    settled(&server).await;
+
+    // Act: the company comes, documenting payments; the process is replayed from the start.
+    company(&server, &provider, "DE", "yearly").await;
+    settled(&server).await;
+    sqlx::query(
+        "UPDATE projection_checkpoints SET tx_id = '0'::xid8, position = 0
+          WHERE name = 'prepayment_invoices'",
+    )
+    .execute(&server.db.pool)
+    .await
+    .unwrap();
+    let state = &server.running.as_ref().unwrap().state;
+    let replay = projections::process::prepayment::Prepayments::new(state.store.clone());
+    projections::engine::catch_up(&server.db.pool, &replay, 1000)
+        .await
+        .unwrap();
+
+    // Assert: the payment is documented as things stood when it arrived.
+    assert_eq!(invoices_of(&server, &client).await, Vec::<Value>::new());
 }
 
 #[tokio::test]

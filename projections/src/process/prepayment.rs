@@ -20,14 +20,15 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use domain::account::{Account, AccountEvent};
 use domain::client::Client;
+use domain::company::Company;
 use domain::ids::{AccountId, InvoiceId, PaymentId};
 use domain::invoice::{Invoice, InvoiceCommand, InvoiceKind, PayerDetails};
 use domain::money::Money;
 use domain::payment::Payment;
 use domain::tax::{LineInput, TaxTreatment};
-use eventstore::EventStore;
-use eventstore::log::StoredEvent;
+use eventstore::log::{LogPosition, StoredEvent};
 use eventstore::metadata::{Actor, CommandContext};
+use eventstore::{EventStore, StoredAggregate};
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use tokio::sync::watch;
@@ -46,6 +47,7 @@ pub async fn document_payment(
     payment_id: PaymentId,
     amount: Money,
     received_on: NaiveDate,
+    at: LogPosition,
     context: &CommandContext,
 ) -> Result<Option<Issued>, IssueError> {
     let invoice_id = InvoiceId::prepayment(payment_id);
@@ -54,7 +56,7 @@ pub async fn document_payment(
     if existing.aggregate.is_drafted() {
         number(store, invoice_id, context).await?;
     } else {
-        let Some(draft) = draft(store, account, payment_id, amount, received_on).await? else {
+        let Some(draft) = draft(store, account, payment_id, amount, received_on, at).await? else {
             return Ok(None);
         };
         issue(store, invoice_id, draft, context, &[]).await?;
@@ -81,15 +83,45 @@ pub async fn document_payment(
     }))
 }
 
-/// The draft of the payment's prepayment invoice, or `None` when the payment needs none.
+/// The aggregate `id` as it was right after the event at `at`: its events up to `at` in the
+/// safe order. A replay then decides as the first run did, whatever changed since.
+async fn state_at<A: StoredAggregate>(
+    store: &EventStore,
+    id: &str,
+    at: LogPosition,
+) -> Result<A, IssueError> {
+    let payloads: Vec<String> = sqlx::query_scalar(
+        "SELECT payload::text FROM events
+          WHERE aggregate_type = $1 AND aggregate_id = $2
+            AND (tx_id, global_position) <= ($3::bigint::text::xid8, $4)
+          ORDER BY sequence",
+    )
+    .bind(A::TYPE)
+    .bind(id)
+    .bind(at.tx_id)
+    .bind(at.position)
+    .fetch_all(store.pool())
+    .await?;
+    let mut state = A::default();
+    for payload in payloads {
+        state
+            .apply(serde_json::from_str(&payload).map_err(|e| IssueError::Refused(e.to_string()))?);
+    }
+    Ok(state)
+}
+
+/// The draft of the payment's prepayment invoice, or `None` when the payment needs none. The
+/// account (prepaid or not) and the company's setting are taken as they were when the payment
+/// was credited (the event at `at`).
 async fn draft(
     store: &EventStore,
     account: AccountId,
     payment_id: PaymentId,
     amount: Money,
     received_on: NaiveDate,
+    at: LogPosition,
 ) -> Result<Option<InvoiceCommand>, IssueError> {
-    let account_state = store.load::<Account>(&account.to_string()).await?.aggregate;
+    let account_state: Account = state_at(store, &account.to_string(), at).await?;
     let (Some(client_id), Some(provider_id), Some(credit_limit)) = (
         account_state.client_id(),
         account_state.provider_id(),
@@ -99,9 +131,15 @@ async fn draft(
             "account {account} is not open"
         )));
     };
-    let Some(company) = issuer_of(store, provider_id).await? else {
+    // The provider's issuing company is its first; if even that one did not exist yet when the
+    // payment was credited, the payment has no company to document it.
+    let Some(issuer) = issuer_of(store, provider_id).await? else {
         return Ok(None);
     };
+    let Some(issuer_id) = issuer.company_id() else {
+        return Ok(None);
+    };
+    let company: Company = state_at(store, &issuer_id.to_string(), at).await?;
     let prepaid = credit_limit.is_zero();
     if !company
         .tax_document()
@@ -271,6 +309,7 @@ impl Projection for Prepayments {
                 payment_id,
                 amount,
                 received_on,
+                event.log_position(),
                 &context,
             )
             .await
