@@ -384,3 +384,25 @@ async fn no_prepayment_invoice_under_monthly_consumption_nor_for_a_post_paid_cli
     assert_eq!(invoices_of(&server, &prepaid).await, Vec::<Value>::new());
     assert_eq!(invoices_of(&server, &post_paid).await, Vec::<Value>::new());
 }
+
+#[tokio::test]
+async fn the_workers_pool_has_a_connection_for_each_process_manager_and_the_group() {
+    // The budget of api::server: the read models' group worker, one per worker that runs
+    // alone (the process managers), LISTEN and the backlog counts.
+    let server = TestServer::start().await;
+    let state = &server.running.as_ref().unwrap().state;
+    let alone = projections::all()
+        .iter()
+        .chain(projections::process::all(state.store.clone()).iter())
+        .filter(|worker| worker.runs_alone())
+        .count();
+    assert_eq!(
+        alone, 5,
+        "settlement, payments, invoicing, prepayments, merges"
+    );
+    assert!(
+        u32::try_from(alone + 3).unwrap() <= api::server::WORKER_CONNECTIONS,
+        "{alone} workers alone + 3 > {}",
+        api::server::WORKER_CONNECTIONS
+    );
+}
