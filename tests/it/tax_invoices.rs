@@ -219,8 +219,8 @@ pub(crate) async fn settled(server: &TestServer) -> i64 {
 }
 
 /// A provider with a company that adds 19 % VAT for clients in Germany and issues its prepaid
-/// clients' tax documents as `tax_document` says; returns the provider's id.
-async fn provider_adding_vat(server: &TestServer, tax_document: &str) -> String {
+/// clients' tax documents as `tax_document` says; returns the provider's and the company's ids.
+async fn provider_adding_vat(server: &TestServer, tax_document: &str) -> (String, String) {
     let provider = server.provider("EUR").await;
     let company = company(server, &provider, "DE", "yearly").await;
     let rules = server
@@ -234,7 +234,7 @@ async fn provider_adding_vat(server: &TestServer, tax_document: &str) -> String 
         )
         .await;
     assert_eq!(rules.status, StatusCode::OK, "{rules:?}");
-    provider
+    (provider, company)
 }
 
 /// The invoices of `client`, once every process has finished.
@@ -253,7 +253,7 @@ async fn invoices_of(server: &TestServer, client: &str) -> Vec<Value> {
 async fn a_prepaid_payment_gets_one_paid_prepayment_invoice_with_the_vat_taken_out_of_it() {
     // Arrange: 19 % added for Germany, tax document on payment, a prepaid client in Germany.
     let (server, _clock) = TestServer::start_fixed().await;
-    let provider = provider_adding_vat(&server, "on_payment").await;
+    let (provider, _) = provider_adding_vat(&server, "on_payment").await;
     let client = server.client(&provider, "Pre Paid").await;
     let payment = json!({
         "payment_id": Uuid::now_v7(), "amount": "119.00", "currency": "EUR",
@@ -353,9 +353,9 @@ async fn no_prepayment_invoice_under_monthly_consumption_nor_for_a_post_paid_cli
     // Arrange: a company that documents its prepaid clients' consumption monthly, and one that
     // documents payments, whose client is post-paid (it gets a monthly invoice).
     let server = TestServer::start().await;
-    let monthly = provider_adding_vat(&server, "monthly_consumption").await;
+    let (monthly, _) = provider_adding_vat(&server, "monthly_consumption").await;
     let prepaid = server.client(&monthly, "Monthly Consumer").await;
-    let on_payment = provider_adding_vat(&server, "on_payment").await;
+    let (on_payment, _) = provider_adding_vat(&server, "on_payment").await;
     let post_paid = server.client(&on_payment, "Post Paid").await;
     let limit = server
         .call(
@@ -404,5 +404,55 @@ async fn the_workers_pool_has_a_connection_for_each_process_manager_and_the_grou
         u32::try_from(alone + 3).unwrap() <= api::server::WORKER_CONNECTIONS,
         "{alone} workers alone + 3 > {}",
         api::server::WORKER_CONNECTIONS
+    );
+}
+
+#[tokio::test]
+async fn a_paid_proforma_is_no_tax_document_so_its_payment_gets_a_prepayment_invoice() {
+    // Arrange: 19 % added, on payment; a manual method, so a payment is credited at once.
+    let server = TestServer::start().await;
+    let (provider, company) = provider_adding_vat(&server, "on_payment").await;
+    let method = server
+        .call(
+            Method::PUT,
+            &format!("/v1/companies/{company}/payment-methods/cash"),
+            Some(json!({"kind": "manual", "display_name": "Cash", "enabled": true})),
+        )
+        .await;
+    assert!(method.status.is_success(), "{method:?}");
+    let client = server.client(&provider, "Proforma Payer").await;
+
+    // Act: the client pays 119.00 against a proforma, through the payment's lifecycle.
+    let paid = server
+        .post(
+            "/v1/payments",
+            json!({"payment_id": Uuid::now_v7(), "client_id": client, "company_id": company,
+                   "method": "cash", "amount": "119.00", "currency": "EUR", "proforma": true}),
+        )
+        .await;
+    assert_eq!(paid.status, StatusCode::CREATED, "{paid:?}");
+    assert_eq!(paid.body["status"], "credited");
+
+    // Assert: the proforma is paid, and the tax document is the prepayment invoice.
+    let invoices = invoices_of(&server, &client).await;
+    let mut kinds: Vec<(&str, &str, &str)> = invoices
+        .iter()
+        .map(|i| {
+            (
+                i["kind"].as_str().unwrap(),
+                i["status"].as_str().unwrap(),
+                i["tax"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds.iter().map(|k| (k.0, k.1)).collect::<Vec<_>>(),
+        [("prepayment", "paid"), ("proforma", "paid")],
+        "{invoices:?}"
+    );
+    assert_eq!(
+        kinds[0].2, "19.00",
+        "the prepayment invoice takes out the VAT"
     );
 }

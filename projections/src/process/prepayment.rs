@@ -39,8 +39,8 @@ use crate::{Progress, Projection, ProjectionError};
 /// Issues the prepayment invoice of the payment `payment_id` of `amount` credited to `account`
 /// on `received_on`, if the payment needs one, and marks it paid. Returns the issued invoice, or
 /// `None` when the payment gets no tax document of its own (a post-paid account, a company under
-/// `monthly_consumption`, a provider without a company, a payment that settles a tax invoice).
-/// Idempotent.
+/// `monthly_consumption`, a provider without a company, a payment that settles a tax invoice),
+/// decided as things stood at `at`, the place of the `PaymentPosted` in the log. Idempotent.
 pub async fn document_payment(
     store: &EventStore,
     account: AccountId,
