@@ -57,7 +57,8 @@ pub struct ServerConfig {
 }
 
 /// Connections of the projection workers' own pool: one for the read models' group worker, one
-/// for each of the five process managers (each holds its connection for a whole batch), one for
+/// for each of the five process managers (settlement, payments, invoicing, prepayment invoices
+/// and merges; each holds its connection for a whole batch), one for
 /// LISTEN and one for the backlog counts. More workers than that share them (a worker waits for
 /// a connection, and retries if it waits too long).
 pub const WORKER_CONNECTIONS: u32 = 8;

@@ -266,6 +266,15 @@ impl InvoiceId {
     }
 }
 
+impl InvoiceId {
+    /// The id of the prepayment invoice of `payment`: one tax document per payment credited, so
+    /// that a replay or a restart issues nothing twice.
+    pub fn prepayment(payment: PaymentId) -> InvoiceId {
+        let name = format!("prepayment/{payment}");
+        InvoiceId(Uuid::new_v5(&DOCUMENT_NAMESPACE, name.as_bytes()))
+    }
+}
+
 impl PromoCodeId {
     /// The id of `provider`'s promo code `code` (already validated, so one spelling per code).
     pub fn of(provider: ProviderId, code: &str) -> PromoCodeId {

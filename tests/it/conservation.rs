@@ -141,7 +141,12 @@ impl Shop {
             .iter()
             .map(|projection| projection.name())
             .collect();
-        names.extend(["settlement", "merge_process", "payment_process"]);
+        names.extend([
+            "settlement",
+            "merge_process",
+            "payment_process",
+            "prepayment_invoices",
+        ]);
         loop {
             let head = eventstore::log::head_position(&self.server.db.pool)
                 .await

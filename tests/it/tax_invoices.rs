@@ -214,3 +214,278 @@ async fn vat_added_reaches_the_account_and_the_monthly_invoice_agrees_with_it_to
         assert_eq!(revenue.to_string(), "6.00", "{basis}: {rows:?}");
     }
 }
+
+// A prepaid client's payment gets a tax invoice (issue 14.7).
+
+/// Waits until every read model and process manager has the whole log, including what the
+/// process managers wrote meanwhile, and returns the head.
+pub(crate) async fn settled(server: &TestServer) -> i64 {
+    let state = &server.running.as_ref().unwrap().state;
+    let names: Vec<&'static str> = projections::all()
+        .iter()
+        .chain(projections::process::all(state.store.clone()).iter())
+        .map(|p| p.name())
+        .collect();
+    loop {
+        let head = eventstore::log::head_position(&server.db.pool)
+            .await
+            .unwrap();
+        for name in &names {
+            let reached = projections::engine::wait_for_position(
+                &server.db.pool,
+                &state.progress,
+                name,
+                head,
+                std::time::Duration::from_secs(20),
+            )
+            .await
+            .unwrap();
+            assert!(reached, "{name} reached {head}");
+        }
+        let after = eventstore::log::head_position(&server.db.pool)
+            .await
+            .unwrap();
+        if after == head {
+            return head;
+        }
+    }
+}
+
+/// A provider with a company that adds 19 % VAT for clients in Germany and issues its prepaid
+/// clients' tax documents as `tax_document` says; returns the provider's and the company's ids.
+async fn provider_adding_vat(server: &TestServer, tax_document: &str) -> (String, String) {
+    let provider = server.provider("EUR").await;
+    let company = company(server, &provider, "DE", "yearly").await;
+    let rules = server
+        .call(
+            Method::PUT,
+            &format!("/v1/companies/{company}/tax-rules"),
+            Some(json!({
+                "rules": [{ "country": "DE", "rate": "19", "mode": "added", "reverse_charge": false }],
+                "tax_document": tax_document,
+            })),
+        )
+        .await;
+    assert_eq!(rules.status, StatusCode::OK, "{rules:?}");
+    (provider, company)
+}
+
+/// The invoices of `client`, once every process has finished.
+async fn invoices_of(server: &TestServer, client: &str) -> Vec<Value> {
+    let head = settled(server).await;
+    let list = server
+        .get(&format!(
+            "/v1/invoices?client_id={client}&min_position={head}"
+        ))
+        .await;
+    assert_eq!(list.status, StatusCode::OK, "{list:?}");
+    list.body["items"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn a_prepaid_payment_gets_one_paid_prepayment_invoice_with_the_vat_taken_out_of_it() {
+    // Arrange: 19 % added for Germany, tax document on payment, a prepaid client in Germany.
+    let (server, _clock) = TestServer::start_fixed().await;
+    let (provider, _) = provider_adding_vat(&server, "on_payment").await;
+    let client = server.client(&provider, "Pre Paid").await;
+    let payment = json!({
+        "payment_id": Uuid::now_v7(), "amount": "119.00", "currency": "EUR",
+        "method": "bank_transfer",
+    });
+
+    // Act: the client pays 119.00.
+    let paid = server
+        .post(&format!("/v1/clients/{client}/payments"), payment.clone())
+        .await;
+    assert_eq!(paid.status, StatusCode::CREATED, "{paid:?}");
+
+    // Assert: one tax invoice of the payment: 119.00 holds 119.00 / 1.19 = 100.00 net and
+    // 19.00 VAT; it is paid, because the money is already there.
+    let invoices = invoices_of(&server, &client).await;
+    assert_eq!(invoices.len(), 1, "{invoices:?}");
+    let invoice = &invoices[0];
+    assert_eq!(invoice["kind"], "prepayment");
+    assert_eq!(invoice["status"], "paid");
+    assert_eq!(invoice["net"], "100.00");
+    assert_eq!(invoice["tax"], "19.00");
+    assert_eq!(invoice["gross"], "119.00");
+    assert_eq!(invoice["currency"], "EUR");
+    let number = invoice["number"].as_str().unwrap().to_owned();
+    assert!(
+        number.starts_with("INV"),
+        "the tax-invoice series: {number}"
+    );
+
+    // Act: the same payment is posted again, then the process is replayed from the start of the
+    // log (a restart that lost its checkpoint).
+    let again = server
+        .post(&format!("/v1/clients/{client}/payments"), payment)
+        .await;
+    assert!(again.status.is_success(), "{again:?}");
+    settled(&server).await;
+    let state = &server.running.as_ref().unwrap().state;
+    sqlx::query(
+        "UPDATE projection_checkpoints SET tx_id = '0'::xid8, position = 0
+          WHERE name = 'prepayment_invoices'",
+    )
+    .execute(&server.db.pool)
+    .await
+    .unwrap();
+    let replay = projections::process::prepayment::Prepayments::new(state.store.clone());
+    let replayed = projections::engine::catch_up(&server.db.pool, &replay, 1000)
+        .await
+        .unwrap();
+    assert!(replayed > 0, "the replay read the log again");
+
+    // Assert: still one invoice, with its number.
+    let invoices = invoices_of(&server, &client).await;
+    assert_eq!(invoices.len(), 1, "{invoices:?}");
+    assert_eq!(invoices[0]["number"], number.as_str());
+}
+
+#[tokio::test]
+async fn a_payment_made_before_the_provider_had_a_company_gets_no_invoice_later() {
+    // Arrange: a prepaid client pays while its provider has no company.
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let client = server.client(&provider, "Early Payer").await;
+    let paid = server
+        .post(
+            &format!("/v1/clients/{client}/payments"),
+            json!({
+                "payment_id": Uuid::now_v7(), "amount": "119.00", "currency": "EUR",
+                "method": "bank_transfer",
+            }),
+        )
+        .await;
+    assert_eq!(paid.status, StatusCode::CREATED, "{paid:?}");
+    settled(&server).await;
+
+    // Act: the company comes, documenting payments; the process is replayed from the start.
+    company(&server, &provider, "DE", "yearly").await;
+    settled(&server).await;
+    sqlx::query(
+        "UPDATE projection_checkpoints SET tx_id = '0'::xid8, position = 0
+          WHERE name = 'prepayment_invoices'",
+    )
+    .execute(&server.db.pool)
+    .await
+    .unwrap();
+    let state = &server.running.as_ref().unwrap().state;
+    let replay = projections::process::prepayment::Prepayments::new(state.store.clone());
+    projections::engine::catch_up(&server.db.pool, &replay, 1000)
+        .await
+        .unwrap();
+
+    // Assert: the payment is documented as things stood when it arrived.
+    assert_eq!(invoices_of(&server, &client).await, Vec::<Value>::new());
+}
+
+#[tokio::test]
+async fn no_prepayment_invoice_under_monthly_consumption_nor_for_a_post_paid_client() {
+    // Arrange: a company that documents its prepaid clients' consumption monthly, and one that
+    // documents payments, whose client is post-paid (it gets a monthly invoice).
+    let server = TestServer::start().await;
+    let (monthly, _) = provider_adding_vat(&server, "monthly_consumption").await;
+    let prepaid = server.client(&monthly, "Monthly Consumer").await;
+    let (on_payment, _) = provider_adding_vat(&server, "on_payment").await;
+    let post_paid = server.client(&on_payment, "Post Paid").await;
+    let limit = server
+        .call(
+            Method::PUT,
+            &format!("/v1/clients/{post_paid}/credit-limit"),
+            Some(json!({ "amount": "100.00", "currency": "EUR" })),
+        )
+        .await;
+    assert_eq!(limit.status, StatusCode::OK, "{limit:?}");
+
+    // Act
+    for client in [&prepaid, &post_paid] {
+        let paid = server
+            .post(
+                &format!("/v1/clients/{client}/payments"),
+                json!({
+                    "payment_id": Uuid::now_v7(), "amount": "119.00", "currency": "EUR",
+                    "method": "bank_transfer",
+                }),
+            )
+            .await;
+        assert_eq!(paid.status, StatusCode::CREATED, "{paid:?}");
+    }
+
+    // Assert
+    assert_eq!(invoices_of(&server, &prepaid).await, Vec::<Value>::new());
+    assert_eq!(invoices_of(&server, &post_paid).await, Vec::<Value>::new());
+}
+
+#[tokio::test]
+async fn the_workers_pool_has_a_connection_for_each_process_manager_and_the_group() {
+    // The budget of api::server: the read models' group worker, one per worker that runs
+    // alone (the process managers), LISTEN and the backlog counts.
+    let server = TestServer::start().await;
+    let state = &server.running.as_ref().unwrap().state;
+    let alone = projections::all()
+        .iter()
+        .chain(projections::process::all(state.store.clone()).iter())
+        .filter(|worker| worker.runs_alone())
+        .count();
+    assert_eq!(
+        alone, 5,
+        "settlement, payments, invoicing, prepayments, merges"
+    );
+    assert!(
+        u32::try_from(alone + 3).unwrap() <= api::server::WORKER_CONNECTIONS,
+        "{alone} workers alone + 3 > {}",
+        api::server::WORKER_CONNECTIONS
+    );
+}
+
+#[tokio::test]
+async fn a_paid_proforma_is_no_tax_document_so_its_payment_gets_a_prepayment_invoice() {
+    // Arrange: 19 % added, on payment; a manual method, so a payment is credited at once.
+    let server = TestServer::start().await;
+    let (provider, company) = provider_adding_vat(&server, "on_payment").await;
+    let method = server
+        .call(
+            Method::PUT,
+            &format!("/v1/companies/{company}/payment-methods/cash"),
+            Some(json!({"kind": "manual", "display_name": "Cash", "enabled": true})),
+        )
+        .await;
+    assert!(method.status.is_success(), "{method:?}");
+    let client = server.client(&provider, "Proforma Payer").await;
+
+    // Act: the client pays 119.00 against a proforma, through the payment's lifecycle.
+    let paid = server
+        .post(
+            "/v1/payments",
+            json!({"payment_id": Uuid::now_v7(), "client_id": client, "company_id": company,
+                   "method": "cash", "amount": "119.00", "currency": "EUR", "proforma": true}),
+        )
+        .await;
+    assert_eq!(paid.status, StatusCode::CREATED, "{paid:?}");
+    assert_eq!(paid.body["status"], "credited");
+
+    // Assert: the proforma is paid, and the tax document is the prepayment invoice.
+    let invoices = invoices_of(&server, &client).await;
+    let mut kinds: Vec<(&str, &str, &str)> = invoices
+        .iter()
+        .map(|i| {
+            (
+                i["kind"].as_str().unwrap(),
+                i["status"].as_str().unwrap(),
+                i["tax"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds.iter().map(|k| (k.0, k.1)).collect::<Vec<_>>(),
+        [("prepayment", "paid"), ("proforma", "paid")],
+        "{invoices:?}"
+    );
+    assert_eq!(
+        kinds[0].2, "19.00",
+        "the prepayment invoice takes out the VAT"
+    );
+}

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use domain::client::Client;
-use domain::company::{Company, SellerDetails, TaxDocument};
+use domain::company::{Company, SellerDetails};
 use domain::ids::{ClientId, CompanyId, InvoiceId, PaymentId, ProviderId};
 use domain::invoice::{Invoice, InvoiceCommand, InvoiceKind, InvoicePeriod, PayerDetails};
 use domain::money::{Currency, Money};
@@ -645,7 +645,10 @@ pub async fn run_monthly(
         };
         // A prepaid client gets its tax document on payment unless the company chose a monthly
         // invoice of its consumption.
-        if !post_paid && company.tax_document() != Some(TaxDocument::MonthlyConsumption) {
+        if company
+            .tax_document()
+            .is_some_and(|document| document.documents_payment(!post_paid))
+        {
             continue;
         }
         let currency = Currency::parse(currency).map_err(|e| ApiError::internal(&e))?;

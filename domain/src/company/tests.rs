@@ -466,3 +466,14 @@ fn a_set_tax_document_is_kept() {
         "TaxDocumentSet"
     );
 }
+
+#[test]
+fn only_a_prepaid_account_payment_under_on_payment_gets_its_own_tax_document() {
+    // Prepaid (no credit limit): a prepayment invoice for each payment under `on_payment`; a
+    // monthly invoice of the consumption instead under `monthly_consumption`.
+    assert!(TaxDocument::OnPayment.documents_payment(true));
+    assert!(!TaxDocument::MonthlyConsumption.documents_payment(true));
+    // Post-paid: the monthly invoice is the tax document whatever the setting.
+    assert!(!TaxDocument::OnPayment.documents_payment(false));
+    assert!(!TaxDocument::MonthlyConsumption.documents_payment(false));
+}

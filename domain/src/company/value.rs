@@ -53,6 +53,14 @@ impl TaxDocument {
             TaxDocument::MonthlyConsumption => "monthly_consumption",
         }
     }
+
+    /// Whether a payment credited to an account gets a tax document of its own (a prepayment
+    /// invoice): only a prepaid account's (no credit limit), and only under `OnPayment`. A
+    /// post-paid account's payment settles a monthly invoice, which is its tax document; a
+    /// prepaid account under `MonthlyConsumption` gets a monthly invoice instead.
+    pub fn documents_payment(self, prepaid: bool) -> bool {
+        prepaid && self == TaxDocument::OnPayment
+    }
 }
 
 /// How a company numbers its documents: a prefix of 0 to 16 characters of `A-Z`, `0-9`, `-` and

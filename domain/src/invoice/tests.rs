@@ -1216,3 +1216,20 @@ fn a_prepayment_invoice_names_its_payment() {
         )
         .then_expect_error(InvoiceError::PrepaymentWithoutPayment);
 }
+
+#[test]
+fn a_payment_has_one_prepayment_invoice_id_of_its_own() {
+    let other = PaymentId::from_uuid(uuid::Uuid::from_u128(0xBEEF));
+    assert_eq!(
+        InvoiceId::prepayment(payment_id()),
+        InvoiceId::prepayment(payment_id())
+    );
+    assert_ne!(
+        InvoiceId::prepayment(payment_id()),
+        InvoiceId::prepayment(other)
+    );
+    assert_ne!(
+        InvoiceId::prepayment(payment_id()),
+        InvoiceId::proforma(payment_id())
+    );
+}

@@ -9,6 +9,7 @@ pub mod billing_day;
 pub mod invoicing;
 pub mod merging;
 pub mod payments;
+pub mod prepayment;
 pub mod settlement;
 
 use std::sync::Arc;
@@ -34,6 +35,7 @@ pub fn all_stopping_on(
         Arc::new(settlement::Settlement::new(Arc::clone(&store)).stopping_on(stop.clone())),
         Arc::new(payments::Payments::new(Arc::clone(&store))),
         Arc::new(invoicing::Invoicing::new(Arc::clone(&store))),
+        Arc::new(prepayment::Prepayments::new(Arc::clone(&store)).stopping_on(stop.clone())),
         Arc::new(merging::Merging::new(store).stopping_on(stop)),
         // The notifier's outbox: like a process manager, never rebuilt (its rows are the
         // record of what was sent).
