@@ -1069,7 +1069,7 @@ impl World {
             return;
         };
         let treatment = treatment_of(client_id);
-        let returned = match self.accounts.get(&rest.credited_account) {
+        let returned = match self.accounts.get(&account_id) {
             Some(account) => {
                 match account.returned_of_expense_priced(rest.credited_expense_id, zero, &treatment)
                 {

@@ -603,14 +603,14 @@ pub async fn change_tariff(
     .await?;
     // What corrections already gave back of the charge the credit draws on is the account's
     // fact; the service prices the change with it, and the account refuses a credit above it.
-    // That is the account the charge was made on, which a transfer to another client leaves
-    // behind.
+    // The charge was made on the service's own account: a moved service changes tariff only
+    // from its next period.
     let currency = terms.currency();
     let zero = domain::money::Money::zero(currency);
     let rest = service.quote_tariff_change(&new_terms, today, zero)?;
     let charged_on = state
         .store
-        .load::<Account>(&rest.credited_account.to_string())
+        .load::<Account>(&account_id.to_string())
         .await?
         .aggregate;
     let treatment =

@@ -530,7 +530,6 @@ impl Service {
                 .map(|_| charge_list.checked_sub(charge))
                 .transpose()?,
             credited_expense_id: rest.expense_id,
-            credited_account: rest.account_id.unwrap_or(service.account_id),
             credited_paid: rest.paid,
             credit_expense_id: ExpenseId::for_change(
                 service.service_id,

@@ -1453,7 +1453,6 @@ fn a_tariff_change_rounds_each_amount_half_away_from_zero() {
             charge_list: eur("5.00"),
             charge_discount: None,
             credited_expense_id: expense("2025-01-31"),
-            credited_account: account_id(),
             credited_paid: eur("30.01"),
             credit_expense_id: change_id("2025-02-14", "credit", 1),
             charge_expense_id: change_id("2025-02-14", "charge", 1),

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{AccountId, ExpenseId, OperationId, TariffId};
+use crate::ids::{ExpenseId, OperationId, TariffId};
 use crate::money::Money;
 use crate::promo::Discount;
 use crate::tariff::{ItemType, ServiceTerms};
@@ -179,10 +179,6 @@ pub struct TariffChangeQuote {
     pub charge_discount: Option<Money>,
     /// The expense the credit gives back part of: the one that pays for the rest of the period.
     pub credited_expense_id: ExpenseId,
-    /// The account `credited_expense_id` was charged to: the service's account then, which is
-    /// not the service's account any more after a transfer to another client. What corrections
-    /// gave back of that charge is that account's fact.
-    pub credited_account: AccountId,
     /// What that expense paid for the service's time (net, without the setup fee): the most the
     /// account may give back of it.
     pub credited_paid: Money,
