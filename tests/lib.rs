@@ -277,6 +277,41 @@ impl TestServer {
             .expect("count events")
     }
 
+    /// Waits until every read model and process manager has applied the whole log, including
+    /// what the process managers wrote meanwhile (the log stands still), and returns its head.
+    pub async fn settled(&self) -> i64 {
+        let state = &self.running.as_ref().expect("a running server").state;
+        let names: Vec<&'static str> = projections::all()
+            .iter()
+            .chain(projections::process::all(state.store.clone()).iter())
+            .map(|projection| projection.name())
+            .collect();
+        loop {
+            let head = eventstore::log::head_position(&self.db.pool)
+                .await
+                .expect("read the log's head");
+            for name in &names {
+                let reached = projections::engine::wait_for_position(
+                    &self.db.pool,
+                    &state.progress,
+                    name,
+                    head,
+                    Duration::from_secs(30),
+                )
+                .await
+                .expect("read a checkpoint");
+                assert!(reached, "{name} reached {head}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let now = eventstore::log::head_position(&self.db.pool)
+                .await
+                .expect("read the log's head");
+            if now == head {
+                return head;
+            }
+        }
+    }
+
     /// Stops the server gracefully.
     pub async fn stop(&mut self) {
         if let Some(running) = self.running.take() {

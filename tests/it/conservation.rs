@@ -133,44 +133,8 @@ impl Shop {
         answer
     }
 
-    /// Waits until every projection and process manager has applied the whole log, including
-    /// what the process managers wrote meanwhile.
     async fn quiet(&self) -> i64 {
-        let state = &self.server.running.as_ref().unwrap().state;
-        let mut names: Vec<&'static str> = projections::all()
-            .iter()
-            .map(|projection| projection.name())
-            .collect();
-        names.extend([
-            "settlement",
-            "merge_process",
-            "payment_process",
-            "prepayment_invoices",
-        ]);
-        loop {
-            let head = eventstore::log::head_position(&self.server.db.pool)
-                .await
-                .unwrap();
-            for name in &names {
-                let reached = projections::engine::wait_for_position(
-                    &self.server.db.pool,
-                    &state.progress,
-                    name,
-                    head,
-                    Duration::from_secs(30),
-                )
-                .await
-                .unwrap();
-                assert!(reached, "{name} reached {head}");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            let now = eventstore::log::head_position(&self.server.db.pool)
-                .await
-                .unwrap();
-            if now == head {
-                return head;
-            }
-        }
+        self.server.settled().await
     }
 }
 

@@ -7,7 +7,6 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::time::Duration;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use reqwest::{Method, StatusCode};
@@ -54,33 +53,8 @@ impl Books {
             .set(Utc.from_utc_datetime(&date.and_hms_opt(9, 0, 0).expect("a time")));
     }
 
-    /// Waits until every read model has the log's head and the log stands still; returns it.
     async fn quiet(&self) -> i64 {
-        let state = &self.server.running.as_ref().unwrap().state;
-        loop {
-            let head = eventstore::log::head_position(&self.server.db.pool)
-                .await
-                .unwrap();
-            for projection in projections::all() {
-                let reached = projections::engine::wait_for_position(
-                    &self.server.db.pool,
-                    &state.progress,
-                    projection.name(),
-                    head,
-                    Duration::from_secs(20),
-                )
-                .await
-                .unwrap();
-                assert!(reached, "{} reached {head}", projection.name());
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            let now = eventstore::log::head_position(&self.server.db.pool)
-                .await
-                .unwrap();
-            if now == head {
-                return head;
-            }
-        }
+        self.server.settled().await
     }
 
     async fn created(&self, path: &str, body: Value) -> Value {

@@ -254,7 +254,7 @@ async fn a_manual_payment_is_credited_at_once_and_a_disabled_method_is_refused()
         )
         .await;
     // The cash payment's tax invoice (issue 14.7) is written by a process; let it finish.
-    crate::tax_invoices::settled(&server).await;
+    server.settled().await;
     let before = server.event_count().await;
     let wire = server
         .post(

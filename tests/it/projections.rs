@@ -113,7 +113,7 @@ pub(crate) async fn history(server: &TestServer) -> i64 {
     assert!(rates.status.is_success(), "{rates:?}");
     // The process managers write after the requests (the cash payment's prepayment invoice,
     // issue 14.7): the history ends when they are done.
-    crate::tax_invoices::settled(server).await
+    server.settled().await
 }
 
 pub(crate) async fn wait_caught_up(server: &TestServer, position: i64) {

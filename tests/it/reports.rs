@@ -3,7 +3,6 @@
 //! parameters are problems.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use reqwest::{Method, StatusCode};
@@ -38,34 +37,8 @@ impl Scene {
             .set(Utc.from_utc_datetime(&date.and_hms_opt(9, 0, 0).expect("a time")));
     }
 
-    /// Waits until every projection has applied the whole log, including what the process
-    /// managers wrote meanwhile.
     async fn quiet(&self) -> i64 {
-        let state = &self.server.running.as_ref().unwrap().state;
-        loop {
-            let head = eventstore::log::head_position(&self.server.db.pool)
-                .await
-                .unwrap();
-            for projection in projections::all() {
-                let reached = projections::engine::wait_for_position(
-                    &self.server.db.pool,
-                    &state.progress,
-                    projection.name(),
-                    head,
-                    Duration::from_secs(20),
-                )
-                .await
-                .unwrap();
-                assert!(reached, "{} reached {head}", projection.name());
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            let now = eventstore::log::head_position(&self.server.db.pool)
-                .await
-                .unwrap();
-            if now == head {
-                return head;
-            }
-        }
+        self.server.settled().await
     }
 
     async fn tariff(

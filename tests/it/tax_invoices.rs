@@ -9,36 +9,9 @@ use uuid::Uuid;
 
 use crate::invoicing::company;
 
-/// Waits until every read model has the log's head and returns it.
-async fn caught_up(server: &TestServer) -> i64 {
-    let head = eventstore::log::head_position(&server.db.pool)
-        .await
-        .unwrap();
-    let state = &server.running.as_ref().unwrap().state;
-    for name in [
-        "services",
-        "settlement",
-        "expenses",
-        "balances",
-        "statement",
-    ] {
-        let reached = projections::engine::wait_for_position(
-            &server.db.pool,
-            &state.progress,
-            name,
-            head,
-            std::time::Duration::from_secs(20),
-        )
-        .await
-        .unwrap();
-        assert!(reached, "{name} reached {head}");
-    }
-    head
-}
-
 /// The balance, the statement's closing balance and its movements, and the expenses of `client`.
 async fn ledger(server: &TestServer, client: &str) -> (String, String, Value, Value) {
-    let head = caught_up(server).await;
+    let head = server.settled().await;
     let balance = server
         .get(&format!("/v1/clients/{client}/balance?min_position={head}"))
         .await;
@@ -103,7 +76,7 @@ async fn vat_added_reaches_the_account_and_the_monthly_invoice_agrees_with_it_to
         )
         .await;
     assert_eq!(tariff.status, StatusCode::CREATED, "{tariff:?}");
-    caught_up(&server).await;
+    server.settled().await;
 
     // Act 1: the order is charged.
     let ordered = server
@@ -217,40 +190,6 @@ async fn vat_added_reaches_the_account_and_the_monthly_invoice_agrees_with_it_to
 
 // A prepaid client's payment gets a tax invoice (issue 14.7).
 
-/// Waits until every read model and process manager has the whole log, including what the
-/// process managers wrote meanwhile, and returns the head.
-pub(crate) async fn settled(server: &TestServer) -> i64 {
-    let state = &server.running.as_ref().unwrap().state;
-    let names: Vec<&'static str> = projections::all()
-        .iter()
-        .chain(projections::process::all(state.store.clone()).iter())
-        .map(|p| p.name())
-        .collect();
-    loop {
-        let head = eventstore::log::head_position(&server.db.pool)
-            .await
-            .unwrap();
-        for name in &names {
-            let reached = projections::engine::wait_for_position(
-                &server.db.pool,
-                &state.progress,
-                name,
-                head,
-                std::time::Duration::from_secs(20),
-            )
-            .await
-            .unwrap();
-            assert!(reached, "{name} reached {head}");
-        }
-        let after = eventstore::log::head_position(&server.db.pool)
-            .await
-            .unwrap();
-        if after == head {
-            return head;
-        }
-    }
-}
-
 /// A provider with a company that adds 19 % VAT for clients in Germany and issues its prepaid
 /// clients' tax documents as `tax_document` says; returns the provider's and the company's ids.
 async fn provider_adding_vat(server: &TestServer, tax_document: &str) -> (String, String) {
@@ -272,7 +211,7 @@ async fn provider_adding_vat(server: &TestServer, tax_document: &str) -> (String
 
 /// The invoices of `client`, once every process has finished.
 async fn invoices_of(server: &TestServer, client: &str) -> Vec<Value> {
-    let head = settled(server).await;
+    let head = server.settled().await;
     let list = server
         .get(&format!(
             "/v1/invoices?client_id={client}&min_position={head}"
@@ -322,7 +261,7 @@ async fn a_prepaid_payment_gets_one_paid_prepayment_invoice_with_the_vat_taken_o
         .post(&format!("/v1/clients/{client}/payments"), payment)
         .await;
     assert!(again.status.is_success(), "{again:?}");
-    settled(&server).await;
+    server.settled().await;
     let state = &server.running.as_ref().unwrap().state;
     sqlx::query(
         "UPDATE projection_checkpoints SET tx_id = '0'::xid8, position = 0
@@ -359,11 +298,11 @@ async fn a_payment_made_before_the_provider_had_a_company_gets_no_invoice_later(
         )
         .await;
     assert_eq!(paid.status, StatusCode::CREATED, "{paid:?}");
-    settled(&server).await;
+    server.settled().await;
 
     // Act: the company comes, documenting payments; the process is replayed from the start.
     company(&server, &provider, "DE", "yearly").await;
-    settled(&server).await;
+    server.settled().await;
     sqlx::query(
         "UPDATE projection_checkpoints SET tx_id = '0'::xid8, position = 0
           WHERE name = 'prepayment_invoices'",
