@@ -12,8 +12,8 @@ pub mod smtp;
 use std::sync::Arc;
 use std::time::Duration;
 
-use api::auth::throttle::SignInConfig;
-use api::server::{self, Running, ServerConfig};
+use api::http::auth::throttle::SignInConfig;
+use api::http::server::{self, Running, ServerConfig};
 use chrono::{DateTime, TimeZone, Utc};
 use eventstore::clock::{Clock, FixedClock, SystemClock};
 use reqwest::{Method, StatusCode};
@@ -283,7 +283,7 @@ impl TestServer {
         let state = &self.running.as_ref().expect("a running server").state;
         let names: Vec<&'static str> = projections::all()
             .iter()
-            .chain(projections::process::all(state.store.clone()).iter())
+            .chain(api::usecases::process::all(state.store.clone()).iter())
             .map(|projection| projection.name())
             .collect();
         loop {

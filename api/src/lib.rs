@@ -1,27 +1,15 @@
-//! The HTTP layer of the billing core and the `billing` binary's commands.
+//! The billing core's application: the use cases that decide through the aggregates, the HTTP
+//! layer that translates requests into them, and the `billing` binary's commands.
 //!
-//! **Architecture Invariant:** handlers hold no business rules. A POST parses its body into domain
-//! types and runs one command through [`eventstore::EventStore`]; a GET reads one read model
-//! (waiting for `min_position` first). Every error leaves as `application/problem+json`.
+//! Three rooms, one direction: [`http`] parses a request, calls one use case or one query, and
+//! answers; [`usecases`] loads aggregates, runs commands through [`eventstore::EventStore`] and
+//! holds the process managers; [`cli`] is one module per command of the binary. `http` and
+//! `cli` call `usecases`; `usecases` knows neither.
 
-pub mod app;
-pub mod audit;
-pub mod auth;
-pub mod bench;
-pub mod bench_billing;
-pub mod bench_deep;
-pub mod bulk;
-pub mod dashboard;
-pub mod demo;
-pub mod document;
-pub mod error;
-pub mod extract;
-pub mod idempotency;
-pub mod pgcluster;
-pub mod rebuild;
-pub mod routes;
-pub mod server;
+pub mod cli;
+pub mod http;
 pub mod telemetry;
+pub mod usecases;
 
-pub use app::{AppState, router};
-pub use server::{Running, ServerConfig};
+pub use http::app::{AppState, router};
+pub use http::server::{Running, ServerConfig};

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use api::bench::{BenchConfig, Workload};
-use api::pgcluster::PrivateCluster;
-use api::server::{self, ServerConfig};
+use api::cli::bench::{BenchConfig, Workload};
+use api::cli::pgcluster::PrivateCluster;
+use api::http::server::{self, ServerConfig};
 use api::telemetry::{self, LogFormat};
 use clap::{Parser, Subcommand};
 use eventstore::EventStore;
@@ -76,16 +76,16 @@ struct ServeArgs {
     #[arg(long, env = "BILLING_TRUST_PROXY")]
     trust_proxy: bool,
     /// Failed sign-ins allowed per source address before 429 (then one more every 30 s).
-    #[arg(long, env = "BILLING_SIGN_IN_FAILURES_PER_ADDRESS", default_value_t = api::auth::throttle::PER_ADDRESS.failures)]
+    #[arg(long, env = "BILLING_SIGN_IN_FAILURES_PER_ADDRESS", default_value_t = api::http::auth::throttle::PER_ADDRESS.failures)]
     sign_in_failures_per_address: u32,
     /// Failed sign-ins allowed per login before 429 (then one more a minute).
-    #[arg(long, env = "BILLING_SIGN_IN_FAILURES_PER_LOGIN", default_value_t = api::auth::throttle::PER_LOGIN.failures)]
+    #[arg(long, env = "BILLING_SIGN_IN_FAILURES_PER_LOGIN", default_value_t = api::http::auth::throttle::PER_LOGIN.failures)]
     sign_in_failures_per_login: u32,
 }
 
 impl ServeArgs {
-    fn sign_in(&self) -> api::auth::throttle::SignInConfig {
-        use api::auth::throttle::{Limit, PER_ADDRESS, PER_LOGIN, SignInConfig};
+    fn sign_in(&self) -> api::http::auth::throttle::SignInConfig {
+        use api::http::auth::throttle::{Limit, PER_ADDRESS, PER_LOGIN, SignInConfig};
         SignInConfig {
             trust_proxy: self.trust_proxy,
             per_address: Limit {
@@ -346,7 +346,8 @@ async fn bench_billing_day(cli: &Cli, services: usize, concurrency: usize) -> an
     ));
     let workers = ReadModelWorkers::start(&database.pool);
     let measured =
-        api::bench_billing::run(store, &workers.progress, services, concurrency.max(1)).await?;
+        api::cli::bench_billing::run(store, &workers.progress, services, concurrency.max(1))
+            .await?;
     workers.stop().await;
     print_out(&serde_json::to_string_pretty(&measured)?);
     database.close().await;
@@ -407,7 +408,7 @@ async fn audit(cli: &Cli, command: &AuditCommand) -> anyhow::Result<()> {
     let failed = match command {
         AuditCommand::Head { seal: wanted } => {
             seal(*wanted).await?;
-            let head = api::routes::audit::head_view(&pool)
+            let head = api::http::routes::audit::head_view(&pool)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
             print_out(&serde_json::to_string_pretty(&head)?);
@@ -419,11 +420,11 @@ async fn audit(cli: &Cli, command: &AuditCommand) -> anyhow::Result<()> {
             seal: wanted,
         } => {
             seal(*wanted).await?;
-            let anchor = api::routes::audit::anchor(*position, hash.as_deref())
+            let anchor = api::http::routes::audit::anchor(*position, hash.as_deref())
                 .map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
             let started = std::time::Instant::now();
             let verification = projections::seal::verify(&pool, anchor).await?;
-            let view = api::routes::audit::VerificationView::from(verification);
+            let view = api::http::routes::audit::VerificationView::from(verification);
             print_out(&serde_json::to_string_pretty(&view)?);
             tracing::info!(
                 events = view.events_checked,
@@ -475,7 +476,7 @@ async fn audit(cli: &Cli, command: &AuditCommand) -> anyhow::Result<()> {
                             run_projections: false,
                             query_wait: Duration::from_secs(30),
                             mailer: projections::notify::Mailer::none(),
-                            sign_in: api::auth::throttle::SignInConfig::default(),
+                            sign_in: api::http::auth::throttle::SignInConfig::default(),
                         },
                     )
                     .await?;
@@ -484,7 +485,7 @@ async fn audit(cli: &Cli, command: &AuditCommand) -> anyhow::Result<()> {
                     (url, token)
                 }
             };
-            let report = api::audit::stream(&url, &token, *after, out.as_deref()).await?;
+            let report = api::cli::audit::stream(&url, &token, *after, out.as_deref()).await?;
             print_out(&serde_json::to_string_pretty(&report)?);
             if let Some(server) = running {
                 server.shutdown().await;
@@ -534,7 +535,7 @@ async fn main() -> anyhow::Result<()> {
                 ],
             };
             let rebuilt =
-                api::rebuild::rebuild(&database.pool, &selected, *batch_size, true).await?;
+                api::cli::rebuild::rebuild(&database.pool, &selected, *batch_size, true).await?;
             let secs = rebuilt.elapsed.as_secs_f64().max(f64::EPSILON);
             #[expect(clippy::as_conversions, reason = "a rate for people to read")]
             let rate = rebuilt.log_events as f64 / secs;
@@ -562,7 +563,7 @@ async fn main() -> anyhow::Result<()> {
             let context = eventstore::metadata::CommandContext::new(
                 eventstore::metadata::Actor::System("billing-day".to_owned()),
             );
-            let report = projections::process::billing_day::run(
+            let report = api::usecases::process::billing_day::run(
                 &store,
                 &database.pool,
                 &workers.progress,
@@ -597,7 +598,7 @@ async fn main() -> anyhow::Result<()> {
             if *workload == Workload::DeepAggregate {
                 let database = open_database(&cli).await?;
                 let measured =
-                    api::bench_deep::run(database.pool.clone(), *events, *samples).await?;
+                    api::cli::bench_deep::run(database.pool.clone(), *events, *samples).await?;
                 print_out(&serde_json::to_string_pretty(&measured)?);
                 database.close().await;
                 return Ok(());
@@ -625,7 +626,7 @@ async fn main() -> anyhow::Result<()> {
                             run_projections: true,
                             query_wait: Duration::from_secs(30),
                             mailer: projections::notify::Mailer::none(),
-                            sign_in: api::auth::throttle::SignInConfig::default(),
+                            sign_in: api::http::auth::throttle::SignInConfig::default(),
                         },
                     )
                     .await?;
@@ -650,7 +651,7 @@ async fn main() -> anyhow::Result<()> {
             };
             let mut reports = Vec::new();
             for _ in 0..(*runs).max(1) {
-                let report = api::bench::run(BenchConfig {
+                let report = api::cli::bench::run(BenchConfig {
                     url: url.clone(),
                     token: token.clone(),
                     workload: *workload,
@@ -663,14 +664,14 @@ async fn main() -> anyhow::Result<()> {
                 })
                 .await?;
                 if !*json {
-                    print_out(&api::bench::table(&report));
+                    print_out(&api::cli::bench::table(&report));
                 }
                 reports.push(report);
             }
             if *json {
                 print_out(&serde_json::to_string_pretty(&reports)?);
             } else if reports.len() > 1 {
-                print_out(&api::bench::summary(&reports));
+                print_out(&api::cli::bench::summary(&reports));
             }
             if let Some(server) = running {
                 server.shutdown().await;
@@ -688,7 +689,7 @@ async fn main() -> anyhow::Result<()> {
             ..
         } => {
             let database = open_database(&cli).await?;
-            let loaded = api::bulk::load(&database.pool, *events, 2026).await?;
+            let loaded = api::cli::bulk::load(&database.pool, *events, 2026).await?;
             print_out(&serde_json::to_string_pretty(&loaded)?);
             if *load_only {
                 database.close().await;
@@ -703,7 +704,7 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let database = open_database(&cli).await?;
             let store = EventStore::new(database.pool.clone(), Arc::new(SystemClock));
-            let seeded = api::demo::seed(&store, *clients, 2026).await?;
+            let seeded = api::cli::demo::seed(&store, *clients, 2026).await?;
             tracing::info!(
                 providers = seeded.providers,
                 clients = seeded.clients,

@@ -15,7 +15,7 @@ pub struct Access;
 #[async_trait]
 impl Projection for Access {
     fn name(&self) -> &'static str {
-        "access"
+        crate::ReadModel::Access.name()
     }
 
     fn version(&self) -> i32 {

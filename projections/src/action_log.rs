@@ -38,7 +38,7 @@ struct Rows {
 #[async_trait]
 impl Projection for ActionLog {
     fn name(&self) -> &'static str {
-        "action_log"
+        crate::ReadModel::ActionLog.name()
     }
 
     fn version(&self) -> i32 {

@@ -40,7 +40,7 @@ struct Latest {
 #[async_trait]
 impl Projection for Balances {
     fn name(&self) -> &'static str {
-        "balances"
+        crate::ReadModel::Balances.name()
     }
 
     fn version(&self) -> i32 {

@@ -14,7 +14,7 @@ pub struct Tariffs;
 #[async_trait]
 impl Projection for Tariffs {
     fn name(&self) -> &'static str {
-        "tariffs"
+        crate::ReadModel::Tariffs.name()
     }
 
     fn version(&self) -> i32 {

@@ -15,7 +15,7 @@ pub struct Providers;
 #[async_trait]
 impl Projection for Providers {
     fn name(&self) -> &'static str {
-        "providers"
+        crate::ReadModel::Providers.name()
     }
 
     fn version(&self) -> i32 {
@@ -70,7 +70,7 @@ pub struct Clients;
 #[async_trait]
 impl Projection for Clients {
     fn name(&self) -> &'static str {
-        "clients"
+        crate::ReadModel::Clients.name()
     }
 
     fn version(&self) -> i32 {

@@ -15,7 +15,7 @@ pub struct Companies;
 #[async_trait]
 impl Projection for Companies {
     fn name(&self) -> &'static str {
-        "companies"
+        crate::ReadModel::Companies.name()
     }
 
     fn version(&self) -> i32 {

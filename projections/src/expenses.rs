@@ -16,7 +16,7 @@ pub struct Expenses;
 #[async_trait]
 impl Projection for Expenses {
     fn name(&self) -> &'static str {
-        "expenses"
+        crate::ReadModel::Expenses.name()
     }
 
     fn version(&self) -> i32 {

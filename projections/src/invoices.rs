@@ -15,7 +15,7 @@ pub struct Invoices;
 #[async_trait]
 impl Projection for Invoices {
     fn name(&self) -> &'static str {
-        "invoices"
+        crate::ReadModel::Invoices.name()
     }
 
     fn version(&self) -> i32 {

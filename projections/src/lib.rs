@@ -18,7 +18,6 @@ pub mod merges;
 pub mod notify;
 pub mod payers;
 pub mod payments;
-pub mod process;
 pub mod promos;
 pub mod rates;
 pub mod replay;
@@ -68,6 +67,100 @@ impl ProjectionError {
                 event_type: event.event_type.clone(),
                 source: Box::new(other),
             },
+        }
+    }
+}
+
+/// The read models, by name: what a query waits for with `min_position`. Each projection's
+/// `name` is its variant's, so a query cannot name a read model that does not exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReadModel {
+    /// `access`.
+    Access,
+    /// `action_log`.
+    ActionLog,
+    /// `balances`.
+    Balances,
+    /// `tariffs`.
+    Tariffs,
+    /// `providers`.
+    Providers,
+    /// `clients`.
+    Clients,
+    /// `companies`.
+    Companies,
+    /// `expenses`.
+    Expenses,
+    /// `invoices`.
+    Invoices,
+    /// `merges`.
+    Merges,
+    /// `payers`.
+    Payers,
+    /// `payments`.
+    Payments,
+    /// `promo_codes`.
+    PromoCodes,
+    /// `exchange_rates`.
+    ExchangeRates,
+    /// `reports`.
+    Reports,
+    /// `seal`.
+    Seal,
+    /// `services`.
+    Services,
+    /// `statement`.
+    Statement,
+    /// `support`.
+    Support,
+}
+
+impl ReadModel {
+    /// Every read model.
+    pub const ALL: [ReadModel; 19] = [
+        ReadModel::Access,
+        ReadModel::ActionLog,
+        ReadModel::Balances,
+        ReadModel::Tariffs,
+        ReadModel::Providers,
+        ReadModel::Clients,
+        ReadModel::Companies,
+        ReadModel::Expenses,
+        ReadModel::Invoices,
+        ReadModel::Merges,
+        ReadModel::Payers,
+        ReadModel::Payments,
+        ReadModel::PromoCodes,
+        ReadModel::ExchangeRates,
+        ReadModel::Reports,
+        ReadModel::Seal,
+        ReadModel::Services,
+        ReadModel::Statement,
+        ReadModel::Support,
+    ];
+
+    /// The name its checkpoint is kept under.
+    pub const fn name(self) -> &'static str {
+        match self {
+            ReadModel::Access => "access",
+            ReadModel::ActionLog => "action_log",
+            ReadModel::Balances => "balances",
+            ReadModel::Tariffs => "tariffs",
+            ReadModel::Providers => "providers",
+            ReadModel::Clients => "clients",
+            ReadModel::Companies => "companies",
+            ReadModel::Expenses => "expenses",
+            ReadModel::Invoices => "invoices",
+            ReadModel::Merges => "merges",
+            ReadModel::Payers => "payers",
+            ReadModel::Payments => "payments",
+            ReadModel::PromoCodes => "promo_codes",
+            ReadModel::ExchangeRates => "exchange_rates",
+            ReadModel::Reports => "reports",
+            ReadModel::Seal => "seal",
+            ReadModel::Services => "services",
+            ReadModel::Statement => "statement",
+            ReadModel::Support => "support",
         }
     }
 }

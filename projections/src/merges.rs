@@ -29,7 +29,7 @@ struct Step {
 #[async_trait]
 impl Projection for Merges {
     fn name(&self) -> &'static str {
-        "merges"
+        crate::ReadModel::Merges.name()
     }
 
     fn version(&self) -> i32 {

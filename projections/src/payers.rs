@@ -14,7 +14,7 @@ pub struct Payers;
 #[async_trait]
 impl Projection for Payers {
     fn name(&self) -> &'static str {
-        "payers"
+        crate::ReadModel::Payers.name()
     }
 
     fn version(&self) -> i32 {

@@ -19,7 +19,7 @@ pub struct Payments;
 #[async_trait]
 impl Projection for Payments {
     fn name(&self) -> &'static str {
-        "payments"
+        crate::ReadModel::Payments.name()
     }
 
     fn version(&self) -> i32 {

@@ -18,7 +18,7 @@ pub struct PromoCodes;
 #[async_trait]
 impl Projection for PromoCodes {
     fn name(&self) -> &'static str {
-        "promo_codes"
+        crate::ReadModel::PromoCodes.name()
     }
 
     fn version(&self) -> i32 {

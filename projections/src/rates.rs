@@ -27,7 +27,7 @@ struct LatestSet {
 #[async_trait]
 impl Projection for ExchangeRates {
     fn name(&self) -> &'static str {
-        "exchange_rates"
+        crate::ReadModel::ExchangeRates.name()
     }
 
     fn version(&self) -> i32 {

@@ -244,7 +244,7 @@ fn decode(event: &StoredEvent) -> Result<Option<Item<'_>>, ProjectionError> {
 #[async_trait]
 impl Projection for Reports {
     fn name(&self) -> &'static str {
-        "reports"
+        crate::ReadModel::Reports.name()
     }
 
     fn version(&self) -> i32 {

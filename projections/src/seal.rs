@@ -133,7 +133,7 @@ fn to_hash(bytes: &[u8]) -> Result<Hash, ProjectionError> {
 #[async_trait]
 impl Projection for Seal {
     fn name(&self) -> &'static str {
-        "seal"
+        crate::ReadModel::Seal.name()
     }
 
     fn version(&self) -> i32 {

@@ -18,7 +18,7 @@ pub struct Services;
 #[async_trait]
 impl Projection for Services {
     fn name(&self) -> &'static str {
-        "services"
+        crate::ReadModel::Services.name()
     }
 
     fn version(&self) -> i32 {

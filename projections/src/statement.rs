@@ -211,7 +211,7 @@ fn expense_details(expense: &domain::account::ExpenseLine) -> serde_json::Value 
 #[async_trait]
 impl Projection for Statement {
     fn name(&self) -> &'static str {
-        "statement"
+        crate::ReadModel::Statement.name()
     }
 
     fn version(&self) -> i32 {

@@ -31,7 +31,7 @@ pub const TABLES: &[&str] = &[
 #[async_trait]
 impl Projection for Support {
     fn name(&self) -> &'static str {
-        "support"
+        crate::ReadModel::Support.name()
     }
 
     fn version(&self) -> i32 {

@@ -498,7 +498,9 @@ async fn events_written_in_bulk_are_genuine_sealed_and_replay_clean() {
     let server = TestServer::start().await;
 
     // Act
-    let loaded = api::bulk::load(&server.db.pool, 2_000, 7).await.unwrap();
+    let loaded = api::cli::bulk::load(&server.db.pool, 2_000, 7)
+        .await
+        .unwrap();
     let head = log::head_position(&server.db.pool).await.unwrap();
     wait_caught_up(&server, head).await;
     let replayed = projections::replay::replay(&server.db.pool).await.unwrap();

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use api::pgcluster::PrivateCluster;
+use api::cli::pgcluster::PrivateCluster;
 use reqwest::{Method, StatusCode};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -1112,7 +1112,7 @@ async fn postgres_down_answers_503_and_the_server_recovers_by_itself() {
             .expect("a writer stops by itself")
             .expect("a writer does not panic");
     }
-    let pool = api::server::connect(&database_url, 2)
+    let pool = api::http::server::connect(&database_url, 2)
         .await
         .expect("connect to the cluster again");
     let head = head_position(&pool).await;

@@ -14,8 +14,8 @@ async fn the_demo_data_set_is_written_through_commands_and_adds_up() {
     let store = EventStore::new(server.db.pool.clone(), Arc::new(SystemClock));
 
     // Act
-    let seeded = api::demo::seed(&store, 40, 7).await.unwrap();
-    let again = api::demo::seed(&store, 40, 7).await.unwrap();
+    let seeded = api::cli::demo::seed(&store, 40, 7).await.unwrap();
+    let again = api::cli::demo::seed(&store, 40, 7).await.unwrap();
     let head = eventstore::log::head_position(&server.db.pool)
         .await
         .unwrap();

@@ -19,7 +19,7 @@ async fn settle(server: &TestServer) {
     let state = &server.running.as_ref().unwrap().state;
     let names: Vec<&'static str> = projections::all()
         .iter()
-        .chain(projections::process::all(state.store.clone()).iter())
+        .chain(api::usecases::process::all(state.store.clone()).iter())
         .map(|p| p.name())
         .collect();
     loop {

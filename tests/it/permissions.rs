@@ -2,7 +2,7 @@
 //! isolation of one client's users from another client, acting as a client, and logins.
 //!
 //! The matrix's expectations are written here, by hand, independently of the server's rule table
-//! (`api::auth::rules`): the test walks every path and method of the OpenAPI document the server
+//! (`api::http::auth::rules`): the test walks every path and method of the OpenAPI document the server
 //! serves, so a new route fails it until someone writes down who may call it (and gives it a
 //! rule; without one the server refuses everyone but administrators).
 
@@ -373,7 +373,7 @@ impl Scene {
         let state = &self.server.running.as_ref().unwrap().state;
         let names: Vec<&'static str> = projections::all()
             .iter()
-            .chain(projections::process::all(state.store.clone()).iter())
+            .chain(api::usecases::process::all(state.store.clone()).iter())
             .map(|p| p.name())
             .collect();
         loop {
@@ -1179,19 +1179,20 @@ async fn every_route_answers_each_role_as_the_matrix_says() {
         .collect();
     assert!(
         missing.is_empty(),
-        "routes without an expectation (write one here and a rule in api::auth::rules): \
+        "routes without an expectation (write one here and a rule in api::http::auth::rules): \
          {missing:?}"
     );
+    let rules = api::http::routes::rules();
     let unruled: Vec<&String> = routes
         .iter()
         .filter(|r| {
             let (method, path) = r.split_once(' ').unwrap();
-            api::auth::rules::find(method, path).is_none()
+            rules.find(method, path).is_none()
         })
         .collect();
     assert!(
         unruled.is_empty(),
-        "routes without a rule in api::auth::rules (only administrators may call them): \
+        "routes without a rule in api::http::auth::rules (only administrators may call them): \
          {unruled:?}"
     );
 

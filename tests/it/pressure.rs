@@ -691,7 +691,7 @@ async fn a_worker_killed_at_random_points_a_hundred_times_converges_to_a_rebuild
     let survived = digests(&pool).await;
     let survived_log = action_log_shape(&pool).await;
     let checkpoints = all_checkpoints(&pool).await;
-    let rebuilt = api::rebuild::rebuild(&pool, &projections::all(), 1000, false)
+    let rebuilt = api::cli::rebuild::rebuild(&pool, &projections::all(), 1000, false)
         .await
         .unwrap();
 

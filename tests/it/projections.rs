@@ -157,7 +157,7 @@ async fn dropping_and_rebuilding_every_projection_gives_identical_read_models() 
     let incremental = digests(&server).await;
 
     // Act: empty them all and rebuild from the log.
-    let rebuilt = api::rebuild::rebuild(&server.db.pool, &projections::all(), 7, false)
+    let rebuilt = api::cli::rebuild::rebuild(&server.db.pool, &projections::all(), 7, false)
         .await
         .unwrap();
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use api::auth::throttle::SignInConfig;
+use api::http::auth::throttle::SignInConfig;
 use futures::StreamExt;
 use reqwest::StatusCode;
 use serde_json::json;

@@ -270,7 +270,7 @@ async fn a_prepaid_payment_gets_one_paid_prepayment_invoice_with_the_vat_taken_o
     .execute(&server.db.pool)
     .await
     .unwrap();
-    let replay = projections::process::prepayment::Prepayments::new(state.store.clone());
+    let replay = api::usecases::process::prepayment::Prepayments::new(state.store.clone());
     let replayed = projections::engine::catch_up(&server.db.pool, &replay, 1000)
         .await
         .unwrap();
@@ -311,7 +311,7 @@ async fn a_payment_made_before_the_provider_had_a_company_gets_no_invoice_later(
     .await
     .unwrap();
     let state = &server.running.as_ref().unwrap().state;
-    let replay = projections::process::prepayment::Prepayments::new(state.store.clone());
+    let replay = api::usecases::process::prepayment::Prepayments::new(state.store.clone());
     projections::engine::catch_up(&server.db.pool, &replay, 1000)
         .await
         .unwrap();
@@ -359,13 +359,13 @@ async fn no_prepayment_invoice_under_monthly_consumption_nor_for_a_post_paid_cli
 
 #[tokio::test]
 async fn the_workers_pool_has_a_connection_for_each_process_manager_and_the_group() {
-    // The budget of api::server: the read models' group worker, one per worker that runs
+    // The budget of api::http::server: the read models' group worker, one per worker that runs
     // alone (the process managers), LISTEN and the backlog counts.
     let server = TestServer::start().await;
     let state = &server.running.as_ref().unwrap().state;
     let alone = projections::all()
         .iter()
-        .chain(projections::process::all(state.store.clone()).iter())
+        .chain(api::usecases::process::all(state.store.clone()).iter())
         .filter(|worker| worker.runs_alone())
         .count();
     assert_eq!(
@@ -373,9 +373,9 @@ async fn the_workers_pool_has_a_connection_for_each_process_manager_and_the_grou
         "settlement, payments, invoicing, prepayments, merges"
     );
     assert!(
-        u32::try_from(alone + 3).unwrap() <= api::server::WORKER_CONNECTIONS,
+        u32::try_from(alone + 3).unwrap() <= api::http::server::WORKER_CONNECTIONS,
         "{alone} workers alone + 3 > {}",
-        api::server::WORKER_CONNECTIONS
+        api::http::server::WORKER_CONNECTIONS
     );
 }
 

@@ -7,7 +7,7 @@
 
 #![no_main]
 
-use api::routes::{accounts, billing, clients, operations, providers, services, tariffs};
+use api::http::routes::{accounts, billing, clients, operations, providers, services, tariffs};
 use domain::{account, client, provider, service, tariff};
 use libfuzzer_sys::fuzz_target;
 use serde::Serialize;

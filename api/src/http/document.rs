@@ -1,0 +1,334 @@
+//! The printable invoice: the frozen document of the invoices read model rendered as HTML (every
+//! value escaped) and as a PDF in the standard Helvetica font (nothing to embed).
+
+use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
+
+use crate::http::answer::format_amount;
+use crate::http::error::ApiError;
+use crate::http::routes::invoices::{DocumentParts, InvoiceView};
+
+/// One printable document: the header, the parties, the lines and the totals, as text.
+pub struct Document {
+    title: String,
+    facts: Vec<(String, String)>,
+    seller: Vec<String>,
+    payer: Vec<String>,
+    lines: Vec<[String; 7]>,
+    totals: Vec<(String, String)>,
+    notes: Vec<String>,
+}
+
+const LINE_HEADINGS: [&str; 7] = [
+    "Description",
+    "Qty",
+    "Unit price",
+    "Discount",
+    "Net",
+    "VAT %",
+    "Gross",
+];
+
+impl Document {
+    /// The document of `invoice` as the read model holds it.
+    pub fn from_view(invoice: &InvoiceView) -> Result<Document, ApiError> {
+        let parts: DocumentParts =
+            serde_json::from_value(invoice.document.clone()).map_err(|e| ApiError::internal(&e))?;
+        let currency = invoice.currency.as_str();
+        let kind = match invoice.kind.as_str() {
+            "proforma" => "Proforma invoice",
+            "credit_note" => "Credit note",
+            _ => "Invoice",
+        };
+        let title = match &invoice.number {
+            Some(number) => format!("{kind} {number}"),
+            None => format!("{kind} (draft)"),
+        };
+        let mut facts = vec![
+            ("Date of issue".to_string(), invoice.issued_on.to_string()),
+            ("Due".to_string(), invoice.due_on.to_string()),
+            ("Status".to_string(), invoice.status.clone()),
+            ("Currency".to_string(), invoice.currency.clone()),
+        ];
+        if let Some(period) = parts.period {
+            facts.push((
+                "Period".to_string(),
+                format!("{} to {}", period.start, period.end),
+            ));
+        }
+        if let Some(payment) = parts.payment_id {
+            facts.push(("Payment".to_string(), payment.to_string()));
+        }
+        if let Some(corrects) = invoice.corrects {
+            facts.push(("Corrects invoice".to_string(), corrects.to_string()));
+        }
+        let mut seller = vec![parts.seller.name.clone()];
+        seller.extend(parts.seller.address.lines().map(str::to_string));
+        seller.push(parts.seller.country.as_str().to_string());
+        if let Some(vat) = &parts.seller.vat_number {
+            seller.push(format!("VAT number {vat}"));
+        }
+        let mut payer = vec![parts.payer.name.clone()];
+        if let Some(address) = &parts.payer.address {
+            payer.extend(address.lines().map(str::to_string));
+        }
+        payer.push(parts.payer.country.as_str().to_string());
+        if let Some(vat) = &parts.payer.vat_number {
+            payer.push(format!("VAT number {vat}"));
+        }
+        payer.push(parts.payer.email.clone());
+        let lines = parts
+            .lines
+            .iter()
+            .map(|line| {
+                [
+                    line.description.clone(),
+                    line.quantity.normalize().to_string(),
+                    line.unit_price.amount().to_string(),
+                    line.discount.amount().to_string(),
+                    line.net.amount().to_string(),
+                    line.tax_rate.to_string(),
+                    line.gross.amount().to_string(),
+                ]
+            })
+            .collect();
+        let mut totals = vec![("Net".to_string(), parts.totals.net.amount().to_string())];
+        for rate in &parts.totals.by_rate {
+            totals.push((
+                format!("VAT {}% on {}", rate.rate, rate.net.amount()),
+                rate.tax.amount().to_string(),
+            ));
+        }
+        totals.push((
+            format!("Total {currency}"),
+            parts.totals.gross.amount().to_string(),
+        ));
+        if invoice.credited != format_amount(rust_decimal::Decimal::ZERO, currency) {
+            totals.push(("Credited".to_string(), invoice.credited.clone()));
+        }
+        let notes = parts.tax_notice.into_iter().chain(parts.note).collect();
+        Ok(Document {
+            title,
+            facts,
+            seller,
+            payer,
+            lines,
+            totals,
+            notes,
+        })
+    }
+
+    /// The document as a standalone HTML page.
+    pub fn html(&self) -> String {
+        let mut html = String::with_capacity(4096);
+        html.push_str("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>");
+        html.push_str(&escape(&self.title));
+        html.push_str(
+            "</title><style>body{font-family:Helvetica,Arial,sans-serif;margin:2em;max-width:60em}\
+             table{border-collapse:collapse;width:100%}td,th{padding:.3em .5em;border-bottom:1px solid #ccc}\
+             th{text-align:left}td.n,th.n{text-align:right}.parties{display:flex;gap:4em;margin:1.5em 0}\
+             .totals{margin-left:auto;width:auto}</style></head><body>",
+        );
+        html.push_str(&format!(
+            "<h1>{}</h1><table class=\"facts\">",
+            escape(&self.title)
+        ));
+        for (name, value) in &self.facts {
+            html.push_str(&format!(
+                "<tr><th>{}</th><td>{}</td></tr>",
+                escape(name),
+                escape(value)
+            ));
+        }
+        html.push_str("</table><div class=\"parties\">");
+        for (heading, lines) in [("Seller", &self.seller), ("Bill to", &self.payer)] {
+            html.push_str(&format!("<div><h2>{heading}</h2>"));
+            for line in lines {
+                html.push_str(&format!("<div>{}</div>", escape(line)));
+            }
+            html.push_str("</div>");
+        }
+        html.push_str("</div><table class=\"lines\"><thead><tr>");
+        for (index, heading) in LINE_HEADINGS.iter().enumerate() {
+            let class = if index == 0 { "" } else { " class=\"n\"" };
+            html.push_str(&format!("<th{class}>{heading}</th>"));
+        }
+        html.push_str("</tr></thead><tbody>");
+        for line in &self.lines {
+            html.push_str("<tr>");
+            for (index, cell) in line.iter().enumerate() {
+                let class = if index == 0 { "" } else { " class=\"n\"" };
+                html.push_str(&format!("<td{class}>{}</td>", escape(cell)));
+            }
+            html.push_str("</tr>");
+        }
+        html.push_str("</tbody></table><table class=\"totals\">");
+        for (name, value) in &self.totals {
+            html.push_str(&format!(
+                "<tr><th>{}</th><td class=\"n\">{}</td></tr>",
+                escape(name),
+                escape(value)
+            ));
+        }
+        html.push_str("</table>");
+        for note in &self.notes {
+            html.push_str(&format!("<p class=\"note\">{}</p>", escape(note)));
+        }
+        html.push_str("</body></html>");
+        html
+    }
+
+    /// The document as a PDF (A4, Helvetica, as many pages as the lines need).
+    pub fn pdf(&self) -> Vec<u8> {
+        const TOP: f32 = 800.0;
+        const BOTTOM: f32 = 60.0;
+        const LEADING: f32 = 14.0;
+        let columns: [f32; 7] = [50.0, 290.0, 330.0, 390.0, 440.0, 490.0, 530.0];
+        let mut pages: Vec<Content> = Vec::new();
+        let mut page = Content::new();
+        let mut y = TOP;
+        let text = |page: &mut Content, x: f32, y: f32, size: f32, value: &str| {
+            page.begin_text();
+            page.set_font(Name(b"F1"), size);
+            page.next_line(x, y);
+            page.show(Str(&win_ansi(value)));
+            page.end_text();
+        };
+        text(&mut page, 50.0, y, 18.0, &self.title);
+        y -= 2.0 * LEADING;
+        for (name, value) in &self.facts {
+            text(&mut page, 50.0, y, 10.0, &format!("{name}: {value}"));
+            y -= LEADING;
+        }
+        y -= LEADING;
+        let party_top = y;
+        for (x, heading, lines) in [
+            (50.0, "Seller", &self.seller),
+            (310.0, "Bill to", &self.payer),
+        ] {
+            let mut line_y = party_top;
+            text(&mut page, x, line_y, 11.0, heading);
+            for line in lines {
+                line_y -= LEADING;
+                text(&mut page, x, line_y, 10.0, line);
+            }
+            y = y.min(line_y);
+        }
+        y -= 2.0 * LEADING;
+        for (x, heading) in columns.iter().zip(LINE_HEADINGS) {
+            text(&mut page, *x, y, 9.0, heading);
+        }
+        y -= LEADING;
+        for line in &self.lines {
+            if y < BOTTOM {
+                pages.push(std::mem::replace(&mut page, Content::new()));
+                y = TOP;
+            }
+            for (x, cell) in columns.iter().zip(line) {
+                text(&mut page, *x, y, 9.0, &truncate(cell, 48));
+            }
+            y -= LEADING;
+        }
+        y -= LEADING;
+        for (name, value) in self
+            .totals
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .chain(self.notes.iter().map(|note| (note.as_str(), "")))
+        {
+            if y < BOTTOM {
+                pages.push(std::mem::replace(&mut page, Content::new()));
+                y = TOP;
+            }
+            text(&mut page, 330.0, y, 10.0, name);
+            text(&mut page, 530.0, y, 10.0, value);
+            y -= LEADING;
+        }
+        pages.push(page);
+
+        let mut pdf = Pdf::new();
+        let catalog = Ref::new(1);
+        let tree = Ref::new(2);
+        let font = Ref::new(3);
+        let count = i32::try_from(pages.len()).unwrap_or(i32::MAX);
+        let page_ids: Vec<Ref> = (0..count).map(|n| Ref::new(4 + 2 * n)).collect();
+        pdf.catalog(catalog).pages(tree);
+        pdf.pages(tree).kids(page_ids.iter().copied()).count(count);
+        pdf.type1_font(font)
+            .base_font(Name(b"Helvetica"))
+            .encoding_predefined(Name(b"WinAnsiEncoding"));
+        for (id, content) in page_ids.iter().zip(pages) {
+            let content_id = Ref::new(id.get() + 1);
+            let mut page = pdf.page(*id);
+            page.media_box(Rect::new(0.0, 0.0, 595.0, 842.0));
+            page.parent(tree);
+            page.contents(content_id);
+            page.resources().fonts().pair(Name(b"F1"), font);
+            page.finish();
+            pdf.stream(content_id, &content.finish());
+        }
+        pdf.finish()
+    }
+}
+
+/// `text` with the HTML special characters escaped.
+pub fn escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            other => escaped.push(other),
+        }
+    }
+    escaped
+}
+
+/// At most `max` characters of `text`.
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// `text` in the PDF's WinAnsi encoding: Latin-1 as it is, a few common signs mapped, anything
+/// else as `?` (the standard fonts have no other glyphs).
+fn win_ansi(text: &str) -> Vec<u8> {
+    text.chars()
+        .map(|c| match c {
+            '€' => 0x80,
+            '…' => 0x85,
+            '–' => 0x96,
+            '—' => 0x97,
+            '\u{20}'..='\u{7e}' | '\u{a0}'..='\u{ff}' => u8::try_from(u32::from(c)).unwrap_or(b'?'),
+            _ => b'?',
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_special_characters_are_escaped() {
+        assert_eq!(
+            escape("<script>alert('x') & \"y\"</script>"),
+            "&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;"
+        );
+    }
+
+    #[test]
+    fn text_outside_win_ansi_becomes_a_question_mark() {
+        assert_eq!(
+            win_ansi("Müller €5 — ok"),
+            b"M\xfcller \x805 \x97 ok".to_vec()
+        );
+        assert_eq!(win_ansi("Жук"), b"???".to_vec());
+    }
+}

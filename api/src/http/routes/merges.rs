@@ -1,0 +1,290 @@
+//! Merging clients: one or more source clients merged into a target client of the same provider
+//! (docs/adr/0006-merging-accounts.md). The request only starts the merge; the merging process
+//! moves the services, payers and balances step by step, and `GET /v1/merges/{id}` shows them.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::client::Client;
+use domain::ids::{AccountId, ClientId, MergeId};
+use domain::merge::{MERGE_SOURCES_MAX, Merge, MergeCommand, MergeSource};
+use eventstore::CommandKey;
+use projections::ReadModel;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::http::answer::{Accepted, Consistency, accepted_with};
+use crate::http::error::{ApiError, Problem};
+use crate::http::extract::{Body, Command, Path, Query};
+use crate::http::state::AppState;
+
+/// `POST /v1/clients/{id}/merge`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeRequest {
+    /// The caller's id for the merge: sending the same request again starts nothing more.
+    pub merge_id: Uuid,
+    /// The clients merged into this one: 1 to 100, distinct, of the same provider, not merged.
+    pub sources: Vec<Uuid>,
+}
+
+/// A merge and its steps so far.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MergeView {
+    /// Its id.
+    pub merge_id: Uuid,
+    /// The provider.
+    pub provider_id: Uuid,
+    /// The client everything moves to.
+    pub target_id: Uuid,
+    /// The sources with their accounts.
+    #[schema(value_type = Vec<Object>)]
+    pub sources: serde_json::Value,
+    /// `running` or `completed`.
+    pub status: String,
+    /// The day it started.
+    #[schema(value_type = String, format = Date)]
+    pub started_on: NaiveDate,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// When its last step was done.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// The steps done, in log order.
+    pub steps: Vec<MergeStepView>,
+}
+
+/// One step of a merge.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct MergeStepView {
+    /// The global position of its event.
+    pub position: i64,
+    /// `source_merged`, `service_moved`, `payer_moved`, `balance_out` or `balance_in`.
+    pub step: String,
+    /// The source client, for a source marked merged or a service or payer moved.
+    pub client_id: Option<Uuid>,
+    /// The service, payer or account.
+    pub subject_id: Option<Uuid>,
+    /// The balance moved, signed (negative for a debt), for a balance step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<String>,
+    /// Its currency.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// When it was done.
+    pub occurred_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct StepRow {
+    position: i64,
+    step: String,
+    client_id: Option<Uuid>,
+    subject_id: Option<Uuid>,
+    amount: Option<Decimal>,
+    currency: Option<String>,
+    occurred_at: DateTime<Utc>,
+}
+
+/// Starts merging the sources into the client `id`: their services, payers and balances (per
+/// provider and currency; positive balances and debts alike) move to it, and the sources are
+/// marked merged and refuse every command from then on. Answers at once with the merge id;
+/// the steps follow (`GET /v1/merges/{id}`). Idempotent by `merge_id`.
+#[utoipa::path(post, path = "/v1/clients/{id}/merge", tag = "clients",
+    request_body = MergeRequest,
+    params(("id" = Uuid, Path, description = "the target client")),
+    responses(
+        (status = 202, description = "started (or already started by this request)", body = Accepted),
+        (status = 404, description = "no such target client", body = Problem),
+        (status = 422, description = "no sources or too many, a source unknown, of another provider, merged, deleted or named twice, or the target among them", body = Problem)))]
+pub async fn merge_clients(
+    State(state): State<AppState>,
+    command: Command,
+    Path(target_id): Path<Uuid>,
+    Body(request): Body<MergeRequest>,
+) -> Result<Response, ApiError> {
+    let (provider_id, currency) = crate::usecases::clients::active(&state, target_id).await?;
+    if request.sources.is_empty() {
+        return Err(ApiError::unprocessable(
+            "no_sources",
+            "sources: at least one source client is needed",
+        ));
+    }
+    if request.sources.len() > MERGE_SOURCES_MAX {
+        return Err(ApiError::unprocessable(
+            "too_many_sources",
+            format!("sources: at most {MERGE_SOURCES_MAX} source clients"),
+        ));
+    }
+    if request.sources.contains(&target_id) {
+        return Err(ApiError::unprocessable(
+            "target_in_sources",
+            "sources: the target cannot be merged into itself",
+        ));
+    }
+    let merge_id = MergeId::from_uuid(request.merge_id);
+    let mut sources = Vec::with_capacity(request.sources.len());
+    for source_id in &request.sources {
+        let source = state
+            .store
+            .load::<Client>(&source_id.to_string())
+            .await?
+            .aggregate;
+        let (Some(source_provider), Some(source_currency)) =
+            (source.provider_id(), source.currency())
+        else {
+            return Err(ApiError::unprocessable(
+                "source_not_found",
+                format!("sources: no client {source_id}"),
+            ));
+        };
+        if source_provider != provider_id {
+            return Err(ApiError::unprocessable(
+                "source_of_another_provider",
+                format!("sources: client {source_id} belongs to another provider"),
+            ));
+        }
+        match source.merged_into() {
+            // Merged by this very merge: a repeated request.
+            Some((merged_by, _)) if merged_by == merge_id => {}
+            Some((merged_by, into)) => {
+                return Err(ApiError::unprocessable(
+                    "client_merged",
+                    format!(
+                        "sources: client {source_id} was merged into client {into} by merge {merged_by}"
+                    ),
+                ));
+            }
+            None if source.is_deleted() => {
+                return Err(ApiError::unprocessable(
+                    "client_deleted",
+                    format!("sources: client {source_id} is deleted"),
+                ));
+            }
+            None => {}
+        }
+        let client_id = ClientId::from_uuid(*source_id);
+        sources.push(MergeSource {
+            client_id,
+            account_id: AccountId::of(client_id, source_provider, source_currency),
+        });
+    }
+    let target = ClientId::from_uuid(target_id);
+    let key = CommandKey::new(
+        "merge",
+        request.merge_id.to_string(),
+        &(target_id, &request.sources),
+        serde_json::json!({ "id": request.merge_id }),
+    )
+    .map_err(|e| ApiError::internal(&e))?;
+    let keys: Vec<CommandKey> = std::iter::once(key)
+        .chain(command.key(&request, request.merge_id)?)
+        .collect();
+    let committed = state
+        .store
+        .execute::<Merge>(
+            &request.merge_id.to_string(),
+            MergeCommand::StartMerge {
+                merge_id,
+                provider_id,
+                target,
+                target_account: AccountId::of(target, provider_id, currency),
+                sources,
+                started_on: state.today(),
+            },
+            &command.context,
+            &keys,
+        )
+        .await?;
+    Ok(accepted_with(
+        StatusCode::ACCEPTED,
+        request.merge_id,
+        &committed,
+    ))
+}
+
+/// A merge with the steps done so far.
+#[utoipa::path(get, path = "/v1/merges/{id}", tag = "clients",
+    params(("id" = Uuid, Path, description = "the merge"), Consistency),
+    responses(
+        (status = 200, description = "the merge", body = MergeView),
+        (status = 404, description = "no such merge", body = Problem)))]
+pub async fn get_merge(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    Query(consistency): Query<Consistency>,
+) -> Result<Json<MergeView>, ApiError> {
+    state
+        .consistent(&[ReadModel::Merges], consistency.min_position)
+        .await?;
+    type MergeRow = (
+        Uuid,
+        Uuid,
+        Uuid,
+        serde_json::Value,
+        String,
+        NaiveDate,
+        DateTime<Utc>,
+        Option<DateTime<Utc>>,
+    );
+    let row: Option<MergeRow> = sqlx::query_as(
+        "SELECT merge_id, provider_id, target_id, sources, status, started_on, started_at,
+                completed_at
+           FROM merges WHERE merge_id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&state.pool)
+    .await?;
+    let Some((
+        merge_id,
+        provider_id,
+        target_id,
+        sources,
+        status,
+        started_on,
+        started_at,
+        completed_at,
+    )) = row
+    else {
+        return Err(ApiError::not_found(
+            "merge_not_found",
+            format!("no merge {id}"),
+        ));
+    };
+    let steps: Vec<StepRow> = sqlx::query_as(
+        "SELECT position, step, client_id, subject_id, amount, currency, occurred_at
+           FROM merge_steps WHERE merge_id = $1 ORDER BY position",
+    )
+    .bind(id)
+    .fetch_all(&state.pool)
+    .await?;
+    let steps = steps
+        .into_iter()
+        .map(|row| MergeStepView {
+            position: row.position,
+            step: row.step,
+            client_id: row.client_id,
+            subject_id: row.subject_id,
+            amount: row
+                .amount
+                .zip(row.currency.as_deref())
+                .map(|(amount, currency)| crate::http::answer::format_amount(amount, currency)),
+            currency: row.currency,
+            occurred_at: row.occurred_at,
+        })
+        .collect();
+    Ok(Json(MergeView {
+        merge_id,
+        provider_id,
+        target_id,
+        sources,
+        status,
+        started_on,
+        started_at,
+        completed_at,
+        steps,
+    }))
+}

@@ -1,0 +1,294 @@
+//! The catalog: tariffs (packages) with prices per period and currency, set-up fees and add-ons.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use domain::ids::{ProviderId, TariffId};
+use domain::money::Money;
+use domain::provider::Provider;
+use domain::tariff::{AddonSpec, ItemType, PeriodPrice, Tariff, TariffCommand};
+use projections::ReadModel;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::http::answer::{Accepted, Page, accepted, accepted_with};
+use crate::http::error::{ApiError, Problem};
+use crate::http::extract::{Body, Command, Path, Query};
+use crate::http::state::AppState;
+
+/// `POST /v1/tariffs`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTariffRequest {
+    /// The provider selling it.
+    pub provider_id: Uuid,
+    /// The tariff's name, such as "VDS Start".
+    pub name: String,
+    /// `domain`, `shared_hosting`, `vds`, `dedicated_server`, `ssl_certificate`, `dns_hosting`
+    /// or `other`.
+    #[schema(value_type = String, example = "vds")]
+    pub item_type: ItemType,
+    /// Prices per period and currency: `[{"period": "P1M", "price": {"amount": "10.00", "currency": "EUR"}}]`.
+    /// Periods: `P1D`, `P1M`, `P3M`, `P6M`, `P12M`.
+    #[schema(value_type = Vec<Object>)]
+    pub prices: Vec<PeriodPrice>,
+    /// One-time set-up fees, at most one per currency.
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub setup_fees: Vec<Money>,
+    /// Add-ons: `{"code", "name", "kind": "quantity", "unit", "min", "max", "prices"}`,
+    /// `{"code", "name", "kind": "toggle", "prices"}` or
+    /// `{"code", "name", "kind": "choice", "options": [{"code", "name", "prices"}]}`.
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub addons: Vec<AddonSpec>,
+}
+
+/// `POST /v1/tariffs/{id}/prices`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetPriceRequest {
+    /// `P1D`, `P1M`, `P3M`, `P6M` or `P12M`.
+    #[schema(value_type = String, example = "P1M")]
+    pub period: domain::period::BillingPeriod,
+    /// The new price for that period in its currency. Services already ordered keep theirs.
+    #[schema(value_type = Object)]
+    pub price: Money,
+}
+
+/// A tariff as the catalog shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TariffView {
+    /// Its id.
+    pub id: Uuid,
+    /// The provider.
+    pub provider_id: Uuid,
+    /// Its name.
+    pub name: String,
+    /// The kind of item.
+    pub item_type: String,
+    /// `active` or `archived`.
+    pub status: String,
+    /// Prices per period and currency.
+    #[schema(value_type = Vec<Object>)]
+    pub prices: serde_json::Value,
+    /// Set-up fees.
+    #[schema(value_type = Vec<Object>)]
+    pub setup_fees: serde_json::Value,
+    /// Add-ons.
+    #[schema(value_type = Vec<Object>)]
+    pub addons: serde_json::Value,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// `GET /v1/tariffs` parameters.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListTariffsParams {
+    /// Only this provider's tariffs.
+    pub provider_id: Option<Uuid>,
+    /// `active` or `archived`.
+    pub status: Option<String>,
+    /// The `next` cursor of the previous page.
+    pub after: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i64>,
+    /// Wait until the read model has this global position.
+    #[param(minimum = 0)]
+    pub min_position: Option<i64>,
+}
+
+type TariffRow = (
+    Uuid,
+    Uuid,
+    String,
+    String,
+    String,
+    serde_json::Value,
+    serde_json::Value,
+    serde_json::Value,
+    DateTime<Utc>,
+);
+
+fn view(row: TariffRow) -> TariffView {
+    let (id, provider_id, name, item_type, status, prices, setup_fees, addons, created_at) = row;
+    TariffView {
+        id,
+        provider_id,
+        name,
+        item_type,
+        status,
+        prices,
+        setup_fees,
+        addons,
+        created_at,
+    }
+}
+
+/// Creates a tariff.
+#[utoipa::path(post, path = "/v1/tariffs", tag = "catalog",
+    request_body = CreateTariffRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "makes a retry safe")),
+    responses(
+        (status = 201, description = "created", body = Accepted),
+        (status = 422, description = "invalid", body = Problem)))]
+pub async fn create_tariff(
+    State(state): State<AppState>,
+    command: Command,
+    Body(request): Body<CreateTariffRequest>,
+) -> Result<Response, ApiError> {
+    let provider = state
+        .store
+        .load::<Provider>(&request.provider_id.to_string())
+        .await?
+        .aggregate;
+    if !provider.is_created() {
+        return Err(ApiError::unprocessable(
+            "provider_not_found",
+            format!("provider_id: no provider {}", request.provider_id),
+        ));
+    }
+    let id = Uuid::now_v7();
+    let key = command.key(&request, id)?;
+    let committed = state
+        .store
+        .execute::<Tariff>(
+            &id.to_string(),
+            TariffCommand::CreateTariff {
+                tariff_id: TariffId::from_uuid(id),
+                provider_id: ProviderId::from_uuid(request.provider_id),
+                name: request.name,
+                item_type: request.item_type,
+                prices: request.prices,
+                setup_fees: request.setup_fees,
+                addons: request.addons,
+            },
+            &command.context,
+            key.as_slice(),
+        )
+        .await?;
+    Ok(accepted(id, &committed))
+}
+
+/// Sets a price of a tariff (adds the period and currency, or replaces its price).
+#[utoipa::path(post, path = "/v1/tariffs/{id}/prices", tag = "catalog",
+    request_body = SetPriceRequest,
+    params(("id" = Uuid, Path, description = "the tariff")),
+    responses(
+        (status = 200, description = "set", body = Accepted),
+        (status = 404, description = "no such tariff", body = Problem),
+        (status = 422, description = "invalid or archived", body = Problem)))]
+pub async fn set_price(
+    State(state): State<AppState>,
+    command: Command,
+    Path(id): Path<Uuid>,
+    Body(request): Body<SetPriceRequest>,
+) -> Result<Response, ApiError> {
+    let key = command.key(&request, id)?;
+    let committed = state
+        .store
+        .execute::<Tariff>(
+            &id.to_string(),
+            TariffCommand::SetPrice {
+                price: PeriodPrice {
+                    period: request.period,
+                    price: request.price,
+                },
+            },
+            &command.context,
+            key.as_slice(),
+        )
+        .await?;
+    Ok(accepted_with(StatusCode::OK, id, &committed))
+}
+
+/// Archives a tariff: it can no longer be ordered; services on it go on.
+#[utoipa::path(post, path = "/v1/tariffs/{id}/archive", tag = "catalog",
+    params(("id" = Uuid, Path, description = "the tariff")),
+    responses(
+        (status = 200, description = "archived", body = Accepted),
+        (status = 404, description = "no such tariff", body = Problem),
+        (status = 422, description = "already archived", body = Problem)))]
+pub async fn archive_tariff(
+    State(state): State<AppState>,
+    command: Command,
+    Path(id): Path<Uuid>,
+) -> Result<Response, ApiError> {
+    let key = command.key(&(), id)?;
+    let committed = state
+        .store
+        .execute::<Tariff>(
+            &id.to_string(),
+            TariffCommand::ArchiveTariff,
+            &command.context,
+            key.as_slice(),
+        )
+        .await?;
+    Ok(accepted_with(StatusCode::OK, id, &committed))
+}
+
+/// Lists tariffs, oldest first.
+#[utoipa::path(get, path = "/v1/tariffs", tag = "catalog",
+    params(ListTariffsParams),
+    responses((status = 200, description = "a page of tariffs", body = Page<TariffView>)))]
+pub async fn list_tariffs(
+    State(state): State<AppState>,
+    Query(params): Query<ListTariffsParams>,
+) -> Result<Json<Page<TariffView>>, ApiError> {
+    state
+        .consistent(&[ReadModel::Tariffs], params.min_position)
+        .await?;
+    let limit = crate::http::answer::limit(params.limit)?;
+    let after = crate::http::answer::id_cursor(params.after.as_deref())?;
+    let rows: Vec<TariffRow> = sqlx::query_as(
+        "SELECT id, provider_id, name, item_type, status, prices, setup_fees, addons, created_at
+           FROM tariffs
+          WHERE ($1::uuid IS NULL OR provider_id = $1)
+            AND ($2::text IS NULL OR status = $2)
+            AND ($3::uuid IS NULL OR id > $3)
+          ORDER BY id
+          LIMIT $4",
+    )
+    .bind(params.provider_id)
+    .bind(params.status)
+    .bind(after)
+    .bind(limit + 1)
+    .fetch_all(&state.pool)
+    .await?;
+    let items = rows.into_iter().map(view).collect();
+    Ok(Json(crate::http::answer::page(
+        items,
+        limit,
+        |t: &TariffView| t.id.to_string(),
+    )))
+}
+
+/// One tariff.
+#[utoipa::path(get, path = "/v1/tariffs/{id}", tag = "catalog",
+    params(("id" = Uuid, Path, description = "the tariff"), crate::http::answer::Consistency),
+    responses(
+        (status = 200, description = "the tariff", body = TariffView),
+        (status = 404, description = "no such tariff", body = Problem)))]
+pub async fn get_tariff(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    Query(consistency): Query<crate::http::answer::Consistency>,
+) -> Result<Json<TariffView>, ApiError> {
+    state
+        .consistent(&[ReadModel::Tariffs], consistency.min_position)
+        .await?;
+    let row: Option<TariffRow> = sqlx::query_as(
+        "SELECT id, provider_id, name, item_type, status, prices, setup_fees, addons, created_at
+           FROM tariffs WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&state.pool)
+    .await?;
+    row.map(|r| Json(view(r)))
+        .ok_or_else(|| ApiError::not_found("tariff_not_found", format!("no tariff {id}")))
+}

@@ -1,0 +1,88 @@
+//! The use cases: one function per thing a caller can ask of the billing core, taking typed
+//! input and returning a typed result or a typed error. They are the only code that runs
+//! commands through [`eventstore::EventStore`]; they know nothing of HTTP.
+//!
+//! The process managers (`process`) live here too: cross-aggregate work driven by the log,
+//! registered with the projection engine, which runs them.
+
+pub mod clients;
+pub mod error;
+pub mod process;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use eventstore::EventStore;
+use projections::{Progress, ReadModel};
+use sqlx::PgPool;
+
+pub use error::{Error, Kind};
+
+/// What every use case and query runs on. Cheap to clone.
+#[derive(Clone)]
+pub struct Core {
+    /// The event store: the only way to change anything.
+    pub store: Arc<EventStore>,
+    /// The pool the read models are queried through.
+    pub pool: PgPool,
+    /// This process's projection progress, for `min_position` waits.
+    pub progress: Progress,
+    /// How long a query waits for its read model to reach `min_position`.
+    pub query_wait: Duration,
+}
+
+impl Core {
+    /// Today, by the injected clock: the date of the billing calendar commands are dated with.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.store.clock().now().date_naive()
+    }
+
+    /// Read-your-writes: waits until every one of `read_models` has applied the event at
+    /// `min_position`, or refuses after the configured bound (`projection_behind`, retry).
+    pub async fn consistent(
+        &self,
+        read_models: &[ReadModel],
+        min_position: Option<i64>,
+    ) -> Result<(), Error> {
+        if let Some(negative) = min_position.filter(|p| *p < 0) {
+            return Err(Error::invalid(
+                "invalid_query",
+                format!("min_position must not be negative, not {negative}"),
+            ));
+        }
+        let Some(position) = min_position.filter(|p| *p > 0) else {
+            return Ok(());
+        };
+        // A position past the end of the log was never given out: waiting cannot help.
+        let head = eventstore::log::head_position(&self.pool).await?;
+        if position > head {
+            return Err(Error::invalid(
+                "invalid_position",
+                format!("min_position {position} is past the end of the log ({head})"),
+            ));
+        }
+        let deadline = Instant::now() + self.query_wait;
+        for read_model in read_models {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let reached = projections::engine::wait_for_position(
+                &self.pool,
+                &self.progress,
+                read_model.name(),
+                position,
+                left,
+            )
+            .await?;
+            if !reached {
+                return Err(Error::unavailable(
+                    "projection_behind",
+                    format!(
+                        "the {} read model has not reached position {position} yet",
+                        read_model.name()
+                    ),
+                    1,
+                ));
+            }
+        }
+        Ok(())
+    }
+}

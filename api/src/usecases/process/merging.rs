@@ -1,0 +1,429 @@
+//! Merging accounts (docs/adr/0006-merging-accounts.md): a `MergeStarted` is carried out as a
+//! sequence of keyed steps, each idempotent, so that a crash anywhere is finished by the rerun
+//! and nothing is done twice:
+//!
+//! 1. each source client is marked merged (`MarkMerged`: the same merge marks once), after which
+//!    it refuses every command;
+//! 2. each of its services moves to the target (`TransferService`, keyed by (merge, service)):
+//!    from then on it is charged to the target's account, so nothing charges the source account
+//!    any more;
+//! 3. each of its payers moves to the target (`TransferPayer`, keyed by (merge, payer));
+//! 4. its account's whole balance, a positive one or a debt, leaves it (`TransferBalanceOut`,
+//!    keyed by (merge, source account); the account also remembers the merge) and arrives on
+//!    the target's account (`TransferBalanceIn`, keyed likewise, with the amount the source
+//!    account recorded);
+//! 5. the merge is completed (`CompleteMerge`).
+//!
+//! The process runs from the log like a projection: its checkpoint passes `MergeStarted` only
+//! once every step succeeded, so a restart after a crash runs the steps again and the done ones
+//! change nothing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use domain::account::{Account, AccountCommand};
+use domain::client::{Client, ClientCommand, ClientError};
+use domain::ids::{AccountId, ClientId, MergeId, PayerId, ServiceId};
+use domain::merge::{Merge, MergeCommand, MergeSource};
+use domain::payer::{Payer, PayerCommand};
+use domain::service::{Service, ServiceCommand, ServiceEvent};
+use eventstore::log::StoredEvent;
+use eventstore::metadata::{Actor, CommandContext};
+use eventstore::{CommandError, CommandKey, EventStore, StoreError};
+use sqlx::PgConnection;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use projections::{Progress, Projection, ProjectionError};
+
+/// Why a step of a merge failed; the step is retried.
+#[derive(Debug, thiserror::Error)]
+pub enum MergeStepError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A read model query failed.
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    /// A projection step failed.
+    #[error(transparent)]
+    Projection(#[from] ProjectionError),
+    /// A command was refused in a way the merge does not expect.
+    #[error("merge step refused: {0}")]
+    Refused(String),
+}
+
+impl<E: std::fmt::Display> From<CommandError<E>> for MergeStepError {
+    fn from(error: CommandError<E>) -> Self {
+        match error {
+            CommandError::Store(e) => Self::Store(e),
+            other => Self::Refused(other.to_string()),
+        }
+    }
+}
+
+impl From<MergeStepError> for ProjectionError {
+    fn from(error: MergeStepError) -> Self {
+        match error {
+            MergeStepError::Database(e) => Self::Database(e),
+            MergeStepError::Projection(e) => e,
+            other => Self::Malformed(other.to_string()),
+        }
+    }
+}
+
+/// A step's key: `scope` and `{merge}/{subject}`, fingerprinted with the same two, so that the
+/// same step of the same merge is recognised and answered from its first run.
+fn step_key(scope: &str, merge: MergeId, subject: Uuid) -> Result<CommandKey, MergeStepError> {
+    CommandKey::new(
+        scope,
+        format!("{merge}/{subject}"),
+        &(merge, subject),
+        serde_json::Value::Null,
+    )
+    .map_err(|e| MergeStepError::Refused(e.to_string()))
+}
+
+/// Waits until the services and payers read models have the event at `position`, so that they
+/// know every service and payer the source had when it was marked merged.
+async fn read_models_at(store: &EventStore, position: i64) -> Result<(), MergeStepError> {
+    for projection in ["services", "payers"] {
+        let ready = projections::engine::wait_for_position(
+            store.pool(),
+            &Progress::default(),
+            projection,
+            position,
+            Duration::from_secs(30),
+        )
+        .await?;
+        if !ready {
+            return Err(MergeStepError::Refused(format!(
+                "the {projection} read model is behind; the merge will retry"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Moves one service to the target's account, as a step of `merge` (or of no merge, for a
+/// transfer staff asked for). Idempotent: keyed by (merge, service), and a service already
+/// owned by the target records nothing.
+pub async fn transfer_service(
+    store: &EventStore,
+    service_id: ServiceId,
+    to_client: ClientId,
+    to_account: AccountId,
+    merge: Option<MergeId>,
+    context: &CommandContext,
+    keys: &[CommandKey],
+) -> Result<i64, CommandError<domain::service::ServiceError>> {
+    let service = store
+        .load::<Service>(&service_id.to_string())
+        .await?
+        .aggregate;
+    let provider_id = service.provider_id().ok_or(CommandError::Rejected(
+        domain::service::ServiceError::NotOrdered,
+    ))?;
+    let committed = store
+        .execute::<Service>(
+            &service_id.to_string(),
+            ServiceCommand::TransferService {
+                to_client,
+                provider_id,
+                to_account,
+                merge_id: merge,
+                on: store.clock().now().date_naive(),
+            },
+            context,
+            keys,
+        )
+        .await?;
+    Ok(committed.position)
+}
+
+/// Runs every step of the merge `merge_id` that is not done yet. A completed merge, or one
+/// never started, does nothing.
+pub async fn run_merge(
+    store: &EventStore,
+    merge_id: MergeId,
+    context: &CommandContext,
+) -> Result<(), MergeStepError> {
+    let merge = store.load::<Merge>(&merge_id.to_string()).await?.aggregate;
+    let Some((target, target_account)) = merge.target() else {
+        return Ok(());
+    };
+    if merge.is_completed() {
+        return Ok(());
+    }
+    for source in merge.sources() {
+        merge_source(store, merge_id, *source, target, target_account, context).await?;
+    }
+    store
+        .execute::<Merge>(
+            &merge_id.to_string(),
+            MergeCommand::CompleteMerge {
+                completed_on: store.clock().now().date_naive(),
+            },
+            context,
+            &[],
+        )
+        .await?;
+    Ok(())
+}
+
+/// The steps of one source.
+async fn merge_source(
+    store: &EventStore,
+    merge_id: MergeId,
+    source: MergeSource,
+    target: ClientId,
+    target_account: AccountId,
+    context: &CommandContext,
+) -> Result<(), MergeStepError> {
+    let marked = store
+        .execute::<Client>(
+            &source.client_id.to_string(),
+            ClientCommand::MarkMerged {
+                merge_id,
+                into: target,
+            },
+            context,
+            &[],
+        )
+        .await;
+    let marked_at = match marked {
+        Ok(committed) => committed.position,
+        // Another merge took the source between the request and this step (the request checked
+        // it was free): that merge moves it, this one leaves it alone.
+        Err(CommandError::Rejected(
+            error @ (ClientError::MergedElsewhere | ClientError::Deleted),
+        )) => {
+            tracing::warn!(%merge_id, source = %source.client_id, %error, "a source was left out of a merge");
+            return Ok(());
+        }
+        Err(other) => return Err(other.into()),
+    };
+    read_models_at(store, marked_at).await?;
+    let pool = store.pool();
+    let services: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM services WHERE client_id = $1 AND status <> 'deleted' ORDER BY ordered_on, id",
+    )
+    .bind(source.client_id.as_uuid())
+    .fetch_all(pool)
+    .await?;
+    for service in services {
+        let key = step_key("merge-service", merge_id, service)?;
+        match transfer_service(
+            store,
+            ServiceId::from_uuid(service),
+            target,
+            target_account,
+            Some(merge_id),
+            context,
+            std::slice::from_ref(&key),
+        )
+        .await
+        {
+            Ok(_) => {}
+            // Deleted since the read model listed it: it stays with its history.
+            Err(CommandError::Rejected(domain::service::ServiceError::ServiceClosed)) => {}
+            Err(other) => return Err(other.into()),
+        }
+    }
+    let payers: Vec<Uuid> =
+        sqlx::query_scalar("SELECT payer_id FROM payers WHERE client_id = $1 ORDER BY payer_id")
+            .bind(source.client_id.as_uuid())
+            .fetch_all(pool)
+            .await?;
+    for payer in payers {
+        let key = step_key("merge-payer", merge_id, payer)?;
+        store
+            .execute::<Payer>(
+                &PayerId::from_uuid(payer).to_string(),
+                PayerCommand::TransferPayer {
+                    to_client: target,
+                    merge_id,
+                },
+                context,
+                std::slice::from_ref(&key),
+            )
+            .await?;
+    }
+    move_balance(store, merge_id, source, target, target_account, context).await
+}
+
+/// Moves the source account's balance to the target account: out, then in with what the
+/// source account recorded as moved out.
+async fn move_balance(
+    store: &EventStore,
+    merge_id: MergeId,
+    source: MergeSource,
+    target: ClientId,
+    target_account: AccountId,
+    context: &CommandContext,
+) -> Result<(), MergeStepError> {
+    let account = source.account_id;
+    let loaded = store.load::<Account>(&account.to_string()).await?.aggregate;
+    let (Some(client_id), Some(provider_id)) = (loaded.client_id(), loaded.provider_id()) else {
+        // Never opened: nothing to move.
+        return Ok(());
+    };
+    store
+        .execute::<Account>(
+            &account.to_string(),
+            AccountCommand::TransferBalanceOut {
+                client_id,
+                provider_id,
+                merge_id,
+                to_account: target_account,
+            },
+            context,
+            &[step_key("merge-out", merge_id, account.as_uuid())?],
+        )
+        .await?;
+    let moved = store
+        .load::<Account>(&account.to_string())
+        .await?
+        .aggregate
+        .transferred_out(merge_id);
+    let Some(amount) = moved else {
+        return Ok(());
+    };
+    store
+        .execute::<Account>(
+            &target_account.to_string(),
+            AccountCommand::TransferBalanceIn {
+                client_id: target,
+                provider_id,
+                merge_id,
+                from_account: account,
+                amount,
+            },
+            context,
+            &[step_key("merge-in", merge_id, account.as_uuid())?],
+        )
+        .await?;
+    Ok(())
+}
+
+/// A service ordered by a client that a merge has meanwhile marked merged (the order checked
+/// the client just before the mark) moves to the merge's target like the others.
+async fn follow_late_order(
+    store: &EventStore,
+    event: &StoredEvent,
+    context: &CommandContext,
+) -> Result<(), MergeStepError> {
+    let ServiceEvent::ServiceOrdered {
+        service_id,
+        client_id,
+        ..
+    } = event
+        .decode()
+        .map_err(|e| MergeStepError::Refused(e.to_string()))?
+    else {
+        return Ok(());
+    };
+    let client = store
+        .load::<Client>(&client_id.to_string())
+        .await?
+        .aggregate;
+    let Some((merge_id, target)) = client.merged_into() else {
+        return Ok(());
+    };
+    let merge = store.load::<Merge>(&merge_id.to_string()).await?.aggregate;
+    let Some((_, target_account)) = merge.target() else {
+        return Ok(());
+    };
+    let key = step_key("merge-service", merge_id, service_id.as_uuid())?;
+    transfer_service(
+        store,
+        service_id,
+        target,
+        target_account,
+        Some(merge_id),
+        context,
+        std::slice::from_ref(&key),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The merging process manager.
+pub struct Merging {
+    store: Arc<EventStore>,
+    /// The worker's stop signal: a step still running when it turns true is abandoned.
+    stop: Option<watch::Receiver<bool>>,
+}
+
+impl Merging {
+    /// The process, writing through `store`.
+    pub fn new(store: Arc<EventStore>) -> Self {
+        Self { store, stop: None }
+    }
+
+    /// The same process, abandoning a step as soon as `stop` turns true (the server's shutdown):
+    /// a step may be waiting for a read model whose worker stops too. Every step is keyed, so
+    /// the next start finishes an abandoned one as it finishes one cut by a crash.
+    pub fn stopping_on(self, stop: watch::Receiver<bool>) -> Self {
+        Self {
+            stop: Some(stop),
+            ..self
+        }
+    }
+}
+
+#[async_trait]
+impl Projection for Merging {
+    fn name(&self) -> &'static str {
+        "merge_process"
+    }
+
+    fn version(&self) -> i32 {
+        1
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    fn runs_alone(&self) -> bool {
+        true
+    }
+
+    async fn apply_batch(
+        &self,
+        _tx: &mut PgConnection,
+        events: &[StoredEvent],
+    ) -> Result<(), ProjectionError> {
+        let context = CommandContext::new(Actor::System("merging".to_owned()));
+        for event in events {
+            let step = async {
+                match (event.aggregate_type.as_str(), event.event_type.as_str()) {
+                    ("Merge", "MergeStarted") => {
+                        let merge_id = event
+                            .aggregate_id
+                            .parse::<MergeId>()
+                            .map_err(|e| MergeStepError::Refused(format!("merge id: {e}")))?;
+                        run_merge(&self.store, merge_id, &context).await
+                    }
+                    ("Service", "ServiceOrdered") => {
+                        follow_late_order(&self.store, event, &context).await
+                    }
+                    _ => Ok(()),
+                }
+            };
+            let mut stop = self.stop.clone();
+            tokio::select! {
+                result = step => result.map_err(|e| ProjectionError::from(e).at(event))?,
+                () = projections::engine::stopped(stop.as_mut()) => {
+                    return Err(ProjectionError::Malformed(
+                        "stopping in the middle of a merge step; it continues at the next start"
+                            .to_owned(),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}

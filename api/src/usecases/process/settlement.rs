@@ -1,0 +1,425 @@
+//! Settlement: when money arrives on a personal account (a payment, a positive adjustment, a
+//! credit, a higher credit limit, a positive balance moved in by a merge) or a service is
+//! ordered or moved to another client, charge what is waiting for it, oldest
+//! order first: unpaid orders (which then get activated) and services suspended for lack of money
+//! (which then get resumed). Debt is paid first because a payment raises a negative balance before
+//! anything else, and a charge is only made if the balance after it stays within the credit limit.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use domain::account::{
+    Account, AccountCommand, AccountError, AccountEvent, ExpenseDiscount, ExpenseLine,
+};
+use domain::ids::{
+    AccountId, ClientId, CorrectionId, ExpenseId, OperationId, ProviderId, ServiceId,
+};
+use domain::service::{Service, ServiceCommand, ServiceEvent};
+use eventstore::log::StoredEvent;
+use eventstore::metadata::{Actor, CommandContext};
+use eventstore::{CommandError, CommandKey, EventStore, StoreError};
+use sqlx::{PgConnection, PgPool};
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use projections::{Progress, Projection, ProjectionError};
+
+/// The settlement process manager.
+pub struct Settlement {
+    store: Arc<EventStore>,
+    /// The worker's stop signal: a wait for the services read model ends when it turns true.
+    stop: Option<watch::Receiver<bool>>,
+}
+
+impl Settlement {
+    /// A settlement process over `store`.
+    pub fn new(store: Arc<EventStore>) -> Self {
+        Self { store, stop: None }
+    }
+
+    /// The same process, giving up its waits for a read model as soon as `stop` turns true (the
+    /// server's shutdown, which stops that read model's worker too).
+    pub fn stopping_on(self, stop: watch::Receiver<bool>) -> Self {
+        Self {
+            stop: Some(stop),
+            ..self
+        }
+    }
+}
+
+/// What charging one service for its due period did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Charged {
+    /// Nothing was due.
+    NothingDue,
+    /// A period was charged and recorded on the service.
+    Charged,
+    /// The account cannot pay it.
+    Refused,
+}
+
+/// Why settling failed; the step is retried.
+#[derive(Debug, thiserror::Error)]
+pub enum SettleError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A read model query failed.
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    /// A command was refused in a way settlement does not expect.
+    #[error("settlement command refused: {0}")]
+    Refused(String),
+    /// The services read model did not catch up with the log in time.
+    #[error("the services read model is behind the log")]
+    Behind,
+}
+
+impl<E: std::fmt::Display> From<CommandError<E>> for SettleError {
+    fn from(error: CommandError<E>) -> Self {
+        match error {
+            CommandError::Store(e) => Self::Store(e),
+            other => Self::Refused(other.to_string()),
+        }
+    }
+}
+
+impl From<SettleError> for ProjectionError {
+    fn from(error: SettleError) -> Self {
+        match error {
+            SettleError::Database(e) => Self::Database(e),
+            other => Self::Malformed(other.to_string()),
+        }
+    }
+}
+
+/// Charges the due period of one service from its account and records it on the service.
+/// Idempotent: the expense is keyed by (service, period start), and recording a period twice
+/// changes nothing.
+pub async fn charge_due(
+    store: &EventStore,
+    service_id: ServiceId,
+    on: NaiveDate,
+    context: &CommandContext,
+) -> Result<Charged, SettleError> {
+    let service = store
+        .load::<Service>(&service_id.to_string())
+        .await?
+        .aggregate;
+    let Some(due) = service.due_period(on) else {
+        return Ok(Charged::NothingDue);
+    };
+    charge_period(store, &service, service_id, due, context).await
+}
+
+/// Charges `due` (a period the service itself computed) and records it on the service.
+pub async fn charge_period(
+    store: &EventStore,
+    service: &Service,
+    service_id: ServiceId,
+    due: domain::service::DuePeriod,
+    context: &CommandContext,
+) -> Result<Charged, SettleError> {
+    charge_period_keyed(store, service, service_id, due, context, None).await
+}
+
+/// [`charge_period`] for a caller's request with its own key (its `Idempotency-Key`), written
+/// with the charge: the same request run again (after a crash lost its answer) charges nothing
+/// more, even though by then the service's next period is the one due.
+pub async fn charge_period_keyed(
+    store: &EventStore,
+    service: &Service,
+    service_id: ServiceId,
+    due: domain::service::DuePeriod,
+    context: &CommandContext,
+    request: Option<CommandKey>,
+) -> Result<Charged, SettleError> {
+    let (Some(client_id), Some(provider_id), Some(account_id), Some(terms)) = (
+        service.client_id(),
+        service.provider_id(),
+        service.account_id(),
+        service.terms(),
+    ) else {
+        return Ok(Charged::NothingDue);
+    };
+    let line = ExpenseLine {
+        expense_id: due.expense_id,
+        service_id,
+        period_start: due.period_start,
+        period_end: due.period_end,
+        amount: due.amount,
+        tax: None,
+        description: format!(
+            "{}, {} to {}",
+            terms.tariff_name, due.period_start, due.period_end
+        ),
+        discount: due
+            .discount
+            .zip(service.discount())
+            .map(|(amount, discount)| ExpenseDiscount {
+                code: discount.code.clone(),
+                list_amount: due.list_amount,
+                amount,
+            }),
+    };
+    let key = CommandKey::new(
+        "expense",
+        due.expense_id.to_string(),
+        &(
+            &line.service_id,
+            &line.period_start,
+            &line.period_end,
+            &line.amount,
+        ),
+        serde_json::Value::Null,
+    )
+    .map_err(|e| SettleError::Refused(e.to_string()))?;
+    let treatment =
+        crate::usecases::process::invoicing::treatment_for_client(store, provider_id, client_id)
+            .await
+            .map_err(|e| SettleError::Refused(e.to_string()))?;
+    let charged = store
+        .execute::<Account>(
+            &account_id.to_string(),
+            AccountCommand::ChargeExpense {
+                client_id,
+                provider_id,
+                expense: line,
+                treatment,
+            },
+            context,
+            &std::iter::once(key)
+                .chain(request.clone())
+                .collect::<Vec<_>>(),
+        )
+        .await;
+    match charged {
+        // The request's own key answered (the expense key's answer is null): this request
+        // charged before, and that charge was recorded on the service then.
+        Ok(committed)
+            if committed.replayed
+                && request
+                    .as_ref()
+                    .is_some_and(|request| request.answer == committed.answer) =>
+        {
+            return Ok(Charged::Charged);
+        }
+        Ok(_) => {}
+        Err(CommandError::Rejected(AccountError::InsufficientFunds { .. })) => {
+            return Ok(Charged::Refused);
+        }
+        Err(other) => return Err(other.into()),
+    }
+    let recorded = store
+        .execute::<Service>(
+            &service_id.to_string(),
+            ServiceCommand::RecordCharge {
+                expense_id: due.expense_id,
+                period_start: due.period_start,
+                period_end: due.period_end,
+                amount: due.amount,
+                operation_id: OperationId::from_uuid(Uuid::now_v7()),
+                on: due.period_start,
+            },
+            context,
+            &[],
+        )
+        .await;
+    match recorded {
+        Ok(_) => Ok(Charged::Charged),
+        // The service refuses the period it was charged for: its state moved on after `due`
+        // was computed (another charge of the same days committed meanwhile, by an order racing
+        // a billing day, or the service closed). The account gives the charge back whole.
+        Err(CommandError::Rejected(refusal)) => {
+            tracing::warn!(
+                service = %service_id,
+                expense = %due.expense_id,
+                %refusal,
+                "the service refused a period it was just charged for; the charge is voided"
+            );
+            let charged = domain::tax::tax_amount(due.amount, &treatment)
+                .map_err(|e| SettleError::Refused(e.to_string()))?;
+            give_back_refused_charge(
+                store,
+                (account_id, client_id, provider_id),
+                due.expense_id,
+                charged,
+                context,
+            )
+            .await?;
+            Ok(Charged::NothingDue)
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Voids a charge whose service refused its period, with a correction whose id derives from the
+/// expense, so that a retry gives back nothing more.
+async fn give_back_refused_charge(
+    store: &EventStore,
+    (account_id, client_id, provider_id): (AccountId, ClientId, ProviderId),
+    expense_id: ExpenseId,
+    charged: domain::tax::TaxedAmount,
+    context: &CommandContext,
+) -> Result<(), SettleError> {
+    let correction_id = CorrectionId::from_uuid(Uuid::new_v5(
+        &expense_id.as_uuid(),
+        b"refused by its service",
+    ));
+    let voided = store
+        .execute::<Account>(
+            &account_id.to_string(),
+            AccountCommand::CorrectExpense {
+                client_id,
+                provider_id,
+                correction_id,
+                expense_id,
+                charged: charged.gross,
+                give_back: None,
+                charged_tax_rate: charged.rate,
+                reason: "charged for days the service had already been paid for".to_string(),
+            },
+            context,
+            &[],
+        )
+        .await;
+    match voided {
+        Ok(_) | Err(CommandError::Rejected(AccountError::NothingLeft)) => Ok(()),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Charges what waits on one account, oldest order first, until the money runs out.
+pub async fn settle_account(
+    store: &EventStore,
+    pool: &PgPool,
+    account: Uuid,
+    on: NaiveDate,
+    context: &CommandContext,
+) -> Result<usize, SettleError> {
+    let waiting: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM services
+          WHERE account_id = $1
+            AND (status = 'ordered' OR (status = 'suspended' AND suspend_reason = 'non_payment'))
+          ORDER BY ordered_on, id",
+    )
+    .bind(account)
+    .fetch_all(pool)
+    .await?;
+    let mut charged = 0;
+    for id in waiting {
+        match charge_due(store, ServiceId::from_uuid(id), on, context).await? {
+            Charged::Charged => charged += 1,
+            Charged::NothingDue => {}
+            Charged::Refused => break,
+        }
+    }
+    Ok(charged)
+}
+
+/// The accounts an event may have brought money to, or a new order to.
+fn account_touched(event: &StoredEvent) -> Result<Option<Uuid>, ProjectionError> {
+    let parse = |id: &str| {
+        Uuid::parse_str(id).map_err(|e| ProjectionError::Malformed(format!("id {id:?}: {e}")))
+    };
+    match (event.aggregate_type.as_str(), event.event_type.as_str()) {
+        (
+            "Account",
+            "PaymentPosted" | "CreditLimitSet" | "ExpenseCredited" | "ExpenseCorrected",
+        ) => Ok(Some(parse(&event.aggregate_id)?)),
+        ("Account", "BalanceAdjusted") => match event.decode()? {
+            AccountEvent::BalanceAdjusted { amount, .. } if amount.is_positive() => {
+                Ok(Some(parse(&event.aggregate_id)?))
+            }
+            _ => Ok(None),
+        },
+        ("Account", "BalanceTransferredIn") => match event.decode()? {
+            AccountEvent::BalanceTransferredIn { amount, .. } if amount.is_positive() => {
+                Ok(Some(parse(&event.aggregate_id)?))
+            }
+            _ => Ok(None),
+        },
+        ("Service", "ServiceOrdered") => match event.decode()? {
+            ServiceEvent::ServiceOrdered { account_id, .. } => Ok(Some(account_id.as_uuid())),
+            _ => Ok(None),
+        },
+        // A service waiting for money that moves to another client waits on that client's
+        // account from now on.
+        ("Service", "ServiceTransferred") => match event.decode()? {
+            ServiceEvent::ServiceTransferred { to_account, .. } => Ok(Some(to_account.as_uuid())),
+            _ => Ok(None),
+        },
+        _ => Ok(None),
+    }
+}
+
+#[async_trait]
+impl Projection for Settlement {
+    fn name(&self) -> &'static str {
+        "settlement"
+    }
+
+    fn version(&self) -> i32 {
+        1
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    fn runs_alone(&self) -> bool {
+        true
+    }
+
+    async fn apply_batch(
+        &self,
+        _tx: &mut PgConnection,
+        events: &[StoredEvent],
+    ) -> Result<(), ProjectionError> {
+        let mut accounts = BTreeSet::new();
+        for event in events {
+            if let Some(account) = account_touched(event).map_err(|e| e.at(event))? {
+                accounts.insert(account);
+            }
+        }
+        let Some(last) = events.last() else {
+            return Ok(());
+        };
+        if accounts.is_empty() {
+            return Ok(());
+        }
+        // The services read model must know every order up to this batch before it is asked
+        // which services wait for money.
+        let pool = self.store.pool();
+        let ready = projections::engine::wait_for_position_or_stop(
+            pool,
+            &Progress::default(),
+            "services",
+            last.position,
+            Duration::from_secs(30),
+            self.stop.as_ref(),
+        )
+        .await?;
+        if !ready && self.stop.as_ref().is_some_and(|stop| *stop.borrow()) {
+            return Err(ProjectionError::Malformed(
+                "stopping while the services read model is behind; settlement will retry at \
+                 the next start"
+                    .to_owned(),
+            ));
+        }
+        if !ready {
+            return Err(ProjectionError::Malformed(
+                "the services read model is behind; settlement will retry".to_owned(),
+            ));
+        }
+        let today = self.store.clock().now().date_naive();
+        let context = CommandContext::new(Actor::System("settlement".to_owned()));
+        for account in accounts {
+            settle_account(&self.store, pool, account, today, &context).await?;
+        }
+        Ok(())
+    }
+}
