@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use api::http::auth::throttle::SignInConfig;
-use api::http::server::{self, Running, ServerConfig};
+use api::node::{self as server, Running, ServerConfig};
 use chrono::{DateTime, TimeZone, Utc};
 use eventstore::clock::{Clock, FixedClock, SystemClock};
 use reqwest::{Method, StatusCode};

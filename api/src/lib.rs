@@ -8,8 +8,9 @@
 
 pub mod cli;
 pub mod http;
+pub mod node;
 pub mod telemetry;
 pub mod usecases;
 
 pub use http::app::{AppState, router};
-pub use http::server::{Running, ServerConfig};
+pub use node::{Running, ServerConfig};

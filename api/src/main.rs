@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use api::cli::bench::{BenchConfig, Workload};
 use api::cli::pgcluster::PrivateCluster;
-use api::http::server::{self, ServerConfig};
+use api::node::{self as server, ServerConfig};
 use api::telemetry::{self, LogFormat};
 use clap::{Parser, Subcommand};
 use eventstore::EventStore;

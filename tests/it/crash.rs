@@ -1112,7 +1112,7 @@ async fn postgres_down_answers_503_and_the_server_recovers_by_itself() {
             .expect("a writer stops by itself")
             .expect("a writer does not panic");
     }
-    let pool = api::http::server::connect(&database_url, 2)
+    let pool = api::node::connect(&database_url, 2)
         .await
         .expect("connect to the cluster again");
     let head = head_position(&pool).await;

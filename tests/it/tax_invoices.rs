@@ -373,9 +373,9 @@ async fn the_workers_pool_has_a_connection_for_each_process_manager_and_the_grou
         "settlement, payments, invoicing, prepayments, merges"
     );
     assert!(
-        u32::try_from(alone + 3).unwrap() <= api::http::server::WORKER_CONNECTIONS,
+        u32::try_from(alone + 3).unwrap() <= api::node::WORKER_CONNECTIONS,
         "{alone} workers alone + 3 > {}",
-        api::http::server::WORKER_CONNECTIONS
+        api::node::WORKER_CONNECTIONS
     );
 }
 

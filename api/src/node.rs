@@ -1,0 +1,237 @@
+//! A node of the billing core: the pool, migrations, the projection workers and process
+//! managers, and the HTTP server over them, with a graceful stop that finishes in-flight
+//! requests (bounded in time, see [`crate::http::server`]).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use eventstore::EventStore;
+use eventstore::clock::Clock;
+use eventstore::metadata::Actor;
+use projections::{Progress, WorkerConfig};
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::http::app::router;
+use crate::http::auth::throttle::{SignInConfig, Throttle};
+use crate::http::server::serve;
+use crate::http::state::{AppState, Inner, Tokens};
+
+/// How long a stop waits for the projection workers to finish their batch before it abandons
+/// them. An abandoned batch rolls back and is applied again at the next start, as after a crash.
+pub const WORKERS_GRACE: Duration = Duration::from_millis(1500);
+
+/// What the server needs to run.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Where to listen; port 0 picks a free one.
+    pub listen: SocketAddr,
+    /// The bootstrap administrator's bearer token.
+    pub admin_token: String,
+    /// Whether this process runs projection workers (any number of nodes may; one works at a time
+    /// per projection).
+    pub run_projections: bool,
+    /// How long a query waits for `min_position`.
+    pub query_wait: Duration,
+    /// Where the notifier sends e-mail (it runs with the projection workers).
+    pub mailer: projections::notify::Mailer,
+    /// The limits on sign-ins and whether a reverse proxy's headers are believed.
+    pub sign_in: SignInConfig,
+}
+
+/// Connections of the projection workers' own pool: one for the read models' group worker, one
+/// for each of the five process managers (settlement, payments, invoicing, prepayment invoices
+/// and merges; each holds its connection for a whole batch), one for
+/// LISTEN and one for the backlog counts. More workers than that share them (a worker waits for
+/// a connection, and retries if it waits too long).
+pub const WORKER_CONNECTIONS: u32 = 8;
+
+/// The fewest connections a node keeps for requests (and the store's group-commit writers).
+pub const REQUEST_CONNECTIONS_MIN: u32 = 4;
+
+/// How one node shares its database connections (`BILLING_DB_CONNECTIONS`, the most it ever
+/// opens): the projection workers' pool takes [`WORKER_CONNECTIONS`] when this node runs them,
+/// requests get the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionBudget {
+    /// The most connections this node opens.
+    pub total: u32,
+    /// The request pool's size.
+    pub requests: u32,
+    /// The workers' pool's size (zero on a node without workers).
+    pub workers: u32,
+}
+
+impl ConnectionBudget {
+    /// Splits `total` between requests and (if `run_projections`) the workers; refuses a total
+    /// that leaves requests fewer than [`REQUEST_CONNECTIONS_MIN`].
+    pub fn split(total: u32, run_projections: bool) -> Result<ConnectionBudget, String> {
+        let workers = if run_projections {
+            WORKER_CONNECTIONS
+        } else {
+            0
+        };
+        let requests = total.saturating_sub(workers);
+        if requests < REQUEST_CONNECTIONS_MIN {
+            return Err(format!(
+                "BILLING_DB_CONNECTIONS={total} is too few: a node needs at least {} ({workers} \
+                 for the projection workers, {REQUEST_CONNECTIONS_MIN} for requests)",
+                workers + REQUEST_CONNECTIONS_MIN
+            ));
+        }
+        Ok(ConnectionBudget {
+            total,
+            requests,
+            workers,
+        })
+    }
+}
+
+/// Opens a pool to `url`. Connection attempts are bounded so that a database that is down makes
+/// requests fail fast with 503 rather than hang.
+pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
+    // Named, so that an operator counting connections in pg_stat_activity sees whose they are.
+    let options = url
+        .parse::<sqlx::postgres::PgConnectOptions>()?
+        .application_name("billing");
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await
+}
+
+/// Applies the schema migrations.
+pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
+    eventstore::MIGRATOR.run(pool).await
+}
+
+/// A running server.
+pub struct Running {
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    /// The application state (tests reach the store and pool through it).
+    pub state: AppState,
+    stop_http: watch::Sender<bool>,
+    stop: watch::Sender<bool>,
+    http: JoinHandle<()>,
+    workers: Option<JoinHandle<()>>,
+}
+
+/// Starts the HTTP server and, if configured, the projection workers. The schema must be migrated.
+pub async fn start(
+    pool: PgPool,
+    clock: Arc<dyn Clock>,
+    config: ServerConfig,
+) -> std::io::Result<Running> {
+    let progress = Progress::default();
+    let mut tokens = Tokens::default();
+    tokens.add(&config.admin_token, Actor::Staff("admin".to_owned()));
+    let store = Arc::new(EventStore::new(pool.clone(), clock));
+    let state = AppState::new(Inner {
+        core: crate::usecases::Core {
+            store: Arc::clone(&store),
+            pool: pool.clone(),
+            progress: progress.clone(),
+            query_wait: config.query_wait,
+        },
+        tokens,
+        rules: crate::http::routes::rules(),
+        metrics: crate::telemetry::metrics(),
+        sign_in: Arc::new(Throttle::new(config.sign_in.clone())),
+    });
+    let (stop, stopped) = watch::channel(false);
+    let workers = config.run_projections.then(|| {
+        // Workers get their own small pool: a burst of requests cannot starve the read models,
+        // and a long rebuild batch cannot take the connections requests need.
+        // The process managers get the stop signal too: one waiting for a read model (whose
+        // worker stops with them) gives up at once instead of waiting out its timeout.
+        let workers: Vec<_> = projections::all()
+            .into_iter()
+            .chain(crate::usecases::process::all_stopping_on(
+                store,
+                stopped.clone(),
+            ))
+            .collect();
+        // A worker holds its connection for a whole batch (a process manager while it runs
+        // commands): the read models share one worker, each process manager has its own, and
+        // LISTEN and the backlog counts take one each (WORKER_CONNECTIONS).
+        let needed = workers.iter().filter(|worker| worker.runs_alone()).count() + 3;
+        if needed > usize::try_from(WORKER_CONNECTIONS).unwrap_or(usize::MAX) {
+            tracing::warn!(
+                needed,
+                pool = WORKER_CONNECTIONS,
+                "more projection workers than worker connections: some wait for others"
+            );
+        }
+        let worker_pool = PgPoolOptions::new()
+            .max_connections(WORKER_CONNECTIONS)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_lazy_with(
+                (*pool.connect_options())
+                    .clone()
+                    .application_name("billing-workers"),
+            );
+        let engine = projections::engine::run_until_stopped(
+            worker_pool,
+            workers,
+            WorkerConfig::default(),
+            progress,
+            stopped.clone(),
+        );
+        // The sender takes one connection at a time from the request pool rather than adding
+        // one to the workers' (each test server and node stays within its connection budget).
+        let sender =
+            projections::notify::run_sender(pool.clone(), config.mailer.clone(), stopped.clone());
+        tokio::spawn(async move {
+            tokio::join!(engine, sender);
+        })
+    });
+    let listener = TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    let app = router(state.clone());
+    let (stop_http, http_stopped) = watch::channel(false);
+    let http = tokio::spawn(serve(listener, app, http_stopped));
+    tracing::info!(%addr, "billing API listening");
+    Ok(Running {
+        addr,
+        state,
+        stop_http,
+        stop,
+        http,
+        workers,
+    })
+}
+
+impl Running {
+    /// The base URL, such as `http://127.0.0.1:8080`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting requests, lets in-flight ones finish (for at most [`SHUTDOWN_GRACE`](crate::http::server::SHUTDOWN_GRACE)),
+    /// then stops the workers (waiting at most [`WORKERS_GRACE`] for them). The workers run until
+    /// the requests are done, so that a request waiting for `min_position` still gets there.
+    pub async fn shutdown(self) {
+        let _ = self.stop_http.send(true);
+        if let Err(error) = self.http.await {
+            tracing::warn!(%error, "HTTP server task failed");
+        }
+        let _ = self.stop.send(true);
+        if let Some(mut workers) = self.workers
+            && tokio::time::timeout(WORKERS_GRACE, &mut workers)
+                .await
+                .is_err()
+        {
+            tracing::warn!("projection workers still busy after the grace period; abandoning them");
+            // Dropping the engine's future aborts its workers; their transactions roll back.
+            workers.abort();
+            let _ = workers.await;
+        }
+        tracing::info!("billing API stopped");
+    }
+}
