@@ -73,7 +73,8 @@ impl Client {
     /// Whether the client is active: registered, not deleted, not merged and not marked as not
     /// active. Only an active client takes new orders and payments.
     pub fn is_active(&self) -> bool {
-        self.is_registered() && !self.deleted && !self.inactive && self.merged.is_none()
+        self.id
+            .is_some_and(|client_id| self.trading(client_id).is_ok())
     }
 
     /// Whether the client was marked as not active (a deleted or merged client may be either).
@@ -228,19 +229,11 @@ impl Client {
                 Ok(vec![ClientEvent::ClientGroupsSet { groups }])
             }
             ClientCommand::MarkMerged { merge_id, into } => {
-                if !self.is_registered() {
-                    return Err(ClientError::NotRegistered);
-                }
-                match self.merged {
-                    Some((merged_by, _)) if merged_by == merge_id => return Ok(vec![]),
-                    Some(_) => return Err(ClientError::MergedElsewhere),
-                    None => {}
-                }
-                if self.deleted {
-                    return Err(ClientError::Deleted);
+                if self.check_mergeable_by(merge_id)? {
+                    return Ok(vec![]);
                 }
                 if self.id == Some(into) {
-                    return Err(ClientError::Merged);
+                    return Err(ClientError::MergedIntoItself);
                 }
                 Ok(vec![ClientEvent::ClientMerged { merge_id, into }])
             }
@@ -255,16 +248,58 @@ impl Client {
         }
     }
 
-    /// Checks that the client exists, has not been deleted and has not been merged.
-    fn ensure_active(&self) -> Result<(), ClientError> {
+    /// The provider and currency of the client stored under `client_id`, which must exist and be
+    /// neither merged nor deleted: the client a money command, a document or a merge target may
+    /// name. A client marked as not active passes; see [`Client::trading`].
+    pub fn active(&self, client_id: ClientId) -> Result<(ProviderId, Currency), ClientError> {
+        let (Some(provider_id), Some(currency)) = (self.provider_id, self.currency) else {
+            return Err(ClientError::NotFound { client_id });
+        };
+        if let Some((merge_id, into)) = self.merged {
+            return Err(ClientError::Merged {
+                client_id,
+                merge_id,
+                into,
+            });
+        }
+        if self.deleted {
+            return Err(ClientError::IsDeleted { client_id });
+        }
+        Ok((provider_id, currency))
+    }
+
+    /// Like [`Client::active`], and the client must not be marked as not active: the client an
+    /// order or a payment may name.
+    pub fn trading(&self, client_id: ClientId) -> Result<(ProviderId, Currency), ClientError> {
+        let found = self.active(client_id)?;
+        if self.inactive {
+            return Err(ClientError::Inactive { client_id });
+        }
+        Ok(found)
+    }
+
+    /// Whether merge `merge_id` may mark this client merged: it exists, is not merged by another
+    /// merge and is not deleted. `Ok(true)` when this very merge already marked it (a repeat),
+    /// even if it was deleted since. Refusals are `NotRegistered`, `MergedElsewhere` and
+    /// `Deleted`.
+    pub fn check_mergeable_by(&self, merge_id: MergeId) -> Result<bool, ClientError> {
         if !self.is_registered() {
-            Err(ClientError::NotRegistered)
-        } else if self.merged.is_some() {
-            Err(ClientError::Merged)
-        } else if self.deleted {
-            Err(ClientError::Deleted)
-        } else {
-            Ok(())
+            return Err(ClientError::NotRegistered);
+        }
+        match self.merged {
+            Some((merged_by, _)) if merged_by == merge_id => Ok(true),
+            Some(_) => Err(ClientError::MergedElsewhere),
+            None if self.deleted => Err(ClientError::Deleted),
+            None => Ok(false),
+        }
+    }
+
+    /// Checks that the client exists, has not been deleted and has not been merged: the rule of
+    /// [`Client::active`], for a command sent to this client's own stream.
+    fn ensure_active(&self) -> Result<(), ClientError> {
+        match self.id {
+            Some(client_id) => self.active(client_id).map(|_| ()),
+            None => Err(ClientError::NotRegistered),
         }
     }
 }
