@@ -231,7 +231,10 @@ impl OrderedService {
     /// Closes the service now and requests its deletion.
     fn close_now(&self, operation_id: OperationId, on: NaiveDate) -> Vec<ServiceEvent> {
         vec![
-            ServiceEvent::ServiceClosed { on },
+            ServiceEvent::ServiceClosed {
+                status: ServiceStatus::Closed,
+                on,
+            },
             self.request(operation_id, OperationKind::Delete, None, on),
         ]
     }
@@ -566,6 +569,7 @@ impl Service {
                     discount.discount.of(terms.price_per_period)?;
                 }
                 Ok(vec![ServiceEvent::ServiceOrdered {
+                    status: ServiceStatus::Ordered,
                     service_id,
                     client_id,
                     provider_id,
@@ -815,6 +819,7 @@ fn record_charge(
     match (service.status, service.suspend_reason()) {
         (ServiceStatus::Ordered, _) => Ok(vec![
             ServiceEvent::ServiceCharged {
+                status: ServiceStatus::Provisioning,
                 expense_id,
                 period_start,
                 period_end,
@@ -878,9 +883,13 @@ fn complete_operation(
     }
     let current = current_operation(service, operation_id)?;
     Ok(match current.operation.kind {
-        OperationKind::Activate => vec![ServiceEvent::ServiceActivated { operation_id }],
+        OperationKind::Activate => vec![ServiceEvent::ServiceActivated {
+            status: ServiceStatus::Active,
+            operation_id,
+        }],
         OperationKind::Suspend => vec![
             ServiceEvent::ServiceSuspended {
+                status: ServiceStatus::Suspended,
                 operation_id,
                 // Every suspension request carries its reason; staff is the harmless fallback,
                 // since it neither resumes nor deletes anything by itself.
@@ -891,9 +900,15 @@ fn complete_operation(
                 notice: Notice::Suspended,
             },
         ],
-        OperationKind::Resume => vec![ServiceEvent::ServiceResumed { operation_id }],
+        OperationKind::Resume => vec![ServiceEvent::ServiceResumed {
+            status: ServiceStatus::Active,
+            operation_id,
+        }],
         OperationKind::Delete => vec![
-            ServiceEvent::ServiceDeleted { operation_id },
+            ServiceEvent::ServiceDeleted {
+                status: ServiceStatus::Deleted,
+                operation_id,
+            },
             ServiceEvent::NoticeDue {
                 notice: Notice::Deleted,
             },
@@ -915,8 +930,14 @@ fn close_service(
     if service.status == ServiceStatus::Ordered {
         // Nothing was provisioned, so there is nothing to delete on the provider's systems.
         return Ok(vec![
-            ServiceEvent::ServiceClosed { on },
-            ServiceEvent::ServiceDeleted { operation_id },
+            ServiceEvent::ServiceClosed {
+                status: ServiceStatus::Closed,
+                on,
+            },
+            ServiceEvent::ServiceDeleted {
+                status: ServiceStatus::Deleted,
+                operation_id,
+            },
         ]);
     }
     match service
@@ -966,8 +987,14 @@ fn run_billing_day(
             // An order never paid lapses.
             if days_between(service.ordered_on, on) >= ORDER_LAPSE_DAYS {
                 vec![
-                    ServiceEvent::ServiceClosed { on },
-                    ServiceEvent::ServiceDeleted { operation_id },
+                    ServiceEvent::ServiceClosed {
+                        status: ServiceStatus::Closed,
+                        on,
+                    },
+                    ServiceEvent::ServiceDeleted {
+                        status: ServiceStatus::Deleted,
+                        operation_id,
+                    },
                 ]
             } else {
                 vec![]
@@ -992,7 +1019,10 @@ fn run_billing_day(
             if !service.auto_prolong {
                 // Not renewed: the service ends with its paid time, and is deleted once its
                 // item type's delay has passed (see the `Closed` arm).
-                return vec![ServiceEvent::ServiceClosed { on: since }];
+                return vec![ServiceEvent::ServiceClosed {
+                    status: ServiceStatus::Closed,
+                    on: since,
+                }];
             }
             vec![service.request(
                 operation_id,
@@ -1014,7 +1044,10 @@ fn run_billing_day(
                 // time.
                 if !service.auto_prolong && unpaid {
                     let ended = service.paid_until.unwrap_or(on);
-                    return vec![ServiceEvent::ServiceClosed { on: ended }];
+                    return vec![ServiceEvent::ServiceClosed {
+                        status: ServiceStatus::Closed,
+                        on: ended,
+                    }];
                 }
                 return vec![];
             };
@@ -1060,6 +1093,7 @@ impl Aggregate for Service {
             auto_prolong,
             ordered_on,
             discount,
+            status,
         } = event
         {
             self.ordered = Some(OrderedService {
@@ -1069,7 +1103,7 @@ impl Aggregate for Service {
                 account_id,
                 terms,
                 auto_prolong,
-                status: ServiceStatus::Ordered,
+                status,
                 ordered_on,
                 discount,
                 anchor_day: ordered_on.day(),
@@ -1102,6 +1136,7 @@ impl OrderedService {
                 period_start,
                 period_end,
                 amount,
+                status,
             } => {
                 // The setup fee is paid once and never given back: only the rest pays for time.
                 let paid = amount
@@ -1116,7 +1151,7 @@ impl OrderedService {
                     account_id: Some(self.account_id),
                 });
                 self.first_period = true;
-                self.status = ServiceStatus::Provisioning;
+                self.status = status;
                 self.anchor_day = period_start.day();
                 self.period_start = Some(period_start);
                 self.paid_until = Some(period_end);
@@ -1167,8 +1202,11 @@ impl OrderedService {
                     current.operation.status = OperationStatus::Failed { reason };
                 }
             }
-            ServiceEvent::ServiceActivated { operation_id } => {
-                self.status = ServiceStatus::Active;
+            ServiceEvent::ServiceActivated {
+                operation_id,
+                status,
+            } => {
+                self.status = status;
                 self.operation = None;
                 self.last_completed_operation = Some(operation_id);
             }
@@ -1176,25 +1214,32 @@ impl OrderedService {
                 operation_id,
                 reason,
                 since,
+                status,
             } => {
-                self.status = ServiceStatus::Suspended;
+                self.status = status;
                 self.suspension = Some((reason, since));
                 self.operation = None;
                 self.last_completed_operation = Some(operation_id);
             }
-            ServiceEvent::ServiceResumed { operation_id } => {
-                self.status = ServiceStatus::Active;
+            ServiceEvent::ServiceResumed {
+                operation_id,
+                status,
+            } => {
+                self.status = status;
                 self.suspension = None;
                 self.operation = None;
                 self.last_completed_operation = Some(operation_id);
             }
-            ServiceEvent::ServiceDeleted { operation_id } => {
-                self.status = ServiceStatus::Deleted;
+            ServiceEvent::ServiceDeleted {
+                operation_id,
+                status,
+            } => {
+                self.status = status;
                 self.operation = None;
                 self.last_completed_operation = Some(operation_id);
             }
-            ServiceEvent::ServiceClosed { on } => {
-                self.status = ServiceStatus::Closed;
+            ServiceEvent::ServiceClosed { on, status } => {
+                self.status = status;
                 self.closed_on = Some(on);
             }
             ServiceEvent::ClosureScheduled { .. } => self.close_at_period_end = true,
