@@ -148,104 +148,155 @@ impl Client {
                 email,
                 kind,
                 country,
-            } => {
-                if self.is_registered() {
-                    return Err(ClientError::AlreadyRegistered);
-                }
-                Ok(vec![ClientEvent::ClientRegistered {
-                    client_id,
-                    provider_id,
-                    currency,
-                    name,
-                    email,
-                    kind,
-                    country,
-                }])
-            }
+            } => self.register_client(client_id, provider_id, currency, name, email, kind, country),
             ClientCommand::UpdateClient {
                 name,
                 email,
                 kind,
                 country,
                 requested_by,
-            } => {
-                self.ensure_active()?;
-                // Only real changes are recorded, so a retried or redundant update is a no-op
-                // and the history shows what actually changed.
-                let name = name.filter(|name| self.name.as_ref() != Some(name));
-                let email = email.filter(|email| self.email.as_ref() != Some(email));
-                let kind = kind.filter(|kind| self.kind != Some(*kind));
-                let country = country.filter(|country| self.country != Some(*country));
-                if requested_by == RequestedBy::ClientUser && (kind.is_some() || country.is_some())
-                {
-                    return Err(ClientError::TaxIdentityByStaffOnly);
-                }
-                if name.is_none() && email.is_none() && kind.is_none() && country.is_none() {
-                    return Ok(vec![]);
-                }
-                Ok(vec![ClientEvent::ClientUpdated {
-                    name,
-                    email,
-                    kind,
-                    country,
-                }])
-            }
+            } => self.update_client(name, email, kind, country, requested_by),
             ClientCommand::SetBillingDetails {
                 vat_number,
                 address,
                 requested_by,
-            } => {
-                self.ensure_active()?;
-                if requested_by == RequestedBy::ClientUser && vat_number != self.vat_number {
-                    return Err(ClientError::TaxIdentityByStaffOnly);
-                }
-                let address = match address {
-                    Some(address) => Some(
-                        text::multiline(&address, ADDRESS_CHARS_MAX)
-                            .ok_or(ClientError::InvalidAddress)?,
-                    ),
-                    None => None,
-                };
-                if vat_number == self.vat_number && address == self.address {
-                    return Ok(vec![]);
-                }
-                Ok(vec![ClientEvent::BillingDetailsSet {
-                    vat_number,
-                    address,
-                }])
-            }
-            ClientCommand::SetClientStatus { active } => {
-                self.ensure_active()?;
-                if active != self.inactive {
-                    return Ok(vec![]);
-                }
-                Ok(vec![ClientEvent::ClientStatusSet { active }])
-            }
-            ClientCommand::SetClientGroups { groups } => {
-                self.ensure_active()?;
-                if groups == self.groups {
-                    return Ok(vec![]);
-                }
-                Ok(vec![ClientEvent::ClientGroupsSet { groups }])
-            }
-            ClientCommand::MarkMerged { merge_id, into } => {
-                if self.check_mergeable_by(merge_id)? {
-                    return Ok(vec![]);
-                }
-                if self.id == Some(into) {
-                    return Err(ClientError::MergedIntoItself);
-                }
-                Ok(vec![ClientEvent::ClientMerged { merge_id, into }])
-            }
-            ClientCommand::DeleteClient { reason } => {
-                self.ensure_active()?;
-                let reason = text::trimmed_within(&reason, DELETE_REASON_CHARS_MAX)
-                    .ok_or(ClientError::InvalidReason)?;
-                Ok(vec![ClientEvent::ClientDeleted {
-                    reason: reason.to_string(),
-                }])
-            }
+            } => self.set_billing_details(vat_number, address, requested_by),
+            ClientCommand::SetClientStatus { active } => self.set_client_status(active),
+            ClientCommand::SetClientGroups { groups } => self.set_client_groups(groups),
+            ClientCommand::MarkMerged { merge_id, into } => self.mark_merged(merge_id, into),
+            ClientCommand::DeleteClient { reason } => self.delete_client(reason),
         }
+    }
+
+    /// Decides [`ClientCommand::RegisterClient`].
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the fields of the command, one to one"
+    )]
+    fn register_client(
+        &self,
+        client_id: ClientId,
+        provider_id: ProviderId,
+        currency: Currency,
+        name: ClientName,
+        email: Email,
+        kind: ClientKind,
+        country: Country,
+    ) -> Result<Vec<ClientEvent>, ClientError> {
+        if self.is_registered() {
+            return Err(ClientError::AlreadyRegistered);
+        }
+        Ok(vec![ClientEvent::ClientRegistered {
+            client_id,
+            provider_id,
+            currency,
+            name,
+            email,
+            kind,
+            country,
+        }])
+    }
+
+    /// Decides [`ClientCommand::UpdateClient`].
+    fn update_client(
+        &self,
+        name: Option<ClientName>,
+        email: Option<Email>,
+        kind: Option<ClientKind>,
+        country: Option<Country>,
+        requested_by: RequestedBy,
+    ) -> Result<Vec<ClientEvent>, ClientError> {
+        self.ensure_active()?;
+        // Only real changes are recorded, so a retried or redundant update is a no-op
+        // and the history shows what actually changed.
+        let name = name.filter(|name| self.name.as_ref() != Some(name));
+        let email = email.filter(|email| self.email.as_ref() != Some(email));
+        let kind = kind.filter(|kind| self.kind != Some(*kind));
+        let country = country.filter(|country| self.country != Some(*country));
+        if requested_by == RequestedBy::ClientUser && (kind.is_some() || country.is_some()) {
+            return Err(ClientError::TaxIdentityByStaffOnly);
+        }
+        if name.is_none() && email.is_none() && kind.is_none() && country.is_none() {
+            return Ok(vec![]);
+        }
+        Ok(vec![ClientEvent::ClientUpdated {
+            name,
+            email,
+            kind,
+            country,
+        }])
+    }
+
+    /// Decides [`ClientCommand::SetBillingDetails`].
+    fn set_billing_details(
+        &self,
+        vat_number: Option<VatNumber>,
+        address: Option<String>,
+        requested_by: RequestedBy,
+    ) -> Result<Vec<ClientEvent>, ClientError> {
+        self.ensure_active()?;
+        if requested_by == RequestedBy::ClientUser && vat_number != self.vat_number {
+            return Err(ClientError::TaxIdentityByStaffOnly);
+        }
+        let address = match address {
+            Some(address) => Some(
+                text::multiline(&address, ADDRESS_CHARS_MAX).ok_or(ClientError::InvalidAddress)?,
+            ),
+            None => None,
+        };
+        if vat_number == self.vat_number && address == self.address {
+            return Ok(vec![]);
+        }
+        Ok(vec![ClientEvent::BillingDetailsSet {
+            vat_number,
+            address,
+        }])
+    }
+
+    /// Decides [`ClientCommand::SetClientStatus`].
+    fn set_client_status(&self, active: bool) -> Result<Vec<ClientEvent>, ClientError> {
+        self.ensure_active()?;
+        if active != self.inactive {
+            return Ok(vec![]);
+        }
+        Ok(vec![ClientEvent::ClientStatusSet { active }])
+    }
+
+    /// Decides [`ClientCommand::SetClientGroups`].
+    fn set_client_groups(
+        &self,
+        groups: BTreeSet<ClientGroupId>,
+    ) -> Result<Vec<ClientEvent>, ClientError> {
+        self.ensure_active()?;
+        if groups == self.groups {
+            return Ok(vec![]);
+        }
+        Ok(vec![ClientEvent::ClientGroupsSet { groups }])
+    }
+
+    /// Decides [`ClientCommand::MarkMerged`].
+    fn mark_merged(
+        &self,
+        merge_id: MergeId,
+        into: ClientId,
+    ) -> Result<Vec<ClientEvent>, ClientError> {
+        if self.check_mergeable_by(merge_id)? {
+            return Ok(vec![]);
+        }
+        if self.id == Some(into) {
+            return Err(ClientError::MergedIntoItself);
+        }
+        Ok(vec![ClientEvent::ClientMerged { merge_id, into }])
+    }
+
+    /// Decides [`ClientCommand::DeleteClient`].
+    fn delete_client(&self, reason: String) -> Result<Vec<ClientEvent>, ClientError> {
+        self.ensure_active()?;
+        let reason = text::trimmed_within(&reason, DELETE_REASON_CHARS_MAX)
+            .ok_or(ClientError::InvalidReason)?;
+        Ok(vec![ClientEvent::ClientDeleted {
+            reason: reason.to_string(),
+        }])
     }
 
     /// The provider and currency of the client stored under `client_id`, which must exist and be

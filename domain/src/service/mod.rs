@@ -24,7 +24,7 @@ use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{AccountId, ClientId, ExpenseId, OperationId, ProviderId, ServiceId};
+use crate::ids::{AccountId, ClientId, ExpenseId, MergeId, OperationId, ProviderId, ServiceId};
 use crate::money::{Money, MoneyError};
 use crate::period::days_between;
 use crate::promo::PromoError;
@@ -559,27 +559,16 @@ impl Service {
                 auto_prolong,
                 ordered_on,
                 discount,
-            } => {
-                if self.is_ordered() {
-                    return Err(ServiceError::AlreadyOrdered);
-                }
-                // A discount that cannot be computed on the terms (a fixed amount in another
-                // currency) would leave every charge uncomputable: refuse it now.
-                if let Some(discount) = &discount {
-                    discount.discount.of(terms.price_per_period)?;
-                }
-                Ok(vec![ServiceEvent::ServiceOrdered {
-                    status: ServiceStatus::Ordered,
-                    service_id,
-                    client_id,
-                    provider_id,
-                    account_id,
-                    terms,
-                    auto_prolong,
-                    ordered_on,
-                    discount,
-                }])
-            }
+            } => self.order_service(
+                service_id,
+                client_id,
+                provider_id,
+                account_id,
+                terms,
+                auto_prolong,
+                ordered_on,
+                discount,
+            ),
             ServiceCommand::RecordCharge {
                 expense_id,
                 period_start,
@@ -604,80 +593,18 @@ impl Service {
             ServiceCommand::FailOperation {
                 operation_id,
                 reason,
-            } => {
-                let current = current_operation(self.existing()?, operation_id)?;
-                if current.operation.status != OperationStatus::Pending {
-                    return Err(ServiceError::OperationNotPending);
-                }
-                let reason = text::trimmed_within(&reason, FAILURE_REASON_CHARS_MAX)
-                    .ok_or(ServiceError::InvalidReason)?;
-                Ok(vec![ServiceEvent::OperationFailed {
-                    operation_id,
-                    kind: current.operation.kind,
-                    reason: reason.to_string(),
-                    attempt: current.operation.attempt,
-                }])
-            }
+            } => self.fail_operation(operation_id, reason),
             ServiceCommand::RetryOperation {
                 operation_id,
                 new_operation_id,
-            } => {
-                let current = current_operation(self.existing()?, operation_id)?;
-                if current.operation.status == OperationStatus::Pending {
-                    return Err(ServiceError::OperationNotFailed);
-                }
-                Ok(vec![ServiceEvent::OperationRequested {
-                    operation_id: new_operation_id,
-                    kind: current.operation.kind,
-                    attempt: current.operation.attempt.saturating_add(1),
-                    suspend_reason: current.suspend_reason,
-                    requested_on: current.requested_on,
-                }])
-            }
+            } => self.retry_operation(operation_id, new_operation_id),
             ServiceCommand::SuspendService {
                 reason,
                 operation_id,
                 on,
-            } => {
-                let service = self.existing()?;
-                if service.is_closed() {
-                    return Err(ServiceError::ServiceClosed);
-                }
-                if service.status != ServiceStatus::Active {
-                    return Err(ServiceError::NotActive);
-                }
-                if service.operation_in_progress() {
-                    return Err(ServiceError::OperationInProgress);
-                }
-                Ok(vec![service.request(
-                    operation_id,
-                    OperationKind::Suspend,
-                    Some(reason),
-                    on,
-                )])
-            }
+            } => self.suspend_service(reason, operation_id, on),
             ServiceCommand::ResumeService { operation_id, on } => {
-                let service = self.existing()?;
-                if service.is_closed() {
-                    return Err(ServiceError::ServiceClosed);
-                }
-                if service.status != ServiceStatus::Suspended {
-                    return Err(ServiceError::NotSuspended);
-                }
-                if service.suspend_reason() == Some(SuspendReason::NonPayment)
-                    && service.unpaid_on(on)
-                {
-                    return Err(ServiceError::Unpaid);
-                }
-                if service.operation_in_progress() {
-                    return Err(ServiceError::OperationInProgress);
-                }
-                Ok(vec![service.request(
-                    operation_id,
-                    OperationKind::Resume,
-                    None,
-                    on,
-                )])
+                self.resume_service(operation_id, on)
             }
             ServiceCommand::CloseService {
                 at_period_end,
@@ -690,66 +617,223 @@ impl Service {
                 returned,
                 credit_expense_id,
                 charge_expense_id,
-            } => {
-                let quote = self.quote_tariff_change(&new_terms, on, returned)?;
-                // The ids name the change the caller quoted and credited on the account; other
-                // ids mean another change came first, and this one would be priced on stale state.
-                if (credit_expense_id, charge_expense_id)
-                    != (quote.credit_expense_id, quote.charge_expense_id)
-                {
-                    return Err(ServiceError::TariffChangeNotAllowed(
-                        "another tariff change was made meanwhile".to_string(),
-                    ));
-                }
-                Ok(vec![ServiceEvent::TariffChanged {
-                    new_terms,
-                    on,
-                    credit: quote.credit,
-                    charge: quote.charge,
-                    credit_expense_id,
-                    charge_expense_id,
-                }])
-            }
+            } => self.change_tariff(
+                new_terms,
+                on,
+                returned,
+                credit_expense_id,
+                charge_expense_id,
+            ),
             ServiceCommand::RunBillingDay { on, operation_id } => {
                 Ok(run_billing_day(self.existing()?, on, operation_id))
             }
-            ServiceCommand::SetAutoProlong { auto_prolong } => {
-                let service = self.existing()?;
-                if service.is_closed() {
-                    return Err(ServiceError::ServiceClosed);
-                }
-                if service.auto_prolong == auto_prolong {
-                    return Ok(vec![]);
-                }
-                Ok(vec![ServiceEvent::AutoProlongSet { auto_prolong }])
-            }
+            ServiceCommand::SetAutoProlong { auto_prolong } => self.set_auto_prolong(auto_prolong),
             ServiceCommand::TransferService {
                 to_client,
                 provider_id,
                 to_account,
                 merge_id,
                 on,
-            } => {
-                let service = self.existing()?;
-                if service.provider_id != provider_id {
-                    return Err(ServiceError::OtherProvider);
-                }
-                if service.client_id == to_client {
-                    return Ok(vec![]);
-                }
-                if service.status == ServiceStatus::Deleted {
-                    return Err(ServiceError::ServiceClosed);
-                }
-                Ok(vec![ServiceEvent::ServiceTransferred {
-                    from_client: service.client_id,
-                    from_account: service.account_id,
-                    to_client,
-                    to_account,
-                    merge_id,
-                    on,
-                }])
-            }
+            } => self.transfer_service(to_client, provider_id, to_account, merge_id, on),
         }
+    }
+
+    /// Decides [`ServiceCommand::OrderService`].
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the fields of the command, one to one"
+    )]
+    fn order_service(
+        &self,
+        service_id: ServiceId,
+        client_id: ClientId,
+        provider_id: ProviderId,
+        account_id: AccountId,
+        terms: ServiceTerms,
+        auto_prolong: bool,
+        ordered_on: NaiveDate,
+        discount: Option<ServiceDiscount>,
+    ) -> Result<Vec<ServiceEvent>, ServiceError> {
+        if self.is_ordered() {
+            return Err(ServiceError::AlreadyOrdered);
+        }
+        // A discount that cannot be computed on the terms (a fixed amount in another
+        // currency) would leave every charge uncomputable: refuse it now.
+        if let Some(discount) = &discount {
+            discount.discount.of(terms.price_per_period)?;
+        }
+        Ok(vec![ServiceEvent::ServiceOrdered {
+            status: ServiceStatus::Ordered,
+            service_id,
+            client_id,
+            provider_id,
+            account_id,
+            terms,
+            auto_prolong,
+            ordered_on,
+            discount,
+        }])
+    }
+
+    /// Decides [`ServiceCommand::FailOperation`].
+    fn fail_operation(
+        &self,
+        operation_id: OperationId,
+        reason: String,
+    ) -> Result<Vec<ServiceEvent>, ServiceError> {
+        let current = current_operation(self.existing()?, operation_id)?;
+        if current.operation.status != OperationStatus::Pending {
+            return Err(ServiceError::OperationNotPending);
+        }
+        let reason = text::trimmed_within(&reason, FAILURE_REASON_CHARS_MAX)
+            .ok_or(ServiceError::InvalidReason)?;
+        Ok(vec![ServiceEvent::OperationFailed {
+            operation_id,
+            kind: current.operation.kind,
+            reason: reason.to_string(),
+            attempt: current.operation.attempt,
+        }])
+    }
+
+    /// Decides [`ServiceCommand::RetryOperation`].
+    fn retry_operation(
+        &self,
+        operation_id: OperationId,
+        new_operation_id: OperationId,
+    ) -> Result<Vec<ServiceEvent>, ServiceError> {
+        let current = current_operation(self.existing()?, operation_id)?;
+        if current.operation.status == OperationStatus::Pending {
+            return Err(ServiceError::OperationNotFailed);
+        }
+        Ok(vec![ServiceEvent::OperationRequested {
+            operation_id: new_operation_id,
+            kind: current.operation.kind,
+            attempt: current.operation.attempt.saturating_add(1),
+            suspend_reason: current.suspend_reason,
+            requested_on: current.requested_on,
+        }])
+    }
+
+    /// Decides [`ServiceCommand::SuspendService`].
+    fn suspend_service(
+        &self,
+        reason: SuspendReason,
+        operation_id: OperationId,
+        on: NaiveDate,
+    ) -> Result<Vec<ServiceEvent>, ServiceError> {
+        let service = self.existing()?;
+        if service.is_closed() {
+            return Err(ServiceError::ServiceClosed);
+        }
+        if service.status != ServiceStatus::Active {
+            return Err(ServiceError::NotActive);
+        }
+        if service.operation_in_progress() {
+            return Err(ServiceError::OperationInProgress);
+        }
+        Ok(vec![service.request(
+            operation_id,
+            OperationKind::Suspend,
+            Some(reason),
+            on,
+        )])
+    }
+
+    /// Decides [`ServiceCommand::ResumeService`].
+    fn resume_service(
+        &self,
+        operation_id: OperationId,
+        on: NaiveDate,
+    ) -> Result<Vec<ServiceEvent>, ServiceError> {
+        let service = self.existing()?;
+        if service.is_closed() {
+            return Err(ServiceError::ServiceClosed);
+        }
+        if service.status != ServiceStatus::Suspended {
+            return Err(ServiceError::NotSuspended);
+        }
+        if service.suspend_reason() == Some(SuspendReason::NonPayment) && service.unpaid_on(on) {
+            return Err(ServiceError::Unpaid);
+        }
+        if service.operation_in_progress() {
+            return Err(ServiceError::OperationInProgress);
+        }
+        Ok(vec![service.request(
+            operation_id,
+            OperationKind::Resume,
+            None,
+            on,
+        )])
+    }
+
+    /// Decides [`ServiceCommand::ChangeTariff`].
+    fn change_tariff(
+        &self,
+        new_terms: ServiceTerms,
+        on: NaiveDate,
+        returned: Money,
+        credit_expense_id: ExpenseId,
+        charge_expense_id: ExpenseId,
+    ) -> Result<Vec<ServiceEvent>, ServiceError> {
+        let quote = self.quote_tariff_change(&new_terms, on, returned)?;
+        // The ids name the change the caller quoted and credited on the account; other
+        // ids mean another change came first, and this one would be priced on stale state.
+        if (credit_expense_id, charge_expense_id)
+            != (quote.credit_expense_id, quote.charge_expense_id)
+        {
+            return Err(ServiceError::TariffChangeNotAllowed(
+                "another tariff change was made meanwhile".to_string(),
+            ));
+        }
+        Ok(vec![ServiceEvent::TariffChanged {
+            new_terms,
+            on,
+            credit: quote.credit,
+            charge: quote.charge,
+            credit_expense_id,
+            charge_expense_id,
+        }])
+    }
+
+    /// Decides [`ServiceCommand::SetAutoProlong`].
+    fn set_auto_prolong(&self, auto_prolong: bool) -> Result<Vec<ServiceEvent>, ServiceError> {
+        let service = self.existing()?;
+        if service.is_closed() {
+            return Err(ServiceError::ServiceClosed);
+        }
+        if service.auto_prolong == auto_prolong {
+            return Ok(vec![]);
+        }
+        Ok(vec![ServiceEvent::AutoProlongSet { auto_prolong }])
+    }
+
+    /// Decides [`ServiceCommand::TransferService`].
+    fn transfer_service(
+        &self,
+        to_client: ClientId,
+        provider_id: ProviderId,
+        to_account: AccountId,
+        merge_id: Option<MergeId>,
+        on: NaiveDate,
+    ) -> Result<Vec<ServiceEvent>, ServiceError> {
+        let service = self.existing()?;
+        if service.provider_id != provider_id {
+            return Err(ServiceError::OtherProvider);
+        }
+        if service.client_id == to_client {
+            return Ok(vec![]);
+        }
+        if service.status == ServiceStatus::Deleted {
+            return Err(ServiceError::ServiceClosed);
+        }
+        Ok(vec![ServiceEvent::ServiceTransferred {
+            from_client: service.client_id,
+            from_account: service.account_id,
+            to_client,
+            to_account,
+            merge_id,
+            on,
+        }])
     }
 }
 
