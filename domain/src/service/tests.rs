@@ -1,10 +1,13 @@
-use cqrs_es::DomainEvent;
+//! Given/when/then tests of the Service aggregate, one rule per test. Kept in one file, however
+//! long, because they share one set of small fixtures and are read by searching for a rule.
+
 use cqrs_es::test::TestFramework;
+use cqrs_es::{Aggregate, DomainEvent};
 use uuid::Uuid;
 
 use super::*;
 use crate::ids::TariffId;
-use crate::money::{Currency, Money};
+use crate::money::{Currency, Money, MoneyError};
 use crate::period::BillingPeriod;
 use crate::tariff::{AddonLine, AddonValue, ItemType};
 
