@@ -18,6 +18,9 @@
 //! while the switch is off, the test asserts that the sequence still breaks the invariant, so it
 //! fails as soon as the fix arrives and says to turn the switch on; with the switch on, it
 //! asserts that the invariant holds.
+//!
+//! One file however long: the simulator, its model of the expected sums and its checks are one
+//! program that is read and changed together.
 
 #![expect(
     clippy::expect_used,

@@ -47,7 +47,7 @@ use domain::client::ClientEvent;
 use domain::money::{Currency, Money};
 use domain::period::BillingPeriod;
 use domain::revenue::Recognition;
-use domain::service::ServiceEvent;
+use domain::service::{ServiceEvent, ServiceStatus};
 use domain::tariff::ServiceTerms;
 use eventstore::log::StoredEvent;
 use rust_decimal::Decimal;
@@ -77,7 +77,7 @@ pub fn monthly(price: Money, period: BillingPeriod) -> Result<Money, domain::mon
 
 /// Whether a service in `status` counts as active.
 fn is_active(status: &str) -> bool {
-    status == "active"
+    status == ServiceStatus::Active.as_str()
 }
 
 #[derive(sqlx::FromRow)]
@@ -796,6 +796,7 @@ fn fold_service(
             client_id,
             provider_id,
             terms,
+            status,
             ..
         } => {
             let row = terms_row(
@@ -803,22 +804,20 @@ fn fold_service(
                 terms,
                 provider_id.as_uuid(),
                 client_id.as_uuid(),
-                "ordered".to_owned(),
+                status.as_str().to_owned(),
                 position,
             )?;
             state.services.insert(service, row);
             state.dirty_services.insert(service);
         }
-        ServiceEvent::ServiceCharged { .. } => {
-            state.set_status(service, "provisioning", day, position);
+        ServiceEvent::ServiceCharged { status, .. }
+        | ServiceEvent::ServiceActivated { status, .. }
+        | ServiceEvent::ServiceResumed { status, .. }
+        | ServiceEvent::ServiceSuspended { status, .. }
+        | ServiceEvent::ServiceClosed { status, .. }
+        | ServiceEvent::ServiceDeleted { status, .. } => {
+            state.set_status(service, status.as_str(), day, position);
         }
-        ServiceEvent::ServiceActivated { .. } | ServiceEvent::ServiceResumed { .. } => {
-            state.set_status(service, "active", day, position);
-        }
-        ServiceEvent::ServiceSuspended { .. } => {
-            state.set_status(service, "suspended", day, position);
-        }
-        ServiceEvent::ServiceClosed { .. } => state.set_status(service, "closed", day, position),
         ServiceEvent::ServiceTransferred { to_client, .. } => {
             // The service stops counting for its old owner and starts counting for its new one.
             let Some(status) = state.services.get(&service).map(|row| row.status.clone()) else {
@@ -830,7 +829,6 @@ fn fold_service(
             }
             state.set_status(service, &status, day, position);
         }
-        ServiceEvent::ServiceDeleted { .. } => state.set_status(service, "deleted", day, position),
         ServiceEvent::TariffChanged {
             new_terms,
             charge_expense_id,

@@ -209,6 +209,7 @@ impl Fold {
                 terms,
                 auto_prolong,
                 ordered_on,
+                status,
                 ..
             } => {
                 let id = service_id.as_uuid();
@@ -228,7 +229,7 @@ impl Fold {
                         setup_fee: terms.setup_fee.amount(),
                         terms: serde_json::to_string(&terms)?,
                         auto_prolong,
-                        status: "ordered".to_owned(),
+                        status: status.as_str().to_owned(),
                         ordered_on,
                         paid_until: None,
                         suspend_reason: None,
@@ -241,10 +242,12 @@ impl Fold {
                 );
                 self.changed_services.insert(id);
             }
-            ServiceEvent::ServiceCharged { period_end, .. } => {
+            ServiceEvent::ServiceCharged {
+                period_end, status, ..
+            } => {
                 if let Some(row) = self.service(id, at, position) {
                     row.paid_until = Some(period_end);
-                    "provisioning".clone_into(&mut row.status);
+                    status.as_str().clone_into(&mut row.status);
                 }
             }
             ServiceEvent::ServiceProlonged { period_end, .. } => {
@@ -300,35 +303,42 @@ impl Fold {
                     row.reason = Some(reason);
                 }
             }
-            ServiceEvent::ServiceActivated { operation_id } => {
+            ServiceEvent::ServiceActivated {
+                operation_id,
+                status,
+            } => {
                 self.finish_operation(operation_id.as_uuid(), "done", at, position);
                 if let Some(row) = self.service(id, at, position) {
-                    "active".clone_into(&mut row.status);
+                    status.as_str().clone_into(&mut row.status);
                 }
             }
             ServiceEvent::ServiceSuspended {
                 operation_id,
                 reason,
                 since,
+                status,
             } => {
                 self.finish_operation(operation_id.as_uuid(), "done", at, position);
                 if let Some(row) = self.service(id, at, position) {
-                    "suspended".clone_into(&mut row.status);
+                    status.as_str().clone_into(&mut row.status);
                     row.suspend_reason = Some(reason_name(reason).to_owned());
                     row.suspended_since = Some(since);
                 }
             }
-            ServiceEvent::ServiceResumed { operation_id } => {
+            ServiceEvent::ServiceResumed {
+                operation_id,
+                status,
+            } => {
                 self.finish_operation(operation_id.as_uuid(), "done", at, position);
                 if let Some(row) = self.service(id, at, position) {
-                    "active".clone_into(&mut row.status);
+                    status.as_str().clone_into(&mut row.status);
                     row.suspend_reason = None;
                     row.suspended_since = None;
                 }
             }
-            ServiceEvent::ServiceClosed { .. } => {
+            ServiceEvent::ServiceClosed { status, .. } => {
                 if let Some(row) = self.service(id, at, position) {
-                    "closed".clone_into(&mut row.status);
+                    status.as_str().clone_into(&mut row.status);
                 }
             }
             ServiceEvent::ClosureScheduled { .. } => {
@@ -336,12 +346,15 @@ impl Fold {
                     row.close_at_period_end = true;
                 }
             }
-            ServiceEvent::ServiceDeleted { operation_id } => {
+            ServiceEvent::ServiceDeleted {
+                operation_id,
+                status,
+            } => {
                 // An order closed before it was provisioned is deleted without an operation;
                 // then no operation has this id and none changes.
                 self.finish_operation(operation_id.as_uuid(), "done", at, position);
                 if let Some(row) = self.service(id, at, position) {
-                    "deleted".clone_into(&mut row.status);
+                    status.as_str().clone_into(&mut row.status);
                 }
             }
             ServiceEvent::TariffChanged { new_terms, .. } => {
@@ -545,10 +558,10 @@ impl Fold {
 fn finished_operation(event: &ServiceEvent) -> Option<Uuid> {
     match event {
         ServiceEvent::OperationFailed { operation_id, .. }
-        | ServiceEvent::ServiceActivated { operation_id }
+        | ServiceEvent::ServiceActivated { operation_id, .. }
         | ServiceEvent::ServiceSuspended { operation_id, .. }
-        | ServiceEvent::ServiceResumed { operation_id }
-        | ServiceEvent::ServiceDeleted { operation_id } => Some(operation_id.as_uuid()),
+        | ServiceEvent::ServiceResumed { operation_id, .. }
+        | ServiceEvent::ServiceDeleted { operation_id, .. } => Some(operation_id.as_uuid()),
         _ => None,
     }
 }

@@ -14,20 +14,23 @@
 mod command;
 mod error;
 mod event;
+mod fold;
 mod value;
 
 #[cfg(test)]
 mod tests;
 
-use cqrs_es::Aggregate;
-use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::ids::{AccountId, ClientId, ExpenseId, MergeId, PaymentId, ProviderId};
+use crate::ids::{
+    AccountId, AdjustmentId, ClientId, CorrectionId, ExpenseId, MergeId, PaymentId, ProviderId,
+    RefundId,
+};
 use crate::money::{Currency, Money, MoneyError};
-use crate::tax::{self, TaxError, TaxTreatment};
+use crate::rates::Conversion;
+use crate::tax::{self, TaxError, TaxRate, TaxTreatment};
 use crate::text;
 
 pub use command::*;
@@ -128,75 +131,27 @@ impl Account {
                 amount,
                 method,
                 conversion,
-            } => {
-                let (mut events, balance) = self.open_for(client_id, provider_id, amount)?;
-                if !amount.is_positive() {
-                    return Err(AccountError::AmountNotPositive);
-                }
-                // The conversion comes with the command: it must end in the amount credited,
-                // at its own rate, or a caller could credit more than the payment is worth.
-                if conversion.is_some_and(|conversion| {
-                    conversion.to != amount || !conversion.is_at_its_rate()
-                }) {
-                    return Err(AccountError::ConversionMismatch);
-                }
-                let balance_after = balance.checked_add(amount)?;
-                events.push(AccountEvent::PaymentPosted {
-                    payment_id,
-                    amount,
-                    method,
-                    balance_after,
-                    conversion,
-                });
-                Ok(events)
-            }
+            } => self.post_payment(
+                client_id,
+                provider_id,
+                payment_id,
+                amount,
+                method,
+                conversion,
+            ),
             AccountCommand::AdjustBalance {
                 client_id,
                 provider_id,
                 adjustment_id,
                 amount,
                 reason,
-            } => {
-                let (mut events, balance) = self.open_for(client_id, provider_id, amount)?;
-                if amount.is_zero() {
-                    return Err(AccountError::ZeroAdjustment);
-                }
-                let reason = text::trimmed_within(&reason, ADJUSTMENT_REASON_CHARS_MAX)
-                    .ok_or(AccountError::InvalidReason)?;
-                let balance_after = balance.checked_add(amount)?;
-                events.push(AccountEvent::BalanceAdjusted {
-                    adjustment_id,
-                    amount,
-                    reason: reason.to_string(),
-                    balance_after,
-                });
-                Ok(events)
-            }
+            } => self.adjust_balance(client_id, provider_id, adjustment_id, amount, reason),
             AccountCommand::ChargeExpense {
                 client_id,
                 provider_id,
                 expense,
                 treatment,
-            } => {
-                let (mut events, balance) =
-                    self.open_for(client_id, provider_id, expense.amount)?;
-                // A promo code may take the whole price: the charge is then zero, and still
-                // recorded so that the period is paid and the discount shown.
-                let free = expense.amount.is_zero() && expense.discount.is_some();
-                if !expense.amount.is_positive() && !free {
-                    return Err(AccountError::AmountNotPositive);
-                }
-                let expense = taxed(described(expense)?, &treatment)?;
-                let balance_after = balance.checked_sub(expense.amount)?;
-                if !free {
-                    self.ensure_covered(balance, balance_after, expense.amount)?;
-                }
-                events.push(AccountEvent::ExpenseCharged {
-                    expense,
-                    balance_after,
-                });
-                Ok(events)
-            }
+            } => self.charge_expense(client_id, provider_id, expense, treatment),
             AccountCommand::ReplaceCharge {
                 client_id,
                 provider_id,
@@ -204,75 +159,19 @@ impl Account {
                 charge,
                 treatment,
                 credited_charge,
-            } => {
-                let (opening, balance) = self.open_for(client_id, provider_id, credit.amount)?;
-                if charge.amount.currency() != credit.amount.currency() {
-                    return Err(AccountError::CurrencyMismatch {
-                        expected: credit.amount.currency(),
-                        found: charge.amount.currency(),
-                    });
-                }
-                if credit.amount.is_negative() || charge.amount.is_negative() {
-                    return Err(AccountError::AmountNotPositive);
-                }
-                if let Some(of) = credited_charge
-                    && credit.amount.is_positive()
-                {
-                    let returned =
-                        self.returned_of_expense_priced(of.expense_id, of.charged, &treatment)?;
-                    let remaining = of.charged.checked_sub(returned)?;
-                    if credit.amount.amount() > remaining.amount() {
-                        return Err(AccountError::CreditExceedsCharge {
-                            requested: credit.amount,
-                            remaining,
-                        });
-                    }
-                }
-                let credit = taxed(described(credit)?, &treatment)?;
-                let charge = taxed(described(charge)?, &treatment)?;
-                let balance_credited = balance.checked_add(credit.amount)?;
-                let balance_after = balance_credited.checked_sub(charge.amount)?;
-                // Only a net charge can be refused: giving back more than is charged lowers the
-                // debt, even of an account that is already beyond its limit.
-                let needed = charge.amount.checked_sub(credit.amount)?;
-                if needed.is_positive() {
-                    self.ensure_covered(balance, balance_after, needed)?;
-                }
-                let mut lines = Vec::new();
-                if !credit.amount.is_zero() {
-                    lines.push(AccountEvent::ExpenseCredited {
-                        expense: credit,
-                        balance_after: balance_credited,
-                        of_expense: credited_charge.map(|of| of.expense_id),
-                    });
-                }
-                if !charge.amount.is_zero() {
-                    lines.push(AccountEvent::ExpenseCharged {
-                        expense: charge,
-                        balance_after,
-                    });
-                }
-                if lines.is_empty() {
-                    // Nothing moves, so nothing is recorded, not even the account's opening.
-                    return Ok(lines);
-                }
-                Ok(opening.into_iter().chain(lines).collect())
-            }
+            } => self.replace_charge(
+                client_id,
+                provider_id,
+                credit,
+                charge,
+                treatment,
+                credited_charge,
+            ),
             AccountCommand::SetCreditLimit {
                 client_id,
                 provider_id,
                 limit,
-            } => {
-                let (mut events, _) = self.open_for(client_id, provider_id, limit)?;
-                if limit.is_negative() {
-                    return Err(AccountError::NegativeCreditLimit);
-                }
-                if self.credit_limit_in(limit.currency()) == limit {
-                    return Ok(vec![]);
-                }
-                events.push(AccountEvent::CreditLimitSet { limit });
-                Ok(events)
-            }
+            } => self.set_credit_limit(client_id, provider_id, limit),
             AccountCommand::RefundPayment {
                 client_id,
                 provider_id,
@@ -281,60 +180,22 @@ impl Account {
                 credited,
                 amount,
                 reason,
-            } => {
-                let balance = self.open_balance_for(client_id, provider_id, amount)?;
-                if !amount.is_positive() {
-                    return Err(AccountError::AmountNotPositive);
-                }
-                let reason = reason_within(&reason)?;
-                let refundable =
-                    credited.checked_sub(self.returned_of_payment(payment_id, credited))?;
-                if amount.amount() > refundable.amount() {
-                    return Err(AccountError::RefundExceedsPayment {
-                        requested: amount,
-                        refundable,
-                    });
-                }
-                if amount.amount() > balance.amount() {
-                    let unallocated = if balance.is_positive() {
-                        balance
-                    } else {
-                        Money::zero(balance.currency())
-                    };
-                    return Err(AccountError::RefundExceedsUnallocated {
-                        requested: amount,
-                        unallocated,
-                    });
-                }
-                Ok(vec![AccountEvent::PaymentRefunded {
-                    refund_id,
-                    payment_id,
-                    amount,
-                    reason,
-                    balance_after: balance.checked_sub(amount)?,
-                }])
-            }
+            } => self.refund_payment(
+                client_id,
+                provider_id,
+                refund_id,
+                payment_id,
+                credited,
+                amount,
+                reason,
+            ),
             AccountCommand::ReversePayment {
                 client_id,
                 provider_id,
                 payment_id,
                 credited,
                 reason,
-            } => {
-                let balance = self.open_balance_for(client_id, provider_id, credited)?;
-                let reason = reason_within(&reason)?;
-                let left = credited.checked_sub(self.returned_of_payment(payment_id, credited))?;
-                if !left.is_positive() {
-                    // Already taken back in full: a repeated reversal changes nothing.
-                    return Ok(vec![]);
-                }
-                Ok(vec![AccountEvent::PaymentReversed {
-                    payment_id,
-                    amount: left,
-                    reason,
-                    balance_after: balance.checked_sub(left)?,
-                }])
-            }
+            } => self.reverse_payment(client_id, provider_id, payment_id, credited, reason),
             AccountCommand::CorrectExpense {
                 client_id,
                 provider_id,
@@ -344,96 +205,378 @@ impl Account {
                 give_back,
                 charged_tax_rate,
                 reason,
-            } => {
-                let balance = self.open_balance_for(client_id, provider_id, charged)?;
-                let reason = reason_within(&reason)?;
-                let returned = self.returned_of_expense(expense_id, charged);
-                let remaining = charged.checked_sub(returned)?;
-                if !remaining.is_positive() {
-                    return Err(AccountError::NothingLeft);
-                }
-                let amount = give_back.unwrap_or(remaining);
-                if amount.currency() != charged.currency() {
-                    return Err(AccountError::CurrencyMismatch {
-                        expected: charged.currency(),
-                        found: amount.currency(),
-                    });
-                }
-                if !amount.is_positive() {
-                    return Err(AccountError::AmountNotPositive);
-                }
-                if amount.amount() > remaining.amount() {
-                    return Err(AccountError::CorrectionExceedsExpense {
-                        requested: amount,
-                        remaining,
-                    });
-                }
-                // What is given back holds the expense's tax at its rate; a whole charge given
-                // back gives back exactly the tax it charged (see `tax::tax_included`).
-                let tax = tax::tax_included(amount, charged_tax_rate).map_err(money_error)?;
-                Ok(vec![AccountEvent::ExpenseCorrected {
-                    correction_id,
-                    expense_id,
-                    amount,
-                    voided: amount == remaining,
-                    reason,
-                    balance_after: balance.checked_add(amount)?,
-                    tax: Some(tax),
-                }])
-            }
+            } => self.correct_expense(
+                client_id,
+                provider_id,
+                correction_id,
+                expense_id,
+                charged,
+                give_back,
+                charged_tax_rate,
+                reason,
+            ),
             AccountCommand::TransferBalanceOut {
                 client_id,
                 provider_id,
                 merge_id,
                 to_account,
-            } => {
-                let Some(open) = &self.open else {
-                    // An account never opened holds nothing to move.
-                    return Ok(vec![]);
-                };
-                if open.client_id != client_id || open.provider_id != provider_id {
-                    return Err(AccountError::WrongAccount);
-                }
-                if to_account == open.account_id {
-                    return Err(AccountError::InvalidTransfer);
-                }
-                if open.transfers_out.contains_key(&merge_id) || open.balance.is_zero() {
-                    return Ok(vec![]);
-                }
-                Ok(vec![AccountEvent::BalanceTransferredOut {
-                    merge_id,
-                    to_account,
-                    amount: open.balance,
-                    balance_after: Money::zero(open.currency),
-                }])
-            }
+            } => self.transfer_balance_out(client_id, provider_id, merge_id, to_account),
             AccountCommand::TransferBalanceIn {
                 client_id,
                 provider_id,
                 merge_id,
                 from_account,
                 amount,
-            } => {
-                let (mut events, balance) = self.open_for(client_id, provider_id, amount)?;
-                if amount.is_zero() || self.account_id() == Some(from_account) {
-                    return Err(AccountError::InvalidTransfer);
-                }
-                if self
-                    .open
-                    .as_ref()
-                    .is_some_and(|open| open.transfers_in.contains(&(merge_id, from_account)))
-                {
-                    return Ok(vec![]);
-                }
-                events.push(AccountEvent::BalanceTransferredIn {
-                    merge_id,
-                    from_account,
-                    amount,
-                    balance_after: balance.checked_add(amount)?,
+            } => self.transfer_balance_in(client_id, provider_id, merge_id, from_account, amount),
+        }
+    }
+
+    /// Decides [`AccountCommand::PostPayment`].
+    fn post_payment(
+        &self,
+        client_id: ClientId,
+        provider_id: ProviderId,
+        payment_id: PaymentId,
+        amount: Money,
+        method: PaymentMethod,
+        conversion: Option<Conversion>,
+    ) -> Result<Vec<AccountEvent>, AccountError> {
+        let (mut events, balance) = self.open_for(client_id, provider_id, amount)?;
+        if !amount.is_positive() {
+            return Err(AccountError::AmountNotPositive);
+        }
+        // The conversion comes with the command: it must end in the amount credited,
+        // at its own rate, or a caller could credit more than the payment is worth.
+        if conversion
+            .is_some_and(|conversion| conversion.to != amount || !conversion.is_at_its_rate())
+        {
+            return Err(AccountError::ConversionMismatch);
+        }
+        let balance_after = balance.checked_add(amount)?;
+        events.push(AccountEvent::PaymentPosted {
+            payment_id,
+            amount,
+            method,
+            balance_after,
+            conversion,
+        });
+        Ok(events)
+    }
+
+    /// Decides [`AccountCommand::AdjustBalance`].
+    fn adjust_balance(
+        &self,
+        client_id: ClientId,
+        provider_id: ProviderId,
+        adjustment_id: AdjustmentId,
+        amount: Money,
+        reason: String,
+    ) -> Result<Vec<AccountEvent>, AccountError> {
+        let (mut events, balance) = self.open_for(client_id, provider_id, amount)?;
+        if amount.is_zero() {
+            return Err(AccountError::ZeroAdjustment);
+        }
+        let reason = text::trimmed_within(&reason, ADJUSTMENT_REASON_CHARS_MAX)
+            .ok_or(AccountError::InvalidReason)?;
+        let balance_after = balance.checked_add(amount)?;
+        events.push(AccountEvent::BalanceAdjusted {
+            adjustment_id,
+            amount,
+            reason: reason.to_string(),
+            balance_after,
+        });
+        Ok(events)
+    }
+
+    /// Decides [`AccountCommand::ChargeExpense`].
+    fn charge_expense(
+        &self,
+        client_id: ClientId,
+        provider_id: ProviderId,
+        expense: ExpenseLine,
+        treatment: TaxTreatment,
+    ) -> Result<Vec<AccountEvent>, AccountError> {
+        let (mut events, balance) = self.open_for(client_id, provider_id, expense.amount)?;
+        // A promo code may take the whole price: the charge is then zero, and still
+        // recorded so that the period is paid and the discount shown.
+        let free = expense.amount.is_zero() && expense.discount.is_some();
+        if !expense.amount.is_positive() && !free {
+            return Err(AccountError::AmountNotPositive);
+        }
+        let expense = taxed(described(expense)?, &treatment)?;
+        let balance_after = balance.checked_sub(expense.amount)?;
+        if !free {
+            self.ensure_covered(balance, balance_after, expense.amount)?;
+        }
+        events.push(AccountEvent::ExpenseCharged {
+            expense,
+            balance_after,
+        });
+        Ok(events)
+    }
+
+    /// Decides [`AccountCommand::ReplaceCharge`].
+    fn replace_charge(
+        &self,
+        client_id: ClientId,
+        provider_id: ProviderId,
+        credit: ExpenseLine,
+        charge: ExpenseLine,
+        treatment: TaxTreatment,
+        credited_charge: Option<CreditedCharge>,
+    ) -> Result<Vec<AccountEvent>, AccountError> {
+        let (opening, balance) = self.open_for(client_id, provider_id, credit.amount)?;
+        if charge.amount.currency() != credit.amount.currency() {
+            return Err(AccountError::CurrencyMismatch {
+                expected: credit.amount.currency(),
+                found: charge.amount.currency(),
+            });
+        }
+        if credit.amount.is_negative() || charge.amount.is_negative() {
+            return Err(AccountError::AmountNotPositive);
+        }
+        if let Some(of) = credited_charge
+            && credit.amount.is_positive()
+        {
+            let returned =
+                self.returned_of_expense_priced(of.expense_id, of.charged, &treatment)?;
+            let remaining = of.charged.checked_sub(returned)?;
+            if credit.amount.amount() > remaining.amount() {
+                return Err(AccountError::CreditExceedsCharge {
+                    requested: credit.amount,
+                    remaining,
                 });
-                Ok(events)
             }
         }
+        let credit = taxed(described(credit)?, &treatment)?;
+        let charge = taxed(described(charge)?, &treatment)?;
+        let balance_credited = balance.checked_add(credit.amount)?;
+        let balance_after = balance_credited.checked_sub(charge.amount)?;
+        // Only a net charge can be refused: giving back more than is charged lowers the
+        // debt, even of an account that is already beyond its limit.
+        let needed = charge.amount.checked_sub(credit.amount)?;
+        if needed.is_positive() {
+            self.ensure_covered(balance, balance_after, needed)?;
+        }
+        let mut lines = Vec::new();
+        if !credit.amount.is_zero() {
+            lines.push(AccountEvent::ExpenseCredited {
+                expense: credit,
+                balance_after: balance_credited,
+                of_expense: credited_charge.map(|of| of.expense_id),
+            });
+        }
+        if !charge.amount.is_zero() {
+            lines.push(AccountEvent::ExpenseCharged {
+                expense: charge,
+                balance_after,
+            });
+        }
+        if lines.is_empty() {
+            // Nothing moves, so nothing is recorded, not even the account's opening.
+            return Ok(lines);
+        }
+        Ok(opening.into_iter().chain(lines).collect())
+    }
+
+    /// Decides [`AccountCommand::SetCreditLimit`].
+    fn set_credit_limit(
+        &self,
+        client_id: ClientId,
+        provider_id: ProviderId,
+        limit: Money,
+    ) -> Result<Vec<AccountEvent>, AccountError> {
+        let (mut events, _) = self.open_for(client_id, provider_id, limit)?;
+        if limit.is_negative() {
+            return Err(AccountError::NegativeCreditLimit);
+        }
+        if self.credit_limit_in(limit.currency()) == limit {
+            return Ok(vec![]);
+        }
+        events.push(AccountEvent::CreditLimitSet { limit });
+        Ok(events)
+    }
+
+    /// Decides [`AccountCommand::RefundPayment`].
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the fields of the command, one to one"
+    )]
+    fn refund_payment(
+        &self,
+        client_id: ClientId,
+        provider_id: ProviderId,
+        refund_id: RefundId,
+        payment_id: PaymentId,
+        credited: Money,
+        amount: Money,
+        reason: String,
+    ) -> Result<Vec<AccountEvent>, AccountError> {
+        let balance = self.open_balance_for(client_id, provider_id, amount)?;
+        if !amount.is_positive() {
+            return Err(AccountError::AmountNotPositive);
+        }
+        let reason = reason_within(&reason)?;
+        let refundable = credited.checked_sub(self.returned_of_payment(payment_id, credited))?;
+        if amount.amount() > refundable.amount() {
+            return Err(AccountError::RefundExceedsPayment {
+                requested: amount,
+                refundable,
+            });
+        }
+        if amount.amount() > balance.amount() {
+            let unallocated = if balance.is_positive() {
+                balance
+            } else {
+                Money::zero(balance.currency())
+            };
+            return Err(AccountError::RefundExceedsUnallocated {
+                requested: amount,
+                unallocated,
+            });
+        }
+        Ok(vec![AccountEvent::PaymentRefunded {
+            refund_id,
+            payment_id,
+            amount,
+            reason,
+            balance_after: balance.checked_sub(amount)?,
+        }])
+    }
+
+    /// Decides [`AccountCommand::ReversePayment`].
+    fn reverse_payment(
+        &self,
+        client_id: ClientId,
+        provider_id: ProviderId,
+        payment_id: PaymentId,
+        credited: Money,
+        reason: String,
+    ) -> Result<Vec<AccountEvent>, AccountError> {
+        let balance = self.open_balance_for(client_id, provider_id, credited)?;
+        let reason = reason_within(&reason)?;
+        let left = credited.checked_sub(self.returned_of_payment(payment_id, credited))?;
+        if !left.is_positive() {
+            // Already taken back in full: a repeated reversal changes nothing.
+            return Ok(vec![]);
+        }
+        Ok(vec![AccountEvent::PaymentReversed {
+            payment_id,
+            amount: left,
+            reason,
+            balance_after: balance.checked_sub(left)?,
+        }])
+    }
+
+    /// Decides [`AccountCommand::CorrectExpense`].
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the fields of the command, one to one"
+    )]
+    fn correct_expense(
+        &self,
+        client_id: ClientId,
+        provider_id: ProviderId,
+        correction_id: CorrectionId,
+        expense_id: ExpenseId,
+        charged: Money,
+        give_back: Option<Money>,
+        charged_tax_rate: TaxRate,
+        reason: String,
+    ) -> Result<Vec<AccountEvent>, AccountError> {
+        let balance = self.open_balance_for(client_id, provider_id, charged)?;
+        let reason = reason_within(&reason)?;
+        let returned = self.returned_of_expense(expense_id, charged);
+        let remaining = charged.checked_sub(returned)?;
+        if !remaining.is_positive() {
+            return Err(AccountError::NothingLeft);
+        }
+        let amount = give_back.unwrap_or(remaining);
+        if amount.currency() != charged.currency() {
+            return Err(AccountError::CurrencyMismatch {
+                expected: charged.currency(),
+                found: amount.currency(),
+            });
+        }
+        if !amount.is_positive() {
+            return Err(AccountError::AmountNotPositive);
+        }
+        if amount.amount() > remaining.amount() {
+            return Err(AccountError::CorrectionExceedsExpense {
+                requested: amount,
+                remaining,
+            });
+        }
+        // What is given back holds the expense's tax at its rate; a whole charge given
+        // back gives back exactly the tax it charged (see `tax::tax_included`).
+        let tax = tax::tax_included(amount, charged_tax_rate).map_err(money_error)?;
+        Ok(vec![AccountEvent::ExpenseCorrected {
+            correction_id,
+            expense_id,
+            amount,
+            voided: amount == remaining,
+            reason,
+            balance_after: balance.checked_add(amount)?,
+            tax: Some(tax),
+        }])
+    }
+
+    /// Decides [`AccountCommand::TransferBalanceOut`].
+    fn transfer_balance_out(
+        &self,
+        client_id: ClientId,
+        provider_id: ProviderId,
+        merge_id: MergeId,
+        to_account: AccountId,
+    ) -> Result<Vec<AccountEvent>, AccountError> {
+        let Some(open) = &self.open else {
+            // An account never opened holds nothing to move.
+            return Ok(vec![]);
+        };
+        if open.client_id != client_id || open.provider_id != provider_id {
+            return Err(AccountError::WrongAccount);
+        }
+        if to_account == open.account_id {
+            return Err(AccountError::InvalidTransfer);
+        }
+        if open.transfers_out.contains_key(&merge_id) || open.balance.is_zero() {
+            return Ok(vec![]);
+        }
+        Ok(vec![AccountEvent::BalanceTransferredOut {
+            merge_id,
+            to_account,
+            amount: open.balance,
+            balance_after: Money::zero(open.currency),
+        }])
+    }
+
+    /// Decides [`AccountCommand::TransferBalanceIn`].
+    fn transfer_balance_in(
+        &self,
+        client_id: ClientId,
+        provider_id: ProviderId,
+        merge_id: MergeId,
+        from_account: AccountId,
+        amount: Money,
+    ) -> Result<Vec<AccountEvent>, AccountError> {
+        let (mut events, balance) = self.open_for(client_id, provider_id, amount)?;
+        if amount.is_zero() || self.account_id() == Some(from_account) {
+            return Err(AccountError::InvalidTransfer);
+        }
+        if self
+            .open
+            .as_ref()
+            .is_some_and(|open| open.transfers_in.contains(&(merge_id, from_account)))
+        {
+            return Ok(vec![]);
+        }
+        events.push(AccountEvent::BalanceTransferredIn {
+            merge_id,
+            from_account,
+            amount,
+            balance_after: balance.checked_add(amount)?,
+        });
+        Ok(events)
     }
 
     /// What has been given back so far of the charge `expense` (by corrections and by credits
@@ -605,123 +748,4 @@ fn add_returned<K: Ord>(returns: &mut BTreeMap<K, Money>, key: K, amount: Money)
         None => amount,
     };
     returns.insert(key, total);
-}
-
-impl Aggregate for Account {
-    const TYPE: &'static str = "Account";
-    type Command = AccountCommand;
-    type Event = AccountEvent;
-    type Error = AccountError;
-    type Services = ();
-
-    async fn handle(
-        &mut self,
-        command: AccountCommand,
-        _services: &(),
-        sink: &EventSink<Self>,
-    ) -> Result<(), AccountError> {
-        for event in self.decide(command)? {
-            sink.write(event, self).await;
-        }
-        Ok(())
-    }
-
-    fn apply(&mut self, event: AccountEvent) {
-        match event {
-            AccountEvent::AccountOpened {
-                account_id,
-                client_id,
-                provider_id,
-                currency,
-            } => {
-                self.open = Some(OpenAccount {
-                    account_id,
-                    client_id,
-                    provider_id,
-                    currency,
-                    balance: Money::zero(currency),
-                    credit_limit: Money::zero(currency),
-                    payment_returns: BTreeMap::new(),
-                    expense_returns: BTreeMap::new(),
-                    transfers_out: BTreeMap::new(),
-                    transfers_in: BTreeSet::new(),
-                });
-            }
-            AccountEvent::ExpenseCredited {
-                expense,
-                balance_after,
-                of_expense,
-            } => {
-                if let Some(open) = &mut self.open {
-                    open.balance = balance_after;
-                    if let Some(of) = of_expense {
-                        add_returned(&mut open.expense_returns, of, expense.amount);
-                    }
-                }
-            }
-            AccountEvent::PaymentPosted { balance_after, .. }
-            | AccountEvent::BalanceAdjusted { balance_after, .. }
-            | AccountEvent::ExpenseCharged { balance_after, .. } => {
-                // The event carries its result, so applying it is an assignment, never a sum.
-                if let Some(open) = &mut self.open {
-                    open.balance = balance_after;
-                }
-            }
-            AccountEvent::BalanceTransferredOut {
-                merge_id,
-                amount,
-                balance_after,
-                ..
-            } => {
-                if let Some(open) = &mut self.open {
-                    open.balance = balance_after;
-                    open.transfers_out.insert(merge_id, amount);
-                }
-            }
-            AccountEvent::BalanceTransferredIn {
-                merge_id,
-                from_account,
-                balance_after,
-                ..
-            } => {
-                if let Some(open) = &mut self.open {
-                    open.balance = balance_after;
-                    open.transfers_in.insert((merge_id, from_account));
-                }
-            }
-            AccountEvent::CreditLimitSet { limit } => {
-                if let Some(open) = &mut self.open {
-                    open.credit_limit = limit;
-                }
-            }
-            AccountEvent::PaymentRefunded {
-                payment_id,
-                amount,
-                balance_after,
-                ..
-            }
-            | AccountEvent::PaymentReversed {
-                payment_id,
-                amount,
-                balance_after,
-                ..
-            } => {
-                if let Some(open) = &mut self.open {
-                    open.balance = balance_after;
-                    add_returned(&mut open.payment_returns, payment_id, amount);
-                }
-            }
-            AccountEvent::ExpenseCorrected {
-                expense_id,
-                amount,
-                balance_after,
-                ..
-            } => {
-                if let Some(open) = &mut self.open {
-                    open.balance = balance_after;
-                    add_returned(&mut open.expense_returns, expense_id, amount);
-                }
-            }
-        }
-    }
 }

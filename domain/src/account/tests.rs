@@ -1,6 +1,9 @@
+//! Given/when/then tests of the Account aggregate, one rule per test. Kept in one file, however
+//! long, because they share one set of small fixtures and are read by searching for a rule.
+
 use chrono::NaiveDate;
-use cqrs_es::DomainEvent;
 use cqrs_es::test::TestFramework;
+use cqrs_es::{Aggregate, DomainEvent};
 use uuid::Uuid;
 
 use super::*;

@@ -1,24 +1,54 @@
+use crate::ids::{ClientId, MergeId};
+
 /// Why a client command was refused, or why a client field was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ClientError {
     /// The client has already been registered.
     #[error("client already exists")]
     AlreadyRegistered,
-    /// The client has not been registered.
+    /// A command reached a client that has not been registered (the aggregate does not know the
+    /// id it was sent to; [`ClientError::NotFound`] names it).
     #[error("client not found")]
     NotRegistered,
+    /// The client named by its id has not been registered.
+    #[error("no client {client_id}")]
+    NotFound {
+        /// The id asked for.
+        client_id: ClientId,
+    },
     /// The client has been deleted and accepts no more changes.
+    #[error("client {client_id} is deleted")]
+    IsDeleted {
+        /// The deleted client.
+        client_id: ClientId,
+    },
+    /// The client was merged into another one and takes no more commands.
+    #[error("client {client_id} was merged into client {into} by merge {merge_id}")]
+    Merged {
+        /// The merged client.
+        client_id: ClientId,
+        /// The merge that merged it.
+        merge_id: MergeId,
+        /// The client it was merged into.
+        into: ClientId,
+    },
+    /// The client is marked as not active: it takes no new orders or payments.
+    #[error("client {client_id} is not active: it takes no new orders or payments")]
+    Inactive {
+        /// The client marked as not active.
+        client_id: ClientId,
+    },
+    /// `MarkMerged` reached a deleted client. A unit variant, unlike [`ClientError::IsDeleted`],
+    /// because the merging process matches it to leave the source out.
     #[error("client is deleted")]
     Deleted,
-    /// The client was merged into another one and takes no more commands.
-    #[error("client is merged into another client")]
-    Merged,
-    /// The client is already merged by another merge.
+    /// `MarkMerged` reached a client already merged by another merge. A unit variant, unlike
+    /// [`ClientError::Merged`], because the merging process matches it to leave the source out.
     #[error("client is already merged by another merge")]
     MergedElsewhere,
-    /// The client is not active: it takes no new orders or payments.
-    #[error("client is not active")]
-    Inactive,
+    /// `MarkMerged` asked to merge a client into itself.
+    #[error("a client cannot be merged into itself")]
+    MergedIntoItself,
     /// The name, as given, is empty after trimming, longer than 200 characters or holds control
     /// characters.
     #[error("invalid client name {0:?}: it must be 1 to 200 characters without control characters")]
@@ -51,11 +81,12 @@ impl ClientError {
     pub fn code(&self) -> &'static str {
         match self {
             ClientError::AlreadyRegistered => "client_exists",
-            ClientError::NotRegistered => "client_not_found",
-            ClientError::Deleted => "client_deleted",
-            ClientError::Merged => "client_merged",
-            ClientError::MergedElsewhere => "client_merged",
-            ClientError::Inactive => "client_inactive",
+            ClientError::NotRegistered | ClientError::NotFound { .. } => "client_not_found",
+            ClientError::IsDeleted { .. } | ClientError::Deleted => "client_deleted",
+            ClientError::Merged { .. }
+            | ClientError::MergedElsewhere
+            | ClientError::MergedIntoItself => "client_merged",
+            ClientError::Inactive { .. } => "client_inactive",
             ClientError::InvalidName(_) => "invalid_name",
             ClientError::InvalidEmail(_) => "invalid_email",
             ClientError::InvalidCountry(_) => "invalid_country",

@@ -73,7 +73,8 @@ impl Client {
     /// Whether the client is active: registered, not deleted, not merged and not marked as not
     /// active. Only an active client takes new orders and payments.
     pub fn is_active(&self) -> bool {
-        self.is_registered() && !self.deleted && !self.inactive && self.merged.is_none()
+        self.id
+            .is_some_and(|client_id| self.trading(client_id).is_ok())
     }
 
     /// Whether the client was marked as not active (a deleted or merged client may be either).
@@ -147,124 +148,209 @@ impl Client {
                 email,
                 kind,
                 country,
-            } => {
-                if self.is_registered() {
-                    return Err(ClientError::AlreadyRegistered);
-                }
-                Ok(vec![ClientEvent::ClientRegistered {
-                    client_id,
-                    provider_id,
-                    currency,
-                    name,
-                    email,
-                    kind,
-                    country,
-                }])
-            }
+            } => self.register_client(client_id, provider_id, currency, name, email, kind, country),
             ClientCommand::UpdateClient {
                 name,
                 email,
                 kind,
                 country,
                 requested_by,
-            } => {
-                self.ensure_active()?;
-                // Only real changes are recorded, so a retried or redundant update is a no-op
-                // and the history shows what actually changed.
-                let name = name.filter(|name| self.name.as_ref() != Some(name));
-                let email = email.filter(|email| self.email.as_ref() != Some(email));
-                let kind = kind.filter(|kind| self.kind != Some(*kind));
-                let country = country.filter(|country| self.country != Some(*country));
-                if requested_by == RequestedBy::ClientUser && (kind.is_some() || country.is_some())
-                {
-                    return Err(ClientError::TaxIdentityByStaffOnly);
-                }
-                if name.is_none() && email.is_none() && kind.is_none() && country.is_none() {
-                    return Ok(vec![]);
-                }
-                Ok(vec![ClientEvent::ClientUpdated {
-                    name,
-                    email,
-                    kind,
-                    country,
-                }])
-            }
+            } => self.update_client(name, email, kind, country, requested_by),
             ClientCommand::SetBillingDetails {
                 vat_number,
                 address,
                 requested_by,
-            } => {
-                self.ensure_active()?;
-                if requested_by == RequestedBy::ClientUser && vat_number != self.vat_number {
-                    return Err(ClientError::TaxIdentityByStaffOnly);
-                }
-                let address = match address {
-                    Some(address) => Some(
-                        text::multiline(&address, ADDRESS_CHARS_MAX)
-                            .ok_or(ClientError::InvalidAddress)?,
-                    ),
-                    None => None,
-                };
-                if vat_number == self.vat_number && address == self.address {
-                    return Ok(vec![]);
-                }
-                Ok(vec![ClientEvent::BillingDetailsSet {
-                    vat_number,
-                    address,
-                }])
-            }
-            ClientCommand::SetClientStatus { active } => {
-                self.ensure_active()?;
-                if active != self.inactive {
-                    return Ok(vec![]);
-                }
-                Ok(vec![ClientEvent::ClientStatusSet { active }])
-            }
-            ClientCommand::SetClientGroups { groups } => {
-                self.ensure_active()?;
-                if groups == self.groups {
-                    return Ok(vec![]);
-                }
-                Ok(vec![ClientEvent::ClientGroupsSet { groups }])
-            }
-            ClientCommand::MarkMerged { merge_id, into } => {
-                if !self.is_registered() {
-                    return Err(ClientError::NotRegistered);
-                }
-                match self.merged {
-                    Some((merged_by, _)) if merged_by == merge_id => return Ok(vec![]),
-                    Some(_) => return Err(ClientError::MergedElsewhere),
-                    None => {}
-                }
-                if self.deleted {
-                    return Err(ClientError::Deleted);
-                }
-                if self.id == Some(into) {
-                    return Err(ClientError::Merged);
-                }
-                Ok(vec![ClientEvent::ClientMerged { merge_id, into }])
-            }
-            ClientCommand::DeleteClient { reason } => {
-                self.ensure_active()?;
-                let reason = text::trimmed_within(&reason, DELETE_REASON_CHARS_MAX)
-                    .ok_or(ClientError::InvalidReason)?;
-                Ok(vec![ClientEvent::ClientDeleted {
-                    reason: reason.to_string(),
-                }])
-            }
+            } => self.set_billing_details(vat_number, address, requested_by),
+            ClientCommand::SetClientStatus { active } => self.set_client_status(active),
+            ClientCommand::SetClientGroups { groups } => self.set_client_groups(groups),
+            ClientCommand::MarkMerged { merge_id, into } => self.mark_merged(merge_id, into),
+            ClientCommand::DeleteClient { reason } => self.delete_client(reason),
         }
     }
 
-    /// Checks that the client exists, has not been deleted and has not been merged.
-    fn ensure_active(&self) -> Result<(), ClientError> {
+    /// Decides [`ClientCommand::RegisterClient`].
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the fields of the command, one to one"
+    )]
+    fn register_client(
+        &self,
+        client_id: ClientId,
+        provider_id: ProviderId,
+        currency: Currency,
+        name: ClientName,
+        email: Email,
+        kind: ClientKind,
+        country: Country,
+    ) -> Result<Vec<ClientEvent>, ClientError> {
+        if self.is_registered() {
+            return Err(ClientError::AlreadyRegistered);
+        }
+        Ok(vec![ClientEvent::ClientRegistered {
+            client_id,
+            provider_id,
+            currency,
+            name,
+            email,
+            kind,
+            country,
+        }])
+    }
+
+    /// Decides [`ClientCommand::UpdateClient`].
+    fn update_client(
+        &self,
+        name: Option<ClientName>,
+        email: Option<Email>,
+        kind: Option<ClientKind>,
+        country: Option<Country>,
+        requested_by: RequestedBy,
+    ) -> Result<Vec<ClientEvent>, ClientError> {
+        self.ensure_active()?;
+        // Only real changes are recorded, so a retried or redundant update is a no-op
+        // and the history shows what actually changed.
+        let name = name.filter(|name| self.name.as_ref() != Some(name));
+        let email = email.filter(|email| self.email.as_ref() != Some(email));
+        let kind = kind.filter(|kind| self.kind != Some(*kind));
+        let country = country.filter(|country| self.country != Some(*country));
+        if requested_by == RequestedBy::ClientUser && (kind.is_some() || country.is_some()) {
+            return Err(ClientError::TaxIdentityByStaffOnly);
+        }
+        if name.is_none() && email.is_none() && kind.is_none() && country.is_none() {
+            return Ok(vec![]);
+        }
+        Ok(vec![ClientEvent::ClientUpdated {
+            name,
+            email,
+            kind,
+            country,
+        }])
+    }
+
+    /// Decides [`ClientCommand::SetBillingDetails`].
+    fn set_billing_details(
+        &self,
+        vat_number: Option<VatNumber>,
+        address: Option<String>,
+        requested_by: RequestedBy,
+    ) -> Result<Vec<ClientEvent>, ClientError> {
+        self.ensure_active()?;
+        if requested_by == RequestedBy::ClientUser && vat_number != self.vat_number {
+            return Err(ClientError::TaxIdentityByStaffOnly);
+        }
+        let address = match address {
+            Some(address) => Some(
+                text::multiline(&address, ADDRESS_CHARS_MAX).ok_or(ClientError::InvalidAddress)?,
+            ),
+            None => None,
+        };
+        if vat_number == self.vat_number && address == self.address {
+            return Ok(vec![]);
+        }
+        Ok(vec![ClientEvent::BillingDetailsSet {
+            vat_number,
+            address,
+        }])
+    }
+
+    /// Decides [`ClientCommand::SetClientStatus`].
+    fn set_client_status(&self, active: bool) -> Result<Vec<ClientEvent>, ClientError> {
+        self.ensure_active()?;
+        if active != self.inactive {
+            return Ok(vec![]);
+        }
+        Ok(vec![ClientEvent::ClientStatusSet { active }])
+    }
+
+    /// Decides [`ClientCommand::SetClientGroups`].
+    fn set_client_groups(
+        &self,
+        groups: BTreeSet<ClientGroupId>,
+    ) -> Result<Vec<ClientEvent>, ClientError> {
+        self.ensure_active()?;
+        if groups == self.groups {
+            return Ok(vec![]);
+        }
+        Ok(vec![ClientEvent::ClientGroupsSet { groups }])
+    }
+
+    /// Decides [`ClientCommand::MarkMerged`].
+    fn mark_merged(
+        &self,
+        merge_id: MergeId,
+        into: ClientId,
+    ) -> Result<Vec<ClientEvent>, ClientError> {
+        if self.check_mergeable_by(merge_id)? {
+            return Ok(vec![]);
+        }
+        if self.id == Some(into) {
+            return Err(ClientError::MergedIntoItself);
+        }
+        Ok(vec![ClientEvent::ClientMerged { merge_id, into }])
+    }
+
+    /// Decides [`ClientCommand::DeleteClient`].
+    fn delete_client(&self, reason: String) -> Result<Vec<ClientEvent>, ClientError> {
+        self.ensure_active()?;
+        let reason = text::trimmed_within(&reason, DELETE_REASON_CHARS_MAX)
+            .ok_or(ClientError::InvalidReason)?;
+        Ok(vec![ClientEvent::ClientDeleted {
+            reason: reason.to_string(),
+        }])
+    }
+
+    /// The provider and currency of the client stored under `client_id`, which must exist and be
+    /// neither merged nor deleted: the client a money command, a document or a merge target may
+    /// name. A client marked as not active passes; see [`Client::trading`].
+    pub fn active(&self, client_id: ClientId) -> Result<(ProviderId, Currency), ClientError> {
+        let (Some(provider_id), Some(currency)) = (self.provider_id, self.currency) else {
+            return Err(ClientError::NotFound { client_id });
+        };
+        if let Some((merge_id, into)) = self.merged {
+            return Err(ClientError::Merged {
+                client_id,
+                merge_id,
+                into,
+            });
+        }
+        if self.deleted {
+            return Err(ClientError::IsDeleted { client_id });
+        }
+        Ok((provider_id, currency))
+    }
+
+    /// Like [`Client::active`], and the client must not be marked as not active: the client an
+    /// order or a payment may name.
+    pub fn trading(&self, client_id: ClientId) -> Result<(ProviderId, Currency), ClientError> {
+        let found = self.active(client_id)?;
+        if self.inactive {
+            return Err(ClientError::Inactive { client_id });
+        }
+        Ok(found)
+    }
+
+    /// Whether merge `merge_id` may mark this client merged: it exists, is not merged by another
+    /// merge and is not deleted. `Ok(true)` when this very merge already marked it (a repeat),
+    /// even if it was deleted since. Refusals are `NotRegistered`, `MergedElsewhere` and
+    /// `Deleted`.
+    pub fn check_mergeable_by(&self, merge_id: MergeId) -> Result<bool, ClientError> {
         if !self.is_registered() {
-            Err(ClientError::NotRegistered)
-        } else if self.merged.is_some() {
-            Err(ClientError::Merged)
-        } else if self.deleted {
-            Err(ClientError::Deleted)
-        } else {
-            Ok(())
+            return Err(ClientError::NotRegistered);
+        }
+        match self.merged {
+            Some((merged_by, _)) if merged_by == merge_id => Ok(true),
+            Some(_) => Err(ClientError::MergedElsewhere),
+            None if self.deleted => Err(ClientError::Deleted),
+            None => Ok(false),
+        }
+    }
+
+    /// Checks that the client exists, has not been deleted and has not been merged: the rule of
+    /// [`Client::active`], for a command sent to this client's own stream.
+    fn ensure_active(&self) -> Result<(), ClientError> {
+        match self.id {
+            Some(client_id) => self.active(client_id).map(|_| ()),
+            None => Err(ClientError::NotRegistered),
         }
     }
 }

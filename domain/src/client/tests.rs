@@ -1,3 +1,6 @@
+//! Given/when/then tests of the Client aggregate, one rule per test. Kept in one file, however
+//! long, because they share one set of small fixtures and are read by searching for a rule.
+
 use cqrs_es::DomainEvent;
 use cqrs_es::test::TestFramework;
 use uuid::Uuid;
@@ -190,7 +193,9 @@ fn updating_a_deleted_client_is_rejected() {
     ClientTester::with(())
         .given(vec![registered(), deleted()])
         .when(update_email("jane@example.org"))
-        .then_expect_error(ClientError::Deleted);
+        .then_expect_error(ClientError::IsDeleted {
+            client_id: client_id(),
+        });
 }
 
 // Deletion.
@@ -241,7 +246,9 @@ fn deleting_a_deleted_client_is_rejected() {
     ClientTester::with(())
         .given(vec![registered(), deleted()])
         .when(delete("again"))
-        .then_expect_error(ClientError::Deleted);
+        .then_expect_error(ClientError::IsDeleted {
+            client_id: client_id(),
+        });
 }
 
 // State.
@@ -461,6 +468,27 @@ fn client_error_codes_are_stable() {
         (ClientError::AlreadyRegistered, "client_exists"),
         (ClientError::NotRegistered, "client_not_found"),
         (ClientError::Deleted, "client_deleted"),
+        (
+            ClientError::IsDeleted {
+                client_id: client_id(),
+            },
+            "client_deleted",
+        ),
+        (
+            ClientError::NotFound {
+                client_id: client_id(),
+            },
+            "client_not_found",
+        ),
+        (merged_error(), "client_merged"),
+        (ClientError::MergedElsewhere, "client_merged"),
+        (ClientError::MergedIntoItself, "client_merged"),
+        (
+            ClientError::Inactive {
+                client_id: client_id(),
+            },
+            "client_inactive",
+        ),
         (ClientError::InvalidName(String::new()), "invalid_name"),
         (ClientError::InvalidEmail(String::new()), "invalid_email"),
         (
@@ -536,7 +564,9 @@ fn a_deleted_client_takes_no_billing_details() {
     ClientTester::with(())
         .given(vec![registered(), deleted()])
         .when(details(None, Some("Main St")))
-        .then_expect_error(ClientError::Deleted);
+        .then_expect_error(ClientError::IsDeleted {
+            client_id: client_id(),
+        });
 }
 
 // Status, groups and merges.
@@ -554,6 +584,135 @@ fn merged() -> ClientEvent {
         merge_id: merge_id(0x90),
         into: target(),
     }
+}
+
+fn merged_error() -> ClientError {
+    ClientError::Merged {
+        client_id: client_id(),
+        merge_id: merge_id(0x90),
+        into: target(),
+    }
+}
+
+fn client_after(events: Vec<ClientEvent>) -> Client {
+    let mut client = Client::default();
+    for event in events {
+        client.apply(event);
+    }
+    client
+}
+
+#[test]
+fn an_active_client_names_its_provider_and_currency() {
+    let client = client_after(vec![registered()]);
+    assert_eq!(
+        client.active(client_id()),
+        Ok((provider_id(), Currency::EUR))
+    );
+    assert_eq!(
+        client.trading(client_id()),
+        Ok((provider_id(), Currency::EUR))
+    );
+}
+
+#[test]
+fn an_unregistered_client_is_not_found_under_the_id_asked_for() {
+    let error = ClientError::NotFound {
+        client_id: client_id(),
+    };
+    assert_eq!(Client::default().active(client_id()), Err(error.clone()));
+    assert_eq!(Client::default().trading(client_id()), Err(error.clone()));
+    assert_eq!(
+        error.to_string(),
+        "no client 00000000-0000-0000-0000-000000000020"
+    );
+}
+
+#[test]
+fn a_merged_client_is_not_active_and_names_its_merge() {
+    let client = client_after(vec![registered(), merged()]);
+    assert_eq!(client.active(client_id()), Err(merged_error()));
+    assert_eq!(client.trading(client_id()), Err(merged_error()));
+    assert_eq!(
+        merged_error().to_string(),
+        "client 00000000-0000-0000-0000-000000000020 was merged into client \
+         00000000-0000-0000-0000-000000000021 by merge 00000000-0000-0000-0000-000000000090"
+    );
+}
+
+#[test]
+fn a_merged_client_is_reported_merged_even_once_deleted() {
+    let client = client_after(vec![registered(), merged(), deleted()]);
+    assert_eq!(client.active(client_id()), Err(merged_error()));
+}
+
+#[test]
+fn a_deleted_client_is_not_active() {
+    let client = client_after(vec![registered(), deleted()]);
+    let error = ClientError::IsDeleted {
+        client_id: client_id(),
+    };
+    assert_eq!(client.active(client_id()), Err(error.clone()));
+    assert_eq!(client.trading(client_id()), Err(error.clone()));
+    assert_eq!(
+        error.to_string(),
+        "client 00000000-0000-0000-0000-000000000020 is deleted"
+    );
+}
+
+#[test]
+fn a_client_marked_not_active_is_active_but_does_not_trade() {
+    let client = client_after(vec![
+        registered(),
+        ClientEvent::ClientStatusSet { active: false },
+    ]);
+    let error = ClientError::Inactive {
+        client_id: client_id(),
+    };
+    assert_eq!(
+        client.active(client_id()),
+        Ok((provider_id(), Currency::EUR))
+    );
+    assert_eq!(client.trading(client_id()), Err(error.clone()));
+    assert_eq!(
+        error.to_string(),
+        "client 00000000-0000-0000-0000-000000000020 is not active: it takes no new orders or payments"
+    );
+}
+
+#[test]
+fn a_client_marked_active_again_trades_again() {
+    let client = client_after(vec![
+        registered(),
+        ClientEvent::ClientStatusSet { active: false },
+        ClientEvent::ClientStatusSet { active: true },
+    ]);
+    assert_eq!(
+        client.trading(client_id()),
+        Ok((provider_id(), Currency::EUR))
+    );
+}
+
+#[test]
+fn a_deleted_client_cannot_be_marked_merged() {
+    ClientTester::with(())
+        .given(vec![registered(), deleted()])
+        .when(ClientCommand::MarkMerged {
+            merge_id: merge_id(0x90),
+            into: target(),
+        })
+        .then_expect_error(ClientError::Deleted);
+}
+
+#[test]
+fn a_client_cannot_be_merged_into_itself() {
+    ClientTester::with(())
+        .given(vec![registered()])
+        .when(ClientCommand::MarkMerged {
+            merge_id: merge_id(0x90),
+            into: client_id(),
+        })
+        .then_expect_error(ClientError::MergedIntoItself);
 }
 
 #[test]
@@ -625,11 +784,11 @@ fn a_merged_client_refuses_every_change() {
     ClientTester::with(())
         .given(vec![registered(), merged()])
         .when(update_email("new@example.com"))
-        .then_expect_error(ClientError::Merged);
+        .then_expect_error(merged_error());
     ClientTester::with(())
         .given(vec![registered(), merged()])
         .when(ClientCommand::SetClientStatus { active: false })
-        .then_expect_error(ClientError::Merged);
+        .then_expect_error(merged_error());
 }
 
 // Tax identity: the country, the kind and the VAT number decide a client's VAT.

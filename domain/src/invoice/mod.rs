@@ -39,7 +39,7 @@ use serde::{Deserialize, Serialize};
 use crate::company::{InvoiceNumbering, SellerDetails};
 use crate::ids::{ClientId, CompanyId, InvoiceBookId, InvoiceId, PaymentId, ProviderId};
 use crate::money::{Currency, Money};
-use crate::tax::{self, InvoiceLine, TaxTreatment, Totals};
+use crate::tax::{self, InvoiceLine, LineInput, RecordedLine, TaxTreatment, Totals};
 use crate::text;
 
 pub use book::*;
@@ -309,172 +309,242 @@ impl Invoice {
                 period,
                 corrects,
                 note,
-            } => {
-                if self.is_drafted() {
-                    return Err(InvoiceError::AlreadyDrafted);
-                }
-                if due_on < issued_on {
-                    return Err(InvoiceError::DueBeforeIssue);
-                }
-                let is_credit_note = kind == InvoiceKind::CreditNote;
-                if is_credit_note != corrects.is_some() || corrects == Some(invoice_id) {
-                    return Err(InvoiceError::InvalidCorrects);
-                }
-                if kind == InvoiceKind::Proforma && payment_id.is_none() {
-                    return Err(InvoiceError::ProformaWithoutPayment);
-                }
-                if kind == InvoiceKind::Monthly && period.is_none() {
-                    return Err(InvoiceError::MonthlyWithoutPeriod);
-                }
-                if kind == InvoiceKind::Prepayment && payment_id.is_none() {
-                    return Err(InvoiceError::PrepaymentWithoutPayment);
-                }
-                if let Some(period) = period {
-                    if period.end <= period.start {
-                        return Err(InvoiceError::InvalidPeriod);
-                    }
-                    period.ensure_ended(drafted_on)?;
-                }
-                if seller.company_id != company_id {
-                    return Err(InvoiceError::SellerMismatch);
-                }
-                if payer.client_id != client_id {
-                    return Err(InvoiceError::PayerMismatch);
-                }
-                if treatment == TaxTreatment::ReverseCharge && !payer.is_business_with_vat_number()
-                {
-                    return Err(InvoiceError::ReverseChargeNotApplicable);
-                }
-                let note = note
-                    .map(|note| {
-                        text::multiline(&note, INVOICE_NOTE_CHARS_MAX)
-                            .ok_or(InvoiceError::InvalidNote)
-                    })
-                    .transpose()?;
-                // A payment is what the client paid, tax included: its invoice takes the tax
-                // out of it at the rule's rate, even where prices otherwise get tax added.
-                let treatment = if kind == InvoiceKind::Prepayment {
-                    treatment.with_tax_included()
-                } else {
-                    treatment
-                };
-                let (lines, totals) = match (lines.is_empty(), recorded.is_empty()) {
-                    (false, false) => return Err(InvoiceError::MixedLines),
-                    (true, false) => tax::recorded_lines(recorded, currency)?,
-                    _ => tax::price_lines(lines, &treatment, currency)?,
-                };
-                Ok(vec![InvoiceEvent::InvoiceDrafted {
-                    invoice_id,
-                    kind,
-                    provider_id,
-                    company_id,
-                    client_id,
-                    seller,
-                    payer,
-                    currency,
-                    lines,
-                    totals,
-                    treatment,
-                    tax_notice: treatment.notice().map(str::to_string),
-                    issued_on,
-                    due_on,
-                    payment_id,
-                    period,
-                    corrects,
-                    note,
-                }])
-            }
+            } => self.draft_invoice(
+                invoice_id,
+                kind,
+                provider_id,
+                company_id,
+                client_id,
+                seller,
+                payer,
+                currency,
+                lines,
+                recorded,
+                drafted_on,
+                treatment,
+                issued_on,
+                due_on,
+                payment_id,
+                period,
+                corrects,
+                note,
+            ),
             InvoiceCommand::AssignNumber { sequence, number } => {
-                let invoice = self.drafted()?;
-                let well_formed = sequence > 0
-                    && text::display_name(&number, INVOICE_NUMBER_CHARS_MAX)
-                        .is_some_and(|checked| checked == number);
-                if !well_formed {
-                    return Err(InvoiceError::InvalidNumber);
-                }
-                match &invoice.number {
-                    Some((current_sequence, current))
-                        if *current_sequence == sequence && *current == number =>
-                    {
-                        Ok(vec![])
-                    }
-                    Some((_, current)) => Err(InvoiceError::AlreadyNumbered(current.clone())),
-                    None => Ok(vec![InvoiceEvent::InvoiceIssued { sequence, number }]),
-                }
+                self.assign_number(sequence, number)
             }
             InvoiceCommand::MarkPaid {
                 payment_id,
                 paid_on,
-            } => {
-                let invoice = self.creditable()?;
-                if invoice.paid.is_some() {
-                    return Ok(vec![]);
-                }
-                if let Some(expected) = invoice.payment_id
-                    && invoice.kind == InvoiceKind::Proforma
-                    && expected != payment_id
-                {
-                    return Err(InvoiceError::PaymentMismatch {
-                        expected,
-                        found: payment_id,
-                    });
-                }
-                Ok(vec![InvoiceEvent::InvoicePaid {
-                    payment_id,
-                    paid_on,
-                }])
-            }
+            } => self.mark_paid(payment_id, paid_on),
             InvoiceCommand::RecordCreditNote {
                 credit_note_id,
                 gross,
-            } => {
-                let invoice = self.creditable()?;
-                if credit_note_id == invoice.invoice_id {
-                    return Err(InvoiceError::CreditsItself(credit_note_id));
-                }
-                if invoice.credit_notes.contains(&credit_note_id) {
-                    return Ok(vec![]);
-                }
-                if gross.currency() != invoice.currency {
-                    return Err(InvoiceError::CurrencyMismatch {
-                        expected: invoice.currency,
-                        found: gross.currency(),
-                    });
-                }
-                if !gross.is_positive() {
-                    return Err(InvoiceError::CreditNotPositive);
-                }
-                let remaining = invoice.totals.gross.checked_sub(invoice.credited_total)?;
-                if gross.amount() > remaining.amount() {
-                    return Err(InvoiceError::CreditExceedsInvoice {
-                        requested: gross,
-                        remaining,
-                    });
-                }
-                Ok(vec![InvoiceEvent::InvoiceCredited {
-                    credit_note_id,
-                    gross,
-                    credited_total: invoice.credited_total.checked_add(gross)?,
-                }])
-            }
-            InvoiceCommand::CancelInvoice { reason } => {
-                let invoice = self.drafted()?;
-                if invoice.kind != InvoiceKind::Proforma {
-                    return Err(InvoiceError::NotCancellable);
-                }
-                if invoice.cancelled.is_some() {
-                    return Ok(vec![]);
-                }
-                if invoice.paid.is_some() || !invoice.credited_total.is_zero() {
-                    return Err(InvoiceError::NotCancellable);
-                }
-                let reason = text::trimmed_within(&reason, CANCEL_REASON_CHARS_MAX)
-                    .ok_or(InvoiceError::InvalidReason)?;
-                Ok(vec![InvoiceEvent::InvoiceCancelled {
-                    reason: reason.to_string(),
-                }])
-            }
+            } => self.record_credit_note(credit_note_id, gross),
+            InvoiceCommand::CancelInvoice { reason } => self.cancel_invoice(reason),
         }
+    }
+
+    /// Decides [`InvoiceCommand::DraftInvoice`].
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the fields of the command, one to one"
+    )]
+    fn draft_invoice(
+        &self,
+        invoice_id: InvoiceId,
+        kind: InvoiceKind,
+        provider_id: ProviderId,
+        company_id: CompanyId,
+        client_id: ClientId,
+        seller: SellerDetails,
+        payer: PayerDetails,
+        currency: Currency,
+        lines: Vec<LineInput>,
+        recorded: Vec<RecordedLine>,
+        drafted_on: NaiveDate,
+        treatment: TaxTreatment,
+        issued_on: NaiveDate,
+        due_on: NaiveDate,
+        payment_id: Option<PaymentId>,
+        period: Option<InvoicePeriod>,
+        corrects: Option<InvoiceId>,
+        note: Option<String>,
+    ) -> Result<Vec<InvoiceEvent>, InvoiceError> {
+        if self.is_drafted() {
+            return Err(InvoiceError::AlreadyDrafted);
+        }
+        if due_on < issued_on {
+            return Err(InvoiceError::DueBeforeIssue);
+        }
+        let is_credit_note = kind == InvoiceKind::CreditNote;
+        if is_credit_note != corrects.is_some() || corrects == Some(invoice_id) {
+            return Err(InvoiceError::InvalidCorrects);
+        }
+        if kind == InvoiceKind::Proforma && payment_id.is_none() {
+            return Err(InvoiceError::ProformaWithoutPayment);
+        }
+        if kind == InvoiceKind::Monthly && period.is_none() {
+            return Err(InvoiceError::MonthlyWithoutPeriod);
+        }
+        if kind == InvoiceKind::Prepayment && payment_id.is_none() {
+            return Err(InvoiceError::PrepaymentWithoutPayment);
+        }
+        if let Some(period) = period {
+            if period.end <= period.start {
+                return Err(InvoiceError::InvalidPeriod);
+            }
+            period.ensure_ended(drafted_on)?;
+        }
+        if seller.company_id != company_id {
+            return Err(InvoiceError::SellerMismatch);
+        }
+        if payer.client_id != client_id {
+            return Err(InvoiceError::PayerMismatch);
+        }
+        if treatment == TaxTreatment::ReverseCharge && !payer.is_business_with_vat_number() {
+            return Err(InvoiceError::ReverseChargeNotApplicable);
+        }
+        let note = note
+            .map(|note| {
+                text::multiline(&note, INVOICE_NOTE_CHARS_MAX).ok_or(InvoiceError::InvalidNote)
+            })
+            .transpose()?;
+        // A payment is what the client paid, tax included: its invoice takes the tax
+        // out of it at the rule's rate, even where prices otherwise get tax added.
+        let treatment = if kind == InvoiceKind::Prepayment {
+            treatment.with_tax_included()
+        } else {
+            treatment
+        };
+        let (lines, totals) = match (lines.is_empty(), recorded.is_empty()) {
+            (false, false) => return Err(InvoiceError::MixedLines),
+            (true, false) => tax::recorded_lines(recorded, currency)?,
+            _ => tax::price_lines(lines, &treatment, currency)?,
+        };
+        Ok(vec![InvoiceEvent::InvoiceDrafted {
+            invoice_id,
+            kind,
+            provider_id,
+            company_id,
+            client_id,
+            seller,
+            payer,
+            currency,
+            lines,
+            totals,
+            treatment,
+            tax_notice: treatment.notice().map(str::to_string),
+            issued_on,
+            due_on,
+            payment_id,
+            period,
+            corrects,
+            note,
+        }])
+    }
+
+    /// Decides [`InvoiceCommand::AssignNumber`].
+    fn assign_number(
+        &self,
+        sequence: u64,
+        number: String,
+    ) -> Result<Vec<InvoiceEvent>, InvoiceError> {
+        let invoice = self.drafted()?;
+        let well_formed = sequence > 0
+            && text::display_name(&number, INVOICE_NUMBER_CHARS_MAX)
+                .is_some_and(|checked| checked == number);
+        if !well_formed {
+            return Err(InvoiceError::InvalidNumber);
+        }
+        match &invoice.number {
+            Some((current_sequence, current))
+                if *current_sequence == sequence && *current == number =>
+            {
+                Ok(vec![])
+            }
+            Some((_, current)) => Err(InvoiceError::AlreadyNumbered(current.clone())),
+            None => Ok(vec![InvoiceEvent::InvoiceIssued { sequence, number }]),
+        }
+    }
+
+    /// Decides [`InvoiceCommand::MarkPaid`].
+    fn mark_paid(
+        &self,
+        payment_id: PaymentId,
+        paid_on: NaiveDate,
+    ) -> Result<Vec<InvoiceEvent>, InvoiceError> {
+        let invoice = self.creditable()?;
+        if invoice.paid.is_some() {
+            return Ok(vec![]);
+        }
+        if let Some(expected) = invoice.payment_id
+            && invoice.kind == InvoiceKind::Proforma
+            && expected != payment_id
+        {
+            return Err(InvoiceError::PaymentMismatch {
+                expected,
+                found: payment_id,
+            });
+        }
+        Ok(vec![InvoiceEvent::InvoicePaid {
+            payment_id,
+            paid_on,
+        }])
+    }
+
+    /// Decides [`InvoiceCommand::RecordCreditNote`].
+    fn record_credit_note(
+        &self,
+        credit_note_id: InvoiceId,
+        gross: Money,
+    ) -> Result<Vec<InvoiceEvent>, InvoiceError> {
+        let invoice = self.creditable()?;
+        if credit_note_id == invoice.invoice_id {
+            return Err(InvoiceError::CreditsItself(credit_note_id));
+        }
+        if invoice.credit_notes.contains(&credit_note_id) {
+            return Ok(vec![]);
+        }
+        if gross.currency() != invoice.currency {
+            return Err(InvoiceError::CurrencyMismatch {
+                expected: invoice.currency,
+                found: gross.currency(),
+            });
+        }
+        if !gross.is_positive() {
+            return Err(InvoiceError::CreditNotPositive);
+        }
+        let remaining = invoice.totals.gross.checked_sub(invoice.credited_total)?;
+        if gross.amount() > remaining.amount() {
+            return Err(InvoiceError::CreditExceedsInvoice {
+                requested: gross,
+                remaining,
+            });
+        }
+        Ok(vec![InvoiceEvent::InvoiceCredited {
+            credit_note_id,
+            gross,
+            credited_total: invoice.credited_total.checked_add(gross)?,
+        }])
+    }
+
+    /// Decides [`InvoiceCommand::CancelInvoice`].
+    fn cancel_invoice(&self, reason: String) -> Result<Vec<InvoiceEvent>, InvoiceError> {
+        let invoice = self.drafted()?;
+        if invoice.kind != InvoiceKind::Proforma {
+            return Err(InvoiceError::NotCancellable);
+        }
+        if invoice.cancelled.is_some() {
+            return Ok(vec![]);
+        }
+        if invoice.paid.is_some() || !invoice.credited_total.is_zero() {
+            return Err(InvoiceError::NotCancellable);
+        }
+        let reason = text::trimmed_within(&reason, CANCEL_REASON_CHARS_MAX)
+            .ok_or(InvoiceError::InvalidReason)?;
+        Ok(vec![InvoiceEvent::InvoiceCancelled {
+            reason: reason.to_string(),
+        }])
     }
 
     /// The drafted invoice, or `NotDrafted`.

@@ -1,3 +1,6 @@
+//! Given/when/then tests of the Invoice aggregate, one rule per test. Kept in one file, however
+//! long, because they share one set of small fixtures and are read by searching for a rule.
+
 use std::str::FromStr;
 
 use cqrs_es::DomainEvent;

@@ -15,6 +15,7 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
 
+use crate::client::{Client, ClientError};
 use crate::ids::{AccountId, ClientId, MergeId, ProviderId};
 
 /// The most source clients one merge takes.
@@ -114,6 +115,28 @@ pub enum MergeError {
     /// No merge with this id.
     #[error("merge not found")]
     NotStarted,
+    /// The target does not exist, was merged or was deleted ([`Client::active`]).
+    #[error(transparent)]
+    Target(ClientError),
+    /// A source does not exist.
+    #[error("sources: no client {0}")]
+    SourceNotFound(ClientId),
+    /// A source belongs to another provider than the target.
+    #[error("sources: client {0} belongs to another provider")]
+    SourceOfAnotherProvider(ClientId),
+    /// A source was merged by another merge.
+    #[error("sources: client {client_id} was merged into client {into} by merge {merge_id}")]
+    SourceMerged {
+        /// The source.
+        client_id: ClientId,
+        /// The merge that merged it.
+        merge_id: MergeId,
+        /// The client it went into.
+        into: ClientId,
+    },
+    /// A source was deleted.
+    #[error("sources: client {0} is deleted")]
+    SourceDeleted(ClientId),
 }
 
 impl MergeError {
@@ -126,7 +149,124 @@ impl MergeError {
             MergeError::TargetInSources => "target_in_sources",
             MergeError::AlreadyStarted => "merge_exists",
             MergeError::NotStarted => "merge_not_found",
+            MergeError::Target(error) => error.code(),
+            MergeError::SourceNotFound(_) => "source_not_found",
+            MergeError::SourceOfAnotherProvider(_) => "source_of_another_provider",
+            MergeError::SourceMerged { .. } => "client_merged",
+            MergeError::SourceDeleted(_) => "client_deleted",
         }
+    }
+}
+
+/// Checks the list of sources of a merge into `target`: 1 to [`MERGE_SOURCES_MAX`] clients,
+/// none named twice, the target not among them. The one place of these rules: a [`MergePlan`]
+/// applies them before any source is loaded, and `StartMerge` again, so that no merge is started
+/// on a malformed list whoever built the command.
+fn check_sources(
+    target: ClientId,
+    sources: impl ExactSizeIterator<Item = ClientId> + Clone,
+) -> Result<(), MergeError> {
+    if sources.len() == 0 {
+        return Err(MergeError::NoSources);
+    }
+    if sources.len() > MERGE_SOURCES_MAX {
+        return Err(MergeError::TooManySources);
+    }
+    if sources.clone().any(|source| source == target) {
+        return Err(MergeError::TargetInSources);
+    }
+    for (index, source) in sources.clone().enumerate() {
+        if sources.clone().take(index).any(|earlier| earlier == source) {
+            return Err(MergeError::DuplicateSource(source));
+        }
+    }
+    Ok(())
+}
+
+/// A merge request checked as far as it can be before its sources are loaded: the target is
+/// active and the list of sources is well formed. [`MergePlan::start`] checks the loaded
+/// sources and builds the `StartMerge` command, so that a caller only loads clients.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergePlan {
+    merge_id: MergeId,
+    provider_id: ProviderId,
+    target: ClientId,
+    target_account: AccountId,
+    sources: Vec<ClientId>,
+}
+
+impl MergePlan {
+    /// Checks the target `target` (stored under `target_id`) with [`Client::active`], then the
+    /// list of sources: 1 to [`MERGE_SOURCES_MAX`], none named twice, not the target. The target
+    /// is checked first, so an unknown target is reported as such whatever the list.
+    pub fn new(
+        merge_id: MergeId,
+        target_id: ClientId,
+        target: &Client,
+        sources: Vec<ClientId>,
+    ) -> Result<Self, MergeError> {
+        let (provider_id, currency) = target.active(target_id).map_err(MergeError::Target)?;
+        check_sources(target_id, sources.iter().copied())?;
+        Ok(Self {
+            merge_id,
+            provider_id,
+            target: target_id,
+            target_account: AccountId::of(target_id, provider_id, currency),
+            sources,
+        })
+    }
+
+    /// The sources to load, in the order [`MergePlan::start`] takes them.
+    pub fn source_ids(&self) -> &[ClientId] {
+        &self.sources
+    }
+
+    /// Checks each source as loaded, in the order of [`MergePlan::source_ids`] (a source missing
+    /// from `sources` counts as not found): it exists, belongs to the target's provider and
+    /// may be merged by this merge ([`Client::check_mergeable_by`]: not deleted, not merged by
+    /// another merge; merged by this one is a repeat). Gives the `StartMerge` command.
+    pub fn start(
+        self,
+        sources: &[Client],
+        started_on: NaiveDate,
+    ) -> Result<MergeCommand, MergeError> {
+        let unregistered = Client::default();
+        let mut merge_sources = Vec::with_capacity(self.sources.len());
+        for (index, &client_id) in self.sources.iter().enumerate() {
+            let source = sources.get(index).unwrap_or(&unregistered);
+            let (Some(provider_id), Some(currency)) = (source.provider_id(), source.currency())
+            else {
+                return Err(MergeError::SourceNotFound(client_id));
+            };
+            if provider_id != self.provider_id {
+                return Err(MergeError::SourceOfAnotherProvider(client_id));
+            }
+            source.check_mergeable_by(self.merge_id).map_err(|error| {
+                match (error, source.merged_into()) {
+                    (ClientError::MergedElsewhere, Some((merge_id, into))) => {
+                        MergeError::SourceMerged {
+                            client_id,
+                            merge_id,
+                            into,
+                        }
+                    }
+                    (ClientError::Deleted, _) => MergeError::SourceDeleted(client_id),
+                    _ => MergeError::SourceNotFound(client_id),
+                }
+            })?;
+            merge_sources.push(MergeSource {
+                client_id,
+                account_id: AccountId::of(client_id, provider_id, currency),
+            });
+        }
+        Ok(MergeCommand::StartMerge {
+            merge_id: self.merge_id,
+            provider_id: self.provider_id,
+            target: self.target,
+            target_account: self.target_account,
+            sources: merge_sources,
+            started_on,
+        })
     }
 }
 
@@ -187,23 +327,7 @@ impl Merge {
                 sources,
                 started_on,
             } => {
-                if sources.is_empty() {
-                    return Err(MergeError::NoSources);
-                }
-                if sources.len() > MERGE_SOURCES_MAX {
-                    return Err(MergeError::TooManySources);
-                }
-                for (index, source) in sources.iter().enumerate() {
-                    if source.client_id == target {
-                        return Err(MergeError::TargetInSources);
-                    }
-                    if sources[..index]
-                        .iter()
-                        .any(|earlier| earlier.client_id == source.client_id)
-                    {
-                        return Err(MergeError::DuplicateSource(source.client_id));
-                    }
-                }
+                check_sources(target, sources.iter().map(|source| source.client_id))?;
                 if let Some(started) = &self.started {
                     let same = started.merge_id == merge_id
                         && started.provider_id == provider_id

@@ -221,122 +221,183 @@ impl Payment {
                 invoice_id,
                 created_on,
                 payer_id,
-            } => {
-                if self.is_created() {
-                    return Err(PaymentError::AlreadyCreated);
-                }
-                if !amount.is_positive() {
-                    return Err(PaymentError::AmountNotPositive { field: "amount" });
-                }
-                Ok(vec![PaymentEvent::PaymentCreated {
-                    payment_id,
-                    client_id,
-                    provider_id,
-                    company_id,
-                    method,
-                    method_kind,
-                    amount,
-                    account_currency,
-                    invoice_id,
-                    created_on,
-                    payer_id,
-                }])
-            }
-            PaymentCommand::StartPayment { external_id } => {
-                let payment = self.live()?;
-                match payment.stage {
-                    Stage::New => Ok(vec![PaymentEvent::PaymentStarted { external_id }]),
-                    Stage::InProgress if payment.external_id == external_id => Ok(vec![]),
-                    Stage::InProgress => Err(PaymentError::AlreadyStarted),
-                    Stage::Credited => Err(PaymentError::AlreadyCredited),
-                    Stage::Cancelled => Err(PaymentError::Cancelled),
-                }
-            }
+            } => self.create_payment(
+                payment_id,
+                client_id,
+                provider_id,
+                company_id,
+                method,
+                method_kind,
+                amount,
+                account_currency,
+                invoice_id,
+                created_on,
+                payer_id,
+            ),
+            PaymentCommand::StartPayment { external_id } => self.start_payment(external_id),
             PaymentCommand::ConfirmPayment {
                 external_id,
                 credited,
                 conversion,
                 confirmed_on,
-            } => {
-                let payment = self.live()?;
-                match payment.stage {
-                    Stage::New | Stage::InProgress => {}
-                    Stage::Credited if payment.external_id == external_id => return Ok(vec![]),
-                    Stage::Credited => return Err(PaymentError::AlreadyCredited),
-                    Stage::Cancelled => return Err(PaymentError::Cancelled),
-                }
-                if let Some(expected) = &payment.external_id
-                    && external_id.as_ref() != Some(expected)
-                {
-                    return Err(PaymentError::ExternalIdMismatch {
-                        expected: expected.clone(),
-                    });
-                }
-                payment.in_account_currency("credited", credited)?;
-                check_credited(payment, credited, conversion.as_ref())?;
-                Ok(vec![PaymentEvent::PaymentCredited {
-                    external_id,
-                    credited,
-                    conversion,
-                    confirmed_on,
-                }])
-            }
-            PaymentCommand::CancelPayment { reason } => {
-                let payment = self.live()?;
-                match payment.stage {
-                    Stage::New | Stage::InProgress => {}
-                    Stage::Credited => return Err(PaymentError::AlreadyCredited),
-                    Stage::Cancelled => return Err(PaymentError::Cancelled),
-                }
-                Ok(vec![PaymentEvent::PaymentCancelled {
-                    reason: checked_reason(&reason)?,
-                }])
-            }
+            } => self.confirm_payment(external_id, credited, conversion, confirmed_on),
+            PaymentCommand::CancelPayment { reason } => self.cancel_payment(reason),
             PaymentCommand::RecordRefund {
                 refund_id,
                 amount,
                 reason,
-            } => {
-                let payment = self.created.as_ref().ok_or(PaymentError::NotFound)?;
-                // Checked before the status, so that a refund repeated after a fraud mark is
-                // still recognised as the refund it was.
-                if payment.refund_ids.contains(&refund_id) {
-                    return Ok(vec![]);
-                }
-                let payment = self.live()?;
-                let credited = match (payment.stage, payment.credited) {
-                    (Stage::Credited, Some(credited)) => credited,
-                    (Stage::Cancelled, _) => return Err(PaymentError::Cancelled),
-                    _ => return Err(PaymentError::NotCredited),
-                };
-                payment.in_account_currency("amount", amount)?;
-                let reason = checked_reason(&reason)?;
-                let refunded_total = payment.refunded.checked_add(amount)?;
-                if refunded_total.amount() > credited.amount() {
-                    return Err(PaymentError::RefundExceedsPayment {
-                        refundable: credited.checked_sub(payment.refunded)?,
-                    });
-                }
-                Ok(vec![PaymentEvent::PaymentRefunded {
-                    refund_id,
-                    amount,
-                    reason,
-                    refunded_total,
-                }])
-            }
-            PaymentCommand::MarkFraud { reason } => {
-                let payment = self.live()?;
-                let reversed = match (payment.stage, payment.credited) {
-                    (Stage::Cancelled, _) => return Err(PaymentError::Cancelled),
-                    (Stage::Credited, Some(credited)) => credited.checked_sub(payment.refunded)?,
-                    _ => Money::zero(payment.account_currency),
-                };
-                Ok(vec![PaymentEvent::PaymentMarkedFraud {
-                    reason: checked_reason(&reason)?,
-                    reversed,
-                }])
-            }
+            } => self.record_refund(refund_id, amount, reason),
+            PaymentCommand::MarkFraud { reason } => self.mark_fraud(reason),
         }
+    }
+
+    /// Decides [`PaymentCommand::CreatePayment`].
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the fields of the command, one to one"
+    )]
+    fn create_payment(
+        &self,
+        payment_id: PaymentId,
+        client_id: ClientId,
+        provider_id: ProviderId,
+        company_id: CompanyId,
+        method: PaymentMethod,
+        method_kind: PaymentMethodKind,
+        amount: Money,
+        account_currency: Currency,
+        invoice_id: Option<InvoiceId>,
+        created_on: NaiveDate,
+        payer_id: Option<PayerId>,
+    ) -> Result<Vec<PaymentEvent>, PaymentError> {
+        if self.is_created() {
+            return Err(PaymentError::AlreadyCreated);
+        }
+        if !amount.is_positive() {
+            return Err(PaymentError::AmountNotPositive { field: "amount" });
+        }
+        Ok(vec![PaymentEvent::PaymentCreated {
+            payment_id,
+            client_id,
+            provider_id,
+            company_id,
+            method,
+            method_kind,
+            amount,
+            account_currency,
+            invoice_id,
+            created_on,
+            payer_id,
+        }])
+    }
+
+    /// Decides [`PaymentCommand::StartPayment`].
+    fn start_payment(
+        &self,
+        external_id: Option<ExternalId>,
+    ) -> Result<Vec<PaymentEvent>, PaymentError> {
+        let payment = self.live()?;
+        match payment.stage {
+            Stage::New => Ok(vec![PaymentEvent::PaymentStarted { external_id }]),
+            Stage::InProgress if payment.external_id == external_id => Ok(vec![]),
+            Stage::InProgress => Err(PaymentError::AlreadyStarted),
+            Stage::Credited => Err(PaymentError::AlreadyCredited),
+            Stage::Cancelled => Err(PaymentError::Cancelled),
+        }
+    }
+
+    /// Decides [`PaymentCommand::ConfirmPayment`].
+    fn confirm_payment(
+        &self,
+        external_id: Option<ExternalId>,
+        credited: Money,
+        conversion: Option<Conversion>,
+        confirmed_on: NaiveDate,
+    ) -> Result<Vec<PaymentEvent>, PaymentError> {
+        let payment = self.live()?;
+        match payment.stage {
+            Stage::New | Stage::InProgress => {}
+            Stage::Credited if payment.external_id == external_id => return Ok(vec![]),
+            Stage::Credited => return Err(PaymentError::AlreadyCredited),
+            Stage::Cancelled => return Err(PaymentError::Cancelled),
+        }
+        if let Some(expected) = &payment.external_id
+            && external_id.as_ref() != Some(expected)
+        {
+            return Err(PaymentError::ExternalIdMismatch {
+                expected: expected.clone(),
+            });
+        }
+        payment.in_account_currency("credited", credited)?;
+        check_credited(payment, credited, conversion.as_ref())?;
+        Ok(vec![PaymentEvent::PaymentCredited {
+            external_id,
+            credited,
+            conversion,
+            confirmed_on,
+        }])
+    }
+
+    /// Decides [`PaymentCommand::CancelPayment`].
+    fn cancel_payment(&self, reason: String) -> Result<Vec<PaymentEvent>, PaymentError> {
+        let payment = self.live()?;
+        match payment.stage {
+            Stage::New | Stage::InProgress => {}
+            Stage::Credited => return Err(PaymentError::AlreadyCredited),
+            Stage::Cancelled => return Err(PaymentError::Cancelled),
+        }
+        Ok(vec![PaymentEvent::PaymentCancelled {
+            reason: checked_reason(&reason)?,
+        }])
+    }
+
+    /// Decides [`PaymentCommand::RecordRefund`].
+    fn record_refund(
+        &self,
+        refund_id: RefundId,
+        amount: Money,
+        reason: String,
+    ) -> Result<Vec<PaymentEvent>, PaymentError> {
+        let payment = self.created.as_ref().ok_or(PaymentError::NotFound)?;
+        // Checked before the status, so that a refund repeated after a fraud mark is
+        // still recognised as the refund it was.
+        if payment.refund_ids.contains(&refund_id) {
+            return Ok(vec![]);
+        }
+        let payment = self.live()?;
+        let credited = match (payment.stage, payment.credited) {
+            (Stage::Credited, Some(credited)) => credited,
+            (Stage::Cancelled, _) => return Err(PaymentError::Cancelled),
+            _ => return Err(PaymentError::NotCredited),
+        };
+        payment.in_account_currency("amount", amount)?;
+        let reason = checked_reason(&reason)?;
+        let refunded_total = payment.refunded.checked_add(amount)?;
+        if refunded_total.amount() > credited.amount() {
+            return Err(PaymentError::RefundExceedsPayment {
+                refundable: credited.checked_sub(payment.refunded)?,
+            });
+        }
+        Ok(vec![PaymentEvent::PaymentRefunded {
+            refund_id,
+            amount,
+            reason,
+            refunded_total,
+        }])
+    }
+
+    /// Decides [`PaymentCommand::MarkFraud`].
+    fn mark_fraud(&self, reason: String) -> Result<Vec<PaymentEvent>, PaymentError> {
+        let payment = self.live()?;
+        let reversed = match (payment.stage, payment.credited) {
+            (Stage::Cancelled, _) => return Err(PaymentError::Cancelled),
+            (Stage::Credited, Some(credited)) => credited.checked_sub(payment.refunded)?,
+            _ => Money::zero(payment.account_currency),
+        };
+        Ok(vec![PaymentEvent::PaymentMarkedFraud {
+            reason: checked_reason(&reason)?,
+            reversed,
+        }])
     }
 
     /// The created payment if it is not marked as fraud: `NotFound` or `MarkedFraud` otherwise.

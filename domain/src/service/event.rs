@@ -2,7 +2,7 @@ use chrono::NaiveDate;
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
-use super::{Notice, OperationKind, ServiceDiscount, SuspendReason};
+use super::{Notice, OperationKind, ServiceDiscount, ServiceStatus, SuspendReason};
 use crate::ids::{AccountId, ClientId, ExpenseId, MergeId, OperationId, ProviderId, ServiceId};
 use crate::money::Money;
 use crate::tariff::ServiceTerms;
@@ -30,6 +30,11 @@ pub enum ServiceEvent {
         /// promo codes, which read as `None`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         discount: Option<ServiceDiscount>,
+        /// The status the service is in from this event on, as the aggregate decided it.
+        /// Absent from events stored before statuses were recorded, which read as `ordered`,
+        /// the only status this event could then leave.
+        #[serde(default = "ordered")]
+        status: ServiceStatus,
     },
     /// The first period (with the setup fee) was charged; the service is being provisioned.
     ServiceCharged {
@@ -41,6 +46,11 @@ pub enum ServiceEvent {
         period_end: NaiveDate,
         /// The amount charged.
         amount: Money,
+        /// The status the service is in from this event on, as the aggregate decided it.
+        /// Absent from events stored before statuses were recorded, which read as `provisioning`,
+        /// the only status this event could then leave.
+        #[serde(default = "provisioning")]
+        status: ServiceStatus,
     },
     /// A further period was charged.
     ServiceProlonged {
@@ -83,6 +93,11 @@ pub enum ServiceEvent {
     ServiceActivated {
         /// The activation operation.
         operation_id: OperationId,
+        /// The status the service is in from this event on, as the aggregate decided it.
+        /// Absent from events stored before statuses were recorded, which read as `active`,
+        /// the only status this event could then leave.
+        #[serde(default = "active")]
+        status: ServiceStatus,
     },
     /// The service was suspended.
     ServiceSuspended {
@@ -92,23 +107,43 @@ pub enum ServiceEvent {
         reason: SuspendReason,
         /// The day the suspension was requested (for non-payment: the end of the paid time).
         since: NaiveDate,
+        /// The status the service is in from this event on, as the aggregate decided it.
+        /// Absent from events stored before statuses were recorded, which read as `suspended`,
+        /// the only status this event could then leave.
+        #[serde(default = "suspended")]
+        status: ServiceStatus,
     },
     /// The service was resumed; it is running again.
     ServiceResumed {
         /// The resumption operation.
         operation_id: OperationId,
+        /// The status the service is in from this event on, as the aggregate decided it.
+        /// Absent from events stored before statuses were recorded, which read as `active`,
+        /// the only status this event could then leave.
+        #[serde(default = "active")]
+        status: ServiceStatus,
     },
     /// The service was deleted. Terminal.
     ServiceDeleted {
         /// The deletion operation, or for an order that was never provisioned the id given to
         /// the command that closed it.
         operation_id: OperationId,
+        /// The status the service is in from this event on, as the aggregate decided it.
+        /// Absent from events stored before statuses were recorded, which read as `deleted`,
+        /// the only status this event could then leave.
+        #[serde(default = "deleted")]
+        status: ServiceStatus,
     },
     /// The service was closed; its deletion follows (at once, or for a service that was not
     /// renewed once its item type's deletion delay has passed).
     ServiceClosed {
         /// The day of the closure; for a service that was not renewed, the end of its paid time.
         on: NaiveDate,
+        /// The status the service is in from this event on, as the aggregate decided it.
+        /// Absent from events stored before statuses were recorded, which read as `closed`,
+        /// the only status this event could then leave.
+        #[serde(default = "closed")]
+        status: ServiceStatus,
     },
     /// The service will close at the end of its paid time.
     ClosureScheduled {
@@ -156,6 +191,56 @@ pub enum ServiceEvent {
         /// The day of the transfer.
         on: NaiveDate,
     },
+}
+
+impl ServiceEvent {
+    /// The status the service is in from this event on, for the events that set it; `None`
+    /// for the events that leave the status as it was.
+    pub fn status(&self) -> Option<ServiceStatus> {
+        match self {
+            Self::ServiceOrdered { status, .. }
+            | Self::ServiceCharged { status, .. }
+            | Self::ServiceActivated { status, .. }
+            | Self::ServiceSuspended { status, .. }
+            | Self::ServiceResumed { status, .. }
+            | Self::ServiceDeleted { status, .. }
+            | Self::ServiceClosed { status, .. } => Some(*status),
+            Self::ServiceProlonged { .. }
+            | Self::OperationRequested { .. }
+            | Self::OperationFailed { .. }
+            | Self::ClosureScheduled { .. }
+            | Self::TariffChanged { .. }
+            | Self::NoticeDue { .. }
+            | Self::AutoProlongSet { .. }
+            | Self::ServiceTransferred { .. } => None,
+        }
+    }
+}
+
+// The statuses that events stored before statuses were recorded read as: each such event could
+// leave only one status, the one its type names.
+fn ordered() -> ServiceStatus {
+    ServiceStatus::Ordered
+}
+
+fn provisioning() -> ServiceStatus {
+    ServiceStatus::Provisioning
+}
+
+fn active() -> ServiceStatus {
+    ServiceStatus::Active
+}
+
+fn suspended() -> ServiceStatus {
+    ServiceStatus::Suspended
+}
+
+fn closed() -> ServiceStatus {
+    ServiceStatus::Closed
+}
+
+fn deleted() -> ServiceStatus {
+    ServiceStatus::Deleted
 }
 
 impl DomainEvent for ServiceEvent {

@@ -14,22 +14,26 @@
 mod command;
 mod error;
 mod event;
+mod fold;
+mod lifecycle;
+mod quote;
 mod value;
 
 #[cfg(test)]
 mod tests;
 
-use chrono::{Datelike, NaiveDate};
-use cqrs_es::Aggregate;
-use cqrs_es::event_sink::EventSink;
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{AccountId, ClientId, ExpenseId, OperationId, ProviderId, ServiceId};
-use crate::money::{Money, MoneyError};
+use crate::ids::{AccountId, ClientId, ExpenseId, MergeId, OperationId, ProviderId, ServiceId};
+use crate::money::Money;
 use crate::period::days_between;
 use crate::promo::PromoError;
 use crate::tariff::ServiceTerms;
 use crate::text;
+use lifecycle::{
+    Charge, close_service, complete_operation, current_operation, record_charge, run_billing_day,
+};
 
 pub use command::*;
 pub use error::*;
@@ -231,7 +235,10 @@ impl OrderedService {
     /// Closes the service now and requests its deletion.
     fn close_now(&self, operation_id: OperationId, on: NaiveDate) -> Vec<ServiceEvent> {
         vec![
-            ServiceEvent::ServiceClosed { on },
+            ServiceEvent::ServiceClosed {
+                status: ServiceStatus::Closed,
+                on,
+            },
             self.request(operation_id, OperationKind::Delete, None, on),
         ]
     }
@@ -361,189 +368,6 @@ impl Service {
         self.ordered.as_ref().ok_or(ServiceError::NotOrdered)
     }
 
-    /// The period to charge next, if the service should be charged on `on`.
-    ///
-    /// - An order (from the day it was placed until it lapses, [`ORDER_LAPSE_DAYS`] after): the
-    ///   first period `[on, end_of(on, on.day()))` for the setup fee plus the price per period.
-    ///   No period starts before the order.
-    /// - An active service, or one still being provisioned, with `auto_prolong`, no closure
-    ///   scheduled and its paid time ended (`paid_until <= on`): the next period
-    ///   `[paid_until, end_of(paid_until, anchor_day))`.
-    /// - A service suspended for non-payment, with `auto_prolong`, that is still unpaid and has
-    ///   no operation in progress: a new period `[on, end_of(on, on.day()))`, because a resumed service starts
-    ///   afresh on the day it is paid and keeps to that day from then on.
-    ///
-    /// The service's promo code discount, if any, is taken off the price per period of the first
-    /// charge, and of every later one when the code is recurring; the charge never goes below
-    /// zero (`DuePeriod::list_amount` and `DuePeriod::discount` show the parts).
-    ///
-    /// Otherwise `None`, also when the calendar or the amount would overflow. The expense id is
-    /// `ExpenseId::for_period(service_id, period_start)`, so charging twice names one expense.
-    pub fn due_period(&self, on: NaiveDate) -> Option<DuePeriod> {
-        let service = self.ordered.as_ref()?;
-        match service.status {
-            ServiceStatus::Ordered => {
-                // No period starts before the order: the service did not exist then (a billing
-                // day run for an earlier date finds nothing due).
-                if on < service.ordered_on
-                    || days_between(service.ordered_on, on) >= ORDER_LAPSE_DAYS
-                {
-                    return None;
-                }
-                service.period_from(on, on.day(), true)
-            }
-            ServiceStatus::Active | ServiceStatus::Provisioning => {
-                let due =
-                    service.auto_prolong && !service.close_at_period_end && service.unpaid_on(on);
-                if due { service.next_period() } else { None }
-            }
-            ServiceStatus::Suspended => {
-                let due = service.suspend_reason() == Some(SuspendReason::NonPayment)
-                    && service.auto_prolong
-                    && service.unpaid_on(on)
-                    && !service.operation_in_progress();
-                if due {
-                    service.period_from(on, on.day(), false)
-                } else {
-                    None
-                }
-            }
-            ServiceStatus::Closed | ServiceStatus::Deleted => None,
-        }
-    }
-
-    /// The period a manual prolongation charges: the next period after the paid time,
-    /// `[paid_until, end_of(paid_until, anchor_day))`, for an active service or one being
-    /// provisioned, whatever `auto_prolong` and the date.
-    pub fn prolong_period(&self) -> Option<DuePeriod> {
-        let service = self.ordered.as_ref()?;
-        match service.status {
-            ServiceStatus::Active | ServiceStatus::Provisioning => service.next_period(),
-            _ => None,
-        }
-    }
-
-    /// What moving to `new_terms` on `on` credits and charges.
-    ///
-    /// The rule, for the current period `[current_start, paid_until)` and the remaining days
-    /// `[on, paid_until)`:
-    ///
-    /// - **Credit**: at most what was actually paid for the remaining days. The expense that pays
-    ///   for the rest of the period (the period's charge, or the charge of the last tariff change
-    ///   in it) paid `paid` for the days `[from, paid_until)`: net of its promo code discount and
-    ///   without the setup fee, which is never given back. The credit is `paid` × remaining days /
-    ///   days in `[from, paid_until)`, and never more than what corrections (`returned`, what the
-    ///   account already gave back of that expense) left of it.
-    /// - **Charge**: the new price per period less the service's promo code discount, recomputed
-    ///   on the new price (a fixed amount never takes it below zero) where it applies: a recurring
-    ///   code always, a one-time code only within the period of the first charge, and only while
-    ///   the new terms are within the code's limits; × remaining days / days in the period.
-    ///
-    /// Each amount is rounded once to the minor unit, half away from zero. So a change on the
-    /// day of the last change gives back exactly that change's charge, and any number of changes
-    /// in a period leave the client having paid the used days of each tariff plus the final
-    /// tariff's net price for the remaining days: repeated changes never create money.
-    ///
-    /// Allowed only for an active service (or one being provisioned), to other terms with the
-    /// same billing period and currency, on a day within the current period and not before the
-    /// last change; a service paid more than one period ahead cannot change mid-period.
-    pub fn quote_tariff_change(
-        &self,
-        new_terms: &ServiceTerms,
-        on: NaiveDate,
-        returned: Money,
-    ) -> Result<TariffChangeQuote, ServiceError> {
-        let service = self.existing()?;
-        let refuse = |reason: &str| Err(ServiceError::TariffChangeNotAllowed(reason.to_string()));
-        if service.is_closed() {
-            return Err(ServiceError::ServiceClosed);
-        }
-        if !matches!(
-            service.status,
-            ServiceStatus::Active | ServiceStatus::Provisioning
-        ) {
-            return refuse("the service is not active");
-        }
-        if new_terms.period != service.terms.period {
-            return refuse("the new terms have another billing period");
-        }
-        if new_terms.currency() != service.terms.currency() {
-            return refuse("the new terms are in another currency");
-        }
-        if *new_terms == service.terms {
-            return refuse("the service is already on these terms");
-        }
-        let (Some(current_start), Some(paid_until)) = (service.period_start, service.paid_until)
-        else {
-            return refuse("the service has not been paid");
-        };
-        if on >= paid_until {
-            return refuse("the paid period has ended");
-        }
-        if on < current_start {
-            return refuse("the service is paid more than one period ahead");
-        }
-        let rest = service.paid_rest(current_start)?;
-        if on < rest.from {
-            return refuse("a later tariff change was already made");
-        }
-        // What was paid for the rest of the period is another account's money (the service
-        // moved to another client since): a credit here could not be weighed against that
-        // account's corrections of the charge, so the change waits for the next period.
-        if rest
-            .account_id
-            .is_some_and(|paid_by| paid_by != service.account_id)
-        {
-            return refuse(
-                "the current period was paid by another account; change from the next period",
-            );
-        }
-        let remaining = days_between(on, paid_until);
-        let total = days_between(current_start, paid_until);
-        let unused = rest
-            .paid
-            .prorate(remaining, days_between(rest.from, paid_until))?;
-        let left = rest.paid.checked_sub(returned)?;
-        let credit = if left.is_negative() {
-            Money::zero(left.currency())
-        } else if left.amount() < unused.amount() {
-            left
-        } else {
-            unused
-        };
-        let list_price = new_terms.price_per_period;
-        let discount = service.discount_of(new_terms, service.first_period)?;
-        let net_price = match discount {
-            Some(discount) => list_price.checked_sub(discount)?,
-            None => list_price,
-        };
-        let charge = net_price.prorate(remaining, total)?;
-        let charge_list = list_price.prorate(remaining, total)?;
-        let number = service.tariff_changes.saturating_add(1);
-        Ok(TariffChangeQuote {
-            current_start,
-            period_end: paid_until,
-            credit,
-            charge,
-            charge_list,
-            charge_discount: discount
-                .map(|_| charge_list.checked_sub(charge))
-                .transpose()?,
-            credited_expense_id: rest.expense_id,
-            credited_paid: rest.paid,
-            credit_expense_id: ExpenseId::for_change(
-                service.service_id,
-                on,
-                &format!("credit-{number}"),
-            ),
-            charge_expense_id: ExpenseId::for_change(
-                service.service_id,
-                on,
-                &format!("charge-{number}"),
-            ),
-        })
-    }
-
     /// Applies the business rules to `command` and returns the events it causes.
     pub fn decide(&self, command: ServiceCommand) -> Result<Vec<ServiceEvent>, ServiceError> {
         match command {
@@ -556,26 +380,16 @@ impl Service {
                 auto_prolong,
                 ordered_on,
                 discount,
-            } => {
-                if self.is_ordered() {
-                    return Err(ServiceError::AlreadyOrdered);
-                }
-                // A discount that cannot be computed on the terms (a fixed amount in another
-                // currency) would leave every charge uncomputable: refuse it now.
-                if let Some(discount) = &discount {
-                    discount.discount.of(terms.price_per_period)?;
-                }
-                Ok(vec![ServiceEvent::ServiceOrdered {
-                    service_id,
-                    client_id,
-                    provider_id,
-                    account_id,
-                    terms,
-                    auto_prolong,
-                    ordered_on,
-                    discount,
-                }])
-            }
+            } => self.order_service(
+                service_id,
+                client_id,
+                provider_id,
+                account_id,
+                terms,
+                auto_prolong,
+                ordered_on,
+                discount,
+            ),
             ServiceCommand::RecordCharge {
                 expense_id,
                 period_start,
@@ -600,80 +414,18 @@ impl Service {
             ServiceCommand::FailOperation {
                 operation_id,
                 reason,
-            } => {
-                let current = current_operation(self.existing()?, operation_id)?;
-                if current.operation.status != OperationStatus::Pending {
-                    return Err(ServiceError::OperationNotPending);
-                }
-                let reason = text::trimmed_within(&reason, FAILURE_REASON_CHARS_MAX)
-                    .ok_or(ServiceError::InvalidReason)?;
-                Ok(vec![ServiceEvent::OperationFailed {
-                    operation_id,
-                    kind: current.operation.kind,
-                    reason: reason.to_string(),
-                    attempt: current.operation.attempt,
-                }])
-            }
+            } => self.fail_operation(operation_id, reason),
             ServiceCommand::RetryOperation {
                 operation_id,
                 new_operation_id,
-            } => {
-                let current = current_operation(self.existing()?, operation_id)?;
-                if current.operation.status == OperationStatus::Pending {
-                    return Err(ServiceError::OperationNotFailed);
-                }
-                Ok(vec![ServiceEvent::OperationRequested {
-                    operation_id: new_operation_id,
-                    kind: current.operation.kind,
-                    attempt: current.operation.attempt.saturating_add(1),
-                    suspend_reason: current.suspend_reason,
-                    requested_on: current.requested_on,
-                }])
-            }
+            } => self.retry_operation(operation_id, new_operation_id),
             ServiceCommand::SuspendService {
                 reason,
                 operation_id,
                 on,
-            } => {
-                let service = self.existing()?;
-                if service.is_closed() {
-                    return Err(ServiceError::ServiceClosed);
-                }
-                if service.status != ServiceStatus::Active {
-                    return Err(ServiceError::NotActive);
-                }
-                if service.operation_in_progress() {
-                    return Err(ServiceError::OperationInProgress);
-                }
-                Ok(vec![service.request(
-                    operation_id,
-                    OperationKind::Suspend,
-                    Some(reason),
-                    on,
-                )])
-            }
+            } => self.suspend_service(reason, operation_id, on),
             ServiceCommand::ResumeService { operation_id, on } => {
-                let service = self.existing()?;
-                if service.is_closed() {
-                    return Err(ServiceError::ServiceClosed);
-                }
-                if service.status != ServiceStatus::Suspended {
-                    return Err(ServiceError::NotSuspended);
-                }
-                if service.suspend_reason() == Some(SuspendReason::NonPayment)
-                    && service.unpaid_on(on)
-                {
-                    return Err(ServiceError::Unpaid);
-                }
-                if service.operation_in_progress() {
-                    return Err(ServiceError::OperationInProgress);
-                }
-                Ok(vec![service.request(
-                    operation_id,
-                    OperationKind::Resume,
-                    None,
-                    on,
-                )])
+                self.resume_service(operation_id, on)
             }
             ServiceCommand::CloseService {
                 at_period_end,
@@ -686,372 +438,53 @@ impl Service {
                 returned,
                 credit_expense_id,
                 charge_expense_id,
-            } => {
-                let quote = self.quote_tariff_change(&new_terms, on, returned)?;
-                // The ids name the change the caller quoted and credited on the account; other
-                // ids mean another change came first, and this one would be priced on stale state.
-                if (credit_expense_id, charge_expense_id)
-                    != (quote.credit_expense_id, quote.charge_expense_id)
-                {
-                    return Err(ServiceError::TariffChangeNotAllowed(
-                        "another tariff change was made meanwhile".to_string(),
-                    ));
-                }
-                Ok(vec![ServiceEvent::TariffChanged {
-                    new_terms,
-                    on,
-                    credit: quote.credit,
-                    charge: quote.charge,
-                    credit_expense_id,
-                    charge_expense_id,
-                }])
-            }
+            } => self.change_tariff(
+                new_terms,
+                on,
+                returned,
+                credit_expense_id,
+                charge_expense_id,
+            ),
             ServiceCommand::RunBillingDay { on, operation_id } => {
                 Ok(run_billing_day(self.existing()?, on, operation_id))
             }
-            ServiceCommand::SetAutoProlong { auto_prolong } => {
-                let service = self.existing()?;
-                if service.is_closed() {
-                    return Err(ServiceError::ServiceClosed);
-                }
-                if service.auto_prolong == auto_prolong {
-                    return Ok(vec![]);
-                }
-                Ok(vec![ServiceEvent::AutoProlongSet { auto_prolong }])
-            }
+            ServiceCommand::SetAutoProlong { auto_prolong } => self.set_auto_prolong(auto_prolong),
             ServiceCommand::TransferService {
                 to_client,
                 provider_id,
                 to_account,
                 merge_id,
                 on,
-            } => {
-                let service = self.existing()?;
-                if service.provider_id != provider_id {
-                    return Err(ServiceError::OtherProvider);
-                }
-                if service.client_id == to_client {
-                    return Ok(vec![]);
-                }
-                if service.status == ServiceStatus::Deleted {
-                    return Err(ServiceError::ServiceClosed);
-                }
-                Ok(vec![ServiceEvent::ServiceTransferred {
-                    from_client: service.client_id,
-                    from_account: service.account_id,
-                    to_client,
-                    to_account,
-                    merge_id,
-                    on,
-                }])
-            }
+            } => self.transfer_service(to_client, provider_id, to_account, merge_id, on),
         }
-    }
-}
-
-/// What the account was charged, as `RecordCharge` reports it.
-struct Charge {
-    expense_id: ExpenseId,
-    period_start: NaiveDate,
-    period_end: NaiveDate,
-    amount: Money,
-}
-
-/// `RecordCharge`: the first charge activates the service, later ones extend the paid time, and
-/// a charge of a service suspended for non-payment also resumes it.
-fn record_charge(
-    service: &OrderedService,
-    charge: Charge,
-    operation_id: OperationId,
-    on: NaiveDate,
-) -> Result<Vec<ServiceEvent>, ServiceError> {
-    // A retried command finds its period already paid and changes nothing: the current period
-    // itself, or one before it. Another period inside the paid time was charged from a stale
-    // view of the service (a billing day racing the order's own charge) and is refused, so the
-    // caller gives that charge back rather than keep two charges for the same days.
-    if service
-        .paid_until
-        .is_some_and(|paid_until| charge.period_end <= paid_until)
-    {
-        let retried = service
-            .period_start
-            .is_none_or(|current| charge.period_start == current || charge.period_end <= current);
-        return if retried {
-            Ok(vec![])
-        } else {
-            Err(ServiceError::PeriodOutOfOrder)
-        };
-    }
-    if service.is_closed() {
-        return Err(ServiceError::ServiceClosed);
-    }
-    let currency = service.terms.currency();
-    if charge.amount.currency() != currency {
-        return Err(MoneyError::CurrencyMismatch {
-            expected: currency,
-            found: charge.amount.currency(),
-        }
-        .into());
-    }
-    if charge.period_end <= charge.period_start {
-        return Err(ServiceError::PeriodOutOfOrder);
-    }
-    if charge.period_start < service.ordered_on {
-        return Err(ServiceError::PeriodBeforeOrder);
-    }
-    let Charge {
-        expense_id,
-        period_start,
-        period_end,
-        amount,
-    } = charge;
-    let prolonged = ServiceEvent::ServiceProlonged {
-        expense_id,
-        period_start,
-        period_end,
-        amount,
-    };
-    let continues = service.paid_until == Some(period_start);
-    match (service.status, service.suspend_reason()) {
-        (ServiceStatus::Ordered, _) => Ok(vec![
-            ServiceEvent::ServiceCharged {
-                expense_id,
-                period_start,
-                period_end,
-                amount,
-            },
-            service.request(operation_id, OperationKind::Activate, None, on),
-        ]),
-        (ServiceStatus::Active | ServiceStatus::Provisioning, _) => {
-            if !continues {
-                return Err(ServiceError::PeriodOutOfOrder);
-            }
-            Ok(vec![prolonged])
-        }
-        (ServiceStatus::Suspended, Some(SuspendReason::NonPayment)) => {
-            // The new period may start after a gap (the unpaid days are not charged), but it
-            // must not overlap the paid time.
-            if service
-                .paid_until
-                .is_some_and(|paid_until| period_start < paid_until)
-            {
-                return Err(ServiceError::PeriodOutOfOrder);
-            }
-            let mut events = vec![prolonged];
-            if !service.operation_in_progress() {
-                events.push(service.request(operation_id, OperationKind::Resume, None, on));
-            }
-            Ok(events)
-        }
-        (ServiceStatus::Suspended, _) => {
-            // Staff decide when a service suspended by them resumes; the charge only extends
-            // the paid time.
-            if !continues {
-                return Err(ServiceError::PeriodOutOfOrder);
-            }
-            Ok(vec![prolonged])
-        }
-        (ServiceStatus::Closed | ServiceStatus::Deleted, _) => Err(ServiceError::ServiceClosed),
-    }
-}
-
-/// The current operation if it has the id `operation_id`; `UnknownOperation` otherwise.
-fn current_operation(
-    service: &OrderedService,
-    operation_id: OperationId,
-) -> Result<&CurrentOperation, ServiceError> {
-    service
-        .operation
-        .as_ref()
-        .filter(|current| current.operation.operation_id == operation_id)
-        .ok_or(ServiceError::UnknownOperation)
-}
-
-/// `CompleteOperation`: the service takes the state the operation brought about.
-fn complete_operation(
-    service: &OrderedService,
-    operation_id: OperationId,
-) -> Result<Vec<ServiceEvent>, ServiceError> {
-    if service.last_completed_operation == Some(operation_id) {
-        // A repeated report of a completion already recorded.
-        return Ok(vec![]);
-    }
-    let current = current_operation(service, operation_id)?;
-    Ok(match current.operation.kind {
-        OperationKind::Activate => vec![ServiceEvent::ServiceActivated { operation_id }],
-        OperationKind::Suspend => vec![
-            ServiceEvent::ServiceSuspended {
-                operation_id,
-                // Every suspension request carries its reason; staff is the harmless fallback,
-                // since it neither resumes nor deletes anything by itself.
-                reason: current.suspend_reason.unwrap_or(SuspendReason::Staff),
-                since: current.requested_on,
-            },
-            ServiceEvent::NoticeDue {
-                notice: Notice::Suspended,
-            },
-        ],
-        OperationKind::Resume => vec![ServiceEvent::ServiceResumed { operation_id }],
-        OperationKind::Delete => vec![
-            ServiceEvent::ServiceDeleted { operation_id },
-            ServiceEvent::NoticeDue {
-                notice: Notice::Deleted,
-            },
-        ],
-    })
-}
-
-/// `CloseService`: an order is dropped at once, a running service closes now (and is deleted)
-/// or at the end of its paid time.
-fn close_service(
-    service: &OrderedService,
-    at_period_end: bool,
-    operation_id: OperationId,
-    on: NaiveDate,
-) -> Result<Vec<ServiceEvent>, ServiceError> {
-    if service.is_closed() {
-        return Err(ServiceError::ServiceClosed);
-    }
-    if service.status == ServiceStatus::Ordered {
-        // Nothing was provisioned, so there is nothing to delete on the provider's systems.
-        return Ok(vec![
-            ServiceEvent::ServiceClosed { on },
-            ServiceEvent::ServiceDeleted { operation_id },
-        ]);
-    }
-    match service
-        .paid_until
-        .filter(|paid_until| at_period_end && on < *paid_until)
-    {
-        Some(_) if service.close_at_period_end => Ok(vec![]),
-        Some(paid_until) => Ok(vec![ServiceEvent::ClosureScheduled { at: paid_until }]),
-        None => {
-            // A failed operation is abandoned by the closure; a pending one must finish first,
-            // since the provisioning system is working on it.
-            let pending = service
-                .operation
-                .as_ref()
-                .is_some_and(|current| current.operation.status == OperationStatus::Pending);
-            if pending {
-                return Err(ServiceError::OperationInProgress);
-            }
-            Ok(service.close_now(operation_id, on))
-        }
-    }
-}
-
-/// `RunBillingDay`: everything the day decides besides charging. Each rule only fires when its
-/// effect is not already recorded, so running a day twice records nothing the second time.
-fn run_billing_day(
-    service: &OrderedService,
-    on: NaiveDate,
-    operation_id: OperationId,
-) -> Vec<ServiceEvent> {
-    let idle = !service.operation_in_progress();
-    match service.status {
-        ServiceStatus::Deleted => vec![],
-        ServiceStatus::Closed => {
-            // A service closed now had its deletion requested with the closure; one that ended
-            // with its paid time is deleted once its item type's delay has passed.
-            let delay_passed = service.closed_on.is_some_and(|closed_on| {
-                days_between(closed_on, on) >= service.terms.deletion_delay_days
-            });
-            if idle && delay_passed {
-                vec![service.request(operation_id, OperationKind::Delete, None, on)]
-            } else {
-                vec![]
-            }
-        }
-        ServiceStatus::Ordered => {
-            // An order never paid lapses.
-            if days_between(service.ordered_on, on) >= ORDER_LAPSE_DAYS {
-                vec![
-                    ServiceEvent::ServiceClosed { on },
-                    ServiceEvent::ServiceDeleted { operation_id },
-                ]
-            } else {
-                vec![]
-            }
-        }
-        ServiceStatus::Active | ServiceStatus::Provisioning => {
-            if !service.unpaid_on(on) {
-                let notice = (service.status == ServiceStatus::Active)
-                    .then(|| service.expiry_notice(on))
-                    .flatten();
-                return notice.into_iter().collect();
-            }
-            if !idle {
-                return vec![];
-            }
-            if service.close_at_period_end {
-                return service.close_now(operation_id, on);
-            }
-            // The suspension (or the end) counts from the end of the paid time, not from the day
-            // the billing day is run.
-            let since = service.paid_until.unwrap_or(on);
-            if !service.auto_prolong {
-                // Not renewed: the service ends with its paid time, and is deleted once its
-                // item type's delay has passed (see the `Closed` arm).
-                return vec![ServiceEvent::ServiceClosed { on: since }];
-            }
-            vec![service.request(
-                operation_id,
-                OperationKind::Suspend,
-                Some(SuspendReason::NonPayment),
-                since,
-            )]
-        }
-        ServiceStatus::Suspended => {
-            if !idle {
-                return vec![];
-            }
-            let unpaid = service.unpaid_on(on);
-            if service.close_at_period_end && unpaid {
-                return service.close_now(operation_id, on);
-            }
-            let Some((SuspendReason::NonPayment, since)) = service.suspension else {
-                // Suspended by staff: a service that is not renewed still ends with its paid
-                // time.
-                if !service.auto_prolong && unpaid {
-                    let ended = service.paid_until.unwrap_or(on);
-                    return vec![ServiceEvent::ServiceClosed { on: ended }];
-                }
-                return vec![];
-            };
-            if !unpaid {
-                // Paid while its suspension was under way: the charge could not request the
-                // resumption then, so the billing day does.
-                return vec![service.request(operation_id, OperationKind::Resume, None, on)];
-            }
-            if days_between(since, on) >= service.terms.deletion_delay_days {
-                return vec![service.request(operation_id, OperationKind::Delete, None, on)];
-            }
-            vec![]
-        }
-    }
-}
-
-impl Aggregate for Service {
-    const TYPE: &'static str = "Service";
-    type Command = ServiceCommand;
-    type Event = ServiceEvent;
-    type Error = ServiceError;
-    type Services = ();
-
-    async fn handle(
-        &mut self,
-        command: ServiceCommand,
-        _services: &(),
-        sink: &EventSink<Self>,
-    ) -> Result<(), ServiceError> {
-        for event in self.decide(command)? {
-            sink.write(event, self).await;
-        }
-        Ok(())
     }
 
-    fn apply(&mut self, event: ServiceEvent) {
-        if let ServiceEvent::ServiceOrdered {
+    /// Decides [`ServiceCommand::OrderService`].
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the fields of the command, one to one"
+    )]
+    fn order_service(
+        &self,
+        service_id: ServiceId,
+        client_id: ClientId,
+        provider_id: ProviderId,
+        account_id: AccountId,
+        terms: ServiceTerms,
+        auto_prolong: bool,
+        ordered_on: NaiveDate,
+        discount: Option<ServiceDiscount>,
+    ) -> Result<Vec<ServiceEvent>, ServiceError> {
+        if self.is_ordered() {
+            return Err(ServiceError::AlreadyOrdered);
+        }
+        // A discount that cannot be computed on the terms (a fixed amount in another
+        // currency) would leave every charge uncomputable: refuse it now.
+        if let Some(discount) = &discount {
+            discount.discount.of(terms.price_per_period)?;
+        }
+        Ok(vec![ServiceEvent::ServiceOrdered {
+            status: ServiceStatus::Ordered,
             service_id,
             client_id,
             provider_id,
@@ -1060,174 +493,167 @@ impl Aggregate for Service {
             auto_prolong,
             ordered_on,
             discount,
-        } = event
-        {
-            self.ordered = Some(OrderedService {
-                service_id,
-                client_id,
-                provider_id,
-                account_id,
-                terms,
-                auto_prolong,
-                status: ServiceStatus::Ordered,
-                ordered_on,
-                discount,
-                anchor_day: ordered_on.day(),
-                paid_until: None,
-                period_start: None,
-                operation: None,
-                last_completed_operation: None,
-                suspension: None,
-                close_at_period_end: false,
-                noticed: Vec::new(),
-                paid_rest: None,
-                first_period: false,
-                tariff_changes: 0,
-                closed_on: None,
-            });
-        } else if let Some(service) = &mut self.ordered {
-            service.apply(event);
-        }
+        }])
     }
-}
 
-impl OrderedService {
-    /// Applies an event after `ServiceOrdered`; only assigns what the event carries.
-    fn apply(&mut self, event: ServiceEvent) {
-        match event {
-            // Handled by `Service::apply`, which creates the state.
-            ServiceEvent::ServiceOrdered { .. } => {}
-            ServiceEvent::ServiceCharged {
-                expense_id,
-                period_start,
-                period_end,
-                amount,
-            } => {
-                // The setup fee is paid once and never given back: only the rest pays for time.
-                let paid = amount
-                    .checked_sub(self.terms.setup_fee)
-                    .ok()
-                    .filter(|paid| !paid.is_negative())
-                    .unwrap_or_else(|| Money::zero(amount.currency()));
-                self.paid_rest = Some(PaidRest {
-                    expense_id,
-                    from: period_start,
-                    paid,
-                    account_id: Some(self.account_id),
-                });
-                self.first_period = true;
-                self.status = ServiceStatus::Provisioning;
-                self.anchor_day = period_start.day();
-                self.period_start = Some(period_start);
-                self.paid_until = Some(period_end);
-                self.noticed.clear();
-            }
-            ServiceEvent::ServiceProlonged {
-                expense_id,
-                period_start,
-                period_end,
-                amount,
-            } => {
-                self.paid_rest = Some(PaidRest {
-                    expense_id,
-                    from: period_start,
-                    paid: amount,
-                    account_id: Some(self.account_id),
-                });
-                self.first_period = false;
-                // A period that does not continue the paid time (a service resumed after
-                // non-payment) starts a new anchor.
-                if self.paid_until != Some(period_start) {
-                    self.anchor_day = period_start.day();
-                }
-                self.period_start = Some(period_start);
-                self.paid_until = Some(period_end);
-                self.noticed.clear();
-            }
-            ServiceEvent::OperationRequested {
-                operation_id,
-                kind,
-                attempt,
-                suspend_reason,
-                requested_on,
-            } => {
-                self.operation = Some(CurrentOperation {
-                    operation: Operation {
-                        operation_id,
-                        kind,
-                        status: OperationStatus::Pending,
-                        attempt,
-                    },
-                    suspend_reason,
-                    requested_on,
-                });
-            }
-            ServiceEvent::OperationFailed { reason, .. } => {
-                if let Some(current) = &mut self.operation {
-                    current.operation.status = OperationStatus::Failed { reason };
-                }
-            }
-            ServiceEvent::ServiceActivated { operation_id } => {
-                self.status = ServiceStatus::Active;
-                self.operation = None;
-                self.last_completed_operation = Some(operation_id);
-            }
-            ServiceEvent::ServiceSuspended {
-                operation_id,
-                reason,
-                since,
-            } => {
-                self.status = ServiceStatus::Suspended;
-                self.suspension = Some((reason, since));
-                self.operation = None;
-                self.last_completed_operation = Some(operation_id);
-            }
-            ServiceEvent::ServiceResumed { operation_id } => {
-                self.status = ServiceStatus::Active;
-                self.suspension = None;
-                self.operation = None;
-                self.last_completed_operation = Some(operation_id);
-            }
-            ServiceEvent::ServiceDeleted { operation_id } => {
-                self.status = ServiceStatus::Deleted;
-                self.operation = None;
-                self.last_completed_operation = Some(operation_id);
-            }
-            ServiceEvent::ServiceClosed { on } => {
-                self.status = ServiceStatus::Closed;
-                self.closed_on = Some(on);
-            }
-            ServiceEvent::ClosureScheduled { .. } => self.close_at_period_end = true,
-            ServiceEvent::TariffChanged {
-                new_terms,
-                on,
-                charge,
-                charge_expense_id,
-                ..
-            } => {
-                self.terms = new_terms;
-                self.paid_rest = Some(PaidRest {
-                    expense_id: charge_expense_id,
-                    from: on,
-                    paid: charge,
-                    account_id: Some(self.account_id),
-                });
-                self.tariff_changes = self.tariff_changes.saturating_add(1);
-            }
-            ServiceEvent::AutoProlongSet { auto_prolong } => self.auto_prolong = auto_prolong,
-            ServiceEvent::NoticeDue { notice } => {
-                if let Notice::ExpiresIn { days, paid_until } = notice {
-                    self.noticed.push((paid_until, days));
-                }
-            }
-            ServiceEvent::ServiceTransferred {
-                to_client,
-                to_account,
-                ..
-            } => {
-                self.client_id = to_client;
-                self.account_id = to_account;
-            }
+    /// Decides [`ServiceCommand::FailOperation`].
+    fn fail_operation(
+        &self,
+        operation_id: OperationId,
+        reason: String,
+    ) -> Result<Vec<ServiceEvent>, ServiceError> {
+        let current = current_operation(self.existing()?, operation_id)?;
+        if current.operation.status != OperationStatus::Pending {
+            return Err(ServiceError::OperationNotPending);
         }
+        let reason = text::trimmed_within(&reason, FAILURE_REASON_CHARS_MAX)
+            .ok_or(ServiceError::InvalidReason)?;
+        Ok(vec![ServiceEvent::OperationFailed {
+            operation_id,
+            kind: current.operation.kind,
+            reason: reason.to_string(),
+            attempt: current.operation.attempt,
+        }])
+    }
+
+    /// Decides [`ServiceCommand::RetryOperation`].
+    fn retry_operation(
+        &self,
+        operation_id: OperationId,
+        new_operation_id: OperationId,
+    ) -> Result<Vec<ServiceEvent>, ServiceError> {
+        let current = current_operation(self.existing()?, operation_id)?;
+        if current.operation.status == OperationStatus::Pending {
+            return Err(ServiceError::OperationNotFailed);
+        }
+        Ok(vec![ServiceEvent::OperationRequested {
+            operation_id: new_operation_id,
+            kind: current.operation.kind,
+            attempt: current.operation.attempt.saturating_add(1),
+            suspend_reason: current.suspend_reason,
+            requested_on: current.requested_on,
+        }])
+    }
+
+    /// Decides [`ServiceCommand::SuspendService`].
+    fn suspend_service(
+        &self,
+        reason: SuspendReason,
+        operation_id: OperationId,
+        on: NaiveDate,
+    ) -> Result<Vec<ServiceEvent>, ServiceError> {
+        let service = self.existing()?;
+        if service.is_closed() {
+            return Err(ServiceError::ServiceClosed);
+        }
+        if service.status != ServiceStatus::Active {
+            return Err(ServiceError::NotActive);
+        }
+        if service.operation_in_progress() {
+            return Err(ServiceError::OperationInProgress);
+        }
+        Ok(vec![service.request(
+            operation_id,
+            OperationKind::Suspend,
+            Some(reason),
+            on,
+        )])
+    }
+
+    /// Decides [`ServiceCommand::ResumeService`].
+    fn resume_service(
+        &self,
+        operation_id: OperationId,
+        on: NaiveDate,
+    ) -> Result<Vec<ServiceEvent>, ServiceError> {
+        let service = self.existing()?;
+        if service.is_closed() {
+            return Err(ServiceError::ServiceClosed);
+        }
+        if service.status != ServiceStatus::Suspended {
+            return Err(ServiceError::NotSuspended);
+        }
+        if service.suspend_reason() == Some(SuspendReason::NonPayment) && service.unpaid_on(on) {
+            return Err(ServiceError::Unpaid);
+        }
+        if service.operation_in_progress() {
+            return Err(ServiceError::OperationInProgress);
+        }
+        Ok(vec![service.request(
+            operation_id,
+            OperationKind::Resume,
+            None,
+            on,
+        )])
+    }
+
+    /// Decides [`ServiceCommand::ChangeTariff`].
+    fn change_tariff(
+        &self,
+        new_terms: ServiceTerms,
+        on: NaiveDate,
+        returned: Money,
+        credit_expense_id: ExpenseId,
+        charge_expense_id: ExpenseId,
+    ) -> Result<Vec<ServiceEvent>, ServiceError> {
+        let quote = self.quote_tariff_change(&new_terms, on, returned)?;
+        // The ids name the change the caller quoted and credited on the account; other
+        // ids mean another change came first, and this one would be priced on stale state.
+        if (credit_expense_id, charge_expense_id)
+            != (quote.credit_expense_id, quote.charge_expense_id)
+        {
+            return Err(ServiceError::TariffChangeNotAllowed(
+                "another tariff change was made meanwhile".to_string(),
+            ));
+        }
+        Ok(vec![ServiceEvent::TariffChanged {
+            new_terms,
+            on,
+            credit: quote.credit,
+            charge: quote.charge,
+            credit_expense_id,
+            charge_expense_id,
+        }])
+    }
+
+    /// Decides [`ServiceCommand::SetAutoProlong`].
+    fn set_auto_prolong(&self, auto_prolong: bool) -> Result<Vec<ServiceEvent>, ServiceError> {
+        let service = self.existing()?;
+        if service.is_closed() {
+            return Err(ServiceError::ServiceClosed);
+        }
+        if service.auto_prolong == auto_prolong {
+            return Ok(vec![]);
+        }
+        Ok(vec![ServiceEvent::AutoProlongSet { auto_prolong }])
+    }
+
+    /// Decides [`ServiceCommand::TransferService`].
+    fn transfer_service(
+        &self,
+        to_client: ClientId,
+        provider_id: ProviderId,
+        to_account: AccountId,
+        merge_id: Option<MergeId>,
+        on: NaiveDate,
+    ) -> Result<Vec<ServiceEvent>, ServiceError> {
+        let service = self.existing()?;
+        if service.provider_id != provider_id {
+            return Err(ServiceError::OtherProvider);
+        }
+        if service.client_id == to_client {
+            return Ok(vec![]);
+        }
+        if service.status == ServiceStatus::Deleted {
+            return Err(ServiceError::ServiceClosed);
+        }
+        Ok(vec![ServiceEvent::ServiceTransferred {
+            from_client: service.client_id,
+            from_account: service.account_id,
+            to_client,
+            to_account,
+            merge_id,
+            on,
+        }])
     }
 }

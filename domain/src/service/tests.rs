@@ -1,10 +1,13 @@
-use cqrs_es::DomainEvent;
+//! Given/when/then tests of the Service aggregate, one rule per test. Kept in one file, however
+//! long, because they share one set of small fixtures and are read by searching for a rule.
+
 use cqrs_es::test::TestFramework;
+use cqrs_es::{Aggregate, DomainEvent};
 use uuid::Uuid;
 
 use super::*;
 use crate::ids::TariffId;
-use crate::money::{Currency, Money};
+use crate::money::{Currency, Money, MoneyError};
 use crate::period::BillingPeriod;
 use crate::tariff::{AddonLine, AddonValue, ItemType};
 
@@ -88,6 +91,7 @@ fn order_with(auto_prolong: bool) -> ServiceCommand {
 
 fn ordered_with(auto_prolong: bool) -> ServiceEvent {
     ServiceEvent::ServiceOrdered {
+        status: ServiceStatus::Ordered,
         service_id: service_id(),
         client_id: client_id(),
         provider_id: provider_id(),
@@ -121,6 +125,7 @@ fn requested(
 /// The first charge, on 2025-01-31: the periods keep to the 31st.
 fn charged() -> ServiceEvent {
     ServiceEvent::ServiceCharged {
+        status: ServiceStatus::Provisioning,
         expense_id: expense("2025-01-31"),
         period_start: d("2025-01-31"),
         period_end: d("2025-02-28"),
@@ -149,6 +154,7 @@ fn provisioning() -> Vec<ServiceEvent> {
 fn active() -> Vec<ServiceEvent> {
     let mut events = provisioning();
     events.push(ServiceEvent::ServiceActivated {
+        status: ServiceStatus::Active,
         operation_id: op(1),
     });
     events
@@ -165,6 +171,7 @@ fn suspended_by(reason: SuspendReason, since: &str) -> Vec<ServiceEvent> {
         vec![
             requested(2, OperationKind::Suspend, Some(reason), since),
             ServiceEvent::ServiceSuspended {
+                status: ServiceStatus::Suspended,
                 operation_id: op(2),
                 reason,
                 since: d(since),
@@ -475,6 +482,7 @@ fn a_closed_service_is_not_due() {
         active(),
         vec![
             ServiceEvent::ServiceClosed {
+                status: ServiceStatus::Closed,
                 on: d("2025-02-10"),
             },
             requested(2, OperationKind::Delete, None, "2025-02-10"),
@@ -764,6 +772,7 @@ fn a_service_paid_after_a_suspension_for_non_payment_keeps_to_the_day_it_was_pai
             prolonged("2025-03-10", "2025-04-10"),
             requested(3, OperationKind::Resume, None, "2025-03-10"),
             ServiceEvent::ServiceResumed {
+                status: ServiceStatus::Active,
                 operation_id: op(3),
             },
         ],
@@ -800,6 +809,7 @@ fn a_charge_of_a_closed_service_is_rejected() {
             active(),
             vec![
                 ServiceEvent::ServiceClosed {
+                    status: ServiceStatus::Closed,
                     on: d("2025-02-10"),
                 },
                 requested(2, OperationKind::Delete, None, "2025-02-10"),
@@ -819,6 +829,7 @@ fn completing_the_activation_activates_the_service() {
             operation_id: op(1),
         })
         .then_expect_events(vec![ServiceEvent::ServiceActivated {
+            status: ServiceStatus::Active,
             operation_id: op(1),
         }]);
 }
@@ -840,6 +851,7 @@ fn completing_a_suspension_suspends_the_service_since_its_request_and_notices_th
         })
         .then_expect_events(vec![
             ServiceEvent::ServiceSuspended {
+                status: ServiceStatus::Suspended,
                 operation_id: op(2),
                 reason: SuspendReason::NonPayment,
                 since: d("2025-02-28"),
@@ -872,6 +884,7 @@ fn completing_a_resumption_resumes_the_service() {
             operation_id: op(3),
         })
         .then_expect_events(vec![ServiceEvent::ServiceResumed {
+            status: ServiceStatus::Active,
             operation_id: op(3),
         }]);
 }
@@ -888,6 +901,7 @@ fn completing_a_deletion_deletes_the_service_and_notices_the_client() {
         })
         .then_expect_events(vec![
             ServiceEvent::ServiceDeleted {
+                status: ServiceStatus::Deleted,
                 operation_id: op(3),
             },
             ServiceEvent::NoticeDue {
@@ -903,6 +917,7 @@ fn a_deleted_service_is_terminal() {
         vec![
             requested(3, OperationKind::Delete, None, "2025-03-07"),
             ServiceEvent::ServiceDeleted {
+                status: ServiceStatus::Deleted,
                 operation_id: op(3),
             },
         ],
@@ -948,6 +963,7 @@ fn completing_a_failed_operation_is_accepted() {
             operation_id: op(1),
         })
         .then_expect_events(vec![ServiceEvent::ServiceActivated {
+            status: ServiceStatus::Active,
             operation_id: op(1),
         }]);
 }
@@ -1131,9 +1147,11 @@ fn suspending_a_closed_service_is_rejected() {
         .given(vec![
             ordered(),
             ServiceEvent::ServiceClosed {
+                status: ServiceStatus::Closed,
                 on: d("2025-01-31"),
             },
             ServiceEvent::ServiceDeleted {
+                status: ServiceStatus::Deleted,
                 operation_id: op(1),
             },
         ])
@@ -1230,6 +1248,7 @@ fn resuming_a_closed_service_is_rejected() {
             suspended_for_non_payment(),
             vec![
                 ServiceEvent::ServiceClosed {
+                    status: ServiceStatus::Closed,
                     on: d("2025-03-01"),
                 },
                 requested(3, OperationKind::Delete, None, "2025-03-01"),
@@ -1273,9 +1292,11 @@ fn closing_an_order_deletes_it_at_once() {
         .when(close(true, "2025-01-30"))
         .then_expect_events(vec![
             ServiceEvent::ServiceClosed {
+                status: ServiceStatus::Closed,
                 on: d("2025-01-30"),
             },
             ServiceEvent::ServiceDeleted {
+                status: ServiceStatus::Deleted,
                 operation_id: op(5),
             },
         ]);
@@ -1288,6 +1309,7 @@ fn closing_an_active_service_now_requests_its_deletion() {
         .when(close(false, "2025-02-10"))
         .then_expect_events(vec![
             ServiceEvent::ServiceClosed {
+                status: ServiceStatus::Closed,
                 on: d("2025-02-10"),
             },
             requested(5, OperationKind::Delete, None, "2025-02-10"),
@@ -1300,6 +1322,7 @@ fn a_closed_service_awaits_its_deletion() {
         active(),
         vec![
             ServiceEvent::ServiceClosed {
+                status: ServiceStatus::Closed,
                 on: d("2025-02-10"),
             },
             requested(5, OperationKind::Delete, None, "2025-02-10"),
@@ -1342,6 +1365,7 @@ fn closing_at_the_period_end_after_the_paid_time_closes_now() {
         .when(close(true, "2025-03-01"))
         .then_expect_events(vec![
             ServiceEvent::ServiceClosed {
+                status: ServiceStatus::Closed,
                 on: d("2025-03-01"),
             },
             requested(5, OperationKind::Delete, None, "2025-03-01"),
@@ -1355,6 +1379,7 @@ fn closing_a_closed_service_is_rejected() {
             active(),
             vec![
                 ServiceEvent::ServiceClosed {
+                    status: ServiceStatus::Closed,
                     on: d("2025-02-10"),
                 },
                 requested(5, OperationKind::Delete, None, "2025-02-10"),
@@ -1387,6 +1412,7 @@ fn closing_abandons_a_failed_operation() {
         .when(close(false, "2025-02-01"))
         .then_expect_events(vec![
             ServiceEvent::ServiceClosed {
+                status: ServiceStatus::Closed,
                 on: d("2025-02-01"),
             },
             requested(5, OperationKind::Delete, None, "2025-02-01"),
@@ -1421,6 +1447,7 @@ fn a_tariff_change_rounds_each_amount_half_away_from_zero() {
     assert_eq!(quote.charge, eur("0.04"));
     let mut events = active();
     events[0] = ServiceEvent::ServiceOrdered {
+        status: ServiceStatus::Ordered,
         service_id: service_id(),
         client_id: client_id(),
         provider_id: provider_id(),
@@ -1435,6 +1462,7 @@ fn a_tariff_change_rounds_each_amount_half_away_from_zero() {
     };
     // 5.00 setup fee + 30.01 for the period.
     events[1] = ServiceEvent::ServiceCharged {
+        status: ServiceStatus::Provisioning,
         expense_id: expense("2025-01-31"),
         period_start: d("2025-01-31"),
         period_end: d("2025-02-28"),
@@ -1500,6 +1528,7 @@ fn active_at(price: &str, discount: ServiceDiscount, first_charge: &str) -> Vec<
     }
     let period = eur(first_charge);
     events[1] = ServiceEvent::ServiceCharged {
+        status: ServiceStatus::Provisioning,
         expense_id: expense("2025-01-31"),
         period_start: d("2025-01-31"),
         period_end: d("2025-02-28"),
@@ -1944,6 +1973,7 @@ fn a_service_closing_at_the_period_end_is_closed_when_its_paid_time_ends() {
         .when(run("2025-02-28"))
         .then_expect_events(vec![
             ServiceEvent::ServiceClosed {
+                status: ServiceStatus::Closed,
                 on: d("2025-02-28"),
             },
             requested(9, OperationKind::Delete, None, "2025-02-28"),
@@ -1994,6 +2024,7 @@ fn a_service_paid_while_its_suspension_was_under_way_is_resumed_by_the_billing_d
                 ),
                 prolonged("2025-02-28", "2025-03-31"),
                 ServiceEvent::ServiceSuspended {
+                    status: ServiceStatus::Suspended,
                     operation_id: op(2),
                     reason: SuspendReason::NonPayment,
                     since: d("2025-02-28"),
@@ -2016,9 +2047,11 @@ fn an_order_unpaid_for_30_days_lapses() {
         .when(run("2025-03-01"))
         .then_expect_events(vec![
             ServiceEvent::ServiceClosed {
+                status: ServiceStatus::Closed,
                 on: d("2025-03-01"),
             },
             ServiceEvent::ServiceDeleted {
+                status: ServiceStatus::Deleted,
                 operation_id: op(9),
             },
         ]);
@@ -2101,11 +2134,87 @@ fn service_ordered_has_a_stable_json_shape() {
             },
             "auto_prolong": true,
             "ordered_on": "2025-01-30",
+            "status": "ordered",
         }})
     );
     assert_eq!(
         serde_json::from_value::<ServiceEvent>(json).unwrap(),
         ordered()
+    );
+}
+
+#[test]
+fn events_stored_before_statuses_were_recorded_read_as_the_status_their_type_implies() {
+    let old = |payload: serde_json::Value| {
+        serde_json::from_value::<ServiceEvent>(payload)
+            .unwrap()
+            .status()
+    };
+    let mut ordered_json = serde_json::to_value(ordered()).unwrap();
+    ordered_json["ServiceOrdered"]
+        .as_object_mut()
+        .unwrap()
+        .remove("status");
+    assert_eq!(old(ordered_json), Some(ServiceStatus::Ordered));
+    let operation = op(1).to_string();
+    assert_eq!(
+        old(serde_json::json!({"ServiceCharged": {
+            "expense_id": expense("2025-01-30").to_string(),
+            "period_start": "2025-01-30",
+            "period_end": "2025-03-02",
+            "amount": {"amount": "35.00", "currency": "EUR"},
+        }})),
+        Some(ServiceStatus::Provisioning)
+    );
+    assert_eq!(
+        old(serde_json::json!({"ServiceActivated": {"operation_id": operation}})),
+        Some(ServiceStatus::Active)
+    );
+    assert_eq!(
+        old(serde_json::json!({"ServiceSuspended": {
+            "operation_id": operation,
+            "reason": "non_payment",
+            "since": "2025-03-02",
+        }})),
+        Some(ServiceStatus::Suspended)
+    );
+    assert_eq!(
+        old(serde_json::json!({"ServiceResumed": {"operation_id": operation}})),
+        Some(ServiceStatus::Active)
+    );
+    assert_eq!(
+        old(serde_json::json!({"ServiceClosed": {"on": "2025-03-02"}})),
+        Some(ServiceStatus::Closed)
+    );
+    assert_eq!(
+        old(serde_json::json!({"ServiceDeleted": {"operation_id": operation}})),
+        Some(ServiceStatus::Deleted)
+    );
+}
+
+#[test]
+fn the_status_an_event_records_is_the_status_the_service_is_left_in() {
+    let histories = [
+        vec![ordered()],
+        provisioning(),
+        active(),
+        suspended_for_non_payment(),
+    ];
+    for events in histories {
+        let status = events.iter().rev().find_map(ServiceEvent::status);
+        assert_eq!(status, Some(service(events).status().unwrap()));
+    }
+}
+
+#[test]
+fn events_that_keep_the_status_record_none() {
+    assert_eq!(prolonged("2025-03-02", "2025-04-02").status(), None);
+    assert_eq!(
+        ServiceEvent::ClosureScheduled {
+            at: d("2025-02-28")
+        }
+        .status(),
+        None
     );
 }
 
@@ -2207,12 +2316,14 @@ fn service_events_have_literal_names_and_version_one() {
         ),
         (
             ServiceEvent::ServiceActivated {
+                status: ServiceStatus::Active,
                 operation_id: op(1),
             },
             "ServiceActivated",
         ),
         (
             ServiceEvent::ServiceSuspended {
+                status: ServiceStatus::Suspended,
                 operation_id: op(1),
                 reason: SuspendReason::Staff,
                 since: d("2025-01-31"),
@@ -2221,18 +2332,21 @@ fn service_events_have_literal_names_and_version_one() {
         ),
         (
             ServiceEvent::ServiceResumed {
+                status: ServiceStatus::Active,
                 operation_id: op(1),
             },
             "ServiceResumed",
         ),
         (
             ServiceEvent::ServiceDeleted {
+                status: ServiceStatus::Deleted,
                 operation_id: op(1),
             },
             "ServiceDeleted",
         ),
         (
             ServiceEvent::ServiceClosed {
+                status: ServiceStatus::Closed,
                 on: d("2025-01-31"),
             },
             "ServiceClosed",
@@ -2457,6 +2571,7 @@ fn setting_auto_prolong_of_a_closed_service_is_rejected() {
             active(),
             vec![
                 ServiceEvent::ServiceClosed {
+                    status: ServiceStatus::Closed,
                     on: d("2025-02-10"),
                 },
                 requested(5, OperationKind::Delete, None, "2025-02-10"),
@@ -2480,6 +2595,7 @@ fn a_service_that_is_not_renewed_ends_with_its_paid_time() {
         .given(active_not_renewed())
         .when(run("2025-03-02"))
         .then_expect_events(vec![ServiceEvent::ServiceClosed {
+            status: ServiceStatus::Closed,
             on: d("2025-02-28"),
         }]);
 }
@@ -2490,6 +2606,7 @@ fn a_service_that_ended_is_deleted_once_its_delay_has_passed() {
     let ended = with(
         active_not_renewed(),
         vec![ServiceEvent::ServiceClosed {
+            status: ServiceStatus::Closed,
             on: d("2025-02-28"),
         }],
     );
@@ -2520,6 +2637,7 @@ fn a_service_that_ended_waits_for_its_deletion_once_requested() {
             active_not_renewed(),
             vec![
                 ServiceEvent::ServiceClosed {
+                    status: ServiceStatus::Closed,
                     on: d("2025-02-28"),
                 },
                 requested(9, OperationKind::Delete, None, "2025-03-07"),
@@ -2566,6 +2684,7 @@ fn a_service_suspended_by_staff_that_is_not_renewed_ends_with_its_paid_time() {
         .given(events)
         .when(run("2025-03-01"))
         .then_expect_events(vec![ServiceEvent::ServiceClosed {
+            status: ServiceStatus::Closed,
             on: d("2025-02-28"),
         }]);
 }

@@ -1,3 +1,6 @@
+//! Given/when/then tests of the Tariff aggregate, one rule per test. Kept in one file, however
+//! long, because they share one set of small fixtures and are read by searching for a rule.
+
 use cqrs_es::DomainEvent;
 use cqrs_es::test::TestFramework;
 use uuid::Uuid;

@@ -22,7 +22,9 @@ use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ClientId, DepartmentId, StaffId, TicketId, TicketMessageId};
+use crate::ids::{
+    ClientId, DepartmentId, ProviderId, StaffId, TicketCategoryId, TicketId, TicketMessageId,
+};
 use crate::text;
 
 pub use command::*;
@@ -376,110 +378,163 @@ impl Ticket {
                 subject,
                 message,
                 at,
-            } => {
-                if self.is_opened() {
-                    return Err(TicketError::AlreadyOpened);
-                }
-                let department_id = department.checked()?;
-                if category.is_some_and(|(_, archived)| archived) {
-                    return Err(TicketError::CategoryArchived);
-                }
-                let message = message.checked()?;
-                message.within_quota(0)?;
-                let (status, awaiting_since) = match message.author.side {
-                    Side::Client => (TicketStatus::Open, Some(at)),
-                    Side::Staff => (TicketStatus::Answered, None),
-                };
-                Ok(vec![TicketEvent::TicketOpened {
-                    ticket_id,
-                    client_id,
-                    provider_id,
-                    department_id,
-                    category_id: category.map(|(id, _)| id),
-                    subject,
-                    message_id: message.message_id,
-                    author: message.author,
-                    body: message.body,
-                    attachments: message.attachments,
-                    at,
-                    status,
-                    awaiting_since,
-                }])
-            }
-            TicketCommand::Reply { message, hours, at } => {
-                let ticket = self.open_ticket()?;
-                let message = message.checked()?;
-                message.within_quota(ticket.client_files)?;
-                let (response_seconds, status, awaiting_since) = match message.author.side {
-                    Side::Staff => (
-                        ticket.awaiting_since.map(|since| {
-                            hours
-                                .unwrap_or_else(BusinessHours::always)
-                                .seconds_between(since, at)
-                        }),
-                        TicketStatus::Answered,
-                        None,
-                    ),
-                    // A client writing again keeps waiting since its first unanswered message.
-                    Side::Client => (
-                        None,
-                        TicketStatus::Open,
-                        Some(ticket.awaiting_since.unwrap_or(at)),
-                    ),
-                };
-                Ok(vec![TicketEvent::TicketReplied {
-                    message_id: message.message_id,
-                    author: message.author,
-                    body: message.body,
-                    attachments: message.attachments,
-                    at,
-                    response_seconds,
-                    status,
-                    awaiting_since,
-                }])
-            }
+            } => self.open(
+                ticket_id,
+                client_id,
+                provider_id,
+                department,
+                category,
+                subject,
+                message,
+                at,
+            ),
+            TicketCommand::Reply { message, hours, at } => self.reply(message, hours, at),
             TicketCommand::AssignTicket {
                 department,
                 staff_id,
                 by,
                 at,
-            } => {
-                let ticket = self.open_ticket()?;
-                let department_id = department.checked()?;
-                if ticket.department_id == department_id && ticket.staff_id == staff_id {
-                    return Ok(vec![]);
-                }
-                Ok(vec![TicketEvent::TicketAssigned {
-                    department_id,
-                    staff_id,
-                    by,
-                    at,
-                }])
-            }
-            TicketCommand::CloseTicket { by, at } => {
-                let ticket = self.opened.as_ref().ok_or(TicketError::NotFound)?;
-                if ticket.status == TicketStatus::Closed {
-                    return Ok(vec![]);
-                }
-                Ok(vec![TicketEvent::TicketClosed { by, at }])
-            }
-            TicketCommand::ReopenTicket { by, at } => {
-                let ticket = self.opened.as_ref().ok_or(TicketError::NotFound)?;
-                if ticket.status != TicketStatus::Closed {
-                    return Ok(vec![]);
-                }
-                let (status, awaiting_since) = match by.side {
-                    Side::Client => (TicketStatus::Open, Some(at)),
-                    Side::Staff => (TicketStatus::Answered, None),
-                };
-                Ok(vec![TicketEvent::TicketReopened {
-                    by,
-                    at,
-                    status,
-                    awaiting_since,
-                }])
-            }
+            } => self.assign_ticket(department, staff_id, by, at),
+            TicketCommand::CloseTicket { by, at } => self.close_ticket(by, at),
+            TicketCommand::ReopenTicket { by, at } => self.reopen_ticket(by, at),
         }
+    }
+
+    /// Decides [`TicketCommand::OpenTicket`].
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the fields of the command, one to one"
+    )]
+    fn open(
+        &self,
+        ticket_id: TicketId,
+        client_id: ClientId,
+        provider_id: ProviderId,
+        department: TicketDepartment,
+        category: Option<(TicketCategoryId, bool)>,
+        subject: Subject,
+        message: NewMessage,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<TicketEvent>, TicketError> {
+        if self.is_opened() {
+            return Err(TicketError::AlreadyOpened);
+        }
+        let department_id = department.checked()?;
+        if category.is_some_and(|(_, archived)| archived) {
+            return Err(TicketError::CategoryArchived);
+        }
+        let message = message.checked()?;
+        message.within_quota(0)?;
+        let (status, awaiting_since) = match message.author.side {
+            Side::Client => (TicketStatus::Open, Some(at)),
+            Side::Staff => (TicketStatus::Answered, None),
+        };
+        Ok(vec![TicketEvent::TicketOpened {
+            ticket_id,
+            client_id,
+            provider_id,
+            department_id,
+            category_id: category.map(|(id, _)| id),
+            subject,
+            message_id: message.message_id,
+            author: message.author,
+            body: message.body,
+            attachments: message.attachments,
+            at,
+            status,
+            awaiting_since,
+        }])
+    }
+
+    /// Decides [`TicketCommand::Reply`].
+    fn reply(
+        &self,
+        message: NewMessage,
+        hours: Option<BusinessHours>,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<TicketEvent>, TicketError> {
+        let ticket = self.open_ticket()?;
+        let message = message.checked()?;
+        message.within_quota(ticket.client_files)?;
+        let (response_seconds, status, awaiting_since) = match message.author.side {
+            Side::Staff => (
+                ticket.awaiting_since.map(|since| {
+                    hours
+                        .unwrap_or_else(BusinessHours::always)
+                        .seconds_between(since, at)
+                }),
+                TicketStatus::Answered,
+                None,
+            ),
+            // A client writing again keeps waiting since its first unanswered message.
+            Side::Client => (
+                None,
+                TicketStatus::Open,
+                Some(ticket.awaiting_since.unwrap_or(at)),
+            ),
+        };
+        Ok(vec![TicketEvent::TicketReplied {
+            message_id: message.message_id,
+            author: message.author,
+            body: message.body,
+            attachments: message.attachments,
+            at,
+            response_seconds,
+            status,
+            awaiting_since,
+        }])
+    }
+
+    /// Decides [`TicketCommand::AssignTicket`].
+    fn assign_ticket(
+        &self,
+        department: TicketDepartment,
+        staff_id: Option<StaffId>,
+        by: Author,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<TicketEvent>, TicketError> {
+        let ticket = self.open_ticket()?;
+        let department_id = department.checked()?;
+        if ticket.department_id == department_id && ticket.staff_id == staff_id {
+            return Ok(vec![]);
+        }
+        Ok(vec![TicketEvent::TicketAssigned {
+            department_id,
+            staff_id,
+            by,
+            at,
+        }])
+    }
+
+    /// Decides [`TicketCommand::CloseTicket`].
+    fn close_ticket(&self, by: Author, at: DateTime<Utc>) -> Result<Vec<TicketEvent>, TicketError> {
+        let ticket = self.opened.as_ref().ok_or(TicketError::NotFound)?;
+        if ticket.status == TicketStatus::Closed {
+            return Ok(vec![]);
+        }
+        Ok(vec![TicketEvent::TicketClosed { by, at }])
+    }
+
+    /// Decides [`TicketCommand::ReopenTicket`].
+    fn reopen_ticket(
+        &self,
+        by: Author,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<TicketEvent>, TicketError> {
+        let ticket = self.opened.as_ref().ok_or(TicketError::NotFound)?;
+        if ticket.status != TicketStatus::Closed {
+            return Ok(vec![]);
+        }
+        let (status, awaiting_since) = match by.side {
+            Side::Client => (TicketStatus::Open, Some(at)),
+            Side::Staff => (TicketStatus::Answered, None),
+        };
+        Ok(vec![TicketEvent::TicketReopened {
+            by,
+            at,
+            status,
+            awaiting_since,
+        }])
     }
 
     /// The opened ticket, if it takes messages and assignments (it is not closed).

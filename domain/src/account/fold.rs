@@ -1,0 +1,129 @@
+//! The `cqrs_es::Aggregate` adapter of `Account` and the folding of its events into its state,
+//! which only assigns what each event carries.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use cqrs_es::Aggregate;
+use cqrs_es::event_sink::EventSink;
+
+use super::{Account, AccountCommand, AccountError, AccountEvent, OpenAccount, add_returned};
+use crate::money::Money;
+
+impl Aggregate for Account {
+    const TYPE: &'static str = "Account";
+    type Command = AccountCommand;
+    type Event = AccountEvent;
+    type Error = AccountError;
+    type Services = ();
+
+    async fn handle(
+        &mut self,
+        command: AccountCommand,
+        _services: &(),
+        sink: &EventSink<Self>,
+    ) -> Result<(), AccountError> {
+        for event in self.decide(command)? {
+            sink.write(event, self).await;
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, event: AccountEvent) {
+        match event {
+            AccountEvent::AccountOpened {
+                account_id,
+                client_id,
+                provider_id,
+                currency,
+            } => {
+                self.open = Some(OpenAccount {
+                    account_id,
+                    client_id,
+                    provider_id,
+                    currency,
+                    balance: Money::zero(currency),
+                    credit_limit: Money::zero(currency),
+                    payment_returns: BTreeMap::new(),
+                    expense_returns: BTreeMap::new(),
+                    transfers_out: BTreeMap::new(),
+                    transfers_in: BTreeSet::new(),
+                });
+            }
+            AccountEvent::ExpenseCredited {
+                expense,
+                balance_after,
+                of_expense,
+            } => {
+                if let Some(open) = &mut self.open {
+                    open.balance = balance_after;
+                    if let Some(of) = of_expense {
+                        add_returned(&mut open.expense_returns, of, expense.amount);
+                    }
+                }
+            }
+            AccountEvent::PaymentPosted { balance_after, .. }
+            | AccountEvent::BalanceAdjusted { balance_after, .. }
+            | AccountEvent::ExpenseCharged { balance_after, .. } => {
+                // The event carries its result, so applying it is an assignment, never a sum.
+                if let Some(open) = &mut self.open {
+                    open.balance = balance_after;
+                }
+            }
+            AccountEvent::BalanceTransferredOut {
+                merge_id,
+                amount,
+                balance_after,
+                ..
+            } => {
+                if let Some(open) = &mut self.open {
+                    open.balance = balance_after;
+                    open.transfers_out.insert(merge_id, amount);
+                }
+            }
+            AccountEvent::BalanceTransferredIn {
+                merge_id,
+                from_account,
+                balance_after,
+                ..
+            } => {
+                if let Some(open) = &mut self.open {
+                    open.balance = balance_after;
+                    open.transfers_in.insert((merge_id, from_account));
+                }
+            }
+            AccountEvent::CreditLimitSet { limit } => {
+                if let Some(open) = &mut self.open {
+                    open.credit_limit = limit;
+                }
+            }
+            AccountEvent::PaymentRefunded {
+                payment_id,
+                amount,
+                balance_after,
+                ..
+            }
+            | AccountEvent::PaymentReversed {
+                payment_id,
+                amount,
+                balance_after,
+                ..
+            } => {
+                if let Some(open) = &mut self.open {
+                    open.balance = balance_after;
+                    add_returned(&mut open.payment_returns, payment_id, amount);
+                }
+            }
+            AccountEvent::ExpenseCorrected {
+                expense_id,
+                amount,
+                balance_after,
+                ..
+            } => {
+                if let Some(open) = &mut self.open {
+                    open.balance = balance_after;
+                    add_returned(&mut open.expense_returns, expense_id, amount);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,323 @@
+//! The steps of a service's life that follow from a charge, an operation's outcome, a closure
+//! and the billing day, as free functions over the ordered state that `Service::decide` calls.
+
+use chrono::NaiveDate;
+
+use super::{
+    CurrentOperation, Notice, ORDER_LAPSE_DAYS, OperationKind, OperationStatus, OrderedService,
+    ServiceError, ServiceEvent, ServiceStatus, SuspendReason,
+};
+use crate::ids::{ExpenseId, OperationId};
+use crate::money::{Money, MoneyError};
+use crate::period::days_between;
+
+/// What the account was charged, as `RecordCharge` reports it.
+pub(super) struct Charge {
+    pub(super) expense_id: ExpenseId,
+    pub(super) period_start: NaiveDate,
+    pub(super) period_end: NaiveDate,
+    pub(super) amount: Money,
+}
+
+/// `RecordCharge`: the first charge activates the service, later ones extend the paid time, and
+/// a charge of a service suspended for non-payment also resumes it.
+pub(super) fn record_charge(
+    service: &OrderedService,
+    charge: Charge,
+    operation_id: OperationId,
+    on: NaiveDate,
+) -> Result<Vec<ServiceEvent>, ServiceError> {
+    // A retried command finds its period already paid and changes nothing: the current period
+    // itself, or one before it. Another period inside the paid time was charged from a stale
+    // view of the service (a billing day racing the order's own charge) and is refused, so the
+    // caller gives that charge back rather than keep two charges for the same days.
+    if service
+        .paid_until
+        .is_some_and(|paid_until| charge.period_end <= paid_until)
+    {
+        let retried = service
+            .period_start
+            .is_none_or(|current| charge.period_start == current || charge.period_end <= current);
+        return if retried {
+            Ok(vec![])
+        } else {
+            Err(ServiceError::PeriodOutOfOrder)
+        };
+    }
+    if service.is_closed() {
+        return Err(ServiceError::ServiceClosed);
+    }
+    let currency = service.terms.currency();
+    if charge.amount.currency() != currency {
+        return Err(MoneyError::CurrencyMismatch {
+            expected: currency,
+            found: charge.amount.currency(),
+        }
+        .into());
+    }
+    if charge.period_end <= charge.period_start {
+        return Err(ServiceError::PeriodOutOfOrder);
+    }
+    if charge.period_start < service.ordered_on {
+        return Err(ServiceError::PeriodBeforeOrder);
+    }
+    let Charge {
+        expense_id,
+        period_start,
+        period_end,
+        amount,
+    } = charge;
+    let prolonged = ServiceEvent::ServiceProlonged {
+        expense_id,
+        period_start,
+        period_end,
+        amount,
+    };
+    let continues = service.paid_until == Some(period_start);
+    match (service.status, service.suspend_reason()) {
+        (ServiceStatus::Ordered, _) => Ok(vec![
+            ServiceEvent::ServiceCharged {
+                status: ServiceStatus::Provisioning,
+                expense_id,
+                period_start,
+                period_end,
+                amount,
+            },
+            service.request(operation_id, OperationKind::Activate, None, on),
+        ]),
+        (ServiceStatus::Active | ServiceStatus::Provisioning, _) => {
+            if !continues {
+                return Err(ServiceError::PeriodOutOfOrder);
+            }
+            Ok(vec![prolonged])
+        }
+        (ServiceStatus::Suspended, Some(SuspendReason::NonPayment)) => {
+            // The new period may start after a gap (the unpaid days are not charged), but it
+            // must not overlap the paid time.
+            if service
+                .paid_until
+                .is_some_and(|paid_until| period_start < paid_until)
+            {
+                return Err(ServiceError::PeriodOutOfOrder);
+            }
+            let mut events = vec![prolonged];
+            if !service.operation_in_progress() {
+                events.push(service.request(operation_id, OperationKind::Resume, None, on));
+            }
+            Ok(events)
+        }
+        (ServiceStatus::Suspended, _) => {
+            // Staff decide when a service suspended by them resumes; the charge only extends
+            // the paid time.
+            if !continues {
+                return Err(ServiceError::PeriodOutOfOrder);
+            }
+            Ok(vec![prolonged])
+        }
+        (ServiceStatus::Closed | ServiceStatus::Deleted, _) => Err(ServiceError::ServiceClosed),
+    }
+}
+
+/// The current operation if it has the id `operation_id`; `UnknownOperation` otherwise.
+pub(super) fn current_operation(
+    service: &OrderedService,
+    operation_id: OperationId,
+) -> Result<&CurrentOperation, ServiceError> {
+    service
+        .operation
+        .as_ref()
+        .filter(|current| current.operation.operation_id == operation_id)
+        .ok_or(ServiceError::UnknownOperation)
+}
+
+/// `CompleteOperation`: the service takes the state the operation brought about.
+pub(super) fn complete_operation(
+    service: &OrderedService,
+    operation_id: OperationId,
+) -> Result<Vec<ServiceEvent>, ServiceError> {
+    if service.last_completed_operation == Some(operation_id) {
+        // A repeated report of a completion already recorded.
+        return Ok(vec![]);
+    }
+    let current = current_operation(service, operation_id)?;
+    Ok(match current.operation.kind {
+        OperationKind::Activate => vec![ServiceEvent::ServiceActivated {
+            status: ServiceStatus::Active,
+            operation_id,
+        }],
+        OperationKind::Suspend => vec![
+            ServiceEvent::ServiceSuspended {
+                status: ServiceStatus::Suspended,
+                operation_id,
+                // Every suspension request carries its reason; staff is the harmless fallback,
+                // since it neither resumes nor deletes anything by itself.
+                reason: current.suspend_reason.unwrap_or(SuspendReason::Staff),
+                since: current.requested_on,
+            },
+            ServiceEvent::NoticeDue {
+                notice: Notice::Suspended,
+            },
+        ],
+        OperationKind::Resume => vec![ServiceEvent::ServiceResumed {
+            status: ServiceStatus::Active,
+            operation_id,
+        }],
+        OperationKind::Delete => vec![
+            ServiceEvent::ServiceDeleted {
+                status: ServiceStatus::Deleted,
+                operation_id,
+            },
+            ServiceEvent::NoticeDue {
+                notice: Notice::Deleted,
+            },
+        ],
+    })
+}
+
+/// `CloseService`: an order is dropped at once, a running service closes now (and is deleted)
+/// or at the end of its paid time.
+pub(super) fn close_service(
+    service: &OrderedService,
+    at_period_end: bool,
+    operation_id: OperationId,
+    on: NaiveDate,
+) -> Result<Vec<ServiceEvent>, ServiceError> {
+    if service.is_closed() {
+        return Err(ServiceError::ServiceClosed);
+    }
+    if service.status == ServiceStatus::Ordered {
+        // Nothing was provisioned, so there is nothing to delete on the provider's systems.
+        return Ok(vec![
+            ServiceEvent::ServiceClosed {
+                status: ServiceStatus::Closed,
+                on,
+            },
+            ServiceEvent::ServiceDeleted {
+                status: ServiceStatus::Deleted,
+                operation_id,
+            },
+        ]);
+    }
+    match service
+        .paid_until
+        .filter(|paid_until| at_period_end && on < *paid_until)
+    {
+        Some(_) if service.close_at_period_end => Ok(vec![]),
+        Some(paid_until) => Ok(vec![ServiceEvent::ClosureScheduled { at: paid_until }]),
+        None => {
+            // A failed operation is abandoned by the closure; a pending one must finish first,
+            // since the provisioning system is working on it.
+            let pending = service
+                .operation
+                .as_ref()
+                .is_some_and(|current| current.operation.status == OperationStatus::Pending);
+            if pending {
+                return Err(ServiceError::OperationInProgress);
+            }
+            Ok(service.close_now(operation_id, on))
+        }
+    }
+}
+
+/// `RunBillingDay`: everything the day decides besides charging. Each rule only fires when its
+/// effect is not already recorded, so running a day twice records nothing the second time.
+pub(super) fn run_billing_day(
+    service: &OrderedService,
+    on: NaiveDate,
+    operation_id: OperationId,
+) -> Vec<ServiceEvent> {
+    let idle = !service.operation_in_progress();
+    match service.status {
+        ServiceStatus::Deleted => vec![],
+        ServiceStatus::Closed => {
+            // A service closed now had its deletion requested with the closure; one that ended
+            // with its paid time is deleted once its item type's delay has passed.
+            let delay_passed = service.closed_on.is_some_and(|closed_on| {
+                days_between(closed_on, on) >= service.terms.deletion_delay_days
+            });
+            if idle && delay_passed {
+                vec![service.request(operation_id, OperationKind::Delete, None, on)]
+            } else {
+                vec![]
+            }
+        }
+        ServiceStatus::Ordered => {
+            // An order never paid lapses.
+            if days_between(service.ordered_on, on) >= ORDER_LAPSE_DAYS {
+                vec![
+                    ServiceEvent::ServiceClosed {
+                        status: ServiceStatus::Closed,
+                        on,
+                    },
+                    ServiceEvent::ServiceDeleted {
+                        status: ServiceStatus::Deleted,
+                        operation_id,
+                    },
+                ]
+            } else {
+                vec![]
+            }
+        }
+        ServiceStatus::Active | ServiceStatus::Provisioning => {
+            if !service.unpaid_on(on) {
+                let notice = (service.status == ServiceStatus::Active)
+                    .then(|| service.expiry_notice(on))
+                    .flatten();
+                return notice.into_iter().collect();
+            }
+            if !idle {
+                return vec![];
+            }
+            if service.close_at_period_end {
+                return service.close_now(operation_id, on);
+            }
+            // The suspension (or the end) counts from the end of the paid time, not from the day
+            // the billing day is run.
+            let since = service.paid_until.unwrap_or(on);
+            if !service.auto_prolong {
+                // Not renewed: the service ends with its paid time, and is deleted once its
+                // item type's delay has passed (see the `Closed` arm).
+                return vec![ServiceEvent::ServiceClosed {
+                    status: ServiceStatus::Closed,
+                    on: since,
+                }];
+            }
+            vec![service.request(
+                operation_id,
+                OperationKind::Suspend,
+                Some(SuspendReason::NonPayment),
+                since,
+            )]
+        }
+        ServiceStatus::Suspended => {
+            if !idle {
+                return vec![];
+            }
+            let unpaid = service.unpaid_on(on);
+            if service.close_at_period_end && unpaid {
+                return service.close_now(operation_id, on);
+            }
+            let Some((SuspendReason::NonPayment, since)) = service.suspension else {
+                // Suspended by staff: a service that is not renewed still ends with its paid
+                // time.
+                if !service.auto_prolong && unpaid {
+                    let ended = service.paid_until.unwrap_or(on);
+                    return vec![ServiceEvent::ServiceClosed {
+                        status: ServiceStatus::Closed,
+                        on: ended,
+                    }];
+                }
+                return vec![];
+            };
+            if !unpaid {
+                // Paid while its suspension was under way: the charge could not request the
+                // resumption then, so the billing day does.
+                return vec![service.request(operation_id, OperationKind::Resume, None, on)];
+            }
+            if days_between(since, on) >= service.terms.deletion_delay_days {
+                return vec![service.request(operation_id, OperationKind::Delete, None, on)];
+            }
+            vec![]
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! What a service would be charged: its next period and the price of a tariff change.
+
+use chrono::{Datelike, NaiveDate};
+
+use super::{
+    DuePeriod, ORDER_LAPSE_DAYS, Service, ServiceError, ServiceStatus, SuspendReason,
+    TariffChangeQuote,
+};
+use crate::ids::ExpenseId;
+use crate::money::Money;
+use crate::period::days_between;
+use crate::tariff::ServiceTerms;
+
+impl Service {
+    /// The period to charge next, if the service should be charged on `on`.
+    ///
+    /// - An order (from the day it was placed until it lapses, [`ORDER_LAPSE_DAYS`] after): the
+    ///   first period `[on, end_of(on, on.day()))` for the setup fee plus the price per period.
+    ///   No period starts before the order.
+    /// - An active service, or one still being provisioned, with `auto_prolong`, no closure
+    ///   scheduled and its paid time ended (`paid_until <= on`): the next period
+    ///   `[paid_until, end_of(paid_until, anchor_day))`.
+    /// - A service suspended for non-payment, with `auto_prolong`, that is still unpaid and has
+    ///   no operation in progress: a new period `[on, end_of(on, on.day()))`, because a resumed service starts
+    ///   afresh on the day it is paid and keeps to that day from then on.
+    ///
+    /// The service's promo code discount, if any, is taken off the price per period of the first
+    /// charge, and of every later one when the code is recurring; the charge never goes below
+    /// zero (`DuePeriod::list_amount` and `DuePeriod::discount` show the parts).
+    ///
+    /// Otherwise `None`, also when the calendar or the amount would overflow. The expense id is
+    /// `ExpenseId::for_period(service_id, period_start)`, so charging twice names one expense.
+    pub fn due_period(&self, on: NaiveDate) -> Option<DuePeriod> {
+        let service = self.ordered.as_ref()?;
+        match service.status {
+            ServiceStatus::Ordered => {
+                // No period starts before the order: the service did not exist then (a billing
+                // day run for an earlier date finds nothing due).
+                if on < service.ordered_on
+                    || days_between(service.ordered_on, on) >= ORDER_LAPSE_DAYS
+                {
+                    return None;
+                }
+                service.period_from(on, on.day(), true)
+            }
+            ServiceStatus::Active | ServiceStatus::Provisioning => {
+                let due =
+                    service.auto_prolong && !service.close_at_period_end && service.unpaid_on(on);
+                if due { service.next_period() } else { None }
+            }
+            ServiceStatus::Suspended => {
+                let due = service.suspend_reason() == Some(SuspendReason::NonPayment)
+                    && service.auto_prolong
+                    && service.unpaid_on(on)
+                    && !service.operation_in_progress();
+                if due {
+                    service.period_from(on, on.day(), false)
+                } else {
+                    None
+                }
+            }
+            ServiceStatus::Closed | ServiceStatus::Deleted => None,
+        }
+    }
+
+    /// The period a manual prolongation charges: the next period after the paid time,
+    /// `[paid_until, end_of(paid_until, anchor_day))`, for an active service or one being
+    /// provisioned, whatever `auto_prolong` and the date.
+    pub fn prolong_period(&self) -> Option<DuePeriod> {
+        let service = self.ordered.as_ref()?;
+        match service.status {
+            ServiceStatus::Active | ServiceStatus::Provisioning => service.next_period(),
+            _ => None,
+        }
+    }
+
+    /// What moving to `new_terms` on `on` credits and charges.
+    ///
+    /// The rule, for the current period `[current_start, paid_until)` and the remaining days
+    /// `[on, paid_until)`:
+    ///
+    /// - **Credit**: at most what was actually paid for the remaining days. The expense that pays
+    ///   for the rest of the period (the period's charge, or the charge of the last tariff change
+    ///   in it) paid `paid` for the days `[from, paid_until)`: net of its promo code discount and
+    ///   without the setup fee, which is never given back. The credit is `paid` × remaining days /
+    ///   days in `[from, paid_until)`, and never more than what corrections (`returned`, what the
+    ///   account already gave back of that expense) left of it.
+    /// - **Charge**: the new price per period less the service's promo code discount, recomputed
+    ///   on the new price (a fixed amount never takes it below zero) where it applies: a recurring
+    ///   code always, a one-time code only within the period of the first charge, and only while
+    ///   the new terms are within the code's limits; × remaining days / days in the period.
+    ///
+    /// Each amount is rounded once to the minor unit, half away from zero. So a change on the
+    /// day of the last change gives back exactly that change's charge, and any number of changes
+    /// in a period leave the client having paid the used days of each tariff plus the final
+    /// tariff's net price for the remaining days: repeated changes never create money.
+    ///
+    /// Allowed only for an active service (or one being provisioned), to other terms with the
+    /// same billing period and currency, on a day within the current period and not before the
+    /// last change; a service paid more than one period ahead cannot change mid-period.
+    pub fn quote_tariff_change(
+        &self,
+        new_terms: &ServiceTerms,
+        on: NaiveDate,
+        returned: Money,
+    ) -> Result<TariffChangeQuote, ServiceError> {
+        let service = self.existing()?;
+        let refuse = |reason: &str| Err(ServiceError::TariffChangeNotAllowed(reason.to_string()));
+        if service.is_closed() {
+            return Err(ServiceError::ServiceClosed);
+        }
+        if !matches!(
+            service.status,
+            ServiceStatus::Active | ServiceStatus::Provisioning
+        ) {
+            return refuse("the service is not active");
+        }
+        if new_terms.period != service.terms.period {
+            return refuse("the new terms have another billing period");
+        }
+        if new_terms.currency() != service.terms.currency() {
+            return refuse("the new terms are in another currency");
+        }
+        if *new_terms == service.terms {
+            return refuse("the service is already on these terms");
+        }
+        let (Some(current_start), Some(paid_until)) = (service.period_start, service.paid_until)
+        else {
+            return refuse("the service has not been paid");
+        };
+        if on >= paid_until {
+            return refuse("the paid period has ended");
+        }
+        if on < current_start {
+            return refuse("the service is paid more than one period ahead");
+        }
+        let rest = service.paid_rest(current_start)?;
+        if on < rest.from {
+            return refuse("a later tariff change was already made");
+        }
+        // What was paid for the rest of the period is another account's money (the service
+        // moved to another client since): a credit here could not be weighed against that
+        // account's corrections of the charge, so the change waits for the next period.
+        if rest
+            .account_id
+            .is_some_and(|paid_by| paid_by != service.account_id)
+        {
+            return refuse(
+                "the current period was paid by another account; change from the next period",
+            );
+        }
+        let remaining = days_between(on, paid_until);
+        let total = days_between(current_start, paid_until);
+        let unused = rest
+            .paid
+            .prorate(remaining, days_between(rest.from, paid_until))?;
+        let left = rest.paid.checked_sub(returned)?;
+        let credit = if left.is_negative() {
+            Money::zero(left.currency())
+        } else if left.amount() < unused.amount() {
+            left
+        } else {
+            unused
+        };
+        let list_price = new_terms.price_per_period;
+        let discount = service.discount_of(new_terms, service.first_period)?;
+        let net_price = match discount {
+            Some(discount) => list_price.checked_sub(discount)?,
+            None => list_price,
+        };
+        let charge = net_price.prorate(remaining, total)?;
+        let charge_list = list_price.prorate(remaining, total)?;
+        let number = service.tariff_changes.saturating_add(1);
+        Ok(TariffChangeQuote {
+            current_start,
+            period_end: paid_until,
+            credit,
+            charge,
+            charge_list,
+            charge_discount: discount
+                .map(|_| charge_list.checked_sub(charge))
+                .transpose()?,
+            credited_expense_id: rest.expense_id,
+            credited_paid: rest.paid,
+            credit_expense_id: ExpenseId::for_change(
+                service.service_id,
+                on,
+                &format!("credit-{number}"),
+            ),
+            charge_expense_id: ExpenseId::for_change(
+                service.service_id,
+                on,
+                &format!("charge-{number}"),
+            ),
+        })
+    }
+}
