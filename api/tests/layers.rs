@@ -93,13 +93,16 @@ fn module_of(path: &Path) -> Vec<String> {
 fn named_paths(text: &str, module: &[String], is_mod_file: bool) -> Vec<Vec<String>> {
     let mut paths = Vec::new();
     let bytes = text.as_bytes();
-    for (root, base) in [("crate::", Vec::new()), ("super::", {
-        let mut parent = module.to_vec();
-        if !is_mod_file || !parent.is_empty() {
-            parent.pop();
-        }
-        parent
-    })] {
+    for (root, base) in [
+        ("crate::", Vec::new()),
+        ("super::", {
+            let mut parent = module.to_vec();
+            if !is_mod_file || !parent.is_empty() {
+                parent.pop();
+            }
+            parent
+        }),
+    ] {
         let mut at = 0;
         while let Some(found) = text[at..].find(root) {
             let start = at + found;

@@ -144,7 +144,7 @@ impl From<ProviderError> for Error {
 impl From<ClientError> for Error {
     fn from(error: ClientError) -> Self {
         let kind = match error {
-            ClientError::NotRegistered => Kind::NotFound,
+            ClientError::NotRegistered | ClientError::NotFound { .. } => Kind::NotFound,
             ClientError::AlreadyRegistered => Kind::Conflict,
             ClientError::TaxIdentityByStaffOnly => Kind::Forbidden,
             _ => Kind::Refused,
@@ -174,6 +174,8 @@ impl From<ClientGroupError> for Error {
 impl From<MergeError> for Error {
     fn from(error: MergeError) -> Self {
         let kind = match error {
+            // The target refused as a client refuses: unknown (404), merged or deleted (422).
+            MergeError::Target(client) => return client.into(),
             MergeError::NotStarted => Kind::NotFound,
             _ => Kind::Refused,
         };
