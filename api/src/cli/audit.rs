@@ -120,9 +120,7 @@ pub async fn command(
     let failed = match command {
         AuditCommand::Head { seal: wanted } => {
             seal(*wanted).await?;
-            let head = crate::http::routes::audit::head_view(&pool)
-                .await
-                .map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
+            let head = crate::http::chain::HeadView::of(projections::seal::head(&pool).await?);
             print_out(&serde_json::to_string_pretty(&head)?);
             false
         }
@@ -132,11 +130,11 @@ pub async fn command(
             seal: wanted,
         } => {
             seal(*wanted).await?;
-            let anchor = crate::http::routes::audit::anchor(*position, hash.as_deref())
+            let anchor = crate::http::chain::anchor(*position, hash.as_deref())
                 .map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
             let started = std::time::Instant::now();
             let verification = projections::seal::verify(&pool, anchor).await?;
-            let view = crate::http::routes::audit::VerificationView::from(verification);
+            let view = crate::http::chain::VerificationView::from(verification);
             print_out(&serde_json::to_string_pretty(&view)?);
             tracing::info!(
                 events = view.events_checked,
