@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::cli::bench::Workload;
+use crate::cli::bench_http::Workload;
 use crate::telemetry::LogFormat;
 
 #[derive(Debug, Parser)]

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod bench;
 pub mod bench_billing;
 pub mod bench_deep;
+pub mod bench_http;
 pub mod bulk;
 pub mod database;
 pub mod demo;

@@ -1,3 +1,4 @@
+// Over 800 lines: seven reports, each with its parameters, its row and the row's CSV form.
 //! Reports for staff and accountants, each as JSON or as CSV (`Accept: text/csv` or
 //! `?format=csv`; RFC 4180, money as decimal strings at the currency's scale). Every report is a
 //! plain SELECT over the `report_*` read models that the `reports` projection writes; nothing is
