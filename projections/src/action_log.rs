@@ -234,3 +234,98 @@ fn subject(event: &StoredEvent) -> Result<Option<Uuid>, ProjectionError> {
         _ => Ok(None),
     }
 }
+
+// Queries: what the HTTP layer and the dashboard read.
+
+/// What the action log is filtered by; `None` is no filter.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Filter<'a> {
+    pub client_id: Option<Uuid>,
+    pub actor: Option<&'a str>,
+    pub event_type: Option<&'a str>,
+}
+
+/// One entry of the action log, `seq` being its place in the table's safe order.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Entry {
+    pub seq: i64,
+    pub position: i64,
+    pub occurred_at: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
+    pub actor: String,
+    pub on_behalf_of: Option<String>,
+    pub request_id: Option<String>,
+    pub command: Option<String>,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    pub client_id: Option<Uuid>,
+    pub payload: serde_json::Value,
+}
+
+/// Up to `limit` entries after `after_seq` (0: from the start), oldest first.
+pub async fn page(
+    pool: &sqlx::PgPool,
+    filter: Filter<'_>,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<Entry>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT seq, position, occurred_at, recorded_at, actor, on_behalf_of, request_id, command,
+                aggregate_type, aggregate_id, sequence, event_type, client_id, payload
+           FROM action_log
+          WHERE seq > $1
+            AND ($2::uuid IS NULL OR client_id = $2)
+            AND ($3::text IS NULL OR actor = $3)
+            AND ($4::text IS NULL OR event_type = $4)
+          ORDER BY seq
+          LIMIT $5",
+    )
+    .bind(after_seq)
+    .bind(filter.client_id)
+    .bind(filter.actor)
+    .bind(filter.event_type)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+// Queries of the staff dashboard.
+
+/// One line of the dashboard's action log.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RecentEntry {
+    pub position: i64,
+    pub occurred_at: DateTime<Utc>,
+    pub actor: String,
+    pub on_behalf_of: Option<String>,
+    pub event_type: String,
+    pub aggregate_type: String,
+    pub client_id: Option<Uuid>,
+}
+
+/// Up to `limit` entries before global position `before` (all when `None`), newest first.
+pub async fn recent(
+    pool: &sqlx::PgPool,
+    filter: Filter<'_>,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<RecentEntry>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT position, occurred_at, actor, on_behalf_of, event_type, aggregate_type, client_id
+               FROM action_log
+              WHERE ($1::text IS NULL OR actor = $1)
+                AND ($2::uuid IS NULL OR client_id = $2)
+                AND ($3::text IS NULL OR event_type = $3)
+                AND ($4::bigint IS NULL OR position < $4)
+              ORDER BY position DESC LIMIT $5",
+    )
+    .bind(filter.actor)
+    .bind(filter.client_id)
+    .bind(filter.event_type)
+    .bind(before)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

@@ -196,3 +196,53 @@ impl Projection for Balances {
         Ok(())
     }
 }
+
+// Queries of the staff dashboard.
+
+/// An account below zero with its client's name.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DebtorLine {
+    pub client_id: Uuid,
+    pub name: String,
+    pub currency: String,
+    pub balance: Decimal,
+}
+
+/// Up to `limit` accounts below zero, lowest balance first, with their client's name (a join
+/// with the `clients` read model).
+pub async fn lowest_below_zero(
+    pool: &sqlx::PgPool,
+    limit: i64,
+) -> Result<Vec<DebtorLine>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT c.id AS client_id, c.name, b.currency, b.balance
+           FROM balances b JOIN clients c ON c.id = b.client_id
+          WHERE b.balance < 0 ORDER BY b.balance LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// One of a client's accounts as the dashboard shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AccountLine {
+    pub account_id: Uuid,
+    pub currency: String,
+    pub balance: Decimal,
+    pub credit_limit: Decimal,
+}
+
+/// A client's accounts, by currency.
+pub async fn accounts_of_client(
+    pool: &sqlx::PgPool,
+    client_id: Uuid,
+) -> Result<Vec<AccountLine>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT account_id, currency, balance, credit_limit FROM balances
+          WHERE client_id = $1 ORDER BY currency",
+    )
+    .bind(client_id)
+    .fetch_all(pool)
+    .await
+}

@@ -254,3 +254,52 @@ async fn apply_group(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), P
     }
     Ok(())
 }
+
+// Queries of the staff dashboard.
+
+/// A client as the dashboard's search lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClientLine {
+    pub id: uuid::Uuid,
+    pub name: String,
+    pub email: String,
+    pub country: String,
+    pub status: String,
+}
+
+/// Up to `limit` clients whose name or e-mail matches the `ILIKE` pattern, by name.
+pub async fn search_by_name_or_email(
+    pool: &sqlx::PgPool,
+    pattern: &str,
+    limit: i64,
+) -> Result<Vec<ClientLine>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, name, email, country, status FROM clients
+          WHERE name ILIKE $1 OR email ILIKE $1 ORDER BY name, id LIMIT $2",
+    )
+    .bind(pattern)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// A client's profile as the dashboard's client page heads it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClientProfile {
+    pub name: String,
+    pub email: String,
+    pub kind: String,
+    pub country: String,
+    pub status: String,
+}
+
+/// The profile of a client, if there is one.
+pub async fn profile(
+    pool: &sqlx::PgPool,
+    client_id: uuid::Uuid,
+) -> Result<Option<ClientProfile>, sqlx::Error> {
+    sqlx::query_as("SELECT name, email, kind, country, status FROM clients WHERE id = $1")
+        .bind(client_id)
+        .fetch_optional(pool)
+        .await
+}

@@ -141,3 +141,33 @@ async fn set_status(
         .await?;
     Ok(())
 }
+
+// Queries of the staff dashboard.
+
+/// An invoice as the dashboard's client page lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InvoiceLine {
+    pub invoice_id: Uuid,
+    pub number: Option<String>,
+    pub kind: String,
+    pub status: String,
+    pub issued_on: chrono::NaiveDate,
+    pub gross: rust_decimal::Decimal,
+    pub currency: String,
+}
+
+/// A client's latest `limit` invoices, newest first.
+pub async fn latest_of_client(
+    pool: &sqlx::PgPool,
+    client_id: Uuid,
+    limit: i64,
+) -> Result<Vec<InvoiceLine>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT invoice_id, number, kind, status, issued_on, gross, currency FROM invoices
+          WHERE client_id = $1 ORDER BY issued_on DESC, created_at DESC LIMIT $2",
+    )
+    .bind(client_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

@@ -505,3 +505,21 @@ fn link_not_in_chain(anchor: Anchor) -> Finding {
         ),
     }
 }
+
+// Queries: what the HTTP layer and the dashboard read.
+
+/// The chain's hash after each of the events at `positions` that is sealed.
+pub async fn hashes_at(
+    pool: &PgPool,
+    positions: &[i64],
+) -> Result<std::collections::HashMap<i64, Hash>, sqlx::Error> {
+    let links: Vec<(i64, Vec<u8>)> =
+        sqlx::query_as("SELECT position, hash FROM audit_chain WHERE position = ANY($1)")
+            .bind(positions)
+            .fetch_all(pool)
+            .await?;
+    Ok(links
+        .into_iter()
+        .filter_map(|(position, hash)| Hash::try_from(hash.as_slice()).ok().map(|h| (position, h)))
+        .collect())
+}

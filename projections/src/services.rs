@@ -565,3 +565,71 @@ fn finished_operation(event: &ServiceEvent) -> Option<Uuid> {
         _ => None,
     }
 }
+
+// Queries of the staff dashboard.
+
+/// How many services are in one status.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ServicesInStatus {
+    pub status: String,
+    pub services: i64,
+}
+
+/// How many services are in each status, by status.
+pub async fn count_by_status(pool: &sqlx::PgPool) -> Result<Vec<ServicesInStatus>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT status, count(*) AS services FROM services GROUP BY status ORDER BY status",
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// A service as the dashboard's client page lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ServiceLine {
+    pub tariff_name: String,
+    pub item_type: String,
+    pub status: String,
+    pub paid_until: Option<NaiveDate>,
+    pub price_per_period: Decimal,
+    pub currency: String,
+}
+
+/// A client's services, oldest first.
+pub async fn lines_of_client(
+    pool: &sqlx::PgPool,
+    client_id: Uuid,
+) -> Result<Vec<ServiceLine>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT tariff_name, item_type, status, paid_until, price_per_period, currency
+           FROM services WHERE client_id = $1 ORDER BY created_at",
+    )
+    .bind(client_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// An operation waiting (pending or failed) for a service.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct WaitingOperation {
+    pub service_id: Uuid,
+    pub kind: String,
+    pub client_id: Uuid,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Up to `limit` operations pending or failed, oldest first.
+pub async fn operations_waiting(
+    pool: &sqlx::PgPool,
+    limit: i64,
+) -> Result<Vec<WaitingOperation>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT o.service_id, o.kind, o.client_id, o.status, o.created_at
+           FROM operations o WHERE o.status IN ('pending', 'failed')
+          ORDER BY o.created_at LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

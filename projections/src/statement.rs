@@ -276,3 +276,33 @@ impl Projection for Statement {
         Ok(())
     }
 }
+
+// Queries of the staff dashboard.
+
+/// A movement of an account as the dashboard's statement shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MovementLine {
+    pub occurred_at: DateTime<Utc>,
+    pub kind: String,
+    pub amount: Decimal,
+    pub balance_after: Decimal,
+    pub description: String,
+}
+
+/// The latest `limit` movements of an account, oldest of them first.
+pub async fn latest_movements(
+    pool: &sqlx::PgPool,
+    account_id: Uuid,
+    limit: i64,
+) -> Result<Vec<MovementLine>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT occurred_at, kind, amount, balance_after, description FROM (
+             SELECT * FROM account_movements WHERE account_id = $1
+              ORDER BY position DESC LIMIT $2) m
+          ORDER BY position",
+    )
+    .bind(account_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

@@ -21,7 +21,7 @@ use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::cli::bench::Percentiles;
+use crate::cli::bench_http::Percentiles;
 use crate::cli::demo::DemoError;
 
 /// Latencies of one mode.

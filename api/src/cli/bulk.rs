@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use cqrs_es::{Aggregate, DomainEvent};
-use domain::account::{Account, AccountCommand, ExpenseLine, PaymentMethod};
+use domain::account::{Account, AccountCommand, PaymentMethod};
 use domain::client::{Client, ClientCommand, ClientKind, ClientName, Country, Email};
 use domain::ids::{AccountId, ClientId, OperationId, PaymentId, ProviderId, ServiceId, TariffId};
 use domain::money::{Currency, Money};
@@ -26,6 +26,8 @@ use domain::tariff::{ItemType, OrderSelection, PeriodPrice, Tariff, TariffComman
 use eventstore::metadata::EventMetadata;
 use sqlx::PgPool;
 use uuid::Uuid;
+
+use crate::usecases::process::settlement;
 
 /// Why the bulk data set could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -310,19 +312,7 @@ fn generate(rows: &mut Rows, target: u64, seed: u64) -> Result<u64, BulkError> {
             let charged = account.aggregate.decide(AccountCommand::ChargeExpense {
                 client_id,
                 provider_id,
-                expense: ExpenseLine {
-                    expense_id: due.expense_id,
-                    service_id,
-                    period_start: due.period_start,
-                    period_end: due.period_end,
-                    amount: due.amount,
-                    description: format!(
-                        "{}, {} to {}",
-                        terms.tariff_name, due.period_start, due.period_end
-                    ),
-                    discount: None,
-                    tax: None,
-                },
+                expense: settlement::expense_line(&service.aggregate, service_id, terms, &due),
                 // The bulk data set's provider has no tax rules.
                 treatment: domain::tax::TaxTreatment::NotTaxed,
             });

@@ -587,3 +587,40 @@ async fn demo_tariffs(
     }
     Ok(tariffs)
 }
+
+/// `billing demo`: the command-by-command data set (or with `--events`, the bulk one), then
+/// serve it (unless `--load-only`).
+pub async fn command(
+    cli: &crate::cli::args::Cli,
+    args: &crate::cli::args::DemoArgs,
+) -> anyhow::Result<()> {
+    use crate::cli::database::{open_database, print_out};
+    use crate::cli::serve::serve;
+
+    let database = open_database(cli).await?;
+    if let Some(events) = args.events {
+        let loaded = crate::cli::bulk::load(&database.pool, events, 2026).await?;
+        print_out(&serde_json::to_string_pretty(&loaded)?);
+        if args.load_only {
+            database.close().await;
+            return Ok(());
+        }
+        return serve(database, &args.serve).await;
+    }
+    let store = EventStore::new(
+        database.pool.clone(),
+        std::sync::Arc::new(eventstore::clock::SystemClock),
+    );
+    let seeded = seed(&store, args.clients, 2026).await?;
+    tracing::info!(
+        providers = seeded.providers,
+        clients = seeded.clients,
+        payments = seeded.payments,
+        tariffs = seeded.tariffs,
+        services = seeded.services,
+        companies = seeded.companies,
+        invoices = seeded.invoices,
+        "demo data set ready"
+    );
+    serve(database, &args.serve).await
+}

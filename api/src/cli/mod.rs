@@ -1,10 +1,17 @@
-//! The `billing` binary's commands, one module each.
+//! The `billing` binary's commands, one module each; [`args`] is the command line they share.
 
+pub mod args;
 pub mod audit;
 pub mod bench;
 pub mod bench_billing;
 pub mod bench_deep;
+pub mod bench_http;
 pub mod bulk;
+pub mod database;
 pub mod demo;
+pub mod migrate;
 pub mod pgcluster;
+pub mod projections;
 pub mod rebuild;
+pub mod run_billing;
+pub mod serve;

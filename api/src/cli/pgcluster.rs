@@ -1,3 +1,4 @@
+// Over 800 lines: one cluster's lifecycle (init, start, adopt, stop), its host checks and tests.
 //! A private PostgreSQL cluster owned by the `billing` binary.
 //!
 //! `billing` normally connects to the database named by `DATABASE_URL`. Without one it should still

@@ -5,6 +5,8 @@
 pub mod answer;
 pub mod app;
 pub mod auth;
+pub mod chain;
+pub mod csv;
 pub mod dashboard;
 pub mod document;
 pub mod error;

@@ -8,6 +8,7 @@
 pub mod clients;
 pub mod error;
 pub mod process;
+pub mod sessions;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

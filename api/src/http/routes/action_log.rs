@@ -66,23 +66,6 @@ pub struct ActionLogEntry {
     pub payload: serde_json::Value,
 }
 
-type Row = (
-    i64,
-    i64,
-    DateTime<Utc>,
-    DateTime<Utc>,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    String,
-    String,
-    i64,
-    String,
-    Option<Uuid>,
-    serde_json::Value,
-);
-
 /// Lists the action log, oldest first, with filters.
 #[utoipa::path(get, path = "/v1/action-log", tag = "audit",
     params(ActionLogParams),
@@ -103,61 +86,33 @@ pub async fn list_action_log(
             ApiError::bad_request("invalid_cursor", "after: not a cursor this API gave")
         })?,
     };
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT seq, position, occurred_at, recorded_at, actor, on_behalf_of, request_id, command,
-                aggregate_type, aggregate_id, sequence, event_type, client_id, payload
-           FROM action_log
-          WHERE seq > $1
-            AND ($2::uuid IS NULL OR client_id = $2)
-            AND ($3::text IS NULL OR actor = $3)
-            AND ($4::text IS NULL OR event_type = $4)
-          ORDER BY seq
-          LIMIT $5",
-    )
-    .bind(after)
-    .bind(params.client_id)
-    .bind(params.actor)
-    .bind(params.event_type)
-    .bind(limit + 1)
-    .fetch_all(&state.pool)
-    .await?;
+    let filter = projections::action_log::Filter {
+        client_id: params.client_id,
+        actor: params.actor.as_deref(),
+        event_type: params.event_type.as_deref(),
+    };
+    let rows = projections::action_log::page(&state.pool, filter, after, limit + 1).await?;
     let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
     let mut last_seq = None;
     let items = rows
         .into_iter()
         .take(usize::try_from(limit).unwrap_or(usize::MAX))
         .map(|row| {
-            let (
-                seq,
-                position,
-                occurred_at,
-                recorded_at,
-                actor,
-                on_behalf_of,
-                request_id,
-                command,
-                aggregate_type,
-                aggregate_id,
-                sequence,
-                event_type,
-                client_id,
-                payload,
-            ) = row;
-            last_seq = Some(seq);
+            last_seq = Some(row.seq);
             ActionLogEntry {
-                position,
-                occurred_at,
-                recorded_at,
-                actor,
-                on_behalf_of,
-                request_id,
-                command,
-                aggregate_type,
-                aggregate_id,
-                sequence,
-                event_type,
-                client_id,
-                payload: redacted(payload),
+                position: row.position,
+                occurred_at: row.occurred_at,
+                recorded_at: row.recorded_at,
+                actor: row.actor,
+                on_behalf_of: row.on_behalf_of,
+                request_id: row.request_id,
+                command: row.command,
+                aggregate_type: row.aggregate_type,
+                aggregate_id: row.aggregate_id,
+                sequence: row.sequence,
+                event_type: row.event_type,
+                client_id: row.client_id,
+                payload: redacted(row.payload),
             }
         })
         .collect();

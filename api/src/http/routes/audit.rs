@@ -9,11 +9,11 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use eventstore::log::{self, LogPosition, StoredEvent};
-use projections::seal::{self, Anchor, Hash};
+use projections::seal::{self, Hash};
 use serde::{Deserialize, Serialize};
-use sqlx::PgPool;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::http::chain::{HeadView, VerificationView, anchor};
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::Query;
 use crate::http::state::AppState;
@@ -21,43 +21,11 @@ use crate::http::state::AppState;
 /// Events per read of the log while streaming: bounded memory whatever the log's size.
 const STREAM_BATCH: i64 = 5000;
 
-/// The latest link of the chain. Keep it: verifying later with it proves that nothing up to
-/// its position was rewritten since, even together with the chain.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct HeadView {
-    /// The global position of the last sealed event (0 when nothing is sealed yet).
-    pub position: i64,
-    /// Its transaction id.
-    pub tx_id: i64,
-    /// The chain's SHA-256 after it, 64 hexadecimal digits (zeros when nothing is sealed).
-    pub hash: String,
-    /// Events sealed.
-    pub sealed_events: i64,
-}
-
-/// The sealed head of the log.
-pub async fn head_view(pool: &PgPool) -> Result<HeadView, ApiError> {
-    Ok(match seal::head(pool).await? {
-        Some((link, sealed_events)) => HeadView {
-            position: link.at.position,
-            tx_id: link.at.tx_id,
-            hash: seal::to_hex(&link.hash),
-            sealed_events,
-        },
-        None => HeadView {
-            position: 0,
-            tx_id: 0,
-            hash: seal::to_hex(&seal::GENESIS),
-            sealed_events: 0,
-        },
-    })
-}
-
 /// The latest link of the audit chain, to export and hold the provider to.
 #[utoipa::path(get, path = "/v1/audit/head", tag = "audit",
     responses((status = 200, description = "the sealed head", body = HeadView)))]
 pub async fn get_head(State(state): State<AppState>) -> Result<Json<HeadView>, ApiError> {
-    Ok(Json(head_view(&state.pool).await?))
+    Ok(Json(HeadView::of(seal::head(&state.pool).await?)))
 }
 
 /// `GET /v1/audit/verify` parameters: optionally a link exported earlier.
@@ -70,91 +38,6 @@ pub struct VerifyParams {
     /// The hash of that link, 64 hexadecimal digits.
     #[param(pattern = "^[0-9a-fA-F]{64}$")]
     pub hash: Option<String>,
-}
-
-/// A link as exported.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct LinkView {
-    /// The sealed event's global position.
-    pub position: i64,
-    /// Its transaction id.
-    pub tx_id: i64,
-    /// The chain's hash after it.
-    pub hash: String,
-}
-
-/// The first place where the log and its seal part.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct FindingView {
-    /// The global position.
-    pub position: i64,
-    /// `altered`, `removed`, `inserted`, `chain_broken` or `link_not_in_chain`.
-    pub kind: String,
-    /// In words.
-    pub detail: String,
-}
-
-/// The verdict on the log.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct VerificationView {
-    /// True when every sealed event is in the log exactly as sealed, none is missing, none was
-    /// slipped in between, and the given link (if any) is still in the chain.
-    pub clean: bool,
-    /// Events recomputed and compared.
-    pub events_checked: u64,
-    /// The head verified up to.
-    pub sealed_head: Option<LinkView>,
-    /// Events after the sealed head, not sealed yet.
-    pub unsealed: i64,
-    /// The first mismatch.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub first_problem: Option<FindingView>,
-}
-
-impl From<seal::Verification> for VerificationView {
-    fn from(v: seal::Verification) -> Self {
-        Self {
-            clean: v.clean,
-            events_checked: v.events_checked,
-            sealed_head: v.sealed_head.map(|l| LinkView {
-                position: l.position,
-                tx_id: l.tx_id,
-                hash: l.hash,
-            }),
-            unsealed: v.unsealed,
-            first_problem: v.first_problem.map(|f| FindingView {
-                position: f.position,
-                kind: serde_json::to_value(f.kind)
-                    .ok()
-                    .and_then(|k| k.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
-                detail: f.detail,
-            }),
-        }
-    }
-}
-
-/// Parses an exported link: both `position` and `hash`, or neither.
-pub fn anchor(position: Option<i64>, hash: Option<&str>) -> Result<Option<Anchor>, ApiError> {
-    match (position, hash) {
-        (None, None) => Ok(None),
-        (Some(position), Some(hash)) => {
-            if position < 0 {
-                return Err(ApiError::bad_request(
-                    "invalid_query",
-                    format!("position must not be negative, not {position}"),
-                ));
-            }
-            let hash: Hash = seal::from_hex(hash).ok_or_else(|| {
-                ApiError::bad_request("invalid_query", "hash: not 64 hexadecimal digits")
-            })?;
-            Ok(Some(Anchor { position, hash }))
-        }
-        _ => Err(ApiError::bad_request(
-            "invalid_query",
-            "give both position and hash of an exported link, or neither",
-        )),
-    }
 }
 
 /// Recomputes the audit chain from the events and reports the first position where an event
@@ -215,7 +98,7 @@ pub struct AuditEventLine {
 }
 
 /// Where the stream starts: after the event at `after` in safe order.
-async fn start_of(pool: &PgPool, after: Option<&str>) -> Result<LogPosition, ApiError> {
+async fn start_of(state: &AppState, after: Option<&str>) -> Result<LogPosition, ApiError> {
     let Some(after) = after.filter(|a| !a.is_empty()) else {
         return Ok(LogPosition::default());
     };
@@ -232,7 +115,9 @@ async fn start_of(pool: &PgPool, after: Option<&str>) -> Result<LogPosition, Api
     if position == 0 {
         return Ok(LogPosition::default());
     }
-    log::log_position_of(pool, position).await?.ok_or_else(bad)
+    log::log_position_of(&state.pool, position)
+        .await?
+        .ok_or_else(bad)
 }
 
 /// Appends one event as a JSON line.
@@ -280,24 +165,16 @@ fn write_line(out: &mut Vec<u8>, event: &StoredEvent, hash: Option<&Hash>) {
 
 /// One batch of the stream as NDJSON bytes, and where the next one starts; `None` at the end.
 pub async fn next_chunk(
-    pool: &PgPool,
+    state: &AppState,
     after: LogPosition,
     limit: i64,
 ) -> Result<Option<(Bytes, LogPosition)>, ApiError> {
-    let events = log::read_after(pool, after, limit).await?;
+    let events = log::read_after(&state.pool, after, limit).await?;
     let Some(last) = events.last().map(StoredEvent::log_position) else {
         return Ok(None);
     };
     let positions: Vec<i64> = events.iter().map(|e| e.position).collect();
-    let links: Vec<(i64, Vec<u8>)> =
-        sqlx::query_as("SELECT position, hash FROM audit_chain WHERE position = ANY($1)")
-            .bind(&positions)
-            .fetch_all(pool)
-            .await?;
-    let links: std::collections::HashMap<i64, Hash> = links
-        .into_iter()
-        .filter_map(|(position, hash)| Hash::try_from(hash.as_slice()).ok().map(|h| (position, h)))
-        .collect();
+    let links = seal::hashes_at(&state.pool, &positions).await?;
     let mut out = Vec::with_capacity(events.len() * 700);
     for event in &events {
         write_line(&mut out, event, links.get(&event.position));
@@ -317,13 +194,12 @@ pub async fn stream_events(
     State(state): State<AppState>,
     Query(params): Query<EventsParams>,
 ) -> Result<Response, ApiError> {
-    let start = start_of(&state.pool, params.after.as_deref()).await?;
-    let pool = state.pool.clone();
+    let start = start_of(&state, params.after.as_deref()).await?;
     let stream = futures::stream::unfold(Some(start), move |after| {
-        let pool = pool.clone();
+        let state = state.clone();
         async move {
             let after = after?;
-            match next_chunk(&pool, after, STREAM_BATCH).await {
+            match next_chunk(&state, after, STREAM_BATCH).await {
                 Ok(Some((bytes, next))) => Some((Ok::<Bytes, std::io::Error>(bytes), Some(next))),
                 Ok(None) => None,
                 Err(error) => {

@@ -1,109 +1,30 @@
+// Over 800 lines: seven reports, each with its parameters, its row and the row's CSV form.
 //! Reports for staff and accountants, each as JSON or as CSV (`Accept: text/csv` or
 //! `?format=csv`; RFC 4180, money as decimal strings at the currency's scale). Every report is a
 //! plain SELECT over the `report_*` read models that the `reports` projection writes; nothing is
 //! computed from the log when a report is read (`projections::reports` has the definitions).
 
-use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use domain::money::Currency;
 use projections::ReadModel;
-use rust_decimal::Decimal;
+use projections::reports::{self as read, ReportFilter, RevenueBasis};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::http::answer::format_amount;
+// The support engineer's response-times report (tickets.rs) still names them here; their home
+// is `crate::http::csv`.
+pub use crate::http::csv::{CsvRow, Report, respond, wants_csv};
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::Query;
 use crate::http::state::AppState;
 
 /// The longest range a report covers: about ten years.
 const RANGE_DAYS_MAX: i64 = 3660;
-
-/// A report: its rows, in a stable order.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Report<T> {
-    /// The rows.
-    pub items: Vec<T>,
-}
-
-/// A row that also has a CSV form: the same fields, in the same order, as text.
-pub trait CsvRow {
-    /// The header line's fields: the JSON field names.
-    const HEADER: &'static [&'static str];
-    /// The row's fields as text; an absent value is empty.
-    fn cells(&self) -> Vec<String>;
-}
-
-/// One RFC 4180 field: quoted when it holds a comma, a quote or a line break, with quotes
-/// doubled.
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
-    }
-}
-
-/// The CSV document of `rows`: a header line, then one line per row, each ended by CRLF.
-pub fn to_csv<R: CsvRow>(rows: &[R]) -> String {
-    let mut out = String::new();
-    let line = |out: &mut String, cells: Vec<String>| {
-        let fields: Vec<String> = cells.iter().map(|c| csv_field(c)).collect();
-        out.push_str(&fields.join(","));
-        out.push_str("\r\n");
-    };
-    line(
-        &mut out,
-        R::HEADER.iter().map(|h| (*h).to_owned()).collect(),
-    );
-    for row in rows {
-        line(&mut out, row.cells());
-    }
-    out
-}
-
-/// Whether the caller asked for CSV: `format` wins over the `Accept` header.
-pub(crate) fn wants_csv(format: Option<&str>, headers: &HeaderMap) -> Result<bool, ApiError> {
-    match format {
-        Some("csv") => Ok(true),
-        Some("json") => Ok(false),
-        Some(other) => Err(ApiError::bad_request(
-            "invalid_query",
-            format!("format must be json or csv, not {other:?}"),
-        )),
-        None => Ok(headers
-            .get_all(header::ACCEPT)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .any(|v| {
-                v.split(';')
-                    .next()
-                    .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("text/csv"))
-            })),
-    }
-}
-
-/// The report as JSON, or as a CSV download named `name.csv`.
-pub(crate) fn respond<R: CsvRow + Serialize>(csv: bool, name: &str, items: Vec<R>) -> Response {
-    if !csv {
-        return Json(Report { items }).into_response();
-    }
-    let mut response = (StatusCode::OK, to_csv(&items)).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8; header=present"),
-    );
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}.csv\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    response
-}
 
 fn bad(detail: impl Into<String>) -> ApiError {
     ApiError::bad_request("invalid_query", detail)
@@ -204,10 +125,10 @@ pub struct RevenueParams {
 }
 
 /// Checks a `basis` parameter: the revenue table it reads.
-fn revenue_table(basis: Option<&str>) -> Result<&'static str, ApiError> {
+fn revenue_basis(basis: Option<&str>) -> Result<RevenueBasis, ApiError> {
     match basis {
-        None | Some("cash") => Ok("report_revenue_daily"),
-        Some("recognised") => Ok("report_recognised_daily"),
+        None | Some("cash") => Ok(RevenueBasis::Cash),
+        Some("recognised") => Ok(RevenueBasis::Recognised),
         Some(other) => Err(bad(format!(
             "basis must be cash or recognised, not {other:?}"
         ))),
@@ -266,19 +187,6 @@ impl CsvRow for RevenueRow {
     }
 }
 
-/// One row of `report_revenue_daily`'s sums.
-#[derive(sqlx::FromRow)]
-struct RevenueSums {
-    period_start: NaiveDate,
-    provider_id: Uuid,
-    tariff_id: Uuid,
-    item_type: String,
-    currency: String,
-    charged: Decimal,
-    credited: Decimal,
-    corrected: Decimal,
-}
-
 /// Revenue by day or month × provider × tariff × item type × currency: charges minus credits
 /// minus corrections, from the accounts' expense events. On the cash basis (the default) each
 /// amount counts on the UTC day of its event; on the recognised basis (`basis=recognised`) it is
@@ -302,30 +210,18 @@ pub async fn revenue(
     let monthly = monthly(params.group.as_deref())?;
     let (from, to) = range(&state, params.from, params.to, monthly)?;
     let currency = currency(params.currency.as_deref())?;
-    let table = revenue_table(params.basis.as_deref())?;
+    let basis = revenue_basis(params.basis.as_deref())?;
     state
         .consistent(&[ReadModel::Reports], params.min_position)
         .await?;
-    let rows: Vec<RevenueSums> = sqlx::query_as(&format!(
-        "SELECT CASE WHEN $1 THEN date_trunc('month', day)::date ELSE day END AS period_start,
-                    provider_id, tariff_id, item_type, currency,
-                    sum(charged) AS charged, sum(credited) AS credited,
-                    sum(corrected) AS corrected
-               FROM {table}
-              WHERE day >= $2 AND day < $3
-                AND ($4::uuid IS NULL OR provider_id = $4)
-                AND ($5::text IS NULL OR currency = $5)
-              GROUP BY 1, 2, 3, 4, 5
-             HAVING sum(charged) <> 0 OR sum(credited) <> 0 OR sum(corrected) <> 0
-              ORDER BY 1, 2, 3, 4, 5"
-    ))
-    .bind(monthly)
-    .bind(from)
-    .bind(to)
-    .bind(params.provider_id)
-    .bind(currency)
-    .fetch_all(&state.pool)
-    .await?;
+    let filter = ReportFilter {
+        from,
+        to,
+        monthly,
+        provider_id: params.provider_id,
+        currency,
+    };
+    let rows = read::revenue(&state.pool, basis, filter).await?;
     let items = rows
         .into_iter()
         .map(|r| RevenueRow {
@@ -433,45 +329,19 @@ pub async fn deferred_revenue(
     state
         .consistent(&[ReadModel::Reports], params.min_position)
         .await?;
-    let rows: Vec<(Uuid, Uuid, String, String, Decimal, Decimal)> = sqlx::query_as(
-        "SELECT provider_id, tariff_id, item_type, currency,
-                sum(cash) AS charged, sum(recognised) AS recognised
-           FROM (SELECT provider_id, tariff_id, item_type, currency,
-                        charged - credited - corrected AS cash, 0 AS recognised
-                   FROM report_revenue_daily
-                  WHERE day <= $1
-                 UNION ALL
-                 SELECT provider_id, tariff_id, item_type, currency,
-                        0, charged - credited - corrected
-                   FROM report_recognised_daily
-                  WHERE day <= $1) AS both_bases
-          WHERE ($2::uuid IS NULL OR provider_id = $2)
-            AND ($3::text IS NULL OR currency = $3)
-          GROUP BY 1, 2, 3, 4
-         HAVING sum(cash) <> sum(recognised)
-          ORDER BY 1, 2, 3, 4",
-    )
-    .bind(as_of)
-    .bind(params.provider_id)
-    .bind(currency)
-    .fetch_all(&state.pool)
-    .await?;
+    let rows = read::deferred_revenue(&state.pool, as_of, params.provider_id, currency).await?;
     let items = rows
         .into_iter()
-        .map(
-            |(provider_id, tariff_id, item_type, currency, charged, recognised)| {
-                DeferredRevenueRow {
-                    as_of,
-                    provider_id,
-                    tariff_id,
-                    item_type,
-                    charged: format_amount(charged, &currency),
-                    recognised: format_amount(recognised, &currency),
-                    deferred: format_amount(charged - recognised, &currency),
-                    currency,
-                }
-            },
-        )
+        .map(|r| DeferredRevenueRow {
+            as_of,
+            provider_id: r.provider_id,
+            tariff_id: r.tariff_id,
+            item_type: r.item_type,
+            charged: format_amount(r.charged, &r.currency),
+            recognised: format_amount(r.recognised, &r.currency),
+            deferred: format_amount(r.charged - r.recognised, &r.currency),
+            currency: r.currency,
+        })
         .collect();
     Ok(respond(csv, "deferred-revenue", items))
 }
@@ -566,21 +436,6 @@ impl CsvRow for PaymentsRow {
     }
 }
 
-/// One row of `report_payments_daily`'s sums.
-#[derive(sqlx::FromRow)]
-struct PaymentsSums {
-    period_start: NaiveDate,
-    provider_id: Uuid,
-    method: String,
-    currency: String,
-    payments_count: i64,
-    payments_amount: Decimal,
-    refunds_count: i64,
-    refunds_amount: Decimal,
-    reversals_count: i64,
-    reversals_amount: Decimal,
-}
-
 /// Payments by method per day or month × provider × account currency: the count and sum of
 /// payments credited to personal accounts (in the account's currency, after any conversion), of
 /// refunds and of reversals of fraudulent payments, each on the UTC day of its account event and
@@ -604,31 +459,14 @@ pub async fn payments(
     state
         .consistent(&[ReadModel::Reports], params.min_position)
         .await?;
-    let rows: Vec<PaymentsSums> = sqlx::query_as(
-        "SELECT CASE WHEN $1 THEN date_trunc('month', day)::date ELSE day END AS period_start,
-                provider_id, method, currency,
-                sum(payments_count)::bigint AS payments_count,
-                sum(payments_amount) AS payments_amount,
-                sum(refunds_count)::bigint AS refunds_count,
-                sum(refunds_amount) AS refunds_amount,
-                sum(reversals_count)::bigint AS reversals_count,
-                sum(reversals_amount) AS reversals_amount
-           FROM report_payments_daily
-          WHERE day >= $2 AND day < $3
-            AND ($4::uuid IS NULL OR provider_id = $4)
-            AND ($5::text IS NULL OR currency = $5)
-            AND ($6::text IS NULL OR method = $6)
-          GROUP BY 1, 2, 3, 4
-          ORDER BY 1, 2, 3, 4",
-    )
-    .bind(monthly)
-    .bind(from)
-    .bind(to)
-    .bind(params.provider_id)
-    .bind(currency)
-    .bind(params.method)
-    .fetch_all(&state.pool)
-    .await?;
+    let filter = ReportFilter {
+        from,
+        to,
+        monthly,
+        provider_id: params.provider_id,
+        currency,
+    };
+    let rows = read::payments(&state.pool, filter, params.method.as_deref()).await?;
     let items = rows
         .into_iter()
         .map(|r| PaymentsRow {
@@ -735,33 +573,20 @@ pub async fn debtors(
     state
         .consistent(&[ReadModel::Reports], params.min_position)
         .await?;
-    let rows: Vec<(Uuid, Uuid, Uuid, String, Decimal, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT account_id, client_id, provider_id, currency, balance, negative_since
-           FROM report_accounts
-          WHERE negative_since IS NOT NULL AND balance < 0
-            AND ($1::uuid IS NULL OR provider_id = $1)
-            AND ($2::text IS NULL OR currency = $2)
-          ORDER BY negative_since, balance, account_id",
-    )
-    .bind(params.provider_id)
-    .bind(currency)
-    .fetch_all(&state.pool)
-    .await?;
+    let rows = read::debtors(&state.pool, params.provider_id, currency).await?;
     let today = state.today();
     let items = rows
         .into_iter()
-        .map(
-            |(account_id, client_id, provider_id, currency, balance, negative_since)| DebtorRow {
-                account_id,
-                client_id,
-                provider_id,
-                balance: format_amount(balance, &currency),
-                owed: format_amount(-balance, &currency),
-                days_overdue: (today - negative_since.date_naive()).num_days().max(0),
-                negative_since,
-                currency,
-            },
-        )
+        .map(|r| DebtorRow {
+            account_id: r.account_id,
+            client_id: r.client_id,
+            provider_id: r.provider_id,
+            balance: format_amount(r.balance, &r.currency),
+            owed: format_amount(-r.balance, &r.currency),
+            days_overdue: (today - r.negative_since.date_naive()).num_days().max(0),
+            negative_since: r.negative_since,
+            currency: r.currency,
+        })
         .collect();
     Ok(respond(csv, "debtors", items))
 }
@@ -841,49 +666,16 @@ pub async fn clients(
     state
         .consistent(&[ReadModel::Reports], params.min_position)
         .await?;
-    let rows: Vec<(NaiveDate, Uuid, i64, i64, i64)> = sqlx::query_as(
-        "WITH months AS (
-              SELECT m::date AS month, (m + interval '1 month')::date AS next
-                FROM generate_series($1::date, $2::date - 1, interval '1 month') AS m),
-              providers AS (
-              SELECT DISTINCT provider_id FROM report_clients
-               WHERE $3::uuid IS NULL OR provider_id = $3),
-              spans AS (
-              SELECT client_id, provider_id, active_from, active_until
-                FROM report_client_activity
-              UNION ALL
-              SELECT client_id, provider_id, active_since, NULL FROM report_clients
-               WHERE active_since IS NOT NULL)
-         SELECT m.month, p.provider_id,
-                (SELECT count(*) FROM report_clients c
-                  WHERE c.provider_id = p.provider_id
-                    AND c.registered_on >= m.month AND c.registered_on < m.next),
-                (SELECT count(*) FROM report_clients c
-                  WHERE c.provider_id = p.provider_id
-                    AND c.lost_on >= m.month AND c.lost_on < m.next),
-                (SELECT count(DISTINCT s.client_id) FROM spans s
-                  WHERE s.provider_id = p.provider_id
-                    AND s.active_from < m.next
-                    AND (s.active_until IS NULL OR s.active_until >= m.month))
-           FROM months m CROSS JOIN providers p
-          ORDER BY m.month, p.provider_id",
-    )
-    .bind(from)
-    .bind(to)
-    .bind(params.provider_id)
-    .fetch_all(&state.pool)
-    .await?;
+    let rows = read::clients(&state.pool, from, to, params.provider_id).await?;
     let items = rows
         .into_iter()
-        .map(
-            |(month, provider_id, new_clients, lost_clients, active_clients)| ClientsRow {
-                month,
-                provider_id,
-                new_clients,
-                lost_clients,
-                active_clients,
-            },
-        )
+        .map(|r| ClientsRow {
+            month: r.month,
+            provider_id: r.provider_id,
+            new_clients: r.new_clients,
+            lost_clients: r.lost_clients,
+            active_clients: r.active_clients,
+        })
         .collect();
     Ok(respond(csv, "clients", items))
 }
@@ -974,29 +766,16 @@ pub async fn services(
     state
         .consistent(&[ReadModel::Reports], params.min_position)
         .await?;
-    let rows: Vec<(Uuid, Uuid, String, String, i64)> = sqlx::query_as(
-        "SELECT provider_id, tariff_id, item_type, status, count(*)
-           FROM report_services
-          WHERE ($1::uuid IS NULL OR provider_id = $1)
-            AND ($2::text IS NULL OR status = $2)
-          GROUP BY 1, 2, 3, 4
-          ORDER BY 1, 2, 3, 4",
-    )
-    .bind(params.provider_id)
-    .bind(params.status)
-    .fetch_all(&state.pool)
-    .await?;
+    let rows = read::services(&state.pool, params.provider_id, params.status.as_deref()).await?;
     let items = rows
         .into_iter()
-        .map(
-            |(provider_id, tariff_id, item_type, status, services)| ServicesRow {
-                provider_id,
-                tariff_id,
-                item_type,
-                status,
-                services,
-            },
-        )
+        .map(|r| ServicesRow {
+            provider_id: r.provider_id,
+            tariff_id: r.tariff_id,
+            item_type: r.item_type,
+            status: r.status,
+            services: r.services,
+        })
         .collect();
     Ok(respond(csv, "services", items))
 }
@@ -1064,40 +843,15 @@ pub async fn mrr(
     state
         .consistent(&[ReadModel::Reports], params.min_position)
         .await?;
-    let rows: Vec<(Uuid, String, i64, Decimal)> = sqlx::query_as(
-        "SELECT provider_id, currency, count(*), sum(mrr)
-           FROM report_services
-          WHERE status = 'active'
-            AND ($1::uuid IS NULL OR provider_id = $1)
-            AND ($2::text IS NULL OR currency = $2)
-          GROUP BY 1, 2
-          ORDER BY 1, 2",
-    )
-    .bind(params.provider_id)
-    .bind(currency)
-    .fetch_all(&state.pool)
-    .await?;
+    let rows = read::mrr(&state.pool, params.provider_id, currency).await?;
     let items = rows
         .into_iter()
-        .map(|(provider_id, currency, active_services, mrr)| MrrRow {
-            provider_id,
-            mrr: format_amount(mrr, &currency),
-            currency,
-            active_services,
+        .map(|r| MrrRow {
+            provider_id: r.provider_id,
+            mrr: format_amount(r.mrr, &r.currency),
+            currency: r.currency,
+            active_services: r.active_services,
         })
         .collect();
     Ok(respond(csv, "mrr", items))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_field_with_a_comma_a_quote_or_a_line_break_is_quoted_with_quotes_doubled() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("two\r\nlines"), "\"two\r\nlines\"");
-    }
 }

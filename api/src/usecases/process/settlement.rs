@@ -115,6 +115,37 @@ pub async fn charge_due(
     charge_period(store, &service, service_id, due, context).await
 }
 
+/// The expense line that charges `due`, the period the service itself computed, on `terms`
+/// (the service's): its amount net of the service's promo code discount, which the line names.
+/// Settlement charges it, and `billing demo --events` decides it in memory.
+pub fn expense_line(
+    service: &Service,
+    service_id: ServiceId,
+    terms: &domain::tariff::ServiceTerms,
+    due: &domain::service::DuePeriod,
+) -> ExpenseLine {
+    ExpenseLine {
+        expense_id: due.expense_id,
+        service_id,
+        period_start: due.period_start,
+        period_end: due.period_end,
+        amount: due.amount,
+        tax: None,
+        description: format!(
+            "{}, {} to {}",
+            terms.tariff_name, due.period_start, due.period_end
+        ),
+        discount: due
+            .discount
+            .zip(service.discount())
+            .map(|(amount, discount)| ExpenseDiscount {
+                code: discount.code.clone(),
+                list_amount: due.list_amount,
+                amount,
+            }),
+    }
+}
+
 /// Charges `due` (a period the service itself computed) and records it on the service.
 pub async fn charge_period(
     store: &EventStore,
@@ -145,26 +176,7 @@ pub async fn charge_period_keyed(
     ) else {
         return Ok(Charged::NothingDue);
     };
-    let line = ExpenseLine {
-        expense_id: due.expense_id,
-        service_id,
-        period_start: due.period_start,
-        period_end: due.period_end,
-        amount: due.amount,
-        tax: None,
-        description: format!(
-            "{}, {} to {}",
-            terms.tariff_name, due.period_start, due.period_end
-        ),
-        discount: due
-            .discount
-            .zip(service.discount())
-            .map(|(amount, discount)| ExpenseDiscount {
-                code: discount.code.clone(),
-                list_amount: due.list_amount,
-                amount,
-            }),
-    };
+    let line = expense_line(service, service_id, terms, &due);
     let key = CommandKey::new(
         "expense",
         due.expense_id.to_string(),

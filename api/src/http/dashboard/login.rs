@@ -1,0 +1,158 @@
+//! Signing in to the dashboard and out of it: the form, the session cookie, and the sign-in
+//! through the API's own limits.
+
+use axum::extract::{Form, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use domain::access::TokenSubject;
+use eventstore::metadata::{Actor, CommandContext};
+use serde::Deserialize;
+
+use super::{SESSION_COOKIE, failed, page, session};
+use crate::http::auth::throttle::Source;
+use crate::http::document::escape;
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
+
+#[derive(Deserialize)]
+pub(super) struct LoginForm {
+    email: String,
+    password: String,
+}
+
+pub(super) async fn login_form() -> Html<String> {
+    login_page(None)
+}
+
+fn login_page(error: Option<&str>) -> Html<String> {
+    let error = error.map_or_else(String::new, |e| {
+        format!("<p class=\"neg\">{}</p>", escape(e))
+    });
+    page(
+        "Sign in",
+        None,
+        &format!(
+            "{error}<form method=\"post\" action=\"/dashboard/login\">\
+             <label for=\"email\">E-mail</label><input id=\"email\" name=\"email\" type=\"text\" autocomplete=\"username\" required>\
+             <label for=\"password\">Password</label><input id=\"password\" name=\"password\" type=\"password\" required>\
+             <p><button id=\"sign-in\" type=\"submit\">Sign in</button></p></form>"
+        ),
+    )
+}
+
+pub(super) async fn login(
+    State(state): State<AppState>,
+    source: Source,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    match sign_in(&state, &source, &form.email, &form.password).await {
+        Ok(token) => (
+            [(header::SET_COOKIE, cookie(&token, &source))],
+            Redirect::to("/dashboard"),
+        )
+            .into_response(),
+        Err(error) if error.status() == StatusCode::UNAUTHORIZED => (
+            StatusCode::UNAUTHORIZED,
+            login_page(Some("The e-mail address or the password is not right.")),
+        )
+            .into_response(),
+        Err(error)
+            if error.status() == StatusCode::TOO_MANY_REQUESTS
+                || error.code() == "sign_in_busy" =>
+        {
+            // 429 or 503 from the sign-in limits: the same status and Retry-After as the API's.
+            let status = error.status();
+            let retry_after = error
+                .into_response()
+                .headers()
+                .get(header::RETRY_AFTER)
+                .cloned();
+            let mut response = (
+                status,
+                login_page(Some("Too many sign-ins; wait a little and try again.")),
+            )
+                .into_response();
+            if let Some(retry_after) = retry_after {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, retry_after);
+            }
+            response
+        }
+        Err(error) => failed(error),
+    }
+}
+
+/// The session cookie for `token`: only for the dashboard's paths, out of scripts' reach, never
+/// sent from another site, `Secure` when the request came over TLS (as a trusted proxy says), and
+/// gone when the token expires.
+fn cookie(token: &str, source: &Source) -> String {
+    let secure = if source.https { "; Secure" } else { "" };
+    let max_age = crate::http::routes::auth::LOGIN_TOKEN_HOURS * 3600;
+    format!(
+        "{SESSION_COOKIE}={token}; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+    )
+}
+
+/// The session token of a sign-in, through the API's limits: a staff login as over the API, or
+/// the bootstrap administrator as `admin` with the administrator token as the password, for whom
+/// a session token is issued (the administrator token itself never goes into a cookie).
+async fn sign_in(
+    state: &AppState,
+    source: &Source,
+    email: &str,
+    password: &str,
+) -> Result<String, ApiError> {
+    if email.trim() == "admin" {
+        let attempt = state.sign_in.begin(&source.address, "admin")?;
+        if state.tokens.actor(password.trim()).is_none() {
+            attempt.failed();
+            return Err(ApiError::unauthorized("wrong administrator token"));
+        }
+        let issued = crate::http::routes::auth::issue(
+            state,
+            &CommandContext::new(Actor::Staff("admin".to_owned())),
+            TokenSubject::Administrator {},
+            Some(chrono::Duration::hours(
+                crate::http::routes::auth::LOGIN_TOKEN_HOURS,
+            )),
+        )
+        .await?;
+        return Ok(issued.token);
+    }
+    let issued = crate::http::routes::auth::sign_in(state, source, email.trim(), password).await?;
+    if issued.kind != "staff" {
+        return Err(ApiError::unauthorized("the dashboard is for staff"));
+    }
+    Ok(issued.token)
+}
+
+/// Signs out: revokes the session's token, so that a copy of the cookie is worth nothing, and
+/// clears the cookie.
+pub(super) async fn logout(
+    State(state): State<AppState>,
+    source: Source,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(session) = session(&state, &headers).await
+        && let Some(token) = session.token
+    {
+        let revoked =
+            crate::usecases::sessions::end_session(&state, &session.principal.context(), token)
+                .await;
+        if let Err(error) = revoked {
+            return failed(error.into());
+        }
+    }
+    let secure = if source.https { "; Secure" } else { "" };
+    (
+        [(
+            header::SET_COOKIE,
+            format!(
+                "{SESSION_COOKIE}=; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=0{secure}"
+            ),
+        )],
+        Redirect::to("/dashboard/login"),
+    )
+        .into_response()
+}
