@@ -411,3 +411,81 @@ async fn apply_notice_settings(
     .await?;
     Ok(())
 }
+
+// Queries: what the HTTP layer and the dashboard read.
+
+/// An announcement.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AnnouncementRow {
+    /// Its id.
+    pub announcement_id: Uuid,
+    /// The provider whose clients see it.
+    pub provider_id: Uuid,
+    /// The title.
+    pub title: String,
+    /// The text.
+    pub body: String,
+    /// The language of the clients who see it, or every client.
+    pub language: Option<String>,
+    /// When it starts to show.
+    pub valid_from: DateTime<Utc>,
+    /// When it stops showing.
+    pub valid_until: DateTime<Utc>,
+    /// When it was taken down early.
+    pub withdrawn_at: Option<DateTime<Utc>>,
+}
+
+/// Announcements, newest first, at most 500: only those showing at `now` when `current`, and
+/// for `client` only those of its provider in its language (`notice_settings`, also ours; the
+/// provider from `clients`). What a client's user is shown when it logs in.
+pub async fn announcements(
+    pool: &sqlx::PgPool,
+    current: bool,
+    client: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<Vec<AnnouncementRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT a.announcement_id, a.provider_id, a.title, a.body, a.language, a.valid_from,
+                a.valid_until, a.withdrawn_at
+           FROM announcements a
+          WHERE (NOT $1 OR (a.withdrawn_at IS NULL AND a.valid_from <= $2 AND $2 < a.valid_until))
+            AND ($3::uuid IS NULL OR (
+                  a.provider_id = (SELECT provider_id FROM clients WHERE id = $3)
+                  AND (a.language IS NULL OR a.language = coalesce(
+                        (SELECT language FROM notice_settings WHERE client_id = $3), 'en'))))
+          ORDER BY a.valid_from DESC, a.announcement_id
+          LIMIT 500",
+    )
+    .bind(current)
+    .bind(now)
+    .bind(client)
+    .fetch_all(pool)
+    .await
+}
+
+/// A message template.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MessageTemplateRow {
+    /// The notice kind.
+    pub kind: String,
+    /// The language.
+    pub language: String,
+    /// The subject.
+    pub subject: String,
+    /// The text.
+    pub body: String,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Every message template written, by kind and language.
+pub async fn message_templates(
+    pool: &sqlx::PgPool,
+) -> Result<Vec<MessageTemplateRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT kind, language, subject, body, updated_at FROM message_templates
+          ORDER BY kind, language",
+    )
+    .fetch_all(pool)
+    .await
+}

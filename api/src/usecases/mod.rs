@@ -5,8 +5,11 @@
 //! The process managers (`process`) live here too: cross-aggregate work driven by the log,
 //! registered with the projection engine, which runs them.
 
+pub mod access;
 pub mod clients;
+pub mod companies;
 pub mod error;
+pub mod notices;
 pub mod process;
 
 use std::sync::Arc;

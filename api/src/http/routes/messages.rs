@@ -79,7 +79,7 @@ pub async fn send_client_message(
     let department_id = match request.department_id {
         Some(id) => id,
         None => {
-            crate::http::auth::ensure_default_departments(&state.store).await?;
+            crate::usecases::access::ensure_default_departments(&state.store).await?;
             domain::ids::DepartmentId::named("Technical support").as_uuid()
         }
     };

@@ -350,7 +350,7 @@ pub async fn open_ticket(
         None => match category.as_ref().and_then(|(_, c)| c.department_id()) {
             Some(id) => id.as_uuid(),
             None => {
-                crate::http::auth::ensure_default_departments(&state.store).await?;
+                crate::usecases::access::ensure_default_departments(&state.store).await?;
                 DepartmentId::named("Technical support").as_uuid()
             }
         },
