@@ -75,16 +75,11 @@ pub async fn login(
     if issued.kind == "user"
         && let Some(client_id) = issued.client_id
     {
-        announcements = projections::support::announcements(
-            &state.pool,
-            true,
-            Some(client_id.as_uuid()),
-            state.store.clock().now(),
-        )
-        .await?
-        .into_iter()
-        .map(AnnouncementView::from)
-        .collect();
+        announcements = crate::usecases::messages::showing_to(&state, client_id)
+            .await?
+            .into_iter()
+            .map(AnnouncementView::from)
+            .collect();
     }
     Ok(Json(LoggedIn {
         token: issued.into(),
