@@ -29,7 +29,7 @@ use crate::usecases::access::{self, IssuedToken, Owned};
 use rules::{ClientOf, Need, Owner, Rule, Rules};
 use throttle::Source;
 
-pub use crate::usecases::access::{Principal, secret};
+pub use crate::usecases::access::Principal;
 pub use views::{AnnouncementView, TokenIssued, UserRequest};
 
 /// The rows a list may show the caller: every client's, or one client's.
