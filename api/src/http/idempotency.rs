@@ -168,7 +168,7 @@ async fn begin(state: &AppState, request: Request) -> Result<Begun, ApiError> {
     // lease has passed (its process died) with the same request. Otherwise the row says why not.
     for _ in 0..3 {
         let lease = Uuid::now_v7();
-        let request = requests::Request {
+        let asked = requests::Request {
             principal: &principal,
             key: &key,
             method: &method,
@@ -176,7 +176,7 @@ async fn begin(state: &AppState, request: Request) -> Result<Begun, ApiError> {
             fingerprint: &fingerprint,
         };
         let claimed =
-            requests::claim(&state.pool, &request, lease, LEASE_SECS, KEPT_FOR_HOURS).await?;
+            requests::claim(&state.pool, &asked, lease, LEASE_SECS, KEPT_FOR_HOURS).await?;
         if claimed {
             metrics::counter!("billing_idempotency_total", "outcome" => "claimed").increment(1);
             let claim = Claim {
