@@ -15,6 +15,7 @@ mod error;
 mod group;
 pub mod log;
 pub mod metadata;
+pub mod requests;
 mod store;
 
 pub use error::{CommandError, StoreError};

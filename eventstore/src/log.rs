@@ -268,6 +268,12 @@ pub async fn head_position<'e>(executor: impl PgExecutor<'e>) -> Result<i64, sql
     Ok(head.unwrap_or(0))
 }
 
+/// A readiness probe: whether the database answers a trivial statement.
+pub async fn ping(pool: &sqlx::PgPool) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT 1").execute(pool).await?;
+    Ok(())
+}
+
 /// Where the event at `position` stands in the safe order, if it exists and is visible.
 pub async fn log_position_of<'e>(
     executor: impl PgExecutor<'e>,

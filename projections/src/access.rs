@@ -257,3 +257,146 @@ async fn apply_token(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), P
     }
     Ok(())
 }
+
+// Queries: what the HTTP layer and the dashboard read.
+
+/// A department as listed.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DepartmentRow {
+    /// Its id.
+    pub id: uuid::Uuid,
+    /// Its name.
+    pub name: String,
+    /// Whether tickets may be assigned to it.
+    pub accepts_tickets: bool,
+    /// What its members may do.
+    pub permissions: Json<domain::access::Permissions>,
+}
+
+/// The departments by name, after the department `after` (keyset), at most `limit`.
+pub async fn departments(
+    pool: &sqlx::PgPool,
+    after: Option<uuid::Uuid>,
+    limit: i64,
+) -> Result<Vec<DepartmentRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, name, accepts_tickets, permissions FROM departments
+          WHERE $1::uuid IS NULL
+             OR (name, id) > (SELECT name, id FROM departments WHERE id = $1)
+          ORDER BY name, id LIMIT $2",
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// A staff member as listed (never its password hash).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StaffRow {
+    /// Its id.
+    pub id: uuid::Uuid,
+    /// Its name.
+    pub name: String,
+    /// Its login.
+    pub login: String,
+    /// Its departments.
+    pub departments: Json<Vec<uuid::Uuid>>,
+    /// Its individual grants.
+    pub grants: Json<domain::access::Permissions>,
+    /// Full access.
+    pub administrator: bool,
+    /// `active` or `disabled`.
+    pub status: String,
+    /// When it was created.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The staff by name, after the staff member `after` (keyset), at most `limit`.
+pub async fn staff(
+    pool: &sqlx::PgPool,
+    after: Option<uuid::Uuid>,
+    limit: i64,
+) -> Result<Vec<StaffRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, name, login, departments, grants, administrator, status, created_at
+           FROM staff_members
+          WHERE $1::uuid IS NULL
+             OR (name, id) > (SELECT name, id FROM staff_members WHERE id = $1)
+          ORDER BY name, id LIMIT $2",
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// A client's user as listed (never its password hash).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    /// Its id.
+    pub id: uuid::Uuid,
+    /// Its name.
+    pub name: String,
+    /// Its login.
+    pub login: String,
+    /// Its roles.
+    pub roles: Json<Vec<String>>,
+    /// `active` or `disabled`.
+    pub status: String,
+    /// When it was created.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A client's users, oldest first, after `after` (created at, id), at most `limit`.
+pub async fn users_of_client(
+    pool: &sqlx::PgPool,
+    client_id: uuid::Uuid,
+    after: Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)>,
+    limit: i64,
+) -> Result<Vec<UserRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, name, login, roles, status, created_at FROM client_users
+          WHERE client_id = $1
+            AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3))
+          ORDER BY created_at, id LIMIT $4",
+    )
+    .bind(client_id)
+    .bind(after.map(|a| a.0))
+    .bind(after.map(|a| a.1))
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// A token as listed (never its digest).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TokenRow {
+    /// Its id.
+    pub id: uuid::Uuid,
+    /// Whom it stands for.
+    pub subject: serde_json::Value,
+    /// When it was issued.
+    pub issued_at: chrono::DateTime<chrono::Utc>,
+    /// When it was revoked.
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The service tokens, oldest first, after `after` (issued at, id), at most `limit`.
+pub async fn service_tokens(
+    pool: &sqlx::PgPool,
+    after: Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)>,
+    limit: i64,
+) -> Result<Vec<TokenRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, subject, issued_at, revoked_at FROM access_tokens
+          WHERE kind = 'service'
+            AND ($1::timestamptz IS NULL OR (issued_at, id) > ($1, $2))
+          ORDER BY issued_at, id LIMIT $3",
+    )
+    .bind(after.map(|a| a.0))
+    .bind(after.map(|a| a.1))
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

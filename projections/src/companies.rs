@@ -119,3 +119,101 @@ async fn apply(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), Project
     }
     Ok(())
 }
+
+// Queries: what the HTTP layer and the dashboard read.
+
+/// A company as the read model holds it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CompanyRow {
+    /// Its id.
+    pub company_id: uuid::Uuid,
+    /// Its provider.
+    pub provider_id: uuid::Uuid,
+    /// Its name.
+    pub name: String,
+    /// Its country.
+    pub country: String,
+    /// Its VAT number.
+    pub vat_number: Option<String>,
+    /// Its address.
+    pub address: String,
+    /// The prefix of its invoice numbers.
+    pub numbering_prefix: String,
+    /// When its invoice sequence starts again.
+    pub numbering_reset: String,
+    /// Its tax rules, as the domain serializes them.
+    pub tax_rules: serde_json::Value,
+    /// When it was created.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A payment method of a company.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PaymentMethodRow {
+    /// The company.
+    pub company_id: uuid::Uuid,
+    /// The method's name.
+    pub method: String,
+    /// Its kind.
+    pub kind: String,
+    /// Its display name.
+    pub display_name: String,
+    /// Whether it is offered.
+    pub enabled: bool,
+}
+
+const COMPANY_COLUMNS: &str = "company_id, provider_id, name, country, vat_number, address, \
+     numbering_prefix, numbering_reset, tax_rules, created_at";
+
+/// Companies, oldest first, of one provider if asked, after `after` (created at, id), at most
+/// `limit`.
+pub async fn companies(
+    pool: &sqlx::PgPool,
+    provider_id: Option<uuid::Uuid>,
+    after: Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)>,
+    limit: i64,
+) -> Result<Vec<CompanyRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COMPANY_COLUMNS} FROM companies
+          WHERE ($1::uuid IS NULL OR provider_id = $1)
+            AND ($2::timestamptz IS NULL OR (created_at, company_id) > ($2, $3))
+          ORDER BY created_at, company_id
+          LIMIT $4"
+    ))
+    .bind(provider_id)
+    .bind(after.map(|(at, _)| at))
+    .bind(after.map(|(_, id)| id))
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// One company.
+pub async fn company(
+    pool: &sqlx::PgPool,
+    id: uuid::Uuid,
+) -> Result<Option<CompanyRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COMPANY_COLUMNS} FROM companies WHERE company_id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// The payment methods of `companies`, by company and name.
+pub async fn payment_methods(
+    pool: &sqlx::PgPool,
+    companies: &[uuid::Uuid],
+) -> Result<Vec<PaymentMethodRow>, sqlx::Error> {
+    if companies.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as(
+        "SELECT company_id, method, kind, display_name, enabled FROM payment_methods
+          WHERE company_id = ANY($1) ORDER BY company_id, method",
+    )
+    .bind(companies)
+    .fetch_all(pool)
+    .await
+}

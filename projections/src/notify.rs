@@ -599,3 +599,65 @@ pub async fn run_sender(pool: PgPool, mailer: Mailer, mut stop: watch::Receiver<
         }
     }
 }
+
+// Queries: what the HTTP layer and the dashboard read.
+
+/// One notice of the outbox.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct NotificationRow {
+    /// The event it is about.
+    pub event_id: Uuid,
+    /// The notice kind.
+    pub kind: String,
+    /// What became of it.
+    pub status: String,
+    /// The client.
+    pub client_id: Option<Uuid>,
+    /// The address it went to.
+    pub to_address: Option<String>,
+    /// The language it was rendered in.
+    pub language: Option<String>,
+    /// The rendered subject.
+    pub subject: Option<String>,
+    /// The rendered text.
+    pub body: Option<String>,
+    /// The e-mail's `Message-ID`.
+    pub message_id: String,
+    /// How many times it was tried.
+    pub attempts: i32,
+    /// When it was queued.
+    pub queued_at: chrono::DateTime<chrono::Utc>,
+    /// When it was sent.
+    pub sent_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+}
+
+/// The outbox, newest first, of one client and in one status if asked, before `before`
+/// (queued at, event id), at most `limit`.
+pub async fn notifications(
+    pool: &PgPool,
+    client_id: Option<Uuid>,
+    status: Option<&str>,
+    before: Option<(chrono::DateTime<chrono::Utc>, Uuid)>,
+    limit: i64,
+) -> Result<Vec<NotificationRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT event_id, kind, status, client_id, to_address, language,
+                mail_subject AS subject, mail_body AS body, message_id, attempts, queued_at,
+                sent_at, last_error
+           FROM notifications
+          WHERE ($1::uuid IS NULL OR client_id = $1)
+            AND ($2::text IS NULL OR status = $2)
+            AND ($3::timestamptz IS NULL OR (queued_at, event_id) < ($3, $4))
+          ORDER BY queued_at DESC, event_id DESC
+          LIMIT $5",
+    )
+    .bind(client_id)
+    .bind(status)
+    .bind(before.map(|(at, _)| at))
+    .bind(before.map(|(_, id)| id))
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

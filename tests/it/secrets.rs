@@ -245,7 +245,7 @@ async fn a_password_change_replaces_the_credential_and_a_refused_command_writes_
         .execute::<StaffMember>(
             &staff_id.to_string(),
             StaffCommand::SetPassword {
-                password_hash: api::http::auth::secret::hash_password("a new password")
+                password_hash: api::usecases::access::secret::hash_password("a new password")
                     .await
                     .unwrap(),
             },
@@ -401,10 +401,10 @@ async fn a_database_with_version_1_secrets_upgrades_verifies_and_streams_clean_a
     migrate_before_the_upgrade(&db.pool).await;
     let staff_login = domain::access::Login::parse("old-admin@example.com").unwrap();
     let staff_id = StaffId::for_login(&staff_login).to_string();
-    let first = api::http::auth::secret::hash_password("first password")
+    let first = api::usecases::access::secret::hash_password("first password")
         .await
         .unwrap();
-    let second = api::http::auth::secret::hash_password("second password")
+    let second = api::usecases::access::secret::hash_password("second password")
         .await
         .unwrap();
     append_v1(
@@ -425,7 +425,7 @@ async fn a_database_with_version_1_secrets_upgrades_verifies_and_streams_clean_a
     .await;
     let user_login = domain::access::Login::parse("old-user@example.com").unwrap();
     let user_id = UserId::for_login(&user_login).to_string();
-    let user_hash = api::http::auth::secret::hash_password("user password")
+    let user_hash = api::usecases::access::secret::hash_password("user password")
         .await
         .unwrap();
     append_v1(
@@ -540,7 +540,7 @@ async fn an_append_refused_for_a_used_key_writes_no_credential() {
     let key = |email: &str| {
         eventstore::CommandKey::new("client-user", "one key", &email, json!({})).unwrap()
     };
-    let first_hash = api::http::auth::secret::hash_password("first password")
+    let first_hash = api::usecases::access::secret::hash_password("first password")
         .await
         .unwrap();
     let (first_id, first) = create("first@example.com", first_hash.clone());
@@ -550,7 +550,7 @@ async fn an_append_refused_for_a_used_key_writes_no_credential() {
         .unwrap();
 
     // Act
-    let second_hash = api::http::auth::secret::hash_password("second password")
+    let second_hash = api::usecases::access::secret::hash_password("second password")
         .await
         .unwrap();
     let (second_id, second) = create("second@example.com", second_hash);

@@ -35,6 +35,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use eventstore::requests;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -112,17 +113,6 @@ enum Begun {
     Answered(Response),
 }
 
-/// A stored request, as found when the key was not free.
-#[derive(sqlx::FromRow)]
-struct Stored {
-    method: String,
-    path: String,
-    fingerprint: Vec<u8>,
-    status: Option<i16>,
-    headers: Option<sqlx::types::Json<Vec<(String, String)>>>,
-    body: Option<Vec<u8>>,
-}
-
 async fn begin(state: &AppState, request: Request) -> Result<Begun, ApiError> {
     let key = request
         .headers()
@@ -178,35 +168,16 @@ async fn begin(state: &AppState, request: Request) -> Result<Begun, ApiError> {
     // lease has passed (its process died) with the same request. Otherwise the row says why not.
     for _ in 0..3 {
         let lease = Uuid::now_v7();
-        let claimed: Option<Uuid> = sqlx::query_scalar(
-            "INSERT INTO idempotency_requests
-                    (principal, key, method, path, fingerprint, lease, locked_until, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6,
-                     now() + make_interval(secs => $7), now() + make_interval(hours => $8))
-             ON CONFLICT (principal, key) DO UPDATE
-                SET method = EXCLUDED.method, path = EXCLUDED.path,
-                    fingerprint = EXCLUDED.fingerprint, lease = EXCLUDED.lease,
-                    locked_until = EXCLUDED.locked_until, status = NULL, headers = NULL,
-                    body = NULL, created_at = now(), expires_at = EXCLUDED.expires_at
-              WHERE idempotency_requests.expires_at <= now()
-                 OR (idempotency_requests.status IS NULL
-                     AND idempotency_requests.locked_until <= now()
-                     AND idempotency_requests.method = EXCLUDED.method
-                     AND idempotency_requests.path = EXCLUDED.path
-                     AND idempotency_requests.fingerprint = EXCLUDED.fingerprint)
-             RETURNING lease",
-        )
-        .bind(&principal)
-        .bind(&key)
-        .bind(&method)
-        .bind(&path)
-        .bind(&fingerprint)
-        .bind(lease)
-        .bind(f64::from(LEASE_SECS))
-        .bind(i32::try_from(KEPT_FOR_HOURS).unwrap_or(i32::MAX))
-        .fetch_optional(&state.pool)
-        .await?;
-        if claimed == Some(lease) {
+        let asked = requests::Request {
+            principal: &principal,
+            key: &key,
+            method: &method,
+            path: &path,
+            fingerprint: &fingerprint,
+        };
+        let claimed =
+            requests::claim(&state.pool, &asked, lease, LEASE_SECS, KEPT_FOR_HOURS).await?;
+        if claimed {
             metrics::counter!("billing_idempotency_total", "outcome" => "claimed").increment(1);
             let claim = Claim {
                 principal,
@@ -219,14 +190,7 @@ async fn begin(state: &AppState, request: Request) -> Result<Begun, ApiError> {
                 Request::from_parts(parts, Body::from(bytes)),
             ));
         }
-        let stored: Option<Stored> = sqlx::query_as(
-            "SELECT method, path, fingerprint, status, headers, body
-               FROM idempotency_requests WHERE principal = $1 AND key = $2",
-        )
-        .bind(&principal)
-        .bind(&key)
-        .fetch_optional(&state.pool)
-        .await?;
+        let stored = requests::find(&state.pool, &principal, &key).await?;
         // Released meanwhile (its first request failed with a 5xx): try to claim it again.
         let Some(stored) = stored else { continue };
         if stored.method != method || stored.path != path || stored.fingerprint != fingerprint {
@@ -302,18 +266,15 @@ async fn finish(state: &AppState, claim: Claim, response: Response) -> Response 
     };
     let headers = kept_headers(&parts.headers);
     let withheld = claim.secret_answer && parts.status.is_success();
-    let stored = sqlx::query(
-        "UPDATE idempotency_requests
-            SET status = $4, headers = $5, body = $6, locked_until = NULL
-          WHERE principal = $1 AND key = $2 AND lease = $3",
+    let stored = requests::store_answer(
+        &state.pool,
+        &claim.principal,
+        &claim.key,
+        claim.lease,
+        parts.status.as_u16(),
+        &headers,
+        (!withheld).then_some(bytes.as_ref()),
     )
-    .bind(&claim.principal)
-    .bind(&claim.key)
-    .bind(claim.lease)
-    .bind(i16::try_from(parts.status.as_u16()).unwrap_or(i16::MAX))
-    .bind(sqlx::types::Json(&headers))
-    .bind((!withheld).then_some(bytes.as_ref()))
-    .execute(&state.pool)
     .await;
     if let Err(error) = stored {
         // The caller still gets its answer; a retry after the lease runs the handler again,
@@ -321,35 +282,23 @@ async fn finish(state: &AppState, claim: Claim, response: Response) -> Response 
         tracing::warn!(%error, key = %claim.key, "an idempotent answer was not stored");
     }
     if fastrand::u8(..) == 0 {
-        let pool = state.pool.clone();
-        tokio::spawn(async move { purge(&pool).await });
+        let core = state.core.clone();
+        tokio::spawn(async move { purge(&core).await });
     }
     Response::from_parts(parts, Body::from(bytes))
 }
 
 /// Frees the key of a request that failed on the server's side, so that a retry runs again.
 async fn release(state: &AppState, claim: &Claim) {
-    let released = sqlx::query(
-        "DELETE FROM idempotency_requests WHERE principal = $1 AND key = $2 AND lease = $3",
-    )
-    .bind(&claim.principal)
-    .bind(&claim.key)
-    .bind(claim.lease)
-    .execute(&state.pool)
-    .await;
+    let released = requests::release(&state.pool, &claim.principal, &claim.key, claim.lease).await;
     if let Err(error) = released {
         tracing::warn!(%error, key = %claim.key, "an idempotency key was not released; its lease will");
     }
 }
 
 /// Deletes a batch of keys past their time.
-async fn purge(pool: &sqlx::PgPool) {
-    let purged = sqlx::query(
-        "DELETE FROM idempotency_requests WHERE ctid IN
-            (SELECT ctid FROM idempotency_requests WHERE expires_at <= now() LIMIT 1000)",
-    )
-    .execute(pool)
-    .await;
+async fn purge(core: &crate::usecases::Core) {
+    let purged = requests::purge(&core.pool).await;
     if let Err(error) = purged {
         tracing::warn!(%error, "expired idempotency keys were not purged");
     }

@@ -5,10 +5,15 @@
 //! The process managers (`process`) live here too: cross-aggregate work driven by the log,
 //! registered with the projection engine, which runs them.
 
+pub mod access;
+pub mod attachments;
 pub mod clients;
+pub mod companies;
 pub mod error;
+pub mod messages;
+pub mod notices;
 pub mod process;
-pub mod sessions;
+pub mod support;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -9,163 +9,28 @@
 //! or user behind it), never through a read model: a token works the moment its login answers,
 //! and a revocation or a disabled staff member takes effect on the next request on every node.
 
-mod argon;
 pub mod rules;
-pub mod secret;
 pub mod throttle;
-
-use std::collections::BTreeSet;
+mod views;
 
 use axum::body::Body;
 use axum::extract::{FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use domain::access::{
-    AccessToken, ClientUser, Department, DepartmentCommand, DisplayName, Permission, Permissions,
-    Scope, StaffMember, TokenSubject, acting_permissions,
-};
-use domain::ids::{ClientId, DepartmentId, StaffId, TokenId, UserId};
-use domain::invoice::Invoice;
-use domain::payment::Payment;
-use domain::service::Service;
-use domain::ticket::Ticket;
-use eventstore::EventStore;
-use eventstore::metadata::{Actor, CommandContext};
+use domain::ids::ClientId;
 use uuid::Uuid;
 
 use crate::http::error::ApiError;
 use crate::http::extract::Caller;
 use crate::http::state::AppState;
+use crate::usecases::access::{self, IssuedToken, Owned};
 use rules::{ClientOf, Need, Owner, Rule, Rules};
+use throttle::Source;
 
-/// Who is calling, as its token says.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Principal {
-    /// Full access: the bootstrap token, or a staff member with the administrator flag.
-    Administrator {
-        /// `staff:admin` for the bootstrap token, else `staff:<id>`.
-        actor: Actor,
-        /// The token, when it is one the store issued.
-        token: Option<TokenId>,
-    },
-    /// A staff member with the permissions of its departments and its own grants.
-    Staff {
-        /// The staff member.
-        staff_id: StaffId,
-        /// What it may do.
-        permissions: Permissions,
-        /// Its departments: the ticket queues it sees.
-        departments: Vec<DepartmentId>,
-        /// Its token.
-        token: TokenId,
-    },
-    /// A machine with scopes.
-    Service {
-        /// Its token (and its actor id).
-        token: TokenId,
-        /// Its scopes.
-        scopes: BTreeSet<Scope>,
-    },
-    /// A client's user, or a staff member acting as a client: only that client's data, with
-    /// the permissions of the user's roles (an owner's when acting).
-    Client {
-        /// The client.
-        client_id: ClientId,
-        /// What it may do inside the client.
-        permissions: Permissions,
-        /// `user:<id>`, or `staff:<id>` when a staff member acts as the client.
-        actor: Actor,
-        /// Whether a staff member acts as the client.
-        acting: bool,
-        /// Its token.
-        token: TokenId,
-    },
-}
-
-impl Principal {
-    /// The actor written into the metadata of the events it causes.
-    pub fn actor(&self) -> Actor {
-        match self {
-            Principal::Administrator { actor, .. } | Principal::Client { actor, .. } => {
-                actor.clone()
-            }
-            Principal::Staff { staff_id, .. } => Actor::Staff(staff_id.to_string()),
-            Principal::Service { token, .. } => Actor::Service(token.to_string()),
-        }
-    }
-
-    /// `client:<id>` when a staff member acts as a client.
-    pub fn on_behalf_of(&self) -> Option<String> {
-        match self {
-            Principal::Client {
-                client_id,
-                acting: true,
-                ..
-            } => Some(format!("client:{client_id}")),
-            _ => None,
-        }
-    }
-
-    /// The token it called with, when the store issued it.
-    pub fn token(&self) -> Option<TokenId> {
-        match self {
-            Principal::Administrator { token, .. } => *token,
-            Principal::Staff { token, .. }
-            | Principal::Service { token, .. }
-            | Principal::Client { token, .. } => Some(*token),
-        }
-    }
-
-    /// The one client it may see, for a client's user or a staff member acting as a client.
-    pub fn client(&self) -> Option<ClientId> {
-        match self {
-            Principal::Client { client_id, .. } => Some(*client_id),
-            _ => None,
-        }
-    }
-
-    /// The kind, for answers: `administrator`, `staff`, `service`, `user` or `acting_as`.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Principal::Administrator { .. } => "administrator",
-            Principal::Staff { .. } => "staff",
-            Principal::Service { .. } => "service",
-            Principal::Client { acting: false, .. } => "user",
-            Principal::Client { acting: true, .. } => "acting_as",
-        }
-    }
-
-    /// Whether it holds `wanted` (administrators hold everything).
-    /// Whether it holds `wanted` without a narrow service scope.
-    pub fn allows(&self, wanted: Permission) -> bool {
-        self.holds(wanted, None)
-    }
-
-    fn holds(&self, wanted: Permission, scope: Option<&str>) -> bool {
-        match self {
-            Principal::Administrator { .. } => true,
-            Principal::Staff { permissions, .. } | Principal::Client { permissions, .. } => {
-                permissions.allows(wanted)
-            }
-            Principal::Service { scopes, .. } => scopes.iter().any(|held| {
-                Some(held.as_str()) == scope
-                    || held
-                        .as_str()
-                        .parse::<Permission>()
-                        .is_ok_and(|p| p.covers(wanted))
-            }),
-        }
-    }
-
-    /// The command context for the events it causes.
-    pub fn context(&self) -> CommandContext {
-        let mut context = CommandContext::new(self.actor());
-        context.on_behalf_of = self.on_behalf_of();
-        context
-    }
-}
+pub use crate::usecases::access::Principal;
+pub use views::{AnnouncementView, TokenIssued, UserRequest};
 
 /// The rows a list may show the caller: every client's, or one client's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,7 +95,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Queues {
 }
 
 /// Resolves a bearer string, or `None` when it is unknown, revoked, expired, or its staff member
-/// or user is disabled.
+/// or user is disabled: the bootstrap token here, every other through the store.
 pub async fn authenticate(state: &AppState, bearer: &str) -> Result<Option<Principal>, ApiError> {
     if let Some(actor) = state.tokens.actor(bearer) {
         return Ok(Some(Principal::Administrator {
@@ -238,122 +103,27 @@ pub async fn authenticate(state: &AppState, bearer: &str) -> Result<Option<Princ
             token: None,
         }));
     }
-    let Some((token_id, digest)) = secret::parse_bearer(bearer) else {
-        return Ok(None);
-    };
-    let token = state
-        .store
-        .load::<AccessToken>(&token_id.to_string())
-        .await?
-        .aggregate;
-    let now = state.store.clock().now();
-    if !token.is_usable_at(now) {
-        return Ok(None);
-    }
-    // The digest is kept beside the log, never in it (ADR 11).
-    let stored = state
-        .store
-        .credential::<AccessToken>(&token_id.to_string())
-        .await?;
-    if !stored.is_some_and(|stored| secret::same_digest(&stored, &digest)) {
-        return Ok(None);
-    }
-    let Some(subject) = token.subject() else {
-        return Ok(None);
-    };
-    Ok(match subject {
-        TokenSubject::Staff {
-            staff_id,
-            generation,
-        } => staff_principal(&state.store, *staff_id, *generation, token_id).await?,
-        TokenSubject::User { user_id, client_id } => {
-            let user = load_user(&state.store, *user_id).await?;
-            (user.is_active() && user.client_id() == Some(*client_id)).then(|| Principal::Client {
-                client_id: *client_id,
-                permissions: user.permissions(),
-                actor: Actor::User(user_id.to_string()),
-                acting: false,
-                token: token_id,
-            })
-        }
-        TokenSubject::Administrator {} => Some(Principal::Administrator {
-            actor: Actor::Staff("admin".to_owned()),
-            token: Some(token_id),
-        }),
-        TokenSubject::Service { scopes, .. } => Some(Principal::Service {
-            token: token_id,
-            scopes: scopes.clone(),
-        }),
-        TokenSubject::ActingAs {
-            staff_id,
-            client_id,
-            generation,
-            permissions: carried,
-        } => {
-            // Never more than the staff member may do now, nor than the token was issued with.
-            let staff = staff_principal(&state.store, *staff_id, *generation, token_id).await?;
-            let held = match staff {
-                None => return Ok(None),
-                Some(Principal::Staff { permissions, .. }) => permissions,
-                Some(_) => Permissions::all(),
-            };
-            let mut permissions = acting_permissions(&held);
-            if let Some(carried) = carried {
-                permissions = permissions.intersection(carried);
-            }
-            Some(Principal::Client {
-                client_id: *client_id,
-                permissions,
-                actor: Actor::Staff(staff_id.to_string()),
-                acting: true,
-                token: token_id,
-            })
-        }
-    })
+    Ok(access::authenticate(state, bearer).await?)
 }
 
-async fn load_user(store: &EventStore, user_id: UserId) -> Result<ClientUser, ApiError> {
-    Ok(store
-        .load::<ClientUser>(&user_id.to_string())
-        .await?
-        .aggregate)
-}
-
-/// The principal of an active staff member whose token of `generation` it still honours: an
-/// administrator, or its departments' permissions plus its grants.
-pub async fn staff_principal(
-    store: &EventStore,
-    staff_id: StaffId,
-    generation: u32,
-    token: TokenId,
-) -> Result<Option<Principal>, ApiError> {
-    let staff = store
-        .load::<StaffMember>(&staff_id.to_string())
-        .await?
-        .aggregate;
-    if !staff.honours(generation) {
-        return Ok(None);
+/// A sign-in from `source` within the limits of [`throttle`]: the use case's sign-in when
+/// neither the login nor the address has failed too often and an argon2 worker is free soon; a
+/// wrong password counts as a failure of both and answers 401. The API's `POST /v1/auth/login`
+/// and the dashboard's sign-in both go through it.
+pub async fn sign_in(
+    state: &AppState,
+    source: &Source,
+    email: &str,
+    password: &str,
+) -> Result<IssuedToken, ApiError> {
+    let attempt = state.sign_in.begin(&source.address, email)?;
+    match access::sign_in(state, email, password).await? {
+        Some(issued) => Ok(issued),
+        None => {
+            attempt.failed();
+            Err(ApiError::unauthorized("wrong e-mail address or password"))
+        }
     }
-    if staff.is_administrator() {
-        return Ok(Some(Principal::Administrator {
-            actor: Actor::Staff(staff_id.to_string()),
-            token: Some(token),
-        }));
-    }
-    let mut permissions = staff.grants().clone();
-    for department in staff.departments() {
-        let department = store
-            .load::<Department>(&department.to_string())
-            .await?
-            .aggregate;
-        permissions = permissions.union(department.permissions());
-    }
-    Ok(Some(Principal::Staff {
-        staff_id,
-        permissions,
-        departments: staff.departments().iter().copied().collect(),
-        token,
-    }))
 }
 
 /// The middleware: finds the route's rule, authenticates the bearer token, and lets the request
@@ -362,7 +132,7 @@ pub async fn authorize(State(state): State<AppState>, request: Request, next: Ne
     match check(&state, request).await {
         Ok(request) => next.run(request).await,
         Err(error) => {
-            let unauthorized = error.status() == axum::http::StatusCode::UNAUTHORIZED;
+            let unauthorized = error.status() == StatusCode::UNAUTHORIZED;
             let mut response = error.into_response();
             if unauthorized {
                 response
@@ -487,7 +257,7 @@ async fn confine(
                 .await
                 .map_err(|_| {
                     ApiError::new(
-                        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                        StatusCode::PAYLOAD_TOO_LARGE,
                         "body_too_large",
                         "the body is too large",
                     )
@@ -522,122 +292,14 @@ fn path_id(route: &str, path: &str) -> Option<Uuid> {
 
 /// The client that owns the thing `id` names, if it exists.
 async fn owner_of(state: &AppState, owner: Owner, id: Uuid) -> Result<Option<Uuid>, ApiError> {
-    let key = id.to_string();
-    let store = &state.store;
-    Ok(match owner {
-        Owner::Client => Some(id),
-        Owner::Service => store
-            .load::<Service>(&key)
-            .await?
-            .aggregate
-            .client_id()
-            .map(|c| c.as_uuid()),
-        Owner::Payment => {
-            let payment = store.load::<Payment>(&key).await?.aggregate;
-            match payment.client_id() {
-                Some(client) => Some(client.as_uuid()),
-                // A payment credited directly has no `Payment` stream: the payments read model
-                // names its client.
-                None => {
-                    sqlx::query_scalar("SELECT client_id FROM payments WHERE payment_id = $1")
-                        .bind(id)
-                        .fetch_optional(&state.pool)
-                        .await?
-                }
-            }
-        }
-        Owner::Invoice => store
-            .load::<Invoice>(&key)
-            .await?
-            .aggregate
-            .client_id()
-            .map(|c| c.as_uuid()),
-        Owner::Expense => {
-            // An expense belongs to the client of the service it charged.
-            let service: Option<Uuid> =
-                sqlx::query_scalar("SELECT service_id FROM expenses WHERE expense_id = $1")
-                    .bind(id)
-                    .fetch_optional(&state.pool)
-                    .await?;
-            match service {
-                None => None,
-                Some(service) => store
-                    .load::<Service>(&service.to_string())
-                    .await?
-                    .aggregate
-                    .client_id()
-                    .map(|c| c.as_uuid()),
-            }
-        }
-        Owner::Operation => {
-            sqlx::query_scalar::<_, Uuid>("SELECT client_id FROM operations WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&state.pool)
-                .await?
-        }
-        Owner::Ticket => store
-            .load::<Ticket>(&key)
-            .await?
-            .aggregate
-            .client_id()
-            .map(|c| c.as_uuid()),
-    })
-}
-
-/// The departments every installation starts with, with ids derived from their names.
-pub fn default_departments() -> Vec<(DepartmentId, &'static str, Permissions)> {
-    use domain::access::Action::{Read, Write};
-    use domain::access::Resource::{
-        Clients, Expenses, Invoices, Payments, Reports, Services, Tariffs, Tickets,
+    let owned = match owner {
+        Owner::Client => Owned::Client,
+        Owner::Service => Owned::Service,
+        Owner::Payment => Owned::Payment,
+        Owner::Invoice => Owned::Invoice,
+        Owner::Expense => Owned::Expense,
+        Owner::Operation => Owned::Operation,
+        Owner::Ticket => Owned::Ticket,
     };
-    let p = Permission::new;
-    vec![
-        (
-            DepartmentId::named("Sales"),
-            "Sales",
-            Permissions::of([
-                p(Clients, Write),
-                p(Services, Write),
-                p(Tariffs, Read),
-                p(Payments, Read),
-                p(Invoices, Read),
-                p(Expenses, Read),
-                p(Reports, Read),
-                p(Tickets, Write),
-            ]),
-        ),
-        (
-            DepartmentId::named("Technical support"),
-            "Technical support",
-            Permissions::of([
-                p(Clients, Read),
-                p(Services, Write),
-                p(Tariffs, Read),
-                p(Tickets, Write),
-            ]),
-        ),
-    ]
-}
-
-/// Creates the default departments if they do not exist yet, with the first department or staff
-/// member an administrator creates (so that an installation without staff, such as one using only
-/// the bootstrap token, has no events it did not ask for); a no-op every later time.
-pub async fn ensure_default_departments(store: &EventStore) -> Result<(), ApiError> {
-    let context = CommandContext::new(Actor::System("bootstrap".to_owned()));
-    for (id, name, permissions) in default_departments() {
-        store
-            .execute::<Department>(
-                &id.to_string(),
-                DepartmentCommand::CreateDepartment {
-                    department_id: id,
-                    name: DisplayName::parse(name)?,
-                    accepts_tickets: true,
-                    permissions,
-                },
-                &context,
-                &[],
-            )
-            .await?;
-    }
-    Ok(())
+    Ok(access::owner_of(state, owned, id).await?)
 }

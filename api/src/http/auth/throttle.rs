@@ -72,7 +72,7 @@ impl Default for SignInConfig {
             per_address: PER_ADDRESS,
             per_login: PER_LOGIN,
             // The workers and two waiting per worker: a wait of at most about three checks.
-            argon2_admitted: 3 * super::argon::workers(),
+            argon2_admitted: 3 * crate::usecases::access::argon::workers(),
         }
     }
 }

@@ -88,7 +88,7 @@ pub(super) async fn login(
 /// gone when the token expires.
 fn cookie(token: &str, source: &Source) -> String {
     let secure = if source.https { "; Secure" } else { "" };
-    let max_age = crate::http::routes::auth::LOGIN_TOKEN_HOURS * 3600;
+    let max_age = crate::usecases::access::LOGIN_TOKEN_HOURS * 3600;
     format!(
         "{SESSION_COOKIE}={token}; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
     )
@@ -109,18 +109,18 @@ async fn sign_in(
             attempt.failed();
             return Err(ApiError::unauthorized("wrong administrator token"));
         }
-        let issued = crate::http::routes::auth::issue(
+        let issued = crate::usecases::access::issue_token(
             state,
             &CommandContext::new(Actor::Staff("admin".to_owned())),
             TokenSubject::Administrator {},
             Some(chrono::Duration::hours(
-                crate::http::routes::auth::LOGIN_TOKEN_HOURS,
+                crate::usecases::access::LOGIN_TOKEN_HOURS,
             )),
         )
         .await?;
         return Ok(issued.token);
     }
-    let issued = crate::http::routes::auth::sign_in(state, source, email.trim(), password).await?;
+    let issued = crate::http::auth::sign_in(state, source, email.trim(), password).await?;
     if issued.kind != "staff" {
         return Err(ApiError::unauthorized("the dashboard is for staff"));
     }
@@ -138,7 +138,7 @@ pub(super) async fn logout(
         && let Some(token) = session.token
     {
         let revoked =
-            crate::usecases::sessions::end_session(&state, &session.principal.context(), token)
+            crate::usecases::access::revoke_token(&state, &session.principal.context(), token)
                 .await;
         if let Err(error) = revoked {
             return failed(error.into());

@@ -4,32 +4,31 @@
 //! logged or answered. A token's bearer string is answered once, at issue; the store keeps only
 //! the SHA-256 of its secret (docs/adr/0005-authorization.md).
 
-use projections::ReadModel;
 use std::collections::BTreeSet;
 
 use axum::Json;
 use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Duration, Utc};
-use domain::access::{
-    AccessToken, ClientUser, Login, Scope, StaffMember, TokenCommand, TokenSubject,
-};
-use domain::ids::{StaffId, TokenId, UserId};
-use eventstore::metadata::{Actor, CommandContext};
+use chrono::{DateTime, Utc};
+use domain::access::Scope;
+use domain::ids::TokenId;
+use projections::ReadModel;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::http::answer::{Accepted, Page, accepted_with};
+use crate::http::answer::{
+    Accepted, Page, accepted_with, limit, page, time_cursor, time_cursor_of,
+};
 use crate::http::auth::throttle::Source;
-use crate::http::auth::{Principal, secret};
+use crate::http::auth::{AnnouncementView, Principal, TokenIssued};
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{Body, Command, Path, Query};
 use crate::http::state::AppState;
+use crate::usecases::access;
 
-/// How long a login's token works.
-pub const LOGIN_TOKEN_HOURS: i64 = 12;
+// The dashboard signs in and issues sessions by these paths.
 
 /// `POST /v1/auth/login`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -41,63 +40,6 @@ pub struct LoginRequest {
     pub password: String,
 }
 
-/// A token, shown once.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct TokenIssued {
-    /// The token's id, for revoking it.
-    pub token_id: Uuid,
-    /// The bearer string: send it as `Authorization: Bearer <token>`. It is shown only now.
-    pub token: String,
-    /// `staff`, `user`, `service`, `acting_as`, or `administrator` (a dashboard session of the
-    /// bootstrap administrator).
-    pub kind: String,
-    /// When it stops working; absent for service tokens.
-    pub expires_at: Option<DateTime<Utc>>,
-    /// The global position of the token's event.
-    pub position: i64,
-}
-
-/// Issues a token for `subject` as `actor`.
-pub async fn issue(
-    state: &AppState,
-    context: &CommandContext,
-    subject: TokenSubject,
-    lifetime: Option<Duration>,
-) -> Result<TokenIssued, ApiError> {
-    let token = secret::new_token()?;
-    let now = state.store.clock().now();
-    let expires_at = lifetime.map(|lifetime| now + lifetime);
-    let kind = match &subject {
-        TokenSubject::Staff { .. } => "staff",
-        TokenSubject::User { .. } => "user",
-        TokenSubject::Service { .. } => "service",
-        TokenSubject::Administrator {} => "administrator",
-        TokenSubject::ActingAs { .. } => "acting_as",
-    };
-    let committed = state
-        .store
-        .execute::<AccessToken>(
-            &token.id.to_string(),
-            TokenCommand::IssueToken {
-                token_id: token.id,
-                subject,
-                secret_sha256: token.secret_sha256,
-                issued_at: now,
-                expires_at,
-            },
-            context,
-            &[],
-        )
-        .await?;
-    Ok(TokenIssued {
-        token_id: token.id.as_uuid(),
-        token: token.bearer,
-        kind: kind.to_owned(),
-        expires_at,
-        position: committed.position,
-    })
-}
-
 /// The answer to a login: the token, and for a client's user the announcements showing to its
 /// client now.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -107,7 +49,7 @@ pub struct LoggedIn {
     pub token: TokenIssued,
     /// For a client's user: the provider's announcements valid now, in its language.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub announcements: Vec<crate::http::routes::messages::AnnouncementView>,
+    pub announcements: Vec<AnnouncementView>,
 }
 
 /// Logs a staff member or a client's user in. A wrong e-mail address, a wrong password and a
@@ -126,101 +68,23 @@ pub async fn login(
     source: Source,
     Body(request): Body<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    let token = sign_in(&state, &source, &request.email, &request.password).await?;
+    let issued =
+        crate::http::auth::sign_in(&state, &source, &request.email, &request.password).await?;
     let mut announcements = Vec::new();
-    if token.kind == "user"
-        && let Ok(login) = Login::parse(&request.email)
-        && let Some(client_id) = state
-            .store
-            .load::<ClientUser>(&UserId::for_login(&login).to_string())
-            .await?
-            .aggregate
-            .client_id()
+    if issued.kind == "user"
+        && let Some(client_id) = issued.client_id
     {
-        announcements =
-            crate::http::routes::messages::showing_to(&state, client_id.as_uuid()).await?;
+        announcements = crate::usecases::messages::showing_to(&state, client_id)
+            .await?
+            .into_iter()
+            .map(AnnouncementView::from)
+            .collect();
     }
     Ok(Json(LoggedIn {
-        token,
+        token: issued.into(),
         announcements,
     })
     .into_response())
-}
-
-/// A sign-in from `source` within the limits of `auth::throttle`: [`log_in`] when neither the
-/// login nor the address has failed too often and an argon2 worker is free soon; a wrong
-/// password counts as a failure of both. The API's `POST /v1/auth/login` and the dashboard's
-/// sign-in both go through it.
-pub async fn sign_in(
-    state: &AppState,
-    source: &Source,
-    email: &str,
-    password: &str,
-) -> Result<TokenIssued, ApiError> {
-    let attempt = state.sign_in.begin(&source.address, email)?;
-    let issued = log_in(state, email, password).await;
-    if issued
-        .as_ref()
-        .is_err_and(|e| e.status() == StatusCode::UNAUTHORIZED)
-    {
-        attempt.failed();
-    }
-    issued
-}
-
-/// Checks a login and issues its token: a staff member's, or a client's user's. Call it through
-/// [`sign_in`], which limits failures and the argon2 work.
-pub async fn log_in(
-    state: &AppState,
-    email: &str,
-    password: &str,
-) -> Result<TokenIssued, ApiError> {
-    let refused = || ApiError::unauthorized("wrong e-mail address or password");
-    let Ok(login) = Login::parse(email) else {
-        secret::verify_password(password, None).await;
-        return Err(refused());
-    };
-    let staff_id = StaffId::for_login(&login);
-    let staff = state
-        .store
-        .load::<StaffMember>(&staff_id.to_string())
-        .await?
-        .aggregate;
-    if staff.is_created() {
-        let hash = secret::stored_password::<StaffMember>(state, &staff_id.to_string()).await?;
-        let matches = secret::verify_password(password, hash.as_ref()).await;
-        if !matches || !staff.is_active() {
-            return Err(refused());
-        }
-        return issue(
-            state,
-            &CommandContext::new(Actor::Staff(staff_id.to_string())),
-            TokenSubject::Staff {
-                staff_id,
-                generation: staff.generation(),
-            },
-            Some(Duration::hours(LOGIN_TOKEN_HOURS)),
-        )
-        .await;
-    }
-    let user_id = UserId::for_login(&login);
-    let user = state
-        .store
-        .load::<ClientUser>(&user_id.to_string())
-        .await?
-        .aggregate;
-    let hash = secret::stored_password::<ClientUser>(state, &user_id.to_string()).await?;
-    let matches = secret::verify_password(password, hash.as_ref()).await;
-    let (true, Some(client_id)) = (matches && user.is_active(), user.client_id()) else {
-        return Err(refused());
-    };
-    issue(
-        state,
-        &CommandContext::new(Actor::User(user_id.to_string())),
-        TokenSubject::User { user_id, client_id },
-        Some(Duration::hours(LOGIN_TOKEN_HOURS)),
-    )
-    .await
 }
 
 /// Revokes the token of the request. The bootstrap administrator token is configuration, not a
@@ -244,17 +108,7 @@ pub async fn logout(
 }
 
 async fn revoke(state: &AppState, command: &Command, token: TokenId) -> Result<Response, ApiError> {
-    let committed = state
-        .store
-        .execute::<AccessToken>(
-            &token.to_string(),
-            TokenCommand::RevokeToken {
-                revoked_at: state.store.clock().now(),
-            },
-            &command.context,
-            &[],
-        )
-        .await?;
+    let committed = access::revoke_token(state, &command.context, token).await?;
     Ok(accepted_with(StatusCode::OK, token.as_uuid(), &committed))
 }
 
@@ -349,17 +203,8 @@ pub async fn create_service_token(
         }
         scopes.insert(Scope::parse(scope)?);
     }
-    let issued = issue(
-        &state,
-        &command.context,
-        TokenSubject::Service {
-            name: name.as_str().to_owned(),
-            scopes,
-        },
-        None,
-    )
-    .await?;
-    Ok((StatusCode::CREATED, Json(issued)).into_response())
+    let issued = access::create_service_token(&state, &command.context, name, scopes).await?;
+    Ok((StatusCode::CREATED, Json(TokenIssued::from(issued))).into_response())
 }
 
 /// A token as listed (never its secret).
@@ -380,17 +225,15 @@ pub struct TokenView {
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListTokensParams {
+    /// The `next` of the previous page.
+    pub after: Option<String>,
+    /// At most this many (1 to 500; 50 by default).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i64>,
     /// Wait until the read model has this global position.
     #[param(minimum = 0)]
     pub min_position: Option<i64>,
 }
-
-type TokenRow = (
-    Uuid,
-    serde_json::Value,
-    DateTime<Utc>,
-    Option<DateTime<Utc>>,
-);
 
 /// The service tokens, oldest first.
 #[utoipa::path(get, path = "/v1/service-tokens", tag = "auth",
@@ -403,22 +246,23 @@ pub async fn list_service_tokens(
     state
         .consistent(&[ReadModel::Access], params.min_position)
         .await?;
-    let rows: Vec<TokenRow> = sqlx::query_as(
-        "SELECT id, subject, issued_at, revoked_at FROM access_tokens
-              WHERE kind = 'service' ORDER BY issued_at, id",
+    let limit = limit(params.limit)?;
+    let rows = projections::access::service_tokens(
+        &state.pool,
+        time_cursor(params.after.as_deref())?,
+        limit + 1,
     )
-    .fetch_all(&state.pool)
     .await?;
-    Ok(Json(Page {
-        items: rows
-            .into_iter()
-            .map(|(id, subject, issued_at, revoked_at)| TokenView {
-                id,
-                subject,
-                issued_at,
-                revoked_at,
-            })
-            .collect(),
-        next: None,
-    }))
+    let items = rows
+        .into_iter()
+        .map(|row| TokenView {
+            id: row.id,
+            subject: row.subject,
+            issued_at: row.issued_at,
+            revoked_at: row.revoked_at,
+        })
+        .collect();
+    Ok(Json(page(items, limit, |t: &TokenView| {
+        time_cursor_of(t.issued_at, t.id)
+    })))
 }

@@ -1,7 +1,6 @@
 //! Companies: a provider's legal entities, with their tax rules and the payment methods they
 //! accept.
 
-use projections::ReadModel;
 use std::fmt;
 
 use axum::Json;
@@ -11,10 +10,11 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use domain::account::PaymentMethod;
 use domain::client::Country;
-use domain::company::{Company, CompanyCommand, InvoiceNumbering};
+use domain::company::InvoiceNumbering;
 use domain::ids::{CompanyId, ProviderId};
-use domain::provider::Provider;
 use domain::tax::{TaxRate, TaxRule, TaxRules, VatNumber};
+use projections::ReadModel;
+use projections::companies::{CompanyRow, PaymentMethodRow};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -23,6 +23,7 @@ use crate::http::answer::{Accepted, Consistency, Page, accepted, accepted_with};
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{Body, Command, Path, Query};
 use crate::http::state::AppState;
+use crate::usecases::companies::{self, NewCompany};
 
 /// When a company's invoice sequence starts again at 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -240,24 +241,6 @@ pub struct ListCompaniesParams {
     pub min_position: Option<i64>,
 }
 
-type CompanyRow = (
-    Uuid,
-    Uuid,
-    String,
-    String,
-    Option<String>,
-    String,
-    String,
-    String,
-    serde_json::Value,
-    DateTime<Utc>,
-);
-
-const COMPANY_COLUMNS: &str = "company_id, provider_id, name, country, vat_number, address, \
-     numbering_prefix, numbering_reset, tax_rules, created_at";
-
-type PaymentMethodRow = (Uuid, String, String, String, bool);
-
 /// A 422 naming `field`, for domain errors whose message does not name it.
 fn field_error(field: &str, code: &'static str, error: &impl fmt::Display) -> ApiError {
     ApiError::unprocessable(code, format!("{field}: {error}"))
@@ -288,36 +271,18 @@ pub async fn create_company(
         .transpose()?;
     let numbering =
         InvoiceNumbering::new(&request.numbering.prefix, request.numbering.reset.into())?;
-    let provider = state
-        .store
-        .load::<Provider>(&request.provider_id.to_string())
-        .await?
-        .aggregate;
-    if !provider.is_created() {
-        return Err(ApiError::not_found(
-            "provider_not_found",
-            format!("provider_id: no provider {}", request.provider_id),
-        ));
-    }
     let id = request.company_id;
     let key = command.key(&request, id)?;
-    let committed = state
-        .store
-        .execute::<Company>(
-            &id.to_string(),
-            CompanyCommand::CreateCompany {
-                company_id: CompanyId::from_uuid(id),
-                provider_id: ProviderId::from_uuid(request.provider_id),
-                name: request.name,
-                country,
-                vat_number,
-                address: request.address,
-                numbering,
-            },
-            &command.context,
-            key.as_slice(),
-        )
-        .await?;
+    let company = NewCompany {
+        company_id: CompanyId::from_uuid(id),
+        provider_id: ProviderId::from_uuid(request.provider_id),
+        name: request.name,
+        country,
+        vat_number,
+        address: request.address,
+        numbering,
+    };
+    let committed = companies::create_company(&state, &command.context, key, company).await?;
     Ok(accepted(id, &committed))
 }
 
@@ -354,18 +319,14 @@ pub async fn set_tax_rules(
         });
     }
     let rules = TaxRules::new(rules)?;
-    let committed = state
-        .store
-        .execute::<Company>(
-            &id.to_string(),
-            CompanyCommand::SetTaxRules {
-                rules,
-                tax_document: request.tax_document,
-            },
-            &command.context,
-            &[],
-        )
-        .await?;
+    let committed = companies::set_tax_rules(
+        &state,
+        &command.context,
+        CompanyId::from_uuid(id),
+        rules,
+        request.tax_document,
+    )
+    .await?;
     Ok(accepted_with(StatusCode::OK, id, &committed))
 }
 
@@ -387,20 +348,16 @@ pub async fn configure_payment_method(
     Body(request): Body<ConfigurePaymentMethodRequest>,
 ) -> Result<Response, ApiError> {
     let method = PaymentMethod::parse(&method).map_err(|e| field_error("method", e.code(), &e))?;
-    let committed = state
-        .store
-        .execute::<Company>(
-            &id.to_string(),
-            CompanyCommand::ConfigurePaymentMethod {
-                method,
-                kind: request.kind.into(),
-                display_name: request.display_name,
-                enabled: request.enabled,
-            },
-            &command.context,
-            &[],
-        )
-        .await?;
+    let committed = companies::configure_payment_method(
+        &state,
+        &command.context,
+        CompanyId::from_uuid(id),
+        method,
+        request.kind.into(),
+        request.display_name,
+        request.enabled,
+    )
+    .await?;
     Ok(accepted_with(StatusCode::OK, id, &committed))
 }
 
@@ -419,25 +376,16 @@ pub async fn list_companies(
         .await?;
     let limit = crate::http::answer::limit(params.limit)?;
     let after = crate::http::answer::time_cursor(params.after.as_deref())?;
-    let rows: Vec<CompanyRow> = sqlx::query_as(&format!(
-        "SELECT {COMPANY_COLUMNS} FROM companies
-          WHERE ($1::uuid IS NULL OR provider_id = $1)
-            AND ($2::timestamptz IS NULL OR (created_at, company_id) > ($2, $3))
-          ORDER BY created_at, company_id
-          LIMIT $4"
-    ))
-    .bind(params.provider_id)
-    .bind(after.map(|(at, _)| at))
-    .bind(after.map(|(_, id)| id))
-    .bind(limit + 1)
-    .fetch_all(&state.pool)
-    .await?;
-    let ids: Vec<Uuid> = rows.iter().map(|row| row.0).collect();
-    let mut methods = payment_methods(&state, &ids).await?;
+    let rows = projections::companies::companies(&state.pool, params.provider_id, after, limit + 1)
+        .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|row| row.company_id).collect();
+    let mut methods = projections::companies::payment_methods(&state.pool, &ids).await?;
     let items = rows
         .into_iter()
         .map(|row| {
-            let own = methods.extract_if(.., |method| method.0 == row.0).collect();
+            let own = methods
+                .extract_if(.., |method| method.company_id == row.company_id)
+                .collect();
             view(row, own)
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -462,61 +410,38 @@ pub async fn get_company(
     state
         .consistent(&[ReadModel::Companies], consistency.min_position)
         .await?;
-    let row: Option<CompanyRow> = sqlx::query_as(&format!(
-        "SELECT {COMPANY_COLUMNS} FROM companies WHERE company_id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(&state.pool)
-    .await?;
+    let row = projections::companies::company(&state.pool, id).await?;
     let row =
         row.ok_or_else(|| ApiError::not_found("company_not_found", format!("no company {id}")))?;
-    let methods = payment_methods(&state, &[id]).await?;
+    let methods = projections::companies::payment_methods(&state.pool, &[id]).await?;
     Ok(Json(view(row, methods)?))
 }
 
-/// The payment methods of `companies`, by company and name.
-async fn payment_methods(
-    state: &AppState,
-    companies: &[Uuid],
-) -> Result<Vec<PaymentMethodRow>, ApiError> {
-    if companies.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(sqlx::query_as(
-        "SELECT company_id, method, kind, display_name, enabled FROM payment_methods
-          WHERE company_id = ANY($1) ORDER BY company_id, method",
-    )
-    .bind(companies)
-    .fetch_all(&state.pool)
-    .await?)
-}
-
 fn view(row: CompanyRow, methods: Vec<PaymentMethodRow>) -> Result<CompanyView, ApiError> {
-    let (id, provider_id, name, country, vat_number, address, prefix, reset, tax_rules, created_at) =
-        row;
     // The projection writes the rules as the domain serializes them; anything else is a bug.
     let tax_rules: Vec<TaxRuleView> =
-        serde_json::from_value(tax_rules).map_err(|e| ApiError::internal(&e))?;
+        serde_json::from_value(row.tax_rules).map_err(|e| ApiError::internal(&e))?;
     Ok(CompanyView {
-        id,
-        provider_id,
-        name,
-        country,
-        vat_number,
-        address,
-        numbering: NumberingView { prefix, reset },
+        id: row.company_id,
+        provider_id: row.provider_id,
+        name: row.name,
+        country: row.country,
+        vat_number: row.vat_number,
+        address: row.address,
+        numbering: NumberingView {
+            prefix: row.numbering_prefix,
+            reset: row.numbering_reset,
+        },
         tax_rules,
         payment_methods: methods
             .into_iter()
-            .map(
-                |(_, method, kind, display_name, enabled)| PaymentMethodView {
-                    method,
-                    kind,
-                    display_name,
-                    enabled,
-                },
-            )
+            .map(|row| PaymentMethodView {
+                method: row.method,
+                kind: row.kind,
+                display_name: row.display_name,
+                enabled: row.enabled,
+            })
             .collect(),
-        created_at,
+        created_at: row.created_at,
     })
 }

@@ -34,7 +34,7 @@ pub async fn ready(State(state): State<AppState>) -> Result<Json<Health>, ApiErr
     // the purpose of routing traffic here.
     match tokio::time::timeout(
         std::time::Duration::from_secs(1),
-        sqlx::query("SELECT 1").execute(&state.pool),
+        eventstore::log::ping(&state.pool),
     )
     .await
     {

@@ -1,7 +1,6 @@
 //! Notifications: message templates per notice kind and language, each client's language and
 //! subscriptions, and the notifier's outbox (what was sent to whom, or why not).
 
-use projections::ReadModel;
 use std::collections::BTreeSet;
 
 use axum::Json;
@@ -9,11 +8,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use domain::ids::ClientId;
-use domain::notice::{
-    Language, MessageTemplate, MessageTemplateCommand, NoticeKind, NoticeSettings,
-    NoticeSettingsCommand, template_id,
-};
+use domain::notice::{Language, NoticeKind};
+use projections::ReadModel;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -23,6 +19,7 @@ use crate::http::auth::Visible;
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{Body, Command, Path, Query};
 use crate::http::state::AppState;
+use crate::usecases::notices;
 
 /// `PUT /v1/message-templates/{kind}/{language}`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -36,7 +33,7 @@ pub struct MessageTemplateRequest {
 }
 
 /// A message template.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct MessageTemplateView {
     /// The notice kind.
     pub kind: String,
@@ -90,21 +87,15 @@ pub async fn set_message_template(
 ) -> Result<Response, ApiError> {
     let kind: NoticeKind = kind.parse()?;
     let language = Language::parse(&language)?;
-    let id = template_id(kind, language);
-    let committed = state
-        .store
-        .execute::<MessageTemplate>(
-            &id.to_string(),
-            MessageTemplateCommand::SetMessageTemplate {
-                kind,
-                language,
-                subject: request.subject,
-                body: request.body,
-            },
-            &command.context,
-            &[],
-        )
-        .await?;
+    let (id, committed) = notices::set_message_template(
+        &state,
+        &command.context,
+        kind,
+        language,
+        request.subject,
+        request.body,
+    )
+    .await?;
     Ok(accepted_with(StatusCode::OK, id.as_uuid(), &committed))
 }
 
@@ -119,12 +110,17 @@ pub async fn list_message_templates(
     state
         .consistent(&[ReadModel::Support], consistency.min_position)
         .await?;
-    let items: Vec<MessageTemplateView> = sqlx::query_as(
-        "SELECT kind, language, subject, body, updated_at FROM message_templates
-          ORDER BY kind, language",
-    )
-    .fetch_all(&state.pool)
-    .await?;
+    let items = projections::support::message_templates(&state.pool)
+        .await?
+        .into_iter()
+        .map(|row| MessageTemplateView {
+            kind: row.kind,
+            language: row.language,
+            subject: row.subject,
+            body: row.body,
+            updated_at: row.updated_at,
+        })
+        .collect();
     let kinds = NoticeKind::ALL
         .into_iter()
         .map(|kind| {
@@ -169,7 +165,6 @@ pub async fn set_notice_settings(
     Path(client_id): Path<Uuid>,
     Body(request): Body<NoticeSettingsBody>,
 ) -> Result<Response, ApiError> {
-    crate::usecases::clients::active(&state, client_id).await?;
     let language = Language::parse(&request.language)?;
     let subscriptions = request
         .subscriptions
@@ -180,19 +175,9 @@ pub async fn set_notice_settings(
             })
         })
         .collect::<Result<BTreeSet<_>, _>>()?;
-    let committed = state
-        .store
-        .execute::<NoticeSettings>(
-            &client_id.to_string(),
-            NoticeSettingsCommand::SetNoticeSettings {
-                client_id: ClientId::from_uuid(client_id),
-                language,
-                subscriptions,
-            },
-            &command.context,
-            &[],
-        )
-        .await?;
+    let committed =
+        notices::set_notice_settings(&state, &command.context, client_id, language, subscriptions)
+            .await?;
     Ok(accepted_with(StatusCode::OK, client_id, &committed))
 }
 
@@ -206,13 +191,8 @@ pub async fn get_notice_settings(
     State(state): State<AppState>,
     Path(client_id): Path<Uuid>,
 ) -> Result<Json<NoticeSettingsBody>, ApiError> {
-    crate::usecases::clients::active(&state, client_id).await?;
     // From the store: a client sees its own change at once.
-    let settings = state
-        .store
-        .load::<NoticeSettings>(&client_id.to_string())
-        .await?
-        .aggregate;
+    let settings = notices::notice_settings(&state, client_id).await?;
     Ok(Json(NoticeSettingsBody {
         language: settings.language().to_string(),
         subscriptions: settings
@@ -238,7 +218,7 @@ pub struct NotificationsParams {
 }
 
 /// One notice of the outbox.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct NotificationView {
     /// The event it is about.
     pub event_id: Uuid,
@@ -279,26 +259,34 @@ pub async fn list_notifications(
 ) -> Result<Json<Page<NotificationView>>, ApiError> {
     let limit = crate::http::answer::limit(params.limit)?;
     let after = crate::http::answer::time_cursor(params.after.as_deref())?;
-    let rows: Vec<NotificationView> = sqlx::query_as(
-        "SELECT event_id, kind, status, client_id, to_address, language,
-                mail_subject AS subject, mail_body AS body, message_id, attempts, queued_at,
-                sent_at, last_error
-           FROM notifications
-          WHERE ($1::uuid IS NULL OR client_id = $1)
-            AND ($2::text IS NULL OR status = $2)
-            AND ($3::timestamptz IS NULL OR (queued_at, event_id) < ($3, $4))
-          ORDER BY queued_at DESC, event_id DESC
-          LIMIT $5",
+    let rows = projections::notify::notifications(
+        &state.pool,
+        visible.narrow(params.client_id),
+        params.status.as_deref(),
+        after,
+        limit + 1,
     )
-    .bind(visible.narrow(params.client_id))
-    .bind(params.status.as_deref())
-    .bind(after.map(|(at, _)| at))
-    .bind(after.map(|(_, id)| id))
-    .bind(limit + 1)
-    .fetch_all(&state.pool)
     .await?;
+    let items = rows
+        .into_iter()
+        .map(|row| NotificationView {
+            event_id: row.event_id,
+            kind: row.kind,
+            status: row.status,
+            client_id: row.client_id,
+            to_address: row.to_address,
+            language: row.language,
+            subject: row.subject,
+            body: row.body,
+            message_id: row.message_id,
+            attempts: row.attempts,
+            queued_at: row.queued_at,
+            sent_at: row.sent_at,
+            last_error: row.last_error,
+        })
+        .collect();
     Ok(Json(crate::http::answer::page(
-        rows,
+        items,
         limit,
         |last: &NotificationView| {
             crate::http::answer::time_cursor_of(last.queued_at, last.event_id)

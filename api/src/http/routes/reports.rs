@@ -16,9 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::http::answer::format_amount;
-// The support engineer's response-times report (tickets.rs) still names them here; their home
-// is `crate::http::csv`.
-pub use crate::http::csv::{CsvRow, Report, respond, wants_csv};
+use crate::http::csv::{CsvRow, Report, respond, wants_csv};
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::Query;
 use crate::http::state::AppState;

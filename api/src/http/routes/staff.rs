@@ -1,28 +1,23 @@
 //! Departments and staff members: created and changed by administrators, listed for staff with
 //! `settings:read`.
 
-use projections::ReadModel;
-use std::collections::BTreeSet;
-
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use domain::access::{
-    Department, DepartmentCommand, DisplayName, Login, Permission, Permissions, StaffCommand,
-    StaffMember,
-};
+use domain::access::{DisplayName, Login, Permission, Permissions};
 use domain::ids::{DepartmentId, StaffId};
+use projections::ReadModel;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::http::answer::{Accepted, Page, accepted, accepted_with};
-use crate::http::auth::secret;
+use crate::http::answer::{Accepted, Page, accepted, accepted_with, id_cursor, limit, page};
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{Body, Command, Path, Query};
 use crate::http::state::AppState;
+use crate::usecases::access::{self, StaffChange, StaffInput};
 
 /// Parses `resource:action` strings.
 pub fn permissions(texts: &[String]) -> Result<Permissions, ApiError> {
@@ -62,25 +57,20 @@ pub async fn create_department(
     command: Command,
     Body(request): Body<DepartmentRequest>,
 ) -> Result<Response, ApiError> {
-    crate::http::auth::ensure_default_departments(&state.store).await?;
     let name = DisplayName::parse(&request.name)?;
     let permissions = permissions(&request.permissions)?;
     let id = Uuid::now_v7();
     let key = command.key(&request, id)?;
-    let committed = state
-        .store
-        .execute::<Department>(
-            &id.to_string(),
-            DepartmentCommand::CreateDepartment {
-                department_id: DepartmentId::from_uuid(id),
-                name,
-                accepts_tickets: request.accepts_tickets,
-                permissions,
-            },
-            &command.context,
-            key.as_slice(),
-        )
-        .await?;
+    let committed = access::create_department(
+        &state,
+        &command.context,
+        key,
+        DepartmentId::from_uuid(id),
+        name,
+        request.accepts_tickets,
+        permissions,
+    )
+    .await?;
     Ok(accepted(id, &committed))
 }
 
@@ -106,15 +96,13 @@ pub async fn set_department_permissions(
     Body(request): Body<PermissionsRequest>,
 ) -> Result<Response, ApiError> {
     let permissions = permissions(&request.permissions)?;
-    let committed = state
-        .store
-        .execute::<Department>(
-            &id.to_string(),
-            DepartmentCommand::SetPermissions { permissions },
-            &command.context,
-            &[],
-        )
-        .await?;
+    let committed = access::set_department_permissions(
+        &state,
+        &command.context,
+        DepartmentId::from_uuid(id),
+        permissions,
+    )
+    .await?;
     Ok(accepted_with(StatusCode::OK, id, &committed))
 }
 
@@ -135,6 +123,11 @@ pub struct DepartmentView {
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
+    /// The `next` cursor of the previous page.
+    pub after: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i64>,
     /// Wait until the read model has this global position.
     #[param(minimum = 0)]
     pub min_position: Option<i64>,
@@ -151,23 +144,25 @@ pub async fn list_departments(
     state
         .consistent(&[ReadModel::Access], params.min_position)
         .await?;
-    let rows: Vec<(Uuid, String, bool, sqlx::types::Json<Permissions>)> = sqlx::query_as(
-        "SELECT id, name, accepts_tickets, permissions FROM departments ORDER BY name, id",
+    let limit = limit(params.limit)?;
+    let rows = projections::access::departments(
+        &state.pool,
+        id_cursor(params.after.as_deref())?,
+        limit + 1,
     )
-    .fetch_all(&state.pool)
     .await?;
-    Ok(Json(Page {
-        items: rows
-            .into_iter()
-            .map(|(id, name, accepts_tickets, permissions)| DepartmentView {
-                id,
-                name,
-                accepts_tickets,
-                permissions: permission_strings(&permissions.0),
-            })
-            .collect(),
-        next: None,
-    }))
+    let items = rows
+        .into_iter()
+        .map(|row| DepartmentView {
+            id: row.id,
+            name: row.name,
+            accepts_tickets: row.accepts_tickets,
+            permissions: permission_strings(&row.permissions.0),
+        })
+        .collect();
+    Ok(Json(page(items, limit, |d: &DepartmentView| {
+        d.id.to_string()
+    })))
 }
 
 /// `POST /v1/staff`.
@@ -191,25 +186,6 @@ pub struct StaffRequest {
     pub administrator: bool,
 }
 
-async fn departments(state: &AppState, ids: &[Uuid]) -> Result<BTreeSet<DepartmentId>, ApiError> {
-    let mut departments = BTreeSet::new();
-    for id in ids {
-        let department = state
-            .store
-            .load::<Department>(&id.to_string())
-            .await?
-            .aggregate;
-        if !department.is_created() {
-            return Err(ApiError::unprocessable(
-                "department_not_found",
-                format!("departments: no department {id}"),
-            ));
-        }
-        departments.insert(DepartmentId::from_uuid(*id));
-    }
-    Ok(departments)
-}
-
 /// Creates a staff member. Its id is derived from its login, so an address is taken once.
 #[utoipa::path(post, path = "/v1/staff", tag = "staff",
     request_body = StaffRequest,
@@ -222,31 +198,16 @@ pub async fn create_staff_member(
     command: Command,
     Body(request): Body<StaffRequest>,
 ) -> Result<Response, ApiError> {
-    crate::http::auth::ensure_default_departments(&state.store).await?;
-    let name = DisplayName::parse(&request.name)?;
-    let login = Login::parse(&request.email)?;
-    let grants = permissions(&request.grants)?;
-    let departments = departments(&state, &request.departments).await?;
-    crate::http::routes::users::ensure_login_free(&state, &login).await?;
-    let password_hash = secret::hash_password(&request.password).await?;
-    let staff_id = StaffId::for_login(&login);
-    let committed = state
-        .store
-        .execute::<StaffMember>(
-            &staff_id.to_string(),
-            StaffCommand::CreateStaffMember {
-                staff_id,
-                name,
-                login,
-                password_hash,
-                departments,
-                grants,
-                administrator: request.administrator,
-            },
-            &command.context,
-            &[],
-        )
-        .await?;
+    let input = StaffInput {
+        name: DisplayName::parse(&request.name)?,
+        login: Login::parse(&request.email)?,
+        password: request.password,
+        departments: request.departments,
+        grants: permissions(&request.grants)?,
+        administrator: request.administrator,
+    };
+    let (staff_id, committed) =
+        access::create_staff_member(&state, &command.context, input).await?;
     Ok(accepted(staff_id.as_uuid(), &committed))
 }
 
@@ -277,13 +238,12 @@ pub async fn set_staff_access(
     Body(request): Body<AccessRequest>,
 ) -> Result<Response, ApiError> {
     let grants = permissions(&request.grants)?;
-    let departments = departments(&state, &request.departments).await?;
     run(
         &state,
         &command,
         id,
-        StaffCommand::SetAccess {
-            departments,
+        StaffChange::SetAccess {
+            departments: request.departments,
             grants,
             administrator: request.administrator,
         },
@@ -295,12 +255,11 @@ async fn run(
     state: &AppState,
     command: &Command,
     id: Uuid,
-    cmd: StaffCommand,
+    change: StaffChange,
 ) -> Result<Response, ApiError> {
-    let committed = state
-        .store
-        .execute::<StaffMember>(&id.to_string(), cmd, &command.context, &[])
-        .await?;
+    let committed =
+        access::change_staff_member(state, &command.context, StaffId::from_uuid(id), change)
+            .await?;
     Ok(accepted_with(StatusCode::OK, id, &committed))
 }
 
@@ -315,7 +274,7 @@ pub async fn disable_staff_member(
     command: Command,
     Path(id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
-    run(&state, &command, id, StaffCommand::DisableStaffMember).await
+    run(&state, &command, id, StaffChange::Disable).await
 }
 
 /// Enables a disabled staff member again.
@@ -329,7 +288,7 @@ pub async fn enable_staff_member(
     command: Command,
     Path(id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
-    run(&state, &command, id, StaffCommand::EnableStaffMember).await
+    run(&state, &command, id, StaffChange::Enable).await
 }
 
 /// A staff member as listed (never its password hash).
@@ -353,17 +312,6 @@ pub struct StaffView {
     pub created_at: DateTime<Utc>,
 }
 
-type StaffRow = (
-    Uuid,
-    String,
-    String,
-    sqlx::types::Json<Vec<Uuid>>,
-    sqlx::types::Json<Permissions>,
-    bool,
-    String,
-    DateTime<Utc>,
-);
-
 /// The staff, by name.
 #[utoipa::path(get, path = "/v1/staff", tag = "staff",
     params(ListParams),
@@ -375,30 +323,22 @@ pub async fn list_staff(
     state
         .consistent(&[ReadModel::Access], params.min_position)
         .await?;
-    let rows: Vec<StaffRow> = sqlx::query_as(
-        "SELECT id, name, login, departments, grants, administrator, status, created_at
-           FROM staff_members ORDER BY name, id",
-    )
-    .fetch_all(&state.pool)
-    .await?;
-    Ok(Json(Page {
-        items: rows
-            .into_iter()
-            .map(
-                |(id, name, email, departments, grants, administrator, status, created_at)| {
-                    StaffView {
-                        id,
-                        name,
-                        email,
-                        departments: departments.0,
-                        grants: permission_strings(&grants.0),
-                        administrator,
-                        status,
-                        created_at,
-                    }
-                },
-            )
-            .collect(),
-        next: None,
-    }))
+    let limit = limit(params.limit)?;
+    let rows =
+        projections::access::staff(&state.pool, id_cursor(params.after.as_deref())?, limit + 1)
+            .await?;
+    let items = rows
+        .into_iter()
+        .map(|row| StaffView {
+            id: row.id,
+            name: row.name,
+            email: row.login,
+            departments: row.departments.0,
+            grants: permission_strings(&row.grants.0),
+            administrator: row.administrator,
+            status: row.status,
+            created_at: row.created_at,
+        })
+        .collect();
+    Ok(Json(page(items, limit, |s: &StaffView| s.id.to_string())))
 }

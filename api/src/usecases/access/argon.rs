@@ -7,7 +7,7 @@
 //! logins, 16 at a time, left the process at about 2 GB. Here the memory is allocated once per
 //! worker and overwritten by every check, so argon2 holds at most `workers × m` however many
 //! requests arrive; how many may wait for a worker is the sign-in gate's business
-//! ([`super::throttle`]).
+//! (`http::auth::throttle`).
 
 use std::sync::OnceLock;
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -27,7 +27,7 @@ struct Pool {
 }
 
 /// How many argon2 workers the process runs: one per core.
-pub(super) fn workers() -> usize {
+pub fn workers() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }
 

@@ -10,7 +10,7 @@ use domain::ids::TokenId;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::http::error::ApiError;
+use crate::usecases::{Core, Error};
 
 /// The shortest password accepted, in characters.
 pub const PASSWORD_CHARS_MIN: usize = 8;
@@ -20,9 +20,9 @@ pub const PASSWORD_BYTES_MAX: usize = 1024;
 
 /// Checks a new password's length and hashes it with argon2id (OWASP's parameters, the crate's
 /// default) and a random salt, off the async runtime. The password goes no further than this.
-pub async fn hash_password(password: &str) -> Result<PasswordHash, ApiError> {
+pub async fn hash_password(password: &str) -> Result<PasswordHash, Error> {
     if password.chars().count() < PASSWORD_CHARS_MIN || password.len() > PASSWORD_BYTES_MAX {
-        return Err(ApiError::unprocessable(
+        return Err(Error::refused(
             "invalid_password",
             format!("password: must be {PASSWORD_CHARS_MIN} to {PASSWORD_BYTES_MAX} bytes long"),
         ));
@@ -39,19 +39,19 @@ pub async fn hash_password(password: &str) -> Result<PasswordHash, ApiError> {
             .map_err(|e| e.to_string())
     })
     .await
-    .ok_or_else(|| ApiError::internal(&"the argon2 workers are gone"))?
-    .map_err(|e| ApiError::internal(&e))?;
-    PasswordHash::from_phc(phc).map_err(|e| ApiError::internal(&e))
+    .ok_or_else(|| Error::internal(&"the argon2 workers are gone"))?
+    .map_err(|e| Error::internal(&e))?;
+    PasswordHash::from_phc(phc).map_err(|e| Error::internal(&e))
 }
 
 /// The password hash kept for the staff member or user `id` in the store's credential table
 /// (ADR 11): never in an event, so never in the audit stream. `None` when it has none (then
 /// [`verify_password`] checks the fixed hash and answers no).
 pub async fn stored_password<A: eventstore::StoredAggregate>(
-    state: &crate::http::state::AppState,
+    core: &Core,
     id: &str,
-) -> Result<Option<PasswordHash>, ApiError> {
-    let stored = state.store.credential::<A>(id).await?;
+) -> Result<Option<PasswordHash>, Error> {
+    let stored = core.store.credential::<A>(id).await?;
     Ok(stored.and_then(|phc| PasswordHash::from_phc(phc).ok()))
 }
 
@@ -96,9 +96,9 @@ pub struct NewToken {
 const PREFIX: &str = "bt_";
 
 /// A new token with a random 32-byte secret.
-pub fn new_token() -> Result<NewToken, ApiError> {
+pub fn new_token() -> Result<NewToken, Error> {
     let mut secret = [0_u8; 32];
-    getrandom::fill(&mut secret).map_err(|e| ApiError::internal(&e))?;
+    getrandom::fill(&mut secret).map_err(|e| Error::internal(&e))?;
     let id = Uuid::now_v7();
     Ok(NewToken {
         id: TokenId::from_uuid(id),

@@ -1,0 +1,115 @@
+//! Companies: a provider's legal entities, their tax rules and the payment methods they accept.
+
+use domain::account::{PaymentMethod, PaymentMethodKind};
+use domain::client::Country;
+use domain::company::{Company, CompanyCommand, InvoiceNumbering, TaxDocument};
+use domain::ids::{CompanyId, ProviderId};
+use domain::provider::Provider;
+use domain::tax::{TaxRules, VatNumber};
+use eventstore::metadata::CommandContext;
+use eventstore::{CommandKey, Committed};
+
+use crate::usecases::{Core, Error};
+
+/// A new company, parsed.
+pub struct NewCompany {
+    /// The caller's id for it.
+    pub company_id: CompanyId,
+    /// Its provider, which must exist.
+    pub provider_id: ProviderId,
+    /// Its name.
+    pub name: String,
+    /// Its country.
+    pub country: Country,
+    /// Its VAT number.
+    pub vat_number: Option<VatNumber>,
+    /// Its address.
+    pub address: String,
+    /// How its invoices are numbered.
+    pub numbering: InvoiceNumbering,
+}
+
+/// Creates a company of a provider that exists, without tax rules or payment methods.
+pub async fn create_company(
+    core: &Core,
+    context: &CommandContext,
+    key: Option<CommandKey>,
+    company: NewCompany,
+) -> Result<Committed<Company>, Error> {
+    let provider = core
+        .store
+        .load::<Provider>(&company.provider_id.to_string())
+        .await?
+        .aggregate;
+    if !provider.is_created() {
+        return Err(Error::not_found(
+            "provider_not_found",
+            format!("provider_id: no provider {}", company.provider_id),
+        ));
+    }
+    Ok(core
+        .store
+        .execute::<Company>(
+            &company.company_id.to_string(),
+            CompanyCommand::CreateCompany {
+                company_id: company.company_id,
+                provider_id: company.provider_id,
+                name: company.name,
+                country: company.country,
+                vat_number: company.vat_number,
+                address: company.address,
+                numbering: company.numbering,
+            },
+            context,
+            key.as_slice(),
+        )
+        .await?)
+}
+
+/// Replaces a company's tax rules (and the tax document prepaid clients get, if given).
+pub async fn set_tax_rules(
+    core: &Core,
+    context: &CommandContext,
+    id: CompanyId,
+    rules: TaxRules,
+    tax_document: Option<TaxDocument>,
+) -> Result<Committed<Company>, Error> {
+    Ok(core
+        .store
+        .execute::<Company>(
+            &id.to_string(),
+            CompanyCommand::SetTaxRules {
+                rules,
+                tax_document,
+            },
+            context,
+            &[],
+        )
+        .await?)
+}
+
+/// Adds or changes one payment method of a company.
+pub async fn configure_payment_method(
+    core: &Core,
+    context: &CommandContext,
+    id: CompanyId,
+    method: PaymentMethod,
+    kind: PaymentMethodKind,
+    display_name: String,
+    enabled: bool,
+) -> Result<Committed<Company>, Error> {
+    Ok(core
+        .store
+        .execute::<Company>(
+            &id.to_string(),
+            CompanyCommand::ConfigurePaymentMethod {
+                method,
+                kind,
+                display_name,
+                enabled,
+            },
+            context,
+            &[],
+        )
+        .await?)
+}
