@@ -5,8 +5,14 @@
 //! The process managers (`process`) live here too: cross-aggregate work driven by the log,
 //! registered with the projection engine, which runs them.
 
+pub mod accounts;
+pub mod billing;
 pub mod clients;
+pub mod currencies;
 pub mod error;
+pub mod invoices;
+pub mod payers;
+pub mod payments;
 pub mod process;
 
 use std::sync::Arc;
