@@ -216,9 +216,32 @@ const FILTER: &str = "($1::uuid IS NULL OR client_id = $1)
             AND ($6::date IS NULL OR issued_on >= $6)
             AND ($7::date IS NULL OR issued_on < $7)";
 
+/// A page of invoices and the totals of everything the filter matches.
+#[derive(Debug, Clone)]
+pub struct InvoicePage {
+    /// The invoices of the page, oldest first.
+    pub rows: Vec<InvoiceRow>,
+    /// Totals per currency over every invoice the filter matches that is not cancelled.
+    pub totals: Vec<TotalsRow>,
+}
+
+/// Invoices matching `filter` after the keyset cursor `after` (creation time, id), oldest first,
+/// at most `limit`, with the totals of all of them.
+pub async fn page(
+    pool: &sqlx::PgPool,
+    filter: &InvoiceFilter,
+    after: Option<(chrono::DateTime<chrono::Utc>, Uuid)>,
+    limit: i64,
+) -> Result<InvoicePage, sqlx::Error> {
+    Ok(InvoicePage {
+        rows: list(pool, filter, after, limit).await?,
+        totals: totals(pool, filter).await?,
+    })
+}
+
 /// Invoices matching `filter` after the keyset cursor `after` (creation time, id), oldest first,
 /// at most `limit`.
-pub async fn list(
+async fn list(
     pool: &sqlx::PgPool,
     filter: &InvoiceFilter,
     after: Option<(chrono::DateTime<chrono::Utc>, Uuid)>,
@@ -261,7 +284,7 @@ pub struct TotalsRow {
 }
 
 /// Totals per currency over every invoice `filter` matches that is not cancelled.
-pub async fn totals(
+async fn totals(
     pool: &sqlx::PgPool,
     filter: &InvoiceFilter,
 ) -> Result<Vec<TotalsRow>, sqlx::Error> {

@@ -316,6 +316,47 @@ pub struct MovementFilter {
     pub limit: i64,
 }
 
+/// A page of one account's statement.
+#[derive(Debug, Clone)]
+pub struct StatementPage {
+    /// The account.
+    pub account_id: Uuid,
+    /// Its currency.
+    pub currency: String,
+    /// The balance before the first movement of the page.
+    pub opening: Decimal,
+    /// The movements by position.
+    pub movements: Vec<MovementRow>,
+}
+
+/// A page of the statement of the client's first account (by provider and currency) in
+/// `currency`, or in any currency when `None`; `None` when the client has no such account.
+/// Reads `balances` too, for the client's accounts.
+pub async fn of_client(
+    pool: &sqlx::PgPool,
+    client_id: Uuid,
+    currency: Option<&str>,
+    filter: MovementFilter,
+) -> Result<Option<StatementPage>, sqlx::Error> {
+    let Some((account_id, currency)) =
+        crate::balances::first_account(pool, client_id, currency).await?
+    else {
+        return Ok(None);
+    };
+    let movements = movements(pool, account_id, filter).await?;
+    // The balance before the page is the balance after the movement just before it.
+    let first_position = movements.first().map_or(i64::MAX, |row| row.position);
+    let opening = balance_before(pool, account_id, first_position)
+        .await?
+        .unwrap_or(Decimal::ZERO);
+    Ok(Some(StatementPage {
+        account_id,
+        currency,
+        opening,
+        movements,
+    }))
+}
+
 /// The account's movements by position.
 pub async fn movements(
     pool: &sqlx::PgPool,

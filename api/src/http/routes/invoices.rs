@@ -407,8 +407,8 @@ pub async fn list_invoices(
         from: params.from,
         to: params.to,
     };
-    let rows = projections::invoices::list(&state.pool, &filter, after, limit + 1).await?;
-    let totals = projections::invoices::totals(&state.pool, &filter).await?;
+    let found = projections::invoices::page(&state.pool, &filter, after, limit + 1).await?;
+    let (rows, totals) = (found.rows, found.totals);
     let items: Vec<(InvoiceView, DateTime<Utc>)> = rows.into_iter().map(view).collect();
     let page: Page<(InvoiceView, DateTime<Utc>)> =
         crate::http::answer::page(items, limit, |(last, at)| {

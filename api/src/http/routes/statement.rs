@@ -8,7 +8,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::money::Currency;
 use projections::ReadModel;
 use projections::statement::MovementFilter;
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -127,15 +126,6 @@ pub async fn get_statement(
             })
         })
         .transpose()?;
-    let account =
-        projections::balances::first_account(&state.pool, client_id, currency.map(Currency::code))
-            .await?;
-    let Some((account_id, currency)) = account else {
-        return Err(ApiError::not_found(
-            "account_not_found",
-            format!("client {client_id} has no account in that currency"),
-        ));
-    };
     let day = |d: Option<NaiveDate>| d.map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc());
     let filter = MovementFilter {
         from: day(params.from),
@@ -144,12 +134,22 @@ pub async fn get_statement(
         after: after.unwrap_or(0),
         limit: limit + 1,
     };
-    let rows = projections::statement::movements(&state.pool, account_id, filter).await?;
-    // The balance before the page is the balance after the movement just before it.
-    let first_position = rows.first().map_or(i64::MAX, |row| row.position);
-    let opening = projections::statement::balance_before(&state.pool, account_id, first_position)
-        .await?
-        .unwrap_or(Decimal::ZERO);
+    let statement = projections::statement::of_client(
+        &state.pool,
+        client_id,
+        currency.map(Currency::code),
+        filter,
+    )
+    .await?;
+    let Some(statement) = statement else {
+        return Err(ApiError::not_found(
+            "account_not_found",
+            format!("client {client_id} has no account in that currency"),
+        ));
+    };
+    let (account_id, currency, opening) =
+        (statement.account_id, statement.currency, statement.opening);
+    let rows = statement.movements;
     let items: Vec<MovementView> = rows
         .into_iter()
         .map(|row| MovementView {
