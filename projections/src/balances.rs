@@ -246,3 +246,74 @@ pub async fn accounts_of_client(
     .fetch_all(pool)
     .await
 }
+
+// Queries: what the HTTP layer and the dashboard read.
+
+/// One personal account as the read model holds it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BalanceRow {
+    /// The provider the account is kept at.
+    pub provider_id: Uuid,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// The balance.
+    pub balance: Decimal,
+    /// How far the balance may go below zero.
+    pub credit_limit: Decimal,
+}
+
+/// The client's accounts by provider and currency; `None` when the `clients` read model knows
+/// no such client. Reads `clients` too (a join of two read models: the client's existence).
+pub async fn of_client(
+    pool: &sqlx::PgPool,
+    client_id: Uuid,
+) -> Result<Option<Vec<BalanceRow>>, sqlx::Error> {
+    let rows: Vec<BalanceRow> = sqlx::query_as(
+        "SELECT provider_id, currency, balance, credit_limit FROM balances
+          WHERE client_id = $1 ORDER BY provider_id, currency",
+    )
+    .bind(client_id)
+    .fetch_all(pool)
+    .await?;
+    if rows.is_empty() {
+        let known: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM clients WHERE id = $1)")
+            .bind(client_id)
+            .fetch_one(pool)
+            .await?;
+        if !known {
+            return Ok(None);
+        }
+    }
+    Ok(Some(rows))
+}
+
+/// The ids of the client's accounts, by provider and currency.
+pub async fn account_ids_of_client(
+    pool: &sqlx::PgPool,
+    client_id: Uuid,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT account_id FROM balances WHERE client_id = $1 ORDER BY provider_id, currency",
+    )
+    .bind(client_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// The client's first account (by provider and currency) in `currency`, or in any currency when
+/// `None`: its id and currency.
+pub async fn first_account(
+    pool: &sqlx::PgPool,
+    client_id: Uuid,
+    currency: Option<&str>,
+) -> Result<Option<(Uuid, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT account_id, currency FROM balances
+          WHERE client_id = $1 AND ($2::text IS NULL OR currency = $2)
+          ORDER BY provider_id, currency LIMIT 1",
+    )
+    .bind(client_id)
+    .bind(currency)
+    .fetch_optional(pool)
+    .await
+}

@@ -219,3 +219,164 @@ async fn apply(
         _ => Ok(()),
     }
 }
+
+// Queries: what the HTTP layer and the dashboard read.
+
+/// One charge or credit as the read model holds it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExpenseRow {
+    /// Its id.
+    pub expense_id: Uuid,
+    /// The service.
+    pub service_id: Uuid,
+    /// `charge` or `credit`.
+    pub kind: String,
+    /// The first day it pays for.
+    pub period_start: chrono::NaiveDate,
+    /// The day after the last it pays for.
+    pub period_end: chrono::NaiveDate,
+    /// The amount; negative for a credit.
+    pub amount: Decimal,
+    /// The price before the promo code discount.
+    pub list_amount: Decimal,
+    /// What the promo code took off.
+    pub discount: Decimal,
+    /// The promo code redeemed, if any.
+    pub promo_code: Option<String>,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// What it is for.
+    pub description: String,
+    /// When it was charged.
+    pub occurred_at: chrono::DateTime<chrono::Utc>,
+    /// Its global position.
+    pub position: i64,
+}
+
+/// The client's expenses (of `service_id` only, when given) after the position `after`, oldest
+/// first, at most `limit`. Reads `balances` too, for the accounts of the client.
+pub async fn of_client(
+    pool: &sqlx::PgPool,
+    client_id: Uuid,
+    service_id: Option<Uuid>,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<ExpenseRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT e.expense_id, e.service_id, e.kind, e.period_start, e.period_end, e.amount,
+                coalesce(e.list_amount, e.amount) AS list_amount, e.discount, e.promo_code,
+                e.currency, e.description, e.occurred_at, e.position
+           FROM expenses e
+           JOIN balances b ON b.account_id = e.account_id
+          WHERE b.client_id = $1
+            AND ($2::uuid IS NULL OR e.service_id = $2)
+            AND e.position > $3
+          ORDER BY e.position
+          LIMIT $4",
+    )
+    .bind(client_id)
+    .bind(service_id)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// What an expense charged, on which account: what a correction needs.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ChargedRow {
+    /// The account charged.
+    pub account_id: Uuid,
+    /// Its client.
+    pub client_id: Uuid,
+    /// Its provider.
+    pub provider_id: Uuid,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// What was charged (gross).
+    pub amount: Decimal,
+    /// `charge` or `credit`.
+    pub kind: String,
+    /// The tax rate it recorded.
+    pub tax_rate: Decimal,
+}
+
+/// The expense `expense_id` with its account. Reads `balances` too, for the account's client
+/// and provider.
+pub async fn charged(
+    pool: &sqlx::PgPool,
+    expense_id: Uuid,
+) -> Result<Option<ChargedRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT b.account_id, b.client_id, b.provider_id, e.currency, e.amount, e.kind,
+                e.tax_rate
+           FROM expenses e JOIN balances b ON b.account_id = e.account_id
+          WHERE e.expense_id = $1",
+    )
+    .bind(expense_id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// One movement of an account in a month, for its monthly invoice: the line's description and
+/// its net, tax, rate and gross as the account recorded them (negative for what was given back).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MonthlyMovementRow {
+    /// The account.
+    pub account_id: Uuid,
+    /// Its client.
+    pub client_id: Uuid,
+    /// Its provider.
+    pub provider_id: Uuid,
+    /// Its currency.
+    pub currency: String,
+    /// Whether the account is post-paid (has a credit limit).
+    pub post_paid: bool,
+    /// The invoice line's description.
+    pub description: String,
+    /// Net.
+    pub net: Decimal,
+    /// Tax.
+    pub tax: Decimal,
+    /// Tax rate.
+    pub tax_rate: Decimal,
+    /// Gross.
+    pub gross: Decimal,
+}
+
+/// Every movement of `[start, end)` by account, then day and position: the charges and credits
+/// of periods that start in it and the corrections and voids made in it (negative). Reads
+/// `balances` too, for each account's client, provider and credit limit.
+pub async fn monthly_movements(
+    pool: &sqlx::PgPool,
+    start: chrono::NaiveDate,
+    end: chrono::NaiveDate,
+) -> Result<Vec<MonthlyMovementRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT b.account_id, b.client_id, b.provider_id, b.currency,
+                b.credit_limit > 0 AS post_paid,
+                m.description, m.net, m.tax, m.tax_rate, m.gross
+           FROM (SELECT e.account_id,
+                        e.description || ' (' || e.period_start || ' to ' || e.period_end || ')'
+                            AS description,
+                        coalesce(e.net, e.amount) AS net, e.tax, e.tax_rate, e.amount AS gross,
+                        e.period_start AS day, e.position
+                   FROM expenses e
+                  WHERE e.period_start >= $1 AND e.period_start < $2
+                 UNION ALL
+                 SELECT c.account_id,
+                        CASE WHEN c.voided THEN 'Void: ' ELSE 'Correction: ' END || c.reason
+                            || ' (' || e.description || ')',
+                        -c.net, -c.tax, c.tax_rate, -c.amount,
+                        (c.occurred_at AT TIME ZONE 'UTC')::date, c.position
+                   FROM expense_corrections c JOIN expenses e ON e.expense_id = c.expense_id
+                  WHERE (c.occurred_at AT TIME ZONE 'UTC')::date >= $1
+                    AND (c.occurred_at AT TIME ZONE 'UTC')::date < $2) m
+           JOIN balances b ON b.account_id = m.account_id
+          ORDER BY b.account_id, m.day, m.position",
+    )
+    .bind(start)
+    .bind(end)
+    .fetch_all(pool)
+    .await
+}

@@ -171,3 +171,176 @@ pub async fn latest_of_client(
     .fetch_all(pool)
     .await
 }
+
+// Queries: what the HTTP layer and the dashboard read.
+
+/// A row of the `invoices` read model.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InvoiceRow {
+    /// Its id.
+    pub invoice_id: Uuid,
+    /// `proforma`, `monthly`, `manual` or `credit_note`.
+    pub kind: String,
+    /// Its status.
+    pub status: String,
+    /// Its number once issued.
+    pub number: Option<String>,
+    /// The issuing company.
+    pub company_id: Uuid,
+    /// The client.
+    pub client_id: Uuid,
+    /// The day of issue.
+    pub issued_on: chrono::NaiveDate,
+    /// When it is due.
+    pub due_on: chrono::NaiveDate,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Total without tax.
+    pub net: rust_decimal::Decimal,
+    /// Total tax.
+    pub tax: rust_decimal::Decimal,
+    /// Total with tax.
+    pub gross: rust_decimal::Decimal,
+    /// How much of it credit notes corrected.
+    pub credited: rust_decimal::Decimal,
+    /// The payment a proforma is for.
+    pub payment_id: Option<Uuid>,
+    /// The invoice a credit note corrects.
+    pub corrects: Option<Uuid>,
+    /// The frozen document as drafted.
+    pub document: serde_json::Value,
+    /// The global position of its last change.
+    pub position: i64,
+    /// When it was drafted: the list's order.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+const INVOICE_COLUMNS: &str = "invoice_id, kind, status, number, company_id, client_id, \
+     issued_on, due_on, currency, net, tax, gross, credited, payment_id, corrects, document, \
+     position, created_at";
+
+/// Which invoices to list; every filter is optional.
+#[derive(Debug, Clone, Default)]
+pub struct InvoiceFilter {
+    /// Only this client's.
+    pub client_id: Option<Uuid>,
+    /// Only this company's.
+    pub company_id: Option<Uuid>,
+    /// Only those with this status.
+    pub status: Option<String>,
+    /// Only this kind.
+    pub kind: Option<String>,
+    /// Only the one with this number.
+    pub number: Option<String>,
+    /// Issued on or after this day.
+    pub from: Option<chrono::NaiveDate>,
+    /// Issued before this day.
+    pub to: Option<chrono::NaiveDate>,
+}
+
+const FILTER: &str = "($1::uuid IS NULL OR client_id = $1)
+            AND ($2::uuid IS NULL OR company_id = $2)
+            AND ($3::text IS NULL OR status = $3)
+            AND ($4::text IS NULL OR kind = $4)
+            AND ($5::text IS NULL OR number = $5)
+            AND ($6::date IS NULL OR issued_on >= $6)
+            AND ($7::date IS NULL OR issued_on < $7)";
+
+/// A page of invoices and the totals of everything the filter matches.
+#[derive(Debug, Clone)]
+pub struct InvoicePage {
+    /// The invoices of the page, oldest first.
+    pub rows: Vec<InvoiceRow>,
+    /// Totals per currency over every invoice the filter matches that is not cancelled.
+    pub totals: Vec<TotalsRow>,
+}
+
+/// Invoices matching `filter` after the keyset cursor `after` (creation time, id), oldest first,
+/// at most `limit`, with the totals of all of them.
+pub async fn page(
+    pool: &sqlx::PgPool,
+    filter: &InvoiceFilter,
+    after: Option<(chrono::DateTime<chrono::Utc>, Uuid)>,
+    limit: i64,
+) -> Result<InvoicePage, sqlx::Error> {
+    Ok(InvoicePage {
+        rows: list(pool, filter, after, limit).await?,
+        totals: totals(pool, filter).await?,
+    })
+}
+
+/// Invoices matching `filter` after the keyset cursor `after` (creation time, id), oldest first,
+/// at most `limit`.
+async fn list(
+    pool: &sqlx::PgPool,
+    filter: &InvoiceFilter,
+    after: Option<(chrono::DateTime<chrono::Utc>, Uuid)>,
+    limit: i64,
+) -> Result<Vec<InvoiceRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {INVOICE_COLUMNS} FROM invoices
+          WHERE {FILTER}
+            AND ($8::timestamptz IS NULL OR (created_at, invoice_id) > ($8, $9))
+          ORDER BY created_at, invoice_id
+          LIMIT $10"
+    ))
+    .bind(filter.client_id)
+    .bind(filter.company_id)
+    .bind(&filter.status)
+    .bind(&filter.kind)
+    .bind(&filter.number)
+    .bind(filter.from)
+    .bind(filter.to)
+    .bind(after.map(|(at, _)| at))
+    .bind(after.map(|(_, id)| id))
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// The totals of one currency over the invoices a filter matches.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TotalsRow {
+    /// ISO 4217 code.
+    pub currency: String,
+    /// How many documents.
+    pub count: i64,
+    /// The sum of their net amounts.
+    pub net: rust_decimal::Decimal,
+    /// The sum of their taxes.
+    pub tax: rust_decimal::Decimal,
+    /// The sum of their gross amounts.
+    pub gross: rust_decimal::Decimal,
+}
+
+/// Totals per currency over every invoice `filter` matches that is not cancelled.
+async fn totals(
+    pool: &sqlx::PgPool,
+    filter: &InvoiceFilter,
+) -> Result<Vec<TotalsRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT currency, count(*) AS count, coalesce(sum(net), 0) AS net,
+                coalesce(sum(tax), 0) AS tax, coalesce(sum(gross), 0) AS gross
+           FROM invoices WHERE {FILTER} AND status <> 'cancelled'
+          GROUP BY currency ORDER BY currency"
+    ))
+    .bind(filter.client_id)
+    .bind(filter.company_id)
+    .bind(&filter.status)
+    .bind(&filter.kind)
+    .bind(&filter.number)
+    .bind(filter.from)
+    .bind(filter.to)
+    .fetch_all(pool)
+    .await
+}
+
+/// One invoice.
+pub async fn get(pool: &sqlx::PgPool, invoice_id: Uuid) -> Result<Option<InvoiceRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {INVOICE_COLUMNS} FROM invoices WHERE invoice_id = $1"
+    ))
+    .bind(invoice_id)
+    .fetch_optional(pool)
+    .await
+}

@@ -300,3 +300,114 @@ async fn apply_account(tx: &mut PgConnection, event: &StoredEvent) -> Result<(),
     }
     Ok(())
 }
+
+// Queries: what the HTTP layer and the dashboard read.
+
+/// A row of the `payments` read model.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PaymentRow {
+    /// Its id.
+    pub payment_id: Uuid,
+    /// The client.
+    pub client_id: Uuid,
+    /// The provider.
+    pub provider_id: Uuid,
+    /// The company that received it.
+    pub company_id: Option<Uuid>,
+    /// The payment method.
+    pub method: String,
+    /// Its kind, or `direct`.
+    pub method_kind: String,
+    /// Its status.
+    pub status: String,
+    /// What the client paid.
+    pub amount: Decimal,
+    /// Its currency.
+    pub currency: String,
+    /// What was credited to the account, once credited.
+    pub credited: Option<Decimal>,
+    /// The account's currency.
+    pub account_currency: String,
+    /// The exchange rate used, for a converted payment.
+    pub rate: Option<Decimal>,
+    /// The day that rate took effect.
+    pub rate_date: Option<NaiveDate>,
+    /// What was refunded, in the account's currency.
+    pub refunded: Decimal,
+    /// The gateway's or bank's id.
+    pub external_id: Option<String>,
+    /// The proforma invoice it pays.
+    pub invoice_id: Option<Uuid>,
+    /// When it was created (or credited, for a direct payment).
+    pub created_at: DateTime<Utc>,
+    /// When it was credited.
+    pub credited_at: Option<DateTime<Utc>>,
+    /// The global position of its last change.
+    pub position: i64,
+    /// The client's payer that made it.
+    pub payer_id: Option<Uuid>,
+}
+
+const PAYMENT_COLUMNS: &str = "payment_id, client_id, provider_id, company_id, method, \
+     method_kind, status, amount, currency, credited, account_currency, rate, rate_date, \
+     refunded, external_id, invoice_id, created_at, credited_at, position, payer_id";
+
+/// Which payments to list; every filter is optional.
+#[derive(Debug, Clone, Default)]
+pub struct PaymentFilter {
+    /// Only this client's.
+    pub client_id: Option<Uuid>,
+    /// Only those with this status.
+    pub status: Option<String>,
+    /// Only those by this method.
+    pub method: Option<String>,
+    /// Only those received by this company.
+    pub company_id: Option<Uuid>,
+    /// Created at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Created before.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// Payments matching `filter` after the keyset cursor `after` (creation time, id), oldest first,
+/// at most `limit`.
+pub async fn list(
+    pool: &sqlx::PgPool,
+    filter: &PaymentFilter,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> Result<Vec<PaymentRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {PAYMENT_COLUMNS} FROM payments
+          WHERE ($1::uuid IS NULL OR client_id = $1)
+            AND ($2::text IS NULL OR status = $2)
+            AND ($3::text IS NULL OR method = $3)
+            AND ($4::uuid IS NULL OR company_id = $4)
+            AND ($5::timestamptz IS NULL OR created_at >= $5)
+            AND ($6::timestamptz IS NULL OR created_at < $6)
+            AND ($7::timestamptz IS NULL OR (created_at, payment_id) > ($7, $8))
+          ORDER BY created_at, payment_id
+          LIMIT $9"
+    ))
+    .bind(filter.client_id)
+    .bind(&filter.status)
+    .bind(&filter.method)
+    .bind(filter.company_id)
+    .bind(filter.from)
+    .bind(filter.to)
+    .bind(after.map(|(at, _)| at))
+    .bind(after.map(|(_, id)| id))
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// One payment.
+pub async fn get(pool: &sqlx::PgPool, payment_id: Uuid) -> Result<Option<PaymentRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE payment_id = $1"
+    ))
+    .bind(payment_id)
+    .fetch_optional(pool)
+    .await
+}

@@ -113,3 +113,45 @@ impl Projection for ExchangeRates {
         Ok(())
     }
 }
+
+// Queries: what the HTTP layer and the dashboard read.
+
+/// One rate of one quote currency.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RateRow {
+    /// The quote currency.
+    pub quote: String,
+    /// Units of the quote per unit of the base.
+    pub rate: Decimal,
+    /// The day the rate took effect.
+    pub effective_from: NaiveDate,
+}
+
+/// The latest rate of each quote of `base` set on or before `on`, by quote: a quote left out of
+/// a later set keeps its earlier rate.
+pub async fn in_effect(
+    pool: &sqlx::PgPool,
+    base: &str,
+    on: NaiveDate,
+) -> Result<Vec<RateRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT DISTINCT ON (quote) quote, rate, effective_from FROM exchange_rates
+          WHERE base = $1 AND effective_from <= $2
+          ORDER BY quote, effective_from DESC",
+    )
+    .bind(base)
+    .bind(on)
+    .fetch_all(pool)
+    .await
+}
+
+/// Every rate ever set for `base`, by day and quote.
+pub async fn history(pool: &sqlx::PgPool, base: &str) -> Result<Vec<RateRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT quote, rate, effective_from FROM exchange_rates
+          WHERE base = $1 ORDER BY effective_from, quote",
+    )
+    .bind(base)
+    .fetch_all(pool)
+    .await
+}

@@ -306,3 +306,127 @@ pub async fn latest_movements(
     .fetch_all(pool)
     .await
 }
+
+// Queries: what the HTTP layer and the dashboard read.
+
+/// One movement of a personal account as the read model holds it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MovementRow {
+    /// Its global position: the order of the statement.
+    pub position: i64,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+    /// `payment`, `adjustment`, `charge`, `credit`, `refund`, `reversal`, `correction` or `void`.
+    pub kind: String,
+    /// The signed amount.
+    pub amount: Decimal,
+    /// The running balance after it.
+    pub balance_after: Decimal,
+    /// The payment, adjustment, expense, refund or correction id.
+    pub reference: Uuid,
+    /// What the client reads.
+    pub description: String,
+    /// More about it.
+    pub details: serde_json::Value,
+}
+
+/// Which movements of an account to read: occurred in `[from, to)` and by `as_of`, after the
+/// position `after`, at most `limit`.
+#[derive(Debug, Clone, Copy)]
+pub struct MovementFilter {
+    /// Occurred at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Occurred before.
+    pub to: Option<DateTime<Utc>>,
+    /// Occurred at or before (the statement as it stood then).
+    pub as_of: Option<DateTime<Utc>>,
+    /// After this position (the cursor); 0 for the first page.
+    pub after: i64,
+    /// How many rows at most.
+    pub limit: i64,
+}
+
+/// A page of one account's statement.
+#[derive(Debug, Clone)]
+pub struct StatementPage {
+    /// The account.
+    pub account_id: Uuid,
+    /// Its currency.
+    pub currency: String,
+    /// The balance before the first movement of the page.
+    pub opening: Decimal,
+    /// The movements by position.
+    pub movements: Vec<MovementRow>,
+}
+
+/// A page of the statement of the client's first account (by provider and currency) in
+/// `currency`, or in any currency when `None`; `None` when the client has no such account.
+/// Reads `balances` too, for the client's accounts.
+pub async fn of_client(
+    pool: &sqlx::PgPool,
+    client_id: Uuid,
+    currency: Option<&str>,
+    filter: MovementFilter,
+) -> Result<Option<StatementPage>, sqlx::Error> {
+    let Some((account_id, currency)) =
+        crate::balances::first_account(pool, client_id, currency).await?
+    else {
+        return Ok(None);
+    };
+    let movements = movements(pool, account_id, filter).await?;
+    // The balance before the page is the balance after the movement just before it.
+    let first_position = movements.first().map_or(i64::MAX, |row| row.position);
+    let opening = balance_before(pool, account_id, first_position)
+        .await?
+        .unwrap_or(Decimal::ZERO);
+    Ok(Some(StatementPage {
+        account_id,
+        currency,
+        opening,
+        movements,
+    }))
+}
+
+/// The account's movements by position.
+pub async fn movements(
+    pool: &sqlx::PgPool,
+    account_id: Uuid,
+    filter: MovementFilter,
+) -> Result<Vec<MovementRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT position, occurred_at, kind, amount, balance_after, reference, description, details
+           FROM account_movements
+          WHERE account_id = $1
+            AND ($2::timestamptz IS NULL OR occurred_at >= $2)
+            AND ($3::timestamptz IS NULL OR occurred_at < $3)
+            AND position > $4
+            AND ($6::timestamptz IS NULL OR occurred_at <= $6)
+          ORDER BY position
+          LIMIT $5",
+    )
+    .bind(account_id)
+    .bind(filter.from)
+    .bind(filter.to)
+    .bind(filter.after)
+    .bind(filter.limit)
+    .bind(filter.as_of)
+    .fetch_all(pool)
+    .await
+}
+
+/// The balance after the account's last movement before `position`, if there is one.
+pub async fn balance_before(
+    pool: &sqlx::PgPool,
+    account_id: Uuid,
+    position: i64,
+) -> Result<Option<Decimal>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT balance_after FROM account_movements
+          WHERE account_id = $1 AND position < $2
+          ORDER BY position DESC LIMIT 1",
+    )
+    .bind(account_id)
+    .bind(position)
+    .fetch_optional(pool)
+    .await
+}

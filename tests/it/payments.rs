@@ -631,8 +631,7 @@ async fn a_crash_between_the_steps_of_a_payment_and_an_invoice_is_finished_by_th
                 company_id: company,
                 client_id: client,
                 seller,
-                payer: api::http::routes::invoices::payer_of(&client_state, client.as_uuid())
-                    .unwrap(),
+                payer: api::usecases::payers::payer_of(&client_state, client.as_uuid()).unwrap(),
                 currency: eur,
                 lines: vec![domain::tax::LineInput::new(
                     "Work",

@@ -314,7 +314,7 @@ pub async fn seed(store: &EventStore, clients: usize, seed: u64) -> Result<Seede
         if client.is_deleted() {
             continue;
         }
-        let payer = crate::http::routes::invoices::payer_of(&client, client_id.as_uuid())
+        let payer = crate::usecases::payers::payer_of(&client, client_id.as_uuid())
             .map_err(|_| refused("a demo client without a profile"))?;
         let invoice_id = InvoiceId::from_uuid(Uuid::now_v7());
         let hours = Decimal::from(rng.u32(1..6));
@@ -325,7 +325,7 @@ pub async fn seed(store: &EventStore, clients: usize, seed: u64) -> Result<Seede
             company_id: company.company_id().ok_or_else(|| refused("no company"))?,
             client_id: *client_id,
             seller: company.seller().ok_or_else(|| refused("no company"))?,
-            treatment: crate::http::routes::invoices::treatment_of(company, &payer),
+            treatment: crate::usecases::invoices::treatment_of(company, &payer),
             payer,
             currency,
             lines: vec![LineInput::new(

@@ -1,11 +1,37 @@
 //! The printable invoice: the frozen document of the invoices read model rendered as HTML (every
 //! value escaped) and as a PDF in the standard Helvetica font (nothing to embed).
 
+use domain::company::SellerDetails;
+use domain::ids::PaymentId;
+use domain::invoice::{InvoicePeriod, PayerDetails};
+use domain::tax::{InvoiceLine, Totals};
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
+use projections::invoices::InvoiceRow;
+use serde::Deserialize;
 
 use crate::http::answer::format_amount;
 use crate::http::error::ApiError;
-use crate::http::routes::invoices::{DocumentParts, InvoiceView};
+
+/// The frozen parts of an issued document, as drafted.
+#[derive(Debug, Clone, Deserialize)]
+struct DocumentParts {
+    /// The seller.
+    seller: SellerDetails,
+    /// The payer.
+    payer: PayerDetails,
+    /// The priced lines.
+    lines: Vec<InvoiceLine>,
+    /// The totals.
+    totals: Totals,
+    /// The legal notice of the tax treatment.
+    tax_notice: Option<String>,
+    /// The note.
+    note: Option<String>,
+    /// The period invoiced.
+    period: Option<InvoicePeriod>,
+    /// The payment of a proforma.
+    payment_id: Option<PaymentId>,
+}
 
 /// One printable document: the header, the parties, the lines and the totals, as text.
 pub struct Document {
@@ -30,7 +56,7 @@ const LINE_HEADINGS: [&str; 7] = [
 
 impl Document {
     /// The document of `invoice` as the read model holds it.
-    pub fn from_view(invoice: &InvoiceView) -> Result<Document, ApiError> {
+    pub fn of(invoice: &InvoiceRow) -> Result<Document, ApiError> {
         let parts: DocumentParts =
             serde_json::from_value(invoice.document.clone()).map_err(|e| ApiError::internal(&e))?;
         let currency = invoice.currency.as_str();
@@ -102,8 +128,11 @@ impl Document {
             format!("Total {currency}"),
             parts.totals.gross.amount().to_string(),
         ));
-        if invoice.credited != format_amount(rust_decimal::Decimal::ZERO, currency) {
-            totals.push(("Credited".to_string(), invoice.credited.clone()));
+        if !invoice.credited.is_zero() {
+            totals.push((
+                "Credited".to_string(),
+                format_amount(invoice.credited, currency),
+            ));
         }
         let notes = parts.tax_notice.into_iter().chain(parts.note).collect();
         Ok(Document {

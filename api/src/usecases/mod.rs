@@ -6,12 +6,18 @@
 //! registered with the projection engine, which runs them.
 
 pub mod access;
+pub mod accounts;
 pub mod attachments;
+pub mod billing;
 pub mod clients;
 pub mod companies;
+pub mod currencies;
 pub mod error;
+pub mod invoices;
 pub mod messages;
 pub mod notices;
+pub mod payers;
+pub mod payments;
 pub mod process;
 pub mod support;
 

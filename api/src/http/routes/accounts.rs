@@ -3,22 +3,19 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
-use domain::account::{Account, AccountCommand, PaymentMethod};
-use domain::client::Client;
-use domain::ids::{AccountId, AdjustmentId, ClientId, PaymentId, ProviderId};
+use domain::account::PaymentMethod;
 use domain::money::{Currency, Money};
-use eventstore::CommandKey;
 use projections::ReadModel;
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::http::answer::format_amount;
-use crate::http::answer::{Accepted, accepted};
+use crate::http::answer::{Accepted, Page, accepted};
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{Body, Command, Path, Query};
 use crate::http::state::AppState;
+use crate::usecases::accounts::{self as usecase, AdjustBalance, BalanceAt, PostPayment};
 
 /// `POST /v1/clients/{id}/payments`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -84,28 +81,6 @@ pub struct AccountView {
     pub credit_limit: String,
 }
 
-/// The client's account for money in `currency`, checking that the client exists and takes money.
-async fn account_of(
-    state: &AppState,
-    client_id: Uuid,
-    currency: Currency,
-) -> Result<(ClientId, ProviderId, AccountId), ApiError> {
-    let (provider_id, account_currency) =
-        crate::usecases::clients::active(state, client_id).await?;
-    if currency != account_currency {
-        return Err(ApiError::unprocessable(
-            "currency_mismatch",
-            format!("currency: the client's account is in {account_currency}, not {currency}"),
-        ));
-    }
-    let client_id = ClientId::from_uuid(client_id);
-    Ok((
-        client_id,
-        provider_id,
-        AccountId::of(client_id, provider_id, currency),
-    ))
-}
-
 /// Credits a payment to the client's personal account. Idempotent by `payment_id`.
 #[utoipa::path(post, path = "/v1/clients/{id}/payments", tag = "accounts",
     request_body = PostPaymentRequest,
@@ -124,53 +99,14 @@ pub async fn post_payment(
     let currency = Currency::parse(&request.currency)?;
     let paid = Money::parse_positive(&request.amount, currency)?;
     let method = PaymentMethod::parse(&request.method)?;
-    let (provider, account_currency) = crate::usecases::clients::trading(&state, client_id).await?;
-    let client = ClientId::from_uuid(client_id);
-    let account = AccountId::of(client, provider, account_currency);
-    // Money in another currency is credited converted at the rate in effect on the day it
-    // arrived; the event keeps what was paid, the rate and its date.
-    let (amount, conversion) = if currency == account_currency {
-        (paid, None)
-    } else {
-        let on = request
-            .received_on
-            .unwrap_or_else(|| state.store.clock().now().date_naive());
-        let conversion =
-            crate::http::routes::payments::convert(&state, paid, account_currency, on).await?;
-        (conversion.to, Some(conversion))
+    let key = command.key(&request, request.payment_id)?;
+    let input = PostPayment {
+        payment_id: request.payment_id,
+        paid,
+        method,
+        received_on: request.received_on,
     };
-    let key = CommandKey::new(
-        "payment",
-        request.payment_id.to_string(),
-        &(
-            client_id,
-            &request.amount,
-            &request.currency,
-            &request.method,
-        ),
-        serde_json::json!({ "id": request.payment_id }),
-    )
-    .map_err(|e| ApiError::internal(&e))?;
-    // An Idempotency-Key, if sent, is a second key: the same key with another payment is refused.
-    let keys: Vec<CommandKey> = std::iter::once(key)
-        .chain(command.key(&request, request.payment_id)?)
-        .collect();
-    let committed = state
-        .store
-        .execute::<Account>(
-            &account.to_string(),
-            AccountCommand::PostPayment {
-                client_id: client,
-                provider_id: provider,
-                payment_id: PaymentId::from_uuid(request.payment_id),
-                amount,
-                method,
-                conversion,
-            },
-            &command.context,
-            &keys,
-        )
-        .await?;
+    let committed = usecase::post_payment(&state, &command.context, key, client_id, input).await?;
     Ok(accepted(request.payment_id, &committed))
 }
 
@@ -190,33 +126,16 @@ pub async fn adjust_balance(
 ) -> Result<Response, ApiError> {
     let currency = Currency::parse(&request.currency)?;
     let amount = Money::parse(&request.amount, currency)?;
-    let (client, provider, account) = account_of(&state, client_id, currency).await?;
-    let key = CommandKey::new(
-        "adjustment",
-        request.adjustment_id.to_string(),
-        &(client_id, &request),
-        serde_json::json!({ "id": request.adjustment_id }),
-    )
-    .map_err(|e| ApiError::internal(&e))?;
-    let keys: Vec<CommandKey> = std::iter::once(key)
-        .chain(command.key(&request, request.adjustment_id)?)
-        .collect();
-    let committed = state
-        .store
-        .execute::<Account>(
-            &account.to_string(),
-            AccountCommand::AdjustBalance {
-                client_id: client,
-                provider_id: provider,
-                adjustment_id: AdjustmentId::from_uuid(request.adjustment_id),
-                amount,
-                reason: request.reason,
-            },
-            &command.context,
-            &keys,
-        )
-        .await?;
-    Ok(accepted(request.adjustment_id, &committed))
+    let key = command.key(&request, request.adjustment_id)?;
+    let input_id = request.adjustment_id;
+    let input = AdjustBalance {
+        adjustment_id: request.adjustment_id,
+        amount,
+        reason: request.reason,
+    };
+    let committed =
+        usecase::adjust_balance(&state, &command.context, key, client_id, input).await?;
+    Ok(accepted(input_id, &committed))
 }
 
 /// `GET /v1/clients/{id}/balance` parameters.
@@ -252,38 +171,29 @@ pub async fn get_balance(
         )
         .await?;
     if let Some(as_of) = as_of {
-        return balance_as_of(&state, client_id, as_of).await.map(Json);
+        let balances = usecase::balances_as_of(&state, client_id, as_of).await?;
+        return Ok(Json(BalanceView {
+            client_id,
+            accounts: balances.into_iter().map(AccountView::from).collect(),
+        }));
     }
-    let rows: Vec<(Uuid, String, Decimal, Decimal)> = sqlx::query_as(
-        "SELECT provider_id, currency, balance, credit_limit FROM balances
-          WHERE client_id = $1 ORDER BY provider_id, currency",
-    )
-    .bind(client_id)
-    .fetch_all(&state.pool)
-    .await?;
-    if rows.is_empty() {
-        let known: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM clients WHERE id = $1)")
-            .bind(client_id)
-            .fetch_one(&state.pool)
-            .await?;
-        if !known {
-            return Err(ApiError::not_found(
-                "client_not_found",
-                format!("no client {client_id}"),
-            ));
-        }
-    }
+    let Some(rows) = projections::balances::of_client(&state.pool, client_id).await? else {
+        return Err(ApiError::not_found(
+            "client_not_found",
+            format!("no client {client_id}"),
+        ));
+    };
     let accounts = rows
         .into_iter()
-        .map(|(provider_id, currency, balance, credit_limit)| {
-            let currency = Currency::parse(&currency).map_err(|e| ApiError::internal(&e))?;
+        .map(|row| {
+            let currency = Currency::parse(&row.currency).map_err(|e| ApiError::internal(&e))?;
             let money =
                 |amount| Money::from_decimal(amount, currency).map_err(|e| ApiError::internal(&e));
             Ok(AccountView {
-                provider_id,
+                provider_id: row.provider_id,
                 currency: currency.code().to_owned(),
-                balance: money(balance)?.amount().to_string(),
-                credit_limit: money(credit_limit)?.amount().to_string(),
+                balance: money(row.balance)?.amount().to_string(),
+                credit_limit: money(row.credit_limit)?.amount().to_string(),
             })
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
@@ -293,75 +203,15 @@ pub async fn get_balance(
     }))
 }
 
-/// The client's balances at `as_of`, folded from the `Client` and `Account` events that
-/// occurred by then. The read model only says which accounts the client has.
-async fn balance_as_of(
-    state: &AppState,
-    client_id: Uuid,
-    as_of: chrono::DateTime<chrono::Utc>,
-) -> Result<BalanceView, ApiError> {
-    let client = state
-        .store
-        .load_as_of::<Client>(&client_id.to_string(), as_of)
-        .await?
-        .aggregate;
-    let (Some(provider_id), Some(currency)) = (client.provider_id(), client.currency()) else {
-        return Err(ApiError::not_found(
-            "client_not_found",
-            format!("no client {client_id} at {}", as_of.to_rfc3339()),
-        ));
-    };
-    // The personal account a client has from registration on, and any other it had by then.
-    let mut accounts = vec![AccountId::of(
-        ClientId::from_uuid(client_id),
-        provider_id,
-        currency,
-    )];
-    let others: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT account_id FROM balances WHERE client_id = $1 ORDER BY provider_id, currency",
-    )
-    .bind(client_id)
-    .fetch_all(&state.pool)
-    .await?;
-    for other in others.into_iter().map(AccountId::from_uuid) {
-        if !accounts.contains(&other) {
-            accounts.push(other);
+impl From<BalanceAt> for AccountView {
+    fn from(at: BalanceAt) -> Self {
+        Self {
+            provider_id: at.provider_id.as_uuid(),
+            currency: at.balance.currency().code().to_owned(),
+            balance: at.balance.amount().to_string(),
+            credit_limit: at.credit_limit.amount().to_string(),
         }
     }
-    let mut views = Vec::new();
-    for (n, account_id) in accounts.into_iter().enumerate() {
-        let account = state
-            .store
-            .load_as_of::<Account>(&account_id.to_string(), as_of)
-            .await?
-            .aggregate;
-        let view = match (
-            account.provider_id(),
-            account.balance(),
-            account.credit_limit(),
-        ) {
-            (Some(provider), Some(balance), Some(limit)) => AccountView {
-                provider_id: provider.as_uuid(),
-                currency: balance.currency().code().to_owned(),
-                balance: balance.amount().to_string(),
-                credit_limit: limit.amount().to_string(),
-            },
-            // The registration's account, not opened yet: zero, as the read model shows it.
-            _ if n == 0 => AccountView {
-                provider_id: provider_id.as_uuid(),
-                currency: currency.code().to_owned(),
-                balance: Money::zero(currency).amount().to_string(),
-                credit_limit: Money::zero(currency).amount().to_string(),
-            },
-            _ => continue,
-        };
-        views.push(view);
-    }
-    views.sort_by(|a, b| (a.provider_id, &a.currency).cmp(&(b.provider_id, &b.currency)));
-    Ok(BalanceView {
-        client_id,
-        accounts: views,
-    })
 }
 
 /// `PUT /v1/clients/{id}/credit-limit`.
@@ -392,20 +242,7 @@ pub async fn set_credit_limit(
 ) -> Result<Response, ApiError> {
     let currency = Currency::parse(&request.currency)?;
     let limit = Money::parse(&request.amount, currency)?;
-    let (client, provider, account) = account_of(&state, client_id, currency).await?;
-    let committed = state
-        .store
-        .execute::<Account>(
-            &account.to_string(),
-            AccountCommand::SetCreditLimit {
-                client_id: client,
-                provider_id: provider,
-                limit,
-            },
-            &command.context,
-            &[],
-        )
-        .await?;
+    let committed = usecase::set_credit_limit(&state, &command.context, client_id, limit).await?;
     Ok(crate::http::answer::accepted_with(
         axum::http::StatusCode::OK,
         client_id,
@@ -463,32 +300,15 @@ pub struct ExpenseView {
     pub position: i64,
 }
 
-#[derive(sqlx::FromRow)]
-struct ExpenseRow {
-    expense_id: Uuid,
-    service_id: Uuid,
-    kind: String,
-    period_start: chrono::NaiveDate,
-    period_end: chrono::NaiveDate,
-    amount: Decimal,
-    list_amount: Decimal,
-    discount: Decimal,
-    promo_code: Option<String>,
-    currency: String,
-    description: String,
-    occurred_at: chrono::DateTime<chrono::Utc>,
-    position: i64,
-}
-
 /// The client's expenses, oldest first.
 #[utoipa::path(get, path = "/v1/clients/{id}/expenses", tag = "accounts",
     params(("id" = Uuid, Path, description = "the client"), ExpensesParams),
-    responses((status = 200, description = "a page of expenses", body = crate::http::answer::Page<ExpenseView>)))]
+    responses((status = 200, description = "a page of expenses", body = Page<ExpenseView>)))]
 pub async fn list_expenses(
     State(state): State<AppState>,
     Path(client_id): Path<Uuid>,
     Query(params): Query<ExpensesParams>,
-) -> Result<Json<crate::http::answer::Page<ExpenseView>>, ApiError> {
+) -> Result<Json<Page<ExpenseView>>, ApiError> {
     state
         .consistent(
             &[ReadModel::Balances, ReadModel::Expenses],
@@ -496,28 +316,16 @@ pub async fn list_expenses(
         )
         .await?;
     let limit = crate::http::answer::limit(params.limit)?;
-    let rows: Vec<ExpenseRow> = sqlx::query_as(
-        "SELECT e.expense_id, e.service_id, e.kind, e.period_start, e.period_end, e.amount,
-                coalesce(e.list_amount, e.amount) AS list_amount, e.discount, e.promo_code,
-                e.currency, e.description, e.occurred_at, e.position
-           FROM expenses e
-           JOIN balances b ON b.account_id = e.account_id
-          WHERE b.client_id = $1
-            AND ($2::uuid IS NULL OR e.service_id = $2)
-            AND e.position > $3
-          ORDER BY e.position
-          LIMIT $4",
+    let rows = projections::expenses::of_client(
+        &state.pool,
+        client_id,
+        params.service_id,
+        params.after.unwrap_or(0),
+        limit + 1,
     )
-    .bind(client_id)
-    .bind(params.service_id)
-    .bind(params.after.unwrap_or(0))
-    .bind(limit + 1)
-    .fetch_all(&state.pool)
     .await?;
-    let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
     let items: Vec<ExpenseView> = rows
         .into_iter()
-        .take(usize::try_from(limit).unwrap_or(usize::MAX))
         .map(|row| ExpenseView {
             id: row.expense_id,
             service_id: row.service_id,
@@ -534,10 +342,7 @@ pub async fn list_expenses(
             position: row.position,
         })
         .collect();
-    let next = if more {
-        items.last().map(|e| e.position.to_string())
-    } else {
-        None
-    };
-    Ok(Json(crate::http::answer::Page { items, next }))
+    Ok(Json(crate::http::answer::page(items, limit, |last| {
+        last.position.to_string()
+    })))
 }

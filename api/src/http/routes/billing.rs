@@ -1,15 +1,17 @@
 //! The billing day over HTTP.
 
-use crate::usecases::process::billing_day::{self, BillingDayReport};
 use axum::Json;
 use axum::extract::State;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
 
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{Body, Command};
 use crate::http::state::AppState;
+use crate::usecases::billing::BillingDayReport;
 
 /// `POST /v1/billing/runs`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -20,45 +22,38 @@ pub struct BillingRunRequest {
     pub as_of: NaiveDate,
 }
 
-/// The billing day's report.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct BillingRunView {
-    /// The day.
-    #[schema(value_type = String)]
-    pub as_of: NaiveDate,
-    /// Services looked at.
-    pub services: u64,
-    /// Periods charged.
-    pub charged: u64,
-    /// Charges the accounts could not pay.
-    pub refused: u64,
-    /// Suspensions requested.
-    pub suspensions: u64,
-    /// Deletions requested.
-    pub deletions: u64,
-    /// Services closed.
-    pub closed: u64,
-    /// Expiry notices recorded.
-    pub notices: u64,
-    /// Wall time in milliseconds.
-    pub elapsed_ms: u64,
-}
+/// The billing day's report in the OpenAPI document: the answer is the use case's
+/// `BillingDayReport` itself, and this schema is read from how the report serializes, so its
+/// fields are written once, in the use case.
+pub struct BillingRunView;
 
-impl From<BillingDayReport> for BillingRunView {
-    fn from(r: BillingDayReport) -> Self {
-        Self {
-            as_of: r.as_of,
-            services: r.services,
-            charged: r.charged,
-            refused: r.refused,
-            suspensions: r.suspensions,
-            deletions: r.deletions,
-            closed: r.closed,
-            notices: r.notices,
-            elapsed_ms: r.elapsed_ms,
+impl utoipa::PartialSchema for BillingRunView {
+    fn schema() -> RefOr<Schema> {
+        let mut object = ObjectBuilder::new().description(Some(
+            "The billing day's report: what it looked at, charged and requested, and how long it \
+             took.",
+        ));
+        let fields = match serde_json::to_value(BillingDayReport::default()) {
+            Ok(serde_json::Value::Object(fields)) => fields,
+            _ => serde_json::Map::new(),
+        };
+        for (name, value) in fields {
+            // The counters are `u64`; the only other field is the day, a string.
+            let property = if value.is_number() {
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                    .minimum(Some(0))
+            } else {
+                ObjectBuilder::new().schema_type(Type::String)
+            };
+            object = object.property(&name, property).required(&name);
         }
+        object.into()
     }
 }
+
+impl utoipa::ToSchema for BillingRunView {}
 
 /// Runs the billing day for `as_of`: prolongs and charges what is due, suspends what could not be
 /// paid, closes and deletes what is due, records notices. Running it again for the same day
@@ -72,8 +67,10 @@ pub async fn run_billing(
     State(state): State<AppState>,
     command: Command,
     Body(request): Body<BillingRunRequest>,
-) -> Result<Json<BillingRunView>, ApiError> {
+) -> Result<Json<BillingDayReport>, ApiError> {
     use chrono::Datelike;
+    // The calendar the core keeps (and PostgreSQL holds) is an input format, checked here like
+    // every other date parameter (`currencies::in_calendar`).
     if !(1970..=9999).contains(&request.as_of.year()) {
         return Err(ApiError::unprocessable(
             "invalid_field",
@@ -83,14 +80,7 @@ pub async fn run_billing(
             ),
         ));
     }
-    let report = billing_day::run(
-        &state.store,
-        &state.pool,
-        &state.progress,
-        request.as_of,
-        &command.context,
-        8,
-    )
-    .await?;
-    Ok(Json(report.into()))
+    let report =
+        crate::usecases::billing::run_billing(&state, &command.context, request.as_of).await?;
+    Ok(Json(report))
 }

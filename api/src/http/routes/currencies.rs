@@ -8,8 +8,7 @@ use axum::Json;
 use axum::extract::State;
 use chrono::{Datelike, NaiveDate};
 use domain::money::Currency;
-use domain::rates::{ExchangeRate, ExchangeRates, ExchangeRatesCommand, QuotedRate};
-use rust_decimal::Decimal;
+use domain::rates::{ExchangeRate, QuotedRate};
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -204,19 +203,14 @@ pub async fn set_rates(
         })?;
         rates.push(QuotedRate { quote, rate });
     }
-    let committed = state
-        .store
-        .execute::<ExchangeRates>(
-            base.code(),
-            ExchangeRatesCommand::SetRates {
-                base,
-                effective_from: request.effective_from,
-                rates,
-            },
-            &command.context,
-            &[],
-        )
-        .await?;
+    let committed = crate::usecases::currencies::set_rates(
+        &state,
+        &command.context,
+        base,
+        request.effective_from,
+        rates,
+    )
+    .await?;
     Ok(Json(RatesAccepted {
         currency: base.code().to_owned(),
         effective_from: request.effective_from,
@@ -246,39 +240,19 @@ pub async fn get_rates(
     state
         .consistent(&[ReadModel::ExchangeRates], params.min_position)
         .await?;
-    let rows: Vec<(String, Decimal, NaiveDate)> = match params.on {
-        // The latest rate of each quote set on or before the day: a quote left out of a later
-        // set keeps its earlier rate.
-        Some(on) => {
-            sqlx::query_as(
-                "SELECT DISTINCT ON (quote) quote, rate, effective_from FROM exchange_rates
-                  WHERE base = $1 AND effective_from <= $2
-                  ORDER BY quote, effective_from DESC",
-            )
-            .bind(base.code())
-            .bind(on)
-            .fetch_all(&state.pool)
-            .await?
-        }
-        None => {
-            sqlx::query_as(
-                "SELECT quote, rate, effective_from FROM exchange_rates
-                  WHERE base = $1 ORDER BY effective_from, quote",
-            )
-            .bind(base.code())
-            .fetch_all(&state.pool)
-            .await?
-        }
+    let rows = match params.on {
+        Some(on) => projections::rates::in_effect(&state.pool, base.code(), on).await?,
+        None => projections::rates::history(&state.pool, base.code()).await?,
     };
     Ok(Json(RatesView {
         base: base.code().to_owned(),
         on: params.on,
         rates: rows
             .into_iter()
-            .map(|(quote, rate, effective_from)| RateView {
-                quote,
-                rate: rate.normalize().to_string(),
-                effective_from,
+            .map(|row| RateView {
+                quote: row.quote,
+                rate: row.rate.normalize().to_string(),
+                effective_from: row.effective_from,
             })
             .collect(),
     }))

@@ -2,23 +2,15 @@
 //! post-paid clients; numbered gap-free per company, series and year; printable as HTML or PDF.
 //! An invoice is never edited: a credit note corrects it.
 
-use crate::usecases::process::invoicing;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Days, NaiveDate, Utc};
-use domain::client::Client;
-use domain::company::{Company, SellerDetails};
-use domain::ids::{ClientId, CompanyId, InvoiceId, PaymentId, ProviderId};
-use domain::invoice::{Invoice, InvoiceCommand, InvoiceKind, InvoicePeriod, PayerDetails};
-use domain::money::{Currency, Money};
-use domain::tax::{
-    InvoiceLine, LineInput, QUANTITY_DECIMALS_MAX, QUANTITY_MAX, RecordedLine, TaxTreatment,
-    TaxedAmount, Totals, price_lines, recorded_lines,
-};
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::invoice::InvoicePeriod;
+use domain::money::Currency;
 use projections::ReadModel;
-use rust_decimal::Decimal;
+use projections::invoices::{InvoiceFilter, InvoiceRow};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -29,6 +21,7 @@ use crate::http::auth::Visible;
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{Body, Command, Path, Query};
 use crate::http::state::AppState;
+use crate::usecases::invoices::{self as usecase, CreditNote, IssueInvoice, LineText};
 
 /// One line of an invoice as asked for.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -231,80 +224,15 @@ pub struct GetInvoiceParams {
     pub min_position: Option<i64>,
 }
 
-/// The payer's details as they are now, frozen into a document.
-pub fn payer_of(client: &Client, client_id: Uuid) -> Result<PayerDetails, ApiError> {
-    let (Some(name), Some(email), Some(country), Some(kind)) = (
-        client.name(),
-        client.email(),
-        client.country(),
-        client.kind(),
-    ) else {
-        return Err(ApiError::not_found(
-            "client_not_found",
-            format!("no client {client_id}"),
-        ));
-    };
-    Ok(PayerDetails {
-        client_id: ClientId::from_uuid(client_id),
-        name: name.as_str().to_string(),
-        email: email.as_str().to_string(),
-        country,
-        kind,
-        vat_number: client.vat_number().cloned(),
-        address: client.address().map(str::to_string),
-        payer_id: None,
-    })
-}
-
-fn parse_lines(lines: &[LineRequest], currency: Currency) -> Result<Vec<LineInput>, ApiError> {
-    lines
-        .iter()
-        .enumerate()
-        .map(|(index, line)| {
-            let field = |name: &str, e: &dyn std::fmt::Display| {
-                ApiError::unprocessable("invalid_line", format!("lines[{index}].{name}: {e}"))
-            };
-            // Plain digits only (`Decimal`'s parser also takes `1e5` and `1_000`), as many as
-            // the domain's largest quantity and its decimal places can use; the range is the
-            // domain's rule.
-            let quantity = domain::decimal::parse_plain(
-                &line.quantity,
-                QUANTITY_MAX.to_string().len(),
-                usize::try_from(QUANTITY_DECIMALS_MAX).unwrap_or(usize::MAX),
-            )
-            .map_err(|e| field("quantity", &e))?;
-            let unit_price =
-                Money::parse(&line.unit_price, currency).map_err(|e| field("unit_price", &e))?;
-            let discount = line
-                .discount
-                .as_deref()
-                .map(|d| Money::parse(d, currency))
-                .transpose()
-                .map_err(|e| field("discount", &e))?
-                .unwrap_or_else(|| Money::zero(currency));
-            Ok(LineInput::new(&line.description, quantity, unit_price).with_discount(discount))
-        })
-        .collect()
-}
-
-/// The company of `company_id`, which must belong to the client's provider.
-async fn issuing_company(
-    state: &AppState,
-    company_id: Uuid,
-    provider_id: ProviderId,
-) -> Result<(Company, SellerDetails), ApiError> {
-    let company = crate::http::routes::payments::company_of(state, company_id, provider_id).await?;
-    let seller = company.seller().ok_or_else(|| {
-        ApiError::not_found("company_not_found", format!("no company {company_id}"))
-    })?;
-    Ok((company, seller))
-}
-
-/// The tax treatment of `payer` under the company's rules.
-pub fn treatment_of(company: &Company, payer: &PayerDetails) -> TaxTreatment {
-    company.tax_rules().map_or(TaxTreatment::NotTaxed, |rules| {
-        rules.treatment_for(&payer.tax_customer())
-    })
+impl From<&LineRequest> for LineText {
+    fn from(line: &LineRequest) -> Self {
+        Self {
+            description: line.description.clone(),
+            quantity: line.quantity.clone(),
+            unit_price: line.unit_price.clone(),
+            discount: line.discount.clone(),
+        }
+    }
 }
 
 /// Issues an invoice with the lines given, taxed by the company's rules for the client, and
@@ -320,58 +248,24 @@ pub async fn issue_invoice(
     command: Command,
     Body(request): Body<IssueInvoiceRequest>,
 ) -> Result<Response, ApiError> {
-    let (provider_id, account_currency) =
-        crate::usecases::clients::active(&state, request.client_id).await?;
     let currency = request
         .currency
         .as_deref()
         .map(Currency::parse)
-        .transpose()?
-        .unwrap_or(account_currency);
-    let lines = parse_lines(&request.lines, currency)?;
-    let (company, seller) = issuing_company(&state, request.company_id, provider_id).await?;
-    let client = state
-        .store
-        .load::<Client>(&request.client_id.to_string())
-        .await?
-        .aggregate;
-    let payer = crate::http::routes::payers::payer_details(
-        &state,
-        &client,
-        request.client_id,
-        request.payer_id,
-    )
-    .await?;
-    let issued_on = request
-        .issued_on
-        .unwrap_or_else(|| state.store.clock().now().date_naive());
-    let due_on = request.due_on.unwrap_or_else(|| issued_on + Days::new(14));
-    let invoice_id = InvoiceId::from_uuid(request.invoice_id);
-    let draft = InvoiceCommand::DraftInvoice {
-        invoice_id,
-        kind: InvoiceKind::Manual,
-        provider_id,
-        company_id: CompanyId::from_uuid(request.company_id),
-        client_id: ClientId::from_uuid(request.client_id),
-        treatment: treatment_of(&company, &payer),
-        seller,
-        payer,
+        .transpose()?;
+    let key = command.key(&request, request.invoice_id)?;
+    let input = IssueInvoice {
+        invoice_id: request.invoice_id,
+        client_id: request.client_id,
+        company_id: request.company_id,
+        payer_id: request.payer_id,
         currency,
-        lines,
-        recorded: Vec::new(),
-        drafted_on: state.today(),
-        issued_on,
-        due_on,
-        payment_id: None,
-        period: None,
-        corrects: None,
+        lines: request.lines.iter().map(LineText::from).collect(),
+        issued_on: request.issued_on,
+        due_on: request.due_on,
         note: request.note.clone(),
     };
-    let keys: Vec<_> = command
-        .key(&request, request.invoice_id)?
-        .into_iter()
-        .collect();
-    let issued = invoicing::issue(&state.store, invoice_id, draft, &command.context, &keys).await?;
+    let issued = usecase::issue_invoice(&state, &command.context, key, input).await?;
     Ok((
         StatusCode::CREATED,
         Json(IssuedView {
@@ -399,106 +293,16 @@ pub async fn credit_invoice(
     Path(id): Path<Uuid>,
     Body(request): Body<CreditNoteRequest>,
 ) -> Result<Response, ApiError> {
-    let original = state
-        .store
-        .load::<Invoice>(&id.to_string())
-        .await?
-        .aggregate;
-    let (Some(kind), Some(currency), Some(seller), Some(payer), Some(treatment)) = (
-        original.kind(),
-        original.currency(),
-        original.seller().cloned(),
-        original.payer().cloned(),
-        original.treatment(),
-    ) else {
-        return Err(ApiError::not_found(
-            "invoice_not_found",
-            format!("no invoice {id}"),
-        ));
+    let key = command.key(&request, request.credit_note_id)?;
+    let input = CreditNote {
+        credit_note_id: request.credit_note_id,
+        lines: request
+            .lines
+            .as_ref()
+            .map(|lines| lines.iter().map(LineText::from).collect()),
+        reason: request.reason.clone(),
     };
-    if kind == InvoiceKind::Proforma {
-        return Err(ApiError::unprocessable(
-            "proforma_not_creditable",
-            "a proforma is not a tax document; cancel its payment instead",
-        ));
-    }
-    let credit_note_id = InvoiceId::from_uuid(request.credit_note_id);
-    let whole = original.credit_notes().is_empty() || original.credit_notes() == [credit_note_id];
-    // A monthly invoice's lines were copied from what the account recorded (credits negative);
-    // crediting all of it copies them again rather than pricing them anew.
-    let recorded: Vec<RecordedLine> =
-        if request.lines.is_none() && whole && kind == InvoiceKind::Monthly {
-            original.lines().iter().map(recorded_line).collect()
-        } else {
-            Vec::new()
-        };
-    let lines = match &request.lines {
-        Some(lines) => parse_lines(lines, currency)?,
-        None if !recorded.is_empty() => Vec::new(),
-        None if whole => original.lines().iter().map(line_input).collect(),
-        None => {
-            return Err(ApiError::unprocessable(
-                "lines_required",
-                "lines: the invoice was partly credited before; name the lines to credit",
-            ));
-        }
-    };
-    // Price the note as it will be drafted, then reserve its total on the invoice first: two
-    // notes at once can never credit more than the invoice.
-    let (_, totals) = if recorded.is_empty() {
-        price_lines(lines.clone(), &treatment, currency)?
-    } else {
-        recorded_lines(recorded.clone(), currency)?
-    };
-    state
-        .store
-        .execute::<Invoice>(
-            &id.to_string(),
-            InvoiceCommand::RecordCreditNote {
-                credit_note_id,
-                gross: totals.gross,
-            },
-            &command.context,
-            &[],
-        )
-        .await?;
-    let issued_on = state.store.clock().now().date_naive();
-    let (Some(provider_id), Some(company_id), Some(client_id)) = (
-        original.provider_id(),
-        original.company_id(),
-        original.client_id(),
-    ) else {
-        return Err(ApiError::not_found(
-            "invoice_not_found",
-            format!("no invoice {id}"),
-        ));
-    };
-    let draft = InvoiceCommand::DraftInvoice {
-        invoice_id: credit_note_id,
-        kind: InvoiceKind::CreditNote,
-        provider_id,
-        company_id,
-        client_id,
-        seller,
-        payer,
-        currency,
-        lines,
-        recorded,
-        drafted_on: issued_on,
-        treatment,
-        issued_on,
-        due_on: issued_on,
-        payment_id: None,
-        period: None,
-        corrects: Some(InvoiceId::from_uuid(id)),
-        note: Some(request.reason.clone()),
-    };
-    let keys: Vec<_> = command
-        .key(&request, request.credit_note_id)?
-        .into_iter()
-        .collect();
-    let issued =
-        invoicing::issue(&state.store, credit_note_id, draft, &command.context, &keys).await?;
+    let issued = usecase::credit_invoice(&state, &command.context, key, id, input).await?;
     Ok((
         StatusCode::CREATED,
         Json(IssuedView {
@@ -509,43 +313,6 @@ pub async fn credit_invoice(
     )
         .into_response())
 }
-
-/// An issued line as it was recorded (for a credit note of a whole monthly invoice).
-fn recorded_line(line: &InvoiceLine) -> RecordedLine {
-    RecordedLine {
-        description: line.description.clone(),
-        amounts: TaxedAmount {
-            rate: line.tax_rate,
-            net: line.net,
-            tax: line.tax,
-            gross: line.gross,
-        },
-    }
-}
-
-/// An issued line as a line to price again (for a credit note of the whole invoice).
-fn line_input(line: &InvoiceLine) -> LineInput {
-    LineInput::new(&line.description, line.quantity, line.unit_price).with_discount(line.discount)
-}
-
-/// One movement of an account in the month, for its monthly invoice: account, client,
-/// provider, currency, whether the account is post-paid, the line's description, and its net,
-/// tax, rate and gross as the account recorded them (negative for what was given back).
-type MonthlyMovement = (
-    Uuid,
-    Uuid,
-    Uuid,
-    String,
-    bool,
-    String,
-    Decimal,
-    Decimal,
-    Decimal,
-    Decimal,
-);
-
-/// A provider's issuing company: its id, its state and its details as a seller.
-type Issuer = (Uuid, (Company, SellerDetails));
 
 /// Issues the monthly invoices for a month that has ended, one per account, from the provider's
 /// first company: to post-paid clients (accounts with a credit limit), and to prepaid clients when
@@ -573,184 +340,20 @@ pub async fn run_monthly(
         start: month_start,
         end: next_month,
     };
-    // Refused before anything is read, even for a month without charges; each draft checks it
-    // again.
-    let today = state.today();
-    period.ensure_ended(today)?;
-    let head = eventstore::log::head_position(&state.pool).await?;
-    state
-        .consistent(
-            &[
-                ReadModel::Balances,
-                ReadModel::Expenses,
-                ReadModel::Companies,
-            ],
-            Some(head),
-        )
-        .await?;
-    let rows: Vec<MonthlyMovement> = sqlx::query_as(
-        "SELECT b.account_id, b.client_id, b.provider_id, b.currency, b.credit_limit > 0,
-                m.description, m.net, m.tax, m.tax_rate, m.gross
-           FROM (SELECT e.account_id,
-                        e.description || ' (' || e.period_start || ' to ' || e.period_end || ')'
-                            AS description,
-                        coalesce(e.net, e.amount) AS net, e.tax, e.tax_rate, e.amount AS gross,
-                        e.period_start AS day, e.position
-                   FROM expenses e
-                  WHERE e.period_start >= $1 AND e.period_start < $2
-                 UNION ALL
-                 SELECT c.account_id,
-                        CASE WHEN c.voided THEN 'Void: ' ELSE 'Correction: ' END || c.reason
-                            || ' (' || e.description || ')',
-                        -c.net, -c.tax, c.tax_rate, -c.amount,
-                        (c.occurred_at AT TIME ZONE 'UTC')::date, c.position
-                   FROM expense_corrections c JOIN expenses e ON e.expense_id = c.expense_id
-                  WHERE (c.occurred_at AT TIME ZONE 'UTC')::date >= $1
-                    AND (c.occurred_at AT TIME ZONE 'UTC')::date < $2) m
-           JOIN balances b ON b.account_id = m.account_id
-          ORDER BY b.account_id, m.day, m.position",
-    )
-    .bind(month_start)
-    .bind(next_month)
-    .fetch_all(&state.pool)
-    .await?;
-    let mut issued = Vec::new();
-    let mut position = head;
-    let mut issuers: std::collections::HashMap<Uuid, Option<Issuer>> =
-        std::collections::HashMap::new();
-    let mut start = 0;
-    while start < rows.len() {
-        let account_id = rows[start].0;
-        let end = rows[start..]
-            .iter()
-            .position(|row| row.0 != account_id)
-            .map_or(rows.len(), |offset| start + offset);
-        let group = &rows[start..end];
-        start = end;
-        let (_, client_id, provider_id, ref currency, post_paid, ..) = group[0];
-        // Each provider's issuing company is looked up once per run, not once per account.
-        if let std::collections::hash_map::Entry::Vacant(vacant) = issuers.entry(provider_id) {
-            let company_id: Option<Uuid> = sqlx::query_scalar(
-                "SELECT company_id FROM companies WHERE provider_id = $1
-                  ORDER BY created_at, company_id LIMIT 1",
-            )
-            .bind(provider_id)
-            .fetch_optional(&state.pool)
-            .await?;
-            let issuer = match company_id {
-                Some(company_id) => Some((
-                    company_id,
-                    issuing_company(&state, company_id, ProviderId::from_uuid(provider_id)).await?,
-                )),
-                None => None,
-            };
-            vacant.insert(issuer);
-        }
-        let Some((company_id, (company, seller))) = issuers.get(&provider_id).cloned().flatten()
-        else {
-            tracing::warn!(%provider_id, "no company to issue monthly invoices from");
-            continue;
-        };
-        // A prepaid client gets its tax document on payment unless the company chose a monthly
-        // invoice of its consumption.
-        if company
-            .tax_document()
-            .is_some_and(|document| document.documents_payment(!post_paid))
-        {
-            continue;
-        }
-        let currency = Currency::parse(currency).map_err(|e| ApiError::internal(&e))?;
-        let client = state
-            .store
-            .load::<Client>(&client_id.to_string())
-            .await?
-            .aggregate;
-        let payer = payer_of(&client, client_id)?;
-        let money = |amount: Decimal| {
-            Money::from_decimal(amount, currency).map_err(|e| ApiError::internal(&e))
-        };
-        let recorded = group
-            .iter()
-            .map(|(.., description, net, tax, rate, gross)| {
-                Ok(RecordedLine {
-                    description: description.clone(),
-                    amounts: TaxedAmount {
-                        rate: domain::tax::TaxRate::new(*rate)
-                            .map_err(|e| ApiError::internal(&e))?,
-                        net: money(*net)?,
-                        tax: money(*tax)?,
-                        gross: money(*gross)?,
-                    },
-                })
+    let run = usecase::run_monthly(&state, &command.context, period).await?;
+    Ok(Json(MonthlyRunView {
+        issued: run
+            .issued
+            .into_iter()
+            .map(|one| IssuedView {
+                id: one.invoice_id.as_uuid(),
+                number: one.issued.number,
+                position: one.issued.position,
             })
-            .collect::<Result<Vec<_>, ApiError>>()?;
-        let invoice_id =
-            InvoiceId::monthly(domain::ids::AccountId::from_uuid(account_id), month_start);
-        let already = state.store.load::<Invoice>(&invoice_id.to_string()).await?;
-        let draft = InvoiceCommand::DraftInvoice {
-            invoice_id,
-            kind: InvoiceKind::Monthly,
-            provider_id: ProviderId::from_uuid(provider_id),
-            company_id: CompanyId::from_uuid(company_id),
-            client_id: ClientId::from_uuid(client_id),
-            treatment: treatment_of(&company, &payer),
-            seller,
-            payer,
-            currency,
-            lines: Vec::new(),
-            recorded,
-            drafted_on: today,
-            issued_on: next_month,
-            due_on: next_month + Days::new(14),
-            payment_id: None,
-            period: Some(period),
-            corrects: None,
-            note: None,
-        };
-        if already.aggregate.is_drafted() {
-            // Drafted by an earlier run: only finish its numbering, never draft it again with
-            // lines that corrections since may have changed.
-            let done = invoicing::number(&state.store, invoice_id, &command.context).await?;
-            position = position.max(done.position);
-            continue;
-        }
-        let done = invoicing::issue(&state.store, invoice_id, draft, &command.context, &[]).await?;
-        position = position.max(done.position);
-        issued.push(IssuedView {
-            id: invoice_id.as_uuid(),
-            number: done.number,
-            position: done.position,
-        });
-    }
-    Ok(Json(MonthlyRunView { issued, position }))
+            .collect(),
+        position: run.position,
+    }))
 }
-
-/// A row of the `invoices` read model.
-#[derive(sqlx::FromRow)]
-struct InvoiceRow {
-    invoice_id: Uuid,
-    kind: String,
-    status: String,
-    number: Option<String>,
-    company_id: Uuid,
-    client_id: Uuid,
-    issued_on: NaiveDate,
-    due_on: NaiveDate,
-    currency: String,
-    net: Decimal,
-    tax: Decimal,
-    gross: Decimal,
-    credited: Decimal,
-    payment_id: Option<Uuid>,
-    corrects: Option<Uuid>,
-    document: serde_json::Value,
-    position: i64,
-    created_at: DateTime<Utc>,
-}
-
-const INVOICE_COLUMNS: &str = "invoice_id, kind, status, number, company_id, client_id, \
-     issued_on, due_on, currency, net, tax, gross, credited, payment_id, corrects, document, \
-     position, created_at";
 
 fn view(row: InvoiceRow) -> (InvoiceView, DateTime<Utc>) {
     let currency = row.currency;
@@ -795,47 +398,17 @@ pub async fn list_invoices(
         .await?;
     let limit = crate::http::answer::limit(params.limit)?;
     let after = crate::http::answer::time_cursor(params.after.as_deref())?;
-    const FILTER: &str = "($1::uuid IS NULL OR client_id = $1)
-            AND ($2::uuid IS NULL OR company_id = $2)
-            AND ($3::text IS NULL OR status = $3)
-            AND ($4::text IS NULL OR kind = $4)
-            AND ($5::text IS NULL OR number = $5)
-            AND ($6::date IS NULL OR issued_on >= $6)
-            AND ($7::date IS NULL OR issued_on < $7)";
-    let rows: Vec<InvoiceRow> = sqlx::query_as(&format!(
-        "SELECT {INVOICE_COLUMNS} FROM invoices
-          WHERE {FILTER}
-            AND ($8::timestamptz IS NULL OR (created_at, invoice_id) > ($8, $9))
-          ORDER BY created_at, invoice_id
-          LIMIT $10"
-    ))
-    .bind(visible.narrow(params.client_id))
-    .bind(params.company_id)
-    .bind(&params.status)
-    .bind(&params.kind)
-    .bind(&params.number)
-    .bind(params.from)
-    .bind(params.to)
-    .bind(after.map(|(at, _)| at))
-    .bind(after.map(|(_, id)| id))
-    .bind(limit + 1)
-    .fetch_all(&state.pool)
-    .await?;
-    let totals: Vec<(String, i64, Decimal, Decimal, Decimal)> = sqlx::query_as(&format!(
-        "SELECT currency, count(*), coalesce(sum(net), 0), coalesce(sum(tax), 0),
-                coalesce(sum(gross), 0)
-           FROM invoices WHERE {FILTER} AND status <> 'cancelled'
-          GROUP BY currency ORDER BY currency"
-    ))
-    .bind(visible.narrow(params.client_id))
-    .bind(params.company_id)
-    .bind(&params.status)
-    .bind(&params.kind)
-    .bind(&params.number)
-    .bind(params.from)
-    .bind(params.to)
-    .fetch_all(&state.pool)
-    .await?;
+    let filter = InvoiceFilter {
+        client_id: visible.narrow(params.client_id),
+        company_id: params.company_id,
+        status: params.status,
+        kind: params.kind,
+        number: params.number,
+        from: params.from,
+        to: params.to,
+    };
+    let found = projections::invoices::page(&state.pool, &filter, after, limit + 1).await?;
+    let (rows, totals) = (found.rows, found.totals);
     let items: Vec<(InvoiceView, DateTime<Utc>)> = rows.into_iter().map(view).collect();
     let page: Page<(InvoiceView, DateTime<Utc>)> =
         crate::http::answer::page(items, limit, |(last, at)| {
@@ -846,12 +419,12 @@ pub async fn list_invoices(
         next: page.next,
         totals: totals
             .into_iter()
-            .map(|(currency, count, net, tax, gross)| CurrencyTotals {
-                net: format_amount(net, &currency),
-                tax: format_amount(tax, &currency),
-                gross: format_amount(gross, &currency),
-                count,
-                currency,
+            .map(|row| CurrencyTotals {
+                net: format_amount(row.net, &row.currency),
+                tax: format_amount(row.tax, &row.currency),
+                gross: format_amount(row.gross, &row.currency),
+                count: row.count,
+                currency: row.currency,
             })
             .collect(),
     }))
@@ -872,19 +445,13 @@ pub async fn get_invoice(
     state
         .consistent(&[ReadModel::Invoices], params.min_position)
         .await?;
-    let row: Option<InvoiceRow> = sqlx::query_as(&format!(
-        "SELECT {INVOICE_COLUMNS} FROM invoices WHERE invoice_id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(&state.pool)
-    .await?;
+    let row = projections::invoices::get(&state.pool, id).await?;
     let Some(row) = row else {
         return Err(ApiError::not_found(
             "invoice_not_found",
             format!("no invoice {id}"),
         ));
     };
-    let (invoice, _) = view(row);
     let accept = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -904,9 +471,10 @@ pub async fn get_invoice(
         None => "json",
     };
     if format == "json" {
+        let (invoice, _) = view(row);
         return Ok(Json(invoice).into_response());
     }
-    let document = crate::http::document::Document::from_view(&invoice)?;
+    let document = crate::http::document::Document::of(&row)?;
     if format == "html" {
         return Ok((
             [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
@@ -921,32 +489,11 @@ pub async fn get_invoice(
                 header::CONTENT_DISPOSITION,
                 format!(
                     "inline; filename=\"{}.pdf\"",
-                    invoice.number.as_deref().unwrap_or("invoice")
+                    row.number.as_deref().unwrap_or("invoice")
                 ),
             ),
         ],
         document.pdf(),
     )
         .into_response())
-}
-
-/// The frozen parts of an issued document, as drafted.
-#[derive(Debug, Clone, Deserialize)]
-pub struct DocumentParts {
-    /// The seller.
-    pub seller: SellerDetails,
-    /// The payer.
-    pub payer: PayerDetails,
-    /// The priced lines.
-    pub lines: Vec<InvoiceLine>,
-    /// The totals.
-    pub totals: Totals,
-    /// The legal notice of the tax treatment.
-    pub tax_notice: Option<String>,
-    /// The note.
-    pub note: Option<String>,
-    /// The period invoiced.
-    pub period: Option<InvoicePeriod>,
-    /// The payment of a proforma.
-    pub payment_id: Option<PaymentId>,
 }

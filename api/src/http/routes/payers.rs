@@ -20,8 +20,8 @@ use uuid::Uuid;
 use crate::http::answer::{Accepted, Consistency, Page, accepted, accepted_with};
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{Body, Command, Path, Query};
-use crate::http::routes::invoices::payer_of;
 use crate::http::state::AppState;
+use crate::usecases::payers::payer_of;
 
 /// `POST /v1/clients/{id}/payers`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -5,24 +5,16 @@
 //! A payment credited directly (`POST /v1/clients/{id}/payments`) has no lifecycle; refunds and
 //! fraud marks work on both kinds (docs/adr/0004-payments-and-accounts.md).
 
-use crate::usecases::process::{invoicing, payments};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::account::{Account, AccountCommand, PaymentMethod, PaymentMethodKind};
-use domain::client::Client;
-use domain::company::Company;
-use domain::ids::{AccountId, ClientId, CompanyId, InvoiceId, PaymentId, ProviderId, RefundId};
-use domain::invoice::{InvoiceCommand, InvoiceKind};
+use domain::account::PaymentMethod;
 use domain::money::{Currency, Money};
-use domain::payment::{ExternalId, Payment, PaymentCommand};
-use domain::rates::{Conversion, ExchangeRates};
-use domain::tax::{LineInput, TaxMode, TaxTreatment};
-use eventstore::CommandKey;
+use domain::payment::ExternalId;
 use projections::ReadModel;
-use rust_decimal::Decimal;
+use projections::payments::{PaymentFilter, PaymentRow};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -33,6 +25,7 @@ use crate::http::auth::Visible;
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{Body, Command, Path, Query};
 use crate::http::state::AppState;
+use crate::usecases::payments::{self as usecase, ConfirmPayment, CreatePayment, RefundPayment};
 
 /// `POST /v1/payments`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -208,38 +201,6 @@ fn parse_external_id(external_id: Option<&str>) -> Result<Option<ExternalId>, Ap
         .map_err(ApiError::from)
 }
 
-fn today(state: &AppState) -> NaiveDate {
-    state.store.clock().now().date_naive()
-}
-
-/// The payment aggregate, or 404.
-async fn payment_of(state: &AppState, id: Uuid) -> Result<(Payment, i64), ApiError> {
-    let loaded = state.store.load::<Payment>(&id.to_string()).await?;
-    if !loaded.aggregate.is_created() {
-        return Err(ApiError::not_found(
-            "payment_not_found",
-            format!("no payment {id}"),
-        ));
-    }
-    Ok((loaded.aggregate, loaded.position))
-}
-
-/// Converts `amount` into `to` at the rate in effect `on`, from the rates set on `amount`'s
-/// currency.
-pub async fn convert(
-    state: &AppState,
-    amount: Money,
-    to: Currency,
-    on: NaiveDate,
-) -> Result<Conversion, ApiError> {
-    let rates = state
-        .store
-        .load::<ExchangeRates>(amount.currency().code())
-        .await?
-        .aggregate;
-    Ok(rates.convert(amount, to, on)?)
-}
-
 /// Creates a payment at one of the company's payment methods; with `proforma`, issues a proforma
 /// invoice for it. A payment by a method of kind `manual` (money staff received) is credited at
 /// once. Idempotent by `payment_id`.
@@ -258,98 +219,23 @@ pub async fn create_payment(
     let currency = Currency::parse(&request.currency)?;
     let amount = Money::parse_positive(&request.amount, currency)?;
     let method = PaymentMethod::parse(&request.method)?;
-    let (provider_id, account_currency) =
-        crate::usecases::clients::trading(&state, request.client_id).await?;
-    let company = company_of(&state, request.company_id, provider_id).await?;
-    let config = company
-        .payment_method(&method)
-        .filter(|c| c.enabled)
-        .ok_or_else(|| {
-            ApiError::unprocessable(
-                "payment_method_not_available",
-                format!(
-                    "method: {method} is not an enabled payment method of company {}",
-                    request.company_id
-                ),
-            )
-        })?;
-    let method_kind = config.kind;
-    let client = state
-        .store
-        .load::<Client>(&request.client_id.to_string())
-        .await?
-        .aggregate;
-    // Checks the payer belongs to the client; the proforma freezes these details.
-    let payer = crate::http::routes::payers::payer_details(
-        &state,
-        &client,
-        request.client_id,
-        request.payer_id,
-    )
-    .await?;
-    let payment_id = PaymentId::from_uuid(request.payment_id);
-    let invoice_id = request.proforma.then(|| InvoiceId::proforma(payment_id));
-    let on = today(&state);
-    let key = CommandKey::new(
-        "create-payment",
-        request.payment_id.to_string(),
-        &request,
-        serde_json::json!({ "id": request.payment_id }),
-    )
-    .map_err(|e| ApiError::internal(&e))?;
-    let keys: Vec<CommandKey> = std::iter::once(key)
-        .chain(command.key(&request, request.payment_id)?)
-        .collect();
-    let created = state
-        .store
-        .execute::<Payment>(
-            &payment_id.to_string(),
-            PaymentCommand::CreatePayment {
-                payment_id,
-                client_id: ClientId::from_uuid(request.client_id),
-                provider_id,
-                company_id: CompanyId::from_uuid(request.company_id),
-                method,
-                method_kind,
-                amount,
-                account_currency,
-                invoice_id,
-                created_on: on,
-                payer_id: payer.payer_id,
-            },
-            &command.context,
-            &keys,
-        )
-        .await?;
-    let mut position = created.position;
-    let mut invoice_number = None;
-    if let Some(invoice_id) = invoice_id {
-        let draft = proforma_draft(
-            &company,
-            request.client_id,
-            payer.clone(),
-            invoice_id,
-            payment_id,
-            amount,
-            on,
-        )?;
-        let issued =
-            invoicing::issue(&state.store, invoice_id, draft, &command.context, &[]).await?;
-        position = position.max(issued.position);
-        invoice_number = Some(issued.number);
-    }
-    let mut status = "new";
-    if method_kind == PaymentMethodKind::Manual {
-        let credited = confirm(&state, payment_id, None, on, None, &command).await?;
-        position = position.max(credited);
-        status = "credited";
-    }
+    let key = command.key(&request, request.payment_id)?;
+    let input = CreatePayment {
+        payment_id: request.payment_id,
+        client_id: request.client_id,
+        company_id: request.company_id,
+        method,
+        amount,
+        proforma: request.proforma,
+        payer_id: request.payer_id,
+    };
+    let created = usecase::create_payment(&state, &command.context, key, input).await?;
     let body = PaymentCreated {
         id: request.payment_id,
-        position,
-        status: status.to_string(),
-        invoice_id: invoice_id.map(|id| id.as_uuid()),
-        invoice_number,
+        position: created.position,
+        status: if created.credited { "credited" } else { "new" }.to_string(),
+        invoice_id: created.invoice_id.map(|id| id.as_uuid()),
+        invoice_number: created.invoice_number,
     };
     let status = if created.replayed {
         StatusCode::OK
@@ -361,82 +247,6 @@ pub async fn create_payment(
         &body,
         created.replayed,
     ))
-}
-
-/// The company, checked to exist and to belong to `provider_id`.
-pub async fn company_of(
-    state: &AppState,
-    company_id: Uuid,
-    provider_id: ProviderId,
-) -> Result<Company, ApiError> {
-    let company = state
-        .store
-        .load::<Company>(&company_id.to_string())
-        .await?
-        .aggregate;
-    if company.provider_id() != Some(provider_id) {
-        return Err(if company.is_created() {
-            ApiError::unprocessable(
-                "company_of_another_provider",
-                format!("company_id: company {company_id} belongs to another provider"),
-            )
-        } else {
-            ApiError::not_found("company_not_found", format!("no company {company_id}"))
-        });
-    }
-    Ok(company)
-}
-
-/// The proforma for an advance payment: one line, the amount paid, with the tax it contains.
-///
-/// An advance payment's total is what the client pays, so a rule that adds tax on top of prices
-/// is shown as the same rate contained in the amount.
-fn proforma_draft(
-    company: &Company,
-    client_id: Uuid,
-    payer: domain::invoice::PayerDetails,
-    invoice_id: InvoiceId,
-    payment_id: PaymentId,
-    amount: Money,
-    on: NaiveDate,
-) -> Result<InvoiceCommand, ApiError> {
-    let seller = company
-        .seller()
-        .ok_or_else(|| ApiError::not_found("company_not_found", "no such company"))?;
-    let treatment = match crate::http::routes::invoices::treatment_of(company, &payer) {
-        TaxTreatment::Standard { rate, .. } => TaxTreatment::Standard {
-            rate,
-            mode: TaxMode::Included,
-        },
-        other => other,
-    };
-    let line = LineInput::new(
-        &format!("Advance payment to the personal account ({payment_id})"),
-        Decimal::ONE,
-        amount,
-    );
-    Ok(InvoiceCommand::DraftInvoice {
-        invoice_id,
-        kind: InvoiceKind::Proforma,
-        provider_id: company
-            .provider_id()
-            .ok_or_else(|| ApiError::not_found("company_not_found", "no such company"))?,
-        company_id: seller.company_id,
-        client_id: ClientId::from_uuid(client_id),
-        seller,
-        payer,
-        currency: amount.currency(),
-        lines: vec![line],
-        recorded: Vec::new(),
-        drafted_on: on,
-        treatment,
-        issued_on: on,
-        due_on: on + chrono::Days::new(14),
-        payment_id: Some(payment_id),
-        period: None,
-        corrects: None,
-        note: None,
-    })
 }
 
 /// Hands the payment to a gateway or a bank: new → in progress.
@@ -453,75 +263,10 @@ pub async fn start_payment(
     Path(id): Path<Uuid>,
     Body(request): Body<StartPaymentRequest>,
 ) -> Result<Response, ApiError> {
-    payment_of(&state, id).await?;
-    let committed = state
-        .store
-        .execute::<Payment>(
-            &id.to_string(),
-            PaymentCommand::StartPayment {
-                external_id: parse_external_id(request.external_id.as_deref())?,
-            },
-            &command.context,
-            &[],
-        )
-        .await?;
+    let committed =
+        usecase::start_payment(&state, &command.context, id, request.external_id.as_deref())
+            .await?;
     Ok(accepted_with(StatusCode::OK, id, &committed))
-}
-
-/// Confirms `payment_id` and credits its account; returns the position of the account's event.
-async fn confirm(
-    state: &AppState,
-    payment_id: PaymentId,
-    external_id: Option<ExternalId>,
-    on: NaiveDate,
-    credited: Option<&str>,
-    command: &Command,
-) -> Result<i64, ApiError> {
-    let (payment, _) = payment_of(state, payment_id.as_uuid()).await?;
-    let (Some(amount), Some(account_currency)) = (payment.amount(), payment.account_currency())
-    else {
-        return Err(ApiError::not_found(
-            "payment_not_found",
-            format!("no payment {payment_id}"),
-        ));
-    };
-    let (credited, conversion) = if amount.currency() == account_currency {
-        let credited = credited
-            .map(|c| Money::parse_positive(c, account_currency))
-            .transpose()?
-            .unwrap_or(amount);
-        (credited, None)
-    } else {
-        if credited.is_some() {
-            return Err(ApiError::unprocessable(
-                "credited_not_allowed",
-                "credited: a payment in another currency is credited at the rate of the day",
-            ));
-        }
-        // A payment already credited keeps its conversion; only a first confirmation converts.
-        match (payment.credited(), payment.conversion()) {
-            (Some(credited), Some(conversion)) => (credited, Some(conversion)),
-            _ => {
-                let conversion = convert(state, amount, account_currency, on).await?;
-                (conversion.to, Some(conversion))
-            }
-        }
-    };
-    state
-        .store
-        .execute::<Payment>(
-            &payment_id.to_string(),
-            PaymentCommand::ConfirmPayment {
-                external_id,
-                credited,
-                conversion,
-                confirmed_on: on,
-            },
-            &command.context,
-            &[],
-        )
-        .await?;
-    Ok(payments::credit(&state.store, payment_id, &command.context).await?)
 }
 
 /// The money arrived: credits the payment to the client's account (converted at the rate of the
@@ -540,16 +285,12 @@ pub async fn confirm_payment(
     Path(id): Path<Uuid>,
     Body(request): Body<ConfirmPaymentRequest>,
 ) -> Result<Response, ApiError> {
-    let on = request.confirmed_on.unwrap_or_else(|| today(&state));
-    let position = confirm(
-        &state,
-        PaymentId::from_uuid(id),
-        parse_external_id(request.external_id.as_deref())?,
-        on,
-        request.credited.as_deref(),
-        &command,
-    )
-    .await?;
+    let input = ConfirmPayment {
+        external_id: parse_external_id(request.external_id.as_deref())?,
+        confirmed_on: request.confirmed_on,
+        credited: request.credited,
+    };
+    let position = usecase::confirm_payment(&state, &command.context, id, input).await?;
     Ok(crate::http::answer::json_with(
         StatusCode::OK,
         &Accepted { id, position },
@@ -571,80 +312,8 @@ pub async fn cancel_payment(
     Path(id): Path<Uuid>,
     Body(request): Body<ReasonRequest>,
 ) -> Result<Response, ApiError> {
-    let (payment, _) = payment_of(&state, id).await?;
-    let committed = state
-        .store
-        .execute::<Payment>(
-            &id.to_string(),
-            PaymentCommand::CancelPayment {
-                reason: request.reason.clone(),
-            },
-            &command.context,
-            &[],
-        )
-        .await?;
-    // Its proforma, if any, is cancelled with it: it will never be paid.
-    if let Some(invoice_id) = payment.invoice_id() {
-        state
-            .store
-            .execute::<domain::invoice::Invoice>(
-                &invoice_id.to_string(),
-                InvoiceCommand::CancelInvoice {
-                    reason: request.reason,
-                },
-                &command.context,
-                &[],
-            )
-            .await?;
-    }
+    let committed = usecase::cancel_payment(&state, &command.context, id, request.reason).await?;
     Ok(accepted_with(StatusCode::OK, id, &committed))
-}
-
-/// What a payment credited, to whom: from its aggregate, or from the payments read model for a
-/// payment credited directly.
-async fn credited_payment(
-    state: &AppState,
-    id: Uuid,
-) -> Result<(ClientId, ProviderId, Money, bool), ApiError> {
-    let loaded = state
-        .store
-        .load::<Payment>(&id.to_string())
-        .await?
-        .aggregate;
-    if loaded.is_created() {
-        let (Some(client), Some(provider), Some(credited)) =
-            (loaded.client_id(), loaded.provider_id(), loaded.credited())
-        else {
-            return Err(ApiError::unprocessable(
-                "payment_not_credited",
-                format!("payment {id} has not been credited"),
-            ));
-        };
-        return Ok((client, provider, credited, true));
-    }
-    let head = eventstore::log::head_position(&state.pool).await?;
-    state.consistent(&[ReadModel::Payments], Some(head)).await?;
-    let row: Option<(Uuid, Uuid, Option<Decimal>, String)> = sqlx::query_as(
-        "SELECT client_id, provider_id, credited, account_currency FROM payments
-          WHERE payment_id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&state.pool)
-    .await?;
-    let Some((client, provider, Some(credited), currency)) = row else {
-        return Err(ApiError::not_found(
-            "payment_not_found",
-            format!("no credited payment {id}"),
-        ));
-    };
-    let currency = Currency::parse(&currency).map_err(|e| ApiError::internal(&e))?;
-    let credited = Money::from_decimal(credited, currency).map_err(|e| ApiError::internal(&e))?;
-    Ok((
-        ClientId::from_uuid(client),
-        ProviderId::from_uuid(provider),
-        credited,
-        false,
-    ))
 }
 
 /// Pays back money of a payment that is still unallocated: credited, not refunded, and still on
@@ -662,42 +331,15 @@ pub async fn refund_payment(
     Path(id): Path<Uuid>,
     Body(request): Body<RefundRequest>,
 ) -> Result<Response, ApiError> {
-    let (client_id, provider_id, credited, has_lifecycle) = credited_payment(&state, id).await?;
-    let amount = Money::parse_positive(&request.amount, credited.currency())?;
-    let key = CommandKey::new(
-        "refund",
-        request.refund_id.to_string(),
-        &(id, &request.amount, &request.reason),
-        serde_json::json!({ "id": request.refund_id }),
-    )
-    .map_err(|e| ApiError::internal(&e))?;
-    let keys: Vec<CommandKey> = std::iter::once(key)
-        .chain(command.key(&request, request.refund_id)?)
-        .collect();
-    let account = AccountId::of(client_id, provider_id, credited.currency());
-    let committed = state
-        .store
-        .execute::<Account>(
-            &account.to_string(),
-            AccountCommand::RefundPayment {
-                client_id,
-                provider_id,
-                refund_id: RefundId::from_uuid(request.refund_id),
-                payment_id: PaymentId::from_uuid(id),
-                credited,
-                amount,
-                reason: request.reason,
-            },
-            &command.context,
-            &keys,
-        )
-        .await?;
-    if has_lifecycle {
-        for event in &committed.events {
-            payments::mirror_refund(&state.store, event, &command.context).await?;
-        }
-    }
-    Ok(accepted(request.refund_id, &committed))
+    let key = command.key(&request, request.refund_id)?;
+    let refund_id = request.refund_id;
+    let input = RefundPayment {
+        refund_id,
+        amount: request.amount,
+        reason: request.reason,
+    };
+    let committed = usecase::refund_payment(&state, &command.context, key, id, input).await?;
+    Ok(accepted(refund_id, &committed))
 }
 
 /// Marks a payment as fraud; what is left of a credited one is taken back from the balance,
@@ -715,86 +357,13 @@ pub async fn mark_fraud(
     Path(id): Path<Uuid>,
     Body(request): Body<ReasonRequest>,
 ) -> Result<Response, ApiError> {
-    let loaded = state
-        .store
-        .load::<Payment>(&id.to_string())
-        .await?
-        .aggregate;
-    let position = if loaded.is_created() {
-        let marked = state
-            .store
-            .execute::<Payment>(
-                &id.to_string(),
-                PaymentCommand::MarkFraud {
-                    reason: request.reason.clone(),
-                },
-                &command.context,
-                &[],
-            )
-            .await?;
-        let reversed = payments::reverse(
-            &state.store,
-            PaymentId::from_uuid(id),
-            &request.reason,
-            &command.context,
-        )
-        .await?;
-        reversed.unwrap_or(marked.position).max(marked.position)
-    } else {
-        let (client_id, provider_id, credited, _) = credited_payment(&state, id).await?;
-        let account = AccountId::of(client_id, provider_id, credited.currency());
-        state
-            .store
-            .execute::<Account>(
-                &account.to_string(),
-                AccountCommand::ReversePayment {
-                    client_id,
-                    provider_id,
-                    payment_id: PaymentId::from_uuid(id),
-                    credited,
-                    reason: request.reason,
-                },
-                &command.context,
-                &[],
-            )
-            .await?
-            .position
-    };
+    let position = usecase::mark_fraud(&state, &command.context, id, request.reason).await?;
     Ok(crate::http::answer::json_with(
         StatusCode::OK,
         &Accepted { id, position },
         false,
     ))
 }
-
-/// A row of the `payments` read model.
-#[derive(sqlx::FromRow)]
-struct PaymentRow {
-    payment_id: Uuid,
-    client_id: Uuid,
-    provider_id: Uuid,
-    company_id: Option<Uuid>,
-    method: String,
-    method_kind: String,
-    status: String,
-    amount: Decimal,
-    currency: String,
-    credited: Option<Decimal>,
-    account_currency: String,
-    rate: Option<Decimal>,
-    rate_date: Option<NaiveDate>,
-    refunded: Decimal,
-    external_id: Option<String>,
-    invoice_id: Option<Uuid>,
-    created_at: DateTime<Utc>,
-    credited_at: Option<DateTime<Utc>>,
-    position: i64,
-    payer_id: Option<Uuid>,
-}
-
-const PAYMENT_COLUMNS: &str = "payment_id, client_id, provider_id, company_id, method, \
-     method_kind, status, amount, currency, credited, account_currency, rate, rate_date, \
-     refunded, external_id, invoice_id, created_at, credited_at, position, payer_id";
 
 fn view(row: PaymentRow) -> PaymentView {
     PaymentView {
@@ -840,29 +409,15 @@ pub async fn list_payments(
     let limit = crate::http::answer::limit(params.limit)?;
     let after = crate::http::answer::time_cursor(params.after.as_deref())?;
     let day = |d: Option<NaiveDate>| d.map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc());
-    let rows: Vec<PaymentRow> = sqlx::query_as(&format!(
-        "SELECT {PAYMENT_COLUMNS} FROM payments
-          WHERE ($1::uuid IS NULL OR client_id = $1)
-            AND ($2::text IS NULL OR status = $2)
-            AND ($3::text IS NULL OR method = $3)
-            AND ($4::uuid IS NULL OR company_id = $4)
-            AND ($5::timestamptz IS NULL OR created_at >= $5)
-            AND ($6::timestamptz IS NULL OR created_at < $6)
-            AND ($7::timestamptz IS NULL OR (created_at, payment_id) > ($7, $8))
-          ORDER BY created_at, payment_id
-          LIMIT $9"
-    ))
-    .bind(visible.narrow(params.client_id))
-    .bind(params.status)
-    .bind(params.method)
-    .bind(params.company_id)
-    .bind(day(params.from))
-    .bind(day(params.to))
-    .bind(after.map(|(at, _)| at))
-    .bind(after.map(|(_, id)| id))
-    .bind(limit + 1)
-    .fetch_all(&state.pool)
-    .await?;
+    let filter = PaymentFilter {
+        client_id: visible.narrow(params.client_id),
+        status: params.status,
+        method: params.method,
+        company_id: params.company_id,
+        from: day(params.from),
+        to: day(params.to),
+    };
+    let rows = projections::payments::list(&state.pool, &filter, after, limit + 1).await?;
     let items = rows.into_iter().map(view).collect();
     Ok(Json(crate::http::answer::page(
         items,
@@ -885,12 +440,7 @@ pub async fn get_payment(
     state
         .consistent(&[ReadModel::Payments], consistency.min_position)
         .await?;
-    let row: Option<PaymentRow> = sqlx::query_as(&format!(
-        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE payment_id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(&state.pool)
-    .await?;
+    let row = projections::payments::get(&state.pool, id).await?;
     row.map(|row| Json(view(row)))
         .ok_or_else(|| ApiError::not_found("payment_not_found", format!("no payment {id}")))
 }

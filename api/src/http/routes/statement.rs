@@ -5,12 +5,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::account::{Account, AccountCommand};
-use domain::ids::{AccountId, ClientId, CorrectionId, ExpenseId, ProviderId};
-use domain::money::{Currency, Money};
-use eventstore::CommandKey;
+use domain::money::Currency;
 use projections::ReadModel;
-use rust_decimal::Decimal;
+use projections::statement::MovementFilter;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -20,6 +17,8 @@ use crate::http::answer::{Accepted, Page, accepted};
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{Body, Command, Path, Query};
 use crate::http::state::AppState;
+use crate::usecases;
+use crate::usecases::accounts::CorrectExpense;
 
 /// `GET /v1/clients/{id}/statement` parameters.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -89,17 +88,6 @@ pub struct StatementView {
     pub next: Option<String>,
 }
 
-type MovementRow = (
-    i64,
-    DateTime<Utc>,
-    String,
-    Decimal,
-    Decimal,
-    Uuid,
-    String,
-    serde_json::Value,
-);
-
 /// The client's statement: every movement of one personal account, oldest first, each with the
 /// balance after it. The last running balance is the account's balance. With `as_of`, the
 /// statement as it stood at that moment: the movements that had occurred by then.
@@ -138,83 +126,42 @@ pub async fn get_statement(
             })
         })
         .transpose()?;
-    let account: Option<(Uuid, String)> = sqlx::query_as(
-        "SELECT account_id, currency FROM balances
-          WHERE client_id = $1 AND ($2::text IS NULL OR currency = $2)
-          ORDER BY provider_id, currency LIMIT 1",
+    let day = |d: Option<NaiveDate>| d.map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc());
+    let filter = MovementFilter {
+        from: day(params.from),
+        to: day(params.to),
+        as_of,
+        after: after.unwrap_or(0),
+        limit: limit + 1,
+    };
+    let statement = projections::statement::of_client(
+        &state.pool,
+        client_id,
+        currency.map(Currency::code),
+        filter,
     )
-    .bind(client_id)
-    .bind(currency.map(Currency::code))
-    .fetch_optional(&state.pool)
     .await?;
-    let Some((account_id, currency)) = account else {
+    let Some(statement) = statement else {
         return Err(ApiError::not_found(
             "account_not_found",
             format!("client {client_id} has no account in that currency"),
         ));
     };
-    let from = params
-        .from
-        .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc());
-    let to = params
-        .to
-        .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc());
-    let rows: Vec<MovementRow> = sqlx::query_as(
-        "SELECT position, occurred_at, kind, amount, balance_after, reference, description, details
-           FROM account_movements
-          WHERE account_id = $1
-            AND ($2::timestamptz IS NULL OR occurred_at >= $2)
-            AND ($3::timestamptz IS NULL OR occurred_at < $3)
-            AND position > $4
-            AND ($6::timestamptz IS NULL OR occurred_at <= $6)
-          ORDER BY position
-          LIMIT $5",
-    )
-    .bind(account_id)
-    .bind(from)
-    .bind(to)
-    .bind(after.unwrap_or(0))
-    .bind(limit + 1)
-    .bind(as_of)
-    .fetch_all(&state.pool)
-    .await?;
-    // The balance before the page is the balance after the movement just before it.
-    let first_position = rows.first().map_or(i64::MAX, |row| row.0);
-    let opening: Option<Decimal> = sqlx::query_scalar(
-        "SELECT balance_after FROM account_movements
-          WHERE account_id = $1 AND position < $2
-          ORDER BY position DESC LIMIT 1",
-    )
-    .bind(account_id)
-    .bind(first_position)
-    .fetch_optional(&state.pool)
-    .await?;
-    let opening = opening.unwrap_or(Decimal::ZERO);
+    let (account_id, currency, opening) =
+        (statement.account_id, statement.currency, statement.opening);
+    let rows = statement.movements;
     let items: Vec<MovementView> = rows
         .into_iter()
-        .map(
-            |(
-                position,
-                occurred_at,
-                kind,
-                amount,
-                balance_after,
-                reference,
-                description,
-                details,
-            )| {
-                MovementView {
-                    position,
-                    occurred_at,
-                    kind,
-                    amount: format_amount(amount, &currency),
-                    balance_after: format_amount(balance_after, &currency),
-                    reference,
-                    description,
-                    details,
-                }
-            },
-        )
+        .map(|row| MovementView {
+            position: row.position,
+            occurred_at: row.occurred_at,
+            kind: row.kind,
+            amount: format_amount(row.amount, &currency),
+            balance_after: format_amount(row.balance_after, &currency),
+            reference: row.reference,
+            description: row.description,
+            details: row.details,
+        })
         .collect();
     let page: Page<MovementView> =
         crate::http::answer::page(items, limit, |last| last.position.to_string());
@@ -262,70 +209,15 @@ pub async fn correct_expense(
     Path(expense_id): Path<Uuid>,
     Body(request): Body<CorrectExpenseRequest>,
 ) -> Result<Response, ApiError> {
-    // What the expense charged is an immutable fact of the log; the read model that holds it is
-    // asked to be at least as recent as the log's head, so a just-charged expense is found.
-    let head = eventstore::log::head_position(&state.pool).await?;
-    state
-        .consistent(&[ReadModel::Balances, ReadModel::Expenses], Some(head))
-        .await?;
-    let row: Option<(Uuid, Uuid, Uuid, String, Decimal, String, Decimal)> = sqlx::query_as(
-        "SELECT b.account_id, b.client_id, b.provider_id, e.currency, e.amount, e.kind,
-                e.tax_rate
-           FROM expenses e JOIN balances b ON b.account_id = e.account_id
-          WHERE e.expense_id = $1",
-    )
-    .bind(expense_id)
-    .fetch_optional(&state.pool)
-    .await?;
-    let Some((account_id, client_id, provider_id, currency, charged, kind, tax_rate)) = row else {
-        return Err(ApiError::not_found(
-            "expense_not_found",
-            format!("no expense {expense_id}"),
-        ));
+    let key = command.key(&request, request.correction_id)?;
+    let correction_id = request.correction_id;
+    let input = CorrectExpense {
+        correction_id,
+        amount: request.amount,
+        reason: request.reason,
     };
-    if kind != "charge" {
-        return Err(ApiError::unprocessable(
-            "expense_not_a_charge",
-            format!("expense {expense_id} is a credit; only charges can be corrected"),
-        ));
-    }
-    let currency = Currency::parse(&currency).map_err(|e| ApiError::internal(&e))?;
-    let charged = Money::from_decimal(charged, currency).map_err(|e| ApiError::internal(&e))?;
-    let charged_tax_rate =
-        domain::tax::TaxRate::new(tax_rate).map_err(|e| ApiError::internal(&e))?;
-    let give_back = request
-        .amount
-        .as_deref()
-        .map(|amount| Money::parse_positive(amount, currency))
-        .transpose()?;
-    let key = CommandKey::new(
-        "correction",
-        request.correction_id.to_string(),
-        &(expense_id, &request.amount, &request.reason),
-        serde_json::json!({ "id": request.correction_id }),
-    )
-    .map_err(|e| ApiError::internal(&e))?;
-    let keys: Vec<CommandKey> = std::iter::once(key)
-        .chain(command.key(&request, request.correction_id)?)
-        .collect();
-    let account = AccountId::from_uuid(account_id);
-    let committed = state
-        .store
-        .execute::<Account>(
-            &account.to_string(),
-            AccountCommand::CorrectExpense {
-                client_id: ClientId::from_uuid(client_id),
-                provider_id: ProviderId::from_uuid(provider_id),
-                correction_id: CorrectionId::from_uuid(request.correction_id),
-                expense_id: ExpenseId::from_uuid(expense_id),
-                charged,
-                give_back,
-                charged_tax_rate,
-                reason: request.reason,
-            },
-            &command.context,
-            &keys,
-        )
-        .await?;
-    Ok(accepted(request.correction_id, &committed))
+    let committed =
+        usecases::accounts::correct_expense(&state, &command.context, key, expense_id, input)
+            .await?;
+    Ok(accepted(correction_id, &committed))
 }

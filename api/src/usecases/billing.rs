@@ -1,0 +1,30 @@
+//! The billing day, as staff run it.
+
+use chrono::NaiveDate;
+use eventstore::metadata::CommandContext;
+
+use crate::usecases::process::billing_day;
+pub use crate::usecases::process::billing_day::BillingDayReport;
+use crate::usecases::{Core, Error};
+
+/// How many services the billing day works on at once.
+const CONCURRENCY: usize = 8;
+
+/// Runs the billing day for `as_of`: prolongs and charges what is due, suspends what could not be
+/// paid, closes and deletes what is due, records notices. Running it again for the same day
+/// changes nothing.
+pub async fn run_billing(
+    core: &Core,
+    context: &CommandContext,
+    as_of: NaiveDate,
+) -> Result<BillingDayReport, Error> {
+    Ok(billing_day::run(
+        &core.store,
+        &core.pool,
+        &core.progress,
+        as_of,
+        context,
+        CONCURRENCY,
+    )
+    .await?)
+}

@@ -1,0 +1,456 @@
+//! Invoices and credit notes: issued by staff, and monthly for post-paid clients; numbered
+//! gap-free per company, series and year (`process::invoicing`). An invoice is never edited: a
+//! credit note corrects it.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
+use chrono::{Days, NaiveDate};
+use domain::client::Client;
+use domain::company::{Company, SellerDetails};
+use domain::ids::{AccountId, ClientId, CompanyId, InvoiceId, ProviderId};
+use domain::invoice::{Invoice, InvoiceCommand, InvoiceKind, InvoicePeriod, PayerDetails};
+use domain::money::{Currency, Money};
+use domain::tax::{
+    InvoiceLine, LineInput, QUANTITY_DECIMALS_MAX, QUANTITY_MAX, RecordedLine, TaxRate,
+    TaxTreatment, TaxedAmount, price_lines, recorded_lines,
+};
+use eventstore::CommandKey;
+use eventstore::metadata::CommandContext;
+use projections::ReadModel;
+use uuid::Uuid;
+
+use crate::usecases::process::invoicing::{self, Issued};
+use crate::usecases::{Core, Error};
+
+/// The company, checked to exist and to belong to `provider_id`.
+pub async fn company_of(
+    core: &Core,
+    company_id: Uuid,
+    provider_id: ProviderId,
+) -> Result<Company, Error> {
+    let company = core
+        .store
+        .load::<Company>(&company_id.to_string())
+        .await?
+        .aggregate;
+    if company.provider_id() != Some(provider_id) {
+        return Err(if company.is_created() {
+            Error::refused(
+                "company_of_another_provider",
+                format!("company_id: company {company_id} belongs to another provider"),
+            )
+        } else {
+            Error::not_found("company_not_found", format!("no company {company_id}"))
+        });
+    }
+    Ok(company)
+}
+
+/// The tax treatment of `payer` under the company's rules.
+pub fn treatment_of(company: &Company, payer: &PayerDetails) -> TaxTreatment {
+    company.tax_rules().map_or(TaxTreatment::NotTaxed, |rules| {
+        rules.treatment_for(&payer.tax_customer())
+    })
+}
+
+/// One line of an invoice as sent: its amounts are parsed in the invoice's currency, which the
+/// client or the invoice corrected decides.
+#[derive(Debug, Clone)]
+pub struct LineText {
+    /// What is sold.
+    pub description: String,
+    /// How many units.
+    pub quantity: String,
+    /// The price of one unit.
+    pub unit_price: String,
+    /// Taken off the line; zero when absent.
+    pub discount: Option<String>,
+}
+
+fn parse_lines(lines: &[LineText], currency: Currency) -> Result<Vec<LineInput>, Error> {
+    lines
+        .iter()
+        .enumerate()
+        .map(|(index, line)| {
+            let field = |name: &str, e: &dyn std::fmt::Display| {
+                Error::refused("invalid_line", format!("lines[{index}].{name}: {e}"))
+            };
+            // Plain digits only (`Decimal`'s parser also takes `1e5` and `1_000`), as many as
+            // the domain's largest quantity and its decimal places can use; the range is the
+            // domain's rule.
+            let quantity = domain::decimal::parse_plain(
+                &line.quantity,
+                QUANTITY_MAX.to_string().len(),
+                usize::try_from(QUANTITY_DECIMALS_MAX).unwrap_or(usize::MAX),
+            )
+            .map_err(|e| field("quantity", &e))?;
+            let unit_price =
+                Money::parse(&line.unit_price, currency).map_err(|e| field("unit_price", &e))?;
+            let discount = line
+                .discount
+                .as_deref()
+                .map(|d| Money::parse(d, currency))
+                .transpose()
+                .map_err(|e| field("discount", &e))?
+                .unwrap_or_else(|| Money::zero(currency));
+            Ok(LineInput::new(&line.description, quantity, unit_price).with_discount(discount))
+        })
+        .collect()
+}
+
+/// The company of `company_id`, which must belong to the client's provider, with its details
+/// as a seller.
+async fn issuing_company(
+    core: &Core,
+    company_id: Uuid,
+    provider_id: ProviderId,
+) -> Result<(Company, SellerDetails), Error> {
+    let company = company_of(core, company_id, provider_id).await?;
+    let seller = company
+        .seller()
+        .ok_or_else(|| Error::not_found("company_not_found", format!("no company {company_id}")))?;
+    Ok((company, seller))
+}
+
+/// An invoice issued by staff.
+#[derive(Debug, Clone)]
+pub struct IssueInvoice {
+    /// The caller's id for the invoice.
+    pub invoice_id: Uuid,
+    /// The client invoiced.
+    pub client_id: Uuid,
+    /// The company issuing it.
+    pub company_id: Uuid,
+    /// The client's payer it is made out to; the client itself when absent.
+    pub payer_id: Option<Uuid>,
+    /// The client's account currency when absent.
+    pub currency: Option<Currency>,
+    /// The lines.
+    pub lines: Vec<LineText>,
+    /// The day of issue; today when absent.
+    pub issued_on: Option<NaiveDate>,
+    /// When it is due; 14 days after issue when absent.
+    pub due_on: Option<NaiveDate>,
+    /// A note printed on it.
+    pub note: Option<String>,
+}
+
+/// Issues an invoice with the lines given, taxed by the company's rules for the payer, and
+/// numbered gap-free in the company's book. Idempotent by `invoice_id`.
+pub async fn issue_invoice(
+    core: &Core,
+    context: &CommandContext,
+    key: Option<CommandKey>,
+    input: IssueInvoice,
+) -> Result<Issued, Error> {
+    let (provider_id, account_currency) =
+        crate::usecases::clients::active(core, input.client_id).await?;
+    let currency = input.currency.unwrap_or(account_currency);
+    let lines = parse_lines(&input.lines, currency)?;
+    let (company, seller) = issuing_company(core, input.company_id, provider_id).await?;
+    let client = core
+        .store
+        .load::<Client>(&input.client_id.to_string())
+        .await?
+        .aggregate;
+    let payer =
+        crate::usecases::payers::payer_details(core, &client, input.client_id, input.payer_id)
+            .await?;
+    let issued_on = input.issued_on.unwrap_or_else(|| core.today());
+    let due_on = input.due_on.unwrap_or_else(|| issued_on + Days::new(14));
+    let invoice_id = InvoiceId::from_uuid(input.invoice_id);
+    let draft = InvoiceCommand::DraftInvoice {
+        invoice_id,
+        kind: InvoiceKind::Manual,
+        provider_id,
+        company_id: CompanyId::from_uuid(input.company_id),
+        client_id: ClientId::from_uuid(input.client_id),
+        treatment: treatment_of(&company, &payer),
+        seller,
+        payer,
+        currency,
+        lines,
+        recorded: Vec::new(),
+        drafted_on: core.today(),
+        issued_on,
+        due_on,
+        payment_id: None,
+        period: None,
+        corrects: None,
+        note: input.note,
+    };
+    let keys: Vec<CommandKey> = key.into_iter().collect();
+    Ok(invoicing::issue(&core.store, invoice_id, draft, context, &keys).await?)
+}
+
+/// A credit note of an issued invoice.
+#[derive(Debug, Clone)]
+pub struct CreditNote {
+    /// The caller's id for the credit note.
+    pub credit_note_id: Uuid,
+    /// The lines credited; absent credits the whole invoice.
+    pub lines: Option<Vec<LineText>>,
+    /// Why; printed on the credit note.
+    pub reason: String,
+}
+
+/// Issues a credit note that corrects the issued invoice `id`, in its own numbering series: first
+/// reserves its total on the invoice (two notes at once can never credit more than the invoice),
+/// then drafts and numbers it. Idempotent by `credit_note_id`.
+pub async fn credit_invoice(
+    core: &Core,
+    context: &CommandContext,
+    key: Option<CommandKey>,
+    id: Uuid,
+    input: CreditNote,
+) -> Result<Issued, Error> {
+    let original = core.store.load::<Invoice>(&id.to_string()).await?.aggregate;
+    let (Some(kind), Some(currency), Some(seller), Some(payer), Some(treatment)) = (
+        original.kind(),
+        original.currency(),
+        original.seller().cloned(),
+        original.payer().cloned(),
+        original.treatment(),
+    ) else {
+        return Err(Error::not_found(
+            "invoice_not_found",
+            format!("no invoice {id}"),
+        ));
+    };
+    if kind == InvoiceKind::Proforma {
+        return Err(Error::refused(
+            "proforma_not_creditable",
+            "a proforma is not a tax document; cancel its payment instead",
+        ));
+    }
+    let credit_note_id = InvoiceId::from_uuid(input.credit_note_id);
+    let whole = original.credit_notes().is_empty() || original.credit_notes() == [credit_note_id];
+    // A monthly invoice's lines were copied from what the account recorded (credits negative);
+    // crediting all of it copies them again rather than pricing them anew.
+    let recorded: Vec<RecordedLine> =
+        if input.lines.is_none() && whole && kind == InvoiceKind::Monthly {
+            original.lines().iter().map(recorded_line).collect()
+        } else {
+            Vec::new()
+        };
+    let lines = match &input.lines {
+        Some(lines) => parse_lines(lines, currency)?,
+        None if !recorded.is_empty() => Vec::new(),
+        None if whole => original.lines().iter().map(line_input).collect(),
+        None => {
+            return Err(Error::refused(
+                "lines_required",
+                "lines: the invoice was partly credited before; name the lines to credit",
+            ));
+        }
+    };
+    // Price the note as it will be drafted, then reserve its total on the invoice first: two
+    // notes at once can never credit more than the invoice.
+    let (_, totals) = if recorded.is_empty() {
+        price_lines(lines.clone(), &treatment, currency)?
+    } else {
+        recorded_lines(recorded.clone(), currency)?
+    };
+    core.store
+        .execute::<Invoice>(
+            &id.to_string(),
+            InvoiceCommand::RecordCreditNote {
+                credit_note_id,
+                gross: totals.gross,
+            },
+            context,
+            &[],
+        )
+        .await?;
+    let issued_on = core.today();
+    let (Some(provider_id), Some(company_id), Some(client_id)) = (
+        original.provider_id(),
+        original.company_id(),
+        original.client_id(),
+    ) else {
+        return Err(Error::not_found(
+            "invoice_not_found",
+            format!("no invoice {id}"),
+        ));
+    };
+    let draft = InvoiceCommand::DraftInvoice {
+        invoice_id: credit_note_id,
+        kind: InvoiceKind::CreditNote,
+        provider_id,
+        company_id,
+        client_id,
+        seller,
+        payer,
+        currency,
+        lines,
+        recorded,
+        drafted_on: issued_on,
+        treatment,
+        issued_on,
+        due_on: issued_on,
+        payment_id: None,
+        period: None,
+        corrects: Some(InvoiceId::from_uuid(id)),
+        note: Some(input.reason),
+    };
+    let keys: Vec<CommandKey> = key.into_iter().collect();
+    Ok(invoicing::issue(&core.store, credit_note_id, draft, context, &keys).await?)
+}
+
+/// An issued line as it was recorded (for a credit note of a whole monthly invoice).
+fn recorded_line(line: &InvoiceLine) -> RecordedLine {
+    RecordedLine {
+        description: line.description.clone(),
+        amounts: TaxedAmount {
+            rate: line.tax_rate,
+            net: line.net,
+            tax: line.tax,
+            gross: line.gross,
+        },
+    }
+}
+
+/// An issued line as a line to price again (for a credit note of the whole invoice).
+fn line_input(line: &InvoiceLine) -> LineInput {
+    LineInput::new(&line.description, line.quantity, line.unit_price).with_discount(line.discount)
+}
+
+/// One document a monthly run issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonthlyIssued {
+    /// The invoice.
+    pub invoice_id: InvoiceId,
+    /// Its number and the position of its `InvoiceIssued` event.
+    pub issued: Issued,
+}
+
+/// What a monthly run did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonthlyRun {
+    /// Invoices issued by this run (a repeated run issues none again).
+    pub issued: Vec<MonthlyIssued>,
+    /// The global position after the run.
+    pub position: i64,
+}
+
+/// Issues the monthly invoices for `period` (a month that has ended), one per account, from the
+/// provider's first company: to post-paid clients (accounts with a credit limit), and to prepaid
+/// clients when the company's tax document is `monthly_consumption`. Every movement of the month
+/// is a line, with the tax the account recorded. A repeated run issues nothing twice: each
+/// invoice's id is derived from the account and the month.
+pub async fn run_monthly(
+    core: &Core,
+    context: &CommandContext,
+    period: InvoicePeriod,
+) -> Result<MonthlyRun, Error> {
+    // Refused before anything is read, even for a month without charges; each draft checks it
+    // again.
+    let today = core.today();
+    period.ensure_ended(today)?;
+    let head = eventstore::log::head_position(&core.pool).await?;
+    core.consistent(
+        &[
+            ReadModel::Balances,
+            ReadModel::Expenses,
+            ReadModel::Companies,
+        ],
+        Some(head),
+    )
+    .await?;
+    let rows =
+        projections::expenses::monthly_movements(&core.pool, period.start, period.end).await?;
+    let mut issued = Vec::new();
+    let mut position = head;
+    let mut issuers: HashMap<Uuid, Option<(Company, SellerDetails)>> = HashMap::new();
+    for group in rows.chunk_by(|a, b| a.account_id == b.account_id) {
+        let first = &group[0];
+        let provider_id = ProviderId::from_uuid(first.provider_id);
+        // Each provider's issuing company is looked up once per run, not once per account.
+        if let Entry::Vacant(vacant) = issuers.entry(first.provider_id) {
+            let issuer = match invoicing::issuer_of(&core.store, provider_id).await? {
+                Some(company) => {
+                    let seller = company.seller().ok_or_else(|| {
+                        Error::not_found(
+                            "company_not_found",
+                            format!("no company of provider {provider_id}"),
+                        )
+                    })?;
+                    Some((company, seller))
+                }
+                None => None,
+            };
+            vacant.insert(issuer);
+        }
+        let Some((company, seller)) = issuers.get(&first.provider_id).cloned().flatten() else {
+            tracing::warn!(provider_id = %first.provider_id, "no company to issue monthly invoices from");
+            continue;
+        };
+        // A prepaid client gets its tax document on payment unless the company chose a monthly
+        // invoice of its consumption.
+        if company
+            .tax_document()
+            .is_some_and(|document| document.documents_payment(!first.post_paid))
+        {
+            continue;
+        }
+        let currency = Currency::parse(&first.currency).map_err(|e| Error::internal(&e))?;
+        let client = core
+            .store
+            .load::<Client>(&first.client_id.to_string())
+            .await?
+            .aggregate;
+        let payer = crate::usecases::payers::payer_of(&client, first.client_id)?;
+        let money = |amount| Money::from_decimal(amount, currency).map_err(|e| Error::internal(&e));
+        let recorded = group
+            .iter()
+            .map(|row| {
+                Ok(RecordedLine {
+                    description: row.description.clone(),
+                    amounts: TaxedAmount {
+                        rate: TaxRate::new(row.tax_rate).map_err(|e| Error::internal(&e))?,
+                        net: money(row.net)?,
+                        tax: money(row.tax)?,
+                        gross: money(row.gross)?,
+                    },
+                })
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        let invoice_id = InvoiceId::monthly(AccountId::from_uuid(first.account_id), period.start);
+        let already = core.store.load::<Invoice>(&invoice_id.to_string()).await?;
+        if already.aggregate.is_drafted() {
+            // Drafted by an earlier run: only finish its numbering, never draft it again with
+            // lines that corrections since may have changed.
+            let done = invoicing::number(&core.store, invoice_id, context).await?;
+            position = position.max(done.position);
+            continue;
+        }
+        let draft = InvoiceCommand::DraftInvoice {
+            invoice_id,
+            kind: InvoiceKind::Monthly,
+            provider_id,
+            company_id: seller.company_id,
+            client_id: ClientId::from_uuid(first.client_id),
+            treatment: treatment_of(&company, &payer),
+            seller,
+            payer,
+            currency,
+            lines: Vec::new(),
+            recorded,
+            drafted_on: today,
+            issued_on: period.end,
+            due_on: period.end + Days::new(14),
+            payment_id: None,
+            period: Some(period),
+            corrects: None,
+            note: None,
+        };
+        let done = invoicing::issue(&core.store, invoice_id, draft, context, &[]).await?;
+        position = position.max(done.position);
+        issued.push(MonthlyIssued {
+            invoice_id,
+            issued: done,
+        });
+    }
+    Ok(MonthlyRun { issued, position })
+}
