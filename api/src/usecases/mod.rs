@@ -5,9 +5,17 @@
 //! The process managers (`process`) live here too: cross-aggregate work driven by the log,
 //! registered with the projection engine, which runs them.
 
+pub mod catalog;
 pub mod clients;
 pub mod error;
+pub mod groups;
+pub mod merges;
+pub mod operations;
+pub mod payers;
 pub mod process;
+pub mod providers;
+pub mod services;
+pub mod users_for_clients;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
