@@ -158,10 +158,7 @@ pub struct TariffRow {
 }
 
 /// One tariff.
-pub async fn tariff(
-    pool: &sqlx::PgPool,
-    id: uuid::Uuid,
-) -> Result<Option<TariffRow>, sqlx::Error> {
+pub async fn tariff(pool: &sqlx::PgPool, id: uuid::Uuid) -> Result<Option<TariffRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, provider_id, name, item_type, status, prices, setup_fees, addons, created_at
            FROM tariffs WHERE id = $1",

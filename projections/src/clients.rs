@@ -318,10 +318,7 @@ const CLIENT_COLUMNS: &str = "id, provider_id, currency, name, email, kind, coun
            ORDER BY m.group_id) AS groups";
 
 /// One client.
-pub async fn client(
-    pool: &sqlx::PgPool,
-    id: uuid::Uuid,
-) -> Result<Option<ClientRow>, sqlx::Error> {
+pub async fn client(pool: &sqlx::PgPool, id: uuid::Uuid) -> Result<Option<ClientRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {CLIENT_COLUMNS} FROM clients WHERE id = $1"
     ))

@@ -146,7 +146,10 @@ const PROMO_CODE_COLUMNS: &str = "promo_code_id, provider_id, code, discount, ta
      item_types, periods, valid_from, valid_until, max_uses, uses, recurring, disabled, created_at";
 
 /// One promo code.
-pub async fn promo_code(pool: &sqlx::PgPool, id: Uuid) -> Result<Option<PromoCodeRow>, sqlx::Error> {
+pub async fn promo_code(
+    pool: &sqlx::PgPool,
+    id: Uuid,
+) -> Result<Option<PromoCodeRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {PROMO_CODE_COLUMNS} FROM promo_codes WHERE promo_code_id = $1"
     ))

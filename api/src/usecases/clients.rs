@@ -1,9 +1,7 @@
 //! Clients: register, change, delete, mark active or not; and clients as the other use cases
 //! need them: one that exists and may be named.
 
-use domain::client::{
-    Client, ClientCommand, ClientKind, ClientName, Country, Email, RequestedBy,
-};
+use domain::client::{Client, ClientCommand, ClientKind, ClientName, Country, Email, RequestedBy};
 use domain::ids::{ClientId, ProviderId};
 use domain::money::Currency;
 use domain::tax::VatNumber;

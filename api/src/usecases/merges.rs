@@ -45,7 +45,14 @@ pub async fn merge_clients(
             sources.push((*source_id, source));
         }
     }
-    let command = plan(&input, merge_id, provider_id, currency, &sources, core.today())?;
+    let command = plan(
+        &input,
+        merge_id,
+        provider_id,
+        currency,
+        &sources,
+        core.today(),
+    )?;
     let key = CommandKey::new(
         "merge",
         input.merge_id.to_string(),

@@ -13,9 +13,7 @@ use crate::usecases::{Core, Error};
 async fn service_of(core: &Core, operation: Uuid) -> Result<Uuid, Error> {
     projections::services::service_of_operation(&core.pool, operation)
         .await?
-        .ok_or_else(|| {
-            Error::not_found("operation_not_found", format!("no operation {operation}"))
-        })
+        .ok_or_else(|| Error::not_found("operation_not_found", format!("no operation {operation}")))
 }
 
 /// Runs `command` on the service of `operation`.
@@ -29,7 +27,12 @@ async fn run(
     let service = service_of(core, operation).await?;
     Ok(core
         .store
-        .execute::<Service>(&service.to_string(), command, context, idempotency.as_slice())
+        .execute::<Service>(
+            &service.to_string(),
+            command,
+            context,
+            idempotency.as_slice(),
+        )
         .await?)
 }
 

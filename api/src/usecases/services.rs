@@ -1,7 +1,9 @@
 //! Services (ordered items): order, prolong, suspend, resume, close, change tariff, switch
 //! automatic renewal, move to another client; and the provisioning operations' reports.
 
-use domain::account::{Account, AccountCommand, AccountError, CreditedCharge, ExpenseDiscount, ExpenseLine};
+use domain::account::{
+    Account, AccountCommand, AccountError, CreditedCharge, ExpenseDiscount, ExpenseLine,
+};
 use domain::ids::{AccountId, ClientId, OperationId, PromoCodeId, ProviderId, ServiceId};
 use domain::period::BillingPeriod;
 use domain::promo::{PromoCode, PromoCodeText, PromoCommand, PromoError};
@@ -45,8 +47,7 @@ pub async fn order_service(
     service_id: Uuid,
     order: Order,
 ) -> Result<(Uuid, Committed<Service>), Error> {
-    let (provider_id, currency) =
-        crate::usecases::clients::trading(core, order.client_id).await?;
+    let (provider_id, currency) = crate::usecases::clients::trading(core, order.client_id).await?;
     let terms = crate::usecases::catalog::quote(
         core,
         order.tariff_id,
@@ -180,11 +181,7 @@ async fn redeem(
 
 /// The service `id`, which must have been ordered (`service_not_found`).
 async fn load(core: &Core, id: Uuid) -> Result<Service, Error> {
-    let service = core
-        .store
-        .load::<Service>(&id.to_string())
-        .await?
-        .aggregate;
+    let service = core.store.load::<Service>(&id.to_string()).await?.aggregate;
     if service.status().is_none() {
         return Err(Error::not_found(
             "service_not_found",
@@ -492,4 +489,47 @@ pub async fn transfer_service(
         idempotency.as_slice(),
     )
     .await?)
+}
+
+/// A page of a client's services as they were at `as_of`: the services read model names the
+/// services ordered by then (after the `(created_at, id)` cursor `after`, at most `limit`), and
+/// each one is folded from its own events up to that moment. Returns them in order with the
+/// cursor of the next page (the last service looked at, when more remain).
+pub async fn services_as_of(
+    core: &Core,
+    client_id: Uuid,
+    as_of: chrono::DateTime<chrono::Utc>,
+    after: Option<(chrono::DateTime<chrono::Utc>, Uuid)>,
+    limit: i64,
+) -> Result<
+    (
+        Vec<(Uuid, Service)>,
+        Option<(chrono::DateTime<chrono::Utc>, Uuid)>,
+    ),
+    Error,
+> {
+    let mut ids = projections::services::of_client_ordered_by(
+        &core.pool,
+        client_id,
+        as_of,
+        after,
+        limit.saturating_add(1),
+    )
+    .await?;
+    let next = if ids.len() > usize::try_from(limit).unwrap_or(usize::MAX) {
+        ids.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        ids.last().map(|(id, at)| (*at, *id))
+    } else {
+        None
+    };
+    let mut services = Vec::with_capacity(ids.len());
+    for (id, _) in ids {
+        let service = core
+            .store
+            .load_as_of::<Service>(&id.to_string(), as_of)
+            .await?
+            .aggregate;
+        services.push((id, service));
+    }
+    Ok((services, next))
 }

@@ -6,7 +6,9 @@
 
 use std::collections::BTreeSet;
 
-use domain::access::{ClientRole, ClientUser, DisplayName, Login, PasswordHash, StaffMember, UserCommand};
+use domain::access::{
+    ClientRole, ClientUser, DisplayName, Login, PasswordHash, StaffMember, UserCommand,
+};
 use domain::ids::{ClientId, StaffId, UserId};
 use eventstore::metadata::CommandContext;
 use eventstore::{CommandKey, Committed};

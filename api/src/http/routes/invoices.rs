@@ -335,7 +335,7 @@ pub async fn issue_invoice(
         .load::<Client>(&request.client_id.to_string())
         .await?
         .aggregate;
-    let payer = crate::http::routes::payers::payer_details(
+    let payer = crate::usecases::payers::payer_details(
         &state,
         &client,
         request.client_id,

@@ -280,7 +280,7 @@ pub async fn create_payment(
         .await?
         .aggregate;
     // Checks the payer belongs to the client; the proforma freezes these details.
-    let payer = crate::http::routes::payers::payer_details(
+    let payer = crate::usecases::payers::payer_details(
         &state,
         &client,
         request.client_id,
