@@ -239,6 +239,18 @@ pub async fn merge(pool: &sqlx::PgPool, merge_id: Uuid) -> Result<Option<MergeRo
     .await
 }
 
+/// One merge with its steps, in log order.
+pub async fn merge_with_steps(
+    pool: &sqlx::PgPool,
+    merge_id: Uuid,
+) -> Result<Option<(MergeRow, Vec<MergeStepRow>)>, sqlx::Error> {
+    let Some(merge) = merge(pool, merge_id).await? else {
+        return Ok(None);
+    };
+    let steps = steps_of(pool, merge_id).await?;
+    Ok(Some((merge, steps)))
+}
+
 /// A merge's steps, in log order.
 pub async fn steps_of(
     pool: &sqlx::PgPool,

@@ -610,6 +610,18 @@ pub async fn service(pool: &sqlx::PgPool, id: Uuid) -> Result<Option<ServiceReco
     .await
 }
 
+/// One service with its operations, newest first.
+pub async fn service_with_operations(
+    pool: &sqlx::PgPool,
+    id: Uuid,
+) -> Result<Option<(ServiceRecord, Vec<OperationRecord>)>, sqlx::Error> {
+    let Some(service) = service(pool, id).await? else {
+        return Ok(None);
+    };
+    let operations = operations_of(pool, id).await?;
+    Ok(Some((service, operations)))
+}
+
 /// Up to `limit` services of a client (optionally in one status), oldest first, after the
 /// `(created_at, id)` cursor `after`.
 pub async fn of_client(

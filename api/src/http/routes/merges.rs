@@ -134,27 +134,26 @@ pub async fn get_merge(
     state
         .consistent(&[ReadModel::Merges], consistency.min_position)
         .await?;
-    let Some(MergeRow {
-        merge_id,
-        provider_id,
-        target_id,
-        sources,
-        status,
-        started_on,
-        started_at,
-        completed_at,
-    }) = projections::merges::merge(&state.pool, id).await?
+    let Some((
+        MergeRow {
+            merge_id,
+            provider_id,
+            target_id,
+            sources,
+            status,
+            started_on,
+            started_at,
+            completed_at,
+        },
+        steps,
+    )) = projections::merges::merge_with_steps(&state.pool, id).await?
     else {
         return Err(ApiError::not_found(
             "merge_not_found",
             format!("no merge {id}"),
         ));
     };
-    let steps = projections::merges::steps_of(&state.pool, id)
-        .await?
-        .into_iter()
-        .map(MergeStepView::from)
-        .collect();
+    let steps = steps.into_iter().map(MergeStepView::from).collect();
     Ok(Json(MergeView {
         merge_id,
         provider_id,

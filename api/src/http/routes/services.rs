@@ -501,11 +501,10 @@ pub async fn get_service(
     state
         .consistent(&[ReadModel::Services], consistency.min_position)
         .await?;
-    let mut view = projections::services::service(&state.pool, id)
+    let (service, operations) = projections::services::service_with_operations(&state.pool, id)
         .await?
-        .map(ServiceView::from)
         .ok_or_else(|| ApiError::not_found("service_not_found", format!("no service {id}")))?;
-    let operations = projections::services::operations_of(&state.pool, id).await?;
+    let mut view = ServiceView::from(service);
     view.operations = Some(operations.into_iter().map(Into::into).collect());
     Ok(Json(view))
 }
