@@ -9,7 +9,7 @@ use eventstore::metadata::{Actor, CommandContext};
 use eventstore::{CommandKey, Committed};
 use uuid::Uuid;
 
-use crate::usecases::users_for_clients::{NewUser, create_user, ensure_login_free};
+use crate::usecases::users_for_clients::{NewUser, UserRequest};
 use crate::usecases::{Core, Error};
 
 /// The provider and currency of a client that exists and is neither deleted nor merged: the
@@ -89,7 +89,7 @@ pub struct NewClient {
     /// Its country.
     pub country: Country,
     /// Its first user, if it is registered with one.
-    pub user: Option<NewUser>,
+    pub user: Option<UserRequest>,
 }
 
 /// A registered client: its id (the first request's on a replay), the position of the last
@@ -104,17 +104,19 @@ pub struct Registered {
     pub replayed: bool,
 }
 
-/// Registers a client of a provider in the provider's currency, and its first user if given (a
-/// login that is taken refuses the registration before anything is written).
+/// Registers a client of a provider in the provider's currency, and its first user if given
+/// (checked, and its password hashed, before anything is written: a login that is taken refuses
+/// the registration).
 pub async fn register_client(
     core: &Core,
     context: &CommandContext,
     idempotency: Option<CommandKey>,
     client: NewClient,
 ) -> Result<Registered, Error> {
-    if let Some(user) = &client.user {
-        ensure_login_free(core, &user.login).await?;
-    }
+    let user = match &client.user {
+        Some(user) => Some(NewUser::prepare(core, user).await?),
+        None => None,
+    };
     let provider = core
         .store
         .load::<domain::provider::Provider>(&client.provider_id.to_string())
@@ -152,8 +154,8 @@ pub async fn register_client(
         .and_then(|v| Uuid::parse_str(v).ok())
         .unwrap_or(id);
     let mut position = committed.position;
-    if let Some(user) = client.user {
-        let (_, created) = create_user(core, context, client_id, user).await?;
+    if let Some(user) = user {
+        let (_, created) = user.create(core, context, client_id).await?;
         position = position.max(created.position);
     }
     Ok(Registered {

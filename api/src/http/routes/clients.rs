@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use domain::access::{ClientRole, DisplayName, Login};
+use domain::access::ClientRole;
 use domain::client::{ClientKind, ClientName, Country, Email};
 use domain::tax::VatNumber;
 use projections::ReadModel;
@@ -63,23 +63,14 @@ pub struct FirstUserRequest {
     pub roles: Option<BTreeSet<ClientRole>>,
 }
 
-impl FirstUserRequest {
-    /// The user checked (login, name, password length) with its password hashed; the password
-    /// goes no further.
-    async fn parse(&self) -> Result<crate::usecases::users_for_clients::NewUser, ApiError> {
-        let login = Login::parse(&self.email)?;
-        let name = DisplayName::parse(self.name.as_deref().unwrap_or(login.as_str()))?;
-        let roles = self
-            .roles
-            .clone()
-            .unwrap_or_else(|| BTreeSet::from([ClientRole::Owner]));
-        let password_hash = crate::http::auth::secret::hash_password(&self.password).await?;
-        Ok(crate::usecases::users_for_clients::NewUser {
-            login,
-            name,
-            roles,
-            password_hash,
-        })
+impl From<&FirstUserRequest> for crate::usecases::users_for_clients::UserRequest {
+    fn from(request: &FirstUserRequest) -> Self {
+        Self {
+            email: request.email.clone(),
+            password: request.password.clone(),
+            name: request.name.clone(),
+            roles: request.roles.clone(),
+        }
     }
 }
 
@@ -198,10 +189,7 @@ pub async fn register_client(
     let name = ClientName::parse(&request.name)?;
     let email = Email::parse(&request.email)?;
     let country = Country::parse(&request.country)?;
-    let user = match &request.user {
-        Some(user) => Some(user.parse().await?),
-        None => None,
-    };
+    let user = request.user.as_ref().map(Into::into);
     let id = Uuid::now_v7();
     let key = command.key(&request, id)?;
     let client = crate::usecases::clients::NewClient {
