@@ -1,5 +1,6 @@
 //! Payers: the people and legal entities of a client's to whom payments and documents are made
-//! out, and the details a document is made out to.
+//! out, and the details a document is made out to (`payer_of`, `payer_details`: what the money
+//! use cases call).
 
 use domain::client::{Client, ClientKind, ClientName, Country, Email};
 use domain::ids::{ClientId, PayerId};
@@ -111,9 +112,9 @@ pub async fn update_payer(
         .await?)
 }
 
-/// The client's own details as they are now, frozen into a document (`client_not_found` for a
-/// client never registered).
-pub fn client_details(client: &Client, client_id: Uuid) -> Result<PayerDetails, Error> {
+/// The payer's details as they are now, frozen into a document: the client's own
+/// (`client_not_found` for a client never registered).
+pub fn payer_of(client: &Client, client_id: Uuid) -> Result<PayerDetails, Error> {
     let (Some(name), Some(email), Some(country), Some(kind)) = (
         client.name(),
         client.email(),
@@ -145,7 +146,7 @@ pub async fn payer_details(
     client_id: Uuid,
     payer_id: Option<Uuid>,
 ) -> Result<PayerDetails, Error> {
-    let own = client_details(client, client_id)?;
+    let own = payer_of(client, client_id)?;
     let Some(payer_id) = payer_id else {
         return Ok(own);
     };
