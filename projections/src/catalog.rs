@@ -131,3 +131,64 @@ async fn apply(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), Project
     }
     Ok(())
 }
+
+// Queries: what the HTTP layer and the dashboard read.
+
+/// A row of `tariffs`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TariffRow {
+    /// The tariff.
+    pub id: uuid::Uuid,
+    /// Its provider.
+    pub provider_id: uuid::Uuid,
+    /// Its name.
+    pub name: String,
+    /// The kind of item.
+    pub item_type: String,
+    /// `active` or `archived`.
+    pub status: String,
+    /// Prices per period and currency.
+    pub prices: serde_json::Value,
+    /// Set-up fees.
+    pub setup_fees: serde_json::Value,
+    /// Add-ons.
+    pub addons: serde_json::Value,
+    /// When it was created.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// One tariff.
+pub async fn tariff(pool: &sqlx::PgPool, id: uuid::Uuid) -> Result<Option<TariffRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, provider_id, name, item_type, status, prices, setup_fees, addons, created_at
+           FROM tariffs WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Up to `limit` tariffs (optionally of one provider and status) by id, after the id `after`.
+pub async fn tariffs(
+    pool: &sqlx::PgPool,
+    provider_id: Option<uuid::Uuid>,
+    status: Option<&str>,
+    after: Option<uuid::Uuid>,
+    limit: i64,
+) -> Result<Vec<TariffRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, provider_id, name, item_type, status, prices, setup_fees, addons, created_at
+           FROM tariffs
+          WHERE ($1::uuid IS NULL OR provider_id = $1)
+            AND ($2::text IS NULL OR status = $2)
+            AND ($3::uuid IS NULL OR id > $3)
+          ORDER BY id
+          LIMIT $4",
+    )
+    .bind(provider_id)
+    .bind(status)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

@@ -303,3 +303,159 @@ pub async fn profile(
         .fetch_optional(pool)
         .await
 }
+
+// Queries: what the HTTP layer and the dashboard read.
+
+/// A row of `providers`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ProviderRow {
+    /// The provider.
+    pub id: uuid::Uuid,
+    /// Its name.
+    pub name: String,
+    /// Its currency.
+    pub currency: String,
+    /// When it was created.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The providers, oldest first (at most 1000).
+pub async fn providers(pool: &sqlx::PgPool) -> Result<Vec<ProviderRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, name, currency, created_at FROM providers ORDER BY created_at, id LIMIT 1000",
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// A row of `clients`, with the groups the client is in (from `client_group_members`).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClientRow {
+    /// The client.
+    pub id: uuid::Uuid,
+    /// Its provider.
+    pub provider_id: uuid::Uuid,
+    /// Its provider's currency.
+    pub currency: String,
+    /// Its name.
+    pub name: String,
+    /// Its e-mail address.
+    pub email: String,
+    /// `individual`, `company` or `sole_proprietor`.
+    pub kind: String,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: String,
+    /// `active`, `inactive`, `merged` or `deleted`.
+    pub status: String,
+    /// When it registered.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// When it last changed.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    /// The VAT identification number.
+    pub vat_number: Option<String>,
+    /// The postal address printed on invoices.
+    pub address: Option<String>,
+    /// The client it was merged into.
+    pub merged_into: Option<uuid::Uuid>,
+    /// The groups it is in, by id.
+    pub groups: Vec<uuid::Uuid>,
+}
+
+const CLIENT_COLUMNS: &str = "id, provider_id, currency, name, email, kind, country, status, \
+     created_at, updated_at, vat_number, address, merged_into, \
+     array(SELECT m.group_id FROM client_group_members m WHERE m.client_id = clients.id \
+           ORDER BY m.group_id) AS groups";
+
+/// One client.
+pub async fn client(pool: &sqlx::PgPool, id: uuid::Uuid) -> Result<Option<ClientRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {CLIENT_COLUMNS} FROM clients WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// What a search of clients filters by; every field absent matches every client.
+#[derive(Debug, Clone, Default)]
+pub struct ClientFilter {
+    /// A LIKE pattern matched (any case) against the name or the e-mail address.
+    pub pattern: Option<String>,
+    /// Only clients with this status.
+    pub status: Option<String>,
+    /// Only clients in this group.
+    pub group: Option<uuid::Uuid>,
+    /// Only this client.
+    pub only: Option<uuid::Uuid>,
+}
+
+/// Up to `limit` clients matching `filter`, oldest first, after the `(created_at, id)` cursor
+/// `after`.
+pub async fn clients(
+    pool: &sqlx::PgPool,
+    filter: &ClientFilter,
+    after: Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)>,
+    limit: i64,
+) -> Result<Vec<ClientRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {CLIENT_COLUMNS} FROM clients
+          WHERE ($1::text IS NULL OR name ILIKE $1 OR email ILIKE $1)
+            AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3))
+            AND ($5::text IS NULL OR status = $5)
+            AND ($6::uuid IS NULL OR EXISTS (SELECT 1 FROM client_group_members m
+                                               WHERE m.client_id = clients.id
+                                                 AND m.group_id = $6))
+            AND ($7::uuid IS NULL OR id = $7)
+          ORDER BY created_at, id
+          LIMIT $4"
+    ))
+    .bind(filter.pattern.as_deref())
+    .bind(after.map(|(at, _)| at))
+    .bind(after.map(|(_, id)| id))
+    .bind(limit)
+    .bind(filter.status.as_deref())
+    .bind(filter.group)
+    .bind(filter.only)
+    .fetch_all(pool)
+    .await
+}
+
+/// A row of `client_groups` with how many clients are in the group.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct GroupRow {
+    /// The group.
+    pub group_id: uuid::Uuid,
+    /// Its provider.
+    pub provider_id: uuid::Uuid,
+    /// Its name.
+    pub name: String,
+    /// How many clients are in it.
+    pub clients: i64,
+    /// When it was created.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Up to `limit` client groups (optionally of one provider) by name, after the group `after`.
+pub async fn groups(
+    pool: &sqlx::PgPool,
+    provider_id: Option<uuid::Uuid>,
+    after: Option<uuid::Uuid>,
+    limit: i64,
+) -> Result<Vec<GroupRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT g.group_id, g.provider_id, g.name,
+                (SELECT count(*) FROM client_group_members m WHERE m.group_id = g.group_id)
+                    AS clients,
+                g.created_at
+           FROM client_groups g
+          WHERE ($1::uuid IS NULL OR g.provider_id = $1)
+            AND ($2::uuid IS NULL OR (g.name, g.group_id) >
+                 (SELECT a.name, a.group_id FROM client_groups a WHERE a.group_id = $2))
+          ORDER BY g.name, g.group_id LIMIT $3",
+    )
+    .bind(provider_id)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

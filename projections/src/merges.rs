@@ -184,3 +184,83 @@ async fn apply(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), Project
     .await?;
     Ok(())
 }
+
+// Queries: what the HTTP layer and the dashboard read.
+
+/// A row of `merges`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MergeRow {
+    /// The merge.
+    pub merge_id: Uuid,
+    /// Its provider.
+    pub provider_id: Uuid,
+    /// The client everything moves to.
+    pub target_id: Uuid,
+    /// The sources with their accounts.
+    pub sources: serde_json::Value,
+    /// `running` or `completed`.
+    pub status: String,
+    /// The day it started.
+    pub started_on: chrono::NaiveDate,
+    /// When it started.
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    /// When its last step was done.
+    pub completed_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A row of `merge_steps`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MergeStepRow {
+    /// The global position of its event.
+    pub position: i64,
+    /// What the step did.
+    pub step: String,
+    /// The source client, where there is one.
+    pub client_id: Option<Uuid>,
+    /// The service, payer or account.
+    pub subject_id: Option<Uuid>,
+    /// The balance moved, signed, for a balance step.
+    pub amount: Option<rust_decimal::Decimal>,
+    /// Its currency.
+    pub currency: Option<String>,
+    /// When it was done.
+    pub occurred_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// One merge.
+pub async fn merge(pool: &sqlx::PgPool, merge_id: Uuid) -> Result<Option<MergeRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT merge_id, provider_id, target_id, sources, status, started_on, started_at,
+                completed_at
+           FROM merges WHERE merge_id = $1",
+    )
+    .bind(merge_id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// One merge with its steps, in log order.
+pub async fn merge_with_steps(
+    pool: &sqlx::PgPool,
+    merge_id: Uuid,
+) -> Result<Option<(MergeRow, Vec<MergeStepRow>)>, sqlx::Error> {
+    let Some(merge) = merge(pool, merge_id).await? else {
+        return Ok(None);
+    };
+    let steps = steps_of(pool, merge_id).await?;
+    Ok(Some((merge, steps)))
+}
+
+/// A merge's steps, in log order.
+pub async fn steps_of(
+    pool: &sqlx::PgPool,
+    merge_id: Uuid,
+) -> Result<Vec<MergeStepRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT position, step, client_id, subject_id, amount, currency, occurred_at
+           FROM merge_steps WHERE merge_id = $1 ORDER BY position",
+    )
+    .bind(merge_id)
+    .fetch_all(pool)
+    .await
+}

@@ -109,3 +109,57 @@ async fn set_profile(
     .await?;
     Ok(())
 }
+
+// Queries: what the HTTP layer and the dashboard read.
+
+/// A row of `payers`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PayerRow {
+    /// The payer.
+    pub payer_id: Uuid,
+    /// The client it belongs to.
+    pub client_id: Uuid,
+    /// The client's provider.
+    pub provider_id: Uuid,
+    /// `individual`, `company` or `sole_proprietor`.
+    pub kind: String,
+    /// The legal name.
+    pub name: String,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: String,
+    /// The VAT identification number.
+    pub vat_number: Option<String>,
+    /// The company registration number.
+    pub registration_number: Option<String>,
+    /// The postal address.
+    pub address: Option<String>,
+    /// Where documents are sent, when not the client's address.
+    pub email: Option<String>,
+    /// When it was created.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// When it last changed.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Up to `limit` payers of a client, oldest first, after the `(created_at, payer_id)` cursor
+/// `after`.
+pub async fn of_client(
+    pool: &sqlx::PgPool,
+    client_id: Uuid,
+    after: Option<(chrono::DateTime<chrono::Utc>, Uuid)>,
+    limit: i64,
+) -> Result<Vec<PayerRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT payer_id, client_id, provider_id, kind, name, country, vat_number,
+                registration_number, address, email, created_at, updated_at
+           FROM payers WHERE client_id = $1
+            AND ($2::timestamptz IS NULL OR (created_at, payer_id) > ($2, $3))
+          ORDER BY created_at, payer_id LIMIT $4",
+    )
+    .bind(client_id)
+    .bind(after.map(|(at, _)| at))
+    .bind(after.map(|(_, id)| id))
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

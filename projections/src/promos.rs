@@ -106,3 +106,78 @@ async fn apply(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), Project
     }
     Ok(())
 }
+
+// Queries: what the HTTP layer and the dashboard read.
+
+/// A row of `promo_codes`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PromoCodeRow {
+    /// The promo code's id, derived from the provider and the code.
+    pub promo_code_id: Uuid,
+    /// Its provider.
+    pub provider_id: Uuid,
+    /// What clients type.
+    pub code: String,
+    /// What it takes off.
+    pub discount: Json<domain::promo::Discount>,
+    /// The tariffs it applies to; empty means any.
+    pub tariffs: Json<Vec<Uuid>>,
+    /// The kinds of item it applies to; empty means any.
+    pub item_types: Json<Vec<domain::tariff::ItemType>>,
+    /// The billing periods it applies to; empty means any.
+    pub periods: Json<Vec<domain::period::BillingPeriod>>,
+    /// The first day it may be redeemed.
+    pub valid_from: Option<chrono::NaiveDate>,
+    /// The last day it may be redeemed (inclusive).
+    pub valid_until: Option<chrono::NaiveDate>,
+    /// How many services may redeem it.
+    pub max_uses: Option<i32>,
+    /// How many services have redeemed it.
+    pub uses: i32,
+    /// Whether every charge is discounted.
+    pub recurring: bool,
+    /// Whether it has been disabled.
+    pub disabled: bool,
+    /// When it was created.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+const PROMO_CODE_COLUMNS: &str = "promo_code_id, provider_id, code, discount, tariffs, \
+     item_types, periods, valid_from, valid_until, max_uses, uses, recurring, disabled, created_at";
+
+/// One promo code.
+pub async fn promo_code(
+    pool: &sqlx::PgPool,
+    id: Uuid,
+) -> Result<Option<PromoCodeRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {PROMO_CODE_COLUMNS} FROM promo_codes WHERE promo_code_id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Up to `limit` promo codes (optionally of one provider), oldest first, after the code `after`.
+/// Ids are derived (UUID v5), so the order is by creation with the id as a tie-break, and the
+/// cursor is the last id shown.
+pub async fn promo_codes(
+    pool: &sqlx::PgPool,
+    provider_id: Option<Uuid>,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<PromoCodeRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {PROMO_CODE_COLUMNS} FROM promo_codes
+          WHERE ($1::uuid IS NULL OR provider_id = $1)
+            AND ($2::uuid IS NULL OR (created_at, promo_code_id) >
+                 (SELECT created_at, promo_code_id FROM promo_codes WHERE promo_code_id = $2))
+          ORDER BY created_at, promo_code_id
+          LIMIT $3"
+    ))
+    .bind(provider_id)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

@@ -633,3 +633,194 @@ pub async fn operations_waiting(
     .fetch_all(pool)
     .await
 }
+
+// Queries: what the HTTP layer and the dashboard read.
+
+/// A row of `services` as queries read it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ServiceRecord {
+    /// The service.
+    pub id: Uuid,
+    /// Its client.
+    pub client_id: Uuid,
+    /// Its provider.
+    pub provider_id: Uuid,
+    /// The tariff it is on.
+    pub tariff_id: Uuid,
+    /// The tariff's name when ordered.
+    pub tariff_name: String,
+    /// The kind of item.
+    pub item_type: String,
+    /// The billing period.
+    pub period: String,
+    /// The currency it is charged in.
+    pub currency: String,
+    /// The price per period it was sold at, add-ons included.
+    pub price_per_period: Decimal,
+    /// The prices frozen into the order.
+    pub terms: serde_json::Value,
+    /// Whether it prolongs itself.
+    pub auto_prolong: bool,
+    /// Its status.
+    pub status: String,
+    /// When it was ordered.
+    pub ordered_on: NaiveDate,
+    /// The end (exclusive) of the paid time.
+    pub paid_until: Option<NaiveDate>,
+    /// Why it is suspended.
+    pub suspend_reason: Option<String>,
+    /// Since when.
+    pub suspended_since: Option<NaiveDate>,
+    /// Whether it closes at the end of the paid period.
+    pub close_at_period_end: bool,
+    /// When the row was created: the order of a client's services.
+    pub created_at: DateTime<Utc>,
+}
+
+const SERVICE_RECORD_COLUMNS: &str = "id, client_id, provider_id, tariff_id, tariff_name, item_type, \
+     period, currency, price_per_period, terms, auto_prolong, status, ordered_on, paid_until, \
+     suspend_reason, suspended_since, close_at_period_end, created_at";
+
+/// One service.
+pub async fn service(pool: &sqlx::PgPool, id: Uuid) -> Result<Option<ServiceRecord>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {SERVICE_RECORD_COLUMNS} FROM services WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// One service with its operations, newest first.
+pub async fn service_with_operations(
+    pool: &sqlx::PgPool,
+    id: Uuid,
+) -> Result<Option<(ServiceRecord, Vec<OperationRecord>)>, sqlx::Error> {
+    let Some(service) = service(pool, id).await? else {
+        return Ok(None);
+    };
+    let operations = operations_of(pool, id).await?;
+    Ok(Some((service, operations)))
+}
+
+/// Up to `limit` services of a client (optionally in one status), oldest first, after the
+/// `(created_at, id)` cursor `after`.
+pub async fn of_client(
+    pool: &sqlx::PgPool,
+    client_id: Uuid,
+    status: Option<&str>,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> Result<Vec<ServiceRecord>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {SERVICE_RECORD_COLUMNS} FROM services
+          WHERE client_id = $1 AND ($2::text IS NULL OR status = $2)
+            AND ($3::timestamptz IS NULL OR (created_at, id) > ($3, $4))
+          ORDER BY created_at, id LIMIT $5"
+    ))
+    .bind(client_id)
+    .bind(status)
+    .bind(after.map(|(at, _)| at))
+    .bind(after.map(|(_, id)| id))
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// Up to `limit` services of a client ordered by `as_of`, oldest first, after the
+/// `(created_at, id)` cursor `after`: their ids with their `created_at`.
+pub async fn of_client_ordered_by(
+    pool: &sqlx::PgPool,
+    client_id: Uuid,
+    as_of: DateTime<Utc>,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> Result<Vec<(Uuid, DateTime<Utc>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, created_at FROM services WHERE client_id = $1 AND created_at <= $2
+            AND ($3::timestamptz IS NULL OR (created_at, id) > ($3, $4))
+          ORDER BY created_at, id LIMIT $5",
+    )
+    .bind(client_id)
+    .bind(as_of)
+    .bind(after.map(|(at, _)| at))
+    .bind(after.map(|(_, id)| id))
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// A row of `operations` as queries read it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OperationRecord {
+    /// The operation.
+    pub id: Uuid,
+    /// Its service.
+    pub service_id: Uuid,
+    /// The service's client.
+    pub client_id: Uuid,
+    /// `activate`, `suspend`, `resume` or `delete`.
+    pub kind: String,
+    /// `pending`, `failed`, `retried` or `done`.
+    pub status: String,
+    /// Which attempt this is.
+    pub attempt: i32,
+    /// Why it failed.
+    pub reason: Option<String>,
+    /// The day it was requested for.
+    pub requested_on: NaiveDate,
+    /// When it was requested.
+    pub created_at: DateTime<Utc>,
+}
+
+const OPERATION_RECORD_COLUMNS: &str =
+    "id, service_id, client_id, kind, status, attempt, reason, requested_on, created_at";
+
+/// A service's operations, newest first.
+pub async fn operations_of(
+    pool: &sqlx::PgPool,
+    service_id: Uuid,
+) -> Result<Vec<OperationRecord>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {OPERATION_RECORD_COLUMNS} FROM operations WHERE service_id = $1
+          ORDER BY created_at DESC, id DESC"
+    ))
+    .bind(service_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// Up to `limit` operations (optionally of one status and kind) by id, after the id `after`.
+pub async fn operations(
+    pool: &sqlx::PgPool,
+    status: Option<&str>,
+    kind: Option<&str>,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<OperationRecord>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {OPERATION_RECORD_COLUMNS} FROM operations
+          WHERE ($1::text IS NULL OR status = $1)
+            AND ($2::text IS NULL OR kind = $2)
+            AND ($3::uuid IS NULL OR id > $3)
+          ORDER BY id
+          LIMIT $4"
+    ))
+    .bind(status)
+    .bind(kind)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// The service an operation belongs to, if the operation exists.
+pub async fn service_of_operation(
+    pool: &sqlx::PgPool,
+    operation_id: Uuid,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("SELECT service_id FROM operations WHERE id = $1")
+        .bind(operation_id)
+        .fetch_optional(pool)
+        .await
+}

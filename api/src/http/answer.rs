@@ -203,3 +203,11 @@ pub fn format_amount(amount: Decimal, currency: &str) -> String {
         .and_then(|c| Money::from_decimal(amount, c).ok())
         .map_or_else(|| amount.to_string(), |m| m.amount().to_string())
 }
+
+/// Reads a promo code as typed: lowercase letters are taken as uppercase, then the domain's
+/// rules apply (`invalid_promo_code`).
+pub fn promo_code(code: &str) -> Result<domain::promo::PromoCodeText, ApiError> {
+    Ok(domain::promo::PromoCodeText::parse(
+        &code.to_ascii_uppercase(),
+    )?)
+}

@@ -5,17 +5,15 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use domain::client::{Client, ClientCommand, ClientKind, ClientName, Country, Email, RequestedBy};
-use domain::ids::{ClientId, ProviderId};
-use domain::provider::Provider;
+use domain::client::{ClientKind, ClientName, Country, Email};
 use domain::tax::VatNumber;
-use eventstore::metadata::Actor;
 use projections::ReadModel;
+use projections::clients::{ClientFilter, ClientRow};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::http::answer::{Accepted, Consistency, Page, accepted, accepted_with, like_pattern};
+use crate::http::answer::{Accepted, Consistency, Page, accepted_with, json_with, like_pattern};
 use crate::http::auth::Visible;
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{Body, Command, Path, Query};
@@ -40,7 +38,7 @@ pub struct RegisterClientRequest {
     /// `POST /v1/auth/login`. Left out of the Idempotency-Key's fingerprint: the password goes
     /// nowhere but into its hash.
     #[serde(default, skip_serializing)]
-    pub user: Option<crate::http::routes::users::UserRequest>,
+    pub user: Option<crate::http::auth::UserRequest>,
 }
 
 /// `PATCH /v1/clients/{id}`: only the fields sent change.
@@ -120,60 +118,24 @@ pub struct ListClientsParams {
     pub min_position: Option<i64>,
 }
 
-type ClientRow = (
-    Uuid,
-    Uuid,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    DateTime<Utc>,
-    DateTime<Utc>,
-    Option<String>,
-    Option<String>,
-    Option<Uuid>,
-    Vec<Uuid>,
-);
-
-const CLIENT_COLUMNS: &str = "id, provider_id, currency, name, email, kind, country, status, \
-     created_at, updated_at, vat_number, address, merged_into, \
-     array(SELECT m.group_id FROM client_group_members m WHERE m.client_id = clients.id \
-           ORDER BY m.group_id) AS groups";
-
-fn view(row: ClientRow) -> ClientView {
-    let (
-        id,
-        provider_id,
-        currency,
-        name,
-        email,
-        kind,
-        country,
-        status,
-        created_at,
-        updated_at,
-        vat_number,
-        address,
-        merged_into,
-        groups,
-    ) = row;
-    ClientView {
-        merged_into,
-        groups,
-        vat_number,
-        address,
-        id,
-        provider_id,
-        currency,
-        name,
-        email,
-        kind,
-        country,
-        status,
-        created_at,
-        updated_at,
+impl From<ClientRow> for ClientView {
+    fn from(row: ClientRow) -> Self {
+        ClientView {
+            id: row.id,
+            provider_id: row.provider_id,
+            currency: row.currency,
+            name: row.name,
+            email: row.email,
+            kind: row.kind,
+            country: row.country,
+            status: row.status,
+            vat_number: row.vat_number,
+            address: row.address,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            merged_into: row.merged_into,
+            groups: row.groups,
+        }
     }
 }
 
@@ -194,53 +156,27 @@ pub async fn register_client(
     let name = ClientName::parse(&request.name)?;
     let email = Email::parse(&request.email)?;
     let country = Country::parse(&request.country)?;
-    let user = match &request.user {
-        Some(user) => Some(crate::http::routes::users::NewUser::prepare(&state, user).await?),
-        None => None,
-    };
-    let provider = state
-        .store
-        .load::<Provider>(&request.provider_id.to_string())
-        .await?
-        .aggregate;
-    let currency = provider.currency().ok_or_else(|| {
-        ApiError::unprocessable(
-            "provider_not_found",
-            format!("provider_id: no provider {}", request.provider_id),
-        )
-    })?;
+    let user = request.user.as_ref().map(Into::into);
     let id = Uuid::now_v7();
     let key = command.key(&request, id)?;
-    let committed = state
-        .store
-        .execute::<Client>(
-            &id.to_string(),
-            ClientCommand::RegisterClient {
-                client_id: ClientId::from_uuid(id),
-                provider_id: ProviderId::from_uuid(request.provider_id),
-                currency,
-                name,
-                email,
-                kind: request.kind,
-                country,
-            },
-            &command.context,
-            key.as_slice(),
-        )
-        .await?;
-    let Some(user) = user else {
-        return Ok(accepted(id, &committed));
+    let client = crate::usecases::clients::NewClient {
+        client_id: id,
+        provider_id: request.provider_id,
+        name,
+        email,
+        kind: request.kind,
+        country,
+        user,
     };
-    // A repeated request answers the first client's id: the user belongs to that one.
-    let client = crate::http::answer::accepted_id(id, &committed);
-    let (_, created) = user.create(&state, &command.context, client).await?;
-    Ok(crate::http::answer::json_with(
+    let registered =
+        crate::usecases::clients::register_client(&state, &command.context, key, client).await?;
+    Ok(json_with(
         StatusCode::CREATED,
         &Accepted {
-            id: client,
-            position: created.position.max(committed.position),
+            id: registered.client_id,
+            position: registered.position,
         },
-        committed.replayed,
+        registered.replayed,
     ))
 }
 
@@ -259,27 +195,15 @@ pub async fn update_client(
     Path(id): Path<Uuid>,
     Body(request): Body<UpdateClientRequest>,
 ) -> Result<Response, ApiError> {
-    let cmd = ClientCommand::UpdateClient {
+    let change = crate::usecases::clients::ClientChange {
         name: request.name.as_deref().map(ClientName::parse).transpose()?,
         email: request.email.as_deref().map(Email::parse).transpose()?,
         kind: request.kind,
         country: request.country.as_deref().map(Country::parse).transpose()?,
-        requested_by: requested_by(&command),
     };
-    let committed = state
-        .store
-        .execute::<Client>(&id.to_string(), cmd, &command.context, &[])
-        .await?;
+    let committed =
+        crate::usecases::clients::update_client(&state, &command.context, id, change).await?;
     Ok(accepted_with(StatusCode::OK, id, &committed))
-}
-
-/// Who asks, for the client's rule on its tax identity: a client's own user, or anyone else
-/// (staff, staff acting as the client, a service token).
-pub(crate) fn requested_by(command: &Command) -> RequestedBy {
-    match command.context.actor {
-        Actor::User(_) => RequestedBy::ClientUser,
-        Actor::Staff(_) | Actor::Service(_) | Actor::System(_) => RequestedBy::Staff,
-    }
 }
 
 /// `PUT /v1/clients/{id}/billing-details`: both fields as they are to be; `null` clears one.
@@ -315,19 +239,14 @@ pub async fn set_billing_details(
         .as_deref()
         .map(VatNumber::parse)
         .transpose()?;
-    let committed = state
-        .store
-        .execute::<Client>(
-            &id.to_string(),
-            ClientCommand::SetBillingDetails {
-                vat_number,
-                address: request.address,
-                requested_by: requested_by(&command),
-            },
-            &command.context,
-            &[],
-        )
-        .await?;
+    let committed = crate::usecases::clients::set_billing_details(
+        &state,
+        &command.context,
+        id,
+        vat_number,
+        request.address,
+    )
+    .await?;
     Ok(accepted_with(StatusCode::OK, id, &committed))
 }
 
@@ -344,17 +263,9 @@ pub async fn delete_client(
     Path(id): Path<Uuid>,
     Query(params): Query<DeleteClientParams>,
 ) -> Result<Response, ApiError> {
-    let committed = state
-        .store
-        .execute::<Client>(
-            &id.to_string(),
-            ClientCommand::DeleteClient {
-                reason: params.reason,
-            },
-            &command.context,
-            &[],
-        )
-        .await?;
+    let committed =
+        crate::usecases::clients::delete_client(&state, &command.context, id, params.reason)
+            .await?;
     Ok(accepted_with(StatusCode::OK, id, &committed))
 }
 
@@ -383,28 +294,14 @@ pub async fn list_clients(
             format!("status must be active, inactive, merged or deleted, not {status:?}"),
         ));
     }
-    let rows: Vec<ClientRow> = sqlx::query_as(&format!(
-        "SELECT {CLIENT_COLUMNS} FROM clients
-          WHERE ($1::text IS NULL OR name ILIKE $1 OR email ILIKE $1)
-            AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3))
-            AND ($5::text IS NULL OR status = $5)
-            AND ($6::uuid IS NULL OR EXISTS (SELECT 1 FROM client_group_members m
-                                               WHERE m.client_id = clients.id
-                                                 AND m.group_id = $6))
-            AND ($7::uuid IS NULL OR id = $7)
-          ORDER BY created_at, id
-          LIMIT $4"
-    ))
-    .bind(pattern)
-    .bind(after.map(|(at, _)| at))
-    .bind(after.map(|(_, id)| id))
-    .bind(limit + 1)
-    .bind(params.status.as_deref())
-    .bind(params.group)
-    .bind(visible.narrow(None))
-    .fetch_all(&state.pool)
-    .await?;
-    let items = rows.into_iter().map(view).collect();
+    let filter = ClientFilter {
+        pattern,
+        status: params.status,
+        group: params.group,
+        only: visible.narrow(None),
+    };
+    let rows = projections::clients::clients(&state.pool, &filter, after, limit + 1).await?;
+    let items = rows.into_iter().map(ClientView::from).collect();
     Ok(Json(crate::http::answer::page(
         items,
         limit,
@@ -426,12 +323,8 @@ pub async fn get_client(
     state
         .consistent(&[ReadModel::Clients], consistency.min_position)
         .await?;
-    let row: Option<ClientRow> = sqlx::query_as(&format!(
-        "SELECT {CLIENT_COLUMNS} FROM clients WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(&state.pool)
-    .await?;
-    row.map(|row| Json(view(row)))
+    projections::clients::client(&state.pool, id)
+        .await?
+        .map(|row| Json(ClientView::from(row)))
         .ok_or_else(|| ApiError::not_found("client_not_found", format!("no client {id}")))
 }

@@ -1,17 +1,13 @@
 //! Client groups ("resellers", "VIP") and the groups of a client, which staff filter clients by.
 
-use projections::ReadModel;
-use std::collections::BTreeSet;
-
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use domain::client::{Client, ClientCommand, ClientName};
-use domain::group::{ClientGroup, ClientGroupCommand};
-use domain::ids::{ClientGroupId, ProviderId};
-use domain::provider::Provider;
+use domain::client::ClientName;
+use projections::ReadModel;
+use projections::clients::GroupRow;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -43,7 +39,7 @@ pub struct SetGroupsRequest {
 }
 
 /// A client group.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct GroupView {
     /// Its id.
     pub group_id: Uuid,
@@ -63,9 +59,26 @@ pub struct GroupView {
 pub struct ListGroupsParams {
     /// Only this provider's groups.
     pub provider_id: Option<Uuid>,
+    /// The `next` cursor of the previous page.
+    pub after: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i64>,
     /// Wait until the read model has this global position.
     #[param(minimum = 0)]
     pub min_position: Option<i64>,
+}
+
+impl From<GroupRow> for GroupView {
+    fn from(row: GroupRow) -> Self {
+        GroupView {
+            group_id: row.group_id,
+            provider_id: row.provider_id,
+            name: row.name,
+            clients: row.clients,
+            created_at: row.created_at,
+        }
+    }
 }
 
 /// Creates a client group of a provider.
@@ -81,41 +94,19 @@ pub async fn create_group(
     Body(request): Body<CreateGroupRequest>,
 ) -> Result<Response, ApiError> {
     let name = ClientName::parse(&request.name)?;
-    let provider = state
-        .store
-        .load::<Provider>(&request.provider_id.to_string())
-        .await?
-        .aggregate;
-    if !provider.is_created() {
-        return Err(ApiError::unprocessable(
-            "provider_not_found",
-            format!("provider_id: no provider {}", request.provider_id),
-        ));
-    }
-    let key = eventstore::CommandKey::new(
-        "client-group",
-        request.group_id.to_string(),
+    let committed = crate::usecases::groups::create_group(
+        &state,
+        &command.context,
+        request.group_id,
+        request.provider_id,
+        name,
         &request,
-        serde_json::json!({ "id": request.group_id }),
     )
-    .map_err(|e| ApiError::internal(&e))?;
-    let committed = state
-        .store
-        .execute::<ClientGroup>(
-            &request.group_id.to_string(),
-            ClientGroupCommand::CreateClientGroup {
-                group_id: ClientGroupId::from_uuid(request.group_id),
-                provider_id: ProviderId::from_uuid(request.provider_id),
-                name,
-            },
-            &command.context,
-            &[key],
-        )
-        .await?;
+    .await?;
     Ok(accepted(request.group_id, &committed))
 }
 
-/// Client groups, by name.
+/// Client groups, by name, a page at a time.
 #[utoipa::path(get, path = "/v1/client-groups", tag = "clients",
     params(ListGroupsParams),
     responses((status = 200, description = "the groups", body = Page<GroupView>)))]
@@ -126,19 +117,16 @@ pub async fn list_groups(
     state
         .consistent(&[ReadModel::Clients], params.min_position)
         .await?;
-    let items: Vec<GroupView> = sqlx::query_as(
-        "SELECT g.group_id, g.provider_id, g.name,
-                (SELECT count(*) FROM client_group_members m WHERE m.group_id = g.group_id)
-                    AS clients,
-                g.created_at
-           FROM client_groups g
-          WHERE $1::uuid IS NULL OR g.provider_id = $1
-          ORDER BY g.name, g.group_id LIMIT 1000",
-    )
-    .bind(params.provider_id)
-    .fetch_all(&state.pool)
-    .await?;
-    Ok(Json(Page { items, next: None }))
+    let limit = crate::http::answer::limit(params.limit)?;
+    let after = crate::http::answer::id_cursor(params.after.as_deref())?;
+    let rows =
+        projections::clients::groups(&state.pool, params.provider_id, after, limit + 1).await?;
+    let items = rows.into_iter().map(GroupView::from).collect();
+    Ok(Json(crate::http::answer::page(
+        items,
+        limit,
+        |last: &GroupView| last.group_id.to_string(),
+    )))
 }
 
 /// Puts a client in exactly these groups.
@@ -155,31 +143,13 @@ pub async fn set_client_groups(
     Path(id): Path<Uuid>,
     Body(request): Body<SetGroupsRequest>,
 ) -> Result<Response, ApiError> {
-    let (provider_id, _) = crate::usecases::clients::active(&state, id).await?;
-    let mut groups = BTreeSet::new();
-    for group_id in &request.group_ids {
-        let group = state
-            .store
-            .load::<ClientGroup>(&group_id.to_string())
-            .await?
-            .aggregate;
-        if group.provider_id() != Some(provider_id) {
-            return Err(ApiError::unprocessable(
-                "client_group_not_found",
-                format!("group_ids: the client's provider has no group {group_id}"),
-            ));
-        }
-        groups.insert(ClientGroupId::from_uuid(*group_id));
-    }
-    let committed = state
-        .store
-        .execute::<Client>(
-            &id.to_string(),
-            ClientCommand::SetClientGroups { groups },
-            &command.context,
-            &[],
-        )
-        .await?;
+    let committed = crate::usecases::groups::set_client_groups(
+        &state,
+        &command.context,
+        id,
+        &request.group_ids,
+    )
+    .await?;
     Ok(accepted_with(StatusCode::OK, id, &committed))
 }
 
@@ -216,16 +186,12 @@ pub async fn set_client_status(
     Path(id): Path<Uuid>,
     Body(request): Body<SetStatusRequest>,
 ) -> Result<Response, ApiError> {
-    let committed = state
-        .store
-        .execute::<Client>(
-            &id.to_string(),
-            ClientCommand::SetClientStatus {
-                active: request.status == ClientStatus::Active,
-            },
-            &command.context,
-            &[],
-        )
-        .await?;
+    let committed = crate::usecases::clients::set_client_status(
+        &state,
+        &command.context,
+        id,
+        request.status == ClientStatus::Active,
+    )
+    .await?;
     Ok(accepted_with(StatusCode::OK, id, &committed))
 }

@@ -7,12 +7,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::client::Client;
-use domain::ids::{AccountId, ClientId, MergeId};
-use domain::merge::{MERGE_SOURCES_MAX, Merge, MergeCommand, MergeSource};
-use eventstore::CommandKey;
 use projections::ReadModel;
-use rust_decimal::Decimal;
+use projections::merges::{MergeRow, MergeStepRow};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -58,7 +54,7 @@ pub struct MergeView {
 }
 
 /// One step of a merge.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct MergeStepView {
     /// The global position of its event.
     pub position: i64,
@@ -78,15 +74,21 @@ pub struct MergeStepView {
     pub occurred_at: DateTime<Utc>,
 }
 
-#[derive(sqlx::FromRow)]
-struct StepRow {
-    position: i64,
-    step: String,
-    client_id: Option<Uuid>,
-    subject_id: Option<Uuid>,
-    amount: Option<Decimal>,
-    currency: Option<String>,
-    occurred_at: DateTime<Utc>,
+impl From<MergeStepRow> for MergeStepView {
+    fn from(row: MergeStepRow) -> Self {
+        MergeStepView {
+            position: row.position,
+            step: row.step,
+            client_id: row.client_id,
+            subject_id: row.subject_id,
+            amount: row
+                .amount
+                .zip(row.currency.as_deref())
+                .map(|(amount, currency)| crate::http::answer::format_amount(amount, currency)),
+            currency: row.currency,
+            occurred_at: row.occurred_at,
+        }
+    }
 }
 
 /// Starts merging the sources into the client `id`: their services, payers and balances (per
@@ -106,104 +108,16 @@ pub async fn merge_clients(
     Path(target_id): Path<Uuid>,
     Body(request): Body<MergeRequest>,
 ) -> Result<Response, ApiError> {
-    let (provider_id, currency) = crate::usecases::clients::active(&state, target_id).await?;
-    if request.sources.is_empty() {
-        return Err(ApiError::unprocessable(
-            "no_sources",
-            "sources: at least one source client is needed",
-        ));
-    }
-    if request.sources.len() > MERGE_SOURCES_MAX {
-        return Err(ApiError::unprocessable(
-            "too_many_sources",
-            format!("sources: at most {MERGE_SOURCES_MAX} source clients"),
-        ));
-    }
-    if request.sources.contains(&target_id) {
-        return Err(ApiError::unprocessable(
-            "target_in_sources",
-            "sources: the target cannot be merged into itself",
-        ));
-    }
-    let merge_id = MergeId::from_uuid(request.merge_id);
-    let mut sources = Vec::with_capacity(request.sources.len());
-    for source_id in &request.sources {
-        let source = state
-            .store
-            .load::<Client>(&source_id.to_string())
-            .await?
-            .aggregate;
-        let (Some(source_provider), Some(source_currency)) =
-            (source.provider_id(), source.currency())
-        else {
-            return Err(ApiError::unprocessable(
-                "source_not_found",
-                format!("sources: no client {source_id}"),
-            ));
-        };
-        if source_provider != provider_id {
-            return Err(ApiError::unprocessable(
-                "source_of_another_provider",
-                format!("sources: client {source_id} belongs to another provider"),
-            ));
-        }
-        match source.merged_into() {
-            // Merged by this very merge: a repeated request.
-            Some((merged_by, _)) if merged_by == merge_id => {}
-            Some((merged_by, into)) => {
-                return Err(ApiError::unprocessable(
-                    "client_merged",
-                    format!(
-                        "sources: client {source_id} was merged into client {into} by merge {merged_by}"
-                    ),
-                ));
-            }
-            None if source.is_deleted() => {
-                return Err(ApiError::unprocessable(
-                    "client_deleted",
-                    format!("sources: client {source_id} is deleted"),
-                ));
-            }
-            None => {}
-        }
-        let client_id = ClientId::from_uuid(*source_id);
-        sources.push(MergeSource {
-            client_id,
-            account_id: AccountId::of(client_id, source_provider, source_currency),
-        });
-    }
-    let target = ClientId::from_uuid(target_id);
-    let key = CommandKey::new(
-        "merge",
-        request.merge_id.to_string(),
-        &(target_id, &request.sources),
-        serde_json::json!({ "id": request.merge_id }),
-    )
-    .map_err(|e| ApiError::internal(&e))?;
-    let keys: Vec<CommandKey> = std::iter::once(key)
-        .chain(command.key(&request, request.merge_id)?)
-        .collect();
-    let committed = state
-        .store
-        .execute::<Merge>(
-            &request.merge_id.to_string(),
-            MergeCommand::StartMerge {
-                merge_id,
-                provider_id,
-                target,
-                target_account: AccountId::of(target, provider_id, currency),
-                sources,
-                started_on: state.today(),
-            },
-            &command.context,
-            &keys,
-        )
-        .await?;
-    Ok(accepted_with(
-        StatusCode::ACCEPTED,
-        request.merge_id,
-        &committed,
-    ))
+    let merge_id = request.merge_id;
+    let key = command.key(&request, merge_id)?;
+    let input = crate::usecases::merges::MergeInput {
+        merge_id: request.merge_id,
+        target_id,
+        sources: request.sources,
+    };
+    let committed =
+        crate::usecases::merges::merge_clients(&state, &command.context, key, input).await?;
+    Ok(accepted_with(StatusCode::ACCEPTED, merge_id, &committed))
 }
 
 /// A merge with the steps done so far.
@@ -220,62 +134,26 @@ pub async fn get_merge(
     state
         .consistent(&[ReadModel::Merges], consistency.min_position)
         .await?;
-    type MergeRow = (
-        Uuid,
-        Uuid,
-        Uuid,
-        serde_json::Value,
-        String,
-        NaiveDate,
-        DateTime<Utc>,
-        Option<DateTime<Utc>>,
-    );
-    let row: Option<MergeRow> = sqlx::query_as(
-        "SELECT merge_id, provider_id, target_id, sources, status, started_on, started_at,
-                completed_at
-           FROM merges WHERE merge_id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&state.pool)
-    .await?;
     let Some((
-        merge_id,
-        provider_id,
-        target_id,
-        sources,
-        status,
-        started_on,
-        started_at,
-        completed_at,
-    )) = row
+        MergeRow {
+            merge_id,
+            provider_id,
+            target_id,
+            sources,
+            status,
+            started_on,
+            started_at,
+            completed_at,
+        },
+        steps,
+    )) = projections::merges::merge_with_steps(&state.pool, id).await?
     else {
         return Err(ApiError::not_found(
             "merge_not_found",
             format!("no merge {id}"),
         ));
     };
-    let steps: Vec<StepRow> = sqlx::query_as(
-        "SELECT position, step, client_id, subject_id, amount, currency, occurred_at
-           FROM merge_steps WHERE merge_id = $1 ORDER BY position",
-    )
-    .bind(id)
-    .fetch_all(&state.pool)
-    .await?;
-    let steps = steps
-        .into_iter()
-        .map(|row| MergeStepView {
-            position: row.position,
-            step: row.step,
-            client_id: row.client_id,
-            subject_id: row.subject_id,
-            amount: row
-                .amount
-                .zip(row.currency.as_deref())
-                .map(|(amount, currency)| crate::http::answer::format_amount(amount, currency)),
-            currency: row.currency,
-            occurred_at: row.occurred_at,
-        })
-        .collect();
+    let steps = steps.into_iter().map(MergeStepView::from).collect();
     Ok(Json(MergeView {
         merge_id,
         provider_id,

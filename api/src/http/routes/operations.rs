@@ -4,9 +4,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use domain::ids::OperationId;
-use domain::service::{Service, ServiceCommand};
+use chrono::{DateTime, NaiveDate, Utc};
 use projections::ReadModel;
+use projections::services::OperationRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -14,10 +14,47 @@ use uuid::Uuid;
 use crate::http::answer::{Accepted, Page, accepted_with};
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{Body, Command, Path, Query};
-use crate::http::routes::services::{
-    OPERATION_COLUMNS, OperationRow, OperationView, operation_view,
-};
 use crate::http::state::AppState;
+use crate::usecases::operations as usecase;
+
+/// A provisioning operation.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OperationView {
+    /// Its id.
+    pub id: Uuid,
+    /// The service.
+    pub service_id: Uuid,
+    /// The service's client.
+    pub client_id: Uuid,
+    /// `activate`, `suspend`, `resume` or `delete`.
+    pub kind: String,
+    /// `pending`, `failed`, `retried` or `done`.
+    pub status: String,
+    /// Which attempt this is.
+    pub attempt: i32,
+    /// Why it failed.
+    pub reason: Option<String>,
+    /// The day it was requested for.
+    pub requested_on: NaiveDate,
+    /// When it was requested.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<OperationRecord> for OperationView {
+    fn from(row: OperationRecord) -> Self {
+        OperationView {
+            id: row.id,
+            service_id: row.service_id,
+            client_id: row.client_id,
+            kind: row.kind,
+            status: row.status,
+            attempt: row.attempt,
+            reason: row.reason,
+            requested_on: row.requested_on,
+            created_at: row.created_at,
+        }
+    }
+}
 
 /// `GET /v1/operations` parameters.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -58,52 +95,20 @@ pub async fn list_operations(
         .await?;
     let limit = crate::http::answer::limit(params.limit)?;
     let after = crate::http::answer::id_cursor(params.after.as_deref())?;
-    let rows: Vec<OperationRow> = sqlx::query_as(&format!(
-        "SELECT {OPERATION_COLUMNS} FROM operations
-          WHERE ($1::text IS NULL OR status = $1)
-            AND ($2::text IS NULL OR kind = $2)
-            AND ($3::uuid IS NULL OR id > $3)
-          ORDER BY id
-          LIMIT $4"
-    ))
-    .bind(params.status)
-    .bind(params.kind)
-    .bind(after)
-    .bind(limit + 1)
-    .fetch_all(&state.pool)
+    let rows = projections::services::operations(
+        &state.pool,
+        params.status.as_deref(),
+        params.kind.as_deref(),
+        after,
+        limit + 1,
+    )
     .await?;
-    let items = rows.into_iter().map(operation_view).collect();
+    let items = rows.into_iter().map(OperationView::from).collect();
     Ok(Json(crate::http::answer::page(
         items,
         limit,
         |o: &OperationView| o.id.to_string(),
     )))
-}
-
-async fn service_of(state: &AppState, operation: Uuid) -> Result<Uuid, ApiError> {
-    sqlx::query_scalar("SELECT service_id FROM operations WHERE id = $1")
-        .bind(operation)
-        .fetch_optional(&state.pool)
-        .await?
-        .ok_or_else(|| {
-            ApiError::not_found("operation_not_found", format!("no operation {operation}"))
-        })
-}
-
-async fn run(
-    state: &AppState,
-    command: &Command,
-    operation: Uuid,
-    request: &impl Serialize,
-    cmd: ServiceCommand,
-) -> Result<Response, ApiError> {
-    let service = service_of(state, operation).await?;
-    let key = command.key(request, operation)?;
-    let committed = state
-        .store
-        .execute::<Service>(&service.to_string(), cmd, &command.context, key.as_slice())
-        .await?;
-    Ok(accepted_with(StatusCode::OK, operation, &committed))
 }
 
 /// The provisioning service reports an operation done.
@@ -118,10 +123,9 @@ pub async fn complete_operation(
     command: Command,
     Path(id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
-    let cmd = ServiceCommand::CompleteOperation {
-        operation_id: OperationId::from_uuid(id),
-    };
-    run(&state, &command, id, &"complete", cmd).await
+    let key = command.key(&"complete", id)?;
+    let committed = usecase::complete_operation(&state, &command.context, key, id).await?;
+    Ok(accepted_with(StatusCode::OK, id, &committed))
 }
 
 /// The provisioning service reports an operation failed; staff see it and may retry it.
@@ -138,11 +142,10 @@ pub async fn fail_operation(
     Path(id): Path<Uuid>,
     Body(request): Body<FailRequest>,
 ) -> Result<Response, ApiError> {
-    let cmd = ServiceCommand::FailOperation {
-        operation_id: OperationId::from_uuid(id),
-        reason: request.reason.clone(),
-    };
-    run(&state, &command, id, &("fail", &request), cmd).await
+    let key = command.key(&("fail", &request), id)?;
+    let committed =
+        usecase::fail_operation(&state, &command.context, key, id, request.reason).await?;
+    Ok(accepted_with(StatusCode::OK, id, &committed))
 }
 
 /// Staff retry a failed operation; it is requested again under a new id.
@@ -158,19 +161,7 @@ pub async fn retry_operation(
     Path(id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
     let new = Uuid::now_v7();
-    let service = service_of(&state, id).await?;
     let key = command.key(&(), new)?;
-    let committed = state
-        .store
-        .execute::<Service>(
-            &service.to_string(),
-            ServiceCommand::RetryOperation {
-                operation_id: OperationId::from_uuid(id),
-                new_operation_id: OperationId::from_uuid(new),
-            },
-            &command.context,
-            key.as_slice(),
-        )
-        .await?;
+    let committed = usecase::retry_operation(&state, &command.context, key, id, new).await?;
     Ok(accepted_with(StatusCode::OK, new, &committed))
 }

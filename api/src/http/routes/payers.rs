@@ -7,21 +7,20 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use domain::client::{Client, ClientKind, ClientName, Country, Email};
-use domain::ids::{ClientId, PayerId};
-use domain::invoice::PayerDetails;
-use domain::payer::{Payer, PayerCommand, PayerProfile};
+use domain::client::{ClientKind, ClientName, Country, Email};
+use domain::payer::PayerProfile;
 use domain::tax::VatNumber;
 use projections::ReadModel;
+use projections::payers::PayerRow;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::http::answer::{Accepted, Consistency, Page, accepted, accepted_with};
+use crate::http::answer::{Accepted, Page, accepted, accepted_with, time_cursor, time_cursor_of};
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{Body, Command, Path, Query};
 use crate::http::state::AppState;
-use crate::usecases::payers::payer_of;
+use crate::usecases::payers as usecase;
 
 /// `POST /v1/clients/{id}/payers`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -76,7 +75,7 @@ pub struct UpdatePayerRequest {
 }
 
 /// A payer as staff see it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct PayerView {
     /// Its id.
     pub payer_id: Uuid,
@@ -102,6 +101,39 @@ pub struct PayerView {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+}
+
+impl From<PayerRow> for PayerView {
+    fn from(row: PayerRow) -> Self {
+        PayerView {
+            payer_id: row.payer_id,
+            client_id: row.client_id,
+            provider_id: row.provider_id,
+            kind: row.kind,
+            name: row.name,
+            country: row.country,
+            vat_number: row.vat_number,
+            registration_number: row.registration_number,
+            address: row.address,
+            email: row.email,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// `GET /v1/clients/{id}/payers` parameters.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListPayersParams {
+    /// The `next` cursor of the previous page.
+    pub after: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i64>,
+    /// Wait (bounded) until the read model has applied the event at this global position.
+    #[param(minimum = 0)]
+    pub min_position: Option<i64>,
 }
 
 /// A field that is present, `null` or not: absent is `None` (by `default`), `null` is
@@ -145,29 +177,15 @@ pub async fn create_payer(
         address: request.address.clone(),
         email: email(request.email.as_deref())?,
     };
-    let (provider_id, _) = crate::usecases::clients::active(&state, client_id).await?;
-    let key = eventstore::CommandKey::new(
-        "payer",
-        request.payer_id.to_string(),
-        &(client_id, &request),
-        serde_json::json!({ "id": request.payer_id }),
+    let committed = usecase::create_payer(
+        &state,
+        &command.context,
+        client_id,
+        request.payer_id,
+        profile,
+        &request,
     )
-    .map_err(|e| ApiError::internal(&e))?;
-    let committed = state
-        .store
-        .execute::<Payer>(
-            &request.payer_id.to_string(),
-            PayerCommand::CreatePayer {
-                payer_id: PayerId::from_uuid(request.payer_id),
-                client_id: ClientId::from_uuid(client_id),
-                provider_id,
-                profile,
-                requested_by: crate::http::routes::clients::requested_by(&command),
-            },
-            &command.context,
-            &[key],
-        )
-        .await?;
+    .await?;
     Ok(accepted(request.payer_id, &committed))
 }
 
@@ -185,117 +203,46 @@ pub async fn update_payer(
     Path(id): Path<Uuid>,
     Body(request): Body<UpdatePayerRequest>,
 ) -> Result<Response, ApiError> {
-    let payer = state.store.load::<Payer>(&id.to_string()).await?.aggregate;
-    let (Some(current), Some(client_id)) = (payer.profile(), payer.client_id()) else {
-        return Err(ApiError::not_found(
-            "payer_not_found",
-            format!("no payer {id}"),
-        ));
+    let change = usecase::PayerChange {
+        kind: request.kind,
+        name: request.name.as_deref().map(ClientName::parse).transpose()?,
+        country: request.country.as_deref().map(Country::parse).transpose()?,
+        vat_number: request
+            .vat_number
+            .as_ref()
+            .map(|value| vat(value.as_deref()))
+            .transpose()?,
+        registration_number: request.registration_number,
+        address: request.address,
+        email: request
+            .email
+            .as_ref()
+            .map(|value| email(value.as_deref()))
+            .transpose()?,
     };
-    crate::usecases::clients::active(&state, client_id.as_uuid()).await?;
-    let profile = PayerProfile {
-        kind: request.kind.unwrap_or(current.kind),
-        name: match request.name.as_deref() {
-            Some(name) => ClientName::parse(name)?,
-            None => current.name.clone(),
-        },
-        country: match request.country.as_deref() {
-            Some(country) => Country::parse(country)?,
-            None => current.country,
-        },
-        vat_number: match &request.vat_number {
-            Some(value) => vat(value.as_deref())?,
-            None => current.vat_number.clone(),
-        },
-        registration_number: match &request.registration_number {
-            Some(value) => value.clone(),
-            None => current.registration_number.clone(),
-        },
-        address: match &request.address {
-            Some(value) => value.clone(),
-            None => current.address.clone(),
-        },
-        email: match &request.email {
-            Some(value) => email(value.as_deref())?,
-            None => current.email.clone(),
-        },
-    };
-    let committed = state
-        .store
-        .execute::<Payer>(
-            &id.to_string(),
-            PayerCommand::UpdatePayer { profile },
-            &command.context,
-            &[],
-        )
-        .await?;
+    let committed = usecase::update_payer(&state, &command.context, id, change).await?;
     Ok(accepted_with(StatusCode::OK, id, &committed))
 }
 
-/// A client's payers, oldest first.
+/// A client's payers, oldest first, a page at a time.
 #[utoipa::path(get, path = "/v1/clients/{id}/payers", tag = "payers",
-    params(("id" = Uuid, Path, description = "the client"), Consistency),
+    params(("id" = Uuid, Path, description = "the client"), ListPayersParams),
     responses((status = 200, description = "the payers", body = Page<PayerView>)))]
 pub async fn list_payers(
     State(state): State<AppState>,
     Path(client_id): Path<Uuid>,
-    Query(consistency): Query<Consistency>,
+    Query(params): Query<ListPayersParams>,
 ) -> Result<Json<Page<PayerView>>, ApiError> {
     state
-        .consistent(&[ReadModel::Payers], consistency.min_position)
+        .consistent(&[ReadModel::Payers], params.min_position)
         .await?;
-    let items: Vec<PayerView> = sqlx::query_as(
-        "SELECT payer_id, client_id, provider_id, kind, name, country, vat_number,
-                registration_number, address, email, created_at, updated_at
-           FROM payers WHERE client_id = $1
-          ORDER BY created_at, payer_id LIMIT 1000",
-    )
-    .bind(client_id)
-    .fetch_all(&state.pool)
-    .await?;
-    Ok(Json(Page { items, next: None }))
-}
-
-/// The details a document for `client_id` is made out to: the payer's when `payer_id` names
-/// one (it must belong to the client), the client's otherwise.
-pub async fn payer_details(
-    state: &AppState,
-    client: &Client,
-    client_id: Uuid,
-    payer_id: Option<Uuid>,
-) -> Result<PayerDetails, ApiError> {
-    let own = payer_of(client, client_id)?;
-    let Some(payer_id) = payer_id else {
-        return Ok(own);
-    };
-    let payer = state
-        .store
-        .load::<Payer>(&payer_id.to_string())
-        .await?
-        .aggregate;
-    let Some(profile) = payer.profile() else {
-        return Err(ApiError::unprocessable(
-            "payer_not_found",
-            format!("payer_id: no payer {payer_id}"),
-        ));
-    };
-    if payer.client_id() != Some(ClientId::from_uuid(client_id)) {
-        return Err(ApiError::unprocessable(
-            "payer_of_another_client",
-            format!("payer_id: payer {payer_id} belongs to another client"),
-        ));
-    }
-    Ok(PayerDetails {
-        client_id: own.client_id,
-        name: profile.name.as_str().to_string(),
-        email: profile
-            .email
-            .as_ref()
-            .map_or(own.email, |e| e.as_str().to_string()),
-        country: profile.country,
-        kind: profile.kind,
-        vat_number: profile.vat_number.clone(),
-        address: profile.address.clone(),
-        payer_id: Some(PayerId::from_uuid(payer_id)),
-    })
+    let limit = crate::http::answer::limit(params.limit)?;
+    let after = time_cursor(params.after.as_deref())?;
+    let rows = projections::payers::of_client(&state.pool, client_id, after, limit + 1).await?;
+    let items = rows.into_iter().map(PayerView::from).collect();
+    Ok(Json(crate::http::answer::page(
+        items,
+        limit,
+        |last: &PayerView| time_cursor_of(last.created_at, last.payer_id),
+    )))
 }

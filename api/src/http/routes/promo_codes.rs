@@ -1,4 +1,4 @@
-//! Promo codes: create, list, read, disable. Orders redeem them (`routes::services`).
+//! Promo codes: create, list, read, disable. Orders redeem them (`usecases::services`).
 
 use axum::Json;
 use axum::extract::State;
@@ -8,10 +8,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::ids::{PromoCodeId, ProviderId, TariffId};
 use domain::money::{Currency, Money};
 use domain::period::BillingPeriod;
-use domain::promo::{Discount, PromoCode, PromoCodeText, PromoCommand, PromoError};
-use domain::provider::Provider;
+use domain::promo::{Discount, PromoError};
 use domain::tariff::ItemType;
 use projections::ReadModel;
+use projections::promos::PromoCodeRow;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -109,6 +109,20 @@ impl From<ItemTypeName> for ItemType {
     }
 }
 
+impl From<ItemType> for ItemTypeName {
+    fn from(item_type: ItemType) -> ItemTypeName {
+        match item_type {
+            ItemType::Domain => ItemTypeName::Domain,
+            ItemType::SharedHosting => ItemTypeName::SharedHosting,
+            ItemType::Vds => ItemTypeName::Vds,
+            ItemType::DedicatedServer => ItemTypeName::DedicatedServer,
+            ItemType::SslCertificate => ItemTypeName::SslCertificate,
+            ItemType::DnsHosting => ItemTypeName::DnsHosting,
+            ItemType::Other => ItemTypeName::Other,
+        }
+    }
+}
+
 /// A billing period, as a promo code's limit names it (ISO 8601 durations).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub enum PeriodName {
@@ -137,6 +151,18 @@ impl From<PeriodName> for BillingPeriod {
             PeriodName::P3M => BillingPeriod::Quarter,
             PeriodName::P6M => BillingPeriod::HalfYear,
             PeriodName::P12M => BillingPeriod::Year,
+        }
+    }
+}
+
+impl From<BillingPeriod> for PeriodName {
+    fn from(period: BillingPeriod) -> PeriodName {
+        match period {
+            BillingPeriod::Day => PeriodName::P1D,
+            BillingPeriod::Month => PeriodName::P1M,
+            BillingPeriod::Quarter => PeriodName::P3M,
+            BillingPeriod::HalfYear => PeriodName::P6M,
+            BillingPeriod::Year => PeriodName::P12M,
         }
     }
 }
@@ -207,50 +233,25 @@ pub struct PromoCodeView {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(sqlx::FromRow)]
-struct PromoCodeRow {
-    promo_code_id: Uuid,
-    provider_id: Uuid,
-    code: String,
-    discount: sqlx::types::Json<Discount>,
-    tariffs: sqlx::types::Json<Vec<Uuid>>,
-    item_types: sqlx::types::Json<Vec<ItemTypeName>>,
-    periods: sqlx::types::Json<Vec<PeriodName>>,
-    valid_from: Option<NaiveDate>,
-    valid_until: Option<NaiveDate>,
-    max_uses: Option<i32>,
-    uses: i32,
-    recurring: bool,
-    disabled: bool,
-    created_at: DateTime<Utc>,
-}
-
-const PROMO_CODE_COLUMNS: &str = "promo_code_id, provider_id, code, discount, tariffs, \
-     item_types, periods, valid_from, valid_until, max_uses, uses, recurring, disabled, created_at";
-
-fn view(row: PromoCodeRow) -> PromoCodeView {
-    PromoCodeView {
-        id: row.promo_code_id,
-        provider_id: row.provider_id,
-        code: row.code,
-        discount: DiscountBody::of(&row.discount.0),
-        tariffs: row.tariffs.0,
-        item_types: row.item_types.0,
-        periods: row.periods.0,
-        valid_from: row.valid_from,
-        valid_until: row.valid_until,
-        max_uses: row.max_uses,
-        uses: row.uses,
-        recurring: row.recurring,
-        disabled: row.disabled,
-        created_at: row.created_at,
+impl From<PromoCodeRow> for PromoCodeView {
+    fn from(row: PromoCodeRow) -> Self {
+        PromoCodeView {
+            id: row.promo_code_id,
+            provider_id: row.provider_id,
+            code: row.code,
+            discount: DiscountBody::of(&row.discount.0),
+            tariffs: row.tariffs.0,
+            item_types: row.item_types.0.into_iter().map(Into::into).collect(),
+            periods: row.periods.0.into_iter().map(Into::into).collect(),
+            valid_from: row.valid_from,
+            valid_until: row.valid_until,
+            max_uses: row.max_uses,
+            uses: row.uses,
+            recurring: row.recurring,
+            disabled: row.disabled,
+            created_at: row.created_at,
+        }
     }
-}
-
-/// Reads a code as typed: lowercase letters are taken as uppercase, then the domain's rules
-/// apply (`invalid_promo_code`).
-pub fn parse_code(code: &str) -> Result<PromoCodeText, ApiError> {
-    Ok(PromoCodeText::parse(&code.to_ascii_uppercase())?)
 }
 
 /// Creates a promo code. Its id is derived from the provider and the code, so a provider cannot
@@ -267,47 +268,29 @@ pub async fn create_promo_code(
     command: Command,
     Body(request): Body<CreatePromoCodeRequest>,
 ) -> Result<Response, ApiError> {
-    let code = parse_code(&request.code)?;
+    let code = crate::http::answer::promo_code(&request.code)?;
     let discount = request.discount.parse()?;
-    let provider = state
-        .store
-        .load::<Provider>(&request.provider_id.to_string())
-        .await?
-        .aggregate;
-    if !provider.is_created() {
-        return Err(ApiError::unprocessable(
-            "provider_not_found",
-            format!("provider_id: no provider {}", request.provider_id),
-        ));
-    }
-    let provider_id = ProviderId::from_uuid(request.provider_id);
-    let id = PromoCodeId::of(provider_id, code.as_str());
+    let id = PromoCodeId::of(ProviderId::from_uuid(request.provider_id), code.as_str());
     let key = command.key(&request, id.as_uuid())?;
-    let committed = state
-        .store
-        .execute::<PromoCode>(
-            &id.to_string(),
-            PromoCommand::CreatePromoCode {
-                provider_id,
-                code,
-                discount,
-                tariffs: request
-                    .tariffs
-                    .iter()
-                    .copied()
-                    .map(TariffId::from_uuid)
-                    .collect(),
-                item_types: request.item_types.iter().copied().map(Into::into).collect(),
-                periods: request.periods.iter().copied().map(Into::into).collect(),
-                valid_from: request.valid_from,
-                valid_until: request.valid_until,
-                max_uses: request.max_uses,
-                recurring: request.recurring,
-            },
-            &command.context,
-            key.as_slice(),
-        )
-        .await?;
+    let promo = crate::usecases::catalog::NewPromoCode {
+        provider_id: request.provider_id,
+        code,
+        discount,
+        tariffs: request
+            .tariffs
+            .iter()
+            .copied()
+            .map(TariffId::from_uuid)
+            .collect(),
+        item_types: request.item_types.iter().copied().map(Into::into).collect(),
+        periods: request.periods.iter().copied().map(Into::into).collect(),
+        valid_from: request.valid_from,
+        valid_until: request.valid_until,
+        max_uses: request.max_uses,
+        recurring: request.recurring,
+    };
+    let committed =
+        crate::usecases::catalog::create_promo_code(&state, &command.context, key, promo).await?;
     Ok(accepted(id.as_uuid(), &committed))
 }
 
@@ -324,15 +307,8 @@ pub async fn disable_promo_code(
     Path(id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
     let key = command.key(&(), id)?;
-    let committed = state
-        .store
-        .execute::<PromoCode>(
-            &id.to_string(),
-            PromoCommand::DisablePromoCode,
-            &command.context,
-            key.as_slice(),
-        )
-        .await?;
+    let committed =
+        crate::usecases::catalog::disable_promo_code(&state, &command.context, key, id).await?;
     Ok(accepted_with(StatusCode::OK, id, &committed))
 }
 
@@ -365,22 +341,9 @@ pub async fn list_promo_codes(
         .await?;
     let limit = crate::http::answer::limit(params.limit)?;
     let after = crate::http::answer::id_cursor(params.after.as_deref())?;
-    // Ids are derived (UUID v5), so the order is by creation, with the id as a tie-break; the
-    // cursor is the last id shown.
-    let rows: Vec<PromoCodeRow> = sqlx::query_as(&format!(
-        "SELECT {PROMO_CODE_COLUMNS} FROM promo_codes
-          WHERE ($1::uuid IS NULL OR provider_id = $1)
-            AND ($2::uuid IS NULL OR (created_at, promo_code_id) >
-                 (SELECT created_at, promo_code_id FROM promo_codes WHERE promo_code_id = $2))
-          ORDER BY created_at, promo_code_id
-          LIMIT $3"
-    ))
-    .bind(params.provider_id)
-    .bind(after)
-    .bind(limit + 1)
-    .fetch_all(&state.pool)
-    .await?;
-    let items = rows.into_iter().map(view).collect();
+    let rows =
+        projections::promos::promo_codes(&state.pool, params.provider_id, after, limit + 1).await?;
+    let items = rows.into_iter().map(PromoCodeView::from).collect();
     Ok(Json(crate::http::answer::page(
         items,
         limit,
@@ -402,12 +365,8 @@ pub async fn get_promo_code(
     state
         .consistent(&[ReadModel::PromoCodes], consistency.min_position)
         .await?;
-    let row: Option<PromoCodeRow> = sqlx::query_as(&format!(
-        "SELECT {PROMO_CODE_COLUMNS} FROM promo_codes WHERE promo_code_id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(&state.pool)
-    .await?;
-    row.map(|row| Json(view(row)))
+    projections::promos::promo_code(&state.pool, id)
+        .await?
+        .map(|row| Json(PromoCodeView::from(row)))
         .ok_or_else(|| ApiError::not_found("promo_code_not_found", format!("no promo code {id}")))
 }

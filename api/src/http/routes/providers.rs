@@ -6,8 +6,8 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use domain::ids::ProviderId;
 use domain::money::Currency;
-use domain::provider::{Provider, ProviderCommand};
 use projections::ReadModel;
+use projections::clients::ProviderRow;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -42,6 +42,17 @@ pub struct ProviderView {
     pub created_at: DateTime<Utc>,
 }
 
+impl From<ProviderRow> for ProviderView {
+    fn from(row: ProviderRow) -> Self {
+        ProviderView {
+            id: row.id,
+            name: row.name,
+            currency: row.currency,
+            created_at: row.created_at,
+        }
+    }
+}
+
 /// Creates a provider.
 #[utoipa::path(post, path = "/v1/providers", tag = "providers",
     request_body = CreateProviderRequest,
@@ -58,19 +69,15 @@ pub async fn create_provider(
     let currency = Currency::parse(&request.currency)?;
     let id = Uuid::now_v7();
     let key = command.key(&request, id)?;
-    let committed = state
-        .store
-        .execute::<Provider>(
-            &id.to_string(),
-            ProviderCommand::CreateProvider {
-                provider_id: ProviderId::from_uuid(id),
-                name: request.name,
-                currency,
-            },
-            &command.context,
-            key.as_slice(),
-        )
-        .await?;
+    let committed = crate::usecases::providers::create_provider(
+        &state,
+        &command.context,
+        key,
+        ProviderId::from_uuid(id),
+        request.name,
+        currency,
+    )
+    .await?;
     Ok(accepted(id, &committed))
 }
 
@@ -85,19 +92,6 @@ pub async fn list_providers(
     state
         .consistent(&[ReadModel::Providers], consistency.min_position)
         .await?;
-    let rows: Vec<(Uuid, String, String, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT id, name, currency, created_at FROM providers ORDER BY created_at, id LIMIT 1000",
-    )
-    .fetch_all(&state.pool)
-    .await?;
-    Ok(Json(
-        rows.into_iter()
-            .map(|(id, name, currency, created_at)| ProviderView {
-                id,
-                name,
-                currency,
-                created_at,
-            })
-            .collect(),
-    ))
+    let rows = projections::clients::providers(&state.pool).await?;
+    Ok(Json(rows.into_iter().map(ProviderView::from).collect()))
 }

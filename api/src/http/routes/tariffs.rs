@@ -5,11 +5,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use domain::ids::{ProviderId, TariffId};
+use domain::ids::TariffId;
 use domain::money::Money;
-use domain::provider::Provider;
-use domain::tariff::{AddonSpec, ItemType, PeriodPrice, Tariff, TariffCommand};
+use domain::tariff::{AddonSpec, ItemType, PeriodPrice};
 use projections::ReadModel;
+use projections::catalog::TariffRow;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -103,30 +103,19 @@ pub struct ListTariffsParams {
     pub min_position: Option<i64>,
 }
 
-type TariffRow = (
-    Uuid,
-    Uuid,
-    String,
-    String,
-    String,
-    serde_json::Value,
-    serde_json::Value,
-    serde_json::Value,
-    DateTime<Utc>,
-);
-
-fn view(row: TariffRow) -> TariffView {
-    let (id, provider_id, name, item_type, status, prices, setup_fees, addons, created_at) = row;
-    TariffView {
-        id,
-        provider_id,
-        name,
-        item_type,
-        status,
-        prices,
-        setup_fees,
-        addons,
-        created_at,
+impl From<TariffRow> for TariffView {
+    fn from(row: TariffRow) -> Self {
+        TariffView {
+            id: row.id,
+            provider_id: row.provider_id,
+            name: row.name,
+            item_type: row.item_type,
+            status: row.status,
+            prices: row.prices,
+            setup_fees: row.setup_fees,
+            addons: row.addons,
+            created_at: row.created_at,
+        }
     }
 }
 
@@ -142,36 +131,19 @@ pub async fn create_tariff(
     command: Command,
     Body(request): Body<CreateTariffRequest>,
 ) -> Result<Response, ApiError> {
-    let provider = state
-        .store
-        .load::<Provider>(&request.provider_id.to_string())
-        .await?
-        .aggregate;
-    if !provider.is_created() {
-        return Err(ApiError::unprocessable(
-            "provider_not_found",
-            format!("provider_id: no provider {}", request.provider_id),
-        ));
-    }
     let id = Uuid::now_v7();
     let key = command.key(&request, id)?;
-    let committed = state
-        .store
-        .execute::<Tariff>(
-            &id.to_string(),
-            TariffCommand::CreateTariff {
-                tariff_id: TariffId::from_uuid(id),
-                provider_id: ProviderId::from_uuid(request.provider_id),
-                name: request.name,
-                item_type: request.item_type,
-                prices: request.prices,
-                setup_fees: request.setup_fees,
-                addons: request.addons,
-            },
-            &command.context,
-            key.as_slice(),
-        )
-        .await?;
+    let tariff = crate::usecases::catalog::NewTariff {
+        tariff_id: TariffId::from_uuid(id),
+        provider_id: request.provider_id,
+        name: request.name,
+        item_type: request.item_type,
+        prices: request.prices,
+        setup_fees: request.setup_fees,
+        addons: request.addons,
+    };
+    let committed =
+        crate::usecases::catalog::create_tariff(&state, &command.context, key, tariff).await?;
     Ok(accepted(id, &committed))
 }
 
@@ -190,20 +162,12 @@ pub async fn set_price(
     Body(request): Body<SetPriceRequest>,
 ) -> Result<Response, ApiError> {
     let key = command.key(&request, id)?;
-    let committed = state
-        .store
-        .execute::<Tariff>(
-            &id.to_string(),
-            TariffCommand::SetPrice {
-                price: PeriodPrice {
-                    period: request.period,
-                    price: request.price,
-                },
-            },
-            &command.context,
-            key.as_slice(),
-        )
-        .await?;
+    let price = PeriodPrice {
+        period: request.period,
+        price: request.price,
+    };
+    let committed =
+        crate::usecases::catalog::set_price(&state, &command.context, key, id, price).await?;
     Ok(accepted_with(StatusCode::OK, id, &committed))
 }
 
@@ -220,15 +184,8 @@ pub async fn archive_tariff(
     Path(id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
     let key = command.key(&(), id)?;
-    let committed = state
-        .store
-        .execute::<Tariff>(
-            &id.to_string(),
-            TariffCommand::ArchiveTariff,
-            &command.context,
-            key.as_slice(),
-        )
-        .await?;
+    let committed =
+        crate::usecases::catalog::archive_tariff(&state, &command.context, key, id).await?;
     Ok(accepted_with(StatusCode::OK, id, &committed))
 }
 
@@ -245,22 +202,15 @@ pub async fn list_tariffs(
         .await?;
     let limit = crate::http::answer::limit(params.limit)?;
     let after = crate::http::answer::id_cursor(params.after.as_deref())?;
-    let rows: Vec<TariffRow> = sqlx::query_as(
-        "SELECT id, provider_id, name, item_type, status, prices, setup_fees, addons, created_at
-           FROM tariffs
-          WHERE ($1::uuid IS NULL OR provider_id = $1)
-            AND ($2::text IS NULL OR status = $2)
-            AND ($3::uuid IS NULL OR id > $3)
-          ORDER BY id
-          LIMIT $4",
+    let rows = projections::catalog::tariffs(
+        &state.pool,
+        params.provider_id,
+        params.status.as_deref(),
+        after,
+        limit + 1,
     )
-    .bind(params.provider_id)
-    .bind(params.status)
-    .bind(after)
-    .bind(limit + 1)
-    .fetch_all(&state.pool)
     .await?;
-    let items = rows.into_iter().map(view).collect();
+    let items = rows.into_iter().map(TariffView::from).collect();
     Ok(Json(crate::http::answer::page(
         items,
         limit,
@@ -282,13 +232,8 @@ pub async fn get_tariff(
     state
         .consistent(&[ReadModel::Tariffs], consistency.min_position)
         .await?;
-    let row: Option<TariffRow> = sqlx::query_as(
-        "SELECT id, provider_id, name, item_type, status, prices, setup_fees, addons, created_at
-           FROM tariffs WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&state.pool)
-    .await?;
-    row.map(|r| Json(view(r)))
+    projections::catalog::tariff(&state.pool, id)
+        .await?
+        .map(|row| Json(TariffView::from(row)))
         .ok_or_else(|| ApiError::not_found("tariff_not_found", format!("no tariff {id}")))
 }

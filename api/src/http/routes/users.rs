@@ -132,19 +132,3 @@ pub async fn act_as_client(
     .await?;
     Ok((StatusCode::CREATED, Json(TokenIssued::from(issued))).into_response())
 }
-
-// Registering a client with its first user (`routes::clients`, another group's) still names
-// `UserRequest` and `NewUser` here; they go once that route calls `usecases::access::NewUser` itself.
-
-/// The first user of a registration, checked and hashed: `usecases::access::NewUser`.
-pub struct NewUser;
-
-impl NewUser {
-    /// [`access::NewUser::prepare`] for the documented request.
-    pub async fn prepare(
-        core: &crate::usecases::Core,
-        request: &UserRequest,
-    ) -> Result<access::NewUser, crate::usecases::Error> {
-        access::NewUser::prepare(core, &request.into()).await
-    }
-}
