@@ -1,3 +1,4 @@
+// Over 800 lines: one property, its generator of command sequences and its checks read together.
 //! The money simulator (issue 13): money conservation as a property the test suite proves.
 //!
 //! Thousands of seeded random command sequences drive the aggregates' pure `decide` and `apply`

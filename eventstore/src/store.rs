@@ -1,3 +1,4 @@
+// Over 800 lines: the command path (load, decide, append, retry) and its cache are one invariant.
 //! The command path: load an aggregate (snapshot plus the events after it), let it decide,
 //! append its events with optimistic concurrency, and answer with their global position.
 //!

@@ -33,6 +33,10 @@ use eventstore::log::StoredEvent;
 
 pub use engine::{Outcome, Progress, Projection, WorkerConfig};
 
+/// Why a read-model query failed: the database refused or could not be reached. The queries of
+/// every read model (next to its writes) answer with it.
+pub use sqlx::Error as QueryError;
+
 /// Why a projection step failed. The step's transaction is rolled back and retried.
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectionError {

@@ -1,3 +1,4 @@
+// Over 800 lines: one read model (services and operations), its writes and the queries next to them.
 //! Services (ordered items) and the provisioning operations on them.
 
 use std::collections::{HashMap, HashSet};

@@ -250,7 +250,7 @@ through_usecases!(
     domain::service::ServiceError,
     eventstore::StoreError,
     projections::ProjectionError,
-    sqlx::Error,
+    projections::QueryError,
 );
 
 impl<E: Into<usecases::Error>> From<eventstore::CommandError<E>> for ApiError {
