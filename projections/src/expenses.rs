@@ -380,3 +380,14 @@ pub async fn monthly_movements(
     .fetch_all(pool)
     .await
 }
+
+/// The service an expense charged.
+pub async fn service_of(
+    pool: &sqlx::PgPool,
+    expense_id: Uuid,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("SELECT service_id FROM expenses WHERE expense_id = $1")
+        .bind(expense_id)
+        .fetch_optional(pool)
+        .await
+}

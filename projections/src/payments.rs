@@ -411,3 +411,12 @@ pub async fn get(pool: &sqlx::PgPool, payment_id: Uuid) -> Result<Option<Payment
     .fetch_optional(pool)
     .await
 }
+
+/// The client of a payment, as the read model holds it (also of one credited directly, which
+/// has no `Payment` stream).
+pub async fn client_of(pool: &sqlx::PgPool, payment_id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("SELECT client_id FROM payments WHERE payment_id = $1")
+        .bind(payment_id)
+        .fetch_optional(pool)
+        .await
+}

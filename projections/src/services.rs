@@ -825,3 +825,14 @@ pub async fn service_of_operation(
         .fetch_optional(pool)
         .await
 }
+
+/// The client of a provisioning operation.
+pub async fn client_of_operation(
+    pool: &sqlx::PgPool,
+    operation_id: Uuid,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("SELECT client_id FROM operations WHERE id = $1")
+        .bind(operation_id)
+        .fetch_optional(pool)
+        .await
+}

@@ -325,7 +325,7 @@ pub async fn seed(store: &EventStore, clients: usize, seed: u64) -> Result<Seede
             company_id: company.company_id().ok_or_else(|| refused("no company"))?,
             client_id: *client_id,
             seller: company.seller().ok_or_else(|| refused("no company"))?,
-            treatment: crate::usecases::invoices::treatment_of(company, &payer),
+            treatment: company.treatment_for(&payer),
             payer,
             currency,
             lines: vec![LineInput::new(

@@ -9,11 +9,11 @@ use chrono::{Days, NaiveDate};
 use domain::client::Client;
 use domain::company::{Company, SellerDetails};
 use domain::ids::{AccountId, ClientId, CompanyId, InvoiceId, ProviderId};
-use domain::invoice::{Invoice, InvoiceCommand, InvoiceKind, InvoicePeriod, PayerDetails};
+use domain::invoice::{Invoice, InvoiceCommand, InvoiceKind, InvoicePeriod};
 use domain::money::{Currency, Money};
 use domain::tax::{
     InvoiceLine, LineInput, QUANTITY_DECIMALS_MAX, QUANTITY_MAX, RecordedLine, TaxRate,
-    TaxTreatment, TaxedAmount, price_lines, recorded_lines,
+    TaxedAmount, price_lines, recorded_lines,
 };
 use eventstore::CommandKey;
 use eventstore::metadata::CommandContext;
@@ -45,13 +45,6 @@ pub async fn company_of(
         });
     }
     Ok(company)
-}
-
-/// The tax treatment of `payer` under the company's rules.
-pub fn treatment_of(company: &Company, payer: &PayerDetails) -> TaxTreatment {
-    company.tax_rules().map_or(TaxTreatment::NotTaxed, |rules| {
-        rules.treatment_for(&payer.tax_customer())
-    })
 }
 
 /// One line of an invoice as sent: its amounts are parsed in the invoice's currency, which the
@@ -166,7 +159,7 @@ pub async fn issue_invoice(
         provider_id,
         company_id: CompanyId::from_uuid(input.company_id),
         client_id: ClientId::from_uuid(input.client_id),
-        treatment: treatment_of(&company, &payer),
+        treatment: company.treatment_for(&payer),
         seller,
         payer,
         currency,
@@ -431,7 +424,7 @@ pub async fn run_monthly(
             provider_id,
             company_id: seller.company_id,
             client_id: ClientId::from_uuid(first.client_id),
-            treatment: treatment_of(&company, &payer),
+            treatment: company.treatment_for(&payer),
             seller,
             payer,
             currency,

@@ -115,27 +115,8 @@ pub async fn update_payer(
 /// The payer's details as they are now, frozen into a document: the client's own
 /// (`client_not_found` for a client never registered).
 pub fn payer_of(client: &Client, client_id: Uuid) -> Result<PayerDetails, Error> {
-    let (Some(name), Some(email), Some(country), Some(kind)) = (
-        client.name(),
-        client.email(),
-        client.country(),
-        client.kind(),
-    ) else {
-        return Err(Error::not_found(
-            "client_not_found",
-            format!("no client {client_id}"),
-        ));
-    };
-    Ok(PayerDetails {
-        client_id: ClientId::from_uuid(client_id),
-        name: name.as_str().to_string(),
-        email: email.as_str().to_string(),
-        country,
-        kind,
-        vat_number: client.vat_number().cloned(),
-        address: client.address().map(str::to_string),
-        payer_id: None,
-    })
+    PayerDetails::of_client(client, ClientId::from_uuid(client_id))
+        .ok_or_else(|| Error::not_found("client_not_found", format!("no client {client_id}")))
 }
 
 /// The details a document for `client_id` is made out to: the payer's when `payer_id` names

@@ -192,7 +192,7 @@ fn proforma_draft(
     let seller = company
         .seller()
         .ok_or_else(|| Error::not_found("company_not_found", "no such company"))?;
-    let treatment = match crate::usecases::invoices::treatment_of(company, &payer) {
+    let treatment = match company.treatment_for(&payer) {
         TaxTreatment::Standard { rate, .. } => TaxTreatment::Standard {
             rate,
             mode: TaxMode::Included,

@@ -70,6 +70,15 @@ struct CreatedCompany {
 }
 
 impl Company {
+    /// How this company taxes what `payer` buys: under its tax rules, or not taxed when it has
+    /// none.
+    pub fn treatment_for(&self, payer: &crate::invoice::PayerDetails) -> crate::tax::TaxTreatment {
+        self.tax_rules()
+            .map_or(crate::tax::TaxTreatment::NotTaxed, |rules| {
+                rules.treatment_for(&payer.tax_customer())
+            })
+    }
+
     /// Whether `CompanyCreated` has happened.
     pub fn is_created(&self) -> bool {
         self.created.is_some()

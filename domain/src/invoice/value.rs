@@ -104,6 +104,30 @@ pub struct PayerDetails {
 }
 
 impl PayerDetails {
+    /// The details of the client `client` (stored under `client_id`) itself as a payer; `None`
+    /// for a client never registered. Every document made out to the client, and the tax
+    /// treatment of its charges, start from these.
+    pub fn of_client(client: &crate::client::Client, client_id: ClientId) -> Option<Self> {
+        let (Some(name), Some(email), Some(country), Some(kind)) = (
+            client.name(),
+            client.email(),
+            client.country(),
+            client.kind(),
+        ) else {
+            return None;
+        };
+        Some(Self {
+            client_id,
+            name: name.as_str().to_string(),
+            email: email.as_str().to_string(),
+            country,
+            kind,
+            vat_number: client.vat_number().cloned(),
+            address: client.address().map(str::to_string),
+            payer_id: None,
+        })
+    }
+
     /// What the tax rules need to know about the payer.
     pub fn tax_customer(&self) -> TaxCustomer {
         TaxCustomer {

@@ -329,12 +329,7 @@ pub async fn owner_of(core: &Core, owned: Owned, id: Uuid) -> Result<Option<Uuid
                 Some(client) => Some(client.as_uuid()),
                 // A payment credited directly has no `Payment` stream: the payments read model
                 // names its client.
-                None => {
-                    sqlx::query_scalar("SELECT client_id FROM payments WHERE payment_id = $1")
-                        .bind(id)
-                        .fetch_optional(&core.pool)
-                        .await?
-                }
+                None => projections::payments::client_of(&core.pool, id).await?,
             }
         }
         Owned::Invoice => store
@@ -345,11 +340,7 @@ pub async fn owner_of(core: &Core, owned: Owned, id: Uuid) -> Result<Option<Uuid
             .map(|c| c.as_uuid()),
         Owned::Expense => {
             // An expense belongs to the client of the service it charged.
-            let service: Option<Uuid> =
-                sqlx::query_scalar("SELECT service_id FROM expenses WHERE expense_id = $1")
-                    .bind(id)
-                    .fetch_optional(&core.pool)
-                    .await?;
+            let service = projections::expenses::service_of(&core.pool, id).await?;
             match service {
                 None => None,
                 Some(service) => store
@@ -360,12 +351,7 @@ pub async fn owner_of(core: &Core, owned: Owned, id: Uuid) -> Result<Option<Uuid
                     .map(|c| c.as_uuid()),
             }
         }
-        Owned::Operation => {
-            sqlx::query_scalar::<_, Uuid>("SELECT client_id FROM operations WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&core.pool)
-                .await?
-        }
+        Owned::Operation => projections::services::client_of_operation(&core.pool, id).await?,
         Owned::Ticket => store
             .load::<Ticket>(&key)
             .await?

@@ -14,8 +14,9 @@ use async_trait::async_trait;
 use domain::client::Client;
 use domain::company::Company;
 use domain::ids::{ClientId, InvoiceId, ProviderId};
+use domain::invoice::PayerDetails;
 use domain::invoice::{Invoice, InvoiceBook, InvoiceBookEvent, InvoiceCommand, InvoiceEvent};
-use domain::tax::{TaxCustomer, TaxTreatment};
+use domain::tax::TaxTreatment;
 use eventstore::log::StoredEvent;
 use eventstore::metadata::{Actor, CommandContext};
 use eventstore::{CommandError, CommandKey, EventStore};
@@ -225,16 +226,11 @@ pub async fn treatment_for_client(
         .load::<Client>(&client_id.to_string())
         .await?
         .aggregate;
-    let (Some(country), Some(kind), Some(rules)) =
-        (client.country(), client.kind(), company.tax_rules())
-    else {
-        return Ok(TaxTreatment::NotTaxed);
-    };
-    Ok(rules.treatment_for(&TaxCustomer {
-        country,
-        kind,
-        vat_number: client.vat_number().cloned(),
-    }))
+    Ok(
+        PayerDetails::of_client(&client, client_id).map_or(TaxTreatment::NotTaxed, |payer| {
+            company.treatment_for(&payer)
+        }),
+    )
 }
 
 /// The process that numbers every drafted invoice a crash left unnumbered. The API numbers its

@@ -25,7 +25,7 @@ use domain::ids::{AccountId, InvoiceId, PaymentId};
 use domain::invoice::{Invoice, InvoiceCommand, InvoiceKind, PayerDetails};
 use domain::money::Money;
 use domain::payment::Payment;
-use domain::tax::{LineInput, TaxTreatment};
+use domain::tax::LineInput;
 use eventstore::log::{LogPosition, StoredEvent};
 use eventstore::metadata::{Actor, CommandContext};
 use eventstore::{EventStore, StoredAggregate};
@@ -166,29 +166,10 @@ async fn draft(
         .load::<Client>(&client_id.to_string())
         .await?
         .aggregate;
-    let (Some(name), Some(email), Some(country), Some(kind)) = (
-        client.name(),
-        client.email(),
-        client.country(),
-        client.kind(),
-    ) else {
-        return Err(IssueError::Refused(format!(
-            "client {client_id} has no details to print"
-        )));
-    };
-    let payer = PayerDetails {
-        client_id,
-        name: name.as_str().to_string(),
-        email: email.as_str().to_string(),
-        country,
-        kind,
-        vat_number: client.vat_number().cloned(),
-        address: client.address().map(str::to_string),
-        payer_id: None,
-    };
-    let treatment = company.tax_rules().map_or(TaxTreatment::NotTaxed, |rules| {
-        rules.treatment_for(&payer.tax_customer())
-    });
+    let payer = PayerDetails::of_client(&client, client_id).ok_or_else(|| {
+        IssueError::Refused(format!("client {client_id} has no details to print"))
+    })?;
+    let treatment = company.treatment_for(&payer);
     Ok(Some(InvoiceCommand::DraftInvoice {
         invoice_id: InvoiceId::prepayment(payment_id),
         kind: InvoiceKind::Prepayment,
