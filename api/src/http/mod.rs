@@ -16,3 +16,4 @@ pub mod route;
 pub mod routes;
 pub mod server;
 pub mod state;
+pub mod views;

@@ -11,7 +11,6 @@
 
 pub mod rules;
 pub mod throttle;
-mod views;
 
 use axum::body::Body;
 use axum::extract::{FromRequestParts, MatchedPath, Request, State};
@@ -29,8 +28,8 @@ use crate::usecases::access::{self, IssuedToken, Owned};
 use rules::{ClientOf, Need, Owner, Rule, Rules};
 use throttle::Source;
 
+pub use crate::http::views::{AnnouncementView, TokenIssued, UserRequest};
 pub use crate::usecases::access::Principal;
-pub use views::{AnnouncementView, TokenIssued, UserRequest};
 
 /// The rows a list may show the caller: every client's, or one client's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

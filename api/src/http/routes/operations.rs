@@ -4,9 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::{DateTime, NaiveDate, Utc};
 use projections::ReadModel;
-use projections::services::OperationRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -15,46 +13,8 @@ use crate::http::answer::{Accepted, Page, accepted_with};
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{Body, Command, Path, Query};
 use crate::http::state::AppState;
+use crate::http::views::OperationView;
 use crate::usecases::operations as usecase;
-
-/// A provisioning operation.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct OperationView {
-    /// Its id.
-    pub id: Uuid,
-    /// The service.
-    pub service_id: Uuid,
-    /// The service's client.
-    pub client_id: Uuid,
-    /// `activate`, `suspend`, `resume` or `delete`.
-    pub kind: String,
-    /// `pending`, `failed`, `retried` or `done`.
-    pub status: String,
-    /// Which attempt this is.
-    pub attempt: i32,
-    /// Why it failed.
-    pub reason: Option<String>,
-    /// The day it was requested for.
-    pub requested_on: NaiveDate,
-    /// When it was requested.
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<OperationRecord> for OperationView {
-    fn from(row: OperationRecord) -> Self {
-        OperationView {
-            id: row.id,
-            service_id: row.service_id,
-            client_id: row.client_id,
-            kind: row.kind,
-            status: row.status,
-            attempt: row.attempt,
-            reason: row.reason,
-            requested_on: row.requested_on,
-            created_at: row.created_at,
-        }
-    }
-}
 
 /// `GET /v1/operations` parameters.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]

@@ -5,12 +5,12 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use domain::period::BillingPeriod;
 use domain::service::{Service, SuspendReason};
 use domain::tariff::AddonSelection;
 use projections::ReadModel;
-use projections::services::{OperationRecord, ServiceRecord};
+use projections::services::ServiceRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -22,6 +22,7 @@ use crate::http::answer::{
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{Body, Command, Path, Query};
 use crate::http::state::AppState;
+use crate::http::views::OperationView;
 use crate::usecases::services as usecase;
 
 /// `POST /v1/clients/{id}/services`.
@@ -124,34 +125,7 @@ pub struct ServiceView {
     pub close_at_period_end: bool,
     /// Its provisioning operations, newest first (only on `GET /v1/services/{id}`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub operations: Option<Vec<ServiceOperationView>>,
-}
-
-/// A provisioning operation.
-///
-/// The same shape as `routes::operations::OperationView`, under the same schema name: route
-/// modules do not import each other.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[schema(as = OperationView)]
-pub struct ServiceOperationView {
-    /// Its id.
-    pub id: Uuid,
-    /// The service.
-    pub service_id: Uuid,
-    /// The service's client.
-    pub client_id: Uuid,
-    /// `activate`, `suspend`, `resume` or `delete`.
-    pub kind: String,
-    /// `pending`, `failed`, `retried` or `done`.
-    pub status: String,
-    /// Which attempt this is.
-    pub attempt: i32,
-    /// Why it failed.
-    pub reason: Option<String>,
-    /// The day it was requested for.
-    pub requested_on: NaiveDate,
-    /// When it was requested.
-    pub created_at: DateTime<Utc>,
+    pub operations: Option<Vec<OperationView>>,
 }
 
 impl From<ServiceRecord> for ServiceView {
@@ -175,22 +149,6 @@ impl From<ServiceRecord> for ServiceView {
             suspended_since: row.suspended_since,
             close_at_period_end: row.close_at_period_end,
             operations: None,
-        }
-    }
-}
-
-impl From<OperationRecord> for ServiceOperationView {
-    fn from(row: OperationRecord) -> Self {
-        ServiceOperationView {
-            id: row.id,
-            service_id: row.service_id,
-            client_id: row.client_id,
-            kind: row.kind,
-            status: row.status,
-            attempt: row.attempt,
-            reason: row.reason,
-            requested_on: row.requested_on,
-            created_at: row.created_at,
         }
     }
 }

@@ -1,12 +1,13 @@
 //! The documented shapes that more than one route module answers or reads: a token shown once
 //! (login, service tokens, acting as a client), a new client user (its own route and a client's
-//! registration) and an announcement (their list and a client user's login). Kept here, beside
-//! authentication, so that no route module imports another.
+//! registration), an announcement (their list and a client user's login) and a provisioning
+//! operation (their list and a service's). Kept here so that no route module imports another.
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::access::ClientRole;
+use projections::services::OperationRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -99,6 +100,45 @@ impl From<projections::support::AnnouncementRow> for AnnouncementView {
             valid_from: row.valid_from,
             valid_until: row.valid_until,
             withdrawn_at: row.withdrawn_at,
+        }
+    }
+}
+
+/// A provisioning operation.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OperationView {
+    /// Its id.
+    pub id: Uuid,
+    /// The service.
+    pub service_id: Uuid,
+    /// The service's client.
+    pub client_id: Uuid,
+    /// `activate`, `suspend`, `resume` or `delete`.
+    pub kind: String,
+    /// `pending`, `failed`, `retried` or `done`.
+    pub status: String,
+    /// Which attempt this is.
+    pub attempt: i32,
+    /// Why it failed.
+    pub reason: Option<String>,
+    /// The day it was requested for.
+    pub requested_on: NaiveDate,
+    /// When it was requested.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<OperationRecord> for OperationView {
+    fn from(row: OperationRecord) -> Self {
+        OperationView {
+            id: row.id,
+            service_id: row.service_id,
+            client_id: row.client_id,
+            kind: row.kind,
+            status: row.status,
+            attempt: row.attempt,
+            reason: row.reason,
+            requested_on: row.requested_on,
+            created_at: row.created_at,
         }
     }
 }
