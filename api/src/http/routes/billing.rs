@@ -24,8 +24,29 @@ pub struct BillingRunRequest {
 
 /// The billing day's report in the OpenAPI document: the answer is the use case's
 /// `BillingDayReport` itself, and this schema is read from how the report serializes, so its
-/// fields are written once, in the use case.
+/// fields are written once, in the use case. What each field means to a caller is said here
+/// (a test checks every field has its sentence and no sentence outlives its field).
 pub struct BillingRunView;
+
+/// The caller's description of each field of the report.
+const FIELD_DESCRIPTIONS: &[(&str, &str)] = &[
+    ("as_of", "The day."),
+    ("services", "Services looked at."),
+    ("charged", "Periods charged."),
+    ("refused", "Charges the accounts could not pay."),
+    ("suspensions", "Suspensions requested."),
+    ("deletions", "Deletions requested."),
+    ("closed", "Services closed."),
+    ("notices", "Expiry notices recorded."),
+    ("elapsed_ms", "Wall time in milliseconds."),
+];
+
+fn report_fields() -> serde_json::Map<String, serde_json::Value> {
+    match serde_json::to_value(BillingDayReport::default()) {
+        Ok(serde_json::Value::Object(fields)) => fields,
+        _ => serde_json::Map::new(),
+    }
+}
 
 impl utoipa::PartialSchema for BillingRunView {
     fn schema() -> RefOr<Schema> {
@@ -33,11 +54,11 @@ impl utoipa::PartialSchema for BillingRunView {
             "The billing day's report: what it looked at, charged and requested, and how long it \
              took.",
         ));
-        let fields = match serde_json::to_value(BillingDayReport::default()) {
-            Ok(serde_json::Value::Object(fields)) => fields,
-            _ => serde_json::Map::new(),
-        };
-        for (name, value) in fields {
+        for (name, value) in report_fields() {
+            let description = FIELD_DESCRIPTIONS
+                .iter()
+                .find(|(field, _)| *field == name)
+                .map(|(_, description)| *description);
             // The counters are `u64`; the only other field is the day, a string.
             let property = if value.is_number() {
                 ObjectBuilder::new()
@@ -47,7 +68,9 @@ impl utoipa::PartialSchema for BillingRunView {
             } else {
                 ObjectBuilder::new().schema_type(Type::String)
             };
-            object = object.property(&name, property).required(&name);
+            object = object
+                .property(&name, property.description(description))
+                .required(&name);
         }
         object.into()
     }
@@ -83,4 +106,23 @@ pub async fn run_billing(
     let report =
         crate::usecases::billing::run_billing(&state, &command.context, request.as_of).await?;
     Ok(Json(report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_field_of_the_report_is_described_and_every_description_has_its_field() {
+        let fields: Vec<String> = report_fields().keys().cloned().collect();
+        let described: Vec<String> = FIELD_DESCRIPTIONS
+            .iter()
+            .map(|(field, _)| (*field).to_owned())
+            .collect();
+        let mut sorted_fields = fields.clone();
+        sorted_fields.sort();
+        let mut sorted_described = described.clone();
+        sorted_described.sort();
+        assert_eq!(sorted_fields, sorted_described);
+    }
 }
