@@ -12,5 +12,6 @@ pub mod node;
 pub mod telemetry;
 pub mod usecases;
 
-pub use http::app::{AppState, router};
+pub use http::app::router;
+pub use http::state::AppState;
 pub use node::{Running, ServerConfig};

@@ -21,7 +21,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::http::auth::rules::{BODY_LIMIT, Need, Rules};
 use crate::http::error::ApiError;
 use crate::http::routes;
-pub use crate::http::state::{AppState, Inner, Tokens};
+use crate::http::state::AppState;
 
 async fn record_metrics(request: Request, next: Next) -> Response {
     let started = Instant::now();

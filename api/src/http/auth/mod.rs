@@ -28,7 +28,6 @@ use crate::usecases::access::{self, IssuedToken, Owned};
 use rules::{ClientOf, Need, Owner, Rule, Rules};
 use throttle::Source;
 
-pub use crate::http::views::{AnnouncementView, TokenIssued, UserRequest};
 pub use crate::usecases::access::Principal;
 
 /// The rows a list may show the caller: every client's, or one client's.

@@ -21,11 +21,12 @@ use uuid::Uuid;
 use crate::http::answer::{
     Accepted, Page, accepted_with, limit, page, time_cursor, time_cursor_of,
 };
+use crate::http::auth::Principal;
 use crate::http::auth::throttle::Source;
-use crate::http::auth::{AnnouncementView, Principal, TokenIssued};
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{Body, Command, Path, Query};
 use crate::http::state::AppState;
+use crate::http::views::{AnnouncementView, TokenIssued};
 use crate::usecases::access;
 
 // The dashboard signs in and issues sessions by these paths.

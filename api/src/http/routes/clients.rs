@@ -38,7 +38,7 @@ pub struct RegisterClientRequest {
     /// `POST /v1/auth/login`. Left out of the Idempotency-Key's fingerprint: the password goes
     /// nowhere but into its hash.
     #[serde(default, skip_serializing)]
-    pub user: Option<crate::http::auth::UserRequest>,
+    pub user: Option<crate::http::views::UserRequest>,
 }
 
 /// `PATCH /v1/clients/{id}`: only the fields sent change.

@@ -18,10 +18,11 @@ use uuid::Uuid;
 use crate::http::answer::{
     Accepted, Page, accepted, accepted_with, limit, page, time_cursor, time_cursor_of,
 };
-use crate::http::auth::{AnnouncementView, Principal, Visible};
+use crate::http::auth::{Principal, Visible};
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{Body, Command, Path, Query};
 use crate::http::state::AppState;
+use crate::http::views::AnnouncementView;
 use crate::usecases::messages::{self, ClientMessage, NewAnnouncement};
 
 /// `POST /v1/client-messages`.

@@ -12,11 +12,11 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::http::answer::{Accepted, Page, accepted, limit, page, time_cursor, time_cursor_of};
-pub use crate::http::auth::UserRequest;
-use crate::http::auth::{Principal, TokenIssued};
+use crate::http::auth::Principal;
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{Body, Command, Path, Query};
 use crate::http::state::AppState;
+use crate::http::views::{TokenIssued, UserRequest};
 use crate::usecases::access;
 
 /// Adds a user to a client.
