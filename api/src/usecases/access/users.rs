@@ -109,25 +109,15 @@ impl NewUser {
     }
 }
 
-/// A client that exists and is not deleted: one a user may be added to or acted as.
+/// A client that may be named (`Client::active`: it exists, is neither merged nor deleted): one
+/// a user may be added to or acted as.
 pub(super) async fn active_client(core: &Core, id: Uuid) -> Result<Client, Error> {
     let client = core.store.load::<Client>(&id.to_string()).await?.aggregate;
-    if !client.is_registered() {
-        return Err(Error::not_found(
-            "client_not_found",
-            format!("no client {id}"),
-        ));
-    }
-    if client.is_deleted() {
-        return Err(Error::refused(
-            "client_deleted",
-            format!("client {id} is deleted"),
-        ));
-    }
+    client.active(ClientId::from_uuid(id))?;
     Ok(client)
 }
 
-/// Adds a user to the client `client`, which must exist and not be deleted.
+/// Adds a user to the client `client`, which must exist and be neither merged nor deleted.
 pub async fn create_client_user(
     core: &Core,
     context: &CommandContext,
