@@ -9,21 +9,30 @@
 //! whatever crashes, because each checkpoint is read under its lock and moved with its rows.
 //!
 //! A read model that fails leaves the group, so that one bad projection does not hold back the
-//! others: it is retried alone with a backoff and comes back once a step of its own succeeds. A
-//! read model a whole batch behind the others (a new version rebuilding from the start) also
-//! goes on alone until it has caught up, so the others are not read through the whole log again.
+//! others: it is retried alone with a backoff and comes back once a step of its own succeeds.
+//!
+//! One transaction for all read models is cheap when they are caught up and slow when they are
+//! behind (they are applied one after the other). A step that comes back full hands over to
+//! [`catch_up_together`], which applies larger batches the way the rebuild does until a batch
+//! comes back short (ADR 10, addendum). Read models a whole batch behind the others (a new
+//! version rebuilding from the start) leave the group and are caught up together the same way,
+//! a few batches between two group steps, so the others are neither read through the whole log
+//! again nor held back long.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use eventstore::log::{self, LogPosition};
+use eventstore::log::{self, LogPosition, StoredEvent};
+use futures::future::BoxFuture;
+use futures::{FutureExt, StreamExt};
 use sqlx::PgPool;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::{
-    BACKLOG_EVERY, Outcome, Progress, Projection, WorkerConfig, reset_in, try_project_batch,
+    BACKLOG_EVERY, Outcome, Progress, Projection, WorkerConfig, apply_read, checkpoints, reset_in,
+    try_project_batch,
 };
 use crate::ProjectionError;
 
@@ -180,6 +189,162 @@ pub async fn try_project_group(
     })
 }
 
+/// How many times the group's batch a catch-up reads at once: with the default 1,000, the
+/// rebuild's 5,000.
+const CATCH_UP_FACTOR: i64 = 5;
+
+/// How many batches a catch-up applies before handing back to the group's loop (so read models
+/// behind do not hold back the others, nor a catch-up a stop, for long).
+const CATCH_UP_BATCHES: u32 = 8;
+
+/// How many read models a catch-up applies at once, each on a connection of its own. The
+/// workers' pool also serves the process managers and `LISTEN`; two cores gain little beyond.
+const CATCH_UP_PARALLEL: usize = 3;
+
+/// What [`catch_up_together`] left to the group.
+#[derive(Debug, Default)]
+struct CaughtUp {
+    /// Read models whose batch failed: they leave the group.
+    failed: Vec<(&'static str, ProjectionError)>,
+    /// The reader's error, if reading the log failed; the group's next step tries again.
+    read_failed: Option<ProjectionError>,
+    /// Read models another worker holds or moved: left to the group's step.
+    left: Vec<&'static str>,
+    /// Whether the last batch came back short: those still applying are caught up.
+    short: bool,
+}
+
+/// Catches `members` up while the log is a whole batch ahead of them, the way the rebuild does
+/// (`engine::apply_read`): one reader reads `batch_size` events at a time in safe order and reads
+/// the next batch while the read models apply this one, each in a transaction of its own under
+/// its lock, from its own checkpoint, moving it with its rows, several at once.
+///
+/// A group step is one transaction applying every read model one after the other: caught up,
+/// that is one commit per gathering interval instead of one per read model; behind, it keeps one
+/// of the two cores busy at a time and takes five times as long as the rebuild on the same
+/// events. A read model whose checkpoint moved under it (another worker) or whose lock another
+/// worker holds is left to the group's next step, which sorts it out; one whose batch fails is
+/// returned to leave the group. Returns when a batch comes back short, after
+/// [`CATCH_UP_BATCHES`] batches, or when `stop` turns true.
+async fn catch_up_together(
+    pool: &PgPool,
+    members: &[Arc<dyn Projection>],
+    batch_size: i64,
+    progress: &Progress,
+    stop: &watch::Receiver<bool>,
+) -> CaughtUp {
+    let mut caught = CaughtUp::default();
+    let mut batches = 0;
+    let stored = match checkpoints(pool).await {
+        Ok(stored) => stored,
+        Err(error) => {
+            caught.read_failed = Some(error.into());
+            return caught;
+        }
+    };
+    // Only the read models the group has already started (their version's checkpoint exists);
+    // the group's step starts the others.
+    let mut active: Vec<(Arc<dyn Projection>, LogPosition)> = Vec::with_capacity(members.len());
+    for member in members {
+        match stored.get(member.name()) {
+            Some(found) if found.version == member.version() => {
+                active.push((Arc::clone(member), found.at));
+            }
+            _ => caught.left.push(member.name()),
+        }
+    }
+    let Some(oldest) = active.iter().map(|&(_, at)| at).min() else {
+        return caught;
+    };
+    let mut batch = match log::read_after(pool, oldest, batch_size).await {
+        Ok(events) => events,
+        Err(error) => {
+            caught.read_failed = Some(error.into());
+            return caught;
+        }
+    };
+    loop {
+        let Some(last) = batch.last() else {
+            caught.short = true;
+            return caught;
+        };
+        batches += 1;
+        let last_at = last.log_position();
+        let last_recorded = last.recorded_at;
+        let full = i64::try_from(batch.len()).unwrap_or(i64::MAX) >= batch_size;
+        let events = &batch;
+        // Every read model that applies this batch ends at its last event, and those with
+        // nothing in it are beyond it: the next batch starts there.
+        let read_next = async {
+            if full && batches < CATCH_UP_BATCHES && !*stop.borrow() {
+                Some(log::read_after(pool, last_at, batch_size).await)
+            } else {
+                None
+            }
+        };
+        // Boxed: the stream's futures borrow the batch, and the spawned worker must be `Send`
+        // for every lifetime, which the compiler cannot see through an unboxed closure.
+        let applies: Vec<BoxFuture<'_, Applied>> = active
+            .iter()
+            .map(|(member, from)| {
+                apply_member(pool, member.as_ref(), *from, events, last_at).boxed()
+            })
+            .collect();
+        let apply: BoxFuture<'_, Vec<Applied>> = futures::stream::iter(applies)
+            .buffered(CATCH_UP_PARALLEL)
+            .collect()
+            .boxed();
+        let (next, applied) = tokio::join!(read_next, apply);
+        let lag = (Utc::now() - last_recorded).to_std().unwrap_or_default();
+        let mut kept = Vec::with_capacity(active.len());
+        for ((member, _), (name, applied)) in active.into_iter().zip(applied) {
+            match applied {
+                Ok(Some(at)) => {
+                    if at == last_at {
+                        metrics::histogram!("billing_projection_lag_seconds", "projection" => name)
+                            .record(lag.as_secs_f64());
+                    }
+                    kept.push((member, at));
+                }
+                // Another worker holds it or moved it: the group's next step takes it from there.
+                Ok(None) => caught.left.push(name),
+                Err(error) => caught.failed.push((name, error)),
+            }
+        }
+        active = kept;
+        progress.bump();
+        caught.short = !full;
+        match next {
+            Some(Ok(events)) if !active.is_empty() => batch = events,
+            Some(Err(error)) => {
+                caught.read_failed = Some(error.into());
+                return caught;
+            }
+            _ => return caught,
+        }
+    }
+}
+
+/// A read model's name and where its checkpoint is after [`apply_member`]: `None` when another
+/// worker holds it or moved it.
+type Applied = (&'static str, Result<Option<LogPosition>, ProjectionError>);
+
+/// Applies the part of `events` after `from` to `member` as the rebuild does.
+async fn apply_member(
+    pool: &PgPool,
+    member: &dyn Projection,
+    from: LogPosition,
+    events: &[StoredEvent],
+    last_at: LogPosition,
+) -> Applied {
+    let after = &events[events.partition_point(|event| event.log_position() <= from)..];
+    if after.is_empty() {
+        return (member.name(), Ok(Some(from)));
+    }
+    let applied = apply_read(pool, member, from, after).await;
+    (member.name(), applied.map(|moved| moved.then_some(last_at)))
+}
+
 /// A read model outside the group for now.
 struct Apart {
     projection: Arc<dyn Projection>,
@@ -202,6 +367,8 @@ pub(super) async fn work_group(
     stop: watch::Receiver<bool>,
 ) {
     let mut joined = members;
+    // Read models a whole batch behind the others, caught up together between group steps.
+    let mut behind: Vec<Arc<dyn Projection>> = Vec::new();
     let mut apart: Vec<Apart> = Vec::new();
     let mut backoff = FIRST_BACKOFF;
     let mut backlog_recorded: Option<Instant> = None;
@@ -222,7 +389,26 @@ pub(super) async fn work_group(
                     more = i64::try_from(step.read).unwrap_or(i64::MAX) >= config.batch_size;
                     for name in step.behind {
                         tracing::info!(projection = name, "catching up apart from the others");
-                        leave(&mut joined, &mut apart, name, Duration::ZERO);
+                        if let Some(index) = joined.iter().position(|m| m.name() == name) {
+                            behind.push(joined.swap_remove(index));
+                        }
+                    }
+                    if more && !*stop.borrow() {
+                        // A full batch: the group is behind. Catch up as the rebuild does.
+                        let caught = catch_up_together(
+                            &pool,
+                            &joined,
+                            config.batch_size.saturating_mul(CATCH_UP_FACTOR),
+                            &progress,
+                            &stop,
+                        )
+                        .await;
+                        failed |= caught.read_failed.is_some();
+                        for (name, error) in caught.failed {
+                            tracing::warn!(projection = name, %error,
+                                "projection step failed; retrying it apart from the others");
+                            leave(&mut joined, &mut apart, name, FIRST_BACKOFF);
+                        }
                     }
                 }
                 Err(GroupError {
@@ -242,6 +428,40 @@ pub(super) async fn work_group(
                     tracing::warn!(error = %source, "projection step failed; retrying");
                     failed = true;
                 }
+            }
+        }
+        if !behind.is_empty() && !*stop.borrow() {
+            // Read models a batch or more behind the others (a new version rebuilding): a few
+            // large batches for all of them at once, read once, between two steps of the group,
+            // so the others are not held back for long.
+            let caught = catch_up_together(
+                &pool,
+                &behind,
+                config.batch_size.saturating_mul(CATCH_UP_FACTOR),
+                &progress,
+                &stop,
+            )
+            .await;
+            moved = true;
+            failed |= caught.read_failed.is_some();
+            for (name, error) in caught.failed {
+                tracing::warn!(projection = name, %error,
+                    "projection step failed; retrying it apart from the others");
+                leave(&mut behind, &mut apart, name, FIRST_BACKOFF);
+            }
+            for name in caught.left {
+                // Another worker holds it or moved it: the group's step sorts it out.
+                if let Some(index) = behind.iter().position(|m| m.name() == name) {
+                    joined.push(behind.swap_remove(index));
+                }
+            }
+            if caught.short {
+                for member in behind.drain(..) {
+                    tracing::info!(projection = member.name(), "back with the others");
+                    joined.push(member);
+                }
+            } else {
+                more = true;
             }
         }
         let now = Instant::now();
