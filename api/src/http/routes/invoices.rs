@@ -15,8 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::http::answer::Page;
-use crate::http::answer::format_amount;
+use crate::http::answer::{Page, format_amount};
 use crate::http::auth::Visible;
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{Body, Command, Path, Query};

@@ -19,8 +19,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::http::answer::format_amount;
-use crate::http::answer::{Accepted, Consistency, Page, accepted, accepted_with};
+use crate::http::answer::{Accepted, Consistency, Page, accepted, accepted_with, format_amount};
 use crate::http::auth::Visible;
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{Body, Command, Path, Query};
