@@ -89,7 +89,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
             clear_security(item);
         }
     }
-    document_problems(&mut api, &rules);
+    document_problems(&mut api, rules);
     api
 }
 

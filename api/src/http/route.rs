@@ -24,15 +24,21 @@ macro_rules! route {
 pub(crate) use route;
 
 impl Route {
-    /// The route of `handler` under `rule`, whose method and path become the handler's own.
+    /// The route of `handler` under `rule`.
+    pub fn new(handler: UtoipaMethodRouter<AppState>, rule: Rule) -> Self {
+        Self { handler, rule }
+    }
+
+    /// Its rule, with the handler's method and path. The path is leaked to live as long as the
+    /// rule table: call it once per route per process (`routes::rules` does, into a static).
     ///
     /// # Panics
     ///
-    /// When `handler` is not exactly one operation on one path: a table written wrong, found by
-    /// every test that builds the router.
+    /// When the handler is not exactly one operation on one path: a table written wrong, found by
+    /// every test that builds the rule table.
     #[allow(clippy::panic)]
-    pub fn new(handler: UtoipaMethodRouter<AppState>, mut rule: Rule) -> Self {
-        let (_, paths, _) = &handler;
+    pub fn rule(&self) -> Rule {
+        let (_, paths, _) = &self.handler;
         let mut operations = paths.paths.iter().flat_map(|(path, item)| {
             [
                 ("GET", item.get.is_some()),
@@ -48,15 +54,11 @@ impl Route {
         let (Some((method, path)), None) = (operations.next(), operations.next()) else {
             panic!("a route is one handler with one method on one path");
         };
-        rule.method = method;
-        // Once per route, at start: the rule table lives as long as the process.
-        rule.path = Box::leak(path.into_boxed_str());
-        Self { handler, rule }
-    }
-
-    /// Its rule, with its method and path.
-    pub fn rule(&self) -> Rule {
-        self.rule
+        Rule {
+            method,
+            path: Box::leak(path.into_boxed_str()),
+            ..self.rule
+        }
     }
 
     /// The handler, for routing and the document, with its body limit.

@@ -25,7 +25,7 @@ pub struct Inner {
     /// The Prometheus recorder's handle, for `/metrics`.
     pub metrics: Option<PrometheusHandle>,
     /// Every route's rule, by method and template.
-    pub rules: Rules,
+    pub rules: &'static Rules,
     /// The limits on sign-ins (failures per login and address, the argon2 gate).
     pub sign_in: Arc<crate::http::auth::throttle::Throttle>,
 }

@@ -55,7 +55,7 @@ impl Session {
     /// Whether the API would let this staff member call `method` on the route `path`: the one
     /// rule table (`auth::rules`) decides every page and every block.
     fn may(&self, method: &str, path: &str) -> bool {
-        crate::http::auth::may(&self.state.rules, &self.principal, method, path)
+        crate::http::auth::may(self.state.rules, &self.principal, method, path)
     }
 }
 

@@ -28,19 +28,25 @@ pub mod tariffs;
 pub mod tickets;
 pub mod users;
 
+use std::sync::LazyLock;
+
 use crate::http::auth::rules::{Owner, Rule, Rules};
 use crate::http::route::{Route, route};
 
-/// Every route's rule: the table's, and the two routes outside the document.
-pub fn rules() -> Rules {
-    Rules::new(
-        table().iter().map(Route::rule).chain([
-            Rule::authenticated().at("GET", "/openapi.json"),
-            Rule::read(domain::access::Resource::Settings)
-                .scope("metrics.read")
-                .at("GET", "/metrics"),
-        ]),
-    )
+/// Every route's rule: the table's, and the two routes outside the document. Built once per
+/// process.
+pub fn rules() -> &'static Rules {
+    static RULES: LazyLock<Rules> = LazyLock::new(|| {
+        Rules::new(
+            table().iter().map(Route::rule).chain([
+                Rule::authenticated().at("GET", "/openapi.json"),
+                Rule::read(domain::access::Resource::Settings)
+                    .scope("metrics.read")
+                    .at("GET", "/metrics"),
+            ]),
+        )
+    });
+    &RULES
 }
 
 /// Every route of the API, each declared once: its handler (method, path and document from its
