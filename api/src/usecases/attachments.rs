@@ -5,6 +5,7 @@
 //! so a refused message leaves at most an unreferenced file, never a message without its file.
 
 use domain::ticket::Attachment;
+use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
 /// A file of a message, checked: what the message records and the bytes.
@@ -14,6 +15,11 @@ pub struct File {
     pub attachment: Attachment,
     /// The content.
     pub bytes: Vec<u8>,
+}
+
+/// The digest a file is stored and named under: its SHA-256 in lower-case hexadecimal.
+pub fn digest_of(bytes: &[u8]) -> String {
+    crate::usecases::access::secret::hex(&Sha256::digest(bytes))
 }
 
 /// Stores the bytes of checked files under their digest.

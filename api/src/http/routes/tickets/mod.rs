@@ -22,7 +22,6 @@ use domain::ticket::{
 use projections::ReadModel;
 use projections::support::{TicketFilter, TicketRow};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -226,7 +225,7 @@ fn decode_attachments(uploads: &[AttachmentUpload]) -> Result<Vec<File>, ApiErro
             ))
             .into());
         }
-        let sha256 = hex(&Sha256::digest(&bytes));
+        let sha256 = crate::usecases::attachments::digest_of(&bytes);
         let attachment = Attachment {
             sha256,
             file_name: upload.file_name.clone(),
@@ -237,10 +236,6 @@ fn decode_attachments(uploads: &[AttachmentUpload]) -> Result<Vec<File>, ApiErro
         files.push(File { attachment, bytes });
     }
     Ok(files)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Opens a ticket of a client: asked by one of its users, or written by staff to the client
