@@ -91,6 +91,19 @@ impl ConnectionBudget {
     }
 }
 
+/// The projection workers' own pool of [`WORKER_CONNECTIONS`] over the same database as `pool`,
+/// so that requests never wait for a worker's connection nor workers for a request's.
+pub fn workers_pool(pool: &PgPool) -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(WORKER_CONNECTIONS)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_lazy_with(
+            (*pool.connect_options())
+                .clone()
+                .application_name("billing-workers"),
+        )
+}
+
 /// Opens a pool to `url`. Connection attempts are bounded so that a database that is down makes
 /// requests fail fast with 503 rather than hang.
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
@@ -168,14 +181,7 @@ pub async fn start(
                 "more projection workers than worker connections: some wait for others"
             );
         }
-        let worker_pool = PgPoolOptions::new()
-            .max_connections(WORKER_CONNECTIONS)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_lazy_with(
-                (*pool.connect_options())
-                    .clone()
-                    .application_name("billing-workers"),
-            );
+        let worker_pool = workers_pool(&pool);
         let engine = projections::engine::run_until_stopped(
             worker_pool,
             workers,

@@ -11,6 +11,9 @@
 //! hold none; the password hashes and token digests of older event versions are removed on the
 //! way out ([`without_secrets`]), so projections, the seal and the audit stream never see them.
 
+use std::any::Any;
+use std::sync::OnceLock;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -52,6 +55,37 @@ pub struct StoredEvent {
     pub metadata: String,
     /// When the database recorded the event.
     pub recorded_at: DateTime<Utc>,
+    /// The payload and metadata as first decoded, so that the read models sharing a batch parse
+    /// each event once instead of once each.
+    decoded: Decoded,
+}
+
+/// What [`StoredEvent::decode`] and [`StoredEvent::metadata`] parsed first. Not part of the
+/// event: equal for every event, and a clone starts empty.
+#[derive(Default)]
+struct Decoded {
+    payload: OnceLock<Box<dyn Any + Send + Sync>>,
+    metadata: OnceLock<EventMetadata>,
+}
+
+impl Clone for Decoded {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl PartialEq for Decoded {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Decoded {}
+
+impl std::fmt::Debug for Decoded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Decoded")
+    }
 }
 
 impl StoredEvent {
@@ -63,14 +97,35 @@ impl StoredEvent {
         }
     }
 
-    /// The payload decoded as the aggregate's event type.
-    pub fn decode<E: DeserializeOwned>(&self) -> Result<E, serde_json::Error> {
-        serde_json::from_str(&self.payload)
+    /// The payload decoded as the aggregate's event type. The first decoding is kept: the
+    /// read models that share a batch each get a copy of it rather than parsing the JSON again.
+    pub fn decode<E>(&self) -> Result<E, serde_json::Error>
+    where
+        E: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        if let Some(decoded) = self
+            .decoded
+            .payload
+            .get()
+            .and_then(|decoded| decoded.downcast_ref::<E>())
+        {
+            return Ok(decoded.clone());
+        }
+        let decoded: E = serde_json::from_str(&self.payload)?;
+        // Another type may have been kept first (a read model decoding a part of the payload):
+        // then this one is parsed each time.
+        let _ = self.decoded.payload.set(Box::new(decoded.clone()));
+        Ok(decoded)
     }
 
-    /// The metadata decoded.
+    /// The metadata decoded, parsed once per event like [`StoredEvent::decode`].
     pub fn metadata(&self) -> Result<EventMetadata, serde_json::Error> {
-        serde_json::from_str(&self.metadata)
+        if let Some(decoded) = self.decoded.metadata.get() {
+            return Ok(decoded.clone());
+        }
+        let decoded: EventMetadata = serde_json::from_str(&self.metadata)?;
+        let _ = self.decoded.metadata.set(decoded.clone());
+        Ok(decoded)
     }
 }
 
@@ -208,6 +263,7 @@ fn from_row_as_stored(row: EventRow) -> StoredEvent {
         payload,
         metadata,
         recorded_at,
+        decoded: Decoded::default(),
     }
 }
 

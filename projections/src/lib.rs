@@ -11,6 +11,7 @@ pub mod balances;
 pub mod catalog;
 pub mod clients;
 pub mod companies;
+pub mod costs;
 pub mod engine;
 pub mod expenses;
 pub mod invoices;

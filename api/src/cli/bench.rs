@@ -28,6 +28,17 @@ pub async fn command(
         database.close().await;
         return Ok(());
     }
+    if args.workload == Workload::CatchUp {
+        let database = open_database(cli).await?;
+        let runs = crate::cli::bench_catchup::run(&database.pool, args.runs).await?;
+        if args.json {
+            print_out(&serde_json::to_string_pretty(&runs)?);
+        } else {
+            print_out(&crate::cli::bench_catchup::table(&runs));
+        }
+        database.close().await;
+        return Ok(());
+    }
     let mut database = None;
     let mut running = None;
     let (url, token) = match &args.url {

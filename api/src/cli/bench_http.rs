@@ -29,6 +29,9 @@ pub enum Workload {
     /// A command on an account with `--events` events against one on a fresh account, with the
     /// state cache on and off (in process, not over HTTP).
     DeepAggregate,
+    /// The live workers catching up every read model from the start of the log against the
+    /// rebuild, on the database's own log (in process, not over HTTP; `--runs` times).
+    CatchUp,
 }
 
 /// The bench's settings.

@@ -7,7 +7,11 @@ use crate::cli::database::open_database;
 
 /// `billing projections …`.
 pub async fn command(cli: &Cli, command: &ProjectionsCommand) -> anyhow::Result<()> {
-    let ProjectionsCommand::Rebuild { name, batch_size } = command;
+    let ProjectionsCommand::Rebuild {
+        name,
+        batch_size,
+        parallel,
+    } = command;
     let database = open_database(cli).await?;
     let selected = match name {
         None => projections::all(),
@@ -16,7 +20,8 @@ pub async fn command(cli: &Cli, command: &ProjectionsCommand) -> anyhow::Result<
         ],
     };
     let rebuilt =
-        crate::cli::rebuild::rebuild(&database.pool, &selected, *batch_size, true).await?;
+        crate::cli::rebuild::rebuild_with(&database.pool, &selected, *batch_size, *parallel, true)
+            .await?;
     let secs = rebuilt.elapsed.as_secs_f64().max(f64::EPSILON);
     #[expect(clippy::as_conversions, reason = "a rate for people to read")]
     let rate = rebuilt.log_events as f64 / secs;
@@ -28,9 +33,7 @@ pub async fn command(cli: &Cli, command: &ProjectionsCommand) -> anyhow::Result<
         log_events_per_second = rate.round(),
         "projections rebuilt"
     );
-    for (projection, took) in &rebuilt.took {
-        tracing::info!(projection, seconds = took.as_secs_f64(), "caught up");
-    }
+    crate::cli::database::print_out(&crate::cli::rebuild::cost_table(&rebuilt));
     database.close().await;
     Ok(())
 }
