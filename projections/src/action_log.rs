@@ -1,7 +1,7 @@
 //! Every event with who caused it: what staff and auditors read to learn what happened.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use domain::access::UserEvent;
 use domain::account::AccountEvent;
 use domain::invoice::InvoiceEvent;
@@ -10,6 +10,7 @@ use domain::payer::PayerEvent;
 use domain::payment::PaymentEvent;
 use domain::service::ServiceEvent;
 use eventstore::log::StoredEvent;
+use eventstore::metadata::EventMetadata;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -18,21 +19,20 @@ use crate::{Projection, ProjectionError};
 /// The `action_log` table.
 pub struct ActionLog;
 
-/// A batch of log rows, column by column.
+/// A batch of log rows, column by column: what the log's readers filter and page by. Everything
+/// else an entry shows (payload, metadata, aggregate) is read from `events` when a page is shown.
 #[derive(Default)]
 struct Rows {
     position: Vec<i64>,
-    occurred_at: Vec<DateTime<Utc>>,
-    recorded_at: Vec<DateTime<Utc>>,
     actor: Vec<String>,
-    on_behalf_of: Vec<Option<String>>,
-    request_id: Vec<Option<String>>,
-    command: Vec<String>,
-    aggregate_type: Vec<String>,
-    aggregate_id: Vec<String>,
-    sequence: Vec<i64>,
     event_type: Vec<String>,
-    payload: Vec<String>,
+    aggregate_id: Vec<String>,
+}
+
+/// The one field of the metadata the log keeps: deserializing only it spares a full parse.
+#[derive(serde::Deserialize)]
+struct Actor {
+    actor: String,
 }
 
 #[async_trait]
@@ -46,7 +46,9 @@ impl Projection for ActionLog {
         // 3: services, payments and invoices are attributed to their client.
         // 4: payloads without the password hashes and token digests of old event versions
         //    (ADR 11), which rows written before still held.
-        4
+        // 5: a lean index of the log (position, seq, actor, event type, client) instead of a
+        //    second copy of every payload and metadata; pages read those from `events`.
+        5
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -82,21 +84,12 @@ impl Projection for ActionLog {
                 subjects.ids.push(event.aggregate_id.clone());
                 subjects.clients.push(client);
             }
-            let metadata = event
-                .metadata()
+            let Actor { actor } = serde_json::from_str(&event.metadata)
                 .map_err(|e| ProjectionError::from(e).at(event))?;
             rows.position.push(event.position);
-            rows.occurred_at.push(metadata.occurred_at);
-            rows.recorded_at.push(event.recorded_at);
-            rows.actor.push(metadata.actor);
-            rows.on_behalf_of.push(metadata.on_behalf_of);
-            rows.request_id.push(metadata.request_id);
-            rows.command.push(metadata.command);
-            rows.aggregate_type.push(event.aggregate_type.clone());
-            rows.aggregate_id.push(event.aggregate_id.clone());
-            rows.sequence.push(event.sequence);
+            rows.actor.push(actor);
             rows.event_type.push(event.event_type.clone());
-            rows.payload.push(event.payload.clone());
+            rows.aggregate_id.push(event.aggregate_id.clone());
         }
         flush(tx, &mut subjects, &mut rows, written).await?;
         Ok(())
@@ -138,34 +131,18 @@ async fn flush(
     // engine moves in this same transaction: rows get the same numbers whether they were
     // written live, after a crash, or by a rebuild.
     sqlx::query(
-        "INSERT INTO action_log (seq, position, occurred_at, recorded_at, actor, on_behalf_of,
-                                 request_id, command, aggregate_type, aggregate_id, sequence,
-                                 event_type, client_id, payload)
-         SELECT (SELECT events FROM projection_checkpoints WHERE name = 'action_log') + $13
+        "INSERT INTO action_log (seq, position, actor, event_type, client_id)
+         SELECT (SELECT events FROM projection_checkpoints WHERE name = 'action_log') + $5
                     + u.ord,
-                u.position, u.occurred_at, u.recorded_at, u.actor, u.on_behalf_of,
-                u.request_id, u.command, u.aggregate_type, u.aggregate_id, u.sequence,
-                u.event_type, s.client_id, u.payload::jsonb
-           FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[], $4::text[],
-                       $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-                       $10::bigint[], $11::text[], $12::text[])
-                WITH ORDINALITY AS u(position, occurred_at, recorded_at, actor, on_behalf_of,
-                                     request_id, command, aggregate_type, aggregate_id,
-                                     sequence, event_type, payload, ord)
+                u.position, u.actor, u.event_type, s.client_id
+           FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[])
+                WITH ORDINALITY AS u(position, actor, event_type, aggregate_id, ord)
            LEFT JOIN action_log_subjects s ON s.aggregate_id = u.aggregate_id",
     )
     .bind(&rows.position)
-    .bind(&rows.occurred_at)
-    .bind(&rows.recorded_at)
     .bind(&rows.actor)
-    .bind(&rows.on_behalf_of)
-    .bind(&rows.request_id)
-    .bind(&rows.command)
-    .bind(&rows.aggregate_type)
-    .bind(&rows.aggregate_id)
-    .bind(&rows.sequence)
     .bind(&rows.event_type)
-    .bind(&rows.payload)
+    .bind(&rows.aggregate_id)
     .bind(written)
     .execute(&mut *tx)
     .await?;
@@ -246,7 +223,7 @@ pub struct Filter<'a> {
 }
 
 /// One entry of the action log, `seq` being its place in the table's safe order.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Entry {
     pub seq: i64,
     pub position: i64,
@@ -264,22 +241,44 @@ pub struct Entry {
     pub payload: serde_json::Value,
 }
 
+/// A page row: the log's own columns, then the event they index as `events` holds it.
+type PageRow = (
+    i64,
+    i64,
+    String,
+    Option<Uuid>,
+    DateTime<Utc>,
+    String,
+    String,
+    i64,
+    String,
+    String,
+    String,
+    String,
+);
+
 /// Up to `limit` entries after `after_seq` (0: from the start), oldest first.
+///
+/// The table holds what a page is filtered and ordered by; each entry's payload and metadata
+/// are read from the event it indexes, the payload as every reader of the log gets it (without
+/// the secrets of old event versions: [`eventstore::log::without_secrets`]).
 pub async fn page(
     pool: &sqlx::PgPool,
     filter: Filter<'_>,
     after_seq: i64,
     limit: i64,
 ) -> Result<Vec<Entry>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT seq, position, occurred_at, recorded_at, actor, on_behalf_of, request_id, command,
-                aggregate_type, aggregate_id, sequence, event_type, client_id, payload
-           FROM action_log
-          WHERE seq > $1
-            AND ($2::uuid IS NULL OR client_id = $2)
-            AND ($3::text IS NULL OR actor = $3)
-            AND ($4::text IS NULL OR event_type = $4)
-          ORDER BY seq
+    let rows: Vec<PageRow> = sqlx::query_as(
+        "SELECT a.seq, a.position, a.actor, a.client_id, e.recorded_at, e.aggregate_type,
+                e.aggregate_id, e.sequence, e.event_type, e.event_version, e.payload::text,
+                e.metadata::text
+           FROM action_log a
+           JOIN events e ON e.global_position = a.position
+          WHERE a.seq > $1
+            AND ($2::uuid IS NULL OR a.client_id = $2)
+            AND ($3::text IS NULL OR a.actor = $3)
+            AND ($4::text IS NULL OR a.event_type = $4)
+          ORDER BY a.seq
           LIMIT $5",
     )
     .bind(after_seq)
@@ -288,13 +287,61 @@ pub async fn page(
     .bind(filter.event_type)
     .bind(limit)
     .fetch_all(pool)
-    .await
+    .await?;
+    rows.into_iter().map(entry).collect()
+}
+
+/// An entry from its page row.
+fn entry(row: PageRow) -> Result<Entry, sqlx::Error> {
+    let (
+        seq,
+        position,
+        actor,
+        client_id,
+        recorded_at,
+        aggregate_type,
+        aggregate_id,
+        sequence,
+        event_type,
+        event_version,
+        payload,
+        metadata,
+    ) = row;
+    let metadata = metadata_of(&metadata)?;
+    let payload =
+        eventstore::log::without_secrets(&aggregate_type, &event_type, &event_version, payload);
+    let payload = serde_json::from_str(&payload).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    Ok(Entry {
+        seq,
+        position,
+        occurred_at: metadata.occurred_at,
+        recorded_at,
+        actor,
+        on_behalf_of: metadata.on_behalf_of,
+        request_id: metadata.request_id,
+        command: Some(metadata.command),
+        aggregate_type,
+        aggregate_id,
+        sequence,
+        event_type,
+        client_id,
+        payload,
+    })
+}
+
+/// An event's stored metadata, its time at the microseconds a `timestamptz` holds (what the
+/// log's rows held when they copied it).
+fn metadata_of(text: &str) -> Result<EventMetadata, sqlx::Error> {
+    let mut metadata: EventMetadata =
+        serde_json::from_str(text).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    metadata.occurred_at = metadata.occurred_at.trunc_subsecs(6);
+    Ok(metadata)
 }
 
 // Queries of the staff dashboard.
 
 /// One line of the dashboard's action log.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct RecentEntry {
     pub position: i64,
     pub occurred_at: DateTime<Utc>,
@@ -312,14 +359,16 @@ pub async fn recent(
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<RecentEntry>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT position, occurred_at, actor, on_behalf_of, event_type, aggregate_type, client_id
-               FROM action_log
-              WHERE ($1::text IS NULL OR actor = $1)
-                AND ($2::uuid IS NULL OR client_id = $2)
-                AND ($3::text IS NULL OR event_type = $3)
-                AND ($4::bigint IS NULL OR position < $4)
-              ORDER BY position DESC LIMIT $5",
+    let rows: Vec<(i64, String, String, Option<Uuid>, String, String)> = sqlx::query_as(
+        "SELECT a.position, a.actor, a.event_type, a.client_id, e.aggregate_type,
+                e.metadata::text
+           FROM action_log a
+           JOIN events e ON e.global_position = a.position
+          WHERE ($1::text IS NULL OR a.actor = $1)
+            AND ($2::uuid IS NULL OR a.client_id = $2)
+            AND ($3::text IS NULL OR a.event_type = $3)
+            AND ($4::bigint IS NULL OR a.position < $4)
+          ORDER BY a.position DESC LIMIT $5",
     )
     .bind(filter.actor)
     .bind(filter.client_id)
@@ -327,5 +376,21 @@ pub async fn recent(
     .bind(before)
     .bind(limit)
     .fetch_all(pool)
-    .await
+    .await?;
+    rows.into_iter()
+        .map(
+            |(position, actor, event_type, client_id, aggregate_type, metadata)| {
+                let metadata = metadata_of(&metadata)?;
+                Ok(RecentEntry {
+                    position,
+                    occurred_at: metadata.occurred_at,
+                    actor,
+                    on_behalf_of: metadata.on_behalf_of,
+                    event_type,
+                    aggregate_type,
+                    client_id,
+                })
+            },
+        )
+        .collect()
 }
