@@ -106,6 +106,36 @@ impl GroupCommit {
     }
 }
 
+/// Writes `appends` now, in statements of at most `max_batch` commands each, bypassing the
+/// queue, and returns each one's outcome in order: for a caller that gathered many commands' appends
+/// itself (a batch of commands on different aggregates, [`crate::EventStore::execute_batch`]).
+/// A statement that fails as a whole is written again one command at a time, as a queued batch is.
+pub(crate) async fn write_now(
+    pool: &PgPool,
+    appends: Vec<Append>,
+    max_batch: usize,
+) -> Vec<Result<Appended, StoreError>> {
+    let mut outcomes = Vec::with_capacity(appends.len());
+    let mut appends = appends.into_iter().peekable();
+    while appends.peek().is_some() {
+        let chunk: Vec<Append> = appends.by_ref().take(max_batch.max(1)).collect();
+        metrics::histogram!("billing_group_commit_commands")
+            .record(u32::try_from(chunk.len()).map_or(f64::MAX, f64::from));
+        let (replies, answers): (Vec<Reply>, Vec<_>) =
+            chunk.iter().map(|_| oneshot::channel()).unzip();
+        write_and_answer(pool, chunk, replies).await;
+        for answer in answers {
+            outcomes.push(answer.await.unwrap_or_else(|_| {
+                Err(StoreError::Repository(
+                    "a group commit writer stopped".to_owned(),
+                ))
+            }));
+        }
+    }
+    wake_projections(pool).await;
+    outcomes
+}
+
 /// One writer: takes what is queued, writes it, answers, again, until the queue closes.
 async fn write_batches(
     pool: PgPool,

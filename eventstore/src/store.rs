@@ -25,6 +25,10 @@ use crate::error::{CommandError, StoreError};
 use crate::group::{Append, Appended, EventRow, GroupCommit, SnapshotRow};
 use crate::metadata::{CommandContext, EventMetadata};
 
+mod batch;
+
+pub use batch::{BatchCommand, Batched};
+
 /// An aggregate the store can keep: no services (the domain decides synchronously from the
 /// command alone) and a versioned state shape for snapshots.
 pub trait StoredAggregate: Aggregate<Services = ()> + Clone + 'static {
@@ -699,14 +703,40 @@ impl EventStore {
         parts: &[Part<'_, A::Event>],
         state: &A,
     ) -> Result<Appended, StoreError> {
-        if parts
-            .iter()
-            .all(|part| part.events.is_empty() && part.keys.is_empty())
-        {
+        let Some(append) = self.prepare_append(id, sequence, position, parts, state)? else {
             return Ok(Appended::Written {
                 position,
                 positions: Vec::new(),
             });
+        };
+        self.group().append(append).await
+    }
+
+    /// The group commit, started on first use inside the runtime.
+    fn group(&self) -> &GroupCommit {
+        self.group.get_or_init(|| {
+            GroupCommit::start(
+                self.pool.clone(),
+                self.config.group_writers,
+                self.config.group_max_commands,
+            )
+        })
+    }
+
+    /// The rows [`EventStore::append`] writes, or `None` when the parts write nothing at all.
+    fn prepare_append<A: StoredAggregate>(
+        &self,
+        id: &str,
+        sequence: i64,
+        position: i64,
+        parts: &[Part<'_, A::Event>],
+        state: &A,
+    ) -> Result<Option<Append>, StoreError> {
+        if parts
+            .iter()
+            .all(|part| part.events.is_empty() && part.keys.is_empty())
+        {
+            return Ok(None);
         }
         let occurred_at = self.clock.now();
         let mut rows = Vec::new();
@@ -749,24 +779,15 @@ impl EventStore {
                 last_sequence: next,
                 payload,
             });
-        let group = self.group.get_or_init(|| {
-            GroupCommit::start(
-                self.pool.clone(),
-                self.config.group_writers,
-                self.config.group_max_commands,
-            )
-        });
-        group
-            .append(Append {
-                aggregate_type: A::TYPE,
-                aggregate_id: id.to_owned(),
-                position,
-                events: rows,
-                keys,
-                snapshot,
-                credential,
-            })
-            .await
+        Ok(Some(Append {
+            aggregate_type: A::TYPE,
+            aggregate_id: id.to_owned(),
+            position,
+            events: rows,
+            keys,
+            snapshot,
+            credential,
+        }))
     }
 }
 

@@ -7,6 +7,7 @@
 mod api;
 mod audit;
 mod billing;
+mod billing_batches;
 mod browser;
 mod companies;
 mod conservation;

@@ -11,6 +11,7 @@
 //! as the actor). No command keys or snapshots are written: loads replay the streams, and a
 //! repeat of a bulk payment id over HTTP would not be recognised as a repeat.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
@@ -24,6 +25,7 @@ use domain::provider::{Provider, ProviderCommand};
 use domain::service::{Service, ServiceCommand};
 use domain::tariff::{ItemType, OrderSelection, PeriodPrice, Tariff, TariffCommand};
 use eventstore::metadata::EventMetadata;
+use eventstore::{CommandKey, NamedCommand, StoreConfig, StoredAggregate};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -96,6 +98,21 @@ struct Rows {
     events: usize,
     total: u64,
     send: tokio::sync::mpsc::Sender<(Vec<u8>, usize)>,
+    /// The actor in the events' metadata.
+    actor: String,
+    /// When set, what the command path writes besides the events: the snapshots the store would
+    /// take and the command keys (see [`set_up_billing_day`]).
+    beside: Option<Beside>,
+}
+
+/// The rows the command path writes beside the events, with the sequence of the event whose
+/// global position they carry (known once the events are written).
+#[derive(Default)]
+struct Beside {
+    /// The latest snapshot per aggregate: (type, id) to (state version, last sequence, state).
+    snapshots: HashMap<(&'static str, String), (i32, i64, String)>,
+    /// Command keys: the key and the aggregate's type, id and the sequence it points at.
+    keys: Vec<(CommandKey, &'static str, String, i64)>,
 }
 
 /// COPY's text format: backslash escapes; JSON text never holds a raw tab or line break.
@@ -126,7 +143,7 @@ impl Rows {
             let metadata = EventMetadata {
                 event_id: Uuid::now_v7(),
                 occurred_at: at,
-                actor: "system:demo-bulk".to_owned(),
+                actor: self.actor.clone(),
                 on_behalf_of: None,
                 request_id: None,
                 idempotency_key: None,
@@ -153,6 +170,42 @@ impl Rows {
         }
         if self.events >= CHUNK_EVENTS {
             self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Records the events `command` decided on `stream`'s state as
+    /// [`eventstore::EventStore::execute`] would write them: the events, `key` at the command's
+    /// last event and, when the stream crosses a multiple of the store's snapshot interval, the
+    /// snapshot of the state after them.
+    fn record_command<A: StoredAggregate>(
+        &mut self,
+        stream: &mut Stream<A>,
+        command: &str,
+        events: Vec<A::Event>,
+        key: Option<CommandKey>,
+        at: DateTime<Utc>,
+    ) -> Result<(), BulkError> {
+        let before = stream.sequence;
+        self.record(stream, command, events, at)?;
+        let Some(beside) = self.beside.as_mut() else {
+            return Ok(());
+        };
+        if let Some(key) = key {
+            beside
+                .keys
+                .push((key, A::TYPE, stream.id.clone(), stream.sequence));
+        }
+        let every = StoreConfig::default().snapshot_every.max(1);
+        if stream.sequence > before && stream.sequence / every > before / every {
+            beside.snapshots.insert(
+                (A::TYPE, stream.id.clone()),
+                (
+                    A::STATE_VERSION,
+                    stream.sequence,
+                    serde_json::to_string(&stream.aggregate)?,
+                ),
+            );
         }
         Ok(())
     }
@@ -361,6 +414,8 @@ pub async fn load(pool: &PgPool, target: u64, seed: u64) -> Result<BulkReport, B
             events: 0,
             total: 0,
             send,
+            actor: "system:demo-bulk".to_owned(),
+            beside: None,
         };
         let clients = generate(&mut rows, target, seed)?;
         Ok::<(u64, u64), BulkError>((rows.total, clients))
@@ -390,4 +445,266 @@ pub async fn load(pool: &PgPool, target: u64, seed: u64) -> Result<BulkReport, B
         elapsed,
         events_per_second,
     })
+}
+
+/// What [`set_up_billing_day`] wrote.
+#[derive(Debug, Clone)]
+pub struct BillingDaySetUp {
+    /// Events written.
+    pub events: u64,
+    /// Command keys written.
+    pub keys: u64,
+    /// Snapshots written.
+    pub snapshots: u64,
+}
+
+/// Writes, with `COPY`, what the command path writes when `billing bench --workload billing-day`
+/// sets up `services` monthly services of 10.00 EUR ordered on `ordered_on`, 100 per client,
+/// each client paying 2,000.00 first: a provider and its tariff, then per client its
+/// registration and its payment, then per service its order, its first charge on the account
+/// (keyed by its expense, as settlement keys it), the charge recorded on the service and its
+/// activation completed. Every event is decided by its aggregate's own `decide` on state built
+/// by `apply`, in the order the set-up's commands run; beside the events go the expense keys
+/// (each at its charge's position) and the snapshots the store takes every
+/// `StoreConfig::snapshot_every` events of a stream, so that the billing day reads what it
+/// would read after the set-up through commands. The metadata names `actor`.
+pub async fn set_up_billing_day(
+    pool: &PgPool,
+    services: usize,
+    ordered_on: NaiveDate,
+    actor: &str,
+) -> Result<BillingDaySetUp, BulkError> {
+    let (send, mut receive) = tokio::sync::mpsc::channel::<(Vec<u8>, usize)>(2);
+    let actor = actor.to_owned();
+    let generator = tokio::task::spawn_blocking(move || {
+        let mut rows = Rows {
+            buffer: Vec::new(),
+            events: 0,
+            total: 0,
+            send,
+            actor,
+            beside: Some(Beside::default()),
+        };
+        generate_billing_day(&mut rows, services, ordered_on)?;
+        rows.flush()?;
+        Ok::<(u64, Beside), BulkError>((rows.total, rows.beside.take().unwrap_or_default()))
+    });
+    let mut conn = pool.acquire().await?;
+    while let Some((chunk, _events)) = receive.recv().await {
+        let mut copy = conn
+            .copy_in_raw(
+                "COPY events (aggregate_type, aggregate_id, sequence, event_type, event_version,
+                              payload, metadata) FROM STDIN",
+            )
+            .await?;
+        copy.send(chunk).await?;
+        copy.finish().await?;
+    }
+    let (events, beside) = generator.await.map_err(refused)??;
+    let mut scopes = Vec::new();
+    let mut keys = Vec::new();
+    let mut fingerprints = Vec::new();
+    let mut key_types = Vec::new();
+    let mut key_ids = Vec::new();
+    let mut key_sequences = Vec::new();
+    for (key, aggregate_type, id, sequence) in &beside.keys {
+        scopes.push(key.scope.as_str());
+        keys.push(key.key.as_str());
+        fingerprints.push(key.fingerprint.as_slice());
+        key_types.push(*aggregate_type);
+        key_ids.push(id.as_str());
+        key_sequences.push(*sequence);
+    }
+    // Each key's position is that of its command's last event, as the store records it; the
+    // answer is the one settlement gives (none).
+    let written_keys = sqlx::query(
+        "INSERT INTO command_keys
+             (scope, key, fingerprint, aggregate_type, aggregate_id, position, answer)
+         SELECT k.scope, k.key, k.fingerprint, k.t, k.i, e.global_position, 'null'::json
+           FROM unnest($1::text[], $2::text[], $3::bytea[], $4::text[], $5::text[], $6::bigint[])
+                AS k(scope, key, fingerprint, t, i, s)
+           JOIN events e ON e.aggregate_type = k.t AND e.aggregate_id = k.i AND e.sequence = k.s",
+    )
+    .bind(&scopes)
+    .bind(&keys)
+    .bind(&fingerprints)
+    .bind(&key_types)
+    .bind(&key_ids)
+    .bind(&key_sequences)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let mut types = Vec::new();
+    let mut ids = Vec::new();
+    let mut versions = Vec::new();
+    let mut sequences = Vec::new();
+    let mut states = Vec::new();
+    for ((aggregate_type, id), (version, sequence, state)) in &beside.snapshots {
+        types.push(*aggregate_type);
+        ids.push(id.as_str());
+        versions.push(*version);
+        sequences.push(*sequence);
+        states.push(state.as_str());
+    }
+    let written_snapshots = sqlx::query(
+        "INSERT INTO aggregate_snapshots
+             (aggregate_type, aggregate_id, state_version, last_sequence, last_position, payload)
+         SELECT s.t, s.i, s.v, s.q, e.global_position, s.p::json
+           FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::text[])
+                AS s(t, i, v, q, p)
+           JOIN events e ON e.aggregate_type = s.t AND e.aggregate_id = s.i AND e.sequence = s.q",
+    )
+    .bind(&types)
+    .bind(&ids)
+    .bind(&versions)
+    .bind(&sequences)
+    .bind(&states)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    eventstore::wake_projections(&mut *conn).await;
+    Ok(BillingDaySetUp {
+        events,
+        keys: written_keys,
+        snapshots: written_snapshots,
+    })
+}
+
+/// Decides the billing-day bench's set-up (see [`set_up_billing_day`]) on this (blocking) thread.
+fn generate_billing_day(
+    rows: &mut Rows,
+    services: usize,
+    ordered_on: NaiveDate,
+) -> Result<(), BulkError> {
+    let at = Utc::now();
+    let eur = Currency::parse("EUR").map_err(refused)?;
+    let provider_id = ProviderId::from_uuid(Uuid::now_v7());
+    let mut provider = Stream::<Provider>::new(provider_id.to_string());
+    let command = ProviderCommand::CreateProvider {
+        provider_id,
+        name: "Bench Hosting".to_owned(),
+        currency: eur,
+    };
+    let name = command.name();
+    let events = provider.aggregate.decide(command).map_err(refused)?;
+    rows.record_command(&mut provider, name, events, None, at)?;
+    let tariff_id = TariffId::from_uuid(Uuid::now_v7());
+    let mut tariff = Stream::<Tariff>::new(tariff_id.to_string());
+    let command = TariffCommand::CreateTariff {
+        tariff_id,
+        provider_id,
+        name: "Bench VDS".to_owned(),
+        item_type: ItemType::Vds,
+        prices: vec![PeriodPrice {
+            period: BillingPeriod::Month,
+            price: money("10.00", eur)?,
+        }],
+        setup_fees: Vec::new(),
+        addons: Vec::new(),
+    };
+    let name = command.name();
+    let events = tariff.aggregate.decide(command).map_err(refused)?;
+    rows.record_command(&mut tariff, name, events, None, at)?;
+    let terms = tariff
+        .aggregate
+        .quote(&OrderSelection {
+            period: BillingPeriod::Month,
+            currency: eur,
+            addons: Vec::new(),
+        })
+        .map_err(refused)?;
+    let per_client = 100;
+    let clients = services.div_ceil(per_client);
+    let mut accounts = Vec::with_capacity(clients);
+    for n in 0..clients {
+        let client_id = ClientId::from_uuid(Uuid::now_v7());
+        let mut client = Stream::<Client>::new(client_id.to_string());
+        let command = ClientCommand::RegisterClient {
+            client_id,
+            provider_id,
+            currency: eur,
+            name: ClientName::parse(&format!("Bench Client {n}")).map_err(refused)?,
+            email: Email::parse(&format!("bench{n}@example.com")).map_err(refused)?,
+            kind: ClientKind::Company,
+            country: Country::parse("DE").map_err(refused)?,
+        };
+        let name = command.name();
+        let events = client.aggregate.decide(command).map_err(refused)?;
+        rows.record_command(&mut client, name, events, None, at)?;
+        let account_id = AccountId::of(client_id, provider_id, eur);
+        let mut account = Stream::<Account>::new(account_id.to_string());
+        let command = AccountCommand::PostPayment {
+            client_id,
+            provider_id,
+            payment_id: PaymentId::from_uuid(Uuid::now_v7()),
+            amount: money("2000.00", eur)?,
+            method: PaymentMethod::parse("bank_transfer").map_err(refused)?,
+            conversion: None,
+        };
+        let name = command.name();
+        let events = account.aggregate.decide(command).map_err(refused)?;
+        rows.record_command(&mut account, name, events, None, at)?;
+        accounts.push((client_id, account_id, account));
+    }
+    for n in 0..services {
+        let Some((client_id, account_id, account)) = accounts.get_mut(n % clients) else {
+            return Err(refused("no client"));
+        };
+        let (client_id, account_id) = (*client_id, *account_id);
+        let service_id = ServiceId::from_uuid(Uuid::now_v7());
+        let mut service = Stream::<Service>::new(service_id.to_string());
+        let command = ServiceCommand::OrderService {
+            service_id,
+            client_id,
+            provider_id,
+            account_id,
+            terms: terms.clone(),
+            auto_prolong: true,
+            ordered_on,
+            discount: None,
+        };
+        let name = command.name();
+        let events = service.aggregate.decide(command).map_err(refused)?;
+        rows.record_command(&mut service, name, events, None, at)?;
+        // The first charge, as settlement makes it (`settlement::charge_due`).
+        let due = service
+            .aggregate
+            .due_period(ordered_on)
+            .ok_or_else(|| refused("nothing due on the order"))?;
+        let line = settlement::expense_line(&service.aggregate, service_id, &terms, &due);
+        let key = settlement::expense_key(&line).map_err(refused)?;
+        let command = AccountCommand::ChargeExpense {
+            client_id,
+            provider_id,
+            expense: line,
+            // The bench's provider has no company, so nothing is taxed.
+            treatment: domain::tax::TaxTreatment::NotTaxed,
+        };
+        let name = command.name();
+        let events = account.aggregate.decide(command).map_err(refused)?;
+        rows.record_command(account, name, events, Some(key), at)?;
+        let command = ServiceCommand::RecordCharge {
+            expense_id: due.expense_id,
+            period_start: due.period_start,
+            period_end: due.period_end,
+            amount: due.amount,
+            operation_id: OperationId::from_uuid(Uuid::now_v7()),
+            on: due.period_start,
+        };
+        let name = command.name();
+        let events = service.aggregate.decide(command).map_err(refused)?;
+        rows.record_command(&mut service, name, events, None, at)?;
+        let operation = service
+            .aggregate
+            .operation()
+            .map(|op| op.operation_id)
+            .ok_or_else(|| refused("no activation requested"))?;
+        let command = ServiceCommand::CompleteOperation {
+            operation_id: operation,
+        };
+        let name = command.name();
+        let events = service.aggregate.decide(command).map_err(refused)?;
+        rows.record_command(&mut service, name, events, None, at)?;
+    }
+    Ok(())
 }

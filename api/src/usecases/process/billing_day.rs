@@ -5,20 +5,29 @@
 //! Every step is a command that is a no-op the second time (expenses are keyed by service and
 //! period; the service's own rules refuse to request an operation twice or to notice twice), so a
 //! run repeated for the same day, or two runs at once, change nothing the second time.
+//!
+//! The services are taken in batches (grouped by account, oldest order first within one), and a
+//! batch's commands go through `EventStore::execute_batch`: its services read with one query,
+//! its charges (each account deciding its services' charges in order) appended with one
+//! statement, then their records on the services with another, then each service's decision for
+//! the day. The commands, their keys and their order per aggregate are those of running each
+//! service alone (`settlement::charge_due`, then `RunBillingDay`); only the round trips and
+//! commits are shared. A crash between a batch's charges and its records leaves charges whose
+//! keys the rerun finds: it charges nothing twice and records them.
 
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use domain::ids::{OperationId, ServiceId};
 use domain::service::{Notice, OperationKind, Service, ServiceCommand, ServiceEvent};
-use eventstore::EventStore;
 use eventstore::metadata::CommandContext;
+use eventstore::{BatchCommand, EventStore};
 use futures::StreamExt;
 use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::usecases::process::settlement::{Charged, SettleError, charge_due};
+use crate::usecases::process::settlement::{Charged, SettleError, charge_due_batch};
 use projections::Progress;
 
 /// What a billing day did.
@@ -69,11 +78,14 @@ pub async fn run(
     if !caught_up {
         return Err(SettleError::Behind);
     }
+    // Grouped by account, oldest order first within one: a batch then carries many of an
+    // account's charges, which the account decides in that order (the oldest order is paid
+    // first when the money runs out), as one append.
     let candidates: Vec<Uuid> = sqlx::query_scalar(
         "SELECT id FROM services
           WHERE status IN ('ordered', 'suspended', 'closed')
              OR (status IN ('active', 'provisioning') AND paid_until <= $1 + 10)
-          ORDER BY ordered_on, id",
+          ORDER BY account_id, ordered_on, id",
     )
     .bind(as_of)
     .fetch_all(pool)
@@ -82,12 +94,16 @@ pub async fn run(
         as_of,
         ..BillingDayReport::default()
     };
-    let mut results = futures::stream::iter(candidates)
-        .map(|id| one_service(store, ServiceId::from_uuid(id), as_of, context))
-        .buffer_unordered(concurrency.max(1));
+    let batches: Vec<Vec<ServiceId>> = candidates
+        .chunks(SERVICES_PER_BATCH)
+        .map(|chunk| chunk.iter().copied().map(ServiceId::from_uuid).collect())
+        .collect();
+    let mut results = futures::stream::iter(batches)
+        .map(|batch| one_batch(store, batch, as_of, context))
+        .buffer_unordered(concurrency.clamp(1, MAX_BATCHES_AT_ONCE));
     while let Some(result) = results.next().await {
         let one = result?;
-        report.services += 1;
+        report.services += one.services;
         report.charged += one.charged;
         report.refused += one.refused;
         report.suspensions += one.suspensions;
@@ -99,50 +115,76 @@ pub async fn run(
     Ok(report)
 }
 
-async fn one_service(
+/// Services whose day is run together: their states are read with one query, their charges
+/// appended with one statement, their records with another.
+const SERVICES_PER_BATCH: usize = 500;
+
+/// At most this many batches at once, whatever the caller's concurrency: on two cores, more
+/// batches in flight only queue for the database.
+const MAX_BATCHES_AT_ONCE: usize = 4;
+
+/// The day of one batch of services: every period due (more than one if days were skipped),
+/// charged round after round, then each service's own decision for the day.
+async fn one_batch(
     store: &EventStore,
-    service_id: ServiceId,
+    services: Vec<ServiceId>,
     as_of: NaiveDate,
     context: &CommandContext,
 ) -> Result<BillingDayReport, SettleError> {
-    let mut report = BillingDayReport::default();
-    // Charge every period due up to the day (more than one if days were skipped).
+    let mut report = BillingDayReport {
+        services: u64::try_from(services.len()).unwrap_or(u64::MAX),
+        ..BillingDayReport::default()
+    };
+    let ids: Vec<String> = services.iter().map(ToString::to_string).collect();
+    let mut states = store.load_many::<Service>(&ids).await?;
+    let mut charging = services.clone();
     for _ in 0..400 {
-        match charge_due(store, service_id, as_of, context).await? {
-            Charged::Charged => report.charged += 1,
-            Charged::Refused => {
-                report.refused += 1;
-                break;
-            }
-            Charged::NothingDue => break,
+        if charging.is_empty() {
+            break;
         }
+        let answers = charge_due_batch(store, &mut states, &charging, as_of, context).await?;
+        let mut still = Vec::new();
+        for (service_id, answer) in charging.into_iter().zip(answers) {
+            match answer {
+                Charged::Charged => {
+                    report.charged += 1;
+                    still.push(service_id);
+                }
+                Charged::Refused => report.refused += 1,
+                Charged::NothingDue => {}
+            }
+        }
+        charging = still;
     }
-    let committed = store
-        .execute::<Service>(
-            &service_id.to_string(),
-            ServiceCommand::RunBillingDay {
+    let days: Vec<BatchCommand<Service>> = services
+        .iter()
+        .map(|service_id| BatchCommand {
+            id: service_id.to_string(),
+            command: ServiceCommand::RunBillingDay {
                 on: as_of,
                 operation_id: OperationId::from_uuid(Uuid::now_v7()),
             },
-            context,
-            &[],
-        )
-        .await?;
-    for event in committed.events {
-        match event {
-            ServiceEvent::NoticeDue {
-                notice: Notice::ExpiresIn { .. },
-            } => report.notices += 1,
-            ServiceEvent::OperationRequested {
-                kind: OperationKind::Suspend,
-                ..
-            } => report.suspensions += 1,
-            ServiceEvent::OperationRequested {
-                kind: OperationKind::Delete,
-                ..
-            } => report.deletions += 1,
-            ServiceEvent::ServiceClosed { .. } => report.closed += 1,
-            _ => {}
+            keys: Vec::new(),
+        })
+        .collect();
+    let ran = store.execute_batch::<Service>(days, context, states).await;
+    for outcome in ran.outcomes {
+        for event in outcome?.events {
+            match event {
+                ServiceEvent::NoticeDue {
+                    notice: Notice::ExpiresIn { .. },
+                } => report.notices += 1,
+                ServiceEvent::OperationRequested {
+                    kind: OperationKind::Suspend,
+                    ..
+                } => report.suspensions += 1,
+                ServiceEvent::OperationRequested {
+                    kind: OperationKind::Delete,
+                    ..
+                } => report.deletions += 1,
+                ServiceEvent::ServiceClosed { .. } => report.closed += 1,
+                _ => {}
+            }
         }
     }
     Ok(report)

@@ -5,7 +5,7 @@
 //! (which then get resumed). Debt is paid first because a payment raises a negative balance before
 //! anything else, and a charge is only made if the balance after it stays within the credit limit.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,13 +14,16 @@ use chrono::NaiveDate;
 use domain::account::{
     Account, AccountCommand, AccountError, AccountEvent, ExpenseDiscount, ExpenseLine,
 };
+use domain::client::Client;
 use domain::ids::{
     AccountId, ClientId, CorrectionId, ExpenseId, OperationId, ProviderId, ServiceId,
 };
+use domain::invoice::PayerDetails;
 use domain::service::{Service, ServiceCommand, ServiceEvent};
+use domain::tax::TaxTreatment;
 use eventstore::log::StoredEvent;
 use eventstore::metadata::{Actor, CommandContext};
-use eventstore::{CommandError, CommandKey, EventStore, StoreError};
+use eventstore::{BatchCommand, CommandError, CommandKey, EventStore, Loaded, StoreError};
 use sqlx::{PgConnection, PgPool};
 use tokio::sync::watch;
 use uuid::Uuid;
@@ -146,6 +149,24 @@ pub fn expense_line(
     }
 }
 
+/// The key of the charge of `line`: its expense id (derived from the service and the period),
+/// with a fingerprint of what is charged. A charge committed before under this key, and only
+/// that, makes a second charge of the same period a replay.
+pub fn expense_key(line: &ExpenseLine) -> Result<CommandKey, SettleError> {
+    CommandKey::new(
+        "expense",
+        line.expense_id.to_string(),
+        &(
+            &line.service_id,
+            &line.period_start,
+            &line.period_end,
+            &line.amount,
+        ),
+        serde_json::Value::Null,
+    )
+    .map_err(|e| SettleError::Refused(e.to_string()))
+}
+
 /// Charges `due` (a period the service itself computed) and records it on the service.
 pub async fn charge_period(
     store: &EventStore,
@@ -177,18 +198,7 @@ pub async fn charge_period_keyed(
         return Ok(Charged::NothingDue);
     };
     let line = expense_line(service, service_id, terms, &due);
-    let key = CommandKey::new(
-        "expense",
-        due.expense_id.to_string(),
-        &(
-            &line.service_id,
-            &line.period_start,
-            &line.period_end,
-            &line.amount,
-        ),
-        serde_json::Value::Null,
-    )
-    .map_err(|e| SettleError::Refused(e.to_string()))?;
+    let key = expense_key(&line)?;
     let treatment =
         crate::usecases::process::invoicing::treatment_for_client(store, provider_id, client_id)
             .await
@@ -266,6 +276,213 @@ pub async fn charge_period_keyed(
         }
         Err(other) => Err(other.into()),
     }
+}
+
+/// [`charge_due`] for many services at once, in batches: the due period of each (on its state
+/// in `services`, read from the log, which the caller keeps and this updates), then the charges
+/// of them all with one statement, then their records on the services with another. Each charge
+/// and each record is the same command, keyed the same way, as [`charge_due`] runs alone, and a
+/// service that refuses the period it was charged for gets the charge back as there; each
+/// account decides its services' charges in the order given (oldest order first within an
+/// account, so that when the money runs out it is the newest that wait).
+///
+/// Services missing from `services` are read from the log with one query. The answer is one
+/// [`Charged`] per service, in order.
+pub async fn charge_due_batch(
+    store: &EventStore,
+    services: &mut HashMap<String, Loaded<Service>>,
+    ids: &[ServiceId],
+    on: NaiveDate,
+    context: &CommandContext,
+) -> Result<Vec<Charged>, SettleError> {
+    let missing: Vec<String> = ids
+        .iter()
+        .map(ToString::to_string)
+        .filter(|id| !services.contains_key(id))
+        .collect();
+    if !missing.is_empty() {
+        services.extend(store.load_many::<Service>(&missing).await?);
+    }
+    let mut answers = vec![Charged::NothingDue; ids.len()];
+    // What each service owes, and what it is charged with.
+    let mut due_charges = Vec::new();
+    for (index, &service_id) in ids.iter().enumerate() {
+        let Some(loaded) = services.get(&service_id.to_string()) else {
+            continue;
+        };
+        let service = &loaded.aggregate;
+        let Some(due) = service.due_period(on) else {
+            continue;
+        };
+        let (Some(client_id), Some(provider_id), Some(account_id), Some(terms)) = (
+            service.client_id(),
+            service.provider_id(),
+            service.account_id(),
+            service.terms(),
+        ) else {
+            continue;
+        };
+        let line = expense_line(service, service_id, terms, &due);
+        let key = expense_key(&line)?;
+        due_charges.push((
+            index,
+            service_id,
+            due,
+            (account_id, client_id, provider_id),
+            line,
+            key,
+        ));
+    }
+    if due_charges.is_empty() {
+        return Ok(answers);
+    }
+    let treatments = treatments_of(
+        store,
+        due_charges
+            .iter()
+            .map(|(_, _, _, (_, client_id, provider_id), _, _)| (*provider_id, *client_id)),
+    )
+    .await?;
+    let charges: Vec<BatchCommand<Account>> = due_charges
+        .iter()
+        .map(
+            |(_, _, _, (account_id, client_id, provider_id), line, key)| BatchCommand {
+                id: account_id.to_string(),
+                command: AccountCommand::ChargeExpense {
+                    client_id: *client_id,
+                    provider_id: *provider_id,
+                    expense: line.clone(),
+                    treatment: treatments
+                        .get(&(*provider_id, *client_id))
+                        .copied()
+                        .unwrap_or(TaxTreatment::NotTaxed),
+                },
+                keys: vec![key.clone()],
+            },
+        )
+        .collect();
+    let charged = store
+        .execute_batch::<Account>(charges, context, HashMap::new())
+        .await;
+    let mut to_record = Vec::new();
+    for (charge, outcome) in due_charges.into_iter().zip(charged.outcomes) {
+        match outcome {
+            // Charged now, or before (a run that stopped before recording it): recorded now.
+            Ok(_) => to_record.push(charge),
+            Err(CommandError::Rejected(AccountError::InsufficientFunds { .. })) => {
+                if let Some(answer) = answers.get_mut(charge.0) {
+                    *answer = Charged::Refused;
+                }
+            }
+            Err(other) => return Err(other.into()),
+        }
+    }
+    let records: Vec<BatchCommand<Service>> = to_record
+        .iter()
+        .map(|(_, service_id, due, _, _, _)| BatchCommand {
+            id: service_id.to_string(),
+            command: ServiceCommand::RecordCharge {
+                expense_id: due.expense_id,
+                period_start: due.period_start,
+                period_end: due.period_end,
+                amount: due.amount,
+                operation_id: OperationId::from_uuid(Uuid::now_v7()),
+                on: due.period_start,
+            },
+            keys: Vec::new(),
+        })
+        .collect();
+    let read: HashMap<String, Loaded<Service>> = to_record
+        .iter()
+        .filter_map(|(_, service_id, _, _, _, _)| {
+            let id = service_id.to_string();
+            services.remove(&id).map(|loaded| (id, loaded))
+        })
+        .collect();
+    let recorded = store.execute_batch::<Service>(records, context, read).await;
+    services.extend(recorded.states);
+    for ((index, service_id, due, (account_id, client_id, provider_id), _, _), outcome) in
+        to_record.into_iter().zip(recorded.outcomes)
+    {
+        match outcome {
+            Ok(_) => {
+                if let Some(answer) = answers.get_mut(index) {
+                    *answer = Charged::Charged;
+                }
+            }
+            // As in `charge_period_keyed`: the service moved on; the account gives it back.
+            Err(CommandError::Rejected(refusal)) => {
+                tracing::warn!(
+                    service = %service_id,
+                    expense = %due.expense_id,
+                    %refusal,
+                    "the service refused a period it was just charged for; the charge is voided"
+                );
+                let treatment = treatments
+                    .get(&(provider_id, client_id))
+                    .copied()
+                    .unwrap_or(TaxTreatment::NotTaxed);
+                let charged = domain::tax::tax_amount(due.amount, &treatment)
+                    .map_err(|e| SettleError::Refused(e.to_string()))?;
+                give_back_refused_charge(
+                    store,
+                    (account_id, client_id, provider_id),
+                    due.expense_id,
+                    charged,
+                    context,
+                )
+                .await?;
+                // Its state is read again from the log the next time.
+                services.remove(&service_id.to_string());
+            }
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Ok(answers)
+}
+
+/// How each (provider, client) pair is taxed, as
+/// [`crate::usecases::process::invoicing::treatment_for_client`] answers it, with one read of
+/// each provider's issuer and one query for the clients of providers that have one.
+async fn treatments_of(
+    store: &EventStore,
+    pairs: impl Iterator<Item = (ProviderId, ClientId)>,
+) -> Result<HashMap<(ProviderId, ClientId), TaxTreatment>, SettleError> {
+    let pairs: BTreeSet<(ProviderId, ClientId)> = pairs.collect();
+    let mut issuers = HashMap::new();
+    for provider_id in pairs.iter().map(|(provider_id, _)| *provider_id) {
+        if let std::collections::hash_map::Entry::Vacant(entry) = issuers.entry(provider_id) {
+            let issuer = crate::usecases::process::invoicing::issuer_of(store, provider_id)
+                .await
+                .map_err(|e| SettleError::Refused(e.to_string()))?;
+            entry.insert(issuer);
+        }
+    }
+    let clients: Vec<String> = pairs
+        .iter()
+        .filter(|(provider_id, _)| issuers.get(provider_id).is_some_and(Option::is_some))
+        .map(|(_, client_id)| client_id.to_string())
+        .collect();
+    let clients = if clients.is_empty() {
+        HashMap::new()
+    } else {
+        store.load_many::<Client>(&clients).await?
+    };
+    Ok(pairs
+        .into_iter()
+        .map(|(provider_id, client_id)| {
+            let treatment = issuers
+                .get(&provider_id)
+                .and_then(Option::as_ref)
+                .zip(clients.get(&client_id.to_string()))
+                .and_then(|(company, client)| {
+                    PayerDetails::of_client(&client.aggregate, client_id)
+                        .map(|payer| company.treatment_for(&payer))
+                })
+                .unwrap_or(TaxTreatment::NotTaxed);
+            ((provider_id, client_id), treatment)
+        })
+        .collect())
 }
 
 /// Voids a charge whose service refused its period, with a correction whose id derives from the
