@@ -180,8 +180,8 @@ pub struct RunBillingArgs {
     /// The billing day, YYYY-MM-DD.
     #[arg(long)]
     pub as_of: chrono::NaiveDate,
-    /// Services handled at once.
-    #[arg(long, default_value_t = 8)]
+    /// Batches of 500 services handled at once (1 to 4; more counts as 4).
+    #[arg(long, default_value_t = 4)]
     pub concurrency: usize,
 }
 
