@@ -6,6 +6,7 @@
 
 mod api;
 mod audit;
+mod bench;
 mod billing;
 mod browser;
 mod companies;

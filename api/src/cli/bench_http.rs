@@ -29,6 +29,10 @@ pub enum Workload {
     /// A command on an account with `--events` events against one on a fresh account, with the
     /// state cache on and off (in process, not over HTTP).
     DeepAggregate,
+    /// In one run: PostgreSQL's command-shaped ceiling, a command-only node and a whole node
+    /// (each a `billing serve` child over a scratch database) under the payments workload, the
+    /// whole node's lag, catch-up and memory, the auditor's replay, the ratios and the targets.
+    Compare,
 }
 
 /// The bench's settings.
@@ -42,8 +46,10 @@ pub struct BenchConfig {
     pub workload: Workload,
     /// Concurrent callers.
     pub concurrency: usize,
-    /// How long to drive load (after a warm-up of a tenth of it, at least [`MIN_WARMUP`]).
+    /// How long to drive load, after the warm-up.
     pub duration: Duration,
+    /// Load driven before the measured window ([`default_warmup`] unless told).
+    pub warmup: Duration,
     /// Accounts for the spread workloads.
     pub accounts: usize,
     /// Commands per second in open-loop mode; `None` for closed loop (as fast as answered).
@@ -53,6 +59,9 @@ pub struct BenchConfig {
     pub database: Option<sqlx::PgPool>,
     /// Send a fresh `Idempotency-Key` with every POST, to measure what keeping answers costs.
     pub idempotency_keys: bool,
+    /// Sample the projection lag (off for a node without projection workers, whose read
+    /// models never move).
+    pub sample_lag: bool,
 }
 
 /// Latency percentiles in milliseconds.
@@ -94,6 +103,9 @@ pub struct BenchReport {
     /// For the hot-account workload: the balance read back equals the sum of acknowledged
     /// payments (none lost, none doubled).
     pub hot_account_exact: Option<bool>,
+    /// When the last caller had its last answer: the load stopped.
+    #[serde(skip)]
+    pub load_stopped: Option<Instant>,
 }
 
 /// Why the bench could not run.
@@ -218,7 +230,7 @@ pub async fn run(config: BenchConfig) -> Result<BenchReport, BenchError> {
     refresh_statistics(config.database.as_ref()).await;
     let shared = Arc::new(shared);
 
-    let warmup = (config.duration / 10).max(MIN_WARMUP);
+    let warmup = config.warmup;
     let mut tasks = Vec::new();
     for worker in 0..config.concurrency {
         let shared = Arc::clone(&shared);
@@ -226,10 +238,10 @@ pub async fn run(config: BenchConfig) -> Result<BenchReport, BenchError> {
             drive(shared, worker).await;
         }));
     }
-    let sampler = {
+    let sampler = config.sample_lag.then(|| {
         let shared = Arc::clone(&shared);
         tokio::spawn(async move { sample_lag(shared).await })
-    };
+    });
     tokio::time::sleep(warmup).await;
     refresh_statistics(config.database.as_ref()).await;
     let measure_from = Instant::now();
@@ -239,8 +251,13 @@ pub async fn run(config: BenchConfig) -> Result<BenchReport, BenchError> {
     for task in tasks {
         let _ = task.await;
     }
+    let load_stopped = Instant::now();
     let seconds = config.duration.as_secs_f64();
-    let lag = match sampler.await.ok().flatten() {
+    let lag = match sampler {
+        Some(sampler) => sampler.await.ok().flatten(),
+        None => None,
+    };
+    let lag = match lag {
         Some(lag) => lag,
         None => histogram()?,
     };
@@ -266,12 +283,18 @@ pub async fn run(config: BenchConfig) -> Result<BenchReport, BenchError> {
         lag_samples: lag.len(),
         projection_lag: percentiles(&lag),
         hot_account_exact,
+        load_stopped: Some(load_stopped),
     })
 }
 
 /// The shortest warm-up: long enough for the tables to grow to a size whose plans hold for the
 /// run (see `refresh_statistics`).
 pub const MIN_WARMUP: Duration = Duration::from_secs(5);
+
+/// The warm-up before a measured window of `duration`: a tenth of it, at least [`MIN_WARMUP`].
+pub fn default_warmup(duration: Duration) -> Duration {
+    (duration / 10).max(MIN_WARMUP)
+}
 
 /// Runs `ANALYZE` on the server's database, after the set-up and again after the warm-up.
 ///
