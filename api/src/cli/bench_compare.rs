@@ -151,7 +151,7 @@ pub async fn command(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
     };
     let outcome = tokio::select! {
         outcome = compare(&mut scratch, cli, args) => outcome,
-        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+        () = interrupted() => Err(anyhow::anyhow!("interrupted")),
     };
     // The children are gone with the future above (kill_on_drop); their databases go now.
     scratch.drop_all().await;
@@ -168,6 +168,21 @@ pub async fn command(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
         std::process::exit(1);
     }
     Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM, so that the bench still drops its databases. (A SIGKILL
+/// leaves the nodes running and their databases behind: nothing can clean up after it.)
+async fn interrupted() {
+    #[cfg(unix)]
+    if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {},
+            _ = term.recv() => {},
+        }
+        return;
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 async fn compare(

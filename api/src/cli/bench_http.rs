@@ -31,7 +31,8 @@ pub enum Workload {
     DeepAggregate,
     /// In one run: PostgreSQL's command-shaped ceiling, a command-only node and a whole node
     /// (each a `billing serve` child over a scratch database) under the payments workload, the
-    /// whole node's lag, catch-up and memory, the auditor's replay, the ratios and the targets.
+    /// whole node's lag, catch-up and memory, the auditor's replay, the ratios and the targets
+    /// (exit 1 when the replay finds a difference).
     Compare,
 }
 
