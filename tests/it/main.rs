@@ -6,6 +6,7 @@
 
 mod api;
 mod audit;
+mod bench;
 mod billing;
 mod billing_batches;
 mod browser;

@@ -199,16 +199,21 @@ pub struct BenchArgs {
     /// Concurrent callers.
     #[arg(long, default_value_t = 16)]
     pub concurrency: usize,
-    /// Seconds of measured load per run.
+    /// Seconds of measured load per run (with --workload compare: per side and per run).
     #[arg(long, default_value_t = 10)]
     pub seconds: u64,
+    /// Seconds of load before the measured window; a tenth of --seconds, at least 5, when
+    /// absent.
+    #[arg(long)]
+    pub warmup_seconds: Option<u64>,
     /// Accounts the payments are spread over.
     #[arg(long, default_value_t = 1000)]
     pub accounts: usize,
     /// Commands per second (open loop); as fast as answered when absent.
     #[arg(long)]
     pub rate: Option<u64>,
-    /// Runs; the summary gives the median.
+    /// Runs; the summary gives the median (with --workload compare: of every figure, and of
+    /// each run's ratios).
     #[arg(long, default_value_t = 1)]
     pub runs: usize,
     /// Active services for the billing-day workload.

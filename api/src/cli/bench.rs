@@ -1,10 +1,11 @@
 //! `billing bench`: the billing-day and deep-aggregate workloads run in this process
-//! (`bench_billing`, `bench_deep`); the others drive a server over HTTP (`bench_http`).
+//! (`bench_billing`, `bench_deep`); the comparison of ceiling, command-only and whole node runs
+//! child nodes (`bench_compare`); the others drive a server over HTTP (`bench_http`).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cli::bench_http::{BenchConfig, Workload, run, summary, table};
+use crate::cli::bench_http::{BenchConfig, Workload, default_warmup, run, summary, table};
 
 /// `billing bench`: the billing-day and deep-aggregate workloads run in this process; the others
 /// drive a server over HTTP (one started here over the database when no `--url` is given).
@@ -19,6 +20,9 @@ pub async fn command(
 
     if args.workload == Workload::BillingDay {
         return bench_billing_day(cli, args.services, args.concurrency).await;
+    }
+    if args.workload == Workload::Compare {
+        return crate::cli::bench_compare::command(cli, args).await;
     }
     if args.workload == Workload::DeepAggregate {
         let database = open_database(cli).await?;
@@ -93,10 +97,15 @@ pub async fn command(
             workload: args.workload,
             concurrency: args.concurrency,
             duration: Duration::from_secs(args.seconds),
+            warmup: args.warmup_seconds.map_or_else(
+                || default_warmup(Duration::from_secs(args.seconds)),
+                Duration::from_secs,
+            ),
             accounts: args.accounts,
             rate: args.rate,
             database: statistics.clone(),
             idempotency_keys: args.idempotency_keys,
+            sample_lag: true,
         })
         .await?;
         if !args.json {

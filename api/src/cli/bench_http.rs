@@ -32,6 +32,11 @@ pub enum Workload {
     /// The live workers catching up every read model from the start of the log against the
     /// rebuild, on the database's own log (in process, not over HTTP; `--runs` times).
     CatchUp,
+    /// In one run: PostgreSQL's command-shaped ceiling, a command-only node and a whole node
+    /// (each a `billing serve` child over a scratch database) under the payments workload, the
+    /// whole node's lag, catch-up and memory, the auditor's replay, the ratios and the targets
+    /// (exit 1 when the replay finds a difference).
+    Compare,
 }
 
 /// The bench's settings.
@@ -45,8 +50,10 @@ pub struct BenchConfig {
     pub workload: Workload,
     /// Concurrent callers.
     pub concurrency: usize,
-    /// How long to drive load (after a warm-up of a tenth of it, at least [`MIN_WARMUP`]).
+    /// How long to drive load, after the warm-up.
     pub duration: Duration,
+    /// Load driven before the measured window ([`default_warmup`] unless told).
+    pub warmup: Duration,
     /// Accounts for the spread workloads.
     pub accounts: usize,
     /// Commands per second in open-loop mode; `None` for closed loop (as fast as answered).
@@ -56,6 +63,9 @@ pub struct BenchConfig {
     pub database: Option<sqlx::PgPool>,
     /// Send a fresh `Idempotency-Key` with every POST, to measure what keeping answers costs.
     pub idempotency_keys: bool,
+    /// Sample the projection lag (off for a node without projection workers, whose read
+    /// models never move).
+    pub sample_lag: bool,
 }
 
 /// Latency percentiles in milliseconds.
@@ -97,6 +107,9 @@ pub struct BenchReport {
     /// For the hot-account workload: the balance read back equals the sum of acknowledged
     /// payments (none lost, none doubled).
     pub hot_account_exact: Option<bool>,
+    /// When the last caller had its last answer: the load stopped.
+    #[serde(skip)]
+    pub load_stopped: Option<Instant>,
 }
 
 /// Why the bench could not run.
@@ -221,7 +234,7 @@ pub async fn run(config: BenchConfig) -> Result<BenchReport, BenchError> {
     refresh_statistics(config.database.as_ref()).await;
     let shared = Arc::new(shared);
 
-    let warmup = (config.duration / 10).max(MIN_WARMUP);
+    let warmup = config.warmup;
     let mut tasks = Vec::new();
     for worker in 0..config.concurrency {
         let shared = Arc::clone(&shared);
@@ -229,10 +242,10 @@ pub async fn run(config: BenchConfig) -> Result<BenchReport, BenchError> {
             drive(shared, worker).await;
         }));
     }
-    let sampler = {
+    let sampler = config.sample_lag.then(|| {
         let shared = Arc::clone(&shared);
         tokio::spawn(async move { sample_lag(shared).await })
-    };
+    });
     tokio::time::sleep(warmup).await;
     refresh_statistics(config.database.as_ref()).await;
     let measure_from = Instant::now();
@@ -242,8 +255,13 @@ pub async fn run(config: BenchConfig) -> Result<BenchReport, BenchError> {
     for task in tasks {
         let _ = task.await;
     }
+    let load_stopped = Instant::now();
     let seconds = config.duration.as_secs_f64();
-    let lag = match sampler.await.ok().flatten() {
+    let lag = match sampler {
+        Some(sampler) => sampler.await.ok().flatten(),
+        None => None,
+    };
+    let lag = match lag {
         Some(lag) => lag,
         None => histogram()?,
     };
@@ -269,12 +287,18 @@ pub async fn run(config: BenchConfig) -> Result<BenchReport, BenchError> {
         lag_samples: lag.len(),
         projection_lag: percentiles(&lag),
         hot_account_exact,
+        load_stopped: Some(load_stopped),
     })
 }
 
 /// The shortest warm-up: long enough for the tables to grow to a size whose plans hold for the
 /// run (see `refresh_statistics`).
 pub const MIN_WARMUP: Duration = Duration::from_secs(5);
+
+/// The warm-up before a measured window of `duration`: a tenth of it, at least [`MIN_WARMUP`].
+pub fn default_warmup(duration: Duration) -> Duration {
+    (duration / 10).max(MIN_WARMUP)
+}
 
 /// Runs `ANALYZE` on the server's database, after the set-up and again after the warm-up.
 ///

@@ -5,6 +5,8 @@ pub mod audit;
 pub mod bench;
 pub mod bench_billing;
 pub mod bench_catchup;
+pub mod bench_ceiling;
+pub mod bench_compare;
 pub mod bench_deep;
 pub mod bench_http;
 pub mod bulk;
