@@ -32,6 +32,7 @@
 //!   the method of the payment it takes back, on its own day.
 //! - **Debtors**: accounts whose balance is below zero, with the moment it went below zero
 //!   (`negative_since`): the first money event that left it negative after it was zero or more.
+//!   `report_accounts` keeps each account's debt: its balance while below zero, zero otherwise.
 //! - **Clients**: new in a month = registered in it; lost = deleted in it; active = had at least
 //!   one service in status `active` on at least one day of it (`report_client_activity`).
 //! - **Services**: every service by provider, tariff, item type and status.
@@ -255,7 +256,8 @@ impl Projection for Reports {
     fn version(&self) -> i32 {
         // 2: recognised revenue, and the period of each charge.
         // 3: revenue without the VAT of taxed charges, credits and corrections.
-        3
+        // 4: `report_accounts` keeps the debt (the balance below zero, else zero).
+        4
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -515,17 +517,25 @@ impl State {
         }
     }
 
+    /// Records an account's balance after a money event. Only debts are reported, so the row
+    /// keeps the balance while it is below zero and zero otherwise: a payment to an account that
+    /// stays in credit (most of them) writes nothing, where it wrote the account's row each time,
+    /// as the `balances` read model does.
     fn set_balance(&mut self, account: Uuid, balance: Money, at: DateTime<Utc>, position: i64) {
         let Some(row) = self.accounts.get_mut(&account) else {
             return;
         };
-        row.balance = balance.amount();
-        row.position = position;
-        if balance.is_negative() {
-            row.negative_since.get_or_insert(at);
+        let (debt, since) = if balance.is_negative() {
+            (balance.amount(), Some(row.negative_since.unwrap_or(at)))
         } else {
-            row.negative_since = None;
+            (Money::zero(balance.currency()).amount(), None)
+        };
+        if row.balance == debt && row.negative_since == since {
+            return;
         }
+        row.balance = debt;
+        row.negative_since = since;
+        row.position = position;
         self.dirty_accounts.insert(account);
     }
 }
