@@ -3,10 +3,10 @@
 //!
 //! Each run measures, one after the other on the same machine:
 //! 1. the ceiling: command-shaped transactions per second of raw PostgreSQL
-//!    ([`bench_ceiling`](crate::cli::bench_ceiling), the SQL of `pg-ceiling.sh` (b));
+//!    ([`bench_ceiling`], the SQL of `pg-ceiling.sh` (b));
 //! 2. a command-only node: `billing serve` with `BILLING_NO_PROJECTIONS=true`, a child of this
 //!    process over a fresh scratch database, under the payments workload of
-//!    [`bench_http`](crate::cli::bench_http);
+//!    [`bench_http`];
 //! 3. a whole node (every read model, process manager and the notifier) the same way, with the
 //!    projection lag a client sees, the time from the load stopping until every read model's
 //!    checkpoint reaches the log's head, and the child's peak RSS (`VmHWM`);
