@@ -28,6 +28,7 @@ use sqlx::Connection;
 
 use crate::cli::args::{BenchArgs, Cli};
 use crate::cli::bench_ceiling::{self, CEILING_CLIENTS};
+use crate::cli::bench_costs::{ReadModelCost, cost_table, read_model_costs};
 use crate::cli::bench_http::{self, BenchConfig, BenchReport, Workload, default_warmup};
 use crate::cli::database::print_out;
 use crate::cli::pgcluster::PrivateCluster;
@@ -293,84 +294,6 @@ struct Measured {
     costs: Vec<ReadModelCost>,
 }
 
-/// Where the whole node's read side spent its work during a run, for one read model.
-#[derive(Debug, Clone, Serialize)]
-pub struct ReadModelCost {
-    /// The read model.
-    pub name: &'static str,
-    /// Milliseconds its batches took to apply (statements and CPU, not the commit), from the
-    /// node's `billing_projection_apply_microseconds_total`.
-    pub applying_ms: f64,
-    /// Rows its tables took (inserted, updated or deleted), from PostgreSQL's statistics.
-    pub rows: i64,
-}
-
-/// The whole node's read-model costs: its metrics and the database's table statistics.
-async fn read_model_costs(node: &Node, pool: &sqlx::PgPool) -> Vec<ReadModelCost> {
-    let metrics = reqwest::Client::new()
-        .get(format!("{}/metrics", node.url))
-        .bearer_auth(&node.token)
-        .send()
-        .await;
-    let text = match metrics {
-        Ok(answer) => answer.text().await.unwrap_or_default(),
-        Err(_) => String::new(),
-    };
-    let applying = |name: &str| -> f64 {
-        let label = format!("billing_projection_apply_microseconds_total{{projection=\"{name}\"}}");
-        text.lines()
-            .find_map(|line| line.strip_prefix(&label))
-            .and_then(|value| value.trim().parse::<f64>().ok())
-            .map_or(0.0, |us| us / 1000.0)
-    };
-    let read_models = projections::all();
-    let writes = projections::costs::table_writes(pool, &read_models)
-        .await
-        .unwrap_or_default();
-    let mut costs: Vec<ReadModelCost> = read_models
-        .iter()
-        .map(|projection| ReadModelCost {
-            name: projection.name(),
-            applying_ms: applying(projection.name()),
-            rows: writes.get(projection.name()).map_or(0, |w| w.rows),
-        })
-        .collect();
-    costs.sort_by(|a, b| b.applying_ms.total_cmp(&a.applying_ms));
-    costs
-}
-
-/// The read-model costs as a table: per read model, per event of the whole node's log.
-fn cost_table(costs: &[ReadModelCost], events: u64) -> String {
-    #[expect(clippy::as_conversions, reason = "ratios for people to read")]
-    let events = events.max(1) as f64;
-    let mut out = format!(
-        "whole node, where each event's read-side cost went ({events:.0} events):\n{:<16} {:>12} {:>12} {:>12}\n",
-        "read model", "applying ms", "µs/event", "rows/event"
-    );
-    let (mut ms, mut rows) = (0.0, 0i64);
-    for cost in costs {
-        ms += cost.applying_ms;
-        rows += cost.rows;
-        #[expect(clippy::as_conversions, reason = "ratios for people to read")]
-        out.push_str(&format!(
-            "{:<16} {:>12.0} {:>12.1} {:>12.2}\n",
-            cost.name,
-            cost.applying_ms,
-            cost.applying_ms * 1000.0 / events,
-            cost.rows as f64 / events
-        ));
-    }
-    #[expect(clippy::as_conversions, reason = "ratios for people to read")]
-    out.push_str(&format!(
-        "{:<16} {:>12.0} {:>12.1} {:>12.2}\n",
-        "all",
-        ms,
-        ms * 1000.0 / events,
-        rows as f64 / events
-    ));
-    out
-}
-
 impl Side<'_> {
     /// Starts a node over a fresh scratch database, drives the payments workload, and (for a
     /// whole node) waits for the read models and replays the log; drops the database.
@@ -405,7 +328,7 @@ impl Side<'_> {
         };
         let peak_rss_mb = node.peak_rss_mb();
         let costs = if whole {
-            read_model_costs(&node, &pool).await
+            read_model_costs(&node.url, &node.token, &pool).await
         } else {
             Vec::new()
         };

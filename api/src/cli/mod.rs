@@ -7,6 +7,7 @@ pub mod bench_billing;
 pub mod bench_catchup;
 pub mod bench_ceiling;
 pub mod bench_compare;
+pub mod bench_costs;
 pub mod bench_deep;
 pub mod bench_http;
 pub mod bulk;
