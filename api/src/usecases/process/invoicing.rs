@@ -226,11 +226,15 @@ pub async fn treatment_for_client(
         .load::<Client>(&client_id.to_string())
         .await?
         .aggregate;
-    Ok(
-        PayerDetails::of_client(&client, client_id).map_or(TaxTreatment::NotTaxed, |payer| {
-            company.treatment_for(&payer)
-        }),
-    )
+    Ok(treatment_by(&company, &client, client_id))
+}
+
+/// How `company` taxes `client` as a payer: the one composition of the rules that
+/// [`treatment_for_client`] and the billing day's batches both use.
+pub fn treatment_by(company: &Company, client: &Client, client_id: ClientId) -> TaxTreatment {
+    PayerDetails::of_client(client, client_id).map_or(TaxTreatment::NotTaxed, |payer| {
+        company.treatment_for(&payer)
+    })
 }
 
 /// The process that numbers every drafted invoice a crash left unnumbered. The API numbers its

@@ -15,10 +15,7 @@ use domain::account::{
     Account, AccountCommand, AccountError, AccountEvent, ExpenseDiscount, ExpenseLine,
 };
 use domain::client::Client;
-use domain::ids::{
-    AccountId, ClientId, CorrectionId, ExpenseId, OperationId, ProviderId, ServiceId,
-};
-use domain::invoice::PayerDetails;
+use domain::ids::{AccountId, ClientId, CorrectionId, OperationId, ProviderId, ServiceId};
 use domain::service::{Service, ServiceCommand, ServiceEvent};
 use domain::tax::TaxTreatment;
 use eventstore::log::StoredEvent;
@@ -236,19 +233,7 @@ pub async fn charge_period_keyed(
         Err(other) => return Err(other.into()),
     }
     let recorded = store
-        .execute::<Service>(
-            &service_id.to_string(),
-            ServiceCommand::RecordCharge {
-                expense_id: due.expense_id,
-                period_start: due.period_start,
-                period_end: due.period_end,
-                amount: due.amount,
-                operation_id: OperationId::from_uuid(Uuid::now_v7()),
-                on: due.period_start,
-            },
-            context,
-            &[],
-        )
+        .execute::<Service>(&service_id.to_string(), record_charge(&due), context, &[])
         .await;
     match recorded {
         Ok(_) => Ok(Charged::Charged),
@@ -256,19 +241,12 @@ pub async fn charge_period_keyed(
         // was computed (another charge of the same days committed meanwhile, by an order racing
         // a billing day, or the service closed). The account gives the charge back whole.
         Err(CommandError::Rejected(refusal)) => {
-            tracing::warn!(
-                service = %service_id,
-                expense = %due.expense_id,
-                %refusal,
-                "the service refused a period it was just charged for; the charge is voided"
-            );
-            let charged = domain::tax::tax_amount(due.amount, &treatment)
-                .map_err(|e| SettleError::Refused(e.to_string()))?;
             give_back_refused_charge(
                 store,
-                (account_id, client_id, provider_id),
-                due.expense_id,
-                charged,
+                (service_id, account_id, client_id, provider_id),
+                &due,
+                &treatment,
+                &refusal,
                 context,
             )
             .await?;
@@ -381,14 +359,7 @@ pub async fn charge_due_batch(
         .iter()
         .map(|(_, service_id, due, _, _, _)| BatchCommand {
             id: service_id.to_string(),
-            command: ServiceCommand::RecordCharge {
-                expense_id: due.expense_id,
-                period_start: due.period_start,
-                period_end: due.period_end,
-                amount: due.amount,
-                operation_id: OperationId::from_uuid(Uuid::now_v7()),
-                on: due.period_start,
-            },
+            command: record_charge(due),
             keys: Vec::new(),
         })
         .collect();
@@ -412,23 +383,16 @@ pub async fn charge_due_batch(
             }
             // As in `charge_period_keyed`: the service moved on; the account gives it back.
             Err(CommandError::Rejected(refusal)) => {
-                tracing::warn!(
-                    service = %service_id,
-                    expense = %due.expense_id,
-                    %refusal,
-                    "the service refused a period it was just charged for; the charge is voided"
-                );
                 let treatment = treatments
                     .get(&(provider_id, client_id))
                     .copied()
                     .unwrap_or(TaxTreatment::NotTaxed);
-                let charged = domain::tax::tax_amount(due.amount, &treatment)
-                    .map_err(|e| SettleError::Refused(e.to_string()))?;
                 give_back_refused_charge(
                     store,
-                    (account_id, client_id, provider_id),
-                    due.expense_id,
-                    charged,
+                    (service_id, account_id, client_id, provider_id),
+                    &due,
+                    &treatment,
+                    &refusal,
                     context,
                 )
                 .await?;
@@ -475,25 +439,50 @@ async fn treatments_of(
                 .get(&provider_id)
                 .and_then(Option::as_ref)
                 .zip(clients.get(&client_id.to_string()))
-                .and_then(|(company, client)| {
-                    PayerDetails::of_client(&client.aggregate, client_id)
-                        .map(|payer| company.treatment_for(&payer))
-                })
-                .unwrap_or(TaxTreatment::NotTaxed);
+                .map_or(TaxTreatment::NotTaxed, |(company, client)| {
+                    crate::usecases::process::invoicing::treatment_by(
+                        company,
+                        &client.aggregate,
+                        client_id,
+                    )
+                });
             ((provider_id, client_id), treatment)
         })
         .collect())
 }
 
-/// Voids a charge whose service refused its period, with a correction whose id derives from the
-/// expense, so that a retry gives back nothing more.
+/// The record on the service of the charge that paid `due`.
+fn record_charge(due: &domain::service::DuePeriod) -> ServiceCommand {
+    ServiceCommand::RecordCharge {
+        expense_id: due.expense_id,
+        period_start: due.period_start,
+        period_end: due.period_end,
+        amount: due.amount,
+        operation_id: OperationId::from_uuid(Uuid::now_v7()),
+        on: due.period_start,
+    }
+}
+
+/// Voids the charge of `due`, which its service refused to record (its state moved on after
+/// `due` was computed), with a correction whose id derives from the expense, so that a retry
+/// gives back nothing more.
 async fn give_back_refused_charge(
     store: &EventStore,
-    (account_id, client_id, provider_id): (AccountId, ClientId, ProviderId),
-    expense_id: ExpenseId,
-    charged: domain::tax::TaxedAmount,
+    (service_id, account_id, client_id, provider_id): (ServiceId, AccountId, ClientId, ProviderId),
+    due: &domain::service::DuePeriod,
+    treatment: &TaxTreatment,
+    refusal: &(dyn std::fmt::Display + Sync),
     context: &CommandContext,
 ) -> Result<(), SettleError> {
+    tracing::warn!(
+        service = %service_id,
+        expense = %due.expense_id,
+        %refusal,
+        "the service refused a period it was just charged for; the charge is voided"
+    );
+    let charged = domain::tax::tax_amount(due.amount, treatment)
+        .map_err(|e| SettleError::Refused(e.to_string()))?;
+    let expense_id = due.expense_id;
     let correction_id = CorrectionId::from_uuid(Uuid::new_v5(
         &expense_id.as_uuid(),
         b"refused by its service",
