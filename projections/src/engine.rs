@@ -315,7 +315,8 @@ impl Progress {
 }
 
 /// Runs the projections until `stop` turns true: the read models together in one group worker
-/// (one reader and one transaction for all of them, see [`try_project_group`]) and each projection
+/// (one reader, and the read models dealt over two transactions applied at once, see
+/// [`try_project_group`]) and each projection
 /// that [runs alone](Projection::runs_alone) in a worker of its own. Workers wake on `LISTEN
 /// billing_events` (sent after each appending commit) and poll every `poll_interval` in case a
 /// notification is lost; any error is logged and retried with a backoff.

@@ -1,18 +1,21 @@
-//! The live worker of the read models: one reader and one transaction for all of them.
+//! The live worker of the read models: one reader, and the read models applied in two
+//! transactions at once.
 //!
 //! Run alone, each read model's worker read the log, parsed it and committed on its own: under
 //! load, 18 read models made 18 readers of the same events and 18 small transactions per batch,
 //! which took more of the machine's two cores than the commands did. A group step instead takes
 //! the lock of every read model it can, reads the log once from the oldest of their checkpoints,
-//! gives each read model the part of the batch after its own checkpoint, and moves every
-//! checkpoint in the same transaction. Each event still takes effect exactly once per read model,
-//! whatever crashes, because each checkpoint is read under its lock and moved with its rows.
+//! gives each read model the part of the batch after its own checkpoint, and moves each
+//! checkpoint in the transaction that wrote the read model's rows. Each event still takes effect
+//! exactly once per read model, whatever crashes, because each checkpoint is read under its lock
+//! and moved with its rows. The read models are dealt over [`GROUP_PARTS`] transactions, each on
+//! a connection of its own, applied at the same time (ADR 10, third addendum).
 //!
 //! A read model that fails leaves the group, so that one bad projection does not hold back the
 //! others: it is retried alone with a backoff and comes back once a step of its own succeeds.
 //!
-//! One transaction for all read models is cheap when they are caught up and slow when they are
-//! behind (they are applied one after the other). A step that comes back full hands over to
+//! A group step is cheap when the read models are caught up and slow when they are behind (each
+//! part applies its read models one after the other). A step that comes back full hands over to
 //! [`catch_up_together`], which applies larger batches the way the rebuild does until a batch
 //! comes back short (ADR 10, addendum). Read models a whole batch behind the others (a new
 //! version rebuilding from the start) leave the group and are caught up together the same way,
@@ -23,7 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use eventstore::log::{self, LogPosition};
+use eventstore::log::{self, LogPosition, StoredEvent};
 use sqlx::PgPool;
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -70,16 +73,114 @@ impl From<sqlx::Error> for GroupError {
     }
 }
 
+/// How many transactions a group step spreads its read models over, each on a connection of its
+/// own, applied at the same time. One transaction applied the read models one after the other:
+/// under load the step took as long as all of them together, and the lag a client saw was about
+/// two such steps. Two halves let PostgreSQL work on both cores for the read side while the
+/// events are read and decoded once for both.
+const GROUP_PARTS: usize = 2;
+
+/// One part of a group step: its transaction, holding the locks of the read models it took and
+/// where each of them stands.
+struct Part<'a> {
+    tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    held: usize,
+    at: Vec<(&'a Arc<dyn Projection>, LogPosition)>,
+}
+
 /// One group step: up to `batch_size` events applied to every read model in `members` whose
-/// lock is free, each from its own checkpoint, and their checkpoints moved, in one transaction.
+/// lock is free, each from its own checkpoint, and their checkpoints moved. The read models are
+/// dealt round the [`GROUP_PARTS`] parts in their order; each part is one transaction, so a read
+/// model's rows and its checkpoint move together, and the parts apply the same events (read once)
+/// at the same time. A part whose read model fails rolls back alone: the others' work stands.
 pub async fn try_project_group(
     pool: &PgPool,
     members: &[Arc<dyn Projection>],
     batch_size: i64,
 ) -> Result<GroupStep, GroupError> {
+    let dealt = (0..GROUP_PARTS)
+        .map(|part| {
+            members
+                .iter()
+                .skip(part)
+                .step_by(GROUP_PARTS)
+                .collect::<Vec<_>>()
+        })
+        .filter(|part| !part.is_empty());
+    let mut parts = futures::future::try_join_all(dealt.map(|part| open_part(pool, part))).await?;
+    let held: usize = parts.iter().map(|part| part.held).sum();
+    if held == 0 {
+        return Ok(GroupStep::default());
+    }
+    let oldest = parts
+        .iter()
+        .flat_map(|part| part.at.iter().map(|&(_, from)| from))
+        .min()
+        .unwrap_or_default();
+    let Some(first) = parts.first_mut() else {
+        return Ok(GroupStep::default());
+    };
+    let events = log::read_after(&mut *first.tx, oldest, batch_size).await?;
+    let Some(last) = events.last() else {
+        // Nothing new; a part may have reset a read model of a new version: keep that.
+        futures::future::try_join_all(parts.into_iter().map(|part| part.tx.commit())).await?;
+        return Ok(GroupStep {
+            held,
+            ..GroupStep::default()
+        });
+    };
+    let last_at = last.log_position();
+    let last_recorded = last.recorded_at;
+    let given: usize = parts.iter().map(|part| part.at.len()).sum();
+    let applied = futures::future::join_all(
+        parts
+            .into_iter()
+            .map(|part| apply_part(part, &events, last_at)),
+    )
+    .await;
+
+    let lag = (Utc::now() - last_recorded).to_std().unwrap_or_default();
+    let mut moved: Vec<(&'static str, i64)> = Vec::with_capacity(given);
+    let mut failure = None;
+    for part in applied {
+        match part {
+            Ok(names) => moved.extend(names),
+            Err(error) => failure = failure.or(Some(error)),
+        }
+    }
+    for &(name, n) in &moved {
+        metrics::counter!("billing_projected_events_total", "projection" => name)
+            .increment(u64::try_from(n).unwrap_or(0));
+        metrics::histogram!("billing_projection_lag_seconds", "projection" => name)
+            .record(lag.as_secs_f64());
+    }
+    if let Some(error) = failure {
+        return Err(error);
+    }
+    // A full batch that some read model had already seen: those that were given events are
+    // behind the others by at least a batch.
+    let full = i64::try_from(events.len()).unwrap_or(i64::MAX) >= batch_size;
+    let behind = if full && moved.len() < given {
+        moved.iter().map(|&(name, _)| name).collect()
+    } else {
+        Vec::new()
+    };
+    Ok(GroupStep {
+        held,
+        read: events.len(),
+        behind,
+    })
+}
+
+/// Begins a part's transaction: takes the lock of each of its read models that is free, and
+/// reads where each stands (a read model of a new version is emptied and starts from the log's
+/// start).
+async fn open_part<'a>(
+    pool: &PgPool,
+    members: Vec<&'a Arc<dyn Projection>>,
+) -> Result<Part<'a>, GroupError> {
     let mut tx = pool.begin().await?;
     let names: Vec<&'static str> = members.iter().map(|member| member.name()).collect();
-    // The read models are derived data: their commits need not wait for the disk (see `lock`).
     let held: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM unnest($1::text[]) AS name
           WHERE pg_try_advisory_xact_lock(hashtextextended('projection:' || name, 0))",
@@ -87,9 +188,11 @@ pub async fn try_project_group(
     .bind(&names)
     .fetch_all(&mut *tx)
     .await?;
+    let mut at = Vec::with_capacity(held.len());
     if held.is_empty() {
-        return Ok(GroupStep::default());
+        return Ok(Part { tx, held: 0, at });
     }
+    // The read models are derived data: their commits need not wait for the disk (see `lock`).
     sqlx::query("SELECT set_config('synchronous_commit', 'off', true)")
         .execute(&mut *tx)
         .await?;
@@ -100,7 +203,6 @@ pub async fn try_project_group(
     .bind(&held)
     .fetch_all(&mut *tx)
     .await?;
-    let mut at = Vec::with_capacity(held.len());
     for member in members {
         if !held.iter().any(|name| name == member.name()) {
             continue;
@@ -121,26 +223,29 @@ pub async fn try_project_group(
         };
         at.push((member, from));
     }
-    let oldest = at.iter().map(|&(_, from)| from).min().unwrap_or_default();
-    let events = log::read_after(&mut *tx, oldest, batch_size).await?;
-    let Some(last) = events.last() else {
-        tx.commit().await?;
-        return Ok(GroupStep {
-            held: held.len(),
-            ..GroupStep::default()
-        });
-    };
-    let last_at = last.log_position();
-    let last_recorded = last.recorded_at;
-    let mut moved: Vec<(&'static str, i64)> = Vec::with_capacity(at.len());
-    for &(member, from) in &at {
+    Ok(Part {
+        tx,
+        held: held.len(),
+        at,
+    })
+}
+
+/// Applies to each read model of `part` the events after its checkpoint, moves the checkpoints
+/// to `last_at` and commits. Returns the read models that were given events, with how many.
+async fn apply_part(
+    mut part: Part<'_>,
+    events: &[StoredEvent],
+    last_at: LogPosition,
+) -> Result<Vec<(&'static str, i64)>, GroupError> {
+    let mut moved: Vec<(&'static str, i64)> = Vec::with_capacity(part.at.len());
+    for &(member, from) in &part.at {
         let after = &events[events.partition_point(|event| event.log_position() <= from)..];
         if after.is_empty() {
             continue;
         }
         let started = std::time::Instant::now();
         let applied = member
-            .apply_batch(&mut tx, after)
+            .apply_batch(&mut part.tx, after)
             .await
             .map_err(|source| GroupError {
                 projection: Some(member.name()),
@@ -153,42 +258,24 @@ pub async fn try_project_group(
             i64::try_from(after.len()).unwrap_or(i64::MAX),
         ));
     }
-    let (moved_names, counts): (Vec<&str>, Vec<i64>) = moved.iter().copied().unzip();
-    sqlx::query(
-        "UPDATE projection_checkpoints AS c
-            SET tx_id = $2::bigint::text::xid8, position = $3, events = c.events + m.n,
-                updated_at = now()
-           FROM unnest($1::text[], $4::bigint[]) AS m(name, n)
-          WHERE c.name = m.name",
-    )
-    .bind(&moved_names)
-    .bind(last_at.tx_id)
-    .bind(last_at.position)
-    .bind(&counts)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-
-    let lag = (Utc::now() - last_recorded).to_std().unwrap_or_default();
-    for &(name, n) in &moved {
-        metrics::counter!("billing_projected_events_total", "projection" => name)
-            .increment(u64::try_from(n).unwrap_or(0));
-        metrics::histogram!("billing_projection_lag_seconds", "projection" => name)
-            .record(lag.as_secs_f64());
+    if !moved.is_empty() {
+        let (names, counts): (Vec<&str>, Vec<i64>) = moved.iter().copied().unzip();
+        sqlx::query(
+            "UPDATE projection_checkpoints AS c
+                SET tx_id = $2::bigint::text::xid8, position = $3, events = c.events + m.n,
+                    updated_at = now()
+               FROM unnest($1::text[], $4::bigint[]) AS m(name, n)
+              WHERE c.name = m.name",
+        )
+        .bind(&names)
+        .bind(last_at.tx_id)
+        .bind(last_at.position)
+        .bind(&counts)
+        .execute(&mut *part.tx)
+        .await?;
     }
-    // A full batch that some read model had already seen: those that were given events are
-    // behind the others by at least a batch.
-    let full = i64::try_from(events.len()).unwrap_or(i64::MAX) >= batch_size;
-    let behind = if full && moved.len() < at.len() {
-        moved.iter().map(|&(name, _)| name).collect()
-    } else {
-        Vec::new()
-    };
-    Ok(GroupStep {
-        held: held.len(),
-        read: events.len(),
-        behind,
-    })
+    part.tx.commit().await?;
+    Ok(moved)
 }
 
 /// How many times the group's batch a catch-up reads at once: with the default 1,000, the
@@ -225,10 +312,9 @@ struct CaughtUp {
 /// applies them in a transaction of its own under its lock, from its own checkpoint, moving it
 /// with its rows, up to [`CATCH_UP_AHEAD`] batches behind the reader, several at once.
 ///
-/// A group step is one transaction applying every read model one after the other: caught up,
-/// that is one commit per gathering interval instead of one per read model; behind, it keeps one
-/// of the two cores busy at a time and takes five times as long as the rebuild on the same
-/// events. A read model whose checkpoint moved under it (another worker) or whose lock another
+/// A group step applies the read models of each of its parts one after the other: caught up,
+/// that is a commit per part per gathering interval instead of one per read model; behind, it
+/// takes several times as long as the rebuild on the same events. A read model whose checkpoint moved under it (another worker) or whose lock another
 /// worker holds is left to the group's next step, which sorts it out; one whose batch fails is
 /// returned to leave the group. Returns when a batch comes back short, after
 /// [`CATCH_UP_BATCHES`] batches, or when `stop` turns true, once every read model has applied
