@@ -61,6 +61,12 @@ impl TaxDocument {
     pub fn documents_payment(self, prepaid: bool) -> bool {
         prepaid && self == TaxDocument::OnPayment
     }
+
+    /// Whether any payment, a prepaid account's or a post-paid one's, gets a tax document of its
+    /// own: when not, whether an account is prepaid need not be looked up.
+    pub fn documents_any_payment(self) -> bool {
+        self.documents_payment(true) || self.documents_payment(false)
+    }
 }
 
 /// How a company numbers its documents: a prefix of 0 to 16 characters of `A-Z`, `0-9`, `-` and

@@ -21,7 +21,7 @@ use chrono::NaiveDate;
 use domain::account::{Account, AccountEvent};
 use domain::client::Client;
 use domain::company::Company;
-use domain::ids::{AccountId, InvoiceId, PaymentId};
+use domain::ids::{AccountId, ClientId, InvoiceId, PaymentId, ProviderId};
 use domain::invoice::{Invoice, InvoiceCommand, InvoiceKind, PayerDetails};
 use domain::money::Money;
 use domain::payment::Payment;
@@ -51,14 +51,17 @@ pub async fn document_payment(
     context: &CommandContext,
 ) -> Result<Option<Issued>, IssueError> {
     let invoice_id = InvoiceId::prepayment(payment_id);
+    // Whether the payment gets a document is decided as things stood at `at`, so a replay decides
+    // as the first run did: a payment that needs none never had a draft to finish.
+    let Some(needed) = needed(store, account, payment_id, at).await? else {
+        return Ok(None);
+    };
     let existing = store.load::<Invoice>(&invoice_id.to_string()).await?;
     // A draft an interrupted run left is finished whatever changed since.
     if existing.aggregate.is_drafted() {
         number(store, invoice_id, context).await?;
     } else {
-        let Some(draft) = draft(store, account, payment_id, amount, received_on, at).await? else {
-            return Ok(None);
-        };
+        let draft = draft(store, needed, payment_id, amount, received_on).await?;
         issue(store, invoice_id, draft, context, &[]).await?;
     }
     let paid = store
@@ -84,22 +87,26 @@ pub async fn document_payment(
 }
 
 /// The aggregate `id` as it was right after the event at `at`: its events up to `at` in the
-/// safe order. A replay then decides as the first run did, whatever changed since.
+/// safe order (only the first `first` of them, when given). A replay then decides as the first
+/// run did, whatever changed since.
 async fn state_at<A: StoredAggregate>(
     store: &EventStore,
     id: &str,
     at: LogPosition,
+    first: Option<i64>,
 ) -> Result<A, IssueError> {
     let payloads: Vec<String> = sqlx::query_scalar(
         "SELECT payload::text FROM events
           WHERE aggregate_type = $1 AND aggregate_id = $2
             AND (tx_id, global_position) <= ($3::bigint::text::xid8, $4)
-          ORDER BY sequence",
+          ORDER BY sequence
+          LIMIT $5",
     )
     .bind(A::TYPE)
     .bind(id)
     .bind(at.tx_id)
     .bind(at.position)
+    .bind(first)
     .fetch_all(store.pool())
     .await?;
     let mut state = A::default();
@@ -110,27 +117,27 @@ async fn state_at<A: StoredAggregate>(
     Ok(state)
 }
 
-/// The draft of the payment's prepayment invoice, or `None` when the payment needs none. The
-/// account (prepaid or not) and the company's setting are taken as they were when the payment
-/// was credited (the event at `at`).
-async fn draft(
+/// Why a payment needs a prepayment invoice: what its draft is made of.
+struct Needed {
+    client_id: ClientId,
+    provider_id: ProviderId,
+    company: Company,
+}
+
+/// Whether the payment `payment_id` credited to `account` needs a prepayment invoice, as things
+/// stood at `at` (the account prepaid or not, the company's setting). The cheap questions come
+/// first: most payments are answered by the account's first event and the provider's company,
+/// without folding the account's whole history (which grows with every payment).
+async fn needed(
     store: &EventStore,
     account: AccountId,
     payment_id: PaymentId,
-    amount: Money,
-    received_on: NaiveDate,
     at: LogPosition,
-) -> Result<Option<InvoiceCommand>, IssueError> {
-    let account_state: Account = state_at(store, &account.to_string(), at).await?;
-    let (Some(client_id), Some(provider_id), Some(credit_limit)) = (
-        account_state.client_id(),
-        account_state.provider_id(),
-        account_state.credit_limit(),
-    ) else {
-        return Err(IssueError::Refused(format!(
-            "account {account} is not open"
-        )));
-    };
+) -> Result<Option<Needed>, IssueError> {
+    let not_open = || IssueError::Refused(format!("account {account} is not open"));
+    // The account's provider is fixed when it opens.
+    let opened: Account = state_at(store, &account.to_string(), at, Some(1)).await?;
+    let provider_id = opened.provider_id().ok_or_else(not_open)?;
     // The provider's issuing company is its first; if even that one did not exist yet when the
     // payment was credited, the payment has no company to document it.
     let Some(issuer) = issuer_of(store, provider_id).await? else {
@@ -139,12 +146,20 @@ async fn draft(
     let Some(issuer_id) = issuer.company_id() else {
         return Ok(None);
     };
-    let company: Company = state_at(store, &issuer_id.to_string(), at).await?;
-    let prepaid = credit_limit.is_zero();
-    if !company
-        .tax_document()
-        .is_some_and(|document| document.documents_payment(prepaid))
-    {
+    let company: Company = state_at(store, &issuer_id.to_string(), at, None).await?;
+    let Some(document) = company.tax_document() else {
+        return Ok(None);
+    };
+    if !document.documents_any_payment() {
+        return Ok(None);
+    }
+    let account_state: Account = state_at(store, &account.to_string(), at, None).await?;
+    let (Some(client_id), Some(credit_limit)) =
+        (account_state.client_id(), account_state.credit_limit())
+    else {
+        return Err(not_open());
+    };
+    if !document.documents_payment(credit_limit.is_zero()) {
         return Ok(None);
     }
     // A payment that settles a tax invoice (not a proforma) is documented by that invoice.
@@ -159,8 +174,33 @@ async fn draft(
             return Ok(None);
         }
     }
-    let (Some(company_id), Some(seller)) = (company.company_id(), company.seller()) else {
+    if company.company_id().is_none() || company.seller().is_none() {
         return Ok(None);
+    }
+    Ok(Some(Needed {
+        client_id,
+        provider_id,
+        company,
+    }))
+}
+
+/// The draft of the prepayment invoice of a payment that [needs one](needed).
+async fn draft(
+    store: &EventStore,
+    needed: Needed,
+    payment_id: PaymentId,
+    amount: Money,
+    received_on: NaiveDate,
+) -> Result<InvoiceCommand, IssueError> {
+    let Needed {
+        client_id,
+        provider_id,
+        company,
+    } = needed;
+    let (Some(company_id), Some(seller)) = (company.company_id(), company.seller()) else {
+        return Err(IssueError::Refused(
+            "the issuing company has no details to print".to_owned(),
+        ));
     };
     let client = store
         .load::<Client>(&client_id.to_string())
@@ -170,7 +210,7 @@ async fn draft(
         IssueError::Refused(format!("client {client_id} has no details to print"))
     })?;
     let treatment = company.treatment_for(&payer);
-    Ok(Some(InvoiceCommand::DraftInvoice {
+    Ok(InvoiceCommand::DraftInvoice {
         invoice_id: InvoiceId::prepayment(payment_id),
         kind: InvoiceKind::Prepayment,
         provider_id,
@@ -193,7 +233,7 @@ async fn draft(
         period: None,
         corrects: None,
         note: None,
-    }))
+    })
 }
 
 /// The process that issues the prepayment invoice of every payment credited.
