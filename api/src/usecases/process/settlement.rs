@@ -510,29 +510,34 @@ async fn give_back_refused_charge(
     }
 }
 
-/// Charges what waits on one account, oldest order first, until the money runs out.
-pub async fn settle_account(
+/// Charges what waits on each of `accounts` (services ordered and not yet paid, or suspended
+/// for non-payment), each account's oldest order first, until its money runs out. The services
+/// waiting are found with one query for all the accounts: a batch of payments touches hundreds
+/// of accounts, nearly all with nothing waiting. Returns how many services were charged.
+pub async fn settle_accounts(
     store: &EventStore,
     pool: &PgPool,
-    account: Uuid,
+    accounts: &[Uuid],
     on: NaiveDate,
     context: &CommandContext,
 ) -> Result<usize, SettleError> {
-    let waiting: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT id FROM services
-          WHERE account_id = $1
+    let waiting: Vec<(Uuid, Uuid)> = sqlx::query_as(
+        "SELECT account_id, id FROM services
+          WHERE account_id = ANY($1)
             AND (status = 'ordered' OR (status = 'suspended' AND suspend_reason = 'non_payment'))
-          ORDER BY ordered_on, id",
+          ORDER BY account_id, ordered_on, id",
     )
-    .bind(account)
+    .bind(accounts)
     .fetch_all(pool)
     .await?;
     let mut charged = 0;
-    for id in waiting {
-        match charge_due(store, ServiceId::from_uuid(id), on, context).await? {
-            Charged::Charged => charged += 1,
-            Charged::NothingDue => {}
-            Charged::Refused => break,
+    for services in waiting.chunk_by(|a, b| a.0 == b.0) {
+        for &(_, id) in services {
+            match charge_due(store, ServiceId::from_uuid(id), on, context).await? {
+                Charged::Charged => charged += 1,
+                Charged::NothingDue => {}
+                Charged::Refused => break,
+            }
         }
     }
     Ok(charged)
@@ -635,9 +640,8 @@ impl Projection for Settlement {
         }
         let today = self.store.clock().now().date_naive();
         let context = CommandContext::new(Actor::System("settlement".to_owned()));
-        for account in accounts {
-            settle_account(&self.store, pool, account, today, &context).await?;
-        }
+        let accounts: Vec<Uuid> = accounts.into_iter().collect();
+        settle_accounts(&self.store, pool, &accounts, today, &context).await?;
         Ok(())
     }
 }
