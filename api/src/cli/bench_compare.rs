@@ -12,6 +12,10 @@
 //!    checkpoint reaches the log's head, and the child's peak RSS (`VmHWM`);
 //! 4. the auditor's replay over the whole node's database.
 //!
+//! For both nodes it also reads the CPU each payment cost the node and its database backends
+//! ([`bench_cpu`]): on a machine where other work runs, the throughputs move with it, the CPU per
+//! payment hardly does, and their ratio is what the throughputs' ratio would be on a quiet one.
+//!
 //! It prints each figure, the ratios (whole to command-only, each to the ceiling) and whether
 //! each target of the issue is met; with `--runs N`, every run's table and then the medians
 //! (of each figure, and of each run's ratios). The scratch databases live on the server of
@@ -29,6 +33,7 @@ use sqlx::Connection;
 use crate::cli::args::{BenchArgs, Cli};
 use crate::cli::bench_ceiling::{self, CEILING_CLIENTS};
 use crate::cli::bench_costs::{ReadModelCost, cost_table, read_model_costs};
+use crate::cli::bench_cpu::CpuSample;
 use crate::cli::bench_http::{self, BenchConfig, BenchReport, Workload, default_warmup};
 use crate::cli::database::print_out;
 use crate::cli::pgcluster::PrivateCluster;
@@ -68,12 +73,22 @@ pub struct Figures {
     pub whole_peak_rss_mb: Option<f64>,
     /// From a command's answer until a read with its `min_position` returns, 99th percentile.
     pub whole_projection_lag_p99_ms: f64,
-    /// Lag samples taken (one every 100 ms of the measured window).
+    /// Lag samples taken (four samplers, each every 25 ms of the measured window).
     pub whole_lag_samples: u64,
     /// From the load stopping (the last caller's last answer) until every read model's
     /// checkpoint reached the log's head then; absent when not within a minute. Polled every
     /// 5 ms, so at most that much late.
     pub whole_caught_up_s: Option<f64>,
+    /// CPU per payment of the command-only node and its database backends, in µs: from the node
+    /// being up to the load stopping, over every payment made then (warm-up included, with the
+    /// accounts' set-up).
+    pub command_only_cpu_us_per_payment: Option<f64>,
+    /// The same for the whole node, until its read models caught up.
+    pub whole_cpu_us_per_payment: Option<f64>,
+    /// Of these, the part of the database backends (the rest is the node's own).
+    pub command_only_database_cpu_us_per_payment: Option<f64>,
+    /// The same for the whole node.
+    pub whole_database_cpu_us_per_payment: Option<f64>,
     /// Events the auditor's replay read from the whole node's log.
     pub replay_events: u64,
     /// Differences it found between the log and the read models (summed over runs).
@@ -292,6 +307,8 @@ struct Measured {
     replay_differences: u64,
     differences_first: Vec<projections::replay::Difference>,
     costs: Vec<ReadModelCost>,
+    /// CPU per payment in µs: the node's and its database's.
+    cpu_us_per_payment: Option<(f64, f64)>,
 }
 
 impl Side<'_> {
@@ -307,6 +324,7 @@ impl Side<'_> {
             .connect(&url)
             .await
             .context("cannot connect to the scratch database")?;
+        let cpu_before = CpuSample::take(&pool, &name, node.pid()).await;
         let report = bench_http::run(BenchConfig {
             url: node.url.clone(),
             token: node.token.clone(),
@@ -326,6 +344,22 @@ impl Side<'_> {
         } else {
             None
         };
+        let cpu_after = CpuSample::take(&pool, &name, node.pid()).await;
+        let payments: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'PaymentPosted'")
+                .fetch_one(&pool)
+                .await
+                .unwrap_or(0);
+        let cpu_us_per_payment =
+            cpu_before
+                .zip(cpu_after)
+                .filter(|_| payments > 0)
+                .map(|(before, after)| {
+                    let (node_s, database_s) = after.since(&before);
+                    #[expect(clippy::as_conversions, reason = "a count far below 2^53")]
+                    let payments = payments as f64;
+                    (node_s * 1e6 / payments, database_s * 1e6 / payments)
+                });
         let peak_rss_mb = node.peak_rss_mb();
         let costs = if whole {
             read_model_costs(&node.url, &node.token, &pool).await
@@ -356,6 +390,7 @@ impl Side<'_> {
             replay_differences,
             differences_first,
             costs,
+            cpu_us_per_payment,
         })
     }
 }
@@ -470,6 +505,11 @@ impl Node {
             self.log.display(),
             log_tail(&self.log)
         )
+    }
+
+    /// The child's process id, while it runs.
+    fn pid(&self) -> Option<u32> {
+        self.child.id()
     }
 
     /// The child's peak resident memory (`VmHWM` of /proc/<pid>/status), in MB of 10^6 bytes.
@@ -589,6 +629,10 @@ fn figures_of(ceiling_per_s: f64, command_only: &Measured, whole: &Measured) -> 
         whole_projection_lag_p99_ms: w.projection_lag.p99_ms,
         whole_lag_samples: w.lag_samples,
         whole_caught_up_s: whole.caught_up.map(|d| d.as_secs_f64()),
+        command_only_cpu_us_per_payment: command_only.cpu_us_per_payment.map(|(n, d)| n + d),
+        whole_cpu_us_per_payment: whole.cpu_us_per_payment.map(|(n, d)| n + d),
+        command_only_database_cpu_us_per_payment: command_only.cpu_us_per_payment.map(|(_, d)| d),
+        whole_database_cpu_us_per_payment: whole.cpu_us_per_payment.map(|(_, d)| d),
         replay_events: whole.replay_events,
         replay_differences: whole.replay_differences,
         whole_to_command_only: ratio(w.throughput_per_s, c.throughput_per_s),
@@ -626,6 +670,12 @@ fn median_of(runs: &[Figures]) -> Figures {
         whole_projection_lag_p99_ms: of(|r| r.whole_projection_lag_p99_ms),
         whole_lag_samples,
         whole_caught_up_s: of_optional(|r| r.whole_caught_up_s),
+        command_only_cpu_us_per_payment: of_optional(|r| r.command_only_cpu_us_per_payment),
+        whole_cpu_us_per_payment: of_optional(|r| r.whole_cpu_us_per_payment),
+        command_only_database_cpu_us_per_payment: of_optional(|r| {
+            r.command_only_database_cpu_us_per_payment
+        }),
+        whole_database_cpu_us_per_payment: of_optional(|r| r.whole_database_cpu_us_per_payment),
         replay_events,
         replay_differences: runs.iter().map(|r| r.replay_differences).sum(),
         whole_to_command_only: of(|r| r.whole_to_command_only),
@@ -723,6 +773,24 @@ fn table(
         f.whole_caught_up_s
             .map_or_else(|| "not within 60 s".to_owned(), |s| format!("{s:.3} s")),
     ));
+    if let (Some(c), Some(w), Some(cd), Some(wd)) = (
+        f.command_only_cpu_us_per_payment,
+        f.whole_cpu_us_per_payment,
+        f.command_only_database_cpu_us_per_payment,
+        f.whole_database_cpu_us_per_payment,
+    ) {
+        out.push_str(&format!(
+            "CPU per payment (node + its database): command-only {c:.0} µs ({:.0} + {cd:.0}), \
+             whole {w:.0} µs ({:.0} + {wd:.0}): the read side {:.0} µs ({:.0} + {:.0}), \
+             command-only / whole {:.2}x\n",
+            c - cd,
+            w - wd,
+            w - c,
+            (w - wd) - (c - cd),
+            wd - cd,
+            ratio(c, w)
+        ));
+    }
     out.push_str("targets (issue 16):\n");
     for target in targets {
         out.push_str(&format!(

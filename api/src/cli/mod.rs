@@ -8,6 +8,7 @@ pub mod bench_catchup;
 pub mod bench_ceiling;
 pub mod bench_compare;
 pub mod bench_costs;
+pub mod bench_cpu;
 pub mod bench_deep;
 pub mod bench_http;
 pub mod bulk;

@@ -1,0 +1,71 @@
+//! The CPU a node and its database use, for `billing bench --workload compare`: wall-clock
+//! throughput on a shared machine moves with whatever else runs, the CPU each payment costs does
+//! not. The node's own time and that of every PostgreSQL backend connected to its database are
+//! read from `/proc/<pid>/stat` (user and system time), before and after the load.
+
+use std::collections::HashMap;
+
+/// Clock ticks per second of `/proc/<pid>/stat` (`USER_HZ`, 100 on Linux).
+const TICKS_PER_SECOND: f64 = 100.0;
+
+/// CPU time so far, in ticks, of the node's process and of each backend of its database.
+#[derive(Debug, Default, Clone)]
+pub struct CpuSample {
+    node: u64,
+    backends: HashMap<i32, u64>,
+}
+
+impl CpuSample {
+    /// The node `pid`'s ticks and those of every backend connected to `database` now.
+    pub async fn take(pool: &sqlx::PgPool, database: &str, pid: Option<u32>) -> Option<Self> {
+        let node = ticks(pid?)?;
+        let pids: Vec<i32> =
+            sqlx::query_scalar("SELECT pid FROM pg_stat_activity WHERE datname = $1")
+                .bind(database)
+                .fetch_all(pool)
+                .await
+                .ok()?;
+        let backends = pids
+            .into_iter()
+            .filter_map(|pid| Some((pid, ticks(u32::try_from(pid).ok()?)?)))
+            .collect();
+        Some(Self { node, backends })
+    }
+
+    /// Seconds of CPU used between `earlier` and this sample: the node's, and its database's (a
+    /// backend that was not there earlier counts from its start; one gone since is not counted).
+    pub fn since(&self, earlier: &Self) -> (f64, f64) {
+        let node = self.node.saturating_sub(earlier.node);
+        let database: u64 = self
+            .backends
+            .iter()
+            .map(|(pid, now)| now.saturating_sub(earlier.backends.get(pid).copied().unwrap_or(0)))
+            .sum();
+        #[expect(clippy::as_conversions, reason = "tick counts far below 2^53")]
+        let seconds = |ticks: u64| ticks as f64 / TICKS_PER_SECOND;
+        (seconds(node), seconds(database))
+    }
+}
+
+/// User plus system time of `pid` so far, in ticks; `None` if it is gone.
+fn ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name, which is in parentheses and may hold anything.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace();
+    // After ")": state (3), ppid … cmajflt (4–13), utime (14), stime (15).
+    let utime: u64 = fields.nth(11)?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(utime + stime)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ticks;
+
+    #[test]
+    fn a_running_process_has_a_cpu_time_and_a_missing_one_none() {
+        assert!(ticks(std::process::id()).is_some());
+        assert_eq!(ticks(u32::MAX), None);
+    }
+}
