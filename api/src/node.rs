@@ -43,11 +43,13 @@ pub struct ServerConfig {
     pub sign_in: SignInConfig,
 }
 
-/// Connections of the projection workers' own pool: one for the read models' group worker, one
-/// for each of the five process managers (settlement, payments, invoicing, prepayment invoices
-/// and merges; each holds its connection for a whole batch), one for
-/// LISTEN and one for the backlog counts. More workers than that share them (a worker waits for
-/// a connection, and retries if it waits too long).
+/// Connections of the projection workers' own pool: two for the read models' group worker (a
+/// step applies them in two transactions at once; between steps it counts the backlogs on one),
+/// one for each of the five process managers (settlement, payments, invoicing, prepayment
+/// invoices and merges; each holds its connection for a whole batch) and one for LISTEN. More
+/// workers than that share them: a worker waits for a connection, and retries if it waits too
+/// long; while the group catches up a backlog it applies three read models at once, so a process
+/// manager may wait for a connection then.
 pub const WORKER_CONNECTIONS: u32 = 8;
 
 /// The fewest connections a node keeps for requests (and the store's group-commit writers).
@@ -171,8 +173,8 @@ pub async fn start(
             ))
             .collect();
         // A worker holds its connection for a whole batch (a process manager while it runs
-        // commands): the read models share one worker, each process manager has its own, and
-        // LISTEN and the backlog counts take one each (WORKER_CONNECTIONS).
+        // commands): the read models share one worker, whose step takes two, each process
+        // manager has its own, and LISTEN takes one (WORKER_CONNECTIONS).
         let needed = workers.iter().filter(|worker| worker.runs_alone()).count() + 3;
         if needed > usize::try_from(WORKER_CONNECTIONS).unwrap_or(usize::MAX) {
             tracing::warn!(

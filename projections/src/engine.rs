@@ -273,8 +273,14 @@ pub struct WorkerConfig {
     /// notifier each running its own worker, 10 ms let every worker run up to 100 small
     /// transactions a second under load, which took more CPU than the commands themselves, and
     /// 50 ms was chosen. Since the read models share one worker (ADR 10), 20 ms: at a fixed
-    /// 1,000 PostPayments/s the lag's p99 fell from 246 to 173 ms at the same throughput.
+    /// 1,000 PostPayments/s the lag's p99 fell from 246 to 173 ms at the same throughput. Since
+    /// a group step applies its read models in two transactions at once (about half the time),
+    /// 60 ms: at 64 callers the read side's CPU per payment fell from about 246 to 109 µs, and
+    /// the lag's p99 stayed at about 150 ms (BENCHMARKS.md, issue 16, third step).
     pub gather: Duration,
+    /// The same for a worker that runs alone (a process manager): its work is commands that no
+    /// client's read waits on, and each of its steps reads the log again, so it gathers longer.
+    pub gather_alone: Duration,
 }
 
 impl Default for WorkerConfig {
@@ -282,7 +288,8 @@ impl Default for WorkerConfig {
         Self {
             batch_size: 1000,
             poll_interval: Duration::from_millis(500),
-            gather: Duration::from_millis(20),
+            gather: Duration::from_millis(60),
+            gather_alone: Duration::from_millis(100),
         }
     }
 }
@@ -377,7 +384,7 @@ async fn work(
                 backoff = Duration::from_millis(100);
                 progress.bump();
                 if i64::try_from(n).unwrap_or(i64::MAX) < config.batch_size {
-                    tokio::time::sleep(config.gather).await;
+                    tokio::time::sleep(config.gather_alone).await;
                 }
             }
             Ok(Outcome::CaughtUp) => {

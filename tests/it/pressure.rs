@@ -259,6 +259,7 @@ async fn committed_events_are_applied_exactly_once_despite_slow_commits_and_roll
             batch_size: 50,
             poll_interval: Duration::from_millis(20),
             gather: Duration::from_millis(1),
+            gather_alone: Duration::from_millis(1),
         },
     );
 
@@ -349,6 +350,7 @@ async fn a_long_open_transaction_stalls_projections_instead_of_letting_them_skip
             batch_size: 50,
             poll_interval: Duration::from_millis(20),
             gather: Duration::from_millis(1),
+            gather_alone: Duration::from_millis(1),
         },
     );
     for n in 0..5 {
@@ -621,6 +623,7 @@ async fn run_and_kill(url: &str, life: Duration) {
                     batch_size: 3,
                     poll_interval: Duration::from_millis(5),
                     gather: Duration::from_millis(1),
+                    gather_alone: Duration::from_millis(1),
                 },
                 Progress::default(),
                 stopped,
