@@ -340,7 +340,7 @@ fn metadata_of(text: &str) -> Result<EventMetadata, sqlx::Error> {
 
 // Queries of the staff dashboard.
 
-/// One line of the dashboard's action log.
+/// One line of the dashboard's action log, with the names staff know its client and service by.
 #[derive(Debug, Clone)]
 pub struct RecentEntry {
     pub position: i64,
@@ -350,7 +350,28 @@ pub struct RecentEntry {
     pub event_type: String,
     pub aggregate_type: String,
     pub client_id: Option<Uuid>,
+    /// The client's name (a join with the `clients` read model).
+    pub client_name: Option<String>,
+    /// The service's id and tariff name, for a service's event.
+    pub service: Option<(Uuid, String)>,
+    /// The event's amount and currency, for an event that moves money (its payload's
+    /// `amount` as the event carries it).
+    pub amount: Option<(rust_decimal::Decimal, String)>,
 }
+
+/// A row of [`recent`]'s query.
+type RecentRow = (
+    i64,
+    String,
+    String,
+    Option<Uuid>,
+    String,
+    String,
+    Option<String>,
+    Option<Uuid>,
+    Option<String>,
+    String,
+);
 
 /// Up to `limit` entries before global position `before` (all when `None`), newest first.
 pub async fn recent(
@@ -359,11 +380,13 @@ pub async fn recent(
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<RecentEntry>, sqlx::Error> {
-    let rows: Vec<(i64, String, String, Option<Uuid>, String, String)> = sqlx::query_as(
+    let rows: Vec<RecentRow> = sqlx::query_as(
         "SELECT a.position, a.actor, a.event_type, a.client_id, e.aggregate_type,
-                e.metadata::text
+                e.metadata::text, c.name, s.id, s.tariff_name, e.payload::text
            FROM action_log a
            JOIN events e ON e.global_position = a.position
+           LEFT JOIN clients c ON c.id = a.client_id
+           LEFT JOIN services s ON e.aggregate_type = 'Service' AND s.id::text = e.aggregate_id
           WHERE ($1::text IS NULL OR a.actor = $1)
             AND ($2::uuid IS NULL OR a.client_id = $2)
             AND ($3::text IS NULL OR a.event_type = $3)
@@ -379,18 +402,43 @@ pub async fn recent(
     .await?;
     rows.into_iter()
         .map(
-            |(position, actor, event_type, client_id, aggregate_type, metadata)| {
+            |(
+                position,
+                actor,
+                event_type,
+                client_id,
+                aggregate_type,
+                metadata,
+                client_name,
+                service_id,
+                tariff_name,
+                payload,
+            )| {
                 let metadata = metadata_of(&metadata)?;
                 Ok(RecentEntry {
                     position,
                     occurred_at: metadata.occurred_at,
                     actor,
                     on_behalf_of: metadata.on_behalf_of,
+                    amount: amount_of(&payload),
                     event_type,
                     aggregate_type,
                     client_id,
+                    client_name,
+                    service: service_id.zip(tariff_name),
                 })
             },
         )
         .collect()
+}
+
+/// The `amount` an event's payload carries (`{"Variant": {"amount": {"amount": "12.50",
+/// "currency": "EUR"}}}`, the shape of `Money`), if it carries one.
+fn amount_of(payload: &str) -> Option<(rust_decimal::Decimal, String)> {
+    let value: serde_json::Value = serde_json::from_str(payload).ok()?;
+    let body = value.as_object()?.values().next()?;
+    let money = body.get("amount")?;
+    let amount = money.get("amount")?.as_str()?.parse().ok()?;
+    let currency = money.get("currency")?.as_str()?.to_owned();
+    Some((amount, currency))
 }

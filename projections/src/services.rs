@@ -610,7 +610,7 @@ pub async fn lines_of_client(
     .await
 }
 
-/// An operation waiting (pending or failed) for a service.
+/// An operation waiting (pending or failed) for a service, with the names staff know it by.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct WaitingOperation {
     pub service_id: Uuid,
@@ -618,6 +618,10 @@ pub struct WaitingOperation {
     pub client_id: Uuid,
     pub status: String,
     pub created_at: DateTime<Utc>,
+    /// The client's name (a join with the `clients` read model; empty if it is not there yet).
+    pub client_name: String,
+    /// The service's tariff name.
+    pub tariff_name: String,
 }
 
 /// Up to `limit` operations pending or failed, oldest first.
@@ -626,12 +630,26 @@ pub async fn operations_waiting(
     limit: i64,
 ) -> Result<Vec<WaitingOperation>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT o.service_id, o.kind, o.client_id, o.status, o.created_at
-           FROM operations o WHERE o.status IN ('pending', 'failed')
+        "SELECT o.service_id, o.kind, o.client_id, o.status, o.created_at,
+                coalesce(c.name, '') AS client_name, coalesce(s.tariff_name, '') AS tariff_name
+           FROM operations o
+           LEFT JOIN clients c ON c.id = o.client_id
+           LEFT JOIN services s ON s.id = o.service_id
+          WHERE o.status IN ('pending', 'failed')
           ORDER BY o.created_at LIMIT $1",
     )
     .bind(limit)
     .fetch_all(pool)
+    .await
+}
+
+/// How many operations are pending and how many failed.
+pub async fn operations_waiting_count(pool: &sqlx::PgPool) -> Result<(i64, i64), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE status = 'failed')
+           FROM operations WHERE status IN ('pending', 'failed')",
+    )
+    .fetch_one(pool)
     .await
 }
 
