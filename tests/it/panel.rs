@@ -486,3 +486,136 @@ async fn staff_who_only_read_clients_get_the_apis_refusals_and_a_forged_post_cha
         "{payments}"
     );
 }
+
+#[tokio::test]
+async fn the_clients_list_pages_by_keyset_with_a_count_and_sorts() {
+    // Arrange: 201 clients, named so that their order by name is known.
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    for n in 0..201 {
+        server.client(&provider, &format!("Client {n:03}")).await;
+    }
+    let panel = Panel::sign_in(&server, "admin", ADMIN_TOKEN).await;
+    server.settled().await;
+    let link = |html: &str, id: &str| -> Option<String> {
+        let marker = format!("id=\"{id}\" href=\"");
+        let start = html.find(&marker)? + marker.len();
+        Some(
+            html[start..]
+                .split('"')
+                .next()?
+                .replace("&#38;", "&")
+                .replace("&amp;", "&"),
+        )
+    };
+    let names = |html: &str| -> Vec<String> {
+        html.split("class=\"client\" href=\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('>').nth(1)?.split('<').next().map(str::to_owned))
+            .collect()
+    };
+
+    // Act: the first page, the next two, and back.
+    let (_, first) = panel.get("/dashboard/clients").await;
+    let (_, second) = panel.get(&link(&first, "next").unwrap()).await;
+    let (_, third) = panel.get(&link(&second, "next").unwrap()).await;
+    let (_, back) = panel.get(&link(&third, "previous").unwrap()).await;
+    let (_, newest) = panel.get("/dashboard/clients?sort=newest").await;
+    let (_, searched) = panel.get("/dashboard/clients?q=client+19").await;
+
+    // Assert
+    assert!(first.contains("100 of 201"), "{first}");
+    assert!(link(&first, "previous").is_none());
+    assert_eq!(names(&first).first().unwrap(), "Client 000");
+    assert_eq!(names(&first).last().unwrap(), "Client 099");
+    assert_eq!(names(&second).first().unwrap(), "Client 100");
+    assert!(third.contains("1 of 201"), "{third}");
+    assert_eq!(names(&third), vec!["Client 200"]);
+    assert!(link(&third, "next").is_none());
+    assert_eq!(names(&back), names(&second));
+    assert_eq!(names(&newest).first().unwrap(), "Client 200");
+    assert!(searched.contains("10 of 10"), "{searched}");
+}
+
+#[tokio::test]
+async fn the_action_log_names_clients_shows_amounts_and_finds_admin_and_times_show_their_zone() {
+    // Arrange: a payment posted through the panel.
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let client = server.client(&provider, "Logged Client").await;
+    let panel = Panel::sign_in(&server, "admin", ADMIN_TOKEN).await;
+    server.settled().await;
+    let (_, page) = panel.get(&format!("/dashboard/clients/{client}")).await;
+    let csrf = hidden(&page, "id=\"payment\"", "csrf");
+    let key = hidden(&page, "id=\"payment\"", "key");
+    let paid = panel
+        .post(
+            &format!("/dashboard/clients/{client}/payments"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("key", key.as_str()),
+                ("amount", "1234.50"),
+                ("currency", "EUR"),
+                ("method", "bank_transfer"),
+            ],
+        )
+        .await;
+    assert_eq!(paid.status(), StatusCode::SEE_OTHER);
+    server.settled().await;
+
+    // Act
+    let (_, log) = panel.get("/dashboard/action-log?actor=admin").await;
+    let (_, nobody) = panel.get("/dashboard/action-log?actor=someone").await;
+    let zone = panel
+        .post(
+            "/dashboard/time-zone",
+            &[("csrf", csrf.as_str()), ("zone", "Europe/Berlin")],
+        )
+        .await;
+    let zone_cookie = zone.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let berlin = Panel {
+        cookie: format!("{}; {zone_cookie}", panel.cookie),
+        http: panel.http.clone(),
+        url: panel.url.clone(),
+    };
+    let (_, in_berlin) = berlin.get(&format!("/dashboard/clients/{client}")).await;
+    let not_a_zone = panel
+        .post(
+            "/dashboard/time-zone",
+            &[("csrf", csrf.as_str()), ("zone", "Mars/Olympus")],
+        )
+        .await
+        .status();
+    let (root, favicon) = {
+        let http = &panel.http;
+        let root = http.get(format!("{}/", server.url)).send().await.unwrap();
+        let favicon = http
+            .get(format!("{}/favicon.ico", server.url))
+            .send()
+            .await
+            .unwrap();
+        (root, favicon)
+    };
+
+    // Assert
+    assert!(log.contains("<td>PaymentPosted</td>"), "{log}");
+    assert!(log.contains(">Logged Client</a>"), "{log}");
+    assert!(log.contains("1,234.50 EUR"), "{log}");
+    assert!(!nobody.contains("<td>PaymentPosted</td>"), "{nobody}");
+    assert_eq!(zone.status(), StatusCode::SEE_OTHER);
+    assert_eq!(zone_cookie, "billing_tz=Europe/Berlin");
+    assert!(in_berlin.contains(" CET"), "{in_berlin}");
+    assert!(in_berlin.contains("value=\"Europe/Berlin\""), "{in_berlin}");
+    assert!(page.contains(" UTC"), "{page}");
+    assert_eq!(not_a_zone, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(root.status(), StatusCode::SEE_OTHER);
+    assert_eq!(root.headers()["location"], "/dashboard");
+    assert_eq!(favicon.status(), StatusCode::OK);
+    assert_eq!(favicon.headers()["content-type"], "image/svg+xml");
+}
