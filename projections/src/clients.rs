@@ -341,6 +341,17 @@ pub async fn page_sorted(
     Ok(rows)
 }
 
+/// The names of the clients `ids` (those that exist), for lists that show names, not ids.
+pub async fn names(
+    pool: &sqlx::PgPool,
+    ids: &[uuid::Uuid],
+) -> Result<Vec<(uuid::Uuid, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT id, name FROM clients WHERE id = ANY($1)")
+        .bind(ids)
+        .fetch_all(pool)
+        .await
+}
+
 /// How many clients match the `ILIKE` pattern (all for `None`).
 pub async fn count_matching(
     pool: &sqlx::PgPool,

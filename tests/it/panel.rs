@@ -163,6 +163,30 @@ async fn staff_register_a_client_pay_order_suspend_resume_and_open_an_invoice_in
     let invoice_title = browser.title_once("Invoice").await;
     let invoice_text = browser.text("body").await;
 
+    // Close the service.
+    browser
+        .go(&format!("{}/dashboard/clients/{client}", server.url))
+        .await;
+    browser
+        .click(&format!("#service-{service} button.close"))
+        .await;
+    let closed = browser.address_with("done=close").await;
+    robot(&server).await;
+    let after_close = read(&server, &format!("/v1/services/{service}")).await;
+
+    // The invoices and payments lists with their totals.
+    browser
+        .go(&format!("{}/dashboard/invoices", server.url))
+        .await;
+    browser.title_once("Invoices").await;
+    let invoice_totals = browser.text("#totals").await;
+    browser.screenshot_in(SCREENSHOTS, "invoices").await;
+    browser
+        .go(&format!("{}/dashboard/payments", server.url))
+        .await;
+    browser.title_once("Payments").await;
+    let payment_totals = browser.text("#totals").await;
+
     // The overview and the clients list, for the reviewer.
     browser.go(&format!("{}/dashboard", server.url)).await;
     browser.title_once("Overview").await;
@@ -201,6 +225,11 @@ async fn staff_register_a_client_pay_order_suspend_resume_and_open_an_invoice_in
     assert!(invoice_text.contains("Set-up work"), "{invoice_text}");
     assert!(invoice_text.contains("Ada Lovelace"), "{invoice_text}");
     assert_eq!(count, "1 of 1");
+    assert!(closed.contains(&client), "{closed}");
+    assert_eq!(after_close["status"], "deleted", "{after_close}");
+    // The invoice issued, and the prepayment invoice the payment got from the company.
+    assert!(invoice_totals.contains("2,750.00 EUR"), "{invoice_totals}");
+    assert!(payment_totals.contains("1,500.00 EUR"), "{payment_totals}");
     let log = read(
         &server,
         &format!("/v1/action-log?client_id={client}&limit=100"),

@@ -15,7 +15,8 @@
 //! each action asks the rule table for its API route before it calls what that route calls
 //! ([`actions`]).
 //!
-//! `login` signs in and out; `overview`, `clients`, `action_log` and `invoices` are the pages;
+//! `login` signs in and out; `overview`, `clients`, `lists` (invoices, payments) and
+//! `action_log` are the pages;
 //! `format` shows amounts and times.
 
 mod action_log;
@@ -23,6 +24,7 @@ mod actions;
 mod clients;
 mod format;
 pub mod forms;
+mod lists;
 mod login;
 mod overview;
 
@@ -72,7 +74,9 @@ pub fn routes() -> Router<AppState> {
             "/dashboard/services/{id}/{action}",
             post(actions::service_action),
         )
+        .route("/dashboard/invoices", get(lists::invoices))
         .route("/dashboard/invoices/{id}", get(clients::invoice))
+        .route("/dashboard/payments", get(lists::payments))
         .route("/dashboard/action-log", get(action_log::action_log))
 }
 
@@ -128,6 +132,18 @@ impl Session {
             nav.push(NavLink {
                 href: "/dashboard/clients",
                 label: "Clients",
+            });
+        }
+        if self.may("GET", "/v1/invoices") {
+            nav.push(NavLink {
+                href: "/dashboard/invoices",
+                label: "Invoices",
+            });
+        }
+        if self.may("GET", "/v1/payments") {
+            nav.push(NavLink {
+                href: "/dashboard/payments",
+                label: "Payments",
             });
         }
         if self.may("GET", "/v1/action-log") {
