@@ -648,3 +648,76 @@ async fn the_action_log_names_clients_shows_amounts_and_finds_admin_and_times_sh
     assert_eq!(favicon.status(), StatusCode::OK);
     assert_eq!(favicon.headers()["content-type"], "image/svg+xml");
 }
+
+#[tokio::test]
+async fn staff_refund_a_payment_and_answer_a_ticket_in_the_browser() {
+    // Arrange: a client with a payment of 100.00 EUR and a ticket of its own.
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let client = server.client(&provider, "Refund Seeker").await;
+    let payment = Uuid::now_v7();
+    let paid = server
+        .post(
+            &format!("/v1/clients/{client}/payments"),
+            json!({ "payment_id": payment, "amount": "100.00", "currency": "EUR",
+                    "method": "bank_transfer" }),
+        )
+        .await;
+    assert!(paid.status.is_success(), "{paid:?}");
+    let opened = server
+        .post(
+            &format!("/v1/clients/{client}/tickets"),
+            json!({ "subject": "Money back", "body": "Please refund 30 EUR." }),
+        )
+        .await;
+    assert_eq!(opened.status, StatusCode::CREATED, "{opened:?}");
+    let ticket = opened.body["id"].as_str().unwrap().to_owned();
+    server.settled().await;
+    let browser = Browser::start().await;
+    browser.go(&format!("{}/dashboard/login", server.url)).await;
+    browser.type_into("#email", "admin").await;
+    browser.type_into("#password", ADMIN_TOKEN).await;
+    browser.click("#sign-in").await;
+    browser.title_once("Overview").await;
+
+    // Act: refund 30.00 of the payment, then answer the ticket.
+    browser
+        .go(&format!("{}/dashboard/clients/{client}", server.url))
+        .await;
+    let row = format!("#payment-{payment}");
+    browser
+        .type_into(&format!("{row} input[name=amount]"), "30.00")
+        .await;
+    browser
+        .type_into(
+            &format!("{row} input[name=reason]"),
+            "asked for in a ticket",
+        )
+        .await;
+    browser.click(&format!("{row} button.refund")).await;
+    let refunded = browser.address_with("done=refund").await;
+    let balance_on_page = browser.text("td.balance").await;
+    let row = format!("#ticket-{ticket}");
+    browser
+        .type_into(&format!("{row} textarea"), "Done: 30.00 EUR is on its way.")
+        .await;
+    browser.click(&format!("{row} button.answer")).await;
+    let answered = browser.address_with("done=answer").await;
+    browser.quit().await;
+
+    // Assert: against the API's read models.
+    assert!(refunded.contains("done=refund"), "{refunded}");
+    assert!(answered.contains("done=answer"), "{answered}");
+    assert_eq!(balance_on_page, "70.00");
+    let balance = read(&server, &format!("/v1/clients/{client}/balance")).await;
+    assert_eq!(balance["accounts"][0]["balance"], "70.00", "{balance}");
+    let statement = read(&server, &format!("/v1/clients/{client}/statement")).await;
+    assert!(statement.to_string().contains("refund"), "{statement}");
+    let conversation = read(&server, &format!("/v1/tickets/{ticket}")).await;
+    assert!(
+        conversation
+            .to_string()
+            .contains("Done: 30.00 EUR is on its way."),
+        "{conversation}"
+    );
+}

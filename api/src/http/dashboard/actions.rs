@@ -18,7 +18,7 @@ use super::format::Zone;
 use super::{Session, ZONE_COOKIE, failed, forbidden, message, signed_in};
 use crate::http::error::ApiError;
 use crate::http::extract::Command;
-use crate::http::routes::{accounts, clients, services};
+use crate::http::routes::{accounts, clients, payments, services, tickets};
 use crate::http::state::AppState;
 
 /// The fields every form carries, and the rest as typed.
@@ -227,6 +227,72 @@ pub(super) async fn service_action(
     finish(&state, &session, service.client_id, done, outcome).await
 }
 
+/// Refunds money of a payment: `POST /v1/payments/{id}/refund`; the form's key is the refund id.
+pub(super) async fn refund_payment(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(payment_id): Path<Uuid>,
+    Form(fields): Form<Fields>,
+) -> Response {
+    let path = "/v1/payments/{id}/refund";
+    let session = match allowed(&state, &headers, &fields, "POST", path).await {
+        Ok(session) => session,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let client_id = match projections::payments::get(&state.pool, payment_id).await {
+        Ok(Some(payment)) => payment.client_id,
+        Ok(None) => return message(Some(&session), StatusCode::NOT_FOUND, "No such payment", ""),
+        Err(error) => return failed(error.into()),
+    };
+    let outcome = async {
+        let route = format!("POST /v1/payments/{payment_id}/refund");
+        let command = command(&session, &fields, route)?;
+        let request: payments::RefundRequest = request(json!({
+            "refund_id": fields.key.trim(),
+            "amount": field(&fields, "amount"),
+            "reason": field(&fields, "reason"),
+        }))?;
+        payments::run_refund_payment(&state, &command, payment_id, &request).await
+    }
+    .await;
+    let outcome = outcome.map(|committed| committed.position);
+    finish(&state, &session, client_id, "refund", outcome).await
+}
+
+/// Answers a ticket: `POST /v1/tickets/{id}/messages`.
+pub(super) async fn answer_ticket(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(ticket_id): Path<Uuid>,
+    Form(fields): Form<Fields>,
+) -> Response {
+    let path = "/v1/tickets/{id}/messages";
+    let session = match allowed(&state, &headers, &fields, "POST", path).await {
+        Ok(session) => session,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let client_id = match projections::support::ticket(&state.pool, ticket_id).await {
+        Ok(Some(ticket)) => ticket.client_id,
+        Ok(None) => return message(Some(&session), StatusCode::NOT_FOUND, "No such ticket", ""),
+        Err(error) => return failed(error.into()),
+    };
+    let outcome = async {
+        let route = format!("POST /v1/tickets/{ticket_id}/messages");
+        let command = command(&session, &fields, route)?;
+        // The text as typed: only the line ends a browser sends (CRLF) become newlines.
+        let body = fields
+            .rest
+            .get("body")
+            .map(|b| b.replace("\r\n", "\n"))
+            .unwrap_or_default();
+        let request: tickets::ReplyRequest = request(json!({ "body": body }))?;
+        tickets::run_reply(&state, &session.principal, &command, ticket_id, request).await
+    }
+    .await;
+    let outcome = outcome.map(|(_, committed)| committed.position);
+    finish(&state, &session, client_id, "answer", outcome).await
+}
+
 /// The answer to an action on a client's page: back to the page with a note and the position
 /// of the command's last event (the page waits until its read models have it: read your
 /// writes), or the page with the problem as a form error (a server failure is the error page).
@@ -244,10 +310,9 @@ async fn finish(
         .into_response(),
         Err(error) if error.status().is_server_error() => failed(error),
         Err(error) => {
-            let form = if done == "payment" || done == "order" {
-                done
-            } else {
-                "service"
+            let form = match done {
+                "payment" | "order" | "refund" | "answer" => done,
+                _ => "service",
             };
             client_page(
                 state,

@@ -236,6 +236,8 @@ struct ClientPage {
     layout: Layout,
     id: String,
     facts: String,
+    /// Whether the staff member may read the action log (a link to the client's).
+    show_log: bool,
     csrf: String,
     /// A fresh idempotency key for each form of the page.
     keys: [String; 2],
@@ -294,6 +296,9 @@ struct InvoiceRow {
 }
 
 struct PaymentRow {
+    id: String,
+    /// The refund form's key, for staff who may refund.
+    refund_key: Option<String>,
     when: String,
     method: String,
     status: String,
@@ -301,6 +306,9 @@ struct PaymentRow {
 }
 
 struct TicketRow {
+    id: String,
+    /// The answer form's key, for staff who may answer.
+    answer_key: Option<String>,
     subject: String,
     status: String,
     messages: i32,
@@ -330,6 +338,8 @@ pub(super) async fn client(
         "resume" => "The service's resumption is requested.",
         "close" => "The service is closed.",
         "register" => "The client is registered.",
+        "refund" => "The refund is recorded.",
+        "answer" => "The answer is sent.",
         _ => "Done.",
     });
     client_page(&state, &session, id, None, done).await
@@ -507,9 +517,12 @@ async fn client_body(
             ..Default::default()
         };
         let rows = projections::payments::list(pool, &filter, None, 100).await?;
+        let refunds = session.may("POST", "/v1/payments/{id}/refund");
         Some(
             rows.into_iter()
                 .map(|payment| PaymentRow {
+                    id: payment.payment_id.to_string(),
+                    refund_key: refunds.then(new_key),
                     when: session.zone.time(payment.created_at),
                     method: payment.method,
                     status: payment.status,
@@ -529,9 +542,12 @@ async fn client_body(
             20,
         )
         .await?;
+        let answers = session.may("POST", "/v1/tickets/{id}/messages");
         Some(
             rows.into_iter()
                 .map(|ticket| TicketRow {
+                    id: ticket.ticket_id.to_string(),
+                    answer_key: answers.then(new_key),
                     subject: ticket.subject,
                     status: ticket.status,
                     messages: ticket.messages,
@@ -546,6 +562,7 @@ async fn client_body(
         layout: session.layout(client.name),
         id: id.to_string(),
         facts,
+        show_log: session.may("GET", "/v1/action-log"),
         csrf: session.csrf(),
         keys: [new_key(), new_key()],
         accounts,

@@ -77,6 +77,14 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/invoices", get(lists::invoices))
         .route("/dashboard/invoices/{id}", get(clients::invoice))
         .route("/dashboard/payments", get(lists::payments))
+        .route(
+            "/dashboard/payments/{id}/refund",
+            post(actions::refund_payment),
+        )
+        .route(
+            "/dashboard/tickets/{id}/messages",
+            post(actions::answer_ticket),
+        )
         .route("/dashboard/action-log", get(action_log::action_log))
 }
 
