@@ -654,7 +654,30 @@ async fn staff_refund_a_payment_and_answer_a_ticket_in_the_browser() {
     // Arrange: a client with a payment of 100.00 EUR and a ticket of its own.
     let server = TestServer::start().await;
     let provider = server.provider("EUR").await;
-    let client = server.client(&provider, "Refund Seeker").await;
+    let registered = server
+        .post(
+            "/v1/clients",
+            json!({"provider_id": provider, "name": "Refund Seeker",
+                   "email": "seeker@example.com", "kind": "individual", "country": "DE",
+                   "user": {"email": "seeker@example.com", "password": "correct horse battery"}}),
+        )
+        .await;
+    assert_eq!(registered.status, StatusCode::CREATED, "{registered:?}");
+    let client = registered.body["id"].as_str().unwrap().to_owned();
+    server.settled().await;
+    let user_token = server
+        .http
+        .post(format!("{}/v1/auth/login", server.url))
+        .json(&json!({"email": "seeker@example.com", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let payment = Uuid::now_v7();
     let paid = server
         .post(
@@ -664,14 +687,20 @@ async fn staff_refund_a_payment_and_answer_a_ticket_in_the_browser() {
         )
         .await;
     assert!(paid.status.is_success(), "{paid:?}");
+    // The client's own user asks, so the ticket waits for staff.
     let opened = server
-        .post(
-            &format!("/v1/clients/{client}/tickets"),
-            json!({ "subject": "Money back", "body": "Please refund 30 EUR." }),
-        )
-        .await;
-    assert_eq!(opened.status, StatusCode::CREATED, "{opened:?}");
-    let ticket = opened.body["id"].as_str().unwrap().to_owned();
+        .http
+        .post(format!("{}/v1/clients/{client}/tickets", server.url))
+        .bearer_auth(&user_token)
+        .json(&json!({ "subject": "Money back", "body": "Please refund 30 EUR." }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(opened.status(), StatusCode::CREATED);
+    let ticket = opened.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     server.settled().await;
     let browser = Browser::start().await;
     browser.go(&format!("{}/dashboard/login", server.url)).await;
@@ -679,6 +708,11 @@ async fn staff_refund_a_payment_and_answer_a_ticket_in_the_browser() {
     browser.type_into("#password", ADMIN_TOKEN).await;
     browser.click("#sign-in").await;
     browser.title_once("Overview").await;
+
+    browser
+        .screenshot_in(SCREENSHOTS, "overview-with-a-ticket")
+        .await;
+    let waiting = browser.text("#tickets + table").await;
 
     // Act: refund 30.00 of the payment, then answer the ticket.
     browser
@@ -709,6 +743,7 @@ async fn staff_refund_a_payment_and_answer_a_ticket_in_the_browser() {
     assert!(refunded.contains("done=refund"), "{refunded}");
     assert!(answered.contains("done=answer"), "{answered}");
     assert_eq!(balance_on_page, "70.00");
+    assert!(waiting.contains(" 1 "), "{waiting}");
     let balance = read(&server, &format!("/v1/clients/{client}/balance")).await;
     assert_eq!(balance["accounts"][0]["balance"], "70.00", "{balance}");
     let statement = read(&server, &format!("/v1/clients/{client}/statement")).await;

@@ -1,6 +1,6 @@
 //! The overview: the figures a hosting business watches, each block only for a staff member who
 //! may read the same over the API (the report or list it comes from), and the revenue of the
-//! last 30 days, one chart per currency with its axes.
+//! last 30 days and 12 months, one chart per currency with its axes.
 
 use std::collections::BTreeMap;
 
@@ -8,12 +8,13 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use chrono::{Datelike, Days, NaiveDate};
-use projections::reports::ReportFilter;
+use chrono::{Datelike, Days, Months, NaiveDate};
+use projections::reports::{ReportFilter, RevenueBasis};
 use rust_decimal::Decimal;
 
 use super::format::{amount, money, negative};
 use super::{Layout, Session, failed, render, signed_in};
+use crate::http::auth::Queues;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
 
@@ -34,8 +35,12 @@ struct OverviewPage {
     operations: Option<Operations>,
     /// The largest debts.
     debtors: Option<Vec<Debtor>>,
-    /// The revenue charts, one per currency.
+    /// The revenue charts of the last 30 days, one per currency.
     charts: Option<Vec<Chart>>,
+    /// The revenue charts of the last 12 months, one per currency.
+    monthly: Option<Vec<Chart>>,
+    /// Tickets waiting for an answer per department (the staff member's queues).
+    tickets: Option<Vec<TicketsWaiting>>,
     /// Whether nothing at all may be shown.
     empty: bool,
 }
@@ -58,6 +63,12 @@ struct WaitingLine {
     client_id: String,
     client: String,
     service: String,
+    since: String,
+}
+
+struct TicketsWaiting {
+    department: String,
+    count: i64,
     since: String,
 }
 
@@ -226,10 +237,44 @@ async fn overview_page(state: &AppState, session: &Session) -> Result<OverviewPa
     } else {
         None
     };
-    let charts = if session.may("GET", "/v1/reports/revenue") {
+    let (charts, monthly) = if session.may("GET", "/v1/reports/revenue") {
         let since = today.checked_sub_days(Days::new(29)).unwrap_or(today);
         let revenue = projections::reports::daily_revenue_since(pool, since).await?;
-        Some(charts(&revenue, since, today))
+        let month = today.with_day(1).unwrap_or(today);
+        let months: Vec<NaiveDate> = (0..12)
+            .rev()
+            .filter_map(|back| month.checked_sub_months(Months::new(back)))
+            .collect();
+        let from = months.first().copied().unwrap_or(month);
+        let to = month.checked_add_months(Months::new(1)).unwrap_or(month);
+        let filter = ReportFilter {
+            from,
+            to,
+            monthly: true,
+            provider_id: None,
+            currency: None,
+        };
+        let by_month = projections::reports::revenue(pool, RevenueBasis::Cash, filter).await?;
+        (
+            Some(daily_charts(&revenue, since, today)),
+            Some(monthly_charts(&by_month, &months)),
+        )
+    } else {
+        (None, None)
+    };
+    let tickets = if session.may("GET", "/v1/ticket-queue") {
+        let departments = Queues::of(&session.principal).narrow(None)?;
+        let waiting = projections::support::waiting_by_department(pool, departments).await?;
+        Some(
+            waiting
+                .into_iter()
+                .map(|(department, count, since)| TicketsWaiting {
+                    department,
+                    count,
+                    since: session.zone.time(since),
+                })
+                .collect(),
+        )
     } else {
         None
     };
@@ -238,6 +283,7 @@ async fn overview_page(state: &AppState, session: &Session) -> Result<OverviewPa
         && owed.is_none()
         && services.is_none()
         && operations.is_none()
+        && tickets.is_none()
         && charts.is_none();
     Ok(OverviewPage {
         layout: session.layout("Overview"),
@@ -248,13 +294,14 @@ async fn overview_page(state: &AppState, session: &Session) -> Result<OverviewPa
         operations,
         debtors,
         charts,
+        monthly,
+        tickets,
         empty,
     })
 }
 
-/// One chart per currency of the revenue per day from `since` to `today`: bars scaled to the
-/// largest day, a value axis with three ticks and a day label every week.
-fn charts(
+/// One chart per currency of the revenue per day from `since` to `today`.
+fn daily_charts(
     revenue: &[projections::reports::DailyRevenue],
     since: NaiveDate,
     today: NaiveDate,
@@ -262,75 +309,123 @@ fn charts(
     let days = usize::try_from((today - since).num_days() + 1)
         .unwrap_or(30)
         .max(1);
+    let slots: Vec<NaiveDate> = (0..days)
+        .filter_map(|i| since.checked_add_days(Days::new(u64::try_from(i).ok()?)))
+        .collect();
     let mut per_currency: BTreeMap<&str, Vec<Decimal>> = BTreeMap::new();
     for row in revenue {
         let series = per_currency
             .entry(row.currency.as_str())
-            .or_insert_with(|| vec![Decimal::ZERO; days]);
-        if let Ok(index) = usize::try_from((row.day - since).num_days())
-            && let Some(slot) = series.get_mut(index)
+            .or_insert_with(|| vec![Decimal::ZERO; slots.len()]);
+        if let Some(slot) = slots
+            .iter()
+            .position(|day| *day == row.day)
+            .and_then(|i| series.get_mut(i))
         {
             *slot += row.revenue;
         }
     }
-    let slot = CHART_WIDTH / u32::try_from(days).unwrap_or(30);
+    let names: Vec<String> = slots.iter().map(|d| d.to_string()).collect();
+    let labels: Vec<String> = slots
+        .iter()
+        .map(|d| d.format("%b %d").to_string())
+        .collect();
     per_currency
         .into_iter()
-        .map(|(currency, series)| {
-            let max = series.iter().copied().fold(Decimal::ZERO, Decimal::max);
-            let scale = |value: Decimal| -> u32 {
-                if max > Decimal::ZERO && !negative(value) {
-                    (value * Decimal::from(CHART_HEIGHT) / max)
-                        .round()
-                        .try_into()
-                        .unwrap_or(0)
-                } else {
-                    0
-                }
-            };
-            let bars = series
-                .iter()
-                .enumerate()
-                .map(|(index, value)| {
-                    let height = scale(*value);
-                    let day = since
-                        .checked_add_days(Days::new(u64::try_from(index).unwrap_or(0)))
-                        .map(|d| d.to_string())
-                        .unwrap_or_default();
-                    Bar {
-                        x: CHART_LEFT + u32::try_from(index).unwrap_or(0) * slot + 1,
-                        y: CHART_TOP + CHART_HEIGHT - height,
-                        height,
-                        title: format!("{day}: {}", money(*value, currency)),
-                    }
-                })
-                .collect();
-            let ticks = [Decimal::ZERO, max / Decimal::TWO, max]
-                .into_iter()
-                .map(|value| {
-                    (
-                        CHART_TOP + CHART_HEIGHT - scale(value),
-                        amount(value.round_dp(2), currency),
-                    )
-                })
-                .collect();
-            let labels = (0..days)
-                .step_by(7)
-                .filter_map(|index| {
-                    let day = since.checked_add_days(Days::new(u64::try_from(index).ok()?))?;
-                    let x = CHART_LEFT + u32::try_from(index).ok()? * slot;
-                    Some((x, day.format("%b %d").to_string()))
-                })
-                .collect();
-            let total = series.iter().copied().sum::<Decimal>();
-            Chart {
-                currency: currency.to_owned(),
-                bars,
-                ticks,
-                days: labels,
-                total: money(total, currency),
-                bar_width: slot.saturating_sub(2).max(1),
+        .map(|(currency, series)| chart(currency, &series, &names, &labels, 7))
+        .collect()
+}
+
+/// One chart per currency of the revenue per month of the twelve `months` (first days).
+fn monthly_charts(
+    revenue: &[projections::reports::RevenueSums],
+    months: &[NaiveDate],
+) -> Vec<Chart> {
+    let mut per_currency: BTreeMap<&str, Vec<Decimal>> = BTreeMap::new();
+    for row in revenue {
+        let series = per_currency
+            .entry(row.currency.as_str())
+            .or_insert_with(|| vec![Decimal::ZERO; months.len()]);
+        if let Some(slot) = months
+            .iter()
+            .position(|month| *month == row.period_start)
+            .and_then(|i| series.get_mut(i))
+        {
+            *slot += row.charged - row.credited - row.corrected;
+        }
+    }
+    let names: Vec<String> = months
+        .iter()
+        .map(|m| m.format("%Y-%m").to_string())
+        .collect();
+    let labels: Vec<String> = months
+        .iter()
+        .map(|m| m.format("%b %y").to_string())
+        .collect();
+    per_currency
+        .into_iter()
+        .map(|(currency, series)| chart(currency, &series, &names, &labels, 1))
+        .collect()
+}
+
+/// The chart of one currency's `series`: a bar per slot (`names` in the bars' titles) scaled
+/// to the largest, a value axis with three ticks, and every `step`th slot's label on the time
+/// axis.
+fn chart(
+    currency: &str,
+    series: &[Decimal],
+    names: &[String],
+    labels: &[String],
+    step: usize,
+) -> Chart {
+    let slot = CHART_WIDTH / u32::try_from(series.len().max(1)).unwrap_or(30);
+    let max = series.iter().copied().fold(Decimal::ZERO, Decimal::max);
+    let scale = |value: Decimal| -> u32 {
+        if max > Decimal::ZERO && !negative(value) {
+            (value * Decimal::from(CHART_HEIGHT) / max)
+                .round()
+                .try_into()
+                .unwrap_or(0)
+        } else {
+            0
+        }
+    };
+    let x_of = |index: usize| CHART_LEFT + u32::try_from(index).unwrap_or(0) * slot;
+    let bars = series
+        .iter()
+        .zip(names)
+        .enumerate()
+        .map(|(index, (value, name))| {
+            let height = scale(*value);
+            Bar {
+                x: x_of(index) + 1,
+                y: CHART_TOP + CHART_HEIGHT - height,
+                height,
+                title: format!("{name}: {}", money(*value, currency)),
             }
         })
-        .collect()
+        .collect();
+    let ticks = [Decimal::ZERO, max / Decimal::TWO, max]
+        .into_iter()
+        .map(|value| {
+            (
+                CHART_TOP + CHART_HEIGHT - scale(value),
+                amount(value.round_dp(2), currency),
+            )
+        })
+        .collect();
+    let days = labels
+        .iter()
+        .enumerate()
+        .step_by(step.max(1))
+        .map(|(index, label)| (x_of(index), label.clone()))
+        .collect();
+    Chart {
+        currency: currency.to_owned(),
+        bars,
+        ticks,
+        days,
+        total: money(series.iter().copied().sum::<Decimal>(), currency),
+        bar_width: slot.saturating_sub(2).max(1),
+    }
 }
