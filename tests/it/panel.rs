@@ -77,12 +77,13 @@ fn id_in(address: &str) -> String {
 }
 
 #[tokio::test]
-async fn staff_register_a_client_pay_order_suspend_resume_and_open_an_invoice_in_the_browser() {
+async fn staff_register_a_client_pay_order_suspend_resume_close_and_issue_an_invoice_in_the_browser()
+ {
     // Arrange: a provider with a tariff and a company that issues invoices.
     let server = TestServer::start().await;
     let provider = server.provider("EUR").await;
     tariff(&server, &provider).await;
-    let company = crate::invoicing::company(&server, &provider, "NL", "yearly").await;
+    crate::invoicing::company(&server, &provider, "NL", "yearly").await;
     let browser = Browser::start().await;
     browser.go(&format!("{}/dashboard/login", server.url)).await;
     browser.type_into("#email", "admin").await;
@@ -143,21 +144,14 @@ async fn staff_register_a_client_pay_order_suspend_resume_and_open_an_invoice_in
     robot(&server).await;
     let after_resume = read(&server, &format!("/v1/services/{service}")).await;
 
-    // An invoice of the client, opened from its page.
-    let issued = server
-        .post(
-            "/v1/invoices",
-            json!({ "invoice_id": Uuid::now_v7(), "client_id": client, "company_id": company,
-                    "lines": [{ "description": "Set-up work", "quantity": "1",
-                                "unit_price": "1250.00" }],
-                    "issued_on": "2027-01-10" }),
-        )
-        .await;
-    assert_eq!(issued.status, StatusCode::CREATED, "{issued:?}");
-    server.settled().await;
+    // Issue an invoice through the form, and open it from the client's page.
     browser
         .go(&format!("{}/dashboard/clients/{client}", server.url))
         .await;
+    browser.type_into("#description", "Set-up work").await;
+    browser.type_into("#unit-price", "1250.00").await;
+    browser.click("#issue").await;
+    let invoiced = browser.address_with("done=invoice").await;
     browser.screenshot_in(SCREENSHOTS, "client").await;
     browser.click("a.invoice").await;
     let invoice_title = browser.title_once("Invoice").await;
@@ -221,6 +215,7 @@ async fn staff_register_a_client_pay_order_suspend_resume_and_open_an_invoice_in
     assert_eq!(after_suspend["status"], "suspended", "{after_suspend}");
     assert_eq!(after_suspend["suspend_reason"], "staff", "{after_suspend}");
     assert_eq!(after_resume["status"], "active", "{after_resume}");
+    assert!(invoiced.contains(&client), "{invoiced}");
     assert!(invoice_title.starts_with("Invoice"), "{invoice_title}");
     assert!(invoice_text.contains("Set-up work"), "{invoice_text}");
     assert!(invoice_text.contains("Ada Lovelace"), "{invoice_text}");

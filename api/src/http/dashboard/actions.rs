@@ -18,7 +18,7 @@ use super::format::Zone;
 use super::{Session, ZONE_COOKIE, failed, forbidden, message, signed_in};
 use crate::http::error::ApiError;
 use crate::http::extract::Command;
-use crate::http::routes::{accounts, clients, payments, services, tickets};
+use crate::http::routes::{accounts, clients, invoices, payments, services, tickets};
 use crate::http::state::AppState;
 
 /// The fields every form carries, and the rest as typed.
@@ -227,6 +227,36 @@ pub(super) async fn service_action(
     finish(&state, &session, service.client_id, done, outcome).await
 }
 
+/// Issues an invoice of one line: `POST /v1/invoices`; the form's key is the invoice id.
+pub(super) async fn issue_invoice(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(client_id): Path<Uuid>,
+    Form(fields): Form<Fields>,
+) -> Response {
+    let session = match allowed(&state, &headers, &fields, "POST", "/v1/invoices").await {
+        Ok(session) => session,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let outcome = async {
+        let command = command(&session, &fields, "POST /v1/invoices".to_owned())?;
+        let request: invoices::IssueInvoiceRequest = request(json!({
+            "invoice_id": fields.key.trim(),
+            "client_id": client_id,
+            "company_id": field(&fields, "company_id"),
+            "lines": [{
+                "description": field(&fields, "description"),
+                "quantity": field(&fields, "quantity"),
+                "unit_price": field(&fields, "unit_price"),
+            }],
+        }))?;
+        invoices::run_issue_invoice(&state, &command, &request).await
+    }
+    .await;
+    let outcome = outcome.map(|issued| issued.position);
+    finish(&state, &session, client_id, "invoice", outcome).await
+}
+
 /// Refunds money of a payment: `POST /v1/payments/{id}/refund`; the form's key is the refund id.
 pub(super) async fn refund_payment(
     State(state): State<AppState>,
@@ -311,7 +341,7 @@ async fn finish(
         Err(error) if error.status().is_server_error() => failed(error),
         Err(error) => {
             let form = match done {
-                "payment" | "order" | "refund" | "answer" => done,
+                "payment" | "order" | "refund" | "answer" | "invoice" => done,
                 _ => "service",
             };
             client_page(

@@ -240,12 +240,14 @@ struct ClientPage {
     show_log: bool,
     csrf: String,
     /// A fresh idempotency key for each form of the page.
-    keys: [String; 2],
+    keys: [String; 3],
     accounts: Option<Vec<AccountRow>>,
     /// The currencies a payment may be posted in (the client's accounts').
     payment_form: Option<Vec<String>>,
     services: Option<Vec<ServiceRow>>,
     order_form: Option<Vec<(String, String)>>,
+    /// The companies of the client's provider, for staff who may issue invoices.
+    invoice_form: Option<Vec<(String, String)>>,
     statements: Option<Vec<Statement>>,
     invoices: Option<Vec<InvoiceRow>>,
     payments: Option<Vec<PaymentRow>>,
@@ -340,6 +342,7 @@ pub(super) async fn client(
         "register" => "The client is registered.",
         "refund" => "The refund is recorded.",
         "answer" => "The answer is sent.",
+        "invoice" => "The invoice is issued.",
         _ => "Done.",
     });
     client_page(&state, &session, id, None, done).await
@@ -468,6 +471,19 @@ async fn client_body(
         } else {
             None
         };
+    let invoice_form = if session.may("POST", "/v1/invoices") && session.may("GET", "/v1/companies")
+    {
+        let companies =
+            projections::companies::companies(pool, Some(client.provider_id), None, 100).await?;
+        Some(
+            companies
+                .into_iter()
+                .map(|c| (c.company_id.to_string(), c.name))
+                .collect(),
+        )
+    } else {
+        None
+    };
     let statements = if statement_shown {
         let mut statements = Vec::new();
         for account in &balances {
@@ -564,11 +580,12 @@ async fn client_body(
         facts,
         show_log: session.may("GET", "/v1/action-log"),
         csrf: session.csrf(),
-        keys: [new_key(), new_key()],
+        keys: [new_key(), new_key(), new_key()],
         accounts,
         payment_form,
         services,
         order_form,
+        invoice_form,
         statements,
         invoices,
         payments,

@@ -71,6 +71,10 @@ pub fn routes() -> Router<AppState> {
             post(actions::order_service),
         )
         .route(
+            "/dashboard/clients/{id}/invoices",
+            post(actions::issue_invoice),
+        )
+        .route(
             "/dashboard/services/{id}/{action}",
             post(actions::service_action),
         )
