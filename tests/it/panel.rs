@@ -448,6 +448,7 @@ async fn staff_who_only_read_clients_get_the_apis_refusals_and_a_forged_post_cha
         .status();
     let (overview_status, overview) = reader.get("/dashboard").await;
     let (log_status, _) = reader.get("/dashboard/action-log").await;
+    let (invoices_status, _) = reader.get("/dashboard/invoices").await;
     let (client_status, client_page) = reader.get(&format!("/dashboard/clients/{client}")).await;
     let reader_post = reader
         .post(
@@ -490,6 +491,7 @@ async fn staff_who_only_read_clients_get_the_apis_refusals_and_a_forged_post_cha
     assert!(!overview.contains("revenue-chart"), "{overview}");
     assert!(!overview.contains("action-log"), "{overview}");
     assert_eq!(log_status, StatusCode::FORBIDDEN);
+    assert_eq!(invoices_status, StatusCode::FORBIDDEN);
     assert_eq!(client_status, StatusCode::OK);
     assert!(
         !client_page.contains("class=\"statement\""),
