@@ -13,7 +13,7 @@
 //!
 //! Every form posts a CSRF token bound to the session ([`forms`]) and an idempotency key, and
 //! each action asks the rule table for its API route before it calls what that route calls
-//! ([`actions`]).
+//! (`actions`).
 //!
 //! `login` signs in and out; `overview`, `clients`, `lists` (invoices, payments) and
 //! `action_log` are the pages;
