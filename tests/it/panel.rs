@@ -715,6 +715,7 @@ async fn staff_refund_a_payment_and_answer_a_ticket_in_the_browser() {
     browser
         .go(&format!("{}/dashboard/clients/{client}", server.url))
         .await;
+    let users = browser.text("#users + table").await;
     let row = format!("#payment-{payment}");
     browser
         .type_into(&format!("{row} input[name=amount]"), "30.00")
@@ -741,6 +742,7 @@ async fn staff_refund_a_payment_and_answer_a_ticket_in_the_browser() {
     assert!(answered.contains("done=answer"), "{answered}");
     assert_eq!(balance_on_page, "70.00");
     assert!(waiting.contains(" 1 "), "{waiting}");
+    assert!(users.contains("seeker@example.com"), "{users}");
     let balance = read(&server, &format!("/v1/clients/{client}/balance")).await;
     assert_eq!(balance["accounts"][0]["balance"], "70.00", "{balance}");
     let statement = read(&server, &format!("/v1/clients/{client}/statement")).await;

@@ -1,6 +1,7 @@
 //! The clients: the list (search, sorting, keyset pages, the registration form) and one
 //! client's page, the centre of support work (balance, services with their actions, statement,
-//! invoices viewable in the browser, payments, tickets), and an invoice as the browser shows it.
+//! invoices viewable in the browser, payments, tickets, users and payers), and an invoice as the
+//! browser shows it.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -252,6 +253,10 @@ struct ClientPage {
     invoices: Option<Vec<InvoiceRow>>,
     payments: Option<Vec<PaymentRow>>,
     tickets: Option<Vec<TicketRow>>,
+    /// Its users: (name, login, roles, status).
+    users: Option<Vec<[String; 4]>>,
+    /// Its payers: (name, kind, country, VAT number).
+    payers: Option<Vec<[String; 4]>>,
     error: Option<FormError>,
     done: Option<&'static str>,
 }
@@ -574,6 +579,33 @@ async fn client_body(
     } else {
         None
     };
+    let users = if session.may("GET", "/v1/clients/{id}/users") {
+        let rows = projections::access::users_of_client(pool, id, None, 100).await?;
+        Some(
+            rows.into_iter()
+                .map(|user| [user.name, user.login, user.roles.0.join(", "), user.status])
+                .collect(),
+        )
+    } else {
+        None
+    };
+    let payers = if session.may("GET", "/v1/clients/{id}/payers") {
+        let rows = projections::payers::of_client(pool, id, None, 100).await?;
+        Some(
+            rows.into_iter()
+                .map(|payer| {
+                    [
+                        payer.name,
+                        payer.kind,
+                        payer.country,
+                        payer.vat_number.unwrap_or_default(),
+                    ]
+                })
+                .collect(),
+        )
+    } else {
+        None
+    };
     Ok(Some(ClientPage {
         layout: session.layout(client.name),
         id: id.to_string(),
@@ -590,6 +622,8 @@ async fn client_body(
         invoices,
         payments,
         tickets,
+        users,
+        payers,
         error,
         done,
     }))
