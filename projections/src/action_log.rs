@@ -340,7 +340,9 @@ fn metadata_of(text: &str) -> Result<EventMetadata, sqlx::Error> {
 
 // Queries of the staff dashboard.
 
-/// One line of the dashboard's action log, with the names staff know its client and service by.
+/// One line of the dashboard's action log. Names are looked up by the page with queries of
+/// their own (`clients::names`, `services::names`): a statement that read several read models
+/// at once could deadlock with a rebuild locking them in another order.
 #[derive(Debug, Clone)]
 pub struct RecentEntry {
     pub position: i64,
@@ -350,10 +352,8 @@ pub struct RecentEntry {
     pub event_type: String,
     pub aggregate_type: String,
     pub client_id: Option<Uuid>,
-    /// The client's name (a join with the `clients` read model).
-    pub client_name: Option<String>,
-    /// The service's id and tariff name, for a service's event.
-    pub service: Option<(Uuid, String)>,
+    /// The service, for a service's event.
+    pub service_id: Option<Uuid>,
     /// The event's amount and currency, for an event that moves money (its payload's
     /// `amount` as the event carries it).
     pub amount: Option<(rust_decimal::Decimal, String)>,
@@ -367,9 +367,7 @@ type RecentRow = (
     Option<Uuid>,
     String,
     String,
-    Option<String>,
-    Option<Uuid>,
-    Option<String>,
+    String,
     String,
 );
 
@@ -382,11 +380,9 @@ pub async fn recent(
 ) -> Result<Vec<RecentEntry>, sqlx::Error> {
     let rows: Vec<RecentRow> = sqlx::query_as(
         "SELECT a.position, a.actor, a.event_type, a.client_id, e.aggregate_type,
-                e.metadata::text, c.name, s.id, s.tariff_name, e.payload::text
+                e.metadata::text, e.aggregate_id, e.payload::text
            FROM action_log a
            JOIN events e ON e.global_position = a.position
-           LEFT JOIN clients c ON c.id = a.client_id
-           LEFT JOIN services s ON e.aggregate_type = 'Service' AND s.id::text = e.aggregate_id
           WHERE ($1::text IS NULL OR a.actor = $1)
             AND ($2::uuid IS NULL OR a.client_id = $2)
             AND ($3::text IS NULL OR a.event_type = $3)
@@ -409,12 +405,13 @@ pub async fn recent(
                 client_id,
                 aggregate_type,
                 metadata,
-                client_name,
-                service_id,
-                tariff_name,
+                aggregate_id,
                 payload,
             )| {
                 let metadata = metadata_of(&metadata)?;
+                let service_id = (aggregate_type == "Service")
+                    .then(|| Uuid::parse_str(&aggregate_id).ok())
+                    .flatten();
                 Ok(RecentEntry {
                     position,
                     occurred_at: metadata.occurred_at,
@@ -424,8 +421,7 @@ pub async fn recent(
                     event_type,
                     aggregate_type,
                     client_id,
-                    client_name,
-                    service: service_id.zip(tariff_name),
+                    service_id,
                 })
             },
         )

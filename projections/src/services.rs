@@ -610,7 +610,7 @@ pub async fn lines_of_client(
     .await
 }
 
-/// An operation waiting (pending or failed) for a service, with the names staff know it by.
+/// An operation waiting (pending or failed) for a service.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct WaitingOperation {
     pub service_id: Uuid,
@@ -618,10 +618,6 @@ pub struct WaitingOperation {
     pub client_id: Uuid,
     pub status: String,
     pub created_at: DateTime<Utc>,
-    /// The client's name (a join with the `clients` read model; empty if it is not there yet).
-    pub client_name: String,
-    /// The service's tariff name.
-    pub tariff_name: String,
 }
 
 /// Up to `limit` operations pending or failed, oldest first.
@@ -630,17 +626,21 @@ pub async fn operations_waiting(
     limit: i64,
 ) -> Result<Vec<WaitingOperation>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT o.service_id, o.kind, o.client_id, o.status, o.created_at,
-                coalesce(c.name, '') AS client_name, coalesce(s.tariff_name, '') AS tariff_name
-           FROM operations o
-           LEFT JOIN clients c ON c.id = o.client_id
-           LEFT JOIN services s ON s.id = o.service_id
-          WHERE o.status IN ('pending', 'failed')
+        "SELECT o.service_id, o.kind, o.client_id, o.status, o.created_at
+           FROM operations o WHERE o.status IN ('pending', 'failed')
           ORDER BY o.created_at LIMIT $1",
     )
     .bind(limit)
     .fetch_all(pool)
     .await
+}
+
+/// The tariff names of the services `ids` (those that exist), for lists that show names.
+pub async fn names(pool: &sqlx::PgPool, ids: &[Uuid]) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT id, tariff_name FROM services WHERE id = ANY($1)")
+        .bind(ids)
+        .fetch_all(pool)
+        .await
 }
 
 /// How many operations are pending and how many failed.

@@ -606,17 +606,15 @@ pub async fn ticket_queue(
 }
 
 /// How many tickets wait for an answer in each department (of `departments`, every
-/// department's when `None`), with the department's name (a join with the `access` read
-/// model's `departments`), the longest wait first.
+/// department's when `None`) and since when, the longest wait first.
 pub async fn waiting_by_department(
     pool: &sqlx::PgPool,
     departments: Option<Vec<Uuid>>,
-) -> Result<Vec<(String, i64, DateTime<Utc>)>, sqlx::Error> {
+) -> Result<Vec<(Uuid, i64, DateTime<Utc>)>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT coalesce(d.name, ''), count(*), min(t.awaiting_since)
-           FROM tickets t LEFT JOIN departments d ON d.id = t.department_id
-          WHERE t.awaiting_since IS NOT NULL
-            AND ($1::uuid[] IS NULL OR t.department_id = ANY($1))
+        "SELECT department_id, count(*), min(awaiting_since) FROM tickets
+          WHERE awaiting_since IS NOT NULL
+            AND ($1::uuid[] IS NULL OR department_id = ANY($1))
           GROUP BY 1 ORDER BY 3",
     )
     .bind(departments)

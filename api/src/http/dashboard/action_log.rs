@@ -1,6 +1,8 @@
 //! The action log, newest first: who did what, to which client and service (by name), with the
 //! amount of an event that moves money; filtered by actor, client and event, paged by position.
 
+use std::collections::HashMap;
+
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -128,6 +130,21 @@ pub(super) async fn action_log(
         }
         format!("{query}before={before}")
     });
+    let clients: Vec<Uuid> = found.iter().filter_map(|e| e.client_id).collect();
+    let services: Vec<Uuid> = found.iter().filter_map(|e| e.service_id).collect();
+    let names = async {
+        let clients = projections::clients::names(&state.pool, &clients).await?;
+        let services = projections::services::names(&state.pool, &services).await?;
+        Ok::<_, projections::QueryError>((
+            clients.into_iter().collect::<HashMap<_, _>>(),
+            services.into_iter().collect::<HashMap<_, _>>(),
+        ))
+    }
+    .await;
+    let (client_names, service_names) = match names {
+        Ok(names) => names,
+        Err(error) => return failed(error.into()),
+    };
     page.rows = found
         .into_iter()
         .map(|entry| Line {
@@ -137,12 +154,17 @@ pub(super) async fn action_log(
             event: entry.event_type,
             client_id: entry.client_id.map(|c| c.to_string()).unwrap_or_default(),
             client: entry
-                .client_name
-                .or_else(|| entry.client_id.map(|c| c.to_string()))
+                .client_id
+                .map(|c| {
+                    client_names
+                        .get(&c)
+                        .cloned()
+                        .unwrap_or_else(|| c.to_string())
+                })
                 .unwrap_or_default(),
             service: entry
-                .service
-                .map(|(_, tariff)| tariff)
+                .service_id
+                .and_then(|s| service_names.get(&s).cloned())
                 .unwrap_or_else(|| entry.aggregate_type.clone()),
             amount: entry
                 .amount

@@ -2,7 +2,7 @@
 //! may read the same over the API (the report or list it comes from), and the revenue of the
 //! last 30 days and 12 months, one chart per currency with its axes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
 use axum::extract::State;
@@ -11,6 +11,7 @@ use axum::response::Response;
 use chrono::{Datelike, Days, Months, NaiveDate};
 use projections::reports::{ReportFilter, RevenueBasis};
 use rust_decimal::Decimal;
+use uuid::Uuid;
 
 use super::format::{amount, money, negative};
 use super::{Layout, Session, failed, render, signed_in};
@@ -219,6 +220,16 @@ async fn overview_page(state: &AppState, session: &Session) -> Result<OverviewPa
     let operations = if session.may("GET", "/v1/operations") {
         let (pending, failed) = projections::services::operations_waiting_count(pool).await?;
         let oldest = projections::services::operations_waiting(pool, 10).await?;
+        let clients: Vec<Uuid> = oldest.iter().map(|o| o.client_id).collect();
+        let services: Vec<Uuid> = oldest.iter().map(|o| o.service_id).collect();
+        let clients: HashMap<Uuid, String> = projections::clients::names(pool, &clients)
+            .await?
+            .into_iter()
+            .collect();
+        let services: HashMap<Uuid, String> = projections::services::names(pool, &services)
+            .await?
+            .into_iter()
+            .collect();
         Some(Operations {
             pending,
             failed,
@@ -228,8 +239,8 @@ async fn overview_page(state: &AppState, session: &Session) -> Result<OverviewPa
                     kind: o.kind,
                     status: o.status,
                     client_id: o.client_id.to_string(),
-                    client: o.client_name,
-                    service: o.tariff_name,
+                    client: clients.get(&o.client_id).cloned().unwrap_or_default(),
+                    service: services.get(&o.service_id).cloned().unwrap_or_default(),
                     since: session.zone.time(o.created_at),
                 })
                 .collect(),
@@ -265,11 +276,16 @@ async fn overview_page(state: &AppState, session: &Session) -> Result<OverviewPa
     let tickets = if session.may("GET", "/v1/ticket-queue") {
         let departments = Queues::of(&session.principal).narrow(None)?;
         let waiting = projections::support::waiting_by_department(pool, departments).await?;
+        let ids: Vec<Uuid> = waiting.iter().map(|(id, _, _)| *id).collect();
+        let names: HashMap<Uuid, String> = projections::access::department_names(pool, &ids)
+            .await?
+            .into_iter()
+            .collect();
         Some(
             waiting
                 .into_iter()
                 .map(|(department, count, since)| TicketsWaiting {
-                    department,
+                    department: names.get(&department).cloned().unwrap_or_default(),
                     count,
                     since: session.zone.time(since),
                 })
