@@ -710,6 +710,12 @@ async fn staff_refund_a_payment_and_answer_a_ticket_in_the_browser() {
         .screenshot_in(SCREENSHOTS, "overview-with-a-ticket")
         .await;
     let waiting = browser.text("#tickets + table").await;
+    browser
+        .go(&format!("{}/dashboard/tickets", server.url))
+        .await;
+    browser.title_once("Ticket queue").await;
+    let queue = browser.text("#queue").await;
+    browser.screenshot_in(SCREENSHOTS, "ticket-queue").await;
 
     // Act: refund 30.00 of the payment, then answer the ticket.
     browser
@@ -743,6 +749,10 @@ async fn staff_refund_a_payment_and_answer_a_ticket_in_the_browser() {
     assert_eq!(balance_on_page, "70.00");
     assert!(waiting.contains(" 1 "), "{waiting}");
     assert!(users.contains("seeker@example.com"), "{users}");
+    assert!(
+        queue.contains("Money back") && queue.contains("Refund Seeker"),
+        "{queue}"
+    );
     let balance = read(&server, &format!("/v1/clients/{client}/balance")).await;
     assert_eq!(balance["accounts"][0]["balance"], "70.00", "{balance}");
     let statement = read(&server, &format!("/v1/clients/{client}/statement")).await;

@@ -1,5 +1,6 @@
 //! The invoices and the payments: keyset pages (oldest first, as the API's lists), filters,
-//! client names, and the totals per currency of everything the filter matches.
+//! client names, and the totals per currency of everything the filter matches; and the ticket
+//! queue, the tickets waiting for an answer in the staff member's own departments.
 
 use std::collections::HashMap;
 
@@ -236,4 +237,70 @@ fn next_page<T>(rows: &mut Vec<T>, cursor: impl Fn(&T) -> String) -> Option<Stri
 fn with_status(status: &Option<String>, cursor: &str) -> String {
     let status = status.as_deref().map(query_value).unwrap_or_default();
     format!("status={status}&after={}", query_value(cursor))
+}
+
+/// The ticket queue page.
+#[derive(Template)]
+#[template(path = "tickets.html")]
+struct QueuePage {
+    layout: Layout,
+    rows: Vec<QueueRow>,
+}
+
+struct QueueRow {
+    client_id: String,
+    client: String,
+    department: String,
+    subject: String,
+    messages: i32,
+    waiting_since: String,
+}
+
+/// The tickets waiting for an answer, longest waiting first, in the queues the staff member sees
+/// (`auth::Queues`, as `GET /v1/ticket-queue` narrows them); the first 200.
+pub(super) async fn ticket_queue(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(redirect) => return redirect,
+    };
+    if !session.may("GET", "/v1/ticket-queue") {
+        return forbidden(&session);
+    }
+    match queue_page(&state, &session).await {
+        Ok(page) => render(StatusCode::OK, &page),
+        Err(error) => failed(error),
+    }
+}
+
+async fn queue_page(state: &AppState, session: &Session) -> Result<QueuePage, ApiError> {
+    let departments = crate::http::auth::Queues::of(&session.principal).narrow(None)?;
+    let tickets = projections::support::ticket_queue(&state.pool, departments, None, 200).await?;
+    let clients = names(state, tickets.iter().map(|t| t.client_id).collect()).await?;
+    let ids: Vec<Uuid> = tickets.iter().map(|t| t.department_id).collect();
+    let departments: HashMap<Uuid, String> =
+        projections::access::department_names(&state.pool, &ids)
+            .await?
+            .into_iter()
+            .collect();
+    let rows = tickets
+        .into_iter()
+        .map(|ticket| QueueRow {
+            client_id: ticket.client_id.to_string(),
+            client: clients.get(&ticket.client_id).cloned().unwrap_or_default(),
+            department: departments
+                .get(&ticket.department_id)
+                .cloned()
+                .unwrap_or_default(),
+            subject: ticket.subject,
+            messages: ticket.messages,
+            waiting_since: ticket
+                .awaiting_since
+                .map(|at| session.zone.time(at))
+                .unwrap_or_default(),
+        })
+        .collect();
+    Ok(QueuePage {
+        layout: session.layout("Ticket queue"),
+        rows,
+    })
 }

@@ -15,7 +15,8 @@
 //! each action asks the rule table for its API route before it calls what that route calls
 //! (`actions`).
 //!
-//! `login` signs in and out; `overview`, `clients`, `lists` (invoices, payments) and
+//! `login` signs in and out; `overview`, `clients`, `lists` (invoices, payments, the ticket
+//! queue) and
 //! `action_log` are the pages;
 //! `format` shows amounts and times.
 
@@ -85,6 +86,7 @@ pub fn routes() -> Router<AppState> {
             "/dashboard/payments/{id}/refund",
             post(actions::refund_payment),
         )
+        .route("/dashboard/tickets", get(lists::ticket_queue))
         .route(
             "/dashboard/tickets/{id}/messages",
             post(actions::answer_ticket),
@@ -156,6 +158,12 @@ impl Session {
             nav.push(NavLink {
                 href: "/dashboard/payments",
                 label: "Payments",
+            });
+        }
+        if self.may("GET", "/v1/ticket-queue") {
+            nav.push(NavLink {
+                href: "/dashboard/tickets",
+                label: "Tickets",
             });
         }
         if self.may("GET", "/v1/action-log") {

@@ -198,12 +198,17 @@ async fn overview_page(state: &AppState, session: &Session) -> Result<OverviewPa
     };
     let debtors = if debtors_shown {
         let lines = projections::balances::lowest_below_zero(pool, 10).await?;
+        let ids: Vec<Uuid> = lines.iter().map(|line| line.client_id).collect();
+        let names: HashMap<Uuid, String> = projections::clients::names(pool, &ids)
+            .await?
+            .into_iter()
+            .collect();
         Some(
             lines
                 .into_iter()
                 .map(|line| Debtor {
                     client_id: line.client_id.to_string(),
-                    name: line.name,
+                    name: names.get(&line.client_id).cloned().unwrap_or_default(),
                     balance: money(line.balance, &line.currency),
                 })
                 .collect(),
