@@ -158,6 +158,7 @@ pub async fn start(
         rules: crate::http::routes::rules(),
         metrics: crate::telemetry::metrics(),
         sign_in: Arc::new(Throttle::new(config.sign_in.clone())),
+        forms: crate::http::dashboard::forms::FormSecret::derived_from(&config.admin_token),
     });
     let (stop, stopped) = watch::channel(false);
     let workers = config.run_projections.then(|| {
@@ -205,6 +206,10 @@ pub async fn start(
     let (stop_http, http_stopped) = watch::channel(false);
     let http = tokio::spawn(serve(listener, app, http_stopped));
     tracing::info!(%addr, "billing API listening");
+    tracing::info!(
+        dashboard = %format!("http://{addr}/dashboard"),
+        "staff panel: sign in as admin with the administrator token, or with a staff login"
+    );
     Ok(Running {
         addr,
         state,

@@ -331,6 +331,17 @@ pub async fn staff(
     .await
 }
 
+/// The names of the departments `ids` (those that exist).
+pub async fn department_names(
+    pool: &sqlx::PgPool,
+    ids: &[uuid::Uuid],
+) -> Result<Vec<(uuid::Uuid, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT id, name FROM departments WHERE id = ANY($1)")
+        .bind(ids)
+        .fetch_all(pool)
+        .await
+}
+
 /// A client's user as listed (never its password hash).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {

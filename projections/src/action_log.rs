@@ -340,7 +340,9 @@ fn metadata_of(text: &str) -> Result<EventMetadata, sqlx::Error> {
 
 // Queries of the staff dashboard.
 
-/// One line of the dashboard's action log.
+/// One line of the dashboard's action log. Names are looked up by the page with queries of
+/// their own (`clients::names`, `services::names`): a statement that read several read models
+/// at once could deadlock with a rebuild locking them in another order.
 #[derive(Debug, Clone)]
 pub struct RecentEntry {
     pub position: i64,
@@ -350,7 +352,24 @@ pub struct RecentEntry {
     pub event_type: String,
     pub aggregate_type: String,
     pub client_id: Option<Uuid>,
+    /// The service, for a service's event.
+    pub service_id: Option<Uuid>,
+    /// The event's amount and currency, for an event that moves money (its payload's
+    /// `amount` as the event carries it).
+    pub amount: Option<(rust_decimal::Decimal, String)>,
 }
+
+/// A row of [`recent`]'s query.
+type RecentRow = (
+    i64,
+    String,
+    String,
+    Option<Uuid>,
+    String,
+    String,
+    String,
+    String,
+);
 
 /// Up to `limit` entries before global position `before` (all when `None`), newest first.
 pub async fn recent(
@@ -359,9 +378,9 @@ pub async fn recent(
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<RecentEntry>, sqlx::Error> {
-    let rows: Vec<(i64, String, String, Option<Uuid>, String, String)> = sqlx::query_as(
+    let rows: Vec<RecentRow> = sqlx::query_as(
         "SELECT a.position, a.actor, a.event_type, a.client_id, e.aggregate_type,
-                e.metadata::text
+                e.metadata::text, e.aggregate_id, e.payload::text
            FROM action_log a
            JOIN events e ON e.global_position = a.position
           WHERE ($1::text IS NULL OR a.actor = $1)
@@ -379,18 +398,43 @@ pub async fn recent(
     .await?;
     rows.into_iter()
         .map(
-            |(position, actor, event_type, client_id, aggregate_type, metadata)| {
+            |(
+                position,
+                actor,
+                event_type,
+                client_id,
+                aggregate_type,
+                metadata,
+                aggregate_id,
+                payload,
+            )| {
                 let metadata = metadata_of(&metadata)?;
+                let service_id = (aggregate_type == "Service")
+                    .then(|| Uuid::parse_str(&aggregate_id).ok())
+                    .flatten();
                 Ok(RecentEntry {
                     position,
                     occurred_at: metadata.occurred_at,
                     actor,
                     on_behalf_of: metadata.on_behalf_of,
+                    amount: amount_of(&payload),
                     event_type,
                     aggregate_type,
                     client_id,
+                    service_id,
                 })
             },
         )
         .collect()
+}
+
+/// The `amount` an event's payload carries (`{"Variant": {"amount": {"amount": "12.50",
+/// "currency": "EUR"}}}`, the shape of `Money`), if it carries one.
+fn amount_of(payload: &str) -> Option<(rust_decimal::Decimal, String)> {
+    let value: serde_json::Value = serde_json::from_str(payload).ok()?;
+    let body = value.as_object()?.values().next()?;
+    let money = body.get("amount")?;
+    let amount = money.get("amount")?.as_str()?.parse().ok()?;
+    let currency = money.get("currency")?.as_str()?.to_owned();
+    Some((amount, currency))
 }

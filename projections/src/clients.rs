@@ -257,7 +257,7 @@ async fn apply_group(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), P
 
 // Queries of the staff dashboard.
 
-/// A client as the dashboard's search lists it.
+/// A client as the dashboard's list shows it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClientLine {
     pub id: uuid::Uuid,
@@ -265,21 +265,103 @@ pub struct ClientLine {
     pub email: String,
     pub country: String,
     pub status: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// Up to `limit` clients whose name or e-mail matches the `ILIKE` pattern, by name.
-pub async fn search_by_name_or_email(
+/// The orders the dashboard's list of clients is sorted in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientSort {
+    /// By name, A to Z.
+    Name,
+    /// By e-mail address, A to Z.
+    Email,
+    /// The newest registered first.
+    Newest,
+}
+
+impl ClientSort {
+    /// The column and whether it is sorted descending.
+    fn key(self) -> (&'static str, bool) {
+        match self {
+            Self::Name => ("name", false),
+            Self::Email => ("email", false),
+            Self::Newest => ("created_at", true),
+        }
+    }
+}
+
+/// Which page of the dashboard's list: the first, the one after a client, or the one before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keyset {
+    /// The first page.
+    First,
+    /// The rows after this client in the list's order.
+    After(uuid::Uuid),
+    /// The rows before this client in the list's order.
+    Before(uuid::Uuid),
+}
+
+/// Up to `limit` clients whose name or e-mail matches the `ILIKE` pattern (all for `None`), in
+/// `sort`'s order, on the page `keyset` names (keyset pages: the boundary client's sort key and
+/// id, read by a subquery, never an offset).
+pub async fn page_sorted(
     pool: &sqlx::PgPool,
-    pattern: &str,
+    pattern: Option<&str>,
+    sort: ClientSort,
+    keyset: Keyset,
     limit: i64,
 ) -> Result<Vec<ClientLine>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, name, email, country, status FROM clients
-          WHERE name ILIKE $1 OR email ILIKE $1 ORDER BY name, id LIMIT $2",
-    )
+    let (column, descending) = sort.key();
+    let (boundary, backwards) = match keyset {
+        Keyset::First => (None, false),
+        Keyset::After(id) => (Some(id), false),
+        Keyset::Before(id) => (Some(id), true),
+    };
+    // Forwards in a descending list, or backwards in an ascending one, reads smaller keys.
+    let (compare, order) = if descending != backwards {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
+    let mut rows: Vec<ClientLine> = sqlx::query_as(&format!(
+        "SELECT id, name, email, country, status, created_at FROM clients
+          WHERE ($1::text IS NULL OR name ILIKE $1 OR email ILIKE $1)
+            AND ($2::uuid IS NULL
+                 OR ({column}, id) {compare} (SELECT {column}, id FROM clients WHERE id = $2))
+          ORDER BY {column} {order}, id {order} LIMIT $3"
+    ))
     .bind(pattern)
+    .bind(boundary)
     .bind(limit)
     .fetch_all(pool)
+    .await?;
+    if backwards {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
+/// The names of the clients `ids` (those that exist), for lists that show names, not ids.
+pub async fn names(
+    pool: &sqlx::PgPool,
+    ids: &[uuid::Uuid],
+) -> Result<Vec<(uuid::Uuid, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT id, name FROM clients WHERE id = ANY($1)")
+        .bind(ids)
+        .fetch_all(pool)
+        .await
+}
+
+/// How many clients match the `ILIKE` pattern (all for `None`).
+pub async fn count_matching(
+    pool: &sqlx::PgPool,
+    pattern: Option<&str>,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM clients WHERE ($1::text IS NULL OR name ILIKE $1 OR email ILIKE $1)",
+    )
+    .bind(pattern)
+    .fetch_one(pool)
     .await
 }
 

@@ -402,6 +402,39 @@ pub async fn list(
     .await
 }
 
+/// The payments `filter` matches, counted and summed per currency paid.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PaymentTotals {
+    pub currency: String,
+    pub count: i64,
+    pub amount: Decimal,
+}
+
+/// Totals per currency paid over every payment `filter` matches.
+pub async fn totals(
+    pool: &sqlx::PgPool,
+    filter: &PaymentFilter,
+) -> Result<Vec<PaymentTotals>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT currency, count(*) AS count, sum(amount) AS amount FROM payments
+          WHERE ($1::uuid IS NULL OR client_id = $1)
+            AND ($2::text IS NULL OR status = $2)
+            AND ($3::text IS NULL OR method = $3)
+            AND ($4::uuid IS NULL OR company_id = $4)
+            AND ($5::timestamptz IS NULL OR created_at >= $5)
+            AND ($6::timestamptz IS NULL OR created_at < $6)
+          GROUP BY currency ORDER BY currency",
+    )
+    .bind(filter.client_id)
+    .bind(&filter.status)
+    .bind(&filter.method)
+    .bind(filter.company_id)
+    .bind(filter.from)
+    .bind(filter.to)
+    .fetch_all(pool)
+    .await
+}
+
 /// One payment.
 pub async fn get(pool: &sqlx::PgPool, payment_id: Uuid) -> Result<Option<PaymentRow>, sqlx::Error> {
     sqlx::query_as(&format!(

@@ -635,6 +635,24 @@ pub async fn operations_waiting(
     .await
 }
 
+/// The tariff names of the services `ids` (those that exist), for lists that show names.
+pub async fn names(pool: &sqlx::PgPool, ids: &[Uuid]) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT id, tariff_name FROM services WHERE id = ANY($1)")
+        .bind(ids)
+        .fetch_all(pool)
+        .await
+}
+
+/// How many operations are pending and how many failed.
+pub async fn operations_waiting_count(pool: &sqlx::PgPool) -> Result<(i64, i64), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE status = 'failed')
+           FROM operations WHERE status IN ('pending', 'failed')",
+    )
+    .fetch_one(pool)
+    .await
+}
+
 // Queries: what the HTTP layer and the dashboard read.
 
 /// A row of `services` as queries read it.

@@ -605,6 +605,23 @@ pub async fn ticket_queue(
     .await
 }
 
+/// How many tickets wait for an answer in each department (of `departments`, every
+/// department's when `None`) and since when, the longest wait first.
+pub async fn waiting_by_department(
+    pool: &sqlx::PgPool,
+    departments: Option<Vec<Uuid>>,
+) -> Result<Vec<(Uuid, i64, DateTime<Utc>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT department_id, count(*), min(awaiting_since) FROM tickets
+          WHERE awaiting_since IS NOT NULL
+            AND ($1::uuid[] IS NULL OR department_id = ANY($1))
+          GROUP BY 1 ORDER BY 3",
+    )
+    .bind(departments)
+    .fetch_all(pool)
+    .await
+}
+
 /// A message of a ticket.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MessageRow {

@@ -17,7 +17,7 @@ use uuid::Uuid;
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// A chromedriver process and one browser session in it; both end when dropped.
-struct Browser {
+pub(crate) struct Browser {
     driver: Child,
     base: String,
     session: String,
@@ -36,7 +36,7 @@ impl Drop for Browser {
 }
 
 impl Browser {
-    async fn start() -> Browser {
+    pub(crate) async fn start() -> Browser {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -85,7 +85,12 @@ impl Browser {
         browser
     }
 
-    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    pub(crate) async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Value {
         let mut request = self.http.request(method, format!("{}{path}", self.base));
         if let Some(body) = body {
             request = request.json(&body);
@@ -99,7 +104,7 @@ impl Browser {
     }
 
     /// Ends the session: the browser closes.
-    async fn quit(&self) {
+    pub(crate) async fn quit(&self) {
         self.send(
             reqwest::Method::DELETE,
             &format!("/session/{}", self.session),
@@ -108,7 +113,7 @@ impl Browser {
         .await;
     }
 
-    async fn go(&self, url: &str) {
+    pub(crate) async fn go(&self, url: &str) {
         self.send(
             reqwest::Method::POST,
             &format!("/session/{}/url", self.session),
@@ -117,7 +122,7 @@ impl Browser {
         .await;
     }
 
-    async fn find(&self, css: &str) -> String {
+    pub(crate) async fn find(&self, css: &str) -> String {
         let found = self
             .send(
                 reqwest::Method::POST,
@@ -128,7 +133,7 @@ impl Browser {
         found[ELEMENT].as_str().unwrap().to_owned()
     }
 
-    async fn type_into(&self, css: &str, text: &str) {
+    pub(crate) async fn type_into(&self, css: &str, text: &str) {
         let element = self.find(css).await;
         self.send(
             reqwest::Method::POST,
@@ -138,7 +143,7 @@ impl Browser {
         .await;
     }
 
-    async fn click(&self, css: &str) {
+    pub(crate) async fn click(&self, css: &str) {
         let element = self.find(css).await;
         self.send(
             reqwest::Method::POST,
@@ -148,7 +153,7 @@ impl Browser {
         .await;
     }
 
-    async fn text(&self, css: &str) -> String {
+    pub(crate) async fn text(&self, css: &str) -> String {
         let element = self.find(css).await;
         self.send(
             reqwest::Method::GET,
@@ -164,7 +169,7 @@ impl Browser {
     /// Waits until the page's title starts with `prefix` (a click that submits a form or follows
     /// a link may answer before the next page has loaded) and returns it; after 30 s it returns
     /// whatever the title and the page's text are then, for the assertion to show.
-    async fn title_once(&self, prefix: &str) -> String {
+    pub(crate) async fn title_once(&self, prefix: &str) -> String {
         for _ in 0..300 {
             let title = self.title().await;
             if title.starts_with(prefix) {
@@ -176,7 +181,7 @@ impl Browser {
     }
 
     /// Waits until the page's address contains `part` (the search form's answer has loaded).
-    async fn address_with(&self, part: &str) -> String {
+    pub(crate) async fn address_with(&self, part: &str) -> String {
         let mut address = String::new();
         for _ in 0..300 {
             address = self
@@ -197,7 +202,7 @@ impl Browser {
         address
     }
 
-    async fn title(&self) -> String {
+    pub(crate) async fn title(&self) -> String {
         self.send(
             reqwest::Method::GET,
             &format!("/session/{}/title", self.session),
@@ -210,7 +215,12 @@ impl Browser {
     }
 
     /// Saves a screenshot as `target/browser-artifacts/{name}.png` and returns its path.
-    async fn screenshot(&self, name: &str) -> PathBuf {
+    pub(crate) async fn screenshot(&self, name: &str) -> PathBuf {
+        self.screenshot_in("browser-artifacts", name).await
+    }
+
+    /// Saves a screenshot as `target/{folder}/{name}.png` and returns its path.
+    pub(crate) async fn screenshot_in(&self, folder: &str, name: &str) -> PathBuf {
         let encoded = self
             .send(
                 reqwest::Method::GET,
@@ -221,7 +231,9 @@ impl Browser {
         let png = base64::engine::general_purpose::STANDARD
             .decode(encoded.as_str().unwrap())
             .unwrap();
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/browser-artifacts");
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../target")
+            .join(folder);
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(format!("{name}.png"));
         std::fs::write(&path, png).unwrap();

@@ -41,6 +41,9 @@ async fn a_nul_in_any_query_parameter_is_a_4xx_on_every_route() {
         "/dashboard/action-log?actor=%00",
         "/dashboard/action-log?type=%00",
         "/dashboard/action-log?client=%00",
+        "/dashboard/clients?sort=%00",
+        "/dashboard/invoices?status=%00",
+        "/dashboard/payments?status=%00",
     ] {
         targets.push(dashboard.to_owned());
     }

@@ -21,6 +21,7 @@ mod invoicing;
 mod ledger_year;
 mod merge;
 mod notifications;
+mod panel;
 mod payments;
 mod periods;
 mod permissions;

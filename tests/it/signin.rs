@@ -119,6 +119,21 @@ async fn dashboard_sign_in(
     (pair, set_cookie)
 }
 
+/// Signs out through the sign-out form of a dashboard page, with the session's CSRF token.
+async fn dashboard_sign_out(server: &TestServer, cookie: &str) -> reqwest::Response {
+    let (_, page) = dashboard_get(server, cookie, "/dashboard").await;
+    let field = "name=\"csrf\" value=\"";
+    let start = page.find(field).expect("a form with a CSRF token") + field.len();
+    let csrf = page[start..].split('"').next().unwrap().to_owned();
+    browser()
+        .post(format!("{}/dashboard/logout", server.url))
+        .header("cookie", cookie)
+        .form(&[("csrf", csrf)])
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn dashboard_get(server: &TestServer, cookie: &str, path: &str) -> (StatusCode, String) {
     let response = browser()
         .get(format!("{}{path}", server.url))
@@ -430,18 +445,24 @@ async fn signing_out_of_the_dashboard_revokes_the_session_token() {
     let session_token = cookie.split_once('=').unwrap().1.to_owned();
     let before = bearer_get(&server, &session_token, "/v1/auth/me").await;
 
-    // Act
-    let signed_out = browser()
+    // Act: a sign-out without the session's CSRF token (another site's form) does nothing;
+    // the panel's own form signs out.
+    let forged = browser()
         .post(format!("{}/dashboard/logout", server.url))
         .header("cookie", &cookie)
+        .form(&[("csrf", "forged")])
         .send()
         .await
         .unwrap();
+    let still = bearer_get(&server, &session_token, "/v1/auth/me").await;
+    let signed_out = dashboard_sign_out(&server, &cookie).await;
     let after = bearer_get(&server, &session_token, "/v1/auth/me").await;
     let (page_status, _) = dashboard_get(&server, &cookie, "/dashboard").await;
 
     // Assert: a copy of the cookie kept from before is worth nothing.
     assert_eq!(before.status, StatusCode::OK);
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert_eq!(still.status, StatusCode::OK, "{still:?}");
     assert_eq!(signed_out.status(), StatusCode::SEE_OTHER);
     assert_eq!(after.status, StatusCode::UNAUTHORIZED, "{after:?}");
     assert_eq!(page_status, StatusCode::SEE_OTHER);
@@ -472,12 +493,7 @@ async fn the_bootstrap_token_never_goes_into_a_cookie() {
         .await
         .unwrap();
     let acting = answer(acting).await;
-    let signed_out = browser()
-        .post(format!("{}/dashboard/logout", server.url))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
+    let signed_out = dashboard_sign_out(&server, &cookie).await;
     let (after_status, _) = dashboard_get(&server, &cookie, "/dashboard").await;
 
     // Assert

@@ -204,10 +204,51 @@ pub fn format_amount(amount: Decimal, currency: &str) -> String {
         .map_or_else(|| amount.to_string(), |m| m.amount().to_string())
 }
 
+/// An amount from a read model for people to read: at its currency's scale, as
+/// [`format_amount`] gives it, with a comma between thousands (`-1,234,567.50`). The staff
+/// panel shows every amount through it.
+pub fn grouped_amount(amount: Decimal, currency: &str) -> String {
+    let plain = format_amount(amount, currency);
+    let (sign, digits) = plain
+        .strip_prefix('-')
+        .map_or(("", plain.as_str()), |rest| ("-", rest));
+    let (whole, fraction) = digits
+        .split_once('.')
+        .map_or((digits, None), |(w, f)| (w, Some(f)));
+    let mut grouped = String::with_capacity(plain.len() + whole.len() / 3);
+    grouped.push_str(sign);
+    for (index, digit) in whole.chars().enumerate() {
+        if index > 0 && (whole.len() - index) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    if let Some(fraction) = fraction {
+        grouped.push('.');
+        grouped.push_str(fraction);
+    }
+    grouped
+}
+
 /// Reads a promo code as typed: lowercase letters are taken as uppercase, then the domain's
 /// rules apply (`invalid_promo_code`).
 pub fn promo_code(code: &str) -> Result<domain::promo::PromoCodeText, ApiError> {
     Ok(domain::promo::PromoCodeText::parse(
         &code.to_ascii_uppercase(),
     )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_grouped_by_thousands_at_their_currencys_scale() {
+        let amount = |text: &str| text.parse::<Decimal>().unwrap();
+        assert_eq!(grouped_amount(amount("1234567.5"), "EUR"), "1,234,567.50");
+        assert_eq!(grouped_amount(amount("-1000"), "EUR"), "-1,000.00");
+        assert_eq!(grouped_amount(amount("999.99"), "EUR"), "999.99");
+        assert_eq!(grouped_amount(amount("1500000"), "JPY"), "1,500,000");
+        assert_eq!(grouped_amount(amount("0"), "USD"), "0.00");
+    }
 }

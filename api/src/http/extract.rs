@@ -153,6 +153,13 @@ pub struct Command {
 }
 
 impl Command {
+    /// A command sent from a form of the staff panel: `context` carries the session's actor and
+    /// the form's idempotency key, `route` is the API route the form stands for (`POST
+    /// /v1/clients/{the id}/payments`), so that [`Command::key`] keys it exactly as the API would.
+    pub fn of_form(context: CommandContext, route: String) -> Self {
+        Self { context, route }
+    }
+
     /// The `Idempotency-Key` the caller sent, if any.
     pub fn idempotency_key(&self) -> Option<&str> {
         self.context.idempotency_key.as_deref()

@@ -28,6 +28,8 @@ pub struct Inner {
     pub rules: &'static Rules,
     /// The limits on sign-ins (failures per login and address, the argon2 gate).
     pub sign_in: Arc<crate::http::auth::throttle::Throttle>,
+    /// The secret of the staff panel's CSRF tokens.
+    pub forms: crate::http::dashboard::forms::FormSecret,
 }
 
 impl std::ops::Deref for Inner {

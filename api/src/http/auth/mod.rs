@@ -81,14 +81,21 @@ impl<S: Send + Sync> FromRequestParts<S> for Queues {
             .extensions
             .get::<Principal>()
             .ok_or_else(|| ApiError::unauthorized("send Authorization: Bearer <token>"))?;
-        Ok(Queues(match principal {
+        Ok(Queues::of(principal))
+    }
+}
+
+impl Queues {
+    /// The queues `principal` sees (the staff panel asks it as the API's routes do).
+    pub fn of(principal: &Principal) -> Queues {
+        Queues(match principal {
             Principal::Staff { departments, .. } => {
                 Some(departments.iter().map(|d| d.as_uuid()).collect())
             }
             // A client's caller never reaches a queue route (the rule does not open it).
             Principal::Client { .. } => Some(Vec::new()),
             Principal::Administrator { .. } | Principal::Service { .. } => None,
-        }))
+        })
     }
 }
 

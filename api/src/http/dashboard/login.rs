@@ -1,16 +1,16 @@
 //! Signing in to the dashboard and out of it: the form, the session cookie, and the sign-in
 //! through the API's own limits.
 
+use askama::Template;
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use domain::access::TokenSubject;
 use eventstore::metadata::{Actor, CommandContext};
 use serde::Deserialize;
 
-use super::{SESSION_COOKIE, failed, page, session};
+use super::{Layout, SESSION_COOKIE, failed, forbidden_form, render, session};
 use crate::http::auth::throttle::Source;
-use crate::http::document::escape;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
 
@@ -20,23 +20,25 @@ pub(super) struct LoginForm {
     password: String,
 }
 
-pub(super) async fn login_form() -> Html<String> {
-    login_page(None)
+/// The sign-in form.
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    layout: Layout,
+    error: Option<String>,
 }
 
-fn login_page(error: Option<&str>) -> Html<String> {
-    let error = error.map_or_else(String::new, |e| {
-        format!("<p class=\"neg\">{}</p>", escape(e))
-    });
-    page(
-        "Sign in",
-        None,
-        &format!(
-            "{error}<form method=\"post\" action=\"/dashboard/login\">\
-             <label for=\"email\">E-mail</label><input id=\"email\" name=\"email\" type=\"text\" autocomplete=\"username\" required>\
-             <label for=\"password\">Password</label><input id=\"password\" name=\"password\" type=\"password\" required>\
-             <p><button id=\"sign-in\" type=\"submit\">Sign in</button></p></form>"
-        ),
+pub(super) async fn login_form() -> Response {
+    login_page(StatusCode::OK, None)
+}
+
+fn login_page(status: StatusCode, error: Option<&str>) -> Response {
+    render(
+        status,
+        &LoginPage {
+            layout: Layout::anonymous("Sign in"),
+            error: error.map(str::to_owned),
+        },
     )
 }
 
@@ -51,11 +53,10 @@ pub(super) async fn login(
             Redirect::to("/dashboard"),
         )
             .into_response(),
-        Err(error) if error.status() == StatusCode::UNAUTHORIZED => (
+        Err(error) if error.status() == StatusCode::UNAUTHORIZED => login_page(
             StatusCode::UNAUTHORIZED,
-            login_page(Some("The e-mail address or the password is not right.")),
-        )
-            .into_response(),
+            Some("The e-mail address or the password is not right."),
+        ),
         Err(error)
             if error.status() == StatusCode::TOO_MANY_REQUESTS
                 || error.code() == "sign_in_busy" =>
@@ -67,11 +68,10 @@ pub(super) async fn login(
                 .headers()
                 .get(header::RETRY_AFTER)
                 .cloned();
-            let mut response = (
+            let mut response = login_page(
                 status,
-                login_page(Some("Too many sign-ins; wait a little and try again.")),
-            )
-                .into_response();
+                Some("Too many sign-ins; wait a little and try again."),
+            );
             if let Some(retry_after) = retry_after {
                 response
                     .headers_mut()
@@ -127,21 +127,33 @@ async fn sign_in(
     Ok(issued.token)
 }
 
+/// The sign-out form.
+#[derive(Deserialize)]
+pub(super) struct LogoutForm {
+    #[serde(default)]
+    csrf: String,
+}
+
 /// Signs out: revokes the session's token, so that a copy of the cookie is worth nothing, and
-/// clears the cookie.
+/// clears the cookie. Like every form, it needs the session's CSRF token: another site cannot
+/// sign a staff member out.
 pub(super) async fn logout(
     State(state): State<AppState>,
     source: Source,
     headers: HeaderMap,
+    Form(form): Form<LogoutForm>,
 ) -> Response {
-    if let Some(session) = session(&state, &headers).await
-        && let Some(token) = session.token
-    {
-        let revoked =
-            crate::usecases::access::revoke_token(&state, &session.principal.context(), token)
-                .await;
-        if let Err(error) = revoked {
-            return failed(error.into());
+    if let Some(session) = session(&state, &headers).await {
+        if !state.forms.verify(&session.bearer, &form.csrf) {
+            return forbidden_form(&session);
+        }
+        if let Some(token) = session.token {
+            let revoked =
+                crate::usecases::access::revoke_token(&state, &session.principal.context(), token)
+                    .await;
+            if let Err(error) = revoked {
+                return failed(error.into());
+            }
         }
     }
     let secure = if source.https { "; Secure" } else { "" };

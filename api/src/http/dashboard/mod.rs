@@ -1,47 +1,115 @@
-//! The staff dashboard: server-rendered pages over the same read models as the API, behind the
-//! same sign-in. No front-end build step: each page is one HTML document with a little CSS and an
-//! inline SVG chart.
+//! The staff panel: server-rendered pages over the same read models as the API, behind the same
+//! sign-in, and forms that run the same use cases as the API's routes. No front-end build step:
+//! each page is one HTML document from an askama template under `api/templates/` (escaped by
+//! the template engine, never assembled with `format!`), around one layout, `base.html`, which
+//! the customer panel is to share.
 //!
 //! A session is a bearer token of the API's own kept in an `HttpOnly`, `SameSite=Strict` cookie
 //! (`Secure` behind TLS), revoked at sign-out; the bootstrap administrator token is never put in
 //! a cookie: signing in with it issues a session token. Each page and each block on it asks the
 //! API's rule table (`auth::rules`) whether the signed-in staff member may read what it shows, so
-//! the dashboard shows exactly what the person could read over the API, no more: a block it may
+//! the panel shows exactly what the person could read over the API, no more: a block it may
 //! not read is left out, a page it may not open answers 403.
-
 //!
-//! `login` signs in and out; `pages` are the pages, each reading the read models through the
-//! projections' queries.
+//! Every form posts a CSRF token bound to the session ([`forms`]) and an idempotency key, and
+//! each action asks the rule table for its API route before it calls what that route calls
+//! (`actions`).
+//!
+//! `login` signs in and out; `overview`, `clients`, `lists` (invoices, payments, the ticket
+//! queue) and
+//! `action_log` are the pages;
+//! `format` shows amounts and times.
 
+mod action_log;
+mod actions;
+mod clients;
+mod format;
+pub mod forms;
+mod lists;
 mod login;
-mod pages;
+mod overview;
 
+use askama::Template;
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use crate::http::auth::Principal;
-use crate::http::document::escape;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
+use format::Zone;
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "billing_session";
 
-/// The dashboard's routes, under `/dashboard`.
+/// The name of the cookie holding the time zone the panel shows times in.
+const ZONE_COOKIE: &str = "billing_tz";
+
+/// The panel's routes: `/dashboard` and below, and `/` and `/favicon.ico` for browsers.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/dashboard", get(pages::overview))
+        .route("/", get(|| async { Redirect::to("/dashboard") }))
+        .route("/favicon.ico", get(favicon))
+        .route("/dashboard", get(overview::overview))
         .route(
             "/dashboard/login",
             get(login::login_form).post(login::login),
         )
-        .route("/dashboard/logout", axum::routing::post(login::logout))
-        .route("/dashboard/clients", get(pages::clients))
-        .route("/dashboard/clients/{id}", get(pages::client))
-        .route("/dashboard/action-log", get(pages::action_log))
+        .route("/dashboard/logout", post(login::logout))
+        .route("/dashboard/time-zone", post(actions::set_time_zone))
+        .route(
+            "/dashboard/clients",
+            get(clients::clients).post(actions::register_client),
+        )
+        .route("/dashboard/clients/{id}", get(clients::client))
+        .route(
+            "/dashboard/clients/{id}/payments",
+            post(actions::post_payment),
+        )
+        .route(
+            "/dashboard/clients/{id}/services",
+            post(actions::order_service),
+        )
+        .route(
+            "/dashboard/clients/{id}/invoices",
+            post(actions::issue_invoice),
+        )
+        .route(
+            "/dashboard/services/{id}/{action}",
+            post(actions::service_action),
+        )
+        .route("/dashboard/invoices", get(lists::invoices))
+        .route("/dashboard/invoices/{id}", get(clients::invoice))
+        .route("/dashboard/payments", get(lists::payments))
+        .route(
+            "/dashboard/payments/{id}/refund",
+            post(actions::refund_payment),
+        )
+        .route("/dashboard/tickets", get(lists::ticket_queue))
+        .route(
+            "/dashboard/tickets/{id}/messages",
+            post(actions::answer_ticket),
+        )
+        .route("/dashboard/action-log", get(action_log::action_log))
 }
+
+/// The panel's icon: a small SVG, so that browsers asking for `/favicon.ico` get an icon rather
+/// than a problem document.
+async fn favicon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        FAVICON,
+    )
+        .into_response()
+}
+
+const FAVICON: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 16 16\">\
+<rect width=\"16\" height=\"16\" rx=\"3\" fill=\"#1d2430\"/>\
+<path d=\"M5 3h4a3 3 0 0 1 0 6H5zM5 9h5a3 3 0 0 1 0 6H5z\" fill=\"none\" stroke=\"#fff\" stroke-width=\"1.6\"/></svg>";
 
 /// Who is signed in: the principal of the session's token, a member of staff (or the bootstrap
 /// administrator).
@@ -49,25 +117,122 @@ struct Session {
     state: AppState,
     principal: Principal,
     token: Option<domain::ids::TokenId>,
+    /// The session's bearer string, which the CSRF tokens of its forms are bound to.
+    bearer: String,
+    /// The time zone times are shown in.
+    zone: Zone,
 }
 
 impl Session {
     /// Whether the API would let this staff member call `method` on the route `path`: the one
-    /// rule table (`auth::rules`) decides every page and every block.
+    /// rule table (`auth::rules`) decides every page, every block and every action.
     fn may(&self, method: &str, path: &str) -> bool {
         crate::http::auth::may(self.state.rules, &self.principal, method, path)
     }
+
+    /// The CSRF token every form of this session carries.
+    fn csrf(&self) -> String {
+        self.state.forms.token_for(&self.bearer)
+    }
+
+    /// The layout of a page titled `title`: the navigation this staff member may follow, who is
+    /// signed in, the sign-out and time-zone forms.
+    fn layout(&self, title: impl Into<String>) -> Layout {
+        let mut nav = vec![NavLink {
+            href: "/dashboard",
+            label: "Overview",
+        }];
+        if self.may("GET", "/v1/clients") {
+            nav.push(NavLink {
+                href: "/dashboard/clients",
+                label: "Clients",
+            });
+        }
+        if self.may("GET", "/v1/invoices") {
+            nav.push(NavLink {
+                href: "/dashboard/invoices",
+                label: "Invoices",
+            });
+        }
+        if self.may("GET", "/v1/payments") {
+            nav.push(NavLink {
+                href: "/dashboard/payments",
+                label: "Payments",
+            });
+        }
+        if self.may("GET", "/v1/ticket-queue") {
+            nav.push(NavLink {
+                href: "/dashboard/tickets",
+                label: "Tickets",
+            });
+        }
+        if self.may("GET", "/v1/action-log") {
+            nav.push(NavLink {
+                href: "/dashboard/action-log",
+                label: "Action log",
+            });
+        }
+        Layout {
+            title: title.into(),
+            nav,
+            who: Some(self.principal.actor().to_string()),
+            csrf: self.csrf(),
+            zone: self.zone.name(),
+        }
+    }
+}
+
+/// What `base.html` shows around every page.
+struct Layout {
+    title: String,
+    nav: Vec<NavLink>,
+    /// The signed-in person; no navigation without one (the sign-in page).
+    who: Option<String>,
+    csrf: String,
+    zone: String,
+}
+
+impl Layout {
+    /// The layout of a page nobody is signed in to.
+    fn anonymous(title: impl Into<String>) -> Layout {
+        Layout {
+            title: title.into(),
+            nav: Vec::new(),
+            who: None,
+            csrf: String::new(),
+            zone: String::new(),
+        }
+    }
+}
+
+/// A link of the navigation.
+struct NavLink {
+    href: &'static str,
+    label: &'static str,
+}
+
+/// A page that only says something: not allowed, not found, failed.
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage {
+    layout: Layout,
+    message: String,
 }
 
 /// The token of the request's session cookie.
 fn session_token(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, SESSION_COOKIE)
+}
+
+/// The value of the request's cookie `name`.
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(found, _)| *found == name)
         .map(|(_, value)| value.to_string())
 }
 
@@ -91,109 +256,65 @@ async fn session(state: &AppState, headers: &HeaderMap) -> Option<Session> {
         state: state.clone(),
         token: principal.token(),
         principal,
+        bearer: token,
+        zone: Zone::of_cookie(cookie(headers, ZONE_COOKIE).as_deref()),
     })
 }
 
 /// The page, or a redirect to the sign-in form.
-async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Session, Redirect> {
+async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Session, Response> {
     session(state, headers)
         .await
-        .ok_or_else(|| Redirect::to("/dashboard/login"))
+        .ok_or_else(|| Redirect::to("/dashboard/login").into_response())
+}
+
+/// `page` rendered with `status`; a template that fails to render is a 500 problem.
+fn render(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(error) => ApiError::internal(&error).into_response(),
+    }
+}
+
+/// A page that says `message`, with `status`.
+fn message(session: Option<&Session>, status: StatusCode, title: &str, text: &str) -> Response {
+    let layout = session.map_or_else(|| Layout::anonymous(title), |s| s.layout(title));
+    render(
+        status,
+        &MessagePage {
+            layout,
+            message: text.to_owned(),
+        },
+    )
 }
 
 /// The page a staff member may not open: what the API would answer 403 for.
 fn forbidden(session: &Session) -> Response {
-    (
+    message(
+        Some(session),
         StatusCode::FORBIDDEN,
-        page(
-            "Not allowed",
-            Some(session),
-            "<p class=\"neg\">Your permissions do not include this page.</p>",
-        ),
+        "Not allowed",
+        "Your permissions do not include this page.",
     )
-        .into_response()
 }
 
-/// A whole page around `body`.
-fn page(title: &str, session: Option<&Session>, body: &str) -> Html<String> {
-    let nav = match session {
-        Some(session) => {
-            let mut links = String::from("<a href=\"/dashboard\">Overview</a>");
-            if session.may("GET", "/v1/clients") {
-                links.push_str("<a href=\"/dashboard/clients\">Clients</a>");
-            }
-            if session.may("GET", "/v1/action-log") {
-                links.push_str("<a href=\"/dashboard/action-log\">Action log</a>");
-            }
-            format!(
-                "<nav>{links}<span class=\"who\">{}</span>\
-                 <form method=\"post\" action=\"/dashboard/logout\"><button>Sign out</button></form></nav>",
-                escape(&session.principal.actor().to_string())
-            )
-        }
-        None => String::new(),
-    };
-    Html(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} · Billing</title><style>{STYLE}</style></head>\
-         <body>{nav}<main><h1>{title}</h1>{body}</main></body></html>",
-        title = escape(title),
-    ))
+/// The answer to a form whose CSRF token is missing or is not this session's: nothing was done.
+fn forbidden_form(session: &Session) -> Response {
+    message(
+        Some(session),
+        StatusCode::FORBIDDEN,
+        "Not sent from this panel",
+        "The form did not carry this session's token, so nothing was done. Reload the page and try again.",
+    )
 }
 
-const STYLE: &str = "body{font-family:system-ui,Helvetica,Arial,sans-serif;margin:0;color:#1d2430}\
-nav{display:flex;gap:1.2em;align-items:center;padding:.7em 1.5em;background:#1d2430}\
-nav a{color:#fff;text-decoration:none}nav .who{margin-left:auto;color:#aab}\
-nav form{margin:0}main{padding:1em 1.5em;max-width:75em}\
-table{border-collapse:collapse;width:100%;margin:.5em 0 1.5em}\
-td,th{padding:.35em .6em;border-bottom:1px solid #dde;text-align:left;font-size:.92em}\
-td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}\
-.cards{display:flex;gap:1em;flex-wrap:wrap}.card{border:1px solid #dde;border-radius:6px;\
-padding:.8em 1.2em;min-width:12em}.card b{display:block;font-size:1.6em}\
-.neg{color:#b3261e}form.search input{padding:.4em;width:20em}\
-label{display:block;margin:.6em 0 .2em}input{padding:.4em}button{padding:.4em .9em}";
-
-fn cell(text: &str) -> String {
-    format!("<td>{}</td>", escape(text))
-}
-
-fn number(text: &str) -> String {
-    let class = if text.starts_with('-') { "n neg" } else { "n" };
-    format!("<td class=\"{class}\">{}</td>", escape(text))
-}
-
-fn table(headings: &[&str], rows: &[String]) -> String {
-    let mut html = String::from("<table><thead><tr>");
-    for heading in headings {
-        let numeric = matches!(
-            *heading,
-            "Balance" | "Credit limit" | "Amount" | "Price" | "Total"
-        );
-        let class = if numeric { " class=\"n\"" } else { "" };
-        html.push_str(&format!("<th{class}>{}</th>", escape(heading)));
-    }
-    html.push_str("</tr></thead><tbody>");
-    if rows.is_empty() {
-        html.push_str(&format!(
-            "<tr><td colspan=\"{}\">Nothing yet.</td></tr>",
-            headings.len()
-        ));
-    }
-    for row in rows {
-        html.push_str(&format!("<tr>{row}</tr>"));
-    }
-    html.push_str("</tbody></table>");
-    html
-}
-
-/// An error page for a failed query.
+/// An error page for a failed query: its status and code, never its cause.
 fn failed(error: ApiError) -> Response {
     let status = error.status();
-    let detail = format!(
-        "<p>{} ({})</p>",
+    let text = format!(
+        "{} ({})",
         status.canonical_reason().unwrap_or(""),
         error.code()
     );
-    (status, page("Something went wrong", None, &detail)).into_response()
+    message(None, status, "Something went wrong", &text)
 }

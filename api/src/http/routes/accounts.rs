@@ -3,8 +3,9 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
-use domain::account::PaymentMethod;
+use domain::account::{Account, PaymentMethod};
 use domain::money::{Currency, Money};
+use eventstore::Committed;
 use projections::ReadModel;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -95,18 +96,29 @@ pub async fn post_payment(
     Path(client_id): Path<Uuid>,
     Body(request): Body<PostPaymentRequest>,
 ) -> Result<Response, ApiError> {
+    let committed = run_post_payment(&state, &command, client_id, &request).await?;
+    Ok(accepted(request.payment_id, &committed))
+}
+
+/// What `POST /v1/clients/{id}/payments` does, and the staff panel's payment form with it:
+/// parses the request into domain types, keys it and runs the one use case.
+pub async fn run_post_payment(
+    state: &AppState,
+    command: &Command,
+    client_id: Uuid,
+    request: &PostPaymentRequest,
+) -> Result<Committed<Account>, ApiError> {
     let currency = Currency::parse(&request.currency)?;
     let paid = Money::parse_positive(&request.amount, currency)?;
     let method = PaymentMethod::parse(&request.method)?;
-    let key = command.key(&request, request.payment_id)?;
+    let key = command.key(request, request.payment_id)?;
     let input = PostPayment {
         payment_id: request.payment_id,
         paid,
         method,
         received_on: request.received_on,
     };
-    let committed = usecase::post_payment(&state, &command.context, key, client_id, input).await?;
-    Ok(accepted(request.payment_id, &committed))
+    Ok(usecase::post_payment(state, &command.context, key, client_id, input).await?)
 }
 
 /// Staff correct a balance, with a reason. Idempotent by `adjustment_id`.

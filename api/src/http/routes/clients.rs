@@ -153,12 +153,30 @@ pub async fn register_client(
     command: Command,
     Body(request): Body<RegisterClientRequest>,
 ) -> Result<Response, ApiError> {
+    let registered = run_register_client(&state, &command, &request).await?;
+    Ok(json_with(
+        StatusCode::CREATED,
+        &Accepted {
+            id: registered.client_id,
+            position: registered.position,
+        },
+        registered.replayed,
+    ))
+}
+
+/// What `POST /v1/clients` does, and the staff panel's registration form with it: parses the
+/// request into domain types, keys it and runs the one use case.
+pub async fn run_register_client(
+    state: &AppState,
+    command: &Command,
+    request: &RegisterClientRequest,
+) -> Result<crate::usecases::clients::Registered, ApiError> {
     let name = ClientName::parse(&request.name)?;
     let email = Email::parse(&request.email)?;
     let country = Country::parse(&request.country)?;
     let user = request.user.as_ref().map(Into::into);
     let id = Uuid::now_v7();
-    let key = command.key(&request, id)?;
+    let key = command.key(request, id)?;
     let client = crate::usecases::clients::NewClient {
         client_id: id,
         provider_id: request.provider_id,
@@ -168,16 +186,7 @@ pub async fn register_client(
         country,
         user,
     };
-    let registered =
-        crate::usecases::clients::register_client(&state, &command.context, key, client).await?;
-    Ok(json_with(
-        StatusCode::CREATED,
-        &Accepted {
-            id: registered.client_id,
-            position: registered.position,
-        },
-        registered.replayed,
-    ))
+    Ok(crate::usecases::clients::register_client(state, &command.context, key, client).await?)
 }
 
 /// Changes a client's details.

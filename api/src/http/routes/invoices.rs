@@ -247,12 +247,31 @@ pub async fn issue_invoice(
     command: Command,
     Body(request): Body<IssueInvoiceRequest>,
 ) -> Result<Response, ApiError> {
+    let issued = run_issue_invoice(&state, &command, &request).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(IssuedView {
+            id: request.invoice_id,
+            number: issued.number,
+            position: issued.position,
+        }),
+    )
+        .into_response())
+}
+
+/// What `POST /v1/invoices` does, and the staff panel's invoice form with it: parses the
+/// currency, keys the request and runs the one use case.
+pub async fn run_issue_invoice(
+    state: &AppState,
+    command: &Command,
+    request: &IssueInvoiceRequest,
+) -> Result<crate::usecases::process::invoicing::Issued, ApiError> {
     let currency = request
         .currency
         .as_deref()
         .map(Currency::parse)
         .transpose()?;
-    let key = command.key(&request, request.invoice_id)?;
+    let key = command.key(request, request.invoice_id)?;
     let input = IssueInvoice {
         invoice_id: request.invoice_id,
         client_id: request.client_id,
@@ -264,16 +283,7 @@ pub async fn issue_invoice(
         due_on: request.due_on,
         note: request.note.clone(),
     };
-    let issued = usecase::issue_invoice(&state, &command.context, key, input).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(IssuedView {
-            id: request.invoice_id,
-            number: issued.number,
-            position: issued.position,
-        }),
-    )
-        .into_response())
+    Ok(usecase::issue_invoice(state, &command.context, key, input).await?)
 }
 
 /// Issues a credit note that corrects an issued invoice, in its own numbering series. The

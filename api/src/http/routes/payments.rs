@@ -10,9 +10,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::account::PaymentMethod;
+use domain::account::{Account, PaymentMethod};
 use domain::money::{Currency, Money};
 use domain::payment::ExternalId;
+use eventstore::Committed;
 use projections::ReadModel;
 use projections::payments::{PaymentFilter, PaymentRow};
 use serde::{Deserialize, Serialize};
@@ -330,15 +331,24 @@ pub async fn refund_payment(
     Path(id): Path<Uuid>,
     Body(request): Body<RefundRequest>,
 ) -> Result<Response, ApiError> {
-    let key = command.key(&request, request.refund_id)?;
-    let refund_id = request.refund_id;
+    let committed = run_refund_payment(&state, &command, id, &request).await?;
+    Ok(accepted(request.refund_id, &committed))
+}
+
+/// What `POST /v1/payments/{id}/refund` does, and the staff panel's refund form with it.
+pub async fn run_refund_payment(
+    state: &AppState,
+    command: &Command,
+    id: Uuid,
+    request: &RefundRequest,
+) -> Result<Committed<Account>, ApiError> {
+    let key = command.key(request, request.refund_id)?;
     let input = RefundPayment {
-        refund_id,
-        amount: request.amount,
-        reason: request.reason,
+        refund_id: request.refund_id,
+        amount: request.amount.clone(),
+        reason: request.reason.clone(),
     };
-    let committed = usecase::refund_payment(&state, &command.context, key, id, input).await?;
-    Ok(accepted(refund_id, &committed))
+    Ok(usecase::refund_payment(state, &command.context, key, id, input).await?)
 }
 
 /// Marks a payment as fraud; what is left of a credited one is taken back from the balance,

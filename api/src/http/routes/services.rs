@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use domain::period::BillingPeriod;
 use domain::service::{Service, SuspendReason};
 use domain::tariff::AddonSelection;
+use eventstore::Committed;
 use projections::ReadModel;
 use projections::services::ServiceRecord;
 use serde::{Deserialize, Serialize};
@@ -174,6 +175,18 @@ pub async fn order_service(
     Path(client_id): Path<Uuid>,
     Body(request): Body<OrderServiceRequest>,
 ) -> Result<Response, ApiError> {
+    let (id, committed) = run_order_service(&state, &command, client_id, request).await?;
+    Ok(accepted(id, &committed))
+}
+
+/// What `POST /v1/clients/{id}/services` does, and the staff panel's order form with it: reads
+/// the promo code, keys the order and runs the one use case; answers the service's id.
+pub async fn run_order_service(
+    state: &AppState,
+    command: &Command,
+    client_id: Uuid,
+    request: OrderServiceRequest,
+) -> Result<(Uuid, Committed<Service>), ApiError> {
     let promo_code = request
         .promo_code
         .as_deref()
@@ -189,8 +202,7 @@ pub async fn order_service(
         auto_prolong: request.auto_prolong,
         promo_code,
     };
-    let (id, committed) = usecase::order_service(&state, &command.context, key, id, order).await?;
-    Ok(accepted(id, &committed))
+    Ok(usecase::order_service(state, &command.context, key, id, order).await?)
 }
 
 /// Prolongs a service by one period now, charging the personal account.
@@ -228,10 +240,19 @@ pub async fn suspend_service(
     Path(id): Path<Uuid>,
     Body(request): Body<SuspendRequest>,
 ) -> Result<Response, ApiError> {
-    let key = command.key(&request, id)?;
-    let committed =
-        usecase::suspend_service(&state, &command.context, key, id, request.reason).await?;
+    let committed = run_suspend_service(&state, &command, id, &request).await?;
     Ok(accepted_with(StatusCode::OK, id, &committed))
+}
+
+/// What `POST /v1/services/{id}/suspend` does, and the staff panel's suspend button with it.
+pub async fn run_suspend_service(
+    state: &AppState,
+    command: &Command,
+    id: Uuid,
+    request: &SuspendRequest,
+) -> Result<Committed<Service>, ApiError> {
+    let key = command.key(request, id)?;
+    Ok(usecase::suspend_service(state, &command.context, key, id, request.reason).await?)
 }
 
 /// Resumes a suspended service; one suspended for lack of money resumes by itself when paid.
@@ -246,9 +267,18 @@ pub async fn resume_service(
     command: Command,
     Path(id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
-    let key = command.key(&(), id)?;
-    let committed = usecase::resume_service(&state, &command.context, key, id).await?;
+    let committed = run_resume_service(&state, &command, id).await?;
     Ok(accepted_with(StatusCode::OK, id, &committed))
+}
+
+/// What `POST /v1/services/{id}/resume` does, and the staff panel's resume button with it.
+pub async fn run_resume_service(
+    state: &AppState,
+    command: &Command,
+    id: Uuid,
+) -> Result<Committed<Service>, ApiError> {
+    let key = command.key(&(), id)?;
+    Ok(usecase::resume_service(state, &command.context, key, id).await?)
 }
 
 /// Closes a service now or at the end of its paid period; it is then deleted.
@@ -265,10 +295,19 @@ pub async fn close_service(
     Path(id): Path<Uuid>,
     Body(request): Body<CloseRequest>,
 ) -> Result<Response, ApiError> {
-    let key = command.key(&request, id)?;
-    let committed =
-        usecase::close_service(&state, &command.context, key, id, request.at_period_end).await?;
+    let committed = run_close_service(&state, &command, id, &request).await?;
     Ok(accepted_with(StatusCode::OK, id, &committed))
+}
+
+/// What `POST /v1/services/{id}/close` does, and the staff panel's close button with it.
+pub async fn run_close_service(
+    state: &AppState,
+    command: &Command,
+    id: Uuid,
+    request: &CloseRequest,
+) -> Result<Committed<Service>, ApiError> {
+    let key = command.key(request, id)?;
+    Ok(usecase::close_service(state, &command.context, key, id, request.at_period_end).await?)
 }
 
 /// Moves a service to another tariff today: what was paid for the rest of the period is credited

@@ -17,8 +17,9 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use domain::ticket::{
-    ATTACHMENT_BYTES_MAX, ATTACHMENTS_MAX, Attachment, AttachmentType, Subject, TicketError,
+    ATTACHMENT_BYTES_MAX, ATTACHMENTS_MAX, Attachment, AttachmentType, Subject, Ticket, TicketError,
 };
+use eventstore::Committed;
 use projections::ReadModel;
 use projections::support::{TicketFilter, TicketRow};
 use serde::{Deserialize, Serialize};
@@ -295,6 +296,20 @@ pub async fn reply(
     Path(id): Path<Uuid>,
     Body(request): Body<ReplyRequest>,
 ) -> Result<Response, ApiError> {
+    let (message_id, committed) = run_reply(&state, &principal, &command, id, request).await?;
+    Ok(accepted(message_id, &committed))
+}
+
+/// What `POST /v1/tickets/{id}/messages` does, and the staff panel's answer form with it:
+/// checks the text and the files, keys the message and runs the one use case; answers the new
+/// message's id.
+pub async fn run_reply(
+    state: &AppState,
+    principal: &Principal,
+    command: &Command,
+    id: Uuid,
+    request: ReplyRequest,
+) -> Result<(Uuid, Committed<Ticket>), ApiError> {
     domain::ticket::message_body(&request.body)?;
     let files = decode_attachments(&request.attachments)?;
     let message_id = Uuid::now_v7();
@@ -304,16 +319,9 @@ pub async fn reply(
         body: request.body,
         files,
     };
-    let committed = support::reply(
-        &state,
-        &command.context,
-        key,
-        author(&principal),
-        id,
-        message,
-    )
-    .await?;
-    Ok(accepted(message_id, &committed))
+    let committed =
+        support::reply(state, &command.context, key, author(principal), id, message).await?;
+    Ok((message_id, committed))
 }
 
 /// Hands a ticket to a department (which must take tickets) and optionally to one of its staff.
