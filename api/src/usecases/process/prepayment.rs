@@ -13,11 +13,14 @@
 //! paid invoice records nothing when marked paid again, so a replay or a restart issues one
 //! invoice per payment.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
+use cqrs_es::Aggregate;
 use domain::account::{Account, AccountEvent};
 use domain::client::Client;
 use domain::company::Company;
@@ -36,24 +39,44 @@ use tokio::sync::watch;
 use super::invoicing::{IssueError, Issued, issue, issuer_of, number};
 use projections::{Progress, Projection, ProjectionError};
 
-/// Issues the prepayment invoice of the payment `payment_id` of `amount` credited to `account`
-/// on `received_on`, if the payment needs one, and marks it paid. Returns the issued invoice, or
-/// `None` when the payment gets no tax document of its own (a post-paid account, a company under
-/// `monthly_consumption`, a provider without a company, a payment that settles a tax invoice),
-/// decided as things stood at `at`, the place of the `PaymentPosted` in the log. Idempotent.
+/// A payment credited to an account (a `PaymentPosted`), as the prepayment process reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct Posted {
+    /// The account credited.
+    pub account: AccountId,
+    /// The account's provider.
+    pub provider_id: ProviderId,
+    /// The payment.
+    pub payment_id: PaymentId,
+    /// What it credited, in the account's currency.
+    pub amount: Money,
+    /// The day it was credited.
+    pub received_on: NaiveDate,
+    /// The place of the `PaymentPosted` in the log.
+    pub at: LogPosition,
+}
+
+/// Issues the prepayment invoice of the payment `posted`, if it needs one, and marks it paid;
+/// `issuer` is its provider's issuing company (its first). Returns the issued invoice, or `None`
+/// when the payment gets no tax document of its own (a post-paid account, a company under
+/// `monthly_consumption`, a company that did not exist yet, a payment that settles a tax
+/// invoice), decided as things stood at `posted.at`. Idempotent.
 pub async fn document_payment(
     store: &EventStore,
-    account: AccountId,
-    payment_id: PaymentId,
-    amount: Money,
-    received_on: NaiveDate,
-    at: LogPosition,
+    posted: &Posted,
+    issuer: &Company,
     context: &CommandContext,
 ) -> Result<Option<Issued>, IssueError> {
+    let Posted {
+        payment_id,
+        amount,
+        received_on,
+        ..
+    } = *posted;
     let invoice_id = InvoiceId::prepayment(payment_id);
     // Whether the payment gets a document is decided as things stood at `at`, so a replay decides
     // as the first run did: a payment that needs none never had a draft to finish.
-    let Some(needed) = needed(store, account, payment_id, at).await? else {
+    let Some(needed) = needed(store, posted, issuer).await? else {
         return Ok(None);
     };
     let existing = store.load::<Invoice>(&invoice_id.to_string()).await?;
@@ -87,26 +110,22 @@ pub async fn document_payment(
 }
 
 /// The aggregate `id` as it was right after the event at `at`: its events up to `at` in the
-/// safe order (only the first `first` of them, when given). A replay then decides as the first
-/// run did, whatever changed since.
+/// safe order. A replay then decides as the first run did, whatever changed since.
 async fn state_at<A: StoredAggregate>(
     store: &EventStore,
     id: &str,
     at: LogPosition,
-    first: Option<i64>,
 ) -> Result<A, IssueError> {
     let payloads: Vec<String> = sqlx::query_scalar(
         "SELECT payload::text FROM events
           WHERE aggregate_type = $1 AND aggregate_id = $2
             AND (tx_id, global_position) <= ($3::bigint::text::xid8, $4)
-          ORDER BY sequence
-          LIMIT $5",
+          ORDER BY sequence",
     )
     .bind(A::TYPE)
     .bind(id)
     .bind(at.tx_id)
     .bind(at.position)
-    .bind(first)
     .fetch_all(store.pool())
     .await?;
     let mut state = A::default();
@@ -117,6 +136,40 @@ async fn state_at<A: StoredAggregate>(
     Ok(state)
 }
 
+/// A lookup's failure as the worker reports it: a database error is retried as one.
+fn into_projection_error(error: IssueError) -> ProjectionError {
+    match error {
+        IssueError::Database(e) => ProjectionError::Database(e),
+        other => ProjectionError::Malformed(other.to_string()),
+    }
+}
+
+/// The provider of each of `accounts` (their ids in the log), from each one's first event: the
+/// provider is fixed when an account opens, and one query serves a whole batch of payments.
+async fn providers_of(
+    store: &EventStore,
+    accounts: &[&str],
+) -> Result<HashMap<String, ProviderId>, IssueError> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT aggregate_id, payload::text FROM events
+          WHERE aggregate_type = $1 AND aggregate_id = ANY($2) AND sequence = 1",
+    )
+    .bind(Account::TYPE)
+    .bind(accounts)
+    .fetch_all(store.pool())
+    .await?;
+    let mut providers = HashMap::with_capacity(rows.len());
+    for (id, payload) in rows {
+        let mut opened = Account::default();
+        opened
+            .apply(serde_json::from_str(&payload).map_err(|e| IssueError::Refused(e.to_string()))?);
+        if let Some(provider_id) = opened.provider_id() {
+            providers.insert(id, provider_id);
+        }
+    }
+    Ok(providers)
+}
+
 /// Why a payment needs a prepayment invoice: what its draft is made of.
 struct Needed {
     client_id: ClientId,
@@ -124,40 +177,41 @@ struct Needed {
     company: Company,
 }
 
-/// Whether the payment `payment_id` credited to `account` needs a prepayment invoice, as things
-/// stood at `at` (the account prepaid or not, the company's setting). The cheap questions come
-/// first: most payments are answered by the account's first event and the provider's company,
-/// without folding the account's whole history (which grows with every payment).
+/// Whether the payment `posted` needs a prepayment invoice, as things stood at its place in the
+/// log (the account prepaid or not, the company's setting then). The cheap questions come first:
+/// most payments are answered by the company's setting, without folding the account's whole
+/// history (which grows with every payment).
 async fn needed(
     store: &EventStore,
-    account: AccountId,
-    payment_id: PaymentId,
-    at: LogPosition,
+    posted: &Posted,
+    issuer: &Company,
 ) -> Result<Option<Needed>, IssueError> {
-    let not_open = || IssueError::Refused(format!("account {account} is not open"));
-    // The account's provider is fixed when it opens.
-    let opened: Account = state_at(store, &account.to_string(), at, Some(1)).await?;
-    let provider_id = opened.provider_id().ok_or_else(not_open)?;
-    // The provider's issuing company is its first; if even that one did not exist yet when the
-    // payment was credited, the payment has no company to document it.
-    let Some(issuer) = issuer_of(store, provider_id).await? else {
-        return Ok(None);
-    };
+    let Posted {
+        account,
+        provider_id,
+        payment_id,
+        at,
+        ..
+    } = *posted;
+    // If even the provider's first company did not exist yet when the payment was credited, the
+    // payment has no company to document it.
     let Some(issuer_id) = issuer.company_id() else {
         return Ok(None);
     };
-    let company: Company = state_at(store, &issuer_id.to_string(), at, None).await?;
+    let company: Company = state_at(store, &issuer_id.to_string(), at).await?;
     let Some(document) = company.tax_document() else {
         return Ok(None);
     };
     if !document.documents_any_payment() {
         return Ok(None);
     }
-    let account_state: Account = state_at(store, &account.to_string(), at, None).await?;
+    let account_state: Account = state_at(store, &account.to_string(), at).await?;
     let (Some(client_id), Some(credit_limit)) =
         (account_state.client_id(), account_state.credit_limit())
     else {
-        return Err(not_open());
+        return Err(IssueError::Refused(format!(
+            "account {account} is not open"
+        )));
     };
     if !document.documents_payment(credit_limit.is_zero()) {
         return Ok(None);
@@ -305,6 +359,23 @@ impl Projection for Prepayments {
                 "the companies read model is behind; prepayment invoices will retry".to_owned(),
             ));
         }
+        // Most payments are to providers whose company documents no payment (or that have no
+        // company): each account's provider, and each provider's issuing company, are looked up
+        // once for the batch, and those payments go no further.
+        let accounts: Vec<&str> = posted.iter().map(|e| e.aggregate_id.as_str()).collect();
+        let providers = providers_of(&self.store, &accounts)
+            .await
+            .map_err(into_projection_error)?;
+        let mut issuers: HashMap<ProviderId, Option<Company>> = HashMap::new();
+        for &provider_id in providers.values() {
+            if let Entry::Vacant(slot) = issuers.entry(provider_id) {
+                slot.insert(
+                    issuer_of(&self.store, provider_id)
+                        .await
+                        .map_err(into_projection_error)?,
+                );
+            }
+        }
         let context = CommandContext::new(Actor::System("prepayment-invoices".to_owned()));
         for event in posted {
             let AccountEvent::PaymentPosted {
@@ -313,6 +384,15 @@ impl Projection for Prepayments {
                 .decode()
                 .map_err(|e| ProjectionError::from(e).at(event))?
             else {
+                continue;
+            };
+            let Some(&provider_id) = providers.get(&event.aggregate_id) else {
+                // Not possible: an account is opened before it is credited.
+                tracing::error!(%payment_id, account = %event.aggregate_id,
+                    "a prepayment invoice cannot be issued: the account was never opened");
+                continue;
+            };
+            let Some(Some(issuer)) = issuers.get(&provider_id) else {
                 continue;
             };
             let account = event
@@ -324,17 +404,15 @@ impl Projection for Prepayments {
                 .map_err(|e| ProjectionError::from(e).at(event))?
                 .occurred_at
                 .date_naive();
-            match document_payment(
-                &self.store,
+            let posted = Posted {
                 account,
+                provider_id,
                 payment_id,
                 amount,
                 received_on,
-                event.log_position(),
-                &context,
-            )
-            .await
-            {
+                at: event.log_position(),
+            };
+            match document_payment(&self.store, &posted, issuer, &context).await {
                 Ok(_) => {}
                 Err(IssueError::Store(e)) => {
                     return Err(ProjectionError::Malformed(e.to_string()).at(event));
