@@ -13,7 +13,7 @@
 //! 4. the auditor's replay over the whole node's database.
 //!
 //! For both nodes it also reads the CPU each payment cost the node and its database backends
-//! ([`bench_cpu`]): on a machine where other work runs, the throughputs move with it, the CPU per
+//! ([`CpuSample`]): on a machine where other work runs, the throughputs move with it, the CPU per
 //! payment hardly does, and their ratio is what the throughputs' ratio would be on a quiet one.
 //!
 //! It prints each figure, the ratios (whole to command-only, each to the ceiling) and whether

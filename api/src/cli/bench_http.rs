@@ -450,7 +450,7 @@ async fn one_request(shared: &Shared, rng: &mut fastrand::Rng) -> bool {
 }
 
 /// How many lag samplers run at once, each on a client of its own. One sampler gave about 45
-/// samples in 10 s, so its "p99" was the single slowest read; four give about 200.
+/// samples in 10 s, so its "p99" was the single slowest read; four give about 300.
 const LAG_SAMPLERS: usize = 4;
 
 /// [`LAG_SAMPLERS`] samplers at once: each, every 25 ms, notes the newest acknowledged position
@@ -474,11 +474,7 @@ async fn sample_lag(shared: Arc<Shared>) -> Option<Histogram<u64>> {
 }
 
 /// One lag sampler, reading `client`'s balance until `end`.
-async fn sample_lag_of<C: std::fmt::Display>(
-    shared: &Shared,
-    client: C,
-    end: Instant,
-) -> Option<Histogram<u64>> {
+async fn sample_lag_of(shared: &Shared, client: String, end: Instant) -> Option<Histogram<u64>> {
     let mut lag = histogram().ok()?;
     while Instant::now() < end {
         let position = shared.last_position.load(Ordering::Relaxed);

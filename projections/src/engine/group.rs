@@ -90,7 +90,7 @@ struct Part<'a> {
 
 /// One group step: up to `batch_size` events applied to every read model in `members` whose
 /// lock is free, each from its own checkpoint, and their checkpoints moved. The read models are
-/// dealt round the [`GROUP_PARTS`] parts in their order; each part is one transaction, so a read
+/// dealt round the `GROUP_PARTS` (two) parts in their order; each part is one transaction, so a read
 /// model's rows and its checkpoint move together, and the parts apply the same events (read once)
 /// at the same time. A part whose read model fails rolls back alone: the others' work stands.
 pub async fn try_project_group(
