@@ -33,7 +33,7 @@ use sqlx::Connection;
 use crate::cli::args::{BenchArgs, Cli};
 use crate::cli::bench_ceiling::{self, CEILING_CLIENTS};
 use crate::cli::bench_costs::{ReadModelCost, cost_table, read_model_costs};
-use crate::cli::bench_cpu::CpuSample;
+use crate::cli::bench_cpu::{self, CpuSample};
 use crate::cli::bench_http::{self, BenchConfig, BenchReport, Workload, default_warmup};
 use crate::cli::database::print_out;
 use crate::cli::pgcluster::PrivateCluster;
@@ -345,21 +345,7 @@ impl Side<'_> {
             None
         };
         let cpu_after = CpuSample::take(&pool, &name, node.pid()).await;
-        let payments: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'PaymentPosted'")
-                .fetch_one(&pool)
-                .await
-                .unwrap_or(0);
-        let cpu_us_per_payment =
-            cpu_before
-                .zip(cpu_after)
-                .filter(|_| payments > 0)
-                .map(|(before, after)| {
-                    let (node_s, database_s) = after.since(&before);
-                    #[expect(clippy::as_conversions, reason = "a count far below 2^53")]
-                    let payments = payments as f64;
-                    (node_s * 1e6 / payments, database_s * 1e6 / payments)
-                });
+        let cpu_us_per_payment = bench_cpu::per_payment(&pool, cpu_before, cpu_after).await;
         let peak_rss_mb = node.peak_rss_mb();
         let costs = if whole {
             read_model_costs(&node.url, &node.token, &pool).await
@@ -779,17 +765,7 @@ fn table(
         f.command_only_database_cpu_us_per_payment,
         f.whole_database_cpu_us_per_payment,
     ) {
-        out.push_str(&format!(
-            "CPU per payment (node + its database): command-only {c:.0} µs ({:.0} + {cd:.0}), \
-             whole {w:.0} µs ({:.0} + {wd:.0}): the read side {:.0} µs ({:.0} + {:.0}), \
-             command-only / whole {:.2}x\n",
-            c - cd,
-            w - wd,
-            w - c,
-            (w - wd) - (c - cd),
-            wd - cd,
-            ratio(c, w)
-        ));
+        out.push_str(&bench_cpu::line((c, cd), (w, wd)));
     }
     out.push_str("targets (issue 16):\n");
     for target in targets {

@@ -47,6 +47,45 @@ impl CpuSample {
     }
 }
 
+/// CPU per payment in µs between two samples of a node over the scratch database `pool` serves,
+/// the node's and its database's, over every payment in its log (warm-up and set-up included).
+pub async fn per_payment(
+    pool: &sqlx::PgPool,
+    before: Option<CpuSample>,
+    after: Option<CpuSample>,
+) -> Option<(f64, f64)> {
+    let (before, after) = before.zip(after)?;
+    let payments: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'PaymentPosted'")
+            .fetch_one(pool)
+            .await
+            .ok()?;
+    if payments <= 0 {
+        return None;
+    }
+    let (node_s, database_s) = after.since(&before);
+    #[expect(clippy::as_conversions, reason = "a count far below 2^53")]
+    let payments = payments as f64;
+    Some((node_s * 1e6 / payments, database_s * 1e6 / payments))
+}
+
+/// The line the compare bench prints: each node's CPU per payment in µs, `(all, database)`, the
+/// read side's (the difference) and the ratio a saturated quiet machine's throughputs would have.
+pub fn line(command_only: (f64, f64), whole: (f64, f64)) -> String {
+    let ((c, cd), (w, wd)) = (command_only, whole);
+    let ratio = if w > 0.0 { c / w } else { 0.0 };
+    format!(
+        "CPU per payment (node + its database): command-only {c:.0} µs ({:.0} + {cd:.0}), \
+         whole {w:.0} µs ({:.0} + {wd:.0}): the read side {:.0} µs ({:.0} + {:.0}), \
+         command-only / whole {ratio:.2}x\n",
+        c - cd,
+        w - wd,
+        w - c,
+        (w - wd) - (c - cd),
+        wd - cd,
+    )
+}
+
 /// User plus system time of `pid` so far, in ticks; `None` if it is gone.
 fn ticks(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -61,7 +100,16 @@ fn ticks(pid: u32) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::ticks;
+    use super::{line, ticks};
+
+    #[test]
+    fn the_read_side_is_what_the_whole_node_costs_beyond_the_command_only_one() {
+        let printed = line((500.0, 300.0), (600.0, 380.0));
+        assert!(
+            printed.contains("the read side 100 µs (20 + 80), command-only / whole 0.83x"),
+            "{printed}"
+        );
+    }
 
     #[test]
     fn a_running_process_has_a_cpu_time_and_a_missing_one_none() {
