@@ -16,10 +16,28 @@ async fn the_demo_data_set_is_written_through_commands_and_adds_up() {
     // Act
     let seeded = api::cli::demo::seed(&store, 40, 7).await.unwrap();
     let again = api::cli::demo::seed(&store, 40, 7).await.unwrap();
+    let state = &server.running.as_ref().unwrap().state;
+    // The process managers act on the seeded events (the invoicing process numbers drafts, the
+    // prepayment process issues and marks paid the invoice of each prepaid payment): wait for
+    // them first, then for the read models to take in what they wrote too.
+    let seeded_head = eventstore::log::head_position(&server.db.pool)
+        .await
+        .unwrap();
+    for process in ["invoicing", "prepayment_invoices"] {
+        let reached = projections::engine::wait_for_position(
+            &server.db.pool,
+            &state.progress,
+            process,
+            seeded_head,
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+        assert!(reached, "{process}");
+    }
     let head = eventstore::log::head_position(&server.db.pool)
         .await
         .unwrap();
-    let state = &server.running.as_ref().unwrap().state;
     for projection in projections::all() {
         let reached = projections::engine::wait_for_position(
             &server.db.pool,
