@@ -19,6 +19,8 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::usecases::access::secret::{hex, unhex};
+
 /// The server's secret for the panel's CSRF tokens.
 #[derive(Clone)]
 pub struct FormSecret([u8; 32]);
@@ -65,26 +67,6 @@ impl FormSecret {
 /// A new idempotency key for a form.
 pub(super) fn new_key() -> String {
     Uuid::now_v7().to_string()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut text = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        text.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    text
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 #[cfg(test)]
