@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::clients::query_value;
 use super::format::money;
-use super::{Layout, failed, forbidden, render, signed_in};
+use super::{Layout, failed, may_open, render};
 use crate::http::state::AppState;
 // The API's own extractor: it refuses the NUL character (`%00`) with a 400 problem.
 use crate::http::extract::Query;
@@ -59,13 +59,10 @@ pub(super) async fn action_log(
     headers: HeaderMap,
     Query(params): Query<ActionLogParams>,
 ) -> Response {
-    let session = match signed_in(&state, &headers).await {
+    let session = match may_open(&state, &headers, "/v1/action-log").await {
         Ok(session) => session,
-        Err(redirect) => return redirect,
+        Err(answer) => return answer,
     };
-    if !session.may("GET", "/v1/action-log") {
-        return forbidden(&session);
-    }
     let filled = |v: &Option<String>| {
         v.as_deref()
             .map(str::trim)

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::format::{amount, money, negative};
 use super::forms::new_key;
-use super::{Layout, Session, failed, forbidden, message, render, signed_in};
+use super::{Layout, Session, failed, forbidden, may_open, message, render, signed_in};
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
 // The API's own extractor: it refuses the NUL character (`%00`), which PostgreSQL cannot
@@ -636,13 +636,10 @@ pub(super) async fn invoice(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let session = match signed_in(&state, &headers).await {
+    let session = match may_open(&state, &headers, "/v1/invoices/{id}").await {
         Ok(session) => session,
-        Err(redirect) => return redirect,
+        Err(answer) => return answer,
     };
-    if !session.may("GET", "/v1/invoices/{id}") {
-        return forbidden(&session);
-    }
     let not_found = || message(Some(&session), StatusCode::NOT_FOUND, "No such invoice", "");
     let Ok(id) = Uuid::parse_str(&id) else {
         return not_found();

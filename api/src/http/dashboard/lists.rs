@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::clients::query_value;
 use super::format::money;
-use super::{Layout, Session, failed, forbidden, render, signed_in};
+use super::{Layout, Session, failed, may_open, render};
 use crate::http::answer::{time_cursor, time_cursor_of};
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
@@ -72,13 +72,10 @@ pub(super) async fn invoices(
     headers: HeaderMap,
     Query(params): Query<ListParams>,
 ) -> Response {
-    let session = match signed_in(&state, &headers).await {
+    let session = match may_open(&state, &headers, "/v1/invoices").await {
         Ok(session) => session,
-        Err(redirect) => return redirect,
+        Err(answer) => return answer,
     };
-    if !session.may("GET", "/v1/invoices") {
-        return forbidden(&session);
-    }
     match invoices_page(&state, &session, &params).await {
         Ok(page) => render(StatusCode::OK, &page),
         Err(error) => failed(error),
@@ -150,13 +147,10 @@ pub(super) async fn payments(
     headers: HeaderMap,
     Query(params): Query<ListParams>,
 ) -> Response {
-    let session = match signed_in(&state, &headers).await {
+    let session = match may_open(&state, &headers, "/v1/payments").await {
         Ok(session) => session,
-        Err(redirect) => return redirect,
+        Err(answer) => return answer,
     };
-    if !session.may("GET", "/v1/payments") {
-        return forbidden(&session);
-    }
     match payments_page(&state, &session, &params).await {
         Ok(page) => render(StatusCode::OK, &page),
         Err(error) => failed(error),
@@ -259,13 +253,10 @@ struct QueueRow {
 /// The tickets waiting for an answer, longest waiting first, in the queues the staff member sees
 /// (`auth::Queues`, as `GET /v1/ticket-queue` narrows them); the first 200.
 pub(super) async fn ticket_queue(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let session = match signed_in(&state, &headers).await {
+    let session = match may_open(&state, &headers, "/v1/ticket-queue").await {
         Ok(session) => session,
-        Err(redirect) => return redirect,
+        Err(answer) => return answer,
     };
-    if !session.may("GET", "/v1/ticket-queue") {
-        return forbidden(&session);
-    }
     match queue_page(&state, &session).await {
         Ok(page) => render(StatusCode::OK, &page),
         Err(error) => failed(error),

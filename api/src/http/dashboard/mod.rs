@@ -268,6 +268,17 @@ async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Session, Res
         .ok_or_else(|| Redirect::to("/dashboard/login").into_response())
 }
 
+/// The session of a staff member who may `GET` the API route `route` (its template), or the
+/// answer instead: the sign-in form's redirect, or the page the API would answer 403 for.
+async fn may_open(state: &AppState, headers: &HeaderMap, route: &str) -> Result<Session, Response> {
+    let session = signed_in(state, headers).await?;
+    if session.may("GET", route) {
+        Ok(session)
+    } else {
+        Err(forbidden(&session))
+    }
+}
+
 /// `page` rendered with `status`; a template that fails to render is a 500 problem.
 fn render(status: StatusCode, page: &impl Template) -> Response {
     match page.render() {
