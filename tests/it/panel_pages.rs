@@ -6,6 +6,7 @@
 //! Screenshots of the services list, the tariffs and the reports page are written to
 //! `target/screenshots/panel/` (not committed) for a reviewer to look at.
 
+use chrono::Datelike;
 use reqwest::{Method, StatusCode};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -445,7 +446,12 @@ async fn a_reports_csv_link_works_with_the_session_and_staff_without_permission_
     server.settled().await;
 
     // Act
-    let (_, _, report_page) = admin.get("/dashboard/reports").await;
+    // This month, which holds the scene's charges.
+    let today = chrono::Utc::now().date_naive();
+    let from = today.with_day(1).unwrap();
+    let to = from.checked_add_months(chrono::Months::new(1)).unwrap();
+    let range = format!("from={from}&to={to}&group=month");
+    let (_, _, report_page) = admin.get(&format!("/dashboard/reports?{range}")).await;
     let link = report_page
         .split("id=\"revenue-csv\" href=\"")
         .nth(1)
@@ -453,11 +459,15 @@ async fn a_reports_csv_link_works_with_the_session_and_staff_without_permission_
         .split('"')
         .next()
         .unwrap()
+        .replace("&#38;", "&")
         .replace("&amp;", "&");
     let (csv_status, csv_type, csv) = admin.get(&link).await;
     let api_csv = server
         .http
-        .get(format!("{}/v1/reports/revenue?format=csv", server.url))
+        .get(format!(
+            "{}/v1/reports/revenue?{range}&format=csv",
+            server.url
+        ))
         .bearer_auth(ADMIN_TOKEN)
         .send()
         .await
@@ -488,6 +498,7 @@ async fn a_reports_csv_link_works_with_the_session_and_staff_without_permission_
 
     // Assert: the download is the API's CSV, for the session's staff member only.
     assert_eq!(csv_status, StatusCode::OK, "{csv}");
+    assert!(link.contains(&range), "{link}");
     assert!(csv_type.starts_with("text/csv"), "{csv_type}");
     assert_eq!(csv, api_csv);
     assert!(csv.lines().count() > 1, "{csv}");
@@ -507,4 +518,82 @@ async fn a_reports_csv_link_works_with_the_session_and_staff_without_permission_
         overview.contains("href=\"/dashboard/clients\""),
         "{overview}"
     );
+}
+
+/// The ids of the services rows of a services page, in its order.
+fn service_rows(html: &str) -> Vec<String> {
+    html.split("<tr id=\"service-")
+        .skip(1)
+        .map(|row| row.split('"').next().unwrap().to_owned())
+        .collect()
+}
+
+/// The query of the `id` link of a page (`next` or `previous`).
+fn link(html: &str, id: &str) -> Option<String> {
+    let start = html.find(&format!("id=\"{id}\" href=\""))?;
+    let href = html[start..].split("href=\"").nth(1)?.split('"').next()?;
+    Some(href.replace("&#38;", "&").replace("&amp;", "&"))
+}
+
+#[tokio::test]
+async fn the_services_list_pages_by_keyset_with_a_count_filters_and_sorts_and_a_bad_report_range_is_a_400()
+ {
+    // Arrange: 101 services on two tariffs besides the scene's two, 102 of them VDS.
+    let scene = Scene::new().await;
+    let server = &scene.server;
+    for _ in 0..101 {
+        created(
+            server,
+            &format!("/v1/clients/{}/services", scene.ada),
+            json!({"tariff_id": scene.vds, "period": "P1M"}),
+        )
+        .await;
+    }
+    let admin = Panel::sign_in(server, "admin", ADMIN_TOKEN).await;
+    server.settled().await;
+
+    // Act: the first page, the next, back, a filter and a sort.
+    let (_, _, first) = admin.get("/dashboard/services").await;
+    let next = link(&first, "next").unwrap_or_else(|| panic!("{first}"));
+    let (_, _, second) = admin.get(&next).await;
+    let previous = link(&second, "previous").unwrap_or_else(|| panic!("{next} {second}"));
+    let (_, _, back) = admin.get(&previous).await;
+    let (_, _, ordered) = admin
+        .get("/dashboard/services?status=ordered&item_type=vds")
+        .await;
+    let (_, _, by_tariff) = admin.get("/dashboard/services?sort=tariff").await;
+    let (bad_status, _, bad) = admin.get("/dashboard/reports?from=2026-12-05").await;
+
+    // Assert: every service once, in the API's count; the filter's count is the API's.
+    let mut ids = service_rows(&first);
+    assert_eq!(ids.len(), 100);
+    assert!(first.contains("100 of 103"), "{first}");
+    let rest = service_rows(&second);
+    assert_eq!(rest.len(), 3, "{second}");
+    assert!(second.contains("3 of 103"), "{second}");
+    assert!(link(&second, "next").is_none());
+    ids.extend(rest);
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 103);
+    assert_eq!(service_rows(&back), service_rows(&first));
+    let ada = read(
+        server,
+        &format!(
+            "/v1/clients/{}/services?status=ordered&limit=500",
+            scene.ada
+        ),
+    )
+    .await;
+    let waiting = ada["items"].as_array().unwrap().len();
+    assert_eq!(waiting, 101);
+    assert!(ordered.contains(&format!("100 of {waiting}")), "{ordered}");
+    assert!(!ordered.contains("Bob Owing"), "{ordered}");
+    // By tariff: Mail Basic (Bob's) before every VDS Large.
+    let rows = service_rows(&by_tariff);
+    let bob = read(server, &format!("/v1/clients/{}/services", scene.bob)).await;
+    assert_eq!(rows[0], bob["items"][0]["id"].as_str().unwrap());
+    assert_eq!(bad_status, StatusCode::BAD_REQUEST);
+    assert!(bad.contains("not the first day of a month"), "{bad}");
+    assert!(bad.contains("id=\"debtors\""), "the other reports: {bad}");
 }

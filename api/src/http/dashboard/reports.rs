@@ -210,6 +210,8 @@ pub(super) async fn reports(
         Err(answer) => return answer,
     };
     match reports_page(&state, &session, params).await {
+        // Bad parameters are the API's 400, shown above the reports that do not take them.
+        Ok(page) if page.error.is_some() => render(StatusCode::BAD_REQUEST, &page),
         Ok(page) => render(StatusCode::OK, &page),
         Err(error) => failed(error),
     }
