@@ -90,6 +90,7 @@ async fn robot(server: &TestServer) {
 /// rules, and a department with a staff member who only reads clients.
 struct Scene {
     server: TestServer,
+    provider: String,
     vds: String,
     ada: String,
     bob: String,
@@ -180,6 +181,7 @@ impl Scene {
         server.settled().await;
         Scene {
             server,
+            provider,
             vds,
             ada,
             bob,
@@ -536,7 +538,7 @@ fn link(html: &str, id: &str) -> Option<String> {
 }
 
 #[tokio::test]
-async fn the_services_list_pages_by_keyset_with_a_count_filters_and_sorts_and_a_bad_report_range_is_a_400()
+async fn the_services_and_tariffs_lists_page_by_keyset_with_a_count_filters_and_sorts_and_a_bad_report_range_is_a_400()
  {
     // Arrange: 101 services on two tariffs besides the scene's two, 102 of them VDS.
     let scene = Scene::new().await;
@@ -546,6 +548,16 @@ async fn the_services_list_pages_by_keyset_with_a_count_filters_and_sorts_and_a_
             server,
             &format!("/v1/clients/{}/services", scene.ada),
             json!({"tariff_id": scene.vds, "period": "P1M"}),
+        )
+        .await;
+    }
+    let provider = &scene.provider;
+    for n in 0..100 {
+        created(
+            server,
+            "/v1/tariffs",
+            json!({"provider_id": provider, "name": format!("Extra {n:03}"), "item_type": "other",
+                   "prices": [{"period": "P1M", "price": {"amount": "1.00", "currency": "EUR"}}]}),
         )
         .await;
     }
@@ -563,6 +575,9 @@ async fn the_services_list_pages_by_keyset_with_a_count_filters_and_sorts_and_a_
         .await;
     let (_, _, by_tariff) = admin.get("/dashboard/services?sort=tariff").await;
     let (bad_status, _, bad) = admin.get("/dashboard/reports?from=2026-12-05").await;
+    let (_, _, tariffs) = admin.get("/dashboard/tariffs").await;
+    let tariffs_next = link(&tariffs, "tariffs-next").unwrap_or_else(|| panic!("{tariffs}"));
+    let (_, _, more_tariffs) = admin.get(&tariffs_next).await;
 
     // Assert: every service once, in the API's count; the filter's count is the API's.
     let mut ids = service_rows(&first);
@@ -593,6 +608,27 @@ async fn the_services_list_pages_by_keyset_with_a_count_filters_and_sorts_and_a_
     let rows = service_rows(&by_tariff);
     let bob = read(server, &format!("/v1/clients/{}/services", scene.bob)).await;
     assert_eq!(rows[0], bob["items"][0]["id"].as_str().unwrap());
+    let names = |html: &str| {
+        html.split("<a href=\"/dashboard/tariffs/")
+            .skip(1)
+            .map(|a| {
+                a.split('>')
+                    .nth(1)
+                    .unwrap()
+                    .split('<')
+                    .next()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect::<Vec<_>>()
+    };
+    let (mut shown, rest) = (names(&tariffs), names(&more_tariffs));
+    assert_eq!((shown.len(), rest.len()), (100, 2), "{more_tariffs}");
+    assert!(link(&more_tariffs, "tariffs-next").is_none());
+    shown.extend(rest);
+    shown.sort();
+    shown.dedup();
+    assert_eq!(shown.len(), 102, "every tariff once: {shown:?}");
     assert_eq!(bad_status, StatusCode::BAD_REQUEST);
     assert!(bad.contains("not the first day of a month"), "{bad}");
     assert!(bad.contains("id=\"debtors\""), "the other reports: {bad}");

@@ -15,8 +15,9 @@ use uuid::Uuid;
 
 use super::clients::query_value;
 use super::format::money;
-use super::tables::{Cell, Section, TablesPage};
+use super::tables::{Cell, PageParams, Section, TablesPage, next_page};
 use super::{Layout, Session, failed, may_open, message, render};
+use crate::http::answer::id_cursor;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
 // The API's own extractor: it refuses the NUL character (`%00`) with a 400 problem.
@@ -24,9 +25,6 @@ use crate::http::extract::Query;
 
 /// Services per page.
 const PAGE: i64 = 100;
-
-/// The most tariffs and promo codes a page lists: catalogs are small.
-const CATALOG_MAX: i64 = 500;
 
 /// The statuses of a service, as the domain names them (`ServiceStatus`).
 const STATUSES: [&str; 6] = [
@@ -233,20 +231,30 @@ fn per_period(price: &domain::tariff::PeriodPrice) -> String {
     )
 }
 
-/// The tariffs, as `GET /v1/tariffs` lists them.
-pub(super) async fn tariffs(State(state): State<AppState>, headers: HeaderMap) -> Response {
+/// The tariffs, as `GET /v1/tariffs` lists them, by its keyset pages.
+pub(super) async fn tariffs(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<PageParams>,
+) -> Response {
     let session = match may_open(&state, &headers, "/v1/tariffs").await {
         Ok(session) => session,
         Err(answer) => return answer,
     };
-    match tariffs_page(&state, &session).await {
+    match tariffs_page(&state, &session, params).await {
         Ok(page) => render(StatusCode::OK, &page),
         Err(error) => failed(error),
     }
 }
 
-async fn tariffs_page(state: &AppState, session: &Session) -> Result<TablesPage, ApiError> {
-    let rows = projections::catalog::tariffs(&state.pool, None, None, None, CATALOG_MAX).await?;
+async fn tariffs_page(
+    state: &AppState,
+    session: &Session,
+    params: PageParams,
+) -> Result<TablesPage, ApiError> {
+    let after = id_cursor(params.after.as_deref())?;
+    let mut rows = projections::catalog::tariffs(&state.pool, None, None, after, PAGE + 1).await?;
+    let next = next_page(&mut rows, "/dashboard/tariffs", |t| t.id.to_string());
     let providers = provider_names(state).await?;
     let mut table = Vec::with_capacity(rows.len());
     for tariff in rows {
@@ -271,7 +279,7 @@ async fn tariffs_page(state: &AppState, session: &Session) -> Result<TablesPage,
     }
     let section = Section::new(
         "tariffs",
-        format!("{} tariffs", table.len()),
+        "Tariffs",
         &[
             "Name",
             "Provider",
@@ -281,7 +289,8 @@ async fn tariffs_page(state: &AppState, session: &Session) -> Result<TablesPage,
             "Created",
         ],
         table,
-    );
+    )
+    .with_next(next);
     Ok(TablesPage::of(session.layout("Tariffs"), vec![section]))
 }
 
@@ -377,20 +386,33 @@ async fn tariff_page(
     Ok(Some(page))
 }
 
-/// The promo codes, as `GET /v1/promo-codes` lists them: code, discount, uses, validity.
-pub(super) async fn promo_codes(State(state): State<AppState>, headers: HeaderMap) -> Response {
+/// The promo codes, as `GET /v1/promo-codes` lists them (code, discount, uses, validity), by its
+/// keyset pages.
+pub(super) async fn promo_codes(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<PageParams>,
+) -> Response {
     let session = match may_open(&state, &headers, "/v1/promo-codes").await {
         Ok(session) => session,
         Err(answer) => return answer,
     };
-    match promo_codes_page(&state, &session).await {
+    match promo_codes_page(&state, &session, params).await {
         Ok(page) => render(StatusCode::OK, &page),
         Err(error) => failed(error),
     }
 }
 
-async fn promo_codes_page(state: &AppState, session: &Session) -> Result<TablesPage, ApiError> {
-    let rows = projections::promos::promo_codes(&state.pool, None, None, CATALOG_MAX).await?;
+async fn promo_codes_page(
+    state: &AppState,
+    session: &Session,
+    params: PageParams,
+) -> Result<TablesPage, ApiError> {
+    let after = id_cursor(params.after.as_deref())?;
+    let mut rows = projections::promos::promo_codes(&state.pool, None, after, PAGE + 1).await?;
+    let next = next_page(&mut rows, "/dashboard/promo-codes", |p| {
+        p.promo_code_id.to_string()
+    });
     let providers = provider_names(state).await?;
     let table: Vec<Vec<Cell>> = rows
         .into_iter()
@@ -433,7 +455,7 @@ async fn promo_codes_page(state: &AppState, session: &Session) -> Result<TablesP
         .collect();
     let section = Section::new(
         "promo-codes",
-        format!("{} promo codes", table.len()),
+        "Promo codes",
         &[
             "Code",
             "Provider",
@@ -444,6 +466,7 @@ async fn promo_codes_page(state: &AppState, session: &Session) -> Result<TablesP
             "Status",
         ],
         table,
-    );
+    )
+    .with_next(next);
     Ok(TablesPage::of(session.layout("Promo codes"), vec![section]))
 }

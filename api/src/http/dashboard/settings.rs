@@ -7,23 +7,18 @@ use std::collections::HashMap;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use serde::Deserialize;
 use uuid::Uuid;
 
-use super::clients::query_value;
-use super::tables::{Cell, Section, TablesPage};
+use super::tables::{Cell, PAGE, PageParams, Section, TablesPage, next_page};
 use super::{Session, failed, may_open, render};
-use crate::http::answer::{time_cursor, time_cursor_of};
+use crate::http::answer::{id_cursor, time_cursor, time_cursor_of};
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
 // The API's own extractor: it refuses the NUL character (`%00`) with a 400 problem.
 use crate::http::extract::Query;
 
-/// The most companies, staff members and departments a page lists: settings are small.
-const SETTINGS_MAX: i64 = 500;
-
-/// Notices per page of the outbox.
-const PAGE: i64 = 100;
+/// The most departments the staff page lists: there are a handful.
+const DEPARTMENTS_MAX: i64 = 500;
 
 /// Renders the page `build` makes for a staff member who may `GET` `route`.
 async fn page_of<F, Fut>(state: AppState, headers: HeaderMap, route: &str, build: F) -> Response
@@ -92,13 +87,28 @@ async fn currencies_page(state: AppState, session: Session) -> Result<TablesPage
 }
 
 /// The companies, with their tax rules and payment methods.
-pub(super) async fn companies(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    page_of(state, headers, "/v1/companies", companies_page).await
+pub(super) async fn companies(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<PageParams>,
+) -> Response {
+    page_of(state, headers, "/v1/companies", |state, session| {
+        companies_page(state, session, params)
+    })
+    .await
 }
 
-async fn companies_page(state: AppState, session: Session) -> Result<TablesPage, ApiError> {
+async fn companies_page(
+    state: AppState,
+    session: Session,
+    params: PageParams,
+) -> Result<TablesPage, ApiError> {
     let pool = &state.pool;
-    let rows = projections::companies::companies(pool, None, None, SETTINGS_MAX).await?;
+    let after = time_cursor(params.after.as_deref())?;
+    let mut rows = projections::companies::companies(pool, None, after, PAGE + 1).await?;
+    let next = next_page(&mut rows, "/dashboard/companies", |c| {
+        time_cursor_of(c.created_at, c.company_id)
+    });
     let ids: Vec<Uuid> = rows.iter().map(|c| c.company_id).collect();
     let methods = projections::companies::payment_methods(pool, &ids).await?;
     let providers: HashMap<Uuid, String> = projections::clients::providers(pool)
@@ -168,7 +178,8 @@ async fn companies_page(state: AppState, session: Session) -> Result<TablesPage,
                     "Payment methods",
                 ],
                 companies,
-            ),
+            )
+            .with_next(next),
             Section::new(
                 "tax-rules",
                 "Tax rules",
@@ -180,16 +191,29 @@ async fn companies_page(state: AppState, session: Session) -> Result<TablesPage,
 }
 
 /// The staff and the departments, with their permissions.
-pub(super) async fn staff(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    page_of(state, headers, "/v1/staff", staff_page).await
+pub(super) async fn staff(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<PageParams>,
+) -> Response {
+    page_of(state, headers, "/v1/staff", |state, session| {
+        staff_page(state, session, params)
+    })
+    .await
 }
 
-async fn staff_page(state: AppState, session: Session) -> Result<TablesPage, ApiError> {
+async fn staff_page(
+    state: AppState,
+    session: Session,
+    params: PageParams,
+) -> Result<TablesPage, ApiError> {
     let pool = &state.pool;
-    let members = projections::access::staff(pool, None, SETTINGS_MAX).await?;
+    let after = id_cursor(params.after.as_deref())?;
+    let mut members = projections::access::staff(pool, after, PAGE + 1).await?;
+    let next = next_page(&mut members, "/dashboard/staff", |m| m.id.to_string());
     let mut sections = Vec::new();
     let departments = if session.may("GET", "/v1/departments") {
-        projections::access::departments(pool, None, SETTINGS_MAX).await?
+        projections::access::departments(pool, None, DEPARTMENTS_MAX).await?
     } else {
         Vec::new()
     };
@@ -221,20 +245,23 @@ async fn staff_page(state: AppState, session: Session) -> Result<TablesPage, Api
             ]
         })
         .collect();
-    sections.push(Section::new(
-        "staff",
-        "Staff",
-        &[
-            "Name",
-            "Login",
-            "Departments",
-            "Own permissions",
-            "Administrator",
-            "Status",
-            "Since",
-        ],
-        rows,
-    ));
+    sections.push(
+        Section::new(
+            "staff",
+            "Staff",
+            &[
+                "Name",
+                "Login",
+                "Departments",
+                "Own permissions",
+                "Administrator",
+                "Status",
+                "Since",
+            ],
+            rows,
+        )
+        .with_next(next),
+    );
     if session.may("GET", "/v1/departments") {
         let rows = departments
             .into_iter()
@@ -268,17 +295,12 @@ fn permissions(permissions: &domain::access::Permissions) -> String {
         .join(", ")
 }
 
-#[derive(Deserialize, Default)]
-pub(super) struct NotificationsParams {
-    after: Option<String>,
-}
-
 /// The notifier's outbox (what was e-mailed to whom, or why not), newest first, by keyset
 /// pages; the message templates written; the announcements.
 pub(super) async fn notifications(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(params): Query<NotificationsParams>,
+    Query(params): Query<PageParams>,
 ) -> Response {
     page_of(state, headers, "/v1/notifications", |state, session| {
         notifications_page(state, session, params)
@@ -289,24 +311,15 @@ pub(super) async fn notifications(
 async fn notifications_page(
     state: AppState,
     session: Session,
-    params: NotificationsParams,
+    params: PageParams,
 ) -> Result<TablesPage, ApiError> {
     let pool = &state.pool;
     let before = time_cursor(params.after.as_deref())?;
     let mut notices =
         projections::notify::notifications(pool, None, None, before, PAGE + 1).await?;
-    let limit = usize::try_from(PAGE).unwrap_or(100);
-    let next = if notices.len() > limit {
-        notices.truncate(limit);
-        notices.last().map(|last| {
-            format!(
-                "/dashboard/notifications?after={}",
-                query_value(&time_cursor_of(last.queued_at, last.event_id))
-            )
-        })
-    } else {
-        None
-    };
+    let next = next_page(&mut notices, "/dashboard/notifications", |last| {
+        time_cursor_of(last.queued_at, last.event_id)
+    });
     let ids: Vec<Uuid> = notices.iter().filter_map(|n| n.client_id).collect();
     let clients: HashMap<Uuid, String> = projections::clients::names(pool, &ids)
         .await?

@@ -199,3 +199,33 @@ pub(super) fn nav(session: &super::Session, nav: &mut Vec<super::NavLink>) {
         }
     }
 }
+
+/// Rows per page of the catalog's and settings' tables.
+pub(super) const PAGE: i64 = 100;
+
+#[derive(serde::Deserialize, Default)]
+pub(super) struct PageParams {
+    /// The API's cursor of the page: the last row of the previous one.
+    pub(super) after: Option<String>,
+}
+
+/// Keeps a page of `rows` read one longer than [`PAGE`]; the address of the next page, at
+/// `path` after the cursor of the page's last row, when there is one.
+pub(super) fn next_page<T>(
+    rows: &mut Vec<T>,
+    path: &str,
+    cursor: impl Fn(&T) -> String,
+) -> Option<String> {
+    let limit = usize::try_from(PAGE).unwrap_or(100);
+    if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(|last| {
+            format!(
+                "{path}?after={}",
+                super::clients::query_value(&cursor(last))
+            )
+        })
+    } else {
+        None
+    }
+}
