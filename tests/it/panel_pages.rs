@@ -3,8 +3,8 @@
 //! models hold; a report's CSV link works with the session cookie and says what the API's CSV
 //! says; a staff member who only reads clients gets 403 on each page and no link to it.
 //!
-//! Screenshots of the services list, the tariffs and the reports page are written to
-//! `target/screenshots/panel/` (not committed) for a reviewer to look at.
+//! Screenshots of every page (the services list, the tariffs, one tariff, the reports, ...) are
+//! written to `target/screenshots/panel/` (not committed) for a reviewer to look at.
 
 use chrono::Datelike;
 use reqwest::{Method, StatusCode};
@@ -200,11 +200,14 @@ impl Scene {
         browser
     }
 
-    /// Opens `path` and returns the text of the page's `main`.
+    /// Opens `path`, saves a screenshot of it for the reviewer, and returns the text of the
+    /// page's `main`.
     async fn page(&self, browser: &Browser, path: &str, title: &str) -> String {
         browser.go(&format!("{}{path}", self.server.url)).await;
         let seen = browser.title_once(title).await;
         assert!(seen.starts_with(title), "{path}: {seen}");
+        let name = path.trim_start_matches("/dashboard/");
+        browser.screenshot_in(SCREENSHOTS, name).await;
         browser.text("main").await
     }
 }
@@ -272,7 +275,6 @@ async fn an_admin_sees_services_tariffs_settings_and_reports_as_the_api_holds_th
     let services = scene
         .page(&browser, "/dashboard/services", "Services")
         .await;
-    browser.screenshot_in(SCREENSHOTS, "services").await;
     browser
         .go(&format!(
             "{}/dashboard/services?item_type=vds&sort=paid_until",
@@ -283,10 +285,10 @@ async fn an_admin_sees_services_tariffs_settings_and_reports_as_the_api_holds_th
     let vds_only = browser.text("#services").await;
     let vds_count = browser.text("#count").await;
     let tariffs = scene.page(&browser, "/dashboard/tariffs", "Tariffs").await;
-    browser.screenshot_in(SCREENSHOTS, "tariffs").await;
     browser.click("#tariffs-table a").await;
     let tariff = browser.text("#prices-table").await;
     let tariff_title = browser.title_once("VDS Large").await;
+    browser.screenshot_in(SCREENSHOTS, "tariff").await;
     let promos = scene
         .page(&browser, "/dashboard/promo-codes", "Promo codes")
         .await;
@@ -304,7 +306,6 @@ async fn an_admin_sees_services_tariffs_settings_and_reports_as_the_api_holds_th
     let income_totals = browser.text("#revenue-totals").await;
     let debtors = browser.text("#debtors-table").await;
     let csv_link = browser.text("#revenue-csv").await;
-    browser.screenshot_in(SCREENSHOTS, "reports").await;
     browser.quit().await;
 
     // Assert: the names and amounts are the API's.
