@@ -192,3 +192,14 @@ pub async fn tariffs(
     .fetch_all(pool)
     .await
 }
+
+/// The names of the tariffs `ids` (those that exist), for lists and reports that show names.
+pub async fn names(
+    pool: &sqlx::PgPool,
+    ids: &[uuid::Uuid],
+) -> Result<Vec<(uuid::Uuid, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT id, name FROM tariffs WHERE id = ANY($1)")
+        .bind(ids)
+        .fetch_all(pool)
+        .await
+}

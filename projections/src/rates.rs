@@ -155,3 +155,10 @@ pub async fn history(pool: &sqlx::PgPool, base: &str) -> Result<Vec<RateRow>, sq
     .fetch_all(pool)
     .await
 }
+
+/// The base currencies that have rates, A to Z.
+pub async fn bases(pool: &sqlx::PgPool) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT DISTINCT base FROM exchange_rates ORDER BY base")
+        .fetch_all(pool)
+        .await
+}

@@ -648,6 +648,93 @@ pub async fn names(pool: &sqlx::PgPool, ids: &[Uuid]) -> Result<Vec<(Uuid, Strin
         .await
 }
 
+/// The order of the dashboard's list of services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceSort {
+    /// The newest ordered first.
+    Newest,
+    /// The soonest paid-until first; services never paid last.
+    PaidUntil,
+    /// By the tariff's name, A to Z.
+    Tariff,
+}
+
+impl ServiceSort {
+    /// The sort key's expression and whether it is sorted descending.
+    fn key(self) -> (&'static str, bool) {
+        match self {
+            Self::Newest => ("created_at", true),
+            // A service never paid has no end of paid time: it sorts after every date.
+            Self::PaidUntil => ("coalesce(paid_until, 'infinity'::date)", false),
+            Self::Tariff => ("tariff_name", false),
+        }
+    }
+}
+
+/// What the dashboard's list of services narrows to: one status, one item type (all for
+/// `None`).
+#[derive(Debug, Clone, Default)]
+pub struct ServiceFilter {
+    pub status: Option<String>,
+    pub item_type: Option<String>,
+}
+
+/// Up to `limit` services matching `filter`, in `sort`'s order, on the page `keyset` names
+/// (keyset pages: the boundary service's sort key and id, read by a subquery, never an offset).
+pub async fn page_sorted(
+    pool: &sqlx::PgPool,
+    filter: &ServiceFilter,
+    sort: ServiceSort,
+    keyset: crate::clients::Keyset,
+    limit: i64,
+) -> Result<Vec<ServiceRecord>, sqlx::Error> {
+    use crate::clients::Keyset;
+    let (key, descending) = sort.key();
+    let (boundary, backwards) = match keyset {
+        Keyset::First => (None, false),
+        Keyset::After(id) => (Some(id), false),
+        Keyset::Before(id) => (Some(id), true),
+    };
+    // Forwards in a descending list, or backwards in an ascending one, reads smaller keys.
+    let (compare, order) = if descending != backwards {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
+    let mut rows: Vec<ServiceRecord> = sqlx::query_as(&format!(
+        "SELECT {SERVICE_RECORD_COLUMNS} FROM services
+          WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR item_type = $2)
+            AND ($3::uuid IS NULL
+                 OR ({key}, id) {compare} (SELECT {key}, id FROM services WHERE id = $3))
+          ORDER BY {key} {order}, id {order} LIMIT $4"
+    ))
+    .bind(filter.status.as_deref())
+    .bind(filter.item_type.as_deref())
+    .bind(boundary)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    if backwards {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
+/// How many services match `filter`.
+pub async fn count_matching(
+    pool: &sqlx::PgPool,
+    filter: &ServiceFilter,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM services
+          WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR item_type = $2)",
+    )
+    .bind(filter.status.as_deref())
+    .bind(filter.item_type.as_deref())
+    .fetch_one(pool)
+    .await
+}
+
 /// How many operations are pending and how many failed.
 pub async fn operations_waiting_count(pool: &sqlx::PgPool) -> Result<(i64, i64), sqlx::Error> {
     sqlx::query_as(

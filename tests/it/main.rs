@@ -22,6 +22,8 @@ mod ledger_year;
 mod merge;
 mod notifications;
 mod panel;
+// The panel's catalog, settings and reports pages (helper "pages").
+mod panel_pages;
 mod payments;
 mod periods;
 mod permissions;

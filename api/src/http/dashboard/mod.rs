@@ -28,6 +28,11 @@ pub mod forms;
 mod lists;
 mod login;
 mod overview;
+// The catalog, settings and reports pages (helper "pages").
+mod catalog;
+mod reports;
+mod settings;
+mod tables;
 
 use askama::Template;
 use axum::Router;
@@ -92,6 +97,17 @@ pub fn routes() -> Router<AppState> {
             post(actions::answer_ticket),
         )
         .route("/dashboard/action-log", get(action_log::action_log))
+        // The catalog, settings and reports pages (helper "pages").
+        .route("/dashboard/services", get(catalog::services))
+        .route("/dashboard/tariffs", get(catalog::tariffs))
+        .route("/dashboard/tariffs/{id}", get(catalog::tariff))
+        .route("/dashboard/promo-codes", get(catalog::promo_codes))
+        .route("/dashboard/currencies", get(settings::currencies))
+        .route("/dashboard/companies", get(settings::companies))
+        .route("/dashboard/staff", get(settings::staff))
+        .route("/dashboard/notifications", get(settings::notifications))
+        .route("/dashboard/reports", get(reports::reports))
+        .route("/dashboard/reports/{report}/csv", get(reports::report_csv))
 }
 
 /// The panel's icon: a small SVG, so that browsers asking for `/favicon.ico` get an icon rather
@@ -172,6 +188,8 @@ impl Session {
                 label: "Action log",
             });
         }
+        // The catalog, settings and reports pages (helper "pages").
+        tables::nav(self, &mut nav);
         Layout {
             title: title.into(),
             nav,

@@ -205,8 +205,17 @@ pub async fn revenue(
     Query(params): Query<RevenueParams>,
 ) -> Result<Response, ApiError> {
     let csv = wants_csv(params.format.as_deref(), &headers)?;
+    Ok(respond(csv, "revenue", run_revenue(&state, &params).await?))
+}
+
+/// The rows of `GET /v1/reports/revenue`: what its handler answers and the panel shows and
+/// downloads.
+pub(crate) async fn run_revenue(
+    state: &AppState,
+    params: &RevenueParams,
+) -> Result<Vec<RevenueRow>, ApiError> {
     let monthly = monthly(params.group.as_deref())?;
-    let (from, to) = range(&state, params.from, params.to, monthly)?;
+    let (from, to) = range(state, params.from, params.to, monthly)?;
     let currency = currency(params.currency.as_deref())?;
     let basis = revenue_basis(params.basis.as_deref())?;
     state
@@ -220,7 +229,7 @@ pub async fn revenue(
         currency,
     };
     let rows = read::revenue(&state.pool, basis, filter).await?;
-    let items = rows
+    Ok(rows
         .into_iter()
         .map(|r| RevenueRow {
             period_start: r.period_start,
@@ -233,8 +242,7 @@ pub async fn revenue(
             revenue: format_amount(r.charged - r.credited - r.corrected, &r.currency),
             currency: r.currency,
         })
-        .collect();
-    Ok(respond(csv, "revenue", items))
+        .collect())
 }
 
 /// `GET /v1/reports/deferred-revenue` parameters.
@@ -322,13 +330,26 @@ pub async fn deferred_revenue(
     Query(params): Query<DeferredRevenueParams>,
 ) -> Result<Response, ApiError> {
     let csv = wants_csv(params.format.as_deref(), &headers)?;
+    Ok(respond(
+        csv,
+        "deferred-revenue",
+        run_deferred_revenue(&state, &params).await?,
+    ))
+}
+
+/// The rows of `GET /v1/reports/deferred-revenue`: what its handler answers and the panel shows and
+/// downloads.
+pub(crate) async fn run_deferred_revenue(
+    state: &AppState,
+    params: &DeferredRevenueParams,
+) -> Result<Vec<DeferredRevenueRow>, ApiError> {
     let currency = currency(params.currency.as_deref())?;
     let as_of = params.as_of.unwrap_or_else(|| state.today());
     state
         .consistent(&[ReadModel::Reports], params.min_position)
         .await?;
     let rows = read::deferred_revenue(&state.pool, as_of, params.provider_id, currency).await?;
-    let items = rows
+    Ok(rows
         .into_iter()
         .map(|r| DeferredRevenueRow {
             as_of,
@@ -340,8 +361,7 @@ pub async fn deferred_revenue(
             deferred: format_amount(r.charged - r.recognised, &r.currency),
             currency: r.currency,
         })
-        .collect();
-    Ok(respond(csv, "deferred-revenue", items))
+        .collect())
 }
 
 /// `GET /v1/reports/payments` parameters.
@@ -451,8 +471,21 @@ pub async fn payments(
     Query(params): Query<PaymentsReportParams>,
 ) -> Result<Response, ApiError> {
     let csv = wants_csv(params.format.as_deref(), &headers)?;
+    Ok(respond(
+        csv,
+        "payments",
+        run_payments(&state, &params).await?,
+    ))
+}
+
+/// The rows of `GET /v1/reports/payments`: what its handler answers and the panel shows and
+/// downloads.
+pub(crate) async fn run_payments(
+    state: &AppState,
+    params: &PaymentsReportParams,
+) -> Result<Vec<PaymentsRow>, ApiError> {
     let monthly = monthly(params.group.as_deref())?;
-    let (from, to) = range(&state, params.from, params.to, monthly)?;
+    let (from, to) = range(state, params.from, params.to, monthly)?;
     let currency = currency(params.currency.as_deref())?;
     state
         .consistent(&[ReadModel::Reports], params.min_position)
@@ -465,7 +498,7 @@ pub async fn payments(
         currency,
     };
     let rows = read::payments(&state.pool, filter, params.method.as_deref()).await?;
-    let items = rows
+    Ok(rows
         .into_iter()
         .map(|r| PaymentsRow {
             period_start: r.period_start,
@@ -483,8 +516,7 @@ pub async fn payments(
             ),
             currency: r.currency,
         })
-        .collect();
-    Ok(respond(csv, "payments", items))
+        .collect())
 }
 
 /// `GET /v1/reports/debtors` parameters.
@@ -567,13 +599,22 @@ pub async fn debtors(
     Query(params): Query<DebtorsParams>,
 ) -> Result<Response, ApiError> {
     let csv = wants_csv(params.format.as_deref(), &headers)?;
+    Ok(respond(csv, "debtors", run_debtors(&state, &params).await?))
+}
+
+/// The rows of `GET /v1/reports/debtors`: what its handler answers and the panel shows and
+/// downloads.
+pub(crate) async fn run_debtors(
+    state: &AppState,
+    params: &DebtorsParams,
+) -> Result<Vec<DebtorRow>, ApiError> {
     let currency = currency(params.currency.as_deref())?;
     state
         .consistent(&[ReadModel::Reports], params.min_position)
         .await?;
     let rows = read::debtors(&state.pool, params.provider_id, currency).await?;
     let today = state.today();
-    let items = rows
+    Ok(rows
         .into_iter()
         .map(|r| DebtorRow {
             account_id: r.account_id,
@@ -585,8 +626,7 @@ pub async fn debtors(
             negative_since: r.negative_since,
             currency: r.currency,
         })
-        .collect();
-    Ok(respond(csv, "debtors", items))
+        .collect())
 }
 
 /// `GET /v1/reports/clients` parameters.
@@ -660,12 +700,21 @@ pub async fn clients(
     Query(params): Query<ClientsReportParams>,
 ) -> Result<Response, ApiError> {
     let csv = wants_csv(params.format.as_deref(), &headers)?;
-    let (from, to) = range(&state, params.from, params.to, true)?;
+    Ok(respond(csv, "clients", run_clients(&state, &params).await?))
+}
+
+/// The rows of `GET /v1/reports/clients`: what its handler answers and the panel shows and
+/// downloads.
+pub(crate) async fn run_clients(
+    state: &AppState,
+    params: &ClientsReportParams,
+) -> Result<Vec<ClientsRow>, ApiError> {
+    let (from, to) = range(state, params.from, params.to, true)?;
     state
         .consistent(&[ReadModel::Reports], params.min_position)
         .await?;
     let rows = read::clients(&state.pool, from, to, params.provider_id).await?;
-    let items = rows
+    Ok(rows
         .into_iter()
         .map(|r| ClientsRow {
             month: r.month,
@@ -674,8 +723,7 @@ pub async fn clients(
             lost_clients: r.lost_clients,
             active_clients: r.active_clients,
         })
-        .collect();
-    Ok(respond(csv, "clients", items))
+        .collect())
 }
 
 /// `GET /v1/reports/services` parameters.
@@ -753,6 +801,19 @@ pub async fn services(
     Query(params): Query<ServicesReportParams>,
 ) -> Result<Response, ApiError> {
     let csv = wants_csv(params.format.as_deref(), &headers)?;
+    Ok(respond(
+        csv,
+        "services",
+        run_services(&state, &params).await?,
+    ))
+}
+
+/// The rows of `GET /v1/reports/services`: what its handler answers and the panel shows and
+/// downloads.
+pub(crate) async fn run_services(
+    state: &AppState,
+    params: &ServicesReportParams,
+) -> Result<Vec<ServicesRow>, ApiError> {
     if let Some(status) = params.status.as_deref()
         && !STATUSES.contains(&status)
     {
@@ -765,7 +826,7 @@ pub async fn services(
         .consistent(&[ReadModel::Reports], params.min_position)
         .await?;
     let rows = read::services(&state.pool, params.provider_id, params.status.as_deref()).await?;
-    let items = rows
+    Ok(rows
         .into_iter()
         .map(|r| ServicesRow {
             provider_id: r.provider_id,
@@ -774,8 +835,7 @@ pub async fn services(
             status: r.status,
             services: r.services,
         })
-        .collect();
-    Ok(respond(csv, "services", items))
+        .collect())
 }
 
 /// `GET /v1/reports/mrr` parameters.
@@ -837,12 +897,18 @@ pub async fn mrr(
     Query(params): Query<MrrParams>,
 ) -> Result<Response, ApiError> {
     let csv = wants_csv(params.format.as_deref(), &headers)?;
+    Ok(respond(csv, "mrr", run_mrr(&state, &params).await?))
+}
+
+/// The rows of `GET /v1/reports/mrr`: what its handler answers and the panel shows and
+/// downloads.
+pub(crate) async fn run_mrr(state: &AppState, params: &MrrParams) -> Result<Vec<MrrRow>, ApiError> {
     let currency = currency(params.currency.as_deref())?;
     state
         .consistent(&[ReadModel::Reports], params.min_position)
         .await?;
     let rows = read::mrr(&state.pool, params.provider_id, currency).await?;
-    let items = rows
+    Ok(rows
         .into_iter()
         .map(|r| MrrRow {
             provider_id: r.provider_id,
@@ -850,6 +916,5 @@ pub async fn mrr(
             currency: r.currency,
             active_services: r.active_services,
         })
-        .collect();
-    Ok(respond(csv, "mrr", items))
+        .collect())
 }

@@ -1,0 +1,472 @@
+//! The catalog's pages: every service (keyset pages, filtered by status and item type, sorted,
+//! with client and tariff names, paid-until and price per period, and "N of M"), the tariffs
+//! with one tariff's prices per period and currency, and the promo codes.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use projections::clients::Keyset;
+use projections::services::{ServiceFilter, ServiceSort};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::clients::query_value;
+use super::format::money;
+use super::tables::{Cell, PageParams, Section, TablesPage, next_page};
+use super::{Layout, Session, failed, may_open, message, render};
+use crate::http::answer::id_cursor;
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
+// The API's own extractor: it refuses the NUL character (`%00`) with a 400 problem.
+use crate::http::extract::Query;
+
+/// Services per page.
+const PAGE: i64 = 100;
+
+/// The statuses of a service, as the domain names them (`ServiceStatus`).
+const STATUSES: [&str; 6] = [
+    "ordered",
+    "provisioning",
+    "active",
+    "suspended",
+    "closed",
+    "deleted",
+];
+
+/// The item types of a tariff, as the domain names them (`ItemType`).
+const ITEM_TYPES: [&str; 7] = [
+    "domain",
+    "shared_hosting",
+    "vds",
+    "dedicated_server",
+    "ssl_certificate",
+    "dns_hosting",
+    "other",
+];
+
+#[derive(Deserialize, Default)]
+pub(super) struct ServicesParams {
+    status: Option<String>,
+    item_type: Option<String>,
+    sort: Option<String>,
+    after: Option<Uuid>,
+    before: Option<Uuid>,
+}
+
+/// The list of services.
+#[derive(Template)]
+#[template(path = "services.html")]
+struct ServicesPage {
+    layout: Layout,
+    status: String,
+    item_type: String,
+    sort: &'static str,
+    statuses: &'static [&'static str],
+    item_types: &'static [&'static str],
+    rows: Vec<ServiceRow>,
+    shown: usize,
+    total: i64,
+    previous: Option<String>,
+    next: Option<String>,
+}
+
+struct ServiceRow {
+    id: String,
+    client_id: String,
+    client: String,
+    tariff: String,
+    /// The tariff's page, for staff who may read the catalog.
+    tariff_link: Option<String>,
+    item_type: String,
+    status: String,
+    ordered: String,
+    paid_until: String,
+    price: String,
+    period: String,
+    renews: &'static str,
+}
+
+/// A filter's value: `None` when empty or not one of `known`.
+fn one_of(value: Option<&str>, known: &[&str]) -> Option<String> {
+    value
+        .map(str::trim)
+        .filter(|v| known.contains(v))
+        .map(str::to_owned)
+}
+
+/// Every service, as `GET /v1/services/{id}` shows each: staff who may read services.
+pub(super) async fn services(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<ServicesParams>,
+) -> Response {
+    let session = match may_open(&state, &headers, "/v1/services/{id}").await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    match services_page(&state, &session, params).await {
+        Ok(page) => render(StatusCode::OK, &page),
+        Err(error) => failed(error),
+    }
+}
+
+async fn services_page(
+    state: &AppState,
+    session: &Session,
+    params: ServicesParams,
+) -> Result<ServicesPage, ApiError> {
+    let filter = ServiceFilter {
+        status: one_of(params.status.as_deref(), &STATUSES),
+        item_type: one_of(params.item_type.as_deref(), &ITEM_TYPES),
+    };
+    let (sort, sort_name) = match params.sort.as_deref() {
+        Some("paid_until") => (ServiceSort::PaidUntil, "paid_until"),
+        Some("tariff") => (ServiceSort::Tariff, "tariff"),
+        _ => (ServiceSort::Newest, "newest"),
+    };
+    let keyset = match (params.after, params.before) {
+        (Some(after), _) => Keyset::After(after),
+        (None, Some(before)) => Keyset::Before(before),
+        (None, None) => Keyset::First,
+    };
+    let pool = &state.pool;
+    let mut found =
+        projections::services::page_sorted(pool, &filter, sort, keyset, PAGE + 1).await?;
+    let total = projections::services::count_matching(pool, &filter).await?;
+    let limit = usize::try_from(PAGE).unwrap_or(100);
+    // One row more than a page says there is a page beyond it in the direction read.
+    let more = found.len() > limit;
+    if more {
+        match keyset {
+            Keyset::Before(_) => {
+                found.remove(0);
+            }
+            _ => found.truncate(limit),
+        }
+    }
+    let status = filter.status.clone().unwrap_or_default();
+    let item_type = filter.item_type.clone().unwrap_or_default();
+    let base = format!(
+        "status={}&item_type={}&sort={sort_name}",
+        query_value(&status),
+        query_value(&item_type)
+    );
+    let has_next = matches!(keyset, Keyset::Before(_)) || more;
+    let has_previous = match keyset {
+        Keyset::First => false,
+        Keyset::After(_) => true,
+        Keyset::Before(_) => more,
+    };
+    let next = found
+        .last()
+        .filter(|_| has_next)
+        .map(|last| format!("{base}&after={}", last.id));
+    let previous = found
+        .first()
+        .filter(|_| has_previous)
+        .map(|first| format!("{base}&before={}", first.id));
+    let ids: Vec<Uuid> = found.iter().map(|s| s.client_id).collect();
+    let clients: HashMap<Uuid, String> = projections::clients::names(pool, &ids)
+        .await?
+        .into_iter()
+        .collect();
+    let catalog = session.may("GET", "/v1/tariffs/{id}");
+    let rows: Vec<ServiceRow> = found
+        .into_iter()
+        .map(|service| ServiceRow {
+            id: service.id.to_string(),
+            client_id: service.client_id.to_string(),
+            client: clients.get(&service.client_id).cloned().unwrap_or_default(),
+            tariff: service.tariff_name,
+            tariff_link: catalog.then(|| format!("/dashboard/tariffs/{}", service.tariff_id)),
+            item_type: service.item_type,
+            status: service.status,
+            ordered: service.ordered_on.to_string(),
+            paid_until: service
+                .paid_until
+                .map_or_else(|| "not paid yet".to_owned(), |day| day.to_string()),
+            price: money(service.price_per_period, &service.currency),
+            period: service.period,
+            renews: if service.auto_prolong { "yes" } else { "no" },
+        })
+        .collect();
+    Ok(ServicesPage {
+        layout: session.layout("Services"),
+        status,
+        item_type,
+        sort: sort_name,
+        statuses: &STATUSES,
+        item_types: &ITEM_TYPES,
+        shown: rows.len(),
+        rows,
+        total,
+        previous,
+        next,
+    })
+}
+
+/// The providers' names.
+async fn provider_names(state: &AppState) -> Result<HashMap<Uuid, String>, ApiError> {
+    Ok(projections::clients::providers(&state.pool)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect())
+}
+
+/// A tariff's prices as stored (`PeriodPrice`s); an unreadable list is a bug of the projection.
+fn prices(json: serde_json::Value) -> Result<Vec<domain::tariff::PeriodPrice>, ApiError> {
+    serde_json::from_value(json).map_err(|e| ApiError::internal(&e))
+}
+
+/// A price per period: `10.00 EUR / P1M`.
+fn per_period(price: &domain::tariff::PeriodPrice) -> String {
+    format!(
+        "{} / {}",
+        money(price.price.amount(), price.price.currency().code()),
+        price.period
+    )
+}
+
+/// The tariffs, as `GET /v1/tariffs` lists them, by its keyset pages.
+pub(super) async fn tariffs(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<PageParams>,
+) -> Response {
+    let session = match may_open(&state, &headers, "/v1/tariffs").await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    match tariffs_page(&state, &session, params).await {
+        Ok(page) => render(StatusCode::OK, &page),
+        Err(error) => failed(error),
+    }
+}
+
+async fn tariffs_page(
+    state: &AppState,
+    session: &Session,
+    params: PageParams,
+) -> Result<TablesPage, ApiError> {
+    let after = id_cursor(params.after.as_deref())?;
+    let mut rows = projections::catalog::tariffs(&state.pool, None, None, after, PAGE + 1).await?;
+    let next = next_page(&mut rows, "/dashboard/tariffs", |t| t.id.to_string());
+    let providers = provider_names(state).await?;
+    let mut table = Vec::with_capacity(rows.len());
+    for tariff in rows {
+        let prices = prices(tariff.prices)?
+            .iter()
+            .map(per_period)
+            .collect::<Vec<_>>()
+            .join("; ");
+        table.push(vec![
+            Cell::link(tariff.name, format!("/dashboard/tariffs/{}", tariff.id)),
+            Cell::text(
+                providers
+                    .get(&tariff.provider_id)
+                    .cloned()
+                    .unwrap_or_default(),
+            ),
+            Cell::text(tariff.item_type),
+            Cell::text(tariff.status),
+            Cell::text(prices),
+            Cell::text(session.zone.time(tariff.created_at)),
+        ]);
+    }
+    let section = Section::new(
+        "tariffs",
+        "Tariffs",
+        &[
+            "Name",
+            "Provider",
+            "Item type",
+            "Status",
+            "Prices",
+            "Created",
+        ],
+        table,
+    )
+    .with_next(next);
+    Ok(TablesPage::of(session.layout("Tariffs"), vec![section]))
+}
+
+/// One tariff: its prices per period and currency, set-up fees and add-ons.
+pub(super) async fn tariff(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+) -> Response {
+    let session = match may_open(&state, &headers, "/v1/tariffs/{id}").await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    match tariff_page(&state, &session, id).await {
+        Ok(Some(page)) => render(StatusCode::OK, &page),
+        Ok(None) => message(
+            Some(&session),
+            StatusCode::NOT_FOUND,
+            "No such tariff",
+            "There is no such tariff.",
+        ),
+        Err(error) => failed(error),
+    }
+}
+
+/// A set-up fee or an add-on as stored, read loosely: only what the page shows.
+#[derive(Deserialize)]
+struct Addon {
+    code: String,
+    name: String,
+    kind: String,
+}
+
+async fn tariff_page(
+    state: &AppState,
+    session: &Session,
+    id: Uuid,
+) -> Result<Option<TablesPage>, ApiError> {
+    let Some(tariff) = projections::catalog::tariff(&state.pool, id).await? else {
+        return Ok(None);
+    };
+    let providers = provider_names(state).await?;
+    let provider = providers
+        .get(&tariff.provider_id)
+        .cloned()
+        .unwrap_or_default();
+    let price_rows = prices(tariff.prices)?
+        .into_iter()
+        .map(|p| {
+            vec![
+                Cell::text(p.period.to_string()),
+                Cell::text(p.price.currency().code()),
+                Cell::money(p.price.amount(), p.price.currency().code()),
+            ]
+        })
+        .collect();
+    let fees: Vec<domain::money::Money> =
+        serde_json::from_value(tariff.setup_fees).map_err(|e| ApiError::internal(&e))?;
+    let fee_rows = fees
+        .into_iter()
+        .map(|fee| {
+            vec![
+                Cell::text(fee.currency().code()),
+                Cell::money(fee.amount(), fee.currency().code()),
+            ]
+        })
+        .collect();
+    let addons: Vec<Addon> =
+        serde_json::from_value(tariff.addons).map_err(|e| ApiError::internal(&e))?;
+    let addon_rows = addons
+        .into_iter()
+        .map(|a| vec![Cell::text(a.name), Cell::text(a.code), Cell::text(a.kind)])
+        .collect();
+    let mut page = TablesPage::of(
+        session.layout(tariff.name),
+        vec![
+            Section::new(
+                "prices",
+                "Prices per period and currency",
+                &["Period", "Currency", "Price#"],
+                price_rows,
+            ),
+            Section::new("setup-fees", "Set-up fees", &["Currency", "Fee#"], fee_rows),
+            Section::new("addons", "Add-ons", &["Name", "Code", "Kind"], addon_rows),
+        ],
+    );
+    page.intro = Some(format!(
+        "{}, {} of {provider}, created {}",
+        tariff.item_type,
+        tariff.status,
+        session.zone.time(tariff.created_at)
+    ));
+    Ok(Some(page))
+}
+
+/// The promo codes, as `GET /v1/promo-codes` lists them (code, discount, uses, validity), by its
+/// keyset pages.
+pub(super) async fn promo_codes(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<PageParams>,
+) -> Response {
+    let session = match may_open(&state, &headers, "/v1/promo-codes").await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    match promo_codes_page(&state, &session, params).await {
+        Ok(page) => render(StatusCode::OK, &page),
+        Err(error) => failed(error),
+    }
+}
+
+async fn promo_codes_page(
+    state: &AppState,
+    session: &Session,
+    params: PageParams,
+) -> Result<TablesPage, ApiError> {
+    let after = id_cursor(params.after.as_deref())?;
+    let mut rows = projections::promos::promo_codes(&state.pool, None, after, PAGE + 1).await?;
+    let next = next_page(&mut rows, "/dashboard/promo-codes", |p| {
+        p.promo_code_id.to_string()
+    });
+    let providers = provider_names(state).await?;
+    let table: Vec<Vec<Cell>> = rows
+        .into_iter()
+        .map(|promo| {
+            let discount = match &promo.discount.0 {
+                domain::promo::Discount::Percent { percent } => format!("{}%", percent.normalize()),
+                domain::promo::Discount::Fixed { amount } => {
+                    money(amount.amount(), amount.currency().code())
+                }
+            };
+            let uses = match promo.max_uses {
+                Some(max) => format!("{} of {max}", promo.uses),
+                None => format!("{} (no limit)", promo.uses),
+            };
+            let validity = match (promo.valid_from, promo.valid_until) {
+                (None, None) => "always".to_owned(),
+                (Some(from), None) => format!("from {from}"),
+                (None, Some(until)) => format!("through {until}"),
+                (Some(from), Some(until)) => format!("{from} through {until}"),
+            };
+            vec![
+                Cell::text(promo.code),
+                Cell::text(
+                    providers
+                        .get(&promo.provider_id)
+                        .cloned()
+                        .unwrap_or_default(),
+                ),
+                Cell::text(discount),
+                Cell::text(if promo.recurring {
+                    "every charge"
+                } else {
+                    "first charge"
+                }),
+                Cell::text(uses),
+                Cell::text(validity),
+                Cell::text(if promo.disabled { "disabled" } else { "active" }),
+            ]
+        })
+        .collect();
+    let section = Section::new(
+        "promo-codes",
+        "Promo codes",
+        &[
+            "Code",
+            "Provider",
+            "Discount",
+            "Applies to",
+            "Uses",
+            "Valid",
+            "Status",
+        ],
+        table,
+    )
+    .with_next(next);
+    Ok(TablesPage::of(session.layout("Promo codes"), vec![section]))
+}
