@@ -22,6 +22,8 @@ mod ledger_year;
 mod merge;
 mod notifications;
 mod panel;
+// Helper "flows": the panel's actions and flows.
+mod panel_flows;
 mod payments;
 mod periods;
 mod permissions;

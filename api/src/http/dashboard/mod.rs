@@ -19,15 +19,24 @@
 //! queue) and
 //! `action_log` are the pages;
 //! `format` shows amounts and times.
+//! `client_actions` with `client_forms` (the client page's edit, adjustment, credit limit,
+//! credit note, transfer, merge and acting as), `tickets` (one ticket) and `operations` (with
+//! the billing day) are the flows' pages and actions.
 
 mod action_log;
 mod actions;
+// The client page's actions, the ticket page and the operations page (helper "flows").
+mod client_actions;
+mod client_forms;
 mod clients;
 mod format;
 pub mod forms;
 mod lists;
 mod login;
 mod overview;
+// Helper "flows".
+mod operations;
+mod tickets;
 
 use askama::Template;
 use axum::Router;
@@ -92,6 +101,45 @@ pub fn routes() -> Router<AppState> {
             post(actions::answer_ticket),
         )
         .route("/dashboard/action-log", get(action_log::action_log))
+        // The client page's actions, the ticket page and the operations page (helper "flows").
+        .route(
+            "/dashboard/clients/{id}/edit",
+            post(client_actions::edit_client),
+        )
+        .route(
+            "/dashboard/clients/{id}/adjustments",
+            post(client_actions::adjust_balance),
+        )
+        .route(
+            "/dashboard/clients/{id}/credit-limit",
+            post(client_actions::set_credit_limit),
+        )
+        .route(
+            "/dashboard/clients/{id}/credit-notes",
+            post(client_actions::credit_note),
+        )
+        .route(
+            "/dashboard/clients/{id}/act-as",
+            post(client_actions::act_as),
+        )
+        .route(
+            "/dashboard/clients/{id}/merge",
+            get(client_actions::merge_page).post(client_actions::merge),
+        )
+        .route(
+            "/dashboard/services/{id}/transfer",
+            get(client_actions::transfer_page).post(client_actions::transfer),
+        )
+        .route("/dashboard/tickets/{id}", get(tickets::ticket))
+        .route("/dashboard/tickets/{id}/answer", post(tickets::answer))
+        .route("/dashboard/tickets/{id}/assign", post(tickets::assign))
+        .route("/dashboard/tickets/{id}/close", post(tickets::close))
+        .route("/dashboard/operations", get(operations::operations))
+        .route(
+            "/dashboard/operations/{id}/retry",
+            post(operations::retry),
+        )
+        .route("/dashboard/billing-day", post(operations::run_billing_day))
 }
 
 /// The panel's icon: a small SVG, so that browsers asking for `/favicon.ico` get an icon rather
@@ -164,6 +212,13 @@ impl Session {
             nav.push(NavLink {
                 href: "/dashboard/tickets",
                 label: "Tickets",
+            });
+        }
+        // Helper "flows".
+        if self.may("GET", "/v1/operations") {
+            nav.push(NavLink {
+                href: "/dashboard/operations",
+                label: "Operations",
             });
         }
         if self.may("GET", "/v1/action-log") {
