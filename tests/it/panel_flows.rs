@@ -319,6 +319,9 @@ async fn staff_answer_assign_and_close_a_ticket_on_its_page() {
     // Assert: the page, then the API's ticket.
     assert!(thread.contains("My VDS does not answer."), "{thread}");
     assert!(facts.contains("Linus Client"), "{facts}");
+    // The client's user by its name (its login, as it gave none), not by an id.
+    assert!(thread.contains("linus@example.com"), "{thread}");
+    assert!(!thread.contains("user:"), "{thread}");
     assert!(answered.contains(&ticket), "{answered}");
     assert!(assigned.contains("done=assign"), "{assigned}");
     assert_eq!(assignee, "Sam Support");
@@ -458,6 +461,62 @@ async fn staff_edit_a_client_adjust_its_balance_set_its_credit_limit_and_issue_a
     );
     let corrected = read(&server, &format!("/v1/invoices/{invoice}")).await;
     assert_eq!(corrected["status"], "partially_credited", "{corrected}");
+}
+
+#[tokio::test]
+async fn a_service_row_offers_what_its_status_admits_and_the_service_moves_to_a_client_found_by_name()
+ {
+    // Arrange: a suspended service of one client, and the client it is to move to.
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let tariff = tariff(&server, &provider).await;
+    let owner = server.client(&provider, "Old Owner").await;
+    let heir = server.client(&provider, "New Owner").await;
+    pay(&server, &owner, "50.00").await;
+    let service = order(&server, &owner, &tariff).await;
+    robot(&server).await;
+    let suspended = server
+        .post(
+            &format!("/v1/services/{service}/suspend"),
+            json!({"reason": "staff"}),
+        )
+        .await;
+    assert!(suspended.status.is_success(), "{suspended:?}");
+    robot(&server).await;
+    server.settled().await;
+    let browser = admin_browser(&server).await;
+
+    // Act: the service's row, then its transfer to the client found by name.
+    browser
+        .go(&format!("{}/dashboard/clients/{owner}", server.url))
+        .await;
+    browser.title_once("Old Owner").await;
+    let row = format!("#service-{service}");
+    let offered = browser.text(&row).await;
+    browser.click(&format!("{row} a.transfer")).await;
+    browser.title_once("Transfer a service of Old Owner").await;
+    browser.type_into("#find", "new owner").await;
+    browser.click("#find-client").await;
+    browser.address_with("find=new").await;
+    browser
+        .click(&format!("#candidate-{heir} button.choose"))
+        .await;
+    let moved = browser.address_with("done=transfer").await;
+    let note = browser.text("#done").await;
+    browser.quit().await;
+
+    // Assert: a suspended service may be resumed, closed or moved, not suspended again; the API
+    // has it with its new owner.
+    assert!(offered.contains("Resume"), "{offered}");
+    assert!(offered.contains("Close"), "{offered}");
+    assert!(offered.contains("Transfer"), "{offered}");
+    assert!(!offered.contains("Suspend"), "{offered}");
+    assert!(moved.contains(&owner), "{moved}");
+    assert!(note.contains("moved"), "{note}");
+    let seen = read(&server, &format!("/v1/services/{service}")).await;
+    assert_eq!(seen["client_id"], heir.as_str(), "{seen}");
+    let heirs = read(&server, &format!("/v1/clients/{heir}/services")).await;
+    assert_eq!(heirs["items"][0]["id"], service.as_str(), "{heirs}");
 }
 
 #[tokio::test]

@@ -169,12 +169,21 @@ async fn body(
     } else {
         None
     };
+    let users: HashMap<Uuid, String> = if session.may("GET", "/v1/clients/{id}/users") {
+        projections::access::users_of_client(pool, ticket.client_id, None, 500)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.name))
+            .collect()
+    } else {
+        HashMap::new()
+    };
     let messages = projections::support::messages_of_ticket(pool, id)
         .await?
         .into_iter()
         .map(|m| MessageRow {
+            author: author_name(&m.author, &users, &staff_names),
             side: m.author_side,
-            author: m.author,
             when: session.zone.time(m.at),
             body: m.body,
             files: m.attachments.0.len(),
@@ -197,6 +206,29 @@ async fn body(
         error,
         done,
     }))
+}
+
+/// The name of a message's author (an actor such as `user:<id>` or `staff:<id>`): the client's
+/// user or the member of staff by name where the staff member may read it, never a bare id.
+fn author_name(
+    actor: &str,
+    users: &HashMap<Uuid, String>,
+    staff: &HashMap<Uuid, String>,
+) -> String {
+    let (kind, rest) = actor.split_once(':').unwrap_or(("", actor));
+    let Ok(id) = Uuid::parse_str(rest) else {
+        // `staff:admin`, the bootstrap administrator, has no id.
+        return actor.to_owned();
+    };
+    let (names, unknown) = match kind {
+        "user" => (users, "a user of the client"),
+        "staff" => (staff, "a member of staff"),
+        _ => return "someone".to_owned(),
+    };
+    names
+        .get(&id)
+        .cloned()
+        .unwrap_or_else(|| unknown.to_owned())
 }
 
 /// Back to the ticket's page after an action, or the page with the problem as the form's error.
