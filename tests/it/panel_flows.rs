@@ -403,6 +403,7 @@ async fn staff_edit_a_client_adjust_its_balance_set_its_credit_limit_and_issue_a
     browser.click("#issue-credit-note").await;
     browser.address_with("done=credit-note").await;
     let invoices_on_page = browser.text("#invoices + table").await;
+    let mails_on_page = browser.text("#invoice-mails + p + table").await;
     // Acting as the client: the bootstrap administrator is no staff member, the API says.
     browser.click("#act-as-client").await;
     browser.title_once("Ada King").await;
@@ -421,6 +422,11 @@ async fn staff_edit_a_client_adjust_its_balance_set_its_credit_limit_and_issue_a
     assert!(
         invoices_on_page.contains("credit_note"),
         "{invoices_on_page}"
+    );
+    // The invoice went to the notifier when it was issued, as the API sends it.
+    assert!(
+        !mails_on_page.contains("No invoice e-mailed yet"),
+        "{mails_on_page}"
     );
     assert!(
         act_as_error.contains("staff_login_needed"),

@@ -24,6 +24,10 @@ pub(super) struct ClientForms {
     pub(super) merge: bool,
     /// Whether the staff member may act as the client.
     pub(super) act_as: bool,
+    /// The invoice e-mails the notifier sent or tried to send (the API sends an invoice when it
+    /// is issued and has no route to send it again): (subject, address, status, when), for staff
+    /// who may read the notifications.
+    pub(super) invoice_mails: Option<Vec<[String; 4]>>,
     /// A fresh idempotency key for each form: edit, adjustment, credit limit, credit note,
     /// acting as.
     pub(super) keys: [String; 5],
@@ -61,7 +65,31 @@ pub(super) async fn forms(
     } else {
         None
     };
+    let invoice_mails = if session.may("GET", "/v1/notifications") {
+        let kind = domain::notice::NoticeKind::InvoiceIssued.as_str();
+        let rows =
+            projections::notify::notifications(&state.pool, Some(client.id), None, None, 200)
+                .await?;
+        Some(
+            rows.into_iter()
+                .filter(|row| row.kind == kind)
+                .take(20)
+                .map(|row| {
+                    [
+                        row.subject
+                            .unwrap_or_else(|| "(not rendered yet)".to_owned()),
+                        row.to_address.unwrap_or_default(),
+                        row.status,
+                        session.zone.time(row.sent_at.unwrap_or(row.queued_at)),
+                    ]
+                })
+                .collect(),
+        )
+    } else {
+        None
+    };
     Ok(ClientForms {
+        invoice_mails,
         edit: session.may("PATCH", "/v1/clients/{id}").then(|| {
             [
                 client.name.clone(),
