@@ -644,6 +644,23 @@ async fn staff_who_only_read_clients_can_run_none_of_the_flows_and_a_staff_membe
 
     // The chief acts as the client: a token that reads this client and no other.
     let (_, chief_page) = chief.get(&format!("/dashboard/clients/{client}")).await;
+    // A member of staff who may refund (no administrator) gets the refund form, and it works.
+    let payments = read(&server, &format!("/v1/payments?client_id={client}")).await;
+    let payment = payments["items"][0]["id"].as_str().unwrap().to_owned();
+    let refund_path = format!("/dashboard/payments/{payment}/refund");
+    let refund_key = hidden(&chief_page, &refund_path, "key");
+    let refunded = chief
+        .post(
+            &refund_path,
+            &[
+                ("csrf", hidden(&chief_page, &refund_path, "csrf").as_str()),
+                ("key", refund_key.as_str()),
+                ("amount", "10.00"),
+                ("reason", "goodwill"),
+            ],
+        )
+        .await
+        .status();
     let chief_csrf = hidden(&chief_page, "id=\"act-as\"", "csrf");
     let chief_key = hidden(&chief_page, "id=\"act-as\"", "key");
     let acting = chief
@@ -690,6 +707,9 @@ async fn staff_who_only_read_clients_can_run_none_of_the_flows_and_a_staff_membe
         assert_eq!(*status, StatusCode::FORBIDDEN, "{path}");
     }
     assert_eq!(written, 0, "nothing written");
+    assert_eq!(refunded, StatusCode::SEE_OTHER);
+    let refunds = read(&server, &format!("/v1/clients/{client}/statement")).await;
+    assert!(refunds.to_string().contains("goodwill"), "{refunds}");
     assert_eq!(acting_status, StatusCode::CREATED, "{acting_page}");
     assert_eq!(no_store, "no-store");
     assert!(

@@ -261,14 +261,14 @@ pub(super) async fn issue_invoice(
     finish(&state, &session, client_id, "invoice", outcome).await
 }
 
-/// Refunds money of a payment: `POST /v1/payments/{id}/refund`; the form's key is the refund id.
+/// Refunds money of a payment: `POST /v1/payments/{id}/refunds`; the form's key is the refund id.
 pub(super) async fn refund_payment(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(payment_id): Path<Uuid>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let path = "/v1/payments/{id}/refund";
+    let path = "/v1/payments/{id}/refunds";
     let session = match allowed(&state, &headers, &fields, "POST", path).await {
         Ok(session) => session,
         Err(refusal) => return refusal.into_response(),
@@ -279,7 +279,7 @@ pub(super) async fn refund_payment(
         Err(error) => return failed(error.into()),
     };
     let outcome = async {
-        let route = format!("POST /v1/payments/{payment_id}/refund");
+        let route = format!("POST /v1/payments/{payment_id}/refunds");
         let command = command(&session, &fields, route)?;
         let request: payments::RefundRequest = request(json!({
             "refund_id": fields.key.trim(),

@@ -563,7 +563,7 @@ async fn client_body(
             ..Default::default()
         };
         let rows = projections::payments::list(pool, &filter, None, 100).await?;
-        let refunds = session.may("POST", "/v1/payments/{id}/refund");
+        let refunds = session.may("POST", "/v1/payments/{id}/refunds");
         Some(
             rows.into_iter()
                 .map(|payment| PaymentRow {
