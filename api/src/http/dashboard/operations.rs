@@ -162,10 +162,9 @@ async fn body(
             service: services.get(&op.service_id).cloned().unwrap_or_default(),
         })
         .collect();
-    let billing = session.may("POST", "/v1/billing/runs").then(|| {
-        let today = chrono::Utc::now().date_naive();
-        (new_key(), today.to_string())
-    });
+    let billing = session
+        .may("POST", "/v1/billing/runs")
+        .then(|| (new_key(), session.zone.today().to_string()));
     let report = report.map(|r| {
         vec![
             ("Day", r.as_of.to_string()),
