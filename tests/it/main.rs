@@ -22,7 +22,7 @@ mod ledger_year;
 mod merge;
 mod notifications;
 mod panel;
-// The panel's catalog, settings and reports pages (helper "pages").
+mod panel_flows;
 mod panel_pages;
 mod payments;
 mod periods;

@@ -16,7 +16,7 @@ use crate::browser::Browser;
 const SCREENSHOTS: &str = "screenshots/panel";
 
 /// A tariff of `provider`: a VDS at 10.00 EUR a month.
-async fn tariff(server: &TestServer, provider: &str) -> String {
+pub(crate) async fn tariff(server: &TestServer, provider: &str) -> String {
     let answer = server
         .post(
             "/v1/tariffs",
@@ -30,7 +30,7 @@ async fn tariff(server: &TestServer, provider: &str) -> String {
 
 /// The provisioning robot: once everything written has been applied, completes every pending
 /// operation; answers how many it completed.
-async fn robot(server: &TestServer) -> usize {
+pub(crate) async fn robot(server: &TestServer) -> usize {
     let head = server.settled().await;
     let pending = server
         .get(&format!(
@@ -54,7 +54,7 @@ async fn robot(server: &TestServer) -> usize {
 }
 
 /// A read of the API once every read model has applied the whole log.
-async fn read(server: &TestServer, path: &str) -> Value {
+pub(crate) async fn read(server: &TestServer, path: &str) -> Value {
     let head = server.settled().await;
     let separator = if path.contains('?') { '&' } else { '?' };
     let answer = server
@@ -244,15 +244,15 @@ async fn staff_register_a_client_pay_order_suspend_resume_close_and_issue_an_inv
 }
 
 /// A signed-in panel session of reqwest (no browser): the session cookie and the HTTP client.
-struct Panel {
+pub(crate) struct Panel {
     http: reqwest::Client,
     url: String,
-    cookie: String,
+    pub(crate) cookie: String,
 }
 
 impl Panel {
     /// Signs in through the panel's form.
-    async fn sign_in(server: &TestServer, email: &str, password: &str) -> Panel {
+    pub(crate) async fn sign_in(server: &TestServer, email: &str, password: &str) -> Panel {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -278,7 +278,7 @@ impl Panel {
         }
     }
 
-    async fn get(&self, path: &str) -> (StatusCode, String) {
+    pub(crate) async fn get(&self, path: &str) -> (StatusCode, String) {
         let answer = self
             .http
             .get(format!("{}{path}", self.url))
@@ -289,7 +289,7 @@ impl Panel {
         (answer.status(), answer.text().await.unwrap())
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         self.http
             .post(format!("{}{path}", self.url))
             .header("cookie", &self.cookie)
@@ -301,7 +301,7 @@ impl Panel {
 }
 
 /// The `value` of the first hidden input named `name` after `marker` in `html`.
-fn hidden(html: &str, marker: &str, name: &str) -> String {
+pub(crate) fn hidden(html: &str, marker: &str, name: &str) -> String {
     let after = &html[html
         .find(marker)
         .unwrap_or_else(|| panic!("{marker} in {html}"))..];

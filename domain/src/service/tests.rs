@@ -2719,3 +2719,99 @@ fn a_charge_of_other_days_inside_the_paid_time_is_refused_so_it_is_given_back() 
         .when(record("2025-02-01", "2025-02-28", "35.00", 2, "2025-02-01"))
         .then_expect_error(ServiceError::PeriodOutOfOrder);
 }
+
+/// The command standing for `action` on 2025-02-10, moving the service to another client of the
+/// same provider for a transfer.
+fn command_of(action: ServiceAction) -> ServiceCommand {
+    let on = d("2025-02-10");
+    match action {
+        ServiceAction::Suspend => ServiceCommand::SuspendService {
+            reason: SuspendReason::Staff,
+            operation_id: op(9),
+            on,
+        },
+        ServiceAction::Resume => ServiceCommand::ResumeService {
+            operation_id: op(9),
+            on,
+        },
+        ServiceAction::Close => ServiceCommand::CloseService {
+            at_period_end: false,
+            operation_id: op(9),
+            on,
+        },
+        ServiceAction::Transfer => {
+            let to_client = ClientId::from_uuid(Uuid::from_u128(0x21));
+            ServiceCommand::TransferService {
+                to_client,
+                provider_id: provider_id(),
+                to_account: AccountId::of(to_client, provider_id(), Currency::EUR),
+                merge_id: None,
+                on,
+            }
+        }
+    }
+}
+
+#[test]
+fn the_actions_a_status_allows_are_those_the_service_accepts_when_no_operation_is_pending() {
+    let closed = {
+        let running = service(active());
+        let closing = running
+            .decide(command_of(ServiceAction::Close))
+            .expect("an active service closes");
+        let mut events = active();
+        events.extend(closing);
+        // The deletion requested is still pending: a closed service waiting for it.
+        events
+    };
+    let deleted = with(
+        vec![ordered()],
+        service(vec![ordered()])
+            .decide(command_of(ServiceAction::Close))
+            .expect("an order closes"),
+    );
+    let all = [
+        ServiceAction::Suspend,
+        ServiceAction::Resume,
+        ServiceAction::Close,
+        ServiceAction::Transfer,
+    ];
+    for (events, status) in [
+        (vec![ordered()], ServiceStatus::Ordered),
+        (active(), ServiceStatus::Active),
+        (
+            suspended_by(SuspendReason::Staff, "2025-02-05"),
+            ServiceStatus::Suspended,
+        ),
+        (closed, ServiceStatus::Closed),
+        (deleted, ServiceStatus::Deleted),
+    ] {
+        let service = service(events);
+        assert_eq!(service.status(), Some(status));
+        for action in all {
+            let accepted = service.decide(command_of(action)).is_ok();
+            assert_eq!(
+                accepted,
+                status.allowed_actions().contains(&action),
+                "{} of a {} service",
+                action.as_str(),
+                status.as_str()
+            );
+        }
+    }
+}
+
+#[test]
+fn a_status_is_parsed_from_its_name() {
+    for status in [
+        ServiceStatus::Ordered,
+        ServiceStatus::Provisioning,
+        ServiceStatus::Active,
+        ServiceStatus::Suspended,
+        ServiceStatus::Closed,
+        ServiceStatus::Deleted,
+    ] {
+        assert_eq!(ServiceStatus::parse(status.as_str()), Some(status));
+    }
+    assert_eq!(ServiceStatus::parse("running"), None);
+}

@@ -38,6 +38,62 @@ impl ServiceStatus {
             ServiceStatus::Deleted => "deleted",
         }
     }
+
+    /// The status of its snake_case name (`as_str`), if it names one.
+    pub fn parse(name: &str) -> Option<ServiceStatus> {
+        [
+            ServiceStatus::Ordered,
+            ServiceStatus::Provisioning,
+            ServiceStatus::Active,
+            ServiceStatus::Suspended,
+            ServiceStatus::Closed,
+            ServiceStatus::Deleted,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == name)
+    }
+
+    /// What staff may ask of a service in this status, as the service's rules (`Service::decide`)
+    /// admit it: suspending only an active service, resuming only a suspended one, closing
+    /// anything not closed yet, moving it to another client unless it is deleted. The status
+    /// alone is not the whole rule (an operation still pending, a non-payment suspension whose
+    /// debt is unpaid): `decide` has the last word, and an action listed here may still be
+    /// refused.
+    pub fn allowed_actions(self) -> &'static [ServiceAction] {
+        use ServiceAction::{Close, Resume, Suspend, Transfer};
+        match self {
+            ServiceStatus::Ordered | ServiceStatus::Provisioning => &[Close, Transfer],
+            ServiceStatus::Active => &[Suspend, Close, Transfer],
+            ServiceStatus::Suspended => &[Resume, Close, Transfer],
+            ServiceStatus::Closed => &[Transfer],
+            ServiceStatus::Deleted => &[],
+        }
+    }
+}
+
+/// What staff may ask of a service (`ServiceStatus::allowed_actions`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ServiceAction {
+    /// Suspend it (`SuspendService`).
+    Suspend,
+    /// Resume it (`ResumeService`).
+    Resume,
+    /// Close it (`CloseService`).
+    Close,
+    /// Move it to another client (`TransferService`).
+    Transfer,
+}
+
+impl ServiceAction {
+    /// The snake_case name, as in the API's routes (`/v1/services/{id}/suspend`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceAction::Suspend => "suspend",
+            ServiceAction::Resume => "resume",
+            ServiceAction::Close => "close",
+            ServiceAction::Transfer => "transfer",
+        }
+    }
 }
 
 /// Why a service was suspended.

@@ -25,15 +25,15 @@ use crate::http::state::AppState;
 #[derive(Deserialize)]
 pub(super) struct Fields {
     #[serde(default)]
-    csrf: String,
+    pub(super) csrf: String,
     #[serde(default)]
-    key: String,
+    pub(super) key: String,
     #[serde(flatten)]
-    rest: std::collections::BTreeMap<String, String>,
+    pub(super) rest: std::collections::BTreeMap<String, String>,
 }
 
 /// Why an action did not run.
-enum Refusal {
+pub(super) enum Refusal {
     /// No session: sign in first.
     SignIn(Response),
     /// The CSRF token is missing or wrong, or the API would refuse the route (403).
@@ -41,7 +41,7 @@ enum Refusal {
 }
 
 impl Refusal {
-    fn into_response(self) -> Response {
+    pub(super) fn into_response(self) -> Response {
         match self {
             Refusal::SignIn(response) | Refusal::Forbidden(response) => response,
         }
@@ -50,7 +50,7 @@ impl Refusal {
 
 /// The session of an action whose form carries the session's CSRF token and whose API route
 /// (`method`, `path` as in the rule table) the staff member may call.
-async fn allowed(
+pub(super) async fn allowed(
     state: &AppState,
     headers: &HeaderMap,
     fields: &Fields,
@@ -69,7 +69,11 @@ async fn allowed(
 
 /// The command of a form standing for `route` (the API's method and path, ids filled in): the
 /// session's actor, the form's key as its `Idempotency-Key`.
-fn command(session: &Session, fields: &Fields, route: String) -> Result<Command, ApiError> {
+pub(super) fn command(
+    session: &Session,
+    fields: &Fields,
+    route: String,
+) -> Result<Command, ApiError> {
     let key = Uuid::parse_str(fields.key.trim()).map_err(|_| {
         ApiError::unprocessable(
             "invalid_form",
@@ -83,13 +87,13 @@ fn command(session: &Session, fields: &Fields, route: String) -> Result<Command,
 
 /// The API's request type `T` from a form's fields (`json` as the API would take it): the same
 /// parsing, the same problems.
-fn request<T: DeserializeOwned>(json: Value) -> Result<T, ApiError> {
+pub(super) fn request<T: DeserializeOwned>(json: Value) -> Result<T, ApiError> {
     serde_json::from_value(json)
         .map_err(|e| ApiError::unprocessable("invalid_field", e.to_string()))
 }
 
 /// The text field `name`, trimmed; empty when absent.
-fn field<'a>(fields: &'a Fields, name: &str) -> &'a str {
+pub(super) fn field<'a>(fields: &'a Fields, name: &str) -> &'a str {
     fields.rest.get(name).map_or("", |v| v.trim())
 }
 
@@ -257,14 +261,14 @@ pub(super) async fn issue_invoice(
     finish(&state, &session, client_id, "invoice", outcome).await
 }
 
-/// Refunds money of a payment: `POST /v1/payments/{id}/refund`; the form's key is the refund id.
+/// Refunds money of a payment: `POST /v1/payments/{id}/refunds`; the form's key is the refund id.
 pub(super) async fn refund_payment(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(payment_id): Path<Uuid>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let path = "/v1/payments/{id}/refund";
+    let path = "/v1/payments/{id}/refunds";
     let session = match allowed(&state, &headers, &fields, "POST", path).await {
         Ok(session) => session,
         Err(refusal) => return refusal.into_response(),
@@ -275,7 +279,7 @@ pub(super) async fn refund_payment(
         Err(error) => return failed(error.into()),
     };
     let outcome = async {
-        let route = format!("POST /v1/payments/{payment_id}/refund");
+        let route = format!("POST /v1/payments/{payment_id}/refunds");
         let command = command(&session, &fields, route)?;
         let request: payments::RefundRequest = request(json!({
             "refund_id": fields.key.trim(),

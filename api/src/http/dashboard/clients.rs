@@ -7,6 +7,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use domain::service::{ServiceAction, ServiceStatus};
 use projections::ReadModel;
 use projections::clients::{ClientSort, Keyset};
 use serde::Deserialize;
@@ -257,6 +258,8 @@ struct ClientPage {
     users: Option<Vec<[String; 4]>>,
     /// Its payers: (name, kind, country, VAT number).
     payers: Option<Vec<[String; 4]>>,
+    /// The forms of `client_actions`.
+    flows: super::client_forms::ClientForms,
     error: Option<FormError>,
     done: Option<&'static str>,
 }
@@ -277,6 +280,8 @@ struct ServiceRow {
     price: String,
     /// The actions this staff member may take on it: (path part, label, key).
     actions: Vec<(&'static str, &'static str, String)>,
+    /// Whether it may be moved to another client (a link to choose the client).
+    transfer: bool,
 }
 
 struct Statement {
@@ -348,6 +353,14 @@ pub(super) async fn client(
         "refund" => "The refund is recorded.",
         "answer" => "The answer is sent.",
         "invoice" => "The invoice is issued.",
+        "edit" => "The client's details are saved.",
+        "adjustment" => "The balance is adjusted.",
+        "credit-limit" => "The credit limit is set.",
+        "credit-note" => "The credit note is issued.",
+        "transfer" => "The service is moved to the other client.",
+        "merge" => {
+            "The merge is started: the other client's services, payers and balances move here."
+        }
         _ => "Done.",
     });
     client_page(&state, &session, id, None, done).await
@@ -411,6 +424,8 @@ async fn client_body(
             })
             .collect()
     });
+    let currencies: Vec<String> = balances.iter().map(|a| a.currency.clone()).collect();
+    let flows = super::client_forms::forms(state, session, &client, &currencies).await?;
     let payment_form = session.may("POST", "/v1/clients/{id}/payments").then(|| {
         let mut currencies: Vec<String> = balances.iter().map(|a| a.currency.clone()).collect();
         if currencies.is_empty() {
@@ -424,17 +439,26 @@ async fn client_body(
             services
                 .into_iter()
                 .map(|service| {
+                    // What the service's status admits (the domain's rule), and of that what
+                    // this staff member may ask.
+                    let admitted = ServiceStatus::parse(&service.status)
+                        .map_or(&[][..], ServiceStatus::allowed_actions);
+                    let may = |action: ServiceAction| {
+                        admitted.contains(&action)
+                            && session
+                                .may("POST", &format!("/v1/services/{{id}}/{}", action.as_str()))
+                    };
                     let actions = [
-                        ("suspend", "Suspend"),
-                        ("resume", "Resume"),
-                        ("close", "Close"),
+                        (ServiceAction::Suspend, "Suspend"),
+                        (ServiceAction::Resume, "Resume"),
+                        (ServiceAction::Close, "Close"),
                     ]
                     .into_iter()
-                    .filter(|(action, _)| {
-                        session.may("POST", &format!("/v1/services/{{id}}/{action}"))
-                    })
-                    .map(|(action, label)| (action, label, new_key()))
+                    .filter(|(action, _)| may(*action))
+                    .map(|(action, label)| (action.as_str(), label, new_key()))
                     .collect();
+                    let transfer =
+                        may(ServiceAction::Transfer) && session.may("GET", "/v1/clients");
                     ServiceRow {
                         id: service.id.to_string(),
                         tariff: service.tariff_name,
@@ -450,6 +474,7 @@ async fn client_body(
                             service.period
                         ),
                         actions,
+                        transfer,
                     }
                 })
                 .collect(),
@@ -538,7 +563,7 @@ async fn client_body(
             ..Default::default()
         };
         let rows = projections::payments::list(pool, &filter, None, 100).await?;
-        let refunds = session.may("POST", "/v1/payments/{id}/refund");
+        let refunds = session.may("POST", "/v1/payments/{id}/refunds");
         Some(
             rows.into_iter()
                 .map(|payment| PaymentRow {
@@ -624,6 +649,7 @@ async fn client_body(
         tickets,
         users,
         payers,
+        flows,
         error,
         done,
     }))

@@ -36,6 +36,11 @@ impl Zone {
             .to_string()
     }
 
+    /// Today's date in this zone.
+    pub(super) fn today(self) -> chrono::NaiveDate {
+        Utc::now().with_timezone(&self.0).date_naive()
+    }
+
     /// `at` in this zone to the second, with the zone's abbreviation.
     pub(super) fn time_exact(self, at: DateTime<Utc>) -> String {
         at.with_timezone(&self.0)

@@ -242,6 +242,7 @@ struct QueuePage {
 }
 
 struct QueueRow {
+    id: String,
     client_id: String,
     client: String,
     department: String,
@@ -276,6 +277,7 @@ async fn queue_page(state: &AppState, session: &Session) -> Result<QueuePage, Ap
     let rows = tickets
         .into_iter()
         .map(|ticket| QueueRow {
+            id: ticket.ticket_id.to_string(),
             client_id: ticket.client_id.to_string(),
             client: clients.get(&ticket.client_id).cloned().unwrap_or_default(),
             department: departments

@@ -19,20 +19,26 @@
 //! queue) and
 //! `action_log` are the pages;
 //! `format` shows amounts and times.
+//! `client_actions` with `client_forms` (the client page's edit, adjustment, credit limit,
+//! credit note, transfer, merge and acting as), `tickets` (one ticket) and `operations` (with
+//! the billing day) are the flows' pages and actions.
 
 mod action_log;
 mod actions;
+mod catalog;
+mod client_actions;
+mod client_forms;
 mod clients;
 mod format;
 pub mod forms;
 mod lists;
 mod login;
+mod operations;
 mod overview;
-// The catalog, settings and reports pages (helper "pages").
-mod catalog;
 mod reports;
 mod settings;
 mod tables;
+mod tickets;
 
 use askama::Template;
 use axum::Router;
@@ -97,7 +103,7 @@ pub fn routes() -> Router<AppState> {
             post(actions::answer_ticket),
         )
         .route("/dashboard/action-log", get(action_log::action_log))
-        // The catalog, settings and reports pages (helper "pages").
+        // The catalog, settings and reports pages.
         .route("/dashboard/services", get(catalog::services))
         .route("/dashboard/tariffs", get(catalog::tariffs))
         .route("/dashboard/tariffs/{id}", get(catalog::tariff))
@@ -108,6 +114,45 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/notifications", get(settings::notifications))
         .route("/dashboard/reports", get(reports::reports))
         .route("/dashboard/reports/{report}/csv", get(reports::report_csv))
+        // The client page's actions, the ticket page and the operations page.
+        .route(
+            "/dashboard/clients/{id}/edit",
+            post(client_actions::edit_client),
+        )
+        .route(
+            "/dashboard/clients/{id}/adjustments",
+            post(client_actions::adjust_balance),
+        )
+        .route(
+            "/dashboard/clients/{id}/credit-limit",
+            post(client_actions::set_credit_limit),
+        )
+        .route(
+            "/dashboard/clients/{id}/credit-notes",
+            post(client_actions::credit_note),
+        )
+        .route(
+            "/dashboard/clients/{id}/act-as",
+            post(client_actions::act_as),
+        )
+        .route(
+            "/dashboard/clients/{id}/merge",
+            get(client_actions::merge_page).post(client_actions::merge),
+        )
+        .route(
+            "/dashboard/services/{id}/transfer",
+            get(client_actions::transfer_page).post(client_actions::transfer),
+        )
+        .route("/dashboard/tickets/{id}", get(tickets::ticket))
+        .route("/dashboard/tickets/{id}/answer", post(tickets::answer))
+        .route("/dashboard/tickets/{id}/assign", post(tickets::assign))
+        .route("/dashboard/tickets/{id}/close", post(tickets::close))
+        .route("/dashboard/operations", get(operations::operations))
+        .route(
+            "/dashboard/operations/{id}/retry",
+            post(operations::retry),
+        )
+        .route("/dashboard/billing-day", post(operations::run_billing_day))
 }
 
 /// The panel's icon: a small SVG, so that browsers asking for `/favicon.ico` get an icon rather
@@ -182,13 +227,20 @@ impl Session {
                 label: "Tickets",
             });
         }
+        // The operations and ticket pages.
+        if self.may("GET", "/v1/operations") {
+            nav.push(NavLink {
+                href: "/dashboard/operations",
+                label: "Operations",
+            });
+        }
         if self.may("GET", "/v1/action-log") {
             nav.push(NavLink {
                 href: "/dashboard/action-log",
                 label: "Action log",
             });
         }
-        // The catalog, settings and reports pages (helper "pages").
+        // The catalog, settings and reports pages.
         tables::nav(self, &mut nav);
         Layout {
             title: title.into(),

@@ -135,18 +135,27 @@ pub async fn adjust_balance(
     Path(client_id): Path<Uuid>,
     Body(request): Body<AdjustBalanceRequest>,
 ) -> Result<Response, ApiError> {
+    let committed = run_adjust_balance(&state, &command, client_id, &request).await?;
+    Ok(accepted(request.adjustment_id, &committed))
+}
+
+/// What `POST /v1/clients/{id}/adjustments` does, and the staff panel's adjustment form with it:
+/// parses the amount, keys the request by its `adjustment_id` and runs the one use case.
+pub async fn run_adjust_balance(
+    state: &AppState,
+    command: &Command,
+    client_id: Uuid,
+    request: &AdjustBalanceRequest,
+) -> Result<Committed<Account>, ApiError> {
     let currency = Currency::parse(&request.currency)?;
     let amount = Money::parse(&request.amount, currency)?;
-    let key = command.key(&request, request.adjustment_id)?;
-    let input_id = request.adjustment_id;
+    let key = command.key(request, request.adjustment_id)?;
     let input = AdjustBalance {
         adjustment_id: request.adjustment_id,
         amount,
-        reason: request.reason,
+        reason: request.reason.clone(),
     };
-    let committed =
-        usecase::adjust_balance(&state, &command.context, key, client_id, input).await?;
-    Ok(accepted(input_id, &committed))
+    Ok(usecase::adjust_balance(state, &command.context, key, client_id, input).await?)
 }
 
 /// `GET /v1/clients/{id}/balance` parameters.
@@ -251,14 +260,25 @@ pub async fn set_credit_limit(
     Path(client_id): Path<Uuid>,
     Body(request): Body<CreditLimitRequest>,
 ) -> Result<Response, ApiError> {
-    let currency = Currency::parse(&request.currency)?;
-    let limit = Money::parse(&request.amount, currency)?;
-    let committed = usecase::set_credit_limit(&state, &command.context, client_id, limit).await?;
+    let committed = run_set_credit_limit(&state, &command, client_id, &request).await?;
     Ok(crate::http::answer::accepted_with(
         axum::http::StatusCode::OK,
         client_id,
         &committed,
     ))
+}
+
+/// What `PUT /v1/clients/{id}/credit-limit` does, and the staff panel's credit-limit form with
+/// it.
+pub async fn run_set_credit_limit(
+    state: &AppState,
+    command: &Command,
+    client_id: Uuid,
+    request: &CreditLimitRequest,
+) -> Result<Committed<Account>, ApiError> {
+    let currency = Currency::parse(&request.currency)?;
+    let limit = Money::parse(&request.amount, currency)?;
+    Ok(usecase::set_credit_limit(state, &command.context, client_id, limit).await?)
 }
 
 /// `GET /v1/clients/{id}/expenses` parameters.

@@ -91,6 +91,16 @@ pub async fn run_billing(
     command: Command,
     Body(request): Body<BillingRunRequest>,
 ) -> Result<Json<BillingDayReport>, ApiError> {
+    Ok(Json(run_billing_day(&state, &command, &request).await?))
+}
+
+/// What `POST /v1/billing/runs` does, and the staff panel's "run billing day" with it: checks
+/// the day is in the billing calendar and runs the billing day.
+pub async fn run_billing_day(
+    state: &AppState,
+    command: &Command,
+    request: &BillingRunRequest,
+) -> Result<BillingDayReport, ApiError> {
     use chrono::Datelike;
     // The calendar the core keeps (and PostgreSQL holds) is an input format, checked here like
     // every other date parameter (`currencies::in_calendar`).
@@ -103,9 +113,7 @@ pub async fn run_billing(
             ),
         ));
     }
-    let report =
-        crate::usecases::billing::run_billing(&state, &command.context, request.as_of).await?;
-    Ok(Json(report))
+    Ok(crate::usecases::billing::run_billing(state, &command.context, request.as_of).await?)
 }
 
 #[cfg(test)]

@@ -204,15 +204,25 @@ pub async fn update_client(
     Path(id): Path<Uuid>,
     Body(request): Body<UpdateClientRequest>,
 ) -> Result<Response, ApiError> {
+    let committed = run_update_client(&state, &command, id, &request).await?;
+    Ok(accepted_with(StatusCode::OK, id, &committed))
+}
+
+/// What `PATCH /v1/clients/{id}` does, and the staff panel's client form with it: parses the
+/// fields given and runs the one use case; answers the last event's position.
+pub async fn run_update_client(
+    state: &AppState,
+    command: &Command,
+    id: Uuid,
+    request: &UpdateClientRequest,
+) -> Result<eventstore::Committed<domain::client::Client>, ApiError> {
     let change = crate::usecases::clients::ClientChange {
         name: request.name.as_deref().map(ClientName::parse).transpose()?,
         email: request.email.as_deref().map(Email::parse).transpose()?,
         kind: request.kind,
         country: request.country.as_deref().map(Country::parse).transpose()?,
     };
-    let committed =
-        crate::usecases::clients::update_client(&state, &command.context, id, change).await?;
-    Ok(accepted_with(StatusCode::OK, id, &committed))
+    Ok(crate::usecases::clients::update_client(state, &command.context, id, change).await?)
 }
 
 /// `PUT /v1/clients/{id}/billing-details`: both fields as they are to be; `null` clears one.

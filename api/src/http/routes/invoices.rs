@@ -302,16 +302,7 @@ pub async fn credit_invoice(
     Path(id): Path<Uuid>,
     Body(request): Body<CreditNoteRequest>,
 ) -> Result<Response, ApiError> {
-    let key = command.key(&request, request.credit_note_id)?;
-    let input = CreditNote {
-        credit_note_id: request.credit_note_id,
-        lines: request
-            .lines
-            .as_ref()
-            .map(|lines| lines.iter().map(LineText::from).collect()),
-        reason: request.reason.clone(),
-    };
-    let issued = usecase::credit_invoice(&state, &command.context, key, id, input).await?;
+    let issued = run_credit_invoice(&state, &command, id, &request).await?;
     Ok((
         StatusCode::CREATED,
         Json(IssuedView {
@@ -321,6 +312,26 @@ pub async fn credit_invoice(
         }),
     )
         .into_response())
+}
+
+/// What `POST /v1/invoices/{id}/credit-notes` does, and the staff panel's credit-note form with
+/// it: keys the request by its `credit_note_id` and runs the one use case.
+pub async fn run_credit_invoice(
+    state: &AppState,
+    command: &Command,
+    id: Uuid,
+    request: &CreditNoteRequest,
+) -> Result<crate::usecases::process::invoicing::Issued, ApiError> {
+    let key = command.key(request, request.credit_note_id)?;
+    let input = CreditNote {
+        credit_note_id: request.credit_note_id,
+        lines: request
+            .lines
+            .as_ref()
+            .map(|lines| lines.iter().map(LineText::from).collect()),
+        reason: request.reason.clone(),
+    };
+    Ok(usecase::credit_invoice(state, &command.context, key, id, input).await?)
 }
 
 /// Issues the monthly invoices for a month that has ended, one per account, from the provider's

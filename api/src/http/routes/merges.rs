@@ -108,16 +108,29 @@ pub async fn merge_clients(
     Path(target_id): Path<Uuid>,
     Body(request): Body<MergeRequest>,
 ) -> Result<Response, ApiError> {
-    let merge_id = request.merge_id;
-    let key = command.key(&request, merge_id)?;
+    let committed = run_merge_clients(&state, &command, target_id, &request).await?;
+    Ok(accepted_with(
+        StatusCode::ACCEPTED,
+        request.merge_id,
+        &committed,
+    ))
+}
+
+/// What `POST /v1/clients/{id}/merge` does, and the staff panel's merge form with it: keys the
+/// request by its `merge_id` and starts the merge.
+pub async fn run_merge_clients(
+    state: &AppState,
+    command: &Command,
+    target_id: Uuid,
+    request: &MergeRequest,
+) -> Result<eventstore::Committed<domain::merge::Merge>, ApiError> {
+    let key = command.key(request, request.merge_id)?;
     let input = crate::usecases::merges::MergeInput {
         merge_id: request.merge_id,
         target_id,
-        sources: request.sources,
+        sources: request.sources.clone(),
     };
-    let committed =
-        crate::usecases::merges::merge_clients(&state, &command.context, key, input).await?;
-    Ok(accepted_with(StatusCode::ACCEPTED, merge_id, &committed))
+    Ok(crate::usecases::merges::merge_clients(state, &command.context, key, input).await?)
 }
 
 /// A merge with the steps done so far.

@@ -120,8 +120,19 @@ pub async fn retry_operation(
     command: Command,
     Path(id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
+    let (new, committed) = run_retry_operation(&state, &command, id).await?;
+    Ok(accepted_with(StatusCode::OK, new, &committed))
+}
+
+/// What `POST /v1/operations/{id}/retry` does, and the staff panel's retry button with it:
+/// requests the failed operation again under a new id; answers that id.
+pub async fn run_retry_operation(
+    state: &AppState,
+    command: &Command,
+    id: Uuid,
+) -> Result<(Uuid, eventstore::Committed<domain::service::Service>), ApiError> {
     let new = Uuid::now_v7();
     let key = command.key(&(), new)?;
-    let committed = usecase::retry_operation(&state, &command.context, key, id, new).await?;
-    Ok(accepted_with(StatusCode::OK, new, &committed))
+    let committed = usecase::retry_operation(state, &command.context, key, id, new).await?;
+    Ok((new, committed))
 }

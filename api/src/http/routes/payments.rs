@@ -335,7 +335,7 @@ pub async fn refund_payment(
     Ok(accepted(request.refund_id, &committed))
 }
 
-/// What `POST /v1/payments/{id}/refund` does, and the staff panel's refund form with it.
+/// What `POST /v1/payments/{id}/refunds` does, and the staff panel's refund form with it.
 pub async fn run_refund_payment(
     state: &AppState,
     command: &Command,

@@ -531,8 +531,18 @@ pub async fn transfer_service(
     Path(id): Path<Uuid>,
     Body(request): Body<TransferServiceRequest>,
 ) -> Result<Response, ApiError> {
-    let key = command.key(&request, id)?;
-    let position =
-        usecase::transfer_service(&state, &command.context, key, id, request.client_id).await?;
+    let position = run_transfer_service(&state, &command, id, &request).await?;
     Ok(position_answer(id, position))
+}
+
+/// What `POST /v1/services/{id}/transfer` does, and the staff panel's transfer form with it;
+/// answers the position of the last event written.
+pub async fn run_transfer_service(
+    state: &AppState,
+    command: &Command,
+    id: Uuid,
+    request: &TransferServiceRequest,
+) -> Result<i64, ApiError> {
+    let key = command.key(request, id)?;
+    Ok(usecase::transfer_service(state, &command.context, key, id, request.client_id).await?)
 }

@@ -123,12 +123,17 @@ pub async fn act_as_client(
     Extension(principal): Extension<Principal>,
     Path(id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
-    let issued = access::act_as_client(
-        &state,
-        &command.context,
-        &principal,
-        ClientId::from_uuid(id),
-    )
-    .await?;
+    let issued = run_act_as_client(&state, &command, &principal, id).await?;
     Ok((StatusCode::CREATED, Json(TokenIssued::from(issued))).into_response())
+}
+
+/// What `POST /v1/clients/{id}/act-as` does, and the staff panel's "act as this client" with it:
+/// issues the short-lived token acting as the client.
+pub async fn run_act_as_client(
+    state: &AppState,
+    command: &Command,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<access::IssuedToken, ApiError> {
+    Ok(access::act_as_client(state, &command.context, principal, ClientId::from_uuid(id)).await?)
 }

@@ -339,16 +339,27 @@ pub async fn assign_ticket(
     Path(id): Path<Uuid>,
     Body(request): Body<AssignRequest>,
 ) -> Result<Response, ApiError> {
-    let committed = support::assign_ticket(
-        &state,
+    let committed = run_assign_ticket(&state, &principal, &command, id, &request).await?;
+    Ok(accepted_with(StatusCode::OK, id, &committed))
+}
+
+/// What `POST /v1/tickets/{id}/assign` does, and the staff panel's assign form with it.
+pub async fn run_assign_ticket(
+    state: &AppState,
+    principal: &Principal,
+    command: &Command,
+    id: Uuid,
+    request: &AssignRequest,
+) -> Result<Committed<Ticket>, ApiError> {
+    Ok(support::assign_ticket(
+        state,
         &command.context,
         id,
         request.department_id,
         request.staff_id,
-        author(&principal),
+        author(principal),
     )
-    .await?;
-    Ok(accepted_with(StatusCode::OK, id, &committed))
+    .await?)
 }
 
 /// Closes a ticket; it goes to the archive. Closing a closed ticket changes nothing.
@@ -363,8 +374,18 @@ pub async fn close_ticket(
     command: Command,
     Path(id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
-    let committed = support::close_ticket(&state, &command.context, id, author(&principal)).await?;
+    let committed = run_close_ticket(&state, &principal, &command, id).await?;
     Ok(accepted_with(StatusCode::OK, id, &committed))
+}
+
+/// What `POST /v1/tickets/{id}/close` does, and the staff panel's close button with it.
+pub async fn run_close_ticket(
+    state: &AppState,
+    principal: &Principal,
+    command: &Command,
+    id: Uuid,
+) -> Result<Committed<Ticket>, ApiError> {
+    Ok(support::close_ticket(state, &command.context, id, author(principal)).await?)
 }
 
 /// Reopens a closed ticket; reopened by the client, it waits for support again.
