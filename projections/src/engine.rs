@@ -19,11 +19,9 @@ use tokio::sync::watch;
 
 use crate::ProjectionError;
 
-mod defer;
 mod feed;
 mod group;
 
-pub use defer::{build_deferred, deferred_count};
 pub use feed::{Fed, Feed, FeedReport, feed};
 pub use group::{GroupError, GroupStep, try_project_group};
 
@@ -49,13 +47,6 @@ pub trait Projection: Send + Sync + 'static {
     /// batch, which may take long and must not hold back the read models.
     fn runs_alone(&self) -> bool {
         false
-    }
-    /// The secondary indexes of its own tables that [`apply_batch`](Self::apply_batch) reads
-    /// through (to find the rows it updates by something other than their key). They are kept
-    /// while the read model is built from the start; its other secondary indexes are built once
-    /// it has caught up (`engine::defer`).
-    fn indexes_read_applying(&self) -> &'static [&'static str] {
-        &[]
     }
 }
 
@@ -119,9 +110,8 @@ async fn lock(tx: &mut PgConnection, name: &str, wait: bool) -> Result<bool, sql
     sqlx::query_scalar(sql).bind(name).fetch_one(tx).await
 }
 
-/// Empties the projection's tables, drops the secondary indexes it can build once it has caught
-/// up (`defer`), and puts its checkpoint at the start of the log with the code's version. Runs
-/// inside the caller's transaction, which must hold the projection's lock.
+/// Empties the projection's tables and puts its checkpoint at the start of the log with the
+/// code's version. Runs inside the caller's transaction, which must hold the projection's lock.
 async fn reset_in(tx: &mut PgConnection, projection: &dyn Projection) -> Result<(), sqlx::Error> {
     let tables = projection.tables();
     if !tables.is_empty() {
@@ -129,7 +119,6 @@ async fn reset_in(tx: &mut PgConnection, projection: &dyn Projection) -> Result<
             .execute(&mut *tx)
             .await?;
     }
-    defer::defer(tx, projection).await?;
     sqlx::query(
         "INSERT INTO projection_checkpoints (name, tx_id, position, version, events, updated_at)
          VALUES ($1, '0', 0, $2, 0, now())
@@ -255,8 +244,7 @@ pub async fn apply_read(
     Ok(true)
 }
 
-/// Runs steps until the projection is caught up, then builds the indexes it went without while
-/// it was behind (if it was emptied); returns how many events were applied.
+/// Runs steps until the projection is caught up; returns how many events were applied.
 pub async fn catch_up(
     pool: &PgPool,
     projection: &dyn Projection,
@@ -266,10 +254,7 @@ pub async fn catch_up(
     loop {
         match try_project_batch(pool, projection, batch_size).await? {
             Outcome::Processed(n) => applied += u64::try_from(n).unwrap_or(u64::MAX),
-            Outcome::CaughtUp => {
-                build_deferred(pool, &[projection.name()], true).await?;
-                return Ok(applied);
-            }
+            Outcome::CaughtUp => return Ok(applied),
             Outcome::Busy => tokio::time::sleep(Duration::from_millis(20)).await,
         }
     }
@@ -390,7 +375,6 @@ async fn work(
     let name = projection.name();
     let mut backoff = Duration::from_millis(100);
     let mut backlog_recorded: Option<tokio::time::Instant> = None;
-    let mut indexes_deferred = true;
     while !*stop.borrow() {
         // Mark the current wake-up as seen before reading, so a notification that arrives while
         // the batch runs is not lost.
@@ -399,22 +383,12 @@ async fn work(
             Ok(Outcome::Processed(n)) => {
                 backoff = Duration::from_millis(100);
                 progress.bump();
-                indexes_deferred |= i64::try_from(n).unwrap_or(i64::MAX) >= config.batch_size;
                 if i64::try_from(n).unwrap_or(i64::MAX) < config.batch_size {
                     tokio::time::sleep(config.gather_alone).await;
                 }
             }
             Ok(Outcome::CaughtUp) => {
                 backoff = Duration::from_millis(100);
-                if indexes_deferred {
-                    match build_deferred(&pool, &[name], false).await {
-                        Ok((_, left)) => indexes_deferred = left > 0,
-                        Err(error) => {
-                            tracing::warn!(projection = name, %error,
-                                "cannot build deferred indexes; retrying");
-                        }
-                    }
-                }
                 if backlog_recorded.is_none_or(|at| at.elapsed() >= BACKLOG_EVERY) {
                     group::record_backlogs(&pool, &[name]).await;
                     backlog_recorded = Some(tokio::time::Instant::now());

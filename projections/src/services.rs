@@ -30,11 +30,6 @@ impl Projection for Services {
         &["services", "operations"]
     }
 
-    /// A batch loads the failed operations of the services it touches (`operations_service`).
-    fn indexes_read_applying(&self) -> &'static [&'static str] {
-        &["operations_service"]
-    }
-
     async fn apply_batch(
         &self,
         tx: &mut PgConnection,
