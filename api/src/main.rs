@@ -7,6 +7,13 @@ use api::cli::{audit, bench, demo, migrate, projections, run_billing, serve};
 use api::telemetry;
 use clap::Parser;
 
+/// mimalloc rather than the C library's allocator: a rebuild spent about a quarter of its own CPU
+/// in glibc's malloc and free (many small, short-lived allocations across the runtime's
+/// threads: rows, arrays of parameters, decoded events), which mimalloc serves from per-thread
+/// pages (BENCHMARKS.md, issue 16).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
