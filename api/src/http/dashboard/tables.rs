@@ -180,7 +180,7 @@ impl Totals {
 /// `GET` the API route its page is checked against.
 pub(super) fn nav(session: &super::Session, nav: &mut Vec<super::NavLink>) {
     const PAGES: [(&str, &str, &str); 8] = [
-        ("/v1/services/{id}", "/dashboard/services", "Services"),
+        ("/v1/services", "/dashboard/services", "Services"),
         ("/v1/tariffs", "/dashboard/tariffs", "Tariffs"),
         ("/v1/promo-codes", "/dashboard/promo-codes", "Promo codes"),
         ("/v1/reports/revenue", "/dashboard/reports", "Reports"),
