@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use crate::http::answer::format_amount;
 use crate::http::error::ApiError;
+use crate::http::state::AppState;
 
 /// The frozen parts of an issued document, as drafted.
 #[derive(Debug, Clone, Deserialize)]
@@ -80,10 +81,10 @@ const LINE_HEADINGS: [&str; 7] = [
 impl Document {
     /// The document of `invoice` as the read model holds it, with the number of the invoice a
     /// credit note corrects read from the same read model (its id when it has none).
-    pub async fn read(pool: &sqlx::PgPool, invoice: &InvoiceRow) -> Result<Document, ApiError> {
+    pub async fn read(state: &AppState, invoice: &InvoiceRow) -> Result<Document, ApiError> {
         let mut document = Document::of(invoice)?;
         if let Some(corrects) = invoice.corrects {
-            let number = projections::invoices::get(pool, corrects)
+            let number = projections::invoices::get(&state.pool, corrects)
                 .await?
                 .and_then(|row| row.number);
             document.facts.push((

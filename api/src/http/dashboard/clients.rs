@@ -649,7 +649,7 @@ pub(super) async fn invoice(
         Ok(None) => return not_found(),
         Err(error) => return failed(error.into()),
     };
-    let html = match crate::http::document::Document::read(&state.pool, &row).await {
+    let html = match crate::http::document::Document::read(&state, &row).await {
         Ok(document) => document.html(),
         Err(error) => Err(error),
     };

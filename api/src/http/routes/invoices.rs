@@ -483,7 +483,7 @@ pub async fn get_invoice(
         let (invoice, _) = view(row);
         return Ok(Json(invoice).into_response());
     }
-    let document = crate::http::document::Document::read(&state.pool, &row).await?;
+    let document = crate::http::document::Document::read(&state, &row).await?;
     if format == "html" {
         return Ok((
             [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
