@@ -739,4 +739,27 @@ async fn the_reports_page_filters_by_provider_currency_method_basis_as_of_and_st
     assert!(bad.contains("id=\"page-error\""), "{bad}");
     assert!(bad.contains("ISO 4217"), "{bad}");
     assert!(section(&bad, "services").contains("VDS Large"));
+
+    // In the browser: choose the provider and a method in the form, show, and see the same.
+    let browser = scene.browser().await;
+    scene.page(&browser, "/dashboard/reports", "Reports").await;
+    browser
+        .click(&format!("#provider option[value=\"{other}\"]"))
+        .await;
+    browser.type_into("#method", "bank_transfer").await;
+    browser.click("#status option[value=\"active\"]").await;
+    browser.click("#show").await;
+    let address = browser.address_with("method=bank_transfer").await;
+    assert!(
+        address.contains(&format!("provider_id={other}")),
+        "{address}"
+    );
+    browser.title_once("Reports").await;
+    let payments = browser.text("#payments").await;
+    assert!(payments.contains("70.00 EUR"), "{payments}");
+    assert!(!payments.contains("1,500.00 EUR"), "{payments}");
+    browser
+        .screenshot_in(SCREENSHOTS, "reports-filtered-by-provider")
+        .await;
+    browser.quit().await;
 }
