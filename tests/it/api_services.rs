@@ -145,6 +145,7 @@ async fn api_services_lists_every_client_by_keyset_pages_with_filters_for_staff_
     let bad_status = server.get("/v1/services?status=sleeping").await;
     let bad_type = server.get("/v1/services?item_type=castle").await;
     let bad_limit = server.get("/v1/services?limit=0").await;
+    let bad_client = server.get("/v1/services?client_id=nobody").await;
 
     // Assert: every service once, newest first, in pages of four.
     assert_eq!(first.status, StatusCode::OK, "{first:?}");
@@ -182,7 +183,7 @@ async fn api_services_lists_every_client_by_keyset_pages_with_filters_for_staff_
     }
     // Staff without `services:read` are refused; bad parameters are problems.
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{refused:?}");
-    for bad in [&bad_cursor, &bad_status, &bad_type, &bad_limit] {
+    for bad in [&bad_cursor, &bad_status, &bad_type, &bad_limit, &bad_client] {
         assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{bad:?}");
         assert_eq!(bad.content_type, "application/problem+json");
     }
