@@ -666,12 +666,13 @@ impl ServiceSort {
     }
 }
 
-/// What the dashboard's list of services narrows to: one status, one item type (all for
-/// `None`).
+/// What `GET /v1/services` and the dashboard's list of services narrow to: one status, one
+/// item type, one client (all for `None`).
 #[derive(Debug, Clone, Default)]
 pub struct ServiceFilter {
     pub status: Option<String>,
     pub item_type: Option<String>,
+    pub client_id: Option<Uuid>,
 }
 
 /// Up to `limit` services matching `filter`, in `sort`'s order, on the page `keyset` names
@@ -699,6 +700,7 @@ pub async fn page_sorted(
     let mut rows: Vec<ServiceRecord> = sqlx::query_as(&format!(
         "SELECT {SERVICE_RECORD_COLUMNS} FROM services
           WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR item_type = $2)
+            AND ($5::uuid IS NULL OR client_id = $5)
             AND ($3::uuid IS NULL
                  OR ({key}, id) {compare} (SELECT {key}, id FROM services WHERE id = $3))
           ORDER BY {key} {order}, id {order} LIMIT $4"
@@ -707,6 +709,7 @@ pub async fn page_sorted(
     .bind(filter.item_type.as_deref())
     .bind(boundary)
     .bind(limit)
+    .bind(filter.client_id)
     .fetch_all(pool)
     .await?;
     if backwards {
@@ -722,10 +725,12 @@ pub async fn count_matching(
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT count(*) FROM services
-          WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR item_type = $2)",
+          WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR item_type = $2)
+            AND ($3::uuid IS NULL OR client_id = $3)",
     )
     .bind(filter.status.as_deref())
     .bind(filter.item_type.as_deref())
+    .bind(filter.client_id)
     .fetch_one(pool)
     .await
 }

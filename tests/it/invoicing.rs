@@ -365,6 +365,106 @@ async fn an_invoice_prints_as_html_and_pdf() {
 }
 
 #[tokio::test]
+async fn a_script_in_a_cyrillic_client_name_prints_escaped_and_intact_on_invoice_and_credit_note() {
+    // Arrange
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let company = company(&server, &provider, "NL", "yearly").await;
+    let name = "<script>alert('x')</script> ООО «Ромашка» & Жук";
+    let registered = server
+        .post(
+            "/v1/clients",
+            json!({ "provider_id": provider, "name": name, "email": "romashka@example.com",
+                    "kind": "individual", "country": "DE" }),
+        )
+        .await;
+    assert_eq!(registered.status, StatusCode::CREATED, "{registered:?}");
+    let client = registered.body["id"].as_str().unwrap().to_owned();
+    let invoice = issue(
+        &server,
+        &client,
+        &company,
+        json!([{ "description": "Хостинг <i>VDS</i>", "quantity": "1", "unit_price": "20.00" }]),
+        "2027-05-01",
+    )
+    .await;
+    let invoice_id = invoice.body["id"].as_str().unwrap().to_owned();
+    let note = server
+        .post(
+            &format!("/v1/invoices/{invoice_id}/credit-notes"),
+            json!({
+                "credit_note_id": Uuid::now_v7(),
+                "lines": [{ "description": "Простой <b>2</b> дня", "quantity": "1", "unit_price": "5.00" }],
+                "reason": "outage",
+            }),
+        )
+        .await;
+    assert_eq!(note.status, StatusCode::CREATED, "{note:?}");
+    let note_id = note.body["id"].as_str().unwrap().to_owned();
+    let note_number = note.body["number"].as_str().unwrap().to_owned();
+    let position = note.body["position"].as_i64().unwrap();
+    let html = |id: String| {
+        let server = &server;
+        async move {
+            let answer = server
+                .http
+                .get(format!(
+                    "{}/v1/invoices/{id}?format=html&min_position={position}",
+                    server.url
+                ))
+                .bearer_auth(tests::ADMIN_TOKEN)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), StatusCode::OK);
+            answer.text().await.unwrap()
+        }
+    };
+
+    // Act
+    let invoice_html = html(invoice_id.clone()).await;
+    let note_html = html(note_id.clone()).await;
+    let note_pdf = server
+        .http
+        .get(format!("{}/v1/invoices/{note_id}?format=pdf", server.url))
+        .bearer_auth(tests::ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+
+    // Assert
+    let escaped = "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; ООО «Ромашка» &amp; Жук";
+    for html in [&invoice_html, &note_html] {
+        assert!(
+            html.contains(escaped),
+            "the name is escaped and intact: {html}"
+        );
+        assert!(!html.contains("<script>"), "no script runs");
+        assert!(html.contains("<meta charset=\"utf-8\">"));
+    }
+    assert!(invoice_html.contains("Хостинг &lt;i&gt;VDS&lt;/i&gt;"));
+    assert!(note_html.contains(&format!("<title>Credit note {note_number}</title>")));
+    assert!(note_html.contains("Простой &lt;b&gt;2&lt;/b&gt; дня"));
+    let invoice_number = invoice.body["number"].as_str().unwrap();
+    assert!(
+        note_html.contains(&format!(
+            "This credit note corrects invoice {invoice_number}."
+        )),
+        "the credit note names the invoice by its number: {note_html}"
+    );
+    assert!(!invoice_html.contains("corrects invoice"));
+    assert!(note_pdf.starts_with(b"%PDF-"), "the PDF still prints");
+    assert!(
+        note_pdf
+            .windows(note_number.len())
+            .any(|w| w == note_number.as_bytes())
+    );
+}
+
+#[tokio::test]
 async fn bad_invoice_input_is_a_problem_that_writes_nothing() {
     // Arrange
     let server = TestServer::start().await;

@@ -5,6 +5,8 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod api;
+// `GET /v1/services` (helper "polish").
+mod api_services;
 mod audit;
 mod bench;
 mod billing;

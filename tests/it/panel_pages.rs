@@ -634,3 +634,132 @@ async fn the_services_and_tariffs_lists_page_by_keyset_with_a_count_filters_and_
     assert!(bad.contains("not the first day of a month"), "{bad}");
     assert!(bad.contains("id=\"debtors\""), "the other reports: {bad}");
 }
+
+/// The HTML of the section `id` of a tables page.
+fn section<'a>(html: &'a str, id: &str) -> &'a str {
+    let start = html
+        .find(&format!("<section id=\"{id}\">"))
+        .unwrap_or_else(|| panic!("no section {id}: {html}"));
+    let rest = &html[start..];
+    &rest[..rest.find("</section>").unwrap()]
+}
+
+#[tokio::test]
+async fn the_reports_page_filters_by_provider_currency_method_basis_as_of_and_status_as_the_api() {
+    // Arrange: a second provider whose client paid 70.00 EUR.
+    let scene = Scene::new().await;
+    let server = &scene.server;
+    let other = created(
+        server,
+        "/v1/providers",
+        json!({"name": "Other Hosting", "currency": "EUR"}),
+    )
+    .await;
+    let carol = server.client(&other, "Carol Other").await;
+    created(
+        server,
+        &format!("/v1/clients/{carol}/payments"),
+        json!({"payment_id": uuid::Uuid::now_v7(), "amount": "70.00", "currency": "EUR",
+               "method": "bank_transfer"}),
+    )
+    .await;
+    let admin = Panel::sign_in(server, "admin", ADMIN_TOKEN).await;
+    server.settled().await;
+
+    // Act
+    let (by_provider_status, _, by_provider) = admin
+        .get(&format!("/dashboard/reports?provider_id={other}"))
+        .await;
+    let (_, _, by_method) = admin.get("/dashboard/reports?method=card").await;
+    let (_, _, recognised) = admin.get("/dashboard/reports?basis=recognised").await;
+    let (_, _, as_of) = admin.get("/dashboard/reports?as_of=2026-01-01").await;
+    let (_, _, active) = admin.get("/dashboard/reports?status=active").await;
+    let (_, _, suspended) = admin.get("/dashboard/reports?status=suspended").await;
+    let (_, _, in_usd) = admin.get("/dashboard/reports?currency=USD").await;
+    let (bad_status, _, bad) = admin.get("/dashboard/reports?currency=EURO").await;
+    let (csv_status, _, csv) = admin
+        .get(&format!(
+            "/dashboard/reports/payments/csv?provider_id={other}"
+        ))
+        .await;
+
+    // Assert: the provider's payments only, as the API reports them, and the form keeps it.
+    assert_eq!(by_provider_status, StatusCode::OK, "{by_provider}");
+    let api = read(server, &format!("/v1/reports/payments?provider_id={other}")).await;
+    let rows = api["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(rows.len(), 1, "{api}");
+    let payments = section(&by_provider, "payments");
+    assert!(
+        payments.contains(&shown(dec(&rows[0]["net_amount"]), "EUR")),
+        "{payments}"
+    );
+    assert!(!payments.contains("1,500.00 EUR"), "{payments}");
+    assert!(
+        by_provider.contains(&format!("<option value=\"{other}\" selected>Other Hosting")),
+        "{by_provider}"
+    );
+    assert!(
+        by_provider.contains(&format!("provider_id={other}")),
+        "the CSV links keep it"
+    );
+    assert_eq!(csv_status, StatusCode::OK);
+    assert_eq!(
+        csv.lines().count(),
+        2,
+        "a header and Carol's payment: {csv}"
+    );
+    assert!(csv.contains(&other));
+    // No card payments; the recognised basis; deferred revenue as of a day; services by status.
+    assert!(section(&by_method, "payments").contains("Nothing yet."));
+    assert!(by_method.contains("id=\"method\" name=\"method\" value=\"card\""));
+    let revenue = read(server, "/v1/reports/revenue?basis=recognised").await;
+    let income: Decimal = revenue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| dec(&r["revenue"]))
+        .sum();
+    assert!(recognised.contains("recognised basis"), "{recognised}");
+    assert!(recognised.contains("<option value=\"recognised\" selected>"));
+    if income > Decimal::ZERO {
+        assert!(section(&recognised, "revenue").contains(&shown(income, "EUR")));
+    }
+    assert!(
+        as_of.contains("Deferred revenue at the end of 2026-01-01"),
+        "{as_of}"
+    );
+    assert!(as_of.contains("value=\"2026-01-01\""));
+    assert!(section(&active, "services").contains("VDS Large"));
+    assert!(section(&suspended, "services").contains("Nothing yet."));
+    assert!(suspended.contains("<option value=\"suspended\" selected>"));
+    assert!(section(&in_usd, "debtors").contains("Nothing yet."));
+    assert!(section(&in_usd, "payments").contains("Nothing yet."));
+    // A currency that is no ISO code is the API's 400, shown above what could be read.
+    assert_eq!(bad_status, StatusCode::BAD_REQUEST, "{bad}");
+    assert!(bad.contains("id=\"page-error\""), "{bad}");
+    assert!(bad.contains("ISO 4217"), "{bad}");
+    assert!(section(&bad, "services").contains("VDS Large"));
+
+    // In the browser: choose the provider and a method in the form, show, and see the same.
+    let browser = scene.browser().await;
+    scene.page(&browser, "/dashboard/reports", "Reports").await;
+    browser
+        .click(&format!("#provider option[value=\"{other}\"]"))
+        .await;
+    browser.type_into("#method", "bank_transfer").await;
+    browser.click("#status option[value=\"active\"]").await;
+    browser.click("#show").await;
+    let address = browser.address_with("method=bank_transfer").await;
+    assert!(
+        address.contains(&format!("provider_id={other}")),
+        "{address}"
+    );
+    browser.title_once("Reports").await;
+    let payments = browser.text("#payments").await;
+    assert!(payments.contains("70.00 EUR"), "{payments}");
+    assert!(!payments.contains("1,500.00 EUR"), "{payments}");
+    browser
+        .screenshot_in(SCREENSHOTS, "reports-filtered-by-provider")
+        .await;
+    browser.quit().await;
+}

@@ -100,6 +100,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("POST /v1/promo-codes/{id}/disable", "2333331"),
     ("POST /v1/clients/{id}/services", "2223231"),
     ("GET /v1/clients/{id}/services", "2223231"),
+    ("GET /v1/services", "2223331"),
     ("GET /v1/services/{id}", "2223231"),
     ("POST /v1/services/{id}/prolong", "2223231"),
     ("POST /v1/services/{id}/suspend", "2223331"),
@@ -514,7 +515,7 @@ impl Scene {
             | (M::GET, "/v1/departments" | "/v1/staff" | "/v1/providers" | "/v1/clients")
             | (M::GET, "/v1/payments" | "/v1/invoices" | "/v1/action-log" | "/v1/tariffs")
             | (M::GET, "/v1/promo-codes" | "/v1/operations" | "/v1/companies")
-            | (M::GET, "/v1/currencies") => call(method, template, None),
+            | (M::GET, "/v1/currencies" | "/v1/services") => call(method, template, None),
             (M::POST, "/v1/auth/login") => {
                 let email = self.staff(vec![], false).await;
                 call(

@@ -1,6 +1,9 @@
-//! The printable invoice: the frozen document of the invoices read model rendered as HTML (every
-//! value escaped) and as a PDF in the standard Helvetica font (nothing to embed).
+//! The printable invoice and credit note: the frozen document of the invoices read model
+//! rendered as HTML by the askama templates `invoice.html` and `credit_note.html` (around the
+//! printable layout `document.html`, every value escaped by the template engine) and as a PDF in
+//! the standard Helvetica font (nothing to embed).
 
+use askama::Template;
 use domain::company::SellerDetails;
 use domain::ids::PaymentId;
 use domain::invoice::{InvoicePeriod, PayerDetails};
@@ -11,6 +14,7 @@ use serde::Deserialize;
 
 use crate::http::answer::format_amount;
 use crate::http::error::ApiError;
+use crate::http::state::AppState;
 
 /// The frozen parts of an issued document, as drafted.
 #[derive(Debug, Clone, Deserialize)]
@@ -42,6 +46,26 @@ pub struct Document {
     lines: Vec<[String; 7]>,
     totals: Vec<(String, String)>,
     notes: Vec<String>,
+    /// Whether it is a credit note (printed by `credit_note.html`).
+    credit_note: bool,
+    /// The number of the invoice a credit note corrects, when it has one.
+    corrects: Option<String>,
+}
+
+/// An invoice or a proforma invoice as HTML.
+#[derive(Template)]
+#[template(path = "invoice.html")]
+struct InvoiceHtml<'a> {
+    doc: &'a Document,
+    headings: [&'static str; 7],
+}
+
+/// A credit note as HTML.
+#[derive(Template)]
+#[template(path = "credit_note.html")]
+struct CreditNoteHtml<'a> {
+    doc: &'a Document,
+    headings: [&'static str; 7],
 }
 
 const LINE_HEADINGS: [&str; 7] = [
@@ -55,6 +79,23 @@ const LINE_HEADINGS: [&str; 7] = [
 ];
 
 impl Document {
+    /// The document of `invoice` as the read model holds it, with the number of the invoice a
+    /// credit note corrects read from the same read model (its id when it has none).
+    pub async fn read(state: &AppState, invoice: &InvoiceRow) -> Result<Document, ApiError> {
+        let mut document = Document::of(invoice)?;
+        if let Some(corrects) = invoice.corrects {
+            let number = projections::invoices::get(&state.pool, corrects)
+                .await?
+                .and_then(|row| row.number);
+            document.facts.push((
+                "Corrects invoice".to_string(),
+                number.clone().unwrap_or_else(|| corrects.to_string()),
+            ));
+            document.corrects = number;
+        }
+        Ok(document)
+    }
+
     /// The document of `invoice` as the read model holds it.
     pub fn of(invoice: &InvoiceRow) -> Result<Document, ApiError> {
         let parts: DocumentParts =
@@ -83,9 +124,6 @@ impl Document {
         }
         if let Some(payment) = parts.payment_id {
             facts.push(("Payment".to_string(), payment.to_string()));
-        }
-        if let Some(corrects) = invoice.corrects {
-            facts.push(("Corrects invoice".to_string(), corrects.to_string()));
         }
         let mut seller = vec![parts.seller.name.clone()];
         seller.extend(parts.seller.address.lines().map(str::to_string));
@@ -143,67 +181,28 @@ impl Document {
             lines,
             totals,
             notes,
+            credit_note: invoice.kind == "credit_note",
+            corrects: None,
         })
     }
 
-    /// The document as a standalone HTML page.
-    pub fn html(&self) -> String {
-        let mut html = String::with_capacity(4096);
-        html.push_str("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>");
-        html.push_str(&escape(&self.title));
-        html.push_str(
-            "</title><style>body{font-family:Helvetica,Arial,sans-serif;margin:2em;max-width:60em}\
-             table{border-collapse:collapse;width:100%}td,th{padding:.3em .5em;border-bottom:1px solid #ccc}\
-             th{text-align:left}td.n,th.n{text-align:right}.parties{display:flex;gap:4em;margin:1.5em 0}\
-             .totals{margin-left:auto;width:auto}</style></head><body>",
-        );
-        html.push_str(&format!(
-            "<h1>{}</h1><table class=\"facts\">",
-            escape(&self.title)
-        ));
-        for (name, value) in &self.facts {
-            html.push_str(&format!(
-                "<tr><th>{}</th><td>{}</td></tr>",
-                escape(name),
-                escape(value)
-            ));
-        }
-        html.push_str("</table><div class=\"parties\">");
-        for (heading, lines) in [("Seller", &self.seller), ("Bill to", &self.payer)] {
-            html.push_str(&format!("<div><h2>{heading}</h2>"));
-            for line in lines {
-                html.push_str(&format!("<div>{}</div>", escape(line)));
+    /// The document as a standalone HTML page: `credit_note.html` for a credit note,
+    /// `invoice.html` otherwise, both around the printable layout `document.html`.
+    pub fn html(&self) -> Result<String, ApiError> {
+        let rendered = if self.credit_note {
+            CreditNoteHtml {
+                doc: self,
+                headings: LINE_HEADINGS,
             }
-            html.push_str("</div>");
-        }
-        html.push_str("</div><table class=\"lines\"><thead><tr>");
-        for (index, heading) in LINE_HEADINGS.iter().enumerate() {
-            let class = if index == 0 { "" } else { " class=\"n\"" };
-            html.push_str(&format!("<th{class}>{heading}</th>"));
-        }
-        html.push_str("</tr></thead><tbody>");
-        for line in &self.lines {
-            html.push_str("<tr>");
-            for (index, cell) in line.iter().enumerate() {
-                let class = if index == 0 { "" } else { " class=\"n\"" };
-                html.push_str(&format!("<td{class}>{}</td>", escape(cell)));
+            .render()
+        } else {
+            InvoiceHtml {
+                doc: self,
+                headings: LINE_HEADINGS,
             }
-            html.push_str("</tr>");
-        }
-        html.push_str("</tbody></table><table class=\"totals\">");
-        for (name, value) in &self.totals {
-            html.push_str(&format!(
-                "<tr><th>{}</th><td class=\"n\">{}</td></tr>",
-                escape(name),
-                escape(value)
-            ));
-        }
-        html.push_str("</table>");
-        for note in &self.notes {
-            html.push_str(&format!("<p class=\"note\">{}</p>", escape(note)));
-        }
-        html.push_str("</body></html>");
-        html
+            .render()
+        };
+        rendered.map_err(|e| ApiError::internal(&e))
     }
 
     /// The document as a PDF (A4, Helvetica, as many pages as the lines need).
@@ -299,20 +298,33 @@ impl Document {
     }
 }
 
-/// `text` with the HTML special characters escaped.
-pub fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            other => escaped.push(other),
+/// The documents' template filters. (`filter_fn` makes a `pub` type of each: the module is
+/// private, so nothing leaks.)
+#[allow(unreachable_pub)]
+mod filters {
+    use askama::Values;
+    use askama::filters::Safe;
+
+    /// `value` escaped for HTML with the named entities `&lt;` `&gt;` `&amp;` `&quot;` and
+    /// `&#39;`, as documents were printed before the templates, so that a printed document reads
+    /// byte for byte as it did. The template applies it to every value; a value without it is
+    /// still escaped by the engine's own HTML escaper (with numeric entities).
+    #[askama::filter_fn]
+    pub fn entities(value: impl std::fmt::Display, _: &dyn Values) -> askama::Result<Safe<String>> {
+        let text = value.to_string();
+        let mut escaped = String::with_capacity(text.len());
+        for c in text.chars() {
+            match c {
+                '&' => escaped.push_str("&amp;"),
+                '<' => escaped.push_str("&lt;"),
+                '>' => escaped.push_str("&gt;"),
+                '"' => escaped.push_str("&quot;"),
+                '\'' => escaped.push_str("&#39;"),
+                other => escaped.push(other),
+            }
         }
+        Ok(Safe(escaped))
     }
-    escaped
 }
 
 /// At most `max` characters of `text`.
@@ -344,12 +356,47 @@ fn win_ansi(text: &str) -> Vec<u8> {
 mod tests {
     use super::*;
 
+    fn document(payer: &str, credit_note: bool) -> Document {
+        Document {
+            title: "Credit note CN2027-000001".to_string(),
+            facts: vec![("Status".to_string(), "issued".to_string())],
+            seller: vec!["Seller & Co".to_string()],
+            payer: vec![payer.to_string()],
+            lines: vec![[
+                "Hosting <b>mail</b>".to_string(),
+                "1".to_string(),
+                "5.00".to_string(),
+                "0.00".to_string(),
+                "5.00".to_string(),
+                "21".to_string(),
+                "6.05".to_string(),
+            ]],
+            totals: vec![("Total EUR".to_string(), "6.05".to_string())],
+            notes: vec!["Note 'quoted'".to_string()],
+            credit_note,
+            corrects: Some("INV2027-000001".to_string()),
+        }
+    }
+
     #[test]
-    fn html_special_characters_are_escaped() {
-        assert_eq!(
-            escape("<script>alert('x') & \"y\"</script>"),
-            "&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;"
+    fn the_templates_escape_every_value_and_keep_cyrillic() {
+        let payer = "<script>alert(1)</script> ООО «Ромашка»";
+        let html = document(payer, false).html().unwrap();
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt; ООО «Ромашка»"),
+            "{html}"
         );
+        assert!(!html.contains("<script>"));
+        assert!(html.contains("Seller &amp; Co"));
+        assert!(html.contains("Hosting &lt;b&gt;mail&lt;/b&gt;"));
+        assert!(html.contains("<td class=\"n\">6.05</td>"));
+        assert!(
+            !html.contains("id=\"corrects\""),
+            "an invoice corrects nothing"
+        );
+        let note = document(payer, true).html().unwrap();
+        assert!(note.contains("This credit note corrects invoice INV2027-000001."));
+        assert!(note.contains("&lt;script&gt;"));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use projections::clients::Keyset;
-use projections::services::{ServiceFilter, ServiceSort};
+use projections::services::ServiceSort;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -19,33 +19,13 @@ use super::tables::{Cell, PageParams, Section, TablesPage, next_page};
 use super::{Layout, Session, failed, may_open, message, render};
 use crate::http::answer::id_cursor;
 use crate::http::error::ApiError;
+use crate::http::routes::services::{ITEM_TYPES, STATUSES, run_list_services, service_filter};
 use crate::http::state::AppState;
 // The API's own extractor: it refuses the NUL character (`%00`) with a 400 problem.
 use crate::http::extract::Query;
 
 /// Services per page.
 const PAGE: i64 = 100;
-
-/// The statuses of a service, as the domain names them (`ServiceStatus`).
-const STATUSES: [&str; 6] = [
-    "ordered",
-    "provisioning",
-    "active",
-    "suspended",
-    "closed",
-    "deleted",
-];
-
-/// The item types of a tariff, as the domain names them (`ItemType`).
-const ITEM_TYPES: [&str; 7] = [
-    "domain",
-    "shared_hosting",
-    "vds",
-    "dedicated_server",
-    "ssl_certificate",
-    "dns_hosting",
-    "other",
-];
 
 #[derive(Deserialize, Default)]
 pub(super) struct ServicesParams {
@@ -89,21 +69,13 @@ struct ServiceRow {
     renews: &'static str,
 }
 
-/// A filter's value: `None` when empty or not one of `known`.
-fn one_of(value: Option<&str>, known: &[&str]) -> Option<String> {
-    value
-        .map(str::trim)
-        .filter(|v| known.contains(v))
-        .map(str::to_owned)
-}
-
-/// Every service, as `GET /v1/services/{id}` shows each: staff who may read services.
+/// Every service, as `GET /v1/services` lists them: staff who may call that route.
 pub(super) async fn services(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(params): Query<ServicesParams>,
 ) -> Response {
-    let session = match may_open(&state, &headers, "/v1/services/{id}").await {
+    let session = match may_open(&state, &headers, "/v1/services").await {
         Ok(session) => session,
         Err(answer) => return answer,
     };
@@ -118,10 +90,12 @@ async fn services_page(
     session: &Session,
     params: ServicesParams,
 ) -> Result<ServicesPage, ApiError> {
-    let filter = ServiceFilter {
-        status: one_of(params.status.as_deref(), &STATUSES),
-        item_type: one_of(params.item_type.as_deref(), &ITEM_TYPES),
-    };
+    // The route's own filter: an unknown status or item type is its 400 problem.
+    let filter = service_filter(
+        params.status.as_deref().map(str::trim),
+        params.item_type.as_deref().map(str::trim),
+        None,
+    )?;
     let (sort, sort_name) = match params.sort.as_deref() {
         Some("paid_until") => (ServiceSort::PaidUntil, "paid_until"),
         Some("tariff") => (ServiceSort::Tariff, "tariff"),
@@ -133,8 +107,7 @@ async fn services_page(
         (None, None) => Keyset::First,
     };
     let pool = &state.pool;
-    let mut found =
-        projections::services::page_sorted(pool, &filter, sort, keyset, PAGE + 1).await?;
+    let mut found = run_list_services(state, &filter, sort, keyset, PAGE + 1).await?;
     let total = projections::services::count_matching(pool, &filter).await?;
     let limit = usize::try_from(PAGE).unwrap_or(100);
     // One row more than a page says there is a page beyond it in the direction read.

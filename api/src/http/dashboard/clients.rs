@@ -675,12 +675,12 @@ pub(super) async fn invoice(
         Ok(None) => return not_found(),
         Err(error) => return failed(error.into()),
     };
-    match crate::http::document::Document::of(&row) {
-        Ok(document) => (
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            document.html(),
-        )
-            .into_response(),
+    let html = match crate::http::document::Document::read(&state, &row).await {
+        Ok(document) => document.html(),
+        Err(error) => Err(error),
+    };
+    match html {
+        Ok(html) => ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response(),
         Err(error) => failed(error),
     }
 }

@@ -15,9 +15,10 @@
 //! each action asks the rule table for its API route before it calls what that route calls
 //! (`actions`).
 //!
-//! `login` signs in and out; `overview`, `clients`, `lists` (invoices, payments, the ticket
-//! queue) and
-//! `action_log` are the pages;
+//! `login` signs in and out; `overview`, `clients` (with an invoice's printable document),
+//! `lists` (invoices, payments, the ticket queue), `catalog` (services, tariffs, promo codes),
+//! `settings` (currencies, companies, staff, notifications), `reports` (with CSV) and
+//! `action_log` are the pages, `tables` the plain tables page several of them share;
 //! `format` shows amounts and times.
 //! `client_actions` with `client_forms` (the client page's edit, adjustment, credit limit,
 //! credit note, transfer, merge and acting as), `tickets` (one ticket) and `operations` (with

@@ -3,7 +3,9 @@
 //! with totals per currency, each with a CSV link. The CSV is served under
 //! `/dashboard/reports/{report}/csv` so that the browser's session cookie goes with it, after the
 //! same rule check as the API route, from the same function the route calls
-//! (`routes::reports::run_*`): one query, two forms.
+//! (`routes::reports::run_*`): one query, two forms. The form takes the range and grouping and
+//! the routes' filters (provider, currency, payment method, cash or recognised basis, deferred
+//! revenue "as of", services' status); each report gets those its route takes.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -24,17 +26,33 @@ use crate::http::routes::reports::{
     self as api, ClientsReportParams, DebtorsParams, DeferredRevenueParams, MrrParams,
     PaymentsReportParams, RevenueParams, ServicesReportParams,
 };
+use crate::http::routes::services::STATUSES;
 use crate::http::state::AppState;
 // The API's own extractor: it refuses the NUL character (`%00`) with a 400 problem.
 use crate::http::extract::Query;
 
 /// The page's and the downloads' parameters: the range and the grouping of the reports over a
-/// period, as the API's parameters of the same names (its defaults when left empty).
+/// period, and the filters, as the API's parameters of the same names (its defaults when left
+/// empty). Each report takes those of them its route takes; the route's function checks them.
 #[derive(Deserialize, Default, Clone)]
 pub(super) struct ReportsParams {
     from: Option<String>,
     to: Option<String>,
     group: Option<String>,
+    provider_id: Option<String>,
+    currency: Option<String>,
+    method: Option<String>,
+    basis: Option<String>,
+    as_of: Option<String>,
+    status: Option<String>,
+}
+
+/// A text field of the form: `None` when empty.
+fn given(value: Option<&str>) -> Option<String> {
+    value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
 }
 
 impl ReportsParams {
@@ -64,12 +82,33 @@ impl ReportsParams {
         self.group.clone().filter(|g| !g.is_empty())
     }
 
+    /// The provider chosen; anything but an id is a 400 problem, as the API's query parameter.
+    fn provider(&self) -> Result<Option<Uuid>, ApiError> {
+        given(self.provider_id.as_deref())
+            .map(|id| {
+                Uuid::parse_str(&id).map_err(|_| {
+                    ApiError::bad_request(
+                        "invalid_query",
+                        format!("provider_id: {id:?} is not an id"),
+                    )
+                })
+            })
+            .transpose()
+    }
+
+    fn currency(&self) -> Option<String> {
+        given(self.currency.as_deref())
+    }
+
     fn revenue(&self) -> Result<RevenueParams, ApiError> {
         let (from, to) = self.range()?;
         Ok(RevenueParams {
             group: self.group(),
             from,
             to,
+            provider_id: self.provider()?,
+            currency: self.currency(),
+            basis: given(self.basis.as_deref()),
             ..RevenueParams::default()
         })
     }
@@ -80,7 +119,43 @@ impl ReportsParams {
             group: self.group(),
             from,
             to,
+            provider_id: self.provider()?,
+            currency: self.currency(),
+            method: given(self.method.as_deref()),
             ..PaymentsReportParams::default()
+        })
+    }
+
+    fn debtors(&self) -> Result<DebtorsParams, ApiError> {
+        Ok(DebtorsParams {
+            provider_id: self.provider()?,
+            currency: self.currency(),
+            ..DebtorsParams::default()
+        })
+    }
+
+    fn mrr(&self) -> Result<MrrParams, ApiError> {
+        Ok(MrrParams {
+            provider_id: self.provider()?,
+            currency: self.currency(),
+            ..MrrParams::default()
+        })
+    }
+
+    fn deferred(&self) -> Result<DeferredRevenueParams, ApiError> {
+        Ok(DeferredRevenueParams {
+            as_of: Self::day("as_of", self.as_of.as_deref())?,
+            provider_id: self.provider()?,
+            currency: self.currency(),
+            ..DeferredRevenueParams::default()
+        })
+    }
+
+    fn services(&self) -> Result<ServicesReportParams, ApiError> {
+        Ok(ServicesReportParams {
+            provider_id: self.provider()?,
+            status: given(self.status.as_deref()),
+            ..ServicesReportParams::default()
         })
     }
 
@@ -93,18 +168,33 @@ impl ReportsParams {
         Ok(ClientsReportParams {
             from,
             to,
+            provider_id: self.provider()?,
             ..ClientsReportParams::default()
         })
     }
 
     /// The query string the page's links keep.
     fn query(&self) -> String {
-        format!(
-            "from={}&to={}&group={}",
-            query_value(self.from.as_deref().unwrap_or_default()),
-            query_value(self.to.as_deref().unwrap_or_default()),
-            query_value(self.group.as_deref().unwrap_or_default())
-        )
+        [
+            ("from", &self.from),
+            ("to", &self.to),
+            ("group", &self.group),
+            ("provider_id", &self.provider_id),
+            ("currency", &self.currency),
+            ("method", &self.method),
+            ("basis", &self.basis),
+            ("as_of", &self.as_of),
+            ("status", &self.status),
+        ]
+        .iter()
+        .map(|(name, value)| {
+            format!(
+                "{name}={}",
+                query_value(value.as_deref().unwrap_or_default())
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
     }
 }
 
@@ -154,21 +244,12 @@ pub(super) async fn report_csv(
     }
     let answer = match *name {
         "revenue" => download!(params.revenue(), api::run_revenue),
-        "deferred-revenue" => download!(
-            Ok::<_, ApiError>(DeferredRevenueParams::default()),
-            api::run_deferred_revenue
-        ),
+        "deferred-revenue" => download!(params.deferred(), api::run_deferred_revenue),
         "payments" => download!(params.payments(), api::run_payments),
-        "debtors" => download!(
-            Ok::<_, ApiError>(DebtorsParams::default()),
-            api::run_debtors
-        ),
+        "debtors" => download!(params.debtors(), api::run_debtors),
         "clients" => download!(params.clients(), api::run_clients),
-        "services" => download!(
-            Ok::<_, ApiError>(ServicesReportParams::default()),
-            api::run_services
-        ),
-        _ => download!(Ok::<_, ApiError>(MrrParams::default()), api::run_mrr),
+        "services" => download!(params.services(), api::run_services),
+        _ => download!(params.mrr(), api::run_mrr),
     };
     answer.unwrap_or_else(failed)
 }
@@ -224,38 +305,38 @@ async fn reports_page(
 ) -> Result<TablesPage, ApiError> {
     let query = params.query();
     let link = |name: &str| format!("/dashboard/reports/{name}/csv?{query}");
-    let mut sections = Vec::new();
-    let mut error = None;
-    // A bad range is the page's error, shown above what could be read.
-    let revenue = match params.revenue() {
-        Ok(p) => api::run_revenue(state, &p).await,
-        Err(e) => Err(e),
-    };
-    let payments = match params.payments() {
-        Ok(p) => api::run_payments(state, &p).await,
-        Err(e) => Err(e),
-    };
-    let clients = match params.clients() {
-        Ok(p) => api::run_clients(state, &p).await,
-        Err(e) => Err(e),
-    };
-    let debtors = api::run_debtors(state, &DebtorsParams::default()).await?;
-    let mrr = api::run_mrr(state, &MrrParams::default()).await?;
-    let services = api::run_services(state, &ServicesReportParams::default()).await?;
-    let deferred = api::run_deferred_revenue(state, &DeferredRevenueParams::default()).await?;
+    // Each report from its route's function with the parameters it takes; bad parameters are
+    // that function's 400 problem, shown above the reports that could be read.
+    macro_rules! run {
+        ($params:expr, $run:path) => {
+            match $params {
+                Ok(p) => $run(state, &p).await,
+                Err(e) => Err(e),
+            }
+        };
+    }
+    let revenue = run!(params.revenue(), api::run_revenue);
+    let payments = run!(params.payments(), api::run_payments);
+    let clients = run!(params.clients(), api::run_clients);
+    let debtors = run!(params.debtors(), api::run_debtors);
+    let mrr = run!(params.mrr(), api::run_mrr);
+    let services = run!(params.services(), api::run_services);
+    let deferred = run!(params.deferred(), api::run_deferred_revenue);
 
-    let mut tariff_ids: Vec<Uuid> = services.iter().map(|r| r.tariff_id).collect();
-    tariff_ids.extend(deferred.iter().map(|r| r.tariff_id));
+    let mut tariff_ids: Vec<Uuid> = Vec::new();
+    if let Ok(rows) = &services {
+        tariff_ids.extend(rows.iter().map(|r| r.tariff_id));
+    }
+    if let Ok(rows) = &deferred {
+        tariff_ids.extend(rows.iter().map(|r| r.tariff_id));
+    }
     if let Ok(rows) = &revenue {
         tariff_ids.extend(rows.iter().map(|r| r.tariff_id));
     }
-    let client_ids: Vec<Uuid> = debtors.iter().map(|r| r.client_id).collect();
+    let client_ids: Vec<Uuid> = debtors.iter().flatten().map(|r| r.client_id).collect();
+    let providers = projections::clients::providers(&state.pool).await?;
     let names = Names {
-        providers: projections::clients::providers(&state.pool)
-            .await?
-            .into_iter()
-            .map(|p| (p.id, p.name))
-            .collect(),
+        providers: providers.iter().map(|p| (p.id, p.name.clone())).collect(),
         tariffs: projections::catalog::names(&state.pool, &tariff_ids)
             .await?
             .into_iter()
@@ -266,39 +347,83 @@ async fn reports_page(
             .collect(),
     };
 
-    match revenue {
-        Ok(rows) => sections.extend(revenue_sections(&rows, &names, link("revenue"))),
-        Err(e) => error = Some(e.detail().to_owned()),
-    }
-    match payments {
-        Ok(rows) => sections.push(payments_section(&rows, link("payments"))),
-        Err(e) => error = error.or_else(|| Some(e.detail().to_owned())),
-    }
-    sections.push(debtors_section(session, &debtors, &names, link("debtors")));
-    sections.push(mrr_section(&mrr, &names, link("mrr")));
-    sections.push(deferred_section(
-        state,
-        &deferred,
-        &names,
-        link("deferred-revenue"),
-    ));
-    sections.push(services_section(&services, &names, link("services")));
-    match clients {
-        Ok(rows) => sections.push(clients_section(&rows, &names, link("clients"))),
-        Err(e) => error = error.or_else(|| Some(e.detail().to_owned())),
-    }
+    let mut sections = Vec::new();
+    let mut error: Option<String> = None;
+    let mut shown =
+        |result: Result<Vec<Section>, ApiError>, sections: &mut Vec<Section>| match result {
+            Ok(more) => sections.extend(more),
+            Err(e) => {
+                error.get_or_insert_with(|| e.detail().to_owned());
+            }
+        };
+    shown(
+        revenue.map(|rows| revenue_sections(&rows, &names, link("revenue"))),
+        &mut sections,
+    );
+    shown(
+        payments.map(|rows| vec![payments_section(&rows, link("payments"))]),
+        &mut sections,
+    );
+    shown(
+        debtors.map(|rows| vec![debtors_section(session, &rows, &names, link("debtors"))]),
+        &mut sections,
+    );
+    shown(
+        mrr.map(|rows| vec![mrr_section(&rows, &names, link("mrr"))]),
+        &mut sections,
+    );
+    let as_of = params
+        .deferred()
+        .ok()
+        .and_then(|p| p.as_of)
+        .unwrap_or_else(|| state.today());
+    shown(
+        deferred.map(|rows| {
+            vec![deferred_section(
+                as_of,
+                &rows,
+                &names,
+                link("deferred-revenue"),
+            )]
+        }),
+        &mut sections,
+    );
+    shown(
+        services.map(|rows| vec![services_section(&rows, &names, link("services"))]),
+        &mut sections,
+    );
+    shown(
+        clients.map(|rows| vec![clients_section(&rows, &names, link("clients"))]),
+        &mut sections,
+    );
     let mut page = TablesPage::of(session.layout("Reports"), sections);
+    let field = |value: &Option<String>| given(value.as_deref()).unwrap_or_default();
     page.period = Some(PeriodForm {
         action: "/dashboard/reports",
-        from: params.from.clone().unwrap_or_default(),
-        to: params.to.clone().unwrap_or_default(),
+        from: field(&params.from),
+        to: field(&params.to),
         group: params.group().unwrap_or_else(|| "month".to_owned()),
+        providers: providers
+            .into_iter()
+            .map(|p| (p.id.to_string(), p.name))
+            .collect(),
+        provider_id: field(&params.provider_id),
+        currency: field(&params.currency),
+        method: field(&params.method),
+        basis: given(params.basis.as_deref()).unwrap_or_else(|| "cash".to_owned()),
+        as_of: field(&params.as_of),
+        status: field(&params.status),
+        statuses: &STATUSES,
     });
-    page.intro = Some(
-        "Income is charges less credits less corrections, on the day charged (cash basis). \
-         Empty dates are the last twelve months."
-            .to_owned(),
-    );
+    let basis = if given(params.basis.as_deref()).as_deref() == Some("recognised") {
+        "each amount spread per day over the service period it pays for (recognised basis)"
+    } else {
+        "on the day charged (cash basis)"
+    };
+    page.intro = Some(format!(
+        "Income is charges less credits less corrections, {basis}. Empty dates are the last \
+         twelve months; the filters narrow the reports that take them."
+    ));
     page.error = error;
     Ok(page)
 }
@@ -481,7 +606,7 @@ fn mrr_section(rows: &[api::MrrRow], names: &Names, csv: String) -> Section {
 }
 
 fn deferred_section(
-    state: &AppState,
+    as_of: NaiveDate,
     rows: &[api::DeferredRevenueRow],
     names: &Names,
     csv: String,
@@ -503,7 +628,7 @@ fn deferred_section(
         .collect();
     Section::new(
         "deferred-revenue",
-        format!("Deferred revenue at the end of {}", state.today()),
+        format!("Deferred revenue at the end of {as_of}"),
         &[
             "Provider",
             "Tariff",

@@ -37,12 +37,24 @@ impl TablesPage {
     }
 }
 
-/// The reports' form: the range and whether rows are per day or per month.
+/// The reports' form: the range and whether rows are per day or per month, and the filters the
+/// report routes take (each empty for all, as the API's parameter left out).
 pub(super) struct PeriodForm {
     pub(super) action: &'static str,
     pub(super) from: String,
     pub(super) to: String,
     pub(super) group: String,
+    /// The providers to choose from: id and name.
+    pub(super) providers: Vec<(String, String)>,
+    pub(super) provider_id: String,
+    pub(super) currency: String,
+    pub(super) method: String,
+    /// `cash` or `recognised`.
+    pub(super) basis: String,
+    pub(super) as_of: String,
+    /// The services' status, from `statuses`.
+    pub(super) status: String,
+    pub(super) statuses: &'static [&'static str],
 }
 
 /// One table with its title.
@@ -180,7 +192,7 @@ impl Totals {
 /// `GET` the API route its page is checked against.
 pub(super) fn nav(session: &super::Session, nav: &mut Vec<super::NavLink>) {
     const PAGES: [(&str, &str, &str); 8] = [
-        ("/v1/services/{id}", "/dashboard/services", "Services"),
+        ("/v1/services", "/dashboard/services", "Services"),
         ("/v1/tariffs", "/dashboard/tariffs", "Tariffs"),
         ("/v1/promo-codes", "/dashboard/promo-codes", "Promo codes"),
         ("/v1/reports/revenue", "/dashboard/reports", "Reports"),

@@ -494,11 +494,11 @@ pub async fn get_invoice(
         let (invoice, _) = view(row);
         return Ok(Json(invoice).into_response());
     }
-    let document = crate::http::document::Document::of(&row)?;
+    let document = crate::http::document::Document::read(&state, &row).await?;
     if format == "html" {
         return Ok((
             [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            document.html(),
+            document.html()?,
         )
             .into_response());
     }

@@ -127,6 +127,7 @@ pub fn table() -> Vec<Route> {
         route!(services::order_service => Rule::write(Services).of(Owner::Client).for_clients().scope("services.order")),
         route!(services::list_client_services => Rule::read(Services).of(Owner::Client).for_clients()),
         route!(services::get_service => Rule::read(Services).of(Owner::Service).for_clients()),
+        route!(services::list_services => Rule::read(Services)),
         route!(services::prolong_service => Rule::write(Services).of(Owner::Service).for_clients()),
         route!(services::suspend_service => Rule::write(Services).of(Owner::Service)),
         route!(services::resume_service => Rule::write(Services).of(Owner::Service)),

@@ -1,4 +1,4 @@
-//! Services (ordered items): order, read, prolong, suspend, resume, close, change tariff, switch
+//! Services (ordered items): order, read, list for staff, prolong, suspend, resume, close, change tariff, switch
 //! automatic renewal, move to another client.
 
 use axum::Json;
@@ -11,13 +11,14 @@ use domain::service::{Service, SuspendReason};
 use domain::tariff::AddonSelection;
 use eventstore::Committed;
 use projections::ReadModel;
-use projections::services::ServiceRecord;
+use projections::clients::Keyset;
+use projections::services::{ServiceFilter, ServiceRecord, ServiceSort};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::http::answer::{
-    Accepted, Consistency, Page, accepted, accepted_with, format_amount, time_cursor,
+    Accepted, Consistency, Page, accepted, accepted_with, format_amount, id_cursor, time_cursor,
     time_cursor_of,
 };
 use crate::http::error::{ApiError, Problem};
@@ -439,6 +440,116 @@ pub async fn list_client_services(
     let page = crate::http::answer::page(rows, limit, |last: &ServiceRecord| {
         time_cursor_of(last.created_at, last.id)
     });
+    Ok(Json(Page {
+        items: page.items.into_iter().map(ServiceView::from).collect(),
+        next: page.next,
+    }))
+}
+
+/// The statuses of a service, as the domain names them (`ServiceStatus`).
+pub(crate) const STATUSES: [&str; 6] = [
+    "ordered",
+    "provisioning",
+    "active",
+    "suspended",
+    "closed",
+    "deleted",
+];
+
+/// The item types of a tariff, as the domain names them (`ItemType`).
+pub(crate) const ITEM_TYPES: [&str; 7] = [
+    "domain",
+    "shared_hosting",
+    "vds",
+    "dedicated_server",
+    "ssl_certificate",
+    "dns_hosting",
+    "other",
+];
+
+/// `GET /v1/services` parameters.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListAllServicesParams {
+    /// Only services in this status.
+    #[param(pattern = "^(ordered|provisioning|active|suspended|closed|deleted)$")]
+    pub status: Option<String>,
+    /// Only services of this item type.
+    #[param(
+        pattern = "^(domain|shared_hosting|vds|dedicated_server|ssl_certificate|dns_hosting|other)$"
+    )]
+    pub item_type: Option<String>,
+    /// Only this client's services.
+    pub client_id: Option<Uuid>,
+    /// The `next` cursor of the previous page.
+    pub after: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i64>,
+    /// Wait until the read model has this global position.
+    #[param(minimum = 0)]
+    pub min_position: Option<i64>,
+}
+
+/// The filter of a list of services from its parameters: a status and an item type must be
+/// ones the domain knows (a 400 problem otherwise); empty is all.
+pub(crate) fn service_filter(
+    status: Option<&str>,
+    item_type: Option<&str>,
+    client_id: Option<Uuid>,
+) -> Result<ServiceFilter, ApiError> {
+    let one_of =
+        |name: &str, value: Option<&str>, known: &[&str]| match value.filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(v) if known.contains(&v) => Ok(Some(v.to_owned())),
+            Some(v) => Err(ApiError::bad_request(
+                "invalid_query",
+                format!("{name}: expected one of {}, not {v:?}", known.join(", ")),
+            )),
+        };
+    Ok(ServiceFilter {
+        status: one_of("status", status, &STATUSES)?,
+        item_type: one_of("item_type", item_type, &ITEM_TYPES)?,
+        client_id,
+    })
+}
+
+/// What `GET /v1/services` reads, and the staff panel's list of services with it (in the
+/// panel's sort, in both directions): up to `limit` services matching `filter` on the page
+/// `keyset` names.
+pub(crate) async fn run_list_services(
+    state: &AppState,
+    filter: &ServiceFilter,
+    sort: ServiceSort,
+    keyset: Keyset,
+    limit: i64,
+) -> Result<Vec<ServiceRecord>, ApiError> {
+    Ok(projections::services::page_sorted(&state.pool, filter, sort, keyset, limit).await?)
+}
+
+/// Every client's services, the newest ordered first, a page at a time, for staff; narrowed by
+/// status, item type and client.
+#[utoipa::path(get, path = "/v1/services", tag = "services",
+    params(ListAllServicesParams),
+    responses(
+        (status = 200, description = "the services", body = Page<ServiceView>),
+        (status = 400, description = "an unknown status or item type, a bad cursor or limit", body = Problem)))]
+pub async fn list_services(
+    State(state): State<AppState>,
+    Query(params): Query<ListAllServicesParams>,
+) -> Result<Json<Page<ServiceView>>, ApiError> {
+    let filter = service_filter(
+        params.status.as_deref(),
+        params.item_type.as_deref(),
+        params.client_id,
+    )?;
+    let limit = crate::http::answer::limit(params.limit)?;
+    let keyset = id_cursor(params.after.as_deref())?.map_or(Keyset::First, Keyset::After);
+    state
+        .consistent(&[ReadModel::Services], params.min_position)
+        .await?;
+    let rows = run_list_services(&state, &filter, ServiceSort::Newest, keyset, limit + 1).await?;
+    let page = crate::http::answer::page(rows, limit, |last: &ServiceRecord| last.id.to_string());
     Ok(Json(Page {
         items: page.items.into_iter().map(ServiceView::from).collect(),
         next: page.next,
