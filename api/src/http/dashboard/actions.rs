@@ -330,7 +330,7 @@ pub(super) async fn answer_ticket(
 /// The answer to an action on a client's page: back to the page with a note and the position
 /// of the command's last event (the page waits until its read models have it: read your
 /// writes), or the page with the problem as a form error (a server failure is the error page).
-async fn finish(
+pub(super) async fn finish(
     state: &AppState,
     session: &Session,
     client_id: Uuid,
@@ -344,9 +344,10 @@ async fn finish(
         .into_response(),
         Err(error) if error.status().is_server_error() => failed(error),
         Err(error) => {
+            // The service rows share one form's error; every other action has a form of its own.
             let form = match done {
-                "payment" | "order" | "refund" | "answer" | "invoice" => done,
-                _ => "service",
+                "suspend" | "resume" | "close" => "service",
+                _ => done,
             };
             client_page(
                 state,

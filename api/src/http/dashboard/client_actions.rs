@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::actions::{Fields, allowed, command, field, request};
+use super::actions::{Fields, allowed, command, field, finish, request};
 use super::clients::{FormError, client_page};
 use super::forms::new_key;
 use super::{Layout, Session, failed, message, render, signed_in};
@@ -27,28 +27,6 @@ use crate::http::state::AppState;
 
 /// Candidates shown on a page choosing another client.
 const CANDIDATES: i64 = 50;
-
-/// Back to the client's page after an action: with a note and the position its read models
-/// must have, or with the problem as the form's error (a server failure is the error page).
-async fn back(
-    state: &AppState,
-    session: &Session,
-    client_id: Uuid,
-    done: &'static str,
-    outcome: Result<i64, ApiError>,
-) -> Response {
-    match outcome {
-        Ok(position) => Redirect::to(&format!(
-            "/dashboard/clients/{client_id}?done={done}&at={position}"
-        ))
-        .into_response(),
-        Err(error) if error.status().is_server_error() => failed(error),
-        Err(error) => {
-            let refused = Some(FormError::of(done, &error));
-            client_page(state, session, client_id, refused, None).await
-        }
-    }
-}
 
 /// Changes the client's details: `PATCH /v1/clients/{id}`, with the fields filled in.
 pub(super) async fn edit_client(
@@ -75,7 +53,7 @@ pub(super) async fn edit_client(
     }
     .await;
     let outcome = outcome.map(|committed| committed.position);
-    back(&state, &session, client_id, "edit", outcome).await
+    finish(&state, &session, client_id, "edit", outcome).await
 }
 
 /// Adjusts the balance: `POST /v1/clients/{id}/adjustments`; the form's key is the adjustment id.
@@ -103,7 +81,7 @@ pub(super) async fn adjust_balance(
     }
     .await;
     let outcome = outcome.map(|committed| committed.position);
-    back(&state, &session, client_id, "adjustment", outcome).await
+    finish(&state, &session, client_id, "adjustment", outcome).await
 }
 
 /// Sets the credit limit: `PUT /v1/clients/{id}/credit-limit`.
@@ -129,7 +107,7 @@ pub(super) async fn set_credit_limit(
     }
     .await;
     let outcome = outcome.map(|committed| committed.position);
-    back(&state, &session, client_id, "credit-limit", outcome).await
+    finish(&state, &session, client_id, "credit-limit", outcome).await
 }
 
 /// Issues a credit note for one of the client's invoices: `POST /v1/invoices/{id}/credit-notes`;
@@ -167,7 +145,7 @@ pub(super) async fn credit_note(
     }
     .await;
     let outcome = outcome.map(|issued| issued.position);
-    back(&state, &session, client_id, "credit-note", outcome).await
+    finish(&state, &session, client_id, "credit-note", outcome).await
 }
 
 /// The page showing the token acting as a client, once.
