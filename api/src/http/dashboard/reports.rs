@@ -27,6 +27,7 @@ use crate::http::routes::reports::{
     PaymentsReportParams, RevenueParams, ServicesReportParams,
 };
 use crate::http::routes::services::STATUSES;
+use crate::http::routes::tickets::{ResponseTimesParams, ResponseTimesRow, run_response_times};
 use crate::http::state::AppState;
 // The API's own extractor: it refuses the NUL character (`%00`) with a 400 problem.
 use crate::http::extract::Query;
@@ -126,6 +127,15 @@ impl ReportsParams {
         })
     }
 
+    fn response_times(&self) -> Result<ResponseTimesParams, ApiError> {
+        let (from, to) = self.range()?;
+        Ok(ResponseTimesParams {
+            from,
+            to,
+            ..ResponseTimesParams::default()
+        })
+    }
+
     fn debtors(&self) -> Result<DebtorsParams, ApiError> {
         Ok(DebtorsParams {
             provider_id: self.provider()?,
@@ -199,8 +209,9 @@ impl ReportsParams {
 }
 
 /// The reports, by the name in their path, with the API route each is.
-const REPORTS: [(&str, &str); 7] = [
+const REPORTS: [(&str, &str); 8] = [
     ("revenue", "/v1/reports/revenue"),
+    ("response-times", "/v1/reports/response-times"),
     ("deferred-revenue", "/v1/reports/deferred-revenue"),
     ("payments", "/v1/reports/payments"),
     ("debtors", "/v1/reports/debtors"),
@@ -249,6 +260,7 @@ pub(super) async fn report_csv(
         "debtors" => download!(params.debtors(), api::run_debtors),
         "clients" => download!(params.clients(), api::run_clients),
         "services" => download!(params.services(), api::run_services),
+        "response-times" => download!(params.response_times(), run_response_times),
         _ => download!(params.mrr(), api::run_mrr),
     };
     answer.unwrap_or_else(failed)
@@ -396,6 +408,14 @@ async fn reports_page(
         clients.map(|rows| vec![clients_section(&rows, &names, link("clients"))]),
         &mut sections,
     );
+    // The support desk's report has a rule of its own.
+    if session.may("GET", "/v1/reports/response-times") {
+        let rows = run!(params.response_times(), run_response_times);
+        shown(
+            rows.map(|rows| vec![response_times_section(&rows, link("response-times"))]),
+            &mut sections,
+        );
+    }
     let mut page = TablesPage::of(session.layout("Reports"), sections);
     let field = |value: &Option<String>| given(value.as_deref()).unwrap_or_default();
     page.period = Some(PeriodForm {
@@ -682,6 +702,48 @@ fn clients_section(rows: &[api::ClientsRow], names: &Names, csv: String) -> Sect
         "clients",
         "New and lost clients per month",
         &["Month", "Provider", "New#", "Lost#", "Active#"],
+        table,
+    )
+    .with_csv(csv)
+}
+
+/// A wait in whole seconds as people read it: `1 h 05 min`, `4 min 10 s`, `12 s`.
+fn wait(seconds: i64) -> String {
+    let (hours, minutes, rest) = (seconds / 3600, seconds % 3600 / 60, seconds % 60);
+    if hours > 0 {
+        format!("{hours} h {minutes:02} min")
+    } else if minutes > 0 {
+        format!("{minutes} min {rest:02} s")
+    } else {
+        format!("{rest} s")
+    }
+}
+
+fn response_times_section(rows: &[ResponseTimesRow], csv: String) -> Section {
+    let table = rows
+        .iter()
+        .map(|r| {
+            vec![
+                Cell::text(&r.department),
+                Cell::count(r.answers),
+                Cell::text(wait(r.average_seconds)),
+                Cell::text(wait(r.median_seconds)),
+                Cell::text(wait(r.max_seconds)),
+                Cell::count(r.waiting_now),
+            ]
+        })
+        .collect();
+    Section::new(
+        "response-times",
+        "First answers per department, within business hours (the last 30 days when no dates are given)",
+        &[
+            "Department",
+            "Answers#",
+            "Mean wait#",
+            "Median wait#",
+            "Longest wait#",
+            "Waiting now#",
+        ],
         table,
     )
     .with_csv(csv)

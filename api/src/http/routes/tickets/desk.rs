@@ -383,6 +383,16 @@ pub async fn response_times(
     Query(params): Query<ResponseTimesParams>,
 ) -> Result<Response, ApiError> {
     let csv = crate::http::csv::wants_csv(params.format.as_deref(), &headers)?;
+    let rows = run_response_times(&state, &params).await?;
+    Ok(crate::http::csv::respond(csv, "response-times", rows))
+}
+
+/// What `GET /v1/reports/response-times` answers, its format aside: the staff panel's reports
+/// page shows the same rows.
+pub(crate) async fn run_response_times(
+    state: &AppState,
+    params: &ResponseTimesParams,
+) -> Result<Vec<ResponseTimesRow>, ApiError> {
     state
         .consistent(
             &[ReadModel::Support, ReadModel::Access],
@@ -411,5 +421,5 @@ pub async fn response_times(
             waiting_now: row.waiting_now,
         })
         .collect();
-    Ok(crate::http::csv::respond(csv, "response-times", rows))
+    Ok(rows)
 }
