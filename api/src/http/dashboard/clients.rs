@@ -682,7 +682,7 @@ pub(super) async fn invoice(
     };
     match crate::http::document::Document::of(&row) {
         Ok(document) => {
-            super::invoice_send::page(&state, &session, &row, document.html(), None).await
+            super::invoice_page::page(&state, &session, &row, document.html(), None).await
         }
         Err(error) => failed(error),
     }

@@ -8,84 +8,19 @@
 //! problem's detail on the page the form was on. A sent document lands on the client's page,
 //! whose list of invoice e-mails shows the notifier's e-mail of it.
 
-use askama::Template;
 use axum::extract::{Form, Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use projections::invoices::InvoiceRow;
 use serde_json::json;
 use uuid::Uuid;
 
 use super::actions::{Fields, allowed, command, field, request};
 use super::clients::{FormError, client_page};
-use super::forms::new_key;
+use super::invoice_page::{ROUTE, page};
 use super::{Session, failed, message};
 use crate::http::error::ApiError;
 use crate::http::routes::invoices;
 use crate::http::state::AppState;
-
-/// The API route both forms stand for.
-const ROUTE: &str = "/v1/invoices/{id}/send";
-
-/// The form put above the printable document on the invoice's page.
-#[derive(Template)]
-#[template(path = "invoice_send.html")]
-struct SendForm<'a> {
-    id: String,
-    client_id: String,
-    to: String,
-    csrf: String,
-    key: String,
-    error: Option<&'a FormError>,
-}
-
-/// The invoice's page: the printable document `html` of `row` and, for a staff member who may
-/// send it, the "Send to client" form above it (with `error`, a refused sending's problem).
-pub(super) async fn page(
-    state: &AppState,
-    session: &Session,
-    row: &InvoiceRow,
-    html: String,
-    error: Option<FormError>,
-) -> Response {
-    let status = error.as_ref().map_or(StatusCode::OK, |e| e.status);
-    let html = if session.may("POST", ROUTE) {
-        let client = match projections::clients::client(&state.pool, row.client_id).await {
-            Ok(client) => client,
-            Err(error) => return failed(error.into()),
-        };
-        let form = SendForm {
-            id: row.invoice_id.to_string(),
-            client_id: row.client_id.to_string(),
-            to: client.map(|c| c.email).unwrap_or_default(),
-            csrf: session.csrf(),
-            key: new_key(),
-            error: error.as_ref(),
-        };
-        match form.render() {
-            Ok(form) => with_form(html, &form),
-            Err(error) => return failed(ApiError::internal(&error)),
-        }
-    } else {
-        html
-    };
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        html,
-    )
-        .into_response()
-}
-
-/// `html` with `form` at the start of its body.
-fn with_form(mut html: String, form: &str) -> String {
-    let at = html
-        .find("<body")
-        .and_then(|body| html[body..].find('>').map(|end| body + end + 1))
-        .unwrap_or(0);
-    html.insert_str(at, form);
-    html
-}
 
 /// Sends the document from its page: `POST /v1/invoices/{id}/send` with the form's address.
 pub(super) async fn send_from_invoice(

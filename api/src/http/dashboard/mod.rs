@@ -32,6 +32,7 @@ mod clients;
 mod format;
 pub mod forms;
 // "Send to client" on the invoice page and the client page (helper "send").
+mod invoice_page;
 mod invoice_send;
 mod lists;
 mod login;
