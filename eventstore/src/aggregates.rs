@@ -199,6 +199,7 @@ impl NamedCommand for InvoiceCommand {
             Self::MarkPaid { .. } => "MarkPaid",
             Self::RecordCreditNote { .. } => "RecordCreditNote",
             Self::CancelInvoice { .. } => "CancelInvoice",
+            Self::RequestSend { .. } => "RequestSend",
         }
     }
 }

@@ -123,6 +123,8 @@ async fn apply(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), Project
         InvoiceEvent::InvoiceCancelled { .. } => {
             set_status(tx, invoice_id, "cancelled", event.position).await?;
         }
+        // The notifier sends it; the document itself does not change.
+        InvoiceEvent::InvoiceSendRequested { .. } => {}
     }
     Ok(())
 }

@@ -4,8 +4,9 @@
 //!
 //! 1. [`Outbox`] runs in the projection engine like a process manager: for each notice event
 //!    (a service activated, expiring, suspended or deleted, a payment credited, an invoice
-//!    issued, a charge that took the balance below zero, a support answer) it inserts one row
-//!    keyed by the event's id, in the same transaction that moves its checkpoint. Reading the log
+//!    issued or sent again on request, a charge that took the balance below zero, a support
+//!    answer) it inserts one row keyed by the event's id, in the same transaction that moves its
+//!    checkpoint. So each request to send a document sends it once. Reading the log
 //!    again (a restart, a rebuild from zero) meets the key and queues nothing twice. It is never
 //!    emptied: it owns no table a rebuild would truncate.
 //! 2. [`deliver_batch`] claims due rows (status `sending` with a lease, committed before
@@ -52,6 +53,12 @@ const ATTEMPTS_MAX: i32 = 8;
 /// Notices whose event is older than this when first claimed are not sent (`stale`): a notifier
 /// deployed over a long log must not mail every client about years of history.
 const STALE_AFTER_DAYS: i32 = 3;
+
+/// The parameter marking a notice staff asked for: it goes out whatever the client subscribed
+/// to (the client's subscriptions are about notices the billing core sends on its own).
+const ON_REQUEST: &str = "on_request";
+/// The parameter with the address staff asked a notice to be sent to, instead of the client's.
+const ON_REQUEST_TO: &str = "on_request_to";
 
 /// Fills the outbox from the log.
 pub struct Outbox;
@@ -140,6 +147,14 @@ fn notice_of(event: &StoredEvent) -> Result<Option<(NoticeKind, Value)>, Project
             InvoiceEvent::InvoiceIssued { number, .. } => {
                 Some((NoticeKind::InvoiceIssued, json!({"number": number})))
             }
+            // Staff asked to send the document (again): the same e-mail as at issue, to the
+            // address asked for if any (`ON_REQUEST_TO`).
+            InvoiceEvent::InvoiceSendRequested {
+                number, recipient, ..
+            } => Some((
+                NoticeKind::InvoiceIssued,
+                json!({"number": number, ON_REQUEST: "true", ON_REQUEST_TO: recipient}),
+            )),
             _ => None,
         },
         "Ticket" => match event.decode::<TicketEvent>()? {
@@ -463,20 +478,24 @@ async fn handle(pool: &PgPool, mailer: &Mailer, row: &Claimed) -> Result<Outcome
             .bind(client_id)
             .fetch_optional(pool)
             .await?;
-    let Some((name, email, status)) = found else {
+    let Some((name, mut email, status)) = found else {
         return Ok(Outcome::Skipped(Some(client_id), "no_client"));
     };
     if status == "deleted" || status == "merged" {
         return Ok(Outcome::Skipped(Some(client_id), "client_gone"));
     }
     values.insert("client_name".to_owned(), name);
+    let on_request = values.remove(ON_REQUEST).is_some();
+    if let Some(to) = values.remove(ON_REQUEST_TO) {
+        email = to;
+    }
     let settings: Option<(String, sqlx::types::Json<Vec<NoticeKind>>)> =
         sqlx::query_as("SELECT language, subscriptions FROM notice_settings WHERE client_id = $1")
             .bind(client_id)
             .fetch_optional(pool)
             .await?;
     let language = match settings {
-        Some((_, subscriptions)) if !subscriptions.0.contains(&kind) => {
+        Some((_, subscriptions)) if !on_request && !subscriptions.0.contains(&kind) => {
             return Ok(Outcome::Skipped(Some(client_id), "skipped"));
         }
         Some((language, _)) => language,

@@ -87,6 +87,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("GET /v1/invoices", "2232231"),
     ("GET /v1/invoices/{id}", "2232231"),
     ("POST /v1/invoices/{id}/credit-notes", "2332331"),
+    ("POST /v1/invoices/{id}/send", "2332331"),
     ("POST /v1/invoices/monthly", "2332331"),
     ("GET /v1/action-log", "2232331"),
     ("POST /v1/tariffs", "2333331"),
@@ -713,6 +714,10 @@ impl Scene {
                     format!("/v1/invoices/{id}/credit-notes"),
                     Some(json!({"credit_note_id": Uuid::now_v7(), "reason": "cancelled"})),
                 )
+            }
+            (M::POST, "/v1/invoices/{id}/send") => {
+                let id = self.invoice(c).await;
+                call(method, format!("/v1/invoices/{id}/send"), Some(json!({})))
             }
             (M::POST, "/v1/invoices/monthly") => call(
                 method,

@@ -291,6 +291,28 @@ pub async fn credit_invoice(
     Ok(invoicing::issue(&core.store, credit_note_id, draft, context, &keys).await?)
 }
 
+/// Asks for the issued document `id` (an invoice or a credit note) to be e-mailed to `to`, or to
+/// the client's address; the aggregate refuses a draft, a cancelled proforma and a bad address,
+/// and the notifier sends the e-mail once per request. Returns the position of the request.
+pub async fn send_invoice(
+    core: &Core,
+    context: &CommandContext,
+    key: Option<CommandKey>,
+    id: Uuid,
+    to: Option<String>,
+) -> Result<i64, Error> {
+    let command = InvoiceCommand::RequestSend {
+        recipient: to,
+        requested_by: context.actor.to_string(),
+    };
+    let keys: Vec<CommandKey> = key.into_iter().collect();
+    let committed = core
+        .store
+        .execute::<Invoice>(&id.to_string(), command, context, &keys)
+        .await?;
+    Ok(committed.position)
+}
+
 /// An issued line as it was recorded (for a credit note of a whole monthly invoice).
 fn recorded_line(line: &InvoiceLine) -> RecordedLine {
     RecordedLine {

@@ -88,4 +88,15 @@ pub enum InvoiceCommand {
         /// Why; trimmed, 1 to 500 characters.
         reason: String,
     },
+    /// Asks for the issued document to be e-mailed to the client (again: it was e-mailed when
+    /// issued), to `recipient` or, without one, to the client's address. Refused for a draft,
+    /// which the client must not see yet, and for a cancelled proforma. Every request records an
+    /// event, so sending twice sends twice.
+    RequestSend {
+        /// The address to send to; checked like a client's e-mail address. The client's own
+        /// address when absent.
+        recipient: Option<String>,
+        /// Who asked, as the actor written in the log (`staff:<id>`).
+        requested_by: String,
+    },
 }

@@ -115,6 +115,12 @@ pub enum InvoiceError {
     /// The credit note named is this invoice itself.
     #[error("credit_note_id: an invoice cannot credit itself ({0})")]
     CreditsItself(InvoiceId),
+    /// The address to send a document to is not an e-mail address.
+    #[error("to: {0:?} is not an e-mail address")]
+    InvalidRecipient(String),
+    /// Who asked for a document to be sent is empty.
+    #[error("requested_by: must name who asks")]
+    InvalidRequester,
     /// Money arithmetic failed, such as a total leaving the representable range.
     #[error(transparent)]
     Money(#[from] MoneyError),
@@ -151,6 +157,8 @@ impl InvoiceError {
             InvoiceError::NotCancellable => "invoice_not_cancellable",
             InvoiceError::InvalidReason => "invalid_reason",
             InvoiceError::CreditsItself(_) => "credits_itself",
+            InvoiceError::InvalidRecipient(_) => "invalid_recipient",
+            InvoiceError::InvalidRequester => "invalid_requester",
             InvoiceError::Money(error) => error.code(),
         }
     }

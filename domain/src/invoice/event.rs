@@ -85,6 +85,17 @@ pub enum InvoiceEvent {
         /// The trimmed reason.
         reason: String,
     },
+    /// Someone asked for the issued document to be e-mailed to the client; the notifier sends
+    /// it once for this event.
+    InvoiceSendRequested {
+        /// The document's number, as issued.
+        number: String,
+        /// The address to send to, checked and with its domain lowercased; the client's
+        /// address at the time of sending when absent.
+        recipient: Option<String>,
+        /// Who asked, as the actor written in the log (`staff:<id>`).
+        requested_by: String,
+    },
 }
 
 impl DomainEvent for InvoiceEvent {
@@ -97,6 +108,7 @@ impl DomainEvent for InvoiceEvent {
             Self::InvoicePaid { .. } => "InvoicePaid".to_string(),
             Self::InvoiceCredited { .. } => "InvoiceCredited".to_string(),
             Self::InvoiceCancelled { .. } => "InvoiceCancelled".to_string(),
+            Self::InvoiceSendRequested { .. } => "InvoiceSendRequested".to_string(),
         }
     }
 

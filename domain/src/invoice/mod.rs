@@ -341,6 +341,10 @@ impl Invoice {
                 gross,
             } => self.record_credit_note(credit_note_id, gross),
             InvoiceCommand::CancelInvoice { reason } => self.cancel_invoice(reason),
+            InvoiceCommand::RequestSend {
+                recipient,
+                requested_by,
+            } => self.request_send(recipient, requested_by),
         }
     }
 
@@ -547,6 +551,38 @@ impl Invoice {
         }])
     }
 
+    /// Decides [`InvoiceCommand::RequestSend`]: only an issued document that was not cancelled
+    /// is sent (paid and credited ones too: the client may need them again).
+    fn request_send(
+        &self,
+        recipient: Option<String>,
+        requested_by: String,
+    ) -> Result<Vec<InvoiceEvent>, InvoiceError> {
+        let invoice = self.drafted()?;
+        if invoice.cancelled.is_some() {
+            return Err(InvoiceError::Cancelled);
+        }
+        let Some((_, number)) = &invoice.number else {
+            return Err(InvoiceError::NotIssued);
+        };
+        let recipient = recipient
+            .map(|to| {
+                crate::client::Email::parse(&to)
+                    .map(|email| email.as_str().to_owned())
+                    .map_err(|_| InvoiceError::InvalidRecipient(to.chars().take(100).collect()))
+            })
+            .transpose()?;
+        let requested_by = requested_by.trim();
+        if requested_by.is_empty() {
+            return Err(InvoiceError::InvalidRequester);
+        }
+        Ok(vec![InvoiceEvent::InvoiceSendRequested {
+            number: number.clone(),
+            recipient,
+            requested_by: requested_by.to_owned(),
+        }])
+    }
+
     /// The drafted invoice, or `NotDrafted`.
     fn drafted(&self) -> Result<&DraftedInvoice, InvoiceError> {
         self.drafted.as_ref().ok_or(InvoiceError::NotDrafted)
@@ -665,6 +701,8 @@ impl Aggregate for Invoice {
                     invoice.cancelled = Some(reason);
                 }
             }
+            // A request to send changes nothing the aggregate decides on.
+            InvoiceEvent::InvoiceSendRequested { .. } => {}
         }
     }
 }

@@ -281,6 +281,21 @@ fn cancelled() -> InvoiceEvent {
     }
 }
 
+fn send(recipient: Option<&str>) -> InvoiceCommand {
+    InvoiceCommand::RequestSend {
+        recipient: recipient.map(str::to_string),
+        requested_by: "staff:anna".to_string(),
+    }
+}
+
+fn send_requested(recipient: Option<&str>) -> InvoiceEvent {
+    InvoiceEvent::InvoiceSendRequested {
+        number: "INV2026-000042".to_string(),
+        recipient: recipient.map(str::to_string),
+        requested_by: "staff:anna".to_string(),
+    }
+}
+
 /// The state after `events`.
 fn invoice(events: Vec<InvoiceEvent>) -> Invoice {
     let mut invoice = Invoice::default();
@@ -768,6 +783,82 @@ fn a_cancelled_proforma_is_not_paid() {
         .then_expect_error(InvoiceError::Cancelled);
 }
 
+// Sending a document to the client.
+
+#[test]
+fn an_issued_invoice_is_sent_to_the_client_or_to_an_address_given() {
+    InvoiceTester::with(())
+        .given(vec![manual().drafted(), issued()])
+        .when(send(None))
+        .then_expect_events(vec![send_requested(None)]);
+    // The address is checked like a client's, and its domain lowercased.
+    InvoiceTester::with(())
+        .given(vec![manual().drafted(), issued()])
+        .when(send(Some(" jane@EXAMPLE.org ")))
+        .then_expect_events(vec![send_requested(Some("jane@example.org"))]);
+}
+
+#[test]
+fn every_request_to_send_is_recorded_and_changes_nothing_else() {
+    InvoiceTester::with(())
+        .given(vec![manual().drafted(), issued(), send_requested(None)])
+        .when(send(None))
+        .then_expect_events(vec![send_requested(None)]);
+    let sent = invoice(vec![manual().drafted(), issued(), send_requested(None)]);
+    assert_eq!(sent, invoice(vec![manual().drafted(), issued()]));
+}
+
+#[test]
+fn paid_credited_and_credit_note_documents_are_sent_too() {
+    for given in [
+        vec![manual().drafted(), issued(), paid(payment_id())],
+        vec![manual().drafted(), issued(), credited(1, "1.00", "1.00")],
+        vec![credit_note().drafted(), issued()],
+    ] {
+        InvoiceTester::with(())
+            .given(given)
+            .when(send(None))
+            .then_expect_events(vec![send_requested(None)]);
+    }
+}
+
+#[test]
+fn a_draft_or_a_cancelled_proforma_is_not_sent() {
+    InvoiceTester::with(())
+        .given(vec![manual().drafted()])
+        .when(send(None))
+        .then_expect_error(InvoiceError::NotIssued);
+    InvoiceTester::with(())
+        .given(vec![proforma().drafted(), issued(), cancelled()])
+        .when(send(None))
+        .then_expect_error(InvoiceError::Cancelled);
+    InvoiceTester::with(())
+        .given(vec![])
+        .when(send(None))
+        .then_expect_error(InvoiceError::NotDrafted);
+}
+
+#[test]
+fn a_bad_address_or_no_requester_is_refused() {
+    for bad in ["", "nobody", "a@b", "two words@example.com"] {
+        InvoiceTester::with(())
+            .given(vec![manual().drafted(), issued()])
+            .when(send(Some(bad)))
+            .then_expect_error(InvoiceError::InvalidRecipient(bad.to_string()));
+    }
+    InvoiceTester::with(())
+        .given(vec![manual().drafted(), issued()])
+        .when(InvoiceCommand::RequestSend {
+            recipient: None,
+            requested_by: " ".to_string(),
+        })
+        .then_expect_error(InvoiceError::InvalidRequester);
+    assert_eq!(
+        InvoiceError::InvalidRecipient("x".to_string()).code(),
+        "invalid_recipient"
+    );
+}
+
 // Credit notes.
 
 #[test]
@@ -1015,6 +1106,7 @@ fn event_names_are_stable_literals_at_version_1_0() {
         (paid(payment_id()), "InvoicePaid"),
         (credited(1, "1.00", "1.00"), "InvoiceCredited"),
         (cancelled(), "InvoiceCancelled"),
+        (send_requested(None), "InvoiceSendRequested"),
     ];
     for (event, name) in cases {
         assert_eq!(event.event_type(), name);
@@ -1037,6 +1129,7 @@ fn events_round_trip_through_json() {
         paid(payment_id()),
         credited(1, "1.00", "1.00"),
         cancelled(),
+        send_requested(Some("jane@example.com")),
     ] {
         let json = serde_json::to_string(&event).unwrap();
         assert_eq!(serde_json::from_str::<InvoiceEvent>(&json).unwrap(), event);

@@ -24,9 +24,9 @@ pub(super) struct ClientForms {
     pub(super) merge: bool,
     /// Whether the staff member may act as the client.
     pub(super) act_as: bool,
-    /// The invoice e-mails the notifier sent or tried to send (the API sends an invoice when it
-    /// is issued and has no route to send it again): (subject, address, status, when), for staff
-    /// who may read the notifications.
+    /// The invoice e-mails the notifier sent or tried to send (when a document is issued, and
+    /// each time staff send it again, `invoice_send`): (subject, address, status, when), for
+    /// staff who may read the notifications.
     pub(super) invoice_mails: Option<Vec<[String; 4]>>,
     /// A fresh idempotency key for each form: edit, adjustment, credit limit, credit note,
     /// acting as.

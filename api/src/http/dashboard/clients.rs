@@ -5,8 +5,8 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use domain::service::{ServiceAction, ServiceStatus};
 use projections::ReadModel;
 use projections::clients::{ClientSort, Keyset};
@@ -300,6 +300,8 @@ struct MovementRow {
 
 struct InvoiceRow {
     id: String,
+    /// The "Send to client" button's key, for staff who may send documents.
+    send_key: Option<String>,
     number: String,
     kind: String,
     status: String,
@@ -357,6 +359,7 @@ pub(super) async fn client(
         "adjustment" => "The balance is adjusted.",
         "credit-limit" => "The credit limit is set.",
         "credit-note" => "The credit note is issued.",
+        "send" => "The document is sent to the client: its e-mail is below.",
         "transfer" => "The service is moved to the other client.",
         "merge" => {
             "The merge is started: the other client's services, payers and balances move here."
@@ -541,11 +544,13 @@ async fn client_body(
     };
     let invoices = if session.may("GET", "/v1/invoices") {
         let invoices = projections::invoices::latest_of_client(pool, id, 50).await?;
+        let sends = session.may("POST", "/v1/invoices/{id}/send");
         Some(
             invoices
                 .into_iter()
                 .map(|invoice| InvoiceRow {
                     id: invoice.invoice_id.to_string(),
+                    send_key: sends.then(new_key),
                     number: invoice.number.unwrap_or_else(|| "draft".to_owned()),
                     kind: invoice.kind,
                     status: invoice.status,
@@ -675,14 +680,7 @@ pub(super) async fn invoice(
         Ok(None) => return not_found(),
         Err(error) => return failed(error.into()),
     };
-    let html = match crate::http::document::Document::read(&state, &row).await {
-        Ok(document) => document.html(),
-        Err(error) => Err(error),
-    };
-    match html {
-        Ok(html) => ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response(),
-        Err(error) => failed(error),
-    }
+    super::invoice_page::page(&state, &session, &row, None).await
 }
 
 /// `value` percent-encoded for a URL's query: letters, digits and `-._~` as they are.

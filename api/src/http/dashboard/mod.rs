@@ -32,6 +32,9 @@ mod client_forms;
 mod clients;
 mod format;
 pub mod forms;
+// "Send to client" on the invoice page and the client page (helper "send").
+mod invoice_page;
+mod invoice_send;
 mod lists;
 mod login;
 mod operations;
@@ -154,6 +157,15 @@ pub fn routes() -> Router<AppState> {
             post(operations::retry),
         )
         .route("/dashboard/billing-day", post(operations::run_billing_day))
+        // "Send to client" (helper "send").
+        .route(
+            "/dashboard/invoices/{id}/send",
+            post(invoice_send::send_from_invoice),
+        )
+        .route(
+            "/dashboard/clients/{client_id}/invoices/{id}/send",
+            post(invoice_send::send_from_client),
+        )
 }
 
 /// The panel's icon: a small SVG, so that browsers asking for `/favicon.ico` get an icon rather

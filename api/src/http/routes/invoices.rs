@@ -81,6 +81,28 @@ pub struct CreditNoteRequest {
     pub reason: String,
 }
 
+/// `POST /v1/invoices/{id}/send`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendInvoiceRequest {
+    /// The address to send to; the client's e-mail address when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "accounts@example.com")]
+    pub to: Option<String>,
+}
+
+/// A request to send a document, accepted: the notifier e-mails it shortly.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SendInvoiceView {
+    /// The document.
+    pub id: Uuid,
+    /// The address asked for; absent means the client's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// The global position of the request; the notifications list has its e-mail once past it.
+    pub position: i64,
+}
+
 /// `POST /v1/invoices/monthly`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -332,6 +354,48 @@ pub async fn run_credit_invoice(
         reason: request.reason.clone(),
     };
     Ok(usecase::credit_invoice(state, &command.context, key, id, input).await?)
+}
+
+/// E-mails an issued invoice or credit note to the client again (it was e-mailed when issued),
+/// with the same message, to `to` or to the client's address. Every request sends one e-mail;
+/// repeat a request with the same `Idempotency-Key` to have it sent once.
+#[utoipa::path(post, path = "/v1/invoices/{id}/send", tag = "invoices",
+    request_body = SendInvoiceRequest,
+    params(("id" = Uuid, Path, description = "the invoice or credit note")),
+    responses(
+        (status = 202, description = "the e-mail is queued", body = SendInvoiceView),
+        (status = 400, description = "malformed body", body = Problem),
+        (status = 404, description = "no such invoice", body = Problem),
+        (status = 422, description = "a draft or a cancelled proforma, or not an e-mail address", body = Problem)))]
+pub async fn send_invoice(
+    State(state): State<AppState>,
+    command: Command,
+    Path(id): Path<Uuid>,
+    Body(request): Body<SendInvoiceRequest>,
+) -> Result<Response, ApiError> {
+    let position = run_send_invoice(&state, &command, id, &request).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(SendInvoiceView {
+            id,
+            to: request.to,
+            position,
+        }),
+    )
+        .into_response())
+}
+
+/// What `POST /v1/invoices/{id}/send` does, and the staff panel's "Send to client" forms with
+/// it: keys the request by the document and runs the one use case. Returns the position of the
+/// request.
+pub async fn run_send_invoice(
+    state: &AppState,
+    command: &Command,
+    id: Uuid,
+    request: &SendInvoiceRequest,
+) -> Result<i64, ApiError> {
+    let key = command.key(request, id)?;
+    Ok(usecase::send_invoice(state, &command.context, key, id, request.to.clone()).await?)
 }
 
 /// Issues the monthly invoices for a month that has ended, one per account, from the provider's

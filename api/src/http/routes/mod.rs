@@ -110,6 +110,7 @@ pub fn table() -> Vec<Route> {
         route!(invoices::list_invoices => Rule::read(Invoices).list().for_clients()),
         route!(invoices::get_invoice => Rule::read(Invoices).of(Owner::Invoice).for_clients()),
         route!(invoices::credit_invoice => Rule::write(Invoices).of(Owner::Invoice)),
+        route!(invoices::send_invoice => Rule::write(Invoices).of(Owner::Invoice)),
         route!(invoices::run_monthly => Rule::write(Invoices)),
         // Audit.
         route!(action_log::list_action_log => Rule::read(Reports)),
