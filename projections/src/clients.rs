@@ -301,6 +301,41 @@ pub enum Keyset {
     Before(uuid::Uuid),
 }
 
+/// How a keyset page is read from a list sorted by one key and the id.
+pub(crate) struct KeysetRead {
+    /// The boundary row's id, if the page starts after or before one.
+    pub(crate) boundary: Option<uuid::Uuid>,
+    /// Whether the rows are read backwards (the page before): reverse them once read.
+    pub(crate) backwards: bool,
+    /// How a row's (key, id) compares with the boundary's: `<` or `>`.
+    pub(crate) compare: &'static str,
+    /// The order to read in: `ASC` or `DESC`.
+    pub(crate) order: &'static str,
+}
+
+impl Keyset {
+    /// How to read this page of a list sorted by a key, `descending` or not.
+    pub(crate) fn read(self, descending: bool) -> KeysetRead {
+        let (boundary, backwards) = match self {
+            Self::First => (None, false),
+            Self::After(id) => (Some(id), false),
+            Self::Before(id) => (Some(id), true),
+        };
+        // Forwards in a descending list, or backwards in an ascending one, reads smaller keys.
+        let (compare, order) = if descending != backwards {
+            ("<", "DESC")
+        } else {
+            (">", "ASC")
+        };
+        KeysetRead {
+            boundary,
+            backwards,
+            compare,
+            order,
+        }
+    }
+}
+
 /// Up to `limit` clients whose name or e-mail matches the `ILIKE` pattern (all for `None`), in
 /// `sort`'s order, on the page `keyset` names (keyset pages: the boundary client's sort key and
 /// id, read by a subquery, never an offset).
@@ -312,17 +347,12 @@ pub async fn page_sorted(
     limit: i64,
 ) -> Result<Vec<ClientLine>, sqlx::Error> {
     let (column, descending) = sort.key();
-    let (boundary, backwards) = match keyset {
-        Keyset::First => (None, false),
-        Keyset::After(id) => (Some(id), false),
-        Keyset::Before(id) => (Some(id), true),
-    };
-    // Forwards in a descending list, or backwards in an ascending one, reads smaller keys.
-    let (compare, order) = if descending != backwards {
-        ("<", "DESC")
-    } else {
-        (">", "ASC")
-    };
+    let KeysetRead {
+        boundary,
+        backwards,
+        compare,
+        order,
+    } = keyset.read(descending);
     let mut rows: Vec<ClientLine> = sqlx::query_as(&format!(
         "SELECT id, name, email, country, status, created_at FROM clients
           WHERE ($1::text IS NULL OR name ILIKE $1 OR email ILIKE $1)

@@ -684,19 +684,13 @@ pub async fn page_sorted(
     keyset: crate::clients::Keyset,
     limit: i64,
 ) -> Result<Vec<ServiceRecord>, sqlx::Error> {
-    use crate::clients::Keyset;
     let (key, descending) = sort.key();
-    let (boundary, backwards) = match keyset {
-        Keyset::First => (None, false),
-        Keyset::After(id) => (Some(id), false),
-        Keyset::Before(id) => (Some(id), true),
-    };
-    // Forwards in a descending list, or backwards in an ascending one, reads smaller keys.
-    let (compare, order) = if descending != backwards {
-        ("<", "DESC")
-    } else {
-        (">", "ASC")
-    };
+    let crate::clients::KeysetRead {
+        boundary,
+        backwards,
+        compare,
+        order,
+    } = keyset.read(descending);
     let mut rows: Vec<ServiceRecord> = sqlx::query_as(&format!(
         "SELECT {SERVICE_RECORD_COLUMNS} FROM services
           WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR item_type = $2)
