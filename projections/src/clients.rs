@@ -314,6 +314,16 @@ pub(crate) struct KeysetRead {
 }
 
 impl Keyset {
+    /// The page a list's `after` and `before` parameters name (`after` wins; neither is the
+    /// first page).
+    pub fn of(after: Option<uuid::Uuid>, before: Option<uuid::Uuid>) -> Self {
+        match (after, before) {
+            (Some(after), _) => Self::After(after),
+            (None, Some(before)) => Self::Before(before),
+            (None, None) => Self::First,
+        }
+    }
+
     /// How to read this page of a list sorted by a key, `descending` or not.
     pub(crate) fn read(self, descending: bool) -> KeysetRead {
         let (boundary, backwards) = match self {

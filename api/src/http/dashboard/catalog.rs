@@ -13,7 +13,7 @@ use projections::services::ServiceSort;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::clients::query_value;
+use super::clients::{KeysetPage, query_value};
 use super::format::money;
 use super::tables::{Cell, PageParams, Section, TablesPage, next_page};
 use super::{Layout, Session, failed, may_open, message, render};
@@ -101,25 +101,10 @@ async fn services_page(
         Some("tariff") => (ServiceSort::Tariff, "tariff"),
         _ => (ServiceSort::Newest, "newest"),
     };
-    let keyset = match (params.after, params.before) {
-        (Some(after), _) => Keyset::After(after),
-        (None, Some(before)) => Keyset::Before(before),
-        (None, None) => Keyset::First,
-    };
+    let keyset = Keyset::of(params.after, params.before);
     let pool = &state.pool;
-    let mut found = run_list_services(state, &filter, sort, keyset, PAGE + 1).await?;
+    let found = run_list_services(state, &filter, sort, keyset, PAGE + 1).await?;
     let total = projections::services::count_matching(pool, &filter).await?;
-    let limit = usize::try_from(PAGE).unwrap_or(100);
-    // One row more than a page says there is a page beyond it in the direction read.
-    let more = found.len() > limit;
-    if more {
-        match keyset {
-            Keyset::Before(_) => {
-                found.remove(0);
-            }
-            _ => found.truncate(limit),
-        }
-    }
     let status = filter.status.clone().unwrap_or_default();
     let item_type = filter.item_type.clone().unwrap_or_default();
     let base = format!(
@@ -127,20 +112,11 @@ async fn services_page(
         query_value(&status),
         query_value(&item_type)
     );
-    let has_next = matches!(keyset, Keyset::Before(_)) || more;
-    let has_previous = match keyset {
-        Keyset::First => false,
-        Keyset::After(_) => true,
-        Keyset::Before(_) => more,
-    };
-    let next = found
-        .last()
-        .filter(|_| has_next)
-        .map(|last| format!("{base}&after={}", last.id));
-    let previous = found
-        .first()
-        .filter(|_| has_previous)
-        .map(|first| format!("{base}&before={}", first.id));
+    let KeysetPage {
+        rows: found,
+        previous,
+        next,
+    } = KeysetPage::cut(found, keyset, PAGE, &base, |row| row.id);
     let ids: Vec<Uuid> = found.iter().map(|s| s.client_id).collect();
     let clients: HashMap<Uuid, String> = projections::clients::names(pool, &ids)
         .await?

@@ -135,44 +135,20 @@ async fn list(
         Some("newest") => (ClientSort::Newest, "newest"),
         _ => (ClientSort::Name, "name"),
     };
-    let keyset = match (params.after, params.before) {
-        (Some(after), _) => Keyset::After(after),
-        (None, Some(before)) => Keyset::Before(before),
-        (None, None) => Keyset::First,
-    };
+    let keyset = Keyset::of(params.after, params.before);
     let pool = &state.pool;
-    let mut found =
+    let found =
         projections::clients::page_sorted(pool, pattern.as_deref(), sort, keyset, PAGE + 1).await?;
     let total = projections::clients::count_matching(pool, pattern.as_deref()).await?;
-    let limit = usize::try_from(PAGE).unwrap_or(100);
-    // One row more than a page says there is a page beyond it in the direction read.
-    let more = found.len() > limit;
-    if more {
-        match keyset {
-            Keyset::Before(_) => {
-                found.remove(0);
-            }
-            _ => found.truncate(limit),
-        }
-    }
     let base = format!(
         "q={}&sort={sort_name}",
         crate::http::dashboard::clients::query_value(&q)
     );
-    let has_next = matches!(keyset, Keyset::Before(_)) || more;
-    let has_previous = match keyset {
-        Keyset::First => false,
-        Keyset::After(_) => true,
-        Keyset::Before(_) => more,
-    };
-    let next = found
-        .last()
-        .filter(|_| has_next)
-        .map(|last| format!("{base}&after={}", last.id));
-    let previous = found
-        .first()
-        .filter(|_| has_previous)
-        .map(|first| format!("{base}&before={}", first.id));
+    let KeysetPage {
+        rows: found,
+        previous,
+        next,
+    } = KeysetPage::cut(found, keyset, PAGE, &base, |row| row.id);
     let register = if session.may("POST", "/v1/clients") {
         let providers = projections::clients::providers(pool).await?;
         Some(RegisterForm {
@@ -681,6 +657,55 @@ pub(super) async fn invoice(
         Err(error) => return failed(error.into()),
     };
     super::invoice_page::page(&state, &session, &row, None).await
+}
+
+/// A keyset page read with one row more than `page` (the extra row says there is a page beyond
+/// it in the direction read), cut to the page, with the queries of the pages before and after it
+/// (`base` is the list's query without its cursor, `id` a row's cursor).
+pub(super) struct KeysetPage<T> {
+    pub(super) rows: Vec<T>,
+    pub(super) previous: Option<String>,
+    pub(super) next: Option<String>,
+}
+
+impl<T> KeysetPage<T> {
+    pub(super) fn cut(
+        mut found: Vec<T>,
+        keyset: Keyset,
+        page: i64,
+        base: &str,
+        id: impl Fn(&T) -> Uuid,
+    ) -> Self {
+        let limit = usize::try_from(page).unwrap_or(100);
+        let more = found.len() > limit;
+        if more {
+            match keyset {
+                Keyset::Before(_) => {
+                    found.remove(0);
+                }
+                _ => found.truncate(limit),
+            }
+        }
+        let has_next = matches!(keyset, Keyset::Before(_)) || more;
+        let has_previous = match keyset {
+            Keyset::First => false,
+            Keyset::After(_) => true,
+            Keyset::Before(_) => more,
+        };
+        let next = found
+            .last()
+            .filter(|_| has_next)
+            .map(|last| format!("{base}&after={}", id(last)));
+        let previous = found
+            .first()
+            .filter(|_| has_previous)
+            .map(|first| format!("{base}&before={}", id(first)));
+        Self {
+            rows: found,
+            previous,
+            next,
+        }
+    }
 }
 
 /// `value` percent-encoded for a URL's query: letters, digits and `-._~` as they are.
