@@ -310,21 +310,31 @@ pub(super) async fn answer_ticket(
         Ok(None) => return message(Some(&session), StatusCode::NOT_FOUND, "No such ticket", ""),
         Err(error) => return failed(error.into()),
     };
-    let outcome = async {
-        let route = format!("POST /v1/tickets/{ticket_id}/messages");
-        let command = command(&session, &fields, route)?;
-        // The text as typed: only the line ends a browser sends (CRLF) become newlines.
-        let body = fields
-            .rest
-            .get("body")
-            .map(|b| b.replace("\r\n", "\n"))
-            .unwrap_or_default();
-        let request: tickets::ReplyRequest = request(json!({ "body": body }))?;
-        tickets::run_reply(&state, &session.principal, &command, ticket_id, request).await
-    }
-    .await;
-    let outcome = outcome.map(|(_, committed)| committed.position);
+    let outcome = reply(&state, &session, &fields, ticket_id).await;
     finish(&state, &session, client_id, "answer", outcome).await
+}
+
+/// Posts the form's `body` as the staff's answer to the ticket, through the API route's use case;
+/// answers the position of its event. The client page's and the ticket page's forms both answer
+/// with it.
+pub(super) async fn reply(
+    state: &AppState,
+    session: &Session,
+    fields: &Fields,
+    ticket_id: Uuid,
+) -> Result<i64, ApiError> {
+    let route = format!("POST /v1/tickets/{ticket_id}/messages");
+    let command = command(session, fields, route)?;
+    // The text as typed: only the line ends a browser sends (CRLF) become newlines.
+    let body = fields
+        .rest
+        .get("body")
+        .map(|b| b.replace("\r\n", "\n"))
+        .unwrap_or_default();
+    let request: tickets::ReplyRequest = request(json!({ "body": body }))?;
+    tickets::run_reply(state, &session.principal, &command, ticket_id, request)
+        .await
+        .map(|(_, committed)| committed.position)
 }
 
 /// The answer to an action on a client's page: back to the page with a note and the position

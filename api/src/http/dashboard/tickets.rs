@@ -263,19 +263,7 @@ pub(super) async fn answer(
         Ok(session) => session,
         Err(refusal) => return refusal.into_response(),
     };
-    let outcome = async {
-        let command = command(&session, &fields, format!("POST /v1/tickets/{id}/messages"))?;
-        // The text as typed: only the line ends a browser sends (CRLF) become newlines.
-        let body = fields
-            .rest
-            .get("body")
-            .map(|b| b.replace("\r\n", "\n"))
-            .unwrap_or_default();
-        let request: tickets::ReplyRequest = request(json!({ "body": body }))?;
-        tickets::run_reply(&state, &session.principal, &command, id, request).await
-    }
-    .await;
-    let outcome = outcome.map(|(_, committed)| committed.position);
+    let outcome = super::actions::reply(&state, &session, &fields, id).await;
     back(&state, &session, id, "answer", outcome).await
 }
 
