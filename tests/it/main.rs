@@ -24,6 +24,7 @@ mod invoicing;
 mod invoice_send;
 mod ledger_year;
 mod merge;
+mod my_panel;
 mod notifications;
 mod panel;
 mod panel_flows;

@@ -220,6 +220,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(routes)
         .merge(crate::http::dashboard::routes())
+        .merge(crate::http::my::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(record_metrics))

@@ -36,7 +36,7 @@ fn login_page(status: StatusCode, error: Option<&str>) -> Response {
     render(
         status,
         &LoginPage {
-            layout: Layout::anonymous("Sign in"),
+            layout: Layout::anonymous("Sign in", "/dashboard"),
             error: error.map(str::to_owned),
         },
     )

@@ -19,7 +19,8 @@
 //! `lists` (invoices, payments, the ticket queue), `catalog` (services, tariffs, promo codes),
 //! `settings` (currencies, companies, staff, notifications), `reports` (with CSV) and
 //! `action_log` are the pages, `tables` the plain tables page several of them share;
-//! `format` shows amounts and times.
+//! `pages` (shared with the customer panel) holds the layout and `format`, which shows amounts
+//! and times.
 //! `client_actions` with `client_forms` (the client page's edit, adjustment, credit limit,
 //! credit note, transfer, merge and acting as), `tickets` (one ticket) and `operations` (with
 //! the billing day) are the flows' pages and actions.
@@ -30,7 +31,6 @@ mod catalog;
 mod client_actions;
 mod client_forms;
 mod clients;
-mod format;
 pub mod forms;
 // "Send to client" on the invoice page and the client page (helper "send").
 mod invoice_page;
@@ -44,16 +44,16 @@ mod settings;
 mod tables;
 mod tickets;
 
-use askama::Template;
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
 use crate::http::auth::Principal;
 use crate::http::error::ApiError;
+use crate::http::pages::format::{self, Zone};
+use crate::http::pages::{Layout, MessagePage, NavLink, cookie, render};
 use crate::http::state::AppState;
-use format::Zone;
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "billing_session";
@@ -261,62 +261,14 @@ impl Session {
             who: Some(self.principal.actor().to_string()),
             csrf: self.csrf(),
             zone: self.zone.name(),
+            root: "/dashboard",
         }
     }
-}
-
-/// What `base.html` shows around every page.
-struct Layout {
-    title: String,
-    nav: Vec<NavLink>,
-    /// The signed-in person; no navigation without one (the sign-in page).
-    who: Option<String>,
-    csrf: String,
-    zone: String,
-}
-
-impl Layout {
-    /// The layout of a page nobody is signed in to.
-    fn anonymous(title: impl Into<String>) -> Layout {
-        Layout {
-            title: title.into(),
-            nav: Vec::new(),
-            who: None,
-            csrf: String::new(),
-            zone: String::new(),
-        }
-    }
-}
-
-/// A link of the navigation.
-struct NavLink {
-    href: &'static str,
-    label: &'static str,
-}
-
-/// A page that only says something: not allowed, not found, failed.
-#[derive(Template)]
-#[template(path = "message.html")]
-struct MessagePage {
-    layout: Layout,
-    message: String,
 }
 
 /// The token of the request's session cookie.
 fn session_token(headers: &HeaderMap) -> Option<String> {
     cookie(headers, SESSION_COOKIE)
-}
-
-/// The value of the request's cookie `name`.
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(found, _)| *found == name)
-        .map(|(_, value)| value.to_string())
 }
 
 /// The session of the request's cookie, if it holds a session token the API accepts for a member
@@ -362,17 +314,12 @@ async fn may_open(state: &AppState, headers: &HeaderMap, route: &str) -> Result<
     }
 }
 
-/// `page` rendered with `status`; a template that fails to render is a 500 problem.
-fn render(status: StatusCode, page: &impl Template) -> Response {
-    match page.render() {
-        Ok(html) => (status, Html(html)).into_response(),
-        Err(error) => ApiError::internal(&error).into_response(),
-    }
-}
-
 /// A page that says `message`, with `status`.
 fn message(session: Option<&Session>, status: StatusCode, title: &str, text: &str) -> Response {
-    let layout = session.map_or_else(|| Layout::anonymous(title), |s| s.layout(title));
+    let layout = session.map_or_else(
+        || Layout::anonymous(title, "/dashboard"),
+        |s| s.layout(title),
+    );
     render(
         status,
         &MessagePage {

@@ -1,4 +1,4 @@
-//! How the panel shows amounts and times: amounts at their currency's scale with thousands
+//! How the panels show amounts and times: amounts at their currency's scale with thousands
 //! separators (the one helper, `answer::grouped_amount`), times in the staff member's time zone
 //! with the zone named.
 
@@ -11,38 +11,38 @@ use crate::http::answer::grouped_amount;
 /// The time zone a session shows times in: the one chosen in the panel (kept in a cookie of the
 /// browser), UTC until one is chosen.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Zone(Tz);
+pub(crate) struct Zone(Tz);
 
 impl Zone {
     /// The zone named by the cookie's value, UTC when there is none or it names no IANA zone.
-    pub(super) fn of_cookie(value: Option<&str>) -> Zone {
+    pub(crate) fn of_cookie(value: Option<&str>) -> Zone {
         Zone(value.and_then(Zone::parse).unwrap_or(Tz::UTC))
     }
 
     /// An IANA time zone name such as `Europe/Berlin`, or `UTC`.
-    pub(super) fn parse(name: &str) -> Option<Tz> {
+    pub(crate) fn parse(name: &str) -> Option<Tz> {
         name.trim().parse::<Tz>().ok()
     }
 
     /// The zone's IANA name.
-    pub(super) fn name(self) -> String {
+    pub(crate) fn name(self) -> String {
         self.0.name().to_owned()
     }
 
     /// `at` in this zone to the minute, with the zone's abbreviation: `2026-12-06 10:14 CET`.
-    pub(super) fn time(self, at: DateTime<Utc>) -> String {
+    pub(crate) fn time(self, at: DateTime<Utc>) -> String {
         at.with_timezone(&self.0)
             .format("%Y-%m-%d %H:%M %Z")
             .to_string()
     }
 
     /// Today's date in this zone.
-    pub(super) fn today(self) -> chrono::NaiveDate {
+    pub(crate) fn today(self) -> chrono::NaiveDate {
         Utc::now().with_timezone(&self.0).date_naive()
     }
 
     /// `at` in this zone to the second, with the zone's abbreviation.
-    pub(super) fn time_exact(self, at: DateTime<Utc>) -> String {
+    pub(crate) fn time_exact(self, at: DateTime<Utc>) -> String {
         at.with_timezone(&self.0)
             .format("%Y-%m-%d %H:%M:%S %Z")
             .to_string()
@@ -50,16 +50,16 @@ impl Zone {
 }
 
 /// An amount with its currency: `1,234.50 EUR`.
-pub(super) fn money(amount: Decimal, currency: &str) -> String {
+pub(crate) fn money(amount: Decimal, currency: &str) -> String {
     format!("{} {currency}", grouped_amount(amount, currency))
 }
 
 /// An amount alone, for a column whose currency is named elsewhere: `1,234.50`.
-pub(super) fn amount(amount: Decimal, currency: &str) -> String {
+pub(crate) fn amount(amount: Decimal, currency: &str) -> String {
     grouped_amount(amount, currency)
 }
 
 /// Whether an amount is below zero, to mark it.
-pub(super) fn negative(amount: Decimal) -> bool {
+pub(crate) fn negative(amount: Decimal) -> bool {
     amount < Decimal::ZERO
 }

@@ -1,0 +1,245 @@
+//! The customer panel: what a client's own users see and do, under `/my`, served by the same
+//! binary as the API and the staff panel (`dashboard`) and built the same way: server-rendered
+//! askama pages around the shared layout (`pages`), forms that carry a CSRF token bound to the
+//! session and call the API routes' own use cases.
+//!
+//! A session is a client user's API token in an `HttpOnly`, `SameSite=Strict` cookie scoped to
+//! `/my` (`Secure` behind TLS), issued by the API's own sign-in and its limits and revoked at
+//! sign-out. Its principal is a [`Principal::Client`]: every page shows the session's own client
+//! only, and asks the API's rule table (`auth::rules`) whether the user's roles allow what it
+//! shows, so a user sees exactly what it could read over the API. An id of another client's
+//! service, invoice or ticket in a `/my` URL answers 404, as the API does.
+//!
+//! `login` signs in and out; `home` is the first page (balances, credit limits, what is due
+//! next, announcements, answered tickets).
+
+mod home;
+mod login;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use domain::ids::{ClientId, TokenId};
+use serde::Deserialize;
+
+use crate::http::auth::Principal;
+use crate::http::error::ApiError;
+use crate::http::pages::format::Zone;
+use crate::http::pages::{Layout, MessagePage, NavLink, cookie, render};
+use crate::http::state::AppState;
+
+/// The name of the customer panel's session cookie (scoped to `/my`).
+pub const SESSION_COOKIE: &str = "billing_my_session";
+
+/// The name of the cookie holding the time zone the customer panel shows times in.
+const ZONE_COOKIE: &str = "billing_my_tz";
+
+/// The customer panel's routes: `/my` and below.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/my", get(home::home))
+        .route("/my/login", get(login::login_form).post(login::login))
+        .route("/my/logout", post(login::logout))
+        .route("/my/time-zone", post(set_time_zone))
+}
+
+/// The customer panel's navigation: each page's link, its label, and the API route (method
+/// `GET`) whose rule decides whether the user's roles may open it. A page adds its line here.
+const NAV: &[(&str, &str, &str)] = &[("/my", "Home", "/v1/clients/{id}")];
+
+/// Who is signed in: a client's user (or a member of staff acting as the client), with the
+/// permissions of its roles inside its one client.
+pub(crate) struct Session {
+    state: AppState,
+    principal: Principal,
+    /// The one client the session sees.
+    client_id: ClientId,
+    token: Option<TokenId>,
+    /// The session's bearer string, which the CSRF tokens of its forms are bound to.
+    bearer: String,
+    /// The time zone times are shown in.
+    zone: Zone,
+}
+
+impl Session {
+    /// Whether the API would let this user call `method` on the route `path` (a route template
+    /// such as `/v1/clients/{id}/balance`): the one rule table decides every page, block and
+    /// action.
+    fn may(&self, method: &str, path: &str) -> bool {
+        crate::http::auth::may(self.state.rules, &self.principal, method, path)
+    }
+
+    /// The CSRF token every form of this session carries.
+    fn csrf(&self) -> String {
+        self.state.forms.token_for(&self.bearer)
+    }
+
+    /// Whether the form's CSRF token is this session's.
+    fn verify(&self, csrf: &str) -> bool {
+        self.state.forms.verify(&self.bearer, csrf)
+    }
+
+    /// The layout of a page titled `title`: the pages this user's roles may open, who is signed
+    /// in, the sign-out and time-zone forms.
+    fn layout(&self, title: impl Into<String>) -> Layout {
+        let nav = NAV
+            .iter()
+            .filter(|(_, _, route)| self.may("GET", route))
+            .map(|(href, label, _)| NavLink { href, label })
+            .collect();
+        Layout {
+            title: title.into(),
+            nav,
+            who: Some(self.principal.actor().to_string()),
+            csrf: self.csrf(),
+            zone: self.zone.name(),
+            root: "/my",
+        }
+    }
+}
+
+/// The session of the request's cookie, if it holds a token the API accepts for a client's user
+/// (or for staff acting as a client). A staff member's token opens no `/my` page.
+async fn session(state: &AppState, headers: &HeaderMap) -> Option<Session> {
+    let bearer = cookie(headers, SESSION_COOKIE)?;
+    if state.tokens.actor(&bearer).is_some() {
+        return None;
+    }
+    let principal = crate::http::auth::authenticate(state, &bearer)
+        .await
+        .ok()??;
+    let client_id = principal.client()?;
+    Some(Session {
+        state: state.clone(),
+        token: principal.token(),
+        principal,
+        client_id,
+        bearer,
+        zone: Zone::of_cookie(cookie(headers, ZONE_COOKIE).as_deref()),
+    })
+}
+
+/// The session, or a redirect to the sign-in form.
+async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Session, Response> {
+    session(state, headers)
+        .await
+        .ok_or_else(|| Redirect::to("/my/login").into_response())
+}
+
+/// A page that says `text`, with `status`, inside the session's layout (or the anonymous one).
+fn message(session: Option<&Session>, status: StatusCode, title: &str, text: &str) -> Response {
+    let layout = session.map_or_else(|| Layout::anonymous(title, "/my"), |s| s.layout(title));
+    render(
+        status,
+        &MessagePage {
+            layout,
+            message: text.to_owned(),
+        },
+    )
+}
+
+/// What the user may not see, whether it is another client's or does not exist: 404, as the API
+/// answers, so that nobody learns which ids exist.
+#[expect(
+    dead_code,
+    reason = "the pages of services, money, support and the account use it"
+)]
+fn not_found(session: &Session) -> Response {
+    message(
+        Some(session),
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "There is no such page in your account.",
+    )
+}
+
+/// A page the user's roles do not open: what the API would answer 403 for.
+fn forbidden(session: &Session) -> Response {
+    message(
+        Some(session),
+        StatusCode::FORBIDDEN,
+        "Not allowed",
+        "Your role in this account does not include this page. The account's owner can change it.",
+    )
+}
+
+/// The answer to a form whose CSRF token is missing or is not this session's: nothing was done.
+fn forbidden_form(session: &Session) -> Response {
+    message(
+        Some(session),
+        StatusCode::FORBIDDEN,
+        "Not sent from this panel",
+        "The form did not carry this session's token, so nothing was done. Reload the page and try again.",
+    )
+}
+
+/// An error page for a failed query: its status and code, never its cause.
+fn failed(session: Option<&Session>, error: ApiError) -> Response {
+    let status = error.status();
+    let text = format!(
+        "{} ({})",
+        status.canonical_reason().unwrap_or(""),
+        error.code()
+    );
+    message(session, status, "Something went wrong", &text)
+}
+
+/// The session of a user whose roles let it `GET` the API route `route`, or the answer instead:
+/// the sign-in form's redirect, or the page the API would answer 403 for.
+#[expect(
+    dead_code,
+    reason = "the pages of services, money, support and the account use it"
+)]
+async fn may_open(state: &AppState, headers: &HeaderMap, route: &str) -> Result<Session, Response> {
+    let session = signed_in(state, headers).await?;
+    if session.may("GET", route) {
+        Ok(session)
+    } else {
+        Err(forbidden(&session))
+    }
+}
+
+/// The time-zone form of the layout.
+#[derive(Deserialize)]
+struct ZoneForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    zone: String,
+}
+
+/// Sets the time zone the panel shows times in (a cookie of the browser).
+async fn set_time_zone(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Form(form): axum::extract::Form<ZoneForm>,
+) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(redirect) => return redirect,
+    };
+    if !session.verify(&form.csrf) {
+        return forbidden_form(&session);
+    }
+    let Some(zone) = Zone::parse(&form.zone) else {
+        return message(
+            Some(&session),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Time zone",
+            "Not a time zone: give an IANA name such as Europe/Berlin, or UTC.",
+        );
+    };
+    (
+        [(
+            header::SET_COOKIE,
+            format!(
+                "{ZONE_COOKIE}={}; Path=/my; SameSite=Strict; Max-Age=31536000",
+                zone.name()
+            ),
+        )],
+        Redirect::to("/my"),
+    )
+        .into_response()
+}

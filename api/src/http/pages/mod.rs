@@ -1,0 +1,79 @@
+//! What the staff panel (`dashboard`, under `/dashboard`) and the customer panel (`my`, under
+//! `/my`) share: the layout every page of both is rendered in (`base.html`), the page that only
+//! says something, rendering, reading a cookie, and how amounts and times are shown (`format`).
+
+pub mod format;
+
+use askama::Template;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::http::error::ApiError;
+
+/// What `base.html` shows around every page.
+pub struct Layout {
+    /// The page's title.
+    pub title: String,
+    /// The navigation the signed-in person may follow.
+    pub nav: Vec<NavLink>,
+    /// The signed-in person; no navigation without one (a sign-in page).
+    pub who: Option<String>,
+    /// The session's CSRF token, for the layout's own forms (sign-out, time zone).
+    pub csrf: String,
+    /// The time zone times are shown in.
+    pub zone: String,
+    /// The panel's root path, `/dashboard` or `/my`, which the layout's forms post under.
+    pub root: &'static str,
+}
+
+impl Layout {
+    /// The layout of a page nobody is signed in to, in the panel under `root`.
+    pub fn anonymous(title: impl Into<String>, root: &'static str) -> Layout {
+        Layout {
+            title: title.into(),
+            nav: Vec::new(),
+            who: None,
+            csrf: String::new(),
+            zone: String::new(),
+            root,
+        }
+    }
+}
+
+/// A link of the navigation.
+pub struct NavLink {
+    /// Where it goes.
+    pub href: &'static str,
+    /// What it says.
+    pub label: &'static str,
+}
+
+/// A page that only says something: not allowed, not found, failed.
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    /// The layout.
+    pub layout: Layout,
+    /// What it says.
+    pub message: String,
+}
+
+/// The value of the request's cookie `name`.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(found, _)| *found == name)
+        .map(|(_, value)| value.to_string())
+}
+
+/// `page` rendered with `status`; a template that fails to render is a 500 problem.
+pub fn render(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(error) => ApiError::internal(&error).into_response(),
+    }
+}
