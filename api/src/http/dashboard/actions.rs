@@ -8,8 +8,6 @@
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -21,16 +19,7 @@ use crate::http::extract::Command;
 use crate::http::routes::{accounts, clients, invoices, payments, services, tickets};
 use crate::http::state::AppState;
 
-/// The fields every form carries, and the rest as typed.
-#[derive(Deserialize)]
-pub(super) struct Fields {
-    #[serde(default)]
-    pub(super) csrf: String,
-    #[serde(default)]
-    pub(super) key: String,
-    #[serde(flatten)]
-    pub(super) rest: std::collections::BTreeMap<String, String>,
-}
+pub(super) use crate::http::pages::forms::{Fields, field, request};
 
 /// Why an action did not run.
 pub(super) enum Refusal {
@@ -74,27 +63,7 @@ pub(super) fn command(
     fields: &Fields,
     route: String,
 ) -> Result<Command, ApiError> {
-    let key = Uuid::parse_str(fields.key.trim()).map_err(|_| {
-        ApiError::unprocessable(
-            "invalid_form",
-            "the form has no idempotency key; reload the page and send it again",
-        )
-    })?;
-    let mut context = session.principal.context();
-    context.idempotency_key = Some(key.to_string());
-    Ok(Command::of_form(context, route))
-}
-
-/// The API's request type `T` from a form's fields (`json` as the API would take it): the same
-/// parsing, the same problems.
-pub(super) fn request<T: DeserializeOwned>(json: Value) -> Result<T, ApiError> {
-    serde_json::from_value(json)
-        .map_err(|e| ApiError::unprocessable("invalid_field", e.to_string()))
-}
-
-/// The text field `name`, trimmed; empty when absent.
-pub(super) fn field<'a>(fields: &'a Fields, name: &str) -> &'a str {
-    fields.rest.get(name).map_or("", |v| v.trim())
+    crate::http::pages::forms::command(session.principal.context(), fields, route)
 }
 
 /// Registers a client: `POST /v1/clients`.

@@ -17,7 +17,6 @@
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 use crate::usecases::access::secret::{hex, unhex};
 
@@ -64,10 +63,7 @@ impl FormSecret {
     }
 }
 
-/// A new idempotency key for a form.
-pub(super) fn new_key() -> String {
-    Uuid::now_v7().to_string()
-}
+pub(super) use crate::http::pages::forms::new_key;
 
 #[cfg(test)]
 mod tests {

@@ -3,6 +3,7 @@
 //! says something, rendering, reading a cookie, and how amounts and times are shown (`format`).
 
 pub mod format;
+pub mod forms;
 
 use askama::Template;
 use axum::http::{HeaderMap, StatusCode, header};

@@ -1,0 +1,62 @@
+//! What the forms of both panels share: the fields every form carries (its CSRF token and its
+//! idempotency key) with the rest as text, the command a form stands for, and the API request
+//! type read from a form's fields. (The CSRF tokens themselves are `dashboard::forms`.)
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use uuid::Uuid;
+
+use eventstore::metadata::CommandContext;
+
+use crate::http::error::ApiError;
+use crate::http::extract::Command;
+
+/// The fields every form carries, and the rest as typed.
+#[derive(Deserialize)]
+pub struct Fields {
+    /// The session's CSRF token.
+    #[serde(default)]
+    pub csrf: String,
+    /// The idempotency key rendered into the form ([`new_key`]).
+    #[serde(default)]
+    pub key: String,
+    /// Every other field, as typed.
+    #[serde(flatten)]
+    pub rest: std::collections::BTreeMap<String, String>,
+}
+
+/// The text field `name`, trimmed; empty when absent.
+pub fn field<'a>(fields: &'a Fields, name: &str) -> &'a str {
+    fields.rest.get(name).map_or("", |v| v.trim())
+}
+
+/// A new idempotency key for a form.
+pub fn new_key() -> String {
+    Uuid::now_v7().to_string()
+}
+
+/// The command of a form standing for `route` (the API's method and path, ids filled in), made
+/// by the signed-in person (`context`, from its principal), with the form's key as its
+/// `Idempotency-Key`.
+pub fn command(
+    mut context: CommandContext,
+    fields: &Fields,
+    route: String,
+) -> Result<Command, ApiError> {
+    let key = Uuid::parse_str(fields.key.trim()).map_err(|_| {
+        ApiError::unprocessable(
+            "invalid_form",
+            "the form has no idempotency key; reload the page and send it again",
+        )
+    })?;
+    context.idempotency_key = Some(key.to_string());
+    Ok(Command::of_form(context, route))
+}
+
+/// The API's request type `T` from a form's fields (`json` as the API would take it): the same
+/// parsing, the same problems.
+pub fn request<T: DeserializeOwned>(json: Value) -> Result<T, ApiError> {
+    serde_json::from_value(json)
+        .map_err(|e| ApiError::unprocessable("invalid_field", e.to_string()))
+}
