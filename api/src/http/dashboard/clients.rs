@@ -25,28 +25,7 @@ use crate::http::extract::Query;
 /// Clients per page of the list.
 const PAGE: i64 = 100;
 
-/// What a refused form says, shown on the page it came from.
-pub(super) struct FormError {
-    /// Which form: `register`, `payment`, `order` or `service`.
-    pub(super) form: &'static str,
-    /// The problem's detail, as the API would answer it.
-    pub(super) detail: String,
-    /// The problem's code.
-    pub(super) code: String,
-    /// The problem's status, which the page answers with.
-    pub(super) status: StatusCode,
-}
-
-impl FormError {
-    pub(super) fn of(form: &'static str, error: &ApiError) -> Self {
-        Self {
-            form,
-            detail: error.detail().to_owned(),
-            code: error.code().to_owned(),
-            status: error.status(),
-        }
-    }
-}
+pub(super) use crate::http::pages::forms::FormError;
 
 #[derive(Deserialize, Default)]
 pub(super) struct ListParams {

@@ -2,6 +2,7 @@
 //! idempotency key) with the rest as text, the command a form stands for, and the API request
 //! type read from a form's fields. (The CSRF tokens themselves are `dashboard::forms`.)
 
+use axum::http::StatusCode;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -59,4 +60,28 @@ pub fn command(
 pub fn request<T: DeserializeOwned>(json: Value) -> Result<T, ApiError> {
     serde_json::from_value(json)
         .map_err(|e| ApiError::unprocessable("invalid_field", e.to_string()))
+}
+
+/// What a refused form says, shown on the page it came from.
+pub struct FormError {
+    /// Which form (the page's name for it, such as `payment` or `order`).
+    pub form: &'static str,
+    /// The problem's detail, as the API would answer it.
+    pub detail: String,
+    /// The problem's code.
+    pub code: String,
+    /// The problem's status, which the page answers with.
+    pub status: StatusCode,
+}
+
+impl FormError {
+    /// The error of `form` for the API's problem `error`.
+    pub fn of(form: &'static str, error: &ApiError) -> Self {
+        Self {
+            form,
+            detail: error.detail().to_owned(),
+            code: error.code().to_owned(),
+            status: error.status(),
+        }
+    }
 }

@@ -205,7 +205,8 @@ fn decode_attachments(uploads: &[AttachmentUpload]) -> Result<Vec<File>, ApiErro
         if floor > ATTACHMENT_BYTES_MAX {
             return Err(too_large(floor).into());
         }
-        let content_type = AttachmentType::parse(&upload.content_type)?;
+        // A type not allowed is refused before the work of decoding.
+        AttachmentType::parse(&upload.content_type)?;
         let bytes = engine
             .decode(upload.content_base64.as_bytes())
             .map_err(|e| {
@@ -217,26 +218,42 @@ fn decode_attachments(uploads: &[AttachmentUpload]) -> Result<Vec<File>, ApiErro
                     ),
                 )
             })?;
-        let size_bytes = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
-        if !content_type.matches(&bytes) {
-            return Err(TicketError::UnsupportedAttachment(format!(
-                "the content of {:?} is not {}",
-                upload.file_name.chars().take(100).collect::<String>(),
-                content_type.as_str()
-            ))
-            .into());
-        }
-        let sha256 = crate::usecases::attachments::digest_of(&bytes);
-        let attachment = Attachment {
-            sha256,
-            file_name: upload.file_name.clone(),
-            content_type,
-            size_bytes,
-        }
-        .checked()?;
-        files.push(File { attachment, bytes });
+        files.push(attachment_file(
+            upload.file_name.clone(),
+            &upload.content_type,
+            bytes,
+        )?);
     }
     Ok(files)
+}
+
+/// Checks one file of a message, its bytes as sent (decoded from base64 by the API, uploaded
+/// whole by the customer panel's forms): its type named and matched by its content, its name
+/// and size (`Attachment::checked`); nothing is stored yet.
+pub fn attachment_file(
+    file_name: String,
+    content_type: &str,
+    bytes: Vec<u8>,
+) -> Result<File, ApiError> {
+    let size_bytes = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+    let content_type = AttachmentType::parse(content_type)?;
+    if !content_type.matches(&bytes) {
+        return Err(TicketError::UnsupportedAttachment(format!(
+            "the content of {:?} is not {}",
+            file_name.chars().take(100).collect::<String>(),
+            content_type.as_str()
+        ))
+        .into());
+    }
+    let sha256 = crate::usecases::attachments::digest_of(&bytes);
+    let attachment = Attachment {
+        sha256,
+        file_name,
+        content_type,
+        size_bytes,
+    }
+    .checked()?;
+    Ok(File { attachment, bytes })
 }
 
 /// Opens a ticket of a client: asked by one of its users, or written by staff to the client
@@ -509,13 +526,23 @@ pub async fn get_attachment(
     State(state): State<AppState>,
     Path((id, sha256)): Path<(Uuid, String)>,
 ) -> Result<Response, ApiError> {
+    run_get_attachment(&state, id, &sha256).await
+}
+
+/// What `GET /v1/tickets/{id}/attachments/{sha256}` answers, and the customer panel's download
+/// link with it (once it has found the ticket its client's): the file as a download.
+pub async fn run_get_attachment(
+    state: &AppState,
+    id: Uuid,
+    sha256: &str,
+) -> Result<Response, ApiError> {
     let not_found = || ApiError::not_found("attachment_not_found", "no such file on this ticket");
     if sha256.len() != 64 || !sha256.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(not_found());
     }
     let sha256 = sha256.to_ascii_lowercase();
     // The file must belong to a message of this ticket: a digest alone opens nothing.
-    let (file_name, content_type, content) = support::attachment(&state, id, &sha256)
+    let (file_name, content_type, content) = support::attachment(state, id, &sha256)
         .await?
         .ok_or_else(not_found)?;
     let mut response = content.into_response();
