@@ -4,6 +4,7 @@
 //! `crate::browser::Browser`.
 
 mod home;
+mod support;
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -93,6 +94,62 @@ impl MyPanel {
             .post(format!("{}{path}", self.url))
             .header("cookie", &self.cookie)
             .form(&form)
+            .send()
+            .await
+            .unwrap();
+        page(answer).await
+    }
+}
+
+impl MyPanel {
+    /// `POST path` of a `multipart/form-data` form (a form with files, as a browser sends it)
+    /// with the session cookie and, unless `fields` has one, the CSRF token of the page `from`.
+    /// `files` are (file name, content type, bytes), each sent as a part named `files`.
+    pub(crate) async fn post_files(
+        &self,
+        from: &str,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &[u8])],
+    ) -> Page {
+        let mut fields: Vec<(String, String)> = fields
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        if !fields.iter().any(|(k, _)| k == "csrf") {
+            let shown = self.get(from).await;
+            fields.push(("csrf".to_owned(), csrf(&shown.body)));
+        }
+        let boundary = format!("----my-panel-{}", uuid::Uuid::now_v7().simple());
+        let mut body = Vec::new();
+        for (name, value) in &fields {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        for (file_name, content_type, bytes) in files {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let answer = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .header("cookie", &self.cookie)
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
             .send()
             .await
             .unwrap();
