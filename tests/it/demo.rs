@@ -60,6 +60,17 @@ async fn the_demo_data_set_is_written_through_commands_and_adds_up() {
     assert!(seeded.payments > 0 && seeded.services > 0, "{seeded:?}");
     assert_eq!(seeded.companies, 2);
     assert!(seeded.invoices > 0, "{seeded:?}");
+    // The demo's client user signs in to the customer panel and sees its own client's page.
+    assert_eq!(seeded.client_users, 1);
+    let my = crate::my_panel::MyPanel::sign_in(
+        &server,
+        api::cli::demo::DEMO_USER,
+        api::cli::demo::DEMO_PASSWORD,
+    )
+    .await;
+    let home = my.get("/my").await;
+    assert_eq!(home.status, reqwest::StatusCode::OK, "{home:?}");
+    assert!(home.body.contains("Personal accounts"), "{}", home.body);
     let numbered: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM invoices WHERE number IS NOT NULL AND status = 'issued'",
     )

@@ -2,12 +2,13 @@
 //! log, the action log and the balances of the demo are all genuine.
 
 use crate::usecases::process::{invoicing, settlement};
+use domain::access::{ClientRole, ClientUser, DisplayName, Login, UserCommand};
 use domain::account::{Account, AccountCommand, PaymentMethod, PaymentMethodKind};
 use domain::client::{Client, ClientCommand, ClientKind, ClientName, Country, Email};
 use domain::company::{Company, CompanyCommand, InvoiceNumbering, NumberingReset};
 use domain::ids::{
     AccountId, AdjustmentId, ClientId, CompanyId, InvoiceId, PaymentId, ProviderId, ServiceId,
-    TariffId,
+    TariffId, UserId,
 };
 use domain::invoice::{InvoiceCommand, InvoiceKind};
 use domain::money::{Currency, Money, MoneyError};
@@ -68,7 +69,14 @@ pub struct Seeded {
     pub companies: usize,
     /// Invoices issued.
     pub invoices: usize,
+    /// Client users made (one, to sign in to the customer panel with).
+    pub client_users: usize,
 }
+
+/// The login of the demo's client user, for the customer panel at `/my`.
+pub const DEMO_USER: &str = "client@example.com";
+/// The password of the demo's client user. A demo's, and said in the log: never a real one.
+pub const DEMO_PASSWORD: &str = "demo-password";
 
 const FIRST: [&str; 16] = [
     "Anna", "Boris", "Clara", "Dmitri", "Elena", "Felix", "Greta", "Hugo", "Ines", "Jonas",
@@ -347,7 +355,49 @@ pub async fn seed(store: &EventStore, clients: usize, seed: u64) -> Result<Seede
             .map_err(refused)?;
         seeded.invoices += 1;
     }
+    // A user of the first client that is still active, to sign in to the customer panel with.
+    for (client_id, _) in &registered {
+        let client = store
+            .load::<Client>(&client_id.to_string())
+            .await?
+            .aggregate;
+        if client.is_deleted() {
+            continue;
+        }
+        demo_user(store, *client_id, &context).await?;
+        seeded.client_users += 1;
+        break;
+    }
     Ok(seeded)
+}
+
+/// The demo's client user: [`DEMO_USER`] with the password [`DEMO_PASSWORD`], owner of `client`.
+async fn demo_user(
+    store: &EventStore,
+    client_id: ClientId,
+    context: &CommandContext,
+) -> Result<(), DemoError> {
+    let login = Login::parse(DEMO_USER).map_err(refused)?;
+    let user_id = UserId::for_login(&login);
+    let password_hash = crate::usecases::access::secret::hash_password(DEMO_PASSWORD)
+        .await
+        .map_err(refused)?;
+    store
+        .execute::<ClientUser>(
+            &user_id.to_string(),
+            UserCommand::CreateClientUser {
+                user_id,
+                client_id,
+                name: DisplayName::parse("Demo client user").map_err(refused)?,
+                login,
+                password_hash,
+                roles: std::collections::BTreeSet::from([ClientRole::Owner]),
+            },
+            context,
+            &[],
+        )
+        .await?;
+    Ok(())
 }
 
 /// The provider's legal entity: Dutch for the first provider, American for the second, with VAT
@@ -620,7 +670,13 @@ pub async fn command(
         services = seeded.services,
         companies = seeded.companies,
         invoices = seeded.invoices,
+        client_users = seeded.client_users,
         "demo data set ready"
     );
+    if seeded.client_users > 0 {
+        tracing::info!(
+            "customer panel at /my: sign in as {DEMO_USER} with the password {DEMO_PASSWORD}"
+        );
+    }
     serve(database, &args.serve).await
 }

@@ -84,6 +84,9 @@ pub(crate) struct Session {
     bearer: String,
     /// The time zone times are shown in.
     zone: Zone,
+    /// Whose account it is, as the layout names it: the client's name (and, for staff acting as
+    /// the client, that they are).
+    who: String,
 }
 
 impl Session {
@@ -115,7 +118,7 @@ impl Session {
         Layout {
             title: title.into(),
             nav,
-            who: Some(self.principal.actor().to_string()),
+            who: Some(self.who.clone()),
             csrf: self.csrf(),
             zone: self.zone.name(),
             root: "/my",
@@ -134,7 +137,19 @@ async fn session(state: &AppState, headers: &HeaderMap) -> Option<Session> {
         .await
         .ok()??;
     let client_id = principal.client()?;
+    // The name is for the eye only: a read model behind or failing does not end the session.
+    let name = projections::clients::client(&state.pool, client_id.as_uuid())
+        .await
+        .ok()
+        .flatten()
+        .map_or_else(|| "Your account".to_owned(), |client| client.name);
+    let who = if principal.on_behalf_of().is_some() {
+        format!("{name} (staff acting as the client)")
+    } else {
+        name
+    };
     Some(Session {
+        who,
         state: state.clone(),
         token: principal.token(),
         principal,
