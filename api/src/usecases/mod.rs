@@ -52,7 +52,12 @@ pub struct Core {
 impl Core {
     /// Today, by the injected clock: the date of the billing calendar commands are dated with.
     pub fn today(&self) -> chrono::NaiveDate {
-        self.store.clock().now().date_naive()
+        self.now().date_naive()
+    }
+
+    /// Now, by the injected clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.store.clock().now()
     }
 
     /// Read-your-writes: waits until every one of `read_models` has applied the event at

@@ -18,10 +18,10 @@ use uuid::Uuid;
 
 use super::actions::{Fields, allowed, command, field, finish, request};
 use super::clients::{FormError, client_page};
-use super::forms::new_key;
 use super::{Layout, Session, failed, message, render, signed_in};
 use crate::http::error::ApiError;
 use crate::http::extract::Query;
+use crate::http::pages::forms::new_key;
 use crate::http::routes::{accounts, clients, invoices, merges, services, users};
 use crate::http::state::AppState;
 

@@ -6,8 +6,8 @@ use projections::clients::ClientRow;
 
 use super::Session;
 use super::format::money;
-use super::forms::new_key;
 use crate::http::error::ApiError;
+use crate::http::pages::forms::new_key;
 use crate::http::state::AppState;
 
 /// The client page's forms of `client_actions`.

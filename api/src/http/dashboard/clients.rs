@@ -14,9 +14,9 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::format::{amount, money, negative};
-use super::forms::new_key;
 use super::{Layout, Session, failed, forbidden, may_open, message, render, signed_in};
 use crate::http::error::ApiError;
+use crate::http::pages::forms::new_key;
 use crate::http::state::AppState;
 // The API's own extractor: it refuses the NUL character (`%00`), which PostgreSQL cannot
 // compare, with a 400 problem instead of letting the query fail with a 500.

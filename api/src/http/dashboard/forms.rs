@@ -63,8 +63,6 @@ impl FormSecret {
     }
 }
 
-pub(super) use crate::http::pages::forms::new_key;
-
 #[cfg(test)]
 mod tests {
     use super::*;

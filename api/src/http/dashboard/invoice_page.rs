@@ -8,9 +8,9 @@ use axum::response::{IntoResponse, Response};
 use projections::invoices::InvoiceRow;
 
 use super::clients::FormError;
-use super::forms::new_key;
 use super::{Session, failed};
 use crate::http::error::ApiError;
+use crate::http::pages::forms::new_key;
 use crate::http::state::AppState;
 
 /// The API route the "Send to client" forms stand for.

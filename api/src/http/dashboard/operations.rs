@@ -15,10 +15,10 @@ use uuid::Uuid;
 
 use super::actions::{Fields, allowed, command, field, request};
 use super::clients::FormError;
-use super::forms::new_key;
 use super::{Layout, Session, failed, may_open, render};
 use crate::http::error::ApiError;
 use crate::http::extract::Query;
+use crate::http::pages::forms::new_key;
 use crate::http::routes::{billing, operations};
 use crate::http::state::AppState;
 use crate::usecases::billing::BillingDayReport;

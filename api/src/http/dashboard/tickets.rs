@@ -14,10 +14,10 @@ use uuid::Uuid;
 
 use super::actions::{Fields, allowed, command, field, request};
 use super::clients::FormError;
-use super::forms::new_key;
 use super::{Layout, Session, failed, may_open, message, render};
 use crate::http::error::ApiError;
 use crate::http::extract::Query;
+use crate::http::pages::forms::new_key;
 use crate::http::routes::tickets;
 use crate::http::state::AppState;
 

@@ -108,7 +108,7 @@ async fn home_page(state: &AppState, session: &Session) -> Result<HomePage, ApiE
     } else {
         None
     };
-    let now = state.store.clock().now();
+    let now = state.now();
     let announcements =
         projections::support::announcements(pool, true, Some(client), now, None, 10)
             .await?
