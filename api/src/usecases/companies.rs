@@ -115,3 +115,20 @@ pub async fn configure_payment_method(
         )
         .await?)
 }
+
+/// Where a card gateway method of the company sends a client to pay: its redirect address
+/// template, `None` when the method has none (or is no method of the company).
+pub async fn gateway_redirect(
+    core: &Core,
+    company_id: uuid::Uuid,
+    method: &PaymentMethod,
+) -> Result<Option<String>, Error> {
+    let company = core
+        .store
+        .load::<Company>(&company_id.to_string())
+        .await?
+        .aggregate;
+    Ok(company
+        .payment_method(method)
+        .and_then(|config| config.redirect_url.clone()))
+}

@@ -15,7 +15,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::access::{Action, Permission, Resource};
 use domain::account::{PaymentMethod, PaymentMethodKind};
-use domain::company::Company;
 use domain::money::Money;
 use projections::ReadModel;
 use projections::payments::PaymentFilter;
@@ -316,20 +315,19 @@ async fn pay(
     // A card gateway's address is known before anything is written: a method without one
     // refuses the payment instead of leaving one nobody can pay.
     let gateway = if chosen.kind == PaymentMethodKind::CardGateway {
-        let company = state
-            .store
-            .load::<Company>(&chosen.company_id.to_string())
-            .await?
-            .aggregate;
-        let template = company
-            .payment_method(&PaymentMethod::parse(&chosen.method)?)
-            .and_then(|config| config.redirect_url.clone())
-            .ok_or_else(|| {
-                ApiError::unprocessable(
-                    "gateway_not_configured",
-                    "this payment method has no gateway address yet; choose another or ask support",
-                )
-            })?;
+        let method = PaymentMethod::parse(&chosen.method)?;
+        let template = crate::usecases::companies::gateway_redirect(
+            state,
+            chosen.company_id,
+            &method,
+        )
+        .await?
+        .ok_or_else(|| {
+            ApiError::unprocessable(
+                "gateway_not_configured",
+                "this payment method has no gateway address yet; choose another or ask support",
+            )
+        })?;
         Some(template)
     } else {
         None
