@@ -5,8 +5,8 @@
 //!
 //! A client's user may pay only by a method someone else confirms: a bank transfer (staff
 //! confirm it when the money arrives) or a card gateway (the gateway confirms it over the API).
-//! A method of kind `manual` credits at once, which only staff may say, so the panel neither
-//! offers nor accepts one. The form's hidden key is the payment's id, so a double submit makes
+//! A method of kind `manual` credits at once, which only staff may say, so the panel does not
+//! offer one and `create_payment` refuses one to a client's user. The form's hidden key is the payment's id, so a double submit makes
 //! one payment; the amount is in the account's currency, which the server knows, never the form.
 
 use askama::Template;
