@@ -95,6 +95,7 @@ async fn apply(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), Project
             kind,
             display_name,
             enabled,
+            ..
         } => {
             sqlx::query(
                 "INSERT INTO payment_methods (company_id, method, kind, display_name, enabled)

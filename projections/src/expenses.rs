@@ -243,6 +243,10 @@ pub struct ExpenseRow {
     pub discount: Decimal,
     /// The promo code redeemed, if any.
     pub promo_code: Option<String>,
+    /// The tax contained in the amount, as the account recorded it (signed like `amount`).
+    pub tax: Decimal,
+    /// Its rate in percent.
+    pub tax_rate: Decimal,
     /// ISO 4217 code.
     pub currency: String,
     /// What it is for.
@@ -265,7 +269,7 @@ pub async fn of_client(
     sqlx::query_as(
         "SELECT e.expense_id, e.service_id, e.kind, e.period_start, e.period_end, e.amount,
                 coalesce(e.list_amount, e.amount) AS list_amount, e.discount, e.promo_code,
-                e.currency, e.description, e.occurred_at, e.position
+                e.tax, e.tax_rate, e.currency, e.description, e.occurred_at, e.position
            FROM expenses e
            JOIN balances b ON b.account_id = e.account_id
           WHERE b.client_id = $1

@@ -493,6 +493,7 @@ async fn demo_company(
                     kind,
                     display_name: display_name.to_owned(),
                     enabled: true,
+                    redirect_url: None,
                 },
                 context,
                 &[],

@@ -1,8 +1,10 @@
 //! Companies: a provider's legal entities, their tax rules and the payment methods they accept.
 
-use domain::account::{PaymentMethod, PaymentMethodKind};
+use domain::account::PaymentMethod;
 use domain::client::Country;
-use domain::company::{Company, CompanyCommand, InvoiceNumbering, TaxDocument};
+use domain::company::{
+    Company, CompanyCommand, InvoiceNumbering, PaymentMethodConfig, TaxDocument,
+};
 use domain::ids::{CompanyId, ProviderId};
 use domain::provider::Provider;
 use domain::tax::{TaxRules, VatNumber};
@@ -88,15 +90,14 @@ pub async fn set_tax_rules(
         .await?)
 }
 
-/// Adds or changes one payment method of a company.
+/// Adds or changes one payment method of a company, configured as `config` (which the company
+/// checks: the display name, and a redirect address only for a card gateway).
 pub async fn configure_payment_method(
     core: &Core,
     context: &CommandContext,
     id: CompanyId,
     method: PaymentMethod,
-    kind: PaymentMethodKind,
-    display_name: String,
-    enabled: bool,
+    config: PaymentMethodConfig,
 ) -> Result<Committed<Company>, Error> {
     Ok(core
         .store
@@ -104,12 +105,30 @@ pub async fn configure_payment_method(
             &id.to_string(),
             CompanyCommand::ConfigurePaymentMethod {
                 method,
-                kind,
-                display_name,
-                enabled,
+                kind: config.kind,
+                display_name: config.display_name,
+                enabled: config.enabled,
+                redirect_url: config.redirect_url,
             },
             context,
             &[],
         )
         .await?)
+}
+
+/// Where a card gateway method of the company sends a client to pay: its redirect address
+/// template, `None` when the method has none (or is no method of the company).
+pub async fn gateway_redirect(
+    core: &Core,
+    company_id: uuid::Uuid,
+    method: &PaymentMethod,
+) -> Result<Option<String>, Error> {
+    let company = core
+        .store
+        .load::<Company>(&company_id.to_string())
+        .await?
+        .aggregate;
+    Ok(company
+        .payment_method(method)
+        .and_then(|config| config.redirect_url.clone()))
 }

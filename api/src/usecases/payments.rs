@@ -96,6 +96,19 @@ pub async fn create_payment(
             )
         })?;
     let method_kind = config.kind;
+    // Money received by other means is credited at once on the word of staff or a trusted
+    // machine; a client's own user pays only by a method someone else confirms.
+    if method_kind == PaymentMethodKind::Manual
+        && matches!(context.actor, eventstore::metadata::Actor::User(_))
+    {
+        return Err(Error::refused(
+            "payment_method_not_available",
+            format!(
+                "method: {} is credited by staff only; pay by bank transfer or card",
+                input.method
+            ),
+        ));
+    }
     let client = core
         .store
         .load::<Client>(&input.client_id.to_string())

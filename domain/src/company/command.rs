@@ -45,5 +45,8 @@ pub enum CompanyCommand {
         display_name: String,
         /// Whether clients can pay by it now.
         enabled: bool,
+        /// For a card gateway: the address template the customer panel sends the client to
+        /// (see [`crate::company::PaymentMethodConfig::redirect_url`]).
+        redirect_url: Option<String>,
     },
 }

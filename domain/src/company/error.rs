@@ -25,6 +25,12 @@ pub enum CompanyError {
     /// The company already has 50 payment methods and another one was configured.
     #[error("method: a company has at most 50 payment methods")]
     TooManyPaymentMethods,
+    /// A redirect address that is not an `http(s)://` address of at most 500 characters without
+    /// spaces naming `{payment_id}`, or one on a method that is not a card gateway.
+    #[error(
+        "redirect_url: only a card gateway has one: an http(s):// address of at most 500 characters without spaces, containing {{payment_id}}"
+    )]
+    InvalidRedirectUrl,
 }
 
 impl CompanyError {
@@ -38,6 +44,7 @@ impl CompanyError {
             CompanyError::InvalidNumberingPrefix(_) => "invalid_numbering_prefix",
             CompanyError::InvalidDisplayName => "invalid_display_name",
             CompanyError::TooManyPaymentMethods => "too_many_payment_methods",
+            CompanyError::InvalidRedirectUrl => "invalid_redirect_url",
         }
     }
 }

@@ -48,6 +48,10 @@ pub enum CompanyEvent {
         display_name: String,
         /// Whether clients can pay by it now.
         enabled: bool,
+        /// For a card gateway: the address template the customer panel sends the client to.
+        /// Absent from the events written before there was one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        redirect_url: Option<String>,
     },
 }
 

@@ -21,7 +21,7 @@ use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
 
-use crate::account::PaymentMethod;
+use crate::account::{PaymentMethod, PaymentMethodKind};
 use crate::client::Country;
 use crate::ids::{CompanyId, ProviderId};
 use crate::tax::{TaxRules, VatNumber};
@@ -43,6 +43,29 @@ pub const PAYMENT_METHOD_DISPLAY_NAME_CHARS_MAX: usize = 100;
 
 /// The most payment methods one company may configure; a bound keeps the state small.
 pub const PAYMENT_METHODS_MAX: usize = 50;
+
+/// The longest redirect address template of a card gateway, in characters.
+pub const REDIRECT_URL_CHARS_MAX: usize = 500;
+
+/// A card gateway's redirect address template, checked: only a card gateway has one, an
+/// `http(s)://` address without spaces or control characters that names `{payment_id}`.
+fn redirect_url(
+    kind: PaymentMethodKind,
+    url: Option<String>,
+) -> Result<Option<String>, CompanyError> {
+    let Some(url) = url.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty()) else {
+        return Ok(None);
+    };
+    let shaped = (url.starts_with("https://") || url.starts_with("http://"))
+        && url.chars().count() <= REDIRECT_URL_CHARS_MAX
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+        && url.contains("{payment_id}");
+    if kind == PaymentMethodKind::CardGateway && shaped {
+        Ok(Some(url))
+    } else {
+        Err(CompanyError::InvalidRedirectUrl)
+    }
+}
 
 /// The state of one company, rebuilt from its events.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -185,6 +208,7 @@ impl Company {
                 kind,
                 display_name,
                 enabled,
+                redirect_url: url,
             } => {
                 let company = self.created()?;
                 let display_name =
@@ -195,6 +219,7 @@ impl Company {
                     kind,
                     display_name,
                     enabled,
+                    redirect_url: redirect_url(kind, url)?,
                 };
                 match self.payment_method(&method) {
                     Some(current) if *current == config => return Ok(vec![]),
@@ -209,6 +234,7 @@ impl Company {
                     kind: config.kind,
                     display_name: config.display_name,
                     enabled: config.enabled,
+                    redirect_url: config.redirect_url,
                 }])
             }
         }
@@ -278,12 +304,14 @@ impl Aggregate for Company {
                 kind,
                 display_name,
                 enabled,
+                redirect_url,
             } => {
                 if let Some(company) = &mut self.created {
                     let config = PaymentMethodConfig {
                         kind,
                         display_name,
                         enabled,
+                        redirect_url,
                     };
                     match company
                         .payment_methods

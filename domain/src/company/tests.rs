@@ -72,6 +72,7 @@ fn configure(display_name: &str, enabled: bool) -> CompanyCommand {
         kind: PaymentMethodKind::BankTransfer,
         display_name: display_name.to_string(),
         enabled,
+        redirect_url: None,
     }
 }
 
@@ -81,6 +82,7 @@ fn configured(display_name: &str, enabled: bool) -> CompanyEvent {
         kind: PaymentMethodKind::BankTransfer,
         display_name: display_name.to_string(),
         enabled,
+        redirect_url: None,
     }
 }
 
@@ -274,6 +276,7 @@ fn a_company_has_at_most_50_payment_methods() {
             kind: PaymentMethodKind::Manual,
             display_name: format!("Method {index}"),
             enabled: true,
+            redirect_url: None,
         });
     }
     CompanyTester::with(())
@@ -288,12 +291,14 @@ fn a_company_has_at_most_50_payment_methods() {
             kind: PaymentMethodKind::Manual,
             display_name: "Method 0".to_string(),
             enabled: false,
+            redirect_url: None,
         })
         .then_expect_events(vec![CompanyEvent::PaymentMethodConfigured {
             method: PaymentMethod::parse("method-0").unwrap(),
             kind: PaymentMethodKind::Manual,
             display_name: "Method 0".to_string(),
             enabled: false,
+            redirect_url: None,
         }]);
 }
 
@@ -308,6 +313,7 @@ fn a_reconfigured_payment_method_replaces_its_old_configuration() {
             kind: PaymentMethodKind::CardGateway,
             display_name: "Card".to_string(),
             enabled: true,
+            redirect_url: None,
         },
         configured("SEPA transfer", false),
     ]);
@@ -318,6 +324,7 @@ fn a_reconfigured_payment_method_replaces_its_old_configuration() {
             kind: PaymentMethodKind::BankTransfer,
             display_name: "SEPA transfer".to_string(),
             enabled: false,
+            redirect_url: None,
         })
     );
     assert_eq!(company.payment_methods()[1].0, card);
@@ -476,4 +483,47 @@ fn only_a_prepaid_account_payment_under_on_payment_gets_its_own_tax_document() {
     // Post-paid: the monthly invoice is the tax document whatever the setting.
     assert!(!TaxDocument::OnPayment.documents_payment(false));
     assert!(!TaxDocument::MonthlyConsumption.documents_payment(false));
+}
+
+#[test]
+fn only_a_card_gateway_has_a_redirect_address_and_it_names_the_payment() {
+    let card = |url: &str| CompanyCommand::ConfigurePaymentMethod {
+        method: PaymentMethod::parse("card").unwrap(),
+        kind: PaymentMethodKind::CardGateway,
+        display_name: "Card".to_string(),
+        enabled: true,
+        redirect_url: Some(url.to_string()),
+    };
+    let good = "https://pay.example.com/checkout/{payment_id}?back={return_url}";
+    CompanyTester::with(())
+        .given(vec![created()])
+        .when(card(good))
+        .then_expect_events(vec![CompanyEvent::PaymentMethodConfigured {
+            method: PaymentMethod::parse("card").unwrap(),
+            kind: PaymentMethodKind::CardGateway,
+            display_name: "Card".to_string(),
+            enabled: true,
+            redirect_url: Some(good.to_string()),
+        }]);
+    for bad in [
+        "ftp://pay.example.com/{payment_id}",
+        "https://pay.example.com/checkout",
+        "https://pay.example.com/ {payment_id}",
+        "javascript:alert(1)//{payment_id}",
+    ] {
+        CompanyTester::with(())
+            .given(vec![created()])
+            .when(card(bad))
+            .then_expect_error(CompanyError::InvalidRedirectUrl);
+    }
+    CompanyTester::with(())
+        .given(vec![created()])
+        .when(CompanyCommand::ConfigurePaymentMethod {
+            method: bank(),
+            kind: PaymentMethodKind::BankTransfer,
+            display_name: "Bank".to_string(),
+            enabled: true,
+            redirect_url: Some(good.to_string()),
+        })
+        .then_expect_error(CompanyError::InvalidRedirectUrl);
 }

@@ -179,4 +179,10 @@ pub struct PaymentMethodConfig {
     /// Whether clients can pay by this method now. A disabled method stays configured, so that
     /// the payments already made by it keep their meaning.
     pub enabled: bool,
+    /// For a card gateway: where the customer panel sends the client to pay, an `https://` (or
+    /// `http://`) address in which `{payment_id}` and `{return_url}` are replaced by the
+    /// payment's id and the panel's address the gateway sends the client back to. `None` for
+    /// every other kind, and for a gateway that takes payments only over the API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_url: Option<String>,
 }

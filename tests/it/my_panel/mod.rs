@@ -4,6 +4,7 @@
 //! `crate::browser::Browser`.
 
 mod home;
+mod money;
 mod support;
 
 use reqwest::StatusCode;

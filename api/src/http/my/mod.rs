@@ -15,6 +15,8 @@
 
 mod home;
 mod login;
+mod money;
+mod payments;
 mod support;
 
 use axum::Router;
@@ -63,6 +65,17 @@ pub fn routes() -> Router<AppState> {
             get(support::attachment),
         )
         .route("/my/tickets/{id}/{action}", post(support::close_or_reopen))
+        .route(
+            "/my/payments",
+            get(payments::payments).post(payments::top_up),
+        )
+        .route("/my/payments/{id}", get(payments::payment))
+        .route("/my/payments/{id}/return", get(payments::returned))
+        .route("/my/expenses", get(money::expenses))
+        .route("/my/statement", get(money::statement))
+        .route("/my/invoices", get(money::invoices))
+        .route("/my/invoices/{id}", get(money::invoice_html))
+        .route("/my/invoices/{id}/pdf", get(money::invoice_pdf))
 }
 
 /// The customer panel's navigation: each page's link, its label, and the API route (method
@@ -70,6 +83,10 @@ pub fn routes() -> Router<AppState> {
 const NAV: &[(&str, &str, &str)] = &[
     ("/my", "Home", "/v1/clients/{id}"),
     ("/my/tickets", "Support", "/v1/clients/{id}/tickets"),
+    ("/my/payments", "Payments", payments::LIST_ROUTE),
+    ("/my/expenses", "Expenses", money::EXPENSES_ROUTE),
+    ("/my/statement", "Statement", money::STATEMENT_ROUTE),
+    ("/my/invoices", "Invoices", money::INVOICES_ROUTE),
 ];
 
 /// Who is signed in: a client's user (or a member of staff acting as the client), with the

@@ -163,6 +163,13 @@ pub struct ConfigurePaymentMethodRequest {
     pub display_name: String,
     /// Whether clients can pay by it now.
     pub enabled: bool,
+    /// For a card gateway only: where the customer panel sends the client to pay, an
+    /// `http(s)://` address naming `{payment_id}` (and, if the gateway sends the client back,
+    /// `{return_url}`), which the panel fills in; absent, the method takes payments over the API
+    /// only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "https://pay.example.com/checkout/{payment_id}?return={return_url}")]
+    pub redirect_url: Option<String>,
 }
 
 /// A company's invoice numbering as read.
@@ -353,9 +360,12 @@ pub async fn configure_payment_method(
         &command.context,
         CompanyId::from_uuid(id),
         method,
-        request.kind.into(),
-        request.display_name,
-        request.enabled,
+        domain::company::PaymentMethodConfig {
+            kind: request.kind.into(),
+            display_name: request.display_name,
+            enabled: request.enabled,
+            redirect_url: request.redirect_url,
+        },
     )
     .await?;
     Ok(accepted_with(StatusCode::OK, id, &committed))

@@ -1,0 +1,348 @@
+//! What the client's money did: its expenses (each charge and credit with its period, promo code
+//! discount and tax), the statement of each personal account (every movement with the running
+//! balance, within a date range), and its invoices and credit notes, each printable as HTML and
+//! PDF by the API's own document (`http::document`).
+//!
+//! Every figure is the read model's, formatted at the currency's scale, so the pages agree to
+//! the cent with the API's answers. An invoice id of another client answers 404.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use projections::invoices::{InvoiceFilter, InvoiceRow};
+use projections::statement::MovementFilter;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{Session, failed, may_open, message, not_found};
+use crate::http::error::ApiError;
+use crate::http::extract::Query;
+use crate::http::pages::format::{amount, money, negative};
+use crate::http::pages::{Layout, render};
+use crate::http::state::AppState;
+
+/// The API route whose rule opens the expenses page.
+pub(super) const EXPENSES_ROUTE: &str = "/v1/clients/{id}/expenses";
+/// The API route whose rule opens the statement.
+pub(super) const STATEMENT_ROUTE: &str = "/v1/clients/{id}/statement";
+/// The API route whose rule opens the list of invoices.
+pub(super) const INVOICES_ROUTE: &str = "/v1/invoices";
+/// The API route whose rule opens one invoice.
+const INVOICE_ROUTE: &str = "/v1/invoices/{id}";
+/// How many lines a page shows at most.
+const SHOWN: i64 = 500;
+
+#[derive(Template)]
+#[template(path = "my/expenses.html")]
+struct ExpensesPage {
+    layout: Layout,
+    expenses: Vec<ExpenseLine>,
+}
+
+struct ExpenseLine {
+    service_id: String,
+    description: String,
+    kind: String,
+    period: String,
+    list_amount: String,
+    discount: String,
+    promo_code: String,
+    tax: String,
+    tax_rate: String,
+    amount: String,
+    negative: bool,
+}
+
+pub(super) async fn expenses(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let session = match may_open(&state, &headers, EXPENSES_ROUTE).await {
+        Ok(session) => session,
+        Err(refusal) => return refusal,
+    };
+    let client = session.client_id.as_uuid();
+    let rows = match projections::expenses::of_client(&state.pool, client, None, 0, SHOWN).await {
+        Ok(rows) => rows,
+        Err(error) => return failed(Some(&session), error.into()),
+    };
+    let expenses = rows
+        .into_iter()
+        .rev()
+        .map(|row| {
+            let c = row.currency.as_str();
+            ExpenseLine {
+                service_id: row.service_id.to_string(),
+                description: row.description.clone(),
+                kind: row.kind.clone(),
+                period: format!("{} – {}", row.period_start, row.period_end),
+                list_amount: amount(row.list_amount, c),
+                discount: amount(row.discount, c),
+                promo_code: row.promo_code.clone().unwrap_or_default(),
+                tax: amount(row.tax, c),
+                tax_rate: row.tax_rate.normalize().to_string(),
+                amount: money(row.amount, c),
+                negative: negative(row.amount),
+            }
+        })
+        .collect();
+    render(
+        StatusCode::OK,
+        &ExpensesPage {
+            layout: session.layout("Expenses"),
+            expenses,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "my/statement.html")]
+struct StatementPage {
+    layout: Layout,
+    from: String,
+    to: String,
+    accounts: Vec<AccountStatement>,
+}
+
+struct AccountStatement {
+    currency: String,
+    opening: String,
+    closing: String,
+    closing_negative: bool,
+    movements: Vec<MovementLine>,
+}
+
+struct MovementLine {
+    at: String,
+    kind: String,
+    description: String,
+    amount: String,
+    negative: bool,
+    balance: String,
+}
+
+/// The statement's date range: days, both included, in UTC.
+#[derive(Deserialize, Default)]
+pub(super) struct Range {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+/// A day of the range, or `None` when the field is empty.
+fn day(name: &str, value: &str) -> Result<Option<NaiveDate>, ApiError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| {
+            ApiError::unprocessable(
+                "invalid_field",
+                format!("{name}: a day such as 2026-12-01, not {value:?}"),
+            )
+        })
+}
+
+pub(super) async fn statement(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(range): Query<Range>,
+) -> Response {
+    let session = match may_open(&state, &headers, STATEMENT_ROUTE).await {
+        Ok(session) => session,
+        Err(refusal) => return refusal,
+    };
+    let days = day("from", &range.from).and_then(|from| Ok((from, day("to", &range.to)?)));
+    let (from, to) = match days {
+        Ok(days) => days,
+        Err(error) => {
+            return message(Some(&session), error.status(), "Statement", error.detail());
+        }
+    };
+    match statement_page(&state, &session, &range, from, to).await {
+        Ok(page) => render(StatusCode::OK, &page),
+        Err(error) => failed(Some(&session), error),
+    }
+}
+
+async fn statement_page(
+    state: &AppState,
+    session: &Session,
+    range: &Range,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<StatementPage, ApiError> {
+    let client = session.client_id.as_uuid();
+    let start = |d: NaiveDate| d.and_time(chrono::NaiveTime::MIN).and_utc();
+    let mut accounts = Vec::new();
+    for account in projections::balances::accounts_of_client(&state.pool, client).await? {
+        let filter = MovementFilter {
+            from: from.map(start),
+            // The last day is included: the range ends where the next day starts.
+            to: to.and_then(|d| d.succ_opt()).map(start),
+            as_of: None,
+            after: 0,
+            limit: SHOWN,
+        };
+        let Some(page) =
+            projections::statement::of_client(&state.pool, client, Some(&account.currency), filter)
+                .await?
+        else {
+            continue;
+        };
+        let c = page.currency.as_str();
+        let closing = page
+            .movements
+            .last()
+            .map_or(page.opening, |m| m.balance_after);
+        accounts.push(AccountStatement {
+            opening: money(page.opening, c),
+            closing: money(closing, c),
+            closing_negative: negative(closing),
+            movements: page
+                .movements
+                .iter()
+                .map(|m| MovementLine {
+                    at: session.zone.time(m.occurred_at),
+                    kind: m.kind.clone(),
+                    description: m.description.clone(),
+                    amount: amount(m.amount, c),
+                    negative: negative(m.amount),
+                    balance: amount(m.balance_after, c),
+                })
+                .collect(),
+            currency: page.currency,
+        });
+    }
+    Ok(StatementPage {
+        layout: session.layout("Statement"),
+        from: range.from.trim().to_owned(),
+        to: range.to.trim().to_owned(),
+        accounts,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "my/invoices.html")]
+struct InvoicesPage {
+    layout: Layout,
+    invoices: Vec<InvoiceLine>,
+}
+
+struct InvoiceLine {
+    id: String,
+    number: String,
+    kind: String,
+    status: String,
+    issued_on: String,
+    due_on: String,
+    total: String,
+}
+
+pub(super) async fn invoices(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let session = match may_open(&state, &headers, INVOICES_ROUTE).await {
+        Ok(session) => session,
+        Err(refusal) => return refusal,
+    };
+    let filter = InvoiceFilter {
+        client_id: Some(session.client_id.as_uuid()),
+        ..InvoiceFilter::default()
+    };
+    let rows = match projections::invoices::page(&state.pool, &filter, None, SHOWN).await {
+        Ok(page) => page.rows,
+        Err(error) => return failed(Some(&session), error.into()),
+    };
+    let invoices = rows
+        .into_iter()
+        .rev()
+        .filter(|row| row.number.is_some())
+        .map(|row| InvoiceLine {
+            id: row.invoice_id.to_string(),
+            total: money(row.gross, &row.currency),
+            number: row.number.unwrap_or_default(),
+            kind: row.kind,
+            status: row.status,
+            issued_on: row.issued_on.to_string(),
+            due_on: row.due_on.to_string(),
+        })
+        .collect();
+    render(
+        StatusCode::OK,
+        &InvoicesPage {
+            layout: session.layout("Invoices"),
+            invoices,
+        },
+    )
+}
+
+/// One of the client's invoices or credit notes, as the API prints it: HTML.
+pub(super) async fn invoice_html(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    document(state, headers, id, false).await
+}
+
+/// One of the client's invoices or credit notes, as the API prints it: PDF.
+pub(super) async fn invoice_pdf(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    document(state, headers, id, true).await
+}
+
+async fn document(state: AppState, headers: HeaderMap, id: String, pdf: bool) -> Response {
+    let session = match may_open(&state, &headers, INVOICE_ROUTE).await {
+        Ok(session) => session,
+        Err(refusal) => return refusal,
+    };
+    let row = match own_invoice(&state, &session, &id).await {
+        Ok(Some(row)) => row,
+        Ok(None) => return not_found(&session),
+        Err(error) => return failed(Some(&session), error),
+    };
+    let document = match crate::http::document::Document::read(&state, &row).await {
+        Ok(document) => document,
+        Err(error) => return failed(Some(&session), error),
+    };
+    if !pdf {
+        return match document.html() {
+            Ok(html) => {
+                ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+            }
+            Err(error) => failed(Some(&session), error),
+        };
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "inline; filename=\"{}.pdf\"",
+                    row.number.as_deref().unwrap_or("invoice")
+                ),
+            ),
+        ],
+        document.pdf(),
+    )
+        .into_response()
+}
+
+/// The issued invoice `id` if it is the session's client's; `None` for anything else (another
+/// client's, a draft, no such id, not an id), which all answer the same 404.
+async fn own_invoice(
+    state: &AppState,
+    session: &Session,
+    id: &str,
+) -> Result<Option<InvoiceRow>, ApiError> {
+    let Ok(id) = Uuid::parse_str(id) else {
+        return Ok(None);
+    };
+    let row = projections::invoices::get(&state.pool, id).await?;
+    Ok(row.filter(|row| row.client_id == session.client_id.as_uuid() && row.number.is_some()))
+}
