@@ -15,6 +15,8 @@
 
 mod home;
 mod login;
+mod services;
+mod shop;
 
 use axum::Router;
 use axum::extract::State;
@@ -43,11 +45,21 @@ pub fn routes() -> Router<AppState> {
         .route("/my/login", get(login::login_form).post(login::login))
         .route("/my/logout", post(login::logout))
         .route("/my/time-zone", post(set_time_zone))
+        .route("/my/order", get(shop::catalog).post(shop::order))
+        .route("/my/order/quote", get(shop::quote))
+        .route("/my/services", get(services::list))
+        .route("/my/services/{id}", get(services::show))
+        .route("/my/services/{id}/change", get(services::change_quote))
+        .route("/my/services/{id}/{action}", post(services::act))
 }
 
 /// The customer panel's navigation: each page's link, its label, and the API route (method
 /// `GET`) whose rule decides whether the user's roles may open it. A page adds its line here.
-const NAV: &[(&str, &str, &str)] = &[("/my", "Home", "/v1/clients/{id}")];
+const NAV: &[(&str, &str, &str)] = &[
+    ("/my", "Home", "/v1/clients/{id}"),
+    ("/my/order", "Order", "/v1/clients/{id}/services"),
+    ("/my/services", "Services", "/v1/clients/{id}/services"),
+];
 
 /// Who is signed in: a client's user (or a member of staff acting as the client), with the
 /// permissions of its roles inside its one client.
@@ -142,10 +154,6 @@ fn message(session: Option<&Session>, status: StatusCode, title: &str, text: &st
 
 /// What the user may not see, whether it is another client's or does not exist: 404, as the API
 /// answers, so that nobody learns which ids exist.
-#[expect(
-    dead_code,
-    reason = "the pages of services, money, support and the account use it"
-)]
 fn not_found(session: &Session) -> Response {
     message(
         Some(session),
@@ -188,10 +196,6 @@ fn failed(session: Option<&Session>, error: ApiError) -> Response {
 
 /// The session of a user whose roles let it `GET` the API route `route`, or the answer instead:
 /// the sign-in form's redirect, or the page the API would answer 403 for.
-#[expect(
-    dead_code,
-    reason = "the pages of services, money, support and the account use it"
-)]
 async fn may_open(state: &AppState, headers: &HeaderMap, route: &str) -> Result<Session, Response> {
     let session = signed_in(state, headers).await?;
     if session.may("GET", route) {
