@@ -7,14 +7,14 @@ use domain::account::{
     ExpenseLine,
 };
 use domain::ids::{AccountId, ClientId, OperationId, PromoCodeId, ProviderId, ServiceId};
+use domain::money::Money;
 use domain::period::BillingPeriod;
 use domain::promo::{PromoCode, PromoCodeText, PromoCommand, PromoError};
-use domain::money::Money;
 use domain::service::{
     DuePeriod, Service, ServiceCommand, ServiceDiscount, SuspendReason, TariffChangeQuote,
 };
-use domain::tax::TaxTreatment;
 use domain::tariff::{AddonSelection, ServiceTerms};
+use domain::tax::TaxTreatment;
 use eventstore::metadata::CommandContext;
 use eventstore::{CommandError, CommandKey, Committed};
 use uuid::Uuid;
@@ -182,13 +182,10 @@ pub async fn quote_order(core: &Core, order: &Order) -> Result<OrderQuote, Error
         ));
     };
     let line = settlement::expense_line(&service, service_id, &terms, &due);
-    let treatment = crate::usecases::process::invoicing::treatment_for_client(
-        &core.store,
-        provider_id,
-        client,
-    )
-    .await
-    .map_err(|e| Error::internal(&e))?;
+    let treatment =
+        crate::usecases::process::invoicing::treatment_for_client(&core.store, provider_id, client)
+            .await
+            .map_err(|e| Error::internal(&e))?;
     let account = core
         .store
         .load::<Account>(&account_id.to_string())
@@ -481,7 +478,7 @@ impl TariffChangePlan {
             provider_id: self.provider_id,
             credit: self.credit.clone(),
             charge: self.charge.clone(),
-            treatment: self.treatment.clone(),
+            treatment: self.treatment,
             credited_charge: Some(CreditedCharge {
                 expense_id: self.change.credited_expense_id,
                 charged: self.change.credited_paid,
@@ -568,7 +565,8 @@ pub async fn plan_tariff_change(
     )
     .await
     .map_err(|e| Error::internal(&e))?;
-    let returned = account.returned_of_expense_priced(rest.credited_expense_id, zero, &treatment)?;
+    let returned =
+        account.returned_of_expense_priced(rest.credited_expense_id, zero, &treatment)?;
     let change = service.quote_tariff_change(&new_terms, today, returned)?;
     let service_id = ServiceId::from_uuid(id);
     let line = |expense_id, amount, what: &str| ExpenseLine {

@@ -4,6 +4,7 @@
 //! `crate::browser::Browser`.
 
 mod home;
+mod shop;
 
 use reqwest::StatusCode;
 use serde_json::json;

@@ -103,7 +103,11 @@ async fn own(
     if row.client_id != session.client_id.as_uuid() {
         return Ok(None);
     }
-    let service = state.store.load::<Service>(&id.to_string()).await?.aggregate;
+    let service = state
+        .store
+        .load::<Service>(&id.to_string())
+        .await?
+        .aggregate;
     if service.client_id() != Some(session.client_id) {
         return Ok(None);
     }
@@ -367,7 +371,8 @@ pub(super) async fn act(
             }
             "auto-prolong" => {
                 let on = field(&fields, "on") == "true";
-                let request = crate::http::routes::services::AutoProlongRequest { auto_prolong: on };
+                let request =
+                    crate::http::routes::services::AutoProlongRequest { auto_prolong: on };
                 let idempotency = command.key(&request, id)?;
                 usecase::set_auto_prolong(&state, context, idempotency, id, on).await?;
             }
@@ -380,8 +385,7 @@ pub(super) async fn act(
                     addons: addons.clone(),
                 };
                 let idempotency = command.key(&request, id)?;
-                usecase::change_tariff(&state, context, idempotency, id, tariff_id, addons)
-                    .await?;
+                usecase::change_tariff(&state, context, idempotency, id, tariff_id, addons).await?;
             }
         }
         Ok::<_, ApiError>(())

@@ -91,11 +91,13 @@ pub(super) async fn tariff_of(
 ) -> Result<Tariff, ApiError> {
     let unknown = || ApiError::unprocessable("tariff_not_found", "no such tariff in the catalog");
     let id = Uuid::parse_str(id).map_err(|_| unknown())?;
-    let (provider, _) = crate::usecases::clients::trading(state, session.client_id.as_uuid())
-        .await?;
-    let tariff = state.store.load::<Tariff>(&id.to_string()).await.map_err(
-        |e| ApiError::from(crate::usecases::Error::from(e)),
-    )?;
+    let (provider, _) =
+        crate::usecases::clients::trading(state, session.client_id.as_uuid()).await?;
+    let tariff = state
+        .store
+        .load::<Tariff>(&id.to_string())
+        .await
+        .map_err(|e| ApiError::from(crate::usecases::Error::from(e)))?;
     let tariff = tariff.aggregate;
     if tariff.provider_id() != Some(provider) {
         return Err(unknown());
@@ -104,7 +106,11 @@ pub(super) async fn tariff_of(
 }
 
 /// The command of a form sent with the idempotency key `key`, standing for the API's `route`.
-pub(super) fn form_command(session: &Session, key: Uuid, route: String) -> crate::http::extract::Command {
+pub(super) fn form_command(
+    session: &Session,
+    key: Uuid,
+    route: String,
+) -> crate::http::extract::Command {
     let mut context = session.principal.context();
     context.idempotency_key = Some(key.to_string());
     crate::http::extract::Command::of_form(context, route)
@@ -349,9 +355,7 @@ async fn order_of(
     };
     Ok(usecase::Order {
         client_id: session.client_id.as_uuid(),
-        tariff_id: tariff
-            .tariff_id()
-            .map_or_else(Uuid::nil, |id| id.as_uuid()),
+        tariff_id: tariff.tariff_id().map_or_else(Uuid::nil, |id| id.as_uuid()),
         period,
         addons: addons_of(&tariff, fields)?,
         auto_prolong: field(fields, "auto_prolong") != "false",
@@ -364,8 +368,10 @@ fn order_fields(fields: &Fields) -> Vec<(String, String)> {
     fields
         .iter()
         .filter(|(k, _)| {
-            matches!(k.as_str(), "tariff_id" | "period" | "promo_code" | "auto_prolong")
-                || k.starts_with("addon.")
+            matches!(
+                k.as_str(),
+                "tariff_id" | "period" | "promo_code" | "auto_prolong"
+            ) || k.starts_with("addon.")
         })
         .cloned()
         .collect()
@@ -410,7 +416,10 @@ pub(super) async fn quote(
                 price: shown(a.price),
             })
             .collect(),
-        setup_fee: terms.setup_fee.is_positive().then(|| shown(terms.setup_fee)),
+        setup_fee: terms
+            .setup_fee
+            .is_positive()
+            .then(|| shown(terms.setup_fee)),
         list_amount: shown(quote.due.list_amount),
         discount: quote.due.discount.map(shown),
         promo_code: order
