@@ -293,6 +293,11 @@ fn service_discount(promo: &PromoCode, code: &PromoCodeText) -> Result<ServiceDi
     })
 }
 
+/// The service `id` as it is now (an empty one when it was never ordered).
+pub async fn service(core: &Core, id: Uuid) -> Result<Service, Error> {
+    Ok(core.store.load::<Service>(&id.to_string()).await?.aggregate)
+}
+
 /// The service `id`, which must have been ordered (`service_not_found`).
 async fn load(core: &Core, id: Uuid) -> Result<Service, Error> {
     let service = core.store.load::<Service>(&id.to_string()).await?.aggregate;

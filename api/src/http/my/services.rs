@@ -103,11 +103,7 @@ async fn own(
     if row.client_id != session.client_id.as_uuid() {
         return Ok(None);
     }
-    let service = state
-        .store
-        .load::<Service>(&id.to_string())
-        .await?
-        .aggregate;
+    let service = usecase::service(state, id).await?;
     if service.client_id() != Some(session.client_id) {
         return Ok(None);
     }

@@ -10,7 +10,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::money::{Currency, Money};
 use domain::period::BillingPeriod;
-use domain::service::Service;
 use domain::tariff::{AddonKind, AddonSelection, AddonValue, PeriodPrice, Tariff};
 use uuid::Uuid;
 
@@ -93,12 +92,7 @@ pub(super) async fn tariff_of(
     let id = Uuid::parse_str(id).map_err(|_| unknown())?;
     let (provider, _) =
         crate::usecases::clients::trading(state, session.client_id.as_uuid()).await?;
-    let tariff = state
-        .store
-        .load::<Tariff>(&id.to_string())
-        .await
-        .map_err(|e| ApiError::from(crate::usecases::Error::from(e)))?;
-    let tariff = tariff.aggregate;
+    let tariff = crate::usecases::catalog::tariff(state, id).await?;
     if tariff.provider_id() != Some(provider) {
         return Err(unknown());
     }
@@ -262,12 +256,7 @@ async fn catalog_page(state: &AppState, session: &Session) -> Result<CatalogPage
     .await?;
     let mut groups: Vec<ItemGroup> = Vec::new();
     for row in rows {
-        let tariff = state
-            .store
-            .load::<Tariff>(&row.id.to_string())
-            .await
-            .map_err(|e| ApiError::from(crate::usecases::Error::from(e)))?
-            .aggregate;
+        let tariff = crate::usecases::catalog::tariff(state, row.id).await?;
         if tariff.is_archived() || !tariff.is_created() {
             continue;
         }
@@ -464,18 +453,16 @@ pub(super) async fn order(
         Err(error) => return refusal(&session, error),
     };
     // The same form sent again: its service was ordered the first time.
-    match state.store.load::<Service>(&key.to_string()).await {
-        Ok(loaded) if loaded.aggregate.is_ordered() => {
-            return if loaded.aggregate.client_id() == Some(session.client_id) {
+    match usecase::service(&state, key).await {
+        Ok(service) if service.is_ordered() => {
+            return if service.client_id() == Some(session.client_id) {
                 Redirect::to(&format!("/my/services/{key}")).into_response()
             } else {
                 not_found(&session)
             };
         }
         Ok(_) => {}
-        Err(error) => {
-            return refusal(&session, crate::usecases::Error::from(error).into());
-        }
+        Err(error) => return refusal(&session, error.into()),
     }
     let ordered = async {
         let order = order_of(&state, &session, &fields).await?;
