@@ -293,6 +293,12 @@ fn service_discount(promo: &PromoCode, code: &PromoCodeText) -> Result<ServiceDi
     })
 }
 
+/// How far the log is written: the position a page waits for before it reads what was just
+/// done (read-your-writes).
+pub async fn written(core: &Core) -> Result<i64, Error> {
+    Ok(eventstore::log::head_position(&core.pool).await?)
+}
+
 /// The service `id` as it is now (an empty one when it was never ordered).
 pub async fn service(core: &Core, id: Uuid) -> Result<Service, Error> {
     Ok(core.store.load::<Service>(&id.to_string()).await?.aggregate)

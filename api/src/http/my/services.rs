@@ -120,7 +120,6 @@ struct TariffChoice {
 struct ServicePage {
     layout: Layout,
     id: String,
-    name: String,
     item_type: String,
     status: String,
     period: String,
@@ -145,11 +144,20 @@ pub(super) async fn show(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(fields): Query<Fields>,
 ) -> Response {
     let session = match may_open(&state, &headers, "/v1/services/{id}").await {
         Ok(session) => session,
         Err(refusal) => return refusal,
     };
+    // After an action, the page waits until the services read model has applied it.
+    let seen = field(&fields, "min_position").parse::<i64>().ok();
+    if let Err(error) = state
+        .consistent(&[projections::ReadModel::Services], seen)
+        .await
+    {
+        return failed(Some(&session), error);
+    }
     match service_page(&state, &session, &id).await {
         Ok(Some(page)) => render(StatusCode::OK, &page),
         Ok(None) => not_found(&session),
@@ -220,10 +228,9 @@ async fn service_page(
         })
         .unwrap_or_default();
     Ok(Some(ServicePage {
-        layout: session.layout(row.tariff_name.clone()),
+        layout: session.layout(row.tariff_name),
         id: row.id.to_string(),
         price: money(row.price_per_period, &row.currency),
-        name: row.tariff_name,
         item_type: row.item_type,
         status: row.status,
         period: row.period,
@@ -384,11 +391,11 @@ pub(super) async fn act(
                 usecase::change_tariff(&state, context, idempotency, id, tariff_id, addons).await?;
             }
         }
-        Ok::<_, ApiError>(())
+        Ok::<_, ApiError>(usecase::written(&state).await?)
     }
     .await;
     match done {
-        Ok(()) => Redirect::to(&format!("/my/services/{id}")).into_response(),
+        Ok(seen) => Redirect::to(&format!("/my/services/{id}?min_position={seen}")).into_response(),
         Err(error) => refusal(&session, error),
     }
 }

@@ -482,11 +482,14 @@ pub(super) async fn order(
         let idempotency = command.key(&request, key)?;
         let (id, _) =
             usecase::order_service(&state, &command.context, idempotency, key, order).await?;
-        Ok::<_, ApiError>(Ok(id))
+        let seen = usecase::written(&state).await?;
+        Ok::<_, ApiError>(Ok((id, seen)))
     }
     .await;
     match ordered {
-        Ok(Ok(id)) => Redirect::to(&format!("/my/services/{id}")).into_response(),
+        Ok(Ok((id, seen))) => {
+            Redirect::to(&format!("/my/services/{id}?min_position={seen}")).into_response()
+        }
         Ok(Err(missing)) => render(
             StatusCode::UNPROCESSABLE_ENTITY,
             &ShortPage {
