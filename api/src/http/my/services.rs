@@ -204,7 +204,7 @@ async fn service_page(
         .await?;
         Some(
             rows.into_iter()
-                .filter(|t| t.item_type == row.item_type)
+                .filter(|t| t.item_type == row.item_type && t.id != row.tariff_id)
                 .map(|t| TariffChoice {
                     id: t.id.to_string(),
                     name: t.name,
