@@ -97,6 +97,11 @@ pub async fn archive_tariff(
         .await?)
 }
 
+/// The tariff `id` as it is now (an empty one when it was never created).
+pub async fn tariff(core: &Core, id: Uuid) -> Result<Tariff, Error> {
+    Ok(core.store.load::<Tariff>(&id.to_string()).await?.aggregate)
+}
+
 /// Prices an order or a change on `tariff_id`, which must be a tariff of `provider`.
 pub async fn quote(
     core: &Core,

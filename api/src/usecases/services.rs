@@ -1,14 +1,20 @@
 //! Services (ordered items): order, prolong, suspend, resume, close, change tariff, switch
 //! automatic renewal, move to another client; and the provisioning operations' reports.
 
+use cqrs_es::Aggregate;
 use domain::account::{
-    Account, AccountCommand, AccountError, CreditedCharge, ExpenseDiscount, ExpenseLine,
+    Account, AccountCommand, AccountError, AccountEvent, CreditedCharge, ExpenseDiscount,
+    ExpenseLine,
 };
 use domain::ids::{AccountId, ClientId, OperationId, PromoCodeId, ProviderId, ServiceId};
+use domain::money::Money;
 use domain::period::BillingPeriod;
 use domain::promo::{PromoCode, PromoCodeText, PromoCommand, PromoError};
-use domain::service::{Service, ServiceCommand, ServiceDiscount, SuspendReason};
+use domain::service::{
+    DuePeriod, Service, ServiceCommand, ServiceDiscount, SuspendReason, TariffChangeQuote,
+};
 use domain::tariff::{AddonSelection, ServiceTerms};
+use domain::tax::TaxTreatment;
 use eventstore::metadata::CommandContext;
 use eventstore::{CommandError, CommandKey, Committed};
 use uuid::Uuid;
@@ -107,6 +113,113 @@ pub async fn order_service(
     Ok((id, committed))
 }
 
+/// What an order would charge if it were placed now, decided by the rules that decide the order
+/// itself, without recording anything: the tariff prices the terms (`catalog::quote`), the promo
+/// code previews its discount (`PromoCode::quote`, the checks of a redemption), the service
+/// computes its first period from the order (`Service::due_period`, on a service folded from
+/// the `OrderService` decision in memory), and the account decides the charge of that period
+/// (`ChargeExpense`, tax included) or refuses it for want of money.
+#[derive(Debug, Clone)]
+pub struct OrderQuote {
+    /// The terms the service would be sold at.
+    pub terms: ServiceTerms,
+    /// The first period: the set-up fee and the price per period, less the promo discount.
+    pub due: DuePeriod,
+    /// What the account would charge for it (tax included as the account records it).
+    pub charge: Money,
+    /// What the balance and the credit limit lack, when the account would refuse the charge.
+    pub missing: Option<Money>,
+}
+
+/// Quotes `order` (see [`OrderQuote`]).
+pub async fn quote_order(core: &Core, order: &Order) -> Result<OrderQuote, Error> {
+    let (provider_id, currency) = crate::usecases::clients::trading(core, order.client_id).await?;
+    let terms = crate::usecases::catalog::quote(
+        core,
+        order.tariff_id,
+        provider_id,
+        order.period,
+        currency,
+        order.addons.clone(),
+    )
+    .await?;
+    let today = core.today();
+    let discount = match &order.promo_code {
+        None => None,
+        Some(code) => {
+            let promo_id = PromoCodeId::of(provider_id, code.as_str()).to_string();
+            let promo = core.store.load::<PromoCode>(&promo_id).await?.aggregate;
+            promo.quote(
+                terms.tariff_id,
+                terms.item_type,
+                terms.period,
+                today,
+                terms.price_per_period,
+            )?;
+            Some(service_discount(&promo, code)?)
+        }
+    };
+    let client = ClientId::from_uuid(order.client_id);
+    let account_id = AccountId::of(client, provider_id, currency);
+    let service_id = ServiceId::from_uuid(Uuid::now_v7());
+    let mut service = Service::default();
+    for event in service.decide(ServiceCommand::OrderService {
+        service_id,
+        client_id: client,
+        provider_id,
+        account_id,
+        terms: terms.clone(),
+        auto_prolong: order.auto_prolong,
+        ordered_on: today,
+        discount,
+    })? {
+        service.apply(event);
+    }
+    let Some(due) = service.due_period(today) else {
+        return Err(Error::refused(
+            "order_not_priced",
+            "the order's first period cannot be priced",
+        ));
+    };
+    let line = settlement::expense_line(&service, service_id, &terms, &due);
+    let treatment =
+        crate::usecases::process::invoicing::treatment_for_client(&core.store, provider_id, client)
+            .await
+            .map_err(|e| Error::internal(&e))?;
+    let account = core
+        .store
+        .load::<Account>(&account_id.to_string())
+        .await?
+        .aggregate;
+    let mut charge = due.amount;
+    let mut missing = None;
+    match account.decide(AccountCommand::ChargeExpense {
+        client_id: client,
+        provider_id,
+        expense: line,
+        treatment,
+    }) {
+        Ok(events) => {
+            for event in events {
+                if let AccountEvent::ExpenseCharged { expense, .. } = event {
+                    charge = expense.amount;
+                }
+            }
+        }
+        Err(AccountError::InsufficientFunds { needed, available }) => {
+            charge = needed;
+            missing = Some(needed.checked_sub(available)?);
+        }
+        Err(other) => return Err(other.into()),
+    }
+    Ok(OrderQuote {
+        terms,
+        due,
+        charge,
+        missing,
+    })
+}
+
 /// Redeems `code` for the service `id` ordered on `terms`, and returns the id the service is
 /// ordered under with the discount it keeps.
 ///
@@ -125,14 +238,7 @@ async fn redeem(
 ) -> Result<(Uuid, ServiceDiscount), Error> {
     let promo_id = PromoCodeId::of(provider_id, code.as_str()).to_string();
     let promo = core.store.load::<PromoCode>(&promo_id).await?.aggregate;
-    let (Some(discount), Some(recurring), Some(limits)) =
-        (promo.discount().cloned(), promo.recurring(), promo.limits())
-    else {
-        return Err(PromoError::NotFound.into());
-    };
-    // The service keeps the code's tariff and item-type limits, so that a tariff change can
-    // recheck them.
-    let (tariffs, item_types) = (limits.tariffs.clone(), limits.item_types.clone());
+    let discount = service_discount(&promo, &code)?;
     let answer = serde_json::json!({ "id": id });
     let mut keys = vec![
         CommandKey::new("promo", id.to_string(), &(&promo_id, id), answer.clone())
@@ -167,16 +273,35 @@ async fn redeem(
         .and_then(|v| v.as_str())
         .and_then(|v| Uuid::parse_str(v).ok())
         .unwrap_or(id);
-    Ok((
-        id,
-        ServiceDiscount {
-            code: code.as_str().to_owned(),
-            discount,
-            recurring,
-            tariffs,
-            item_types,
-        },
-    ))
+    Ok((id, discount))
+}
+
+/// The discount a service ordered with `code` keeps: the code's discount, whether it recurs, and
+/// its tariff and item-type limits, so that a tariff change can recheck them.
+fn service_discount(promo: &PromoCode, code: &PromoCodeText) -> Result<ServiceDiscount, Error> {
+    let (Some(discount), Some(recurring), Some(limits)) =
+        (promo.discount().cloned(), promo.recurring(), promo.limits())
+    else {
+        return Err(PromoError::NotFound.into());
+    };
+    Ok(ServiceDiscount {
+        code: code.as_str().to_owned(),
+        discount,
+        recurring,
+        tariffs: limits.tariffs.clone(),
+        item_types: limits.item_types.clone(),
+    })
+}
+
+/// How far the log is written: the position a page waits for before it reads what was just
+/// done (read-your-writes).
+pub async fn written(core: &Core) -> Result<i64, Error> {
+    Ok(eventstore::log::head_position(&core.pool).await?)
+}
+
+/// The service `id` as it is now (an empty one when it was never ordered).
+pub async fn service(core: &Core, id: Uuid) -> Result<Service, Error> {
+    Ok(core.store.load::<Service>(&id.to_string()).await?.aggregate)
 }
 
 /// The service `id`, which must have been ordered (`service_not_found`).
@@ -314,17 +439,102 @@ pub async fn set_auto_prolong(
     Ok(committed)
 }
 
-/// Moves a service to another tariff today: the account credits what was paid for the rest of
-/// the period and charges the new price for it (one command, keyed by the change), then the
-/// service records the change.
-pub async fn change_tariff(
+/// A tariff change priced for today: what the service's rule (`Service::quote_tariff_change`)
+/// credits and charges, as the two expense lines the account would record. The change itself
+/// ([`change_tariff`]) and the customer panel's quote of it both start here, so the quote shown
+/// is the change made.
+#[derive(Debug, Clone)]
+pub struct TariffChangePlan {
+    client_id: ClientId,
+    provider_id: ProviderId,
+    account_id: AccountId,
+    on: chrono::NaiveDate,
+    account: Account,
+    new_terms: ServiceTerms,
+    change: TariffChangeQuote,
+    returned: Money,
+    treatment: TaxTreatment,
+    /// The credit for the unused rest of the period, as its line (before tax).
+    pub credit: ExpenseLine,
+    /// The charge of the new terms for the rest of the period, as its line (before tax).
+    pub charge: ExpenseLine,
+}
+
+/// What the account would record for a [`TariffChangePlan`], decided by the account itself
+/// without recording it.
+#[derive(Debug, Clone)]
+pub struct TariffChangeFigures {
+    /// What is given back, tax included as the account records it.
+    pub credit: Money,
+    /// What is charged, tax included as the account records it.
+    pub charge: Money,
+    /// What the balance and credit limit lack, when the account would refuse the change.
+    pub missing: Option<Money>,
+}
+
+impl TariffChangePlan {
+    /// The new terms.
+    pub fn new_terms(&self) -> &ServiceTerms {
+        &self.new_terms
+    }
+
+    /// The day the changed period ends.
+    pub fn period_end(&self) -> chrono::NaiveDate {
+        self.change.period_end
+    }
+
+    fn replace_charge(&self) -> AccountCommand {
+        AccountCommand::ReplaceCharge {
+            client_id: self.client_id,
+            provider_id: self.provider_id,
+            credit: self.credit.clone(),
+            charge: self.charge.clone(),
+            treatment: self.treatment,
+            credited_charge: Some(CreditedCharge {
+                expense_id: self.change.credited_expense_id,
+                charged: self.change.credited_paid,
+            }),
+        }
+    }
+
+    /// What the account decides for the change now, without recording it: the amounts it would
+    /// record, or what is missing when its balance and credit limit do not cover the change.
+    pub fn figures(&self) -> Result<TariffChangeFigures, Error> {
+        let mut figures = TariffChangeFigures {
+            credit: self.credit.amount,
+            charge: self.charge.amount,
+            missing: None,
+        };
+        match self.account.decide(self.replace_charge()) {
+            Ok(events) => {
+                for event in events {
+                    match event {
+                        AccountEvent::ExpenseCredited { expense, .. } => {
+                            figures.credit = expense.amount;
+                        }
+                        AccountEvent::ExpenseCharged { expense, .. } => {
+                            figures.charge = expense.amount;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Err(AccountError::InsufficientFunds { needed, available }) => {
+                figures.missing = Some(needed.checked_sub(available)?);
+            }
+            Err(other) => return Err(other.into()),
+        }
+        Ok(figures)
+    }
+}
+
+/// Prices moving the service `id` to `tariff_id` with `addons` today (see [`TariffChangePlan`]).
+pub async fn plan_tariff_change(
     core: &Core,
-    context: &CommandContext,
-    idempotency: Option<CommandKey>,
     id: Uuid,
     tariff_id: Uuid,
     addons: Vec<AddonSelection>,
-) -> Result<Committed<Service>, Error> {
+) -> Result<TariffChangePlan, Error> {
     let service = load(core, id).await?;
     let (Some(client_id), Some(provider_id), Some(account_id), Some(terms)) = (
         service.client_id(),
@@ -352,9 +562,9 @@ pub async fn change_tariff(
     // The charge was made on the service's own account: a moved service changes tariff only
     // from its next period.
     let currency = terms.currency();
-    let zero = domain::money::Money::zero(currency);
+    let zero = Money::zero(currency);
     let rest = service.quote_tariff_change(&new_terms, today, zero)?;
-    let charged_on = core
+    let account = core
         .store
         .load::<Account>(&account_id.to_string())
         .await?
@@ -367,7 +577,7 @@ pub async fn change_tariff(
     .await
     .map_err(|e| Error::internal(&e))?;
     let returned =
-        charged_on.returned_of_expense_priced(rest.credited_expense_id, zero, &treatment)?;
+        account.returned_of_expense_priced(rest.credited_expense_id, zero, &treatment)?;
     let change = service.quote_tariff_change(&new_terms, today, returned)?;
     let service_id = ServiceId::from_uuid(id);
     let line = |expense_id, amount, what: &str| ExpenseLine {
@@ -400,31 +610,48 @@ pub async fn change_tariff(
             &new_terms.tariff_name,
         )
     };
+    Ok(TariffChangePlan {
+        client_id,
+        provider_id,
+        account_id,
+        on: today,
+        account,
+        new_terms,
+        change,
+        returned,
+        treatment,
+        credit,
+        charge,
+    })
+}
+
+/// Moves a service to another tariff today: the account credits what was paid for the rest of
+/// the period and charges the new price for it (one command, keyed by the change), then the
+/// service records the change.
+pub async fn change_tariff(
+    core: &Core,
+    context: &CommandContext,
+    idempotency: Option<CommandKey>,
+    id: Uuid,
+    tariff_id: Uuid,
+    addons: Vec<AddonSelection>,
+) -> Result<Committed<Service>, Error> {
+    let plan = plan_tariff_change(core, id, tariff_id, addons).await?;
     // The key names this change (the service's next one), so a retry after the account moved the
     // money but before the service recorded the change replays the money instead of moving it
     // again.
     let key = CommandKey::new(
         "tariff-change",
-        format!("{id}/{}", change.charge_expense_id),
-        &(&tariff_id, &credit.amount, &charge.amount),
+        format!("{id}/{}", plan.change.charge_expense_id),
+        &(&tariff_id, &plan.credit.amount, &plan.charge.amount),
         serde_json::Value::Null,
     )
     .map_err(|e| Error::internal(&e))?;
     let replaced = core
         .store
         .execute::<Account>(
-            &account_id.to_string(),
-            AccountCommand::ReplaceCharge {
-                client_id,
-                provider_id,
-                credit: credit.clone(),
-                charge: charge.clone(),
-                treatment,
-                credited_charge: Some(CreditedCharge {
-                    expense_id: change.credited_expense_id,
-                    charged: change.credited_paid,
-                }),
-            },
+            &plan.account_id.to_string(),
+            plan.replace_charge(),
             context,
             std::slice::from_ref(&key),
         )
@@ -440,11 +667,11 @@ pub async fn change_tariff(
         Err(other) => return Err(other.into()),
     }
     let command = ServiceCommand::ChangeTariff {
-        new_terms,
-        on: today,
-        returned,
-        credit_expense_id: credit.expense_id,
-        charge_expense_id: charge.expense_id,
+        new_terms: plan.new_terms,
+        on: plan.on,
+        returned: plan.returned,
+        credit_expense_id: plan.credit.expense_id,
+        charge_expense_id: plan.charge.expense_id,
     };
     run(core, context, idempotency, id, command).await
 }

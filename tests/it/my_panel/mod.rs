@@ -5,6 +5,7 @@
 
 mod home;
 mod money;
+mod shop;
 mod support;
 
 use reqwest::StatusCode;

@@ -17,6 +17,8 @@ mod home;
 mod login;
 mod money;
 mod payments;
+mod services;
+mod shop;
 mod support;
 
 use axum::Router;
@@ -76,17 +78,25 @@ pub fn routes() -> Router<AppState> {
         .route("/my/invoices", get(money::invoices))
         .route("/my/invoices/{id}", get(money::invoice_html))
         .route("/my/invoices/{id}/pdf", get(money::invoice_pdf))
+        .route("/my/order", get(shop::catalog).post(shop::order))
+        .route("/my/order/quote", get(shop::quote))
+        .route("/my/services", get(services::list))
+        .route("/my/services/{id}", get(services::show))
+        .route("/my/services/{id}/change", get(services::change_quote))
+        .route("/my/services/{id}/{action}", post(services::act))
 }
 
 /// The customer panel's navigation: each page's link, its label, and the API route (method
 /// `GET`) whose rule decides whether the user's roles may open it. A page adds its line here.
 const NAV: &[(&str, &str, &str)] = &[
     ("/my", "Home", "/v1/clients/{id}"),
-    ("/my/tickets", "Support", "/v1/clients/{id}/tickets"),
+    ("/my/order", "Order", "/v1/clients/{id}/services"),
+    ("/my/services", "Services", "/v1/clients/{id}/services"),
     ("/my/payments", "Payments", payments::LIST_ROUTE),
     ("/my/expenses", "Expenses", money::EXPENSES_ROUTE),
     ("/my/statement", "Statement", money::STATEMENT_ROUTE),
     ("/my/invoices", "Invoices", money::INVOICES_ROUTE),
+    ("/my/tickets", "Support", "/v1/clients/{id}/tickets"),
 ];
 
 /// Who is signed in: a client's user (or a member of staff acting as the client), with the
