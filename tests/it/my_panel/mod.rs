@@ -3,7 +3,9 @@
 //! (reqwest, redirects not followed) that the customer panel's tests share; the browser flows use
 //! `crate::browser::Browser`.
 
+mod account;
 mod home;
+mod password;
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -101,14 +103,14 @@ impl MyPanel {
 }
 
 /// A client that does not follow redirects, so that a test sees them.
-fn client() -> reqwest::Client {
+pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
 }
 
-async fn page(answer: reqwest::Response) -> Page {
+pub(crate) async fn page(answer: reqwest::Response) -> Page {
     let header = |name: &str| {
         answer
             .headers()
