@@ -185,3 +185,53 @@ async fn the_owner_chooses_the_notices_and_a_forged_form_changes_nothing() {
     assert!(shown.body.contains("value=\"low_balance\" checked"));
     assert!(!shown.body.contains("value=\"ticket_answered\" checked"));
 }
+
+#[tokio::test]
+async fn the_owner_adds_a_user_with_its_roles_once_and_a_billing_user_cannot() {
+    // Arrange
+    let scene = Scene::new().await;
+    let owner = MyPanel::sign_in(&scene.server, &scene.owner, PASSWORD).await;
+    let billing = MyPanel::sign_in(&scene.server, &scene.billing, PASSWORD).await;
+    let email = format!("{}@example.com", uuid::Uuid::now_v7().simple());
+    let fields = [
+        ("email", email.as_str()),
+        ("name", "Charles Babbage"),
+        ("password", PASSWORD),
+        ("role", "technical"),
+        ("role", "billing"),
+    ];
+
+    // Act
+    let refused = billing
+        .post("/my/account", "/my/account/users", &fields)
+        .await;
+    let added = owner
+        .post("/my/account", "/my/account/users", &fields)
+        .await;
+    let again = owner
+        .post("/my/account", "/my/account/users", &fields)
+        .await;
+    let shown = owner.get("/my/account").await;
+    let users = scene
+        .server
+        .get(&format!("/v1/clients/{}/users", scene.client))
+        .await;
+
+    // Assert
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{added:?}");
+    assert!(
+        again.status.is_redirection() || again.status == StatusCode::CONFLICT,
+        "{again:?}"
+    );
+    assert!(shown.body.contains(&email), "the new user is listed");
+    let items = users.body["items"].as_array().unwrap();
+    let listed: Vec<&serde_json::Value> = items
+        .iter()
+        .filter(|u| u["email"] == email.as_str())
+        .collect();
+    assert_eq!(listed.len(), 1, "added once: {items:?}");
+    assert_eq!(listed[0]["roles"], json!(["billing", "technical"]));
+    let new = MyPanel::sign_in(&scene.server, &email, PASSWORD).await;
+    assert_eq!(new.get("/my/account").await.status, StatusCode::OK);
+}

@@ -30,7 +30,7 @@ const LISTED: i64 = 200;
 #[template(path = "my/account.html")]
 struct AccountPage {
     layout: Layout,
-    /// What was just done: `password`, `preferences` or `subscriptions`.
+    /// What was just done: `password`, `preferences`, `subscriptions` or `user`.
     done: Option<String>,
     /// What went wrong with a form: its detail.
     error: Option<String>,
@@ -89,7 +89,7 @@ pub(super) async fn account(
     };
     let done = done
         .done
-        .filter(|d| ["password", "preferences", "subscriptions"].contains(&d.as_str()));
+        .filter(|d| ["password", "preferences", "subscriptions", "user"].contains(&d.as_str()));
     match page(&state, &session, done, None).await {
         Ok(page) => render(StatusCode::OK, &page),
         Err(error) => failed(Some(&session), error),
@@ -340,11 +340,7 @@ pub(super) async fn set_subscriptions(
         Ok(session) => session,
         Err(redirect) => return redirect,
     };
-    let csrf = form
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map_or("", |(_, v)| v.as_str());
-    if !session.verify(csrf) {
+    if !session.verify(field(&form, "csrf")) {
         return forbidden_form(&session);
     }
     if !session.may("PUT", "/v1/clients/{id}/notice-settings") {
@@ -370,6 +366,65 @@ pub(super) async fn set_subscriptions(
     .await;
     match saved {
         Ok(_) => Redirect::to("/my/account?done=subscriptions").into_response(),
+        Err(error) => refused(&state, &session, error.into()).await,
+    }
+}
+
+/// The value of the form field `name` (the first), or empty.
+fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// Adds a user with its roles to the session's client (`POST /v1/clients/{id}/users`): the
+/// owner's. Keyed by (client, login), so a double submit adds it once.
+pub(super) async fn add_user(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(redirect) => return redirect,
+    };
+    if !session.verify(field(&form, "csrf")) {
+        return forbidden_form(&session);
+    }
+    if !session.may("POST", "/v1/clients/{id}/users") {
+        return forbidden(&session);
+    }
+    let roles = form
+        .iter()
+        .filter(|(k, _)| k == "role")
+        .map(|(_, role)| serde_json::from_value(serde_json::Value::String(role.clone())))
+        .collect::<Result<BTreeSet<domain::access::ClientRole>, _>>();
+    let Ok(roles) = roles else {
+        let error = ApiError::unprocessable("invalid_role", "roles: owner, billing or technical");
+        return refused(&state, &session, error).await;
+    };
+    let name = field(&form, "name").trim();
+    let request = crate::usecases::access::UserRequest {
+        email: field(&form, "email").to_owned(),
+        password: field(&form, "password").to_owned(),
+        name: (!name.is_empty()).then(|| name.to_owned()),
+        roles: Some(roles),
+    };
+    let created = crate::usecases::access::create_client_user(
+        &state,
+        &session.principal.context(),
+        session.client_id.as_uuid(),
+        &request,
+    )
+    .await;
+    match created {
+        Ok((_, committed)) => {
+            // The list is read from the users read model: wait until it shows the new user.
+            let _ = state
+                .consistent(&[projections::ReadModel::Access], Some(committed.position))
+                .await;
+            Redirect::to("/my/account?done=user").into_response()
+        }
         Err(error) => refused(&state, &session, error.into()).await,
     }
 }

@@ -62,6 +62,7 @@ pub fn routes() -> Router<AppState> {
             "/my/account/subscriptions",
             post(account::set_subscriptions),
         )
+        .route("/my/account/users", post(account::add_user))
 }
 
 /// The customer panel's navigation: each page's link, its label, and the API route (method
