@@ -116,35 +116,27 @@ async fn page(
     error: Option<String>,
 ) -> Result<AccountPage, ApiError> {
     let client = session.client_id.as_uuid();
-    let me = match user_of(state, session).await? {
-        Some(user) => Some(Me {
-            name: user
-                .name()
-                .map(|n| n.as_str().to_owned())
-                .unwrap_or_default(),
-            login: user
-                .login()
-                .map(|l| l.as_str().to_owned())
-                .unwrap_or_default(),
-            roles: user
-                .roles()
-                .iter()
-                .map(|r| {
-                    serde_json::to_value(r)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default()
-                })
-                .collect::<Vec<_>>()
-                .join(", "),
-            language: user
-                .language()
-                .map_or_else(|| "en".to_owned(), |l| l.as_str().to_owned()),
-            zone: session.zone.name(),
-            may_change_password: session.may("POST", "/v1/auth/password"),
-        }),
-        None => None,
-    };
+    let me = user_of(state, session).await?.map(|user| Me {
+        name: user
+            .name()
+            .map(|n| n.as_str().to_owned())
+            .unwrap_or_default(),
+        login: user
+            .login()
+            .map(|l| l.as_str().to_owned())
+            .unwrap_or_default(),
+        roles: user
+            .roles()
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        language: user
+            .language()
+            .map_or_else(|| "en".to_owned(), |l| l.as_str().to_owned()),
+        zone: session.zone.name(),
+        may_change_password: session.may("POST", "/v1/auth/password"),
+    });
     let payers = if session.may("GET", "/v1/clients/{id}/payers") {
         let rows = projections::payers::of_client(&state.pool, client, None, LISTED).await?;
         Some(
