@@ -12,11 +12,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::access::ClientUser;
 use domain::notice::{Language, NoticeKind};
-use eventstore::metadata::Actor;
 use serde::Deserialize;
 
 use super::{Session, failed, forbidden, forbidden_form, signed_in};
-use crate::http::auth::Principal;
 use crate::http::auth::throttle::Source;
 use crate::http::error::ApiError;
 use crate::http::pages::{Layout, render};
@@ -198,17 +196,7 @@ async fn page(
 
 /// The signed-in user's aggregate; `None` for a staff member acting as the client.
 async fn user_of(state: &AppState, session: &Session) -> Result<Option<ClientUser>, ApiError> {
-    match (&session.principal, session.principal.actor()) {
-        (Principal::Client { acting: false, .. }, Actor::User(user)) => Ok(Some(
-            state
-                .store
-                .load::<ClientUser>(&user)
-                .await
-                .map_err(crate::usecases::Error::from)?
-                .aggregate,
-        )),
-        _ => Ok(None),
-    }
+    Ok(crate::usecases::access::own_user(state, &session.principal).await?)
 }
 
 #[derive(Deserialize)]

@@ -25,7 +25,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use domain::access::ClientUser;
 use domain::ids::{ClientId, TokenId};
-use eventstore::metadata::Actor;
 use serde::Deserialize;
 
 use crate::http::auth::Principal;
@@ -144,15 +143,10 @@ async fn session(state: &AppState, headers: &HeaderMap) -> Option<Session> {
     let client_id = principal.client()?;
     // A user's own preferences, kept on its aggregate so that they follow it to any browser; a
     // staff member acting as the client keeps its zone in a cookie.
-    let user = match (&principal, principal.actor()) {
-        (Principal::Client { acting: false, .. }, Actor::User(user)) => state
-            .store
-            .load::<ClientUser>(&user)
-            .await
-            .ok()
-            .map(|loaded| loaded.aggregate),
-        _ => None,
-    };
+    let user = crate::usecases::access::own_user(state, &principal)
+        .await
+        .ok()
+        .flatten();
     let zone = match user.as_ref().and_then(ClientUser::time_zone) {
         Some(zone) => Zone::of_cookie(Some(zone)),
         None => Zone::of_cookie(cookie(headers, ZONE_COOKIE).as_deref()),

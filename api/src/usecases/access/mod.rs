@@ -32,8 +32,8 @@ use uuid::Uuid;
 use crate::usecases::{Core, Error};
 
 pub use password::{
-    RESET_LINK_MINUTES, ResetLink, change_password, change_staff_password, request_password_reset,
-    reset_password, set_preferences,
+    RESET_LINK_MINUTES, ResetLink, change_password, change_staff_password, own_user,
+    request_password_reset, reset_password, set_preferences,
 };
 pub use staff::{
     StaffChange, StaffInput, change_staff_member, create_department, create_staff_member,

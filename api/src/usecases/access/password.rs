@@ -222,3 +222,14 @@ pub async fn set_preferences(
         )
         .await?)
 }
+
+/// The client user signed in as `principal` (its profile and preferences), from the store;
+/// `None` for anyone else (a staff member acting as the client, staff, machines).
+pub async fn own_user(core: &Core, principal: &Principal) -> Result<Option<ClientUser>, Error> {
+    match (principal, principal.actor()) {
+        (Principal::Client { acting: false, .. }, Actor::User(user)) => {
+            Ok(Some(core.store.load::<ClientUser>(&user).await?.aggregate))
+        }
+        _ => Ok(None),
+    }
+}
