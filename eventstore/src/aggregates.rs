@@ -253,8 +253,9 @@ impl StoredAggregate for StaffMember {
 }
 
 impl StoredAggregate for ClientUser {
-    // 2: without the password's hash (ADR 11).
-    const STATE_VERSION: i32 = 2;
+    // 2: without the password's hash (ADR 11). 3: the generation, the reset request and the
+    // preferences.
+    const STATE_VERSION: i32 = 3;
 }
 
 impl StoredAggregate for AccessToken {
@@ -301,6 +302,10 @@ impl NamedCommand for UserCommand {
             Self::CreateClientUser { .. } => "CreateClientUser",
             Self::SetRoles { .. } => "SetRoles",
             Self::DisableClientUser => "DisableClientUser",
+            Self::ChangePassword { .. } => "ChangePassword",
+            Self::RequestPasswordReset { .. } => "RequestPasswordReset",
+            Self::ResetPassword { .. } => "ResetPassword",
+            Self::SetPreferences { .. } => "SetPreferences",
         }
     }
 

@@ -208,6 +208,11 @@ async fn apply_user(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), Pr
             .execute(tx)
             .await?;
         }
+        // Passwords, reset requests and preferences live on the aggregate only.
+        UserEvent::ClientUserPasswordChanged {}
+        | UserEvent::ClientUserPasswordResetRequested { .. }
+        | UserEvent::ClientUserPasswordReset { .. }
+        | UserEvent::ClientUserPreferencesSet { .. } => {}
     }
     Ok(())
 }

@@ -23,6 +23,7 @@ pub mod promos;
 pub mod rates;
 pub mod replay;
 pub mod reports;
+pub mod reset_link;
 pub mod seal;
 pub mod services;
 pub mod statement;

@@ -25,6 +25,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use domain::access::UserEvent;
 use domain::account::AccountEvent;
 use domain::invoice::InvoiceEvent;
 use domain::notice::{self, NoticeKind};
@@ -44,7 +45,9 @@ use crate::engine::checkpoint;
 use crate::{Projection, ProjectionError};
 
 /// The read models a notice is rendered from.
-pub const RENDERED_FROM: [&str; 5] = ["clients", "services", "balances", "invoices", "support"];
+pub const RENDERED_FROM: [&str; 6] = [
+    "clients", "services", "balances", "invoices", "support", "access",
+];
 
 /// How long a claimed row is left to its sender before another may send it again.
 const LEASE_SECS: i64 = 120;
@@ -86,10 +89,18 @@ impl Projection for Outbox {
         // Most events ask for no notice; those that do are queued with one statement per batch.
         let mut queued = Queued::default();
         for event in events {
+            if let Some(params) = reset_of(event).map_err(|e| e.at(event))? {
+                queued
+                    .push(event, crate::reset_link::KIND, params)
+                    .map_err(|e| e.at(event))?;
+                continue;
+            }
             let Some((kind, params)) = notice_of(event).map_err(|e| e.at(event))? else {
                 continue;
             };
-            queued.push(event, kind, params).map_err(|e| e.at(event))?;
+            queued
+                .push(event, kind.as_str(), params)
+                .map_err(|e| e.at(event))?;
         }
         queued.insert(tx).await?;
         Ok(())
@@ -171,6 +182,27 @@ fn notice_of(event: &StoredEvent) -> Result<Option<(NoticeKind, Value)>, Project
     })
 }
 
+/// A password reset link to e-mail: what the link is made of (the request's id and expiry; the
+/// MAC is computed when the mail is sent, never stored).
+fn reset_of(event: &StoredEvent) -> Result<Option<Value>, ProjectionError> {
+    if event.aggregate_type != "ClientUser"
+        || event.event_type != "ClientUserPasswordResetRequested"
+    {
+        return Ok(None);
+    }
+    Ok(match event.decode::<UserEvent>()? {
+        UserEvent::ClientUserPasswordResetRequested {
+            request_id,
+            expires_at,
+        } => {
+            let minutes = (expires_at - event.metadata()?.occurred_at).num_minutes();
+            Some(json!({"request_id": request_id, "expires_at": expires_at,
+                        "minutes": minutes.to_string()}))
+        }
+        _ => None,
+    })
+}
+
 /// The `Message-ID` of the e-mail of the notice of event `event_id`: the same on every attempt,
 /// so that a resend after a crash is recognisable as the same message.
 pub fn message_id(event_id: Uuid) -> String {
@@ -195,14 +227,14 @@ impl Queued {
     fn push(
         &mut self,
         event: &StoredEvent,
-        kind: NoticeKind,
+        kind: &'static str,
         params: Value,
     ) -> Result<(), ProjectionError> {
         let event_id = event.metadata()?.event_id;
         let subject_id = Uuid::parse_str(&event.aggregate_id)
             .map_err(|e| ProjectionError::Malformed(format!("subject id: {e}")))?;
         self.event_ids.push(event_id);
-        self.kinds.push(kind.as_str());
+        self.kinds.push(kind);
         self.subject_types.push(event.aggregate_type.clone());
         self.subject_ids.push(subject_id);
         self.params.push(params);
@@ -255,6 +287,9 @@ pub enum NotifyError {
 pub struct Mailer {
     transport: Option<AsyncSmtpTransport<Tokio1Executor>>,
     from: Option<Mailbox>,
+    /// The public base URL of the panels, for links in e-mail (`BILLING_PUBLIC_URL`); without
+    /// one, links are paths.
+    public_url: String,
 }
 
 impl std::fmt::Debug for Mailer {
@@ -272,6 +307,7 @@ impl Mailer {
         Mailer {
             transport: None,
             from: None,
+            public_url: String::new(),
         }
     }
 
@@ -285,6 +321,7 @@ impl Mailer {
             return Ok(Mailer {
                 transport: None,
                 from: Some(from),
+                public_url: String::new(),
             });
         };
         let bad = |why: &str| NotifyError::Settings(format!("{why}; expected smtp://host:port"));
@@ -317,7 +354,16 @@ impl Mailer {
         Ok(Mailer {
             transport: Some(builder.build()),
             from: Some(from),
+            public_url: String::new(),
         })
+    }
+
+    /// The same mailer, making links under `public_url` (such as `https://billing.example.com`).
+    pub fn with_public_url(mut self, public_url: &str) -> Mailer {
+        public_url
+            .trim_end_matches('/')
+            .clone_into(&mut self.public_url);
+        self
     }
 
     /// Whether e-mail is sent at all.
@@ -351,7 +397,10 @@ struct Rendered {
     to: String,
     language: String,
     subject: String,
+    /// The text recorded in the outbox.
     body: String,
+    /// The text sent, when it differs from the one recorded (a reset link is sent, never kept).
+    sent_body: Option<String>,
 }
 
 /// The lowest checkpoint of the read models notices are rendered from, or `None` while one of
@@ -417,6 +466,12 @@ pub async fn deliver_batch(
 }
 
 async fn handle(pool: &PgPool, mailer: &Mailer, row: &Claimed) -> Result<Outcome, NotifyError> {
+    if row.kind == crate::reset_link::KIND {
+        return match reset_mail(pool, mailer, row).await? {
+            Some(rendered) => send(mailer, row, rendered).await,
+            None => Ok(Outcome::Skipped(None, "no_user")),
+        };
+    }
     let Ok(kind) = row.kind.parse::<NoticeKind>() else {
         return Ok(Outcome::Skipped(None, "unknown_kind"));
     };
@@ -521,7 +576,51 @@ async fn handle(pool: &PgPool, mailer: &Mailer, row: &Claimed) -> Result<Outcome
         language,
         subject: notice::render(&subject, &values),
         body: notice::render(&body, &values),
+        sent_body: None,
     };
+    send(mailer, row, rendered).await
+}
+
+/// The e-mail of a reset link, to the user's login, with the link's MAC in the text sent and a
+/// placeholder in the text recorded; `None` when the user is unknown to the read model.
+async fn reset_mail(
+    pool: &PgPool,
+    mailer: &Mailer,
+    row: &Claimed,
+) -> Result<Option<Rendered>, NotifyError> {
+    let found: Option<(Uuid, String, String)> =
+        sqlx::query_as("SELECT client_id, name, login FROM client_users WHERE id = $1")
+            .bind(row.subject_id)
+            .fetch_optional(pool)
+            .await?;
+    let Some((client_id, name, login)) = found else {
+        return Ok(None);
+    };
+    let param = |name: &str| row.params.get(name).and_then(Value::as_str).unwrap_or("");
+    let (Ok(request_id), Ok(expires_at)) = (
+        Uuid::parse_str(param("request_id")),
+        param("expires_at").parse::<chrono::DateTime<chrono::Utc>>(),
+    ) else {
+        return Ok(None);
+    };
+    let key = crate::reset_link::ResetKey::load(pool).await?;
+    let link = key.link(&mailer.public_url, request_id, row.subject_id, expires_at);
+    let minutes = param("minutes").parse::<i64>().unwrap_or(60);
+    let language = "en".to_owned();
+    let (subject, sent) = crate::reset_link::mail(&language, &name, &link, minutes);
+    let (_, kept) = crate::reset_link::mail(&language, &name, "[the link is not kept]", minutes);
+    Ok(Some(Rendered {
+        client_id,
+        to: login,
+        language,
+        subject,
+        body: kept,
+        sent_body: Some(sent),
+    }))
+}
+
+/// Sends a rendered notice, if e-mail is configured.
+async fn send(mailer: &Mailer, row: &Claimed, rendered: Rendered) -> Result<Outcome, NotifyError> {
     let (Some(transport), Some(from)) = (&mailer.transport, &mailer.from) else {
         return Ok(Outcome::NotConfigured(rendered));
     };
@@ -536,7 +635,12 @@ async fn handle(pool: &PgPool, mailer: &Mailer, row: &Claimed) -> Result<Outcome
                 .to(to)
                 .subject(rendered.subject.clone())
                 .header(ContentType::TEXT_PLAIN)
-                .body(rendered.body.clone())
+                .body(
+                    rendered
+                        .sent_body
+                        .clone()
+                        .unwrap_or_else(|| rendered.body.clone()),
+                )
                 .map_err(|e| e.to_string())
         });
     let message = match message {

@@ -46,6 +46,11 @@ const EXPECTED: &[(&str, &str)] = &[
     ("POST /v1/auth/login", "2222222"),
     ("POST /v1/auth/logout", "2222221"),
     ("GET /v1/auth/me", "2222221"),
+    // `?`: 422, a new password too short (checked before anything else, so nothing is written
+    // and no sign-in failure is counted); the flows are in `my_panel::password`.
+    ("POST /v1/auth/password", "??????1"),
+    ("POST /v1/auth/password-resets", "2222222"),
+    ("POST /v1/auth/password-resets/{id}", "???????"),
     ("POST /v1/auth/tokens/{id}/revoke", "2333331"),
     ("POST /v1/service-tokens", "2333331"),
     ("GET /v1/service-tokens", "2333331"),
@@ -526,6 +531,21 @@ impl Scene {
                 )
             }
             (M::POST, "/v1/auth/logout") => call(method, template, None),
+            (M::POST, "/v1/auth/password") => call(
+                method,
+                template,
+                Some(json!({"current_password": PASSWORD, "new_password": "short"})),
+            ),
+            (M::POST, "/v1/auth/password-resets") => call(
+                method,
+                template,
+                Some(json!({"email": format!("{}@example.com", unique("nobody"))})),
+            ),
+            (M::POST, "/v1/auth/password-resets/{id}") => call(
+                method,
+                format!("/v1/auth/password-resets/{}", uuid::Uuid::now_v7()),
+                Some(json!({"user_id": uuid::Uuid::now_v7(), "mac": "00", "password": "short"})),
+            ),
             (M::POST, "/v1/auth/tokens/{id}/revoke") => {
                 let login = self.login(&self.staff(vec![], false).await, PASSWORD).await;
                 let id = login.body["token_id"].as_str().unwrap().to_owned();

@@ -64,6 +64,10 @@ pub struct ServeArgs {
     /// The sender of notices.
     #[arg(long, env = "BILLING_MAIL_FROM", default_value = "billing@localhost")]
     pub mail_from: String,
+    /// The public base URL of the panels, for links in e-mail (password reset links), such as
+    /// `https://billing.example.com`; `http://127.0.0.1:<listen port>` by default.
+    #[arg(long, env = "BILLING_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Believe X-Forwarded-For (the last address: the one the proxy appended) and
     /// X-Forwarded-Proto: only behind a reverse proxy that sets them.
     #[arg(long, env = "BILLING_TRUST_PROXY")]

@@ -45,7 +45,13 @@ pub async fn serve(database: Database, args: &ServeArgs) -> anyhow::Result<()> {
         run_projections: !args.no_projections,
         query_wait: Duration::from_millis(args.query_wait_ms),
         mailer: projections::notify::Mailer::new(args.smtp_url.as_deref(), &args.mail_from)
-            .context("BILLING_SMTP_URL or BILLING_MAIL_FROM")?,
+            .context("BILLING_SMTP_URL or BILLING_MAIL_FROM")?
+            .with_public_url(
+                &args
+                    .public_url
+                    .clone()
+                    .unwrap_or_else(|| format!("http://127.0.0.1:{}", args.listen.port())),
+            ),
         sign_in: args.sign_in(),
     };
     let running = server::start(database.pool.clone(), Arc::new(SystemClock), config)

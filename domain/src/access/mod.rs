@@ -393,6 +393,15 @@ pub enum AccessError {
     /// Business hours that do not make sense.
     #[error("{0}")]
     InvalidBusinessHours(String),
+    /// The user is disabled: it can neither change its password nor ask for a reset.
+    #[error("the user is disabled")]
+    UserDisabled,
+    /// A password reset link that is not the user's latest request, was used, or expired.
+    #[error("this password reset link is not valid (used, expired or replaced); ask for a new one")]
+    ResetLinkInvalid,
+    /// Not an IANA time zone name.
+    #[error("invalid time zone {0:?}: give an IANA name such as Europe/Berlin, or UTC")]
+    InvalidTimeZone(String),
 }
 
 impl AccessError {
@@ -414,6 +423,9 @@ impl AccessError {
             AccessError::NoScopes => "no_scopes",
             AccessError::InvalidExpiry => "invalid_expiry",
             AccessError::InvalidBusinessHours(_) => "invalid_business_hours",
+            AccessError::UserDisabled => "user_disabled",
+            AccessError::ResetLinkInvalid => "reset_link_invalid",
+            AccessError::InvalidTimeZone(_) => "invalid_time_zone",
         }
     }
 }

@@ -64,6 +64,10 @@ pub enum TokenSubject {
         user_id: UserId,
         /// Its client.
         client_id: ClientId,
+        /// The user's generation at issue ([`super::ClientUser::honours`]); absent (0) in
+        /// tokens issued before password changes existed.
+        #[serde(default)]
+        generation: u32,
     },
     /// A machine, with the scopes it may use.
     Service {

@@ -2,12 +2,14 @@
 
 use std::collections::BTreeSet;
 
+use chrono::{DateTime, Utc};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
 
 use super::{AccessError, ClientRole, DisplayName, Login, PasswordHash, Permissions};
 use crate::ids::{ClientId, UserId};
+use crate::notice::Language;
 
 /// What may be asked of a client's user.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +36,36 @@ pub enum UserCommand {
     },
     /// Stop the user from logging in or using its tokens.
     DisableClientUser,
+    /// Replace the user's password (the caller checked the current one): its tokens stop
+    /// working.
+    ChangePassword {
+        /// The argon2 hash of the new password.
+        password_hash: PasswordHash,
+    },
+    /// Record a request for a password reset link; a newer request replaces an older one.
+    RequestPasswordReset {
+        /// The request's id, which the link names.
+        request_id: uuid::Uuid,
+        /// When the link stops working.
+        expires_at: DateTime<Utc>,
+    },
+    /// Set a new password through the link of the request `request_id` (whose MAC the caller
+    /// checked): only the latest request, unused and unexpired at `at`. Its tokens stop working.
+    ResetPassword {
+        /// The request the link names.
+        request_id: uuid::Uuid,
+        /// The argon2 hash of the new password.
+        password_hash: PasswordHash,
+        /// Now.
+        at: DateTime<Utc>,
+    },
+    /// Set the user's own preferences.
+    SetPreferences {
+        /// The language of its pages and e-mail.
+        language: Language,
+        /// The IANA time zone its pages show times in.
+        time_zone: String,
+    },
 }
 
 impl UserCommand {
@@ -41,7 +73,9 @@ impl UserCommand {
     /// table, beside the event and never inside it.
     pub fn password_hash(&self) -> Option<&PasswordHash> {
         match self {
-            UserCommand::CreateClientUser { password_hash, .. } => Some(password_hash),
+            UserCommand::CreateClientUser { password_hash, .. }
+            | UserCommand::ChangePassword { password_hash }
+            | UserCommand::ResetPassword { password_hash, .. } => Some(password_hash),
             _ => None,
         }
     }
@@ -74,6 +108,28 @@ pub enum UserEvent {
     },
     /// The user was disabled.
     ClientUserDisabled,
+    /// The user's password was changed (the hash is in the credential table, not here).
+    ClientUserPasswordChanged {},
+    /// A password reset link was asked for. The link's MAC is computed from these fields with a
+    /// key kept outside the log; neither the key nor the MAC is here.
+    ClientUserPasswordResetRequested {
+        /// The request's id.
+        request_id: uuid::Uuid,
+        /// When the link stops working.
+        expires_at: DateTime<Utc>,
+    },
+    /// The password was set through the link of `request_id`, which cannot be used again.
+    ClientUserPasswordReset {
+        /// The request used.
+        request_id: uuid::Uuid,
+    },
+    /// The user's preferences were set.
+    ClientUserPreferencesSet {
+        /// Its language.
+        language: Language,
+        /// Its IANA time zone.
+        time_zone: String,
+    },
 }
 
 impl DomainEvent for UserEvent {
@@ -82,6 +138,12 @@ impl DomainEvent for UserEvent {
             Self::ClientUserCreated { .. } => "ClientUserCreated".to_string(),
             Self::ClientUserRolesSet { .. } => "ClientUserRolesSet".to_string(),
             Self::ClientUserDisabled => "ClientUserDisabled".to_string(),
+            Self::ClientUserPasswordChanged {} => "ClientUserPasswordChanged".to_string(),
+            Self::ClientUserPasswordResetRequested { .. } => {
+                "ClientUserPasswordResetRequested".to_string()
+            }
+            Self::ClientUserPasswordReset { .. } => "ClientUserPasswordReset".to_string(),
+            Self::ClientUserPreferencesSet { .. } => "ClientUserPreferencesSet".to_string(),
         }
     }
 
@@ -103,6 +165,29 @@ pub struct ClientUser {
     login: Option<Login>,
     roles: BTreeSet<ClientRole>,
     disabled: bool,
+    /// Counts password changes and resets: a token issued in an older generation is refused.
+    #[serde(default)]
+    generation: u32,
+    /// The latest password reset request: its id, its expiry, whether it was used.
+    #[serde(default)]
+    reset: Option<ResetRequest>,
+    /// Its language, once chosen.
+    #[serde(default)]
+    language: Option<Language>,
+    /// Its IANA time zone, once chosen.
+    #[serde(default)]
+    time_zone: Option<String>,
+}
+
+/// A password reset request as the aggregate remembers it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ResetRequest {
+    /// Its id.
+    pub request_id: uuid::Uuid,
+    /// When its link stops working.
+    pub expires_at: DateTime<Utc>,
+    /// Whether its link was used.
+    pub used: bool,
 }
 
 impl ClientUser {
@@ -124,6 +209,37 @@ impl ClientUser {
     /// Its name, once created.
     pub fn name(&self) -> Option<&DisplayName> {
         self.name.as_ref()
+    }
+
+    /// Its login, once created.
+    pub fn login(&self) -> Option<&Login> {
+        self.login.as_ref()
+    }
+
+    /// Its current generation, which the tokens issued to it now carry.
+    pub fn generation(&self) -> u32 {
+        self.generation
+    }
+
+    /// Whether a token issued to it in `generation` works: only while it is active and its
+    /// password has not changed since.
+    pub fn honours(&self, generation: u32) -> bool {
+        self.is_active() && generation == self.generation
+    }
+
+    /// Its latest password reset request.
+    pub fn reset_request(&self) -> Option<ResetRequest> {
+        self.reset
+    }
+
+    /// Its language, once chosen.
+    pub fn language(&self) -> Option<Language> {
+        self.language
+    }
+
+    /// Its IANA time zone, once chosen.
+    pub fn time_zone(&self) -> Option<&str> {
+        self.time_zone.as_deref()
     }
 
     /// Its roles.
@@ -185,7 +301,69 @@ impl ClientUser {
                     vec![UserEvent::ClientUserDisabled]
                 })
             }
+            UserCommand::ChangePassword { password_hash: _ } => {
+                self.ensure_active()?;
+                Ok(vec![UserEvent::ClientUserPasswordChanged {}])
+            }
+            UserCommand::RequestPasswordReset {
+                request_id,
+                expires_at,
+            } => {
+                self.ensure_active()?;
+                Ok(vec![UserEvent::ClientUserPasswordResetRequested {
+                    request_id,
+                    expires_at,
+                }])
+            }
+            UserCommand::ResetPassword {
+                request_id,
+                password_hash: _,
+                at,
+            } => {
+                self.ensure_active()?;
+                match self.reset {
+                    Some(reset)
+                        if reset.request_id == request_id
+                            && !reset.used
+                            && at < reset.expires_at =>
+                    {
+                        Ok(vec![UserEvent::ClientUserPasswordReset { request_id }])
+                    }
+                    _ => Err(AccessError::ResetLinkInvalid),
+                }
+            }
+            UserCommand::SetPreferences {
+                language,
+                time_zone,
+            } => {
+                if !self.is_created() {
+                    return Err(AccessError::UserNotFound);
+                }
+                let time_zone = time_zone
+                    .trim()
+                    .parse::<chrono_tz::Tz>()
+                    .map_err(|_| AccessError::InvalidTimeZone(time_zone.clone()))?
+                    .name()
+                    .to_owned();
+                if self.language == Some(language) && self.time_zone.as_ref() == Some(&time_zone) {
+                    return Ok(vec![]);
+                }
+                Ok(vec![UserEvent::ClientUserPreferencesSet {
+                    language,
+                    time_zone,
+                }])
+            }
         }
+    }
+
+    fn ensure_active(&self) -> Result<(), AccessError> {
+        if !self.is_created() {
+            return Err(AccessError::UserNotFound);
+        }
+        if self.disabled {
+            return Err(AccessError::UserDisabled);
+        }
+        Ok(())
     }
 }
 
@@ -225,6 +403,32 @@ impl Aggregate for ClientUser {
             }
             UserEvent::ClientUserRolesSet { roles } => self.roles = roles,
             UserEvent::ClientUserDisabled => self.disabled = true,
+            UserEvent::ClientUserPasswordChanged {} => {
+                self.generation = self.generation.saturating_add(1);
+            }
+            UserEvent::ClientUserPasswordResetRequested {
+                request_id,
+                expires_at,
+            } => {
+                self.reset = Some(ResetRequest {
+                    request_id,
+                    expires_at,
+                    used: false,
+                });
+            }
+            UserEvent::ClientUserPasswordReset { request_id } => {
+                if let Some(reset) = self.reset.as_mut().filter(|r| r.request_id == request_id) {
+                    reset.used = true;
+                }
+                self.generation = self.generation.saturating_add(1);
+            }
+            UserEvent::ClientUserPreferencesSet {
+                language,
+                time_zone,
+            } => {
+                self.language = Some(language);
+                self.time_zone = Some(time_zone);
+            }
         }
     }
 }

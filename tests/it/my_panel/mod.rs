@@ -3,8 +3,10 @@
 //! (reqwest, redirects not followed) that the customer panel's tests share; the browser flows use
 //! `crate::browser::Browser`.
 
+mod account;
 mod home;
 mod money;
+mod password;
 mod shop;
 mod support;
 
@@ -160,14 +162,14 @@ impl MyPanel {
 }
 
 /// A client that does not follow redirects, so that a test sees them.
-fn client() -> reqwest::Client {
+pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
 }
 
-async fn page(answer: reqwest::Response) -> Page {
+pub(crate) async fn page(answer: reqwest::Response) -> Page {
     let header = |name: &str| {
         answer
             .headers()

@@ -13,9 +13,11 @@
 //! `login` signs in and out; `home` is the first page (balances, credit limits, what is due
 //! next, announcements, answered tickets); `support` the client's tickets.
 
+mod account;
 mod home;
 mod login;
 mod money;
+mod password;
 mod payments;
 mod services;
 mod shop;
@@ -26,6 +28,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use domain::access::ClientUser;
 use domain::ids::{ClientId, TokenId};
 use serde::Deserialize;
 
@@ -84,6 +87,22 @@ pub fn routes() -> Router<AppState> {
         .route("/my/services/{id}", get(services::show))
         .route("/my/services/{id}/change", get(services::change_quote))
         .route("/my/services/{id}/{action}", post(services::act))
+        .route(
+            "/my/password-reset",
+            get(password::request_form).post(password::request),
+        )
+        .route(
+            "/my/password-reset/{id}",
+            get(password::reset_form).post(password::reset),
+        )
+        .route("/my/account", get(account::account))
+        .route("/my/account/password", post(account::change_password))
+        .route("/my/account/preferences", post(account::set_preferences))
+        .route(
+            "/my/account/subscriptions",
+            post(account::set_subscriptions),
+        )
+        .route("/my/account/users", post(account::add_user))
 }
 
 /// The customer panel's navigation: each page's link, its label, and the API route (method
@@ -97,6 +116,7 @@ const NAV: &[(&str, &str, &str)] = &[
     ("/my/statement", "Statement", money::STATEMENT_ROUTE),
     ("/my/invoices", "Invoices", money::INVOICES_ROUTE),
     ("/my/tickets", "Support", "/v1/clients/{id}/tickets"),
+    ("/my/account", "Account", "/v1/auth/me"),
 ];
 
 /// Who is signed in: a client's user (or a member of staff acting as the client), with the
@@ -109,11 +129,13 @@ pub(crate) struct Session {
     token: Option<TokenId>,
     /// The session's bearer string, which the CSRF tokens of its forms are bound to.
     bearer: String,
-    /// The time zone times are shown in.
+    /// The time zone times are shown in: the user's preference.
     zone: Zone,
     /// Whose account it is, as the layout names it: the client's name (and, for staff acting as
     /// the client, that they are).
     who: String,
+    /// The user's language tag (`en` until it chooses one).
+    language: String,
 }
 
 impl Session {
@@ -122,6 +144,12 @@ impl Session {
     /// action.
     fn may(&self, method: &str, path: &str) -> bool {
         crate::http::auth::may(self.state.rules, &self.principal, method, path)
+    }
+
+    /// The user's language tag, such as `en` or `ru`: its preference, English until it chose.
+    #[expect(dead_code, reason = "the languages helper's catalogues read it")]
+    pub(crate) fn language(&self) -> &str {
+        &self.language
     }
 
     /// The CSRF token every form of this session carries.
@@ -175,6 +203,20 @@ async fn session(state: &AppState, headers: &HeaderMap) -> Option<Session> {
     } else {
         name
     };
+    // A user's own preferences, kept on its aggregate so that they follow it to any browser; a
+    // staff member acting as the client keeps its zone in a cookie.
+    let user = crate::usecases::access::own_user(state, &principal)
+        .await
+        .ok()
+        .flatten();
+    let zone = match user.as_ref().and_then(ClientUser::time_zone) {
+        Some(zone) => Zone::of_cookie(Some(zone)),
+        None => Zone::of_cookie(cookie(headers, ZONE_COOKIE).as_deref()),
+    };
+    let language = user
+        .as_ref()
+        .and_then(ClientUser::language)
+        .map_or_else(|| "en".to_owned(), |l| l.as_str().to_owned());
     Some(Session {
         who,
         state: state.clone(),
@@ -182,7 +224,8 @@ async fn session(state: &AppState, headers: &HeaderMap) -> Option<Session> {
         principal,
         client_id,
         bearer,
-        zone: Zone::of_cookie(cookie(headers, ZONE_COOKIE).as_deref()),
+        zone,
+        language,
     })
 }
 
@@ -267,7 +310,8 @@ struct ZoneForm {
     zone: String,
 }
 
-/// Sets the time zone the panel shows times in (a cookie of the browser).
+/// Sets the time zone the panel shows times in: the user's preference (its language kept), or
+/// for a staff member acting as the client a cookie of the browser.
 async fn set_time_zone(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -288,6 +332,20 @@ async fn set_time_zone(
             "Not a time zone: give an IANA name such as Europe/Berlin, or UTC.",
         );
     };
+    if matches!(session.principal, Principal::Client { acting: false, .. }) {
+        let language = session.language.clone();
+        let saved = crate::usecases::access::set_preferences(
+            &state,
+            &session.principal,
+            &language,
+            zone.name(),
+        )
+        .await;
+        return match saved {
+            Ok(_) => Redirect::to("/my").into_response(),
+            Err(error) => failed(Some(&session), error.into()),
+        };
+    }
     (
         [(
             header::SET_COOKIE,

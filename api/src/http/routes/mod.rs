@@ -16,6 +16,7 @@ pub mod merges;
 pub mod messages;
 pub mod notices;
 pub mod operations;
+pub mod passwords;
 pub mod payers;
 pub mod payments;
 pub mod promo_codes;
@@ -66,6 +67,9 @@ pub fn table() -> Vec<Route> {
         route!(auth::revoke_token => Rule::admin()),
         route!(auth::create_service_token => Rule::admin()),
         route!(auth::list_service_tokens => Rule::admin()),
+        route!(passwords::change_password => Rule::authenticated()),
+        route!(passwords::request_reset => Rule::public()),
+        route!(passwords::reset => Rule::public()),
         // Staff and departments.
         route!(staff::create_department => Rule::admin()),
         route!(staff::list_departments => Rule::read(Settings)),

@@ -8,6 +8,7 @@
 //! kept in the store's credential table (ADR 11).
 
 pub mod argon;
+mod password;
 pub mod secret;
 mod staff;
 mod tokens;
@@ -30,6 +31,10 @@ use uuid::Uuid;
 
 use crate::usecases::{Core, Error};
 
+pub use password::{
+    RESET_LINK_MINUTES, ResetLink, change_password, change_staff_password, own_user,
+    request_password_reset, reset_password, set_preferences,
+};
 pub use staff::{
     StaffChange, StaffInput, change_staff_member, create_department, create_staff_member,
     set_department_permissions,
@@ -200,14 +205,20 @@ pub async fn authenticate(core: &Core, bearer: &str) -> Result<Option<Principal>
             staff_id,
             generation,
         } => staff_principal(&core.store, *staff_id, *generation, token_id).await?,
-        TokenSubject::User { user_id, client_id } => {
+        TokenSubject::User {
+            user_id,
+            client_id,
+            generation,
+        } => {
             let user = load_user(&core.store, *user_id).await?;
-            (user.is_active() && user.client_id() == Some(*client_id)).then(|| Principal::Client {
-                client_id: *client_id,
-                permissions: user.permissions(),
-                actor: Actor::User(user_id.to_string()),
-                acting: false,
-                token: token_id,
+            (user.honours(*generation) && user.client_id() == Some(*client_id)).then(|| {
+                Principal::Client {
+                    client_id: *client_id,
+                    permissions: user.permissions(),
+                    actor: Actor::User(user_id.to_string()),
+                    acting: false,
+                    token: token_id,
+                }
             })
         }
         TokenSubject::Administrator {} => Some(Principal::Administrator {

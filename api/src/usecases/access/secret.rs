@@ -21,12 +21,7 @@ pub const PASSWORD_BYTES_MAX: usize = 1024;
 /// Checks a new password's length and hashes it with argon2id (OWASP's parameters, the crate's
 /// default) and a random salt, off the async runtime. The password goes no further than this.
 pub async fn hash_password(password: &str) -> Result<PasswordHash, Error> {
-    if password.chars().count() < PASSWORD_CHARS_MIN || password.len() > PASSWORD_BYTES_MAX {
-        return Err(Error::refused(
-            "invalid_password",
-            format!("password: must be {PASSWORD_CHARS_MIN} to {PASSWORD_BYTES_MAX} bytes long"),
-        ));
-    }
+    check_length(password)?;
     let password = password.to_owned();
     // On the argon2 workers, so that hashing too runs on a bounded set of threads.
     let phc = super::argon::run(move |_| -> Result<String, String> {
@@ -42,6 +37,18 @@ pub async fn hash_password(password: &str) -> Result<PasswordHash, Error> {
     .ok_or_else(|| Error::internal(&"the argon2 workers are gone"))?
     .map_err(|e| Error::internal(&e))?;
     PasswordHash::from_phc(phc).map_err(|e| Error::internal(&e))
+}
+
+/// Refuses a new password shorter than [`PASSWORD_CHARS_MIN`] characters or longer than
+/// [`PASSWORD_BYTES_MAX`] bytes: cheap, so it runs before any limit or argon2 work.
+pub fn check_length(password: &str) -> Result<(), Error> {
+    if password.chars().count() < PASSWORD_CHARS_MIN || password.len() > PASSWORD_BYTES_MAX {
+        return Err(Error::refused(
+            "invalid_password",
+            format!("password: must be {PASSWORD_CHARS_MIN} to {PASSWORD_BYTES_MAX} bytes long"),
+        ));
+    }
+    Ok(())
 }
 
 /// The password hash kept for the staff member or user `id` in the store's credential table

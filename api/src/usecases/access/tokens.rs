@@ -129,7 +129,11 @@ pub async fn sign_in(
     issue_token(
         core,
         &CommandContext::new(Actor::User(user_id.to_string())),
-        TokenSubject::User { user_id, client_id },
+        TokenSubject::User {
+            user_id,
+            client_id,
+            generation: user.generation(),
+        },
         Some(Duration::hours(LOGIN_TOKEN_HOURS)),
     )
     .await

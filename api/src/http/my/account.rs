@@ -1,0 +1,410 @@
+//! The account page: the user's own profile, preferences (language and time zone, kept on its
+//! `ClientUser` so that they follow it to any browser) and password; the client's payers, its
+//! users and roles (for a role that may add users: the owner), and its notice subscriptions.
+//! Each block shows only when the API's rule table lets the user's roles read what it shows;
+//! each form posts with the session's CSRF token and calls the API route's own function.
+
+use std::collections::BTreeSet;
+
+use askama::Template;
+use axum::extract::{Form, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::access::ClientUser;
+use domain::notice::{Language, NoticeKind};
+use serde::Deserialize;
+
+use super::{Session, failed, forbidden, forbidden_form, signed_in};
+use crate::http::auth::throttle::Source;
+use crate::http::error::ApiError;
+use crate::http::pages::{Layout, render};
+use crate::http::routes::passwords;
+use crate::http::state::AppState;
+
+/// The most payers and users listed.
+const LISTED: i64 = 200;
+
+#[derive(Template)]
+#[template(path = "my/account.html")]
+struct AccountPage {
+    layout: Layout,
+    /// What was just done: `password`, `preferences`, `subscriptions` or `user`.
+    done: Option<String>,
+    /// What went wrong with a form: its detail.
+    error: Option<String>,
+    /// The user's own profile; `None` for a staff member acting as the client.
+    me: Option<Me>,
+    payers: Option<Vec<PayerLine>>,
+    users: Option<Vec<UserLine>>,
+    subscriptions: Option<Vec<Subscription>>,
+    /// Whether the subscriptions form is shown.
+    may_subscribe: bool,
+}
+
+struct Me {
+    name: String,
+    login: String,
+    roles: String,
+    language: String,
+    zone: String,
+    may_change_password: bool,
+}
+
+struct PayerLine {
+    kind: String,
+    name: String,
+    country: String,
+    vat_number: String,
+}
+
+struct UserLine {
+    name: String,
+    login: String,
+    roles: String,
+    status: String,
+}
+
+struct Subscription {
+    kind: &'static str,
+    /// The kind's name in words (`service_expiring`: `service expiring`).
+    label: String,
+    on: bool,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Done {
+    done: Option<String>,
+}
+
+pub(super) async fn account(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(done): Query<Done>,
+) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(redirect) => return redirect,
+    };
+    let done = done
+        .done
+        .filter(|d| ["password", "preferences", "subscriptions", "user"].contains(&d.as_str()));
+    match page(&state, &session, done, None).await {
+        Ok(page) => render(StatusCode::OK, &page),
+        Err(error) => failed(Some(&session), error),
+    }
+}
+
+/// The page again with `detail` of a refused form, with the refusal's status.
+async fn refused(state: &AppState, session: &Session, error: ApiError) -> Response {
+    let status = error.status();
+    if !status.is_client_error() {
+        return failed(Some(session), error);
+    }
+    let detail = error.detail().to_owned();
+    match page(state, session, None, Some(detail)).await {
+        Ok(page) => render(status, &page),
+        Err(error) => failed(Some(session), error),
+    }
+}
+
+async fn page(
+    state: &AppState,
+    session: &Session,
+    done: Option<String>,
+    error: Option<String>,
+) -> Result<AccountPage, ApiError> {
+    let client = session.client_id.as_uuid();
+    let me = user_of(state, session).await?.map(|user| Me {
+        name: user
+            .name()
+            .map(|n| n.as_str().to_owned())
+            .unwrap_or_default(),
+        login: user
+            .login()
+            .map(|l| l.as_str().to_owned())
+            .unwrap_or_default(),
+        roles: user
+            .roles()
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        language: user
+            .language()
+            .map_or_else(|| "en".to_owned(), |l| l.as_str().to_owned()),
+        zone: session.zone.name(),
+        may_change_password: session.may("POST", "/v1/auth/password"),
+    });
+    let payers = if session.may("GET", "/v1/clients/{id}/payers") {
+        let rows = projections::payers::of_client(&state.pool, client, None, LISTED).await?;
+        Some(
+            rows.into_iter()
+                .map(|p| PayerLine {
+                    kind: p.kind.replace('_', " "),
+                    name: p.name,
+                    country: p.country,
+                    vat_number: p.vat_number.unwrap_or_default(),
+                })
+                .collect(),
+        )
+    } else {
+        None
+    };
+    // Users and roles are the owner's: the roles that may add a user.
+    let users = if session.may("POST", "/v1/clients/{id}/users") {
+        let rows = projections::access::users_of_client(&state.pool, client, None, LISTED).await?;
+        Some(
+            rows.into_iter()
+                .map(|u| UserLine {
+                    name: u.name,
+                    login: u.login,
+                    roles: u.roles.0.join(", "),
+                    status: u.status,
+                })
+                .collect(),
+        )
+    } else {
+        None
+    };
+    let subscriptions = if session.may("GET", "/v1/clients/{id}/notice-settings") {
+        let settings = crate::usecases::notices::notice_settings(state, client).await?;
+        let on = settings.subscriptions();
+        Some(
+            NoticeKind::ALL
+                .iter()
+                .map(|kind| Subscription {
+                    kind: kind.as_str(),
+                    label: kind.as_str().replace('_', " "),
+                    on: on.contains(kind),
+                })
+                .collect(),
+        )
+    } else {
+        None
+    };
+    Ok(AccountPage {
+        layout: session.layout("Your account"),
+        done,
+        error,
+        me,
+        payers,
+        users,
+        subscriptions,
+        may_subscribe: session.may("PUT", "/v1/clients/{id}/notice-settings"),
+    })
+}
+
+/// The signed-in user's aggregate; `None` for a staff member acting as the client.
+async fn user_of(state: &AppState, session: &Session) -> Result<Option<ClientUser>, ApiError> {
+    Ok(crate::usecases::access::own_user(state, &session.principal).await?)
+}
+
+#[derive(Deserialize)]
+pub(super) struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    again: String,
+}
+
+/// Changes the user's password (`POST /v1/auth/password`): every session of the user ends, this
+/// one is replaced by a new one signed in with the new password.
+pub(super) async fn change_password(
+    State(state): State<AppState>,
+    source: Source,
+    headers: HeaderMap,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(redirect) => return redirect,
+    };
+    if !session.verify(&form.csrf) {
+        return forbidden_form(&session);
+    }
+    if !session.may("POST", "/v1/auth/password") {
+        return forbidden(&session);
+    }
+    if form.new != form.again {
+        let error = ApiError::unprocessable(
+            "passwords_differ",
+            "The two new passwords are not the same.",
+        );
+        return refused(&state, &session, error).await;
+    }
+    let login = match user_of(&state, &session).await {
+        Ok(Some(user)) => user.login().map(|l| l.as_str().to_owned()),
+        Ok(None) => None,
+        Err(error) => return failed(Some(&session), error),
+    };
+    let changed = passwords::change(
+        &state,
+        &source,
+        &session.principal,
+        &form.current,
+        &form.new,
+    )
+    .await;
+    if let Err(error) = changed {
+        return refused(&state, &session, error).await;
+    }
+    // The old sessions are signed out, this one too: a new one with the new password.
+    let signed = match login {
+        Some(login) => crate::usecases::access::sign_in(&state, &login, &form.new)
+            .await
+            .ok()
+            .flatten(),
+        None => None,
+    };
+    match signed {
+        Some(issued) => (
+            [(
+                header::SET_COOKIE,
+                super::login::cookie(&issued.token, &source),
+            )],
+            Redirect::to("/my/account?done=password"),
+        )
+            .into_response(),
+        None => Redirect::to("/my/login").into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct PreferencesForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    language: String,
+    #[serde(default)]
+    zone: String,
+}
+
+/// Sets the user's own language and time zone.
+pub(super) async fn set_preferences(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<PreferencesForm>,
+) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(redirect) => return redirect,
+    };
+    if !session.verify(&form.csrf) {
+        return forbidden_form(&session);
+    }
+    let saved = crate::usecases::access::set_preferences(
+        &state,
+        &session.principal,
+        &form.language,
+        &form.zone,
+    )
+    .await;
+    match saved {
+        Ok(_) => Redirect::to("/my/account?done=preferences").into_response(),
+        Err(error) => refused(&state, &session, error.into()).await,
+    }
+}
+
+/// Sets the client's notice subscriptions (`PUT /v1/clients/{id}/notice-settings`): the kinds
+/// ticked; the client's notice language is kept.
+pub(super) async fn set_subscriptions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(redirect) => return redirect,
+    };
+    if !session.verify(field(&form, "csrf")) {
+        return forbidden_form(&session);
+    }
+    if !session.may("PUT", "/v1/clients/{id}/notice-settings") {
+        return forbidden(&session);
+    }
+    let client = session.client_id.as_uuid();
+    let kinds: BTreeSet<NoticeKind> = form
+        .iter()
+        .filter(|(k, _)| k == "kind")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
+    let language = match crate::usecases::notices::notice_settings(&state, client).await {
+        Ok(settings) => settings.language(),
+        Err(_) => Language::ENGLISH,
+    };
+    let saved = crate::usecases::notices::set_notice_settings(
+        &state,
+        &session.principal.context(),
+        client,
+        language,
+        kinds,
+    )
+    .await;
+    match saved {
+        Ok(_) => Redirect::to("/my/account?done=subscriptions").into_response(),
+        Err(error) => refused(&state, &session, error.into()).await,
+    }
+}
+
+/// The value of the form field `name` (the first), or empty.
+fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// Adds a user with its roles to the session's client (`POST /v1/clients/{id}/users`): the
+/// owner's. Keyed by (client, login), so a double submit adds it once.
+pub(super) async fn add_user(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(redirect) => return redirect,
+    };
+    if !session.verify(field(&form, "csrf")) {
+        return forbidden_form(&session);
+    }
+    if !session.may("POST", "/v1/clients/{id}/users") {
+        return forbidden(&session);
+    }
+    let roles = form
+        .iter()
+        .filter(|(k, _)| k == "role")
+        .map(|(_, role)| serde_json::from_value(serde_json::Value::String(role.clone())))
+        .collect::<Result<BTreeSet<domain::access::ClientRole>, _>>();
+    let Ok(roles) = roles else {
+        let error = ApiError::unprocessable("invalid_role", "roles: owner, billing or technical");
+        return refused(&state, &session, error).await;
+    };
+    let name = field(&form, "name").trim();
+    let request = crate::usecases::access::UserRequest {
+        email: field(&form, "email").to_owned(),
+        password: field(&form, "password").to_owned(),
+        name: (!name.is_empty()).then(|| name.to_owned()),
+        roles: Some(roles),
+    };
+    let created = crate::usecases::access::create_client_user(
+        &state,
+        &session.principal.context(),
+        session.client_id.as_uuid(),
+        &request,
+    )
+    .await;
+    match created {
+        Ok((_, committed)) => {
+            // The list is read from the users read model: wait until it shows the new user.
+            let _ = state
+                .consistent(&[projections::ReadModel::Access], Some(committed.position))
+                .await;
+            Redirect::to("/my/account?done=user").into_response()
+        }
+        Err(error) => refused(&state, &session, error.into()).await,
+    }
+}
