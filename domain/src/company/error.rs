@@ -25,6 +25,17 @@ pub enum CompanyError {
     /// The company already has 50 payment methods and another one was configured.
     #[error("method: a company has at most 50 payment methods")]
     TooManyPaymentMethods,
+    /// A field of a document template breaks its rule; the message names the field.
+    #[error("{0}")]
+    InvalidTemplate(String),
+    /// The logo is larger than 256 KiB.
+    #[error("logo: {size_bytes} bytes, at most {limit_bytes} allowed")]
+    LogoTooLarge {
+        /// Its size.
+        size_bytes: u64,
+        /// The limit.
+        limit_bytes: u64,
+    },
 }
 
 impl CompanyError {
@@ -38,6 +49,8 @@ impl CompanyError {
             CompanyError::InvalidNumberingPrefix(_) => "invalid_numbering_prefix",
             CompanyError::InvalidDisplayName => "invalid_display_name",
             CompanyError::TooManyPaymentMethods => "too_many_payment_methods",
+            CompanyError::InvalidTemplate(_) => "invalid_document_template",
+            CompanyError::LogoTooLarge { .. } => "logo_too_large",
         }
     }
 }

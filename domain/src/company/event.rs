@@ -1,7 +1,7 @@
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
-use super::{InvoiceNumbering, TaxDocument};
+use super::{DocumentTemplate, InvoiceNumbering, TaxDocument};
 use crate::account::{PaymentMethod, PaymentMethodKind};
 use crate::client::Country;
 use crate::ids::{CompanyId, ProviderId};
@@ -49,6 +49,11 @@ pub enum CompanyEvent {
         /// Whether clients can pay by it now.
         enabled: bool,
     },
+    /// The company's document template was replaced (before any such event it is empty).
+    CompanyDocumentTemplateSet {
+        /// The new template, checked; its logo named by digest, never its bytes.
+        template: DocumentTemplate,
+    },
 }
 
 impl DomainEvent for CompanyEvent {
@@ -60,6 +65,7 @@ impl DomainEvent for CompanyEvent {
             Self::TaxRulesSet { .. } => "TaxRulesSet".to_string(),
             Self::PaymentMethodConfigured { .. } => "PaymentMethodConfigured".to_string(),
             Self::TaxDocumentSet { .. } => "TaxDocumentSet".to_string(),
+            Self::CompanyDocumentTemplateSet { .. } => "CompanyDocumentTemplateSet".to_string(),
         }
     }
 
