@@ -447,3 +447,76 @@ async fn a_template_edited_after_issue_leaves_the_issued_invoice_as_it_was() {
         "{current:?}"
     );
 }
+
+#[tokio::test]
+async fn the_panel_form_saves_the_template_and_shows_a_refusal() {
+    // Arrange
+    let server = TestServer::start().await;
+    let (company, _) = scene(&server).await;
+    let panel = crate::panel::Panel::sign_in(&server, "admin", ADMIN_TOKEN).await;
+    server.settled().await;
+    let path = format!("/dashboard/companies/{company}/document-template");
+    let companies = panel.get("/dashboard/companies").await.1;
+    assert!(
+        companies.contains(&path),
+        "the companies page links the form"
+    );
+    let (status, form) = panel.get(&path).await;
+    assert_eq!(status, StatusCode::OK, "{form}");
+    let csrf = crate::panel::hidden(&form, "id=\"document-template\"", "csrf");
+    let key = crate::panel::hidden(&form, "id=\"document-template\"", "key");
+    let events = server.event_count().await;
+
+    // Act: a wrong IBAN, then a right one.
+    let refused = panel
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("key", &key),
+                ("footer", "Fußzeile"),
+                ("iban", "NL00 ABNA 0417 1643 00"),
+            ],
+        )
+        .await;
+    let refused_status = refused.status();
+    let refused_page = refused.text().await.unwrap();
+    let events_after_refusal = server.event_count().await;
+    let saved = panel
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("key", &key),
+                ("footer", "Fußzeile"),
+                ("iban", "NL91 ABNA 0417 1643 00"),
+            ],
+        )
+        .await;
+
+    // Assert
+    assert_eq!(
+        refused_status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{refused_page}"
+    );
+    assert!(refused_page.contains("payment.iban"), "{refused_page}");
+    assert_eq!(events_after_refusal, events, "a refusal writes nothing");
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let current = call(
+        &server,
+        ADMIN_TOKEN,
+        Method::GET,
+        &format!("/v1/companies/{company}/document-template"),
+        None,
+    )
+    .await;
+    assert_eq!(current.body["footer"], "Fußzeile", "{current:?}");
+    assert_eq!(
+        current.body["payment"]["iban"], "NL91ABNA0417164300",
+        "{current:?}"
+    );
+    let (_, shown) = panel.get(&format!("{path}?done=saved")).await;
+    assert!(shown.contains("id=\"saved\""), "{shown}");
+    assert!(shown.contains("NL91ABNA0417164300"), "{shown}");
+}
