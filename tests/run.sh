@@ -52,8 +52,20 @@ ensure_chromium() {
     apt-get install -y -qq chromium chromium-driver >/dev/null
 }
 
+ensure_poppler() {
+    # The documents' tests read the PDFs' text and pictures with poppler's pdftotext and pdfimages.
+    if command -v pdftotext >/dev/null && command -v pdfimages >/dev/null; then
+        return
+    fi
+    log "installing poppler-utils from Debian's packages"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq poppler-utils >/dev/null
+}
+
 ensure_postgres
 ensure_chromium
+ensure_poppler
 
 log "cargo fmt --check"
 cargo fmt --all --check

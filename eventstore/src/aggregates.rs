@@ -187,6 +187,7 @@ impl NamedCommand for CompanyCommand {
             Self::CreateCompany { .. } => "CreateCompany",
             Self::SetTaxRules { .. } => "SetTaxRules",
             Self::ConfigurePaymentMethod { .. } => "ConfigurePaymentMethod",
+            Self::SetDocumentTemplate { .. } => "SetDocumentTemplate",
         }
     }
 }

@@ -83,7 +83,7 @@ async fn apply(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), Project
         }
         // The setting is read from the company's own events where it is used; the read model
         // only moves its position.
-        CompanyEvent::TaxDocumentSet { .. } => {
+        CompanyEvent::TaxDocumentSet { .. } | CompanyEvent::CompanyDocumentTemplateSet { .. } => {
             sqlx::query("UPDATE companies SET position = $2 WHERE company_id = $1::uuid")
                 .bind(id)
                 .bind(event.position)

@@ -16,6 +16,8 @@ mod companies;
 mod conservation;
 mod crash;
 mod demo;
+// Documents that print any name, and document templates (helper "docs").
+mod documents;
 mod eventstore;
 mod holes;
 mod idempotency;

@@ -124,6 +124,8 @@ const EXPECTED: &[(&str, &str)] = &[
     ("GET /v1/companies/{id}", "2333331"),
     ("PUT /v1/companies/{id}/tax-rules", "2333331"),
     ("PUT /v1/companies/{id}/payment-methods/{method}", "2333331"),
+    ("PUT /v1/companies/{id}/document-template", "2333331"),
+    ("GET /v1/companies/{id}/document-template", "2333331"),
     ("GET /v1/currencies", "2232331"),
     ("PUT /v1/currencies/{code}/rates", "2332331"),
     ("GET /v1/currencies/{code}/rates", "2232331"),
@@ -890,6 +892,16 @@ impl Scene {
                     json!({"rules": [{"country": null, "rate": "0", "mode": "added",
                                        "reverse_charge": false}]}),
                 ),
+            ),
+            (M::PUT, "/v1/companies/{id}/document-template") => call(
+                method,
+                format!("/v1/companies/{}/document-template", self.company),
+                Some(json!({"footer": "Hosting GmbH"})),
+            ),
+            (M::GET, "/v1/companies/{id}/document-template") => call(
+                method,
+                format!("/v1/companies/{}/document-template", self.company),
+                None,
             ),
             (M::PUT, "/v1/companies/{id}/payment-methods/{method}") => call(
                 method,

@@ -1,14 +1,21 @@
 //! The printable invoice and credit note: the frozen document of the invoices read model
 //! rendered as HTML by the askama templates `invoice.html` and `credit_note.html` (around the
-//! printable layout `document.html`, every value escaped by the template engine) and as a PDF in
-//! the standard Helvetica font (nothing to embed).
+//! printable layout `document.html`, every value escaped by the template engine) and as a PDF
+//! (module `pdf`) with an embedded Unicode font.
+//!
+//! What the company's document template said when the invoice was drafted (header, footer,
+//! logo, payment details) is printed from the frozen seller details, never from the company as
+//! it is now. A client's copy shows nothing internal: no status, no payment id.
+
+mod image;
+mod pdf;
 
 use askama::Template;
-use domain::company::SellerDetails;
+use base64::Engine;
+use domain::company::{DocumentTemplate, SellerDetails};
 use domain::ids::PaymentId;
 use domain::invoice::{InvoicePeriod, PayerDetails};
 use domain::tax::{InvoiceLine, Totals};
-use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
 use projections::invoices::InvoiceRow;
 use serde::Deserialize;
 
@@ -37,9 +44,34 @@ struct DocumentParts {
     payment_id: Option<PaymentId>,
 }
 
+/// Who a copy of a document is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// The provider's staff: the internal status and ids too.
+    Staff,
+    /// The client: only what the document says to it.
+    Client,
+}
+
+/// A logo to print: as the HTML shows it and as the PDF draws it.
+pub struct LogoImage {
+    /// A `data:` URL of the picture, so that the HTML page stands alone.
+    data_url: String,
+    /// The picture for the PDF; `None` when it is of a kind the PDF cannot draw.
+    pdf: Option<image::PdfImage>,
+}
+
 /// One printable document: the header, the parties, the lines and the totals, as text.
 pub struct Document {
     title: String,
+    /// The template's header text, a paragraph a line.
+    header: Vec<String>,
+    /// The template's footer text, a line each.
+    footer: Vec<String>,
+    /// The payment details: a name and its value, or an empty name and free text.
+    payment: Vec<(String, String)>,
+    /// The template's logo, when it has one and its bytes are found.
+    logo: Option<LogoImage>,
     facts: Vec<(String, String)>,
     seller: Vec<String>,
     payer: Vec<String>,
@@ -79,10 +111,29 @@ const LINE_HEADINGS: [&str; 7] = [
 ];
 
 impl Document {
-    /// The document of `invoice` as the read model holds it, with the number of the invoice a
-    /// credit note corrects read from the same read model (its id when it has none).
-    pub async fn read(state: &AppState, invoice: &InvoiceRow) -> Result<Document, ApiError> {
-        let mut document = Document::of(invoice)?;
+    /// The document of `invoice` as the read model holds it, copied for `audience`, with the
+    /// number of the invoice a credit note corrects read from the same read model (its id when
+    /// it has none) and the logo's bytes read from where files are kept.
+    pub async fn read(
+        state: &AppState,
+        invoice: &InvoiceRow,
+        audience: Audience,
+    ) -> Result<Document, ApiError> {
+        let (mut document, logo) = Document::parse(invoice, audience)?;
+        if let Some(logo) = logo {
+            let content = crate::usecases::attachments::content(&state.pool, &logo.sha256).await?;
+            if let Some((_, bytes)) = content {
+                let data_url = format!(
+                    "data:{};base64,{}",
+                    logo.content_type.as_str(),
+                    base64::engine::general_purpose::STANDARD.encode(&bytes)
+                );
+                document.logo = Some(LogoImage {
+                    data_url,
+                    pdf: image::pdf_image(logo.content_type, &bytes),
+                });
+            }
+        }
         if let Some(corrects) = invoice.corrects {
             let number = projections::invoices::get(&state.pool, corrects)
                 .await?
@@ -96,8 +147,17 @@ impl Document {
         Ok(document)
     }
 
-    /// The document of `invoice` as the read model holds it.
-    pub fn of(invoice: &InvoiceRow) -> Result<Document, ApiError> {
+    /// The document of `invoice` as the read model holds it, copied for `audience`, without the
+    /// logo's bytes.
+    pub fn of(invoice: &InvoiceRow, audience: Audience) -> Result<Document, ApiError> {
+        Ok(Document::parse(invoice, audience)?.0)
+    }
+
+    /// The document of `invoice` and the logo its template names.
+    fn parse(
+        invoice: &InvoiceRow,
+        audience: Audience,
+    ) -> Result<(Document, Option<domain::company::Logo>), ApiError> {
         let parts: DocumentParts =
             serde_json::from_value(invoice.document.clone()).map_err(|e| ApiError::internal(&e))?;
         let currency = invoice.currency.as_str();
@@ -113,16 +173,18 @@ impl Document {
         let mut facts = vec![
             ("Date of issue".to_string(), invoice.issued_on.to_string()),
             ("Due".to_string(), invoice.due_on.to_string()),
-            ("Status".to_string(), invoice.status.clone()),
-            ("Currency".to_string(), invoice.currency.clone()),
         ];
+        if audience == Audience::Staff {
+            facts.push(("Status".to_string(), invoice.status.clone()));
+        }
+        facts.push(("Currency".to_string(), invoice.currency.clone()));
         if let Some(period) = parts.period {
             facts.push((
                 "Period".to_string(),
                 format!("{} to {}", period.start, period.end),
             ));
         }
-        if let Some(payment) = parts.payment_id {
+        if let Some(payment) = parts.payment_id.filter(|_| audience == Audience::Staff) {
             facts.push(("Payment".to_string(), payment.to_string()));
         }
         let mut seller = vec![parts.seller.name.clone()];
@@ -173,17 +235,31 @@ impl Document {
             ));
         }
         let notes = parts.tax_notice.into_iter().chain(parts.note).collect();
-        Ok(Document {
-            title,
-            facts,
-            seller,
-            payer,
-            lines,
-            totals,
-            notes,
-            credit_note: invoice.kind == "credit_note",
-            corrects: None,
-        })
+        let template = parts.seller.template.unwrap_or_default();
+        let logo = template.logo.clone();
+        Ok((
+            Document {
+                title,
+                header: text_lines(template.header.as_deref()),
+                footer: text_lines(template.footer.as_deref()),
+                payment: payment_lines(&template),
+                logo: None,
+                facts,
+                seller,
+                payer,
+                lines,
+                totals,
+                notes,
+                credit_note: invoice.kind == "credit_note",
+                corrects: None,
+            },
+            logo,
+        ))
+    }
+
+    /// A `data:` URL of the logo, for the HTML.
+    pub fn logo_url(&self) -> Option<&str> {
+        self.logo.as_ref().map(|logo| logo.data_url.as_str())
     }
 
     /// The document as a standalone HTML page: `credit_note.html` for a credit note,
@@ -204,123 +280,43 @@ impl Document {
         };
         rendered.map_err(|e| ApiError::internal(&e))
     }
-
-    /// The document as a PDF (A4, Helvetica, as many pages as the lines need).
-    pub fn pdf(&self) -> Vec<u8> {
-        const TOP: f32 = 800.0;
-        const BOTTOM: f32 = 60.0;
-        const LEADING: f32 = 14.0;
-        let columns: [f32; 7] = [50.0, 290.0, 330.0, 390.0, 440.0, 490.0, 530.0];
-        let mut pages: Vec<Content> = Vec::new();
-        let mut page = Content::new();
-        let mut y = TOP;
-        let text = |page: &mut Content, x: f32, y: f32, size: f32, value: &str| {
-            page.begin_text();
-            page.set_font(Name(b"F1"), size);
-            page.next_line(x, y);
-            page.show(Str(&win_ansi(value)));
-            page.end_text();
-        };
-        text(&mut page, 50.0, y, 18.0, &self.title);
-        y -= 2.0 * LEADING;
-        for (name, value) in &self.facts {
-            text(&mut page, 50.0, y, 10.0, &format!("{name}: {value}"));
-            y -= LEADING;
-        }
-        y -= LEADING;
-        let party_top = y;
-        for (x, heading, lines) in [
-            (50.0, "Seller", &self.seller),
-            (310.0, "Bill to", &self.payer),
-        ] {
-            let mut line_y = party_top;
-            text(&mut page, x, line_y, 11.0, heading);
-            for line in lines {
-                line_y -= LEADING;
-                text(&mut page, x, line_y, 10.0, line);
-            }
-            y = y.min(line_y);
-        }
-        y -= 2.0 * LEADING;
-        for (x, heading) in columns.iter().zip(LINE_HEADINGS) {
-            text(&mut page, *x, y, 9.0, heading);
-        }
-        y -= LEADING;
-        for line in &self.lines {
-            if y < BOTTOM {
-                pages.push(std::mem::replace(&mut page, Content::new()));
-                y = TOP;
-            }
-            for (x, cell) in columns.iter().zip(line) {
-                text(&mut page, *x, y, 9.0, &truncate(cell, 48));
-            }
-            y -= LEADING;
-        }
-        y -= LEADING;
-        for (name, value) in self
-            .totals
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .chain(self.notes.iter().map(|note| (note.as_str(), "")))
-        {
-            if y < BOTTOM {
-                pages.push(std::mem::replace(&mut page, Content::new()));
-                y = TOP;
-            }
-            text(&mut page, 330.0, y, 10.0, name);
-            text(&mut page, 530.0, y, 10.0, value);
-            y -= LEADING;
-        }
-        pages.push(page);
-
-        let mut pdf = Pdf::new();
-        let catalog = Ref::new(1);
-        let tree = Ref::new(2);
-        let font = Ref::new(3);
-        let count = i32::try_from(pages.len()).unwrap_or(i32::MAX);
-        let page_ids: Vec<Ref> = (0..count).map(|n| Ref::new(4 + 2 * n)).collect();
-        pdf.catalog(catalog).pages(tree);
-        pdf.pages(tree).kids(page_ids.iter().copied()).count(count);
-        pdf.type1_font(font)
-            .base_font(Name(b"Helvetica"))
-            .encoding_predefined(Name(b"WinAnsiEncoding"));
-        for (id, content) in page_ids.iter().zip(pages) {
-            let content_id = Ref::new(id.get() + 1);
-            let mut page = pdf.page(*id);
-            page.media_box(Rect::new(0.0, 0.0, 595.0, 842.0));
-            page.parent(tree);
-            page.contents(content_id);
-            page.resources().fonts().pair(Name(b"F1"), font);
-            page.finish();
-            pdf.stream(content_id, &content.finish());
-        }
-        pdf.finish()
-    }
 }
 
-/// At most `max` characters of `text`.
-fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
+/// The lines of a template text.
+fn text_lines(text: Option<&str>) -> Vec<String> {
+    text.map(|text| text.lines().map(str::to_string).collect())
+        .unwrap_or_default()
 }
 
-/// `text` in the PDF's WinAnsi encoding: Latin-1 as it is, a few common signs mapped, anything
-/// else as `?` (the standard fonts have no other glyphs).
-fn win_ansi(text: &str) -> Vec<u8> {
-    text.chars()
-        .map(|c| match c {
-            '€' => 0x80,
-            '…' => 0x85,
-            '–' => 0x96,
-            '—' => 0x97,
-            '\u{20}'..='\u{7e}' | '\u{a0}'..='\u{ff}' => u8::try_from(u32::from(c)).unwrap_or(b'?'),
-            _ => b'?',
-        })
-        .collect()
+/// The payment details of `template`, as printed: a name and a value, then the free text.
+fn payment_lines(template: &DocumentTemplate) -> Vec<(String, String)> {
+    let Some(payment) = &template.payment else {
+        return Vec::new();
+    };
+    let mut lines: Vec<(String, String)> = [
+        ("Bank", &payment.bank_name),
+        ("Account holder", &payment.account_holder),
+        ("IBAN", &payment.iban.as_deref().map(group_iban)),
+        ("BIC/SWIFT", &payment.bic),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| value.clone().map(|value| (name.to_string(), value)))
+    .collect();
+    lines.extend(
+        text_lines(payment.text.as_deref())
+            .into_iter()
+            .map(|line| (String::new(), line)),
+    );
+    lines
+}
+
+/// An IBAN in groups of four, as it is printed.
+fn group_iban(iban: &str) -> String {
+    iban.as_bytes()
+        .chunks(4)
+        .map(|chunk| String::from_utf8_lossy(chunk).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
@@ -330,6 +326,13 @@ mod tests {
     fn document(payer: &str, credit_note: bool) -> Document {
         Document {
             title: "Credit note CN2027-000001".to_string(),
+            header: vec!["Thank you — Спасибо".to_string()],
+            footer: vec!["Acme · Amtsgericht Berlin".to_string()],
+            payment: vec![(
+                "IBAN".to_string(),
+                "DE89 3704 0044 0532 0130 00".to_string(),
+            )],
+            logo: None,
             facts: vec![("Status".to_string(), "issued".to_string())],
             seller: vec!["Seller & Co".to_string()],
             payer: vec![payer.to_string()],
@@ -371,11 +374,22 @@ mod tests {
     }
 
     #[test]
-    fn text_outside_win_ansi_becomes_a_question_mark() {
+    fn the_pdf_embeds_a_subset_unicode_font_with_a_unicode_map() {
+        let pdf = document("Борис Иванов — Łódź", false).pdf().unwrap();
+        let text = String::from_utf8_lossy(&pdf);
+        assert!(text.contains("/CIDFontType2"));
+        assert!(text.contains("/Identity-H"));
+        assert!(text.contains("/ToUnicode"));
+        assert!(text.contains("+DejaVuSans"));
+        assert!(!text.contains("Helvetica"));
+        assert!(pdf.len() < 60 * 1024, "{} bytes", pdf.len());
+    }
+
+    #[test]
+    fn an_iban_prints_in_groups_of_four() {
         assert_eq!(
-            win_ansi("Müller €5 — ok"),
-            b"M\xfcller \x805 \x97 ok".to_vec()
+            group_iban("DE89370400440532013000"),
+            "DE89 3704 0044 0532 0130 00"
         );
-        assert_eq!(win_ansi("Жук"), b"???".to_vec());
     }
 }

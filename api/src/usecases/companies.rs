@@ -3,7 +3,8 @@
 use domain::account::PaymentMethod;
 use domain::client::Country;
 use domain::company::{
-    Company, CompanyCommand, InvoiceNumbering, PaymentMethodConfig, TaxDocument,
+    Company, CompanyCommand, CompanyError, DocumentTemplate, InvoiceNumbering, Logo, LogoType,
+    PaymentMethodConfig, TaxDocument,
 };
 use domain::ids::{CompanyId, ProviderId};
 use domain::provider::Provider;
@@ -11,6 +12,9 @@ use domain::tax::{TaxRules, VatNumber};
 use eventstore::metadata::CommandContext;
 use eventstore::{CommandKey, Committed};
 
+use domain::ticket::{Attachment, AttachmentType};
+
+use crate::usecases::attachments::File;
 use crate::usecases::{Core, Error};
 
 /// A new company, parsed.
@@ -131,4 +135,79 @@ pub async fn gateway_redirect(
     Ok(company
         .payment_method(method)
         .and_then(|config| config.redirect_url.clone()))
+}
+
+/// What happens to a company's logo when its document template is set.
+pub enum LogoChange {
+    /// The logo it has stays.
+    Keep,
+    /// No logo.
+    Remove,
+    /// A new logo: its type (sniffed from its bytes) and its bytes.
+    Replace(LogoType, Vec<u8>),
+}
+
+/// Replaces a company's document template. A new logo's bytes are stored (under their digest,
+/// where ticket files are) only once the whole template passed the company's rules, just before
+/// the command that names them; a refused template writes nothing.
+pub async fn set_document_template(
+    core: &Core,
+    context: &CommandContext,
+    id: CompanyId,
+    mut template: DocumentTemplate,
+    logo: LogoChange,
+) -> Result<Committed<Company>, Error> {
+    let company = core.store.load::<Company>(&id.to_string()).await?.aggregate;
+    let current = company
+        .document_template()
+        .ok_or(CompanyError::NotCreated)?;
+    let mut file = None;
+    template.logo = match logo {
+        LogoChange::Keep => current.logo.clone(),
+        LogoChange::Remove => None,
+        LogoChange::Replace(kind, bytes) => {
+            let logo = Logo {
+                sha256: crate::usecases::attachments::digest_of(&bytes),
+                content_type: kind,
+                size_bytes: u64::try_from(bytes.len()).unwrap_or(u64::MAX),
+            };
+            file = Some(File {
+                attachment: Attachment {
+                    sha256: logo.sha256.clone(),
+                    file_name: format!(
+                        "logo.{}",
+                        if kind == LogoType::Png { "png" } else { "jpg" }
+                    ),
+                    content_type: match kind {
+                        LogoType::Png => AttachmentType::Png,
+                        LogoType::Jpeg => AttachmentType::Jpeg,
+                    },
+                    size_bytes: logo.size_bytes,
+                },
+                bytes,
+            });
+            Some(logo)
+        }
+    };
+    // The company decides before any byte is written, so that a refused template leaves no
+    // file behind; the command decides again on the stored state.
+    let command = CompanyCommand::SetDocumentTemplate { template };
+    company.decide(command.clone())?;
+    if let Some(file) = file {
+        crate::usecases::attachments::store(&core.pool, &[file]).await?;
+    }
+    Ok(core
+        .store
+        .execute::<Company>(&id.to_string(), command, context, &[])
+        .await?)
+}
+
+/// The document template of company `id`, read from the company itself (the read model keeps
+/// none); empty until one is set.
+pub async fn document_template(core: &Core, id: CompanyId) -> Result<DocumentTemplate, Error> {
+    let company = core.store.load::<Company>(&id.to_string()).await?.aggregate;
+    Ok(company
+        .document_template()
+        .ok_or(CompanyError::NotCreated)?
+        .clone())
 }

@@ -246,6 +246,7 @@ impl From<CompanyError> for Error {
         let kind = match error {
             CompanyError::NotCreated => Kind::NotFound,
             CompanyError::AlreadyCreated => Kind::Conflict,
+            CompanyError::LogoTooLarge { .. } => Kind::TooLarge,
             _ => Kind::Refused,
         };
         Self::new(kind, error.code(), error.to_string())

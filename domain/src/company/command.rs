@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use super::{InvoiceNumbering, TaxDocument};
+use super::{DocumentTemplate, InvoiceNumbering, TaxDocument};
 use crate::account::{PaymentMethod, PaymentMethodKind};
 use crate::client::Country;
 use crate::ids::{CompanyId, ProviderId};
@@ -48,5 +48,11 @@ pub enum CompanyCommand {
         /// For a card gateway: the address template the customer panel sends the client to
         /// (see [`crate::company::PaymentMethodConfig::redirect_url`]).
         redirect_url: Option<String>,
+    },
+    /// Replaces the company's document template (header, footer, logo, payment details), which
+    /// invoices drafted from now on copy. Setting the template it already has records nothing.
+    SetDocumentTemplate {
+        /// The new template, as received (checked by the aggregate).
+        template: DocumentTemplate,
     },
 }

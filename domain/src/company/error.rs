@@ -31,6 +31,17 @@ pub enum CompanyError {
         "redirect_url: only a card gateway has one: an http(s):// address of at most 500 characters without spaces, containing {{payment_id}}"
     )]
     InvalidRedirectUrl,
+    /// A field of a document template breaks its rule; the message names the field.
+    #[error("{0}")]
+    InvalidTemplate(String),
+    /// The logo is larger than 256 KiB.
+    #[error("logo: {size_bytes} bytes, at most {limit_bytes} allowed")]
+    LogoTooLarge {
+        /// Its size.
+        size_bytes: u64,
+        /// The limit.
+        limit_bytes: u64,
+    },
 }
 
 impl CompanyError {
@@ -45,6 +56,8 @@ impl CompanyError {
             CompanyError::InvalidDisplayName => "invalid_display_name",
             CompanyError::TooManyPaymentMethods => "too_many_payment_methods",
             CompanyError::InvalidRedirectUrl => "invalid_redirect_url",
+            CompanyError::InvalidTemplate(_) => "invalid_document_template",
+            CompanyError::LogoTooLarge { .. } => "logo_too_large",
         }
     }
 }

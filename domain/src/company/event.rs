@@ -1,7 +1,7 @@
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
-use super::{InvoiceNumbering, TaxDocument};
+use super::{DocumentTemplate, InvoiceNumbering, TaxDocument};
 use crate::account::{PaymentMethod, PaymentMethodKind};
 use crate::client::Country;
 use crate::ids::{CompanyId, ProviderId};
@@ -53,6 +53,11 @@ pub enum CompanyEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         redirect_url: Option<String>,
     },
+    /// The company's document template was replaced (before any such event it is empty).
+    CompanyDocumentTemplateSet {
+        /// The new template, checked; its logo named by digest, never its bytes.
+        template: DocumentTemplate,
+    },
 }
 
 impl DomainEvent for CompanyEvent {
@@ -64,6 +69,7 @@ impl DomainEvent for CompanyEvent {
             Self::TaxRulesSet { .. } => "TaxRulesSet".to_string(),
             Self::PaymentMethodConfigured { .. } => "PaymentMethodConfigured".to_string(),
             Self::TaxDocumentSet { .. } => "TaxDocumentSet".to_string(),
+            Self::CompanyDocumentTemplateSet { .. } => "CompanyDocumentTemplateSet".to_string(),
         }
     }
 

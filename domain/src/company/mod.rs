@@ -12,8 +12,11 @@
 mod command;
 mod error;
 mod event;
+mod template;
 mod value;
 
+#[cfg(test)]
+mod template_tests;
 #[cfg(test)]
 mod tests;
 
@@ -30,6 +33,7 @@ use crate::text;
 pub use command::*;
 pub use error::*;
 pub use event::*;
+pub use template::*;
 pub use value::*;
 
 /// The longest company name, in characters.
@@ -90,6 +94,9 @@ struct CreatedCompany {
     /// The tax document prepaid clients get.
     #[serde(default)]
     tax_document: TaxDocument,
+    /// What documents print besides the legal details.
+    #[serde(default)]
+    template: DocumentTemplate,
 }
 
 impl Company {
@@ -125,7 +132,14 @@ impl Company {
             country: company.country,
             vat_number: company.vat_number.clone(),
             address: company.address.clone(),
+            template: (company.template != DocumentTemplate::default())
+                .then(|| company.template.clone()),
         })
+    }
+
+    /// The document template, once created; empty until one is set.
+    pub fn document_template(&self) -> Option<&DocumentTemplate> {
+        self.created.as_ref().map(|company| &company.template)
     }
 
     /// The tax rules, once created; no rules until some are set.
@@ -237,6 +251,14 @@ impl Company {
                     redirect_url: config.redirect_url,
                 }])
             }
+            CompanyCommand::SetDocumentTemplate { template } => {
+                let company = self.created()?;
+                let template = template.checked()?;
+                if template == company.template {
+                    return Ok(vec![]);
+                }
+                Ok(vec![CompanyEvent::CompanyDocumentTemplateSet { template }])
+            }
         }
     }
 
@@ -287,11 +309,17 @@ impl Aggregate for Company {
                     tax_rules: TaxRules::none(),
                     payment_methods: Vec::new(),
                     tax_document: TaxDocument::default(),
+                    template: DocumentTemplate::default(),
                 });
             }
             CompanyEvent::TaxDocumentSet { tax_document } => {
                 if let Some(company) = &mut self.created {
                     company.tax_document = tax_document;
+                }
+            }
+            CompanyEvent::CompanyDocumentTemplateSet { template } => {
+                if let Some(company) = &mut self.created {
+                    company.template = template;
                 }
             }
             CompanyEvent::TaxRulesSet { rules } => {

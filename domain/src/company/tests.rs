@@ -156,6 +156,7 @@ fn the_seller_details_are_the_company_legal_details() {
             country: germany(),
             vat_number: Some(vat()),
             address: "Main St 1\n10115 Berlin".to_string(),
+            template: None,
         })
     );
 }

@@ -166,6 +166,10 @@ pub struct SellerDetails {
     pub vat_number: Option<VatNumber>,
     /// The postal address, lines separated by `\n`.
     pub address: String,
+    /// The company's document template when the invoice was drafted (absent from invoices
+    /// drafted before templates existed, and from those of a company without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<super::DocumentTemplate>,
 }
 
 /// How a company receives money by one payment method.

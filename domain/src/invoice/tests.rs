@@ -69,6 +69,7 @@ fn seller() -> SellerDetails {
         country: country("DE"),
         vat_number: Some(VatNumber::parse("DE123456789").unwrap()),
         address: "Main St 1\n10115 Berlin".to_string(),
+        template: None,
     }
 }
 

@@ -36,7 +36,13 @@ pub(super) async fn page(
     row: &InvoiceRow,
     error: Option<FormError>,
 ) -> Response {
-    let html = match crate::http::document::Document::read(state, row).await {
+    let html = match crate::http::document::Document::read(
+        state,
+        row,
+        crate::http::document::Audience::Staff,
+    )
+    .await
+    {
         Ok(document) => document.html(),
         Err(error) => Err(error),
     };

@@ -31,6 +31,7 @@ mod catalog;
 mod client_actions;
 mod client_forms;
 mod clients;
+mod document_template;
 pub mod forms;
 // "Send to client" on the invoice page and the client page (helper "send").
 mod invoice_page;
@@ -114,6 +115,10 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/promo-codes", get(catalog::promo_codes))
         .route("/dashboard/currencies", get(settings::currencies))
         .route("/dashboard/companies", get(settings::companies))
+        .route(
+            "/dashboard/companies/{id}/document-template",
+            get(document_template::page).post(document_template::save),
+        )
         .route("/dashboard/staff", get(settings::staff))
         .route("/dashboard/notifications", get(settings::notifications))
         .route("/dashboard/reports", get(reports::reports))

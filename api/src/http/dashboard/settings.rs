@@ -142,6 +142,13 @@ async fn companies_page(
                 company.numbering_prefix, company.numbering_reset
             )),
             Cell::text(own.join(", ")),
+            Cell::link(
+                "Edit",
+                format!(
+                    "/dashboard/companies/{}/document-template",
+                    company.company_id
+                ),
+            ),
         ]);
         // The API's own view of a rule, read as its `GET /v1/companies` reads it.
         let tax_rules: Vec<crate::http::routes::companies::TaxRuleView> =
@@ -176,6 +183,7 @@ async fn companies_page(
                     "VAT number",
                     "Invoice numbers",
                     "Payment methods",
+                    "Document template",
                 ],
                 companies,
             )

@@ -17,6 +17,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{Session, failed, may_open, message, not_found};
+use crate::http::document::Audience;
 use crate::http::error::ApiError;
 use crate::http::extract::Query;
 use crate::http::pages::format::{amount, money, negative};
@@ -305,7 +306,8 @@ async fn document(state: AppState, headers: HeaderMap, id: String, pdf: bool) ->
         Ok(None) => return not_found(&session),
         Err(error) => return failed(Some(&session), error),
     };
-    let document = match crate::http::document::Document::read(&state, &row).await {
+    let document = match crate::http::document::Document::read(&state, &row, Audience::Client).await
+    {
         Ok(document) => document,
         Err(error) => return failed(Some(&session), error),
     };
@@ -317,6 +319,10 @@ async fn document(state: AppState, headers: HeaderMap, id: String, pdf: bool) ->
             Err(error) => failed(Some(&session), error),
         };
     }
+    let bytes = match document.pdf() {
+        Ok(bytes) => bytes,
+        Err(error) => return failed(Some(&session), error),
+    };
     (
         [
             (header::CONTENT_TYPE, "application/pdf".to_owned()),
@@ -328,7 +334,7 @@ async fn document(state: AppState, headers: HeaderMap, id: String, pdf: bool) ->
                 ),
             ),
         ],
-        document.pdf(),
+        bytes,
     )
         .into_response()
 }

@@ -2,10 +2,10 @@
 //! post-paid clients; numbered gap-free per company, series and year; printable as HTML or PDF.
 //! An invoice is never edited: a credit note corrects it.
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::invoice::InvoicePeriod;
 use domain::money::Currency;
@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::http::answer::{Page, format_amount};
-use crate::http::auth::Visible;
+use crate::http::auth::{Principal, Visible};
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{Body, Command, Path, Query};
 use crate::http::state::AppState;
@@ -522,6 +522,7 @@ pub async fn list_invoices(
         (status = 404, description = "no such invoice", body = Problem)))]
 pub async fn get_invoice(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     headers: HeaderMap,
     Path(id): Path<Uuid>,
     Query(params): Query<GetInvoiceParams>,
@@ -558,7 +559,12 @@ pub async fn get_invoice(
         let (invoice, _) = view(row);
         return Ok(Json(invoice).into_response());
     }
-    let document = crate::http::document::Document::read(&state, &row).await?;
+    // A client's copy shows nothing internal (no status, no payment id).
+    let audience = match principal {
+        Principal::Client { .. } => crate::http::document::Audience::Client,
+        _ => crate::http::document::Audience::Staff,
+    };
+    let document = crate::http::document::Document::read(&state, &row, audience).await?;
     if format == "html" {
         return Ok((
             [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
@@ -577,7 +583,7 @@ pub async fn get_invoice(
                 ),
             ),
         ],
-        document.pdf(),
+        document.pdf()?,
     )
         .into_response())
 }

@@ -9,6 +9,7 @@ pub mod billing;
 pub mod clients;
 pub mod companies;
 pub mod currencies;
+pub mod document_templates;
 pub mod groups;
 pub mod health;
 pub mod invoices;
@@ -150,6 +151,8 @@ pub fn table() -> Vec<Route> {
         route!(companies::get_company => Rule::read(Settings)),
         route!(companies::set_tax_rules => Rule::write(Settings)),
         route!(companies::configure_payment_method => Rule::write(Settings)),
+        route!(document_templates::set_document_template => Rule::write(Settings).body_limit(document_templates::TEMPLATE_BODY_LIMIT)),
+        route!(document_templates::get_document_template => Rule::read(Settings)),
         route!(currencies::list_currencies => Rule::read(Payments)),
         route!(currencies::set_rates => Rule::write(Payments)),
         route!(currencies::get_rates => Rule::read(Payments)),
