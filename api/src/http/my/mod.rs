@@ -26,6 +26,7 @@ use serde::Deserialize;
 
 use crate::http::auth::Principal;
 use crate::http::error::ApiError;
+use crate::http::i18n::{self, Lang};
 use crate::http::pages::format::Zone;
 use crate::http::pages::{Layout, MessagePage, NavLink, cookie, render};
 use crate::http::state::AppState;
@@ -43,11 +44,13 @@ pub fn routes() -> Router<AppState> {
         .route("/my/login", get(login::login_form).post(login::login))
         .route("/my/logout", post(login::logout))
         .route("/my/time-zone", post(set_time_zone))
+        .route("/my/language", post(set_language))
 }
 
 /// The customer panel's navigation: each page's link, its label, and the API route (method
 /// `GET`) whose rule decides whether the user's roles may open it. A page adds its line here.
-const NAV: &[(&str, &str, &str)] = &[("/my", "Home", "/v1/clients/{id}")];
+/// The label is a catalogue key (`api/locales/*/my.ftl`), shown in the user's language.
+const NAV: &[(&str, &str, &str)] = &[("/my", "nav-home", "/v1/clients/{id}")];
 
 /// Who is signed in: a client's user (or a member of staff acting as the client), with the
 /// permissions of its roles inside its one client.
@@ -61,6 +64,9 @@ pub(crate) struct Session {
     bearer: String,
     /// The time zone times are shown in.
     zone: Zone,
+    /// The language of the pages ([`language`]): texts are `session.lang.t("key")`, amounts
+    /// `session.lang.money(..)`, dates `session.lang.date(..)`, times `session.zone.time(..)`.
+    pub(crate) lang: Lang,
 }
 
 impl Session {
@@ -96,6 +102,7 @@ impl Session {
             csrf: self.csrf(),
             zone: self.zone.name(),
             root: "/my",
+            lang: self.lang,
         }
     }
 }
@@ -111,14 +118,24 @@ async fn session(state: &AppState, headers: &HeaderMap) -> Option<Session> {
         .await
         .ok()??;
     let client_id = principal.client()?;
+    let lang = language(headers);
     Some(Session {
         state: state.clone(),
         token: principal.token(),
         principal,
         client_id,
         bearer,
-        zone: Zone::of_cookie(cookie(headers, ZONE_COOKIE).as_deref()),
+        zone: Zone::of_cookie(cookie(headers, ZONE_COOKIE).as_deref()).in_lang(lang),
+        lang,
     })
+}
+
+/// The language of the customer panel's pages for this request, signed in or not: the one place
+/// that decides it. For now the browser's choice (`billing_lang` cookie, else `Accept-Language`,
+/// else English); once a client user has a language preference, a signed-in session passes it
+/// here first.
+pub(crate) fn language(headers: &HeaderMap) -> Lang {
+    Lang::of_request(headers)
 }
 
 /// The session, or a redirect to the sign-in form.
@@ -150,8 +167,8 @@ fn not_found(session: &Session) -> Response {
     message(
         Some(session),
         StatusCode::NOT_FOUND,
-        "Not found",
-        "There is no such page in your account.",
+        &session.lang.t("msg-not-found"),
+        &session.lang.t("my-not-found-text"),
     )
 }
 
@@ -160,8 +177,8 @@ fn forbidden(session: &Session) -> Response {
     message(
         Some(session),
         StatusCode::FORBIDDEN,
-        "Not allowed",
-        "Your role in this account does not include this page. The account's owner can change it.",
+        &session.lang.t("msg-not-allowed"),
+        &session.lang.t("my-not-allowed-text"),
     )
 }
 
@@ -170,8 +187,8 @@ fn forbidden_form(session: &Session) -> Response {
     message(
         Some(session),
         StatusCode::FORBIDDEN,
-        "Not sent from this panel",
-        "The form did not carry this session's token, so nothing was done. Reload the page and try again.",
+        &session.lang.t("msg-not-sent"),
+        &session.lang.t("msg-not-sent-text"),
     )
 }
 
@@ -183,7 +200,8 @@ fn failed(session: Option<&Session>, error: ApiError) -> Response {
         status.canonical_reason().unwrap_or(""),
         error.code()
     );
-    message(session, status, "Something went wrong", &text)
+    let title = session.map_or(Lang::En, |s| s.lang).t("msg-failed");
+    message(session, status, &title, &text)
 }
 
 /// The session of a user whose roles let it `GET` the API route `route`, or the answer instead:
@@ -227,8 +245,8 @@ async fn set_time_zone(
         return message(
             Some(&session),
             StatusCode::UNPROCESSABLE_ENTITY,
-            "Time zone",
-            "Not a time zone: give an IANA name such as Europe/Berlin, or UTC.",
+            &session.lang.t("msg-time-zone"),
+            &session.lang.t("msg-time-zone-text"),
         );
     };
     (
@@ -242,4 +260,30 @@ async fn set_time_zone(
         Redirect::to("/my"),
     )
         .into_response()
+}
+
+/// The language form of the layout.
+#[derive(Deserialize)]
+struct LanguageForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    language: String,
+}
+
+/// Sets the language of the pages for this browser (the `billing_lang` cookie); a language the
+/// panel does not speak is English.
+async fn set_language(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Form(form): axum::extract::Form<LanguageForm>,
+) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(redirect) => return redirect,
+    };
+    if !session.verify(&form.csrf) {
+        return forbidden_form(&session);
+    }
+    i18n::chosen(Lang::of_tag(&form.language), "/my")
 }
