@@ -13,7 +13,7 @@
 //!
 //! Adding a language: a folder `api/locales/<code>/` with the same files and keys as `en` (a
 //! test checks that every key exists in every language), a variant of [`Lang`], and its line
-//! in [`Lang::ALL`] and [`Lang::sources`].
+//! in `Lang::ALL` and `Lang::sources`.
 
 use std::sync::LazyLock;
 
@@ -151,7 +151,9 @@ impl Lang {
 
     fn format(&self, key: &str, args: Option<&FluentArgs<'_>>) -> String {
         for lang in [*self, Lang::En] {
-            let bundle = &BUNDLES[lang as usize];
+            let Some(bundle) = lang.bundle() else {
+                continue;
+            };
             if let Some(pattern) = bundle.get_message(key).and_then(|m| m.value()) {
                 let mut errors = Vec::new();
                 return bundle
@@ -164,7 +166,15 @@ impl Lang {
 
     /// Whether the catalogue of this language has `key` (for the catalogue tests).
     pub fn has(self, key: &str) -> bool {
-        BUNDLES[self as usize].has_message(key)
+        self.bundle().is_some_and(|b| b.has_message(key))
+    }
+
+    /// The language's bundle, built on first use.
+    fn bundle(self) -> Option<&'static FluentBundle<FluentResource>> {
+        BUNDLES
+            .iter()
+            .find(|(lang, _)| *lang == self)
+            .map(|(_, bundle)| bundle)
     }
 
     /// Every key of this language's catalogues, in file order: each line that starts a message
@@ -234,9 +244,9 @@ pub fn chosen(lang: Lang, back: &str) -> Response {
         .into_response()
 }
 
-/// One bundle per language, in the order of [`Lang::ALL`], built once. A catalogue that does
+/// One bundle per language, built once. A catalogue that does
 /// not parse fails the catalogue tests; at run time its broken entries are left out.
-static BUNDLES: LazyLock<Vec<FluentBundle<FluentResource>>> = LazyLock::new(|| {
+static BUNDLES: LazyLock<Vec<(Lang, FluentBundle<FluentResource>)>> = LazyLock::new(|| {
     Lang::ALL
         .into_iter()
         .map(|lang| {
@@ -251,7 +261,7 @@ static BUNDLES: LazyLock<Vec<FluentBundle<FluentResource>>> = LazyLock::new(|| {
                 // A key defined twice keeps its first text; the catalogue test reports it.
                 let _ = bundle.add_resource(resource);
             }
-            bundle
+            (lang, bundle)
         })
         .collect()
 });
