@@ -149,3 +149,27 @@ done-merge = The merge is started: the other client's services, payers and balan
 done-other = Done.
 
 chart-revenue-in = Revenue in { $currency }
+
+# Page titles.
+title-invoices = Invoices
+title-payments = Payments
+title-ticket-queue = Ticket queue
+title-reports = Reports
+title-action-log = Action log
+title-operations = Operations
+title-services = Services
+title-tariffs = Tariffs
+title-promo-codes = Promo codes
+title-currencies = Currencies and rates
+title-companies = Companies
+title-staff = Staff and departments
+title-notifications = Notifications
+
+list-documents = { $count ->
+    [one] { $count } document
+   *[other] { $count } documents
+}
+list-payments = { $count ->
+    [one] { $count } payment
+   *[other] { $count } payments
+}

@@ -150,3 +150,29 @@ done-merge = Слияние начато: услуги, плательщики �
 done-other = Готово.
 
 chart-revenue-in = Выручка в { $currency }
+
+# Заголовки страниц.
+title-invoices = Счета
+title-payments = Платежи
+title-ticket-queue = Очередь тикетов
+title-reports = Отчёты
+title-action-log = Журнал действий
+title-operations = Операции
+title-services = Услуги
+title-tariffs = Тарифы
+title-promo-codes = Промокоды
+title-currencies = Валюты и курсы
+title-companies = Компании
+title-staff = Сотрудники и отделы
+title-notifications = Уведомления
+
+list-documents = { $count ->
+    [one] { $count } документ
+    [few] { $count } документа
+   *[many] { $count } документов
+}
+list-payments = { $count ->
+    [one] { $count } платёж
+    [few] { $count } платежа
+   *[many] { $count } платежей
+}
