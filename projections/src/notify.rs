@@ -556,20 +556,35 @@ async fn handle(pool: &PgPool, mailer: &Mailer, row: &Claimed) -> Result<Outcome
         Some((language, _)) => language,
         None => notice::Language::ENGLISH.to_string(),
     };
-    // The client's language, else English, else the built-in text.
-    let template: Option<(String, String)> = sqlx::query_as(
-        "SELECT subject, body FROM message_templates
-          WHERE kind = $1 AND language IN ($2, 'en')
-          ORDER BY (language = $2) DESC LIMIT 1",
+    // Staff's template in the client's language, else the built-in text in that language
+    // (English and Russian have one), else staff's English template, else the built-in English.
+    let templates: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT language, subject, body FROM message_templates
+          WHERE kind = $1 AND language IN ($2, 'en')",
     )
     .bind(kind.as_str())
     .bind(&language)
-    .fetch_optional(pool)
+    .fetch_all(pool)
     .await?;
-    let (subject, body) = template.unwrap_or_else(|| {
-        let (subject, body) = kind.default_template();
-        (subject.to_owned(), body.to_owned())
-    });
+    let written = |code: &str| {
+        templates
+            .iter()
+            .find(|(l, _, _)| l == code)
+            .map(|(_, s, b)| (s.clone(), b.clone()))
+    };
+    let built_in = |code: &str| {
+        notice::Language::parse(code)
+            .ok()
+            .and_then(|l| kind.built_in(l))
+            .map(|(s, b)| (s.to_owned(), b.to_owned()))
+    };
+    let (subject, body) = written(&language)
+        .or_else(|| built_in(&language))
+        .or_else(|| written("en"))
+        .unwrap_or_else(|| {
+            let (subject, body) = kind.default_template();
+            (subject.to_owned(), body.to_owned())
+        });
     let rendered = Rendered {
         client_id,
         to: email,

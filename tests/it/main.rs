@@ -22,6 +22,8 @@ mod eventstore;
 mod holes;
 mod idempotency;
 mod invoicing;
+// Languages from message catalogues (helper "lang").
+mod languages;
 // Sending a document to the client again (helper "send").
 mod invoice_send;
 mod ledger_year;

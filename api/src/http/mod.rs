@@ -12,6 +12,7 @@ pub mod dashboard;
 pub mod document;
 pub mod error;
 pub mod extract;
+pub mod i18n;
 pub mod idempotency;
 pub mod my;
 pub mod pages;

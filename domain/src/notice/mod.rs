@@ -8,6 +8,7 @@
 
 #[cfg(test)]
 mod tests;
+mod texts;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

@@ -50,6 +50,33 @@ fn every_default_template_uses_only_known_placeholders() {
 }
 
 #[test]
+fn every_built_in_text_uses_the_placeholders_of_its_english_one() {
+    let russian = Language::parse("ru").unwrap_or(Language::ENGLISH);
+    let german = Language::parse("de").unwrap_or(Language::ENGLISH);
+    for kind in NoticeKind::ALL {
+        assert_eq!(
+            kind.built_in(Language::ENGLISH),
+            Some(kind.default_template())
+        );
+        assert_eq!(kind.built_in(german), None);
+        let Some((subject, body)) = kind.built_in(russian) else {
+            panic!("no Russian text for {kind:?}");
+        };
+        assert_eq!(check_placeholders(kind, subject), Ok(()), "{kind:?}");
+        assert_eq!(check_placeholders(kind, body), Ok(()), "{kind:?}");
+        let names = |text: &str| -> std::collections::BTreeSet<String> {
+            text.split("{{")
+                .skip(1)
+                .filter_map(|rest| rest.split_once("}}").map(|(name, _)| name.to_owned()))
+                .collect()
+        };
+        let (en_subject, en_body) = kind.default_template();
+        assert_eq!(names(body), names(en_body), "{kind:?}");
+        assert_eq!(names(subject), names(en_subject), "{kind:?}");
+    }
+}
+
+#[test]
 fn a_client_without_settings_reads_english_and_subscribes_to_everything() {
     let settings = NoticeSettings::default();
     assert_eq!(settings.language(), Language::ENGLISH);

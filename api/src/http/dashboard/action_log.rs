@@ -81,7 +81,7 @@ pub(super) async fn action_log(
         }
     });
     let mut page = ActionLogPage {
-        layout: session.layout("Action log"),
+        layout: session.layout(session.lang.t("title-action-log")),
         actor: actor.clone().unwrap_or_default(),
         client: client.clone().unwrap_or_default(),
         event_type: event_type.clone().unwrap_or_default(),

@@ -16,6 +16,7 @@ use super::format::Zone;
 use super::{Session, ZONE_COOKIE, failed, forbidden, message, signed_in};
 use crate::http::error::ApiError;
 use crate::http::extract::Command;
+use crate::http::i18n::{self, Lang};
 use crate::http::routes::{accounts, clients, invoices, payments, services, tickets};
 use crate::http::state::AppState;
 
@@ -358,8 +359,8 @@ pub(super) async fn set_time_zone(
         return message(
             Some(&session),
             StatusCode::UNPROCESSABLE_ENTITY,
-            "Time zone",
-            "Not a time zone: give an IANA name such as Europe/Berlin, or UTC.",
+            &session.lang.t("msg-time-zone"),
+            &session.lang.t("msg-time-zone-text"),
         );
     };
     (
@@ -373,4 +374,21 @@ pub(super) async fn set_time_zone(
         Redirect::to("/dashboard"),
     )
         .into_response()
+}
+
+/// Sets the language of the panel's pages for this browser (the `billing_lang` cookie); a
+/// language the panel does not speak is English.
+pub(super) async fn set_language(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(fields): Form<Fields>,
+) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(redirect) => return redirect,
+    };
+    if !state.forms.verify(&session.bearer, &fields.csrf) {
+        return super::forbidden_form(&session);
+    }
+    i18n::chosen(Lang::of_tag(field(&fields, "language")), "/dashboard")
 }

@@ -143,7 +143,7 @@ async fn services_page(
         })
         .collect();
     Ok(ServicesPage {
-        layout: session.layout("Services"),
+        layout: session.layout(session.lang.t("title-services")),
         status,
         item_type,
         sort: sort_name,
@@ -240,7 +240,10 @@ async fn tariffs_page(
         table,
     )
     .with_next(next);
-    Ok(TablesPage::of(session.layout("Tariffs"), vec![section]))
+    Ok(TablesPage::of(
+        session.layout(session.lang.t("title-tariffs")),
+        vec![section],
+    ))
 }
 
 /// One tariff: its prices per period and currency, set-up fees and add-ons.
@@ -417,5 +420,8 @@ async fn promo_codes_page(
         table,
     )
     .with_next(next);
-    Ok(TablesPage::of(session.layout("Promo codes"), vec![section]))
+    Ok(TablesPage::of(
+        session.layout(session.lang.t("title-promo-codes")),
+        vec![section],
+    ))
 }

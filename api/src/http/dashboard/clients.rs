@@ -13,7 +13,7 @@ use projections::clients::{ClientSort, Keyset};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::format::{amount, money, negative};
+use super::format::negative;
 use super::{Layout, Session, failed, forbidden, may_open, message, render, signed_in};
 use crate::http::error::ApiError;
 use crate::http::pages::forms::new_key;
@@ -153,7 +153,7 @@ async fn list(
         })
         .collect();
     Ok(ClientsPage {
-        layout: session.layout("Clients"),
+        layout: session.layout(session.lang.t("clients-title")),
         q,
         sort: sort_name,
         shown: rows.len(),
@@ -163,7 +163,7 @@ async fn list(
         next,
         register,
         error,
-        done: params.done.map(|_| "The client is registered.".to_owned()),
+        done: params.done.map(|_| session.lang.t("done-register")),
     })
 }
 
@@ -216,7 +216,7 @@ struct ClientPage {
     /// The forms of `client_actions`.
     flows: super::client_forms::ClientForms,
     error: Option<FormError>,
-    done: Option<&'static str>,
+    done: Option<String>,
 }
 
 struct AccountRow {
@@ -295,31 +295,31 @@ pub(super) async fn client(
         Err(redirect) => return redirect,
     };
     let Ok(id) = Uuid::parse_str(&id) else {
-        return message(Some(&session), StatusCode::NOT_FOUND, "No such client", "");
+        let title = session.lang.t("client-none");
+        return message(Some(&session), StatusCode::NOT_FOUND, &title, "");
     };
     if let Err(error) = state.consistent(&CLIENT_PAGE_READS, params.at).await {
         return failed(error);
     }
+    // The note of the action just done, a catalogue key (`done-*`).
     let done = params.done.as_deref().map(|done| match done {
-        "payment" => "The payment is posted.",
-        "order" => "The service is ordered.",
-        "suspend" => "The service's suspension is requested.",
-        "resume" => "The service's resumption is requested.",
-        "close" => "The service is closed.",
-        "register" => "The client is registered.",
-        "refund" => "The refund is recorded.",
-        "answer" => "The answer is sent.",
-        "invoice" => "The invoice is issued.",
-        "edit" => "The client's details are saved.",
-        "adjustment" => "The balance is adjusted.",
-        "credit-limit" => "The credit limit is set.",
-        "credit-note" => "The credit note is issued.",
-        "send" => "The document is sent to the client: its e-mail is below.",
-        "transfer" => "The service is moved to the other client.",
-        "merge" => {
-            "The merge is started: the other client's services, payers and balances move here."
-        }
-        _ => "Done.",
+        "payment" => "done-payment",
+        "order" => "done-order",
+        "suspend" => "done-suspend",
+        "resume" => "done-resume",
+        "close" => "done-close",
+        "register" => "done-register",
+        "refund" => "done-refund",
+        "answer" => "done-answer",
+        "invoice" => "done-invoice",
+        "edit" => "done-edit",
+        "adjustment" => "done-adjustment",
+        "credit-limit" => "done-credit-limit",
+        "credit-note" => "done-credit-note",
+        "send" => "done-send",
+        "transfer" => "done-transfer",
+        "merge" => "done-merge",
+        _ => "done-other",
     });
     client_page(&state, &session, id, None, done).await
 }
@@ -338,7 +338,12 @@ pub(super) async fn client_page(
     let status = error.as_ref().map_or(StatusCode::OK, |e| e.status);
     match client_body(state, session, id, error, done).await {
         Ok(Some(page)) => render(status, &page),
-        Ok(None) => message(Some(session), StatusCode::NOT_FOUND, "No such client", ""),
+        Ok(None) => message(
+            Some(session),
+            StatusCode::NOT_FOUND,
+            &session.lang.t("client-none"),
+            "",
+        ),
         Err(error) => failed(error),
     }
 }
@@ -356,13 +361,18 @@ async fn client_body(
     let Some(client) = projections::clients::client(pool, id).await? else {
         return Ok(None);
     };
+    let lang = session.lang;
     let facts = format!(
-        "{} · {} · {} · {} · registered {}",
+        "{} · {} · {} · {} · {}",
         client.email,
         client.kind,
         client.country,
         client.status,
-        session.zone.time(client.created_at)
+        lang.t1(
+            "client-facts-registered",
+            "when",
+            &session.zone.time(client.created_at)
+        )
     );
     let balance_shown = session.may("GET", "/v1/clients/{id}/balance");
     let statement_shown = session.may("GET", "/v1/clients/{id}/statement");
@@ -376,9 +386,9 @@ async fn client_body(
             .iter()
             .map(|account| AccountRow {
                 currency: account.currency.clone(),
-                balance: amount(account.balance, &account.currency),
+                balance: lang.amount(account.balance, &account.currency),
                 negative: negative(account.balance),
-                credit_limit: amount(account.credit_limit, &account.currency),
+                credit_limit: lang.amount(account.credit_limit, &account.currency),
             })
             .collect()
     });
@@ -407,9 +417,9 @@ async fn client_body(
                                 .may("POST", &format!("/v1/services/{{id}}/{}", action.as_str()))
                     };
                     let actions = [
-                        (ServiceAction::Suspend, "Suspend"),
-                        (ServiceAction::Resume, "Resume"),
-                        (ServiceAction::Close, "Close"),
+                        (ServiceAction::Suspend, "client-suspend"),
+                        (ServiceAction::Resume, "client-resume"),
+                        (ServiceAction::Close, "client-close"),
                     ]
                     .into_iter()
                     .filter(|(action, _)| may(*action))
@@ -422,13 +432,10 @@ async fn client_body(
                         tariff: service.tariff_name,
                         item_type: service.item_type,
                         status: service.status,
-                        paid_until: service
-                            .paid_until
-                            .map(|d| d.to_string())
-                            .unwrap_or_default(),
+                        paid_until: service.paid_until.map(|d| lang.date(d)).unwrap_or_default(),
                         price: format!(
                             "{} / {}",
-                            money(service.price_per_period, &service.currency),
+                            lang.money(service.price_per_period, &service.currency),
                             service.period
                         ),
                         actions,
@@ -486,9 +493,9 @@ async fn client_body(
                         when: session.zone.time(movement.occurred_at),
                         kind: movement.kind,
                         what: movement.description,
-                        amount: amount(movement.amount, currency),
+                        amount: lang.amount(movement.amount, currency),
                         negative: negative(movement.amount),
-                        balance: amount(movement.balance_after, currency),
+                        balance: lang.amount(movement.balance_after, currency),
                     })
                     .collect(),
             });
@@ -509,8 +516,8 @@ async fn client_body(
                     number: invoice.number.unwrap_or_else(|| "draft".to_owned()),
                     kind: invoice.kind,
                     status: invoice.status,
-                    issued_on: invoice.issued_on.to_string(),
-                    total: money(invoice.gross, &invoice.currency),
+                    issued_on: lang.date(invoice.issued_on),
+                    total: lang.money(invoice.gross, &invoice.currency),
                 })
                 .collect(),
         )
@@ -532,7 +539,7 @@ async fn client_body(
                     when: session.zone.time(payment.created_at),
                     method: payment.method,
                     status: payment.status,
-                    amount: money(payment.amount, &payment.currency),
+                    amount: lang.money(payment.amount, &payment.currency),
                 })
                 .collect(),
         )
@@ -611,7 +618,7 @@ async fn client_body(
         payers,
         flows,
         error,
-        done,
+        done: done.map(|key| lang.t(key)),
     }))
 }
 
@@ -626,7 +633,8 @@ pub(super) async fn invoice(
         Ok(session) => session,
         Err(answer) => return answer,
     };
-    let not_found = || message(Some(&session), StatusCode::NOT_FOUND, "No such invoice", "");
+    let none = session.lang.t("invoice-none");
+    let not_found = || message(Some(&session), StatusCode::NOT_FOUND, &none, "");
     let Ok(id) = Uuid::parse_str(&id) else {
         return not_found();
     };

@@ -12,7 +12,6 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::clients::query_value;
-use super::format::money;
 use super::{Layout, Session, failed, may_open, render};
 use crate::http::answer::{time_cursor, time_cursor_of};
 use crate::http::error::ApiError;
@@ -107,9 +106,9 @@ async fn invoices_page(
                 invoice.number.unwrap_or_else(|| "draft".to_owned()),
                 invoice.kind,
                 invoice.status,
-                invoice.issued_on.to_string(),
-                invoice.due_on.to_string(),
-                money(invoice.gross, &invoice.currency),
+                session.lang.date(invoice.issued_on),
+                session.lang.date(invoice.due_on),
+                session.lang.money(invoice.gross, &invoice.currency),
             ],
         })
         .collect();
@@ -118,13 +117,15 @@ async fn invoices_page(
         .into_iter()
         .map(|t| {
             (
-                format!("{} documents", t.count),
-                money(t.gross, &t.currency),
+                session
+                    .lang
+                    .t1("list-documents", "count", &t.count.to_string()),
+                session.lang.money(t.gross, &t.currency),
             )
         })
         .collect();
     Ok(ListPage {
-        layout: session.layout("Invoices"),
+        layout: session.layout(session.lang.t("title-invoices")),
         action: "/dashboard/invoices",
         status: status.clone().unwrap_or_default(),
         statuses: &[
@@ -182,7 +183,7 @@ async fn payments_page(
                 session.zone.time(payment.created_at),
                 payment.method,
                 payment.status,
-                money(payment.amount, &payment.currency),
+                session.lang.money(payment.amount, &payment.currency),
             ],
         })
         .collect();
@@ -190,13 +191,15 @@ async fn payments_page(
         .into_iter()
         .map(|t| {
             (
-                format!("{} payments", t.count),
-                money(t.amount, &t.currency),
+                session
+                    .lang
+                    .t1("list-payments", "count", &t.count.to_string()),
+                session.lang.money(t.amount, &t.currency),
             )
         })
         .collect();
     Ok(ListPage {
-        layout: session.layout("Payments"),
+        layout: session.layout(session.lang.t("title-payments")),
         action: "/dashboard/payments",
         status: status.clone().unwrap_or_default(),
         statuses: &[
@@ -293,7 +296,7 @@ async fn queue_page(state: &AppState, session: &Session) -> Result<QueuePage, Ap
         })
         .collect();
     Ok(QueuePage {
-        layout: session.layout("Ticket queue"),
+        layout: session.layout(session.lang.t("title-ticket-queue")),
         rows,
     })
 }

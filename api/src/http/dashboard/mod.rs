@@ -52,6 +52,7 @@ use axum::routing::{get, post};
 
 use crate::http::auth::Principal;
 use crate::http::error::ApiError;
+use crate::http::i18n::Lang;
 use crate::http::pages::format::{self, Zone};
 use crate::http::pages::{Layout, MessagePage, NavLink, cookie, render};
 use crate::http::state::AppState;
@@ -74,6 +75,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/dashboard/logout", post(login::logout))
         .route("/dashboard/time-zone", post(actions::set_time_zone))
+        .route("/dashboard/language", post(actions::set_language))
         .route(
             "/dashboard/clients",
             get(clients::clients).post(actions::register_client),
@@ -200,6 +202,8 @@ struct Session {
     bearer: String,
     /// The time zone times are shown in.
     zone: Zone,
+    /// The language of the pages: the browser's choice (`i18n::Lang::of_request`).
+    lang: Lang,
 }
 
 impl Session {
@@ -219,43 +223,43 @@ impl Session {
     fn layout(&self, title: impl Into<String>) -> Layout {
         let mut nav = vec![NavLink {
             href: "/dashboard",
-            label: "Overview",
+            label: "nav-overview",
         }];
         if self.may("GET", "/v1/clients") {
             nav.push(NavLink {
                 href: "/dashboard/clients",
-                label: "Clients",
+                label: "nav-clients",
             });
         }
         if self.may("GET", "/v1/invoices") {
             nav.push(NavLink {
                 href: "/dashboard/invoices",
-                label: "Invoices",
+                label: "nav-invoices",
             });
         }
         if self.may("GET", "/v1/payments") {
             nav.push(NavLink {
                 href: "/dashboard/payments",
-                label: "Payments",
+                label: "nav-payments",
             });
         }
         if self.may("GET", "/v1/ticket-queue") {
             nav.push(NavLink {
                 href: "/dashboard/tickets",
-                label: "Tickets",
+                label: "nav-tickets",
             });
         }
         // The operations and ticket pages.
         if self.may("GET", "/v1/operations") {
             nav.push(NavLink {
                 href: "/dashboard/operations",
-                label: "Operations",
+                label: "nav-operations",
             });
         }
         if self.may("GET", "/v1/action-log") {
             nav.push(NavLink {
                 href: "/dashboard/action-log",
-                label: "Action log",
+                label: "nav-action-log",
             });
         }
         // The catalog, settings and reports pages.
@@ -267,6 +271,7 @@ impl Session {
             csrf: self.csrf(),
             zone: self.zone.name(),
             root: "/dashboard",
+            lang: self.lang,
         }
     }
 }
@@ -292,12 +297,14 @@ async fn session(state: &AppState, headers: &HeaderMap) -> Option<Session> {
         principal,
         Principal::Administrator { .. } | Principal::Staff { .. }
     );
+    let lang = Lang::of_request(headers);
     staff.then(|| Session {
         state: state.clone(),
         token: principal.token(),
         principal,
         bearer: token,
-        zone: Zone::of_cookie(cookie(headers, ZONE_COOKIE).as_deref()),
+        zone: Zone::of_cookie(cookie(headers, ZONE_COOKIE).as_deref()).in_lang(lang),
+        lang,
     })
 }
 
@@ -336,21 +343,23 @@ fn message(session: Option<&Session>, status: StatusCode, title: &str, text: &st
 
 /// The page a staff member may not open: what the API would answer 403 for.
 fn forbidden(session: &Session) -> Response {
+    let lang = session.lang;
     message(
         Some(session),
         StatusCode::FORBIDDEN,
-        "Not allowed",
-        "Your permissions do not include this page.",
+        &lang.t("msg-not-allowed"),
+        &lang.t("msg-not-allowed-text"),
     )
 }
 
 /// The answer to a form whose CSRF token is missing or is not this session's: nothing was done.
 fn forbidden_form(session: &Session) -> Response {
+    let lang = session.lang;
     message(
         Some(session),
         StatusCode::FORBIDDEN,
-        "Not sent from this panel",
-        "The form did not carry this session's token, so nothing was done. Reload the page and try again.",
+        &lang.t("msg-not-sent"),
+        &lang.t("msg-not-sent-text"),
     )
 }
 

@@ -179,7 +179,7 @@ async fn body(
         ]
     });
     Ok(OperationsPage {
-        layout: session.layout("Operations"),
+        layout: session.layout(session.lang.t("title-operations")),
         status,
         statuses: STATUSES,
         pending,

@@ -13,10 +13,11 @@ use projections::reports::{ReportFilter, RevenueBasis};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::format::{amount, money, negative};
+use super::format::negative;
 use super::{Layout, Session, failed, render, signed_in};
 use crate::http::auth::Queues;
 use crate::http::error::ApiError;
+use crate::http::i18n::Lang;
 use crate::http::state::AppState;
 
 /// The overview page.
@@ -117,6 +118,7 @@ pub(super) async fn overview(State(state): State<AppState>, headers: HeaderMap) 
 }
 
 async fn overview_page(state: &AppState, session: &Session) -> Result<OverviewPage, ApiError> {
+    let lang = session.lang;
     let today = state.today();
     let pool = &state.pool;
     let income = if session.may("GET", "/v1/reports/payments") {
@@ -133,10 +135,10 @@ async fn overview_page(state: &AppState, session: &Session) -> Result<OverviewPa
         let mut figures = Vec::new();
         for (label, rows) in [
             (
-                "today",
+                "overview-income-today",
                 month.iter().filter(|r| r.period_start == today).collect(),
             ),
-            ("this month", month.iter().collect::<Vec<_>>()),
+            ("overview-income-month", month.iter().collect::<Vec<_>>()),
         ] {
             let mut per_currency: BTreeMap<&str, Decimal> = BTreeMap::new();
             for row in rows {
@@ -145,14 +147,14 @@ async fn overview_page(state: &AppState, session: &Session) -> Result<OverviewPa
             }
             if per_currency.is_empty() {
                 figures.push(Figure {
-                    label: format!("income {label}"),
-                    value: "none".to_owned(),
+                    label: lang.t(label),
+                    value: lang.t("overview-none"),
                 });
             }
             for (currency, sum) in per_currency {
                 figures.push(Figure {
-                    label: format!("income {label}"),
-                    value: money(sum, currency),
+                    label: lang.t(label),
+                    value: lang.money(sum, currency),
                 });
             }
         }
@@ -170,8 +172,8 @@ async fn overview_page(state: &AppState, session: &Session) -> Result<OverviewPa
             per_currency
                 .into_iter()
                 .map(|(currency, sum)| Figure {
-                    label: "MRR".to_owned(),
-                    value: money(sum, currency),
+                    label: lang.t("overview-mrr"),
+                    value: lang.money(sum, currency),
                 })
                 .collect(),
         )
@@ -188,8 +190,8 @@ async fn overview_page(state: &AppState, session: &Session) -> Result<OverviewPa
         let figures = per_currency
             .into_iter()
             .map(|(currency, sum)| Figure {
-                label: "owed".to_owned(),
-                value: money(sum, currency),
+                label: lang.t("overview-owed"),
+                value: lang.money(sum, currency),
             })
             .collect();
         Some((figures, rows.len()))
@@ -209,7 +211,7 @@ async fn overview_page(state: &AppState, session: &Session) -> Result<OverviewPa
                 .map(|line| Debtor {
                     client_id: line.client_id.to_string(),
                     name: names.get(&line.client_id).cloned().unwrap_or_default(),
-                    balance: money(line.balance, &line.currency),
+                    balance: lang.money(line.balance, &line.currency),
                 })
                 .collect(),
         )
@@ -272,8 +274,8 @@ async fn overview_page(state: &AppState, session: &Session) -> Result<OverviewPa
         };
         let by_month = projections::reports::revenue(pool, RevenueBasis::Cash, filter).await?;
         (
-            Some(daily_charts(&revenue, since, today)),
-            Some(monthly_charts(&by_month, &months)),
+            Some(daily_charts(lang, &revenue, since, today)),
+            Some(monthly_charts(lang, &by_month, &months)),
         )
     } else {
         (None, None)
@@ -307,7 +309,7 @@ async fn overview_page(state: &AppState, session: &Session) -> Result<OverviewPa
         && tickets.is_none()
         && charts.is_none();
     Ok(OverviewPage {
-        layout: session.layout("Overview"),
+        layout: session.layout(lang.t("overview-title")),
         income,
         mrr,
         owed,
@@ -323,6 +325,7 @@ async fn overview_page(state: &AppState, session: &Session) -> Result<OverviewPa
 
 /// One chart per currency of the revenue per day from `since` to `today`.
 fn daily_charts(
+    lang: Lang,
     revenue: &[projections::reports::DailyRevenue],
     since: NaiveDate,
     today: NaiveDate,
@@ -346,19 +349,24 @@ fn daily_charts(
             *slot += row.revenue;
         }
     }
-    let names: Vec<String> = slots.iter().map(|d| d.to_string()).collect();
+    let names: Vec<String> = slots.iter().map(|d| lang.date(*d)).collect();
+    let day_label = match lang {
+        Lang::Ru => "%d.%m",
+        Lang::En => "%b %d",
+    };
     let labels: Vec<String> = slots
         .iter()
-        .map(|d| d.format("%b %d").to_string())
+        .map(|d| d.format(day_label).to_string())
         .collect();
     per_currency
         .into_iter()
-        .map(|(currency, series)| chart(currency, &series, &names, &labels, 7))
+        .map(|(currency, series)| chart(lang, currency, &series, &names, &labels, 7))
         .collect()
 }
 
 /// One chart per currency of the revenue per month of the twelve `months` (first days).
 fn monthly_charts(
+    lang: Lang,
     revenue: &[projections::reports::RevenueSums],
     months: &[NaiveDate],
 ) -> Vec<Chart> {
@@ -375,17 +383,15 @@ fn monthly_charts(
             *slot += row.charged - row.credited - row.corrected;
         }
     }
-    let names: Vec<String> = months
-        .iter()
-        .map(|m| m.format("%Y-%m").to_string())
-        .collect();
-    let labels: Vec<String> = months
-        .iter()
-        .map(|m| m.format("%b %y").to_string())
-        .collect();
+    let (name, label) = match lang {
+        Lang::Ru => ("%m.%Y", "%m.%y"),
+        Lang::En => ("%Y-%m", "%b %y"),
+    };
+    let names: Vec<String> = months.iter().map(|m| m.format(name).to_string()).collect();
+    let labels: Vec<String> = months.iter().map(|m| m.format(label).to_string()).collect();
     per_currency
         .into_iter()
-        .map(|(currency, series)| chart(currency, &series, &names, &labels, 1))
+        .map(|(currency, series)| chart(lang, currency, &series, &names, &labels, 1))
         .collect()
 }
 
@@ -393,6 +399,7 @@ fn monthly_charts(
 /// to the largest, a value axis with three ticks, and every `step`th slot's label on the time
 /// axis.
 fn chart(
+    lang: Lang,
     currency: &str,
     series: &[Decimal],
     names: &[String],
@@ -422,7 +429,7 @@ fn chart(
                 x: x_of(index) + 1,
                 y: CHART_TOP + CHART_HEIGHT - height,
                 height,
-                title: format!("{name}: {}", money(*value, currency)),
+                title: format!("{name}: {}", lang.money(*value, currency)),
             }
         })
         .collect();
@@ -431,7 +438,7 @@ fn chart(
         .map(|value| {
             (
                 CHART_TOP + CHART_HEIGHT - scale(value),
-                amount(value.round_dp(2), currency),
+                lang.amount(value.round_dp(2), currency),
             )
         })
         .collect();
@@ -446,7 +453,7 @@ fn chart(
         bars,
         ticks,
         days,
-        total: money(series.iter().copied().sum::<Decimal>(), currency),
+        total: lang.money(series.iter().copied().sum::<Decimal>(), currency),
         bar_width: slot.saturating_sub(2).max(1),
     }
 }

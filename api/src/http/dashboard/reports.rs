@@ -416,7 +416,7 @@ async fn reports_page(
             &mut sections,
         );
     }
-    let mut page = TablesPage::of(session.layout("Reports"), sections);
+    let mut page = TablesPage::of(session.layout(session.lang.t("title-reports")), sections);
     let field = |value: &Option<String>| given(value.as_deref()).unwrap_or_default();
     page.period = Some(PeriodForm {
         action: "/dashboard/reports",

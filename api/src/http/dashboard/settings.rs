@@ -81,7 +81,7 @@ async fn currencies_page(state: AppState, session: Session) -> Result<TablesPage
         directory,
     ));
     Ok(TablesPage::of(
-        session.layout("Currencies and rates"),
+        session.layout(session.lang.t("title-currencies")),
         sections,
     ))
 }
@@ -171,7 +171,7 @@ async fn companies_page(
         }
     }
     Ok(TablesPage::of(
-        session.layout("Companies"),
+        session.layout(session.lang.t("title-companies")),
         vec![
             Section::new(
                 "companies",
@@ -289,7 +289,7 @@ async fn staff_page(
         ));
     }
     Ok(TablesPage::of(
-        session.layout("Staff and departments"),
+        session.layout(session.lang.t("title-staff")),
         sections,
     ))
 }
@@ -420,5 +420,8 @@ async fn notifications_page(
             rows,
         ));
     }
-    Ok(TablesPage::of(session.layout("Notifications"), sections))
+    Ok(TablesPage::of(
+        session.layout(session.lang.t("title-notifications")),
+        sections,
+    ))
 }

@@ -192,17 +192,21 @@ impl Totals {
 /// `GET` the API route its page is checked against.
 pub(super) fn nav(session: &super::Session, nav: &mut Vec<super::NavLink>) {
     const PAGES: [(&str, &str, &str); 8] = [
-        ("/v1/services", "/dashboard/services", "Services"),
-        ("/v1/tariffs", "/dashboard/tariffs", "Tariffs"),
-        ("/v1/promo-codes", "/dashboard/promo-codes", "Promo codes"),
-        ("/v1/reports/revenue", "/dashboard/reports", "Reports"),
-        ("/v1/currencies", "/dashboard/currencies", "Currencies"),
-        ("/v1/companies", "/dashboard/companies", "Companies"),
-        ("/v1/staff", "/dashboard/staff", "Staff"),
+        ("/v1/services", "/dashboard/services", "nav-services"),
+        ("/v1/tariffs", "/dashboard/tariffs", "nav-tariffs"),
+        (
+            "/v1/promo-codes",
+            "/dashboard/promo-codes",
+            "nav-promo-codes",
+        ),
+        ("/v1/reports/revenue", "/dashboard/reports", "nav-reports"),
+        ("/v1/currencies", "/dashboard/currencies", "nav-currencies"),
+        ("/v1/companies", "/dashboard/companies", "nav-companies"),
+        ("/v1/staff", "/dashboard/staff", "nav-staff"),
         (
             "/v1/notifications",
             "/dashboard/notifications",
-            "Notifications",
+            "nav-notifications",
         ),
     ];
     for (route, href, label) in PAGES {

@@ -10,7 +10,7 @@ use projections::support::TicketFilter;
 
 use super::{Session, failed, signed_in};
 use crate::http::error::ApiError;
-use crate::http::pages::format::{money, negative};
+use crate::http::pages::format::negative;
 use crate::http::pages::{Layout, render};
 use crate::http::state::AppState;
 
@@ -76,10 +76,12 @@ async fn home_page(state: &AppState, session: &Session) -> Result<HomePage, ApiE
         Some(
             rows.into_iter()
                 .map(|row| AccountLine {
-                    balance: money(row.balance, &row.currency),
+                    balance: session.lang.money(row.balance, &row.currency),
                     negative: negative(row.balance),
-                    credit_limit: money(row.credit_limit, &row.currency),
-                    available: money(row.balance + row.credit_limit, &row.currency),
+                    credit_limit: session.lang.money(row.credit_limit, &row.currency),
+                    available: session
+                        .lang
+                        .money(row.balance + row.credit_limit, &row.currency),
                     currency: row.currency,
                 })
                 .collect(),
@@ -99,8 +101,11 @@ async fn home_page(state: &AppState, session: &Session) -> Result<HomePage, ApiE
                 .map(|s| DueLine {
                     service_id: s.id.to_string(),
                     name: s.tariff_name,
-                    on: s.paid_until.map(|d| d.to_string()).unwrap_or_default(),
-                    price: money(s.price_per_period, &s.currency),
+                    on: s
+                        .paid_until
+                        .map(|d| session.lang.date(d))
+                        .unwrap_or_default(),
+                    price: session.lang.money(s.price_per_period, &s.currency),
                     period: s.period,
                 })
                 .collect(),
@@ -133,7 +138,7 @@ async fn home_page(state: &AppState, session: &Session) -> Result<HomePage, ApiE
         Vec::new()
     };
     Ok(HomePage {
-        layout: session.layout("Your account"),
+        layout: session.layout(session.lang.t("my-home-title")),
         accounts,
         due,
         announcements,

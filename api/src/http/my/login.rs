@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::{SESSION_COOKIE, failed, forbidden_form, session};
 use crate::http::auth::throttle::Source;
 use crate::http::error::ApiError;
+use crate::http::i18n::Lang;
 use crate::http::pages::{Layout, render};
 use crate::http::state::AppState;
 
@@ -30,16 +31,17 @@ struct LoginPage {
     error: Option<String>,
 }
 
-pub(super) async fn login_form() -> Response {
-    login_page(StatusCode::OK, None)
+pub(super) async fn login_form(headers: HeaderMap) -> Response {
+    login_page(super::language(&headers), StatusCode::OK, None)
 }
 
-fn login_page(status: StatusCode, error: Option<&str>) -> Response {
+/// The form in `lang`, with the text of catalogue key `error` above it.
+fn login_page(lang: Lang, status: StatusCode, error: Option<&str>) -> Response {
     render(
         status,
         &LoginPage {
-            layout: Layout::anonymous("Sign in to your account", "/my"),
-            error: error.map(str::to_owned),
+            layout: Layout::anonymous(lang.t("my-login-title"), "/my").in_lang(lang),
+            error: error.map(|key| lang.t(key)),
         },
     )
 }
@@ -50,18 +52,19 @@ fn login_page(status: StatusCode, error: Option<&str>) -> Response {
 pub(super) async fn login(
     State(state): State<AppState>,
     source: Source,
+    headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
+    let lang = super::language(&headers);
     match sign_in(&state, &source, &form.email, &form.password).await {
         Ok(token) => (
             [(header::SET_COOKIE, cookie(&token, &source))],
             Redirect::to("/my"),
         )
             .into_response(),
-        Err(error) if error.status() == StatusCode::UNAUTHORIZED => login_page(
-            StatusCode::UNAUTHORIZED,
-            Some("The e-mail address or the password is not right."),
-        ),
+        Err(error) if error.status() == StatusCode::UNAUTHORIZED => {
+            login_page(lang, StatusCode::UNAUTHORIZED, Some("login-wrong"))
+        }
         Err(error)
             if error.status() == StatusCode::TOO_MANY_REQUESTS
                 || error.code() == "sign_in_busy" =>
@@ -73,10 +76,7 @@ pub(super) async fn login(
                 .headers()
                 .get(header::RETRY_AFTER)
                 .cloned();
-            let mut response = login_page(
-                status,
-                Some("Too many sign-ins; wait a little and try again."),
-            );
+            let mut response = login_page(lang, status, Some("login-too-many"));
             if let Some(retry_after) = retry_after {
                 response
                     .headers_mut()

@@ -34,6 +34,7 @@ use serde::Deserialize;
 
 use crate::http::auth::Principal;
 use crate::http::error::ApiError;
+use crate::http::i18n::{self, Lang};
 use crate::http::pages::format::Zone;
 use crate::http::pages::{Layout, MessagePage, NavLink, cookie, render};
 use crate::http::state::AppState;
@@ -103,20 +104,22 @@ pub fn routes() -> Router<AppState> {
             post(account::set_subscriptions),
         )
         .route("/my/account/users", post(account::add_user))
+        .route("/my/language", post(set_language))
 }
 
 /// The customer panel's navigation: each page's link, its label, and the API route (method
 /// `GET`) whose rule decides whether the user's roles may open it. A page adds its line here.
+/// The label is a catalogue key (`api/locales/*/panel.ftl`), shown in the user's language.
 const NAV: &[(&str, &str, &str)] = &[
-    ("/my", "Home", "/v1/clients/{id}"),
-    ("/my/order", "Order", "/v1/clients/{id}/services"),
-    ("/my/services", "Services", "/v1/clients/{id}/services"),
-    ("/my/payments", "Payments", payments::LIST_ROUTE),
-    ("/my/expenses", "Expenses", money::EXPENSES_ROUTE),
-    ("/my/statement", "Statement", money::STATEMENT_ROUTE),
-    ("/my/invoices", "Invoices", money::INVOICES_ROUTE),
-    ("/my/tickets", "Support", "/v1/clients/{id}/tickets"),
-    ("/my/account", "Account", "/v1/auth/me"),
+    ("/my", "nav-home", "/v1/clients/{id}"),
+    ("/my/order", "nav-order", "/v1/clients/{id}/services"),
+    ("/my/services", "nav-services", "/v1/clients/{id}/services"),
+    ("/my/payments", "nav-payments", payments::LIST_ROUTE),
+    ("/my/expenses", "nav-expenses", money::EXPENSES_ROUTE),
+    ("/my/statement", "nav-statement", money::STATEMENT_ROUTE),
+    ("/my/invoices", "nav-invoices", money::INVOICES_ROUTE),
+    ("/my/tickets", "nav-support", "/v1/clients/{id}/tickets"),
+    ("/my/account", "nav-account", "/v1/auth/me"),
 ];
 
 /// Who is signed in: a client's user (or a member of staff acting as the client), with the
@@ -134,8 +137,9 @@ pub(crate) struct Session {
     /// Whose account it is, as the layout names it: the client's name (and, for staff acting as
     /// the client, that they are).
     who: String,
-    /// The user's language tag (`en` until it chooses one).
-    language: String,
+    /// The language of the pages ([`language`]): texts are `session.lang.t("key")`, amounts
+    /// `session.lang.money(..)`, dates `session.lang.date(..)`, times `session.zone.time(..)`.
+    pub(crate) lang: Lang,
 }
 
 impl Session {
@@ -144,12 +148,6 @@ impl Session {
     /// action.
     fn may(&self, method: &str, path: &str) -> bool {
         crate::http::auth::may(self.state.rules, &self.principal, method, path)
-    }
-
-    /// The user's language tag, such as `en` or `ru`: its preference, English until it chose.
-    #[expect(dead_code, reason = "the languages helper's catalogues read it")]
-    pub(crate) fn language(&self) -> &str {
-        &self.language
     }
 
     /// The CSRF token every form of this session carries.
@@ -177,6 +175,7 @@ impl Session {
             csrf: self.csrf(),
             zone: self.zone.name(),
             root: "/my",
+            lang: self.lang,
         }
     }
 }
@@ -213,10 +212,11 @@ async fn session(state: &AppState, headers: &HeaderMap) -> Option<Session> {
         Some(zone) => Zone::of_cookie(Some(zone)),
         None => Zone::of_cookie(cookie(headers, ZONE_COOKIE).as_deref()),
     };
-    let language = user
+    // The user's language preference, else what the browser chose or asks for.
+    let lang = user
         .as_ref()
         .and_then(ClientUser::language)
-        .map_or_else(|| "en".to_owned(), |l| l.as_str().to_owned());
+        .map_or_else(|| language(headers), |l| Lang::of_tag(l.as_str()));
     Some(Session {
         who,
         state: state.clone(),
@@ -224,9 +224,16 @@ async fn session(state: &AppState, headers: &HeaderMap) -> Option<Session> {
         principal,
         client_id,
         bearer,
-        zone,
-        language,
+        zone: zone.in_lang(lang),
+        lang,
     })
+}
+
+/// The language of the customer panel's pages for a request without a user's preference (signed
+/// out, a user who never chose, staff acting as the client): the browser's choice (`billing_lang`
+/// cookie, else `Accept-Language`, else English). A signed-in user's preference comes first.
+pub(crate) fn language(headers: &HeaderMap) -> Lang {
+    Lang::of_request(headers)
 }
 
 /// The session, or a redirect to the sign-in form.
@@ -254,8 +261,8 @@ fn not_found(session: &Session) -> Response {
     message(
         Some(session),
         StatusCode::NOT_FOUND,
-        "Not found",
-        "There is no such page in your account.",
+        &session.lang.t("msg-not-found"),
+        &session.lang.t("my-not-found-text"),
     )
 }
 
@@ -264,8 +271,8 @@ fn forbidden(session: &Session) -> Response {
     message(
         Some(session),
         StatusCode::FORBIDDEN,
-        "Not allowed",
-        "Your role in this account does not include this page. The account's owner can change it.",
+        &session.lang.t("msg-not-allowed"),
+        &session.lang.t("my-not-allowed-text"),
     )
 }
 
@@ -274,8 +281,8 @@ fn forbidden_form(session: &Session) -> Response {
     message(
         Some(session),
         StatusCode::FORBIDDEN,
-        "Not sent from this panel",
-        "The form did not carry this session's token, so nothing was done. Reload the page and try again.",
+        &session.lang.t("msg-not-sent"),
+        &session.lang.t("msg-not-sent-text"),
     )
 }
 
@@ -287,7 +294,8 @@ fn failed(session: Option<&Session>, error: ApiError) -> Response {
         status.canonical_reason().unwrap_or(""),
         error.code()
     );
-    message(session, status, "Something went wrong", &text)
+    let title = session.map_or(Lang::En, |s| s.lang).t("msg-failed");
+    message(session, status, &title, &text)
 }
 
 /// The session of a user whose roles let it `GET` the API route `route`, or the answer instead:
@@ -328,16 +336,15 @@ async fn set_time_zone(
         return message(
             Some(&session),
             StatusCode::UNPROCESSABLE_ENTITY,
-            "Time zone",
-            "Not a time zone: give an IANA name such as Europe/Berlin, or UTC.",
+            &session.lang.t("msg-time-zone"),
+            &session.lang.t("msg-time-zone-text"),
         );
     };
     if matches!(session.principal, Principal::Client { acting: false, .. }) {
-        let language = session.language.clone();
         let saved = crate::usecases::access::set_preferences(
             &state,
             &session.principal,
-            &language,
+            session.lang.code(),
             zone.name(),
         )
         .await;
@@ -357,4 +364,44 @@ async fn set_time_zone(
         Redirect::to("/my"),
     )
         .into_response()
+}
+
+/// The language form of the layout.
+#[derive(Deserialize)]
+struct LanguageForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    language: String,
+}
+
+/// Sets the language of the pages: a user's preference (its time zone kept), and for this
+/// browser the `billing_lang` cookie (the sign-in page's language); a language the panel does not
+/// speak is English.
+async fn set_language(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Form(form): axum::extract::Form<LanguageForm>,
+) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(redirect) => return redirect,
+    };
+    if !session.verify(&form.csrf) {
+        return forbidden_form(&session);
+    }
+    let lang = Lang::of_tag(&form.language);
+    if matches!(session.principal, Principal::Client { acting: false, .. }) {
+        let saved = crate::usecases::access::set_preferences(
+            &state,
+            &session.principal,
+            lang.code(),
+            &session.zone.name(),
+        )
+        .await;
+        if let Err(error) = saved {
+            return failed(Some(&session), error.into());
+        }
+    }
+    i18n::chosen(lang, "/my")
 }

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::http::error::ApiError;
+use crate::http::i18n::Lang;
 
 /// What `base.html` shows around every page.
 pub struct Layout {
@@ -25,6 +26,9 @@ pub struct Layout {
     pub zone: String,
     /// The panel's root path, `/dashboard` or `/my`, which the layout's forms post under.
     pub root: &'static str,
+    /// The language of the page: its texts (`{{ layout.t("key") }}` in a template) and the
+    /// language form's choice.
+    pub lang: Lang,
 }
 
 impl Layout {
@@ -37,7 +41,31 @@ impl Layout {
             csrf: String::new(),
             zone: String::new(),
             root,
+            lang: Lang::En,
         }
+    }
+
+    /// The same layout in `lang`.
+    pub fn in_lang(self, lang: Lang) -> Layout {
+        Layout { lang, ..self }
+    }
+
+    /// The text of catalogue key `key` in the page's language (see `http::i18n`).
+    pub fn t(&self, key: &str) -> String {
+        self.lang.t(key)
+    }
+
+    /// The text of `key` with one value named `name`: `{{ layout.t1("k", "count", x) }}`.
+    pub fn t1(&self, key: &str, name: &str, value: impl std::fmt::Display) -> String {
+        self.lang.t1(key, name, &value.to_string())
+    }
+
+    /// The languages the layout's language form offers: (code, name, chosen).
+    pub fn languages(&self) -> Vec<(&'static str, &'static str, bool)> {
+        Lang::ALL
+            .into_iter()
+            .map(|lang| (lang.code(), lang.name(), lang == self.lang))
+            .collect()
     }
 }
 
@@ -45,7 +73,8 @@ impl Layout {
 pub struct NavLink {
     /// Where it goes.
     pub href: &'static str,
-    /// What it says.
+    /// What it says: a catalogue key (`nav-clients`), shown in the page's language; a label
+    /// that is no key shows as it is.
     pub label: &'static str,
 }
 
