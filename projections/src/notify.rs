@@ -25,7 +25,6 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use domain::access::UserEvent;
 use domain::account::AccountEvent;
 use domain::invoice::InvoiceEvent;
 use domain::notice::{self, NoticeKind};
@@ -89,7 +88,7 @@ impl Projection for Outbox {
         // Most events ask for no notice; those that do are queued with one statement per batch.
         let mut queued = Queued::default();
         for event in events {
-            if let Some(params) = reset_of(event).map_err(|e| e.at(event))? {
+            if let Some(params) = crate::reset_link::params_of(event).map_err(|e| e.at(event))? {
                 queued
                     .push(event, crate::reset_link::KIND, params)
                     .map_err(|e| e.at(event))?;
@@ -178,27 +177,6 @@ fn notice_of(event: &StoredEvent) -> Result<Option<(NoticeKind, Value)>, Project
             }
             _ => None,
         },
-        _ => None,
-    })
-}
-
-/// A password reset link to e-mail: what the link is made of (the request's id and expiry; the
-/// MAC is computed when the mail is sent, never stored).
-fn reset_of(event: &StoredEvent) -> Result<Option<Value>, ProjectionError> {
-    if event.aggregate_type != "ClientUser"
-        || event.event_type != "ClientUserPasswordResetRequested"
-    {
-        return Ok(None);
-    }
-    Ok(match event.decode::<UserEvent>()? {
-        UserEvent::ClientUserPasswordResetRequested {
-            request_id,
-            expires_at,
-        } => {
-            let minutes = (expires_at - event.metadata()?.occurred_at).num_minutes();
-            Some(json!({"request_id": request_id, "expires_at": expires_at,
-                        "minutes": minutes.to_string()}))
-        }
         _ => None,
     })
 }

@@ -9,9 +9,14 @@
 //! accepts it once, for its latest request, before the expiry.
 
 use chrono::{DateTime, Utc};
+use domain::access::UserEvent;
+use eventstore::log::StoredEvent;
 use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
+
+use crate::ProjectionError;
 
 /// The kind of the notifier's outbox rows for reset links (not a subscribable notice kind).
 pub const KIND: &str = "password_reset";
@@ -143,4 +148,25 @@ mod tests {
         let other = ResetKey(b"another key of sixteen bytes".to_vec());
         assert!(!other.verify(request, user, at, &mac));
     }
+}
+
+/// A password reset link to e-mail: what the link is made of (the request's id and expiry; the
+/// MAC is computed when the mail is sent, never stored).
+pub(crate) fn params_of(event: &StoredEvent) -> Result<Option<Value>, ProjectionError> {
+    if event.aggregate_type != "ClientUser"
+        || event.event_type != "ClientUserPasswordResetRequested"
+    {
+        return Ok(None);
+    }
+    Ok(match event.decode::<UserEvent>()? {
+        UserEvent::ClientUserPasswordResetRequested {
+            request_id,
+            expires_at,
+        } => {
+            let minutes = (expires_at - event.metadata()?.occurred_at).num_minutes();
+            Some(json!({"request_id": request_id, "expires_at": expires_at,
+                        "minutes": minutes.to_string()}))
+        }
+        _ => None,
+    })
 }
