@@ -131,25 +131,6 @@ pub fn mail(language: &str, name: &str, link: &str, minutes: i64) -> (String, St
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_mac_verifies_for_its_own_request_user_and_expiry_only() {
-        let key = ResetKey(b"a key of sixteen bytes or more".to_vec());
-        let (request, user, at) = (Uuid::now_v7(), Uuid::now_v7(), Utc::now());
-        let mac = key.sign(request, user, at);
-        assert!(key.verify(request, user, at, &mac));
-        assert!(!key.verify(Uuid::now_v7(), user, at, &mac));
-        assert!(!key.verify(request, Uuid::now_v7(), at, &mac));
-        assert!(!key.verify(request, user, at + chrono::Duration::seconds(1), &mac));
-        assert!(!key.verify(request, user, at, "00"));
-        let other = ResetKey(b"another key of sixteen bytes".to_vec());
-        assert!(!other.verify(request, user, at, &mac));
-    }
-}
-
 /// A password reset link to e-mail: what the link is made of (the request's id and expiry; the
 /// MAC is computed when the mail is sent, never stored).
 pub(crate) fn params_of(event: &StoredEvent) -> Result<Option<Value>, ProjectionError> {
@@ -169,4 +150,23 @@ pub(crate) fn params_of(event: &StoredEvent) -> Result<Option<Value>, Projection
         }
         _ => None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mac_verifies_for_its_own_request_user_and_expiry_only() {
+        let key = ResetKey(b"a key of sixteen bytes or more".to_vec());
+        let (request, user, at) = (Uuid::now_v7(), Uuid::now_v7(), Utc::now());
+        let mac = key.sign(request, user, at);
+        assert!(key.verify(request, user, at, &mac));
+        assert!(!key.verify(Uuid::now_v7(), user, at, &mac));
+        assert!(!key.verify(request, Uuid::now_v7(), at, &mac));
+        assert!(!key.verify(request, user, at + chrono::Duration::seconds(1), &mac));
+        assert!(!key.verify(request, user, at, "00"));
+        let other = ResetKey(b"another key of sixteen bytes".to_vec());
+        assert!(!other.verify(request, user, at, &mac));
+    }
 }
