@@ -5,6 +5,7 @@
 
 mod account;
 mod home;
+mod isolation;
 mod money;
 mod password;
 mod shop;

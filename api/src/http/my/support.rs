@@ -4,6 +4,7 @@
 //! checked by the API's own `tickets::attachment_file` and stored only with the message.
 
 use askama::Template;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Form, Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -172,7 +173,11 @@ struct Upload {
 }
 
 impl Upload {
-    async fn read(mut multipart: Multipart) -> Result<Upload, ApiError> {
+    async fn read(multipart: Result<Multipart, MultipartRejection>) -> Result<Upload, ApiError> {
+        // Not a form with files at all (another content type, no boundary): a 400 page, as the
+        // API's problem says it.
+        let mut multipart = multipart
+            .map_err(|rejection| ApiError::bad_request("invalid_form", rejection.body_text()))?;
         let mut fields = Fields {
             csrf: String::new(),
             key: String::new(),
@@ -236,7 +241,7 @@ struct Opening<'a> {
 pub(super) async fn open(
     State(state): State<AppState>,
     headers: HeaderMap,
-    multipart: Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
     let session = match may_open(&state, &headers, "/v1/clients/{id}/tickets").await {
         Ok(session) => session,
@@ -432,12 +437,18 @@ pub(super) async fn reply(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<Uuid>,
-    multipart: Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
     let session = match may_open(&state, &headers, "/v1/tickets/{id}").await {
         Ok(session) => session,
         Err(answer) => return answer,
     };
+    // Another client's ticket (or none) is a 404 before its body is even read.
+    match own_ticket(&state, &session, id).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return not_found(&session),
+        Err(error) => return failed(Some(&session), error),
+    }
     let upload = match Upload::read(multipart).await {
         Ok(upload) => upload,
         Err(error) => return back(&state, &session, id, "reply", Err(error)).await,
@@ -448,9 +459,6 @@ pub(super) async fn reply(
     let outcome = async {
         if !session.may("POST", "/v1/tickets/{id}/messages") {
             return Err(ApiError::forbidden("your role may not write to support"));
-        }
-        if own_ticket(&state, &session, id).await?.is_none() {
-            return Ok(None);
         }
         let body = forms::field(&upload.fields, "body");
         domain::ticket::message_body(body)?;
