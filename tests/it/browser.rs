@@ -133,6 +133,48 @@ impl Browser {
         found[ELEMENT].as_str().unwrap().to_owned()
     }
 
+    /// How many elements `css` finds on the page now (none is no error).
+    pub(crate) async fn count(&self, css: &str) -> usize {
+        let found = self
+            .send(
+                reqwest::Method::POST,
+                &format!("/session/{}/elements", self.session),
+                Some(json!({ "using": "css selector", "value": css })),
+            )
+            .await;
+        found.as_array().map_or(0, Vec::len)
+    }
+
+    /// The attribute `name` of the first element `css` finds.
+    pub(crate) async fn attribute(&self, css: &str, name: &str) -> String {
+        let element = self.find(css).await;
+        self.send(
+            reqwest::Method::GET,
+            &format!(
+                "/session/{}/element/{element}/attribute/{name}",
+                self.session
+            ),
+            None,
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+    }
+
+    /// The value of the browser's cookie `name` for the current page (`HttpOnly` ones too).
+    pub(crate) async fn cookie(&self, name: &str) -> String {
+        self.send(
+            reqwest::Method::GET,
+            &format!("/session/{}/cookie/{name}", self.session),
+            None,
+        )
+        .await["value"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     pub(crate) async fn type_into(&self, css: &str, text: &str) {
         let element = self.find(css).await;
         self.send(

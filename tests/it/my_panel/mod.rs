@@ -6,6 +6,7 @@
 mod account;
 mod home;
 mod isolation;
+mod journey;
 mod money;
 mod password;
 mod shop;
@@ -14,6 +15,9 @@ mod support;
 use reqwest::StatusCode;
 use serde_json::json;
 use tests::TestServer;
+
+/// The customer panel's session cookie.
+pub(crate) const SESSION_COOKIE: &str = "billing_my_session";
 
 /// The password every test user is given.
 pub(crate) const PASSWORD: &str = "a long enough passphrase";
