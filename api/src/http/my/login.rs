@@ -12,7 +12,7 @@ use super::{SESSION_COOKIE, failed, forbidden_form, session};
 use crate::http::auth::throttle::Source;
 use crate::http::error::ApiError;
 use crate::http::i18n::Lang;
-use crate::http::pages::{Layout, render};
+use crate::http::pages::{Layout, refused_sign_in, render};
 use crate::http::state::AppState;
 
 #[derive(Deserialize)]
@@ -62,29 +62,12 @@ pub(super) async fn login(
             Redirect::to("/my"),
         )
             .into_response(),
-        Err(error) if error.status() == StatusCode::UNAUTHORIZED => {
-            login_page(lang, StatusCode::UNAUTHORIZED, Some("login-wrong"))
-        }
-        Err(error)
-            if error.status() == StatusCode::TOO_MANY_REQUESTS
-                || error.code() == "sign_in_busy" =>
-        {
-            // 429 or 503 from the sign-in limits: the same status and Retry-After as the API's.
-            let status = error.status();
-            let retry_after = error
-                .into_response()
-                .headers()
-                .get(header::RETRY_AFTER)
-                .cloned();
-            let mut response = login_page(lang, status, Some("login-too-many"));
-            if let Some(retry_after) = retry_after {
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, retry_after);
+        Err(error) => {
+            match refused_sign_in(error, |status, key| login_page(lang, status, Some(key))) {
+                Ok(form) => form,
+                Err(error) => failed(None, error),
             }
-            response
         }
-        Err(error) => failed(None, error),
     }
 }
 

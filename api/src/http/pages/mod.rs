@@ -107,3 +107,32 @@ pub fn render(status: StatusCode, page: &impl Template) -> Response {
         Err(error) => ApiError::internal(&error).into_response(),
     }
 }
+
+/// What a panel's sign-in form answers when the sign-in is refused: the form again (`form`, given
+/// the status and the catalogue key of what went wrong) for a wrong login (401) and for the
+/// sign-in limits (their 429 or 503, with the API's `Retry-After`); any other problem is given
+/// back for the caller's error page.
+pub fn refused_sign_in(
+    error: ApiError,
+    form: impl Fn(StatusCode, &str) -> Response,
+) -> Result<Response, ApiError> {
+    if error.status() == StatusCode::UNAUTHORIZED {
+        return Ok(form(StatusCode::UNAUTHORIZED, "login-wrong"));
+    }
+    if error.status() != StatusCode::TOO_MANY_REQUESTS && error.code() != "sign_in_busy" {
+        return Err(error);
+    }
+    let status = error.status();
+    let retry_after = error
+        .into_response()
+        .headers()
+        .get(header::RETRY_AFTER)
+        .cloned();
+    let mut response = form(status, "login-too-many");
+    if let Some(retry_after) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, retry_after);
+    }
+    Ok(response)
+}
