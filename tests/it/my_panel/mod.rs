@@ -7,6 +7,7 @@ mod account;
 mod home;
 mod money;
 mod password;
+mod russian;
 mod shop;
 mod support;
 

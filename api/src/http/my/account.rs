@@ -183,7 +183,7 @@ async fn page(
         None
     };
     Ok(AccountPage {
-        layout: session.layout("Your account"),
+        layout: session.layout(session.lang.t("my-account-title")),
         done,
         error,
         me,

@@ -77,7 +77,7 @@ struct MessageLine {
     /// `client` or `staff`.
     side: String,
     /// "You" for the client's side, else "Support".
-    author: &'static str,
+    author: String,
     when: String,
     body: String,
     /// (name, link, size) of each file.
@@ -150,7 +150,7 @@ async fn list_page(
             None
         };
         Ok::<_, ApiError>(TicketsPage {
-            layout: session.layout("Support"),
+            layout: session.layout(session.lang.t("my-support-title")),
             archived,
             tickets,
             form,
@@ -358,11 +358,11 @@ async fn ticket_page(
             .await?
             .into_iter()
             .map(|m| MessageLine {
-                author: if m.author_side == "client" {
-                    "You"
+                author: session.lang.t(if m.author_side == "client" {
+                    "my-you"
                 } else {
-                    "Support"
-                },
+                    "my-support-title"
+                }),
                 side: m.author_side,
                 when: session.zone.time(m.at),
                 body: m.body,
