@@ -69,7 +69,9 @@ async fn scene() -> (TestServer, String, String, String) {
 }
 
 /// The English labels of the pages, as element texts: none may show on a Russian page.
-const ENGLISH: [&str; 16] = [
+const ENGLISH: [&str; 18] = [
+    ">active<",
+    ">bank_transfer<",
     ">Status<",
     ">Type<",
     ">Period<",
@@ -127,7 +129,7 @@ async fn a_user_who_chose_russian_sees_every_my_page_in_russian_with_russian_amo
         ),
         (
             "/my/services",
-            &["Услуги", "Оплачено до", "Заказать услугу", &big],
+            &["Услуги", "Оплачено до", "Заказать услугу", "активно", &big],
         ),
         (
             &service_page,
@@ -141,7 +143,12 @@ async fn a_user_who_chose_russian_sees_every_my_page_in_russian_with_russian_amo
         ),
         (
             "/my/payments",
-            &["Платежи", "Пополнить баланс", "Ваши платежи"],
+            &[
+                "Платежи",
+                "Пополнить баланс",
+                "Ваши платежи",
+                "банковский перевод",
+            ],
         ),
         (
             "/my/expenses",

@@ -14,6 +14,7 @@ use domain::access::ClientUser;
 use domain::notice::{Language, NoticeKind};
 use serde::Deserialize;
 
+use super::shop::named;
 use super::{Session, failed, forbidden, forbidden_form, signed_in};
 use crate::http::auth::throttle::Source;
 use crate::http::error::ApiError;
@@ -159,7 +160,7 @@ async fn page(
                     name: u.name,
                     login: u.login,
                     roles: u.roles.0.join(", "),
-                    status: u.status,
+                    status: named(session.lang, &u.status),
                 })
                 .collect(),
         )

@@ -16,6 +16,7 @@ use projections::statement::MovementFilter;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::shop::named;
 use super::{Session, failed, may_open, message, not_found};
 use crate::http::document::Audience;
 use crate::http::error::ApiError;
@@ -263,8 +264,8 @@ pub(super) async fn invoices(State(state): State<AppState>, headers: HeaderMap) 
             id: row.invoice_id.to_string(),
             total: session.lang.money(row.gross, &row.currency),
             number: row.number.unwrap_or_default(),
-            kind: row.kind,
-            status: row.status,
+            kind: named(session.lang, &row.kind),
+            status: named(session.lang, &row.status),
             issued_on: session.lang.date(row.issued_on),
             due_on: session.lang.date(row.due_on),
         })

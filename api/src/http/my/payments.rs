@@ -21,6 +21,7 @@ use projections::payments::PaymentFilter;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::shop::named;
 use super::{Session, failed, forbidden, forbidden_form, may_open, not_found, signed_in};
 use crate::http::auth::throttle::Source;
 use crate::http::error::ApiError;
@@ -169,8 +170,8 @@ async fn payments_page(
         .into_iter()
         .map(|row| PaymentLine {
             id: row.payment_id.to_string(),
-            status: row.status,
-            method: row.method,
+            status: named(session.lang, &row.status),
+            method: named(session.lang, &row.method),
             amount: session.lang.money(row.amount, &row.currency),
             created: session.zone.time(row.created_at),
         })
@@ -478,9 +479,9 @@ async fn payment_page(
     Ok(Some(PaymentPage {
         layout: session.layout(session.lang.t("my-payment-title")),
         id: row.payment_id.to_string(),
-        status: row.status,
+        status: named(session.lang, &row.status),
         credited,
-        method: row.method,
+        method: named(session.lang, &row.method),
         amount: session.lang.money(row.amount, &row.currency),
         created: session.zone.time(row.created_at),
         proforma,
