@@ -213,3 +213,5 @@ my-password-weak = The password must be at least 8 characters long (and at most 
 my-too-many = Too many attempts; wait a little and try again.
 my-new-password-repeat = The new password again
 my-set-password = Set the password
+my-forgot-title = Forgot your password?
+my-set-password-title = Set a new password

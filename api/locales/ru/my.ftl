@@ -213,3 +213,5 @@ my-password-weak = Пароль должен быть не короче 8 сим
 my-too-many = Слишком много попыток; подождите немного и попробуйте снова.
 my-new-password-repeat = Новый пароль ещё раз
 my-set-password = Установить пароль
+my-forgot-title = Забыли пароль?
+my-set-password-title = Новый пароль

@@ -213,4 +213,17 @@ async fn a_user_who_chose_russian_sees_every_my_page_in_russian_with_russian_amo
         "{}",
         payments.body
     );
+    // Signed out, the password reset page follows the browser's language.
+    let reset = super::client()
+        .get(format!("{}/my/password-reset", server.url))
+        .header("accept-language", "ru-RU,ru;q=0.9")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(reset.contains("Забыли пароль?"), "{reset}");
+    assert!(reset.contains("Отправить ссылку"), "{reset}");
+    assert!(!reset.contains(">Send the link<"), "{reset}");
 }
