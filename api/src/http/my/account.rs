@@ -231,10 +231,8 @@ pub(super) async fn change_password(
         return forbidden(&session);
     }
     if form.new != form.again {
-        let error = ApiError::unprocessable(
-            "passwords_differ",
-            "The two new passwords are not the same.",
-        );
+        let error =
+            ApiError::unprocessable("passwords_differ", session.lang.t("my-passwords-differ"));
         return refused(&state, &session, error).await;
     }
     let login = match user_of(&state, &session).await {
