@@ -9,6 +9,7 @@ mod isolation;
 mod journey;
 mod money;
 mod password;
+mod russian;
 mod shop;
 mod support;
 

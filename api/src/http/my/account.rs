@@ -14,6 +14,7 @@ use domain::access::ClientUser;
 use domain::notice::{Language, NoticeKind};
 use serde::Deserialize;
 
+use super::shop::named;
 use super::{Session, failed, forbidden, forbidden_form, signed_in};
 use crate::http::auth::throttle::Source;
 use crate::http::error::ApiError;
@@ -159,7 +160,7 @@ async fn page(
                     name: u.name,
                     login: u.login,
                     roles: u.roles.0.join(", "),
-                    status: u.status,
+                    status: named(session.lang, &u.status),
                 })
                 .collect(),
         )
@@ -183,7 +184,7 @@ async fn page(
         None
     };
     Ok(AccountPage {
-        layout: session.layout("Your account"),
+        layout: session.layout(session.lang.t("my-account-title")),
         done,
         error,
         me,
@@ -230,10 +231,8 @@ pub(super) async fn change_password(
         return forbidden(&session);
     }
     if form.new != form.again {
-        let error = ApiError::unprocessable(
-            "passwords_differ",
-            "The two new passwords are not the same.",
-        );
+        let error =
+            ApiError::unprocessable("passwords_differ", session.lang.t("my-passwords-differ"));
         return refused(&state, &session, error).await;
     }
     let login = match user_of(&state, &session).await {

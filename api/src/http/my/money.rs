@@ -16,11 +16,12 @@ use projections::statement::MovementFilter;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::shop::named;
 use super::{Session, failed, may_open, message, not_found};
 use crate::http::document::Audience;
 use crate::http::error::ApiError;
 use crate::http::extract::Query;
-use crate::http::pages::format::{amount, money, negative};
+use crate::http::pages::format::negative;
 use crate::http::pages::{Layout, render};
 use crate::http::state::AppState;
 
@@ -76,12 +77,12 @@ pub(super) async fn expenses(State(state): State<AppState>, headers: HeaderMap) 
                 description: row.description.clone(),
                 kind: row.kind.clone(),
                 period: format!("{} – {}", row.period_start, row.period_end),
-                list_amount: amount(row.list_amount, c),
-                discount: amount(row.discount, c),
+                list_amount: session.lang.amount(row.list_amount, c),
+                discount: session.lang.amount(row.discount, c),
                 promo_code: row.promo_code.clone().unwrap_or_default(),
-                tax: amount(row.tax, c),
+                tax: session.lang.amount(row.tax, c),
                 tax_rate: row.tax_rate.normalize().to_string(),
-                amount: money(row.amount, c),
+                amount: session.lang.money(row.amount, c),
                 negative: negative(row.amount),
             }
         })
@@ -89,7 +90,7 @@ pub(super) async fn expenses(State(state): State<AppState>, headers: HeaderMap) 
     render(
         StatusCode::OK,
         &ExpensesPage {
-            layout: session.layout("Expenses"),
+            layout: session.layout(session.lang.t("my-expenses-title")),
             expenses,
         },
     )
@@ -199,8 +200,8 @@ async fn statement_page(
             .last()
             .map_or(page.opening, |m| m.balance_after);
         accounts.push(AccountStatement {
-            opening: money(page.opening, c),
-            closing: money(closing, c),
+            opening: session.lang.money(page.opening, c),
+            closing: session.lang.money(closing, c),
             closing_negative: negative(closing),
             movements: page
                 .movements
@@ -209,16 +210,16 @@ async fn statement_page(
                     at: session.zone.time(m.occurred_at),
                     kind: m.kind.clone(),
                     description: m.description.clone(),
-                    amount: amount(m.amount, c),
+                    amount: session.lang.amount(m.amount, c),
                     negative: negative(m.amount),
-                    balance: amount(m.balance_after, c),
+                    balance: session.lang.amount(m.balance_after, c),
                 })
                 .collect(),
             currency: page.currency,
         });
     }
     Ok(StatementPage {
-        layout: session.layout("Statement"),
+        layout: session.layout(session.lang.t("my-statement-title")),
         from: range.from.trim().to_owned(),
         to: range.to.trim().to_owned(),
         accounts,
@@ -261,18 +262,18 @@ pub(super) async fn invoices(State(state): State<AppState>, headers: HeaderMap) 
         .filter(|row| row.number.is_some())
         .map(|row| InvoiceLine {
             id: row.invoice_id.to_string(),
-            total: money(row.gross, &row.currency),
+            total: session.lang.money(row.gross, &row.currency),
             number: row.number.unwrap_or_default(),
-            kind: row.kind,
-            status: row.status,
-            issued_on: row.issued_on.to_string(),
-            due_on: row.due_on.to_string(),
+            kind: named(session.lang, &row.kind),
+            status: named(session.lang, &row.status),
+            issued_on: session.lang.date(row.issued_on),
+            due_on: session.lang.date(row.due_on),
         })
         .collect();
     render(
         StatusCode::OK,
         &InvoicesPage {
-            layout: session.layout("Invoices"),
+            layout: session.layout(session.lang.t("my-invoices-title")),
             invoices,
         },
     )

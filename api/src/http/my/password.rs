@@ -7,7 +7,7 @@
 
 use askama::Template;
 use axum::extract::{Form, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::failed;
 use crate::http::auth::throttle::Source;
 use crate::http::error::ApiError;
+use crate::http::i18n::Lang;
 use crate::http::pages::{Layout, render};
 use crate::http::routes::passwords;
 use crate::http::state::AppState;
@@ -43,15 +44,16 @@ struct ResetPage {
     error: Option<&'static str>,
 }
 
-pub(super) async fn request_form() -> Response {
-    request_page(StatusCode::OK, false, None)
+pub(super) async fn request_form(headers: HeaderMap) -> Response {
+    let lang = super::language(&headers);
+    request_page(lang, StatusCode::OK, false, None)
 }
 
-fn request_page(status: StatusCode, sent: bool, error: Option<String>) -> Response {
+fn request_page(lang: Lang, status: StatusCode, sent: bool, error: Option<String>) -> Response {
     render(
         status,
         &RequestPage {
-            layout: Layout::anonymous("Forgot your password?", "/my"),
+            layout: Layout::anonymous(lang.t("my-forgot-title"), "/my").in_lang(lang),
             sent,
             error,
         },
@@ -68,12 +70,15 @@ pub(super) struct RequestForm {
 pub(super) async fn request(
     State(state): State<AppState>,
     source: Source,
+    headers: HeaderMap,
     Form(form): Form<RequestForm>,
 ) -> Response {
+    let lang = super::language(&headers);
     match passwords::ask(&state, &source, &form.email).await {
-        Ok(()) => request_page(StatusCode::OK, true, None),
+        Ok(()) => request_page(lang, StatusCode::OK, true, None),
         Err(error) => limited(error, |status| {
             request_page(
+                lang,
                 status,
                 false,
                 Some("Too many requests; wait a little and try again.".to_owned()),
@@ -113,6 +118,7 @@ pub(super) struct LinkParams {
 }
 
 fn reset_page(
+    lang: Lang,
     status: StatusCode,
     request_id: Uuid,
     user: &str,
@@ -123,7 +129,7 @@ fn reset_page(
     render(
         status,
         &ResetPage {
-            layout: Layout::anonymous("Set a new password", "/my"),
+            layout: Layout::anonymous(lang.t("my-set-password-title"), "/my").in_lang(lang),
             request_id: request_id.to_string(),
             user: user.to_owned(),
             mac: mac.to_owned(),
@@ -137,10 +143,21 @@ fn reset_page(
 pub(super) async fn reset_form(
     axum::extract::Path(id): axum::extract::Path<String>,
     Query(params): Query<LinkParams>,
+    headers: HeaderMap,
 ) -> Response {
+    let lang = super::language(&headers);
     match Uuid::parse_str(&id) {
-        Ok(id) => reset_page(StatusCode::OK, id, &params.user, &params.mac, false, None),
+        Ok(id) => reset_page(
+            lang,
+            StatusCode::OK,
+            id,
+            &params.user,
+            &params.mac,
+            false,
+            None,
+        ),
         Err(_) => reset_page(
+            lang,
             StatusCode::NOT_FOUND,
             Uuid::nil(),
             "",
@@ -168,10 +185,13 @@ pub(super) async fn reset(
     State(state): State<AppState>,
     source: Source,
     axum::extract::Path(id): axum::extract::Path<String>,
+    headers: HeaderMap,
     Form(form): Form<ResetForm>,
 ) -> Response {
+    let lang = super::language(&headers);
     let (Ok(request_id), Ok(user_id)) = (Uuid::parse_str(&id), Uuid::parse_str(&form.user)) else {
         return reset_page(
+            lang,
             StatusCode::UNPROCESSABLE_ENTITY,
             Uuid::nil(),
             "",
@@ -182,6 +202,7 @@ pub(super) async fn reset(
     };
     let again = |error| {
         reset_page(
+            lang,
             StatusCode::UNPROCESSABLE_ENTITY,
             request_id,
             &form.user,
@@ -199,8 +220,9 @@ pub(super) async fn reset(
         mac: form.mac.clone(),
     };
     match passwords::use_link(&state, &source, &link, &form.password).await {
-        Ok(_) => reset_page(StatusCode::OK, request_id, "", "", true, None),
+        Ok(_) => reset_page(lang, StatusCode::OK, request_id, "", "", true, None),
         Err(error) if error.code() == "reset_link_invalid" => reset_page(
+            lang,
             StatusCode::UNPROCESSABLE_ENTITY,
             request_id,
             "",
@@ -211,6 +233,7 @@ pub(super) async fn reset(
         Err(error) if error.code() == "invalid_password" => again("weak"),
         Err(error) => limited(error, |status| {
             reset_page(
+                lang,
                 status,
                 request_id,
                 &form.user,

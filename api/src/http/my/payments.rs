@@ -21,11 +21,11 @@ use projections::payments::PaymentFilter;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::shop::named;
 use super::{Session, failed, forbidden, forbidden_form, may_open, not_found, signed_in};
 use crate::http::auth::throttle::Source;
 use crate::http::error::ApiError;
 use crate::http::extract::Query;
-use crate::http::pages::format::money;
 use crate::http::pages::render;
 use crate::http::state::AppState;
 use crate::usecases::payments::{CreatePayment, create_payment, start_payment};
@@ -170,9 +170,9 @@ async fn payments_page(
         .into_iter()
         .map(|row| PaymentLine {
             id: row.payment_id.to_string(),
-            status: row.status,
-            method: row.method,
-            amount: money(row.amount, &row.currency),
+            status: named(session.lang, &row.status),
+            method: named(session.lang, &row.method),
+            amount: session.lang.money(row.amount, &row.currency),
             created: session.zone.time(row.created_at),
         })
         .collect();
@@ -202,7 +202,7 @@ async fn payments_page(
         None
     };
     Ok(PaymentsPage {
-        layout: session.layout("Payments"),
+        layout: session.layout(session.lang.t("my-payments-title")),
         payments,
         top_up,
     })
@@ -469,7 +469,7 @@ async fn payment_page(
                 Some(invoice) if invoice.client_id == row.client_id => Proforma::Ready {
                     id: invoice.invoice_id.to_string(),
                     number: invoice.number.unwrap_or_default(),
-                    total: money(invoice.gross, &invoice.currency),
+                    total: session.lang.money(invoice.gross, &invoice.currency),
                 },
                 _ => Proforma::Preparing,
             },
@@ -477,12 +477,12 @@ async fn payment_page(
     };
     let credited = row.credited.is_some();
     Ok(Some(PaymentPage {
-        layout: session.layout("Payment"),
+        layout: session.layout(session.lang.t("my-payment-title")),
         id: row.payment_id.to_string(),
-        status: row.status,
+        status: named(session.lang, &row.status),
         credited,
-        method: row.method,
-        amount: money(row.amount, &row.currency),
+        method: named(session.lang, &row.method),
+        amount: session.lang.money(row.amount, &row.currency),
         created: session.zone.time(row.created_at),
         proforma,
         returned,

@@ -16,11 +16,10 @@ use domain::service::{Service, ServiceAction, ServiceStatus};
 use uuid::Uuid;
 
 use super::shop::{
-    Fields, QuotedAddon, addons_of, field, form_command, key_of, refusal, shown, tariff_of,
+    Fields, QuotedAddon, addons_of, field, form_command, key_of, named, refusal, shown, tariff_of,
 };
 use super::{Session, failed, forbidden, forbidden_form, may_open, not_found, signed_in};
 use crate::http::error::ApiError;
-use crate::http::pages::format::money;
 use crate::http::pages::{Layout, render};
 use crate::http::state::AppState;
 use crate::usecases::services as usecase;
@@ -70,18 +69,21 @@ pub(super) async fn list(State(state): State<AppState>, headers: HeaderMap) -> R
         .into_iter()
         .map(|s| ServiceLine {
             id: s.id.to_string(),
-            price: money(s.price_per_period, &s.currency),
+            price: session.lang.money(s.price_per_period, &s.currency),
             name: s.tariff_name,
-            item_type: s.item_type,
-            status: s.status,
+            item_type: named(session.lang, &s.item_type),
+            status: named(session.lang, &s.status),
             period: s.period,
-            paid_until: s.paid_until.map(|d| d.to_string()).unwrap_or_default(),
+            paid_until: s
+                .paid_until
+                .map(|d| session.lang.date(d))
+                .unwrap_or_default(),
             auto_prolong: s.auto_prolong,
             closing: s.close_at_period_end,
         })
         .collect();
     let page = ServicesPage {
-        layout: session.layout("Services"),
+        layout: session.layout(session.lang.t("my-services-title")),
         services,
         may_order: session.may("POST", LIST),
     };
@@ -180,7 +182,9 @@ async fn service_page(
         Some(ServiceStatus::Active | ServiceStatus::Provisioning)
     );
     let prolong = if session.may("POST", "/v1/services/{id}/prolong") {
-        service.prolong_period().map(|due| shown(due.amount))
+        service
+            .prolong_period()
+            .map(|due| shown(session.lang, due.amount))
     } else {
         None
     };
@@ -222,7 +226,7 @@ async fn service_page(
                 .iter()
                 .map(|a| QuotedAddon {
                     name: a.name.clone(),
-                    price: shown(a.price),
+                    price: shown(session.lang, a.price),
                 })
                 .collect()
         })
@@ -230,11 +234,14 @@ async fn service_page(
     Ok(Some(ServicePage {
         layout: session.layout(row.tariff_name),
         id: row.id.to_string(),
-        price: money(row.price_per_period, &row.currency),
-        item_type: row.item_type,
-        status: row.status,
+        price: session.lang.money(row.price_per_period, &row.currency),
+        item_type: named(session.lang, &row.item_type),
+        status: named(session.lang, &row.status),
         period: row.period,
-        paid_until: row.paid_until.map(|d| d.to_string()).unwrap_or_default(),
+        paid_until: row
+            .paid_until
+            .map(|d| session.lang.date(d))
+            .unwrap_or_default(),
         auto_prolong: row.auto_prolong,
         closing: row.close_at_period_end,
         addons,
@@ -303,14 +310,14 @@ pub(super) async fn change_quote(
         .cloned()
         .collect();
     let page = ChangePage {
-        layout: session.layout("Change tariff"),
+        layout: session.layout(session.lang.t("my-change-title")),
         id: row.id.to_string(),
         from: row.tariff_name,
         to: plan.new_terms().tariff_name.clone(),
-        period_end: plan.period_end().to_string(),
-        credit: shown(figures.credit),
-        charge: shown(figures.charge),
-        missing: figures.missing.map(shown),
+        period_end: session.lang.date(plan.period_end()),
+        credit: shown(session.lang, figures.credit),
+        charge: shown(session.lang, figures.charge),
+        missing: figures.missing.map(|m| shown(session.lang, m)),
         hidden,
         key: Uuid::now_v7().to_string(),
         csrf: session.csrf(),

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::{Session, failed, forbidden, forbidden_form, may_open, message, not_found};
 use crate::http::error::ApiError;
-use crate::http::pages::format::money;
+use crate::http::i18n::Lang;
 use crate::http::pages::{Layout, render};
 use crate::http::state::AppState;
 use crate::usecases::services as usecase;
@@ -34,9 +34,20 @@ pub(super) fn field<'a>(fields: &'a Fields, name: &str) -> &'a str {
         .map_or("", |(_, value)| value.trim())
 }
 
+/// A status or kind code (`active`, `bank_transfer`, ...) in the page's language: the catalogue's
+/// `code-…` text, else the code itself.
+pub(super) fn named(lang: Lang, code: &str) -> String {
+    let key = format!("code-{}", code.replace('_', "-"));
+    if lang.has(&key) {
+        lang.t(&key)
+    } else {
+        code.to_owned()
+    }
+}
+
 /// Shows `money` as the panel does.
-pub(super) fn shown(amount: Money) -> String {
-    money(amount.amount(), amount.currency().code())
+pub(super) fn shown(lang: Lang, amount: Money) -> String {
+    lang.money(amount.amount(), amount.currency().code())
 }
 
 /// The page of a refusal: the problem's detail with its status (4xx), nothing written; a server
@@ -127,7 +138,7 @@ pub(super) struct PriceLine {
 }
 
 /// The prices of `prices` in `currency`, in the order of the periods.
-fn prices_in(prices: &[PeriodPrice], currency: Currency) -> Vec<PriceLine> {
+fn prices_in(lang: Lang, prices: &[PeriodPrice], currency: Currency) -> Vec<PriceLine> {
     let mut lines: Vec<&PeriodPrice> = prices
         .iter()
         .filter(|p| p.price.currency() == currency)
@@ -137,7 +148,7 @@ fn prices_in(prices: &[PeriodPrice], currency: Currency) -> Vec<PriceLine> {
         .into_iter()
         .map(|p| PriceLine {
             period: p.period.as_str().to_owned(),
-            price: shown(p.price),
+            price: shown(lang, p.price),
         })
         .collect()
 }
@@ -157,7 +168,7 @@ pub(super) struct AddonInput {
 }
 
 /// The add-ons of `tariff` as inputs, priced in `currency`.
-pub(super) fn addon_inputs(tariff: &Tariff, currency: Currency) -> Vec<AddonInput> {
+pub(super) fn addon_inputs(lang: Lang, tariff: &Tariff, currency: Currency) -> Vec<AddonInput> {
     tariff
         .addons()
         .iter()
@@ -183,9 +194,9 @@ pub(super) fn addon_inputs(tariff: &Tariff, currency: Currency) -> Vec<AddonInpu
                     input.unit.clone_from(unit);
                     input.min = *min;
                     input.max = *max;
-                    input.prices = prices_in(prices, currency);
+                    input.prices = prices_in(lang, prices, currency);
                 }
-                AddonKind::Toggle { prices } => input.prices = prices_in(prices, currency),
+                AddonKind::Toggle { prices } => input.prices = prices_in(lang, prices, currency),
                 AddonKind::Choice { options } => {
                     input.kind = "choice";
                     input.options = options
@@ -194,7 +205,7 @@ pub(super) fn addon_inputs(tariff: &Tariff, currency: Currency) -> Vec<AddonInpu
                             (
                                 o.code.as_str().to_owned(),
                                 o.name.clone(),
-                                prices_in(&o.prices, currency),
+                                prices_in(lang, &o.prices, currency),
                             )
                         })
                         .collect();
@@ -260,7 +271,7 @@ async fn catalog_page(state: &AppState, session: &Session) -> Result<CatalogPage
         if tariff.is_archived() || !tariff.is_created() {
             continue;
         }
-        let prices = prices_in(tariff.prices(), currency);
+        let prices = prices_in(session.lang, tariff.prices(), currency);
         let mut other: Vec<String> = tariff
             .prices()
             .iter()
@@ -277,8 +288,8 @@ async fn catalog_page(state: &AppState, session: &Session) -> Result<CatalogPage
                 .setup_fees()
                 .iter()
                 .find(|fee| fee.currency() == currency && fee.is_positive())
-                .map(|fee| shown(*fee)),
-            addons: addon_inputs(&tariff, currency),
+                .map(|fee| shown(session.lang, *fee)),
+            addons: addon_inputs(session.lang, &tariff, currency),
             other_currencies: if prices.is_empty() { other } else { Vec::new() },
             prices,
         };
@@ -292,7 +303,7 @@ async fn catalog_page(state: &AppState, session: &Session) -> Result<CatalogPage
     }
     groups.sort_by(|a, b| a.item_type.cmp(&b.item_type));
     Ok(CatalogPage {
-        layout: session.layout("Order"),
+        layout: session.layout(session.lang.t("my-order-title")),
         currency: currency.code().to_owned(),
         groups,
     })
@@ -391,33 +402,33 @@ pub(super) async fn quote(
     };
     let terms = &quote.terms;
     let page = QuotePage {
-        layout: session.layout("Confirm the order"),
+        layout: session.layout(session.lang.t("my-quote-title")),
         tariff_name: terms.tariff_name.clone(),
         period: terms.period.as_str().to_owned(),
-        period_start: quote.due.period_start.to_string(),
-        period_end: quote.due.period_end.to_string(),
-        base_price: shown(terms.base_price),
+        period_start: session.lang.date(quote.due.period_start),
+        period_end: session.lang.date(quote.due.period_end),
+        base_price: shown(session.lang, terms.base_price),
         addons: terms
             .addons
             .iter()
             .map(|a| QuotedAddon {
                 name: a.name.clone(),
-                price: shown(a.price),
+                price: shown(session.lang, a.price),
             })
             .collect(),
         setup_fee: terms
             .setup_fee
             .is_positive()
-            .then(|| shown(terms.setup_fee)),
-        list_amount: shown(quote.due.list_amount),
-        discount: quote.due.discount.map(shown),
+            .then(|| shown(session.lang, terms.setup_fee)),
+        list_amount: shown(session.lang, quote.due.list_amount),
+        discount: quote.due.discount.map(|m| shown(session.lang, m)),
         promo_code: order
             .promo_code
             .as_ref()
             .map(|c| c.as_str().to_owned())
             .unwrap_or_default(),
-        charge: shown(quote.charge),
-        missing: quote.missing.map(shown),
+        charge: shown(session.lang, quote.charge),
+        missing: quote.missing.map(|m| shown(session.lang, m)),
         hidden: order_fields(&fields),
         key: Uuid::now_v7().to_string(),
         csrf: session.csrf(),
@@ -493,8 +504,8 @@ pub(super) async fn order(
         Ok(Err(missing)) => render(
             StatusCode::UNPROCESSABLE_ENTITY,
             &ShortPage {
-                layout: session.layout("Not enough money"),
-                missing: shown(missing),
+                layout: session.layout(session.lang.t("my-short-title")),
+                missing: shown(session.lang, missing),
             },
         ),
         Err(error) => refusal(&session, error),

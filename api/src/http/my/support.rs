@@ -14,6 +14,7 @@ use projections::support::TicketFilter;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::shop::named;
 use super::{Session, failed, forbidden_form, may_open, not_found};
 use crate::http::answer::accepted_id;
 use crate::http::error::ApiError;
@@ -78,7 +79,7 @@ struct MessageLine {
     /// `client` or `staff`.
     side: String,
     /// "You" for the client's side, else "Support".
-    author: &'static str,
+    author: String,
     when: String,
     body: String,
     /// (name, link, size) of each file.
@@ -131,7 +132,7 @@ async fn list_page(
         .map(|t| TicketLine {
             id: t.ticket_id.to_string(),
             subject: t.subject,
-            status: t.status,
+            status: named(session.lang, &t.status),
             updated: session.zone.time(t.updated_at),
         })
         .collect();
@@ -151,7 +152,7 @@ async fn list_page(
             None
         };
         Ok::<_, ApiError>(TicketsPage {
-            layout: session.layout("Support"),
+            layout: session.layout(session.lang.t("my-support-title")),
             archived,
             tickets,
             form,
@@ -363,11 +364,11 @@ async fn ticket_page(
             .await?
             .into_iter()
             .map(|m| MessageLine {
-                author: if m.author_side == "client" {
-                    "You"
+                author: session.lang.t(if m.author_side == "client" {
+                    "my-you"
                 } else {
-                    "Support"
-                },
+                    "my-support-title"
+                }),
                 side: m.author_side,
                 when: session.zone.time(m.at),
                 body: m.body,
@@ -388,7 +389,7 @@ async fn ticket_page(
         Ok::<_, ApiError>(Some(TicketPage {
             layout: session.layout(ticket.subject),
             id: id.to_string(),
-            status: ticket.status,
+            status: named(session.lang, &ticket.status),
             opened: session.zone.time(ticket.opened_at),
             messages,
             csrf: session.csrf(),
