@@ -147,14 +147,7 @@ async fn journey(shop: &Shop, language: &str, name: &str) {
     browser.screenshot_in(SCREENSHOTS, &shot("top-up")).await;
     browser.click("#pay").await;
     let address = browser.address_with("/my/payments/0").await;
-    let payment = address
-        .split("/my/payments/")
-        .nth(1)
-        .unwrap()
-        .split(['?', '/'])
-        .next()
-        .unwrap()
-        .to_owned();
+    let payment = id_after(&address, "/my/payments/");
     reload_until(&browser, &address, "#proforma-pdf").await;
     browser.screenshot_in(SCREENSHOTS, &shot("proforma")).await;
     let pdf_link = browser.attribute("#proforma-pdf", "href").await;
@@ -207,14 +200,7 @@ async fn journey(shop: &Shop, language: &str, name: &str) {
         .await;
     browser.click("#confirm button").await;
     let service_page = browser.address_with("/my/services/0").await;
-    let service = service_page
-        .split("/my/services/")
-        .nth(1)
-        .unwrap()
-        .split(['?', '/'])
-        .next()
-        .unwrap()
-        .to_owned();
+    let service = id_after(&service_page, "/my/services/");
     browser.screenshot_in(SCREENSHOTS, &shot("service")).await;
     let expenses = crate::panel::read(server, &format!("/v1/clients/{client}/expenses")).await;
     let charged = api_amount(&expenses["items"][0]["amount"]);
@@ -274,14 +260,7 @@ async fn journey(shop: &Shop, language: &str, name: &str) {
     browser.type_into("#files", file.to_str().unwrap()).await;
     browser.click("#send-ticket").await;
     let ticket_page = browser.address_with("/my/tickets/0").await;
-    let ticket = ticket_page
-        .split("/my/tickets/")
-        .nth(1)
-        .unwrap()
-        .split(['?', '/'])
-        .next()
-        .unwrap()
-        .to_owned();
+    let ticket = id_after(&ticket_page, "/my/tickets/");
     let view = crate::panel::read(server, &format!("/v1/tickets/{ticket}")).await;
     assert_eq!(
         view["messages"][0]["attachments"][0]["size_bytes"],
@@ -313,6 +292,18 @@ async fn journey(shop: &Shop, language: &str, name: &str) {
     browser.screenshot_in(SCREENSHOTS, &shot("ticket")).await;
     let _ = std::fs::remove_file(&file);
     browser.quit().await;
+}
+
+/// The id after `prefix` in a panel address such as `…/my/services/{id}?at=9`.
+fn id_after(address: &str, prefix: &str) -> String {
+    address
+        .split(prefix)
+        .nth(1)
+        .unwrap()
+        .split(['?', '/'])
+        .next()
+        .unwrap()
+        .to_owned()
 }
 
 async fn browser_address(browser: &Browser) -> String {

@@ -15,7 +15,7 @@ use domain::notice::{Language, NoticeKind};
 use serde::Deserialize;
 
 use super::shop::named;
-use super::{Session, failed, forbidden, forbidden_form, signed_in};
+use super::{Session, failed, forbidden, posted, signed_in};
 use crate::http::auth::throttle::Source;
 use crate::http::error::ApiError;
 use crate::http::pages::{Layout, render};
@@ -220,13 +220,10 @@ pub(super) async fn change_password(
     headers: HeaderMap,
     Form(form): Form<PasswordForm>,
 ) -> Response {
-    let session = match signed_in(&state, &headers).await {
+    let session = match posted(&state, &headers, &form.csrf).await {
         Ok(session) => session,
-        Err(redirect) => return redirect,
+        Err(answer) => return answer,
     };
-    if !session.verify(&form.csrf) {
-        return forbidden_form(&session);
-    }
     if !session.may("POST", "/v1/auth/password") {
         return forbidden(&session);
     }
@@ -288,13 +285,10 @@ pub(super) async fn set_preferences(
     headers: HeaderMap,
     Form(form): Form<PreferencesForm>,
 ) -> Response {
-    let session = match signed_in(&state, &headers).await {
+    let session = match posted(&state, &headers, &form.csrf).await {
         Ok(session) => session,
-        Err(redirect) => return redirect,
+        Err(answer) => return answer,
     };
-    if !session.verify(&form.csrf) {
-        return forbidden_form(&session);
-    }
     let saved = crate::usecases::access::set_preferences(
         &state,
         &session.principal,
@@ -315,13 +309,10 @@ pub(super) async fn set_subscriptions(
     headers: HeaderMap,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let session = match signed_in(&state, &headers).await {
+    let session = match posted(&state, &headers, field(&form, "csrf")).await {
         Ok(session) => session,
-        Err(redirect) => return redirect,
+        Err(answer) => return answer,
     };
-    if !session.verify(field(&form, "csrf")) {
-        return forbidden_form(&session);
-    }
     if !session.may("PUT", "/v1/clients/{id}/notice-settings") {
         return forbidden(&session);
     }
@@ -363,13 +354,10 @@ pub(super) async fn add_user(
     headers: HeaderMap,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let session = match signed_in(&state, &headers).await {
+    let session = match posted(&state, &headers, field(&form, "csrf")).await {
         Ok(session) => session,
-        Err(redirect) => return redirect,
+        Err(answer) => return answer,
     };
-    if !session.verify(field(&form, "csrf")) {
-        return forbidden_form(&session);
-    }
     if !session.may("POST", "/v1/clients/{id}/users") {
         return forbidden(&session);
     }

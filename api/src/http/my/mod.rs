@@ -243,6 +243,17 @@ async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Session, Res
         .ok_or_else(|| Redirect::to("/my/login").into_response())
 }
 
+/// The session of a form's POST: signed in (else the sign-in form's redirect) and carrying the
+/// session's CSRF token (else the 403 page, and nothing runs).
+async fn posted(state: &AppState, headers: &HeaderMap, csrf: &str) -> Result<Session, Response> {
+    let session = signed_in(state, headers).await?;
+    if session.verify(csrf) {
+        Ok(session)
+    } else {
+        Err(forbidden_form(&session))
+    }
+}
+
 /// A page that says `text`, with `status`, inside the session's layout (or the anonymous one).
 fn message(session: Option<&Session>, status: StatusCode, title: &str, text: &str) -> Response {
     let layout = session.map_or_else(|| Layout::anonymous(title, "/my"), |s| s.layout(title));
@@ -325,13 +336,10 @@ async fn set_time_zone(
     headers: HeaderMap,
     axum::extract::Form(form): axum::extract::Form<ZoneForm>,
 ) -> Response {
-    let session = match signed_in(&state, &headers).await {
+    let session = match posted(&state, &headers, &form.csrf).await {
         Ok(session) => session,
-        Err(redirect) => return redirect,
+        Err(answer) => return answer,
     };
-    if !session.verify(&form.csrf) {
-        return forbidden_form(&session);
-    }
     let Some(zone) = Zone::parse(&form.zone) else {
         return message(
             Some(&session),
@@ -383,13 +391,10 @@ async fn set_language(
     headers: HeaderMap,
     axum::extract::Form(form): axum::extract::Form<LanguageForm>,
 ) -> Response {
-    let session = match signed_in(&state, &headers).await {
+    let session = match posted(&state, &headers, &form.csrf).await {
         Ok(session) => session,
-        Err(redirect) => return redirect,
+        Err(answer) => return answer,
     };
-    if !session.verify(&form.csrf) {
-        return forbidden_form(&session);
-    }
     let lang = Lang::of_tag(&form.language);
     if matches!(session.principal, Principal::Client { acting: false, .. }) {
         let saved = crate::usecases::access::set_preferences(

@@ -22,7 +22,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::shop::named;
-use super::{Session, failed, forbidden, forbidden_form, may_open, not_found, signed_in};
+use super::{Session, failed, forbidden, may_open, not_found, posted};
 use crate::http::auth::throttle::Source;
 use crate::http::error::ApiError;
 use crate::http::extract::Query;
@@ -259,13 +259,10 @@ pub(super) async fn top_up(
     source: Source,
     Form(form): Form<TopUpForm>,
 ) -> Response {
-    let session = match signed_in(&state, &headers).await {
+    let session = match posted(&state, &headers, &form.csrf).await {
         Ok(session) => session,
-        Err(redirect) => return redirect,
+        Err(answer) => return answer,
     };
-    if !session.verify(&form.csrf) {
-        return forbidden_form(&session);
-    }
     if !may_pay(&session) {
         return forbidden(&session);
     }

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::shop::{
     Fields, QuotedAddon, addons_of, field, form_command, key_of, named, refusal, shown, tariff_of,
 };
-use super::{Session, failed, forbidden, forbidden_form, may_open, not_found, signed_in};
+use super::{Session, failed, forbidden, may_open, not_found, posted, signed_in};
 use crate::http::error::ApiError;
 use crate::http::pages::{Layout, render};
 use crate::http::state::AppState;
@@ -339,13 +339,10 @@ pub(super) async fn act(
     Path((id, action)): Path<(String, String)>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let session = match signed_in(&state, &headers).await {
+    let session = match posted(&state, &headers, field(&fields, "csrf")).await {
         Ok(session) => session,
-        Err(redirect) => return redirect,
+        Err(answer) => return answer,
     };
-    if !session.verify(field(&fields, "csrf")) {
-        return forbidden_form(&session);
-    }
     let (method, route) = match action.as_str() {
         "prolong" => ("POST", "/v1/services/{id}/prolong"),
         "close" => ("POST", "/v1/services/{id}/close"),

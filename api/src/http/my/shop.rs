@@ -116,19 +116,12 @@ pub(super) fn form_command(
     key: Uuid,
     route: String,
 ) -> crate::http::extract::Command {
-    let mut context = session.principal.context();
-    context.idempotency_key = Some(key.to_string());
-    crate::http::extract::Command::of_form(context, route)
+    crate::http::pages::forms::keyed_command(session.principal.context(), key, route)
 }
 
 /// The form's idempotency key.
 pub(super) fn key_of(fields: &Fields) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(field(fields, "key")).map_err(|_| {
-        ApiError::unprocessable(
-            "invalid_form",
-            "the form has no idempotency key; reload the page and send it again",
-        )
-    })
+    crate::http::pages::forms::form_key(field(fields, "key"))
 }
 
 /// One price of a period.

@@ -41,18 +41,28 @@ pub fn new_key() -> String {
 /// by the signed-in person (`context`, from its principal), with the form's key as its
 /// `Idempotency-Key`.
 pub fn command(
-    mut context: CommandContext,
+    context: CommandContext,
     fields: &Fields,
     route: String,
 ) -> Result<Command, ApiError> {
-    let key = Uuid::parse_str(fields.key.trim()).map_err(|_| {
+    Ok(keyed_command(context, form_key(&fields.key)?, route))
+}
+
+/// A form's idempotency key, the UUID [`new_key`] rendered into it.
+pub fn form_key(text: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(text.trim()).map_err(|_| {
         ApiError::unprocessable(
             "invalid_form",
             "the form has no idempotency key; reload the page and send it again",
         )
-    })?;
+    })
+}
+
+/// The command standing for `route`, made by `context`'s actor, with the form's `key` as its
+/// `Idempotency-Key` (for a form whose key is also the id of what it makes).
+pub fn keyed_command(mut context: CommandContext, key: Uuid, route: String) -> Command {
     context.idempotency_key = Some(key.to_string());
-    Ok(Command::of_form(context, route))
+    Command::of_form(context, route)
 }
 
 /// The API's request type `T` from a form's fields (`json` as the API would take it): the same
