@@ -10,8 +10,11 @@
 //! shows, so a user sees exactly what it could read over the API. An id of another client's
 //! service, invoice or ticket in a `/my` URL answers 404, as the API does.
 //!
-//! `login` signs in and out; `home` is the first page (balances, credit limits, what is due
-//! next, announcements, answered tickets); `support` the client's tickets.
+//! `login` signs in and out; `password` resets a forgotten password; `home` is the first page
+//! (balances, credit limits, what is due next, announcements, answered tickets); `shop` orders
+//! and `services` manages services; `payments` tops up and `money` shows expenses, the statement
+//! and invoices; `support` holds the client's tickets; `account` the user's preferences, password,
+//! payers, users and subscriptions.
 
 mod account;
 mod home;
