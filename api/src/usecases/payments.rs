@@ -195,7 +195,7 @@ pub async fn create_payment(
 
 /// Who asks for a payment, as the `Payment` aggregate weighs it: a client's own user, or staff
 /// (staff acting as the client, an administrator, a service token, a process).
-fn initiator(context: &CommandContext) -> Initiator {
+pub(crate) fn initiator(context: &CommandContext) -> Initiator {
     match context.actor {
         eventstore::metadata::Actor::User(_) => Initiator::Client,
         _ => Initiator::Staff,
