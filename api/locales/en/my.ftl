@@ -267,5 +267,5 @@ my-problem-ticket-files-full = This ticket holds 20 of your files already, the m
 my-problem-too-many-attachments = Too many files: a message takes at most 5.
 my-problem-too-precise = The amount has more decimals than its currency allows.
 my-problem-unknown-currency = This currency is not known.
-my-problem-unsupported-attachment = This kind of file cannot be attached; send text, a PDF or an image.
+my-problem-unsupported-attachment = This file cannot be attached ({ $detail }); send text, a PDF or an image.
 my-problem-wrong-password = This is not your current password.

@@ -267,5 +267,5 @@ my-problem-ticket-files-full = В этом обращении уже 20 ваши
 my-problem-too-many-attachments = Слишком много файлов: к сообщению можно приложить не больше 5.
 my-problem-too-precise = В сумме больше знаков после запятой, чем допускает валюта.
 my-problem-unknown-currency = Такая валюта неизвестна.
-my-problem-unsupported-attachment = Такой файл нельзя приложить; отправьте текст, PDF или изображение.
+my-problem-unsupported-attachment = Этот файл нельзя приложить ({ $detail }); отправьте текст, PDF или изображение.
 my-problem-wrong-password = Это не ваш текущий пароль.

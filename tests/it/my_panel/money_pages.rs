@@ -15,7 +15,7 @@ use super::{MyPanel, PASSWORD, user};
 fn link(html: &str, id: &str) -> Option<String> {
     let at = html.find(&format!("id=\"{id}\" href=\""))?;
     let rest = &html[at + format!("id=\"{id}\" href=\"").len()..];
-    Some(rest.split('"').next().unwrap().replace("&amp;", "&"))
+    Some(rest.split('"').next().unwrap().replace("&#38;", "&"))
 }
 
 /// The pager's count.
@@ -93,7 +93,7 @@ async fn payments_and_the_statement_page_by_keyset_with_n_of_m_and_name_the_kind
         .split('"')
         .next()
         .unwrap()
-        .replace("&amp;", "&");
+        .replace("&#38;", "&");
     assert!(next.contains("currency=EUR"), "{next}");
     let rest = my.get(&next).await;
     assert!(rest.body.contains(">1 of 3<"), "{}", rest.body);

@@ -1,7 +1,8 @@
 //! The API's problems in the page's language: one table from a problem's stable `code` to a
 //! catalogue key (`api/locales/*/my.ftl`, `my-problem-…`), read by every form of the panel that
 //! shows a refusal (top-up, order, tariff change, ticket, password). A code without a key shows
-//! the problem's English detail, as the API answers it.
+//! the problem's English detail, as the API answers it; a text may quote it (`{ $detail }`) where
+//! it names what only the request knows (which file).
 
 use crate::http::error::ApiError;
 use crate::http::i18n::Lang;
@@ -89,10 +90,13 @@ fn key_of(code: &str) -> Option<&'static str> {
         .map(|(_, key)| *key)
 }
 
-/// What the panel says for `error` in `lang`: its catalogue text, else the API's (English)
-/// detail.
+/// What the panel says for `error` in `lang`: its catalogue text (which may quote the API's
+/// detail as `{ $detail }`), else the API's (English) detail.
 pub(crate) fn text(lang: Lang, error: &ApiError) -> String {
-    key_of(error.code()).map_or_else(|| error.detail().to_owned(), |key| lang.t(key))
+    key_of(error.code()).map_or_else(
+        || error.detail().to_owned(),
+        |key| lang.t_with(key, &[("detail", error.detail().into())]),
+    )
 }
 
 /// The refusal of `form` for `error`, said in `lang`.
