@@ -15,7 +15,7 @@ use super::{MyPanel, PASSWORD, user};
 fn link(html: &str, id: &str) -> Option<String> {
     let at = html.find(&format!("id=\"{id}\" href=\""))?;
     let rest = &html[at + format!("id=\"{id}\" href=\"").len()..];
-    Some(rest.split('"').next().unwrap().replace("&#38;", "&"))
+    Some(rest.split('"').next()?.replace("&#38;", "&"))
 }
 
 /// The pager's count.
