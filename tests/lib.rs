@@ -191,6 +191,18 @@ impl TestServer {
         smtp_url: Option<&str>,
         sign_in: SignInConfig,
     ) -> TestServer {
+        Self::start_public(db, clock, smtp_url, sign_in, None).await
+    }
+
+    /// A server configured like [`TestServer::start_configured`] that clients reach at
+    /// `public_url` (`BILLING_PUBLIC_URL`).
+    pub async fn start_public(
+        db: TestDb,
+        clock: Arc<dyn Clock>,
+        smtp_url: Option<&str>,
+        sign_in: SignInConfig,
+        public_url: Option<&str>,
+    ) -> TestServer {
         let mailer =
             projections::notify::Mailer::new(smtp_url, "Test Hosting <billing@example.com>")
                 .expect("SMTP settings");
@@ -204,6 +216,7 @@ impl TestServer {
                 query_wait: Duration::from_secs(10),
                 mailer,
                 sign_in,
+                public_url: public_url.map(str::to_owned),
             },
         )
         .await

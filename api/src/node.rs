@@ -41,6 +41,10 @@ pub struct ServerConfig {
     pub mailer: projections::notify::Mailer,
     /// The limits on sign-ins and whether a reverse proxy's headers are believed.
     pub sign_in: SignInConfig,
+    /// Where clients reach this node (`BILLING_PUBLIC_URL`, such as
+    /// `https://billing.example.com`): the origin of the addresses a card gateway sends them
+    /// back to. `None`: the request's own `Host`.
+    pub public_url: Option<String>,
 }
 
 /// Connections of the projection workers' own pool: two for the read models' group worker (a
@@ -159,6 +163,7 @@ pub async fn start(
         metrics: crate::telemetry::metrics(),
         sign_in: Arc::new(Throttle::new(config.sign_in.clone())),
         forms: crate::http::dashboard::forms::FormSecret::derived_from(&config.admin_token),
+        public_url: config.public_url.clone(),
     });
     let (stop, stopped) = watch::channel(false);
     let workers = config.run_projections.then(|| {

@@ -632,6 +632,7 @@ impl World {
                         invoice_id: None,
                         created_on: today,
                         payer_id: None,
+                        initiated_by: domain::payment::Initiator::Staff,
                     },
                     PaymentCommand::ConfirmPayment {
                         external_id: None,

@@ -19,7 +19,8 @@ impl Projection for Companies {
     }
 
     fn version(&self) -> i32 {
-        1
+        // 2: payment methods keep their redirect address template.
+        2
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -95,20 +96,22 @@ async fn apply(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), Project
             kind,
             display_name,
             enabled,
-            ..
+            redirect_url,
         } => {
             sqlx::query(
-                "INSERT INTO payment_methods (company_id, method, kind, display_name, enabled)
-                 VALUES ($1::uuid, $2, $3, $4, $5)
+                "INSERT INTO payment_methods (company_id, method, kind, display_name, enabled,
+                                              redirect_url)
+                 VALUES ($1::uuid, $2, $3, $4, $5, $6)
                  ON CONFLICT (company_id, method) DO UPDATE
                     SET kind = excluded.kind, display_name = excluded.display_name,
-                        enabled = excluded.enabled",
+                        enabled = excluded.enabled, redirect_url = excluded.redirect_url",
             )
             .bind(id)
             .bind(method.as_str())
             .bind(kind.as_str())
             .bind(display_name)
             .bind(enabled)
+            .bind(redirect_url)
             .execute(&mut *tx)
             .await?;
             sqlx::query("UPDATE companies SET position = $2 WHERE company_id = $1::uuid")
@@ -161,6 +164,9 @@ pub struct PaymentMethodRow {
     pub display_name: String,
     /// Whether it is offered.
     pub enabled: bool,
+    /// For a card gateway, where the customer panel sends the client to pay (a template with
+    /// `{payment_id}` and `{return_url}`).
+    pub redirect_url: Option<String>,
 }
 
 const COMPANY_COLUMNS: &str = "company_id, provider_id, name, country, vat_number, address, \
@@ -211,7 +217,7 @@ pub async fn payment_methods(
         return Ok(Vec::new());
     }
     sqlx::query_as(
-        "SELECT company_id, method, kind, display_name, enabled FROM payment_methods
+        "SELECT company_id, method, kind, display_name, enabled, redirect_url FROM payment_methods
           WHERE company_id = ANY($1) ORDER BY company_id, method",
     )
     .bind(companies)

@@ -286,6 +286,45 @@ pub async fn of_client(
     .await
 }
 
+/// The client's expenses before the position `before` (all when `None`), newest first, at most
+/// `limit`: the pages of a client's own list, which starts with its latest. Reads `balances`
+/// too, for the accounts of the client.
+pub async fn latest_of_client(
+    pool: &sqlx::PgPool,
+    client_id: Uuid,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<ExpenseRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT e.expense_id, e.service_id, e.kind, e.period_start, e.period_end, e.amount,
+                coalesce(e.list_amount, e.amount) AS list_amount, e.discount, e.promo_code,
+                e.tax, e.tax_rate, e.currency, e.description, e.occurred_at, e.position
+           FROM expenses e
+           JOIN balances b ON b.account_id = e.account_id
+          WHERE b.client_id = $1
+            AND ($2::bigint IS NULL OR e.position < $2)
+          ORDER BY e.position DESC
+          LIMIT $3",
+    )
+    .bind(client_id)
+    .bind(before)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// How many expenses the client has. Reads `balances` too, for the accounts of the client.
+pub async fn count_of_client(pool: &sqlx::PgPool, client_id: Uuid) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM expenses e
+           JOIN balances b ON b.account_id = e.account_id
+          WHERE b.client_id = $1",
+    )
+    .bind(client_id)
+    .fetch_one(pool)
+    .await
+}
+
 /// What an expense charged, on which account: what a correction needs.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ChargedRow {

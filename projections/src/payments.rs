@@ -402,6 +402,39 @@ pub async fn list(
     .await
 }
 
+/// Payments matching `filter` before the keyset cursor `before` (creation time, id), newest
+/// first, at most `limit`: the pages of a client's own list, which starts with its latest.
+pub async fn list_newest(
+    pool: &sqlx::PgPool,
+    filter: &PaymentFilter,
+    before: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> Result<Vec<PaymentRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {PAYMENT_COLUMNS} FROM payments
+          WHERE ($1::uuid IS NULL OR client_id = $1)
+            AND ($2::text IS NULL OR status = $2)
+            AND ($3::text IS NULL OR method = $3)
+            AND ($4::uuid IS NULL OR company_id = $4)
+            AND ($5::timestamptz IS NULL OR created_at >= $5)
+            AND ($6::timestamptz IS NULL OR created_at < $6)
+            AND ($7::timestamptz IS NULL OR (created_at, payment_id) < ($7, $8))
+          ORDER BY created_at DESC, payment_id DESC
+          LIMIT $9"
+    ))
+    .bind(filter.client_id)
+    .bind(&filter.status)
+    .bind(&filter.method)
+    .bind(filter.company_id)
+    .bind(filter.from)
+    .bind(filter.to)
+    .bind(before.map(|(at, _)| at))
+    .bind(before.map(|(_, id)| id))
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
 /// The payments `filter` matches, counted and summed per currency paid.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PaymentTotals {

@@ -414,6 +414,27 @@ pub async fn movements(
     .await
 }
 
+/// How many movements of the account `filter` matches, whatever its cursor and limit.
+pub async fn count(
+    pool: &sqlx::PgPool,
+    account_id: Uuid,
+    filter: MovementFilter,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM account_movements
+          WHERE account_id = $1
+            AND ($2::timestamptz IS NULL OR occurred_at >= $2)
+            AND ($3::timestamptz IS NULL OR occurred_at < $3)
+            AND ($4::timestamptz IS NULL OR occurred_at <= $4)",
+    )
+    .bind(account_id)
+    .bind(filter.from)
+    .bind(filter.to)
+    .bind(filter.as_of)
+    .fetch_one(pool)
+    .await
+}
+
 /// The balance after the account's last movement before `position`, if there is one.
 pub async fn balance_before(
     pool: &sqlx::PgPool,

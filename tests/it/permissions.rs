@@ -88,6 +88,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("POST /v1/payments/{id}/cancel", "2332231"),
     ("POST /v1/payments/{id}/refunds", "2332331"),
     ("POST /v1/payments/{id}/fraud", "2332331"),
+    ("POST /v1/clients/{id}/top-ups", "2332231"),
     ("POST /v1/invoices", "2332331"),
     ("GET /v1/invoices", "2232231"),
     ("GET /v1/invoices/{id}", "2232231"),
@@ -236,6 +237,17 @@ impl Scene {
             )
             .await;
         assert_eq!(method.status, StatusCode::OK, "{method:?}");
+        let transfer = server
+            .call(
+                Method::PUT,
+                &format!("/v1/companies/{company}/payment-methods/bank_transfer"),
+                Some(
+                    json!({"kind": "bank_transfer", "display_name": "Bank transfer",
+                            "enabled": true}),
+                ),
+            )
+            .await;
+        assert_eq!(transfer.status, StatusCode::OK, "{transfer:?}");
         let mut scene = Scene {
             server,
             provider,
@@ -668,6 +680,14 @@ impl Scene {
                     Some(json!({"correction_id": Uuid::now_v7(), "reason": "charged twice"})),
                 )
             }
+            (M::POST, "/v1/clients/{id}/top-ups") => call(
+                method,
+                template.replace("{id}", c),
+                Some(
+                    json!({"company_id": self.company, "method": "bank_transfer",
+                            "amount": "10.00", "currency": "EUR"}),
+                ),
+            ),
             (M::POST, "/v1/payments") => call(
                 method,
                 template,

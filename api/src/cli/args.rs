@@ -65,7 +65,9 @@ pub struct ServeArgs {
     #[arg(long, env = "BILLING_MAIL_FROM", default_value = "billing@localhost")]
     pub mail_from: String,
     /// The public base URL of the panels, for links in e-mail (password reset links), such as
-    /// `https://billing.example.com`; `http://127.0.0.1:<listen port>` by default.
+    /// `https://billing.example.com`; `http://127.0.0.1:<listen port>` by default. Also the
+    /// origin of the address a card gateway sends a client back to (without it, the request's
+    /// `Host`).
     #[arg(long, env = "BILLING_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// Believe X-Forwarded-For (the last address: the one the proxy appended) and

@@ -187,6 +187,7 @@ pub async fn command(
                             query_wait: Duration::from_secs(30),
                             mailer: projections::notify::Mailer::none(),
                             sign_in: crate::http::auth::throttle::SignInConfig::default(),
+                            public_url: None,
                         },
                     )
                     .await?;

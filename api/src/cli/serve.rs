@@ -53,6 +53,7 @@ pub async fn serve(database: Database, args: &ServeArgs) -> anyhow::Result<()> {
                     .unwrap_or_else(|| format!("http://127.0.0.1:{}", args.listen.port())),
             ),
         sign_in: args.sign_in(),
+        public_url: args.public_url.clone(),
     };
     let running = server::start(database.pool.clone(), Arc::new(SystemClock), config)
         .await

@@ -30,6 +30,9 @@ pub struct Inner {
     pub sign_in: Arc<crate::http::auth::throttle::Throttle>,
     /// The secret of the staff panel's CSRF tokens.
     pub forms: crate::http::dashboard::forms::FormSecret,
+    /// Where clients reach this node (`BILLING_PUBLIC_URL`), when configured: the origin of the
+    /// addresses a card gateway sends them back to.
+    pub public_url: Option<String>,
 }
 
 impl std::ops::Deref for Inner {

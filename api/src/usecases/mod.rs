@@ -26,6 +26,7 @@ pub mod process;
 pub mod providers;
 pub mod services;
 pub mod support;
+pub mod top_ups;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -10,7 +10,7 @@ use domain::company::Company;
 use domain::ids::{AccountId, ClientId, CompanyId, InvoiceId, PaymentId, ProviderId, RefundId};
 use domain::invoice::{Invoice, InvoiceCommand, InvoiceKind, PayerDetails};
 use domain::money::{Currency, Money};
-use domain::payment::{ExternalId, Payment, PaymentCommand};
+use domain::payment::{ExternalId, Initiator, Payment, PaymentCommand};
 use domain::tax::{LineInput, TaxMode, TaxTreatment};
 use eventstore::metadata::CommandContext;
 use eventstore::{CommandKey, Committed};
@@ -58,6 +58,8 @@ struct CreateFingerprint<'a> {
 /// What creating a payment did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreatedPayment {
+    /// The payment: the one a repeated `Idempotency-Key` created the first time.
+    pub payment_id: Uuid,
     /// The global position of the last event written.
     pub position: i64,
     /// Whether it was credited at once (a payment method of kind `manual`).
@@ -96,19 +98,6 @@ pub async fn create_payment(
             )
         })?;
     let method_kind = config.kind;
-    // Money received by other means is credited at once on the word of staff or a trusted
-    // machine; a client's own user pays only by a method someone else confirms.
-    if method_kind == PaymentMethodKind::Manual
-        && matches!(context.actor, eventstore::metadata::Actor::User(_))
-    {
-        return Err(Error::refused(
-            "payment_method_not_available",
-            format!(
-                "method: {} is credited by staff only; pay by bank transfer or card",
-                input.method
-            ),
-        ));
-    }
     let client = core
         .store
         .load::<Client>(&input.client_id.to_string())
@@ -154,11 +143,25 @@ pub async fn create_payment(
                 invoice_id,
                 created_on: on,
                 payer_id: payer.payer_id,
+                initiated_by: initiator(context),
             },
             context,
             &keys,
         )
         .await?;
+    // A repeated `Idempotency-Key` answers the payment it created the first time, whatever id
+    // this call chose: the rest (its proforma) is that payment's.
+    let payment_id = if created.replayed {
+        created
+            .answer
+            .get("id")
+            .and_then(|id| id.as_str())
+            .and_then(|id| Uuid::parse_str(id).ok())
+            .map_or(payment_id, PaymentId::from_uuid)
+    } else {
+        payment_id
+    };
+    let invoice_id = input.proforma.then(|| InvoiceId::proforma(payment_id));
     let mut position = created.position;
     let mut invoice_number = None;
     if let Some(invoice_id) = invoice_id {
@@ -181,12 +184,22 @@ pub async fn create_payment(
         position = position.max(credited_at);
     }
     Ok(CreatedPayment {
+        payment_id: payment_id.as_uuid(),
         position,
         credited,
         invoice_id,
         invoice_number,
         replayed: created.replayed,
     })
+}
+
+/// Who asks for a payment, as the `Payment` aggregate weighs it: a client's own user, or staff
+/// (staff acting as the client, an administrator, a service token, a process).
+pub(crate) fn initiator(context: &CommandContext) -> Initiator {
+    match context.actor {
+        eventstore::metadata::Actor::User(_) => Initiator::Client,
+        _ => Initiator::Staff,
+    }
 }
 
 /// The proforma for an advance payment: one line, the amount paid, with the tax it contains.

@@ -10,7 +10,7 @@ use domain::ids::{
 };
 use domain::ticket::{
     Author, BusinessHours, NewMessage, Side, Subject, Ticket, TicketCommand, TicketDepartment,
-    TicketError, TicketStatus,
+    TicketError,
 };
 use eventstore::metadata::CommandContext;
 use eventstore::{CommandKey, Committed};
@@ -203,9 +203,6 @@ pub async fn reply(
     message: NewReply,
 ) -> Result<Committed<Ticket>, Error> {
     let ticket = existing_ticket(core, ticket_id).await?;
-    if ticket.status() == Some(TicketStatus::Closed) {
-        return Err(TicketError::Closed.into());
-    }
     let hours = match ticket.department_id() {
         Some(department) => core
             .store
@@ -233,8 +230,8 @@ pub async fn reply(
         hours,
         at: core.store.clock().now(),
     };
-    // The ticket's rules (the client's quotas among them) before any byte is stored: a refused
-    // message leaves no file behind.
+    // The ticket's rules (a closed ticket takes no message, the client's quotas) before any byte
+    // is stored: a refused message leaves no file behind.
     ticket.decide(reply.clone())?;
     attachments::store(&core.pool, &message.files).await?;
     Ok(core

@@ -1,7 +1,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::ExternalId;
+use super::{ExternalId, Initiator};
 use crate::account::{PaymentMethod, PaymentMethodKind};
 use crate::ids::{ClientId, CompanyId, InvoiceId, PayerId, PaymentId, ProviderId, RefundId};
 use crate::money::{Currency, Money};
@@ -38,6 +38,9 @@ pub enum PaymentCommand {
         /// The client's payer the payment is made by, if one was named (checked by the caller
         /// to belong to the client).
         payer_id: Option<PayerId>,
+        /// Who asks for the payment: a client's own user may pay only by a method someone else
+        /// confirms, never by one of kind `manual`.
+        initiated_by: Initiator,
     },
     /// Hands the payment to a gateway or a bank: new → in progress.
     ///

@@ -1,4 +1,5 @@
 use super::ExternalId;
+use crate::account::PaymentMethod;
 use crate::money::{Currency, Money, MoneyError};
 
 /// Why a payment command was refused, or why a payment field was rejected.
@@ -10,6 +11,13 @@ pub enum PaymentError {
     /// The payment has not been created.
     #[error("payment_id: payment not found")]
     NotFound,
+    /// A client's own user asked for a payment by a method of kind `manual`, which credits at
+    /// once and is for staff only.
+    #[error("method: {method} is credited by staff only; pay by bank transfer or card")]
+    ManualNotForClients {
+        /// The method asked for.
+        method: PaymentMethod,
+    },
     /// An amount was zero or negative; `field` names it (`amount`, `credited`).
     #[error("{field}: must be greater than zero")]
     AmountNotPositive {
@@ -86,6 +94,8 @@ impl PaymentError {
         match self {
             PaymentError::AlreadyCreated => "payment_exists",
             PaymentError::NotFound => "payment_not_found",
+            // The code the API answered when the use case held this rule.
+            PaymentError::ManualNotForClients { .. } => "payment_method_not_available",
             PaymentError::AmountNotPositive { .. } => "amount_not_positive",
             PaymentError::CurrencyMismatch { .. } => "currency_mismatch",
             PaymentError::ConversionRequired => "conversion_required",

@@ -221,6 +221,7 @@ impl Payment {
                 invoice_id,
                 created_on,
                 payer_id,
+                initiated_by,
             } => self.create_payment(
                 payment_id,
                 client_id,
@@ -233,6 +234,7 @@ impl Payment {
                 invoice_id,
                 created_on,
                 payer_id,
+                initiated_by,
             ),
             PaymentCommand::StartPayment { external_id } => self.start_payment(external_id),
             PaymentCommand::ConfirmPayment {
@@ -269,9 +271,15 @@ impl Payment {
         invoice_id: Option<InvoiceId>,
         created_on: NaiveDate,
         payer_id: Option<PayerId>,
+        initiated_by: Initiator,
     ) -> Result<Vec<PaymentEvent>, PaymentError> {
         if self.is_created() {
             return Err(PaymentError::AlreadyCreated);
+        }
+        // Money received by other means is credited at once on the word of staff or a trusted
+        // machine; a client's own user pays only by a method someone else confirms.
+        if !initiated_by.may_pay_by(method_kind) {
+            return Err(PaymentError::ManualNotForClients { method });
         }
         if !amount.is_positive() {
             return Err(PaymentError::AmountNotPositive { field: "amount" });

@@ -69,6 +69,40 @@ fn create_in(amount: Money) -> PaymentCommand {
         invoice_id: Some(invoice_id()),
         created_on: date("2025-03-01"),
         payer_id: None,
+        initiated_by: Initiator::Staff,
+    }
+}
+
+/// The same payment asked for by `initiated_by` by a method of `kind`.
+fn create_by(initiated_by: Initiator, kind: PaymentMethodKind) -> PaymentCommand {
+    match create_in(eur("100.00")) {
+        PaymentCommand::CreatePayment {
+            payment_id,
+            client_id,
+            provider_id,
+            company_id,
+            method,
+            amount,
+            account_currency,
+            invoice_id,
+            created_on,
+            payer_id,
+            ..
+        } => PaymentCommand::CreatePayment {
+            payment_id,
+            client_id,
+            provider_id,
+            company_id,
+            method,
+            method_kind: kind,
+            amount,
+            account_currency,
+            invoice_id,
+            created_on,
+            payer_id,
+            initiated_by,
+        },
+        other => other,
     }
 }
 
@@ -208,6 +242,41 @@ fn a_payment_may_be_in_another_currency_than_the_account() {
         .given_no_previous_events()
         .when(create_in(usd("100")))
         .then_expect_events(vec![created_usd()]);
+}
+
+#[test]
+fn a_clients_user_may_not_pay_by_a_manual_method() {
+    PaymentTester::with(())
+        .given_no_previous_events()
+        .when(create_by(Initiator::Client, PaymentMethodKind::Manual))
+        .then_expect_error(PaymentError::ManualNotForClients { method: card() });
+}
+
+#[test]
+fn staff_may_record_a_payment_by_a_manual_method() {
+    let decided = Payment::default()
+        .decide(create_by(Initiator::Staff, PaymentMethodKind::Manual))
+        .unwrap();
+    assert!(matches!(
+        decided.as_slice(),
+        [PaymentEvent::PaymentCreated {
+            method_kind: PaymentMethodKind::Manual,
+            ..
+        }]
+    ));
+}
+
+#[test]
+fn a_clients_user_may_pay_by_bank_transfer_or_card() {
+    for kind in [
+        PaymentMethodKind::BankTransfer,
+        PaymentMethodKind::CardGateway,
+    ] {
+        let decided = Payment::default()
+            .decide(create_by(Initiator::Client, kind))
+            .unwrap();
+        assert_eq!(decided.len(), 1, "{kind:?}");
+    }
 }
 
 #[test]
@@ -967,6 +1036,10 @@ fn payment_error_codes_are_stable() {
     let cases = [
         (PaymentError::AlreadyCreated, "payment_exists"),
         (PaymentError::NotFound, "payment_not_found"),
+        (
+            PaymentError::ManualNotForClients { method: card() },
+            "payment_method_not_available",
+        ),
         (
             PaymentError::AmountNotPositive { field },
             "amount_not_positive",

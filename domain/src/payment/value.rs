@@ -5,6 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::PaymentError;
+use crate::account::PaymentMethodKind;
 
 /// The longest external id, in characters (all of them ASCII).
 pub const EXTERNAL_ID_CHARS_MAX: usize = 128;
@@ -52,6 +53,28 @@ impl From<ExternalId> for String {
 impl fmt::Display for ExternalId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// Who asks for a payment to be created.
+///
+/// A method of kind `manual` credits at once on the word of whoever creates the payment, which
+/// staff (and machines they trust) may say and a client's own user may not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Initiator {
+    /// Staff, an administrator or a service token, acting for the provider.
+    Staff,
+    /// One of the client's own users.
+    Client,
+}
+
+impl Initiator {
+    /// Whether a payment asked for by this initiator may be made by a method of `kind`: anyone
+    /// by a method someone else confirms (a bank transfer, a card gateway), only staff by one of
+    /// kind `manual`. The rule `CreatePayment` applies; pages ask it to offer only what it takes.
+    pub fn may_pay_by(self, kind: PaymentMethodKind) -> bool {
+        kind != PaymentMethodKind::Manual || self == Initiator::Staff
     }
 }
 

@@ -444,6 +444,18 @@ fn files_beyond_the_clients_storage_quota_are_refused() {
 }
 
 #[test]
+fn a_closed_ticket_refuses_a_message_as_closed_before_weighing_its_files() {
+    // The one answer the API gives to a message on a closed ticket, staff's or the client's,
+    // however many files it carries: reopen it first.
+    for side in [Side::Client, Side::Staff] {
+        TicketTester::with(())
+            .given(vec![opened(), closed()])
+            .when(reply_with_files(side, 2, CLIENT_ATTACHMENT_BYTES_MAX))
+            .then_expect_error(TicketError::Closed);
+    }
+}
+
+#[test]
 fn a_client_at_its_quota_may_still_write_without_files() {
     let reply = reply_with_files(Side::Client, 0, CLIENT_ATTACHMENT_BYTES_MAX);
     let events = Ticket::default()

@@ -8,10 +8,13 @@ mod home;
 mod isolation;
 mod journey;
 mod money;
+mod money_pages;
 mod password;
+mod quotes;
 mod russian;
 mod shop;
 mod support;
+mod top_ups;
 
 use reqwest::StatusCode;
 use serde_json::json;

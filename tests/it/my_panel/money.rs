@@ -11,23 +11,29 @@ use uuid::Uuid;
 use super::{MyPanel, PASSWORD, Page, user};
 
 /// The card gateway's address template the scene configures.
-const GATEWAY: &str = "https://pay.example.com/checkout/{payment_id}?return={return_url}";
+pub(super) const GATEWAY: &str =
+    "https://pay.example.com/checkout/{payment_id}?return={return_url}";
 
 /// A provider in EUR with a company that takes bank transfers, cards (through a gateway) and
 /// cash (staff only), a 10.00 EUR VDS tariff, and two clients: Ada (no money yet) and Bob, who
 /// asked for a bank transfer of 30.00 over the API (a payment and its proforma).
-struct Scene {
-    server: TestServer,
-    company: String,
+pub(super) struct Scene {
+    pub(super) server: TestServer,
+    pub(super) company: String,
     vds: String,
-    ada: String,
+    pub(super) ada: String,
+    pub(super) bob: String,
     bob_payment: String,
     bob_invoice: String,
 }
 
 impl Scene {
-    async fn new() -> Scene {
-        let server = TestServer::start().await;
+    pub(super) async fn new() -> Scene {
+        Scene::on(TestServer::start().await).await
+    }
+
+    /// The scene on `server`.
+    pub(super) async fn on(server: TestServer) -> Scene {
         let provider = server.provider("EUR").await;
         let company = crate::invoicing::company(&server, &provider, "NL", "yearly").await;
         for (method, kind, redirect) in [
@@ -70,18 +76,24 @@ impl Scene {
             company,
             vds,
             ada,
+            bob,
             bob_payment,
             bob_invoice,
         }
     }
 
     /// The API's read of `path` once the read models have applied everything.
-    async fn api(&self, path: &str) -> Value {
+    pub(super) async fn api(&self, path: &str) -> Value {
         crate::panel::read(&self.server, path).await
     }
 
+    /// The scene's VDS tariff (10.00 EUR a month).
+    pub(super) fn vds(&self) -> &str {
+        &self.vds
+    }
+
     /// How many payments Ada has, as the API lists them.
-    async fn ada_payments(&self) -> usize {
+    pub(super) async fn ada_payments(&self) -> usize {
         self.api(&format!("/v1/payments?client_id={}", self.ada))
             .await["items"]
             .as_array()
@@ -91,7 +103,7 @@ impl Scene {
 }
 
 /// The idempotency key rendered into the top-up form.
-fn form_key(html: &str) -> String {
+pub(super) fn form_key(html: &str) -> String {
     let marker = "name=\"key\" value=\"";
     let start = html.find(marker).expect("a form with a key") + marker.len();
     html[start..].split('"').next().unwrap().to_owned()
@@ -109,7 +121,13 @@ fn attribute(html: &str, id: &str, attribute: &str) -> String {
 
 /// Submits the top-up form of `/my/payments` with `key`, `method` (a method of the scene's
 /// company) and `amount`.
-async fn top_up(my: &MyPanel, scene: &Scene, key: &str, method: &str, amount: &str) -> Page {
+pub(super) async fn top_up(
+    my: &MyPanel,
+    scene: &Scene,
+    key: &str,
+    method: &str,
+    amount: &str,
+) -> Page {
     let method = format!("{}/{method}", scene.company);
     my.post(
         "/my/payments",

@@ -124,7 +124,7 @@ impl Scene {
 }
 
 /// The text of the element with `id="{id}"` up to its closing tag.
-fn by_id<'a>(html: &'a str, id: &str) -> &'a str {
+pub(super) fn by_id<'a>(html: &'a str, id: &str) -> &'a str {
     let marker = format!("id=\"{id}\">");
     let start = html
         .find(&marker)
@@ -134,7 +134,7 @@ fn by_id<'a>(html: &'a str, id: &str) -> &'a str {
 }
 
 /// The fields of the form `id="{id}"`: every `name`/`value` pair.
-fn form_fields(html: &str, id: &str) -> Vec<(String, String)> {
+pub(super) fn form_fields(html: &str, id: &str) -> Vec<(String, String)> {
     let start = html
         .find(&format!("id=\"{id}\""))
         .unwrap_or_else(|| panic!("no form #{id} in {html}"));
@@ -154,7 +154,7 @@ fn form_fields(html: &str, id: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn post_form(my: &MyPanel, path: &str, fields: &[(String, String)]) -> Page {
+pub(super) async fn post_form(my: &MyPanel, path: &str, fields: &[(String, String)]) -> Page {
     let fields: Vec<(&str, &str)> = fields
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -163,7 +163,7 @@ async fn post_form(my: &MyPanel, path: &str, fields: &[(String, String)]) -> Pag
 }
 
 /// An amount of the API without its sign.
-fn unsigned(amount: &Value) -> String {
+pub(super) fn unsigned(amount: &Value) -> String {
     amount.as_str().unwrap().trim_start_matches('-').to_owned()
 }
 

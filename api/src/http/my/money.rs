@@ -4,7 +4,11 @@
 //! PDF by the API's own document (`http::document`).
 //!
 //! Every figure is the read model's, formatted at the currency's scale, so the pages agree to
-//! the cent with the API's answers. An invoice id of another client answers 404.
+//! the cent with the API's answers. An invoice id of another client answers 404. Kinds of
+//! movements and expenses are shown by their catalogue names (`shop::named`); expenses page by
+//! keyset, newest first, and each account's statement page by keyset in its order, with "N of M"
+//! (`pager`). The statement's days are the user's (`Session.zone`): a range of days starts and
+//! ends at the zone's midnights, and its movements are grouped by the zone's day.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -16,6 +20,7 @@ use projections::statement::MovementFilter;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::pager::{PageParams, Pager};
 use super::shop::named;
 use super::{Session, failed, may_open, message, not_found};
 use crate::http::document::Audience;
@@ -33,7 +38,7 @@ pub(super) const STATEMENT_ROUTE: &str = "/v1/clients/{id}/statement";
 pub(super) const INVOICES_ROUTE: &str = "/v1/invoices";
 /// The API route whose rule opens one invoice.
 const INVOICE_ROUTE: &str = "/v1/invoices/{id}";
-/// How many lines a page shows at most.
+/// How many invoices the list shows at most.
 const SHOWN: i64 = 500;
 
 #[derive(Template)]
@@ -41,6 +46,7 @@ const SHOWN: i64 = 500;
 struct ExpensesPage {
     layout: Layout,
     expenses: Vec<ExpenseLine>,
+    pager: Pager,
 }
 
 struct ExpenseLine {
@@ -57,26 +63,54 @@ struct ExpenseLine {
     negative: bool,
 }
 
-pub(super) async fn expenses(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub(super) async fn expenses(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<PageParams>,
+) -> Response {
     let session = match may_open(&state, &headers, EXPENSES_ROUTE).await {
         Ok(session) => session,
         Err(refusal) => return refusal,
     };
+    match expenses_page(&state, &session, &params).await {
+        Ok(page) => render(StatusCode::OK, &page),
+        Err(error) => failed(Some(&session), error),
+    }
+}
+
+async fn expenses_page(
+    state: &AppState,
+    session: &Session,
+    params: &PageParams,
+) -> Result<ExpensesPage, ApiError> {
     let client = session.client_id.as_uuid();
-    let rows = match projections::expenses::of_client(&state.pool, client, None, 0, SHOWN).await {
-        Ok(rows) => rows,
-        Err(error) => return failed(Some(&session), error.into()),
-    };
+    let before = position_cursor(params.before.as_deref())?;
+    let size = params.size()?;
+    let mut rows =
+        projections::expenses::latest_of_client(&state.pool, client, before, size + 1).await?;
+    let total = projections::expenses::count_of_client(&state.pool, client).await?;
+    let more = params.limit_query();
+    let pager = Pager::cut(
+        &mut rows,
+        size,
+        total,
+        format!("/my/expenses?{}", more.trim_start_matches('&')),
+        before.is_some(),
+        |last| format!("/my/expenses?before={}{more}", last.position),
+    );
     let expenses = rows
         .into_iter()
-        .rev()
         .map(|row| {
             let c = row.currency.as_str();
             ExpenseLine {
                 service_id: row.service_id.to_string(),
                 description: row.description.clone(),
-                kind: row.kind.clone(),
-                period: format!("{} – {}", row.period_start, row.period_end),
+                kind: named(session.lang, &row.kind),
+                period: format!(
+                    "{} – {}",
+                    session.lang.date(row.period_start),
+                    session.lang.date(row.period_end)
+                ),
                 list_amount: session.lang.amount(row.list_amount, c),
                 discount: session.lang.amount(row.discount, c),
                 promo_code: row.promo_code.clone().unwrap_or_default(),
@@ -87,13 +121,22 @@ pub(super) async fn expenses(State(state): State<AppState>, headers: HeaderMap) 
             }
         })
         .collect();
-    render(
-        StatusCode::OK,
-        &ExpensesPage {
-            layout: session.layout(session.lang.t("my-expenses-title")),
-            expenses,
-        },
-    )
+    Ok(ExpensesPage {
+        layout: session.layout(session.lang.t("my-expenses-title")),
+        expenses,
+        pager,
+    })
+}
+
+/// A cursor that is a global position this panel gave (`?before=` / `?after=`); empty is the
+/// first page.
+fn position_cursor(cursor: Option<&str>) -> Result<Option<i64>, ApiError> {
+    match cursor.map(str::trim).filter(|c| !c.is_empty()) {
+        None => Ok(None),
+        Some(cursor) => cursor.parse::<i64>().map(Some).map_err(|_| {
+            ApiError::bad_request("invalid_cursor", "after: not a cursor this panel gave")
+        }),
+    }
 }
 
 #[derive(Template)]
@@ -108,12 +151,18 @@ struct StatementPage {
 struct AccountStatement {
     currency: String,
     opening: String,
+    /// The balance after the page's last movement.
     closing: String,
     closing_negative: bool,
+    /// Whether more movements follow this page (its last balance is then not the range's end).
+    continues: bool,
     movements: Vec<MovementLine>,
+    pager: Pager,
 }
 
 struct MovementLine {
+    /// The user's day the movement falls on, on the first movement of each day of the page.
+    day: Option<String>,
     at: String,
     kind: String,
     description: String,
@@ -122,13 +171,20 @@ struct MovementLine {
     balance: String,
 }
 
-/// The statement's date range: days, both included, in UTC.
+/// The statement's date range (days, both included, in the user's time zone), and which
+/// account's page (`currency`, `after`, `limit`) to show past the first.
 #[derive(Deserialize, Default)]
 pub(super) struct Range {
     #[serde(default)]
     from: String,
     #[serde(default)]
     to: String,
+    #[serde(default)]
+    currency: String,
+    #[serde(default)]
+    after: Option<String>,
+    #[serde(default)]
+    limit: Option<i64>,
 }
 
 /// A day of the range, or `None` when the field is empty.
@@ -141,7 +197,7 @@ fn day(name: &str, value: &str) -> Result<Option<NaiveDate>, ApiError> {
         .map(Some)
         .map_err(|_| {
             ApiError::unprocessable(
-                "invalid_field",
+                "invalid_day",
                 format!("{name}: a day such as 2026-12-01, not {value:?}"),
             )
         })
@@ -160,7 +216,12 @@ pub(super) async fn statement(
     let (from, to) = match days {
         Ok(days) => days,
         Err(error) => {
-            return message(Some(&session), error.status(), "Statement", error.detail());
+            return message(
+                Some(&session),
+                error.status(),
+                &session.lang.t("my-statement-title"),
+                &super::problems::text(session.lang, &error),
+            );
         }
     };
     match statement_page(&state, &session, &range, from, to).await {
@@ -177,45 +238,83 @@ async fn statement_page(
     to: Option<NaiveDate>,
 ) -> Result<StatementPage, ApiError> {
     let client = session.client_id.as_uuid();
-    let start = |d: NaiveDate| d.and_time(chrono::NaiveTime::MIN).and_utc();
+    let paging = PageParams {
+        before: None,
+        after: range.after.clone(),
+        limit: range.limit,
+    };
+    let size = paging.size()?;
+    let after = position_cursor(paging.after.as_deref())?;
+    let zone = session.zone;
+    let filter = MovementFilter {
+        from: from.map(|d| zone.start_of(d)),
+        // The last day is included: the range ends where the user's next day starts.
+        to: to.and_then(|d| d.succ_opt()).map(|d| zone.start_of(d)),
+        as_of: None,
+        after: 0,
+        limit: size + 1,
+    };
+    let base = format!(
+        "/my/statement?from={}&to={}",
+        range.from.trim(),
+        range.to.trim()
+    );
     let mut accounts = Vec::new();
     for account in projections::balances::accounts_of_client(&state.pool, client).await? {
+        // A later page is asked for one account; the others show their first.
+        let paged = after.filter(|_| account.currency == range.currency.trim());
         let filter = MovementFilter {
-            from: from.map(start),
-            // The last day is included: the range ends where the next day starts.
-            to: to.and_then(|d| d.succ_opt()).map(start),
-            as_of: None,
-            after: 0,
-            limit: SHOWN,
+            after: paged.unwrap_or(0),
+            ..filter
         };
-        let Some(page) =
+        let Some(mut page) =
             projections::statement::of_client(&state.pool, client, Some(&account.currency), filter)
                 .await?
         else {
             continue;
         };
-        let c = page.currency.as_str();
+        let total = projections::statement::count(&state.pool, page.account_id, filter).await?;
+        let c = page.currency.clone();
+        let more = paging.limit_query();
+        let pager = Pager::cut(
+            &mut page.movements,
+            size,
+            total,
+            format!("{base}{more}"),
+            paged.is_some(),
+            |last| format!("{base}&currency={c}&after={}{more}", last.position),
+        );
         let closing = page
             .movements
             .last()
             .map_or(page.opening, |m| m.balance_after);
-        accounts.push(AccountStatement {
-            opening: session.lang.money(page.opening, c),
-            closing: session.lang.money(closing, c),
-            closing_negative: negative(closing),
-            movements: page
-                .movements
-                .iter()
-                .map(|m| MovementLine {
-                    at: session.zone.time(m.occurred_at),
-                    kind: m.kind.clone(),
+        let mut last_day = None;
+        let movements = page
+            .movements
+            .iter()
+            .map(|m| {
+                let on = zone.day_of(m.occurred_at);
+                let day = (last_day != Some(on)).then(|| session.lang.date(on));
+                last_day = Some(on);
+                MovementLine {
+                    day,
+                    at: zone.time(m.occurred_at),
+                    kind: named(session.lang, &m.kind),
                     description: m.description.clone(),
-                    amount: session.lang.amount(m.amount, c),
+                    amount: session.lang.amount(m.amount, &c),
                     negative: negative(m.amount),
-                    balance: session.lang.amount(m.balance_after, c),
-                })
-                .collect(),
-            currency: page.currency,
+                    balance: session.lang.amount(m.balance_after, &c),
+                }
+            })
+            .collect();
+        accounts.push(AccountStatement {
+            opening: session.lang.money(page.opening, &c),
+            closing: session.lang.money(closing, &c),
+            closing_negative: negative(closing),
+            continues: pager.next.is_some(),
+            movements,
+            pager,
+            currency: c,
         });
     }
     Ok(StatementPage {

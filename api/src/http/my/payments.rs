@@ -3,45 +3,47 @@
 //! one payment (with its proforma's HTML and PDF once the read model has it) and the page a card
 //! gateway sends the client back to.
 //!
-//! A client's user may pay only by a method someone else confirms: a bank transfer (staff
-//! confirm it when the money arrives) or a card gateway (the gateway confirms it over the API).
-//! A method of kind `manual` credits at once, which only staff may say, so the panel does not
-//! offer one and `create_payment` refuses one to a client's user. The form's hidden key is the payment's id, so a double submit makes
-//! one payment; the amount is in the account's currency, which the server knows, never the form.
+//! A top-up is the API's own route, `POST /v1/clients/{id}/top-ups` (`routes::top_ups`): the
+//! page shows its form when the rule table lets the user call it, and the form runs that route's
+//! `run_top_up` as the user. Which methods a client's user may pay by is the `Payment`
+//! aggregate's rule (`Initiator::may_pay_by`: not by one of kind `manual`), which the use case
+//! applies to the methods it offers. The form's hidden key is the payment's id and the
+//! command's `Idempotency-Key`, so a double submit makes one payment; the amount is in the
+//! account's currency, which the server knows, never the form. The list pages by keyset, newest
+//! first.
 
 use askama::Template;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use domain::access::{Action, Permission, Resource};
-use domain::account::{PaymentMethod, PaymentMethodKind};
-use domain::money::Money;
 use projections::ReadModel;
 use projections::payments::PaymentFilter;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::shop::named;
+use super::pager::{PageParams, Pager};
+use super::shop::{form_command, named};
 use super::{Session, failed, forbidden, may_open, not_found, posted};
 use crate::http::auth::throttle::Source;
 use crate::http::error::ApiError;
 use crate::http::extract::Query;
 use crate::http::pages::render;
+use crate::http::routes::top_ups::{TopUpRequest, return_url, run_top_up};
 use crate::http::state::AppState;
-use crate::usecases::payments::{CreatePayment, create_payment, start_payment};
 
 /// The API route whose rule opens the payments pages.
 pub(super) const LIST_ROUTE: &str = "/v1/payments";
 /// The API route whose rule opens one payment.
 const ONE_ROUTE: &str = "/v1/payments/{id}";
-/// How many payments the page lists.
-const SHOWN: i64 = 200;
+/// The API route a top-up stands for.
+const TOP_UP_ROUTE: &str = "/v1/clients/{id}/top-ups";
 
 #[derive(Template)]
 #[template(path = "my/payments.html")]
 struct PaymentsPage {
     layout: crate::http::pages::Layout,
     payments: Vec<PaymentLine>,
+    pager: Pager,
     /// `None` when the user's roles do not let it pay.
     top_up: Option<TopUp>,
 }
@@ -100,25 +102,11 @@ enum Proforma {
     },
 }
 
-/// A payment method the client may pay by: a company of the client's provider, one of its
-/// enabled methods that is not `manual`.
-struct Offered {
-    company_id: Uuid,
-    method: String,
-    kind: PaymentMethodKind,
-    display_name: String,
-}
-
-/// Whether the session's roles let it pay: the payments it reads, and the `payments:write`
-/// permission the owner and billing roles hold.
-fn may_pay(session: &Session) -> bool {
-    session.may("GET", LIST_ROUTE)
-        && session
-            .principal
-            .allows(Permission::new(Resource::Payments, Action::Write))
-}
-
-pub(super) async fn payments(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub(super) async fn payments(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<PageParams>,
+) -> Response {
     let session = match may_open(&state, &headers, LIST_ROUTE).await {
         Ok(session) => session,
         Err(refusal) => return refusal,
@@ -126,6 +114,7 @@ pub(super) async fn payments(State(state): State<AppState>, headers: HeaderMap) 
     page(
         &state,
         &session,
+        &params,
         TopUpInput::default(),
         None,
         StatusCode::OK,
@@ -143,11 +132,12 @@ struct TopUpInput {
 async fn page(
     state: &AppState,
     session: &Session,
+    params: &PageParams,
     input: TopUpInput,
     error: Option<&ApiError>,
     status: StatusCode,
 ) -> Response {
-    match payments_page(state, session, input, error).await {
+    match payments_page(state, session, params, input, error).await {
         Ok(page) => render(status, &page),
         Err(error) => failed(Some(session), error),
     }
@@ -156,6 +146,7 @@ async fn page(
 async fn payments_page(
     state: &AppState,
     session: &Session,
+    params: &PageParams,
     input: TopUpInput,
     error: Option<&ApiError>,
 ) -> Result<PaymentsPage, ApiError> {
@@ -164,8 +155,30 @@ async fn payments_page(
         client_id: Some(client),
         ..PaymentFilter::default()
     };
-    let mut rows = projections::payments::list(&state.pool, &filter, None, SHOWN).await?;
-    rows.reverse();
+    // The API's own cursor and page size rules.
+    let before = crate::http::answer::time_cursor(params.before.as_deref())?;
+    let size = params.size()?;
+    let mut rows =
+        projections::payments::list_newest(&state.pool, &filter, before, size + 1).await?;
+    let total = projections::payments::totals(&state.pool, &filter)
+        .await?
+        .iter()
+        .map(|t| t.count)
+        .sum();
+    let more = params.limit_query();
+    let pager = Pager::cut(
+        &mut rows,
+        size,
+        total,
+        format!("/my/payments?{}", more.trim_start_matches('&')),
+        before.is_some(),
+        |last| {
+            format!(
+                "/my/payments?before={}{more}",
+                crate::http::answer::time_cursor_of(last.created_at, last.payment_id)
+            )
+        },
+    );
     let payments = rows
         .into_iter()
         .map(|row| PaymentLine {
@@ -176,27 +189,28 @@ async fn payments_page(
             created: session.zone.time(row.created_at),
         })
         .collect();
-    let top_up = if may_pay(session) {
+    let top_up = if session.may("POST", TOP_UP_ROUTE) {
         let (_, currency) = crate::usecases::clients::trading(state, client).await?;
-        let methods = offered(state, session)
-            .await?
-            .into_iter()
-            .map(|m| {
-                let value = format!("{}/{}", m.company_id, m.method);
-                MethodLine {
-                    selected: value == input.method,
-                    value,
-                    name: m.display_name,
-                }
-            })
-            .collect();
+        let methods =
+            crate::usecases::top_ups::offered(state, &session.principal.context(), client)
+                .await?
+                .into_iter()
+                .map(|m| {
+                    let value = format!("{}/{}", m.company_id, m.method);
+                    MethodLine {
+                        selected: value == input.method,
+                        value,
+                        name: m.display_name,
+                    }
+                })
+                .collect();
         Some(TopUp {
             csrf: session.csrf(),
             key: Uuid::now_v7().to_string(),
             currency: currency.code().to_owned(),
             methods,
             amount: input.amount,
-            error: error.map(|e| (e.detail().to_owned(), e.code().to_owned())),
+            error: error.map(|e| (super::problems::text(session.lang, e), e.code().to_owned())),
         })
     } else {
         None
@@ -204,38 +218,9 @@ async fn payments_page(
     Ok(PaymentsPage {
         layout: session.layout(session.lang.t("my-payments-title")),
         payments,
+        pager,
         top_up,
     })
-}
-
-/// The payment methods the client may pay by, company by company.
-async fn offered(state: &AppState, session: &Session) -> Result<Vec<Offered>, ApiError> {
-    let client = session.client_id.as_uuid();
-    let (provider, _) = crate::usecases::clients::trading(state, client).await?;
-    let companies: Vec<Uuid> =
-        projections::companies::companies(&state.pool, Some(provider.as_uuid()), None, 100)
-            .await?
-            .into_iter()
-            .map(|c| c.company_id)
-            .collect();
-    let methods = projections::companies::payment_methods(&state.pool, &companies).await?;
-    Ok(methods
-        .into_iter()
-        .filter(|m| m.enabled)
-        .filter_map(|m| {
-            let kind = match m.kind.as_str() {
-                "bank_transfer" => PaymentMethodKind::BankTransfer,
-                "card_gateway" => PaymentMethodKind::CardGateway,
-                _ => return None,
-            };
-            Some(Offered {
-                company_id: m.company_id,
-                method: m.method,
-                kind,
-                display_name: m.display_name,
-            })
-        })
-        .collect())
 }
 
 /// The top-up form's fields.
@@ -251,8 +236,9 @@ pub(super) struct TopUpForm {
     amount: String,
 }
 
-/// Tops up the account: a payment by the chosen method (a bank transfer with its proforma, a
-/// card gateway started and the client sent to it), keyed by the form's key.
+/// Tops up the account through `POST /v1/clients/{id}/top-ups`: a payment by the chosen
+/// method (a bank transfer with its proforma, a card gateway started and the client sent to it),
+/// keyed by the form's key.
 pub(super) async fn top_up(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -263,134 +249,56 @@ pub(super) async fn top_up(
         Ok(session) => session,
         Err(answer) => return answer,
     };
-    if !may_pay(&session) {
+    if !session.may("POST", TOP_UP_ROUTE) {
         return forbidden(&session);
     }
     let input = TopUpInput {
         method: form.method.trim().to_owned(),
         amount: form.amount.trim().to_owned(),
     };
-    match pay(&state, &session, &form, &headers, source.https).await {
+    let back = return_url(&state, &headers, source.https);
+    match pay(&state, &session, &form, &back).await {
         Ok(to) => Redirect::to(&to).into_response(),
         Err(error) if error.status().is_server_error() => failed(Some(&session), error),
         Err(error) => {
             let status = error.status();
-            page(&state, &session, input, Some(&error), status).await
+            let first = PageParams::default();
+            page(&state, &session, &first, input, Some(&error), status).await
         }
     }
 }
 
-/// Creates the payment of the form; where to send the client next.
+/// Runs the top-up route for the form; where to send the client next.
 async fn pay(
     state: &AppState,
     session: &Session,
     form: &TopUpForm,
-    headers: &HeaderMap,
-    https: bool,
+    back: &str,
 ) -> Result<String, ApiError> {
-    let payment_id = Uuid::parse_str(form.key.trim()).map_err(|_| {
-        ApiError::unprocessable(
-            "invalid_form",
-            "the form has no idempotency key; reload the page and send it again",
-        )
-    })?;
-    let chosen = offered(state, session)
-        .await?
-        .into_iter()
-        .find(|m| format!("{}/{}", m.company_id, m.method) == form.method.trim())
-        .ok_or_else(|| {
-            ApiError::unprocessable("invalid_field", "method: choose one of the payment methods")
-        })?;
+    let payment_id = crate::http::pages::forms::form_key(&form.key)?;
+    // The form's method is `company/method`, as the page lists them.
+    let (company_id, method) = match form.method.trim().split_once('/') {
+        Some((company, method)) => (Uuid::parse_str(company).ok(), method.to_owned()),
+        None => (None, form.method.trim().to_owned()),
+    };
     let client = session.client_id.as_uuid();
     let (_, currency) = crate::usecases::clients::trading(state, client).await?;
-    let amount = Money::parse_positive(form.amount.trim(), currency).map_err(|e| {
-        ApiError::unprocessable(
-            "invalid_amount",
-            format!("amount: {e} (a positive amount in {currency}, such as 100.00)"),
-        )
-    })?;
-    // A card gateway's address is known before anything is written: a method without one
-    // refuses the payment instead of leaving one nobody can pay.
-    let gateway = if chosen.kind == PaymentMethodKind::CardGateway {
-        let method = PaymentMethod::parse(&chosen.method)?;
-        let template = crate::usecases::companies::gateway_redirect(
-            state,
-            chosen.company_id,
-            &method,
-        )
-        .await?
-        .ok_or_else(|| {
-            ApiError::unprocessable(
-                "gateway_not_configured",
-                "this payment method has no gateway address yet; choose another or ask support",
-            )
-        })?;
-        Some(template)
-    } else {
-        None
+    let request = TopUpRequest {
+        company_id,
+        method,
+        amount: form.amount.trim().to_owned(),
+        currency: currency.code().to_owned(),
     };
-    let context = session.principal.context();
-    let created = create_payment(
-        state,
-        &context,
-        None,
-        CreatePayment {
-            payment_id,
-            client_id: client,
-            company_id: chosen.company_id,
-            method: PaymentMethod::parse(&chosen.method)?,
-            amount,
-            proforma: chosen.kind == PaymentMethodKind::BankTransfer,
-            payer_id: None,
-        },
-    )
-    .await?;
-    let Some(template) = gateway else {
-        return Ok(format!("/my/payments/{payment_id}?at={}", created.position));
-    };
-    let started = start_payment(state, &context, payment_id, None).await;
-    // A double submit finds the payment already handed to the gateway: the client is sent
-    // there again.
-    if let Err(error) = started
-        && !created.replayed
-    {
-        return Err(error.into());
-    }
-    let back = format!("{}/my/payments/{payment_id}/return", origin(headers, https));
-    Ok(template
-        .replace("{payment_id}", &payment_id.to_string())
-        .replace("{return_url}", &encoded(&back)))
-}
-
-/// This panel's origin as the request named it (`http(s)://host`), for the address a gateway
-/// sends the client back to; empty when the request named no plausible host.
-fn origin(headers: &HeaderMap, https: bool) -> String {
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.len() <= 255
-                && h.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
-        });
-    match host {
-        Some(host) => format!("{}://{host}", if https { "https" } else { "http" }),
-        None => String::new(),
-    }
-}
-
-/// `text` percent-encoded for a query parameter: every byte but the unreserved ones.
-fn encoded(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    let command = form_command(
+        session,
+        payment_id,
+        format!("POST /v1/clients/{client}/top-ups"),
+    );
+    let topped = run_top_up(state, &command, client, payment_id, &request, back).await?;
+    Ok(match topped.redirect_url {
+        Some(gateway) => gateway,
+        None => format!("/my/payments/{}?at={}", topped.payment_id, topped.position),
+    })
 }
 
 /// `?at=` on a payment's page: the position its creation reached, to wait for.

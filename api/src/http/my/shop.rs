@@ -50,8 +50,8 @@ pub(super) fn shown(lang: Lang, amount: Money) -> String {
     lang.money(amount.amount(), amount.currency().code())
 }
 
-/// The page of a refusal: the problem's detail with its status (4xx), nothing written; a server
-/// error shows its status only.
+/// The page of a refusal: the problem in the page's language (`problems`) with its status (4xx),
+/// nothing written; a server error shows its status only.
 pub(super) fn refusal(session: &Session, error: ApiError) -> Response {
     if error.status().is_server_error() {
         return failed(Some(session), error);
@@ -59,8 +59,8 @@ pub(super) fn refusal(session: &Session, error: ApiError) -> Response {
     message(
         Some(session),
         error.status(),
-        "Not possible",
-        error.detail(),
+        &session.lang.t("my-problem-title"),
+        &super::problems::text(session.lang, &error),
     )
 }
 

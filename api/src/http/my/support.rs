@@ -314,7 +314,15 @@ pub(super) async fn open(
         }
         Ok(None) => forbidden_form(&session),
         Err(error) if error.status().is_server_error() => failed(Some(&session), error),
-        Err(error) => list_page(&state, &session, false, Some(FormError::of("open", &error))).await,
+        Err(error) => {
+            list_page(
+                &state,
+                &session,
+                false,
+                Some(super::problems::form_error(session.lang, "open", &error)),
+            )
+            .await
+        }
     }
 }
 
@@ -421,7 +429,15 @@ async fn back(
         }
         Ok(None) => not_found(session),
         Err(error) if error.status().is_server_error() => failed(Some(session), error),
-        Err(error) => ticket_page(state, session, id, Some(FormError::of(form, &error))).await,
+        Err(error) => {
+            ticket_page(
+                state,
+                session,
+                id,
+                Some(super::problems::form_error(session.lang, form, &error)),
+            )
+            .await
+        }
     }
 }
 

@@ -44,6 +44,28 @@ impl Zone {
             .to_string()
     }
 
+    /// The moment `day` starts in this zone (its first local instant, should midnight fall in a
+    /// daylight-saving gap).
+    pub(crate) fn start_of(self, day: chrono::NaiveDate) -> DateTime<Utc> {
+        use chrono::TimeZone;
+        let midnight = day.and_time(chrono::NaiveTime::MIN);
+        match self.0.from_local_datetime(&midnight) {
+            chrono::LocalResult::Single(at) | chrono::LocalResult::Ambiguous(at, _) => {
+                at.with_timezone(&Utc)
+            }
+            chrono::LocalResult::None => self
+                .0
+                .from_local_datetime(&(midnight + chrono::TimeDelta::hours(1)))
+                .earliest()
+                .map_or_else(|| midnight.and_utc(), |at| at.with_timezone(&Utc)),
+        }
+    }
+
+    /// The day `at` falls on in this zone.
+    pub(crate) fn day_of(self, at: DateTime<Utc>) -> chrono::NaiveDate {
+        at.with_timezone(&self.0).date_naive()
+    }
+
     /// Today's date in this zone.
     pub(crate) fn today(self) -> chrono::NaiveDate {
         Utc::now().with_timezone(&self.0).date_naive()

@@ -205,6 +205,10 @@ pub struct PaymentMethodView {
     pub display_name: String,
     /// Whether clients can pay by it now.
     pub enabled: bool,
+    /// For a card gateway: where the customer panel sends the client to pay, with
+    /// `{payment_id}` and `{return_url}` in it; absent for other kinds and API-only gateways.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_url: Option<String>,
 }
 
 /// A company as staff see it.
@@ -450,6 +454,7 @@ fn view(row: CompanyRow, methods: Vec<PaymentMethodRow>) -> Result<CompanyView, 
                 kind: row.kind,
                 display_name: row.display_name,
                 enabled: row.enabled,
+                redirect_url: row.redirect_url,
             })
             .collect(),
         created_at: row.created_at,

@@ -28,6 +28,7 @@ pub mod staff;
 pub mod statement;
 pub mod tariffs;
 pub mod tickets;
+pub mod top_ups;
 pub mod users;
 
 use std::sync::LazyLock;
@@ -110,6 +111,9 @@ pub fn table() -> Vec<Route> {
         route!(payments::cancel_payment => Rule::write(Payments).of(Owner::Payment).for_clients().scope("payments.cancel")),
         route!(payments::refund_payment => Rule::write(Payments).of(Owner::Payment)),
         route!(payments::mark_fraud => Rule::write(Payments).of(Owner::Payment)),
+        // A client's owner and billing users top up their own account by a method someone else
+        // confirms (the `Payment` aggregate refuses them a `manual` one).
+        route!(top_ups::top_up => Rule::write(Payments).of(Owner::Client).for_clients()),
         // Invoices.
         route!(invoices::issue_invoice => Rule::write(Invoices).body("client_id")),
         route!(invoices::list_invoices => Rule::read(Invoices).list().for_clients()),
