@@ -40,6 +40,7 @@ mod lists;
 mod login;
 mod operations;
 mod overview;
+mod report_tables;
 mod reports;
 mod settings;
 mod tables;
