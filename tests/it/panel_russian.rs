@@ -8,10 +8,16 @@
 //! English text that Russian writes otherwise (a column heading, a status code's word) must not
 //! be a whole element's text or a placeholder, label or title. The same page in English shows
 //! its English texts, so the check is not vacuous.
+//!
+//! In a real browser, a member of staff picks Russian in the layout's form; screenshots of the
+//! overview, the client page and the reports go to `target/screenshots/dashboard/ru-*.png` (not
+//! committed) for a reviewer to check that the layout holds Russian's longer words.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tests::{ADMIN_TOKEN, TestServer};
+
+use crate::browser::Browser;
 use uuid::Uuid;
 
 /// Pages the check leaves out, with why: another helper's page, and a download that is no page.
@@ -140,6 +146,22 @@ fn english_on(page: &str, texts: &[(String, String, String)]) -> Vec<String> {
         }
     }
     found
+}
+
+/// Texts of a page that look like catalogue keys (`col-owed`): a key without a text in the
+/// catalogue shows as itself.
+fn keys_shown(page: &str) -> Vec<String> {
+    page.split('>')
+        .filter_map(|rest| rest.split('<').next())
+        .map(str::trim)
+        .filter(|text| {
+            text.split('-').all(|part| part.len() >= 2)
+                && text.contains('-')
+                && text.starts_with(|c: char| c.is_ascii_lowercase())
+                && text.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+        })
+        .map(str::to_owned)
+        .collect()
 }
 
 async fn created(server: &TestServer, path: &str, body: Value) -> Value {
@@ -373,6 +395,11 @@ async fn every_staff_page_is_in_russian_for_a_russian_staff_member() {
             let name = path.trim_start_matches('/').replace('/', "_");
             std::fs::write(format!("{dir}/{name}.html"), russian).unwrap();
         }
+        for page in [english, russian] {
+            for key in keys_shown(page) {
+                problems.push(format!("{path}: a key without a text: {key}"));
+            }
+        }
         for found in english_on(russian, &texts) {
             problems.push(format!("{path}: {found}"));
         }
@@ -385,6 +412,55 @@ async fn every_staff_page_is_in_russian_for_a_russian_staff_member() {
         "English on Russian pages:\n{}",
         problems.join("\n")
     );
+}
+
+/// Where the screenshots go, under `target/`.
+const SCREENSHOTS: &str = "screenshots/dashboard";
+
+#[tokio::test]
+async fn in_the_browser_staff_pick_russian_and_the_key_pages_read_in_russian() {
+    // Arrange: the scene; the administrator signed in in a browser.
+    let scene = scene().await;
+    let url = &scene.server.url;
+    let browser = Browser::start().await;
+    browser.go(&format!("{url}/dashboard/login")).await;
+    browser.type_into("#email", "admin").await;
+    browser.type_into("#password", ADMIN_TOKEN).await;
+    browser.click("#sign-in").await;
+    browser.title_once("Overview").await;
+
+    // Act: Russian from the layout's form; the overview, the client's page, the reports.
+    browser.click("#language option[value=\"ru\"]").await;
+    browser.click("#set-language").await;
+    let overview = browser.title_once("Сводка").await;
+    browser.screenshot_in(SCREENSHOTS, "ru-overview").await;
+    browser
+        .go(&format!("{url}/dashboard/clients/{}", scene.client))
+        .await;
+    let client = browser.title_once("Борис Иванов").await;
+    let balance = browser.text("#balance").await;
+    let actions = browser.text("#client-actions").await;
+    browser.screenshot_in(SCREENSHOTS, "ru-client").await;
+    browser.go(&format!("{url}/dashboard/reports")).await;
+    let reports = browser.title_once("Отчёты").await;
+    let payments = browser.text("#payments").await;
+    browser.screenshot_in(SCREENSHOTS, "ru-reports").await;
+    browser.quit().await;
+
+    // Assert: Russian titles, headings, forms and report names.
+    assert_eq!(overview, "Сводка · Биллинг");
+    assert_eq!(client, "Борис Иванов · Биллинг");
+    assert_eq!(balance, "Баланс");
+    assert!(actions.contains("Корректировка баланса"), "{actions}");
+    assert!(actions.contains("Войти от имени клиента"), "{actions}");
+    assert_eq!(reports, "Отчёты · Биллинг");
+    assert!(
+        payments.contains("Платежи по периодам и способам оплаты"),
+        "{payments}"
+    );
+    // The browser's text gives the no-break spaces as spaces.
+    assert!(payments.contains("1 234,50 EUR"), "{payments}");
+    assert!(payments.contains("банковский перевод"), "{payments}");
 }
 
 #[test]
@@ -416,6 +492,10 @@ fn the_check_finds_english_runs_and_words() {
     );
     assert!(english_on("<th>Статус</th><td>MRR</td><p>Status of X</p>", &texts).is_empty());
     assert_eq!(runs("No { $status } operation."), vec!["No", "operation"]);
+    assert_eq!(
+        keys_shown("<th>col-owed</th><td>e-mail</td><td>VDS-1</td>"),
+        vec!["col-owed"]
+    );
     assert_eq!(
         runs("E-mail (or <code>admin</code>)"),
         vec!["E-mail (or", "admin"]
