@@ -212,6 +212,7 @@ col-invoice-numbers = Invoice numbers
 col-payment-methods = Payment methods
 col-document-template = Document template
 col-clients-in = Clients in
+col-tax-rate = Rate
 col-tax-is = Tax is
 col-reverse-charge = Reverse charge
 col-departments = Departments

@@ -215,6 +215,7 @@ col-invoice-numbers = Нумерация счетов
 col-payment-methods = Способы оплаты
 col-document-template = Шаблон документа
 col-clients-in = Клиенты из
+col-tax-rate = Ставка
 col-tax-is = Налог
 col-reverse-charge = Обратное начисление
 col-departments = Отделы

@@ -460,7 +460,10 @@ async fn client_body(
             Some(
                 tariffs
                     .into_iter()
-                    .map(|t| (t.id.to_string(), format!("{} ({})", t.name, t.item_type)))
+                    .map(|t| {
+                        let item_type = lang.named(&t.item_type);
+                        (t.id.to_string(), format!("{} ({item_type})", t.name))
+                    })
                     .collect(),
             )
         } else {

@@ -199,7 +199,7 @@ async fn companies_page(
                 &[
                     "client-company",
                     "col-clients-in",
-                    "col-rate",
+                    "col-tax-rate",
                     "col-tax-is",
                     "col-reverse-charge",
                 ],
