@@ -33,6 +33,8 @@ mod notifications;
 mod panel;
 mod panel_flows;
 mod panel_pages;
+// Every staff page in Russian (helper "staffru").
+mod panel_russian;
 mod payments;
 mod periods;
 mod permissions;

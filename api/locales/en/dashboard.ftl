@@ -173,3 +173,355 @@ list-payments = { $count ->
     [one] { $count } payment
    *[other] { $count } payments
 }
+
+# Words several pages share.
+
+show-button = Show
+word-yes = yes
+word-no = no
+every-status = every status
+every-item-type = every item type
+nothing-matches = Nothing matches.
+word-on = on
+word-off = off
+unit-h = h
+unit-min = min
+unit-s = s
+filter-button = Filter
+
+# Column headings (the tables of `tables.html` name them by key).
+
+col-item-type = Item type
+col-ordered = Ordered
+col-price-per-period = Price per period
+col-period = Period
+col-renews = Renews
+col-prices = Prices
+col-created = Created
+col-fee = Fee
+col-code = Code
+col-discount = Discount
+col-applies-to = Applies to
+col-uses = Uses
+col-valid = Valid
+col-base = Base
+col-quote = Quote
+col-rate = Rate
+col-minor-units = Minor units
+col-invoice-numbers = Invoice numbers
+col-payment-methods = Payment methods
+col-document-template = Document template
+col-clients-in = Clients in
+col-tax-rate = Rate
+col-tax-is = Tax is
+col-reverse-charge = Reverse charge
+col-departments = Departments
+col-own-permissions = Own permissions
+col-administrator = Administrator
+col-permissions = Permissions
+col-takes-tickets = Takes tickets
+col-queued = Queued
+col-to = To
+col-attempts = Attempts
+col-last-error = Last error
+col-language = Language
+col-changed = Changed
+col-title = Title
+col-from = From
+col-until = Until
+col-withdrawn = Withdrawn
+col-charged = Charged
+col-credited = Credited
+col-corrected = Corrected
+col-income = Income
+col-period-from = Period from
+col-payments = Payments
+col-paid = Paid
+col-refunded = Refunded
+col-reversed = Reversed
+col-net = Net
+col-owed = Owed
+col-below-zero-since = Below zero since
+col-days = Days
+col-active-services = Active services
+col-recognised = Recognised
+col-deferred = Deferred
+col-month = Month
+col-new = New
+col-lost = Lost
+col-active = Active
+col-answers = Answers
+col-mean-wait = Mean wait
+col-median-wait = Median wait
+col-longest-wait = Longest wait
+col-waiting-now = Waiting now
+col-mrr = MRR
+col-services = Services
+col-due = Due
+col-requested = Requested
+col-attempt = Attempt
+
+# The services, tariffs and promo codes pages.
+
+services-not-paid-yet = not paid yet
+services-by-paid-until = paid until, soonest first
+services-by-tariff = by tariff
+tariff-none = No such tariff
+tariff-none-text = There is no such tariff.
+tariff-prices = Prices per period and currency
+tariff-setup-fees = Set-up fees
+tariff-addons = Add-ons
+tariff-intro = { $type }, { $status } of { $provider }, created { $created }
+promo-uses-of = { $uses } of { $max }
+promo-uses-unlimited = { $uses } (no limit)
+promo-always = always
+promo-from = from { $from }
+promo-through = through { $until }
+promo-from-through = { $from } through { $until }
+promo-every-charge = every charge
+promo-first-charge = first charge
+service-none = No such service
+
+# The invoices and payments lists, the ticket queue and one ticket.
+
+list-nothing-matches = nothing matches
+list-first-page = First page
+queue-nobody-waits = Nobody waits for an answer.
+ticket-none = No such ticket
+ticket-done-assign = The ticket is assigned.
+ticket-done-close = The ticket is closed.
+ticket-nobody = nobody in particular
+ticket-a-staff-member = a member of staff
+ticket-a-user = a user of the client
+ticket-someone = someone
+ticket-assigned-to = assigned to
+ticket-opened = opened
+ticket-thread = Thread
+ticket-files = { $count } file(s)
+ticket-no-message = No message yet.
+ticket-send-answer = Send answer
+ticket-assign = Assign
+ticket-staff-member = Staff member
+ticket-close = Close the ticket
+payment-none = No such payment
+
+# The operations page and the billing day.
+
+operations-done-retry = The operation is requested again.
+billing-day = Day
+billing-services = Services looked at
+billing-charged = Periods charged
+billing-refused = Charges refused
+billing-suspensions = Suspensions requested
+billing-deletions = Deletions requested
+billing-closed = Services closed
+billing-notices = Expiry notices
+billing-took = Took (ms)
+billing-report = The billing day's report
+billing-run-title = Run the billing day
+billing-day-field = Day (YYYY-MM-DD)
+billing-run = Run
+billing-hint = charges what is due, suspends what cannot be paid; running a day again changes nothing
+operations-pending = pending
+operations-failed = failed
+operations-for = for { $day }
+operations-retry = Retry
+operations-none = No { $status } operation.
+operations-next-page = Next page
+
+# The action log.
+
+log-client-not-id = client: not an id
+log-actor-hint = Actor, e.g. admin or staff:admin
+log-actor = Actor
+log-client-hint = Client id
+log-event-hint = Event, e.g. PaymentPosted
+log-event = Event
+log-on-behalf-of = On behalf of
+log-of = Of
+log-older = Older
+
+# The client page's forms, acting as a client, merging and transferring, sending a document.
+
+client-not-rendered = (not rendered yet)
+ca-details = Client details
+ca-save = Save
+ca-adjust = Adjust the balance
+ca-adjust-amount = Amount (negative debits)
+ca-adjust-button = Adjust
+ca-limit-amount = How far below zero
+ca-set-limit = Set limit
+ca-credit-note = Issue a credit note
+ca-invoice = Invoice
+ca-no-invoice = No invoice issued yet
+ca-credit-line = A line, or leave the price empty to credit the whole invoice:
+ca-issue-credit-note = Issue credit note
+ca-more = More
+ca-merge = Merge into another client…
+ca-act-as = Act as this client
+ca-invoice-mails = Invoice e-mails
+ca-invoice-mails-note = The notifier e-mails an invoice when it is issued, and again each time staff send it to the client.
+ca-no-mails = No invoice e-mailed yet.
+act-as-the-client = the client
+act-as-title = Acting as { $name }
+act-as-issued = A token acting as this client is issued. It is shown only now and stops working at
+act-as-note = It sees and may do what the client's owner may, never more than you may; everything done with it names you as the actor, on behalf of the client. There is no customer panel yet: use it with the API as
+act-as-token = Token
+act-as-back = Back to the client
+merge-title = Merge { $name }
+merge-intro = Choose the client { $name } is merged into: its services, payers and balances move there, and it is marked merged.
+merge-button = Merge into this client
+transfer-title = Transfer a service of { $name }
+transfer-intro = Choose the client the service moves to; its past charges stay on { $name }'s statement.
+transfer-button = Move the service here
+choose-find-client = Find a client
+choose-none = No client matches.
+send-client-page = The client's page
+
+# The settings pages.
+
+currencies-rates = Exchange rates in effect on { $day }
+currencies-kept-in = Currencies amounts are kept in
+companies-numbering = { $prefix } (restarts { $reset })
+companies-edit = Edit
+companies-every-other-country = every other country
+companies-reverse-charge = reverse charge for businesses with a VAT number
+companies-tax-rules = Tax rules
+staff-staff = Staff
+notifications-outbox = Notices sent to clients
+notifications-templates = Message templates
+notifications-every-language = every language
+notifications-announcements = Announcements
+
+# The reports page.
+
+rep-from = From
+rep-to = to
+rep-to-label = To (not included)
+rep-not-included = (not included)
+rep-rows-per = Rows per
+rep-per-month = per month
+rep-per-day = per day
+rep-basis = Income basis
+rep-basis-hint = Income on the day charged (cash) or spread over the service period (recognised)
+rep-cash = cash basis
+rep-recognised = recognised basis
+rep-every-provider = every provider
+rep-currency-hint = currency (EUR)
+rep-method-hint = payment method
+rep-as-of = deferred revenue as of
+rep-services-status = Services status
+rep-every-status = services in every status
+report-none = No such report
+report-none-text = There is no such report.
+report-unknown-tariff = unknown tariff
+report-basis-recognised = each amount spread per day over the service period it pays for (recognised basis)
+report-basis-cash = on the day charged (cash basis)
+report-intro = Income is charges less credits less corrections, { $basis }. Empty dates are the last twelve months; the filters narrow the reports that take them.
+report-income = Income
+report-income-per-period = Income per period
+report-income-by-type = Income by item type
+report-income-by-tariff = Income by tariff
+report-payments = Payments per period and method
+report-net-payments = Net payments
+report-debtors = Debtors
+report-owed = Owed
+report-mrr = Monthly recurring revenue
+report-deferred = Deferred revenue at the end of { $day }
+report-deferred-total = Deferred
+report-services = Services by tariff and status
+report-clients = New and lost clients per month
+report-response-times = First answers per department, within business hours (the last 30 days when no dates are given)
+
+# Status and kind codes the staff panel shows beyond the customer panel's (`code-…` in my.ftl):
+# `Lang::named`; `{family}-…` where a family's code reads otherwise (`Lang::named_in`).
+
+code-other = other
+code-fraud = fraud
+code-card-gateway = card_gateway
+code-manual = manual
+code-archived = archived
+code-disabled = disabled
+code-merged = merged
+code-included = included
+code-added = added
+code-yearly = yearly
+code-never = never
+code-monthly = monthly
+code-quantity = quantity
+code-toggle = toggle
+code-choice = choice
+code-individual = individual
+code-company = company
+code-sole-proprietor = sole_proprietor
+code-user = user
+code-staff = staff
+code-invoice = invoice
+code-invoice-issued = invoice_issued
+code-payment-credited = payment_credited
+code-service-activated = service_activated
+code-service-suspended = service_suspended
+code-service-deleted = service_deleted
+code-service-expiring = service_expiring
+code-low-balance = low_balance
+code-ticket-answered = ticket_answered
+code-sent = sent
+code-sending = sending
+code-completed = completed
+code-activate = activate
+code-suspend = suspend
+code-resume = resume
+code-delete = delete
+code-close = close
+code-charge = charge
+code-payment = payment
+code-refund = refund
+code-adjustment = adjustment
+code-credit = credit
+code-reversal = reversal
+code-transfer-in = transfer_in
+code-transfer-out = transfer_out
+code-P1D = P1D
+code-P1M = P1M
+code-P3M = P3M
+code-P6M = P6M
+code-P12M = P12M
+invoice-status-credited = credited
+operation-status-pending = pending
+operation-status-failed = failed
+operation-status-retried = retried
+operation-status-done = done
+code-client = client
+code-owner = owner
+code-billing = billing
+code-technical = technical
+code-not-configured = not_configured
+code-retried = retried
+code-done = done
+
+# What the action log names a change that is of no service (`aggregate-…`, `Lang::named_in`).
+
+aggregate-access-token = Access token
+aggregate-account = Account
+aggregate-announcement = Announcement
+aggregate-answer-template = Answer template
+aggregate-client = Client
+aggregate-client-group = Client group
+aggregate-client-user = Client user
+aggregate-company = Company
+aggregate-department = Department
+aggregate-exchange-rates = Exchange rates
+aggregate-invoice = Invoice
+aggregate-invoice-book = Invoice numbering
+aggregate-merge = Merge
+aggregate-message-template = Message template
+aggregate-notice-settings = Notice settings
+aggregate-payer = Payer
+aggregate-payment = Payment
+aggregate-promo-code = Promo code
+aggregate-provider = Provider
+aggregate-service = Service
+aggregate-staff-member = Staff member
+aggregate-tariff = Tariff
+aggregate-ticket = Ticket
+aggregate-ticket-category = Ticket category

@@ -176,3 +176,355 @@ list-payments = { $count ->
     [few] { $count } платежа
    *[many] { $count } платежей
 }
+
+# Слова, общие для нескольких страниц.
+
+show-button = Показать
+word-yes = да
+word-no = нет
+every-status = любой статус
+every-item-type = любой тип
+nothing-matches = Ничего не найдено.
+word-on = вкл.
+word-off = выкл.
+unit-h = ч
+unit-min = мин
+unit-s = с
+filter-button = Отобрать
+
+# Заголовки столбцов (таблицы `tables.html` называют их ключами).
+
+col-item-type = Тип услуги
+col-ordered = Заказана
+col-price-per-period = Цена за период
+col-period = Период
+col-renews = Автопродление
+col-prices = Цены
+col-created = Создан
+col-fee = Плата
+col-code = Код
+col-discount = Скидка
+col-applies-to = Применяется к
+col-uses = Использований
+col-valid = Действует
+col-base = Базовая
+col-quote = Котируемая
+col-rate = Курс
+col-minor-units = Знаков после запятой
+col-invoice-numbers = Нумерация счетов
+col-payment-methods = Способы оплаты
+col-document-template = Шаблон документа
+col-clients-in = Клиенты из
+col-tax-rate = Ставка
+col-tax-is = Налог
+col-reverse-charge = Обратное начисление
+col-departments = Отделы
+col-own-permissions = Собственные права
+col-administrator = Администратор
+col-permissions = Права
+col-takes-tickets = Принимает тикеты
+col-queued = В очереди с
+col-to = Кому
+col-attempts = Попыток
+col-last-error = Последняя ошибка
+col-language = Язык
+col-changed = Изменён
+col-title = Заголовок
+col-from = С
+col-until = До
+col-withdrawn = Снято
+col-charged = Списано
+col-credited = Зачтено
+col-corrected = Скорректировано
+col-income = Доход
+col-period-from = Начало периода
+col-payments = Платежей
+col-paid = Оплачено
+col-refunded = Возвращено
+col-reversed = Отменено
+col-net = Итого
+col-owed = Долг
+col-below-zero-since = В минусе с
+col-days = Дней
+col-active-services = Активных услуг
+col-recognised = Признано
+col-deferred = Отложено
+col-month = Месяц
+col-new = Новых
+col-lost = Ушло
+col-active = Активных
+col-answers = Ответов
+col-mean-wait = Среднее ожидание
+col-median-wait = Медианное ожидание
+col-longest-wait = Самое долгое ожидание
+col-waiting-now = Ждут сейчас
+col-mrr = MRR
+col-services = Услуг
+col-due = Срок оплаты
+col-requested = Запрошена
+col-attempt = Попытка
+
+# Страницы услуг, тарифов и промокодов.
+
+services-not-paid-yet = ещё не оплачено
+services-by-paid-until = по дате оплаты, ближайшие первыми
+services-by-tariff = по тарифу
+tariff-none = Тариф не найден
+tariff-none-text = Такого тарифа нет.
+tariff-prices = Цены по периодам и валютам
+tariff-setup-fees = Плата за подключение
+tariff-addons = Дополнения
+tariff-intro = { $type }, { $status }, провайдер { $provider }, создан { $created }
+promo-uses-of = { $uses } из { $max }
+promo-uses-unlimited = { $uses } (без ограничений)
+promo-always = всегда
+promo-from = с { $from }
+promo-through = по { $until }
+promo-from-through = с { $from } по { $until }
+promo-every-charge = каждое списание
+promo-first-charge = только первое списание
+service-none = Услуга не найдена
+
+# Списки счетов и платежей, очередь тикетов и тикет.
+
+list-nothing-matches = ничего не найдено
+list-first-page = Первая страница
+queue-nobody-waits = Никто не ждёт ответа.
+ticket-none = Тикет не найден
+ticket-done-assign = Тикет назначен.
+ticket-done-close = Тикет закрыт.
+ticket-nobody = никому конкретно
+ticket-a-staff-member = сотрудник
+ticket-a-user = пользователь клиента
+ticket-someone = кто-то
+ticket-assigned-to = назначен:
+ticket-opened = открыт
+ticket-thread = Переписка
+ticket-files = файлов: { $count }
+ticket-no-message = Сообщений пока нет.
+ticket-send-answer = Отправить ответ
+ticket-assign = Назначить
+ticket-staff-member = Сотрудник
+ticket-close = Закрыть тикет
+payment-none = Платёж не найден
+
+# Страница операций и расчётный день.
+
+operations-done-retry = Операция запрошена повторно.
+billing-day = День
+billing-services = Просмотрено услуг
+billing-charged = Списано периодов
+billing-refused = Отказано в списании
+billing-suspensions = Запрошено приостановок
+billing-deletions = Запрошено удалений
+billing-closed = Закрыто услуг
+billing-notices = Уведомлений об окончании
+billing-took = Заняло (мс)
+billing-report = Отчёт о расчётном дне
+billing-run-title = Запустить расчётный день
+billing-day-field = День (ГГГГ-ММ-ДД)
+billing-run = Запустить
+billing-hint = списывает то, что причитается, приостанавливает то, что не оплачено; повторный запуск дня ничего не меняет
+operations-pending = в ожидании
+operations-failed = с ошибкой
+operations-for = на { $day }
+operations-retry = Повторить
+operations-none = Нет операций со статусом «{ $status }».
+operations-next-page = Следующая страница
+
+# Журнал действий.
+
+log-client-not-id = клиент: это не идентификатор
+log-actor-hint = Кто, например admin или staff:admin
+log-actor = Кто
+log-client-hint = Идентификатор клиента
+log-event-hint = Событие, например PaymentPosted
+log-event = Событие
+log-on-behalf-of = От имени
+log-of = Объект
+log-older = Раньше
+
+# Формы страницы клиента, действия от имени клиента, объединение и перенос, отправка документа.
+
+client-not-rendered = (ещё не сформировано)
+ca-details = Данные клиента
+ca-save = Сохранить
+ca-adjust = Корректировка баланса
+ca-adjust-amount = Сумма (отрицательная — списание)
+ca-adjust-button = Скорректировать
+ca-limit-amount = Насколько можно уйти в минус
+ca-set-limit = Установить лимит
+ca-credit-note = Выставить корректировочный счёт
+ca-invoice = Счёт
+ca-no-invoice = Счета ещё не выставлялись
+ca-credit-line = Строка, или оставьте цену пустой, чтобы скорректировать весь счёт:
+ca-issue-credit-note = Выставить корректировку
+ca-more = Ещё
+ca-merge = Объединить с другим клиентом…
+ca-act-as = Войти от имени клиента
+ca-invoice-mails = Письма со счетами
+ca-invoice-mails-note = Счёт отправляется письмом при выставлении и каждый раз, когда сотрудник отправляет его клиенту.
+ca-no-mails = Писем со счетами ещё не было.
+act-as-the-client = клиент
+act-as-title = Действия от имени: { $name }
+act-as-issued = Выпущен токен для действий от имени этого клиента. Он показан только сейчас и перестанет действовать
+act-as-note = Он видит и может то же, что владелец клиента, но не больше, чем вы; всё сделанное с ним записывается на вас, от имени клиента. Используйте его с API так:
+act-as-token = Токен
+act-as-back = Назад к клиенту
+merge-title = Объединение: { $name }
+merge-intro = Выберите клиента, с которым объединяется { $name }: услуги, плательщики и балансы перейдут к нему, а { $name } будет помечен как объединённый.
+merge-button = Объединить с этим клиентом
+transfer-title = Перенос услуги клиента { $name }
+transfer-intro = Выберите клиента, к которому переходит услуга; прошлые списания останутся в выписке клиента { $name }.
+transfer-button = Перенести услугу сюда
+choose-find-client = Найти клиента
+choose-none = Подходящих клиентов нет.
+send-client-page = Страница клиента
+
+# Страницы настроек.
+
+currencies-rates = Курсы валют на { $day }
+currencies-kept-in = Валюты, в которых ведётся учёт
+companies-numbering = { $prefix } (сброс: { $reset })
+companies-edit = Изменить
+companies-every-other-country = все остальные страны
+companies-reverse-charge = обратное начисление для компаний с номером плательщика НДС
+companies-tax-rules = Налоговые правила
+staff-staff = Сотрудники
+notifications-outbox = Уведомления клиентам
+notifications-templates = Шаблоны сообщений
+notifications-every-language = все языки
+notifications-announcements = Объявления
+
+# Страница отчётов.
+
+rep-from = С
+rep-to = по
+rep-to-label = По (не включая)
+rep-not-included = (не включая)
+rep-rows-per = Строки
+rep-per-month = по месяцам
+rep-per-day = по дням
+rep-basis = Метод учёта дохода
+rep-basis-hint = Доход в день списания (кассовый метод) или распределённый по периоду услуги (метод начисления)
+rep-cash = кассовый метод
+rep-recognised = метод начисления
+rep-every-provider = все провайдеры
+rep-currency-hint = валюта (EUR)
+rep-method-hint = способ оплаты
+rep-as-of = доходы будущих периодов на
+rep-services-status = Статус услуг
+rep-every-status = услуги в любом статусе
+report-none = Отчёт не найден
+report-none-text = Такого отчёта нет.
+report-unknown-tariff = неизвестный тариф
+report-basis-recognised = каждая сумма распределена по дням периода услуги, за который она платит (метод начисления)
+report-basis-cash = в день списания (кассовый метод)
+report-intro = Доход — это списания за вычетом зачислений и корректировок, { $basis }. Пустые даты — последние двенадцать месяцев; фильтры сужают отчёты, которые их принимают.
+report-income = Доход
+report-income-per-period = Доход по периодам
+report-income-by-type = Доход по типам услуг
+report-income-by-tariff = Доход по тарифам
+report-payments = Платежи по периодам и способам оплаты
+report-net-payments = Платежи за вычетом возвратов
+report-debtors = Должники
+report-owed = Долг
+report-mrr = Ежемесячная регулярная выручка (MRR)
+report-deferred = Доходы будущих периодов на конец { $day }
+report-deferred-total = Доходы будущих периодов
+report-services = Услуги по тарифам и статусам
+report-clients = Новые и ушедшие клиенты по месяцам
+report-response-times = Первые ответы по отделам в рабочие часы (последние 30 дней, если даты не заданы)
+
+# Коды статусов и видов, которые панель сотрудников показывает сверх кодов my.ftl:
+# `Lang::named`; `{family}-…` — где код семейства называется иначе (`Lang::named_in`).
+
+code-other = другое
+code-fraud = мошенничество
+code-card-gateway = платёжный шлюз
+code-manual = вручную
+code-archived = в архиве
+code-disabled = отключено
+code-merged = объединено
+code-included = включён в цену
+code-added = сверх цены
+code-yearly = ежегодно
+code-never = никогда
+code-monthly = ежемесячно
+code-quantity = количество
+code-toggle = вкл./выкл.
+code-choice = выбор
+code-individual = физическое лицо
+code-company = юридическое лицо
+code-sole-proprietor = ИП
+code-user = клиент
+code-staff = сотрудник
+code-invoice = счёт
+code-invoice-issued = счёт выставлен
+code-payment-credited = платёж зачислен
+code-service-activated = услуга подключена
+code-service-suspended = услуга приостановлена
+code-service-deleted = услуга удалена
+code-service-expiring = услуга заканчивается
+code-low-balance = низкий баланс
+code-ticket-answered = ответ в тикете
+code-sent = отправлено
+code-sending = отправляется
+code-completed = завершено
+code-activate = подключение
+code-suspend = приостановка
+code-resume = возобновление
+code-delete = удаление
+code-close = закрытие
+code-charge = списание
+code-payment = платёж
+code-refund = возврат
+code-adjustment = корректировка
+code-credit = зачёт
+code-reversal = отмена
+code-transfer-in = перевод с другого счёта
+code-transfer-out = перевод на другой счёт
+code-P1D = 1 день
+code-P1M = 1 мес.
+code-P3M = 3 мес.
+code-P6M = 6 мес.
+code-P12M = 12 мес.
+invoice-status-credited = скорректирован
+operation-status-pending = в очереди
+operation-status-failed = ошибка
+operation-status-retried = повторена
+operation-status-done = выполнена
+code-client = клиент
+code-owner = владелец
+code-billing = бухгалтерия
+code-technical = технический специалист
+code-not-configured = почта не настроена
+code-retried = повторено
+code-done = выполнено
+
+# Чему принадлежит изменение в журнале действий, если не услуге (`aggregate-…`, `Lang::named_in`).
+
+aggregate-access-token = Токен доступа
+aggregate-account = Лицевой счёт
+aggregate-announcement = Объявление
+aggregate-answer-template = Шаблон ответа
+aggregate-client = Клиент
+aggregate-client-group = Группа клиентов
+aggregate-client-user = Пользователь клиента
+aggregate-company = Компания
+aggregate-department = Отдел
+aggregate-exchange-rates = Курсы валют
+aggregate-invoice = Счёт
+aggregate-invoice-book = Нумерация счетов
+aggregate-merge = Объединение
+aggregate-message-template = Шаблон сообщения
+aggregate-notice-settings = Настройки уведомлений
+aggregate-payer = Плательщик
+aggregate-payment = Платёж
+aggregate-promo-code = Промокод
+aggregate-provider = Провайдер
+aggregate-service = Услуга
+aggregate-staff-member = Сотрудник
+aggregate-tariff = Тариф
+aggregate-ticket = Тикет
+aggregate-ticket-category = Категория тикетов

@@ -164,6 +164,30 @@ impl Lang {
         key.to_owned()
     }
 
+    /// A status or kind code (`active`, `credit_note`, `bank_transfer`, ...) in this language: the
+    /// catalogue's `code-…` text (underscores become hyphens), else the code itself. The one
+    /// place a code becomes a catalogue key, so that a status reads the same on every page.
+    pub fn named(self, code: &str) -> String {
+        let key = format!("code-{}", code.replace('_', "-"));
+        if self.has(&key) {
+            self.t(&key)
+        } else {
+            code.to_owned()
+        }
+    }
+
+    /// A code of a `family` (`invoice-status`, `operation-status`, `aggregate`) whose word
+    /// differs from the same code elsewhere (an invoice is `credited` by a credit note, a payment
+    /// to an account): the catalogue's `{family}-…` text, else [`Lang::named`].
+    pub fn named_in(self, family: &str, code: &str) -> String {
+        let key = format!("{family}-{}", code.replace('_', "-"));
+        if self.has(&key) {
+            self.t(&key)
+        } else {
+            self.named(code)
+        }
+    }
+
     /// Whether the catalogue of this language has `key` (for the catalogue tests).
     pub fn has(self, key: &str) -> bool {
         self.bundle().is_some_and(|b| b.has_message(key))

@@ -11,7 +11,6 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::clients::query_value;
-use super::format::money;
 use super::{Layout, failed, may_open, render};
 use crate::http::state::AppState;
 // The API's own extractor: it refuses the NUL character (`%00`) with a 400 problem.
@@ -90,7 +89,7 @@ pub(super) async fn action_log(
         older: None,
     };
     let Ok(client_id) = client.as_deref().map(Uuid::parse_str).transpose() else {
-        page.error = Some("client: not an id".to_owned());
+        page.error = Some(session.lang.t("log-client-not-id"));
         return render(StatusCode::BAD_REQUEST, &page);
     };
     let filter = projections::action_log::Filter {
@@ -162,12 +161,29 @@ pub(super) async fn action_log(
             service: entry
                 .service_id
                 .and_then(|s| service_names.get(&s).cloned())
-                .unwrap_or_else(|| entry.aggregate_type.clone()),
+                .unwrap_or_else(|| {
+                    session
+                        .lang
+                        .named_in("aggregate", &snake_case(&entry.aggregate_type))
+                }),
             amount: entry
                 .amount
-                .map(|(amount, currency)| money(amount, &currency))
+                .map(|(amount, currency)| session.lang.money(amount, &currency))
                 .unwrap_or_default(),
         })
         .collect();
     render(StatusCode::OK, &page)
+}
+
+/// An aggregate's type as a code: `ClientUser` is `client_user`, so that its word in the page's
+/// language is the catalogue's `aggregate-client-user` (`Lang::named_in`).
+fn snake_case(name: &str) -> String {
+    let mut code = String::with_capacity(name.len() + 4);
+    for (index, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && index > 0 {
+            code.push('_');
+        }
+        code.push(c.to_ascii_lowercase());
+    }
+    code
 }

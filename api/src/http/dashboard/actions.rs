@@ -177,7 +177,12 @@ pub(super) async fn service_action(
     let service = match projections::services::service(&state.pool, service_id).await {
         Ok(Some(service)) => service,
         Ok(None) => {
-            return message(Some(&session), StatusCode::NOT_FOUND, "No such service", "");
+            return message(
+                Some(&session),
+                StatusCode::NOT_FOUND,
+                &session.lang.t("service-none"),
+                "",
+            );
         }
         Err(error) => return failed(error.into()),
     };
@@ -245,7 +250,14 @@ pub(super) async fn refund_payment(
     };
     let client_id = match projections::payments::get(&state.pool, payment_id).await {
         Ok(Some(payment)) => payment.client_id,
-        Ok(None) => return message(Some(&session), StatusCode::NOT_FOUND, "No such payment", ""),
+        Ok(None) => {
+            return message(
+                Some(&session),
+                StatusCode::NOT_FOUND,
+                &session.lang.t("payment-none"),
+                "",
+            );
+        }
         Err(error) => return failed(error.into()),
     };
     let outcome = async {
@@ -277,7 +289,14 @@ pub(super) async fn answer_ticket(
     };
     let client_id = match projections::support::ticket(&state.pool, ticket_id).await {
         Ok(Some(ticket)) => ticket.client_id,
-        Ok(None) => return message(Some(&session), StatusCode::NOT_FOUND, "No such ticket", ""),
+        Ok(None) => {
+            return message(
+                Some(&session),
+                StatusCode::NOT_FOUND,
+                &session.lang.t("ticket-none"),
+                "",
+            );
+        }
         Err(error) => return failed(error.into()),
     };
     let outcome = reply(&state, &session, &fields, ticket_id).await;

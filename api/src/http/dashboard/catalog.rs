@@ -14,11 +14,11 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::clients::{KeysetPage, query_value};
-use super::format::money;
 use super::tables::{Cell, PageParams, Section, TablesPage, next_page};
 use super::{Layout, Session, failed, may_open, message, render};
 use crate::http::answer::id_cursor;
 use crate::http::error::ApiError;
+use crate::http::i18n::Lang;
 use crate::http::routes::services::{ITEM_TYPES, STATUSES, run_list_services, service_filter};
 use crate::http::state::AppState;
 // The API's own extractor: it refuses the NUL character (`%00`) with a 400 problem.
@@ -66,6 +66,7 @@ struct ServiceRow {
     paid_until: String,
     price: String,
     period: String,
+    /// The catalogue key of yes or no.
     renews: &'static str,
 }
 
@@ -123,6 +124,7 @@ async fn services_page(
         .into_iter()
         .collect();
     let catalog = session.may("GET", "/v1/tariffs/{id}");
+    let lang = session.lang;
     let rows: Vec<ServiceRow> = found
         .into_iter()
         .map(|service| ServiceRow {
@@ -133,13 +135,17 @@ async fn services_page(
             tariff_link: catalog.then(|| format!("/dashboard/tariffs/{}", service.tariff_id)),
             item_type: service.item_type,
             status: service.status,
-            ordered: service.ordered_on.to_string(),
+            ordered: lang.date(service.ordered_on),
             paid_until: service
                 .paid_until
-                .map_or_else(|| "not paid yet".to_owned(), |day| day.to_string()),
-            price: money(service.price_per_period, &service.currency),
-            period: service.period,
-            renews: if service.auto_prolong { "yes" } else { "no" },
+                .map_or_else(|| lang.t("services-not-paid-yet"), |day| lang.date(day)),
+            price: lang.money(service.price_per_period, &service.currency),
+            period: lang.named(&service.period),
+            renews: if service.auto_prolong {
+                "word-yes"
+            } else {
+                "word-no"
+            },
         })
         .collect();
     Ok(ServicesPage {
@@ -171,12 +177,12 @@ fn prices(json: serde_json::Value) -> Result<Vec<domain::tariff::PeriodPrice>, A
     serde_json::from_value(json).map_err(|e| ApiError::internal(&e))
 }
 
-/// A price per period: `10.00 EUR / P1M`.
-fn per_period(price: &domain::tariff::PeriodPrice) -> String {
+/// A price per period: `10.00 EUR / P1M` (`10,00 EUR / 1 мес.` in Russian).
+fn per_period(lang: Lang, price: &domain::tariff::PeriodPrice) -> String {
     format!(
         "{} / {}",
-        money(price.price.amount(), price.price.currency().code()),
-        price.period
+        lang.money(price.price.amount(), price.price.currency().code()),
+        lang.named(&price.period.to_string())
     )
 }
 
@@ -209,7 +215,7 @@ async fn tariffs_page(
     for tariff in rows {
         let prices = prices(tariff.prices)?
             .iter()
-            .map(per_period)
+            .map(|price| per_period(session.lang, price))
             .collect::<Vec<_>>()
             .join("; ");
         table.push(vec![
@@ -220,22 +226,22 @@ async fn tariffs_page(
                     .cloned()
                     .unwrap_or_default(),
             ),
-            Cell::text(tariff.item_type),
-            Cell::text(tariff.status),
+            Cell::text(session.lang.named(&tariff.item_type)),
+            Cell::text(session.lang.named(&tariff.status)),
             Cell::text(prices),
             Cell::text(session.zone.time(tariff.created_at)),
         ]);
     }
     let section = Section::new(
         "tariffs",
-        "Tariffs",
+        session.lang.t("title-tariffs"),
         &[
-            "Name",
-            "Provider",
-            "Item type",
-            "Status",
-            "Prices",
-            "Created",
+            "col-name",
+            "clients-provider",
+            "col-item-type",
+            "col-status",
+            "col-prices",
+            "col-created",
         ],
         table,
     )
@@ -261,8 +267,8 @@ pub(super) async fn tariff(
         Ok(None) => message(
             Some(&session),
             StatusCode::NOT_FOUND,
-            "No such tariff",
-            "There is no such tariff.",
+            &session.lang.t("tariff-none"),
+            &session.lang.t("tariff-none-text"),
         ),
         Err(error) => failed(error),
     }
@@ -289,13 +295,14 @@ async fn tariff_page(
         .get(&tariff.provider_id)
         .cloned()
         .unwrap_or_default();
+    let lang = session.lang;
     let price_rows = prices(tariff.prices)?
         .into_iter()
         .map(|p| {
             vec![
-                Cell::text(p.period.to_string()),
+                Cell::text(lang.named(&p.period.to_string())),
                 Cell::text(p.price.currency().code()),
-                Cell::money(p.price.amount(), p.price.currency().code()),
+                Cell::money(lang, p.price.amount(), p.price.currency().code()),
             ]
         })
         .collect();
@@ -306,7 +313,7 @@ async fn tariff_page(
         .map(|fee| {
             vec![
                 Cell::text(fee.currency().code()),
-                Cell::money(fee.amount(), fee.currency().code()),
+                Cell::money(lang, fee.amount(), fee.currency().code()),
             ]
         })
         .collect();
@@ -314,26 +321,45 @@ async fn tariff_page(
         serde_json::from_value(tariff.addons).map_err(|e| ApiError::internal(&e))?;
     let addon_rows = addons
         .into_iter()
-        .map(|a| vec![Cell::text(a.name), Cell::text(a.code), Cell::text(a.kind)])
+        .map(|a| {
+            vec![
+                Cell::text(a.name),
+                Cell::text(a.code),
+                Cell::text(lang.named(&a.kind)),
+            ]
+        })
         .collect();
     let mut page = TablesPage::of(
         session.layout(tariff.name),
         vec![
             Section::new(
                 "prices",
-                "Prices per period and currency",
-                &["Period", "Currency", "Price#"],
+                lang.t("tariff-prices"),
+                &["col-period", "col-currency", "col-price#"],
                 price_rows,
             ),
-            Section::new("setup-fees", "Set-up fees", &["Currency", "Fee#"], fee_rows),
-            Section::new("addons", "Add-ons", &["Name", "Code", "Kind"], addon_rows),
+            Section::new(
+                "setup-fees",
+                lang.t("tariff-setup-fees"),
+                &["col-currency", "col-fee#"],
+                fee_rows,
+            ),
+            Section::new(
+                "addons",
+                lang.t("tariff-addons"),
+                &["col-name", "col-code", "col-kind"],
+                addon_rows,
+            ),
         ],
     );
-    page.intro = Some(format!(
-        "{}, {} of {provider}, created {}",
-        tariff.item_type,
-        tariff.status,
-        session.zone.time(tariff.created_at)
+    page.intro = Some(lang.t_with(
+        "tariff-intro",
+        &[
+            ("type", lang.named(&tariff.item_type).into()),
+            ("status", lang.named(&tariff.status).into()),
+            ("provider", provider.into()),
+            ("created", session.zone.time(tariff.created_at).into()),
+        ],
     ));
     Ok(Some(page))
 }
@@ -366,24 +392,34 @@ async fn promo_codes_page(
         p.promo_code_id.to_string()
     });
     let providers = provider_names(state).await?;
+    let lang = session.lang;
     let table: Vec<Vec<Cell>> = rows
         .into_iter()
         .map(|promo| {
             let discount = match &promo.discount.0 {
                 domain::promo::Discount::Percent { percent } => format!("{}%", percent.normalize()),
                 domain::promo::Discount::Fixed { amount } => {
-                    money(amount.amount(), amount.currency().code())
+                    lang.money(amount.amount(), amount.currency().code())
                 }
             };
             let uses = match promo.max_uses {
-                Some(max) => format!("{} of {max}", promo.uses),
-                None => format!("{} (no limit)", promo.uses),
+                Some(max) => lang.t_with(
+                    "promo-uses-of",
+                    &[("uses", promo.uses.into()), ("max", max.into())],
+                ),
+                None => lang.t1("promo-uses-unlimited", "uses", &promo.uses.to_string()),
             };
             let validity = match (promo.valid_from, promo.valid_until) {
-                (None, None) => "always".to_owned(),
-                (Some(from), None) => format!("from {from}"),
-                (None, Some(until)) => format!("through {until}"),
-                (Some(from), Some(until)) => format!("{from} through {until}"),
+                (None, None) => lang.t("promo-always"),
+                (Some(from), None) => lang.t1("promo-from", "from", &lang.date(from)),
+                (None, Some(until)) => lang.t1("promo-through", "until", &lang.date(until)),
+                (Some(from), Some(until)) => lang.t_with(
+                    "promo-from-through",
+                    &[
+                        ("from", lang.date(from).into()),
+                        ("until", lang.date(until).into()),
+                    ],
+                ),
             };
             vec![
                 Cell::text(promo.code),
@@ -394,28 +430,28 @@ async fn promo_codes_page(
                         .unwrap_or_default(),
                 ),
                 Cell::text(discount),
-                Cell::text(if promo.recurring {
-                    "every charge"
+                Cell::text(lang.t(if promo.recurring {
+                    "promo-every-charge"
                 } else {
-                    "first charge"
-                }),
+                    "promo-first-charge"
+                })),
                 Cell::text(uses),
                 Cell::text(validity),
-                Cell::text(if promo.disabled { "disabled" } else { "active" }),
+                Cell::text(lang.named(if promo.disabled { "disabled" } else { "active" })),
             ]
         })
         .collect();
     let section = Section::new(
         "promo-codes",
-        "Promo codes",
+        lang.t("title-promo-codes"),
         &[
-            "Code",
-            "Provider",
-            "Discount",
-            "Applies to",
-            "Uses",
-            "Valid",
-            "Status",
+            "col-code",
+            "clients-provider",
+            "col-discount",
+            "col-applies-to",
+            "col-uses",
+            "col-valid",
+            "col-status",
         ],
         table,
     )

@@ -21,6 +21,7 @@ use super::clients::{FormError, client_page};
 use super::{Layout, Session, failed, message, render, signed_in};
 use crate::http::error::ApiError;
 use crate::http::extract::Query;
+use crate::http::i18n::Lang;
 use crate::http::pages::forms::new_key;
 use crate::http::routes::{accounts, clients, invoices, merges, services, users};
 use crate::http::state::AppState;
@@ -184,9 +185,9 @@ pub(super) async fn act_as(
                 .await
                 .ok()
                 .flatten()
-                .map_or_else(|| "the client".to_owned(), |c| c.name);
+                .map_or_else(|| session.lang.t("act-as-the-client"), |c| c.name);
             let page = ActAsPage {
-                layout: session.layout(format!("Acting as {name}")),
+                layout: session.layout(session.lang.t1("act-as-title", "name", &name)),
                 client_id: client_id.to_string(),
                 token: issued.token,
                 expires: issued
@@ -225,7 +226,8 @@ struct ChoosePage {
     find: String,
     /// The field naming the chosen client in the choice forms.
     name: &'static str,
-    button: &'static str,
+    /// The choice button's text.
+    button: String,
     csrf: String,
     /// The candidates: (id, name, e-mail, country, status, form key).
     rows: Vec<[String; 6]>,
@@ -236,6 +238,7 @@ struct ChoosePage {
 /// `except`.
 async fn candidates(
     state: &AppState,
+    lang: Lang,
     find: &str,
     except: Uuid,
 ) -> Result<Vec<[String; 6]>, ApiError> {
@@ -259,7 +262,7 @@ async fn candidates(
                 c.name,
                 c.email,
                 c.country,
-                c.status,
+                lang.named(&c.status),
                 new_key(),
             ]
         })
@@ -280,34 +283,27 @@ impl Choice {
         find: String,
         error: Option<FormError>,
     ) -> Response {
+        let lang = session.lang;
         let (title, intro, action, name, button, except) = match self {
             Choice::Merge { client } => (
-                format!("Merge {}", client.name),
-                format!(
-                    "Choose the client {} is merged into: its services, payers and balances move \
-                     there, and it is marked merged.",
-                    client.name
-                ),
+                lang.t1("merge-title", "name", &client.name),
+                lang.t1("merge-intro", "name", &client.name),
                 format!("/dashboard/clients/{}/merge", client.id),
                 "into",
-                "Merge into this client",
+                lang.t("merge-button"),
                 client.id,
             ),
             Choice::Transfer { service, owner } => (
-                format!("Transfer a service of {}", owner.name),
-                format!(
-                    "Choose the client the service moves to; its past charges stay on {}'s \
-                     statement.",
-                    owner.name
-                ),
+                lang.t1("transfer-title", "name", &owner.name),
+                lang.t1("transfer-intro", "name", &owner.name),
                 format!("/dashboard/services/{service}/transfer"),
                 "client_id",
-                "Move the service here",
+                lang.t("transfer-button"),
                 owner.id,
             ),
         };
         let status = error.as_ref().map_or(StatusCode::OK, |e| e.status);
-        match candidates(state, &find, except).await {
+        match candidates(state, lang, &find, except).await {
             Ok(rows) => render(
                 status,
                 &ChoosePage {
@@ -338,7 +334,7 @@ async fn client_or_not_found(
         Ok(None) => Err(message(
             Some(session),
             StatusCode::NOT_FOUND,
-            "No such client",
+            &session.lang.t("client-none"),
             "",
         )),
         Err(error) => Err(failed(error.into())),
@@ -437,7 +433,7 @@ async fn service_and_owner(
         Ok(None) => Err(message(
             Some(session),
             StatusCode::NOT_FOUND,
-            "No such service",
+            &session.lang.t("service-none"),
             "",
         )),
         Err(error) => Err(failed(error.into())),

@@ -5,7 +5,6 @@
 use projections::clients::ClientRow;
 
 use super::Session;
-use super::format::money;
 use crate::http::error::ApiError;
 use crate::http::pages::forms::new_key;
 use crate::http::state::AppState;
@@ -54,9 +53,9 @@ pub(super) async fn forms(
                     let label = format!(
                         "{} · {} · {} · {}",
                         d.number.unwrap_or_default(),
-                        d.kind,
-                        money(d.gross, &d.currency),
-                        d.status
+                        session.lang.named(&d.kind),
+                        session.lang.money(d.gross, &d.currency),
+                        session.lang.named_in("invoice-status", &d.status)
                     );
                     (d.invoice_id.to_string(), label)
                 })
@@ -77,9 +76,9 @@ pub(super) async fn forms(
                 .map(|row| {
                     [
                         row.subject
-                            .unwrap_or_else(|| "(not rendered yet)".to_owned()),
+                            .unwrap_or_else(|| session.lang.t("client-not-rendered")),
                         row.to_address.unwrap_or_default(),
-                        row.status,
+                        session.lang.named(&row.status),
                         session.zone.time(row.sent_at.unwrap_or(row.queued_at)),
                     ]
                 })

@@ -365,9 +365,9 @@ async fn client_body(
     let facts = format!(
         "{} · {} · {} · {} · {}",
         client.email,
-        client.kind,
+        lang.named(&client.kind),
         client.country,
-        client.status,
+        lang.named(&client.status),
         lang.t1(
             "client-facts-registered",
             "when",
@@ -436,7 +436,7 @@ async fn client_body(
                         price: format!(
                             "{} / {}",
                             lang.money(service.price_per_period, &service.currency),
-                            service.period
+                            lang.named(&service.period)
                         ),
                         actions,
                         transfer,
@@ -460,7 +460,10 @@ async fn client_body(
             Some(
                 tariffs
                     .into_iter()
-                    .map(|t| (t.id.to_string(), format!("{} ({})", t.name, t.item_type)))
+                    .map(|t| {
+                        let item_type = lang.named(&t.item_type);
+                        (t.id.to_string(), format!("{} ({item_type})", t.name))
+                    })
                     .collect(),
             )
         } else {
@@ -513,7 +516,7 @@ async fn client_body(
                 .map(|invoice| InvoiceRow {
                     id: invoice.invoice_id.to_string(),
                     send_key: sends.then(new_key),
-                    number: invoice.number.unwrap_or_else(|| "draft".to_owned()),
+                    number: invoice.number.unwrap_or_else(|| lang.named("draft")),
                     kind: invoice.kind,
                     status: invoice.status,
                     issued_on: lang.date(invoice.issued_on),
@@ -575,7 +578,19 @@ async fn client_body(
         let rows = projections::access::users_of_client(pool, id, None, 100).await?;
         Some(
             rows.into_iter()
-                .map(|user| [user.name, user.login, user.roles.0.join(", "), user.status])
+                .map(|user| {
+                    [
+                        user.name,
+                        user.login,
+                        user.roles
+                            .0
+                            .iter()
+                            .map(|role| lang.named(role))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        lang.named(&user.status),
+                    ]
+                })
                 .collect(),
         )
     } else {
@@ -588,7 +603,7 @@ async fn client_body(
                 .map(|payer| {
                     [
                         payer.name,
-                        payer.kind,
+                        lang.named(&payer.kind),
                         payer.country,
                         payer.vat_number.unwrap_or_default(),
                     ]

@@ -10,6 +10,7 @@ use projections::invoices::InvoiceRow;
 use super::clients::FormError;
 use super::{Session, failed};
 use crate::http::error::ApiError;
+use crate::http::i18n::Lang;
 use crate::http::pages::forms::new_key;
 use crate::http::state::AppState;
 
@@ -20,6 +21,8 @@ pub(super) const ROUTE: &str = "/v1/invoices/{id}/send";
 #[derive(Template)]
 #[template(path = "invoice_send.html")]
 struct SendForm<'a> {
+    /// The language of the form's texts, the session's.
+    lang: Lang,
     id: String,
     client_id: String,
     to: String,
@@ -57,6 +60,7 @@ pub(super) async fn page(
             Err(error) => return failed(error.into()),
         };
         let form = SendForm {
+            lang: session.lang,
             id: row.invoice_id.to_string(),
             client_id: row.client_id.to_string(),
             to: client.map(|c| c.email).unwrap_or_default(),

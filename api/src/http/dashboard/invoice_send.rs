@@ -40,7 +40,12 @@ pub(super) async fn send_from_invoice(
         Err(error) => return failed(error.into()),
     };
     let Some(row) = row else {
-        return message(Some(&session), StatusCode::NOT_FOUND, "No such invoice", "");
+        return message(
+            Some(&session),
+            StatusCode::NOT_FOUND,
+            &session.lang.t("invoice-none"),
+            "",
+        );
     };
     match outcome {
         Ok(position) => sent(row.client_id, position),

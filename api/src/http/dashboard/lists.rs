@@ -34,8 +34,12 @@ pub(super) struct ListParams {
 struct ListPage {
     layout: Layout,
     action: &'static str,
+    /// The family of the statuses' words (`Lang::named_in`): `invoice-status` or
+    /// `payment-status`.
+    family: &'static str,
     status: String,
     statuses: &'static [&'static str],
+    /// The columns' catalogue keys.
     headings: &'static [&'static str],
     rows: Vec<Row>,
     totals: Vec<(String, String)>,
@@ -103,9 +107,11 @@ async fn invoices_page(
             client: names.get(&invoice.client_id).cloned().unwrap_or_default(),
             link: Some(format!("/dashboard/invoices/{}", invoice.invoice_id)),
             cells: vec![
-                invoice.number.unwrap_or_else(|| "draft".to_owned()),
-                invoice.kind,
-                invoice.status,
+                invoice
+                    .number
+                    .unwrap_or_else(|| session.lang.named("draft")),
+                session.lang.named(&invoice.kind),
+                session.lang.named_in("invoice-status", &invoice.status),
                 session.lang.date(invoice.issued_on),
                 session.lang.date(invoice.due_on),
                 session.lang.money(invoice.gross, &invoice.currency),
@@ -127,6 +133,7 @@ async fn invoices_page(
     Ok(ListPage {
         layout: session.layout(session.lang.t("title-invoices")),
         action: "/dashboard/invoices",
+        family: "invoice-status",
         status: status.clone().unwrap_or_default(),
         statuses: &[
             "draft",
@@ -136,7 +143,14 @@ async fn invoices_page(
             "credited",
             "cancelled",
         ],
-        headings: &["Number", "Kind", "Status", "Issued", "Due", "Total"],
+        headings: &[
+            "col-number",
+            "col-kind",
+            "col-status",
+            "col-issued",
+            "col-due",
+            "col-total",
+        ],
         rows,
         totals,
         next: next.map(|cursor| with_status(&status, &cursor)),
@@ -181,8 +195,8 @@ async fn payments_page(
             link: None,
             cells: vec![
                 session.zone.time(payment.created_at),
-                payment.method,
-                payment.status,
+                session.lang.named(&payment.method),
+                session.lang.named(&payment.status),
                 session.lang.money(payment.amount, &payment.currency),
             ],
         })
@@ -201,6 +215,7 @@ async fn payments_page(
     Ok(ListPage {
         layout: session.layout(session.lang.t("title-payments")),
         action: "/dashboard/payments",
+        family: "payment-status",
         status: status.clone().unwrap_or_default(),
         statuses: &[
             "new",
@@ -211,7 +226,7 @@ async fn payments_page(
             "cancelled",
             "fraud",
         ],
-        headings: &["When", "Method", "Status", "Amount"],
+        headings: &["col-when", "col-method", "col-status", "col-amount"],
         rows,
         totals,
         next: next.map(|cursor| with_status(&status, &cursor)),

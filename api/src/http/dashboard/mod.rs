@@ -18,12 +18,17 @@
 //! `login` signs in and out; `overview`, `clients` (with an invoice's printable document),
 //! `lists` (invoices, payments, the ticket queue), `catalog` (services, tariffs, promo codes),
 //! `settings` (currencies, companies, staff, notifications), `reports` (with CSV) and
-//! `action_log` are the pages, `tables` the plain tables page several of them share;
+//! `action_log` are the pages (`report_tables` builds the reports' tables), `tables` the plain
+//! tables page several of them share;
 //! `pages` (shared with the customer panel) holds the layout and `format`, which shows amounts
 //! and times.
 //! `client_actions` with `client_forms` (the client page's edit, adjustment, credit limit,
 //! credit note, transfer, merge and acting as), `tickets` (one ticket) and `operations` (with
 //! the billing day) are the flows' pages and actions.
+//!
+//! Every text a page shows is a catalogue key in the session's language (`http::i18n`), amounts
+//! and dates are written by `Lang`, and a status or kind code becomes a word in one place,
+//! `Lang::named` (or `Lang::named_in` for a family that reads otherwise).
 
 mod action_log;
 mod actions;
@@ -40,6 +45,7 @@ mod lists;
 mod login;
 mod operations;
 mod overview;
+mod report_tables;
 mod reports;
 mod settings;
 mod tables;

@@ -53,9 +53,10 @@ struct OperationsPage {
     csrf: String,
     /// The billing day form: its key and the day it suggests, for staff who may run it.
     billing: Option<(String, String)>,
-    /// What the billing day just run did: (label, figure).
+    /// What the billing day just run did: (label's catalogue key, figure).
     report: Option<Vec<(&'static str, String)>>,
     error: Option<FormError>,
+    /// The catalogue key of what was just done.
     done: Option<&'static str>,
 }
 
@@ -88,10 +89,7 @@ pub(super) async fn operations(
     if let Err(error) = state.consistent(&reads, params.at).await {
         return failed(error);
     }
-    let done = params
-        .done
-        .as_deref()
-        .map(|_| "The operation is requested again.");
+    let done = params.done.as_deref().map(|_| "operations-done-retry");
     page(&state, &session, &params, None, None, done).await
 }
 
@@ -151,11 +149,11 @@ async fn body(
         .map(|op| OperationRow {
             id: op.id.to_string(),
             retry_key: (retry && op.status == "failed").then(new_key),
-            kind: op.kind,
-            status: op.status,
+            kind: session.lang.named(&op.kind),
+            status: session.lang.named_in("operation-status", &op.status),
             attempt: op.attempt,
             reason: op.reason.unwrap_or_default(),
-            requested_on: op.requested_on.to_string(),
+            requested_on: session.lang.date(op.requested_on),
             created: session.zone.time(op.created_at),
             client_id: op.client_id.to_string(),
             client: clients.get(&op.client_id).cloned().unwrap_or_default(),
@@ -167,15 +165,15 @@ async fn body(
         .then(|| (new_key(), session.zone.today().to_string()));
     let report = report.map(|r| {
         vec![
-            ("Day", r.as_of.to_string()),
-            ("Services looked at", r.services.to_string()),
-            ("Periods charged", r.charged.to_string()),
-            ("Charges refused", r.refused.to_string()),
-            ("Suspensions requested", r.suspensions.to_string()),
-            ("Deletions requested", r.deletions.to_string()),
-            ("Services closed", r.closed.to_string()),
-            ("Expiry notices", r.notices.to_string()),
-            ("Took (ms)", r.elapsed_ms.to_string()),
+            ("billing-day", session.lang.date(r.as_of)),
+            ("billing-services", r.services.to_string()),
+            ("billing-charged", r.charged.to_string()),
+            ("billing-refused", r.refused.to_string()),
+            ("billing-suspensions", r.suspensions.to_string()),
+            ("billing-deletions", r.deletions.to_string()),
+            ("billing-closed", r.closed.to_string()),
+            ("billing-notices", r.notices.to_string()),
+            ("billing-took", r.elapsed_ms.to_string()),
         ]
     });
     Ok(OperationsPage {

@@ -7,7 +7,7 @@
 //! the routes' filters (provider, currency, payment method, cash or recognised basis, deferred
 //! revenue "as of", services' status); each report gets those its route takes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -18,7 +18,11 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::clients::query_value;
-use super::tables::{Cell, PeriodForm, Section, TablesPage, Totals};
+use super::report_tables::{
+    clients_section, debtors_section, deferred_section, mrr_section, payments_section,
+    response_times_section, revenue_sections, services_section,
+};
+use super::tables::{PeriodForm, Section, TablesPage};
 use super::{Session, failed, may_open, render, signed_in};
 use crate::http::csv::respond;
 use crate::http::error::ApiError;
@@ -27,7 +31,7 @@ use crate::http::routes::reports::{
     PaymentsReportParams, RevenueParams, ServicesReportParams,
 };
 use crate::http::routes::services::STATUSES;
-use crate::http::routes::tickets::{ResponseTimesParams, ResponseTimesRow, run_response_times};
+use crate::http::routes::tickets::{ResponseTimesParams, run_response_times};
 use crate::http::state::AppState;
 // The API's own extractor: it refuses the NUL character (`%00`) with a 400 problem.
 use crate::http::extract::Query;
@@ -232,8 +236,8 @@ pub(super) async fn report_csv(
             Ok(session) => super::message(
                 Some(&session),
                 StatusCode::NOT_FOUND,
-                "No such report",
-                "There is no such report.",
+                &session.lang.t("report-none"),
+                &session.lang.t("report-none-text"),
             ),
             Err(answer) => answer,
         };
@@ -267,28 +271,30 @@ pub(super) async fn report_csv(
 }
 
 /// An amount of a report row (a decimal string at its currency's scale, as the API writes it).
-fn amount(text: &str) -> Decimal {
+pub(super) fn amount(text: &str) -> Decimal {
     text.parse().unwrap_or_default()
 }
 
 /// The names the reports show instead of ids.
-struct Names {
+pub(super) struct Names {
     providers: HashMap<Uuid, String>,
     tariffs: HashMap<Uuid, String>,
-    clients: HashMap<Uuid, String>,
+    pub(super) clients: HashMap<Uuid, String>,
+    /// What a tariff the reports do not know is called, in the page's language.
+    unknown_tariff: String,
 }
 
 impl Names {
-    fn provider(&self, id: Uuid) -> String {
+    pub(super) fn provider(&self, id: Uuid) -> String {
         self.providers.get(&id).cloned().unwrap_or_default()
     }
 
     /// A tariff's name; the nil id is a service the reports do not know.
-    fn tariff(&self, id: Uuid) -> String {
+    pub(super) fn tariff(&self, id: Uuid) -> String {
         self.tariffs
             .get(&id)
             .cloned()
-            .unwrap_or_else(|| "unknown tariff".to_owned())
+            .unwrap_or_else(|| self.unknown_tariff.clone())
     }
 }
 
@@ -357,7 +363,9 @@ async fn reports_page(
             .await?
             .into_iter()
             .collect(),
+        unknown_tariff: session.lang.t("report-unknown-tariff"),
     };
+    let lang = session.lang;
 
     let mut sections = Vec::new();
     let mut error: Option<String> = None;
@@ -369,11 +377,11 @@ async fn reports_page(
             }
         };
     shown(
-        revenue.map(|rows| revenue_sections(&rows, &names, link("revenue"))),
+        revenue.map(|rows| revenue_sections(lang, &rows, &names, link("revenue"))),
         &mut sections,
     );
     shown(
-        payments.map(|rows| vec![payments_section(&rows, link("payments"))]),
+        payments.map(|rows| vec![payments_section(lang, &rows, link("payments"))]),
         &mut sections,
     );
     shown(
@@ -381,7 +389,7 @@ async fn reports_page(
         &mut sections,
     );
     shown(
-        mrr.map(|rows| vec![mrr_section(&rows, &names, link("mrr"))]),
+        mrr.map(|rows| vec![mrr_section(lang, &rows, &names, link("mrr"))]),
         &mut sections,
     );
     let as_of = params
@@ -392,6 +400,7 @@ async fn reports_page(
     shown(
         deferred.map(|rows| {
             vec![deferred_section(
+                lang,
                 as_of,
                 &rows,
                 &names,
@@ -401,18 +410,18 @@ async fn reports_page(
         &mut sections,
     );
     shown(
-        services.map(|rows| vec![services_section(&rows, &names, link("services"))]),
+        services.map(|rows| vec![services_section(lang, &rows, &names, link("services"))]),
         &mut sections,
     );
     shown(
-        clients.map(|rows| vec![clients_section(&rows, &names, link("clients"))]),
+        clients.map(|rows| vec![clients_section(lang, &rows, &names, link("clients"))]),
         &mut sections,
     );
     // The support desk's report has a rule of its own.
     if session.may("GET", "/v1/reports/response-times") {
         let rows = run!(params.response_times(), run_response_times);
         shown(
-            rows.map(|rows| vec![response_times_section(&rows, link("response-times"))]),
+            rows.map(|rows| vec![response_times_section(lang, &rows, link("response-times"))]),
             &mut sections,
         );
     }
@@ -436,315 +445,11 @@ async fn reports_page(
         statuses: &STATUSES,
     });
     let basis = if given(params.basis.as_deref()).as_deref() == Some("recognised") {
-        "each amount spread per day over the service period it pays for (recognised basis)"
+        lang.t("report-basis-recognised")
     } else {
-        "on the day charged (cash basis)"
+        lang.t("report-basis-cash")
     };
-    page.intro = Some(format!(
-        "Income is charges less credits less corrections, {basis}. Empty dates are the last \
-         twelve months; the filters narrow the reports that take them."
-    ));
+    page.intro = Some(lang.t1("report-intro", "basis", &basis));
     page.error = error;
     Ok(page)
-}
-
-/// Sums of revenue rows under one key: charged, credited, corrected, revenue.
-#[derive(Default, Clone, Copy)]
-struct Sums([Decimal; 4]);
-
-impl Sums {
-    fn add(&mut self, row: &api::RevenueRow) {
-        for (sum, text) in
-            self.0
-                .iter_mut()
-                .zip([&row.charged, &row.credited, &row.corrected, &row.revenue])
-        {
-            *sum += amount(text);
-        }
-    }
-
-    fn cells(self, currency: &str) -> Vec<Cell> {
-        self.0
-            .iter()
-            .map(|sum| Cell::money(*sum, currency))
-            .collect()
-    }
-}
-
-/// Revenue per period, per item type and per tariff, each per currency, with the total revenue
-/// per currency.
-fn revenue_sections(rows: &[api::RevenueRow], names: &Names, csv: String) -> Vec<Section> {
-    let mut per_period: BTreeMap<(String, String), Sums> = BTreeMap::new();
-    let mut per_type: BTreeMap<(String, String), Sums> = BTreeMap::new();
-    let mut per_tariff: BTreeMap<(String, String), Sums> = BTreeMap::new();
-    let mut totals = Totals::default();
-    for row in rows {
-        per_period
-            .entry((row.period_start.to_string(), row.currency.clone()))
-            .or_default()
-            .add(row);
-        per_type
-            .entry((row.item_type.clone(), row.currency.clone()))
-            .or_default()
-            .add(row);
-        per_tariff
-            .entry((names.tariff(row.tariff_id), row.currency.clone()))
-            .or_default()
-            .add(row);
-        totals.add(&row.currency, amount(&row.revenue));
-    }
-    let table = |sums: BTreeMap<(String, String), Sums>| -> Vec<Vec<Cell>> {
-        sums.into_iter()
-            .map(|((key, currency), sums)| {
-                let mut cells = vec![Cell::text(key), Cell::text(&currency)];
-                cells.extend(sums.cells(&currency));
-                cells
-            })
-            .collect()
-    };
-    let amounts = ["Charged#", "Credited#", "Corrected#", "Income#"];
-    let headings = |first: &'static str| -> Vec<&'static str> {
-        [first, "Currency"].into_iter().chain(amounts).collect()
-    };
-    vec![
-        Section::new(
-            "revenue",
-            "Income per period",
-            &headings("Period from"),
-            table(per_period),
-        )
-        .with_totals(totals.cards("Income"))
-        .with_csv(csv),
-        Section::new(
-            "revenue-by-type",
-            "Income by item type",
-            &headings("Item type"),
-            table(per_type),
-        )
-        .with_totals(totals.cards("Income")),
-        Section::new(
-            "revenue-by-tariff",
-            "Income by tariff",
-            &headings("Tariff"),
-            table(per_tariff),
-        ),
-    ]
-}
-
-fn payments_section(rows: &[api::PaymentsRow], csv: String) -> Section {
-    let mut totals = Totals::default();
-    let table = rows
-        .iter()
-        .map(|r| {
-            totals.add(&r.currency, amount(&r.net_amount));
-            vec![
-                Cell::text(r.period_start.to_string()),
-                Cell::text(&r.method),
-                Cell::text(&r.currency),
-                Cell::count(r.payments_count),
-                Cell::money(amount(&r.payments_amount), &r.currency),
-                Cell::money(amount(&r.refunds_amount), &r.currency),
-                Cell::money(amount(&r.reversals_amount), &r.currency),
-                Cell::money(amount(&r.net_amount), &r.currency),
-            ]
-        })
-        .collect();
-    Section::new(
-        "payments",
-        "Payments per period and method",
-        &[
-            "Period from",
-            "Method",
-            "Currency",
-            "Payments#",
-            "Paid#",
-            "Refunded#",
-            "Reversed#",
-            "Net#",
-        ],
-        table,
-    )
-    .with_totals(totals.cards("Net payments"))
-    .with_csv(csv)
-}
-
-fn debtors_section(
-    session: &Session,
-    rows: &[api::DebtorRow],
-    names: &Names,
-    csv: String,
-) -> Section {
-    let mut totals = Totals::default();
-    let table = rows
-        .iter()
-        .map(|r| {
-            totals.add(&r.currency, amount(&r.owed));
-            vec![
-                Cell::link(
-                    names.clients.get(&r.client_id).cloned().unwrap_or_default(),
-                    format!("/dashboard/clients/{}", r.client_id),
-                ),
-                Cell::text(names.provider(r.provider_id)),
-                Cell::money(amount(&r.owed), &r.currency),
-                Cell::text(session.zone.time(r.negative_since)),
-                Cell::count(r.days_overdue),
-            ]
-        })
-        .collect();
-    Section::new(
-        "debtors",
-        "Debtors",
-        &["Client", "Provider", "Owed#", "Below zero since", "Days#"],
-        table,
-    )
-    .with_totals(totals.cards("Owed"))
-    .with_csv(csv)
-}
-
-fn mrr_section(rows: &[api::MrrRow], names: &Names, csv: String) -> Section {
-    let mut totals = Totals::default();
-    let table = rows
-        .iter()
-        .map(|r| {
-            totals.add(&r.currency, amount(&r.mrr));
-            vec![
-                Cell::text(names.provider(r.provider_id)),
-                Cell::text(&r.currency),
-                Cell::count(r.active_services),
-                Cell::money(amount(&r.mrr), &r.currency),
-            ]
-        })
-        .collect();
-    Section::new(
-        "mrr",
-        "Monthly recurring revenue",
-        &["Provider", "Currency", "Active services#", "MRR#"],
-        table,
-    )
-    .with_totals(totals.cards("MRR"))
-    .with_csv(csv)
-}
-
-fn deferred_section(
-    as_of: NaiveDate,
-    rows: &[api::DeferredRevenueRow],
-    names: &Names,
-    csv: String,
-) -> Section {
-    let mut totals = Totals::default();
-    let table = rows
-        .iter()
-        .map(|r| {
-            totals.add(&r.currency, amount(&r.deferred));
-            vec![
-                Cell::text(names.provider(r.provider_id)),
-                Cell::text(names.tariff(r.tariff_id)),
-                Cell::text(&r.item_type),
-                Cell::money(amount(&r.charged), &r.currency),
-                Cell::money(amount(&r.recognised), &r.currency),
-                Cell::money(amount(&r.deferred), &r.currency),
-            ]
-        })
-        .collect();
-    Section::new(
-        "deferred-revenue",
-        format!("Deferred revenue at the end of {as_of}"),
-        &[
-            "Provider",
-            "Tariff",
-            "Item type",
-            "Charged#",
-            "Recognised#",
-            "Deferred#",
-        ],
-        table,
-    )
-    .with_totals(totals.cards("Deferred"))
-    .with_csv(csv)
-}
-
-fn services_section(rows: &[api::ServicesRow], names: &Names, csv: String) -> Section {
-    let table = rows
-        .iter()
-        .map(|r| {
-            vec![
-                Cell::text(names.provider(r.provider_id)),
-                Cell::text(names.tariff(r.tariff_id)),
-                Cell::text(&r.item_type),
-                Cell::text(&r.status),
-                Cell::count(r.services),
-            ]
-        })
-        .collect();
-    Section::new(
-        "services",
-        "Services by tariff and status",
-        &["Provider", "Tariff", "Item type", "Status", "Services#"],
-        table,
-    )
-    .with_csv(csv)
-}
-
-fn clients_section(rows: &[api::ClientsRow], names: &Names, csv: String) -> Section {
-    let table = rows
-        .iter()
-        .map(|r| {
-            vec![
-                Cell::text(r.month.to_string()),
-                Cell::text(names.provider(r.provider_id)),
-                Cell::count(r.new_clients),
-                Cell::count(r.lost_clients),
-                Cell::count(r.active_clients),
-            ]
-        })
-        .collect();
-    Section::new(
-        "clients",
-        "New and lost clients per month",
-        &["Month", "Provider", "New#", "Lost#", "Active#"],
-        table,
-    )
-    .with_csv(csv)
-}
-
-/// A wait in whole seconds as people read it: `1 h 05 min`, `4 min 10 s`, `12 s`.
-fn wait(seconds: i64) -> String {
-    let (hours, minutes, rest) = (seconds / 3600, seconds % 3600 / 60, seconds % 60);
-    if hours > 0 {
-        format!("{hours} h {minutes:02} min")
-    } else if minutes > 0 {
-        format!("{minutes} min {rest:02} s")
-    } else {
-        format!("{rest} s")
-    }
-}
-
-fn response_times_section(rows: &[ResponseTimesRow], csv: String) -> Section {
-    let table = rows
-        .iter()
-        .map(|r| {
-            vec![
-                Cell::text(&r.department),
-                Cell::count(r.answers),
-                Cell::text(wait(r.average_seconds)),
-                Cell::text(wait(r.median_seconds)),
-                Cell::text(wait(r.max_seconds)),
-                Cell::count(r.waiting_now),
-            ]
-        })
-        .collect();
-    Section::new(
-        "response-times",
-        "First answers per department, within business hours (the last 30 days when no dates are given)",
-        &[
-            "Department",
-            "Answers#",
-            "Mean wait#",
-            "Median wait#",
-            "Longest wait#",
-            "Waiting now#",
-        ],
-        table,
-    )
-    .with_csv(csv)
 }

@@ -43,6 +43,7 @@ pub(super) async fn currencies(State(state): State<AppState>, headers: HeaderMap
 }
 
 async fn currencies_page(state: AppState, session: Session) -> Result<TablesPage, ApiError> {
+    let lang = session.lang;
     let mut sections = Vec::new();
     if session.may("GET", "/v1/currencies/{code}/rates") {
         let today = state.today();
@@ -53,14 +54,14 @@ async fn currencies_page(state: AppState, session: Session) -> Result<TablesPage
                     Cell::text(format!("1 {base}")),
                     Cell::text(&rate.quote),
                     Cell::count(rate.rate.normalize()),
-                    Cell::text(rate.effective_from.to_string()),
+                    Cell::text(lang.date(rate.effective_from)),
                 ]);
             }
         }
         sections.push(Section::new(
             "rates",
-            format!("Exchange rates in effect on {today}"),
-            &["Base", "Quote", "Rate#", "Since"],
+            lang.t1("currencies-rates", "day", &lang.date(today)),
+            &["col-base", "col-quote", "col-rate#", "col-since"],
             rows,
         ));
     }
@@ -76,8 +77,8 @@ async fn currencies_page(state: AppState, session: Session) -> Result<TablesPage
         .collect();
     sections.push(Section::new(
         "currencies",
-        "Currencies amounts are kept in",
-        &["Code", "Name", "Minor units#"],
+        lang.t("currencies-kept-in"),
+        &["col-code", "col-name", "col-minor-units#"],
         directory,
     ));
     Ok(TablesPage::of(
@@ -104,6 +105,7 @@ async fn companies_page(
     params: PageParams,
 ) -> Result<TablesPage, ApiError> {
     let pool = &state.pool;
+    let lang = session.lang;
     let after = time_cursor(params.after.as_deref())?;
     let mut rows = projections::companies::companies(pool, None, after, PAGE + 1).await?;
     let next = next_page(&mut rows, "/dashboard/companies", |c| {
@@ -123,8 +125,8 @@ async fn companies_page(
             .iter()
             .filter(|m| m.company_id == company.company_id)
             .map(|m| {
-                let state = if m.enabled { "on" } else { "off" };
-                format!("{} ({}, {state})", m.display_name, m.kind)
+                let state = lang.t(if m.enabled { "word-on" } else { "word-off" });
+                format!("{} ({}, {state})", m.display_name, lang.named(&m.kind))
             })
             .collect();
         companies.push(vec![
@@ -137,13 +139,16 @@ async fn companies_page(
             ),
             Cell::text(&company.country),
             Cell::text(company.vat_number.clone().unwrap_or_default()),
-            Cell::text(format!(
-                "{} (restarts {})",
-                company.numbering_prefix, company.numbering_reset
+            Cell::text(lang.t_with(
+                "companies-numbering",
+                &[
+                    ("prefix", company.numbering_prefix.clone().into()),
+                    ("reset", lang.named(&company.numbering_reset).into()),
+                ],
             )),
             Cell::text(own.join(", ")),
             Cell::link(
-                "Edit",
+                lang.t("companies-edit"),
                 format!(
                     "/dashboard/companies/{}/document-template",
                     company.company_id
@@ -158,14 +163,14 @@ async fn companies_page(
                 Cell::text(&company.name),
                 Cell::text(
                     rule.country
-                        .unwrap_or_else(|| "every other country".to_owned()),
+                        .unwrap_or_else(|| lang.t("companies-every-other-country")),
                 ),
                 Cell::text(format!("{}%", rule.rate)),
-                Cell::text(rule.mode),
+                Cell::text(lang.named(&rule.mode)),
                 Cell::text(if rule.reverse_charge {
-                    "reverse charge for businesses with a VAT number"
+                    lang.t("companies-reverse-charge")
                 } else {
-                    ""
+                    String::new()
                 }),
             ]);
         }
@@ -175,23 +180,29 @@ async fn companies_page(
         vec![
             Section::new(
                 "companies",
-                "Companies",
+                lang.t("title-companies"),
                 &[
-                    "Name",
-                    "Provider",
-                    "Country",
-                    "VAT number",
-                    "Invoice numbers",
-                    "Payment methods",
-                    "Document template",
+                    "col-name",
+                    "clients-provider",
+                    "col-country",
+                    "col-vat",
+                    "col-invoice-numbers",
+                    "col-payment-methods",
+                    "col-document-template",
                 ],
                 companies,
             )
             .with_next(next),
             Section::new(
                 "tax-rules",
-                "Tax rules",
-                &["Company", "Clients in", "Rate", "Tax is", "Reverse charge"],
+                lang.t("companies-tax-rules"),
+                &[
+                    "client-company",
+                    "col-clients-in",
+                    "col-tax-rate",
+                    "col-tax-is",
+                    "col-reverse-charge",
+                ],
                 rules,
             ),
         ],
@@ -216,6 +227,7 @@ async fn staff_page(
     params: PageParams,
 ) -> Result<TablesPage, ApiError> {
     let pool = &state.pool;
+    let lang = session.lang;
     let after = id_cursor(params.after.as_deref())?;
     let mut members = projections::access::staff(pool, after, PAGE + 1).await?;
     let next = next_page(&mut members, "/dashboard/staff", |m| m.id.to_string());
@@ -247,8 +259,12 @@ async fn staff_page(
                 Cell::text(member.login),
                 Cell::text(in_departments.join(", ")),
                 Cell::text(permissions(&member.grants.0)),
-                Cell::text(if member.administrator { "yes" } else { "" }),
-                Cell::text(member.status),
+                Cell::text(if member.administrator {
+                    lang.t("word-yes")
+                } else {
+                    String::new()
+                }),
+                Cell::text(lang.named(&member.status)),
                 Cell::text(session.zone.time(member.created_at)),
             ]
         })
@@ -256,15 +272,15 @@ async fn staff_page(
     sections.push(
         Section::new(
             "staff",
-            "Staff",
+            lang.t("staff-staff"),
             &[
-                "Name",
-                "Login",
-                "Departments",
-                "Own permissions",
-                "Administrator",
-                "Status",
-                "Since",
+                "col-name",
+                "col-login",
+                "col-departments",
+                "col-own-permissions",
+                "col-administrator",
+                "col-status",
+                "col-since",
             ],
             rows,
         )
@@ -277,14 +293,18 @@ async fn staff_page(
                 vec![
                     Cell::text(d.name),
                     Cell::text(permissions(&d.permissions.0)),
-                    Cell::text(if d.accepts_tickets { "yes" } else { "no" }),
+                    Cell::text(lang.t(if d.accepts_tickets {
+                        "word-yes"
+                    } else {
+                        "word-no"
+                    })),
                 ]
             })
             .collect();
         sections.push(Section::new(
             "departments",
-            "Departments",
-            &["Name", "Permissions", "Takes tickets"],
+            lang.t("col-departments"),
+            &["col-name", "col-permissions", "col-takes-tickets"],
             rows,
         ));
     }
@@ -322,6 +342,7 @@ async fn notifications_page(
     params: PageParams,
 ) -> Result<TablesPage, ApiError> {
     let pool = &state.pool;
+    let lang = session.lang;
     let before = time_cursor(params.after.as_deref())?;
     let mut notices =
         projections::notify::notifications(pool, None, None, before, PAGE + 1).await?;
@@ -348,8 +369,8 @@ async fn notifications_page(
             vec![
                 Cell::text(session.zone.time(n.queued_at)),
                 client,
-                Cell::text(n.kind),
-                Cell::text(n.status),
+                Cell::text(lang.named(&n.kind)),
+                Cell::text(lang.named(&n.status)),
                 Cell::text(n.to_address.unwrap_or_default()),
                 Cell::text(n.subject.unwrap_or_default()),
                 Cell::count(n.attempts),
@@ -360,16 +381,16 @@ async fn notifications_page(
     let mut sections = vec![
         Section::new(
             "outbox",
-            "Notices sent to clients",
+            lang.t("notifications-outbox"),
             &[
-                "Queued",
-                "Client",
-                "Kind",
-                "Status",
-                "To",
-                "Subject",
-                "Attempts#",
-                "Last error",
+                "col-queued",
+                "col-client",
+                "col-kind",
+                "col-status",
+                "col-to",
+                "col-subject",
+                "col-attempts#",
+                "col-last-error",
             ],
             rows,
         )
@@ -381,7 +402,7 @@ async fn notifications_page(
             .into_iter()
             .map(|t| {
                 vec![
-                    Cell::text(t.kind),
+                    Cell::text(lang.named(&t.kind)),
                     Cell::text(t.language),
                     Cell::text(t.subject),
                     Cell::text(session.zone.time(t.updated_at)),
@@ -390,8 +411,8 @@ async fn notifications_page(
             .collect();
         sections.push(Section::new(
             "templates",
-            "Message templates",
-            &["Kind", "Language", "Subject", "Changed"],
+            lang.t("notifications-templates"),
+            &["col-kind", "col-language", "col-subject", "col-changed"],
             rows,
         ));
     }
@@ -402,7 +423,10 @@ async fn notifications_page(
             .map(|a| {
                 vec![
                     Cell::text(a.title),
-                    Cell::text(a.language.unwrap_or_else(|| "every language".to_owned())),
+                    Cell::text(
+                        a.language
+                            .unwrap_or_else(|| lang.t("notifications-every-language")),
+                    ),
                     Cell::text(session.zone.time(a.valid_from)),
                     Cell::text(session.zone.time(a.valid_until)),
                     Cell::text(
@@ -415,8 +439,14 @@ async fn notifications_page(
             .collect();
         sections.push(Section::new(
             "announcements",
-            "Announcements",
-            &["Title", "Language", "From", "Until", "Withdrawn"],
+            lang.t("notifications-announcements"),
+            &[
+                "col-title",
+                "col-language",
+                "col-from",
+                "col-until",
+                "col-withdrawn",
+            ],
             rows,
         ));
     }

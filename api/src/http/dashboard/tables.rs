@@ -8,7 +8,8 @@ use askama::Template;
 use rust_decimal::Decimal;
 
 use super::Layout;
-use super::format::{money, negative};
+use super::format::negative;
+use crate::http::i18n::Lang;
 
 /// A page of sections.
 #[derive(Template)]
@@ -73,7 +74,8 @@ pub(super) struct Section {
 }
 
 impl Section {
-    /// A section of `rows` under `headings` (a heading ending in `#` is a numeric column).
+    /// A section of `rows` under `headings`, catalogue keys (`col-name`) the template shows in the
+    /// page's language; a key ending in `#` is a numeric column.
     pub(super) fn new(
         id: &'static str,
         title: impl Into<String>,
@@ -120,6 +122,7 @@ impl Section {
 }
 
 pub(super) struct Heading {
+    /// The heading's catalogue key.
     pub(super) text: String,
     pub(super) numeric: bool,
 }
@@ -159,10 +162,10 @@ impl Cell {
         }
     }
 
-    /// An amount with its currency, with thousands separators.
-    pub(super) fn money(amount: Decimal, currency: &str) -> Cell {
+    /// An amount with its currency, with thousands separators, written the way `lang` writes it.
+    pub(super) fn money(lang: Lang, amount: Decimal, currency: &str) -> Cell {
         Cell {
-            text: money(amount, currency),
+            text: lang.money(amount, currency),
             link: None,
             numeric: true,
             negative: negative(amount),
@@ -179,11 +182,12 @@ impl Totals {
         *self.0.entry(currency.to_owned()).or_default() += amount;
     }
 
-    /// One card per currency, A to Z, labelled `label` and the currency.
-    pub(super) fn cards(&self, label: &str) -> Vec<(String, String)> {
+    /// One card per currency, A to Z, labelled `label` and the currency, amounts written the way
+    /// `lang` writes them.
+    pub(super) fn cards(&self, lang: Lang, label: &str) -> Vec<(String, String)> {
         self.0
             .iter()
-            .map(|(currency, sum)| (format!("{label}, {currency}"), money(*sum, currency)))
+            .map(|(currency, sum)| (format!("{label}, {currency}"), lang.money(*sum, currency)))
             .collect()
     }
 }

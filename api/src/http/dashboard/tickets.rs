@@ -17,6 +17,7 @@ use super::clients::FormError;
 use super::{Layout, Session, failed, may_open, message, render};
 use crate::http::error::ApiError;
 use crate::http::extract::Query;
+use crate::http::i18n::Lang;
 use crate::http::pages::forms::new_key;
 use crate::http::routes::tickets;
 use crate::http::state::AppState;
@@ -49,6 +50,7 @@ struct TicketPage {
     /// The close form's key, for staff who may close an open ticket.
     close_key: Option<String>,
     error: Option<FormError>,
+    /// The catalogue key of what was just done.
     done: Option<&'static str>,
 }
 
@@ -59,7 +61,10 @@ struct AssignForm {
 }
 
 struct MessageRow {
+    /// Who wrote it, in the page's language.
     side: String,
+    /// The same as a class name: `user` or `staff`.
+    side_class: String,
     author: String,
     when: String,
     body: String,
@@ -78,17 +83,22 @@ pub(super) async fn ticket(
         Err(answer) => return answer,
     };
     let Ok(id) = Uuid::parse_str(&id) else {
-        return message(Some(&session), StatusCode::NOT_FOUND, "No such ticket", "");
+        return message(
+            Some(&session),
+            StatusCode::NOT_FOUND,
+            &session.lang.t("ticket-none"),
+            "",
+        );
     };
     let reads = [ReadModel::Support, ReadModel::Clients];
     if let Err(error) = state.consistent(&reads, params.at).await {
         return failed(error);
     }
     let done = params.done.as_deref().map(|done| match done {
-        "answer" => "The answer is sent.",
-        "assign" => "The ticket is assigned.",
-        "close" => "The ticket is closed.",
-        _ => "Done.",
+        "answer" => "done-answer",
+        "assign" => "ticket-done-assign",
+        "close" => "ticket-done-close",
+        _ => "done-other",
     });
     ticket_page(&state, &session, id, None, done).await
 }
@@ -104,7 +114,12 @@ async fn ticket_page(
     let status = error.as_ref().map_or(StatusCode::OK, |e| e.status);
     match body(state, session, id, error, done).await {
         Ok(Some(page)) => render(status, &page),
-        Ok(None) => message(Some(session), StatusCode::NOT_FOUND, "No such ticket", ""),
+        Ok(None) => message(
+            Some(session),
+            StatusCode::NOT_FOUND,
+            &session.lang.t("ticket-none"),
+            "",
+        ),
         Err(error) => failed(error),
     }
 }
@@ -141,11 +156,11 @@ async fn body(
     };
     let staff_names: HashMap<Uuid, String> = staff.iter().map(|s| (s.id, s.name.clone())).collect();
     let assignee = match ticket.staff_id {
-        None => "nobody in particular".to_owned(),
+        None => session.lang.t("ticket-nobody"),
         Some(staff_id) => staff_names
             .get(&staff_id)
             .cloned()
-            .unwrap_or_else(|| "a member of staff".to_owned()),
+            .unwrap_or_else(|| session.lang.t("ticket-a-staff-member")),
     };
     let assign = if open
         && session.may("POST", "/v1/tickets/{id}/assign")
@@ -182,8 +197,9 @@ async fn body(
         .await?
         .into_iter()
         .map(|m| MessageRow {
-            author: author_name(&m.author, &users, &staff_names),
-            side: m.author_side,
+            author: author_name(session.lang, &m.author, &users, &staff_names),
+            side: session.lang.named(&m.author_side),
+            side_class: m.author_side,
             when: session.zone.time(m.at),
             body: m.body,
             files: m.attachments.0.len(),
@@ -196,7 +212,7 @@ async fn body(
         client,
         department,
         assignee,
-        status: ticket.status,
+        status: session.lang.named(&ticket.status),
         opened: session.zone.time(ticket.opened_at),
         messages,
         csrf: session.csrf(),
@@ -211,6 +227,7 @@ async fn body(
 /// The name of a message's author (an actor such as `user:<id>` or `staff:<id>`): the client's
 /// user or the member of staff by name where the staff member may read it, never a bare id.
 fn author_name(
+    lang: Lang,
     actor: &str,
     users: &HashMap<Uuid, String>,
     staff: &HashMap<Uuid, String>,
@@ -221,14 +238,11 @@ fn author_name(
         return actor.to_owned();
     };
     let (names, unknown) = match kind {
-        "user" => (users, "a user of the client"),
-        "staff" => (staff, "a member of staff"),
-        _ => return "someone".to_owned(),
+        "user" => (users, "ticket-a-user"),
+        "staff" => (staff, "ticket-a-staff-member"),
+        _ => return lang.t("ticket-someone"),
     };
-    names
-        .get(&id)
-        .cloned()
-        .unwrap_or_else(|| unknown.to_owned())
+    names.get(&id).cloned().unwrap_or_else(|| lang.t(unknown))
 }
 
 /// Back to the ticket's page after an action, or the page with the problem as the form's error.

@@ -1,12 +1,13 @@
 //! How the panels show amounts and times: amounts at their currency's scale with thousands
-//! separators (the one helper, `answer::grouped_amount`), times in the staff member's time zone
-//! with the zone named, both written the way the page's language writes them (`i18n::Lang`).
+//! separators (`i18n::Lang::money` and `Lang::amount`, over the one helper
+//! `answer::grouped_amount`), times in the staff member's time zone with the zone named, both
+//! written the way the page's language writes them (`i18n::Lang`); there is no English-only
+//! amount helper left, so a page cannot show an amount the English way in Russian.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
-use crate::http::answer::grouped_amount;
 use crate::http::i18n::Lang;
 
 /// The time zone a session shows times in: the one chosen in the panel (kept in a cookie of the
@@ -77,22 +78,6 @@ impl Zone {
             .format(&format!("{} %H:%M:%S %Z", self.1.date_pattern()))
             .to_string()
     }
-}
-
-/// An amount with its currency the English way: `1,234.50 EUR`. A page with a session writes
-/// it in the session's language instead: `session.lang.money(..)` (`i18n::Lang::money`).
-pub(crate) fn money(amount: Decimal, currency: &str) -> String {
-    format!("{} {currency}", grouped_amount(amount, currency))
-}
-
-/// An amount alone the English way, for a column whose currency is named elsewhere: `1,234.50`
-/// (`session.lang.amount(..)` in the session's language).
-#[allow(
-    dead_code,
-    reason = "pages not yet translated use it; translated ones use Lang::amount"
-)]
-pub(crate) fn amount(amount: Decimal, currency: &str) -> String {
-    grouped_amount(amount, currency)
 }
 
 /// Whether an amount is below zero, to mark it.

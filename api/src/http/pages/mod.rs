@@ -60,6 +60,17 @@ impl Layout {
         self.lang.t1(key, name, &value.to_string())
     }
 
+    /// A status or kind code in the page's language: `{{ layout.named(service.status) }}` (see
+    /// `Lang::named`).
+    pub fn named(&self, code: &str) -> String {
+        self.lang.named(code)
+    }
+
+    /// A code of a `family` in the page's language (see `Lang::named_in`).
+    pub fn named_in(&self, family: &str, code: &str) -> String {
+        self.lang.named_in(family, code)
+    }
+
     /// The languages the layout's language form offers: (code, name, chosen).
     pub fn languages(&self) -> Vec<(&'static str, &'static str, bool)> {
         Lang::ALL
