@@ -91,6 +91,9 @@ pub fn table() -> Vec<Route> {
         route!(clients::set_billing_details => Rule::write(Clients).of(Owner::Client).for_clients()),
         route!(users::create_client_user => Rule::write(Clients).of(Owner::Client).for_clients()),
         route!(users::list_client_users => Rule::read(Clients).of(Owner::Client).for_clients()),
+        route!(users::set_client_user_roles => Rule::write(Clients).of(Owner::Client).for_clients()),
+        route!(users::disable_client_user => Rule::write(Clients).of(Owner::Client).for_clients()),
+        route!(users::enable_client_user => Rule::write(Clients).of(Owner::Client).for_clients()),
         route!(users::act_as_client => Rule::write(Clients).of(Owner::Client)),
         // Accounts.
         route!(accounts::post_payment => Rule::write(Payments).of(Owner::Client).scope("payments.post")),

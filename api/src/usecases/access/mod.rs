@@ -43,7 +43,9 @@ pub use tokens::{
     ACT_AS_MINUTES, IssuedToken, LOGIN_TOKEN_HOURS, act_as_client, create_service_token,
     issue_token, revoke_token, sign_in,
 };
-pub use users::{NewUser, UserRequest, create_client_user, ensure_login_free};
+pub use users::{
+    NewUser, UserChange, UserRequest, change_client_user, create_client_user, ensure_login_free,
+};
 
 /// Who is calling, as its token says.
 #[derive(Debug, Clone, PartialEq, Eq)]
