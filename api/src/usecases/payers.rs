@@ -105,7 +105,10 @@ pub async fn update_payer(
         .store
         .execute::<Payer>(
             &payer_id.to_string(),
-            PayerCommand::UpdatePayer { profile },
+            PayerCommand::UpdatePayer {
+                profile,
+                requested_by: crate::usecases::clients::requested_by(context),
+            },
             context,
             &[],
         )

@@ -162,7 +162,7 @@ pub fn table() -> Vec<Route> {
         // Payers: a client's owner manages its own; changing one by its id is for staff.
         route!(payers::create_payer => Rule::write(Clients).of(Owner::Client).for_clients()),
         route!(payers::list_payers => Rule::read(Clients).of(Owner::Client).for_clients()),
-        route!(payers::update_payer => Rule::write(Clients)),
+        route!(payers::update_payer => Rule::write(Clients).of(Owner::Payer).for_clients()),
         // Client groups, status, merging and moving services: staff tools.
         route!(groups::create_group => Rule::write(Clients)),
         route!(groups::list_groups => Rule::read(Clients)),

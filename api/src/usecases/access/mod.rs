@@ -320,6 +320,8 @@ pub enum Owned {
     Operation,
     /// A ticket.
     Ticket,
+    /// A payer.
+    Payer,
 }
 
 /// The client that owns the thing `id` names, if it exists.
@@ -367,6 +369,12 @@ pub async fn owner_of(core: &Core, owned: Owned, id: Uuid) -> Result<Option<Uuid
         Owned::Operation => projections::services::client_of_operation(&core.pool, id).await?,
         Owned::Ticket => store
             .load::<Ticket>(&key)
+            .await?
+            .aggregate
+            .client_id()
+            .map(|c| c.as_uuid()),
+        Owned::Payer => store
+            .load::<domain::payer::Payer>(&key)
             .await?
             .aggregate
             .client_id()
