@@ -71,7 +71,14 @@ pub async fn set_client_user_roles(
     Path((id, user)): Path<(Uuid, Uuid)>,
     Body(request): Body<RolesRequest>,
 ) -> Result<Response, ApiError> {
-    change(&state, &command, id, user, access::UserChange::Roles(request.roles)).await
+    change(
+        &state,
+        &command,
+        id,
+        user,
+        access::UserChange::Roles(request.roles),
+    )
+    .await
 }
 
 /// Disables a user: it cannot sign in, and its tokens stop working at once. The last enabled

@@ -45,6 +45,7 @@ pub use tokens::{
 };
 pub use users::{
     NewUser, UserChange, UserRequest, change_client_user, create_client_user, ensure_login_free,
+    user_of_client,
 };
 
 /// Who is calling, as its token says.

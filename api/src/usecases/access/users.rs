@@ -191,8 +191,8 @@ async fn members_of(core: &Core, client: Uuid, also: UserId) -> Result<Members, 
     let mut ids = vec![also.to_string()];
     let mut after = None;
     loop {
-        let rows = projections::access::users_of_client(&core.pool, client, after, USERS_PAGE)
-            .await?;
+        let rows =
+            projections::access::users_of_client(&core.pool, client, after, USERS_PAGE).await?;
         let full = i64::try_from(rows.len()).unwrap_or(i64::MAX) == USERS_PAGE;
         after = rows.last().map(|row| (row.created_at, row.id));
         ids.extend(rows.iter().map(|row| row.id.to_string()));
@@ -217,4 +217,22 @@ async fn members_of(core: &Core, client: Uuid, also: UserId) -> Result<Members, 
             ))
         })
         .collect())
+}
+
+/// The user `user` of the client `client` as its stream says now, or `None` when it does not
+/// exist or is another client's.
+pub async fn user_of_client(
+    core: &Core,
+    client: Uuid,
+    user: Uuid,
+) -> Result<Option<ClientUser>, Error> {
+    let loaded = core
+        .store
+        .load::<ClientUser>(&user.to_string())
+        .await?
+        .aggregate;
+    Ok(
+        (loaded.is_created() && loaded.client_id() == Some(ClientId::from_uuid(client)))
+            .then_some(loaded),
+    )
 }
