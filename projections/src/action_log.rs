@@ -206,9 +206,11 @@ fn subject(event: &StoredEvent) -> Result<Option<Uuid>, ProjectionError> {
         },
         // A client's notice settings and its user directory live in streams under the client's
         // id.
-        "NoticeSettings" | "UserDirectory" if event.sequence == 1 => Uuid::parse_str(&event.aggregate_id)
-            .map(Some)
-            .map_err(|e| ProjectionError::Malformed(format!("client id: {e}"))),
+        "NoticeSettings" | "UserDirectory" if event.sequence == 1 => {
+            Uuid::parse_str(&event.aggregate_id)
+                .map(Some)
+                .map_err(|e| ProjectionError::Malformed(format!("client id: {e}")))
+        }
         _ => Ok(None),
     }
 }

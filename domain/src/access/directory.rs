@@ -146,10 +146,8 @@ impl UserDirectory {
                 }
                 self.change(user_id, &users, |member| member.roles = roles)
                     .map(|member| {
-                        member.map(|member| DirectoryEvent::DirectoryUserRolesSet {
-                            user_id,
-                            member,
-                        })
+                        member
+                            .map(|member| DirectoryEvent::DirectoryUserRolesSet { user_id, member })
                     })
             }
             DirectoryCommand::DisableUser { user_id, users } => self

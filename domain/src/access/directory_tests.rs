@@ -101,7 +101,10 @@ fn of_two_owners_the_second_demoted_is_refused_even_if_the_callers_facts_are_sta
 
 #[test]
 fn a_disabled_owner_does_not_count_as_the_remaining_owner() {
-    let users = Members::from([(ann(), owner()), (bob(), member(&[ClientRole::Owner], false))]);
+    let users = Members::from([
+        (ann(), owner()),
+        (bob(), member(&[ClientRole::Owner], false)),
+    ]);
     TestFramework::<UserDirectory>::with(())
         .given_no_previous_events()
         .when(DirectoryCommand::SetUserRoles {
@@ -216,7 +219,10 @@ fn enabling_a_disabled_user_voids_the_tokens_it_had() {
     user.apply(eve());
     let before = user.generation();
     user.apply(UserEvent::ClientUserDisabled);
-    assert!(!user.honours(before), "a disabled user's tokens stop at once");
+    assert!(
+        !user.honours(before),
+        "a disabled user's tokens stop at once"
+    );
     user.apply(UserEvent::ClientUserEnabled);
     assert!(user.is_active());
     assert!(!user.honours(before), "its old tokens stay void");

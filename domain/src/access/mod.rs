@@ -409,9 +409,7 @@ pub enum AccessError {
     InvalidTimeZone(String),
     /// The change would leave the client without an enabled owner: the last one can be neither
     /// disabled nor lose the owner role.
-    #[error(
-        "the client must keep at least one enabled owner: make another user an owner first"
-    )]
+    #[error("the client must keep at least one enabled owner: make another user an owner first")]
     LastOwner,
 }
 

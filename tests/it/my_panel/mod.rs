@@ -9,9 +9,11 @@ mod isolation;
 mod journey;
 mod money;
 mod password;
+mod payers;
 mod russian;
 mod shop;
 mod support;
+mod users;
 
 use reqwest::StatusCode;
 use serde_json::json;

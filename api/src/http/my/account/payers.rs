@@ -16,9 +16,7 @@ use crate::http::error::ApiError;
 use crate::http::my::{Session, failed, forbidden, not_found, posted, signed_in};
 use crate::http::pages::forms::{form_key, new_key, request};
 use crate::http::pages::{Layout, render};
-use crate::http::routes::payers::{
-    CreatePayerRequest, UpdatePayerRequest, change_of, profile_of,
-};
+use crate::http::routes::payers::{CreatePayerRequest, UpdatePayerRequest, change_of, profile_of};
 use crate::http::state::AppState;
 use crate::usecases::payers as usecase;
 
@@ -147,7 +145,11 @@ pub(in crate::http::my) async fn add_payer(
     }
 }
 
-async fn create(state: &AppState, session: &Session, fields: &PayerFields) -> Result<i64, ApiError> {
+async fn create(
+    state: &AppState,
+    session: &Session,
+    fields: &PayerFields,
+) -> Result<i64, ApiError> {
     let payer_id = form_key(&fields.key)?;
     let request: CreatePayerRequest = request(json!({
         "payer_id": payer_id,
@@ -183,7 +185,11 @@ struct PayerPage {
 }
 
 /// The session's client's payer `id`, or `None` when there is none (or it is another client's).
-async fn payer(state: &AppState, session: &Session, id: &str) -> Result<Option<(Uuid, Payer)>, ApiError> {
+async fn payer(
+    state: &AppState,
+    session: &Session,
+    id: &str,
+) -> Result<Option<(Uuid, Payer)>, ApiError> {
     let Ok(id) = Uuid::parse_str(id) else {
         return Ok(None);
     };

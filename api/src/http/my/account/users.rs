@@ -50,7 +50,11 @@ impl UserPage {
 }
 
 /// The session's client's user `id`, or `None` when there is none (or it is another client's).
-async fn user(state: &AppState, session: &Session, id: &str) -> Result<Option<(Uuid, ClientUser)>, ApiError> {
+async fn user(
+    state: &AppState,
+    session: &Session,
+    id: &str,
+) -> Result<Option<(Uuid, ClientUser)>, ApiError> {
     let Ok(id) = Uuid::parse_str(id) else {
         return Ok(None);
     };
