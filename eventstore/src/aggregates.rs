@@ -2,8 +2,8 @@
 //! names of its commands for the log.
 
 use domain::access::{
-    AccessToken, ClientUser, Department, DepartmentCommand, StaffCommand, StaffMember,
-    TokenCommand, UserCommand,
+    AccessToken, ClientUser, Department, DepartmentCommand, DirectoryCommand, StaffCommand,
+    StaffMember, TokenCommand, UserCommand, UserDirectory,
 };
 use domain::account::{Account, AccountCommand};
 use domain::client::{Client, ClientCommand};
@@ -259,6 +259,20 @@ impl StoredAggregate for ClientUser {
     const STATE_VERSION: i32 = 3;
 }
 
+impl StoredAggregate for UserDirectory {
+    const STATE_VERSION: i32 = 1;
+}
+
+impl NamedCommand for DirectoryCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::SetUserRoles { .. } => "SetUserRoles",
+            Self::DisableUser { .. } => "DisableUser",
+            Self::EnableUser { .. } => "EnableUser",
+        }
+    }
+}
+
 impl StoredAggregate for AccessToken {
     // 2: without the secret's digest (ADR 11).
     const STATE_VERSION: i32 = 2;
@@ -303,6 +317,7 @@ impl NamedCommand for UserCommand {
             Self::CreateClientUser { .. } => "CreateClientUser",
             Self::SetRoles { .. } => "SetRoles",
             Self::DisableClientUser => "DisableClientUser",
+            Self::EnableClientUser => "EnableClientUser",
             Self::ChangePassword { .. } => "ChangePassword",
             Self::RequestPasswordReset { .. } => "RequestPasswordReset",
             Self::ResetPassword { .. } => "ResetPassword",

@@ -208,6 +208,15 @@ async fn apply_user(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), Pr
             .execute(tx)
             .await?;
         }
+        UserEvent::ClientUserEnabled => {
+            sqlx::query(
+                "UPDATE client_users SET status = 'active', position = $2 WHERE id = $1::uuid",
+            )
+            .bind(&event.aggregate_id)
+            .bind(event.position)
+            .execute(tx)
+            .await?;
+        }
         // Passwords, reset requests and preferences live on the aggregate only.
         UserEvent::ClientUserPasswordChanged {}
         | UserEvent::ClientUserPasswordResetRequested { .. }

@@ -204,10 +204,13 @@ fn subject(event: &StoredEvent) -> Result<Option<Uuid>, ProjectionError> {
             }
             _ => Ok(None),
         },
-        // A client's notice settings live in a stream under the client's id.
-        "NoticeSettings" if event.sequence == 1 => Uuid::parse_str(&event.aggregate_id)
-            .map(Some)
-            .map_err(|e| ProjectionError::Malformed(format!("client id: {e}"))),
+        // A client's notice settings and its user directory live in streams under the client's
+        // id.
+        "NoticeSettings" | "UserDirectory" if event.sequence == 1 => {
+            Uuid::parse_str(&event.aggregate_id)
+                .map(Some)
+                .map_err(|e| ProjectionError::Malformed(format!("client id: {e}")))
+        }
         _ => Ok(None),
     }
 }

@@ -72,6 +72,9 @@ const EXPECTED: &[(&str, &str)] = &[
     ("PUT /v1/clients/{id}/billing-details", "2233231"),
     ("POST /v1/clients/{id}/users", "2233231"),
     ("GET /v1/clients/{id}/users", "2222231"),
+    ("PUT /v1/clients/{id}/users/{user}/roles", "2233231"),
+    ("POST /v1/clients/{id}/users/{user}/disable", "2233231"),
+    ("POST /v1/clients/{id}/users/{user}/enable", "2233231"),
     ("POST /v1/clients/{id}/act-as", "2233331"),
     ("POST /v1/clients/{id}/payments", "2332331"),
     ("POST /v1/clients/{id}/adjustments", "2332331"),
@@ -132,7 +135,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("GET /v1/currencies/{code}/rates", "2232331"),
     ("POST /v1/clients/{id}/payers", "2233231"),
     ("GET /v1/clients/{id}/payers", "2222231"),
-    ("PATCH /v1/payers/{id}", "2233331"),
+    ("PATCH /v1/payers/{id}", "2233231"),
     ("POST /v1/client-groups", "2233331"),
     ("GET /v1/client-groups", "2222331"),
     ("PUT /v1/clients/{id}/groups", "2233331"),
@@ -647,6 +650,23 @@ impl Scene {
                 Some(json!({"email": unique("user"), "password": PASSWORD,
                             "roles": ["billing"]})),
             ),
+            (M::PUT, "/v1/clients/{id}/users/{user}/roles")
+            | (M::POST, "/v1/clients/{id}/users/{user}/disable")
+            | (M::POST, "/v1/clients/{id}/users/{user}/enable") => {
+                let user = self
+                    .ok(
+                        M::POST,
+                        &format!("/v1/clients/{c}/users"),
+                        json!({"email": unique("user"), "password": PASSWORD,
+                               "roles": ["billing"]}),
+                    )
+                    .await;
+                let path = template
+                    .replace("{id}", c)
+                    .replace("{user}", user["id"].as_str().unwrap());
+                let body = (method == M::PUT).then(|| json!({"roles": ["technical"]}));
+                call(method, path, body)
+            }
             (M::POST, "/v1/clients/{id}/act-as") => call(method, template.replace("{id}", c), None),
             (M::POST, "/v1/clients/{id}/payments") => call(
                 method,
@@ -1307,6 +1327,7 @@ fn client_scoped(route: &str) -> bool {
             "/v1/expenses/",
             "/v1/operations/",
             "/v1/tickets/",
+            "/v1/payers/",
         ]
         .iter()
         .any(|prefix| path.starts_with(prefix))

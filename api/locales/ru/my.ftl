@@ -151,7 +151,7 @@ my-given-back = Возврат за неиспользованные дни
 my-charged-new = Списание за новый тариф
 my-back-service = Назад к услуге
 
-# Коды статусов и видов (shop::named).
+# Коды статусов и видов (Lang::named, whose code-* keys are in dashboard.ftl).
 code-active = активно
 code-answered = есть ответ
 code-cancelled = отменено
@@ -216,17 +216,9 @@ my-set-password = Установить пароль
 my-forgot-title = Забыли пароль?
 my-set-password-title = Новый пароль
 
-# Страницы денег: виды движений и расходов (shop::named), страницы списков, дни выписки и
+# Страницы денег: виды движений и расходов (Lang::named, whose code-* keys are in dashboard.ftl), страницы списков, дни выписки и
 # проблемы API на формах панели (my::problems).
-code-adjustment = корректировка
-code-charge = списание
 code-correction = исправление
-code-credit = возврат за услугу
-code-payment = платёж
-code-refund = возврат платежа
-code-reversal = отмена платежа
-code-transfer-in = перенос на счёт
-code-transfer-out = перенос со счёта
 code-void = аннулирование
 my-days-in-zone = Дни и время указаны в вашем часовом поясе, { $zone }.
 my-page-balance = Баланс после этой страницы
@@ -269,3 +261,44 @@ my-problem-too-precise = В сумме больше знаков после за
 my-problem-unknown-currency = Такая валюта неизвестна.
 my-problem-unsupported-attachment = Этот файл нельзя приложить ({ $detail }); отправьте текст, PDF или изображение.
 my-problem-wrong-password = Это не ваш текущий пароль.
+# Account: users' roles and status, payers (issue 7).
+my-acct-back = Назад к учётной записи
+my-acct-edit = Изменить
+my-acct-roles = Роли
+my-acct-save-roles = Сохранить роли
+my-acct-enabled = включён
+my-acct-disabled = отключён: не может войти
+my-acct-disable = Отключить пользователя
+my-acct-disable-note = Отключённый пользователь не может войти, а его открытые сеансы сразу завершаются.
+my-acct-enable = Включить пользователя
+my-acct-enable-note = После включения пользователь снова входит со своим паролем.
+my-acct-roles-saved = Роли пользователя сохранены.
+my-acct-user-disabled = Пользователь отключён; его сеансы завершены.
+my-acct-user-enabled = Пользователь снова включён.
+my-acct-add-payer = Добавить плательщика
+my-acct-add-payer-button = Добавить плательщика
+my-acct-edit-payer = Изменить плательщика
+my-acct-payer-added = Плательщик добавлен.
+my-acct-payer-saved = Реквизиты плательщика сохранены.
+my-acct-kind-individual = Физическое лицо
+my-acct-kind-company = Юридическое лицо
+my-acct-kind-sole-proprietor = Индивидуальный предприниматель
+my-acct-legal-name = Наименование
+my-acct-country-code = Страна (две буквы, например RU)
+my-acct-registration = Регистрационный номер
+my-acct-address = Почтовый адрес
+my-acct-documents-email = Эл. почта для документов (если пусто — почта учётной записи)
+my-acct-vat-note = Номер плательщика НДС влияет на налоги: чтобы указать или изменить его, обратитесь к нам.
+my-problem-last-owner = В учётной записи должен остаться хотя бы один включённый владелец: сначала сделайте владельцем другого пользователя.
+my-problem-no-roles = Отметьте хотя бы одну роль.
+my-problem-invalid-role = Роли: владелец, бухгалтерия или техническая.
+my-problem-invalid-name = Имя должно быть длиной от 1 до 200 символов.
+my-problem-invalid-country = Страна указывается двухбуквенным кодом, например RU.
+my-problem-invalid-email = Адрес эл. почты указан неверно.
+my-problem-invalid-registration-number = Регистрационный номер должен быть длиной от 1 до 64 символов.
+my-problem-invalid-address = Адрес должен быть длиной от 1 до 500 символов.
+my-problem-invalid-field = Одно из полей формы заполнено неверно; проверьте вид плательщика и тексты.
+my-problem-vat-number-by-staff-only = Номер плательщика НДС влияет на налоги: чтобы указать или изменить его, обратитесь к нам.
+my-problem-tax-identity-by-staff-only = У этого плательщика есть номер плательщика НДС: чтобы изменить страну или вид, обратитесь к нам.
+my-problem-client-deleted = Учётная запись закрыта и не может быть изменена.
+my-problem-client-merged = Учётная запись объединена с другой и не может быть изменена.

@@ -158,7 +158,9 @@ impl From<PayerError> for Error {
         let kind = match error {
             PayerError::NotFound => Kind::NotFound,
             PayerError::AlreadyCreated => Kind::Conflict,
-            PayerError::VatNumberByStaffOnly => Kind::Forbidden,
+            PayerError::VatNumberByStaffOnly | PayerError::TaxIdentityByStaffOnly => {
+                Kind::Forbidden
+            }
             _ => Kind::Refused,
         };
         Self::new(kind, error.code(), error.to_string())

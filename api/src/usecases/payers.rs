@@ -105,11 +105,29 @@ pub async fn update_payer(
         .store
         .execute::<Payer>(
             &payer_id.to_string(),
-            PayerCommand::UpdatePayer { profile },
+            PayerCommand::UpdatePayer {
+                profile,
+                requested_by: crate::usecases::clients::requested_by(context),
+            },
             context,
             &[],
         )
         .await?)
+}
+
+/// The payer `payer_id` of the client `client_id` as its stream says now, or `None` when it
+/// does not exist or is another client's.
+pub async fn payer_of_client(
+    core: &Core,
+    client_id: Uuid,
+    payer_id: Uuid,
+) -> Result<Option<Payer>, Error> {
+    let payer = core
+        .store
+        .load::<Payer>(&payer_id.to_string())
+        .await?
+        .aggregate;
+    Ok((payer.client_id() == Some(ClientId::from_uuid(client_id))).then_some(payer))
 }
 
 /// The payer's details as they are now, frozen into a document: the client's own

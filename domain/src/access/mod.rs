@@ -1,18 +1,22 @@
 //! Who may do what: the provider's departments and staff, the users of a client's account, and
 //! bearer tokens (logins, service tokens, act-as tokens).
 //!
-//! Four small aggregates share this module's values and its error: [`Department`],
-//! [`StaffMember`], [`ClientUser`] and [`AccessToken`]. Passwords never reach the domain: a
+//! Five small aggregates share this module's values and its error: [`Department`],
+//! [`StaffMember`], [`ClientUser`], [`AccessToken`] and [`UserDirectory`] (a client's users
+//! together, the keeper of the rule that a client keeps an enabled owner). Passwords never reach the domain: a
 //! command carries the password's argon2 hash (a PHC string made by the API), and a token command
 //! carries only the SHA-256 of the token's secret. Neither the hash nor the digest is in any
 //! event or aggregate state (ADR 11): the store keeps them in its credential table, written in
 //! the same transaction as the event that sets them, and only authentication reads them there.
 
 mod department;
+mod directory;
 mod staff;
 mod token;
 mod user;
 
+#[cfg(test)]
+mod directory_tests;
 #[cfg(test)]
 mod tests;
 
@@ -25,6 +29,7 @@ use crate::client::Email;
 use crate::text;
 
 pub use department::*;
+pub use directory::*;
 pub use staff::*;
 pub use token::*;
 pub use user::*;
@@ -402,6 +407,10 @@ pub enum AccessError {
     /// Not an IANA time zone name.
     #[error("invalid time zone {0:?}: give an IANA name such as Europe/Berlin, or UTC")]
     InvalidTimeZone(String),
+    /// The change would leave the client without an enabled owner: the last one can be neither
+    /// disabled nor lose the owner role.
+    #[error("the client must keep at least one enabled owner: make another user an owner first")]
+    LastOwner,
 }
 
 impl AccessError {
@@ -426,6 +435,7 @@ impl AccessError {
             AccessError::UserDisabled => "user_disabled",
             AccessError::ResetLinkInvalid => "reset_link_invalid",
             AccessError::InvalidTimeZone(_) => "invalid_time_zone",
+            AccessError::LastOwner => "last_owner",
         }
     }
 }

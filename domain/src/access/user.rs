@@ -34,8 +34,12 @@ pub enum UserCommand {
         /// The roles, whole.
         roles: BTreeSet<ClientRole>,
     },
-    /// Stop the user from logging in or using its tokens.
+    /// Stop the user from logging in or using its tokens. Whether the client keeps an enabled
+    /// owner is the [`UserDirectory`](super::UserDirectory)'s rule, decided before this follows.
     DisableClientUser,
+    /// Let a disabled user log in again. The tokens it had before stay void: enabling raises its
+    /// generation.
+    EnableClientUser,
     /// Replace the user's password (the caller checked the current one): its tokens stop
     /// working.
     ChangePassword {
@@ -108,6 +112,8 @@ pub enum UserEvent {
     },
     /// The user was disabled.
     ClientUserDisabled,
+    /// The user was enabled again; the tokens issued before are void (its generation rises).
+    ClientUserEnabled,
     /// The user's password was changed (the hash is in the credential table, not here).
     ClientUserPasswordChanged {},
     /// A password reset link was asked for. The link's MAC is computed from these fields with a
@@ -138,6 +144,7 @@ impl DomainEvent for UserEvent {
             Self::ClientUserCreated { .. } => "ClientUserCreated".to_string(),
             Self::ClientUserRolesSet { .. } => "ClientUserRolesSet".to_string(),
             Self::ClientUserDisabled => "ClientUserDisabled".to_string(),
+            Self::ClientUserEnabled => "ClientUserEnabled".to_string(),
             Self::ClientUserPasswordChanged {} => "ClientUserPasswordChanged".to_string(),
             Self::ClientUserPasswordResetRequested { .. } => {
                 "ClientUserPasswordResetRequested".to_string()
@@ -165,7 +172,8 @@ pub struct ClientUser {
     login: Option<Login>,
     roles: BTreeSet<ClientRole>,
     disabled: bool,
-    /// Counts password changes and resets: a token issued in an older generation is refused.
+    /// Counts password changes, resets and re-enablings: a token issued in an older generation is
+    /// refused.
     #[serde(default)]
     generation: u32,
     /// The latest password reset request: its id, its expiry, whether it was used.
@@ -194,6 +202,11 @@ impl ClientUser {
     /// Whether the user exists.
     pub fn is_created(&self) -> bool {
         self.id.is_some()
+    }
+
+    /// Whether it was disabled (and not enabled since).
+    pub fn is_disabled(&self) -> bool {
+        self.disabled
     }
 
     /// Whether it exists and is not disabled.
@@ -301,6 +314,16 @@ impl ClientUser {
                     vec![UserEvent::ClientUserDisabled]
                 })
             }
+            UserCommand::EnableClientUser => {
+                if !self.is_created() {
+                    return Err(AccessError::UserNotFound);
+                }
+                Ok(if self.disabled {
+                    vec![UserEvent::ClientUserEnabled]
+                } else {
+                    vec![]
+                })
+            }
             UserCommand::ChangePassword { password_hash: _ } => {
                 self.ensure_active()?;
                 Ok(vec![UserEvent::ClientUserPasswordChanged {}])
@@ -403,6 +426,10 @@ impl Aggregate for ClientUser {
             }
             UserEvent::ClientUserRolesSet { roles } => self.roles = roles,
             UserEvent::ClientUserDisabled => self.disabled = true,
+            UserEvent::ClientUserEnabled => {
+                self.disabled = false;
+                self.generation = self.generation.saturating_add(1);
+            }
             UserEvent::ClientUserPasswordChanged {} => {
                 self.generation = self.generation.saturating_add(1);
             }

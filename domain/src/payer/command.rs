@@ -23,10 +23,14 @@ pub enum PayerCommand {
         requested_by: RequestedBy,
     },
     /// Replaces the payer's details with `profile` (the caller merges a partial change into
-    /// the current details). The same details record nothing.
+    /// the current details). The same details record nothing. A client's own user may not
+    /// change the VAT number, nor the country or kind of a payer that has one: staff do.
     UpdatePayer {
         /// The details as they are to be.
         profile: PayerProfile,
+        /// Who asks.
+        #[serde(default)]
+        requested_by: RequestedBy,
     },
     /// Moves the payer to another client of the same provider, as a merge does. Moving it to
     /// its own client records nothing.

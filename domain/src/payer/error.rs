@@ -23,6 +23,12 @@ pub enum PayerError {
         "vat_number: a VAT number decides the payer's taxes; create the payer without it and ask the provider's staff to add it"
     )]
     VatNumberByStaffOnly,
+    /// A client's own user asked to change the country or the kind of a payer with a VAT
+    /// number, which together decide its taxes: staff change them.
+    #[error(
+        "country, kind: with a VAT number they decide the payer's taxes; ask the provider's staff to change them"
+    )]
+    TaxIdentityByStaffOnly,
 }
 
 impl PayerError {
@@ -34,6 +40,7 @@ impl PayerError {
             PayerError::InvalidRegistrationNumber => "invalid_registration_number",
             PayerError::InvalidAddress => "invalid_address",
             PayerError::VatNumberByStaffOnly => "vat_number_by_staff_only",
+            PayerError::TaxIdentityByStaffOnly => "tax_identity_by_staff_only",
         }
     }
 }

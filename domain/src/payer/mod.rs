@@ -142,8 +142,22 @@ impl Payer {
                     profile: profile.checked()?,
                 }])
             }
-            PayerCommand::UpdatePayer { profile } => {
+            PayerCommand::UpdatePayer {
+                profile,
+                requested_by,
+            } => {
                 let created = self.created.as_ref().ok_or(PayerError::NotFound)?;
+                if requested_by == RequestedBy::ClientUser {
+                    let current = &created.profile;
+                    if profile.vat_number != current.vat_number {
+                        return Err(PayerError::VatNumberByStaffOnly);
+                    }
+                    if current.vat_number.is_some()
+                        && (profile.country != current.country || profile.kind != current.kind)
+                    {
+                        return Err(PayerError::TaxIdentityByStaffOnly);
+                    }
+                }
                 let profile = profile.checked()?;
                 if profile == created.profile {
                     return Ok(vec![]);

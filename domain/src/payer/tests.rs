@@ -77,7 +77,10 @@ fn a_blank_registration_number_is_refused() {
 fn updating_with_the_same_details_records_nothing() {
     PayerTester::with(())
         .given(vec![created()])
-        .when(PayerCommand::UpdatePayer { profile: profile() })
+        .when(PayerCommand::UpdatePayer {
+            profile: profile(),
+            requested_by: RequestedBy::Staff,
+        })
         .then_expect_events(vec![]);
 }
 
@@ -85,7 +88,10 @@ fn updating_with_the_same_details_records_nothing() {
 fn updating_an_unknown_payer_is_refused() {
     PayerTester::with(())
         .given_no_previous_events()
-        .when(PayerCommand::UpdatePayer { profile: profile() })
+        .when(PayerCommand::UpdatePayer {
+            profile: profile(),
+            requested_by: RequestedBy::Staff,
+        })
         .then_expect_error(PayerError::NotFound);
 }
 
@@ -155,4 +161,58 @@ fn a_client_user_creates_a_payer_without_a_vat_number() {
             .checked()
             .unwrap(),
         }]);
+}
+
+#[test]
+fn a_client_user_changing_a_payers_vat_number_is_refused() {
+    PayerTester::with(())
+        .given(vec![created()])
+        .when(PayerCommand::UpdatePayer {
+            profile: PayerProfile {
+                vat_number: None,
+                ..profile()
+            },
+            requested_by: RequestedBy::ClientUser,
+        })
+        .then_expect_error(PayerError::VatNumberByStaffOnly);
+}
+
+#[test]
+fn a_client_user_changing_the_country_of_a_payer_with_a_vat_number_is_refused() {
+    PayerTester::with(())
+        .given(vec![created()])
+        .when(PayerCommand::UpdatePayer {
+            profile: PayerProfile {
+                country: Country::parse("DE").unwrap(),
+                ..profile()
+            },
+            requested_by: RequestedBy::ClientUser,
+        })
+        .then_expect_error(PayerError::TaxIdentityByStaffOnly);
+}
+
+#[test]
+fn a_client_user_renames_its_payer_and_changes_the_kind_of_one_without_a_vat_number() {
+    let without_vat = PayerProfile {
+        vat_number: None,
+        registration_number: None,
+        ..profile()
+    };
+    let renamed = PayerProfile {
+        kind: ClientKind::SoleProprietor,
+        name: ClientName::parse("Acme e.U.").unwrap(),
+        ..without_vat.clone()
+    };
+    PayerTester::with(())
+        .given(vec![PayerEvent::PayerCreated {
+            payer_id: payer_id(),
+            client_id: client(0x20),
+            provider_id: provider_id(),
+            profile: without_vat,
+        }])
+        .when(PayerCommand::UpdatePayer {
+            profile: renamed.clone(),
+            requested_by: RequestedBy::ClientUser,
+        })
+        .then_expect_events(vec![PayerEvent::PayerUpdated { profile: renamed }]);
 }

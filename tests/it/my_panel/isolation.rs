@@ -97,7 +97,21 @@ async fn a_user_of_one_client_finds_nothing_of_another_client_under_any_my_addre
     // its MAC, not by who asks).
     let ada_owner = user(&server, &ada, &["owner"]).await;
     let bob_owner = user(&server, &bob, &["owner"]).await;
+    // Bob's user and payer: the account page's forms name them by id.
+    let bob_payer = Uuid::now_v7().to_string();
+    let payer = server
+        .post(
+            &format!("/v1/clients/{bob}/payers"),
+            json!({"payer_id": bob_payer, "kind": "company", "name": "Bob's Company",
+                   "country": "DE"}),
+        )
+        .await;
+    assert_eq!(payer.status, StatusCode::CREATED, "{payer:?}");
     server.settled().await;
+    let bob_user = server.get(&format!("/v1/clients/{bob}/users")).await.body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     // Bob's own user reaches each of them: the ids are real.
     let bobs = MyPanel::sign_in(&server, &bob_owner, PASSWORD).await;
@@ -108,6 +122,7 @@ async fn a_user_of_one_client_finds_nothing_of_another_client_under_any_my_addre
         format!("/my/invoices/{invoice}/pdf"),
         format!("/my/tickets/{ticket}"),
         format!("/my/tickets/{ticket}/attachments/{sha}"),
+        format!("/my/account/payers/{bob_payer}"),
     ] {
         let seen = bobs.get(&path).await;
         assert_eq!(seen.status, StatusCode::OK, "{path}: {seen:?}");
@@ -122,6 +137,14 @@ async fn a_user_of_one_client_finds_nothing_of_another_client_under_any_my_addre
             .replace("/my/invoices/{id}", &format!("/my/invoices/{invoice}"))
             .replace("/my/tickets/{id}", &format!("/my/tickets/{ticket}"))
             .replace("{sha256}", &sha)
+            .replace(
+                "/my/account/users/{id}",
+                &format!("/my/account/users/{bob_user}"),
+            )
+            .replace(
+                "/my/account/payers/{id}",
+                &format!("/my/account/payers/{bob_payer}"),
+            )
     };
     let mut tried = Vec::new();
     let events = server.event_count().await;
@@ -134,6 +157,8 @@ async fn a_user_of_one_client_finds_nothing_of_another_client_under_any_my_addre
         let actions: Vec<&str> = if template.ends_with("/{action}") {
             if template.starts_with("/my/services/") {
                 vec!["prolong", "close", "auto-prolong", "change-tariff"]
+            } else if template.starts_with("/my/account/users/") {
+                vec!["roles", "disable", "enable"]
             } else {
                 vec!["close", "reopen"]
             }
@@ -156,6 +181,10 @@ async fn a_user_of_one_client_finds_nothing_of_another_client_under_any_my_addre
                         ("body", "mine now"),
                         ("period", "P1M"),
                         ("tariff_id", &vds),
+                        ("role", "billing"),
+                        ("kind", "company"),
+                        ("name", "Mine now"),
+                        ("country", "DE"),
                     ],
                 )
                 .await;

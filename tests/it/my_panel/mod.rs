@@ -10,11 +10,13 @@ mod journey;
 mod money;
 mod money_pages;
 mod password;
+mod payers;
 mod quotes;
 mod russian;
 mod shop;
 mod support;
 mod top_ups;
+mod users;
 
 use reqwest::StatusCode;
 use serde_json::json;

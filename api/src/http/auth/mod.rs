@@ -305,6 +305,7 @@ async fn owner_of(state: &AppState, owner: Owner, id: Uuid) -> Result<Option<Uui
         Owner::Expense => Owned::Expense,
         Owner::Operation => Owned::Operation,
         Owner::Ticket => Owned::Ticket,
+        Owner::Payer => Owned::Payer,
     };
     Ok(access::owner_of(state, owned, id).await?)
 }

@@ -52,6 +52,8 @@ pub enum Owner {
     Operation,
     /// A support ticket (from the store).
     Ticket,
+    /// A payer (from the store: the client it belongs to now).
+    Payer,
 }
 
 /// Where a route's client is.

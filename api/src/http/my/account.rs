@@ -3,6 +3,11 @@
 //! users and roles (for a role that may add users: the owner), and its notice subscriptions.
 //! Each block shows only when the API's rule table lets the user's roles read what it shows;
 //! each form posts with the session's CSRF token and calls the API route's own function.
+//! `users` is the owner's form for one user (roles, disabling, enabling), `payers` adds and edits
+//! payers.
+
+pub(super) mod payers;
+pub(super) mod users;
 
 use std::collections::BTreeSet;
 
@@ -14,7 +19,7 @@ use domain::access::ClientUser;
 use domain::notice::{Language, NoticeKind};
 use serde::Deserialize;
 
-use super::shop::named;
+use self::payers::PayerFields;
 use super::{Session, failed, forbidden, posted, signed_in};
 use crate::http::auth::throttle::Source;
 use crate::http::error::ApiError;
@@ -29,10 +34,18 @@ const LISTED: i64 = 200;
 #[template(path = "my/account.html")]
 struct AccountPage {
     layout: Layout,
-    /// What was just done: `password`, `preferences`, `subscriptions` or `user`.
+    /// What was just done: one of [`DONE`].
     done: Option<String>,
     /// What went wrong with a form: its detail.
     error: Option<String>,
+    /// What went wrong with the new payer's form, in the user's language.
+    payer_error: Option<String>,
+    /// The new payer's form, when the user's roles may add payers.
+    new_payer: Option<PayerFields>,
+    /// The kinds of payer, with their labels.
+    kinds: Vec<(&'static str, String)>,
+    /// Whether the payers have an edit link.
+    may_edit_payers: bool,
     /// The user's own profile; `None` for a staff member acting as the client.
     me: Option<Me>,
     payers: Option<Vec<PayerLine>>,
@@ -52,6 +65,7 @@ struct Me {
 }
 
 struct PayerLine {
+    id: String,
     kind: String,
     name: String,
     country: String,
@@ -59,6 +73,7 @@ struct PayerLine {
 }
 
 struct UserLine {
+    id: String,
     name: String,
     login: String,
     roles: String,
@@ -71,6 +86,19 @@ struct Subscription {
     label: String,
     on: bool,
 }
+
+/// What the `done` parameter may say was just done.
+const DONE: &[&str] = &[
+    "password",
+    "preferences",
+    "subscriptions",
+    "user",
+    "roles",
+    "disable",
+    "enable",
+    "payer",
+    "payer-saved",
+];
 
 #[derive(Deserialize)]
 pub(super) struct Done {
@@ -86,12 +114,35 @@ pub(super) async fn account(
         Ok(session) => session,
         Err(redirect) => return redirect,
     };
-    let done = done
-        .done
-        .filter(|d| ["password", "preferences", "subscriptions", "user"].contains(&d.as_str()));
+    let done = done.done.filter(|d| DONE.contains(&d.as_str()));
     match page(&state, &session, done, None).await {
         Ok(page) => render(StatusCode::OK, &page),
         Err(error) => failed(Some(&session), error),
+    }
+}
+
+/// What a refused form says in the user's language (`problems::text`).
+pub(super) fn problem_text(session: &Session, error: &ApiError) -> String {
+    super::problems::text(session.lang, error)
+}
+
+/// The page again with the new payer's form as typed and `text`, with the refusal's `status`.
+async fn refused_payer(
+    state: &AppState,
+    session: &Session,
+    status: StatusCode,
+    text: String,
+    fields: PayerFields,
+) -> Response {
+    match page(state, session, None, None).await {
+        Ok(mut page) => {
+            page.payer_error = Some(text);
+            if page.new_payer.is_some() {
+                page.new_payer = Some(fields);
+            }
+            render(status, &page)
+        }
+        Err(error) => failed(Some(session), error),
     }
 }
 
@@ -101,7 +152,7 @@ async fn refused(state: &AppState, session: &Session, error: ApiError) -> Respon
     if !status.is_client_error() {
         return failed(Some(session), error);
     }
-    let detail = error.detail().to_owned();
+    let detail = problem_text(session, &error);
     match page(state, session, None, Some(detail)).await {
         Ok(page) => render(status, &page),
         Err(error) => failed(Some(session), error),
@@ -141,6 +192,7 @@ async fn page(
         Some(
             rows.into_iter()
                 .map(|p| PayerLine {
+                    id: p.payer_id.to_string(),
                     kind: p.kind.replace('_', " "),
                     name: p.name,
                     country: p.country,
@@ -157,10 +209,11 @@ async fn page(
         Some(
             rows.into_iter()
                 .map(|u| UserLine {
+                    id: u.id.to_string(),
                     name: u.name,
                     login: u.login,
                     roles: u.roles.0.join(", "),
-                    status: named(session.lang, &u.status),
+                    status: session.lang.named(&u.status),
                 })
                 .collect(),
         )
@@ -183,10 +236,15 @@ async fn page(
     } else {
         None
     };
+    let may_add_payers = session.may("POST", payers::CREATE_ROUTE);
     Ok(AccountPage {
         layout: session.layout(session.lang.t("my-account-title")),
         done,
         error,
+        payer_error: None,
+        new_payer: may_add_payers.then(PayerFields::new),
+        kinds: payers::kinds(session),
+        may_edit_payers: session.may("PATCH", payers::UPDATE_ROUTE),
         me,
         payers,
         users,

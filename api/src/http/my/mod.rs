@@ -109,6 +109,14 @@ pub fn routes() -> Router<AppState> {
             post(account::set_subscriptions),
         )
         .route("/my/account/users", post(account::add_user))
+        // Account: a user's roles and status (the owner's), payers.
+        .route("/my/account/users/{id}", get(account::users::user_form))
+        .route("/my/account/users/{id}/{action}", post(account::users::act))
+        .route("/my/account/payers", post(account::payers::add_payer))
+        .route(
+            "/my/account/payers/{id}",
+            get(account::payers::payer_form).post(account::payers::update_payer),
+        )
         .route("/my/language", post(set_language))
 }
 

@@ -5,7 +5,7 @@
 //!
 //! Every figure is the read model's, formatted at the currency's scale, so the pages agree to
 //! the cent with the API's answers. An invoice id of another client answers 404. Kinds of
-//! movements and expenses are shown by their catalogue names (`shop::named`); expenses page by
+//! movements and expenses are shown by their catalogue names (`Lang::named`); expenses page by
 //! keyset, newest first, and each account's statement page by keyset in its order, with "N of M"
 //! (`pager`). The statement's days are the user's (`Session.zone`): a range of days starts and
 //! ends at the zone's midnights, and its movements are grouped by the zone's day.
@@ -21,7 +21,6 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::pager::{PageParams, Pager};
-use super::shop::named;
 use super::{Session, failed, may_open, message, not_found};
 use crate::http::document::Audience;
 use crate::http::error::ApiError;
@@ -105,7 +104,7 @@ async fn expenses_page(
             ExpenseLine {
                 service_id: row.service_id.to_string(),
                 description: row.description.clone(),
-                kind: named(session.lang, &row.kind),
+                kind: session.lang.named(&row.kind),
                 period: format!(
                     "{} – {}",
                     session.lang.date(row.period_start),
@@ -299,7 +298,7 @@ async fn statement_page(
                 MovementLine {
                     day,
                     at: zone.time(m.occurred_at),
-                    kind: named(session.lang, &m.kind),
+                    kind: session.lang.named(&m.kind),
                     description: m.description.clone(),
                     amount: session.lang.amount(m.amount, &c),
                     negative: negative(m.amount),
@@ -363,8 +362,8 @@ pub(super) async fn invoices(State(state): State<AppState>, headers: HeaderMap) 
             id: row.invoice_id.to_string(),
             total: session.lang.money(row.gross, &row.currency),
             number: row.number.unwrap_or_default(),
-            kind: named(session.lang, &row.kind),
-            status: named(session.lang, &row.status),
+            kind: session.lang.named(&row.kind),
+            status: session.lang.named(&row.status),
             issued_on: session.lang.date(row.issued_on),
             due_on: session.lang.date(row.due_on),
         })

@@ -22,7 +22,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::pager::{PageParams, Pager};
-use super::shop::{form_command, named};
+use super::shop::form_command;
 use super::{Session, failed, forbidden, may_open, not_found, posted};
 use crate::http::auth::throttle::Source;
 use crate::http::error::ApiError;
@@ -183,8 +183,8 @@ async fn payments_page(
         .into_iter()
         .map(|row| PaymentLine {
             id: row.payment_id.to_string(),
-            status: named(session.lang, &row.status),
-            method: named(session.lang, &row.method),
+            status: session.lang.named(&row.status),
+            method: session.lang.named(&row.method),
             amount: session.lang.money(row.amount, &row.currency),
             created: session.zone.time(row.created_at),
         })
@@ -384,9 +384,9 @@ async fn payment_page(
     Ok(Some(PaymentPage {
         layout: session.layout(session.lang.t("my-payment-title")),
         id: row.payment_id.to_string(),
-        status: named(session.lang, &row.status),
+        status: session.lang.named(&row.status),
         credited,
-        method: named(session.lang, &row.method),
+        method: session.lang.named(&row.method),
         amount: session.lang.money(row.amount, &row.currency),
         created: session.zone.time(row.created_at),
         proforma,

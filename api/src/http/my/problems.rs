@@ -82,12 +82,18 @@ const PROBLEMS: &[(&str, &str)] = &[
     ("wrong_password", "my-problem-wrong-password"),
 ];
 
-/// The catalogue key of the problem `code`, if the panel says it in its own words.
-fn key_of(code: &str) -> Option<&'static str> {
+/// The catalogue key of the problem `code`, if the panel says it in its own words: the table's,
+/// else `my-problem-<code>` when the catalogue has it (the account forms' problems are written
+/// that way, one key a code).
+fn key_of(code: &str) -> Option<String> {
     PROBLEMS
         .iter()
         .find(|(known, _)| *known == code)
-        .map(|(_, key)| *key)
+        .map(|(_, key)| (*key).to_owned())
+        .or_else(|| {
+            let key = format!("my-problem-{}", code.replace('_', "-"));
+            Lang::En.has(&key).then_some(key)
+        })
 }
 
 /// What the panel says for `error` in `lang`: its catalogue text (which may quote the API's
@@ -95,7 +101,7 @@ fn key_of(code: &str) -> Option<&'static str> {
 pub(crate) fn text(lang: Lang, error: &ApiError) -> String {
     key_of(error.code()).map_or_else(
         || error.detail().to_owned(),
-        |key| lang.t_with(key, &[("detail", error.detail().into())]),
+        |key| lang.t_with(&key, &[("detail", error.detail().into())]),
     )
 }
 

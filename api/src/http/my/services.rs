@@ -16,7 +16,7 @@ use domain::service::{Service, ServiceAction, ServiceStatus};
 use uuid::Uuid;
 
 use super::shop::{
-    Fields, QuotedAddon, addons_of, field, form_command, key_of, named, refusal, shown, tariff_of,
+    Fields, QuotedAddon, addons_of, field, form_command, key_of, refusal, shown, tariff_of,
 };
 use super::{Session, failed, forbidden, may_open, not_found, posted, signed_in};
 use crate::http::error::ApiError;
@@ -71,8 +71,8 @@ pub(super) async fn list(State(state): State<AppState>, headers: HeaderMap) -> R
             id: s.id.to_string(),
             price: session.lang.money(s.price_per_period, &s.currency),
             name: s.tariff_name,
-            item_type: named(session.lang, &s.item_type),
-            status: named(session.lang, &s.status),
+            item_type: session.lang.named(&s.item_type),
+            status: session.lang.named(&s.status),
             period: s.period,
             paid_until: s
                 .paid_until
@@ -235,8 +235,8 @@ async fn service_page(
         layout: session.layout(row.tariff_name),
         id: row.id.to_string(),
         price: session.lang.money(row.price_per_period, &row.currency),
-        item_type: named(session.lang, &row.item_type),
-        status: named(session.lang, &row.status),
+        item_type: session.lang.named(&row.item_type),
+        status: session.lang.named(&row.status),
         period: row.period,
         paid_until: row
             .paid_until

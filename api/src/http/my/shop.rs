@@ -34,17 +34,6 @@ pub(super) fn field<'a>(fields: &'a Fields, name: &str) -> &'a str {
         .map_or("", |(_, value)| value.trim())
 }
 
-/// A status or kind code (`active`, `bank_transfer`, ...) in the page's language: the catalogue's
-/// `code-…` text, else the code itself.
-pub(super) fn named(lang: Lang, code: &str) -> String {
-    let key = format!("code-{}", code.replace('_', "-"));
-    if lang.has(&key) {
-        lang.t(&key)
-    } else {
-        code.to_owned()
-    }
-}
-
 /// Shows `money` as the panel does.
 pub(super) fn shown(lang: Lang, amount: Money) -> String {
     lang.money(amount.amount(), amount.currency().code())

@@ -14,7 +14,6 @@ use projections::support::TicketFilter;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::shop::named;
 use super::{Session, failed, forbidden_form, may_open, not_found};
 use crate::http::answer::accepted_id;
 use crate::http::error::ApiError;
@@ -132,7 +131,7 @@ async fn list_page(
         .map(|t| TicketLine {
             id: t.ticket_id.to_string(),
             subject: t.subject,
-            status: named(session.lang, &t.status),
+            status: session.lang.named(&t.status),
             updated: session.zone.time(t.updated_at),
         })
         .collect();
@@ -397,7 +396,7 @@ async fn ticket_page(
         Ok::<_, ApiError>(Some(TicketPage {
             layout: session.layout(ticket.subject),
             id: id.to_string(),
-            status: named(session.lang, &ticket.status),
+            status: session.lang.named(&ticket.status),
             opened: session.zone.time(ticket.opened_at),
             messages,
             csrf: session.csrf(),

@@ -92,6 +92,9 @@ pub fn table() -> Vec<Route> {
         route!(clients::set_billing_details => Rule::write(Clients).of(Owner::Client).for_clients()),
         route!(users::create_client_user => Rule::write(Clients).of(Owner::Client).for_clients()),
         route!(users::list_client_users => Rule::read(Clients).of(Owner::Client).for_clients()),
+        route!(users::set_client_user_roles => Rule::write(Clients).of(Owner::Client).for_clients()),
+        route!(users::disable_client_user => Rule::write(Clients).of(Owner::Client).for_clients()),
+        route!(users::enable_client_user => Rule::write(Clients).of(Owner::Client).for_clients()),
         route!(users::act_as_client => Rule::write(Clients).of(Owner::Client)),
         // Accounts.
         route!(accounts::post_payment => Rule::write(Payments).of(Owner::Client).scope("payments.post")),
@@ -163,7 +166,7 @@ pub fn table() -> Vec<Route> {
         // Payers: a client's owner manages its own; changing one by its id is for staff.
         route!(payers::create_payer => Rule::write(Clients).of(Owner::Client).for_clients()),
         route!(payers::list_payers => Rule::read(Clients).of(Owner::Client).for_clients()),
-        route!(payers::update_payer => Rule::write(Clients)),
+        route!(payers::update_payer => Rule::write(Clients).of(Owner::Payer).for_clients()),
         // Client groups, status, merging and moving services: staff tools.
         route!(groups::create_group => Rule::write(Clients)),
         route!(groups::list_groups => Rule::read(Clients)),

@@ -152,6 +152,40 @@ fn email(text: Option<&str>) -> Result<Option<Email>, ApiError> {
     Ok(text.map(Email::parse).transpose()?)
 }
 
+/// The payer's details a creation asks for, parsed into domain values.
+pub fn profile_of(request: &CreatePayerRequest) -> Result<PayerProfile, ApiError> {
+    Ok(PayerProfile {
+        kind: request.kind,
+        name: ClientName::parse(&request.name)?,
+        country: Country::parse(&request.country)?,
+        vat_number: vat(request.vat_number.as_deref())?,
+        registration_number: request.registration_number.clone(),
+        address: request.address.clone(),
+        email: email(request.email.as_deref())?,
+    })
+}
+
+/// The change of a payer's details an update asks for, parsed into domain values.
+pub fn change_of(request: UpdatePayerRequest) -> Result<usecase::PayerChange, ApiError> {
+    Ok(usecase::PayerChange {
+        kind: request.kind,
+        name: request.name.as_deref().map(ClientName::parse).transpose()?,
+        country: request.country.as_deref().map(Country::parse).transpose()?,
+        vat_number: request
+            .vat_number
+            .as_ref()
+            .map(|value| vat(value.as_deref()))
+            .transpose()?,
+        registration_number: request.registration_number,
+        address: request.address,
+        email: request
+            .email
+            .as_ref()
+            .map(|value| email(value.as_deref()))
+            .transpose()?,
+    })
+}
+
 /// Creates a payer of a client.
 #[utoipa::path(post, path = "/v1/clients/{id}/payers", tag = "payers",
     request_body = CreatePayerRequest,
@@ -168,15 +202,7 @@ pub async fn create_payer(
     Path(client_id): Path<Uuid>,
     Body(request): Body<CreatePayerRequest>,
 ) -> Result<Response, ApiError> {
-    let profile = PayerProfile {
-        kind: request.kind,
-        name: ClientName::parse(&request.name)?,
-        country: Country::parse(&request.country)?,
-        vat_number: vat(request.vat_number.as_deref())?,
-        registration_number: request.registration_number.clone(),
-        address: request.address.clone(),
-        email: email(request.email.as_deref())?,
-    };
+    let profile = profile_of(&request)?;
     let committed = usecase::create_payer(
         &state,
         &command.context,
@@ -189,12 +215,15 @@ pub async fn create_payer(
     Ok(accepted(request.payer_id, &committed))
 }
 
-/// Changes a payer's details. Documents already issued keep the details they froze.
+/// Changes a payer's details. Documents already issued keep the details they froze. A client's
+/// own user (its owner) may change its payers' details but not the VAT number, nor the country
+/// or kind of a payer that has one.
 #[utoipa::path(patch, path = "/v1/payers/{id}", tag = "payers",
     request_body = UpdatePayerRequest,
     params(("id" = Uuid, Path, description = "the payer")),
     responses(
         (status = 200, description = "updated (or nothing to change)", body = Accepted),
+        (status = 403, description = "a client's user changed the VAT number, or the country or kind of a payer with one", body = Problem),
         (status = 404, description = "no such payer", body = Problem),
         (status = 422, description = "invalid details", body = Problem)))]
 pub async fn update_payer(
@@ -203,23 +232,7 @@ pub async fn update_payer(
     Path(id): Path<Uuid>,
     Body(request): Body<UpdatePayerRequest>,
 ) -> Result<Response, ApiError> {
-    let change = usecase::PayerChange {
-        kind: request.kind,
-        name: request.name.as_deref().map(ClientName::parse).transpose()?,
-        country: request.country.as_deref().map(Country::parse).transpose()?,
-        vat_number: request
-            .vat_number
-            .as_ref()
-            .map(|value| vat(value.as_deref()))
-            .transpose()?,
-        registration_number: request.registration_number,
-        address: request.address,
-        email: request
-            .email
-            .as_ref()
-            .map(|value| email(value.as_deref()))
-            .transpose()?,
-    };
+    let change = change_of(request)?;
     let committed = usecase::update_payer(&state, &command.context, id, change).await?;
     Ok(accepted_with(StatusCode::OK, id, &committed))
 }

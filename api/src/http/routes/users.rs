@@ -5,13 +5,18 @@ use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use std::collections::BTreeSet;
+
+use domain::access::ClientRole;
 use domain::ids::ClientId;
 use projections::ReadModel;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::http::answer::{Accepted, Page, accepted, limit, page, time_cursor, time_cursor_of};
+use crate::http::answer::{
+    Accepted, Page, accepted, accepted_with, limit, page, time_cursor, time_cursor_of,
+};
 use crate::http::auth::Principal;
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{Body, Command, Path, Query};
@@ -38,6 +43,86 @@ pub async fn create_client_user(
     let (user_id, committed) =
         access::create_client_user(&state, &command.context, id, &request).await?;
     Ok(accepted(user_id.as_uuid(), &committed))
+}
+
+/// `PUT /v1/clients/{id}/users/{user}/roles`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RolesRequest {
+    /// The user's roles, whole: `owner`, `billing`, `technical`; at least one.
+    #[schema(value_type = Vec<String>, example = json!(["billing", "technical"]))]
+    pub roles: BTreeSet<ClientRole>,
+}
+
+/// Replaces a user's roles. The client always keeps at least one enabled owner: taking the
+/// owner role from the last one is refused (`last_owner`). The user's permissions change at
+/// its next request.
+#[utoipa::path(put, path = "/v1/clients/{id}/users/{user}/roles", tag = "clients",
+    request_body = RolesRequest,
+    params(("id" = Uuid, Path, description = "the client"),
+        ("user" = Uuid, Path, description = "the user")),
+    responses(
+        (status = 200, description = "set (or already so)", body = Accepted),
+        (status = 404, description = "no such client, or no such user of it", body = Problem),
+        (status = 422, description = "no roles, or the last enabled owner (`last_owner`)", body = Problem)))]
+pub async fn set_client_user_roles(
+    State(state): State<AppState>,
+    command: Command,
+    Path((id, user)): Path<(Uuid, Uuid)>,
+    Body(request): Body<RolesRequest>,
+) -> Result<Response, ApiError> {
+    change(
+        &state,
+        &command,
+        id,
+        user,
+        access::UserChange::Roles(request.roles),
+    )
+    .await
+}
+
+/// Disables a user: it cannot sign in, and its tokens stop working at once. The last enabled
+/// owner cannot be disabled (`last_owner`).
+#[utoipa::path(post, path = "/v1/clients/{id}/users/{user}/disable", tag = "clients",
+    params(("id" = Uuid, Path, description = "the client"),
+        ("user" = Uuid, Path, description = "the user")),
+    responses(
+        (status = 200, description = "disabled (or already so)", body = Accepted),
+        (status = 404, description = "no such client, or no such user of it", body = Problem),
+        (status = 422, description = "the last enabled owner (`last_owner`)", body = Problem)))]
+pub async fn disable_client_user(
+    State(state): State<AppState>,
+    command: Command,
+    Path((id, user)): Path<(Uuid, Uuid)>,
+) -> Result<Response, ApiError> {
+    change(&state, &command, id, user, access::UserChange::Disable).await
+}
+
+/// Enables a disabled user again: it signs in anew; the tokens it had stay void.
+#[utoipa::path(post, path = "/v1/clients/{id}/users/{user}/enable", tag = "clients",
+    params(("id" = Uuid, Path, description = "the client"),
+        ("user" = Uuid, Path, description = "the user")),
+    responses(
+        (status = 200, description = "enabled (or already so)", body = Accepted),
+        (status = 404, description = "no such client, or no such user of it", body = Problem)))]
+pub async fn enable_client_user(
+    State(state): State<AppState>,
+    command: Command,
+    Path((id, user)): Path<(Uuid, Uuid)>,
+) -> Result<Response, ApiError> {
+    change(&state, &command, id, user, access::UserChange::Enable).await
+}
+
+async fn change(
+    state: &AppState,
+    command: &Command,
+    client: Uuid,
+    user: Uuid,
+    change: access::UserChange,
+) -> Result<Response, ApiError> {
+    let committed =
+        access::change_client_user(state, &command.context, client, user, change).await?;
+    Ok(accepted_with(StatusCode::OK, user, &committed))
 }
 
 /// A client's user as listed (never its password hash).

@@ -43,7 +43,10 @@ pub use tokens::{
     ACT_AS_MINUTES, IssuedToken, LOGIN_TOKEN_HOURS, act_as_client, create_service_token,
     issue_token, revoke_token, sign_in,
 };
-pub use users::{NewUser, UserRequest, create_client_user, ensure_login_free};
+pub use users::{
+    NewUser, UserChange, UserRequest, change_client_user, create_client_user, ensure_login_free,
+    user_of_client,
+};
 
 /// Who is calling, as its token says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -318,6 +321,8 @@ pub enum Owned {
     Operation,
     /// A ticket.
     Ticket,
+    /// A payer.
+    Payer,
 }
 
 /// The client that owns the thing `id` names, if it exists.
@@ -365,6 +370,12 @@ pub async fn owner_of(core: &Core, owned: Owned, id: Uuid) -> Result<Option<Uuid
         Owned::Operation => projections::services::client_of_operation(&core.pool, id).await?,
         Owned::Ticket => store
             .load::<Ticket>(&key)
+            .await?
+            .aggregate
+            .client_id()
+            .map(|c| c.as_uuid()),
+        Owned::Payer => store
+            .load::<domain::payer::Payer>(&key)
             .await?
             .aggregate
             .client_id()
