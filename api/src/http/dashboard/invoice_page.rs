@@ -10,6 +10,7 @@ use projections::invoices::InvoiceRow;
 use super::clients::FormError;
 use super::{Session, failed};
 use crate::http::error::ApiError;
+use crate::http::i18n::Lang;
 use crate::http::pages::forms::new_key;
 use crate::http::state::AppState;
 
@@ -28,18 +29,35 @@ struct SendForm<'a> {
     error: Option<&'a FormError>,
 }
 
-/// The invoice's page: the printable document of `row` and, for a staff member who may send it,
-/// the "Send to client" form above it (with `error`, a refused sending's problem).
+/// The `?lang=` of the invoice's page: the document in another language than the client's.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(super) struct DocumentLang {
+    #[serde(default)]
+    lang: Option<String>,
+}
+
+impl DocumentLang {
+    /// The language asked for, when the documents are written in it.
+    pub(super) fn lang(&self) -> Option<Lang> {
+        self.lang.as_deref().and_then(Lang::parse)
+    }
+}
+
+/// The invoice's page: the printable document of `row` (in the client's language unless `lang`
+/// asks for another) and, for a staff member who may send it, the "Send to client" form above
+/// it (with `error`, a refused sending's problem).
 pub(super) async fn page(
     state: &AppState,
     session: &Session,
     row: &InvoiceRow,
+    lang: Option<Lang>,
     error: Option<FormError>,
 ) -> Response {
-    let html = match crate::http::document::Document::read(
+    let html = match crate::http::document::Document::read_in(
         state,
         row,
         crate::http::document::Audience::Staff,
+        lang,
     )
     .await
     {
