@@ -564,12 +564,10 @@ async fn handle(pool: &PgPool, mailer: &Mailer, row: &Claimed) -> Result<Outcome
         notice::Language::ENGLISH
     };
     notice::localize(written_in, &mut values);
-    let (subject, body) = in_language
-        .or_else(|| written("en"))
-        .unwrap_or_else(|| {
-            let (subject, body) = kind.default_template();
-            (subject.to_owned(), body.to_owned())
-        });
+    let (subject, body) = in_language.or_else(|| written("en")).unwrap_or_else(|| {
+        let (subject, body) = kind.default_template();
+        (subject.to_owned(), body.to_owned())
+    });
     let rendered = Rendered {
         client_id,
         to: email,

@@ -288,7 +288,7 @@ impl Document {
         if !invoice.credited.is_zero() {
             totals.push((
                 lang.t("doc-credited"),
-                lang.money(invoice.credited, currency),
+                lang.amount(invoice.credited, currency),
             ));
         }
         let notes = parts.tax_notice.into_iter().chain(parts.note).collect();

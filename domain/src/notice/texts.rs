@@ -41,7 +41,12 @@ fn amount(language: Language, text: &str) -> String {
         .strip_prefix('-')
         .map_or(("", text), |rest| ("-", rest));
     let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
-    if whole.is_empty() || !whole.chars().chain(fraction.chars()).all(|c| c.is_ascii_digit()) {
+    if whole.is_empty()
+        || !whole
+            .chars()
+            .chain(fraction.chars())
+            .all(|c| c.is_ascii_digit())
+    {
         return text.to_owned();
     }
     let mut out = String::from(sign);

@@ -138,11 +138,12 @@ impl Posted {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("multipart/form-data"));
         if !multipart {
-            let Form(fields) = Form::<Fields>::from_request(request, state)
-                .await
-                .map_err(|rejection| {
-                    ApiError::new(rejection.status(), "invalid_form", rejection.body_text())
-                })?;
+            let Form(fields) =
+                Form::<Fields>::from_request(request, state)
+                    .await
+                    .map_err(|rejection| {
+                        ApiError::new(rejection.status(), "invalid_form", rejection.body_text())
+                    })?;
             return Ok(Posted {
                 fields,
                 logo: None,
@@ -264,19 +265,21 @@ pub(super) async fn save(
 /// the rule).
 fn refusal_text(session: &Session, error: &ApiError, size: Option<usize>) -> String {
     match error.code() {
-        "logo_too_large" | "body_too_large" => session.lang.t_with(
-            "template-logo-too-large",
-            &[
-                (
-                    "size",
-                    FluentValue::from(size.map_or_else(
-                        || format!("> {FORM_BODY_LIMIT}"),
-                        |size| size.to_string(),
-                    )),
-                ),
-                ("limit", FluentValue::from(LOGO_BYTES_MAX.to_string())),
-            ],
-        ),
+        "logo_too_large" | "body_too_large" => {
+            session.lang.t_with(
+                "template-logo-too-large",
+                &[
+                    (
+                        "size",
+                        FluentValue::from(size.map_or_else(
+                            || format!("> {FORM_BODY_LIMIT}"),
+                            |size| size.to_string(),
+                        )),
+                    ),
+                    ("limit", FluentValue::from(LOGO_BYTES_MAX.to_string())),
+                ],
+            )
+        }
         "invalid_logo" => session.lang.t("template-logo-not-image"),
         _ => error.detail().to_owned(),
     }

@@ -13,8 +13,8 @@ use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str};
 use subsetter::GlyphRemapper;
 use ttf_parser::{Face, GlyphId};
 
-use super::image::{Colors, PdfImage, deflate};
 use super::Document;
+use super::image::{Colors, PdfImage, deflate};
 use crate::http::error::ApiError;
 
 /// DejaVu Sans.

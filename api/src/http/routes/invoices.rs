@@ -576,14 +576,15 @@ pub async fn get_invoice(
                 "invalid_query",
                 format!(
                     "lang: expected one of {}, not {tag:?}",
-                    crate::http::i18n::Lang::ALL.map(|lang| lang.code()).join(", ")
+                    crate::http::i18n::Lang::ALL
+                        .map(|lang| lang.code())
+                        .join(", ")
                 ),
             )
         })?),
         None => None,
     };
-    let document =
-        crate::http::document::Document::read_in(&state, &row, audience, lang).await?;
+    let document = crate::http::document::Document::read_in(&state, &row, audience, lang).await?;
     if format == "html" {
         return Ok((
             [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
