@@ -19,7 +19,8 @@ impl Projection for Access {
     }
 
     fn version(&self) -> i32 {
-        1
+        // 2: `client_users.language`, filled from `ClientUserPreferencesSet`.
+        2
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -217,11 +218,19 @@ async fn apply_user(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), Pr
             .execute(tx)
             .await?;
         }
-        // Passwords, reset requests and preferences live on the aggregate only.
+        // The language, which the notifier writes the user's own e-mail in.
+        UserEvent::ClientUserPreferencesSet { language, .. } => {
+            sqlx::query("UPDATE client_users SET language = $2, position = $3 WHERE id = $1::uuid")
+                .bind(&event.aggregate_id)
+                .bind(language.as_str())
+                .bind(event.position)
+                .execute(tx)
+                .await?;
+        }
+        // Passwords and reset requests live on the aggregate only.
         UserEvent::ClientUserPasswordChanged {}
         | UserEvent::ClientUserPasswordResetRequested { .. }
-        | UserEvent::ClientUserPasswordReset { .. }
-        | UserEvent::ClientUserPreferencesSet { .. } => {}
+        | UserEvent::ClientUserPasswordReset { .. } => {}
     }
     Ok(())
 }

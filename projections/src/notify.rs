@@ -556,13 +556,18 @@ async fn handle(pool: &PgPool, mailer: &Mailer, row: &Claimed) -> Result<Outcome
             .and_then(|l| kind.built_in(l))
             .map(|(s, b)| (s.to_owned(), b.to_owned()))
     };
-    let (subject, body) = written(&language)
-        .or_else(|| built_in(&language))
-        .or_else(|| written("en"))
-        .unwrap_or_else(|| {
-            let (subject, body) = kind.default_template();
-            (subject.to_owned(), body.to_owned())
-        });
+    let in_language = written(&language).or_else(|| built_in(&language));
+    // Amounts and dates as the language of the text writes them.
+    let written_in = if in_language.is_some() {
+        notice::Language::parse(&language).unwrap_or(notice::Language::ENGLISH)
+    } else {
+        notice::Language::ENGLISH
+    };
+    notice::localize(written_in, &mut values);
+    let (subject, body) = in_language.or_else(|| written("en")).unwrap_or_else(|| {
+        let (subject, body) = kind.default_template();
+        (subject.to_owned(), body.to_owned())
+    });
     let rendered = Rendered {
         client_id,
         to: email,
@@ -581,12 +586,12 @@ async fn reset_mail(
     mailer: &Mailer,
     row: &Claimed,
 ) -> Result<Option<Rendered>, NotifyError> {
-    let found: Option<(Uuid, String, String)> =
-        sqlx::query_as("SELECT client_id, name, login FROM client_users WHERE id = $1")
+    let found: Option<(Uuid, String, String, Option<String>)> =
+        sqlx::query_as("SELECT client_id, name, login, language FROM client_users WHERE id = $1")
             .bind(row.subject_id)
             .fetch_optional(pool)
             .await?;
-    let Some((client_id, name, login)) = found else {
+    let Some((client_id, name, login, own_language)) = found else {
         return Ok(None);
     };
     let param = |name: &str| row.params.get(name).and_then(Value::as_str).unwrap_or("");
@@ -599,9 +604,21 @@ async fn reset_mail(
     let key = crate::reset_link::ResetKey::load(pool).await?;
     let link = key.link(&mailer.public_url, request_id, row.subject_id, expires_at);
     let minutes = param("minutes").parse::<i64>().unwrap_or(60);
-    let language = "en".to_owned();
-    let (subject, sent) = crate::reset_link::mail(&language, &name, &link, minutes);
-    let (_, kept) = crate::reset_link::mail(&language, &name, "[the link is not kept]", minutes);
+    // The user's own language, else its client's, else English: the first the mail is written
+    // in.
+    let client_language = crate::support::notice_language(pool, client_id).await?;
+    let language = [own_language, client_language]
+        .into_iter()
+        .flatten()
+        .find(|code| crate::reset_link::mail(code, "", "", 0).is_some())
+        .unwrap_or_else(|| notice::Language::ENGLISH.to_string());
+    let mail = |link: &str| {
+        crate::reset_link::mail(&language, &name, link, minutes)
+            .or_else(|| crate::reset_link::mail("en", &name, link, minutes))
+            .unwrap_or_default()
+    };
+    let (subject, sent) = mail(&link);
+    let (_, kept) = mail("[the link is not kept]");
     Ok(Some(Rendered {
         client_id,
         to: login,

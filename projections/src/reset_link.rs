@@ -108,26 +108,27 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-/// The e-mail of a reset link in `language` (English unless `ru`): (subject, body).
-pub fn mail(language: &str, name: &str, link: &str, minutes: i64) -> (String, String) {
-    if language == "ru" {
-        (
+/// The e-mail of a reset link in `language`: (subject, body); `None` for a language it is not
+/// written in (English and Russian are).
+pub fn mail(language: &str, name: &str, link: &str, minutes: i64) -> Option<(String, String)> {
+    match language {
+        "ru" => Some((
             "Сброс пароля".to_owned(),
             format!(
                 "Здравствуйте, {name}!\n\nЧтобы задать новый пароль, откройте ссылку (она \
-                 действует {minutes} минут и только один раз):\n\n{link}\n\nЕсли вы не \
+                 действует {minutes} мин. и только один раз):\n\n{link}\n\nЕсли вы не \
                  просили сбросить пароль, ничего не делайте: пароль остаётся прежним."
             ),
-        )
-    } else {
-        (
+        )),
+        "en" => Some((
             "Reset your password".to_owned(),
             format!(
                 "Dear {name},\n\nto set a new password, open this link (it works for {minutes} \
                  minutes, once):\n\n{link}\n\nIf you did not ask for it, do nothing: your \
                  password stays as it is."
             ),
-        )
+        )),
+        _ => None,
     }
 }
 

@@ -836,3 +836,15 @@ pub async fn message_recipients(
     .fetch_all(pool)
     .await
 }
+
+/// The language a client chose for its messages and documents (its notice settings), `None`
+/// for a client who chose none.
+pub async fn notice_language(
+    pool: &sqlx::PgPool,
+    client_id: Uuid,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT language FROM notice_settings WHERE client_id = $1")
+        .bind(client_id)
+        .fetch_optional(pool)
+        .await
+}

@@ -247,7 +247,8 @@ async fn a_russian_speaking_client_is_mailed_in_russian_without_a_template() {
         .iter()
         .find(|m| m.subject().starts_with("Получен платёж"))
         .unwrap_or_else(|| panic!("{subjects:?}"));
-    assert_eq!(in_russian.subject(), "Получен платёж на 25.00 EUR");
+    // The amount written the Russian way, with a decimal comma.
+    assert_eq!(in_russian.subject(), "Получен платёж на 25,00 EUR");
     assert!(
         in_russian.body().starts_with("Здравствуйте, Борис Иванов!"),
         "{}",

@@ -18,6 +18,7 @@ mod crash;
 mod demo;
 // Documents that print any name, and document templates (helper "docs").
 mod documents;
+mod documents_lang;
 mod eventstore;
 mod holes;
 mod idempotency;

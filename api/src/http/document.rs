@@ -12,15 +12,18 @@ mod pdf;
 
 use askama::Template;
 use base64::Engine;
+use fluent_bundle::FluentValue;
+use serde::Deserialize;
+use uuid::Uuid;
+
 use domain::company::{DocumentTemplate, SellerDetails};
 use domain::ids::PaymentId;
 use domain::invoice::{InvoicePeriod, PayerDetails};
 use domain::tax::{InvoiceLine, Totals};
 use projections::invoices::InvoiceRow;
-use serde::Deserialize;
 
-use crate::http::answer::format_amount;
 use crate::http::error::ApiError;
+use crate::http::i18n::Lang;
 use crate::http::state::AppState;
 
 /// The frozen parts of an issued document, as drafted.
@@ -61,8 +64,11 @@ pub struct LogoImage {
     pdf: Option<image::PdfImage>,
 }
 
-/// One printable document: the header, the parties, the lines and the totals, as text.
+/// One printable document: the header, the parties, the lines and the totals, as text in one
+/// language (amounts, dates and numbers written the way it writes them).
 pub struct Document {
+    /// The language every text of the document is in.
+    lang: Lang,
     title: String,
     /// The template's header text, a paragraph a line.
     header: Vec<String>,
@@ -89,7 +95,7 @@ pub struct Document {
 #[template(path = "invoice.html")]
 struct InvoiceHtml<'a> {
     doc: &'a Document,
-    headings: [&'static str; 7],
+    headings: [String; 7],
 }
 
 /// A credit note as HTML.
@@ -97,29 +103,47 @@ struct InvoiceHtml<'a> {
 #[template(path = "credit_note.html")]
 struct CreditNoteHtml<'a> {
     doc: &'a Document,
-    headings: [&'static str; 7],
+    headings: [String; 7],
 }
 
+/// The catalogue keys of the lines' column headings.
 const LINE_HEADINGS: [&str; 7] = [
-    "Description",
-    "Qty",
-    "Unit price",
-    "Discount",
-    "Net",
-    "VAT %",
-    "Gross",
+    "doc-col-description",
+    "doc-col-quantity",
+    "doc-col-unit-price",
+    "doc-col-discount",
+    "doc-col-net",
+    "doc-col-vat-rate",
+    "doc-col-gross",
 ];
 
 impl Document {
-    /// The document of `invoice` as the read model holds it, copied for `audience`, with the
-    /// number of the invoice a credit note corrects read from the same read model (its id when
-    /// it has none) and the logo's bytes read from where files are kept.
+    /// The document of `invoice` as the read model holds it, copied for `audience` in the
+    /// client's language (its notice settings; English for a client who chose none or one the
+    /// documents are not written in), with the number of the invoice a credit note corrects read
+    /// from the same read model (its id when it has none) and the logo's bytes read from where
+    /// files are kept.
     pub async fn read(
         state: &AppState,
         invoice: &InvoiceRow,
         audience: Audience,
     ) -> Result<Document, ApiError> {
-        let (mut document, logo) = Document::parse(invoice, audience)?;
+        Document::read_in(state, invoice, audience, None).await
+    }
+
+    /// [`Document::read`], in `lang` when one is given (staff asking for another language than
+    /// the client's).
+    pub async fn read_in(
+        state: &AppState,
+        invoice: &InvoiceRow,
+        audience: Audience,
+        lang: Option<Lang>,
+    ) -> Result<Document, ApiError> {
+        let lang = match lang {
+            Some(lang) => lang,
+            None => client_lang(state, invoice.client_id).await?,
+        };
+        let (mut document, logo) = Document::parse(invoice, audience, lang)?;
         if let Some(logo) = logo {
             let content = crate::usecases::attachments::content(&state.pool, &logo.sha256).await?;
             if let Some((_, bytes)) = content {
@@ -139,7 +163,7 @@ impl Document {
                 .await?
                 .and_then(|row| row.number);
             document.facts.push((
-                "Corrects invoice".to_string(),
+                lang.t("doc-corrects-invoice"),
                 number.clone().unwrap_or_else(|| corrects.to_string()),
             ));
             document.corrects = number;
@@ -147,51 +171,78 @@ impl Document {
         Ok(document)
     }
 
-    /// The document of `invoice` as the read model holds it, copied for `audience`, without the
-    /// logo's bytes.
-    pub fn of(invoice: &InvoiceRow, audience: Audience) -> Result<Document, ApiError> {
-        Ok(Document::parse(invoice, audience)?.0)
+    /// The document of `invoice` as the read model holds it, copied for `audience` in `lang`,
+    /// without the logo's bytes.
+    pub fn of(invoice: &InvoiceRow, audience: Audience, lang: Lang) -> Result<Document, ApiError> {
+        Ok(Document::parse(invoice, audience, lang)?.0)
     }
 
-    /// The document of `invoice` and the logo its template names.
+    /// The document of `invoice` in `lang` and the logo its template names.
     fn parse(
         invoice: &InvoiceRow,
         audience: Audience,
+        lang: Lang,
     ) -> Result<(Document, Option<domain::company::Logo>), ApiError> {
         let parts: DocumentParts =
             serde_json::from_value(invoice.document.clone()).map_err(|e| ApiError::internal(&e))?;
         let currency = invoice.currency.as_str();
-        let kind = match invoice.kind.as_str() {
-            "proforma" => "Proforma invoice",
-            "credit_note" => "Credit note",
-            _ => "Invoice",
+        let text = |key: &str, args: &[(&str, String)]| {
+            let args: Vec<(&str, FluentValue<'_>)> = args
+                .iter()
+                .map(|(name, value)| (*name, FluentValue::from(value.as_str())))
+                .collect();
+            lang.t_with(key, &args)
         };
+        let amount = |money: &domain::money::Money| lang.amount(money.amount(), currency);
+        let kind = lang.t(match invoice.kind.as_str() {
+            "proforma" => "doc-proforma",
+            "credit_note" => "doc-credit-note",
+            _ => "doc-invoice",
+        });
         let title = match &invoice.number {
-            Some(number) => format!("{kind} {number}"),
-            None => format!("{kind} (draft)"),
+            Some(number) => text(
+                "doc-title",
+                &[("kind", kind.clone()), ("number", number.clone())],
+            ),
+            None => text("doc-title-draft", &[("kind", kind.clone())]),
         };
         let mut facts = vec![
-            ("Date of issue".to_string(), invoice.issued_on.to_string()),
-            ("Due".to_string(), invoice.due_on.to_string()),
+            (lang.t("doc-issued-on"), lang.date(invoice.issued_on)),
+            (lang.t("doc-due-on"), lang.date(invoice.due_on)),
         ];
         if audience == Audience::Staff {
-            facts.push(("Status".to_string(), invoice.status.clone()));
+            let key = format!("doc-status-{}", invoice.status);
+            let status = if lang.has(&key) || Lang::En.has(&key) {
+                lang.t(&key)
+            } else {
+                invoice.status.clone()
+            };
+            facts.push((lang.t("doc-status"), status));
         }
-        facts.push(("Currency".to_string(), invoice.currency.clone()));
+        facts.push((lang.t("doc-currency"), invoice.currency.clone()));
         if let Some(period) = parts.period {
             facts.push((
-                "Period".to_string(),
-                format!("{} to {}", period.start, period.end),
+                lang.t("doc-period"),
+                text(
+                    "doc-period-range",
+                    &[
+                        ("start", lang.date(period.start)),
+                        ("end", lang.date(period.end)),
+                    ],
+                ),
             ));
         }
         if let Some(payment) = parts.payment_id.filter(|_| audience == Audience::Staff) {
-            facts.push(("Payment".to_string(), payment.to_string()));
+            facts.push((lang.t("doc-payment"), payment.to_string()));
         }
+        let vat_number = |number: &dyn std::fmt::Display| {
+            text("doc-vat-number", &[("number", number.to_string())])
+        };
         let mut seller = vec![parts.seller.name.clone()];
         seller.extend(parts.seller.address.lines().map(str::to_string));
         seller.push(parts.seller.country.as_str().to_string());
         if let Some(vat) = &parts.seller.vat_number {
-            seller.push(format!("VAT number {vat}"));
+            seller.push(vat_number(vat));
         }
         let mut payer = vec![parts.payer.name.clone()];
         if let Some(address) = &parts.payer.address {
@@ -199,7 +250,7 @@ impl Document {
         }
         payer.push(parts.payer.country.as_str().to_string());
         if let Some(vat) = &parts.payer.vat_number {
-            payer.push(format!("VAT number {vat}"));
+            payer.push(vat_number(vat));
         }
         payer.push(parts.payer.email.clone());
         let lines = parts
@@ -208,30 +259,36 @@ impl Document {
             .map(|line| {
                 [
                     line.description.clone(),
-                    line.quantity.normalize().to_string(),
-                    line.unit_price.amount().to_string(),
-                    line.discount.amount().to_string(),
-                    line.net.amount().to_string(),
-                    line.tax_rate.to_string(),
-                    line.gross.amount().to_string(),
+                    number(lang, &line.quantity.normalize().to_string()),
+                    amount(&line.unit_price),
+                    amount(&line.discount),
+                    amount(&line.net),
+                    number(lang, &line.tax_rate.to_string()),
+                    amount(&line.gross),
                 ]
             })
             .collect();
-        let mut totals = vec![("Net".to_string(), parts.totals.net.amount().to_string())];
+        let mut totals = vec![(lang.t("doc-total-net"), amount(&parts.totals.net))];
         for rate in &parts.totals.by_rate {
             totals.push((
-                format!("VAT {}% on {}", rate.rate, rate.net.amount()),
-                rate.tax.amount().to_string(),
+                text(
+                    "doc-total-vat",
+                    &[
+                        ("rate", number(lang, &rate.rate.to_string())),
+                        ("net", amount(&rate.net)),
+                    ],
+                ),
+                amount(&rate.tax),
             ));
         }
         totals.push((
-            format!("Total {currency}"),
-            parts.totals.gross.amount().to_string(),
+            text("doc-total", &[("currency", currency.to_owned())]),
+            amount(&parts.totals.gross),
         ));
         if !invoice.credited.is_zero() {
             totals.push((
-                "Credited".to_string(),
-                format_amount(invoice.credited, currency),
+                lang.t("doc-credited"),
+                lang.amount(invoice.credited, currency),
             ));
         }
         let notes = parts.tax_notice.into_iter().chain(parts.note).collect();
@@ -239,10 +296,11 @@ impl Document {
         let logo = template.logo.clone();
         Ok((
             Document {
+                lang,
                 title,
                 header: text_lines(template.header.as_deref()),
                 footer: text_lines(template.footer.as_deref()),
-                payment: payment_lines(&template),
+                payment: payment_lines(lang, &template),
                 logo: None,
                 facts,
                 seller,
@@ -257,6 +315,32 @@ impl Document {
         ))
     }
 
+    /// The text of `key` in the document's language.
+    pub fn t(&self, key: &str) -> String {
+        self.lang.t(key)
+    }
+
+    /// The ISO 639-1 code of the document's language, for the HTML's `lang`.
+    pub fn lang_code(&self) -> &'static str {
+        self.lang.code()
+    }
+
+    /// The lead of a credit note: which invoice it corrects.
+    pub fn corrects_text(&self) -> String {
+        match &self.corrects {
+            Some(number) => self.lang.t_with(
+                "doc-corrects",
+                &[("number", FluentValue::from(number.as_str()))],
+            ),
+            None => self.lang.t("doc-corrects-earlier"),
+        }
+    }
+
+    /// The lines' column headings in the document's language.
+    fn headings(&self) -> [String; 7] {
+        LINE_HEADINGS.map(|key| self.lang.t(key))
+    }
+
     /// A `data:` URL of the logo, for the HTML.
     pub fn logo_url(&self) -> Option<&str> {
         self.logo.as_ref().map(|logo| logo.data_url.as_str())
@@ -268,17 +352,32 @@ impl Document {
         let rendered = if self.credit_note {
             CreditNoteHtml {
                 doc: self,
-                headings: LINE_HEADINGS,
+                headings: self.headings(),
             }
             .render()
         } else {
             InvoiceHtml {
                 doc: self,
-                headings: LINE_HEADINGS,
+                headings: self.headings(),
             }
             .render()
         };
         rendered.map_err(|e| ApiError::internal(&e))
+    }
+}
+
+/// The language of `client`'s documents: its notice settings' language when the documents are
+/// written in it, English otherwise.
+async fn client_lang(state: &AppState, client: Uuid) -> Result<Lang, ApiError> {
+    let language = projections::support::notice_language(&state.pool, client).await?;
+    Ok(language.as_deref().map_or(Lang::En, Lang::of_tag))
+}
+
+/// A decimal number as `lang` writes it: `5.5` in English, `5,5` in Russian.
+fn number(lang: Lang, text: &str) -> String {
+    match lang {
+        Lang::En => text.to_owned(),
+        Lang::Ru => text.replace('.', ","),
     }
 }
 
@@ -288,19 +387,20 @@ fn text_lines(text: Option<&str>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The payment details of `template`, as printed: a name and a value, then the free text.
-fn payment_lines(template: &DocumentTemplate) -> Vec<(String, String)> {
+/// The payment details of `template`, as printed in `lang`: a name and a value, then the free
+/// text.
+fn payment_lines(lang: Lang, template: &DocumentTemplate) -> Vec<(String, String)> {
     let Some(payment) = &template.payment else {
         return Vec::new();
     };
     let mut lines: Vec<(String, String)> = [
-        ("Bank", &payment.bank_name),
-        ("Account holder", &payment.account_holder),
-        ("IBAN", &payment.iban.as_deref().map(group_iban)),
-        ("BIC/SWIFT", &payment.bic),
+        ("doc-bank", &payment.bank_name),
+        ("doc-account-holder", &payment.account_holder),
+        ("doc-iban", &payment.iban.as_deref().map(group_iban)),
+        ("doc-bic", &payment.bic),
     ]
     .into_iter()
-    .filter_map(|(name, value)| value.clone().map(|value| (name.to_string(), value)))
+    .filter_map(|(key, value)| value.clone().map(|value| (lang.t(key), value)))
     .collect();
     lines.extend(
         text_lines(payment.text.as_deref())
@@ -325,6 +425,7 @@ mod tests {
 
     fn document(payer: &str, credit_note: bool) -> Document {
         Document {
+            lang: Lang::En,
             title: "Credit note CN2027-000001".to_string(),
             header: vec!["Thank you — Спасибо".to_string()],
             footer: vec!["Acme · Amtsgericht Berlin".to_string()],

@@ -70,11 +70,13 @@ impl Lang {
                 include_str!("../../locales/en/panel.ftl"),
                 include_str!("../../locales/en/dashboard.ftl"),
                 include_str!("../../locales/en/my.ftl"),
+                include_str!("../../locales/en/documents.ftl"),
             ],
             Lang::Ru => &[
                 include_str!("../../locales/ru/panel.ftl"),
                 include_str!("../../locales/ru/dashboard.ftl"),
                 include_str!("../../locales/ru/my.ftl"),
+                include_str!("../../locales/ru/documents.ftl"),
             ],
         }
     }

@@ -10,6 +10,8 @@
 mod tests;
 mod texts;
 
+pub use texts::localize;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;

@@ -89,3 +89,23 @@ fn languages_are_two_letters_lowercased() {
     assert!(Language::parse("deu").is_err());
     assert!(Language::parse("d1").is_err());
 }
+
+#[test]
+fn amounts_and_dates_are_written_the_way_the_language_writes_them() {
+    let mut russian = values(&[
+        ("amount", "-1234567.50"),
+        ("paid_until", "2027-02-01"),
+        ("days", "1000"),
+    ]);
+    localize(Language::parse("ru").unwrap(), &mut russian);
+    assert_eq!(russian["amount"], "-1\u{a0}234\u{a0}567,50");
+    assert_eq!(russian["paid_until"], "01.02.2027");
+    assert_eq!(russian["days"], "1000", "a count is no amount");
+    let mut english = values(&[("balance", "1234.50"), ("paid_until", "2027-02-01")]);
+    localize(Language::ENGLISH, &mut english);
+    assert_eq!(english["balance"], "1,234.50");
+    assert_eq!(english["paid_until"], "2027-02-01");
+    let mut german = values(&[("amount", "1234.50")]);
+    localize(Language::parse("de").unwrap(), &mut german);
+    assert_eq!(german["amount"], "1234.50", "no built-in way for German");
+}

@@ -643,6 +643,7 @@ pub(super) async fn invoice(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(asked): Query<super::invoice_page::DocumentLang>,
 ) -> Response {
     let session = match may_open(&state, &headers, "/v1/invoices/{id}").await {
         Ok(session) => session,
@@ -658,7 +659,7 @@ pub(super) async fn invoice(
         Ok(None) => return not_found(),
         Err(error) => return failed(error.into()),
     };
-    super::invoice_page::page(&state, &session, &row, None).await
+    super::invoice_page::page(&state, &session, &row, asked.lang(), None).await
 }
 
 /// A keyset page read with one row more than `page` (the extra row says there is a page beyond

@@ -31,18 +31,35 @@ struct SendForm<'a> {
     error: Option<&'a FormError>,
 }
 
-/// The invoice's page: the printable document of `row` and, for a staff member who may send it,
-/// the "Send to client" form above it (with `error`, a refused sending's problem).
+/// The `?lang=` of the invoice's page: the document in another language than the client's.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(super) struct DocumentLang {
+    #[serde(default)]
+    lang: Option<String>,
+}
+
+impl DocumentLang {
+    /// The language asked for, when the documents are written in it.
+    pub(super) fn lang(&self) -> Option<Lang> {
+        self.lang.as_deref().and_then(Lang::parse)
+    }
+}
+
+/// The invoice's page: the printable document of `row` (in the client's language unless `lang`
+/// asks for another) and, for a staff member who may send it, the "Send to client" form above
+/// it (with `error`, a refused sending's problem).
 pub(super) async fn page(
     state: &AppState,
     session: &Session,
     row: &InvoiceRow,
+    lang: Option<Lang>,
     error: Option<FormError>,
 ) -> Response {
-    let html = match crate::http::document::Document::read(
+    let html = match crate::http::document::Document::read_in(
         state,
         row,
         crate::http::document::Audience::Staff,
+        lang,
     )
     .await
     {

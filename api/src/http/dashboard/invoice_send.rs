@@ -50,7 +50,16 @@ pub(super) async fn send_from_invoice(
     match outcome {
         Ok(position) => sent(row.client_id, position),
         Err(error) if error.status().is_server_error() => failed(error),
-        Err(error) => page(&state, &session, &row, Some(FormError::of("send", &error))).await,
+        Err(error) => {
+            page(
+                &state,
+                &session,
+                &row,
+                None,
+                Some(FormError::of("send", &error)),
+            )
+            .await
+        }
     }
 }
 

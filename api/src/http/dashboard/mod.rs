@@ -125,7 +125,9 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/companies", get(settings::companies))
         .route(
             "/dashboard/companies/{id}/document-template",
-            get(document_template::page).post(document_template::save),
+            get(document_template::page).post(document_template::save).layer(
+                axum::extract::DefaultBodyLimit::max(document_template::FORM_BODY_LIMIT),
+            ),
         )
         .route("/dashboard/staff", get(settings::staff))
         .route("/dashboard/notifications", get(settings::notifications))

@@ -13,8 +13,8 @@ use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str};
 use subsetter::GlyphRemapper;
 use ttf_parser::{Face, GlyphId};
 
+use super::Document;
 use super::image::{Colors, PdfImage, deflate};
-use super::{Document, LINE_HEADINGS};
 use crate::http::error::ApiError;
 
 /// DejaVu Sans.
@@ -277,12 +277,12 @@ impl Document {
         let party_top = layout.y;
         let mut lowest = party_top;
         for (x, heading, lines) in [
-            (LEFT, "Seller", &self.seller),
-            (310.0, "Bill to", &self.payer),
+            (LEFT, self.t("doc-seller"), &self.seller),
+            (310.0, self.t("doc-bill-to"), &self.payer),
         ] {
             layout.y = party_top;
             layout.down(LEADING);
-            layout.text(Weight::Bold, 11.0, x, heading);
+            layout.text(Weight::Bold, 11.0, x, &heading);
             for line in lines {
                 layout.down(LEADING);
                 let line = layout.fit(Weight::Regular, 10.0, 235.0, line);
@@ -307,7 +307,7 @@ impl Document {
         if !self.payment.is_empty() {
             layout.down(LEADING);
             layout.down(LEADING);
-            layout.text(Weight::Bold, 11.0, LEFT, "Payment details");
+            layout.text(Weight::Bold, 11.0, LEFT, &self.t("doc-payment-details"));
             for (name, value) in &self.payment {
                 if name.is_empty() {
                     layout.paragraph(Weight::Regular, 10.0, value);
@@ -340,8 +340,9 @@ impl Document {
     /// The lines' table: headings in bold over a rule, descriptions cut to their column,
     /// numbers ending at their column's end.
     fn lines_table(&self, layout: &mut Layout) {
+        let titles = self.headings();
         let headings = |layout: &mut Layout| {
-            for (index, heading) in LINE_HEADINGS.iter().enumerate() {
+            for (index, heading) in titles.iter().enumerate() {
                 if index == 0 {
                     layout.text(Weight::Bold, 9.0, LEFT, heading);
                 } else {

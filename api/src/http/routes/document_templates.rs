@@ -128,6 +128,19 @@ pub async fn run_set_document_template(
         (None, true) => LogoChange::Keep,
         (None, false) => LogoChange::Remove,
     };
+    run_set_template_with(state, command, id, request, logo).await
+}
+
+/// What `PUT /v1/companies/{id}/document-template` runs once the logo is read (`logo`; the
+/// request's own `logo` and `keep_logo` are not looked at): the panel's form, which uploads the
+/// logo as a file, calls it with the file's bytes checked by [`logo_of`].
+pub async fn run_set_template_with(
+    state: &AppState,
+    command: &Command,
+    id: Uuid,
+    request: DocumentTemplateRequest,
+    logo: LogoChange,
+) -> Result<Response, ApiError> {
     let payment = request.payment.map(|p| PaymentDetails {
         bank_name: p.bank_name,
         iban: p.iban,
@@ -171,6 +184,13 @@ pub fn decode_logo(content_base64: &str) -> Result<(LogoType, Vec<u8>), ApiError
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(content_base64.trim().as_bytes())
         .map_err(|e| ApiError::unprocessable("invalid_logo", format!("logo: not base64: {e}")))?;
+    logo_of(bytes)
+}
+
+/// The bytes of a logo and their type, read from the content: a 422 `invalid_logo` for anything
+/// but a PNG or JPEG, whatever its name or declared type. Its size is the company's rule
+/// (`DocumentTemplate::checked`, a 413 `logo_too_large`).
+pub fn logo_of(bytes: Vec<u8>) -> Result<(LogoType, Vec<u8>), ApiError> {
     let kind = LogoType::sniff(&bytes).ok_or_else(|| {
         ApiError::unprocessable(
             "invalid_logo",

@@ -243,6 +243,11 @@ pub struct GetInvoiceParams {
     /// Wait until the read model has this global position.
     #[param(minimum = 0)]
     pub min_position: Option<i64>,
+    /// The language of the printed document for staff (`en`, `ru`); by default the client's
+    /// (its notice settings), English when it chose none. A client's own copy is always in
+    /// its language.
+    #[param(pattern = "^[a-z]{2}$")]
+    pub lang: Option<String>,
 }
 
 impl From<&LineRequest> for LineText {
@@ -559,12 +564,27 @@ pub async fn get_invoice(
         let (invoice, _) = view(row);
         return Ok(Json(invoice).into_response());
     }
-    // A client's copy shows nothing internal (no status, no payment id).
+    // A client's copy shows nothing internal (no status, no payment id), in its language.
     let audience = match principal {
         Principal::Client { .. } => crate::http::document::Audience::Client,
         _ => crate::http::document::Audience::Staff,
     };
-    let document = crate::http::document::Document::read(&state, &row, audience).await?;
+    let lang = match params.lang.as_deref() {
+        Some(_) if audience == crate::http::document::Audience::Client => None,
+        Some(tag) => Some(crate::http::i18n::Lang::parse(tag).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_query",
+                format!(
+                    "lang: expected one of {}, not {tag:?}",
+                    crate::http::i18n::Lang::ALL
+                        .map(|lang| lang.code())
+                        .join(", ")
+                ),
+            )
+        })?),
+        None => None,
+    };
+    let document = crate::http::document::Document::read_in(&state, &row, audience, lang).await?;
     if format == "html" {
         return Ok((
             [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
