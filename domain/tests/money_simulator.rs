@@ -808,6 +808,7 @@ impl World {
                         auto_prolong,
                         ordered_on: today,
                         discount: promo(kind),
+                        domain: None,
                     },
                 );
                 if ordered.is_some() {
@@ -1002,6 +1003,7 @@ impl World {
                         auto_prolong: true,
                         ordered_on: today,
                         discount: None,
+                        domain: None,
                     },
                 );
                 if ordered.is_none() {

@@ -36,7 +36,9 @@ pub enum ContactError {
     #[error("email: not an e-mail address")]
     InvalidEmail,
     /// The phone number is not in E.164 form.
-    #[error("phone: must be in E.164 form: +, the country code and the number, 8 to 15 digits, such as +4312345678")]
+    #[error(
+        "phone: must be in E.164 form: +, the country code and the number, 8 to 15 digits, such as +4312345678"
+    )]
     InvalidPhone,
     /// The street is empty, too long or holds control characters.
     #[error("address.street: must be 1 to 200 characters without control characters")]
@@ -70,7 +72,9 @@ pub enum ContactError {
     #[error("passport.issued_by: must be 1 to 200 characters without control characters")]
     InvalidPassportIssuer,
     /// The passport's day of issue is not a date, not after the birth, or in the future.
-    #[error("passport.issued_on: must be a date (YYYY-MM-DD) after the birth date and not in the future")]
+    #[error(
+        "passport.issued_on: must be a date (YYYY-MM-DD) after the birth date and not in the future"
+    )]
     InvalidPassportDate,
     /// The domain name is not one.
     #[error("domain_name: not a domain name such as example.com")]

@@ -88,7 +88,13 @@ fn creating_a_contact_records_its_details_in_one_spelling() {
 
 #[test]
 fn a_phone_not_in_e164_form_is_refused() {
-    for phone in ["84951234567", "+0495123456", "+7 495", "+7495123456789012", "+7495abc4567"] {
+    for phone in [
+        "84951234567",
+        "+0495123456",
+        "+7 495",
+        "+7495123456789012",
+        "+7495abc4567",
+    ] {
         refused(
             ContactInput {
                 phone: phone.to_string(),
@@ -112,7 +118,11 @@ fn a_country_not_in_iso_3166_is_refused() {
 
 #[test]
 fn field_errors_name_their_field() {
-    assert!(ContactError::InvalidPhone.to_string().starts_with("phone: "));
+    assert!(
+        ContactError::InvalidPhone
+            .to_string()
+            .starts_with("phone: ")
+    );
     assert!(
         ContactError::InvalidCountry
             .to_string()
@@ -295,7 +305,10 @@ fn domain_names_are_lowercase_without_the_final_dot() {
         DomainName::parse(" Example.COM. ").unwrap().as_str(),
         "example.com"
     );
-    assert_eq!(DomainName::parse("пример.рф").unwrap().as_str(), "пример.рф");
+    assert_eq!(
+        DomainName::parse("пример.рф").unwrap().as_str(),
+        "пример.рф"
+    );
     for bad in ["example", "-a.com", "a..com", "a b.com", "example.123"] {
         assert_eq!(DomainName::parse(bad), Err(ContactError::InvalidDomainName));
     }
