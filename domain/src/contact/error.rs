@@ -77,7 +77,7 @@ pub enum ContactError {
     )]
     InvalidPassportDate,
     /// The domain name is not one.
-    #[error("domain_name: not a domain name such as example.com")]
+    #[error("domain.domain_name: not a domain name such as example.com")]
     InvalidDomainName,
 }
 
