@@ -18,6 +18,8 @@ mod crash;
 mod demo;
 // Documents that print any name, and document templates (helper "docs").
 mod documents;
+// Domain contacts and the domain services that use them (helper "domains").
+mod domain_contacts;
 mod eventstore;
 mod holes;
 mod idempotency;

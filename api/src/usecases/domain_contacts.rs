@@ -4,9 +4,10 @@
 //! `domain_contacts` process lets it go when the service closes or takes other contacts.
 
 use domain::contact::{
-    ContactCommand, ContactError, ContactInput, DomainContact, DomainContacts,
+    ContactCommand, ContactError, ContactInput, DomainContact, DomainContacts, DomainRegistration,
 };
-use domain::ids::{ClientId, ContactId, ServiceId};
+use domain::ids::{AccountId, ClientId, ContactId, ProviderId, ServiceId};
+use domain::tariff::ServiceTerms;
 use domain::service::{Service, ServiceCommand};
 use eventstore::metadata::CommandContext;
 use eventstore::{CommandError, CommandKey, Committed, EventStore};
@@ -144,6 +145,31 @@ pub async fn check(
             .map_err(|e| unusable(contacts, contact, e))?;
     }
     Ok(())
+}
+
+/// Whether an order of `terms` by the client `client_id` of `provider_id` may carry `domain`, decided before anything is written (a promo
+/// code redeemed, a contact attached): the service on an order decided in memory (only a domain
+/// takes one), then each contact on its own state ([`check`]).
+pub async fn check_order(
+    core: &Core,
+    (client_id, provider_id): (Uuid, ProviderId),
+    service_id: Uuid,
+    terms: &ServiceTerms,
+    domain: &DomainRegistration,
+) -> Result<(), Error> {
+    let client = ClientId::from_uuid(client_id);
+    Service::default().decide(ServiceCommand::OrderService {
+        service_id: ServiceId::from_uuid(service_id),
+        client_id: client,
+        provider_id,
+        account_id: AccountId::of(client, provider_id, terms.currency()),
+        terms: terms.clone(),
+        auto_prolong: true,
+        ordered_on: core.today(),
+        discount: None,
+        domain: Some(domain.clone()),
+    })?;
+    check(core, client_id, service_id, &domain.contacts).await
 }
 
 /// Attaches `contacts` to the service `service_id` of the client `client_id`; returns the

@@ -66,9 +66,10 @@ pub async fn order_service(
         order.addons,
     )
     .await?;
-    // The contacts agree before anything is written (a promo code redeemed).
+    // The service and the contacts agree to the domain before anything is written.
     if let Some(domain) = &order.domain {
-        domain_contacts::check(core, order.client_id, service_id, &domain.contacts).await?;
+        let client = (order.client_id, provider_id);
+        domain_contacts::check_order(core, client, service_id, &terms, domain).await?;
     }
     let mut id = service_id;
     let discount = match order.promo_code {
