@@ -218,7 +218,10 @@ async fn a_domain_ordered_with_its_contacts_shows_them_on_the_service() {
     let bare = order(&server, &ada, &domains, None).await;
     assert_eq!(bare.status, StatusCode::CREATED, "{bare:?}");
     let bare_view = server
-        .get(&format!("/v1/services/{}", bare.body["id"].as_str().unwrap()))
+        .get(&format!(
+            "/v1/services/{}",
+            bare.body["id"].as_str().unwrap()
+        ))
         .await;
     assert!(bare_view.body.get("domain").is_none(), "{bare_view:?}");
     // Another item type takes no domain, and nothing is written.
@@ -257,7 +260,12 @@ async fn another_clients_contact_is_refused_as_an_unknown_one() {
         &server,
         &ada,
         &domains,
-        Some(domain("example.com", &ada_contact, &bob_contact, &ada_contact)),
+        Some(domain(
+            "example.com",
+            &ada_contact,
+            &bob_contact,
+            &ada_contact,
+        )),
     )
     .await;
     let made_up = Uuid::now_v7().to_string();

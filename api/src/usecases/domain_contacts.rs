@@ -7,8 +7,8 @@ use domain::contact::{
     ContactCommand, ContactError, ContactInput, DomainContact, DomainContacts, DomainRegistration,
 };
 use domain::ids::{AccountId, ClientId, ContactId, ProviderId, ServiceId};
-use domain::tariff::ServiceTerms;
 use domain::service::{Service, ServiceCommand};
+use domain::tariff::ServiceTerms;
 use eventstore::metadata::CommandContext;
 use eventstore::{CommandError, CommandKey, Committed, EventStore};
 use uuid::Uuid;

@@ -2,11 +2,11 @@
 //! automatic renewal, move to another client; and the provisioning operations' reports.
 
 use cqrs_es::Aggregate;
-use domain::contact::DomainRegistration;
 use domain::account::{
     Account, AccountCommand, AccountError, AccountEvent, CreditedCharge, ExpenseDiscount,
     ExpenseLine,
 };
+use domain::contact::DomainRegistration;
 use domain::ids::{AccountId, ClientId, OperationId, PromoCodeId, ProviderId, ServiceId};
 use domain::money::Money;
 use domain::period::BillingPeriod;
@@ -185,8 +185,13 @@ pub async fn quote_order(core: &Core, order: &Order) -> Result<OrderQuote, Error
     let account_id = AccountId::of(client, provider_id, currency);
     let service_id = ServiceId::from_uuid(Uuid::now_v7());
     if let Some(domain) = &order.domain {
-        domain_contacts::check(core, order.client_id, service_id.as_uuid(), &domain.contacts)
-            .await?;
+        domain_contacts::check(
+            core,
+            order.client_id,
+            service_id.as_uuid(),
+            &domain.contacts,
+        )
+        .await?;
     }
     let mut service = Service::default();
     for event in service.decide(ServiceCommand::OrderService {

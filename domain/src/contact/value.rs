@@ -296,10 +296,10 @@ impl ContactDetails {
                 }
             }
         }
-        if let Some(birth) = self.birth_date {
-            if birth >= on || chrono::Datelike::year(&birth) < BIRTH_YEAR_MIN {
-                return Err(ContactError::InvalidBirthDate);
-            }
+        if let Some(birth) = self.birth_date
+            && (birth >= on || chrono::Datelike::year(&birth) < BIRTH_YEAR_MIN)
+        {
+            return Err(ContactError::InvalidBirthDate);
         }
         if let Some(passport) = &self.passport {
             let Some(birth) = self.birth_date else {

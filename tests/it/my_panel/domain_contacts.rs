@@ -54,7 +54,11 @@ async fn a_user_adds_edits_and_deletes_a_domain_contact() {
     let events = server.event_count().await;
     let bad = person(&Uuid::now_v7().to_string(), "8 495 123 45 67");
     let refused = my
-        .post("/my/domain-contacts", "/my/domain-contacts", &borrowed(&bad))
+        .post(
+            "/my/domain-contacts",
+            "/my/domain-contacts",
+            &borrowed(&bad),
+        )
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.body.contains("phone: "), "{}", refused.body);
@@ -64,7 +68,11 @@ async fn a_user_adds_edits_and_deletes_a_domain_contact() {
     let id = Uuid::now_v7().to_string();
     let good = person(&id, "+7 495 123-45-67");
     let added = my
-        .post("/my/domain-contacts", "/my/domain-contacts", &borrowed(&good))
+        .post(
+            "/my/domain-contacts",
+            "/my/domain-contacts",
+            &borrowed(&good),
+        )
         .await;
     assert_eq!(added.status, StatusCode::SEE_OTHER, "{added:?}");
     let list = my.get(&followed(added.location.as_ref())).await;
@@ -79,7 +87,11 @@ async fn a_user_adds_edits_and_deletes_a_domain_contact() {
     assert_eq!(edited.status, StatusCode::SEE_OTHER, "{edited:?}");
     let shown = my.get(&followed(edited.location.as_ref())).await;
     assert_eq!(shown.status, StatusCode::OK);
-    assert!(shown.body.contains("value=\"Saint Petersburg\""), "{}", shown.body);
+    assert!(
+        shown.body.contains("value=\"Saint Petersburg\""),
+        "{}",
+        shown.body
+    );
     assert!(shown.body.contains("value=\"RU\""), "{}", shown.body);
 
     // Act: deleted.
@@ -139,7 +151,11 @@ async fn a_domain_ordered_on_my_order_shows_its_name_and_contacts_on_its_page() 
     // The catalog offers the contacts for a domain's roles.
     let catalog = my.get("/my/order").await;
     assert_eq!(catalog.status, StatusCode::OK);
-    assert!(catalog.body.contains("name=\"domain_name\""), "{}", catalog.body);
+    assert!(
+        catalog.body.contains("name=\"domain_name\""),
+        "{}",
+        catalog.body
+    );
     assert!(catalog.body.contains("name=\"contact.registrant\""));
     assert!(catalog.body.contains("Acme GmbH"));
 
@@ -152,13 +168,14 @@ async fn a_domain_ordered_on_my_order_shows_its_name_and_contacts_on_its_page() 
         ("contact.admin", contacts[0].as_str()),
         ("contact.tech", contacts[1].as_str()),
     ];
-    let query: String = fields
-        .iter()
-        .map(|(k, v)| format!("{k}={v}&"))
-        .collect();
+    let query: String = fields.iter().map(|(k, v)| format!("{k}={v}&")).collect();
     let quote = my.get(&format!("/my/order/quote?{query}")).await;
     assert_eq!(quote.status, StatusCode::OK, "{}", quote.body);
-    assert!(quote.body.contains("value=\"Example.RU\""), "{}", quote.body);
+    assert!(
+        quote.body.contains("value=\"Example.RU\""),
+        "{}",
+        quote.body
+    );
     let key = Uuid::now_v7().to_string();
     let mut confirm = fields.to_vec();
     confirm.push(("key", key.as_str()));
@@ -171,11 +188,21 @@ async fn a_domain_ordered_on_my_order_shows_its_name_and_contacts_on_its_page() 
     assert!(page.body.contains("example.ru"), "{}", page.body);
     assert!(page.body.contains("Ivan Petrov"), "{}", page.body);
     assert!(page.body.contains("Acme GmbH"), "{}", page.body);
-    assert!(page.body.contains("id=\"domain-contacts\""), "{}", page.body);
+    assert!(
+        page.body.contains("id=\"domain-contacts\""),
+        "{}",
+        page.body
+    );
     // The contact serves the domain: its page offers no deletion.
     server.settled().await;
-    let ivan = my.get(&format!("/my/domain-contacts/{}", contacts[0])).await;
-    assert!(!ivan.body.contains("id=\"delete-contact\""), "{}", ivan.body);
+    let ivan = my
+        .get(&format!("/my/domain-contacts/{}", contacts[0]))
+        .await;
+    assert!(
+        !ivan.body.contains("id=\"delete-contact\""),
+        "{}",
+        ivan.body
+    );
 
     // Act: the domain takes Acme in every role on its page; Ivan is free to go.
     let path = format!("/my/services/{key}");
@@ -194,6 +221,8 @@ async fn a_domain_ordered_on_my_order_shows_its_name_and_contacts_on_its_page() 
         .await;
     assert_eq!(changed.status, StatusCode::SEE_OTHER, "{changed:?}");
     server.settled().await;
-    let ivan = my.get(&format!("/my/domain-contacts/{}", contacts[0])).await;
+    let ivan = my
+        .get(&format!("/my/domain-contacts/{}", contacts[0]))
+        .await;
     assert!(ivan.body.contains("id=\"delete-contact\""), "{}", ivan.body);
 }

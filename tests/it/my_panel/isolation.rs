@@ -135,7 +135,10 @@ async fn a_user_of_one_client_finds_nothing_of_another_client_under_any_my_addre
             .replace("/my/invoices/{id}", &format!("/my/invoices/{invoice}"))
             .replace("/my/tickets/{id}", &format!("/my/tickets/{ticket}"))
             .replace("{sha256}", &sha)
-            .replace("/my/domain-contacts/{id}", &format!("/my/domain-contacts/{contact}"))
+            .replace(
+                "/my/domain-contacts/{id}",
+                &format!("/my/domain-contacts/{contact}"),
+            )
     };
     let mut tried = Vec::new();
     let events = server.event_count().await;

@@ -200,14 +200,19 @@ pub(super) async fn add(
     }
     .await;
     match added {
-        Ok(seen) => Redirect::to(&format!("/my/domain-contacts?min_position={seen}"))
-            .into_response(),
+        Ok(seen) => {
+            Redirect::to(&format!("/my/domain-contacts?min_position={seen}")).into_response()
+        }
         Err(error) => refusal(&session, error),
     }
 }
 
 /// The session's client's contact `id`, or `None` for another client's or an unknown one.
-async fn own(state: &AppState, session: &Session, id: &str) -> Result<Option<ContactRow>, ApiError> {
+async fn own(
+    state: &AppState,
+    session: &Session,
+    id: &str,
+) -> Result<Option<ContactRow>, ApiError> {
     let Ok(id) = Uuid::parse_str(id) else {
         return Ok(None);
     };
@@ -248,11 +253,7 @@ pub(super) async fn show(
         Err(error) => return failed(Some(&session), error),
     };
     let page = ContactPage {
-        layout: session.layout(
-            row.organisation
-                .clone()
-                .unwrap_or_else(|| row.name.clone()),
-        ),
+        layout: session.layout(row.organisation.clone().unwrap_or_else(|| row.name.clone())),
         id: row.contact_id.to_string(),
         services: row.services,
         may_edit: session.may("PUT", ITEM),
@@ -291,14 +292,8 @@ pub(super) async fn edit(
         key,
         format!("PUT /v1/clients/{client}/domain-contacts/{contact}"),
     );
-    let edited = usecase::update_contact(
-        &state,
-        &command.context,
-        client,
-        contact,
-        input_of(&fields),
-    )
-    .await;
+    let edited =
+        usecase::update_contact(&state, &command.context, client, contact, input_of(&fields)).await;
     match edited {
         Ok(committed) => Redirect::to(&format!(
             "/my/domain-contacts/{contact}?min_position={}",

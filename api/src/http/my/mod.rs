@@ -140,7 +140,11 @@ const NAV: &[(&str, &str, &str)] = &[
     ("/my/statement", "nav-statement", money::STATEMENT_ROUTE),
     ("/my/invoices", "nav-invoices", money::INVOICES_ROUTE),
     ("/my/tickets", "nav-support", "/v1/clients/{id}/tickets"),
-    ("/my/domain-contacts", "nav-domain-contacts", domain_contacts::LIST),
+    (
+        "/my/domain-contacts",
+        "nav-domain-contacts",
+        domain_contacts::LIST,
+    ),
     ("/my/account", "nav-account", "/v1/auth/me"),
 ];
 

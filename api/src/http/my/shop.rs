@@ -487,7 +487,10 @@ pub(super) async fn order(
             addons: order.addons.clone(),
             auto_prolong: order.auto_prolong,
             promo_code: order.promo_code.as_ref().map(|c| c.as_str().to_owned()),
-            domain: order.domain.as_ref().map(super::domain_contacts::order_body),
+            domain: order
+                .domain
+                .as_ref()
+                .map(super::domain_contacts::order_body),
         };
         let idempotency = command.key(&request, key)?;
         let (id, _) =

@@ -149,8 +149,11 @@ pub struct ContactView {
 
 impl From<ContactRow> for ContactView {
     fn from(row: ContactRow) -> Self {
-        let passport = match (row.passport_number, row.passport_issued_by, row.passport_issued_on)
-        {
+        let passport = match (
+            row.passport_number,
+            row.passport_issued_by,
+            row.passport_issued_on,
+        ) {
             (Some(number), Some(issued_by), Some(issued_on)) => Some(PassportBody {
                 number,
                 issued_by,

@@ -23,8 +23,8 @@ use crate::http::answer::{
 };
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{Body, Command, Path, Query};
-use crate::http::state::AppState;
 use crate::http::routes::domain_contacts::{DomainOrderBody, ServiceDomainView};
+use crate::http::state::AppState;
 use crate::http::views::OperationView;
 use crate::usecases::services as usecase;
 

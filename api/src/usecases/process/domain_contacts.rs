@@ -19,11 +19,11 @@ use projections::{Projection, ProjectionError};
 use crate::usecases::domain_contacts::{detach, left};
 
 /// The process that detaches domain contacts from services that no longer use them.
-pub struct DomainContactRelease {
+pub struct Releases {
     store: Arc<EventStore>,
 }
 
-impl DomainContactRelease {
+impl Releases {
     /// The process, writing through `store`.
     pub fn new(store: Arc<EventStore>) -> Self {
         Self { store }
@@ -70,7 +70,7 @@ impl DomainContactRelease {
 }
 
 #[async_trait]
-impl Projection for DomainContactRelease {
+impl Projection for Releases {
     fn name(&self) -> &'static str {
         "domain_contact_process"
     }

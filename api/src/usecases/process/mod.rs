@@ -37,7 +37,7 @@ pub fn all_stopping_on(
         Arc::new(payments::Payments::new(Arc::clone(&store))),
         Arc::new(invoicing::Invoicing::new(Arc::clone(&store))),
         Arc::new(prepayment::Prepayments::new(Arc::clone(&store)).stopping_on(stop.clone())),
-        Arc::new(domain_contacts::DomainContactRelease::new(Arc::clone(&store))),
+        Arc::new(domain_contacts::Releases::new(Arc::clone(&store))),
         Arc::new(merging::Merging::new(store).stopping_on(stop)),
         // The notifier's outbox: like a process manager, never rebuilt (its rows are the
         // record of what was sent).
