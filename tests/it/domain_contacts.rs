@@ -5,7 +5,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use tests::{Answer, TestServer};
+use tests::{ADMIN_TOKEN, Answer, TestServer};
 use uuid::Uuid;
 
 /// A Russian person's details, as `.ru` registries ask for them.
@@ -128,6 +128,12 @@ async fn a_domain_contact_is_created_read_and_changed_in_one_spelling() {
         .get(&format!("/v1/clients/{ada}/domain-contacts"))
         .await;
     assert_eq!(list.body["items"][0]["contact_id"], id.as_str(), "{list:?}");
+    // Staff see the client's contacts, read-only, on its page.
+    let panel = crate::panel::Panel::sign_in(&server, "admin", ADMIN_TOKEN).await;
+    let (status, page) = panel.get(&format!("/dashboard/clients/{ada}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("id=\"domain-contacts\""), "{page}");
+    assert!(page.contains("+74951234567"), "{page}");
 }
 
 #[tokio::test]

@@ -173,3 +173,8 @@ list-payments = { $count ->
     [one] { $count } payment
    *[other] { $count } payments
 }
+
+# A client's domain contacts on its page (helper "domains").
+client-domain-contacts = Domain contacts
+client-no-domain-contacts = No domain contacts.
+client-phone = Phone

@@ -176,3 +176,8 @@ list-payments = { $count ->
     [few] { $count } платежа
    *[many] { $count } платежей
 }
+
+# A client's domain contacts on its page (helper "domains").
+client-domain-contacts = Контакты доменов
+client-no-domain-contacts = Контактов доменов нет.
+client-phone = Телефон
