@@ -128,6 +128,11 @@ uuid_id!(
     PayerId
 );
 uuid_id!(
+    /// Identifies a domain contact: a person or organisation of a client's that a domain is
+    /// registered to or administered by; chosen by the caller.
+    ContactId
+);
+uuid_id!(
     /// Identifies a group of clients, such as "resellers"; chosen by the caller.
     ClientGroupId
 );

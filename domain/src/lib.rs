@@ -14,6 +14,7 @@ pub mod access;
 pub mod account;
 pub mod client;
 pub mod company;
+pub mod contact;
 pub mod decimal;
 pub mod desk;
 pub mod group;

@@ -809,6 +809,7 @@ impl World {
                         auto_prolong,
                         ordered_on: today,
                         discount: promo(kind),
+                        domain: None,
                     },
                 );
                 if ordered.is_some() {
@@ -1003,6 +1004,7 @@ impl World {
                         auto_prolong: true,
                         ordered_on: today,
                         discount: None,
+                        domain: None,
                     },
                 );
                 if ordered.is_none() {

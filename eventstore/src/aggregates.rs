@@ -8,6 +8,7 @@ use domain::access::{
 use domain::account::{Account, AccountCommand};
 use domain::client::{Client, ClientCommand};
 use domain::company::{Company, CompanyCommand};
+use domain::contact::{ContactCommand, DomainContact};
 use domain::group::{ClientGroup, ClientGroupCommand};
 use domain::invoice::{Invoice, InvoiceBook, InvoiceBookCommand, InvoiceCommand};
 use domain::merge::{Merge, MergeCommand};
@@ -43,7 +44,8 @@ impl StoredAggregate for Tariff {
 
 impl StoredAggregate for Service {
     // 2: the promo code discount the service was sold with. (A transfer changes the owner
-    // fields the state already had: old snapshots stay valid.)
+    // fields the state already had, and a domain registration is absent from every service
+    // older than it, which its default reads: old snapshots stay valid.)
     const STATE_VERSION: i32 = 2;
 }
 
@@ -74,6 +76,7 @@ impl NamedCommand for ServiceCommand {
             Self::RunBillingDay { .. } => "RunBillingDay",
             Self::TransferService { .. } => "TransferService",
             Self::SetAutoProlong { .. } => "SetAutoProlong",
+            Self::SetDomainContacts { .. } => "SetDomainContacts",
         }
     }
 }
@@ -136,6 +139,22 @@ impl StoredAggregate for Payment {
 
 impl StoredAggregate for Payer {
     const STATE_VERSION: i32 = 1;
+}
+
+impl StoredAggregate for DomainContact {
+    const STATE_VERSION: i32 = 1;
+}
+
+impl NamedCommand for ContactCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::CreateContact { .. } => "CreateContact",
+            Self::UpdateContact { .. } => "UpdateContact",
+            Self::DeleteContact { .. } => "DeleteContact",
+            Self::AttachContact { .. } => "AttachContact",
+            Self::DetachContact { .. } => "DetachContact",
+        }
+    }
 }
 
 impl StoredAggregate for ClientGroup {

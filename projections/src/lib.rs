@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod clients;
 pub mod companies;
 pub mod costs;
+pub mod domain_contacts;
 pub mod engine;
 pub mod expenses;
 pub mod invoices;
@@ -95,6 +96,8 @@ pub enum ReadModel {
     Clients,
     /// `companies`.
     Companies,
+    /// `domain_contacts`.
+    DomainContacts,
     /// `expenses`.
     Expenses,
     /// `invoices`.
@@ -123,7 +126,7 @@ pub enum ReadModel {
 
 impl ReadModel {
     /// Every read model.
-    pub const ALL: [ReadModel; 19] = [
+    pub const ALL: [ReadModel; 20] = [
         ReadModel::Access,
         ReadModel::ActionLog,
         ReadModel::Balances,
@@ -131,6 +134,7 @@ impl ReadModel {
         ReadModel::Providers,
         ReadModel::Clients,
         ReadModel::Companies,
+        ReadModel::DomainContacts,
         ReadModel::Expenses,
         ReadModel::Invoices,
         ReadModel::Merges,
@@ -155,6 +159,7 @@ impl ReadModel {
             ReadModel::Providers => "providers",
             ReadModel::Clients => "clients",
             ReadModel::Companies => "companies",
+            ReadModel::DomainContacts => "domain_contacts",
             ReadModel::Expenses => "expenses",
             ReadModel::Invoices => "invoices",
             ReadModel::Merges => "merges",
@@ -189,6 +194,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(promos::PromoCodes),
         Arc::new(reports::Reports),
         Arc::new(payers::Payers),
+        Arc::new(domain_contacts::DomainContactsModel),
         Arc::new(merges::Merges),
         Arc::new(access::Access),
         Arc::new(support::Support),

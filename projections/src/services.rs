@@ -367,7 +367,8 @@ impl Fold {
                     row.terms = terms;
                 }
             }
-            ServiceEvent::NoticeDue { .. } => {}
+            // The domain and its contacts are the `domain_contacts` read model's.
+            ServiceEvent::NoticeDue { .. } | ServiceEvent::DomainContactsChanged { .. } => {}
             ServiceEvent::AutoProlongSet { auto_prolong } => {
                 if let Some(row) = self.service(id, at, position) {
                     row.auto_prolong = auto_prolong;

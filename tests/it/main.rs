@@ -19,6 +19,8 @@ mod demo;
 // Documents that print any name, and document templates (helper "docs").
 mod documents;
 mod documents_lang;
+// Domain contacts and the domain services that use them (helper "domains").
+mod domain_contacts;
 mod eventstore;
 mod holes;
 mod idempotency;

@@ -16,6 +16,14 @@ use uuid::Uuid;
 
 const PASSWORD: &str = "correct horse battery";
 
+/// A domain contact's details.
+fn domain_contact() -> Value {
+    json!({"kind": "person", "name": "Ivan Petrov", "email": "ivan@example.ru",
+           "phone": "+74951234567",
+           "address": {"street": "Tverskaya 1", "city": "Moscow", "postal_code": "125009",
+                       "country": "RU"}})
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Role {
     Admin,
@@ -136,6 +144,15 @@ const EXPECTED: &[(&str, &str)] = &[
     ("POST /v1/clients/{id}/payers", "2233231"),
     ("GET /v1/clients/{id}/payers", "2222231"),
     ("PATCH /v1/payers/{id}", "2233231"),
+    ("POST /v1/clients/{id}/domain-contacts", "2233231"),
+    ("GET /v1/clients/{id}/domain-contacts", "2222231"),
+    ("GET /v1/clients/{id}/domain-contacts/{contact}", "2222231"),
+    ("PUT /v1/clients/{id}/domain-contacts/{contact}", "2233231"),
+    (
+        "DELETE /v1/clients/{id}/domain-contacts/{contact}",
+        "2233231",
+    ),
+    ("PUT /v1/services/{id}/domain-contacts", "2223231"),
     ("POST /v1/client-groups", "2233331"),
     ("GET /v1/client-groups", "2222331"),
     ("PUT /v1/clients/{id}/groups", "2233331"),
@@ -429,6 +446,20 @@ impl Scene {
         let answer = self.server.call(method, path, Some(body)).await;
         assert!(answer.status.is_success(), "{path}: {answer:?}");
         answer.body
+    }
+
+    /// A domain contact of `client`: its id.
+    async fn domain_contact(&self, client: &str) -> String {
+        let id = Uuid::now_v7().to_string();
+        let mut body = domain_contact();
+        body["contact_id"] = json!(id);
+        self.ok(
+            Method::POST,
+            &format!("/v1/clients/{client}/domain-contacts"),
+            body,
+        )
+        .await;
+        id
     }
 
     async fn new_client(&self) -> String {
@@ -981,6 +1012,52 @@ impl Scene {
                     method,
                     format!("/v1/payers/{payer}"),
                     Some(json!({"name": "New Name"})),
+                )
+            }
+            (M::POST, "/v1/clients/{id}/domain-contacts") => {
+                let mut body = domain_contact();
+                body["contact_id"] = json!(Uuid::now_v7());
+                call(method, template.replace("{id}", c), Some(body))
+            }
+            (M::GET, "/v1/clients/{id}/domain-contacts") => {
+                call(method, template.replace("{id}", c), None)
+            }
+            (M::GET | M::PUT | M::DELETE, "/v1/clients/{id}/domain-contacts/{contact}") => {
+                let contact = self.domain_contact(c).await;
+                let body = (method == M::PUT).then(domain_contact);
+                call(
+                    method,
+                    format!("/v1/clients/{c}/domain-contacts/{contact}"),
+                    body,
+                )
+            }
+            (M::PUT, "/v1/services/{id}/domain-contacts") => {
+                let contact = self.domain_contact(c).await;
+                let tariff = self
+                    .ok(
+                        M::POST,
+                        "/v1/tariffs",
+                        json!({"provider_id": self.provider, "name": "Domain", "item_type": "domain",
+                               "prices": [{"period": "P12M",
+                                           "price": {"amount": "12.00", "currency": "EUR"}}]}),
+                    )
+                    .await;
+                let contacts = json!({"registrant": contact, "admin": contact, "tech": contact});
+                let ordered = self
+                    .ok(
+                        M::POST,
+                        &format!("/v1/clients/{c}/services"),
+                        json!({"tariff_id": tariff["id"], "period": "P12M",
+                               "domain": {"domain_name": "example.com", "contacts": contacts}}),
+                    )
+                    .await;
+                call(
+                    method,
+                    format!(
+                        "/v1/services/{}/domain-contacts",
+                        ordered["id"].as_str().unwrap()
+                    ),
+                    Some(contacts),
                 )
             }
             (M::POST, "/v1/client-groups") => call(

@@ -525,3 +525,7 @@ aggregate-staff-member = Staff member
 aggregate-tariff = Tariff
 aggregate-ticket = Ticket
 aggregate-ticket-category = Ticket category
+# A client's domain contacts on its page (helper "domains").
+client-domain-contacts = Domain contacts
+client-no-domain-contacts = No domain contacts.
+client-phone = Phone

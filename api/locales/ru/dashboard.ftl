@@ -528,3 +528,7 @@ aggregate-staff-member = Сотрудник
 aggregate-tariff = Тариф
 aggregate-ticket = Тикет
 aggregate-ticket-category = Категория тикетов
+# A client's domain contacts on its page (helper "domains").
+client-domain-contacts = Контакты доменов
+client-no-domain-contacts = Контактов доменов нет.
+client-phone = Телефон

@@ -355,6 +355,7 @@ fn generate(rows: &mut Rows, target: u64, seed: u64) -> Result<u64, BulkError> {
                         auto_prolong: true,
                         ordered_on: on,
                         discount: None,
+                        domain: None,
                     })
                     .map_err(refused)?;
                 rows.record(&mut service, "OrderService", events, at)?;
@@ -662,6 +663,7 @@ fn generate_billing_day(
             auto_prolong: true,
             ordered_on,
             discount: None,
+            domain: None,
         };
         let name = command.name();
         let events = service.aggregate.decide(command).map_err(refused)?;

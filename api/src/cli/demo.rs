@@ -266,6 +266,7 @@ pub async fn seed(store: &EventStore, clients: usize, seed: u64) -> Result<Seede
                         auto_prolong: true,
                         ordered_on: today,
                         discount: None,
+                        domain: None,
                     },
                     &context,
                     &[],

@@ -229,6 +229,7 @@ through_usecases!(
     domain::provider::ProviderError,
     domain::client::ClientError,
     domain::payer::PayerError,
+    domain::contact::ContactError,
     domain::group::ClientGroupError,
     domain::merge::MergeError,
     domain::access::AccessError,

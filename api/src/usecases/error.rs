@@ -6,6 +6,7 @@ use domain::access::AccessError;
 use domain::account::AccountError;
 use domain::client::ClientError;
 use domain::company::CompanyError;
+use domain::contact::ContactError;
 use domain::group::ClientGroupError;
 use domain::invoice::{InvoiceBookError, InvoiceError};
 use domain::merge::MergeError;
@@ -161,6 +162,17 @@ impl From<PayerError> for Error {
             PayerError::VatNumberByStaffOnly | PayerError::TaxIdentityByStaffOnly => {
                 Kind::Forbidden
             }
+            _ => Kind::Refused,
+        };
+        Self::new(kind, error.code(), error.to_string())
+    }
+}
+
+impl From<ContactError> for Error {
+    fn from(error: ContactError) -> Self {
+        let kind = match error {
+            ContactError::NotFound => Kind::NotFound,
+            ContactError::AlreadyCreated | ContactError::InUse { .. } => Kind::Conflict,
             _ => Kind::Refused,
         };
         Self::new(kind, error.code(), error.to_string())

@@ -13,6 +13,7 @@ pub mod catalog;
 pub mod clients;
 pub mod companies;
 pub mod currencies;
+pub mod domain_contacts;
 pub mod error;
 pub mod groups;
 pub mod invoices;

@@ -6,6 +6,7 @@ use domain::account::{
     Account, AccountCommand, AccountError, AccountEvent, CreditedCharge, ExpenseDiscount,
     ExpenseLine,
 };
+use domain::contact::DomainRegistration;
 use domain::ids::{AccountId, ClientId, OperationId, PromoCodeId, ProviderId, ServiceId};
 use domain::money::Money;
 use domain::period::BillingPeriod;
@@ -20,7 +21,7 @@ use eventstore::{CommandError, CommandKey, Committed};
 use uuid::Uuid;
 
 use crate::usecases::process::settlement::{self, Charged};
-use crate::usecases::{Core, Error};
+use crate::usecases::{Core, Error, domain_contacts};
 
 /// An order of a service.
 #[derive(Debug, Clone)]
@@ -37,6 +38,8 @@ pub struct Order {
     pub auto_prolong: bool,
     /// A promo code redeemed with the order.
     pub promo_code: Option<PromoCodeText>,
+    /// For a domain: its name and contacts, the client's own.
+    pub domain: Option<DomainRegistration>,
 }
 
 /// Orders a service for a client at the tariff's current prices, and charges it at once if the
@@ -63,6 +66,11 @@ pub async fn order_service(
         order.addons,
     )
     .await?;
+    // The service and the contacts agree to the domain before anything is written.
+    if let Some(domain) = &order.domain {
+        let client = (order.client_id, provider_id);
+        domain_contacts::check_order(core, client, service_id, &terms, domain).await?;
+    }
     let mut id = service_id;
     let discount = match order.promo_code {
         None => None,
@@ -87,6 +95,12 @@ pub async fn order_service(
         ..key
     });
     let client = ClientId::from_uuid(order.client_id);
+    let attached = match &order.domain {
+        Some(domain) => {
+            domain_contacts::attach(core, context, order.client_id, id, &domain.contacts).await?
+        }
+        None => Vec::new(),
+    };
     let committed = core
         .store
         .execute::<Service>(
@@ -100,11 +114,19 @@ pub async fn order_service(
                 auto_prolong: order.auto_prolong,
                 ordered_on: core.today(),
                 discount,
+                domain: order.domain,
             },
             context,
             key.as_slice(),
         )
-        .await?;
+        .await;
+    let committed = match committed {
+        Ok(committed) => committed,
+        Err(error) => {
+            domain_contacts::release(&core.store, context, id, &attached).await;
+            return Err(error.into());
+        }
+    };
     if !committed.replayed {
         // Charge it now if the money is there; the settlement process does it otherwise.
         settlement::charge_due(&core.store, ServiceId::from_uuid(id), core.today(), context)
@@ -162,6 +184,15 @@ pub async fn quote_order(core: &Core, order: &Order) -> Result<OrderQuote, Error
     let client = ClientId::from_uuid(order.client_id);
     let account_id = AccountId::of(client, provider_id, currency);
     let service_id = ServiceId::from_uuid(Uuid::now_v7());
+    if let Some(domain) = &order.domain {
+        domain_contacts::check(
+            core,
+            order.client_id,
+            service_id.as_uuid(),
+            &domain.contacts,
+        )
+        .await?;
+    }
     let mut service = Service::default();
     for event in service.decide(ServiceCommand::OrderService {
         service_id,
@@ -172,6 +203,7 @@ pub async fn quote_order(core: &Core, order: &Order) -> Result<OrderQuote, Error
         auto_prolong: order.auto_prolong,
         ordered_on: today,
         discount,
+        domain: order.domain.clone(),
     })? {
         service.apply(event);
     }

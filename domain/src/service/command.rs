@@ -2,6 +2,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::{ServiceDiscount, SuspendReason};
+use crate::contact::{DomainContacts, DomainRegistration};
 use crate::ids::{AccountId, ClientId, ExpenseId, MergeId, OperationId, ProviderId, ServiceId};
 use crate::money::Money;
 use crate::tariff::ServiceTerms;
@@ -31,6 +32,12 @@ pub enum ServiceCommand {
         /// its fixed amount, if any, must be in the terms' currency.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         discount: Option<ServiceDiscount>,
+        /// The domain and its contacts, for a service whose item type is `domain`; the caller
+        /// attached the contacts first (`ContactCommand::AttachContact`). A domain service may
+        /// be ordered without them (a robot that keeps them elsewhere); another item type takes
+        /// none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        domain: Option<DomainRegistration>,
     },
     /// Records that the account was charged for a period (`due_period` or `prolong_period`).
     ///
@@ -141,5 +148,11 @@ pub enum ServiceCommand {
         merge_id: Option<MergeId>,
         /// The day of the transfer.
         on: NaiveDate,
+    },
+    /// Gives a domain service other contacts; the caller attached the new ones first. The
+    /// same contacts record nothing.
+    SetDomainContacts {
+        /// The contacts by role.
+        contacts: DomainContacts,
     },
 }

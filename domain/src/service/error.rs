@@ -49,6 +49,12 @@ pub enum ServiceError {
     /// A failure reason is empty after trimming or longer than 500 characters.
     #[error("reason must be 1 to 500 characters")]
     InvalidReason,
+    /// Domain details (a domain name and contacts) given for a service that is not a domain.
+    #[error("domain: only a service whose item type is domain takes a domain name and contacts")]
+    NotADomainItem,
+    /// Contacts set on a service that has no domain.
+    #[error("the service has no domain to give contacts to")]
+    NoDomain,
     /// Money arithmetic failed, or an amount is in another currency than the service's terms.
     #[error(transparent)]
     Money(#[from] MoneyError),
@@ -77,6 +83,8 @@ impl ServiceError {
             ServiceError::TariffChangeNotAllowed(_) => "tariff_change_not_allowed",
             ServiceError::InvalidReason => "invalid_reason",
             ServiceError::OtherProvider => "service_of_another_provider",
+            ServiceError::NotADomainItem => "not_a_domain_item",
+            ServiceError::NoDomain => "service_without_domain",
             ServiceError::Money(error) => error.code(),
             ServiceError::Discount(error) => error.code(),
         }

@@ -3,6 +3,7 @@ use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
 use super::{Notice, OperationKind, ServiceDiscount, ServiceStatus, SuspendReason};
+use crate::contact::{DomainContacts, DomainRegistration};
 use crate::ids::{AccountId, ClientId, ExpenseId, MergeId, OperationId, ProviderId, ServiceId};
 use crate::money::Money;
 use crate::tariff::ServiceTerms;
@@ -35,6 +36,10 @@ pub enum ServiceEvent {
         /// the only status this event could then leave.
         #[serde(default = "ordered")]
         status: ServiceStatus,
+        /// The domain and its contacts, for a domain service ordered with them. Absent from
+        /// events stored before domain contacts, and from other services, which read as `None`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        domain: Option<DomainRegistration>,
     },
     /// The first period (with the setup fee) was charged; the service is being provisioned.
     ServiceCharged {
@@ -175,6 +180,13 @@ pub enum ServiceEvent {
         /// Whether the service is charged for each next period by itself from now on.
         auto_prolong: bool,
     },
+    /// A domain service was given other contacts.
+    DomainContactsChanged {
+        /// The contacts before.
+        from: DomainContacts,
+        /// The contacts from now on.
+        to: DomainContacts,
+    },
     /// The service moved to another client; charges from now on go to `to_account`.
     ServiceTransferred {
         /// The old owner.
@@ -212,7 +224,8 @@ impl ServiceEvent {
             | Self::TariffChanged { .. }
             | Self::NoticeDue { .. }
             | Self::AutoProlongSet { .. }
-            | Self::ServiceTransferred { .. } => None,
+            | Self::ServiceTransferred { .. }
+            | Self::DomainContactsChanged { .. } => None,
         }
     }
 }
@@ -263,6 +276,7 @@ impl DomainEvent for ServiceEvent {
             Self::NoticeDue { .. } => "NoticeDue".to_string(),
             Self::ServiceTransferred { .. } => "ServiceTransferred".to_string(),
             Self::AutoProlongSet { .. } => "AutoProlongSet".to_string(),
+            Self::DomainContactsChanged { .. } => "DomainContactsChanged".to_string(),
         }
     }
 

@@ -41,6 +41,7 @@ impl Aggregate for Service {
             ordered_on,
             discount,
             status,
+            domain,
         } = event
         {
             self.ordered = Some(OrderedService {
@@ -65,6 +66,7 @@ impl Aggregate for Service {
                 first_period: false,
                 tariff_changes: 0,
                 closed_on: None,
+                domain,
             });
         } else if let Some(service) = &mut self.ordered {
             service.apply(event);
@@ -207,6 +209,11 @@ impl OrderedService {
                 self.tariff_changes = self.tariff_changes.saturating_add(1);
             }
             ServiceEvent::AutoProlongSet { auto_prolong } => self.auto_prolong = auto_prolong,
+            ServiceEvent::DomainContactsChanged { to, .. } => {
+                if let Some(domain) = &mut self.domain {
+                    domain.contacts = to;
+                }
+            }
             ServiceEvent::NoticeDue { notice } => {
                 if let Notice::ExpiresIn { days, paid_until } = notice {
                     self.noticed.push((paid_until, days));

@@ -25,11 +25,12 @@ mod tests;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::contact::{DomainContacts, DomainRegistration};
 use crate::ids::{AccountId, ClientId, ExpenseId, MergeId, OperationId, ProviderId, ServiceId};
 use crate::money::Money;
 use crate::period::days_between;
 use crate::promo::PromoError;
-use crate::tariff::ServiceTerms;
+use crate::tariff::{ItemType, ServiceTerms};
 use crate::text;
 use lifecycle::{
     Charge, close_service, complete_operation, current_operation, record_charge, run_billing_day,
@@ -99,6 +100,9 @@ struct OrderedService {
     /// The day the service closed, once it has; its deletion counts from it.
     #[serde(default)]
     closed_on: Option<NaiveDate>,
+    /// The domain and its contacts, for a domain service ordered with them.
+    #[serde(default)]
+    domain: Option<DomainRegistration>,
 }
 
 /// The expense that paid for the days `[from, paid_until)` of the current period, and how much of
@@ -363,6 +367,18 @@ impl Service {
             .is_some_and(|service| service.close_at_period_end)
     }
 
+    /// The domain and its contacts, for a domain service ordered with them.
+    pub fn domain(&self) -> Option<&DomainRegistration> {
+        self.ordered
+            .as_ref()
+            .and_then(|service| service.domain.as_ref())
+    }
+
+    /// Whether the service is closed or deleted; false until ordered.
+    pub fn is_closed(&self) -> bool {
+        self.ordered.as_ref().is_some_and(OrderedService::is_closed)
+    }
+
     /// The ordered service, or `NotOrdered`.
     fn existing(&self) -> Result<&OrderedService, ServiceError> {
         self.ordered.as_ref().ok_or(ServiceError::NotOrdered)
@@ -380,6 +396,7 @@ impl Service {
                 auto_prolong,
                 ordered_on,
                 discount,
+                domain,
             } => self.order_service(
                 service_id,
                 client_id,
@@ -389,7 +406,9 @@ impl Service {
                 auto_prolong,
                 ordered_on,
                 discount,
+                domain,
             ),
+            ServiceCommand::SetDomainContacts { contacts } => self.set_domain_contacts(contacts),
             ServiceCommand::RecordCharge {
                 expense_id,
                 period_start,
@@ -474,9 +493,13 @@ impl Service {
         auto_prolong: bool,
         ordered_on: NaiveDate,
         discount: Option<ServiceDiscount>,
+        domain: Option<DomainRegistration>,
     ) -> Result<Vec<ServiceEvent>, ServiceError> {
         if self.is_ordered() {
             return Err(ServiceError::AlreadyOrdered);
+        }
+        if domain.is_some() && terms.item_type != ItemType::Domain {
+            return Err(ServiceError::NotADomainItem);
         }
         // A discount that cannot be computed on the terms (a fixed amount in another
         // currency) would leave every charge uncomputable: refuse it now.
@@ -493,6 +516,26 @@ impl Service {
             auto_prolong,
             ordered_on,
             discount,
+            domain,
+        }])
+    }
+
+    /// Decides [`ServiceCommand::SetDomainContacts`].
+    fn set_domain_contacts(
+        &self,
+        contacts: DomainContacts,
+    ) -> Result<Vec<ServiceEvent>, ServiceError> {
+        let service = self.existing()?;
+        if service.is_closed() {
+            return Err(ServiceError::ServiceClosed);
+        }
+        let domain = service.domain.as_ref().ok_or(ServiceError::NoDomain)?;
+        if domain.contacts == contacts {
+            return Ok(vec![]);
+        }
+        Ok(vec![ServiceEvent::DomainContactsChanged {
+            from: domain.contacts,
+            to: contacts,
         }])
     }
 

@@ -86,6 +86,7 @@ fn order_with(auto_prolong: bool) -> ServiceCommand {
         auto_prolong,
         ordered_on: d("2025-01-30"),
         discount: None,
+        domain: None,
     }
 }
 
@@ -100,6 +101,7 @@ fn ordered_with(auto_prolong: bool) -> ServiceEvent {
         auto_prolong,
         ordered_on: d("2025-01-30"),
         discount: None,
+        domain: None,
     }
 }
 
@@ -534,6 +536,7 @@ fn ordering_with_a_discount_records_it() {
             auto_prolong,
             ordered_on,
             discount: Some(percent_off("10", false)),
+            domain: None,
         })
         .then_expect_events(sold_with(vec![ordered()], percent_off("10", false)));
 }
@@ -565,6 +568,7 @@ fn ordering_with_a_fixed_discount_in_another_currency_is_rejected() {
             auto_prolong,
             ordered_on,
             discount: Some(fixed_off(usd, false)),
+            domain: None,
         })
         .then_expect_error(ServiceError::Discount(
             crate::promo::PromoError::CurrencyMismatch {
@@ -1459,6 +1463,7 @@ fn a_tariff_change_rounds_each_amount_half_away_from_zero() {
         auto_prolong: true,
         ordered_on: d("2025-01-30"),
         discount: None,
+        domain: None,
     };
     // 5.00 setup fee + 30.01 for the period.
     events[1] = ServiceEvent::ServiceCharged {
@@ -2814,4 +2819,146 @@ fn a_status_is_parsed_from_its_name() {
         assert_eq!(ServiceStatus::parse(status.as_str()), Some(status));
     }
     assert_eq!(ServiceStatus::parse("running"), None);
+}
+
+// Domain services: the domain name and contacts an order of a domain carries.
+
+fn contact(n: u128) -> crate::ids::ContactId {
+    crate::ids::ContactId::from_uuid(Uuid::from_u128(0x900 + n))
+}
+
+fn contacts(registrant: u128, admin: u128, tech: u128) -> crate::contact::DomainContacts {
+    crate::contact::DomainContacts {
+        registrant: contact(registrant),
+        admin: contact(admin),
+        tech: contact(tech),
+    }
+}
+
+fn registration() -> crate::contact::DomainRegistration {
+    crate::contact::DomainRegistration {
+        domain_name: crate::contact::DomainName::parse("example.com").unwrap(),
+        contacts: contacts(1, 1, 2),
+    }
+}
+
+fn domain_terms() -> ServiceTerms {
+    ServiceTerms {
+        tariff_name: "Domain .com".to_string(),
+        item_type: ItemType::Domain,
+        addons: vec![],
+        ..terms_at("12.00")
+    }
+}
+
+fn order_domain(
+    domain: Option<crate::contact::DomainRegistration>,
+    terms: ServiceTerms,
+) -> ServiceCommand {
+    ServiceCommand::OrderService {
+        service_id: service_id(),
+        client_id: client_id(),
+        provider_id: provider_id(),
+        account_id: account_id(),
+        terms,
+        auto_prolong: true,
+        ordered_on: d("2025-01-30"),
+        discount: None,
+        domain,
+    }
+}
+
+fn domain_ordered() -> ServiceEvent {
+    ServiceEvent::ServiceOrdered {
+        status: ServiceStatus::Ordered,
+        service_id: service_id(),
+        client_id: client_id(),
+        provider_id: provider_id(),
+        account_id: account_id(),
+        terms: domain_terms(),
+        auto_prolong: true,
+        ordered_on: d("2025-01-30"),
+        discount: None,
+        domain: Some(registration()),
+    }
+}
+
+#[test]
+fn a_domain_is_ordered_with_its_name_and_contacts() {
+    ServiceTester::with(())
+        .given_no_previous_events()
+        .when(order_domain(Some(registration()), domain_terms()))
+        .then_expect_events(vec![domain_ordered()]);
+}
+
+#[test]
+fn a_service_that_is_not_a_domain_takes_no_domain_details() {
+    ServiceTester::with(())
+        .given_no_previous_events()
+        .when(order_domain(Some(registration()), terms()))
+        .then_expect_error(ServiceError::NotADomainItem);
+}
+
+#[test]
+fn an_order_stored_before_domain_contacts_folds_without_a_domain() {
+    let mut stored = serde_json::to_value(ordered()).unwrap();
+    assert!(stored["ServiceOrdered"].get("domain").is_none());
+    stored["ServiceOrdered"]
+        .as_object_mut()
+        .unwrap()
+        .remove("domain");
+    let event: ServiceEvent = serde_json::from_value(stored).unwrap();
+    let mut service = Service::default();
+    service.apply(event);
+    assert_eq!(service.domain(), None);
+    assert!(service.is_ordered());
+}
+
+#[test]
+fn a_domain_service_is_given_other_contacts() {
+    ServiceTester::with(())
+        .given(vec![domain_ordered()])
+        .when(ServiceCommand::SetDomainContacts {
+            contacts: contacts(3, 1, 3),
+        })
+        .then_expect_events(vec![ServiceEvent::DomainContactsChanged {
+            from: contacts(1, 1, 2),
+            to: contacts(3, 1, 3),
+        }]);
+}
+
+#[test]
+fn setting_the_same_contacts_records_nothing() {
+    ServiceTester::with(())
+        .given(vec![domain_ordered()])
+        .when(ServiceCommand::SetDomainContacts {
+            contacts: contacts(1, 1, 2),
+        })
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_service_without_a_domain_takes_no_contacts() {
+    ServiceTester::with(())
+        .given(vec![ordered()])
+        .when(ServiceCommand::SetDomainContacts {
+            contacts: contacts(1, 1, 1),
+        })
+        .then_expect_error(ServiceError::NoDomain);
+}
+
+#[test]
+fn a_closed_domain_service_takes_no_contacts() {
+    ServiceTester::with(())
+        .given(vec![
+            domain_ordered(),
+            ServiceEvent::ServiceClosed {
+                on: d("2025-02-01"),
+                status: ServiceStatus::Closed,
+            },
+        ])
+        .when(ServiceCommand::SetDomainContacts {
+            contacts: contacts(3, 3, 3),
+        })
+        .then_expect_error(ServiceError::ServiceClosed);
 }

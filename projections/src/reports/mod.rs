@@ -910,6 +910,7 @@ fn fold_service(
         | ServiceEvent::OperationFailed { .. }
         | ServiceEvent::ClosureScheduled { .. }
         | ServiceEvent::AutoProlongSet { .. }
+        | ServiceEvent::DomainContactsChanged { .. }
         | ServiceEvent::NoticeDue { .. } => {}
     }
     Ok(())

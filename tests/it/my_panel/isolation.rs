@@ -88,6 +88,18 @@ async fn a_user_of_one_client_finds_nothing_of_another_client_under_any_my_addre
         .await;
     assert_eq!(opened.status, StatusCode::CREATED, "{opened:?}");
     let ticket = opened.body["id"].as_str().unwrap().to_owned();
+    // Bob's domain contact.
+    let contact = Uuid::now_v7().to_string();
+    let created = server
+        .post(
+            &format!("/v1/clients/{bob}/domain-contacts"),
+            json!({"contact_id": contact, "kind": "person", "name": "Bob Secretive",
+                   "email": "bob@example.com", "phone": "+4930123456",
+                   "address": {"street": "Hidden 1", "city": "Berlin", "postal_code": "10115",
+                               "country": "DE"}}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
     let sha = crate::panel::read(&server, &format!("/v1/tickets/{ticket}")).await["messages"][0]
         ["attachments"][0]["sha256"]
         .as_str()
@@ -123,6 +135,7 @@ async fn a_user_of_one_client_finds_nothing_of_another_client_under_any_my_addre
         format!("/my/tickets/{ticket}"),
         format!("/my/tickets/{ticket}/attachments/{sha}"),
         format!("/my/account/payers/{bob_payer}"),
+        format!("/my/domain-contacts/{contact}"),
     ] {
         let seen = bobs.get(&path).await;
         assert_eq!(seen.status, StatusCode::OK, "{path}: {seen:?}");
@@ -144,6 +157,10 @@ async fn a_user_of_one_client_finds_nothing_of_another_client_under_any_my_addre
             .replace(
                 "/my/account/payers/{id}",
                 &format!("/my/account/payers/{bob_payer}"),
+            )
+            .replace(
+                "/my/domain-contacts/{id}",
+                &format!("/my/domain-contacts/{contact}"),
             )
     };
     let mut tried = Vec::new();
@@ -222,10 +239,11 @@ async fn a_user_of_one_client_finds_nothing_of_another_client_under_any_my_addre
         "/my/invoices",
         "/my/tickets",
         "/my/expenses",
+        "/my/domain-contacts",
     ] {
         let page = my.get(list).await;
         assert_eq!(page.status, StatusCode::OK, "{list}: {page:?}");
-        for id in [&service, &payment, &invoice, &ticket] {
+        for id in [&service, &payment, &invoice, &ticket, &contact] {
             assert!(!page.body.contains(id.as_str()), "{list} shows {id}");
         }
     }

@@ -4,6 +4,7 @@
 //! `crate::browser::Browser`.
 
 mod account;
+mod domain_contacts;
 mod home;
 mod isolation;
 mod journey;

@@ -213,6 +213,8 @@ struct ClientPage {
     users: Option<Vec<[String; 4]>>,
     /// Its payers: (name, kind, country, VAT number).
     payers: Option<Vec<[String; 4]>>,
+    /// Its domain contacts, read-only: (name, kind, e-mail, phone, country).
+    domain_contacts: Option<Vec<[String; 5]>>,
     /// The forms of `client_actions`.
     flows: super::client_forms::ClientForms,
     error: Option<FormError>,
@@ -613,6 +615,19 @@ async fn client_body(
     } else {
         None
     };
+    let domain_contacts = if session.may("GET", "/v1/clients/{id}/domain-contacts") {
+        let rows = projections::domain_contacts::of_client(pool, id, None, 100).await?;
+        Some(
+            rows.into_iter()
+                .map(|c| {
+                    let name = c.organisation.unwrap_or(c.name);
+                    [name, c.kind, c.email, c.phone, c.country]
+                })
+                .collect(),
+        )
+    } else {
+        None
+    };
     Ok(Some(ClientPage {
         layout: session.layout(client.name),
         id: id.to_string(),
@@ -631,6 +646,7 @@ async fn client_body(
         tickets,
         users,
         payers,
+        domain_contacts,
         flows,
         error,
         done: done.map(|key| lang.t(key)),

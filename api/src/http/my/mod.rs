@@ -14,9 +14,11 @@
 //! (balances, credit limits, what is due next, announcements, answered tickets); `shop` orders
 //! and `services` manages services; `payments` tops up and `money` shows expenses, the statement
 //! and invoices; `support` holds the client's tickets; `account` the user's preferences, password,
-//! payers, users and subscriptions.
+//! payers, users and subscriptions; `domain_contacts` the people and organisations the client's
+//! domains are registered to.
 
 mod account;
+mod domain_contacts;
 mod home;
 mod login;
 mod money;
@@ -92,6 +94,22 @@ pub fn routes() -> Router<AppState> {
         .route("/my/services", get(services::list))
         .route("/my/services/{id}", get(services::show))
         .route("/my/services/{id}/change", get(services::change_quote))
+        .route(
+            "/my/services/{id}/domain-contacts",
+            post(domain_contacts::set_service_contacts),
+        )
+        .route(
+            "/my/domain-contacts",
+            get(domain_contacts::list).post(domain_contacts::add),
+        )
+        .route(
+            "/my/domain-contacts/{id}",
+            get(domain_contacts::show).post(domain_contacts::edit),
+        )
+        .route(
+            "/my/domain-contacts/{id}/delete",
+            post(domain_contacts::delete),
+        )
         .route("/my/services/{id}/{action}", post(services::act))
         .route(
             "/my/password-reset",
@@ -132,6 +150,11 @@ const NAV: &[(&str, &str, &str)] = &[
     ("/my/statement", "nav-statement", money::STATEMENT_ROUTE),
     ("/my/invoices", "nav-invoices", money::INVOICES_ROUTE),
     ("/my/tickets", "nav-support", "/v1/clients/{id}/tickets"),
+    (
+        "/my/domain-contacts",
+        "nav-domain-contacts",
+        domain_contacts::LIST,
+    ),
     ("/my/account", "nav-account", "/v1/auth/me"),
 ];
 

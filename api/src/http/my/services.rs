@@ -6,7 +6,8 @@
 //! itself runs), close at the end of the paid period, switch automatic renewal. Each action runs
 //! the API route's use case under the form's idempotency key.
 //!
-//! The project models no domain contacts yet: a domain service shows what any service shows.
+//! A domain service also shows its domain name and contacts, and changes them
+//! (`domain_contacts`).
 
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
@@ -137,6 +138,8 @@ struct ServicePage {
     may_switch: bool,
     /// The tariffs the service may move to, when the user may change it.
     tariffs: Option<Vec<TariffChoice>>,
+    /// A domain service's domain and contacts.
+    domain: Option<super::domain_contacts::DomainSection>,
     key: String,
     csrf: String,
 }
@@ -231,6 +234,7 @@ async fn service_page(
                 .collect()
         })
         .unwrap_or_default();
+    let domain = super::domain_contacts::section(state, session, &service).await?;
     Ok(Some(ServicePage {
         layout: session.layout(row.tariff_name),
         id: row.id.to_string(),
@@ -250,6 +254,7 @@ async fn service_page(
         may_close,
         may_switch,
         tariffs,
+        domain,
         key: Uuid::now_v7().to_string(),
         csrf: session.csrf(),
     }))

@@ -219,6 +219,8 @@ struct CatalogPage {
     layout: Layout,
     currency: String,
     groups: Vec<ItemGroup>,
+    /// The client's domain contacts, which a domain's order form offers for its roles.
+    domain_contacts: Vec<super::domain_contacts::ContactChoice>,
 }
 
 /// `GET /my/order`: the catalog.
@@ -288,6 +290,7 @@ async fn catalog_page(state: &AppState, session: &Session) -> Result<CatalogPage
         layout: session.layout(session.lang.t("my-order-title")),
         currency: currency.code().to_owned(),
         groups,
+        domain_contacts: super::domain_contacts::choices(state, session).await?,
     })
 }
 
@@ -342,6 +345,7 @@ async fn order_of(
         addons: addons_of(&tariff, fields)?,
         auto_prolong: field(fields, "auto_prolong") != "false",
         promo_code,
+        domain: super::domain_contacts::domain_of(fields)?,
     })
 }
 
@@ -354,6 +358,7 @@ fn order_fields(fields: &Fields) -> Vec<(String, String)> {
                 k.as_str(),
                 "tariff_id" | "period" | "promo_code" | "auto_prolong"
             ) || k.starts_with("addon.")
+                || super::domain_contacts::is_domain_field(k)
         })
         .cloned()
         .collect()
@@ -471,6 +476,10 @@ pub(super) async fn order(
             addons: order.addons.clone(),
             auto_prolong: order.auto_prolong,
             promo_code: order.promo_code.as_ref().map(|c| c.as_str().to_owned()),
+            domain: order
+                .domain
+                .as_ref()
+                .map(super::domain_contacts::order_body),
         };
         let idempotency = command.key(&request, key)?;
         let (id, _) =

@@ -10,6 +10,7 @@ pub mod clients;
 pub mod companies;
 pub mod currencies;
 pub mod document_templates;
+pub mod domain_contacts;
 pub mod groups;
 pub mod health;
 pub mod invoices;
@@ -147,6 +148,7 @@ pub fn table() -> Vec<Route> {
         route!(services::close_service => Rule::write(Services).of(Owner::Service).for_clients()),
         route!(services::change_tariff => Rule::write(Services).of(Owner::Service).for_clients()),
         route!(services::set_auto_prolong => Rule::write(Services).of(Owner::Service).for_clients()),
+        route!(domain_contacts::set_service_contacts => Rule::write(Services).of(Owner::Service).for_clients()),
         route!(operations::list_operations => Rule::read(Services).scope("operations.list")),
         route!(operations::complete_operation => Rule::write(Services).of(Owner::Operation).scope("operations.report")),
         route!(operations::fail_operation => Rule::write(Services).of(Owner::Operation).scope("operations.report")),
@@ -167,6 +169,11 @@ pub fn table() -> Vec<Route> {
         route!(payers::create_payer => Rule::write(Clients).of(Owner::Client).for_clients()),
         route!(payers::list_payers => Rule::read(Clients).of(Owner::Client).for_clients()),
         route!(payers::update_payer => Rule::write(Clients).of(Owner::Payer).for_clients()),
+        route!(domain_contacts::create_contact => Rule::write(Clients).of(Owner::Client).for_clients()),
+        route!(domain_contacts::list_contacts => Rule::read(Clients).of(Owner::Client).for_clients()),
+        route!(domain_contacts::get_contact => Rule::read(Clients).of(Owner::Client).for_clients()),
+        route!(domain_contacts::update_contact => Rule::write(Clients).of(Owner::Client).for_clients()),
+        route!(domain_contacts::delete_contact => Rule::write(Clients).of(Owner::Client).for_clients()),
         // Client groups, status, merging and moving services: staff tools.
         route!(groups::create_group => Rule::write(Clients)),
         route!(groups::list_groups => Rule::read(Clients)),

@@ -23,6 +23,7 @@ use crate::http::answer::{
 };
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{Body, Command, Path, Query};
+use crate::http::routes::domain_contacts::{DomainOrderBody, ServiceDomainView};
 use crate::http::state::AppState;
 use crate::http::views::OperationView;
 use crate::usecases::services as usecase;
@@ -51,6 +52,11 @@ pub struct OrderServiceRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(example = "SPRING25")]
     pub promo_code: Option<String>,
+    /// For a tariff of item type `domain`: the domain name and its registrant, admin and tech
+    /// contacts, the client's own (`/v1/clients/{id}/domain-contacts`; one may hold several
+    /// roles). Another item type takes none. A domain may be ordered without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<DomainOrderBody>,
 }
 
 fn yes() -> bool {
@@ -125,6 +131,9 @@ pub struct ServiceView {
     pub suspended_since: Option<NaiveDate>,
     /// Whether it closes at the end of the paid period.
     pub close_at_period_end: bool,
+    /// A domain service's domain name and contacts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<ServiceDomainView>,
     /// Its provisioning operations, newest first (only on `GET /v1/services/{id}`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub operations: Option<Vec<OperationView>>,
@@ -150,6 +159,7 @@ impl From<ServiceRecord> for ServiceView {
             suspend_reason: row.suspend_reason,
             suspended_since: row.suspended_since,
             close_at_period_end: row.close_at_period_end,
+            domain: None,
             operations: None,
         }
     }
@@ -202,6 +212,11 @@ pub async fn run_order_service(
         addons: request.addons,
         auto_prolong: request.auto_prolong,
         promo_code,
+        domain: request
+            .domain
+            .as_ref()
+            .map(DomainOrderBody::registration)
+            .transpose()?,
     };
     Ok(usecase::order_service(state, &command.context, key, id, order).await?)
 }
@@ -591,6 +606,7 @@ fn folded_view(id: Uuid, service: &Service) -> Result<Option<ServiceView>, ApiEr
             .map(|(reason, _)| projections::services::reason_name(reason).to_owned()),
         suspended_since: service.suspension().map(|(_, since)| since),
         close_at_period_end: service.close_at_period_end(),
+        domain: service.domain().map(ServiceDomainView::from),
         operations: None,
     }))
 }
@@ -607,13 +623,17 @@ pub async fn get_service(
     Query(consistency): Query<Consistency>,
 ) -> Result<Json<ServiceView>, ApiError> {
     state
-        .consistent(&[ReadModel::Services], consistency.min_position)
+        .consistent(
+            &[ReadModel::Services, ReadModel::DomainContacts],
+            consistency.min_position,
+        )
         .await?;
     let (service, operations) = projections::services::service_with_operations(&state.pool, id)
         .await?
         .ok_or_else(|| ApiError::not_found("service_not_found", format!("no service {id}")))?;
     let mut view = ServiceView::from(service);
     view.operations = Some(operations.into_iter().map(Into::into).collect());
+    view.domain = crate::http::routes::domain_contacts::of_service(&state, id).await?;
     Ok(Json(view))
 }
 

@@ -6,6 +6,7 @@
 //! aggregate's rules, so that a crash in the middle is finished by the rerun and never done twice.
 
 pub mod billing_day;
+pub mod domain_contacts;
 pub mod invoicing;
 pub mod merging;
 pub mod payments;
@@ -36,6 +37,7 @@ pub fn all_stopping_on(
         Arc::new(payments::Payments::new(Arc::clone(&store))),
         Arc::new(invoicing::Invoicing::new(Arc::clone(&store))),
         Arc::new(prepayment::Prepayments::new(Arc::clone(&store)).stopping_on(stop.clone())),
+        Arc::new(domain_contacts::Releases::new(Arc::clone(&store))),
         Arc::new(merging::Merging::new(store).stopping_on(stop)),
         // The notifier's outbox: like a process manager, never rebuilt (its rows are the
         // record of what was sent).

@@ -1,0 +1,53 @@
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::ContactInput;
+use crate::ids::{ClientId, ContactId, ProviderId, ServiceId};
+
+/// What can be asked of a domain contact. Each command but the creation names the client asking,
+/// and a contact answers `NotFound` to any other client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ContactCommand {
+    /// Creates a contact of a client from its details as typed.
+    CreateContact {
+        /// The caller-chosen id.
+        contact_id: ContactId,
+        /// The client the contact belongs to.
+        client_id: ClientId,
+        /// The client's provider.
+        provider_id: ProviderId,
+        /// The details as typed; the contact checks them.
+        input: ContactInput,
+        /// The day of the request, for the dates' checks.
+        on: NaiveDate,
+    },
+    /// Replaces the contact's details. The same details record nothing.
+    UpdateContact {
+        /// The client asking.
+        client_id: ClientId,
+        /// The details as typed.
+        input: ContactInput,
+        /// The day of the request.
+        on: NaiveDate,
+    },
+    /// Deletes the contact, which must serve no domain service that is not closed.
+    DeleteContact {
+        /// The client asking.
+        client_id: ClientId,
+    },
+    /// Records that a domain service of the client uses the contact (in one role or more), before
+    /// the service is ordered or given it: a deleted contact or another client's cannot be used.
+    /// Attaching a service already attached records nothing.
+    AttachContact {
+        /// The client of the service.
+        client_id: ClientId,
+        /// The service.
+        service_id: ServiceId,
+    },
+    /// Records that a service no longer uses the contact (it was closed, given other contacts,
+    /// or its order failed). A service not attached records nothing.
+    DetachContact {
+        /// The service.
+        service_id: ServiceId,
+    },
+}

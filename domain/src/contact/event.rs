@@ -1,0 +1,56 @@
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+
+use super::ContactDetails;
+use crate::ids::{ClientId, ContactId, ProviderId, ServiceId};
+
+/// What has happened to a domain contact. Stored forever: variants and fields are never renamed.
+/// The details are personal data, kept as the log keeps client names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ContactEvent {
+    /// The contact was created.
+    ContactCreated {
+        /// Its id.
+        contact_id: ContactId,
+        /// The client it belongs to.
+        client_id: ClientId,
+        /// The client's provider.
+        provider_id: ProviderId,
+        /// Its checked details.
+        details: ContactDetails,
+    },
+    /// The contact's details changed (all of them, as they now are).
+    ContactUpdated {
+        /// The details.
+        details: ContactDetails,
+    },
+    /// The contact was deleted. Terminal.
+    ContactDeleted {},
+    /// A domain service uses the contact.
+    ContactAttached {
+        /// The service.
+        service_id: ServiceId,
+    },
+    /// A domain service no longer uses the contact.
+    ContactDetached {
+        /// The service.
+        service_id: ServiceId,
+    },
+}
+
+impl DomainEvent for ContactEvent {
+    fn event_type(&self) -> String {
+        // Literal names, so that a rename in code cannot orphan stored rows.
+        match self {
+            Self::ContactCreated { .. } => "ContactCreated".to_string(),
+            Self::ContactUpdated { .. } => "ContactUpdated".to_string(),
+            Self::ContactDeleted { .. } => "ContactDeleted".to_string(),
+            Self::ContactAttached { .. } => "ContactAttached".to_string(),
+            Self::ContactDetached { .. } => "ContactDetached".to_string(),
+        }
+    }
+
+    fn event_version(&self) -> String {
+        "1.0".to_string()
+    }
+}

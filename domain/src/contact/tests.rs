@@ -1,0 +1,327 @@
+use chrono::NaiveDate;
+use cqrs_es::test::TestFramework;
+use uuid::Uuid;
+
+use super::*;
+
+type ContactTester = TestFramework<DomainContact>;
+
+fn contact_id() -> ContactId {
+    ContactId::from_uuid(Uuid::from_u128(0x60))
+}
+
+fn client(n: u128) -> ClientId {
+    ClientId::from_uuid(Uuid::from_u128(n))
+}
+
+fn provider_id() -> ProviderId {
+    ProviderId::from_uuid(Uuid::from_u128(0x10))
+}
+
+fn service(n: u128) -> ServiceId {
+    ServiceId::from_uuid(Uuid::from_u128(n))
+}
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2027, 3, 1).unwrap()
+}
+
+fn input() -> ContactInput {
+    ContactInput {
+        kind: "person".to_string(),
+        name: " Ivan Petrov ".to_string(),
+        organisation: None,
+        email: "ivan@Example.RU".to_string(),
+        phone: "+7 (495) 123-45-67".to_string(),
+        street: "Tverskaya 1".to_string(),
+        city: "Moscow".to_string(),
+        region: Some(String::new()),
+        postal_code: "125009".to_string(),
+        country: "RU".to_string(),
+        birth_date: Some("1980-05-17".to_string()),
+        passport: Some(PassportInput {
+            number: "45 01 123456".to_string(),
+            issued_by: "OVD Tverskoy".to_string(),
+            issued_on: "2001-06-01".to_string(),
+        }),
+    }
+}
+
+fn created() -> ContactEvent {
+    ContactEvent::ContactCreated {
+        contact_id: contact_id(),
+        client_id: client(0x20),
+        provider_id: provider_id(),
+        details: input().parse(today()).unwrap(),
+    }
+}
+
+fn create(input: ContactInput) -> ContactCommand {
+    ContactCommand::CreateContact {
+        contact_id: contact_id(),
+        client_id: client(0x20),
+        provider_id: provider_id(),
+        input,
+        on: today(),
+    }
+}
+
+fn refused(input: ContactInput, error: ContactError) {
+    ContactTester::with(())
+        .given_no_previous_events()
+        .when(create(input))
+        .then_expect_error(error);
+}
+
+#[test]
+fn creating_a_contact_records_its_details_in_one_spelling() {
+    let details = input().parse(today()).unwrap();
+    assert_eq!(details.name.as_str(), "Ivan Petrov");
+    assert_eq!(details.email.as_str(), "ivan@example.ru");
+    assert_eq!(details.phone.as_str(), "+74951234567");
+    assert_eq!(details.address.region, None);
+    ContactTester::with(())
+        .given_no_previous_events()
+        .when(create(input()))
+        .then_expect_events(vec![created()]);
+}
+
+#[test]
+fn a_phone_not_in_e164_form_is_refused() {
+    for phone in [
+        "84951234567",
+        "+0495123456",
+        "+7 495",
+        "+7495123456789012",
+        "+7495abc4567",
+    ] {
+        refused(
+            ContactInput {
+                phone: phone.to_string(),
+                ..input()
+            },
+            ContactError::InvalidPhone,
+        );
+    }
+}
+
+#[test]
+fn a_country_not_in_iso_3166_is_refused() {
+    refused(
+        ContactInput {
+            country: "XX".to_string(),
+            ..input()
+        },
+        ContactError::InvalidCountry,
+    );
+}
+
+#[test]
+fn field_errors_name_their_field() {
+    assert!(
+        ContactError::InvalidPhone
+            .to_string()
+            .starts_with("phone: ")
+    );
+    assert!(
+        ContactError::InvalidCountry
+            .to_string()
+            .starts_with("address.country: ")
+    );
+}
+
+#[test]
+fn an_organisation_needs_its_name() {
+    refused(
+        ContactInput {
+            kind: "organisation".to_string(),
+            birth_date: None,
+            passport: None,
+            ..input()
+        },
+        ContactError::OrganisationRequired,
+    );
+}
+
+#[test]
+fn an_organisation_has_no_passport() {
+    refused(
+        ContactInput {
+            kind: "organisation".to_string(),
+            organisation: Some("OOO Romashka".to_string()),
+            ..input()
+        },
+        ContactError::PersonalDataOfOrganisation,
+    );
+}
+
+#[test]
+fn a_birth_date_in_the_future_is_refused() {
+    refused(
+        ContactInput {
+            birth_date: Some("2027-03-02".to_string()),
+            passport: None,
+            ..input()
+        },
+        ContactError::InvalidBirthDate,
+    );
+}
+
+#[test]
+fn a_passport_issued_before_the_birth_is_refused() {
+    refused(
+        ContactInput {
+            passport: Some(PassportInput {
+                issued_on: "1979-01-01".to_string(),
+                ..input().passport.unwrap()
+            }),
+            ..input()
+        },
+        ContactError::InvalidPassportDate,
+    );
+}
+
+#[test]
+fn a_passport_needs_the_birth_date() {
+    refused(
+        ContactInput {
+            birth_date: None,
+            ..input()
+        },
+        ContactError::PassportWithoutBirthDate,
+    );
+}
+
+#[test]
+fn a_person_without_birth_date_and_passport_is_taken() {
+    let details = ContactInput {
+        birth_date: Some(" ".to_string()),
+        passport: Some(PassportInput::default()),
+        ..input()
+    }
+    .parse(today())
+    .unwrap();
+    assert_eq!((details.birth_date, details.passport), (None, None));
+}
+
+#[test]
+fn updating_with_the_same_details_records_nothing() {
+    ContactTester::with(())
+        .given(vec![created()])
+        .when(ContactCommand::UpdateContact {
+            client_id: client(0x20),
+            input: input(),
+            on: today(),
+        })
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn another_clients_contact_reads_as_unknown() {
+    ContactTester::with(())
+        .given(vec![created()])
+        .when(ContactCommand::UpdateContact {
+            client_id: client(0x21),
+            input: input(),
+            on: today(),
+        })
+        .then_expect_error(ContactError::NotFound);
+    ContactTester::with(())
+        .given(vec![created()])
+        .when(ContactCommand::AttachContact {
+            client_id: client(0x21),
+            service_id: service(0x70),
+        })
+        .then_expect_error(ContactError::NotFound);
+}
+
+#[test]
+fn a_contact_in_use_cannot_be_deleted() {
+    ContactTester::with(())
+        .given(vec![
+            created(),
+            ContactEvent::ContactAttached {
+                service_id: service(0x70),
+            },
+        ])
+        .when(ContactCommand::DeleteContact {
+            client_id: client(0x20),
+        })
+        .then_expect_error(ContactError::InUse { services: 1 });
+}
+
+#[test]
+fn a_contact_no_longer_used_can_be_deleted() {
+    ContactTester::with(())
+        .given(vec![
+            created(),
+            ContactEvent::ContactAttached {
+                service_id: service(0x70),
+            },
+            ContactEvent::ContactDetached {
+                service_id: service(0x70),
+            },
+        ])
+        .when(ContactCommand::DeleteContact {
+            client_id: client(0x20),
+        })
+        .then_expect_events(vec![ContactEvent::ContactDeleted {}]);
+}
+
+#[test]
+fn a_deleted_contact_cannot_be_attached() {
+    ContactTester::with(())
+        .given(vec![created(), ContactEvent::ContactDeleted {}])
+        .when(ContactCommand::AttachContact {
+            client_id: client(0x20),
+            service_id: service(0x70),
+        })
+        .then_expect_error(ContactError::NotFound);
+}
+
+#[test]
+fn attaching_and_detaching_twice_records_once() {
+    let attached = ContactEvent::ContactAttached {
+        service_id: service(0x70),
+    };
+    ContactTester::with(())
+        .given(vec![created(), attached.clone()])
+        .when(ContactCommand::AttachContact {
+            client_id: client(0x20),
+            service_id: service(0x70),
+        })
+        .then_expect_events(vec![]);
+    ContactTester::with(())
+        .given(vec![created()])
+        .when(ContactCommand::DetachContact {
+            service_id: service(0x70),
+        })
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn domain_names_are_lowercase_without_the_final_dot() {
+    assert_eq!(
+        DomainName::parse(" Example.COM. ").unwrap().as_str(),
+        "example.com"
+    );
+    assert_eq!(
+        DomainName::parse("пример.рф").unwrap().as_str(),
+        "пример.рф"
+    );
+    for bad in ["example", "-a.com", "a..com", "a b.com", "example.123"] {
+        assert_eq!(DomainName::parse(bad), Err(ContactError::InvalidDomainName));
+    }
+}
+
+#[test]
+fn one_contact_in_several_roles_counts_once() {
+    let a = ContactId::from_uuid(Uuid::from_u128(1));
+    let b = ContactId::from_uuid(Uuid::from_u128(2));
+    let contacts = DomainContacts {
+        registrant: a,
+        admin: b,
+        tech: a,
+    };
+    assert_eq!(contacts.distinct(), vec![a, b]);
+}
