@@ -66,12 +66,13 @@ fn movement(event: AccountEvent) -> Option<Movement> {
             },
             details: match conversion {
                 Some(c) => serde_json::json!({
+                    "method": method,
                     "paid": c.from.amount().to_string(),
                     "paid_currency": c.from.currency().code(),
                     "rate": c.rate.to_string(),
                     "rate_date": c.effective_from,
                 }),
-                None => serde_json::json!({}),
+                None => serde_json::json!({ "method": method }),
             },
         },
         AccountEvent::BalanceAdjusted {
@@ -215,8 +216,9 @@ impl Projection for Statement {
     }
 
     fn version(&self) -> i32 {
-        // 2: the net, tax and rate of charges, credits and corrections in `details`.
-        2
+        // 2: the net, tax and rate of charges, credits and corrections in `details`; 3: a
+        // payment's method in `details`, so that the panels say it in their reader's language.
+        3
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -287,6 +289,7 @@ pub struct MovementLine {
     pub amount: Decimal,
     pub balance_after: Decimal,
     pub description: String,
+    pub details: serde_json::Value,
 }
 
 /// The latest `limit` movements of an account, oldest of them first.
@@ -296,7 +299,7 @@ pub async fn latest_movements(
     limit: i64,
 ) -> Result<Vec<MovementLine>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT occurred_at, kind, amount, balance_after, description FROM (
+        "SELECT occurred_at, kind, amount, balance_after, description, details FROM (
              SELECT * FROM account_movements WHERE account_id = $1
               ORDER BY position DESC LIMIT $2) m
           ORDER BY position",

@@ -336,3 +336,7 @@ my-role-admin = Admin contact
 my-role-tech = Tech contact
 my-change-domain-contacts = Change the domain's contacts
 my-order-needs-contacts = A domain is ordered with its contacts: add one first.
+
+# Who the layout names: a member of staff acting as the client (the staff panel's act-as).
+my-who-acting = { $name } (staff acting as the client)
+my-who-unknown = Your account

@@ -46,3 +46,11 @@ login-password = Password
 login-sign-in = Sign in
 
 nothing-yet = Nothing yet.
+
+# A statement's movements in words (pages::format::movement), in both panels.
+movement-payment = Payment ({ $method })
+movement-payment-converted = Payment ({ $method }) of { $paid } at { $rate } ({ $day })
+movement-refund = Refund: { $reason }
+movement-reversal = Payment reversed: { $reason }
+movement-transfer-out = Balance moved to account { $account } by a merge
+movement-transfer-in = Balance moved from account { $account } by a merge

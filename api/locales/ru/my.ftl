@@ -336,3 +336,7 @@ my-role-admin = Административный контакт
 my-role-tech = Технический контакт
 my-change-domain-contacts = Изменить контакты домена
 my-order-needs-contacts = Домен заказывается с контактами: сначала добавьте контакт.
+
+# Who the layout names: a member of staff acting as the client (the staff panel's act-as).
+my-who-acting = { $name } (сотрудник от имени клиента)
+my-who-unknown = Ваш аккаунт

@@ -45,3 +45,11 @@ login-password = Пароль
 login-sign-in = Войти
 
 nothing-yet = Пока ничего нет.
+
+# A statement's movements in words (pages::format::movement), in both panels.
+movement-payment = Платёж ({ $method })
+movement-payment-converted = Платёж ({ $method }): { $paid } по курсу { $rate } ({ $day })
+movement-refund = Возврат: { $reason }
+movement-reversal = Платёж отменён: { $reason }
+movement-transfer-out = Остаток перенесён на счёт { $account } при объединении
+movement-transfer-in = Остаток перенесён со счёта { $account } при объединении

@@ -69,7 +69,8 @@ async fn scene() -> (TestServer, String, String, String) {
 }
 
 /// The English labels of the pages, as element texts: none may show on a Russian page.
-const ENGLISH: [&str; 18] = [
+const ENGLISH: [&str; 19] = [
+    "Payment (",
     ">active<",
     ">bank_transfer<",
     ">Status<",
@@ -161,6 +162,7 @@ async fn a_user_who_chose_russian_sees_every_my_page_in_russian_with_russian_amo
                 "Лицевой счёт, EUR",
                 "Входящий остаток",
                 "Исходящий остаток",
+                "Платёж (банковский перевод)",
             ],
         ),
         ("/my/invoices", &["Счета"]),

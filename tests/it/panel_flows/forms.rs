@@ -159,8 +159,22 @@ async fn staff_who_only_read_clients_can_run_none_of_the_flows_and_a_staff_membe
         .to_str()
         .unwrap()
         .to_owned();
+    let panel_cookie = acting
+        .headers()
+        .get("set-cookie")
+        .map(|value| value.to_str().unwrap().to_owned())
+        .unwrap_or_default();
     let acting_page = acting.text().await.unwrap();
     let token = hidden(&acting_page, "id=\"acting-token\"", "token");
+    let panel_home = server
+        .http
+        .get(format!("{}/my", server.url))
+        .header("cookie", format!("billing_my_session={token}"))
+        .send()
+        .await
+        .unwrap();
+    let panel_status = panel_home.status();
+    let panel_home = panel_home.text().await.unwrap();
     let as_client = |path: String| {
         server
             .http
@@ -203,6 +217,19 @@ async fn staff_who_only_read_clients_can_run_none_of_the_flows_and_a_staff_membe
     );
     assert_eq!(own, StatusCode::OK);
     assert_eq!(others, StatusCode::NOT_FOUND);
+    // The same browser opens the customer panel as the client, which names who is acting.
+    assert!(
+        panel_cookie.starts_with(&format!("billing_my_session={token};"))
+            && panel_cookie.contains("Path=/my")
+            && panel_cookie.contains("HttpOnly"),
+        "{panel_cookie}"
+    );
+    assert!(acting_page.contains("href=\"/my\""), "{acting_page}");
+    assert_eq!(panel_status, StatusCode::OK);
+    assert!(
+        panel_home.contains("Watched Client (staff acting as the client)"),
+        "{panel_home}"
+    );
 }
 
 #[tokio::test]

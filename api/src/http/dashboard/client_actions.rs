@@ -19,6 +19,7 @@ use uuid::Uuid;
 use super::actions::{Fields, allowed, command, field, finish, request};
 use super::clients::{FormError, client_page};
 use super::{Layout, Session, failed, message, render, signed_in};
+use crate::http::auth::throttle::Source;
 use crate::http::error::ApiError;
 use crate::http::extract::Query;
 use crate::http::i18n::Lang;
@@ -160,10 +161,12 @@ struct ActAsPage {
 }
 
 /// Acts as the client: `POST /v1/clients/{id}/act-as` issues a short-lived token acting as it,
-/// shown on the answer page only (never kept, not cached); there is no customer panel yet to open
-/// with it, so the token is for the API.
+/// shown on the answer page only (never kept, not cached) for the API, and set as this browser's
+/// customer-panel session (`/my`, where the layout names the staff acting), so staff see the
+/// panel as the client sees it; signing out there revokes the token.
 pub(super) async fn act_as(
     State(state): State<AppState>,
+    source: Source,
     headers: HeaderMap,
     Path(client_id): Path<Uuid>,
     Form(fields): Form<Fields>,
@@ -195,11 +198,16 @@ pub(super) async fn act_as(
                     .map(|at| session.zone.time(at))
                     .unwrap_or_default(),
             };
+            let panel_cookie = crate::http::my::session_cookie(&page.token, &source);
             let mut response = render(StatusCode::CREATED, &page);
-            response.headers_mut().insert(
+            let headers = response.headers_mut();
+            headers.insert(
                 header::CACHE_CONTROL,
                 header::HeaderValue::from_static("no-store"),
             );
+            if let Ok(value) = header::HeaderValue::from_str(&panel_cookie) {
+                headers.insert(header::SET_COOKIE, value);
+            }
             response
         }
         Err(error) if error.status().is_server_error() => failed(error),

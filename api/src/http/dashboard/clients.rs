@@ -13,7 +13,7 @@ use projections::clients::{ClientSort, Keyset};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::format::negative;
+use super::format::{self, negative};
 use super::{Layout, Session, failed, forbidden, may_open, message, render, signed_in};
 use crate::http::error::ApiError;
 use crate::http::pages::forms::new_key;
@@ -496,8 +496,13 @@ async fn client_body(
                     .into_iter()
                     .map(|movement| MovementRow {
                         when: session.zone.time(movement.occurred_at),
+                        what: format::movement(
+                            lang,
+                            &movement.kind,
+                            &movement.description,
+                            &movement.details,
+                        ),
                         kind: movement.kind,
-                        what: movement.description,
                         amount: lang.amount(movement.amount, currency),
                         negative: negative(movement.amount),
                         balance: lang.amount(movement.balance_after, currency),

@@ -91,7 +91,7 @@ async fn sign_in(
 /// The session cookie for `token`: only for the customer panel's paths, out of scripts' reach,
 /// never sent from another site, `Secure` when the request came over TLS (as a trusted proxy
 /// says), and gone when the token expires.
-pub(super) fn cookie(token: &str, source: &Source) -> String {
+pub(crate) fn cookie(token: &str, source: &Source) -> String {
     let secure = if source.https { "; Secure" } else { "" };
     let max_age = crate::usecases::access::LOGIN_TOKEN_HOURS * 3600;
     format!(

@@ -46,6 +46,8 @@ use crate::http::pages::format::Zone;
 use crate::http::pages::{Layout, MessagePage, NavLink, cookie, render};
 use crate::http::state::AppState;
 
+pub(crate) use login::cookie as session_cookie;
+
 /// The name of the customer panel's session cookie (scoped to `/my`).
 pub const SESSION_COOKIE: &str = "billing_my_session";
 
@@ -227,17 +229,6 @@ async fn session(state: &AppState, headers: &HeaderMap) -> Option<Session> {
         .await
         .ok()??;
     let client_id = principal.client()?;
-    // The name is for the eye only: a read model behind or failing does not end the session.
-    let name = projections::clients::client(&state.pool, client_id.as_uuid())
-        .await
-        .ok()
-        .flatten()
-        .map_or_else(|| "Your account".to_owned(), |client| client.name);
-    let who = if principal.on_behalf_of().is_some() {
-        format!("{name} (staff acting as the client)")
-    } else {
-        name
-    };
     // A user's own preferences, kept on its aggregate so that they follow it to any browser; a
     // staff member acting as the client keeps its zone in a cookie.
     let user = crate::usecases::access::own_user(state, &principal)
@@ -253,6 +244,17 @@ async fn session(state: &AppState, headers: &HeaderMap) -> Option<Session> {
         .as_ref()
         .and_then(ClientUser::language)
         .map_or_else(|| language(headers), |l| Lang::of_tag(l.as_str()));
+    // The name is for the eye only: a read model behind or failing does not end the session.
+    let name = projections::clients::client(&state.pool, client_id.as_uuid())
+        .await
+        .ok()
+        .flatten()
+        .map_or_else(|| lang.t("my-who-unknown"), |client| client.name);
+    let who = if principal.on_behalf_of().is_some() {
+        lang.t1("my-who-acting", "name", &name)
+    } else {
+        name
+    };
     Some(Session {
         who,
         state: state.clone(),

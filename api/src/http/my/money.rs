@@ -25,7 +25,7 @@ use super::{Session, failed, may_open, message, not_found};
 use crate::http::document::Audience;
 use crate::http::error::ApiError;
 use crate::http::extract::Query;
-use crate::http::pages::format::negative;
+use crate::http::pages::format::{movement, negative};
 use crate::http::pages::{Layout, render};
 use crate::http::state::AppState;
 
@@ -299,7 +299,7 @@ async fn statement_page(
                     day,
                     at: zone.time(m.occurred_at),
                     kind: session.lang.named(&m.kind),
-                    description: m.description.clone(),
+                    description: movement(session.lang, &m.kind, &m.description, &m.details),
                     amount: session.lang.amount(m.amount, &c),
                     negative: negative(m.amount),
                     balance: session.lang.amount(m.balance_after, &c),

@@ -84,3 +84,63 @@ impl Zone {
 pub(crate) fn negative(amount: Decimal) -> bool {
     amount < Decimal::ZERO
 }
+
+/// What a statement's movement says in `lang`: a payment by its method (and what was paid in
+/// another currency), a refund's or reversal's reason, a merge's transfer by its accounts; a
+/// charge, credit, adjustment or correction says what it recorded (the service and period, or
+/// the reason staff wrote). `description` is the read model's English text, kept for what the
+/// catalogue does not word.
+pub fn movement(lang: Lang, kind: &str, description: &str, details: &serde_json::Value) -> String {
+    let text = |name: &str| details.get(name).and_then(|v| v.as_str()).unwrap_or("");
+    match kind {
+        "payment" if !text("method").is_empty() => {
+            let method = lang.named(text("method"));
+            if text("paid").is_empty() {
+                lang.t1("movement-payment", "method", &method)
+            } else {
+                let paid = text("paid").parse::<Decimal>().map_or_else(
+                    |_| text("paid").to_owned(),
+                    |paid| lang.money(paid, text("paid_currency")),
+                );
+                lang.t_with(
+                    "movement-payment-converted",
+                    &[
+                        ("method", method.into()),
+                        ("paid", paid.into()),
+                        ("rate", decimal(lang, text("rate")).into()),
+                        ("day", day(lang, text("rate_date")).into()),
+                    ],
+                )
+            }
+        }
+        "refund" => description.strip_prefix("Refund: ").map_or_else(
+            || description.to_owned(),
+            |reason| lang.t1("movement-refund", "reason", reason),
+        ),
+        "reversal" => description.strip_prefix("Payment reversed: ").map_or_else(
+            || description.to_owned(),
+            |reason| lang.t1("movement-reversal", "reason", reason),
+        ),
+        "transfer_out" if !text("to_account").is_empty() => {
+            lang.t1("movement-transfer-out", "account", text("to_account"))
+        }
+        "transfer_in" if !text("from_account").is_empty() => {
+            lang.t1("movement-transfer-in", "account", text("from_account"))
+        }
+        _ => description.to_owned(),
+    }
+}
+
+/// A decimal number as `lang` writes it (`1.0825`, `1,0825`).
+fn decimal(lang: Lang, number: &str) -> String {
+    match lang {
+        Lang::En => number.to_owned(),
+        Lang::Ru => number.replace('.', ","),
+    }
+}
+
+/// An ISO day (`2026-12-06`) as `lang` writes it; anything else as it is.
+fn day(lang: Lang, iso: &str) -> String {
+    iso.parse::<chrono::NaiveDate>()
+        .map_or_else(|_| iso.to_owned(), |on| lang.date(on))
+}
