@@ -376,3 +376,44 @@ async fn a_contact_in_use_cannot_be_deleted_until_no_open_service_uses_it() {
     let freed = server.call(Method::DELETE, &acme_path, None).await;
     assert_eq!(freed.status, StatusCode::OK, "{freed:?}");
 }
+
+#[tokio::test]
+async fn a_contact_held_by_an_order_that_never_came_is_let_go_after_an_hour() {
+    // Arrange: a contact agreed to a domain order (`AttachContact`, the order's first step) and
+    // the process stopped before the order was recorded, as a crash there leaves it.
+    let (server, clock) = TestServer::start_fixed().await;
+    let provider = server.provider("EUR").await;
+    let client = server.client(&provider, "Crashed Orderer").await;
+    let ivan = contact(&server, &client, ivan()).await;
+    let store = &server.running.as_ref().unwrap().state.store;
+    let attached = store
+        .execute::<domain::contact::DomainContact>(
+            &ivan,
+            domain::contact::ContactCommand::AttachContact {
+                client_id: domain::ids::ClientId::from_uuid(Uuid::parse_str(&client).unwrap()),
+                service_id: domain::ids::ServiceId::from_uuid(Uuid::now_v7()),
+                at: tests::t0(),
+            },
+            &eventstore::metadata::CommandContext::new(eventstore::metadata::Actor::System(
+                "an order that crashed".to_owned(),
+            )),
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(attached.events.len(), 1);
+    let path = format!("/v1/clients/{client}/domain-contacts/{ivan}");
+
+    // Act: deleted at once (an order might still be on its way), then after an hour.
+    let at_once = server.call(Method::DELETE, &path, None).await;
+    clock.advance(chrono::TimeDelta::seconds(3601));
+    let later = server.call(Method::DELETE, &path, None).await;
+    let position = server.settled().await;
+    let read = server.get(&format!("{path}?min_position={position}")).await;
+
+    // Assert
+    assert_eq!(at_once.status, StatusCode::CONFLICT, "{at_once:?}");
+    assert_eq!(code(&at_once), "domain_contact_in_use");
+    assert_eq!(later.status, StatusCode::OK, "{later:?}");
+    assert_eq!(read.status, StatusCode::NOT_FOUND, "{read:?}");
+}

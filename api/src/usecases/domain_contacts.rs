@@ -76,19 +76,39 @@ pub async fn update_contact(
 }
 
 /// Deletes the client's contact `contact_id`, which no domain service that is not closed may
-/// use.
+/// use. The contact is told which of the services attached to it were ordered; it lets go of
+/// one whose order never came once [`domain::contact::ABANDONED_AFTER`] has passed (an order
+/// that crashed after the contact agreed), so nothing a crash leaves holds it for ever.
 pub async fn delete_contact(
     core: &Core,
     context: &CommandContext,
     client_id: Uuid,
     contact_id: Uuid,
 ) -> Result<Committed<DomainContact>, Error> {
+    let contact = core
+        .store
+        .load::<DomainContact>(&contact_id.to_string())
+        .await?
+        .aggregate;
+    let mut ordered = std::collections::BTreeSet::new();
+    for service in contact.attached() {
+        let state = core
+            .store
+            .load::<Service>(&service.to_string())
+            .await?
+            .aggregate;
+        if state.is_ordered() {
+            ordered.insert(service);
+        }
+    }
     Ok(core
         .store
         .execute::<DomainContact>(
             &contact_id.to_string(),
             ContactCommand::DeleteContact {
                 client_id: ClientId::from_uuid(client_id),
+                ordered,
+                now: core.now(),
             },
             context,
             &[],
@@ -141,6 +161,7 @@ pub async fn check(
             .decide(ContactCommand::AttachContact {
                 client_id: ClientId::from_uuid(client_id),
                 service_id: ServiceId::from_uuid(service_id),
+                at: core.now(),
             })
             .map_err(|e| unusable(contacts, contact, e))?;
     }
@@ -191,6 +212,7 @@ pub async fn attach(
                 ContactCommand::AttachContact {
                     client_id: ClientId::from_uuid(client_id),
                     service_id: ServiceId::from_uuid(service_id),
+                    at: core.now(),
                 },
                 context,
                 &[],
@@ -240,7 +262,11 @@ pub async fn release(
     attached: &[ContactId],
 ) {
     if let Err(error) = detach(store, context, ServiceId::from_uuid(service_id), attached).await {
-        tracing::warn!(%service_id, %error, "domain contacts of a failed order stay attached");
+        tracing::warn!(
+            %service_id,
+            %error,
+            "domain contacts of a failed order stay attached until a deletion finds the order never came"
+        );
     }
 }
 

@@ -1,4 +1,6 @@
-use chrono::NaiveDate;
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::ContactInput;
@@ -30,10 +32,18 @@ pub enum ContactCommand {
         /// The day of the request.
         on: NaiveDate,
     },
-    /// Deletes the contact, which must serve no domain service that is not closed.
+    /// Deletes the contact, which must serve no domain service that is not closed. An attachment
+    /// whose service was never ordered (an order that failed or stopped in a crash after the
+    /// contact agreed) holds the contact only for [`ABANDONED_AFTER`](super::ABANDONED_AFTER);
+    /// after that the deletion lets it go first.
     DeleteContact {
         /// The client asking.
         client_id: ClientId,
+        /// Which of the attached services were ordered (their streams hold the order): the
+        /// caller's facts.
+        ordered: BTreeSet<ServiceId>,
+        /// The time of the request.
+        now: DateTime<Utc>,
     },
     /// Records that a domain service of the client uses the contact (in one role or more), before
     /// the service is ordered or given it: a deleted contact or another client's cannot be used.
@@ -43,6 +53,8 @@ pub enum ContactCommand {
         client_id: ClientId,
         /// The service.
         service_id: ServiceId,
+        /// The time of the request.
+        at: DateTime<Utc>,
     },
     /// Records that a service no longer uses the contact (it was closed, given other contacts,
     /// or its order failed). A service not attached records nothing.

@@ -1,3 +1,4 @@
+use chrono::{DateTime, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +31,10 @@ pub enum ContactEvent {
     ContactAttached {
         /// The service.
         service_id: ServiceId,
+        /// When it was attached, before the service's order was recorded (absent on none of this
+        /// version's events; kept optional so that a stream without it still folds).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<DateTime<Utc>>,
     },
     /// A domain service no longer uses the contact.
     ContactDetached {

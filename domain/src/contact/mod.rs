@@ -19,7 +19,9 @@ mod value;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, TimeDelta, Utc};
 
 use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
@@ -47,7 +49,15 @@ struct CreatedContact {
     deleted: bool,
     /// The services that use the contact and are not closed.
     attached: BTreeSet<ServiceId>,
+    /// When each attached service was attached, where the event says.
+    #[serde(default)]
+    attached_at: BTreeMap<ServiceId, DateTime<Utc>>,
 }
+
+/// How long an attachment whose service was never ordered still holds the contact: longer than
+/// any order takes between the contact agreeing and the order being recorded, so a deletion
+/// racing an order in flight is refused, and one after an order that failed in a crash is not.
+pub const ABANDONED_AFTER: TimeDelta = TimeDelta::hours(1);
 
 impl DomainContact {
     /// Whether `ContactCreated` has happened (deleted or not).
@@ -135,24 +145,44 @@ impl DomainContact {
                 }
                 Ok(vec![ContactEvent::ContactUpdated { details }])
             }
-            ContactCommand::DeleteContact { client_id } => {
+            ContactCommand::DeleteContact {
+                client_id,
+                ordered,
+                now,
+            } => {
                 let contact = self.of(client_id)?;
-                if !contact.attached.is_empty() {
-                    return Err(ContactError::InUse {
-                        services: contact.attached.len(),
-                    });
+                let abandoned = |service: &ServiceId| {
+                    !ordered.contains(service)
+                        && contact
+                            .attached_at
+                            .get(service)
+                            .is_none_or(|at| now - *at > ABANDONED_AFTER)
+                };
+                let in_use = contact.attached.iter().filter(|s| !abandoned(s)).count();
+                if in_use > 0 {
+                    return Err(ContactError::InUse { services: in_use });
                 }
-                Ok(vec![ContactEvent::ContactDeleted {}])
+                let mut events: Vec<ContactEvent> = contact
+                    .attached
+                    .iter()
+                    .map(|&service_id| ContactEvent::ContactDetached { service_id })
+                    .collect();
+                events.push(ContactEvent::ContactDeleted {});
+                Ok(events)
             }
             ContactCommand::AttachContact {
                 client_id,
                 service_id,
+                at,
             } => {
                 let contact = self.of(client_id)?;
                 if contact.attached.contains(&service_id) {
                     return Ok(vec![]);
                 }
-                Ok(vec![ContactEvent::ContactAttached { service_id }])
+                Ok(vec![ContactEvent::ContactAttached {
+                    service_id,
+                    at: Some(at),
+                }])
             }
             ContactCommand::DetachContact { service_id } => {
                 if !self.is_attached_to(service_id) {
@@ -198,6 +228,7 @@ impl Aggregate for DomainContact {
                     details,
                     deleted: false,
                     attached: BTreeSet::new(),
+                    attached_at: BTreeMap::new(),
                 });
             }
             ContactEvent::ContactUpdated { details } => {
@@ -210,14 +241,18 @@ impl Aggregate for DomainContact {
                     created.deleted = true;
                 }
             }
-            ContactEvent::ContactAttached { service_id } => {
+            ContactEvent::ContactAttached { service_id, at } => {
                 if let Some(created) = &mut self.created {
                     created.attached.insert(service_id);
+                    if let Some(at) = at {
+                        created.attached_at.insert(service_id, at);
+                    }
                 }
             }
             ContactEvent::ContactDetached { service_id } => {
                 if let Some(created) = &mut self.created {
                     created.attached.remove(&service_id);
+                    created.attached_at.remove(&service_id);
                 }
             }
         }

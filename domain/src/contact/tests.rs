@@ -1,4 +1,4 @@
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use cqrs_es::test::TestFramework;
 use uuid::Uuid;
 
@@ -231,23 +231,88 @@ fn another_clients_contact_reads_as_unknown() {
         .when(ContactCommand::AttachContact {
             client_id: client(0x21),
             service_id: service(0x70),
+            at: noon(),
         })
         .then_expect_error(ContactError::NotFound);
+}
+
+fn noon() -> DateTime<Utc> {
+    today().and_hms_opt(12, 0, 0).unwrap().and_utc()
+}
+
+fn attached(n: u128, at: Option<DateTime<Utc>>) -> ContactEvent {
+    ContactEvent::ContactAttached {
+        service_id: service(n),
+        at,
+    }
+}
+
+fn delete(ordered: &[u128], now: DateTime<Utc>) -> ContactCommand {
+    ContactCommand::DeleteContact {
+        client_id: client(0x20),
+        ordered: ordered.iter().map(|n| service(*n)).collect(),
+        now,
+    }
 }
 
 #[test]
 fn a_contact_in_use_cannot_be_deleted() {
     ContactTester::with(())
-        .given(vec![
-            created(),
-            ContactEvent::ContactAttached {
+        .given(vec![created(), attached(0x70, Some(noon()))])
+        .when(delete(&[0x70], noon() + TimeDelta::days(400)))
+        .then_expect_error(ContactError::InUse { services: 1 });
+}
+
+#[test]
+fn a_contact_agreed_to_an_order_still_in_flight_cannot_be_deleted() {
+    ContactTester::with(())
+        .given(vec![created(), attached(0x70, Some(noon()))])
+        .when(delete(&[], noon() + TimeDelta::minutes(5)))
+        .then_expect_error(ContactError::InUse { services: 1 });
+}
+
+#[test]
+fn a_deletion_lets_go_of_an_order_that_never_came_and_keeps_one_that_did() {
+    let later = noon() + ABANDONED_AFTER + TimeDelta::seconds(1);
+    ContactTester::with(())
+        .given(vec![created(), attached(0x70, Some(noon()))])
+        .when(delete(&[], later))
+        .then_expect_events(vec![
+            ContactEvent::ContactDetached {
                 service_id: service(0x70),
             },
+            ContactEvent::ContactDeleted {},
+        ]);
+    ContactTester::with(())
+        .given(vec![
+            created(),
+            attached(0x70, Some(noon())),
+            attached(0x71, Some(noon())),
         ])
-        .when(ContactCommand::DeleteContact {
-            client_id: client(0x20),
-        })
+        .when(delete(&[0x71], later))
         .then_expect_error(ContactError::InUse { services: 1 });
+}
+
+#[test]
+fn an_attachment_recorded_without_its_time_folds_and_counts_as_old() {
+    let stored: ContactEvent = serde_json::from_value(serde_json::json!({
+        "ContactAttached": { "service_id": service(0x70) }
+    }))
+    .unwrap();
+    assert_eq!(stored, attached(0x70, None));
+    ContactTester::with(())
+        .given(vec![created(), stored.clone()])
+        .when(delete(&[0x70], noon()))
+        .then_expect_error(ContactError::InUse { services: 1 });
+    ContactTester::with(())
+        .given(vec![created(), stored])
+        .when(delete(&[], noon()))
+        .then_expect_events(vec![
+            ContactEvent::ContactDetached {
+                service_id: service(0x70),
+            },
+            ContactEvent::ContactDeleted {},
+        ]);
 }
 
 #[test]
@@ -255,16 +320,12 @@ fn a_contact_no_longer_used_can_be_deleted() {
     ContactTester::with(())
         .given(vec![
             created(),
-            ContactEvent::ContactAttached {
-                service_id: service(0x70),
-            },
+            attached(0x70, Some(noon())),
             ContactEvent::ContactDetached {
                 service_id: service(0x70),
             },
         ])
-        .when(ContactCommand::DeleteContact {
-            client_id: client(0x20),
-        })
+        .when(delete(&[], noon()))
         .then_expect_events(vec![ContactEvent::ContactDeleted {}]);
 }
 
@@ -275,20 +336,19 @@ fn a_deleted_contact_cannot_be_attached() {
         .when(ContactCommand::AttachContact {
             client_id: client(0x20),
             service_id: service(0x70),
+            at: noon(),
         })
         .then_expect_error(ContactError::NotFound);
 }
 
 #[test]
 fn attaching_and_detaching_twice_records_once() {
-    let attached = ContactEvent::ContactAttached {
-        service_id: service(0x70),
-    };
     ContactTester::with(())
-        .given(vec![created(), attached.clone()])
+        .given(vec![created(), attached(0x70, Some(noon()))])
         .when(ContactCommand::AttachContact {
             client_id: client(0x20),
             service_id: service(0x70),
+            at: noon(),
         })
         .then_expect_events(vec![]);
     ContactTester::with(())
