@@ -20,7 +20,7 @@ use domain::notice::{Language, NoticeKind};
 use serde::Deserialize;
 
 use self::payers::PayerFields;
-use super::{Session, failed, forbidden, posted, signed_in};
+use super::{Session, failed, posted, posted_permitted, signed_in};
 use crate::http::auth::throttle::Source;
 use crate::http::error::ApiError;
 use crate::http::pages::{Layout, render};
@@ -278,13 +278,11 @@ pub(super) async fn change_password(
     headers: HeaderMap,
     Form(form): Form<PasswordForm>,
 ) -> Response {
-    let session = match posted(&state, &headers, &form.csrf).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
-    if !session.may("POST", "/v1/auth/password") {
-        return forbidden(&session);
-    }
+    let session =
+        match posted_permitted(&state, &headers, &form.csrf, "POST", "/v1/auth/password").await {
+            Ok(session) => session,
+            Err(answer) => return answer,
+        };
     if form.new != form.again {
         let error =
             ApiError::unprocessable("passwords_differ", session.lang.t("my-passwords-differ"));
@@ -367,13 +365,18 @@ pub(super) async fn set_subscriptions(
     headers: HeaderMap,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let session = match posted(&state, &headers, field(&form, "csrf")).await {
+    let session = match posted_permitted(
+        &state,
+        &headers,
+        field(&form, "csrf"),
+        "PUT",
+        "/v1/clients/{id}/notice-settings",
+    )
+    .await
+    {
         Ok(session) => session,
         Err(answer) => return answer,
     };
-    if !session.may("PUT", "/v1/clients/{id}/notice-settings") {
-        return forbidden(&session);
-    }
     let client = session.client_id.as_uuid();
     let kinds: BTreeSet<NoticeKind> = form
         .iter()
@@ -412,13 +415,18 @@ pub(super) async fn add_user(
     headers: HeaderMap,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let session = match posted(&state, &headers, field(&form, "csrf")).await {
+    let session = match posted_permitted(
+        &state,
+        &headers,
+        field(&form, "csrf"),
+        "POST",
+        "/v1/clients/{id}/users",
+    )
+    .await
+    {
         Ok(session) => session,
         Err(answer) => return answer,
     };
-    if !session.may("POST", "/v1/clients/{id}/users") {
-        return forbidden(&session);
-    }
     let roles = form
         .iter()
         .filter(|(k, _)| k == "role")

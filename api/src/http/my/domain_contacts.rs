@@ -18,7 +18,7 @@ use projections::domain_contacts::ContactRow;
 use uuid::Uuid;
 
 use super::shop::{Fields, field, form_command, key_of, refusal};
-use super::{Session, failed, forbidden, may_open, not_found, posted};
+use super::{Session, failed, may_open, not_found, posted_permitted};
 use crate::http::error::ApiError;
 use crate::http::pages::{Layout, render};
 use crate::http::routes::domain_contacts::{DomainContactsBody, DomainOrderBody};
@@ -177,13 +177,11 @@ pub(super) async fn add(
     headers: HeaderMap,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let session = match posted(&state, &headers, field(&fields, "csrf")).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
-    if !session.may("POST", LIST) {
-        return forbidden(&session);
-    }
+    let session =
+        match posted_permitted(&state, &headers, field(&fields, "csrf"), "POST", LIST).await {
+            Ok(session) => session,
+            Err(answer) => return answer,
+        };
     let added = async {
         let key = key_of(&fields)?;
         let input = input_of(&fields);
@@ -265,6 +263,30 @@ pub(super) async fn show(
     render(StatusCode::OK, &page)
 }
 
+/// The session, the contact's id and the command of a form that `method`s one contact: signed
+/// in with the session's CSRF token, allowed by the rule of `method` on the contact's API route,
+/// an id that parses (else the 404 of an unknown one) and the form's idempotency key.
+async fn contact_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    fields: &Fields,
+    method: &str,
+) -> Result<(Session, Uuid, crate::http::extract::Command), Response> {
+    let session = posted_permitted(state, headers, field(fields, "csrf"), method, ITEM).await?;
+    let Ok(contact) = Uuid::parse_str(id) else {
+        return Err(not_found(&session));
+    };
+    let key = key_of(fields).map_err(|error| refusal(&session, error))?;
+    let client = session.client_id.as_uuid();
+    let command = form_command(
+        &session,
+        key,
+        format!("{method} /v1/clients/{client}/domain-contacts/{contact}"),
+    );
+    Ok((session, contact, command))
+}
+
 /// `POST /my/domain-contacts/{id}`: replaces the contact's details with the form's.
 pub(super) async fn edit(
     State(state): State<AppState>,
@@ -272,26 +294,12 @@ pub(super) async fn edit(
     Path(id): Path<String>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let session = match posted(&state, &headers, field(&fields, "csrf")).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
-    if !session.may("PUT", ITEM) {
-        return forbidden(&session);
-    }
-    let Ok(contact) = Uuid::parse_str(&id) else {
-        return not_found(&session);
-    };
-    let key = match key_of(&fields) {
-        Ok(key) => key,
-        Err(error) => return refusal(&session, error),
-    };
+    let (session, contact, command) =
+        match contact_form(&state, &headers, &id, &fields, "PUT").await {
+            Ok(opened) => opened,
+            Err(answer) => return answer,
+        };
     let client = session.client_id.as_uuid();
-    let command = form_command(
-        &session,
-        key,
-        format!("PUT /v1/clients/{client}/domain-contacts/{contact}"),
-    );
     let edited =
         usecase::update_contact(&state, &command.context, client, contact, input_of(&fields)).await;
     match edited {
@@ -313,26 +321,12 @@ pub(super) async fn delete(
     Path(id): Path<String>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let session = match posted(&state, &headers, field(&fields, "csrf")).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
-    if !session.may("DELETE", ITEM) {
-        return forbidden(&session);
-    }
-    let Ok(contact) = Uuid::parse_str(&id) else {
-        return not_found(&session);
-    };
-    let key = match key_of(&fields) {
-        Ok(key) => key,
-        Err(error) => return refusal(&session, error),
-    };
+    let (session, contact, command) =
+        match contact_form(&state, &headers, &id, &fields, "DELETE").await {
+            Ok(opened) => opened,
+            Err(answer) => return answer,
+        };
     let client = session.client_id.as_uuid();
-    let command = form_command(
-        &session,
-        key,
-        format!("DELETE /v1/clients/{client}/domain-contacts/{contact}"),
-    );
     match usecase::delete_contact(&state, &command.context, client, contact).await {
         Ok(committed) => Redirect::to(&format!(
             "/my/domain-contacts?min_position={}",
@@ -482,13 +476,18 @@ pub(super) async fn set_service_contacts(
     Path(id): Path<String>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let session = match posted(&state, &headers, field(&fields, "csrf")).await {
+    let session = match posted_permitted(
+        &state,
+        &headers,
+        field(&fields, "csrf"),
+        "PUT",
+        SERVICE_CONTACTS,
+    )
+    .await
+    {
         Ok(session) => session,
         Err(answer) => return answer,
     };
-    if !session.may("PUT", SERVICE_CONTACTS) {
-        return forbidden(&session);
-    }
     let Ok(service_id) = Uuid::parse_str(&id) else {
         return not_found(&session);
     };

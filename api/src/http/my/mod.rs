@@ -350,8 +350,37 @@ fn failed(session: Option<&Session>, error: ApiError) -> Response {
 /// The session of a user whose roles let it `GET` the API route `route`, or the answer instead:
 /// the sign-in form's redirect, or the page the API would answer 403 for.
 async fn may_open(state: &AppState, headers: &HeaderMap, route: &str) -> Result<Session, Response> {
+    permitted(state, headers, "GET", route).await
+}
+
+/// The session of a user whose roles let it call `method` on the API route `route` (a page that
+/// shows a form for it), or the sign-in form's redirect, or the 403 page.
+pub(super) async fn permitted(
+    state: &AppState,
+    headers: &HeaderMap,
+    method: &str,
+    route: &str,
+) -> Result<Session, Response> {
     let session = signed_in(state, headers).await?;
-    if session.may("GET", route) {
+    if session.may(method, route) {
+        Ok(session)
+    } else {
+        Err(forbidden(&session))
+    }
+}
+
+/// The session of a form's POST ([`posted`]: signed in, the session's CSRF token) whose user's
+/// roles let it call `method` on the API route `route` the form stands for, or the answer
+/// instead; nothing runs before both hold.
+pub(super) async fn posted_permitted(
+    state: &AppState,
+    headers: &HeaderMap,
+    csrf: &str,
+    method: &str,
+    route: &str,
+) -> Result<Session, Response> {
+    let session = posted(state, headers, csrf).await?;
+    if session.may(method, route) {
         Ok(session)
     } else {
         Err(forbidden(&session))

@@ -23,7 +23,7 @@ use uuid::Uuid;
 
 use super::pager::{PageParams, Pager};
 use super::shop::form_command;
-use super::{Session, failed, forbidden, may_open, not_found, posted};
+use super::{Session, failed, may_open, not_found, posted_permitted};
 use crate::http::auth::throttle::Source;
 use crate::http::error::ApiError;
 use crate::http::extract::Query;
@@ -245,13 +245,10 @@ pub(super) async fn top_up(
     source: Source,
     Form(form): Form<TopUpForm>,
 ) -> Response {
-    let session = match posted(&state, &headers, &form.csrf).await {
+    let session = match posted_permitted(&state, &headers, &form.csrf, "POST", TOP_UP_ROUTE).await {
         Ok(session) => session,
         Err(answer) => return answer,
     };
-    if !session.may("POST", TOP_UP_ROUTE) {
-        return forbidden(&session);
-    }
     let input = TopUpInput {
         method: form.method.trim().to_owned(),
         amount: form.amount.trim().to_owned(),

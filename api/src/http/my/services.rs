@@ -19,7 +19,7 @@ use uuid::Uuid;
 use super::shop::{
     Fields, QuotedAddon, addons_of, field, form_command, key_of, refusal, shown, tariff_of,
 };
-use super::{Session, failed, forbidden, may_open, not_found, posted, signed_in};
+use super::{Session, failed, forbidden, may_open, not_found, permitted, posted};
 use crate::http::error::ApiError;
 use crate::http::pages::{Layout, render};
 use crate::http::state::AppState;
@@ -284,13 +284,11 @@ pub(super) async fn change_quote(
     Path(id): Path<String>,
     Query(fields): Query<Fields>,
 ) -> Response {
-    let session = match signed_in(&state, &headers).await {
+    let session = match permitted(&state, &headers, "POST", "/v1/services/{id}/change-tariff").await
+    {
         Ok(session) => session,
-        Err(redirect) => return redirect,
+        Err(answer) => return answer,
     };
-    if !session.may("POST", "/v1/services/{id}/change-tariff") {
-        return forbidden(&session);
-    }
     let (row, _) = match own(&state, &session, &id).await {
         Ok(Some(found)) => found,
         Ok(None) => return not_found(&session),

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{field, problem_text};
 use crate::http::error::ApiError;
-use crate::http::my::{Session, failed, forbidden, not_found, posted, signed_in};
+use crate::http::my::{Session, failed, not_found, permitted, posted_permitted};
 use crate::http::pages::forms::{form_key, new_key, request};
 use crate::http::pages::{Layout, render};
 use crate::http::routes::payers::{CreatePayerRequest, UpdatePayerRequest, change_of, profile_of};
@@ -121,13 +121,18 @@ pub(in crate::http::my) async fn add_payer(
     headers: HeaderMap,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let session = match posted(&state, &headers, field(&form, "csrf")).await {
+    let session = match posted_permitted(
+        &state,
+        &headers,
+        field(&form, "csrf"),
+        "POST",
+        CREATE_ROUTE,
+    )
+    .await
+    {
         Ok(session) => session,
         Err(answer) => return answer,
     };
-    if !session.may("POST", CREATE_ROUTE) {
-        return forbidden(&session);
-    }
     let fields = PayerFields::of_form(&form);
     let created = create(&state, &session, &fields).await;
     match created {
@@ -216,13 +221,10 @@ pub(in crate::http::my) async fn payer_form(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let session = match signed_in(&state, &headers).await {
+    let session = match permitted(&state, &headers, "PATCH", UPDATE_ROUTE).await {
         Ok(session) => session,
-        Err(redirect) => return redirect,
+        Err(answer) => return answer,
     };
-    if !session.may("PATCH", UPDATE_ROUTE) {
-        return forbidden(&session);
-    }
     match payer(&state, &session, &id).await {
         Ok(Some((id, payer))) => render(
             StatusCode::OK,
@@ -240,13 +242,18 @@ pub(in crate::http::my) async fn update_payer(
     Path(id): Path<String>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let session = match posted(&state, &headers, field(&form, "csrf")).await {
+    let session = match posted_permitted(
+        &state,
+        &headers,
+        field(&form, "csrf"),
+        "PATCH",
+        UPDATE_ROUTE,
+    )
+    .await
+    {
         Ok(session) => session,
         Err(answer) => return answer,
     };
-    if !session.may("PATCH", UPDATE_ROUTE) {
-        return forbidden(&session);
-    }
     let (id, current) = match payer(&state, &session, &id).await {
         Ok(Some(found)) => found,
         Ok(None) => return not_found(&session),

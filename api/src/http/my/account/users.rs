@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::{field, problem_text};
 use crate::http::error::ApiError;
-use crate::http::my::{Session, failed, forbidden, not_found, posted, signed_in};
+use crate::http::my::{Session, failed, forbidden, not_found, permitted, posted};
 use crate::http::pages::{Layout, render};
 use crate::http::state::AppState;
 use crate::usecases::access::{self, UserChange};
@@ -91,13 +91,10 @@ pub(in crate::http::my) async fn user_form(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let session = match signed_in(&state, &headers).await {
+    let session = match permitted(&state, &headers, "PUT", ROLES_ROUTE).await {
         Ok(session) => session,
-        Err(redirect) => return redirect,
+        Err(answer) => return answer,
     };
-    if !session.may("PUT", ROLES_ROUTE) {
-        return forbidden(&session);
-    }
     match user(&state, &session, &id).await {
         Ok(Some((id, user))) => render(StatusCode::OK, &page(&session, id, &user, None)),
         Ok(None) => not_found(&session),
