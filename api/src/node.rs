@@ -49,13 +49,13 @@ pub struct ServerConfig {
 
 /// Connections of the projection workers' own pool: two for the read models' group worker (a
 /// step applies them in two transactions at once; between steps it counts the backlogs on one),
-/// one for each of the six process managers (settlement, payments, invoicing, prepayment
-/// invoices, merges and domain contacts; each holds its connection for a whole batch) and one
-/// for LISTEN. More
+/// one for each of the seven process managers (settlement, payments, invoicing, prepayment
+/// invoices, merges, domain contacts and user directories; each holds its connection for a
+/// whole batch) and one for LISTEN. More
 /// workers than that share them: a worker waits for a connection, and retries if it waits too
 /// long; while the group catches up a backlog it applies three read models at once, so a process
 /// manager may wait for a connection then.
-pub const WORKER_CONNECTIONS: u32 = 9;
+pub const WORKER_CONNECTIONS: u32 = 10;
 
 /// The fewest connections a node keeps for requests (and the store's group-commit writers).
 pub const REQUEST_CONNECTIONS_MIN: u32 = 4;

@@ -411,3 +411,57 @@ async fn a_billing_user_cannot_reach_the_users_form_and_the_owner_changes_roles_
         json!({"roles": ["billing", "technical"], "status": "active"})
     );
 }
+
+#[tokio::test]
+async fn a_disable_the_directory_decided_before_a_crash_reaches_the_users_stream() {
+    // Arrange: the directory's decision written and the process stopped before the user's own
+    // stream followed, as a crash between the use case's two writes leaves it.
+    use domain::access::{ClientRole, DirectoryCommand, Member, UserDirectory};
+    use domain::ids::UserId;
+    let scene = Scene::new().await;
+    let token = scene.token(&scene.billing).await;
+    let before = scene.with(&token, Method::GET, "/v1/auth/me", None).await;
+    let member = |role: ClientRole| Member {
+        roles: [role].into_iter().collect(),
+        enabled: true,
+    };
+    let billing_id: UserId = scene.billing_id.parse().unwrap();
+    let users = [
+        (scene.owner_id.parse().unwrap(), member(ClientRole::Owner)),
+        (billing_id, member(ClientRole::Billing)),
+    ]
+    .into_iter()
+    .collect();
+    let store = &scene.server.running.as_ref().unwrap().state.store;
+    store
+        .execute::<UserDirectory>(
+            &scene.client,
+            DirectoryCommand::DisableUser {
+                user_id: billing_id,
+                users,
+            },
+            &eventstore::metadata::CommandContext::new(eventstore::metadata::Actor::System(
+                "a change that crashed".to_owned(),
+            )),
+            &[],
+        )
+        .await
+        .unwrap();
+
+    // Act: the node's process managers run on.
+    let status = scene.roles(&scene.billing).await;
+    let after = scene.with(&token, Method::GET, "/v1/auth/me", None).await;
+    let login = scene
+        .server
+        .post(
+            "/v1/auth/login",
+            json!({"email": scene.billing, "password": PASSWORD}),
+        )
+        .await;
+
+    // Assert
+    assert_eq!(before.status, StatusCode::OK, "{before:?}");
+    assert_eq!(status["status"], "disabled", "{status}");
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED, "{after:?}");
+    assert_eq!(login.status, StatusCode::UNAUTHORIZED, "{login:?}");
+}

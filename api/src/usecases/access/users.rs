@@ -149,7 +149,7 @@ const USERS_PAGE: i64 = 500;
 /// users as their own streams say now, whether the change may be made (it refuses a user that
 /// is not the client's, and the change that would leave the client without an enabled owner);
 /// then the user's own stream, which authentication reads, follows. A repeat changes nothing;
-/// a repeat after a crash between the two writes completes the second.
+/// after a crash between the two writes, `process::user_directory` completes the second.
 pub async fn change_client_user(
     core: &Core,
     context: &CommandContext,

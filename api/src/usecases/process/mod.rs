@@ -12,6 +12,7 @@ pub mod merging;
 pub mod payments;
 pub mod prepayment;
 pub mod settlement;
+pub mod user_directory;
 
 use std::sync::Arc;
 
@@ -38,6 +39,7 @@ pub fn all_stopping_on(
         Arc::new(invoicing::Invoicing::new(Arc::clone(&store))),
         Arc::new(prepayment::Prepayments::new(Arc::clone(&store)).stopping_on(stop.clone())),
         Arc::new(domain_contacts::Releases::new(Arc::clone(&store))),
+        Arc::new(user_directory::DirectoryFollower::new(Arc::clone(&store))),
         Arc::new(merging::Merging::new(store).stopping_on(stop)),
         // The notifier's outbox: like a process manager, never rebuilt (its rows are the
         // record of what was sent).
