@@ -501,3 +501,81 @@ fn the_check_finds_english_runs_and_words() {
         vec!["E-mail (or", "admin"]
     );
 }
+
+#[tokio::test]
+async fn a_refused_staff_form_says_the_problem_in_russian_and_in_english_the_apis_words() {
+    // Arrange: a client, and the administrator's session in each language.
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let client = server.client(&provider, "Ada Lovelace").await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let cookie = session(&server, &http).await;
+    let path = format!("/dashboard/clients/{client}");
+    server.settled().await;
+    let head = eventstore::log::head_position(&server.db.pool)
+        .await
+        .unwrap();
+
+    // Act: a payment of a negative amount posted from the client page, in English and Russian.
+    let mut refusals = Vec::new();
+    for lang in ["en", "ru"] {
+        let cookies = format!("{cookie}; billing_lang={lang}");
+        let page = http
+            .get(format!("{}{path}", server.url))
+            .header("cookie", &cookies)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let refused = http
+            .post(format!("{}{path}/payments", server.url))
+            .header("cookie", &cookies)
+            .form(&[
+                (
+                    "csrf",
+                    crate::panel::hidden(&page, "id=\"payment\"", "csrf"),
+                ),
+                ("key", crate::panel::hidden(&page, "id=\"payment\"", "key")),
+                ("amount", "-5.00".to_owned()),
+                ("currency", "EUR".to_owned()),
+                ("method", "bank_transfer".to_owned()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let status = refused.status();
+        let body = refused.text().await.unwrap();
+        let error = body
+            .split("id=\"form-error\"")
+            .nth(1)
+            .and_then(|rest| rest.split("</p>").next())
+            .unwrap_or_else(|| panic!("{lang}: no form error in {body}"))
+            .to_owned();
+        refusals.push((status, error));
+    }
+    let written = eventstore::log::head_position(&server.db.pool)
+        .await
+        .unwrap()
+        - head;
+
+    // Assert: refused in both, nothing written; Russian words it, English quotes the API.
+    for (status, _) in &refusals {
+        assert!(status.is_client_error(), "{refusals:?}");
+    }
+    let (english, russian) = (&refusals[0].1, &refusals[1].1);
+    assert!(
+        english.contains("amount must be greater than zero") && english.contains("(not_positive)"),
+        "{english}"
+    );
+    assert!(!english.contains("больше нуля"), "{english}");
+    assert!(
+        russian.contains("Сумма должна быть больше нуля.") && russian.contains("(not_positive)"),
+        "{russian}"
+    );
+    assert_eq!(written, 0, "nothing written");
+}

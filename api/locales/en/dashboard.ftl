@@ -530,3 +530,36 @@ aggregate-ticket-category = Ticket category
 client-domain-contacts = Domain contacts
 client-no-domain-contacts = No domain contacts.
 client-phone = Phone
+
+# Problems on the staff panel's forms (FormError::said): English quotes the API's own detail,
+# which names ids and fields; other languages word the problem (the code is shown beside it).
+staff-problem-amount-not-positive = { $detail }
+staff-problem-not-positive = { $detail }
+staff-problem-client-deleted = { $detail }
+staff-problem-client-inactive = { $detail }
+staff-problem-client-merged = { $detail }
+staff-problem-credit-exceeds-charge = { $detail }
+staff-problem-currency-mismatch = { $detail }
+staff-problem-insufficient-funds = { $detail }
+staff-problem-invalid-amount = { $detail }
+staff-problem-invalid-email = { $detail }
+staff-problem-invalid-form = { $detail }
+staff-problem-invalid-method = { $detail }
+staff-problem-invalid-name = { $detail }
+staff-problem-invalid-reason = { $detail }
+staff-problem-negative-credit-limit = { $detail }
+staff-problem-operation-in-progress = { $detail }
+staff-problem-period-not-offered = { $detail }
+staff-problem-refund-exceeds-payment = { $detail }
+staff-problem-refund-exceeds-unallocated = { $detail }
+staff-problem-service-closed = { $detail }
+staff-problem-service-not-active = { $detail }
+staff-problem-source-of-another-provider = { $detail }
+staff-problem-staff-login-needed = { $detail }
+staff-problem-target-in-sources = { $detail }
+staff-problem-tariff-archived = { $detail }
+staff-problem-tariff-not-found = { $detail }
+staff-problem-ticket-closed = { $detail }
+staff-problem-too-precise = { $detail }
+staff-problem-unknown-currency = { $detail }
+staff-problem-zero-adjustment = { $detail }

@@ -533,3 +533,36 @@ aggregate-ticket-category = Категория тикетов
 client-domain-contacts = Контакты доменов
 client-no-domain-contacts = Контактов доменов нет.
 client-phone = Телефон
+
+# Problems on the staff panel's forms (FormError::said): English quotes the API's own detail,
+# which names ids and fields; other languages word the problem (the code is shown beside it).
+staff-problem-amount-not-positive = Сумма должна быть больше нуля.
+staff-problem-not-positive = Сумма должна быть больше нуля.
+staff-problem-client-deleted = Клиент удалён.
+staff-problem-client-inactive = Клиент неактивен: новые заказы и платежи не принимаются.
+staff-problem-client-merged = Клиент объединён с другим клиентом.
+staff-problem-credit-exceeds-charge = Возврат за услугу больше, чем было списано.
+staff-problem-currency-mismatch = Валюта не совпадает с валютой лицевого счёта.
+staff-problem-insufficient-funds = Баланса и кредитного лимита клиента не хватает.
+staff-problem-invalid-amount = Укажите сумму числом, например 100.00.
+staff-problem-invalid-email = Адрес электронной почты указан неверно.
+staff-problem-invalid-form = Форма устарела: обновите страницу и отправьте её снова.
+staff-problem-invalid-method = Такого способа оплаты нет.
+staff-problem-invalid-name = Имя указано неверно.
+staff-problem-invalid-reason = Укажите причину.
+staff-problem-negative-credit-limit = Кредитный лимит не может быть отрицательным.
+staff-problem-operation-in-progress = С услугой уже выполняется операция; повторите, когда она завершится.
+staff-problem-period-not-offered = Тариф не продаётся на этот период.
+staff-problem-refund-exceeds-payment = Возврат больше суммы платежа.
+staff-problem-refund-exceeds-unallocated = Возврат больше, чем осталось от платежа на счёте.
+staff-problem-service-closed = Услуга закрыта.
+staff-problem-service-not-active = Услуга не активна.
+staff-problem-source-of-another-provider = Клиент относится к другому провайдеру.
+staff-problem-staff-login-needed = Действовать от имени клиента может только сотрудник, вошедший под своим логином.
+staff-problem-target-in-sources = Нельзя объединить клиента с самим собой.
+staff-problem-tariff-archived = Тариф больше не продаётся.
+staff-problem-tariff-not-found = Такого тарифа нет.
+staff-problem-ticket-closed = Тикет закрыт: откройте его снова, чтобы ответить.
+staff-problem-too-precise = В сумме больше знаков после запятой, чем допускает валюта.
+staff-problem-unknown-currency = Такая валюта неизвестна.
+staff-problem-zero-adjustment = Корректировка на ноль ничего не меняет.

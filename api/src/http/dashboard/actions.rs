@@ -95,7 +95,7 @@ pub(super) async fn register_client(
         .into_response(),
         Err(error) if error.status().is_server_error() => failed(error),
         Err(error) => {
-            let refused = FormError::of("register", &error);
+            let refused = FormError::said(session.lang, "register", &error);
             clients_page(&state, &session, ListParams::default(), Some(refused)).await
         }
     }
@@ -352,7 +352,7 @@ pub(super) async fn finish(
                 state,
                 session,
                 client_id,
-                Some(FormError::of(form, &error)),
+                Some(FormError::said(session.lang, form, &error)),
                 None,
             )
             .await

@@ -212,7 +212,7 @@ pub(super) async fn act_as(
         }
         Err(error) if error.status().is_server_error() => failed(error),
         Err(error) => {
-            let refused = Some(FormError::of("act-as", &error));
+            let refused = Some(FormError::said(session.lang, "act-as", &error));
             client_page(&state, &session, client_id, refused, None).await
         }
     }
@@ -420,7 +420,7 @@ pub(super) async fn merge(
                     &state,
                     &session,
                     String::new(),
-                    Some(FormError::of("merge", &error)),
+                    Some(FormError::said(session.lang, "merge", &error)),
                 )
                 .await
         }
@@ -510,7 +510,7 @@ pub(super) async fn transfer(
                     &state,
                     &session,
                     String::new(),
-                    Some(FormError::of("transfer", &error)),
+                    Some(FormError::said(session.lang, "transfer", &error)),
                 )
                 .await
         }

@@ -56,7 +56,7 @@ pub(super) async fn send_from_invoice(
                 &session,
                 &row,
                 None,
-                Some(FormError::of("send", &error)),
+                Some(FormError::said(session.lang, "send", &error)),
             )
             .await
         }
@@ -78,7 +78,7 @@ pub(super) async fn send_from_client(
         Ok(position) => sent(client_id, position),
         Err(error) if error.status().is_server_error() => failed(error),
         Err(error) => {
-            let refused = Some(FormError::of("send", &error));
+            let refused = Some(FormError::said(session.lang, "send", &error));
             client_page(&state, &session, client_id, refused, None).await
         }
     }

@@ -218,7 +218,7 @@ pub(super) async fn retry(
         Err(error) if error.status().is_server_error() => failed(error),
         Err(error) => {
             let params = OperationsParams::default();
-            let refused = Some(FormError::of("retry", &error));
+            let refused = Some(FormError::said(session.lang, "retry", &error));
             page(&state, &session, &params, None, refused, None).await
         }
     }
@@ -247,7 +247,7 @@ pub(super) async fn run_billing_day(
         Ok(report) => page(&state, &session, &params, Some(report), None, None).await,
         Err(error) if error.status().is_server_error() => failed(error),
         Err(error) => {
-            let refused = Some(FormError::of("billing", &error));
+            let refused = Some(FormError::said(session.lang, "billing", &error));
             page(&state, &session, &params, None, refused, None).await
         }
     }

@@ -260,7 +260,14 @@ async fn back(
         .into_response(),
         Err(error) if error.status().is_server_error() => failed(error),
         Err(error) => {
-            ticket_page(state, session, id, Some(FormError::of(done, &error)), None).await
+            ticket_page(
+                state,
+                session,
+                id,
+                Some(FormError::said(session.lang, done, &error)),
+                None,
+            )
+            .await
         }
     }
 }

@@ -12,6 +12,7 @@ use eventstore::metadata::CommandContext;
 
 use crate::http::error::ApiError;
 use crate::http::extract::Command;
+use crate::http::i18n::Lang;
 
 /// The fields every form carries, and the rest as typed.
 #[derive(Deserialize)]
@@ -85,7 +86,7 @@ pub struct FormError {
 }
 
 impl FormError {
-    /// The error of `form` for the API's problem `error`.
+    /// The error of `form` for the API's problem `error`, its detail as the API words it.
     pub fn of(form: &'static str, error: &ApiError) -> Self {
         Self {
             form,
@@ -93,5 +94,18 @@ impl FormError {
             code: error.code().to_owned(),
             status: error.status(),
         }
+    }
+
+    /// The error of `form` for `error` as the staff panel says it in `lang`: the catalogue's
+    /// `staff-problem-<code>` (English quotes the API's own detail, `{ $detail }`, which names
+    /// ids and fields; another language words the problem itself), else the API's detail. The
+    /// code is shown beside it either way.
+    pub fn said(lang: Lang, form: &'static str, error: &ApiError) -> Self {
+        let mut said = Self::of(form, error);
+        let key = format!("staff-problem-{}", error.code().replace('_', "-"));
+        if lang.has(&key) {
+            said.detail = lang.t_with(&key, &[("detail", error.detail().to_owned().into())]);
+        }
+        said
     }
 }
