@@ -377,29 +377,7 @@ pub async fn list(
     after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> Result<Vec<PaymentRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {PAYMENT_COLUMNS} FROM payments
-          WHERE ($1::uuid IS NULL OR client_id = $1)
-            AND ($2::text IS NULL OR status = $2)
-            AND ($3::text IS NULL OR method = $3)
-            AND ($4::uuid IS NULL OR company_id = $4)
-            AND ($5::timestamptz IS NULL OR created_at >= $5)
-            AND ($6::timestamptz IS NULL OR created_at < $6)
-            AND ($7::timestamptz IS NULL OR (created_at, payment_id) > ($7, $8))
-          ORDER BY created_at, payment_id
-          LIMIT $9"
-    ))
-    .bind(filter.client_id)
-    .bind(&filter.status)
-    .bind(&filter.method)
-    .bind(filter.company_id)
-    .bind(filter.from)
-    .bind(filter.to)
-    .bind(after.map(|(at, _)| at))
-    .bind(after.map(|(_, id)| id))
-    .bind(limit)
-    .fetch_all(pool)
-    .await
+    page(pool, filter, after, false, limit).await
 }
 
 /// Payments matching `filter` before the keyset cursor `before` (creation time, id), newest
@@ -410,6 +388,23 @@ pub async fn list_newest(
     before: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> Result<Vec<PaymentRow>, sqlx::Error> {
+    page(pool, filter, before, true, limit).await
+}
+
+/// One keyset page of payments matching `filter`, past `cursor` in the page's order: oldest
+/// first, or newest first.
+async fn page(
+    pool: &sqlx::PgPool,
+    filter: &PaymentFilter,
+    cursor: Option<(DateTime<Utc>, Uuid)>,
+    newest_first: bool,
+    limit: i64,
+) -> Result<Vec<PaymentRow>, sqlx::Error> {
+    let (past, order) = if newest_first {
+        ("<", "created_at DESC, payment_id DESC")
+    } else {
+        (">", "created_at, payment_id")
+    };
     sqlx::query_as(&format!(
         "SELECT {PAYMENT_COLUMNS} FROM payments
           WHERE ($1::uuid IS NULL OR client_id = $1)
@@ -418,8 +413,8 @@ pub async fn list_newest(
             AND ($4::uuid IS NULL OR company_id = $4)
             AND ($5::timestamptz IS NULL OR created_at >= $5)
             AND ($6::timestamptz IS NULL OR created_at < $6)
-            AND ($7::timestamptz IS NULL OR (created_at, payment_id) < ($7, $8))
-          ORDER BY created_at DESC, payment_id DESC
+            AND ($7::timestamptz IS NULL OR (created_at, payment_id) {past} ($7, $8))
+          ORDER BY {order}
           LIMIT $9"
     ))
     .bind(filter.client_id)
@@ -428,8 +423,8 @@ pub async fn list_newest(
     .bind(filter.company_id)
     .bind(filter.from)
     .bind(filter.to)
-    .bind(before.map(|(at, _)| at))
-    .bind(before.map(|(_, id)| id))
+    .bind(cursor.map(|(at, _)| at))
+    .bind(cursor.map(|(_, id)| id))
     .bind(limit)
     .fetch_all(pool)
     .await
