@@ -213,6 +213,7 @@ impl TestServer {
                 listen: "127.0.0.1:0".parse().expect("address"),
                 admin_token: ADMIN_TOKEN.to_owned(),
                 run_projections: true,
+                projection_groups: Default::default(),
                 query_wait: Duration::from_secs(10),
                 mailer,
                 sign_in,
@@ -353,7 +354,7 @@ pub async fn answer(response: reqwest::Response) -> Answer {
 }
 
 /// Every read-model table with the column that orders it, for comparing read models whole.
-pub const READ_MODELS: [(&str, &str); 43] = [
+pub const READ_MODELS: [(&str, &str); 45] = [
     ("providers", "id"),
     ("clients", "id"),
     ("balances", "account_id"),
@@ -409,6 +410,8 @@ pub const READ_MODELS: [(&str, &str); 43] = [
     ("announcements", "announcement_id"),
     ("message_templates", "kind, language"),
     ("notice_settings", "client_id"),
+    ("contract_templates", "template_id"),
+    ("contracts", "contract_id"),
 ];
 
 /// A hash of a table's whole content in a stable order, to compare read models.

@@ -63,9 +63,24 @@ ensure_poppler() {
     apt-get install -y -qq poppler-utils >/dev/null
 }
 
+ensure_haproxy() {
+    # The multi-node test puts Debian's HAProxy in front of three nodes.
+    if command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ]; then
+        return
+    fi
+    log "installing haproxy from Debian's packages"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq haproxy >/dev/null
+}
+
+# The free disk space, so that a failure of the linker on a full disk reads as what it is.
+log "disk: $(df -h . | tail -n 1 | awk '{print $4 " free of " $2}')"
+
 ensure_postgres
 ensure_chromium
 ensure_poppler
+ensure_haproxy
 
 log "cargo fmt --check"
 cargo fmt --all --check

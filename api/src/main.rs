@@ -3,7 +3,7 @@
 //! command in its own module of `api::cli`.
 
 use api::cli::args::{Cli, Command};
-use api::cli::{audit, bench, demo, migrate, projections, run_billing, serve};
+use api::cli::{audit, bench, demo, import, migrate, projections, restore, run_billing, serve};
 use api::telemetry;
 use clap::Parser;
 
@@ -26,5 +26,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Bench(args) => bench::command(&cli, args).await,
         Command::Audit { command } => audit::command(&cli, command).await,
         Command::Demo(args) => demo::command(&cli, args).await,
+        Command::Restore(args) => restore::command(&cli, args).await,
+        Command::Import(args) => import::command(&cli, args).await,
     }
 }

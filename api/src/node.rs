@@ -9,12 +9,15 @@ use std::time::Duration;
 use eventstore::EventStore;
 use eventstore::clock::Clock;
 use eventstore::metadata::Actor;
-use projections::{Progress, WorkerConfig};
+use projections::engine::{Assignment, AssignmentError, Group};
+use projections::{Progress, Projection, WorkerConfig};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+pub mod replicas;
 
 use crate::http::app::router;
 use crate::http::auth::throttle::{SignInConfig, Throttle};
@@ -35,6 +38,10 @@ pub struct ServerConfig {
     /// Whether this process runs projection workers (any number of nodes may; one works at a time
     /// per projection).
     pub run_projections: bool,
+    /// Which projections are in which group, and which groups this node runs
+    /// (`BILLING_PROJECTION_GROUPS`, `BILLING_RUN_GROUPS`, ADR 35); by default one group with
+    /// every projection, run.
+    pub projection_groups: Assignment,
     /// How long a query waits for `min_position`.
     pub query_wait: Duration,
     /// Where the notifier sends e-mail (it runs with the projection workers).
@@ -47,22 +54,58 @@ pub struct ServerConfig {
     pub public_url: Option<String>,
 }
 
-/// Connections of the projection workers' own pool: two for the read models' group worker (a
+/// Connections of the projection workers' own pool with the default assignment (one group):
+/// two for the read models' group worker (a
 /// step applies them in two transactions at once; between steps it counts the backlogs on one),
-/// one for each of the seven process managers (settlement, payments, invoicing, prepayment
-/// invoices, merges, domain contacts and user directories; each holds its connection for a
-/// whole batch) and one for LISTEN. More
+/// one for each of the nine process managers (settlement, payments, invoicing, prepayment
+/// invoices, merges, domain contacts, user directories, affiliate commissions and price
+/// changes; each holds its connection for a whole batch) and one for LISTEN. More
 /// workers than that share them: a worker waits for a connection, and retries if it waits too
 /// long; while the group catches up a backlog it applies three read models at once, so a process
 /// manager may wait for a connection then.
-pub const WORKER_CONNECTIONS: u32 = 10;
+/// With other groups, see [`worker_connections`].
+pub const WORKER_CONNECTIONS: u32 = 12;
+
+/// Connections of the workers' pool of a node that runs `groups`: what each group's workers hold
+/// at once ([`Group::connections`]: two per group worker of read models, one per process
+/// manager), and one for LISTEN; none when it runs no worker.
+pub fn worker_connections(groups: &[Group]) -> u32 {
+    let held: u32 = groups.iter().map(Group::connections).sum();
+    if held == 0 { 0 } else { held + 1 }
+}
+
+/// Every projection worker a node may run: the read models, then the process managers (and the
+/// outboxes), in the order the engine starts them. The process managers are built over a store
+/// whose pool never connects (building them does no IO): this list is for reading the names and
+/// the kinds, to check and size an assignment before the database is opened.
+pub fn worker_roster() -> Vec<Arc<dyn Projection>> {
+    let idle = PgPoolOptions::new()
+        .max_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .connect_lazy_with(sqlx::postgres::PgConnectOptions::new());
+    let store = Arc::new(EventStore::new(
+        idle,
+        Arc::new(eventstore::clock::SystemClock),
+    ));
+    projections::all()
+        .into_iter()
+        .chain(crate::usecases::process::all(store))
+        .collect()
+}
+
+/// The groups a node configured with `assignment` runs, or why the assignment is refused.
+pub fn planned_groups(assignment: &Assignment) -> Result<Vec<Group>, AssignmentError> {
+    assignment.select(worker_roster())
+}
 
 /// The fewest connections a node keeps for requests (and the store's group-commit writers).
 pub const REQUEST_CONNECTIONS_MIN: u32 = 4;
 
 /// How one node shares its database connections (`BILLING_DB_CONNECTIONS`, the most it ever
-/// opens): the projection workers' pool takes [`WORKER_CONNECTIONS`] when this node runs them,
-/// requests get the rest.
+/// opens): the projection workers' pool takes what the groups this node runs need
+/// ([`worker_connections`]; [`WORKER_CONNECTIONS`] with the default assignment), requests get the
+/// rest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConnectionBudget {
     /// The most connections this node opens.
@@ -74,14 +117,9 @@ pub struct ConnectionBudget {
 }
 
 impl ConnectionBudget {
-    /// Splits `total` between requests and (if `run_projections`) the workers; refuses a total
+    /// Splits `total` between requests and the workers' `workers` connections; refuses a total
     /// that leaves requests fewer than [`REQUEST_CONNECTIONS_MIN`].
-    pub fn split(total: u32, run_projections: bool) -> Result<ConnectionBudget, String> {
-        let workers = if run_projections {
-            WORKER_CONNECTIONS
-        } else {
-            0
-        };
+    pub fn split(total: u32, workers: u32) -> Result<ConnectionBudget, String> {
         let requests = total.saturating_sub(workers);
         if requests < REQUEST_CONNECTIONS_MIN {
             return Err(format!(
@@ -98,11 +136,52 @@ impl ConnectionBudget {
     }
 }
 
+/// Refuses a node whose connections PostgreSQL cannot hold at all: `max_connections` less the
+/// slots it keeps for superusers must be at least `total` (this node's whole share). Other
+/// clients are not counted against it (they come and go), but a warning says when the slots free
+/// right now are fewer than the node may open.
+pub async fn check_connection_room(pool: &PgPool, total: u32) -> Result<(), String> {
+    let (max, reserved, used): (i32, i32, i64) = sqlx::query_as(
+        "SELECT current_setting('max_connections')::int,
+                current_setting('superuser_reserved_connections')::int,
+                (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')",
+    )
+    .fetch_one(pool)
+    .await
+    .map_err(|error| format!("cannot read PostgreSQL's max_connections: {error}"))?;
+    let room = i64::from(max) - i64::from(reserved);
+    if i64::from(total) > room {
+        return Err(format!(
+            "this node may open {total} database connections (BILLING_DB_CONNECTIONS, with the \
+             projection workers' share unless BILLING_NO_PROJECTIONS), but \
+             PostgreSQL's max_connections={max} leaves {room} (less {reserved} reserved for \
+             superusers): raise max_connections or lower BILLING_DB_CONNECTIONS"
+        ));
+    }
+    // This node's own first connection is among those used.
+    let free = room - used + 1;
+    if i64::from(total) > free {
+        tracing::warn!(
+            total,
+            free,
+            max_connections = max,
+            "PostgreSQL has {free} connection slots free now, fewer than the {total} this node may \
+             open: requests may wait for connections"
+        );
+    }
+    Ok(())
+}
+
 /// The projection workers' own pool of [`WORKER_CONNECTIONS`] over the same database as `pool`,
 /// so that requests never wait for a worker's connection nor workers for a request's.
 pub fn workers_pool(pool: &PgPool) -> PgPool {
+    workers_pool_of(pool, WORKER_CONNECTIONS)
+}
+
+/// The projection workers' own pool of `size` connections (see [`worker_connections`]).
+pub fn workers_pool_of(pool: &PgPool, size: u32) -> PgPool {
     PgPoolOptions::new()
-        .max_connections(WORKER_CONNECTIONS)
+        .max_connections(size.max(1))
         .acquire_timeout(Duration::from_secs(5))
         .connect_lazy_with(
             (*pool.connect_options())
@@ -140,6 +219,8 @@ pub struct Running {
     stop: watch::Sender<bool>,
     http: JoinHandle<()>,
     workers: Option<JoinHandle<()>>,
+    /// The replicas' lag monitor (ends at once without replicas).
+    monitor: JoinHandle<()>,
 }
 
 /// Starts the HTTP server and, if configured, the projection workers. The schema must be migrated.
@@ -148,6 +229,22 @@ pub async fn start(
     clock: Arc<dyn Clock>,
     config: ServerConfig,
 ) -> std::io::Result<Running> {
+    start_with_reads(
+        crate::usecases::reads::Reads::primary_only(pool),
+        clock,
+        config,
+    )
+    .await
+}
+
+/// Like [`start`], with queries reading the replicas of `reads` (see [`replicas`]); commands,
+/// projection workers and process managers use its primary.
+pub async fn start_with_reads(
+    reads: crate::usecases::reads::Reads,
+    clock: Arc<dyn Clock>,
+    config: ServerConfig,
+) -> std::io::Result<Running> {
+    let pool = reads.primary().clone();
     let progress = Progress::default();
     let mut tokens = Tokens::default();
     tokens.add(&config.admin_token, Actor::Staff("admin".to_owned()));
@@ -155,7 +252,7 @@ pub async fn start(
     let state = AppState::new(Inner {
         core: crate::usecases::Core {
             store: Arc::clone(&store),
-            pool: pool.clone(),
+            pool: reads.clone(),
             progress: progress.clone(),
             query_wait: config.query_wait,
         },
@@ -167,9 +264,8 @@ pub async fn start(
         public_url: config.public_url.clone(),
     });
     let (stop, stopped) = watch::channel(false);
-    let workers = config.run_projections.then(|| {
-        // Workers get their own small pool: a burst of requests cannot starve the read models,
-        // and a long rebuild batch cannot take the connections requests need.
+    // The groups this node runs (ADR 35); none without workers.
+    let groups = if config.run_projections {
         // The process managers get the stop signal too: one waiting for a read model (whose
         // worker stops with them) gives up at once instead of waiting out its timeout.
         let workers: Vec<_> = projections::all()
@@ -179,21 +275,29 @@ pub async fn start(
                 stopped.clone(),
             ))
             .collect();
-        // A worker holds its connection for a whole batch (a process manager while it runs
-        // commands): the read models share one worker, whose step takes two, each process
-        // manager has its own, and LISTEN takes one (WORKER_CONNECTIONS).
-        let needed = workers.iter().filter(|worker| worker.runs_alone()).count() + 3;
-        if needed > usize::try_from(WORKER_CONNECTIONS).unwrap_or(usize::MAX) {
-            tracing::warn!(
-                needed,
-                pool = WORKER_CONNECTIONS,
-                "more projection workers than worker connections: some wait for others"
-            );
-        }
-        let worker_pool = workers_pool(&pool);
-        let engine = projections::engine::run_until_stopped(
+        config
+            .projection_groups
+            .select(workers)
+            .map_err(|refused| std::io::Error::new(std::io::ErrorKind::InvalidInput, refused))?
+    } else {
+        Vec::new()
+    };
+    let size = worker_connections(&groups);
+    let workers = (size > 0).then(|| {
+        // Workers get their own small pool: a burst of requests cannot starve the read models,
+        // and a long rebuild batch cannot take the connections requests need. A worker holds its
+        // connection for a whole batch (a process manager while it runs commands): each group's
+        // read models share one worker, whose step takes two, each process manager has its own,
+        // and LISTEN takes one (worker_connections).
+        tracing::info!(
+            groups = %groups.iter().map(|group| group.name.as_str()).collect::<Vec<_>>().join(","),
+            connections = size,
+            "projection groups this node runs (BILLING_RUN_GROUPS)"
+        );
+        let worker_pool = workers_pool_of(&pool, size);
+        let engine = projections::engine::run_groups_until_stopped(
             worker_pool,
-            workers,
+            groups,
             WorkerConfig::default(),
             progress,
             stopped.clone(),
@@ -202,13 +306,18 @@ pub async fn start(
         // one to the workers' (each test server and node stays within its connection budget).
         let sender =
             projections::notify::run_sender(pool.clone(), config.mailer.clone(), stopped.clone());
+        let modules = crate::usecases::process::modules::run_sender(pool.clone(), stopped.clone());
         tokio::spawn(async move {
-            tokio::join!(engine, sender);
+            tokio::join!(engine, sender, modules);
         })
     });
+    let monitor = tokio::spawn(reads.clone().monitor(stopped.clone()));
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
-    let app = router(state.clone());
+    let app = router(state.clone()).layer(axum::middleware::from_fn_with_state(
+        reads,
+        replicas::route_reads,
+    ));
     let (stop_http, http_stopped) = watch::channel(false);
     let http = tokio::spawn(serve(listener, app, http_stopped));
     tracing::info!(%addr, "billing API listening");
@@ -223,6 +332,7 @@ pub async fn start(
         stop,
         http,
         workers,
+        monitor,
     })
 }
 
@@ -251,6 +361,7 @@ impl Running {
             workers.abort();
             let _ = workers.await;
         }
+        let _ = self.monitor.await;
         tracing::info!("billing API stopped");
     }
 }

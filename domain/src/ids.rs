@@ -288,6 +288,18 @@ impl PromoCodeId {
     }
 }
 
+uuid_id!(
+    /// Identifies a domain a client ordered through a registrar; chosen by the caller (or the
+    /// server), so that a retried order names the same domain.
+    DomainId
+);
+
+uuid_id!(
+    /// Identifies the prices of one top-level domain at one provider in one currency; derived
+    /// with [`TldId::of`](crate::tld::Tld) from what it names.
+    TldId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -488,5 +500,89 @@ impl UserId {
             &ACCESS_NAMESPACE,
             format!("user/{}", login.as_str()).as_bytes(),
         ))
+    }
+}
+
+uuid_id!(
+    /// Identifies a provider's affiliate program; chosen by the caller.
+    AffiliateProgramId
+);
+uuid_id!(
+    /// Identifies a client's membership of an affiliate program; derived from both (see
+    /// [`AffiliateId::of`]).
+    AffiliateId
+);
+uuid_id!(
+    /// Identifies a payout of affiliate commission; chosen by the caller so that a retry pays
+    /// nothing twice.
+    PayoutId
+);
+
+/// The UUID v5 namespace of affiliate ids. It must never change: stored ids were derived from it.
+const AFFILIATE_NAMESPACE: Uuid = Uuid::from_u128(0x7d2e_44a1_9b3c_4f60_8e15_c2a9_6f0b_d418);
+
+impl AffiliateId {
+    /// The id of `client`'s membership of `program`: a client joins a program once, and every
+    /// layer finds the membership without a lookup.
+    pub fn of(program: AffiliateProgramId, client: ClientId) -> AffiliateId {
+        let name = format!("affiliate/{program}/{client}");
+        AffiliateId(Uuid::new_v5(&AFFILIATE_NAMESPACE, name.as_bytes()))
+    }
+}
+
+uuid_id!(
+    /// Identifies the agreement (offer) of one tariff or one item type of a provider; derived
+    /// from what it covers (see [`AgreementId::of_tariff`] and [`AgreementId::of_item_type`]).
+    AgreementId
+);
+
+/// The UUID v5 namespace of agreement ids. It must never change: stored ids were derived from it.
+const AGREEMENT_NAMESPACE: Uuid = Uuid::from_u128(0x4c19_7e2a_b8d3_4a51_9f06_e3b2_7a1d_c845);
+
+impl AgreementId {
+    /// The agreement of a tariff: one per tariff, found by every layer without a lookup.
+    pub fn of_tariff(tariff: TariffId) -> AgreementId {
+        let name = format!("agreement/tariff/{tariff}");
+        AgreementId(Uuid::new_v5(&AGREEMENT_NAMESPACE, name.as_bytes()))
+    }
+
+    /// The agreement of `provider`'s services of the item type `code`.
+    pub fn of_item_type(provider: ProviderId, code: &str) -> AgreementId {
+        let name = format!("agreement/item_type/{provider}/{code}");
+        AgreementId(Uuid::new_v5(&AGREEMENT_NAMESPACE, name.as_bytes()))
+    }
+}
+
+uuid_id!(
+    /// Identifies a provisioning or payment module registered with the billing core (issue 20.5).
+    ModuleId
+);
+
+uuid_id!(
+    /// Identifies a contract between a provider's company and a client (issue 20.2); chosen by
+    /// the caller, so that a retried creation names the same contract and its number.
+    ContractId
+);
+uuid_id!(
+    /// Identifies a contract template of a company: the versioned text contracts are made from.
+    ContractTemplateId
+);
+uuid_id!(
+    /// Identifies the numbering book of a company's contracts of one year; see
+    /// [`ContractBookId::of`].
+    ContractBookId
+);
+
+/// The UUID v5 namespace of contract book ids. It must never change: stored ids were derived
+/// from it.
+const CONTRACT_NAMESPACE: Uuid = Uuid::from_u128(0x2b6f_90d4_5e1a_4c87_a3f2_1d8e_c06b_9a57);
+
+impl ContractBookId {
+    /// The book that numbers `company`'s contracts dated in `year`: a UUID v5 over
+    /// `"contract-book/{company}/{year}"`, so every node finds the same book without a lookup and
+    /// two nodes can never number from two books.
+    pub fn of(company: CompanyId, year: i32) -> ContractBookId {
+        let name = format!("contract-book/{company}/{year}");
+        ContractBookId(Uuid::new_v5(&CONTRACT_NAMESPACE, name.as_bytes()))
     }
 }

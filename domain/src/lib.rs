@@ -12,15 +12,24 @@
 
 pub mod access;
 pub mod account;
+pub mod affiliate;
+pub mod agreement;
 pub mod client;
 pub mod company;
 pub mod contact;
+pub mod contract;
 pub mod decimal;
 pub mod desk;
+pub mod discount;
+pub mod domains;
 pub mod group;
+pub mod hourly;
 pub mod ids;
+pub mod import;
 pub mod invoice;
+pub mod item_type;
 pub mod merge;
+pub mod module;
 pub mod money;
 pub mod notice;
 pub mod payer;
@@ -34,5 +43,7 @@ pub mod service;
 pub mod tariff;
 pub mod tax;
 pub mod ticket;
+pub mod tld;
+pub mod usage;
 
 mod text;

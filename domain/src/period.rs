@@ -10,28 +10,40 @@ use std::str::FromStr;
 use chrono::{Datelike, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-/// How long one paid period of a service lasts. Serialized as ISO 8601 durations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum BillingPeriod {
+/// How long one paid period of a service lasts: one day, or a whole number of calendar months
+/// from 1 to [`BillingPeriod::MONTHS_MAX`] (ten years). Serialized as an ISO 8601 duration.
+///
+/// The canonical spelling is `P1D` for a day and `P<n>M` for `n` months, with no leading zero:
+/// a year is `P12M`, a two-year domain `P24M`, a ten-year one `P120M`. Equivalent spellings
+/// (`P1Y`, `P2Y`, `P30D`, `P012M`) are rejected, so one period has one name in events, read
+/// models and reports. The five periods of the first releases keep their names as constants
+/// (`BillingPeriod::Month`, …) and their stored spellings decode as before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BillingPeriod {
+    /// Calendar months in the period; 0 stands for one day.
+    months: u16,
+}
+
+#[expect(
+    non_upper_case_globals,
+    reason = "the constants keep the names of the enum variants they replaced, used across the code"
+)]
+impl BillingPeriod {
     /// One day (`P1D`).
-    #[serde(rename = "P1D")]
-    Day,
+    pub const Day: BillingPeriod = BillingPeriod { months: 0 };
     /// One calendar month (`P1M`).
-    #[serde(rename = "P1M")]
-    Month,
+    pub const Month: BillingPeriod = BillingPeriod { months: 1 };
     /// Three calendar months (`P3M`).
-    #[serde(rename = "P3M")]
-    Quarter,
+    pub const Quarter: BillingPeriod = BillingPeriod { months: 3 };
     /// Six calendar months (`P6M`).
-    #[serde(rename = "P6M")]
-    HalfYear,
+    pub const HalfYear: BillingPeriod = BillingPeriod { months: 6 };
     /// Twelve calendar months (`P12M`).
-    #[serde(rename = "P12M")]
-    Year,
+    pub const Year: BillingPeriod = BillingPeriod { months: 12 };
 }
 
 impl BillingPeriod {
-    /// Every period, shortest first.
+    /// The named periods of the first releases, shortest first. Any other number of months up
+    /// to [`BillingPeriod::MONTHS_MAX`] is a period too ([`BillingPeriod::of_months`]).
     pub const ALL: [BillingPeriod; 5] = [
         BillingPeriod::Day,
         BillingPeriod::Month,
@@ -40,42 +52,57 @@ impl BillingPeriod {
         BillingPeriod::Year,
     ];
 
-    /// Parses exactly `"P1D"`, `"P1M"`, `"P3M"`, `"P6M"` or `"P12M"`.
+    /// The longest period: ten years, the longest a domain registry sells.
+    pub const MONTHS_MAX: u16 = 120;
+
+    /// A period of `months` calendar months (1 to [`BillingPeriod::MONTHS_MAX`]); `None` outside.
+    pub fn of_months(months: u16) -> Option<BillingPeriod> {
+        (1..=BillingPeriod::MONTHS_MAX)
+            .contains(&months)
+            .then_some(BillingPeriod { months })
+    }
+
+    /// A period of `years` years, that is `12 × years` months; `None` beyond ten years.
+    pub fn of_years(years: u16) -> Option<BillingPeriod> {
+        years.checked_mul(12).and_then(BillingPeriod::of_months)
+    }
+
+    /// Parses exactly the canonical spelling: `"P1D"`, or `"P<n>M"` with `n` from 1 to 120
+    /// written without a leading zero (`"P1M"`, `"P3M"`, `"P12M"`, `"P36M"`).
     ///
     /// Equivalent spellings such as `"P1Y"` or `"P30D"` are rejected on purpose: one canonical
     /// spelling per period keeps stored events and reports free of duplicates.
     pub fn parse(text: &str) -> Result<BillingPeriod, PeriodError> {
-        BillingPeriod::ALL
-            .into_iter()
-            .find(|period| period.as_str() == text)
-            .ok_or_else(|| PeriodError(text.to_string()))
-    }
-
-    /// The ISO 8601 duration, such as `"P1M"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BillingPeriod::Day => "P1D",
-            BillingPeriod::Month => "P1M",
-            BillingPeriod::Quarter => "P3M",
-            BillingPeriod::HalfYear => "P6M",
-            BillingPeriod::Year => "P12M",
+        let refused = || PeriodError(text.to_string());
+        if text == "P1D" {
+            return Ok(BillingPeriod::Day);
         }
+        let digits = text
+            .strip_prefix('P')
+            .and_then(|rest| rest.strip_suffix('M'))
+            .ok_or_else(refused)?;
+        if digits.is_empty()
+            || digits.starts_with('0')
+            || !digits.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(refused());
+        }
+        digits
+            .parse::<u16>()
+            .ok()
+            .and_then(BillingPeriod::of_months)
+            .ok_or_else(refused)
     }
 
     /// The number of calendar months in the period; zero for `Day`.
-    fn months(self) -> u32 {
-        match self {
-            BillingPeriod::Day => 0,
-            BillingPeriod::Month => 1,
-            BillingPeriod::Quarter => 3,
-            BillingPeriod::HalfYear => 6,
-            BillingPeriod::Year => 12,
-        }
+    pub fn months(self) -> u32 {
+        u32::from(self.months)
     }
 
     /// The end (exclusive) of the period that starts on `start`. Months are calendar months that
     /// keep to `anchor_day` (the day of month of the first period's start): a monthly service
     /// started on Jan 31 runs to Feb 28 (29), then to Mar 31, then to Apr 30: it never drifts.
+    /// A period of several years from Feb 29 ends on Feb 28 unless it ends in a leap year.
     /// Day adds one day. None only on calendar overflow.
     ///
     /// The end falls on `anchor_day` of the target month, or on its last day when the month is
@@ -94,6 +121,32 @@ impl BillingPeriod {
     }
 }
 
+impl Serialize for BillingPeriod {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for BillingPeriod {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        BillingPeriod::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl BillingPeriod {
+    /// The start of the period that ends (exclusive) on `end`: one period earlier, on `end`'s
+    /// day of month or the last day of a shorter month. What an import takes as the current
+    /// period of a service whose other system knew only its next due date. None only on
+    /// calendar overflow.
+    pub fn start_of(self, end: NaiveDate) -> Option<NaiveDate> {
+        if self == BillingPeriod::Day {
+            return end.pred_opt();
+        }
+        end.checked_sub_months(Months::new(self.months()))
+    }
+}
+
 /// The number of days in the month of `first_of_month`, which must be the 1st.
 fn last_day_of_month(first_of_month: NaiveDate) -> Option<u32> {
     let first_of_next = first_of_month.checked_add_months(Months::new(1))?;
@@ -102,7 +155,11 @@ fn last_day_of_month(first_of_month: NaiveDate) -> Option<u32> {
 
 impl fmt::Display for BillingPeriod {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        if self.months == 0 {
+            f.write_str("P1D")
+        } else {
+            write!(f, "P{}M", self.months)
+        }
     }
 }
 
@@ -116,7 +173,9 @@ impl FromStr for BillingPeriod {
 
 /// The text, as given, is not one of the billing periods.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown billing period {0:?}: use P1D, P1M, P3M, P6M or P12M")]
+#[error(
+    "unknown billing period {0:?}: use P1D or P<n>M with n months from 1 to 120 (P12M a year, P36M three years)"
+)]
 pub struct PeriodError(pub String);
 
 impl PeriodError {
@@ -250,15 +309,29 @@ mod tests {
     #[test]
     fn periods_parse_from_and_print_as_their_iso_durations() {
         for period in BillingPeriod::ALL {
-            assert_eq!(BillingPeriod::parse(period.as_str()), Ok(period));
+            assert_eq!(BillingPeriod::parse(&period.to_string()), Ok(period));
             assert_eq!(period.to_string().parse::<BillingPeriod>(), Ok(period));
         }
-        assert_eq!(BillingPeriod::Year.as_str(), "P12M");
+        assert_eq!(BillingPeriod::Year.to_string(), "P12M");
     }
 
     #[test]
     fn other_duration_spellings_are_rejected() {
-        for text in ["P1Y", "P30D", "p1m", "", " P1M", "P2M"] {
+        for text in [
+            "P1Y",
+            "P30D",
+            "p1m",
+            "",
+            " P1M",
+            "P0M",
+            "P012M",
+            "P121M",
+            "P2Y",
+            "P+3M",
+            "PM",
+            "P1DM",
+            "P99999999999M",
+        ] {
             assert_eq!(
                 BillingPeriod::parse(text),
                 Err(PeriodError(text.to_string()))
@@ -266,7 +339,7 @@ mod tests {
         }
         assert_eq!(
             PeriodError("P1Y".to_string()).to_string(),
-            r#"unknown billing period "P1Y": use P1D, P1M, P3M, P6M or P12M"#
+            r#"unknown billing period "P1Y": use P1D or P<n>M with n months from 1 to 120 (P12M a year, P36M three years)"#
         );
     }
 
@@ -281,6 +354,66 @@ mod tests {
             BillingPeriod::Year
         );
         assert!(serde_json::from_str::<BillingPeriod>(r#""Year""#).is_err());
+    }
+
+    #[test]
+    fn any_number_of_months_up_to_ten_years_is_a_period_with_one_spelling() {
+        for months in 1..=120u16 {
+            let period = BillingPeriod::of_months(months).unwrap();
+            assert_eq!(period.to_string(), format!("P{months}M"));
+            assert_eq!(BillingPeriod::parse(&period.to_string()), Ok(period));
+            let json = serde_json::to_string(&period).unwrap();
+            assert_eq!(
+                serde_json::from_str::<BillingPeriod>(&json).unwrap(),
+                period
+            );
+        }
+        assert_eq!(BillingPeriod::of_months(0), None);
+        assert_eq!(BillingPeriod::of_months(121), None);
+        assert_eq!(BillingPeriod::of_months(12), Some(BillingPeriod::Year));
+        assert_eq!(
+            BillingPeriod::of_years(3),
+            BillingPeriod::parse("P36M").ok()
+        );
+        assert_eq!(BillingPeriod::of_years(11), None);
+    }
+
+    #[test]
+    fn a_three_year_period_from_february_29_keeps_its_anchor_day() {
+        let three_years = BillingPeriod::of_years(3).unwrap();
+        assert_eq!(
+            ends(three_years, "2024-02-29", 3),
+            ["2027-02-28", "2030-02-28", "2033-02-28"]
+        );
+        let four_years = BillingPeriod::of_years(4).unwrap();
+        assert_eq!(
+            ends(four_years, "2024-02-29", 2),
+            ["2028-02-29", "2032-02-29"]
+        );
+    }
+
+    #[test]
+    fn multi_year_periods_last_their_calendar_days() {
+        let start = date("2025-03-15");
+        for (years, days) in [(2, 730), (3, 1096), (5, 1826), (10, 3652)] {
+            let period = BillingPeriod::of_years(years).unwrap();
+            let end = period.end_of(start, 15).unwrap();
+            assert_eq!(days_between(start, end), days, "{period}");
+        }
+    }
+
+    #[test]
+    fn periods_order_by_length() {
+        let mut periods = [
+            BillingPeriod::of_years(2).unwrap(),
+            BillingPeriod::Year,
+            BillingPeriod::Day,
+            BillingPeriod::of_months(2).unwrap(),
+            BillingPeriod::Month,
+        ];
+        periods.sort();
+        let names: Vec<String> = periods.iter().map(ToString::to_string).collect();
+        assert_eq!(names, ["P1D", "P1M", "P2M", "P12M", "P24M"]);
     }
 
     #[test]

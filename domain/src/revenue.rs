@@ -163,6 +163,24 @@ mod tests {
     }
 
     #[test]
+    fn a_three_year_charge_is_recognised_over_its_1096_days_to_the_cent() {
+        // A three-year domain (P36M) of 100.00 from 2026-03-15: 2028 is a leap year.
+        let recognition = Recognition::new(
+            eur("100.00"),
+            date("2026-03-15"),
+            date("2029-03-15"),
+            date("2026-03-15"),
+        );
+        let shares = recognition.daily().unwrap();
+
+        assert_eq!(recognition.days(), 1096);
+        assert_eq!(shares.len(), 1096);
+        assert_eq!(sum(&shares, "2026-03-15", "2029-03-15"), eur("100.00"));
+        // The first year's 365 days: 100.00 × 365 ÷ 1096 = 33.302… → 33.30.
+        assert_eq!(sum(&shares, "2026-03-15", "2027-03-15"), eur("33.30"));
+    }
+
+    #[test]
     fn awkward_amounts_and_periods_still_add_up_exactly() {
         for (amount, start, end) in [
             ("0.01", "2026-01-01", "2026-12-31"),

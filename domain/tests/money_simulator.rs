@@ -801,6 +801,7 @@ impl World {
                 let ordered = self.service(
                     service_id,
                     ServiceCommand::OrderService {
+                        trial: None,
                         service_id,
                         client_id: client(index),
                         provider_id: provider(),
@@ -810,6 +811,8 @@ impl World {
                         ordered_on: today,
                         discount: promo(kind),
                         domain: None,
+                        required_agreement: None,
+                        accepted_agreement: None,
                     },
                 );
                 if ordered.is_some() {
@@ -978,8 +981,10 @@ impl World {
                     self.service(
                         service_id,
                         ServiceCommand::RunBillingDay {
+                            promised_until: None,
                             on: as_of,
                             operation_id,
+                            policy: None,
                         },
                     );
                 }
@@ -996,6 +1001,7 @@ impl World {
                 let ordered = self.service(
                     service_id,
                     ServiceCommand::OrderService {
+                        trial: None,
                         service_id,
                         client_id: client(index),
                         provider_id: provider(),
@@ -1005,6 +1011,8 @@ impl World {
                         ordered_on: today,
                         discount: None,
                         domain: None,
+                        required_agreement: None,
+                        accepted_agreement: None,
                     },
                 );
                 if ordered.is_none() {
@@ -1223,8 +1231,11 @@ fn method() -> PaymentMethod {
 /// `balance_after`).
 fn effect(event: &AccountEvent) -> Option<Money> {
     match event {
-        AccountEvent::AccountOpened { .. } | AccountEvent::CreditLimitSet { .. } => None,
+        AccountEvent::AccountOpened { .. }
+        | AccountEvent::CreditLimitSet { .. }
+        | AccountEvent::PaymentPromised { .. } => None,
         AccountEvent::PaymentPosted { amount, .. }
+        | AccountEvent::BalanceImported { amount, .. }
         | AccountEvent::BalanceAdjusted { amount, .. }
         | AccountEvent::ExpenseCorrected { amount, .. }
         | AccountEvent::BalanceTransferredIn { amount, .. } => Some(*amount),
@@ -1238,8 +1249,11 @@ fn effect(event: &AccountEvent) -> Option<Money> {
 
 fn balance_after(event: &AccountEvent) -> Option<Money> {
     match event {
-        AccountEvent::AccountOpened { .. } | AccountEvent::CreditLimitSet { .. } => None,
+        AccountEvent::AccountOpened { .. }
+        | AccountEvent::CreditLimitSet { .. }
+        | AccountEvent::PaymentPromised { .. } => None,
         AccountEvent::PaymentPosted { balance_after, .. }
+        | AccountEvent::BalanceImported { balance_after, .. }
         | AccountEvent::BalanceAdjusted { balance_after, .. }
         | AccountEvent::ExpenseCharged { balance_after, .. }
         | AccountEvent::ExpenseCredited { balance_after, .. }

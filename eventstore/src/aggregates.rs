@@ -6,11 +6,13 @@ use domain::access::{
     StaffMember, TokenCommand, UserCommand, UserDirectory,
 };
 use domain::account::{Account, AccountCommand};
+use domain::agreement::{Agreement, AgreementCommand};
 use domain::client::{Client, ClientCommand};
 use domain::company::{Company, CompanyCommand};
 use domain::contact::{ContactCommand, DomainContact};
 use domain::group::{ClientGroup, ClientGroupCommand};
 use domain::invoice::{Invoice, InvoiceBook, InvoiceBookCommand, InvoiceCommand};
+use domain::item_type::{ItemTypeCommand, ItemTypeDefinition};
 use domain::merge::{Merge, MergeCommand};
 use domain::payer::{Payer, PayerCommand};
 use domain::payment::{Payment, PaymentCommand};
@@ -39,6 +41,8 @@ impl StoredAggregate for Account {
 }
 
 impl StoredAggregate for Tariff {
+    // The metered parameters are absent from older states, which their default (none) reads:
+    // old snapshots stay valid.
     const STATE_VERSION: i32 = 1;
 }
 
@@ -53,10 +57,14 @@ impl NamedCommand for TariffCommand {
     fn name(&self) -> &'static str {
         match self {
             Self::CreateTariff { .. } => "CreateTariff",
+            Self::ImportTariff { .. } => "ImportTariff",
             Self::SetPrice { .. } => "SetPrice",
+            Self::ChangePrice { .. } => "ChangePrice",
             Self::SetSetupFee { .. } => "SetSetupFee",
+            Self::SetTrial { .. } => "SetTrial",
             Self::AddAddon { .. } => "AddAddon",
             Self::ArchiveTariff => "ArchiveTariff",
+            Self::SetMeteredParameters { .. } => "SetMeteredParameters",
         }
     }
 }
@@ -65,18 +73,21 @@ impl NamedCommand for ServiceCommand {
     fn name(&self) -> &'static str {
         match self {
             Self::OrderService { .. } => "OrderService",
+            Self::ImportService { .. } => "ImportService",
             Self::RecordCharge { .. } => "RecordCharge",
             Self::CompleteOperation { .. } => "CompleteOperation",
             Self::FailOperation { .. } => "FailOperation",
             Self::RetryOperation { .. } => "RetryOperation",
             Self::SuspendService { .. } => "SuspendService",
             Self::ResumeService { .. } => "ResumeService",
+            Self::ResumeOnPromise { .. } => "ResumeOnPromise",
             Self::CloseService { .. } => "CloseService",
             Self::ChangeTariff { .. } => "ChangeTariff",
             Self::RunBillingDay { .. } => "RunBillingDay",
             Self::TransferService { .. } => "TransferService",
             Self::SetAutoProlong { .. } => "SetAutoProlong",
             Self::SetDomainContacts { .. } => "SetDomainContacts",
+            Self::SchedulePriceChange { .. } => "SchedulePriceChange",
         }
     }
 }
@@ -85,6 +96,8 @@ impl NamedCommand for ProviderCommand {
     fn name(&self) -> &'static str {
         match self {
             Self::CreateProvider { .. } => "CreateProvider",
+            Self::ImportProvider { .. } => "ImportProvider",
+            Self::AdvanceClock { .. } => "AdvanceClock",
         }
     }
 }
@@ -93,12 +106,15 @@ impl NamedCommand for ClientCommand {
     fn name(&self) -> &'static str {
         match self {
             Self::RegisterClient { .. } => "RegisterClient",
+            Self::ImportClient { .. } => "ImportClient",
             Self::UpdateClient { .. } => "UpdateClient",
             Self::SetBillingDetails { .. } => "SetBillingDetails",
             Self::SetClientStatus { .. } => "SetClientStatus",
             Self::SetClientGroups { .. } => "SetClientGroups",
+            Self::SetPersonalDiscount { .. } => "SetPersonalDiscount",
             Self::MarkMerged { .. } => "MarkMerged",
             Self::DeleteClient { .. } => "DeleteClient",
+            Self::ClaimTrial { .. } => "ClaimTrial",
         }
     }
 }
@@ -110,12 +126,14 @@ impl NamedCommand for AccountCommand {
             Self::AdjustBalance { .. } => "AdjustBalance",
             Self::ChargeExpense { .. } => "ChargeExpense",
             Self::ReplaceCharge { .. } => "ReplaceCharge",
+            Self::ImportBalance { .. } => "ImportBalance",
             Self::SetCreditLimit { .. } => "SetCreditLimit",
             Self::RefundPayment { .. } => "RefundPayment",
             Self::ReversePayment { .. } => "ReversePayment",
             Self::CorrectExpense { .. } => "CorrectExpense",
             Self::TransferBalanceOut { .. } => "TransferBalanceOut",
             Self::TransferBalanceIn { .. } => "TransferBalanceIn",
+            Self::PromisePayment { .. } => "PromisePayment",
         }
     }
 }
@@ -161,6 +179,18 @@ impl StoredAggregate for ClientGroup {
     const STATE_VERSION: i32 = 1;
 }
 
+impl StoredAggregate for ItemTypeDefinition {
+    const STATE_VERSION: i32 = 1;
+}
+
+impl NamedCommand for ItemTypeCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::DefineItemType { .. } => "DefineItemType",
+        }
+    }
+}
+
 impl StoredAggregate for Merge {
     const STATE_VERSION: i32 = 1;
 }
@@ -169,6 +199,7 @@ impl NamedCommand for PayerCommand {
     fn name(&self) -> &'static str {
         match self {
             Self::CreatePayer { .. } => "CreatePayer",
+            Self::ImportPayer { .. } => "ImportPayer",
             Self::UpdatePayer { .. } => "UpdatePayer",
             Self::TransferPayer { .. } => "TransferPayer",
         }
@@ -179,6 +210,7 @@ impl NamedCommand for ClientGroupCommand {
     fn name(&self) -> &'static str {
         match self {
             Self::CreateClientGroup { .. } => "CreateClientGroup",
+            Self::SetGroupDiscount { .. } => "SetGroupDiscount",
         }
     }
 }
@@ -204,6 +236,7 @@ impl NamedCommand for CompanyCommand {
     fn name(&self) -> &'static str {
         match self {
             Self::CreateCompany { .. } => "CreateCompany",
+            Self::ImportCompany { .. } => "ImportCompany",
             Self::SetTaxRules { .. } => "SetTaxRules",
             Self::ConfigurePaymentMethod { .. } => "ConfigurePaymentMethod",
             Self::SetDocumentTemplate { .. } => "SetDocumentTemplate",
@@ -217,9 +250,11 @@ impl NamedCommand for InvoiceCommand {
             Self::DraftInvoice { .. } => "DraftInvoice",
             Self::AssignNumber { .. } => "AssignNumber",
             Self::MarkPaid { .. } => "MarkPaid",
+            Self::PayInvoice { .. } => "PayInvoice",
             Self::RecordCreditNote { .. } => "RecordCreditNote",
             Self::CancelInvoice { .. } => "CancelInvoice",
             Self::RequestSend { .. } => "RequestSend",
+            Self::ImportInvoice { .. } => "ImportInvoice",
         }
     }
 }
@@ -239,6 +274,8 @@ impl NamedCommand for PaymentCommand {
             Self::StartPayment { .. } => "StartPayment",
             Self::ConfirmPayment { .. } => "ConfirmPayment",
             Self::CancelPayment { .. } => "CancelPayment",
+            Self::SettleByGateway { .. } => "SettleByGateway",
+            Self::FailByGateway { .. } => "FailByGateway",
             Self::RecordRefund { .. } => "RecordRefund",
             Self::MarkFraud { .. } => "MarkFraud",
         }
@@ -334,6 +371,7 @@ impl NamedCommand for UserCommand {
     fn name(&self) -> &'static str {
         match self {
             Self::CreateClientUser { .. } => "CreateClientUser",
+            Self::ImportClientUser { .. } => "ImportClientUser",
             Self::SetRoles { .. } => "SetRoles",
             Self::DisableClientUser => "DisableClientUser",
             Self::EnableClientUser => "EnableClientUser",
@@ -442,6 +480,159 @@ impl NamedCommand for domain::notice::NoticeSettingsCommand {
     fn name(&self) -> &'static str {
         match self {
             Self::SetNoticeSettings { .. } => "SetNoticeSettings",
+        }
+    }
+}
+
+impl StoredAggregate for domain::affiliate::AffiliateProgram {
+    const STATE_VERSION: i32 = 1;
+}
+
+impl StoredAggregate for domain::affiliate::Affiliate {
+    const STATE_VERSION: i32 = 1;
+}
+
+impl StoredAggregate for domain::affiliate::Referral {
+    const STATE_VERSION: i32 = 1;
+}
+
+impl NamedCommand for domain::affiliate::ProgramCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::CreateProgram { .. } => "CreateAffiliateProgram",
+            Self::CloseProgram => "CloseAffiliateProgram",
+        }
+    }
+}
+
+impl NamedCommand for domain::affiliate::AffiliateCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::JoinProgram { .. } => "JoinAffiliateProgram",
+            Self::AddLink { .. } => "AddReferralLink",
+            Self::AccrueCommission { .. } => "AccrueCommission",
+            Self::PayOut { .. } => "PayOutCommission",
+        }
+    }
+}
+
+impl NamedCommand for domain::affiliate::ReferralCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::ReferClient { .. } => "ReferClient",
+        }
+    }
+}
+
+impl StoredAggregate for Agreement {
+    const STATE_VERSION: i32 = 1;
+}
+
+impl NamedCommand for AgreementCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::PublishAgreement { .. } => "PublishAgreement",
+        }
+    }
+}
+
+impl StoredAggregate for domain::usage::ServiceUsage {
+    const STATE_VERSION: i32 = 1;
+}
+
+impl NamedCommand for domain::usage::UsageCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::ChargeUsage { .. } => "ChargeUsage",
+        }
+    }
+}
+
+// Provisioning and payment modules (issue 20.5, ADR 25).
+
+impl StoredAggregate for domain::module::Module {
+    const STATE_VERSION: i32 = 1;
+}
+
+impl NamedCommand for domain::module::ModuleCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::RegisterModule { .. } => "RegisterModule",
+        }
+    }
+
+    fn credential(&self) -> Option<Credential> {
+        self.secret_hex().map(|secret| Credential {
+            kind: Credential::MODULE_HMAC,
+            secret: secret.to_owned(),
+        })
+    }
+}
+
+impl StoredAggregate for domain::tld::Tld {
+    const STATE_VERSION: i32 = 1;
+}
+
+impl NamedCommand for domain::tld::TldCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::SetTldPrices { .. } => "SetTldPrices",
+        }
+    }
+}
+
+impl StoredAggregate for domain::domains::Domain {
+    const STATE_VERSION: i32 = 1;
+}
+
+impl NamedCommand for domain::domains::DomainCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::OrderDomain { .. } => "OrderDomain",
+            Self::RenewDomain { .. } => "RenewDomain",
+            Self::RecordRegistrarAnswer { .. } => "RecordRegistrarAnswer",
+            Self::ExpireDomain { .. } => "ExpireDomain",
+            Self::NoticeExpiry { .. } => "NoticeExpiry",
+        }
+    }
+}
+
+// Contracts between a provider's company and a client (issue 20.2, ADR 31).
+
+impl StoredAggregate for domain::contract::ContractTemplate {
+    const STATE_VERSION: i32 = 1;
+}
+
+impl NamedCommand for domain::contract::ContractTemplateCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::PublishContractTemplate { .. } => "PublishContractTemplate",
+        }
+    }
+}
+
+impl StoredAggregate for domain::contract::ContractBook {
+    const STATE_VERSION: i32 = 1;
+}
+
+impl NamedCommand for domain::contract::ContractBookCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::NumberContract { .. } => "NumberContract",
+        }
+    }
+}
+
+impl StoredAggregate for domain::contract::Contract {
+    const STATE_VERSION: i32 = 1;
+}
+
+impl NamedCommand for domain::contract::ContractCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::DraftContract { .. } => "DraftContract",
+            Self::SignContract { .. } => "SignContract",
+            Self::TerminateContract { .. } => "TerminateContract",
         }
     }
 }

@@ -21,8 +21,8 @@ mod store;
 pub use error::{CommandError, StoreError};
 pub use group::wake_projections;
 pub use store::{
-    BatchCommand, Batched, CommandKey, Committed, Credential, EventStore, Loaded, NamedCommand,
-    StoreConfig, StoredAggregate,
+    BatchCommand, Batched, CommandKey, Committed, Created, Credential, EventStore, Loaded,
+    NamedCommand, StoreConfig, StoredAggregate,
 };
 
 /// The schema migrations in `migrations/`, embedded at build time.

@@ -225,6 +225,49 @@ fn write_sorted(value: &serde_json::Value, out: &mut String) {
     }
 }
 
+/// An event from outside the database (an auditor's export being restored), its payload and
+/// metadata as exported: the stored texts, byte for byte.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportedEvent {
+    /// The global position.
+    pub position: i64,
+    /// The writing transaction.
+    pub tx_id: i64,
+    /// `Client`, `Account`, ...
+    pub aggregate_type: String,
+    /// The aggregate's id.
+    pub aggregate_id: String,
+    /// The event's number within its aggregate.
+    pub sequence: i64,
+    /// The stored name.
+    pub event_type: String,
+    /// The payload's shape version.
+    pub event_version: String,
+    /// The payload text.
+    pub payload: String,
+    /// The metadata text.
+    pub metadata: String,
+    /// When the database that wrote it recorded it.
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl From<ExportedEvent> for StoredEvent {
+    fn from(event: ExportedEvent) -> StoredEvent {
+        from_row_as_stored((
+            event.position,
+            event.tx_id,
+            event.aggregate_type,
+            event.aggregate_id,
+            event.sequence,
+            event.event_type,
+            event.event_version,
+            event.payload,
+            event.metadata,
+            event.recorded_at,
+        ))
+    }
+}
+
 /// A row as read, with the secrets of old event versions removed from its payload.
 fn from_row(row: EventRow) -> StoredEvent {
     let event = from_row_as_stored(row);
@@ -317,11 +360,28 @@ async fn read_rows_after<'e>(
     Ok(rows)
 }
 
-/// The highest global position written so far (0 for an empty log), committed or not yet visible.
-pub async fn head_position<'e>(executor: impl PgExecutor<'e>) -> Result<i64, sqlx::Error> {
-    let head: Option<i64> = sqlx::query_scalar("SELECT max(global_position) FROM events")
+/// The highest global position given out so far (0 for an empty log), committed or not yet
+/// visible: a position past it was never given out. To wait for everything written, use
+/// [`head_position`].
+pub async fn highest_position<'e>(executor: impl PgExecutor<'e>) -> Result<i64, sqlx::Error> {
+    let highest: Option<i64> = sqlx::query_scalar("SELECT max(global_position) FROM events")
         .fetch_one(executor)
         .await?;
+    Ok(highest.unwrap_or(0))
+}
+
+/// The position of the last visible event in the safe order (0 for an empty log): what a reader
+/// waits for to have seen everything committed so far.
+///
+/// Not `max(global_position)`: two transactions writing at once interleave their positions
+/// while the safe order is by transaction, so the highest position may sit in the earlier
+/// transaction, and a wait for it would return before the later transaction was applied.
+pub async fn head_position<'e>(executor: impl PgExecutor<'e>) -> Result<i64, sqlx::Error> {
+    let head: Option<i64> = sqlx::query_scalar(
+        "SELECT global_position FROM events ORDER BY tx_id DESC, global_position DESC LIMIT 1",
+    )
+    .fetch_optional(executor)
+    .await?;
     Ok(head.unwrap_or(0))
 }
 

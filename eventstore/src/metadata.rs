@@ -69,6 +69,9 @@ pub struct CommandContext {
     pub request_id: Option<String>,
     /// The caller's Idempotency-Key or command id, where one was given.
     pub idempotency_key: Option<String>,
+    /// The business time of the command when it is not the real time: a sandbox provider's
+    /// clock (ADR 20). Its events' `occurred_at` is this time, and `recorded_at` the real one.
+    pub business_time: Option<DateTime<Utc>>,
 }
 
 impl CommandContext {
@@ -79,6 +82,15 @@ impl CommandContext {
             on_behalf_of: None,
             request_id: None,
             idempotency_key: None,
+            business_time: None,
+        }
+    }
+
+    /// This context dated `business_time` (a sandbox provider's clock), or as it is for `None`.
+    pub fn dated(&self, business_time: Option<DateTime<Utc>>) -> Self {
+        Self {
+            business_time,
+            ..self.clone()
         }
     }
 }
@@ -88,8 +100,13 @@ impl CommandContext {
 pub struct EventMetadata {
     /// A UUID v7 naming this one event.
     pub event_id: Uuid,
-    /// When the command ran, from the injected clock.
+    /// When the command ran in business time: the injected clock's time, or a sandbox
+    /// provider's clock for its events (ADR 20).
     pub occurred_at: DateTime<Utc>,
+    /// The real time (the injected clock) at which an event dated by a sandbox provider's clock
+    /// was recorded; absent when `occurred_at` is the real time, as in every live event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_at: Option<DateTime<Utc>>,
     /// `staff:<id>`, `user:<id>`, `service:<id>` or `system:<job>`.
     pub actor: String,
     /// The client a staff member acted for.

@@ -26,8 +26,10 @@ use crate::group::{Append, Appended, EventRow, GroupCommit, SnapshotRow};
 use crate::metadata::{CommandContext, EventMetadata};
 
 mod batch;
+mod fresh;
 
 pub use batch::{BatchCommand, Batched};
+pub use fresh::Created;
 
 /// An aggregate the store can keep: no services (the domain decides synchronously from the
 /// command alone) and a versioned state shape for snapshots.
@@ -65,6 +67,9 @@ impl Credential {
     pub const PASSWORD: &'static str = "password";
     /// The SHA-256 of a token's secret, hex-encoded.
     pub const TOKEN_SHA256: &'static str = "token_sha256";
+    /// A module's HMAC-SHA-256 key, hex-encoded (ADR 25): read to sign requests to the module
+    /// and to check its callbacks.
+    pub const MODULE_HMAC: &'static str = "module_hmac";
 }
 
 impl std::fmt::Debug for Credential {
@@ -631,7 +636,8 @@ impl EventStore {
     }
 
     /// The secret kept for the aggregate `id` (its latest password hash or token digest), if it
-    /// has one. Only authentication calls this; nothing else reads `credentials`.
+    /// has one. Only authentication and the module protocol (signing and checking, ADR 25) call
+    /// this; nothing else reads `credentials`.
     pub async fn credential<A: StoredAggregate>(
         &self,
         id: &str,
@@ -738,7 +744,7 @@ impl EventStore {
         {
             return Ok(None);
         }
-        let occurred_at = self.clock.now();
+        let now = self.clock.now();
         let mut rows = Vec::new();
         let mut keys = Vec::new();
         // The latest secret set by a command that wrote events; the row keeps only the latest.
@@ -754,7 +760,8 @@ impl EventStore {
                     payload: serde_json::to_string(event)?,
                     metadata: serde_json::to_string(&EventMetadata {
                         event_id: Uuid::now_v7(),
-                        occurred_at,
+                        occurred_at: part.context.business_time.unwrap_or(now),
+                        recorded_at: part.context.business_time.map(|_| now),
                         actor: part.context.actor.to_string(),
                         on_behalf_of: part.context.on_behalf_of.clone(),
                         request_id: part.context.request_id.clone(),

@@ -176,6 +176,14 @@ async fn apply_user(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), Pr
             name,
             login,
             roles,
+        }
+        | UserEvent::ClientUserImported {
+            user_id,
+            client_id,
+            name,
+            login,
+            roles,
+            ..
         } => {
             sqlx::query(
                 "INSERT INTO client_users (id, client_id, name, login, roles, status, created_at,

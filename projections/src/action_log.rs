@@ -1,5 +1,7 @@
 //! Every event with who caused it: what staff and auditors read to learn what happened.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use domain::access::UserEvent;
@@ -14,6 +16,7 @@ use eventstore::metadata::EventMetadata;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::copy::CopyRows;
 use crate::{Projection, ProjectionError};
 
 /// The `action_log` table.
@@ -53,6 +56,11 @@ impl Projection for ActionLog {
 
     fn tables(&self) -> &'static [&'static str] {
         &["action_log", "action_log_subjects"]
+    }
+
+    /// Its pages filter by client and by actor; applying reads neither.
+    fn indexes_deferred(&self) -> &'static [&'static str] {
+        &["action_log_client", "action_log_actor"]
     }
 
     async fn apply_batch(
@@ -130,21 +138,44 @@ async fn flush(
     // `seq` continues from the number of events this projection has applied, which the
     // engine moves in this same transaction: rows get the same numbers whether they were
     // written live, after a crash, or by a rebuild.
-    sqlx::query(
-        "INSERT INTO action_log (seq, position, actor, event_type, client_id)
-         SELECT (SELECT events FROM projection_checkpoints WHERE name = 'action_log') + $5
-                    + u.ord,
-                u.position, u.actor, u.event_type, s.client_id
-           FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[])
-                WITH ORDINALITY AS u(position, actor, event_type, aggregate_id, ord)
-           LEFT JOIN action_log_subjects s ON s.aggregate_id = u.aggregate_id",
+    let applied: i64 =
+        sqlx::query_scalar("SELECT events FROM projection_checkpoints WHERE name = 'action_log'")
+            .fetch_one(&mut *tx)
+            .await?;
+    // Each row's client, as the subjects say now (those of this segment just written).
+    let mut named: Vec<&str> = rows.aggregate_id.iter().map(String::as_str).collect();
+    named.sort_unstable();
+    named.dedup();
+    let owners: HashMap<String, Uuid> = sqlx::query_as(
+        "SELECT aggregate_id, client_id FROM action_log_subjects WHERE aggregate_id = ANY($1)",
     )
-    .bind(&rows.position)
-    .bind(&rows.actor)
-    .bind(&rows.event_type)
-    .bind(&rows.aggregate_id)
-    .bind(written)
-    .execute(&mut *tx)
+    .bind(&named)
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .collect();
+    // One row per event, never changed: written with COPY (`crate::copy`).
+    let mut copy = CopyRows::with_capacity(rows.position.len(), 96);
+    let mut seq = applied + written;
+    for (((position, actor), event_type), aggregate_id) in rows
+        .position
+        .iter()
+        .zip(&rows.actor)
+        .zip(&rows.event_type)
+        .zip(&rows.aggregate_id)
+    {
+        seq += 1;
+        copy.plain(seq).plain(position).text(actor).text(event_type);
+        match owners.get(aggregate_id) {
+            Some(client) => copy.plain(client),
+            None => copy.null(),
+        };
+        copy.end_row();
+    }
+    copy.send(
+        &mut *tx,
+        "COPY action_log (seq, position, actor, event_type, client_id) FROM STDIN",
+    )
     .await?;
     Ok(i64::try_from(rows.position.len()).unwrap_or(i64::MAX))
 }
@@ -175,7 +206,8 @@ fn subject(event: &StoredEvent) -> Result<Option<Uuid>, ProjectionError> {
             _ => Ok(None),
         },
         "Service" if event.sequence == 1 => match event.decode()? {
-            ServiceEvent::ServiceOrdered { client_id, .. } => Ok(Some(client_id.as_uuid())),
+            ServiceEvent::ServiceOrdered { client_id, .. }
+            | ServiceEvent::ServiceImported { client_id, .. } => Ok(Some(client_id.as_uuid())),
             _ => Ok(None),
         },
         "Payment" if event.sequence == 1 => match event.decode()? {
@@ -183,7 +215,8 @@ fn subject(event: &StoredEvent) -> Result<Option<Uuid>, ProjectionError> {
             _ => Ok(None),
         },
         "Invoice" if event.sequence == 1 => match event.decode()? {
-            InvoiceEvent::InvoiceDrafted { client_id, .. } => Ok(Some(client_id.as_uuid())),
+            InvoiceEvent::InvoiceDrafted { client_id, .. }
+            | InvoiceEvent::InvoiceImported { client_id, .. } => Ok(Some(client_id.as_uuid())),
             _ => Ok(None),
         },
         "Payer" if event.sequence == 1 => match event.decode()? {
@@ -195,7 +228,8 @@ fn subject(event: &StoredEvent) -> Result<Option<Uuid>, ProjectionError> {
             _ => Ok(None),
         },
         "ClientUser" if event.sequence == 1 => match event.decode()? {
-            UserEvent::ClientUserCreated { client_id, .. } => Ok(Some(client_id.as_uuid())),
+            UserEvent::ClientUserCreated { client_id, .. }
+            | UserEvent::ClientUserImported { client_id, .. } => Ok(Some(client_id.as_uuid())),
             _ => Ok(None),
         },
         "Ticket" if event.sequence == 1 => match event.decode()? {

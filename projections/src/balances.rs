@@ -70,6 +70,12 @@ impl Projection for Balances {
                         provider_id,
                         currency,
                         ..
+                    }
+                    | ClientEvent::ClientImported {
+                        client_id,
+                        provider_id,
+                        currency,
+                        ..
                     } => Some((
                         AccountId::of(client_id, provider_id, currency),
                         client_id.as_uuid(),
@@ -93,6 +99,8 @@ impl Projection for Balances {
                         provider_id.as_uuid(),
                         currency,
                     )),
+                    // A promise moves no money.
+                    AccountEvent::PaymentPromised { .. } => None,
                     AccountEvent::CreditLimitSet { limit } => {
                         let account = Uuid::parse_str(&event.aggregate_id).map_err(|e| {
                             ProjectionError::Malformed(format!("account id: {e}")).at(event)
@@ -101,6 +109,7 @@ impl Projection for Balances {
                         None
                     }
                     AccountEvent::PaymentPosted { balance_after, .. }
+                    | AccountEvent::BalanceImported { balance_after, .. }
                     | AccountEvent::BalanceAdjusted { balance_after, .. }
                     | AccountEvent::ExpenseCharged { balance_after, .. }
                     | AccountEvent::ExpenseCredited { balance_after, .. }

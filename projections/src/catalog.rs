@@ -1,8 +1,11 @@
 //! Tariffs as the catalog lists them.
 
 use async_trait::async_trait;
-use domain::tariff::TariffEvent;
+use chrono::NaiveDate;
+use domain::money::Money;
+use domain::tariff::{PeriodPrice, TariffEvent};
 use eventstore::log::StoredEvent;
+use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use sqlx::types::Json;
 
@@ -17,8 +20,9 @@ impl Projection for Tariffs {
         crate::ReadModel::Tariffs.name()
     }
 
+    /// Version 2 lists the announced price changes (`price_changes`).
     fn version(&self) -> i32 {
-        1
+        2
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -49,6 +53,7 @@ async fn apply(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), Project
             prices,
             setup_fees,
             addons,
+            source: _,
         } => {
             sqlx::query(
                 "INSERT INTO tariffs (id, provider_id, name, item_type, status, prices, setup_fees,
@@ -67,26 +72,30 @@ async fn apply(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), Project
             .execute(tx)
             .await?;
         }
-        TariffEvent::PriceSet { price } => {
-            // Replace the entry for the same period and currency, or add it.
+        // A price change is the tariff's list price for new orders at once, and is listed.
+        TariffEvent::PriceChangeAnnounced {
+            price,
+            previous,
+            effective_on,
+            announced_on,
+        } => {
+            set_price(tx, event, &price, at).await?;
+            let change = PriceChange {
+                price,
+                previous,
+                effective_on,
+                announced_on,
+            };
             sqlx::query(
-                "UPDATE tariffs
-                    SET prices = coalesce((SELECT jsonb_agg(p) FROM jsonb_array_elements(prices) p
-                                            WHERE NOT (p->>'period' = $2
-                                                       AND p->'price'->>'currency' = $3)), '[]'::jsonb)
-                                 || jsonb_build_array($4::jsonb),
-                        updated_at = $5, position = $6
+                "UPDATE tariffs SET price_changes = price_changes || jsonb_build_array($2::jsonb)
                   WHERE id = $1::uuid",
             )
             .bind(id)
-            .bind(price.period.as_str())
-            .bind(price.price.currency().code())
-            .bind(Json(&price))
-            .bind(at)
-            .bind(event.position)
+            .bind(Json(&change))
             .execute(tx)
             .await?;
         }
+        TariffEvent::PriceSet { price } => set_price(tx, event, &price, at).await?,
         TariffEvent::SetupFeeSet { fee } => {
             sqlx::query(
                 "UPDATE tariffs
@@ -117,6 +126,18 @@ async fn apply(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), Project
             .execute(tx)
             .await?;
         }
+        TariffEvent::TrialSet { trial } => {
+            sqlx::query(
+                "UPDATE tariffs SET trial = $2, updated_at = $3, position = $4
+                  WHERE id = $1::uuid",
+            )
+            .bind(id)
+            .bind(trial.map(Json))
+            .bind(at)
+            .bind(event.position)
+            .execute(tx)
+            .await?;
+        }
         TariffEvent::TariffArchived => {
             sqlx::query(
                 "UPDATE tariffs SET status = 'archived', updated_at = $2, position = $3
@@ -128,11 +149,62 @@ async fn apply(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), Project
             .execute(tx)
             .await?;
         }
+        // The catalog lists prices; the metered parameters are read from the tariff itself.
+        TariffEvent::MeteredParametersSet { .. } => {}
     }
     Ok(())
 }
 
+/// Replaces the tariff's list price for the same period and currency, or adds it.
+async fn set_price(
+    tx: &mut PgConnection,
+    event: &StoredEvent,
+    price: &PeriodPrice,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), ProjectionError> {
+    sqlx::query(
+        "UPDATE tariffs
+            SET prices = coalesce((SELECT jsonb_agg(p) FROM jsonb_array_elements(prices) p
+                                    WHERE NOT (p->>'period' = $2
+                                               AND p->'price'->>'currency' = $3)), '[]'::jsonb)
+                         || jsonb_build_array($4::jsonb),
+                updated_at = $5, position = $6
+          WHERE id = $1::uuid",
+    )
+    .bind(&event.aggregate_id)
+    .bind(price.period.to_string())
+    .bind(price.price.currency().code())
+    .bind(Json(price))
+    .bind(at)
+    .bind(event.position)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
 // Queries: what the HTTP layer and the dashboard read.
+
+/// A price change announced for a tariff, as `tariffs.price_changes` lists it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PriceChange {
+    /// The period and its new price.
+    pub price: PeriodPrice,
+    /// The price it replaces.
+    pub previous: Money,
+    /// The first day a period of an existing service may start at the new price.
+    pub effective_on: NaiveDate,
+    /// The day it was announced.
+    pub announced_on: NaiveDate,
+}
+
+impl TariffRow {
+    /// The price changes announced for the tariff, soonest effective first.
+    pub fn price_changes(&self) -> Result<Vec<PriceChange>, serde_json::Error> {
+        let mut changes: Vec<PriceChange> = serde_json::from_value(self.price_changes.clone())?;
+        changes.sort_by_key(|c| (c.effective_on, c.announced_on));
+        Ok(changes)
+    }
+}
 
 /// A row of `tariffs`.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -153,6 +225,10 @@ pub struct TariffRow {
     pub setup_fees: serde_json::Value,
     /// Add-ons.
     pub addons: serde_json::Value,
+    /// The trial of new orders (`{"days": n}` or `{"period": "P1M"}`), if any.
+    pub trial: Option<serde_json::Value>,
+    /// The price changes announced ([`TariffRow::price_changes`]).
+    pub price_changes: serde_json::Value,
     /// When it was created.
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
@@ -160,7 +236,8 @@ pub struct TariffRow {
 /// One tariff.
 pub async fn tariff(pool: &sqlx::PgPool, id: uuid::Uuid) -> Result<Option<TariffRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, provider_id, name, item_type, status, prices, setup_fees, addons, created_at
+        "SELECT id, provider_id, name, item_type, status, prices, setup_fees, addons, trial,
+                price_changes, created_at
            FROM tariffs WHERE id = $1",
     )
     .bind(id)
@@ -177,7 +254,8 @@ pub async fn tariffs(
     limit: i64,
 ) -> Result<Vec<TariffRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, provider_id, name, item_type, status, prices, setup_fees, addons, created_at
+        "SELECT id, provider_id, name, item_type, status, prices, setup_fees, addons, trial,
+                price_changes, created_at
            FROM tariffs
           WHERE ($1::uuid IS NULL OR provider_id = $1)
             AND ($2::text IS NULL OR status = $2)

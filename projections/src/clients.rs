@@ -46,18 +46,35 @@ async fn apply_provider(tx: &mut PgConnection, event: &StoredEvent) -> Result<()
                 provider_id,
                 name,
                 currency,
+                sandbox,
+                clock,
+                source: _,
             } => {
                 sqlx::query(
-                    "INSERT INTO providers (id, name, currency, created_at, position)
-                     VALUES ($1, $2, $3, $4, $5)",
+                    "INSERT INTO providers (id, name, currency, created_at, position, sandbox,
+                                            clock)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(provider_id.as_uuid())
                 .bind(name)
                 .bind(currency.code())
                 .bind(occurred_at)
                 .bind(event.position)
+                .bind(sandbox)
+                .bind(clock)
                 .execute(tx)
                 .await?;
+            }
+            ProviderEvent::ProviderClockAdvanced { to, .. } => {
+                sqlx::query("UPDATE providers SET clock = $2, position = $3 WHERE id = $1")
+                    .bind(
+                        uuid::Uuid::parse_str(&event.aggregate_id)
+                            .map_err(|e| ProjectionError::Malformed(format!("provider id: {e}")))?,
+                    )
+                    .bind(to)
+                    .bind(event.position)
+                    .execute(tx)
+                    .await?;
             }
         }
         Ok(())
@@ -122,6 +139,35 @@ async fn apply_client(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), 
                 .bind(email.as_str())
                 .bind(kind.as_str())
                 .bind(country.as_str())
+                .bind(occurred_at)
+                .bind(event.position)
+                .execute(tx)
+                .await?;
+            }
+            ClientEvent::ClientImported {
+                client_id,
+                provider_id,
+                currency,
+                name,
+                email,
+                kind,
+                country,
+                active,
+                ..
+            } => {
+                sqlx::query(
+                    "INSERT INTO clients (id, provider_id, currency, name, email, kind, country,
+                                          status, created_at, updated_at, position)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)",
+                )
+                .bind(client_id.as_uuid())
+                .bind(provider_id.as_uuid())
+                .bind(currency.code())
+                .bind(name.as_str())
+                .bind(email.as_str())
+                .bind(kind.as_str())
+                .bind(country.as_str())
+                .bind(if active { "active" } else { "inactive" })
                 .bind(occurred_at)
                 .bind(event.position)
                 .execute(tx)
@@ -202,6 +248,19 @@ async fn apply_client(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), 
                 .execute(tx)
                 .await?;
             }
+            ClientEvent::PersonalDiscountSet { discount } => {
+                let discount = discount.as_ref().map(serde_json::to_value).transpose()?;
+                sqlx::query(
+                    "UPDATE clients SET personal_discount = $2, updated_at = $3, position = $4
+                      WHERE id = $1::uuid",
+                )
+                .bind(&event.aggregate_id)
+                .bind(discount)
+                .bind(occurred_at)
+                .bind(event.position)
+                .execute(tx)
+                .await?;
+            }
             ClientEvent::ClientMerged { into, .. } => {
                 sqlx::query(
                     "UPDATE clients SET status = 'merged', merged_into = $2, updated_at = $3,
@@ -226,6 +285,8 @@ async fn apply_client(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), 
                 .execute(tx)
                 .await?;
             }
+            // A trial claimed is the client's rule; the services read model shows the trial.
+            ClientEvent::TrialClaimed { .. } => {}
         }
         Ok(())
     }
@@ -247,6 +308,22 @@ async fn apply_group(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), P
             .bind(provider_id.as_uuid())
             .bind(name.as_str())
             .bind(occurred_at)
+            .bind(event.position)
+            .execute(tx)
+            .await?;
+        }
+        ClientGroupEvent::ClientGroupDiscountSet { item_type, percent } => {
+            // The group's discounts as the events left them: one key per item type.
+            sqlx::query(
+                "UPDATE client_groups
+                    SET discounts = CASE WHEN $2::text IS NULL THEN discounts - $3
+                                         ELSE discounts || jsonb_build_object($3, $2::text) END,
+                        position = $4
+                  WHERE group_id = $1::uuid",
+            )
+            .bind(&event.aggregate_id)
+            .bind(percent.map(|p| p.value().to_string()))
+            .bind(item_type.as_str())
             .bind(event.position)
             .execute(tx)
             .await?;
@@ -439,15 +516,40 @@ pub struct ProviderRow {
     pub currency: String,
     /// When it was created.
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Whether it is a sandbox provider, on its own clock.
+    pub sandbox: bool,
+    /// The time a sandbox provider's clock shows; `None` for a live one.
+    pub clock: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The providers, oldest first (at most 1000).
 pub async fn providers(pool: &sqlx::PgPool) -> Result<Vec<ProviderRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, name, currency, created_at FROM providers ORDER BY created_at, id LIMIT 1000",
+        "SELECT id, name, currency, created_at, sandbox, clock FROM providers
+          ORDER BY created_at, id LIMIT 1000",
     )
     .fetch_all(pool)
     .await
+}
+
+/// One provider, if the read model has it.
+pub async fn provider(
+    pool: &sqlx::PgPool,
+    id: uuid::Uuid,
+) -> Result<Option<ProviderRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, name, currency, created_at, sandbox, clock FROM providers WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// The ids of the sandbox providers: what live billing days and reports leave out.
+pub async fn sandbox_ids(pool: &sqlx::PgPool) -> Result<Vec<uuid::Uuid>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM providers WHERE sandbox")
+        .fetch_all(pool)
+        .await
 }
 
 /// A row of `clients`, with the groups the client is in (from `client_group_members`).
@@ -555,6 +657,8 @@ pub struct GroupRow {
     pub clients: i64,
     /// When it was created.
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Its discounts: `{"<item type>": "<percent>"}`.
+    pub discounts: serde_json::Value,
 }
 
 /// Up to `limit` client groups (optionally of one provider) by name, after the group `after`.
@@ -568,7 +672,7 @@ pub async fn groups(
         "SELECT g.group_id, g.provider_id, g.name,
                 (SELECT count(*) FROM client_group_members m WHERE m.group_id = g.group_id)
                     AS clients,
-                g.created_at
+                g.created_at, g.discounts
            FROM client_groups g
           WHERE ($1::uuid IS NULL OR g.provider_id = $1)
             AND ($2::uuid IS NULL OR (g.name, g.group_id) >
@@ -580,4 +684,18 @@ pub async fn groups(
     .bind(limit)
     .fetch_all(pool)
     .await
+}
+
+/// The personal discount of `client_id` as the last `PersonalDiscountSet` left it
+/// (`{"percent": "10", "item_types": [...], "until": "YYYY-MM-DD"}`), if any.
+pub async fn personal_discount(
+    pool: &sqlx::PgPool,
+    client_id: uuid::Uuid,
+) -> Result<Option<serde_json::Value>, sqlx::Error> {
+    let row: Option<(Option<serde_json::Value>,)> =
+        sqlx::query_as("SELECT personal_discount FROM clients WHERE id = $1")
+            .bind(client_id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.and_then(|(discount,)| discount))
 }

@@ -52,6 +52,7 @@ async fn apply(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), Project
             vat_number,
             address,
             numbering,
+            ..
         } => {
             let occurred_at = event.metadata()?.occurred_at;
             sqlx::query(

@@ -19,9 +19,13 @@ use tokio::sync::watch;
 
 use crate::ProjectionError;
 
+mod assignment;
+mod defer;
 mod feed;
 mod group;
 
+pub use assignment::{Assignment, AssignmentError, DEFAULT_GROUPS, Group, Groups, RunGroups};
+pub use defer::{build_deferred, deferred_count};
 pub use feed::{Fed, Feed, FeedReport, feed};
 pub use group::{GroupError, GroupStep, try_project_group};
 
@@ -47,6 +51,12 @@ pub trait Projection: Send + Sync + 'static {
     /// batch, which may take long and must not hold back the read models.
     fn runs_alone(&self) -> bool {
         false
+    }
+    /// Secondary indexes of its own tables that the read model goes without while it is built
+    /// from the start of the log, built once it has caught up (`engine::defer`): neither keys nor
+    /// unique indexes, and none that [`apply_batch`](Self::apply_batch) reads through.
+    fn indexes_deferred(&self) -> &'static [&'static str] {
+        &[]
     }
 }
 
@@ -110,8 +120,9 @@ async fn lock(tx: &mut PgConnection, name: &str, wait: bool) -> Result<bool, sql
     sqlx::query_scalar(sql).bind(name).fetch_one(tx).await
 }
 
-/// Empties the projection's tables and puts its checkpoint at the start of the log with the
-/// code's version. Runs inside the caller's transaction, which must hold the projection's lock.
+/// Empties the projection's tables, drops the secondary indexes it can build once it has caught
+/// up (`defer`), and puts its checkpoint at the start of the log with the code's version. Runs
+/// inside the caller's transaction, which must hold the projection's lock.
 async fn reset_in(tx: &mut PgConnection, projection: &dyn Projection) -> Result<(), sqlx::Error> {
     let tables = projection.tables();
     if !tables.is_empty() {
@@ -119,6 +130,7 @@ async fn reset_in(tx: &mut PgConnection, projection: &dyn Projection) -> Result<
             .execute(&mut *tx)
             .await?;
     }
+    defer::defer(tx, projection).await?;
     sqlx::query(
         "INSERT INTO projection_checkpoints (name, tx_id, position, version, events, updated_at)
          VALUES ($1, '0', 0, $2, 0, now())
@@ -244,7 +256,8 @@ pub async fn apply_read(
     Ok(true)
 }
 
-/// Runs steps until the projection is caught up; returns how many events were applied.
+/// Runs steps until the projection is caught up, then builds the indexes it went without while
+/// it was behind (if it was emptied); returns how many events were applied.
 pub async fn catch_up(
     pool: &PgPool,
     projection: &dyn Projection,
@@ -254,7 +267,10 @@ pub async fn catch_up(
     loop {
         match try_project_batch(pool, projection, batch_size).await? {
             Outcome::Processed(n) => applied += u64::try_from(n).unwrap_or(u64::MAX),
-            Outcome::CaughtUp => return Ok(applied),
+            Outcome::CaughtUp => {
+                build_deferred(pool, &[projection.name()], true).await?;
+                return Ok(applied);
+            }
             Outcome::Busy => tokio::time::sleep(Duration::from_millis(20)).await,
         }
     }
@@ -321,15 +337,33 @@ impl Progress {
     }
 }
 
-/// Runs the projections until `stop` turns true: the read models together in one group worker
-/// (one reader, and the read models dealt over two transactions applied at once, see
-/// [`try_project_group`]) and each projection
-/// that [runs alone](Projection::runs_alone) in a worker of its own. Workers wake on `LISTEN
-/// billing_events` (sent after each appending commit) and poll every `poll_interval` in case a
-/// notification is lost; any error is logged and retried with a backoff.
+/// Runs the projections until `stop` turns true as one group: the read models together in one
+/// group worker (one reader, and the read models dealt over two transactions applied at once, see
+/// [`try_project_group`]) and each projection that [runs alone](Projection::runs_alone) in a
+/// worker of its own. See [`run_groups_until_stopped`].
 pub async fn run_until_stopped(
     pool: PgPool,
     projections: Vec<Arc<dyn Projection>>,
+    config: WorkerConfig,
+    progress: Progress,
+    stop: watch::Receiver<bool>,
+) {
+    let group = Group {
+        name: "default".to_owned(),
+        members: projections,
+    };
+    run_groups_until_stopped(pool, vec![group], config, progress, stop).await;
+}
+
+/// Runs the workers of `groups` until `stop` turns true: for each group, its read models together
+/// in one group worker and each of its projections that [runs alone](Projection::runs_alone) in a
+/// worker of its own (ADR 35: which groups a node runs is configuration; the locks keep one
+/// worker per projection across nodes). Workers wake on `LISTEN billing_events` (one listener
+/// for all, sent after each appending commit) and poll every `poll_interval` in case a
+/// notification is lost; any error is logged and retried with a backoff.
+pub async fn run_groups_until_stopped(
+    pool: PgPool,
+    groups: Vec<Group>,
     config: WorkerConfig,
     progress: Progress,
     mut stop: watch::Receiver<bool>,
@@ -339,26 +373,36 @@ pub async fn run_until_stopped(
     // runtime gone), no worker goes on alone.
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(listen(pool.clone(), wake_tx, stop.clone()));
-    let (alone, together): (Vec<_>, Vec<_>) = projections
-        .into_iter()
-        .partition(|projection| projection.runs_alone());
-    tasks.spawn(group::work_group(
-        pool.clone(),
-        together,
-        config,
-        progress.clone(),
-        wake_rx.clone(),
-        stop.clone(),
-    ));
-    for projection in alone {
-        tasks.spawn(work(
-            pool.clone(),
-            projection,
-            config,
-            progress.clone(),
-            wake_rx.clone(),
-            stop.clone(),
-        ));
+    for group in groups {
+        let (alone, together): (Vec<_>, Vec<_>) = group
+            .members
+            .into_iter()
+            .partition(|projection| projection.runs_alone());
+        if !together.is_empty() {
+            tracing::info!(
+                group = %group.name,
+                read_models = together.len(),
+                "running the group's read models"
+            );
+            tasks.spawn(group::work_group(
+                pool.clone(),
+                together,
+                config,
+                progress.clone(),
+                wake_rx.clone(),
+                stop.clone(),
+            ));
+        }
+        for projection in alone {
+            tasks.spawn(work(
+                pool.clone(),
+                projection,
+                config,
+                progress.clone(),
+                wake_rx.clone(),
+                stop.clone(),
+            ));
+        }
     }
     let _ = stop.wait_for(|stopped| *stopped).await;
     while tasks.join_next().await.is_some() {}
@@ -375,6 +419,7 @@ async fn work(
     let name = projection.name();
     let mut backoff = Duration::from_millis(100);
     let mut backlog_recorded: Option<tokio::time::Instant> = None;
+    let mut indexes_deferred = true;
     while !*stop.borrow() {
         // Mark the current wake-up as seen before reading, so a notification that arrives while
         // the batch runs is not lost.
@@ -383,12 +428,22 @@ async fn work(
             Ok(Outcome::Processed(n)) => {
                 backoff = Duration::from_millis(100);
                 progress.bump();
+                indexes_deferred |= i64::try_from(n).unwrap_or(i64::MAX) >= config.batch_size;
                 if i64::try_from(n).unwrap_or(i64::MAX) < config.batch_size {
                     tokio::time::sleep(config.gather_alone).await;
                 }
             }
             Ok(Outcome::CaughtUp) => {
                 backoff = Duration::from_millis(100);
+                if indexes_deferred {
+                    match build_deferred(&pool, &[name], false).await {
+                        Ok((_, left)) => indexes_deferred = left > 0,
+                        Err(error) => {
+                            tracing::warn!(projection = name, %error,
+                                "cannot build deferred indexes; retrying");
+                        }
+                    }
+                }
                 if backlog_recorded.is_none_or(|at| at.elapsed() >= BACKLOG_EVERY) {
                     group::record_backlogs(&pool, &[name]).await;
                     backlog_recorded = Some(tokio::time::Instant::now());

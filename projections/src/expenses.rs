@@ -31,6 +31,11 @@ impl Projection for Expenses {
         &["expenses", "expense_corrections"]
     }
 
+    /// Pages by account, service and client; applying finds an expense by its key.
+    fn indexes_deferred(&self) -> &'static [&'static str] {
+        &["expenses_account", "expenses_service", "expenses_client"]
+    }
+
     async fn apply_batch(
         &self,
         tx: &mut PgConnection,

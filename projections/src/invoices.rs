@@ -88,6 +88,45 @@ async fn apply(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), Project
             .execute(&mut *tx)
             .await?;
         }
+        // Issued in the system it came from, with its number there (outside this company's
+        // book: no sequence).
+        InvoiceEvent::InvoiceImported {
+            provider_id,
+            company_id,
+            client_id,
+            currency,
+            totals,
+            number,
+            issued_on,
+            due_on,
+            ..
+        } => {
+            let document: serde_json::Value = serde_json::from_str(&event.payload)?;
+            let document = document.get("InvoiceImported").cloned().unwrap_or(document);
+            sqlx::query(
+                "INSERT INTO invoices (invoice_id, kind, status, number, provider_id, company_id,
+                                       client_id, issued_on, due_on, currency, net, tax, gross,
+                                       document, created_at, position)
+                 VALUES ($1, 'manual', 'issued', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+                         $13, $14)",
+            )
+            .bind(invoice_id)
+            .bind(&number)
+            .bind(provider_id.as_uuid())
+            .bind(company_id.as_uuid())
+            .bind(client_id.as_uuid())
+            .bind(issued_on)
+            .bind(due_on)
+            .bind(currency.code())
+            .bind(totals.net.amount())
+            .bind(totals.tax.amount())
+            .bind(totals.gross.amount())
+            .bind(document)
+            .bind(event.metadata()?.occurred_at)
+            .bind(event.position)
+            .execute(&mut *tx)
+            .await?;
+        }
         InvoiceEvent::InvoiceIssued { sequence, number } => {
             sqlx::query(
                 "UPDATE invoices

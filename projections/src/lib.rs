@@ -7,15 +7,21 @@
 
 pub mod access;
 pub mod action_log;
+pub mod affiliates;
+pub mod agreements;
 pub mod balances;
 pub mod catalog;
 pub mod clients;
 pub mod companies;
+pub mod contracts;
+mod copy;
 pub mod costs;
 pub mod domain_contacts;
+pub mod domains;
 pub mod engine;
 pub mod expenses;
 pub mod invoices;
+pub mod item_types;
 pub mod merges;
 pub mod notify;
 pub mod payers;
@@ -102,6 +108,8 @@ pub enum ReadModel {
     Expenses,
     /// `invoices`.
     Invoices,
+    /// `item_types`.
+    ItemTypes,
     /// `merges`.
     Merges,
     /// `payers`.
@@ -110,6 +118,12 @@ pub enum ReadModel {
     Payments,
     /// `promo_codes`.
     PromoCodes,
+    /// `affiliates`.
+    Affiliates,
+    /// `agreements`.
+    Agreements,
+    /// `contracts`.
+    Contracts,
     /// `exchange_rates`.
     ExchangeRates,
     /// `reports`.
@@ -122,11 +136,13 @@ pub enum ReadModel {
     Statement,
     /// `support`.
     Support,
+    /// `domains`.
+    Domains,
 }
 
 impl ReadModel {
     /// Every read model.
-    pub const ALL: [ReadModel; 20] = [
+    pub const ALL: [ReadModel; 25] = [
         ReadModel::Access,
         ReadModel::ActionLog,
         ReadModel::Balances,
@@ -137,16 +153,21 @@ impl ReadModel {
         ReadModel::DomainContacts,
         ReadModel::Expenses,
         ReadModel::Invoices,
+        ReadModel::ItemTypes,
         ReadModel::Merges,
         ReadModel::Payers,
         ReadModel::Payments,
         ReadModel::PromoCodes,
+        ReadModel::Affiliates,
+        ReadModel::Agreements,
+        ReadModel::Contracts,
         ReadModel::ExchangeRates,
         ReadModel::Reports,
         ReadModel::Seal,
         ReadModel::Services,
         ReadModel::Statement,
         ReadModel::Support,
+        ReadModel::Domains,
     ];
 
     /// The name its checkpoint is kept under.
@@ -162,16 +183,21 @@ impl ReadModel {
             ReadModel::DomainContacts => "domain_contacts",
             ReadModel::Expenses => "expenses",
             ReadModel::Invoices => "invoices",
+            ReadModel::ItemTypes => "item_types",
             ReadModel::Merges => "merges",
             ReadModel::Payers => "payers",
             ReadModel::Payments => "payments",
             ReadModel::PromoCodes => "promo_codes",
+            ReadModel::Affiliates => "affiliates",
+            ReadModel::Agreements => "agreements",
+            ReadModel::Contracts => "contracts",
             ReadModel::ExchangeRates => "exchange_rates",
             ReadModel::Reports => "reports",
             ReadModel::Seal => "seal",
             ReadModel::Services => "services",
             ReadModel::Statement => "statement",
             ReadModel::Support => "support",
+            ReadModel::Domains => "domains",
         }
     }
 }
@@ -192,13 +218,18 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(companies::Companies),
         Arc::new(rates::ExchangeRates),
         Arc::new(promos::PromoCodes),
+        Arc::new(affiliates::Affiliates),
+        Arc::new(agreements::Agreements),
+        Arc::new(contracts::Contracts),
         Arc::new(reports::Reports),
         Arc::new(payers::Payers),
         Arc::new(domain_contacts::DomainContactsModel),
         Arc::new(merges::Merges),
+        Arc::new(item_types::ItemTypes),
         Arc::new(access::Access),
         Arc::new(support::Support),
         Arc::new(seal::Seal),
+        Arc::new(domains::Domains),
     ]
 }
 

@@ -25,27 +25,26 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use domain::account::AccountEvent;
-use domain::invoice::InvoiceEvent;
 use domain::notice::{self, NoticeKind};
-use domain::service::{Notice, ServiceEvent};
-use domain::ticket::{Side, TicketEvent};
 use eventstore::log::StoredEvent;
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::engine::checkpoint;
 use crate::{Projection, ProjectionError};
+use notices::notice_of;
+
+mod notices;
 
 /// The read models a notice is rendered from.
-pub const RENDERED_FROM: [&str; 6] = [
-    "clients", "services", "balances", "invoices", "support", "access",
+pub const RENDERED_FROM: [&str; 7] = [
+    "clients", "services", "balances", "invoices", "support", "access", "domains",
 ];
 
 /// How long a claimed row is left to its sender before another may send it again.
@@ -104,81 +103,6 @@ impl Projection for Outbox {
         queued.insert(tx).await?;
         Ok(())
     }
-}
-
-/// The notice an event asks for, with the values its template needs that only the event knows.
-fn notice_of(event: &StoredEvent) -> Result<Option<(NoticeKind, Value)>, ProjectionError> {
-    Ok(match event.aggregate_type.as_str() {
-        "Service" => match event.decode::<ServiceEvent>()? {
-            ServiceEvent::ServiceActivated { .. } => {
-                Some((NoticeKind::ServiceActivated, json!({})))
-            }
-            ServiceEvent::NoticeDue { notice } => Some(match notice {
-                Notice::ExpiresIn { days, paid_until } => (
-                    NoticeKind::ServiceExpiring,
-                    json!({"days": days.to_string(), "paid_until": paid_until.to_string()}),
-                ),
-                Notice::Suspended => (NoticeKind::ServiceSuspended, json!({})),
-                Notice::Deleted => (NoticeKind::ServiceDeleted, json!({})),
-            }),
-            _ => None,
-        },
-        "Account" => match event.decode::<AccountEvent>()? {
-            AccountEvent::PaymentPosted {
-                amount,
-                balance_after,
-                ..
-            } => Some((
-                NoticeKind::PaymentCredited,
-                json!({"amount": amount.amount().to_string(),
-                       "currency": amount.currency().code(),
-                       "balance": balance_after.amount().to_string()}),
-            )),
-            AccountEvent::ExpenseCharged {
-                expense,
-                balance_after,
-            } => {
-                // Low: this charge took the balance from zero or more to below zero.
-                let before = balance_after.amount() + expense.amount.amount();
-                (balance_after.amount().is_sign_negative()
-                    && !balance_after.amount().is_zero()
-                    && !before.is_sign_negative())
-                .then(|| {
-                    (
-                        NoticeKind::LowBalance,
-                        json!({"balance": balance_after.amount().to_string(),
-                               "currency": balance_after.currency().code()}),
-                    )
-                })
-            }
-            _ => None,
-        },
-        "Invoice" => match event.decode::<InvoiceEvent>()? {
-            InvoiceEvent::InvoiceIssued { number, .. } => {
-                Some((NoticeKind::InvoiceIssued, json!({"number": number})))
-            }
-            // Staff asked to send the document (again): the same e-mail as at issue, to the
-            // address asked for if any (`ON_REQUEST_TO`).
-            InvoiceEvent::InvoiceSendRequested {
-                number, recipient, ..
-            } => Some((
-                NoticeKind::InvoiceIssued,
-                json!({"number": number, ON_REQUEST: "true", ON_REQUEST_TO: recipient}),
-            )),
-            _ => None,
-        },
-        "Ticket" => match event.decode::<TicketEvent>()? {
-            // Staff writing first (a message to the client) or answering.
-            TicketEvent::TicketOpened { author, .. }
-            | TicketEvent::TicketReplied { author, .. }
-                if author.side == Side::Staff =>
-            {
-                Some((NoticeKind::TicketAnswered, json!({})))
-            }
-            _ => None,
-        },
-        _ => None,
-    })
 }
 
 /// The `Message-ID` of the e-mail of the notice of event `event_id`: the same on every attempt,
@@ -488,6 +412,18 @@ async fn handle(pool: &PgPool, mailer: &Mailer, row: &Claimed) -> Result<Outcome
                 .bind(row.subject_id)
                 .fetch_optional(pool)
                 .await?
+        }
+        "Domain" => {
+            let found: Option<(Uuid, String)> =
+                sqlx::query_as("SELECT client_id, name FROM domains WHERE domain_id = $1")
+                    .bind(row.subject_id)
+                    .fetch_optional(pool)
+                    .await?;
+            found.map(|(client, name)| {
+                values.insert("domain".to_owned(), name);
+                values.insert("domain_id".to_owned(), row.subject_id.to_string());
+                client
+            })
         }
         "Ticket" => {
             let found: Option<(Uuid, String)> =

@@ -30,6 +30,11 @@ impl Projection for Payments {
         &["payments", "payment_accounts"]
     }
 
+    /// Its pages and the payments not credited are read through them; applying finds payments by key.
+    fn indexes_deferred(&self) -> &'static [&'static str] {
+        &["payments_client", "payments_page", "payments_unsettled"]
+    }
+
     async fn apply_batch(
         &self,
         tx: &mut PgConnection,

@@ -101,6 +101,12 @@ impl Fold {
                     provider_id,
                     currency,
                     ..
+                }
+                | ClientEvent::ClientImported {
+                    client_id,
+                    provider_id,
+                    currency,
+                    ..
                 } = event
                     .decode()
                     .map_err(|e| ProjectionError::from(e).at(event))?
@@ -116,11 +122,18 @@ impl Fold {
                     .decode()
                     .map_err(|e| ProjectionError::from(e).at(event))?;
                 let (change, balance_after) = match decoded {
-                    AccountEvent::AccountOpened { .. } | AccountEvent::CreditLimitSet { .. } => {
+                    AccountEvent::AccountOpened { .. }
+                    | AccountEvent::CreditLimitSet { .. }
+                    | AccountEvent::PaymentPromised { .. } => {
                         self.balances.entry(account).or_default();
                         return Ok(());
                     }
                     AccountEvent::PaymentPosted {
+                        amount,
+                        balance_after,
+                        ..
+                    }
+                    | AccountEvent::BalanceImported {
                         amount,
                         balance_after,
                         ..
@@ -238,7 +251,8 @@ impl Fold {
             .decode()
             .map_err(|e| ProjectionError::from(e).at(event))?
         {
-            InvoiceEvent::InvoiceDrafted { lines, totals, .. } => {
+            InvoiceEvent::InvoiceDrafted { lines, totals, .. }
+            | InvoiceEvent::InvoiceImported { lines, totals, .. } => {
                 let mut fold = InvoiceFold::default();
                 for line in &lines {
                     fold.net += line.net.amount();

@@ -37,6 +37,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
 
+use crate::copy::CopyRows;
 use crate::{Projection, ProjectionError};
 
 /// The `audit_chain` table.
@@ -154,27 +155,21 @@ impl Projection for Seal {
             Some(last) => last.hash,
             None => GENESIS,
         };
-        let mut positions = Vec::with_capacity(events.len());
-        let mut tx_ids = Vec::with_capacity(events.len());
-        let mut hashes = Vec::with_capacity(events.len());
-        let mut prevs = Vec::with_capacity(events.len());
+        // One row per event, never changed: written with COPY (`crate::copy`).
+        let mut rows = CopyRows::with_capacity(events.len(), 160);
         for event in events {
             let hash = link(&prev, event);
-            positions.push(event.position);
-            tx_ids.push(event.tx_id);
-            hashes.push(hash.to_vec());
-            prevs.push(prev.to_vec());
+            rows.plain(event.position)
+                .plain(event.tx_id)
+                .bytea(&hash)
+                .bytea(&prev)
+                .end_row();
             prev = hash;
         }
-        sqlx::query(
-            "INSERT INTO audit_chain (position, tx_id, hash, prev_hash)
-             SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::bytea[])",
+        rows.send(
+            &mut *tx,
+            "COPY audit_chain (position, tx_id, hash, prev_hash) FROM STDIN",
         )
-        .bind(&positions)
-        .bind(&tx_ids)
-        .bind(&hashes)
-        .bind(&prevs)
-        .execute(&mut *tx)
         .await?;
         Ok(())
     }

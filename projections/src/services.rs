@@ -224,7 +224,7 @@ impl Fold {
                         tariff_id: terms.tariff_id.as_uuid(),
                         tariff_name: terms.tariff_name.clone(),
                         item_type: terms.item_type.as_str().to_owned(),
-                        period: terms.period.as_str().to_owned(),
+                        period: terms.period.to_string(),
                         currency: terms.currency().code().to_owned(),
                         price_per_period: terms.price_per_period.amount(),
                         setup_fee: terms.setup_fee.amount(),
@@ -235,6 +235,49 @@ impl Fold {
                         paid_until: None,
                         suspend_reason: None,
                         suspended_since: None,
+                        close_at_period_end: false,
+                        created_at: at,
+                        updated_at: at,
+                        position,
+                    },
+                );
+                self.changed_services.insert(id);
+            }
+            ServiceEvent::ServiceImported {
+                service_id,
+                client_id,
+                provider_id,
+                account_id,
+                terms,
+                auto_prolong,
+                ordered_on,
+                paid_until,
+                suspended,
+                status,
+                ..
+            } => {
+                let id = service_id.as_uuid();
+                self.services.insert(
+                    id,
+                    ServiceRow {
+                        id,
+                        client_id: client_id.as_uuid(),
+                        provider_id: provider_id.as_uuid(),
+                        account_id: account_id.as_uuid(),
+                        tariff_id: terms.tariff_id.as_uuid(),
+                        tariff_name: terms.tariff_name.clone(),
+                        item_type: terms.item_type.as_str().to_owned(),
+                        period: terms.period.to_string(),
+                        currency: terms.currency().code().to_owned(),
+                        price_per_period: terms.price_per_period.amount(),
+                        setup_fee: terms.setup_fee.amount(),
+                        terms: serde_json::to_string(&terms)?,
+                        auto_prolong,
+                        status: status.as_str().to_owned(),
+                        ordered_on,
+                        paid_until: Some(paid_until),
+                        suspend_reason: suspended.map(|reason| reason_name(reason).to_owned()),
+                        suspended_since: suspended.map(|_| paid_until),
                         close_at_period_end: false,
                         created_at: at,
                         updated_at: at,
@@ -358,7 +401,10 @@ impl Fold {
                     status.as_str().clone_into(&mut row.status);
                 }
             }
-            ServiceEvent::TariffChanged { new_terms, .. } => {
+            ServiceEvent::TariffChanged { new_terms, .. }
+            | ServiceEvent::PriceChanged {
+                terms: new_terms, ..
+            } => {
                 let terms = serde_json::to_string(&new_terms)?;
                 if let Some(row) = self.service(id, at, position) {
                     row.tariff_id = new_terms.tariff_id.as_uuid();
@@ -369,6 +415,10 @@ impl Fold {
             }
             // The domain and its contacts are the `domain_contacts` read model's.
             ServiceEvent::NoticeDue { .. } | ServiceEvent::DomainContactsChanged { .. } => {}
+            // The price until the change takes effect is the one the service pays.
+            ServiceEvent::PriceChangeScheduled { .. } => {}
+            // The trial's period is the first charge's (a zero expense labelled trial).
+            ServiceEvent::TrialStarted { .. } => {}
             ServiceEvent::AutoProlongSet { auto_prolong } => {
                 if let Some(row) = self.service(id, at, position) {
                     row.auto_prolong = auto_prolong;
@@ -940,4 +990,22 @@ pub async fn client_of_operation(
         .bind(operation_id)
         .fetch_optional(pool)
         .await
+}
+
+/// The ids of the services sold from `tariff_id` for `period` that are neither closed nor
+/// deleted: those a price change of that period reaches (`process::price_changes`).
+pub async fn open_of_tariff(
+    pool: &sqlx::PgPool,
+    tariff_id: Uuid,
+    period: &str,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM services
+          WHERE tariff_id = $1 AND period = $2 AND status NOT IN ('closed', 'deleted')
+          ORDER BY id",
+    )
+    .bind(tariff_id)
+    .bind(period)
+    .fetch_all(pool)
+    .await
 }

@@ -3,32 +3,18 @@
 //! balance is, by construction, the one the `balances` read model holds.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use domain::account::AccountEvent;
 use eventstore::log::StoredEvent;
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::copy::CopyRows;
 use crate::{Projection, ProjectionError};
 
 /// The `account_movements` table.
 pub struct Statement;
-
-/// The movements of a batch, column by column, for one set-based insert.
-#[derive(Default)]
-struct Movements {
-    position: Vec<i64>,
-    account_id: Vec<Uuid>,
-    kind: Vec<&'static str>,
-    amount: Vec<Decimal>,
-    currency: Vec<String>,
-    balance_after: Vec<Decimal>,
-    reference: Vec<Uuid>,
-    description: Vec<String>,
-    details: Vec<serde_json::Value>,
-    occurred_at: Vec<DateTime<Utc>>,
-}
 
 /// One movement: what it is, the signed amount, what it refers to, and what the client reads.
 struct Movement {
@@ -74,6 +60,18 @@ fn movement(event: AccountEvent) -> Option<Movement> {
                 }),
                 None => serde_json::json!({ "method": method }),
             },
+        },
+        AccountEvent::BalanceImported {
+            amount,
+            balance_after,
+            source,
+        } => Movement {
+            kind: "opening_balance",
+            amount,
+            balance_after,
+            reference: source.derived("balance"),
+            description: format!("Opening balance imported from {}", source.system),
+            details: serde_json::json!({ "system": source.system, "source_id": source.id }),
         },
         AccountEvent::BalanceAdjusted {
             adjustment_id,
@@ -188,7 +186,9 @@ fn movement(event: AccountEvent) -> Option<Movement> {
             description: format!("Balance moved from account {from_account} by merge {merge_id}"),
             details: serde_json::json!({ "merge_id": merge_id, "from_account": from_account }),
         },
-        AccountEvent::AccountOpened { .. } | AccountEvent::CreditLimitSet { .. } => return None,
+        AccountEvent::AccountOpened { .. }
+        | AccountEvent::CreditLimitSet { .. }
+        | AccountEvent::PaymentPromised { .. } => return None,
     };
     Some(movement)
 }
@@ -225,12 +225,18 @@ impl Projection for Statement {
         &["account_movements"]
     }
 
+    /// An account's statement is read through it; applying appends by position.
+    fn indexes_deferred(&self) -> &'static [&'static str] {
+        &["account_movements_account"]
+    }
+
     async fn apply_batch(
         &self,
         tx: &mut PgConnection,
         events: &[StoredEvent],
     ) -> Result<(), ProjectionError> {
-        let mut rows = Movements::default();
+        // One row per movement, never changed: written with COPY (`crate::copy`).
+        let mut rows = CopyRows::with_capacity(events.len(), 320);
         for event in events.iter().filter(|e| e.aggregate_type == "Account") {
             let decoded: AccountEvent = event
                 .decode()
@@ -240,40 +246,24 @@ impl Projection for Statement {
             };
             let account = Uuid::parse_str(&event.aggregate_id)
                 .map_err(|e| ProjectionError::Malformed(format!("account id: {e}")).at(event))?;
-            rows.position.push(event.position);
-            rows.account_id.push(account);
-            rows.kind.push(movement.kind);
-            rows.amount.push(movement.amount.amount());
-            rows.currency
-                .push(movement.amount.currency().code().to_owned());
-            rows.balance_after.push(movement.balance_after.amount());
-            rows.reference.push(movement.reference);
-            rows.description.push(movement.description);
-            rows.details.push(movement.details);
-            rows.occurred_at.push(event.metadata()?.occurred_at);
+            let occurred_at = event.metadata()?.occurred_at;
+            rows.plain(event.position)
+                .plain(account)
+                .text(movement.kind)
+                .plain(movement.amount.amount())
+                .text(movement.amount.currency().code())
+                .plain(movement.balance_after.amount())
+                .plain(movement.reference)
+                .text(&movement.description)
+                .text(&movement.details.to_string())
+                .plain(occurred_at.to_rfc3339_opts(SecondsFormat::Micros, true))
+                .end_row();
         }
-        if rows.position.is_empty() {
-            return Ok(());
-        }
-        sqlx::query(
-            "INSERT INTO account_movements (position, account_id, kind, amount, currency,
-                                            balance_after, reference, description, details,
-                                            occurred_at)
-             SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::numeric[], $5::text[],
-                                  $6::numeric[], $7::uuid[], $8::text[], $9::jsonb[],
-                                  $10::timestamptz[])",
+        rows.send(
+            &mut *tx,
+            "COPY account_movements (position, account_id, kind, amount, currency, balance_after,
+                                     reference, description, details, occurred_at) FROM STDIN",
         )
-        .bind(&rows.position)
-        .bind(&rows.account_id)
-        .bind(&rows.kind)
-        .bind(&rows.amount)
-        .bind(&rows.currency)
-        .bind(&rows.balance_after)
-        .bind(&rows.reference)
-        .bind(&rows.description)
-        .bind(&rows.details)
-        .bind(&rows.occurred_at)
-        .execute(&mut *tx)
         .await?;
         Ok(())
     }

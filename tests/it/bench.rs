@@ -31,7 +31,7 @@ async fn the_comparison_prints_every_figure_and_the_replay_finds_no_difference()
                 "text",
             ])
             .env("DATABASE_URL", admin_url())
-            .env("BILLING_DB_CONNECTIONS", "14")
+            .env("BILLING_DB_CONNECTIONS", "16")
             .env_remove("BILLING_NO_PROJECTIONS")
             .stdin(Stdio::null())
             .kill_on_drop(true);

@@ -359,6 +359,43 @@ async fn the_billing_day_run_twice_or_twice_at_once_charges_nothing_more() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_free_tariff_is_ordered_and_renewed_from_an_empty_account() {
+    // Arrange: a tariff priced 0.00 (a free DNS plan, say) and a client who never paid.
+    let scene = Scene::new().await;
+    scene.set_day(day(2027, 1, 1));
+    let tariff = scene
+        .tariff(json!({"name": "Free DNS", "item_type": "vds",
+                       "prices": [{"period": "P1M", "price": money("0.00")}]}))
+        .await;
+
+    // Act: order it, then let a month pass.
+    let ordered = scene.order(&tariff, "P1M", json!([])).await;
+    scene.robot().await;
+    scene.set_day(day(2027, 2, 1));
+    let day_one = scene.billing_day(day(2027, 2, 1)).await;
+
+    // Assert: ordered (not a 500), active, both periods paid with 0.00 lines, nothing owed.
+    assert_eq!(ordered.status, StatusCode::CREATED, "{ordered:?}");
+    assert_eq!(day_one["charged"], 1, "{day_one}");
+    let service = ordered.body["id"].as_str().unwrap();
+    let head = eventstore::log::head_position(&scene.server.db.pool)
+        .await
+        .unwrap();
+    let shown = scene
+        .server
+        .get(&format!("/v1/services/{service}?min_position={head}"))
+        .await;
+    assert_eq!(shown.body["status"], "active", "{shown:?}");
+    let expenses = scene.expenses().await;
+    assert_eq!(expenses.len(), 2, "{expenses:?}");
+    assert!(
+        expenses.iter().all(|e| e["amount"] == "0.00"),
+        "{expenses:?}"
+    );
+    assert_eq!(scene.balance().await, "0.00");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_activation_is_visible_and_its_retry_charges_nothing_twice() {
     // Arrange
     let scene = Scene::new().await;

@@ -184,7 +184,7 @@ async fn a_charge_whose_record_a_crash_lost_is_recorded_by_the_next_run_and_not_
     let due = service
         .due_period(day(2027, 2, 1))
         .expect("February is due");
-    let line = settlement::expense_line(&service, first, service.terms().unwrap(), &due);
+    let line = settlement::expense_line(first, service.terms().unwrap(), &due);
     let key = settlement::expense_key(&line).unwrap();
     let context = CommandContext::new(Actor::System("billing-day".to_owned()));
     shop.store()

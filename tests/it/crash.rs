@@ -615,10 +615,9 @@ async fn logged_sum_by_client(pool: &PgPool) -> HashMap<String, Decimal> {
     rows.into_iter().collect()
 }
 
-/// The highest global position in the log.
+/// The last event of the log in its safe order: what a read waits for to see everything.
 async fn head_position(pool: &PgPool) -> i64 {
-    sqlx::query_scalar("SELECT coalesce(max(global_position), 0) FROM events")
-        .fetch_one(pool)
+    eventstore::log::head_position(pool)
         .await
         .expect("read the head of the log")
 }

@@ -78,7 +78,15 @@ async fn the_demo_data_set_is_written_through_commands_and_adds_up() {
     .await
     .unwrap();
     assert_eq!(numbered, i64::try_from(seeded.invoices).unwrap());
+    // Started again on the same database, the demo writes nothing and says what it kept.
     assert_eq!(again.clients, 0);
+    let kept = again.kept.expect("a second seed reports what it kept");
+    assert_eq!(
+        (kept.providers, kept.clients, kept.services),
+        (2, 40, i64::try_from(seeded.services).unwrap()),
+        "{kept:?}"
+    );
+    assert!(kept.events > 0, "{kept:?}");
     let clients: i64 = sqlx::query_scalar("SELECT count(*) FROM clients")
         .fetch_one(&server.db.pool)
         .await

@@ -115,6 +115,36 @@ async fn the_safe_order_reader_neither_skips_nor_repeats_an_event_committed_late
     assert!(position_of("fast-0").await > slow_position);
 }
 
+#[tokio::test]
+async fn the_head_is_the_last_event_in_the_safe_order_not_the_highest_position() {
+    // Arrange: two transactions writing at once, their positions interleaved: the first takes
+    // a position, the second the next, then the first one more.
+    let db = TestDb::new().await;
+    let mut first = db.pool.begin().await.expect("begin");
+    insert_raw(&mut *first, "first-1").await;
+    let mut second = db.pool.begin().await.expect("begin");
+    insert_raw(&mut *second, "second").await;
+    insert_raw(&mut *first, "first-2").await;
+    first.commit().await.expect("commit");
+    second.commit().await.expect("commit");
+
+    // Act
+    let head = log::head_position(&db.pool).await.expect("head");
+    let highest = log::highest_position(&db.pool).await.expect("highest");
+    let everything = read_until(&db, LogPosition::default(), 3).await;
+
+    // Assert: a reader that has applied the highest position has not seen the second
+    // transaction yet; the head is the last event a reader in the safe order meets.
+    let order: Vec<&str> = everything.iter().map(|e| e.aggregate_id.as_str()).collect();
+    assert_eq!(order, ["first-1", "first-2", "second"]);
+    assert_eq!(head, everything[2].position);
+    assert_eq!(highest, everything[1].position);
+    assert!(
+        highest > head,
+        "the highest position sits in the earlier transaction"
+    );
+}
+
 struct Fixture {
     client: ClientId,
     provider: ProviderId,

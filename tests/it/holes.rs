@@ -438,7 +438,7 @@ async fn a_client_user_cannot_attach_beyond_its_quotas() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_never_opens_more_connections_than_billing_db_connections() {
-    // Arrange: the binary with a budget of 14 over a database of its own, and a separate
+    // Arrange: the binary with a budget of 16 over a database of its own, and a separate
     // connection (to another database) that watches how many it opens.
     use crate::shutdown::{call, free_port, spawn_with, wait_healthy};
     use sqlx::Connection;
@@ -458,7 +458,7 @@ async fn a_node_never_opens_more_connections_than_billing_db_connections() {
     let base = format!("http://127.0.0.1:{port}");
     let log = std::env::temp_dir().join(format!("billing-budget-{}.log", uuid::Uuid::now_v7()));
     let http = reqwest::Client::new();
-    let mut child = spawn_with(&db.url, port, &log, 14);
+    let mut child = spawn_with(&db.url, port, &log, 16);
     wait_healthy(&http, &base, &mut child, &log).await;
     let (status, provider) = call(
         &http,
@@ -528,18 +528,18 @@ async fn a_node_never_opens_more_connections_than_billing_db_connections() {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     load.await.expect("the load");
-    println!("at most {most} connections open with BILLING_DB_CONNECTIONS=14");
+    println!("at most {most} connections open with BILLING_DB_CONNECTIONS=16");
     let started = without_colours(&std::fs::read_to_string(&log).unwrap_or_default());
     let _ = child.start_kill();
     let _ = child.wait().await;
     let _ = std::fs::remove_file(&log);
 
     // Assert: within the budget, and the split is in the start-up log.
-    assert!(most <= 14, "{most} connections open");
+    assert!(most <= 16, "{most} connections open");
     assert!(
-        started.contains("total=14")
+        started.contains("total=16")
             && started.contains("requests=4")
-            && started.contains("workers=10"),
+            && started.contains("workers=12"),
         "the start-up log states the budget:\n{started}"
     );
 }

@@ -229,10 +229,7 @@ async fn balance(remote: &Remote, client: &str, currency: &str, position: i64) -
 }
 
 async fn head(pool: &PgPool) -> i64 {
-    sqlx::query_scalar("SELECT coalesce(max(global_position), 0) FROM events")
-        .fetch_one(pool)
-        .await
-        .expect("head")
+    eventstore::log::head_position(pool).await.expect("head")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

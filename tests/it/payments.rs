@@ -543,6 +543,8 @@ async fn a_crash_between_the_steps_of_a_payment_and_an_invoice_is_finished_by_th
                 provider_id: provider,
                 name: "P".to_owned(),
                 currency: eur,
+                sandbox: false,
+                created_at: chrono::Utc::now(),
             },
             &context,
             &[],

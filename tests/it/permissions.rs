@@ -72,6 +72,8 @@ const EXPECTED: &[(&str, &str)] = &[
     ("POST /v1/staff/{id}/enable", "2333331"),
     ("POST /v1/providers", "2333331"),
     ("GET /v1/providers", "2222331"),
+    ("POST /v1/providers/{id}/clock", "2333331"),
+    ("GET /v1/providers/{id}/clock", "2222331"),
     ("POST /v1/clients", "2233331"),
     ("GET /v1/clients", "2222231"),
     ("GET /v1/clients/{id}", "2222231"),
@@ -116,6 +118,24 @@ const EXPECTED: &[(&str, &str)] = &[
     ("GET /v1/promo-codes", "2223331"),
     ("GET /v1/promo-codes/{id}", "2223331"),
     ("POST /v1/promo-codes/{id}/disable", "2333331"),
+    ("POST /v1/affiliate-programs", "2333331"),
+    ("GET /v1/affiliate-programs", "2223331"),
+    ("POST /v1/affiliate-programs/{id}/close", "2333331"),
+    (
+        "POST /v1/clients/{id}/affiliate-programs/{program}/join",
+        "2233231",
+    ),
+    (
+        "POST /v1/clients/{id}/affiliate-programs/{program}/links",
+        "2233231",
+    ),
+    (
+        "POST /v1/clients/{id}/affiliate-programs/{program}/payouts",
+        "2332231",
+    ),
+    ("GET /v1/clients/{id}/affiliate", "2222231"),
+    ("POST /v1/clients/{id}/referral", "2233331"),
+    ("GET /v1/referral-links/{code}", "2222222"),
     ("POST /v1/clients/{id}/services", "2223231"),
     ("GET /v1/clients/{id}/services", "2223231"),
     ("GET /v1/services", "2223331"),
@@ -139,6 +159,28 @@ const EXPECTED: &[(&str, &str)] = &[
     ("PUT /v1/companies/{id}/document-template", "2333331"),
     ("GET /v1/companies/{id}/document-template", "2333331"),
     ("GET /v1/currencies", "2232331"),
+    ("POST /v1/agreements", "2333331"),
+    ("GET /v1/agreements", "2223331"),
+    ("GET /v1/agreements/{id}", "2223331"),
+    ("GET /v1/tariffs/{id}/agreement", "2223231"),
+    ("POST /v1/contract-templates", "2333331"),
+    ("GET /v1/contract-templates", "2333331"),
+    ("POST /v1/clients/{id}/contracts", "2233331"),
+    ("GET /v1/clients/{id}/contracts", "2222231"),
+    ("GET /v1/clients/{id}/contracts/{contract}", "2222231"),
+    ("GET /v1/clients/{id}/contracts/{contract}/pdf", "2222231"),
+    ("POST /v1/clients/{id}/contracts/{contract}/sign", "2233331"),
+    (
+        "POST /v1/clients/{id}/contracts/{contract}/terminate",
+        "2233331",
+    ),
+    ("POST /v1/imports", "2333331"),
+    ("POST /v1/tariffs/{id}/price-changes", "2333331"),
+    ("PUT /v1/client-groups/{id}/discounts", "2233331"),
+    ("PUT /v1/clients/{id}/personal-discount", "2233331"),
+    ("GET /v1/clients/{id}/personal-discount", "2222231"),
+    ("GET /v1/item-types", "2223331"),
+    ("PUT /v1/item-types/{code}", "2333331"),
     ("PUT /v1/currencies/{code}/rates", "2332331"),
     ("GET /v1/currencies/{code}/rates", "2232331"),
     ("POST /v1/clients/{id}/payers", "2233231"),
@@ -197,6 +239,25 @@ const EXPECTED: &[(&str, &str)] = &[
     ("POST /v1/announcements", "2223331"),
     ("GET /v1/announcements", "2223231"),
     ("POST /v1/announcements/{id}/withdraw", "2223331"),
+    ("PUT /v1/tariffs/{id}/trial", "2333331"),
+    ("POST /v1/clients/{id}/promised-payments", "2332231"),
+    ("PUT /v1/tlds/{tld}", "2333331"),
+    ("GET /v1/tlds", "2223231"),
+    ("POST /v1/clients/{id}/domains", "2223231"),
+    ("GET /v1/clients/{id}/domains", "2223231"),
+    ("GET /v1/domains/{id}", "2223331"),
+    ("POST /v1/domains/{id}/renew", "2223331"),
+    ("GET /v1/domain-operations", "2223331"),
+    ("POST /v1/domains/{id}/registrar-answer", "2223331"),
+    // Usage-based charging (issue 20.3).
+    ("PUT /v1/tariffs/{id}/metered", "2333331"),
+    ("POST /v1/usage", "2223331"),
+    // Modules (ADR 25): staff with settings register and read them; a callback is checked by
+    // its HMAC signature alone, so without one every caller gets 401, whatever its token.
+    ("POST /v1/modules", "2333331"),
+    ("GET /v1/modules/{id}", "2333331"),
+    ("POST /v1/modules/{id}/callbacks", "1111111"),
+    ("POST /v1/modules/{id}/payments/notify", "1111111"),
 ];
 
 /// A request: method, path and body.
@@ -448,6 +509,38 @@ impl Scene {
         answer.body
     }
 
+    /// An agreement (offer) for `tariff`, as `POST /v1/agreements` takes it.
+    fn agreement_of(&self, tariff: &str) -> Value {
+        json!({"provider_id": self.provider, "tariff_id": tariff,
+               "texts": [{"language": "en", "title": "Public offer", "body": "The terms."}]})
+    }
+
+    /// A contract template of the company, as `POST /v1/contract-templates` takes it.
+    fn contract_template(&self) -> Value {
+        json!({"company_id": self.company, "name": "Hosting contract", "prefix": "HC",
+               "texts": [{"language": "en", "title": "Contract {{contract_number}}",
+                          "body": "Between {{company_name}} and {{client_name}}."}]})
+    }
+
+    /// A new draft contract of `client`: its id.
+    async fn contract_of(&self, client: &str) -> String {
+        let template = self
+            .ok(
+                Method::POST,
+                "/v1/contract-templates",
+                self.contract_template(),
+            )
+            .await;
+        let created = self
+            .ok(
+                Method::POST,
+                &format!("/v1/clients/{client}/contracts"),
+                json!({"template_id": template["id"]}),
+            )
+            .await;
+        created["id"].as_str().unwrap_or_default().to_owned()
+    }
+
     /// A domain contact of `client`: its id.
     async fn domain_contact(&self, client: &str) -> String {
         let id = Uuid::now_v7().to_string();
@@ -644,6 +737,21 @@ impl Scene {
                 let body = (method == M::PUT)
                     .then(|| json!({"departments": [], "grants": [], "administrator": false}));
                 call(method, path, body)
+            }
+            (M::POST, "/v1/providers/{id}/clock") => {
+                let created = self
+                    .ok(
+                        M::POST,
+                        "/v1/providers",
+                        json!({"name": "Sandbox", "currency": "EUR", "sandbox": true}),
+                    )
+                    .await;
+                let path = template.replace("{id}", created["id"].as_str().unwrap());
+                let to = today + chrono::Days::new(2);
+                call(method, path, Some(json!({"to": to})))
+            }
+            (M::GET, "/v1/providers/{id}/clock") => {
+                call(method, template.replace("{id}", &self.provider), None)
             }
             (M::POST, "/v1/providers") => call(
                 method,
@@ -984,6 +1092,72 @@ impl Scene {
                 "/v1/currencies/USD/rates",
                 Some(json!({"effective_from": today, "rates": {"EUR": "0.9"}})),
             ),
+            (M::POST, "/v1/agreements") => {
+                let tariff = self.new_tariff().await;
+                call(method, template, Some(self.agreement_of(&tariff)))
+            }
+            (M::GET, "/v1/agreements") => call(method, template, None),
+            (M::GET, "/v1/agreements/{id}") => {
+                let tariff = self.new_tariff().await;
+                let published = self
+                    .ok(M::POST, "/v1/agreements", self.agreement_of(&tariff))
+                    .await;
+                let id = published["id"].as_str().unwrap_or_default().to_owned();
+                call(method, template.replace("{id}", &id), None)
+            }
+            (M::GET, "/v1/tariffs/{id}/agreement") => {
+                let tariff = self.new_tariff().await;
+                self.ok(M::POST, "/v1/agreements", self.agreement_of(&tariff))
+                    .await;
+                call(method, template.replace("{id}", &tariff), None)
+            }
+            (M::POST, "/v1/imports") => call(
+                method,
+                template,
+                Some(json!({"source": "permissions", "providers": [
+                    {"id": "1", "name": "Imported Hosting", "currency": "EUR"}]})),
+            ),
+            (M::POST, "/v1/tariffs/{id}/price-changes") => {
+                let tariff = self.new_tariff().await;
+                call(
+                    method,
+                    template.replace("{id}", &tariff),
+                    Some(json!({"period": "P1M",
+                                "price": {"amount": "12.00", "currency": "EUR"},
+                                "effective_on": today + chrono::Days::new(40)})),
+                )
+            }
+            (M::PUT, "/v1/client-groups/{id}/discounts") => {
+                let group = Uuid::now_v7();
+                self.ok(
+                    M::POST,
+                    "/v1/client-groups",
+                    json!({"group_id": group, "provider_id": self.provider, "name": "Partners"}),
+                )
+                .await;
+                call(
+                    method,
+                    template.replace("{id}", &group.to_string()),
+                    Some(json!({"item_type": "vds", "percent": "10"})),
+                )
+            }
+            (M::PUT, "/v1/clients/{id}/personal-discount") => call(
+                method,
+                template.replace("{id}", c),
+                Some(json!({"percent": "15"})),
+            ),
+            (M::GET, "/v1/clients/{id}/personal-discount") => {
+                call(method, template.replace("{id}", c), None)
+            }
+            (M::GET, "/v1/item-types") => call(method, template, None),
+            (M::PUT, "/v1/item-types/{code}") => call(
+                method,
+                "/v1/item-types/vds",
+                Some(
+                    json!({"name": "VDS", "deletion_delay_days": 7, "suspension": "suspend",
+                            "grace_days": 0, "auto_prolong": true}),
+                ),
+            ),
             (M::GET, "/v1/currencies/{code}/rates") => {
                 call(method, "/v1/currencies/USD/rates", None)
             }
@@ -1012,6 +1186,54 @@ impl Scene {
                     method,
                     format!("/v1/payers/{payer}"),
                     Some(json!({"name": "New Name"})),
+                )
+            }
+            (M::POST, "/v1/contract-templates") => {
+                call(method, template, Some(self.contract_template()))
+            }
+            (M::GET, "/v1/contract-templates") => call(method, template, None),
+            (M::POST, "/v1/clients/{id}/contracts") => {
+                let published = self
+                    .ok(M::POST, "/v1/contract-templates", self.contract_template())
+                    .await;
+                call(
+                    method,
+                    template.replace("{id}", c),
+                    Some(json!({"template_id": published["id"]})),
+                )
+            }
+            (M::GET, "/v1/clients/{id}/contracts") => {
+                call(method, template.replace("{id}", c), None)
+            }
+            (M::GET, "/v1/clients/{id}/contracts/{contract}")
+            | (M::GET, "/v1/clients/{id}/contracts/{contract}/pdf") => {
+                let contract = self.contract_of(c).await;
+                call(
+                    method,
+                    template.replace("{id}", c).replace("{contract}", &contract),
+                    None,
+                )
+            }
+            (M::POST, "/v1/clients/{id}/contracts/{contract}/sign") => {
+                let contract = self.contract_of(c).await;
+                call(
+                    method,
+                    template.replace("{id}", c).replace("{contract}", &contract),
+                    Some(json!({})),
+                )
+            }
+            (M::POST, "/v1/clients/{id}/contracts/{contract}/terminate") => {
+                let contract = self.contract_of(c).await;
+                self.ok(
+                    M::POST,
+                    &format!("/v1/clients/{c}/contracts/{contract}/sign"),
+                    json!({}),
+                )
+                .await;
+                call(
+                    method,
+                    template.replace("{id}", c).replace("{contract}", &contract),
+                    Some(json!({"reason": "moved away"})),
                 )
             }
             (M::POST, "/v1/clients/{id}/domain-contacts") => {
@@ -1245,10 +1467,236 @@ impl Scene {
                     body,
                 )
             }
+            (M::POST, "/v1/affiliate-programs") => {
+                call(method, template, Some(self.affiliate_program_body()))
+            }
+            (M::GET, "/v1/affiliate-programs") => call(method, template, None),
+            (M::POST, "/v1/affiliate-programs/{id}/close") => {
+                let program = self.affiliate_program().await;
+                call(method, template.replace("{id}", &program), None)
+            }
+            (M::POST, "/v1/clients/{id}/affiliate-programs/{program}/join") => {
+                let program = self.affiliate_program().await;
+                call(
+                    method,
+                    format!("/v1/clients/{c}/affiliate-programs/{program}/join"),
+                    None,
+                )
+            }
+            (M::POST, "/v1/clients/{id}/affiliate-programs/{program}/links") => {
+                let program = self.affiliate_program().await;
+                self.ok(
+                    M::POST,
+                    &format!("/v1/clients/{c}/affiliate-programs/{program}/join"),
+                    json!({}),
+                )
+                .await;
+                call(
+                    method,
+                    format!("/v1/clients/{c}/affiliate-programs/{program}/links"),
+                    None,
+                )
+            }
+            (M::POST, "/v1/clients/{id}/affiliate-programs/{program}/payouts") => {
+                // A referred client's payment accrues `c` 10 % of 20.00; 1.00 is paid out.
+                let (program, code) = self.referral_link(c).await;
+                let referred = self.new_client().await;
+                self.ok(
+                    M::POST,
+                    &format!("/v1/clients/{referred}/referral"),
+                    json!({"code": code}),
+                )
+                .await;
+                self.pay(&referred, "20.00").await;
+                self.settle().await;
+                call(
+                    method,
+                    format!("/v1/clients/{c}/affiliate-programs/{program}/payouts"),
+                    Some(json!({"payout_id": Uuid::now_v7(), "amount": "1.00",
+                                "currency": "EUR", "destination": "account"})),
+                )
+            }
+            (M::GET, "/v1/clients/{id}/affiliate") => {
+                call(method, template.replace("{id}", c), None)
+            }
+            (M::POST, "/v1/clients/{id}/referral") => {
+                // `c` signs up through another client's link.
+                let affiliate = self.new_client().await;
+                let (_, code) = self.referral_link(&affiliate).await;
+                call(
+                    method,
+                    format!("/v1/clients/{c}/referral"),
+                    Some(json!({"code": code})),
+                )
+            }
+            (M::GET, "/v1/referral-links/{code}") => {
+                let (_, code) = self.referral_link(c).await;
+                call(method, format!("/v1/referral-links/{code}"), None)
+            }
+            (M::PUT, "/v1/tariffs/{id}/metered") => {
+                let tariff = self.new_tariff().await;
+                call(
+                    method,
+                    template.replace("{id}", &tariff),
+                    Some(
+                        json!({"parameters": [{"code": "traffic_gb", "aggregation": "sum",
+                        "included": "10", "unit_price": {"amount": "0.05", "currency": "EUR"}}]}),
+                    ),
+                )
+            }
+            (M::POST, "/v1/usage") => {
+                let (service, _) = self.pending_service(c).await;
+                call(
+                    method,
+                    template,
+                    Some(
+                        json!({"records": [{"id": Uuid::now_v7(), "service_id": service,
+                        "metric": "traffic_gb", "quantity": "1.5",
+                        "at": "2027-01-15T10:00:00Z"}]}),
+                    ),
+                )
+            }
+            (M::POST, "/v1/modules") => call(
+                method,
+                template,
+                Some(
+                    json!({"module_id": Uuid::now_v7(), "provider_id": self.provider,
+                            "kind": "provisioning", "base_url": "http://127.0.0.1:9/panel",
+                            "serves": ["vds"]}),
+                ),
+            ),
+            (M::GET, "/v1/modules/{id}") => {
+                let module = Uuid::now_v7();
+                self.ok(
+                    M::POST,
+                    "/v1/modules",
+                    json!({"module_id": module, "provider_id": self.provider,
+                           "kind": "provisioning", "base_url": "http://127.0.0.1:9/panel",
+                           "serves": ["vds"]}),
+                )
+                .await;
+                call(method, format!("/v1/modules/{module}"), None)
+            }
+            (M::POST, "/v1/modules/{id}/payments/notify") => {
+                let module = Uuid::now_v7();
+                self.ok(
+                    M::POST,
+                    "/v1/modules",
+                    json!({"module_id": module, "provider_id": self.provider,
+                           "kind": "payment", "base_url": "http://127.0.0.1:9/pay",
+                           "serves": ["card"]}),
+                )
+                .await;
+                call(
+                    method,
+                    format!("/v1/modules/{module}/payments/notify"),
+                    Some(json!({"payment_id": Uuid::now_v7(), "status": "failed",
+                                "reason": "declined"})),
+                )
+            }
+            (M::POST, "/v1/modules/{id}/callbacks") => {
+                let module = Uuid::now_v7();
+                self.ok(
+                    M::POST,
+                    "/v1/modules",
+                    json!({"module_id": module, "provider_id": self.provider,
+                           "kind": "provisioning", "base_url": "http://127.0.0.1:9/panel",
+                           "serves": ["vds"]}),
+                )
+                .await;
+                call(
+                    method,
+                    format!("/v1/modules/{module}/callbacks"),
+                    Some(json!({"operation_id": Uuid::now_v7(), "status": "done"})),
+                )
+            }
+            (M::PUT, "/v1/tlds/{tld}") => call(method, "/v1/tlds/com", Some(self.tld_prices())),
+            (M::GET, "/v1/tlds" | "/v1/domain-operations") => call(method, template, None),
+            (M::POST, "/v1/clients/{id}/domains") => {
+                let body = self.domain_order(c).await;
+                call(method, template.replace("{id}", c), Some(body))
+            }
+            (M::GET, "/v1/clients/{id}/domains") => call(method, template.replace("{id}", c), None),
+            (M::GET, "/v1/domains/{id}") => {
+                let (domain, _) = self.pending_domain(c).await;
+                call(method, format!("/v1/domains/{domain}"), None)
+            }
+            (M::POST, "/v1/domains/{id}/renew") => {
+                let (domain, operation) = self.pending_domain(c).await;
+                self.ok(
+                    M::POST,
+                    &format!("/v1/domains/{domain}/registrar-answer"),
+                    json!({"operation_id": operation, "result": "ok",
+                           "expires_at": chrono::Utc::now() + chrono::TimeDelta::days(365)}),
+                )
+                .await;
+                call(
+                    method,
+                    format!("/v1/domains/{domain}/renew"),
+                    Some(json!({"years": 1})),
+                )
+            }
+            (M::POST, "/v1/domains/{id}/registrar-answer") => {
+                let (domain, operation) = self.pending_domain(c).await;
+                call(
+                    method,
+                    format!("/v1/domains/{domain}/registrar-answer"),
+                    Some(json!({"operation_id": operation, "result": "ok",
+                                "expires_at": chrono::Utc::now() + chrono::TimeDelta::days(365)})),
+                )
+            }
+            (M::PUT, "/v1/tariffs/{id}/trial") => {
+                let tariff = self.new_tariff().await;
+                call(
+                    method,
+                    template.replace("{id}", &tariff),
+                    Some(json!({"trial": {"days": 14}})),
+                )
+            }
+            // Every allowed role promises on the same day: a repeat answers the first promise.
+            (M::POST, "/v1/clients/{id}/promised-payments") => {
+                call(method, template.replace("{id}", c), None)
+            }
             _ => panic!("the matrix has no request for {route}: add one to Scene::prepare"),
         };
         self.settle().await;
         call
+    }
+
+    /// The `.com` prices of the scene's provider, as `PUT /v1/tlds/com` takes them.
+    fn tld_prices(&self) -> Value {
+        json!({"provider_id": self.provider, "currency": "EUR", "prices": [
+            {"years": 1, "register": "10.00", "renew": "12.00", "transfer": "8.00"}]})
+    }
+
+    /// An order of a `.com` domain by `client`, with the prices set, money and a contact.
+    async fn domain_order(&self, client: &str) -> Value {
+        self.ok(Method::PUT, "/v1/tlds/com", self.tld_prices())
+            .await;
+        self.pay(client, "100.00").await;
+        let contact = self.domain_contact(client).await;
+        json!({"name": format!("d{}.com", Uuid::now_v7().simple()), "tld": "com", "years": 1,
+               "operation": "register",
+               "contacts": {"registrant": contact, "admin": contact, "tech": contact}})
+    }
+
+    /// A domain of `client` whose registration waits for the registrar, and that operation.
+    async fn pending_domain(&self, client: &str) -> (String, String) {
+        let body = self.domain_order(client).await;
+        let ordered = self
+            .ok(Method::POST, &format!("/v1/clients/{client}/domains"), body)
+            .await;
+        let domain = ordered["id"].as_str().unwrap().to_owned();
+        self.settle().await;
+        let operation: Uuid = sqlx::query_scalar(
+            "SELECT operation_id FROM domain_operations
+              WHERE domain_id = $1::uuid AND status = 'pending'",
+        )
+        .bind(&domain)
+        .fetch_one(&self.server.db.pool)
+        .await
+        .expect("a pending domain operation");
+        (domain, operation.to_string())
     }
 
     /// A ticket of `client`, opened by staff, with `note` attached as plain text if given.
@@ -1278,6 +1726,39 @@ impl Scene {
                "title": "Maintenance", "body": "Saturday night.",
                "valid_from": now - chrono::Duration::hours(1),
                "valid_until": now + chrono::Duration::days(1)})
+    }
+
+    fn affiliate_program_body(&self) -> Value {
+        json!({"program_id": Uuid::now_v7(), "provider_id": self.provider, "name": "Partners",
+               "rule": {"basis": "payments", "percent": "10"}})
+    }
+
+    /// A new affiliate program of the scene's provider: its id.
+    async fn affiliate_program(&self) -> String {
+        let body = self.affiliate_program_body();
+        self.ok(Method::POST, "/v1/affiliate-programs", body.clone())
+            .await;
+        body["program_id"].as_str().unwrap().to_owned()
+    }
+
+    /// A new program that `client` joined, and a referral link of it: the program and the code.
+    async fn referral_link(&self, client: &str) -> (String, String) {
+        let program = self.affiliate_program().await;
+        self.ok(
+            Method::POST,
+            &format!("/v1/clients/{client}/affiliate-programs/{program}/join"),
+            json!({}),
+        )
+        .await;
+        let link = self
+            .ok(
+                Method::POST,
+                &format!("/v1/clients/{client}/affiliate-programs/{program}/links"),
+                json!({}),
+            )
+            .await;
+        self.settle().await;
+        (program, link["code"].as_str().unwrap().to_owned())
     }
 
     fn promo_body(&self) -> Value {

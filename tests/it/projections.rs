@@ -21,6 +21,33 @@ async fn digests(server: &TestServer) -> Vec<String> {
     out
 }
 
+/// Waits until no read model has an index left to build (a worker builds them when it has caught
+/// up a read model it emptied, its first start included).
+async fn wait_indexes_built(server: &TestServer) {
+    let names: Vec<&'static str> = projections::all().iter().map(|p| p.name()).collect();
+    for _ in 0..300 {
+        if engine::deferred_count(&server.db.pool, &names)
+            .await
+            .unwrap()
+            == 0
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the deferred indexes were not built within 30 s");
+}
+
+/// Every index of the database's tables, as PostgreSQL would create it again, in order.
+async fn indexes(server: &TestServer) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexdef",
+    )
+    .fetch_all(&server.db.pool)
+    .await
+    .unwrap()
+}
+
 /// A small history over HTTP: two providers, clients, payments, an adjustment, a tariff and
 /// services charged at order, one with an activation done. Returns the head of the log.
 pub(crate) async fn history(server: &TestServer) -> i64 {
@@ -133,12 +160,14 @@ pub(crate) async fn wait_caught_up(server: &TestServer, position: i64) {
 }
 
 /// Builds `history` and its read models, stops the server's workers, then empties every read
-/// model. Returns the head of the log and the read models' digests as they were built.
-async fn emptied_after_history(server: &mut TestServer) -> (i64, Vec<String>) {
+/// model. Returns the head of the log and the read models' digests and indexes as they were
+/// built.
+async fn emptied_after_history(server: &mut TestServer) -> (i64, (Vec<String>, Vec<String>)) {
     let last = history(server).await;
     wait_caught_up(server, last).await;
+    wait_indexes_built(server).await;
     server.stop().await;
-    let expected = digests(server).await;
+    let expected = (digests(server).await, indexes(server).await);
     for projection in projections::all() {
         engine::reset(&server.db.pool, projection.as_ref())
             .await
@@ -153,16 +182,27 @@ async fn dropping_and_rebuilding_every_projection_gives_identical_read_models() 
     let mut server = TestServer::start().await;
     let last = history(&server).await;
     wait_caught_up(&server, last).await;
+    wait_indexes_built(&server).await;
     server.stop().await;
     let incremental = digests(&server).await;
+    let indexed = indexes(&server).await;
 
     // Act: empty them all and rebuild from the log.
     let rebuilt = api::cli::rebuild::rebuild(&server.db.pool, &projections::all(), 7, false)
         .await
         .unwrap();
 
-    // Assert
+    // Assert: the same rows, and every index the read models went without during the rebuild
+    // is back as it was.
     assert_eq!(digests(&server).await, incremental);
+    assert_eq!(indexes(&server).await, indexed);
+    let names: Vec<&'static str> = projections::all().iter().map(|p| p.name()).collect();
+    assert_eq!(
+        engine::deferred_count(&server.db.pool, &names)
+            .await
+            .unwrap(),
+        0
+    );
     let events = server.event_count().await;
     assert_eq!(
         rebuilt.events,
@@ -203,7 +243,24 @@ async fn raising_a_projection_version_rebuilds_it_from_the_start() {
 async fn competing_workers_apply_every_event_exactly_once() {
     // Arrange: a history and its read models, then every projection emptied.
     let mut server = TestServer::start().await;
-    let (last, expected) = emptied_after_history(&mut server).await;
+    let (last, (expected, indexed)) = emptied_after_history(&mut server).await;
+    // Emptied, the read models went without the secondary indexes each names, and only those.
+    let names: Vec<&'static str> = projections::all().iter().map(|p| p.name()).collect();
+    let named: Vec<&'static str> = projections::all()
+        .iter()
+        .flat_map(|p| p.indexes_deferred().iter().copied())
+        .collect();
+    let deferred = engine::deferred_count(&server.db.pool, &names)
+        .await
+        .unwrap();
+    assert_eq!(usize::try_from(deferred).unwrap(), named.len());
+    let left = indexes(&server).await;
+    for index in &indexed {
+        let dropped = named
+            .iter()
+            .any(|name| index.contains(&format!(" {name} ON ")));
+        assert_eq!(!left.contains(index), dropped, "{index}");
+    }
 
     // Act: four worker loops (as on four nodes) race over the same projections with tiny batches.
     let (stop, stopped) = watch::channel(false);
@@ -235,13 +292,17 @@ async fn competing_workers_apply_every_event_exactly_once() {
         .unwrap();
         assert!(reached);
     }
+    // Caught up, the workers build what was deferred.
+    wait_indexes_built(&server).await;
     stop.send(true).unwrap();
     for handle in loops {
         handle.await.unwrap();
     }
 
-    // Assert: the same rows as a lone rebuild, and each checkpoint counted every event once.
+    // Assert: the same rows as a lone rebuild, every index back as it was, and each checkpoint
+    // counted every event once.
     assert_eq!(digests(&server).await, expected);
+    assert_eq!(indexes(&server).await, indexed);
     let events = server.event_count().await;
     let checkpoints = engine::checkpoints(&server.db.pool).await.unwrap();
     for projection in projections::all() {
@@ -257,16 +318,29 @@ async fn competing_workers_apply_every_event_exactly_once() {
 #[tokio::test]
 async fn a_step_on_a_projection_held_by_another_worker_reports_busy() {
     // Arrange: a transaction holds the projection's lock, as a worker on another node would.
+    // The stopped server's connections are closed, but PostgreSQL ends their sessions (and
+    // releases what they held) on its own time: on a busy machine, take the lock once it is free.
     let mut server = TestServer::start().await;
     server.stop().await;
-    let mut other = server.db.pool.begin().await.unwrap();
-    let held: bool = sqlx::query_scalar(
-        "SELECT pg_try_advisory_xact_lock(hashtextextended('projection:' || 'clients', 0))",
-    )
-    .fetch_one(&mut *other)
-    .await
-    .unwrap();
-    assert!(held);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let other = loop {
+        let mut other = server.db.pool.begin().await.unwrap();
+        let held: bool = sqlx::query_scalar(
+            "SELECT pg_try_advisory_xact_lock(hashtextextended('projection:' || 'clients', 0))",
+        )
+        .fetch_one(&mut *other)
+        .await
+        .unwrap();
+        if held {
+            break other;
+        }
+        other.rollback().await.unwrap();
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the stopped server still holds the lock"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
 
     // Act
     let clients = projections::by_name("clients").unwrap();
@@ -320,7 +394,7 @@ impl Projection for Flaky {
 async fn a_failing_read_model_holds_back_no_other_and_catches_up_once_fixed() {
     // Arrange: every read model emptied, and one more that fails.
     let mut server = TestServer::start().await;
-    let (last, expected) = emptied_after_history(&mut server).await;
+    let (last, (expected, _)) = emptied_after_history(&mut server).await;
     let flaky = Arc::new(Flaky {
         broken: AtomicBool::new(true),
     });

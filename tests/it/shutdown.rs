@@ -29,7 +29,7 @@ pub(crate) fn free_port() -> u16 {
 }
 
 fn spawn(database_url: &str, port: u16, log: &Path) -> Child {
-    spawn_with(database_url, port, log, 14)
+    spawn_with(database_url, port, log, 16)
 }
 
 /// `billing serve` over `database_url` on `port`, logging to `log`, with

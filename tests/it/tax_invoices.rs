@@ -369,8 +369,9 @@ async fn the_workers_pool_has_a_connection_for_each_process_manager_and_the_grou
         .filter(|worker| worker.runs_alone())
         .count();
     assert_eq!(
-        alone, 7,
-        "settlement, payments, invoicing, prepayments, merges, domain contacts, user directories"
+        alone, 9,
+        "settlement, payments, invoicing, prepayments, merges, domain contacts, user directories, \
+         affiliate commissions, price changes"
     );
     assert!(
         u32::try_from(alone + 3).unwrap() <= api::node::WORKER_CONNECTIONS,

@@ -64,3 +64,15 @@ template-logo-file = A new logo (PNG or JPEG, up to 256 KiB)
 template-logo-too-large = The logo is { $size } bytes; a logo may have at most { $limit } bytes (256 KiB). Nothing was saved.
 template-logo-not-image = The logo file is not a PNG or JPEG picture. Nothing was saved.
 template-save = Save the template
+# Contracts between the provider's company and a client (issue 20.2).
+doc-contract-title = Contract { $number }
+doc-contract-number = Contract number
+doc-contract-date = Contract date
+doc-contract-status = Status
+doc-contract-signed-on = Signed on
+doc-contract-terminated-on = Terminated on
+doc-contract-draft = Draft
+doc-contract-signed = Signed
+doc-contract-terminated = Terminated
+doc-contract-company = Provider
+doc-contract-client = Client

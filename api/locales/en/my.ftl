@@ -134,11 +134,6 @@ my-type-dns-hosting = DNS hosting
 my-type-other = Other
 my-no-auto-prolong = Do not prolong automatically
 my-nothing-offered = Nothing is offered for ordering at the moment.
-my-period-day = 1 day
-my-period-month = 1 month
-my-period-quarter = 3 months
-my-period-half-year = 6 months
-my-period-year = 12 months
 my-base-price = Base price
 my-setup-fee = Set-up fee
 my-before-discount = Before the discount
@@ -340,3 +335,16 @@ my-order-needs-contacts = A domain is ordered with its contacts: add one first.
 # Who the layout names: a member of staff acting as the client (the staff panel's act-as).
 my-who-acting = { $name } (staff acting as the client)
 my-who-unknown = Your account
+
+# The promised payment on the first page (issue 19.2): the terms come from the Account's rule.
+my-promise-title = Promised payment
+my-promise-terms = Short of money? Promise to pay and your services keep running for { $days ->
+    [one] { $days } day
+   *[other] { $days } days
+} while your payment is on its way. A promise can be made once every { $interval ->
+    [one] { $interval } day
+   *[other] { $interval } days
+}.
+my-promise-button = Promise to pay
+my-promise-holding = You promised to pay on { $on }. Your services keep running until { $until }.
+my-problem-promise-too-soon = { $detail }

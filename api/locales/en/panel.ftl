@@ -54,3 +54,18 @@ movement-refund = Refund: { $reason }
 movement-reversal = Payment reversed: { $reason }
 movement-transfer-out = Balance moved to account { $account } by a merge
 movement-transfer-in = Balance moved from account { $account } by a merge
+
+# A billing period in words (`Lang::period`): "1 year 6 months" joins a count of years and one of
+# months.
+period-days = { $count ->
+    [one] { $count } day
+   *[other] { $count } days
+}
+period-months = { $count ->
+    [one] { $count } month
+   *[other] { $count } months
+}
+period-years = { $count ->
+    [one] { $count } year
+   *[other] { $count } years
+}

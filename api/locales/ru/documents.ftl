@@ -64,3 +64,15 @@ template-logo-file = Новый логотип (PNG или JPEG, до 256 КиБ
 template-logo-too-large = Логотип занимает { $size } байт; допускается не больше { $limit } байт (256 КиБ). Ничего не сохранено.
 template-logo-not-image = Файл логотипа — не картинка PNG или JPEG. Ничего не сохранено.
 template-save = Сохранить шаблон
+# Договоры компании провайдера с клиентом (issue 20.2).
+doc-contract-title = Договор { $number }
+doc-contract-number = Номер договора
+doc-contract-date = Дата договора
+doc-contract-status = Статус
+doc-contract-signed-on = Подписан
+doc-contract-terminated-on = Расторгнут
+doc-contract-draft = Черновик
+doc-contract-signed = Подписан
+doc-contract-terminated = Расторгнут
+doc-contract-company = Исполнитель
+doc-contract-client = Заказчик

@@ -134,11 +134,6 @@ my-type-dns-hosting = DNS-хостинг
 my-type-other = Другое
 my-no-auto-prolong = Не продлевать автоматически
 my-nothing-offered = Сейчас нечего заказать.
-my-period-day = 1 день
-my-period-month = 1 месяц
-my-period-quarter = 3 месяца
-my-period-half-year = 6 месяцев
-my-period-year = 12 месяцев
 my-base-price = Базовая цена
 my-setup-fee = Плата за подключение
 my-before-discount = До скидки
@@ -340,3 +335,18 @@ my-order-needs-contacts = Домен заказывается с контакт�
 # Who the layout names: a member of staff acting as the client (the staff panel's act-as).
 my-who-acting = { $name } (сотрудник от имени клиента)
 my-who-unknown = Ваш аккаунт
+
+# Обещанный платёж на первой странице (issue 19.2): условия — из правила лицевого счёта.
+my-promise-title = Обещанный платёж
+my-promise-terms = Не хватает денег? Пообещайте оплатить, и услуги продолжат работать { $days ->
+    [one] { $days } день
+    [few] { $days } дня
+   *[many] { $days } дней
+}, пока платёж идёт. Обещать можно раз в { $interval ->
+    [one] { $interval } день
+    [few] { $interval } дня
+   *[many] { $interval } дней
+}.
+my-promise-button = Обещать оплату
+my-promise-holding = Вы обещали оплатить { $on }. Услуги работают до { $until }.
+my-problem-promise-too-soon = Обещание не принято: { $detail }

@@ -53,3 +53,20 @@ movement-refund = Возврат: { $reason }
 movement-reversal = Платёж отменён: { $reason }
 movement-transfer-out = Остаток перенесён на счёт { $account } при объединении
 movement-transfer-in = Остаток перенесён со счёта { $account } при объединении
+
+# Период оплаты словами (`Lang::period`): «1 год 6 месяцев» — число лет и число месяцев.
+period-days = { $count ->
+    [one] { $count } день
+    [few] { $count } дня
+   *[many] { $count } дней
+}
+period-months = { $count ->
+    [one] { $count } месяц
+    [few] { $count } месяца
+   *[many] { $count } месяцев
+}
+period-years = { $count ->
+    [one] { $count } год
+    [few] { $count } года
+   *[many] { $count } лет
+}

@@ -54,6 +54,13 @@ pub struct ServeArgs {
     /// Do not run projection workers in this process (another node runs them).
     #[arg(long, env = "BILLING_NO_PROJECTIONS")]
     pub no_projections: bool,
+    /// Named groups of projections, `name=projection,projection;name=…` (`*`: every projection
+    /// not named in another group). Every projection must be in exactly one group (ADR 35).
+    #[arg(long, env = "BILLING_PROJECTION_GROUPS", default_value = projections::engine::DEFAULT_GROUPS)]
+    pub projection_groups: String,
+    /// The projection groups this node runs: `all`, `none`, or group names separated by commas.
+    #[arg(long, env = "BILLING_RUN_GROUPS", default_value = "all")]
+    pub run_groups: String,
     /// Longest wait of a query for `min_position`, in milliseconds.
     #[arg(long, env = "BILLING_QUERY_WAIT_MS", default_value_t = 5000)]
     pub query_wait_ms: u64,
@@ -80,6 +87,21 @@ pub struct ServeArgs {
     /// Failed sign-ins allowed per login before 429 (then one more a minute).
     #[arg(long, env = "BILLING_SIGN_IN_FAILURES_PER_LOGIN", default_value_t = crate::http::auth::throttle::PER_LOGIN.failures)]
     pub sign_in_failures_per_login: u32,
+    /// Hot standbys queries read (comma-separated PostgreSQL URLs): commands, projection workers
+    /// and process managers use DATABASE_URL. Each gets a pool as large as the requests' own.
+    #[arg(
+        long,
+        env = "BILLING_REPLICA_URLS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub replica_urls: Vec<String>,
+    /// A replica lagging longer than this (milliseconds) is skipped: the primary answers.
+    #[arg(long, env = "BILLING_REPLICA_MAX_LAG_MS", default_value_t = 2000)]
+    pub replica_max_lag_ms: u64,
+    /// A replica lagging by more events than this is skipped: the primary answers.
+    #[arg(long, env = "BILLING_REPLICA_MAX_LAG_EVENTS", default_value_t = 10_000)]
+    pub replica_max_lag_events: i64,
 }
 
 impl ServeArgs {
@@ -118,11 +140,26 @@ pub enum Command {
     Bench(BenchArgs),
     /// Serve with a realistic demo data set already in it.
     Demo(DemoArgs),
+    /// Import a bundle from another billing system (WHMCS, BILLmanager, …): a JSON file or a
+    /// directory of CSV files (docs/import.md). Importing it again writes nothing.
+    Import(ImportArgs),
     /// For auditors: the sealed log, its verification, the stream and the replay.
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Load an auditor's NDJSON export of the log (`billing audit stream --out FILE`) into an
+    /// empty database, checking the chain while loading, then rebuild every read model.
+    Restore(RestoreArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct RestoreArgs {
+    /// The export: one event per line, in safe order, as `GET /v1/audit/events` gives it.
+    pub file: std::path::PathBuf,
+    /// No progress bars.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -179,6 +216,15 @@ pub enum ProjectionsCommand {
         #[arg(long)]
         parallel: Option<usize>,
     },
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ImportArgs {
+    /// The bundle: a JSON file, or a directory of CSV files.
+    pub file: std::path::PathBuf,
+    /// The source system (whmcs, billmanager, …); required for CSV, replaces a JSON bundle's.
+    #[arg(long, env = "BILLING_IMPORT_SOURCE")]
+    pub source: Option<String>,
 }
 
 #[derive(Debug, Clone, clap::Args)]

@@ -184,6 +184,7 @@ pub async fn command(
                             listen: "127.0.0.1:0".parse()?,
                             admin_token: token.clone(),
                             run_projections: false,
+                            projection_groups: Default::default(),
                             query_wait: Duration::from_secs(30),
                             mailer: projections::notify::Mailer::none(),
                             sign_in: crate::http::auth::throttle::SignInConfig::default(),

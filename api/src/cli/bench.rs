@@ -64,6 +64,7 @@ pub async fn command(
                     listen: "127.0.0.1:0".parse()?,
                     admin_token: token.clone(),
                     run_projections: true,
+                    projection_groups: Default::default(),
                     query_wait: Duration::from_secs(30),
                     mailer: projections::notify::Mailer::none(),
                     sign_in: crate::http::auth::throttle::SignInConfig::default(),
@@ -90,6 +91,28 @@ pub async fn command(
         ),
         (None, None) => None,
     };
+    if args.workload == Workload::Usage {
+        let measured = crate::cli::bench_usage::run(
+            &url,
+            &token,
+            (args.concurrency, args.accounts),
+            Duration::from_secs(args.seconds),
+            Duration::from_secs(args.warmup_seconds.unwrap_or(3)),
+            crate::cli::bench_usage::CpuSources {
+                node: running.is_some().then(std::process::id),
+                database: statistics.clone(),
+            },
+        )
+        .await?;
+        print_out(&serde_json::to_string_pretty(&measured)?);
+        if let Some(server) = running {
+            server.shutdown().await;
+        }
+        if let Some(database) = database {
+            database.close().await;
+        }
+        return Ok(());
+    }
     let mut reports = Vec::new();
     for _ in 0..args.runs.max(1) {
         let report = run(BenchConfig {

@@ -78,6 +78,7 @@ pub async fn run(
         store.pool(),
         progress,
         due_on,
+        crate::usecases::process::billing_day::Scope::Live,
         &context,
         concurrency,
     )

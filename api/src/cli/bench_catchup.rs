@@ -65,10 +65,14 @@ async fn live(pool: &PgPool, read_models: &[Arc<dyn Projection>]) -> anyhow::Res
     ));
     let names: Vec<&'static str> = read_models.iter().map(|p| p.name()).collect();
     let caught_up = async {
-        for name in names {
+        for &name in &names {
             while !engine::wait_for_position(pool, &progress, name, head, Duration::from_secs(3600))
                 .await?
             {}
+        }
+        // And the indexes deferred while they were empty, which the rebuild builds too.
+        while engine::deferred_count(pool, &names).await? > 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
         Ok::<(), anyhow::Error>(())
     }

@@ -88,7 +88,23 @@ pub fn line(command_only: (f64, f64), whole: (f64, f64)) -> String {
 
 /// User plus system time of `pid` so far, in ticks; `None` if it is gone.
 fn ticks(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    ticks_in(&format!("/proc/{pid}/stat"))
+}
+
+/// User plus system time of the calling thread so far, in ticks: what a piece of synchronous
+/// work between two calls cost (the tick is sampled, so only sums over many pieces mean much).
+pub fn thread_ticks() -> Option<u64> {
+    ticks_in("/proc/thread-self/stat")
+}
+
+/// Seconds of CPU in `ticks`.
+#[expect(clippy::as_conversions, reason = "tick counts far below 2^53")]
+pub fn seconds_of(ticks: u64) -> f64 {
+    ticks as f64 / TICKS_PER_SECOND
+}
+
+fn ticks_in(path: &str) -> Option<u64> {
+    let stat = std::fs::read_to_string(path).ok()?;
     // The fields after the command name, which is in parentheses and may hold anything.
     let rest = &stat[stat.rfind(')')? + 1..];
     let mut fields = rest.split_whitespace();
@@ -115,5 +131,6 @@ mod tests {
     fn a_running_process_has_a_cpu_time_and_a_missing_one_none() {
         assert!(ticks(std::process::id()).is_some());
         assert_eq!(ticks(u32::MAX), None);
+        assert!(super::thread_ticks().is_some());
     }
 }

@@ -176,6 +176,8 @@ pub async fn run(
                 provider_id: provider,
                 name: "Bench Hosting".to_owned(),
                 currency: eur,
+                sandbox: false,
+                created_at: chrono::Utc::now(),
             },
             &context,
             &[],

@@ -37,6 +37,9 @@ pub enum Workload {
     /// whole node's lag, catch-up and memory, the auditor's replay, the ratios and the targets
     /// (exit 1 when the replay finds a difference).
     Compare,
+    /// Usage ingestion: batches of 1,000 records from `--concurrency` callers over `--accounts`
+    /// services (at most 100), records stored per second.
+    Usage,
 }
 
 /// The bench's settings.

@@ -143,6 +143,7 @@ impl Rows {
             let metadata = EventMetadata {
                 event_id: Uuid::now_v7(),
                 occurred_at: at,
+                recorded_at: None,
                 actor: self.actor.clone(),
                 on_behalf_of: None,
                 request_id: None,
@@ -250,6 +251,8 @@ fn generate(rows: &mut Rows, target: u64, seed: u64) -> Result<u64, BulkError> {
                 provider_id,
                 name: name.to_owned(),
                 currency,
+                sandbox: false,
+                created_at: Utc::now(),
             })
             .map_err(refused)?;
         rows.record(&mut provider, "CreateProvider", events, start)?;
@@ -347,6 +350,7 @@ fn generate(rows: &mut Rows, target: u64, seed: u64) -> Result<u64, BulkError> {
                 let events = service
                     .aggregate
                     .decide(ServiceCommand::OrderService {
+                        trial: None,
                         service_id,
                         client_id,
                         provider_id,
@@ -356,6 +360,8 @@ fn generate(rows: &mut Rows, target: u64, seed: u64) -> Result<u64, BulkError> {
                         ordered_on: on,
                         discount: None,
                         domain: None,
+                        required_agreement: None,
+                        accepted_agreement: None,
                     })
                     .map_err(refused)?;
                 rows.record(&mut service, "OrderService", events, at)?;
@@ -366,7 +372,7 @@ fn generate(rows: &mut Rows, target: u64, seed: u64) -> Result<u64, BulkError> {
             let charged = account.aggregate.decide(AccountCommand::ChargeExpense {
                 client_id,
                 provider_id,
-                expense: settlement::expense_line(&service.aggregate, service_id, terms, &due),
+                expense: settlement::expense_line(service_id, terms, &due),
                 // The bulk data set's provider has no tax rules.
                 treatment: domain::tax::TaxTreatment::NotTaxed,
             });
@@ -585,6 +591,8 @@ fn generate_billing_day(
         provider_id,
         name: "Bench Hosting".to_owned(),
         currency: eur,
+        sandbox: false,
+        created_at: Utc::now(),
     };
     let name = command.name();
     let events = provider.aggregate.decide(command).map_err(refused)?;
@@ -655,6 +663,7 @@ fn generate_billing_day(
         let service_id = ServiceId::from_uuid(Uuid::now_v7());
         let mut service = Stream::<Service>::new(service_id.to_string());
         let command = ServiceCommand::OrderService {
+            trial: None,
             service_id,
             client_id,
             provider_id,
@@ -664,6 +673,8 @@ fn generate_billing_day(
             ordered_on,
             discount: None,
             domain: None,
+            required_agreement: None,
+            accepted_agreement: None,
         };
         let name = command.name();
         let events = service.aggregate.decide(command).map_err(refused)?;
@@ -673,7 +684,7 @@ fn generate_billing_day(
             .aggregate
             .due_period(ordered_on)
             .ok_or_else(|| refused("nothing due on the order"))?;
-        let line = settlement::expense_line(&service.aggregate, service_id, &terms, &due);
+        let line = settlement::expense_line(service_id, &terms, &due);
         let key = settlement::expense_key(&line).map_err(refused)?;
         let command = AccountCommand::ChargeExpense {
             client_id,

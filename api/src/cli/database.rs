@@ -15,11 +15,20 @@ pub struct Database {
 
 /// Opens the database with a pool of `--db-connections`.
 pub async fn open_database(cli: &Cli) -> anyhow::Result<Database> {
-    open_database_with(cli, cli.db_connections).await
+    open(cli, cli.db_connections, None).await
 }
 
-/// Opens the database with a pool of `connections`.
-pub async fn open_database_with(cli: &Cli, connections: u32) -> anyhow::Result<Database> {
+/// Opens the database for a node whose connections, all pools together, may reach `total`:
+/// refuses (before migrating anything) when PostgreSQL's `max_connections` cannot hold them.
+pub async fn open_node_database(
+    cli: &Cli,
+    connections: u32,
+    total: u32,
+) -> anyhow::Result<Database> {
+    open(cli, connections, Some(total)).await
+}
+
+async fn open(cli: &Cli, connections: u32, node_total: Option<u32>) -> anyhow::Result<Database> {
     let (url, cluster) = match &cli.database_url {
         Some(url) => (url.clone(), None),
         None => {
@@ -29,7 +38,8 @@ pub async fn open_database_with(cli: &Cli, connections: u32) -> anyhow::Result<D
             tracing::info!(
                 data_dir = %cluster.data_dir().display(),
                 port = cluster.port(),
-                "no DATABASE_URL: using a private PostgreSQL cluster owned by this process"
+                "no DATABASE_URL: using the private PostgreSQL cluster under the data folder (stopped \
+                 when the last process using it stops)"
             );
             (cluster.database_url(), Some(cluster))
         }
@@ -37,6 +47,17 @@ pub async fn open_database_with(cli: &Cli, connections: u32) -> anyhow::Result<D
     let pool = server::connect(&url, connections)
         .await
         .context("cannot connect to the database")?;
+    if let Some(total) = node_total
+        && let Err(refused) = server::check_connection_room(&pool, total).await
+    {
+        pool.close().await;
+        if let Some(cluster) = cluster
+            && let Err(error) = cluster.stop().await
+        {
+            tracing::warn!(%error, "private PostgreSQL cluster did not stop cleanly");
+        }
+        anyhow::bail!(refused);
+    }
     server::migrate(&pool).await.context("migrations failed")?;
     Ok(Database { pool, cluster })
 }

@@ -71,6 +71,21 @@ pub struct Seeded {
     pub invoices: usize,
     /// Client users made (one, to sign in to the customer panel with).
     pub client_users: usize,
+    /// What the database already held when it was not empty (and nothing was written).
+    pub kept: Option<Kept>,
+}
+
+/// What a database that already had providers held: the demo writes nothing into it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Kept {
+    /// Providers in the log.
+    pub providers: i64,
+    /// Clients in the log.
+    pub clients: i64,
+    /// Services in the log.
+    pub services: i64,
+    /// Events in the log.
+    pub events: i64,
 }
 
 /// The login of the demo's client user, for the customer panel at `/my`.
@@ -124,7 +139,23 @@ pub async fn seed(store: &EventStore, clients: usize, seed: u64) -> Result<Seede
             .await
             .map_err(StoreError::from)?;
     if existing > 0 {
-        return Ok(Seeded::default());
+        let (clients, services, events): (i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT count(DISTINCT aggregate_id) FROM events WHERE aggregate_type = 'Client'),
+                    (SELECT count(DISTINCT aggregate_id) FROM events WHERE aggregate_type = 'Service'),
+                    (SELECT count(*) FROM events)",
+        )
+        .fetch_one(store.pool())
+        .await
+        .map_err(StoreError::from)?;
+        return Ok(Seeded {
+            kept: Some(Kept {
+                providers: existing,
+                clients,
+                services,
+                events,
+            }),
+            ..Seeded::default()
+        });
     }
     let mut rng = fastrand::Rng::with_seed(seed);
     let context = CommandContext::new(Actor::System("demo".to_owned()));
@@ -142,6 +173,8 @@ pub async fn seed(store: &EventStore, clients: usize, seed: u64) -> Result<Seede
                     provider_id: id,
                     name: name.to_owned(),
                     currency,
+                    sandbox: false,
+                    created_at: store.clock().now(),
                 },
                 &context,
                 &[],
@@ -252,6 +285,7 @@ pub async fn seed(store: &EventStore, clients: usize, seed: u64) -> Result<Seede
                 .execute::<Service>(
                     &service_id.to_string(),
                     ServiceCommand::OrderService {
+                        trial: None,
                         service_id,
                         client_id,
                         provider_id,
@@ -267,6 +301,8 @@ pub async fn seed(store: &EventStore, clients: usize, seed: u64) -> Result<Seede
                         ordered_on: today,
                         discount: None,
                         domain: None,
+                        required_agreement: None,
+                        accepted_agreement: None,
                     },
                     &context,
                     &[],
@@ -646,10 +682,10 @@ pub async fn command(
     cli: &crate::cli::args::Cli,
     args: &crate::cli::args::DemoArgs,
 ) -> anyhow::Result<()> {
-    use crate::cli::database::{open_database, print_out};
-    use crate::cli::serve::serve;
+    use crate::cli::database::print_out;
+    use crate::cli::serve::{open_for_serving, serve};
 
-    let database = open_database(cli).await?;
+    let database = open_for_serving(cli, &args.serve).await?;
     if let Some(events) = args.events {
         let loaded = crate::cli::bulk::load(&database.pool, events, 2026).await?;
         print_out(&serde_json::to_string_pretty(&loaded)?);
@@ -664,6 +700,16 @@ pub async fn command(
         std::sync::Arc::new(eventstore::clock::SystemClock),
     );
     let seeded = seed(&store, args.clients, 2026).await?;
+    if let Some(kept) = seeded.kept {
+        tracing::info!(
+            providers = kept.providers,
+            clients = kept.clients,
+            services = kept.services,
+            events = kept.events,
+            "the database already holds data: kept as it is, no demo data written"
+        );
+        return serve(database, &args.serve).await;
+    }
     tracing::info!(
         providers = seeded.providers,
         clients = seeded.clients,

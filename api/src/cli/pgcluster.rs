@@ -10,14 +10,22 @@
 //! <root>/pg/            data directory (0700), with `billing.port` remembering the port
 //! <root>/pg.log         server log
 //! <root>/run/           the server's unix socket (clients here use TCP)
-//! <root>/pg.lock        locked while one process initialises or starts the cluster
+//! <root>/pg.lock        locked while one process initialises, starts or stops the cluster
+//! <root>/pg.users       share-locked by every process using the cluster, for its whole life
 //! ```
 //!
 //! The cluster listens on 127.0.0.1 only, at a port that is free when it starts and then kept, and
 //! trusts every local connection as user `postgres`: it is meant for development and demos on one
-//! machine, not for shared hosts. A cluster that is already running (from an earlier `billing` that
-//! did not stop it, or one running beside this one) is reused, and then left running by
-//! [`PrivateCluster::stop`]. A system cluster (such as Debian's on port 5432) is never touched.
+//! machine, not for shared hosts. A system cluster (such as Debian's on port 5432) is never touched.
+//!
+//! The last process using the cluster stops it. Every process that uses it holds a shared lock on
+//! `<root>/pg.users` for as long as it does; the kernel lets go of it when the process ends,
+//! however it ends (SIGKILL included). So a cluster found running when nobody holds that lock was
+//! left behind by a `billing` that was killed: the new process takes it over and stops it when it
+//! stops. One found running while another `billing` holds the lock is shared, and
+//! [`PrivateCluster::stop`] stops it only when no other process holds the lock any more. Both
+//! decisions are taken under `<root>/pg.lock`, so a process starting never sees a cluster that
+//! another one is about to stop.
 //!
 //! `initdb`, `pg_ctl` and `postgres` refuse to run as root, so when this process is root they run as
 //! the `postgres` system user through `runuser`, and the folders they need are handed to that user.
@@ -45,8 +53,10 @@ const SERVER_USER: &str = "postgres";
 const LISTEN_ADDRESS: &str = "127.0.0.1";
 /// The file in the data directory that remembers the port between starts.
 const PORT_FILE: &str = "billing.port";
-/// The file in the root folder locked while one process starts the cluster.
+/// The file in the root folder locked while one process starts or stops the cluster.
 const LOCK_FILE: &str = "pg.lock";
+/// The file in the root folder every process using the cluster holds a shared lock on.
+const USERS_FILE: &str = "pg.users";
 /// How long to wait for another process that is initialising or starting the cluster.
 const LOCK_WAIT: Duration = Duration::from_secs(300);
 /// How long `pg_ctl` may wait for the server to start or stop, and how long an already running
@@ -130,10 +140,14 @@ pub enum ClusterError {
 /// A PostgreSQL cluster under the project's data folder, started (or found running) by
 /// [`PrivateCluster::start`].
 ///
-/// Dropping it leaves the server running; call [`PrivateCluster::stop`] to stop one this process
-/// started.
+/// Dropping it leaves the server running (and lets a later process take it over); call
+/// [`PrivateCluster::stop`] to stop it when no other process uses it.
 #[derive(Debug)]
 pub struct PrivateCluster {
+    /// The project's data folder, absolute: where the lock files are.
+    root: PathBuf,
+    /// This process's shared lock on `<root>/pg.users`, held while it uses the cluster.
+    users: UsersLock,
     /// `<root>/pg`, absolute.
     data_dir: PathBuf,
     /// `<root>/pg.log`, absolute.
@@ -146,7 +160,7 @@ pub struct PrivateCluster {
     bin_dir: PathBuf,
     /// Whether the server programs run as user `postgres` (this process is root).
     as_postgres: bool,
-    /// Whether this process started the server (and so `stop` stops it).
+    /// Whether this process started the server (so a failed start stops it again).
     started_here: bool,
     /// The database the URL names.
     database: String,
@@ -158,8 +172,8 @@ impl PrivateCluster {
     /// reused on the next start if still free), with its unix socket in `<root>/run` (mode so that
     /// user postgres can write), and makes sure the database `database` exists (createdb, ignoring
     /// "already exists"). If the cluster is already running (postmaster.pid present, pg_isready
-    /// answers on the remembered port) it is reused, not started twice, and `stop` leaves it
-    /// running. Picks the newest major version in /usr/lib/postgresql.
+    /// answers on the remembered port) it is reused, not started twice; `stop` stops it once no
+    /// other process uses it, whoever started it (module documentation). Picks the newest major version in /usr/lib/postgresql.
     ///
     /// `root` is created if missing. An existing cluster is run by the major version that made it
     /// (its `PG_VERSION`). Concurrent calls for the same `root`, in this process or others, take
@@ -170,9 +184,15 @@ impl PrivateCluster {
         // One process at a time looks at, initialises and starts the cluster; the others wait
         // and then find it running.
         let lock = StartLock::acquire(&root.join(LOCK_FILE)).await?;
+        // Nobody else holding the users' lock means a running cluster has no other user.
+        let users = UsersLock::open(&root.join(USERS_FILE))?;
+        let alone = users.alone()?;
+        users.share()?;
         let data_dir = root.join("pg");
         let bin_dir = choose_bin_dir(&data_dir)?;
         let mut cluster = PrivateCluster {
+            root: root.clone(),
+            users,
             log_file: root.join("pg.log"),
             socket_dir: root.join("run"),
             data_dir,
@@ -186,12 +206,23 @@ impl PrivateCluster {
         if let Some(port) = cluster.running_port().await? {
             drop(lock);
             cluster.port = port;
-            tracing::info!(
-                data_dir = %cluster.data_dir.display(),
-                port,
-                "reusing running private PostgreSQL cluster at {} on port {port}",
-                cluster.data_dir.display()
-            );
+            if alone {
+                tracing::info!(
+                    data_dir = %cluster.data_dir.display(),
+                    port,
+                    "taking over the private PostgreSQL cluster at {} on port {port}: the process \
+                     that used it is gone; it stops when this one stops",
+                    cluster.data_dir.display()
+                );
+            } else {
+                tracing::info!(
+                    data_dir = %cluster.data_dir.display(),
+                    port,
+                    "sharing the running private PostgreSQL cluster at {} on port {port} with \
+                     another process; the last one to stop stops it",
+                    cluster.data_dir.display()
+                );
+            }
             cluster.ensure_database().await?;
             return Ok(cluster);
         }
@@ -232,13 +263,14 @@ impl PrivateCluster {
         &self.data_dir
     }
 
-    /// Stops the cluster with `pg_ctl stop -m fast` if this process started it.
+    /// Stops the cluster with `pg_ctl stop -m fast` unless another process still uses it.
     pub async fn stop(self) -> Result<(), ClusterError> {
-        if !self.started_here {
+        let _lock = StartLock::acquire(&self.root.join(LOCK_FILE)).await?;
+        if !self.users.alone()? {
             tracing::info!(
                 data_dir = %self.data_dir.display(),
                 port = self.port,
-                "leaving private PostgreSQL cluster at {} running: this process did not start it",
+                "leaving the private PostgreSQL cluster at {} running: another process uses it",
                 self.data_dir.display()
             );
             return Ok(());
@@ -792,6 +824,53 @@ impl StartLock {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+    }
+}
+
+/// A lock on `<root>/pg.users`: shared while this process uses the cluster; exclusive, for a
+/// moment, to learn whether any other process does. The kernel releases it when the process ends.
+#[derive(Debug)]
+struct UsersLock {
+    file: std::fs::File,
+    path: PathBuf,
+}
+
+impl UsersLock {
+    fn open(path: &Path) -> Result<UsersLock, ClusterError> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|source| path_error("open", path, source))?;
+        Ok(UsersLock {
+            file,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Whether no other process holds the lock. Takes it exclusively when so; otherwise this
+    /// process holds it shared again (a failed conversion lets go of the shared lock first).
+    /// Called under the start lock only, so no other process holds it exclusively meanwhile.
+    fn alone(&self) -> Result<bool, ClusterError> {
+        match self.file.try_lock() {
+            Ok(()) => Ok(true),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                self.share()?;
+                Ok(false)
+            }
+            Err(std::fs::TryLockError::Error(source)) => {
+                Err(path_error("lock", &self.path, source))
+            }
+        }
+    }
+
+    /// Holds the lock shared (converting an exclusive one).
+    fn share(&self) -> Result<(), ClusterError> {
+        self.file
+            .lock_shared()
+            .map_err(|source| path_error("lock", &self.path, source))
     }
 }
 

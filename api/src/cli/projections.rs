@@ -30,6 +30,7 @@ pub async fn command(cli: &Cli, command: &ProjectionsCommand) -> anyhow::Result<
         projections = selected.len(),
         applied = rebuilt.events,
         seconds = secs,
+        indexing_seconds = rebuilt.indexing.as_secs_f64(),
         log_events_per_second = rate.round(),
         "projections rebuilt"
     );

@@ -20,6 +20,9 @@ pub struct Rebuilt {
     pub events: u64,
     /// Wall time.
     pub elapsed: Duration,
+    /// Of it, the time spent building the indexes left out while the read models were empty
+    /// (`engine::build_deferred`), once they had caught up.
+    pub indexing: Duration,
     /// What each projection cost, most expensive first.
     pub costs: Vec<Cost>,
 }
@@ -122,6 +125,12 @@ pub async fn rebuild_with(
     if let Some(error) = report.read_failed {
         return Err(error);
     }
+    // The indexes left out while the read models were empty, built once, two read models at a
+    // time, before the few events written meanwhile are applied.
+    let indexing = Instant::now();
+    let names: Vec<&'static str> = projections.iter().map(|p| p.name()).collect();
+    engine::build_deferred(&own, &names, true).await?;
+    let indexing = indexing.elapsed();
     let mut events = 0;
     let mut costs = Vec::with_capacity(projections.len());
     for (fed, projection) in report.members.into_iter().zip(projections) {
@@ -160,6 +169,7 @@ pub async fn rebuild_with(
         log_events: total,
         events,
         elapsed,
+        indexing,
         costs,
     })
 }

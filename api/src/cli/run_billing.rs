@@ -25,6 +25,7 @@ pub async fn command(cli: &Cli, args: &RunBillingArgs) -> anyhow::Result<()> {
         &database.pool,
         &workers.progress,
         args.as_of,
+        crate::usecases::process::billing_day::Scope::Live,
         &context,
         args.concurrency,
     )

@@ -88,6 +88,10 @@ pub struct Document {
     credit_note: bool,
     /// The number of the invoice a credit note corrects, when it has one.
     corrects: Option<String>,
+    /// A contract's text, a paragraph a line; a contract prints no lines and no totals.
+    body: Vec<String>,
+    /// Whether it is a contract (the parties are the company and the client).
+    contract: bool,
 }
 
 /// An invoice or a proforma invoice as HTML.
@@ -310,9 +314,93 @@ impl Document {
                 notes,
                 credit_note: invoice.kind == "credit_note",
                 corrects: None,
+                body: Vec::new(),
+                contract: false,
             },
             logo,
         ))
+    }
+
+    /// A contract as a printable document in `lang`: its title, number, dates and status, the
+    /// company and the client, the text, and the company's document template's header, footer
+    /// and payment details as the company has them now.
+    pub fn contract(
+        lang: Lang,
+        contract: &domain::contract::DraftedContract,
+        wording: &crate::usecases::contracts::Wording,
+        template: Option<&DocumentTemplate>,
+    ) -> Document {
+        let text = domain::contract::text_in(&wording.texts, lang.code());
+        let title = text.map_or_else(
+            || {
+                lang.t_with(
+                    "doc-contract-title",
+                    &[("number", FluentValue::from(contract.number.as_str()))],
+                )
+            },
+            |text| text.title.clone(),
+        );
+        let mut facts = vec![
+            (lang.t("doc-contract-number"), contract.number.clone()),
+            (lang.t("doc-contract-date"), lang.date(contract.dated_on)),
+            (
+                lang.t("doc-contract-status"),
+                lang.t(&format!("doc-contract-{}", contract.status.as_str())),
+            ),
+        ];
+        if let Some(signed_on) = contract.signed_on {
+            facts.push((lang.t("doc-contract-signed-on"), lang.date(signed_on)));
+        }
+        if let Some(terminated_on) = contract.terminated_on {
+            facts.push((
+                lang.t("doc-contract-terminated-on"),
+                lang.date(terminated_on),
+            ));
+        }
+        let vat_number = |number: &dyn std::fmt::Display| {
+            lang.t_with(
+                "doc-vat-number",
+                &[("number", FluentValue::from(number.to_string()))],
+            )
+        };
+        let company = &wording.company;
+        let mut seller = vec![company.name.clone()];
+        seller.extend(company.address.lines().map(str::to_string));
+        seller.push(company.country.as_str().to_string());
+        if let Some(vat) = &company.vat_number {
+            seller.push(vat_number(vat));
+        }
+        let client = &wording.client;
+        let mut payer = vec![client.name.clone()];
+        if let Some(address) = &client.address {
+            payer.extend(address.lines().map(str::to_string));
+        }
+        payer.push(client.country.as_str().to_string());
+        if let Some(vat) = &client.vat_number {
+            payer.push(vat_number(vat));
+        }
+        payer.push(client.email.clone());
+        let template = template.cloned().unwrap_or_default();
+        Document {
+            lang,
+            title,
+            header: text_lines(template.header.as_deref()),
+            footer: text_lines(template.footer.as_deref()),
+            payment: Vec::new(),
+            logo: None,
+            facts,
+            seller,
+            payer,
+            lines: Vec::new(),
+            totals: Vec::new(),
+            notes: Vec::new(),
+            credit_note: false,
+            corrects: None,
+            body: text
+                .map(|text| text_lines(Some(&text.body)))
+                .unwrap_or_default(),
+            contract: true,
+        }
     }
 
     /// The text of `key` in the document's language.
@@ -450,6 +538,8 @@ mod tests {
             notes: vec!["Note 'quoted'".to_string()],
             credit_note,
             corrects: Some("INV2027-000001".to_string()),
+            body: Vec::new(),
+            contract: false,
         }
     }
 

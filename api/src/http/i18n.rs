@@ -20,6 +20,7 @@ use std::sync::LazyLock;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
+use domain::period::BillingPeriod;
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use rust_decimal::Decimal;
@@ -71,12 +72,30 @@ impl Lang {
                 include_str!("../../locales/en/dashboard.ftl"),
                 include_str!("../../locales/en/my.ftl"),
                 include_str!("../../locales/en/documents.ftl"),
+                include_str!("../../locales/en/item_types.ftl"),
+                include_str!("../../locales/en/price_changes.ftl"),
+                include_str!("../../locales/en/import.ftl"),
+                include_str!("../../locales/en/sandbox.ftl"),
+                include_str!("../../locales/en/agreements.ftl"),
+                include_str!("../../locales/en/affiliates.ftl"),
+                include_str!("../../locales/en/discounts.ftl"),
+                include_str!("../../locales/en/group_discounts.ftl"),
+                include_str!("../../locales/en/contracts.ftl"),
             ],
             Lang::Ru => &[
                 include_str!("../../locales/ru/panel.ftl"),
                 include_str!("../../locales/ru/dashboard.ftl"),
                 include_str!("../../locales/ru/my.ftl"),
                 include_str!("../../locales/ru/documents.ftl"),
+                include_str!("../../locales/ru/item_types.ftl"),
+                include_str!("../../locales/ru/price_changes.ftl"),
+                include_str!("../../locales/ru/import.ftl"),
+                include_str!("../../locales/ru/sandbox.ftl"),
+                include_str!("../../locales/ru/agreements.ftl"),
+                include_str!("../../locales/ru/affiliates.ftl"),
+                include_str!("../../locales/ru/discounts.ftl"),
+                include_str!("../../locales/ru/group_discounts.ftl"),
+                include_str!("../../locales/ru/contracts.ftl"),
             ],
         }
     }
@@ -240,6 +259,36 @@ impl Lang {
         }
     }
 
+    /// A billing period (`P1D`, `P<n>M`) in words, with the language's plurals: `P1M` "1 month",
+    /// `P12M` "1 year", `P18M` "1 year 6 months", `P1D` "1 day"; in Russian "1 месяц", "2 года",
+    /// "5 лет", "1 год 6 месяцев". The one place a period becomes words, on every page of both
+    /// panels. A code that is no period (a corrupt row) is shown as it is.
+    pub fn period(self, code: &str) -> String {
+        BillingPeriod::parse(code).map_or_else(|_| code.to_owned(), |period| self.period_of(period))
+    }
+
+    /// [`Lang::period`] of a parsed period.
+    pub fn period_of(self, period: BillingPeriod) -> String {
+        let months = period.months();
+        if months == 0 {
+            return self.count("period-days", 1);
+        }
+        [
+            ("period-years", months / 12),
+            ("period-months", months % 12),
+        ]
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(key, n)| self.count(key, n))
+        .collect::<Vec<_>>()
+        .join(" ")
+    }
+
+    /// `n` with the word of `key` in the plural form the catalogue selects for it.
+    fn count(self, key: &str, n: u32) -> String {
+        self.t_with(key, &[("count", n.into())])
+    }
+
     /// The `strftime` pattern of a date: `%Y-%m-%d` (2026-12-06), `%d.%m.%Y` (06.12.2026).
     pub fn date_pattern(self) -> &'static str {
         match self {
@@ -357,6 +406,54 @@ mod tests {
                 lang.code()
             );
         }
+    }
+
+    #[test]
+    fn periods_are_words_with_the_plural_of_their_number() {
+        let en = |code: &str| Lang::En.period(code);
+        assert_eq!(en("P1D"), "1 day");
+        assert_eq!(en("P1M"), "1 month");
+        assert_eq!(en("P3M"), "3 months");
+        assert_eq!(en("P12M"), "1 year");
+        assert_eq!(en("P18M"), "1 year 6 months");
+        assert_eq!(en("P36M"), "3 years");
+        assert_eq!(en("P13M"), "1 year 1 month");
+        let ru = |code: &str| Lang::Ru.period(code);
+        assert_eq!(ru("P1D"), "1 день");
+        assert_eq!(ru("P1M"), "1 месяц");
+        assert_eq!(ru("P2M"), "2 месяца");
+        assert_eq!(ru("P5M"), "5 месяцев");
+        assert_eq!(ru("P11M"), "11 месяцев");
+        assert_eq!(ru("P12M"), "1 год");
+        assert_eq!(ru("P18M"), "1 год 6 месяцев");
+        assert_eq!(ru("P24M"), "2 года");
+        assert_eq!(ru("P60M"), "5 лет");
+        assert_eq!(ru("P120M"), "10 лет");
+        // Not a period: shown as it is.
+        assert_eq!(ru("P1Y"), "P1Y");
+    }
+
+    #[test]
+    fn russian_counts_of_periods_take_one_few_or_many() {
+        let forms = |key: &str| {
+            [1, 2, 5, 11, 21, 22, 25]
+                .map(|n| Lang::Ru.count(key, n))
+                .join(", ")
+        };
+        assert_eq!(
+            forms("period-months"),
+            "1 месяц, 2 месяца, 5 месяцев, 11 месяцев, 21 месяц, 22 месяца, 25 месяцев"
+        );
+        assert_eq!(
+            forms("period-years"),
+            "1 год, 2 года, 5 лет, 11 лет, 21 год, 22 года, 25 лет"
+        );
+        assert_eq!(
+            forms("period-days"),
+            "1 день, 2 дня, 5 дней, 11 дней, 21 день, 22 дня, 25 дней"
+        );
+        assert_eq!(Lang::En.count("period-years", 21), "21 years");
+        assert_eq!(Lang::En.count("period-days", 1), "1 day");
     }
 
     #[test]

@@ -41,6 +41,8 @@ pub async fn post_payment(
     input: PostPayment,
 ) -> Result<Committed<Account>, Error> {
     let (provider, account_currency) = crate::usecases::clients::trading(core, client_id).await?;
+    let when = core.time_of(provider).await?;
+    let context = &when.stamp(context);
     let client = ClientId::from_uuid(client_id);
     let account = AccountId::of(client, provider, account_currency);
     // Money in another currency is credited converted at the rate in effect on the day it
@@ -48,7 +50,7 @@ pub async fn post_payment(
     let (amount, conversion) = if input.paid.currency() == account_currency {
         (input.paid, None)
     } else {
-        let on = input.received_on.unwrap_or_else(|| core.today());
+        let on = input.received_on.unwrap_or_else(|| when.today());
         let conversion = convert(core, input.paid, account_currency, on).await?;
         (conversion.to, Some(conversion))
     };
@@ -304,7 +306,7 @@ pub async fn correct_expense(
 ) -> Result<Committed<Account>, Error> {
     // What the expense charged is an immutable fact of the log; the read model that holds it is
     // asked to be at least as recent as the log's head, so a just-charged expense is found.
-    let head = eventstore::log::head_position(&core.pool).await?;
+    let head = eventstore::log::head_position(core.pool.primary()).await?;
     core.consistent(&[ReadModel::Balances, ReadModel::Expenses], Some(head))
         .await?;
     let Some(row) = projections::expenses::charged(&core.pool, expense_id).await? else {

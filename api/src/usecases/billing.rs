@@ -3,8 +3,9 @@
 use chrono::NaiveDate;
 use eventstore::metadata::CommandContext;
 
-use crate::usecases::process::billing_day;
+use crate::usecases::clocks::BusinessTime;
 pub use crate::usecases::process::billing_day::BillingDayReport;
+use crate::usecases::process::billing_day::{self, Scope};
 use crate::usecases::{Core, Error};
 
 /// How many services the billing day works on at once.
@@ -18,13 +19,25 @@ pub async fn run_billing(
     context: &CommandContext,
     as_of: NaiveDate,
 ) -> Result<BillingDayReport, Error> {
-    Ok(billing_day::run(
+    let mut report = billing_day::run(
         &core.store,
         &core.pool,
         &core.progress,
         as_of,
+        Scope::Live,
         context,
         CONCURRENCY,
     )
-    .await?)
+    .await?;
+    // Domains are noticed, renewed and expired on the same day (issue 20.4, ADR 33).
+    let domains = crate::usecases::domains::billing_day(
+        core,
+        context,
+        as_of,
+        Scope::Live,
+        BusinessTime::real(&core.store),
+    )
+    .await?;
+    report.add_domains(&domains);
+    Ok(report)
 }

@@ -41,6 +41,8 @@ pub async fn create_tariff(
     tariff: NewTariff,
 ) -> Result<Committed<Tariff>, Error> {
     crate::usecases::providers::named(core, tariff.provider_id).await?;
+    // A tariff sells only a type the directory knows (built in or defined by staff).
+    crate::usecases::item_types::settings_of(core, tariff.item_type).await?;
     Ok(core
         .store
         .execute::<Tariff>(
@@ -73,6 +75,35 @@ pub async fn set_price(
         .execute::<Tariff>(
             &tariff_id.to_string(),
             TariffCommand::SetPrice { price },
+            context,
+            idempotency.as_slice(),
+        )
+        .await?)
+}
+
+/// Changes a tariff's price for a (period, currency) from `effective_on`, announced today: new
+/// orders pay it at once, existing services from their first period starting on or after
+/// `effective_on` (`process::price_changes` tells each of them).
+pub async fn change_price(
+    core: &Core,
+    context: &CommandContext,
+    idempotency: Option<CommandKey>,
+    tariff_id: Uuid,
+    price: PeriodPrice,
+    effective_on: chrono::NaiveDate,
+) -> Result<Committed<Tariff>, Error> {
+    let tariff = core.store.load::<Tariff>(&tariff_id.to_string()).await?;
+    let when = crate::usecases::clocks::of(&core.store, tariff.aggregate.provider_id()).await?;
+    let context = &when.stamp(context);
+    Ok(core
+        .store
+        .execute::<Tariff>(
+            &tariff_id.to_string(),
+            TariffCommand::ChangePrice {
+                price,
+                effective_on,
+                announced_on: when.today(),
+            },
             context,
             idempotency.as_slice(),
         )

@@ -62,6 +62,9 @@ pub struct NewClient {
     pub country: Country,
     /// Its first user, if it is registered with one.
     pub user: Option<UserRequest>,
+    /// The code of the referral link it signed up through, if any: checked before anything is
+    /// written (a bad code refuses the registration), then the client is referred.
+    pub referral_code: Option<String>,
 }
 
 /// A registered client: its id (the first request's on a replay), the position of the last
@@ -100,7 +103,17 @@ pub async fn register_client(
             format!("provider_id: no provider {}", client.provider_id),
         )
     })?;
+    let sign_up = match client.referral_code.as_deref() {
+        Some(code) => {
+            Some(crate::usecases::affiliates::sign_up_code(core, client.provider_id, code).await?)
+        }
+        None => None,
+    };
     let id = client.client_id;
+    let when = core
+        .time_of(ProviderId::from_uuid(client.provider_id))
+        .await?;
+    let context = &when.stamp(context);
     let committed = core
         .store
         .execute::<Client>(
@@ -129,6 +142,17 @@ pub async fn register_client(
     if let Some(user) = user {
         let (_, created) = user.create(core, context, client_id).await?;
         position = position.max(created.position);
+    }
+    if let Some(sign_up) = sign_up {
+        let referred = crate::usecases::affiliates::refer_signed_up(
+            core,
+            context,
+            client_id,
+            sign_up,
+            when.today(),
+        )
+        .await?;
+        position = position.max(referred.position);
     }
     Ok(Registered {
         client_id,

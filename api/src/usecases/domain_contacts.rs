@@ -13,7 +13,7 @@ use eventstore::metadata::CommandContext;
 use eventstore::{CommandError, CommandKey, Committed, EventStore};
 use uuid::Uuid;
 
-use crate::usecases::{Core, Error};
+use crate::usecases::{Core, Error, clocks};
 
 /// Creates the contact `contact_id` of an active client, idempotent by that id (a repeated
 /// request creates nothing more; another request, told apart by `fingerprint`, with the same id
@@ -27,6 +27,8 @@ pub async fn create_contact<R: serde::Serialize>(
     fingerprint: &R,
 ) -> Result<Committed<DomainContact>, Error> {
     let (provider_id, _) = crate::usecases::clients::active(core, client_id).await?;
+    let when = core.time_of(provider_id).await?;
+    let context = &when.stamp(context);
     let key = CommandKey::new(
         "domain_contact",
         contact_id.to_string(),
@@ -43,7 +45,7 @@ pub async fn create_contact<R: serde::Serialize>(
                 client_id: ClientId::from_uuid(client_id),
                 provider_id,
                 input,
-                on: core.today(),
+                on: when.today(),
             },
             context,
             &[key],
@@ -59,7 +61,9 @@ pub async fn update_contact(
     contact_id: Uuid,
     input: ContactInput,
 ) -> Result<Committed<DomainContact>, Error> {
-    crate::usecases::clients::active(core, client_id).await?;
+    let (provider_id, _) = crate::usecases::clients::active(core, client_id).await?;
+    let when = core.time_of(provider_id).await?;
+    let context = &when.stamp(context);
     Ok(core
         .store
         .execute::<DomainContact>(
@@ -67,7 +71,7 @@ pub async fn update_contact(
             ContactCommand::UpdateContact {
                 client_id: ClientId::from_uuid(client_id),
                 input,
-                on: core.today(),
+                on: when.today(),
             },
             context,
             &[],
@@ -90,6 +94,8 @@ pub async fn delete_contact(
         .load::<DomainContact>(&contact_id.to_string())
         .await?
         .aggregate;
+    let when = clocks::of_client(&core.store, ClientId::from_uuid(client_id)).await?;
+    let context = &when.stamp(context);
     let mut ordered = std::collections::BTreeSet::new();
     for service in contact.attached() {
         let state = core
@@ -108,7 +114,7 @@ pub async fn delete_contact(
             ContactCommand::DeleteContact {
                 client_id: ClientId::from_uuid(client_id),
                 ordered,
-                now: core.now(),
+                now: when.now(),
             },
             context,
             &[],
@@ -151,6 +157,7 @@ pub async fn check(
     service_id: Uuid,
     contacts: &DomainContacts,
 ) -> Result<(), Error> {
+    let when = clocks::of_client(&core.store, ClientId::from_uuid(client_id)).await?;
     for contact in contacts.distinct() {
         let state = core
             .store
@@ -161,7 +168,7 @@ pub async fn check(
             .decide(ContactCommand::AttachContact {
                 client_id: ClientId::from_uuid(client_id),
                 service_id: ServiceId::from_uuid(service_id),
-                at: core.now(),
+                at: when.now(),
             })
             .map_err(|e| unusable(contacts, contact, e))?;
     }
@@ -180,15 +187,18 @@ pub async fn check_order(
 ) -> Result<(), Error> {
     let client = ClientId::from_uuid(client_id);
     Service::default().decide(ServiceCommand::OrderService {
+        trial: None,
         service_id: ServiceId::from_uuid(service_id),
         client_id: client,
         provider_id,
         account_id: AccountId::of(client, provider_id, terms.currency()),
         terms: terms.clone(),
         auto_prolong: true,
-        ordered_on: core.today(),
+        ordered_on: core.time_of(provider_id).await?.today(),
         discount: None,
         domain: Some(domain.clone()),
+        required_agreement: None,
+        accepted_agreement: None,
     })?;
     check(core, client_id, service_id, &domain.contacts).await
 }
@@ -203,6 +213,8 @@ pub async fn attach(
     service_id: Uuid,
     contacts: &DomainContacts,
 ) -> Result<Vec<ContactId>, Error> {
+    let when = clocks::of_client(&core.store, ClientId::from_uuid(client_id)).await?;
+    let context = &when.stamp(context);
     let mut attached = Vec::new();
     for contact in contacts.distinct() {
         let done = core
@@ -212,7 +224,7 @@ pub async fn attach(
                 ContactCommand::AttachContact {
                     client_id: ClientId::from_uuid(client_id),
                     service_id: ServiceId::from_uuid(service_id),
-                    at: core.now(),
+                    at: when.now(),
                 },
                 context,
                 &[],

@@ -4,11 +4,15 @@
 
 use domain::access::AccessError;
 use domain::account::AccountError;
+use domain::affiliate::AffiliateError;
+use domain::agreement::AgreementError;
 use domain::client::ClientError;
 use domain::company::CompanyError;
 use domain::contact::ContactError;
+use domain::contract::ContractError;
 use domain::group::ClientGroupError;
 use domain::invoice::{InvoiceBookError, InvoiceError};
+use domain::item_type::ItemTypeError;
 use domain::merge::MergeError;
 use domain::money::MoneyError;
 use domain::payer::PayerError;
@@ -136,6 +140,7 @@ impl From<ProviderError> for Error {
     fn from(error: ProviderError) -> Self {
         let kind = match error {
             ProviderError::AlreadyCreated => Kind::Conflict,
+            ProviderError::NotFound => Kind::NotFound,
             _ => Kind::Refused,
         };
         Self::new(kind, error.code(), error.to_string())
@@ -181,7 +186,23 @@ impl From<ContactError> for Error {
 
 impl From<ClientGroupError> for Error {
     fn from(error: ClientGroupError) -> Self {
-        Self::new(Kind::Conflict, error.code(), error.to_string())
+        let kind = match error {
+            ClientGroupError::AlreadyCreated => Kind::Conflict,
+            ClientGroupError::NotFound => Kind::NotFound,
+        };
+        Self::new(kind, error.code(), error.to_string())
+    }
+}
+
+impl From<domain::discount::DiscountError> for Error {
+    fn from(error: domain::discount::DiscountError) -> Self {
+        Self::new(Kind::Refused, error.code(), error.to_string())
+    }
+}
+
+impl From<ItemTypeError> for Error {
+    fn from(error: ItemTypeError) -> Self {
+        Self::new(Kind::Refused, error.code(), error.to_string())
     }
 }
 
@@ -290,6 +311,45 @@ impl From<PaymentError> for Error {
             PaymentError::NotFound => Kind::NotFound,
             PaymentError::AlreadyCreated => Kind::Conflict,
             _ => Kind::Refused,
+        };
+        Self::new(kind, error.code(), error.to_string())
+    }
+}
+
+impl From<AffiliateError> for Error {
+    fn from(error: AffiliateError) -> Self {
+        let kind = match error {
+            AffiliateError::ProgramNotFound | AffiliateError::NotAnAffiliate => Kind::NotFound,
+            AffiliateError::ProgramExists => Kind::Conflict,
+            AffiliateError::InvalidCode(_) => Kind::Invalid,
+            _ => Kind::Refused,
+        };
+        Self::new(kind, error.code(), error.to_string())
+    }
+}
+
+impl From<ContractError> for Error {
+    fn from(error: ContractError) -> Self {
+        let kind = match error {
+            ContractError::NotFound => Kind::NotFound,
+            ContractError::AlreadyExists | ContractError::OtherCompany => Kind::Conflict,
+            ContractError::AlreadySigned
+            | ContractError::NotSigned
+            | ContractError::Terminated
+            | ContractError::BeforeContractDate(_)
+            | ContractError::InvalidSignature
+            | ContractError::SequenceExhausted => Kind::Refused,
+            _ => Kind::Invalid,
+        };
+        Self::new(kind, error.code(), error.to_string())
+    }
+}
+
+impl From<AgreementError> for Error {
+    fn from(error: AgreementError) -> Self {
+        let kind = match error {
+            AgreementError::OtherAgreement => Kind::Conflict,
+            _ => Kind::Invalid,
         };
         Self::new(kind, error.code(), error.to_string())
     }
@@ -437,5 +497,15 @@ impl<E: Into<Error>> From<CommandError<E>> for Error {
             ),
             CommandError::Store(e) => e.into(),
         }
+    }
+}
+
+impl From<domain::module::ModuleError> for Error {
+    fn from(error: domain::module::ModuleError) -> Self {
+        let kind = match error {
+            domain::module::ModuleError::AlreadyRegistered => Kind::Conflict,
+            _ => Kind::Invalid,
+        };
+        Self::new(kind, error.code(), error.to_string())
     }
 }

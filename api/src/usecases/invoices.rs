@@ -20,6 +20,7 @@ use eventstore::metadata::CommandContext;
 use projections::ReadModel;
 use uuid::Uuid;
 
+use crate::usecases::clocks::{self, BusinessTime};
 use crate::usecases::process::invoicing::{self, Issued};
 use crate::usecases::{Core, Error};
 
@@ -139,6 +140,8 @@ pub async fn issue_invoice(
 ) -> Result<Issued, Error> {
     let (provider_id, account_currency) =
         crate::usecases::clients::active(core, input.client_id).await?;
+    let when = core.time_of(provider_id).await?;
+    let context = &when.stamp(context);
     let currency = input.currency.unwrap_or(account_currency);
     let lines = parse_lines(&input.lines, currency)?;
     let (company, seller) = issuing_company(core, input.company_id, provider_id).await?;
@@ -150,7 +153,7 @@ pub async fn issue_invoice(
     let payer =
         crate::usecases::payers::payer_details(core, &client, input.client_id, input.payer_id)
             .await?;
-    let issued_on = input.issued_on.unwrap_or_else(|| core.today());
+    let issued_on = input.issued_on.unwrap_or_else(|| when.today());
     let due_on = input.due_on.unwrap_or_else(|| issued_on + Days::new(14));
     let invoice_id = InvoiceId::from_uuid(input.invoice_id);
     let draft = InvoiceCommand::DraftInvoice {
@@ -165,7 +168,7 @@ pub async fn issue_invoice(
         currency,
         lines,
         recorded: Vec::new(),
-        drafted_on: core.today(),
+        drafted_on: when.today(),
         issued_on,
         due_on,
         payment_id: None,
@@ -199,6 +202,8 @@ pub async fn credit_invoice(
     input: CreditNote,
 ) -> Result<Issued, Error> {
     let original = core.store.load::<Invoice>(&id.to_string()).await?.aggregate;
+    let when = clocks::of(&core.store, original.provider_id()).await?;
+    let context = &when.stamp(context);
     let (Some(kind), Some(currency), Some(seller), Some(payer), Some(treatment)) = (
         original.kind(),
         original.currency(),
@@ -256,7 +261,7 @@ pub async fn credit_invoice(
             &[],
         )
         .await?;
-    let issued_on = core.today();
+    let issued_on = when.today();
     let (Some(provider_id), Some(company_id), Some(client_id)) = (
         original.provider_id(),
         original.company_id(),
@@ -349,6 +354,63 @@ pub struct MonthlyRun {
     pub position: i64,
 }
 
+/// Which providers' clocks show `period` ended, for a monthly run.
+struct Ended {
+    period: InvoicePeriod,
+    /// Whether it ended by real time (live providers).
+    live: bool,
+    /// Each provider's business time, once looked up.
+    times: HashMap<ProviderId, BusinessTime>,
+}
+
+impl Ended {
+    /// The business time of `provider` when `period` has ended by it, else `None`.
+    async fn when(
+        &mut self,
+        core: &Core,
+        provider: ProviderId,
+    ) -> Result<Option<BusinessTime>, Error> {
+        let when = match self.times.get(&provider) {
+            Some(when) => *when,
+            None => {
+                let when = core.time_of(provider).await?;
+                self.times.insert(provider, when);
+                when
+            }
+        };
+        let ended = if when.is_sandbox() {
+            self.period.ensure_ended(when.today()).is_ok()
+        } else {
+            self.live
+        };
+        Ok(ended.then_some(when))
+    }
+}
+
+/// Refuses a run for a month no provider's clock shows ended: not by real time, nor by any
+/// sandbox provider's clock.
+async fn ended_for(core: &Core, period: InvoicePeriod) -> Result<Ended, Error> {
+    let refusal = period.ensure_ended(core.today()).err();
+    let mut ended = Ended {
+        period,
+        live: refusal.is_none(),
+        times: HashMap::new(),
+    };
+    let Some(refused) = refusal else {
+        return Ok(ended);
+    };
+    for sandbox in projections::clients::sandbox_ids(&core.pool).await? {
+        if ended
+            .when(core, ProviderId::from_uuid(sandbox))
+            .await?
+            .is_some()
+        {
+            return Ok(ended);
+        }
+    }
+    Err(refused.into())
+}
+
 /// Issues the monthly invoices for `period` (a month that has ended), one per account, from the
 /// provider's first company: to post-paid clients (accounts with a credit limit), and to prepaid
 /// clients when the company's tax document is `monthly_consumption`. Every movement of the month
@@ -361,9 +423,8 @@ pub async fn run_monthly(
 ) -> Result<MonthlyRun, Error> {
     // Refused before anything is read, even for a month without charges; each draft checks it
     // again.
-    let today = core.today();
-    period.ensure_ended(today)?;
-    let head = eventstore::log::head_position(&core.pool).await?;
+    let mut ended = ended_for(core, period).await?;
+    let head = eventstore::log::head_position(core.pool.primary()).await?;
     core.consistent(
         &[
             ReadModel::Balances,
@@ -381,6 +442,12 @@ pub async fn run_monthly(
     for group in rows.chunk_by(|a, b| a.account_id == b.account_id) {
         let first = &group[0];
         let provider_id = ProviderId::from_uuid(first.provider_id);
+        // Each provider's month ends by its own clock: a sandbox's may be over before the real
+        // one is, or not yet.
+        let Some(when) = ended.when(core, provider_id).await? else {
+            continue;
+        };
+        let context = &when.stamp(context);
         // Each provider's issuing company is looked up once per run, not once per account.
         if let Entry::Vacant(vacant) = issuers.entry(first.provider_id) {
             let issuer = match invoicing::issuer_of(&core.store, provider_id).await? {
@@ -452,7 +519,7 @@ pub async fn run_monthly(
             currency,
             lines: Vec::new(),
             recorded,
-            drafted_on: today,
+            drafted_on: when.today(),
             issued_on: period.end,
             due_on: period.end + Days::new(14),
             payment_id: None,

@@ -48,7 +48,9 @@ pub async fn merge_clients(
     for source_id in plan.source_ids() {
         sources.push(load(core, source_id.as_uuid()).await?);
     }
-    let command = plan.start(&sources, core.today())?;
+    let when = crate::usecases::clocks::of(&core.store, target.provider_id()).await?;
+    let context = &when.stamp(context);
+    let command = plan.start(&sources, when.today())?;
     let key = CommandKey::new(
         "merge",
         input.merge_id.to_string(),

@@ -64,7 +64,7 @@ pub async fn send_client_message(
     }
     // The recipients are the clients as of now: let the read models catch up with the log
     // (a language a client chose a moment ago counts).
-    let head = eventstore::log::head_position(&core.pool).await?;
+    let head = eventstore::log::head_position(core.pool.primary()).await?;
     core.consistent(&[ReadModel::Clients, ReadModel::Support], Some(head))
         .await?;
     let language = message.language.map(|l| l.to_string());

@@ -7,34 +7,49 @@
 
 pub mod access;
 pub mod accounts;
+pub mod affiliates;
+pub mod agreements;
 pub mod attachments;
 pub mod billing;
 pub mod catalog;
 pub mod clients;
+pub mod clocks;
 pub mod companies;
+pub mod contracts;
 pub mod currencies;
+pub mod discounts;
 pub mod domain_contacts;
+pub mod domains;
 pub mod error;
+pub mod gateways;
 pub mod groups;
+pub mod imports;
 pub mod invoices;
+pub mod item_types;
 pub mod merges;
 pub mod messages;
+pub mod modules;
 pub mod notices;
 pub mod operations;
 pub mod payers;
 pub mod payments;
 pub mod process;
+pub mod promises;
+pub mod provider_clocks;
 pub mod providers;
+pub mod reads;
+pub mod redemptions;
 pub mod services;
 pub mod support;
 pub mod top_ups;
+pub mod trials;
+pub mod usage;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use eventstore::EventStore;
 use projections::{Progress, ReadModel};
-use sqlx::PgPool;
 
 pub use error::{Error, Kind};
 
@@ -43,8 +58,9 @@ pub use error::{Error, Kind};
 pub struct Core {
     /// The event store: the only way to change anything.
     pub store: Arc<EventStore>,
-    /// The pool the read models are queried through.
-    pub pool: PgPool,
+    /// The pool the read models are queried through: the primary, or within a query's scope a
+    /// replica that keeps up (see [`reads`]). Anything that writes uses `store.pool()`.
+    pub pool: reads::Reads,
     /// This process's projection progress, for `min_position` waits.
     pub progress: Progress,
     /// How long a query waits for its read model to reach `min_position`.
@@ -60,6 +76,14 @@ impl Core {
     /// Now, by the injected clock.
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.store.clock().now()
+    }
+
+    /// The business time of `provider` (its clock if it is a sandbox): see [`clocks`].
+    pub async fn time_of(
+        &self,
+        provider: domain::ids::ProviderId,
+    ) -> Result<clocks::BusinessTime, Error> {
+        Ok(clocks::of_provider(&self.store, provider).await?)
     }
 
     /// Read-your-writes: waits until every one of `read_models` has applied the event at
@@ -78,8 +102,9 @@ impl Core {
         let Some(position) = min_position.filter(|p| *p > 0) else {
             return Ok(());
         };
-        // A position past the end of the log was never given out: waiting cannot help.
-        let head = eventstore::log::head_position(&self.pool).await?;
+        // A position past the end of the log was never given out: waiting cannot help. The
+        // primary has the whole log; a replica may not have the position yet.
+        let head = eventstore::log::highest_position(self.store.pool()).await?;
         if position > head {
             return Err(Error::invalid(
                 "invalid_position",
@@ -88,15 +113,34 @@ impl Core {
         }
         let deadline = Instant::now() + self.query_wait;
         for read_model in read_models {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let reached = projections::engine::wait_for_position(
-                &self.pool,
-                &self.progress,
-                read_model.name(),
-                position,
-                left,
-            )
-            .await?;
+            let mut reached = false;
+            if self.pool.current_replica().is_some() {
+                // A replica within the bound gets there within the bound; else the primary answers.
+                let left = deadline.saturating_duration_since(Instant::now());
+                reached = projections::engine::wait_for_position(
+                    &self.pool,
+                    &self.progress,
+                    read_model.name(),
+                    position,
+                    left.min(self.pool.bound().time),
+                )
+                .await?;
+                if !reached {
+                    self.pool
+                        .fall_back("the replica did not reach min_position in time");
+                }
+            }
+            if !reached {
+                let left = deadline.saturating_duration_since(Instant::now());
+                reached = projections::engine::wait_for_position(
+                    &self.pool,
+                    &self.progress,
+                    read_model.name(),
+                    position,
+                    left,
+                )
+                .await?;
+            }
             if !reached {
                 return Err(Error::unavailable(
                     "projection_behind",

@@ -25,6 +25,12 @@ async fn run(
     command: ServiceCommand,
 ) -> Result<Committed<Service>, Error> {
     let service = service_of(core, operation).await?;
+    let when = crate::usecases::clocks::of_service(
+        &core.store,
+        domain::ids::ServiceId::from_uuid(service),
+    )
+    .await?;
+    let context = &when.stamp(context);
     Ok(core
         .store
         .execute::<Service>(

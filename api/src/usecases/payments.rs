@@ -20,7 +20,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::usecases::process::{invoicing, payments};
-use crate::usecases::{Core, Error};
+use crate::usecases::{Core, Error, clocks};
 
 /// A payment to create.
 #[derive(Debug, Clone)]
@@ -39,6 +39,9 @@ pub struct CreatePayment {
     pub proforma: bool,
     /// The client's payer making the payment.
     pub payer_id: Option<Uuid>,
+    /// An issued invoice of the client the payment pays (not a proforma: ask for one with
+    /// `proforma`); it is marked paid when the payment is credited (ADR 29).
+    pub invoice_id: Option<Uuid>,
 }
 
 /// What a payment's key is fingerprinted with: the request as it was sent.
@@ -53,6 +56,8 @@ struct CreateFingerprint<'a> {
     proforma: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     payer_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    invoice_id: Option<Uuid>,
 }
 
 /// What creating a payment did.
@@ -83,6 +88,8 @@ pub async fn create_payment(
 ) -> Result<CreatedPayment, Error> {
     let (provider_id, account_currency) =
         crate::usecases::clients::trading(core, input.client_id).await?;
+    let when = core.time_of(provider_id).await?;
+    let context = &when.stamp(context);
     let company =
         crate::usecases::invoices::company_of(core, input.company_id, provider_id).await?;
     let config = company
@@ -108,8 +115,21 @@ pub async fn create_payment(
         crate::usecases::payers::payer_details(core, &client, input.client_id, input.payer_id)
             .await?;
     let payment_id = PaymentId::from_uuid(input.payment_id);
-    let invoice_id = input.proforma.then(|| InvoiceId::proforma(payment_id));
-    let on = core.today();
+    let paid_invoice = match input.invoice_id {
+        None => None,
+        Some(_) if input.proforma => {
+            return Err(Error::refused(
+                "invoice_with_proforma",
+                "invoice_id: a payment of an invoice gets no proforma of its own",
+            ));
+        }
+        Some(id) => {
+            Some(payable_invoice(core, id, (input.client_id, payment_id), input.amount).await?)
+        }
+    };
+    let invoice_id =
+        paid_invoice.or_else(|| input.proforma.then(|| InvoiceId::proforma(payment_id)));
+    let on = when.today();
     let payment_key = CommandKey::new(
         "create-payment",
         input.payment_id.to_string(),
@@ -122,6 +142,7 @@ pub async fn create_payment(
             currency: input.amount.currency().code(),
             proforma: input.proforma,
             payer_id: input.payer_id,
+            invoice_id: input.invoice_id,
         },
         serde_json::json!({ "id": input.payment_id }),
     )
@@ -161,10 +182,10 @@ pub async fn create_payment(
     } else {
         payment_id
     };
-    let invoice_id = input.proforma.then(|| InvoiceId::proforma(payment_id));
+    let proforma_id = input.proforma.then(|| InvoiceId::proforma(payment_id));
     let mut position = created.position;
     let mut invoice_number = None;
-    if let Some(invoice_id) = invoice_id {
+    if let Some(invoice_id) = proforma_id {
         let draft = proforma_draft(
             &company,
             input.client_id,
@@ -187,10 +208,35 @@ pub async fn create_payment(
         payment_id: payment_id.as_uuid(),
         position,
         credited,
-        invoice_id,
+        invoice_id: proforma_id.or(paid_invoice),
         invoice_number,
         replayed: created.replayed,
     })
+}
+
+/// The invoice `id` of `client_id` if a payment of `amount` may pay it (the `Invoice`'s rule,
+/// `Invoice::may_be_paid_with`), or if `payment_id` paid it already (a repeated request, which
+/// the payment's key then answers); an invoice of another client is not found.
+async fn payable_invoice(
+    core: &Core,
+    id: Uuid,
+    (client_id, payment_id): (Uuid, PaymentId),
+    amount: Money,
+) -> Result<InvoiceId, Error> {
+    let invoice = core.store.load::<Invoice>(&id.to_string()).await?.aggregate;
+    if invoice.client_id() != Some(ClientId::from_uuid(client_id)) {
+        return Err(Error::not_found(
+            "invoice_not_found",
+            format!("invoice_id: the client has no invoice {id}"),
+        ));
+    }
+    if invoice
+        .paid()
+        .is_none_or(|(paid_by, _)| paid_by != payment_id)
+    {
+        invoice.may_be_paid_with(amount)?;
+    }
+    Ok(InvoiceId::from_uuid(id))
 }
 
 /// Who asks for a payment, as the `Payment` aggregate weighs it: a client's own user, or staff
@@ -273,7 +319,10 @@ pub async fn start_payment(
     id: Uuid,
     external_id: Option<&str>,
 ) -> Result<Committed<Payment>, Error> {
-    payment_of(core, id).await?;
+    let payment = payment_of(core, id).await?;
+    let context = &clocks::of(&core.store, payment.provider_id())
+        .await?
+        .stamp(context);
     // Parsed once the payment is known to exist: an unknown payment is a 404 first.
     let external_id = external_id.map(ExternalId::parse).transpose()?;
     Ok(core
@@ -307,7 +356,9 @@ pub async fn confirm_payment(
     id: Uuid,
     input: ConfirmPayment,
 ) -> Result<i64, Error> {
-    let on = input.confirmed_on.unwrap_or_else(|| core.today());
+    let when = clocks::of_payment(&core.store, PaymentId::from_uuid(id)).await?;
+    let context = &when.stamp(context);
+    let on = input.confirmed_on.unwrap_or_else(|| when.today());
     confirm(
         core,
         context,
@@ -383,6 +434,9 @@ pub async fn cancel_payment(
     reason: String,
 ) -> Result<Committed<Payment>, Error> {
     let payment = payment_of(core, id).await?;
+    let context = &clocks::of(&core.store, payment.provider_id())
+        .await?
+        .stamp(context);
     let committed = core
         .store
         .execute::<Payment>(
@@ -394,8 +448,12 @@ pub async fn cancel_payment(
             &[],
         )
         .await?;
-    // Its proforma, if any, is cancelled with it: it will never be paid.
-    if let Some(invoice_id) = payment.invoice_id() {
+    // Its proforma, if any, is cancelled with it: it will never be paid. Another invoice it
+    // named stays issued, for another payment to pay.
+    if let Some(invoice_id) = payment
+        .invoice_id()
+        .filter(|invoice_id| *invoice_id == InvoiceId::proforma(PaymentId::from_uuid(id)))
+    {
         core.store
             .execute::<Invoice>(
                 &invoice_id.to_string(),
@@ -436,7 +494,7 @@ async fn credited_payment(core: &Core, id: Uuid) -> Result<Credited, Error> {
             has_lifecycle: true,
         });
     }
-    let head = eventstore::log::head_position(&core.pool).await?;
+    let head = eventstore::log::head_position(core.pool.primary()).await?;
     core.consistent(&[ReadModel::Payments], Some(head)).await?;
     let found = projections::payments::get(&core.pool, id)
         .await?
@@ -478,6 +536,7 @@ pub async fn refund_payment(
     input: RefundPayment,
 ) -> Result<Committed<Account>, Error> {
     let payment = credited_payment(core, id).await?;
+    let context = &core.time_of(payment.provider_id).await?.stamp(context);
     let amount = Money::parse_positive(&input.amount, payment.credited.currency())?;
     let refund_key = CommandKey::new(
         "refund",
@@ -527,6 +586,9 @@ pub async fn mark_fraud(
 ) -> Result<i64, Error> {
     let loaded = core.store.load::<Payment>(&id.to_string()).await?.aggregate;
     if loaded.is_created() {
+        let context = &clocks::of(&core.store, loaded.provider_id())
+            .await?
+            .stamp(context);
         let marked = core
             .store
             .execute::<Payment>(
@@ -543,6 +605,7 @@ pub async fn mark_fraud(
         return Ok(reversed.unwrap_or(marked.position).max(marked.position));
     }
     let payment = credited_payment(core, id).await?;
+    let context = &core.time_of(payment.provider_id).await?.stamp(context);
     let account = AccountId::of(
         payment.client_id,
         payment.provider_id,

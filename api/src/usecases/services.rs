@@ -6,14 +6,13 @@ use domain::account::{
     Account, AccountCommand, AccountError, AccountEvent, CreditedCharge, ExpenseDiscount,
     ExpenseLine,
 };
+use domain::agreement::AgreementVersion;
 use domain::contact::DomainRegistration;
 use domain::ids::{AccountId, ClientId, OperationId, PromoCodeId, ProviderId, ServiceId};
 use domain::money::Money;
 use domain::period::BillingPeriod;
-use domain::promo::{PromoCode, PromoCodeText, PromoCommand, PromoError};
-use domain::service::{
-    DuePeriod, Service, ServiceCommand, ServiceDiscount, SuspendReason, TariffChangeQuote,
-};
+use domain::promo::{PromoCode, PromoCodeText};
+use domain::service::{DuePeriod, Service, ServiceCommand, SuspendReason, TariffChangeQuote};
 use domain::tariff::{AddonSelection, ServiceTerms};
 use domain::tax::TaxTreatment;
 use eventstore::metadata::CommandContext;
@@ -21,7 +20,7 @@ use eventstore::{CommandError, CommandKey, Committed};
 use uuid::Uuid;
 
 use crate::usecases::process::settlement::{self, Charged};
-use crate::usecases::{Core, Error, domain_contacts};
+use crate::usecases::{Core, Error, agreements, clocks, domain_contacts, redemptions};
 
 /// An order of a service.
 #[derive(Debug, Clone)]
@@ -34,12 +33,15 @@ pub struct Order {
     pub period: BillingPeriod,
     /// The add-ons chosen.
     pub addons: Vec<AddonSelection>,
-    /// Whether it prolongs itself.
-    pub auto_prolong: bool,
+    /// Whether it prolongs itself; `None` takes the item type's default.
+    pub auto_prolong: Option<bool>,
     /// A promo code redeemed with the order.
     pub promo_code: Option<PromoCodeText>,
     /// For a domain: its name and contacts, the client's own.
     pub domain: Option<DomainRegistration>,
+    /// The agreement version the client accepted with the order; an order an agreement covers
+    /// must name its current version.
+    pub accepted_agreement: Option<AgreementVersion>,
 }
 
 /// Orders a service for a client at the tariff's current prices, and charges it at once if the
@@ -57,6 +59,8 @@ pub async fn order_service(
     order: Order,
 ) -> Result<(Uuid, Committed<Service>), Error> {
     let (provider_id, currency) = crate::usecases::clients::trading(core, order.client_id).await?;
+    let when = core.time_of(provider_id).await?;
+    let context = &when.stamp(context);
     let terms = crate::usecases::catalog::quote(
         core,
         order.tariff_id,
@@ -66,6 +70,14 @@ pub async fn order_service(
         order.addons,
     )
     .await?;
+    let auto_prolong = crate::usecases::item_types::policy_of(core, terms.item_type)
+        .await?
+        .auto_prolong_of(order.auto_prolong);
+    // The service's agreement rule, asked before a promo code is redeemed or a contact attached,
+    // so that a refused order writes nothing; the order itself asks it again.
+    let required_agreement =
+        agreements::required(core, provider_id, terms.tariff_id, terms.item_type).await?;
+    Service::accepted_agreement(required_agreement, order.accepted_agreement)?;
     // The service and the contacts agree to the domain before anything is written.
     if let Some(domain) = &order.domain {
         let client = (order.client_id, provider_id);
@@ -75,16 +87,15 @@ pub async fn order_service(
     let discount = match order.promo_code {
         None => None,
         Some(code) => {
-            let (redeemed_for, discount) = redeem(
-                core,
-                context,
-                idempotency.clone(),
+            let redemption = redemptions::Redemption {
                 code,
                 provider_id,
-                &terms,
+                terms: &terms,
                 id,
-            )
-            .await?;
+                on: when.today(),
+            };
+            let (redeemed_for, discount) =
+                redemptions::redeem(core, context, idempotency.clone(), redemption).await?;
             id = redeemed_for;
             Some(discount)
         }
@@ -95,6 +106,16 @@ pub async fn order_service(
         ..key
     });
     let client = ClientId::from_uuid(order.client_id);
+    // The tariff's trial, once per client and tariff (the client's rule), claimed for this
+    // service before it is ordered with it.
+    let trial = crate::usecases::trials::claim(
+        core,
+        context,
+        terms.tariff_id,
+        client,
+        ServiceId::from_uuid(id),
+    )
+    .await?;
     let attached = match &order.domain {
         Some(domain) => {
             domain_contacts::attach(core, context, order.client_id, id, &domain.contacts).await?
@@ -111,10 +132,13 @@ pub async fn order_service(
                 provider_id,
                 account_id: AccountId::of(client, provider_id, currency),
                 terms,
-                auto_prolong: order.auto_prolong,
-                ordered_on: core.today(),
+                auto_prolong,
+                ordered_on: when.today(),
                 discount,
                 domain: order.domain,
+                required_agreement,
+                accepted_agreement: order.accepted_agreement,
+                trial,
             },
             context,
             key.as_slice(),
@@ -129,7 +153,7 @@ pub async fn order_service(
     };
     if !committed.replayed {
         // Charge it now if the money is there; the settlement process does it otherwise.
-        settlement::charge_due(&core.store, ServiceId::from_uuid(id), core.today(), context)
+        settlement::charge_due(&core.store, ServiceId::from_uuid(id), when.today(), context)
             .await?;
     }
     Ok((id, committed))
@@ -165,7 +189,10 @@ pub async fn quote_order(core: &Core, order: &Order) -> Result<OrderQuote, Error
         order.addons.clone(),
     )
     .await?;
-    let today = core.today();
+    let auto_prolong = crate::usecases::item_types::policy_of(core, terms.item_type)
+        .await?
+        .auto_prolong_of(order.auto_prolong);
+    let today = core.time_of(provider_id).await?.today();
     let discount = match &order.promo_code {
         None => None,
         Some(code) => {
@@ -178,7 +205,7 @@ pub async fn quote_order(core: &Core, order: &Order) -> Result<OrderQuote, Error
                 today,
                 terms.price_per_period,
             )?;
-            Some(service_discount(&promo, code)?)
+            Some(redemptions::service_discount(&promo, code)?)
         }
     };
     let client = ClientId::from_uuid(order.client_id);
@@ -200,20 +227,24 @@ pub async fn quote_order(core: &Core, order: &Order) -> Result<OrderQuote, Error
         provider_id,
         account_id,
         terms: terms.clone(),
-        auto_prolong: order.auto_prolong,
+        auto_prolong,
         ordered_on: today,
         discount,
         domain: order.domain.clone(),
+        required_agreement: None,
+        accepted_agreement: None,
+        trial: crate::usecases::trials::offered(core, terms.tariff_id, client).await?,
     })? {
         service.apply(event);
     }
-    let Some(due) = service.due_period(today) else {
+    let standing = crate::usecases::discounts::in_effect(&core.store, client).await?;
+    let Some(due) = service.due_period_with(today, &standing) else {
         return Err(Error::refused(
             "order_not_priced",
             "the order's first period cannot be priced",
         ));
     };
-    let line = settlement::expense_line(&service, service_id, &terms, &due);
+    let line = settlement::expense_line(service_id, &terms, &due);
     let treatment =
         crate::usecases::process::invoicing::treatment_for_client(&core.store, provider_id, client)
             .await
@@ -252,83 +283,10 @@ pub async fn quote_order(core: &Core, order: &Order) -> Result<OrderQuote, Error
     })
 }
 
-/// Redeems `code` for the service `id` ordered on `terms`, and returns the id the service is
-/// ordered under with the discount it keeps.
-///
-/// The redemption is keyed by the service id (scope `promo`), and with an `Idempotency-Key` also
-/// by that key (`idempotency`, the order's own key, moved to a scope of its own): a retried
-/// request gets the first request's service id back instead of redeeming the code again, and
-/// then finishes that order if the first request stopped after redeeming.
-async fn redeem(
-    core: &Core,
-    context: &CommandContext,
-    idempotency: Option<CommandKey>,
-    code: PromoCodeText,
-    provider_id: ProviderId,
-    terms: &ServiceTerms,
-    id: Uuid,
-) -> Result<(Uuid, ServiceDiscount), Error> {
-    let promo_id = PromoCodeId::of(provider_id, code.as_str()).to_string();
-    let promo = core.store.load::<PromoCode>(&promo_id).await?.aggregate;
-    let discount = service_discount(&promo, &code)?;
-    let answer = serde_json::json!({ "id": id });
-    let mut keys = vec![
-        CommandKey::new("promo", id.to_string(), &(&promo_id, id), answer.clone())
-            .map_err(|e| Error::internal(&e))?,
-    ];
-    if let Some(key) = idempotency {
-        keys.push(CommandKey {
-            scope: format!("promo:{}", key.scope),
-            answer,
-            ..key
-        });
-    }
-    let committed = core
-        .store
-        .execute::<PromoCode>(
-            &promo_id,
-            PromoCommand::RedeemPromoCode {
-                service_id: ServiceId::from_uuid(id),
-                tariff_id: terms.tariff_id,
-                item_type: terms.item_type,
-                period: terms.period,
-                on: core.today(),
-                price: terms.price_per_period,
-            },
-            context,
-            &keys,
-        )
-        .await?;
-    let id = committed
-        .answer
-        .get("id")
-        .and_then(|v| v.as_str())
-        .and_then(|v| Uuid::parse_str(v).ok())
-        .unwrap_or(id);
-    Ok((id, discount))
-}
-
-/// The discount a service ordered with `code` keeps: the code's discount, whether it recurs, and
-/// its tariff and item-type limits, so that a tariff change can recheck them.
-fn service_discount(promo: &PromoCode, code: &PromoCodeText) -> Result<ServiceDiscount, Error> {
-    let (Some(discount), Some(recurring), Some(limits)) =
-        (promo.discount().cloned(), promo.recurring(), promo.limits())
-    else {
-        return Err(PromoError::NotFound.into());
-    };
-    Ok(ServiceDiscount {
-        code: code.as_str().to_owned(),
-        discount,
-        recurring,
-        tariffs: limits.tariffs.clone(),
-        item_types: limits.item_types.clone(),
-    })
-}
-
 /// How far the log is written: the position a page waits for before it reads what was just
 /// done (read-your-writes).
 pub async fn written(core: &Core) -> Result<i64, Error> {
-    Ok(eventstore::log::head_position(&core.pool).await?)
+    Ok(eventstore::log::head_position(core.pool.primary()).await?)
 }
 
 /// The service `id` as it is now (an empty one when it was never ordered).
@@ -371,7 +329,11 @@ pub async fn prolong_service(
     id: Uuid,
 ) -> Result<i64, Error> {
     let service = load(core, id).await?;
-    let Some(due) = service.prolong_period() else {
+    let standing = match service.client_id() {
+        Some(client_id) => crate::usecases::discounts::in_effect(&core.store, client_id).await?,
+        None => Vec::new(),
+    };
+    let Some(due) = service.prolong_period_with(&standing) else {
         return Err(Error::refused(
             "service_not_active",
             format!("service {id} cannot be prolonged in its state"),
@@ -405,11 +367,12 @@ pub async fn suspend_service(
     id: Uuid,
     reason: SuspendReason,
 ) -> Result<Committed<Service>, Error> {
-    load(core, id).await?;
+    let when = clocks::of(&core.store, load(core, id).await?.provider_id()).await?;
+    let context = &when.stamp(context);
     let command = ServiceCommand::SuspendService {
         reason,
         operation_id: OperationId::from_uuid(Uuid::now_v7()),
-        on: core.today(),
+        on: when.today(),
     };
     run(core, context, idempotency, id, command).await
 }
@@ -421,10 +384,11 @@ pub async fn resume_service(
     idempotency: Option<CommandKey>,
     id: Uuid,
 ) -> Result<Committed<Service>, Error> {
-    load(core, id).await?;
+    let when = clocks::of(&core.store, load(core, id).await?.provider_id()).await?;
+    let context = &when.stamp(context);
     let command = ServiceCommand::ResumeService {
         operation_id: OperationId::from_uuid(Uuid::now_v7()),
-        on: core.today(),
+        on: when.today(),
     };
     run(core, context, idempotency, id, command).await
 }
@@ -437,11 +401,12 @@ pub async fn close_service(
     id: Uuid,
     at_period_end: bool,
 ) -> Result<Committed<Service>, Error> {
-    load(core, id).await?;
+    let when = clocks::of(&core.store, load(core, id).await?.provider_id()).await?;
+    let context = &when.stamp(context);
     let command = ServiceCommand::CloseService {
         at_period_end,
         operation_id: OperationId::from_uuid(Uuid::now_v7()),
-        on: core.today(),
+        on: when.today(),
     };
     run(core, context, idempotency, id, command).await
 }
@@ -455,7 +420,8 @@ pub async fn set_auto_prolong(
     id: Uuid,
     auto_prolong: bool,
 ) -> Result<Committed<Service>, Error> {
-    load(core, id).await?;
+    let when = clocks::of(&core.store, load(core, id).await?.provider_id()).await?;
+    let context = &when.stamp(context);
     let committed = run(
         core,
         context,
@@ -465,7 +431,7 @@ pub async fn set_auto_prolong(
     )
     .await?;
     if auto_prolong {
-        settlement::charge_due(&core.store, ServiceId::from_uuid(id), core.today(), context)
+        settlement::charge_due(&core.store, ServiceId::from_uuid(id), when.today(), context)
             .await?;
     }
     Ok(committed)
@@ -579,7 +545,7 @@ pub async fn plan_tariff_change(
             format!("no service {id}"),
         ));
     };
-    let today = core.today();
+    let today = core.time_of(provider_id).await?.today();
     let new_terms = crate::usecases::catalog::quote(
         core,
         tariff_id,
@@ -669,6 +635,9 @@ pub async fn change_tariff(
     addons: Vec<AddonSelection>,
 ) -> Result<Committed<Service>, Error> {
     let plan = plan_tariff_change(core, id, tariff_id, addons).await?;
+    let context = &clocks::of_service(&core.store, ServiceId::from_uuid(id))
+        .await?
+        .stamp(context);
     // The key names this change (the service's next one), so a retry after the account moved the
     // money but before the service recorded the change replays the money instead of moving it
     // again.
@@ -737,6 +706,7 @@ pub async fn transfer_service(
             ),
         ));
     }
+    let context = &core.time_of(provider_id).await?.stamp(context);
     let to_client = ClientId::from_uuid(to_client_id);
     Ok(crate::usecases::process::merging::transfer_service(
         &core.store,

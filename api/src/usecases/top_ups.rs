@@ -121,7 +121,8 @@ pub async fn top_up(
     input: TopUp,
     return_url: &str,
 ) -> Result<ToppedUp, Error> {
-    let (provider, _) = crate::usecases::clients::trading(core, input.client_id).await?;
+    let (provider, account_currency) =
+        crate::usecases::clients::trading(core, input.client_id).await?;
     let company_id = match input.company_id {
         Some(company_id) => company_id,
         None => the_company_taking(core, context, input.client_id, &input.method).await?,
@@ -132,15 +133,33 @@ pub async fn top_up(
         .filter(|c| c.enabled)
         .ok_or_else(|| not_available(&input.method, company_id))?;
     let kind = config.kind;
-    // A card gateway's address is known before anything is written: a method without one
-    // refuses the payment instead of leaving one nobody can pay.
+    // A card method a payment module serves is handed to that gateway, which answers the
+    // address (ADR 32); otherwise the method's own address template is filled in. Either is
+    // known before anything is written: a method with neither refuses the payment instead of
+    // leaving one nobody can pay.
+    let module = match kind {
+        PaymentMethodKind::CardGateway => {
+            crate::usecases::gateways::serving(core, provider, input.method.as_str()).await?
+        }
+        _ => None,
+    };
+    // A gateway module confirms exactly the payment's amount and the `Payment` credits it
+    // unconverted (ADR 32): a payment in another currency could only fail, so none is made.
+    if module.is_some() && input.amount.currency() != account_currency {
+        return Err(Error::refused(
+            "currency_mismatch",
+            format!("currency: this payment method takes {account_currency} only"),
+        ));
+    }
     let gateway = match kind {
-        PaymentMethodKind::CardGateway => Some(config.redirect_url.clone().ok_or_else(|| {
-            Error::refused(
-                "gateway_not_configured",
-                "method: this payment method has no gateway address yet; choose another or ask support",
-            )
-        })?),
+        PaymentMethodKind::CardGateway if module.is_none() => {
+            Some(config.redirect_url.clone().ok_or_else(|| {
+                Error::refused(
+                    "gateway_not_configured",
+                    "method: this payment method has no gateway address yet; choose another or ask support",
+                )
+            })?)
+        }
         _ => None,
     };
     let created = create_payment(
@@ -155,28 +174,29 @@ pub async fn top_up(
             amount: input.amount,
             proforma: kind == PaymentMethodKind::BankTransfer,
             payer_id: None,
+            invoice_id: None,
         },
     )
     .await?;
     let id = created.payment_id;
     let mut position = created.position;
-    let redirect_url = match gateway {
-        None => None,
-        Some(template) => {
-            match start_payment(core, context, id, None).await {
-                Ok(started) => position = position.max(started.position),
-                // A repeat finds the payment already handed to the gateway (or paid): the client
-                // is sent there again.
-                Err(_) if created.replayed => {}
-                Err(error) => return Err(error),
-            }
-            let back = return_url.replace("{payment_id}", &id.to_string());
+    let back = return_url.replace("{payment_id}", &id.to_string());
+    let redirect_url = match (module, gateway) {
+        (Some(module), _) => {
+            let url =
+                crate::usecases::gateways::hand_over(core, &module, id, position, &back).await?;
+            started(core, context, id, created.replayed, &mut position).await?;
+            Some(url)
+        }
+        (None, Some(template)) => {
+            started(core, context, id, created.replayed, &mut position).await?;
             Some(
                 template
                     .replace("{payment_id}", &id.to_string())
                     .replace("{return_url}", &encoded(&back)),
             )
         }
+        (None, None) => None,
     };
     Ok(ToppedUp {
         payment_id: id,
@@ -188,6 +208,24 @@ pub async fn top_up(
         redirect_url,
         replayed: created.replayed,
     })
+}
+
+/// Marks the payment handed to its gateway (new → in progress), raising `position`.
+async fn started(
+    core: &Core,
+    context: &CommandContext,
+    id: Uuid,
+    replayed: bool,
+    position: &mut i64,
+) -> Result<(), Error> {
+    match start_payment(core, context, id, None).await {
+        Ok(started) => *position = (*position).max(started.position),
+        // A repeat finds the payment already handed to the gateway (or paid): the client is
+        // sent there again.
+        Err(_) if replayed => {}
+        Err(error) => return Err(error),
+    }
+    Ok(())
 }
 
 /// The one company of the client's provider whose enabled methods include `method`.

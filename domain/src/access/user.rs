@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{AccessError, ClientRole, DisplayName, Login, PasswordHash, Permissions};
 use crate::ids::{ClientId, UserId};
+use crate::import::ImportSource;
 use crate::notice::Language;
 
 /// What may be asked of a client's user.
@@ -28,6 +29,25 @@ pub enum UserCommand {
         password_hash: PasswordHash,
         /// Its roles inside the client.
         roles: BTreeSet<ClientRole>,
+    },
+    /// Bring over a user from the billing system a provider moves from. Its password hash is
+    /// kept (in the credential table, as ever) only when it is an argon2 PHC string; without one
+    /// the user must set a password through the reset link before it can sign in.
+    ImportClientUser {
+        /// Its id, derived from the login ([`UserId::for_login`]).
+        user_id: UserId,
+        /// The client it belongs to, for good.
+        client_id: ClientId,
+        /// Its name.
+        name: DisplayName,
+        /// The e-mail address it logs in with.
+        login: Login,
+        /// Its argon2 hash, or `None`: a forced reset.
+        password_hash: Option<PasswordHash>,
+        /// Its roles inside the client.
+        roles: BTreeSet<ClientRole>,
+        /// Where it came from.
+        source: ImportSource,
     },
     /// Replace the user's roles.
     SetRoles {
@@ -80,6 +100,7 @@ impl UserCommand {
             UserCommand::CreateClientUser { password_hash, .. }
             | UserCommand::ChangePassword { password_hash }
             | UserCommand::ResetPassword { password_hash, .. } => Some(password_hash),
+            UserCommand::ImportClientUser { password_hash, .. } => password_hash.as_ref(),
             _ => None,
         }
     }
@@ -104,6 +125,25 @@ pub enum UserEvent {
         login: Login,
         /// Its roles.
         roles: BTreeSet<ClientRole>,
+    },
+    /// The user was brought over from another billing system (its hash, if kept, is in the
+    /// credential table, never here).
+    ClientUserImported {
+        /// Its id.
+        user_id: UserId,
+        /// Its client.
+        client_id: ClientId,
+        /// Its name.
+        name: DisplayName,
+        /// Its login.
+        login: Login,
+        /// Its roles.
+        roles: BTreeSet<ClientRole>,
+        /// True when its password hash was not an argon2 one and was not kept: it cannot sign
+        /// in until it sets a password through the reset link.
+        password_reset_required: bool,
+        /// Where it came from.
+        source: ImportSource,
     },
     /// The user's roles were replaced.
     ClientUserRolesSet {
@@ -142,6 +182,7 @@ impl DomainEvent for UserEvent {
     fn event_type(&self) -> String {
         match self {
             Self::ClientUserCreated { .. } => "ClientUserCreated".to_string(),
+            Self::ClientUserImported { .. } => "ClientUserImported".to_string(),
             Self::ClientUserRolesSet { .. } => "ClientUserRolesSet".to_string(),
             Self::ClientUserDisabled => "ClientUserDisabled".to_string(),
             Self::ClientUserEnabled => "ClientUserEnabled".to_string(),
@@ -292,6 +333,31 @@ impl ClientUser {
                     roles,
                 }])
             }
+            UserCommand::ImportClientUser {
+                user_id,
+                client_id,
+                name,
+                login,
+                password_hash,
+                roles,
+                source,
+            } => {
+                if self.is_created() {
+                    return Err(AccessError::LoginTaken);
+                }
+                if roles.is_empty() {
+                    return Err(AccessError::NoRoles);
+                }
+                Ok(vec![UserEvent::ClientUserImported {
+                    user_id,
+                    client_id,
+                    name,
+                    login,
+                    roles,
+                    password_reset_required: password_hash.is_none(),
+                    source,
+                }])
+            }
             UserCommand::SetRoles { roles } => {
                 if !self.is_created() {
                     return Err(AccessError::UserNotFound);
@@ -417,6 +483,14 @@ impl Aggregate for ClientUser {
                 name,
                 login,
                 roles,
+            }
+            | UserEvent::ClientUserImported {
+                user_id,
+                client_id,
+                name,
+                login,
+                roles,
+                ..
             } => {
                 self.id = Some(user_id);
                 self.client_id = Some(client_id);

@@ -5,6 +5,7 @@ use crate::ids::{
     AccountId, AdjustmentId, ClientId, CorrectionId, ExpenseId, MergeId, PaymentId, ProviderId,
     RefundId,
 };
+use crate::import::ImportSource;
 use crate::money::Money;
 use crate::rates::Conversion;
 use crate::tax::{TaxRate, TaxTreatment};
@@ -57,8 +58,8 @@ pub enum AccountCommand {
         client_id: ClientId,
         /// The provider charging.
         provider_id: ProviderId,
-        /// The charge; its amount (the price, net or gross as `treatment` says) must be greater
-        /// than zero and in the account's currency. Its `tax` is ignored: the account taxes it.
+        /// The charge; its amount (the price, net or gross as `treatment` says) must not be
+        /// negative (zero is a free period) and in the account's currency. Its `tax` is ignored: the account taxes it.
         expense: ExpenseLine,
         /// How the client is taxed, from the company's rules (`TaxRules::treatment_for`): with
         /// tax added, the account is charged the price plus the tax.
@@ -81,6 +82,21 @@ pub enum AccountCommand {
         /// it. `None` gives back without that check (kept for callers that predate it).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         credited_charge: Option<CreditedCharge>,
+    },
+    /// Brings over the balance and credit limit a client had in another billing system: the
+    /// account's opening balance. An account takes one imported balance, while its balance is
+    /// still zero (nothing of its own); importing it again records nothing.
+    ImportBalance {
+        /// The client whose account it is.
+        client_id: ClientId,
+        /// The provider the account is held at.
+        provider_id: ProviderId,
+        /// The balance the other system showed, signed: negative when the client owed money.
+        balance: Money,
+        /// The credit limit it had there; zero or more, in the balance's currency.
+        credit_limit: Money,
+        /// The system and id it came from.
+        source: ImportSource,
     },
     /// Sets how far the balance may go below zero.
     SetCreditLimit {
@@ -172,5 +188,18 @@ pub enum AccountCommand {
         from_account: AccountId,
         /// What the source account gave up: its balance, signed, not zero.
         amount: Money,
+    },
+    /// Promises to pay: the client's services keep running unpaid for
+    /// [`super::PROMISED_PAYMENT_DAYS`] days from `on`, once per
+    /// [`super::PROMISE_INTERVAL_DAYS`] days.
+    PromisePayment {
+        /// The client whose account it is.
+        client_id: ClientId,
+        /// The provider.
+        provider_id: ProviderId,
+        /// The account's currency (the client's), which opens the account if it is new.
+        currency: crate::money::Currency,
+        /// The day of the promise, by the provider's clock.
+        on: chrono::NaiveDate,
     },
 }

@@ -3,7 +3,7 @@ use crate::money::{Currency, Money, MoneyError};
 /// Why an account command was refused, or why an account field was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AccountError {
-    /// A payment or a charge was zero or negative, or a line of a replaced charge was negative.
+    /// A payment was zero or negative, or a charge or a line of a replaced charge was negative.
     #[error("amount must be greater than zero")]
     AmountNotPositive,
     /// An adjustment was zero, which would change nothing but the history.
@@ -33,6 +33,17 @@ pub enum AccountError {
         needed: Money,
         /// The balance plus the credit limit.
         available: Money,
+    },
+    /// An imported opening balance was given to an account that already holds money of its own.
+    #[error("the account already has a balance of its own; an imported balance opens an account")]
+    AlreadyMoved,
+    /// A promised payment within `PROMISE_INTERVAL_DAYS` of the last one.
+    #[error(
+        "a payment was promised less than 30 days ago: the next promise may be made on {next_on}"
+    )]
+    PromiseTooSoon {
+        /// The first day a new promise may be made.
+        next_on: chrono::NaiveDate,
     },
     /// A credit limit was below zero.
     #[error("credit limit must not be negative")]
@@ -107,6 +118,7 @@ impl AccountError {
             AccountError::InvalidMethod(_) => "invalid_method",
             AccountError::WrongAccount => "wrong_account",
             AccountError::InsufficientFunds { .. } => "insufficient_funds",
+            AccountError::AlreadyMoved => "account_already_moved",
             AccountError::NegativeCreditLimit => "negative_credit_limit",
             AccountError::InvalidDescription => "invalid_description",
             AccountError::RefundExceedsPayment { .. } => "refund_exceeds_payment",
@@ -117,6 +129,7 @@ impl AccountError {
             AccountError::ConversionMismatch => "conversion_mismatch",
             AccountError::InvalidDiscount => "invalid_expense_discount",
             AccountError::InvalidTransfer => "invalid_transfer",
+            AccountError::PromiseTooSoon { .. } => "promise_too_soon",
             AccountError::Money(error) => error.code(),
         }
     }

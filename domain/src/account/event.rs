@@ -6,6 +6,7 @@ use crate::ids::{
     AccountId, AdjustmentId, ClientId, CorrectionId, ExpenseId, MergeId, PaymentId, ProviderId,
     RefundId,
 };
+use crate::import::ImportSource;
 use crate::money::{Currency, Money};
 use crate::rates::Conversion;
 use crate::tax::TaxedAmount;
@@ -70,6 +71,16 @@ pub enum AccountEvent {
         /// before it was recorded.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         of_expense: Option<ExpenseId>,
+    },
+    /// The balance the client had in another billing system was brought over: the account's
+    /// opening balance. No money moved here; the statement shows it as its first line.
+    BalanceImported {
+        /// The balance brought over, signed: negative when the client owed money.
+        amount: Money,
+        /// The balance after it (the account had nothing before).
+        balance_after: Money,
+        /// The system and id it came from.
+        source: ImportSource,
     },
     /// The credit limit was changed.
     CreditLimitSet {
@@ -141,6 +152,14 @@ pub enum AccountEvent {
         /// The balance after it.
         balance_after: Money,
     },
+    /// The client promised to pay: its services are not suspended for lack of money before
+    /// `until`. No money moves.
+    PaymentPromised {
+        /// The day of the promise.
+        promised_on: chrono::NaiveDate,
+        /// The first day the promise no longer holds.
+        until: chrono::NaiveDate,
+    },
 }
 
 impl DomainEvent for AccountEvent {
@@ -153,12 +172,14 @@ impl DomainEvent for AccountEvent {
             Self::BalanceAdjusted { .. } => "BalanceAdjusted".to_string(),
             Self::ExpenseCharged { .. } => "ExpenseCharged".to_string(),
             Self::ExpenseCredited { .. } => "ExpenseCredited".to_string(),
+            Self::BalanceImported { .. } => "BalanceImported".to_string(),
             Self::CreditLimitSet { .. } => "CreditLimitSet".to_string(),
             Self::PaymentRefunded { .. } => "PaymentRefunded".to_string(),
             Self::PaymentReversed { .. } => "PaymentReversed".to_string(),
             Self::ExpenseCorrected { .. } => "ExpenseCorrected".to_string(),
             Self::BalanceTransferredOut { .. } => "BalanceTransferredOut".to_string(),
             Self::BalanceTransferredIn { .. } => "BalanceTransferredIn".to_string(),
+            Self::PaymentPromised { .. } => "PaymentPromised".to_string(),
         }
     }
 

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
 
-use super::{Account, AccountCommand, AccountError, AccountEvent, OpenAccount, add_returned};
+use super::{Account, AccountCommand, AccountError, AccountEvent, OpenAccount};
 use crate::money::Money;
 
 impl Aggregate for Account {
@@ -30,6 +30,11 @@ impl Aggregate for Account {
 
     fn apply(&mut self, event: AccountEvent) {
         match event {
+            AccountEvent::PaymentPromised { promised_on, until } => {
+                if let Some(open) = &mut self.open {
+                    open.promise = Some(super::promise::Promise { promised_on, until });
+                }
+            }
             AccountEvent::AccountOpened {
                 account_id,
                 client_id,
@@ -47,6 +52,8 @@ impl Aggregate for Account {
                     expense_returns: BTreeMap::new(),
                     transfers_out: BTreeMap::new(),
                     transfers_in: BTreeSet::new(),
+                    imported: false,
+                    promise: None,
                 });
             }
             AccountEvent::ExpenseCredited {
@@ -67,6 +74,12 @@ impl Aggregate for Account {
                 // The event carries its result, so applying it is an assignment, never a sum.
                 if let Some(open) = &mut self.open {
                     open.balance = balance_after;
+                }
+            }
+            AccountEvent::BalanceImported { balance_after, .. } => {
+                if let Some(open) = &mut self.open {
+                    open.balance = balance_after;
+                    open.imported = true;
                 }
             }
             AccountEvent::BalanceTransferredOut {
@@ -126,4 +139,15 @@ impl Aggregate for Account {
             }
         }
     }
+}
+
+/// Adds `amount` to what has been given back of `key`. The amounts were checked against their
+/// bound when decided, so the sum stays in range; if it ever did not, the entry keeps its old
+/// value rather than panicking in `apply`.
+fn add_returned<K: Ord>(returns: &mut BTreeMap<K, Money>, key: K, amount: Money) {
+    let total = match returns.get(&key) {
+        Some(previous) => previous.checked_add(amount).unwrap_or(*previous),
+        None => amount,
+    };
+    returns.insert(key, total);
 }

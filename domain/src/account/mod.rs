@@ -15,6 +15,7 @@ mod command;
 mod error;
 mod event;
 mod fold;
+mod promise;
 mod value;
 
 #[cfg(test)]
@@ -28,6 +29,7 @@ use crate::ids::{
     AccountId, AdjustmentId, ClientId, CorrectionId, ExpenseId, MergeId, PaymentId, ProviderId,
     RefundId,
 };
+use crate::import::ImportSource;
 use crate::money::{Currency, Money, MoneyError};
 use crate::rates::Conversion;
 use crate::tax::{self, TaxError, TaxRate, TaxTreatment};
@@ -36,6 +38,7 @@ use crate::text;
 pub use command::*;
 pub use error::*;
 pub use event::*;
+pub use promise::{PROMISE_INTERVAL_DAYS, PROMISED_PAYMENT_DAYS};
 pub use value::*;
 
 /// The longest adjustment reason, in characters.
@@ -76,6 +79,12 @@ struct OpenAccount {
     /// The (merge, source account) pairs whose balance arrived here.
     #[serde(default)]
     transfers_in: BTreeSet<(MergeId, AccountId)>,
+    /// Whether the account's opening balance was imported from another billing system.
+    #[serde(default)]
+    imported: bool,
+    /// The last promised payment, if the client ever made one.
+    #[serde(default)]
+    promise: Option<promise::Promise>,
 }
 
 impl Account {
@@ -167,6 +176,19 @@ impl Account {
                 treatment,
                 credited_charge,
             ),
+            AccountCommand::ImportBalance {
+                client_id,
+                provider_id,
+                balance,
+                credit_limit,
+                source,
+            } => self.import_balance(client_id, provider_id, balance, credit_limit, source),
+            AccountCommand::PromisePayment {
+                client_id,
+                provider_id,
+                currency,
+                on,
+            } => self.promise_payment(client_id, provider_id, currency, on),
             AccountCommand::SetCreditLimit {
                 client_id,
                 provider_id,
@@ -297,10 +319,10 @@ impl Account {
         treatment: TaxTreatment,
     ) -> Result<Vec<AccountEvent>, AccountError> {
         let (mut events, balance) = self.open_for(client_id, provider_id, expense.amount)?;
-        // A promo code may take the whole price: the charge is then zero, and still
-        // recorded so that the period is paid and the discount shown.
-        let free = expense.amount.is_zero() && expense.discount.is_some();
-        if !expense.amount.is_positive() && !free {
+        // A free tariff, a trial or a promo code taking the whole price: a zero charge is still
+        // recorded (the period paid, any discount shown) and needs no money.
+        let free = expense.amount.is_zero();
+        if expense.amount.is_negative() {
             return Err(AccountError::AmountNotPositive);
         }
         let expense = taxed(described(expense)?, &treatment)?;
@@ -394,6 +416,44 @@ impl Account {
             return Ok(vec![]);
         }
         events.push(AccountEvent::CreditLimitSet { limit });
+        Ok(events)
+    }
+
+    /// Decides [`AccountCommand::ImportBalance`]; a repeat records nothing (see the command).
+    fn import_balance(
+        &self,
+        client_id: ClientId,
+        provider_id: ProviderId,
+        balance: Money,
+        credit_limit: Money,
+        source: ImportSource,
+    ) -> Result<Vec<AccountEvent>, AccountError> {
+        if self.open.as_ref().is_some_and(|open| open.imported) {
+            return Ok(vec![]);
+        }
+        let (mut events, before) = self.open_for(client_id, provider_id, balance)?;
+        if !before.is_zero() {
+            return Err(AccountError::AlreadyMoved);
+        }
+        if credit_limit.currency() != balance.currency() {
+            return Err(AccountError::CurrencyMismatch {
+                expected: balance.currency(),
+                found: credit_limit.currency(),
+            });
+        }
+        if credit_limit.is_negative() {
+            return Err(AccountError::NegativeCreditLimit);
+        }
+        events.push(AccountEvent::BalanceImported {
+            amount: balance,
+            balance_after: balance,
+            source,
+        });
+        if self.credit_limit_in(credit_limit.currency()) != credit_limit {
+            events.push(AccountEvent::CreditLimitSet {
+                limit: credit_limit,
+            });
+        }
         Ok(events)
     }
 
@@ -737,15 +797,4 @@ fn money_error(error: TaxError) -> AccountError {
         TaxError::Money(error) => AccountError::Money(error),
         _ => AccountError::Money(MoneyError::Overflow),
     }
-}
-
-/// Adds `amount` to what has been given back of `key`. The amounts were checked against their
-/// bound when decided, so the sum stays in range; if it ever did not, the entry keeps its old
-/// value rather than panicking in `apply`.
-fn add_returned<K: Ord>(returns: &mut BTreeMap<K, Money>, key: K, amount: Money) {
-    let total = match returns.get(&key) {
-        Some(previous) => previous.checked_add(amount).unwrap_or(*previous),
-        None => amount,
-    };
-    returns.insert(key, total);
 }

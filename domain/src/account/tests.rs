@@ -492,11 +492,12 @@ fn a_charge_on_a_new_account_is_refused_for_lack_of_credit() {
 }
 
 #[test]
-fn a_zero_charge_is_rejected() {
+fn a_zero_charge_is_recorded_and_needs_no_money() {
+    // A period of a free tariff: paid by an empty account, the balance unchanged.
     AccountTester::with(())
-        .given(vec![opened(), paid("10", "10")])
+        .given(vec![opened()])
         .when(charge(eur("0")))
-        .then_expect_error(AccountError::AmountNotPositive);
+        .then_expect_events(vec![charged("0", "0")]);
 }
 
 #[test]
@@ -1805,4 +1806,128 @@ fn with_vat_added_a_credit_is_weighed_against_the_charge_in_its_prices() {
             balance_after: eur("85.70"),
             of_expense: Some(line(eur("1"), "x").expense_id),
         }]);
+}
+
+fn import_balance(balance: &str, limit: &str) -> AccountCommand {
+    AccountCommand::ImportBalance {
+        client_id: client_id(),
+        provider_id: provider_id(),
+        balance: eur(balance),
+        credit_limit: eur(limit),
+        source: crate::import::ImportSource::parse("whmcs", "7").unwrap(),
+    }
+}
+
+fn balance_imported(amount: &str) -> AccountEvent {
+    AccountEvent::BalanceImported {
+        amount: eur(amount),
+        balance_after: eur(amount),
+        source: crate::import::ImportSource::parse("whmcs", "7").unwrap(),
+    }
+}
+
+#[test]
+fn an_imported_balance_opens_the_account_with_its_credit_limit() {
+    AccountTester::with(())
+        .given_no_previous_events()
+        .when(import_balance("-12.50", "20.00"))
+        .then_expect_events(vec![
+            opened(),
+            balance_imported("-12.50"),
+            AccountEvent::CreditLimitSet {
+                limit: eur("20.00"),
+            },
+        ]);
+}
+
+#[test]
+fn importing_a_balance_again_records_nothing() {
+    AccountTester::with(())
+        .given(vec![opened(), balance_imported("5.00")])
+        .when(import_balance("5.00", "0.00"))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn an_account_with_money_of_its_own_takes_no_imported_balance() {
+    AccountTester::with(())
+        .given(vec![opened(), paid("10.00", "10.00")])
+        .when(import_balance("5.00", "0.00"))
+        .then_expect_error(AccountError::AlreadyMoved);
+}
+
+// Promised payments (issue 19.2).
+
+fn promise(on: &str) -> AccountCommand {
+    AccountCommand::PromisePayment {
+        client_id: client_id(),
+        provider_id: provider_id(),
+        currency: Currency::EUR,
+        on: date(on),
+    }
+}
+
+fn promised(on: &str, until: &str) -> AccountEvent {
+    AccountEvent::PaymentPromised {
+        promised_on: date(on),
+        until: date(until),
+    }
+}
+
+#[test]
+fn a_promise_holds_for_seven_days() {
+    AccountTester::with(())
+        .given(vec![opened()])
+        .when(promise("2027-03-01"))
+        .then_expect_events(vec![promised("2027-03-01", "2027-03-08")]);
+}
+
+#[test]
+fn a_promise_on_a_new_account_opens_it_first() {
+    AccountTester::with(())
+        .given(vec![])
+        .when(promise("2027-03-01"))
+        .then_expect_events(vec![opened(), promised("2027-03-01", "2027-03-08")]);
+}
+
+#[test]
+fn a_second_promise_within_thirty_days_is_refused() {
+    AccountTester::with(())
+        .given(vec![opened(), promised("2027-03-01", "2027-03-08")])
+        .when(promise("2027-03-20"))
+        .then_expect_error(AccountError::PromiseTooSoon {
+            next_on: date("2027-03-31"),
+        });
+}
+
+#[test]
+fn a_promise_thirty_days_after_the_last_is_allowed() {
+    AccountTester::with(())
+        .given(vec![opened(), promised("2027-03-01", "2027-03-08")])
+        .when(promise("2027-03-31"))
+        .then_expect_events(vec![promised("2027-03-31", "2027-04-07")]);
+}
+
+#[test]
+fn the_same_promise_asked_again_on_its_day_records_nothing() {
+    AccountTester::with(())
+        .given(vec![opened(), promised("2027-03-01", "2027-03-08")])
+        .when(promise("2027-03-01"))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_promise_holds_until_its_end_and_not_on_it() {
+    let mut account = Account::default();
+    account.apply(opened());
+    account.apply(promised("2027-03-01", "2027-03-08"));
+    assert_eq!(
+        account.promised_until(date("2027-03-07")),
+        Some(date("2027-03-08"))
+    );
+    assert_eq!(account.promised_until(date("2027-03-08")), None);
+    assert_eq!(
+        account.last_promise(),
+        Some((date("2027-03-01"), date("2027-03-08")))
+    );
 }

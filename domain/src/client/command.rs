@@ -1,9 +1,12 @@
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::{ClientKind, ClientName, Country, Email};
 use std::collections::BTreeSet;
 
+use crate::discount::PersonalDiscount;
 use crate::ids::{ClientGroupId, ClientId, MergeId, ProviderId};
+use crate::import::ImportSource;
 use crate::money::Currency;
 use crate::tax::VatNumber;
 
@@ -23,6 +26,32 @@ pub enum RequestedBy {
 /// What can be asked of a client.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ClientCommand {
+    /// Brings over a client from another billing system as it is there. A client already
+    /// imported (the same id, derived from its source) records nothing.
+    ImportClient {
+        /// The client's id, derived from its source.
+        client_id: ClientId,
+        /// The provider the client buys from.
+        provider_id: ProviderId,
+        /// The provider's currency.
+        currency: Currency,
+        /// The client's name.
+        name: ClientName,
+        /// The client's e-mail address.
+        email: Email,
+        /// What kind of legal person the client is.
+        kind: ClientKind,
+        /// The client's country.
+        country: Country,
+        /// The day the client signed up there, if the bundle says; the reports count the client
+        /// as new on that day rather than on the day of the import.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        registered_on: Option<NaiveDate>,
+        /// Whether the client was active there.
+        active: bool,
+        /// The system and id it came from.
+        source: ImportSource,
+    },
     /// Registers a new client with a provider.
     RegisterClient {
         /// The caller-chosen id of the new client.
@@ -80,6 +109,12 @@ pub enum ClientCommand {
         /// The groups, possibly none.
         groups: BTreeSet<ClientGroupId>,
     },
+    /// Sets (or, with `discount` absent, removes) the client's personal discount. The same
+    /// discount records nothing.
+    SetPersonalDiscount {
+        /// The discount; `None` removes it.
+        discount: Option<PersonalDiscount>,
+    },
     /// Marks the client as merged into another client by a merge: from then on it refuses every
     /// command. Marking it again for the same merge records nothing; for another merge it is
     /// refused.
@@ -93,5 +128,12 @@ pub enum ClientCommand {
     DeleteClient {
         /// Why the client is deleted; trimmed, 1 to 500 characters.
         reason: String,
+    },
+    /// Claims the trial of a tariff for a service being ordered: once per client and tariff.
+    ClaimTrial {
+        /// The tariff whose trial is claimed.
+        tariff_id: crate::ids::TariffId,
+        /// The service ordered with it.
+        service_id: crate::ids::ServiceId,
     },
 }

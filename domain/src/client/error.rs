@@ -74,6 +74,17 @@ pub enum ClientError {
         "the country, kind and VAT number decide the client's taxes: ask the provider's staff to change them"
     )]
     TaxIdentityByStaffOnly,
+    /// The client already had the trial of this tariff, for another service.
+    #[error("the trial of tariff {tariff_id} was already used, by service {service_id}")]
+    TrialAlreadyClaimed {
+        /// The tariff.
+        tariff_id: crate::ids::TariffId,
+        /// The service that had it.
+        service_id: crate::ids::ServiceId,
+    },
+    /// A personal discount broke a rule of discounts.
+    #[error("discount: {0}")]
+    InvalidDiscount(crate::discount::DiscountError),
 }
 
 impl ClientError {
@@ -93,6 +104,8 @@ impl ClientError {
             ClientError::InvalidReason => "invalid_reason",
             ClientError::InvalidAddress => "invalid_address",
             ClientError::TaxIdentityByStaffOnly => "tax_identity_by_staff_only",
+            ClientError::InvalidDiscount(error) => error.code(),
+            ClientError::TrialAlreadyClaimed { .. } => "trial_already_claimed",
         }
     }
 }

@@ -1,10 +1,13 @@
+use chrono::NaiveDate;
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
 use super::{ClientKind, ClientName, Country, Email};
 use std::collections::BTreeSet;
 
+use crate::discount::PersonalDiscount;
 use crate::ids::{ClientGroupId, ClientId, MergeId, ProviderId};
+use crate::import::ImportSource;
 use crate::money::Currency;
 use crate::tax::VatNumber;
 
@@ -27,6 +30,32 @@ pub enum ClientEvent {
         kind: ClientKind,
         /// The client's country.
         country: Country,
+    },
+    /// The client was brought over from another billing system, as it was there: what
+    /// `ClientRegistered` says, whether it was active, and where it came from.
+    ClientImported {
+        /// The client's id, derived from its source.
+        client_id: ClientId,
+        /// The provider the client belongs to.
+        provider_id: ProviderId,
+        /// The provider's currency.
+        currency: Currency,
+        /// The client's name.
+        name: ClientName,
+        /// The client's e-mail address.
+        email: Email,
+        /// What kind of legal person the client is.
+        kind: ClientKind,
+        /// The client's country.
+        country: Country,
+        /// The day the client signed up there, if the bundle says; the reports count the client
+        /// as new on that day rather than on the day of the import.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        registered_on: Option<NaiveDate>,
+        /// Whether the client was active there; an inactive one takes no orders or payments.
+        active: bool,
+        /// The system and id it came from.
+        source: ImportSource,
     },
     /// Some of the client's profile changed; exactly the changed fields are `Some`.
     ClientUpdated {
@@ -60,6 +89,11 @@ pub enum ClientEvent {
         /// The groups.
         groups: BTreeSet<ClientGroupId>,
     },
+    /// The client's personal discount was set or, `discount` absent, removed.
+    PersonalDiscountSet {
+        /// The discount as it now is.
+        discount: Option<PersonalDiscount>,
+    },
     /// The client was merged into another one; it takes no more commands.
     ClientMerged {
         /// The merge.
@@ -72,6 +106,14 @@ pub enum ClientEvent {
         /// The trimmed reason.
         reason: String,
     },
+    /// The client used the trial of a tariff for a service; later orders of that tariff are
+    /// charged from their first period.
+    TrialClaimed {
+        /// The tariff.
+        tariff_id: crate::ids::TariffId,
+        /// The service that starts with the trial.
+        service_id: crate::ids::ServiceId,
+    },
 }
 
 impl DomainEvent for ClientEvent {
@@ -80,12 +122,15 @@ impl DomainEvent for ClientEvent {
         // stored rows.
         match self {
             Self::ClientRegistered { .. } => "ClientRegistered".to_string(),
+            Self::ClientImported { .. } => "ClientImported".to_string(),
             Self::ClientUpdated { .. } => "ClientUpdated".to_string(),
             Self::BillingDetailsSet { .. } => "BillingDetailsSet".to_string(),
             Self::ClientStatusSet { .. } => "ClientStatusSet".to_string(),
             Self::ClientGroupsSet { .. } => "ClientGroupsSet".to_string(),
+            Self::PersonalDiscountSet { .. } => "PersonalDiscountSet".to_string(),
             Self::ClientMerged { .. } => "ClientMerged".to_string(),
             Self::ClientDeleted { .. } => "ClientDeleted".to_string(),
+            Self::TrialClaimed { .. } => "TrialClaimed".to_string(),
         }
     }
 

@@ -7,6 +7,7 @@
 mod command;
 mod error;
 mod event;
+mod trial;
 mod value;
 
 #[cfg(test)]
@@ -16,9 +17,10 @@ use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::ids::{ClientGroupId, ClientId, MergeId, ProviderId};
+use crate::discount::PersonalDiscount;
+use crate::ids::{ClientGroupId, ClientId, MergeId, ProviderId, ServiceId, TariffId};
 use crate::money::Currency;
 use crate::tax::VatNumber;
 use crate::text;
@@ -54,9 +56,15 @@ pub struct Client {
     inactive: bool,
     #[serde(default)]
     groups: BTreeSet<ClientGroupId>,
+    /// The personal discount staff set, if any.
+    #[serde(default)]
+    personal_discount: Option<PersonalDiscount>,
     /// The merge that merged this client, and the client it was merged into.
     #[serde(default)]
     merged: Option<(MergeId, ClientId)>,
+    /// The trials claimed: each tariff's, with the service that had it.
+    #[serde(default)]
+    trials: BTreeMap<TariffId, ServiceId>,
 }
 
 impl Client {
@@ -90,6 +98,11 @@ impl Client {
     /// The groups the client is in.
     pub fn groups(&self) -> &BTreeSet<ClientGroupId> {
         &self.groups
+    }
+
+    /// The client's personal discount, if any (whatever its end date).
+    pub fn personal_discount(&self) -> Option<&PersonalDiscount> {
+        self.personal_discount.as_ref()
     }
 
     /// The client's id, once registered.
@@ -149,6 +162,29 @@ impl Client {
                 kind,
                 country,
             } => self.register_client(client_id, provider_id, currency, name, email, kind, country),
+            ClientCommand::ImportClient {
+                client_id,
+                provider_id,
+                currency,
+                name,
+                email,
+                kind,
+                country,
+                registered_on,
+                active,
+                source,
+            } => Ok(self.import_client(ClientEvent::ClientImported {
+                client_id,
+                provider_id,
+                currency,
+                name,
+                email,
+                kind,
+                country,
+                registered_on,
+                active,
+                source,
+            })),
             ClientCommand::UpdateClient {
                 name,
                 email,
@@ -163,8 +199,13 @@ impl Client {
             } => self.set_billing_details(vat_number, address, requested_by),
             ClientCommand::SetClientStatus { active } => self.set_client_status(active),
             ClientCommand::SetClientGroups { groups } => self.set_client_groups(groups),
+            ClientCommand::SetPersonalDiscount { discount } => self.set_personal_discount(discount),
             ClientCommand::MarkMerged { merge_id, into } => self.mark_merged(merge_id, into),
             ClientCommand::DeleteClient { reason } => self.delete_client(reason),
+            ClientCommand::ClaimTrial {
+                tariff_id,
+                service_id,
+            } => self.claim_trial(tariff_id, service_id),
         }
     }
 
@@ -195,6 +236,16 @@ impl Client {
             kind,
             country,
         }])
+    }
+
+    /// Decides [`ClientCommand::ImportClient`], given as the event it records: a client that
+    /// exists already (imported before: its id is derived from its source) records nothing, so a
+    /// repeated import changes nothing.
+    fn import_client(&self, imported: ClientEvent) -> Vec<ClientEvent> {
+        if self.is_registered() {
+            return vec![];
+        }
+        vec![imported]
     }
 
     /// Decides [`ClientCommand::UpdateClient`].
@@ -272,6 +323,22 @@ impl Client {
             return Ok(vec![]);
         }
         Ok(vec![ClientEvent::ClientGroupsSet { groups }])
+    }
+
+    /// Decides [`ClientCommand::SetPersonalDiscount`]: an active client only, a discount that
+    /// names each item type once.
+    fn set_personal_discount(
+        &self,
+        discount: Option<PersonalDiscount>,
+    ) -> Result<Vec<ClientEvent>, ClientError> {
+        self.ensure_active()?;
+        if let Some(discount) = &discount {
+            discount.check().map_err(ClientError::InvalidDiscount)?;
+        }
+        if discount == self.personal_discount {
+            return Ok(vec![]);
+        }
+        Ok(vec![ClientEvent::PersonalDiscountSet { discount }])
     }
 
     /// Decides [`ClientCommand::MarkMerged`].
@@ -393,6 +460,26 @@ impl Aggregate for Client {
                 self.kind = Some(kind);
                 self.country = Some(country);
             }
+            ClientEvent::ClientImported {
+                client_id,
+                provider_id,
+                currency,
+                name,
+                email,
+                kind,
+                country,
+                active,
+                ..
+            } => {
+                self.id = Some(client_id);
+                self.provider_id = Some(provider_id);
+                self.currency = Some(currency);
+                self.name = Some(name);
+                self.email = Some(email);
+                self.kind = Some(kind);
+                self.country = Some(country);
+                self.inactive = !active;
+            }
             ClientEvent::ClientUpdated {
                 name,
                 email,
@@ -421,8 +508,15 @@ impl Aggregate for Client {
             }
             ClientEvent::ClientStatusSet { active } => self.inactive = !active,
             ClientEvent::ClientGroupsSet { groups } => self.groups = groups,
+            ClientEvent::PersonalDiscountSet { discount } => self.personal_discount = discount,
             ClientEvent::ClientMerged { merge_id, into } => self.merged = Some((merge_id, into)),
             ClientEvent::ClientDeleted { .. } => self.deleted = true,
+            ClientEvent::TrialClaimed {
+                tariff_id,
+                service_id,
+            } => {
+                self.trials.insert(tariff_id, service_id);
+            }
         }
     }
 }

@@ -888,3 +888,128 @@ fn staff_change_the_tax_identity() {
             address: None,
         }]);
 }
+
+fn import_client(active: bool) -> ClientCommand {
+    ClientCommand::ImportClient {
+        client_id: client_id(),
+        provider_id: provider_id(),
+        currency: Currency::EUR,
+        name: name("Jane Doe"),
+        email: email("jane@example.com"),
+        kind: ClientKind::Individual,
+        country: country("DE"),
+        registered_on: None,
+        active,
+        source: crate::import::ImportSource::parse("billmanager", "42").unwrap(),
+    }
+}
+
+fn client_imported(active: bool) -> ClientEvent {
+    ClientEvent::ClientImported {
+        client_id: client_id(),
+        provider_id: provider_id(),
+        currency: Currency::EUR,
+        name: name("Jane Doe"),
+        email: email("jane@example.com"),
+        kind: ClientKind::Individual,
+        country: country("DE"),
+        registered_on: None,
+        active,
+        source: crate::import::ImportSource::parse("billmanager", "42").unwrap(),
+    }
+}
+
+#[test]
+fn an_imported_client_keeps_whether_it_was_active() {
+    ClientTester::with(())
+        .given_no_previous_events()
+        .when(import_client(false))
+        .then_expect_events(vec![client_imported(false)]);
+    let mut client = Client::default();
+    client.apply(client_imported(false));
+    assert!(client.is_registered());
+    assert!(!client.is_active());
+}
+
+#[test]
+fn importing_a_client_again_records_nothing() {
+    ClientTester::with(())
+        .given(vec![client_imported(true)])
+        .when(import_client(true))
+        .then_expect_events(vec![]);
+}
+
+// Trials (issue 19.2): once per client and tariff.
+
+fn trial_tariff() -> crate::ids::TariffId {
+    crate::ids::TariffId::from_uuid(Uuid::from_u128(0x60))
+}
+
+fn trial_service(n: u128) -> crate::ids::ServiceId {
+    crate::ids::ServiceId::from_uuid(Uuid::from_u128(0x500 + n))
+}
+
+fn claim(n: u128) -> ClientCommand {
+    ClientCommand::ClaimTrial {
+        tariff_id: trial_tariff(),
+        service_id: trial_service(n),
+    }
+}
+
+fn claimed(n: u128) -> ClientEvent {
+    ClientEvent::TrialClaimed {
+        tariff_id: trial_tariff(),
+        service_id: trial_service(n),
+    }
+}
+
+#[test]
+fn the_first_order_of_a_tariff_claims_its_trial() {
+    ClientTester::with(())
+        .given(vec![registered()])
+        .when(claim(1))
+        .then_expect_events(vec![claimed(1)]);
+}
+
+#[test]
+fn a_second_service_of_the_same_tariff_gets_no_trial() {
+    ClientTester::with(())
+        .given(vec![registered(), claimed(1)])
+        .when(claim(2))
+        .then_expect_error(ClientError::TrialAlreadyClaimed {
+            tariff_id: trial_tariff(),
+            service_id: trial_service(1),
+        });
+}
+
+#[test]
+fn the_same_service_claiming_again_records_nothing() {
+    ClientTester::with(())
+        .given(vec![registered(), claimed(1)])
+        .when(claim(1))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn the_trial_of_another_tariff_is_still_free_to_claim() {
+    ClientTester::with(())
+        .given(vec![registered(), claimed(1)])
+        .when(ClientCommand::ClaimTrial {
+            tariff_id: crate::ids::TariffId::from_uuid(Uuid::from_u128(0x61)),
+            service_id: trial_service(2),
+        })
+        .then_expect_events(vec![ClientEvent::TrialClaimed {
+            tariff_id: crate::ids::TariffId::from_uuid(Uuid::from_u128(0x61)),
+            service_id: trial_service(2),
+        }]);
+}
+
+#[test]
+fn a_deleted_client_claims_no_trial() {
+    ClientTester::with(())
+        .given(vec![registered(), deleted()])
+        .when(claim(1))
+        .then_expect_error(ClientError::IsDeleted {
+            client_id: client_id(),
+        });
+}

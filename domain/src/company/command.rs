@@ -4,6 +4,7 @@ use super::{DocumentTemplate, InvoiceNumbering, TaxDocument};
 use crate::account::{PaymentMethod, PaymentMethodKind};
 use crate::client::Country;
 use crate::ids::{CompanyId, ProviderId};
+use crate::import::ImportSource;
 use crate::tax::{TaxRules, VatNumber};
 
 /// What can be asked of a company.
@@ -25,6 +26,26 @@ pub enum CompanyCommand {
         address: String,
         /// How the company numbers its invoices.
         numbering: InvoiceNumbering,
+    },
+    /// Brings over a company from the billing system a provider moves from, by the rules of
+    /// [`CompanyCommand::CreateCompany`]; its `CompanyCreated` names its source.
+    ImportCompany {
+        /// Its id, derived from its source.
+        company_id: CompanyId,
+        /// The provider the company belongs to.
+        provider_id: ProviderId,
+        /// The legal name.
+        name: String,
+        /// The country the company is registered in.
+        country: Country,
+        /// The company's VAT number, if it has one.
+        vat_number: Option<VatNumber>,
+        /// The postal address.
+        address: String,
+        /// How the company numbers the invoices issued here.
+        numbering: InvoiceNumbering,
+        /// Where it came from.
+        source: ImportSource,
     },
     /// Replaces the company's tax rules, and its tax document for prepaid clients when one is
     /// given. Setting what it already has records nothing.

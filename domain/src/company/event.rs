@@ -5,6 +5,7 @@ use super::{DocumentTemplate, InvoiceNumbering, TaxDocument};
 use crate::account::{PaymentMethod, PaymentMethodKind};
 use crate::client::Country;
 use crate::ids::{CompanyId, ProviderId};
+use crate::import::ImportSource;
 use crate::tax::{TaxRules, VatNumber};
 
 /// What has happened to a company. Stored forever: variants and fields are never renamed.
@@ -26,6 +27,10 @@ pub enum CompanyEvent {
         address: String,
         /// How the company numbers its invoices.
         numbering: InvoiceNumbering,
+        /// Where an imported company came from; absent for one created here, and in every
+        /// event older than imports.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source: Option<ImportSource>,
     },
     /// The company's tax rules were replaced.
     TaxRulesSet {

@@ -172,6 +172,41 @@ impl Company {
             .map_or(&[], |company| company.payment_methods.as_slice())
     }
 
+    /// Decides [`CompanyCommand::CreateCompany`] and [`CompanyCommand::ImportCompany`].
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the fields of the command, one to one"
+    )]
+    fn create(
+        &self,
+        company_id: CompanyId,
+        provider_id: ProviderId,
+        name: String,
+        country: Country,
+        vat_number: Option<VatNumber>,
+        address: String,
+        numbering: InvoiceNumbering,
+        source: Option<crate::import::ImportSource>,
+    ) -> Result<Vec<CompanyEvent>, CompanyError> {
+        if self.is_created() {
+            return Err(CompanyError::AlreadyCreated);
+        }
+        let name =
+            text::display_name(&name, COMPANY_NAME_CHARS_MAX).ok_or(CompanyError::InvalidName)?;
+        let address = text::multiline(&address, COMPANY_ADDRESS_CHARS_MAX)
+            .ok_or(CompanyError::InvalidAddress)?;
+        Ok(vec![CompanyEvent::CompanyCreated {
+            company_id,
+            provider_id,
+            name: name.to_string(),
+            country,
+            vat_number,
+            address,
+            numbering,
+            source,
+        }])
+    }
+
     /// Applies the business rules to `command` and returns the events it causes.
     pub fn decide(&self, command: CompanyCommand) -> Result<Vec<CompanyEvent>, CompanyError> {
         match command {
@@ -183,24 +218,35 @@ impl Company {
                 vat_number,
                 address,
                 numbering,
-            } => {
-                if self.is_created() {
-                    return Err(CompanyError::AlreadyCreated);
-                }
-                let name = text::display_name(&name, COMPANY_NAME_CHARS_MAX)
-                    .ok_or(CompanyError::InvalidName)?;
-                let address = text::multiline(&address, COMPANY_ADDRESS_CHARS_MAX)
-                    .ok_or(CompanyError::InvalidAddress)?;
-                Ok(vec![CompanyEvent::CompanyCreated {
-                    company_id,
-                    provider_id,
-                    name: name.to_string(),
-                    country,
-                    vat_number,
-                    address,
-                    numbering,
-                }])
-            }
+            } => self.create(
+                company_id,
+                provider_id,
+                name,
+                country,
+                vat_number,
+                address,
+                numbering,
+                None,
+            ),
+            CompanyCommand::ImportCompany {
+                company_id,
+                provider_id,
+                name,
+                country,
+                vat_number,
+                address,
+                numbering,
+                source,
+            } => self.create(
+                company_id,
+                provider_id,
+                name,
+                country,
+                vat_number,
+                address,
+                numbering,
+                Some(source),
+            ),
             CompanyCommand::SetTaxRules {
                 rules,
                 tax_document,
@@ -297,6 +343,7 @@ impl Aggregate for Company {
                 vat_number,
                 address,
                 numbering,
+                source: _,
             } => {
                 self.created = Some(CreatedCompany {
                     company_id,

@@ -17,6 +17,7 @@ fn created() -> CompanyEvent {
         vat_number: None,
         address: "Main St 1\n10115 Berlin".to_string(),
         numbering: InvoiceNumbering::new("INV", NumberingReset::Yearly).unwrap(),
+        source: None,
     }
 }
 

@@ -49,6 +49,7 @@ fn created() -> CompanyEvent {
         vat_number: Some(vat()),
         address: "Main St 1\n10115 Berlin".to_string(),
         numbering: numbering(),
+        source: None,
     }
 }
 

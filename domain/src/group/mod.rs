@@ -1,5 +1,8 @@
 //! The client group aggregate: a named group of a provider's clients ("resellers", "VIP"), which
 //! staff filter clients by. A client's membership is kept on the client (`SetClientGroups`).
+//!
+//! A group may give its clients a discount per item type (`SetGroupDiscount`); the charge of a
+//! member's service takes the best single discount in effect (see [`crate::discount`]).
 
 #[cfg(test)]
 mod tests;
@@ -9,7 +12,9 @@ use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
 
 use crate::client::ClientName;
+use crate::discount::DiscountPercent;
 use crate::ids::{ClientGroupId, ProviderId};
+use crate::tariff::ItemType;
 
 /// What can be asked of a client group.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -22,6 +27,14 @@ pub enum ClientGroupCommand {
         provider_id: ProviderId,
         /// The group's name, with the rules of a client's name.
         name: ClientName,
+    },
+    /// Sets (or, with `percent` absent, removes) the group's discount on services of
+    /// `item_type`. Setting what is already set records nothing.
+    SetGroupDiscount {
+        /// The kind of item discounted.
+        item_type: ItemType,
+        /// The percent taken off the price per period; `None` removes the discount.
+        percent: Option<DiscountPercent>,
     },
 }
 
@@ -37,12 +50,20 @@ pub enum ClientGroupEvent {
         /// Its name.
         name: ClientName,
     },
+    /// The group's discount on services of an item type was set or, `percent` absent, removed.
+    ClientGroupDiscountSet {
+        /// The kind of item.
+        item_type: ItemType,
+        /// The percent now taken off, if any.
+        percent: Option<DiscountPercent>,
+    },
 }
 
 impl DomainEvent for ClientGroupEvent {
     fn event_type(&self) -> String {
         match self {
             Self::ClientGroupCreated { .. } => "ClientGroupCreated".to_string(),
+            Self::ClientGroupDiscountSet { .. } => "ClientGroupDiscountSet".to_string(),
         }
     }
 
@@ -57,6 +78,9 @@ pub enum ClientGroupError {
     /// A group with this id exists.
     #[error("client group already exists")]
     AlreadyCreated,
+    /// The group has not been created.
+    #[error("client group not found")]
+    NotFound,
 }
 
 impl ClientGroupError {
@@ -64,6 +88,7 @@ impl ClientGroupError {
     pub fn code(&self) -> &'static str {
         match self {
             ClientGroupError::AlreadyCreated => "client_group_exists",
+            ClientGroupError::NotFound => "client_group_not_found",
         }
     }
 }
@@ -73,6 +98,9 @@ impl ClientGroupError {
 pub struct ClientGroup {
     provider_id: Option<ProviderId>,
     name: Option<ClientName>,
+    /// The discount per item type, at most one each, in the order first set.
+    #[serde(default)]
+    discounts: Vec<(ItemType, DiscountPercent)>,
 }
 
 impl ClientGroup {
@@ -84,6 +112,19 @@ impl ClientGroup {
     /// The group's name, once created.
     pub fn name(&self) -> Option<&ClientName> {
         self.name.as_ref()
+    }
+
+    /// The group's discounts, one per item type.
+    pub fn discounts(&self) -> &[(ItemType, DiscountPercent)] {
+        &self.discounts
+    }
+
+    /// The group's discount on services of `item_type`, if any.
+    pub fn discount_on(&self, item_type: ItemType) -> Option<DiscountPercent> {
+        self.discounts
+            .iter()
+            .find(|(kind, _)| *kind == item_type)
+            .map(|(_, percent)| *percent)
     }
 
     /// Applies the business rules to `command` and returns the events it causes.
@@ -104,6 +145,18 @@ impl ClientGroup {
                     group_id,
                     provider_id,
                     name,
+                }])
+            }
+            ClientGroupCommand::SetGroupDiscount { item_type, percent } => {
+                if self.provider_id.is_none() {
+                    return Err(ClientGroupError::NotFound);
+                }
+                if self.discount_on(item_type) == percent {
+                    return Ok(vec![]);
+                }
+                Ok(vec![ClientGroupEvent::ClientGroupDiscountSet {
+                    item_type,
+                    percent,
                 }])
             }
         }
@@ -136,6 +189,21 @@ impl Aggregate for ClientGroup {
             } => {
                 self.provider_id = Some(provider_id);
                 self.name = Some(name);
+            }
+            ClientGroupEvent::ClientGroupDiscountSet { item_type, percent } => {
+                match (
+                    self.discounts
+                        .iter()
+                        .position(|(kind, _)| *kind == item_type),
+                    percent,
+                ) {
+                    (Some(at), Some(percent)) => self.discounts[at].1 = percent,
+                    (Some(at), None) => {
+                        self.discounts.remove(at);
+                    }
+                    (None, Some(percent)) => self.discounts.push((item_type, percent)),
+                    (None, None) => {}
+                }
             }
         }
     }

@@ -4,15 +4,12 @@ use serde::{Deserialize, Serialize};
 use super::{InvoiceKind, InvoicePeriod, PayerDetails};
 use crate::company::SellerDetails;
 use crate::ids::{ClientId, CompanyId, InvoiceId, PaymentId, ProviderId};
+use crate::import::ImportSource;
 use crate::money::{Currency, Money};
 use crate::tax::{LineInput, RecordedLine, TaxTreatment};
 
 /// What can be asked of an invoice.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "a draft is built and moved once per invoice; boxing its fields would only add noise"
-)]
 pub enum InvoiceCommand {
     /// Drafts and prices the document. It gets its number in a second step
     /// ([`InvoiceCommand::AssignNumber`]), from the company's numbering book.
@@ -58,6 +55,38 @@ pub enum InvoiceCommand {
         /// A free text printed on the document; trimmed, 1 to 2000 characters, newlines allowed.
         note: Option<String>,
     },
+    /// Brings over an invoice left unpaid in the billing system a provider moves from: issued
+    /// there, with the number it was given there (not one of this company's book), priced and
+    /// checked like a draft. It charges nothing: its amount is already in the client's imported
+    /// balance (`docs/import.md`).
+    ImportInvoice {
+        /// Its id, derived from its source.
+        invoice_id: InvoiceId,
+        /// The provider the company belongs to.
+        provider_id: ProviderId,
+        /// The issuing company.
+        company_id: CompanyId,
+        /// The client billed.
+        client_id: ClientId,
+        /// The company's details as printed; of `company_id`.
+        seller: SellerDetails,
+        /// The client's details as printed; of `client_id`.
+        payer: PayerDetails,
+        /// The currency of every amount.
+        currency: Currency,
+        /// The lines to price; 1 to 1000.
+        lines: Vec<LineInput>,
+        /// How the document was taxed there.
+        treatment: TaxTreatment,
+        /// The number it was given there; 1 to 64 characters without control characters.
+        number: String,
+        /// The date of issue.
+        issued_on: NaiveDate,
+        /// The date payment is due; not before `issued_on`.
+        due_on: NaiveDate,
+        /// Where it came from.
+        source: ImportSource,
+    },
     /// Gives the draft the number its numbering book assigned (`DocumentNumbered`), which issues
     /// it. Assigning the same number again records nothing.
     AssignNumber {
@@ -72,6 +101,20 @@ pub enum InvoiceCommand {
         payment_id: PaymentId,
         /// The day the payment was received.
         paid_on: NaiveDate,
+    },
+    /// Records that a payment naming this issued invoice (not a proforma, which `MarkPaid`
+    /// settles with its own payment) paid it: a manual, monthly or imported invoice. The payment
+    /// credited the account; this only settles the document (ADR 29). Refused when `credited` is
+    /// less than what is left to pay (the money stays on the balance, the invoice stays issued),
+    /// in another currency, or when the invoice is paid by another payment; the same payment
+    /// again records nothing. More than is left pays it; the rest stays on the balance.
+    PayInvoice {
+        /// The payment that names the invoice.
+        payment_id: PaymentId,
+        /// The day the payment was credited.
+        paid_on: NaiveDate,
+        /// What the payment credited to the account.
+        credited: Money,
     },
     /// Records on an issued invoice that a credit note gives back part of it. Run it before
     /// drafting the credit note, so that the amount is reserved and two credit notes can never

@@ -121,6 +121,20 @@ pub enum InvoiceError {
     /// Who asked for a document to be sent is empty.
     #[error("requested_by: must name who asks")]
     InvalidRequester,
+    /// A payment names an invoice that is already paid, or that credit notes gave back whole.
+    #[error("invoice_id: the invoice is already paid or credited in full")]
+    AlreadyPaid,
+    /// A payment names a proforma, which is paid only by the payment it was issued for.
+    #[error("invoice_id: a proforma is paid only by the payment it asks for")]
+    ProformaNotPayable,
+    /// A payment naming the invoice is less than what is left of it to pay.
+    #[error("amount: {paid} is less than the {remaining} left to pay on the invoice")]
+    PaymentBelowInvoice {
+        /// What the payment brings.
+        paid: Money,
+        /// The invoice's total less what credit notes gave back.
+        remaining: Money,
+    },
     /// Money arithmetic failed, such as a total leaving the representable range.
     #[error(transparent)]
     Money(#[from] MoneyError),
@@ -159,6 +173,9 @@ impl InvoiceError {
             InvoiceError::CreditsItself(_) => "credits_itself",
             InvoiceError::InvalidRecipient(_) => "invalid_recipient",
             InvoiceError::InvalidRequester => "invalid_requester",
+            InvoiceError::AlreadyPaid => "invoice_already_paid",
+            InvoiceError::ProformaNotPayable => "proforma_not_payable",
+            InvoiceError::PaymentBelowInvoice { .. } => "payment_below_invoice",
             InvoiceError::Money(error) => error.code(),
         }
     }

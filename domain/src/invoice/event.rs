@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::{InvoiceKind, InvoicePeriod, PayerDetails};
 use crate::company::SellerDetails;
 use crate::ids::{ClientId, CompanyId, InvoiceId, PaymentId, ProviderId};
+use crate::import::ImportSource;
 use crate::money::{Currency, Money};
 use crate::tax::{InvoiceLine, TaxTreatment, Totals};
 
@@ -13,10 +14,6 @@ use crate::tax::{InvoiceLine, TaxTreatment, Totals};
 /// The draft carries its priced lines, totals and tax notice, so read models and printed
 /// documents copy them rather than re-running the tax rules.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "a draft is built and moved once per invoice; boxing its fields would only add noise"
-)]
 pub enum InvoiceEvent {
     /// The document was drafted and priced; it has no number yet.
     InvoiceDrafted {
@@ -56,6 +53,40 @@ pub enum InvoiceEvent {
         corrects: Option<InvoiceId>,
         /// The trimmed note.
         note: Option<String>,
+    },
+    /// An invoice left unpaid in another billing system was brought over, issued there with
+    /// its number there (a manual invoice here, outside this company's numbering book).
+    InvoiceImported {
+        /// The document's id.
+        invoice_id: InvoiceId,
+        /// The provider the company belongs to.
+        provider_id: ProviderId,
+        /// The issuing company.
+        company_id: CompanyId,
+        /// The client billed.
+        client_id: ClientId,
+        /// The company's details as printed.
+        seller: SellerDetails,
+        /// The client's details as printed.
+        payer: PayerDetails,
+        /// The currency of every amount.
+        currency: Currency,
+        /// The priced lines.
+        lines: Vec<InvoiceLine>,
+        /// The sums of the lines.
+        totals: Totals,
+        /// How the document is taxed.
+        treatment: TaxTreatment,
+        /// The legal notice the treatment requires, as printed.
+        tax_notice: Option<String>,
+        /// The number it was given there.
+        number: String,
+        /// The date of issue.
+        issued_on: NaiveDate,
+        /// The date payment is due.
+        due_on: NaiveDate,
+        /// Where it came from.
+        source: ImportSource,
     },
     /// The draft got its number and is issued.
     InvoiceIssued {
@@ -105,6 +136,7 @@ impl DomainEvent for InvoiceEvent {
         match self {
             Self::InvoiceDrafted { .. } => "InvoiceDrafted".to_string(),
             Self::InvoiceIssued { .. } => "InvoiceIssued".to_string(),
+            Self::InvoiceImported { .. } => "InvoiceImported".to_string(),
             Self::InvoicePaid { .. } => "InvoicePaid".to_string(),
             Self::InvoiceCredited { .. } => "InvoiceCredited".to_string(),
             Self::InvoiceCancelled { .. } => "InvoiceCancelled".to_string(),

@@ -26,6 +26,8 @@ mod book;
 mod command;
 mod error;
 mod event;
+mod import;
+mod pay;
 mod value;
 
 #[cfg(test)]
@@ -46,6 +48,7 @@ pub use book::*;
 pub use command::*;
 pub use error::*;
 pub use event::*;
+use import::ImportedInvoice;
 pub use value::*;
 
 /// The longest invoice note, in characters.
@@ -332,6 +335,11 @@ impl Invoice {
             InvoiceCommand::AssignNumber { sequence, number } => {
                 self.assign_number(sequence, number)
             }
+            InvoiceCommand::PayInvoice {
+                payment_id,
+                paid_on,
+                credited,
+            } => self.pay_invoice(payment_id, paid_on, credited),
             InvoiceCommand::MarkPaid {
                 payment_id,
                 paid_on,
@@ -341,6 +349,35 @@ impl Invoice {
                 gross,
             } => self.record_credit_note(credit_note_id, gross),
             InvoiceCommand::CancelInvoice { reason } => self.cancel_invoice(reason),
+            InvoiceCommand::ImportInvoice {
+                invoice_id,
+                provider_id,
+                company_id,
+                client_id,
+                seller,
+                payer,
+                currency,
+                lines,
+                treatment,
+                number,
+                issued_on,
+                due_on,
+                source,
+            } => self.import_invoice(ImportedInvoice {
+                invoice_id,
+                provider_id,
+                company_id,
+                client_id,
+                seller,
+                payer,
+                currency,
+                lines,
+                treatment,
+                number,
+                issued_on,
+                due_on,
+                source,
+            }),
             InvoiceCommand::RequestSend {
                 recipient,
                 requested_by,
@@ -469,31 +506,6 @@ impl Invoice {
             Some((_, current)) => Err(InvoiceError::AlreadyNumbered(current.clone())),
             None => Ok(vec![InvoiceEvent::InvoiceIssued { sequence, number }]),
         }
-    }
-
-    /// Decides [`InvoiceCommand::MarkPaid`].
-    fn mark_paid(
-        &self,
-        payment_id: PaymentId,
-        paid_on: NaiveDate,
-    ) -> Result<Vec<InvoiceEvent>, InvoiceError> {
-        let invoice = self.creditable()?;
-        if invoice.paid.is_some() {
-            return Ok(vec![]);
-        }
-        if let Some(expected) = invoice.payment_id
-            && invoice.kind == InvoiceKind::Proforma
-            && expected != payment_id
-        {
-            return Err(InvoiceError::PaymentMismatch {
-                expected,
-                found: payment_id,
-            });
-        }
-        Ok(vec![InvoiceEvent::InvoicePaid {
-            payment_id,
-            paid_on,
-        }])
     }
 
     /// Decides [`InvoiceCommand::RecordCreditNote`].
@@ -666,6 +678,50 @@ impl Aggregate for Invoice {
                     corrects,
                     note,
                     number: None,
+                    paid: None,
+                    credited_total: Money::zero(currency),
+                    credit_notes: Vec::new(),
+                    cancelled: None,
+                });
+            }
+            InvoiceEvent::InvoiceImported {
+                invoice_id,
+                provider_id,
+                company_id,
+                client_id,
+                seller,
+                payer,
+                currency,
+                lines,
+                totals,
+                treatment,
+                tax_notice,
+                number,
+                issued_on,
+                due_on,
+                source: _,
+            } => {
+                // Issued there: sequence 0, no place in this company's book.
+                self.drafted = Some(DraftedInvoice {
+                    invoice_id,
+                    kind: InvoiceKind::Manual,
+                    provider_id,
+                    company_id,
+                    client_id,
+                    seller,
+                    payer,
+                    currency,
+                    lines,
+                    totals,
+                    treatment,
+                    tax_notice,
+                    issued_on,
+                    due_on,
+                    payment_id: None,
+                    period: None,
+                    corrects: None,
+                    note: None,
+                    number: Some((0, number)),
                     paid: None,
                     credited_total: Money::zero(currency),
                     credit_notes: Vec::new(),

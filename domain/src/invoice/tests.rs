@@ -1330,3 +1330,80 @@ fn a_payment_has_one_prepayment_invoice_id_of_its_own() {
         InvoiceId::proforma(payment_id())
     );
 }
+
+// A payment that names an invoice pays it if it covers what is left of it (ADR 29).
+
+fn pay_with(payment_id: PaymentId, credited: &str) -> InvoiceCommand {
+    InvoiceCommand::PayInvoice {
+        payment_id,
+        paid_on: date("2026-03-05"),
+        credited: eur(credited),
+    }
+}
+
+#[test]
+fn a_payment_covering_an_issued_invoice_pays_it() {
+    InvoiceTester::with(())
+        .given(vec![manual().drafted(), issued()])
+        .when(pay_with(payment_id(), "35.66"))
+        .then_expect_events(vec![paid(payment_id())]);
+}
+
+#[test]
+fn a_payment_above_the_invoice_pays_it_and_the_rest_stays_on_the_balance() {
+    InvoiceTester::with(())
+        .given(vec![manual().drafted(), issued()])
+        .when(pay_with(payment_id(), "50.00"))
+        .then_expect_events(vec![paid(payment_id())]);
+}
+
+#[test]
+fn a_payment_short_of_the_invoice_leaves_it_issued() {
+    InvoiceTester::with(())
+        .given(vec![manual().drafted(), issued()])
+        .when(pay_with(payment_id(), "35.65"))
+        .then_expect_error(InvoiceError::PaymentBelowInvoice {
+            paid: eur("35.65"),
+            remaining: eur("35.66"),
+        });
+}
+
+#[test]
+fn a_payment_pays_what_credit_notes_left_of_the_invoice() {
+    InvoiceTester::with(())
+        .given(vec![
+            manual().drafted(),
+            issued(),
+            credited(1, "10.00", "10.00"),
+        ])
+        .when(pay_with(payment_id(), "25.66"))
+        .then_expect_events(vec![paid(payment_id())]);
+}
+
+#[test]
+fn the_same_payment_again_records_nothing_and_another_is_refused() {
+    InvoiceTester::with(())
+        .given(vec![manual().drafted(), issued(), paid(payment_id())])
+        .when(pay_with(payment_id(), "35.66"))
+        .then_expect_events(vec![]);
+    InvoiceTester::with(())
+        .given(vec![manual().drafted(), issued(), paid(payment_id())])
+        .when(pay_with(other_payment_id(), "35.66"))
+        .then_expect_error(InvoiceError::AlreadyPaid);
+}
+
+#[test]
+fn a_proforma_is_not_paid_by_a_payment_that_names_it() {
+    InvoiceTester::with(())
+        .given(vec![proforma().drafted(), issued()])
+        .when(pay_with(other_payment_id(), "35.66"))
+        .then_expect_error(InvoiceError::ProformaNotPayable);
+}
+
+#[test]
+fn a_draft_is_not_paid_by_a_payment_that_names_it() {
+    InvoiceTester::with(())
+        .given(vec![manual().drafted()])
+        .when(pay_with(payment_id(), "35.66"))
+        .then_expect_error(InvoiceError::NotIssued);
+}

@@ -32,6 +32,8 @@ pub enum NoticeKind {
     ServiceExpiring,
     /// A service was suspended.
     ServiceSuspended,
+    /// A service's paid time ended unpaid; it runs on in its item type's grace period.
+    ServiceOverdue,
     /// A service was deleted.
     ServiceDeleted,
     /// A payment was credited to the account.
@@ -42,11 +44,17 @@ pub enum NoticeKind {
     LowBalance,
     /// Support answered a ticket.
     TicketAnswered,
+    /// The price of a service's period changes from a day announced in advance.
+    PriceChange,
+    /// A domain expires in a few days.
+    DomainExpiring,
+    /// A domain expired unrenewed.
+    DomainExpired,
 }
 
 impl NoticeKind {
     /// Every kind, in a stable order.
-    pub const ALL: [NoticeKind; 8] = [
+    pub const ALL: [NoticeKind; 12] = [
         NoticeKind::ServiceActivated,
         NoticeKind::ServiceExpiring,
         NoticeKind::ServiceSuspended,
@@ -55,6 +63,10 @@ impl NoticeKind {
         NoticeKind::InvoiceIssued,
         NoticeKind::LowBalance,
         NoticeKind::TicketAnswered,
+        NoticeKind::ServiceOverdue,
+        NoticeKind::PriceChange,
+        NoticeKind::DomainExpiring,
+        NoticeKind::DomainExpired,
     ];
 
     /// The snake_case name, as in JSON and URLs.
@@ -68,6 +80,10 @@ impl NoticeKind {
             NoticeKind::InvoiceIssued => "invoice_issued",
             NoticeKind::LowBalance => "low_balance",
             NoticeKind::TicketAnswered => "ticket_answered",
+            NoticeKind::ServiceOverdue => "service_overdue",
+            NoticeKind::PriceChange => "price_change",
+            NoticeKind::DomainExpiring => "domain_expiring",
+            NoticeKind::DomainExpired => "domain_expired",
         }
     }
 
@@ -78,10 +94,21 @@ impl NoticeKind {
             | NoticeKind::ServiceSuspended
             | NoticeKind::ServiceDeleted => &["service", "service_id"],
             NoticeKind::ServiceExpiring => &["service", "service_id", "days", "paid_until"],
+            NoticeKind::ServiceOverdue => &["service", "service_id", "paid_until", "grace_until"],
             NoticeKind::PaymentCredited => &["amount", "currency", "balance"],
             NoticeKind::InvoiceIssued => &["number", "invoice_id"],
             NoticeKind::LowBalance => &["balance", "currency"],
             NoticeKind::TicketAnswered => &["ticket_subject", "ticket_id"],
+            NoticeKind::PriceChange => &[
+                "service",
+                "service_id",
+                "effective_on",
+                "old_price",
+                "new_price",
+                "currency",
+            ],
+            NoticeKind::DomainExpiring => &["domain", "domain_id", "days", "expires_on"],
+            NoticeKind::DomainExpired => &["domain", "domain_id", "expires_on"],
         }
     }
 
@@ -96,6 +123,11 @@ impl NoticeKind {
                 "Your service {{service}} expires in {{days}} days",
                 "Dear {{client_name}},\n\nyour service {{service}} is paid until {{paid_until}}. \
                  Please top up your balance to keep it running.",
+            ),
+            NoticeKind::ServiceOverdue => (
+                "Your service {{service}} is unpaid",
+                "Dear {{client_name}},\n\nyour service {{service}} was paid until {{paid_until}}. \
+                 It keeps running until {{grace_until}}; please top up your balance before then.",
             ),
             NoticeKind::ServiceSuspended => (
                 "Your service {{service}} is suspended",
@@ -121,6 +153,24 @@ impl NoticeKind {
             NoticeKind::TicketAnswered => (
                 "Re: {{ticket_subject}}",
                 "Dear {{client_name}},\n\nsupport answered your ticket \"{{ticket_subject}}\".",
+            ),
+            NoticeKind::PriceChange => (
+                "The price of {{service}} changes from {{effective_on}}",
+                "Dear {{client_name}},\n\nthe price of one period of your service {{service}} \
+                 changes from {{old_price}} {{currency}} to {{new_price}} {{currency}} with the \
+                 first period starting on or after {{effective_on}}. Periods already paid keep \
+                 their price.",
+            ),
+            NoticeKind::DomainExpiring => (
+                "Your domain {{domain}} expires in {{days}} days",
+                "Dear {{client_name}},\n\nyour domain {{domain}} is registered until \
+                 {{expires_on}}. Please make sure your balance covers its renewal, or renew it, \
+                 to keep it.",
+            ),
+            NoticeKind::DomainExpired => (
+                "Your domain {{domain}} has expired",
+                "Dear {{client_name}},\n\nyour domain {{domain}} was not renewed and expired on \
+                 {{expires_on}}.",
             ),
         }
     }
@@ -226,7 +276,7 @@ impl NoticeError {
 
 /// The placeholders written in `template` (`{{name}}`, spaces inside the braces ignored), or the
 /// text of one never closed.
-fn placeholders(template: &str) -> Vec<Result<&str, &str>> {
+pub fn placeholders(template: &str) -> Vec<Result<&str, &str>> {
     let mut found = Vec::new();
     let mut rest = template;
     while let Some(start) = rest.find("{{") {

@@ -10,9 +10,9 @@ use chrono::NaiveDate;
 use super::{Language, NoticeKind};
 
 /// The placeholders whose values are amounts (decimal strings such as `-1234.50`).
-const AMOUNTS: [&str; 2] = ["amount", "balance"];
+const AMOUNTS: [&str; 4] = ["amount", "balance", "old_price", "new_price"];
 /// The placeholders whose values are dates (`YYYY-MM-DD`).
-const DATES: [&str; 1] = ["paid_until"];
+const DATES: [&str; 3] = ["paid_until", "effective_on", "expires_on"];
 /// The no-break space Russian groups thousands with.
 const NBSP: char = '\u{a0}';
 
@@ -95,6 +95,12 @@ impl NoticeKind {
                 "Здравствуйте, {{client_name}}!\n\nВаша услуга {{service}} оплачена до \
                  {{paid_until}}. Пожалуйста, пополните баланс, чтобы она продолжала работать.",
             ),
+            NoticeKind::ServiceOverdue => (
+                "Услуга {{service}} не оплачена",
+                "Здравствуйте, {{client_name}}!\n\nВаша услуга {{service}} была оплачена до \
+                 {{paid_until}}. Она продолжит работать до {{grace_until}}; пожалуйста, пополните \
+                 баланс до этого дня.",
+            ),
             NoticeKind::ServiceSuspended => (
                 "Ваша услуга {{service}} приостановлена",
                 "Здравствуйте, {{client_name}}!\n\nВаша услуга {{service}} приостановлена.",
@@ -120,6 +126,24 @@ impl NoticeKind {
                 "Re: {{ticket_subject}}",
                 "Здравствуйте, {{client_name}}!\n\nСлужба поддержки ответила на ваше обращение \
                  «{{ticket_subject}}».",
+            ),
+            NoticeKind::PriceChange => (
+                "Цена услуги {{service}} меняется с {{effective_on}}",
+                "Здравствуйте, {{client_name}}!\n\nЦена одного периода вашей услуги {{service}} \
+                 меняется с {{old_price}} {{currency}} на {{new_price}} {{currency}}, начиная с \
+                 первого периода, который начнётся {{effective_on}} или позже. Уже оплаченные \
+                 периоды сохраняют свою цену.",
+            ),
+            NoticeKind::DomainExpiring => (
+                "Срок регистрации домена {{domain}} истекает через {{days}} дн.",
+                "Здравствуйте, {{client_name}}!\n\nВаш домен {{domain}} зарегистрирован до \
+                 {{expires_on}}. Пожалуйста, пополните баланс для его продления или продлите \
+                 его, чтобы не потерять.",
+            ),
+            NoticeKind::DomainExpired => (
+                "Срок регистрации домена {{domain}} истёк",
+                "Здравствуйте, {{client_name}}!\n\nВаш домен {{domain}} не был продлён, срок \
+                 его регистрации истёк {{expires_on}}.",
             ),
         }
     }

@@ -3,6 +3,7 @@ use serde::{Deserialize, Serialize};
 
 use super::PayerProfile;
 use crate::ids::{ClientId, MergeId, PayerId, ProviderId};
+use crate::import::ImportSource;
 
 /// What has happened to a payer. Stored forever: variants and fields are never renamed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -17,6 +18,10 @@ pub enum PayerEvent {
         provider_id: ProviderId,
         /// Its legal details.
         profile: PayerProfile,
+        /// Where an imported payer came from; absent for one created here, and in every event
+        /// older than imports.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source: Option<ImportSource>,
     },
     /// The payer's details changed (all of them, as they now are).
     PayerUpdated {

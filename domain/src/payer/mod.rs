@@ -140,6 +140,25 @@ impl Payer {
                     client_id,
                     provider_id,
                     profile: profile.checked()?,
+                    source: None,
+                }])
+            }
+            PayerCommand::ImportPayer {
+                payer_id,
+                client_id,
+                provider_id,
+                profile,
+                source,
+            } => {
+                if self.is_created() {
+                    return Err(PayerError::AlreadyCreated);
+                }
+                Ok(vec![PayerEvent::PayerCreated {
+                    payer_id,
+                    client_id,
+                    provider_id,
+                    profile: profile.checked()?,
+                    source: Some(source),
                 }])
             }
             PayerCommand::UpdatePayer {
@@ -208,6 +227,7 @@ impl Aggregate for Payer {
                 client_id,
                 provider_id,
                 profile,
+                source: _,
             } => {
                 self.created = Some(CreatedPayer {
                     payer_id,

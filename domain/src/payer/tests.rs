@@ -39,6 +39,7 @@ fn created() -> PayerEvent {
             registration_number: Some("FN 123456a".to_string()),
             ..profile()
         },
+        source: None,
     }
 }
 
@@ -160,6 +161,7 @@ fn a_client_user_creates_a_payer_without_a_vat_number() {
             }
             .checked()
             .unwrap(),
+            source: None,
         }]);
 }
 
@@ -209,6 +211,7 @@ fn a_client_user_renames_its_payer_and_changes_the_kind_of_one_without_a_vat_num
             client_id: client(0x20),
             provider_id: provider_id(),
             profile: without_vat,
+            source: None,
         }])
         .when(PayerCommand::UpdatePayer {
             profile: renamed.clone(),

@@ -69,6 +69,28 @@ pub enum PaymentCommand {
         /// The day the money arrived.
         confirmed_on: NaiveDate,
     },
+    /// A payment gateway module's signed notification that the client paid (ADR 32): new or in
+    /// progress → credited with exactly the payment's amount, under the gateway's transaction id.
+    ///
+    /// The gateway must confirm exactly what the payment asked for, in the account's currency: a
+    /// confirmation of another amount or currency fails the payment (cancelled, nothing
+    /// credited), since the client paid something the billing core did not ask for and a person
+    /// must sort it out. A repeat with the same transaction id records nothing.
+    SettleByGateway {
+        /// The gateway's transaction id.
+        transaction_id: ExternalId,
+        /// What the gateway says the client paid.
+        amount: Money,
+        /// The day the gateway confirmed it.
+        confirmed_on: NaiveDate,
+    },
+    /// A payment gateway module's signed notification that the payment failed (declined,
+    /// abandoned or expired at the gateway): new or in progress → cancelled. A repeat records
+    /// nothing.
+    FailByGateway {
+        /// The gateway's reason; trimmed, 1 to 500 characters.
+        reason: String,
+    },
     /// Gives up a payment no money arrived for: new or in progress → cancelled.
     CancelPayment {
         /// Why; trimmed, 1 to 500 characters.

@@ -244,6 +244,12 @@ impl Payment {
                 confirmed_on,
             } => self.confirm_payment(external_id, credited, conversion, confirmed_on),
             PaymentCommand::CancelPayment { reason } => self.cancel_payment(reason),
+            PaymentCommand::SettleByGateway {
+                transaction_id,
+                amount,
+                confirmed_on,
+            } => self.settle_by_gateway(transaction_id, amount, confirmed_on),
+            PaymentCommand::FailByGateway { reason } => self.fail_by_gateway(reason),
             PaymentCommand::RecordRefund {
                 refund_id,
                 amount,
@@ -347,6 +353,58 @@ impl Payment {
     }
 
     /// Decides [`PaymentCommand::CancelPayment`].
+    fn settle_by_gateway(
+        &self,
+        transaction_id: ExternalId,
+        amount: Money,
+        confirmed_on: NaiveDate,
+    ) -> Result<Vec<PaymentEvent>, PaymentError> {
+        let payment = self.live()?;
+        let transaction_id = Some(transaction_id);
+        match payment.stage {
+            Stage::New | Stage::InProgress => {}
+            Stage::Credited if payment.external_id == transaction_id => return Ok(vec![]),
+            Stage::Credited => return Err(PaymentError::AlreadyCredited),
+            Stage::Cancelled => return Err(PaymentError::Cancelled),
+        }
+        if let Some(expected) = &payment.external_id
+            && transaction_id.as_ref() != Some(expected)
+        {
+            return Err(PaymentError::ExternalIdMismatch {
+                expected: expected.clone(),
+            });
+        }
+        // The gateway took the client's money in the payment's own currency; crediting another
+        // sum, or converting, would be guessing what the client meant to pay.
+        if amount != payment.amount || amount.currency() != payment.account_currency {
+            return Ok(vec![PaymentEvent::PaymentCancelled {
+                reason: format!(
+                    "the gateway confirmed {amount} under {}, but the payment is {}",
+                    transaction_id.as_ref().map_or("", ExternalId::as_str),
+                    payment.amount
+                ),
+            }]);
+        }
+        Ok(vec![PaymentEvent::PaymentCredited {
+            external_id: transaction_id,
+            credited: amount,
+            conversion: None,
+            confirmed_on,
+        }])
+    }
+
+    fn fail_by_gateway(&self, reason: String) -> Result<Vec<PaymentEvent>, PaymentError> {
+        let payment = self.live()?;
+        match payment.stage {
+            Stage::New | Stage::InProgress => {}
+            Stage::Credited => return Err(PaymentError::AlreadyCredited),
+            Stage::Cancelled => return Ok(vec![]),
+        }
+        Ok(vec![PaymentEvent::PaymentCancelled {
+            reason: checked_reason(&reason)?,
+        }])
+    }
+
     fn cancel_payment(&self, reason: String) -> Result<Vec<PaymentEvent>, PaymentError> {
         let payment = self.live()?;
         match payment.stage {

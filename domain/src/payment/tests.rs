@@ -1113,3 +1113,97 @@ fn payment_error_messages_name_the_field() {
         "reason: must be 1 to 500 characters"
     );
 }
+
+fn settle(transaction_id: &str, amount: Money) -> PaymentCommand {
+    PaymentCommand::SettleByGateway {
+        transaction_id: ExternalId::parse(transaction_id).unwrap(),
+        amount,
+        confirmed_on: date("2025-03-02"),
+    }
+}
+
+#[test]
+fn a_gateway_settlement_of_the_exact_amount_credits_it_under_the_transaction_id() {
+    PaymentTester::with(())
+        .given(vec![created(), started(None)])
+        .when(settle("tx_1", eur("100.00")))
+        .then_expect_events(vec![credited(ext("tx_1"), "100.00")]);
+}
+
+#[test]
+fn a_repeated_gateway_settlement_records_nothing() {
+    PaymentTester::with(())
+        .given(vec![
+            created(),
+            started(None),
+            credited(ext("tx_1"), "100.00"),
+        ])
+        .when(settle("tx_1", eur("100.00")))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_gateway_settlement_under_another_transaction_id_after_credit_is_refused() {
+    PaymentTester::with(())
+        .given(vec![created(), credited(ext("tx_1"), "100.00")])
+        .when(settle("tx_2", eur("100.00")))
+        .then_expect_error(PaymentError::AlreadyCredited);
+}
+
+#[test]
+fn a_gateway_settlement_of_another_amount_fails_the_payment() {
+    PaymentTester::with(())
+        .given(vec![created(), started(None)])
+        .when(settle("tx_1", eur("90.00")))
+        .then_expect_events(vec![PaymentEvent::PaymentCancelled {
+            reason: "the gateway confirmed 90.00 EUR under tx_1, but the payment is 100.00 EUR"
+                .to_string(),
+        }]);
+}
+
+#[test]
+fn a_gateway_settlement_in_another_currency_fails_the_payment() {
+    PaymentTester::with(())
+        .given(vec![created()])
+        .when(settle("tx_1", usd("100.00")))
+        .then_expect_events(vec![PaymentEvent::PaymentCancelled {
+            reason: "the gateway confirmed 100.00 USD under tx_1, but the payment is 100.00 EUR"
+                .to_string(),
+        }]);
+}
+
+#[test]
+fn a_gateway_settlement_of_a_cancelled_payment_is_refused() {
+    PaymentTester::with(())
+        .given(vec![created(), cancelled()])
+        .when(settle("tx_1", eur("100.00")))
+        .then_expect_error(PaymentError::Cancelled);
+}
+
+#[test]
+fn a_gateway_failure_cancels_the_payment_once() {
+    PaymentTester::with(())
+        .given(vec![created(), started(None)])
+        .when(PaymentCommand::FailByGateway {
+            reason: " declined by the issuer ".to_string(),
+        })
+        .then_expect_events(vec![PaymentEvent::PaymentCancelled {
+            reason: "declined by the issuer".to_string(),
+        }]);
+    PaymentTester::with(())
+        .given(vec![created(), cancelled()])
+        .when(PaymentCommand::FailByGateway {
+            reason: "declined".to_string(),
+        })
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_gateway_failure_of_a_credited_payment_is_refused() {
+    PaymentTester::with(())
+        .given(vec![created(), credited(ext("tx_1"), "100.00")])
+        .when(PaymentCommand::FailByGateway {
+            reason: "declined".to_string(),
+        })
+        .then_expect_error(PaymentError::AlreadyCredited);
+}

@@ -1,3 +1,5 @@
+use chrono::{DateTime, Utc};
+
 /// Why a provider command was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProviderError {
@@ -10,6 +12,20 @@ pub enum ProviderError {
         "invalid provider name {0:?}: it must be 1 to 200 characters without control characters"
     )]
     InvalidName(String),
+    /// The provider does not exist.
+    #[error("no such provider")]
+    NotFound,
+    /// Only a sandbox provider has a clock of its own; a live provider lives on real time.
+    #[error("the provider is live: only a sandbox provider's clock can be moved")]
+    NotSandbox,
+    /// A clock only moves forward.
+    #[error("the clock only moves forward: it shows {from}, not before {to}")]
+    ClockBackwards {
+        /// The time the clock shows.
+        from: DateTime<Utc>,
+        /// The time asked for.
+        to: DateTime<Utc>,
+    },
 }
 
 impl ProviderError {
@@ -18,6 +34,9 @@ impl ProviderError {
         match self {
             ProviderError::AlreadyCreated => "provider_exists",
             ProviderError::InvalidName(_) => "invalid_name",
+            ProviderError::NotFound => "provider_not_found",
+            ProviderError::NotSandbox => "provider_not_sandbox",
+            ProviderError::ClockBackwards { .. } => "clock_backwards",
         }
     }
 }

@@ -1,3 +1,4 @@
+use chrono::{DateTime, TimeZone, Utc};
 use cqrs_es::DomainEvent;
 use cqrs_es::test::TestFramework;
 use uuid::Uuid;
@@ -15,6 +16,27 @@ fn create(name: &str) -> ProviderCommand {
         provider_id: provider_id(),
         name: name.to_string(),
         currency: Currency::EUR,
+        sandbox: false,
+        created_at: t0(),
+    }
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 12, 21, 9, 30, 0).unwrap()
+}
+
+fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).unwrap()
+}
+
+fn sandbox_created() -> ProviderEvent {
+    ProviderEvent::ProviderCreated {
+        provider_id: provider_id(),
+        name: "Sandbox".to_string(),
+        currency: Currency::EUR,
+        sandbox: true,
+        clock: Some(t0()),
+        source: None,
     }
 }
 
@@ -23,6 +45,9 @@ fn created(name: &str) -> ProviderEvent {
         provider_id: provider_id(),
         name: name.to_string(),
         currency: Currency::EUR,
+        sandbox: false,
+        clock: None,
+        source: None,
     }
 }
 
@@ -123,4 +148,131 @@ fn provider_error_codes_are_stable() {
         "invalid_name"
     );
     assert_eq!(Provider::TYPE, "Provider");
+}
+
+#[test]
+fn a_sandbox_provider_s_clock_starts_at_its_creation() {
+    ProviderTester::with(())
+        .given_no_previous_events()
+        .when(ProviderCommand::CreateProvider {
+            provider_id: provider_id(),
+            name: "Sandbox".to_string(),
+            currency: Currency::EUR,
+            sandbox: true,
+            created_at: t0(),
+        })
+        .then_expect_events(vec![sandbox_created()]);
+}
+
+#[test]
+fn a_sandbox_clock_moves_forward_recording_from_and_to() {
+    ProviderTester::with(())
+        .given(vec![sandbox_created()])
+        .when(ProviderCommand::AdvanceClock { to: at(2027, 3, 1) })
+        .then_expect_events(vec![ProviderEvent::ProviderClockAdvanced {
+            from: t0(),
+            to: at(2027, 3, 1),
+        }]);
+}
+
+#[test]
+fn a_sandbox_clock_never_moves_back() {
+    ProviderTester::with(())
+        .given(vec![
+            sandbox_created(),
+            ProviderEvent::ProviderClockAdvanced {
+                from: t0(),
+                to: at(2027, 3, 1),
+            },
+        ])
+        .when(ProviderCommand::AdvanceClock { to: at(2027, 2, 1) })
+        .then_expect_error(ProviderError::ClockBackwards {
+            from: at(2027, 3, 1),
+            to: at(2027, 2, 1),
+        });
+}
+
+#[test]
+fn moving_a_sandbox_clock_to_where_it_is_records_nothing() {
+    ProviderTester::with(())
+        .given(vec![sandbox_created()])
+        .when(ProviderCommand::AdvanceClock { to: t0() })
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_live_provider_has_no_clock_to_move() {
+    ProviderTester::with(())
+        .given(vec![created("Acme Hosting")])
+        .when(ProviderCommand::AdvanceClock { to: at(2027, 3, 1) })
+        .then_expect_error(ProviderError::NotSandbox);
+}
+
+#[test]
+fn the_clock_of_a_provider_not_created_cannot_move() {
+    ProviderTester::with(())
+        .given_no_previous_events()
+        .when(ProviderCommand::AdvanceClock { to: at(2027, 3, 1) })
+        .then_expect_error(ProviderError::NotFound);
+}
+
+#[test]
+fn a_sandbox_provider_dates_by_its_clock_and_a_live_one_by_real_time() {
+    let mut sandbox = Provider::default();
+    sandbox.apply(sandbox_created());
+    sandbox.apply(ProviderEvent::ProviderClockAdvanced {
+        from: t0(),
+        to: at(2027, 3, 1),
+    });
+    assert!(sandbox.is_sandbox());
+    assert_eq!(sandbox.now(at(2030, 1, 1)), at(2027, 3, 1));
+    let mut live = Provider::default();
+    live.apply(created("Acme"));
+    assert!(!live.is_sandbox());
+    assert_eq!(live.now(at(2030, 1, 1)), at(2030, 1, 1));
+}
+
+#[test]
+fn a_provider_created_before_sandboxes_decodes_as_live() {
+    let old = serde_json::json!({"ProviderCreated": {
+        "provider_id": "00000000-0000-0000-0000-000000000010",
+        "name": "Acme",
+        "currency": "EUR",
+    }});
+    let event: ProviderEvent = serde_json::from_value(old).unwrap();
+    assert_eq!(event, created("Acme"));
+}
+
+#[test]
+fn an_imported_provider_is_created_live_with_its_source() {
+    let source = crate::import::ImportSource::parse("billmanager", "7").unwrap();
+    ProviderTester::with(())
+        .given_no_previous_events()
+        .when(ProviderCommand::ImportProvider {
+            provider_id: provider_id(),
+            name: "  Moved Hosting ".to_string(),
+            currency: Currency::EUR,
+            source: source.clone(),
+        })
+        .then_expect_events(vec![ProviderEvent::ProviderCreated {
+            provider_id: provider_id(),
+            name: "Moved Hosting".to_string(),
+            currency: Currency::EUR,
+            sandbox: false,
+            clock: None,
+            source: Some(source),
+        }]);
+}
+
+#[test]
+fn an_imported_provider_is_not_imported_twice() {
+    ProviderTester::with(())
+        .given(vec![created("Acme")])
+        .when(ProviderCommand::ImportProvider {
+            provider_id: provider_id(),
+            name: "Acme".to_string(),
+            currency: Currency::EUR,
+            source: crate::import::ImportSource::parse("whmcs", "1").unwrap(),
+        })
+        .then_expect_error(ProviderError::AlreadyCreated);
 }

@@ -2,9 +2,15 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::{ServiceDiscount, SuspendReason};
+use crate::agreement::AgreementVersion;
 use crate::contact::{DomainContacts, DomainRegistration};
-use crate::ids::{AccountId, ClientId, ExpenseId, MergeId, OperationId, ProviderId, ServiceId};
+use crate::ids::{
+    AccountId, ClientId, ExpenseId, MergeId, OperationId, ProviderId, ServiceId, TariffId,
+};
+use crate::import::ImportSource;
+use crate::item_type::ItemTypePolicy;
 use crate::money::Money;
+use crate::period::BillingPeriod;
 use crate::tariff::ServiceTerms;
 
 /// What can be asked of a service.
@@ -38,6 +44,46 @@ pub enum ServiceCommand {
         /// none.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         domain: Option<DomainRegistration>,
+        /// The current version of the agreement covering the order (the tariff's, else its
+        /// item type's), as its aggregate says now; `None` when none is published.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        required_agreement: Option<AgreementVersion>,
+        /// The agreement version the client accepted with the order.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        accepted_agreement: Option<AgreementVersion>,
+        /// The free first period the order starts with: the tariff's trial, which the client
+        /// claimed for this service (`ClientCommand::ClaimTrial`); `None` for a paid start.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        trial: Option<crate::tariff::Trial>,
+    },
+    /// Brings over a running or suspended service from another billing system with its paid
+    /// time: nothing is charged, and the billing day charges its next period from `paid_until`
+    /// on. A service imported before (the same id, derived from its source) records nothing.
+    ImportService {
+        /// The service's id, derived from its source.
+        service_id: ServiceId,
+        /// The client it belongs to.
+        client_id: ClientId,
+        /// The provider selling it.
+        provider_id: ProviderId,
+        /// The account it is charged to.
+        account_id: AccountId,
+        /// Its prices: the tariff's, with the price and add-ons it had there.
+        terms: ServiceTerms,
+        /// Whether it is charged for each next period by itself.
+        auto_prolong: bool,
+        /// The day it was first ordered there.
+        ordered_on: NaiveDate,
+        /// The start of its current paid period.
+        period_start: NaiveDate,
+        /// The first day not paid.
+        paid_until: NaiveDate,
+        /// The day of month its periods end on (1 to 31).
+        anchor_day: u32,
+        /// Why it is suspended, if it was suspended there; `None` for a running service.
+        suspended: Option<SuspendReason>,
+        /// The system and id it came from.
+        source: ImportSource,
     },
     /// Records that the account was charged for a period (`due_period` or `prolong_period`).
     ///
@@ -91,6 +137,20 @@ pub enum ServiceCommand {
         /// The day of the request.
         on: NaiveDate,
     },
+    /// Resumes a service suspended for non-payment because its account promised to pay
+    /// (`Account::last_promise`, process `settlement`, ADR 29), as BILLmanager does: the service
+    /// runs unpaid until the promise ends, and the billing day suspends it again then if no money
+    /// came. A service that is not suspended for non-payment, one not renewed automatically, one
+    /// with an operation under way, or a promise that no longer holds on `on`, records nothing,
+    /// so the process may repeat it.
+    ResumeOnPromise {
+        /// The first day the promise no longer holds.
+        promised_until: NaiveDate,
+        /// The id of the resumption operation.
+        operation_id: OperationId,
+        /// The day of the request, by the provider's clock.
+        on: NaiveDate,
+    },
     /// Closes the service now, or schedules its closure for the end of the paid period.
     CloseService {
         /// Whether to close at the end of the paid period rather than now.
@@ -133,6 +193,15 @@ pub enum ServiceCommand {
         on: NaiveDate,
         /// The id of the operation the day may request.
         operation_id: OperationId,
+        /// The service's item type's policy now (`ItemTypeDefinition::policy_of`), so that a
+        /// staff edit reaches services already sold; without it, the service keeps the deletion
+        /// delay of its terms, no grace and suspension (ADR 15).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        policy: Option<ItemTypePolicy>,
+        /// The first day the account's last promised payment no longer holds, if it made one
+        /// (`Account::last_promise`): the service is not suspended for lack of money before.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        promised_until: Option<NaiveDate>,
     },
     /// Moves the service to another client of the same provider: its future charges go to
     /// that client's account; its past expenses stay on the old owner's account. Moving it to
@@ -154,5 +223,19 @@ pub enum ServiceCommand {
     SetDomainContacts {
         /// The contacts by role.
         contacts: DomainContacts,
+    },
+    /// Tells the service that its tariff's base price for `period` in the price's currency
+    /// changes from `effective_on` (process `price_changes`, on the tariff's
+    /// `PriceChangeScheduled`). A service of another period, currency or tariff, or closed,
+    /// records nothing; so does a repeat.
+    SchedulePriceChange {
+        /// The tariff whose price changes.
+        tariff_id: TariffId,
+        /// The period whose price changes.
+        period: BillingPeriod,
+        /// The new base price.
+        base_price: Money,
+        /// The first day a period may start at the new price.
+        effective_on: NaiveDate,
     },
 }

@@ -37,6 +37,9 @@ pub enum ServiceError {
     /// The charged period does not continue the paid time.
     #[error("the charged period does not continue the paid period")]
     PeriodOutOfOrder,
+    /// An imported service's anchor day is not a day of a month.
+    #[error("the anchor day {0} is not 1 to 31")]
+    InvalidAnchorDay(u32),
     /// The charged period starts before the service was ordered.
     #[error("the charged period starts before the service was ordered")]
     PeriodBeforeOrder,
@@ -55,6 +58,20 @@ pub enum ServiceError {
     /// Contacts set on a service that has no domain.
     #[error("the service has no domain to give contacts to")]
     NoDomain,
+    /// An agreement covers the order and the order did not accept it.
+    #[error("agreement: the order must accept the current agreement version {current}")]
+    AgreementNotAccepted {
+        /// The version to accept.
+        current: u32,
+    },
+    /// The order accepted an older version of the agreement than the current one.
+    #[error("agreement: version {accepted} was accepted, but the current version is {current}")]
+    AgreementOutdated {
+        /// The version the order accepted.
+        accepted: u32,
+        /// The version to accept.
+        current: u32,
+    },
     /// Money arithmetic failed, or an amount is in another currency than the service's terms.
     #[error(transparent)]
     Money(#[from] MoneyError),
@@ -80,11 +97,14 @@ impl ServiceError {
             ServiceError::OperationNotFailed => "operation_not_failed",
             ServiceError::PeriodOutOfOrder => "period_out_of_order",
             ServiceError::PeriodBeforeOrder => "period_before_order",
+            ServiceError::InvalidAnchorDay(_) => "invalid_anchor_day",
             ServiceError::TariffChangeNotAllowed(_) => "tariff_change_not_allowed",
             ServiceError::InvalidReason => "invalid_reason",
             ServiceError::OtherProvider => "service_of_another_provider",
             ServiceError::NotADomainItem => "not_a_domain_item",
             ServiceError::NoDomain => "service_without_domain",
+            ServiceError::AgreementNotAccepted { .. } => "agreement_not_accepted",
+            ServiceError::AgreementOutdated { .. } => "agreement_outdated",
             ServiceError::Money(error) => error.code(),
             ServiceError::Discount(error) => error.code(),
         }

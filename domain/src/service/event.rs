@@ -3,8 +3,10 @@ use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
 use super::{Notice, OperationKind, ServiceDiscount, ServiceStatus, SuspendReason};
+use crate::agreement::AgreementVersion;
 use crate::contact::{DomainContacts, DomainRegistration};
 use crate::ids::{AccountId, ClientId, ExpenseId, MergeId, OperationId, ProviderId, ServiceId};
+use crate::import::ImportSource;
 use crate::money::Money;
 use crate::tariff::ServiceTerms;
 
@@ -40,6 +42,45 @@ pub enum ServiceEvent {
         /// events stored before domain contacts, and from other services, which read as `None`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         domain: Option<DomainRegistration>,
+        /// The agreement version the client accepted with the order. Absent from events stored
+        /// before agreements, and from orders no agreement covered, which read as `None`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agreement: Option<AgreementVersion>,
+        /// The free first period the service starts with. Absent from events stored before
+        /// trials, and from orders without one, which read as `None`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        trial: Option<crate::tariff::Trial>,
+    },
+    /// A service was brought over from another billing system, running or suspended, with the
+    /// paid time it had there. Nothing was charged here; its next period starts at `paid_until`.
+    ServiceImported {
+        /// The service's id, derived from its source.
+        service_id: ServiceId,
+        /// The client it belongs to.
+        client_id: ClientId,
+        /// The provider selling it.
+        provider_id: ProviderId,
+        /// The account it is charged to.
+        account_id: AccountId,
+        /// Its prices.
+        terms: ServiceTerms,
+        /// Whether it is charged for each next period by itself.
+        auto_prolong: bool,
+        /// The day it was first ordered there.
+        ordered_on: NaiveDate,
+        /// The start of its current paid period.
+        period_start: NaiveDate,
+        /// The first day not paid.
+        paid_until: NaiveDate,
+        /// The day of month its periods end on.
+        anchor_day: u32,
+        /// Why it is suspended, for a suspended service.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        suspended: Option<SuspendReason>,
+        /// `active` or `suspended`, as the aggregate decided it.
+        status: ServiceStatus,
+        /// The system and id it came from.
+        source: ImportSource,
     },
     /// The first period (with the setup fee) was charged; the service is being provisioned.
     ServiceCharged {
@@ -187,6 +228,33 @@ pub enum ServiceEvent {
         /// The contacts from now on.
         to: DomainContacts,
     },
+    /// The service learnt of a change of its tariff's price: from its first period starting on
+    /// or after `effective_on`, one period costs `price_per_period` (its add-ons unchanged).
+    /// Replaces a change scheduled before that has not taken effect.
+    PriceChangeScheduled {
+        /// The tariff's new base price for the service's period and currency.
+        base_price: Money,
+        /// The new price of one period: `base_price` plus the add-on lines.
+        price_per_period: Money,
+        /// The first day a period may start at the new price.
+        effective_on: NaiveDate,
+    },
+    /// The service's free first period started with its first (zero) charge: `[from, until)`.
+    /// The billing day charges the next period, at the tariff's price, from `until`.
+    TrialStarted {
+        /// The first day of the trial.
+        from: NaiveDate,
+        /// The first day after it.
+        until: NaiveDate,
+    },
+    /// A scheduled price change took effect with the period starting `from`: the terms from
+    /// then on, as the aggregate decided them.
+    PriceChanged {
+        /// The terms with the new base price and price per period.
+        terms: ServiceTerms,
+        /// The start of the first period charged at the new price.
+        from: NaiveDate,
+    },
     /// The service moved to another client; charges from now on go to `to_account`.
     ServiceTransferred {
         /// The old owner.
@@ -211,6 +279,7 @@ impl ServiceEvent {
     pub fn status(&self) -> Option<ServiceStatus> {
         match self {
             Self::ServiceOrdered { status, .. }
+            | Self::ServiceImported { status, .. }
             | Self::ServiceCharged { status, .. }
             | Self::ServiceActivated { status, .. }
             | Self::ServiceSuspended { status, .. }
@@ -225,6 +294,9 @@ impl ServiceEvent {
             | Self::NoticeDue { .. }
             | Self::AutoProlongSet { .. }
             | Self::ServiceTransferred { .. }
+            | Self::PriceChangeScheduled { .. }
+            | Self::PriceChanged { .. }
+            | Self::TrialStarted { .. }
             | Self::DomainContactsChanged { .. } => None,
         }
     }
@@ -262,6 +334,7 @@ impl DomainEvent for ServiceEvent {
         // stored rows.
         match self {
             Self::ServiceOrdered { .. } => "ServiceOrdered".to_string(),
+            Self::ServiceImported { .. } => "ServiceImported".to_string(),
             Self::ServiceCharged { .. } => "ServiceCharged".to_string(),
             Self::ServiceProlonged { .. } => "ServiceProlonged".to_string(),
             Self::OperationRequested { .. } => "OperationRequested".to_string(),
@@ -275,6 +348,9 @@ impl DomainEvent for ServiceEvent {
             Self::TariffChanged { .. } => "TariffChanged".to_string(),
             Self::NoticeDue { .. } => "NoticeDue".to_string(),
             Self::ServiceTransferred { .. } => "ServiceTransferred".to_string(),
+            Self::PriceChangeScheduled { .. } => "PriceChangeScheduled".to_string(),
+            Self::PriceChanged { .. } => "ServicePriceChanged".to_string(),
+            Self::TrialStarted { .. } => "TrialStarted".to_string(),
             Self::AutoProlongSet { .. } => "AutoProlongSet".to_string(),
             Self::DomainContactsChanged { .. } => "DomainContactsChanged".to_string(),
         }

@@ -6,8 +6,8 @@ use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
 
 use super::{
-    CurrentOperation, Notice, Operation, OperationStatus, OrderedService, PaidRest, Service,
-    ServiceCommand, ServiceError, ServiceEvent,
+    CurrentOperation, Notice, Operation, OperationStatus, OrderedService, PaidRest, ScheduledPrice,
+    Service, ServiceCommand, ServiceError, ServiceEvent,
 };
 use crate::money::Money;
 
@@ -42,6 +42,8 @@ impl Aggregate for Service {
             discount,
             status,
             domain,
+            agreement: _,
+            trial,
         } = event
         {
             self.ordered = Some(OrderedService {
@@ -67,6 +69,53 @@ impl Aggregate for Service {
                 tariff_changes: 0,
                 closed_on: None,
                 domain,
+                price_change: None,
+                trial,
+                in_trial: false,
+            });
+        } else if let ServiceEvent::ServiceImported {
+            service_id,
+            client_id,
+            provider_id,
+            account_id,
+            terms,
+            auto_prolong,
+            ordered_on,
+            period_start,
+            paid_until,
+            anchor_day,
+            suspended,
+            status,
+            ..
+        } = event
+        {
+            self.ordered = Some(OrderedService {
+                service_id,
+                client_id,
+                provider_id,
+                account_id,
+                terms,
+                auto_prolong,
+                status,
+                ordered_on,
+                discount: None,
+                anchor_day,
+                paid_until: Some(paid_until),
+                period_start: Some(period_start),
+                operation: None,
+                last_completed_operation: None,
+                // A suspension brought over counts from the end of the paid time.
+                suspension: suspended.map(|reason| (reason, paid_until)),
+                close_at_period_end: false,
+                price_change: None,
+                trial: None,
+                in_trial: false,
+                noticed: Vec::new(),
+                paid_rest: None,
+                first_period: false,
+                tariff_changes: 0,
+                closed_on: None,
+                domain: None,
             });
         } else if let Some(service) = &mut self.ordered {
             service.apply(event);
@@ -79,7 +128,7 @@ impl OrderedService {
     pub(super) fn apply(&mut self, event: ServiceEvent) {
         match event {
             // Handled by `Service::apply`, which creates the state.
-            ServiceEvent::ServiceOrdered { .. } => {}
+            ServiceEvent::ServiceOrdered { .. } | ServiceEvent::ServiceImported { .. } => {}
             ServiceEvent::ServiceCharged {
                 expense_id,
                 period_start,
@@ -118,7 +167,10 @@ impl OrderedService {
                     paid: amount,
                     account_id: Some(self.account_id),
                 });
-                self.first_period = false;
+                // The first paid period after a trial is the one a one-time promo code
+                // discounts (ADR 29).
+                self.first_period = self.in_trial;
+                self.in_trial = false;
                 // A period that does not continue the paid time (a service resumed after
                 // non-payment) starts a new anchor.
                 if self.paid_until != Some(period_start) {
@@ -207,6 +259,31 @@ impl OrderedService {
                     account_id: Some(self.account_id),
                 });
                 self.tariff_changes = self.tariff_changes.saturating_add(1);
+                // The new terms come from the tariff's price list, which has the new price.
+                self.price_change = None;
+            }
+            ServiceEvent::PriceChangeScheduled {
+                base_price,
+                price_per_period,
+                effective_on,
+            } => {
+                self.price_change = Some(ScheduledPrice {
+                    base_price,
+                    price_per_period,
+                    effective_on,
+                });
+            }
+            ServiceEvent::TrialStarted { until, .. } => {
+                // The paid periods after the trial keep to the day it ends.
+                self.anchor_day = until.day();
+                self.trial = None;
+                // The free period spends no one-time promo code: the first paid one takes it.
+                self.in_trial = true;
+                self.first_period = false;
+            }
+            ServiceEvent::PriceChanged { terms, .. } => {
+                self.terms = terms;
+                self.price_change = None;
             }
             ServiceEvent::AutoProlongSet { auto_prolong } => self.auto_prolong = auto_prolong,
             ServiceEvent::DomainContactsChanged { to, .. } => {
@@ -214,11 +291,12 @@ impl OrderedService {
                     domain.contacts = to;
                 }
             }
-            ServiceEvent::NoticeDue { notice } => {
-                if let Notice::ExpiresIn { days, paid_until } = notice {
-                    self.noticed.push((paid_until, days));
-                }
-            }
+            ServiceEvent::NoticeDue { notice } => match notice {
+                Notice::ExpiresIn { days, paid_until } => self.noticed.push((paid_until, days)),
+                // The overdue notice is remembered as zero days left of that paid time.
+                Notice::Overdue { paid_until, .. } => self.noticed.push((paid_until, 0)),
+                Notice::Suspended | Notice::Deleted | Notice::PriceChange { .. } => {}
+            },
             ServiceEvent::ServiceTransferred {
                 to_client,
                 to_account,

@@ -1,13 +1,14 @@
 //! The steps of a service's life that follow from a charge, an operation's outcome, a closure
 //! and the billing day, as free functions over the ordered state that `Service::decide` calls.
 
-use chrono::NaiveDate;
+use chrono::{Days, NaiveDate};
 
 use super::{
     CurrentOperation, Notice, ORDER_LAPSE_DAYS, OperationKind, OperationStatus, OrderedService,
     ServiceError, ServiceEvent, ServiceStatus, SuspendReason,
 };
 use crate::ids::{ExpenseId, OperationId};
+use crate::item_type::{ItemTypePolicy, SuspensionRule};
 use crate::money::{Money, MoneyError};
 use crate::period::days_between;
 
@@ -75,16 +76,24 @@ pub(super) fn record_charge(
     };
     let continues = service.paid_until == Some(period_start);
     match (service.status, service.suspend_reason()) {
-        (ServiceStatus::Ordered, _) => Ok(vec![
-            ServiceEvent::ServiceCharged {
+        (ServiceStatus::Ordered, _) => {
+            let mut events = vec![ServiceEvent::ServiceCharged {
                 status: ServiceStatus::Provisioning,
                 expense_id,
                 period_start,
                 period_end,
                 amount,
-            },
-            service.request(operation_id, OperationKind::Activate, None, on),
-        ]),
+            }];
+            // The free charge of an order with a trial starts the trial.
+            if service.trial.is_some() && amount.is_zero() {
+                events.push(ServiceEvent::TrialStarted {
+                    from: period_start,
+                    until: period_end,
+                });
+            }
+            events.push(service.request(operation_id, OperationKind::Activate, None, on));
+            Ok(events)
+        }
         (ServiceStatus::Active | ServiceStatus::Provisioning, _) => {
             if !continues {
                 return Err(ServiceError::PeriodOutOfOrder);
@@ -221,20 +230,34 @@ pub(super) fn close_service(
 
 /// `RunBillingDay`: everything the day decides besides charging. Each rule only fires when its
 /// effect is not already recorded, so running a day twice records nothing the second time.
+///
+/// `promised_until` is the end of the account's last promised payment, if it made one.
+///
+/// `policy` is the item type's policy now; without it (a caller from before item types could be
+/// edited), the service keeps the deletion delay of its terms, suspends with no grace days and
+/// renews as it was ordered.
 pub(super) fn run_billing_day(
     service: &OrderedService,
     on: NaiveDate,
     operation_id: OperationId,
+    policy: Option<ItemTypePolicy>,
+    promised_until: Option<NaiveDate>,
 ) -> Vec<ServiceEvent> {
+    let policy = policy.unwrap_or(ItemTypePolicy {
+        deletion_delay_days: service.terms.deletion_delay_days,
+        suspension: SuspensionRule::Suspend,
+        grace_days: 0,
+        auto_prolong: service.auto_prolong,
+    });
     let idle = !service.operation_in_progress();
     match service.status {
         ServiceStatus::Deleted => vec![],
         ServiceStatus::Closed => {
             // A service closed now had its deletion requested with the closure; one that ended
             // with its paid time is deleted once its item type's delay has passed.
-            let delay_passed = service.closed_on.is_some_and(|closed_on| {
-                days_between(closed_on, on) >= service.terms.deletion_delay_days
-            });
+            let delay_passed = service
+                .closed_on
+                .is_some_and(|closed_on| days_between(closed_on, on) >= policy.deletion_delay_days);
             if idle && delay_passed {
                 vec![service.request(operation_id, OperationKind::Delete, None, on)]
             } else {
@@ -282,12 +305,46 @@ pub(super) fn run_billing_day(
                     on: since,
                 }];
             }
-            vec![service.request(
-                operation_id,
-                OperationKind::Suspend,
-                Some(SuspendReason::NonPayment),
-                since,
-            )]
+            // The grace period: the service keeps running unpaid for the item type's grace
+            // days (the billing day keeps trying to charge it from its due date, so no day goes
+            // free), and the client is told once.
+            let grace_until = since
+                .checked_add_days(Days::new(u64::from(policy.grace_days)))
+                .unwrap_or(since);
+            if on < grace_until {
+                let noticed = service
+                    .noticed
+                    .iter()
+                    .any(|(noticed_for, days)| *noticed_for == since && *days == 0);
+                if noticed || service.status != ServiceStatus::Active {
+                    return vec![];
+                }
+                return vec![ServiceEvent::NoticeDue {
+                    notice: Notice::Overdue {
+                        paid_until: since,
+                        grace_until,
+                    },
+                }];
+            }
+            // A promised payment of the account holds off the suspension (or the end) for lack of
+            // money until it expires; the billing day keeps trying to charge meanwhile.
+            if promised_until.is_some_and(|until| on < until) {
+                return vec![];
+            }
+            // A promise that ended after the grace days dates the suspension at its end.
+            let grace_until = promised_until.map_or(grace_until, |until| until.max(grace_until));
+            match policy.suspension {
+                SuspensionRule::Suspend => vec![service.request(
+                    operation_id,
+                    OperationKind::Suspend,
+                    Some(SuspendReason::NonPayment),
+                    grace_until,
+                )],
+                // Deleted without a suspension: it ends with its grace and is deleted at once.
+                SuspensionRule::Delete => service.close_now(operation_id, grace_until),
+                // Never suspended: it keeps running, and the billing day keeps charging.
+                SuspensionRule::Never => vec![],
+            }
         }
         ServiceStatus::Suspended => {
             if !idle {
@@ -314,7 +371,7 @@ pub(super) fn run_billing_day(
                 // resumption then, so the billing day does.
                 return vec![service.request(operation_id, OperationKind::Resume, None, on)];
             }
-            if days_between(since, on) >= service.terms.deletion_delay_days {
+            if days_between(since, on) >= policy.deletion_delay_days {
                 return vec![service.request(operation_id, OperationKind::Delete, None, on)];
             }
             vec![]

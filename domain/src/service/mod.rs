@@ -16,6 +16,8 @@ mod error;
 mod event;
 mod fold;
 mod lifecycle;
+mod order;
+mod price;
 mod quote;
 mod value;
 
@@ -26,11 +28,12 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::contact::{DomainContacts, DomainRegistration};
+use crate::discount::StandingDiscount;
 use crate::ids::{AccountId, ClientId, ExpenseId, MergeId, OperationId, ProviderId, ServiceId};
 use crate::money::Money;
 use crate::period::days_between;
 use crate::promo::PromoError;
-use crate::tariff::{ItemType, ServiceTerms};
+use crate::tariff::ServiceTerms;
 use crate::text;
 use lifecycle::{
     Charge, close_service, complete_operation, current_operation, record_charge, run_billing_day,
@@ -39,6 +42,7 @@ use lifecycle::{
 pub use command::*;
 pub use error::*;
 pub use event::*;
+pub use quote::TRIAL_LABEL;
 pub use value::*;
 
 /// The longest operation failure reason, in characters.
@@ -103,6 +107,25 @@ struct OrderedService {
     /// The domain and its contacts, for a domain service ordered with them.
     #[serde(default)]
     domain: Option<DomainRegistration>,
+    /// A price change of its tariff that has not taken effect yet.
+    #[serde(default)]
+    price_change: Option<ScheduledPrice>,
+    /// The free first period the order starts with, until its first charge starts it.
+    #[serde(default)]
+    trial: Option<crate::tariff::Trial>,
+    /// Whether the current period is a trial, after which the first paid period still takes a
+    /// one-time promo code's discount: the free period does not spend the code (ADR 29).
+    #[serde(default)]
+    in_trial: bool,
+}
+
+/// A price change the service was told of: the price of the periods starting on or after
+/// `effective_on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct ScheduledPrice {
+    base_price: Money,
+    price_per_period: Money,
+    effective_on: NaiveDate,
 }
 
 /// The expense that paid for the days `[from, paid_until)` of the current period, and how much of
@@ -146,39 +169,19 @@ impl OrderedService {
         self.suspension.map(|(reason, _)| reason)
     }
 
-    /// The period `[start, end_of(start, anchor_day))` at the price per period, less the
-    /// service's discount where it applies (see [`OrderedService::discount_on`]).
-    fn period_from(&self, start: NaiveDate, anchor_day: u32, first: bool) -> Option<DuePeriod> {
-        let period_end = self.terms.period.end_of(start, anchor_day)?;
-        let list_amount = if first {
-            self.terms
-                .setup_fee
-                .checked_add(self.terms.price_per_period)
-                .ok()?
-        } else {
-            self.terms.price_per_period
-        };
-        let discount = self.discount_on(first).ok()?;
-        let amount = match discount {
-            Some(discount) => list_amount.checked_sub(discount).ok()?,
-            None => list_amount,
-        };
-        Some(DuePeriod {
-            period_start: start,
-            period_end,
-            amount,
-            list_amount,
-            discount,
-            expense_id: ExpenseId::for_period(self.service_id, start),
-            first,
-        })
-    }
-
-    /// What the service's promo code takes off a charge: `Discount::of` the price per period
-    /// (never the setup fee, so the charge never goes below zero), on the first charge, and on
-    /// every later one when the code is recurring; `None` when no code applies.
-    fn discount_on(&self, first: bool) -> Result<Option<Money>, PromoError> {
-        self.discount_of(&self.terms, first)
+    /// The terms a period starting on `start` is billed at: the service's terms, with the
+    /// scheduled price change's prices when `start` is on or after its effective day. The
+    /// promo code's discount, if any, is taken off that price (see
+    /// [`OrderedService::discount_of`]).
+    fn terms_from(&self, start: NaiveDate) -> ServiceTerms {
+        match self.price_change {
+            Some(change) if start >= change.effective_on => ServiceTerms {
+                base_price: change.base_price,
+                price_per_period: change.price_per_period,
+                ..self.terms.clone()
+            },
+            _ => self.terms.clone(),
+        }
     }
 
     /// What the service's promo code takes off the price per period of `terms`: on the period of
@@ -215,9 +218,9 @@ impl OrderedService {
     }
 
     /// The next period after the paid time, keeping to the anchor day.
-    fn next_period(&self) -> Option<DuePeriod> {
+    fn next_period(&self, standing: &[StandingDiscount]) -> Option<DuePeriod> {
         let paid_until = self.paid_until?;
-        self.period_from(paid_until, self.anchor_day, false)
+        self.period_from(paid_until, self.anchor_day, false, standing)
     }
 
     fn request(
@@ -397,7 +400,25 @@ impl Service {
                 ordered_on,
                 discount,
                 domain,
+                required_agreement,
+                accepted_agreement,
+                trial,
             } => self.order_service(
+                order::OrderIds {
+                    service_id,
+                    client_id,
+                    provider_id,
+                    account_id,
+                },
+                terms,
+                auto_prolong,
+                ordered_on,
+                discount,
+                domain,
+                Service::accepted_agreement(required_agreement, accepted_agreement)?,
+                trial,
+            ),
+            ServiceCommand::ImportService {
                 service_id,
                 client_id,
                 provider_id,
@@ -405,9 +426,45 @@ impl Service {
                 terms,
                 auto_prolong,
                 ordered_on,
-                discount,
-                domain,
-            ),
+                period_start,
+                paid_until,
+                anchor_day,
+                suspended,
+                source,
+            } => {
+                if self.is_ordered() {
+                    // Imported before: its id is derived from its source.
+                    return Ok(vec![]);
+                }
+                if period_start >= paid_until {
+                    return Err(ServiceError::PeriodOutOfOrder);
+                }
+                if period_start < ordered_on {
+                    return Err(ServiceError::PeriodBeforeOrder);
+                }
+                if !(1..=31).contains(&anchor_day) {
+                    return Err(ServiceError::InvalidAnchorDay(anchor_day));
+                }
+                let status = match suspended {
+                    Some(_) => ServiceStatus::Suspended,
+                    None => ServiceStatus::Active,
+                };
+                Ok(vec![ServiceEvent::ServiceImported {
+                    service_id,
+                    client_id,
+                    provider_id,
+                    account_id,
+                    terms,
+                    auto_prolong,
+                    ordered_on,
+                    period_start,
+                    paid_until,
+                    anchor_day,
+                    suspended,
+                    status,
+                    source,
+                }])
+            }
             ServiceCommand::SetDomainContacts { contacts } => self.set_domain_contacts(contacts),
             ServiceCommand::RecordCharge {
                 expense_id,
@@ -416,17 +473,44 @@ impl Service {
                 amount,
                 operation_id,
                 on,
-            } => record_charge(
-                self.existing()?,
-                Charge {
-                    expense_id,
-                    period_start,
-                    period_end,
-                    amount,
-                },
-                operation_id,
-                on,
-            ),
+            } => {
+                let service = self.existing()?;
+                let mut events = record_charge(
+                    service,
+                    Charge {
+                        expense_id,
+                        period_start,
+                        period_end,
+                        amount,
+                    },
+                    operation_id,
+                    on,
+                )?;
+                // The first period starting on or after a scheduled price change's day was
+                // charged at the new price (`due_period`): from now on it is the service's.
+                let charged = events.iter().any(|event| {
+                    matches!(
+                        event,
+                        ServiceEvent::ServiceCharged { .. } | ServiceEvent::ServiceProlonged { .. }
+                    )
+                });
+                if let Some(change) = service.price_change
+                    && charged
+                    && period_start >= change.effective_on
+                {
+                    events.push(ServiceEvent::PriceChanged {
+                        terms: service.terms_from(period_start),
+                        from: period_start,
+                    });
+                }
+                Ok(events)
+            }
+            ServiceCommand::SchedulePriceChange {
+                tariff_id,
+                period,
+                base_price,
+                effective_on,
+            } => self.schedule_price_change(tariff_id, period, base_price, effective_on),
             ServiceCommand::CompleteOperation { operation_id } => {
                 complete_operation(self.existing()?, operation_id)
             }
@@ -446,6 +530,11 @@ impl Service {
             ServiceCommand::ResumeService { operation_id, on } => {
                 self.resume_service(operation_id, on)
             }
+            ServiceCommand::ResumeOnPromise {
+                promised_until,
+                operation_id,
+                on,
+            } => self.resume_on_promise(promised_until, operation_id, on),
             ServiceCommand::CloseService {
                 at_period_end,
                 operation_id,
@@ -464,9 +553,18 @@ impl Service {
                 credit_expense_id,
                 charge_expense_id,
             ),
-            ServiceCommand::RunBillingDay { on, operation_id } => {
-                Ok(run_billing_day(self.existing()?, on, operation_id))
-            }
+            ServiceCommand::RunBillingDay {
+                on,
+                operation_id,
+                policy,
+                promised_until,
+            } => Ok(run_billing_day(
+                self.existing()?,
+                on,
+                operation_id,
+                policy,
+                promised_until,
+            )),
             ServiceCommand::SetAutoProlong { auto_prolong } => self.set_auto_prolong(auto_prolong),
             ServiceCommand::TransferService {
                 to_client,
@@ -476,48 +574,6 @@ impl Service {
                 on,
             } => self.transfer_service(to_client, provider_id, to_account, merge_id, on),
         }
-    }
-
-    /// Decides [`ServiceCommand::OrderService`].
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "the fields of the command, one to one"
-    )]
-    fn order_service(
-        &self,
-        service_id: ServiceId,
-        client_id: ClientId,
-        provider_id: ProviderId,
-        account_id: AccountId,
-        terms: ServiceTerms,
-        auto_prolong: bool,
-        ordered_on: NaiveDate,
-        discount: Option<ServiceDiscount>,
-        domain: Option<DomainRegistration>,
-    ) -> Result<Vec<ServiceEvent>, ServiceError> {
-        if self.is_ordered() {
-            return Err(ServiceError::AlreadyOrdered);
-        }
-        if domain.is_some() && terms.item_type != ItemType::Domain {
-            return Err(ServiceError::NotADomainItem);
-        }
-        // A discount that cannot be computed on the terms (a fixed amount in another
-        // currency) would leave every charge uncomputable: refuse it now.
-        if let Some(discount) = &discount {
-            discount.discount.of(terms.price_per_period)?;
-        }
-        Ok(vec![ServiceEvent::ServiceOrdered {
-            status: ServiceStatus::Ordered,
-            service_id,
-            client_id,
-            provider_id,
-            account_id,
-            terms,
-            auto_prolong,
-            ordered_on,
-            discount,
-            domain,
-        }])
     }
 
     /// Decides [`ServiceCommand::SetDomainContacts`].
@@ -621,6 +677,33 @@ impl Service {
         }
         if service.operation_in_progress() {
             return Err(ServiceError::OperationInProgress);
+        }
+        Ok(vec![service.request(
+            operation_id,
+            OperationKind::Resume,
+            None,
+            on,
+        )])
+    }
+
+    /// Decides [`ServiceCommand::ResumeOnPromise`]: only a service suspended for non-payment,
+    /// renewed automatically (one that is not would end with its paid time at once) and idle,
+    /// while the promise holds, is resumed; anything else records nothing (a service the money
+    /// already resumed, a promise that ended, a resumption under way).
+    fn resume_on_promise(
+        &self,
+        promised_until: NaiveDate,
+        operation_id: OperationId,
+        on: NaiveDate,
+    ) -> Result<Vec<ServiceEvent>, ServiceError> {
+        let service = self.existing()?;
+        let resumable = service.status == ServiceStatus::Suspended
+            && service.suspend_reason() == Some(SuspendReason::NonPayment)
+            && service.auto_prolong
+            && !service.operation_in_progress()
+            && on < promised_until;
+        if !resumable {
+            return Ok(vec![]);
         }
         Ok(vec![service.request(
             operation_id,

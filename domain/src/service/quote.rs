@@ -6,10 +6,15 @@ use super::{
     DuePeriod, ORDER_LAPSE_DAYS, Service, ServiceError, ServiceStatus, SuspendReason,
     TariffChangeQuote,
 };
+use crate::discount::StandingDiscount;
 use crate::ids::ExpenseId;
 use crate::money::Money;
 use crate::period::days_between;
+use crate::promo::PromoError;
 use crate::tariff::ServiceTerms;
+
+/// How the expense of a trial names its discount.
+pub const TRIAL_LABEL: &str = "trial";
 
 impl Service {
     /// The period to charge next, if the service should be charged on `on`.
@@ -30,7 +35,22 @@ impl Service {
     ///
     /// Otherwise `None`, also when the calendar or the amount would overflow. The expense id is
     /// `ExpenseId::for_period(service_id, period_start)`, so charging twice names one expense.
+    ///
+    /// No standing discount is considered: see [`Service::due_period_with`].
     pub fn due_period(&self, on: NaiveDate) -> Option<DuePeriod> {
+        self.due_period_with(on, &[])
+    }
+
+    /// [`Service::due_period`] with the client's standing discounts in effect (its personal
+    /// discount first, then its groups'), read by the caller from the client and its groups:
+    /// the charge takes the best single discount of those and the promo code's (see
+    /// `crate::discount`), so a discount that has ended (`until` before the period's start) or
+    /// is for another item type takes nothing.
+    pub fn due_period_with(
+        &self,
+        on: NaiveDate,
+        standing: &[StandingDiscount],
+    ) -> Option<DuePeriod> {
         let service = self.ordered.as_ref()?;
         match service.status {
             ServiceStatus::Ordered => {
@@ -41,12 +61,19 @@ impl Service {
                 {
                     return None;
                 }
-                service.period_from(on, on.day(), true)
+                if let Some(trial) = service.trial {
+                    return service.trial_period(trial, on);
+                }
+                service.period_from(on, on.day(), true, standing)
             }
             ServiceStatus::Active | ServiceStatus::Provisioning => {
                 let due =
                     service.auto_prolong && !service.close_at_period_end && service.unpaid_on(on);
-                if due { service.next_period() } else { None }
+                if due {
+                    service.next_period(standing)
+                } else {
+                    None
+                }
             }
             ServiceStatus::Suspended => {
                 let due = service.suspend_reason() == Some(SuspendReason::NonPayment)
@@ -54,7 +81,7 @@ impl Service {
                     && service.unpaid_on(on)
                     && !service.operation_in_progress();
                 if due {
-                    service.period_from(on, on.day(), false)
+                    service.period_from(on, on.day(), false, standing)
                 } else {
                     None
                 }
@@ -67,9 +94,15 @@ impl Service {
     /// `[paid_until, end_of(paid_until, anchor_day))`, for an active service or one being
     /// provisioned, whatever `auto_prolong` and the date.
     pub fn prolong_period(&self) -> Option<DuePeriod> {
+        self.prolong_period_with(&[])
+    }
+
+    /// [`Service::prolong_period`] with the client's standing discounts in effect, as
+    /// [`Service::due_period_with`] takes them.
+    pub fn prolong_period_with(&self, standing: &[StandingDiscount]) -> Option<DuePeriod> {
         let service = self.ordered.as_ref()?;
         match service.status {
-            ServiceStatus::Active | ServiceStatus::Provisioning => service.next_period(),
+            ServiceStatus::Active | ServiceStatus::Provisioning => service.next_period(standing),
             _ => None,
         }
     }
@@ -193,5 +226,100 @@ impl Service {
                 &format!("charge-{number}"),
             ),
         })
+    }
+}
+
+impl super::OrderedService {
+    /// The period `[start, end_of(start, anchor_day))` at the price per period, less the best
+    /// single discount in effect for it (see [`OrderedService::best_discount`]).
+    pub(super) fn period_from(
+        &self,
+        start: NaiveDate,
+        anchor_day: u32,
+        first: bool,
+        standing: &[StandingDiscount],
+    ) -> Option<DuePeriod> {
+        let terms = self.terms_from(start);
+        let period_end = terms.period.end_of(start, anchor_day)?;
+        let list_amount = if first {
+            terms.setup_fee.checked_add(terms.price_per_period).ok()?
+        } else {
+            terms.price_per_period
+        };
+        // A one-time promo code discounts the first charged period, or the first paid one after
+        // a free trial (ADR 29); the setup fee belongs to the first charge only.
+        let best = self
+            .best_discount(&terms, start, first || self.in_trial, standing)
+            .ok()?;
+        let amount = match &best {
+            Some((discount, _)) => list_amount.checked_sub(*discount).ok()?,
+            None => list_amount,
+        };
+        let (discount, discount_label) = best.unzip();
+        Some(DuePeriod {
+            period_start: start,
+            period_end,
+            amount,
+            list_amount,
+            discount,
+            discount_label,
+            expense_id: ExpenseId::for_period(self.service_id, start),
+            first,
+            trial: false,
+        })
+    }
+
+    /// The free first period of a service ordered with a trial, starting on `start`: charged
+    /// zero, nothing listed (no price and no setup fee), its discount labelled `trial` so that
+    /// the account records the free charge and the statement shows it.
+    fn trial_period(&self, trial: crate::tariff::Trial, start: NaiveDate) -> Option<DuePeriod> {
+        let zero = Money::zero(self.terms.currency());
+        Some(DuePeriod {
+            period_start: start,
+            period_end: trial.end_of(start)?,
+            amount: zero,
+            list_amount: zero,
+            discount: Some(zero),
+            discount_label: Some(TRIAL_LABEL.to_string()),
+            expense_id: ExpenseId::for_period(self.service_id, start),
+            first: true,
+            trial: true,
+        })
+    }
+
+    /// The discount a period of `terms` starting on `start` gets, with the label the expense
+    /// shows: **the best single discount**. The candidates are the service's promo code discount
+    /// (where it applies, [`OrderedService::discount_of`]) and each standing discount that
+    /// applies to the item type and the period's start ([`StandingDiscount::applies_to`]), each
+    /// computed on the price per period (never on the setup fee); the one that takes the most
+    /// wins, and none is added to another, so the charge is never below zero. On a tie the
+    /// earlier candidate wins: the promo code, then the standing discounts in the order given
+    /// (the caller gives the personal discount before the groups'). A standing discount that
+    /// takes nothing (a zero price) is no candidate.
+    pub(super) fn best_discount(
+        &self,
+        terms: &ServiceTerms,
+        start: NaiveDate,
+        first: bool,
+        standing: &[StandingDiscount],
+    ) -> Result<Option<(Money, String)>, PromoError> {
+        let mut best = self
+            .discount_of(terms, first)?
+            .zip(self.discount.as_ref())
+            .map(|(amount, discount)| (amount, discount.code.clone()));
+        for candidate in standing {
+            if !candidate.applies_to(terms.item_type, start) {
+                continue;
+            }
+            let amount = candidate.percent.of(terms.price_per_period);
+            let better = amount.is_positive()
+                && best
+                    .as_ref()
+                    .is_none_or(|(best, _)| amount.amount() > best.amount());
+            if better {
+                best = Some((amount, candidate.label()));
+            }
+        }
+        Ok(best)
     }
 }

@@ -6,7 +6,9 @@ use cqrs_es::{Aggregate, DomainEvent};
 use uuid::Uuid;
 
 use super::*;
+use crate::discount::{DiscountPercent, DiscountSource, StandingDiscount};
 use crate::ids::TariffId;
+use crate::item_type::SuspensionRule;
 use crate::money::{Currency, Money, MoneyError};
 use crate::period::BillingPeriod;
 use crate::tariff::{AddonLine, AddonValue, ItemType};
@@ -78,6 +80,7 @@ fn terms_at(price_per_period: &str) -> ServiceTerms {
 
 fn order_with(auto_prolong: bool) -> ServiceCommand {
     ServiceCommand::OrderService {
+        trial: None,
         service_id: service_id(),
         client_id: client_id(),
         provider_id: provider_id(),
@@ -87,11 +90,14 @@ fn order_with(auto_prolong: bool) -> ServiceCommand {
         ordered_on: d("2025-01-30"),
         discount: None,
         domain: None,
+        required_agreement: None,
+        accepted_agreement: None,
     }
 }
 
 fn ordered_with(auto_prolong: bool) -> ServiceEvent {
     ServiceEvent::ServiceOrdered {
+        trial: None,
         status: ServiceStatus::Ordered,
         service_id: service_id(),
         client_id: client_id(),
@@ -102,6 +108,7 @@ fn ordered_with(auto_prolong: bool) -> ServiceEvent {
         ordered_on: d("2025-01-30"),
         discount: None,
         domain: None,
+        agreement: None,
     }
 }
 
@@ -211,8 +218,10 @@ fn record(start: &str, end: &str, amount: &str, n: u128, on: &str) -> ServiceCom
 
 fn run(on: &str) -> ServiceCommand {
     ServiceCommand::RunBillingDay {
+        promised_until: None,
         on: d(on),
         operation_id: op(9),
+        policy: None,
     }
 }
 
@@ -264,11 +273,13 @@ fn tariff_changed(
 
 fn due(start: &str, end: &str, amount: &str, first: bool) -> Option<DuePeriod> {
     Some(DuePeriod {
+        trial: false,
         period_start: d(start),
         period_end: d(end),
         amount: eur(amount),
         list_amount: eur(amount),
         discount: None,
+        discount_label: None,
         expense_id: expense(start),
         first,
     })
@@ -284,13 +295,23 @@ fn discounted(
     first: bool,
 ) -> Option<DuePeriod> {
     Some(DuePeriod {
+        trial: false,
         period_start: d(start),
         period_end: d(end),
         amount: eur(amount),
         list_amount: eur(list),
         discount: Some(eur(discount)),
+        discount_label: Some("SPRING25".to_string()),
         expense_id: expense(start),
         first,
+    })
+}
+
+/// `due` with its discount named `label`.
+fn labelled(due: Option<DuePeriod>, label: &str) -> Option<DuePeriod> {
+    due.map(|due| DuePeriod {
+        discount_label: Some(label.to_string()),
+        ..due
     })
 }
 
@@ -414,6 +435,65 @@ fn an_active_service_is_due_for_the_next_period_when_its_paid_time_ends() {
         due("2025-02-28", "2025-03-31", "30.00", false)
     );
 }
+/// A domain ordered for three years (`P36M`) on 2024-02-29 at 36.00 per period, no setup fee.
+fn three_year_domain() -> ServiceTerms {
+    ServiceTerms {
+        item_type: ItemType::Domain,
+        period: BillingPeriod::of_years(3).unwrap(),
+        base_price: eur("36.00"),
+        setup_fee: eur("0.00"),
+        addons: vec![],
+        price_per_period: eur("36.00"),
+        ..terms()
+    }
+}
+
+#[test]
+fn a_three_year_period_is_due_for_three_years_from_february_29_and_renews_on_the_28th() {
+    let ordered = ServiceEvent::ServiceOrdered {
+        trial: None,
+        status: ServiceStatus::Ordered,
+        service_id: service_id(),
+        client_id: client_id(),
+        provider_id: provider_id(),
+        account_id: account_id(),
+        terms: three_year_domain(),
+        auto_prolong: true,
+        ordered_on: d("2024-02-29"),
+        discount: None,
+        domain: None,
+        agreement: None,
+    };
+    let first = service(vec![ordered.clone()])
+        .due_period(d("2024-02-29"))
+        .unwrap();
+    assert_eq!(
+        (first.period_start, first.period_end, first.amount),
+        (d("2024-02-29"), d("2027-02-28"), eur("36.00"))
+    );
+    let active = service(vec![
+        ordered,
+        ServiceEvent::ServiceCharged {
+            status: ServiceStatus::Provisioning,
+            expense_id: expense("2024-02-29"),
+            period_start: d("2024-02-29"),
+            period_end: d("2027-02-28"),
+            amount: eur("36.00"),
+        },
+        requested(1, OperationKind::Activate, None, "2024-02-29"),
+        ServiceEvent::ServiceActivated {
+            status: ServiceStatus::Active,
+            operation_id: op(1),
+        },
+    ]);
+    assert_eq!(active.due_period(d("2027-02-27")), None);
+    let next = active.due_period(d("2027-02-28")).unwrap();
+    // The anchor stays the 29th: 2030 is no leap year, so the period ends on Feb 28.
+    assert_eq!(
+        (next.period_start, next.period_end, next.amount),
+        (d("2027-02-28"), d("2030-02-28"), eur("36.00"))
+    );
+}
 
 #[test]
 fn an_active_service_is_not_due_before_its_paid_time_ends() {
@@ -528,6 +608,7 @@ fn ordering_with_a_discount_records_it() {
     ServiceTester::with(())
         .given_no_previous_events()
         .when(ServiceCommand::OrderService {
+            trial: None,
             service_id,
             client_id,
             provider_id,
@@ -537,6 +618,8 @@ fn ordering_with_a_discount_records_it() {
             ordered_on,
             discount: Some(percent_off("10", false)),
             domain: None,
+            required_agreement: None,
+            accepted_agreement: None,
         })
         .then_expect_events(sold_with(vec![ordered()], percent_off("10", false)));
 }
@@ -560,6 +643,7 @@ fn ordering_with_a_fixed_discount_in_another_currency_is_rejected() {
     ServiceTester::with(())
         .given_no_previous_events()
         .when(ServiceCommand::OrderService {
+            trial: None,
             service_id,
             client_id,
             provider_id,
@@ -569,6 +653,8 @@ fn ordering_with_a_fixed_discount_in_another_currency_is_rejected() {
             ordered_on,
             discount: Some(fixed_off(usd, false)),
             domain: None,
+            required_agreement: None,
+            accepted_agreement: None,
         })
         .then_expect_error(ServiceError::Discount(
             crate::promo::PromoError::CurrencyMismatch {
@@ -638,11 +724,17 @@ fn a_discount_never_takes_more_than_the_price_per_period() {
     let discount = fixed_off(eur("50.00"), true);
     assert_eq!(
         service(sold_with(vec![ordered()], discount.clone())).due_period(d("2025-01-31")),
-        discounted("2025-01-31", "2025-02-28", "35.00", "30.00", "5.00", true)
+        labelled(
+            discounted("2025-01-31", "2025-02-28", "35.00", "30.00", "5.00", true),
+            "FIXED"
+        )
     );
     assert_eq!(
         service(sold_with(active(), discount)).due_period(d("2025-02-28")),
-        discounted("2025-02-28", "2025-03-31", "30.00", "30.00", "0.00", false)
+        labelled(
+            discounted("2025-02-28", "2025-03-31", "30.00", "30.00", "0.00", false),
+            "FIXED"
+        )
     );
     let whole = percent_off("100", true);
     assert_eq!(
@@ -1451,6 +1543,7 @@ fn a_tariff_change_rounds_each_amount_half_away_from_zero() {
     assert_eq!(quote.charge, eur("0.04"));
     let mut events = active();
     events[0] = ServiceEvent::ServiceOrdered {
+        trial: None,
         status: ServiceStatus::Ordered,
         service_id: service_id(),
         client_id: client_id(),
@@ -1464,6 +1557,7 @@ fn a_tariff_change_rounds_each_amount_half_away_from_zero() {
         ordered_on: d("2025-01-30"),
         discount: None,
         domain: None,
+        agreement: None,
     };
     // 5.00 setup fee + 30.01 for the period.
     events[1] = ServiceEvent::ServiceCharged {
@@ -2512,6 +2606,7 @@ fn no_period_is_due_before_the_order() {
         discounted("2025-01-30", "2025-02-28", "35.00", "0", "35.00", true).map(|due| {
             DuePeriod {
                 discount: None,
+                discount_label: None,
                 ..due
             }
         })
@@ -2856,6 +2951,7 @@ fn order_domain(
     terms: ServiceTerms,
 ) -> ServiceCommand {
     ServiceCommand::OrderService {
+        trial: None,
         service_id: service_id(),
         client_id: client_id(),
         provider_id: provider_id(),
@@ -2865,11 +2961,14 @@ fn order_domain(
         ordered_on: d("2025-01-30"),
         discount: None,
         domain,
+        required_agreement: None,
+        accepted_agreement: None,
     }
 }
 
 fn domain_ordered() -> ServiceEvent {
     ServiceEvent::ServiceOrdered {
+        trial: None,
         status: ServiceStatus::Ordered,
         service_id: service_id(),
         client_id: client_id(),
@@ -2880,6 +2979,7 @@ fn domain_ordered() -> ServiceEvent {
         ordered_on: d("2025-01-30"),
         discount: None,
         domain: Some(registration()),
+        agreement: None,
     }
 }
 
@@ -2961,4 +3061,861 @@ fn a_closed_domain_service_takes_no_contacts() {
             contacts: contacts(3, 3, 3),
         })
         .then_expect_error(ServiceError::ServiceClosed);
+}
+
+// The item type's policy, as the billing day passes it (ADR 15).
+
+fn run_with(
+    on: &str,
+    suspension: SuspensionRule,
+    grace_days: u32,
+    deletion: u32,
+) -> ServiceCommand {
+    ServiceCommand::RunBillingDay {
+        promised_until: None,
+        on: d(on),
+        operation_id: op(9),
+        policy: Some(crate::item_type::ItemTypePolicy {
+            deletion_delay_days: deletion,
+            suspension,
+            grace_days,
+            auto_prolong: true,
+        }),
+    }
+}
+
+fn overdue(paid_until: &str, grace_until: &str) -> ServiceEvent {
+    ServiceEvent::NoticeDue {
+        notice: Notice::Overdue {
+            paid_until: d(paid_until),
+            grace_until: d(grace_until),
+        },
+    }
+}
+
+#[test]
+fn an_unpaid_service_keeps_running_through_its_grace_days_and_the_client_is_told_once() {
+    // Paid until Feb 28, three days of grace: running on Feb 28, Mar 1 and Mar 2.
+    ServiceTester::with(())
+        .given(active())
+        .when(run_with("2025-02-28", SuspensionRule::Suspend, 3, 7))
+        .then_expect_events(vec![overdue("2025-02-28", "2025-03-03")]);
+    ServiceTester::with(())
+        .given(with(active(), vec![overdue("2025-02-28", "2025-03-03")]))
+        .when(run_with("2025-03-02", SuspensionRule::Suspend, 3, 7))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn an_unpaid_service_is_suspended_when_its_grace_days_are_over() {
+    ServiceTester::with(())
+        .given(with(active(), vec![overdue("2025-02-28", "2025-03-03")]))
+        .when(run_with("2025-03-03", SuspensionRule::Suspend, 3, 7))
+        .then_expect_events(vec![requested(
+            9,
+            OperationKind::Suspend,
+            Some(SuspendReason::NonPayment),
+            "2025-03-03",
+        )]);
+}
+
+#[test]
+fn a_charge_inside_the_grace_pays_from_the_due_date() {
+    // No free days: the period paid in the grace starts where the paid time ended.
+    let in_grace = service(with(active(), vec![overdue("2025-02-28", "2025-03-03")]));
+    assert_eq!(
+        in_grace.due_period(d("2025-03-02")),
+        due("2025-02-28", "2025-03-31", "30.00", false)
+    );
+    ServiceTester::with(())
+        .given(with(active(), vec![overdue("2025-02-28", "2025-03-03")]))
+        .when(record("2025-02-28", "2025-03-31", "30.00", 5, "2025-03-02"))
+        .then_expect_events(vec![prolonged("2025-02-28", "2025-03-31")]);
+}
+
+#[test]
+fn an_item_type_deleting_without_suspension_closes_and_deletes_after_the_grace() {
+    ServiceTester::with(())
+        .given(active())
+        .when(run_with("2025-02-28", SuspensionRule::Delete, 0, 7))
+        .then_expect_events(vec![
+            ServiceEvent::ServiceClosed {
+                status: ServiceStatus::Closed,
+                on: d("2025-02-28"),
+            },
+            requested(9, OperationKind::Delete, None, "2025-02-28"),
+        ]);
+}
+
+#[test]
+fn an_item_type_never_suspended_keeps_an_unpaid_service_running() {
+    ServiceTester::with(())
+        .given(active())
+        .when(run_with("2025-04-15", SuspensionRule::Never, 0, 7))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn the_item_types_current_deletion_delay_overrides_the_one_of_the_terms() {
+    // The terms say 7 days; staff set 2 since: deleted two days after the suspension.
+    ServiceTester::with(())
+        .given(suspended_for_non_payment())
+        .when(run_with("2025-03-02", SuspensionRule::Suspend, 0, 2))
+        .then_expect_events(vec![requested(
+            9,
+            OperationKind::Delete,
+            None,
+            "2025-03-02",
+        )]);
+    ServiceTester::with(())
+        .given(suspended_for_non_payment())
+        .when(run_with("2025-03-01", SuspensionRule::Suspend, 0, 2))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_billing_day_stored_without_a_policy_reads_as_before() {
+    let command: ServiceCommand = serde_json::from_value(serde_json::json!({
+        "RunBillingDay": {"on": "2025-03-01", "operation_id": op(9)}
+    }))
+    .unwrap();
+    assert_eq!(command, run("2025-03-01"));
+}
+
+// Price changes.
+
+fn schedule(base: &str, effective_on: &str) -> ServiceCommand {
+    ServiceCommand::SchedulePriceChange {
+        tariff_id: terms().tariff_id,
+        period: BillingPeriod::Month,
+        base_price: eur(base),
+        effective_on: d(effective_on),
+    }
+}
+
+fn scheduled(base: &str, per_period: &str, effective_on: &str) -> Vec<ServiceEvent> {
+    vec![
+        ServiceEvent::PriceChangeScheduled {
+            base_price: eur(base),
+            price_per_period: eur(per_period),
+            effective_on: d(effective_on),
+        },
+        ServiceEvent::NoticeDue {
+            notice: Notice::PriceChange {
+                effective_on: d(effective_on),
+                old_price: eur("30.00"),
+                new_price: eur(per_period),
+            },
+        },
+    ]
+}
+
+#[test]
+fn a_price_change_is_scheduled_with_the_add_ons_kept_and_the_client_noticed() {
+    ServiceTester::with(())
+        .given(active())
+        .when(schedule("28.00", "2025-03-15"))
+        .then_expect_events(scheduled("28.00", "33.00", "2025-03-15"));
+}
+
+#[test]
+fn a_price_change_of_another_tariff_or_period_or_a_repeat_records_nothing() {
+    let other_tariff = ServiceCommand::SchedulePriceChange {
+        tariff_id: TariffId::from_uuid(Uuid::from_u128(0x99)),
+        period: BillingPeriod::Month,
+        base_price: eur("28.00"),
+        effective_on: d("2025-03-15"),
+    };
+    let other_period = ServiceCommand::SchedulePriceChange {
+        tariff_id: terms().tariff_id,
+        period: BillingPeriod::Year,
+        base_price: eur("280.00"),
+        effective_on: d("2025-03-15"),
+    };
+    for command in [other_tariff, other_period] {
+        ServiceTester::with(())
+            .given(active())
+            .when(command)
+            .then_expect_events(vec![]);
+    }
+    ServiceTester::with(())
+        .given(with(active(), scheduled("28.00", "33.00", "2025-03-15")))
+        .when(schedule("28.00", "2025-03-15"))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn the_old_price_holds_until_the_first_period_starting_on_or_after_the_day() {
+    // Paid until 2025-02-28; the change takes effect on 2025-03-15.
+    let events = with(active(), scheduled("28.00", "33.00", "2025-03-15"));
+    assert_eq!(
+        service(events.clone()).due_period(d("2025-02-28")),
+        due("2025-02-28", "2025-03-31", "30.00", false)
+    );
+    let renewed = with(events, vec![prolonged("2025-02-28", "2025-03-31")]);
+    assert_eq!(
+        service(renewed).due_period(d("2025-03-31")),
+        due("2025-03-31", "2025-04-30", "33.00", false)
+    );
+}
+
+#[test]
+fn recording_the_first_period_at_the_new_price_makes_it_the_services_price() {
+    let events = with(
+        with(active(), scheduled("28.00", "33.00", "2025-02-28")),
+        vec![],
+    );
+    let mut new_terms = terms();
+    new_terms.base_price = eur("28.00");
+    new_terms.price_per_period = eur("33.00");
+    ServiceTester::with(())
+        .given(events)
+        .when(record("2025-02-28", "2025-03-31", "33.00", 2, "2025-02-28"))
+        .then_expect_events(vec![
+            ServiceEvent::ServiceProlonged {
+                expense_id: expense("2025-02-28"),
+                period_start: d("2025-02-28"),
+                period_end: d("2025-03-31"),
+                amount: eur("33.00"),
+            },
+            ServiceEvent::PriceChanged {
+                terms: new_terms,
+                from: d("2025-02-28"),
+            },
+        ]);
+}
+
+fn import_source() -> crate::import::ImportSource {
+    crate::import::ImportSource::parse("whmcs", "1234").unwrap()
+}
+
+fn import(paid_until: &str, suspended: Option<SuspendReason>) -> ServiceCommand {
+    ServiceCommand::ImportService {
+        service_id: service_id(),
+        client_id: client_id(),
+        provider_id: provider_id(),
+        account_id: account_id(),
+        terms: terms(),
+        auto_prolong: true,
+        ordered_on: d("2025-03-15"),
+        period_start: d("2027-01-15"),
+        paid_until: d(paid_until),
+        anchor_day: 15,
+        suspended,
+        source: import_source(),
+    }
+}
+
+fn imported(paid_until: &str) -> ServiceEvent {
+    ServiceEvent::ServiceImported {
+        service_id: service_id(),
+        client_id: client_id(),
+        provider_id: provider_id(),
+        account_id: account_id(),
+        terms: terms(),
+        auto_prolong: true,
+        ordered_on: d("2025-03-15"),
+        period_start: d("2027-01-15"),
+        paid_until: d(paid_until),
+        anchor_day: 15,
+        suspended: None,
+        status: ServiceStatus::Active,
+        source: import_source(),
+    }
+}
+
+#[test]
+fn an_imported_service_runs_with_its_paid_time_and_nothing_charged() {
+    ServiceTester::with(())
+        .given_no_previous_events()
+        .when(import("2027-02-15", None))
+        .then_expect_events(vec![imported("2027-02-15")]);
+}
+
+#[test]
+fn importing_a_service_again_records_nothing() {
+    ServiceTester::with(())
+        .given(vec![imported("2027-02-15")])
+        .when(import("2027-02-15", None))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn an_imported_service_is_due_its_next_period_from_its_paid_until_at_its_price_without_setup_fee() {
+    let service = service(vec![imported("2027-02-15")]);
+    assert_eq!(service.due_period(d("2027-02-14")), None);
+    assert_eq!(
+        service.due_period(d("2027-02-15")),
+        due("2027-02-15", "2027-03-15", "30.00", false)
+    );
+}
+
+#[test]
+fn an_imported_period_must_end_after_it_starts() {
+    ServiceTester::with(())
+        .given_no_previous_events()
+        .when(import("2027-01-15", None))
+        .then_expect_error(ServiceError::PeriodOutOfOrder);
+}
+
+#[test]
+fn a_service_imported_suspended_by_staff_is_not_charged() {
+    let events = Service::default()
+        .decide(import("2027-01-20", Some(SuspendReason::Staff)))
+        .unwrap();
+    let service = service(events);
+    assert_eq!(service.status(), Some(ServiceStatus::Suspended));
+    assert_eq!(service.due_period(d("2027-02-01")), None);
+}
+
+fn agreement_version(version: u32) -> crate::agreement::AgreementVersion {
+    crate::agreement::AgreementVersion {
+        agreement_id: crate::ids::AgreementId::of_tariff(TariffId::from_uuid(Uuid::from_u128(
+            0x30,
+        ))),
+        version,
+    }
+}
+
+fn order_accepting(
+    required: Option<u32>,
+    accepted: Option<crate::agreement::AgreementVersion>,
+) -> ServiceCommand {
+    let ServiceCommand::OrderService {
+        service_id,
+        client_id,
+        provider_id,
+        account_id,
+        terms,
+        auto_prolong,
+        ordered_on,
+        ..
+    } = order_with(true)
+    else {
+        unreachable!("order_with builds an order");
+    };
+    ServiceCommand::OrderService {
+        trial: None,
+        service_id,
+        client_id,
+        provider_id,
+        account_id,
+        terms,
+        auto_prolong,
+        ordered_on,
+        discount: None,
+        domain: None,
+        required_agreement: required.map(agreement_version),
+        accepted_agreement: accepted,
+    }
+}
+
+#[test]
+fn an_order_an_agreement_covers_records_the_version_it_accepted() {
+    let ServiceEvent::ServiceOrdered {
+        service_id,
+        client_id,
+        provider_id,
+        account_id,
+        terms,
+        auto_prolong,
+        ordered_on,
+        ..
+    } = ordered()
+    else {
+        unreachable!("ordered builds an order");
+    };
+    ServiceTester::with(())
+        .given_no_previous_events()
+        .when(order_accepting(Some(2), Some(agreement_version(2))))
+        .then_expect_events(vec![ServiceEvent::ServiceOrdered {
+            trial: None,
+            status: ServiceStatus::Ordered,
+            service_id,
+            client_id,
+            provider_id,
+            account_id,
+            terms,
+            auto_prolong,
+            ordered_on,
+            discount: None,
+            domain: None,
+            agreement: Some(agreement_version(2)),
+        }]);
+}
+
+#[test]
+fn an_order_without_accepting_the_agreement_is_refused() {
+    ServiceTester::with(())
+        .given_no_previous_events()
+        .when(order_accepting(Some(1), None))
+        .then_expect_error(ServiceError::AgreementNotAccepted { current: 1 });
+    let other = crate::agreement::AgreementVersion {
+        agreement_id: crate::ids::AgreementId::of_item_type(provider_id(), "vds"),
+        version: 1,
+    };
+    ServiceTester::with(())
+        .given_no_previous_events()
+        .when(order_accepting(Some(1), Some(other)))
+        .then_expect_error(ServiceError::AgreementNotAccepted { current: 1 });
+}
+
+#[test]
+fn an_order_accepting_an_older_version_is_refused_as_outdated() {
+    ServiceTester::with(())
+        .given_no_previous_events()
+        .when(order_accepting(Some(3), Some(agreement_version(2))))
+        .then_expect_error(ServiceError::AgreementOutdated {
+            accepted: 2,
+            current: 3,
+        });
+    assert_eq!(
+        ServiceError::AgreementOutdated {
+            accepted: 2,
+            current: 3
+        }
+        .code(),
+        "agreement_outdated"
+    );
+}
+
+#[test]
+fn an_order_no_agreement_covers_records_none_even_if_it_accepted_one() {
+    let events = Service::default()
+        .decide(order_accepting(None, Some(agreement_version(1))))
+        .unwrap();
+    assert!(matches!(
+        events.as_slice(),
+        [ServiceEvent::ServiceOrdered {
+            agreement: None,
+            ..
+        }]
+    ));
+}
+
+#[test]
+fn ordered_events_stored_before_agreements_read_as_accepting_none() {
+    let mut json = serde_json::to_value(ordered()).unwrap();
+    json["ServiceOrdered"]
+        .as_object_mut()
+        .unwrap()
+        .remove("agreement");
+    let decoded: ServiceEvent = serde_json::from_value(json).unwrap();
+    assert_eq!(decoded, ordered());
+}
+
+// Standing discounts (a client group's per item type, a client's personal one): the best single
+// discount of those and the promo code's.
+
+fn standing(source: DiscountSource, percent: &str, until: Option<&str>) -> StandingDiscount {
+    StandingDiscount {
+        source,
+        percent: DiscountPercent::parse(percent.parse().unwrap()).unwrap(),
+        item_types: vec![],
+        until: until.map(d),
+    }
+}
+
+fn group_off(percent: &str) -> StandingDiscount {
+    standing(
+        DiscountSource::Group {
+            group_id: crate::ids::ClientGroupId::from_uuid(Uuid::from_u128(70)),
+            name: "VIP".to_string(),
+        },
+        percent,
+        None,
+    )
+}
+
+fn personal_off(percent: &str, until: Option<&str>) -> StandingDiscount {
+    standing(DiscountSource::Personal, percent, until)
+}
+
+#[test]
+fn a_group_discount_takes_its_percent_off_a_renewal() {
+    assert_eq!(
+        service(active()).due_period_with(d("2025-02-28"), &[group_off("10")]),
+        labelled(
+            discounted("2025-02-28", "2025-03-31", "30.00", "3.00", "27.00", false),
+            "group:VIP"
+        )
+    );
+}
+
+#[test]
+fn a_standing_discount_never_touches_the_setup_fee() {
+    assert_eq!(
+        service(vec![ordered()]).due_period_with(d("2025-01-31"), &[personal_off("10", None)]),
+        labelled(
+            discounted("2025-01-31", "2025-02-28", "35.00", "3.00", "32.00", true),
+            "personal"
+        )
+    );
+}
+
+#[test]
+fn the_best_single_discount_wins_and_discounts_never_add_up() {
+    // The promo code takes 12.5 % (3.75); a 20 % personal discount (6.00) beats it, a 10 % group
+    // discount (3.00) does not; none is added to another.
+    let sold = sold_with(active(), percent_off("12.5", true));
+    assert_eq!(
+        service(sold.clone()).due_period_with(
+            d("2025-02-28"),
+            &[personal_off("20", None), group_off("10")]
+        ),
+        labelled(
+            discounted("2025-02-28", "2025-03-31", "30.00", "6.00", "24.00", false),
+            "personal"
+        )
+    );
+    assert_eq!(
+        service(sold).due_period_with(d("2025-02-28"), &[group_off("10")]),
+        discounted("2025-02-28", "2025-03-31", "30.00", "3.75", "26.25", false)
+    );
+}
+
+#[test]
+fn on_a_tie_the_promo_code_then_the_earlier_standing_discount_wins() {
+    let sold = sold_with(active(), percent_off("10", true));
+    assert_eq!(
+        service(sold).due_period_with(d("2025-02-28"), &[personal_off("10", None)]),
+        discounted("2025-02-28", "2025-03-31", "30.00", "3.00", "27.00", false)
+    );
+    assert_eq!(
+        service(active()).due_period_with(
+            d("2025-02-28"),
+            &[personal_off("10", None), group_off("10")]
+        ),
+        labelled(
+            discounted("2025-02-28", "2025-03-31", "30.00", "3.00", "27.00", false),
+            "personal"
+        )
+    );
+}
+
+#[test]
+fn a_discount_that_ended_or_is_for_another_item_type_takes_nothing() {
+    // The period starts on Feb 28: a discount until Feb 27 has ended, one until Feb 28 applies.
+    assert_eq!(
+        service(active())
+            .due_period_with(d("2025-02-28"), &[personal_off("10", Some("2025-02-27"))]),
+        due("2025-02-28", "2025-03-31", "30.00", false)
+    );
+    assert_eq!(
+        service(active())
+            .due_period_with(d("2025-02-28"), &[personal_off("10", Some("2025-02-28"))]),
+        labelled(
+            discounted("2025-02-28", "2025-03-31", "30.00", "3.00", "27.00", false),
+            "personal"
+        )
+    );
+    let domains_only = StandingDiscount {
+        item_types: vec![ItemType::Domain],
+        ..group_off("50")
+    };
+    assert_eq!(
+        service(active()).due_period_with(d("2025-02-28"), &[domains_only]),
+        due("2025-02-28", "2025-03-31", "30.00", false)
+    );
+}
+
+#[test]
+fn a_manual_prolongation_takes_the_standing_discount_too() {
+    assert_eq!(
+        service(active()).prolong_period_with(&[group_off("25")]),
+        labelled(
+            discounted("2025-02-28", "2025-03-31", "30.00", "7.50", "22.50", false),
+            "group:VIP"
+        )
+    );
+}
+
+// Trials (issue 19.2): a free first period, then the tariff's price from the day it ends.
+
+fn ordered_with_trial(trial: crate::tariff::Trial) -> ServiceEvent {
+    let ServiceEvent::ServiceOrdered {
+        status,
+        service_id,
+        client_id,
+        provider_id,
+        account_id,
+        terms,
+        auto_prolong,
+        ordered_on,
+        discount,
+        domain,
+        agreement,
+        ..
+    } = ordered()
+    else {
+        unreachable!("ordered() is an order");
+    };
+    ServiceEvent::ServiceOrdered {
+        status,
+        service_id,
+        client_id,
+        provider_id,
+        account_id,
+        terms,
+        auto_prolong,
+        ordered_on,
+        discount,
+        domain,
+        agreement,
+        trial: Some(trial),
+    }
+}
+
+#[test]
+fn an_order_with_a_trial_is_due_for_a_free_trial_period_without_the_setup_fee() {
+    let due = service(vec![ordered_with_trial(crate::tariff::Trial::Days(14))])
+        .due_period(d("2025-01-30"))
+        .unwrap();
+    assert_eq!(due.period_start, d("2025-01-30"));
+    assert_eq!(due.period_end, d("2025-02-13"));
+    assert_eq!(due.amount, eur("0.00"));
+    assert_eq!(due.list_amount, eur("0.00"));
+    assert_eq!(due.discount_label.as_deref(), Some(TRIAL_LABEL));
+    assert!(due.trial);
+}
+
+#[test]
+fn a_trial_of_a_period_lasts_its_calendar_months() {
+    let due = service(vec![ordered_with_trial(crate::tariff::Trial::Period(
+        BillingPeriod::Month,
+    ))])
+    .due_period(d("2025-01-31"))
+    .unwrap();
+    assert_eq!(due.period_end, d("2025-02-28"));
+}
+
+#[test]
+fn the_free_charge_of_a_trial_starts_it_and_activates_the_service() {
+    ServiceTester::with(())
+        .given(vec![ordered_with_trial(crate::tariff::Trial::Days(14))])
+        .when(record("2025-01-30", "2025-02-13", "0.00", 1, "2025-01-30"))
+        .then_expect_events(vec![
+            ServiceEvent::ServiceCharged {
+                status: ServiceStatus::Provisioning,
+                expense_id: expense("2025-01-30"),
+                period_start: d("2025-01-30"),
+                period_end: d("2025-02-13"),
+                amount: eur("0.00"),
+            },
+            ServiceEvent::TrialStarted {
+                from: d("2025-01-30"),
+                until: d("2025-02-13"),
+            },
+            requested(1, OperationKind::Activate, None, "2025-01-30"),
+        ]);
+}
+
+#[test]
+fn after_a_trial_the_next_period_is_charged_at_the_price_from_its_end() {
+    let after = service(vec![
+        ordered_with_trial(crate::tariff::Trial::Days(14)),
+        ServiceEvent::ServiceCharged {
+            status: ServiceStatus::Provisioning,
+            expense_id: expense("2025-01-30"),
+            period_start: d("2025-01-30"),
+            period_end: d("2025-02-13"),
+            amount: eur("0.00"),
+        },
+        ServiceEvent::TrialStarted {
+            from: d("2025-01-30"),
+            until: d("2025-02-13"),
+        },
+    ]);
+    assert_eq!(after.due_period(d("2025-02-12")), None);
+    let due = after.due_period(d("2025-02-13")).unwrap();
+    assert_eq!(
+        (due.period_start, due.period_end, due.amount, due.trial),
+        (d("2025-02-13"), d("2025-03-13"), eur("30.00"), false)
+    );
+}
+
+#[test]
+fn an_order_without_a_trial_is_due_for_its_price_and_setup_fee() {
+    let due = service(vec![ordered()])
+        .due_period(d("2025-01-30"))
+        .unwrap();
+    assert_eq!((due.amount, due.trial), (eur("35.00"), false));
+}
+
+// Promised payments (issue 19.2): the account's promise holds off a suspension for lack of money.
+
+fn run_promised(on: &str, until: &str) -> ServiceCommand {
+    ServiceCommand::RunBillingDay {
+        on: d(on),
+        operation_id: op(9),
+        policy: None,
+        promised_until: Some(d(until)),
+    }
+}
+
+#[test]
+fn an_unpaid_service_is_not_suspended_while_a_promise_holds() {
+    ServiceTester::with(())
+        .given(active())
+        .when(run_promised("2025-03-01", "2025-03-05"))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn an_unpaid_service_is_suspended_when_its_promise_has_expired_dated_at_its_end() {
+    ServiceTester::with(())
+        .given(active())
+        .when(run_promised("2025-03-06", "2025-03-05"))
+        .then_expect_events(vec![requested(
+            9,
+            OperationKind::Suspend,
+            Some(SuspendReason::NonPayment),
+            "2025-03-05",
+        )]);
+}
+
+#[test]
+fn an_old_promise_does_not_move_a_suspension() {
+    ServiceTester::with(())
+        .given(active())
+        .when(run_promised("2025-03-01", "2025-01-05"))
+        .then_expect_events(vec![requested(
+            9,
+            OperationKind::Suspend,
+            Some(SuspendReason::NonPayment),
+            "2025-02-28",
+        )]);
+}
+
+// A promise resumes a service suspended for non-payment (ADR 29).
+
+fn resume_on_promise(on: &str, until: &str) -> ServiceCommand {
+    ServiceCommand::ResumeOnPromise {
+        promised_until: d(until),
+        operation_id: op(7),
+        on: d(on),
+    }
+}
+
+#[test]
+fn a_promise_resumes_a_service_suspended_for_non_payment() {
+    ServiceTester::with(())
+        .given(suspended_for_non_payment())
+        .when(resume_on_promise("2025-03-03", "2025-03-10"))
+        .then_expect_events(vec![requested(
+            7,
+            OperationKind::Resume,
+            None,
+            "2025-03-03",
+        )]);
+}
+
+#[test]
+fn a_promise_does_not_resume_a_service_staff_suspended() {
+    ServiceTester::with(())
+        .given(suspended_by(SuspendReason::Staff, "2025-02-10"))
+        .when(resume_on_promise("2025-03-03", "2025-03-10"))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_promise_that_has_ended_resumes_nothing() {
+    ServiceTester::with(())
+        .given(suspended_for_non_payment())
+        .when(resume_on_promise("2025-03-10", "2025-03-10"))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_promise_asked_again_while_the_resumption_is_under_way_records_nothing() {
+    ServiceTester::with(())
+        .given(with(
+            suspended_for_non_payment(),
+            vec![requested(7, OperationKind::Resume, None, "2025-03-03")],
+        ))
+        .when(resume_on_promise("2025-03-03", "2025-03-10"))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_service_resumed_by_a_promise_is_suspended_again_when_it_ends_unpaid() {
+    let resumed = with(
+        suspended_for_non_payment(),
+        vec![
+            requested(7, OperationKind::Resume, None, "2025-03-03"),
+            ServiceEvent::ServiceResumed {
+                status: ServiceStatus::Active,
+                operation_id: op(7),
+            },
+        ],
+    );
+    ServiceTester::with(())
+        .given(resumed.clone())
+        .when(run_promised("2025-03-09", "2025-03-10"))
+        .then_expect_events(vec![]);
+    ServiceTester::with(())
+        .given(resumed)
+        .when(run_promised("2025-03-10", "2025-03-10"))
+        .then_expect_events(vec![requested(
+            9,
+            OperationKind::Suspend,
+            Some(SuspendReason::NonPayment),
+            "2025-03-10",
+        )]);
+}
+
+// A one-time promo code is not spent on a trial (ADR 29).
+
+#[test]
+fn a_one_time_promo_code_discounts_the_first_paid_period_after_a_trial_once() {
+    let events = sold_with(
+        vec![
+            ordered_with_trial(crate::tariff::Trial::Days(14)),
+            ServiceEvent::ServiceCharged {
+                status: ServiceStatus::Provisioning,
+                expense_id: expense("2025-01-30"),
+                period_start: d("2025-01-30"),
+                period_end: d("2025-02-13"),
+                amount: eur("0.00"),
+            },
+            ServiceEvent::TrialStarted {
+                from: d("2025-01-30"),
+                until: d("2025-02-13"),
+            },
+        ],
+        percent_off("25", false),
+    );
+    let after_trial = service(events.clone()).due_period(d("2025-02-13")).unwrap();
+    assert_eq!(
+        (
+            after_trial.amount,
+            after_trial.list_amount,
+            after_trial.discount
+        ),
+        (eur("22.50"), eur("30.00"), Some(eur("7.50")))
+    );
+    let paid = with(
+        events,
+        vec![ServiceEvent::ServiceProlonged {
+            expense_id: expense("2025-02-13"),
+            period_start: d("2025-02-13"),
+            period_end: d("2025-03-13"),
+            amount: eur("22.50"),
+        }],
+    );
+    let next = service(paid).due_period(d("2025-03-13")).unwrap();
+    assert_eq!((next.amount, next.discount), (eur("30.00"), None));
+}
+
+#[test]
+fn a_promise_does_not_resume_a_service_that_is_not_renewed() {
+    ServiceTester::with(())
+        .given(with(
+            suspended_for_non_payment(),
+            vec![ServiceEvent::AutoProlongSet {
+                auto_prolong: false,
+            }],
+        ))
+        .when(resume_on_promise("2025-03-03", "2025-03-10"))
+        .then_expect_events(vec![]);
 }

@@ -159,10 +159,71 @@ pub enum Notice {
         /// The first day that is not paid.
         paid_until: NaiveDate,
     },
+    /// The paid time ended on `paid_until` unpaid; the service keeps running in its item
+    /// type's grace period until `grace_until`, when the item type's suspension rule applies.
+    Overdue {
+        /// The first day that is not paid.
+        paid_until: NaiveDate,
+        /// The first day after the grace period.
+        grace_until: NaiveDate,
+    },
     /// The service has been suspended.
     Suspended,
     /// The service has been deleted.
     Deleted,
+    /// The price of one period changes from the first period starting on or after
+    /// `effective_on`.
+    PriceChange {
+        /// The first day a period may start at the new price.
+        effective_on: NaiveDate,
+        /// The price of one period until then.
+        old_price: Money,
+        /// The price of one period from then on.
+        new_price: Money,
+    },
+}
+
+impl Notice {
+    /// The kind of notice the client gets, for its template and its subscription.
+    pub fn kind(&self) -> crate::notice::NoticeKind {
+        use crate::notice::NoticeKind;
+        match self {
+            Notice::ExpiresIn { .. } => NoticeKind::ServiceExpiring,
+            Notice::Overdue { .. } => NoticeKind::ServiceOverdue,
+            Notice::Suspended => NoticeKind::ServiceSuspended,
+            Notice::Deleted => NoticeKind::ServiceDeleted,
+            Notice::PriceChange { .. } => NoticeKind::PriceChange,
+        }
+    }
+
+    /// The values of the notice's template that only the notice knows (amounts as decimal
+    /// strings, dates as `YYYY-MM-DD`); the notifier adds the service and the client.
+    pub fn values(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Notice::ExpiresIn { days, paid_until } => vec![
+                ("days", days.to_string()),
+                ("paid_until", paid_until.to_string()),
+            ],
+            Notice::Overdue {
+                paid_until,
+                grace_until,
+            } => vec![
+                ("paid_until", paid_until.to_string()),
+                ("grace_until", grace_until.to_string()),
+            ],
+            Notice::Suspended | Notice::Deleted => vec![],
+            Notice::PriceChange {
+                effective_on,
+                old_price,
+                new_price,
+            } => vec![
+                ("effective_on", effective_on.to_string()),
+                ("old_price", old_price.amount().to_string()),
+                ("new_price", new_price.amount().to_string()),
+                ("currency", new_price.currency().code().to_owned()),
+            ],
+        }
+    }
 }
 
 /// The next period to charge and its price.
@@ -177,13 +238,20 @@ pub struct DuePeriod {
     /// The price before any discount: the price per period, plus the setup fee for the first
     /// period.
     pub list_amount: Money,
-    /// What the service's promo code takes off this charge (computed on the price per period,
-    /// never on the setup fee); `None` when no code applies to it.
+    /// What the best single discount in effect (the service's promo code, or a standing
+    /// discount of the client) takes off this charge, computed on the price per period, never
+    /// on the setup fee; `None` when none applies to it.
     pub discount: Option<Money>,
+    /// How the expense names that discount: the promo code, `personal` or `group:<name>`
+    /// ([`crate::discount::StandingDiscount::label`]); `None` with no discount.
+    pub discount_label: Option<String>,
     /// `ExpenseId::for_period(service_id, period_start)`.
     pub expense_id: ExpenseId,
     /// Whether this is the first charge of the service (the one that activates it).
     pub first: bool,
+    /// Whether this is the service's free trial: a zero charge whose discount is labelled
+    /// `trial` (see [`crate::tariff::Trial`]).
+    pub trial: bool,
 }
 
 /// The promo code discount a service was sold with, kept for its life.

@@ -2,6 +2,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{AddonSpec, ItemType, PeriodPrice};
 use crate::ids::{ProviderId, TariffId};
+use crate::import::ImportSource;
 use crate::money::Money;
 
 /// What can be asked of a tariff.
@@ -24,10 +25,40 @@ pub enum TariffCommand {
         /// The add-ons; their codes are unique.
         addons: Vec<AddonSpec>,
     },
+    /// Records a tariff brought over from another billing system (`TariffCreated` with its
+    /// source), by the rules of [`TariffCommand::CreateTariff`].
+    ImportTariff {
+        /// Its id, derived from its source.
+        tariff_id: TariffId,
+        /// The provider selling it.
+        provider_id: ProviderId,
+        /// The display name, as the source system has it.
+        name: String,
+        /// What kind of thing it sells.
+        item_type: ItemType,
+        /// Its prices there.
+        prices: Vec<PeriodPrice>,
+        /// Its set-up fees there.
+        setup_fees: Vec<Money>,
+        /// The system it comes from and its id there.
+        source: ImportSource,
+    },
     /// Adds the base price for a (period, currency), or replaces the one there is.
     SetPrice {
         /// The new price; not negative.
         price: PeriodPrice,
+    },
+    /// Changes the base price for a (period, currency) the tariff offers, announced on
+    /// `announced_on` and reaching the services sold from it with their first period starting
+    /// on or after `effective_on`, at least [`super::PRICE_CHANGE_NOTICE_DAYS`] later. New orders
+    /// pay the new price at once.
+    ChangePrice {
+        /// The new price; not negative, not the current one.
+        price: PeriodPrice,
+        /// The first day a period of an existing service may start at the new price.
+        effective_on: chrono::NaiveDate,
+        /// The day staff announce it (the day of the command).
+        announced_on: chrono::NaiveDate,
     },
     /// Sets the setup fee in the fee's currency, replacing the one there is.
     SetSetupFee {
@@ -39,6 +70,20 @@ pub enum TariffCommand {
         /// The add-on.
         addon: AddonSpec,
     },
+    /// Sets the free first period an order of the tariff starts with (once per client and
+    /// tariff, the `Client`'s rule), or switches it off with `None`. Setting what is already
+    /// set records nothing.
+    SetTrial {
+        /// The trial's length; `None` for no trial.
+        trial: Option<super::Trial>,
+    },
     /// Withdraws the tariff from sale. Services sold from it keep their frozen terms.
     ArchiveTariff,
+    /// Sets the metered parameters (usage-based charging, issue 20.3), replacing the ones there
+    /// are: each period of a service sold from the tariff is charged the overage of each
+    /// metric. Empty removes them.
+    SetMeteredParameters {
+        /// The parameters: at most 20, codes unique, nothing negative, one currency.
+        parameters: Vec<crate::usage::MeteredParameter>,
+    },
 }

@@ -5,6 +5,9 @@ use crate::period::BillingPeriod;
 /// priced.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TariffError {
+    /// A metered parameter breaks its rules.
+    #[error(transparent)]
+    Metered(#[from] crate::usage::UsageError),
     /// The tariff has already been created.
     #[error("tariff already exists")]
     AlreadyCreated,
@@ -87,6 +90,28 @@ pub enum TariffError {
     /// Two setup fees were given in the same currency.
     #[error("more than one setup fee in {0}")]
     DuplicateSetupFee(Currency),
+    /// A price change takes effect sooner than [`super::PRICE_CHANGE_NOTICE_DAYS`] after it is
+    /// announced: clients must be told in advance.
+    #[error(
+        "a price change must take effect at least 30 days after it is announced: {earliest} or later, not {effective_on}"
+    )]
+    PriceChangeTooSoon {
+        /// The day asked for.
+        effective_on: chrono::NaiveDate,
+        /// The first day allowed.
+        earliest: chrono::NaiveDate,
+    },
+    /// A price change asks for the price there already is.
+    #[error("the price for {period} in {currency} is already that")]
+    PriceUnchanged {
+        /// The period.
+        period: BillingPeriod,
+        /// The currency.
+        currency: Currency,
+    },
+    /// A trial was not 1 to 366 days or 1 to 12 months long.
+    #[error("trial: must be 1 to 366 days or a period of 1 to 12 months")]
+    InvalidTrial,
     /// Money arithmetic failed, such as a price leaving the representable range.
     #[error(transparent)]
     Money(#[from] MoneyError),
@@ -96,6 +121,7 @@ impl TariffError {
     /// A stable snake_case machine code for API clients; it never changes once published.
     pub fn code(&self) -> &'static str {
         match self {
+            TariffError::Metered(error) => error.code(),
             TariffError::AlreadyCreated => "tariff_exists",
             TariffError::NotCreated => "tariff_not_found",
             TariffError::Archived => "tariff_archived",
@@ -112,6 +138,9 @@ impl TariffError {
             TariffError::AddonValueMismatch(_) => "addon_value_mismatch",
             TariffError::AddonNotPriced { .. } => "addon_not_priced",
             TariffError::DuplicateSetupFee(_) => "duplicate_setup_fee",
+            TariffError::PriceChangeTooSoon { .. } => "price_change_too_soon",
+            TariffError::PriceUnchanged { .. } => "price_unchanged",
+            TariffError::InvalidTrial => "invalid_trial",
             TariffError::Money(error) => error.code(),
         }
     }

@@ -3,6 +3,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{AddonSpec, ItemType, PeriodPrice};
 use crate::ids::{ProviderId, TariffId};
+use crate::import::ImportSource;
 use crate::money::Money;
 
 /// What has happened to a tariff. Stored forever: variants and fields are never renamed.
@@ -24,11 +25,28 @@ pub enum TariffEvent {
         setup_fees: Vec<Money>,
         /// The add-ons, with trimmed names.
         addons: Vec<AddonSpec>,
+        /// Where an imported tariff came from (the system and its id there); absent for one
+        /// created here, and in every event older than imports.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source: Option<ImportSource>,
     },
     /// The base price for a (period, currency) was added or replaced.
     PriceSet {
         /// The new price.
         price: PeriodPrice,
+    },
+    /// The base price for a (period, currency) changes: at once for new orders, and for the
+    /// services sold from the tariff from their first period starting on or after
+    /// `effective_on` (announced to their clients by a notice).
+    PriceChangeAnnounced {
+        /// The new price.
+        price: PeriodPrice,
+        /// The price it replaces.
+        previous: Money,
+        /// The first day a period of an existing service may start at the new price.
+        effective_on: chrono::NaiveDate,
+        /// The day it was announced.
+        announced_on: chrono::NaiveDate,
     },
     /// The setup fee in a currency was set or replaced.
     SetupFeeSet {
@@ -42,6 +60,17 @@ pub enum TariffEvent {
     },
     /// The tariff was withdrawn from sale.
     TariffArchived,
+    /// The trial of new orders was set, or switched off (`None`). Services already ordered
+    /// keep the trial they started with.
+    TrialSet {
+        /// The trial's length; `None` for no trial.
+        trial: Option<super::Trial>,
+    },
+    /// The metered parameters were set, replacing the ones there were.
+    MeteredParametersSet {
+        /// The parameters.
+        parameters: Vec<crate::usage::MeteredParameter>,
+    },
 }
 
 impl DomainEvent for TariffEvent {
@@ -50,10 +79,13 @@ impl DomainEvent for TariffEvent {
         // stored rows.
         match self {
             Self::TariffCreated { .. } => "TariffCreated".to_string(),
+            Self::TrialSet { .. } => "TrialSet".to_string(),
             Self::PriceSet { .. } => "PriceSet".to_string(),
             Self::SetupFeeSet { .. } => "SetupFeeSet".to_string(),
+            Self::PriceChangeAnnounced { .. } => "PriceChangeAnnounced".to_string(),
             Self::AddonAdded { .. } => "AddonAdded".to_string(),
             Self::TariffArchived => "TariffArchived".to_string(),
+            Self::MeteredParametersSet { .. } => "MeteredParametersSet".to_string(),
         }
     }
 

@@ -7,6 +7,7 @@
 mod command;
 mod error;
 mod event;
+mod trial;
 mod value;
 
 #[cfg(test)]
@@ -26,10 +27,16 @@ use crate::text;
 pub use command::*;
 pub use error::*;
 pub use event::*;
+pub use trial::*;
 pub use value::*;
 
 /// The longest tariff, add-on or option name, in characters.
 pub const TARIFF_NAME_CHARS_MAX: usize = 200;
+
+/// The fewest days between the announcement of a price change and the day it takes effect:
+/// a month's notice, what hosting terms of service commonly promise, so that every client is
+/// told before the billing day that charges the new price.
+pub const PRICE_CHANGE_NOTICE_DAYS: u32 = 30;
 
 /// The longest unit of a quantity add-on, in characters.
 pub const ADDON_UNIT_CHARS_MAX: usize = 32;
@@ -59,6 +66,12 @@ struct CreatedTariff {
     /// Codes are unique.
     addons: Vec<AddonSpec>,
     archived: bool,
+    /// The free first period an order starts with, if the tariff has one.
+    #[serde(default)]
+    trial: Option<Trial>,
+    /// The metered parameters; absent from states saved before usage charging.
+    #[serde(default)]
+    metered: Vec<crate::usage::MeteredParameter>,
 }
 
 impl Tariff {
@@ -106,11 +119,23 @@ impl Tariff {
             .map_or(&[], |tariff| tariff.setup_fees.as_slice())
     }
 
+    /// The free first period an order starts with, if the tariff has one.
+    pub fn trial(&self) -> Option<Trial> {
+        self.created.as_ref().and_then(|tariff| tariff.trial)
+    }
+
     /// The add-ons, in the order they were added; empty until created.
     pub fn addons(&self) -> &[AddonSpec] {
         self.created
             .as_ref()
             .map_or(&[], |tariff| tariff.addons.as_slice())
+    }
+
+    /// The metered parameters (usage-based charging); empty for a tariff without.
+    pub fn metered(&self) -> &[crate::usage::MeteredParameter] {
+        self.created
+            .as_ref()
+            .map_or(&[], |tariff| tariff.metered.as_slice())
     }
 
     /// Prices `selection` into the terms a service would be sold at.
@@ -208,7 +233,33 @@ impl Tariff {
                     prices,
                     setup_fees,
                     addons: checked_addons,
+                    source: None,
                 }])
+            }
+            TariffCommand::ImportTariff {
+                tariff_id,
+                provider_id,
+                name,
+                item_type,
+                prices,
+                setup_fees,
+                source,
+            } => {
+                let mut events = self.decide(TariffCommand::CreateTariff {
+                    tariff_id,
+                    provider_id,
+                    name,
+                    item_type,
+                    prices,
+                    setup_fees,
+                    addons: Vec::new(),
+                })?;
+                for event in &mut events {
+                    if let TariffEvent::TariffCreated { source: from, .. } = event {
+                        *from = Some(source.clone());
+                    }
+                }
+                Ok(events)
             }
             TariffCommand::SetPrice { price } => {
                 self.on_sale()?;
@@ -216,6 +267,37 @@ impl Tariff {
                     return Err(TariffError::NegativePrice);
                 }
                 Ok(vec![TariffEvent::PriceSet { price }])
+            }
+            TariffCommand::ChangePrice {
+                price,
+                effective_on,
+                announced_on,
+            } => {
+                let tariff = self.on_sale()?;
+                let (period, currency) = (price.period, price.price.currency());
+                let previous = price_of(&tariff.prices, period, currency)
+                    .ok_or(TariffError::PeriodNotOffered { period, currency })?;
+                if price.price.is_negative() {
+                    return Err(TariffError::NegativePrice);
+                }
+                if previous == price.price {
+                    return Err(TariffError::PriceUnchanged { period, currency });
+                }
+                let earliest = announced_on
+                    .checked_add_days(chrono::Days::new(u64::from(PRICE_CHANGE_NOTICE_DAYS)))
+                    .unwrap_or(chrono::NaiveDate::MAX);
+                if effective_on < earliest {
+                    return Err(TariffError::PriceChangeTooSoon {
+                        effective_on,
+                        earliest,
+                    });
+                }
+                Ok(vec![TariffEvent::PriceChangeAnnounced {
+                    price,
+                    previous,
+                    effective_on,
+                    announced_on,
+                }])
             }
             TariffCommand::SetSetupFee { fee } => {
                 self.on_sale()?;
@@ -233,9 +315,25 @@ impl Tariff {
                     addon: checked_addon(addon)?,
                 }])
             }
+            TariffCommand::SetTrial { trial } => {
+                let tariff = self.on_sale()?;
+                let trial = trial.map(Trial::checked).transpose()?;
+                if tariff.trial == trial {
+                    return Ok(vec![]);
+                }
+                Ok(vec![TariffEvent::TrialSet { trial }])
+            }
             TariffCommand::ArchiveTariff => {
                 self.on_sale()?;
                 Ok(vec![TariffEvent::TariffArchived])
+            }
+            TariffCommand::SetMeteredParameters { parameters } => {
+                let tariff = self.on_sale()?;
+                crate::usage::MeteredParameter::check_all(&parameters)?;
+                if tariff.metered == parameters {
+                    return Ok(vec![]);
+                }
+                Ok(vec![TariffEvent::MeteredParametersSet { parameters }])
             }
         }
     }
@@ -470,8 +568,10 @@ impl Aggregate for Tariff {
                 prices,
                 setup_fees,
                 addons,
+                source: _,
             } => {
                 self.created = Some(CreatedTariff {
+                    trial: None,
                     tariff_id,
                     provider_id,
                     name,
@@ -480,9 +580,10 @@ impl Aggregate for Tariff {
                     setup_fees,
                     addons,
                     archived: false,
+                    metered: Vec::new(),
                 });
             }
-            TariffEvent::PriceSet { price } => {
+            TariffEvent::PriceSet { price } | TariffEvent::PriceChangeAnnounced { price, .. } => {
                 if let Some(tariff) = &mut self.created {
                     // The entry for the same (period, currency) is replaced in place.
                     let currency = price.price.currency();
@@ -515,6 +616,16 @@ impl Aggregate for Tariff {
             TariffEvent::TariffArchived => {
                 if let Some(tariff) = &mut self.created {
                     tariff.archived = true;
+                }
+            }
+            TariffEvent::MeteredParametersSet { parameters } => {
+                if let Some(tariff) = &mut self.created {
+                    tariff.metered = parameters;
+                }
+            }
+            TariffEvent::TrialSet { trial } => {
+                if let Some(tariff) = &mut self.created {
+                    tariff.trial = trial;
                 }
             }
         }

@@ -143,6 +143,7 @@ fn created_with_addons(addons: Vec<AddonSpec>) -> TariffEvent {
         prices: prices(),
         setup_fees: vec![eur("5.00")],
         addons,
+        source: None,
     }
 }
 
@@ -1127,4 +1128,211 @@ fn tariff_error_codes_are_stable() {
     for (error, code) in cases {
         assert_eq!(error.code(), code);
     }
+}
+
+// Price changes.
+
+fn day(text: &str) -> chrono::NaiveDate {
+    text.parse().unwrap()
+}
+
+fn change_price(price: Money, effective_on: &str) -> TariffCommand {
+    TariffCommand::ChangePrice {
+        price: monthly(price),
+        effective_on: day(effective_on),
+        announced_on: day("2026-01-10"),
+    }
+}
+
+#[test]
+fn a_price_change_30_days_ahead_is_announced_with_the_price_it_replaces() {
+    TariffTester::with(())
+        .given(vec![created()])
+        .when(change_price(eur("12.00"), "2026-02-09"))
+        .then_expect_events(vec![TariffEvent::PriceChangeAnnounced {
+            price: monthly(eur("12.00")),
+            previous: eur("10.00"),
+            effective_on: day("2026-02-09"),
+            announced_on: day("2026-01-10"),
+        }]);
+}
+
+#[test]
+fn a_price_change_less_than_30_days_ahead_is_rejected() {
+    TariffTester::with(())
+        .given(vec![created()])
+        .when(change_price(eur("12.00"), "2026-02-08"))
+        .then_expect_error(TariffError::PriceChangeTooSoon {
+            effective_on: day("2026-02-08"),
+            earliest: day("2026-02-09"),
+        });
+}
+
+#[test]
+fn a_price_change_of_a_period_not_offered_or_to_the_same_price_is_rejected() {
+    TariffTester::with(())
+        .given(vec![created()])
+        .when(TariffCommand::ChangePrice {
+            price: PeriodPrice {
+                period: BillingPeriod::Quarter,
+                price: eur("25.00"),
+            },
+            effective_on: day("2026-03-01"),
+            announced_on: day("2026-01-10"),
+        })
+        .then_expect_error(TariffError::PeriodNotOffered {
+            period: BillingPeriod::Quarter,
+            currency: Currency::EUR,
+        });
+    TariffTester::with(())
+        .given(vec![created()])
+        .when(change_price(eur("10.00"), "2026-03-01"))
+        .then_expect_error(TariffError::PriceUnchanged {
+            period: BillingPeriod::Month,
+            currency: Currency::EUR,
+        });
+}
+
+#[test]
+fn new_orders_pay_the_changed_price_at_once() {
+    let tariff = tariff(vec![
+        created(),
+        TariffEvent::PriceChangeAnnounced {
+            price: monthly(eur("12.00")),
+            previous: eur("10.00"),
+            effective_on: day("2026-02-09"),
+            announced_on: day("2026-01-10"),
+        },
+    ]);
+    let terms = quote(&monthly_eur(&[])).unwrap();
+    assert_eq!(terms.base_price, eur("10.00"));
+    assert_eq!(
+        tariff.quote(&monthly_eur(&[])).unwrap().base_price,
+        eur("12.00")
+    );
+}
+
+#[test]
+fn an_imported_tariff_is_created_with_its_source_by_the_rules_of_a_new_one() {
+    let source = crate::import::ImportSource::parse("whmcs", "12").unwrap();
+    TariffTester::with(())
+        .given_no_previous_events()
+        .when(TariffCommand::ImportTariff {
+            tariff_id: tariff_id(),
+            provider_id: provider_id(),
+            name: "VDS S".to_string(),
+            item_type: ItemType::Vds,
+            prices: prices(),
+            setup_fees: vec![eur("5.00")],
+            source: source.clone(),
+        })
+        .then_expect_events(vec![TariffEvent::TariffCreated {
+            tariff_id: tariff_id(),
+            provider_id: provider_id(),
+            name: "VDS S".to_string(),
+            item_type: ItemType::Vds,
+            prices: prices(),
+            setup_fees: vec![eur("5.00")],
+            addons: Vec::new(),
+            source: Some(source),
+        }]);
+    TariffTester::with(())
+        .given_no_previous_events()
+        .when(TariffCommand::ImportTariff {
+            tariff_id: tariff_id(),
+            provider_id: provider_id(),
+            name: "VDS S".to_string(),
+            item_type: ItemType::Vds,
+            prices: Vec::new(),
+            setup_fees: Vec::new(),
+            source: crate::import::ImportSource::parse("whmcs", "13").unwrap(),
+        })
+        .then_expect_error(TariffError::NoPrices);
+}
+
+// Trials (issue 19.2).
+
+#[test]
+fn setting_a_trial_records_it_and_the_tariff_holds_it() {
+    TariffTester::with(())
+        .given(vec![created()])
+        .when(TariffCommand::SetTrial {
+            trial: Some(Trial::Days(14)),
+        })
+        .then_expect_events(vec![TariffEvent::TrialSet {
+            trial: Some(Trial::Days(14)),
+        }]);
+    let mut with_trial = tariff(vec![created()]);
+    with_trial.apply(TariffEvent::TrialSet {
+        trial: Some(Trial::Period(BillingPeriod::Month)),
+    });
+    assert_eq!(
+        with_trial.trial(),
+        Some(Trial::Period(BillingPeriod::Month))
+    );
+}
+
+#[test]
+fn setting_the_trial_a_tariff_has_records_nothing() {
+    TariffTester::with(())
+        .given(vec![
+            created(),
+            TariffEvent::TrialSet {
+                trial: Some(Trial::Days(14)),
+            },
+        ])
+        .when(TariffCommand::SetTrial {
+            trial: Some(Trial::Days(14)),
+        })
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_trial_can_be_switched_off() {
+    TariffTester::with(())
+        .given(vec![
+            created(),
+            TariffEvent::TrialSet {
+                trial: Some(Trial::Days(14)),
+            },
+        ])
+        .when(TariffCommand::SetTrial { trial: None })
+        .then_expect_events(vec![TariffEvent::TrialSet { trial: None }]);
+}
+
+#[test]
+fn a_trial_of_zero_days_or_over_a_year_is_rejected() {
+    for trial in [
+        Trial::Days(0),
+        Trial::Days(367),
+        Trial::Period(BillingPeriod::Day),
+        Trial::Period(BillingPeriod::of_months(13).unwrap()),
+    ] {
+        TariffTester::with(())
+            .given(vec![created()])
+            .when(TariffCommand::SetTrial { trial: Some(trial) })
+            .then_expect_error(TariffError::InvalidTrial);
+    }
+}
+
+#[test]
+fn an_archived_tariff_takes_no_trial() {
+    TariffTester::with(())
+        .given(vec![created(), TariffEvent::TariffArchived])
+        .when(TariffCommand::SetTrial {
+            trial: Some(Trial::Days(7)),
+        })
+        .then_expect_error(TariffError::Archived);
+}
+
+#[test]
+fn a_trial_is_spelt_in_days_or_as_a_period() {
+    assert_eq!(
+        serde_json::to_value(Trial::Days(14)).unwrap(),
+        serde_json::json!({"days": 14})
+    );
+    assert_eq!(
+        serde_json::from_value::<Trial>(serde_json::json!({"period": "P1M"})).unwrap(),
+        Trial::Period(BillingPeriod::Month)
+    );
 }

@@ -6,65 +6,12 @@ use serde::{Deserialize, Serialize};
 
 use super::TariffError;
 use crate::ids::TariffId;
+pub use crate::item_type::ItemType;
 use crate::money::{Currency, Money};
 use crate::period::BillingPeriod;
 
 /// The longest add-on or option code, in bytes (all of them ASCII).
 pub const ADDON_CODE_CHARS_MAX: usize = 32;
-
-/// What kind of thing a tariff sells. It decides how long a service suspended for non-payment
-/// waits before it is deleted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ItemType {
-    /// A domain name registration.
-    Domain,
-    /// A shared web hosting plan.
-    SharedHosting,
-    /// A virtual dedicated server.
-    Vds,
-    /// A physical server.
-    DedicatedServer,
-    /// A TLS certificate.
-    SslCertificate,
-    /// DNS hosting for a zone.
-    DnsHosting,
-    /// Anything else.
-    Other,
-}
-
-impl ItemType {
-    /// The snake_case name, as serialized.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ItemType::Domain => "domain",
-            ItemType::SharedHosting => "shared_hosting",
-            ItemType::Vds => "vds",
-            ItemType::DedicatedServer => "dedicated_server",
-            ItemType::SslCertificate => "ssl_certificate",
-            ItemType::DnsHosting => "dns_hosting",
-            ItemType::Other => "other",
-        }
-    }
-
-    /// Days a service suspended for non-payment waits before it is deleted.
-    ///
-    /// Servers hold hardware the provider wants back soon; a domain or a certificate lapses
-    /// expensively for the client, so those wait longest.
-    pub fn deletion_delay_days(self) -> u32 {
-        match self {
-            ItemType::Domain | ItemType::SslCertificate => 30,
-            ItemType::SharedHosting | ItemType::DnsHosting | ItemType::Other => 14,
-            ItemType::Vds | ItemType::DedicatedServer => 7,
-        }
-    }
-}
-
-impl fmt::Display for ItemType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// The price of one period in one currency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -287,6 +234,42 @@ impl ServiceTerms {
     /// The currency every amount of the terms is in.
     pub fn currency(&self) -> Currency {
         self.base_price.currency()
+    }
+
+    /// The terms of a service brought over from another billing system: the tariff's name and
+    /// item type with the base price and add-on lines the service had there, which may differ
+    /// from the tariff's prices today (old clients often keep old prices). What one period costs
+    /// is the base price plus every add-on line, all in one currency; no setup fee (it was paid
+    /// there, if ever).
+    pub fn imported(
+        tariff_id: TariffId,
+        tariff_name: String,
+        item_type: ItemType,
+        period: BillingPeriod,
+        base_price: Money,
+        addons: Vec<AddonLine>,
+    ) -> Result<ServiceTerms, TariffError> {
+        if base_price.is_negative() {
+            return Err(TariffError::NegativePrice);
+        }
+        let mut price_per_period = base_price;
+        for line in &addons {
+            if line.price.is_negative() {
+                return Err(TariffError::NegativePrice);
+            }
+            price_per_period = price_per_period.checked_add(line.price)?;
+        }
+        Ok(ServiceTerms {
+            tariff_id,
+            tariff_name,
+            item_type,
+            period,
+            base_price,
+            setup_fee: Money::zero(base_price.currency()),
+            addons,
+            price_per_period,
+            deletion_delay_days: item_type.deletion_delay_days(),
+        })
     }
 }
 

@@ -401,6 +401,9 @@ pub(super) async fn work_group(
     let mut apart: Vec<Apart> = Vec::new();
     let mut backoff = FIRST_BACKOFF;
     let mut backlog_recorded: Option<Instant> = None;
+    // Whether a read model may have indexes to build once caught up (`defer`): at the start (a
+    // crash may have left some) and after every stretch of catching up.
+    let mut indexes_deferred = true;
     while !*stop.borrow() {
         // Mark the current wake-up as seen before reading, so a notification that arrives while
         // the batch runs is not lost.
@@ -526,6 +529,15 @@ pub(super) async fn work_group(
         }
         if moved {
             progress.bump();
+        }
+        indexes_deferred |= more || !behind.is_empty();
+        if indexes_deferred && !more && !failed && behind.is_empty() {
+            // Caught up: build what was deferred while the read models were behind.
+            let names: Vec<&'static str> = joined.iter().map(|member| member.name()).collect();
+            match super::build_deferred(&pool, &names, false).await {
+                Ok((_, left)) => indexes_deferred = left > 0,
+                Err(error) => tracing::warn!(%error, "cannot build deferred indexes; retrying"),
+            }
         }
         if failed {
             tokio::time::sleep(backoff).await;

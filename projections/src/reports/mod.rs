@@ -39,6 +39,9 @@
 //! - **MRR**: each service's price per period normalised to a month (P1D × 30, P1M × 1, P3M / 3,
 //!   P6M / 6, P12M / 12, rounded per service to the minor unit, half away from zero), before
 //!   promo code discounts; the report sums it over services in status `active`.
+//! - **Sandbox providers** (`report_sandbox_providers`, from `ProviderCreated { sandbox: true }`):
+//!   every query takes `sandbox` and answers for live providers only (false) or for sandbox
+//!   providers only (true); a sandbox's played year never mixes with live figures (ADR 20).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -48,6 +51,7 @@ use domain::account::AccountEvent;
 use domain::client::ClientEvent;
 use domain::money::{Currency, Money};
 use domain::period::BillingPeriod;
+use domain::provider::ProviderEvent;
 use domain::revenue::Recognition;
 use domain::service::{ServiceEvent, ServiceStatus};
 use domain::tariff::ServiceTerms;
@@ -70,14 +74,13 @@ pub struct Reports;
 const UNKNOWN: &str = "unknown";
 
 /// A price per period normalised to one month, rounded once per service to the currency's minor
-/// unit, half away from zero: a day counts as a thirtieth of a month.
+/// unit, half away from zero: a day counts as a thirtieth of a month, a period of `n` months
+/// (a three-year domain's 36) as `n` months.
 pub fn monthly(price: Money, period: BillingPeriod) -> Result<Money, domain::money::MoneyError> {
-    match period {
-        BillingPeriod::Day => price.checked_mul(30),
-        BillingPeriod::Month => Ok(price),
-        BillingPeriod::Quarter => price.prorate(1, 3),
-        BillingPeriod::HalfYear => price.prorate(1, 6),
-        BillingPeriod::Year => price.prorate(1, 12),
+    match period.months() {
+        0 => price.checked_mul(30),
+        1 => Ok(price),
+        months => price.prorate(1, months),
     }
 }
 
@@ -199,6 +202,7 @@ enum Fact {
     Account(AccountEvent),
     Service(ServiceEvent),
     Client(ClientEvent),
+    Provider(ProviderEvent),
 }
 
 struct Item<'a> {
@@ -225,6 +229,8 @@ struct State {
     revenue: BTreeMap<RevenueKey, RevenueCell>,
     recognised: BTreeMap<RevenueKey, RevenueCell>,
     payments: BTreeMap<PaymentsKey, PaymentsCell>,
+    /// Sandbox providers created in the batch, with their positions.
+    sandboxes: BTreeMap<Uuid, i64>,
 }
 
 fn malformed(what: &str, error: impl std::fmt::Display) -> ProjectionError {
@@ -236,6 +242,7 @@ fn decode(event: &StoredEvent) -> Result<Option<Item<'_>>, ProjectionError> {
         "Account" => Fact::Account(event.decode()?),
         "Service" => Fact::Service(event.decode()?),
         "Client" => Fact::Client(event.decode()?),
+        "Provider" => Fact::Provider(event.decode()?),
         _ => return Ok(None),
     };
     let id = Uuid::parse_str(&event.aggregate_id).map_err(|e| malformed("aggregate id", e))?;
@@ -257,7 +264,8 @@ impl Projection for Reports {
         // 2: recognised revenue, and the period of each charge.
         // 3: revenue without the VAT of taxed charges, credits and corrections.
         // 4: `report_accounts` keeps the debt (the balance below zero, else zero).
-        4
+        // 5: `report_sandbox_providers`, which the queries keep apart from live providers.
+        5
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -271,6 +279,7 @@ impl Projection for Reports {
             "report_accounts",
             "report_clients",
             "report_client_activity",
+            "report_sandbox_providers",
         ]
     }
 
@@ -339,6 +348,7 @@ async fn load(
             Fact::Client(_) => {
                 clients.insert(item.id);
             }
+            Fact::Provider(_) => {}
         }
     }
     let ids = |set: HashSet<Uuid>| set.into_iter().collect::<Vec<_>>();
@@ -358,7 +368,11 @@ async fn load(
     }
     // Services ordered in this batch belong to clients whose rows the fold may change.
     for item in items {
-        if let Fact::Service(ServiceEvent::ServiceOrdered { client_id, .. }) = &item.fact {
+        if let Fact::Service(
+            ServiceEvent::ServiceOrdered { client_id, .. }
+            | ServiceEvent::ServiceImported { client_id, .. },
+        ) = &item.fact
+        {
             clients.insert(client_id.as_uuid());
         }
     }
@@ -556,7 +570,7 @@ fn terms_row(
         client_id,
         tariff_id: terms.tariff_id.as_uuid(),
         item_type: terms.item_type.as_str().to_owned(),
-        period: terms.period.as_str().to_owned(),
+        period: terms.period.to_string(),
         currency: terms.currency().code().to_owned(),
         price_per_period: terms.price_per_period.amount(),
         mrr: mrr.amount(),
@@ -571,6 +585,12 @@ fn fold(state: &mut State, item: &Item<'_>) -> Result<(), ProjectionError> {
     match &item.fact {
         Fact::Account(event) => fold_account(state, item.id, day, item.at, position, event),
         Fact::Service(event) => fold_service(state, item.id, day, position, event),
+        Fact::Provider(event) => {
+            if let ProviderEvent::ProviderCreated { sandbox: true, .. } = event {
+                state.sandboxes.insert(item.id, position);
+            }
+            Ok(())
+        }
         Fact::Client(event) => {
             match event {
                 ClientEvent::ClientRegistered { provider_id, .. } => {
@@ -580,6 +600,25 @@ fn fold(state: &mut State, item: &Item<'_>) -> Result<(), ProjectionError> {
                             client_id: item.id,
                             provider_id: provider_id.as_uuid(),
                             registered_on: day,
+                            lost_on: None,
+                            active_services: 0,
+                            active_since: None,
+                            position,
+                        },
+                    );
+                    state.dirty_clients.insert(item.id);
+                }
+                ClientEvent::ClientImported {
+                    provider_id,
+                    registered_on,
+                    ..
+                } => {
+                    state.clients.insert(
+                        item.id,
+                        ClientRow {
+                            client_id: item.id,
+                            provider_id: provider_id.as_uuid(),
+                            registered_on: registered_on.unwrap_or(day),
                             lost_on: None,
                             active_services: 0,
                             active_since: None,
@@ -606,7 +645,9 @@ fn fold(state: &mut State, item: &Item<'_>) -> Result<(), ProjectionError> {
                 ClientEvent::ClientUpdated { .. }
                 | ClientEvent::BillingDetailsSet { .. }
                 | ClientEvent::ClientStatusSet { .. }
-                | ClientEvent::ClientGroupsSet { .. } => {}
+                | ClientEvent::ClientGroupsSet { .. }
+                | ClientEvent::PersonalDiscountSet { .. }
+                | ClientEvent::TrialClaimed { .. } => {}
             }
             Ok(())
         }
@@ -639,8 +680,9 @@ fn fold_account(
             });
             state.dirty_accounts.insert(account);
         }
-        AccountEvent::CreditLimitSet { .. } => {}
+        AccountEvent::CreditLimitSet { .. } | AccountEvent::PaymentPromised { .. } => {}
         AccountEvent::BalanceAdjusted { balance_after, .. }
+        | AccountEvent::BalanceImported { balance_after, .. }
         | AccountEvent::BalanceTransferredOut { balance_after, .. }
         | AccountEvent::BalanceTransferredIn { balance_after, .. } => {
             state.set_balance(account, *balance_after, at, position);
@@ -825,6 +867,26 @@ fn fold_service(
             state.services.insert(service, row);
             state.dirty_services.insert(service);
         }
+        ServiceEvent::ServiceImported {
+            client_id,
+            provider_id,
+            terms,
+            status,
+            ..
+        } => {
+            // Entered as ordered, then moved to its status, so that a running service counts
+            // for its client as an activation would.
+            let row = terms_row(
+                service,
+                terms,
+                provider_id.as_uuid(),
+                client_id.as_uuid(),
+                ServiceStatus::Ordered.as_str().to_owned(),
+                position,
+            )?;
+            state.services.insert(service, row);
+            state.set_status(service, status.as_str(), day, position);
+        }
         ServiceEvent::ServiceCharged { status, .. }
         | ServiceEvent::ServiceActivated { status, .. }
         | ServiceEvent::ServiceResumed { status, .. }
@@ -832,6 +894,22 @@ fn fold_service(
         | ServiceEvent::ServiceClosed { status, .. }
         | ServiceEvent::ServiceDeleted { status, .. } => {
             state.set_status(service, status.as_str(), day, position);
+        }
+        ServiceEvent::PriceChanged { terms, .. } => {
+            // The new price per period is the service's from now on: its MRR follows.
+            let Some(old) = state.services.get(&service) else {
+                return Ok(());
+            };
+            let row = terms_row(
+                service,
+                terms,
+                old.provider_id,
+                old.client_id,
+                old.status.clone(),
+                position,
+            )?;
+            state.services.insert(service, row);
+            state.dirty_services.insert(service);
         }
         ServiceEvent::ServiceTransferred { to_client, .. } => {
             // The service stops counting for its old owner and starts counting for its new one.
@@ -911,7 +989,9 @@ fn fold_service(
         | ServiceEvent::ClosureScheduled { .. }
         | ServiceEvent::AutoProlongSet { .. }
         | ServiceEvent::DomainContactsChanged { .. }
-        | ServiceEvent::NoticeDue { .. } => {}
+        | ServiceEvent::NoticeDue { .. }
+        | ServiceEvent::TrialStarted { .. }
+        | ServiceEvent::PriceChangeScheduled { .. } => {}
     }
     Ok(())
 }
@@ -925,6 +1005,24 @@ async fn write(tx: &mut PgConnection, state: State) -> Result<(), ProjectionErro
     write_payments(tx, &state).await?;
     write_accounts(tx, &state).await?;
     write_clients(tx, &state).await?;
+    write_sandboxes(tx, &state).await?;
+    Ok(())
+}
+
+async fn write_sandboxes(tx: &mut PgConnection, state: &State) -> Result<(), ProjectionError> {
+    if state.sandboxes.is_empty() {
+        return Ok(());
+    }
+    let (ids, positions): (Vec<Uuid>, Vec<i64>) = state.sandboxes.iter().unzip();
+    sqlx::query(
+        "INSERT INTO report_sandbox_providers (provider_id, position)
+         SELECT * FROM unnest($1::uuid[], $2::bigint[])
+         ON CONFLICT (provider_id) DO NOTHING",
+    )
+    .bind(&ids)
+    .bind(&positions)
+    .execute(&mut *tx)
+    .await?;
     Ok(())
 }
 

@@ -5,6 +5,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+/// The condition keeping sandbox providers apart: `provider_id` is a sandbox's exactly when the
+/// bound parameter `$n` (`sandbox`) is true. Live reports (`false`) never see a sandbox.
+fn sandbox_clause(n: u8) -> String {
+    format!("(provider_id IN (SELECT provider_id FROM report_sandbox_providers)) = ${n}::boolean")
+}
+
 /// Which revenue table a revenue query reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RevenueBasis {
@@ -24,7 +30,8 @@ impl RevenueBasis {
 }
 
 /// What the revenue, payments and clients reports are filtered by: the half-open range of days
-/// `[from, to)`, rows per month (else per day), a provider and a currency when given.
+/// `[from, to)`, rows per month (else per day), a provider and a currency when given, and
+/// live providers only (`sandbox` false) or sandbox providers only (true).
 #[derive(Debug, Clone, Copy)]
 pub struct ReportFilter<'a> {
     pub from: NaiveDate,
@@ -32,6 +39,7 @@ pub struct ReportFilter<'a> {
     pub monthly: bool,
     pub provider_id: Option<Uuid>,
     pub currency: Option<&'a str>,
+    pub sandbox: bool,
 }
 
 /// Revenue sums of one day or month, provider, tariff, item type and currency.
@@ -63,16 +71,19 @@ pub async fn revenue(
               WHERE day >= $2 AND day < $3
                 AND ($4::uuid IS NULL OR provider_id = $4)
                 AND ($5::text IS NULL OR currency = $5)
+                AND {sandbox}
               GROUP BY 1, 2, 3, 4, 5
              HAVING sum(charged) <> 0 OR sum(credited) <> 0 OR sum(corrected) <> 0
               ORDER BY 1, 2, 3, 4, 5",
-        table = basis.table()
+        table = basis.table(),
+        sandbox = sandbox_clause(6)
     ))
     .bind(filter.monthly)
     .bind(filter.from)
     .bind(filter.to)
     .bind(filter.provider_id)
     .bind(filter.currency)
+    .bind(filter.sandbox)
     .fetch_all(pool)
     .await
 }
@@ -95,8 +106,9 @@ pub async fn deferred_revenue(
     as_of: NaiveDate,
     provider_id: Option<Uuid>,
     currency: Option<&str>,
+    sandbox: bool,
 ) -> Result<Vec<DeferredSums>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT provider_id, tariff_id, item_type, currency,
                 sum(cash) AS charged, sum(recognised) AS recognised
            FROM (SELECT provider_id, tariff_id, item_type, currency,
@@ -110,13 +122,16 @@ pub async fn deferred_revenue(
                   WHERE day <= $1) AS both_bases
           WHERE ($2::uuid IS NULL OR provider_id = $2)
             AND ($3::text IS NULL OR currency = $3)
+            AND {sandbox}
           GROUP BY 1, 2, 3, 4
          HAVING sum(cash) <> sum(recognised)
           ORDER BY 1, 2, 3, 4",
-    )
+        sandbox = sandbox_clause(4)
+    ))
     .bind(as_of)
     .bind(provider_id)
     .bind(currency)
+    .bind(sandbox)
     .fetch_all(pool)
     .await
 }
@@ -142,7 +157,7 @@ pub async fn payments(
     filter: ReportFilter<'_>,
     method: Option<&str>,
 ) -> Result<Vec<PaymentsSums>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT CASE WHEN $1 THEN date_trunc('month', day)::date ELSE day END AS period_start,
                 provider_id, method, currency,
                 sum(payments_count)::bigint AS payments_count,
@@ -156,15 +171,18 @@ pub async fn payments(
             AND ($4::uuid IS NULL OR provider_id = $4)
             AND ($5::text IS NULL OR currency = $5)
             AND ($6::text IS NULL OR method = $6)
+            AND {sandbox}
           GROUP BY 1, 2, 3, 4
           ORDER BY 1, 2, 3, 4",
-    )
+        sandbox = sandbox_clause(7)
+    ))
     .bind(filter.monthly)
     .bind(filter.from)
     .bind(filter.to)
     .bind(filter.provider_id)
     .bind(filter.currency)
     .bind(method)
+    .bind(filter.sandbox)
     .fetch_all(pool)
     .await
 }
@@ -185,17 +203,21 @@ pub async fn debtors(
     pool: &sqlx::PgPool,
     provider_id: Option<Uuid>,
     currency: Option<&str>,
+    sandbox: bool,
 ) -> Result<Vec<DebtorAccount>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT account_id, client_id, provider_id, currency, balance, negative_since
            FROM report_accounts
           WHERE negative_since IS NOT NULL AND balance < 0
             AND ($1::uuid IS NULL OR provider_id = $1)
             AND ($2::text IS NULL OR currency = $2)
+            AND {sandbox}
           ORDER BY negative_since, balance, account_id",
-    )
+        sandbox = sandbox_clause(3)
+    ))
     .bind(provider_id)
     .bind(currency)
+    .bind(sandbox)
     .fetch_all(pool)
     .await
 }
@@ -216,14 +238,15 @@ pub async fn clients(
     from: NaiveDate,
     to: NaiveDate,
     provider_id: Option<Uuid>,
+    sandbox: bool,
 ) -> Result<Vec<ClientsMonth>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "WITH months AS (
               SELECT m::date AS month, (m + interval '1 month')::date AS next
                 FROM generate_series($1::date, $2::date - 1, interval '1 month') AS m),
               providers AS (
               SELECT DISTINCT provider_id FROM report_clients
-               WHERE $3::uuid IS NULL OR provider_id = $3),
+               WHERE ($3::uuid IS NULL OR provider_id = $3) AND {sandbox}),
               spans AS (
               SELECT client_id, provider_id, active_from, active_until
                 FROM report_client_activity
@@ -243,10 +266,12 @@ pub async fn clients(
                     AND (s.active_until IS NULL OR s.active_until >= m.month)) AS active_clients
            FROM months m CROSS JOIN providers p
           ORDER BY m.month, p.provider_id",
-    )
+        sandbox = sandbox_clause(4)
+    ))
     .bind(from)
     .bind(to)
     .bind(provider_id)
+    .bind(sandbox)
     .fetch_all(pool)
     .await
 }
@@ -266,17 +291,21 @@ pub async fn services(
     pool: &sqlx::PgPool,
     provider_id: Option<Uuid>,
     status: Option<&str>,
+    sandbox: bool,
 ) -> Result<Vec<ServicesCount>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT provider_id, tariff_id, item_type, status, count(*) AS services
            FROM report_services
           WHERE ($1::uuid IS NULL OR provider_id = $1)
             AND ($2::text IS NULL OR status = $2)
+            AND {sandbox}
           GROUP BY 1, 2, 3, 4
           ORDER BY 1, 2, 3, 4",
-    )
+        sandbox = sandbox_clause(3)
+    ))
     .bind(provider_id)
     .bind(status)
+    .bind(sandbox)
     .fetch_all(pool)
     .await
 }
@@ -295,18 +324,22 @@ pub async fn mrr(
     pool: &sqlx::PgPool,
     provider_id: Option<Uuid>,
     currency: Option<&str>,
+    sandbox: bool,
 ) -> Result<Vec<MrrSums>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT provider_id, currency, count(*) AS active_services, sum(mrr) AS mrr
            FROM report_services
           WHERE status = 'active'
             AND ($1::uuid IS NULL OR provider_id = $1)
             AND ($2::text IS NULL OR currency = $2)
+            AND {sandbox}
           GROUP BY 1, 2
           ORDER BY 1, 2",
-    )
+        sandbox = sandbox_clause(3)
+    ))
     .bind(provider_id)
     .bind(currency)
+    .bind(sandbox)
     .fetch_all(pool)
     .await
 }
@@ -319,17 +352,20 @@ pub struct DailyRevenue {
     pub revenue: Decimal,
 }
 
-/// Cash revenue per day and currency from `since` on, ordered by day and currency.
+/// Cash revenue of live providers per day and currency from `since` on, ordered by day and
+/// currency.
 pub async fn daily_revenue_since(
     pool: &sqlx::PgPool,
     since: NaiveDate,
 ) -> Result<Vec<DailyRevenue>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT day, currency, sum(charged - credited - corrected) AS revenue
-           FROM report_revenue_daily WHERE day >= $1
+           FROM report_revenue_daily WHERE day >= $1 AND {sandbox}
           GROUP BY 1, 2 ORDER BY 1, 2",
-    )
+        sandbox = sandbox_clause(2)
+    ))
     .bind(since)
+    .bind(false)
     .fetch_all(pool)
     .await
 }

@@ -119,6 +119,24 @@ async fn a_user_of_one_client_finds_nothing_of_another_client_under_any_my_addre
         )
         .await;
     assert_eq!(payer.status, StatusCode::CREATED, "{payer:?}");
+    // Bob's contract: its PDF is an address of its own.
+    let published = server
+        .post(
+            "/v1/contract-templates",
+            json!({"company_id": company, "name": "Hosting contract", "prefix": "HC",
+                   "texts": [{"language": "en", "title": "Contract {{contract_number}}",
+                              "body": "Between {{company_name}} and {{client_name}}."}]}),
+        )
+        .await;
+    assert_eq!(published.status, StatusCode::CREATED, "{published:?}");
+    let drafted = server
+        .post(
+            &format!("/v1/clients/{bob}/contracts"),
+            json!({"template_id": published.body["id"]}),
+        )
+        .await;
+    assert_eq!(drafted.status, StatusCode::CREATED, "{drafted:?}");
+    let contract_of_bob = drafted.body["id"].as_str().unwrap().to_owned();
     server.settled().await;
     let bob_user = server.get(&format!("/v1/clients/{bob}/users")).await.body["items"][0]["id"]
         .as_str()
@@ -136,6 +154,7 @@ async fn a_user_of_one_client_finds_nothing_of_another_client_under_any_my_addre
         format!("/my/tickets/{ticket}/attachments/{sha}"),
         format!("/my/account/payers/{bob_payer}"),
         format!("/my/domain-contacts/{contact}"),
+        format!("/my/contracts/{contract_of_bob}/pdf"),
     ] {
         let seen = bobs.get(&path).await;
         assert_eq!(seen.status, StatusCode::OK, "{path}: {seen:?}");
@@ -161,6 +180,10 @@ async fn a_user_of_one_client_finds_nothing_of_another_client_under_any_my_addre
             .replace(
                 "/my/domain-contacts/{id}",
                 &format!("/my/domain-contacts/{contact}"),
+            )
+            .replace(
+                "/my/contracts/{id}",
+                &format!("/my/contracts/{contract_of_bob}"),
             )
     };
     let mut tried = Vec::new();

@@ -12,6 +12,7 @@ mod money;
 mod money_pages;
 mod password;
 mod payers;
+mod promise;
 mod quotes;
 mod russian;
 mod shop;

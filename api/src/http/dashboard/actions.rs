@@ -411,3 +411,46 @@ pub(super) async fn set_language(
     }
     i18n::chosen(Lang::of_tag(field(&fields, "language")), "/dashboard")
 }
+
+/// Moves the clock of the client `client_id`'s sandbox provider: `POST /v1/providers/{id}/clock`,
+/// then back to the client's page.
+pub(super) async fn move_clock(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(client_id): Path<Uuid>,
+    Form(fields): Form<Fields>,
+) -> Response {
+    let session = match allowed(
+        &state,
+        &headers,
+        &fields,
+        "POST",
+        super::sandbox::CLOCK_ROUTE,
+    )
+    .await
+    {
+        Ok(session) => session,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let outcome = async {
+        let Some(client) = projections::clients::client(&state.pool, client_id).await? else {
+            return Err(ApiError::from(crate::usecases::Error::not_found(
+                "client_not_found",
+                format!("no client {client_id}"),
+            )));
+        };
+        let provider = client.provider_id;
+        let command = command(
+            &session,
+            &fields,
+            format!("POST /v1/providers/{provider}/clock"),
+        )?;
+        let to = crate::http::routes::providers::clock_time(field(&fields, "to"))?;
+        let moved =
+            crate::usecases::provider_clocks::advance_clock(&state, &command.context, provider, to)
+                .await?;
+        Ok(moved.position)
+    }
+    .await;
+    finish(&state, &session, client_id, "clock", outcome).await
+}

@@ -1,25 +1,30 @@
 //! The catalog's pages: every service (keyset pages, filtered by status and item type, sorted,
 //! with client and tariff names, paid-until and price per period, and "N of M"), the tariffs
-//! with one tariff's prices per period and currency, and the promo codes.
+//! with one tariff's prices per period and currency, its announced price changes and the form
+//! that announces one (through `POST /v1/tariffs/{id}/price-changes`' own code), and the promo
+//! codes.
 
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use projections::clients::Keyset;
 use projections::services::ServiceSort;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::actions::{Fields, allowed, command, field, request};
 use super::clients::{KeysetPage, query_value};
 use super::tables::{Cell, PageParams, Section, TablesPage, next_page};
 use super::{Layout, Session, failed, may_open, message, render};
 use crate::http::answer::id_cursor;
 use crate::http::error::ApiError;
 use crate::http::i18n::Lang;
+use crate::http::pages::forms::{FormError, new_key};
 use crate::http::routes::services::{ITEM_TYPES, STATUSES, run_list_services, service_filter};
+use crate::http::routes::tariffs::{ChangePriceRequest, run_change_price};
 use crate::http::state::AppState;
 // The API's own extractor: it refuses the NUL character (`%00`) with a 400 problem.
 use crate::http::extract::Query;
@@ -140,7 +145,7 @@ async fn services_page(
                 .paid_until
                 .map_or_else(|| lang.t("services-not-paid-yet"), |day| lang.date(day)),
             price: lang.money(service.price_per_period, &service.currency),
-            period: lang.named(&service.period),
+            period: lang.period(&service.period),
             renews: if service.auto_prolong {
                 "word-yes"
             } else {
@@ -177,12 +182,12 @@ fn prices(json: serde_json::Value) -> Result<Vec<domain::tariff::PeriodPrice>, A
     serde_json::from_value(json).map_err(|e| ApiError::internal(&e))
 }
 
-/// A price per period: `10.00 EUR / P1M` (`10,00 EUR / 1 мес.` in Russian).
+/// A price per period: `10.00 EUR / 1 month` (`10,00 EUR / 1 месяц` in Russian).
 fn per_period(lang: Lang, price: &domain::tariff::PeriodPrice) -> String {
     format!(
         "{} / {}",
         lang.money(price.price.amount(), price.price.currency().code()),
-        lang.named(&price.period.to_string())
+        lang.period_of(price.period)
     )
 }
 
@@ -252,25 +257,139 @@ async fn tariffs_page(
     ))
 }
 
-/// One tariff: its prices per period and currency, set-up fees and add-ons.
+/// The API route the price-change form stands for.
+const CHANGE_PRICE_ROUTE: &str = "/v1/tariffs/{id}/price-changes";
+
+/// `/dashboard/tariffs/{id}` parameters: `?done=price-change` after an announcement, with the
+/// position its page waits for.
+#[derive(Deserialize, Default)]
+pub(super) struct TariffParams {
+    done: Option<String>,
+    min_position: Option<i64>,
+}
+
+/// One tariff: its prices per period and currency, set-up fees, add-ons and announced price
+/// changes, and the form that announces a change.
+#[derive(Template)]
+#[template(path = "tariff.html")]
+struct TariffPage {
+    layout: Layout,
+    id: Uuid,
+    intro: String,
+    saved: bool,
+    sections: Vec<Section>,
+    /// `None` for staff who may not change the tariff's prices.
+    form: Option<PriceChangeForm>,
+}
+
+/// The form announcing a price change: the tariff's periods and currencies to choose from, what
+/// was typed and why it was refused when it was.
+struct PriceChangeForm {
+    csrf: String,
+    key: String,
+    /// (code, in words).
+    periods: Vec<(String, String)>,
+    currencies: Vec<String>,
+    period: String,
+    currency: String,
+    amount: String,
+    effective_on: String,
+    error: Option<String>,
+}
+
+/// A refused form: what was typed, and the problem in the page's language.
+struct Refused {
+    period: String,
+    currency: String,
+    amount: String,
+    effective_on: String,
+    error: String,
+}
+
+/// One tariff: its prices per period and currency, set-up fees, add-ons and price changes.
 pub(super) async fn tariff(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<Uuid>,
+    Query(params): Query<TariffParams>,
 ) -> Response {
     let session = match may_open(&state, &headers, "/v1/tariffs/{id}").await {
         Ok(session) => session,
         Err(answer) => return answer,
     };
-    match tariff_page(&state, &session, id).await {
-        Ok(Some(page)) => render(StatusCode::OK, &page),
+    let shown = async {
+        state
+            .consistent(&[projections::ReadModel::Tariffs], params.min_position)
+            .await?;
+        tariff_page(&state, &session, id, params.done.is_some(), None).await
+    }
+    .await;
+    show_tariff(&session, StatusCode::OK, shown)
+}
+
+/// The page, or the not-found page when there is no such tariff.
+fn show_tariff(
+    session: &Session,
+    status: StatusCode,
+    shown: Result<Option<TariffPage>, ApiError>,
+) -> Response {
+    match shown {
+        Ok(Some(page)) => render(status, &page),
         Ok(None) => message(
-            Some(&session),
+            Some(session),
             StatusCode::NOT_FOUND,
             &session.lang.t("tariff-none"),
             &session.lang.t("tariff-none-text"),
         ),
         Err(error) => failed(error),
+    }
+}
+
+/// Announces a price change through the API route's own code (`run_change_price`): a success
+/// shows the tariff with the change listed, a refusal the problem in the form, with its status,
+/// having written nothing.
+pub(super) async fn change_price(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+    Form(fields): Form<Fields>,
+) -> Response {
+    let session = match allowed(&state, &headers, &fields, "POST", CHANGE_PRICE_ROUTE).await {
+        Ok(session) => session,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let outcome = async {
+        let command = command(
+            &session,
+            &fields,
+            format!("POST /v1/tariffs/{id}/price-changes"),
+        )?;
+        let request: ChangePriceRequest = request(serde_json::json!({
+            "period": field(&fields, "period"),
+            "price": {"amount": field(&fields, "amount"), "currency": field(&fields, "currency")},
+            "effective_on": field(&fields, "effective_on"),
+        }))?;
+        run_change_price(&state, &command, id, request).await
+    }
+    .await;
+    match outcome {
+        Ok(committed) => Redirect::to(&format!(
+            "/dashboard/tariffs/{id}?done=price-change&min_position={}",
+            committed.position
+        ))
+        .into_response(),
+        Err(error) if error.status().is_server_error() => failed(error),
+        Err(error) => {
+            let refused = Refused {
+                period: field(&fields, "period").to_owned(),
+                currency: field(&fields, "currency").to_owned(),
+                amount: field(&fields, "amount").to_owned(),
+                effective_on: field(&fields, "effective_on").to_owned(),
+                error: FormError::said(session.lang, "price-change", &error).detail,
+            };
+            let shown = tariff_page(&state, &session, id, false, Some(refused)).await;
+            show_tariff(&session, error.status(), shown)
+        }
     }
 }
 
@@ -286,7 +405,9 @@ async fn tariff_page(
     state: &AppState,
     session: &Session,
     id: Uuid,
-) -> Result<Option<TablesPage>, ApiError> {
+    saved: bool,
+    refused: Option<Refused>,
+) -> Result<Option<TariffPage>, ApiError> {
     let Some(tariff) = projections::catalog::tariff(&state.pool, id).await? else {
         return Ok(None);
     };
@@ -296,13 +417,29 @@ async fn tariff_page(
         .cloned()
         .unwrap_or_default();
     let lang = session.lang;
-    let price_rows = prices(tariff.prices)?
-        .into_iter()
+    let changes = tariff.price_changes().map_err(|e| ApiError::internal(&e))?;
+    let mut offered = prices(tariff.prices)?;
+    offered.sort_by_key(|p| (p.period, p.price.currency().code()));
+    let price_rows = offered
+        .iter()
         .map(|p| {
             vec![
-                Cell::text(lang.named(&p.period.to_string())),
+                Cell::text(lang.period_of(p.period)),
                 Cell::text(p.price.currency().code()),
                 Cell::money(lang, p.price.amount(), p.price.currency().code()),
+            ]
+        })
+        .collect();
+    let change_rows = changes
+        .iter()
+        .map(|c| {
+            let currency = c.price.price.currency().code();
+            vec![
+                Cell::text(lang.period_of(c.price.period)),
+                Cell::money(lang, c.previous.amount(), currency),
+                Cell::money(lang, c.price.price.amount(), currency),
+                Cell::text(lang.date(c.effective_on)),
+                Cell::text(lang.date(c.announced_on)),
             ]
         })
         .collect();
@@ -329,14 +466,74 @@ async fn tariff_page(
             ]
         })
         .collect();
-    let mut page = TablesPage::of(
-        session.layout(tariff.name),
-        vec![
+    let form = (session.may("POST", CHANGE_PRICE_ROUTE) && tariff.status == "active").then(|| {
+        let mut periods: Vec<(String, String)> = Vec::new();
+        let mut currencies: Vec<String> = Vec::new();
+        for p in &offered {
+            let code = p.period.to_string();
+            if !periods.iter().any(|(known, _)| *known == code) {
+                periods.push((code, lang.period_of(p.period)));
+            }
+            let currency = p.price.currency().code().to_owned();
+            if !currencies.contains(&currency) {
+                currencies.push(currency);
+            }
+        }
+        currencies.sort();
+        let refused = refused.unwrap_or_else(|| Refused {
+            period: periods
+                .first()
+                .map(|(code, _)| code.clone())
+                .unwrap_or_default(),
+            currency: currencies.first().cloned().unwrap_or_default(),
+            amount: String::new(),
+            effective_on: String::new(),
+            error: String::new(),
+        });
+        PriceChangeForm {
+            csrf: session.csrf(),
+            key: new_key(),
+            periods,
+            currencies,
+            period: refused.period,
+            currency: refused.currency,
+            amount: refused.amount,
+            effective_on: refused.effective_on,
+            error: (!refused.error.is_empty()).then_some(refused.error),
+        }
+    });
+    let intro = lang.t_with(
+        "tariff-intro",
+        &[
+            ("type", lang.named(&tariff.item_type).into()),
+            ("status", lang.named(&tariff.status).into()),
+            ("provider", provider.into()),
+            ("created", session.zone.time(tariff.created_at).into()),
+        ],
+    );
+    Ok(Some(TariffPage {
+        layout: session.layout(tariff.name),
+        id,
+        intro,
+        saved,
+        sections: vec![
             Section::new(
                 "prices",
                 lang.t("tariff-prices"),
                 &["col-period", "col-currency", "col-price#"],
                 price_rows,
+            ),
+            Section::new(
+                "price-changes",
+                lang.t("price-change-list"),
+                &[
+                    "col-period",
+                    "price-change-col-previous#",
+                    "price-change-col-new#",
+                    "price-change-col-effective",
+                    "price-change-col-announced",
+                ],
+                change_rows,
             ),
             Section::new(
                 "setup-fees",
@@ -351,17 +548,8 @@ async fn tariff_page(
                 addon_rows,
             ),
         ],
-    );
-    page.intro = Some(lang.t_with(
-        "tariff-intro",
-        &[
-            ("type", lang.named(&tariff.item_type).into()),
-            ("status", lang.named(&tariff.status).into()),
-            ("provider", provider.into()),
-            ("created", session.zone.time(tariff.created_at).into()),
-        ],
-    ));
-    Ok(Some(page))
+        form,
+    }))
 }
 
 /// The promo codes, as `GET /v1/promo-codes` lists them (code, discount, uses, validity), by its

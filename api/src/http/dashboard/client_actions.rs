@@ -24,7 +24,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::Query;
 use crate::http::i18n::Lang;
 use crate::http::pages::forms::new_key;
-use crate::http::routes::{accounts, clients, invoices, merges, services, users};
+use crate::http::routes::{accounts, clients, discounts, invoices, merges, services, users};
 use crate::http::state::AppState;
 
 /// Candidates shown on a page choosing another client.
@@ -110,6 +110,42 @@ pub(super) async fn set_credit_limit(
     .await;
     let outcome = outcome.map(|committed| committed.position);
     finish(&state, &session, client_id, "credit-limit", outcome).await
+}
+
+/// Sets or removes the personal discount: `PUT /v1/clients/{id}/personal-discount`. An empty
+/// percent removes it; item types are comma-separated, none for every type; an empty date is no
+/// end.
+pub(super) async fn set_personal_discount(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(client_id): Path<Uuid>,
+    Form(fields): Form<Fields>,
+) -> Response {
+    let path = "/v1/clients/{id}/personal-discount";
+    let session = match allowed(&state, &headers, &fields, "PUT", path).await {
+        Ok(session) => session,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let outcome = async {
+        let route = format!("PUT /v1/clients/{client_id}/personal-discount");
+        let command = command(&session, &fields, route)?;
+        let percent = field(&fields, "percent");
+        let until = field(&fields, "until");
+        let item_types: Vec<&str> = field(&fields, "item_types")
+            .split(',')
+            .map(str::trim)
+            .filter(|code| !code.is_empty())
+            .collect();
+        let request: discounts::SetPersonalDiscountRequest = request(json!({
+            "percent": (!percent.is_empty()).then_some(percent),
+            "item_types": item_types,
+            "until": (!until.is_empty()).then_some(until),
+        }))?;
+        discounts::run_set_personal_discount(&state, &command, client_id, request).await
+    }
+    .await;
+    let outcome = outcome.map(|committed| committed.position);
+    finish(&state, &session, client_id, "personal-discount", outcome).await
 }
 
 /// Issues a credit note for one of the client's invoices: `POST /v1/invoices/{id}/credit-notes`;

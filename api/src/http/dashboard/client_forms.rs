@@ -27,9 +27,12 @@ pub(super) struct ClientForms {
     /// each time staff send it again, `invoice_send`): (subject, address, status, when), for
     /// staff who may read the notifications.
     pub(super) invoice_mails: Option<Vec<[String; 4]>>,
+    /// The personal discount form, filled in with the discount the client has: percent, item
+    /// types (comma-separated), last period start.
+    pub(super) personal_discount: Option<[String; 3]>,
     /// A fresh idempotency key for each form: edit, adjustment, credit limit, credit note,
-    /// acting as.
-    pub(super) keys: [String; 5],
+    /// acting as, personal discount.
+    pub(super) keys: [String; 6],
 }
 
 /// The forms for `client`, whose accounts are in `currencies`.
@@ -87,8 +90,26 @@ pub(super) async fn forms(
     } else {
         None
     };
+    let personal_discount = if session.may("PUT", "/v1/clients/{id}/personal-discount") {
+        let shown = projections::clients::personal_discount(&state.pool, client.id)
+            .await?
+            .unwrap_or_default();
+        let text = |value: &serde_json::Value| value.as_str().unwrap_or_default().to_owned();
+        let item_types: Vec<String> = shown["item_types"]
+            .as_array()
+            .map(|types| types.iter().map(text).collect())
+            .unwrap_or_default();
+        Some([
+            text(&shown["percent"]),
+            item_types.join(", "),
+            text(&shown["until"]),
+        ])
+    } else {
+        None
+    };
     Ok(ClientForms {
         invoice_mails,
+        personal_discount,
         edit: session.may("PATCH", "/v1/clients/{id}").then(|| {
             [
                 client.name.clone(),
@@ -106,6 +127,13 @@ pub(super) async fn forms(
         credit_note,
         merge: session.may("POST", "/v1/clients/{id}/merge"),
         act_as: session.may("POST", "/v1/clients/{id}/act-as"),
-        keys: [new_key(), new_key(), new_key(), new_key(), new_key()],
+        keys: [
+            new_key(),
+            new_key(),
+            new_key(),
+            new_key(),
+            new_key(),
+            new_key(),
+        ],
     })
 }

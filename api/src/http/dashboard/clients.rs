@@ -135,7 +135,13 @@ async fn list(
             key: new_key(),
             providers: providers
                 .into_iter()
-                .map(|p| (p.id.to_string(), format!("{} ({})", p.name, p.currency)))
+                .map(|p| {
+                    let badge = super::sandbox::badge(session, p.sandbox);
+                    (
+                        p.id.to_string(),
+                        format!("{} ({}){badge}", p.name, p.currency),
+                    )
+                })
                 .collect(),
         })
     } else {
@@ -175,7 +181,7 @@ pub(super) struct ClientParams {
 }
 
 /// The read models a client's page reads.
-const CLIENT_PAGE_READS: [ReadModel; 8] = [
+const CLIENT_PAGE_READS: [ReadModel; 9] = [
     ReadModel::Clients,
     ReadModel::Balances,
     ReadModel::Services,
@@ -184,6 +190,7 @@ const CLIENT_PAGE_READS: [ReadModel; 8] = [
     ReadModel::Invoices,
     ReadModel::Payments,
     ReadModel::Support,
+    ReadModel::Affiliates,
 ];
 
 /// One client's page.
@@ -193,6 +200,8 @@ struct ClientPage {
     layout: Layout,
     id: String,
     facts: String,
+    /// The clock of a sandbox provider's client, with its badge and form.
+    sandbox: Option<super::sandbox::SandboxClock>,
     /// Whether the staff member may read the action log (a link to the client's).
     show_log: bool,
     csrf: String,
@@ -215,6 +224,8 @@ struct ClientPage {
     payers: Option<Vec<[String; 4]>>,
     /// Its domain contacts, read-only: (name, kind, e-mail, phone, country).
     domain_contacts: Option<Vec<[String; 5]>>,
+    /// Its affiliate programs (`affiliates`), if it joined any.
+    affiliate: Option<super::client_affiliate::AffiliateBlock>,
     /// The forms of `client_actions`.
     flows: super::client_forms::ClientForms,
     error: Option<FormError>,
@@ -317,10 +328,13 @@ pub(super) async fn client(
         "edit" => "done-edit",
         "adjustment" => "done-adjustment",
         "credit-limit" => "done-credit-limit",
+        "personal-discount" => "done-personal-discount",
         "credit-note" => "done-credit-note",
         "send" => "done-send",
         "transfer" => "done-transfer",
         "merge" => "done-merge",
+        "clock" => "done-clock",
+        "affiliate-payout" => "done-affiliate-payout",
         _ => "done-other",
     });
     client_page(&state, &session, id, None, done).await
@@ -376,6 +390,7 @@ async fn client_body(
             &session.zone.time(client.created_at)
         )
     );
+    let sandbox = super::sandbox::of_provider(state, session, client.provider_id).await?;
     let balance_shown = session.may("GET", "/v1/clients/{id}/balance");
     let statement_shown = session.may("GET", "/v1/clients/{id}/statement");
     let balances = if balance_shown || statement_shown {
@@ -438,7 +453,7 @@ async fn client_body(
                         price: format!(
                             "{} / {}",
                             lang.money(service.price_per_period, &service.currency),
-                            lang.named(&service.period)
+                            lang.period(&service.period)
                         ),
                         actions,
                         transfer,
@@ -637,6 +652,7 @@ async fn client_body(
         layout: session.layout(client.name),
         id: id.to_string(),
         facts,
+        sandbox,
         show_log: session.may("GET", "/v1/action-log"),
         csrf: session.csrf(),
         keys: [new_key(), new_key(), new_key()],
@@ -652,6 +668,7 @@ async fn client_body(
         users,
         payers,
         domain_contacts,
+        affiliate: super::client_affiliate::block(state, session, id).await?,
         flows,
         error,
         done: done.map(|key| lang.t(key)),

@@ -54,12 +54,8 @@ struct TemplatePage {
     error: Option<String>,
 }
 
-/// Whether the page follows a save.
-#[derive(serde::Deserialize, Default)]
-pub(super) struct Done {
-    #[serde(default)]
-    done: Option<String>,
-}
+/// Whether the page follows a save (`?done=`), shared by the settings pages.
+pub(super) use super::forms::Saved as Done;
 
 /// The form, filled with the company's template.
 pub(super) async fn page(

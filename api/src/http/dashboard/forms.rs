@@ -79,3 +79,11 @@ mod tests {
         assert!(!other.verify("session one", &token));
     }
 }
+
+/// Whether a settings page follows a save (`?done=` after a form's redirect).
+#[derive(serde::Deserialize, Default)]
+pub struct Saved {
+    /// Present after a save.
+    #[serde(default)]
+    pub done: Option<String>,
+}

@@ -18,7 +18,8 @@
 //! `login` signs in and out; `overview`, `clients` (with an invoice's printable document),
 //! `lists` (invoices, payments, the ticket queue), `catalog` (services, tariffs, promo codes),
 //! `settings` (currencies, companies, staff, notifications), `reports` (with CSV) and
-//! `action_log` are the pages (`report_tables` builds the reports' tables), `tables` the plain
+//! `action_log` are the pages (`affiliates` the affiliate programs and the client page's
+//! affiliate block) (`report_tables` builds the reports' tables), `tables` the plain
 //! tables page several of them share;
 //! `pages` (shared with the customer panel) holds the layout and `format`, which shows amounts
 //! and times.
@@ -32,24 +33,32 @@
 
 mod action_log;
 mod actions;
+mod affiliates;
 mod catalog;
 mod client_actions;
+mod client_affiliate;
 mod client_forms;
 mod clients;
+// Contracts with clients (helper "contracts", issue 20.2).
+mod contracts;
 mod document_template;
 pub mod forms;
 // "Send to client" on the invoice page and the client page (helper "send").
 mod invoice_page;
 mod invoice_send;
+mod item_types;
 mod lists;
 mod login;
 mod operations;
 mod overview;
 mod report_tables;
 mod reports;
+mod sandbox;
 mod settings;
 mod tables;
 mod tickets;
+// The client groups' discounts (helper "imports", issue 20.6).
+mod group_discounts;
 
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -99,6 +108,7 @@ pub fn routes() -> Router<AppState> {
             "/dashboard/clients/{id}/invoices",
             post(actions::issue_invoice),
         )
+        .route("/dashboard/clients/{id}/clock", post(actions::move_clock))
         .route(
             "/dashboard/services/{id}/{action}",
             post(actions::service_action),
@@ -120,8 +130,16 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/services", get(catalog::services))
         .route("/dashboard/tariffs", get(catalog::tariffs))
         .route("/dashboard/tariffs/{id}", get(catalog::tariff))
+        .route(
+            "/dashboard/tariffs/{id}/price-changes",
+            post(catalog::change_price),
+        )
         .route("/dashboard/promo-codes", get(catalog::promo_codes))
         .route("/dashboard/currencies", get(settings::currencies))
+        .route(
+            "/dashboard/item-types",
+            get(item_types::page).post(item_types::save),
+        )
         .route("/dashboard/companies", get(settings::companies))
         .route(
             "/dashboard/companies/{id}/document-template",
@@ -145,6 +163,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/dashboard/clients/{id}/credit-limit",
             post(client_actions::set_credit_limit),
+        )
+        .route(
+            "/dashboard/clients/{id}/personal-discount",
+            post(client_actions::set_personal_discount),
         )
         .route(
             "/dashboard/clients/{id}/credit-notes",
@@ -172,6 +194,19 @@ pub fn routes() -> Router<AppState> {
             post(operations::retry),
         )
         .route("/dashboard/billing-day", post(operations::run_billing_day))
+        // Affiliate programs and the client page's payout form (issue 20.1).
+        .route(
+            "/dashboard/affiliate-programs",
+            get(affiliates::page).post(affiliates::create),
+        )
+        .route(
+            "/dashboard/affiliate-programs/{id}/close",
+            post(affiliates::close),
+        )
+        .route(
+            "/dashboard/clients/{id}/affiliate-payouts",
+            post(affiliates::pay_out),
+        )
         // "Send to client" (helper "send").
         .route(
             "/dashboard/invoices/{id}/send",
@@ -180,6 +215,12 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/dashboard/clients/{client_id}/invoices/{id}/send",
             post(invoice_send::send_from_client),
+        )
+        // The client groups' discounts (helper "imports", issue 20.6).
+        .route("/dashboard/contracts", get(contracts::page))
+        .route(
+            "/dashboard/client-groups",
+            get(group_discounts::page).post(group_discounts::save),
         )
 }
 

@@ -130,6 +130,7 @@ async fn overview_page(state: &AppState, session: &Session) -> Result<OverviewPa
             monthly: false,
             provider_id: None,
             currency: None,
+            sandbox: false,
         };
         let month = projections::reports::payments(pool, filter(month_start), None).await?;
         let mut figures = Vec::new();
@@ -163,7 +164,7 @@ async fn overview_page(state: &AppState, session: &Session) -> Result<OverviewPa
         None
     };
     let mrr = if session.may("GET", "/v1/reports/mrr") {
-        let rows = projections::reports::mrr(pool, None, None).await?;
+        let rows = projections::reports::mrr(pool, None, None, false).await?;
         let mut per_currency: BTreeMap<&str, Decimal> = BTreeMap::new();
         for row in &rows {
             *per_currency.entry(row.currency.as_str()).or_default() += row.mrr;
@@ -182,7 +183,7 @@ async fn overview_page(state: &AppState, session: &Session) -> Result<OverviewPa
     };
     let debtors_shown = session.may("GET", "/v1/reports/debtors");
     let owed = if debtors_shown {
-        let rows = projections::reports::debtors(pool, None, None).await?;
+        let rows = projections::reports::debtors(pool, None, None, false).await?;
         let mut per_currency: BTreeMap<&str, Decimal> = BTreeMap::new();
         for row in &rows {
             *per_currency.entry(row.currency.as_str()).or_default() -= row.balance;
@@ -271,6 +272,7 @@ async fn overview_page(state: &AppState, session: &Session) -> Result<OverviewPa
             monthly: true,
             provider_id: None,
             currency: None,
+            sandbox: false,
         };
         let by_month = projections::reports::revenue(pool, RevenueBasis::Cash, filter).await?;
         (

@@ -195,7 +195,7 @@ impl Totals {
 /// The navigation's links to the catalog, settings and reports pages, each for staff who may
 /// `GET` the API route its page is checked against.
 pub(super) fn nav(session: &super::Session, nav: &mut Vec<super::NavLink>) {
-    const PAGES: [(&str, &str, &str); 8] = [
+    const PAGES: [(&str, &str, &str); 12] = [
         ("/v1/services", "/dashboard/services", "nav-services"),
         ("/v1/tariffs", "/dashboard/tariffs", "nav-tariffs"),
         (
@@ -204,13 +204,29 @@ pub(super) fn nav(session: &super::Session, nav: &mut Vec<super::NavLink>) {
             "nav-promo-codes",
         ),
         ("/v1/reports/revenue", "/dashboard/reports", "nav-reports"),
+        (
+            "/v1/affiliate-programs",
+            "/dashboard/affiliate-programs",
+            "nav-affiliate-programs",
+        ),
         ("/v1/currencies", "/dashboard/currencies", "nav-currencies"),
+        ("/v1/item-types", "/dashboard/item-types", "nav-item-types"),
         ("/v1/companies", "/dashboard/companies", "nav-companies"),
+        (
+            "/v1/clients/{id}/contracts",
+            "/dashboard/contracts",
+            "nav-contracts",
+        ),
         ("/v1/staff", "/dashboard/staff", "nav-staff"),
         (
             "/v1/notifications",
             "/dashboard/notifications",
             "nav-notifications",
+        ),
+        (
+            "/v1/client-groups",
+            "/dashboard/client-groups",
+            "nav-group-discounts",
         ),
     ];
     for (route, href, label) in PAGES {

@@ -276,9 +276,14 @@ impl Document {
         layout.down(LEADING);
         let party_top = layout.y;
         let mut lowest = party_top;
+        let (seller_heading, payer_heading) = if self.contract {
+            ("doc-contract-company", "doc-contract-client")
+        } else {
+            ("doc-seller", "doc-bill-to")
+        };
         for (x, heading, lines) in [
-            (LEFT, self.t("doc-seller"), &self.seller),
-            (310.0, self.t("doc-bill-to"), &self.payer),
+            (LEFT, self.t(seller_heading), &self.seller),
+            (310.0, self.t(payer_heading), &self.payer),
         ] {
             layout.y = party_top;
             layout.down(LEADING);
@@ -292,7 +297,17 @@ impl Document {
         }
         layout.y = lowest;
         layout.down(2.0 * LEADING);
-        self.lines_table(&mut layout);
+        if self.contract {
+            for paragraph in &self.body {
+                if paragraph.trim().is_empty() {
+                    layout.down(LEADING / 2.0);
+                } else {
+                    layout.paragraph(Weight::Regular, 10.0, paragraph);
+                }
+            }
+        } else {
+            self.lines_table(&mut layout);
+        }
         layout.down(LEADING);
         for (index, (name, value)) in self.totals.iter().enumerate() {
             layout.down(LEADING);

@@ -15,9 +15,12 @@
 //! and `services` manages services; `payments` tops up and `money` shows expenses, the statement
 //! and invoices; `support` holds the client's tickets; `account` the user's preferences, password,
 //! payers, users and subscriptions; `domain_contacts` the people and organisations the client's
-//! domains are registered to.
+//! domains are registered to; `contracts` the client's contracts with the provider; `affiliate` the client's affiliate programs.
 
 mod account;
+mod affiliate;
+mod agreement;
+mod contracts;
 mod domain_contacts;
 mod home;
 mod login;
@@ -58,6 +61,7 @@ const ZONE_COOKIE: &str = "billing_my_tz";
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/my", get(home::home))
+        .route("/my/promised-payments", post(home::promise))
         .route("/my/login", get(login::login_form).post(login::login))
         .route("/my/logout", post(login::logout))
         .route("/my/time-zone", post(set_time_zone))
@@ -91,6 +95,8 @@ pub fn routes() -> Router<AppState> {
         .route("/my/invoices", get(money::invoices))
         .route("/my/invoices/{id}", get(money::invoice_html))
         .route("/my/invoices/{id}/pdf", get(money::invoice_pdf))
+        .route("/my/contracts", get(contracts::list))
+        .route("/my/contracts/{id}/pdf", get(contracts::pdf))
         .route("/my/order", get(shop::catalog).post(shop::order))
         .route("/my/order/quote", get(shop::quote))
         .route("/my/services", get(services::list))
@@ -138,6 +144,11 @@ pub fn routes() -> Router<AppState> {
             get(account::payers::payer_form).post(account::payers::update_payer),
         )
         .route("/my/language", post(set_language))
+        // The client's affiliate programs (issue 20.1).
+        .route("/my/affiliate", get(affiliate::page))
+        .route("/my/affiliate/join", post(affiliate::join))
+        .route("/my/affiliate/links", post(affiliate::add_link))
+        .route("/my/affiliate/payouts", post(affiliate::pay_out))
 }
 
 /// The customer panel's navigation: each page's link, its label, and the API route (method
@@ -151,12 +162,14 @@ const NAV: &[(&str, &str, &str)] = &[
     ("/my/expenses", "nav-expenses", money::EXPENSES_ROUTE),
     ("/my/statement", "nav-statement", money::STATEMENT_ROUTE),
     ("/my/invoices", "nav-invoices", money::INVOICES_ROUTE),
+    ("/my/contracts", "nav-contracts", contracts::LIST_ROUTE),
     ("/my/tickets", "nav-support", "/v1/clients/{id}/tickets"),
     (
         "/my/domain-contacts",
         "nav-domain-contacts",
         domain_contacts::LIST,
     ),
+    ("/my/affiliate", "nav-affiliate", affiliate::VIEW),
     ("/my/account", "nav-account", "/v1/auth/me"),
 ];
 

@@ -112,7 +112,7 @@ async fn expenses_page(
                 ),
                 list_amount: session.lang.amount(row.list_amount, c),
                 discount: session.lang.amount(row.discount, c),
-                promo_code: row.promo_code.clone().unwrap_or_default(),
+                promo_code: discount_label(session.lang, row.promo_code.as_deref()),
                 tax: session.lang.amount(row.tax, c),
                 tax_rate: row.tax_rate.normalize().to_string(),
                 amount: session.lang.money(row.amount, c),
@@ -450,4 +450,17 @@ async fn own_invoice(
     };
     let row = projections::invoices::get(&state.pool, id).await?;
     Ok(row.filter(|row| row.client_id == session.client_id.as_uuid() && row.number.is_some()))
+}
+
+/// How the page names a charge's discount: a promo code as typed, a personal or a group discount
+/// (`domain::discount` labels) in the reader's language; empty without a discount.
+fn discount_label(lang: crate::http::i18n::Lang, label: Option<&str>) -> String {
+    match label {
+        None => String::new(),
+        Some(domain::discount::PERSONAL_LABEL) => lang.t("discount-personal"),
+        Some(label) => match label.strip_prefix(domain::discount::GROUP_LABEL_PREFIX) {
+            Some(group) => lang.t_with("discount-group", &[("group", group.to_owned().into())]),
+            None => label.to_owned(),
+        },
+    }
 }

@@ -348,7 +348,7 @@ async fn payment_page(
 ) -> Result<Option<PaymentPage>, ApiError> {
     if let Some(at) = at {
         // Never wait for more than what was written.
-        let head = eventstore::log::head_position(&state.pool)
+        let head = eventstore::log::highest_position(state.pool.primary())
             .await
             .map_err(|e| ApiError::internal(&e))?;
         state

@@ -30,6 +30,15 @@ const PROBLEMS: &[(&str, &str)] = &[
         "my-problem-payment-method-not-available",
     ),
     ("too_precise", "my-problem-too-precise"),
+    // Affiliate programs.
+    (
+        "payout_exceeds_accrued",
+        "my-problem-payout-exceeds-accrued",
+    ),
+    (
+        "affiliate_program_closed",
+        "my-problem-affiliate-program-closed",
+    ),
     ("unknown_currency", "my-problem-unknown-currency"),
     // Orders and tariff changes.
     ("addon_not_priced", "my-problem-addon"),

@@ -125,11 +125,11 @@ fn prices_in(lang: Lang, prices: &[PeriodPrice], currency: Currency) -> Vec<Pric
         .iter()
         .filter(|p| p.price.currency() == currency)
         .collect();
-    lines.sort_by_key(|p| BillingPeriod::ALL.iter().position(|q| *q == p.period));
+    lines.sort_by_key(|p| p.period);
     lines
         .into_iter()
         .map(|p| PriceLine {
-            period: p.period.as_str().to_owned(),
+            period: p.period.to_string(),
             price: shown(lang, p.price),
         })
         .collect()
@@ -317,6 +317,9 @@ struct QuotePage {
     /// What the order charges: the figure the account records.
     charge: String,
     missing: Option<String>,
+    /// The agreement the order must accept, in the session's language: the confirm form shows
+    /// it with a checkbox.
+    agreement: Option<super::agreement::QuotedAgreement>,
     /// The fields the confirm form sends back (tariff, period, add-ons, promo code).
     hidden: Vec<(String, String)>,
     key: String,
@@ -343,9 +346,11 @@ async fn order_of(
         tariff_id: tariff.tariff_id().map_or_else(Uuid::nil, |id| id.as_uuid()),
         period,
         addons: addons_of(&tariff, fields)?,
-        auto_prolong: field(fields, "auto_prolong") != "false",
+        // Ticked "do not renew" says no; otherwise the item type's default decides.
+        auto_prolong: (field(fields, "auto_prolong") == "false").then_some(false),
         promo_code,
         domain: super::domain_contacts::domain_of(fields)?,
+        accepted_agreement: super::agreement::accepted_of(fields)?,
     })
 }
 
@@ -380,10 +385,11 @@ pub(super) async fn quote(
     let quoted = async {
         let order = order_of(&state, &session, &fields).await?;
         let quote = usecase::quote_order(&state, &order).await?;
-        Ok::<_, ApiError>((order, quote))
+        let agreement = super::agreement::quoted(&state, session.lang, order.tariff_id).await?;
+        Ok::<_, ApiError>((order, quote, agreement))
     }
     .await;
-    let (order, quote) = match quoted {
+    let (order, quote, agreement) = match quoted {
         Ok(quoted) => quoted,
         Err(error) => return refusal(&session, error),
     };
@@ -391,7 +397,7 @@ pub(super) async fn quote(
     let page = QuotePage {
         layout: session.layout(session.lang.t("my-quote-title")),
         tariff_name: terms.tariff_name.clone(),
-        period: terms.period.as_str().to_owned(),
+        period: terms.period.to_string(),
         period_start: session.lang.date(quote.due.period_start),
         period_end: session.lang.date(quote.due.period_end),
         base_price: shown(session.lang, terms.base_price),
@@ -416,6 +422,7 @@ pub(super) async fn quote(
             .unwrap_or_default(),
         charge: shown(session.lang, quote.charge),
         missing: quote.missing.map(|m| shown(session.lang, m)),
+        agreement,
         hidden: order_fields(&fields),
         key: Uuid::now_v7().to_string(),
         csrf: session.csrf(),
@@ -480,6 +487,12 @@ pub(super) async fn order(
                 .domain
                 .as_ref()
                 .map(super::domain_contacts::order_body),
+            agreement: order.accepted_agreement.map(|accepted| {
+                crate::http::routes::agreements::AcceptedAgreement {
+                    agreement_id: accepted.agreement_id.as_uuid(),
+                    version: accepted.version,
+                }
+            }),
         };
         let idempotency = command.key(&request, key)?;
         let (id, _) =

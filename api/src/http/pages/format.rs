@@ -124,6 +124,9 @@ pub fn movement(lang: Lang, kind: &str, description: &str, details: &serde_json:
         "transfer_out" if !text("to_account").is_empty() => {
             lang.t1("movement-transfer-out", "account", text("to_account"))
         }
+        "opening_balance" if !text("system").is_empty() => {
+            lang.t1("movement-opening-balance", "system", text("system"))
+        }
         "transfer_in" if !text("from_account").is_empty() => {
             lang.t1("movement-transfer-in", "account", text("from_account"))
         }

@@ -115,7 +115,7 @@ async fn start_of(state: &AppState, after: Option<&str>) -> Result<LogPosition, 
     if position == 0 {
         return Ok(LogPosition::default());
     }
-    log::log_position_of(&state.pool, position)
+    log::log_position_of(state.pool.primary(), position)
         .await?
         .ok_or_else(bad)
 }
@@ -169,7 +169,7 @@ pub async fn next_chunk(
     after: LogPosition,
     limit: i64,
 ) -> Result<Option<(Bytes, LogPosition)>, ApiError> {
-    let events = log::read_after(&state.pool, after, limit).await?;
+    let events = log::read_after(state.pool.primary(), after, limit).await?;
     let Some(last) = events.last().map(StoredEvent::log_position) else {
         return Ok(None);
     };

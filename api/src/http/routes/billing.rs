@@ -39,6 +39,22 @@ const FIELD_DESCRIPTIONS: &[(&str, &str)] = &[
     ("closed", "Services closed."),
     ("notices", "Expiry notices recorded."),
     ("elapsed_ms", "Wall time in milliseconds."),
+    (
+        "usage_periods",
+        "Usage periods charged (metered parameters).",
+    ),
+    ("usage_expenses", "Usage expenses charged to accounts."),
+    (
+        "domain_renewals",
+        "Domain renewals asked of the registrar (automatic, a year each).",
+    ),
+    ("domain_charges", "Domain renewals charged to accounts."),
+    (
+        "domain_renewals_refused",
+        "Domain renewals the accounts could not pay.",
+    ),
+    ("domain_expiries", "Domains expired unrenewed."),
+    ("domain_notices", "Domain expiry notices recorded."),
 ];
 
 fn report_fields() -> serde_json::Map<String, serde_json::Value> {

@@ -39,6 +39,11 @@ pub struct RegisterClientRequest {
     /// nowhere but into its hash.
     #[serde(default, skip_serializing)]
     pub user: Option<crate::http::views::UserRequest>,
+    /// The code of the referral link the client signed up through (affiliate programs): the
+    /// client is referred to that link's affiliate. An unknown code, one of another provider or
+    /// of a closed program refuses the registration (422) and nothing is written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referral_code: Option<String>,
 }
 
 /// `PATCH /v1/clients/{id}`: only the fields sent change.
@@ -185,6 +190,7 @@ pub async fn run_register_client(
         kind: request.kind,
         country,
         user,
+        referral_code: request.referral_code.clone(),
     };
     Ok(crate::usecases::clients::register_client(state, &command.context, key, client).await?)
 }

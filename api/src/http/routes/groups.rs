@@ -51,6 +51,9 @@ pub struct GroupView {
     pub clients: i64,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// Its discounts, percent by item type: `{"vds": "10"}`.
+    #[schema(value_type = Object)]
+    pub discounts: serde_json::Value,
 }
 
 /// `GET /v1/client-groups` parameters.
@@ -77,6 +80,7 @@ impl From<GroupRow> for GroupView {
             name: row.name,
             clients: row.clients,
             created_at: row.created_at,
+            discounts: row.discounts,
         }
     }
 }

@@ -3,24 +3,33 @@
 
 pub mod accounts;
 pub mod action_log;
+pub mod affiliates;
+pub mod agreements;
 pub mod audit;
 pub mod auth;
 pub mod billing;
 pub mod clients;
 pub mod companies;
+pub mod contracts;
 pub mod currencies;
+pub mod discounts;
 pub mod document_templates;
 pub mod domain_contacts;
+pub mod domains;
 pub mod groups;
 pub mod health;
+pub mod imports;
 pub mod invoices;
+pub mod item_types;
 pub mod merges;
 pub mod messages;
+pub mod modules;
 pub mod notices;
 pub mod operations;
 pub mod passwords;
 pub mod payers;
 pub mod payments;
+pub mod policies;
 pub mod promo_codes;
 pub mod providers;
 pub mod reports;
@@ -30,6 +39,7 @@ pub mod statement;
 pub mod tariffs;
 pub mod tickets;
 pub mod top_ups;
+pub mod usage;
 pub mod users;
 
 use std::sync::LazyLock;
@@ -85,6 +95,9 @@ pub fn table() -> Vec<Route> {
         // Providers and clients.
         route!(providers::create_provider => Rule::write(Settings)),
         route!(providers::list_providers => Rule::read(Clients)),
+        // A sandbox provider's test clock: moving it runs billing days, as a billing run does.
+        route!(providers::advance_clock => Rule::write(Settings)),
+        route!(providers::get_clock => Rule::read(Clients)),
         route!(clients::register_client => Rule::write(Clients).scope("clients.register")),
         route!(clients::list_clients => Rule::read(Clients).list().for_clients()),
         route!(clients::get_client => Rule::read(Clients).of(Owner::Client).for_clients()),
@@ -132,11 +145,39 @@ pub fn table() -> Vec<Route> {
         route!(tariffs::list_tariffs => Rule::read(Tariffs).for_clients()),
         route!(tariffs::get_tariff => Rule::read(Tariffs).for_clients()),
         route!(tariffs::set_price => Rule::write(Tariffs)),
+        route!(tariffs::change_price => Rule::write(Tariffs)),
         route!(tariffs::archive_tariff => Rule::write(Tariffs)),
+        route!(item_types::list_item_types => Rule::read(Tariffs)),
+        route!(item_types::define_item_type => Rule::write(Settings)),
         route!(promo_codes::create_promo_code => Rule::write(Tariffs)),
         route!(promo_codes::list_promo_codes => Rule::read(Tariffs)),
         route!(promo_codes::get_promo_code => Rule::read(Tariffs)),
         route!(promo_codes::disable_promo_code => Rule::write(Tariffs)),
+        // Affiliate programs.
+        route!(affiliates::create_program => Rule::write(Tariffs)),
+        route!(affiliates::list_programs => Rule::read(Tariffs)),
+        route!(affiliates::close_program => Rule::write(Tariffs)),
+        route!(affiliates::join_program => Rule::write(Clients).of(Owner::Client).for_clients()),
+        route!(affiliates::add_link => Rule::write(Clients).of(Owner::Client).for_clients()),
+        route!(affiliates::pay_out => Rule::write(Payments).of(Owner::Client).for_clients()),
+        route!(affiliates::get_affiliate => Rule::read(Clients).of(Owner::Client).for_clients()),
+        route!(affiliates::refer => Rule::write(Clients).of(Owner::Client).scope("clients.register")),
+        route!(affiliates::click => Rule::public()),
+        // Agreements (offers) an order accepts.
+        route!(agreements::publish_agreement => Rule::write(Tariffs)),
+        route!(agreements::list_agreements => Rule::read(Tariffs)),
+        route!(agreements::get_agreement => Rule::read(Tariffs)),
+        route!(agreements::tariff_agreement => Rule::read(Tariffs).for_clients()),
+        // Contracts between a provider's company and a client (ADR 31): staff make and sign
+        // them; a client's users read and print their own.
+        route!(contracts::publish_contract_template => Rule::write(Settings)),
+        route!(contracts::list_contract_templates => Rule::read(Settings)),
+        route!(contracts::create_contract => Rule::write(Clients).of(Owner::Client)),
+        route!(contracts::list_client_contracts => Rule::read(Clients).of(Owner::Client).for_clients()),
+        route!(contracts::get_contract => Rule::read(Clients).of(Owner::Client).for_clients()),
+        route!(contracts::contract_pdf => Rule::read(Clients).of(Owner::Client).for_clients()),
+        route!(contracts::sign_contract => Rule::write(Clients).of(Owner::Client)),
+        route!(contracts::terminate_contract => Rule::write(Clients).of(Owner::Client)),
         // Services and provisioning.
         route!(services::order_service => Rule::write(Services).of(Owner::Client).for_clients().scope("services.order")),
         route!(services::list_client_services => Rule::read(Services).of(Owner::Client).for_clients()),
@@ -154,6 +195,7 @@ pub fn table() -> Vec<Route> {
         route!(operations::fail_operation => Rule::write(Services).of(Owner::Operation).scope("operations.report")),
         route!(operations::retry_operation => Rule::write(Services).of(Owner::Operation)),
         route!(billing::run_billing => Rule::write(Settings)),
+        route!(imports::import_bundle => Rule::write(Settings).body_limit(imports::IMPORT_BODY_LIMIT)),
         // Companies and currencies.
         route!(companies::create_company => Rule::write(Settings)),
         route!(companies::list_companies => Rule::read(Settings)),
@@ -179,6 +221,10 @@ pub fn table() -> Vec<Route> {
         route!(groups::list_groups => Rule::read(Clients)),
         route!(groups::set_client_groups => Rule::write(Clients).of(Owner::Client)),
         route!(groups::set_client_status => Rule::write(Clients).of(Owner::Client)),
+        // Group and personal discounts: staff set them; a client may read its own.
+        route!(discounts::set_group_discount => Rule::write(Clients)),
+        route!(discounts::set_personal_discount => Rule::write(Clients).of(Owner::Client)),
+        route!(discounts::personal_discount => Rule::read(Clients).of(Owner::Client).for_clients()),
         route!(merges::merge_clients => Rule::write(Clients).of(Owner::Client)),
         route!(merges::get_merge => Rule::read(Clients)),
         route!(services::transfer_service => Rule::write(Services).of(Owner::Service)),
@@ -227,6 +273,28 @@ pub fn table() -> Vec<Route> {
         route!(audit::get_head => Rule::read(Reports)),
         route!(audit::verify => Rule::read(Reports)),
         route!(audit::stream_events => Rule::read(Reports)),
+        route!(usage::set_metered => Rule::write(Tariffs)),
+        route!(usage::post_usage => Rule::write(Services).scope("usage.report").body_limit(usage::USAGE_BODY_LIMIT)),
+        // Provisioning and payment modules (ADR 25): staff register them; a module's callback
+        // is signed with its own secret, not a token.
+        route!(modules::register_module => Rule::write(Settings)),
+        route!(modules::get_module => Rule::read(Settings)),
+        route!(modules::module_callback => Rule::public().body_limit(modules::CALLBACK_BODY_LIMIT)),
+        route!(modules::payment_notification => Rule::public().body_limit(modules::CALLBACK_BODY_LIMIT)),
+        // Domains (issue 20.4): staff price the TLDs; a client orders its own domains; the
+        // registrar polls the operations and answers them as the provisioning robot does.
+        route!(domains::set_tld_prices => Rule::write(Tariffs)),
+        route!(domains::list_tlds => Rule::read(Tariffs).for_clients()),
+        route!(domains::order_domain => Rule::write(Services).of(Owner::Client).for_clients().scope("services.order")),
+        route!(domains::list_client_domains => Rule::read(Services).of(Owner::Client).for_clients()),
+        route!(domains::get_domain => Rule::read(Services)),
+        route!(domains::renew_domain => Rule::write(Services)),
+        route!(domains::list_domain_operations => Rule::read(Services).scope("operations.list")),
+        route!(domains::registrar_answer => Rule::write(Services).scope("operations.report")),
+        // Trials and promised payments (issue 19.2): staff set a tariff's trial like its other
+        // settings; a client (its owner or billing user) or staff promise a payment.
+        route!(policies::set_trial => Rule::write(Tariffs)),
+        route!(policies::promise_payment => Rule::write(Payments).of(Owner::Client).for_clients()),
     ]
 }
 

@@ -53,6 +53,12 @@ pub struct CreatePaymentRequest {
     /// The client's payer making the payment; the proforma is then made out to it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payer_id: Option<Uuid>,
+    /// An issued invoice of the client this payment pays (manual, monthly or imported; not a
+    /// proforma, and not with `proforma`): marked paid when the payment is credited, if what is
+    /// credited covers what is left of it. The amount must be in the invoice's currency and at
+    /// least what is left of it; more stays on the balance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_id: Option<Uuid>,
 }
 
 /// The answer to `POST /v1/payments`.
@@ -64,10 +70,10 @@ pub struct PaymentCreated {
     pub position: i64,
     /// `new`, or `credited` for a payment method of kind `manual`.
     pub status: String,
-    /// The proforma invoice, when one was asked for.
+    /// The proforma invoice, when one was asked for, or the invoice the payment pays.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice_id: Option<Uuid>,
-    /// Its number.
+    /// The proforma's number.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice_number: Option<String>,
 }
@@ -155,7 +161,7 @@ pub struct PaymentView {
     pub refunded: String,
     /// The gateway's or bank's id.
     pub external_id: Option<String>,
-    /// The proforma invoice it pays.
+    /// The invoice it pays: its proforma, or an issued invoice it named.
     pub invoice_id: Option<Uuid>,
     /// When it was created (or credited, for a direct payment).
     pub created_at: DateTime<Utc>,
@@ -208,9 +214,9 @@ fn parse_external_id(external_id: Option<&str>) -> Result<Option<ExternalId>, Ap
     request_body = CreatePaymentRequest,
     responses(
         (status = 201, description = "created", body = PaymentCreated),
-        (status = 404, description = "no such client or company", body = Problem),
+        (status = 404, description = "no such client, company, or invoice of the client", body = Problem),
         (status = 409, description = "a payment with this id exists", body = Problem),
-        (status = 422, description = "invalid amount, unknown or disabled method, company of another provider", body = Problem)))]
+        (status = 422, description = "invalid amount, unknown or disabled method, company of another provider, an invoice not payable (a proforma, paid, cancelled, another currency, less than is left of it)", body = Problem)))]
 pub async fn create_payment(
     State(state): State<AppState>,
     command: Command,
@@ -228,6 +234,7 @@ pub async fn create_payment(
         amount,
         proforma: request.proforma,
         payer_id: request.payer_id,
+        invoice_id: request.invoice_id,
     };
     let created = usecase::create_payment(&state, &command.context, key, input).await?;
     let body = PaymentCreated {

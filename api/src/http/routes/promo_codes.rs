@@ -118,51 +118,9 @@ impl From<ItemType> for ItemTypeName {
             ItemType::DedicatedServer => ItemTypeName::DedicatedServer,
             ItemType::SslCertificate => ItemTypeName::SslCertificate,
             ItemType::DnsHosting => ItemTypeName::DnsHosting,
-            ItemType::Other => ItemTypeName::Other,
-        }
-    }
-}
-
-/// A billing period, as a promo code's limit names it (ISO 8601 durations).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub enum PeriodName {
-    /// One day.
-    #[serde(rename = "P1D")]
-    P1D,
-    /// One calendar month.
-    #[serde(rename = "P1M")]
-    P1M,
-    /// Three calendar months.
-    #[serde(rename = "P3M")]
-    P3M,
-    /// Six calendar months.
-    #[serde(rename = "P6M")]
-    P6M,
-    /// Twelve calendar months.
-    #[serde(rename = "P12M")]
-    P12M,
-}
-
-impl From<PeriodName> for BillingPeriod {
-    fn from(name: PeriodName) -> BillingPeriod {
-        match name {
-            PeriodName::P1D => BillingPeriod::Day,
-            PeriodName::P1M => BillingPeriod::Month,
-            PeriodName::P3M => BillingPeriod::Quarter,
-            PeriodName::P6M => BillingPeriod::HalfYear,
-            PeriodName::P12M => BillingPeriod::Year,
-        }
-    }
-}
-
-impl From<BillingPeriod> for PeriodName {
-    fn from(period: BillingPeriod) -> PeriodName {
-        match period {
-            BillingPeriod::Day => PeriodName::P1D,
-            BillingPeriod::Month => PeriodName::P1M,
-            BillingPeriod::Quarter => PeriodName::P3M,
-            BillingPeriod::HalfYear => PeriodName::P6M,
-            BillingPeriod::Year => PeriodName::P12M,
+            // A promo code names only the built-in types (the names above), so no other comes
+            // back from one.
+            _ => ItemTypeName::Other,
         }
     }
 }
@@ -185,9 +143,11 @@ pub struct CreatePromoCodeRequest {
     /// The kinds of item the code applies to; empty or absent means any.
     #[serde(default)]
     pub item_types: Vec<ItemTypeName>,
-    /// The billing periods the code applies to; empty or absent means any.
+    /// The billing periods the code applies to (`P1D` or `P<n>M`, n from 1 to 120); empty or
+    /// absent means any.
     #[serde(default)]
-    pub periods: Vec<PeriodName>,
+    #[schema(value_type = Vec<String>, example = json!(["P1M", "P36M"]))]
+    pub periods: Vec<BillingPeriod>,
     /// The first day the code may be redeemed.
     pub valid_from: Option<NaiveDate>,
     /// The last day the code may be redeemed (inclusive).
@@ -216,7 +176,8 @@ pub struct PromoCodeView {
     /// The kinds of item it applies to; empty means any.
     pub item_types: Vec<ItemTypeName>,
     /// The billing periods it applies to; empty means any.
-    pub periods: Vec<PeriodName>,
+    #[schema(value_type = Vec<String>)]
+    pub periods: Vec<BillingPeriod>,
     /// The first day it may be redeemed.
     pub valid_from: Option<NaiveDate>,
     /// The last day it may be redeemed (inclusive).
@@ -242,7 +203,7 @@ impl From<PromoCodeRow> for PromoCodeView {
             discount: DiscountBody::of(&row.discount.0),
             tariffs: row.tariffs.0,
             item_types: row.item_types.0.into_iter().map(Into::into).collect(),
-            periods: row.periods.0.into_iter().map(Into::into).collect(),
+            periods: row.periods.0,
             valid_from: row.valid_from,
             valid_until: row.valid_until,
             max_uses: row.max_uses,
@@ -283,7 +244,7 @@ pub async fn create_promo_code(
             .map(TariffId::from_uuid)
             .collect(),
         item_types: request.item_types.iter().copied().map(Into::into).collect(),
-        periods: request.periods.iter().copied().map(Into::into).collect(),
+        periods: request.periods.clone(),
         valid_from: request.valid_from,
         valid_until: request.valid_until,
         max_uses: request.max_uses,

@@ -120,6 +120,9 @@ pub struct RevenueParams {
     /// Wait until the read model has this global position.
     #[param(minimum = 0)]
     pub min_position: Option<i64>,
+    /// `true`: only sandbox providers' figures; absent or `false` (default): only live
+    /// providers'. The two never mix (ADR 20).
+    pub sandbox: Option<bool>,
 }
 
 /// Checks a `basis` parameter: the revenue table it reads.
@@ -227,6 +230,7 @@ pub(crate) async fn run_revenue(
         monthly,
         provider_id: params.provider_id,
         currency,
+        sandbox: params.sandbox.unwrap_or(false),
     };
     let rows = read::revenue(&state.pool, basis, filter).await?;
     Ok(rows
@@ -263,6 +267,9 @@ pub struct DeferredRevenueParams {
     /// Wait until the read model has this global position.
     #[param(minimum = 0)]
     pub min_position: Option<i64>,
+    /// `true`: only sandbox providers' figures; absent or `false` (default): only live
+    /// providers'. The two never mix (ADR 20).
+    pub sandbox: Option<bool>,
 }
 
 /// Deferred revenue of one provider, tariff, item type and currency as of a day.
@@ -348,7 +355,14 @@ pub(crate) async fn run_deferred_revenue(
     state
         .consistent(&[ReadModel::Reports], params.min_position)
         .await?;
-    let rows = read::deferred_revenue(&state.pool, as_of, params.provider_id, currency).await?;
+    let rows = read::deferred_revenue(
+        &state.pool,
+        as_of,
+        params.provider_id,
+        currency,
+        params.sandbox.unwrap_or(false),
+    )
+    .await?;
     Ok(rows
         .into_iter()
         .map(|r| DeferredRevenueRow {
@@ -392,6 +406,9 @@ pub struct PaymentsReportParams {
     /// Wait until the read model has this global position.
     #[param(minimum = 0)]
     pub min_position: Option<i64>,
+    /// `true`: only sandbox providers' figures; absent or `false` (default): only live
+    /// providers'. The two never mix (ADR 20).
+    pub sandbox: Option<bool>,
 }
 
 /// Payments of one day or month, provider, method and account currency.
@@ -496,6 +513,7 @@ pub(crate) async fn run_payments(
         monthly,
         provider_id: params.provider_id,
         currency,
+        sandbox: params.sandbox.unwrap_or(false),
     };
     let rows = read::payments(&state.pool, filter, params.method.as_deref()).await?;
     Ok(rows
@@ -534,6 +552,9 @@ pub struct DebtorsParams {
     /// Wait until the read model has this global position.
     #[param(minimum = 0)]
     pub min_position: Option<i64>,
+    /// `true`: only sandbox providers' figures; absent or `false` (default): only live
+    /// providers'. The two never mix (ADR 20).
+    pub sandbox: Option<bool>,
 }
 
 /// A personal account below zero.
@@ -612,7 +633,13 @@ pub(crate) async fn run_debtors(
     state
         .consistent(&[ReadModel::Reports], params.min_position)
         .await?;
-    let rows = read::debtors(&state.pool, params.provider_id, currency).await?;
+    let rows = read::debtors(
+        &state.pool,
+        params.provider_id,
+        currency,
+        params.sandbox.unwrap_or(false),
+    )
+    .await?;
     let today = state.today();
     Ok(rows
         .into_iter()
@@ -647,6 +674,9 @@ pub struct ClientsReportParams {
     /// Wait until the read model has this global position.
     #[param(minimum = 0)]
     pub min_position: Option<i64>,
+    /// `true`: only sandbox providers' figures; absent or `false` (default): only live
+    /// providers'. The two never mix (ADR 20).
+    pub sandbox: Option<bool>,
 }
 
 /// New, lost and active clients of one provider in one month.
@@ -713,7 +743,14 @@ pub(crate) async fn run_clients(
     state
         .consistent(&[ReadModel::Reports], params.min_position)
         .await?;
-    let rows = read::clients(&state.pool, from, to, params.provider_id).await?;
+    let rows = read::clients(
+        &state.pool,
+        from,
+        to,
+        params.provider_id,
+        params.sandbox.unwrap_or(false),
+    )
+    .await?;
     Ok(rows
         .into_iter()
         .map(|r| ClientsRow {
@@ -741,6 +778,9 @@ pub struct ServicesReportParams {
     /// Wait until the read model has this global position.
     #[param(minimum = 0)]
     pub min_position: Option<i64>,
+    /// `true`: only sandbox providers' figures; absent or `false` (default): only live
+    /// providers'. The two never mix (ADR 20).
+    pub sandbox: Option<bool>,
 }
 
 /// How many services of one tariff are in one status.
@@ -825,7 +865,13 @@ pub(crate) async fn run_services(
     state
         .consistent(&[ReadModel::Reports], params.min_position)
         .await?;
-    let rows = read::services(&state.pool, params.provider_id, params.status.as_deref()).await?;
+    let rows = read::services(
+        &state.pool,
+        params.provider_id,
+        params.status.as_deref(),
+        params.sandbox.unwrap_or(false),
+    )
+    .await?;
     Ok(rows
         .into_iter()
         .map(|r| ServicesRow {
@@ -853,6 +899,9 @@ pub struct MrrParams {
     /// Wait until the read model has this global position.
     #[param(minimum = 0)]
     pub min_position: Option<i64>,
+    /// `true`: only sandbox providers' figures; absent or `false` (default): only live
+    /// providers'. The two never mix (ADR 20).
+    pub sandbox: Option<bool>,
 }
 
 /// Monthly recurring revenue of one provider in one currency.
@@ -883,7 +932,7 @@ impl CsvRow for MrrRow {
 
 /// Monthly recurring revenue per provider and currency: the sum over services in status `active`
 /// of their price per period (base price and add-ons, before promo code discounts) normalised to
-/// a month: P1D × 30, P1M × 1, P3M / 3, P6M / 6, P12M / 12, each service's monthly price rounded
+/// a month: P1D × 30, `P<n>M` / n (P3M / 3, P12M / 12, P36M / 36), each service's monthly price rounded
 /// to the currency's minor unit, half away from zero, before the sum.
 #[utoipa::path(get, path = "/v1/reports/mrr", tag = "reports",
     params(MrrParams),
@@ -907,7 +956,13 @@ pub(crate) async fn run_mrr(state: &AppState, params: &MrrParams) -> Result<Vec<
     state
         .consistent(&[ReadModel::Reports], params.min_position)
         .await?;
-    let rows = read::mrr(&state.pool, params.provider_id, currency).await?;
+    let rows = read::mrr(
+        &state.pool,
+        params.provider_id,
+        currency,
+        params.sandbox.unwrap_or(false),
+    )
+    .await?;
     Ok(rows
         .into_iter()
         .map(|r| MrrRow {

@@ -23,6 +23,7 @@ use crate::http::answer::{
 };
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{Body, Command, Path, Query};
+use crate::http::routes::agreements::AcceptedAgreement;
 use crate::http::routes::domain_contacts::{DomainOrderBody, ServiceDomainView};
 use crate::http::state::AppState;
 use crate::http::views::OperationView;
@@ -34,7 +35,7 @@ use crate::usecases::services as usecase;
 pub struct OrderServiceRequest {
     /// The tariff to order.
     pub tariff_id: Uuid,
-    /// `P1D`, `P1M`, `P3M`, `P6M` or `P12M`; the tariff must have a price for it.
+    /// `P1D`, or `P<n>M` for n months from 1 to 120; the tariff must have a price for it.
     #[schema(value_type = String, example = "P1M")]
     pub period: BillingPeriod,
     /// Add-ons: `[{"code": "ram", "value": 4}, {"code": "backup", "value": true},
@@ -42,9 +43,10 @@ pub struct OrderServiceRequest {
     #[serde(default)]
     #[schema(value_type = Vec<Object>)]
     pub addons: Vec<AddonSelection>,
-    /// Prolong automatically from the personal account at the end of each period (default on).
-    #[serde(default = "yes")]
-    pub auto_prolong: bool,
+    /// Prolong automatically from the personal account at the end of each period; without it,
+    /// as the tariff's item type says (`GET /v1/item-types`; on for the built-in types).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_prolong: Option<bool>,
     /// A promo code of the client's provider (lowercase letters are taken as uppercase). It is
     /// redeemed with the order: an unknown, disabled, expired, used-up or inapplicable code
     /// refuses the order. Its discount comes off the price per period of the first charge, or
@@ -57,10 +59,11 @@ pub struct OrderServiceRequest {
     /// roles). Another item type takes none. A domain may be ordered without it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<DomainOrderBody>,
-}
-
-fn yes() -> bool {
-    true
+    /// The agreement (offer) the client accepted: when one covers the tariff
+    /// (`GET /v1/tariffs/{id}/agreement`), the order must name its current version, or it is
+    /// refused (`agreement_not_accepted`, `agreement_outdated`) and nothing is written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agreement: Option<AcceptedAgreement>,
 }
 
 /// `POST /v1/services/{id}/suspend`.
@@ -134,6 +137,9 @@ pub struct ServiceView {
     /// A domain service's domain name and contacts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<ServiceDomainView>,
+    /// The agreement version its order accepted (only on `GET /v1/services/{id}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agreement: Option<AcceptedAgreement>,
     /// Its provisioning operations, newest first (only on `GET /v1/services/{id}`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub operations: Option<Vec<OperationView>>,
@@ -160,6 +166,7 @@ impl From<ServiceRecord> for ServiceView {
             suspended_since: row.suspended_since,
             close_at_period_end: row.close_at_period_end,
             domain: None,
+            agreement: None,
             operations: None,
         }
     }
@@ -217,6 +224,7 @@ pub async fn run_order_service(
             .as_ref()
             .map(DomainOrderBody::registration)
             .transpose()?,
+        accepted_agreement: request.agreement.map(AcceptedAgreement::version),
     };
     Ok(usecase::order_service(state, &command.context, key, id, order).await?)
 }
@@ -590,7 +598,7 @@ fn folded_view(id: Uuid, service: &Service) -> Result<Option<ServiceView>, ApiEr
         tariff_id: terms.tariff_id.as_uuid(),
         tariff_name: terms.tariff_name.clone(),
         item_type: terms.item_type.as_str().to_owned(),
-        period: terms.period.as_str().to_owned(),
+        period: terms.period.to_string(),
         price_per_period: crate::http::answer::format_amount(
             terms.price_per_period.amount(),
             &currency,
@@ -607,6 +615,7 @@ fn folded_view(id: Uuid, service: &Service) -> Result<Option<ServiceView>, ApiEr
         suspended_since: service.suspension().map(|(_, since)| since),
         close_at_period_end: service.close_at_period_end(),
         domain: service.domain().map(ServiceDomainView::from),
+        agreement: None,
         operations: None,
     }))
 }
@@ -624,7 +633,11 @@ pub async fn get_service(
 ) -> Result<Json<ServiceView>, ApiError> {
     state
         .consistent(
-            &[ReadModel::Services, ReadModel::DomainContacts],
+            &[
+                ReadModel::Services,
+                ReadModel::DomainContacts,
+                ReadModel::Agreements,
+            ],
             consistency.min_position,
         )
         .await?;
@@ -634,6 +647,7 @@ pub async fn get_service(
     let mut view = ServiceView::from(service);
     view.operations = Some(operations.into_iter().map(Into::into).collect());
     view.domain = crate::http::routes::domain_contacts::of_service(&state, id).await?;
+    view.agreement = crate::http::routes::agreements::of_service(&state, id).await?;
     Ok(Json(view))
 }
 

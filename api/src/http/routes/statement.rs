@@ -52,7 +52,8 @@ pub struct MovementView {
     pub position: i64,
     /// When it happened.
     pub occurred_at: DateTime<Utc>,
-    /// `payment`, `adjustment`, `charge`, `credit`, `refund`, `reversal`, `correction` or `void`.
+    /// `payment`, `adjustment`, `charge`, `credit`, `refund`, `reversal`, `correction`, `void`
+    /// or `opening_balance` (a balance imported from another billing system).
     pub kind: String,
     /// The signed amount: positive brings money to the account.
     pub amount: String,

@@ -32,7 +32,7 @@ pub struct CreateTariffRequest {
     #[schema(value_type = String, example = "vds")]
     pub item_type: ItemType,
     /// Prices per period and currency: `[{"period": "P1M", "price": {"amount": "10.00", "currency": "EUR"}}]`.
-    /// Periods: `P1D`, `P1M`, `P3M`, `P6M`, `P12M`.
+    /// Periods: `P1D`, or `P<n>M` for n months from 1 to 120 (`P1M`, `P3M`, `P12M`, `P36M`).
     #[schema(value_type = Vec<Object>)]
     pub prices: Vec<PeriodPrice>,
     /// One-time set-up fees, at most one per currency.
@@ -51,12 +51,29 @@ pub struct CreateTariffRequest {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetPriceRequest {
-    /// `P1D`, `P1M`, `P3M`, `P6M` or `P12M`.
+    /// `P1D`, or `P<n>M` for n months from 1 to 120 (`P12M` a year, `P36M` three years).
     #[schema(value_type = String, example = "P1M")]
     pub period: domain::period::BillingPeriod,
     /// The new price for that period in its currency. Services already ordered keep theirs.
     #[schema(value_type = Object)]
     pub price: Money,
+}
+
+/// `POST /v1/tariffs/{id}/price-changes`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePriceRequest {
+    /// The period whose price changes: one the tariff offers in the price's currency.
+    #[schema(value_type = String, example = "P1M")]
+    pub period: domain::period::BillingPeriod,
+    /// The new price. New orders pay it at once; services already ordered from their first
+    /// period starting on or after `effective_on`.
+    #[schema(value_type = Object)]
+    pub price: Money,
+    /// The first day a period of an existing service may start at the new price: at least 30
+    /// days after today, so that every client is told in advance (`price_change_too_soon`).
+    #[schema(value_type = String, example = "2027-03-01")]
+    pub effective_on: chrono::NaiveDate,
 }
 
 /// A tariff as the catalog shows it.
@@ -169,6 +186,50 @@ pub async fn set_price(
     let committed =
         crate::usecases::catalog::set_price(&state, &command.context, key, id, price).await?;
     Ok(accepted_with(StatusCode::OK, id, &committed))
+}
+
+/// Changes a tariff's price from a day announced in advance: new orders pay it at once, each
+/// service sold from the tariff for that period from its first period starting on or after
+/// `effective_on`, and its client gets a `price_change` notice.
+#[utoipa::path(post, path = "/v1/tariffs/{id}/price-changes", tag = "catalog",
+    request_body = ChangePriceRequest,
+    params(("id" = Uuid, Path, description = "the tariff"),
+           ("Idempotency-Key" = Option<String>, Header, description = "makes a retry safe")),
+    responses(
+        (status = 200, description = "announced", body = Accepted),
+        (status = 404, description = "no such tariff", body = Problem),
+        (status = 422, description = "too soon, unchanged, not offered, negative or archived", body = Problem)))]
+pub async fn change_price(
+    State(state): State<AppState>,
+    command: Command,
+    Path(id): Path<Uuid>,
+    Body(request): Body<ChangePriceRequest>,
+) -> Result<Response, ApiError> {
+    let committed = run_change_price(&state, &command, id, request).await?;
+    Ok(accepted_with(StatusCode::OK, id, &committed))
+}
+
+/// What `POST /v1/tariffs/{id}/price-changes` runs, shared with the tariff's staff page.
+pub(crate) async fn run_change_price(
+    state: &AppState,
+    command: &Command,
+    id: Uuid,
+    request: ChangePriceRequest,
+) -> Result<eventstore::Committed<domain::tariff::Tariff>, ApiError> {
+    let key = command.key(&request, id)?;
+    let price = PeriodPrice {
+        period: request.period,
+        price: request.price,
+    };
+    Ok(crate::usecases::catalog::change_price(
+        state,
+        &command.context,
+        key,
+        id,
+        price,
+        request.effective_on,
+    )
+    .await?)
 }
 
 /// Archives a tariff: it can no longer be ordered; services on it go on.

@@ -67,7 +67,8 @@ pub struct TopUpCreated {
 /// Tops up the client's account by one of its provider's companies' payment methods: a bank
 /// transfer (a `new` payment and its proforma invoice; staff confirm it when the money arrives)
 /// or a card gateway (the payment is started and the answer carries the address where the client
-/// pays; the gateway confirms it). A client's users may not pay by a method of kind `manual`.
+/// pays; the gateway confirms it). A card method served by a payment gateway module (ADR 32) is
+/// handed to the module, which answers that address and confirms by a signed notification. A client's users may not pay by a method of kind `manual`.
 /// Idempotent by `Idempotency-Key`: a retry answers the first payment and writes nothing.
 #[utoipa::path(post, path = "/v1/clients/{id}/top-ups", tag = "payments",
     request_body = TopUpRequest,
@@ -77,7 +78,8 @@ pub struct TopUpCreated {
         (status = 201, description = "the pending payment", body = TopUpCreated),
         (status = 200, description = "the payment of an earlier request with the same Idempotency-Key", body = TopUpCreated),
         (status = 404, description = "no such client or company", body = Problem),
-        (status = 422, description = "invalid amount or currency; unknown, disabled or staff-only method (payment_method_not_available); several companies take the method (company_required); a card method without a gateway address (gateway_not_configured)", body = Problem)))]
+        (status = 422, description = "invalid amount or currency; unknown, disabled or staff-only method (payment_method_not_available); several companies take the method (company_required); a card method without a gateway address or module (gateway_not_configured); a currency a gateway module cannot take (currency_mismatch)", body = Problem),
+        (status = 503, description = "the payment gateway module did not take the payment yet (gateway_unavailable); retry with the same Idempotency-Key", body = Problem)))]
 pub async fn top_up(
     State(state): State<AppState>,
     command: Command,

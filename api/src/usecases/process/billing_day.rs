@@ -18,7 +18,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
-use domain::ids::{OperationId, ServiceId};
+use domain::ids::{OperationId, ProviderId, ServiceId};
 use domain::service::{Notice, OperationKind, Service, ServiceCommand, ServiceEvent};
 use eventstore::metadata::CommandContext;
 use eventstore::{BatchCommand, EventStore};
@@ -51,43 +51,110 @@ pub struct BillingDayReport {
     pub notices: u64,
     /// Wall time in milliseconds.
     pub elapsed_ms: u64,
+    /// Usage periods charged (`usage_billing`).
+    pub usage_periods: u64,
+    /// Usage expenses charged to accounts.
+    pub usage_expenses: u64,
+    /// Domain renewals asked of the registrar (ADR 33).
+    pub domain_renewals: u64,
+    /// Domain renewals charged to accounts (a renewal at price zero charges nothing).
+    pub domain_charges: u64,
+    /// Domain renewals the accounts could not pay.
+    pub domain_renewals_refused: u64,
+    /// Domains expired.
+    pub domain_expiries: u64,
+    /// Domain expiry notices recorded (before the expiry).
+    pub domain_notices: u64,
 }
 
-/// Runs the billing day over every service that may need something on `as_of`.
+impl BillingDayReport {
+    /// Adds what the day did to domains.
+    pub fn add_domains(&mut self, day: &crate::usecases::domains::DomainsDay) {
+        self.domain_renewals += day.renewed;
+        self.domain_charges += day.charged;
+        self.domain_renewals_refused += day.refused;
+        self.domain_expiries += day.expired;
+        self.domain_notices += day.notices;
+    }
+}
+
+/// Whose services a billing day runs over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every live provider's: the billing day of real time, which never touches a sandbox.
+    Live,
+    /// One sandbox provider's, for a day its clock passed (ADR 20).
+    Sandbox(ProviderId),
+}
+
+/// Runs the billing day over every service of `scope` that may need something on `as_of`.
 pub async fn run(
     store: &EventStore,
     pool: &PgPool,
     progress: &Progress,
     as_of: NaiveDate,
+    scope: Scope,
+    context: &CommandContext,
+    concurrency: usize,
+) -> Result<BillingDayReport, SettleError> {
+    caught_up(pool, progress).await?;
+    run_caught_up(store, pool, as_of, scope, context, concurrency).await
+}
+
+/// Waits until the read models the billing day asks (services, providers) have applied the
+/// whole log as it is now; answers the position they reached.
+pub async fn caught_up(pool: &PgPool, progress: &Progress) -> Result<i64, SettleError> {
+    // The read model must include every service ordered so far before it is asked what is due.
+    let head = eventstore::log::head_position(pool).await?;
+    // The providers read model, too: it says which providers are sandboxes.
+    for read_model in ["services", projections::ReadModel::Providers.name()] {
+        let caught_up = head == 0
+            || projections::engine::wait_for_position(
+                pool,
+                progress,
+                read_model,
+                head,
+                Duration::from_secs(20),
+            )
+            .await
+            .map_err(|e| SettleError::Refused(e.to_string()))?;
+        if !caught_up {
+            return Err(SettleError::Behind);
+        }
+    }
+    Ok(head)
+}
+
+/// [`run`] once the read models have caught up ([`caught_up`]): a caller running many days in
+/// a row waits only when the log has moved since.
+pub async fn run_caught_up(
+    store: &EventStore,
+    pool: &PgPool,
+    as_of: NaiveDate,
+    scope: Scope,
     context: &CommandContext,
     concurrency: usize,
 ) -> Result<BillingDayReport, SettleError> {
     let started = Instant::now();
-    // The read model must include every service ordered so far before it is asked what is due.
-    let head = eventstore::log::head_position(pool).await?;
-    let caught_up = head == 0
-        || projections::engine::wait_for_position(
-            pool,
-            progress,
-            "services",
-            head,
-            Duration::from_secs(20),
-        )
-        .await
-        .map_err(|e| SettleError::Refused(e.to_string()))?;
-    if !caught_up {
-        return Err(SettleError::Behind);
-    }
+    // A live day leaves every sandbox provider's services out; a sandbox day takes its
+    // provider's only.
+    let (providers, only): (Vec<Uuid>, bool) = match scope {
+        Scope::Live => (projections::clients::sandbox_ids(pool).await?, false),
+        Scope::Sandbox(provider) => (vec![provider.as_uuid()], true),
+    };
     // Grouped by account, oldest order first within one: a batch then carries many of an
     // account's charges, which the account decides in that order (the oldest order is paid
     // first when the money runs out), as one append.
     let candidates: Vec<Uuid> = sqlx::query_scalar(
         "SELECT id FROM services
-          WHERE status IN ('ordered', 'suspended', 'closed')
-             OR (status IN ('active', 'provisioning') AND paid_until <= $1 + 10)
+          WHERE (status IN ('ordered', 'suspended', 'closed')
+                 OR (status IN ('active', 'provisioning') AND paid_until <= $1 + 10))
+            AND (provider_id = ANY($2)) = $3
           ORDER BY account_id, ordered_on, id",
     )
     .bind(as_of)
+    .bind(&providers)
+    .bind(only)
     .fetch_all(pool)
     .await?;
     let mut report = BillingDayReport {
@@ -111,6 +178,18 @@ pub async fn run(
         report.closed += one.closed;
         report.notices += one.notices;
     }
+    // The usage of the periods ended by the day (issue 20.3).
+    let usage = crate::usecases::process::usage_billing::charge_day(
+        store,
+        pool,
+        as_of,
+        (&providers, only),
+        context,
+    )
+    .await?;
+    report.usage_periods = usage.periods;
+    report.usage_expenses = usage.expenses;
+    report.refused += usage.refused;
     report.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     Ok(report)
 }
@@ -156,6 +235,29 @@ async fn one_batch(
         }
         charging = still;
     }
+    // Each service decides with its item type's policy as it is now (ADR 15), read once per
+    // type from the type's own aggregate.
+    let item_type_of = |service_id: &ServiceId| {
+        states
+            .get(&service_id.to_string())
+            .and_then(|loaded| loaded.aggregate.terms())
+            .map(|terms| terms.item_type)
+    };
+    let policies =
+        crate::usecases::item_types::policies(store, services.iter().filter_map(item_type_of))
+            .await?;
+    // An unpaid service decides its suspension with its account's promised payment: the
+    // accounts of the services whose paid time has ended are read once, with one query.
+    let unpaid_account = |service_id: &ServiceId| {
+        states
+            .get(&service_id.to_string())
+            .map(|loaded| &loaded.aggregate)
+            .filter(|service| service.paid_until().is_some_and(|until| until <= as_of))
+            .and_then(Service::account_id)
+    };
+    let promises =
+        crate::usecases::promises::ends_of(store, services.iter().filter_map(unpaid_account))
+            .await?;
     let days: Vec<BatchCommand<Service>> = services
         .iter()
         .map(|service_id| BatchCommand {
@@ -163,6 +265,9 @@ async fn one_batch(
             command: ServiceCommand::RunBillingDay {
                 on: as_of,
                 operation_id: OperationId::from_uuid(Uuid::now_v7()),
+                policy: item_type_of(service_id).and_then(|code| policies.get(&code).copied()),
+                promised_until: unpaid_account(service_id)
+                    .and_then(|account| promises.get(&account).copied()),
             },
             keys: Vec::new(),
         })

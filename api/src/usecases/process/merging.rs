@@ -37,6 +37,8 @@ use uuid::Uuid;
 
 use projections::{Progress, Projection, ProjectionError};
 
+use crate::usecases::clocks;
+
 /// Why a step of a merge failed; the step is retried.
 #[derive(Debug, thiserror::Error)]
 pub enum MergeStepError {
@@ -125,6 +127,8 @@ pub async fn transfer_service(
     let provider_id = service.provider_id().ok_or(CommandError::Rejected(
         domain::service::ServiceError::NotOrdered,
     ))?;
+    let when = clocks::of_provider(store, provider_id).await?;
+    let context = &when.stamp(context);
     let committed = store
         .execute::<Service>(
             &service_id.to_string(),
@@ -133,7 +137,7 @@ pub async fn transfer_service(
                 provider_id,
                 to_account,
                 merge_id: merge,
-                on: store.clock().now().date_naive(),
+                on: when.today(),
             },
             context,
             keys,
@@ -156,6 +160,8 @@ pub async fn run_merge(
     if merge.is_completed() {
         return Ok(());
     }
+    let when = clocks::of(store, merge.provider_id()).await?;
+    let context = &when.stamp(context);
     for source in merge.sources() {
         merge_source(store, merge_id, *source, target, target_account, context).await?;
     }
@@ -163,7 +169,7 @@ pub async fn run_merge(
         .execute::<Merge>(
             &merge_id.to_string(),
             MergeCommand::CompleteMerge {
-                completed_on: store.clock().now().date_naive(),
+                completed_on: when.today(),
             },
             context,
             &[],

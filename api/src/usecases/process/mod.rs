@@ -5,13 +5,17 @@
 //! commands through the [`EventStore`](eventstore::EventStore), each keyed or guarded by its
 //! aggregate's rules, so that a crash in the middle is finished by the rerun and never done twice.
 
+pub mod affiliates;
 pub mod billing_day;
 pub mod domain_contacts;
 pub mod invoicing;
 pub mod merging;
+pub mod modules;
 pub mod payments;
 pub mod prepayment;
+pub mod price_changes;
 pub mod settlement;
+pub mod usage_billing;
 pub mod user_directory;
 
 use std::sync::Arc;
@@ -39,10 +43,14 @@ pub fn all_stopping_on(
         Arc::new(invoicing::Invoicing::new(Arc::clone(&store))),
         Arc::new(prepayment::Prepayments::new(Arc::clone(&store)).stopping_on(stop.clone())),
         Arc::new(domain_contacts::Releases::new(Arc::clone(&store))),
+        Arc::new(affiliates::Commissions::new(Arc::clone(&store))),
         Arc::new(user_directory::DirectoryFollower::new(Arc::clone(&store))),
+        Arc::new(price_changes::PriceChanges::new(Arc::clone(&store)).stopping_on(stop.clone())),
         Arc::new(merging::Merging::new(store).stopping_on(stop)),
         // The notifier's outbox: like a process manager, never rebuilt (its rows are the
         // record of what was sent).
         Arc::new(projections::notify::Outbox),
+        // The module outbox (ADR 25): likewise never rebuilt.
+        Arc::new(modules::ModuleOutbox),
     ]
 }

@@ -6,7 +6,7 @@
 //! process for whatever a crash interrupted:
 //!
 //! - a payment credited → the account is credited (keyed by the payment id), then the invoice it
-//!   settles is marked paid;
+//!   settles is marked paid (its proforma, or an issued invoice it names if it covers it);
 //! - a credited payment marked as fraud → the account takes back what is left of it;
 //! - an account refund of a payment → the payment records it (a refund id records once).
 
@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use domain::account::{Account, AccountCommand, AccountEvent};
-use domain::ids::{AccountId, PaymentId};
+use domain::ids::{AccountId, InvoiceId, PaymentId};
 use domain::invoice::{Invoice, InvoiceCommand};
 use domain::payment::{Payment, PaymentCommand, PaymentEvent, PaymentStatus};
 use eventstore::log::StoredEvent;
@@ -114,16 +114,22 @@ pub async fn credit(
         )
         .await?;
     if let (Some(invoice_id), Some(paid_on)) = (payment.invoice_id(), payment.confirmed_on()) {
+        // A proforma is the payment's own document; any other invoice the payment names (manual,
+        // monthly, imported) is settled if what was credited covers it (ADR 29).
+        let command = if invoice_id == InvoiceId::proforma(payment_id) {
+            InvoiceCommand::MarkPaid {
+                payment_id,
+                paid_on,
+            }
+        } else {
+            InvoiceCommand::PayInvoice {
+                payment_id,
+                paid_on,
+                credited,
+            }
+        };
         let marked = store
-            .execute::<Invoice>(
-                &invoice_id.to_string(),
-                InvoiceCommand::MarkPaid {
-                    payment_id,
-                    paid_on,
-                },
-                context,
-                &[],
-            )
+            .execute::<Invoice>(&invoice_id.to_string(), command, context, &[])
             .await;
         match marked {
             Ok(_) => {}

@@ -4,6 +4,9 @@
 //! order first: unpaid orders (which then get activated) and services suspended for lack of money
 //! (which then get resumed). Debt is paid first because a payment raises a negative balance before
 //! anything else, and a charge is only made if the balance after it stays within the credit limit.
+//!
+//! When an account promises to pay (`PaymentPromised`), its services suspended for lack of money
+//! are resumed until the promise ends (ADR 29); the billing day suspends them again then.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -25,6 +28,7 @@ use sqlx::{PgConnection, PgPool};
 use tokio::sync::watch;
 use uuid::Uuid;
 
+use crate::usecases::clocks;
 use projections::{Progress, Projection, ProjectionError};
 
 /// The settlement process manager.
@@ -109,17 +113,21 @@ pub async fn charge_due(
         .load::<Service>(&service_id.to_string())
         .await?
         .aggregate;
-    let Some(due) = service.due_period(on) else {
+    let Some(client_id) = service.client_id() else {
+        return Ok(Charged::NothingDue);
+    };
+    let standing = crate::usecases::discounts::in_effect(store, client_id).await?;
+    let Some(due) = service.due_period_with(on, &standing) else {
         return Ok(Charged::NothingDue);
     };
     charge_period(store, &service, service_id, due, context).await
 }
 
 /// The expense line that charges `due`, the period the service itself computed, on `terms`
-/// (the service's): its amount net of the service's promo code discount, which the line names.
+/// (the service's): its amount net of the discount the service chose (its promo code's or a
+/// standing discount of the client), which the line names.
 /// Settlement charges it, and `billing demo --events` decides it in memory.
 pub fn expense_line(
-    service: &Service,
     service_id: ServiceId,
     terms: &domain::tariff::ServiceTerms,
     due: &domain::service::DuePeriod,
@@ -131,15 +139,19 @@ pub fn expense_line(
         period_end: due.period_end,
         amount: due.amount,
         tax: None,
+        // A trial says so on the statement: a zero line an accountant can tell from a price.
         description: format!(
-            "{}, {} to {}",
-            terms.tariff_name, due.period_start, due.period_end
+            "{}{}, {} to {}",
+            if due.trial { "Trial: " } else { "" },
+            terms.tariff_name,
+            due.period_start,
+            due.period_end
         ),
         discount: due
             .discount
-            .zip(service.discount())
-            .map(|(amount, discount)| ExpenseDiscount {
-                code: discount.code.clone(),
+            .zip(due.discount_label.clone())
+            .map(|(amount, code)| ExpenseDiscount {
+                code,
                 list_amount: due.list_amount,
                 amount,
             }),
@@ -194,7 +206,7 @@ pub async fn charge_period_keyed(
     ) else {
         return Ok(Charged::NothingDue);
     };
-    let line = expense_line(service, service_id, terms, &due);
+    let line = expense_line(service_id, terms, &due);
     let key = expense_key(&line)?;
     let treatment =
         crate::usecases::process::invoicing::treatment_for_client(store, provider_id, client_id)
@@ -284,12 +296,17 @@ pub async fn charge_due_batch(
     let mut answers = vec![Charged::NothingDue; ids.len()];
     // What each service owes, and what it is charged with.
     let mut due_charges = Vec::new();
+    let mut discounts = crate::usecases::discounts::InEffect::default();
     for (index, &service_id) in ids.iter().enumerate() {
         let Some(loaded) = services.get(&service_id.to_string()) else {
             continue;
         };
         let service = &loaded.aggregate;
-        let Some(due) = service.due_period(on) else {
+        let Some(owner) = service.client_id() else {
+            continue;
+        };
+        let standing = discounts.of(store, owner).await?;
+        let Some(due) = service.due_period_with(on, standing) else {
             continue;
         };
         let (Some(client_id), Some(provider_id), Some(account_id), Some(terms)) = (
@@ -300,7 +317,7 @@ pub async fn charge_due_batch(
         ) else {
             continue;
         };
-        let line = expense_line(service, service_id, terms, &due);
+        let line = expense_line(service_id, terms, &due);
         let key = expense_key(&line)?;
         due_charges.push((
             index,
@@ -518,11 +535,10 @@ pub async fn settle_accounts(
     store: &EventStore,
     pool: &PgPool,
     accounts: &[Uuid],
-    on: NaiveDate,
     context: &CommandContext,
 ) -> Result<usize, SettleError> {
-    let waiting: Vec<(Uuid, Uuid)> = sqlx::query_as(
-        "SELECT account_id, id FROM services
+    let waiting: Vec<(Uuid, Uuid, Uuid)> = sqlx::query_as(
+        "SELECT account_id, id, provider_id FROM services
           WHERE account_id = ANY($1)
             AND (status = 'ordered' OR (status = 'suspended' AND suspend_reason = 'non_payment'))
           ORDER BY account_id, ordered_on, id",
@@ -531,9 +547,16 @@ pub async fn settle_accounts(
     .fetch_all(pool)
     .await?;
     let mut charged = 0;
+    // An account belongs to one provider: its services are charged on that provider's day, by
+    // its clock if it is a sandbox (ADR 20).
     for services in waiting.chunk_by(|a, b| a.0 == b.0) {
-        for &(_, id) in services {
-            match charge_due(store, ServiceId::from_uuid(id), on, context).await? {
+        let Some(&(_, _, provider)) = services.first() else {
+            continue;
+        };
+        let when = clocks::of_provider(store, ProviderId::from_uuid(provider)).await?;
+        let context = when.stamp(context);
+        for &(_, id, _) in services {
+            match charge_due(store, ServiceId::from_uuid(id), when.today(), &context).await? {
                 Charged::Charged => charged += 1,
                 Charged::NothingDue => {}
                 Charged::Refused => break,
@@ -541,6 +564,51 @@ pub async fn settle_accounts(
         }
     }
     Ok(charged)
+}
+
+/// Resumes the services of `account` suspended for non-payment, because the account promised to
+/// pay (`PaymentPromised`, ADR 29): each `Service` decides whether it may
+/// (`ResumeOnPromise`), on its provider's day, so a promise that has ended by the time this runs,
+/// or a service resumed already, records nothing. Returns how many resumptions were requested.
+pub async fn resume_on_promise(
+    store: &EventStore,
+    pool: &PgPool,
+    account: Uuid,
+    promised_until: NaiveDate,
+    context: &CommandContext,
+) -> Result<usize, SettleError> {
+    let suspended: Vec<(Uuid, Uuid)> = sqlx::query_as(
+        "SELECT id, provider_id FROM services
+          WHERE account_id = $1 AND status = 'suspended' AND suspend_reason = 'non_payment'
+          ORDER BY ordered_on, id",
+    )
+    .bind(account)
+    .fetch_all(pool)
+    .await?;
+    let Some(&(_, provider)) = suspended.first() else {
+        return Ok(0);
+    };
+    let when = clocks::of_provider(store, ProviderId::from_uuid(provider)).await?;
+    let context = when.stamp(context);
+    let mut resumed = 0;
+    for (id, _) in suspended {
+        let committed = store
+            .execute::<Service>(
+                &id.to_string(),
+                ServiceCommand::ResumeOnPromise {
+                    promised_until,
+                    operation_id: OperationId::from_uuid(Uuid::now_v7()),
+                    on: when.today(),
+                },
+                &context,
+                &[],
+            )
+            .await?;
+        if !committed.events.is_empty() {
+            resumed += 1;
+        }
+    }
+    Ok(resumed)
 }
 
 /// The accounts an event may have brought money to, or a new order to.
@@ -579,6 +647,21 @@ fn account_touched(event: &StoredEvent) -> Result<Option<Uuid>, ProjectionError>
     }
 }
 
+/// The account and the end of a promise an event records, for a `PaymentPromised`.
+fn promise_made(event: &StoredEvent) -> Result<Option<(Uuid, NaiveDate)>, ProjectionError> {
+    if (event.aggregate_type.as_str(), event.event_type.as_str()) != ("Account", "PaymentPromised")
+    {
+        return Ok(None);
+    }
+    let account = Uuid::parse_str(&event.aggregate_id).map_err(|e| {
+        ProjectionError::Malformed(format!("account id {:?}: {e}", event.aggregate_id))
+    })?;
+    match event.decode()? {
+        AccountEvent::PaymentPromised { until, .. } => Ok(Some((account, until))),
+        _ => Ok(None),
+    }
+}
+
 #[async_trait]
 impl Projection for Settlement {
     fn name(&self) -> &'static str {
@@ -603,15 +686,19 @@ impl Projection for Settlement {
         events: &[StoredEvent],
     ) -> Result<(), ProjectionError> {
         let mut accounts = BTreeSet::new();
+        let mut promises = Vec::new();
         for event in events {
             if let Some(account) = account_touched(event).map_err(|e| e.at(event))? {
                 accounts.insert(account);
+            }
+            if let Some(promise) = promise_made(event).map_err(|e| e.at(event))? {
+                promises.push(promise);
             }
         }
         let Some(last) = events.last() else {
             return Ok(());
         };
-        if accounts.is_empty() {
+        if accounts.is_empty() && promises.is_empty() {
             return Ok(());
         }
         // The services read model must know every order up to this batch before it is asked
@@ -638,10 +725,12 @@ impl Projection for Settlement {
                 "the services read model is behind; settlement will retry".to_owned(),
             ));
         }
-        let today = self.store.clock().now().date_naive();
         let context = CommandContext::new(Actor::System("settlement".to_owned()));
         let accounts: Vec<Uuid> = accounts.into_iter().collect();
-        settle_accounts(&self.store, pool, &accounts, today, &context).await?;
+        settle_accounts(&self.store, pool, &accounts, &context).await?;
+        for (account, until) in promises {
+            resume_on_promise(&self.store, pool, account, until, &context).await?;
+        }
         Ok(())
     }
 }

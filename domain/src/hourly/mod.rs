@@ -1,0 +1,406 @@
+//! Hourly billing of VDS (issue 20.3, ADR 34), as BILLmanager's hourly tariffs: a service on a
+//! tariff priced per hour pays for the clock hours it was active, settled once per UTC day.
+//!
+//! The rule that counts the hours lives here and nowhere else: `ServiceHours` (one stream per
+//! service, under the service's id) is given the spans in which the service was active
+//! (ordered or resumed, up to suspended or deleted) and the hourly price, and records
+//! `HoursCharged` for one day: the hours, the price, the amount, and what the month's cap left.
+//! A clock hour counts when the service was active at any moment of it, so the hour it starts
+//! in counts whole, and an hour with a suspension and a resumption in it counts once. Hours
+//! suspended are not charged. A day is charged once: a second billing day records nothing.
+//! Days are charged in order, never one before the last charged. An auditor recomputes the
+//! amount from the event alone.
+
+#[cfg(test)]
+mod tests;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::{Aggregate, DomainEvent};
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::ids::{ExpenseId, ServiceId};
+use crate::money::{Currency, Money};
+
+/// The most decimal places of a price per hour (a sub-minor price, such as 0.0137 EUR).
+pub const HOURLY_PRICE_FRACTION_DIGITS_MAX: u32 = 6;
+
+/// The UUID v5 namespace of hourly expense ids. It must never change: re-deriving an id is
+/// how a repeated charge is recognised.
+const HOURLY_EXPENSE_NAMESPACE: Uuid = Uuid::from_u128(0x0c4d_71e2_9a35_4b08_8e6f_13d2_a7b9_5c41);
+
+/// The expense that charges `service`'s hours of `day`: a UUID v5 over
+/// `"{service}/hours/{YYYY-MM-DD}"`.
+pub fn hourly_expense_id(service: ServiceId, day: NaiveDate) -> ExpenseId {
+    let name = format!("{service}/hours/{}", day.format("%Y-%m-%d"));
+    ExpenseId::from_uuid(Uuid::new_v5(&HOURLY_EXPENSE_NAMESPACE, name.as_bytes()))
+}
+
+/// Why an hourly price or an hourly charge was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HourlyError {
+    /// A negative price per hour, or one with too many decimals.
+    #[error("price_per_hour: {0} is not a price per hour (zero or more, at most 6 decimals)")]
+    InvalidPrice(Decimal),
+    /// A cap of zero or less, or in another currency than the price.
+    #[error("monthly_cap: {0} is not a cap (above zero, in the price's currency)")]
+    InvalidCap(Money),
+    /// A day that has not ended by the day of the charge.
+    #[error("the day {day} has not ended on {as_of}")]
+    DayNotEnded {
+        /// The day to charge.
+        day: NaiveDate,
+        /// The day of the charge.
+        as_of: NaiveDate,
+    },
+    /// A day before the last charged one.
+    #[error("hours are charged up to {charged_until}; {day} comes before")]
+    DayBeforeCharged {
+        /// The first day not charged yet.
+        charged_until: NaiveDate,
+        /// The day given.
+        day: NaiveDate,
+    },
+    /// An active span that ends before it starts.
+    #[error("an active span ends ({until}) before it starts ({from})")]
+    BackwardSpan {
+        /// Its start.
+        from: DateTime<Utc>,
+        /// Its end.
+        until: DateTime<Utc>,
+    },
+    /// An amount too large to count.
+    #[error("the hourly amount is too large to count")]
+    Overflow,
+    /// Another service's hours.
+    #[error("these are another service's hours")]
+    OtherService,
+}
+
+impl HourlyError {
+    /// The problem code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            HourlyError::InvalidPrice(_) => "invalid_hourly_price",
+            HourlyError::InvalidCap(_) => "invalid_monthly_cap",
+            HourlyError::DayNotEnded { .. } => "hourly_day_not_ended",
+            HourlyError::DayBeforeCharged { .. } => "hourly_day_before_charged",
+            HourlyError::BackwardSpan { .. } => "hourly_backward_span",
+            HourlyError::Overflow => "hourly_overflow",
+            HourlyError::OtherService => "hourly_other_service",
+        }
+    }
+}
+
+/// A tariff's price per hour, with an optional cap on what one calendar month (UTC) costs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HourlyPrice {
+    /// The price of one hour: zero or more, at most 6 decimals (below the currency's minor
+    /// unit; the day's amount is rounded once, in [`HourlyPrice::amount_for`]).
+    pub per_hour: Decimal,
+    /// The currency of the price and of the cap.
+    pub currency: Currency,
+    /// The most one calendar month of hours costs, if anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monthly_cap: Option<Money>,
+}
+
+impl HourlyPrice {
+    /// Checks a price per hour and its cap.
+    pub fn new(
+        per_hour: Decimal,
+        currency: Currency,
+        monthly_cap: Option<Money>,
+    ) -> Result<HourlyPrice, HourlyError> {
+        if (per_hour.is_sign_negative() && !per_hour.is_zero())
+            || per_hour.normalize().scale() > HOURLY_PRICE_FRACTION_DIGITS_MAX
+        {
+            return Err(HourlyError::InvalidPrice(per_hour));
+        }
+        if let Some(cap) = monthly_cap
+            && (!cap.is_positive() || cap.currency() != currency)
+        {
+            return Err(HourlyError::InvalidCap(cap));
+        }
+        Ok(HourlyPrice {
+            per_hour,
+            currency,
+            monthly_cap,
+        })
+    }
+
+    /// What `hours` cost before any cap: the hours times the price, rounded once to the
+    /// currency's minor unit, half away from zero.
+    pub fn amount_for(&self, hours: u32) -> Result<Money, HourlyError> {
+        let exact = self
+            .per_hour
+            .checked_mul(Decimal::from(hours))
+            .ok_or(HourlyError::Overflow)?;
+        let rounded = exact.round_dp_with_strategy(
+            self.currency.minor_units(),
+            RoundingStrategy::MidpointAwayFromZero,
+        );
+        Money::from_decimal(rounded, self.currency).map_err(|_| HourlyError::Overflow)
+    }
+}
+
+/// A time in which the service was active: from its order (or resumption) up to its
+/// suspension (or deletion), half-open; `until` is `None` while it still is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActiveSpan {
+    /// When it became active.
+    pub from: DateTime<Utc>,
+    /// When it stopped being active, if it has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// The clock hours of the UTC `day` in which the service was active at some moment: an hour
+/// counts once, however many spans touch it, and a span touches the hour it starts in (the
+/// first hour counts when started) but not one it ends exactly at the start of.
+pub fn active_hours(spans: &[ActiveSpan], day: NaiveDate) -> Result<u32, HourlyError> {
+    for span in spans {
+        if let Some(until) = span.until
+            && until < span.from
+        {
+            return Err(HourlyError::BackwardSpan {
+                from: span.from,
+                until,
+            });
+        }
+    }
+    let midnight = day.and_time(chrono::NaiveTime::MIN).and_utc();
+    let mut hours = 0;
+    for hour in 0..24 {
+        let start = midnight + Duration::hours(hour);
+        let end = start + Duration::hours(1);
+        let touched = spans.iter().any(|span| {
+            span.from < end
+                && span
+                    .until
+                    .is_none_or(|until| until > start && until > span.from)
+        });
+        if touched {
+            hours += 1;
+        }
+    }
+    Ok(hours)
+}
+
+/// What can be asked of a service's hours.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum HourlyCommand {
+    /// Charges the hours of `day` in which the service was active (spans given from its
+    /// history), at `price`, within what the month's cap leaves.
+    ChargeHours {
+        /// The service.
+        service_id: ServiceId,
+        /// The UTC day to charge.
+        day: NaiveDate,
+        /// The day of the charge; `day` must have ended by then.
+        as_of: NaiveDate,
+        /// Every time the service was active (those outside `day` do not count).
+        spans: Vec<ActiveSpan>,
+        /// The tariff's price per hour.
+        price: HourlyPrice,
+    },
+}
+
+/// What has happened to a service's hours. Stored forever: variants and fields are never
+/// renamed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum HourlyEvent {
+    /// A day's hours were charged. When the amount is above zero it is charged to the account
+    /// as one expense ([`hourly_expense_id`]) that shows the hours.
+    HoursCharged {
+        /// The service.
+        service_id: ServiceId,
+        /// The UTC day.
+        day: NaiveDate,
+        /// The clock hours of the day in which the service was active.
+        hours: u32,
+        /// The price it was charged at.
+        price: HourlyPrice,
+        /// The hours times the price, rounded (before the cap).
+        uncapped: Money,
+        /// What the month's earlier days had cost (before this one).
+        month_before: Money,
+        /// What is charged: `uncapped`, or what the cap leaves of the month.
+        amount: Money,
+    },
+}
+
+impl DomainEvent for HourlyEvent {
+    fn event_type(&self) -> String {
+        match self {
+            Self::HoursCharged { .. } => "HoursCharged".to_string(),
+        }
+    }
+
+    fn event_version(&self) -> String {
+        "1.0".to_string()
+    }
+}
+
+/// One charged day, as the event has it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChargedDay {
+    /// The day.
+    pub day: NaiveDate,
+    /// Its hours.
+    pub hours: u32,
+    /// What it cost.
+    pub amount: Money,
+    /// The total of its calendar month so far, this day included.
+    pub month_total: Money,
+}
+
+/// The hours of one service, rebuilt from its events.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServiceHours {
+    service_id: Option<ServiceId>,
+    last: Option<ChargedDay>,
+}
+
+fn same_month(a: NaiveDate, b: NaiveDate) -> bool {
+    a.year() == b.year() && a.month() == b.month()
+}
+
+impl ServiceHours {
+    /// The first day not charged yet, once a day has been.
+    pub fn charged_until(&self) -> Option<NaiveDate> {
+        self.last.as_ref().and_then(|last| last.day.succ_opt())
+    }
+
+    /// The last day charged.
+    pub fn last(&self) -> Option<&ChargedDay> {
+        self.last.as_ref()
+    }
+
+    /// Applies the rules to `command`.
+    pub fn decide(&self, command: HourlyCommand) -> Result<Vec<HourlyEvent>, HourlyError> {
+        match command {
+            HourlyCommand::ChargeHours {
+                service_id,
+                day,
+                as_of,
+                spans,
+                price,
+            } => self.charge(service_id, day, as_of, &spans, price),
+        }
+    }
+
+    fn charge(
+        &self,
+        service_id: ServiceId,
+        day: NaiveDate,
+        as_of: NaiveDate,
+        spans: &[ActiveSpan],
+        price: HourlyPrice,
+    ) -> Result<Vec<HourlyEvent>, HourlyError> {
+        if self.service_id.is_some_and(|own| own != service_id) {
+            return Err(HourlyError::OtherService);
+        }
+        if day >= as_of {
+            return Err(HourlyError::DayNotEnded { day, as_of });
+        }
+        // Checked again, as the tariff checked it: an event must never hold a bad price.
+        let price = HourlyPrice::new(price.per_hour, price.currency, price.monthly_cap)?;
+        if let Some(last) = &self.last {
+            if last.day == day {
+                // Charged already: a repeated billing day records nothing.
+                return Ok(vec![]);
+            }
+            if day < last.day {
+                return Err(HourlyError::DayBeforeCharged {
+                    charged_until: last.day.succ_opt().unwrap_or(last.day),
+                    day,
+                });
+            }
+        }
+        let hours = active_hours(spans, day)?;
+        let uncapped = price.amount_for(hours)?;
+        let month_before = match &self.last {
+            Some(last)
+                if same_month(last.day, day) && last.month_total.currency() == price.currency =>
+            {
+                last.month_total
+            }
+            _ => Money::zero(price.currency),
+        };
+        let amount = match price.monthly_cap {
+            Some(cap) => {
+                let left = cap
+                    .checked_sub(month_before)
+                    .map_err(|_| HourlyError::Overflow)?;
+                if left.is_positive() {
+                    if uncapped.amount() > left.amount() {
+                        left
+                    } else {
+                        uncapped
+                    }
+                } else {
+                    Money::zero(price.currency)
+                }
+            }
+            None => uncapped,
+        };
+        // The month's total must stay countable; `apply` only adds what was checked here.
+        month_before
+            .checked_add(amount)
+            .map_err(|_| HourlyError::Overflow)?;
+        Ok(vec![HourlyEvent::HoursCharged {
+            service_id,
+            day,
+            hours,
+            price,
+            uncapped,
+            month_before,
+            amount,
+        }])
+    }
+}
+
+impl Aggregate for ServiceHours {
+    const TYPE: &'static str = "ServiceHours";
+    type Command = HourlyCommand;
+    type Event = HourlyEvent;
+    type Error = HourlyError;
+    type Services = ();
+
+    async fn handle(
+        &mut self,
+        command: HourlyCommand,
+        _services: &(),
+        sink: &EventSink<Self>,
+    ) -> Result<(), HourlyError> {
+        for event in self.decide(command)? {
+            sink.write(event, self).await;
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, event: HourlyEvent) {
+        match event {
+            HourlyEvent::HoursCharged {
+                service_id,
+                day,
+                hours,
+                month_before,
+                amount,
+                ..
+            } => {
+                self.service_id = Some(service_id);
+                self.last = Some(ChargedDay {
+                    day,
+                    hours,
+                    amount,
+                    // The sum was checked in `charge`, which refuses a day it would overflow.
+                    month_total: month_before.checked_add(amount).unwrap_or(amount),
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,274 @@
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use super::*;
+use crate::money::{Currency, Money};
+
+fn dec(text: &str) -> Decimal {
+    text.parse().unwrap()
+}
+
+fn day(text: &str) -> NaiveDate {
+    text.parse().unwrap()
+}
+
+fn at(text: &str) -> DateTime<Utc> {
+    text.parse().unwrap()
+}
+
+fn eur_currency() -> Currency {
+    Currency::parse("EUR").unwrap()
+}
+
+fn eur(text: &str) -> Money {
+    Money::parse(text, eur_currency()).unwrap()
+}
+
+fn service() -> ServiceId {
+    ServiceId::from_uuid(Uuid::from_u128(0x77))
+}
+
+fn span(from: &str, until: Option<&str>) -> ActiveSpan {
+    ActiveSpan {
+        from: at(from),
+        until: until.map(at),
+    }
+}
+
+fn price(per_hour: &str, cap: Option<&str>) -> HourlyPrice {
+    HourlyPrice::new(dec(per_hour), eur_currency(), cap.map(eur)).unwrap()
+}
+
+/// Ordered at 10:30 on the 14th, suspended at 15:10 on the 15th, resumed at 09:05 on the 16th
+/// and deleted at 18:40 the same day.
+fn life() -> Vec<ActiveSpan> {
+    vec![
+        span("2027-01-14T10:30:00Z", Some("2027-01-15T15:10:00Z")),
+        span("2027-01-16T09:05:00Z", Some("2027-01-16T18:40:00Z")),
+    ]
+}
+
+fn charge(
+    hours: &ServiceHours,
+    on: &str,
+    price: HourlyPrice,
+) -> Result<Vec<HourlyEvent>, HourlyError> {
+    let on = day(on);
+    hours.decide(HourlyCommand::ChargeHours {
+        service_id: service(),
+        day: on,
+        as_of: on.succ_opt().unwrap(),
+        spans: life(),
+        price,
+    })
+}
+
+fn charged(hours: &mut ServiceHours, on: &str, price: HourlyPrice) -> (u32, Money) {
+    let events = charge(hours, on, price).unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    let HourlyEvent::HoursCharged {
+        hours: counted,
+        amount,
+        ..
+    } = events[0].clone();
+    for event in events {
+        hours.apply(event);
+    }
+    (counted, amount)
+}
+
+#[test]
+fn the_hour_a_service_starts_in_counts_whole() {
+    let hours = active_hours(&life(), day("2027-01-14")).unwrap();
+    // 10:00 to midnight: 14 clock hours, the first one begun at 10:30.
+    assert_eq!(hours, 14);
+}
+
+#[test]
+fn the_hour_a_service_is_suspended_in_counts_and_the_ones_after_do_not() {
+    // Midnight to 15:10: hours 0 to 15, 16 of them.
+    assert_eq!(active_hours(&life(), day("2027-01-15")).unwrap(), 16);
+}
+
+#[test]
+fn a_span_ending_on_the_hour_does_not_touch_the_next_hour() {
+    let spans = [span("2027-01-14T10:00:00Z", Some("2027-01-14T12:00:00Z"))];
+    assert_eq!(active_hours(&spans, day("2027-01-14")).unwrap(), 2);
+}
+
+#[test]
+fn an_hour_with_a_suspension_and_a_resumption_counts_once() {
+    let spans = [
+        span("2027-01-14T10:05:00Z", Some("2027-01-14T10:20:00Z")),
+        span("2027-01-14T10:40:00Z", Some("2027-01-14T11:00:00Z")),
+    ];
+    assert_eq!(active_hours(&spans, day("2027-01-14")).unwrap(), 1);
+}
+
+#[test]
+fn a_day_suspended_throughout_has_no_hours_and_an_active_one_has_24() {
+    assert_eq!(active_hours(&life(), day("2027-01-20")).unwrap(), 0);
+    let running = [span("2027-01-01T00:00:00Z", None)];
+    assert_eq!(active_hours(&running, day("2027-01-20")).unwrap(), 24);
+}
+
+#[test]
+fn a_span_that_ends_before_it_starts_is_refused() {
+    let spans = [span("2027-01-14T10:00:00Z", Some("2027-01-14T09:00:00Z"))];
+    assert!(matches!(
+        active_hours(&spans, day("2027-01-14")),
+        Err(HourlyError::BackwardSpan { .. })
+    ));
+}
+
+#[test]
+fn each_day_is_charged_its_hours_times_the_price_rounded_half_away_from_zero() {
+    let mut hours = ServiceHours::default();
+    let p = price("0.0137", None);
+    // 14 × 0.0137 = 0.1918, 16 × 0.0137 = 0.2192, 10 × 0.0137 = 0.137.
+    assert_eq!(charged(&mut hours, "2027-01-14", p), (14, eur("0.19")));
+    assert_eq!(charged(&mut hours, "2027-01-15", p), (16, eur("0.22")));
+    assert_eq!(charged(&mut hours, "2027-01-16", p), (10, eur("0.14")));
+    assert_eq!(hours.last().unwrap().month_total, eur("0.55"));
+    assert_eq!(hours.charged_until(), Some(day("2027-01-17")));
+}
+
+#[test]
+fn a_half_cent_rounds_away_from_zero() {
+    assert_eq!(price("0.0125", None).amount_for(2).unwrap(), eur("0.03"));
+    assert_eq!(price("0.0125", None).amount_for(0).unwrap(), eur("0.00"));
+}
+
+#[test]
+fn a_day_charged_already_records_nothing() {
+    let mut hours = ServiceHours::default();
+    let p = price("0.0137", None);
+    charged(&mut hours, "2027-01-14", p);
+    assert_eq!(charge(&hours, "2027-01-14", p).unwrap(), vec![]);
+}
+
+#[test]
+fn a_day_before_the_last_charged_one_is_refused() {
+    let mut hours = ServiceHours::default();
+    let p = price("0.0137", None);
+    charged(&mut hours, "2027-01-15", p);
+    assert_eq!(
+        charge(&hours, "2027-01-14", p),
+        Err(HourlyError::DayBeforeCharged {
+            charged_until: day("2027-01-16"),
+            day: day("2027-01-14"),
+        })
+    );
+}
+
+#[test]
+fn a_day_that_has_not_ended_is_not_charged() {
+    let hours = ServiceHours::default();
+    let result = hours.decide(HourlyCommand::ChargeHours {
+        service_id: service(),
+        day: day("2027-01-14"),
+        as_of: day("2027-01-14"),
+        spans: life(),
+        price: price("0.0137", None),
+    });
+    assert_eq!(
+        result,
+        Err(HourlyError::DayNotEnded {
+            day: day("2027-01-14"),
+            as_of: day("2027-01-14"),
+        })
+    );
+}
+
+#[test]
+fn the_monthly_cap_charges_only_what_it_leaves() {
+    let mut hours = ServiceHours::default();
+    // 14 × 0.02 = 0.28, then 16 × 0.02 = 0.32 of which the 0.50 cap leaves 0.22, then nothing.
+    let p = price("0.02", Some("0.50"));
+    assert_eq!(charged(&mut hours, "2027-01-14", p), (14, eur("0.28")));
+    assert_eq!(charged(&mut hours, "2027-01-15", p), (16, eur("0.22")));
+    assert_eq!(charged(&mut hours, "2027-01-16", p), (10, eur("0.00")));
+    assert_eq!(hours.last().unwrap().month_total, eur("0.50"));
+}
+
+#[test]
+fn a_new_month_starts_a_new_cap() {
+    let mut hours = ServiceHours::default();
+    let p = price("1", Some("5.00"));
+    let running = vec![span("2027-01-31T00:00:00Z", None)];
+    for on in ["2027-01-31", "2027-02-01"] {
+        let on = day(on);
+        let events = hours
+            .decide(HourlyCommand::ChargeHours {
+                service_id: service(),
+                day: on,
+                as_of: on.succ_opt().unwrap(),
+                spans: running.clone(),
+                price: p,
+            })
+            .unwrap();
+        let HourlyEvent::HoursCharged { amount, .. } = events[0].clone();
+        assert_eq!(amount, eur("5.00"), "{on}");
+        for event in events {
+            hours.apply(event);
+        }
+    }
+}
+
+#[test]
+fn a_negative_or_too_precise_price_and_a_bad_cap_are_refused() {
+    let eur_ = eur_currency();
+    assert_eq!(
+        HourlyPrice::new(dec("-0.01"), eur_, None),
+        Err(HourlyError::InvalidPrice(dec("-0.01")))
+    );
+    assert_eq!(
+        HourlyPrice::new(dec("0.0000001"), eur_, None),
+        Err(HourlyError::InvalidPrice(dec("0.0000001")))
+    );
+    assert_eq!(
+        HourlyPrice::new(dec("0.01"), eur_, Some(eur("0.00"))),
+        Err(HourlyError::InvalidCap(eur("0.00")))
+    );
+    let usd = Money::parse("5.00", Currency::parse("USD").unwrap()).unwrap();
+    assert_eq!(
+        HourlyPrice::new(dec("0.01"), eur_, Some(usd)),
+        Err(HourlyError::InvalidCap(usd))
+    );
+}
+
+#[test]
+fn another_services_hours_are_refused() {
+    let mut hours = ServiceHours::default();
+    charged(&mut hours, "2027-01-14", price("0.0137", None));
+    let other = hours.decide(HourlyCommand::ChargeHours {
+        service_id: ServiceId::from_uuid(Uuid::from_u128(0x78)),
+        day: day("2027-01-15"),
+        as_of: day("2027-01-16"),
+        spans: life(),
+        price: price("0.0137", None),
+    });
+    assert_eq!(other, Err(HourlyError::OtherService));
+}
+
+#[test]
+fn the_expense_of_a_day_is_the_same_id_every_time_and_another_days_differs() {
+    let first = hourly_expense_id(service(), day("2027-01-14"));
+    assert_eq!(first, hourly_expense_id(service(), day("2027-01-14")));
+    assert_ne!(first, hourly_expense_id(service(), day("2027-01-15")));
+}
+
+#[test]
+fn the_event_round_trips_through_json_with_the_price_as_a_string() {
+    let events = charge(
+        &ServiceHours::default(),
+        "2027-01-14",
+        price("0.0137", None),
+    )
+    .unwrap();
+    let json = serde_json::to_value(&events[0]).unwrap();
+    assert_eq!(json["HoursCharged"]["price"]["per_hour"], "0.0137");
+    let back: HourlyEvent = serde_json::from_value(json).unwrap();
+    assert_eq!(back, events[0]);
+}
