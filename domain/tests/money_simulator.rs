@@ -182,6 +182,7 @@ fn terms(tariff: usize) -> ServiceTerms {
         addons: vec![],
         price_per_period: cents(price),
         deletion_delay_days: 15,
+        hourly: None,
     }
 }
 
@@ -982,6 +983,7 @@ impl World {
                         service_id,
                         ServiceCommand::RunBillingDay {
                             promised_until: None,
+                            in_debt: false,
                             on: as_of,
                             operation_id,
                             policy: None,

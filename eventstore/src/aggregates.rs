@@ -65,6 +65,7 @@ impl NamedCommand for TariffCommand {
             Self::AddAddon { .. } => "AddAddon",
             Self::ArchiveTariff => "ArchiveTariff",
             Self::SetMeteredParameters { .. } => "SetMeteredParameters",
+            Self::SetHourlyPrices { .. } => "SetHourlyPrices",
         }
     }
 }
@@ -125,6 +126,7 @@ impl NamedCommand for AccountCommand {
             Self::PostPayment { .. } => "PostPayment",
             Self::AdjustBalance { .. } => "AdjustBalance",
             Self::ChargeExpense { .. } => "ChargeExpense",
+            Self::ChargeUsed { .. } => "ChargeUsed",
             Self::ReplaceCharge { .. } => "ReplaceCharge",
             Self::ImportBalance { .. } => "ImportBalance",
             Self::SetCreditLimit { .. } => "SetCreditLimit",
@@ -544,6 +546,18 @@ impl NamedCommand for domain::usage::UsageCommand {
     fn name(&self) -> &'static str {
         match self {
             Self::ChargeUsage { .. } => "ChargeUsage",
+        }
+    }
+}
+
+impl StoredAggregate for domain::hourly::ServiceHours {
+    const STATE_VERSION: i32 = 1;
+}
+
+impl NamedCommand for domain::hourly::HourlyCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::ChargeHours { .. } => "ChargeHours",
         }
     }
 }

@@ -302,6 +302,29 @@ impl EventStore {
         Ok(loaded)
     }
 
+    /// The events of aggregate `id` in sequence order, each with the business time it occurred
+    /// at (`occurred_at` in its metadata: the clock that ran its command, a sandbox provider's
+    /// for its events). For a rule that needs when things happened, such as the hours a service
+    /// was active (ADR 37); one read of the whole stream.
+    pub async fn load_dated<A: StoredAggregate>(
+        &self,
+        id: &str,
+    ) -> Result<Vec<(A::Event, chrono::DateTime<chrono::Utc>)>, StoreError> {
+        let rows: Vec<(String, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
+            "SELECT payload::text, (metadata->>'occurred_at')::timestamptz
+               FROM events
+              WHERE aggregate_type = $1 AND aggregate_id = $2
+              ORDER BY sequence",
+        )
+        .bind(A::TYPE)
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(payload, at)| Ok((serde_json::from_str(&payload)?, at)))
+            .collect()
+    }
+
     /// Runs `command` against the aggregate `id` and appends what it decides.
     ///
     /// Commands on one aggregate queue behind each other in this process; a conflict with another

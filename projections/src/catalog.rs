@@ -149,8 +149,9 @@ async fn apply(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), Project
             .execute(tx)
             .await?;
         }
-        // The catalog lists prices; the metered parameters are read from the tariff itself.
-        TariffEvent::MeteredParametersSet { .. } => {}
+        // The catalog lists prices; the metered parameters and the prices per hour are read
+        // from the tariff itself (and a service's price per hour from its terms).
+        TariffEvent::MeteredParametersSet { .. } | TariffEvent::HourlyPricesSet { .. } => {}
     }
     Ok(())
 }

@@ -419,6 +419,9 @@ impl Fold {
             ServiceEvent::PriceChangeScheduled { .. } => {}
             // The trial's period is the first charge's (a zero expense labelled trial).
             ServiceEvent::TrialStarted { .. } => {}
+            // The debt of an hourly service's account is the account's (balances); the
+            // suspension it leads to is the service's status.
+            ServiceEvent::DebtFound { .. } | ServiceEvent::DebtPaid { .. } => {}
             ServiceEvent::AutoProlongSet { auto_prolong } => {
                 if let Some(row) = self.service(id, at, position) {
                     row.auto_prolong = auto_prolong;

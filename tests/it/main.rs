@@ -30,6 +30,7 @@ mod documents_lang;
 mod domain_contacts;
 mod eventstore;
 mod holes;
+mod hourly;
 mod idempotency;
 mod import;
 mod invoicing;

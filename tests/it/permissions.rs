@@ -251,6 +251,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("POST /v1/domains/{id}/registrar-answer", "2223331"),
     // Usage-based charging (issue 20.3).
     ("PUT /v1/tariffs/{id}/metered", "2333331"),
+    ("PUT /v1/tariffs/{id}/hourly-prices", "2333331"),
     ("POST /v1/usage", "2223331"),
     // Modules (ADR 25): staff with settings register and read them; a callback is checked by
     // its HMAC signature alone, so without one every caller gets 401, whatever its token.
@@ -1542,6 +1543,14 @@ impl Scene {
                         json!({"parameters": [{"code": "traffic_gb", "aggregation": "sum",
                         "included": "10", "unit_price": {"amount": "0.05", "currency": "EUR"}}]}),
                     ),
+                )
+            }
+            (M::PUT, "/v1/tariffs/{id}/hourly-prices") => {
+                let tariff = self.new_tariff().await;
+                call(
+                    method,
+                    template.replace("{id}", &tariff),
+                    Some(json!({"prices": [{"per_hour": "0.0137", "currency": "EUR"}]})),
                 )
             }
             (M::POST, "/v1/usage") => {

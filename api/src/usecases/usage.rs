@@ -235,3 +235,22 @@ pub async fn set_metered(
         )
         .await?)
 }
+
+/// Sets tariff `tariff_id`'s prices per hour (ADR 37); the tariff decides.
+pub async fn set_hourly_prices(
+    core: &Core,
+    context: &CommandContext,
+    idempotency: Option<CommandKey>,
+    tariff_id: Uuid,
+    prices: Vec<domain::hourly::HourlyPrice>,
+) -> Result<Committed<Tariff>, Error> {
+    Ok(core
+        .store
+        .execute::<Tariff>(
+            &tariff_id.to_string(),
+            TariffCommand::SetHourlyPrices { prices },
+            context,
+            idempotency.as_slice(),
+        )
+        .await?)
+}

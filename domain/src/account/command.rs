@@ -65,6 +65,21 @@ pub enum AccountCommand {
         /// tax added, the account is charged the price plus the tax.
         treatment: TaxTreatment,
     },
+    /// Charges the account for what a service has already used: the hours a VDS ran
+    /// (hourly billing, ADR 37). The hours were used, so the charge is recorded even when it
+    /// takes the balance below minus the credit limit; the debt is what then suspends the
+    /// account's hourly services (`ServiceCommand::RunBillingDay { in_debt }`). Otherwise as
+    /// `ChargeExpense`: zero or more, in the account's currency, taxed by the account.
+    ChargeUsed {
+        /// The client charged.
+        client_id: ClientId,
+        /// The provider charging.
+        provider_id: ProviderId,
+        /// The charge.
+        expense: ExpenseLine,
+        /// How the client is taxed.
+        treatment: TaxTreatment,
+    },
     /// Changes a service's price mid-period in one step: gives back the unused part of the old
     /// price and charges the new price for the same days.
     ReplaceCharge {

@@ -160,7 +160,13 @@ impl Account {
                 provider_id,
                 expense,
                 treatment,
-            } => self.charge_expense(client_id, provider_id, expense, treatment),
+            } => self.charge_expense(client_id, provider_id, expense, treatment, Cover::Needed),
+            AccountCommand::ChargeUsed {
+                client_id,
+                provider_id,
+                expense,
+                treatment,
+            } => self.charge_expense(client_id, provider_id, expense, treatment, Cover::Used),
             AccountCommand::ReplaceCharge {
                 client_id,
                 provider_id,
@@ -310,13 +316,15 @@ impl Account {
         Ok(events)
     }
 
-    /// Decides [`AccountCommand::ChargeExpense`].
+    /// Decides [`AccountCommand::ChargeExpense`] and, with `Cover::Used`,
+    /// [`AccountCommand::ChargeUsed`].
     fn charge_expense(
         &self,
         client_id: ClientId,
         provider_id: ProviderId,
         expense: ExpenseLine,
         treatment: TaxTreatment,
+        cover: Cover,
     ) -> Result<Vec<AccountEvent>, AccountError> {
         let (mut events, balance) = self.open_for(client_id, provider_id, expense.amount)?;
         // A free tariff, a trial or a promo code taking the whole price: a zero charge is still
@@ -327,7 +335,7 @@ impl Account {
         }
         let expense = taxed(described(expense)?, &treatment)?;
         let balance_after = balance.checked_sub(expense.amount)?;
-        if !free {
+        if !free && cover == Cover::Needed {
             self.ensure_covered(balance, balance_after, expense.amount)?;
         }
         events.push(AccountEvent::ExpenseCharged {
@@ -745,6 +753,15 @@ impl Account {
         }
         Ok((vec![], open.balance))
     }
+}
+
+/// Whether a charge needs the money (the balance plus the credit limit) to be recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cover {
+    /// A period paid in advance: refused without the money.
+    Needed,
+    /// What was already used: recorded even into debt.
+    Used,
 }
 
 /// `reason` trimmed, or `InvalidReason`.

@@ -1931,3 +1931,51 @@ fn a_promise_holds_until_its_end_and_not_on_it() {
         Some((date("2027-03-01"), date("2027-03-08")))
     );
 }
+
+// Hourly billing (ADR 37): hours already used are charged even into debt.
+
+fn charge_used(amount: Money) -> AccountCommand {
+    AccountCommand::ChargeUsed {
+        client_id: client_id(),
+        provider_id: provider_id(),
+        expense: line(amount, "VDS S, January"),
+        treatment: TaxTreatment::NotTaxed,
+    }
+}
+
+#[test]
+fn hours_already_used_are_charged_past_the_credit_limit_where_a_period_is_refused() {
+    let given = || vec![opened(), paid("10", "10"), limit_set("5")];
+    AccountTester::with(())
+        .given(given())
+        .when(charge(eur("20.00")))
+        .then_expect_error(AccountError::InsufficientFunds {
+            needed: eur("20.00"),
+            available: eur("15.00"),
+        });
+    AccountTester::with(())
+        .given(given())
+        .when(charge_used(eur("20.00")))
+        .then_expect_events(vec![charged("20.00", "-10.00")]);
+    // Debt is then what the account has: nothing is available.
+    let mut account = Account::default();
+    for event in given().into_iter().chain([charged("20.00", "-10.00")]) {
+        account.apply(event);
+    }
+    assert_eq!(account.available(), Some(eur("-5.00")));
+}
+
+#[test]
+fn a_used_charge_keeps_the_rules_of_a_charge_but_the_money() {
+    AccountTester::with(())
+        .given(vec![opened(), paid("10", "10")])
+        .when(charge_used(eur("-1.00")))
+        .then_expect_error(AccountError::AmountNotPositive);
+    AccountTester::with(())
+        .given(vec![opened(), paid("10", "10")])
+        .when(charge_used(usd("1.00")))
+        .then_expect_error(AccountError::CurrencyMismatch {
+            expected: Currency::EUR,
+            found: Currency::USD,
+        });
+}

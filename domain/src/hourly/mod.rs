@@ -25,7 +25,21 @@ use crate::ids::{ExpenseId, ServiceId};
 use crate::money::{Currency, Money};
 
 /// The most decimal places of a price per hour (a sub-minor price, such as 0.0137 EUR).
-pub const HOURLY_PRICE_FRACTION_DIGITS_MAX: u32 = 6;
+pub const HOURLY_PRICE_FRACTION_DIGITS_MAX: usize = 6;
+
+/// The most integer digits of a price per hour written as text: far above any real price, far
+/// below what would overflow.
+const HOURLY_PRICE_INTEGER_DIGITS_MAX: usize = 9;
+
+/// `text` as a price per hour: a plain decimal with at most 9 integer digits and 6 decimals
+/// (whether it is zero or more is [`HourlyPrice::new`]'s to say).
+pub fn parse_per_hour(text: &str) -> Result<Decimal, crate::decimal::PlainDecimalError> {
+    crate::decimal::parse_plain(
+        text,
+        HOURLY_PRICE_INTEGER_DIGITS_MAX,
+        HOURLY_PRICE_FRACTION_DIGITS_MAX,
+    )
+}
 
 /// The UUID v5 namespace of hourly expense ids. It must never change: re-deriving an id is
 /// how a repeated charge is recognised.
@@ -115,7 +129,8 @@ impl HourlyPrice {
         monthly_cap: Option<Money>,
     ) -> Result<HourlyPrice, HourlyError> {
         if (per_hour.is_sign_negative() && !per_hour.is_zero())
-            || per_hour.normalize().scale() > HOURLY_PRICE_FRACTION_DIGITS_MAX
+            || usize::try_from(per_hour.normalize().scale())
+                .map_or(true, |scale| scale > HOURLY_PRICE_FRACTION_DIGITS_MAX)
         {
             return Err(HourlyError::InvalidPrice(per_hour));
         }
@@ -244,6 +259,33 @@ impl DomainEvent for HourlyEvent {
     }
 }
 
+/// The times a service was active, from its statuses: each `(status, at)` is the status the
+/// service had from `at` on, in the order they came. A service runs (and its hours count) while
+/// it is `Active`: from its activation or resumption to its suspension, closure or deletion,
+/// whatever operations are under way meanwhile.
+pub fn active_spans(
+    statuses: impl IntoIterator<Item = (crate::service::ServiceStatus, DateTime<Utc>)>,
+) -> Vec<ActiveSpan> {
+    let mut spans: Vec<ActiveSpan> = Vec::new();
+    for (status, at) in statuses {
+        let running = status == crate::service::ServiceStatus::Active;
+        let open = spans.last().is_some_and(|span| span.until.is_none());
+        match (running, open) {
+            (true, false) => spans.push(ActiveSpan {
+                from: at,
+                until: None,
+            }),
+            (false, true) => {
+                if let Some(span) = spans.last_mut() {
+                    span.until = Some(at.max(span.from));
+                }
+            }
+            _ => {}
+        }
+    }
+    spans
+}
+
 /// One charged day, as the event has it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChargedDay {
@@ -251,6 +293,10 @@ pub struct ChargedDay {
     pub day: NaiveDate,
     /// Its hours.
     pub hours: u32,
+    /// The price they were charged at.
+    pub price: HourlyPrice,
+    /// The hours times the price, before the cap.
+    pub uncapped: Money,
     /// What it cost.
     pub amount: Money,
     /// The total of its calendar month so far, this day included.
@@ -262,6 +308,30 @@ pub struct ChargedDay {
 pub struct ServiceHours {
     service_id: Option<ServiceId>,
     last: Option<ChargedDay>,
+}
+
+impl ChargedDay {
+    /// What the client reads on the expense and the invoice: the service, the day, the hours
+    /// and the price, and the cap when it took something off, e.g. `VDS S: 14 h on 2027-01-01
+    /// at 0.0137 EUR/h`.
+    pub fn description(&self, service_name: &str) -> String {
+        let mut text = format!(
+            "{service_name}: {} h on {} at {} {}/h",
+            self.hours,
+            self.day.format("%Y-%m-%d"),
+            self.price.per_hour.normalize(),
+            self.price.currency
+        );
+        if self.amount != self.uncapped
+            && let Some(cap) = self.price.monthly_cap
+        {
+            text.push_str(&format!(
+                " ({} before the monthly cap of {cap})",
+                self.uncapped
+            ));
+        }
+        text
+    }
 }
 
 fn same_month(a: NaiveDate, b: NaiveDate) -> bool {
@@ -388,14 +458,17 @@ impl Aggregate for ServiceHours {
                 service_id,
                 day,
                 hours,
+                price,
+                uncapped,
                 month_before,
                 amount,
-                ..
             } => {
                 self.service_id = Some(service_id);
                 self.last = Some(ChargedDay {
                     day,
                     hours,
+                    price,
+                    uncapped,
                     amount,
                     // The sum was checked in `charge`, which refuses a day it would overflow.
                     month_total: month_before.checked_add(amount).unwrap_or(amount),

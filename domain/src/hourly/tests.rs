@@ -272,3 +272,53 @@ fn the_event_round_trips_through_json_with_the_price_as_a_string() {
     let back: HourlyEvent = serde_json::from_value(json).unwrap();
     assert_eq!(back, events[0]);
 }
+
+// The spans come from the service's own statuses (ADR 37).
+
+#[test]
+fn a_service_runs_from_each_activation_to_whatever_next_leaves_active() {
+    use crate::service::ServiceStatus::{
+        Active, Closed, Deleted, Ordered, Provisioning, Suspended,
+    };
+    let statuses = [
+        (Ordered, at("2027-01-14T10:00:00Z")),
+        (Provisioning, at("2027-01-14T10:01:00Z")),
+        (Active, at("2027-01-14T10:30:00Z")),
+        // A prolongation or a notice leaves the status as it was.
+        (Active, at("2027-01-15T00:00:00Z")),
+        (Suspended, at("2027-01-15T15:10:00Z")),
+        (Active, at("2027-01-16T09:05:00Z")),
+        (Closed, at("2027-01-16T18:40:00Z")),
+        (Deleted, at("2027-01-16T18:41:00Z")),
+    ];
+    assert_eq!(active_spans(statuses), life());
+    assert_eq!(
+        active_spans([(Active, at("2027-01-14T10:30:00Z"))]),
+        vec![span("2027-01-14T10:30:00Z", None)]
+    );
+    assert_eq!(
+        active_spans([(Provisioning, at("2027-01-14T10:30:00Z"))]),
+        vec![]
+    );
+}
+
+#[test]
+fn a_charged_day_says_its_hours_price_and_what_the_cap_took_off() {
+    let mut hours = ServiceHours::default();
+    for event in charge(&hours, "2027-01-14", price("0.0137", Some("0.10"))).unwrap() {
+        hours.apply(event);
+    }
+    let last = hours.last().unwrap();
+    assert_eq!(
+        last.description("VDS S"),
+        "VDS S: 14 h on 2027-01-14 at 0.0137 EUR/h (0.19 EUR before the monthly cap of 0.10 EUR)"
+    );
+    let mut hours = ServiceHours::default();
+    for event in charge(&hours, "2027-01-14", price("0.0137", None)).unwrap() {
+        hours.apply(event);
+    }
+    assert_eq!(
+        hours.last().unwrap().description("VDS S"),
+        "VDS S: 14 h on 2027-01-14 at 0.0137 EUR/h"
+    );
+}

@@ -202,6 +202,11 @@ pub enum ServiceCommand {
         /// (`Account::last_promise`): the service is not suspended for lack of money before.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         promised_until: Option<NaiveDate>,
+        /// Whether the account is in debt (its balance below minus its credit limit,
+        /// `Account::available` below zero). A service billed by the hour is unpaid while it is,
+        /// as one whose paid time ended (ADR 37); other services do not look at it.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        in_debt: bool,
     },
     /// Moves the service to another client of the same provider: its future charges go to
     /// that client's account; its past expenses stay on the old owner's account. Moving it to

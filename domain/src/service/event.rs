@@ -271,6 +271,18 @@ pub enum ServiceEvent {
         /// The day of the transfer.
         on: NaiveDate,
     },
+    /// A billing day found the account of a service billed by the hour in debt (its balance
+    /// below minus its credit limit, ADR 37): the service is unpaid from `since`, and its item
+    /// type's grace, a promised payment and its suspension rule count from that day.
+    DebtFound {
+        /// The billing day that found the debt.
+        since: NaiveDate,
+    },
+    /// A billing day found the debt of `DebtFound` paid.
+    DebtPaid {
+        /// The billing day that found it paid.
+        on: NaiveDate,
+    },
 }
 
 impl ServiceEvent {
@@ -297,7 +309,9 @@ impl ServiceEvent {
             | Self::PriceChangeScheduled { .. }
             | Self::PriceChanged { .. }
             | Self::TrialStarted { .. }
-            | Self::DomainContactsChanged { .. } => None,
+            | Self::DomainContactsChanged { .. }
+            | Self::DebtFound { .. }
+            | Self::DebtPaid { .. } => None,
         }
     }
 }
@@ -353,6 +367,8 @@ impl DomainEvent for ServiceEvent {
             Self::TrialStarted { .. } => "TrialStarted".to_string(),
             Self::AutoProlongSet { .. } => "AutoProlongSet".to_string(),
             Self::DomainContactsChanged { .. } => "DomainContactsChanged".to_string(),
+            Self::DebtFound { .. } => "ServiceDebtFound".to_string(),
+            Self::DebtPaid { .. } => "ServiceDebtPaid".to_string(),
         }
     }
 

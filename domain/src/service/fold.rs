@@ -72,6 +72,7 @@ impl Aggregate for Service {
                 price_change: None,
                 trial,
                 in_trial: false,
+                debt_since: None,
             });
         } else if let ServiceEvent::ServiceImported {
             service_id,
@@ -110,6 +111,7 @@ impl Aggregate for Service {
                 price_change: None,
                 trial: None,
                 in_trial: false,
+                debt_since: None,
                 noticed: Vec::new(),
                 paid_rest: None,
                 first_period: false,
@@ -305,6 +307,8 @@ impl OrderedService {
                 self.client_id = to_client;
                 self.account_id = to_account;
             }
+            ServiceEvent::DebtFound { since } => self.debt_since = Some(since),
+            ServiceEvent::DebtPaid { .. } => self.debt_since = None,
         }
     }
 }

@@ -110,7 +110,9 @@ pub(super) fn record_charge(
                 return Err(ServiceError::PeriodOutOfOrder);
             }
             let mut events = vec![prolonged];
-            if !service.operation_in_progress() {
+            // A service billed by the hour that its account's debt suspended resumes when a
+            // billing day finds the debt paid, not with a (free) period (ADR 37).
+            if !service.operation_in_progress() && service.debt_since.is_none() {
                 events.push(service.request(operation_id, OperationKind::Resume, None, on));
             }
             Ok(events)
@@ -242,6 +244,48 @@ pub(super) fn run_billing_day(
     operation_id: OperationId,
     policy: Option<ItemTypePolicy>,
     promised_until: Option<NaiveDate>,
+    in_debt: bool,
+) -> Vec<ServiceEvent> {
+    // A service billed by the hour is unpaid while its account is in debt (ADR 37), from the
+    // first billing day that found it so; a service not billed by the hour never is.
+    let running = matches!(
+        service.status,
+        ServiceStatus::Active | ServiceStatus::Provisioning | ServiceStatus::Suspended
+    );
+    let in_debt = in_debt && running && service.terms.hourly.is_some();
+    let mut events = Vec::new();
+    let debt_since = match (in_debt, service.debt_since) {
+        (true, Some(since)) => Some(since),
+        (true, None) => {
+            events.push(ServiceEvent::DebtFound { since: on });
+            Some(on)
+        }
+        (false, Some(_)) => {
+            events.push(ServiceEvent::DebtPaid { on });
+            None
+        }
+        (false, None) => None,
+    };
+    events.extend(day_of(
+        service,
+        on,
+        operation_id,
+        policy,
+        promised_until,
+        debt_since,
+    ));
+    events
+}
+
+/// What the billing day decides for `service` besides its debt: `debt_since` is the day a
+/// service billed by the hour has been unpaid from for its account's debt, if it is.
+fn day_of(
+    service: &OrderedService,
+    on: NaiveDate,
+    operation_id: OperationId,
+    policy: Option<ItemTypePolicy>,
+    promised_until: Option<NaiveDate>,
+    debt_since: Option<NaiveDate>,
 ) -> Vec<ServiceEvent> {
     let policy = policy.unwrap_or(ItemTypePolicy {
         deletion_delay_days: service.terms.deletion_delay_days,
@@ -282,7 +326,8 @@ pub(super) fn run_billing_day(
             }
         }
         ServiceStatus::Active | ServiceStatus::Provisioning => {
-            if !service.unpaid_on(on) {
+            let period_unpaid = service.unpaid_on(on);
+            if !period_unpaid && debt_since.is_none() {
                 let notice = (service.status == ServiceStatus::Active)
                     .then(|| service.expiry_notice(on))
                     .flatten();
@@ -291,20 +336,27 @@ pub(super) fn run_billing_day(
             if !idle {
                 return vec![];
             }
-            if service.close_at_period_end {
-                return service.close_now(operation_id, on);
-            }
-            // The suspension (or the end) counts from the end of the paid time, not from the day
-            // the billing day is run.
-            let since = service.paid_until.unwrap_or(on);
-            if !service.auto_prolong {
-                // Not renewed: the service ends with its paid time, and is deleted once its
-                // item type's delay has passed (see the `Closed` arm).
-                return vec![ServiceEvent::ServiceClosed {
-                    status: ServiceStatus::Closed,
-                    on: since,
-                }];
-            }
+            let since = if period_unpaid {
+                if service.close_at_period_end {
+                    return service.close_now(operation_id, on);
+                }
+                // The suspension (or the end) counts from the end of the paid time, not from
+                // the day the billing day is run.
+                let since = service.paid_until.unwrap_or(on);
+                if !service.auto_prolong {
+                    // Not renewed: the service ends with its paid time, and is deleted once its
+                    // item type's delay has passed (see the `Closed` arm).
+                    return vec![ServiceEvent::ServiceClosed {
+                        status: ServiceStatus::Closed,
+                        on: since,
+                    }];
+                }
+                since
+            } else {
+                // Paid for its period but its hours are owed: it runs its grace from the day
+                // the debt was found, and is suspended by its item type's rule.
+                debt_since.unwrap_or(on)
+            };
             // The grace period: the service keeps running unpaid for the item type's grace
             // days (the billing day keeps trying to charge it from its due date, so no day goes
             // free), and the client is told once.
@@ -350,14 +402,15 @@ pub(super) fn run_billing_day(
             if !idle {
                 return vec![];
             }
-            let unpaid = service.unpaid_on(on);
-            if service.close_at_period_end && unpaid {
+            let period_unpaid = service.unpaid_on(on);
+            if service.close_at_period_end && period_unpaid {
                 return service.close_now(operation_id, on);
             }
+            let unpaid = period_unpaid || debt_since.is_some();
             let Some((SuspendReason::NonPayment, since)) = service.suspension else {
                 // Suspended by staff: a service that is not renewed still ends with its paid
                 // time.
-                if !service.auto_prolong && unpaid {
+                if !service.auto_prolong && period_unpaid {
                     let ended = service.paid_until.unwrap_or(on);
                     return vec![ServiceEvent::ServiceClosed {
                         status: ServiceStatus::Closed,

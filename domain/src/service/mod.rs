@@ -117,6 +117,10 @@ struct OrderedService {
     /// one-time promo code's discount: the free period does not spend the code (ADR 29).
     #[serde(default)]
     in_trial: bool,
+    /// For a service billed by the hour, the billing day that found its account in debt, until
+    /// one finds the debt paid (ADR 37).
+    #[serde(default)]
+    debt_since: Option<NaiveDate>,
 }
 
 /// A price change the service was told of: the price of the periods starting on or after
@@ -558,12 +562,14 @@ impl Service {
                 operation_id,
                 policy,
                 promised_until,
+                in_debt,
             } => Ok(run_billing_day(
                 self.existing()?,
                 on,
                 operation_id,
                 policy,
                 promised_until,
+                in_debt,
             )),
             ServiceCommand::SetAutoProlong { auto_prolong } => self.set_auto_prolong(auto_prolong),
             ServiceCommand::TransferService {

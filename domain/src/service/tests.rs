@@ -64,6 +64,7 @@ fn terms() -> ServiceTerms {
         }],
         price_per_period: eur("30.00"),
         deletion_delay_days: 7,
+        hourly: None,
     }
 }
 
@@ -219,6 +220,7 @@ fn record(start: &str, end: &str, amount: &str, n: u128, on: &str) -> ServiceCom
 fn run(on: &str) -> ServiceCommand {
     ServiceCommand::RunBillingDay {
         promised_until: None,
+        in_debt: false,
         on: d(on),
         operation_id: op(9),
         policy: None,
@@ -3073,6 +3075,7 @@ fn run_with(
 ) -> ServiceCommand {
     ServiceCommand::RunBillingDay {
         promised_until: None,
+        in_debt: false,
         on: d(on),
         operation_id: op(9),
         policy: Some(crate::item_type::ItemTypePolicy {
@@ -3750,6 +3753,7 @@ fn run_promised(on: &str, until: &str) -> ServiceCommand {
         operation_id: op(9),
         policy: None,
         promised_until: Some(d(until)),
+        in_debt: false,
     }
 }
 
@@ -3918,4 +3922,185 @@ fn a_promise_does_not_resume_a_service_that_is_not_renewed() {
         ))
         .when(resume_on_promise("2025-03-03", "2025-03-10"))
         .then_expect_events(vec![]);
+}
+
+// Hourly billing (ADR 37): a service billed by the hour is unpaid while its account is in debt.
+
+fn hourly_terms() -> ServiceTerms {
+    ServiceTerms {
+        hourly: Some(crate::hourly::HourlyPrice {
+            per_hour: "0.0137".parse().unwrap(),
+            currency: Currency::EUR,
+            monthly_cap: None,
+        }),
+        ..terms()
+    }
+}
+
+/// `events` with the order's terms billed by the hour.
+fn hourly(events: Vec<ServiceEvent>) -> Vec<ServiceEvent> {
+    events
+        .into_iter()
+        .map(|event| match event {
+            ServiceEvent::ServiceOrdered {
+                trial,
+                status,
+                service_id,
+                client_id,
+                provider_id,
+                account_id,
+                auto_prolong,
+                ordered_on,
+                discount,
+                domain,
+                agreement,
+                terms: _,
+            } => ServiceEvent::ServiceOrdered {
+                trial,
+                status,
+                service_id,
+                client_id,
+                provider_id,
+                account_id,
+                terms: hourly_terms(),
+                auto_prolong,
+                ordered_on,
+                discount,
+                domain,
+                agreement,
+            },
+            other => other,
+        })
+        .collect()
+}
+
+fn run_in_debt(on: &str, grace_days: u32) -> ServiceCommand {
+    match run_with(on, SuspensionRule::Suspend, grace_days, 7) {
+        ServiceCommand::RunBillingDay {
+            on,
+            operation_id,
+            policy,
+            promised_until,
+            ..
+        } => ServiceCommand::RunBillingDay {
+            on,
+            operation_id,
+            policy,
+            promised_until,
+            in_debt: true,
+        },
+        other => other,
+    }
+}
+
+/// Active, billed by the hour, its account found in debt on 2025-02-10 and suspended for it on
+/// 2025-02-12.
+fn suspended_for_debt() -> Vec<ServiceEvent> {
+    with(
+        hourly(active()),
+        vec![
+            ServiceEvent::DebtFound {
+                since: d("2025-02-10"),
+            },
+            overdue("2025-02-10", "2025-02-12"),
+            requested(
+                9,
+                OperationKind::Suspend,
+                Some(SuspendReason::NonPayment),
+                "2025-02-12",
+            ),
+            ServiceEvent::ServiceSuspended {
+                status: ServiceStatus::Suspended,
+                operation_id: op(9),
+                reason: SuspendReason::NonPayment,
+                since: d("2025-02-12"),
+            },
+        ],
+    )
+}
+
+#[test]
+fn an_hourly_service_in_debt_runs_its_grace_from_the_day_found_and_is_then_suspended() {
+    // Paid for its period until Feb 28, but its account owes its hours from Feb 10.
+    ServiceTester::with(())
+        .given(hourly(active()))
+        .when(run_in_debt("2025-02-10", 2))
+        .then_expect_events(vec![
+            ServiceEvent::DebtFound {
+                since: d("2025-02-10"),
+            },
+            overdue("2025-02-10", "2025-02-12"),
+        ]);
+    let found = with(
+        hourly(active()),
+        vec![
+            ServiceEvent::DebtFound {
+                since: d("2025-02-10"),
+            },
+            overdue("2025-02-10", "2025-02-12"),
+        ],
+    );
+    ServiceTester::with(())
+        .given(found.clone())
+        .when(run_in_debt("2025-02-11", 2))
+        .then_expect_events(vec![]);
+    ServiceTester::with(())
+        .given(found)
+        .when(run_in_debt("2025-02-12", 2))
+        .then_expect_events(vec![requested(
+            9,
+            OperationKind::Suspend,
+            Some(SuspendReason::NonPayment),
+            "2025-02-12",
+        )]);
+}
+
+#[test]
+fn a_service_not_billed_by_the_hour_pays_no_heed_to_its_accounts_debt() {
+    ServiceTester::with(())
+        .given(active())
+        .when(run_in_debt("2025-02-10", 0))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_paid_debt_resumes_the_hourly_service_it_suspended() {
+    ServiceTester::with(())
+        .given(suspended_for_debt())
+        .when(run("2025-02-15"))
+        .then_expect_events(vec![
+            ServiceEvent::DebtPaid {
+                on: d("2025-02-15"),
+            },
+            requested(9, OperationKind::Resume, None, "2025-02-15"),
+        ]);
+    // Still owed: it stays suspended, and is deleted after its delay from the suspension.
+    ServiceTester::with(())
+        .given(suspended_for_debt())
+        .when(run_in_debt("2025-02-15", 2))
+        .then_expect_events(vec![]);
+    ServiceTester::with(())
+        .given(suspended_for_debt())
+        .when(run_in_debt("2025-02-19", 2))
+        .then_expect_events(vec![requested(
+            9,
+            OperationKind::Delete,
+            None,
+            "2025-02-19",
+        )]);
+}
+
+#[test]
+fn a_free_period_does_not_resume_an_hourly_service_suspended_for_its_debt() {
+    // The next period of an hourly tariff priced 0.00 a month is charged while its hours are
+    // owed: the paid time moves, the service stays suspended.
+    ServiceTester::with(())
+        .given(suspended_for_debt())
+        .when(record("2025-02-28", "2025-03-31", "0.00", 10, "2025-02-28"))
+        .then_expect_events(vec![ServiceEvent::ServiceProlonged {
+            expense_id: expense("2025-02-28"),
+            period_start: d("2025-02-28"),
+            period_end: d("2025-03-31"),
+            amount: eur("0.00"),
+        }]);
 }

@@ -86,4 +86,12 @@ pub enum TariffCommand {
         /// The parameters: at most 20, codes unique, nothing negative, one currency.
         parameters: Vec<crate::usage::MeteredParameter>,
     },
+    /// Sets the prices per hour (hourly billing of VDS, issue 20.3, ADR 37), at most one per
+    /// currency the tariff has a period price in, replacing the ones there were; an empty list
+    /// switches hourly billing off for new orders. A service ordered from the tariff is charged
+    /// its period price (zero for a tariff sold by the hour only) and, each day, the hours it ran.
+    SetHourlyPrices {
+        /// The prices per hour.
+        prices: Vec<crate::hourly::HourlyPrice>,
+    },
 }

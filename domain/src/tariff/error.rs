@@ -8,6 +8,20 @@ pub enum TariffError {
     /// A metered parameter breaks its rules.
     #[error(transparent)]
     Metered(#[from] crate::usage::UsageError),
+    /// A price per hour breaks its rules.
+    #[error(transparent)]
+    Hourly(#[from] crate::hourly::HourlyError),
+    /// Two prices per hour in one currency.
+    #[error("more than one price per hour in {0}")]
+    DuplicateHourlyPrice(Currency),
+    /// A price per hour in a currency the tariff has no period price in: nothing could be
+    /// ordered in it.
+    #[error("a price per hour in {0}, which the tariff has no period price in")]
+    HourlyCurrencyNotPriced(Currency),
+    /// Hourly billing for an item type that is not run by the hour (a domain is registered
+    /// for whole years).
+    #[error("a {0} is not billed by the hour")]
+    NotHourly(crate::item_type::ItemType),
     /// The tariff has already been created.
     #[error("tariff already exists")]
     AlreadyCreated,
@@ -122,6 +136,10 @@ impl TariffError {
     pub fn code(&self) -> &'static str {
         match self {
             TariffError::Metered(error) => error.code(),
+            TariffError::Hourly(error) => error.code(),
+            TariffError::DuplicateHourlyPrice(_) => "duplicate_hourly_price",
+            TariffError::HourlyCurrencyNotPriced(_) => "hourly_currency_not_priced",
+            TariffError::NotHourly(_) => "not_billed_by_the_hour",
             TariffError::AlreadyCreated => "tariff_exists",
             TariffError::NotCreated => "tariff_not_found",
             TariffError::Archived => "tariff_archived",

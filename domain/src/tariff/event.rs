@@ -71,6 +71,11 @@ pub enum TariffEvent {
         /// The parameters.
         parameters: Vec<crate::usage::MeteredParameter>,
     },
+    /// The prices per hour of new orders were set, replacing the ones there were (ADR 37).
+    HourlyPricesSet {
+        /// The prices, at most one per currency; empty when hourly billing was switched off.
+        prices: Vec<crate::hourly::HourlyPrice>,
+    },
 }
 
 impl DomainEvent for TariffEvent {
@@ -86,6 +91,7 @@ impl DomainEvent for TariffEvent {
             Self::AddonAdded { .. } => "AddonAdded".to_string(),
             Self::TariffArchived => "TariffArchived".to_string(),
             Self::MeteredParametersSet { .. } => "MeteredParametersSet".to_string(),
+            Self::HourlyPricesSet { .. } => "HourlyPricesSet".to_string(),
         }
     }
 

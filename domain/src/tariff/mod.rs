@@ -72,6 +72,10 @@ struct CreatedTariff {
     /// The metered parameters; absent from states saved before usage charging.
     #[serde(default)]
     metered: Vec<crate::usage::MeteredParameter>,
+    /// The prices per hour, at most one per currency; absent from states saved before hourly
+    /// billing.
+    #[serde(default)]
+    hourly: Vec<crate::hourly::HourlyPrice>,
 }
 
 impl Tariff {
@@ -129,6 +133,16 @@ impl Tariff {
         self.created
             .as_ref()
             .map_or(&[], |tariff| tariff.addons.as_slice())
+    }
+
+    /// The price per hour of new orders in `currency`, if the tariff is billed by the hour.
+    pub fn hourly_price(&self, currency: Currency) -> Option<crate::hourly::HourlyPrice> {
+        self.created
+            .as_ref()?
+            .hourly
+            .iter()
+            .find(|price| price.currency == currency)
+            .copied()
     }
 
     /// The metered parameters (usage-based charging); empty for a tariff without.
@@ -193,6 +207,11 @@ impl Tariff {
             addons,
             price_per_period,
             deletion_delay_days: tariff.item_type.deletion_delay_days(),
+            hourly: tariff
+                .hourly
+                .iter()
+                .find(|price| price.currency == currency)
+                .copied(),
         })
     }
 
@@ -334,6 +353,14 @@ impl Tariff {
                     return Ok(vec![]);
                 }
                 Ok(vec![TariffEvent::MeteredParametersSet { parameters }])
+            }
+            TariffCommand::SetHourlyPrices { prices } => {
+                let tariff = self.on_sale()?;
+                let prices = checked_hourly(tariff, prices)?;
+                if tariff.hourly == prices {
+                    return Ok(vec![]);
+                }
+                Ok(vec![TariffEvent::HourlyPricesSet { prices }])
             }
         }
     }
@@ -581,6 +608,7 @@ impl Aggregate for Tariff {
                     addons,
                     archived: false,
                     metered: Vec::new(),
+                    hourly: Vec::new(),
                 });
             }
             TariffEvent::PriceSet { price } | TariffEvent::PriceChangeAnnounced { price, .. } => {
@@ -628,6 +656,39 @@ impl Aggregate for Tariff {
                     tariff.trial = trial;
                 }
             }
+            TariffEvent::HourlyPricesSet { prices } => {
+                if let Some(tariff) = &mut self.created {
+                    tariff.hourly = prices;
+                }
+            }
         }
     }
+}
+
+/// `prices` checked for `tariff` (ADR 37): each a valid price per hour, one per currency, in a
+/// currency the tariff has a period price in, for an item type run by the hour.
+fn checked_hourly(
+    tariff: &CreatedTariff,
+    prices: Vec<crate::hourly::HourlyPrice>,
+) -> Result<Vec<crate::hourly::HourlyPrice>, TariffError> {
+    if !prices.is_empty() && tariff.item_type == ItemType::Domain {
+        return Err(TariffError::NotHourly(tariff.item_type));
+    }
+    let mut checked: Vec<crate::hourly::HourlyPrice> = Vec::with_capacity(prices.len());
+    for price in prices {
+        let price =
+            crate::hourly::HourlyPrice::new(price.per_hour, price.currency, price.monthly_cap)?;
+        if checked.iter().any(|other| other.currency == price.currency) {
+            return Err(TariffError::DuplicateHourlyPrice(price.currency));
+        }
+        if !tariff
+            .prices
+            .iter()
+            .any(|entry| entry.price.currency() == price.currency)
+        {
+            return Err(TariffError::HourlyCurrencyNotPriced(price.currency));
+        }
+        checked.push(price);
+    }
+    Ok(checked)
 }

@@ -654,6 +654,7 @@ fn a_quote_without_addons_is_the_base_price_plus_minimum_quantities() {
             }],
             price_per_period: eur("12.00"),
             deletion_delay_days: 7,
+            hourly: None,
         }
     );
     assert_eq!(terms.currency(), Currency::EUR);
@@ -1335,4 +1336,116 @@ fn a_trial_is_spelt_in_days_or_as_a_period() {
         serde_json::from_value::<Trial>(serde_json::json!({"period": "P1M"})).unwrap(),
         Trial::Period(BillingPeriod::Month)
     );
+}
+
+// Hourly billing (issue 20.3, ADR 37): prices per hour, one per currency the tariff is priced in.
+
+fn per_hour(amount: &str, currency: Currency, cap: Option<Money>) -> crate::hourly::HourlyPrice {
+    crate::hourly::HourlyPrice {
+        per_hour: amount.parse().unwrap(),
+        currency,
+        monthly_cap: cap,
+    }
+}
+
+fn set_hourly(prices: Vec<crate::hourly::HourlyPrice>) -> TariffCommand {
+    TariffCommand::SetHourlyPrices { prices }
+}
+
+#[test]
+fn an_hourly_price_is_set_once_and_setting_it_again_records_nothing() {
+    let price = per_hour("0.0137", Currency::EUR, Some(eur("10.00")));
+    TariffTester::with(())
+        .given(vec![created()])
+        .when(set_hourly(vec![price]))
+        .then_expect_events(vec![TariffEvent::HourlyPricesSet {
+            prices: vec![price],
+        }]);
+    TariffTester::with(())
+        .given(vec![
+            created(),
+            TariffEvent::HourlyPricesSet {
+                prices: vec![price],
+            },
+        ])
+        .when(set_hourly(vec![price]))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn hourly_prices_are_refused_twice_in_a_currency_in_an_unpriced_one_or_badly_formed() {
+    let eur_price = per_hour("0.0137", Currency::EUR, None);
+    let cases = [
+        (
+            vec![eur_price, eur_price],
+            TariffError::DuplicateHourlyPrice(Currency::EUR),
+        ),
+        (
+            vec![per_hour("0.01", Currency::JPY, None)],
+            TariffError::HourlyCurrencyNotPriced(Currency::JPY),
+        ),
+        (
+            vec![per_hour("-0.01", Currency::EUR, None)],
+            TariffError::Hourly(crate::hourly::HourlyError::InvalidPrice(
+                "-0.01".parse().unwrap(),
+            )),
+        ),
+        (
+            vec![per_hour("0.0000001", Currency::EUR, None)],
+            TariffError::Hourly(crate::hourly::HourlyError::InvalidPrice(
+                "0.0000001".parse().unwrap(),
+            )),
+        ),
+        (
+            vec![per_hour("0.01", Currency::EUR, Some(usd("5.00")))],
+            TariffError::Hourly(crate::hourly::HourlyError::InvalidCap(usd("5.00"))),
+        ),
+    ];
+    for (prices, error) in cases {
+        TariffTester::with(())
+            .given(vec![created()])
+            .when(set_hourly(prices))
+            .then_expect_error(error);
+    }
+}
+
+#[test]
+fn a_domain_tariff_is_not_billed_by_the_hour() {
+    let domain = TariffEvent::TariffCreated {
+        tariff_id: tariff_id(),
+        provider_id: provider_id(),
+        name: ".com".to_string(),
+        item_type: ItemType::Domain,
+        prices: prices(),
+        setup_fees: vec![],
+        addons: vec![],
+        source: None,
+    };
+    TariffTester::with(())
+        .given(vec![domain])
+        .when(set_hourly(vec![per_hour("0.01", Currency::EUR, None)]))
+        .then_expect_error(TariffError::NotHourly(ItemType::Domain));
+}
+
+#[test]
+fn an_order_in_the_hourly_currency_carries_the_price_per_hour_into_its_terms() {
+    let price = per_hour("0.0137", Currency::EUR, Some(eur("10.00")));
+    let hourly = tariff(vec![
+        created(),
+        TariffEvent::HourlyPricesSet {
+            prices: vec![price],
+        },
+    ]);
+    let terms = hourly.quote(&monthly_eur(&[])).unwrap();
+    assert_eq!(terms.hourly, Some(price));
+    assert_eq!(hourly.hourly_price(Currency::EUR), Some(price));
+    // Without an hourly price the terms carry none, and no price is made up for USD.
+    assert_eq!(
+        tariff(vec![created()])
+            .quote(&monthly_eur(&[]))
+            .unwrap()
+            .hourly,
+        None
+    );
+    assert_eq!(hourly.hourly_price(Currency::USD), None);
 }

@@ -228,6 +228,10 @@ pub struct ServiceTerms {
     pub price_per_period: Money,
     /// Days a service suspended for non-payment waits before it is deleted.
     pub deletion_delay_days: u32,
+    /// The price per hour the service is charged for the hours it runs, each day, besides its
+    /// period price (hourly billing, ADR 37); absent for a service not billed by the hour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hourly: Option<crate::hourly::HourlyPrice>,
 }
 
 impl ServiceTerms {
@@ -269,6 +273,7 @@ impl ServiceTerms {
             addons,
             price_per_period,
             deletion_delay_days: item_type.deletion_delay_days(),
+            hourly: None,
         })
     }
 }

@@ -200,7 +200,8 @@ fn scale_of(currency: &str) -> i32 {
 /// One decoded event of interest.
 enum Fact {
     Account(AccountEvent),
-    Service(ServiceEvent),
+    /// Boxed: a service's terms make it much the largest fact.
+    Service(Box<ServiceEvent>),
     Client(ClientEvent),
     Provider(ProviderEvent),
 }
@@ -240,7 +241,7 @@ fn malformed(what: &str, error: impl std::fmt::Display) -> ProjectionError {
 fn decode(event: &StoredEvent) -> Result<Option<Item<'_>>, ProjectionError> {
     let fact = match event.aggregate_type.as_str() {
         "Account" => Fact::Account(event.decode()?),
-        "Service" => Fact::Service(event.decode()?),
+        "Service" => Fact::Service(Box::new(event.decode()?)),
         "Client" => Fact::Client(event.decode()?),
         "Provider" => Fact::Provider(event.decode()?),
         _ => return Ok(None),
@@ -340,7 +341,7 @@ async fn load(
                 services.insert(item.id);
                 if let ServiceEvent::TariffChanged {
                     charge_expense_id, ..
-                } = event
+                } = event.as_ref()
                 {
                     expenses.insert(charge_expense_id.as_uuid());
                 }
@@ -368,10 +369,9 @@ async fn load(
     }
     // Services ordered in this batch belong to clients whose rows the fold may change.
     for item in items {
-        if let Fact::Service(
-            ServiceEvent::ServiceOrdered { client_id, .. }
-            | ServiceEvent::ServiceImported { client_id, .. },
-        ) = &item.fact
+        if let Fact::Service(event) = &item.fact
+            && let ServiceEvent::ServiceOrdered { client_id, .. }
+            | ServiceEvent::ServiceImported { client_id, .. } = event.as_ref()
         {
             clients.insert(client_id.as_uuid());
         }
@@ -991,7 +991,9 @@ fn fold_service(
         | ServiceEvent::DomainContactsChanged { .. }
         | ServiceEvent::NoticeDue { .. }
         | ServiceEvent::TrialStarted { .. }
-        | ServiceEvent::PriceChangeScheduled { .. } => {}
+        | ServiceEvent::PriceChangeScheduled { .. }
+        | ServiceEvent::DebtFound { .. }
+        | ServiceEvent::DebtPaid { .. } => {}
     }
     Ok(())
 }

@@ -45,6 +45,14 @@ const FIELD_DESCRIPTIONS: &[(&str, &str)] = &[
     ),
     ("usage_expenses", "Usage expenses charged to accounts."),
     (
+        "hourly_days",
+        "Days of services billed by the hour charged (their hours recorded).",
+    ),
+    (
+        "hourly_expenses",
+        "Hourly expenses charged to accounts (days above zero).",
+    ),
+    (
         "domain_renewals",
         "Domain renewals asked of the registrar (automatic, a year each).",
     ),

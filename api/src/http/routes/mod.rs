@@ -274,6 +274,7 @@ pub fn table() -> Vec<Route> {
         route!(audit::verify => Rule::read(Reports)),
         route!(audit::stream_events => Rule::read(Reports)),
         route!(usage::set_metered => Rule::write(Tariffs)),
+        route!(usage::set_hourly_prices => Rule::write(Tariffs)),
         route!(usage::post_usage => Rule::write(Services).scope("usage.report").body_limit(usage::USAGE_BODY_LIMIT)),
         // Provisioning and payment modules (ADR 25): staff register them; a module's callback
         // is signed with its own secret, not a token.

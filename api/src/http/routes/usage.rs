@@ -1,12 +1,13 @@
 //! Usage-based charging (issue 20.3): `PUT /v1/tariffs/{id}/metered` sets a tariff's metered
-//! parameters, `POST /v1/usage` takes a batch of up to 1,000 usage records from the
-//! provisioning side.
+//! parameters, `PUT /v1/tariffs/{id}/hourly-prices` its prices per hour (ADR 37), and
+//! `POST /v1/usage` takes a batch of up to 1,000 usage records from the provisioning side.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use domain::money::Money;
+use domain::hourly::HourlyPrice;
+use domain::money::{Currency, Money};
 use domain::usage::{Aggregation, MeteredParameter, MetricCode};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -45,6 +46,32 @@ pub struct MeteredParameterBody {
 pub struct SetMeteredRequest {
     /// The parameters, replacing the ones there are; at most 20, codes unique.
     pub parameters: Vec<MeteredParameterBody>,
+}
+
+/// One price per hour.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HourlyPriceBody {
+    /// The price of one clock hour the service runs, a plain decimal string, zero or more, at
+    /// most 6 decimals (below the currency's minor unit; each day's amount is rounded once).
+    #[schema(example = "0.0137")]
+    pub per_hour: String,
+    /// The currency; the tariff must have a period price in it.
+    #[schema(example = "EUR")]
+    pub currency: String,
+    /// The most one calendar month (UTC) of hours costs, in the same currency, if anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "10.00")]
+    pub monthly_cap: Option<String>,
+}
+
+/// `PUT /v1/tariffs/{id}/hourly-prices`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetHourlyPricesRequest {
+    /// The prices, replacing the ones there are: at most one per currency; empty to sell new
+    /// orders without hourly billing.
+    pub prices: Vec<HourlyPriceBody>,
 }
 
 /// One usage record.
@@ -130,6 +157,61 @@ pub async fn set_metered(
     let committed =
         crate::usecases::usage::set_metered(&state, &command.context, key, id, parameters).await?;
     Ok(accepted_with(StatusCode::OK, id, &committed))
+}
+
+/// Sets a tariff's prices per hour (hourly billing of VDS, ADR 37). A service ordered from the
+/// tariff in one of their currencies keeps that price in its terms: besides its period price
+/// (zero for a tariff sold by the hour only), each ended UTC day is charged the clock hours the
+/// service was active in it, at most the monthly cap a month. The hours are owed once used, so
+/// they are charged even into debt, and an account in debt has its hourly services suspended by
+/// their item type's rule after its grace days.
+#[utoipa::path(put, path = "/v1/tariffs/{id}/hourly-prices", tag = "usage",
+    request_body = SetHourlyPricesRequest,
+    params(("id" = Uuid, Path, description = "the tariff"),
+           ("Idempotency-Key" = Option<String>, Header, description = "makes a retry safe")),
+    responses(
+        (status = 200, description = "set", body = Accepted),
+        (status = 404, description = "no such tariff", body = Problem),
+        (status = 422, description = "a bad price, cap or currency, two prices in one currency, a currency the tariff has no period price in, a domain tariff, an archived tariff", body = Problem)))]
+pub async fn set_hourly_prices(
+    State(state): State<AppState>,
+    command: Command,
+    Path(id): Path<Uuid>,
+    Body(request): Body<SetHourlyPricesRequest>,
+) -> Result<Response, ApiError> {
+    let key = command.key(&request, id)?;
+    let prices = request
+        .prices
+        .iter()
+        .enumerate()
+        .map(|(index, body)| hourly_price(index, body))
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    let committed =
+        crate::usecases::usage::set_hourly_prices(&state, &command.context, key, id, prices)
+            .await?;
+    Ok(accepted_with(StatusCode::OK, id, &committed))
+}
+
+/// `body` as a price per hour, or a problem naming `prices[index]`'s bad field.
+fn hourly_price(index: usize, body: &HourlyPriceBody) -> Result<HourlyPrice, ApiError> {
+    let field = |name: &str, e: &dyn std::fmt::Display| {
+        ApiError::unprocessable(
+            "invalid_hourly_price",
+            format!("prices[{index}].{name}: {e}"),
+        )
+    };
+    let currency = Currency::parse(&body.currency).map_err(|e| field("currency", &e))?;
+    let per_hour =
+        domain::hourly::parse_per_hour(&body.per_hour).map_err(|e| field("per_hour", &e))?;
+    let monthly_cap = body
+        .monthly_cap
+        .as_deref()
+        .map(|cap| Money::parse(cap, currency).map_err(|e| field("monthly_cap", &e)))
+        .transpose()?;
+    HourlyPrice::new(per_hour, currency, monthly_cap).map_err(|e| match e {
+        domain::hourly::HourlyError::InvalidCap(_) => field("monthly_cap", &e),
+        _ => field("per_hour", &e),
+    })
 }
 
 /// Stores a batch of usage records from the provisioning side. The answer comes once they are

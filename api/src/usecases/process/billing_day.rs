@@ -55,6 +55,10 @@ pub struct BillingDayReport {
     pub usage_periods: u64,
     /// Usage expenses charged to accounts.
     pub usage_expenses: u64,
+    /// Days of services billed by the hour charged (`hourly_billing`, ADR 37).
+    pub hourly_days: u64,
+    /// Hourly expenses charged to accounts.
+    pub hourly_expenses: u64,
     /// Domain renewals asked of the registrar (ADR 33).
     pub domain_renewals: u64,
     /// Domain renewals charged to accounts (a renewal at price zero charges nothing).
@@ -145,10 +149,21 @@ pub async fn run_caught_up(
     // Grouped by account, oldest order first within one: a batch then carries many of an
     // account's charges, which the account decides in that order (the oldest order is paid
     // first when the money runs out), as one append.
+    // The hours of the days ended first (ADR 37): the debt they leave is what the services
+    // billed by the hour then decide on, and those services are looked at every day.
+    let hourly = crate::usecases::process::hourly_billing::charge_day(
+        store,
+        pool,
+        as_of,
+        (&providers, only),
+        context,
+    )
+    .await?;
     let candidates: Vec<Uuid> = sqlx::query_scalar(
         "SELECT id FROM services
           WHERE (status IN ('ordered', 'suspended', 'closed')
-                 OR (status IN ('active', 'provisioning') AND paid_until <= $1 + 10))
+                 OR (status IN ('active', 'provisioning')
+                     AND (paid_until <= $1 + 10 OR terms ? 'hourly')))
             AND (provider_id = ANY($2)) = $3
           ORDER BY account_id, ordered_on, id",
     )
@@ -159,6 +174,8 @@ pub async fn run_caught_up(
     .await?;
     let mut report = BillingDayReport {
         as_of,
+        hourly_days: hourly.days,
+        hourly_expenses: hourly.expenses,
         ..BillingDayReport::default()
     };
     let batches: Vec<Vec<ServiceId>> = candidates
@@ -255,9 +272,24 @@ async fn one_batch(
             .filter(|service| service.paid_until().is_some_and(|until| until <= as_of))
             .and_then(Service::account_id)
     };
-    let promises =
-        crate::usecases::promises::ends_of(store, services.iter().filter_map(unpaid_account))
-            .await?;
+    // A service billed by the hour is also unpaid while its account is in debt, which the
+    // account says (ADR 37): those accounts are read once, too.
+    let hourly_account = |service_id: &ServiceId| {
+        states
+            .get(&service_id.to_string())
+            .map(|loaded| &loaded.aggregate)
+            .filter(|service| service.terms().is_some_and(|terms| terms.hourly.is_some()))
+            .and_then(Service::account_id)
+    };
+    let promised = services
+        .iter()
+        .filter_map(|id| unpaid_account(id).or_else(|| hourly_account(id)));
+    let promises = crate::usecases::promises::ends_of(store, promised).await?;
+    let in_debt = crate::usecases::process::hourly_billing::in_debt(
+        store,
+        services.iter().filter_map(hourly_account),
+    )
+    .await?;
     let days: Vec<BatchCommand<Service>> = services
         .iter()
         .map(|service_id| BatchCommand {
@@ -267,7 +299,10 @@ async fn one_batch(
                 operation_id: OperationId::from_uuid(Uuid::now_v7()),
                 policy: item_type_of(service_id).and_then(|code| policies.get(&code).copied()),
                 promised_until: unpaid_account(service_id)
+                    .or_else(|| hourly_account(service_id))
                     .and_then(|account| promises.get(&account).copied()),
+                in_debt: hourly_account(service_id)
+                    .is_some_and(|account| in_debt.contains(&account)),
             },
             keys: Vec::new(),
         })

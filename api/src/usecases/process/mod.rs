@@ -8,6 +8,7 @@
 pub mod affiliates;
 pub mod billing_day;
 pub mod domain_contacts;
+pub mod hourly_billing;
 pub mod invoicing;
 pub mod merging;
 pub mod modules;

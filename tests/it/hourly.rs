@@ -1,0 +1,319 @@
+//! Hourly billing of VDS (issue 20.3, ADR 37) over HTTP, on a sandbox provider's clock: a tariff
+//! priced 0.00 a month and 0.0137 EUR an hour; each ended day is charged the clock hours the
+//! service ran; the hours are charged even into debt, the debt suspends the service, a payment
+//! that clears it resumes it, and the balance, the expenses and the statement agree to the cent
+//! after every step.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use tests::TestServer;
+use uuid::Uuid;
+
+struct Shop {
+    server: TestServer,
+}
+
+impl Shop {
+    async fn created(&self, path: &str, body: Value) -> Value {
+        let answer = self.server.post(path, body).await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{path}: {answer:?}");
+        answer.body
+    }
+
+    async fn set_hourly(&self, tariff: &str, prices: Value) -> tests::Answer {
+        self.server
+            .call(
+                Method::PUT,
+                &format!("/v1/tariffs/{tariff}/hourly-prices"),
+                Some(json!({ "prices": prices })),
+            )
+            .await
+    }
+
+    async fn advance(&self, provider: &str, to: &str) {
+        let answer = self
+            .server
+            .post(
+                &format!("/v1/providers/{provider}/clock"),
+                json!({"to": to}),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{to}: {answer:?}");
+        self.server.settled().await;
+    }
+
+    async fn pay(&self, client: &str, amount: &str) {
+        self.created(
+            &format!("/v1/clients/{client}/payments"),
+            json!({"payment_id": Uuid::now_v7(), "amount": amount, "currency": "EUR",
+                   "method": "bank_transfer"}),
+        )
+        .await;
+        self.server.settled().await;
+    }
+
+    /// Completes every pending operation; answers their kinds.
+    async fn robot(&self) -> Vec<String> {
+        let head = self.server.settled().await;
+        let pending = self
+            .server
+            .get(&format!(
+                "/v1/operations?status=pending&min_position={head}"
+            ))
+            .await;
+        let items = pending.body["items"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        for op in &items {
+            let done = self
+                .server
+                .post(
+                    &format!("/v1/operations/{}/complete", op["id"].as_str().unwrap()),
+                    json!({}),
+                )
+                .await;
+            assert_eq!(done.status, StatusCode::OK, "{done:?}");
+        }
+        self.server.settled().await;
+        items
+            .iter()
+            .map(|op| op["kind"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    async fn status(&self, service: &str) -> String {
+        let head = self.server.settled().await;
+        let body = self
+            .server
+            .get(&format!("/v1/services/{service}?min_position={head}"))
+            .await
+            .body;
+        body["status"].as_str().unwrap().to_owned()
+    }
+
+    /// The balance, the expenses (period start, amount, description) and the statement's
+    /// closing balance, checked to agree: the balance is what was paid less every expense, and
+    /// the statement closes at it.
+    async fn ledger(&self, client: &str, paid: &str) -> (String, Vec<(String, String, String)>) {
+        let head = self.server.settled().await;
+        let balance = self
+            .server
+            .get(&format!("/v1/clients/{client}/balance?min_position={head}"))
+            .await
+            .body["accounts"][0]["balance"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let body = self
+            .server
+            .get(&format!(
+                "/v1/clients/{client}/expenses?limit=500&min_position={head}"
+            ))
+            .await
+            .body;
+        let mut expenses: Vec<(String, String, String)> = body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["period_start"].as_str().unwrap().to_owned(),
+                    e["amount"].as_str().unwrap().to_owned(),
+                    e["description"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        expenses.sort();
+        let closing = self
+            .server
+            .get(&format!(
+                "/v1/clients/{client}/statement?limit=500&min_position={head}"
+            ))
+            .await
+            .body["closing_balance"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let cents = |text: &str| -> i64 { text.replace('.', "").parse().unwrap() };
+        let spent: i64 = expenses.iter().map(|(_, amount, _)| cents(amount)).sum();
+        assert_eq!(cents(&balance), cents(paid) - spent, "{expenses:?}");
+        assert_eq!(closing, balance, "the statement closes at the balance");
+        (balance, expenses)
+    }
+}
+
+fn hours(day: &str, amount: &str, hours: u32) -> (String, String, String) {
+    (
+        day.to_owned(),
+        amount.to_owned(),
+        format!("VDS by the hour: {hours} h on {day} at 0.0137 EUR/h"),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vds_by_the_hour_is_charged_its_hours_suspended_by_its_debt_and_resumed_when_paid() {
+    // Arrange: a sandbox provider (its clock at 2027-01-01 09:00), a tariff at 0.00 a month and
+    // 0.0137 EUR an hour, a client who paid 1.00.
+    let (server, _clock) = TestServer::start_fixed().await;
+    let shop = Shop { server };
+    let provider = shop
+        .created(
+            "/v1/providers",
+            json!({"name": "Hourly Hosting", "currency": "EUR", "sandbox": true}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let tariff = shop
+        .created(
+            "/v1/tariffs",
+            json!({"provider_id": provider, "name": "VDS by the hour", "item_type": "vds",
+                   "prices": [{"period": "P1M", "price": {"amount": "0.00", "currency": "EUR"}}]}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let set = shop
+        .set_hourly(&tariff, json!([{"per_hour": "0.0137", "currency": "EUR"}]))
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{set:?}");
+    let client = shop.server.client(&provider, "Hana Hourly").await;
+    shop.pay(&client, "1.00").await;
+
+    // Act: ordered at 10:30 and activated then; the clock moves to the next day.
+    shop.advance(&provider, "2027-01-01T10:30:00Z").await;
+    let service = shop
+        .created(
+            &format!("/v1/clients/{client}/services"),
+            json!({"tariff_id": tariff, "period": "P1M", "addons": []}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(shop.robot().await, ["activate"]);
+    let terms = shop
+        .server
+        .get(&format!("/v1/services/{service}"))
+        .await
+        .body;
+    assert_eq!(terms["terms"]["hourly"]["per_hour"], "0.0137", "{terms}");
+    shop.advance(&provider, "2027-01-02").await;
+
+    // Assert: the month is free; Jan 1 ran from 10:30, 14 clock hours: 0.1918, 0.19.
+    let (balance, expenses) = shop.ledger(&client, "1.00").await;
+    assert_eq!(balance, "0.81");
+    assert_eq!(expenses.len(), 2, "{expenses:?}");
+    assert_eq!(expenses[0].1, "0.00");
+    assert_eq!(expenses[1], hours("2027-01-01", "0.19", 14));
+
+    // Act: three whole days at 24 h (0.3288, 0.33 each) take the account to -0.18 on Jan 4's
+    // charge, made on Jan 5's billing day: the debt suspends the service (no grace for a VDS).
+    shop.advance(&provider, "2027-01-05").await;
+    let (balance, expenses) = shop.ledger(&client, "1.00").await;
+    assert_eq!(balance, "-0.18");
+    assert_eq!(
+        expenses[2..],
+        [
+            hours("2027-01-02", "0.33", 24),
+            hours("2027-01-03", "0.33", 24),
+            hours("2027-01-04", "0.33", 24),
+        ]
+    );
+    assert_eq!(shop.robot().await, ["suspend"]);
+    assert_eq!(shop.status(&service).await, "suspended");
+
+    // Suspended days cost nothing; running the same day again charges nothing twice.
+    shop.advance(&provider, "2027-01-07").await;
+    shop.advance(&provider, "2027-01-07").await;
+    let (balance, after_suspension) = shop.ledger(&client, "1.00").await;
+    assert_eq!((balance.as_str(), after_suspension.len()), ("-0.18", 5));
+
+    // Act: a payment clears the debt; the next billing day finds it paid and resumes the
+    // service, which then runs Jan 8 whole.
+    shop.pay(&client, "5.00").await;
+    shop.advance(&provider, "2027-01-08").await;
+    assert_eq!(shop.robot().await, ["resume"]);
+    assert_eq!(shop.status(&service).await, "active");
+    shop.advance(&provider, "2027-01-09").await;
+
+    // Assert: 6.00 paid, 0.19 + 4 × 0.33 + 0.33 charged.
+    let (balance, expenses) = shop.ledger(&client, "6.00").await;
+    assert_eq!(balance, "4.49");
+    assert_eq!(expenses.len(), 6, "{expenses:?}");
+    assert_eq!(expenses[5], hours("2027-01-08", "0.33", 24));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_hourly_prices_are_problems_and_write_nothing() {
+    let (server, _clock) = TestServer::start_fixed().await;
+    let shop = Shop { server };
+    let provider = shop.server.provider("EUR").await;
+    let tariff = shop
+        .created(
+            "/v1/tariffs",
+            json!({"provider_id": provider, "name": "VDS", "item_type": "vds",
+                   "prices": [{"period": "P1M", "price": {"amount": "5.00", "currency": "EUR"}}]}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let before = shop.server.event_count().await;
+    let cases = [
+        (
+            json!([{"per_hour": "-0.01", "currency": "EUR"}]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_hourly_price",
+        ),
+        (
+            json!([{"per_hour": "0.0000001", "currency": "EUR"}]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_hourly_price",
+        ),
+        (
+            json!([{"per_hour": "0.01", "currency": "XXX"}]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_hourly_price",
+        ),
+        (
+            json!([{"per_hour": "0.01", "currency": "EUR", "monthly_cap": "-1.00"}]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_hourly_price",
+        ),
+        (
+            json!([{"per_hour": "0.01", "currency": "USD"}]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "hourly_currency_not_priced",
+        ),
+        (
+            json!([{"per_hour": "0.01", "currency": "EUR"}, {"per_hour": "0.02", "currency": "EUR"}]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "duplicate_hourly_price",
+        ),
+        (
+            json!([{"per_hour": 0.01, "currency": "EUR"}]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "",
+        ),
+    ];
+    for (prices, status, code) in cases {
+        let answer = shop.set_hourly(&tariff, prices.clone()).await;
+        assert_eq!(answer.status, status, "{prices}: {answer:?}");
+        assert_eq!(answer.content_type, "application/problem+json", "{prices}");
+        if !code.is_empty() {
+            assert_eq!(answer.body["code"], code, "{prices}: {answer:?}");
+        }
+    }
+    let unknown = shop
+        .set_hourly(
+            &Uuid::now_v7().to_string(),
+            json!([{"per_hour": "0.01", "currency": "EUR"}]),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{unknown:?}");
+    assert_eq!(shop.server.event_count().await, before, "nothing written");
+}
