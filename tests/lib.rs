@@ -354,7 +354,7 @@ pub async fn answer(response: reqwest::Response) -> Answer {
 }
 
 /// Every read-model table with the column that orders it, for comparing read models whole.
-pub const READ_MODELS: [(&str, &str); 45] = [
+pub const READ_MODELS: [(&str, &str); 47] = [
     ("providers", "id"),
     ("clients", "id"),
     ("balances", "account_id"),
@@ -393,6 +393,8 @@ pub const READ_MODELS: [(&str, &str); 45] = [
         "report_client_activity",
         "client_id, active_from, active_until",
     ),
+    ("report_sandbox_providers", "provider_id"),
+    ("report_domains", "domain_id"),
     ("client_groups", "group_id"),
     ("client_group_members", "client_id, group_id"),
     ("payers", "payer_id"),

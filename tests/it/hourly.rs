@@ -245,6 +245,26 @@ async fn a_vds_by_the_hour_is_charged_its_hours_suspended_by_its_debt_and_resume
     assert_eq!(balance, "4.49");
     assert_eq!(expenses.len(), 6, "{expenses:?}");
     assert_eq!(expenses[5], hours("2027-01-08", "0.33", 24));
+    // The revenue report agrees: 1.51 of VDS from the tariff, in January.
+    let head = shop.server.settled().await;
+    let revenue = shop
+        .server
+        .get(&format!(
+            "/v1/reports/revenue?group=month&from=2027-01-01&to=2027-02-01&sandbox=true\
+             &provider_id={provider}&min_position={head}"
+        ))
+        .await;
+    assert_eq!(revenue.status, StatusCode::OK, "{revenue:?}");
+    let rows = revenue.body["items"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(
+        (
+            &rows[0]["tariff_id"],
+            &rows[0]["item_type"],
+            &rows[0]["revenue"]
+        ),
+        (&json!(tariff), &json!("vds"), &json!("1.51"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -537,6 +537,35 @@ async fn a_sandbox_domain_is_registered_renewed_and_expired_through_the_registra
         movements.contains(&("2027-12-02".into(), "charge".into(), "-12.00".into())),
         "{movements:?}"
     );
+    // The revenue report counts both at the sandbox provider under the item type `domain`.
+    let head = shop.server.settled().await;
+    let revenue = shop
+        .server
+        .get(&format!(
+            "/v1/reports/revenue?group=month&from=2027-01-01&to=2028-01-01&sandbox=true\
+             &provider_id={sandbox}&min_position={head}"
+        ))
+        .await;
+    assert_eq!(revenue.status, StatusCode::OK, "{revenue:?}");
+    let rows: Vec<(String, String, String)> = revenue.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            (
+                row["period_start"].as_str().unwrap().to_owned(),
+                row["item_type"].as_str().unwrap().to_owned(),
+                row["revenue"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("2027-01-01".into(), "domain".into(), "10.00".into()),
+            ("2027-12-01".into(), "domain".into(), "12.00".into()),
+        ]
+    );
 
     // The live provider's domain, expiring inside both sandbox years: untouched.
     let live_after = (

@@ -6,7 +6,8 @@
 //!
 //! Charges are refused when they would take the balance below minus the credit limit; a new
 //! account has no credit, so a service can be charged before any payment only against a limit
-//! set with `SetCreditLimit`.
+//! set with `SetCreditLimit`. The one exception is what was already used (`ChargeUsed`, the hours
+//! of a VDS billed by the hour, ADR 37): it is owed, so it is recorded even into debt.
 //!
 //! Duplicate payment, adjustment and expense ids are deliberately not detected here: remembering every id
 //! would grow the state without bound. The event store rejects a repeated command key instead.
@@ -15,6 +16,7 @@ mod command;
 mod error;
 mod event;
 mod fold;
+mod lines;
 mod promise;
 mod value;
 
@@ -25,14 +27,16 @@ use serde::{Deserialize, Serialize};
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use lines::{Cover, described, money_error, taxed};
+
 use crate::ids::{
     AccountId, AdjustmentId, ClientId, CorrectionId, ExpenseId, MergeId, PaymentId, ProviderId,
     RefundId,
 };
 use crate::import::ImportSource;
-use crate::money::{Currency, Money, MoneyError};
+use crate::money::{Currency, Money};
 use crate::rates::Conversion;
-use crate::tax::{self, TaxError, TaxRate, TaxTreatment};
+use crate::tax::{self, TaxRate, TaxTreatment};
 use crate::text;
 
 pub use command::*;
@@ -755,63 +759,9 @@ impl Account {
     }
 }
 
-/// Whether a charge needs the money (the balance plus the credit limit) to be recorded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Cover {
-    /// A period paid in advance: refused without the money.
-    Needed,
-    /// What was already used: recorded even into debt.
-    Used,
-}
-
 /// `reason` trimmed, or `InvalidReason`.
 fn reason_within(reason: &str) -> Result<String, AccountError> {
     text::trimmed_within(reason, ADJUSTMENT_REASON_CHARS_MAX)
         .map(str::to_string)
         .ok_or(AccountError::InvalidReason)
-}
-
-/// Returns `expense` with its description trimmed, or `InvalidDescription`; refuses a discount
-/// that does not add up (`InvalidDiscount`).
-fn described(expense: ExpenseLine) -> Result<ExpenseLine, AccountError> {
-    if let Some(discount) = &expense.discount {
-        let currency = expense.amount.currency();
-        let adds_up = discount.list_amount.currency() == currency
-            && discount.amount.currency() == currency
-            && !discount.amount.is_negative()
-            && discount.list_amount.checked_sub(discount.amount) == Ok(expense.amount);
-        if !adds_up {
-            return Err(AccountError::InvalidDiscount);
-        }
-    }
-    let description = text::trimmed_within(&expense.description, EXPENSE_DESCRIPTION_CHARS_MAX)
-        .ok_or(AccountError::InvalidDescription)?
-        .to_string();
-    Ok(ExpenseLine {
-        description,
-        ..expense
-    })
-}
-
-/// Returns `expense` taxed under `treatment`: its amount, the price, becomes what the account is
-/// charged (the price plus the tax when tax is added), and `tax` records the net and the tax.
-fn taxed(expense: ExpenseLine, treatment: &TaxTreatment) -> Result<ExpenseLine, AccountError> {
-    let taxed = tax::tax_amount(expense.amount, treatment).map_err(money_error)?;
-    Ok(ExpenseLine {
-        amount: taxed.gross,
-        tax: Some(ExpenseTax {
-            treatment: *treatment,
-            net: taxed.net,
-            tax: taxed.tax,
-        }),
-        ..expense
-    })
-}
-
-/// Taxing an amount fails only in its money arithmetic.
-fn money_error(error: TaxError) -> AccountError {
-    match error {
-        TaxError::Money(error) => AccountError::Money(error),
-        _ => AccountError::Money(MoneyError::Overflow),
-    }
 }

@@ -42,6 +42,11 @@
 //! - **Sandbox providers** (`report_sandbox_providers`, from `ProviderCreated { sandbox: true }`):
 //!   every query takes `sandbox` and answers for live providers only (false) or for sandbox
 //!   providers only (true); a sandbox's played year never mixes with live figures (ADR 20).
+//! - **Domains** (`report_domains`, from `DomainOrdered`, version 6): a domain is no service, so
+//!   its charges carry the domain's id; they count at its provider under the item type `domain`,
+//!   with no tariff. The registration is charged just before the domain is recorded as ordered,
+//!   so `DomainOrdered` moves that charge (and its schedule) from `unknown` to `domain`, as a
+//!   tariff change moves its charge; a rebuild in any batch size gives the same rows.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -204,6 +209,12 @@ enum Fact {
     Service(Box<ServiceEvent>),
     Client(ClientEvent),
     Provider(ProviderEvent),
+    /// A domain ordered at `provider`: its charges carry its id as their service's, and its
+    /// registration (or transfer) was charged just before, as `expense`.
+    DomainOrdered {
+        provider: Uuid,
+        expense: Uuid,
+    },
 }
 
 struct Item<'a> {
@@ -232,6 +243,10 @@ struct State {
     payments: BTreeMap<PaymentsKey, PaymentsCell>,
     /// Sandbox providers created in the batch, with their positions.
     sandboxes: BTreeMap<Uuid, i64>,
+    /// The provider of each domain the batch's charges name or orders (ADR 33).
+    domains: HashMap<Uuid, Uuid>,
+    /// Domains ordered in the batch, with their providers and positions.
+    new_domains: BTreeMap<Uuid, (Uuid, i64)>,
 }
 
 fn malformed(what: &str, error: impl std::fmt::Display) -> ProjectionError {
@@ -244,6 +259,19 @@ fn decode(event: &StoredEvent) -> Result<Option<Item<'_>>, ProjectionError> {
         "Service" => Fact::Service(Box::new(event.decode()?)),
         "Client" => Fact::Client(event.decode()?),
         "Provider" => Fact::Provider(event.decode()?),
+        "Domain" if event.event_type == "DomainOrdered" => {
+            match event.decode::<domain::domains::DomainEvent>()? {
+                domain::domains::DomainEvent::DomainOrdered {
+                    provider_id,
+                    operation,
+                    ..
+                } => Fact::DomainOrdered {
+                    provider: provider_id.as_uuid(),
+                    expense: operation.expense_id().as_uuid(),
+                },
+                _ => return Ok(None),
+            }
+        }
         _ => return Ok(None),
     };
     let id = Uuid::parse_str(&event.aggregate_id).map_err(|e| malformed("aggregate id", e))?;
@@ -266,7 +294,8 @@ impl Projection for Reports {
         // 3: revenue without the VAT of taxed charges, credits and corrections.
         // 4: `report_accounts` keeps the debt (the balance below zero, else zero).
         // 5: `report_sandbox_providers`, which the queries keep apart from live providers.
-        5
+        // 6: `report_domains`: a domain's charges count under the item type `domain`.
+        6
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -281,6 +310,7 @@ impl Projection for Reports {
             "report_clients",
             "report_client_activity",
             "report_sandbox_providers",
+            "report_domains",
         ]
     }
 
@@ -349,10 +379,23 @@ async fn load(
             Fact::Client(_) => {
                 clients.insert(item.id);
             }
+            Fact::DomainOrdered { expense, .. } => {
+                expenses.insert(*expense);
+            }
             Fact::Provider(_) => {}
         }
     }
     let ids = |set: HashSet<Uuid>| set.into_iter().collect::<Vec<_>>();
+    // A charge's service may be a domain's id: the domains among them, with their providers.
+    if !services.is_empty() {
+        let rows: Vec<(Uuid, Uuid)> = sqlx::query_as(
+            "SELECT domain_id, provider_id FROM report_domains WHERE domain_id = ANY($1)",
+        )
+        .bind(ids(services.clone()))
+        .fetch_all(&mut *tx)
+        .await?;
+        state.domains.extend(rows);
+    }
     if !services.is_empty() {
         let rows: Vec<ServiceRow> = sqlx::query_as(
             "SELECT service_id, provider_id, client_id, tariff_id, item_type, period, currency,
@@ -484,9 +527,65 @@ impl State {
     }
 
     /// The provider, tariff and item type revenue of `service` on `account` is attributed to.
+    /// Moves the charge `id` (if the batch loaded it) and its whole schedule to the attribution
+    /// `to`, on the charge's own day, so that recognised revenue keeps the cash view's.
+    fn move_charge(
+        &mut self,
+        id: Uuid,
+        (provider, tariff, item_type): (Uuid, Uuid, String),
+    ) -> Result<(), ProjectionError> {
+        let Some(charge) = self.expenses.get(&id) else {
+            return Ok(());
+        };
+        let from = (
+            charge.day,
+            charge.provider_id,
+            charge.tariff_id,
+            charge.item_type.clone(),
+            charge.currency.clone(),
+        );
+        let to = (
+            charge.day,
+            provider,
+            tariff,
+            item_type.clone(),
+            charge.currency.clone(),
+        );
+        if from == to {
+            return Ok(());
+        }
+        let amount = charge.amount;
+        let charged = Currency::parse(&charge.currency)
+            .and_then(|currency| Money::from_decimal(amount, currency))
+            .map_err(|e| malformed("charge", e))?;
+        let recognition = charge.recognition(charged, charge.day);
+        let (_, p, t, i, c) = from.clone();
+        self.recognise(&(p, t, i, c), Column::Charged, &recognition, true)?;
+        let (_, p, t, i, c) = to.clone();
+        self.recognise(&(p, t, i, c), Column::Charged, &recognition, false)?;
+        self.revenue_cell(from).charged -= amount;
+        self.revenue_cell(to).charged += amount;
+        if let Some(charge) = self.expenses.get_mut(&id) {
+            charge.provider_id = provider;
+            charge.tariff_id = tariff;
+            charge.item_type = item_type;
+        }
+        self.dirty_expenses.insert(id);
+        Ok(())
+    }
+
+    /// A domain's charge (its id in place of the service's) counts under the item type
+    /// `domain`, with no tariff.
     fn attribution(&self, service: Uuid, account: Uuid) -> (Uuid, Uuid, String) {
-        match self.services.get(&service) {
-            Some(s) => (s.provider_id, s.tariff_id, s.item_type.clone()),
+        if let Some(s) = self.services.get(&service) {
+            return (s.provider_id, s.tariff_id, s.item_type.clone());
+        }
+        match self.domains.get(&service) {
+            Some(provider) => (
+                *provider,
+                Uuid::nil(),
+                domain::item_type::ItemType::Domain.as_str().to_owned(),
+            ),
             None => (self.provider_of(account), Uuid::nil(), UNKNOWN.to_owned()),
         }
     }
@@ -590,6 +689,14 @@ fn fold(state: &mut State, item: &Item<'_>) -> Result<(), ProjectionError> {
                 state.sandboxes.insert(item.id, position);
             }
             Ok(())
+        }
+        Fact::DomainOrdered { provider, expense } => {
+            state.domains.insert(item.id, *provider);
+            state.new_domains.insert(item.id, (*provider, position));
+            // The registration was charged before the domain was recorded as ordered, so it
+            // was counted as unknown: it moves to the domain's attribution.
+            let to = state.attribution(item.id, Uuid::nil());
+            state.move_charge(*expense, to)
         }
         Fact::Client(event) => {
             match event {
@@ -944,44 +1051,7 @@ fn fold_service(
             state.dirty_services.insert(service);
             // The account charged the new price before the service changed its terms: move that
             // charge from the old tariff to the new one, on the charge's own day.
-            let id = charge_expense_id.as_uuid();
-            if let Some(charge) = state.expenses.get(&id) {
-                let from = (
-                    charge.day,
-                    charge.provider_id,
-                    charge.tariff_id,
-                    charge.item_type.clone(),
-                    charge.currency.clone(),
-                );
-                let to = (
-                    charge.day,
-                    provider,
-                    tariff,
-                    item_type.clone(),
-                    charge.currency.clone(),
-                );
-                let amount = charge.amount;
-                let charged = Currency::parse(&charge.currency)
-                    .and_then(|currency| Money::from_decimal(amount, currency))
-                    .map_err(|e| malformed("charge", e))?;
-                let recognition = charge.recognition(charged, charge.day);
-                if from != to {
-                    // The charge's whole schedule moves with it, so that recognised revenue
-                    // keeps the cash view's attribution.
-                    let (_, p, t, i, c) = from.clone();
-                    state.recognise(&(p, t, i, c), Column::Charged, &recognition, true)?;
-                    let (_, p, t, i, c) = to.clone();
-                    state.recognise(&(p, t, i, c), Column::Charged, &recognition, false)?;
-                    state.revenue_cell(from).charged -= amount;
-                    state.revenue_cell(to).charged += amount;
-                    if let Some(charge) = state.expenses.get_mut(&id) {
-                        charge.provider_id = provider;
-                        charge.tariff_id = tariff;
-                        charge.item_type = item_type;
-                    }
-                    state.dirty_expenses.insert(id);
-                }
-            }
+            state.move_charge(charge_expense_id.as_uuid(), (provider, tariff, item_type))?;
         }
         ServiceEvent::ServiceProlonged { .. }
         | ServiceEvent::OperationRequested { .. }
@@ -1008,6 +1078,32 @@ async fn write(tx: &mut PgConnection, state: State) -> Result<(), ProjectionErro
     write_accounts(tx, &state).await?;
     write_clients(tx, &state).await?;
     write_sandboxes(tx, &state).await?;
+    write_domains(tx, &state).await?;
+    Ok(())
+}
+
+async fn write_domains(tx: &mut PgConnection, state: &State) -> Result<(), ProjectionError> {
+    if state.new_domains.is_empty() {
+        return Ok(());
+    }
+    let mut ids = Vec::with_capacity(state.new_domains.len());
+    let mut providers = Vec::with_capacity(state.new_domains.len());
+    let mut positions = Vec::with_capacity(state.new_domains.len());
+    for (id, (provider, position)) in &state.new_domains {
+        ids.push(*id);
+        providers.push(*provider);
+        positions.push(*position);
+    }
+    sqlx::query(
+        "INSERT INTO report_domains (domain_id, provider_id, position)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[])
+         ON CONFLICT (domain_id) DO NOTHING",
+    )
+    .bind(&ids)
+    .bind(&providers)
+    .bind(&positions)
+    .execute(&mut *tx)
+    .await?;
     Ok(())
 }
 
