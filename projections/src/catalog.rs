@@ -20,9 +20,10 @@ impl Projection for Tariffs {
         crate::ReadModel::Tariffs.name()
     }
 
-    /// Version 2 lists the announced price changes (`price_changes`).
+    /// Version 2 lists the announced price changes (`price_changes`), version 3 the prices per
+    /// hour (`hourly_prices`).
     fn version(&self) -> i32 {
-        2
+        3
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -149,9 +150,20 @@ async fn apply(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), Project
             .execute(tx)
             .await?;
         }
-        // The catalog lists prices; the metered parameters and the prices per hour are read
-        // from the tariff itself (and a service's price per hour from its terms).
-        TariffEvent::MeteredParametersSet { .. } | TariffEvent::HourlyPricesSet { .. } => {}
+        TariffEvent::HourlyPricesSet { prices } => {
+            sqlx::query(
+                "UPDATE tariffs SET hourly_prices = $2, updated_at = $3, position = $4
+                  WHERE id = $1::uuid",
+            )
+            .bind(id)
+            .bind(Json(prices))
+            .bind(at)
+            .bind(event.position)
+            .execute(tx)
+            .await?;
+        }
+        // The catalog lists prices; the metered parameters are read from the tariff itself.
+        TariffEvent::MeteredParametersSet { .. } => {}
     }
     Ok(())
 }
@@ -230,6 +242,8 @@ pub struct TariffRow {
     pub trial: Option<serde_json::Value>,
     /// The price changes announced ([`TariffRow::price_changes`]).
     pub price_changes: serde_json::Value,
+    /// The prices per hour of new orders, as `HourlyPricesSet` has them (`[]` for none).
+    pub hourly_prices: serde_json::Value,
     /// When it was created.
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
@@ -238,7 +252,7 @@ pub struct TariffRow {
 pub async fn tariff(pool: &sqlx::PgPool, id: uuid::Uuid) -> Result<Option<TariffRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, provider_id, name, item_type, status, prices, setup_fees, addons, trial,
-                price_changes, created_at
+                price_changes, hourly_prices, created_at
            FROM tariffs WHERE id = $1",
     )
     .bind(id)
@@ -256,7 +270,7 @@ pub async fn tariffs(
 ) -> Result<Vec<TariffRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, provider_id, name, item_type, status, prices, setup_fees, addons, trial,
-                price_changes, created_at
+                price_changes, hourly_prices, created_at
            FROM tariffs
           WHERE ($1::uuid IS NULL OR provider_id = $1)
             AND ($2::text IS NULL OR status = $2)

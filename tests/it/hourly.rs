@@ -337,3 +337,87 @@ async fn bad_hourly_prices_are_problems_and_write_nothing() {
     assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{unknown:?}");
     assert_eq!(shop.server.event_count().await, before, "nothing written");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_and_the_client_see_the_price_per_hour_on_their_pages() {
+    use crate::browser::Browser;
+    use crate::my_panel::{PASSWORD, user};
+
+    // Arrange: an hourly tariff with a monthly cap, a client with an hourly VDS ordered, and a
+    // user of that client.
+    let (server, _clock) = TestServer::start_fixed().await;
+    let shop = Shop { server };
+    let provider = shop.server.provider("EUR").await;
+    let tariff = shop
+        .created(
+            "/v1/tariffs",
+            json!({"provider_id": provider, "name": "VDS by the hour", "item_type": "vds",
+                   "prices": [{"period": "P1M", "price": {"amount": "0.00", "currency": "EUR"}}]}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let set = shop
+        .set_hourly(
+            &tariff,
+            json!([{"per_hour": "0.0137", "currency": "EUR", "monthly_cap": "10.00"}]),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{set:?}");
+    let client = shop.server.client(&provider, "Hana Hourly").await;
+    let service = shop
+        .created(
+            &format!("/v1/clients/{client}/services"),
+            json!({"tariff_id": tariff, "period": "P1M", "addons": []}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let head = shop.server.settled().await;
+    let api = shop
+        .server
+        .get(&format!("/v1/tariffs/{tariff}?min_position={head}"))
+        .await;
+    let email = user(&shop.server, &client, &["owner"]).await;
+
+    // Act: the admin opens the tariff's page; the client's user its service's page.
+    let browser = Browser::start().await;
+    browser
+        .go(&format!("{}/dashboard/login", shop.server.url))
+        .await;
+    browser.type_into("#email", "admin").await;
+    browser.type_into("#password", tests::ADMIN_TOKEN).await;
+    browser.click("#sign-in").await;
+    browser.title_once("Overview").await;
+    browser
+        .go(&format!("{}/dashboard/tariffs/{tariff}", shop.server.url))
+        .await;
+    let staff_sees = browser.text("#hourly-prices-table").await;
+    browser.screenshot("tariff-hourly-prices").await;
+    browser.quit().await;
+    let browser = Browser::start().await;
+    browser.go(&format!("{}/my/login", shop.server.url)).await;
+    browser.type_into("#email", &email).await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("#sign-in").await;
+    browser.find("#sign-out").await;
+    browser
+        .go(&format!("{}/my/services/{service}", shop.server.url))
+        .await;
+    let client_sees = browser.text("#service .per-hour").await;
+    browser.screenshot("my-service-hourly").await;
+    browser.quit().await;
+
+    // Assert: the API, the staff page and the client's page say the same price.
+    assert_eq!(api.status, StatusCode::OK, "{api:?}");
+    assert_eq!(
+        api.body["hourly_prices"],
+        json!([{"per_hour": "0.0137", "currency": "EUR",
+                "monthly_cap": {"amount": "10.00", "currency": "EUR"}}])
+    );
+    assert!(staff_sees.contains("0.0137 EUR/h"), "{staff_sees}");
+    assert!(staff_sees.contains("10.00 EUR"), "{staff_sees}");
+    assert_eq!(client_sees, "0.0137 EUR/h");
+}

@@ -37,6 +37,7 @@ my-automatically = automatically
 my-no = no
 my-yes = yes
 my-price-per-period = Price per period
+my-price-per-hour = Price per hour used
 my-promo-code = Promo code
 my-renews-automatically = Renews automatically
 my-closing = Closing

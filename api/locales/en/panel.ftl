@@ -69,3 +69,5 @@ period-years = { $count ->
     [one] { $count } year
    *[other] { $count } years
 }
+# A price per hour (hourly billing of VDS, ADR 37): the amount as written, with the currency.
+price-per-hour = { $amount } { $currency }/h

@@ -37,6 +37,7 @@ my-automatically = автоматически
 my-no = нет
 my-yes = да
 my-price-per-period = Цена за период
+my-price-per-hour = Цена за час работы
 my-promo-code = Промокод
 my-renews-automatically = Автопродление
 my-closing = Закрытие

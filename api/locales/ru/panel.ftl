@@ -70,3 +70,5 @@ period-years = { $count ->
     [few] { $count } года
    *[many] { $count } лет
 }
+# A price per hour (hourly billing of VDS, ADR 37): the amount as written, with the currency.
+price-per-hour = { $amount } { $currency }/ч

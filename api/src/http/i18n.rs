@@ -259,6 +259,20 @@ impl Lang {
         }
     }
 
+    /// A price per hour with its currency, as many decimals as it has (it may be below the
+    /// currency's minor unit): `0.0137 EUR/h`, `0,0137 EUR/ч`.
+    pub fn per_hour(self, per_hour: Decimal, currency: &str) -> String {
+        let amount = per_hour.normalize().to_string();
+        let amount = match self {
+            Lang::En => amount,
+            Lang::Ru => amount.replace('.', ","),
+        };
+        self.t_with(
+            "price-per-hour",
+            &[("amount", amount.into()), ("currency", currency.into())],
+        )
+    }
+
     /// A billing period (`P1D`, `P<n>M`) in words, with the language's plurals: `P1M` "1 month",
     /// `P12M` "1 year", `P18M` "1 year 6 months", `P1D` "1 day"; in Russian "1 месяц", "2 года",
     /// "5 лет", "1 год 6 месяцев". The one place a period becomes words, on every page of both
@@ -406,6 +420,14 @@ mod tests {
                 lang.code()
             );
         }
+    }
+
+    #[test]
+    fn a_price_per_hour_keeps_its_decimals_and_the_languages_separator() {
+        let price: Decimal = "0.013700".parse().unwrap();
+        assert_eq!(Lang::En.per_hour(price, "EUR"), "0.0137 EUR/h");
+        assert_eq!(Lang::Ru.per_hour(price, "EUR"), "0,0137 EUR/ч");
+        assert_eq!(Lang::En.per_hour(Decimal::from(2), "USD"), "2 USD/h");
     }
 
     #[test]

@@ -454,6 +454,25 @@ async fn tariff_page(
             ]
         })
         .collect();
+    let hourly: Vec<domain::hourly::HourlyPrice> =
+        serde_json::from_value(tariff.hourly_prices).map_err(|e| ApiError::internal(&e))?;
+    let hourly_rows = hourly
+        .into_iter()
+        .map(|price| {
+            let currency = price.currency.code();
+            vec![
+                Cell::text(currency),
+                Cell {
+                    numeric: true,
+                    ..Cell::text(lang.per_hour(price.per_hour, currency))
+                },
+                match price.monthly_cap {
+                    Some(cap) => Cell::money(lang, cap.amount(), currency),
+                    None => Cell::text(lang.t("tariff-no-cap")),
+                },
+            ]
+        })
+        .collect();
     let addons: Vec<Addon> =
         serde_json::from_value(tariff.addons).map_err(|e| ApiError::internal(&e))?;
     let addon_rows = addons
@@ -522,6 +541,12 @@ async fn tariff_page(
                 lang.t("tariff-prices"),
                 &["col-period", "col-currency", "col-price#"],
                 price_rows,
+            ),
+            Section::new(
+                "hourly-prices",
+                lang.t("tariff-hourly-prices"),
+                &["col-currency", "col-per-hour#", "col-monthly-cap#"],
+                hourly_rows,
             ),
             Section::new(
                 "price-changes",

@@ -127,6 +127,8 @@ struct ServicePage {
     status: String,
     period: String,
     price: String,
+    /// The price per hour of a service billed by the hour (ADR 37), in words.
+    per_hour: Option<String>,
     paid_until: String,
     auto_prolong: bool,
     closing: bool,
@@ -239,6 +241,10 @@ async fn service_page(
         layout: session.layout(row.tariff_name),
         id: row.id.to_string(),
         price: session.lang.money(row.price_per_period, &row.currency),
+        per_hour: service
+            .terms()
+            .and_then(|terms| terms.hourly)
+            .map(|price| session.lang.per_hour(price.per_hour, price.currency.code())),
         item_type: session.lang.named(&row.item_type),
         status: session.lang.named(&row.status),
         period: row.period,

@@ -98,6 +98,11 @@ pub struct TariffView {
     /// Add-ons.
     #[schema(value_type = Vec<Object>)]
     pub addons: serde_json::Value,
+    /// The prices per hour of new orders (`PUT /v1/tariffs/{id}/hourly-prices`), each
+    /// `{"per_hour": "0.0137", "currency": "EUR", "monthly_cap": {"amount", "currency"}}` (the
+    /// cap only when there is one); empty for a tariff not billed by the hour.
+    #[schema(value_type = Vec<Object>)]
+    pub hourly_prices: serde_json::Value,
     /// When it was created.
     pub created_at: DateTime<Utc>,
 }
@@ -131,6 +136,7 @@ impl From<TariffRow> for TariffView {
             prices: row.prices,
             setup_fees: row.setup_fees,
             addons: row.addons,
+            hourly_prices: row.hourly_prices,
             created_at: row.created_at,
         }
     }
