@@ -148,6 +148,10 @@ log "schemathesis run: checks $checks, phases $phases, at most $max_examples exa
 status=0
 # The outer timeout is a hard stop should --max-time not be honoured (a stuck request, ...).
 # NUL bytes are allowed in generated strings: PostgreSQL refuses them in text, a classic 500.
+# One worker: schemathesis's workers are threads, and Python 3.11's AST constructor keeps its
+# recursion counter in state the threads share (CPython gh-95185, gh-106905), so hypothesis's
+# `ast.parse` of a lambda in two threads at once can fail with "AST constructor recursion depth
+# mismatch"; a run was lost to it, as a runtime error on an operation nothing had changed.
 (cd "$report_dir" && NO_COLOR=1 timeout --kill-after=30 $((max_time + 120)) \
     "$venv/bin/schemathesis" run "$base/openapi.json" \
     --header "Authorization: Bearer $token" \
@@ -156,7 +160,7 @@ status=0
     --max-examples "$max_examples" \
     --max-time "$max_time" \
     --request-timeout 10 \
-    --workers 2 \
+    --workers 1 \
     --report junit,ndjson,vcr \
     --report-dir "$report_dir" \
     --output-truncate false \
