@@ -18,8 +18,9 @@ impl Projection for Invoices {
         crate::ReadModel::Invoices.name()
     }
 
+    /// Version 2 keeps what instalments paid (`paid_in_part`, status `partially_paid`).
     fn version(&self) -> i32 {
-        1
+        2
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -145,6 +146,21 @@ async fn apply(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), Project
         InvoiceEvent::InvoicePaid { .. } => {
             set_status(tx, invoice_id, "paid", event.position).await?;
         }
+        InvoiceEvent::InvoicePartlyPaid { paid_total, .. } => {
+            // Credit notes' statuses stand, as `Invoice::status` has it.
+            sqlx::query(
+                "UPDATE invoices
+                    SET paid_in_part = $2,
+                        status = CASE WHEN status = 'issued' THEN 'partially_paid' ELSE status END,
+                        position = $3
+                  WHERE invoice_id = $1",
+            )
+            .bind(invoice_id)
+            .bind(paid_total.amount())
+            .bind(event.position)
+            .execute(&mut *tx)
+            .await?;
+        }
         InvoiceEvent::InvoiceCredited { credited_total, .. } => {
             sqlx::query(
                 "UPDATE invoices
@@ -244,6 +260,8 @@ pub struct InvoiceRow {
     pub gross: rust_decimal::Decimal,
     /// How much of it credit notes corrected.
     pub credited: rust_decimal::Decimal,
+    /// What payments naming it paid of it before the one that settled it (ADR 38).
+    pub paid_in_part: rust_decimal::Decimal,
     /// The payment a proforma is for.
     pub payment_id: Option<Uuid>,
     /// The invoice a credit note corrects.
@@ -257,7 +275,8 @@ pub struct InvoiceRow {
 }
 
 const INVOICE_COLUMNS: &str = "invoice_id, kind, status, number, company_id, client_id, \
-     issued_on, due_on, currency, net, tax, gross, credited, payment_id, corrects, document, \
+     issued_on, due_on, currency, net, tax, gross, credited, paid_in_part, payment_id, corrects, \
+     document, \
      position, created_at";
 
 /// Which invoices to list; every filter is optional.

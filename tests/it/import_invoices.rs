@@ -48,7 +48,7 @@ async fn read(server: &TestServer, path: &str) -> Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_imported_open_invoice_is_paid_once_by_a_payment_that_names_it() {
+async fn an_imported_open_invoice_is_paid_in_two_instalments_that_name_it_each_credited_once() {
     // Arrange: the bundle imported; the company takes cash (staff-confirmed money).
     let (server, _clock) = TestServer::start_fixed().await;
     let imported = server.post("/v1/imports", bundle()).await;
@@ -67,17 +67,8 @@ async fn an_imported_open_invoice_is_paid_once_by_a_payment_that_names_it() {
     server.settled().await;
     let before = server.event_count().await;
 
-    // Act and assert: a payment short of the invoice, or one asking for a proforma too, is
-    // refused with the reason, and nothing is written.
-    let short = server
-        .post(
-            "/v1/payments",
-            pay(&client, &company, &invoice, "10.00", Uuid::now_v7()),
-        )
-        .await;
-    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY, "{short:?}");
-    assert_eq!(short.content_type, "application/problem+json");
-    assert_eq!(short.body["code"], "payment_below_invoice", "{short:?}");
+    // Act and assert: a payment asking for a proforma too, or naming an invoice the client does
+    // not have, is refused with the reason, and nothing is written.
     let mut both = pay(&client, &company, &invoice, "20.00", Uuid::now_v7());
     both["proforma"] = json!(true);
     let both = server.post("/v1/payments", both).await;
@@ -98,7 +89,22 @@ async fn an_imported_open_invoice_is_paid_once_by_a_payment_that_names_it() {
     assert_eq!(elsewhere.status, StatusCode::NOT_FOUND, "{elsewhere:?}");
     assert_eq!(server.event_count().await, before);
 
-    // Act: the client pays 20.00 naming the invoice; the request is sent twice.
+    // Act: the client pays 10.00 of the 15.47 naming the invoice (ADR 38).
+    let first = server
+        .post(
+            "/v1/payments",
+            pay(&client, &company, &invoice, "10.00", Uuid::now_v7()),
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{first:?}");
+    let part = read(&server, &format!("/v1/invoices/{invoice}")).await;
+    assert_eq!(
+        (&part["status"], &part["paid_in_part"]),
+        (&json!("partially_paid"), &json!("10.00")),
+        "{part}"
+    );
+
+    // Act: then 20.00 for the rest; the request is sent twice.
     let payment_id = Uuid::now_v7();
     let paid = server
         .post(
@@ -117,12 +123,13 @@ async fn an_imported_open_invoice_is_paid_once_by_a_payment_that_names_it() {
         .await;
     assert!(again.status.is_success(), "{again:?}");
 
-    // Assert: the invoice is paid; the account was credited once: -15.47 + 20.00 = 4.53.
+    // Assert: the invoice is paid; each payment was credited once: -15.47 + 10.00 + 20.00.
     let shown = read(&server, &format!("/v1/invoices/{invoice}")).await;
     assert_eq!(shown["status"], "paid", "{shown}");
     assert_eq!(shown["gross"], "15.47");
+    assert_eq!(shown["paid_in_part"], "10.00");
     let balance = read(&server, &format!("/v1/clients/{client}/balance")).await;
-    assert_eq!(balance["accounts"][0]["balance"], "4.53", "{balance}");
+    assert_eq!(balance["accounts"][0]["balance"], "14.53", "{balance}");
     let statement = read(
         &server,
         &format!("/v1/clients/{client}/statement?limit=500"),
@@ -144,17 +151,20 @@ async fn an_imported_open_invoice_is_paid_once_by_a_payment_that_names_it() {
         movements,
         [
             ("opening_balance".into(), "-15.47".into(), "-15.47".into()),
-            ("payment".into(), "20.00".into(), "4.53".into()),
+            ("payment".into(), "10.00".into(), "-5.47".into()),
+            ("payment".into(), "20.00".into(), "14.53".into()),
         ],
         "{statement}"
     );
-    assert_eq!(statement["closing_balance"], "4.53");
+    assert_eq!(statement["closing_balance"], "14.53");
     let payments = read(&server, &format!("/v1/payments?client_id={client}")).await;
     let items = payments["items"].as_array().unwrap();
-    assert_eq!(items.len(), 1, "{payments}");
-    assert_eq!(items[0]["status"], "credited");
-    assert_eq!(items[0]["credited"], "20.00");
-    assert_eq!(items[0]["invoice_id"], invoice.as_str());
+    assert_eq!(items.len(), 2, "{payments}");
+    for (item, credited) in items.iter().zip(["10.00", "20.00"]) {
+        assert_eq!(item["status"], "credited");
+        assert_eq!(item["credited"], credited);
+        assert_eq!(item["invoice_id"], invoice.as_str());
+    }
     let report = read(
         &server,
         "/v1/reports/payments?from=2027-01-01&to=2028-01-01&group=month",
@@ -171,7 +181,7 @@ async fn an_imported_open_invoice_is_paid_once_by_a_payment_that_names_it() {
             )
         })
         .collect();
-    assert_eq!(rows, [(1, "20.00".to_owned())], "{report}");
+    assert_eq!(rows, [(2, "30.00".to_owned())], "{report}");
 
     // A second payment naming the paid invoice is refused; nothing more is written.
     let before = server.event_count().await;
@@ -187,7 +197,7 @@ async fn an_imported_open_invoice_is_paid_once_by_a_payment_that_names_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_manual_invoice_is_paid_by_a_transfer_that_covers_it_and_not_by_one_that_arrives_short() {
+async fn a_transfer_that_arrives_short_pays_part_of_a_manual_invoice_and_the_next_pays_it() {
     // Arrange: a company taking bank transfers, a client, a manual invoice of 10.00 net.
     let (server, _clock) = TestServer::start_fixed().await;
     let provider = server.provider("EUR").await;
@@ -237,9 +247,10 @@ async fn a_manual_invoice_is_paid_by_a_transfer_that_covers_it_and_not_by_one_th
         .await;
     assert!(confirmed.status.is_success(), "{confirmed:?}");
 
-    // Assert: the account has what arrived; the invoice is still open.
+    // Assert: the account has what arrived; the invoice is paid in part, by that much (ADR 38).
     let shown = read(&server, &format!("/v1/invoices/{invoice}")).await;
-    assert_eq!(shown["status"], "issued", "{shown}");
+    assert_eq!(shown["status"], "partially_paid", "{shown}");
+    assert_eq!(shown["paid_in_part"], short.to_string(), "{shown}");
     let balance = read(&server, &format!("/v1/clients/{client}/balance")).await;
     assert_eq!(
         balance["accounts"][0]["balance"],

@@ -16,6 +16,7 @@ doc-status-issued = issued
 doc-status-paid = paid
 doc-status-credited = credited
 doc-status-partially_credited = partially credited
+doc-status-partially_paid = partially paid
 doc-status-cancelled = cancelled
 doc-currency = Currency
 doc-period = Period

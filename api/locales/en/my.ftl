@@ -162,6 +162,7 @@ code-open = open
 code-ordered = ordered
 code-paid = paid
 code-partially-credited = partially_credited
+code-partially-paid = partially paid
 code-partially-refunded = partially_refunded
 code-provisioning = provisioning
 code-refunded = refunded

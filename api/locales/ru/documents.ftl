@@ -16,6 +16,7 @@ doc-status-issued = выставлен
 doc-status-paid = оплачен
 doc-status-credited = скорректирован
 doc-status-partially_credited = частично скорректирован
+doc-status-partially_paid = частично оплачен
 doc-status-cancelled = отменён
 doc-currency = Валюта
 doc-period = Период

@@ -162,6 +162,7 @@ code-open = открыто
 code-ordered = заказано
 code-paid = оплачено
 code-partially-credited = частично скорректировано
+code-partially-paid = частично оплачено
 code-partially-refunded = частично возвращено
 code-provisioning = подключение
 code-refunded = возвращено

@@ -214,9 +214,10 @@ pub async fn create_payment(
     })
 }
 
-/// The invoice `id` of `client_id` if a payment of `amount` may pay it (the `Invoice`'s rule,
-/// `Invoice::may_be_paid_with`), or if `payment_id` paid it already (a repeated request, which
-/// the payment's key then answers); an invoice of another client is not found.
+/// The invoice `id` of `client_id` if a payment of `amount` may go to it, whole or in part (the
+/// `Invoice`'s rule, `Invoice::may_be_paid_with`), or if `payment_id` paid it or part of it
+/// already (a repeated request, which the payment's key then answers); an invoice of another
+/// client is not found.
 async fn payable_invoice(
     core: &Core,
     id: Uuid,
@@ -230,10 +231,7 @@ async fn payable_invoice(
             format!("invoice_id: the client has no invoice {id}"),
         ));
     }
-    if invoice
-        .paid()
-        .is_none_or(|(paid_by, _)| paid_by != payment_id)
-    {
+    if !invoice.was_paid_by(payment_id) {
         invoice.may_be_paid_with(amount)?;
     }
     Ok(InvoiceId::from_uuid(id))

@@ -127,14 +127,9 @@ pub enum InvoiceError {
     /// A payment names a proforma, which is paid only by the payment it was issued for.
     #[error("invoice_id: a proforma is paid only by the payment it asks for")]
     ProformaNotPayable,
-    /// A payment naming the invoice is less than what is left of it to pay.
-    #[error("amount: {paid} is less than the {remaining} left to pay on the invoice")]
-    PaymentBelowInvoice {
-        /// What the payment brings.
-        paid: Money,
-        /// The invoice's total less what credit notes gave back.
-        remaining: Money,
-    },
+    /// A payment naming the invoice brings nothing to pay it with.
+    #[error("amount: a payment naming an invoice must be above zero")]
+    PaymentNotPositive,
     /// Money arithmetic failed, such as a total leaving the representable range.
     #[error(transparent)]
     Money(#[from] MoneyError),
@@ -175,7 +170,7 @@ impl InvoiceError {
             InvoiceError::InvalidRequester => "invalid_requester",
             InvoiceError::AlreadyPaid => "invoice_already_paid",
             InvoiceError::ProformaNotPayable => "proforma_not_payable",
-            InvoiceError::PaymentBelowInvoice { .. } => "payment_below_invoice",
+            InvoiceError::PaymentNotPositive => "payment_not_positive",
             InvoiceError::Money(error) => error.code(),
         }
     }

@@ -102,6 +102,20 @@ pub enum InvoiceEvent {
         /// The day the payment was received.
         paid_on: NaiveDate,
     },
+    /// A payment naming the invoice paid part of what was left of it (ADR 38); a later one
+    /// that covers the rest pays it (`InvoicePaid`).
+    InvoicePartlyPaid {
+        /// The payment.
+        payment_id: PaymentId,
+        /// The day the payment was received.
+        paid_on: NaiveDate,
+        /// What the payment paid of the invoice: all it credited.
+        amount: Money,
+        /// Everything paid in part so far, this payment included.
+        paid_total: Money,
+        /// What is left to pay after it, credit notes taken off.
+        left: Money,
+    },
     /// A credit note gives back part of the invoice.
     InvoiceCredited {
         /// The credit note.
@@ -138,6 +152,7 @@ impl DomainEvent for InvoiceEvent {
             Self::InvoiceIssued { .. } => "InvoiceIssued".to_string(),
             Self::InvoiceImported { .. } => "InvoiceImported".to_string(),
             Self::InvoicePaid { .. } => "InvoicePaid".to_string(),
+            Self::InvoicePartlyPaid { .. } => "InvoicePartlyPaid".to_string(),
             Self::InvoiceCredited { .. } => "InvoiceCredited".to_string(),
             Self::InvoiceCancelled { .. } => "InvoiceCancelled".to_string(),
             Self::InvoiceSendRequested { .. } => "InvoiceSendRequested".to_string(),

@@ -92,6 +92,10 @@ struct DraftedInvoice {
     number: Option<(u64, String)>,
     /// The payment and the day it was received, once paid.
     paid: Option<(PaymentId, NaiveDate)>,
+    /// The payments that paid part of it, with what each paid (ADR 38); empty in states saved
+    /// before instalments.
+    #[serde(default)]
+    instalments: Vec<(PaymentId, Money)>,
     /// The sum of `credit_notes`' amounts; zero in the invoice's currency at first.
     credited_total: Money,
     /// The credit notes recorded, so that recording one twice is recognised.
@@ -109,7 +113,8 @@ impl Invoice {
     /// Where the invoice stands, once drafted.
     ///
     /// Cancelled wins over everything; then a draft is a draft; then credit notes decide
-    /// (credited or partially credited, whether paid or not); then paid; else issued.
+    /// (credited or partially credited, whether paid or not); then paid; then partially paid
+    /// (payments naming it paid part of it); else issued.
     pub fn status(&self) -> Option<InvoiceStatus> {
         let invoice = self.drafted.as_ref()?;
         let credited = invoice.credited_total.amount();
@@ -120,6 +125,8 @@ impl Invoice {
         } else if credited.is_zero() {
             if invoice.paid.is_some() {
                 InvoiceStatus::Paid
+            } else if !invoice.instalments.is_empty() {
+                InvoiceStatus::PartiallyPaid
             } else {
                 InvoiceStatus::Issued
             }
@@ -679,6 +686,7 @@ impl Aggregate for Invoice {
                     note,
                     number: None,
                     paid: None,
+                    instalments: Vec::new(),
                     credited_total: Money::zero(currency),
                     credit_notes: Vec::new(),
                     cancelled: None,
@@ -723,6 +731,7 @@ impl Aggregate for Invoice {
                     note: None,
                     number: Some((0, number)),
                     paid: None,
+                    instalments: Vec::new(),
                     credited_total: Money::zero(currency),
                     credit_notes: Vec::new(),
                     cancelled: None,
@@ -739,6 +748,13 @@ impl Aggregate for Invoice {
             } => {
                 if let Some(invoice) = &mut self.drafted {
                     invoice.paid = Some((payment_id, paid_on));
+                }
+            }
+            InvoiceEvent::InvoicePartlyPaid {
+                payment_id, amount, ..
+            } => {
+                if let Some(invoice) = &mut self.drafted {
+                    invoice.instalments.push((payment_id, amount));
                 }
             }
             InvoiceEvent::InvoiceCredited {

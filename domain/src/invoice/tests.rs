@@ -1105,6 +1105,10 @@ fn event_names_are_stable_literals_at_version_1_0() {
         (manual().drafted(), "InvoiceDrafted"),
         (issued(), "InvoiceIssued"),
         (paid(payment_id()), "InvoicePaid"),
+        (
+            partly(payment_id(), "1.00", "1.00", "2.00"),
+            "InvoicePartlyPaid",
+        ),
         (credited(1, "1.00", "1.00"), "InvoiceCredited"),
         (cancelled(), "InvoiceCancelled"),
         (send_requested(None), "InvoiceSendRequested"),
@@ -1128,6 +1132,7 @@ fn events_round_trip_through_json() {
         .drafted(),
         issued(),
         paid(payment_id()),
+        partly(payment_id(), "1.00", "1.00", "2.00"),
         credited(1, "1.00", "1.00"),
         cancelled(),
         send_requested(Some("jane@example.com")),
@@ -1357,14 +1362,123 @@ fn a_payment_above_the_invoice_pays_it_and_the_rest_stays_on_the_balance() {
         .then_expect_events(vec![paid(payment_id())]);
 }
 
+fn partly(payment_id: PaymentId, amount: &str, paid_total: &str, left: &str) -> InvoiceEvent {
+    InvoiceEvent::InvoicePartlyPaid {
+        payment_id,
+        paid_on: date("2026-03-05"),
+        amount: eur(amount),
+        paid_total: eur(paid_total),
+        left: eur(left),
+    }
+}
+
+fn third_payment_id() -> PaymentId {
+    PaymentId::from_uuid(Uuid::from_u128(0x32))
+}
+
 #[test]
-fn a_payment_short_of_the_invoice_leaves_it_issued() {
+fn a_payment_short_of_the_invoice_pays_that_part_and_the_invoice_is_partially_paid() {
     InvoiceTester::with(())
         .given(vec![manual().drafted(), issued()])
         .when(pay_with(payment_id(), "35.65"))
-        .then_expect_error(InvoiceError::PaymentBelowInvoice {
-            paid: eur("35.65"),
-            remaining: eur("35.66"),
+        .then_expect_events(vec![partly(payment_id(), "35.65", "35.65", "0.01")]);
+    let mut invoice = Invoice::default();
+    for event in [
+        manual().drafted(),
+        issued(),
+        partly(payment_id(), "35.65", "35.65", "0.01"),
+    ] {
+        invoice.apply(event);
+    }
+    assert_eq!(invoice.status(), Some(InvoiceStatus::PartiallyPaid));
+    assert_eq!(invoice.left_to_pay(), Ok(eur("0.01")));
+    assert_eq!(invoice.paid_in_part(), Some(eur("35.65")));
+    assert!(invoice.was_paid_by(payment_id()));
+    assert!(!invoice.was_paid_by(other_payment_id()));
+}
+
+#[test]
+fn instalments_pay_the_invoice_once_they_cover_it_and_a_repeated_one_records_nothing() {
+    let first = || partly(payment_id(), "10.00", "10.00", "25.66");
+    let second = || partly(other_payment_id(), "20.00", "30.00", "5.66");
+    InvoiceTester::with(())
+        .given(vec![manual().drafted(), issued(), first()])
+        .when(pay_with(other_payment_id(), "20.00"))
+        .then_expect_events(vec![second()]);
+    // The first instalment sent again is a replay.
+    InvoiceTester::with(())
+        .given(vec![manual().drafted(), issued(), first(), second()])
+        .when(pay_with(payment_id(), "10.00"))
+        .then_expect_events(vec![]);
+    // The third covers the 5.66 left (and more, which stays on the balance): paid.
+    InvoiceTester::with(())
+        .given(vec![manual().drafted(), issued(), first(), second()])
+        .when(pay_with(third_payment_id(), "6.00"))
+        .then_expect_events(vec![InvoiceEvent::InvoicePaid {
+            payment_id: third_payment_id(),
+            paid_on: date("2026-03-05"),
+        }]);
+    // Once paid, an instalment sent again is still a replay, and a new payment is refused.
+    let settled = || {
+        vec![
+            manual().drafted(),
+            issued(),
+            first(),
+            second(),
+            paid(third_payment_id()),
+        ]
+    };
+    InvoiceTester::with(())
+        .given(settled())
+        .when(pay_with(payment_id(), "10.00"))
+        .then_expect_events(vec![]);
+    InvoiceTester::with(())
+        .given(settled())
+        .when(pay_with(
+            PaymentId::from_uuid(Uuid::from_u128(0x33)),
+            "1.00",
+        ))
+        .then_expect_error(InvoiceError::AlreadyPaid);
+}
+
+#[test]
+fn credit_notes_and_instalments_together_leave_what_is_left_to_pay() {
+    // 35.66 less a 10.00 credit note less a 20.00 instalment: 5.66 left, which 5.66 pays.
+    InvoiceTester::with(())
+        .given(vec![
+            manual().drafted(),
+            issued(),
+            credited(1, "10.00", "10.00"),
+        ])
+        .when(pay_with(payment_id(), "20.00"))
+        .then_expect_events(vec![partly(payment_id(), "20.00", "20.00", "5.66")]);
+    InvoiceTester::with(())
+        .given(vec![
+            manual().drafted(),
+            issued(),
+            credited(1, "10.00", "10.00"),
+            partly(payment_id(), "20.00", "20.00", "5.66"),
+        ])
+        .when(pay_with(other_payment_id(), "5.66"))
+        .then_expect_events(vec![paid(other_payment_id())]);
+}
+
+#[test]
+fn a_payment_of_nothing_or_in_another_currency_is_refused() {
+    InvoiceTester::with(())
+        .given(vec![manual().drafted(), issued()])
+        .when(pay_with(payment_id(), "0.00"))
+        .then_expect_error(InvoiceError::PaymentNotPositive);
+    InvoiceTester::with(())
+        .given(vec![manual().drafted(), issued()])
+        .when(InvoiceCommand::PayInvoice {
+            payment_id: payment_id(),
+            paid_on: date("2026-03-05"),
+            credited: Money::parse("35.66", Currency::USD).unwrap(),
+        })
+        .then_expect_error(InvoiceError::CurrencyMismatch {
+            expected: Currency::EUR,
+            found: Currency::USD,
         });
 }
 

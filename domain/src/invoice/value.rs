@@ -155,6 +155,8 @@ pub enum InvoiceStatus {
     Issued,
     /// Issued and paid.
     Paid,
+    /// Issued, and payments naming it paid part of it (ADR 38).
+    PartiallyPaid,
     /// Issued, and credit notes give back part of its total.
     PartiallyCredited,
     /// Issued, and credit notes give back all of its total.
@@ -170,6 +172,7 @@ impl InvoiceStatus {
             InvoiceStatus::Draft => "draft",
             InvoiceStatus::Issued => "issued",
             InvoiceStatus::Paid => "paid",
+            InvoiceStatus::PartiallyPaid => "partially_paid",
             InvoiceStatus::PartiallyCredited => "partially_credited",
             InvoiceStatus::Credited => "credited",
             InvoiceStatus::Cancelled => "cancelled",

@@ -138,6 +138,7 @@ async fn invoices_page(
         statuses: &[
             "draft",
             "issued",
+            "partially_paid",
             "paid",
             "partially_credited",
             "credited",

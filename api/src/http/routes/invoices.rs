@@ -154,7 +154,8 @@ pub struct InvoiceView {
     pub id: Uuid,
     /// `proforma`, `monthly`, `manual` or `credit_note`.
     pub kind: String,
-    /// `draft`, `issued`, `paid`, `partially_credited`, `credited` or `cancelled`.
+    /// `draft`, `issued`, `partially_paid` (payments naming it paid part of it), `paid`,
+    /// `partially_credited`, `credited` or `cancelled`.
     pub status: String,
     /// Its number once issued (a draft has none for an instant).
     pub number: Option<String>,
@@ -178,6 +179,9 @@ pub struct InvoiceView {
     pub gross: String,
     /// How much of it credit notes corrected.
     pub credited: String,
+    /// What payments naming it paid of it before the one that settled it: with `credited`,
+    /// what is left to pay of a `partially_paid` invoice is `gross - credited - paid_in_part`.
+    pub paid_in_part: String,
     /// The payment a proforma is for.
     pub payment_id: Option<Uuid>,
     /// The invoice a credit note corrects.
@@ -210,7 +214,9 @@ pub struct ListInvoicesParams {
     /// Only this company's.
     pub company_id: Option<Uuid>,
     /// Only those with this status.
-    #[param(pattern = "^(draft|issued|paid|partially_credited|credited|cancelled)$")]
+    #[param(
+        pattern = "^(draft|issued|partially_paid|paid|partially_credited|credited|cancelled)$"
+    )]
     pub status: Option<String>,
     /// Only this kind.
     #[param(pattern = "^(proforma|monthly|manual|credit_note)$")]
@@ -460,6 +466,7 @@ fn view(row: InvoiceRow) -> (InvoiceView, DateTime<Utc>) {
             tax: format_amount(row.tax, &currency),
             gross: format_amount(row.gross, &currency),
             credited: format_amount(row.credited, &currency),
+            paid_in_part: format_amount(row.paid_in_part, &currency),
             currency,
             payment_id: row.payment_id,
             corrects: row.corrects,

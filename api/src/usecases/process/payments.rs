@@ -115,7 +115,8 @@ pub async fn credit(
         .await?;
     if let (Some(invoice_id), Some(paid_on)) = (payment.invoice_id(), payment.confirmed_on()) {
         // A proforma is the payment's own document; any other invoice the payment names (manual,
-        // monthly, imported) is settled if what was credited covers it (ADR 29).
+        // monthly, imported) is paid if what was credited covers it (ADR 29), and paid in part
+        // otherwise (ADR 38).
         let command = if invoice_id == InvoiceId::proforma(payment_id) {
             InvoiceCommand::MarkPaid {
                 payment_id,
