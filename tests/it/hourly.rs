@@ -421,3 +421,67 @@ async fn staff_and_the_client_see_the_price_per_hour_on_their_pages() {
     assert!(staff_sees.contains("10.00 EUR"), "{staff_sees}");
     assert_eq!(client_sees, "0.0137 EUR/h");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_set_the_prices_per_hour_on_the_tariff_page_and_see_a_refusal_in_the_form() {
+    use crate::browser::Browser;
+
+    // Arrange: a VDS tariff priced per month only; the admin signed in.
+    let (server, _clock) = TestServer::start_fixed().await;
+    let shop = Shop { server };
+    let provider = shop.server.provider("EUR").await;
+    let tariff = shop
+        .created(
+            "/v1/tariffs",
+            json!({"provider_id": provider, "name": "VDS flexible", "item_type": "vds",
+                   "prices": [{"period": "P1M", "price": {"amount": "2.00", "currency": "EUR"}}]}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    shop.server.settled().await;
+    let page = format!("{}/dashboard/tariffs/{tariff}", shop.server.url);
+    let browser = Browser::start().await;
+    browser
+        .go(&format!("{}/dashboard/login", shop.server.url))
+        .await;
+    browser.type_into("#email", "admin").await;
+    browser.type_into("#password", tests::ADMIN_TOKEN).await;
+    browser.click("#sign-in").await;
+    browser.title_once("Overview").await;
+    let events = shop.server.event_count().await;
+
+    // Act: a price with too many decimals, then a good one with a cap.
+    browser.go(&page).await;
+    browser.type_into("#per-hour-EUR", "0.0000001").await;
+    browser.click("#set-hourly-prices").await;
+    let refused = browser.text("#hourly-error").await;
+    let written_by_refusal = shop.server.event_count().await - events;
+    browser.go(&page).await;
+    browser.type_into("#per-hour-EUR", "0.0137").await;
+    browser.type_into("#monthly-cap-EUR", "10.00").await;
+    browser.click("#set-hourly-prices").await;
+    browser.address_with("done=hourly").await;
+    let saved = browser.text("#saved").await;
+    let listed = browser.text("#hourly-prices-table").await;
+    browser.screenshot("tariff-hourly-form").await;
+    browser.quit().await;
+
+    // Assert: the refusal named the field and wrote nothing; the saved price is the API's.
+    assert!(refused.contains("prices[0].per_hour"), "{refused}");
+    assert_eq!(written_by_refusal, 0);
+    assert_eq!(saved, "The prices per hour are saved.");
+    assert!(listed.contains("0.0137 EUR/h"), "{listed}");
+    assert!(listed.contains("10.00 EUR"), "{listed}");
+    let head = shop.server.settled().await;
+    let api = shop
+        .server
+        .get(&format!("/v1/tariffs/{tariff}?min_position={head}"))
+        .await;
+    assert_eq!(
+        api.body["hourly_prices"],
+        json!([{"per_hour": "0.0137", "currency": "EUR",
+                "monthly_cap": {"amount": "10.00", "currency": "EUR"}}])
+    );
+}

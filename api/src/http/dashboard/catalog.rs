@@ -272,14 +272,17 @@ pub(super) struct TariffParams {
 /// changes, and the form that announces a change.
 #[derive(Template)]
 #[template(path = "tariff.html")]
-struct TariffPage {
+pub(super) struct TariffPage {
     layout: Layout,
     id: Uuid,
     intro: String,
-    saved: bool,
+    /// The catalogue key of what was just saved, after a form's redirect.
+    saved: Option<&'static str>,
     sections: Vec<Section>,
     /// `None` for staff who may not change the tariff's prices.
     form: Option<PriceChangeForm>,
+    /// `None` for staff who may not set its prices per hour, and for a domain's tariff.
+    hourly_form: Option<super::hourly::HourlyForm>,
 }
 
 /// The form announcing a price change: the tariff's periods and currencies to choose from, what
@@ -321,14 +324,19 @@ pub(super) async fn tariff(
         state
             .consistent(&[projections::ReadModel::Tariffs], params.min_position)
             .await?;
-        tariff_page(&state, &session, id, params.done.is_some(), None).await
+        let saved = match params.done.as_deref() {
+            Some("price-change") => Some("price-change-saved"),
+            Some("hourly") => Some("hourly-saved"),
+            _ => None,
+        };
+        tariff_page(&state, &session, id, saved, Refusals::default()).await
     }
     .await;
     show_tariff(&session, StatusCode::OK, shown)
 }
 
 /// The page, or the not-found page when there is no such tariff.
-fn show_tariff(
+pub(super) fn show_tariff(
     session: &Session,
     status: StatusCode,
     shown: Result<Option<TariffPage>, ApiError>,
@@ -387,7 +395,11 @@ pub(super) async fn change_price(
                 effective_on: field(&fields, "effective_on").to_owned(),
                 error: FormError::said(session.lang, "price-change", &error).detail,
             };
-            let shown = tariff_page(&state, &session, id, false, Some(refused)).await;
+            let refusals = Refusals {
+                price_change: Some(refused),
+                hourly: None,
+            };
+            let shown = tariff_page(&state, &session, id, None, refusals).await;
             show_tariff(&session, error.status(), shown)
         }
     }
@@ -401,13 +413,31 @@ struct Addon {
     kind: String,
 }
 
-async fn tariff_page(
+/// What a refused form typed, for the page that shows the refusal.
+#[derive(Default)]
+pub(super) struct Refusals {
+    price_change: Option<Refused>,
+    hourly: Option<super::hourly::HourlyTyped>,
+}
+
+impl Refusals {
+    /// The prices per hour form refused, as typed.
+    pub(super) fn of_hourly(typed: super::hourly::HourlyTyped) -> Refusals {
+        Refusals {
+            price_change: None,
+            hourly: Some(typed),
+        }
+    }
+}
+
+pub(super) async fn tariff_page(
     state: &AppState,
     session: &Session,
     id: Uuid,
-    saved: bool,
-    refused: Option<Refused>,
+    saved: Option<&'static str>,
+    refusals: Refusals,
 ) -> Result<Option<TariffPage>, ApiError> {
+    let refused = refusals.price_change;
     let Some(tariff) = projections::catalog::tariff(&state.pool, id).await? else {
         return Ok(None);
     };
@@ -456,6 +486,14 @@ async fn tariff_page(
         .collect();
     let hourly: Vec<domain::hourly::HourlyPrice> =
         serde_json::from_value(tariff.hourly_prices).map_err(|e| ApiError::internal(&e))?;
+    let hourly_form = super::hourly::form(
+        session,
+        &tariff.status,
+        &tariff.item_type,
+        &offered,
+        &hourly,
+        refusals.hourly,
+    );
     let hourly_rows = hourly
         .into_iter()
         .map(|price| {
@@ -574,6 +612,7 @@ async fn tariff_page(
             ),
         ],
         form,
+        hourly_form,
     }))
 }
 

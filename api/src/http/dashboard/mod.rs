@@ -39,6 +39,7 @@ mod client_actions;
 mod client_affiliate;
 mod client_forms;
 mod clients;
+mod hourly;
 // Contracts with clients (helper "contracts", issue 20.2).
 mod contracts;
 mod document_template;
@@ -133,6 +134,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/dashboard/tariffs/{id}/price-changes",
             post(catalog::change_price),
+        )
+        .route(
+            "/dashboard/tariffs/{id}/hourly-prices",
+            post(hourly::set_hourly_prices),
         )
         .route("/dashboard/promo-codes", get(catalog::promo_codes))
         .route("/dashboard/currencies", get(settings::currencies))

@@ -179,17 +179,25 @@ pub async fn set_hourly_prices(
     Path(id): Path<Uuid>,
     Body(request): Body<SetHourlyPricesRequest>,
 ) -> Result<Response, ApiError> {
-    let key = command.key(&request, id)?;
+    let committed = run_set_hourly_prices(&state, &command, id, &request).await?;
+    Ok(accepted_with(StatusCode::OK, id, &committed))
+}
+
+/// What `PUT /v1/tariffs/{id}/hourly-prices` runs, shared with the tariff's staff page.
+pub(crate) async fn run_set_hourly_prices(
+    state: &AppState,
+    command: &Command,
+    id: Uuid,
+    request: &SetHourlyPricesRequest,
+) -> Result<eventstore::Committed<domain::tariff::Tariff>, ApiError> {
+    let key = command.key(request, id)?;
     let prices = request
         .prices
         .iter()
         .enumerate()
         .map(|(index, body)| hourly_price(index, body))
         .collect::<Result<Vec<_>, ApiError>>()?;
-    let committed =
-        crate::usecases::usage::set_hourly_prices(&state, &command.context, key, id, prices)
-            .await?;
-    Ok(accepted_with(StatusCode::OK, id, &committed))
+    Ok(crate::usecases::usage::set_hourly_prices(state, &command.context, key, id, prices).await?)
 }
 
 /// `body` as a price per hour, or a problem naming `prices[index]`'s bad field.
