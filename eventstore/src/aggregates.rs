@@ -82,6 +82,7 @@ impl NamedCommand for ServiceCommand {
             Self::SuspendService { .. } => "SuspendService",
             Self::ResumeService { .. } => "ResumeService",
             Self::ResumeOnPromise { .. } => "ResumeOnPromise",
+            Self::SettleDebt { .. } => "SettleDebt",
             Self::CloseService { .. } => "CloseService",
             Self::ChangeTariff { .. } => "ChangeTariff",
             Self::RunBillingDay { .. } => "RunBillingDay",

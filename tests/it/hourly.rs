@@ -232,20 +232,25 @@ async fn a_vds_by_the_hour_is_charged_its_hours_suspended_by_its_debt_and_resume
     let (balance, after_suspension) = shop.ledger(&client, "1.00").await;
     assert_eq!((balance.as_str(), after_suspension.len()), ("-0.18", 5));
 
-    // Act: a payment clears the debt; the next billing day finds it paid and resumes the
-    // service, which then runs Jan 8 whole.
+    // Act: a payment clears the debt, and the service resumes at once (at Jan 7 00:00 by the
+    // sandbox's clock); it then runs Jan 7 and Jan 8 whole.
     shop.pay(&client, "5.00").await;
-    shop.advance(&provider, "2027-01-08").await;
     assert_eq!(shop.robot().await, ["resume"]);
     assert_eq!(shop.status(&service).await, "active");
     shop.advance(&provider, "2027-01-09").await;
 
-    // Assert: 6.00 paid, 0.19 + 4 × 0.33 + 0.33 charged.
+    // Assert: 6.00 paid; 0.19 and 3 × 0.33 before the suspension, 2 × 0.33 after: 1.84.
     let (balance, expenses) = shop.ledger(&client, "6.00").await;
-    assert_eq!(balance, "4.49");
-    assert_eq!(expenses.len(), 6, "{expenses:?}");
-    assert_eq!(expenses[5], hours("2027-01-08", "0.33", 24));
-    // The revenue report agrees: 1.51 of VDS from the tariff, in January.
+    assert_eq!(balance, "4.16", "{expenses:?}");
+    assert_eq!(expenses.len(), 7, "{expenses:?}");
+    assert_eq!(
+        expenses[5..],
+        [
+            hours("2027-01-07", "0.33", 24),
+            hours("2027-01-08", "0.33", 24),
+        ]
+    );
+    // The revenue report agrees: 1.84 of VDS from the tariff, in January.
     let head = shop.server.settled().await;
     let revenue = shop
         .server
@@ -263,7 +268,7 @@ async fn a_vds_by_the_hour_is_charged_its_hours_suspended_by_its_debt_and_resume
             &rows[0]["item_type"],
             &rows[0]["revenue"]
         ),
-        (&json!(tariff), &json!("vds"), &json!("1.51"))
+        (&json!(tariff), &json!("vds"), &json!("1.84"))
     );
 }
 

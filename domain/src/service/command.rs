@@ -151,6 +151,19 @@ pub enum ServiceCommand {
         /// The day of the request, by the provider's clock.
         on: NaiveDate,
     },
+    /// Money reached the account of a service billed by the hour (ADR 37), which says whether it
+    /// is still in debt. Out of debt, the debt a billing day found is paid (`DebtPaid`) and a
+    /// service it suspended resumes at once, as a paid period resumes one. A service not billed
+    /// by the hour, one without a debt, or an account still in debt records nothing, so the
+    /// settlement process may send it on every payment.
+    SettleDebt {
+        /// Whether the account is still in debt (`Account::available` below zero).
+        in_debt: bool,
+        /// The id of the resumption operation.
+        operation_id: OperationId,
+        /// The day, by the provider's clock.
+        on: NaiveDate,
+    },
     /// Closes the service now, or schedules its closure for the end of the paid period.
     CloseService {
         /// Whether to close at the end of the paid period rather than now.

@@ -277,6 +277,26 @@ pub(super) fn run_billing_day(
     events
 }
 
+/// `SettleDebt`: an hourly service whose account is out of debt has its debt paid, and resumes
+/// if the debt suspended it (its period paid, no operation under way).
+pub(super) fn settle_debt(
+    service: &OrderedService,
+    in_debt: bool,
+    operation_id: OperationId,
+    on: NaiveDate,
+) -> Vec<ServiceEvent> {
+    if in_debt || service.debt_since.is_none() || service.terms.hourly.is_none() {
+        return vec![];
+    }
+    let mut events = vec![ServiceEvent::DebtPaid { on }];
+    let suspended_for_it = service.status == ServiceStatus::Suspended
+        && service.suspend_reason() == Some(SuspendReason::NonPayment);
+    if suspended_for_it && !service.operation_in_progress() && !service.unpaid_on(on) {
+        events.push(service.request(operation_id, OperationKind::Resume, None, on));
+    }
+    events
+}
+
 /// What the billing day decides for `service` besides its debt: `debt_since` is the day a
 /// service billed by the hour has been unpaid from for its account's debt, if it is.
 fn day_of(

@@ -37,6 +37,7 @@ use crate::tariff::ServiceTerms;
 use crate::text;
 use lifecycle::{
     Charge, close_service, complete_operation, current_operation, record_charge, run_billing_day,
+    settle_debt,
 };
 
 pub use command::*;
@@ -539,6 +540,11 @@ impl Service {
                 operation_id,
                 on,
             } => self.resume_on_promise(promised_until, operation_id, on),
+            ServiceCommand::SettleDebt {
+                in_debt,
+                operation_id,
+                on,
+            } => Ok(settle_debt(self.existing()?, in_debt, operation_id, on)),
             ServiceCommand::CloseService {
                 at_period_end,
                 operation_id,

@@ -4104,3 +4104,49 @@ fn a_free_period_does_not_resume_an_hourly_service_suspended_for_its_debt() {
             amount: eur("0.00"),
         }]);
 }
+
+fn settle(in_debt: bool, on: &str) -> ServiceCommand {
+    ServiceCommand::SettleDebt {
+        in_debt,
+        operation_id: op(8),
+        on: d(on),
+    }
+}
+
+#[test]
+fn money_that_clears_the_debt_resumes_the_hourly_service_at_once() {
+    ServiceTester::with(())
+        .given(suspended_for_debt())
+        .when(settle(false, "2025-02-14"))
+        .then_expect_events(vec![
+            ServiceEvent::DebtPaid {
+                on: d("2025-02-14"),
+            },
+            requested(8, OperationKind::Resume, None, "2025-02-14"),
+        ]);
+}
+
+#[test]
+fn money_that_leaves_a_debt_or_a_service_without_one_records_nothing() {
+    ServiceTester::with(())
+        .given(suspended_for_debt())
+        .when(settle(true, "2025-02-14"))
+        .then_expect_events(vec![]);
+    // Suspended for an unpaid period, not for an hourly debt: the period's charge resumes it.
+    ServiceTester::with(())
+        .given(suspended_for_non_payment())
+        .when(settle(false, "2025-03-02"))
+        .then_expect_events(vec![]);
+    // Found in debt but still running: the debt is paid, nothing to resume.
+    ServiceTester::with(())
+        .given(with(
+            hourly(active()),
+            vec![ServiceEvent::DebtFound {
+                since: d("2025-02-10"),
+            }],
+        ))
+        .when(settle(false, "2025-02-11"))
+        .then_expect_events(vec![ServiceEvent::DebtPaid {
+            on: d("2025-02-11"),
+        }]);
+}

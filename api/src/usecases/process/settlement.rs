@@ -537,8 +537,8 @@ pub async fn settle_accounts(
     accounts: &[Uuid],
     context: &CommandContext,
 ) -> Result<usize, SettleError> {
-    let waiting: Vec<(Uuid, Uuid, Uuid)> = sqlx::query_as(
-        "SELECT account_id, id, provider_id FROM services
+    let waiting: Vec<(Uuid, Uuid, Uuid, bool)> = sqlx::query_as(
+        "SELECT account_id, id, provider_id, status = 'suspended' FROM services
           WHERE account_id = ANY($1)
             AND (status = 'ordered' OR (status = 'suspended' AND suspend_reason = 'non_payment'))
           ORDER BY account_id, ordered_on, id",
@@ -550,16 +550,45 @@ pub async fn settle_accounts(
     // An account belongs to one provider: its services are charged on that provider's day, by
     // its clock if it is a sandbox (ADR 20).
     for services in waiting.chunk_by(|a, b| a.0 == b.0) {
-        let Some(&(_, _, provider)) = services.first() else {
+        let Some(&(account, _, provider, _)) = services.first() else {
             continue;
         };
         let when = clocks::of_provider(store, ProviderId::from_uuid(provider)).await?;
         let context = when.stamp(context);
-        for &(_, id, _) in services {
+        for &(_, id, _, _) in services {
             match charge_due(store, ServiceId::from_uuid(id), when.today(), &context).await? {
                 Charged::Charged => charged += 1,
                 Charged::NothingDue => {}
                 Charged::Refused => break,
+            }
+        }
+        // A service billed by the hour that its account's debt suspended resumes as soon as the
+        // money clears the debt (ADR 37): the account says whether it did, the service decides.
+        let suspended: Vec<Uuid> = services
+            .iter()
+            .filter(|(_, _, _, suspended)| *suspended)
+            .map(|(_, id, _, _)| *id)
+            .collect();
+        if !suspended.is_empty() {
+            let in_debt = store
+                .load::<Account>(&account.to_string())
+                .await?
+                .aggregate
+                .available()
+                .is_some_and(|available| available.is_negative());
+            for id in suspended {
+                store
+                    .execute::<Service>(
+                        &id.to_string(),
+                        ServiceCommand::SettleDebt {
+                            in_debt,
+                            operation_id: OperationId::from_uuid(Uuid::now_v7()),
+                            on: when.today(),
+                        },
+                        &context,
+                        &[],
+                    )
+                    .await?;
             }
         }
     }
