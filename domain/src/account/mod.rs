@@ -704,6 +704,14 @@ impl Account {
         open.balance.checked_add(open.credit_limit).ok()
     }
 
+    /// Whether the account is in debt: its balance below minus its credit limit (nothing
+    /// available), which only a charge for what was already used can do (`ChargeUsed`) and
+    /// which suspends its services billed by the hour (ADR 37).
+    pub fn in_debt(&self) -> bool {
+        self.available()
+            .is_some_and(|available| available.is_negative())
+    }
+
     /// The credit limit in `currency`: the account's, or zero for an account not opened yet.
     fn credit_limit_in(&self, currency: Currency) -> Money {
         self.credit_limit().unwrap_or_else(|| Money::zero(currency))

@@ -1963,6 +1963,7 @@ fn hours_already_used_are_charged_past_the_credit_limit_where_a_period_is_refuse
         account.apply(event);
     }
     assert_eq!(account.available(), Some(eur("-5.00")));
+    assert!(account.in_debt());
 }
 
 #[test]

@@ -157,7 +157,7 @@ pub enum ServiceCommand {
     /// by the hour, one without a debt, or an account still in debt records nothing, so the
     /// settlement process may send it on every payment.
     SettleDebt {
-        /// Whether the account is still in debt (`Account::available` below zero).
+        /// Whether the account is still in debt (`Account::in_debt`).
         in_debt: bool,
         /// The id of the resumption operation.
         operation_id: OperationId,
@@ -216,7 +216,7 @@ pub enum ServiceCommand {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         promised_until: Option<NaiveDate>,
         /// Whether the account is in debt (its balance below minus its credit limit,
-        /// `Account::available` below zero). A service billed by the hour is unpaid while it is,
+        /// `Account::in_debt`). A service billed by the hour is unpaid while it is,
         /// as one whose paid time ended (ADR 37); other services do not look at it.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         in_debt: bool,

@@ -222,8 +222,7 @@ async fn charge_expense(
     Ok(())
 }
 
-/// The accounts among `accounts` in debt: their balance below minus their credit limit, as each
-/// account says (`Account::available`).
+/// The accounts among `accounts` in debt, as each account says (`Account::in_debt`).
 pub async fn in_debt(
     store: &EventStore,
     accounts: impl Iterator<Item = AccountId>,
@@ -237,14 +236,9 @@ pub async fn in_debt(
     let loaded = store.load_many::<Account>(&ids).await?;
     Ok(loaded
         .values()
-        .filter_map(|loaded| {
-            let account = &loaded.aggregate;
-            let available = account.available()?;
-            available
-                .is_negative()
-                .then_some(account.account_id())
-                .flatten()
-        })
+        .map(|loaded| &loaded.aggregate)
+        .filter(|account| account.in_debt())
+        .filter_map(Account::account_id)
         .collect())
 }
 

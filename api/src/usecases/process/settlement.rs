@@ -574,8 +574,7 @@ pub async fn settle_accounts(
                 .load::<Account>(&account.to_string())
                 .await?
                 .aggregate
-                .available()
-                .is_some_and(|available| available.is_negative());
+                .in_debt();
             for id in suspended {
                 store
                     .execute::<Service>(
