@@ -21,7 +21,7 @@ use domain::hourly::{HourlyPrice, hourly_expense_id};
 use domain::ids::{AccountId, ServiceId};
 use domain::service::Service;
 use eventstore::metadata::CommandContext;
-use eventstore::{CommandKey, EventStore, StoreError};
+use eventstore::{EventStore, StoreError};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -191,18 +191,7 @@ async fn charge_expense(
         discount: None,
         tax: None,
     };
-    let key = CommandKey::new(
-        "expense",
-        expense.expense_id.to_string(),
-        &(
-            &expense.service_id,
-            &expense.period_start,
-            &expense.period_end,
-            &expense.amount,
-        ),
-        serde_json::Value::Null,
-    )
-    .map_err(refused)?;
+    let key = crate::usecases::process::settlement::expense_key(&expense)?;
     let committed = store
         .execute::<Account>(
             &account_id.to_string(),

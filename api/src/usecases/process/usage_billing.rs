@@ -25,7 +25,7 @@ use domain::usage::{
     usage_expense_id,
 };
 use eventstore::metadata::CommandContext;
-use eventstore::{CommandError, CommandKey, EventStore};
+use eventstore::{CommandError, EventStore};
 use futures::TryStreamExt;
 use rust_decimal::Decimal;
 use sqlx::PgPool;
@@ -231,18 +231,7 @@ async fn charge_expenses(
             discount: None,
             tax: None,
         };
-        let key = CommandKey::new(
-            "expense",
-            expense.expense_id.to_string(),
-            &(
-                &expense.service_id,
-                &expense.period_start,
-                &expense.period_end,
-                &expense.amount,
-            ),
-            serde_json::Value::Null,
-        )
-        .map_err(|e| SettleError::Refused(e.to_string()))?;
+        let key = crate::usecases::process::settlement::expense_key(&expense)?;
         let result = store
             .execute::<Account>(
                 &account_id.to_string(),
