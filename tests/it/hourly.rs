@@ -9,138 +9,67 @@ use serde_json::{Value, json};
 use tests::TestServer;
 use uuid::Uuid;
 
-struct Shop {
-    server: TestServer,
+use crate::sandbox::Shop;
+
+/// `PUT /v1/tariffs/{tariff}/hourly-prices` with `prices`.
+async fn set_hourly(shop: &Shop, tariff: &str, prices: Value) -> tests::Answer {
+    shop.server
+        .call(
+            Method::PUT,
+            &format!("/v1/tariffs/{tariff}/hourly-prices"),
+            Some(json!({ "prices": prices })),
+        )
+        .await
 }
 
-impl Shop {
-    async fn created(&self, path: &str, body: Value) -> Value {
-        let answer = self.server.post(path, body).await;
-        assert_eq!(answer.status, StatusCode::CREATED, "{path}: {answer:?}");
-        answer.body
-    }
-
-    async fn set_hourly(&self, tariff: &str, prices: Value) -> tests::Answer {
-        self.server
-            .call(
-                Method::PUT,
-                &format!("/v1/tariffs/{tariff}/hourly-prices"),
-                Some(json!({ "prices": prices })),
+/// The balance, the expenses (period start, amount, description) and the statement's
+/// closing balance, checked to agree: the balance is what was paid less every expense, and
+/// the statement closes at it.
+async fn ledger(shop: &Shop, client: &str, paid: &str) -> (String, Vec<(String, String, String)>) {
+    let head = shop.server.settled().await;
+    let balance = shop
+        .server
+        .get(&format!("/v1/clients/{client}/balance?min_position={head}"))
+        .await
+        .body["accounts"][0]["balance"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = shop
+        .server
+        .get(&format!(
+            "/v1/clients/{client}/expenses?limit=500&min_position={head}"
+        ))
+        .await
+        .body;
+    let mut expenses: Vec<(String, String, String)> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["period_start"].as_str().unwrap().to_owned(),
+                e["amount"].as_str().unwrap().to_owned(),
+                e["description"].as_str().unwrap().to_owned(),
             )
-            .await
-    }
-
-    async fn advance(&self, provider: &str, to: &str) {
-        let answer = self
-            .server
-            .post(
-                &format!("/v1/providers/{provider}/clock"),
-                json!({"to": to}),
-            )
-            .await;
-        assert_eq!(answer.status, StatusCode::OK, "{to}: {answer:?}");
-        self.server.settled().await;
-    }
-
-    async fn pay(&self, client: &str, amount: &str) {
-        self.created(
-            &format!("/v1/clients/{client}/payments"),
-            json!({"payment_id": Uuid::now_v7(), "amount": amount, "currency": "EUR",
-                   "method": "bank_transfer"}),
-        )
-        .await;
-        self.server.settled().await;
-    }
-
-    /// Completes every pending operation; answers their kinds.
-    async fn robot(&self) -> Vec<String> {
-        let head = self.server.settled().await;
-        let pending = self
-            .server
-            .get(&format!(
-                "/v1/operations?status=pending&min_position={head}"
-            ))
-            .await;
-        let items = pending.body["items"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        for op in &items {
-            let done = self
-                .server
-                .post(
-                    &format!("/v1/operations/{}/complete", op["id"].as_str().unwrap()),
-                    json!({}),
-                )
-                .await;
-            assert_eq!(done.status, StatusCode::OK, "{done:?}");
-        }
-        self.server.settled().await;
-        items
-            .iter()
-            .map(|op| op["kind"].as_str().unwrap_or_default().to_owned())
-            .collect()
-    }
-
-    async fn status(&self, service: &str) -> String {
-        let head = self.server.settled().await;
-        let body = self
-            .server
-            .get(&format!("/v1/services/{service}?min_position={head}"))
-            .await
-            .body;
-        body["status"].as_str().unwrap().to_owned()
-    }
-
-    /// The balance, the expenses (period start, amount, description) and the statement's
-    /// closing balance, checked to agree: the balance is what was paid less every expense, and
-    /// the statement closes at it.
-    async fn ledger(&self, client: &str, paid: &str) -> (String, Vec<(String, String, String)>) {
-        let head = self.server.settled().await;
-        let balance = self
-            .server
-            .get(&format!("/v1/clients/{client}/balance?min_position={head}"))
-            .await
-            .body["accounts"][0]["balance"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let body = self
-            .server
-            .get(&format!(
-                "/v1/clients/{client}/expenses?limit=500&min_position={head}"
-            ))
-            .await
-            .body;
-        let mut expenses: Vec<(String, String, String)> = body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| {
-                (
-                    e["period_start"].as_str().unwrap().to_owned(),
-                    e["amount"].as_str().unwrap().to_owned(),
-                    e["description"].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect();
-        expenses.sort();
-        let closing = self
-            .server
-            .get(&format!(
-                "/v1/clients/{client}/statement?limit=500&min_position={head}"
-            ))
-            .await
-            .body["closing_balance"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let cents = |text: &str| -> i64 { text.replace('.', "").parse().unwrap() };
-        let spent: i64 = expenses.iter().map(|(_, amount, _)| cents(amount)).sum();
-        assert_eq!(cents(&balance), cents(paid) - spent, "{expenses:?}");
-        assert_eq!(closing, balance, "the statement closes at the balance");
-        (balance, expenses)
-    }
+        })
+        .collect();
+    expenses.sort();
+    let closing = shop
+        .server
+        .get(&format!(
+            "/v1/clients/{client}/statement?limit=500&min_position={head}"
+        ))
+        .await
+        .body["closing_balance"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let cents = |text: &str| -> i64 { text.replace('.', "").parse().unwrap() };
+    let spent: i64 = expenses.iter().map(|(_, amount, _)| cents(amount)).sum();
+    assert_eq!(cents(&balance), cents(paid) - spent, "{expenses:?}");
+    assert_eq!(closing, balance, "the statement closes at the balance");
+    (balance, expenses)
 }
 
 fn hours(day: &str, amount: &str, hours: u32) -> (String, String, String) {
@@ -176,9 +105,12 @@ async fn a_vds_by_the_hour_is_charged_its_hours_suspended_by_its_debt_and_resume
         .as_str()
         .unwrap()
         .to_owned();
-    let set = shop
-        .set_hourly(&tariff, json!([{"per_hour": "0.0137", "currency": "EUR"}]))
-        .await;
+    let set = set_hourly(
+        &shop,
+        &tariff,
+        json!([{"per_hour": "0.0137", "currency": "EUR"}]),
+    )
+    .await;
     assert_eq!(set.status, StatusCode::OK, "{set:?}");
     let client = shop.server.client(&provider, "Hana Hourly").await;
     shop.pay(&client, "1.00").await;
@@ -204,7 +136,7 @@ async fn a_vds_by_the_hour_is_charged_its_hours_suspended_by_its_debt_and_resume
     shop.advance(&provider, "2027-01-02").await;
 
     // Assert: the month is free; Jan 1 ran from 10:30, 14 clock hours: 0.1918, 0.19.
-    let (balance, expenses) = shop.ledger(&client, "1.00").await;
+    let (balance, expenses) = ledger(&shop, &client, "1.00").await;
     assert_eq!(balance, "0.81");
     assert_eq!(expenses.len(), 2, "{expenses:?}");
     assert_eq!(expenses[0].1, "0.00");
@@ -213,7 +145,7 @@ async fn a_vds_by_the_hour_is_charged_its_hours_suspended_by_its_debt_and_resume
     // Act: three whole days at 24 h (0.3288, 0.33 each) take the account to -0.18 on Jan 4's
     // charge, made on Jan 5's billing day: the debt suspends the service (no grace for a VDS).
     shop.advance(&provider, "2027-01-05").await;
-    let (balance, expenses) = shop.ledger(&client, "1.00").await;
+    let (balance, expenses) = ledger(&shop, &client, "1.00").await;
     assert_eq!(balance, "-0.18");
     assert_eq!(
         expenses[2..],
@@ -224,23 +156,23 @@ async fn a_vds_by_the_hour_is_charged_its_hours_suspended_by_its_debt_and_resume
         ]
     );
     assert_eq!(shop.robot().await, ["suspend"]);
-    assert_eq!(shop.status(&service).await, "suspended");
+    assert_eq!(shop.service(&service).await.0, "suspended");
 
     // Suspended days cost nothing; running the same day again charges nothing twice.
     shop.advance(&provider, "2027-01-07").await;
     shop.advance(&provider, "2027-01-07").await;
-    let (balance, after_suspension) = shop.ledger(&client, "1.00").await;
+    let (balance, after_suspension) = ledger(&shop, &client, "1.00").await;
     assert_eq!((balance.as_str(), after_suspension.len()), ("-0.18", 5));
 
     // Act: a payment clears the debt, and the service resumes at once (at Jan 7 00:00 by the
     // sandbox's clock); it then runs Jan 7 and Jan 8 whole.
     shop.pay(&client, "5.00").await;
     assert_eq!(shop.robot().await, ["resume"]);
-    assert_eq!(shop.status(&service).await, "active");
+    assert_eq!(shop.service(&service).await.0, "active");
     shop.advance(&provider, "2027-01-09").await;
 
     // Assert: 6.00 paid; 0.19 and 3 × 0.33 before the suspension, 2 × 0.33 after: 1.84.
-    let (balance, expenses) = shop.ledger(&client, "6.00").await;
+    let (balance, expenses) = ledger(&shop, &client, "6.00").await;
     assert_eq!(balance, "4.16", "{expenses:?}");
     assert_eq!(expenses.len(), 7, "{expenses:?}");
     assert_eq!(
@@ -326,19 +258,19 @@ async fn bad_hourly_prices_are_problems_and_write_nothing() {
         ),
     ];
     for (prices, status, code) in cases {
-        let answer = shop.set_hourly(&tariff, prices.clone()).await;
+        let answer = set_hourly(&shop, &tariff, prices.clone()).await;
         assert_eq!(answer.status, status, "{prices}: {answer:?}");
         assert_eq!(answer.content_type, "application/problem+json", "{prices}");
         if !code.is_empty() {
             assert_eq!(answer.body["code"], code, "{prices}: {answer:?}");
         }
     }
-    let unknown = shop
-        .set_hourly(
-            &Uuid::now_v7().to_string(),
-            json!([{"per_hour": "0.01", "currency": "EUR"}]),
-        )
-        .await;
+    let unknown = set_hourly(
+        &shop,
+        &Uuid::now_v7().to_string(),
+        json!([{"per_hour": "0.01", "currency": "EUR"}]),
+    )
+    .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{unknown:?}");
     assert_eq!(shop.server.event_count().await, before, "nothing written");
 }
@@ -363,12 +295,12 @@ async fn staff_and_the_client_see_the_price_per_hour_on_their_pages() {
         .as_str()
         .unwrap()
         .to_owned();
-    let set = shop
-        .set_hourly(
-            &tariff,
-            json!([{"per_hour": "0.0137", "currency": "EUR", "monthly_cap": "10.00"}]),
-        )
-        .await;
+    let set = set_hourly(
+        &shop,
+        &tariff,
+        json!([{"per_hour": "0.0137", "currency": "EUR", "monthly_cap": "10.00"}]),
+    )
+    .await;
     assert_eq!(set.status, StatusCode::OK, "{set:?}");
     let client = shop.server.client(&provider, "Hana Hourly").await;
     let service = shop
@@ -388,14 +320,7 @@ async fn staff_and_the_client_see_the_price_per_hour_on_their_pages() {
     let email = user(&shop.server, &client, &["owner"]).await;
 
     // Act: the admin opens the tariff's page; the client's user its service's page.
-    let browser = Browser::start().await;
-    browser
-        .go(&format!("{}/dashboard/login", shop.server.url))
-        .await;
-    browser.type_into("#email", "admin").await;
-    browser.type_into("#password", tests::ADMIN_TOKEN).await;
-    browser.click("#sign-in").await;
-    browser.title_once("Overview").await;
+    let browser = crate::panel::admin_browser(&shop.server).await;
     browser
         .go(&format!("{}/dashboard/tariffs/{tariff}", shop.server.url))
         .await;
@@ -429,8 +354,6 @@ async fn staff_and_the_client_see_the_price_per_hour_on_their_pages() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_set_the_prices_per_hour_on_the_tariff_page_and_see_a_refusal_in_the_form() {
-    use crate::browser::Browser;
-
     // Arrange: a VDS tariff priced per month only; the admin signed in.
     let (server, _clock) = TestServer::start_fixed().await;
     let shop = Shop { server };
@@ -447,14 +370,7 @@ async fn staff_set_the_prices_per_hour_on_the_tariff_page_and_see_a_refusal_in_t
         .to_owned();
     shop.server.settled().await;
     let page = format!("{}/dashboard/tariffs/{tariff}", shop.server.url);
-    let browser = Browser::start().await;
-    browser
-        .go(&format!("{}/dashboard/login", shop.server.url))
-        .await;
-    browser.type_into("#email", "admin").await;
-    browser.type_into("#password", tests::ADMIN_TOKEN).await;
-    browser.click("#sign-in").await;
-    browser.title_once("Overview").await;
+    let browser = crate::panel::admin_browser(&shop.server).await;
     let events = shop.server.event_count().await;
 
     // Act: a price with too many decimals, then a good one with a cap.

@@ -53,6 +53,17 @@ pub(crate) async fn robot(server: &TestServer) -> usize {
     items.len()
 }
 
+/// A browser signed in to the staff panel as the bootstrap administrator.
+pub(crate) async fn admin_browser(server: &TestServer) -> crate::browser::Browser {
+    let browser = crate::browser::Browser::start().await;
+    browser.go(&format!("{}/dashboard/login", server.url)).await;
+    browser.type_into("#email", "admin").await;
+    browser.type_into("#password", tests::ADMIN_TOKEN).await;
+    browser.click("#sign-in").await;
+    browser.title_once("Overview").await;
+    browser
+}
+
 /// A read of the API once every read model has applied the whole log.
 pub(crate) async fn read(server: &TestServer, path: &str) -> Value {
     let head = server.settled().await;

@@ -9,11 +9,10 @@
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tests::{ADMIN_TOKEN, TestServer};
+use tests::TestServer;
 use uuid::Uuid;
 
-use crate::browser::Browser;
-use crate::panel::{read, robot, tariff};
+use crate::panel::{admin_browser, read, robot, tariff};
 
 // The forms without a browser: what a reader may not do, double submissions.
 mod forms;
@@ -28,17 +27,6 @@ const REPLACE: &str = "\u{E009}a\u{E000}";
 /// `text` with each run of white space (between the cells of a table) one space.
 fn words(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// A browser signed in to the panel as the bootstrap administrator.
-async fn admin_browser(server: &TestServer) -> Browser {
-    let browser = Browser::start().await;
-    browser.go(&format!("{}/dashboard/login", server.url)).await;
-    browser.type_into("#email", "admin").await;
-    browser.type_into("#password", ADMIN_TOKEN).await;
-    browser.click("#sign-in").await;
-    browser.title_once("Overview").await;
-    browser
 }
 
 /// Credits `amount` EUR to `client` over the API.

@@ -8,12 +8,13 @@ use serde_json::{Value, json};
 use tests::TestServer;
 use uuid::Uuid;
 
-struct Shop {
-    server: TestServer,
+/// A shop on the API that plays a sandbox provider's time; shared with the hourly billing tests.
+pub(crate) struct Shop {
+    pub(crate) server: TestServer,
 }
 
 impl Shop {
-    async fn created(&self, path: &str, body: Value) -> Value {
+    pub(crate) async fn created(&self, path: &str, body: Value) -> Value {
         let answer = self.server.post(path, body).await;
         assert_eq!(answer.status, StatusCode::CREATED, "{path}: {answer:?}");
         answer.body
@@ -41,7 +42,7 @@ impl Shop {
         body["id"].as_str().unwrap().to_owned()
     }
 
-    async fn pay(&self, client: &str, amount: &str) {
+    pub(crate) async fn pay(&self, client: &str, amount: &str) {
         self.created(
             &format!("/v1/clients/{client}/payments"),
             json!({"payment_id": Uuid::now_v7(), "amount": amount, "currency": "EUR",
@@ -63,7 +64,7 @@ impl Shop {
     }
 
     /// Moves the sandbox clock to `to` and answers what it did.
-    async fn advance(&self, provider: &str, to: &str) -> Value {
+    pub(crate) async fn advance(&self, provider: &str, to: &str) -> Value {
         let answer = self
             .server
             .post(
@@ -77,7 +78,7 @@ impl Shop {
     }
 
     /// The provisioning robot: completes every pending operation; answers their kinds.
-    async fn robot(&self) -> Vec<String> {
+    pub(crate) async fn robot(&self) -> Vec<String> {
         let head = self.server.settled().await;
         let pending = self
             .server
@@ -106,7 +107,7 @@ impl Shop {
             .collect()
     }
 
-    async fn service(&self, id: &str) -> (String, String) {
+    pub(crate) async fn service(&self, id: &str) -> (String, String) {
         let head = self.server.settled().await;
         let body = self
             .server
