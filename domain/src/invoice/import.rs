@@ -50,21 +50,8 @@ impl Invoice {
             due_on,
             source,
         } = imported;
-        if self.is_drafted() {
-            return Err(InvoiceError::AlreadyDrafted);
-        }
-        if due_on < issued_on {
-            return Err(InvoiceError::DueBeforeIssue);
-        }
-        if seller.company_id != company_id {
-            return Err(InvoiceError::SellerMismatch);
-        }
-        if payer.client_id != client_id {
-            return Err(InvoiceError::PayerMismatch);
-        }
-        if treatment == TaxTreatment::ReverseCharge && !payer.is_business_with_vat_number() {
-            return Err(InvoiceError::ReverseChargeNotApplicable);
-        }
+        self.new_and_dated(issued_on, due_on)?;
+        super::parties_agree((company_id, &seller), (client_id, &payer), treatment)?;
         if text::display_name(&number, INVOICE_NUMBER_CHARS_MAX) != Some(number.as_str()) {
             return Err(InvoiceError::InvalidNumber);
         }

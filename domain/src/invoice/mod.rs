@@ -418,12 +418,7 @@ impl Invoice {
         corrects: Option<InvoiceId>,
         note: Option<String>,
     ) -> Result<Vec<InvoiceEvent>, InvoiceError> {
-        if self.is_drafted() {
-            return Err(InvoiceError::AlreadyDrafted);
-        }
-        if due_on < issued_on {
-            return Err(InvoiceError::DueBeforeIssue);
-        }
+        self.new_and_dated(issued_on, due_on)?;
         let is_credit_note = kind == InvoiceKind::CreditNote;
         if is_credit_note != corrects.is_some() || corrects == Some(invoice_id) {
             return Err(InvoiceError::InvalidCorrects);
@@ -443,15 +438,7 @@ impl Invoice {
             }
             period.ensure_ended(drafted_on)?;
         }
-        if seller.company_id != company_id {
-            return Err(InvoiceError::SellerMismatch);
-        }
-        if payer.client_id != client_id {
-            return Err(InvoiceError::PayerMismatch);
-        }
-        if treatment == TaxTreatment::ReverseCharge && !payer.is_business_with_vat_number() {
-            return Err(InvoiceError::ReverseChargeNotApplicable);
-        }
+        parties_agree((company_id, &seller), (client_id, &payer), treatment)?;
         let note = note
             .map(|note| {
                 text::multiline(&note, INVOICE_NOTE_CHARS_MAX).ok_or(InvoiceError::InvalidNote)
@@ -489,6 +476,18 @@ impl Invoice {
             corrects,
             note,
         }])
+    }
+
+    /// The rules every new document keeps, drafted here or imported: not one already, and not
+    /// due before it is issued.
+    fn new_and_dated(&self, issued_on: NaiveDate, due_on: NaiveDate) -> Result<(), InvoiceError> {
+        if self.is_drafted() {
+            return Err(InvoiceError::AlreadyDrafted);
+        }
+        if due_on < issued_on {
+            return Err(InvoiceError::DueBeforeIssue);
+        }
+        Ok(())
     }
 
     /// Decides [`InvoiceCommand::AssignNumber`].
@@ -622,6 +621,25 @@ impl Invoice {
         }
         Ok(invoice)
     }
+}
+
+/// The parties a document names agree with the ids it is for, and a reverse charge is only for
+/// a business payer with a VAT number: drafted here or imported.
+fn parties_agree(
+    (company_id, seller): (CompanyId, &SellerDetails),
+    (client_id, payer): (ClientId, &PayerDetails),
+    treatment: TaxTreatment,
+) -> Result<(), InvoiceError> {
+    if seller.company_id != company_id {
+        return Err(InvoiceError::SellerMismatch);
+    }
+    if payer.client_id != client_id {
+        return Err(InvoiceError::PayerMismatch);
+    }
+    if treatment == TaxTreatment::ReverseCharge && !payer.is_business_with_vat_number() {
+        return Err(InvoiceError::ReverseChargeNotApplicable);
+    }
+    Ok(())
 }
 
 impl Aggregate for Invoice {
