@@ -23,7 +23,8 @@ impl Projection for Services {
     }
 
     fn version(&self) -> i32 {
-        1
+        // 2: `hourly_billed`, for the billing day's hourly step.
+        2
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -93,6 +94,9 @@ struct ServiceRow {
     price_per_period: Decimal,
     setup_fee: Decimal,
     terms: String,
+    /// Whether the service was ever on terms priced per hour: the billing day's hourly step
+    /// looks at it, as one moved off its hourly tariff still owes the hours up to the change.
+    hourly_billed: bool,
     auto_prolong: bool,
     status: String,
     ordered_on: NaiveDate,
@@ -149,7 +153,7 @@ impl Fold {
         let services: Vec<ServiceRow> = sqlx::query_as(
             "SELECT id, client_id, provider_id, account_id, tariff_id, tariff_name, item_type,
                     period, currency, price_per_period, setup_fee, terms::text AS terms,
-                    auto_prolong, status, ordered_on, paid_until, suspend_reason,
+                    hourly_billed, auto_prolong, status, ordered_on, paid_until, suspend_reason,
                     suspended_since, close_at_period_end, created_at, updated_at, position
                FROM services WHERE id = ANY($1)",
         )
@@ -229,6 +233,7 @@ impl Fold {
                         price_per_period: terms.price_per_period.amount(),
                         setup_fee: terms.setup_fee.amount(),
                         terms: serde_json::to_string(&terms)?,
+                        hourly_billed: terms.hourly.is_some(),
                         auto_prolong,
                         status: status.as_str().to_owned(),
                         ordered_on,
@@ -272,6 +277,7 @@ impl Fold {
                         price_per_period: terms.price_per_period.amount(),
                         setup_fee: terms.setup_fee.amount(),
                         terms: serde_json::to_string(&terms)?,
+                        hourly_billed: terms.hourly.is_some(),
                         auto_prolong,
                         status: status.as_str().to_owned(),
                         ordered_on,
@@ -411,6 +417,7 @@ impl Fold {
                     row.tariff_name.clone_from(&new_terms.tariff_name);
                     row.price_per_period = new_terms.price_per_period.amount();
                     row.terms = terms;
+                    row.hourly_billed |= new_terms.hourly.is_some();
                 }
             }
             // The domain and its contacts are the `domain_contacts` read model's.
@@ -454,21 +461,23 @@ impl Fold {
                                        tariff_name, item_type, period, currency, price_per_period,
                                        setup_fee, terms, auto_prolong, status, ordered_on,
                                        paid_until, suspend_reason, suspended_since,
-                                       close_at_period_end, created_at, updated_at, position)
+                                       close_at_period_end, created_at, updated_at, position,
+                                       hourly_billed)
                  SELECT id, client_id, provider_id, account_id, tariff_id, tariff_name, item_type,
                         period, currency, price_per_period, setup_fee, terms::jsonb, auto_prolong,
                         status, ordered_on, paid_until, suspend_reason, suspended_since,
-                        close_at_period_end, created_at, updated_at, position
+                        close_at_period_end, created_at, updated_at, position, hourly_billed
                    FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[],
                                $6::text[], $7::text[], $8::text[], $9::text[], $10::numeric[],
                                $11::numeric[], $12::text[], $13::bool[], $14::text[], $15::date[],
                                $16::date[], $17::text[], $18::date[], $19::bool[],
-                               $20::timestamptz[], $21::timestamptz[], $22::bigint[])
+                               $20::timestamptz[], $21::timestamptz[], $22::bigint[],
+                               $23::bool[])
                         AS r(id, client_id, provider_id, account_id, tariff_id, tariff_name,
                              item_type, period, currency, price_per_period, setup_fee, terms,
                              auto_prolong, status, ordered_on, paid_until, suspend_reason,
                              suspended_since, close_at_period_end, created_at, updated_at,
-                             position)
+                             position, hourly_billed)
                  ON CONFLICT (id) DO UPDATE SET
                         client_id = excluded.client_id, account_id = excluded.account_id,
                         tariff_id = excluded.tariff_id, tariff_name = excluded.tariff_name,
@@ -478,7 +487,8 @@ impl Fold {
                         suspended_since = excluded.suspended_since,
                         close_at_period_end = excluded.close_at_period_end,
                         auto_prolong = excluded.auto_prolong,
-                        updated_at = excluded.updated_at, position = excluded.position",
+                        updated_at = excluded.updated_at, position = excluded.position,
+                        hourly_billed = excluded.hourly_billed",
             )
             .bind(services.iter().map(|r| r.id).collect::<Vec<_>>())
             .bind(services.iter().map(|r| r.client_id).collect::<Vec<_>>())
@@ -552,6 +562,7 @@ impl Fold {
             .bind(services.iter().map(|r| r.created_at).collect::<Vec<_>>())
             .bind(services.iter().map(|r| r.updated_at).collect::<Vec<_>>())
             .bind(services.iter().map(|r| r.position).collect::<Vec<_>>())
+            .bind(services.iter().map(|r| r.hourly_billed).collect::<Vec<_>>())
             .execute(&mut *tx)
             .await?;
         }

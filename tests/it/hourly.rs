@@ -205,6 +205,120 @@ async fn a_vds_by_the_hour_is_charged_its_hours_suspended_by_its_debt_and_resume
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_moved_onto_and_off_an_hourly_tariff_is_charged_the_hours_between_only() {
+    // Arrange: a sandbox provider (its clock at 2027-01-01 09:00), a monthly VDS at 31.00 and a
+    // VDS at 0.00 a month and 0.0137 EUR an hour; a client who paid 100.00 and ordered the
+    // monthly one at 10:30 on Jan 1.
+    let (server, _clock) = TestServer::start_fixed().await;
+    let shop = Shop { server };
+    let provider = shop
+        .created(
+            "/v1/providers",
+            json!({"name": "Hourly Hosting", "currency": "EUR", "sandbox": true}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let tariff = |name: &'static str, price: &'static str| {
+        let shop = &shop;
+        let provider = provider.clone();
+        async move {
+            shop.created(
+                "/v1/tariffs",
+                json!({"provider_id": provider, "name": name, "item_type": "vds",
+                       "prices": [{"period": "P1M", "price": {"amount": price, "currency": "EUR"}}]}),
+            )
+            .await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let monthly = tariff("VDS monthly", "31.00").await;
+    let hourly = tariff("VDS by the hour", "0.00").await;
+    let set = set_hourly(
+        &shop,
+        &hourly,
+        json!([{"per_hour": "0.0137", "currency": "EUR"}]),
+    )
+    .await;
+    assert_eq!(set.status, StatusCode::OK, "{set:?}");
+    let client = shop.server.client(&provider, "Mira Mover").await;
+    shop.pay(&client, "100.00").await;
+    shop.advance(&provider, "2027-01-01T10:30:00Z").await;
+    let service = shop
+        .created(
+            &format!("/v1/clients/{client}/services"),
+            json!({"tariff_id": monthly, "period": "P1M", "addons": []}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(shop.robot().await, ["activate"]);
+    let change = |to: String| {
+        let shop = &shop;
+        let service = service.clone();
+        async move {
+            let changed = shop
+                .server
+                .post(
+                    &format!("/v1/services/{service}/change-tariff"),
+                    json!({ "tariff_id": to }),
+                )
+                .await;
+            assert_eq!(changed.status, StatusCode::OK, "{changed:?}");
+        }
+    };
+
+    // Act: nine days on the monthly tariff (paid in advance, so no hour of them is owed), then
+    // onto the hourly one at 12:00 on Jan 10, and back at 06:20 on Jan 12.
+    shop.advance(&provider, "2027-01-10T12:00:00Z").await;
+    let (_, monthly_only) = ledger(&shop, &client, "100.00").await;
+    assert_eq!(monthly_only.len(), 1, "{monthly_only:?}");
+    change(hourly.clone()).await;
+    shop.advance(&provider, "2027-01-12T06:20:00Z").await;
+    change(monthly.clone()).await;
+    shop.advance(&provider, "2027-01-15").await;
+
+    // Assert: the hours on the hourly tariff alone are charged, each day under that tariff's
+    // name: Jan 10 from 12:00 (12 h: 0.1644, 0.16), Jan 11 whole (24 h: 0.33), Jan 12 up to
+    // 06:20 (7 h: 0.0959, 0.10); none of Jan 1 to 9 and none after the change back.
+    let (_, expenses) = ledger(&shop, &client, "100.00").await;
+    let by_the_hour: Vec<_> = expenses
+        .iter()
+        .filter(|(_, _, description)| description.contains(" h on "))
+        .cloned()
+        .collect();
+    assert_eq!(
+        by_the_hour,
+        [
+            hours("2027-01-10", "0.16", 12),
+            hours("2027-01-11", "0.33", 24),
+            hours("2027-01-12", "0.10", 7),
+        ],
+        "{expenses:?}"
+    );
+    // The rest is the monthly tariff's: its month, the 22 unused days credited on Jan 10, and
+    // the 20 days left charged on Jan 12 (the hourly tariff's 0.00 a month moves nothing).
+    let monthly_part: Vec<_> = expenses
+        .iter()
+        .filter(|(_, _, description)| !description.contains(" h on "))
+        .map(|(day, amount, _)| (day.as_str(), amount.as_str()))
+        .collect();
+    assert_eq!(
+        monthly_part,
+        [
+            ("2027-01-01", "31.00"),
+            ("2027-01-10", "-22.00"),
+            ("2027-01-12", "20.00"),
+        ],
+        "{expenses:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_hourly_prices_are_problems_and_write_nothing() {
     let (server, _clock) = TestServer::start_fixed().await;
     let shop = Shop { server };

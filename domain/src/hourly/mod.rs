@@ -259,31 +259,74 @@ impl DomainEvent for HourlyEvent {
     }
 }
 
-/// The times a service was active, from its statuses: each `(status, at)` is the status the
-/// service had from `at` on, in the order they came. A service runs (and its hours count) while
-/// it is `Active`: from its activation or resumption to its suspension, closure or deletion,
-/// whatever operations are under way meanwhile.
-pub fn active_spans(
-    statuses: impl IntoIterator<Item = (crate::service::ServiceStatus, DateTime<Utc>)>,
-) -> Vec<ActiveSpan> {
-    let mut spans: Vec<ActiveSpan> = Vec::new();
-    for (status, at) in statuses {
-        let running = status == crate::service::ServiceStatus::Active;
-        let open = spans.last().is_some_and(|span| span.until.is_none());
+/// A time in which a service was billed by the hour, on one tariff at one price.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BilledSpan {
+    /// When it ran.
+    pub span: ActiveSpan,
+    /// The price per hour of the terms it ran on.
+    pub price: HourlyPrice,
+    /// The tariff of those terms, by name: what the day's expense names.
+    pub tariff_name: String,
+}
+
+/// The times a service was billed by the hour, from its history: each `(status, terms, at)` is
+/// the status the service had from `at` on and its terms then, in the order they came. A
+/// service's hours count while it is `Active` on terms priced per hour: from its activation or
+/// resumption to its suspension, closure or deletion, whatever operations are under way
+/// meanwhile, and from a tariff change onto an hourly price to a tariff change off it. A change
+/// to another tariff or price per hour ends one span and starts the next at the same moment.
+pub fn billed_spans<'t>(
+    history: impl IntoIterator<
+        Item = (
+            crate::service::ServiceStatus,
+            Option<&'t crate::tariff::ServiceTerms>,
+            DateTime<Utc>,
+        ),
+    >,
+) -> Vec<BilledSpan> {
+    let mut spans: Vec<BilledSpan> = Vec::new();
+    for (status, terms, at) in history {
+        let running = terms
+            .filter(|_| status == crate::service::ServiceStatus::Active)
+            .and_then(|terms| {
+                terms
+                    .hourly
+                    .map(|price| (price, terms.tariff_name.as_str()))
+            });
+        let open = spans.last_mut().filter(|last| last.span.until.is_none());
         match (running, open) {
-            (true, false) => spans.push(ActiveSpan {
-                from: at,
-                until: None,
-            }),
-            (false, true) => {
-                if let Some(span) = spans.last_mut() {
-                    span.until = Some(at.max(span.from));
+            (Some((price, name)), Some(last))
+                if last.price == price && last.tariff_name == name => {}
+            (running, open) => {
+                if let Some(last) = open {
+                    last.span.until = Some(at.max(last.span.from));
+                }
+                if let Some((price, name)) = running {
+                    spans.push(BilledSpan {
+                        span: ActiveSpan {
+                            from: at,
+                            until: None,
+                        },
+                        price,
+                        tariff_name: name.to_owned(),
+                    });
                 }
             }
-            _ => {}
         }
     }
     spans
+}
+
+/// The span `day` is charged by: the last one billed in it (a day whose tariff or price per
+/// hour changed is charged whole at the later one, as one day is one charge), or `None` when no
+/// span touches it.
+pub fn billed_on(spans: &[BilledSpan], day: NaiveDate) -> Option<&BilledSpan> {
+    let start = day.and_time(chrono::NaiveTime::MIN).and_utc();
+    let end = start + Duration::days(1);
+    spans.iter().rev().find(|billed| {
+        billed.span.from < end && billed.span.until.is_none_or(|until| until > start)
+    })
 }
 
 /// One charged day, as the event has it.

@@ -273,33 +273,104 @@ fn the_event_round_trips_through_json_with_the_price_as_a_string() {
     assert_eq!(back, events[0]);
 }
 
-// The spans come from the service's own statuses (ADR 37).
+// The spans come from the service's own statuses and terms (ADR 37).
+
+/// The spans alone, for comparing with [`life`].
+fn spans_of(billed: Vec<BilledSpan>) -> Vec<ActiveSpan> {
+    billed.into_iter().map(|billed| billed.span).collect()
+}
+
+/// Terms named `name`, priced `per_hour` an hour (or not by the hour).
+fn terms(name: &str, per_hour: Option<&str>) -> crate::tariff::ServiceTerms {
+    let mut terms = crate::service::tests::hourly_terms();
+    name.clone_into(&mut terms.tariff_name);
+    terms.hourly = per_hour.map(|per_hour| price(per_hour, None));
+    terms
+}
 
 #[test]
 fn a_service_runs_from_each_activation_to_whatever_next_leaves_active() {
     use crate::service::ServiceStatus::{
         Active, Closed, Deleted, Ordered, Provisioning, Suspended,
     };
+    let hourly = terms("VDS S", Some("0.0137"));
+    let on = Some(&hourly);
     let statuses = [
-        (Ordered, at("2027-01-14T10:00:00Z")),
-        (Provisioning, at("2027-01-14T10:01:00Z")),
-        (Active, at("2027-01-14T10:30:00Z")),
-        // A prolongation or a notice leaves the status as it was.
-        (Active, at("2027-01-15T00:00:00Z")),
-        (Suspended, at("2027-01-15T15:10:00Z")),
-        (Active, at("2027-01-16T09:05:00Z")),
-        (Closed, at("2027-01-16T18:40:00Z")),
-        (Deleted, at("2027-01-16T18:41:00Z")),
+        (Ordered, on, at("2027-01-14T10:00:00Z")),
+        (Provisioning, on, at("2027-01-14T10:01:00Z")),
+        (Active, on, at("2027-01-14T10:30:00Z")),
+        // A prolongation or a notice leaves the status and the terms as they were.
+        (Active, on, at("2027-01-15T00:00:00Z")),
+        (Suspended, on, at("2027-01-15T15:10:00Z")),
+        (Active, on, at("2027-01-16T09:05:00Z")),
+        (Closed, on, at("2027-01-16T18:40:00Z")),
+        (Deleted, on, at("2027-01-16T18:41:00Z")),
     ];
-    assert_eq!(active_spans(statuses), life());
+    assert_eq!(spans_of(billed_spans(statuses)), life());
     assert_eq!(
-        active_spans([(Active, at("2027-01-14T10:30:00Z"))]),
+        spans_of(billed_spans([(Active, on, at("2027-01-14T10:30:00Z"))])),
         vec![span("2027-01-14T10:30:00Z", None)]
     );
     assert_eq!(
-        active_spans([(Provisioning, at("2027-01-14T10:30:00Z"))]),
+        billed_spans([(Provisioning, on, at("2027-01-14T10:30:00Z"))]),
         vec![]
     );
+}
+
+#[test]
+fn only_the_time_on_terms_priced_per_hour_is_billed_by_the_hour() {
+    use crate::service::ServiceStatus::Active;
+    let monthly = terms("VDS monthly", None);
+    let cheap = terms("VDS S", Some("0.0137"));
+    let dear = terms("VDS M", Some("0.0300"));
+    let history = [
+        // A month paid in advance first: its hours are not charged again by the hour.
+        (Active, Some(&monthly), at("2026-12-01T08:00:00Z")),
+        // Changed onto an hourly tariff.
+        (Active, Some(&cheap), at("2027-01-14T10:30:00Z")),
+        // A notice on the same terms changes nothing.
+        (Active, Some(&cheap), at("2027-01-15T00:00:00Z")),
+        // Onto a dearer hourly tariff.
+        (Active, Some(&dear), at("2027-01-16T12:00:00Z")),
+        // Off hourly billing: the hours up to the change are still owed, none after.
+        (Active, Some(&monthly), at("2027-01-17T06:20:00Z")),
+    ];
+    let billed = billed_spans(history);
+    let (s, m) = (price("0.0137", None), price("0.0300", None));
+    assert_eq!(
+        billed,
+        vec![
+            BilledSpan {
+                span: span("2027-01-14T10:30:00Z", Some("2027-01-16T12:00:00Z")),
+                price: s,
+                tariff_name: "VDS S".to_owned(),
+            },
+            BilledSpan {
+                span: span("2027-01-16T12:00:00Z", Some("2027-01-17T06:20:00Z")),
+                price: m,
+                tariff_name: "VDS M".to_owned(),
+            },
+        ]
+    );
+    let spans = spans_of(billed.clone());
+    let price_on = |on: &str| billed_on(&billed, day(on)).map(|billed| billed.price);
+    // Nothing before the change onto the hourly tariff.
+    assert_eq!(price_on("2027-01-13"), None);
+    assert_eq!(active_hours(&spans, day("2027-01-13")).unwrap(), 0);
+    assert_eq!(price_on("2027-01-14"), Some(s));
+    assert_eq!(active_hours(&spans, day("2027-01-14")).unwrap(), 14);
+    // The day of the price change is charged whole at the later price.
+    assert_eq!(price_on("2027-01-16"), Some(m));
+    assert_eq!(active_hours(&spans, day("2027-01-16")).unwrap(), 24);
+    // The day it left hourly billing: 06:00 to 06:20 counts, so 7 hours, on VDS M.
+    assert_eq!(price_on("2027-01-17"), Some(m));
+    assert_eq!(
+        billed_on(&billed, day("2027-01-17")).unwrap().tariff_name,
+        "VDS M"
+    );
+    assert_eq!(active_hours(&spans, day("2027-01-17")).unwrap(), 7);
+    assert_eq!(price_on("2027-01-18"), None);
+    assert_eq!(active_hours(&spans, day("2027-01-18")).unwrap(), 0);
 }
 
 #[test]

@@ -22,7 +22,7 @@ mod quote;
 mod value;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};

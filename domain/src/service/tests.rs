@@ -3926,7 +3926,7 @@ fn a_promise_does_not_resume_a_service_that_is_not_renewed() {
 
 // Hourly billing (ADR 37): a service billed by the hour is unpaid while its account is in debt.
 
-fn hourly_terms() -> ServiceTerms {
+pub(crate) fn hourly_terms() -> ServiceTerms {
     ServiceTerms {
         hourly: Some(crate::hourly::HourlyPrice {
             per_hour: "0.0137".parse().unwrap(),

@@ -2,9 +2,10 @@
 //! charged, once per ended UTC day, for the clock hours it was active that day.
 //!
 //! This process only gathers and forwards. It reads the service's events with the business
-//! time each occurred at, and the service's own statuses say when it ran
-//! ([`active_spans`]); its `ServiceHours` counts the hours, applies the price and the monthly cap
-//! and records `HoursCharged` once per day. Each day above zero is then charged to the account
+//! time each occurred at, and the service's own statuses and terms say when it ran on a price
+//! per hour, and at which ([`billed_spans`]): a service moved onto an hourly tariff is billed by
+//! the hour from the change, and one moved off it up to the change. Its `ServiceHours` counts
+//! the hours, applies the price and the monthly cap and records `HoursCharged` once per day. Each day above zero is then charged to the account
 //! with `ChargeUsed` (hours already used are owed even into debt), keyed by its expense id
 //! ([`hourly_expense_id`]), with the hours in its description, which the invoice copies. A crash
 //! between the two is finished by the next run: the last recorded day's expense is charged again
@@ -16,8 +17,8 @@ use std::collections::HashSet;
 
 use chrono::NaiveDate;
 use domain::account::{Account, AccountCommand, ExpenseLine};
-use domain::hourly::{ChargedDay, HourlyCommand, ServiceHours, active_hours, active_spans};
-use domain::hourly::{HourlyPrice, hourly_expense_id};
+use domain::hourly::{ActiveSpan, ChargedDay, HourlyCommand, ServiceHours, active_hours};
+use domain::hourly::{BilledSpan, HourlyPrice, billed_on, billed_spans, hourly_expense_id};
 use domain::ids::{AccountId, ServiceId};
 use domain::service::Service;
 use eventstore::metadata::CommandContext;
@@ -49,11 +50,12 @@ pub async fn charge_day(
     (providers, only): (&[Uuid], bool),
     context: &CommandContext,
 ) -> Result<HourlyReport, SettleError> {
-    // A deleted service is looked at for a month after it went, long enough for its last days
-    // to be charged even after a few billing days did not run.
+    // Every service ever sold by the hour (one moved off its hourly tariff still owes the hours
+    // up to the change); a deleted one is looked at for a month after it went, long enough for
+    // its last days to be charged even after a few billing days did not run.
     let services: Vec<Uuid> = sqlx::query_scalar(
         "SELECT id FROM services
-          WHERE terms ? 'hourly'
+          WHERE hourly_billed
             AND (status <> 'deleted' OR updated_at >= now() - interval '31 days')
             AND (provider_id = ANY($1)) = $2
           ORDER BY id",
@@ -85,41 +87,51 @@ async fn charge_service(
     report: &mut HourlyReport,
 ) -> Result<(), SettleError> {
     let id = service_id.to_string();
-    // The service as its events left it, and its status after each, dated by business time.
+    // The service as its events left it, and its status and price per hour after each, dated
+    // by business time.
     let mut service = Service::default();
-    let mut statuses = Vec::new();
+    let mut history = Vec::new();
     for (event, at) in store.load_dated::<Service>(&id).await? {
         cqrs_es::Aggregate::apply(&mut service, event);
         if let Some(status) = service.status() {
-            statuses.push((status, at));
+            history.push((status, service.terms().cloned(), at));
         }
     }
-    let Some(price) = service.terms().and_then(|terms| terms.hourly) else {
+    let billed = billed_spans(
+        history
+            .iter()
+            .map(|(status, terms, at)| (*status, terms.as_ref(), *at)),
+    );
+    let Some(first) = billed.first() else {
+        // Never active on a price per hour: no hour to charge.
         return Ok(());
     };
-    let spans = active_spans(statuses);
-    let Some(first) = spans.first() else {
-        // Never active: no hour to charge.
-        return Ok(());
-    };
+    let spans: Vec<ActiveSpan> = billed.iter().map(|billed| billed.span).collect();
+    // The last day billed, once no span is open any more.
+    let ended = billed
+        .last()
+        .and_then(|last| last.span.until)
+        .map(|until| until.date_naive());
     let mut hours = store.load::<ServiceHours>(&id).await?.aggregate;
     // A day recorded before a crash, whose expense may not be charged yet.
     if let Some(last) = hours.last() {
-        charge_expense(store, &service, service_id, last, context, report).await?;
+        charge_expense(store, &service, &billed, last, context, report).await?;
     }
     let mut day = hours
         .charged_until()
-        .unwrap_or_else(|| first.from.date_naive());
+        .unwrap_or_else(|| first.span.from.date_naive());
     let mut charged = 0;
-    while day < as_of && charged < DAYS_PER_RUN_MAX {
-        // A day the service did not run at all records nothing.
-        if active_hours(&spans, day).map_err(refused)? > 0 {
-            charge_one_day(store, service_id, day, as_of, &spans, price, context).await?;
+    while day < as_of && charged < DAYS_PER_RUN_MAX && ended.is_none_or(|last| day <= last) {
+        // A day the service did not run at all on a price per hour records nothing.
+        if let Some(on) = billed_on(&billed, day)
+            && active_hours(&spans, day).map_err(refused)? > 0
+        {
+            charge_one_day(store, service_id, day, as_of, &spans, on.price, context).await?;
             hours = store.load::<ServiceHours>(&id).await?.aggregate;
             report.days += 1;
             charged += 1;
             if let Some(last) = hours.last() {
-                charge_expense(store, &service, service_id, last, context, report).await?;
+                charge_expense(store, &service, &billed, last, context, report).await?;
             }
         }
         let Some(next) = day.succ_opt() else {
@@ -135,7 +147,7 @@ async fn charge_one_day(
     service_id: ServiceId,
     day: NaiveDate,
     as_of: NaiveDate,
-    spans: &[domain::hourly::ActiveSpan],
+    spans: &[ActiveSpan],
     price: HourlyPrice,
     context: &CommandContext,
 ) -> Result<(), SettleError> {
@@ -156,16 +168,18 @@ async fn charge_one_day(
     Ok(())
 }
 
-/// Charges `charged` (when above zero) to the service's account, keyed by its expense id.
+/// Charges `charged` (when above zero) to the service's account, keyed by its expense id,
+/// described with the tariff the day was billed on (`billed`).
 async fn charge_expense(
     store: &EventStore,
     service: &Service,
-    service_id: ServiceId,
+    billed: &[BilledSpan],
     charged: &ChargedDay,
     context: &CommandContext,
     report: &mut HourlyReport,
 ) -> Result<(), SettleError> {
-    let (Some(client_id), Some(provider_id), Some(account_id), Some(terms)) = (
+    let (Some(service_id), Some(client_id), Some(provider_id), Some(account_id), Some(terms)) = (
+        service.service_id(),
         service.client_id(),
         service.provider_id(),
         service.account_id(),
@@ -187,7 +201,9 @@ async fn charge_expense(
         period_start: charged.day,
         period_end,
         amount: charged.amount,
-        description: charged.description(&terms.tariff_name),
+        description: charged.description(
+            billed_on(billed, charged.day).map_or(&terms.tariff_name, |on| &on.tariff_name),
+        ),
         discount: None,
         tax: None,
     };
