@@ -1,12 +1,14 @@
 //! Providers and clients as staff search and list them.
 
 use async_trait::async_trait;
+use chrono::SecondsFormat;
 use domain::client::ClientEvent;
 use domain::group::ClientGroupEvent;
 use domain::provider::ProviderEvent;
 use eventstore::log::StoredEvent;
 use sqlx::PgConnection;
 
+use crate::copy::CopyRows;
 use crate::{Projection, ProjectionError};
 
 /// The `providers` table.
@@ -103,20 +105,41 @@ impl Projection for Clients {
         tx: &mut PgConnection,
         events: &[StoredEvent],
     ) -> Result<(), ProjectionError> {
+        // New clients (most of a batch's client events) are written together with one `COPY`;
+        // the rows gathered are written before any other event, which may change them.
+        let mut registered = CopyRows::default();
         for event in events {
             match event.aggregate_type.as_str() {
-                "Client" => apply_client(tx, event).await.map_err(|e| e.at(event))?,
-                "ClientGroup" => apply_group(tx, event).await.map_err(|e| e.at(event))?,
+                "Client" if !registered_row(&mut registered, event).map_err(|e| e.at(event))? => {
+                    write_registered(tx, &mut registered).await?;
+                    apply_client(tx, event).await.map_err(|e| e.at(event))?;
+                }
+                "ClientGroup" => {
+                    write_registered(tx, &mut registered).await?;
+                    apply_group(tx, event).await.map_err(|e| e.at(event))?;
+                }
                 _ => {}
             }
         }
+        write_registered(tx, &mut registered).await?;
         Ok(())
     }
 }
 
-async fn apply_client(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), ProjectionError> {
-    {
-        let occurred_at = event.metadata()?.occurred_at;
+/// Adds the row of a client registered or imported to `rows` and returns true; false, with
+/// nothing added, for any other event.
+fn registered_row(rows: &mut CopyRows, event: &StoredEvent) -> Result<bool, ProjectionError> {
+    if !matches!(
+        event.event_type.as_str(),
+        "ClientRegistered" | "ClientImported"
+    ) {
+        return Ok(false);
+    }
+    let occurred_at = event
+        .metadata()?
+        .occurred_at
+        .to_rfc3339_opts(SecondsFormat::Micros, true);
+    let (client_id, provider_id, currency, name, email, kind, country, status) =
         match event.decode::<ClientEvent>()? {
             ClientEvent::ClientRegistered {
                 client_id,
@@ -126,24 +149,16 @@ async fn apply_client(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), 
                 email,
                 kind,
                 country,
-            } => {
-                sqlx::query(
-                    "INSERT INTO clients (id, provider_id, currency, name, email, kind, country,
-                                          status, created_at, updated_at, position)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $8, $9)",
-                )
-                .bind(client_id.as_uuid())
-                .bind(provider_id.as_uuid())
-                .bind(currency.code())
-                .bind(name.as_str())
-                .bind(email.as_str())
-                .bind(kind.as_str())
-                .bind(country.as_str())
-                .bind(occurred_at)
-                .bind(event.position)
-                .execute(tx)
-                .await?;
-            }
+            } => (
+                client_id,
+                provider_id,
+                currency,
+                name,
+                email,
+                kind,
+                country,
+                "active",
+            ),
             ClientEvent::ClientImported {
                 client_id,
                 provider_id,
@@ -154,25 +169,50 @@ async fn apply_client(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), 
                 country,
                 active,
                 ..
-            } => {
-                sqlx::query(
-                    "INSERT INTO clients (id, provider_id, currency, name, email, kind, country,
-                                          status, created_at, updated_at, position)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)",
-                )
-                .bind(client_id.as_uuid())
-                .bind(provider_id.as_uuid())
-                .bind(currency.code())
-                .bind(name.as_str())
-                .bind(email.as_str())
-                .bind(kind.as_str())
-                .bind(country.as_str())
-                .bind(if active { "active" } else { "inactive" })
-                .bind(occurred_at)
-                .bind(event.position)
-                .execute(tx)
-                .await?;
-            }
+            } => (
+                client_id,
+                provider_id,
+                currency,
+                name,
+                email,
+                kind,
+                country,
+                if active { "active" } else { "inactive" },
+            ),
+            _ => return Ok(false),
+        };
+    rows.plain(client_id.as_uuid())
+        .plain(provider_id.as_uuid())
+        .text(currency.code())
+        .text(name.as_str())
+        .text(email.as_str())
+        .text(kind.as_str())
+        .text(country.as_str())
+        .text(status)
+        .plain(&occurred_at)
+        .plain(&occurred_at)
+        .plain(event.position)
+        .end_row();
+    Ok(true)
+}
+
+/// Writes the clients gathered by [`registered_row`] and empties `rows`.
+async fn write_registered(tx: &mut PgConnection, rows: &mut CopyRows) -> Result<(), sqlx::Error> {
+    std::mem::take(rows)
+        .send(
+            tx,
+            "COPY clients (id, provider_id, currency, name, email, kind, country, status,
+                           created_at, updated_at, position) FROM STDIN",
+        )
+        .await
+}
+
+async fn apply_client(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), ProjectionError> {
+    {
+        let occurred_at = event.metadata()?.occurred_at;
+        match event.decode::<ClientEvent>()? {
+            // Written by `registered_row`.
+            ClientEvent::ClientRegistered { .. } | ClientEvent::ClientImported { .. } => {}
             ClientEvent::ClientUpdated {
                 name,
                 email,

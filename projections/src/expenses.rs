@@ -2,12 +2,14 @@
 //! a charge was given (`list_amount` less `discount` is `amount`).
 
 use async_trait::async_trait;
+use chrono::SecondsFormat;
 use domain::account::{AccountEvent, ExpenseLine};
 use eventstore::log::StoredEvent;
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::copy::CopyRows;
 use crate::{Projection, ProjectionError};
 
 /// The `expenses` table.
@@ -58,27 +60,10 @@ impl Projection for Expenses {
     }
 }
 
-/// Expense rows waiting to be inserted with one statement.
+/// Expense rows waiting to be written with one `COPY` (`crate::copy`): an expense row is
+/// inserted once and only its correction columns change later.
 #[derive(Default)]
-struct Rows {
-    expense_id: Vec<Uuid>,
-    account_id: Vec<Uuid>,
-    service_id: Vec<Uuid>,
-    kind: Vec<&'static str>,
-    period_start: Vec<chrono::NaiveDate>,
-    period_end: Vec<chrono::NaiveDate>,
-    amount: Vec<Decimal>,
-    currency: Vec<&'static str>,
-    description: Vec<String>,
-    occurred_at: Vec<chrono::DateTime<chrono::Utc>>,
-    position: Vec<i64>,
-    list_amount: Vec<Decimal>,
-    discount: Vec<Decimal>,
-    promo_code: Vec<Option<String>>,
-    net: Vec<Decimal>,
-    tax: Vec<Decimal>,
-    tax_rate: Vec<Decimal>,
-}
+struct Rows(CopyRows);
 
 impl Rows {
     fn push(
@@ -96,68 +81,51 @@ impl Rows {
             Some(discount) => (
                 discount.list_amount.amount(),
                 discount.amount.amount(),
-                Some(discount.code.clone()),
+                Some(discount.code.as_str()),
             ),
             None => (line.amount.amount(), Decimal::ZERO, None),
         };
-        self.expense_id.push(line.expense_id.as_uuid());
-        self.account_id.push(account);
-        self.service_id.push(line.service_id.as_uuid());
-        self.kind.push(kind);
-        self.period_start.push(line.period_start);
-        self.period_end.push(line.period_end);
-        self.amount.push(line.amount.amount() * sign);
-        self.currency.push(line.amount.currency().code());
-        self.description.push(line.description.clone());
-        self.occurred_at.push(event.metadata()?.occurred_at);
-        self.position.push(event.position);
-        self.list_amount.push(list_amount * sign);
-        self.discount.push(discount * sign);
-        self.promo_code.push(promo_code);
+        let occurred_at = event
+            .metadata()?
+            .occurred_at
+            .to_rfc3339_opts(SecondsFormat::Micros, true);
         let taxed = line.taxed();
-        self.net.push(taxed.net.amount() * sign);
-        self.tax.push(taxed.tax.amount() * sign);
-        self.tax_rate.push(taxed.rate.percent());
+        let row = &mut self.0;
+        row.plain(line.expense_id.as_uuid())
+            .plain(account)
+            .plain(line.service_id.as_uuid())
+            .plain(kind)
+            .plain(line.period_start)
+            .plain(line.period_end)
+            .plain(line.amount.amount() * sign)
+            .plain(line.amount.currency().code())
+            .text(&line.description)
+            .plain(occurred_at)
+            .plain(event.position)
+            .plain(list_amount * sign)
+            .plain(discount * sign);
+        match promo_code {
+            Some(code) => row.text(code),
+            None => row.null(),
+        };
+        row.plain(taxed.net.amount() * sign)
+            .plain(taxed.tax.amount() * sign)
+            .plain(taxed.rate.percent());
+        row.end_row();
         Ok(())
     }
 
-    /// Inserts the waiting rows and empties the buffer.
+    /// Writes the waiting rows and empties the buffer.
     async fn insert(&mut self, tx: &mut PgConnection) -> Result<(), sqlx::Error> {
-        if self.expense_id.is_empty() {
-            return Ok(());
-        }
-        let rows = std::mem::take(self);
-        sqlx::query(
-            "INSERT INTO expenses (expense_id, account_id, service_id, kind, period_start,
-                                   period_end, amount, currency, description, occurred_at,
-                                   position, list_amount, discount, promo_code, net, tax,
-                                   tax_rate)
-             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::date[],
-                                  $6::date[], $7::numeric[], $8::text[], $9::text[],
-                                  $10::timestamptz[], $11::bigint[], $12::numeric[],
-                                  $13::numeric[], $14::text[], $15::numeric[], $16::numeric[],
-                                  $17::numeric[])",
-        )
-        .bind(rows.expense_id)
-        .bind(rows.account_id)
-        .bind(rows.service_id)
-        .bind(rows.kind)
-        .bind(rows.period_start)
-        .bind(rows.period_end)
-        .bind(rows.amount)
-        .bind(rows.currency)
-        .bind(rows.description)
-        .bind(rows.occurred_at)
-        .bind(rows.position)
-        .bind(rows.list_amount)
-        .bind(rows.discount)
-        .bind(rows.promo_code)
-        .bind(rows.net)
-        .bind(rows.tax)
-        .bind(rows.tax_rate)
-        .execute(tx)
-        .await?;
-        Ok(())
+        std::mem::take(&mut self.0)
+            .send(
+                tx,
+                "COPY expenses (expense_id, account_id, service_id, kind, period_start, period_end,
+                                amount, currency, description, occurred_at, position,
+                                list_amount, discount, promo_code, net, tax, tax_rate)
+                 FROM STDIN",
+            )
+            .await
     }
 }
 

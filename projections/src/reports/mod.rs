@@ -65,6 +65,7 @@ use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::copy::CopyRows;
 use crate::{Projection, ProjectionError};
 
 mod queries;
@@ -234,6 +235,8 @@ struct State {
     clients: HashMap<Uuid, ClientRow>,
     dirty_services: HashSet<Uuid>,
     dirty_expenses: HashSet<Uuid>,
+    /// Charges first seen in the batch (no row yet): written with `COPY`, the rest upserted.
+    new_expenses: HashSet<Uuid>,
     dirty_accounts: HashSet<Uuid>,
     new_methods: BTreeMap<Uuid, String>,
     dirty_clients: HashSet<Uuid>,
@@ -827,6 +830,7 @@ fn fold_account(
                 },
             );
             state.dirty_expenses.insert(id);
+            state.new_expenses.insert(id);
         }
         AccountEvent::ExpenseCredited {
             expense,
@@ -1181,11 +1185,44 @@ async fn write_expenses(tx: &mut PgConnection, state: &State) -> Result<(), Proj
     if state.dirty_expenses.is_empty() {
         return Ok(());
     }
+    // The batch's new charges: one row each, written with `COPY` (`crate::copy`).
+    let mut new = CopyRows::with_capacity(state.new_expenses.len(), 160);
+    for e in state
+        .new_expenses
+        .iter()
+        .filter_map(|id| state.expenses.get(id))
+    {
+        new.plain(e.expense_id)
+            .plain(e.day)
+            .plain(e.provider_id)
+            .plain(e.tariff_id)
+            .text(&e.item_type)
+            .text(&e.currency)
+            .plain(e.amount);
+        for day in [e.period_start, e.period_end] {
+            match day {
+                Some(day) => new.plain(day),
+                None => new.null(),
+            };
+        }
+        new.end_row();
+    }
+    new.send(
+        &mut *tx,
+        "COPY report_expenses (expense_id, day, provider_id, tariff_id, item_type, currency,
+                               amount, period_start, period_end) FROM STDIN",
+    )
+    .await?;
+    // Charges of earlier batches that this one moved (a tariff change, a domain's order).
     let (mut ids, mut day, mut provider, mut tariff) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut item_type, mut currency, mut amount) = (Vec::new(), Vec::new(), Vec::new());
     let (mut period_start, mut period_end) = (Vec::new(), Vec::new());
-    for id in &state.dirty_expenses {
+    for id in state
+        .dirty_expenses
+        .iter()
+        .filter(|id| !state.new_expenses.contains(id))
+    {
         let Some(e) = state.expenses.get(id) else {
             continue;
         };
@@ -1198,6 +1235,9 @@ async fn write_expenses(tx: &mut PgConnection, state: &State) -> Result<(), Proj
         amount.push(e.amount);
         period_start.push(e.period_start);
         period_end.push(e.period_end);
+    }
+    if ids.is_empty() {
+        return Ok(());
     }
     sqlx::query(
         "INSERT INTO report_expenses (expense_id, day, provider_id, tariff_id, item_type, currency,
