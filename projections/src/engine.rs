@@ -192,32 +192,48 @@ pub async fn try_project_batch(
 /// Applies a non-empty batch, moves the checkpoint to its last event and commits: the one step
 /// every way of feeding a projection ends with.
 async fn apply_and_commit(
-    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    tx: sqlx::Transaction<'_, sqlx::Postgres>,
     projection: &dyn Projection,
     events: &[StoredEvent],
 ) -> Result<(), ProjectionError> {
-    let Some(last) = events.last() else {
-        return Ok(());
-    };
+    apply_parts_and_commit(tx, projection, &[events]).await
+}
+
+/// Applies consecutive parts of the log one after the other, each followed by the checkpoint
+/// moved to its last event (so a part reads what the parts before it wrote, and the checkpoint's
+/// count of events, as applying one part at a time would), and commits them all at once.
+async fn apply_parts_and_commit(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    projection: &dyn Projection,
+    parts: &[&[StoredEvent]],
+) -> Result<(), ProjectionError> {
     let name = projection.name();
-    let last_at = last.log_position();
-    let started = std::time::Instant::now();
-    projection.apply_batch(&mut tx, events).await?;
-    record_applying(name, started.elapsed());
-    sqlx::query(
-        "UPDATE projection_checkpoints
-            SET tx_id = $2::bigint::text::xid8, position = $3, events = events + $4, updated_at = now()
-          WHERE name = $1",
-    )
-    .bind(name)
-    .bind(last_at.tx_id)
-    .bind(last_at.position)
-    .bind(i64::try_from(events.len()).unwrap_or(i64::MAX))
-    .execute(&mut *tx)
-    .await?;
+    let mut applied = 0;
+    for events in parts {
+        let Some(last) = events.last() else {
+            continue;
+        };
+        let last_at = last.log_position();
+        let started = std::time::Instant::now();
+        projection.apply_batch(&mut tx, events).await?;
+        record_applying(name, started.elapsed());
+        sqlx::query(
+            "UPDATE projection_checkpoints
+                SET tx_id = $2::bigint::text::xid8, position = $3, events = events + $4,
+                    updated_at = now()
+              WHERE name = $1",
+        )
+        .bind(name)
+        .bind(last_at.tx_id)
+        .bind(last_at.position)
+        .bind(i64::try_from(events.len()).unwrap_or(i64::MAX))
+        .execute(&mut *tx)
+        .await?;
+        applied += events.len();
+    }
     tx.commit().await?;
     metrics::counter!("billing_projected_events_total", "projection" => name)
-        .increment(u64::try_from(events.len()).unwrap_or(u64::MAX));
+        .increment(u64::try_from(applied).unwrap_or(u64::MAX));
     Ok(())
 }
 
@@ -240,7 +256,19 @@ pub async fn apply_read(
     from: LogPosition,
     events: &[StoredEvent],
 ) -> Result<bool, ProjectionError> {
-    if events.is_empty() {
+    apply_read_parts(pool, projection, from, &[events]).await
+}
+
+/// [`apply_read`] of several consecutive parts of the log (the first right after `from`, each
+/// next right after the one before), in one transaction: what a read model behind the reader by
+/// a few batches applies at once, one commit, lock and checkpoint check for them all.
+pub async fn apply_read_parts(
+    pool: &PgPool,
+    projection: &dyn Projection,
+    from: LogPosition,
+    parts: &[&[StoredEvent]],
+) -> Result<bool, ProjectionError> {
+    if parts.iter().all(|part| part.is_empty()) {
         return Ok(true);
     }
     let name = projection.name();
@@ -252,7 +280,7 @@ pub async fn apply_read(
         Some(found) if found.version == projection.version() && found.at == from => {}
         _ => return Ok(false),
     }
-    apply_and_commit(tx, projection, events).await?;
+    apply_parts_and_commit(tx, projection, parts).await?;
     Ok(true)
 }
 

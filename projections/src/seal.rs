@@ -93,7 +93,23 @@ pub fn link(prev: &Hash, event: &StoredEvent) -> Hash {
 fn link_tagged(tag: &[u8], prev: &Hash, event: &StoredEvent) -> Hash {
     let mut hasher = Sha256::new();
     hasher.update(prev);
-    hasher.update(canonical_bytes_tagged(tag, event));
+    // The canonical bytes, fed piece by piece rather than copied into one buffer first.
+    hasher.update(tag);
+    hasher.update(event.position.to_be_bytes());
+    hasher.update(event.tx_id.to_be_bytes());
+    hasher.update(event.sequence.to_be_bytes());
+    for text in [
+        event.aggregate_type.as_bytes(),
+        event.aggregate_id.as_bytes(),
+        event.event_type.as_bytes(),
+        event.event_version.as_bytes(),
+        event.payload.as_bytes(),
+        event.metadata.as_bytes(),
+    ] {
+        let length = u32::try_from(text.len()).unwrap_or(u32::MAX);
+        hasher.update(length.to_be_bytes());
+        hasher.update(text);
+    }
     hasher.finalize().into()
 }
 
@@ -517,4 +533,37 @@ pub async fn hashes_at(
         .into_iter()
         .filter_map(|(position, hash)| Hash::try_from(hash.as_slice()).ok().map(|h| (position, h)))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use eventstore::log::{ExportedEvent, StoredEvent};
+    use sha2::{Digest, Sha256};
+
+    use super::{GENESIS, canonical_bytes, link};
+
+    /// A link hashes the canonical bytes fed piece by piece: it must stay SHA-256 of the
+    /// previous link and the documented encoding, which auditors recompute.
+    #[test]
+    fn a_link_is_the_hash_of_the_previous_link_and_the_canonical_bytes() {
+        let event = StoredEvent::from(ExportedEvent {
+            position: 42,
+            tx_id: 7_000_001,
+            aggregate_type: "Account".to_owned(),
+            aggregate_id: "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b".to_owned(),
+            sequence: 3,
+            event_type: "PaymentPosted".to_owned(),
+            event_version: "1.0".to_owned(),
+            payload: r#"{"PaymentPosted":{"amount":"12.50","note":"тест\t"}}"#.to_owned(),
+            metadata: r#"{"actor":"service:bench"}"#.to_owned(),
+            recorded_at: chrono::DateTime::UNIX_EPOCH,
+        });
+        for prev in [GENESIS, [0xab; 32]] {
+            let mut whole = Sha256::new();
+            whole.update(prev);
+            whole.update(canonical_bytes(&event));
+            let expected: [u8; 32] = whole.finalize().into();
+            assert_eq!(link(&prev, &event), expected);
+        }
+    }
 }

@@ -3,8 +3,9 @@
 //!
 //! The reader reads the log in safe order, a batch at a time, and hands each batch to every read
 //! model through a queue of a few batches. Each read model applies the part of a batch after its
-//! own checkpoint with [`apply_read`] (its lock, its checkpoint checked where the part begins, its
-//! rows and its checkpoint in one transaction) on a task of its own, so a slow read model holds
+//! own checkpoint, with the batches queued behind it by then, with [`apply_read_parts`] (its
+//! lock, its checkpoint checked where the first part begins, its rows and its checkpoint after
+//! each part, in one transaction) on a task of its own, so a slow read model holds
 //! back neither the reader nor the others until it is a whole queue behind. A read model whose
 //! checkpoint another worker moved, or whose lock another worker holds, stops taking batches and
 //! is reported as left; one whose batch fails is reported with its error. Each event still takes
@@ -19,7 +20,7 @@ use eventstore::log::{self, LogPosition, StoredEvent};
 use sqlx::PgPool;
 use tokio::sync::{Semaphore, mpsc, watch};
 
-use super::{Projection, apply_read};
+use super::{Projection, apply_read_parts};
 use crate::ProjectionError;
 
 /// How a feed reads and applies.
@@ -193,25 +194,37 @@ async fn apply_fed(
         applying: Duration::ZERO,
     };
     while let Some(batch) = batches.recv().await {
-        let after = &batch[batch.partition_point(|event| event.log_position() <= from)..];
-        let Some(last) = after.last() else {
-            continue;
-        };
+        // The batches already queued behind this one are applied with it, in one transaction
+        // (`apply_read_parts`): a read model behind the reader pays one commit, lock and
+        // checkpoint check for them all.
         let Ok(_permit) = permits.acquire().await else {
             break;
         };
+        let mut queued = vec![batch];
+        while let Ok(next) = batches.try_recv() {
+            queued.push(next);
+        }
+        let parts: Vec<&[StoredEvent]> = queued
+            .iter()
+            .map(|batch| &batch[batch.partition_point(|event| event.log_position() <= from)..])
+            .filter(|part| !part.is_empty())
+            .collect();
+        let Some(last) = parts.last().and_then(|part| part.last()) else {
+            continue;
+        };
+        let count: usize = parts.iter().map(|part| part.len()).sum();
         let started = Instant::now();
-        match apply_read(&pool, member.as_ref(), from, after).await {
+        match apply_read_parts(&pool, member.as_ref(), from, &parts).await {
             Ok(true) => {
                 fed.applying += started.elapsed();
-                fed.events += u64::try_from(after.len()).unwrap_or(0);
+                fed.events += u64::try_from(count).unwrap_or(0);
                 fed.batches += 1;
                 from = last.log_position();
                 fed.at = Some(from);
                 let lag = (Utc::now() - last.recorded_at).to_std().unwrap_or_default();
                 metrics::histogram!("billing_projection_lag_seconds", "projection" => name)
                     .record(lag.as_secs_f64());
-                applied(name, after.len());
+                applied(name, count);
             }
             Ok(false) => {
                 fed.at = None;

@@ -159,6 +159,9 @@ struct ClientRow {
 /// A revenue cell: day, provider, tariff, item type, currency.
 type RevenueKey = (NaiveDate, Uuid, Uuid, String, String);
 
+/// A revenue cell to write, its key borrowed.
+type RevenueRow<'a> = ((NaiveDate, Uuid, Uuid, &'a str, &'a str), &'a RevenueCell);
+
 /// What revenue is attributed to: provider, tariff, item type, currency.
 type Attribution = (Uuid, Uuid, String, String);
 
@@ -242,7 +245,9 @@ struct State {
     dirty_clients: HashSet<Uuid>,
     activity: BTreeSet<(Uuid, Uuid, NaiveDate, NaiveDate)>,
     revenue: BTreeMap<RevenueKey, RevenueCell>,
-    recognised: BTreeMap<RevenueKey, RevenueCell>,
+    /// Recognised revenue by attribution, then by day: a month's charge adds to about thirty
+    /// days of one attribution, found once.
+    recognised: HashMap<Attribution, BTreeMap<NaiveDate, RevenueCell>>,
     payments: BTreeMap<PaymentsKey, PaymentsCell>,
     /// Sandbox providers created in the batch, with their positions.
     sandboxes: BTreeMap<Uuid, i64>,
@@ -494,11 +499,13 @@ impl State {
         let shares = recognition
             .daily()
             .map_err(|e| malformed("recognised revenue", e))?;
-        let (provider, tariff, item_type, currency) = to;
-        let zero = zero_of(currency);
+        let zero = zero_of(&to.3);
+        let days = match self.recognised.get_mut(to) {
+            Some(days) => days,
+            None => self.recognised.entry(to.clone()).or_default(),
+        };
         for (day, share) in shares {
-            let key = (day, *provider, *tariff, item_type.clone(), currency.clone());
-            let cell = self.recognised.entry(key).or_insert(RevenueCell {
+            let cell = days.entry(day).or_insert(RevenueCell {
                 charged: zero,
                 credited: zero,
                 corrected: zero,
@@ -1076,8 +1083,19 @@ fn fold_service(
 async fn write(tx: &mut PgConnection, state: State) -> Result<(), ProjectionError> {
     write_services(tx, &state).await?;
     write_expenses(tx, &state).await?;
-    write_revenue(tx, "report_revenue_daily", &state.revenue).await?;
-    write_revenue(tx, "report_recognised_daily", &state.recognised).await?;
+    let revenue: Vec<RevenueRow<'_>> = state
+        .revenue
+        .iter()
+        .map(|((d, p, t, i, c), cell)| ((*d, *p, *t, i.as_str(), c.as_str()), cell))
+        .collect();
+    write_revenue(tx, "report_revenue_daily", &revenue).await?;
+    let mut recognised: Vec<RevenueRow<'_>> = Vec::new();
+    for ((p, t, i, c), days) in &state.recognised {
+        for (d, cell) in days {
+            recognised.push(((*d, *p, *t, i.as_str(), c.as_str()), cell));
+        }
+    }
+    write_revenue(tx, "report_recognised_daily", &recognised).await?;
     write_payments(tx, &state).await?;
     write_accounts(tx, &state).await?;
     write_clients(tx, &state).await?;
@@ -1267,25 +1285,25 @@ async fn write_expenses(tx: &mut PgConnection, state: &State) -> Result<(), Proj
 async fn write_revenue(
     tx: &mut PgConnection,
     table: &str,
-    cells: &BTreeMap<RevenueKey, RevenueCell>,
+    cells: &[RevenueRow<'_>],
 ) -> Result<(), ProjectionError> {
-    if cells.is_empty() {
-        return Ok(());
-    }
     let (mut day, mut provider, mut tariff) = (Vec::new(), Vec::new(), Vec::new());
     let (mut item_type, mut currency) = (Vec::new(), Vec::new());
     let (mut charged, mut credited, mut corrected) = (Vec::new(), Vec::new(), Vec::new());
     let mut scale = Vec::new();
-    for ((d, p, t, i, c), cell) in cells {
+    for &((d, p, t, i, c), cell) in cells {
         scale.push(scale_of(c));
-        day.push(*d);
-        provider.push(*p);
-        tariff.push(*t);
-        item_type.push(i.as_str());
-        currency.push(c.as_str());
+        day.push(d);
+        provider.push(p);
+        tariff.push(t);
+        item_type.push(i);
+        currency.push(c);
         charged.push(cell.charged);
         credited.push(cell.credited);
         corrected.push(cell.corrected);
+    }
+    if day.is_empty() {
+        return Ok(());
     }
     sqlx::query(&format!(
         "INSERT INTO {table} AS r (day, provider_id, tariff_id, item_type, currency,
