@@ -942,3 +942,82 @@ async fn a_mid_period_change_under_vat_gives_back_the_price_share_with_its_own_t
     assert_eq!(lines, ["-2.23", "3.33", "9.52"]);
     books.check(&dora, "39.38", "50.00", "10.62").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hours_of_a_vds_by_the_hour_under_vat_are_on_the_monthly_invoice_to_the_cent() {
+    // Arrange: 19 % VAT added; a VDS at 0.00 a month and 0.0137 EUR an hour; Ugo pays 20.00 and
+    // orders it at 09:00 on Jun 1, 2027.
+    let (server, clock) = TestServer::start_fixed().await;
+    let provider = server.provider("EUR").await;
+    let books = Books {
+        server,
+        clock,
+        provider,
+        open_from: Cell::new(day(2027, 6, 1)),
+        corrections: RefCell::new(Vec::new()),
+    };
+    books.set_day(day(2027, 6, 1));
+    let company = company(&books.server, &books.provider, "DE", "yearly").await;
+    let rules = books
+        .server
+        .call(
+            Method::PUT,
+            &format!("/v1/companies/{company}/tax-rules"),
+            Some(json!({ "rules": [
+                { "country": "DE", "rate": "19", "mode": "added", "reverse_charge": false },
+            ], "tax_document": "monthly_consumption" })),
+        )
+        .await;
+    assert_eq!(rules.status, StatusCode::OK, "{rules:?}");
+    let hourly = books.tariff("VDS by the hour", "vds", "P1M", "0.00").await;
+    let priced = books
+        .server
+        .call(
+            Method::PUT,
+            &format!("/v1/tariffs/{hourly}/hourly-prices"),
+            Some(json!({"prices": [{"per_hour": "0.0137", "currency": "EUR"}]})),
+        )
+        .await;
+    assert_eq!(priced.status, StatusCode::OK, "{priced:?}");
+    let ugo = books.client("Ugo Stunde", "individual", "DE").await;
+    books.pay(&ugo, "20.00").await;
+    let vds = books
+        .order(&ugo, json!({"tariff_id": hourly, "period": "P1M"}))
+        .await;
+    books.check(&ugo, "20.00", "20.00", "0.00").await; // June's period costs 0.00
+
+    // Act: the billing day of Jul 1 charges every day of June (one run catches up 30 days).
+    books.set_day(day(2027, 7, 1));
+    books.billing_day(day(2027, 7, 1)).await;
+
+    // Assert: each day's hours are priced, rounded once, then taxed once:
+    // Jun 1 from 09:00, 15 h: 0.2055 → 0.21, + 19 % = 0.0399 → 0.04, 0.25;
+    // Jun 2 to 30, 24 h each: 0.3288 → 0.33, + 0.0627 → 0.06, 0.39; 29 × 0.39 = 11.31.
+    let charges = books.charges_of(&ugo, &vds).await;
+    let hours: Vec<&(String, String)> = charges.iter().filter(|(_, a)| a != "0.00").collect();
+    assert_eq!(hours.len(), 30, "{charges:?}");
+    assert_eq!(*hours[0], ("2027-06-01".to_owned(), "0.25".to_owned()));
+    assert!(
+        hours[1..].iter().all(|(_, amount)| amount == "0.39"),
+        "{charges:?}"
+    );
+    books.check(&ugo, "8.44", "20.00", "0.00").await; // 20.00 − 0.25 − 11.31
+    books.reports_agree("9.78").await; // 0.21 + 29 × 0.33, without VAT
+
+    // June's invoice has every day's hours: net 9.78, VAT 0.04 + 29 × 0.06 = 1.78, gross 11.56,
+    // what the account paid for June's hours; each line says its hours.
+    let june = books.run_month("2027-06", day(2027, 7, 1)).await;
+    assert_eq!(totals(&june[&ugo]), ("9.78", "1.78", "11.56"));
+    let lines = june[&ugo]["document"]["lines"].as_array().unwrap();
+    let first = lines
+        .iter()
+        .find(|line| line["gross"]["amount"] == "0.25")
+        .unwrap_or_else(|| panic!("Jun 1's hours on the invoice: {lines:?}"));
+    assert!(
+        first
+            .to_string()
+            .contains("15 h on 2027-06-01 at 0.0137 EUR/h"),
+        "{first}"
+    );
+    books.check(&ugo, "8.44", "20.00", "11.56").await;
+}
