@@ -4,13 +4,45 @@
 use chrono::{Days, NaiveDate};
 
 use super::{
-    CurrentOperation, Notice, ORDER_LAPSE_DAYS, OperationKind, OperationStatus, OrderedService,
-    ServiceError, ServiceEvent, ServiceStatus, SuspendReason,
+    CurrentOperation, EXPIRY_NOTICE_DAYS, Notice, ORDER_LAPSE_DAYS, OperationKind, OperationStatus,
+    OrderedService, ServiceError, ServiceEvent, ServiceStatus, SuspendReason,
 };
 use crate::ids::{ExpenseId, OperationId};
 use crate::item_type::{ItemTypePolicy, SuspensionRule};
 use crate::money::{Money, MoneyError};
 use crate::period::days_between;
+
+impl OrderedService {
+    /// The expiry notice due on `on`, if any: the smallest of 10, 5 and 1 days that `on` is
+    /// within, unless that one or a smaller one was already sent for this `paid_until`, or the
+    /// service renews by itself for nothing.
+    fn expiry_notice(&self, on: NaiveDate) -> Option<ServiceEvent> {
+        let paid_until = self.paid_until?;
+        // A service that renews by itself for nothing (a VDS sold by the hour at 0.00 a month,
+        // say) does not expire: there is nothing to warn of.
+        if self.auto_prolong
+            && self
+                .next_period(&[])
+                .is_some_and(|next| next.amount.is_zero())
+        {
+            return None;
+        }
+        let days_left = days_between(on, paid_until);
+        if days_left == 0 {
+            return None;
+        }
+        let days = EXPIRY_NOTICE_DAYS
+            .into_iter()
+            .find(|days| days_left <= *days)?;
+        let already = self
+            .noticed
+            .iter()
+            .any(|(noticed_for, noticed)| *noticed_for == paid_until && *noticed <= days);
+        (!already).then_some(ServiceEvent::NoticeDue {
+            notice: Notice::ExpiresIn { days, paid_until },
+        })
+    }
+}
 
 /// What the account was charged, as `RecordCharge` reports it.
 pub(super) struct Charge {

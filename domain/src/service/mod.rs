@@ -31,7 +31,6 @@ use crate::contact::{DomainContacts, DomainRegistration};
 use crate::discount::StandingDiscount;
 use crate::ids::{AccountId, ClientId, ExpenseId, MergeId, OperationId, ProviderId, ServiceId};
 use crate::money::Money;
-use crate::period::days_between;
 use crate::promo::PromoError;
 use crate::tariff::ServiceTerms;
 use crate::text;
@@ -253,26 +252,6 @@ impl OrderedService {
             },
             self.request(operation_id, OperationKind::Delete, None, on),
         ]
-    }
-
-    /// The expiry notice due on `on`, if any: the smallest of 10, 5 and 1 days that `on` is
-    /// within, unless that one or a smaller one was already sent for this `paid_until`.
-    fn expiry_notice(&self, on: NaiveDate) -> Option<ServiceEvent> {
-        let paid_until = self.paid_until?;
-        let days_left = days_between(on, paid_until);
-        if days_left == 0 {
-            return None;
-        }
-        let days = EXPIRY_NOTICE_DAYS
-            .into_iter()
-            .find(|days| days_left <= *days)?;
-        let already = self
-            .noticed
-            .iter()
-            .any(|(noticed_for, noticed)| *noticed_for == paid_until && *noticed <= days);
-        (!already).then_some(ServiceEvent::NoticeDue {
-            notice: Notice::ExpiresIn { days, paid_until },
-        })
     }
 }
 

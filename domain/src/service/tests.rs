@@ -2033,6 +2033,66 @@ fn notices_start_over_when_the_paid_time_moves() {
         .then_expect_events(vec![expires_in(10, "2025-03-31")]);
 }
 
+/// `events` with the order's terms at 0.00 a period (as an hourly VDS's month is), renewed by
+/// itself or not.
+fn free(events: Vec<ServiceEvent>, renewed: bool) -> Vec<ServiceEvent> {
+    events
+        .into_iter()
+        .map(|event| match event {
+            ServiceEvent::ServiceOrdered {
+                trial,
+                status,
+                service_id,
+                client_id,
+                provider_id,
+                account_id,
+                ordered_on,
+                discount,
+                domain,
+                agreement,
+                terms,
+                auto_prolong: _,
+            } => ServiceEvent::ServiceOrdered {
+                trial,
+                status,
+                service_id,
+                client_id,
+                provider_id,
+                account_id,
+                terms: ServiceTerms {
+                    base_price: eur("0.00"),
+                    setup_fee: eur("0.00"),
+                    addons: vec![],
+                    price_per_period: eur("0.00"),
+                    ..terms
+                },
+                auto_prolong: renewed,
+                ordered_on,
+                discount,
+                domain,
+                agreement,
+            },
+            other => other,
+        })
+        .collect()
+}
+
+#[test]
+fn a_service_that_renews_by_itself_for_nothing_gets_no_expiry_notice() {
+    ServiceTester::with(())
+        .given(free(active(), true))
+        .when(run("2025-02-26"))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_free_service_that_will_not_be_renewed_is_still_noticed_that_it_ends() {
+    ServiceTester::with(())
+        .given(free(active(), false))
+        .when(run("2025-02-26"))
+        .then_expect_events(vec![expires_in(5, "2025-02-28")]);
+}
+
 #[test]
 fn a_service_being_provisioned_gets_no_expiry_notice() {
     ServiceTester::with(())
