@@ -453,6 +453,94 @@ async fn a_month_of_usage_sent_through_a_crash_is_billed_once_to_the_cent() {
 }
 
 #[tokio::test]
+async fn usage_beyond_the_credit_limit_is_owed_and_charged_into_debt() {
+    // Arrange: the shop's client paid 500.00 with a credit limit of 100.00; its service sends
+    // 20,100 GB of traffic in January: 100 included, 20,000 × 0.05 = 1,000.00, more than the
+    // account holds and may owe.
+    let shop = Shop::new().await;
+    let heavy = Record {
+        id: "heavy-traffic".to_owned(),
+        metric: "traffic_gb",
+        quantity: "20100".to_owned(),
+        unique_key: None,
+        at: at(15, 12),
+    };
+    let sent = shop
+        .server
+        .post("/v1/usage", batch(&[heavy], &shop.service))
+        .await;
+    assert_eq!(sent.status, StatusCode::OK, "{sent:?}");
+
+    // Act: the billing day after the month.
+    shop.set_day(2027, 2, 1);
+    let run = shop
+        .server
+        .post("/v1/billing/runs", json!({"as_of": "2027-02-01"}))
+        .await;
+    assert_eq!(run.status, StatusCode::OK, "{run:?}");
+    let head = shop.server.settled().await;
+
+    // Assert: the traffic was used, so it is charged whole even into debt (a refused charge
+    // used to wait for money, and was dropped once a later period was charged); the balance
+    // is what was paid less every expense, past the credit limit, and the statement agrees.
+    assert_eq!(run.body["usage_expenses"], 1, "{run:?}");
+    let expenses = shop
+        .server
+        .get(&format!(
+            "/v1/clients/{}/expenses?limit=500&min_position={head}",
+            shop.client
+        ))
+        .await;
+    let items = expenses.body["items"].as_array().unwrap().clone();
+    let traffic: Vec<&Value> = items
+        .iter()
+        .filter(|e| {
+            e["description"]
+                .as_str()
+                .unwrap_or("")
+                .contains("traffic_gb")
+        })
+        .collect();
+    assert_eq!(traffic.len(), 1, "{items:?}");
+    assert!(
+        dec(traffic[0]["amount"].as_str().unwrap()) >= dec("1000.00"),
+        "{traffic:?}"
+    );
+    let balance = shop
+        .server
+        .get(&format!(
+            "/v1/clients/{}/balance?min_position={head}",
+            shop.client
+        ))
+        .await
+        .body["accounts"][0]["balance"]
+        .as_str()
+        .map(dec)
+        .unwrap();
+    assert_eq!(
+        balance,
+        dec("500.00") - total(&items, "amount"),
+        "{items:?}"
+    );
+    assert!(
+        balance < dec("-100.00"),
+        "owed beyond the credit limit: {balance}"
+    );
+    let statement = shop
+        .server
+        .get(&format!(
+            "/v1/clients/{}/statement?limit=500&min_position={head}",
+            shop.client
+        ))
+        .await;
+    assert_eq!(
+        statement.body["closing_balance"].as_str().map(dec),
+        Some(balance),
+        "{statement:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_batch_with_bad_records_is_refused_whole_naming_each() {
     // Arrange
     let shop = Shop::new().await;

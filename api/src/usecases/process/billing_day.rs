@@ -206,7 +206,6 @@ pub async fn run_caught_up(
     .await?;
     report.usage_periods = usage.periods;
     report.usage_expenses = usage.expenses;
-    report.refused += usage.refused;
     report.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     Ok(report)
 }

@@ -9,13 +9,13 @@
 //! own expense, keyed by its id ([`usage_expense_id`]), with the measured quantities in its
 //! description, which the invoice copies. A crash between the two is finished by the next run:
 //! the last recorded charge's expenses are charged again under the same keys, which records
-//! nothing twice. A charge the account refuses (beyond its credit limit) is tried again on the
-//! next billing day while it is the service's last.
+//! nothing twice. Usage measured is owed, like an hourly VDS's hours: it is charged with
+//! `ChargeUsed`, which the account records even beyond its credit limit (ADR 24, addendum).
 
 use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, NaiveTime};
-use domain::account::{Account, AccountCommand, AccountError, ExpenseLine};
+use domain::account::{Account, AccountCommand, ExpenseLine};
 use domain::ids::{ProviderId, ServiceId};
 use domain::period::BillingPeriod;
 use domain::service::Service;
@@ -24,8 +24,8 @@ use domain::usage::{
     ChargedUsage, MeasuredRecord, MetricCode, ServiceUsage, StatsFolder, UsageCommand,
     usage_expense_id,
 };
+use eventstore::EventStore;
 use eventstore::metadata::CommandContext;
-use eventstore::{CommandError, EventStore};
 use futures::TryStreamExt;
 use rust_decimal::Decimal;
 use sqlx::PgPool;
@@ -40,8 +40,6 @@ pub struct UsageReport {
     pub periods: u64,
     /// Expenses charged to accounts.
     pub expenses: u64,
-    /// Expenses the accounts refused.
-    pub refused: u64,
 }
 
 /// Charges the usage of every period ended by `as_of` of the services that sent usage, of the
@@ -232,10 +230,10 @@ async fn charge_expenses(
             tax: None,
         };
         let key = crate::usecases::process::settlement::expense_key(&expense)?;
-        let result = store
+        let committed = store
             .execute::<Account>(
                 &account_id.to_string(),
-                AccountCommand::ChargeExpense {
+                AccountCommand::ChargeUsed {
                     client_id,
                     provider_id,
                     expense,
@@ -244,14 +242,9 @@ async fn charge_expenses(
                 context,
                 &[key],
             )
-            .await;
-        match result {
-            Ok(committed) if committed.replayed => {}
-            Ok(_) => report.expenses += 1,
-            Err(CommandError::Rejected(AccountError::InsufficientFunds { .. })) => {
-                report.refused += 1;
-            }
-            Err(other) => return Err(other.into()),
+            .await?;
+        if !committed.replayed {
+            report.expenses += 1;
         }
     }
     Ok(())
