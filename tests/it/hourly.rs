@@ -319,6 +319,89 @@ async fn a_service_moved_onto_and_off_an_hourly_tariff_is_charged_the_hours_betw
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hours_before_a_transfer_are_charged_to_the_old_owner_even_when_billed_after_it() {
+    // Arrange: a provider on a fixed clock (no billing day runs by itself), a VDS at 0.00 a
+    // month and 0.0137 EUR an hour; Anna (paid 10.00) orders it at 09:00 on Jan 1, 2027.
+    let (server, clock) = TestServer::start_fixed().await;
+    let set_clock = |at: &str| clock.set(at.parse().unwrap());
+    set_clock("2027-01-01T09:00:00Z");
+    let shop = Shop { server };
+    let provider = shop.server.provider("EUR").await;
+    let tariff = shop
+        .created(
+            "/v1/tariffs",
+            json!({"provider_id": provider, "name": "VDS by the hour", "item_type": "vds",
+                   "prices": [{"period": "P1M", "price": {"amount": "0.00", "currency": "EUR"}}]}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let set = set_hourly(
+        &shop,
+        &tariff,
+        json!([{"per_hour": "0.0137", "currency": "EUR"}]),
+    )
+    .await;
+    assert_eq!(set.status, StatusCode::OK, "{set:?}");
+    let anna = shop.server.client(&provider, "Anna Alt").await;
+    let bernd = shop.server.client(&provider, "Bernd Neu").await;
+    shop.pay(&anna, "10.00").await;
+    shop.pay(&bernd, "10.00").await;
+    let service = shop
+        .created(
+            &format!("/v1/clients/{anna}/services"),
+            json!({"tariff_id": tariff, "period": "P1M", "addons": []}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(shop.robot().await, ["activate"]);
+
+    // Act: moved to Bernd at 15:00 on Jan 3, before any billing day ran; the day of Jan 5 then
+    // charges Jan 1 to 4.
+    set_clock("2027-01-03T15:00:00Z");
+    let moved = shop
+        .server
+        .post(
+            &format!("/v1/services/{service}/transfer"),
+            json!({ "client_id": bernd }),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{moved:?}");
+    set_clock("2027-01-05T09:00:00Z");
+    let run = shop
+        .server
+        .post("/v1/billing/runs", json!({"as_of": "2027-01-05"}))
+        .await;
+    assert_eq!(run.status, StatusCode::OK, "{run:?}");
+
+    // Assert: Anna ran it on Jan 1 (15 h: 0.2055, 0.21) and Jan 2 (24 h: 0.33); the day of the
+    // transfer is one charge, Bernd's, as is Jan 4. Each ledger balances.
+    let hours_of = |expenses: Vec<(String, String, String)>| -> Vec<(String, String)> {
+        expenses
+            .into_iter()
+            .filter(|(_, _, description)| description.contains(" h on "))
+            .map(|(day, amount, _)| (day, amount))
+            .collect()
+    };
+    let pair = |day: &str, amount: &str| (day.to_owned(), amount.to_owned());
+    let (anna_balance, anna_expenses) = ledger(&shop, &anna, "10.00").await;
+    assert_eq!(
+        hours_of(anna_expenses),
+        [pair("2027-01-01", "0.21"), pair("2027-01-02", "0.33")]
+    );
+    assert_eq!(anna_balance, "9.46");
+    let (bernd_balance, bernd_expenses) = ledger(&shop, &bernd, "10.00").await;
+    assert_eq!(
+        hours_of(bernd_expenses),
+        [pair("2027-01-03", "0.33"), pair("2027-01-04", "0.33")]
+    );
+    assert_eq!(bernd_balance, "9.34");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_hourly_prices_are_problems_and_write_nothing() {
     let (server, _clock) = TestServer::start_fixed().await;
     let shop = Shop { server };

@@ -21,7 +21,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::ids::{ExpenseId, ServiceId};
+use crate::ids::{AccountId, ClientId, ExpenseId, ServiceId};
 use crate::money::{Currency, Money};
 
 /// The most decimal places of a price per hour (a sub-minor price, such as 0.0137 EUR).
@@ -259,7 +259,8 @@ impl DomainEvent for HourlyEvent {
     }
 }
 
-/// A time in which a service was billed by the hour, on one tariff at one price.
+/// A time in which a service was billed by the hour, on one tariff at one price, for one
+/// owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BilledSpan {
     /// When it ran.
@@ -268,27 +269,35 @@ pub struct BilledSpan {
     pub price: HourlyPrice,
     /// The tariff of those terms, by name: what the day's expense names.
     pub tariff_name: String,
+    /// The client and account that held the service then: who is charged the day.
+    pub owner: Option<(ClientId, AccountId)>,
 }
 
-/// The times a service was billed by the hour, from its history: each `(status, terms, at)` is
-/// the status the service had from `at` on and its terms then, in the order they came. A
-/// service's hours count while it is `Active` on terms priced per hour: from its activation or
-/// resumption to its suspension, closure or deletion, whatever operations are under way
-/// meanwhile, and from a tariff change onto an hourly price to a tariff change off it. A change
-/// to another tariff or price per hour ends one span and starts the next at the same moment.
-pub fn billed_spans<'t>(
-    history: impl IntoIterator<
-        Item = (
-            crate::service::ServiceStatus,
-            Option<&'t crate::tariff::ServiceTerms>,
-            DateTime<Utc>,
-        ),
-    >,
-) -> Vec<BilledSpan> {
+/// A service as one of its events left it: what hourly billing reads of its history.
+#[derive(Debug, Clone, Copy)]
+pub struct Moment<'t> {
+    /// Its status from `at` on.
+    pub status: crate::service::ServiceStatus,
+    /// Its terms then.
+    pub terms: Option<&'t crate::tariff::ServiceTerms>,
+    /// Its client and account then.
+    pub owner: Option<(ClientId, AccountId)>,
+    /// When the event occurred (business time).
+    pub at: DateTime<Utc>,
+}
+
+/// The times a service was billed by the hour, from its history in order. A service's hours
+/// count while it is `Active` on terms priced per hour: from its activation or resumption to its
+/// suspension, closure or deletion, whatever operations are under way meanwhile, and from a
+/// tariff change onto an hourly price to a tariff change off it. A change to another tariff,
+/// price per hour or owner (a transfer, a merge) ends one span and starts the next at the same
+/// moment.
+pub fn billed_spans<'t>(history: impl IntoIterator<Item = Moment<'t>>) -> Vec<BilledSpan> {
     let mut spans: Vec<BilledSpan> = Vec::new();
-    for (status, terms, at) in history {
-        let running = terms
-            .filter(|_| status == crate::service::ServiceStatus::Active)
+    for moment in history {
+        let running = moment
+            .terms
+            .filter(|_| moment.status == crate::service::ServiceStatus::Active)
             .and_then(|terms| {
                 terms
                     .hourly
@@ -297,19 +306,22 @@ pub fn billed_spans<'t>(
         let open = spans.last_mut().filter(|last| last.span.until.is_none());
         match (running, open) {
             (Some((price, name)), Some(last))
-                if last.price == price && last.tariff_name == name => {}
+                if last.price == price
+                    && last.tariff_name == name
+                    && last.owner == moment.owner => {}
             (running, open) => {
                 if let Some(last) = open {
-                    last.span.until = Some(at.max(last.span.from));
+                    last.span.until = Some(moment.at.max(last.span.from));
                 }
                 if let Some((price, name)) = running {
                     spans.push(BilledSpan {
                         span: ActiveSpan {
-                            from: at,
+                            from: moment.at,
                             until: None,
                         },
                         price,
                         tariff_name: name.to_owned(),
+                        owner: moment.owner,
                     });
                 }
             }
@@ -318,9 +330,9 @@ pub fn billed_spans<'t>(
     spans
 }
 
-/// The span `day` is charged by: the last one billed in it (a day whose tariff or price per
-/// hour changed is charged whole at the later one, as one day is one charge), or `None` when no
-/// span touches it.
+/// The span `day` is charged by: the last one billed in it (a day whose tariff, price per hour
+/// or owner changed is charged whole at the later one and to the later owner, as one day is one
+/// charge), or `None` when no span touches it.
 pub fn billed_on(spans: &[BilledSpan], day: NaiveDate) -> Option<&BilledSpan> {
     let start = day.and_time(chrono::NaiveTime::MIN).and_utc();
     let end = start + Duration::days(1);

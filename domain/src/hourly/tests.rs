@@ -288,31 +288,56 @@ fn terms(name: &str, per_hour: Option<&str>) -> crate::tariff::ServiceTerms {
     terms
 }
 
+/// The service as an event left it, with the one owner [`owner`].
+fn moment<'t>(
+    status: crate::service::ServiceStatus,
+    terms: &'t crate::tariff::ServiceTerms,
+    on: &str,
+) -> Moment<'t> {
+    Moment {
+        status,
+        terms: Some(terms),
+        owner: Some(owner(1)),
+        at: at(on),
+    }
+}
+
+/// The `n`th client and its account.
+fn owner(n: u128) -> (crate::ids::ClientId, crate::ids::AccountId) {
+    (
+        crate::ids::ClientId::from_uuid(Uuid::from_u128(0x100 + n)),
+        crate::ids::AccountId::from_uuid(Uuid::from_u128(0x200 + n)),
+    )
+}
+
 #[test]
 fn a_service_runs_from_each_activation_to_whatever_next_leaves_active() {
     use crate::service::ServiceStatus::{
         Active, Closed, Deleted, Ordered, Provisioning, Suspended,
     };
     let hourly = terms("VDS S", Some("0.0137"));
-    let on = Some(&hourly);
-    let statuses = [
-        (Ordered, on, at("2027-01-14T10:00:00Z")),
-        (Provisioning, on, at("2027-01-14T10:01:00Z")),
-        (Active, on, at("2027-01-14T10:30:00Z")),
+    let history = [
+        moment(Ordered, &hourly, "2027-01-14T10:00:00Z"),
+        moment(Provisioning, &hourly, "2027-01-14T10:01:00Z"),
+        moment(Active, &hourly, "2027-01-14T10:30:00Z"),
         // A prolongation or a notice leaves the status and the terms as they were.
-        (Active, on, at("2027-01-15T00:00:00Z")),
-        (Suspended, on, at("2027-01-15T15:10:00Z")),
-        (Active, on, at("2027-01-16T09:05:00Z")),
-        (Closed, on, at("2027-01-16T18:40:00Z")),
-        (Deleted, on, at("2027-01-16T18:41:00Z")),
+        moment(Active, &hourly, "2027-01-15T00:00:00Z"),
+        moment(Suspended, &hourly, "2027-01-15T15:10:00Z"),
+        moment(Active, &hourly, "2027-01-16T09:05:00Z"),
+        moment(Closed, &hourly, "2027-01-16T18:40:00Z"),
+        moment(Deleted, &hourly, "2027-01-16T18:41:00Z"),
     ];
-    assert_eq!(spans_of(billed_spans(statuses)), life());
+    assert_eq!(spans_of(billed_spans(history)), life());
     assert_eq!(
-        spans_of(billed_spans([(Active, on, at("2027-01-14T10:30:00Z"))])),
+        spans_of(billed_spans([moment(
+            Active,
+            &hourly,
+            "2027-01-14T10:30:00Z"
+        )])),
         vec![span("2027-01-14T10:30:00Z", None)]
     );
     assert_eq!(
-        billed_spans([(Provisioning, on, at("2027-01-14T10:30:00Z"))]),
+        billed_spans([moment(Provisioning, &hourly, "2027-01-14T10:30:00Z")]),
         vec![]
     );
 }
@@ -325,15 +350,15 @@ fn only_the_time_on_terms_priced_per_hour_is_billed_by_the_hour() {
     let dear = terms("VDS M", Some("0.0300"));
     let history = [
         // A month paid in advance first: its hours are not charged again by the hour.
-        (Active, Some(&monthly), at("2026-12-01T08:00:00Z")),
+        moment(Active, &monthly, "2026-12-01T08:00:00Z"),
         // Changed onto an hourly tariff.
-        (Active, Some(&cheap), at("2027-01-14T10:30:00Z")),
+        moment(Active, &cheap, "2027-01-14T10:30:00Z"),
         // A notice on the same terms changes nothing.
-        (Active, Some(&cheap), at("2027-01-15T00:00:00Z")),
+        moment(Active, &cheap, "2027-01-15T00:00:00Z"),
         // Onto a dearer hourly tariff.
-        (Active, Some(&dear), at("2027-01-16T12:00:00Z")),
+        moment(Active, &dear, "2027-01-16T12:00:00Z"),
         // Off hourly billing: the hours up to the change are still owed, none after.
-        (Active, Some(&monthly), at("2027-01-17T06:20:00Z")),
+        moment(Active, &monthly, "2027-01-17T06:20:00Z"),
     ];
     let billed = billed_spans(history);
     let (s, m) = (price("0.0137", None), price("0.0300", None));
@@ -344,11 +369,13 @@ fn only_the_time_on_terms_priced_per_hour_is_billed_by_the_hour() {
                 span: span("2027-01-14T10:30:00Z", Some("2027-01-16T12:00:00Z")),
                 price: s,
                 tariff_name: "VDS S".to_owned(),
+                owner: Some(owner(1)),
             },
             BilledSpan {
                 span: span("2027-01-16T12:00:00Z", Some("2027-01-17T06:20:00Z")),
                 price: m,
                 tariff_name: "VDS M".to_owned(),
+                owner: Some(owner(1)),
             },
         ]
     );
@@ -371,6 +398,33 @@ fn only_the_time_on_terms_priced_per_hour_is_billed_by_the_hour() {
     assert_eq!(active_hours(&spans, day("2027-01-17")).unwrap(), 7);
     assert_eq!(price_on("2027-01-18"), None);
     assert_eq!(active_hours(&spans, day("2027-01-18")).unwrap(), 0);
+}
+
+#[test]
+fn the_days_before_a_transfer_are_the_old_owners_and_its_day_the_new_ones() {
+    use crate::service::ServiceStatus::Active;
+    let hourly = terms("VDS S", Some("0.0137"));
+    let transferred = Moment {
+        owner: Some(owner(2)),
+        ..moment(Active, &hourly, "2027-01-16T15:00:00Z")
+    };
+    let billed = billed_spans([moment(Active, &hourly, "2027-01-14T10:30:00Z"), transferred]);
+    assert_eq!(
+        spans_of(billed.clone()),
+        vec![
+            span("2027-01-14T10:30:00Z", Some("2027-01-16T15:00:00Z")),
+            span("2027-01-16T15:00:00Z", None),
+        ]
+    );
+    let owner_on = |on: &str| billed_on(&billed, day(on)).and_then(|billed| billed.owner);
+    assert_eq!(owner_on("2027-01-15"), Some(owner(1)));
+    // The day of the transfer is one charge, the new owner's; its hours count once.
+    assert_eq!(owner_on("2027-01-16"), Some(owner(2)));
+    assert_eq!(
+        active_hours(&spans_of(billed.clone()), day("2027-01-16")).unwrap(),
+        24
+    );
+    assert_eq!(owner_on("2027-01-17"), Some(owner(2)));
 }
 
 #[test]

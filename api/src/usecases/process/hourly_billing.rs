@@ -18,7 +18,7 @@ use std::collections::HashSet;
 use chrono::NaiveDate;
 use domain::account::{Account, AccountCommand, ExpenseLine};
 use domain::hourly::{ActiveSpan, ChargedDay, HourlyCommand, ServiceHours, active_hours};
-use domain::hourly::{BilledSpan, HourlyPrice, billed_on, billed_spans, hourly_expense_id};
+use domain::hourly::{BilledSpan, HourlyPrice, Moment, billed_on, billed_spans, hourly_expense_id};
 use domain::ids::{AccountId, ServiceId};
 use domain::service::Service;
 use eventstore::metadata::CommandContext;
@@ -94,14 +94,16 @@ async fn charge_service(
     for (event, at) in store.load_dated::<Service>(&id).await? {
         cqrs_es::Aggregate::apply(&mut service, event);
         if let Some(status) = service.status() {
-            history.push((status, service.terms().cloned(), at));
+            let owner = service.client_id().zip(service.account_id());
+            history.push((status, service.terms().cloned(), owner, at));
         }
     }
-    let billed = billed_spans(
-        history
-            .iter()
-            .map(|(status, terms, at)| (*status, terms.as_ref(), *at)),
-    );
+    let billed = billed_spans(history.iter().map(|(status, terms, owner, at)| Moment {
+        status: *status,
+        terms: terms.as_ref(),
+        owner: *owner,
+        at: *at,
+    }));
     let Some(first) = billed.first() else {
         // Never active on a price per hour: no hour to charge.
         return Ok(());
@@ -168,8 +170,8 @@ async fn charge_one_day(
     Ok(())
 }
 
-/// Charges `charged` (when above zero) to the service's account, keyed by its expense id,
-/// described with the tariff the day was billed on (`billed`).
+/// Charges `charged` (when above zero) to the account that held the service at the day's last
+/// billed hour (`billed`), keyed by its expense id, described with the tariff it ran on.
 async fn charge_expense(
     store: &EventStore,
     service: &Service,
@@ -178,11 +180,15 @@ async fn charge_expense(
     context: &CommandContext,
     report: &mut HourlyReport,
 ) -> Result<(), SettleError> {
-    let (Some(service_id), Some(client_id), Some(provider_id), Some(account_id), Some(terms)) = (
+    // The day is the owner's who held the service at its last billed hour.
+    let on = billed_on(billed, charged.day);
+    let owner = on
+        .and_then(|on| on.owner)
+        .or_else(|| service.client_id().zip(service.account_id()));
+    let (Some(service_id), Some((client_id, account_id)), Some(provider_id), Some(terms)) = (
         service.service_id(),
-        service.client_id(),
+        owner,
         service.provider_id(),
-        service.account_id(),
         service.terms(),
     ) else {
         return Ok(());
@@ -201,9 +207,7 @@ async fn charge_expense(
         period_start: charged.day,
         period_end,
         amount: charged.amount,
-        description: charged.description(
-            billed_on(billed, charged.day).map_or(&terms.tariff_name, |on| &on.tariff_name),
-        ),
+        description: charged.description(on.map_or(&terms.tariff_name, |on| &on.tariff_name)),
         discount: None,
         tax: None,
     };
