@@ -2,8 +2,9 @@
 //! treatment) as drafted, its number once issued, and its status.
 
 use async_trait::async_trait;
-use domain::invoice::InvoiceEvent;
+use domain::invoice::{InvoiceEvent, InvoiceStatus, StatusFacts};
 use eventstore::log::StoredEvent;
+use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -20,7 +21,8 @@ impl Projection for Invoices {
 
     /// Version 2 keeps what instalments paid (`paid_in_part`, status `partially_paid`).
     fn version(&self) -> i32 {
-        2
+        // 3: `paid`, and the status from `InvoiceStatus::of` over the row's facts.
+        3
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -130,10 +132,7 @@ async fn apply(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), Project
         }
         InvoiceEvent::InvoiceIssued { sequence, number } => {
             sqlx::query(
-                "UPDATE invoices
-                    SET number = $2, sequence = $3,
-                        status = CASE WHEN status = 'draft' THEN 'issued' ELSE status END,
-                        position = $4
+                "UPDATE invoices SET number = $2, sequence = $3, position = $4
                   WHERE invoice_id = $1",
             )
             .bind(invoice_id)
@@ -142,38 +141,35 @@ async fn apply(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), Project
             .bind(event.position)
             .execute(&mut *tx)
             .await?;
+            refresh_status(tx, invoice_id).await?;
         }
         InvoiceEvent::InvoicePaid { .. } => {
-            set_status(tx, invoice_id, "paid", event.position).await?;
+            sqlx::query("UPDATE invoices SET paid = true, position = $2 WHERE invoice_id = $1")
+                .bind(invoice_id)
+                .bind(event.position)
+                .execute(&mut *tx)
+                .await?;
+            refresh_status(tx, invoice_id).await?;
         }
         InvoiceEvent::InvoicePartlyPaid { paid_total, .. } => {
-            // Credit notes' statuses stand, as `Invoice::status` has it.
             sqlx::query(
-                "UPDATE invoices
-                    SET paid_in_part = $2,
-                        status = CASE WHEN status = 'issued' THEN 'partially_paid' ELSE status END,
-                        position = $3
-                  WHERE invoice_id = $1",
+                "UPDATE invoices SET paid_in_part = $2, position = $3 WHERE invoice_id = $1",
             )
             .bind(invoice_id)
             .bind(paid_total.amount())
             .bind(event.position)
             .execute(&mut *tx)
             .await?;
+            refresh_status(tx, invoice_id).await?;
         }
         InvoiceEvent::InvoiceCredited { credited_total, .. } => {
-            sqlx::query(
-                "UPDATE invoices
-                    SET credited = $2,
-                        status = CASE WHEN $2 >= gross THEN 'credited' ELSE 'partially_credited' END,
-                        position = $3
-                  WHERE invoice_id = $1",
-            )
-            .bind(invoice_id)
-            .bind(credited_total.amount())
-            .bind(event.position)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query("UPDATE invoices SET credited = $2, position = $3 WHERE invoice_id = $1")
+                .bind(invoice_id)
+                .bind(credited_total.amount())
+                .bind(event.position)
+                .execute(&mut *tx)
+                .await?;
+            refresh_status(tx, invoice_id).await?;
         }
         InvoiceEvent::InvoiceCancelled { .. } => {
             set_status(tx, invoice_id, "cancelled", event.position).await?;
@@ -181,6 +177,35 @@ async fn apply(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), Project
         // The notifier sends it; the document itself does not change.
         InvoiceEvent::InvoiceSendRequested { .. } => {}
     }
+    Ok(())
+}
+
+/// Sets the invoice's status from the facts its row records, by the `Invoice`'s own rule
+/// ([`InvoiceStatus::of`]): the read model keeps the facts, never a second copy of the rule.
+async fn refresh_status(tx: &mut PgConnection, invoice_id: Uuid) -> Result<(), ProjectionError> {
+    let facts: Option<(bool, bool, bool, Decimal, Decimal, Decimal)> = sqlx::query_as(
+        "SELECT status = 'cancelled', number IS NOT NULL, paid, paid_in_part, credited, gross
+           FROM invoices WHERE invoice_id = $1",
+    )
+    .bind(invoice_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((cancelled, issued, paid, paid_in_part, credited, gross)) = facts else {
+        return Ok(());
+    };
+    let status = InvoiceStatus::of(StatusFacts {
+        cancelled,
+        issued,
+        paid,
+        paid_in_part: !paid_in_part.is_zero(),
+        credited,
+        gross,
+    });
+    sqlx::query("UPDATE invoices SET status = $2 WHERE invoice_id = $1")
+        .bind(invoice_id)
+        .bind(status.as_str())
+        .execute(&mut *tx)
+        .await?;
     Ok(())
 }
 

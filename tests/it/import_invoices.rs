@@ -296,3 +296,60 @@ async fn a_transfer_that_arrives_short_pays_part_of_a_manual_invoice_and_the_nex
     );
     assert_eq!(statement["closing_balance"], total.to_string());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invoice_credited_in_part_and_then_paid_shows_the_invoices_own_status() {
+    // Arrange: the bundle imported (WH-1001, 15.47 with 19 % VAT); the company takes cash.
+    let (server, _clock) = TestServer::start_fixed().await;
+    let imported = server.post("/v1/imports", bundle()).await;
+    assert_eq!(imported.status, StatusCode::OK, "{:?}", imported.body);
+    let client = derived("client", "c1");
+    let company = derived("company", "co1");
+    let invoice = derived("invoice", "i1");
+    let method = server
+        .call(
+            Method::PUT,
+            &format!("/v1/companies/{company}/payment-methods/cash"),
+            Some(json!({"kind": "manual", "display_name": "Cash", "enabled": true})),
+        )
+        .await;
+    assert_eq!(method.status, StatusCode::OK, "{method:?}");
+
+    // Act: a credit note gives back 1.00 + 19 % = 1.19; the client pays the 14.28 left,
+    // naming the invoice.
+    let note = server
+        .post(
+            &format!("/v1/invoices/{invoice}/credit-notes"),
+            json!({"credit_note_id": Uuid::now_v7(), "reason": "outage",
+                   "lines": [{"description": "Outage", "quantity": "1", "unit_price": "1.00"}]}),
+        )
+        .await;
+    assert_eq!(note.status, StatusCode::CREATED, "{note:?}");
+    let credited = read(&server, &format!("/v1/invoices/{invoice}")).await;
+    assert_eq!(
+        (&credited["status"], &credited["credited"]),
+        (&json!("partially_credited"), &json!("1.19")),
+        "{credited}"
+    );
+    let paid = server
+        .post(
+            "/v1/payments",
+            pay(&client, &company, &invoice, "14.28", Uuid::now_v7()),
+        )
+        .await;
+    assert_eq!(paid.status, StatusCode::CREATED, "{paid:?}");
+
+    // Assert: nothing is left to pay (a further payment naming it is refused), and the read
+    // model shows the status the `Invoice` decides: its credit note's, which stands over the
+    // payment (it used to say `paid` here, a second copy of the rule that had drifted).
+    let shown = read(&server, &format!("/v1/invoices/{invoice}")).await;
+    assert_eq!(shown["status"], "partially_credited", "{shown}");
+    let more = server
+        .post(
+            "/v1/payments",
+            pay(&client, &company, &invoice, "1.00", Uuid::now_v7()),
+        )
+        .await;
+    assert_eq!(more.status, StatusCode::UNPROCESSABLE_ENTITY, "{more:?}");
+    assert_eq!(more.body["code"], "invoice_already_paid", "{more:?}");
+}

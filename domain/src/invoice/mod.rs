@@ -117,24 +117,14 @@ impl Invoice {
     /// (payments naming it paid part of it); else issued.
     pub fn status(&self) -> Option<InvoiceStatus> {
         let invoice = self.drafted.as_ref()?;
-        let credited = invoice.credited_total.amount();
-        Some(if invoice.cancelled.is_some() {
-            InvoiceStatus::Cancelled
-        } else if invoice.number.is_none() {
-            InvoiceStatus::Draft
-        } else if credited.is_zero() {
-            if invoice.paid.is_some() {
-                InvoiceStatus::Paid
-            } else if !invoice.instalments.is_empty() {
-                InvoiceStatus::PartiallyPaid
-            } else {
-                InvoiceStatus::Issued
-            }
-        } else if credited < invoice.totals.gross.amount() {
-            InvoiceStatus::PartiallyCredited
-        } else {
-            InvoiceStatus::Credited
-        })
+        Some(InvoiceStatus::of(StatusFacts {
+            cancelled: invoice.cancelled.is_some(),
+            issued: invoice.number.is_some(),
+            paid: invoice.paid.is_some(),
+            paid_in_part: !invoice.instalments.is_empty(),
+            credited: invoice.credited_total.amount(),
+            gross: invoice.totals.gross.amount(),
+        }))
     }
 
     /// The document's id, once drafted.

@@ -165,7 +165,49 @@ pub enum InvoiceStatus {
     Cancelled,
 }
 
+/// What an invoice's status follows from: the facts its events record. The one rule that turns
+/// them into a status is [`InvoiceStatus::of`], which the `Invoice` and the invoices read model
+/// both apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusFacts {
+    /// A proforma that will not be paid.
+    pub cancelled: bool,
+    /// Numbered.
+    pub issued: bool,
+    /// A payment settled it.
+    pub paid: bool,
+    /// Payments paid part of it.
+    pub paid_in_part: bool,
+    /// What its credit notes give back, in all.
+    pub credited: rust_decimal::Decimal,
+    /// Its gross total.
+    pub gross: rust_decimal::Decimal,
+}
+
 impl InvoiceStatus {
+    /// The status `facts` give: cancelled, then draft until numbered; then credit notes' statuses
+    /// stand over payments' (part or all of the total credited); then paid, partially paid or
+    /// issued.
+    pub fn of(facts: StatusFacts) -> InvoiceStatus {
+        if facts.cancelled {
+            InvoiceStatus::Cancelled
+        } else if !facts.issued {
+            InvoiceStatus::Draft
+        } else if facts.credited.is_zero() {
+            if facts.paid {
+                InvoiceStatus::Paid
+            } else if facts.paid_in_part {
+                InvoiceStatus::PartiallyPaid
+            } else {
+                InvoiceStatus::Issued
+            }
+        } else if facts.credited < facts.gross {
+            InvoiceStatus::PartiallyCredited
+        } else {
+            InvoiceStatus::Credited
+        }
+    }
+
     /// The snake_case name, the same as the serialized form.
     pub fn as_str(self) -> &'static str {
         match self {
