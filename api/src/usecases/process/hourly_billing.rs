@@ -2,15 +2,16 @@
 //! charged, once per ended UTC day, for the clock hours it was active that day.
 //!
 //! This process only gathers and forwards. It reads the service's events with the business
-//! time each occurred at, and the service's own statuses and terms say when it ran on a price
-//! per hour, and at which ([`billed_spans`]): a service moved onto an hourly tariff is billed by
-//! the hour from the change, and one moved off it up to the change. Its `ServiceHours` counts
-//! the hours, applies the price and the monthly cap and records `HoursCharged` once per day. Each day above zero is then charged to the account
-//! with `ChargeUsed` (hours already used are owed even into debt), keyed by its expense id
-//! ([`hourly_expense_id`]), with the hours in its description, which the invoice copies. A crash
-//! between the two is finished by the next run: the last recorded day's expense is charged again
-//! under the same key, which records nothing twice. Days the service did not run at all record
-//! nothing. The debt an account falls into is what suspends its hourly services: the billing
+//! time each occurred at, and the service's own statuses, terms and owner say when it ran on a
+//! price per hour, at which, and for whom ([`billed_spans`]): a service moved onto an hourly
+//! tariff is billed by the hour from the change, one moved off it up to the change, and a day is
+//! its last billed hour's owner's. Its `ServiceHours` counts the hours, applies the price and the
+//! monthly cap and records `HoursCharged` once per day. Each day above zero is then charged to
+//! the account with `ChargeUsed` (hours already used are owed even into debt), keyed by its
+//! expense id ([`hourly_expense_id`]), with the hours in its description, which the invoice
+//! copies. A crash between the two is finished by the next run: the last recorded day's expense
+//! is charged again under the same key, which records nothing twice. Days the service did not
+//! run at all record nothing. The debt an account falls into is what suspends its hourly services: the billing
 //! day passes it to each of them (`RunBillingDay { in_debt }`), and the service decides.
 
 use std::collections::HashSet;
