@@ -211,7 +211,7 @@ pub enum ProjectionsCommand {
         /// Events per transaction.
         #[arg(long, default_value_t = 5000)]
         batch_size: i64,
-        /// Read models applying a batch at once; all of them when absent. With 1, each read
+        /// Read models applying a batch at once; twice the cores when absent. With 1, each read
         /// model's time applying in the printed costs is its own, not shared with the others.
         #[arg(long)]
         parallel: Option<usize>,

@@ -44,6 +44,14 @@ pub struct Cost {
     pub bytes: Option<i64>,
 }
 
+/// How many read models apply a batch at once in a rebuild by default: twice the cores. More
+/// only share the same cores: with all 25 at once on two cores, PostgreSQL's backends spent more
+/// CPU on each other (locks, switches) and the 1M rebuild took 19.3–19.6 s against 16.9–17.9 s
+/// with 3 or 4 (BENCHMARKS.md, 2026-12-07 afternoon).
+pub fn default_parallel() -> usize {
+    std::thread::available_parallelism().map_or(4, |cores| cores.get() * 2)
+}
+
 /// Rebuilds `projections`, all at once, each from the start of the log, with progress bars on
 /// standard error when `show_progress` is set.
 ///
@@ -62,7 +70,8 @@ pub async fn rebuild(
     rebuild_with(pool, projections, batch_size, None, show_progress).await
 }
 
-/// [`rebuild`] with at most `parallel` read models applying a batch at once (all when `None`).
+/// [`rebuild`] with at most `parallel` read models applying a batch at once (when `None`, twice
+/// the cores: [`default_parallel`]).
 pub async fn rebuild_with(
     pool: &PgPool,
     projections: &[Arc<dyn Projection>],
@@ -111,7 +120,7 @@ pub async fn rebuild_with(
         Feed {
             batch_size,
             max_batches: None,
-            parallel: parallel.unwrap_or(projections.len()),
+            parallel: parallel.unwrap_or_else(default_parallel),
             ahead: 4,
             stop: None,
         },
