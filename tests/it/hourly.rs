@@ -22,6 +22,53 @@ async fn set_hourly(shop: &Shop, tariff: &str, prices: Value) -> tests::Answer {
         .await
 }
 
+/// The id of what `path` created from `body`.
+async fn created_id(shop: &Shop, path: &str, body: Value) -> String {
+    shop.created(path, body).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A sandbox provider in EUR (its clock at 2027-01-01 09:00).
+async fn sandbox_provider(shop: &Shop) -> String {
+    created_id(
+        shop,
+        "/v1/providers",
+        json!({"name": "Hourly Hosting", "currency": "EUR", "sandbox": true}),
+    )
+    .await
+}
+
+/// A VDS tariff of `provider` named `name`, at `monthly` EUR a month.
+async fn vds_tariff(shop: &Shop, provider: &str, name: &str, monthly: &str) -> String {
+    created_id(
+        shop,
+        "/v1/tariffs",
+        json!({"provider_id": provider, "name": name, "item_type": "vds",
+               "prices": [{"period": "P1M", "price": {"amount": monthly, "currency": "EUR"}}]}),
+    )
+    .await
+}
+
+/// "VDS by the hour": 0.00 a month and `prices` per hour.
+async fn hourly_tariff(shop: &Shop, provider: &str, prices: Value) -> String {
+    let tariff = vds_tariff(shop, provider, "VDS by the hour", "0.00").await;
+    let set = set_hourly(shop, &tariff, prices).await;
+    assert_eq!(set.status, StatusCode::OK, "{set:?}");
+    tariff
+}
+
+/// `client` orders `tariff` for a month.
+async fn order(shop: &Shop, client: &str, tariff: &str) -> String {
+    created_id(
+        shop,
+        &format!("/v1/clients/{client}/services"),
+        json!({"tariff_id": tariff, "period": "P1M", "addons": []}),
+    )
+    .await
+}
+
 /// The balance, the expenses (period start, amount, description) and the statement's
 /// closing balance, checked to agree: the balance is what was paid less every expense, and
 /// the statement closes at it.
@@ -86,46 +133,19 @@ async fn a_vds_by_the_hour_is_charged_its_hours_suspended_by_its_debt_and_resume
     // 0.0137 EUR an hour, a client who paid 1.00.
     let (server, _clock) = TestServer::start_fixed().await;
     let shop = Shop { server };
-    let provider = shop
-        .created(
-            "/v1/providers",
-            json!({"name": "Hourly Hosting", "currency": "EUR", "sandbox": true}),
-        )
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let tariff = shop
-        .created(
-            "/v1/tariffs",
-            json!({"provider_id": provider, "name": "VDS by the hour", "item_type": "vds",
-                   "prices": [{"period": "P1M", "price": {"amount": "0.00", "currency": "EUR"}}]}),
-        )
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let set = set_hourly(
+    let provider = sandbox_provider(&shop).await;
+    let tariff = hourly_tariff(
         &shop,
-        &tariff,
+        &provider,
         json!([{"per_hour": "0.0137", "currency": "EUR"}]),
     )
     .await;
-    assert_eq!(set.status, StatusCode::OK, "{set:?}");
     let client = shop.server.client(&provider, "Hana Hourly").await;
     shop.pay(&client, "1.00").await;
 
     // Act: ordered at 10:30 and activated then; the clock moves to the next day.
     shop.advance(&provider, "2027-01-01T10:30:00Z").await;
-    let service = shop
-        .created(
-            &format!("/v1/clients/{client}/services"),
-            json!({"tariff_id": tariff, "period": "P1M", "addons": []}),
-        )
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let service = order(&shop, &client, &tariff).await;
     assert_eq!(shop.robot().await, ["activate"]);
     let terms = shop
         .server
@@ -211,51 +231,18 @@ async fn a_service_moved_onto_and_off_an_hourly_tariff_is_charged_the_hours_betw
     // monthly one at 10:30 on Jan 1.
     let (server, _clock) = TestServer::start_fixed().await;
     let shop = Shop { server };
-    let provider = shop
-        .created(
-            "/v1/providers",
-            json!({"name": "Hourly Hosting", "currency": "EUR", "sandbox": true}),
-        )
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let tariff = |name: &'static str, price: &'static str| {
-        let shop = &shop;
-        let provider = provider.clone();
-        async move {
-            shop.created(
-                "/v1/tariffs",
-                json!({"provider_id": provider, "name": name, "item_type": "vds",
-                       "prices": [{"period": "P1M", "price": {"amount": price, "currency": "EUR"}}]}),
-            )
-            .await["id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        }
-    };
-    let monthly = tariff("VDS monthly", "31.00").await;
-    let hourly = tariff("VDS by the hour", "0.00").await;
-    let set = set_hourly(
+    let provider = sandbox_provider(&shop).await;
+    let monthly = vds_tariff(&shop, &provider, "VDS monthly", "31.00").await;
+    let hourly = hourly_tariff(
         &shop,
-        &hourly,
+        &provider,
         json!([{"per_hour": "0.0137", "currency": "EUR"}]),
     )
     .await;
-    assert_eq!(set.status, StatusCode::OK, "{set:?}");
     let client = shop.server.client(&provider, "Mira Mover").await;
     shop.pay(&client, "100.00").await;
     shop.advance(&provider, "2027-01-01T10:30:00Z").await;
-    let service = shop
-        .created(
-            &format!("/v1/clients/{client}/services"),
-            json!({"tariff_id": monthly, "period": "P1M", "addons": []}),
-        )
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let service = order(&shop, &client, &monthly).await;
     assert_eq!(shop.robot().await, ["activate"]);
     let change = |to: String| {
         let shop = &shop;
@@ -327,36 +314,17 @@ async fn the_hours_before_a_transfer_are_charged_to_the_old_owner_even_when_bill
     set_clock("2027-01-01T09:00:00Z");
     let shop = Shop { server };
     let provider = shop.server.provider("EUR").await;
-    let tariff = shop
-        .created(
-            "/v1/tariffs",
-            json!({"provider_id": provider, "name": "VDS by the hour", "item_type": "vds",
-                   "prices": [{"period": "P1M", "price": {"amount": "0.00", "currency": "EUR"}}]}),
-        )
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let set = set_hourly(
+    let tariff = hourly_tariff(
         &shop,
-        &tariff,
+        &provider,
         json!([{"per_hour": "0.0137", "currency": "EUR"}]),
     )
     .await;
-    assert_eq!(set.status, StatusCode::OK, "{set:?}");
     let anna = shop.server.client(&provider, "Anna Alt").await;
     let bernd = shop.server.client(&provider, "Bernd Neu").await;
     shop.pay(&anna, "10.00").await;
     shop.pay(&bernd, "10.00").await;
-    let service = shop
-        .created(
-            &format!("/v1/clients/{anna}/services"),
-            json!({"tariff_id": tariff, "period": "P1M", "addons": []}),
-        )
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let service = order(&shop, &anna, &tariff).await;
     assert_eq!(shop.robot().await, ["activate"]);
 
     // Act: moved to Bernd at 15:00 on Jan 3, before any billing day ran; the day of Jan 5 then
@@ -406,16 +374,7 @@ async fn bad_hourly_prices_are_problems_and_write_nothing() {
     let (server, _clock) = TestServer::start_fixed().await;
     let shop = Shop { server };
     let provider = shop.server.provider("EUR").await;
-    let tariff = shop
-        .created(
-            "/v1/tariffs",
-            json!({"provider_id": provider, "name": "VDS", "item_type": "vds",
-                   "prices": [{"period": "P1M", "price": {"amount": "5.00", "currency": "EUR"}}]}),
-        )
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let tariff = vds_tariff(&shop, &provider, "VDS", "5.00").await;
     let before = shop.server.event_count().await;
     let cases = [
         (
@@ -482,33 +441,14 @@ async fn staff_and_the_client_see_the_price_per_hour_on_their_pages() {
     let (server, _clock) = TestServer::start_fixed().await;
     let shop = Shop { server };
     let provider = shop.server.provider("EUR").await;
-    let tariff = shop
-        .created(
-            "/v1/tariffs",
-            json!({"provider_id": provider, "name": "VDS by the hour", "item_type": "vds",
-                   "prices": [{"period": "P1M", "price": {"amount": "0.00", "currency": "EUR"}}]}),
-        )
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let set = set_hourly(
+    let tariff = hourly_tariff(
         &shop,
-        &tariff,
+        &provider,
         json!([{"per_hour": "0.0137", "currency": "EUR", "monthly_cap": "10.00"}]),
     )
     .await;
-    assert_eq!(set.status, StatusCode::OK, "{set:?}");
     let client = shop.server.client(&provider, "Hana Hourly").await;
-    let service = shop
-        .created(
-            &format!("/v1/clients/{client}/services"),
-            json!({"tariff_id": tariff, "period": "P1M", "addons": []}),
-        )
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let service = order(&shop, &client, &tariff).await;
     let head = shop.server.settled().await;
     let api = shop
         .server
@@ -555,16 +495,7 @@ async fn staff_set_the_prices_per_hour_on_the_tariff_page_and_see_a_refusal_in_t
     let (server, _clock) = TestServer::start_fixed().await;
     let shop = Shop { server };
     let provider = shop.server.provider("EUR").await;
-    let tariff = shop
-        .created(
-            "/v1/tariffs",
-            json!({"provider_id": provider, "name": "VDS flexible", "item_type": "vds",
-                   "prices": [{"period": "P1M", "price": {"amount": "2.00", "currency": "EUR"}}]}),
-        )
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let tariff = vds_tariff(&shop, &provider, "VDS flexible", "2.00").await;
     shop.server.settled().await;
     let page = format!("{}/dashboard/tariffs/{tariff}", shop.server.url);
     let browser = crate::panel::admin_browser(&shop.server).await;

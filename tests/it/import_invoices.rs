@@ -39,6 +39,29 @@ fn pay(client: &str, company: &str, invoice: &str, amount: &str, payment_id: Uui
            "method": "cash", "amount": amount, "currency": "EUR", "invoice_id": invoice})
 }
 
+/// A server with the bundle imported and its company taking cash (staff-confirmed money):
+/// the server, the client, the company and the open invoice WH-1001.
+async fn imported_with_cash() -> (TestServer, String, String, String) {
+    let (server, _clock) = TestServer::start_fixed().await;
+    let imported = server.post("/v1/imports", bundle()).await;
+    assert_eq!(imported.status, StatusCode::OK, "{:?}", imported.body);
+    let company = derived("company", "co1");
+    let method = server
+        .call(
+            Method::PUT,
+            &format!("/v1/companies/{company}/payment-methods/cash"),
+            Some(json!({"kind": "manual", "display_name": "Cash", "enabled": true})),
+        )
+        .await;
+    assert_eq!(method.status, StatusCode::OK, "{method:?}");
+    (
+        server,
+        derived("client", "c1"),
+        company,
+        derived("invoice", "i1"),
+    )
+}
+
 async fn read(server: &TestServer, path: &str) -> Value {
     let head = server.settled().await;
     let sep = if path.contains('?') { '&' } else { '?' };
@@ -50,20 +73,7 @@ async fn read(server: &TestServer, path: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_imported_open_invoice_is_paid_in_two_instalments_that_name_it_each_credited_once() {
     // Arrange: the bundle imported; the company takes cash (staff-confirmed money).
-    let (server, _clock) = TestServer::start_fixed().await;
-    let imported = server.post("/v1/imports", bundle()).await;
-    assert_eq!(imported.status, StatusCode::OK, "{:?}", imported.body);
-    let client = derived("client", "c1");
-    let company = derived("company", "co1");
-    let invoice = derived("invoice", "i1");
-    let method = server
-        .call(
-            Method::PUT,
-            &format!("/v1/companies/{company}/payment-methods/cash"),
-            Some(json!({"kind": "manual", "display_name": "Cash", "enabled": true})),
-        )
-        .await;
-    assert_eq!(method.status, StatusCode::OK, "{method:?}");
+    let (server, client, company, invoice) = imported_with_cash().await;
     server.settled().await;
     let before = server.event_count().await;
 
@@ -300,20 +310,7 @@ async fn a_transfer_that_arrives_short_pays_part_of_a_manual_invoice_and_the_nex
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invoice_credited_in_part_and_then_paid_shows_the_invoices_own_status() {
     // Arrange: the bundle imported (WH-1001, 15.47 with 19 % VAT); the company takes cash.
-    let (server, _clock) = TestServer::start_fixed().await;
-    let imported = server.post("/v1/imports", bundle()).await;
-    assert_eq!(imported.status, StatusCode::OK, "{:?}", imported.body);
-    let client = derived("client", "c1");
-    let company = derived("company", "co1");
-    let invoice = derived("invoice", "i1");
-    let method = server
-        .call(
-            Method::PUT,
-            &format!("/v1/companies/{company}/payment-methods/cash"),
-            Some(json!({"kind": "manual", "display_name": "Cash", "enabled": true})),
-        )
-        .await;
-    assert_eq!(method.status, StatusCode::OK, "{method:?}");
+    let (server, client, company, invoice) = imported_with_cash().await;
 
     // Act: a credit note gives back 1.00 + 19 % = 1.19; the client pays the 14.28 left,
     // naming the invoice.

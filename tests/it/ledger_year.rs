@@ -48,6 +48,38 @@ struct Books {
 }
 
 impl Books {
+    /// A provider with a German issuing company, on a fixed clock at `from`, where the books
+    /// open; returns the books and the company.
+    async fn open(from: NaiveDate) -> (Books, String) {
+        let (server, clock) = TestServer::start_fixed().await;
+        let provider = server.provider("EUR").await;
+        let books = Books {
+            server,
+            clock,
+            provider,
+            open_from: Cell::new(from),
+            corrections: RefCell::new(Vec::new()),
+        };
+        books.set_day(from);
+        let company = company(&books.server, &books.provider, "DE", "yearly").await;
+        (books, company)
+    }
+
+    /// `company` adds 19 % VAT for German clients and documents consumption monthly.
+    async fn vat_added_in_germany(&self, company: &str) {
+        let rules = self
+            .server
+            .call(
+                Method::PUT,
+                &format!("/v1/companies/{company}/tax-rules"),
+                Some(json!({ "rules": [
+                    { "country": "DE", "rate": "19", "mode": "added", "reverse_charge": false },
+                ], "tax_document": "monthly_consumption" })),
+            )
+            .await;
+        assert_eq!(rules.status, StatusCode::OK, "{rules:?}");
+    }
+
     fn set_day(&self, date: NaiveDate) {
         self.clock
             .set(Utc.from_utc_datetime(&date.and_hms_opt(9, 0, 0).expect("a time")));
@@ -357,17 +389,7 @@ fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
 async fn a_billing_year_of_three_tax_treatments_balances_to_the_cent_everywhere() {
     // Arrange, 2027-01-01: a German company that adds 19 % VAT for Germany, includes 20 % for
     // Austria, and reverse-charges French businesses; prepaid clients get the monthly invoice.
-    let (server, clock) = TestServer::start_fixed().await;
-    let provider = server.provider("EUR").await;
-    let books = Books {
-        server,
-        clock,
-        provider,
-        open_from: Cell::new(day(2027, 1, 1)),
-        corrections: RefCell::new(Vec::new()),
-    };
-    books.set_day(day(2027, 1, 1));
-    let company = company(&books.server, &books.provider, "DE", "yearly").await;
+    let (books, company) = Books::open(day(2027, 1, 1)).await;
     let rules = books
         .server
         .call(
@@ -876,28 +898,8 @@ async fn a_billing_year_of_three_tax_treatments_balances_to_the_cent_everywhere(
 async fn a_mid_period_change_under_vat_gives_back_the_price_share_with_its_own_tax() {
     // Arrange: 19 % VAT added; Dora pays 50.00 and orders VDS 8 on Jun 1, 2027: 8.00 + 19 % =
     // 9.52 for Jun 1 – Jul 1, 30 days.
-    let (server, clock) = TestServer::start_fixed().await;
-    let provider = server.provider("EUR").await;
-    let books = Books {
-        server,
-        clock,
-        provider,
-        open_from: Cell::new(day(2027, 6, 1)),
-        corrections: RefCell::new(Vec::new()),
-    };
-    books.set_day(day(2027, 6, 1));
-    let company = company(&books.server, &books.provider, "DE", "yearly").await;
-    let rules = books
-        .server
-        .call(
-            Method::PUT,
-            &format!("/v1/companies/{company}/tax-rules"),
-            Some(json!({ "rules": [
-                { "country": "DE", "rate": "19", "mode": "added", "reverse_charge": false },
-            ], "tax_document": "monthly_consumption" })),
-        )
-        .await;
-    assert_eq!(rules.status, StatusCode::OK, "{rules:?}");
+    let (books, company) = Books::open(day(2027, 6, 1)).await;
+    books.vat_added_in_germany(&company).await;
     let vds8 = books.tariff("VDS 8", "vds", "P1M", "8.00").await;
     let vds12 = books.tariff("VDS 12", "vds", "P1M", "12.00").await;
     let dora = books.client("Dora Fink", "individual", "DE").await;
@@ -947,28 +949,8 @@ async fn a_mid_period_change_under_vat_gives_back_the_price_share_with_its_own_t
 async fn the_hours_of_a_vds_by_the_hour_under_vat_are_on_the_monthly_invoice_to_the_cent() {
     // Arrange: 19 % VAT added; a VDS at 0.00 a month and 0.0137 EUR an hour; Ugo pays 20.00 and
     // orders it at 09:00 on Jun 1, 2027.
-    let (server, clock) = TestServer::start_fixed().await;
-    let provider = server.provider("EUR").await;
-    let books = Books {
-        server,
-        clock,
-        provider,
-        open_from: Cell::new(day(2027, 6, 1)),
-        corrections: RefCell::new(Vec::new()),
-    };
-    books.set_day(day(2027, 6, 1));
-    let company = company(&books.server, &books.provider, "DE", "yearly").await;
-    let rules = books
-        .server
-        .call(
-            Method::PUT,
-            &format!("/v1/companies/{company}/tax-rules"),
-            Some(json!({ "rules": [
-                { "country": "DE", "rate": "19", "mode": "added", "reverse_charge": false },
-            ], "tax_document": "monthly_consumption" })),
-        )
-        .await;
-    assert_eq!(rules.status, StatusCode::OK, "{rules:?}");
+    let (books, company) = Books::open(day(2027, 6, 1)).await;
+    books.vat_added_in_germany(&company).await;
     let hourly = books.tariff("VDS by the hour", "vds", "P1M", "0.00").await;
     let priced = books
         .server

@@ -2036,45 +2036,17 @@ fn notices_start_over_when_the_paid_time_moves() {
 /// `events` with the order's terms at 0.00 a period (as an hourly VDS's month is), renewed by
 /// itself or not.
 fn free(events: Vec<ServiceEvent>, renewed: bool) -> Vec<ServiceEvent> {
-    events
-        .into_iter()
-        .map(|event| match event {
-            ServiceEvent::ServiceOrdered {
-                trial,
-                status,
-                service_id,
-                client_id,
-                provider_id,
-                account_id,
-                ordered_on,
-                discount,
-                domain,
-                agreement,
-                terms,
-                auto_prolong: _,
-            } => ServiceEvent::ServiceOrdered {
-                trial,
-                status,
-                service_id,
-                client_id,
-                provider_id,
-                account_id,
-                terms: ServiceTerms {
-                    base_price: eur("0.00"),
-                    setup_fee: eur("0.00"),
-                    addons: vec![],
-                    price_per_period: eur("0.00"),
-                    ..terms
-                },
-                auto_prolong: renewed,
-                ordered_on,
-                discount,
-                domain,
-                agreement,
-            },
-            other => other,
-        })
-        .collect()
+    ordered_as(
+        events,
+        |terms| ServiceTerms {
+            base_price: eur("0.00"),
+            setup_fee: eur("0.00"),
+            addons: vec![],
+            price_per_period: eur("0.00"),
+            ..terms
+        },
+        Some(renewed),
+    )
 }
 
 #[test]
@@ -3999,6 +3971,16 @@ pub(crate) fn hourly_terms() -> ServiceTerms {
 
 /// `events` with the order's terms billed by the hour.
 fn hourly(events: Vec<ServiceEvent>) -> Vec<ServiceEvent> {
+    ordered_as(events, |_| hourly_terms(), None)
+}
+
+/// `events` with the order's terms as `change` makes them, and renewed by itself or not when
+/// `renewed` says.
+fn ordered_as(
+    events: Vec<ServiceEvent>,
+    change: impl Fn(ServiceTerms) -> ServiceTerms,
+    renewed: Option<bool>,
+) -> Vec<ServiceEvent> {
     events
         .into_iter()
         .map(|event| match event {
@@ -4009,12 +3991,12 @@ fn hourly(events: Vec<ServiceEvent>) -> Vec<ServiceEvent> {
                 client_id,
                 provider_id,
                 account_id,
-                auto_prolong,
                 ordered_on,
                 discount,
                 domain,
                 agreement,
-                terms: _,
+                terms,
+                auto_prolong,
             } => ServiceEvent::ServiceOrdered {
                 trial,
                 status,
@@ -4022,8 +4004,8 @@ fn hourly(events: Vec<ServiceEvent>) -> Vec<ServiceEvent> {
                 client_id,
                 provider_id,
                 account_id,
-                terms: hourly_terms(),
-                auto_prolong,
+                terms: change(terms),
+                auto_prolong: renewed.unwrap_or(auto_prolong),
                 ordered_on,
                 discount,
                 domain,
