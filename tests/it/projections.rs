@@ -210,6 +210,59 @@ async fn dropping_and_rebuilding_every_projection_gives_identical_read_models() 
     );
 }
 
+/// How many times the tables of the database were analyzed by an `ANALYZE` statement, by table.
+async fn analyzed(server: &TestServer) -> std::collections::HashMap<String, i64> {
+    sqlx::query_as("SELECT relname::text, analyze_count FROM pg_stat_user_tables")
+        .fetch_all(&server.db.pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebuild_gathers_the_statistics_of_the_tables_it_emptied() {
+    // Arrange: more events than a read model applies before its tables are analyzed, and no
+    // worker running beside the rebuild.
+    let mut server = TestServer::start().await;
+    api::cli::bulk::load(&server.db.pool, 12_000, 7)
+        .await
+        .unwrap();
+    server.stop().await;
+    let before = analyzed(&server).await;
+
+    // Act
+    api::cli::rebuild::rebuild(&server.db.pool, &projections::all(), 5_000, false)
+        .await
+        .unwrap();
+
+    // Assert: the emptied tables the planner reads keys of while applying (the operations a
+    // batch finishes, the charges a correction names, the action log's subjects) have
+    // statistics again; the counts are published shortly after each ANALYZE.
+    let tables = [
+        "operations",
+        "report_expenses",
+        "action_log_subjects",
+        "expenses",
+    ];
+    let mut after = analyzed(&server).await;
+    for _ in 0..50 {
+        if tables.iter().all(|t| after.get(*t) > before.get(*t)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        after = analyzed(&server).await;
+    }
+    for table in tables {
+        assert!(
+            after.get(table) > before.get(table),
+            "{table}: analyzed {:?} times before the rebuild, {:?} after",
+            before.get(table),
+            after.get(table)
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn raising_a_projection_version_rebuilds_it_from_the_start() {
     // Arrange

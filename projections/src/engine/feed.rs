@@ -175,6 +175,31 @@ async fn read(
     }
 }
 
+/// Events a read model fed from the start of the log applies before its tables' statistics are
+/// gathered.
+const ANALYZE_AFTER: u64 = 10_000;
+
+/// Gathers the statistics of a read model's tables, emptied when it started from the log's start.
+///
+/// An emptied table has none until autovacuum comes by, which a rebuild outruns. Without them the
+/// planner cannot tell that a key is unique and read whole tables for a few keys: the services
+/// read model's lookup of the operations a batch finishes (`id = ANY($1)`) scanned every row of
+/// `operations` at every batch of a rebuild, 1 s of its 3.7 (BENCHMARKS.md, 2026-12-07 evening).
+/// Statistics taken once the tables hold a few thousand rows tell the planner the shape of the
+/// data (which columns are unique) as they grow; their size it reads from the table itself.
+async fn analyze(pool: &PgPool, member: &dyn Projection) {
+    let tables = member.tables();
+    if tables.is_empty() {
+        return;
+    }
+    if let Err(error) = sqlx::query(&format!("ANALYZE {}", tables.join(", ")))
+        .execute(pool)
+        .await
+    {
+        tracing::warn!(projection = member.name(), %error, "could not analyze the read model's tables");
+    }
+}
+
 /// One read model's side: applies each batch it is given from its checkpoint on.
 async fn apply_fed(
     pool: PgPool,
@@ -193,6 +218,8 @@ async fn apply_fed(
         batches: 0,
         applying: Duration::ZERO,
     };
+    // Only a read model emptied to start again from the log's start lacks statistics.
+    let mut analyzed = from != LogPosition::default();
     while let Some(batch) = batches.recv().await {
         // The batches already queued behind this one are applied with it, in one transaction
         // (`apply_read_parts`): a read model behind the reader pays one commit, lock and
@@ -225,6 +252,10 @@ async fn apply_fed(
                 metrics::histogram!("billing_projection_lag_seconds", "projection" => name)
                     .record(lag.as_secs_f64());
                 applied(name, count);
+                if !analyzed && fed.events >= ANALYZE_AFTER {
+                    analyzed = true;
+                    analyze(&pool, member.as_ref()).await;
+                }
             }
             Ok(false) => {
                 fed.at = None;
