@@ -370,6 +370,86 @@ async fn the_hours_before_a_transfer_are_charged_to_the_old_owner_even_when_bill
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hours_before_a_merge_are_charged_to_the_client_merged_into() {
+    // Arrange: as for a transfer, Anna (paid 10.00) orders the VDS at 09:00 on Jan 1, 2027; Bernd
+    // has paid 10.00.
+    let (server, clock) = TestServer::start_fixed().await;
+    let set_clock = |at: &str| clock.set(at.parse().unwrap());
+    set_clock("2027-01-01T09:00:00Z");
+    let shop = Shop { server };
+    let provider = shop.server.provider("EUR").await;
+    let tariff = hourly_tariff(
+        &shop,
+        &provider,
+        json!([{"per_hour": "0.0137", "currency": "EUR"}]),
+    )
+    .await;
+    let anna = shop.server.client(&provider, "Anna Alt").await;
+    let bernd = shop.server.client(&provider, "Bernd Neu").await;
+    shop.pay(&anna, "10.00").await;
+    shop.pay(&bernd, "10.00").await;
+    let service = order(&shop, &anna, &tariff).await;
+    assert_eq!(shop.robot().await, ["activate"]);
+
+    // Act: Anna is merged into Bernd at 15:00 on Jan 3, before any billing day ran; the day of
+    // Jan 5 then charges Jan 1 to 4.
+    set_clock("2027-01-03T15:00:00Z");
+    let merged = shop
+        .server
+        .post(
+            &format!("/v1/clients/{bernd}/merge"),
+            json!({"merge_id": Uuid::now_v7(), "sources": [anna]}),
+        )
+        .await;
+    assert_eq!(merged.status, StatusCode::ACCEPTED, "{merged:?}");
+    let merge = merged.body["id"].as_str().unwrap().to_owned();
+    for _ in 0..300 {
+        if shop.server.get(&format!("/v1/merges/{merge}")).await.body["status"] == "completed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    set_clock("2027-01-05T09:00:00Z");
+    let run = shop
+        .server
+        .post("/v1/billing/runs", json!({"as_of": "2027-01-05"}))
+        .await;
+    assert_eq!(run.status, StatusCode::OK, "{run:?}");
+
+    // Assert: everything of Anna's moved to Bernd, her hours too: the four days are charged to
+    // him (0.21, 0.33, 0.33, 0.33), his balance is the 20.00 both paid less them, and Anna's
+    // account, emptied by the merge, owes nothing.
+    let service_view = shop.server.get(&format!("/v1/services/{service}")).await;
+    assert_eq!(
+        service_view.body["client_id"],
+        json!(bernd),
+        "{service_view:?}"
+    );
+    let hours_of = |expenses: Vec<(String, String, String)>| -> Vec<(String, String)> {
+        expenses
+            .into_iter()
+            .filter(|(_, _, description)| description.contains(" h on "))
+            .map(|(day, amount, _)| (day, amount))
+            .collect()
+    };
+    let pair = |day: &str, amount: &str| (day.to_owned(), amount.to_owned());
+    let (anna_balance, anna_expenses) = ledger(&shop, &anna, "0.00").await;
+    assert_eq!(hours_of(anna_expenses), []);
+    assert_eq!(anna_balance, "0.00");
+    let (bernd_balance, bernd_expenses) = ledger(&shop, &bernd, "20.00").await;
+    assert_eq!(
+        hours_of(bernd_expenses),
+        [
+            pair("2027-01-01", "0.21"),
+            pair("2027-01-02", "0.33"),
+            pair("2027-01-03", "0.33"),
+            pair("2027-01-04", "0.33")
+        ]
+    );
+    assert_eq!(bernd_balance, "18.80");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_hourly_prices_are_problems_and_write_nothing() {
     let (server, _clock) = TestServer::start_fixed().await;
     let shop = Shop { server };

@@ -282,6 +282,8 @@ pub struct Moment<'t> {
     pub terms: Option<&'t crate::tariff::ServiceTerms>,
     /// Its client and account then.
     pub owner: Option<(ClientId, AccountId)>,
+    /// Whether the event moved the service to `owner` in a merge.
+    pub merged: bool,
     /// When the event occurred (business time).
     pub at: DateTime<Utc>,
 }
@@ -290,11 +292,22 @@ pub struct Moment<'t> {
 /// count while it is `Active` on terms priced per hour: from its activation or resumption to its
 /// suspension, closure or deletion, whatever operations are under way meanwhile, and from a
 /// tariff change onto an hourly price to a tariff change off it. A change to another tariff,
-/// price per hour or owner (a transfer, a merge) ends one span and starts the next at the same
-/// moment.
+/// price per hour or owner (a transfer) ends one span and starts the next at the same moment:
+/// the old owner keeps the hours it ran the service. A merge is not such a change: the client
+/// merged into takes everything of the merged client's, its balance and its debts, so it takes
+/// the hours the merged client ran the service too, whenever they are charged.
 pub fn billed_spans<'t>(history: impl IntoIterator<Item = Moment<'t>>) -> Vec<BilledSpan> {
     let mut spans: Vec<BilledSpan> = Vec::new();
+    let mut owner_before = None;
     for moment in history {
+        if moment.merged && owner_before != moment.owner {
+            for span in &mut spans {
+                if span.owner == owner_before {
+                    span.owner = moment.owner;
+                }
+            }
+        }
+        owner_before = moment.owner;
         let running = moment
             .terms
             .filter(|_| moment.status == crate::service::ServiceStatus::Active)

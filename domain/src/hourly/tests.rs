@@ -298,6 +298,7 @@ fn moment<'t>(
         status,
         terms: Some(terms),
         owner: Some(owner(1)),
+        merged: false,
         at: at(on),
     }
 }
@@ -425,6 +426,38 @@ fn the_days_before_a_transfer_are_the_old_owners_and_its_day_the_new_ones() {
         24
     );
     assert_eq!(owner_on("2027-01-17"), Some(owner(2)));
+}
+
+#[test]
+fn the_client_merged_into_takes_the_hours_the_merged_client_ran_the_service() {
+    use crate::service::ServiceStatus::Active;
+    let hourly = terms("VDS S", Some("0.0137"));
+    let merged = Moment {
+        owner: Some(owner(2)),
+        merged: true,
+        ..moment(Active, &hourly, "2027-01-16T15:00:00Z")
+    };
+    let transferred = Moment {
+        owner: Some(owner(3)),
+        ..moment(Active, &hourly, "2027-01-20T08:00:00Z")
+    };
+    let billed = billed_spans([
+        moment(Active, &hourly, "2027-01-14T10:30:00Z"),
+        merged,
+        transferred,
+    ]);
+    // The merge does not split the time it ran; the later transfer does.
+    assert_eq!(
+        spans_of(billed.clone()),
+        vec![
+            span("2027-01-14T10:30:00Z", Some("2027-01-20T08:00:00Z")),
+            span("2027-01-20T08:00:00Z", None),
+        ]
+    );
+    let owner_on = |on: &str| billed_on(&billed, day(on)).and_then(|billed| billed.owner);
+    assert_eq!(owner_on("2027-01-14"), Some(owner(2)));
+    assert_eq!(owner_on("2027-01-19"), Some(owner(2)));
+    assert_eq!(owner_on("2027-01-20"), Some(owner(3)));
 }
 
 #[test]

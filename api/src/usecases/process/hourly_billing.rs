@@ -21,7 +21,7 @@ use domain::account::{Account, AccountCommand, ExpenseLine};
 use domain::hourly::{ActiveSpan, ChargedDay, HourlyCommand, ServiceHours, active_hours};
 use domain::hourly::{BilledSpan, HourlyPrice, Moment, billed_on, billed_spans, hourly_expense_id};
 use domain::ids::{AccountId, ServiceId};
-use domain::service::Service;
+use domain::service::{Service, ServiceEvent};
 use eventstore::metadata::CommandContext;
 use eventstore::{EventStore, StoreError};
 use sqlx::PgPool;
@@ -93,18 +93,30 @@ async fn charge_service(
     let mut service = Service::default();
     let mut history = Vec::new();
     for (event, at) in store.load_dated::<Service>(&id).await? {
+        let merged = matches!(
+            event,
+            ServiceEvent::ServiceTransferred {
+                merge_id: Some(_),
+                ..
+            }
+        );
         cqrs_es::Aggregate::apply(&mut service, event);
         if let Some(status) = service.status() {
             let owner = service.client_id().zip(service.account_id());
-            history.push((status, service.terms().cloned(), owner, at));
+            history.push((status, service.terms().cloned(), owner, merged, at));
         }
     }
-    let billed = billed_spans(history.iter().map(|(status, terms, owner, at)| Moment {
-        status: *status,
-        terms: terms.as_ref(),
-        owner: *owner,
-        at: *at,
-    }));
+    let billed = billed_spans(
+        history
+            .iter()
+            .map(|(status, terms, owner, merged, at)| Moment {
+                status: *status,
+                terms: terms.as_ref(),
+                owner: *owner,
+                merged: *merged,
+                at: *at,
+            }),
+    );
     let Some(first) = billed.first() else {
         // Never active on a price per hour: no hour to charge.
         return Ok(());
