@@ -58,6 +58,14 @@ pub trait Projection: Send + Sync + 'static {
     fn indexes_deferred(&self) -> &'static [&'static str] {
         &[]
     }
+
+    /// Tables of its own that emptying the read model keeps when it is rebuilt at the version
+    /// it was built with: their rows are checked against the log as it is applied again
+    /// instead of being written again. The seal's chain (ADR 7, addendum): sealing a log again
+    /// from the start would bless whatever was altered in it. A new version empties them.
+    fn kept_on_rebuild(&self) -> &'static [&'static str] {
+        &[]
+    }
 }
 
 /// What one worker step did.
@@ -124,7 +132,20 @@ async fn lock(tx: &mut PgConnection, name: &str, wait: bool) -> Result<bool, sql
 /// up (`defer`), and puts its checkpoint at the start of the log with the code's version. Runs
 /// inside the caller's transaction, which must hold the projection's lock.
 async fn reset_in(tx: &mut PgConnection, projection: &dyn Projection) -> Result<(), sqlx::Error> {
-    let tables = projection.tables();
+    let same_version = checkpoint(&mut *tx, projection.name())
+        .await?
+        .is_some_and(|found| found.version == projection.version());
+    let kept = if same_version {
+        projection.kept_on_rebuild()
+    } else {
+        &[]
+    };
+    let tables: Vec<&str> = projection
+        .tables()
+        .iter()
+        .copied()
+        .filter(|table| !kept.contains(table))
+        .collect();
     if !tables.is_empty() {
         sqlx::query(&format!("TRUNCATE {} RESTART IDENTITY", tables.join(", ")))
             .execute(&mut *tx)

@@ -58,6 +58,10 @@ pub enum ProjectionError {
     /// A stored event is well-formed JSON but not what its type says.
     #[error("stored event is malformed: {0}")]
     Malformed(String),
+    /// The log no longer matches the seal kept for it (ADR 7): applying it again stopped there,
+    /// leaving the chain as it was.
+    #[error("the log does not match its seal: {}", .0.detail)]
+    Tampered(Box<crate::seal::Finding>),
     /// The failure, with the event it happened at.
     #[error("at position {position} ({event_type}): {source}")]
     AtEvent {

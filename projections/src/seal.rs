@@ -2,7 +2,9 @@
 //!
 //! `link(n) = SHA-256(link(n-1) ‖ canonical(event n))`, with 32 zero bytes before the first
 //! event. The `seal` projection writes one `audit_chain` row per event in the same transaction
-//! as its checkpoint, like any read model. [`verify`] recomputes the chain from `events` alone
+//! as its checkpoint, like any read model. Rebuilt at its version, it keeps the chain and checks
+//! the log against it instead of sealing it again: a link that differs stops it with
+//! [`ProjectionError::Tampered`] and leaves the chain as it was (ADR 7, addendum). [`verify`] recomputes the chain from `events` alone
 //! and names the first position where the log no longer matches its seal; [`head`] is the
 //! latest link, which an outsider keeps so that even a rewrite of the chain itself is caught
 //! (a rewritten log cannot reproduce a link that was handed out before).
@@ -162,24 +164,64 @@ impl Projection for Seal {
         &["audit_chain"]
     }
 
+    /// A rebuild checks the chain instead of sealing the log again (ADR 7, addendum).
+    fn kept_on_rebuild(&self) -> &'static [&'static str] {
+        &["audit_chain"]
+    }
+
     async fn apply_batch(
         &self,
         tx: &mut PgConnection,
         events: &[StoredEvent],
     ) -> Result<(), ProjectionError> {
-        let mut prev = match last_link(&mut *tx).await? {
-            Some(last) => last.hash,
-            None => GENESIS,
-        };
-        // One row per event, never changed: written with COPY (`crate::copy`).
+        if events.is_empty() {
+            return Ok(());
+        }
+        let (sealed_to, mut prev) = sealed_up_to(&mut *tx).await?;
+        // The links the chain already holds after the checkpoint: none while sealing live, the
+        // whole chain when it is rebuilt at its version, which checks them instead of writing
+        // them again (one more tells whether the chain goes on past this batch).
+        let limit = i64::try_from(events.len())
+            .unwrap_or(i64::MAX)
+            .saturating_add(1);
+        let kept: Vec<(i64, i64, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+            "SELECT position, tx_id, hash, prev_hash FROM audit_chain
+              WHERE (tx_id, position) > ($1, $2) ORDER BY tx_id, position LIMIT $3",
+        )
+        .bind(sealed_to.tx_id)
+        .bind(sealed_to.position)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut kept = kept
+            .into_iter()
+            .map(|(position, tx_id, hash, prev)| {
+                Ok(ChainRow {
+                    at: LogPosition { tx_id, position },
+                    hash: to_hash(&hash)?,
+                    prev: to_hash(&prev)?,
+                })
+            })
+            .collect::<Result<Vec<_>, ProjectionError>>()?
+            .into_iter()
+            .peekable();
+        // The events past the chain's end, one row each, never changed: written with COPY
+        // (`crate::copy`).
         let mut rows = CopyRows::with_capacity(events.len(), 160);
         for event in events {
             let hash = link(&prev, event);
-            rows.plain(event.position)
-                .plain(event.tx_id)
-                .bytea(&hash)
-                .bytea(&prev)
-                .end_row();
+            if let Some(row) = kept.peek() {
+                if let Some(finding) = compare(row, event, &prev, &hash) {
+                    return Err(ProjectionError::Tampered(Box::new(finding)));
+                }
+                kept.next();
+            } else {
+                rows.plain(event.position)
+                    .plain(event.tx_id)
+                    .bytea(&hash)
+                    .bytea(&prev)
+                    .end_row();
+            }
             prev = hash;
         }
         rows.send(
@@ -188,6 +230,70 @@ impl Projection for Seal {
         )
         .await?;
         Ok(())
+    }
+}
+
+/// How the chain's next kept link `row` and the log's next event part, if they do: the event's
+/// recomputed link is `hash`, after `prev`. Named as [`verify`] names them.
+fn compare(row: &ChainRow, event: &StoredEvent, prev: &Hash, hash: &Hash) -> Option<Finding> {
+    let at = event.log_position();
+    if at < row.at {
+        return Some(Finding {
+            position: at.position,
+            kind: Tampering::Inserted,
+            detail: format!(
+                "the event at position {} (transaction {}) was never sealed; the next sealed \
+                 event is at position {}",
+                at.position, at.tx_id, row.at.position
+            ),
+        });
+    }
+    if at > row.at {
+        return Some(Finding {
+            position: row.at.position,
+            kind: Tampering::Removed,
+            detail: format!("the sealed event at position {} is gone", row.at.position),
+        });
+    }
+    if row.prev != *prev {
+        return Some(Finding {
+            position: row.at.position,
+            kind: Tampering::ChainBroken,
+            detail: format!(
+                "the chain row at position {} does not follow the row before it",
+                row.at.position
+            ),
+        });
+    }
+    (row.hash != *hash).then(|| Finding {
+        position: event.position,
+        kind: Tampering::Altered,
+        detail: format!(
+            "the event at position {} ({} {} #{}) is not what was sealed",
+            event.position, event.aggregate_type, event.aggregate_id, event.sequence
+        ),
+    })
+}
+
+/// Where the seal's checkpoint is and the link of the event there (the chain's row at that
+/// position, found through its key; [`GENESIS`] before the first event). The checkpoint moves
+/// with the chain's rows, in the same transaction.
+async fn sealed_up_to(conn: &mut PgConnection) -> Result<(LogPosition, Hash), ProjectionError> {
+    let (tx_id, position, hash): (i64, i64, Option<Vec<u8>>) = sqlx::query_as(
+        "SELECT p.tx_id::text::bigint, p.position, c.hash
+           FROM projection_checkpoints p
+           LEFT JOIN audit_chain c ON c.position = p.position
+          WHERE p.name = 'seal'",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let at = LogPosition { tx_id, position };
+    match hash {
+        Some(hash) => Ok((at, to_hash(&hash)?)),
+        None if position == 0 => Ok((at, GENESIS)),
+        None => Err(ProjectionError::Malformed(format!(
+            "the seal's checkpoint is at position {position}, which has no link in audit_chain"
+        ))),
     }
 }
 

@@ -184,6 +184,63 @@ async fn an_inserted_event_is_reported_at_its_position() {
     assert_eq!(verdict["first_problem"]["position"], forged);
 }
 
+/// The chain's rows as written: each row's transaction id with its position. A row written again
+/// has another.
+async fn chain_writes(server: &TestServer) -> String {
+    sqlx::query_scalar(
+        "SELECT string_agg(position || ':' || xmin::text, ',' ORDER BY position) FROM audit_chain",
+    )
+    .fetch_one(&server.db.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebuild_checks_the_log_against_its_seal_and_never_seals_an_altered_log_again() {
+    // Arrange: a sealed history, no worker running.
+    let (mut server, _) = sealed_history().await;
+    server.stop().await;
+    let sealed = chain_writes(&server).await;
+
+    // Act: rebuild every read model over the untouched log, then alter a payment behind the
+    // seal and rebuild again.
+    let clean = api::cli::rebuild::rebuild(&server.db.pool, &projections::all(), 7, false).await;
+    let after_clean = chain_writes(&server).await;
+    let target = position_of(&server, "PaymentPosted", 4).await;
+    tamper(
+        &server,
+        &format!(
+            "UPDATE events SET payload = replace(payload::text, '\"card\"', '\"cash\"')::json
+              WHERE global_position = {target}"
+        ),
+    )
+    .await;
+    let altered = api::cli::rebuild::rebuild(&server.db.pool, &projections::all(), 7, false).await;
+
+    // Assert: the untouched log matched its chain, which was kept, not written again; the
+    // altered one stops the rebuild at the altered event, the chain stays as it was sealed, and
+    // verification still names the event.
+    assert!(clean.is_ok(), "{clean:?}");
+    assert_eq!(after_clean, sealed);
+    match altered {
+        Err(projections::ProjectionError::Tampered(finding)) => {
+            assert_eq!(finding.position, target, "{finding:?}");
+            assert_eq!(finding.kind, projections::seal::Tampering::Altered);
+        }
+        other => panic!("the rebuild of an altered log answered {other:?}"),
+    }
+    assert_eq!(chain_writes(&server).await, sealed);
+    let verdict = projections::seal::verify(&server.db.pool, None)
+        .await
+        .unwrap();
+    assert!(!verdict.clean, "{verdict:?}");
+    let problem = verdict.first_problem.unwrap();
+    assert_eq!(
+        (problem.kind, problem.position),
+        (projections::seal::Tampering::Altered, target)
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_ndjson_stream_is_the_log_in_safe_order_with_its_chain_hashes() {
     // Arrange
