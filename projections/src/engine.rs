@@ -128,9 +128,10 @@ async fn lock(tx: &mut PgConnection, name: &str, wait: bool) -> Result<bool, sql
     sqlx::query_scalar(sql).bind(name).fetch_one(tx).await
 }
 
-/// Empties the projection's tables, drops the secondary indexes it can build once it has caught
-/// up (`defer`), and puts its checkpoint at the start of the log with the code's version. Runs
-/// inside the caller's transaction, which must hold the projection's lock.
+/// Empties the projection's tables (but those it keeps when rebuilt at the version it was built
+/// with, [`Projection::kept_on_rebuild`]), drops the secondary indexes it can build once it has
+/// caught up (`defer`), and puts its checkpoint at the start of the log with the code's version.
+/// Runs inside the caller's transaction, which must hold the projection's lock.
 async fn reset_in(tx: &mut PgConnection, projection: &dyn Projection) -> Result<(), sqlx::Error> {
     let same_version = checkpoint(&mut *tx, projection.name())
         .await?
