@@ -634,6 +634,7 @@ impl World {
                         created_on: today,
                         payer_id: None,
                         initiated_by: domain::payment::Initiator::Staff,
+                        to_gateway_module: false,
                     },
                     PaymentCommand::ConfirmPayment {
                         external_id: None,

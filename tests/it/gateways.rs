@@ -234,6 +234,11 @@ impl Scene {
 
     /// Ada tops up `amount` EUR by card over the API with `key`.
     async fn top_up(&self, key: &str, amount: &str) -> tests::Answer {
+        self.top_up_in(key, amount, "EUR").await
+    }
+
+    /// Ada tops up `amount` in `currency` by card over the API with `key`.
+    async fn top_up_in(&self, key: &str, amount: &str, currency: &str) -> tests::Answer {
         let response = self
             .server
             .http
@@ -243,7 +248,7 @@ impl Scene {
             ))
             .bearer_auth(ADMIN_TOKEN)
             .header("idempotency-key", key)
-            .json(&json!({"method": "card", "amount": amount, "currency": "EUR"}))
+            .json(&json!({"method": "card", "amount": amount, "currency": currency}))
             .send()
             .await
             .unwrap();
@@ -472,6 +477,36 @@ async fn a_confirmation_of_another_amount_is_refused_and_fails_the_payment() {
     assert_eq!(scene.balance().await, "0.00");
     assert!(scene.movements_of(&payment).await.is_empty());
     assert_eq!(scene.card_report().await, (0, "0.00".to_owned()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_payment_in_another_currency_than_the_account_is_refused_before_the_gateway() {
+    // Arrange: Ada's account is in EUR; the card method is a payment module's.
+    let scene = Scene::new().await;
+    let before = scene.server.event_count().await;
+
+    // Act: she asks to pay 40.00 USD by card.
+    let refused = scene
+        .top_up_in(&Uuid::now_v7().to_string(), "40.00", "USD")
+        .await;
+
+    // Assert: a problem naming the currency; no payment, and the gateway was never asked.
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{refused:?}"
+    );
+    assert_eq!(refused.content_type, "application/problem+json");
+    assert_eq!(refused.body["code"], "currency_mismatch", "{refused:?}");
+    assert!(
+        refused.body["detail"]
+            .as_str()
+            .is_some_and(|detail| detail.contains("EUR")),
+        "{refused:?}"
+    );
+    assert_eq!(scene.server.event_count().await, before);
+    assert_eq!(scene.gateway.requests.load(Ordering::SeqCst), 0);
+    assert_eq!(scene.balance().await, "0.00");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -599,6 +599,7 @@ async fn a_crash_between_the_steps_of_a_payment_and_an_invoice_is_finished_by_th
             created_on: today,
             payer_id: None,
             initiated_by: domain::payment::Initiator::Staff,
+            to_gateway_module: false,
         },
         PaymentCommand::ConfirmPayment {
             external_id: None,

@@ -42,6 +42,9 @@ pub struct CreatePayment {
     /// An issued invoice of the client the payment pays (not a proforma: ask for one with
     /// `proforma`); it is marked paid when the payment is credited (ADR 29).
     pub invoice_id: Option<Uuid>,
+    /// Whether a payment module's gateway takes the payment (ADR 32): then only in the
+    /// account's currency, which the `Payment` decides.
+    pub to_gateway_module: bool,
 }
 
 /// What a payment's key is fingerprinted with: the request as it was sent.
@@ -165,6 +168,7 @@ pub async fn create_payment(
                 created_on: on,
                 payer_id: payer.payer_id,
                 initiated_by: initiator(context),
+                to_gateway_module: input.to_gateway_module,
             },
             context,
             &keys,

@@ -121,8 +121,7 @@ pub async fn top_up(
     input: TopUp,
     return_url: &str,
 ) -> Result<ToppedUp, Error> {
-    let (provider, account_currency) =
-        crate::usecases::clients::trading(core, input.client_id).await?;
+    let (provider, _) = crate::usecases::clients::trading(core, input.client_id).await?;
     let company_id = match input.company_id {
         Some(company_id) => company_id,
         None => the_company_taking(core, context, input.client_id, &input.method).await?,
@@ -143,14 +142,6 @@ pub async fn top_up(
         }
         _ => None,
     };
-    // A gateway module confirms exactly the payment's amount and the `Payment` credits it
-    // unconverted (ADR 32): a payment in another currency could only fail, so none is made.
-    if module.is_some() && input.amount.currency() != account_currency {
-        return Err(Error::refused(
-            "currency_mismatch",
-            format!("currency: this payment method takes {account_currency} only"),
-        ));
-    }
     let gateway = match kind {
         PaymentMethodKind::CardGateway if module.is_none() => {
             Some(config.redirect_url.clone().ok_or_else(|| {
@@ -175,6 +166,8 @@ pub async fn top_up(
             proforma: kind == PaymentMethodKind::BankTransfer,
             payer_id: None,
             invoice_id: None,
+            // The `Payment` takes a module's payment only in the account's currency.
+            to_gateway_module: module.is_some(),
         },
     )
     .await?;

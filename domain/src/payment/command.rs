@@ -41,6 +41,10 @@ pub enum PaymentCommand {
         /// Who asks for the payment: a client's own user may pay only by a method someone else
         /// confirms, never by one of kind `manual`.
         initiated_by: Initiator,
+        /// Whether a payment module's gateway takes the payment (ADR 32). Such a gateway
+        /// confirms exactly the amount asked for, which the payment then credits unconverted,
+        /// so the amount must be in the account's currency.
+        to_gateway_module: bool,
     },
     /// Hands the payment to a gateway or a bank: new → in progress.
     ///

@@ -222,6 +222,7 @@ impl Payment {
                 created_on,
                 payer_id,
                 initiated_by,
+                to_gateway_module,
             } => self.create_payment(
                 payment_id,
                 client_id,
@@ -234,7 +235,7 @@ impl Payment {
                 invoice_id,
                 created_on,
                 payer_id,
-                initiated_by,
+                (initiated_by, to_gateway_module),
             ),
             PaymentCommand::StartPayment { external_id } => self.start_payment(external_id),
             PaymentCommand::ConfirmPayment {
@@ -277,7 +278,7 @@ impl Payment {
         invoice_id: Option<InvoiceId>,
         created_on: NaiveDate,
         payer_id: Option<PayerId>,
-        initiated_by: Initiator,
+        (initiated_by, to_gateway_module): (Initiator, bool),
     ) -> Result<Vec<PaymentEvent>, PaymentError> {
         if self.is_created() {
             return Err(PaymentError::AlreadyCreated);
@@ -289,6 +290,15 @@ impl Payment {
         }
         if !amount.is_positive() {
             return Err(PaymentError::AmountNotPositive { field: "amount" });
+        }
+        // A module's gateway confirms the amount as asked and the payment credits it
+        // unconverted (`settle_by_gateway`): in another currency it could only fail.
+        if to_gateway_module && amount.currency() != account_currency {
+            return Err(PaymentError::CurrencyMismatch {
+                field: "currency",
+                expected: account_currency,
+                found: amount.currency(),
+            });
         }
         Ok(vec![PaymentEvent::PaymentCreated {
             payment_id,

@@ -70,6 +70,7 @@ fn create_in(amount: Money) -> PaymentCommand {
         created_on: date("2025-03-01"),
         payer_id: None,
         initiated_by: Initiator::Staff,
+        to_gateway_module: false,
     }
 }
 
@@ -87,6 +88,7 @@ fn create_by(initiated_by: Initiator, kind: PaymentMethodKind) -> PaymentCommand
             invoice_id,
             created_on,
             payer_id,
+            to_gateway_module,
             ..
         } => PaymentCommand::CreatePayment {
             payment_id,
@@ -101,6 +103,7 @@ fn create_by(initiated_by: Initiator, kind: PaymentMethodKind) -> PaymentCommand
             created_on,
             payer_id,
             initiated_by,
+            to_gateway_module,
         },
         other => other,
     }
@@ -242,6 +245,34 @@ fn a_payment_may_be_in_another_currency_than_the_account() {
         .given_no_previous_events()
         .when(create_in(usd("100")))
         .then_expect_events(vec![created_usd()]);
+}
+
+/// `create_in(amount)`, for a payment module's gateway to take.
+fn create_for_module(amount: Money) -> PaymentCommand {
+    let mut command = create_in(amount);
+    if let PaymentCommand::CreatePayment {
+        to_gateway_module, ..
+    } = &mut command
+    {
+        *to_gateway_module = true;
+    }
+    command
+}
+
+#[test]
+fn a_payment_a_gateway_module_takes_is_in_the_accounts_currency_only() {
+    PaymentTester::with(())
+        .given_no_previous_events()
+        .when(create_for_module(usd("100")))
+        .then_expect_error(PaymentError::CurrencyMismatch {
+            field: "currency",
+            expected: Currency::EUR,
+            found: Currency::USD,
+        });
+    PaymentTester::with(())
+        .given_no_previous_events()
+        .when(create_for_module(eur("100.00")))
+        .then_expect_events(vec![created()]);
 }
 
 #[test]

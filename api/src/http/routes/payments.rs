@@ -235,6 +235,7 @@ pub async fn create_payment(
         proforma: request.proforma,
         payer_id: request.payer_id,
         invoice_id: request.invoice_id,
+        to_gateway_module: false,
     };
     let created = usecase::create_payment(&state, &command.context, key, input).await?;
     let body = PaymentCreated {
