@@ -233,9 +233,12 @@ impl Projection for Seal {
     }
 }
 
-/// How the chain's next kept link `row` and the log's next event part, if they do: the event's
-/// recomputed link is `hash`, after `prev`. Named as [`verify`] names them.
+/// How the chain's next link `row` and the log's next event part, if they do: the event's
+/// recomputed link is `hash`, after `prev`. What [`verify`] and a rebuild of the seal both report.
 fn compare(row: &ChainRow, event: &StoredEvent, prev: &Hash, hash: &Hash) -> Option<Finding> {
+    if row.prev != *prev {
+        return Some(chain_broken(row));
+    }
     let at = event.log_position();
     if at < row.at {
         return Some(Finding {
@@ -249,21 +252,7 @@ fn compare(row: &ChainRow, event: &StoredEvent, prev: &Hash, hash: &Hash) -> Opt
         });
     }
     if at > row.at {
-        return Some(Finding {
-            position: row.at.position,
-            kind: Tampering::Removed,
-            detail: format!("the sealed event at position {} is gone", row.at.position),
-        });
-    }
-    if row.prev != *prev {
-        return Some(Finding {
-            position: row.at.position,
-            kind: Tampering::ChainBroken,
-            detail: format!(
-                "the chain row at position {} does not follow the row before it",
-                row.at.position
-            ),
-        });
+        return Some(removed(row));
     }
     (row.hash != *hash).then(|| Finding {
         position: event.position,
@@ -273,6 +262,27 @@ fn compare(row: &ChainRow, event: &StoredEvent, prev: &Hash, hash: &Hash) -> Opt
             event.position, event.aggregate_type, event.aggregate_id, event.sequence
         ),
     })
+}
+
+/// The sealed event of `row` is not in the log.
+fn removed(row: &ChainRow) -> Finding {
+    Finding {
+        position: row.at.position,
+        kind: Tampering::Removed,
+        detail: format!("the sealed event at position {} is gone", row.at.position),
+    }
+}
+
+/// `row` does not follow the link before it.
+fn chain_broken(row: &ChainRow) -> Finding {
+    Finding {
+        position: row.at.position,
+        kind: Tampering::ChainBroken,
+        detail: format!(
+            "the chain row at position {} does not follow the row before it",
+            row.at.position
+        ),
+    }
 }
 
 /// Where the seal's checkpoint is and the link of the event there (the chain's row at that
@@ -541,58 +551,16 @@ pub async fn verify(
             break None;
         };
         if row.prev != prev {
-            break Some(Finding {
-                position: row.at.position,
-                kind: Tampering::ChainBroken,
-                detail: format!(
-                    "the chain row at position {} does not follow the row before it",
-                    row.at.position
-                ),
-            });
+            break Some(chain_broken(&row));
         }
-        let event_at = events.peek(pool).await?.map(StoredEvent::log_position);
-        match event_at {
-            None => {
-                break Some(Finding {
-                    position: row.at.position,
-                    kind: Tampering::Removed,
-                    detail: format!("the sealed event at position {} is gone", row.at.position),
-                });
-            }
-            Some(at) if at < row.at => {
-                break Some(Finding {
-                    position: at.position,
-                    kind: Tampering::Inserted,
-                    detail: format!(
-                        "the event at position {} (transaction {}) was never sealed; the next \
-                         sealed event is at position {}",
-                        at.position, at.tx_id, row.at.position
-                    ),
-                });
-            }
-            Some(at) if at > row.at => {
-                break Some(Finding {
-                    position: row.at.position,
-                    kind: Tampering::Removed,
-                    detail: format!("the sealed event at position {} is gone", row.at.position),
-                });
-            }
-            Some(_) => {}
-        }
-        let Some(event) = events.pop() else {
-            break None;
+        let Some(event) = events.peek(pool).await? else {
+            break Some(removed(&row));
         };
-        let recomputed = link_tagged(tag, &prev, &event);
-        if recomputed != row.hash {
-            break Some(Finding {
-                position: event.position,
-                kind: Tampering::Altered,
-                detail: format!(
-                    "the event at position {} ({} {} #{}) is not what was sealed",
-                    event.position, event.aggregate_type, event.aggregate_id, event.sequence
-                ),
-            });
+        let recomputed = link_tagged(tag, &prev, event);
+        if let Some(finding) = compare(&row, event, &prev, &recomputed) {
+            break Some(finding);
         }
+        events.pop();
         verification.events_checked += 1;
         if let Some(anchor) = anchor
             && anchor.position == row.at.position
