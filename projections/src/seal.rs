@@ -4,8 +4,9 @@
 //! event. The `seal` projection writes one `audit_chain` row per event in the same transaction
 //! as its checkpoint, like any read model. Rebuilt at its version, it keeps the chain and checks
 //! the log against it instead of sealing it again: a link that differs stops it with
-//! [`ProjectionError::Tampered`] and leaves the chain as it was (ADR 7, addendum). [`verify`] recomputes the chain from `events` alone
-//! and names the first position where the log no longer matches its seal; [`head`] is the
+//! [`ProjectionError::Tampered`] and leaves the chain as it was (ADR 7, addendum). [`verify`]
+//! recomputes the chain from `events` alone and names the first position where the log no
+//! longer matches its seal; [`head`] is the
 //! latest link, which an outsider keeps so that even a rewrite of the chain itself is caught
 //! (a rewritten log cannot reproduce a link that was handed out before).
 //!

@@ -196,7 +196,8 @@ async fn analyze(pool: &PgPool, member: &dyn Projection) {
         .execute(pool)
         .await
     {
-        tracing::warn!(projection = member.name(), %error, "could not analyze the read model's tables");
+        let projection = member.name();
+        tracing::warn!(projection, %error, "could not analyze the read model's tables");
     }
 }
 
