@@ -32,6 +32,12 @@ struct Rows {
     aggregate_id: Vec<String>,
 }
 
+/// The one field of the metadata the log keeps: deserializing only it spares a full parse.
+#[derive(serde::Deserialize)]
+struct Actor {
+    actor: String,
+}
+
 #[async_trait]
 impl Projection for ActionLog {
     fn name(&self) -> &'static str {
@@ -86,13 +92,10 @@ impl Projection for ActionLog {
                 subjects.ids.push(event.aggregate_id.clone());
                 subjects.clients.push(client);
             }
-            // The metadata as the other read models decode it (once per event, shared).
-            let actor = &event
-                .metadata()
-                .map_err(|e| ProjectionError::from(e).at(event))?
-                .actor;
+            let Actor { actor } = serde_json::from_str(&event.metadata)
+                .map_err(|e| ProjectionError::from(e).at(event))?;
             rows.position.push(event.position);
-            rows.actor.push(actor.clone());
+            rows.actor.push(actor);
             rows.event_type.push(event.event_type.clone());
             rows.aggregate_id.push(event.aggregate_id.clone());
         }
