@@ -305,65 +305,105 @@ async fn a_service_moved_onto_and_off_an_hourly_tariff_is_charged_the_hours_betw
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_hours_before_a_transfer_are_charged_to_the_old_owner_even_when_billed_after_it() {
-    // Arrange: a provider on a fixed clock (no billing day runs by itself), a VDS at 0.00 a
-    // month and 0.0137 EUR an hour; Anna (paid 10.00) orders it at 09:00 on Jan 1, 2027.
-    let (server, clock) = TestServer::start_fixed().await;
-    let set_clock = |at: &str| clock.set(at.parse().unwrap());
-    set_clock("2027-01-01T09:00:00Z");
-    let shop = Shop { server };
-    let provider = shop.server.provider("EUR").await;
-    let tariff = hourly_tariff(
-        &shop,
-        &provider,
-        json!([{"per_hour": "0.0137", "currency": "EUR"}]),
-    )
-    .await;
-    let anna = shop.server.client(&provider, "Anna Alt").await;
-    let bernd = shop.server.client(&provider, "Bernd Neu").await;
-    shop.pay(&anna, "10.00").await;
-    shop.pay(&bernd, "10.00").await;
-    let service = order(&shop, &anna, &tariff).await;
-    assert_eq!(shop.robot().await, ["activate"]);
+/// Anna and Bernd, each having paid 10.00, at a provider on a fixed clock (no billing day runs by
+/// itself); Anna ordered a VDS at 0.00 a month and 0.0137 EUR an hour at 09:00 on Jan 1, 2027.
+struct Handover {
+    shop: Shop,
+    clock: std::sync::Arc<eventstore::clock::FixedClock>,
+    anna: String,
+    bernd: String,
+    service: String,
+}
 
-    // Act: moved to Bernd at 15:00 on Jan 3, before any billing day ran; the day of Jan 5 then
-    // charges Jan 1 to 4.
-    set_clock("2027-01-03T15:00:00Z");
-    let moved = shop
-        .server
-        .post(
-            &format!("/v1/services/{service}/transfer"),
-            json!({ "client_id": bernd }),
+impl Handover {
+    async fn new() -> Handover {
+        let (server, clock) = TestServer::start_fixed().await;
+        clock.set("2027-01-01T09:00:00Z".parse().unwrap());
+        let shop = Shop { server };
+        let provider = shop.server.provider("EUR").await;
+        let tariff = hourly_tariff(
+            &shop,
+            &provider,
+            json!([{"per_hour": "0.0137", "currency": "EUR"}]),
         )
         .await;
-    assert_eq!(moved.status, StatusCode::OK, "{moved:?}");
-    set_clock("2027-01-05T09:00:00Z");
-    let run = shop
-        .server
-        .post("/v1/billing/runs", json!({"as_of": "2027-01-05"}))
-        .await;
-    assert_eq!(run.status, StatusCode::OK, "{run:?}");
+        let anna = shop.server.client(&provider, "Anna Alt").await;
+        let bernd = shop.server.client(&provider, "Bernd Neu").await;
+        shop.pay(&anna, "10.00").await;
+        shop.pay(&bernd, "10.00").await;
+        let service = order(&shop, &anna, &tariff).await;
+        assert_eq!(shop.robot().await, ["activate"]);
+        Handover {
+            shop,
+            clock,
+            anna,
+            bernd,
+            service,
+        }
+    }
 
-    // Assert: Anna ran it on Jan 1 (15 h: 0.2055, 0.21) and Jan 2 (24 h: 0.33); the day of the
-    // transfer is one charge, Bernd's, as is Jan 4. Each ledger balances.
-    let hours_of = |expenses: Vec<(String, String, String)>| -> Vec<(String, String)> {
-        expenses
+    fn set_clock(&self, at: &str) {
+        self.clock.set(at.parse().unwrap());
+    }
+
+    /// The billing day of Jan 5, at 09:00: it charges Jan 1 to 4.
+    async fn bill_to_jan_5(&self) {
+        self.set_clock("2027-01-05T09:00:00Z");
+        let run = self
+            .shop
+            .server
+            .post("/v1/billing/runs", json!({"as_of": "2027-01-05"}))
+            .await;
+        assert_eq!(run.status, StatusCode::OK, "{run:?}");
+    }
+
+    /// The charged days (day, amount) in the ledger of `client`, who paid `paid`, and its
+    /// balance.
+    async fn hours_charged(&self, client: &str, paid: &str) -> (Vec<(String, String)>, String) {
+        let (balance, expenses) = ledger(&self.shop, client, paid).await;
+        let days = expenses
             .into_iter()
             .filter(|(_, _, description)| description.contains(" h on "))
             .map(|(day, amount, _)| (day, amount))
-            .collect()
-    };
-    let pair = |day: &str, amount: &str| (day.to_owned(), amount.to_owned());
-    let (anna_balance, anna_expenses) = ledger(&shop, &anna, "10.00").await;
+            .collect();
+        (days, balance)
+    }
+}
+
+fn pair(day: &str, amount: &str) -> (String, String) {
+    (day.to_owned(), amount.to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hours_before_a_transfer_are_charged_to_the_old_owner_even_when_billed_after_it() {
+    // Arrange
+    let scene = Handover::new().await;
+
+    // Act: moved to Bernd at 15:00 on Jan 3, before any billing day ran; the day of Jan 5 then
+    // charges Jan 1 to 4.
+    scene.set_clock("2027-01-03T15:00:00Z");
+    let moved = scene
+        .shop
+        .server
+        .post(
+            &format!("/v1/services/{}/transfer", scene.service),
+            json!({ "client_id": scene.bernd }),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{moved:?}");
+    scene.bill_to_jan_5().await;
+
+    // Assert: Anna ran it on Jan 1 (15 h: 0.2055, 0.21) and Jan 2 (24 h: 0.33); the day of the
+    // transfer is one charge, Bernd's, as is Jan 4. Each ledger balances.
+    let (anna_days, anna_balance) = scene.hours_charged(&scene.anna, "10.00").await;
     assert_eq!(
-        hours_of(anna_expenses),
+        anna_days,
         [pair("2027-01-01", "0.21"), pair("2027-01-02", "0.33")]
     );
     assert_eq!(anna_balance, "9.46");
-    let (bernd_balance, bernd_expenses) = ledger(&shop, &bernd, "10.00").await;
+    let (bernd_days, bernd_balance) = scene.hours_charged(&scene.bernd, "10.00").await;
     assert_eq!(
-        hours_of(bernd_expenses),
+        bernd_days,
         [pair("2027-01-03", "0.33"), pair("2027-01-04", "0.33")]
     );
     assert_eq!(bernd_balance, "9.34");
@@ -371,74 +411,46 @@ async fn the_hours_before_a_transfer_are_charged_to_the_old_owner_even_when_bill
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_hours_before_a_merge_are_charged_to_the_client_merged_into() {
-    // Arrange: as for a transfer, Anna (paid 10.00) orders the VDS at 09:00 on Jan 1, 2027; Bernd
-    // has paid 10.00.
-    let (server, clock) = TestServer::start_fixed().await;
-    let set_clock = |at: &str| clock.set(at.parse().unwrap());
-    set_clock("2027-01-01T09:00:00Z");
-    let shop = Shop { server };
-    let provider = shop.server.provider("EUR").await;
-    let tariff = hourly_tariff(
-        &shop,
-        &provider,
-        json!([{"per_hour": "0.0137", "currency": "EUR"}]),
-    )
-    .await;
-    let anna = shop.server.client(&provider, "Anna Alt").await;
-    let bernd = shop.server.client(&provider, "Bernd Neu").await;
-    shop.pay(&anna, "10.00").await;
-    shop.pay(&bernd, "10.00").await;
-    let service = order(&shop, &anna, &tariff).await;
-    assert_eq!(shop.robot().await, ["activate"]);
+    // Arrange
+    let scene = Handover::new().await;
 
     // Act: Anna is merged into Bernd at 15:00 on Jan 3, before any billing day ran; the day of
     // Jan 5 then charges Jan 1 to 4.
-    set_clock("2027-01-03T15:00:00Z");
-    let merged = shop
+    scene.set_clock("2027-01-03T15:00:00Z");
+    let merged = scene
+        .shop
         .server
         .post(
-            &format!("/v1/clients/{bernd}/merge"),
-            json!({"merge_id": Uuid::now_v7(), "sources": [anna]}),
+            &format!("/v1/clients/{}/merge", scene.bernd),
+            json!({"merge_id": Uuid::now_v7(), "sources": [scene.anna]}),
         )
         .await;
     assert_eq!(merged.status, StatusCode::ACCEPTED, "{merged:?}");
     let merge = merged.body["id"].as_str().unwrap().to_owned();
     for _ in 0..300 {
-        if shop.server.get(&format!("/v1/merges/{merge}")).await.body["status"] == "completed" {
+        let view = scene.shop.server.get(&format!("/v1/merges/{merge}")).await;
+        if view.body["status"] == "completed" {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    set_clock("2027-01-05T09:00:00Z");
-    let run = shop
-        .server
-        .post("/v1/billing/runs", json!({"as_of": "2027-01-05"}))
-        .await;
-    assert_eq!(run.status, StatusCode::OK, "{run:?}");
+    scene.bill_to_jan_5().await;
 
     // Assert: everything of Anna's moved to Bernd, her hours too: the four days are charged to
     // him (0.21, 0.33, 0.33, 0.33), his balance is the 20.00 both paid less them, and Anna's
     // account, emptied by the merge, owes nothing.
-    let service_view = shop.server.get(&format!("/v1/services/{service}")).await;
-    assert_eq!(
-        service_view.body["client_id"],
-        json!(bernd),
-        "{service_view:?}"
-    );
-    let hours_of = |expenses: Vec<(String, String, String)>| -> Vec<(String, String)> {
-        expenses
-            .into_iter()
-            .filter(|(_, _, description)| description.contains(" h on "))
-            .map(|(day, amount, _)| (day, amount))
-            .collect()
-    };
-    let pair = |day: &str, amount: &str| (day.to_owned(), amount.to_owned());
-    let (anna_balance, anna_expenses) = ledger(&shop, &anna, "0.00").await;
-    assert_eq!(hours_of(anna_expenses), []);
+    let service = scene
+        .shop
+        .server
+        .get(&format!("/v1/services/{}", scene.service))
+        .await;
+    assert_eq!(service.body["client_id"], json!(scene.bernd), "{service:?}");
+    let (anna_days, anna_balance) = scene.hours_charged(&scene.anna, "0.00").await;
+    assert_eq!(anna_days, []);
     assert_eq!(anna_balance, "0.00");
-    let (bernd_balance, bernd_expenses) = ledger(&shop, &bernd, "20.00").await;
+    let (bernd_days, bernd_balance) = scene.hours_charged(&scene.bernd, "20.00").await;
     assert_eq!(
-        hours_of(bernd_expenses),
+        bernd_days,
         [
             pair("2027-01-01", "0.21"),
             pair("2027-01-02", "0.33"),
