@@ -196,13 +196,7 @@ impl Projection for Seal {
         .await?;
         let mut kept = kept
             .into_iter()
-            .map(|(position, tx_id, hash, prev)| {
-                Ok(ChainRow {
-                    at: LogPosition { tx_id, position },
-                    hash: to_hash(&hash)?,
-                    prev: to_hash(&prev)?,
-                })
-            })
+            .map(ChainRow::read)
             .collect::<Result<Vec<_>, ProjectionError>>()?
             .into_iter()
             .peekable();
@@ -426,6 +420,19 @@ struct ChainRow {
     prev: Hash,
 }
 
+impl ChainRow {
+    /// The row as `SELECT position, tx_id, hash, prev_hash` reads it.
+    fn read(
+        (position, tx_id, hash, prev): (i64, i64, Vec<u8>, Vec<u8>),
+    ) -> Result<Self, ProjectionError> {
+        Ok(ChainRow {
+            at: LogPosition { tx_id, position },
+            hash: to_hash(&hash)?,
+            prev: to_hash(&prev)?,
+        })
+    }
+}
+
 /// Reads the chain in safe order, a batch at a time, up to `until`.
 struct ChainReader {
     after: LogPosition,
@@ -450,14 +457,10 @@ impl ChainReader {
             .fetch_all(pool)
             .await?;
             self.done = rows.len() < usize::try_from(BATCH).unwrap_or(usize::MAX);
-            for (position, tx_id, hash, prev) in rows {
-                let at = LogPosition { tx_id, position };
-                self.after = at;
-                self.buffer.push_back(ChainRow {
-                    at,
-                    hash: to_hash(&hash)?,
-                    prev: to_hash(&prev)?,
-                });
+            for row in rows {
+                let row = ChainRow::read(row)?;
+                self.after = row.at;
+                self.buffer.push_back(row);
             }
         }
         Ok(self.buffer.pop_front())
