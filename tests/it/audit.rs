@@ -44,6 +44,20 @@ async fn tamper(server: &TestServer, sql: &str) {
     tx.commit().await.unwrap();
 }
 
+/// Turns the fifth payment's method from card to cash behind the seal; returns its position.
+async fn alter_a_payment(server: &TestServer) -> i64 {
+    let target = position_of(server, "PaymentPosted", 4).await;
+    tamper(
+        server,
+        &format!(
+            "UPDATE events SET payload = replace(payload::text, '\"card\"', '\"cash\"')::json
+              WHERE global_position = {target}"
+        ),
+    )
+    .await;
+    target
+}
+
 async fn verify(server: &TestServer) -> Value {
     let answer = server.get("/v1/audit/verify").await;
     assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
@@ -117,17 +131,9 @@ async fn the_exported_head_verifies_and_a_link_that_is_not_in_the_chain_does_not
 async fn an_altered_payload_is_reported_at_its_position() {
     // Arrange
     let (server, _) = sealed_history().await;
-    let target = position_of(&server, "PaymentPosted", 4).await;
 
     // Act
-    tamper(
-        &server,
-        &format!(
-            "UPDATE events SET payload = replace(payload::text, '\"card\"', '\"cash\"')::json
-              WHERE global_position = {target}"
-        ),
-    )
-    .await;
+    let target = alter_a_payment(&server).await;
     let verdict = verify(&server).await;
 
     // Assert
@@ -206,15 +212,7 @@ async fn a_rebuild_checks_the_log_against_its_seal_and_never_seals_an_altered_lo
     // seal and rebuild again.
     let clean = api::cli::rebuild::rebuild(&server.db.pool, &projections::all(), 7, false).await;
     let after_clean = chain_writes(&server).await;
-    let target = position_of(&server, "PaymentPosted", 4).await;
-    tamper(
-        &server,
-        &format!(
-            "UPDATE events SET payload = replace(payload::text, '\"card\"', '\"cash\"')::json
-              WHERE global_position = {target}"
-        ),
-    )
-    .await;
+    let target = alter_a_payment(&server).await;
     let altered = api::cli::rebuild::rebuild(&server.db.pool, &projections::all(), 7, false).await;
 
     // Assert: the untouched log matched its chain, which was kept, not written again; the

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use tests::{Answer, TestServer};
 use uuid::Uuid;
 
-use crate::invoicing::company;
+use crate::invoicing::{company, vat_added_in_germany};
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("a date")
@@ -46,16 +46,7 @@ impl Shop {
         clock.set(Utc.from_utc_datetime(&day(2027, 1, 1).and_hms_opt(9, 0, 0).unwrap()));
         let provider = server.provider("EUR").await;
         let company = company(&server, &provider, "DE", "yearly").await;
-        let rules = server
-            .call(
-                Method::PUT,
-                &format!("/v1/companies/{company}/tax-rules"),
-                Some(json!({ "rules": [
-                    { "country": "DE", "rate": "19", "mode": "added", "reverse_charge": false },
-                ], "tax_document": "monthly_consumption" })),
-            )
-            .await;
-        assert_eq!(rules.status, StatusCode::OK, "{rules:?}");
+        vat_added_in_germany(&server, &company).await;
         let client = server.client(&provider, "Vera Lind").await;
         let tariff = |name: &str, item_type: &str, price: &str| {
             json!({"provider_id": provider, "name": name, "item_type": item_type,

@@ -34,6 +34,30 @@ pub(crate) async fn company(
     id
 }
 
+/// Sets `company`'s tax rules to `rules` (the `PUT /v1/companies/{id}/tax-rules` body).
+pub(crate) async fn tax_rules(server: &TestServer, company: &str, rules: Value) {
+    let set = server
+        .call(
+            Method::PUT,
+            &format!("/v1/companies/{company}/tax-rules"),
+            Some(rules),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{set:?}");
+}
+
+/// `company` adds 19 % VAT for German clients and documents consumption monthly.
+pub(crate) async fn vat_added_in_germany(server: &TestServer, company: &str) {
+    tax_rules(
+        server,
+        company,
+        json!({ "rules": [
+            { "country": "DE", "rate": "19", "mode": "added", "reverse_charge": false },
+        ], "tax_document": "monthly_consumption" }),
+    )
+    .await;
+}
+
 /// Registers a client of `kind` in `country` and returns its id.
 async fn client_in(server: &TestServer, provider: &str, kind: &str, country: &str) -> String {
     let answer = server
@@ -134,18 +158,16 @@ async fn vat_follows_the_rules_for_a_german_business_a_french_individual_and_a_u
     let server = TestServer::start().await;
     let provider = server.provider("EUR").await;
     let company = company(&server, &provider, "NL", "yearly").await;
-    let rules = server
-        .call(
-            Method::PUT,
-            &format!("/v1/companies/{company}/tax-rules"),
-            Some(json!({ "rules": [
-                { "country": "DE", "rate": "19", "mode": "added", "reverse_charge": true },
-                { "country": "FR", "rate": "20", "mode": "added", "reverse_charge": true },
-                { "country": "NL", "rate": "21", "mode": "included", "reverse_charge": false },
-            ]})),
-        )
-        .await;
-    assert_eq!(rules.status, StatusCode::OK, "{rules:?}");
+    tax_rules(
+        &server,
+        &company,
+        json!({ "rules": [
+            { "country": "DE", "rate": "19", "mode": "added", "reverse_charge": true },
+            { "country": "FR", "rate": "20", "mode": "added", "reverse_charge": true },
+            { "country": "NL", "rate": "21", "mode": "included", "reverse_charge": false },
+        ]}),
+    )
+    .await;
     let german = client_in(&server, &provider, "company", "DE").await;
     let details = server
         .call(

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use tests::TestServer;
 use uuid::Uuid;
 
-use crate::invoicing::company;
+use crate::invoicing::{company, tax_rules, vat_added_in_germany};
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("a date")
@@ -63,21 +63,6 @@ impl Books {
         books.set_day(from);
         let company = company(&books.server, &books.provider, "DE", "yearly").await;
         (books, company)
-    }
-
-    /// `company` adds 19 % VAT for German clients and documents consumption monthly.
-    async fn vat_added_in_germany(&self, company: &str) {
-        let rules = self
-            .server
-            .call(
-                Method::PUT,
-                &format!("/v1/companies/{company}/tax-rules"),
-                Some(json!({ "rules": [
-                    { "country": "DE", "rate": "19", "mode": "added", "reverse_charge": false },
-                ], "tax_document": "monthly_consumption" })),
-            )
-            .await;
-        assert_eq!(rules.status, StatusCode::OK, "{rules:?}");
     }
 
     fn set_day(&self, date: NaiveDate) {
@@ -390,19 +375,16 @@ async fn a_billing_year_of_three_tax_treatments_balances_to_the_cent_everywhere(
     // Arrange, 2027-01-01: a German company that adds 19 % VAT for Germany, includes 20 % for
     // Austria, and reverse-charges French businesses; prepaid clients get the monthly invoice.
     let (books, company) = Books::open(day(2027, 1, 1)).await;
-    let rules = books
-        .server
-        .call(
-            Method::PUT,
-            &format!("/v1/companies/{company}/tax-rules"),
-            Some(json!({ "rules": [
-                { "country": "DE", "rate": "19", "mode": "added", "reverse_charge": false },
-                { "country": "AT", "rate": "20", "mode": "included", "reverse_charge": false },
-                { "country": "FR", "rate": "20", "mode": "added", "reverse_charge": true },
-            ], "tax_document": "monthly_consumption" })),
-        )
-        .await;
-    assert_eq!(rules.status, StatusCode::OK, "{rules:?}");
+    tax_rules(
+        &books.server,
+        &company,
+        json!({ "rules": [
+            { "country": "DE", "rate": "19", "mode": "added", "reverse_charge": false },
+            { "country": "AT", "rate": "20", "mode": "included", "reverse_charge": false },
+            { "country": "FR", "rate": "20", "mode": "added", "reverse_charge": true },
+        ], "tax_document": "monthly_consumption" }),
+    )
+    .await;
     let vds8 = books.tariff("VDS 8", "vds", "P1M", "8.00").await;
     let vds12 = books.tariff("VDS 12", "vds", "P1M", "12.00").await;
     let domain = books.tariff("Domain", "domain", "P12M", "120.00").await;
@@ -899,7 +881,7 @@ async fn a_mid_period_change_under_vat_gives_back_the_price_share_with_its_own_t
     // Arrange: 19 % VAT added; Dora pays 50.00 and orders VDS 8 on Jun 1, 2027: 8.00 + 19 % =
     // 9.52 for Jun 1 – Jul 1, 30 days.
     let (books, company) = Books::open(day(2027, 6, 1)).await;
-    books.vat_added_in_germany(&company).await;
+    vat_added_in_germany(&books.server, &company).await;
     let vds8 = books.tariff("VDS 8", "vds", "P1M", "8.00").await;
     let vds12 = books.tariff("VDS 12", "vds", "P1M", "12.00").await;
     let dora = books.client("Dora Fink", "individual", "DE").await;
@@ -950,7 +932,7 @@ async fn the_hours_of_a_vds_by_the_hour_under_vat_are_on_the_monthly_invoice_to_
     // Arrange: 19 % VAT added; a VDS at 0.00 a month and 0.0137 EUR an hour; Ugo pays 20.00 and
     // orders it at 09:00 on Jun 1, 2027.
     let (books, company) = Books::open(day(2027, 6, 1)).await;
-    books.vat_added_in_germany(&company).await;
+    vat_added_in_germany(&books.server, &company).await;
     let hourly = books.tariff("VDS by the hour", "vds", "P1M", "0.00").await;
     let priced = books
         .server
