@@ -66,6 +66,13 @@ pub trait Projection: Send + Sync + 'static {
     fn kept_on_rebuild(&self) -> &'static [&'static str] {
         &[]
     }
+
+    /// What the read model can only check once it has applied every event the log holds, run
+    /// when [`catch_up`] finds nothing more to read (a rebuild's end). The seal: that no link of
+    /// the chain it kept lies past the last event, a sealed event gone from the log's end.
+    async fn check_caught_up(&self, _pool: &PgPool) -> Result<(), ProjectionError> {
+        Ok(())
+    }
 }
 
 /// What one worker step did.
@@ -318,6 +325,7 @@ pub async fn catch_up(
         match try_project_batch(pool, projection, batch_size).await? {
             Outcome::Processed(n) => applied += u64::try_from(n).unwrap_or(u64::MAX),
             Outcome::CaughtUp => {
+                projection.check_caught_up(pool).await?;
                 build_deferred(pool, &[projection.name()], true).await?;
                 return Ok(applied);
             }

@@ -3,8 +3,9 @@
 //! `link(n) = SHA-256(link(n-1) ‖ canonical(event n))`, with 32 zero bytes before the first
 //! event. The `seal` projection writes one `audit_chain` row per event in the same transaction
 //! as its checkpoint, like any read model. Rebuilt at its version, it keeps the chain and checks
-//! the log against it instead of sealing it again: a link that differs stops it with
-//! [`ProjectionError::Tampered`] and leaves the chain as it was (ADR 7, addendum). [`verify`]
+//! the log against it instead of sealing it again: a link that differs, or one left past the
+//! log's last event, stops it with [`ProjectionError::Tampered`] and leaves the chain as it was
+//! (ADR 7, addendum). [`verify`]
 //! recomputes the chain from `events` alone and names the first position where the log no
 //! longer matches its seal; [`head`] is the
 //! latest link, which an outsider keeps so that even a rewrite of the chain itself is caught
@@ -225,6 +226,28 @@ impl Projection for Seal {
         )
         .await?;
         Ok(())
+    }
+
+    /// A link kept past the checkpoint once the whole log is applied seals an event that is no
+    /// longer in it: a batch compares only the links its events reach. A live seal writes its
+    /// links with its checkpoint, so none lies past it otherwise; one statement reads both (the
+    /// chain's first row past the checkpoint through its order's index, one probe).
+    async fn check_caught_up(&self, pool: &PgPool) -> Result<(), ProjectionError> {
+        let past: Option<(i64, i64, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+            "SELECT c.position, c.tx_id, c.hash, c.prev_hash
+               FROM projection_checkpoints p
+              CROSS JOIN LATERAL (
+                    SELECT * FROM audit_chain c
+                     WHERE (c.tx_id, c.position) > (p.tx_id::text::bigint, p.position)
+                     ORDER BY c.tx_id, c.position LIMIT 1) c
+              WHERE p.name = 'seal'",
+        )
+        .fetch_optional(pool)
+        .await?;
+        match past.map(ChainRow::read).transpose()? {
+            Some(row) => Err(ProjectionError::Tampered(Box::new(removed(&row)))),
+            None => Ok(()),
+        }
     }
 }
 

@@ -240,6 +240,47 @@ async fn a_rebuild_checks_the_log_against_its_seal_and_never_seals_an_altered_lo
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebuild_finds_a_sealed_event_removed_from_the_end_of_the_log() {
+    // Arrange: a sealed history whose last event is deleted behind the seal, no worker running.
+    let (mut server, _) = sealed_history().await;
+    server.stop().await;
+    let last: i64 = sqlx::query_scalar(
+        "SELECT global_position FROM events ORDER BY tx_id DESC, global_position DESC LIMIT 1",
+    )
+    .fetch_one(&server.db.pool)
+    .await
+    .unwrap();
+    tamper(
+        &server,
+        &format!("DELETE FROM events WHERE global_position = {last}"),
+    )
+    .await;
+
+    // Act: no event after it is left for the rebuild to compare with the chain's last link.
+    let rebuilt = api::cli::rebuild::rebuild(&server.db.pool, &projections::all(), 7, false).await;
+
+    // Assert: the link no event reaches is reported as the event removed, as `verify` does.
+    match rebuilt {
+        Err(projections::ProjectionError::Tampered(finding)) => {
+            assert_eq!(
+                (finding.kind, finding.position),
+                (projections::seal::Tampering::Removed, last),
+                "{finding:?}"
+            );
+        }
+        other => panic!("the rebuild of a log without its last event answered {other:?}"),
+    }
+    let verdict = projections::seal::verify(&server.db.pool, None)
+        .await
+        .unwrap();
+    let problem = verdict.first_problem.unwrap();
+    assert_eq!(
+        (problem.kind, problem.position),
+        (projections::seal::Tampering::Removed, last)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_ndjson_stream_is_the_log_in_safe_order_with_its_chain_hashes() {
     // Arrange
     let (server, _) = sealed_history().await;
