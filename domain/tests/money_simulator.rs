@@ -73,8 +73,8 @@ const CHECK_CONFIRMED_CREDIT_CAP: bool = true;
 
 /// A merged client's account stays empty after its merge: a correction of one of its old
 /// expenses, or a refund or fraud reversal of one of its old payments, must not strand money on
-/// an account nobody uses. Off: a bug this simulator found, not yet fixed.
-const CHECK_MERGED_ACCOUNT_STAYS_EMPTY: bool = false;
+/// an account nobody uses. Found by this simulator; fixed by forwarding (ADR 6, addendum).
+const CHECK_MERGED_ACCOUNT_STAYS_EMPTY: bool = true;
 
 /// A billing day that loaded a service before a concurrent charge of it charges nothing twice:
 /// the order's charge `[today, ...)` and the billing day's `[as_of, ...)` must not both stay.
@@ -401,6 +401,8 @@ struct World {
     /// Expenses charged by a manual prolongation.
     manual: BTreeSet<ExpenseId>,
     merged: BTreeSet<usize>,
+    /// The client each merge merged into, for the forwards its merged accounts make later.
+    merge_targets: BTreeMap<MergeId, usize>,
     /// Expenses charged by a billing day from a due period computed before a concurrent charge.
     stale: BTreeSet<ExpenseId>,
 }
@@ -429,7 +431,42 @@ impl World {
             .entry(id)
             .or_default()
             .extend(events.iter().cloned());
+        for event in &events {
+            self.receive_forward(id, event);
+        }
         Ok(events)
+    }
+
+    /// `process::merging::receive_forward`: what a merged account forwarded arrives on the
+    /// account it was merged into, and settles what waits there.
+    fn receive_forward(&mut self, from_account: AccountId, event: &AccountEvent) {
+        let AccountEvent::BalanceTransferredOut {
+            merge_id,
+            to_account,
+            amount,
+            forward: Some(forward),
+            ..
+        } = event
+        else {
+            return;
+        };
+        let Some(to) = self.merge_targets.get(merge_id).copied() else {
+            return;
+        };
+        let _ = self.account(
+            *to_account,
+            AccountCommand::TransferBalanceIn {
+                client_id: client(to),
+                provider_id: provider(),
+                merge_id: *merge_id,
+                from_account,
+                amount: *amount,
+                forward: Some(*forward),
+            },
+        );
+        if amount.is_positive() {
+            self.settle(*to_account);
+        }
     }
 
     fn service(&mut self, id: ServiceId, command: ServiceCommand) -> Option<Vec<ServiceEvent>> {
@@ -1165,6 +1202,7 @@ impl World {
         let merge_id = MergeId::from_uuid(self.fresh());
         let (source, target) = (account_of(client(from)), account_of(client(to)));
         self.merged.insert(from);
+        self.merge_targets.insert(merge_id, to);
         for service_id in self.services.clone() {
             if self.service_state[&service_id].client_id() == Some(client(from)) {
                 self.service(
@@ -1187,28 +1225,31 @@ impl World {
                 .unwrap_or_else(|| Money::zero(eur()))
         };
         let (source_before, target_before) = (balance(self, source), balance(self, target));
-        if self.accounts.get(&source).is_some_and(Account::is_open) {
+        let _ = self.account(
+            source,
+            AccountCommand::TransferBalanceOut {
+                client_id: client(from),
+                provider_id: provider(),
+                currency: eur(),
+                merge_id,
+                to_account: target,
+            },
+        );
+        if let Some(amount) = self.accounts[&source]
+            .transferred_out(merge_id)
+            .filter(|amount| !amount.is_zero())
+        {
             let _ = self.account(
-                source,
-                AccountCommand::TransferBalanceOut {
-                    client_id: client(from),
+                target,
+                AccountCommand::TransferBalanceIn {
+                    client_id: client(to),
                     provider_id: provider(),
                     merge_id,
-                    to_account: target,
+                    from_account: source,
+                    amount,
+                    forward: None,
                 },
             );
-            if let Some(amount) = self.accounts[&source].transferred_out(merge_id) {
-                let _ = self.account(
-                    target,
-                    AccountCommand::TransferBalanceIn {
-                        client_id: client(to),
-                        provider_id: provider(),
-                        merge_id,
-                        from_account: source,
-                        amount,
-                    },
-                );
-            }
         }
         let (source_after, target_after) = (balance(self, source), balance(self, target));
         let expected = add(target_before, source_before);
@@ -1328,8 +1369,10 @@ fn check(world: &World, switches: Switches) -> Result<(), Violation> {
     let mut lines: BTreeMap<ExpenseId, Line> = BTreeMap::new();
     let mut credits: Vec<ExpenseLine> = Vec::new();
     let mut corrected: BTreeMap<ExpenseId, Money> = BTreeMap::new();
-    let mut outs: BTreeMap<(MergeId, AccountId), (AccountId, Money)> = BTreeMap::new();
-    let mut ins: Vec<(MergeId, AccountId, AccountId, Money)> = Vec::new();
+    // Transfers by (merge, source account, forward): the merge's own has no forward.
+    type Transfer = (MergeId, AccountId, Option<u32>);
+    let mut outs: BTreeMap<Transfer, (AccountId, Money)> = BTreeMap::new();
+    let mut ins: Vec<(Transfer, AccountId, Money)> = Vec::new();
     for (account, events) in &world.account_log {
         for event in events {
             match event {
@@ -1378,16 +1421,18 @@ fn check(world: &World, switches: Switches) -> Result<(), Violation> {
                     merge_id,
                     to_account,
                     amount,
+                    forward,
                     ..
                 } => {
-                    outs.insert((*merge_id, *account), (*to_account, *amount));
+                    outs.insert((*merge_id, *account, *forward), (*to_account, *amount));
                 }
                 AccountEvent::BalanceTransferredIn {
                     merge_id,
                     from_account,
                     amount,
+                    forward,
                     ..
-                } => ins.push((*merge_id, *from_account, *account, *amount)),
+                } => ins.push(((*merge_id, *from_account, *forward), *account, *amount)),
                 _ => {}
             }
         }
@@ -1428,15 +1473,25 @@ fn check(world: &World, switches: Switches) -> Result<(), Violation> {
             );
         }
     }
-    // A merge moves into the target exactly what left the source.
-    for (merge_id, from, to, amount) in &ins {
-        if outs.get(&(*merge_id, *from)) != Some(&(*to, *amount)) {
+    // A merge, and each forward after it, moves into the target exactly what left the source,
+    // once; and what left arrives (the merging process runs between the steps here).
+    for (transfer, to, amount) in &ins {
+        if outs.get(transfer) != Some(&(*to, *amount)) {
             return violation(
                 "merge_moves_exactly_the_source_balance",
                 format!(
-                    "{merge_id}: {amount} arrived in {to} from {from}, which recorded {:?}",
-                    outs.get(&(*merge_id, *from))
+                    "{transfer:?}: {amount} arrived in {to}, which the source recorded as {:?}",
+                    outs.get(transfer)
                 ),
+            );
+        }
+    }
+    for (transfer, (to, amount)) in &outs {
+        let arrived = ins.iter().filter(|(t, _, _)| t == transfer).count();
+        if arrived != usize::from(!amount.is_zero()) {
+            return violation(
+                "merge_moves_exactly_the_source_balance",
+                format!("{transfer:?}: {amount} left for {to} and arrived {arrived} times"),
             );
         }
     }

@@ -37,7 +37,8 @@ impl StoredAggregate for Client {
 impl StoredAggregate for Account {
     // 2: the state remembers what was given back of refunded payments and corrected expenses.
     // 3: and the balances merges moved out and in.
-    const STATE_VERSION: i32 = 3;
+    // 4: and the account it was merged into, and the forwards out and in (ADR 6, addendum).
+    const STATE_VERSION: i32 = 4;
 }
 
 impl StoredAggregate for Tariff {

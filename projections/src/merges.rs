@@ -1,5 +1,6 @@
 //! Merges and their steps, as staff follow them: one row per merge and one per step event
-//! (a source marked merged, a service or payer moved, a balance moved out or in), in log order.
+//! (a source marked merged, a service or payer moved, a balance moved out or in, and what reached
+//! a merged account later forwarded out and in), in log order.
 
 use async_trait::async_trait;
 use domain::account::AccountEvent;
@@ -99,19 +100,33 @@ fn step_of(event: &StoredEvent) -> Result<Option<Step>, ProjectionError> {
         },
         ("Account", "BalanceTransferredOut" | "BalanceTransferredIn") => match event.decode()? {
             AccountEvent::BalanceTransferredOut {
-                merge_id, amount, ..
+                merge_id,
+                amount,
+                forward,
+                ..
             } => Some(Step {
                 merge_id: merge_id.as_uuid(),
-                step: "balance_out",
+                step: if forward.is_some() {
+                    "forwarded_out"
+                } else {
+                    "balance_out"
+                },
                 client_id: None,
                 subject_id: Some(uuid_of(&event.aggregate_id)?),
                 amount: Some(amount),
             }),
             AccountEvent::BalanceTransferredIn {
-                merge_id, amount, ..
+                merge_id,
+                amount,
+                forward,
+                ..
             } => Some(Step {
                 merge_id: merge_id.as_uuid(),
-                step: "balance_in",
+                step: if forward.is_some() {
+                    "forwarded_in"
+                } else {
+                    "balance_in"
+                },
                 client_id: None,
                 subject_id: Some(uuid_of(&event.aggregate_id)?),
                 amount: Some(amount),

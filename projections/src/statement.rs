@@ -165,26 +165,44 @@ fn movement(event: AccountEvent) -> Option<Movement> {
             to_account,
             amount,
             balance_after,
+            forward,
         } => Movement {
             kind: "transfer_out",
             amount: amount.negated(),
             balance_after,
             reference: merge_id.as_uuid(),
-            description: format!("Balance moved to account {to_account} by merge {merge_id}"),
-            details: serde_json::json!({ "merge_id": merge_id, "to_account": to_account }),
+            description: match forward {
+                None => format!("Balance moved to account {to_account} by merge {merge_id}"),
+                Some(_) => format!(
+                    "Forwarded to account {to_account}, which this account was merged into by \
+                     merge {merge_id}"
+                ),
+            },
+            details: serde_json::json!({
+                "merge_id": merge_id, "to_account": to_account, "forward": forward,
+            }),
         },
         AccountEvent::BalanceTransferredIn {
             merge_id,
             from_account,
             amount,
             balance_after,
+            forward,
         } => Movement {
             kind: "transfer_in",
             amount,
             balance_after,
             reference: merge_id.as_uuid(),
-            description: format!("Balance moved from account {from_account} by merge {merge_id}"),
-            details: serde_json::json!({ "merge_id": merge_id, "from_account": from_account }),
+            description: match forward {
+                None => format!("Balance moved from account {from_account} by merge {merge_id}"),
+                Some(_) => format!(
+                    "Forwarded from account {from_account}, merged into this one by merge \
+                     {merge_id}"
+                ),
+            },
+            details: serde_json::json!({
+                "merge_id": merge_id, "from_account": from_account, "forward": forward,
+            }),
         },
         AccountEvent::AccountOpened { .. }
         | AccountEvent::CreditLimitSet { .. }

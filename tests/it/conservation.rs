@@ -30,9 +30,9 @@ const CHECK_NO_PERIOD_BEFORE_ORDER: bool = true;
 
 /// A merged client's account stays empty: money given back to it after the merge (a
 /// correction of one of its old expenses) or taken from it (a fraud reversal of one of its old
-/// payments) is stranded on an account nobody uses. Off: a bug found by this test, reported,
-/// not yet fixed (`domain/tests/money_simulator.rs` has its shortest sequence).
-const CHECK_MERGED_ACCOUNT_STAYS_EMPTY: bool = false;
+/// payments) was stranded on an account nobody uses. Found by this test; fixed by forwarding
+/// it to the account merged into (ADR 6, addendum).
+const CHECK_MERGED_ACCOUNT_STAYS_EMPTY: bool = true;
 
 const SEED: u64 = 13;
 const TASKS: u64 = 4;

@@ -636,6 +636,214 @@ async fn a_transferred_service_leaves_its_past_expenses_with_the_old_owner() {
     assert_eq!(new.body["closing_balance"], "5.00");
 }
 
+/// Merges `source` into `target` and waits until the merge is completed.
+async fn merge_and_wait(server: &TestServer, target: &str, source: &str) -> String {
+    let started = server
+        .post(
+            &format!("/v1/clients/{target}/merge"),
+            json!({"merge_id": Uuid::now_v7(), "sources": [source]}),
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::ACCEPTED, "{started:?}");
+    let merge_id = started.body["id"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let view = server.get(&format!("/v1/merges/{merge_id}")).await;
+        if view.body["status"] == "completed" {
+            return merge_id;
+        }
+        assert!(Instant::now() < deadline, "{view:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn money_that_reaches_a_merged_account_moves_on_to_the_account_it_was_merged_into() {
+    // Arrange: Anna paid 20.00 and 7.27 and was charged 5.00 for a VDS; Bernd paid 10.00. Anna
+    // is merged into Bernd, which moves her 22.27 and the VDS.
+    let (server, _clock) = TestServer::start_fixed().await;
+    let provider = server.provider("EUR").await;
+    let tariff = tariff(&server, &provider, "5.00").await;
+    let anna = server.client(&provider, "Anna Alt").await;
+    let bernd = server.client(&provider, "Bernd Neu").await;
+    assert_eq!(
+        pay(&server, &anna, "20.00").await.status,
+        StatusCode::CREATED
+    );
+    let card = pay(&server, &anna, "7.27").await;
+    assert_eq!(card.status, StatusCode::CREATED, "{card:?}");
+    let payment = card.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        pay(&server, &bernd, "10.00").await.status,
+        StatusCode::CREATED
+    );
+    let ordered = order(&server, &anna, &tariff).await;
+    assert_eq!(ordered.status, StatusCode::CREATED, "{ordered:?}");
+    let expenses = server
+        .get(&format!(
+            "/v1/clients/{anna}/expenses?min_position={}",
+            ordered.body["position"]
+        ))
+        .await;
+    let charge = expenses.body["items"][0]["id"].as_str().unwrap().to_owned();
+    let merge_id = merge_and_wait(&server, &bernd, &anna).await;
+
+    // Act: staff void Anna's old charge, and her 7.27 card payment is charged back.
+    let voided = server
+        .post(
+            &format!("/v1/expenses/{charge}/corrections"),
+            json!({"correction_id": Uuid::now_v7(), "reason": "outage"}),
+        )
+        .await;
+    let reversed = server
+        .post(
+            &format!("/v1/payments/{payment}/fraud"),
+            json!({"reason": "chargeback"}),
+        )
+        .await;
+    let head = server.settled().await;
+
+    // Assert: Anna's account is empty after each; what reached it is on Bernd's.
+    assert_eq!(voided.status, StatusCode::CREATED, "{voided:?}");
+    assert!(reversed.status.is_success(), "{reversed:?}");
+    let old = server
+        .get(&format!("/v1/clients/{anna}/statement?min_position={head}"))
+        .await;
+    assert_eq!(
+        kinds_and_amounts(&old.body),
+        [
+            ("payment".to_owned(), "20.00".to_owned()),
+            ("payment".to_owned(), "7.27".to_owned()),
+            ("charge".to_owned(), "-5.00".to_owned()),
+            ("transfer_out".to_owned(), "-22.27".to_owned()),
+            ("void".to_owned(), "5.00".to_owned()),
+            ("transfer_out".to_owned(), "-5.00".to_owned()),
+            ("reversal".to_owned(), "-7.27".to_owned()),
+            ("transfer_out".to_owned(), "7.27".to_owned()),
+        ],
+        "{}",
+        old.body
+    );
+    assert_eq!(old.body["closing_balance"], "0.00");
+    let new = server
+        .get(&format!(
+            "/v1/clients/{bernd}/statement?min_position={head}"
+        ))
+        .await;
+    assert_eq!(
+        kinds_and_amounts(&new.body),
+        [
+            ("payment".to_owned(), "10.00".to_owned()),
+            ("transfer_in".to_owned(), "22.27".to_owned()),
+            ("transfer_in".to_owned(), "5.00".to_owned()),
+            ("transfer_in".to_owned(), "-7.27".to_owned()),
+        ],
+        "{}",
+        new.body
+    );
+    assert_eq!(new.body["closing_balance"], "30.00");
+    let balance = server
+        .get(&format!("/v1/clients/{bernd}/balance?min_position={head}"))
+        .await;
+    assert_eq!(
+        balance.body["accounts"][0]["balance"], "30.00",
+        "{balance:?}"
+    );
+    let steps = server.get(&format!("/v1/merges/{merge_id}")).await;
+    let forwarded: Vec<(&str, &str)> = steps.body["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|step| step["step"].as_str().unwrap().starts_with("forwarded"))
+        .map(|step| {
+            (
+                step["step"].as_str().unwrap(),
+                step["amount"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        forwarded,
+        [
+            ("forwarded_out", "5.00"),
+            ("forwarded_in", "5.00"),
+            ("forwarded_out", "-7.27"),
+            ("forwarded_in", "-7.27"),
+        ],
+        "{}",
+        steps.body
+    );
+    let replay = projections::replay::replay(&server.db.pool).await.unwrap();
+    assert!(replay.differences.is_empty(), "{:?}", replay.differences);
+}
+
+#[tokio::test]
+async fn a_card_payment_confirmed_after_its_clients_merge_is_credited_to_the_client_merged_into() {
+    // Arrange: Carl, who never paid anything, starts a 25.00 card payment; before the gateway
+    // confirms it, he is merged into Bernd.
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let company = crate::invoicing::company(&server, &provider, "NL", "yearly").await;
+    crate::payments::method(&server, &company, "card", "card_gateway").await;
+    let carl = server.client(&provider, "Carl Neu").await;
+    let bernd = server.client(&provider, "Bernd Alt").await;
+    let payment = Uuid::now_v7();
+    let created = server
+        .post(
+            "/v1/payments",
+            json!({ "payment_id": payment, "client_id": carl, "company_id": company,
+                    "method": "card", "amount": "25.00", "currency": "EUR" }),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
+    let started = server
+        .post(
+            &format!("/v1/payments/{payment}/start"),
+            json!({ "external_id": "ch_late" }),
+        )
+        .await;
+    assert!(started.status.is_success(), "{started:?}");
+    merge_and_wait(&server, &bernd, &carl).await;
+
+    // Act
+    let confirmed = server
+        .post(
+            &format!("/v1/payments/{payment}/confirm"),
+            json!({ "external_id": "ch_late" }),
+        )
+        .await;
+    let head = server.settled().await;
+
+    // Assert: the merge marked Carl's empty account merged, so the payment moved on to Bernd.
+    assert!(confirmed.status.is_success(), "{confirmed:?}");
+    let old = server
+        .get(&format!("/v1/clients/{carl}/statement?min_position={head}"))
+        .await;
+    assert_eq!(
+        kinds_and_amounts(&old.body),
+        [
+            ("transfer_out".to_owned(), "0.00".to_owned()),
+            ("payment".to_owned(), "25.00".to_owned()),
+            ("transfer_out".to_owned(), "-25.00".to_owned()),
+        ],
+        "{}",
+        old.body
+    );
+    assert_eq!(old.body["closing_balance"], "0.00");
+    let new = server
+        .get(&format!(
+            "/v1/clients/{bernd}/statement?min_position={head}"
+        ))
+        .await;
+    assert_eq!(
+        kinds_and_amounts(&new.body),
+        [("transfer_in".to_owned(), "25.00".to_owned())],
+        "{}",
+        new.body
+    );
+    assert_eq!(new.body["closing_balance"], "25.00");
+}
+
 /// Creates a company of `provider` in NL with VAT rules for DE and FR.
 async fn company_with_rules(server: &TestServer, provider: &str) -> String {
     let company = crate::invoicing::company(server, provider, "NL", "yearly").await;

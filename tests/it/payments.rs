@@ -48,7 +48,7 @@ async fn pay_directly(server: &TestServer, client: &str, amount: &str) -> String
     id
 }
 
-async fn method(server: &TestServer, company: &str, method: &str, kind: &str) {
+pub(crate) async fn method(server: &TestServer, company: &str, method: &str, kind: &str) {
     let answer = server
         .call(
             Method::PUT,

@@ -176,22 +176,25 @@ pub enum AccountCommand {
         /// Why; trimmed, 1 to 500 characters.
         reason: String,
     },
-    /// Moves the whole balance (a positive balance and a debt alike) out of this account to
-    /// another account of a merge. A zero balance, or a merge that already moved this account's
-    /// balance, records nothing.
+    /// Moves the whole balance (a positive balance, a debt, or zero) out of this account to
+    /// another account of a merge, which marks the account merged: whatever reaches it later
+    /// is forwarded there. An account never opened is opened to be marked. A merge that already
+    /// moved this account's balance records nothing.
     TransferBalanceOut {
         /// The client whose account it is.
         client_id: ClientId,
         /// The provider.
         provider_id: ProviderId,
+        /// The account's currency (the provider's), which opens the account if it is new.
+        currency: crate::money::Currency,
         /// The merge moving the money.
         merge_id: MergeId,
         /// The account the balance goes to.
         to_account: AccountId,
     },
     /// Receives a balance another account of a merge gave up: a positive amount raises the
-    /// balance, a negative one (a debt) lowers it, whatever the credit limit. The same merge and
-    /// source account records nothing the second time.
+    /// balance, a negative one (a debt) lowers it, whatever the credit limit. The same merge,
+    /// source account and forward records nothing the second time.
     TransferBalanceIn {
         /// The client whose account it is.
         client_id: ClientId,
@@ -203,6 +206,9 @@ pub enum AccountCommand {
         from_account: AccountId,
         /// What the source account gave up: its balance, signed, not zero.
         amount: Money,
+        /// The source account's forward it receives (`BalanceTransferredOut::forward`): absent
+        /// for the merge's own transfer.
+        forward: Option<u32>,
     },
     /// Promises to pay: the client's services keep running unpaid for
     /// [`super::PROMISED_PAYMENT_DAYS`] days from `on`, once per

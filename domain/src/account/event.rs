@@ -130,7 +130,10 @@ pub enum AccountEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         tax: Option<TaxedAmount>,
     },
-    /// The whole balance left for another account in a merge; the balance is now zero.
+    /// The whole balance left for another account in a merge; the balance is now zero. The
+    /// merge's own transfer (`forward` absent) moves the balance the account had, zero included
+    /// (the account is merged from then on); each later one forwards what reached the merged
+    /// account after it, in the same decision (ADR 6, addendum).
     BalanceTransferredOut {
         /// The merge.
         merge_id: MergeId,
@@ -140,6 +143,10 @@ pub enum AccountEvent {
         amount: Money,
         /// The balance after it: zero.
         balance_after: Money,
+        /// Which forward this is, counted from 1 per account: absent for the merge's own
+        /// transfer.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        forward: Option<u32>,
     },
     /// A balance another account gave up in a merge arrived here.
     BalanceTransferredIn {
@@ -151,6 +158,9 @@ pub enum AccountEvent {
         amount: Money,
         /// The balance after it.
         balance_after: Money,
+        /// The source account's forward this receives: absent for the merge's own transfer.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        forward: Option<u32>,
     },
     /// The client promised to pay: its services are not suspended for lack of money before
     /// `until`. No money moves.
@@ -160,6 +170,27 @@ pub enum AccountEvent {
         /// The first day the promise no longer holds.
         until: chrono::NaiveDate,
     },
+}
+
+impl AccountEvent {
+    /// The balance a money event leaves; `None` for an event that moves no money.
+    pub fn balance_after(&self) -> Option<Money> {
+        match self {
+            Self::PaymentPosted { balance_after, .. }
+            | Self::BalanceAdjusted { balance_after, .. }
+            | Self::ExpenseCharged { balance_after, .. }
+            | Self::ExpenseCredited { balance_after, .. }
+            | Self::BalanceImported { balance_after, .. }
+            | Self::PaymentRefunded { balance_after, .. }
+            | Self::PaymentReversed { balance_after, .. }
+            | Self::ExpenseCorrected { balance_after, .. }
+            | Self::BalanceTransferredOut { balance_after, .. }
+            | Self::BalanceTransferredIn { balance_after, .. } => Some(*balance_after),
+            Self::AccountOpened { .. }
+            | Self::CreditLimitSet { .. }
+            | Self::PaymentPromised { .. } => None,
+        }
+    }
 }
 
 impl DomainEvent for AccountEvent {

@@ -52,6 +52,9 @@ impl Aggregate for Account {
                     expense_returns: BTreeMap::new(),
                     transfers_out: BTreeMap::new(),
                     transfers_in: BTreeSet::new(),
+                    merged_into: None,
+                    forwarded: 0,
+                    forwards_in: BTreeSet::new(),
                     imported: false,
                     promise: None,
                 });
@@ -84,24 +87,35 @@ impl Aggregate for Account {
             }
             AccountEvent::BalanceTransferredOut {
                 merge_id,
+                to_account,
                 amount,
                 balance_after,
-                ..
+                forward,
             } => {
                 if let Some(open) = &mut self.open {
                     open.balance = balance_after;
-                    open.transfers_out.insert(merge_id, amount);
+                    match forward {
+                        None => {
+                            open.transfers_out.insert(merge_id, amount);
+                            open.merged_into.get_or_insert((merge_id, to_account));
+                        }
+                        Some(n) => open.forwarded = open.forwarded.max(n),
+                    }
                 }
             }
             AccountEvent::BalanceTransferredIn {
                 merge_id,
                 from_account,
                 balance_after,
+                forward,
                 ..
             } => {
                 if let Some(open) = &mut self.open {
                     open.balance = balance_after;
-                    open.transfers_in.insert((merge_id, from_account));
+                    match forward {
+                        None => open.transfers_in.insert((merge_id, from_account)),
+                        Some(n) => open.forwards_in.insert((merge_id, from_account, n)),
+                    };
                 }
             }
             AccountEvent::CreditLimitSet { limit } => {

@@ -83,6 +83,16 @@ struct OpenAccount {
     /// The (merge, source account) pairs whose balance arrived here.
     #[serde(default)]
     transfers_in: BTreeSet<(MergeId, AccountId)>,
+    /// The merge that moved this account's balance out first, and the account it went to:
+    /// whatever reaches a merged account is forwarded there.
+    #[serde(default)]
+    merged_into: Option<(MergeId, AccountId)>,
+    /// How many amounts this account has forwarded since its merge.
+    #[serde(default)]
+    forwarded: u32,
+    /// The (merge, source account, forward) triples received here.
+    #[serde(default)]
+    forwards_in: BTreeSet<(MergeId, AccountId, u32)>,
     /// Whether the account's opening balance was imported from another billing system.
     #[serde(default)]
     imported: bool,
@@ -134,8 +144,47 @@ impl Account {
             .and_then(|open| open.transfers_out.get(&merge).copied())
     }
 
-    /// Applies the business rules to `command` and returns the events it causes.
+    /// The account this one was merged into, and the merge, once a merge has moved its balance.
+    pub fn merged_into(&self) -> Option<(MergeId, AccountId)> {
+        self.open.as_ref().and_then(|open| open.merged_into)
+    }
+
+    /// Applies the business rules to `command` and returns the events it causes: those of the
+    /// command, then, on a merged account, the forward of what they left on it.
     pub fn decide(&self, command: AccountCommand) -> Result<Vec<AccountEvent>, AccountError> {
+        let events = self.decide_command(command)?;
+        Ok(self.forwarding(events))
+    }
+
+    /// A merged account stays empty (ADR 6, addendum): what reaches it after its merge (a
+    /// payment confirmed late, a refund or reversal of an old payment, a correction of an old
+    /// charge, a merge into it finishing late) moves on to the account it was merged into in the
+    /// same decision, as the merge moved its balance: a debt as a negative amount. The merging
+    /// process receives it there.
+    fn forwarding(&self, mut events: Vec<AccountEvent>) -> Vec<AccountEvent> {
+        let Some(open) = &self.open else {
+            return events;
+        };
+        let Some((merge_id, to_account)) = open.merged_into else {
+            return events;
+        };
+        let Some(left) = events.iter().rev().find_map(AccountEvent::balance_after) else {
+            return events;
+        };
+        if !left.is_zero() {
+            events.push(AccountEvent::BalanceTransferredOut {
+                merge_id,
+                to_account,
+                amount: left,
+                balance_after: Money::zero(left.currency()),
+                forward: Some(open.forwarded.saturating_add(1)),
+            });
+        }
+        events
+    }
+
+    /// The events of `command` alone.
+    fn decide_command(&self, command: AccountCommand) -> Result<Vec<AccountEvent>, AccountError> {
         match command {
             AccountCommand::PostPayment {
                 client_id,
@@ -250,16 +299,30 @@ impl Account {
             AccountCommand::TransferBalanceOut {
                 client_id,
                 provider_id,
+                currency,
                 merge_id,
                 to_account,
-            } => self.transfer_balance_out(client_id, provider_id, merge_id, to_account),
+            } => self.transfer_balance_out(
+                client_id,
+                provider_id,
+                Money::zero(currency),
+                merge_id,
+                to_account,
+            ),
             AccountCommand::TransferBalanceIn {
                 client_id,
                 provider_id,
                 merge_id,
                 from_account,
                 amount,
-            } => self.transfer_balance_in(client_id, provider_id, merge_id, from_account, amount),
+                forward,
+            } => self.transfer_balance_in(
+                client_id,
+                provider_id,
+                merge_id,
+                (from_account, forward),
+                amount,
+            ),
         }
     }
 
@@ -593,53 +656,57 @@ impl Account {
         }])
     }
 
-    /// Decides [`AccountCommand::TransferBalanceOut`].
+    /// Decides [`AccountCommand::TransferBalanceOut`]: `zero` is zero in the account's
+    /// currency, which opens an account never opened, so that it is marked merged too.
     fn transfer_balance_out(
         &self,
         client_id: ClientId,
         provider_id: ProviderId,
+        zero: Money,
         merge_id: MergeId,
         to_account: AccountId,
     ) -> Result<Vec<AccountEvent>, AccountError> {
-        let Some(open) = &self.open else {
-            // An account never opened holds nothing to move.
-            return Ok(vec![]);
-        };
-        if open.client_id != client_id || open.provider_id != provider_id {
-            return Err(AccountError::WrongAccount);
-        }
-        if to_account == open.account_id {
+        let (mut events, balance) = self.open_for(client_id, provider_id, zero)?;
+        let account_id = AccountId::of(client_id, provider_id, zero.currency());
+        if to_account == self.account_id().unwrap_or(account_id) {
             return Err(AccountError::InvalidTransfer);
         }
-        if open.transfers_out.contains_key(&merge_id) || open.balance.is_zero() {
+        if self
+            .open
+            .as_ref()
+            .is_some_and(|open| open.transfers_out.contains_key(&merge_id))
+        {
             return Ok(vec![]);
         }
-        Ok(vec![AccountEvent::BalanceTransferredOut {
+        events.push(AccountEvent::BalanceTransferredOut {
             merge_id,
             to_account,
-            amount: open.balance,
-            balance_after: Money::zero(open.currency),
-        }])
+            amount: balance,
+            balance_after: zero,
+            forward: None,
+        });
+        Ok(events)
     }
 
-    /// Decides [`AccountCommand::TransferBalanceIn`].
+    /// Decides [`AccountCommand::TransferBalanceIn`] of what `from_account` moved out, by its
+    /// merge or as its `forward`-th forward.
     fn transfer_balance_in(
         &self,
         client_id: ClientId,
         provider_id: ProviderId,
         merge_id: MergeId,
-        from_account: AccountId,
+        (from_account, forward): (AccountId, Option<u32>),
         amount: Money,
     ) -> Result<Vec<AccountEvent>, AccountError> {
         let (mut events, balance) = self.open_for(client_id, provider_id, amount)?;
         if amount.is_zero() || self.account_id() == Some(from_account) {
             return Err(AccountError::InvalidTransfer);
         }
-        if self
-            .open
-            .as_ref()
-            .is_some_and(|open| open.transfers_in.contains(&(merge_id, from_account)))
-        {
+        let received = self.open.as_ref().is_some_and(|open| match forward {
+            None => open.transfers_in.contains(&(merge_id, from_account)),
+            Some(n) => open.forwards_in.contains(&(merge_id, from_account, n)),
+        });
+        if received {
             return Ok(vec![]);
         }
         events.push(AccountEvent::BalanceTransferredIn {
@@ -647,6 +714,7 @@ impl Account {
             from_account,
             amount,
             balance_after: balance.checked_add(amount)?,
+            forward,
         });
         Ok(events)
     }

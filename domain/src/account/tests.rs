@@ -1404,6 +1404,7 @@ fn transfer_out() -> AccountCommand {
     AccountCommand::TransferBalanceOut {
         client_id: client_id(),
         provider_id: provider_id(),
+        currency: Currency::EUR,
         merge_id: merge_id(),
         to_account: target_account(),
     }
@@ -1423,6 +1424,7 @@ fn a_merge_moves_the_whole_positive_balance_out() {
             to_account: target_account(),
             amount: eur("12.50"),
             balance_after: eur("0.00"),
+            forward: None,
         }]);
 }
 
@@ -1436,6 +1438,7 @@ fn a_merge_moves_a_debt_out_as_a_negative_amount() {
             to_account: target_account(),
             amount: eur("-7.25"),
             balance_after: eur("0.00"),
+            forward: None,
         }]);
 }
 
@@ -1445,28 +1448,134 @@ fn a_merge_moves_a_balance_out_only_once() {
         .given(vec![
             opened(),
             paid("12.50", "12.50"),
-            AccountEvent::BalanceTransferredOut {
-                merge_id: merge_id(),
-                to_account: target_account(),
-                amount: eur("12.50"),
-                balance_after: eur("0.00"),
-            },
+            merged_out("12.50"),
             paid("1.00", "1.00"),
         ])
         .when(transfer_out())
         .then_expect_events(vec![]);
 }
 
+/// The merge's own transfer of `amount` out of the source account.
+fn merged_out(amount: &str) -> AccountEvent {
+    AccountEvent::BalanceTransferredOut {
+        merge_id: merge_id(),
+        to_account: target_account(),
+        amount: eur(amount),
+        balance_after: eur("0.00"),
+        forward: None,
+    }
+}
+
+/// The `n`-th forward of `amount` out of the merged source account.
+fn forwarded_out(amount: &str, n: u32) -> AccountEvent {
+    AccountEvent::BalanceTransferredOut {
+        merge_id: merge_id(),
+        to_account: target_account(),
+        amount: eur(amount),
+        balance_after: eur("0.00"),
+        forward: Some(n),
+    }
+}
+
 #[test]
-fn a_zero_balance_or_an_unopened_account_moves_nothing() {
+fn a_merge_marks_an_empty_account_merged_and_opens_one_never_opened() {
     AccountTester::with(())
         .given(vec![opened()])
         .when(transfer_out())
-        .then_expect_events(vec![]);
+        .then_expect_events(vec![merged_out("0.00")]);
     AccountTester::with(())
         .given_no_previous_events()
         .when(transfer_out())
+        .then_expect_events(vec![opened(), merged_out("0.00")]);
+}
+
+#[test]
+fn a_payment_posted_to_a_merged_account_is_forwarded_to_the_account_it_was_merged_into() {
+    AccountTester::with(())
+        .given(vec![opened(), merged_out("0.00")])
+        .when(pay(eur("12.50")))
+        .then_expect_events(vec![paid("12.50", "12.50"), forwarded_out("12.50", 1)]);
+}
+
+#[test]
+fn a_reversal_after_the_merge_forwards_the_debt_and_counts_its_forwards() {
+    // Arrange: 7.27 paid, moved out by the merge, then a late payment forwarded once.
+    let given = vec![
+        opened(),
+        paid("7.27", "7.27"),
+        merged_out("7.27"),
+        paid("1.00", "1.00"),
+        forwarded_out("1.00", 1),
+    ];
+
+    let mut account = Account::default();
+    for event in given {
+        account.apply(event);
+    }
+
+    // Act
+    let decided = account
+        .decide(AccountCommand::ReversePayment {
+            client_id: client_id(),
+            provider_id: provider_id(),
+            payment_id: payment_id(),
+            credited: eur("7.27"),
+            reason: "chargeback".to_owned(),
+        })
+        .unwrap();
+
+    // Assert: the reversal leaves -7.27 on the merged account, which moves on as a debt.
+    assert_eq!(decided.len(), 2, "{decided:?}");
+    assert_eq!(decided[0].balance_after(), Some(eur("-7.27")));
+    assert_eq!(decided[1], forwarded_out("-7.27", 2));
+}
+
+#[test]
+fn a_forward_arrives_once_beside_the_merges_own_transfer() {
+    let target_opened = AccountEvent::AccountOpened {
+        account_id: target_account(),
+        client_id: other_client_id(),
+        provider_id: provider_id(),
+        currency: Currency::EUR,
+    };
+    let forward_in = |n| AccountCommand::TransferBalanceIn {
+        client_id: other_client_id(),
+        provider_id: provider_id(),
+        merge_id: merge_id(),
+        from_account: source_account(),
+        amount: eur("2.00"),
+        forward: Some(n),
+    };
+    let arrived = |n, after: &str| AccountEvent::BalanceTransferredIn {
+        merge_id: merge_id(),
+        from_account: source_account(),
+        amount: eur("2.00"),
+        balance_after: eur(after),
+        forward: Some(n),
+    };
+    let merged_in = AccountEvent::BalanceTransferredIn {
+        merge_id: merge_id(),
+        from_account: source_account(),
+        amount: eur("5.00"),
+        balance_after: eur("5.00"),
+        forward: None,
+    };
+    AccountTester::with(())
+        .given(vec![target_opened.clone(), merged_in.clone()])
+        .when(forward_in(1))
+        .then_expect_events(vec![arrived(1, "7.00")]);
+    AccountTester::with(())
+        .given(vec![
+            target_opened.clone(),
+            merged_in.clone(),
+            arrived(1, "7.00"),
+        ])
+        .when(forward_in(1))
         .then_expect_events(vec![]);
+    AccountTester::with(())
+        .given(vec![target_opened, merged_in, arrived(1, "7.00")])
+        .when(forward_in(2))
+        .then_expect_events(vec![arrived(2, "9.00")]);
 }
 
 #[test]
@@ -1477,6 +1586,7 @@ fn a_transferred_debt_arrives_whatever_the_credit_limit() {
         merge_id: merge_id(),
         from_account: source_account(),
         amount: eur("-30.00"),
+        forward: None,
     };
     let target_opened = AccountEvent::AccountOpened {
         account_id: target_account(),
@@ -1489,6 +1599,7 @@ fn a_transferred_debt_arrives_whatever_the_credit_limit() {
         from_account: source_account(),
         amount: eur("-30.00"),
         balance_after: eur("-30.00"),
+        forward: None,
     };
     AccountTester::with(())
         .given(vec![target_opened.clone()])

@@ -58,7 +58,8 @@ pub struct MergeView {
 pub struct MergeStepView {
     /// The global position of its event.
     pub position: i64,
-    /// `source_merged`, `service_moved`, `payer_moved`, `balance_out` or `balance_in`.
+    /// `source_merged`, `service_moved`, `payer_moved`, `balance_out` or `balance_in`; after the
+    /// merge, `forwarded_out` and `forwarded_in` for what reached a merged account and moved on.
     pub step: String,
     /// The source client, for a source marked merged or a service or payer moved.
     pub client_id: Option<Uuid>,

@@ -14,6 +14,11 @@
 //!    account recorded);
 //! 5. the merge is completed (`CompleteMerge`).
 //!
+//! The source's account is merged from step 4 on: what reaches it later (a payment confirmed
+//! late, a refund or reversal of one of its payments, a correction of one of its charges) is
+//! forwarded by the account in the same decision, and this process receives it on the target's
+//! account (`TransferBalanceIn` with the forward, keyed by (merge, source account, forward)).
+//!
 //! The process runs from the log like a projection: its checkpoint passes `MergeStarted` only
 //! once every step succeeded, so a restart after a crash runs the steps again and the done ones
 //! change nothing.
@@ -270,17 +275,25 @@ async fn move_balance(
     context: &CommandContext,
 ) -> Result<(), MergeStepError> {
     let account = source.account_id;
-    let loaded = store.load::<Account>(&account.to_string()).await?.aggregate;
-    let (Some(client_id), Some(provider_id)) = (loaded.client_id(), loaded.provider_id()) else {
-        // Never opened: nothing to move.
-        return Ok(());
+    // The account is opened in the client's currency (`AccountId::of`), so that even one never
+    // opened is marked merged and forwards what reaches it later.
+    let client = store
+        .load::<Client>(&source.client_id.to_string())
+        .await?
+        .aggregate;
+    let (Some(provider_id), Some(currency)) = (client.provider_id(), client.currency()) else {
+        return Err(MergeStepError::Refused(format!(
+            "the source client {} is not registered",
+            source.client_id
+        )));
     };
     store
         .execute::<Account>(
             &account.to_string(),
             AccountCommand::TransferBalanceOut {
-                client_id,
+                client_id: source.client_id,
                 provider_id,
+                currency,
                 merge_id,
                 to_account: target_account,
             },
@@ -293,7 +306,7 @@ async fn move_balance(
         .await?
         .aggregate
         .transferred_out(merge_id);
-    let Some(amount) = moved else {
+    let Some(amount) = moved.filter(|amount| !amount.is_zero()) else {
         return Ok(());
     };
     store
@@ -305,9 +318,66 @@ async fn move_balance(
                 merge_id,
                 from_account: account,
                 amount,
+                forward: None,
             },
             context,
             &[step_key("merge-in", merge_id, account.as_uuid())?],
+        )
+        .await?;
+    Ok(())
+}
+
+/// What reached a merged account after its merge and was forwarded (`BalanceTransferredOut`
+/// with a `forward`) arrives on the account it was merged into, keyed by (merge, source account,
+/// forward): received once, whenever the process runs again.
+async fn receive_forward(
+    store: &EventStore,
+    event: &StoredEvent,
+    context: &CommandContext,
+) -> Result<(), MergeStepError> {
+    let domain::account::AccountEvent::BalanceTransferredOut {
+        merge_id,
+        to_account,
+        amount,
+        forward: Some(forward),
+        ..
+    } = event
+        .decode()
+        .map_err(|e| MergeStepError::Refused(e.to_string()))?
+    else {
+        return Ok(());
+    };
+    let from_account = event
+        .aggregate_id
+        .parse::<AccountId>()
+        .map_err(|e| MergeStepError::Refused(format!("account id: {e}")))?;
+    let merge = store.load::<Merge>(&merge_id.to_string()).await?.aggregate;
+    let (Some((target, _)), Some(provider_id)) = (merge.target(), merge.provider_id()) else {
+        return Err(MergeStepError::Refused(format!(
+            "merge {merge_id} of a forward is not started"
+        )));
+    };
+    let when = clocks::of(store, merge.provider_id()).await?;
+    let key = CommandKey::new(
+        "merge-forward-in",
+        format!("{merge_id}/{from_account}/{forward}"),
+        &(merge_id, from_account, forward),
+        serde_json::Value::Null,
+    )
+    .map_err(|e| MergeStepError::Refused(e.to_string()))?;
+    store
+        .execute::<Account>(
+            &to_account.to_string(),
+            AccountCommand::TransferBalanceIn {
+                client_id: target,
+                provider_id,
+                merge_id,
+                from_account,
+                amount,
+                forward: Some(forward),
+            },
+            &when.stamp(context),
+            &[key],
         )
         .await?;
     Ok(())
@@ -415,6 +485,9 @@ impl Projection for Merging {
                     }
                     ("Service", "ServiceOrdered") => {
                         follow_late_order(&self.store, event, &context).await
+                    }
+                    ("Account", "BalanceTransferredOut") => {
+                        receive_forward(&self.store, event, &context).await
                     }
                     _ => Ok(()),
                 }
