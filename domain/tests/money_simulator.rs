@@ -1172,9 +1172,11 @@ impl World {
                 credit,
                 charge,
                 treatment,
+                // A simulated client's treatment never changes: the charge's is today's.
                 credited_charge: Some(CreditedCharge {
                     expense_id: change.credited_expense_id,
                     charged: change.credited_paid,
+                    treatment,
                 }),
             },
         );

@@ -315,6 +315,8 @@ pub struct ChargedRow {
     pub kind: String,
     /// The tax rate it recorded.
     pub tax_rate: Decimal,
+    /// The global position of the event that recorded it.
+    pub position: i64,
 }
 
 /// The expense `expense_id` with its account. Reads `balances` too, for the account's client
@@ -325,7 +327,7 @@ pub async fn charged(
 ) -> Result<Option<ChargedRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT b.account_id, b.client_id, b.provider_id, e.currency, e.amount, e.kind,
-                e.tax_rate
+                e.tax_rate, e.position
            FROM expenses e JOIN balances b ON b.account_id = e.account_id
           WHERE e.expense_id = $1",
     )

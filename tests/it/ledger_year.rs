@@ -928,6 +928,56 @@ async fn a_mid_period_change_under_vat_gives_back_the_price_share_with_its_own_t
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_after_the_client_moved_into_vat_gives_back_only_what_was_paid() {
+    // Arrange: 19 % VAT added for German clients only; Emil, in France, is not taxed. He pays
+    // 50.00 and orders VDS 8 on Jun 1, 2027 (8.00, no VAT), then moves to Germany himself.
+    let (books, company) = Books::open(day(2027, 6, 1)).await;
+    vat_added_in_germany(&books.server, &company).await;
+    let vds8 = books.tariff("VDS 8", "vds", "P1M", "8.00").await;
+    let vds12 = books.tariff("VDS 12", "vds", "P1M", "12.00").await;
+    let emil = books.client("Emil Roux", "individual", "FR").await;
+    books.pay(&emil, "50.00").await;
+    let vds = books
+        .order(&emil, json!({"tariff_id": vds8, "period": "P1M"}))
+        .await;
+    books.check(&emil, "42.00", "50.00", "0.00").await;
+    let moved = books
+        .server
+        .call(
+            Method::PATCH,
+            &format!("/v1/clients/{emil}"),
+            Some(json!({"country": "DE"})),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{moved:?}");
+
+    // Act: to VDS 12 on Jun 24, 7 of the 30 days left.
+    books.set_day(day(2027, 6, 24));
+    let changed = books
+        .server
+        .post(
+            &format!("/v1/services/{vds}/change-tariff"),
+            json!({"tariff_id": vds12}),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{changed:?}");
+
+    // Assert: the credit gives back 8.00 × 7 ÷ 30 = 1.87, as it was paid, without VAT; the new
+    // charge is taxed as Emil is now: 12.00 × 7 ÷ 30 = 2.80 + 19 % = 3.33. With the credit taxed
+    // too, 1.87 + 0.36 = 2.23 would have come back, 0.36 of VAT Emil never paid.
+    assert_eq!(
+        books.charges_of(&emil, &vds).await,
+        pairs(&[
+            ("2027-06-01", "8.00"),
+            ("2027-06-24", "-1.87"),
+            ("2027-06-24", "3.33"),
+        ])
+    );
+    books.check(&emil, "40.54", "50.00", "0.00").await; // 42.00 + 1.87 − 3.33
+    books.reports_agree("8.93").await; // 8.00 − 1.87 + 2.80, without VAT
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_hours_of_a_vds_by_the_hour_under_vat_are_on_the_monthly_invoice_to_the_cent() {
     // Arrange: 19 % VAT added; a VDS at 0.00 a month and 0.0137 EUR an hour; Ugo pays 20.00 and
     // orders it at 09:00 on Jun 1, 2027.

@@ -357,3 +357,33 @@ pub async fn correct_expense(
         )
         .await?)
 }
+
+/// How the charge `expense_id` was taxed, as the account recorded it on its line (a line stored
+/// before charges carried tax was not taxed): what a later credit of part of it is taxed with.
+/// `None` when the log holds no such charge (a period brought over from another system).
+pub async fn charged_treatment(
+    core: &Core,
+    expense_id: Uuid,
+) -> Result<Option<domain::tax::TaxTreatment>, Error> {
+    let head = eventstore::log::head_position(core.pool.primary()).await?;
+    core.consistent(&[ReadModel::Balances, ReadModel::Expenses], Some(head))
+        .await?;
+    let Some(row) = projections::expenses::charged(&core.pool, expense_id).await? else {
+        return Ok(None);
+    };
+    let Some(event) = eventstore::log::event_at(&*core.pool, row.position).await? else {
+        return Ok(None);
+    };
+    Ok(match event.decode::<domain::account::AccountEvent>() {
+        Ok(domain::account::AccountEvent::ExpenseCharged { expense, .. })
+            if expense.expense_id.as_uuid() == expense_id =>
+        {
+            Some(
+                expense
+                    .tax
+                    .map_or(domain::tax::TaxTreatment::NotTaxed, |tax| tax.treatment),
+            )
+        }
+        _ => None,
+    })
+}

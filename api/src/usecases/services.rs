@@ -452,6 +452,8 @@ pub struct TariffChangePlan {
     change: TariffChangeQuote,
     returned: Money,
     treatment: TaxTreatment,
+    /// How the charge the credit gives back part of was taxed.
+    credited_treatment: TaxTreatment,
     /// The credit for the unused rest of the period, as its line (before tax).
     pub credit: ExpenseLine,
     /// The charge of the new terms for the rest of the period, as its line (before tax).
@@ -491,6 +493,7 @@ impl TariffChangePlan {
             credited_charge: Some(CreditedCharge {
                 expense_id: self.change.credited_expense_id,
                 charged: self.change.credited_paid,
+                treatment: self.credited_treatment,
             }),
         }
     }
@@ -574,8 +577,14 @@ pub async fn plan_tariff_change(
     )
     .await
     .map_err(|e| Error::internal(&e))?;
+    // The credit gives back part of a charge under the treatment it was charged with, whatever
+    // the client's is today (a client who moved to a country with VAT since paid none).
+    let credited_treatment =
+        crate::usecases::accounts::charged_treatment(core, rest.credited_expense_id.as_uuid())
+            .await?
+            .unwrap_or(treatment);
     let returned =
-        account.returned_of_expense_priced(rest.credited_expense_id, zero, &treatment)?;
+        account.returned_of_expense_priced(rest.credited_expense_id, zero, &credited_treatment)?;
     let change = service.quote_tariff_change(&new_terms, today, returned)?;
     let service_id = ServiceId::from_uuid(id);
     let line = |expense_id, amount, what: &str| ExpenseLine {
@@ -618,6 +627,7 @@ pub async fn plan_tariff_change(
         change,
         returned,
         treatment,
+        credited_treatment,
         credit,
         charge,
     })

@@ -91,10 +91,12 @@ pub enum AccountCommand {
         credit: ExpenseLine,
         /// The amount charged; zero or more. A zero line leaves no event.
         charge: ExpenseLine,
-        /// How the client is taxed; both lines are taxed alike (see `ChargeExpense`).
+        /// How the client is taxed today: the charge is taxed so (see `ChargeExpense`), and the
+        /// credit too when it names no credited charge.
         treatment: TaxTreatment,
         /// The charge the credit gives back part of; the credit may not exceed what is left of
-        /// it. `None` gives back without that check (kept for callers that predate it).
+        /// it, and it is taxed as that charge was. `None` gives back without that check (kept for
+        /// callers that predate it).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         credited_charge: Option<CreditedCharge>,
     },

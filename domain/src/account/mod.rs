@@ -394,11 +394,14 @@ impl Account {
         if credit.amount.is_negative() || charge.amount.is_negative() {
             return Err(AccountError::AmountNotPositive);
         }
+        // The credit gives back part of a charge under the treatment that charge was taxed
+        // with; the new charge is taxed as the client is taxed today.
+        let credit_treatment = credited_charge.map_or(treatment, |of| of.treatment);
         if let Some(of) = credited_charge
             && credit.amount.is_positive()
         {
             let returned =
-                self.returned_of_expense_priced(of.expense_id, of.charged, &treatment)?;
+                self.returned_of_expense_priced(of.expense_id, of.charged, &of.treatment)?;
             let remaining = of.charged.checked_sub(returned)?;
             if credit.amount.amount() > remaining.amount() {
                 return Err(AccountError::CreditExceedsCharge {
@@ -407,7 +410,7 @@ impl Account {
                 });
             }
         }
-        let credit = taxed(described(credit)?, &treatment)?;
+        let credit = taxed(described(credit)?, &credit_treatment)?;
         let charge = taxed(described(charge)?, &treatment)?;
         let balance_credited = balance.checked_add(credit.amount)?;
         let balance_after = balance_credited.checked_sub(charge.amount)?;

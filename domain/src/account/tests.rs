@@ -1823,6 +1823,7 @@ fn replace_of_charge(credit: &str, charge: &str) -> AccountCommand {
         credited_charge: Some(CreditedCharge {
             expense_id: line(eur("1"), "x").expense_id,
             charged: eur("30.00"),
+            treatment: TaxTreatment::NotTaxed,
         }),
     }
 }
@@ -1894,6 +1895,7 @@ fn with_vat_added_a_credit_is_weighed_against_the_charge_in_its_prices() {
         credited_charge: Some(CreditedCharge {
             expense_id: line(eur("1"), "x").expense_id,
             charged: eur("30.00"),
+            treatment: added,
         }),
     };
     let history = vec![
@@ -1917,6 +1919,46 @@ fn with_vat_added_a_credit_is_weighed_against_the_charge_in_its_prices() {
             balance_after: eur("85.70"),
             of_expense: Some(line(eur("1"), "x").expense_id),
         }]);
+}
+
+#[test]
+fn a_credit_carries_the_tax_of_the_charge_it_gives_back_not_the_clients_tax_today() {
+    // The 30.00 charge was not taxed; the client has moved to a country with 19 % added since.
+    // A change gives back 10.00 of it, untaxed, and charges 5.00 + 19 % = 5.95 for the new
+    // tariff: 50.00 + 10.00 − 5.95 = 54.05. Taxing the credit too would have given back 11.90,
+    // 1.90 of VAT that was never paid.
+    let added = vat_19(TaxMode::Added);
+    AccountTester::with(())
+        .given(vec![opened(), paid("50", "50")])
+        .when(AccountCommand::ReplaceCharge {
+            client_id: client_id(),
+            provider_id: provider_id(),
+            credit: credit_line("10.00"),
+            charge: charge_line("5.00"),
+            treatment: added,
+            credited_charge: Some(CreditedCharge {
+                expense_id: line(eur("1"), "x").expense_id,
+                charged: eur("30.00"),
+                treatment: TaxTreatment::NotTaxed,
+            }),
+        })
+        .then_expect_events(vec![
+            AccountEvent::ExpenseCredited {
+                expense: with_tax(
+                    credit_line("10.00"),
+                    "10.00",
+                    TaxTreatment::NotTaxed,
+                    "10.00",
+                    "0.00",
+                ),
+                balance_after: eur("60.00"),
+                of_expense: Some(line(eur("1"), "x").expense_id),
+            },
+            AccountEvent::ExpenseCharged {
+                expense: with_tax(charge_line("5.00"), "5.95", added, "5.00", "0.95"),
+                balance_after: eur("54.05"),
+            },
+        ]);
 }
 
 fn import_balance(balance: &str, limit: &str) -> AccountCommand {

@@ -178,11 +178,16 @@ pub struct ExpenseDiscount {
 }
 
 /// The charge a credit gives back part of, with what that charge paid: the account never gives
-/// back more of a charge than is left of it after earlier credits and corrections.
+/// back more of a charge than is left of it after earlier credits and corrections, and gives it
+/// back under the tax treatment the charge was taxed with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreditedCharge {
     /// The charge's expense id.
     pub expense_id: ExpenseId,
     /// What the charge paid that may be given back (for a first period, without the setup fee).
     pub charged: Money,
+    /// How the charge was taxed when it was charged: the credit carries the same tax, whatever
+    /// the client's treatment is now (a client who moved to a country with VAT since is given
+    /// back what was paid, not that plus a VAT that was never paid).
+    pub treatment: crate::tax::TaxTreatment,
 }
