@@ -275,15 +275,28 @@ impl Money {
     /// a hair beside a midpoint can never be pushed onto it by an intermediate rounding. A zero
     /// `denominator` is `Overflow`, like any result out of range.
     pub fn prorate(self, numerator: u32, denominator: u32) -> Result<Money, MoneyError> {
-        if denominator == 0 {
+        self.prorate_i128(i128::from(numerator), i128::from(denominator))
+    }
+
+    /// `self × part / whole`, rounded as [`Money::prorate`] rounds: the share of `self` that
+    /// `part` is of `whole` (the commission on a refunded part of a payment). `part` and `whole`
+    /// are in one currency, `whole` above zero.
+    pub fn share(self, part: Money, whole: Money) -> Result<Money, MoneyError> {
+        part.same_currency(whole)?;
+        if !whole.is_positive() {
+            return Err(MoneyError::Overflow);
+        }
+        // Both at their currency's scale: their mantissas count minor units.
+        self.prorate_i128(part.amount.mantissa(), whole.amount.mantissa())
+    }
+
+    fn prorate_i128(self, numerator: i128, divisor: i128) -> Result<Money, MoneyError> {
+        if divisor <= 0 {
             return Err(MoneyError::Overflow);
         }
         // The amount is at the currency's scale, so its mantissa counts minor units.
         let minor = self.amount.mantissa();
-        let dividend = minor
-            .checked_mul(i128::from(numerator))
-            .ok_or(MoneyError::Overflow)?;
-        let divisor = i128::from(denominator);
+        let dividend = minor.checked_mul(numerator).ok_or(MoneyError::Overflow)?;
         let mut quotient = dividend / divisor;
         let remainder = dividend % divisor;
         // Integer division truncates toward zero; a remainder of at least half the divisor moves

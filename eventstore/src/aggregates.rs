@@ -515,6 +515,7 @@ impl NamedCommand for domain::affiliate::AffiliateCommand {
             Self::JoinProgram { .. } => "JoinAffiliateProgram",
             Self::AddLink { .. } => "AddReferralLink",
             Self::AccrueCommission { .. } => "AccrueCommission",
+            Self::TakeBackCommission { .. } => "TakeBackCommission",
             Self::PayOut { .. } => "PayOutCommission",
         }
     }

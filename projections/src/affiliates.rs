@@ -1,9 +1,10 @@
 //! Affiliate programs as staff and affiliates see them: programs, affiliates with their links,
 //! referred clients, accruals, payouts and totals per currency (issue 20.1).
 //!
-//! The totals come from the events (`CommissionAccrued` carries `accrued_after`,
-//! `CommissionPaidOut` carries `paid_after`), so the tables only assign what they are told. The
-//! clicks of links are counted in `affiliate_clicks` by [`count_click`], outside the log.
+//! The totals come from the events (`CommissionAccrued` and `CommissionTakenBack` carry
+//! `accrued_after`, `CommissionPaidOut` carries `paid_after`), so the tables only assign what
+//! they are told; a commission taken back is a negative accrual row. The clicks of links are
+//! counted in `affiliate_clicks` by [`count_click`], outside the log.
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -132,13 +133,32 @@ async fn affiliate(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), Pro
             .execute(tx)
             .await?;
         }
+        // A commission taken back is a row of its own, negative, under `back:` and its source.
         AffiliateEvent::CommissionAccrued {
             source,
             referred_client,
             base,
             commission,
             accrued_after,
+        }
+        | AffiliateEvent::CommissionTakenBack {
+            source,
+            referred_client,
+            base,
+            commission,
+            accrued_after,
+            ..
         } => {
+            let taken_back = event.event_type == "CommissionTakenBack";
+            let (key, base, commission) = if taken_back {
+                (
+                    format!("back:{}", source.key()),
+                    base.negated(),
+                    commission.negated(),
+                )
+            } else {
+                (source.key(), base, commission)
+            };
             sqlx::query(
                 "INSERT INTO affiliate_accruals (affiliate_id, source, referred_client_id,
                                                  base_amount, amount, currency, accrued_at,
@@ -146,7 +166,7 @@ async fn affiliate(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), Pro
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(id)
-            .bind(source.key())
+            .bind(key)
             .bind(referred_client.as_uuid())
             .bind(base.amount())
             .bind(commission.amount())

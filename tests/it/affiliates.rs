@@ -12,6 +12,7 @@ use uuid::Uuid;
 /// with one link, and a client referred through that link.
 struct Program {
     server: TestServer,
+    provider: String,
     program: String,
     affiliate: String,
     referred: String,
@@ -20,6 +21,11 @@ struct Program {
 
 impl Program {
     async fn open() -> Program {
+        Program::open_with(json!({"basis": "payments", "percent": "10"})).await
+    }
+
+    /// The same with the program's commission `rule`.
+    async fn open_with(rule: Value) -> Program {
         let server = TestServer::start().await;
         let provider = server.provider("EUR").await;
         let program = Uuid::now_v7().to_string();
@@ -27,7 +33,7 @@ impl Program {
             .post(
                 "/v1/affiliate-programs",
                 json!({"program_id": program, "provider_id": provider, "name": "Partners",
-                       "rule": {"basis": "payments", "percent": "10"}}),
+                       "rule": rule}),
             )
             .await;
         assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
@@ -61,6 +67,7 @@ impl Program {
         assert_eq!(signed_up.status, StatusCode::CREATED, "{signed_up:?}");
         Program {
             server,
+            provider,
             program,
             affiliate,
             referred,
@@ -164,6 +171,118 @@ async fn a_referred_clients_payments_accrue_commission_once_each_also_twenty_at_
     assert_eq!(membership["referred_clients"], 1);
     assert_eq!(membership["links"][0]["code"], program.code.as_str());
     assert_eq!(membership["links"][0]["sign_ups"], 1);
+}
+
+/// The affiliate's accruals as (base, amount), in order.
+fn accruals(view: &Value) -> Vec<(String, String)> {
+    view["accruals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["base"].as_str().unwrap().to_owned(),
+                a["amount"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_refund_and_a_chargeback_take_back_the_commission_on_the_money_given_back() {
+    // Arrange: the referred client paid 100.00, which accrued 10.00.
+    let program = Program::open().await;
+    let payment = program.pay(&program.referred, "100.00").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Act: 40.00 refunded, then the payment charged back.
+    let refunded = program
+        .server
+        .post(
+            &format!("/v1/payments/{payment}/refunds"),
+            json!({"refund_id": Uuid::now_v7(), "amount": "40.00", "reason": "asked for"}),
+        )
+        .await;
+    let reversed = program
+        .server
+        .post(
+            &format!("/v1/payments/{payment}/fraud"),
+            json!({"reason": "chargeback"}),
+        )
+        .await;
+
+    // Assert: 10 % of what the client kept paying, which is nothing.
+    assert!(refunded.status.is_success(), "{refunded:?}");
+    assert!(reversed.status.is_success(), "{reversed:?}");
+    let view = program.view().await;
+    let mut rows = accruals(&view);
+    rows.sort_unstable();
+    assert_eq!(
+        rows,
+        [
+            ("-40.00".to_owned(), "-4.00".to_owned()),
+            ("-60.00".to_owned(), "-6.00".to_owned()),
+            ("100.00".to_owned(), "10.00".to_owned()),
+        ],
+        "{view}"
+    );
+    assert_eq!(totals(&view).0, "0", "{view}");
+}
+
+#[tokio::test]
+async fn changing_tariff_back_and_forth_earns_no_commission_on_the_money_going_round() {
+    // Arrange: 10 % of the referred client's charges; it paid 100.00 and ordered a 30.00 VDS.
+    let program = Program::open_with(json!({"basis": "charges", "percent": "10"})).await;
+    let tariff = |name: &'static str, price: &'static str| {
+        let server = &program.server;
+        let provider = program.provider.clone();
+        async move {
+            let created = server
+                .post(
+                    "/v1/tariffs",
+                    json!({"provider_id": provider, "name": name, "item_type": "vds",
+                           "prices": [{"period": "P1M",
+                                       "price": {"amount": price, "currency": "EUR"}}]}),
+                )
+                .await;
+            assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
+            created.body["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let small = tariff("VDS S", "30.00").await;
+    let large = tariff("VDS L", "60.00").await;
+    program.pay(&program.referred, "100.00").await;
+    let ordered = program
+        .server
+        .post(
+            &format!("/v1/clients/{}/services", program.referred),
+            json!({"tariff_id": small, "period": "P1M"}),
+        )
+        .await;
+    assert_eq!(ordered.status, StatusCode::CREATED, "{ordered:?}");
+    let service = ordered.body["id"].as_str().unwrap().to_owned();
+
+    // Act: on the day of the order, to the large tariff and back, three times.
+    for target in [&large, &small, &large, &small, &large, &small] {
+        let changed = program
+            .server
+            .post(
+                &format!("/v1/services/{service}/change-tariff"),
+                json!({"tariff_id": target}),
+            )
+            .await;
+        assert_eq!(changed.status, StatusCode::OK, "{changed:?}");
+    }
+
+    // Assert: the client paid 30.00 for the month in the end, and the affiliate earned 3.00 on
+    // it; each change's charge accrued and its credit took back what the credited charge had.
+    let balance = program.balance(&program.referred).await;
+    assert_eq!(balance, "70.00");
+    let view = program.view().await;
+    assert_eq!(totals(&view).0, "3.00", "{view}");
+    assert_eq!(accruals(&view).len(), 13, "{view}");
 }
 
 #[tokio::test]

@@ -62,6 +62,25 @@ pub enum AffiliateCommand {
         /// The day of the payment or charge.
         on: NaiveDate,
     },
+    /// Takes back the commission on money the referred client got back (a credit or a
+    /// correction of a charge, a refund or a reversal of a payment): the share of the accrual on
+    /// `of` that `returned` is of that accrual's base, never more than is left of it. Nothing
+    /// when nothing was accrued on `of`. The caller reads the accrual and what was taken back of
+    /// it from this affiliate's events, and keys the command by `source`.
+    TakeBackCommission {
+        /// The credit, correction, refund or reversal.
+        source: CommissionSource,
+        /// The payment or charge it gives back part of.
+        of: CommissionSource,
+        /// The referred client.
+        referred_client: ClientId,
+        /// What the referred client got back, in its account's currency.
+        returned: Money,
+        /// The accrual on `of`, if there was one: its base and its commission.
+        accrued: Option<(Money, Money)>,
+        /// What was taken back of that accrual before.
+        taken_back: Money,
+    },
     /// Pays out accrued commission: never more than what was accrued and not yet paid out, in
     /// that currency. A payout id already paid records nothing.
     PayOut {

@@ -73,6 +73,22 @@ pub enum AffiliateEvent {
         /// Everything accrued in that currency, this included.
         accrued_after: Money,
     },
+    /// Commission accrued on a payment or a charge was taken back, in part or whole, because the
+    /// referred client got that money back.
+    CommissionTakenBack {
+        /// The credit, correction, refund or reversal.
+        source: CommissionSource,
+        /// The payment or charge whose commission it takes back.
+        of: CommissionSource,
+        /// The referred client.
+        referred_client: ClientId,
+        /// What the referred client got back.
+        base: Money,
+        /// The commission taken back, above zero.
+        commission: Money,
+        /// Everything accrued in that currency, less what was taken back, this included.
+        accrued_after: Money,
+    },
     /// Accrued commission was paid out.
     CommissionPaidOut {
         /// The payout.
@@ -94,6 +110,7 @@ impl DomainEvent for AffiliateEvent {
             Self::AffiliateJoined { .. } => "AffiliateJoined".to_string(),
             Self::ReferralLinkAdded { .. } => "ReferralLinkAdded".to_string(),
             Self::CommissionAccrued { .. } => "CommissionAccrued".to_string(),
+            Self::CommissionTakenBack { .. } => "CommissionTakenBack".to_string(),
             Self::CommissionPaidOut { .. } => "CommissionPaidOut".to_string(),
         }
     }

@@ -11,7 +11,10 @@
 //!
 //! Commission is accrued by a process manager on the referred client's `PaymentPosted` or
 //! `ExpenseCharged`, keyed by that source, in the currency of the referred client's account
-//! ([`CommissionRule::commission`] decides how much).
+//! ([`CommissionRule::commission`] decides how much), and taken back in proportion when the
+//! client gets that money back (a credit or a correction of the charge, a refund or a reversal
+//! of the payment): commission is earned on what the client keeps paying, never on money that
+//! goes back and forth.
 
 mod command;
 mod error;
@@ -297,6 +300,43 @@ impl Affiliate {
                     accrued_after,
                 }])
             }
+            AffiliateCommand::TakeBackCommission {
+                source,
+                of,
+                referred_client,
+                returned,
+                accrued,
+                taken_back,
+            } => {
+                let joined = self.joined.as_ref().ok_or(AffiliateError::NotAnAffiliate)?;
+                let Some((base, commission)) = accrued else {
+                    return Ok(vec![]);
+                };
+                if !returned.is_positive() || !base.is_positive() {
+                    return Ok(vec![]);
+                }
+                // The share of the commission that the money given back is of its base, rounded
+                // once, and never more than is left of that commission.
+                let share = commission.share(returned, base)?;
+                let left = commission.checked_sub(taken_back)?;
+                let take = if share.amount() > left.amount() {
+                    left
+                } else {
+                    share
+                };
+                if !take.is_positive() {
+                    return Ok(vec![]);
+                }
+                let accrued_after = total(&joined.accrued, take.currency()).checked_sub(take)?;
+                Ok(vec![AffiliateEvent::CommissionTakenBack {
+                    source,
+                    of,
+                    referred_client,
+                    base: returned,
+                    commission: take,
+                    accrued_after,
+                }])
+            }
             AffiliateCommand::PayOut {
                 payout_id,
                 amount,
@@ -388,7 +428,8 @@ impl Aggregate for Affiliate {
                     joined.links.push(code);
                 }
             }
-            AffiliateEvent::CommissionAccrued { accrued_after, .. } => {
+            AffiliateEvent::CommissionAccrued { accrued_after, .. }
+            | AffiliateEvent::CommissionTakenBack { accrued_after, .. } => {
                 if let Some(joined) = &mut self.joined {
                     set_total(&mut joined.accrued, accrued_after);
                 }

@@ -224,6 +224,60 @@ fn an_affiliate_may_not_pay_itself_out_of_the_billing() {
         .then_expect_error(AffiliateError::ExternalPayoutByAffiliate);
 }
 
+/// Takes back the commission on `returned` of the 100.00 payment `source(1)`, whose accrual
+/// was 12.50, of which `before` was taken back already.
+fn take_back(n: u128, returned: &str, before: &str) -> AffiliateCommand {
+    AffiliateCommand::TakeBackCommission {
+        source: source(n),
+        of: source(1),
+        referred_client: referred_client(),
+        returned: eur(returned),
+        accrued: Some((eur("100.00"), eur("12.50"))),
+        taken_back: eur(before),
+    }
+}
+
+#[test]
+fn money_given_back_takes_back_its_share_of_the_commission_never_more_than_is_left() {
+    let rule = joined(rule(CommissionBasis::Payments, None, vec![]));
+    // 40.00 of the 100.00 refunded: 12.50 × 40 ÷ 100 = 5.00 taken back, 7.50 left accrued.
+    AffiliateTester::with(())
+        .given(vec![rule.clone(), accrued("12.50", "12.50")])
+        .when(take_back(2, "40.00", "0.00"))
+        .then_expect_events(vec![AffiliateEvent::CommissionTakenBack {
+            source: source(2),
+            of: source(1),
+            referred_client: referred_client(),
+            base: eur("40.00"),
+            commission: eur("5.00"),
+            accrued_after: eur("7.50"),
+        }]);
+    // After 12.49 taken back, a reversal of the whole 100.00 takes the 0.01 left.
+    AffiliateTester::with(())
+        .given(vec![rule.clone(), accrued("12.50", "12.50")])
+        .when(take_back(3, "100.00", "12.49"))
+        .then_expect_events(vec![AffiliateEvent::CommissionTakenBack {
+            source: source(3),
+            of: source(1),
+            referred_client: referred_client(),
+            base: eur("100.00"),
+            commission: eur("0.01"),
+            accrued_after: eur("12.49"),
+        }]);
+    // Nothing accrued on the payment (outside the rule's months): nothing to take back.
+    AffiliateTester::with(())
+        .given(vec![rule])
+        .when(AffiliateCommand::TakeBackCommission {
+            source: source(4),
+            of: source(1),
+            referred_client: referred_client(),
+            returned: eur("40.00"),
+            accrued: None,
+            taken_back: eur("0.00"),
+        })
+        .then_expect_events(vec![]);
+}
+
 fn refer(affiliate_client: ClientId) -> ReferralCommand {
     ReferralCommand::ReferClient {
         referred_client: referred_client(),

@@ -5,6 +5,12 @@
 //! (`commission`, `<affiliate>/payment:<id>` or `<affiliate>/charge:<id>`), so a replay, a
 //! restart or a crash in the middle of a batch accrues nothing twice.
 //!
+//! Money the client gets back takes the commission on it back (`TakeBackCommission`): a credit
+//! of a charge (`ExpenseCredited` naming it: a tariff change) or its correction
+//! (`ExpenseCorrected`), a refund (`PaymentRefunded`) or a reversal (`PaymentReversed`) of a
+//! payment, keyed by `commission-back` and its own id. Without it, changing tariff back and forth
+//! accrued a commission on every new charge while the client paid nothing more.
+//!
 //! It also finishes a payout to an affiliate's account (`CommissionPaidOut` to `Account`) that a
 //! crash interrupted between the affiliate's event and the account's credit: the credit is keyed
 //! by the payout id, so the use case's own credit and this one make one.
@@ -92,6 +98,108 @@ async fn referrals_of(
         referrals.insert(ClientId::from_uuid(client), referral);
     }
     Ok(referrals)
+}
+
+/// Money a referred client got back, as the process reads it: what it gives back part of.
+struct Returned {
+    source: CommissionSource,
+    of: CommissionSource,
+    amount: Money,
+}
+
+fn returned_of(event: &StoredEvent) -> Result<Option<Returned>, ProjectionError> {
+    let charge = |id: uuid::Uuid| CommissionSource {
+        basis: CommissionBasis::Charges,
+        id,
+    };
+    let payment = |id: uuid::Uuid| CommissionSource {
+        basis: CommissionBasis::Payments,
+        id,
+    };
+    Ok(
+        match event.decode::<AccountEvent>().map_err(|e| failed(&e))? {
+            AccountEvent::ExpenseCredited {
+                expense,
+                of_expense: Some(of),
+                ..
+            } => Some(Returned {
+                source: charge(expense.expense_id.as_uuid()),
+                of: charge(of.as_uuid()),
+                amount: expense.amount,
+            }),
+            AccountEvent::ExpenseCorrected {
+                correction_id,
+                expense_id,
+                amount,
+                ..
+            } => Some(Returned {
+                source: charge(correction_id.as_uuid()),
+                of: charge(expense_id.as_uuid()),
+                amount,
+            }),
+            AccountEvent::PaymentRefunded {
+                refund_id,
+                payment_id,
+                amount,
+                ..
+            } => Some(Returned {
+                source: payment(refund_id.as_uuid()),
+                of: payment(payment_id.as_uuid()),
+                amount,
+            }),
+            AccountEvent::PaymentReversed {
+                payment_id, amount, ..
+            } => Some(Returned {
+                source: payment(payment_id.as_uuid()),
+                of: payment(payment_id.as_uuid()),
+                amount,
+            }),
+            _ => None,
+        },
+    )
+}
+
+/// The commission `affiliate` accrued on `of` (its base and its commission), if any, and what
+/// was taken back of it so far, from the affiliate's own events.
+async fn accrual_on(
+    store: &EventStore,
+    affiliate: &str,
+    of: CommissionSource,
+    currency: domain::money::Currency,
+) -> Result<(Option<(Money, Money)>, Money), ProjectionError> {
+    let payloads: Vec<String> = sqlx::query_scalar(
+        "SELECT payload::text FROM events
+          WHERE aggregate_type = $1 AND aggregate_id = $2
+            AND (payload->'CommissionAccrued'->'source'->>'id' = $3
+                 OR payload->'CommissionTakenBack'->'of'->>'id' = $3)
+          ORDER BY sequence",
+    )
+    .bind(Affiliate::TYPE)
+    .bind(affiliate)
+    .bind(of.id.to_string())
+    .fetch_all(store.pool())
+    .await?;
+    let mut accrued = None;
+    let mut taken_back = Money::zero(currency);
+    for payload in payloads {
+        match serde_json::from_str::<AffiliateEvent>(&payload).map_err(|e| failed(&e))? {
+            AffiliateEvent::CommissionAccrued {
+                source,
+                base,
+                commission,
+                ..
+            } if source == of => accrued = Some((base, commission)),
+            AffiliateEvent::CommissionTakenBack {
+                of: taken_of,
+                commission,
+                ..
+            } if taken_of == of => {
+                taken_back = taken_back.checked_add(commission).map_err(|e| failed(&e))?;
+            }
+            _ => {}
+        }
+    }
+    Ok((accrued, taken_back))
 }
 
 /// A payment or charge of a referred client's account, as the process reads it.
@@ -211,6 +319,61 @@ impl Commissions {
         }
     }
 
+    async fn take_back(
+        &self,
+        event: &StoredEvent,
+        referred_client: ClientId,
+        referral: &Referral,
+        context: &CommandContext,
+    ) -> Result<(), ProjectionError> {
+        let (Some(referred), Some(returned)) = (referral.referred(), returned_of(event)?) else {
+            return Ok(());
+        };
+        let affiliate_id = referred.affiliate_id;
+        let (accrued, taken_back) = accrual_on(
+            &self.store,
+            &affiliate_id.to_string(),
+            returned.of,
+            returned.amount.currency(),
+        )
+        .await?;
+        if accrued.is_none() {
+            return Ok(());
+        }
+        let key = CommandKey::new(
+            "commission-back",
+            format!("{affiliate_id}/{}", returned.source.key()),
+            &(returned.source, returned.of),
+            serde_json::json!({ "id": affiliate_id.as_uuid() }),
+        )
+        .map_err(|e| failed(&e))?;
+        let taken = self
+            .store
+            .execute::<Affiliate>(
+                &affiliate_id.to_string(),
+                AffiliateCommand::TakeBackCommission {
+                    source: returned.source,
+                    of: returned.of,
+                    referred_client,
+                    returned: returned.amount,
+                    accrued,
+                    taken_back,
+                },
+                context,
+                &[key],
+            )
+            .await;
+        match taken {
+            Ok(_) => Ok(()),
+            Err(CommandError::Rejected(error)) => {
+                tracing::error!(%affiliate_id, source = %returned.source.key(), %error,
+                    "affiliate commission cannot be taken back");
+                Ok(())
+            }
+            Err(error) => Err(failed(&error)),
+        }
+    }
+
     async fn finish_payout(
         &self,
         event: &StoredEvent,
@@ -262,7 +425,10 @@ impl Projection for Commissions {
     }
 
     fn version(&self) -> i32 {
-        1
+        // 2: money given back takes its commission back; run again from the log's start, it
+        // takes back what the history gave back (every accrual and payout is keyed: nothing
+        // twice).
+        2
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -283,7 +449,15 @@ impl Projection for Commissions {
             .iter()
             .filter(|e| {
                 e.aggregate_type == Account::TYPE
-                    && (e.event_type == "PaymentPosted" || e.event_type == "ExpenseCharged")
+                    && matches!(
+                        e.event_type.as_str(),
+                        "PaymentPosted"
+                            | "ExpenseCharged"
+                            | "ExpenseCredited"
+                            | "ExpenseCorrected"
+                            | "PaymentRefunded"
+                            | "PaymentReversed"
+                    )
             })
             .collect();
         if !sources.is_empty() {
@@ -299,9 +473,13 @@ impl Projection for Commissions {
                         continue;
                     };
                     if let Some(referral) = referrals.get(client) {
-                        self.accrue(event, *client, referral, &context)
-                            .await
-                            .map_err(|e| e.at(event))?;
+                        let step = match event.event_type.as_str() {
+                            "PaymentPosted" | "ExpenseCharged" => {
+                                self.accrue(event, *client, referral, &context).await
+                            }
+                            _ => self.take_back(event, *client, referral, &context).await,
+                        };
+                        step.map_err(|e| e.at(event))?;
                     }
                 }
             }
