@@ -226,6 +226,21 @@ async fn a_gateway_payment_goes_new_in_progress_credited_once_and_pays_its_profo
     assert_eq!(invoice.body["status"], "paid");
     assert_eq!(invoice.body["kind"], "proforma");
     assert_eq!(invoice.body["gross"], "25.00");
+    // A proforma is no tax document: the invoice refuses a credit note, and nothing is written.
+    let before = server.event_count().await;
+    let credited = server
+        .post(
+            &format!("/v1/invoices/{invoice_id}/credit-notes"),
+            json!({"credit_note_id": Uuid::now_v7(), "reason": "cancelled order"}),
+        )
+        .await;
+    assert_eq!(
+        credited.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{credited:?}"
+    );
+    assert_eq!(credited.body["code"], "proforma_not_creditable");
+    assert_eq!(server.event_count().await, before);
 }
 
 #[tokio::test]

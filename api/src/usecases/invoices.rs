@@ -216,12 +216,8 @@ pub async fn credit_invoice(
             format!("no invoice {id}"),
         ));
     };
-    if kind == InvoiceKind::Proforma {
-        return Err(Error::refused(
-            "proforma_not_creditable",
-            "a proforma is not a tax document; cancel its payment instead",
-        ));
-    }
+    // A proforma is refused by the invoice itself (`RecordCreditNote`), before anything is
+    // written.
     let credit_note_id = InvoiceId::from_uuid(input.credit_note_id);
     let whole = original.credit_notes().is_empty() || original.credit_notes() == [credit_note_id];
     // A monthly invoice's lines were copied from what the account recorded (credits negative);

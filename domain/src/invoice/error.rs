@@ -79,6 +79,9 @@ pub enum InvoiceError {
     /// The invoice was cancelled.
     #[error("invoice is cancelled")]
     Cancelled,
+    /// A proforma asks for a payment; it is not a tax document, so nothing credits it.
+    #[error("a proforma is not a tax document; cancel its payment instead")]
+    ProformaNotCreditable,
     /// A proforma was paid by another payment than the one it asks for.
     #[error("payment_id: the proforma asks for payment {expected}, not {found}")]
     PaymentMismatch {
@@ -159,6 +162,7 @@ impl InvoiceError {
             InvoiceError::NotIssued => "invoice_not_issued",
             InvoiceError::IsCreditNote => "invoice_is_credit_note",
             InvoiceError::Cancelled => "invoice_cancelled",
+            InvoiceError::ProformaNotCreditable => "proforma_not_creditable",
             InvoiceError::PaymentMismatch { .. } => "payment_mismatch",
             InvoiceError::CreditNotPositive => "credit_not_positive",
             InvoiceError::CurrencyMismatch { .. } => "currency_mismatch",

@@ -249,9 +249,13 @@ impl Invoice {
     }
 
     /// What credit notes may still give back: the gross total less what is credited, for an
-    /// issued invoice that is not a credit note and not cancelled; `None` otherwise.
+    /// issued invoice that is not a credit note, not a proforma and not cancelled; `None`
+    /// otherwise.
     pub fn remaining_creditable(&self) -> Option<Money> {
-        let invoice = self.creditable().ok()?;
+        let invoice = self
+            .creditable()
+            .ok()
+            .filter(|invoice| invoice.kind != InvoiceKind::Proforma)?;
         invoice
             .totals
             .gross
@@ -511,6 +515,9 @@ impl Invoice {
         gross: Money,
     ) -> Result<Vec<InvoiceEvent>, InvoiceError> {
         let invoice = self.creditable()?;
+        if invoice.kind == InvoiceKind::Proforma {
+            return Err(InvoiceError::ProformaNotCreditable);
+        }
         if credit_note_id == invoice.invoice_id {
             return Err(InvoiceError::CreditsItself(credit_note_id));
         }

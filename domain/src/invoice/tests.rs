@@ -1521,3 +1521,17 @@ fn a_draft_is_not_paid_by_a_payment_that_names_it() {
         .when(pay_with(payment_id(), "35.66"))
         .then_expect_error(InvoiceError::NotIssued);
 }
+
+#[test]
+fn a_proforma_is_not_credited_and_offers_nothing_to_credit() {
+    // A proforma asks for a payment; it is not a tax document, so no credit note corrects it.
+    InvoiceTester::with(())
+        .given(vec![proforma().drafted(), issued()])
+        .when(credit(1, "10.00"))
+        .then_expect_error(InvoiceError::ProformaNotCreditable);
+    let mut issued_proforma = Invoice::default();
+    for event in [proforma().drafted(), issued()] {
+        issued_proforma.apply(event);
+    }
+    assert_eq!(issued_proforma.remaining_creditable(), None);
+}
