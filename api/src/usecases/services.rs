@@ -695,7 +695,7 @@ pub async fn transfer_service(
     id: Uuid,
     to_client_id: Uuid,
 ) -> Result<i64, Error> {
-    let service = load(core, id).await?;
+    load(core, id).await?;
     let client = core
         .store
         .load::<domain::client::Client>(&to_client_id.to_string())
@@ -707,15 +707,8 @@ pub async fn transfer_service(
             format!("client_id: no client {to_client_id}"),
         ));
     }
+    // A client of another provider is refused by the service itself (`OtherProvider`).
     let (provider_id, currency) = crate::usecases::clients::active(core, to_client_id).await?;
-    if service.provider_id() != Some(provider_id) {
-        return Err(Error::refused(
-            "service_of_another_provider",
-            format!(
-                "client_id: client {to_client_id} belongs to another provider than the service"
-            ),
-        ));
-    }
     let context = &core.time_of(provider_id).await?.stamp(context);
     let to_client = ClientId::from_uuid(to_client_id);
     Ok(crate::usecases::process::merging::transfer_service(

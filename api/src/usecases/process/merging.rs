@@ -115,7 +115,8 @@ async fn read_models_at(store: &EventStore, position: i64) -> Result<(), MergeSt
 
 /// Moves one service to the target's account, as a step of `merge` (or of no merge, for a
 /// transfer staff asked for). Idempotent: keyed by (merge, service), and a service already
-/// owned by the target records nothing.
+/// owned by the target records nothing. The service refuses a client of another provider
+/// (`OtherProvider`): it is told the target client's provider.
 pub async fn transfer_service(
     store: &EventStore,
     service_id: ServiceId,
@@ -132,6 +133,14 @@ pub async fn transfer_service(
     let provider_id = service.provider_id().ok_or(CommandError::Rejected(
         domain::service::ServiceError::NotOrdered,
     ))?;
+    let to_provider = store
+        .load::<Client>(&to_client.to_string())
+        .await?
+        .aggregate
+        .provider_id()
+        .ok_or(CommandError::Rejected(
+            domain::service::ServiceError::OtherProvider,
+        ))?;
     let when = clocks::of_provider(store, provider_id).await?;
     let context = &when.stamp(context);
     let committed = store
@@ -139,7 +148,7 @@ pub async fn transfer_service(
             &service_id.to_string(),
             ServiceCommand::TransferService {
                 to_client,
-                provider_id,
+                provider_id: to_provider,
                 to_account,
                 merge_id: merge,
                 on: when.today(),
