@@ -363,8 +363,14 @@ pub struct MonthlyMovementRow {
 }
 
 /// Every movement of `[start, end)` by account, then day and position: the charges and credits
-/// of periods that start in it and the corrections and voids made in it (negative). Reads
-/// `balances` too, for each account's client, provider and credit limit.
+/// whose day falls in it, and the corrections and voids made in it (negative). A charge's or
+/// credit's day is the later of its period's start and the day it was recorded: a period paid
+/// ahead belongs to the month it starts in, and one charged after it started (usage and hours
+/// charged once they ended, a late billing day) to the month it was charged in. Every movement
+/// so falls in exactly one month, and is recorded before that month ends, so before the month
+/// can be invoiced: none is left off every invoice, whatever order the billing day and the
+/// invoice run came in. Reads `balances` too, for each account's client, provider and credit
+/// limit.
 pub async fn monthly_movements(
     pool: &sqlx::PgPool,
     start: chrono::NaiveDate,
@@ -378,9 +384,11 @@ pub async fn monthly_movements(
                         e.description || ' (' || e.period_start || ' to ' || e.period_end || ')'
                             AS description,
                         coalesce(e.net, e.amount) AS net, e.tax, e.tax_rate, e.amount AS gross,
-                        e.period_start AS day, e.position
+                        greatest(e.period_start, (e.occurred_at AT TIME ZONE 'UTC')::date) AS day,
+                        e.position
                    FROM expenses e
-                  WHERE e.period_start >= $1 AND e.period_start < $2
+                  WHERE greatest(e.period_start, (e.occurred_at AT TIME ZONE 'UTC')::date) >= $1
+                    AND greatest(e.period_start, (e.occurred_at AT TIME ZONE 'UTC')::date) < $2
                  UNION ALL
                  SELECT c.account_id,
                         CASE WHEN c.voided THEN 'Void: ' ELSE 'Correction: ' END || c.reason

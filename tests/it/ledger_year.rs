@@ -978,6 +978,64 @@ async fn a_change_after_the_client_moved_into_vat_gives_back_only_what_was_paid(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hours_charged_after_their_month_was_invoiced_are_on_the_next_invoice() {
+    // Arrange: 19 % VAT added; Vera orders a VDS by the hour (0.0137 EUR an hour) on Jun 29;
+    // the billing day of Jun 30 charges Jun 29.
+    let (books, company) = Books::open(day(2027, 6, 29)).await;
+    vat_added_in_germany(&books.server, &company).await;
+    let hourly = books.tariff("VDS by the hour", "vds", "P1M", "0.00").await;
+    let priced = books
+        .server
+        .call(
+            Method::PUT,
+            &format!("/v1/tariffs/{hourly}/hourly-prices"),
+            Some(json!({"prices": [{"per_hour": "0.0137", "currency": "EUR"}]})),
+        )
+        .await;
+    assert_eq!(priced.status, StatusCode::OK, "{priced:?}");
+    let vera = books.client("Vera Spät", "individual", "DE").await;
+    books.pay(&vera, "20.00").await;
+    let vds = books
+        .order(&vera, json!({"tariff_id": hourly, "period": "P1M"}))
+        .await;
+    books.set_day(day(2027, 6, 30));
+    books.billing_day(day(2027, 6, 30)).await;
+
+    // Act: June is invoiced on Jul 1 before that day's billing day charges Jun 30's hours;
+    // July is invoiced on Aug 1.
+    books.set_day(day(2027, 7, 1));
+    let june = books.run_month("2027-06", day(2027, 7, 1)).await;
+    books.billing_day(day(2027, 7, 1)).await;
+    books.set_day(day(2027, 8, 1));
+    let july = books.run_month("2027-07", day(2027, 8, 1)).await;
+
+    // Assert: Jun 29's hours are on June's invoice and Jun 30's, charged on Jul 1, on July's
+    // (they used to be on none: June's was drafted before them, July's took periods starting
+    // in July only); together the two invoices are every charge, to the cent.
+    let charges = books.charges_of(&vera, &vds).await;
+    let hours: Vec<&(String, String)> = charges.iter().filter(|(_, a)| a != "0.00").collect();
+    assert_eq!(hours.len(), 2, "{charges:?}");
+    assert_eq!(
+        (hours[0].0.as_str(), hours[1].0.as_str()),
+        ("2027-06-29", "2027-06-30")
+    );
+    let gross = |invoice: &Value| dec(totals(invoice).2);
+    assert_eq!(gross(&june[&vera]), dec(&hours[0].1));
+    assert_eq!(gross(&july[&vera]), dec(&hours[1].1));
+    let charged: Decimal = hours.iter().map(|(_, amount)| dec(amount)).sum();
+    let invoiced = gross(&june[&vera]) + gross(&july[&vera]);
+    assert_eq!(invoiced, charged);
+    books
+        .check(
+            &vera,
+            &(dec("20.00") - charged).to_string(),
+            "20.00",
+            &invoiced.to_string(),
+        )
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_hours_of_a_vds_by_the_hour_under_vat_are_on_the_monthly_invoice_to_the_cent() {
     // Arrange: 19 % VAT added; a VDS at 0.00 a month and 0.0137 EUR an hour; Ugo pays 20.00 and
     // orders it at 09:00 on Jun 1, 2027.
@@ -1018,11 +1076,20 @@ async fn the_hours_of_a_vds_by_the_hour_under_vat_are_on_the_monthly_invoice_to_
     books.check(&ugo, "8.44", "20.00", "0.00").await; // 20.00 − 0.25 − 11.31
     books.reports_agree("9.78").await; // 0.21 + 29 × 0.33, without VAT
 
-    // June's invoice has every day's hours: net 9.78, VAT 0.04 + 29 × 0.06 = 1.78, gross 11.56,
-    // what the account paid for June's hours; each line says its hours.
+    // Charged on Jul 1, once June had ended, the hours are on July's invoice (a charge of a
+    // period that began before belongs to the month it was charged in), none on June's: net
+    // 9.78, VAT 0.04 + 29 × 0.06 = 1.78, gross 11.56, what the account paid for June's hours;
+    // each line says its hours.
     let june = books.run_month("2027-06", day(2027, 7, 1)).await;
-    assert_eq!(totals(&june[&ugo]), ("9.78", "1.78", "11.56"));
-    let lines = june[&ugo]["document"]["lines"].as_array().unwrap();
+    assert!(
+        june.get(&ugo)
+            .is_none_or(|invoice| totals(invoice) == ("0.00", "0.00", "0.00")),
+        "{june:?}"
+    );
+    books.set_day(day(2027, 8, 1));
+    let july = books.run_month("2027-07", day(2027, 8, 1)).await;
+    assert_eq!(totals(&july[&ugo]), ("9.78", "1.78", "11.56"));
+    let lines = july[&ugo]["document"]["lines"].as_array().unwrap();
     let first = lines
         .iter()
         .find(|line| line["gross"]["amount"] == "0.25")

@@ -358,12 +358,13 @@ async fn a_month_of_usage_sent_through_a_crash_is_billed_once_to_the_cent() {
         "{seen:?}"
     );
 
-    // The January invoice carries the three usage lines of January, net to the cent, with
-    // their quantities, and the January period of the service.
+    // January's usage, charged on Feb 1 once January had ended, is on February's invoice (a
+    // charge of a period that began before belongs to the month it was charged in): the three
+    // usage lines, net to the cent, with their quantities.
     shop.set_day(2027, 3, 2);
     let monthly = shop
         .server
-        .post("/v1/invoices/monthly", json!({ "month": "2027-01" }))
+        .post("/v1/invoices/monthly", json!({ "month": "2027-02" }))
         .await;
     assert_eq!(monthly.status, StatusCode::OK, "{monthly:?}");
     let issued = monthly.body["issued"].as_array().unwrap();
