@@ -348,8 +348,6 @@ pub struct MonthlyMovementRow {
     pub provider_id: Uuid,
     /// Its currency.
     pub currency: String,
-    /// Whether the account is post-paid (has a credit limit).
-    pub post_paid: bool,
     /// The invoice line's description.
     pub description: String,
     /// Net.
@@ -369,8 +367,7 @@ pub struct MonthlyMovementRow {
 /// charged once they ended, a late billing day) to the month it was charged in. Every movement
 /// so falls in exactly one month, and is recorded before that month ends, so before the month
 /// can be invoiced: none is left off every invoice, whatever order the billing day and the
-/// invoice run came in. Reads `balances` too, for each account's client, provider and credit
-/// limit.
+/// invoice run came in. Reads `balances` too, for each account's client and provider.
 pub async fn monthly_movements(
     pool: &sqlx::PgPool,
     start: chrono::NaiveDate,
@@ -378,7 +375,6 @@ pub async fn monthly_movements(
 ) -> Result<Vec<MonthlyMovementRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT b.account_id, b.client_id, b.provider_id, b.currency,
-                b.credit_limit > 0 AS post_paid,
                 m.description, m.net, m.tax, m.tax_rate, m.gross
            FROM (SELECT e.account_id,
                         e.description || ' (' || e.period_start || ' to ' || e.period_end || ')'

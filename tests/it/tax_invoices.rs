@@ -321,6 +321,65 @@ async fn a_payment_made_before_the_provider_had_a_company_gets_no_invoice_later(
 }
 
 #[tokio::test]
+async fn a_credit_limit_set_after_the_month_does_not_document_its_payments_twice() {
+    // Arrange: tax documents on payment; a prepaid client in Germany pays 119.00 in January
+    // (its prepayment invoice documents it) and is charged for a VDS; on Feb 3, after January
+    // ended, staff give it a credit limit.
+    let (server, clock) = TestServer::start_fixed().await;
+    let (provider, _) = provider_adding_vat(&server, "on_payment").await;
+    let client = server.client(&provider, "Pre Paid").await;
+    let paid = server
+        .post(
+            &format!("/v1/clients/{client}/payments"),
+            json!({ "payment_id": Uuid::now_v7(), "amount": "119.00", "currency": "EUR",
+                    "method": "bank_transfer" }),
+        )
+        .await;
+    assert_eq!(paid.status, StatusCode::CREATED, "{paid:?}");
+    let tariff = server
+        .post(
+            "/v1/tariffs",
+            json!({ "provider_id": provider, "name": "VDS S", "item_type": "vds",
+                    "prices": [{ "period": "P1M",
+                                 "price": { "amount": "8.00", "currency": "EUR" } }] }),
+        )
+        .await;
+    assert_eq!(tariff.status, StatusCode::CREATED, "{tariff:?}");
+    server.settled().await;
+    let ordered = server
+        .post(
+            &format!("/v1/clients/{client}/services"),
+            json!({ "tariff_id": tariff.body["id"], "period": "P1M" }),
+        )
+        .await;
+    assert_eq!(ordered.status, StatusCode::CREATED, "{ordered:?}");
+    clock.set(tests::t0() + chrono::Duration::days(33));
+    let limit = server
+        .call(
+            Method::PUT,
+            &format!("/v1/clients/{client}/credit-limit"),
+            Some(json!({ "amount": "100.00", "currency": "EUR" })),
+        )
+        .await;
+    assert_eq!(limit.status, StatusCode::OK, "{limit:?}");
+
+    // Act
+    let run = server
+        .post("/v1/invoices/monthly", json!({ "month": "2027-01" }))
+        .await;
+
+    // Assert: the client was prepaid all January, so its payment's invoice is January's only
+    // tax document; a monthly invoice would have charged the same VAT on paper again.
+    assert_eq!(run.status, StatusCode::OK, "{run:?}");
+    let kinds: Vec<String> = invoices_of(&server, &client)
+        .await
+        .iter()
+        .map(|invoice| invoice["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(kinds, ["prepayment"]);
+}
+
+#[tokio::test]
 async fn no_prepayment_invoice_under_monthly_consumption_nor_for_a_post_paid_client() {
     // Arrange: a company that documents its prepaid clients' consumption monthly, and one that
     // documents payments, whose client is post-paid (it gets a monthly invoice).

@@ -432,6 +432,9 @@ pub async fn run_monthly(
     .await?;
     let rows =
         projections::expenses::monthly_movements(&core.pool, period.start, period.end).await?;
+    // The last moment of the month.
+    let period_end =
+        period.end.and_time(chrono::NaiveTime::MIN).and_utc() - chrono::Duration::microseconds(1);
     let mut issued = Vec::new();
     let mut position = head;
     let mut issuers: HashMap<Uuid, Option<(Company, SellerDetails)>> = HashMap::new();
@@ -465,10 +468,22 @@ pub async fn run_monthly(
             continue;
         };
         // A prepaid client gets its tax document on payment unless the company chose a monthly
-        // invoice of its consumption.
+        // invoice of its consumption. Prepaid or post-paid as the account stood at the month's
+        // end (its credit limit then), not when the run comes: a limit set after the month must
+        // not document the month's payments twice, nor one removed leave them undocumented.
+        let post_paid = core
+            .store
+            .load_as_of::<domain::account::Account>(
+                &AccountId::from_uuid(first.account_id).to_string(),
+                period_end,
+            )
+            .await?
+            .aggregate
+            .credit_limit()
+            .is_some_and(|limit| limit.is_positive());
         if company
             .tax_document()
-            .is_some_and(|document| document.documents_payment(!first.post_paid))
+            .is_some_and(|document| document.documents_payment(!post_paid))
         {
             continue;
         }
