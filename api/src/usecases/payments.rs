@@ -96,17 +96,8 @@ pub async fn create_payment(
     let company =
         crate::usecases::invoices::company_of(core, input.company_id, provider_id).await?;
     let config = company
-        .payment_method(&input.method)
-        .filter(|c| c.enabled)
-        .ok_or_else(|| {
-            Error::refused(
-                "payment_method_not_available",
-                format!(
-                    "method: {} is not an enabled payment method of company {}",
-                    input.method, input.company_id
-                ),
-            )
-        })?;
+        .method_taking_payments(&input.method)
+        .ok_or_else(|| not_available(&input.method, input.company_id))?;
     let method_kind = config.kind;
     let client = core
         .store
@@ -629,4 +620,12 @@ pub async fn mark_fraud(
         )
         .await?
         .position)
+}
+
+/// The refusal of a payment by a method the company does not take payments by.
+pub(crate) fn not_available(method: &domain::account::PaymentMethod, company_id: Uuid) -> Error {
+    Error::refused(
+        "payment_method_not_available",
+        format!("method: {method} is not an enabled payment method of company {company_id}"),
+    )
 }

@@ -128,9 +128,8 @@ pub async fn top_up(
     };
     let company = crate::usecases::invoices::company_of(core, company_id, provider).await?;
     let config = company
-        .payment_method(&input.method)
-        .filter(|c| c.enabled)
-        .ok_or_else(|| not_available(&input.method, company_id))?;
+        .method_taking_payments(&input.method)
+        .ok_or_else(|| crate::usecases::payments::not_available(&input.method, company_id))?;
     let kind = config.kind;
     // A card method a payment module serves is handed to that gateway, which answers the
     // address (ADR 32); otherwise the method's own address template is filled in. Either is
@@ -246,13 +245,6 @@ async fn the_company_taking(
             format!("company_id: several companies take {method}; name one"),
         )),
     }
-}
-
-fn not_available(method: &PaymentMethod, company_id: Uuid) -> Error {
-    Error::refused(
-        "payment_method_not_available",
-        format!("method: {method} is not an enabled payment method of company {company_id}"),
-    )
 }
 
 /// `text` percent-encoded for a query parameter: every byte but the unreserved ones.

@@ -157,6 +157,12 @@ impl Company {
         self.created.as_ref().map(|company| &company.numbering)
     }
 
+    /// How the company takes a payment by `method`: only by a method configured and enabled.
+    /// What every way of asking for a payment (a payment, a top-up) asks.
+    pub fn method_taking_payments(&self, method: &PaymentMethod) -> Option<&PaymentMethodConfig> {
+        self.payment_method(method).filter(|config| config.enabled)
+    }
+
     /// How the company receives money by `method`, if it is configured.
     pub fn payment_method(&self, method: &PaymentMethod) -> Option<&PaymentMethodConfig> {
         self.payment_methods()
