@@ -92,6 +92,33 @@ impl Books {
         body["id"].as_str().unwrap().to_owned()
     }
 
+    /// A VDS at 0.00 a month and 0.0137 EUR an hour.
+    async fn hourly_tariff(&self) -> String {
+        let hourly = self.tariff("VDS by the hour", "vds", "P1M", "0.00").await;
+        let priced = self
+            .server
+            .call(
+                Method::PUT,
+                &format!("/v1/tariffs/{hourly}/hourly-prices"),
+                Some(json!({"prices": [{"per_hour": "0.0137", "currency": "EUR"}]})),
+            )
+            .await;
+        assert_eq!(priced.status, StatusCode::OK, "{priced:?}");
+        hourly
+    }
+
+    /// Moves `service` to `tariff` today.
+    async fn change_tariff(&self, service: &str, tariff: &str) {
+        let changed = self
+            .server
+            .post(
+                &format!("/v1/services/{service}/change-tariff"),
+                json!({"tariff_id": tariff}),
+            )
+            .await;
+        assert_eq!(changed.status, StatusCode::OK, "{changed:?}");
+    }
+
     async fn client(&self, name: &str, kind: &str, country: &str) -> String {
         let body = self
             .created(
@@ -521,14 +548,7 @@ async fn a_billing_year_of_three_tax_treatments_balances_to_the_cent_everywhere(
             json!({"tariff_id": vds8, "period": "P1M", "promo_code": "HALF"}),
         )
         .await;
-    let changed = books
-        .server
-        .post(
-            &format!("/v1/services/{chloe_vds}/change-tariff"),
-            json!({"tariff_id": vds12}),
-        )
-        .await;
-    assert_eq!(changed.status, StatusCode::OK, "{changed:?}");
+    books.change_tariff(&chloe_vds, &vds12).await;
     assert_eq!(
         books.charges_of(&chloe, &chloe_vds).await,
         pairs(&[
@@ -739,14 +759,7 @@ async fn a_billing_year_of_three_tax_treatments_balances_to_the_cent_everywhere(
             // gives back 9.52 × 15 ÷ 30 = 4.76 (4.00 + 0.76 VAT) and VDS 12 charges
             // 12.00 × 15 ÷ 30 = 6.00 + 19 % = 6.00 + 1.14 = 7.14.
             books.set_day(day(2027, 6, 20));
-            let changed = books
-                .server
-                .post(
-                    &format!("/v1/services/{anna_vds}/change-tariff"),
-                    json!({"tariff_id": vds12}),
-                )
-                .await;
-            assert_eq!(changed.status, StatusCode::OK, "{changed:?}");
+            books.change_tariff(&anna_vds, &vds12).await;
             let june: Vec<_> = books
                 .charges_of(&anna, &anna_vds)
                 .await
@@ -893,14 +906,7 @@ async fn a_mid_period_change_under_vat_gives_back_the_price_share_with_its_own_t
 
     // Act: to VDS 12 on Jun 24, 7 of the 30 days left.
     books.set_day(day(2027, 6, 24));
-    let changed = books
-        .server
-        .post(
-            &format!("/v1/services/{vds}/change-tariff"),
-            json!({"tariff_id": vds12}),
-        )
-        .await;
-    assert_eq!(changed.status, StatusCode::OK, "{changed:?}");
+    books.change_tariff(&vds, &vds12).await;
 
     // Assert: each amount is rounded once in prices and then taxed once, per line.
     // Credit: 8.00 × 7 ÷ 30 = 1.866… → 1.87, + 19 % = 1.87 + 0.3553… → 0.36 = 2.23.
@@ -953,14 +959,7 @@ async fn a_change_after_the_client_moved_into_vat_gives_back_only_what_was_paid(
 
     // Act: to VDS 12 on Jun 24, 7 of the 30 days left.
     books.set_day(day(2027, 6, 24));
-    let changed = books
-        .server
-        .post(
-            &format!("/v1/services/{vds}/change-tariff"),
-            json!({"tariff_id": vds12}),
-        )
-        .await;
-    assert_eq!(changed.status, StatusCode::OK, "{changed:?}");
+    books.change_tariff(&vds, &vds12).await;
 
     // Assert: the credit gives back 8.00 × 7 ÷ 30 = 1.87, as it was paid, without VAT; the new
     // charge is taxed as Emil is now: 12.00 × 7 ÷ 30 = 2.80 + 19 % = 3.33. With the credit taxed
@@ -983,16 +982,7 @@ async fn hours_charged_after_their_month_was_invoiced_are_on_the_next_invoice() 
     // the billing day of Jun 30 charges Jun 29.
     let (books, company) = Books::open(day(2027, 6, 29)).await;
     vat_added_in_germany(&books.server, &company).await;
-    let hourly = books.tariff("VDS by the hour", "vds", "P1M", "0.00").await;
-    let priced = books
-        .server
-        .call(
-            Method::PUT,
-            &format!("/v1/tariffs/{hourly}/hourly-prices"),
-            Some(json!({"prices": [{"per_hour": "0.0137", "currency": "EUR"}]})),
-        )
-        .await;
-    assert_eq!(priced.status, StatusCode::OK, "{priced:?}");
+    let hourly = books.hourly_tariff().await;
     let vera = books.client("Vera Spät", "individual", "DE").await;
     books.pay(&vera, "20.00").await;
     let vds = books
@@ -1041,16 +1031,7 @@ async fn the_hours_of_a_vds_by_the_hour_under_vat_are_on_the_monthly_invoice_to_
     // orders it at 09:00 on Jun 1, 2027.
     let (books, company) = Books::open(day(2027, 6, 1)).await;
     vat_added_in_germany(&books.server, &company).await;
-    let hourly = books.tariff("VDS by the hour", "vds", "P1M", "0.00").await;
-    let priced = books
-        .server
-        .call(
-            Method::PUT,
-            &format!("/v1/tariffs/{hourly}/hourly-prices"),
-            Some(json!({"prices": [{"per_hour": "0.0137", "currency": "EUR"}]})),
-        )
-        .await;
-    assert_eq!(priced.status, StatusCode::OK, "{priced:?}");
+    let hourly = books.hourly_tariff().await;
     let ugo = books.client("Ugo Stunde", "individual", "DE").await;
     books.pay(&ugo, "20.00").await;
     let vds = books

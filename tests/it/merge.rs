@@ -636,6 +636,37 @@ async fn a_transferred_service_leaves_its_past_expenses_with_the_old_owner() {
     assert_eq!(new.body["closing_balance"], "5.00");
 }
 
+/// Asserts `client`'s statement at `head`: its movements as (kind, amount) and its closing
+/// balance.
+async fn assert_statement(
+    server: &TestServer,
+    client: &str,
+    head: i64,
+    movements: &[(&str, &str)],
+    closing: &str,
+) {
+    let statement = server
+        .get(&format!(
+            "/v1/clients/{client}/statement?min_position={head}"
+        ))
+        .await;
+    let expected: Vec<(String, String)> = movements
+        .iter()
+        .map(|(kind, amount)| ((*kind).to_owned(), (*amount).to_owned()))
+        .collect();
+    assert_eq!(
+        kinds_and_amounts(&statement.body),
+        expected,
+        "{}",
+        statement.body
+    );
+    assert_eq!(
+        statement.body["closing_balance"], closing,
+        "{}",
+        statement.body
+    );
+}
+
 /// Merges `source` into `target` and waits until the merge is completed.
 async fn merge_and_wait(server: &TestServer, target: &str, source: &str) -> String {
     let started = server
@@ -706,42 +737,36 @@ async fn money_that_reaches_a_merged_account_moves_on_to_the_account_it_was_merg
     // Assert: Anna's account is empty after each; what reached it is on Bernd's.
     assert_eq!(voided.status, StatusCode::CREATED, "{voided:?}");
     assert!(reversed.status.is_success(), "{reversed:?}");
-    let old = server
-        .get(&format!("/v1/clients/{anna}/statement?min_position={head}"))
-        .await;
-    assert_eq!(
-        kinds_and_amounts(&old.body),
-        [
-            ("payment".to_owned(), "20.00".to_owned()),
-            ("payment".to_owned(), "7.27".to_owned()),
-            ("charge".to_owned(), "-5.00".to_owned()),
-            ("transfer_out".to_owned(), "-22.27".to_owned()),
-            ("void".to_owned(), "5.00".to_owned()),
-            ("transfer_out".to_owned(), "-5.00".to_owned()),
-            ("reversal".to_owned(), "-7.27".to_owned()),
-            ("transfer_out".to_owned(), "7.27".to_owned()),
+    assert_statement(
+        &server,
+        &anna,
+        head,
+        &[
+            ("payment", "20.00"),
+            ("payment", "7.27"),
+            ("charge", "-5.00"),
+            ("transfer_out", "-22.27"),
+            ("void", "5.00"),
+            ("transfer_out", "-5.00"),
+            ("reversal", "-7.27"),
+            ("transfer_out", "7.27"),
         ],
-        "{}",
-        old.body
-    );
-    assert_eq!(old.body["closing_balance"], "0.00");
-    let new = server
-        .get(&format!(
-            "/v1/clients/{bernd}/statement?min_position={head}"
-        ))
-        .await;
-    assert_eq!(
-        kinds_and_amounts(&new.body),
-        [
-            ("payment".to_owned(), "10.00".to_owned()),
-            ("transfer_in".to_owned(), "22.27".to_owned()),
-            ("transfer_in".to_owned(), "5.00".to_owned()),
-            ("transfer_in".to_owned(), "-7.27".to_owned()),
+        "0.00",
+    )
+    .await;
+    assert_statement(
+        &server,
+        &bernd,
+        head,
+        &[
+            ("payment", "10.00"),
+            ("transfer_in", "22.27"),
+            ("transfer_in", "5.00"),
+            ("transfer_in", "-7.27"),
         ],
-        "{}",
-        new.body
-    );
-    assert_eq!(new.body["closing_balance"], "30.00");
+        "30.00",
+    )
+    .await;
     let balance = server
         .get(&format!("/v1/clients/{bernd}/balance?min_position={head}"))
         .await;
@@ -818,32 +843,19 @@ async fn a_card_payment_confirmed_after_its_clients_merge_is_credited_to_the_cli
 
     // Assert: the merge marked Carl's empty account merged, so the payment moved on to Bernd.
     assert!(confirmed.status.is_success(), "{confirmed:?}");
-    let old = server
-        .get(&format!("/v1/clients/{carl}/statement?min_position={head}"))
-        .await;
-    assert_eq!(
-        kinds_and_amounts(&old.body),
-        [
-            ("transfer_out".to_owned(), "0.00".to_owned()),
-            ("payment".to_owned(), "25.00".to_owned()),
-            ("transfer_out".to_owned(), "-25.00".to_owned()),
+    assert_statement(
+        &server,
+        &carl,
+        head,
+        &[
+            ("transfer_out", "0.00"),
+            ("payment", "25.00"),
+            ("transfer_out", "-25.00"),
         ],
-        "{}",
-        old.body
-    );
-    assert_eq!(old.body["closing_balance"], "0.00");
-    let new = server
-        .get(&format!(
-            "/v1/clients/{bernd}/statement?min_position={head}"
-        ))
-        .await;
-    assert_eq!(
-        kinds_and_amounts(&new.body),
-        [("transfer_in".to_owned(), "25.00".to_owned())],
-        "{}",
-        new.body
-    );
-    assert_eq!(new.body["closing_balance"], "25.00");
+        "0.00",
+    )
+    .await;
+    assert_statement(&server, &bernd, head, &[("transfer_in", "25.00")], "25.00").await;
 }
 
 /// Creates a company of `provider` in NL with VAT rules for DE and FR.
