@@ -155,8 +155,9 @@ pub async fn click(core: &Core, code: &str) -> Result<Option<Click>, Error> {
     let Some(owner) = projections::affiliates::link_owner(&core.pool, code.as_str()).await? else {
         return Ok(None);
     };
+    // A click is counted by a write, which a query's replica cannot take: the primary counts it.
     let counted = projections::affiliates::count_click(
-        &core.pool,
+        core.pool.primary(),
         code.as_str(),
         core.today(),
         CLICKS_PER_LINK_AND_DAY_MAX,
