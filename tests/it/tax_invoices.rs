@@ -325,8 +325,73 @@ async fn a_credit_limit_set_after_the_month_does_not_document_its_payments_twice
     // Arrange: tax documents on payment; a prepaid client in Germany pays 119.00 in January
     // (its prepayment invoice documents it) and is charged for a VDS; on Feb 3, after January
     // ended, staff give it a credit limit.
+    let (server, _clock, client, _) = prepaid_january().await;
+    let limit = server
+        .call(
+            Method::PUT,
+            &format!("/v1/clients/{client}/credit-limit"),
+            Some(json!({ "amount": "100.00", "currency": "EUR" })),
+        )
+        .await;
+    assert_eq!(limit.status, StatusCode::OK, "{limit:?}");
+
+    // Act
+    let run = server
+        .post("/v1/invoices/monthly", json!({ "month": "2027-01" }))
+        .await;
+
+    // Assert: the client was prepaid all January, so its payment's invoice is January's only
+    // tax document; a monthly invoice would have charged the same VAT on paper again.
+    assert_eq!(run.status, StatusCode::OK, "{run:?}");
+    assert_eq!(kinds(&server, &client).await, ["prepayment"]);
+}
+
+#[tokio::test]
+async fn a_tax_document_chosen_after_the_month_does_not_document_its_payments_twice() {
+    // Arrange: the same January; on Feb 3 the company switches to monthly consumption invoices.
+    let (server, _clock, client, company) = prepaid_january().await;
+    let rules = server
+        .call(
+            Method::PUT,
+            &format!("/v1/companies/{company}/tax-rules"),
+            Some(json!({
+                "rules": [{ "country": "DE", "rate": "19", "mode": "added", "reverse_charge": false }],
+                "tax_document": "monthly_consumption",
+            })),
+        )
+        .await;
+    assert_eq!(rules.status, StatusCode::OK, "{rules:?}");
+
+    // Act
+    let run = server
+        .post("/v1/invoices/monthly", json!({ "month": "2027-01" }))
+        .await;
+
+    // Assert: January was documented on payment, as the company chose then.
+    assert_eq!(run.status, StatusCode::OK, "{run:?}");
+    assert_eq!(kinds(&server, &client).await, ["prepayment"]);
+}
+
+/// The kinds of `client`'s invoices.
+async fn kinds(server: &TestServer, client: &str) -> Vec<String> {
+    invoices_of(server, client)
+        .await
+        .iter()
+        .map(|invoice| invoice["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// A prepaid client in Germany of a company documenting payments, who paid 119.00 on Jan 1,
+/// 2027 and was charged for a VDS; the clock is then on Feb 3. Returns the server, its clock,
+/// the client and the company.
+async fn prepaid_january() -> (
+    TestServer,
+    std::sync::Arc<eventstore::clock::FixedClock>,
+    String,
+    String,
+) {
     let (server, clock) = TestServer::start_fixed().await;
-    let (provider, _) = provider_adding_vat(&server, "on_payment").await;
+    let (provider, company) = provider_adding_vat(&server, "on_payment").await;
     let client = server.client(&provider, "Pre Paid").await;
     let paid = server
         .post(
@@ -354,29 +419,7 @@ async fn a_credit_limit_set_after_the_month_does_not_document_its_payments_twice
         .await;
     assert_eq!(ordered.status, StatusCode::CREATED, "{ordered:?}");
     clock.set(tests::t0() + chrono::Duration::days(33));
-    let limit = server
-        .call(
-            Method::PUT,
-            &format!("/v1/clients/{client}/credit-limit"),
-            Some(json!({ "amount": "100.00", "currency": "EUR" })),
-        )
-        .await;
-    assert_eq!(limit.status, StatusCode::OK, "{limit:?}");
-
-    // Act
-    let run = server
-        .post("/v1/invoices/monthly", json!({ "month": "2027-01" }))
-        .await;
-
-    // Assert: the client was prepaid all January, so its payment's invoice is January's only
-    // tax document; a monthly invoice would have charged the same VAT on paper again.
-    assert_eq!(run.status, StatusCode::OK, "{run:?}");
-    let kinds: Vec<String> = invoices_of(&server, &client)
-        .await
-        .iter()
-        .map(|invoice| invoice["kind"].as_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(kinds, ["prepayment"]);
+    (server, clock, client, company)
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use std::collections::hash_map::Entry;
 
 use chrono::{Days, NaiveDate};
 use domain::client::Client;
-use domain::company::{Company, SellerDetails};
+use domain::company::{Company, SellerDetails, TaxDocument};
 use domain::ids::{AccountId, ClientId, CompanyId, InvoiceId, ProviderId};
 use domain::invoice::{Invoice, InvoiceCommand, InvoiceKind, InvoicePeriod};
 use domain::money::{Currency, Money};
@@ -437,7 +437,10 @@ pub async fn run_monthly(
         period.end.and_time(chrono::NaiveTime::MIN).and_utc() - chrono::Duration::microseconds(1);
     let mut issued = Vec::new();
     let mut position = head;
-    let mut issuers: HashMap<Uuid, Option<(Company, SellerDetails)>> = HashMap::new();
+    // Each provider's issuing company, its details as they are now, and the tax document it
+    // chose as it stood at the month's end (as it is now if it did not exist yet then).
+    let mut issuers: HashMap<Uuid, Option<(Company, SellerDetails, Option<TaxDocument>)>> =
+        HashMap::new();
     for group in rows.chunk_by(|a, b| a.account_id == b.account_id) {
         let first = &group[0];
         let provider_id = ProviderId::from_uuid(first.provider_id);
@@ -457,13 +460,22 @@ pub async fn run_monthly(
                             format!("no company of provider {provider_id}"),
                         )
                     })?;
-                    Some((company, seller))
+                    let then = core
+                        .store
+                        .load_as_of::<Company>(&seller.company_id.to_string(), period_end)
+                        .await?
+                        .aggregate
+                        .tax_document();
+                    let document = then.or_else(|| company.tax_document());
+                    Some((company, seller, document))
                 }
                 None => None,
             };
             vacant.insert(issuer);
         }
-        let Some((company, seller)) = issuers.get(&first.provider_id).cloned().flatten() else {
+        let Some((company, seller, tax_document)) =
+            issuers.get(&first.provider_id).cloned().flatten()
+        else {
             tracing::warn!(provider_id = %first.provider_id, "no company to issue monthly invoices from");
             continue;
         };
@@ -481,10 +493,7 @@ pub async fn run_monthly(
             .aggregate
             .credit_limit()
             .is_some_and(|limit| limit.is_positive());
-        if company
-            .tax_document()
-            .is_some_and(|document| document.documents_payment(!post_paid))
-        {
+        if tax_document.is_some_and(|document| document.documents_payment(!post_paid)) {
             continue;
         }
         let currency = Currency::parse(&first.currency).map_err(|e| Error::internal(&e))?;
