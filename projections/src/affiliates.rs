@@ -101,6 +101,51 @@ async fn program(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), Proje
     Ok(())
 }
 
+/// A row of `affiliate_accruals` (signed: negative for commission taken back) and the total it
+/// leaves.
+struct Accrual {
+    key: String,
+    referred_client: domain::ids::ClientId,
+    base: domain::money::Money,
+    commission: domain::money::Money,
+    accrued_after: domain::money::Money,
+}
+
+/// Records `row` of the affiliate `id` and sets its accrued total.
+async fn accrue(
+    tx: &mut PgConnection,
+    id: Uuid,
+    at: DateTime<Utc>,
+    position: i64,
+    row: Accrual,
+) -> Result<(), ProjectionError> {
+    sqlx::query(
+        "INSERT INTO affiliate_accruals (affiliate_id, source, referred_client_id, base_amount,
+                                         amount, currency, accrued_at, position)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(id)
+    .bind(row.key)
+    .bind(row.referred_client.as_uuid())
+    .bind(row.base.amount())
+    .bind(row.commission.amount())
+    .bind(row.commission.currency().code())
+    .bind(at)
+    .bind(position)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO affiliate_totals (affiliate_id, currency, accrued) VALUES ($1, $2, $3)
+         ON CONFLICT (affiliate_id, currency) DO UPDATE SET accrued = EXCLUDED.accrued",
+    )
+    .bind(id)
+    .bind(row.accrued_after.currency().code())
+    .bind(row.accrued_after.amount())
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
 async fn affiliate(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), ProjectionError> {
     let id = id_of(event)?;
     let at = event.metadata()?.occurred_at;
@@ -133,15 +178,24 @@ async fn affiliate(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), Pro
             .execute(tx)
             .await?;
         }
-        // A commission taken back is a row of its own, negative, under `back:` and its source.
         AffiliateEvent::CommissionAccrued {
             source,
             referred_client,
             base,
             commission,
             accrued_after,
+        } => {
+            let row = Accrual {
+                key: source.key(),
+                referred_client,
+                base,
+                commission,
+                accrued_after,
+            };
+            accrue(tx, id, at, event.position, row).await?;
         }
-        | AffiliateEvent::CommissionTakenBack {
+        // A commission taken back is a row of its own, negative, under `back:` and its source.
+        AffiliateEvent::CommissionTakenBack {
             source,
             referred_client,
             base,
@@ -149,41 +203,14 @@ async fn affiliate(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), Pro
             accrued_after,
             ..
         } => {
-            let taken_back = event.event_type == "CommissionTakenBack";
-            let (key, base, commission) = if taken_back {
-                (
-                    format!("back:{}", source.key()),
-                    base.negated(),
-                    commission.negated(),
-                )
-            } else {
-                (source.key(), base, commission)
+            let row = Accrual {
+                key: format!("back:{}", source.key()),
+                referred_client,
+                base: base.negated(),
+                commission: commission.negated(),
+                accrued_after,
             };
-            sqlx::query(
-                "INSERT INTO affiliate_accruals (affiliate_id, source, referred_client_id,
-                                                 base_amount, amount, currency, accrued_at,
-                                                 position)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(id)
-            .bind(key)
-            .bind(referred_client.as_uuid())
-            .bind(base.amount())
-            .bind(commission.amount())
-            .bind(commission.currency().code())
-            .bind(at)
-            .bind(event.position)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "INSERT INTO affiliate_totals (affiliate_id, currency, accrued) VALUES ($1, $2, $3)
-                 ON CONFLICT (affiliate_id, currency) DO UPDATE SET accrued = EXCLUDED.accrued",
-            )
-            .bind(id)
-            .bind(accrued_after.currency().code())
-            .bind(accrued_after.amount())
-            .execute(tx)
-            .await?;
+            accrue(tx, id, at, event.position, row).await?;
         }
         AffiliateEvent::CommissionPaidOut {
             payout_id,
