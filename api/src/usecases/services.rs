@@ -714,8 +714,11 @@ pub async fn transfer_service(
     Ok(crate::usecases::process::merging::transfer_service(
         &core.store,
         ServiceId::from_uuid(id),
-        to_client,
-        AccountId::of(to_client, provider_id, currency),
+        crate::usecases::process::merging::NewOwner {
+            client: to_client,
+            provider: provider_id,
+            account: AccountId::of(to_client, provider_id, currency),
+        },
         None,
         context,
         idempotency.as_slice(),

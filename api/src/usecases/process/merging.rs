@@ -29,7 +29,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use domain::account::{Account, AccountCommand};
 use domain::client::{Client, ClientCommand, ClientError};
-use domain::ids::{AccountId, ClientId, MergeId, PayerId, ServiceId};
+use domain::ids::{AccountId, ClientId, MergeId, PayerId, ProviderId, ServiceId};
 use domain::merge::{Merge, MergeCommand, MergeSource};
 use domain::payer::{Payer, PayerCommand};
 use domain::service::{Service, ServiceCommand, ServiceEvent};
@@ -113,15 +113,25 @@ async fn read_models_at(store: &EventStore, position: i64) -> Result<(), MergeSt
     Ok(())
 }
 
-/// Moves one service to the target's account, as a step of `merge` (or of no merge, for a
+/// Who a service or a merge's money moves to: the client, its provider and its account.
+#[derive(Debug, Clone, Copy)]
+pub struct NewOwner {
+    /// The client.
+    pub client: ClientId,
+    /// Its provider.
+    pub provider: ProviderId,
+    /// Its personal account.
+    pub account: AccountId,
+}
+
+/// Moves one service to the new owner's account, as a step of `merge` (or of no merge, for a
 /// transfer staff asked for). Idempotent: keyed by (merge, service), and a service already
-/// owned by the target records nothing. The service refuses a client of another provider
-/// (`OtherProvider`): it is told the target client's provider.
+/// owned by the new owner records nothing. The service refuses a client of another provider
+/// (`OtherProvider`).
 pub async fn transfer_service(
     store: &EventStore,
     service_id: ServiceId,
-    to_client: ClientId,
-    to_account: AccountId,
+    to: NewOwner,
     merge: Option<MergeId>,
     context: &CommandContext,
     keys: &[CommandKey],
@@ -133,23 +143,15 @@ pub async fn transfer_service(
     let provider_id = service.provider_id().ok_or(CommandError::Rejected(
         domain::service::ServiceError::NotOrdered,
     ))?;
-    let to_provider = store
-        .load::<Client>(&to_client.to_string())
-        .await?
-        .aggregate
-        .provider_id()
-        .ok_or(CommandError::Rejected(
-            domain::service::ServiceError::OtherProvider,
-        ))?;
     let when = clocks::of_provider(store, provider_id).await?;
     let context = &when.stamp(context);
     let committed = store
         .execute::<Service>(
             &service_id.to_string(),
             ServiceCommand::TransferService {
-                to_client,
-                provider_id: to_provider,
-                to_account,
+                to_client: to.client,
+                provider_id: to.provider,
+                to_account: to.account,
                 merge_id: merge,
                 on: when.today(),
             },
@@ -168,16 +170,21 @@ pub async fn run_merge(
     context: &CommandContext,
 ) -> Result<(), MergeStepError> {
     let merge = store.load::<Merge>(&merge_id.to_string()).await?.aggregate;
-    let Some((target, target_account)) = merge.target() else {
+    let (Some((client, account)), Some(provider)) = (merge.target(), merge.provider_id()) else {
         return Ok(());
     };
     if merge.is_completed() {
         return Ok(());
     }
-    let when = clocks::of(store, merge.provider_id()).await?;
+    let to = NewOwner {
+        client,
+        provider,
+        account,
+    };
+    let when = clocks::of_provider(store, provider).await?;
     let context = &when.stamp(context);
     for source in merge.sources() {
-        merge_source(store, merge_id, *source, target, target_account, context).await?;
+        merge_source(store, merge_id, *source, to, context).await?;
     }
     store
         .execute::<Merge>(
@@ -197,8 +204,7 @@ async fn merge_source(
     store: &EventStore,
     merge_id: MergeId,
     source: MergeSource,
-    target: ClientId,
-    target_account: AccountId,
+    to: NewOwner,
     context: &CommandContext,
 ) -> Result<(), MergeStepError> {
     let marked = store
@@ -206,7 +212,7 @@ async fn merge_source(
             &source.client_id.to_string(),
             ClientCommand::MarkMerged {
                 merge_id,
-                into: target,
+                into: to.client,
             },
             context,
             &[],
@@ -237,8 +243,7 @@ async fn merge_source(
         match transfer_service(
             store,
             ServiceId::from_uuid(service),
-            target,
-            target_account,
+            to,
             Some(merge_id),
             context,
             std::slice::from_ref(&key),
@@ -262,7 +267,7 @@ async fn merge_source(
             .execute::<Payer>(
                 &PayerId::from_uuid(payer).to_string(),
                 PayerCommand::TransferPayer {
-                    to_client: target,
+                    to_client: to.client,
                     merge_id,
                 },
                 context,
@@ -270,7 +275,7 @@ async fn merge_source(
             )
             .await?;
     }
-    move_balance(store, merge_id, source, target, target_account, context).await
+    move_balance(store, merge_id, source, to, context).await
 }
 
 /// Moves the source account's balance to the target account: out, then in with what the
@@ -279,18 +284,18 @@ async fn move_balance(
     store: &EventStore,
     merge_id: MergeId,
     source: MergeSource,
-    target: ClientId,
-    target_account: AccountId,
+    to: NewOwner,
     context: &CommandContext,
 ) -> Result<(), MergeStepError> {
     let account = source.account_id;
+    let provider_id = to.provider;
     // The account is opened in the client's currency (`AccountId::of`), so that even one never
     // opened is marked merged and forwards what reaches it later.
     let client = store
         .load::<Client>(&source.client_id.to_string())
         .await?
         .aggregate;
-    let (Some(provider_id), Some(currency)) = (client.provider_id(), client.currency()) else {
+    let Some(currency) = client.currency() else {
         return Err(MergeStepError::Refused(format!(
             "the source client {} is not registered",
             source.client_id
@@ -304,7 +309,7 @@ async fn move_balance(
                 provider_id,
                 currency,
                 merge_id,
-                to_account: target_account,
+                to_account: to.account,
             },
             context,
             &[step_key("merge-out", merge_id, account.as_uuid())?],
@@ -320,9 +325,9 @@ async fn move_balance(
     };
     store
         .execute::<Account>(
-            &target_account.to_string(),
+            &to.account.to_string(),
             AccountCommand::TransferBalanceIn {
-                client_id: target,
+                client_id: to.client,
                 provider_id,
                 merge_id,
                 from_account: account,
@@ -366,7 +371,7 @@ async fn receive_forward(
             "merge {merge_id} of a forward is not started"
         )));
     };
-    let when = clocks::of(store, merge.provider_id()).await?;
+    let when = clocks::of_provider(store, provider_id).await?;
     let key = CommandKey::new(
         "merge-forward-in",
         format!("{merge_id}/{from_account}/{forward}"),
@@ -413,19 +418,22 @@ async fn follow_late_order(
         .load::<Client>(&client_id.to_string())
         .await?
         .aggregate;
-    let Some((merge_id, target)) = client.merged_into() else {
+    let Some((merge_id, _)) = client.merged_into() else {
         return Ok(());
     };
     let merge = store.load::<Merge>(&merge_id.to_string()).await?.aggregate;
-    let Some((_, target_account)) = merge.target() else {
+    let (Some((client, account)), Some(provider)) = (merge.target(), merge.provider_id()) else {
         return Ok(());
     };
     let key = step_key("merge-service", merge_id, service_id.as_uuid())?;
     transfer_service(
         store,
         service_id,
-        target,
-        target_account,
+        NewOwner {
+            client,
+            provider,
+            account,
+        },
         Some(merge_id),
         context,
         std::slice::from_ref(&key),
