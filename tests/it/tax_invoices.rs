@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use tests::TestServer;
 use uuid::Uuid;
 
-use crate::invoicing::company;
+use crate::invoicing::{company, tax_rules};
 
 /// The balance, the statement's closing balance and its movements, and the expenses of `client`.
 async fn ledger(server: &TestServer, client: &str) -> (String, String, Value, Value) {
@@ -195,18 +195,21 @@ async fn vat_added_reaches_the_account_and_the_monthly_invoice_agrees_with_it_to
 async fn provider_adding_vat(server: &TestServer, tax_document: &str) -> (String, String) {
     let provider = server.provider("EUR").await;
     let company = company(server, &provider, "DE", "yearly").await;
-    let rules = server
-        .call(
-            Method::PUT,
-            &format!("/v1/companies/{company}/tax-rules"),
-            Some(json!({
-                "rules": [{ "country": "DE", "rate": "19", "mode": "added", "reverse_charge": false }],
-                "tax_document": tax_document,
-            })),
-        )
-        .await;
-    assert_eq!(rules.status, StatusCode::OK, "{rules:?}");
+    german_vat_added(server, &company, tax_document).await;
     (provider, company)
+}
+
+/// `company` adds 19 % VAT for German clients and documents prepaid clients by `tax_document`.
+async fn german_vat_added(server: &TestServer, company: &str, tax_document: &str) {
+    tax_rules(
+        server,
+        company,
+        json!({
+            "rules": [{ "country": "DE", "rate": "19", "mode": "added", "reverse_charge": false }],
+            "tax_document": tax_document,
+        }),
+    )
+    .await;
 }
 
 /// The invoices of `client`, once every process has finished.
@@ -350,17 +353,7 @@ async fn a_credit_limit_set_after_the_month_does_not_document_its_payments_twice
 async fn a_tax_document_chosen_after_the_month_does_not_document_its_payments_twice() {
     // Arrange: the same January; on Feb 3 the company switches to monthly consumption invoices.
     let (server, _clock, client, company) = prepaid_january().await;
-    let rules = server
-        .call(
-            Method::PUT,
-            &format!("/v1/companies/{company}/tax-rules"),
-            Some(json!({
-                "rules": [{ "country": "DE", "rate": "19", "mode": "added", "reverse_charge": false }],
-                "tax_document": "monthly_consumption",
-            })),
-        )
-        .await;
-    assert_eq!(rules.status, StatusCode::OK, "{rules:?}");
+    german_vat_added(&server, &company, "monthly_consumption").await;
 
     // Act
     let run = server
