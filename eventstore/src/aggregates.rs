@@ -175,6 +175,7 @@ impl NamedCommand for ContactCommand {
             Self::DeleteContact { .. } => "DeleteContact",
             Self::AttachContact { .. } => "AttachContact",
             Self::DetachContact { .. } => "DetachContact",
+            Self::TransferContact { .. } => "TransferContact",
         }
     }
 }
@@ -610,6 +611,7 @@ impl NamedCommand for domain::domains::DomainCommand {
             Self::RecordRegistrarAnswer { .. } => "RecordRegistrarAnswer",
             Self::ExpireDomain { .. } => "ExpireDomain",
             Self::NoticeExpiry { .. } => "NoticeExpiry",
+            Self::TransferDomain { .. } => "TransferDomain",
         }
     }
 }

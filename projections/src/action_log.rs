@@ -6,6 +6,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use domain::access::UserEvent;
 use domain::account::AccountEvent;
+use domain::contact::ContactEvent;
+use domain::domains::DomainEvent;
 use domain::invoice::InvoiceEvent;
 use domain::merge::MergeEvent;
 use domain::payer::PayerEvent;
@@ -51,7 +53,8 @@ impl Projection for ActionLog {
         //    (ADR 11), which rows written before still held.
         // 5: a lean index of the log (position, seq, actor, event type, client) instead of a
         //    second copy of every payload and metadata; pages read those from `events`.
-        5
+        // 6: domains and domain contacts are attributed to their client, and follow a merge.
+        6
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -73,7 +76,7 @@ impl Projection for ActionLog {
         // Rows already written by this batch, so that `seq` continues across the segments.
         let mut written: i64 = 0;
         for event in events {
-            // A service or payer moving to another client belongs to that client from this
+            // A service, payer, domain or contact moving to another client belongs to that client from this
             // event on: the rows before it are written first, under the old owner, so that the
             // attribution does not depend on where a batch happens to end.
             if let Some(owner) = new_owner(event).map_err(|e| e.at(event))? {
@@ -180,7 +183,7 @@ async fn flush(
     Ok(i64::try_from(rows.position.len()).unwrap_or(i64::MAX))
 }
 
-/// The client a service or payer moves to, for an event that moves one.
+/// The client a service, payer, domain or domain contact moves to, for an event that moves one.
 fn new_owner(event: &StoredEvent) -> Result<Option<Uuid>, ProjectionError> {
     match (event.aggregate_type.as_str(), event.event_type.as_str()) {
         ("Service", "ServiceTransferred") => match event.decode()? {
@@ -189,6 +192,14 @@ fn new_owner(event: &StoredEvent) -> Result<Option<Uuid>, ProjectionError> {
         },
         ("Payer", "PayerTransferred") => match event.decode()? {
             PayerEvent::PayerTransferred { to_client, .. } => Ok(Some(to_client.as_uuid())),
+            _ => Ok(None),
+        },
+        ("Domain", "DomainTransferred") => match event.decode()? {
+            DomainEvent::DomainTransferred { to_client, .. } => Ok(Some(to_client.as_uuid())),
+            _ => Ok(None),
+        },
+        ("DomainContact", "ContactTransferred") => match event.decode()? {
+            ContactEvent::ContactTransferred { to_client, .. } => Ok(Some(to_client.as_uuid())),
             _ => Ok(None),
         },
         _ => Ok(None),
@@ -221,6 +232,14 @@ fn subject(event: &StoredEvent) -> Result<Option<Uuid>, ProjectionError> {
         },
         "Payer" if event.sequence == 1 => match event.decode()? {
             PayerEvent::PayerCreated { client_id, .. } => Ok(Some(client_id.as_uuid())),
+            _ => Ok(None),
+        },
+        "Domain" if event.sequence == 1 => match event.decode()? {
+            DomainEvent::DomainOrdered { client_id, .. } => Ok(Some(client_id.as_uuid())),
+            _ => Ok(None),
+        },
+        "DomainContact" if event.sequence == 1 => match event.decode()? {
+            ContactEvent::ContactCreated { client_id, .. } => Ok(Some(client_id.as_uuid())),
             _ => Ok(None),
         },
         "Merge" if event.sequence == 1 => match event.decode()? {

@@ -89,6 +89,18 @@ async fn apply_contact(tx: &mut PgConnection, event: &StoredEvent) -> Result<(),
         }
         ContactEvent::ContactAttached { .. } => count(tx, id, 1, event.position).await?,
         ContactEvent::ContactDetached { .. } => count(tx, id, -1, event.position).await?,
+        ContactEvent::ContactTransferred { to_client, .. } => {
+            sqlx::query(
+                "UPDATE domain_contacts SET client_id = $2, updated_at = $3, position = $4
+                  WHERE contact_id = $1",
+            )
+            .bind(id)
+            .bind(to_client.as_uuid())
+            .bind(at)
+            .bind(event.position)
+            .execute(&mut *tx)
+            .await?;
+        }
     }
     Ok(())
 }

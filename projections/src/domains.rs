@@ -1,11 +1,11 @@
 //! The `domains` read model: the prices of each top-level domain (`TldPricesSet`), each domain
 //! a client ordered with its status and the expiry the registrar answered, and every registrar
 //! operation with the contacts it carries (what a registrar polls). It copies the events; the
-//! rules are the `Tld`'s and the `Domain`'s.
+//! rules are the `Tld`'s and the `Domain`'s, and so is each status (`DomainEvent::status_after`).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use domain::domains::{DomainEvent, DomainOperation};
+use domain::domains::{DomainEvent, DomainOperation, DomainStatus};
 use domain::tld::TldEvent;
 use eventstore::log::StoredEvent;
 use rust_decimal::Decimal;
@@ -101,7 +101,10 @@ async fn domain_event(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), 
     let domain_id = Uuid::parse_str(&event.aggregate_id)
         .map_err(|e| ProjectionError::Malformed(format!("domain id: {e}")))?;
     let at = event.metadata()?.occurred_at;
-    match event.decode::<DomainEvent>()? {
+    let decoded = event.decode::<DomainEvent>()?;
+    // The status is the domain's word (`DomainEvent::status_after`), not derived here.
+    let status = decoded.status_after().map(DomainStatus::as_str);
+    match decoded {
         DomainEvent::DomainOrdered {
             client_id,
             provider_id,
@@ -115,7 +118,7 @@ async fn domain_event(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), 
             sqlx::query(
                 "INSERT INTO domains (domain_id, client_id, provider_id, account_id, name, tld,
                                       status, auto_renew, ordered_at, position)
-                 VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                  ON CONFLICT (domain_id) DO NOTHING",
             )
             .bind(domain_id)
@@ -124,6 +127,7 @@ async fn domain_event(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), 
             .bind(account_id.as_uuid())
             .bind(name.as_str())
             .bind(tld.as_str())
+            .bind(status.unwrap_or(DomainStatus::Pending.as_str()))
             .bind(auto_renew)
             .bind(at)
             .bind(event.position)
@@ -151,18 +155,10 @@ async fn domain_event(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), 
                 None,
             )
             .await?;
-            touch(
-                tx,
-                domain_id,
-                Some("active"),
-                Some(expires_at),
-                event.position,
-            )
-            .await?;
+            touch(tx, domain_id, status, Some(expires_at), event.position).await?;
         }
         DomainEvent::RegistrarOperationFailed {
             operation_id,
-            kind,
             reason,
             ..
         } => {
@@ -175,11 +171,26 @@ async fn domain_event(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), 
                 Some(&reason),
             )
             .await?;
-            let status = (kind != domain::tld::RegistrarOperationKind::Renew).then_some("failed");
             touch(tx, domain_id, status, None, event.position).await?;
         }
         DomainEvent::DomainExpired { .. } => {
-            touch(tx, domain_id, Some("expired"), None, event.position).await?;
+            touch(tx, domain_id, status, None, event.position).await?;
+        }
+        DomainEvent::DomainTransferred {
+            to_client,
+            to_account,
+            ..
+        } => {
+            sqlx::query(
+                "UPDATE domains SET client_id = $2, account_id = $3, position = $4
+                  WHERE domain_id = $1",
+            )
+            .bind(domain_id)
+            .bind(to_client.as_uuid())
+            .bind(to_account.as_uuid())
+            .bind(event.position)
+            .execute(&mut *tx)
+            .await?;
         }
         // A notice changes nothing a domain's row shows; the notifier sends it.
         DomainEvent::DomainExpiryNoticed { .. } => {}

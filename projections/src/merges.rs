@@ -5,6 +5,8 @@
 use async_trait::async_trait;
 use domain::account::AccountEvent;
 use domain::client::ClientEvent;
+use domain::contact::ContactEvent;
+use domain::domains::DomainEvent;
 use domain::merge::MergeEvent;
 use domain::payer::PayerEvent;
 use domain::service::ServiceEvent;
@@ -92,6 +94,34 @@ fn step_of(event: &StoredEvent) -> Result<Option<Step>, ProjectionError> {
             } => Some(Step {
                 merge_id: merge_id.as_uuid(),
                 step: "payer_moved",
+                client_id: Some(from_client.as_uuid()),
+                subject_id: Some(uuid_of(&event.aggregate_id)?),
+                amount: None,
+            }),
+            _ => None,
+        },
+        ("Domain", "DomainTransferred") => match event.decode()? {
+            DomainEvent::DomainTransferred {
+                merge_id,
+                from_client,
+                ..
+            } => Some(Step {
+                merge_id: merge_id.as_uuid(),
+                step: "domain_moved",
+                client_id: Some(from_client.as_uuid()),
+                subject_id: Some(uuid_of(&event.aggregate_id)?),
+                amount: None,
+            }),
+            _ => None,
+        },
+        ("DomainContact", "ContactTransferred") => match event.decode()? {
+            ContactEvent::ContactTransferred {
+                merge_id,
+                from_client,
+                ..
+            } => Some(Step {
+                merge_id: merge_id.as_uuid(),
+                step: "contact_moved",
                 client_id: Some(from_client.as_uuid()),
                 subject_id: Some(uuid_of(&event.aggregate_id)?),
                 amount: None,

@@ -420,3 +420,155 @@ async fn bad_orders_and_prices_are_refused_naming_the_problem_and_write_nothing(
     assert_eq!(scene.server.event_count().await, before);
     scene.agree("5.00").await;
 }
+
+#[tokio::test]
+async fn a_merge_moves_the_clients_domains_and_contacts_and_their_renewals_charge_the_target() {
+    // Arrange: Ada (paid 100.00) registered example.com at 10.00, set to renew itself, with her
+    // contacts Ivan and Acme; Bernd paid 5.00. Ada is merged into Bernd.
+    let scene = Scene::new().await;
+    let domain = scene.ordered("example.com", 1, true).await;
+    scene.registered(&domain, "2028-01-03T12:00:00Z").await;
+    scene.agree("90.00").await;
+    let bernd = scene.server.client(&scene.provider, "Bernd Neu").await;
+    let paid = scene
+        .server
+        .post(
+            &format!("/v1/clients/{bernd}/payments"),
+            json!({"payment_id": Uuid::now_v7(), "amount": "5.00", "currency": "EUR",
+                   "method": "bank_transfer"}),
+        )
+        .await;
+    assert_eq!(paid.status, StatusCode::CREATED, "{paid:?}");
+
+    // Act
+    let started = scene
+        .server
+        .post(
+            &format!("/v1/clients/{bernd}/merge"),
+            json!({"merge_id": Uuid::now_v7(), "sources": [scene.client]}),
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::ACCEPTED, "{started:?}");
+    let merge_id = started.body["id"].as_str().unwrap().to_owned();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let merge = loop {
+        let view = scene.server.get(&format!("/v1/merges/{merge_id}")).await;
+        if view.body["status"] == "completed" {
+            break view.body;
+        }
+        assert!(std::time::Instant::now() < deadline, "{view:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+
+    // Assert: the merge says what moved; the domain and both contacts are Bernd's.
+    let steps: Vec<&str> = merge["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps.iter().filter(|s| **s == "contact_moved").count(),
+        2,
+        "{merge}"
+    );
+    assert_eq!(
+        steps.iter().filter(|s| **s == "domain_moved").count(),
+        1,
+        "{merge}"
+    );
+    let moved = scene.domain(&domain).await;
+    assert_eq!(moved["client_id"], bernd.as_str(), "{moved}");
+    assert_eq!(moved["status"], "active");
+    let head = scene.head().await;
+    let listed = scene
+        .server
+        .get(&format!("/v1/clients/{bernd}/domains?min_position={head}"))
+        .await;
+    assert_eq!(listed.body["items"][0]["id"], domain.as_str(), "{listed:?}");
+    let contacts = scene
+        .server
+        .get(&format!(
+            "/v1/clients/{bernd}/domain-contacts?min_position={head}"
+        ))
+        .await;
+    assert_eq!(
+        contacts.body["items"].as_array().map(Vec::len),
+        Some(2),
+        "{contacts:?}"
+    );
+    // Bernd may now correct the registrant he holds.
+    let mut corrected = person();
+    corrected["address"]["city"] = json!("Tver");
+    let updated = scene
+        .server
+        .call(
+            Method::PUT,
+            &format!("/v1/clients/{bernd}/domain-contacts/{}", scene.ivan),
+            Some(corrected),
+        )
+        .await;
+    assert_eq!(updated.status, StatusCode::OK, "{updated:?}");
+
+    // The billing day 30 days before the expiry renews it from Bernd's account (95.00 - 12.00),
+    // sending contacts that are Bernd's own; Ada's merged account stays empty.
+    scene.billing_day("2027-12-04").await;
+    let renewal = scene.pending(&domain).await;
+    assert_eq!(renewal.len(), 1, "{renewal:?}");
+    assert_eq!(renewal[0]["kind"], "renew");
+    assert_eq!(
+        renewal[0]["contacts"]["registrant"]["client_id"],
+        bernd.as_str(),
+        "{renewal:?}"
+    );
+    let head = scene.head().await;
+    let balance = |client: String| {
+        let server = &scene.server;
+        async move {
+            let answer = server
+                .get(&format!("/v1/clients/{client}/balance?min_position={head}"))
+                .await;
+            answer.body["accounts"][0]["balance"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    assert_eq!(balance(bernd.clone()).await, "83.00");
+    assert_eq!(balance(scene.client.clone()).await, "0.00");
+    let expenses = scene
+        .server
+        .get(&format!(
+            "/v1/clients/{bernd}/expenses?limit=50&min_position={head}"
+        ))
+        .await;
+    assert!(
+        expenses.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["amount"] == "12.00"),
+        "{expenses:?}"
+    );
+    // Bernd's action log holds the domain's history, from its order on.
+    let log = scene
+        .server
+        .get(&format!(
+            "/v1/action-log?client_id={bernd}&limit=500&min_position={head}"
+        ))
+        .await;
+    let types: Vec<&str> = log.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "DomainTransferred",
+        "ContactTransferred",
+        "DomainRenewalRequested",
+        "ContactUpdated",
+    ] {
+        assert!(types.contains(&expected), "{expected}: {types:?}");
+    }
+}

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::ContactInput;
-use crate::ids::{ClientId, ContactId, ProviderId, ServiceId};
+use crate::ids::{ClientId, ContactId, MergeId, ProviderId, ServiceId};
 
 /// What can be asked of a domain contact. Each command but the creation names the client asking,
 /// and a contact answers `NotFound` to any other client.
@@ -55,6 +55,17 @@ pub enum ContactCommand {
         service_id: ServiceId,
         /// The time of the request.
         at: DateTime<Utc>,
+    },
+    /// Moves the contact, as a step of a merge, to the client its client was merged into, with
+    /// the services it serves (the merge moves them too). A contact already the client's, or
+    /// deleted, records nothing; one of another provider is refused.
+    TransferContact {
+        /// The client it moves to.
+        to_client: ClientId,
+        /// That client's provider: the contact's own.
+        provider_id: ProviderId,
+        /// The merge.
+        merge_id: MergeId,
     },
     /// Records that a service no longer uses the contact (it was closed, given other contacts,
     /// or its order failed). A service not attached records nothing.

@@ -9,6 +9,9 @@ pub enum ContactError {
     /// read the same so that a client learns nothing of other clients' contacts.
     #[error("no such domain contact")]
     NotFound,
+    /// A transfer to a client of another provider.
+    #[error("the domain contact belongs to another provider than the client it would move to")]
+    OtherProvider,
     /// The contact serves a domain service that is not closed.
     #[error(
         "the domain contact serves {services} domain service(s) that are not closed; give them other contacts or close them first"
@@ -87,6 +90,7 @@ impl ContactError {
         match self {
             ContactError::AlreadyCreated => "domain_contact_exists",
             ContactError::NotFound => "domain_contact_not_found",
+            ContactError::OtherProvider => "domain_contact_of_another_provider",
             ContactError::InUse { .. } => "domain_contact_in_use",
             ContactError::InvalidKind => "invalid_kind",
             ContactError::InvalidName => "invalid_name",

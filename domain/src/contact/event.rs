@@ -3,7 +3,7 @@ use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
 use super::ContactDetails;
-use crate::ids::{ClientId, ContactId, ProviderId, ServiceId};
+use crate::ids::{ClientId, ContactId, MergeId, ProviderId, ServiceId};
 
 /// What has happened to a domain contact. Stored forever: variants and fields are never renamed.
 /// The details are personal data, kept as the log keeps client names.
@@ -41,6 +41,15 @@ pub enum ContactEvent {
         /// The service.
         service_id: ServiceId,
     },
+    /// A merge moved the contact to the client it merged its client into.
+    ContactTransferred {
+        /// The client it belonged to.
+        from_client: ClientId,
+        /// The client it belongs to now.
+        to_client: ClientId,
+        /// The merge.
+        merge_id: MergeId,
+    },
 }
 
 impl DomainEvent for ContactEvent {
@@ -52,6 +61,7 @@ impl DomainEvent for ContactEvent {
             Self::ContactDeleted { .. } => "ContactDeleted".to_string(),
             Self::ContactAttached { .. } => "ContactAttached".to_string(),
             Self::ContactDetached { .. } => "ContactDetached".to_string(),
+            Self::ContactTransferred { .. } => "ContactTransferred".to_string(),
         }
     }
 

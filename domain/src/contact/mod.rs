@@ -184,6 +184,24 @@ impl DomainContact {
                     at: Some(at),
                 }])
             }
+            ContactCommand::TransferContact {
+                to_client,
+                provider_id,
+                merge_id,
+            } => {
+                let contact = self.created.as_ref().ok_or(ContactError::NotFound)?;
+                if contact.provider_id != provider_id {
+                    return Err(ContactError::OtherProvider);
+                }
+                if contact.deleted || contact.client_id == to_client {
+                    return Ok(vec![]);
+                }
+                Ok(vec![ContactEvent::ContactTransferred {
+                    from_client: contact.client_id,
+                    to_client,
+                    merge_id,
+                }])
+            }
             ContactCommand::DetachContact { service_id } => {
                 if !self.is_attached_to(service_id) {
                     return Ok(vec![]);
@@ -253,6 +271,11 @@ impl Aggregate for DomainContact {
                 if let Some(created) = &mut self.created {
                     created.attached.remove(&service_id);
                     created.attached_at.remove(&service_id);
+                }
+            }
+            ContactEvent::ContactTransferred { to_client, .. } => {
+                if let Some(created) = &mut self.created {
+                    created.client_id = to_client;
                 }
             }
         }

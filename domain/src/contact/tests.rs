@@ -385,3 +385,72 @@ fn one_contact_in_several_roles_counts_once() {
     };
     assert_eq!(contacts.distinct(), vec![a, b]);
 }
+
+fn merge_id() -> crate::ids::MergeId {
+    crate::ids::MergeId::from_uuid(Uuid::from_u128(0x90))
+}
+
+fn transfer_to(to: ClientId, provider: ProviderId) -> ContactCommand {
+    ContactCommand::TransferContact {
+        to_client: to,
+        provider_id: provider,
+        merge_id: merge_id(),
+    }
+}
+
+#[test]
+fn a_merge_moves_the_contact_and_only_the_new_client_may_change_it_then() {
+    let moved = ContactEvent::ContactTransferred {
+        from_client: client(0x20),
+        to_client: client(0x21),
+        merge_id: merge_id(),
+    };
+    ContactTester::with(())
+        .given(vec![created()])
+        .when(transfer_to(client(0x21), provider_id()))
+        .then_expect_events(vec![moved.clone()]);
+    let mut changed = input();
+    changed.city = "Tver".to_string();
+    ContactTester::with(())
+        .given(vec![created(), moved.clone()])
+        .when(ContactCommand::UpdateContact {
+            client_id: client(0x20),
+            input: changed.clone(),
+            on: today(),
+        })
+        .then_expect_error(ContactError::NotFound);
+    ContactTester::with(())
+        .given(vec![created(), moved.clone()])
+        .when(ContactCommand::UpdateContact {
+            client_id: client(0x21),
+            input: changed.clone(),
+            on: today(),
+        })
+        .then_expect_events(vec![ContactEvent::ContactUpdated {
+            details: changed.parse(today()).unwrap(),
+        }]);
+    // Moved again by the same step: nothing more.
+    ContactTester::with(())
+        .given(vec![created(), moved])
+        .when(transfer_to(client(0x21), provider_id()))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_deleted_contact_stays_and_another_providers_client_is_refused() {
+    ContactTester::with(())
+        .given(vec![created(), ContactEvent::ContactDeleted {}])
+        .when(transfer_to(client(0x21), provider_id()))
+        .then_expect_events(vec![]);
+    ContactTester::with(())
+        .given(vec![created()])
+        .when(transfer_to(
+            client(0x21),
+            ProviderId::from_uuid(Uuid::from_u128(0x11)),
+        ))
+        .then_expect_error(ContactError::OtherProvider);
+    ContactTester::with(())
+        .given_no_previous_events()
+        .when(transfer_to(client(0x21), provider_id()))
+        .then_expect_error(ContactError::NotFound);
+}

@@ -52,6 +52,9 @@ pub enum DomainError {
     /// The operation was answered otherwise before.
     #[error("operation_id: the operation was answered otherwise before")]
     AlreadyAnswered,
+    /// A transfer to a client of another provider.
+    #[error("the domain belongs to another provider than the client it would move to")]
+    OtherProvider,
     /// A failure without a reason, or with one too long.
     #[error("reason: must be 1 to 500 characters")]
     InvalidReason,
@@ -74,6 +77,7 @@ impl DomainError {
             Self::UnknownOperation => "operation_not_found",
             Self::AlreadyAnswered => "operation_answered",
             Self::InvalidReason => "invalid_reason",
+            Self::OtherProvider => "domain_of_another_provider",
         }
     }
 }

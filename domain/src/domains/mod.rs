@@ -13,6 +13,7 @@
 //! it back under a key derived the same way, so every step may be rerun.
 
 mod error;
+mod event;
 #[cfg(test)]
 mod tests;
 
@@ -23,11 +24,14 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::contact::{ContactDetails, DomainName};
-use crate::ids::{AccountId, ClientId, ContactId, DomainId, ExpenseId, OperationId, ProviderId};
+use crate::ids::{
+    AccountId, ClientId, ContactId, DomainId, ExpenseId, MergeId, OperationId, ProviderId,
+};
 use crate::money::Money;
 use crate::tld::{RegistrarOperationKind, TldName, YEARS_MAX};
 
 pub use error::*;
+pub use event::DomainEvent;
 
 /// How many days before its expiry a domain set to renew itself is renewed by the billing day.
 pub const RENEW_DAYS_BEFORE: u64 = 30;
@@ -206,98 +210,26 @@ pub enum DomainCommand {
         /// The time of the run.
         now: DateTime<Utc>,
     },
+    /// Moves the domain, as a step of a merge, to the client its client was merged into: its
+    /// later operations are charged to `to_account`. The contacts go with it (the merge moved
+    /// them first). A domain already the client's records nothing; one of another provider is
+    /// refused. A domain in any state moves, so that its history is the client's.
+    TransferDomain {
+        /// The client it moves to.
+        to_client: ClientId,
+        /// That client's provider: the domain's own.
+        provider_id: ProviderId,
+        /// That client's account.
+        to_account: AccountId,
+        /// The merge.
+        merge_id: MergeId,
+    },
     /// Records the expiry notice due on the day `on`, if one is (see
     /// [`Domain::expiry_notice_due`]); nothing otherwise.
     NoticeExpiry {
         /// The billing day.
         on: NaiveDate,
     },
-}
-
-/// What has happened to a domain. Stored forever: variants and fields are never renamed. The
-/// contact snapshots are personal data, kept as the log keeps the contacts themselves.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum DomainEvent {
-    /// The domain was ordered and its registration or transfer asked.
-    DomainOrdered {
-        /// Its id.
-        domain_id: DomainId,
-        /// The client.
-        client_id: ClientId,
-        /// The provider.
-        provider_id: ProviderId,
-        /// The account charged.
-        account_id: AccountId,
-        /// The name.
-        name: DomainName,
-        /// The TLD.
-        tld: TldName,
-        /// Whether the billing day renews it.
-        auto_renew: bool,
-        /// The operation asked.
-        operation: DomainOperation,
-    },
-    /// A renewal was asked.
-    DomainRenewalRequested {
-        /// The operation asked.
-        operation: DomainOperation,
-        /// Whether the billing day asked it.
-        automatic: bool,
-    },
-    /// The registrar did the operation; the domain expires at its date.
-    RegistrarOperationDone {
-        /// The operation.
-        operation_id: OperationId,
-        /// Register, transfer or renew.
-        kind: RegistrarOperationKind,
-        /// The expiry the registrar answered.
-        expires_at: DateTime<Utc>,
-    },
-    /// The registrar refused the operation; its charge is to be given back.
-    RegistrarOperationFailed {
-        /// The operation.
-        operation_id: OperationId,
-        /// Register, transfer or renew.
-        kind: RegistrarOperationKind,
-        /// The registrar's reason.
-        reason: String,
-        /// The charge to give back.
-        expense_id: ExpenseId,
-        /// The id of the correction that gives it back.
-        refund_id: Uuid,
-    },
-    /// The domain expired unrenewed. Terminal.
-    DomainExpired {
-        /// Its expiry.
-        expires_at: DateTime<Utc>,
-    },
-    /// The client is to be told that the domain expires soon.
-    DomainExpiryNoticed {
-        /// The expiry the notice is about.
-        expires_at: DateTime<Utc>,
-        /// The notice's step: one of [`EXPIRY_NOTICE_DAYS`].
-        within_days: u32,
-        /// Whole days from the billing day to the expiry's day.
-        days_left: u32,
-    },
-}
-
-impl cqrs_es::DomainEvent for DomainEvent {
-    fn event_type(&self) -> String {
-        // Literal names, so that a rename in code cannot orphan stored rows.
-        match self {
-            Self::DomainOrdered { .. } => "DomainOrdered".to_string(),
-            Self::DomainRenewalRequested { .. } => "DomainRenewalRequested".to_string(),
-            Self::RegistrarOperationDone { .. } => "RegistrarOperationDone".to_string(),
-            Self::RegistrarOperationFailed { .. } => "RegistrarOperationFailed".to_string(),
-            Self::DomainExpired { .. } => "DomainExpired".to_string(),
-            Self::DomainExpiryNoticed { .. } => "DomainExpiryNoticed".to_string(),
-        }
-    }
-
-    fn event_version(&self) -> String {
-        "1.0".to_string()
-    }
 }
 
 /// The state of one domain, rebuilt from its events.
@@ -647,6 +579,26 @@ impl Domain {
                     .into_iter()
                     .collect())
             }
+            DomainCommand::TransferDomain {
+                to_client,
+                provider_id,
+                to_account,
+                merge_id,
+            } => {
+                let domain = self.ordered.as_ref().ok_or(DomainError::NotFound)?;
+                if domain.provider_id != provider_id {
+                    return Err(DomainError::OtherProvider);
+                }
+                if domain.client_id == to_client {
+                    return Ok(vec![]);
+                }
+                Ok(vec![DomainEvent::DomainTransferred {
+                    from_client: domain.client_id,
+                    to_client,
+                    to_account,
+                    merge_id,
+                }])
+            }
             DomainCommand::NoticeExpiry { on } => {
                 let domain = self.ordered.as_ref().ok_or(DomainError::NotFound)?;
                 Ok(self
@@ -686,6 +638,7 @@ impl Aggregate for Domain {
     }
 
     fn apply(&mut self, event: DomainEvent) {
+        let status = event.status_after();
         match event {
             DomainEvent::DomainOrdered {
                 domain_id,
@@ -726,7 +679,6 @@ impl Aggregate for Domain {
                 ..
             } => {
                 if let Some(d) = &mut self.ordered {
-                    d.status = DomainStatus::Active;
                     d.expires_at = Some(expires_at);
                     d.pending = None;
                     answered(d, operation_id, RegistrarAnswer::Done { expires_at });
@@ -734,21 +686,34 @@ impl Aggregate for Domain {
             }
             DomainEvent::RegistrarOperationFailed {
                 operation_id,
-                kind,
                 reason,
                 ..
             } => {
                 if let Some(d) = &mut self.ordered {
-                    if kind != RegistrarOperationKind::Renew {
-                        d.status = DomainStatus::Failed;
-                    }
                     d.pending = None;
                     answered(d, operation_id, RegistrarAnswer::Failed { reason });
                 }
             }
-            DomainEvent::DomainExpired { .. } => {
+            DomainEvent::DomainExpired { .. } => {}
+            DomainEvent::DomainTransferred {
+                from_client,
+                to_client,
+                to_account,
+                ..
+            } => {
                 if let Some(d) = &mut self.ordered {
-                    d.status = DomainStatus::Expired;
+                    d.client_id = to_client;
+                    d.account_id = to_account;
+                    // The merge moved the client's contacts before the domain.
+                    for contact in [
+                        &mut d.contacts.registrant,
+                        &mut d.contacts.admin,
+                        &mut d.contacts.tech,
+                    ] {
+                        if contact.client_id == from_client {
+                            contact.client_id = to_client;
+                        }
+                    }
                 }
             }
             DomainEvent::DomainExpiryNoticed {
@@ -760,6 +725,9 @@ impl Aggregate for Domain {
                     d.noticed.push((expires_at, within_days));
                 }
             }
+        }
+        if let (Some(d), Some(status)) = (&mut self.ordered, status) {
+            d.status = status;
         }
     }
 }

@@ -333,3 +333,117 @@ fn a_renewed_expiry_is_noticed_again_and_a_clock_jump_sends_one_notice() {
             days_left: 30,
         }]);
 }
+
+fn transfer_to(to: ClientId, provider: u128) -> DomainCommand {
+    DomainCommand::TransferDomain {
+        to_client: to,
+        provider_id: ProviderId::from_uuid(Uuid::from_u128(provider)),
+        to_account: AccountId::from_uuid(Uuid::from_u128(0x31)),
+        merge_id: MergeId::from_uuid(Uuid::from_u128(0x90)),
+    }
+}
+
+fn transferred_to(to: ClientId) -> DomainEvent {
+    DomainEvent::DomainTransferred {
+        from_client: client(0x20),
+        to_client: to,
+        to_account: AccountId::from_uuid(Uuid::from_u128(0x31)),
+        merge_id: MergeId::from_uuid(Uuid::from_u128(0x90)),
+    }
+}
+
+#[test]
+fn a_merge_moves_the_domain_and_its_renewal_charges_the_new_clients_account() {
+    DomainTester::with(())
+        .given(vec![ordered(), registered(at(2028, 1, 3))])
+        .when(transfer_to(client(0x21), 0x10))
+        .then_expect_events(vec![transferred_to(client(0x21))]);
+    let mut domain = Domain::default();
+    for event in [
+        ordered(),
+        registered(at(2028, 1, 3)),
+        transferred_to(client(0x21)),
+    ] {
+        domain.apply(event);
+    }
+    assert_eq!(domain.client_id(), Some(client(0x21)));
+    assert_eq!(
+        domain.account_id(),
+        Some(AccountId::from_uuid(Uuid::from_u128(0x31)))
+    );
+    assert_eq!(domain.status(), Some(DomainStatus::Active));
+    // The contacts moved with the merge: a renewal sends them again as the new client's own.
+    let sent = domain.contacts().cloned().unwrap();
+    assert!(
+        sent.roles()
+            .iter()
+            .all(|(_, contact)| contact.client_id == client(0x21))
+    );
+    let mut renewal = operation(2, RegistrarOperationKind::Renew, 1);
+    renewal.contacts = sent;
+    assert_eq!(
+        domain.decide(DomainCommand::RenewDomain {
+            operation: renewal,
+            automatic: true,
+        }),
+        Ok(vec![DomainEvent::DomainRenewalRequested {
+            operation: {
+                let mut renewal = operation(2, RegistrarOperationKind::Renew, 1);
+                renewal.contacts = contacts(client(0x21));
+                renewal
+            },
+            automatic: true,
+        }])
+    );
+}
+
+#[test]
+fn a_domain_already_the_clients_records_nothing_and_another_providers_client_is_refused() {
+    DomainTester::with(())
+        .given(vec![ordered(), transferred_to(client(0x21))])
+        .when(transfer_to(client(0x21), 0x10))
+        .then_expect_events(vec![]);
+    DomainTester::with(())
+        .given(vec![ordered()])
+        .when(transfer_to(client(0x21), 0x11))
+        .then_expect_error(DomainError::OtherProvider);
+    DomainTester::with(())
+        .given_no_previous_events()
+        .when(transfer_to(client(0x21), 0x10))
+        .then_expect_error(DomainError::NotFound);
+}
+
+#[test]
+fn each_event_says_the_status_it_leaves_the_domain_in() {
+    let failed = |kind| DomainEvent::RegistrarOperationFailed {
+        operation_id: OperationId::from_uuid(Uuid::from_u128(1)),
+        kind,
+        reason: "no".to_string(),
+        expense_id: ExpenseId::from_uuid(Uuid::from_u128(2)),
+        refund_id: Uuid::from_u128(3),
+    };
+    assert_eq!(ordered().status_after(), Some(DomainStatus::Pending));
+    assert_eq!(
+        registered(at(2028, 1, 3)).status_after(),
+        Some(DomainStatus::Active)
+    );
+    assert_eq!(
+        failed(RegistrarOperationKind::Register).status_after(),
+        Some(DomainStatus::Failed)
+    );
+    assert_eq!(
+        failed(RegistrarOperationKind::Transfer).status_after(),
+        Some(DomainStatus::Failed)
+    );
+    assert_eq!(failed(RegistrarOperationKind::Renew).status_after(), None);
+    assert_eq!(transferred_to(client(0x21)).status_after(), None);
+    let mut domain = Domain::default();
+    for event in [
+        ordered(),
+        registered(at(2028, 1, 3)),
+        failed(RegistrarOperationKind::Renew),
+    ] {
+        domain.apply(event);
+    }
+    assert_eq!(domain.status(), Some(DomainStatus::Active));
+}

@@ -58,12 +58,14 @@ pub struct MergeView {
 pub struct MergeStepView {
     /// The global position of its event.
     pub position: i64,
-    /// `source_merged`, `service_moved`, `payer_moved`, `balance_out` or `balance_in`; after the
-    /// merge, `forwarded_out` and `forwarded_in` for what reached a merged account and moved on.
+    /// `source_merged`, `service_moved`, `payer_moved`, `contact_moved`, `domain_moved`,
+    /// `balance_out` or `balance_in`; after the merge, `forwarded_out` and `forwarded_in` for
+    /// what reached a merged account and moved on.
     pub step: String,
-    /// The source client, for a source marked merged or a service or payer moved.
+    /// The source client, for a source marked merged or a service, payer, domain contact or
+    /// domain moved.
     pub client_id: Option<Uuid>,
-    /// The service, payer or account.
+    /// The service, payer, domain contact, domain or account.
     pub subject_id: Option<Uuid>,
     /// The balance moved, signed (negative for a debt), for a balance step.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -8,11 +8,15 @@
 //!    from then on it is charged to the target's account, so nothing charges the source account
 //!    any more;
 //! 3. each of its payers moves to the target (`TransferPayer`, keyed by (merge, payer));
-//! 4. its account's whole balance, a positive one or a debt, leaves it (`TransferBalanceOut`,
+//! 4. each of its domain contacts moves to the target (`TransferContact`, keyed by (merge,
+//!    contact)), then each of its domains (`TransferDomain`, keyed by (merge, domain)): from then
+//!    on a domain's renewals charge the target's account and send contacts that are the
+//!    target's own;
+//! 5. its account's whole balance, a positive one or a debt, leaves it (`TransferBalanceOut`,
 //!    keyed by (merge, source account); the account also remembers the merge) and arrives on
 //!    the target's account (`TransferBalanceIn`, keyed likewise, with the amount the source
 //!    account recorded);
-//! 5. the merge is completed (`CompleteMerge`).
+//! 6. the merge is completed (`CompleteMerge`).
 //!
 //! The source's account is merged from step 4 on: what reaches it later (a payment confirmed
 //! late, a refund or reversal of one of its payments, a correction of one of its charges) is
@@ -21,7 +25,9 @@
 //!
 //! The process runs from the log like a projection: its checkpoint passes `MergeStarted` only
 //! once every step succeeded, so a restart after a crash runs the steps again and the done ones
-//! change nothing.
+//! change nothing. A completed merge runs its steps again too when the process runs again from
+//! the log's start (a new version of it): version 2 so moves the domains and contacts that
+//! merges completed before them left behind.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,7 +35,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use domain::account::{Account, AccountCommand};
 use domain::client::{Client, ClientCommand, ClientError};
-use domain::ids::{AccountId, ClientId, MergeId, PayerId, ProviderId, ServiceId};
+use domain::contact::{ContactCommand, ContactEvent, DomainContact};
+use domain::domains::{Domain, DomainCommand, DomainEvent};
+use domain::ids::{
+    AccountId, ClientId, ContactId, DomainId, MergeId, PayerId, ProviderId, ServiceId,
+};
 use domain::merge::{Merge, MergeCommand, MergeSource};
 use domain::payer::{Payer, PayerCommand};
 use domain::service::{Service, ServiceCommand, ServiceEvent};
@@ -92,10 +102,11 @@ fn step_key(scope: &str, merge: MergeId, subject: Uuid) -> Result<CommandKey, Me
     .map_err(|e| MergeStepError::Refused(e.to_string()))
 }
 
-/// Waits until the services and payers read models have the event at `position`, so that they
-/// know every service and payer the source had when it was marked merged.
+/// Waits until the read models a merge lists the source's belongings from have the event at
+/// `position`, so that they know every service, payer, domain contact and domain the source
+/// had when it was marked merged.
 async fn read_models_at(store: &EventStore, position: i64) -> Result<(), MergeStepError> {
-    for projection in ["services", "payers"] {
+    for projection in ["services", "payers", "domain_contacts", "domains"] {
         let ready = projections::engine::wait_for_position(
             store.pool(),
             &Progress::default(),
@@ -173,9 +184,8 @@ pub async fn run_merge(
     let (Some((client, account)), Some(provider)) = (merge.target(), merge.provider_id()) else {
         return Ok(());
     };
-    if merge.is_completed() {
-        return Ok(());
-    }
+    // A completed merge runs its steps again only when the process reruns the log (see the
+    // module's notes): the done ones change nothing, and the ones added since are done.
     let to = NewOwner {
         client,
         provider,
@@ -185,6 +195,9 @@ pub async fn run_merge(
     let context = &when.stamp(context);
     for source in merge.sources() {
         merge_source(store, merge_id, *source, to, context).await?;
+    }
+    if merge.is_completed() {
+        return Ok(());
     }
     store
         .execute::<Merge>(
@@ -275,7 +288,74 @@ async fn merge_source(
             )
             .await?;
     }
+    let contacts: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT contact_id FROM domain_contacts WHERE client_id = $1 ORDER BY contact_id",
+    )
+    .bind(source.client_id.as_uuid())
+    .fetch_all(pool)
+    .await?;
+    for contact in contacts {
+        transfer_contact(store, ContactId::from_uuid(contact), merge_id, to, context).await?;
+    }
+    let domains: Vec<Uuid> =
+        sqlx::query_scalar("SELECT domain_id FROM domains WHERE client_id = $1 ORDER BY domain_id")
+            .bind(source.client_id.as_uuid())
+            .fetch_all(pool)
+            .await?;
+    for domain in domains {
+        transfer_domain(store, DomainId::from_uuid(domain), merge_id, to, context).await?;
+    }
     move_balance(store, merge_id, source, to, context).await
+}
+
+/// Moves one domain contact of a source to the target, keyed by (merge, contact).
+async fn transfer_contact(
+    store: &EventStore,
+    contact: ContactId,
+    merge_id: MergeId,
+    to: NewOwner,
+    context: &CommandContext,
+) -> Result<(), MergeStepError> {
+    let key = step_key("merge-contact", merge_id, contact.as_uuid())?;
+    store
+        .execute::<DomainContact>(
+            &contact.to_string(),
+            ContactCommand::TransferContact {
+                to_client: to.client,
+                provider_id: to.provider,
+                merge_id,
+            },
+            context,
+            std::slice::from_ref(&key),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Moves one domain of a source to the target, keyed by (merge, domain): after its contacts,
+/// which it then sends as the target's.
+async fn transfer_domain(
+    store: &EventStore,
+    domain: DomainId,
+    merge_id: MergeId,
+    to: NewOwner,
+    context: &CommandContext,
+) -> Result<(), MergeStepError> {
+    let key = step_key("merge-domain", merge_id, domain.as_uuid())?;
+    store
+        .execute::<Domain>(
+            &domain.to_string(),
+            DomainCommand::TransferDomain {
+                to_client: to.client,
+                provider_id: to.provider,
+                to_account: to.account,
+                merge_id,
+            },
+            context,
+            std::slice::from_ref(&key),
+        )
+        .await?;
+    Ok(())
 }
 
 /// Moves the source account's balance to the target account: out, then in with what the
@@ -397,21 +477,43 @@ async fn receive_forward(
     Ok(())
 }
 
-/// A service ordered by a client that a merge has meanwhile marked merged (the order checked
-/// the client just before the mark) moves to the merge's target like the others.
+/// A service, domain contact or domain a client created that a merge has meanwhile marked
+/// merged (the request checked the client just before the mark) moves to the merge's target
+/// like the others.
 async fn follow_late_order(
     store: &EventStore,
     event: &StoredEvent,
     context: &CommandContext,
 ) -> Result<(), MergeStepError> {
-    let ServiceEvent::ServiceOrdered {
-        service_id,
-        client_id,
-        ..
-    } = event
-        .decode()
-        .map_err(|e| MergeStepError::Refused(e.to_string()))?
-    else {
+    let decode = |e: serde_json::Error| MergeStepError::Refused(e.to_string());
+    let created = match event.aggregate_type.as_str() {
+        "Service" => match event.decode().map_err(decode)? {
+            ServiceEvent::ServiceOrdered {
+                service_id,
+                client_id,
+                ..
+            } => Some((Late::Service(service_id), client_id)),
+            _ => None,
+        },
+        "DomainContact" => match event.decode().map_err(decode)? {
+            ContactEvent::ContactCreated {
+                contact_id,
+                client_id,
+                ..
+            } => Some((Late::Contact(contact_id), client_id)),
+            _ => None,
+        },
+        "Domain" => match event.decode().map_err(decode)? {
+            DomainEvent::DomainOrdered {
+                domain_id,
+                client_id,
+                ..
+            } => Some((Late::Domain(domain_id), client_id)),
+            _ => None,
+        },
+        _ => None,
+    };
+    let Some((late, client_id)) = created else {
         return Ok(());
     };
     let client = store
@@ -425,21 +527,39 @@ async fn follow_late_order(
     let (Some((client, account)), Some(provider)) = (merge.target(), merge.provider_id()) else {
         return Ok(());
     };
-    let key = step_key("merge-service", merge_id, service_id.as_uuid())?;
-    transfer_service(
-        store,
-        service_id,
-        NewOwner {
-            client,
-            provider,
-            account,
-        },
-        Some(merge_id),
-        context,
-        std::slice::from_ref(&key),
-    )
-    .await?;
+    let to = NewOwner {
+        client,
+        provider,
+        account,
+    };
+    match late {
+        Late::Service(service_id) => {
+            let key = step_key("merge-service", merge_id, service_id.as_uuid())?;
+            transfer_service(
+                store,
+                service_id,
+                to,
+                Some(merge_id),
+                context,
+                std::slice::from_ref(&key),
+            )
+            .await?;
+        }
+        Late::Contact(contact_id) => {
+            transfer_contact(store, contact_id, merge_id, to, context).await?;
+        }
+        Late::Domain(domain_id) => {
+            transfer_domain(store, domain_id, merge_id, to, context).await?;
+        }
+    }
     Ok(())
+}
+
+/// What a client created just before a merge marked it.
+enum Late {
+    Service(ServiceId),
+    Contact(ContactId),
+    Domain(DomainId),
 }
 
 /// The merging process manager.
@@ -473,7 +593,8 @@ impl Projection for Merging {
     }
 
     fn version(&self) -> i32 {
-        1
+        // 2: domains and domain contacts move too; every merge's steps run again.
+        2
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -500,7 +621,9 @@ impl Projection for Merging {
                             .map_err(|e| MergeStepError::Refused(format!("merge id: {e}")))?;
                         run_merge(&self.store, merge_id, &context).await
                     }
-                    ("Service", "ServiceOrdered") => {
+                    ("Service", "ServiceOrdered")
+                    | ("DomainContact", "ContactCreated")
+                    | ("Domain", "DomainOrdered") => {
                         follow_late_order(&self.store, event, &context).await
                     }
                     ("Account", "BalanceTransferredOut") => {
