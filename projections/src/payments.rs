@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::account::AccountEvent;
-use domain::payment::PaymentEvent;
+use domain::payment::{PaymentEvent, PaymentStatus};
 use eventstore::log::StoredEvent;
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
@@ -283,20 +283,25 @@ async fn apply_account(tx: &mut PgConnection, event: &StoredEvent) -> Result<(),
         AccountEvent::PaymentRefunded {
             payment_id, amount, ..
         } => {
-            sqlx::query(
-                "UPDATE payments
-                    SET refunded = refunded + $2,
-                        status = CASE WHEN status = 'fraud' THEN status
-                                      WHEN refunded + $2 >= credited THEN 'refunded'
-                                      ELSE 'partially_refunded' END,
-                        position = $3
-                  WHERE payment_id = $1",
+            // The status is the payment's rule (`PaymentStatus::of_credited`), told what the
+            // row now holds; a payment found to be fraud stays so. Refunds are rare, so the
+            // second statement costs little.
+            let refunded: Option<(Option<Decimal>, Decimal, String)> = sqlx::query_as(
+                "UPDATE payments SET refunded = refunded + $2, position = $3
+                  WHERE payment_id = $1
+                  RETURNING credited, refunded, status",
             )
             .bind(payment_id.as_uuid())
             .bind(amount.amount())
             .bind(event.position)
-            .execute(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?;
+            if let Some((credited, refunded, status)) = refunded
+                && status != PaymentStatus::Fraud.as_str()
+            {
+                let status = PaymentStatus::of_credited(credited.unwrap_or(refunded), refunded);
+                set_status(tx, payment_id.as_uuid(), status.as_str(), event.position).await?;
+            }
         }
         AccountEvent::PaymentReversed { payment_id, .. } => {
             set_status(tx, payment_id.as_uuid(), "fraud", event.position).await?;

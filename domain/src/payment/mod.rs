@@ -197,11 +197,12 @@ impl Payment {
             Stage::New => PaymentStatus::New,
             Stage::InProgress => PaymentStatus::InProgress,
             Stage::Cancelled => PaymentStatus::Cancelled,
-            Stage::Credited if payment.refunded.is_zero() => PaymentStatus::Credited,
-            Stage::Credited if Some(payment.refunded) == payment.credited => {
-                PaymentStatus::Refunded
-            }
-            Stage::Credited => PaymentStatus::PartiallyRefunded,
+            Stage::Credited => PaymentStatus::of_credited(
+                payment
+                    .credited
+                    .map_or(payment.refunded.amount(), |c| c.amount()),
+                payment.refunded.amount(),
+            ),
         };
         Some(status)
     }

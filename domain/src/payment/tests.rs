@@ -992,6 +992,18 @@ fn statuses_serialize_as_their_snake_case_names() {
     assert_eq!(PaymentStatus::InProgress.as_str(), "in_progress");
 }
 
+#[test]
+fn a_credited_payment_is_refunded_once_its_refunds_reach_what_it_credited() {
+    let of = |credited: &str, refunded: &str| {
+        PaymentStatus::of_credited(credited.parse().unwrap(), refunded.parse().unwrap())
+    };
+    assert_eq!(of("10.00", "0"), PaymentStatus::Credited);
+    assert_eq!(of("10.00", "9.99"), PaymentStatus::PartiallyRefunded);
+    assert_eq!(of("10.00", "10.00"), PaymentStatus::Refunded);
+    // A payment that credited nothing (all of it taken as a fee) was never refunded.
+    assert_eq!(of("0.00", "0.00"), PaymentStatus::Credited);
+}
+
 // Events and errors.
 
 #[test]

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::PaymentError;
@@ -113,6 +114,19 @@ impl PaymentStatus {
             PaymentStatus::Refunded => "refunded",
             PaymentStatus::Cancelled => "cancelled",
             PaymentStatus::Fraud => "fraud",
+        }
+    }
+
+    /// The status of a credited payment of which `refunded` of the `credited` amount was
+    /// refunded (both in the account's currency): the one rule, for a `Payment` and for a
+    /// payment credited straight to an account, whose refunds only its account records.
+    pub fn of_credited(credited: Decimal, refunded: Decimal) -> PaymentStatus {
+        if refunded <= Decimal::ZERO {
+            PaymentStatus::Credited
+        } else if refunded >= credited {
+            PaymentStatus::Refunded
+        } else {
+            PaymentStatus::PartiallyRefunded
         }
     }
 }
