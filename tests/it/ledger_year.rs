@@ -974,6 +974,34 @@ async fn a_change_after_the_client_moved_into_vat_gives_back_only_what_was_paid(
     );
     books.check(&emil, "40.54", "50.00", "0.00").await; // 42.00 + 1.87 − 3.33
     books.reports_agree("8.93").await; // 8.00 − 1.87 + 2.80, without VAT
+
+    // A credit is not corrected (that would give the 1.87 back twice): the `Account` refuses
+    // it, naming the problem, and nothing is written.
+    let credit = books
+        .expenses(&emil)
+        .await
+        .into_iter()
+        .find(|e| e["kind"] == "credit")
+        .unwrap();
+    let head = books.quiet().await;
+    let refused = books
+        .server
+        .post(
+            &format!(
+                "/v1/expenses/{}/corrections",
+                credit["id"].as_str().unwrap()
+            ),
+            json!({"correction_id": Uuid::now_v7(), "reason": "try again"}),
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{refused:?}"
+    );
+    assert_eq!(refused.body["code"], "expense_not_a_charge", "{refused:?}");
+    assert_eq!(books.quiet().await, head);
+    books.check(&emil, "40.54", "50.00", "0.00").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -315,12 +315,6 @@ pub async fn correct_expense(
             format!("no expense {expense_id}"),
         ));
     };
-    if row.kind != "charge" {
-        return Err(Error::refused(
-            "expense_not_a_charge",
-            format!("expense {expense_id} is a credit; only charges can be corrected"),
-        ));
-    }
     let currency = Currency::parse(&row.currency).map_err(|e| Error::internal(&e))?;
     let charged = Money::from_decimal(row.amount, currency).map_err(|e| Error::internal(&e))?;
     let charged_tax_rate =

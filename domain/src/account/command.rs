@@ -168,7 +168,8 @@ pub enum AccountCommand {
         /// The expense corrected.
         expense_id: ExpenseId,
         /// What the expense charged, as it was recorded: an immutable fact, the upper bound of
-        /// everything given back of it.
+        /// everything given back of it. A credit's line records what it gave back below zero,
+        /// and is refused (`NotACharge`).
         charged: Money,
         /// What to give back; `None` voids the expense: gives back all that is left of it.
         give_back: Option<Money>,

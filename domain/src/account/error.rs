@@ -90,6 +90,10 @@ pub enum AccountError {
     /// The expense or payment has nothing left to give back or take back.
     #[error("nothing is left of it to give back")]
     NothingLeft,
+    /// The expense to correct is a credit (it gave money back, so what it "charged" is below
+    /// zero): only charges can be corrected.
+    #[error("the expense is a credit; only charges can be corrected")]
+    NotACharge,
     /// A payment's conversion does not end in the amount credited, or not at its own rate.
     #[error(
         "conversion: the converted amount must be the amount credited, at the conversion's rate"
@@ -125,6 +129,7 @@ impl AccountError {
             AccountError::RefundExceedsUnallocated { .. } => "refund_exceeds_unallocated",
             AccountError::CorrectionExceedsExpense { .. } => "correction_exceeds_expense",
             AccountError::NothingLeft => "nothing_left",
+            AccountError::NotACharge => "expense_not_a_charge",
             AccountError::CreditExceedsCharge { .. } => "credit_exceeds_charge",
             AccountError::ConversionMismatch => "conversion_mismatch",
             AccountError::InvalidDiscount => "invalid_expense_discount",

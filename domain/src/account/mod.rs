@@ -585,6 +585,9 @@ impl Account {
         reason: String,
     ) -> Result<Vec<AccountEvent>, AccountError> {
         let balance = self.open_balance_for(client_id, provider_id, charged)?;
+        if charged.is_negative() {
+            return Err(AccountError::NotACharge);
+        }
         let reason = reason_within(&reason)?;
         let returned = self.returned_of_expense(expense_id, charged);
         let remaining = charged.checked_sub(returned)?;

@@ -1312,6 +1312,18 @@ fn a_voided_expense_cannot_be_voided_again() {
 }
 
 #[test]
+fn a_credit_is_not_corrected_it_would_give_back_money_twice() {
+    let mut command = correct(1, None);
+    if let AccountCommand::CorrectExpense { charged, .. } = &mut command {
+        *charged = eur("-7.50");
+    }
+    AccountTester::with(())
+        .given(vec![opened(), paid("100.00", "100.00")])
+        .when(command)
+        .then_expect_error(AccountError::NotACharge);
+}
+
+#[test]
 fn the_new_account_events_have_literal_names() {
     assert_eq!(refunded(1, "1", "1").event_type(), "PaymentRefunded");
     assert_eq!(
