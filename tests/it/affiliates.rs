@@ -164,7 +164,7 @@ async fn a_referred_clients_payments_accrue_commission_once_each_also_twenty_at_
     );
     assert_eq!(
         totals(&view),
-        ("25.83".to_owned(), "0".to_owned(), "25.83".to_owned())
+        ("25.83".to_owned(), "0.00".to_owned(), "25.83".to_owned())
     );
     let membership = &view["programs"][0];
     assert_eq!(membership["clicks"], 1);
@@ -228,7 +228,7 @@ async fn a_refund_and_a_chargeback_take_back_the_commission_on_the_money_given_b
         ],
         "{view}"
     );
-    assert_eq!(totals(&view).0, "0", "{view}");
+    assert_eq!(totals(&view).0, "0.00", "{view}");
 }
 
 #[tokio::test]

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::http::answer::{Accepted, Consistency, Page, accepted, accepted_with};
+use crate::http::answer::{Accepted, Consistency, Page, accepted, accepted_with, format_amount};
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{Body, Command, Path, Query};
 use crate::http::routes::promo_codes::ItemTypeName;
@@ -548,9 +548,9 @@ pub async fn affiliate_view(state: &AppState, client_id: Uuid) -> Result<Affilia
                 .filter(|t| t.affiliate_id == m.affiliate_id)
                 .map(|t| TotalView {
                     currency: t.currency.clone(),
-                    accrued: t.accrued.to_string(),
-                    paid: t.paid.to_string(),
-                    available: (t.accrued - t.paid).to_string(),
+                    accrued: format_amount(t.accrued, &t.currency),
+                    paid: format_amount(t.paid, &t.currency),
+                    available: format_amount(t.accrued - t.paid, &t.currency),
                 })
                 .collect(),
         })
@@ -563,8 +563,8 @@ pub async fn affiliate_view(state: &AppState, client_id: Uuid) -> Result<Affilia
                 affiliate_id: a.affiliate_id,
                 source: a.source,
                 referred_client_id: a.referred_client_id,
-                base: a.base_amount.to_string(),
-                amount: a.amount.to_string(),
+                base: format_amount(a.base_amount, &a.currency),
+                amount: format_amount(a.amount, &a.currency),
                 currency: a.currency,
                 accrued_at: a.accrued_at,
             })
@@ -574,7 +574,7 @@ pub async fn affiliate_view(state: &AppState, client_id: Uuid) -> Result<Affilia
             .map(|p| PayoutView {
                 payout_id: p.payout_id,
                 affiliate_id: p.affiliate_id,
-                amount: p.amount.to_string(),
+                amount: format_amount(p.amount, &p.currency),
                 currency: p.currency,
                 destination: p.destination,
                 reference: p.reference,
