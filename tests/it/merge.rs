@@ -1172,3 +1172,164 @@ async fn groups_and_status_filter_clients_and_a_client_not_active_takes_no_order
     assert_eq!(restarted.status, StatusCode::OK);
     assert_eq!(paid_again.status, StatusCode::CREATED, "{paid_again:?}");
 }
+
+/// Orders `name` for `client` with a new contact of its own in every role; the domain's id.
+async fn domain_of(server: &TestServer, provider: &str, client: &str, name: &str) -> String {
+    let priced = server
+        .call(
+            Method::PUT,
+            "/v1/tlds/com",
+            Some(
+                json!({"provider_id": provider, "currency": "EUR", "prices": [
+                {"years": 1, "register": "3.00", "renew": "3.00", "transfer": "3.00"}]}),
+            ),
+        )
+        .await;
+    assert_eq!(priced.status, StatusCode::OK, "{priced:?}");
+    let contact = Uuid::now_v7().to_string();
+    let created = server
+        .post(
+            &format!("/v1/clients/{client}/domain-contacts"),
+            json!({"contact_id": contact, "kind": "person", "name": "Ivan Petrov",
+                   "email": "ivan@example.ru", "phone": "+74951234567",
+                   "address": {"street": "Tverskaya 1", "city": "Moscow",
+                               "postal_code": "125009", "country": "RU"}}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
+    let ordered = server
+        .post(
+            &format!("/v1/clients/{client}/domains"),
+            json!({"name": name, "tld": "com", "years": 1, "operation": "register",
+                   "auto_renew": true,
+                   "contacts": {"registrant": contact, "admin": contact, "tech": contact}}),
+        )
+        .await;
+    assert_eq!(ordered.status, StatusCode::CREATED, "{ordered:?}");
+    ordered.body["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_merging_process_read_again_from_the_start_moves_nothing_twice_nor_what_staff_moved() {
+    // Arrange: Anna ordered three VDSs and a domain; staff moved the first VDS to Dora and Anna
+    // closed the second. Anna was merged into Bernd, and Bernd into Carl.
+    let (server, _clock) = TestServer::start_fixed().await;
+    let provider = server.provider("EUR").await;
+    let tariff = tariff(&server, &provider, "5.00").await;
+    let [anna, bernd, carl, dora] = [
+        server.client(&provider, "Anna Alt").await,
+        server.client(&provider, "Bernd Neu").await,
+        server.client(&provider, "Carl Dritt").await,
+        server.client(&provider, "Dora Viert").await,
+    ];
+    assert_eq!(
+        pay(&server, &anna, "30.00").await.status,
+        StatusCode::CREATED
+    );
+    let mut services = Vec::new();
+    for _ in 0..3 {
+        let ordered = order(&server, &anna, &tariff).await;
+        assert_eq!(ordered.status, StatusCode::CREATED, "{ordered:?}");
+        services.push(ordered.body["id"].as_str().unwrap().to_owned());
+    }
+    let domain = domain_of(&server, &provider, &anna, "anna.com").await;
+    let moved = server
+        .post(
+            &format!("/v1/services/{}/transfer", services[0]),
+            json!({ "client_id": dora }),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{moved:?}");
+    // The provisioning robot finishes the orders' operations, and then the close's.
+    complete_operations(&server).await;
+    let closed = server
+        .post(&format!("/v1/services/{}/close", services[1]), json!({}))
+        .await;
+    assert_eq!(closed.status, StatusCode::OK, "{closed:?}");
+    complete_operations(&server).await;
+    merge_and_wait(&server, &bernd, &anna).await;
+    merge_and_wait(&server, &carl, &bernd).await;
+    let owner = |path: String| {
+        let server = &server;
+        async move {
+            let head = server.settled().await;
+            let answer = server.get(&format!("{path}?min_position={head}")).await;
+            assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+            answer.body["client_id"].as_str().unwrap().to_owned()
+        }
+    };
+    let head = server.settled().await;
+    let status = server
+        .get(&format!("/v1/services/{}?min_position={head}", services[1]))
+        .await;
+    assert_eq!(status.body["status"], "deleted", "{status:?}");
+    let before = [
+        owner(format!("/v1/services/{}", services[0])).await,
+        owner(format!("/v1/services/{}", services[1])).await,
+        owner(format!("/v1/services/{}", services[2])).await,
+        owner(format!("/v1/domains/{domain}")).await,
+    ];
+    assert_eq!(
+        before,
+        [dora.clone(), anna.clone(), carl.clone(), carl.clone()]
+    );
+    let carl_balance = balance_of(&server, &carl).await;
+    let events = server.event_count().await;
+
+    // Act: the process reads the log again from its start, as a new version of it does.
+    sqlx::query("UPDATE projection_checkpoints SET version = 1 WHERE name = 'merge_process'")
+        .execute(&server.db.pool)
+        .await
+        .unwrap();
+    // Something new to wake its worker.
+    assert_eq!(
+        pay(&server, &dora, "1.00").await.status,
+        StatusCode::CREATED
+    );
+    let written = server.event_count().await - events;
+
+    // Assert: it caught up (settled asserts every process reaches the head), wrote nothing but
+    // the payment's own events, and every service and the domain stayed where they were.
+    let after = [
+        owner(format!("/v1/services/{}", services[0])).await,
+        owner(format!("/v1/services/{}", services[1])).await,
+        owner(format!("/v1/services/{}", services[2])).await,
+        owner(format!("/v1/domains/{domain}")).await,
+    ];
+    assert_eq!(after, before);
+    assert_eq!(server.event_count().await - events, written);
+    assert_eq!(balance_of(&server, &carl).await, carl_balance);
+}
+
+/// Completes every pending provisioning operation, as the robot does.
+async fn complete_operations(server: &TestServer) {
+    let head = server.settled().await;
+    let pending = server
+        .get(&format!(
+            "/v1/operations?status=pending&min_position={head}"
+        ))
+        .await;
+    for operation in pending.body["items"].as_array().unwrap() {
+        let done = server
+            .post(
+                &format!(
+                    "/v1/operations/{}/complete",
+                    operation["id"].as_str().unwrap()
+                ),
+                json!({}),
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::OK, "{done:?}");
+    }
+}
+
+async fn balance_of(server: &TestServer, client: &str) -> String {
+    let head = server.settled().await;
+    let answer = server
+        .get(&format!("/v1/clients/{client}/balance?min_position={head}"))
+        .await;
+    answer.body["accounts"][0]["balance"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}

@@ -81,7 +81,7 @@ pub enum DomainEvent {
     DomainExpiryNoticed {
         /// The expiry the notice is about.
         expires_at: DateTime<Utc>,
-        /// The notice's step: one of [`EXPIRY_NOTICE_DAYS`].
+        /// The notice's step: one of [`EXPIRY_NOTICE_DAYS`](super::EXPIRY_NOTICE_DAYS).
         within_days: u32,
         /// Whole days from the billing day to the expiry's day.
         days_left: u32,

@@ -18,16 +18,20 @@
 //!    account recorded);
 //! 6. the merge is completed (`CompleteMerge`).
 //!
-//! The source's account is merged from step 4 on: what reaches it later (a payment confirmed
+//! Steps 2 to 4 move each thing along the merges its new owner went through since
+//! (`belongings`): a target merged into another client in the meantime passes on what it gets.
+//!
+//! The source's account is merged from step 5 on: what reaches it later (a payment confirmed
 //! late, a refund or reversal of one of its payments, a correction of one of its charges) is
 //! forwarded by the account in the same decision, and this process receives it on the target's
 //! account (`TransferBalanceIn` with the forward, keyed by (merge, source account, forward)).
 //!
 //! The process runs from the log like a projection: its checkpoint passes `MergeStarted` only
 //! once every step succeeded, so a restart after a crash runs the steps again and the done ones
-//! change nothing. A completed merge runs its steps again too when the process runs again from
-//! the log's start (a new version of it): version 2 so moves the domains and contacts that
-//! merges completed before them left behind.
+//! change nothing. A completed merge runs the steps added after it was completed when the
+//! process runs again from the log's start (a new version of it): version 2 so moves the domain
+//! contacts and domains that merges completed before them left behind, and nothing else (their
+//! balances stay as those merges left them).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,14 +39,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use domain::account::{Account, AccountCommand};
 use domain::client::{Client, ClientCommand, ClientError};
-use domain::contact::{ContactCommand, ContactEvent, DomainContact};
-use domain::domains::{Domain, DomainCommand, DomainEvent};
 use domain::ids::{
     AccountId, ClientId, ContactId, DomainId, MergeId, PayerId, ProviderId, ServiceId,
 };
 use domain::merge::{Merge, MergeCommand, MergeSource};
-use domain::payer::{Payer, PayerCommand};
-use domain::service::{Service, ServiceCommand, ServiceEvent};
+use domain::service::{Service, ServiceCommand};
 use eventstore::log::StoredEvent;
 use eventstore::metadata::{Actor, CommandContext};
 use eventstore::{CommandError, CommandKey, EventStore, StoreError};
@@ -53,6 +54,8 @@ use uuid::Uuid;
 use projections::{Progress, Projection, ProjectionError};
 
 use crate::usecases::clocks;
+
+mod belongings;
 
 /// Why a step of a merge failed; the step is retried.
 #[derive(Debug, thiserror::Error)]
@@ -173,8 +176,9 @@ pub async fn transfer_service(
     Ok(committed.position)
 }
 
-/// Runs every step of the merge `merge_id` that is not done yet. A completed merge, or one
-/// never started, does nothing.
+/// Runs every step of the merge `merge_id` that is not done yet. A merge never started does
+/// nothing; a completed one runs only the steps added after it was completed (see the module's
+/// notes), so that reading the log again moves what it left and nothing else.
 pub async fn run_merge(
     store: &EventStore,
     merge_id: MergeId,
@@ -184,8 +188,6 @@ pub async fn run_merge(
     let (Some((client, account)), Some(provider)) = (merge.target(), merge.provider_id()) else {
         return Ok(());
     };
-    // A completed merge runs its steps again only when the process reruns the log (see the
-    // module's notes): the done ones change nothing, and the ones added since are done.
     let to = NewOwner {
         client,
         provider,
@@ -193,10 +195,11 @@ pub async fn run_merge(
     };
     let when = clocks::of_provider(store, provider).await?;
     let context = &when.stamp(context);
+    let completed = merge.is_completed();
     for source in merge.sources() {
-        merge_source(store, merge_id, *source, to, context).await?;
+        merge_source(store, merge_id, *source, to, context, completed).await?;
     }
-    if merge.is_completed() {
+    if completed {
         return Ok(());
     }
     store
@@ -212,13 +215,26 @@ pub async fn run_merge(
     Ok(())
 }
 
-/// The steps of one source.
+/// The ids the read model `sql` lists for the source client.
+async fn listed(
+    store: &EventStore,
+    sql: &'static str,
+    client: ClientId,
+) -> Result<Vec<Uuid>, MergeStepError> {
+    Ok(sqlx::query_scalar(sql)
+        .bind(client.as_uuid())
+        .fetch_all(store.pool())
+        .await?)
+}
+
+/// The steps of one source; of a `completed` merge, only its domain contacts and domains.
 async fn merge_source(
     store: &EventStore,
     merge_id: MergeId,
     source: MergeSource,
     to: NewOwner,
     context: &CommandContext,
+    completed: bool,
 ) -> Result<(), MergeStepError> {
     let marked = store
         .execute::<Client>(
@@ -244,118 +260,32 @@ async fn merge_source(
         Err(other) => return Err(other.into()),
     };
     read_models_at(store, marked_at).await?;
-    let pool = store.pool();
-    let services: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT id FROM services WHERE client_id = $1 AND status <> 'deleted' ORDER BY ordered_on, id",
-    )
-    .bind(source.client_id.as_uuid())
-    .fetch_all(pool)
-    .await?;
-    for service in services {
-        let key = step_key("merge-service", merge_id, service)?;
-        match transfer_service(
-            store,
-            ServiceId::from_uuid(service),
-            to,
-            Some(merge_id),
-            context,
-            std::slice::from_ref(&key),
-        )
-        .await
-        {
-            Ok(_) => {}
-            // Deleted since the read model listed it: it stays with its history.
-            Err(CommandError::Rejected(domain::service::ServiceError::ServiceClosed)) => {}
-            Err(other) => return Err(other.into()),
+    let hops = belongings::hops(store, merge_id, to).await?;
+    let client = source.client_id;
+    if !completed {
+        let services = "SELECT id FROM services WHERE client_id = $1 AND status <> 'deleted'
+                         ORDER BY ordered_on, id";
+        for service in listed(store, services, client).await? {
+            belongings::move_service(store, ServiceId::from_uuid(service), &hops, context).await?;
+        }
+        let payers = "SELECT payer_id FROM payers WHERE client_id = $1 ORDER BY payer_id";
+        for payer in listed(store, payers, client).await? {
+            belongings::move_payer(store, PayerId::from_uuid(payer), &hops, context).await?;
         }
     }
-    let payers: Vec<Uuid> =
-        sqlx::query_scalar("SELECT payer_id FROM payers WHERE client_id = $1 ORDER BY payer_id")
-            .bind(source.client_id.as_uuid())
-            .fetch_all(pool)
-            .await?;
-    for payer in payers {
-        let key = step_key("merge-payer", merge_id, payer)?;
-        store
-            .execute::<Payer>(
-                &PayerId::from_uuid(payer).to_string(),
-                PayerCommand::TransferPayer {
-                    to_client: to.client,
-                    merge_id,
-                },
-                context,
-                std::slice::from_ref(&key),
-            )
-            .await?;
+    let contacts =
+        "SELECT contact_id FROM domain_contacts WHERE client_id = $1 ORDER BY contact_id";
+    for contact in listed(store, contacts, client).await? {
+        belongings::move_contact(store, ContactId::from_uuid(contact), &hops, context).await?;
     }
-    let contacts: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT contact_id FROM domain_contacts WHERE client_id = $1 ORDER BY contact_id",
-    )
-    .bind(source.client_id.as_uuid())
-    .fetch_all(pool)
-    .await?;
-    for contact in contacts {
-        transfer_contact(store, ContactId::from_uuid(contact), merge_id, to, context).await?;
+    let domains = "SELECT domain_id FROM domains WHERE client_id = $1 ORDER BY domain_id";
+    for domain in listed(store, domains, client).await? {
+        belongings::move_domain(store, DomainId::from_uuid(domain), &hops, context).await?;
     }
-    let domains: Vec<Uuid> =
-        sqlx::query_scalar("SELECT domain_id FROM domains WHERE client_id = $1 ORDER BY domain_id")
-            .bind(source.client_id.as_uuid())
-            .fetch_all(pool)
-            .await?;
-    for domain in domains {
-        transfer_domain(store, DomainId::from_uuid(domain), merge_id, to, context).await?;
+    if completed {
+        return Ok(());
     }
     move_balance(store, merge_id, source, to, context).await
-}
-
-/// Moves one domain contact of a source to the target, keyed by (merge, contact).
-async fn transfer_contact(
-    store: &EventStore,
-    contact: ContactId,
-    merge_id: MergeId,
-    to: NewOwner,
-    context: &CommandContext,
-) -> Result<(), MergeStepError> {
-    let key = step_key("merge-contact", merge_id, contact.as_uuid())?;
-    store
-        .execute::<DomainContact>(
-            &contact.to_string(),
-            ContactCommand::TransferContact {
-                to_client: to.client,
-                provider_id: to.provider,
-                merge_id,
-            },
-            context,
-            std::slice::from_ref(&key),
-        )
-        .await?;
-    Ok(())
-}
-
-/// Moves one domain of a source to the target, keyed by (merge, domain): after its contacts,
-/// which it then sends as the target's.
-async fn transfer_domain(
-    store: &EventStore,
-    domain: DomainId,
-    merge_id: MergeId,
-    to: NewOwner,
-    context: &CommandContext,
-) -> Result<(), MergeStepError> {
-    let key = step_key("merge-domain", merge_id, domain.as_uuid())?;
-    store
-        .execute::<Domain>(
-            &domain.to_string(),
-            DomainCommand::TransferDomain {
-                to_client: to.client,
-                provider_id: to.provider,
-                to_account: to.account,
-                merge_id,
-            },
-            context,
-            std::slice::from_ref(&key),
-        )
-        .await?;
-    Ok(())
 }
 
 /// Moves the source account's balance to the target account: out, then in with what the
@@ -477,91 +407,6 @@ async fn receive_forward(
     Ok(())
 }
 
-/// A service, domain contact or domain a client created that a merge has meanwhile marked
-/// merged (the request checked the client just before the mark) moves to the merge's target
-/// like the others.
-async fn follow_late_order(
-    store: &EventStore,
-    event: &StoredEvent,
-    context: &CommandContext,
-) -> Result<(), MergeStepError> {
-    let decode = |e: serde_json::Error| MergeStepError::Refused(e.to_string());
-    let created = match event.aggregate_type.as_str() {
-        "Service" => match event.decode().map_err(decode)? {
-            ServiceEvent::ServiceOrdered {
-                service_id,
-                client_id,
-                ..
-            } => Some((Late::Service(service_id), client_id)),
-            _ => None,
-        },
-        "DomainContact" => match event.decode().map_err(decode)? {
-            ContactEvent::ContactCreated {
-                contact_id,
-                client_id,
-                ..
-            } => Some((Late::Contact(contact_id), client_id)),
-            _ => None,
-        },
-        "Domain" => match event.decode().map_err(decode)? {
-            DomainEvent::DomainOrdered {
-                domain_id,
-                client_id,
-                ..
-            } => Some((Late::Domain(domain_id), client_id)),
-            _ => None,
-        },
-        _ => None,
-    };
-    let Some((late, client_id)) = created else {
-        return Ok(());
-    };
-    let client = store
-        .load::<Client>(&client_id.to_string())
-        .await?
-        .aggregate;
-    let Some((merge_id, _)) = client.merged_into() else {
-        return Ok(());
-    };
-    let merge = store.load::<Merge>(&merge_id.to_string()).await?.aggregate;
-    let (Some((client, account)), Some(provider)) = (merge.target(), merge.provider_id()) else {
-        return Ok(());
-    };
-    let to = NewOwner {
-        client,
-        provider,
-        account,
-    };
-    match late {
-        Late::Service(service_id) => {
-            let key = step_key("merge-service", merge_id, service_id.as_uuid())?;
-            transfer_service(
-                store,
-                service_id,
-                to,
-                Some(merge_id),
-                context,
-                std::slice::from_ref(&key),
-            )
-            .await?;
-        }
-        Late::Contact(contact_id) => {
-            transfer_contact(store, contact_id, merge_id, to, context).await?;
-        }
-        Late::Domain(domain_id) => {
-            transfer_domain(store, domain_id, merge_id, to, context).await?;
-        }
-    }
-    Ok(())
-}
-
-/// What a client created just before a merge marked it.
-enum Late {
-    Service(ServiceId),
-    Contact(ContactId),
-    Domain(DomainId),
-}
-
 /// The merging process manager.
 pub struct Merging {
     store: Arc<EventStore>,
@@ -593,7 +438,7 @@ impl Projection for Merging {
     }
 
     fn version(&self) -> i32 {
-        // 2: domains and domain contacts move too; every merge's steps run again.
+        // 2: domains and domain contacts move too; completed merges move theirs.
         2
     }
 
@@ -624,7 +469,7 @@ impl Projection for Merging {
                     ("Service", "ServiceOrdered")
                     | ("DomainContact", "ContactCreated")
                     | ("Domain", "DomainOrdered") => {
-                        follow_late_order(&self.store, event, &context).await
+                        belongings::follow_late_order(&self.store, event, &context).await
                     }
                     ("Account", "BalanceTransferredOut") => {
                         receive_forward(&self.store, event, &context).await
