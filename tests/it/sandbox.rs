@@ -361,6 +361,40 @@ async fn a_sandbox_provider_plays_a_year_by_its_clock_and_the_live_one_is_untouc
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sandbox_service_prolonged_by_hand_is_charged_on_the_sandboxs_day() {
+    // Arrange: the real clock at 2027-01-01; a sandbox provider's at 2027-03-10, where its
+    // client paid 70.00 and ordered a VDS (5.00 set-up + 20.00).
+    let (server, _clock) = TestServer::start_fixed().await;
+    let shop = Shop { server };
+    let sandbox = shop.provider("Sandbox Hosting", true).await;
+    let tariff = shop.vds(&sandbox).await;
+    shop.advance(&sandbox, "2027-03-10").await;
+    let client = shop.server.client(&sandbox, "Sam Sandbox").await;
+    shop.pay(&client, "70.00").await;
+    let service = shop.order(&client, &tariff).await;
+    shop.robot().await;
+
+    // Act
+    let prolonged = shop
+        .server
+        .post(&format!("/v1/services/{service}/prolong"), json!({}))
+        .await;
+
+    // Assert: the next month is charged on the sandbox's March 10, not the real January 1.
+    assert_eq!(prolonged.status, StatusCode::OK, "{prolonged:?}");
+    assert_eq!(
+        shop.service(&service).await,
+        ("active".into(), "2027-05-10".into())
+    );
+    let (movements, closing) = shop.statement(&client).await;
+    assert_eq!(closing, "25.00");
+    assert_eq!(
+        movements.last(),
+        Some(&row("2027-03-10", "charge", "-20.00", "25.00"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_clock_never_goes_back_and_a_live_provider_has_none_to_move() {
     // Arrange: a sandbox provider moved to March, a live provider.
     let (server, _clock) = TestServer::start_fixed().await;

@@ -329,6 +329,10 @@ pub async fn prolong_service(
     id: Uuid,
 ) -> Result<i64, Error> {
     let service = load(core, id).await?;
+    // Dated by the provider's clock, as every other service action: a sandbox's prolongation
+    // belongs to its own time, in the statement and the reports.
+    let when = clocks::of(&core.store, service.provider_id()).await?;
+    let context = &when.stamp(context);
     let standing = match service.client_id() {
         Some(client_id) => crate::usecases::discounts::in_effect(&core.store, client_id).await?,
         None => Vec::new(),
