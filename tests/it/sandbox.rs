@@ -930,6 +930,36 @@ async fn a_trial_is_free_once_per_client_and_tariff_then_charged_on_its_billing_
     );
     assert_eq!(shop.balance(&client).await, "20.00");
 
+    // A change to a dearer tariff within the trial is refused, writing nothing: prorated over
+    // the trial's days it would have sold two weeks of 100.00 a month for about the price of one.
+    let dearer = shop
+        .created(
+            "/v1/tariffs",
+            json!({"provider_id": sandbox, "name": "VDS XL", "item_type": "vds",
+                   "prices": [{"period": "P1M", "price": {"amount": "100.00", "currency": "EUR"}}]}),
+        )
+        .await;
+    shop.advance(&sandbox, "2027-03-02").await;
+    let events = shop.server.event_count().await;
+    let changed = shop
+        .server
+        .post(
+            &format!("/v1/services/{first}/change-tariff"),
+            json!({"tariff_id": dearer["id"]}),
+        )
+        .await;
+    assert_eq!(
+        changed.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{changed:?}"
+    );
+    assert_eq!(
+        changed.body["code"], "tariff_change_not_allowed",
+        "{changed:?}"
+    );
+    assert_eq!(shop.server.event_count().await, events);
+    assert_eq!(shop.balance(&client).await, "20.00");
+
     // On March 15 the trial ends and the billing day charges its first month (no set-up fee).
     shop.advance(&sandbox, "2027-03-15").await;
     assert_eq!(

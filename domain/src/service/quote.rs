@@ -128,9 +128,10 @@ impl Service {
     /// in a period leave the client having paid the used days of each tariff plus the final
     /// tariff's net price for the remaining days: repeated changes never create money.
     ///
-    /// Allowed only for an active service (or one being provisioned), to other terms with the
-    /// same billing period and currency, on a day within the current period and not before the
-    /// last change; a service paid more than one period ahead cannot change mid-period.
+    /// Allowed only for an active service (or one being provisioned) out of its free trial, to
+    /// other terms with the same billing period and currency, on a day within the current
+    /// period and not before the last change; a service paid more than one period ahead cannot
+    /// change mid-period.
     pub fn quote_tariff_change(
         &self,
         new_terms: &ServiceTerms,
@@ -147,6 +148,11 @@ impl Service {
             ServiceStatus::Active | ServiceStatus::Provisioning
         ) {
             return refuse("the service is not active");
+        }
+        // A trial's period is free and as long as the trial: a change prorated over it would
+        // sell months of another tariff for the price of one. The tariff changes once it ends.
+        if service.in_trial {
+            return refuse("the service is in its free trial; change the tariff once it has ended");
         }
         if new_terms.period != service.terms.period {
             return refuse("the new terms have another billing period");

@@ -3770,6 +3770,36 @@ fn after_a_trial_the_next_period_is_charged_at_the_price_from_its_end() {
 }
 
 #[test]
+fn no_tariff_change_within_a_trial_and_one_after_it() {
+    let mut events = vec![
+        ordered_with_trial(crate::tariff::Trial::Days(14)),
+        ServiceEvent::ServiceCharged {
+            status: ServiceStatus::Provisioning,
+            expense_id: expense("2025-01-30"),
+            period_start: d("2025-01-30"),
+            period_end: d("2025-02-13"),
+            amount: eur("0.00"),
+        },
+        ServiceEvent::TrialStarted {
+            from: d("2025-01-30"),
+            until: d("2025-02-13"),
+        },
+    ];
+    assert!(matches!(
+        service(events.clone()).quote_tariff_change(&terms_at("100.00"), d("2025-01-31"), eur("0")),
+        Err(ServiceError::TariffChangeNotAllowed(reason)) if reason.contains("trial")
+    ));
+    events.push(ServiceEvent::ServiceProlonged {
+        expense_id: expense("2025-02-13"),
+        period_start: d("2025-02-13"),
+        period_end: d("2025-03-13"),
+        amount: eur("30.00"),
+    });
+    let after = service(events).quote_tariff_change(&terms_at("100.00"), d("2025-02-14"), eur("0"));
+    assert!(after.is_ok(), "{after:?}");
+}
+
+#[test]
 fn an_order_without_a_trial_is_due_for_its_price_and_setup_fee() {
     let due = service(vec![ordered()])
         .due_period(d("2025-01-30"))
