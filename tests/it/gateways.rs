@@ -480,6 +480,41 @@ async fn a_confirmation_of_another_amount_is_refused_and_fails_the_payment() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_cancelled_while_the_client_pays_at_the_gateway_is_credited_all_the_same() {
+    // Arrange: Ada starts a 25.00 top-up by card, and cancels it over the API while the
+    // gateway's page is open.
+    let scene = Scene::new().await;
+    let started = scene.top_up(&Uuid::now_v7().to_string(), "25.00").await;
+    assert_eq!(started.status, StatusCode::CREATED, "{started:?}");
+    let payment = started.body["id"].as_str().unwrap().to_owned();
+    let cancelled = scene
+        .server
+        .post(
+            &format!("/v1/payments/{payment}/cancel"),
+            json!({"reason": "changed my mind"}),
+        )
+        .await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{cancelled:?}");
+    assert_eq!(
+        scene.read(&format!("/v1/payments/{payment}")).await["status"],
+        "cancelled"
+    );
+
+    // Act: she pays on the page all the same; the gateway confirms the 25.00.
+    scene
+        .pay_at_gateway(started.body["redirect_url"].as_str().unwrap())
+        .await;
+
+    // Assert: the gateway's money is not lost: credited, on the balance and the statement.
+    let sent = scene.gateway.sent.lock().unwrap()[0].clone();
+    assert_eq!(sent.status, 200, "{sent:?}");
+    let credited = scene.read(&format!("/v1/payments/{payment}")).await;
+    assert_eq!(credited["status"], "credited", "{credited}");
+    assert_eq!(scene.balance().await, "25.00");
+    assert_eq!(scene.movements_of(&payment).await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_card_payment_in_another_currency_than_the_account_is_refused_before_the_gateway() {
     // Arrange: Ada's account is in EUR; the card method is a payment module's.
     let scene = Scene::new().await;

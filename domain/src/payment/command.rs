@@ -73,8 +73,10 @@ pub enum PaymentCommand {
         /// The day the money arrived.
         confirmed_on: NaiveDate,
     },
-    /// A payment gateway module's signed notification that the client paid (ADR 32): new or in
-    /// progress → credited with exactly the payment's amount, under the gateway's transaction id.
+    /// A payment gateway module's signed notification that the client paid (ADR 32): new, in
+    /// progress or cancelled → credited with exactly the payment's amount, under the gateway's
+    /// transaction id. A cancelled payment is credited too: the client may cancel, or the
+    /// gateway report a failure, while the client pays at the gateway all the same.
     ///
     /// The gateway must confirm exactly what the payment asked for, in the account's currency: a
     /// confirmation of another amount or currency fails the payment (cancelled, nothing

@@ -373,10 +373,12 @@ impl Payment {
         let payment = self.live()?;
         let transaction_id = Some(transaction_id);
         match payment.stage {
-            Stage::New | Stage::InProgress => {}
+            // A payment cancelled while the client was at the gateway (by the client, by staff,
+            // or by the gateway's own earlier failure) is settled all the same: the gateway holds
+            // the client's money, and the log must say where it went.
+            Stage::New | Stage::InProgress | Stage::Cancelled => {}
             Stage::Credited if payment.external_id == transaction_id => return Ok(vec![]),
             Stage::Credited => return Err(PaymentError::AlreadyCredited),
-            Stage::Cancelled => return Err(PaymentError::Cancelled),
         }
         if let Some(expected) = &payment.external_id
             && transaction_id.as_ref() != Some(expected)

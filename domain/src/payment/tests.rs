@@ -1216,11 +1216,24 @@ fn a_gateway_settlement_in_another_currency_fails_the_payment() {
 }
 
 #[test]
-fn a_gateway_settlement_of_a_cancelled_payment_is_refused() {
+fn a_gateway_settlement_of_a_cancelled_payment_credits_the_money_the_gateway_took() {
     PaymentTester::with(())
         .given(vec![created(), cancelled()])
         .when(settle("tx_1", eur("100.00")))
-        .then_expect_error(PaymentError::Cancelled);
+        .then_expect_events(vec![PaymentEvent::PaymentCredited {
+            external_id: Some(ExternalId::parse("tx_1").unwrap()),
+            credited: eur("100.00"),
+            conversion: None,
+            confirmed_on: date("2025-03-02"),
+        }]);
+    // Another amount leaves it cancelled, saying so for staff.
+    PaymentTester::with(())
+        .given(vec![created(), cancelled()])
+        .when(settle("tx_1", eur("90.00")))
+        .then_expect_events(vec![PaymentEvent::PaymentCancelled {
+            reason: "the gateway confirmed 90.00 EUR under tx_1, but the payment is 100.00 EUR"
+                .to_string(),
+        }]);
 }
 
 #[test]
