@@ -626,3 +626,56 @@ async fn staff_set_the_prices_per_hour_on_the_tariff_page_and_see_a_refusal_in_t
                 "monthly_cap": {"amount": "10.00", "currency": "EUR"}}])
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tariff_sold_by_the_hour_takes_no_free_trial_and_one_with_a_trial_no_hourly_price() {
+    // Arrange
+    let (server, _clock) = TestServer::start_fixed().await;
+    let shop = Shop { server };
+    let provider = sandbox_provider(&shop).await;
+    let hourly = hourly_tariff(
+        &shop,
+        &provider,
+        json!([{"per_hour": "0.0137", "currency": "EUR"}]),
+    )
+    .await;
+    let monthly = vds_tariff(&shop, &provider, "VDS M", "20.00").await;
+    let trial = |tariff: String| {
+        let shop = &shop;
+        async move {
+            shop.server
+                .call(
+                    Method::PUT,
+                    &format!("/v1/tariffs/{tariff}/trial"),
+                    Some(json!({"trial": {"days": 14}})),
+                )
+                .await
+        }
+    };
+    let set = trial(monthly.clone()).await;
+    assert_eq!(set.status, StatusCode::OK, "{set:?}");
+    let events = shop.server.event_count().await;
+
+    // Act
+    let trial_of_hourly = trial(hourly).await;
+    let hourly_of_trial = set_hourly(
+        &shop,
+        &monthly,
+        json!([{"per_hour": "0.0274", "currency": "EUR"}]),
+    )
+    .await;
+
+    // Assert: both refused, naming the problem; nothing written.
+    for refused in [&trial_of_hourly, &hourly_of_trial] {
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{refused:?}"
+        );
+        assert_eq!(
+            refused.body["code"], "trial_of_hourly_tariff",
+            "{refused:?}"
+        );
+    }
+    assert_eq!(shop.server.event_count().await, events);
+}

@@ -126,6 +126,12 @@ pub enum TariffError {
     /// A trial was not 1 to 366 days or 1 to 12 months long.
     #[error("trial: must be 1 to 366 days or a period of 1 to 12 months")]
     InvalidTrial,
+    /// A free trial and prices by the hour on one tariff: the hours of a trial would be billed
+    /// (hourly billing charges every hour the service runs), so the two do not go together.
+    #[error(
+        "trial: a tariff sold by the hour has no free trial; switch off its hourly prices or its trial first"
+    )]
+    TrialOfHourlyTariff,
     /// Money arithmetic failed, such as a price leaving the representable range.
     #[error(transparent)]
     Money(#[from] MoneyError),
@@ -159,6 +165,7 @@ impl TariffError {
             TariffError::PriceChangeTooSoon { .. } => "price_change_too_soon",
             TariffError::PriceUnchanged { .. } => "price_unchanged",
             TariffError::InvalidTrial => "invalid_trial",
+            TariffError::TrialOfHourlyTariff => "trial_of_hourly_tariff",
             TariffError::Money(error) => error.code(),
         }
     }

@@ -337,6 +337,9 @@ impl Tariff {
             TariffCommand::SetTrial { trial } => {
                 let tariff = self.on_sale()?;
                 let trial = trial.map(Trial::checked).transpose()?;
+                if trial.is_some() && !tariff.hourly.is_empty() {
+                    return Err(TariffError::TrialOfHourlyTariff);
+                }
                 if tariff.trial == trial {
                     return Ok(vec![]);
                 }
@@ -357,6 +360,9 @@ impl Tariff {
             TariffCommand::SetHourlyPrices { prices } => {
                 let tariff = self.on_sale()?;
                 let prices = checked_hourly(tariff, prices)?;
+                if !prices.is_empty() && tariff.trial.is_some() {
+                    return Err(TariffError::TrialOfHourlyTariff);
+                }
                 if tariff.hourly == prices {
                     return Ok(vec![]);
                 }

@@ -1449,3 +1449,41 @@ fn an_order_in_the_hourly_currency_carries_the_price_per_hour_into_its_terms() {
     );
     assert_eq!(hourly.hourly_price(Currency::USD), None);
 }
+
+#[test]
+fn a_tariff_sold_by_the_hour_has_no_free_trial() {
+    let price = per_hour("0.0137", Currency::EUR, None);
+    TariffTester::with(())
+        .given(vec![
+            created(),
+            TariffEvent::HourlyPricesSet {
+                prices: vec![price],
+            },
+        ])
+        .when(TariffCommand::SetTrial {
+            trial: Some(Trial::Days(14)),
+        })
+        .then_expect_error(TariffError::TrialOfHourlyTariff);
+    TariffTester::with(())
+        .given(vec![
+            created(),
+            TariffEvent::TrialSet {
+                trial: Some(Trial::Days(14)),
+            },
+        ])
+        .when(set_hourly(vec![price]))
+        .then_expect_error(TariffError::TrialOfHourlyTariff);
+    // Switching either off stays possible.
+    TariffTester::with(())
+        .given(vec![
+            created(),
+            TariffEvent::HourlyPricesSet {
+                prices: vec![price],
+            },
+            TariffEvent::TrialSet {
+                trial: Some(Trial::Days(14)),
+            },
+        ])
+        .when(set_hourly(vec![]))
+        .then_expect_events(vec![TariffEvent::HourlyPricesSet { prices: vec![] }]);
+}

@@ -38,7 +38,7 @@ pub struct SetTrialRequest {
     responses(
         (status = 200, description = "set", body = Accepted),
         (status = 404, description = "no such tariff", body = Problem),
-        (status = 422, description = "a trial out of bounds (invalid_trial) or an archived tariff", body = Problem)))]
+        (status = 422, description = "a trial out of bounds (invalid_trial), a tariff sold by the hour (trial_of_hourly_tariff) or an archived tariff", body = Problem)))]
 pub async fn set_trial(
     State(state): State<AppState>,
     command: Command,

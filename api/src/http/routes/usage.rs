@@ -172,7 +172,7 @@ pub async fn set_metered(
     responses(
         (status = 200, description = "set", body = Accepted),
         (status = 404, description = "no such tariff", body = Problem),
-        (status = 422, description = "a bad price, cap or currency, two prices in one currency, a currency the tariff has no period price in, a domain tariff, an archived tariff", body = Problem)))]
+        (status = 422, description = "a bad price, cap or currency, two prices in one currency, a currency the tariff has no period price in, a domain tariff, a tariff with a free trial (trial_of_hourly_tariff), an archived tariff", body = Problem)))]
 pub async fn set_hourly_prices(
     State(state): State<AppState>,
     command: Command,
