@@ -537,6 +537,51 @@ async fn signing_in_with_a_key_keeps_neither_the_password_nor_the_token() {
     }
 }
 
+#[tokio::test]
+async fn registering_a_module_with_a_key_keeps_not_its_secret() {
+    // Arrange
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let body = json!({"module_id": Uuid::now_v7(), "provider_id": provider,
+                      "kind": "provisioning", "base_url": "http://127.0.0.1:9/panel",
+                      "serves": ["vds"]})
+    .to_string();
+
+    // Act
+    let registered = send_as(
+        &server,
+        ADMIN_TOKEN,
+        Method::POST,
+        "/v1/modules",
+        "module-1",
+        &body,
+    )
+    .await;
+    let again = send_as(
+        &server,
+        ADMIN_TOKEN,
+        Method::POST,
+        "/v1/modules",
+        "module-1",
+        &body,
+    )
+    .await;
+
+    // Assert: the secret was answered once and kept nowhere a replay could read it back.
+    assert_eq!(registered.status, StatusCode::CREATED, "{registered:?}");
+    let secret = registered.json()["secret"].as_str().unwrap().to_owned();
+    assert_eq!(secret.len(), 64);
+    assert_eq!(again.status, StatusCode::CONFLICT, "{again:?}");
+    assert_eq!(again.json()["code"], "idempotency_answer_not_kept");
+    let rows: Vec<String> = sqlx::query_scalar(
+        "SELECT encode(convert_to(r::text, 'UTF8'), 'escape') FROM idempotency_requests r",
+    )
+    .fetch_all(&server.db.pool)
+    .await
+    .unwrap();
+    assert!(!rows.join("\n").contains(&secret), "{rows:?}");
+}
+
 /// The OpenAPI document is generated from the same registrations as the router, so its write
 /// operations are the router's write routes.
 async fn write_operations(server: &TestServer) -> Vec<(String, String, Value)> {

@@ -56,11 +56,13 @@ pub const LEASE_SECS: u32 = 60;
 /// The largest answer stored; write answers are small JSON documents.
 const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 
-/// The routes whose successful answer carries a bearer token, which is never stored.
+/// The routes whose successful answer carries a bearer token or a secret (a module's HMAC
+/// secret, shown once), which is never stored: secrets live only in `credentials` (ADR 11).
 const SECRET_ANSWERS: &[(&str, &str)] = &[
     ("POST", "/v1/auth/login"),
     ("POST", "/v1/service-tokens"),
     ("POST", "/v1/clients/{id}/act-as"),
+    ("POST", "/v1/modules"),
 ];
 
 /// Response headers that belong to one answer and are not replayed.
