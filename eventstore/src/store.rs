@@ -692,6 +692,18 @@ impl EventStore {
         Ok(None)
     }
 
+    /// Whether a command recorded the key `key` in `scope`, for whatever request: an id that
+    /// another kind of command claimed under its own key (a payment's id, say) is taken.
+    pub async fn key_used(&self, scope: &str, key: &str) -> Result<bool, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM command_keys WHERE scope = $1 AND key = $2)",
+        )
+        .bind(scope)
+        .bind(key)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     /// The answer recorded for `key`, or `KeyReused` if it was recorded for another request.
     async fn find_key<E>(
         &self,

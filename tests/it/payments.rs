@@ -828,3 +828,55 @@ async fn a_gateway_cannot_credit_more_than_was_paid_and_refunds_stay_within_what
     assert_eq!(payment.body["refunded"], "4.80");
     assert_eq!(payment.body["status"], "refunded");
 }
+
+#[tokio::test]
+async fn a_payment_id_names_one_payment_whichever_way_it_was_made() {
+    // Arrange: staff credited 30.00 straight to Ada's account under `posted`; a card payment of
+    // 25.00 exists under `created`.
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let company = company(&server, &provider, "NL", "yearly").await;
+    method(&server, &company, "card", "card_gateway").await;
+    let ada = server.client(&provider, "Ada Lovelace").await;
+    let (posted, created) = (Uuid::now_v7().to_string(), Uuid::now_v7().to_string());
+    let direct = server
+        .post(
+            &format!("/v1/clients/{ada}/payments"),
+            json!({"payment_id": posted, "amount": "30.00", "currency": "EUR",
+                   "method": "bank_transfer"}),
+        )
+        .await;
+    assert_eq!(direct.status, StatusCode::CREATED, "{direct:?}");
+    let card = |id: &str| {
+        json!({"payment_id": id, "client_id": ada, "company_id": company, "method": "card",
+               "amount": "25.00", "currency": "EUR"})
+    };
+    let made = server.post("/v1/payments", card(&created)).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{made:?}");
+    let events = server.event_count().await;
+
+    // Act: a payment with a lifecycle under the posted one's id, and a posting under the card
+    // payment's id.
+    let over_posted = server.post("/v1/payments", card(&posted)).await;
+    let over_created = server
+        .post(
+            &format!("/v1/clients/{ada}/payments"),
+            json!({"payment_id": created, "amount": "25.00", "currency": "EUR",
+                   "method": "bank_transfer"}),
+        )
+        .await;
+
+    // Assert: both refused as taken, nothing written; the posted payment is still refundable.
+    for refused in [&over_posted, &over_created] {
+        assert_eq!(refused.status, StatusCode::CONFLICT, "{refused:?}");
+        assert_eq!(refused.body["code"], "payment_exists", "{refused:?}");
+    }
+    assert_eq!(server.event_count().await, events);
+    let refunded = server
+        .post(
+            &format!("/v1/payments/{posted}/refunds"),
+            json!({"refund_id": Uuid::now_v7(), "amount": "5.00", "reason": "asked back"}),
+        )
+        .await;
+    assert_eq!(refunded.status, StatusCode::CREATED, "{refunded:?}");
+}

@@ -30,9 +30,13 @@ pub struct PostPayment {
     pub received_on: Option<NaiveDate>,
 }
 
+/// The scope of the key a payment credited straight to an account is recorded under, by its id.
+pub const POSTED_PAYMENT_SCOPE: &str = "payment";
+
 /// Credits a payment to the client's personal account, converted at the rate in effect on the
 /// day it arrived when it was paid in another currency. Idempotent by `payment_id`; `key` is the
-/// caller's `Idempotency-Key`, a second key (the same key with another payment is refused).
+/// caller's `Idempotency-Key`, a second key (the same key with another payment is refused). An
+/// id a payment with a lifecycle holds is refused (`payment_exists`).
 pub async fn post_payment(
     core: &Core,
     context: &CommandContext,
@@ -54,8 +58,20 @@ pub async fn post_payment(
         let conversion = convert(core, input.paid, account_currency, on).await?;
         (conversion.to, Some(conversion))
     };
+    // One id space for every payment (see `payments::create_payment`): an id a payment with a
+    // lifecycle holds is taken.
+    if core
+        .store
+        .load::<domain::payment::Payment>(&input.payment_id.to_string())
+        .await?
+        .aggregate
+        .status()
+        .is_some()
+    {
+        return Err(crate::usecases::payments::payment_exists(input.payment_id));
+    }
     let payment_key = CommandKey::new(
-        "payment",
+        POSTED_PAYMENT_SCOPE,
         input.payment_id.to_string(),
         &(
             client_id,

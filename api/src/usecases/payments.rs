@@ -109,6 +109,19 @@ pub async fn create_payment(
         crate::usecases::payers::payer_details(core, &client, input.client_id, input.payer_id)
             .await?;
     let payment_id = PaymentId::from_uuid(input.payment_id);
+    // One id space for every payment: a payment credited straight to an account has no stream
+    // of its own, only its key (`accounts::post_payment`), and a payment created under its id
+    // would be taken for it (its refunds, its owner, its row in the read model).
+    if core
+        .store
+        .key_used(
+            crate::usecases::accounts::POSTED_PAYMENT_SCOPE,
+            &input.payment_id.to_string(),
+        )
+        .await?
+    {
+        return Err(payment_exists(input.payment_id));
+    }
     let paid_invoice = match input.invoice_id {
         None => None,
         Some(_) if input.proforma => {
@@ -627,5 +640,13 @@ pub(crate) fn not_available(method: &domain::account::PaymentMethod, company_id:
     Error::refused(
         "payment_method_not_available",
         format!("method: {method} is not an enabled payment method of company {company_id}"),
+    )
+}
+
+/// A payment id already taken by another payment.
+pub(crate) fn payment_exists(payment_id: Uuid) -> Error {
+    Error::conflict(
+        "payment_exists",
+        format!("a payment with the id {payment_id} exists"),
     )
 }

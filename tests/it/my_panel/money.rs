@@ -168,9 +168,24 @@ async fn a_bank_transfer_top_up_gives_a_proforma_to_download_and_once_staff_conf
     let paid = top_up(&my, &scene, &key, "bank_transfer", "250.00").await;
     assert_eq!(paid.status, StatusCode::SEE_OTHER, "{paid:?}");
     let location = paid.location.unwrap();
-    assert!(
-        location.starts_with(&format!("/my/payments/{key}")),
-        "{location}"
+    // The payment's id is the panel's, derived from the form's key, never the key as typed;
+    // the same form sent again leads to the same payment.
+    let payment = location
+        .strip_prefix("/my/payments/")
+        .and_then(|rest| rest.split('?').next())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(Uuid::parse_str(&payment).is_ok(), "{location}");
+    assert_ne!(payment, key, "{location}");
+    let again = top_up(&my, &scene, &key, "bank_transfer", "250.00").await;
+    assert_eq!(
+        again
+            .location
+            .as_deref()
+            .and_then(|l| l.strip_prefix("/my/payments/"))
+            .and_then(|rest| rest.split('?').next()),
+        Some(payment.as_str()),
+        "{again:?}"
     );
     let page = my.get(&location).await;
     assert_eq!(page.status, StatusCode::OK, "{page:?}");
@@ -181,7 +196,7 @@ async fn a_bank_transfer_top_up_gives_a_proforma_to_download_and_once_staff_conf
     );
     assert!(page.body.contains("250.00 EUR"), "{}", page.body);
     let invoice = attribute(&page.body, "proforma-html", "href");
-    let api_payment = scene.api(&format!("/v1/payments/{key}")).await;
+    let api_payment = scene.api(&format!("/v1/payments/{payment}")).await;
     assert_eq!(api_payment["status"], "new");
     assert_eq!(api_payment["amount"], "250.00");
     assert_eq!(
@@ -207,7 +222,7 @@ async fn a_bank_transfer_top_up_gives_a_proforma_to_download_and_once_staff_conf
     // Nothing is on the balance until the money arrives and staff confirm it.
     assert!(!my.get("/my").await.body.contains("250.00 EUR"));
     let confirmed = server
-        .post(&format!("/v1/payments/{key}/confirm"), json!({}))
+        .post(&format!("/v1/payments/{payment}/confirm"), json!({}))
         .await;
     assert_eq!(confirmed.status, StatusCode::OK, "{confirmed:?}");
     let ordered = server
@@ -225,7 +240,7 @@ async fn a_bank_transfer_top_up_gives_a_proforma_to_download_and_once_staff_conf
     assert_eq!(balance["accounts"][0]["balance"], "240.00");
     let home = my.get("/my").await;
     assert!(home.body.contains(">240.00 EUR</b>"), "{}", home.body);
-    let page = my.get(&format!("/my/payments/{key}")).await;
+    let page = my.get(&format!("/my/payments/{payment}")).await;
     assert!(
         page.body.contains("<td id=\"status\">credited</td>"),
         "{}",
@@ -457,14 +472,22 @@ async fn a_card_top_up_goes_to_the_gateway_and_returns_pending_until_the_gateway
     let sent = top_up(&my, &scene, &key, "card", "40.00").await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER, "{sent:?}");
     let location = sent.location.unwrap();
+    // The payment's id, derived from the form's key (never the key itself).
+    let payment_id = location
+        .strip_prefix("https://pay.example.com/checkout/")
+        .and_then(|rest| rest.split('?').next())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(Uuid::parse_str(&payment_id).is_ok(), "{location}");
+    assert_ne!(payment_id, key);
     let host = server.url.trim_start_matches("http://");
     let back = format!(
-        "http%3A%2F%2F{}%2Fmy%2Fpayments%2F{key}%2Freturn",
+        "http%3A%2F%2F{}%2Fmy%2Fpayments%2F{payment_id}%2Freturn",
         host.replace(':', "%3A")
     );
     assert_eq!(
         location,
-        format!("https://pay.example.com/checkout/{key}?return={back}")
+        format!("https://pay.example.com/checkout/{payment_id}?return={back}")
     );
     // Sent again (a double click), the form makes no second payment and goes to the same place.
     let again = top_up(&my, &scene, &key, "card", "40.00").await;
@@ -472,7 +495,7 @@ async fn a_card_top_up_goes_to_the_gateway_and_returns_pending_until_the_gateway
     assert_eq!(scene.ada_payments().await, 1);
 
     // Coming back from the gateway credits nothing.
-    let returned = my.get(&format!("/my/payments/{key}/return")).await;
+    let returned = my.get(&format!("/my/payments/{payment_id}/return")).await;
     assert_eq!(returned.status, StatusCode::OK, "{returned:?}");
     assert!(
         returned.body.contains("<td id=\"status\">in_progress</td>"),
@@ -484,20 +507,20 @@ async fn a_card_top_up_goes_to_the_gateway_and_returns_pending_until_the_gateway
         "{}",
         returned.body
     );
-    let payment = scene.api(&format!("/v1/payments/{key}")).await;
+    let payment = scene.api(&format!("/v1/payments/{payment_id}")).await;
     assert_eq!(payment["status"], "in_progress");
     assert!(payment["credited"].is_null());
     assert!(!my.get("/my").await.body.contains("40.00 EUR"));
 
     let confirmed = server
         .post(
-            &format!("/v1/payments/{key}/confirm"),
+            &format!("/v1/payments/{payment_id}/confirm"),
             json!({"external_id": "ch_3PXk9"}),
         )
         .await;
     assert_eq!(confirmed.status, StatusCode::OK, "{confirmed:?}");
     server.settled().await;
-    let returned = my.get(&format!("/my/payments/{key}/return")).await;
+    let returned = my.get(&format!("/my/payments/{payment_id}/return")).await;
     assert!(
         returned.body.contains("<td id=\"status\">credited</td>"),
         "{}",

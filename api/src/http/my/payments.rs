@@ -265,6 +265,10 @@ pub(super) async fn top_up(
     }
 }
 
+/// The UUID v5 namespace of the ids of payments a client starts in the panel. It must never
+/// change: a form sent again is recognised by the id derived from it.
+const TOP_UP_NAMESPACE: Uuid = Uuid::from_u128(0x7a3c_51e2_9b04_4d8f_a6e1_0c2b_93f4_d718);
+
 /// Runs the top-up route for the form; where to send the client next.
 async fn pay(
     state: &AppState,
@@ -272,13 +276,17 @@ async fn pay(
     form: &TopUpForm,
     back: &str,
 ) -> Result<String, ApiError> {
-    let payment_id = crate::http::pages::forms::form_key(&form.key)?;
+    let key = crate::http::pages::forms::form_key(&form.key)?;
+    let client = session.client_id.as_uuid();
+    // The form's key makes the request idempotent; the payment's id is derived from it and the
+    // client, never taken as typed: a chosen id could name a payment of another kind (one
+    // credited straight to an account has no stream of its own) or of another client.
+    let payment_id = Uuid::new_v5(&TOP_UP_NAMESPACE, format!("{client}/{key}").as_bytes());
     // The form's method is `company/method`, as the page lists them.
     let (company_id, method) = match form.method.trim().split_once('/') {
         Some((company, method)) => (Uuid::parse_str(company).ok(), method.to_owned()),
         None => (None, form.method.trim().to_owned()),
     };
-    let client = session.client_id.as_uuid();
     let (_, currency) = crate::usecases::clients::trading(state, client).await?;
     let request = TopUpRequest {
         company_id,
@@ -286,11 +294,7 @@ async fn pay(
         amount: form.amount.trim().to_owned(),
         currency: currency.code().to_owned(),
     };
-    let command = form_command(
-        session,
-        payment_id,
-        format!("POST /v1/clients/{client}/top-ups"),
-    );
+    let command = form_command(session, key, format!("POST /v1/clients/{client}/top-ups"));
     let topped = run_top_up(state, &command, client, payment_id, &request, back).await?;
     Ok(match topped.redirect_url {
         Some(gateway) => gateway,

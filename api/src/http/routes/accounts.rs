@@ -89,6 +89,7 @@ pub struct AccountView {
         (status = 201, description = "credited, or already credited by an earlier call with the same payment_id (then marked Idempotent-Replayed)", body = Accepted),
         (status = 400, description = "malformed", body = Problem),
         (status = 404, description = "no such client", body = Problem),
+        (status = 409, description = "a payment with a lifecycle has this payment_id (payment_exists)", body = Problem),
         (status = 422, description = "invalid amount or currency, or the payment_id was used for another payment", body = Problem)))]
 pub async fn post_payment(
     State(state): State<AppState>,
