@@ -166,6 +166,40 @@ async fn a_referred_clients_payments_accrue_commission_once_each_also_twenty_at_
         totals(&view),
         ("25.83".to_owned(), "0.00".to_owned(), "25.83".to_owned())
     );
+    // The affiliate's own user sees its commissions and what they were of, not the referred
+    // client's id nor its payments' ids.
+    let email = crate::my_panel::user(&program.server, &program.affiliate, &["owner"]).await;
+    let login = program
+        .server
+        .post(
+            "/v1/auth/login",
+            json!({"email": email, "password": crate::my_panel::PASSWORD}),
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::OK, "{login:?}");
+    let token = login.body["token"].as_str().unwrap();
+    let own: Value = program
+        .server
+        .http
+        .get(format!(
+            "{}/v1/clients/{}/affiliate",
+            program.server.url, program.affiliate
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let seen = own["accruals"].as_array().unwrap();
+    assert_eq!(seen.len(), 21, "{own}");
+    assert!(
+        seen.iter().all(|a| a["source"] == "payment"
+            && a.get("referred_client_id").is_none()
+            && a["base"] == "12.34"),
+        "{own}"
+    );
     let membership = &view["programs"][0];
     assert_eq!(membership["clicks"], 1);
     assert_eq!(membership["referred_clients"], 1);

@@ -40,6 +40,11 @@ impl Visible {
     pub fn narrow(self, asked: Option<Uuid>) -> Option<Uuid> {
         self.0.or(asked)
     }
+
+    /// Whether the caller is a client's user (who sees only its own client's rows).
+    pub fn is_client(self) -> bool {
+        self.0.is_some()
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Visible {

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::Session;
 use crate::http::error::ApiError;
 use crate::http::pages::forms::new_key;
-use crate::http::routes::affiliates::affiliate_view;
+use crate::http::routes::affiliates::{SeenBy, affiliate_view};
 use crate::http::state::AppState;
 
 /// The API route of the block.
@@ -49,7 +49,7 @@ pub(super) async fn block(
     if !session.may("GET", CLIENT_ROUTE) {
         return Ok(None);
     }
-    let view = affiliate_view(state, client_id).await?;
+    let view = affiliate_view(state, client_id, SeenBy::Staff).await?;
     if view.programs.is_empty() {
         return Ok(None);
     }
@@ -102,7 +102,9 @@ pub(super) async fn block(
                     session.zone.time(a.accrued_at),
                     program_of(a.affiliate_id),
                     a.source.clone(),
-                    a.referred_client_id.to_string(),
+                    a.referred_client_id
+                        .map(|id| id.to_string())
+                        .unwrap_or_default(),
                     money(&a.base, &a.currency),
                     money(&a.amount, &a.currency),
                 ]

@@ -17,7 +17,7 @@ use super::shop::{Fields, field, form_command, key_of, refusal};
 use super::{Session, failed, may_open, posted_permitted};
 use crate::http::error::ApiError;
 use crate::http::pages::{Layout, render};
-use crate::http::routes::affiliates::{PayoutRequest, affiliate_view, run_pay_out};
+use crate::http::routes::affiliates::{PayoutRequest, SeenBy, affiliate_view, run_pay_out};
 use crate::http::state::AppState;
 
 /// The API route whose rule opens the page.
@@ -83,7 +83,7 @@ pub(super) async fn page(
 async fn build(state: &AppState, session: &Session, done: bool) -> Result<AffiliatePage, ApiError> {
     let lang = session.lang;
     let client = session.client_id.as_uuid();
-    let view = affiliate_view(state, client).await?;
+    let view = affiliate_view(state, client, SeenBy::Affiliate).await?;
     let provider = projections::clients::client(&state.pool, client)
         .await?
         .map(|c| c.provider_id);

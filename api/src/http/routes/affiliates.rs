@@ -16,6 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::http::answer::{Accepted, Consistency, Page, accepted, accepted_with, format_amount};
+use crate::http::auth::Visible;
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{Body, Command, Path, Query};
 use crate::http::routes::promo_codes::ItemTypeName;
@@ -453,10 +454,12 @@ pub struct MembershipView {
 pub struct AccrualView {
     /// The affiliate.
     pub affiliate_id: Uuid,
-    /// `payment:<id>` or `charge:<id>`.
+    /// `payment:<id>` or `charge:<id>` for staff; `payment` or `charge` for the affiliate
+    /// itself, which is not shown another client's payment or charge ids.
     pub source: String,
-    /// The referred client.
-    pub referred_client_id: Uuid,
+    /// The referred client, for staff only (absent for the affiliate itself).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub referred_client_id: Option<Uuid>,
     /// What was paid or charged.
     pub base: String,
     /// The commission.
@@ -507,17 +510,37 @@ const LATEST: i64 = 100;
     responses((status = 200, description = "the client's affiliate view", body = AffiliateView)))]
 pub async fn get_affiliate(
     State(state): State<AppState>,
+    visible: Visible,
     Path(client_id): Path<Uuid>,
     Query(consistency): Query<Consistency>,
 ) -> Result<Json<AffiliateView>, ApiError> {
     state
         .consistent(&[ReadModel::Affiliates], consistency.min_position)
         .await?;
-    Ok(Json(affiliate_view(&state, client_id).await?))
+    let seen_by = if visible.is_client() {
+        SeenBy::Affiliate
+    } else {
+        SeenBy::Staff
+    };
+    Ok(Json(affiliate_view(&state, client_id, seen_by).await?))
+}
+
+/// Who reads an affiliate view: staff see where each commission came from, the affiliate only
+/// its kind, never another client's ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeenBy {
+    /// Staff.
+    Staff,
+    /// The affiliate client itself.
+    Affiliate,
 }
 
 /// The client's affiliate view, for the API and the customer panel.
-pub async fn affiliate_view(state: &AppState, client_id: Uuid) -> Result<AffiliateView, ApiError> {
+pub async fn affiliate_view(
+    state: &AppState,
+    client_id: Uuid,
+    seen_by: SeenBy,
+) -> Result<AffiliateView, ApiError> {
     let pool = &state.pool;
     let memberships = projections::affiliates::affiliates_of_client(pool, client_id).await?;
     let ids: Vec<Uuid> = memberships.iter().map(|m| m.affiliate_id).collect();
@@ -561,8 +584,15 @@ pub async fn affiliate_view(state: &AppState, client_id: Uuid) -> Result<Affilia
             .into_iter()
             .map(|a| AccrualView {
                 affiliate_id: a.affiliate_id,
-                source: a.source,
-                referred_client_id: a.referred_client_id,
+                source: match seen_by {
+                    SeenBy::Staff => a.source,
+                    SeenBy::Affiliate => a
+                        .source
+                        .split_once(':')
+                        .map_or(a.source.as_str(), |(kind, _)| kind)
+                        .to_owned(),
+                },
+                referred_client_id: (seen_by == SeenBy::Staff).then_some(a.referred_client_id),
                 base: format_amount(a.base_amount, &a.currency),
                 amount: format_amount(a.amount, &a.currency),
                 currency: a.currency,
