@@ -706,7 +706,7 @@ pub struct NotificationRow {
 /// (queued at, event id), at most `limit`.
 pub async fn notifications(
     pool: &PgPool,
-    client_id: Option<Uuid>,
+    (client_id, kinds): (Option<Uuid>, Option<&[&str]>),
     status: Option<&str>,
     before: Option<(chrono::DateTime<chrono::Utc>, Uuid)>,
     limit: i64,
@@ -719,6 +719,7 @@ pub async fn notifications(
           WHERE ($1::uuid IS NULL OR client_id = $1)
             AND ($2::text IS NULL OR status = $2)
             AND ($3::timestamptz IS NULL OR (queued_at, event_id) < ($3, $4))
+            AND ($6::text[] IS NULL OR kind = ANY($6))
           ORDER BY queued_at DESC, event_id DESC
           LIMIT $5",
     )
@@ -727,6 +728,7 @@ pub async fn notifications(
     .bind(before.map(|(at, _)| at))
     .bind(before.map(|(_, id)| id))
     .bind(limit)
+    .bind(kinds)
     .fetch_all(pool)
     .await
 }

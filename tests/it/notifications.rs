@@ -352,4 +352,38 @@ async fn without_smtp_notices_are_rendered_and_recorded_as_not_configured() {
     assert_eq!(unknown_kind.status, StatusCode::NOT_FOUND);
     assert_eq!(bad_language.body["code"], "invalid_language");
     assert_eq!(server.event_count().await, events);
+
+    // The client's technical user, who may not read payments, is not shown the notice of one;
+    // its owner is.
+    for (role, shown) in [("technical", 0), ("owner", 1)] {
+        let email = crate::my_panel::user(&server, &client, &[role]).await;
+        let login = server
+            .post(
+                "/v1/auth/login",
+                json!({"email": email, "password": crate::my_panel::PASSWORD}),
+            )
+            .await;
+        assert_eq!(login.status, StatusCode::OK, "{login:?}");
+        let page: Value = server
+            .http
+            .get(format!("{}/v1/notifications", server.url))
+            .bearer_auth(login.body["token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let kinds: Vec<&Value> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| &n["kind"])
+            .collect();
+        assert_eq!(
+            kinds.iter().filter(|k| **k == "payment_credited").count(),
+            shown,
+            "{role}: {page}"
+        );
+    }
 }

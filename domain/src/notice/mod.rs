@@ -87,6 +87,26 @@ impl NoticeKind {
         }
     }
 
+    /// What a notice of this kind tells about: who may read a service's, a payment's, an
+    /// invoice's or a ticket's may read its notices (a client's technical user sees no payment
+    /// amounts in a notice). A domain is a service the client ordered.
+    pub fn about(self) -> crate::access::Resource {
+        use crate::access::Resource;
+        match self {
+            NoticeKind::ServiceActivated
+            | NoticeKind::ServiceExpiring
+            | NoticeKind::ServiceSuspended
+            | NoticeKind::ServiceDeleted
+            | NoticeKind::ServiceOverdue
+            | NoticeKind::PriceChange
+            | NoticeKind::DomainExpiring
+            | NoticeKind::DomainExpired => Resource::Services,
+            NoticeKind::PaymentCredited | NoticeKind::LowBalance => Resource::Payments,
+            NoticeKind::InvoiceIssued => Resource::Invoices,
+            NoticeKind::TicketAnswered => Resource::Tickets,
+        }
+    }
+
     /// The placeholders a template of this kind may use, besides `client_name`.
     pub fn placeholders(self) -> &'static [&'static str] {
         match self {

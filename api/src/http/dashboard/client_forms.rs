@@ -69,9 +69,14 @@ pub(super) async fn forms(
     };
     let invoice_mails = if session.may("GET", "/v1/notifications") {
         let kind = domain::notice::NoticeKind::InvoiceIssued.as_str();
-        let rows =
-            projections::notify::notifications(&state.pool, Some(client.id), None, None, 200)
-                .await?;
+        let rows = projections::notify::notifications(
+            &state.pool,
+            (Some(client.id), None),
+            None,
+            None,
+            200,
+        )
+        .await?;
         Some(
             rows.into_iter()
                 .filter(|row| row.kind == kind)

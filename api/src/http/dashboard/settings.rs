@@ -345,7 +345,7 @@ async fn notifications_page(
     let lang = session.lang;
     let before = time_cursor(params.after.as_deref())?;
     let mut notices =
-        projections::notify::notifications(pool, None, None, before, PAGE + 1).await?;
+        projections::notify::notifications(pool, (None, None), None, before, PAGE + 1).await?;
     let next = next_page(&mut notices, "/dashboard/notifications", |last| {
         time_cursor_of(last.queued_at, last.event_id)
     });

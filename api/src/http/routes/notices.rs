@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
+use domain::access::{Action, Permission};
 use domain::notice::{Language, NoticeKind};
 use projections::ReadModel;
 use serde::{Deserialize, Serialize};
@@ -15,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::http::answer::{Accepted, Consistency, Page, accepted_with};
-use crate::http::auth::Visible;
+use crate::http::auth::{Principal, Visible};
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{Body, Command, Path, Query};
 use crate::http::state::AppState;
@@ -255,13 +256,21 @@ pub struct NotificationView {
 pub async fn list_notifications(
     State(state): State<AppState>,
     visible: Visible,
+    axum::Extension(principal): axum::Extension<Principal>,
     Query(params): Query<NotificationsParams>,
 ) -> Result<Json<Page<NotificationView>>, ApiError> {
     let limit = crate::http::answer::limit(params.limit)?;
     let after = crate::http::answer::time_cursor(params.after.as_deref())?;
+    // A client's user reads the notices of what its roles may read.
+    let kinds: Vec<&str> = NoticeKind::ALL
+        .into_iter()
+        .filter(|kind| principal.allows(Permission::new(kind.about(), Action::Read)))
+        .map(NoticeKind::as_str)
+        .collect();
+    let kinds = (kinds.len() < NoticeKind::ALL.len()).then_some(kinds.as_slice());
     let rows = projections::notify::notifications(
         &state.pool,
-        visible.narrow(params.client_id),
+        (visible.narrow(params.client_id), kinds),
         params.status.as_deref(),
         after,
         limit + 1,
