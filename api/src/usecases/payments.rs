@@ -110,15 +110,24 @@ pub async fn create_payment(
             .await?;
     let payment_id = PaymentId::from_uuid(input.payment_id);
     // One id space for every payment: a payment credited straight to an account has no stream
-    // of its own, only its key (`accounts::post_payment`), and a payment created under its id
-    // would be taken for it (its refunds, its owner, its row in the read model).
-    if core
+    // of its own, only its key (`accounts::post_payment`; a created payment's credit takes the
+    // same key), and a payment created under its id would be taken for it (its refunds, its
+    // owner, its row in the read model). A payment created before is the store's to answer.
+    let created_before = core
         .store
-        .key_used(
-            crate::usecases::accounts::POSTED_PAYMENT_SCOPE,
-            &input.payment_id.to_string(),
-        )
+        .load::<Payment>(&input.payment_id.to_string())
         .await?
+        .aggregate
+        .status()
+        .is_some();
+    if !created_before
+        && core
+            .store
+            .key_used(
+                crate::usecases::accounts::POSTED_PAYMENT_SCOPE,
+                &input.payment_id.to_string(),
+            )
+            .await?
     {
         return Err(payment_exists(input.payment_id));
     }

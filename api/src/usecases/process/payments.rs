@@ -68,7 +68,7 @@ impl From<PaymentStepError> for ProjectionError {
 /// never credit an account twice by the two paths.
 fn credit_key(payment: &Payment, payment_id: PaymentId) -> Result<CommandKey, PaymentStepError> {
     CommandKey::new(
-        "payment",
+        crate::usecases::accounts::POSTED_PAYMENT_SCOPE,
         payment_id.to_string(),
         &("lifecycle", payment.credited(), payment.conversion()),
         serde_json::json!({ "id": payment_id }),
