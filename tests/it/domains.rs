@@ -441,24 +441,12 @@ async fn a_merge_moves_the_clients_domains_and_contacts_and_their_renewals_charg
     assert_eq!(paid.status, StatusCode::CREATED, "{paid:?}");
 
     // Act
-    let started = scene
+    let merge_id = crate::merge::merge_and_wait(&scene.server, &bernd, &scene.client).await;
+    let merge = scene
         .server
-        .post(
-            &format!("/v1/clients/{bernd}/merge"),
-            json!({"merge_id": Uuid::now_v7(), "sources": [scene.client]}),
-        )
-        .await;
-    assert_eq!(started.status, StatusCode::ACCEPTED, "{started:?}");
-    let merge_id = started.body["id"].as_str().unwrap().to_owned();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let merge = loop {
-        let view = scene.server.get(&format!("/v1/merges/{merge_id}")).await;
-        if view.body["status"] == "completed" {
-            break view.body;
-        }
-        assert!(std::time::Instant::now() < deadline, "{view:?}");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    };
+        .get(&format!("/v1/merges/{merge_id}"))
+        .await
+        .body;
 
     // Assert: the merge says what moved; the domain and both contacts are Bernd's.
     let steps: Vec<&str> = merge["steps"]

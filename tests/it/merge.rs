@@ -668,7 +668,7 @@ async fn assert_statement(
 }
 
 /// Merges `source` into `target` and waits until the merge is completed.
-async fn merge_and_wait(server: &TestServer, target: &str, source: &str) -> String {
+pub(crate) async fn merge_and_wait(server: &TestServer, target: &str, source: &str) -> String {
     let started = server
         .post(
             &format!("/v1/clients/{target}/merge"),
