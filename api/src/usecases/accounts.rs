@@ -33,6 +33,15 @@ pub struct PostPayment {
 /// The scope of the key a payment credited straight to an account is recorded under, by its id.
 pub const POSTED_PAYMENT_SCOPE: &str = "payment";
 
+/// A payment id already taken by a payment of the other kind (one with a lifecycle, or one
+/// credited straight to an account): every payment shares one id space.
+pub(crate) fn payment_exists(payment_id: Uuid) -> Error {
+    Error::conflict(
+        "payment_exists",
+        format!("a payment with the id {payment_id} exists"),
+    )
+}
+
 /// Credits a payment to the client's personal account, converted at the rate in effect on the
 /// day it arrived when it was paid in another currency. Idempotent by `payment_id`; `key` is the
 /// caller's `Idempotency-Key`, a second key (the same key with another payment is refused). An
@@ -68,7 +77,7 @@ pub async fn post_payment(
         .status()
         .is_some()
     {
-        return Err(crate::usecases::payments::payment_exists(input.payment_id));
+        return Err(payment_exists(input.payment_id));
     }
     let payment_key = CommandKey::new(
         POSTED_PAYMENT_SCOPE,

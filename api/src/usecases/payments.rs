@@ -129,7 +129,7 @@ pub async fn create_payment(
             )
             .await?
     {
-        return Err(payment_exists(input.payment_id));
+        return Err(crate::usecases::accounts::payment_exists(input.payment_id));
     }
     let paid_invoice = match input.invoice_id {
         None => None,
@@ -649,13 +649,5 @@ pub(crate) fn not_available(method: &domain::account::PaymentMethod, company_id:
     Error::refused(
         "payment_method_not_available",
         format!("method: {method} is not an enabled payment method of company {company_id}"),
-    )
-}
-
-/// A payment id already taken by another payment.
-pub(crate) fn payment_exists(payment_id: Uuid) -> Error {
-    Error::conflict(
-        "payment_exists",
-        format!("a payment with the id {payment_id} exists"),
     )
 }
