@@ -113,22 +113,22 @@ pub async fn create_payment(
     // of its own, only its key (`accounts::post_payment`; a created payment's credit takes the
     // same key), and a payment created under its id would be taken for it (its refunds, its
     // owner, its row in the read model). A payment created before is the store's to answer.
-    let created_before = core
+    // The key is asked first (one indexed lookup); the stream only when the key is there.
+    let taken = core
         .store
-        .load::<Payment>(&input.payment_id.to_string())
+        .key_used(
+            crate::usecases::accounts::POSTED_PAYMENT_SCOPE,
+            &input.payment_id.to_string(),
+        )
         .await?
-        .aggregate
-        .status()
-        .is_some();
-    if !created_before
         && core
             .store
-            .key_used(
-                crate::usecases::accounts::POSTED_PAYMENT_SCOPE,
-                &input.payment_id.to_string(),
-            )
+            .load::<Payment>(&input.payment_id.to_string())
             .await?
-    {
+            .aggregate
+            .status()
+            .is_none();
+    if taken {
         return Err(crate::usecases::accounts::payment_exists(input.payment_id));
     }
     let paid_invoice = match input.invoice_id {
