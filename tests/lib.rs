@@ -293,6 +293,29 @@ impl TestServer {
 
     /// Waits until every read model and process manager has applied the whole log, including
     /// what the process managers wrote meanwhile (the log stands still), and returns its head.
+    /// Completes every provisioning operation pending at the log's head, as the provisioning
+    /// robot does.
+    pub async fn complete_operations(&self) {
+        let head = eventstore::log::head_position(&self.db.pool)
+            .await
+            .expect("read the log's head");
+        let pending = self
+            .get(&format!(
+                "/v1/operations?status=pending&min_position={head}"
+            ))
+            .await;
+        for operation in pending.body["items"].as_array().into_iter().flatten() {
+            let id = operation["id"].as_str().expect("an operation's id");
+            let done = self
+                .post(
+                    &format!("/v1/operations/{id}/complete"),
+                    serde_json::json!({}),
+                )
+                .await;
+            assert_eq!(done.status, StatusCode::OK, "{done:?}");
+        }
+    }
+
     pub async fn settled(&self) -> i64 {
         let state = &self.running.as_ref().expect("a running server").state;
         let names: Vec<&'static str> = projections::all()

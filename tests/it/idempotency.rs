@@ -144,26 +144,7 @@ async fn active_service(server: &TestServer, name: &str) -> (String, String, Str
         .await;
     assert_eq!(ordered.status, StatusCode::CREATED, "{ordered:?}");
     // The provisioning robot activates it.
-    let head = eventstore::log::head_position(&server.db.pool)
-        .await
-        .unwrap();
-    let pending = server
-        .get(&format!(
-            "/v1/operations?status=pending&min_position={head}"
-        ))
-        .await;
-    for operation in pending.body["items"].as_array().unwrap() {
-        let done = server
-            .post(
-                &format!(
-                    "/v1/operations/{}/complete",
-                    operation["id"].as_str().unwrap()
-                ),
-                json!({}),
-            )
-            .await;
-        assert_eq!(done.status, StatusCode::OK, "{done:?}");
-    }
+    server.complete_operations().await;
     (
         provider,
         client,

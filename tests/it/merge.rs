@@ -1241,12 +1241,12 @@ async fn the_merging_process_read_again_from_the_start_moves_nothing_twice_nor_w
         .await;
     assert_eq!(moved.status, StatusCode::OK, "{moved:?}");
     // The provisioning robot finishes the orders' operations, and then the close's.
-    complete_operations(&server).await;
+    server.complete_operations().await;
     let closed = server
         .post(&format!("/v1/services/{}/close", services[1]), json!({}))
         .await;
     assert_eq!(closed.status, StatusCode::OK, "{closed:?}");
-    complete_operations(&server).await;
+    server.complete_operations().await;
     merge_and_wait(&server, &bernd, &anna).await;
     merge_and_wait(&server, &carl, &bernd).await;
     let owner = |path: String| {
@@ -1299,28 +1299,6 @@ async fn the_merging_process_read_again_from_the_start_moves_nothing_twice_nor_w
     assert_eq!(after, before);
     assert_eq!(server.event_count().await - events, written);
     assert_eq!(balance_of(&server, &carl).await, carl_balance);
-}
-
-/// Completes every pending provisioning operation, as the robot does.
-async fn complete_operations(server: &TestServer) {
-    let head = server.settled().await;
-    let pending = server
-        .get(&format!(
-            "/v1/operations?status=pending&min_position={head}"
-        ))
-        .await;
-    for operation in pending.body["items"].as_array().unwrap() {
-        let done = server
-            .post(
-                &format!(
-                    "/v1/operations/{}/complete",
-                    operation["id"].as_str().unwrap()
-                ),
-                json!({}),
-            )
-            .await;
-        assert_eq!(done.status, StatusCode::OK, "{done:?}");
-    }
 }
 
 async fn balance_of(server: &TestServer, client: &str) -> String {
