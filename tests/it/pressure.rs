@@ -78,7 +78,7 @@ impl Rng {
 
 /// Appends a `Probe` event numbered `n` (its payload is `{"n": n}`) with metadata the action log
 /// can decode, and returns its global position. The caller's transaction decides its fate.
-async fn insert_probe(conn: &mut PgConnection, n: i64) -> i64 {
+pub(crate) async fn insert_probe(conn: &mut PgConnection, n: i64) -> i64 {
     let metadata = json!({
         "event_id": Uuid::now_v7(),
         "occurred_at": Utc::now().to_rfc3339(),

@@ -275,3 +275,60 @@ async fn the_transaction_counter_is_advanced_past_an_export_from_an_older_cluste
         "{far:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restored_log_takes_new_events_after_its_highest_position_not_its_last_lines() {
+    // Arrange: two transactions that committed at once, their positions interleaved, so that
+    // the export's last line (in the safe order, by transaction) is not its highest position.
+    let mut server = TestServer::start().await;
+    server.provider("EUR").await;
+    let mut first = server.db.pool.begin().await.unwrap();
+    let mut second = server.db.pool.begin().await.unwrap();
+    // The first transaction takes its id first, so it comes first in the safe order; the second
+    // then takes the lower position.
+    sqlx::query("SELECT pg_current_xact_id()")
+        .execute(&mut *first)
+        .await
+        .unwrap();
+    sqlx::query("SELECT pg_current_xact_id()")
+        .execute(&mut *second)
+        .await
+        .unwrap();
+    crate::pressure::insert_probe(&mut second, 1).await;
+    let highest = crate::pressure::insert_probe(&mut first, 2).await;
+    second.commit().await.unwrap();
+    first.commit().await.unwrap();
+    let head = settled(&server).await;
+    assert!(
+        highest > head,
+        "the positions interleave: {highest} <= {head}"
+    );
+    let file = std::env::temp_dir().join(format!("billing-export-{}.ndjson", uuid::Uuid::now_v7()));
+    export(&server, &file).await;
+    server.stop().await;
+    let target = TestDb::new().await;
+    let (ok, _, log) = restore(&target.url, &file).await;
+    assert!(ok, "{log}");
+
+    // Act: a command on the restored database.
+    let mut restarted =
+        TestServer::start_on(target, std::sync::Arc::new(eventstore::clock::SystemClock)).await;
+    let created = restarted
+        .post(
+            "/v1/providers",
+            serde_json::json!({"name": "After the restore", "currency": "EUR"}),
+        )
+        .await;
+
+    // Assert: accepted, and its event goes after every restored one.
+    assert_eq!(created.status, reqwest::StatusCode::CREATED, "{created:?}");
+    let position: i64 = sqlx::query_scalar(
+        "SELECT max(global_position) FROM events WHERE aggregate_type = 'Provider'",
+    )
+    .fetch_one(&restarted.db.pool)
+    .await
+    .unwrap();
+    assert!(position > highest, "{position} <= {highest}");
+    restarted.stop().await;
+    let _ = std::fs::remove_file(&file);
+}

@@ -229,10 +229,15 @@ pub async fn restore(
     }
     let mut advanced = 0;
     if let Some((position, tx_id, _)) = read.last {
-        sqlx::query("SELECT setval(pg_get_serial_sequence('events', 'global_position'), $1)")
-            .bind(position)
-            .execute(&mut *tx)
-            .await?;
+        // The next append goes after the highest position, which need not be the last line's:
+        // transactions committing at once interleave their positions, and the export is in the
+        // safe order (by transaction first).
+        sqlx::query(
+            "SELECT setval(pg_get_serial_sequence('events', 'global_position'),
+                           (SELECT max(global_position) FROM events))",
+        )
+        .execute(&mut *tx)
+        .await?;
         for process in processes {
             sqlx::query(
                 "INSERT INTO projection_checkpoints (name, tx_id, position, version, events)
