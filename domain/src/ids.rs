@@ -226,6 +226,17 @@ impl ExpenseId {
         ExpenseId(Uuid::new_v5(&EXPENSE_NAMESPACE, name.as_bytes()))
     }
 
+    /// The id of the charge that resumes `service`, suspended for non-payment since `since`.
+    ///
+    /// A UUID v5 over `"{service}/resume/{YYYY-MM-DD}"` in the same namespace as
+    /// [`ExpenseId::for_period`]. The period it pays for starts on the day it is paid, so the
+    /// id names the suspension instead: a charge cut off by a crash before the service recorded
+    /// it is recognised when it is run again on a later day.
+    pub fn for_resumption(service: ServiceId, since: NaiveDate) -> ExpenseId {
+        let name = format!("{service}/resume/{}", since.format("%Y-%m-%d"));
+        ExpenseId(Uuid::new_v5(&EXPENSE_NAMESPACE, name.as_bytes()))
+    }
+
     /// The id of one line of a tariff change of `service` on `on`: `part` is `"credit"` for the
     /// unused part of the old price and `"charge"` for the new price.
     ///

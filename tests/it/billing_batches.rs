@@ -254,3 +254,156 @@ async fn a_day_over_many_services_charges_each_once_and_the_newest_wait_when_mon
         );
     }
 }
+
+impl Shop {
+    /// The charges recorded for `service`, as (period start, amount), in the order made.
+    async fn charges_of(&self, service: &str) -> Vec<(String, String)> {
+        sqlx::query_as(
+            "SELECT payload -> 'ExpenseCharged' -> 'expense' ->> 'period_start',
+                    payload -> 'ExpenseCharged' -> 'expense' -> 'amount' ->> 'amount'
+               FROM events
+              WHERE event_type = 'ExpenseCharged'
+                AND payload -> 'ExpenseCharged' -> 'expense' ->> 'service_id' = $1
+              ORDER BY global_position",
+        )
+        .bind(service)
+        .fetch_all(&self.server.db.pool)
+        .await
+        .unwrap()
+    }
+
+    async fn balance(&self, client: &str) -> String {
+        let head = eventstore::log::head_position(&self.server.db.pool)
+            .await
+            .unwrap();
+        let answer = self
+            .server
+            .get(&format!("/v1/clients/{client}/balance?min_position={head}"))
+            .await;
+        answer.body["accounts"][0]["balance"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{answer:?}"))
+            .to_owned()
+    }
+
+    /// Charges `service`'s period due on `on` (with the client's discounts) on its account, with
+    /// the key a run uses, and
+    /// stops there: what a crash between the charge and its record on the service leaves.
+    async fn charge_without_record(&self, service: &str, on: NaiveDate) {
+        let id = ServiceId::from_uuid(Uuid::parse_str(service).unwrap());
+        let loaded = self
+            .store()
+            .load::<Service>(&id.to_string())
+            .await
+            .unwrap()
+            .aggregate;
+        let standing =
+            api::usecases::discounts::in_effect(self.store(), loaded.client_id().unwrap())
+                .await
+                .unwrap();
+        let due = loaded
+            .due_period_with(on, &standing)
+            .expect("a period is due");
+        let line = settlement::expense_line(id, loaded.terms().unwrap(), &due);
+        let key = settlement::expense_key(&line).unwrap();
+        self.store()
+            .execute::<Account>(
+                &loaded.account_id().unwrap().to_string(),
+                AccountCommand::ChargeExpense {
+                    client_id: loaded.client_id().unwrap(),
+                    provider_id: loaded.provider_id().unwrap(),
+                    expense: line,
+                    treatment: domain::tax::TaxTreatment::NotTaxed,
+                },
+                &CommandContext::new(Actor::System("billing-day".to_owned())),
+                &[key],
+            )
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumption_whose_record_a_crash_lost_is_recorded_the_next_day_not_charged_again() {
+    // Arrange: Olga's service, unpaid on Feb 1, is suspended for non-payment; staff then give
+    // her 100 % off (so that her resumption needs no money, which would set settlement to
+    // charge it at once). On Feb 10 her resumption is charged, and the run stops before the
+    // service records it.
+    let shop = Shop::new().await;
+    let (client, services) = shop.client("Olga Berg", "10.00", 1).await;
+    let service = services[0].clone();
+    shop.robot().await;
+    shop.set_day(day(2027, 2, 1));
+    let unpaid = shop.billing_day(day(2027, 2, 1)).await;
+    assert_eq!(unpaid["refused"], 1, "{unpaid}");
+    shop.robot().await;
+    assert_eq!(shop.service(&service).await["status"], "suspended");
+    let free = shop
+        .server
+        .call(
+            reqwest::Method::PUT,
+            &format!("/v1/clients/{client}/personal-discount"),
+            Some(json!({"percent": "100"})),
+        )
+        .await;
+    assert_eq!(free.status, StatusCode::OK, "{free:?}");
+    shop.set_day(day(2027, 2, 10));
+    shop.charge_without_record(&service, day(2027, 2, 10)).await;
+
+    // Act: the next run comes the next day.
+    shop.set_day(day(2027, 2, 11));
+    let rerun = shop.billing_day(day(2027, 2, 11)).await;
+    shop.robot().await;
+
+    // Assert: the Feb 10 charge is recorded as it was made, and nothing is charged again: the
+    // service runs from Feb 10 to Mar 10.
+    assert_eq!(rerun["charged"], 1, "{rerun}");
+    assert_eq!(
+        shop.charges_of(&service).await,
+        [
+            ("2027-01-01".to_owned(), "10.00".to_owned()),
+            ("2027-02-10".to_owned(), "0.00".to_owned())
+        ]
+    );
+    let seen = shop.service(&service).await;
+    assert_eq!(seen["status"], "active", "{seen}");
+    assert_eq!(seen["paid_until"], "2027-03-10", "{seen}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_charge_whose_record_a_crash_lost_is_recorded_as_made_after_the_discount_changed() {
+    // Arrange: three services due on Feb 1; the first one's February is charged at 10.00 and
+    // the run stops before recording it. Staff then give Olga 50 % off.
+    let shop = Shop::new().await;
+    let (client, services) = shop.client("Olga Berg", "100.00", 3).await;
+    shop.robot().await;
+    shop.set_day(day(2027, 2, 1));
+    shop.charge_without_record(&services[0], day(2027, 2, 1))
+        .await;
+    let discounted = shop
+        .server
+        .call(
+            reqwest::Method::PUT,
+            &format!("/v1/clients/{client}/personal-discount"),
+            Some(json!({"percent": "50"})),
+        )
+        .await;
+    assert_eq!(discounted.status, StatusCode::OK, "{discounted:?}");
+
+    // Act: the rerun, with the same period now priced otherwise.
+    let rerun = shop.billing_day(day(2027, 2, 1)).await;
+
+    // Assert: the day finishes; the first February stays as charged, the others take the
+    // discount; every service is paid until March; 70.00 - 10.00 - 2 × 5.00 is left.
+    assert_eq!(rerun["charged"], 3, "{rerun}");
+    let mut februaries = Vec::new();
+    for id in &services {
+        let seen = shop.service(id).await;
+        assert_eq!(seen["paid_until"], "2027-03-01", "{seen}");
+        let charges = shop.charges_of(id).await;
+        assert_eq!(charges.len(), 2, "{id}: {charges:?}");
+        februaries.push(charges[1].1.clone());
+    }
+    assert_eq!(februaries, ["10.00", "5.00", "5.00"]);
+    assert_eq!(shop.balance(&client).await, "50.00");
+}

@@ -34,7 +34,11 @@ impl Service {
     /// zero (`DuePeriod::list_amount` and `DuePeriod::discount` show the parts).
     ///
     /// Otherwise `None`, also when the calendar or the amount would overflow. The expense id is
-    /// `ExpenseId::for_period(service_id, period_start)`, so charging twice names one expense.
+    /// `ExpenseId::for_period(service_id, period_start)` for a renewal, and for the two periods
+    /// that start on the day they are paid it names what they pay for, not that day: an order's
+    /// first period `ExpenseId::for_period(service_id, ordered_on)`, a resumption
+    /// `ExpenseId::for_resumption(service_id, suspended_since)`. Charging twice, even on two
+    /// days, names one expense.
     ///
     /// No standing discount is considered: see [`Service::due_period_with`].
     pub fn due_period(&self, on: NaiveDate) -> Option<DuePeriod> {
@@ -61,10 +65,17 @@ impl Service {
                 {
                     return None;
                 }
-                if let Some(trial) = service.trial {
-                    return service.trial_period(trial, on);
-                }
-                service.period_from(on, on.day(), true, standing)
+                let due = match service.trial {
+                    Some(trial) => service.trial_period(trial, on),
+                    None => service.period_from(on, on.day(), true, standing),
+                };
+                // The first charge's id names the order, not the day it is paid: a charge cut
+                // off by a crash before the service recorded it, run again on a later day, is
+                // recognised by its key and recorded as it was made, not made again.
+                due.map(|due| DuePeriod {
+                    expense_id: ExpenseId::for_period(service.service_id, service.ordered_on),
+                    ..due
+                })
             }
             ServiceStatus::Active | ServiceStatus::Provisioning => {
                 let due =
@@ -80,8 +91,15 @@ impl Service {
                     && service.auto_prolong
                     && service.unpaid_on(on)
                     && !service.operation_in_progress();
+                let since = service.suspension.map(|(_, since)| since)?;
                 if due {
-                    service.period_from(on, on.day(), false, standing)
+                    // Named by the suspension, as an order's first charge is by the order.
+                    service
+                        .period_from(on, on.day(), false, standing)
+                        .map(|due| DuePeriod {
+                            expense_id: ExpenseId::for_resumption(service.service_id, since),
+                            ..due
+                        })
                 } else {
                     None
                 }

@@ -47,6 +47,22 @@ fn expense(start: &str) -> ExpenseId {
     ExpenseId::for_period(service_id(), d(start))
 }
 
+/// The id of the order's first charge: it names the order (placed on 2025-01-30), whatever day
+/// the charge is made.
+fn first_charge() -> ExpenseId {
+    expense("2025-01-30")
+}
+
+/// The id of the charge resuming the service suspended for non-payment since `since`.
+fn resumption(since: &str) -> ExpenseId {
+    ExpenseId::for_resumption(service_id(), d(since))
+}
+
+/// `due` with the expense id `expense_id`.
+fn named(due: Option<DuePeriod>, expense_id: ExpenseId) -> Option<DuePeriod> {
+    due.map(|due| DuePeriod { expense_id, ..due })
+}
+
 /// A monthly VDS at 30.00 a month (25.00 base + 5.00 for 1 GB of RAM) with a 5.00 setup fee.
 fn terms() -> ServiceTerms {
     ServiceTerms {
@@ -413,8 +429,30 @@ fn an_order_is_due_for_its_first_period_with_the_setup_fee() {
     let service = service(vec![ordered()]);
     assert_eq!(
         service.due_period(d("2025-01-31")),
-        due("2025-01-31", "2025-02-28", "35.00", true)
+        named(
+            due("2025-01-31", "2025-02-28", "35.00", true),
+            first_charge()
+        )
     );
+}
+
+#[test]
+fn an_order_and_a_resumption_name_their_charge_by_what_they_pay_for_not_by_the_day() {
+    // A charge cut off by a crash before the service recorded it, made again the next day,
+    // names the same expense: its key finds the first one.
+    let ordered = service(vec![ordered()]);
+    let suspended = service(suspended_for_non_payment());
+    assert_eq!(
+        ordered.due_period(d("2025-01-31")).unwrap().expense_id,
+        ordered.due_period(d("2025-02-01")).unwrap().expense_id
+    );
+    assert_eq!(
+        suspended.due_period(d("2025-03-10")).unwrap().expense_id,
+        suspended.due_period(d("2025-03-11")).unwrap().expense_id
+    );
+    // Each is still its own charge, apart from the renewals' (named by their period's start).
+    assert_ne!(first_charge(), resumption("2025-02-28"));
+    assert_ne!(resumption("2025-02-28"), expense("2025-02-28"));
 }
 
 #[test]
@@ -541,7 +579,10 @@ fn a_service_whose_activation_failed_is_due_when_its_paid_time_ends() {
 fn a_service_suspended_for_non_payment_is_due_for_a_new_period_from_the_day_it_is_paid() {
     assert_eq!(
         service(suspended_for_non_payment()).due_period(d("2025-03-10")),
-        due("2025-03-10", "2025-04-10", "30.00", false)
+        named(
+            due("2025-03-10", "2025-04-10", "30.00", false),
+            resumption("2025-02-28")
+        )
     );
 }
 
@@ -673,7 +714,10 @@ fn the_first_charge_is_discounted_on_the_price_per_period_and_later_ones_are_not
     let active = service(sold_with(active(), percent_off("10", false)));
     assert_eq!(
         ordered.due_period(d("2025-01-31")),
-        discounted("2025-01-31", "2025-02-28", "35.00", "3.00", "32.00", true)
+        named(
+            discounted("2025-01-31", "2025-02-28", "35.00", "3.00", "32.00", true),
+            first_charge()
+        )
     );
     assert_eq!(
         active.due_period(d("2025-02-28")),
@@ -699,7 +743,10 @@ fn a_recurring_discount_is_taken_off_every_charge() {
     );
     assert_eq!(
         service(sold_with(suspended_for_non_payment(), discount)).due_period(d("2025-03-10")),
-        discounted("2025-03-10", "2025-04-10", "30.00", "3.75", "26.25", false)
+        named(
+            discounted("2025-03-10", "2025-04-10", "30.00", "3.75", "26.25", false),
+            resumption("2025-02-28")
+        )
     );
 }
 
@@ -715,7 +762,10 @@ fn a_percent_discount_is_rounded_half_away_from_zero() {
     }
     assert_eq!(
         service(events).due_period(d("2025-01-31")),
-        discounted("2025-01-31", "2025-02-28", "9.99", "1.00", "8.99", true)
+        named(
+            discounted("2025-01-31", "2025-02-28", "9.99", "1.00", "8.99", true),
+            first_charge()
+        )
     );
 }
 
@@ -726,9 +776,12 @@ fn a_discount_never_takes_more_than_the_price_per_period() {
     let discount = fixed_off(eur("50.00"), true);
     assert_eq!(
         service(sold_with(vec![ordered()], discount.clone())).due_period(d("2025-01-31")),
-        labelled(
-            discounted("2025-01-31", "2025-02-28", "35.00", "30.00", "5.00", true),
-            "FIXED"
+        named(
+            labelled(
+                discounted("2025-01-31", "2025-02-28", "35.00", "30.00", "5.00", true),
+                "FIXED"
+            ),
+            first_charge()
         )
     );
     assert_eq!(
@@ -3581,9 +3634,12 @@ fn a_group_discount_takes_its_percent_off_a_renewal() {
 fn a_standing_discount_never_touches_the_setup_fee() {
     assert_eq!(
         service(vec![ordered()]).due_period_with(d("2025-01-31"), &[personal_off("10", None)]),
-        labelled(
-            discounted("2025-01-31", "2025-02-28", "35.00", "3.00", "32.00", true),
-            "personal"
+        named(
+            labelled(
+                discounted("2025-01-31", "2025-02-28", "35.00", "3.00", "32.00", true),
+                "personal"
+            ),
+            first_charge()
         )
     );
 }

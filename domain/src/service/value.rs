@@ -245,7 +245,7 @@ pub struct DuePeriod {
     /// How the expense names that discount: the promo code, `personal` or `group:<name>`
     /// ([`crate::discount::StandingDiscount::label`]); `None` with no discount.
     pub discount_label: Option<String>,
-    /// `ExpenseId::for_period(service_id, period_start)`.
+    /// The charge's id, derived from what it pays for (see `Service::due_period`).
     pub expense_id: ExpenseId,
     /// Whether this is the first charge of the service (the one that activates it).
     pub first: bool,

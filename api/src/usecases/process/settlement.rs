@@ -198,6 +198,7 @@ pub async fn charge_period_keyed(
     context: &CommandContext,
     request: Option<CommandKey>,
 ) -> Result<Charged, SettleError> {
+    let mut due = due;
     let (Some(client_id), Some(provider_id), Some(account_id), Some(terms)) = (
         service.client_id(),
         service.provider_id(),
@@ -208,6 +209,7 @@ pub async fn charge_period_keyed(
     };
     let line = expense_line(service_id, terms, &due);
     let key = expense_key(&line)?;
+    let expense_key_name = key.key.clone();
     let treatment =
         crate::usecases::process::invoicing::treatment_for_client(store, provider_id, client_id)
             .await
@@ -241,6 +243,9 @@ pub async fn charge_period_keyed(
         Ok(_) => {}
         Err(CommandError::Rejected(AccountError::InsufficientFunds { .. })) => {
             return Ok(Charged::Refused);
+        }
+        Err(CommandError::KeyReused { key: reused }) if reused == expense_key_name => {
+            due = charged_before(store, account_id, &due).await?;
         }
         Err(other) => return Err(other.into()),
     }
@@ -360,10 +365,14 @@ pub async fn charge_due_batch(
         .execute_batch::<Account>(charges, context, HashMap::new())
         .await;
     let mut to_record = Vec::new();
-    for (charge, outcome) in due_charges.into_iter().zip(charged.outcomes) {
+    for (mut charge, outcome) in due_charges.into_iter().zip(charged.outcomes) {
         match outcome {
             // Charged now, or before (a run that stopped before recording it): recorded now.
             Ok(_) => to_record.push(charge),
+            Err(CommandError::KeyReused { key: reused }) if reused == charge.5.key => {
+                charge.2 = charged_before(store, charge.3.0, &charge.2).await?;
+                to_record.push(charge);
+            }
             Err(CommandError::Rejected(AccountError::InsufficientFunds { .. })) => {
                 if let Some(answer) = answers.get_mut(charge.0) {
                     *answer = Charged::Refused;
@@ -478,6 +487,64 @@ fn record_charge(due: &domain::service::DuePeriod) -> ServiceCommand {
         operation_id: OperationId::from_uuid(Uuid::now_v7()),
         on: due.period_start,
     }
+}
+
+/// The period that was charged under `due`'s expense id, as the account recorded it, when its
+/// key answered that it was charged with other terms: a run cut off between the charge and its
+/// record on the service (a crash), run again on a later day (an order's first period and a
+/// resumption start on the day they are paid, and their ids name the order and the suspension)
+/// or after the client's discounts changed. The charge made is the one recorded, not made again.
+async fn charged_before(
+    store: &EventStore,
+    account_id: AccountId,
+    due: &domain::service::DuePeriod,
+) -> Result<domain::service::DuePeriod, SettleError> {
+    let payloads: Vec<sqlx::types::Json<AccountEvent>> = sqlx::query_scalar(
+        "SELECT payload FROM events
+          WHERE aggregate_type = $1 AND aggregate_id = $2 AND event_type = 'ExpenseCharged'
+            AND payload -> 'ExpenseCharged' -> 'expense' ->> 'expense_id' = $3",
+    )
+    .bind(<Account as cqrs_es::Aggregate>::TYPE)
+    .bind(account_id.to_string())
+    .bind(due.expense_id.to_string())
+    .fetch_all(store.pool())
+    .await?;
+    let charged = payloads.into_iter().find_map(|payload| match payload.0 {
+        AccountEvent::ExpenseCharged { expense, .. } if expense.expense_id == due.expense_id => {
+            Some(expense)
+        }
+        _ => None,
+    });
+    let Some(expense) = charged else {
+        return Err(SettleError::Refused(format!(
+            "the key of expense {} is taken but the account {account_id} has no such charge",
+            due.expense_id
+        )));
+    };
+    // The service keeps the price the charge was made at, before the tax a treatment adds.
+    let amount = match &expense.tax {
+        Some(tax) => domain::tax::untaxed(expense.amount, &tax.treatment)
+            .map_err(|e| SettleError::Refused(e.to_string()))?,
+        None => expense.amount,
+    };
+    tracing::warn!(
+        expense = %due.expense_id,
+        charged_from = %expense.period_start,
+        due_from = %due.period_start,
+        "a charge made before and not recorded on its service is recorded as it was made"
+    );
+    Ok(domain::service::DuePeriod {
+        period_start: expense.period_start,
+        period_end: expense.period_end,
+        amount,
+        list_amount: expense
+            .discount
+            .as_ref()
+            .map_or(amount, |discount| discount.list_amount),
+        discount: expense.discount.as_ref().map(|discount| discount.amount),
+        discount_label: expense.discount.map(|discount| discount.code),
+        ..due.clone()
+    })
 }
 
 /// Voids the charge of `due`, which its service refused to record (its state moved on after
