@@ -1,13 +1,15 @@
 //! Small helpers for free-text fields shared by several aggregates.
 
-/// Trims `input` and returns it if it holds between 1 and `max_chars` characters.
+/// Trims `input` and returns it if it holds between 1 and `max_chars` characters and no NUL.
 ///
 /// Lengths are counted in Unicode scalar values rather than bytes, so that a limit means the same
-/// thing to a user typing in any script.
+/// thing to a user typing in any script. PostgreSQL's text cannot hold the NUL character: an
+/// event with one would be appended (the log's payload is `json`) and then stop every read model
+/// that copies the text, so no free text of any aggregate takes it, whichever way it came in.
 pub(crate) fn trimmed_within(input: &str, max_chars: usize) -> Option<&str> {
     let trimmed = input.trim();
     let length = trimmed.chars().count();
-    (1..=max_chars).contains(&length).then_some(trimmed)
+    ((1..=max_chars).contains(&length) && !trimmed.contains('\0')).then_some(trimmed)
 }
 
 /// Trims `input` and returns it if it is a valid display name: 1 to `max_chars` characters and no
@@ -48,6 +50,13 @@ mod tests {
     fn surrounding_whitespace_does_not_count() {
         assert_eq!(trimmed_within("  ab  ", 2), Some("ab"));
         assert_eq!(trimmed_within("   ", 2), None);
+    }
+
+    #[test]
+    fn no_text_takes_the_nul_character() {
+        assert_eq!(trimmed_within("disk\0full", 100), None);
+        assert_eq!(multiline("disk\0full", 100), None);
+        assert_eq!(trimmed_within("disk full", 100), Some("disk full"));
     }
 
     #[test]

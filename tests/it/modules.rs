@@ -473,3 +473,69 @@ async fn a_callback_with_a_bad_signature_is_refused_and_changes_nothing() {
         .await;
     assert_eq!(seen.body["status"], "active");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_failure_with_a_nul_in_its_reason_is_refused_and_the_read_side_keeps_going() {
+    // Arrange: the module is down, so the activation waits for its report.
+    let scene = Scene::new().await;
+    scene.panel.down.store(1_000, Ordering::SeqCst);
+    let ordered = scene
+        .server
+        .post(
+            &format!("/v1/clients/{}/services", scene.client),
+            json!({"tariff_id": scene.small, "period": "P1M", "addons": []}),
+        )
+        .await;
+    let service = ordered.body["id"].as_str().unwrap().to_owned();
+    let mut operation = None;
+    for _ in 0..100 {
+        operation = sqlx::query_scalar::<_, Uuid>("SELECT id FROM module_deliveries")
+            .fetch_optional(&scene.server.db.pool)
+            .await
+            .unwrap();
+        if operation.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let operation = operation.expect("the activation was queued");
+    let events = scene.server.event_count().await;
+
+    // Act: a correctly signed report whose reason holds a NUL, then a genuine one.
+    let poisoned = scene
+        .callback(
+            &scene.secret,
+            &json!({"operation_id": operation, "status": "failed", "reason": "disk\u{0}full"}),
+        )
+        .await;
+    let events_after_refusal = scene.server.event_count().await;
+    let genuine = scene
+        .callback(
+            &scene.secret,
+            &json!({"operation_id": operation, "status": "failed", "reason": "disk full"}),
+        )
+        .await;
+
+    // Assert: refused, naming the problem, nothing written; the genuine report is read back
+    // through the read models, which did not stop.
+    assert_eq!(poisoned.status, StatusCode::BAD_REQUEST, "{poisoned:?}");
+    assert_eq!(poisoned.content_type, "application/problem+json");
+    assert_eq!(poisoned.body["code"], "invalid_callback", "{poisoned:?}");
+    assert_eq!(events_after_refusal, events);
+    assert_eq!(genuine.status, StatusCode::OK, "{genuine:?}");
+    let position = genuine.body["position"].as_i64().unwrap();
+    let operations = scene
+        .server
+        .get(&format!(
+            "/v1/operations?status=failed&min_position={position}"
+        ))
+        .await;
+    assert_eq!(operations.status, StatusCode::OK, "{operations:?}");
+    let failed = operations.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|op| op["service_id"] == service.as_str())
+        .unwrap_or_else(|| panic!("{operations:?}"));
+    assert_eq!(failed["reason"], "disk full", "{failed}");
+}

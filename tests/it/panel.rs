@@ -776,3 +776,64 @@ async fn staff_refund_a_payment_and_answer_a_ticket_in_the_browser() {
         "{conversation}"
     );
 }
+
+#[tokio::test]
+async fn a_form_field_with_a_nul_character_is_refused_and_the_read_models_keep_going() {
+    // Arrange: a client with a balance, so that its page offers the adjustment form.
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let client = server.client(&provider, "Null Byte").await;
+    let paid = server
+        .post(
+            &format!("/v1/clients/{client}/payments"),
+            serde_json::json!({"payment_id": uuid::Uuid::now_v7(), "amount": "10.00",
+                               "currency": "EUR", "method": "bank_transfer"}),
+        )
+        .await;
+    assert_eq!(paid.status, StatusCode::CREATED, "{paid:?}");
+    let panel = Panel::sign_in(&server, "admin", ADMIN_TOKEN).await;
+    server.settled().await;
+    let (_, page) = panel.get(&format!("/dashboard/clients/{client}")).await;
+    let csrf = hidden(&page, "id=\"adjustment\"", "csrf");
+    let key = hidden(&page, "id=\"adjustment\"", "key");
+    let before = server.event_count().await;
+    let adjust = |reason: &'static str, key: String| {
+        let panel = &panel;
+        let csrf = csrf.clone();
+        let path = format!("/dashboard/clients/{client}/adjustments");
+        async move {
+            panel
+                .post(
+                    &path,
+                    &[
+                        ("csrf", csrf.as_str()),
+                        ("key", key.as_str()),
+                        ("amount", "-1.00"),
+                        ("currency", "EUR"),
+                        ("reason", reason),
+                    ],
+                )
+                .await
+        }
+    };
+
+    // Act: a reason with a NUL character (sent as %00), then a plain one.
+    let refused = adjust("goodwill\0", key).await;
+    let refused_status = refused.status();
+    let refused_body = refused.text().await.unwrap();
+    let written = server.event_count().await;
+    let accepted = adjust("goodwill", uuid::Uuid::now_v7().to_string()).await;
+
+    // Assert: refused with nothing written; the plain one is read back through the balances.
+    assert_eq!(
+        refused_status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{refused_body}"
+    );
+    assert!(refused_body.contains("NUL"), "{refused_body}");
+    assert_eq!(written, before);
+    assert_eq!(accepted.status(), StatusCode::SEE_OTHER);
+    server.settled().await;
+    let balance = read(&server, &format!("/v1/clients/{client}/balance")).await;
+    assert_eq!(balance["accounts"][0]["balance"], "9.00", "{balance}");
+}

@@ -91,10 +91,9 @@ impl AffiliateProgram {
                 if self.created.is_some() {
                     return Err(AffiliateError::ProgramExists);
                 }
-                let name = name.trim().to_owned();
-                if name.is_empty() || name.chars().count() > 200 {
-                    return Err(AffiliateError::InvalidName);
-                }
+                let name = crate::text::display_name(&name, 200)
+                    .ok_or(AffiliateError::InvalidName)?
+                    .to_owned();
                 rule.check()?;
                 Ok(vec![ProgramEvent::AffiliateProgramCreated {
                     program_id,
@@ -360,10 +359,9 @@ impl Affiliate {
                         return Err(AffiliateError::ExternalPayoutByAffiliate);
                     }
                     PayoutDestination::External { reference } => {
-                        let reference = reference.trim().to_owned();
-                        if reference.is_empty() || reference.chars().count() > 200 {
-                            return Err(AffiliateError::InvalidReference);
-                        }
+                        let reference = crate::text::trimmed_within(&reference, 200)
+                            .ok_or(AffiliateError::InvalidReference)?
+                            .to_owned();
                         PayoutDestination::External { reference }
                     }
                 };

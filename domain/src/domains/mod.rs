@@ -554,10 +554,9 @@ impl Domain {
                         }])
                     }
                     RegistrarAnswer::Failed { reason } => {
-                        let reason = reason.trim().to_owned();
-                        if reason.is_empty() || reason.chars().count() > 500 {
-                            return Err(DomainError::InvalidReason);
-                        }
+                        let reason = crate::text::trimmed_within(&reason, 500)
+                            .ok_or(DomainError::InvalidReason)?
+                            .to_owned();
                         Ok(vec![DomainEvent::RegistrarOperationFailed {
                             operation_id,
                             kind: pending.kind,

@@ -587,10 +587,8 @@ impl Invoice {
                     .map_err(|_| InvoiceError::InvalidRecipient(to.chars().take(100).collect()))
             })
             .transpose()?;
-        let requested_by = requested_by.trim();
-        if requested_by.is_empty() {
-            return Err(InvoiceError::InvalidRequester);
-        }
+        let requested_by =
+            text::trimmed_within(&requested_by, 1000).ok_or(InvoiceError::InvalidRequester)?;
         Ok(vec![InvoiceEvent::InvoiceSendRequested {
             number: number.clone(),
             recipient,

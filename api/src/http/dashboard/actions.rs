@@ -5,7 +5,8 @@
 //! `Idempotency-Key`. A success redirects (303) to the page the form was on; a refusal shows
 //! the problem's detail on that page, with the problem's status, and writes nothing.
 
-use axum::extract::{Form, Path, State};
+use crate::http::pages::forms::Form;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{Map, Value, json};

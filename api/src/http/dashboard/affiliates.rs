@@ -7,8 +7,9 @@
 //! `client_affiliate`, apart so that the client page does not import the actions). A refusal is
 //! shown on the page with its status and writes nothing.
 
+use crate::http::pages::forms::Form;
 use askama::Template;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::affiliate::CommissionBasis;

@@ -7,8 +7,9 @@
 //! idempotency key (the adjustment's, credit note's and merge's id where the API takes one), and
 //! a refusal shown as the problem's detail on the page the form was on, nothing written.
 
+use crate::http::pages::forms::Form;
 use askama::Template;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use projections::clients::{ClientRow, ClientSort, Keyset};

@@ -6,9 +6,10 @@
 //! form with its status and writes nothing. Without a file the logo is kept, or removed when
 //! asked. A form without files (`application/x-www-form-urlencoded`) is read as well.
 
+use crate::http::pages::forms::Form;
 use askama::Template;
 use axum::extract::multipart::MultipartError;
-use axum::extract::{Form, FromRequest, Multipart, Path, Request, State};
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use fluent_bundle::FluentValue;
@@ -134,12 +135,7 @@ impl Posted {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("multipart/form-data"));
         if !multipart {
-            let Form(fields) =
-                Form::<Fields>::from_request(request, state)
-                    .await
-                    .map_err(|rejection| {
-                        ApiError::new(rejection.status(), "invalid_form", rejection.body_text())
-                    })?;
+            let Form(fields) = Form::<Fields>::from_request(request, state).await?;
             return Ok(Posted {
                 fields,
                 logo: None,

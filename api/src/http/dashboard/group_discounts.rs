@@ -4,8 +4,9 @@
 //! is shown on the page with its status and writes nothing. (A client's personal discount has
 //! its form on the client's page.)
 
+use crate::http::pages::forms::Form;
 use askama::Template;
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::json;

@@ -4,7 +4,8 @@
 //! whole list through `PUT /v1/tariffs/{id}/hourly-prices`' own code (`run_set_hourly_prices`),
 //! so the tariff decides and a refusal is shown in the form, having written nothing.
 
-use axum::extract::{Form, Path, State};
+use crate::http::pages::forms::Form;
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::hourly::HourlyPrice;

@@ -8,7 +8,8 @@
 //! problem's detail on the page the form was on. A sent document lands on the client's page,
 //! whose list of invoice e-mails shows the notifier's e-mail of it.
 
-use axum::extract::{Form, Path, State};
+use crate::http::pages::forms::Form;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::json;

@@ -3,8 +3,9 @@
 //! `PUT /v1/item-types/{code}` (`run_define_item_type`). A refusal is shown on the page with its
 //! status and writes nothing.
 
+use crate::http::pages::forms::Form;
 use askama::Template;
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::item_type::SuspensionRule;

@@ -1,8 +1,9 @@
 //! Signing in to the dashboard and out of it: the form, the session cookie, and the sign-in
 //! through the API's own limits.
 
+use crate::http::pages::forms::Form;
 use askama::Template;
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::access::TokenSubject;

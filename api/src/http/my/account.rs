@@ -11,8 +11,9 @@ pub(super) mod users;
 
 use std::collections::BTreeSet;
 
+use crate::http::pages::forms::Form;
 use askama::Template;
-use axum::extract::{Form, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::access::ClientUser;

@@ -5,8 +5,9 @@
 //! (`routes::affiliates`, the affiliate aggregate refusing more than is available); a refusal is
 //! the problem in the page's language and writes nothing.
 
+use crate::http::pages::forms::Form;
 use askama::Template;
-use axum::extract::{Form, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use projections::ReadModel;

@@ -4,8 +4,9 @@
 //! page shows its domain name and contacts and changes them; the order form of a domain offers
 //! the client's contacts for the three roles.
 
+use crate::http::pages::forms::Form;
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::contact::{

@@ -5,8 +5,9 @@
 //! /v1/clients/{id}/promised-payments`' own use case): the page shows the promise holding and
 //! its end, or the API's reason for refusing one; the rule itself is the `Account`'s.
 
+use crate::http::pages::forms::Form;
 use askama::Template;
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::account::{PROMISE_INTERVAL_DAYS, PROMISED_PAYMENT_DAYS};

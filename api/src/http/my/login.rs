@@ -1,8 +1,9 @@
 //! Signing in to the customer panel and out of it: the form, the session cookie, and the sign-in
 //! through the API's own limits (the same login, throttle and argon2 workers as `/v1/auth/login`).
 
+use crate::http::pages::forms::Form;
 use askama::Template;
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use eventstore::metadata::{Actor, CommandContext};

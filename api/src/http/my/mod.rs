@@ -414,7 +414,7 @@ struct ZoneForm {
 async fn set_time_zone(
     State(state): State<AppState>,
     headers: HeaderMap,
-    axum::extract::Form(form): axum::extract::Form<ZoneForm>,
+    crate::http::pages::forms::Form(form): crate::http::pages::forms::Form<ZoneForm>,
 ) -> Response {
     let session = match posted(&state, &headers, &form.csrf).await {
         Ok(session) => session,
@@ -469,7 +469,7 @@ struct LanguageForm {
 async fn set_language(
     State(state): State<AppState>,
     headers: HeaderMap,
-    axum::extract::Form(form): axum::extract::Form<LanguageForm>,
+    crate::http::pages::forms::Form(form): crate::http::pages::forms::Form<LanguageForm>,
 ) -> Response {
     let session = match posted(&state, &headers, &form.csrf).await {
         Ok(session) => session,

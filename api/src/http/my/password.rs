@@ -5,8 +5,9 @@
 //! could use, and the reset form is worth nothing without the link's MAC, which only the holder
 //! of the e-mail has.
 
+use crate::http::pages::forms::Form;
 use askama::Template;
-use axum::extract::{Form, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;

@@ -12,8 +12,9 @@
 //! account's currency, which the server knows, never the form. The list pages by keyset, newest
 //! first.
 
+use crate::http::pages::forms::Form;
 use askama::Template;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use projections::ReadModel;

@@ -9,8 +9,9 @@
 //! A domain service also shows its domain name and contacts, and changes them
 //! (`domain_contacts`).
 
+use crate::http::pages::forms::Form;
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::service::{Service, ServiceAction, ServiceStatus};

@@ -4,8 +4,9 @@
 //! before the user confirms, and the confirmed order runs the API's use case under the form's
 //! key, which is also the new service's id, so a second submit orders nothing more.
 
+use crate::http::pages::forms::Form;
 use askama::Template;
-use axum::extract::{Form, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::money::{Currency, Money};

@@ -3,9 +3,10 @@
 //! API route's own use case, as the client's user, with the form's idempotency key; files are
 //! checked by the API's own `tickets::attachment_file` and stored only with the message.
 
+use crate::http::pages::forms::Form;
 use askama::Template;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Form, Multipart, Path, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::ticket::{ATTACHMENTS_MAX, Subject, TicketError};

@@ -2,6 +2,8 @@
 //! idempotency key) with the rest as text, the command a form stands for, and the API request
 //! type read from a form's fields. (The CSRF tokens themselves are `dashboard::forms`.)
 
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -13,6 +15,40 @@ use eventstore::metadata::CommandContext;
 use crate::http::error::ApiError;
 use crate::http::extract::Command;
 use crate::http::i18n::Lang;
+
+/// A panel's form, read as `axum::extract::Form` reads it, refusing a NUL character in any
+/// field (`%00`, or the byte itself) before anything is parsed: PostgreSQL's text cannot hold
+/// it, and free text with one would be appended to the log and then stop every read model that
+/// copies it. (JSON bodies are checked the same way by `extract::Body`.)
+pub struct Form<T>(pub T);
+
+impl<T, S> FromRequest<S> for Form<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = request.into_parts();
+        let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), state)
+            .await
+            .map_err(crate::http::extract::body_rejection)?;
+        if bytes.contains(&0) || bytes.windows(3).any(|window| window == b"%00") {
+            return Err(ApiError::unprocessable(
+                "invalid_form",
+                "fields must not contain the NUL character",
+            ));
+        }
+        let request = Request::from_parts(parts, Body::from(bytes));
+        let axum::extract::Form(value) = axum::extract::Form::<T>::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                ApiError::new(rejection.status(), "invalid_form", rejection.body_text())
+            })?;
+        Ok(Self(value))
+    }
+}
 
 /// The fields every form carries, and the rest as typed.
 #[derive(Deserialize)]

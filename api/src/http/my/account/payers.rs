@@ -3,8 +3,9 @@
 //! so the `Payer`'s rules (a client's user sets no VAT number, the checked free-text fields)
 //! refuse here exactly as over the API; the refusal is shown on the form in the user's language.
 
+use crate::http::pages::forms::Form;
 use askama::Template;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::payer::Payer;

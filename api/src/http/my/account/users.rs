@@ -6,8 +6,9 @@
 
 use std::collections::BTreeSet;
 
+use crate::http::pages::forms::Form;
 use askama::Template;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::access::{ClientRole, ClientUser};
