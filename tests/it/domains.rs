@@ -560,3 +560,35 @@ async fn a_merge_moves_the_clients_domains_and_contacts_and_their_renewals_charg
         assert!(types.contains(&expected), "{expected}: {types:?}");
     }
 }
+
+#[tokio::test]
+async fn the_billing_day_run_from_the_command_line_renews_domains_too() {
+    // Arrange: a domain set to renew itself, expiring on 2028-01-03.
+    let scene = Scene::new().await;
+    let domain = scene.ordered("cron.com", 1, true).await;
+    scene.registered(&domain, "2028-01-03T12:00:00Z").await;
+    scene.agree("90.00").await;
+
+    // Act: the operator's cron runs the billing day 30 days before the expiry.
+    let ran = tokio::process::Command::new(tests::billing_binary())
+        .args(["run-billing", "--as-of", "2027-12-04"])
+        .env("DATABASE_URL", &scene.server.db.url)
+        .env("BILLING_LOG_FORMAT", "text")
+        .env("NO_COLOR", "1")
+        .output()
+        .await
+        .expect("run billing run-billing");
+
+    // Assert: the same day as the API's: the renewal is asked and charged (12.00).
+    assert!(
+        ran.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    let report: Value = serde_json::from_slice(&ran.stdout).expect("a JSON report");
+    assert_eq!(report["domain_renewals"], 1, "{report}");
+    let pending = scene.pending(&domain).await;
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(pending[0]["kind"], "renew");
+    scene.agree("78.00").await;
+}

@@ -20,16 +20,17 @@ pub async fn command(cli: &Cli, args: &RunBillingArgs) -> anyhow::Result<()> {
     let context = eventstore::metadata::CommandContext::new(eventstore::metadata::Actor::System(
         "billing-day".to_owned(),
     ));
-    let report = crate::usecases::process::billing_day::run(
-        &store,
-        &database.pool,
-        &workers.progress,
-        args.as_of,
-        crate::usecases::process::billing_day::Scope::Live,
-        &context,
-        args.concurrency,
-    )
-    .await?;
+    // The same day as `POST /v1/billing/runs`: services, then domains (noticed, renewed and
+    // expired).
+    let core = crate::usecases::Core {
+        store,
+        pool: crate::usecases::reads::Reads::primary_only(database.pool.clone()),
+        progress: workers.progress.clone(),
+        query_wait: std::time::Duration::from_secs(60),
+    };
+    let report =
+        crate::usecases::billing::run_billing_with(&core, &context, args.as_of, args.concurrency)
+            .await?;
     workers.stop().await;
     print_out(&serde_json::to_string_pretty(&report)?);
     database.close().await;

@@ -19,6 +19,17 @@ pub async fn run_billing(
     context: &CommandContext,
     as_of: NaiveDate,
 ) -> Result<BillingDayReport, Error> {
+    run_billing_with(core, context, as_of, CONCURRENCY).await
+}
+
+/// [`run_billing`] with `concurrency` services worked on at once (`billing run-billing
+/// --concurrency`).
+pub async fn run_billing_with(
+    core: &Core,
+    context: &CommandContext,
+    as_of: NaiveDate,
+    concurrency: usize,
+) -> Result<BillingDayReport, Error> {
     let mut report = billing_day::run(
         &core.store,
         &core.pool,
@@ -26,7 +37,7 @@ pub async fn run_billing(
         as_of,
         Scope::Live,
         context,
-        CONCURRENCY,
+        concurrency,
     )
     .await?;
     // Domains are noticed, renewed and expired on the same day (issue 20.4, ADR 33).
