@@ -880,3 +880,65 @@ async fn a_payment_id_names_one_payment_whichever_way_it_was_made() {
         .await;
     assert_eq!(refunded.status, StatusCode::CREATED, "{refunded:?}");
 }
+
+#[tokio::test]
+async fn a_payment_in_the_invoices_currency_pays_it_also_when_converted_into_the_accounts() {
+    // Arrange: a EUR account; staff issue an invoice in USD; a rate from USD to EUR.
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let company = company(&server, &provider, "NL", "yearly").await;
+    method(&server, &company, "cash", "manual").await;
+    let client = server.client(&provider, "Dollar Payer").await;
+    let rate = server
+        .call(
+            Method::PUT,
+            "/v1/currencies/USD/rates",
+            Some(json!({ "effective_from": "2020-01-01", "rates": { "EUR": "0.9000" } })),
+        )
+        .await;
+    assert_eq!(rate.status, StatusCode::OK, "{rate:?}");
+    let invoice = Uuid::now_v7().to_string();
+    let issued = server
+        .post(
+            "/v1/invoices",
+            json!({"invoice_id": invoice, "client_id": client, "company_id": company,
+                   "currency": "USD",
+                   "lines": [{"description": "Migration", "quantity": "1", "unit_price": "100.00"}]}),
+        )
+        .await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{issued:?}");
+    let position = issued.body["position"].as_i64().unwrap();
+    let gross = server
+        .get(&format!("/v1/invoices/{invoice}?min_position={position}"))
+        .await
+        .body["gross"]
+        .as_str()
+        .expect("the invoice's gross")
+        .to_owned();
+
+    // Act: the client pays the invoice's gross in USD, naming it.
+    let paid = server
+        .post(
+            "/v1/payments",
+            json!({ "payment_id": Uuid::now_v7(), "client_id": client, "company_id": company,
+                    "method": "cash", "amount": gross, "currency": "USD",
+                    "invoice_id": invoice }),
+        )
+        .await;
+    server.settled().await;
+
+    // Assert: credited in EUR at the rate, and the invoice is paid.
+    assert_eq!(paid.status, StatusCode::CREATED, "{paid:?}");
+    let expected: Decimal = gross.parse::<Decimal>().unwrap() * Decimal::new(9, 1);
+    assert_eq!(
+        balance(&server, &client).await,
+        expected.round_dp(2).to_string()
+    );
+    let read = server
+        .get(&format!(
+            "/v1/invoices/{invoice}?min_position={}",
+            head(&server).await
+        ))
+        .await;
+    assert_eq!(read.body["status"], "paid", "{read:?}");
+}

@@ -123,10 +123,14 @@ pub async fn credit(
                 paid_on,
             }
         } else {
+            // Paid with what the client paid, as the payment's creation asked the invoice: a
+            // payment converted into the account's currency pays an invoice in its own.
             InvoiceCommand::PayInvoice {
                 payment_id,
                 paid_on,
-                credited,
+                credited: payment
+                    .conversion()
+                    .map_or(credited, |conversion| conversion.from),
             }
         };
         let marked = store
