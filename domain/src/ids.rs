@@ -237,13 +237,16 @@ impl ExpenseId {
         ExpenseId(Uuid::new_v5(&EXPENSE_NAMESPACE, name.as_bytes()))
     }
 
-    /// The id of one line of a tariff change of `service` on `on`: `part` is `"credit"` for the
-    /// unused part of the old price and `"charge"` for the new price.
+    /// The id of one line of the `number`th tariff change of `service`: `part` is `"credit"` for
+    /// the unused part of the old price and `"charge"` for the new price.
     ///
-    /// It is a UUID v5 over `"{service}/change/{YYYY-MM-DD}/{part}"` in the same namespace as
-    /// [`ExpenseId::for_period`]; the `change` segment keeps the two kinds of names apart.
-    pub fn for_change(service: ServiceId, on: NaiveDate, part: &str) -> ExpenseId {
-        let name = format!("{service}/change/{}/{part}", on.format("%Y-%m-%d"));
+    /// It is a UUID v5 over `"{service}/change-{number}/{part}"` in the same namespace as
+    /// [`ExpenseId::for_period`]; the `change` segment keeps the two kinds of names apart. The
+    /// change is named by its number, not its day: a change whose money moved but which its
+    /// service did not record (a crash), asked again on a later day, finds that money. (Changes
+    /// recorded before this were named `"{service}/change/{YYYY-MM-DD}/{part}-{number}"`.)
+    pub fn for_change(service: ServiceId, number: u32, part: &str) -> ExpenseId {
+        let name = format!("{service}/change-{number}/{part}");
         ExpenseId(Uuid::new_v5(&EXPENSE_NAMESPACE, name.as_bytes()))
     }
 }
@@ -413,10 +416,15 @@ mod tests {
             ExpenseId::for_period(service(), date("2025-01-31")).as_uuid(),
             Uuid::new_v5(&EXPENSE_NAMESPACE, name.as_bytes())
         );
-        let change = "00000000-0000-0000-0000-000000000050/change/2025-01-05/credit";
+        let change = "00000000-0000-0000-0000-000000000050/change-1/credit";
         assert_eq!(
-            ExpenseId::for_change(service(), date("2025-01-05"), "credit").as_uuid(),
+            ExpenseId::for_change(service(), 1, "credit").as_uuid(),
             Uuid::new_v5(&EXPENSE_NAMESPACE, change.as_bytes())
+        );
+        let resumption = "00000000-0000-0000-0000-000000000050/resume/2025-01-05";
+        assert_eq!(
+            ExpenseId::for_resumption(service(), date("2025-01-05")).as_uuid(),
+            Uuid::new_v5(&EXPENSE_NAMESPACE, resumption.as_bytes())
         );
         assert_eq!(
             EXPENSE_NAMESPACE.to_string(),
@@ -448,12 +456,11 @@ mod tests {
 
     #[test]
     fn the_lines_of_a_tariff_change_have_distinct_ids() {
-        let on = date("2025-01-05");
-        let credit = ExpenseId::for_change(service(), on, "credit");
-        let charge = ExpenseId::for_change(service(), on, "charge");
+        let credit = ExpenseId::for_change(service(), 1, "credit");
+        let charge = ExpenseId::for_change(service(), 1, "charge");
         assert_ne!(credit, charge);
-        assert_ne!(credit, ExpenseId::for_period(service(), on));
-        assert_eq!(credit, ExpenseId::for_change(service(), on, "credit"));
+        assert_ne!(credit, ExpenseId::for_change(service(), 2, "credit"));
+        assert_eq!(credit, ExpenseId::for_change(service(), 1, "credit"));
     }
 }
 

@@ -503,3 +503,66 @@ async fn a_payment_renews_a_suspended_service_only_while_auto_renewal_is_on() {
     assert_eq!(service["paid_until"], "2027-03-03");
     assert_eq!(shop.balance().await, "30.00", "70.00 − 40.00");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tariff_change_cut_off_after_its_money_moved_is_finished_once_when_asked_again_later() {
+    // Arrange: VDS A at 30.00 from Mar 1 to Apr 1 (31 days). On Mar 5 a change to B (60.00)
+    // moves its money (27 of 31 days: 26.13 back, 52.26 charged) and stops there: the service
+    // never recorded it.
+    let shop = Shop::open(day(2027, 3, 1)).await;
+    let a = shop.vds("VDS A", "30.00").await;
+    let b = shop.vds("VDS B", "60.00").await;
+    let c = shop.vds("VDS C", "90.00").await;
+    shop.pay("200.00").await;
+    let vds = shop.order(json!({"tariff_id": a, "period": "P1M"})).await;
+    shop.robot().await;
+    shop.set_day(day(2027, 3, 5));
+    let state = &shop.server.running.as_ref().unwrap().state;
+    let context = eventstore::metadata::CommandContext::new(eventstore::metadata::Actor::System(
+        "test".to_owned(),
+    ));
+    api::usecases::services::move_tariff_change_money(
+        state,
+        &context,
+        Uuid::parse_str(&vds).unwrap(),
+        Uuid::parse_str(&b).unwrap(),
+        Vec::new(),
+    )
+    .await
+    .expect("the money moves");
+
+    // Act: the next day, a change to another tariff, then the change to B asked again.
+    shop.set_day(day(2027, 3, 6));
+    let other = shop
+        .server
+        .post(
+            &format!("/v1/services/{vds}/change-tariff"),
+            json!({"tariff_id": c}),
+        )
+        .await;
+    let again = shop
+        .server
+        .post(
+            &format!("/v1/services/{vds}/change-tariff"),
+            json!({"tariff_id": b}),
+        )
+        .await;
+
+    // Assert: the other tariff is refused naming the interrupted change; B is recorded as of
+    // Mar 5 with the money moved then, once: 200.00 − 30.00 + 26.13 − 52.26.
+    assert_eq!(other.status, StatusCode::CONFLICT, "{other:?}");
+    assert_eq!(other.body["code"], "tariff_change_interrupted", "{other:?}");
+    assert_eq!(again.status, StatusCode::OK, "{again:?}");
+    assert_eq!(
+        shop.charges_of(&vds).await,
+        pairs(&[
+            ("2027-03-01", "30.00"),
+            ("2027-03-05", "-26.13"),
+            ("2027-03-05", "52.26"),
+        ])
+    );
+    assert_eq!(shop.balance().await, "143.87");
+    let seen = shop.service(&vds).await;
+    assert_eq!(seen["tariff_name"], "VDS B", "{seen}");
+    assert_eq!(seen["paid_until"], "2027-04-01", "{seen}");
+}

@@ -553,6 +553,20 @@ pub async fn plan_tariff_change(
         ));
     };
     let today = core.time_of(provider_id).await?.today();
+    // A change whose money the account moved but which the service never recorded (a crash
+    // between the two) is planned again as it was made: on its day, and with what corrections
+    // had given back before its own credit. Its key then replays the money instead of moving it
+    // again, and the service records the change the money paid for.
+    let (credit_id, charge_id) = service
+        .next_tariff_change_ids()
+        .ok_or_else(|| Error::not_found("service_not_found", format!("no service {id}")))?;
+    let moved =
+        settlement::recorded_lines(&core.store, account_id, &[credit_id, charge_id]).await?;
+    let today = moved.first().map_or(today, |(line, _)| line.period_start);
+    let own_credit = moved
+        .iter()
+        .find(|(line, charged)| !charged && line.expense_id == credit_id)
+        .map(|(line, _)| line.amount);
     let new_terms = crate::usecases::catalog::quote(
         core,
         tariff_id,
@@ -587,8 +601,15 @@ pub async fn plan_tariff_change(
         crate::usecases::accounts::charged_treatment(core, rest.credited_expense_id.as_uuid())
             .await?
             .unwrap_or(treatment);
-    let returned =
-        account.returned_of_expense_priced(rest.credited_expense_id, zero, &credited_treatment)?;
+    let returned_gross = account.returned_of_expense(rest.credited_expense_id, zero);
+    let returned_gross = match own_credit {
+        Some(credit) => returned_gross
+            .checked_sub(credit)
+            .map_err(|e| Error::internal(&e))?,
+        None => returned_gross,
+    };
+    let returned = domain::tax::untaxed(returned_gross, &credited_treatment)
+        .map_err(|e| Error::internal(&e))?;
     let change = service.quote_tariff_change(&new_terms, today, returned)?;
     let service_id = ServiceId::from_uuid(id);
     let line = |expense_id, amount, what: &str| ExpenseLine {
@@ -648,10 +669,31 @@ pub async fn change_tariff(
     tariff_id: Uuid,
     addons: Vec<AddonSelection>,
 ) -> Result<Committed<Service>, Error> {
-    let plan = plan_tariff_change(core, id, tariff_id, addons).await?;
     let context = &clocks::of_service(&core.store, ServiceId::from_uuid(id))
         .await?
         .stamp(context);
+    let plan = move_tariff_change_money(core, context, id, tariff_id, addons).await?;
+    let command = ServiceCommand::ChangeTariff {
+        new_terms: plan.new_terms,
+        on: plan.on,
+        returned: plan.returned,
+        credit_expense_id: plan.credit.expense_id,
+        charge_expense_id: plan.charge.expense_id,
+    };
+    run(core, context, idempotency, id, command).await
+}
+
+/// The first step of [`change_tariff`]: the account credits what was paid for the rest of the
+/// period and charges the new price for it, in one command keyed by the change. Answers the
+/// plan the service then records. On its own, it is what a crash before that record leaves.
+pub async fn move_tariff_change_money(
+    core: &Core,
+    context: &CommandContext,
+    id: Uuid,
+    tariff_id: Uuid,
+    addons: Vec<AddonSelection>,
+) -> Result<TariffChangePlan, Error> {
+    let plan = plan_tariff_change(core, id, tariff_id, addons).await?;
     // The key names this change (the service's next one), so a retry after the account moved the
     // money but before the service recorded the change replays the money instead of moving it
     // again.
@@ -679,16 +721,21 @@ pub async fn change_tariff(
                 format!("the change needs {needed}, the account has {available}"),
             ));
         }
+        // The key is this change's: the account moved its money for other terms, and the
+        // service never recorded it (a crash). That change is finished by asking for it again.
+        Err(CommandError::KeyReused { .. }) => {
+            return Err(Error::conflict(
+                "tariff_change_interrupted",
+                format!(
+                    "a change of this service on {} moved its money but was not recorded; \
+                     ask for that same tariff again to finish it",
+                    plan.on
+                ),
+            ));
+        }
         Err(other) => return Err(other.into()),
     }
-    let command = ServiceCommand::ChangeTariff {
-        new_terms: plan.new_terms,
-        on: plan.on,
-        returned: plan.returned,
-        credit_expense_id: plan.credit.expense_id,
-        charge_expense_id: plan.charge.expense_id,
-    };
-    run(core, context, idempotency, id, command).await
+    Ok(plan)
 }
 
 /// Moves a service to another client of the same provider; returns the position of its move.

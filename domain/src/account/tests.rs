@@ -154,7 +154,7 @@ fn discounted_line(list_amount: &str, discount: &str, amount: &str) -> ExpenseLi
 
 fn credit_line(amount: &str) -> ExpenseLine {
     ExpenseLine {
-        expense_id: ExpenseId::for_change(service_id(), date("2025-02-10"), "credit"),
+        expense_id: ExpenseId::for_change(service_id(), 1, "credit"),
         period_start: date("2025-02-10"),
         ..line(eur(amount), "VDS S, unused days")
     }
@@ -162,7 +162,7 @@ fn credit_line(amount: &str) -> ExpenseLine {
 
 fn charge_line(amount: &str) -> ExpenseLine {
     ExpenseLine {
-        expense_id: ExpenseId::for_change(service_id(), date("2025-02-10"), "charge"),
+        expense_id: ExpenseId::for_change(service_id(), 1, "charge"),
         period_start: date("2025-02-10"),
         ..line(eur(amount), "VDS M, remaining days")
     }

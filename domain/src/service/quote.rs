@@ -239,17 +239,21 @@ impl Service {
                 .transpose()?,
             credited_expense_id: rest.expense_id,
             credited_paid: rest.paid,
-            credit_expense_id: ExpenseId::for_change(
-                service.service_id,
-                on,
-                &format!("credit-{number}"),
-            ),
-            charge_expense_id: ExpenseId::for_change(
-                service.service_id,
-                on,
-                &format!("charge-{number}"),
-            ),
+            credit_expense_id: ExpenseId::for_change(service.service_id, number, "credit"),
+            charge_expense_id: ExpenseId::for_change(service.service_id, number, "charge"),
         })
+    }
+
+    /// The ids of the credit and the charge lines of the service's next tariff change (the ones
+    /// [`Service::quote_tariff_change`] names), whatever its day: where to look for the money of
+    /// a change that moved it but was never recorded here. `None` before the order.
+    pub fn next_tariff_change_ids(&self) -> Option<(ExpenseId, ExpenseId)> {
+        let service = self.ordered.as_ref()?;
+        let number = service.tariff_changes.saturating_add(1);
+        Some((
+            ExpenseId::for_change(service.service_id, number, "credit"),
+            ExpenseId::for_change(service.service_id, number, "charge"),
+        ))
     }
 }
 

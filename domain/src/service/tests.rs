@@ -252,9 +252,10 @@ fn expires_in(days: u32, paid_until: &str) -> ServiceEvent {
     }
 }
 
-/// The id of a line of the service's `n`th tariff change, made on `on`.
+/// The id of a line of the service's `n`th tariff change, made on `on` (which does not name it).
 fn change_id(on: &str, part: &str, n: u32) -> ExpenseId {
-    ExpenseId::for_change(service_id(), d(on), &format!("{part}-{n}"))
+    let _ = d(on);
+    ExpenseId::for_change(service_id(), n, part)
 }
 
 /// The service's `n`th tariff change, with nothing given back by corrections.

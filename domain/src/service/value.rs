@@ -306,9 +306,9 @@ pub struct TariffChangeQuote {
     /// What that expense paid for the service's time (net, without the setup fee): the most the
     /// account may give back of it.
     pub credited_paid: Money,
-    /// The id of the credit line: `ExpenseId::for_change(service_id, on, "credit-{n}")` for the
+    /// The id of the credit line: `ExpenseId::for_change(service_id, n, "credit")` for the
     /// service's `n`th change.
     pub credit_expense_id: ExpenseId,
-    /// The id of the charge line: `ExpenseId::for_change(service_id, on, "charge-{n}")`.
+    /// The id of the charge line: `ExpenseId::for_change(service_id, n, "charge")`.
     pub charge_expense_id: ExpenseId,
 }

@@ -499,22 +499,10 @@ async fn charged_before(
     account_id: AccountId,
     due: &domain::service::DuePeriod,
 ) -> Result<domain::service::DuePeriod, SettleError> {
-    let payloads: Vec<sqlx::types::Json<AccountEvent>> = sqlx::query_scalar(
-        "SELECT payload FROM events
-          WHERE aggregate_type = $1 AND aggregate_id = $2 AND event_type = 'ExpenseCharged'
-            AND payload -> 'ExpenseCharged' -> 'expense' ->> 'expense_id' = $3",
-    )
-    .bind(<Account as cqrs_es::Aggregate>::TYPE)
-    .bind(account_id.to_string())
-    .bind(due.expense_id.to_string())
-    .fetch_all(store.pool())
-    .await?;
-    let charged = payloads.into_iter().find_map(|payload| match payload.0 {
-        AccountEvent::ExpenseCharged { expense, .. } if expense.expense_id == due.expense_id => {
-            Some(expense)
-        }
-        _ => None,
-    });
+    let charged = recorded_lines(store, account_id, &[due.expense_id])
+        .await?
+        .into_iter()
+        .find_map(|(line, charged)| charged.then_some(line));
     let Some(expense) = charged else {
         return Err(SettleError::Refused(format!(
             "the key of expense {} is taken but the account {account_id} has no such charge",
@@ -545,6 +533,39 @@ async fn charged_before(
         discount_label: expense.discount.map(|discount| discount.code),
         ..due.clone()
     })
+}
+
+/// The lines the account `account_id` charged (`true`) or credited (`false`) under any of
+/// `expense_ids`, in the log's order: how a step that runs again after a crash finds what the
+/// account already did, when its service did not record it. A rare path (a crash, or a key
+/// that answered with other terms): it reads the account's stream.
+pub async fn recorded_lines(
+    store: &EventStore,
+    account_id: AccountId,
+    expense_ids: &[domain::ids::ExpenseId],
+) -> Result<Vec<(ExpenseLine, bool)>, sqlx::Error> {
+    let ids: Vec<String> = expense_ids.iter().map(ToString::to_string).collect();
+    let payloads: Vec<sqlx::types::Json<AccountEvent>> = sqlx::query_scalar(
+        "SELECT payload FROM events
+          WHERE aggregate_type = $1 AND aggregate_id = $2
+            AND (payload -> 'ExpenseCharged' -> 'expense' ->> 'expense_id' = ANY($3)
+                 OR payload -> 'ExpenseCredited' -> 'expense' ->> 'expense_id' = ANY($3))
+          ORDER BY sequence",
+    )
+    .bind(<Account as cqrs_es::Aggregate>::TYPE)
+    .bind(account_id.to_string())
+    .bind(&ids)
+    .fetch_all(store.pool())
+    .await?;
+    Ok(payloads
+        .into_iter()
+        .filter_map(|payload| match payload.0 {
+            AccountEvent::ExpenseCharged { expense, .. } => Some((expense, true)),
+            AccountEvent::ExpenseCredited { expense, .. } => Some((expense, false)),
+            _ => None,
+        })
+        .filter(|(line, _)| expense_ids.contains(&line.expense_id))
+        .collect())
 }
 
 /// Voids the charge of `due`, which its service refused to record (its state moved on after
