@@ -592,3 +592,42 @@ async fn the_billing_day_run_from_the_command_line_renews_domains_too() {
     assert_eq!(pending[0]["kind"], "renew");
     scene.agree("78.00").await;
 }
+
+#[tokio::test]
+async fn a_renewal_charged_but_not_recorded_before_a_crash_is_recorded_the_next_day_not_charged_again()
+ {
+    // Arrange: a domain set to renew itself, expiring on 2028-01-03. On 2027-12-04 its renewal
+    // is charged (12.00) and the run stops before the domain records it.
+    let scene = Scene::new().await;
+    let domain = scene.ordered("crash.com", 1, true).await;
+    scene.registered(&domain, "2028-01-03T12:00:00Z").await;
+    let day = chrono::NaiveDate::from_ymd_opt(2027, 12, 4).unwrap();
+    scene
+        .clock
+        .set(Utc.from_utc_datetime(&day.and_hms_opt(3, 0, 0).unwrap()));
+    let state = &scene.server.running.as_ref().unwrap().state;
+    let context = eventstore::metadata::CommandContext::new(eventstore::metadata::Actor::System(
+        "billing-day".to_owned(),
+    ));
+    api::usecases::domains::charge_renewal(
+        state,
+        &context,
+        Uuid::parse_str(&domain).unwrap(),
+        1,
+        true,
+        None,
+    )
+    .await
+    .expect("the renewal is charged");
+    scene.agree("78.00").await;
+
+    // Act: the next billing day.
+    scene.billing_day("2027-12-05").await;
+
+    // Assert: the renewal charged on Dec 4 is asked of the registrar, and charged once.
+    let pending = scene.pending(&domain).await;
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(pending[0]["kind"], "renew");
+    scene.agree("78.00").await;
+    assert_eq!(scene.expenses().await.len(), 2);
+}

@@ -140,15 +140,19 @@ struct Charge<'a> {
 }
 
 /// Charges `operation` to the account under its expense key; a repeated charge of the same
-/// operation is a replay that moves nothing. A free operation charges nothing.
+/// operation is a replay that moves nothing. A free operation charges nothing. Answers the
+/// operation as charged, for the domain to record: `operation` itself, or, when its key finds
+/// it charged before with other terms, the operation as that charge made it. That is a charge
+/// the domain never recorded (a crash between the two), asked again on a later day or at
+/// another price: it is recorded as made, not made again nor refused for ever.
 async fn charge(
     core: &Core,
     context: &CommandContext,
     charge: &Charge<'_>,
-    operation: &DomainOperation,
-) -> Result<(), Error> {
+    operation: DomainOperation,
+) -> Result<DomainOperation, Error> {
     if operation.price.is_zero() {
-        return Ok(());
+        return Ok(operation);
     }
     let period_end = charge
         .on
@@ -170,6 +174,7 @@ async fn charge(
         tax: None,
     };
     let key = settlement::expense_key(&line)?;
+    let key_name = key.key.clone();
     let treatment = crate::usecases::process::invoicing::treatment_for_client(
         &core.store,
         charge.provider_id,
@@ -177,7 +182,8 @@ async fn charge(
     )
     .await
     .map_err(|e| Error::internal(&e))?;
-    core.store
+    let charged = core
+        .store
         .execute::<domain::account::Account>(
             &charge.account_id.to_string(),
             AccountCommand::ChargeExpense {
@@ -189,8 +195,51 @@ async fn charge(
             context,
             &[key],
         )
-        .await?;
-    Ok(())
+        .await;
+    match charged {
+        Ok(_) => Ok(operation),
+        Err(CommandError::KeyReused { key }) if key == key_name => {
+            charged_before(core, charge.account_id, operation).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// `operation` as the account charged it before under its expense id: its day, its price (in
+/// the TLD's prices, before any tax the treatment added) and its years.
+async fn charged_before(
+    core: &Core,
+    account_id: AccountId,
+    operation: DomainOperation,
+) -> Result<DomainOperation, Error> {
+    let expense_id = operation.expense_id();
+    let line = settlement::recorded_lines(&core.store, account_id, &[expense_id])
+        .await?
+        .into_iter()
+        .find_map(|(line, charged)| charged.then_some(line))
+        .ok_or_else(|| {
+            Error::internal(&format!(
+                "the key of expense {expense_id} is taken but account {account_id} has no such charge"
+            ))
+        })?;
+    let price = match &line.tax {
+        Some(tax) => {
+            domain::tax::untaxed(line.amount, &tax.treatment).map_err(|e| Error::internal(&e))?
+        }
+        None => line.amount,
+    };
+    use chrono::Datelike;
+    let months = (line.period_end.year() - line.period_start.year()) * 12
+        + i32::try_from(line.period_end.month()).unwrap_or_default()
+        - i32::try_from(line.period_start.month()).unwrap_or_default();
+    tracing::warn!(%expense_id, charged_on = %line.period_start,
+        "a domain's charge made before and not recorded on it is recorded as it was made");
+    Ok(DomainOperation {
+        requested_on: line.period_start,
+        price,
+        years: u32::try_from(months / 12).unwrap_or(operation.years),
+        ..operation
+    })
 }
 
 /// Gives back the charge of the failed operation `operation_id` of a domain (a void of the
@@ -290,16 +339,17 @@ pub async fn order_domain(
         contacts: snapshot(core, &order.contacts).await?,
         requested_on: when.today(),
     };
-    let command = DomainCommand::OrderDomain {
+    let ordered = |operation| DomainCommand::OrderDomain {
         domain_id,
         client_id,
         provider_id,
         account_id,
         name: order.name.clone(),
-        tld: order.tld,
+        tld: order.tld.clone(),
         auto_renew: order.auto_renew,
-        operation: operation.clone(),
+        operation,
     };
+    let mut command = ordered(operation.clone());
     // A domain already ordered is answered by the store: the first request's answer for a
     // repeated key, `domain_exists` for another.
     if !state.is_ordered() {
@@ -312,7 +362,7 @@ pub async fn order_domain(
             name: &order.name,
             on: when.today(),
         };
-        charge(core, context, &of, &operation).await?;
+        command = ordered(charge(core, context, &of, operation).await?);
     }
     Ok(core
         .store
@@ -352,6 +402,24 @@ async fn renew_at(
     automatic: bool,
     at: Option<BusinessTime>,
 ) -> Result<Committed<Domain>, Error> {
+    let (command, context) = charge_renewal(core, context, id, years, automatic, at).await?;
+    Ok(core
+        .store
+        .execute::<Domain>(&id.to_string(), command, &context, key.as_slice())
+        .await?)
+}
+
+/// The first step of a renewal of the domain `id` for `years`: the domain's checks, then the
+/// charge. Answers the renewal the domain then records, with the context dated by `at` (or the
+/// provider's time). On its own, it is what a crash before that record leaves.
+pub async fn charge_renewal(
+    core: &Core,
+    context: &CommandContext,
+    id: Uuid,
+    years: u32,
+    automatic: bool,
+    at: Option<BusinessTime>,
+) -> Result<(DomainCommand, CommandContext), Error> {
     let state = load(core, id).await?;
     let (Some(client_id), Some(provider_id), Some(account_id), Some(currency)) = (
         state.client_id(),
@@ -372,7 +440,7 @@ async fn renew_at(
         Some(at) => at,
         None => core.time_of(provider_id).await?,
     };
-    let context = &when.stamp(context);
+    let context = when.stamp(context);
     let domain_id = DomainId::from_uuid(id);
     let kind = RegistrarOperationKind::Renew;
     let operation = DomainOperation {
@@ -383,11 +451,10 @@ async fn renew_at(
         contacts,
         requested_on: when.today(),
     };
-    let command = DomainCommand::RenewDomain {
+    state.decide(DomainCommand::RenewDomain {
         operation: operation.clone(),
         automatic,
-    };
-    state.decide(command.clone())?;
+    })?;
     let of = Charge {
         domain_id,
         client_id,
@@ -396,11 +463,11 @@ async fn renew_at(
         name: &name,
         on: when.today(),
     };
-    charge(core, context, &of, &operation).await?;
-    Ok(core
-        .store
-        .execute::<Domain>(&id.to_string(), command, context, key.as_slice())
-        .await?)
+    let command = DomainCommand::RenewDomain {
+        operation: charge(core, &context, &of, operation).await?,
+        automatic,
+    };
+    Ok((command, context))
 }
 
 /// Records the registrar's answer to the operation `operation_id` of the domain `id`. A failure
