@@ -521,7 +521,7 @@ async fn a_tariff_change_cut_off_after_its_money_moved_is_finished_once_when_ask
     let context = eventstore::metadata::CommandContext::new(eventstore::metadata::Actor::System(
         "test".to_owned(),
     ));
-    api::usecases::services::move_tariff_change_money(
+    api::usecases::tariff_changes::move_tariff_change_money(
         state,
         &context,
         Uuid::parse_str(&vds).unwrap(),

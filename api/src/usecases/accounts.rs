@@ -406,3 +406,38 @@ pub async fn charged_treatment(
         _ => None,
     })
 }
+
+/// The lines the account `account_id` charged (`true`) or credited (`false`) under any of
+/// `expense_ids`, in the log's order: how a step that runs again after a crash finds what the
+/// account already did, when its service did not record it. A rare path (a crash, or a key
+/// that answered with other terms): it reads the account's stream.
+pub async fn recorded_lines(
+    store: &eventstore::EventStore,
+    account_id: AccountId,
+    expense_ids: &[ExpenseId],
+) -> Result<Vec<(domain::account::ExpenseLine, bool)>, sqlx::Error> {
+    let ids: Vec<String> = expense_ids.iter().map(ToString::to_string).collect();
+    let payloads: Vec<sqlx::types::Json<domain::account::AccountEvent>> = sqlx::query_scalar(
+        "SELECT payload FROM events
+          WHERE aggregate_type = $1 AND aggregate_id = $2
+            AND (payload -> 'ExpenseCharged' -> 'expense' ->> 'expense_id' = ANY($3)
+                 OR payload -> 'ExpenseCredited' -> 'expense' ->> 'expense_id' = ANY($3))
+          ORDER BY sequence",
+    )
+    .bind(<Account as cqrs_es::Aggregate>::TYPE)
+    .bind(account_id.to_string())
+    .bind(&ids)
+    .fetch_all(store.pool())
+    .await?;
+    Ok(payloads
+        .into_iter()
+        .filter_map(|payload| match payload.0 {
+            domain::account::AccountEvent::ExpenseCharged { expense, .. } => Some((expense, true)),
+            domain::account::AccountEvent::ExpenseCredited { expense, .. } => {
+                Some((expense, false))
+            }
+            _ => None,
+        })
+        .filter(|(line, _)| expense_ids.contains(&line.expense_id))
+        .collect())
+}

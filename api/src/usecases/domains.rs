@@ -213,7 +213,7 @@ async fn charged_before(
     operation: DomainOperation,
 ) -> Result<DomainOperation, Error> {
     let expense_id = operation.expense_id();
-    let line = settlement::recorded_lines(&core.store, account_id, &[expense_id])
+    let line = crate::usecases::accounts::recorded_lines(&core.store, account_id, &[expense_id])
         .await?
         .into_iter()
         .find_map(|(line, charged)| charged.then_some(line))

@@ -41,6 +41,7 @@ pub mod reads;
 pub mod redemptions;
 pub mod services;
 pub mod support;
+pub mod tariff_changes;
 pub mod top_ups;
 pub mod trials;
 pub mod usage;

@@ -2,7 +2,7 @@
 //! paid-until, automatic renewal and add-ons, and what the user may do with one, as the
 //! service's status (`ServiceStatus::allowed_actions` and the service's own periods) and the
 //! user's roles allow: prolong by a period (its price shown), change tariff (the prorated quote
-//! shown before confirming, from `usecases::services::plan_tariff_change`, which the change
+//! shown before confirming, from `usecases::tariff_changes::plan_tariff_change`, which the change
 //! itself runs), close at the end of the paid period, switch automatic renewal. Each action runs
 //! the API route's use case under the form's idempotency key.
 //!
@@ -305,7 +305,9 @@ pub(super) async fn change_quote(
         let tariff = tariff_of(&state, &session, field(&fields, "tariff_id")).await?;
         let addons = addons_of(&tariff, &fields)?;
         let tariff_id = tariff.tariff_id().map_or_else(Uuid::nil, |t| t.as_uuid());
-        let plan = usecase::plan_tariff_change(&state, row.id, tariff_id, addons).await?;
+        let plan =
+            crate::usecases::tariff_changes::plan_tariff_change(&state, row.id, tariff_id, addons)
+                .await?;
         let figures = plan.figures()?;
         Ok::<_, ApiError>((plan, figures))
     }
@@ -402,7 +404,15 @@ pub(super) async fn act(
                     addons: addons.clone(),
                 };
                 let idempotency = command.key(&request, id)?;
-                usecase::change_tariff(&state, context, idempotency, id, tariff_id, addons).await?;
+                crate::usecases::tariff_changes::change_tariff(
+                    &state,
+                    context,
+                    idempotency,
+                    id,
+                    tariff_id,
+                    addons,
+                )
+                .await?;
             }
         }
         Ok::<_, ApiError>(usecase::written(&state).await?)

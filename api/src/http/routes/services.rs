@@ -358,7 +358,7 @@ pub async fn change_tariff(
     Body(request): Body<ChangeTariffRequest>,
 ) -> Result<Response, ApiError> {
     let key = command.key(&request, id)?;
-    let committed = usecase::change_tariff(
+    let committed = crate::usecases::tariff_changes::change_tariff(
         &state,
         &command.context,
         key,
