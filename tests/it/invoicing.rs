@@ -602,3 +602,62 @@ async fn post_paid_clients_get_one_monthly_invoice_for_their_charges_and_a_rerun
     assert_eq!(invoice.body["gross"], "9.99");
     assert_eq!(invoice.body["issued_on"], "2027-02-01");
 }
+
+#[tokio::test]
+async fn a_credit_note_refused_by_its_own_rules_reserves_nothing_and_an_id_names_one_document() {
+    // Arrange: two invoices of 50.00 (before tax); the second has a credit note.
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let company = company(&server, &provider, "NL", "yearly").await;
+    let client = server.client(&provider, "Careful Client").await;
+    let lines = json!([{ "description": "VDS L", "quantity": "1", "unit_price": "50.00" }]);
+    let first = issue(&server, &client, &company, lines.clone(), "2027-04-01").await;
+    let first = first.body["id"].as_str().unwrap().to_owned();
+    let second = issue(&server, &client, &company, lines, "2027-04-02").await;
+    let second = second.body["id"].as_str().unwrap().to_owned();
+    let others = Uuid::now_v7();
+    let noted = server
+        .post(
+            &format!("/v1/invoices/{second}/credit-notes"),
+            json!({ "credit_note_id": others, "reason": "cancelled order" }),
+        )
+        .await;
+    assert_eq!(noted.status, StatusCode::CREATED, "{noted:?}");
+    let before = server.event_count().await;
+
+    // Act: a whole note with a blank reason; one under the id of the second invoice's note;
+    // then the whole note again, with a reason.
+    let blank = server
+        .post(
+            &format!("/v1/invoices/{first}/credit-notes"),
+            json!({ "credit_note_id": Uuid::now_v7(), "reason": "   " }),
+        )
+        .await;
+    let borrowed = server
+        .post(
+            &format!("/v1/invoices/{first}/credit-notes"),
+            json!({ "credit_note_id": others, "reason": "cancelled order" }),
+        )
+        .await;
+    let written = server.event_count().await;
+    let whole = server
+        .post(
+            &format!("/v1/invoices/{first}/credit-notes"),
+            json!({ "credit_note_id": Uuid::now_v7(), "reason": "cancelled order" }),
+        )
+        .await;
+
+    // Assert: both refused with nothing written; the whole note is still possible and credits
+    // the invoice whole.
+    assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY, "{blank:?}");
+    assert_eq!(borrowed.status, StatusCode::CONFLICT, "{borrowed:?}");
+    assert_eq!(borrowed.body["code"], "credit_note_exists", "{borrowed:?}");
+    assert_eq!(written, before);
+    assert_eq!(whole.status, StatusCode::CREATED, "{whole:?}");
+    let position = whole.body["position"].as_i64().unwrap();
+    let read = server
+        .get(&format!("/v1/invoices/{first}?min_position={position}"))
+        .await;
+    assert_eq!(read.body["status"], "credited", "{read:?}");
+    assert_eq!(read.body["credited"], read.body["gross"], "{read:?}");
+}

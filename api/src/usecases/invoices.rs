@@ -246,17 +246,19 @@ pub async fn credit_invoice(
     } else {
         recorded_lines(recorded.clone(), currency)?
     };
-    core.store
-        .execute::<Invoice>(
-            &id.to_string(),
-            InvoiceCommand::RecordCreditNote {
-                credit_note_id,
-                gross: totals.gross,
-            },
-            context,
-            &[],
-        )
-        .await?;
+    // The id names this invoice's note or nothing yet: another document's id would be taken
+    // for a note of this invoice, reserved here and answered with that document's number.
+    let existing = core
+        .store
+        .load::<Invoice>(&credit_note_id.to_string())
+        .await?
+        .aggregate;
+    if existing.is_drafted() && existing.corrects() != Some(InvoiceId::from_uuid(id)) {
+        return Err(Error::conflict(
+            "credit_note_exists",
+            format!("credit_note_id: {credit_note_id} names another document"),
+        ));
+    }
     let issued_on = when.today();
     let (Some(provider_id), Some(company_id), Some(client_id)) = (
         original.provider_id(),
@@ -288,6 +290,22 @@ pub async fn credit_invoice(
         corrects: Some(InvoiceId::from_uuid(id)),
         note: Some(input.reason),
     };
+    // The note's own rules (its reason among them) are asked before anything is reserved: a
+    // note that could not be drafted must leave the invoice as it was.
+    if !existing.is_drafted() {
+        Invoice::default().decide(draft.clone())?;
+    }
+    core.store
+        .execute::<Invoice>(
+            &id.to_string(),
+            InvoiceCommand::RecordCreditNote {
+                credit_note_id,
+                gross: totals.gross,
+            },
+            context,
+            &[],
+        )
+        .await?;
     let keys: Vec<CommandKey> = key.into_iter().collect();
     Ok(invoicing::issue(&core.store, credit_note_id, draft, context, &keys).await?)
 }
