@@ -524,3 +524,76 @@ async fn a_paid_proforma_is_no_tax_document_so_its_payment_gets_a_prepayment_inv
         "the prepayment invoice takes out the VAT"
     );
 }
+
+#[tokio::test]
+async fn a_prepayment_invoice_is_made_out_to_the_payer_and_by_the_company_the_payment_names() {
+    // Arrange: the provider's first company and a second one, both German, adding 19 % for
+    // Germany and reverse-charging French businesses, documenting payments; a German client
+    // pays through its French company (a payer with a VAT number), to the second company.
+    let server = TestServer::start().await;
+    let (provider, _first) = provider_adding_vat(&server, "on_payment").await;
+    let second = company(&server, &provider, "DE", "yearly").await;
+    tax_rules(
+        &server,
+        &second,
+        json!({
+            "rules": [
+                { "country": "DE", "rate": "19", "mode": "added", "reverse_charge": false },
+                { "country": "FR", "rate": "20", "mode": "added", "reverse_charge": true },
+            ],
+            "tax_document": "on_payment",
+        }),
+    )
+    .await;
+    let method = server
+        .call(
+            Method::PUT,
+            &format!("/v1/companies/{second}/payment-methods/cash"),
+            Some(json!({"kind": "manual", "display_name": "Cash", "enabled": true})),
+        )
+        .await;
+    assert!(method.status.is_success(), "{method:?}");
+    let client = server.client(&provider, "Payer Client").await;
+    let payer = Uuid::now_v7();
+    let added = server
+        .post(
+            &format!("/v1/clients/{client}/payers"),
+            json!({ "payer_id": payer, "kind": "company", "name": "Paris SARL",
+                    "country": "FR", "vat_number": "FR12345678901" }),
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::CREATED, "{added:?}");
+
+    // Act: 100.00 against a proforma, made out to the payer, to the second company.
+    let paid = server
+        .post(
+            "/v1/payments",
+            json!({"payment_id": Uuid::now_v7(), "client_id": client, "company_id": second,
+                   "payer_id": payer, "method": "cash", "amount": "100.00", "currency": "EUR",
+                   "proforma": true}),
+        )
+        .await;
+    assert_eq!(paid.status, StatusCode::CREATED, "{paid:?}");
+
+    // Assert: the tax document agrees with the proforma: the same seller, the same buyer, no
+    // VAT (reverse charge).
+    let invoices = invoices_of(&server, &client).await;
+    let of = |kind: &str| {
+        invoices
+            .iter()
+            .find(|i| i["kind"] == kind)
+            .unwrap_or_else(|| panic!("a {kind} in {invoices:?}"))
+            .clone()
+    };
+    let (proforma, prepayment) = (of("proforma"), of("prepayment"));
+    for invoice in [&proforma, &prepayment] {
+        assert_eq!(invoice["company_id"], second.as_str(), "{invoice}");
+        assert_eq!(invoice["tax"], "0.00", "{invoice}");
+        assert_eq!(invoice["gross"], "100.00", "{invoice}");
+    }
+    assert_eq!(
+        prepayment["document"]["payer"]["name"], proforma["document"]["payer"]["name"],
+        "{prepayment}"
+    );
+    assert_eq!(prepayment["document"]["payer"]["name"], "Paris SARL");
+}

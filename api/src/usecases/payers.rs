@@ -145,15 +145,21 @@ pub async fn payer_details(
     client_id: Uuid,
     payer_id: Option<Uuid>,
 ) -> Result<PayerDetails, Error> {
+    payer_details_in(&core.store, client, client_id, payer_id).await
+}
+
+/// [`payer_details`] read through `store`, for a process that has no [`Core`].
+pub async fn payer_details_in(
+    store: &eventstore::EventStore,
+    client: &Client,
+    client_id: Uuid,
+    payer_id: Option<Uuid>,
+) -> Result<PayerDetails, Error> {
     let own = payer_of(client, client_id)?;
     let Some(payer_id) = payer_id else {
         return Ok(own);
     };
-    let payer = core
-        .store
-        .load::<Payer>(&payer_id.to_string())
-        .await?
-        .aggregate;
+    let payer = store.load::<Payer>(&payer_id.to_string()).await?.aggregate;
     let Some(profile) = payer.profile() else {
         return Err(Error::refused(
             "payer_not_found",

@@ -25,7 +25,7 @@ use domain::account::{Account, AccountEvent};
 use domain::client::Client;
 use domain::company::Company;
 use domain::ids::{AccountId, ClientId, InvoiceId, PaymentId, ProviderId};
-use domain::invoice::{Invoice, InvoiceCommand, InvoiceKind, PayerDetails};
+use domain::invoice::{Invoice, InvoiceCommand, InvoiceKind};
 use domain::money::Money;
 use domain::payment::Payment;
 use domain::tax::LineInput;
@@ -65,6 +65,7 @@ pub async fn document_payment(
     store: &EventStore,
     posted: &Posted,
     issuer: &Company,
+    payment: &Payment,
     context: &CommandContext,
 ) -> Result<Option<Issued>, IssueError> {
     let Posted {
@@ -76,7 +77,7 @@ pub async fn document_payment(
     let invoice_id = InvoiceId::prepayment(payment_id);
     // Whether the payment gets a document is decided as things stood at `at`, so a replay decides
     // as the first run did: a payment that needs none never had a draft to finish.
-    let Some(needed) = needed(store, posted, issuer).await? else {
+    let Some(needed) = needed(store, posted, issuer, payment).await? else {
         return Ok(None);
     };
     let existing = store.load::<Invoice>(&invoice_id.to_string()).await?;
@@ -175,6 +176,8 @@ struct Needed {
     client_id: ClientId,
     provider_id: ProviderId,
     company: Company,
+    /// The payer the payment was made by, when it names one (its proforma's buyer).
+    payer_id: Option<domain::ids::PayerId>,
 }
 
 /// Whether the payment `posted` needs a prepayment invoice, as things stood at its place in the
@@ -185,17 +188,18 @@ async fn needed(
     store: &EventStore,
     posted: &Posted,
     issuer: &Company,
+    payment: &Payment,
 ) -> Result<Option<Needed>, IssueError> {
     let Posted {
         account,
         provider_id,
-        payment_id,
         at,
         ..
     } = *posted;
-    // If even the provider's first company did not exist yet when the payment was credited, the
-    // payment has no company to document it.
-    let Some(issuer_id) = issuer.company_id() else {
+    // A payment made to a company is documented by it; a payment credited straight to the
+    // account, by the provider's first company. If even that did not exist yet when the payment
+    // was credited, the payment has no company to document it.
+    let Some(issuer_id) = payment.company_id().or(issuer.company_id()) else {
         return Ok(None);
     };
     let company: Company = state_at(store, &issuer_id.to_string(), at).await?;
@@ -217,8 +221,7 @@ async fn needed(
         return Ok(None);
     }
     // A payment that settles a tax invoice (not a proforma) is documented by that invoice.
-    let payment = store.load::<Payment>(&payment_id.to_string()).await?;
-    if let Some(settled) = payment.aggregate.invoice_id() {
+    if let Some(settled) = payment.invoice_id() {
         let kind = store
             .load::<Invoice>(&settled.to_string())
             .await?
@@ -235,6 +238,7 @@ async fn needed(
         client_id,
         provider_id,
         company,
+        payer_id: payment.payer_id(),
     }))
 }
 
@@ -250,6 +254,7 @@ async fn draft(
         client_id,
         provider_id,
         company,
+        payer_id,
     } = needed;
     let (Some(company_id), Some(seller)) = (company.company_id(), company.seller()) else {
         return Err(IssueError::Refused(
@@ -260,9 +265,16 @@ async fn draft(
         .load::<Client>(&client_id.to_string())
         .await?
         .aggregate;
-    let payer = PayerDetails::of_client(&client, client_id).ok_or_else(|| {
-        IssueError::Refused(format!("client {client_id} has no details to print"))
-    })?;
+    // Made out to whom the payment was made by: its payer's details (as its proforma was), or
+    // the client's own.
+    let payer = crate::usecases::payers::payer_details_in(
+        store,
+        &client,
+        client_id.as_uuid(),
+        payer_id.map(|payer| payer.as_uuid()),
+    )
+    .await
+    .map_err(|e| IssueError::Refused(e.to_string()))?;
     let treatment = company.treatment_for(&payer);
     Ok(InvoiceCommand::DraftInvoice {
         invoice_id: InvoiceId::prepayment(payment_id),
@@ -376,6 +388,23 @@ impl Projection for Prepayments {
                 );
             }
         }
+        // The payments with a lifecycle name the company and the payer they were made to and by;
+        // they are read once for the batch (a payment credited straight to an account has none).
+        let mut payment_ids = Vec::with_capacity(posted.len());
+        for event in &posted {
+            if let AccountEvent::PaymentPosted { payment_id, .. } = event
+                .decode()
+                .map_err(|e| ProjectionError::from(e).at(event))?
+            {
+                payment_ids.push(payment_id.to_string());
+            }
+        }
+        let payments = self
+            .store
+            .load_many::<Payment>(&payment_ids)
+            .await
+            .map_err(|e| ProjectionError::Malformed(e.to_string()))?;
+        let direct = Payment::default();
         let context = CommandContext::new(Actor::System("prepayment-invoices".to_owned()));
         for event in posted {
             let AccountEvent::PaymentPosted {
@@ -412,7 +441,10 @@ impl Projection for Prepayments {
                 received_on,
                 at: event.log_position(),
             };
-            match document_payment(&self.store, &posted, issuer, &context).await {
+            let payment = payments
+                .get(&payment_id.to_string())
+                .map_or(&direct, |loaded| &loaded.aggregate);
+            match document_payment(&self.store, &posted, issuer, payment, &context).await {
                 Ok(_) => {}
                 Err(IssueError::Store(e)) => {
                     return Err(ProjectionError::Malformed(e.to_string()).at(event));
