@@ -38,7 +38,8 @@ impl StoredAggregate for Account {
     // 2: the state remembers what was given back of refunded payments and corrected expenses.
     // 3: and the balances merges moved out and in.
     // 4: and the account it was merged into, and the forwards out and in (ADR 6, addendum).
-    const STATE_VERSION: i32 = 4;
+    // 5: and the tax given back of each corrected expense.
+    const STATE_VERSION: i32 = 5;
 }
 
 impl StoredAggregate for Tariff {

@@ -50,6 +50,7 @@ impl Aggregate for Account {
                     credit_limit: Money::zero(currency),
                     payment_returns: BTreeMap::new(),
                     expense_returns: BTreeMap::new(),
+                    expense_tax_returns: BTreeMap::new(),
                     transfers_out: BTreeMap::new(),
                     transfers_in: BTreeSet::new(),
                     merged_into: None,
@@ -68,6 +69,7 @@ impl Aggregate for Account {
                     open.balance = balance_after;
                     if let Some(of) = of_expense {
                         add_returned(&mut open.expense_returns, of, expense.amount);
+                        add_returned(&mut open.expense_tax_returns, of, expense.taxed().tax);
                     }
                 }
             }
@@ -144,11 +146,16 @@ impl Aggregate for Account {
                 expense_id,
                 amount,
                 balance_after,
+                tax,
                 ..
             } => {
                 if let Some(open) = &mut self.open {
                     open.balance = balance_after;
                     add_returned(&mut open.expense_returns, expense_id, amount);
+                    // A correction stored before corrections carried tax gave back part of a
+                    // charge that carried none.
+                    let tax = tax.map_or_else(|| Money::zero(amount.currency()), |tax| tax.tax);
+                    add_returned(&mut open.expense_tax_returns, expense_id, tax);
                 }
             }
         }

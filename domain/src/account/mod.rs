@@ -37,7 +37,7 @@ use crate::ids::{
 use crate::import::ImportSource;
 use crate::money::{Currency, Money};
 use crate::rates::Conversion;
-use crate::tax::{self, TaxRate, TaxTreatment};
+use crate::tax::{self, TaxRate, TaxTreatment, TaxedAmount};
 use crate::text;
 
 pub use command::*;
@@ -77,6 +77,11 @@ struct OpenAccount {
     /// What has been given back so far of each expense that was corrected, and only of those.
     #[serde(default)]
     expense_returns: BTreeMap<ExpenseId, Money>,
+    /// The tax in what has been given back so far of each of those expenses, so that the last
+    /// part gives back exactly the tax the charge has left. Absent from states saved before it
+    /// was kept (then the last part is taxed on its own, as every part was).
+    #[serde(default)]
+    expense_tax_returns: BTreeMap<ExpenseId, Money>,
     /// The merges that moved this account's balance out, with what they moved (merges are
     /// rare, so this stays small).
     #[serde(default)]
@@ -611,8 +616,16 @@ impl Account {
             });
         }
         // What is given back holds the expense's tax at its rate; a whole charge given
-        // back gives back exactly the tax it charged (see `tax::tax_included`).
-        let tax = tax::tax_included(amount, charged_tax_rate).map_err(money_error)?;
+        // back gives back exactly the tax it charged (see `tax::tax_included`), and so does
+        // the last of a charge given back in parts: the tax the charge has left, not the tax of
+        // that part rounded on its own (which drifts by a cent).
+        let own = tax::tax_included(amount, charged_tax_rate).map_err(money_error)?;
+        let tax = if amount == remaining {
+            self.last_part_of(expense_id, charged, charged_tax_rate, amount)?
+                .unwrap_or(own)
+        } else {
+            own
+        };
         Ok(vec![AccountEvent::ExpenseCorrected {
             correction_id,
             expense_id,
@@ -622,6 +635,37 @@ impl Account {
             balance_after: balance.checked_add(amount)?,
             tax: Some(tax),
         }])
+    }
+
+    /// The tax of `amount`, the last of the charge `expense` (`charged` at `rate`): what the
+    /// whole charge holds less what its earlier parts gave back. `None` when the account does not
+    /// know what they gave back (parts recorded before it was kept) or the split would not hold.
+    fn last_part_of(
+        &self,
+        expense: ExpenseId,
+        charged: Money,
+        rate: TaxRate,
+        amount: Money,
+    ) -> Result<Option<TaxedAmount>, AccountError> {
+        let Some(open) = self.open.as_ref() else {
+            return Ok(None);
+        };
+        let returned_tax = match open.expense_tax_returns.get(&expense) {
+            Some(returned) => *returned,
+            None if !open.expense_returns.contains_key(&expense) => Money::zero(charged.currency()),
+            None => return Ok(None),
+        };
+        let whole = tax::tax_included(charged, rate).map_err(money_error)?;
+        let tax = whole.tax.checked_sub(returned_tax)?;
+        if tax.is_negative() || tax.amount() > amount.amount() {
+            return Ok(None);
+        }
+        Ok(Some(TaxedAmount {
+            rate,
+            net: amount.checked_sub(tax)?,
+            tax,
+            gross: amount,
+        }))
     }
 
     /// What has been given back so far of the charge `expense` (by corrections and by credits

@@ -2145,3 +2145,59 @@ fn a_used_charge_keeps_the_rules_of_a_charge_but_the_money() {
             found: Currency::USD,
         });
 }
+
+#[test]
+fn a_charge_given_back_in_two_parts_gives_back_exactly_the_tax_it_charged() {
+    // Charged 10.00 with 19 % included: 8.40 + 1.60. Given back 2.90 (2.44 + 0.46), then the
+    // rest, 7.10: it takes the 1.14 of tax the charge has left, where 7.10 taxed on its own
+    // would take 1.13 and leave a cent of tax declared on a charge given back whole.
+    let included = vat_19(TaxMode::Included);
+    let expense_id = line(eur("1"), "x").expense_id;
+    AccountTester::with(())
+        .given(vec![
+            opened(),
+            paid("10.00", "10.00"),
+            AccountEvent::ExpenseCharged {
+                expense: with_tax(line(eur("10.00"), "x"), "10.00", included, "8.40", "1.60"),
+                balance_after: eur("0.00"),
+            },
+            AccountEvent::ExpenseCorrected {
+                correction_id: correction_id(1),
+                expense_id,
+                amount: eur("2.90"),
+                voided: false,
+                reason: "outage".to_string(),
+                balance_after: eur("2.90"),
+                tax: Some(TaxedAmount {
+                    rate: rate_19(),
+                    net: eur("2.44"),
+                    tax: eur("0.46"),
+                    gross: eur("2.90"),
+                }),
+            },
+        ])
+        .when(AccountCommand::CorrectExpense {
+            client_id: client_id(),
+            provider_id: provider_id(),
+            correction_id: correction_id(2),
+            expense_id,
+            charged: eur("10.00"),
+            give_back: None,
+            charged_tax_rate: rate_19(),
+            reason: "outage".to_string(),
+        })
+        .then_expect_events(vec![AccountEvent::ExpenseCorrected {
+            correction_id: correction_id(2),
+            expense_id,
+            amount: eur("7.10"),
+            voided: true,
+            reason: "outage".to_string(),
+            balance_after: eur("10.00"),
+            tax: Some(TaxedAmount {
+                rate: rate_19(),
+                net: eur("5.96"),
+                tax: eur("1.14"),
+                gross: eur("7.10"),
+            }),
+        }]);
+}
