@@ -616,3 +616,52 @@ async fn acting_as_a_client_gives_no_more_than_the_staff_member_has() {
     assert_eq!(services.status, StatusCode::FORBIDDEN, "{services:?}");
     assert_eq!(profile.status, StatusCode::OK, "{profile:?}");
 }
+
+#[tokio::test]
+async fn adding_users_tells_no_one_which_addresses_are_logins_here_beyond_the_sign_in_limits() {
+    // Arrange: a staff login, and the owner of a client.
+    let server = TestServer::start().await;
+    staff_with(&server, "ops@provider.example", &["clients:read"]).await;
+    let provider = server.provider("EUR").await;
+    let client = server.client(&provider, "Curious Owner").await;
+    let owner = crate::documents::client_token(&server, &client).await;
+    let add = |email: &'static str, password: &'static str| {
+        let server = &server;
+        let owner = owner.clone();
+        let client = client.clone();
+        async move {
+            let response = server
+                .http
+                .post(format!("{}/v1/clients/{client}/users", server.url))
+                .bearer_auth(owner)
+                .json(&serde_json::json!({ "email": email, "password": password }))
+                .send()
+                .await
+                .unwrap();
+            tests::answer(response).await
+        }
+    };
+
+    // Act: a short password for the staff login; then the staff login with good passwords, as
+    // often as it takes.
+    let short = add("ops@provider.example", "short").await;
+    let mut answers = Vec::new();
+    for _ in 0..12 {
+        answers.push(add("ops@provider.example", "a long enough passphrase").await);
+    }
+
+    // Assert: the short password is refused for itself, saying nothing of the login; the taken
+    // login is told ten times, then the caller waits like a failed sign-in.
+    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY, "{short:?}");
+    assert_eq!(short.body["code"], "invalid_password");
+    let statuses: Vec<u16> = answers.iter().map(|a| a.status.as_u16()).collect();
+    assert_eq!(statuses[..10], [409; 10], "{statuses:?}");
+    let limited = answers.last().unwrap();
+    assert_eq!(
+        limited.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{statuses:?}"
+    );
+    assert_eq!(limited.body["code"], "too_many_sign_ins");
+    assert!(limited.headers.get("retry-after").is_some());
+}

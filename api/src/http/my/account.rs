@@ -413,6 +413,7 @@ fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
 /// owner's. Keyed by (client, login), so a double submit adds it once.
 pub(super) async fn add_user(
     State(state): State<AppState>,
+    source: crate::http::auth::throttle::Source,
     headers: HeaderMap,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
@@ -444,8 +445,9 @@ pub(super) async fn add_user(
         name: (!name.is_empty()).then(|| name.to_owned()),
         roles: Some(roles),
     };
-    let created = crate::usecases::access::create_client_user(
+    let created = crate::http::routes::users::create_within_limits(
         &state,
+        &source,
         &session.principal.context(),
         session.client_id.as_uuid(),
         &request,
@@ -459,6 +461,6 @@ pub(super) async fn add_user(
                 .await;
             Redirect::to("/my/account?done=user").into_response()
         }
-        Err(error) => refused(&state, &session, error.into()).await,
+        Err(error) => refused(&state, &session, error).await,
     }
 }

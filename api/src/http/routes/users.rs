@@ -9,6 +9,8 @@ use std::collections::BTreeSet;
 
 use domain::access::ClientRole;
 use domain::ids::ClientId;
+use eventstore::Committed;
+use eventstore::metadata::CommandContext;
 use projections::ReadModel;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -18,6 +20,7 @@ use crate::http::answer::{
     Accepted, Page, accepted, accepted_with, limit, page, time_cursor, time_cursor_of,
 };
 use crate::http::auth::Principal;
+use crate::http::auth::throttle::Source;
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{Body, Command, Path, Query};
 use crate::http::state::AppState;
@@ -32,17 +35,44 @@ use crate::usecases::access;
         (status = 201, description = "created", body = Accepted),
         (status = 404, description = "no such client", body = Problem),
         (status = 409, description = "the login is taken", body = Problem),
-        (status = 422, description = "an invalid login, name, role or password", body = Problem)))]
+        (status = 422, description = "an invalid login, name, role or password", body = Problem),
+        (status = 429, description = "too many logins found taken; see Retry-After", body = Problem)))]
 pub async fn create_client_user(
     State(state): State<AppState>,
+    source: Source,
     command: Command,
     Path(id): Path<Uuid>,
     Body(request): Body<UserRequest>,
 ) -> Result<Response, ApiError> {
     let request = access::UserRequest::from(&request);
     let (user_id, committed) =
-        access::create_client_user(&state, &command.context, id, &request).await?;
+        create_within_limits(&state, &source, &command.context, id, &request).await?;
     Ok(accepted(user_id.as_uuid(), &committed))
+}
+
+/// Creates a user of `client` within the sign-in limits (the API's route and the customer
+/// panel's form share it). A `login_taken` answer says that an address is someone's login (a
+/// staff member's, or any client's user's): each counts as a failed sign-in of the caller and of
+/// its address, so that the route cannot be used to find out, address after address, who has
+/// an account here (`429` with `Retry-After` after too many, as for sign-ins).
+pub(crate) async fn create_within_limits(
+    state: &AppState,
+    source: &Source,
+    context: &CommandContext,
+    client: Uuid,
+    request: &access::UserRequest,
+) -> Result<(domain::ids::UserId, Committed<domain::access::ClientUser>), ApiError> {
+    access::secret::check_length(&request.password)?;
+    let attempt = state
+        .sign_in
+        .begin(&source.address, &format!("user-create:{}", context.actor))?;
+    let created = access::create_client_user(state, context, client, request).await;
+    if let Err(error) = &created
+        && error.code == "login_taken"
+    {
+        attempt.failed();
+    }
+    Ok(created?)
 }
 
 /// `PUT /v1/clients/{id}/users/{user}/roles`.

@@ -64,6 +64,9 @@ impl NewUser {
             .roles
             .clone()
             .unwrap_or_else(|| BTreeSet::from([ClientRole::Owner]));
+        // The checks that say nothing of other people's logins come first: a refusal for a
+        // short password must not tell whether the address is someone's login.
+        secret::check_length(&request.password)?;
         ensure_login_free(core, &login).await?;
         let password_hash = secret::hash_password(&request.password).await?;
         Ok(NewUser {
