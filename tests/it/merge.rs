@@ -1311,3 +1311,100 @@ async fn balance_of(server: &TestServer, client: &str) -> String {
         .unwrap()
         .to_owned()
 }
+
+#[tokio::test]
+async fn two_merges_asked_at_once_each_into_the_others_client_merge_one_way_and_stop() {
+    // Arrange: Anna paid 20.00, Bernd 10.00. Two requests at once: Anna into Bernd, and Bernd
+    // into Anna, each checked while both were still free (the requests' checks, on the same
+    // states).
+    let server = TestServer::start().await;
+    let provider = server.provider("EUR").await;
+    let anna = server.client(&provider, "Anna Alt").await;
+    let bernd = server.client(&provider, "Bernd Neu").await;
+    assert_eq!(
+        pay(&server, &anna, "20.00").await.status,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        pay(&server, &bernd, "10.00").await.status,
+        StatusCode::CREATED
+    );
+    let store = &server.running.as_ref().unwrap().state.store;
+    let client = |id: &str| {
+        let id = id.to_owned();
+        async move {
+            store
+                .load::<domain::client::Client>(&id)
+                .await
+                .unwrap()
+                .aggregate
+        }
+    };
+    let (a, b) = (client(&anna).await, client(&bernd).await);
+    let id = |text: &str| domain::ids::ClientId::from_uuid(Uuid::parse_str(text).unwrap());
+    let today = chrono::Utc::now().date_naive();
+    let (m1, m2) = (Uuid::now_v7(), Uuid::now_v7());
+    let into_bernd = domain::merge::MergePlan::new(
+        domain::ids::MergeId::from_uuid(m1),
+        id(&bernd),
+        &b,
+        vec![id(&anna)],
+    )
+    .unwrap()
+    .start(std::slice::from_ref(&a), today)
+    .unwrap();
+    let into_anna = domain::merge::MergePlan::new(
+        domain::ids::MergeId::from_uuid(m2),
+        id(&anna),
+        &a,
+        vec![id(&bernd)],
+    )
+    .unwrap()
+    .start(std::slice::from_ref(&b), today)
+    .unwrap();
+    let context = eventstore::metadata::CommandContext::new(eventstore::metadata::Actor::System(
+        "test".to_owned(),
+    ));
+
+    // Act: both started.
+    for (merge, command) in [(m1, into_bernd), (m2, into_anna)] {
+        store
+            .execute::<domain::merge::Merge>(&merge.to_string(), command, &context, &[])
+            .await
+            .unwrap();
+    }
+
+    // Assert: both merges finish; Anna is merged into Bernd and Bernd is left out of the other
+    // (he would have been merged into a client merged into him); the log stops growing; the
+    // 30.00 is all on Bernd's account.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for merge in [m1, m2] {
+        loop {
+            let view = server.get(&format!("/v1/merges/{merge}")).await;
+            if view.body["status"] == "completed" {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{view:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let settled = server.settled().await;
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    assert_eq!(server.settled().await, settled, "the log stopped growing");
+    let status = |client: &str| {
+        let path = format!("/v1/clients/{client}?min_position={settled}");
+        let server = &server;
+        async move { server.get(&path).await.body["status"].clone() }
+    };
+    assert_eq!(status(&anna).await, "merged");
+    assert_eq!(status(&bernd).await, "active");
+    let balance = server
+        .get(&format!(
+            "/v1/clients/{bernd}/balance?min_position={settled}"
+        ))
+        .await;
+    assert_eq!(
+        balance.body["accounts"][0]["balance"], "30.00",
+        "{balance:?}"
+    );
+}

@@ -123,6 +123,9 @@ pub enum ClientCommand {
         merge_id: MergeId,
         /// The client it is merged into.
         into: ClientId,
+        /// The clients `into` was itself merged into since, in order: what is merged into it
+        /// ends there. A client on that path would be merged into itself.
+        then: Vec<ClientId>,
     },
     /// Deletes a client. Its history is kept; it just accepts no more changes.
     DeleteClient {

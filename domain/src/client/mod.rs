@@ -200,7 +200,11 @@ impl Client {
             ClientCommand::SetClientStatus { active } => self.set_client_status(active),
             ClientCommand::SetClientGroups { groups } => self.set_client_groups(groups),
             ClientCommand::SetPersonalDiscount { discount } => self.set_personal_discount(discount),
-            ClientCommand::MarkMerged { merge_id, into } => self.mark_merged(merge_id, into),
+            ClientCommand::MarkMerged {
+                merge_id,
+                into,
+                then,
+            } => self.mark_merged(merge_id, into, &then),
             ClientCommand::DeleteClient { reason } => self.delete_client(reason),
             ClientCommand::ClaimTrial {
                 tariff_id,
@@ -346,11 +350,15 @@ impl Client {
         &self,
         merge_id: MergeId,
         into: ClientId,
+        then: &[ClientId],
     ) -> Result<Vec<ClientEvent>, ClientError> {
         if self.check_mergeable_by(merge_id)? {
             return Ok(vec![]);
         }
-        if self.id == Some(into) {
+        // Directly or through the merges its target went through since: two merges asked at
+        // once, each of the other's target, would merge each client into the other, and money
+        // would be forwarded between their accounts for ever.
+        if self.id.is_some_and(|id| id == into || then.contains(&id)) {
             return Err(ClientError::MergedIntoItself);
         }
         Ok(vec![ClientEvent::ClientMerged { merge_id, into }])

@@ -700,6 +700,7 @@ fn a_deleted_client_cannot_be_marked_merged() {
         .when(ClientCommand::MarkMerged {
             merge_id: merge_id(0x90),
             into: target(),
+            then: Vec::new(),
         })
         .then_expect_error(ClientError::Deleted);
 }
@@ -711,6 +712,24 @@ fn a_client_cannot_be_merged_into_itself() {
         .when(ClientCommand::MarkMerged {
             merge_id: merge_id(0x90),
             into: client_id(),
+            then: Vec::new(),
+        })
+        .then_expect_error(ClientError::MergedIntoItself);
+}
+
+#[test]
+fn a_client_cannot_be_merged_into_a_client_merged_into_it_since() {
+    // Merges asked at once: the target was merged into this client (or further along, into a
+    // client merged into it) before this merge's turn came.
+    ClientTester::with(())
+        .given(vec![registered()])
+        .when(ClientCommand::MarkMerged {
+            merge_id: merge_id(0x91),
+            into: target(),
+            then: vec![
+                ClientId::from_uuid(uuid::Uuid::from_u128(0x77)),
+                client_id(),
+            ],
         })
         .then_expect_error(ClientError::MergedIntoItself);
 }
@@ -757,6 +776,7 @@ fn marking_a_client_merged_again_by_the_same_merge_records_nothing() {
         .when(ClientCommand::MarkMerged {
             merge_id: merge_id(0x90),
             into: target(),
+            then: Vec::new(),
         })
         .then_expect_events(vec![merged()]);
     ClientTester::with(())
@@ -764,6 +784,7 @@ fn marking_a_client_merged_again_by_the_same_merge_records_nothing() {
         .when(ClientCommand::MarkMerged {
             merge_id: merge_id(0x90),
             into: target(),
+            then: Vec::new(),
         })
         .then_expect_events(vec![]);
 }
@@ -775,6 +796,7 @@ fn a_client_merged_by_another_merge_is_refused() {
         .when(ClientCommand::MarkMerged {
             merge_id: merge_id(0x91),
             into: target(),
+            then: Vec::new(),
         })
         .then_expect_error(ClientError::MergedElsewhere);
 }

@@ -236,12 +236,17 @@ async fn merge_source(
     context: &CommandContext,
     completed: bool,
 ) -> Result<(), MergeStepError> {
+    // Where things merged into the target end: the target, then every client it was merged into
+    // since. The source must not be on that path (two merges asked at once, each of the other's
+    // target).
+    let hops = belongings::hops(store, merge_id, to).await?;
     let marked = store
         .execute::<Client>(
             &source.client_id.to_string(),
             ClientCommand::MarkMerged {
                 merge_id,
                 into: to.client,
+                then: hops.iter().skip(1).map(|(_, owner)| owner.client).collect(),
             },
             context,
             &[],
@@ -250,9 +255,12 @@ async fn merge_source(
     let marked_at = match marked {
         Ok(committed) => committed.position,
         // Another merge took the source between the request and this step (the request checked
-        // it was free): that merge moves it, this one leaves it alone.
+        // it was free): that merge moves it, this one leaves it alone. So with a merge of the
+        // target into this source that ran first: the source would be merged into itself.
         Err(CommandError::Rejected(
-            error @ (ClientError::MergedElsewhere | ClientError::Deleted),
+            error @ (ClientError::MergedElsewhere
+            | ClientError::Deleted
+            | ClientError::MergedIntoItself),
         )) => {
             tracing::warn!(%merge_id, source = %source.client_id, %error, "a source was left out of a merge");
             return Ok(());
@@ -260,7 +268,6 @@ async fn merge_source(
         Err(other) => return Err(other.into()),
     };
     read_models_at(store, marked_at).await?;
-    let hops = belongings::hops(store, merge_id, to).await?;
     let client = source.client_id;
     if !completed {
         let services = "SELECT id FROM services WHERE client_id = $1 AND status <> 'deleted'

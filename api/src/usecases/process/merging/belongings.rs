@@ -23,7 +23,9 @@ use super::{MergeStepError, NewOwner, step_key, transfer_service};
 use crate::usecases::clocks;
 
 /// The most merges one thing is moved along at once; merges cannot form a cycle (a merged client
-/// is neither a target nor a source again), so this only bounds a broken log.
+/// is neither a target nor a source again, and a client is never marked merged into a client
+/// whose merges lead back to it, `ClientCommand::MarkMerged::then`), so this only bounds a
+/// broken log.
 const HOPS_MAX: usize = 100;
 
 /// One move: the merge it is a step of, and the owner it moves to.
