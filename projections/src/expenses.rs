@@ -377,8 +377,8 @@ pub async fn monthly_movements(
         "SELECT b.account_id, b.client_id, b.provider_id, b.currency,
                 m.description, m.net, m.tax, m.tax_rate, m.gross
            FROM (SELECT e.account_id,
-                        e.description || ' (' || e.period_start || ' to ' || e.period_end || ')'
-                            AS description,
+                        left(e.description || ' (' || e.period_start || ' to ' || e.period_end
+                             || ')', 500) AS description,
                         coalesce(e.net, e.amount) AS net, e.tax, e.tax_rate, e.amount AS gross,
                         greatest(e.period_start, (e.occurred_at AT TIME ZONE 'UTC')::date) AS day,
                         e.position
@@ -387,13 +387,17 @@ pub async fn monthly_movements(
                     AND greatest(e.period_start, (e.occurred_at AT TIME ZONE 'UTC')::date) < $2
                  UNION ALL
                  SELECT c.account_id,
-                        CASE WHEN c.voided THEN 'Void: ' ELSE 'Correction: ' END || c.reason
-                            || ' (' || e.description || ')',
+                        left(CASE WHEN c.voided THEN 'Void: ' ELSE 'Correction: ' END || c.reason
+                             || ' (' || e.description || ')', 500),
                         -c.net, -c.tax, c.tax_rate, -c.amount,
-                        (c.occurred_at AT TIME ZONE 'UTC')::date, c.position
+                        greatest((c.occurred_at AT TIME ZONE 'UTC')::date, e.period_start,
+                                 (e.occurred_at AT TIME ZONE 'UTC')::date),
+                        c.position
                    FROM expense_corrections c JOIN expenses e ON e.expense_id = c.expense_id
-                  WHERE (c.occurred_at AT TIME ZONE 'UTC')::date >= $1
-                    AND (c.occurred_at AT TIME ZONE 'UTC')::date < $2) m
+                  WHERE greatest((c.occurred_at AT TIME ZONE 'UTC')::date, e.period_start,
+                                 (e.occurred_at AT TIME ZONE 'UTC')::date) >= $1
+                    AND greatest((c.occurred_at AT TIME ZONE 'UTC')::date, e.period_start,
+                                 (e.occurred_at AT TIME ZONE 'UTC')::date) < $2) m
            JOIN balances b ON b.account_id = m.account_id
           ORDER BY b.account_id, m.day, m.position",
     )

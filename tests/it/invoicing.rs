@@ -661,3 +661,186 @@ async fn a_credit_note_refused_by_its_own_rules_reserves_nothing_and_an_id_names
     assert_eq!(read.body["status"], "credited", "{read:?}");
     assert_eq!(read.body["credited"], read.body["gross"], "{read:?}");
 }
+
+#[tokio::test]
+async fn a_correction_with_a_long_reason_stops_no_ones_monthly_invoice() {
+    // Arrange: two post-paid clients with a 9.99 VDS each; the first one's charge is corrected
+    // by 1.00 with a reason of 460 characters (within the 500 a reason may have; with the
+    // charge's description the invoice line would be longer than a line may be).
+    let (server, clock) = TestServer::start_fixed().await;
+    let provider = server.provider("EUR").await;
+    company(&server, &provider, "NL", "yearly").await;
+    let tariff = server
+        .post(
+            "/v1/tariffs",
+            json!({
+                "provider_id": provider, "name": "VDS S", "item_type": "vds",
+                "prices": [{ "period": "P1M", "price": { "amount": "9.99", "currency": "EUR" } }],
+            }),
+        )
+        .await;
+    assert_eq!(tariff.status, StatusCode::CREATED, "{tariff:?}");
+    let mut clients = Vec::new();
+    for name in ["Ada Long", "Zoe Short"] {
+        let client = server.client(&provider, name).await;
+        let limit = server
+            .call(
+                Method::PUT,
+                &format!("/v1/clients/{client}/credit-limit"),
+                Some(json!({ "amount": "100.00", "currency": "EUR" })),
+            )
+            .await;
+        assert_eq!(limit.status, StatusCode::OK, "{limit:?}");
+        let ordered = server
+            .post(
+                &format!("/v1/clients/{client}/services"),
+                json!({ "tariff_id": tariff.body["id"], "period": "P1M", "addons": [] }),
+            )
+            .await;
+        assert_eq!(ordered.status, StatusCode::CREATED, "{ordered:?}");
+        clients.push(client);
+    }
+    let head = server.settled().await;
+    let expenses = server
+        .get(&format!(
+            "/v1/clients/{}/expenses?min_position={head}",
+            clients[0]
+        ))
+        .await;
+    let expense = expenses.body["items"][0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{expenses:?}"))
+        .to_owned();
+    let corrected = server
+        .post(
+            &format!("/v1/expenses/{expense}/corrections"),
+            json!({ "correction_id": Uuid::now_v7(), "amount": "1.00", "reason": "x".repeat(460) }),
+        )
+        .await;
+    assert_eq!(corrected.status, StatusCode::CREATED, "{corrected:?}");
+    server.settled().await;
+    clock.set(tests::t0() + chrono::Duration::days(40));
+
+    // Act
+    let run = server
+        .post("/v1/invoices/monthly", json!({ "month": "2027-01" }))
+        .await;
+
+    // Assert: both invoices issued, none refused; the first is 9.99 less 1.00.
+    assert_eq!(run.status, StatusCode::OK, "{run:?}");
+    assert_eq!(run.body["issued"].as_array().unwrap().len(), 2, "{run:?}");
+    assert_eq!(run.body["refused"], json!([]), "{run:?}");
+    let position = run.body["position"].as_i64().unwrap();
+    let mut grosses = Vec::new();
+    for issued in run.body["issued"].as_array().unwrap() {
+        let invoice = server
+            .get(&format!(
+                "/v1/invoices/{}?min_position={position}",
+                issued["id"].as_str().unwrap()
+            ))
+            .await;
+        grosses.push(invoice.body["gross"].as_str().unwrap().to_owned());
+    }
+    grosses.sort();
+    assert_eq!(grosses, ["8.99", "9.99"]);
+}
+
+#[tokio::test]
+async fn a_charge_voided_before_its_month_is_on_that_months_invoice_with_it() {
+    // Arrange: a post-paid client orders a 9.99 VDS on Jan 15 (paid until Feb 15); on Jan 20
+    // the service is prolonged (Feb 15 to Mar 15, February's charge); on Jan 25 that charge is
+    // voided.
+    let (server, clock) = TestServer::start_fixed().await;
+    let provider = server.provider("EUR").await;
+    company(&server, &provider, "NL", "yearly").await;
+    let client = server.client(&provider, "Early Voider").await;
+    let limit = server
+        .call(
+            Method::PUT,
+            &format!("/v1/clients/{client}/credit-limit"),
+            Some(json!({ "amount": "100.00", "currency": "EUR" })),
+        )
+        .await;
+    assert_eq!(limit.status, StatusCode::OK, "{limit:?}");
+    let tariff = server
+        .post(
+            "/v1/tariffs",
+            json!({
+                "provider_id": provider, "name": "VDS S", "item_type": "vds",
+                "prices": [{ "period": "P1M", "price": { "amount": "9.99", "currency": "EUR" } }],
+            }),
+        )
+        .await;
+    assert_eq!(tariff.status, StatusCode::CREATED, "{tariff:?}");
+    clock.set(tests::t0() + chrono::Duration::days(14));
+    let ordered = server
+        .post(
+            &format!("/v1/clients/{client}/services"),
+            json!({ "tariff_id": tariff.body["id"], "period": "P1M", "addons": [] }),
+        )
+        .await;
+    assert_eq!(ordered.status, StatusCode::CREATED, "{ordered:?}");
+    let service = ordered.body["id"].as_str().unwrap().to_owned();
+    server.settled().await;
+    clock.set(tests::t0() + chrono::Duration::days(19));
+    let prolonged = server
+        .post(&format!("/v1/services/{service}/prolong"), json!({}))
+        .await;
+    assert!(prolonged.status.is_success(), "{prolonged:?}");
+    let head = server.settled().await;
+    let expenses = server
+        .get(&format!(
+            "/v1/clients/{client}/expenses?min_position={head}"
+        ))
+        .await;
+    let february = expenses.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["period_start"] == "2027-02-15")
+        .unwrap_or_else(|| panic!("{expenses:?}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    clock.set(tests::t0() + chrono::Duration::days(24));
+    let voided = server
+        .post(
+            &format!("/v1/expenses/{february}/corrections"),
+            json!({ "correction_id": Uuid::now_v7(), "reason": "prolonged by mistake" }),
+        )
+        .await;
+    assert_eq!(voided.status, StatusCode::CREATED, "{voided:?}");
+    server.settled().await;
+    clock.set(tests::t0() + chrono::Duration::days(70));
+
+    // Act
+    let january = server
+        .post("/v1/invoices/monthly", json!({ "month": "2027-01" }))
+        .await;
+    let february = server
+        .post("/v1/invoices/monthly", json!({ "month": "2027-02" }))
+        .await;
+
+    // Assert: January's invoice has January's charge alone; February's has the prolongation
+    // and its void, 0.00 in all.
+    let gross = |run: &tests::Answer| {
+        let run = run.clone();
+        let server = &server;
+        async move {
+            assert_eq!(run.status, StatusCode::OK, "{run:?}");
+            let position = run.body["position"].as_i64().unwrap();
+            let id = run.body["issued"][0]["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{run:?}"));
+            let invoice = server
+                .get(&format!("/v1/invoices/{id}?min_position={position}"))
+                .await;
+            (
+                invoice.body["gross"].as_str().unwrap().to_owned(),
+                invoice.body["document"]["lines"].as_array().unwrap().len(),
+            )
+        }
+    };
+    assert_eq!(gross(&january).await, ("9.99".to_owned(), 1));
+    assert_eq!(gross(&february).await, ("0.00".to_owned(), 2));
+}

@@ -359,11 +359,25 @@ pub struct MonthlyIssued {
     pub issued: Issued,
 }
 
+/// An account whose monthly invoice was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonthlyRefused {
+    /// The account.
+    pub account_id: Uuid,
+    /// The refusal's code and what it says.
+    pub code: &'static str,
+    /// What was refused, as the problem's detail says it.
+    pub detail: String,
+}
+
 /// What a monthly run did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MonthlyRun {
     /// Invoices issued by this run (a repeated run issues none again).
     pub issued: Vec<MonthlyIssued>,
+    /// The accounts whose invoice the `Invoice` refused, each with why: the run goes on with
+    /// the others, and a later run tries them again.
+    pub refused: Vec<MonthlyRefused>,
     /// The global position after the run.
     pub position: i64,
 }
@@ -454,6 +468,7 @@ pub async fn run_monthly(
     let period_end =
         period.end.and_time(chrono::NaiveTime::MIN).and_utc() - chrono::Duration::microseconds(1);
     let mut issued = Vec::new();
+    let mut refused = Vec::new();
     let mut position = head;
     // Each provider's issuing company, its details as they are now, and the tax document it
     // chose as it stood at the month's end (as it is now if it did not exist yet then).
@@ -565,12 +580,37 @@ pub async fn run_monthly(
             corrects: None,
             note: None,
         };
-        let done = invoicing::issue(&core.store, invoice_id, draft, context, &[]).await?;
+        // One account's invoice refused by its rules (too many lines, say) must not keep every
+        // later account's from being issued: it is reported, and the run goes on.
+        let done = match invoicing::issue(&core.store, invoice_id, draft, context, &[]).await {
+            Ok(done) => done,
+            Err(error) => {
+                let error = Error::from(error);
+                if !matches!(
+                    error.kind,
+                    crate::usecases::Kind::Refused | crate::usecases::Kind::Invalid
+                ) {
+                    return Err(error);
+                }
+                tracing::error!(account = %first.account_id, code = error.code,
+                    detail = %error.detail, "a monthly invoice was refused");
+                refused.push(MonthlyRefused {
+                    account_id: first.account_id,
+                    code: error.code,
+                    detail: error.detail,
+                });
+                continue;
+            }
+        };
         position = position.max(done.position);
         issued.push(MonthlyIssued {
             invoice_id,
             issued: done,
         });
     }
-    Ok(MonthlyRun { issued, position })
+    Ok(MonthlyRun {
+        issued,
+        refused,
+        position,
+    })
 }

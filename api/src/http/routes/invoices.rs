@@ -117,8 +117,22 @@ pub struct MonthlyRunRequest {
 pub struct MonthlyRunView {
     /// Invoices issued by this run (a repeated run issues none again).
     pub issued: Vec<IssuedView>,
+    /// Accounts whose invoice was refused by its rules, with the problem's code and detail; the
+    /// others were issued, and a later run tries these again.
+    pub refused: Vec<RefusedView>,
     /// The global position after the run; pass it as `min_position`.
     pub position: i64,
+}
+
+/// An account whose monthly invoice was refused.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RefusedView {
+    /// The personal account.
+    pub account_id: Uuid,
+    /// The problem's code.
+    pub code: String,
+    /// What was refused.
+    pub detail: String,
 }
 
 /// An issued document.
@@ -444,6 +458,15 @@ pub async fn run_monthly(
                 id: one.invoice_id.as_uuid(),
                 number: one.issued.number,
                 position: one.issued.position,
+            })
+            .collect(),
+        refused: run
+            .refused
+            .into_iter()
+            .map(|one| RefusedView {
+                account_id: one.account_id,
+                code: one.code.to_owned(),
+                detail: one.detail,
             })
             .collect(),
         position: run.position,
