@@ -24,7 +24,8 @@ impl Projection for Services {
 
     fn version(&self) -> i32 {
         // 2: `hourly_billed`, for the billing day's hourly step.
-        2
+        // 3: a tariff change of another item type moves the service to that type.
+        3
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -415,6 +416,9 @@ impl Fold {
                 if let Some(row) = self.service(id, at, position) {
                     row.tariff_id = new_terms.tariff_id.as_uuid();
                     row.tariff_name.clone_from(&new_terms.tariff_name);
+                    // A tariff of another item type moves the service to that type.
+                    new_terms.item_type.as_str().clone_into(&mut row.item_type);
+                    row.setup_fee = new_terms.setup_fee.amount();
                     row.price_per_period = new_terms.price_per_period.amount();
                     row.terms = terms;
                     row.hourly_billed |= new_terms.hourly.is_some();
@@ -481,6 +485,7 @@ impl Fold {
                  ON CONFLICT (id) DO UPDATE SET
                         client_id = excluded.client_id, account_id = excluded.account_id,
                         tariff_id = excluded.tariff_id, tariff_name = excluded.tariff_name,
+                        item_type = excluded.item_type, setup_fee = excluded.setup_fee,
                         price_per_period = excluded.price_per_period, terms = excluded.terms,
                         status = excluded.status, paid_until = excluded.paid_until,
                         suspend_reason = excluded.suspend_reason,
@@ -633,22 +638,6 @@ fn finished_operation(event: &ServiceEvent) -> Option<Uuid> {
 }
 
 // Queries of the staff dashboard.
-
-/// How many services are in one status.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ServicesInStatus {
-    pub status: String,
-    pub services: i64,
-}
-
-/// How many services are in each status, by status.
-pub async fn count_by_status(pool: &sqlx::PgPool) -> Result<Vec<ServicesInStatus>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT status, count(*) AS services FROM services GROUP BY status ORDER BY status",
-    )
-    .fetch_all(pool)
-    .await
-}
 
 /// A service as the dashboard's client page lists it.
 #[derive(Debug, Clone, sqlx::FromRow)]

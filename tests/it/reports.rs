@@ -912,3 +912,82 @@ async fn a_correction_is_recognised_negatively_over_its_charges_period_from_its_
     assert_eq!(deferred[0]["recognised"], "34.85");
     assert_eq!(deferred[0]["deferred"], "25.15");
 }
+
+#[tokio::test]
+async fn a_service_moved_to_another_client_or_tariff_type_is_counted_where_it_now_is() {
+    // Arrange: Olga's active VDS; Ivan has no service.
+    let (server, clock) = TestServer::start_fixed().await;
+    let scene = Scene { server, clock };
+    scene.set_day(day(2027, 1, 5));
+    let provider = scene.server.provider("EUR").await;
+    let vds = scene
+        .tariff(&provider, "VDS S", "vds", "P1M", "10.00", "EUR")
+        .await;
+    let hosting = scene
+        .tariff(
+            &provider,
+            "Hosting Pro",
+            "shared_hosting",
+            "P1M",
+            "20.00",
+            "EUR",
+        )
+        .await;
+    let olga = scene.server.client(&provider, "Olga Berg").await;
+    let ivan = scene.server.client(&provider, "Ivan Petrov").await;
+    scene.pay(&olga, "100.00", "EUR", "bank_transfer").await;
+    scene.pay(&ivan, "100.00", "EUR", "bank_transfer").await;
+    let service = scene.order(&olga, &vds, "P1M").await;
+    scene.robot().await;
+
+    // Act: the service moves to a tariff of another item type, then to Ivan.
+    let changed = scene
+        .server
+        .post(
+            &format!("/v1/services/{service}/change-tariff"),
+            json!({ "tariff_id": hosting }),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{changed:?}");
+    scene.robot().await;
+    let moved = scene
+        .server
+        .post(
+            &format!("/v1/services/{service}/transfer"),
+            json!({ "client_id": ivan }),
+        )
+        .await;
+    assert!(moved.status.is_success(), "{moved:?}");
+    let head = scene.quiet().await;
+
+    // Assert: January's active clients count Ivan, who has the service now (and Olga, who had
+    // it); the services list finds it under its new item type, as the reports do.
+    let clients = scene
+        .report("/v1/reports/clients?from=2027-01-01&to=2027-02-01")
+        .await;
+    let january = clients
+        .iter()
+        .find(|r| r["month"] == "2027-01-01" && r["provider_id"] == provider.as_str())
+        .unwrap_or_else(|| panic!("{clients:?}"));
+    assert_eq!(january["active_clients"], 2, "{january}");
+    let listed = scene
+        .server
+        .get(&format!(
+            "/v1/services?item_type=shared_hosting&min_position={head}"
+        ))
+        .await;
+    let items = listed.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{listed:?}");
+    assert_eq!(items[0]["id"], service.as_str());
+    let by_type = scene
+        .report(&format!(
+            "/v1/reports/services?provider_id={provider}&min_position={head}"
+        ))
+        .await;
+    assert!(
+        by_type
+            .iter()
+            .any(|r| r["item_type"] == "shared_hosting" && r["status"] == "active"),
+        "{by_type:?}"
+    );
+}

@@ -303,7 +303,8 @@ impl Projection for Reports {
         // 4: `report_accounts` keeps the debt (the balance below zero, else zero).
         // 5: `report_sandbox_providers`, which the queries keep apart from live providers.
         // 6: `report_domains`: a domain's charges count under the item type `domain`.
-        6
+        // 7: a service moved to another client counts among that client's active services.
+        7
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -418,11 +419,16 @@ async fn load(
             state.services.insert(row.service_id, row);
         }
     }
-    // Services ordered in this batch belong to clients whose rows the fold may change.
+    // Services ordered in this batch, or moved to another client, belong to clients whose rows
+    // the fold may change.
     for item in items {
         if let Fact::Service(event) = &item.fact
             && let ServiceEvent::ServiceOrdered { client_id, .. }
-            | ServiceEvent::ServiceImported { client_id, .. } = event.as_ref()
+            | ServiceEvent::ServiceImported { client_id, .. }
+            | ServiceEvent::ServiceTransferred {
+                to_client: client_id,
+                ..
+            } = event.as_ref()
         {
             clients.insert(client_id.as_uuid());
         }
