@@ -208,30 +208,6 @@ impl Projection for Balances {
 
 // Queries of the staff dashboard.
 
-/// An account below zero.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct DebtorLine {
-    pub client_id: Uuid,
-    pub currency: String,
-    pub balance: Decimal,
-}
-
-/// Up to `limit` accounts below zero, lowest balance first. (The dashboard reads the clients'
-/// names with `clients::names`: a statement joining the `clients` read model could deadlock
-/// with a starting node's projections taking the two tables' locks in the other order.)
-pub async fn lowest_below_zero(
-    pool: &sqlx::PgPool,
-    limit: i64,
-) -> Result<Vec<DebtorLine>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT client_id, currency, balance FROM balances
-          WHERE balance < 0 ORDER BY balance LIMIT $1",
-    )
-    .bind(limit)
-    .fetch_all(pool)
-    .await
-}
-
 /// One of a client's accounts as the dashboard shows it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AccountLine {

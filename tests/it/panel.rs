@@ -837,3 +837,48 @@ async fn a_form_field_with_a_nul_character_is_refused_and_the_read_models_keep_g
     let balance = read(&server, &format!("/v1/clients/{client}/balance")).await;
     assert_eq!(balance["accounts"][0]["balance"], "9.00", "{balance}");
 }
+
+#[tokio::test]
+async fn the_overview_owes_and_counts_only_live_providers_clients() {
+    // Arrange: a live client and a sandbox provider's client, each 30.00 below zero (within a
+    // credit limit).
+    let server = TestServer::start().await;
+    let live = server.provider("EUR").await;
+    let sandbox = server
+        .post(
+            "/v1/providers",
+            serde_json::json!({"name": "Playground", "currency": "EUR", "sandbox": true}),
+        )
+        .await;
+    assert_eq!(sandbox.status, StatusCode::CREATED, "{sandbox:?}");
+    let sandbox = sandbox.body["id"].as_str().unwrap().to_owned();
+    for (provider, name) in [(&live, "Real Debtor"), (&sandbox, "Pretend Debtor")] {
+        let client = server.client(provider, name).await;
+        let limit = server
+            .call(
+                reqwest::Method::PUT,
+                &format!("/v1/clients/{client}/credit-limit"),
+                Some(serde_json::json!({ "amount": "50.00", "currency": "EUR" })),
+            )
+            .await;
+        assert_eq!(limit.status, StatusCode::OK, "{limit:?}");
+        let adjusted = server
+            .post(
+                &format!("/v1/clients/{client}/adjustments"),
+                serde_json::json!({"adjustment_id": uuid::Uuid::now_v7(), "amount": "-30.00",
+                                   "currency": "EUR", "reason": "work done"}),
+            )
+            .await;
+        assert_eq!(adjusted.status, StatusCode::CREATED, "{adjusted:?}");
+    }
+    let panel = Panel::sign_in(&server, "admin", ADMIN_TOKEN).await;
+    server.settled().await;
+
+    // Act
+    let (status, page) = panel.get("/dashboard").await;
+
+    // Assert: the live debtor is listed and the sandbox's is not.
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Real Debtor"), "{page}");
+    assert!(!page.contains("Pretend Debtor"), "{page}");
+}

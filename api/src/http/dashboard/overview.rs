@@ -182,10 +182,17 @@ async fn overview_page(state: &AppState, session: &Session) -> Result<OverviewPa
         None
     };
     let debtors_shown = session.may("GET", "/v1/reports/debtors");
+    // Live providers only, the owed total and the list alike (a sandbox's clients are not owed
+    // anything real).
+    let debtor_rows = if debtors_shown {
+        projections::reports::debtors(pool, None, None, false).await?
+    } else {
+        Vec::new()
+    };
     let owed = if debtors_shown {
-        let rows = projections::reports::debtors(pool, None, None, false).await?;
+        let rows = &debtor_rows;
         let mut per_currency: BTreeMap<&str, Decimal> = BTreeMap::new();
-        for row in &rows {
+        for row in rows {
             *per_currency.entry(row.currency.as_str()).or_default() -= row.balance;
         }
         let figures = per_currency
@@ -200,7 +207,13 @@ async fn overview_page(state: &AppState, session: &Session) -> Result<OverviewPa
         None
     };
     let debtors = if debtors_shown {
-        let lines = projections::balances::lowest_below_zero(pool, 10).await?;
+        let mut lines = debtor_rows;
+        lines.sort_by(|a, b| {
+            a.balance
+                .cmp(&b.balance)
+                .then(a.account_id.cmp(&b.account_id))
+        });
+        lines.truncate(10);
         let ids: Vec<Uuid> = lines.iter().map(|line| line.client_id).collect();
         let names: HashMap<Uuid, String> = projections::clients::names(pool, &ids)
             .await?
@@ -220,8 +233,11 @@ async fn overview_page(state: &AppState, session: &Session) -> Result<OverviewPa
         None
     };
     let services = if session.may("GET", "/v1/reports/services") {
-        let counts = projections::services::count_by_status(pool).await?;
-        Some(counts.into_iter().map(|c| (c.status, c.services)).collect())
+        let mut by_status: BTreeMap<String, i64> = BTreeMap::new();
+        for count in projections::reports::services(pool, None, None, false).await? {
+            *by_status.entry(count.status).or_default() += count.services;
+        }
+        Some(by_status.into_iter().collect())
     } else {
         None
     };
