@@ -594,3 +594,27 @@ async fn rebuilding_the_contracts_read_model_from_the_log_gives_the_same_tables(
     // Assert
     assert_eq!(contract_digests(&scene.server).await, incremental);
 }
+
+#[tokio::test]
+async fn a_merged_clients_contract_is_refused_and_takes_no_number() {
+    // Arrange: Olga is merged into Ivan; Ivan's first contract is numbered 1.
+    let scene = Scene::new().await;
+    let ivan = scene.server.client(&scene.provider, "Ivan Petrov").await;
+    crate::merge::merge_and_wait(&scene.server, &ivan, &scene.client).await;
+
+    // Act: a contract for the merged client, then one for Ivan.
+    let refused = scene.create(&scene.client, "2027-03-01").await;
+    let (_, number) = scene.created(&ivan, "2027-03-01").await;
+
+    // Assert: refused naming the merge; Ivan's contract has the book's first number.
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{refused:?}"
+    );
+    assert_eq!(refused.body["code"], "client_merged", "{refused:?}");
+    assert!(
+        number.ends_with("0001") || number.ends_with("-1"),
+        "{number}"
+    );
+}

@@ -122,9 +122,11 @@ pub async fn create(
         .load::<Client>(&client_id.to_string())
         .await?
         .aggregate;
-    let provider = client
-        .provider_id()
-        .ok_or_else(|| Error::not_found("client_not_found", format!("no client {client_id}")))?;
+    // A contract names a client that may trade (the `Client`'s rule): a merged or deleted one
+    // would take a number of the company's gap-free book for a client nobody can sign for.
+    let (provider, _) = client
+        .active(ClientId::from_uuid(client_id))
+        .map_err(Error::from)?;
     let own = company(core, template.company_id).await?;
     if own.provider_id() != Some(provider) {
         return Err(Error::refused(
