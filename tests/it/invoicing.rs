@@ -526,34 +526,9 @@ async fn post_paid_clients_get_one_monthly_invoice_for_their_charges_and_a_rerun
     let (server, clock) = TestServer::start_fixed().await;
     let provider = server.provider("EUR").await;
     company(&server, &provider, "NL", "yearly").await;
-    let client = server.client(&provider, "Post Paid").await;
-    let limit = server
-        .call(
-            Method::PUT,
-            &format!("/v1/clients/{client}/credit-limit"),
-            Some(json!({ "amount": "100.00", "currency": "EUR" })),
-        )
-        .await;
-    assert_eq!(limit.status, StatusCode::OK, "{limit:?}");
-    let tariff = server
-        .post(
-            "/v1/tariffs",
-            json!({
-                "provider_id": provider,
-                "name": "VDS S",
-                "item_type": "vds",
-                "prices": [{ "period": "P1M", "price": { "amount": "9.99", "currency": "EUR" } }],
-            }),
-        )
-        .await;
-    assert_eq!(tariff.status, StatusCode::CREATED, "{tariff:?}");
-    let ordered = server
-        .post(
-            &format!("/v1/clients/{client}/services"),
-            json!({ "tariff_id": tariff.body["id"], "period": "P1M", "addons": [] }),
-        )
-        .await;
-    assert_eq!(ordered.status, StatusCode::CREATED, "{ordered:?}");
+    let client = post_paid(&server, &provider, "Post Paid").await;
+    let tariff = vds_at_9_99(&server, &provider).await;
+    let ordered = order_monthly(&server, &client, &tariff).await;
     let position = ordered.body["position"].as_i64().unwrap();
     let state = &server.running.as_ref().unwrap().state;
     for name in ["services", "settlement", "expenses"] {
@@ -670,34 +645,11 @@ async fn a_correction_with_a_long_reason_stops_no_ones_monthly_invoice() {
     let (server, clock) = TestServer::start_fixed().await;
     let provider = server.provider("EUR").await;
     company(&server, &provider, "NL", "yearly").await;
-    let tariff = server
-        .post(
-            "/v1/tariffs",
-            json!({
-                "provider_id": provider, "name": "VDS S", "item_type": "vds",
-                "prices": [{ "period": "P1M", "price": { "amount": "9.99", "currency": "EUR" } }],
-            }),
-        )
-        .await;
-    assert_eq!(tariff.status, StatusCode::CREATED, "{tariff:?}");
+    let tariff = vds_at_9_99(&server, &provider).await;
     let mut clients = Vec::new();
     for name in ["Ada Long", "Zoe Short"] {
-        let client = server.client(&provider, name).await;
-        let limit = server
-            .call(
-                Method::PUT,
-                &format!("/v1/clients/{client}/credit-limit"),
-                Some(json!({ "amount": "100.00", "currency": "EUR" })),
-            )
-            .await;
-        assert_eq!(limit.status, StatusCode::OK, "{limit:?}");
-        let ordered = server
-            .post(
-                &format!("/v1/clients/{client}/services"),
-                json!({ "tariff_id": tariff.body["id"], "period": "P1M", "addons": [] }),
-            )
-            .await;
-        assert_eq!(ordered.status, StatusCode::CREATED, "{ordered:?}");
+        let client = post_paid(&server, &provider, name).await;
+        order_monthly(&server, &client, &tariff).await;
         clients.push(client);
     }
     let head = server.settled().await;
@@ -753,33 +705,10 @@ async fn a_charge_voided_before_its_month_is_on_that_months_invoice_with_it() {
     let (server, clock) = TestServer::start_fixed().await;
     let provider = server.provider("EUR").await;
     company(&server, &provider, "NL", "yearly").await;
-    let client = server.client(&provider, "Early Voider").await;
-    let limit = server
-        .call(
-            Method::PUT,
-            &format!("/v1/clients/{client}/credit-limit"),
-            Some(json!({ "amount": "100.00", "currency": "EUR" })),
-        )
-        .await;
-    assert_eq!(limit.status, StatusCode::OK, "{limit:?}");
-    let tariff = server
-        .post(
-            "/v1/tariffs",
-            json!({
-                "provider_id": provider, "name": "VDS S", "item_type": "vds",
-                "prices": [{ "period": "P1M", "price": { "amount": "9.99", "currency": "EUR" } }],
-            }),
-        )
-        .await;
-    assert_eq!(tariff.status, StatusCode::CREATED, "{tariff:?}");
+    let client = post_paid(&server, &provider, "Early Voider").await;
+    let tariff = vds_at_9_99(&server, &provider).await;
     clock.set(tests::t0() + chrono::Duration::days(14));
-    let ordered = server
-        .post(
-            &format!("/v1/clients/{client}/services"),
-            json!({ "tariff_id": tariff.body["id"], "period": "P1M", "addons": [] }),
-        )
-        .await;
-    assert_eq!(ordered.status, StatusCode::CREATED, "{ordered:?}");
+    let ordered = order_monthly(&server, &client, &tariff).await;
     let service = ordered.body["id"].as_str().unwrap().to_owned();
     server.settled().await;
     clock.set(tests::t0() + chrono::Duration::days(19));
@@ -843,4 +772,45 @@ async fn a_charge_voided_before_its_month_is_on_that_months_invoice_with_it() {
     };
     assert_eq!(gross(&january).await, ("9.99".to_owned(), 1));
     assert_eq!(gross(&february).await, ("0.00".to_owned(), 2));
+}
+
+/// A monthly "VDS S" tariff of `provider` at 9.99 EUR; answers its id.
+async fn vds_at_9_99(server: &TestServer, provider: &str) -> String {
+    let tariff = server
+        .post(
+            "/v1/tariffs",
+            json!({
+                "provider_id": provider, "name": "VDS S", "item_type": "vds",
+                "prices": [{ "period": "P1M", "price": { "amount": "9.99", "currency": "EUR" } }],
+            }),
+        )
+        .await;
+    assert_eq!(tariff.status, StatusCode::CREATED, "{tariff:?}");
+    tariff.body["id"].as_str().unwrap().to_owned()
+}
+
+/// A post-paid client of `provider` (a 100.00 EUR credit limit) named `name`.
+async fn post_paid(server: &TestServer, provider: &str, name: &str) -> String {
+    let client = server.client(provider, name).await;
+    let limit = server
+        .call(
+            Method::PUT,
+            &format!("/v1/clients/{client}/credit-limit"),
+            Some(json!({ "amount": "100.00", "currency": "EUR" })),
+        )
+        .await;
+    assert_eq!(limit.status, StatusCode::OK, "{limit:?}");
+    client
+}
+
+/// Orders `tariff` monthly for `client`; answers the order's answer.
+async fn order_monthly(server: &TestServer, client: &str, tariff: &str) -> tests::Answer {
+    let ordered = server
+        .post(
+            &format!("/v1/clients/{client}/services"),
+            json!({ "tariff_id": tariff, "period": "P1M", "addons": [] }),
+        )
+        .await;
+    assert_eq!(ordered.status, StatusCode::CREATED, "{ordered:?}");
+    ordered
 }

@@ -279,6 +279,31 @@ impl Scene {
         received.iter().map(|r| r.kind.clone()).collect()
     }
 
+    /// With the module down, orders a small VDS; answers the service and the operation of its
+    /// activation once it is queued for the module, where it waits for the module's report.
+    async fn activation_waiting(&self) -> (String, Uuid) {
+        self.panel.down.store(1_000, Ordering::SeqCst);
+        let ordered = self
+            .server
+            .post(
+                &format!("/v1/clients/{}/services", self.client),
+                json!({"tariff_id": self.small, "period": "P1M", "addons": []}),
+            )
+            .await;
+        let service = ordered.body["id"].as_str().unwrap().to_owned();
+        for _ in 0..100 {
+            let operation = sqlx::query_scalar::<_, Uuid>("SELECT id FROM module_deliveries")
+                .fetch_optional(&self.server.db.pool)
+                .await
+                .unwrap();
+            if let Some(operation) = operation {
+                return (service, operation);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the activation was not queued");
+    }
+
     /// Posts a callback body signed with `secret`.
     async fn callback(&self, secret: &[u8], body: &Value) -> tests::Answer {
         let body = body.to_string();
@@ -393,27 +418,7 @@ async fn a_module_receives_every_operation_of_a_service_signed_in_order_once_acr
 async fn a_callback_with_a_bad_signature_is_refused_and_changes_nothing() {
     // Arrange: the module is down, so the activation waits for its report.
     let scene = Scene::new().await;
-    scene.panel.down.store(1_000, Ordering::SeqCst);
-    let ordered = scene
-        .server
-        .post(
-            &format!("/v1/clients/{}/services", scene.client),
-            json!({"tariff_id": scene.small, "period": "P1M", "addons": []}),
-        )
-        .await;
-    let service = ordered.body["id"].as_str().unwrap().to_owned();
-    let mut operation = None;
-    for _ in 0..100 {
-        operation = sqlx::query_scalar::<_, Uuid>("SELECT id FROM module_deliveries")
-            .fetch_optional(&scene.server.db.pool)
-            .await
-            .unwrap();
-        if operation.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let operation = operation.expect("the activation was queued");
+    let (service, operation) = scene.activation_waiting().await;
     let report = json!({"operation_id": operation, "status": "done"});
     let events = scene.server.event_count().await;
 
@@ -478,27 +483,7 @@ async fn a_callback_with_a_bad_signature_is_refused_and_changes_nothing() {
 async fn a_signed_failure_with_a_nul_in_its_reason_is_refused_and_the_read_side_keeps_going() {
     // Arrange: the module is down, so the activation waits for its report.
     let scene = Scene::new().await;
-    scene.panel.down.store(1_000, Ordering::SeqCst);
-    let ordered = scene
-        .server
-        .post(
-            &format!("/v1/clients/{}/services", scene.client),
-            json!({"tariff_id": scene.small, "period": "P1M", "addons": []}),
-        )
-        .await;
-    let service = ordered.body["id"].as_str().unwrap().to_owned();
-    let mut operation = None;
-    for _ in 0..100 {
-        operation = sqlx::query_scalar::<_, Uuid>("SELECT id FROM module_deliveries")
-            .fetch_optional(&scene.server.db.pool)
-            .await
-            .unwrap();
-        if operation.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let operation = operation.expect("the activation was queued");
+    let (service, operation) = scene.activation_waiting().await;
     let events = scene.server.event_count().await;
 
     // Act: a correctly signed report whose reason holds a NUL, then a genuine one.
