@@ -420,6 +420,7 @@ pub async fn recorded_lines(
     let payloads: Vec<sqlx::types::Json<domain::account::AccountEvent>> = sqlx::query_scalar(
         "SELECT payload FROM events
           WHERE aggregate_type = $1 AND aggregate_id = $2
+            AND event_type IN ('ExpenseCharged', 'ExpenseCredited')
             AND (payload -> 'ExpenseCharged' -> 'expense' ->> 'expense_id' = ANY($3)
                  OR payload -> 'ExpenseCredited' -> 'expense' ->> 'expense_id' = ANY($3))
           ORDER BY sequence",
@@ -440,4 +441,17 @@ pub async fn recorded_lines(
         })
         .filter(|(line, _)| expense_ids.contains(&line.expense_id))
         .collect())
+}
+
+/// The charge the account `account_id` recorded under `expense_id`, if it did (see
+/// [`recorded_lines`]).
+pub async fn charged_line(
+    store: &eventstore::EventStore,
+    account_id: AccountId,
+    expense_id: ExpenseId,
+) -> Result<Option<domain::account::ExpenseLine>, sqlx::Error> {
+    Ok(recorded_lines(store, account_id, &[expense_id])
+        .await?
+        .into_iter()
+        .find_map(|(line, charged)| charged.then_some(line)))
 }

@@ -213,21 +213,15 @@ async fn charged_before(
     operation: DomainOperation,
 ) -> Result<DomainOperation, Error> {
     let expense_id = operation.expense_id();
-    let line = crate::usecases::accounts::recorded_lines(&core.store, account_id, &[expense_id])
+    let line = crate::usecases::accounts::charged_line(&core.store, account_id, expense_id)
         .await?
-        .into_iter()
-        .find_map(|(line, charged)| charged.then_some(line))
         .ok_or_else(|| {
             Error::internal(&format!(
                 "the key of expense {expense_id} is taken but account {account_id} has no such charge"
             ))
         })?;
-    let price = match &line.tax {
-        Some(tax) => {
-            domain::tax::untaxed(line.amount, &tax.treatment).map_err(|e| Error::internal(&e))?
-        }
-        None => line.amount,
-    };
+    // The TLD's price the charge was made at, before the tax a treatment adds.
+    let price = line.price();
     use chrono::Datelike;
     let months = (line.period_end.year() - line.period_start.year()) * 12
         + i32::try_from(line.period_end.month()).unwrap_or_default()

@@ -298,10 +298,8 @@ async fn charged_before(
     account_id: AccountId,
     due: &domain::service::DuePeriod,
 ) -> Result<domain::service::DuePeriod, SettleError> {
-    let charged = crate::usecases::accounts::recorded_lines(store, account_id, &[due.expense_id])
-        .await?
-        .into_iter()
-        .find_map(|(line, charged)| charged.then_some(line));
+    let charged =
+        crate::usecases::accounts::charged_line(store, account_id, due.expense_id).await?;
     let Some(expense) = charged else {
         return Err(SettleError::Refused(format!(
             "the key of expense {} is taken but the account {account_id} has no such charge",
@@ -309,11 +307,7 @@ async fn charged_before(
         )));
     };
     // The service keeps the price the charge was made at, before the tax a treatment adds.
-    let amount = match &expense.tax {
-        Some(tax) => domain::tax::untaxed(expense.amount, &tax.treatment)
-            .map_err(|e| SettleError::Refused(e.to_string()))?,
-        None => expense.amount,
-    };
+    let amount = expense.price();
     tracing::warn!(
         expense = %due.expense_id,
         charged_from = %expense.period_start,
